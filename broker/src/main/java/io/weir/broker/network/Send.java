@@ -1,0 +1,18 @@
+package io.weir.broker.network;
+
+import java.io.IOException;
+import java.nio.channels.GatheringByteChannel;
+
+/**
+ * Bytes on their way to a socket: written in as many non-blocking steps as the socket needs.
+ * Implementations are owned by one network thread once handed to it.
+ */
+public interface Send {
+    /** Writes as much as the channel takes now; returns the bytes written. */
+    long writeTo(GatheringByteChannel channel) throws IOException;
+
+    boolean completed();
+
+    /** Total size of this send in bytes. */
+    long size();
+}
