@@ -1,0 +1,173 @@
+package io.weir.broker;
+
+import io.weir.log.config.AbstractConfig;
+import io.weir.log.config.ConfigDef;
+import io.weir.log.config.ConfigException;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static io.weir.log.config.ConfigDef.Type.BOOLEAN;
+import static io.weir.log.config.ConfigDef.Type.INT;
+import static io.weir.log.config.ConfigDef.Type.LIST;
+import static io.weir.log.config.ConfigDef.Type.LONG;
+import static io.weir.log.config.ConfigDef.Type.SHORT;
+import static io.weir.log.config.ConfigDef.Type.STRING;
+import static io.weir.log.config.ConfigDef.atLeast;
+import static io.weir.log.config.ConfigDef.between;
+import static io.weir.log.config.ConfigDef.in;
+
+/**
+ * The broker's configuration, with Kafka's key names and defaults where the meaning is the same
+ * ({@code server.properties} written for Kafka mostly works; keys Weir does not know are logged and
+ * ignored, as Kafka does). Immutable.
+ */
+public final class BrokerConfig extends AbstractConfig {
+    public static final String BROKER_ID = "broker.id";
+    public static final String LISTENERS = "listeners";
+    public static final String ADVERTISED_LISTENERS = "advertised.listeners";
+    public static final String LOG_DIRS = "log.dirs";
+    public static final String LOG_DIR = "log.dir";
+    public static final String NUM_PARTITIONS = "num.partitions";
+    public static final String DEFAULT_REPLICATION_FACTOR = "default.replication.factor";
+    public static final String AUTO_CREATE_TOPICS_ENABLE = "auto.create.topics.enable";
+    public static final String DELETE_TOPIC_ENABLE = "delete.topic.enable";
+    public static final String LOG_SEGMENT_BYTES = "log.segment.bytes";
+    public static final String LOG_ROLL_MS = "log.roll.ms";
+    public static final String LOG_ROLL_HOURS = "log.roll.hours";
+    public static final String LOG_RETENTION_MS = "log.retention.ms";
+    public static final String LOG_RETENTION_MINUTES = "log.retention.minutes";
+    public static final String LOG_RETENTION_HOURS = "log.retention.hours";
+    public static final String LOG_RETENTION_BYTES = "log.retention.bytes";
+    public static final String LOG_RETENTION_CHECK_INTERVAL_MS = "log.retention.check.interval.ms";
+    public static final String LOG_FLUSH_INTERVAL_MESSAGES = "log.flush.interval.messages";
+    public static final String LOG_FLUSH_INTERVAL_MS = "log.flush.interval.ms";
+    public static final String LOG_FLUSH_SCHEDULER_INTERVAL_MS = "log.flush.scheduler.interval.ms";
+    public static final String LOG_CLEANUP_POLICY = "log.cleanup.policy";
+    public static final String LOG_CLEANER_ENABLE = "log.cleaner.enable";
+    public static final String LOG_INDEX_INTERVAL_BYTES = "log.index.interval.bytes";
+    public static final String LOG_INDEX_SIZE_MAX_BYTES = "log.index.size.max.bytes";
+    public static final String LOG_MESSAGE_TIMESTAMP_TYPE = "log.message.timestamp.type";
+    public static final String MESSAGE_MAX_BYTES = "message.max.bytes";
+    public static final String SOCKET_REQUEST_MAX_BYTES = "socket.request.max.bytes";
+    public static final String NUM_NETWORK_THREADS = "num.network.threads";
+    public static final String NUM_IO_THREADS = "num.io.threads";
+    public static final String QUEUED_MAX_REQUESTS = "queued.max.requests";
+    public static final String MIN_INSYNC_REPLICAS = "min.insync.replicas";
+    public static final String ZOOKEEPER_CONNECT = "zookeeper.connect";
+    public static final String CLUSTER_ID = "cluster.id";
+
+    static final ConfigDef DEF = new ConfigDef()
+        .define(BROKER_ID, INT, 0, atLeast(0), "This broker's id in the cluster.")
+        .define(LISTENERS, LIST, "PLAINTEXT://127.0.0.1:9092", "Listener URIs to bind, e.g. PLAINTEXT://127.0.0.1:9092.")
+        .define(ADVERTISED_LISTENERS, LIST, null, "Listener URIs given to clients in metadata (default: listeners).")
+        .define(LOG_DIRS, LIST, null, "Directories holding partition logs (default: log.dir).")
+        .define(LOG_DIR, STRING, "/tmp/weir-logs", "Directory holding partition logs when log.dirs is not set.")
+        .define(NUM_PARTITIONS, INT, 1, atLeast(1), "Partitions of an auto-created topic.")
+        .define(DEFAULT_REPLICATION_FACTOR, SHORT, (short) 1, atLeast(1), "Replication factor of an auto-created topic.")
+        .define(AUTO_CREATE_TOPICS_ENABLE, BOOLEAN, true, "Create a topic on first metadata request or produce.")
+        .define(DELETE_TOPIC_ENABLE, BOOLEAN, true, "Allow DeleteTopics.")
+        .define(LOG_SEGMENT_BYTES, INT, 1 << 30, atLeast(14), "Segment size at which a new segment is rolled.")
+        .define(LOG_ROLL_MS, LONG, null, atLeast(1), "Segment age at which a new segment is rolled (overrides hours).")
+        .define(LOG_ROLL_HOURS, INT, 168, atLeast(1), "Segment age in hours at which a new segment is rolled.")
+        .define(LOG_RETENTION_MS, LONG, null, "Retention time in ms (-1 = forever); overrides minutes and hours.")
+        .define(LOG_RETENTION_MINUTES, INT, null, "Retention time in minutes; overrides hours.")
+        .define(LOG_RETENTION_HOURS, INT, 168, "Retention time in hours.")
+        .define(LOG_RETENTION_BYTES, LONG, -1L, "Retention size per partition in bytes (-1 = unbounded).")
+        .define(LOG_RETENTION_CHECK_INTERVAL_MS, LONG, 300_000L, atLeast(1), "How often retention runs.")
+        .define(LOG_FLUSH_INTERVAL_MESSAGES, LONG, Long.MAX_VALUE, atLeast(1), "fsync after this many records.")
+        .define(LOG_FLUSH_INTERVAL_MS, LONG, null, atLeast(0), "fsync when the oldest unflushed data is this old.")
+        .define(LOG_FLUSH_SCHEDULER_INTERVAL_MS, LONG, Long.MAX_VALUE, atLeast(1), "How often the flusher checks.")
+        .define(LOG_CLEANUP_POLICY, LIST, "delete", ConfigDef.eachIn("delete", "compact"), "delete and/or compact.")
+        .define(LOG_CLEANER_ENABLE, BOOLEAN, true, "Run the log cleaner for compacted topics.")
+        .define(LOG_INDEX_INTERVAL_BYTES, INT, 4096, atLeast(0), "Bytes between offset index entries.")
+        .define(LOG_INDEX_SIZE_MAX_BYTES, INT, 10 * 1024 * 1024, atLeast(4), "Maximum size of an index file.")
+        .define(LOG_MESSAGE_TIMESTAMP_TYPE, STRING, "CreateTime", in("CreateTime", "LogAppendTime"),
+            "Whether record timestamps are the producer's or the broker's.")
+        .define(MESSAGE_MAX_BYTES, INT, 1024 * 1024 + 12, atLeast(0), "Largest record batch the broker accepts.")
+        .define(SOCKET_REQUEST_MAX_BYTES, INT, 100 * 1024 * 1024, atLeast(1), "Largest request frame.")
+        .define(NUM_NETWORK_THREADS, INT, 3, between(1, 64), "Network (selector) threads.")
+        .define(NUM_IO_THREADS, INT, 8, between(1, 256), "Request handler threads.")
+        .define(QUEUED_MAX_REQUESTS, INT, 500, atLeast(1), "Requests queued between network and handler threads.")
+        .define(MIN_INSYNC_REPLICAS, INT, 1, atLeast(1), "Replicas that must have a record for acks=all.")
+        .define(ZOOKEEPER_CONNECT, STRING, null, "ZooKeeper connection string; unset = embedded ZooKeeper.")
+        .define(CLUSTER_ID, STRING, null, "Cluster id (default: generated once and kept in the log dir).");
+
+    /** A listener: name (security protocol), host and port. */
+    public record Endpoint(String listenerName, String host, int port) {
+        public static Endpoint parse(String key, String uri) {
+            try {
+                URI u = new URI(uri.trim());
+                if (u.getScheme() == null || u.getPort() < 0) {
+                    throw new ConfigException(key, uri, "expected NAME://host:port");
+                }
+                String host = u.getHost() == null ? "0.0.0.0" : u.getHost();
+                return new Endpoint(u.getScheme().toUpperCase(java.util.Locale.ROOT), host, u.getPort());
+            } catch (java.net.URISyntaxException e) {
+                throw new ConfigException(key, uri, "expected NAME://host:port");
+            }
+        }
+    }
+
+    public BrokerConfig(Map<String, ?> props) {
+        super(DEF, props);
+        if (listeners().isEmpty()) {
+            throw new ConfigException(LISTENERS, "", "at least one listener is needed");
+        }
+    }
+
+    public int brokerId() {
+        return getInt(BROKER_ID);
+    }
+
+    public List<Endpoint> listeners() {
+        List<Endpoint> out = new ArrayList<>();
+        for (String s : getList(LISTENERS)) {
+            out.add(Endpoint.parse(LISTENERS, s));
+        }
+        return out;
+    }
+
+    public List<Endpoint> advertisedListeners() {
+        List<String> adv = getList(ADVERTISED_LISTENERS);
+        if (adv == null || adv.isEmpty()) {
+            return listeners();
+        }
+        List<Endpoint> out = new ArrayList<>();
+        for (String s : adv) {
+            out.add(Endpoint.parse(ADVERTISED_LISTENERS, s));
+        }
+        return out;
+    }
+
+    public List<String> logDirs() {
+        List<String> dirs = getList(LOG_DIRS);
+        return dirs == null || dirs.isEmpty() ? List.of(getString(LOG_DIR)) : dirs;
+    }
+
+    public long logRollMs() {
+        Long ms = (Long) get(LOG_ROLL_MS);
+        return ms != null ? ms : getInt(LOG_ROLL_HOURS) * 3_600_000L;
+    }
+
+    public long logRetentionMs() {
+        Long ms = (Long) get(LOG_RETENTION_MS);
+        if (ms != null) {
+            return ms < 0 ? -1 : ms;
+        }
+        Integer minutes = (Integer) get(LOG_RETENTION_MINUTES);
+        if (minutes != null) {
+            return minutes < 0 ? -1 : minutes * 60_000L;
+        }
+        int hours = getInt(LOG_RETENTION_HOURS);
+        return hours < 0 ? -1 : hours * 3_600_000L;
+    }
+
+    /** The flush interval in ms, or Long.MAX_VALUE when fsync is left to segment rolls and the OS. */
+    public long logFlushIntervalMs() {
+        Long ms = (Long) get(LOG_FLUSH_INTERVAL_MS);
+        return ms != null ? ms : Long.MAX_VALUE;
+    }
+}
