@@ -1,0 +1,114 @@
+package io.weir.protocol;
+
+import io.weir.protocol.message.*;
+
+/**
+ * The APIs Weir implements, with the version range of each. This is exactly what a broker
+ * advertises in ApiVersions, so an API appears here only when its messages are generated and tested.
+ *
+ * <p>The ranges come from the generated message classes (one source of truth: the {@code .spec}
+ * files). Header versions follow Kafka's rule: flexible versions use request header v2 and response
+ * header v1, except that ApiVersions responses always use response header v0 so a client that sent
+ * a too-new version can still read the error.
+ */
+public enum ApiKeys {
+    PRODUCE(ProduceRequest.API_KEY, "Produce", ProduceRequest.LOWEST_VERSION, ProduceRequest.HIGHEST_VERSION,
+        ProduceRequest.FLEXIBLE_FROM),
+    FETCH(FetchRequest.API_KEY, "Fetch", FetchRequest.LOWEST_VERSION, FetchRequest.HIGHEST_VERSION,
+        FetchRequest.FLEXIBLE_FROM),
+    LIST_OFFSETS(ListOffsetsRequest.API_KEY, "ListOffsets", ListOffsetsRequest.LOWEST_VERSION,
+        ListOffsetsRequest.HIGHEST_VERSION, ListOffsetsRequest.FLEXIBLE_FROM),
+    METADATA(MetadataRequest.API_KEY, "Metadata", MetadataRequest.LOWEST_VERSION, MetadataRequest.HIGHEST_VERSION,
+        MetadataRequest.FLEXIBLE_FROM),
+    API_VERSIONS(ApiVersionsRequest.API_KEY, "ApiVersions", ApiVersionsRequest.LOWEST_VERSION,
+        ApiVersionsRequest.HIGHEST_VERSION, ApiVersionsRequest.FLEXIBLE_FROM),
+    CREATE_TOPICS(CreateTopicsRequest.API_KEY, "CreateTopics", CreateTopicsRequest.LOWEST_VERSION,
+        CreateTopicsRequest.HIGHEST_VERSION, CreateTopicsRequest.FLEXIBLE_FROM),
+    DELETE_TOPICS(DeleteTopicsRequest.API_KEY, "DeleteTopics", DeleteTopicsRequest.LOWEST_VERSION,
+        DeleteTopicsRequest.HIGHEST_VERSION, DeleteTopicsRequest.FLEXIBLE_FROM),
+    DESCRIBE_CONFIGS(DescribeConfigsRequest.API_KEY, "DescribeConfigs", DescribeConfigsRequest.LOWEST_VERSION,
+        DescribeConfigsRequest.HIGHEST_VERSION, DescribeConfigsRequest.FLEXIBLE_FROM),
+    CREATE_PARTITIONS(CreatePartitionsRequest.API_KEY, "CreatePartitions", CreatePartitionsRequest.LOWEST_VERSION,
+        CreatePartitionsRequest.HIGHEST_VERSION, CreatePartitionsRequest.FLEXIBLE_FROM),
+    INCREMENTAL_ALTER_CONFIGS(IncrementalAlterConfigsRequest.API_KEY, "IncrementalAlterConfigs",
+        IncrementalAlterConfigsRequest.LOWEST_VERSION, IncrementalAlterConfigsRequest.HIGHEST_VERSION,
+        IncrementalAlterConfigsRequest.FLEXIBLE_FROM),
+    DESCRIBE_CLUSTER(DescribeClusterRequest.API_KEY, "DescribeCluster", DescribeClusterRequest.LOWEST_VERSION,
+        DescribeClusterRequest.HIGHEST_VERSION, DescribeClusterRequest.FLEXIBLE_FROM);
+
+    private static final ApiKeys[] BY_ID;
+
+    static {
+        int max = 0;
+        for (ApiKeys k : values()) {
+            max = Math.max(max, k.id);
+        }
+        BY_ID = new ApiKeys[max + 1];
+        for (ApiKeys k : values()) {
+            BY_ID[k.id] = k;
+        }
+    }
+
+    private final short id;
+    private final String apiName;
+    private final short lowestVersion;
+    private final short highestVersion;
+    private final short flexibleFrom;
+
+    ApiKeys(short id, String apiName, short lowestVersion, short highestVersion, short flexibleFrom) {
+        this.id = id;
+        this.apiName = apiName;
+        this.lowestVersion = lowestVersion;
+        this.highestVersion = highestVersion;
+        this.flexibleFrom = flexibleFrom;
+    }
+
+    /** The key on the wire. */
+    public short id() {
+        return id;
+    }
+
+    /** The protocol name, e.g. "Produce". */
+    public String apiName() {
+        return apiName;
+    }
+
+    public short lowestVersion() {
+        return lowestVersion;
+    }
+
+    public short highestVersion() {
+        return highestVersion;
+    }
+
+    /** First flexible version (compact encodings, tagged fields); Short.MAX_VALUE if never. */
+    public short flexibleFrom() {
+        return flexibleFrom;
+    }
+
+    public boolean isVersionSupported(short version) {
+        return version >= lowestVersion && version <= highestVersion;
+    }
+
+    public boolean isFlexible(short version) {
+        return version >= flexibleFrom;
+    }
+
+    /** 2 for flexible versions (tagged fields after the client id), else 1. */
+    public short requestHeaderVersion(short version) {
+        return isFlexible(version) ? (short) 2 : (short) 1;
+    }
+
+    /** 1 for flexible versions, else 0; always 0 for ApiVersions. */
+    public short responseHeaderVersion(short version) {
+        if (this == API_VERSIONS) {
+            return 0;
+        }
+        return isFlexible(version) ? (short) 1 : (short) 0;
+    }
+
+    /** The implemented API with this key, or null if Weir does not implement it. */
+    public static ApiKeys forId(short id) {
+        return id >= 0 && id < BY_ID.length ? BY_ID[id] : null;
+    }
+}

@@ -1,0 +1,121 @@
+package io.weir.protocol;
+
+import io.weir.protocol.internals.ProtocolReader;
+import io.weir.protocol.internals.ProtocolWriter;
+import io.weir.protocol.message.ApiMessages;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The entry points a broker and a client use to turn frames into messages and back.
+ *
+ * <p>A frame on the wire is {@code size int32 | header | body}. {@link FrameReader} strips the size;
+ * the methods here take and produce what follows it, except {@link #serializeResponse} and
+ * {@link #serializeRequest}, which return a whole size-prefixed frame ready to write to a socket.
+ * Records fields in parsed bodies are slices of the frame buffer, so the frame must not be reused
+ * while the message is in use. Stateless and thread-safe.
+ */
+public final class MessageCodec {
+    private MessageCodec() {
+    }
+
+    /** A parsed request; {@code body} is null when the API or version is not implemented. */
+    public record ParsedRequest(RequestHeader header, ApiMessage body) {
+        /** The implemented API, or null. */
+        public ApiKeys api() {
+            return ApiKeys.forId(header.apiKey());
+        }
+    }
+
+    /**
+     * Parses a request frame (without its size prefix). When the API or version is unsupported the
+     * body is left unread and {@link ParsedRequest#body()} is null: answer UNSUPPORTED_VERSION.
+     *
+     * @throws ProtocolDecodeException if the bytes are malformed, or bytes remain after the body
+     */
+    public static ParsedRequest parseRequest(ByteBuffer frame) {
+        ProtocolReader r = new ProtocolReader(frame);
+        RequestHeader header = RequestHeader.read(r);
+        ApiKeys api = ApiKeys.forId(header.apiKey());
+        if (api == null || !api.isVersionSupported(header.apiVersion())) {
+            return new ParsedRequest(header, null);
+        }
+        ApiMessage body = ApiMessages.readRequest(header.apiKey(), header.apiVersion(), r);
+        if (r.remaining() != 0) {
+            throw new ProtocolDecodeException(api.apiName() + "Request", r.position() - frame.position(),
+                r.remaining() + " unexpected bytes after the body");
+        }
+        return new ParsedRequest(header, body);
+    }
+
+    /** Bytes a response takes on the wire after the size prefix (header + body). */
+    public static int responseSize(RequestHeader requestHeader, ApiMessage response) {
+        short version = requestHeader.apiVersion();
+        return ResponseHeader.size(responseHeaderVersion(requestHeader)) + response.size(version);
+    }
+
+    /** Writes header + body of a response to the request {@code requestHeader} into {@code dst}. */
+    public static void writeResponse(RequestHeader requestHeader, ApiMessage response, ByteBuffer dst) {
+        checkMatches(requestHeader, response);
+        ProtocolWriter w = new ProtocolWriter(dst);
+        ResponseHeader.write(w, requestHeader.correlationId(), responseHeaderVersion(requestHeader));
+        response.write(w, requestHeader.apiVersion());
+    }
+
+    /** A new buffer holding the whole response frame (size prefix, header, body), ready to send. */
+    public static ByteBuffer serializeResponse(RequestHeader requestHeader, ApiMessage response) {
+        int size = responseSize(requestHeader, response);
+        ByteBuffer buf = ByteBuffer.allocate(4 + size);
+        buf.putInt(size);
+        writeResponse(requestHeader, response, buf);
+        if (buf.hasRemaining()) {
+            throw new IllegalStateException("response size " + size + " disagrees with bytes written " + (buf.position() - 4));
+        }
+        return buf.flip();
+    }
+
+    /** A new buffer holding the whole request frame (size prefix, header, body), ready to send. */
+    public static ByteBuffer serializeRequest(RequestHeader header, ApiMessage request) {
+        if (header.apiKey() != request.apiKey()) {
+            throw new IllegalArgumentException("header api key " + header.apiKey() + " but body api key " + request.apiKey());
+        }
+        int size = header.size() + request.size(header.apiVersion());
+        ByteBuffer buf = ByteBuffer.allocate(4 + size);
+        buf.putInt(size);
+        ProtocolWriter w = new ProtocolWriter(buf);
+        header.write(w);
+        request.write(w, header.apiVersion());
+        return buf.flip();
+    }
+
+    /** A parsed response: the correlation id (to match the request) and the body. */
+    public record ParsedResponse(int correlationId, ApiMessage body) {
+    }
+
+    /** Parses a response frame (without its size prefix) to a request of {@code api} at {@code version}. */
+    public static ParsedResponse parseResponse(ApiKeys api, short version, ByteBuffer frame) {
+        ProtocolReader r = new ProtocolReader(frame);
+        int correlationId = ResponseHeader.read(r, api.responseHeaderVersion(version));
+        ApiMessage body = ApiMessages.readResponse(api.id(), version, r);
+        if (r.remaining() != 0) {
+            throw new ProtocolDecodeException(api.apiName() + "Response", r.position() - frame.position(),
+                r.remaining() + " unexpected bytes after the body");
+        }
+        return new ParsedResponse(correlationId, body);
+    }
+
+    private static short responseHeaderVersion(RequestHeader requestHeader) {
+        ApiKeys api = ApiKeys.forId(requestHeader.apiKey());
+        if (api == null) {
+            throw new IllegalArgumentException("api key " + requestHeader.apiKey() + " is not implemented");
+        }
+        return api.responseHeaderVersion(requestHeader.apiVersion());
+    }
+
+    private static void checkMatches(RequestHeader requestHeader, ApiMessage response) {
+        if (requestHeader.apiKey() != response.apiKey()) {
+            throw new IllegalArgumentException("request api key " + requestHeader.apiKey()
+                + " but response api key " + response.apiKey());
+        }
+    }
+}
