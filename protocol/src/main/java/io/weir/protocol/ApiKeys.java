@@ -55,6 +55,10 @@ public enum ApiKeys {
         EndTxnRequest.FLEXIBLE_FROM),
     TXN_OFFSET_COMMIT(TxnOffsetCommitRequest.API_KEY, "TxnOffsetCommit", TxnOffsetCommitRequest.LOWEST_VERSION, TxnOffsetCommitRequest.HIGHEST_VERSION,
         TxnOffsetCommitRequest.FLEXIBLE_FROM),
+    LIST_GROUPS(ListGroupsRequest.API_KEY, "ListGroups", ListGroupsRequest.LOWEST_VERSION, ListGroupsRequest.HIGHEST_VERSION,
+        ListGroupsRequest.FLEXIBLE_FROM),
+    ADD_PARTITIONS_TO_TXN(AddPartitionsToTxnRequest.API_KEY, "AddPartitionsToTxn", AddPartitionsToTxnRequest.LOWEST_VERSION, AddPartitionsToTxnRequest.HIGHEST_VERSION,
+        AddPartitionsToTxnRequest.FLEXIBLE_FROM),
     DESCRIBE_CLUSTER(DescribeClusterRequest.API_KEY, "DescribeCluster", DescribeClusterRequest.LOWEST_VERSION,
         DescribeClusterRequest.HIGHEST_VERSION, DescribeClusterRequest.FLEXIBLE_FROM);
 
