@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
  * prefix of the bytes must fail with a typed {@link ProtocolDecodeException}.
  */
 class MessageCompatibilityTest {
-    private static final int SAMPLES_PER_VERSION = 25;
+    private static final int SAMPLES_PER_VERSION = 15;
 
     @TestFactory
     List<DynamicTest> shouldRoundTripKafkaEncodedMessagesByteForByte() {
@@ -62,8 +62,9 @@ class MessageCompatibilityTest {
                 KafkaRandomMessages.kafkaRead(cls, weirBytes, version), what + ": Kafka's view differs");
 
             // every truncation is a typed error
-            if (i < 3) {
-                for (int cut = 0; cut < kafkaBytes.remaining(); cut++) {
+            if (i == 0) {
+                int step = Math.max(1, kafkaBytes.remaining() / 64); // every prefix of small messages, a sample of big ones
+                for (int cut = 0; cut < kafkaBytes.remaining(); cut += step) {
                     ByteBuffer prefix = kafkaBytes.duplicate().limit(kafkaBytes.position() + cut);
                     assertThrows(ProtocolDecodeException.class, () -> {
                         ProtocolReader r = new ProtocolReader(prefix);

@@ -47,8 +47,13 @@ public final class ProtocolReader {
     }
 
     private int claim(String field, int n) {
+        return claim(field, n, pos);
+    }
+
+    /** Takes {@code n} bytes at the cursor; errors report {@code fieldStart}, where the field began. */
+    private int claim(String field, int n, int fieldStart) {
         if (n < 0 || n > limit - pos) {
-            throw error(field, pos, "needs " + n + " bytes but only " + (limit - pos) + " remain");
+            throw error(field, fieldStart, "needs " + n + " bytes but only " + (limit - pos) + " remain");
         }
         int at = pos;
         pos += n;
@@ -164,11 +169,12 @@ public final class ProtocolReader {
 
     /** A classic (int16 length) or compact (varint length+1) UTF-8 string; null only if {@code nullable}. */
     public String readString(String field, boolean compact, boolean nullable) {
+        int fieldStart = pos;
         int n = readLength(field, compact, true, nullable);
         if (n < 0) {
             return null;
         }
-        int at = claim(field, n);
+        int at = claim(field, n, fieldStart);
         if (buf.hasArray()) {
             return new String(buf.array(), buf.arrayOffset() + at, n, StandardCharsets.UTF_8);
         }
@@ -179,22 +185,24 @@ public final class ProtocolReader {
 
     /** A classic (int32 length) or compact byte string, copied into a new array. */
     public byte[] readBytes(String field, boolean compact, boolean nullable) {
+        int fieldStart = pos;
         int n = readLength(field, compact, false, nullable);
         if (n < 0) {
             return null;
         }
         byte[] bytes = new byte[n];
-        buf.get(claim(field, n), bytes);
+        buf.get(claim(field, n, fieldStart), bytes);
         return bytes;
     }
 
     /** A records field: a read-only slice of the source buffer, never copied or parsed here. */
     public ByteBuffer readRecords(String field, boolean compact, boolean nullable) {
+        int fieldStart = pos;
         int n = readLength(field, compact, false, nullable);
         if (n < 0) {
             return null;
         }
-        int at = claim(field, n);
+        int at = claim(field, n, fieldStart);
         return buf.slice(at, n).asReadOnlyBuffer();
     }
 
