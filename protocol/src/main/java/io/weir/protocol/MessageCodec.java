@@ -5,6 +5,7 @@ import io.weir.protocol.internals.ProtocolWriter;
 import io.weir.protocol.message.ApiMessages;
 
 import java.nio.ByteBuffer;
+import java.util.List;
 
 /**
  * The entry points a broker and a client use to turn frames into messages and back.
@@ -60,6 +61,9 @@ public final class MessageCodec {
         ProtocolWriter w = new ProtocolWriter(dst);
         ResponseHeader.write(w, requestHeader.correlationId(), responseHeaderVersion(requestHeader));
         response.write(w, requestHeader.apiVersion());
+        if (!w.splices().isEmpty()) {
+            throw new IllegalStateException("response holds file-backed records: use serializeResponseSpliced");
+        }
     }
 
     /** A new buffer holding the whole response frame (size prefix, header, body), ready to send. */
@@ -72,6 +76,42 @@ public final class MessageCodec {
             throw new IllegalStateException("response size " + size + " disagrees with bytes written " + (buf.position() - 4));
         }
         return buf.flip();
+    }
+
+    /**
+     * A response frame whose {@link Records.Sendable} records are not in {@code buffer}: the frame on
+     * the wire is buffer[0, splice0.position) + splice0's records + buffer[splice0.position, splice1.position) + ...
+     */
+    public record SplicedFrame(ByteBuffer buffer, List<ProtocolWriter.Splice> splices, long sizeInBytes) {
+    }
+
+    /**
+     * Serializes a response that may hold file-backed records (a fetch served with zero copy).
+     * {@code sendableBytes} is the total size of its {@link Records.Sendable} values, which the
+     * caller knows, so the buffer is allocated for the in-memory part only.
+     */
+    public static SplicedFrame serializeResponseSpliced(RequestHeader requestHeader, ApiMessage response,
+                                                        long sendableBytes) {
+        int size = responseSize(requestHeader, response);
+        long inMemory = 4L + size - sendableBytes;
+        if (inMemory < 4 || inMemory > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("sendable bytes " + sendableBytes + " do not fit a response of " + size);
+        }
+        ByteBuffer buf = ByteBuffer.allocate((int) inMemory);
+        buf.putInt(size);
+        checkMatches(requestHeader, response);
+        ProtocolWriter w = new ProtocolWriter(buf);
+        ResponseHeader.write(w, requestHeader.correlationId(), responseHeaderVersion(requestHeader));
+        response.write(w, requestHeader.apiVersion());
+        long spliced = 0;
+        for (ProtocolWriter.Splice s : w.splices()) {
+            spliced += s.records().sizeInBytes();
+        }
+        if (buf.hasRemaining() || spliced != sendableBytes) {
+            throw new IllegalStateException("response size " + size + " disagrees with bytes written "
+                + (buf.position() - 4) + " + spliced " + spliced);
+        }
+        return new SplicedFrame(buf.flip(), w.splices(), 4L + size);
     }
 
     /** A new buffer holding the whole request frame (size prefix, header, body), ready to send. */

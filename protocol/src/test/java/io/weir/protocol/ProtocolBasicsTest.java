@@ -5,6 +5,7 @@ import io.weir.protocol.internals.ProtocolWriter;
 import io.weir.protocol.internals.Sizes;
 import io.weir.protocol.message.ApiVersionsRequest;
 import io.weir.protocol.message.ApiVersionsResponse;
+import io.weir.protocol.message.FetchResponse;
 import io.weir.protocol.message.MetadataRequest;
 import io.weir.protocol.message.ProduceRequest;
 import org.apache.kafka.common.errors.RetriableException;
@@ -91,7 +92,7 @@ class ProtocolBasicsTest {
         ProduceRequest produce = new ProduceRequest().setAcks((short) -1).setTimeoutMs(30000)
             .setTopicData(List.of(new ProduceRequest.TopicProduceData().setName("t")
                 .setPartitionData(List.of(new ProduceRequest.PartitionProduceData().setIndex(0)
-                    .setRecords(ByteBuffer.wrap(new byte[] {1, 2, 3}))))));
+                    .setRecords(Records.wrap(ByteBuffer.wrap(new byte[] {1, 2, 3})))))));
         ByteBuffer frame = MessageCodec.serializeRequest(RequestHeader.of(ApiKeys.PRODUCE, (short) 9, 5, "c"), produce);
         assertEquals(frame.remaining() - 4, frame.getInt(0));
         MessageCodec.ParsedRequest parsed = MessageCodec.parseRequest(frame.position(4).slice());
@@ -186,7 +187,7 @@ class ProtocolBasicsTest {
     @Test
     void shouldReturnRecordsAsAnUncopiedSlice() {
         ByteBuffer b = ByteBuffer.allocate(8).putInt(3).put(new byte[] {5, 6, 7}).flip();
-        ByteBuffer records = new ProtocolReader(b).readRecords("records", false, true);
+        ByteBuffer records = new ProtocolReader(b).readRecords("records", false, true).buffer();
         assertEquals(3, records.remaining());
         b.put(5, (byte) 42);
         assertEquals(42, records.get(1)); // shares the frame's memory
@@ -208,5 +209,42 @@ class ProtocolBasicsTest {
         byte[] got = new byte[2];
         frame.get(got);
         assertArrayEquals(new byte[] {9, 8}, got);
+    }
+
+    @Test
+    void shouldSpliceSendableRecordsIntoAResponseWithoutCopyingThem() throws java.io.IOException {
+        byte[] fileBytes = {9, 8, 7, 6, 5};
+        Records.Sendable sendable = new Records.Sendable() {
+            @Override
+            public int sizeInBytes() {
+                return fileBytes.length;
+            }
+
+            @Override
+            public long writeTo(java.nio.channels.WritableByteChannel ch, long offset, long length) throws java.io.IOException {
+                return ch.write(ByteBuffer.wrap(fileBytes, (int) offset, (int) Math.min(length, fileBytes.length - offset)));
+            }
+        };
+        FetchResponse spliced = fetchWith(sendable);
+        FetchResponse inMemory = fetchWith(Records.wrap(ByteBuffer.wrap(fileBytes)));
+        RequestHeader h = RequestHeader.of(ApiKeys.FETCH, (short) 12, 77, "c");
+        MessageCodec.SplicedFrame frame = MessageCodec.serializeResponseSpliced(h, spliced, fileBytes.length);
+        assertEquals(1, frame.splices().size());
+        assertEquals(frame.buffer().remaining() + fileBytes.length, frame.sizeInBytes());
+        // stitch the pieces together the way the broker's network layer does
+        java.io.ByteArrayOutputStream wire = new java.io.ByteArrayOutputStream();
+        java.nio.channels.WritableByteChannel ch = java.nio.channels.Channels.newChannel(wire);
+        int at = frame.splices().get(0).position();
+        ch.write(frame.buffer().duplicate().limit(at));
+        frame.splices().get(0).records().writeTo(ch, 0, fileBytes.length);
+        ch.write(frame.buffer().duplicate().position(at));
+        assertEquals(MessageCodec.serializeResponse(h, inMemory), ByteBuffer.wrap(wire.toByteArray()));
+        assertThrows(IllegalStateException.class, () -> MessageCodec.serializeResponse(h, spliced));
+    }
+
+    private static FetchResponse fetchWith(Records records) {
+        return new FetchResponse().setResponses(List.of(new FetchResponse.FetchableTopicResponse().setTopic("t")
+            .setPartitions(List.of(new FetchResponse.PartitionData().setPartitionIndex(0).setHighWatermark(5)
+                .setRecords(records)))));
     }
 }

@@ -150,7 +150,7 @@ public final class MessageGenerator {
             case "bool" -> "boolean";
             case "string" -> "String";
             case "bytes" -> "byte[]";
-            case "records" -> "ByteBuffer";
+            case "records" -> "Records";
             case "uuid" -> "UUID";
             default -> type;
         };
@@ -233,6 +233,7 @@ public final class MessageGenerator {
         line("package " + PACKAGE + ";");
         line("");
         line("import io.weir.protocol.ApiMessage;");
+        line("import io.weir.protocol.Records;");
         line("import io.weir.protocol.internals.ProtocolReader;");
         line("import io.weir.protocol.internals.ProtocolWriter;");
         line("import io.weir.protocol.internals.Sizes;");
@@ -698,7 +699,7 @@ public final class MessageGenerator {
         for (Field f : s.fields) {
             String v;
             if (!f.array && f.type.equals("records")) {
-                v = "(" + f.name + " == null ? \"null\" : \"[\" + " + f.name + ".remaining() + \" bytes]\")";
+                v = "(" + f.name + " == null ? \"null\" : \"[\" + " + f.name + ".sizeInBytes() + \" bytes]\")";
             } else if (!f.array && f.type.equals("bytes")) {
                 v = "(" + f.name + " == null ? \"null\" : \"[\" + " + f.name + ".length + \" bytes]\")";
             } else {

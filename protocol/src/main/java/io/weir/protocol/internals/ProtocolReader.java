@@ -1,5 +1,6 @@
 package io.weir.protocol.internals;
 
+import io.weir.protocol.Records;
 import io.weir.protocol.ProtocolDecodeException;
 
 import java.nio.ByteBuffer;
@@ -196,14 +197,14 @@ public final class ProtocolReader {
     }
 
     /** A records field: a read-only slice of the source buffer, never copied or parsed here. */
-    public ByteBuffer readRecords(String field, boolean compact, boolean nullable) {
+    public Records readRecords(String field, boolean compact, boolean nullable) {
         int fieldStart = pos;
         int n = readLength(field, compact, false, nullable);
         if (n < 0) {
             return null;
         }
         int at = claim(field, n, fieldStart);
-        return buf.slice(at, n).asReadOnlyBuffer();
+        return Records.wrap(buf.slice(at, n));
     }
 
     /**

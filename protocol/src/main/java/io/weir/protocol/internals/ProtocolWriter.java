@@ -1,5 +1,9 @@
 package io.weir.protocol.internals;
 
+import io.weir.protocol.Records;
+
+import java.util.ArrayList;
+import java.util.List;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -11,6 +15,7 @@ import java.util.UUID;
  * programming error and surfaces as {@link java.nio.BufferOverflowException}. Not thread-safe.
  */
 public final class ProtocolWriter {
+    private List<Splice> splices;
     private final ByteBuffer buf;
 
     public ProtocolWriter(ByteBuffer buf) {
@@ -130,14 +135,34 @@ public final class ProtocolWriter {
         buf.put(b);
     }
 
-    /** Writes a records field from {@code records}' position to its limit, without moving its position. */
-    public void writeRecords(ByteBuffer records, boolean compact) {
+    /**
+     * Writes a records field. In-memory records are copied into the buffer; {@link Records.Sendable}
+     * records get only their length written here and are remembered as a splice at the current
+     * position, to be sent from their file after the bytes before it (see {@link #splices()}).
+     */
+    public void writeRecords(Records records, boolean compact) {
         if (records == null) {
             writeLength(-1, compact, false);
             return;
         }
-        writeLength(records.remaining(), compact, false);
-        buf.put(records.duplicate());
+        writeLength(records.sizeInBytes(), compact, false);
+        if (records instanceof Records.Sendable sendable) {
+            if (splices == null) {
+                splices = new ArrayList<>(4);
+            }
+            splices.add(new Splice(buf.position(), sendable));
+        } else {
+            buf.put(records.buffer());
+        }
+    }
+
+    /** A file-backed records value that belongs at {@code position} of the written buffer. */
+    public record Splice(int position, Records.Sendable records) {
+    }
+
+    /** The splices written so far, in buffer order (empty when every records value was in memory). */
+    public List<Splice> splices() {
+        return splices == null ? List.of() : splices;
     }
 
     /** An array count, or -1 for a null array. */

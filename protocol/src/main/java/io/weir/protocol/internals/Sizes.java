@@ -1,5 +1,6 @@
 package io.weir.protocol.internals;
 
+import io.weir.protocol.Records;
 import java.nio.ByteBuffer;
 
 /** Encoded sizes of wire primitives, mirroring {@link ProtocolWriter}. */
@@ -42,8 +43,8 @@ public final class Sizes {
         return b == null ? length(-1, compact, false) : length(b.length, compact, false) + b.length;
     }
 
-    public static int records(ByteBuffer r, boolean compact) {
-        return r == null ? length(-1, compact, false) : length(r.remaining(), compact, false) + r.remaining();
+    public static int records(Records r, boolean compact) {
+        return r == null ? length(-1, compact, false) : length(r.sizeInBytes(), compact, false) + r.sizeInBytes();
     }
 
     public static int arrayLength(int n, boolean compact) {
