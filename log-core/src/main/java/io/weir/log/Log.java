@@ -371,7 +371,8 @@ public final class Log implements AutoCloseable {
         return firstDirtyOffset;
     }
 
-    void markCleanedUpTo(long offset) {
+    /** Records the cleaner's progress (called by {@link io.weir.log.internals.LogCleaner}). */
+    public void markCleanedUpTo(long offset) {
         firstDirtyOffset = Math.max(firstDirtyOffset, offset);
     }
 
