@@ -135,7 +135,19 @@ public final class Log implements AutoCloseable {
             throw new UncheckedIOException("cannot list " + dir, e);
         }
         bases.sort(null);
+        // after an unclean stop, segments from the one holding the recovery point on are recovered below
+        // (their preallocated indexes are typically zero-filled), so they skip the index check here
+        long recoverFromBase = Long.MAX_VALUE;
+        if (!cleanShutdown) {
+            recoverFromBase = bases.isEmpty() ? 0 : bases.get(0);
+            for (long b : bases) {
+                if (b <= checkpointedRecoveryPoint) {
+                    recoverFromBase = b;
+                }
+            }
+        }
         int rebuilt = 0;
+        long truncated = 0;
         for (int i = 0; i < bases.size(); i++) {
             long base = bases.get(i);
             boolean last = i == bases.size() - 1;
@@ -143,6 +155,10 @@ public final class Log implements AutoCloseable {
                 || !Files.exists(LogSegment.file(dir, base, LogSegment.TIME_INDEX_SUFFIX));
             LogSegment s = LogSegment.open(dir, base, config.segmentIndexBytes, config.indexIntervalBytes, "", last, nowMs);
             boolean rebuild = indexMissing || swapped.contains(base);
+            if (base >= recoverFromBase) {
+                segments.put(base, s);
+                continue;
+            }
             if (!rebuild) {
                 try {
                     s.sanityCheckIndexes();
@@ -155,6 +171,7 @@ public final class Log implements AutoCloseable {
                 long cut = s.recover(b -> { });
                 if (cut > 0) {
                     LOG.warn("{}: rebuilding indexes of segment {} also cut {} bytes", topicPartition, base, cut);
+                    truncated += cut;
                 }
                 if (!last) {
                     s.onBecomeInactiveSegment();
@@ -164,13 +181,11 @@ public final class Log implements AutoCloseable {
             segments.put(base, s);
         }
 
-        long truncated = 0;
         int deleted = 0;
         boolean recovered = false;
         if (!cleanShutdown && !segments.isEmpty()) {
             recovered = true;
-            Long from = segments.floorKey(checkpointedRecoveryPoint);
-            Iterator<LogSegment> it = (from == null ? segments : segments.tailMap(from, true)).values().iterator();
+            Iterator<LogSegment> it = segments.tailMap(recoverFromBase, true).values().iterator();
             while (it.hasNext()) {
                 LogSegment s = it.next();
                 long cut = s.recover(b -> { });
