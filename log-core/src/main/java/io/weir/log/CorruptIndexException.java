@@ -1,0 +1,10 @@
+package io.weir.log;
+
+/** An index file breaks its invariants (order, bounds); the log rebuilds it from the segment's data. */
+public final class CorruptIndexException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public CorruptIndexException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,1050 @@
+package io.weir.log;
+
+import io.weir.log.internals.FileBatchReader;
+import io.weir.log.internals.FileUtils;
+import io.weir.log.internals.LogSegment;
+import io.weir.log.internals.ProducerStateManager;
+import io.weir.log.internals.Crc32c;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentNavigableMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
+
+/**
+ * One partition's log: a directory of segments, the offsets (log start, log end, recovery point) and
+ * the producer state. Appends assign offsets in place; fetches return file regions of segments.
+ *
+ * <p><b>Locking rule.</b> Everything that changes the log (append, roll, retention, truncation,
+ * segment replacement by the cleaner, close) runs under {@link #lock}. Reads take no lock: they read
+ * the volatile {@link #endOffsetMetadata} once (offset, active segment, byte position: one immutable
+ * value) and then the concurrent segment map, and never look past that position; since segment bytes
+ * below a published position never change, a read sees a consistent prefix. fsync never runs under
+ * {@link #lock}: a rolled segment is flushed after the append releases it, and flushes serialize on
+ * their own {@link #flushLock}. Segments removed by retention or truncation are renamed
+ * {@code .deleted} and their files closed only after {@code file.delete.delay.ms}, so a fetch that
+ * already holds a region of one still completes.
+ *
+ * <p>Lock order: {@link #lock} before {@link #flushLock} is never needed; code holding
+ * {@link #flushLock} never takes {@link #lock}.
+ */
+public final class Log implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Log.class);
+
+    /** ListOffsets' special timestamps. */
+    public static final long LATEST_TIMESTAMP = -1L;
+    public static final long EARLIEST_TIMESTAMP = -2L;
+    public static final long MAX_TIMESTAMP = -3L;
+
+    static final String DELETED_SUFFIX = ".deleted";
+    static final String CLEANED_SUFFIX = ".cleaned";
+    static final String SWAP_SUFFIX = ".swap";
+    private static final int SNAPSHOTS_RETAINED = 3;
+
+    private final Path dir;
+    private final TopicPartition topicPartition;
+    private final Time time;
+    private volatile LogConfig config;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final ReentrantLock flushLock = new ReentrantLock();
+    private final ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
+    private final ProducerStateManager producerState;
+    /** Segments removed from the log whose files are deleted later; guarded by itself. */
+    private final Deque<PendingDelete> pendingDeletes = new ArrayDeque<>();
+    private final RecordBatch scratch = new RecordBatch();
+    private final RecordBatch previousScratch = new RecordBatch();
+
+    private volatile LogOffsetMetadata endOffsetMetadata;
+    private volatile long logStartOffset;
+    private volatile long recoveryPoint;
+    private volatile long lastFlushMs;
+    /** Records appended since open; written under {@link #lock}. */
+    private volatile long appendedRecords;
+    /** {@link #appendedRecords} at the last flush; written under {@link #flushLock}. */
+    private volatile long flushedRecordsMark;
+    /** The cleaner's progress: offsets below this are compacted; in memory only (a restart recleans). */
+    private volatile long firstDirtyOffset;
+
+    private record PendingDelete(LogSegment segment, long deleteAtMs) {
+    }
+
+    /** What opening the log found and fixed. */
+    public record RecoveryReport(boolean recovered, long bytesTruncated, int segmentsDeleted, int indexesRebuilt) {
+    }
+
+    private Log(Path dir, TopicPartition tp, LogConfig config, Time time) {
+        this.dir = dir;
+        this.topicPartition = tp;
+        this.config = config;
+        this.time = time;
+        this.producerState = new ProducerStateManager(dir, SNAPSHOTS_RETAINED);
+    }
+
+    /**
+     * Opens (creating if needed) the log in {@code dir}. After an unclean shutdown
+     * ({@code hadCleanShutdown == false}) every segment holding offsets at or above
+     * {@code recoveryPoint} is re-validated, cut at the first bad batch, and its indexes rebuilt;
+     * later segments after a cut are deleted. Missing or inconsistent indexes are rebuilt either way.
+     * Producer state is loaded from the newest valid snapshot and the batches after it.
+     */
+    public static Log open(Path dir, LogConfig config, long recoveryPoint, long logStartOffset,
+                           boolean hadCleanShutdown, Time time) {
+        TopicPartition tp = TopicPartition.fromDirName(dir.getFileName().toString());
+        if (tp == null) {
+            throw new IllegalArgumentException("log directory " + dir + " is not named <topic>-<partition>");
+        }
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + dir, e);
+        }
+        Log log = new Log(dir, tp, config, time);
+        log.load(recoveryPoint, logStartOffset, hadCleanShutdown);
+        return log;
+    }
+
+    // ------------------------------------------------------------------------------------ loading
+
+    private RecoveryReport loadReport;
+
+    private void load(long checkpointedRecoveryPoint, long checkpointedLogStart, boolean cleanShutdown) {
+        long nowMs = time.milliseconds();
+        List<Long> swapped = completeSwapsAndCleanTempFiles();
+        List<Long> bases = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            files.map(p -> p.getFileName().toString())
+                .filter(n -> n.endsWith(LogSegment.LOG_SUFFIX) && n.length() == 20 + LogSegment.LOG_SUFFIX.length())
+                .forEach(n -> bases.add(LogSegment.offsetFromFileName(n)));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir, e);
+        }
+        bases.sort(null);
+        // after an unclean stop, segments from the one holding the recovery point on are recovered below
+        // (their preallocated indexes are typically zero-filled), so they skip the index check here
+        long recoverFromBase = Long.MAX_VALUE;
+        if (!cleanShutdown) {
+            recoverFromBase = bases.isEmpty() ? 0 : bases.get(0);
+            for (long b : bases) {
+                if (b <= checkpointedRecoveryPoint) {
+                    recoverFromBase = b;
+                }
+            }
+        }
+        int rebuilt = 0;
+        long truncated = 0;
+        for (int i = 0; i < bases.size(); i++) {
+            long base = bases.get(i);
+            boolean last = i == bases.size() - 1;
+            boolean indexMissing = !Files.exists(LogSegment.file(dir, base, LogSegment.INDEX_SUFFIX))
+                || !Files.exists(LogSegment.file(dir, base, LogSegment.TIME_INDEX_SUFFIX));
+            LogSegment s = LogSegment.open(dir, base, config.segmentIndexBytes, config.indexIntervalBytes, "", last, nowMs);
+            boolean rebuild = indexMissing || swapped.contains(base);
+            if (base >= recoverFromBase) {
+                segments.put(base, s);
+                continue;
+            }
+            if (!rebuild) {
+                try {
+                    s.sanityCheckIndexes();
+                } catch (CorruptIndexException e) {
+                    LOG.warn("{}: rebuilding indexes of segment {}: {}", topicPartition, base, e.getMessage());
+                    rebuild = true;
+                }
+            }
+            if (rebuild) {
+                long cut = s.recover(b -> { });
+                if (cut > 0) {
+                    LOG.warn("{}: rebuilding indexes of segment {} also cut {} bytes", topicPartition, base, cut);
+                    truncated += cut;
+                }
+                if (!last) {
+                    s.onBecomeInactiveSegment();
+                }
+                rebuilt++;
+            }
+            segments.put(base, s);
+        }
+
+        int deleted = 0;
+        boolean recovered = false;
+        if (!cleanShutdown && !segments.isEmpty()) {
+            recovered = true;
+            Iterator<LogSegment> it = segments.tailMap(recoverFromBase, true).values().iterator();
+            while (it.hasNext()) {
+                LogSegment s = it.next();
+                long cut = s.recover(b -> { });
+                truncated += cut;
+                if (s != segments.lastEntry().getValue()) {
+                    s.onBecomeInactiveSegment();
+                }
+                if (cut > 0) {
+                    // the log must be contiguous: whatever follows a damaged segment is unreachable
+                    while (it.hasNext()) {
+                        LogSegment later = it.next();
+                        LOG.warn("{}: deleting segment {} after the damaged segment {}", topicPartition,
+                            later.baseOffset(), s.baseOffset());
+                        it.remove();
+                        later.deleteIfExists();
+                        deleted++;
+                    }
+                    s.onBecomeActiveSegment();
+                }
+            }
+        }
+        if (segments.isEmpty()) {
+            long base = Math.max(0, checkpointedLogStart);
+            segments.put(base, LogSegment.open(dir, base, config.segmentIndexBytes, config.indexIntervalBytes, "", true, nowMs));
+        }
+        LogSegment active = segments.lastEntry().getValue();
+        long next = active.readNextOffset();
+        endOffsetMetadata = new LogOffsetMetadata(next, active.baseOffset(), active.sizeInBytes());
+        logStartOffset = Math.min(Math.max(checkpointedLogStart, segments.firstKey()), next);
+        if (recovered) {
+            // recovered bytes came from the page cache: make them durable before trusting them
+            Long flushFrom = segments.floorKey(Math.min(checkpointedRecoveryPoint, next));
+            for (LogSegment s : segments.tailMap(flushFrom == null ? segments.firstKey() : flushFrom, true).values()) {
+                s.flush();
+            }
+            recoveryPoint = next;
+        } else {
+            recoveryPoint = Math.min(checkpointedRecoveryPoint, next);
+        }
+        lastFlushMs = nowMs;
+        firstDirtyOffset = logStartOffset;
+        loadProducerState(next);
+        loadReport = new RecoveryReport(recovered, truncated, deleted, rebuilt);
+        if (truncated > 0 || deleted > 0) {
+            LOG.warn("{}: recovery cut {} bytes and deleted {} segments; log end offset is {}", topicPartition,
+                truncated, deleted, next);
+        }
+    }
+
+    /**
+     * Finishes a cleaner swap interrupted by a crash and removes temp files. A {@code X.log.swap} is a
+     * committed cleaning: the segments it covers are replaced by it. {@code .cleaned} files are an
+     * uncommitted cleaning and {@code .deleted} files are segments already removed: both go.
+     * Returns the base offsets of swapped-in segments (their indexes are rebuilt).
+     */
+    private List<Long> completeSwapsAndCleanTempFiles() {
+        List<Path> files;
+        try (Stream<Path> s = Files.list(dir)) {
+            files = s.toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir, e);
+        }
+        List<Long> swapped = new ArrayList<>();
+        try {
+            for (Path p : files) {
+                String n = p.getFileName().toString();
+                if (n.endsWith(CLEANED_SUFFIX) || n.endsWith(DELETED_SUFFIX) || n.endsWith(".tmp")) {
+                    Files.deleteIfExists(p);
+                }
+            }
+            for (Path p : files) {
+                String n = p.getFileName().toString();
+                if (!n.endsWith(LogSegment.LOG_SUFFIX + SWAP_SUFFIX)) {
+                    continue;
+                }
+                long base = LogSegment.offsetFromFileName(n);
+                long lastOffset = lastOffsetOf(p, base);
+                List<Long> covered = new ArrayList<>();
+                for (Path q : files) {
+                    String m = q.getFileName().toString();
+                    if (m.endsWith(LogSegment.LOG_SUFFIX) && m.length() == 20 + LogSegment.LOG_SUFFIX.length()) {
+                        long b = LogSegment.offsetFromFileName(m);
+                        if (b >= base && b <= lastOffset) {
+                            covered.add(b);
+                        }
+                    }
+                }
+                for (long b : covered) {
+                    for (String suffix : List.of(LogSegment.LOG_SUFFIX, LogSegment.INDEX_SUFFIX,
+                        LogSegment.TIME_INDEX_SUFFIX, LogSegment.TXN_INDEX_SUFFIX)) {
+                        Files.deleteIfExists(LogSegment.file(dir, b, suffix));
+                    }
+                }
+                Path txnSwap = LogSegment.file(dir, base, LogSegment.TXN_INDEX_SUFFIX + SWAP_SUFFIX);
+                if (Files.exists(txnSwap)) {
+                    Files.move(txnSwap, LogSegment.file(dir, base, LogSegment.TXN_INDEX_SUFFIX), StandardCopyOption.ATOMIC_MOVE);
+                }
+                Files.move(p, LogSegment.file(dir, base, LogSegment.LOG_SUFFIX), StandardCopyOption.ATOMIC_MOVE);
+                LOG.info("{}: completed an interrupted cleaner swap of segment {} (replaced {})", topicPartition, base, covered);
+                swapped.add(base);
+            }
+            // index swaps are rebuilt from the data rather than trusted
+            try (Stream<Path> s = Files.list(dir)) {
+                for (Path p : s.toList()) {
+                    if (p.getFileName().toString().endsWith(SWAP_SUFFIX)) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot clean up " + dir, e);
+        }
+        FileUtils.fsyncDirectory(dir);
+        return swapped;
+    }
+
+    private static long lastOffsetOf(Path logFile, long base) throws IOException {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(logFile)) {
+            FileBatchReader reader = new FileBatchReader(ch, 0, (int) Math.min(ch.size(), Integer.MAX_VALUE));
+            long last = base - 1;
+            try {
+                RecordBatch b;
+                while ((b = reader.next()) != null) {
+                    last = b.lastOffset();
+                }
+            } catch (CorruptRecordException e) {
+                // the torn tail is cut when the segment is recovered
+            }
+            return last;
+        }
+    }
+
+    /** Loads the newest usable snapshot and replays the batches after it up to {@code endOffset}. Under lock or at load. */
+    private void loadProducerState(long endOffset) {
+        producerState.deleteSnapshotsAbove(endOffset);
+        OptionalLong snap = producerState.loadLatestSnapshot(endOffset);
+        long from = Math.max(snap.orElse(logStartOffset), logStartOffset);
+        replayProducerState(from, endOffset);
+        producerState.updateMapEndOffset(endOffset);
+    }
+
+    private void replayProducerState(long from, long endOffset) {
+        Long start = segments.floorKey(from);
+        for (LogSegment s : (start == null ? segments : segments.tailMap(start, true)).values()) {
+            LogSegment.BatchPosition pos = s.translateOffset(from, 0, s.sizeInBytes());
+            if (pos == null) {
+                continue;
+            }
+            FileBatchReader reader = s.batchesFrom(pos.position());
+            RecordBatch b;
+            while ((b = reader.next()) != null && b.baseOffset() < endOffset) {
+                producerState.update(b);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------ accessors
+
+    public TopicPartition topicPartition() {
+        return topicPartition;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public LogConfig config() {
+        return config;
+    }
+
+    /** Changes the config (topic config update); applies to the next appends, rolls and retention runs. */
+    public void updateConfig(LogConfig newConfig) {
+        this.config = newConfig;
+    }
+
+    public long logStartOffset() {
+        return logStartOffset;
+    }
+
+    public long logEndOffset() {
+        return endOffsetMetadata.messageOffset();
+    }
+
+    public LogOffsetMetadata logEndOffsetMetadata() {
+        return endOffsetMetadata;
+    }
+
+    /** Offsets below this are fsynced. */
+    public long recoveryPoint() {
+        return recoveryPoint;
+    }
+
+    public RecoveryReport recoveryReport() {
+        return loadReport;
+    }
+
+    public long firstDirtyOffset() {
+        return firstDirtyOffset;
+    }
+
+    /** Records the cleaner's progress (called by {@link io.weir.log.internals.LogCleaner}). */
+    public void markCleanedUpTo(long offset) {
+        firstDirtyOffset = Math.max(firstDirtyOffset, offset);
+    }
+
+    /** The first offset of the oldest open transaction, if any (the last stable offset's bound). */
+    public OptionalLong firstUnstableOffset() {
+        lock.lock();
+        try {
+            return producerState.firstUnstableOffset();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A snapshot of the segment list, oldest first; the last is the active segment. */
+    public List<LogSegment> segments() {
+        return new ArrayList<>(segments.values());
+    }
+
+    public int numberOfSegments() {
+        return segments.size();
+    }
+
+    public LogSegment activeSegment() {
+        return segments.lastEntry().getValue();
+    }
+
+    /** Total bytes of all segments. */
+    public long sizeInBytes() {
+        long total = 0;
+        for (LogSegment s : segments.values()) {
+            total += s.sizeInBytes();
+        }
+        return total;
+    }
+
+    // ------------------------------------------------------------------------------------ appends
+
+    /**
+     * Checks a batch against the producer state, as {@link #appendAsLeader} will. The broker may call
+     * this first to answer early; {@link #appendAsLeader} repeats the check under the lock, which is
+     * what counts.
+     */
+    public ProducerAppendCheck checkProducerBatch(RecordBatch batch) {
+        lock.lock();
+        try {
+            return producerState.check(batch);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Appends a produce request's batches as the leader: validates every batch (structure, CRC,
+     * max.message.bytes, keys for compacted topics) before taking the lock, then checks idempotence,
+     * assigns offsets and the leader epoch in place (both outside the CRC) and writes the bytes. The
+     * first invalid batch rejects the whole request with nothing appended: a
+     * {@link CorruptRecordException}, {@link RecordTooLargeException} or {@link InvalidRecordException};
+     * an idempotence verdict other than OK comes back in {@link LogAppendInfo#producerCheck()}.
+     * Under LogAppendTime the batch's timestamp type and max timestamp are set and its CRC recomputed.
+     *
+     * <p>{@code records} is modified in place; the caller must not share it with another thread.
+     */
+    public LogAppendInfo appendAsLeader(MemoryRecords records, int leaderEpoch) {
+        LogConfig cfg = config;
+        validate(records, cfg, true);
+        long nowMs = time.milliseconds();
+        ByteBuffer buf = records.buffer();
+        if (!buf.hasRemaining()) {
+            return LogAppendInfo.empty(logEndOffset());
+        }
+        boolean logAppendTime = cfg.messageTimestampType == TimestampType.LOG_APPEND_TIME;
+        LogAppendInfo info;
+        long rolledTo;
+        lock.lock();
+        try {
+            for (int at = buf.position(); at < buf.limit(); at += scratch.sizeInBytes()) {
+                scratch.wrap(buf, at);
+                if (!scratch.hasProducerId()) {
+                    continue;
+                }
+                // a request rarely holds two batches of one producer; the second must follow the first
+                RecordBatch previous = findLastSameProducer(buf, at, scratch.producerId());
+                ProducerAppendCheck check = producerState.check(scratch, previous);
+                if (!check.isOk()) {
+                    return LogAppendInfo.notAppended(check);
+                }
+            }
+            long offset = endOffsetMetadata.messageOffset();
+            for (int at = buf.position(); at < buf.limit(); at += scratch.sizeInBytes()) {
+                scratch.wrap(buf, at);
+                scratch.setBaseOffset(offset);
+                scratch.setPartitionLeaderEpoch(leaderEpoch);
+                if (logAppendTime) {
+                    setLogAppendTime(buf, at, nowMs);
+                }
+                offset = scratch.nextOffset();
+            }
+            long before = segments.lastKey();
+            info = appendLocked(buf, nowMs, logAppendTime ? nowMs : -1, cfg);
+            rolledTo = segments.lastKey() != before ? segments.lastKey() : -1;
+        } finally {
+            lock.unlock();
+        }
+        afterAppend(rolledTo, cfg, nowMs);
+        return info;
+    }
+
+    private RecordBatch findLastSameProducer(ByteBuffer buf, int end, long producerId) {
+        int found = -1;
+        for (int p = buf.position(); p < end; p += previousScratch.sizeInBytes()) {
+            previousScratch.wrap(buf, p);
+            if (previousScratch.producerId() == producerId) {
+                found = p;
+            }
+        }
+        return found < 0 ? null : previousScratch.wrap(buf, found);
+    }
+
+    private static void setLogAppendTime(ByteBuffer buf, int start, long nowMs) {
+        short attributes = buf.getShort(start + RecordBatch.ATTRIBUTES_OFFSET);
+        buf.putShort(start + RecordBatch.ATTRIBUTES_OFFSET, (short) (attributes | RecordBatch.TIMESTAMP_TYPE_MASK));
+        buf.putLong(start + RecordBatch.MAX_TIMESTAMP_OFFSET, nowMs);
+        int size = RecordBatch.LOG_OVERHEAD + buf.getInt(start + RecordBatch.LENGTH_OFFSET);
+        long crc = Crc32c.compute(buf, start + RecordBatch.ATTRIBUTES_OFFSET, size - RecordBatch.ATTRIBUTES_OFFSET);
+        buf.putInt(start + RecordBatch.CRC_OFFSET, (int) crc);
+    }
+
+    /**
+     * Appends a follower's fetched batches with their offsets as the leader assigned them. Every batch
+     * is validated; the first must start at or after the log end and each must start after the
+     * previous one ends, else {@link InvalidRecordException} and nothing is appended.
+     */
+    public LogAppendInfo appendAsFollower(MemoryRecords records) {
+        LogConfig cfg = config;
+        validate(records, cfg, false);
+        long nowMs = time.milliseconds();
+        ByteBuffer buf = records.buffer();
+        if (!buf.hasRemaining()) {
+            return LogAppendInfo.empty(logEndOffset());
+        }
+        LogAppendInfo info;
+        long rolledTo;
+        lock.lock();
+        try {
+            long expected = endOffsetMetadata.messageOffset();
+            for (int at = buf.position(); at < buf.limit(); at += scratch.sizeInBytes()) {
+                scratch.wrap(buf, at);
+                if (scratch.baseOffset() < expected) {
+                    throw new InvalidRecordException(topicPartition + ": follower batch at offset " + scratch.baseOffset()
+                        + " does not start at or after " + expected);
+                }
+                expected = scratch.nextOffset();
+            }
+            long before = segments.lastKey();
+            info = appendLocked(buf, nowMs, -1, cfg);
+            rolledTo = segments.lastKey() != before ? segments.lastKey() : -1;
+        } finally {
+            lock.unlock();
+        }
+        afterAppend(rolledTo, cfg, nowMs);
+        return info;
+    }
+
+    /** Structure, CRC, size and key checks, done before the lock is taken. Throws on the first bad batch. */
+    private void validate(MemoryRecords records, LogConfig cfg, boolean leader) {
+        for (RecordBatch batch : records.strictBatches()) {
+            batch.ensureValid();
+            if (leader && batch.sizeInBytes() > cfg.maxMessageBytes) {
+                throw new RecordTooLargeException(topicPartition + ": batch of " + batch.sizeInBytes()
+                    + " bytes exceeds max.message.bytes " + cfg.maxMessageBytes);
+            }
+            if (batch.lastOffsetDelta() < 0) {
+                throw new CorruptRecordException(topicPartition + ": batch has negative lastOffsetDelta");
+            }
+            if (cfg.compact && !batch.isControlBatch()) {
+                Iterator<Record> it = batch.records(Math.max(cfg.maxMessageBytes, 1) * 64);
+                while (it.hasNext()) {
+                    if (!it.next().hasKey()) {
+                        throw new InvalidRecordException(topicPartition + ": compacted topic requires a key on every record");
+                    }
+                }
+            }
+        }
+    }
+
+    /** Rolls if needed, writes, updates producer state and the end offset. Caller holds {@link #lock}. */
+    private LogAppendInfo appendLocked(ByteBuffer buf, long nowMs, long logAppendTimeMs, LogConfig cfg) {
+        long firstOffset = -1;
+        long lastOffset = -1;
+        long maxTimestamp = RecordBatch.NO_TIMESTAMP;
+        long offsetOfMax = -1;
+        int count = 0;
+        for (int at = buf.position(); at < buf.limit(); at += scratch.sizeInBytes()) {
+            scratch.wrap(buf, at);
+            if (firstOffset < 0) {
+                firstOffset = scratch.baseOffset();
+            }
+            lastOffset = scratch.lastOffset();
+            count += scratch.recordCount();
+            if (scratch.maxTimestamp() > maxTimestamp) {
+                maxTimestamp = scratch.maxTimestamp();
+                offsetOfMax = scratch.lastOffset();
+            }
+        }
+        LogSegment segment = maybeRoll(buf.remaining(), firstOffset, lastOffset, maxTimestamp, nowMs, cfg);
+        segment.append(lastOffset, buf);
+        for (int at = buf.position(); at < buf.limit(); at += scratch.sizeInBytes()) {
+            scratch.wrap(buf, at);
+            CompletedTxn done = producerState.update(scratch);
+            if (done != null && done.isAborted()) {
+                segment.txnIndex().append(new AbortedTxn(done.producerId(), done.firstOffset(), done.lastOffset(),
+                    producerState.lastStableOffset(done)));
+            }
+        }
+        endOffsetMetadata = new LogOffsetMetadata(lastOffset + 1, segment.baseOffset(), segment.sizeInBytes());
+        appendedRecords += count;
+        return new LogAppendInfo(firstOffset, lastOffset, maxTimestamp, offsetOfMax, logAppendTimeMs, count,
+            buf.remaining(), ProducerAppendCheck.OK);
+    }
+
+    private LogSegment maybeRoll(int bytes, long firstOffset, long lastOffset, long maxTimestamp, long nowMs, LogConfig cfg) {
+        LogSegment active = segments.lastEntry().getValue();
+        if (!active.shouldRoll(bytes, lastOffset, maxTimestamp, nowMs, cfg.segmentBytes, cfg.segmentMs)) {
+            return active;
+        }
+        return rollLocked(Math.max(firstOffset, endOffsetMetadata.messageOffset()), nowMs);
+    }
+
+    /** Starts a new active segment at {@code newBase}; the old one is flushed after the lock is released. */
+    private LogSegment rollLocked(long newBase, long nowMs) {
+        LogSegment old = segments.lastEntry().getValue();
+        if (old.sizeInBytes() == 0 && old.baseOffset() == newBase) {
+            return old;
+        }
+        old.onBecomeInactiveSegment();
+        producerState.updateMapEndOffset(newBase);
+        producerState.takeSnapshot();
+        LogConfig cfg = config;
+        LogSegment fresh = LogSegment.open(dir, newBase, cfg.segmentIndexBytes, cfg.indexIntervalBytes, "", true, nowMs);
+        segments.put(newBase, fresh);
+        LOG.debug("{}: rolled to a new segment at offset {}", topicPartition, newBase);
+        return fresh;
+    }
+
+    /** Forces a roll (tests, admin tools); returns the new active segment's base offset. */
+    public long roll() {
+        long nowMs = time.milliseconds();
+        long base;
+        lock.lock();
+        try {
+            base = rollLocked(logEndOffset(), nowMs).baseOffset();
+            endOffsetMetadata = new LogOffsetMetadata(logEndOffset(), base, segments.get(base).sizeInBytes());
+        } finally {
+            lock.unlock();
+        }
+        flushUpTo(base);
+        return base;
+    }
+
+    private void afterAppend(long rolledTo, LogConfig cfg, long nowMs) {
+        if (rolledTo >= 0) {
+            // always fsync a rolled segment: the recovery point then moves past it
+            flushUpTo(rolledTo);
+        }
+        if (appendedRecords - flushedRecordsMark >= cfg.flushMessages) {
+            flush();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------ flush
+
+    /** Fsyncs everything appended so far and moves the recovery point to the log end. Returns whether it did work. */
+    public boolean flush() {
+        return flushUpTo(logEndOffset());
+    }
+
+    /**
+     * Fsyncs the segments holding offsets in [recoveryPoint, offset) and moves the recovery point to
+     * {@code offset}. Never under {@link #lock}; appends continue meanwhile.
+     */
+    public boolean flushUpTo(long offset) {
+        flushLock.lock();
+        try {
+            long appended = appendedRecords;
+            long target = Math.min(offset, logEndOffset());
+            if (target <= recoveryPoint) {
+                return false;
+            }
+            Long from = segments.floorKey(recoveryPoint);
+            ConcurrentNavigableMap<Long, LogSegment> range = from == null ? segments.headMap(target, false)
+                : segments.subMap(from, true, target, false);
+            for (LogSegment s : range.values()) {
+                try {
+                    s.flush();
+                } catch (UncheckedIOException e) {
+                    if (segments.get(s.baseOffset()) == s) {
+                        throw e;
+                    }
+                    // removed by retention or truncation meanwhile: nothing to make durable
+                }
+            }
+            recoveryPoint = target;
+            if (target >= logEndOffset()) {
+                flushedRecordsMark = appended;
+            }
+            lastFlushMs = time.milliseconds();
+            return true;
+        } finally {
+            flushLock.unlock();
+        }
+    }
+
+    /** The flush.ms duty: flushes if there are unflushed records and flush.ms has passed. */
+    public boolean maybeFlushByTime(long nowMs) {
+        LogConfig cfg = config;
+        if (cfg.flushMs == Long.MAX_VALUE || nowMs - lastFlushMs < cfg.flushMs || logEndOffset() <= recoveryPoint) {
+            return false;
+        }
+        return flush();
+    }
+
+    // ------------------------------------------------------------------------------------ reads
+
+    /**
+     * Reads from {@code startOffset}: up to {@code maxBytes} (at least one whole batch if
+     * {@code minOneBatch}), stopping before {@code maxOffsetExclusive} (the high watermark or last
+     * stable offset for consumers; {@code Long.MAX_VALUE} for followers). Lock-free. Reading exactly at
+     * the log end gives an empty result; outside [logStart, logEnd] throws {@link OffsetOutOfRangeException}.
+     * The first batch returned may start before {@code startOffset} (it holds it).
+     */
+    public FetchDataInfo read(long startOffset, int maxBytes, long maxOffsetExclusive, boolean minOneBatch) {
+        LogOffsetMetadata end = endOffsetMetadata;
+        long start = logStartOffset;
+        if (startOffset == end.messageOffset()) {
+            return FetchDataInfo.empty(end);
+        }
+        if (startOffset > end.messageOffset() || startOffset < start) {
+            throw new OffsetOutOfRangeException(topicPartition + ": offset " + startOffset + " is outside ["
+                + start + ", " + end.messageOffset() + "]");
+        }
+        long maxOffset = Math.min(maxOffsetExclusive, end.messageOffset());
+        if (startOffset >= maxOffset) {
+            return FetchDataInfo.empty(new LogOffsetMetadata(startOffset));
+        }
+        Map.Entry<Long, LogSegment> e = segments.floorEntry(startOffset);
+        while (e != null && e.getKey() <= end.segmentBaseOffset()) {
+            LogSegment s = e.getValue();
+            int maxPosition = s.baseOffset() == end.segmentBaseOffset() ? end.relativePositionInSegment() : s.sizeInBytes();
+            Map.Entry<Long, LogSegment> next = segments.higherEntry(e.getKey());
+            if (maxOffset < end.messageOffset() && (next == null || next.getKey() > maxOffset)) {
+                LogSegment.BatchPosition bound = s.translateOffset(maxOffset, 0, maxPosition);
+                if (bound != null) {
+                    maxPosition = bound.position();
+                }
+            }
+            FetchDataInfo info = s.read(startOffset, maxBytes, maxPosition, minOneBatch);
+            if (info != null) {
+                return info;
+            }
+            e = next;
+        }
+        return FetchDataInfo.empty(end);
+    }
+
+    /** Aborted transactions overlapping [startOffset, upperBoundOffset), for read_committed fetches. */
+    public List<AbortedTxn> collectAbortedTransactions(long startOffset, long upperBoundOffset) {
+        List<AbortedTxn> out = new ArrayList<>();
+        Long from = segments.floorKey(startOffset);
+        for (LogSegment s : (from == null ? segments : segments.tailMap(from, true)).values()) {
+            if (s.baseOffset() >= upperBoundOffset) {
+                break;
+            }
+            out.addAll(s.txnIndex().collectAbortedTxns(startOffset, upperBoundOffset));
+        }
+        return out;
+    }
+
+    /**
+     * ListOffsets: {@link #EARLIEST_TIMESTAMP} → log start, {@link #LATEST_TIMESTAMP} → log end,
+     * {@link #MAX_TIMESTAMP} → the record with the largest timestamp, else the first record whose
+     * timestamp is at least {@code timestamp}. Null when no record qualifies.
+     */
+    public TimestampAndOffset fetchOffsetByTimestamp(long timestamp) {
+        if (timestamp == EARLIEST_TIMESTAMP) {
+            return new TimestampAndOffset(RecordBatch.NO_TIMESTAMP, logStartOffset);
+        }
+        if (timestamp == LATEST_TIMESTAMP) {
+            return new TimestampAndOffset(RecordBatch.NO_TIMESTAMP, logEndOffset());
+        }
+        if (timestamp == MAX_TIMESTAMP) {
+            LogSegment best = null;
+            for (LogSegment s : segments.values()) {
+                if (s.maxTimestampSoFar() >= 0 && (best == null || s.maxTimestampSoFar() > best.maxTimestampSoFar())) {
+                    best = s;
+                }
+            }
+            return best == null ? null : new TimestampAndOffset(best.maxTimestampSoFar(), best.offsetOfMaxTimestampSoFar());
+        }
+        return offsetForTimestamp(timestamp);
+    }
+
+    /** The first record at or after the log start whose timestamp is at least {@code timestamp}; null if none. */
+    public TimestampAndOffset offsetForTimestamp(long timestamp) {
+        long start = logStartOffset;
+        long end = logEndOffset();
+        for (LogSegment s : segments.values()) {
+            if (s.maxTimestampSoFar() < timestamp) {
+                continue;
+            }
+            TimestampAndOffset found = s.findOffsetByTimestamp(timestamp, start);
+            if (found != null && found.offset() < end) {
+                return found;
+            }
+        }
+        return null;
+    }
+
+    // ------------------------------------------------------------------------------------ retention
+
+    /**
+     * Deletes whole segments, oldest first and never the active one, while they are older than
+     * retention.ms (by their largest timestamp) or the log is over retention.bytes; the log start
+     * moves to the next segment. Also deletes the files of segments removed more than
+     * file.delete.delay.ms ago. Returns the number of segments removed from the log.
+     */
+    public int deleteOldSegments(long nowMs) {
+        LogConfig cfg = config;
+        int removed = 0;
+        if (cfg.delete) {
+            lock.lock();
+            try {
+                long excess = cfg.retentionBytes >= 0 ? sizeInBytes() - cfg.retentionBytes : Long.MIN_VALUE;
+                while (segments.size() > 1) {
+                    LogSegment oldest = segments.firstEntry().getValue();
+                    boolean expired = cfg.retentionMs >= 0 && nowMs - oldest.largestTimestamp() > cfg.retentionMs;
+                    boolean overSize = cfg.retentionBytes >= 0 && excess - oldest.sizeInBytes() >= 0;
+                    if (!expired && !overSize) {
+                        break;
+                    }
+                    excess -= oldest.sizeInBytes();
+                    removeSegmentLocked(oldest, nowMs, cfg);
+                    logStartOffset = Math.max(logStartOffset, segments.firstKey());
+                    removed++;
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (removed > 0) {
+                LOG.info("{}: retention removed {} segments; log start offset is {}", topicPartition, removed, logStartOffset);
+            }
+        }
+        deleteExpiredFiles(nowMs);
+        return removed;
+    }
+
+    /**
+     * Moves the log start to {@code offset} (DeleteRecords) and removes the segments wholly below it.
+     * Returns the new log start offset.
+     */
+    public long deleteRecordsBefore(long offset) {
+        long nowMs = time.milliseconds();
+        lock.lock();
+        try {
+            if (offset > logEndOffset()) {
+                throw new OffsetOutOfRangeException(topicPartition + ": cannot delete records before " + offset
+                    + ", above the log end " + logEndOffset());
+            }
+            if (offset <= logStartOffset) {
+                return logStartOffset;
+            }
+            logStartOffset = offset;
+            while (segments.size() > 1) {
+                Map.Entry<Long, LogSegment> second = segments.higherEntry(segments.firstKey());
+                if (second.getKey() > offset) {
+                    break;
+                }
+                removeSegmentLocked(segments.firstEntry().getValue(), nowMs, config);
+            }
+            firstDirtyOffset = Math.max(firstDirtyOffset, logStartOffset);
+            return logStartOffset;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void removeSegmentLocked(LogSegment segment, long nowMs, LogConfig cfg) {
+        segments.remove(segment.baseOffset(), segment);
+        try {
+            segment.changeFileSuffixes("", DELETED_SUFFIX);
+        } catch (IOException e) {
+            LOG.warn("{}: cannot rename segment {} for deletion", topicPartition, segment.baseOffset(), e);
+        }
+        synchronized (pendingDeletes) {
+            pendingDeletes.add(new PendingDelete(segment, nowMs + cfg.fileDeleteDelayMs));
+        }
+    }
+
+    private void deleteExpiredFiles(long nowMs) {
+        while (true) {
+            PendingDelete p;
+            synchronized (pendingDeletes) {
+                p = pendingDeletes.peek();
+                if (p == null || p.deleteAtMs() > nowMs) {
+                    return;
+                }
+                pendingDeletes.poll();
+            }
+            p.segment().deleteIfExists();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------ truncation
+
+    /**
+     * Removes every offset at or above {@code targetOffset} (a follower diverged from its leader).
+     * A batch straddling the target goes whole. Returns whether anything was removed.
+     */
+    public boolean truncateTo(long targetOffset) {
+        if (targetOffset < 0) {
+            throw new IllegalArgumentException("cannot truncate to negative offset " + targetOffset);
+        }
+        long nowMs = time.milliseconds();
+        lock.lock();
+        try {
+            if (targetOffset >= logEndOffset()) {
+                return false;
+            }
+            if (targetOffset < segments.firstKey()) {
+                truncateFullyAndStartAtLocked(targetOffset, nowMs);
+                return true;
+            }
+            LogConfig cfg = config;
+            while (segments.lastKey() > targetOffset) {
+                removeSegmentLocked(segments.lastEntry().getValue(), nowMs, cfg);
+            }
+            LogSegment active = segments.lastEntry().getValue();
+            LogSegment.BatchPosition cut = active.translateOffset(targetOffset, 0, active.sizeInBytes());
+            active.truncateTo(targetOffset);
+            active.onBecomeActiveSegment();
+            long newEnd = cut == null || cut.baseOffset() >= targetOffset ? targetOffset : cut.baseOffset();
+            endOffsetMetadata = new LogOffsetMetadata(newEnd, active.baseOffset(), active.sizeInBytes());
+            recoveryPoint = Math.min(recoveryPoint, newEnd);
+            firstDirtyOffset = Math.min(firstDirtyOffset, newEnd);
+            loadProducerState(newEnd);
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Deletes every segment and restarts the log empty at {@code newOffset} (a follower far behind its leader). */
+    public void truncateFullyAndStartAt(long newOffset) {
+        long nowMs = time.milliseconds();
+        lock.lock();
+        try {
+            truncateFullyAndStartAtLocked(newOffset, nowMs);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void truncateFullyAndStartAtLocked(long newOffset, long nowMs) {
+        LogConfig cfg = config;
+        for (LogSegment s : new ArrayList<>(segments.values())) {
+            removeSegmentLocked(s, nowMs, cfg);
+        }
+        LogSegment fresh = LogSegment.open(dir, newOffset, cfg.segmentIndexBytes, cfg.indexIntervalBytes, "", true, nowMs);
+        segments.put(newOffset, fresh);
+        endOffsetMetadata = new LogOffsetMetadata(newOffset, newOffset, 0);
+        logStartOffset = newOffset;
+        recoveryPoint = newOffset;
+        firstDirtyOffset = newOffset;
+        producerState.deleteSnapshotsAbove(-1);
+        producerState.clear();
+        producerState.updateMapEndOffset(newOffset);
+    }
+
+    // ------------------------------------------------------------------------------------ cleaner hooks
+
+    /**
+     * Replaces {@code old} (still in the log) with {@code cleaned}, whose files carry the
+     * {@code .cleaned} suffix and which holds a subset of old's batches with the same base offset.
+     * Crash-safe: renaming the cleaned log file to {@code .swap} is the commit point, and opening the
+     * log completes or discards a half-done swap. Returns false (and deletes the cleaned files) if
+     * {@code old} left the log meanwhile.
+     */
+    public boolean replaceSegment(LogSegment old, LogSegment cleaned) {
+        long nowMs = time.milliseconds();
+        lock.lock();
+        try {
+            if (segments.get(old.baseOffset()) != old || old == segments.lastEntry().getValue()) {
+                cleaned.deleteIfExists();
+                return false;
+            }
+            cleaned.changeFileSuffixes(CLEANED_SUFFIX, SWAP_SUFFIX);
+            FileUtils.fsyncDirectory(dir);
+            removeSegmentLocked(old, nowMs, config);
+            cleaned.changeFileSuffixes(SWAP_SUFFIX, "");
+            FileUtils.fsyncDirectory(dir);
+            segments.put(cleaned.baseOffset(), cleaned);
+            return true;
+        } catch (IOException e) {
+            throw new UncheckedIOException(topicPartition + ": cannot swap in cleaned segment " + cleaned.baseOffset(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------ lifecycle
+
+    /** Flushes, snapshots producer state and closes every segment. The files stay. */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            flush();
+            producerState.updateMapEndOffset(logEndOffset());
+            producerState.takeSnapshot();
+            for (LogSegment s : segments.values()) {
+                s.close();
+            }
+        } finally {
+            lock.unlock();
+        }
+        deleteExpiredFiles(Long.MAX_VALUE);
+    }
+
+    /** Closes the log and deletes its directory. */
+    public void delete() {
+        lock.lock();
+        try {
+            for (LogSegment s : segments.values()) {
+                s.deleteIfExists();
+            }
+            segments.clear();
+        } finally {
+            lock.unlock();
+        }
+        deleteExpiredFiles(Long.MAX_VALUE);
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path p : files.toList()) {
+                Files.deleteIfExists(p);
+            }
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + dir, e);
+        }
+    }
+
+    /** The producer state, for tests and tools; not thread-safe against appends. */
+    public ProducerStateManager producerStateManager() {
+        return producerState;
+    }
+
+    @Override
+    public String toString() {
+        return "Log(" + topicPartition + ", start=" + logStartOffset + ", end=" + logEndOffset() + ", segments="
+            + segments.size() + ")";
+    }
+}

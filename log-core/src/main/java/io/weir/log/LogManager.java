@@ -1,0 +1,208 @@
+package io.weir.log;
+
+import io.weir.log.internals.CheckpointFile;
+import io.weir.log.internals.FileUtils;
+import io.weir.log.internals.LogCleaner;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * Owns one {@code log.dirs} directory: opens every {@code <topic>-<partition>} log in it at start,
+ * creates and deletes logs, checkpoints recovery points and log start offsets, and offers the
+ * background duties as bounded, single-call methods ({@link #doRetention}, {@link #doFlush},
+ * {@link #doCheckpoint}, {@link #doCleaning}) that return how much they did; the broker decides the
+ * threads and the idle strategy, tests call them on one thread.
+ *
+ * <p>Crash handling: {@link #close()} writes the checkpoints and then a {@code .clean_shutdown}
+ * marker. {@link #open} deletes the marker before anything else; with it present the recovery scan is
+ * skipped, without it every log re-validates the data after its checkpointed recovery point.
+ *
+ * <p>Thread-safe: the log map is concurrent; each {@link Log} documents its own locking.
+ */
+public final class LogManager implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LogManager.class);
+
+    public static final String CLEAN_SHUTDOWN_FILE = ".clean_shutdown";
+    public static final String RECOVERY_POINT_CHECKPOINT = "recovery-point-offset-checkpoint";
+    public static final String LOG_START_OFFSET_CHECKPOINT = "log-start-offset-checkpoint";
+
+    private final Path logDir;
+    private final LogConfig defaultConfig;
+    private final Time time;
+    private final Map<TopicPartition, Log> logs = new ConcurrentHashMap<>();
+    private final CheckpointFile recoveryPoints;
+    private final CheckpointFile logStartOffsets;
+    private final LogCleaner cleaner;
+    private final boolean hadCleanShutdown;
+
+    private LogManager(Path logDir, LogConfig defaultConfig, Map<TopicPartition, LogConfig> topicConfigs, Time time) {
+        this.logDir = logDir;
+        this.defaultConfig = defaultConfig;
+        this.time = time;
+        this.recoveryPoints = new CheckpointFile(logDir.resolve(RECOVERY_POINT_CHECKPOINT));
+        this.logStartOffsets = new CheckpointFile(logDir.resolve(LOG_START_OFFSET_CHECKPOINT));
+        this.cleaner = new LogCleaner(time);
+        try {
+            Files.createDirectories(logDir);
+            Path marker = logDir.resolve(CLEAN_SHUTDOWN_FILE);
+            this.hadCleanShutdown = Files.deleteIfExists(marker);
+            // the marker must be gone before anything is written: a crash from here on is unclean
+            FileUtils.fsyncDirectory(logDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open log directory " + logDir, e);
+        }
+        boolean clean = hadCleanShutdown;
+        Map<TopicPartition, Long> points = readCheckpoint(recoveryPoints);
+        Map<TopicPartition, Long> starts = readCheckpoint(logStartOffsets);
+        if (points == null) {
+            clean = false;
+            points = Map.of();
+        }
+        if (starts == null) {
+            starts = Map.of();
+        }
+        try (Stream<Path> dirs = Files.list(logDir)) {
+            for (Path d : dirs.filter(Files::isDirectory).sorted().toList()) {
+                TopicPartition tp = TopicPartition.fromDirName(d.getFileName().toString());
+                if (tp == null) {
+                    LOG.warn("Ignoring {}: not a <topic>-<partition> directory", d);
+                    continue;
+                }
+                LogConfig cfg = topicConfigs.getOrDefault(tp, defaultConfig);
+                Log log = Log.open(d, cfg, points.getOrDefault(tp, 0L), starts.getOrDefault(tp, 0L), clean, time);
+                Log.RecoveryReport r = log.recoveryReport();
+                if (r.recovered() && (r.bytesTruncated() > 0 || r.segmentsDeleted() > 0)) {
+                    LOG.warn("{}: unclean shutdown recovery truncated {} bytes and deleted {} segments", tp,
+                        r.bytesTruncated(), r.segmentsDeleted());
+                } else if (r.recovered()) {
+                    LOG.info("{}: unclean shutdown recovery found no damage; log end offset {}", tp, log.logEndOffset());
+                }
+                logs.put(tp, log);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + logDir, e);
+        }
+    }
+
+    /**
+     * Opens the directory and every log in it. {@code topicConfigs} overrides {@code defaultConfig}
+     * per partition (the broker knows the topic configs).
+     */
+    public static LogManager open(Path logDir, LogConfig defaultConfig, Map<TopicPartition, LogConfig> topicConfigs,
+                                  Time time) {
+        return new LogManager(logDir, defaultConfig, topicConfigs, time);
+    }
+
+    private static Map<TopicPartition, Long> readCheckpoint(CheckpointFile file) {
+        try {
+            return file.read();
+        } catch (IOException e) {
+            LOG.warn("Ignoring unreadable checkpoint: {}", e.getMessage());
+            return null;
+        }
+    }
+
+    /** Whether the previous run ended with {@link #close()}. */
+    public boolean hadCleanShutdown() {
+        return hadCleanShutdown;
+    }
+
+    public Path logDir() {
+        return logDir;
+    }
+
+    public Log getLog(TopicPartition tp) {
+        return logs.get(tp);
+    }
+
+    public Collection<Log> allLogs() {
+        return List.copyOf(logs.values());
+    }
+
+    /** The partition's log, created empty with {@code config} if absent. */
+    public Log getOrCreateLog(TopicPartition tp, LogConfig config) {
+        return logs.computeIfAbsent(tp, t -> Log.open(logDir.resolve(t.dirName()), config, 0L, 0L, true, time));
+    }
+
+    /** Closes and deletes the partition's log; returns whether there was one. */
+    public boolean deleteLog(TopicPartition tp) {
+        Log log = logs.remove(tp);
+        if (log == null) {
+            return false;
+        }
+        log.delete();
+        FileUtils.fsyncDirectory(logDir);
+        return true;
+    }
+
+    /** Retention on every log; returns segments deleted. */
+    public int doRetention(long nowMs) {
+        int n = 0;
+        for (Log log : logs.values()) {
+            n += log.deleteOldSegments(nowMs);
+        }
+        return n;
+    }
+
+    /** flush.ms on every log; returns logs flushed. */
+    public int doFlush(long nowMs) {
+        int n = 0;
+        for (Log log : logs.values()) {
+            if (log.maybeFlushByTime(nowMs)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Writes the recovery point and log start offset checkpoints; returns entries written. */
+    public int doCheckpoint() {
+        Map<TopicPartition, Long> points = new LinkedHashMap<>();
+        Map<TopicPartition, Long> starts = new LinkedHashMap<>();
+        for (Log log : logs.values()) {
+            points.put(log.topicPartition(), log.recoveryPoint());
+            starts.put(log.topicPartition(), log.logStartOffset());
+        }
+        recoveryPoints.write(points);
+        logStartOffsets.write(starts);
+        return points.size();
+    }
+
+    /** Compacts each log with cleanup.policy=compact once (its dirty, inactive part); returns bytes of segments rewritten. */
+    public long doCleaning(long nowMs) {
+        long n = 0;
+        for (Log log : logs.values()) {
+            if (log.config().compact) {
+                n += cleaner.clean(log, nowMs);
+            }
+        }
+        return n;
+    }
+
+    /** Closes every log (flush + producer snapshot), writes checkpoints, then the clean shutdown marker. */
+    @Override
+    public void close() {
+        for (Log log : logs.values()) {
+            log.close();
+        }
+        doCheckpoint();
+        try {
+            Files.write(logDir.resolve(CLEAN_SHUTDOWN_FILE), new byte[0]);
+            FileUtils.fsyncDirectory(logDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + CLEAN_SHUTDOWN_FILE + " in " + logDir, e);
+        }
+        logs.clear();
+    }
+}

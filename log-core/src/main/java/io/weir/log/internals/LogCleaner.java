@@ -1,0 +1,212 @@
+package io.weir.log.internals;
+
+import io.weir.log.AbortedTxn;
+import io.weir.log.Log;
+import io.weir.log.LogConfig;
+import io.weir.log.Record;
+import io.weir.log.RecordBatch;
+import io.weir.log.RecordBatchBuilder;
+import io.weir.log.Time;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Compacts a log with {@code cleanup.policy=compact}: keeps, for every key, only its latest record.
+ *
+ * <p>One pass: (1) map each key in the dirty part (offsets from the log's first dirty offset up to the
+ * first segment that is active or younger than {@code min.compaction.lag.ms}) to its latest offset;
+ * (2) rewrite every inactive, cleanable segment, keeping a record unless the map holds a later offset
+ * for its key, and dropping tombstones (null values) in segments older than
+ * {@code delete.retention.ms}. Offsets never change (gaps remain); batches that lose no record are
+ * copied byte for byte; others are rebuilt with the same base offset, compression, producer id, epoch,
+ * base sequence, transactional flag and leader epoch. Control batches are always kept. A segment is
+ * swapped in through {@link Log#replaceSegment}, which is crash-safe.
+ *
+ * <p>The key map is bounded ({@code maxKeys}): once full, known keys still update and new keys are not
+ * added, which is safe (every mapped offset exists) but leaves the dirty part dirty for a later pass.
+ *
+ * <p>Not thread-safe: one cleaner thread calls {@link #clean} (it runs concurrently with appends and
+ * reads on the log).
+ */
+public final class LogCleaner {
+    private static final Logger LOG = LoggerFactory.getLogger(LogCleaner.class);
+    private static final int DEFAULT_MAX_KEYS = 1 << 20;
+
+    private final Time time;
+    private final int maxKeys;
+
+    public LogCleaner(Time time) {
+        this(time, DEFAULT_MAX_KEYS);
+    }
+
+    public LogCleaner(Time time, int maxKeys) {
+        this.time = time;
+        this.maxKeys = maxKeys;
+    }
+
+    /** Cleans the log once; returns the bytes of the segments it rewrote. */
+    public long clean(Log log, long nowMs) {
+        LogConfig cfg = log.config();
+        List<LogSegment> segs = log.segments();
+        int cleanableEnd = 0;
+        // never the active segment; only segments older than the compaction lag
+        while (cleanableEnd < segs.size() - 1
+            && nowMs - segs.get(cleanableEnd).largestTimestamp() >= cfg.minCompactionLagMs) {
+            cleanableEnd++;
+        }
+        if (cleanableEnd == 0) {
+            return 0;
+        }
+        long endOffset = segs.get(cleanableEnd).baseOffset();
+        long firstDirty = Math.max(log.firstDirtyOffset(), log.logStartOffset());
+        if (firstDirty >= endOffset) {
+            return 0;
+        }
+        Map<ByteBuffer, Long> latest = new HashMap<>();
+        boolean complete = true;
+        for (int i = 0; i < cleanableEnd; i++) {
+            LogSegment s = segs.get(i);
+            if (segs.get(i + 1).baseOffset() <= firstDirty) {
+                continue;
+            }
+            FileBatchReader reader = s.batchesFrom(0);
+            RecordBatch batch;
+            while ((batch = reader.next()) != null) {
+                if (batch.isControlBatch() || batch.lastOffset() < firstDirty) {
+                    continue;
+                }
+                for (Iterator<Record> it = batch.records(); it.hasNext(); ) {
+                    Record r = it.next();
+                    if (r.offset() < firstDirty || !r.hasKey()) {
+                        continue;
+                    }
+                    ByteBuffer key = r.key();
+                    if (latest.size() >= maxKeys && !latest.containsKey(key)) {
+                        complete = false;
+                        continue;
+                    }
+                    latest.put(copy(key), r.offset());
+                }
+            }
+        }
+        long deleteHorizonMs = nowMs - cfg.deleteRetentionMs;
+        long rewritten = 0;
+        for (int i = 0; i < cleanableEnd; i++) {
+            LogSegment s = segs.get(i);
+            boolean dropTombstones = s.largestTimestamp() < deleteHorizonMs;
+            if (countRemovable(s, latest, dropTombstones) == 0) {
+                continue;
+            }
+            int before = s.sizeInBytes();
+            if (cleanSegment(log, s, latest, dropTombstones, nowMs)) {
+                rewritten += before;
+            }
+        }
+        if (complete) {
+            log.markCleanedUpTo(endOffset);
+        }
+        if (rewritten > 0) {
+            LOG.info("{}: cleaned {} bytes below offset {} ({} keys)", log.topicPartition(), rewritten, endOffset, latest.size());
+        }
+        return rewritten;
+    }
+
+    private static ByteBuffer copy(ByteBuffer key) {
+        ByteBuffer c = ByteBuffer.allocate(key.remaining());
+        c.put(key.duplicate()).flip();
+        return c;
+    }
+
+    private static boolean retain(Record r, Map<ByteBuffer, Long> latest, boolean dropTombstones) {
+        if (!r.hasKey()) {
+            return true;
+        }
+        Long newest = latest.get(r.key());
+        if (newest != null && newest > r.offset()) {
+            return false;
+        }
+        return !(dropTombstones && !r.hasValue());
+    }
+
+    private static int countRemovable(LogSegment s, Map<ByteBuffer, Long> latest, boolean dropTombstones) {
+        int n = 0;
+        FileBatchReader reader = s.batchesFrom(0);
+        RecordBatch batch;
+        while ((batch = reader.next()) != null) {
+            if (batch.isControlBatch()) {
+                continue;
+            }
+            for (Iterator<Record> it = batch.records(); it.hasNext(); ) {
+                if (!retain(it.next(), latest, dropTombstones)) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    private boolean cleanSegment(Log log, LogSegment s, Map<ByteBuffer, Long> latest, boolean dropTombstones, long nowMs) {
+        LogConfig cfg = log.config();
+        LogSegment cleaned = LogSegment.open(log.dir(), s.baseOffset(), cfg.segmentIndexBytes, cfg.indexIntervalBytes,
+            ".cleaned", true, time.milliseconds());
+        boolean swapped = false;
+        try {
+            FileBatchReader reader = s.batchesFrom(0);
+            RecordBatch batch;
+            while ((batch = reader.next()) != null) {
+                if (batch.isControlBatch()) {
+                    cleaned.append(batch.lastOffset(), batch.slice());
+                    continue;
+                }
+                int kept = 0;
+                for (Iterator<Record> it = batch.records(); it.hasNext(); ) {
+                    if (retain(it.next(), latest, dropTombstones)) {
+                        kept++;
+                    }
+                }
+                if (kept == batch.recordCount()) {
+                    cleaned.append(batch.lastOffset(), batch.slice());
+                } else if (kept > 0) {
+                    ByteBuffer rebuilt = rebuild(batch, latest, dropTombstones);
+                    RecordBatch view = new RecordBatch().wrap(rebuilt, 0);
+                    cleaned.append(view.lastOffset(), rebuilt);
+                }
+            }
+            for (AbortedTxn txn : s.txnIndex().allAbortedTxns()) {
+                cleaned.txnIndex().append(txn);
+            }
+            cleaned.onBecomeInactiveSegment();
+            cleaned.flush();
+            swapped = log.replaceSegment(s, cleaned);
+            return swapped;
+        } finally {
+            if (!swapped) {
+                cleaned.deleteIfExists();
+            }
+        }
+    }
+
+    private static ByteBuffer rebuild(RecordBatch batch, Map<ByteBuffer, Long> latest, boolean dropTombstones) {
+        RecordBatchBuilder b = new RecordBatchBuilder(batch.compressionType(), batch.sizeInBytes())
+            .baseOffset(batch.baseOffset())
+            .timestampType(batch.timestampType())
+            .partitionLeaderEpoch(batch.partitionLeaderEpoch())
+            .transactional(batch.isTransactional());
+        if (batch.hasProducerId()) {
+            b.producer(batch.producerId(), batch.producerEpoch(), batch.baseSequence());
+        }
+        for (Iterator<Record> it = batch.records(); it.hasNext(); ) {
+            Record r = it.next();
+            if (retain(r, latest, dropTombstones)) {
+                b.appendWithOffset(r.offset(), r.timestamp(), r.key(), r.value(), r.headers());
+            }
+        }
+        return b.build();
+    }
+}
