@@ -32,14 +32,6 @@ class LogCleanerTest {
         TempDirs.delete(root);
     }
 
-    private static List<String> all(Log log) throws Exception {
-        List<String> out = new ArrayList<>();
-        for (LogSegment s : log.segments()) {
-            out.addAll(describe(new FetchDataInfo(null, new FileRegion(s.logFile(), null, 0, 0), null).records().readRecords()));
-        }
-        return out;
-    }
-
     private static List<String> read(Log log) throws Exception {
         List<String> out = new ArrayList<>();
         long next = log.logStartOffset();
