@@ -12,6 +12,8 @@ import java.util.Set;
  * (from {@code log.*} broker keys, as Kafka maps them), and validation of overrides. Immutable.
  */
 public final class TopicConfigs {
+    public static final String MIN_INSYNC_REPLICAS = "min.insync.replicas";
+
     /** Topic keys and the broker key that sets their default. */
     private static final Map<String, String> BROKER_SYNONYM = new LinkedHashMap<>();
 
@@ -33,8 +35,6 @@ public final class TopicConfigs {
         BROKER_SYNONYM.put(LogConfig.FILE_DELETE_DELAY_MS, "log.segment.delete.delay.ms");
         BROKER_SYNONYM.put(MIN_INSYNC_REPLICAS, BrokerConfig.MIN_INSYNC_REPLICAS);
     }
-
-    public static final String MIN_INSYNC_REPLICAS = "min.insync.replicas";
 
     private final Map<String, String> brokerDefaults;
     private final LogConfig defaultLogConfig;
