@@ -137,6 +137,28 @@ class LogTest {
     }
 
     @Test
+    void shouldAppendAndRecoverAllBatchesWhenIndexFillsMidRequest() throws Exception {
+        // 3 offset-index entries, one per batch after the first: a 6-batch request overfills the index
+        Map<String, String> cfg = Map.of(LogConfig.SEGMENT_INDEX_BYTES, "24", LogConfig.INDEX_INTERVAL_BYTES, "0");
+        Log log = open(cfg);
+        MemoryRecords[] batches = new MemoryRecords[6];
+        for (int i = 0; i < batches.length; i++) {
+            batches[i] = records(time.milliseconds() + i, "v" + i);
+        }
+        LogAppendInfo info = log.appendAsLeader(io.weir.log.testing.Batches.concat(batches), 0);
+        assertEquals(5, info.lastOffset());
+        assertEquals(6, readAll(log, 0).size());
+        assertEquals(List.of("4:k-v4=v4", "5:k-v5=v5"), readAll(log, 4));
+        open.remove(log); // crash: no close
+        Log recovered = open(cfg, false, 0);
+        assertEquals(0, recovered.recoveryReport().bytesTruncated(), "recovery must not cut valid batches");
+        assertEquals(6, recovered.logEndOffset());
+        assertEquals(6, readAll(recovered, 0).size());
+        assertEquals(6, recovered.appendAsLeader(records(time.milliseconds(), "next"), 0).firstOffset());
+        assertEquals(2, recovered.numberOfSegments(), "a full index rolls the segment on the next append");
+    }
+
+    @Test
     void shouldDeleteSegmentsPastRetentionMsButNeverTheActiveOne() throws Exception {
         Log log = open(Map.of(LogConfig.SEGMENT_BYTES, "200", LogConfig.RETENTION_MS, "10000",
             LogConfig.FILE_DELETE_DELAY_MS, "0"));
@@ -185,6 +207,23 @@ class LogTest {
         assertEquals(50, log.logStartOffset());
         assertEquals(50, log.logEndOffset());
         assertEquals(50, log.appendAsLeader(records(time.milliseconds(), "y"), 1).firstOffset());
+    }
+
+    @Test
+    void shouldKeepLogEndAcrossRestartAfterTruncatingInsideABatch() throws Exception {
+        Map<String, String> cfg = Map.of(LogConfig.INDEX_INTERVAL_BYTES, "0");
+        Log log = open(cfg);
+        log.appendAsLeader(records(time.milliseconds(), "a"), 0);
+        log.appendAsLeader(records(time.milliseconds(), "b", "c", "d"), 0); // indexed: offset 1
+        assertTrue(log.truncateTo(2)); // inside [1, 3]: the whole batch goes
+        assertEquals(1, log.logEndOffset());
+        log.close();
+        open.remove(log);
+        Log reopened = open(cfg, true, log.recoveryPoint());
+        assertFalse(reopened.recoveryReport().recovered());
+        assertEquals(1, reopened.logEndOffset(), "the index entry of the removed batch must go with it");
+        assertEquals(1, reopened.appendAsLeader(records(time.milliseconds(), "e"), 0).firstOffset());
+        assertEquals(List.of("0:k-a=a", "1:k-e=e"), readAll(reopened, 0));
     }
 
     @Test

@@ -237,7 +237,9 @@ public final class LogSegment implements AutoCloseable {
             offsetOfMaxTimestampSoFar = batch.lastOffset();
             maxTimestampSoFar = batchMaxTs;
         }
-        if (bytesSinceLastIndexEntry > indexIntervalBytes) {
+        // the index is sparse: once full (the segment rolls before the next append) batches simply go
+        // unindexed, whether a multi-batch append filled it midway or recovery is re-reading the segment
+        if (bytesSinceLastIndexEntry > indexIntervalBytes && !offsetIndex.isFull()) {
             offsetIndex.append(batch.baseOffset(), position);
             timeIndex.maybeAppend(maxTimestampSoFar, offsetOfMaxTimestampSoFar);
             bytesSinceLastIndexEntry = 0;
@@ -373,11 +375,12 @@ public final class LogSegment implements AutoCloseable {
         if (from == null) {
             return 0;
         }
-        // cut at the start of the batch holding the offset: a batch is never split
+        // cut at the start of the batch holding the offset: a batch is never split, and the indexes lose
+        // everything from that batch on (an entry keyed by its base offset would point past the new end)
         int cut = from.position();
-        offsetIndex.truncateTo(offset);
-        timeIndex.truncateTo(offset);
-        txnIndex.truncateTo(offset);
+        offsetIndex.truncateTo(from.baseOffset());
+        timeIndex.truncateTo(from.baseOffset());
+        txnIndex.truncateTo(from.baseOffset());
         int removed = size - cut;
         try {
             channel.truncate(cut);
@@ -440,10 +443,6 @@ public final class LogSegment implements AutoCloseable {
                 LOG.warn("Truncating {} at position {}: {}", logFile, validBytes, e.getMessage());
                 break;
             }
-            if (offsetIndex.isFull()) {
-                LOG.warn("Index of {} is full at position {}; truncating the rest", logFile, validBytes);
-                break;
-            }
             indexBatch(batch, reader.batchPosition());
             visitor.accept(batch);
             lastOffset = batch.lastOffset();
@@ -467,7 +466,8 @@ public final class LogSegment implements AutoCloseable {
         offsetIndex.sanityCheck();
         timeIndex.sanityCheck();
         OffsetIndex.OffsetPosition last = offsetIndex.lastEntry();
-        if (last.position() > size) {
+        // an entry names the start of a batch, so it lies strictly below the end of the file
+        if (offsetIndex.entries() > 0 && last.position() >= size) {
             throw new CorruptIndexException("index " + offsetIndex.file() + " points at position " + last.position()
                 + " past the end of the log (" + size + ")");
         }
