@@ -1,6 +1,7 @@
 package io.weir.log;
 
 import io.weir.log.internals.LogSegment;
+import io.weir.log.testing.Batches;
 import io.weir.log.testing.MockTime;
 import io.weir.log.testing.TempDirs;
 import org.junit.jupiter.api.AfterEach;
@@ -417,6 +418,51 @@ class LogTest {
         assertEquals(1, reopened.recoveryReport().indexesRebuilt());
         assertEquals(10, readAll(reopened, 0).size());
         assertEquals(7, readAll(reopened, 3).size());
+    }
+
+    @Test
+    void shouldRebuildLostTransactionIndexFromAbortMarkersOnRecovery() throws Exception {
+        Log log = open(Map.of());
+        log.appendAsLeader(records(time.milliseconds(), "plain"), 0);                                   // 0
+        log.appendAsLeader(Batches.transactional(7L, (short) 0, 0, time.milliseconds(), "t1", "t2"), 0); // 1-2
+        log.appendAsLeader(Batches.marker(7L, (short) 0, ControlRecordType.ABORT, 3, time.milliseconds()), 0); // 3
+        log.appendAsLeader(records(time.milliseconds(), "after"), 0);                                   // 4
+        List<AbortedTxn> expected = List.of(new AbortedTxn(7L, 1, 3, 4));
+        assertEquals(expected, log.collectAbortedTransactions(0, 5));
+        open.remove(log); // crash: no close, no clean shutdown
+        Path txnIndex = LogSegment.file(dir, 0, LogSegment.TXN_INDEX_SUFFIX);
+        Files.delete(txnIndex);
+        Log recovered = open(Map.of(), false, 0);
+        assertTrue(recovered.recoveryReport().recovered());
+        assertEquals(5, recovered.logEndOffset());
+        assertEquals(expected, recovered.collectAbortedTransactions(0, 5));
+        assertEquals(expected, recovered.collectAbortedTransactions(3, 4));
+        assertTrue(Files.size(txnIndex) > 0, "the rebuilt index is on disk");
+    }
+
+    @Test
+    void shouldRebuildTransactionIndexForTransactionStartedBeforeTheRecoveredSegment() throws Exception {
+        Log log = open(Map.of());
+        log.appendAsLeader(Batches.transactional(9L, (short) 2, 0, time.milliseconds(), "t1"), 0);      // 0
+        long base = log.roll();                                                                            // fsyncs [0, 1)
+        assertEquals(1, log.recoveryPoint());
+        log.appendAsLeader(Batches.transactional(9L, (short) 2, 1, time.milliseconds(), "t2"), 0);      // 1
+        log.appendAsLeader(Batches.marker(9L, (short) 2, ControlRecordType.ABORT, 0, time.milliseconds()), 0); // 2
+        List<AbortedTxn> expected = List.of(new AbortedTxn(9L, 0, 2, 3));
+        assertEquals(expected, log.collectAbortedTransactions(0, 3));
+        long recoveryPoint = log.recoveryPoint();
+        open.remove(log); // crash
+        // the marker's segment lost its index, and the producer state must come from replaying segment 0
+        Files.write(LogSegment.file(dir, base, LogSegment.TXN_INDEX_SUFFIX), new byte[0]);
+        try (var files = Files.list(dir)) {
+            for (Path p : files.filter(f -> f.toString().endsWith(".snapshot")).toList()) {
+                Files.delete(p);
+            }
+        }
+        Log recovered = open(Map.of(), false, recoveryPoint);
+        assertEquals(3, recovered.logEndOffset());
+        assertEquals(expected, recovered.collectAbortedTransactions(0, 3));
+        assertTrue(recovered.firstUnstableOffset().isEmpty(), "the aborted transaction is closed");
     }
 
     @Test

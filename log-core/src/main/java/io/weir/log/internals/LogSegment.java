@@ -1,5 +1,7 @@
 package io.weir.log.internals;
 
+import io.weir.log.AbortedTxn;
+import io.weir.log.CompletedTxn;
 import io.weir.log.CorruptIndexException;
 import io.weir.log.CorruptRecordException;
 import io.weir.log.FetchDataInfo;
@@ -403,8 +405,8 @@ public final class LogSegment implements AutoCloseable {
      * Re-reads every batch, checks it (length, magic, CRC, counts, offsets increasing and inside this
      * segment) and rebuilds the offset and time indexes. Cuts the file at the first batch that fails:
      * a torn write, a bad CRC, a zero-filled tail, a length running past the end. {@code visitor} sees
-     * each valid batch in order (the log rebuilds producer state with it). Returns the bytes cut.
-     * The transaction index is left to the caller, which knows which markers aborted what.
+     * each valid batch in order. Returns the bytes cut. The transaction index is kept as it is (but for
+     * entries of cut batches): {@link #recover(ProducerStateManager)} rebuilds it too.
      */
     public long recover(Consumer<RecordBatch> visitor) {
         offsetIndex.reset();
@@ -459,6 +461,24 @@ public final class LogSegment implements AutoCloseable {
         }
         size = validBytes;
         return truncated;
+    }
+
+    /**
+     * {@link #recover(Consumer)}, rebuilding the transaction index as well: {@code producerState} must
+     * hold the state as of this segment's base offset (a transaction aborted here may have started in
+     * an earlier segment). Every valid batch is applied to it, and each abort marker that completes a
+     * transaction adds the entry the append added, so an index lost or cut short in a crash comes back
+     * from the log itself.
+     */
+    public long recover(ProducerStateManager producerState) {
+        txnIndex.reset();
+        return recover(batch -> {
+            CompletedTxn done = producerState.update(batch);
+            if (done != null && done.isAborted()) {
+                txnIndex.append(new AbortedTxn(done.producerId(), done.firstOffset(), done.lastOffset(),
+                    producerState.lastStableOffset(done)));
+            }
+        });
     }
 
     /** Checks that the indexes are consistent; throws {@link CorruptIndexException} if not. */
