@@ -1,5 +1,6 @@
 package io.weir.log;
 
+import io.weir.log.config.ConfigException;
 import io.weir.log.internals.CheckpointFile;
 import io.weir.log.testing.MockTime;
 import io.weir.log.testing.TempDirs;
