@@ -1,5 +1,7 @@
 package io.weir.log;
 
+import io.weir.log.internals.LogSegment;
+import io.weir.log.testing.Batches;
 import io.weir.log.testing.MockTime;
 import io.weir.log.testing.TempDirs;
 import net.jqwik.api.Arbitraries;
@@ -11,6 +13,7 @@ import net.jqwik.api.Provide;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -29,7 +32,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * random byte and offset bounds, truncations (inside a batch, at a boundary, below the log start),
  * rolls, clean restarts, restarts without the clean-shutdown marker, crashes (the log dropped without
  * close, reopened from a random, older recovery point), clock moves and retention, on small segments
- * and indexes. After every step the log's whole content, read back batch by batch, equals the model's.
+ * and indexes; transactions aborted by markers, with the transaction indexes of the recovered range
+ * lost in each crash. After every step the log's whole content, read back batch by batch, equals the
+ * model's, and so do the aborted transactions the log reports.
  * jqwik prints the seed and the shrunk step list on failure.
  */
 class LogModelProperties {
@@ -47,10 +52,14 @@ class LogModelProperties {
     record BatchSpec(CompressionType codec, List<Rec> records) {
     }
 
-    sealed interface Step permits Append, Read, Truncate, Roll, Restart, Crash, Retention, AdvanceTime {
+    sealed interface Step permits Append, TxnAbort, Read, Truncate, Roll, Restart, Crash, Retention, AdvanceTime {
     }
 
     record Append(List<BatchSpec> batches) implements Step {
+    }
+
+    /** A new transactional producer appends {@code records} records, then an abort marker. */
+    record TxnAbort(int records) implements Step {
     }
 
     /** {@code at}, {@code bound} in [0, 1): where to read, and which batch boundary bounds it (1 = none). */
@@ -68,7 +77,11 @@ class LogModelProperties {
     record Restart(boolean markerPresent) implements Step {
     }
 
-    /** No close(); reopen unclean from a checkpointed recovery point at {@code recoveryPointAt} of the real one. */
+    /**
+     * No close(); reopen unclean from a checkpointed recovery point at {@code recoveryPointAt} of the real
+     * one, after losing the {@code .txnindex} files that recovery must rebuild (those from the segment
+     * holding the recovery point on).
+     */
     record Crash(double recoveryPointAt) implements Step {
     }
 
@@ -123,6 +136,7 @@ class LogModelProperties {
     Arbitrary<List<Step>> steps() {
         Arbitrary<Step> append = batchSpecs().list().ofMinSize(1).ofMaxSize(4).map(Append::new);
         Arbitrary<Double> fraction = Arbitraries.doubles().between(0, 1).filter(d -> d < 1);
+        Arbitrary<Step> txnAbort = Arbitraries.integers().between(1, 4).map(TxnAbort::new);
         Arbitrary<Step> read = Combinators.combine(fraction, Arbitraries.doubles().between(0, 1),
             Arbitraries.integers().between(0, 3000), Arbitraries.of(true, false)).as(Read::new);
         Arbitrary<Step> truncate = fraction.map(Truncate::new);
@@ -133,6 +147,7 @@ class LogModelProperties {
         Arbitrary<Step> advance = Arbitraries.longs().between(0, 90_000).map(AdvanceTime::new);
         return Arbitraries.frequencyOf(
             net.jqwik.api.Tuple.of(12, append),
+            net.jqwik.api.Tuple.of(2, txnAbort),
             net.jqwik.api.Tuple.of(4, read),
             net.jqwik.api.Tuple.of(2, truncate),
             net.jqwik.api.Tuple.of(1, roll),
@@ -153,10 +168,17 @@ class LogModelProperties {
         }
     }
 
+    /** An aborted transaction as the transaction index reports it. */
+    record Aborted(long producerId, long firstOffset, long markerOffset) {
+    }
+
     private static final class Model {
         final List<ModelBatch> batches = new ArrayList<>();
+        /** In marker order. */
+        final List<Aborted> aborted = new ArrayList<>();
         long start;
         long end;
+        long nextProducerId = 1000;
 
         int indexOfBatchHolding(long offset) {
             for (int i = 0; i < batches.size(); i++) {
@@ -217,6 +239,8 @@ class LogModelProperties {
         throws IOException {
         if (step instanceof Append a) {
             append(log, model, a, time);
+        } else if (step instanceof TxnAbort t) {
+            abortedTransaction(log, model, t, time);
         } else if (step instanceof Read r) {
             read(log, model, r);
         } else if (step instanceof Truncate t) {
@@ -238,6 +262,17 @@ class LogModelProperties {
             // checkpointed recovery point may be older than the real one
             long recoveryPoint = (long) Math.floor(c.recoveryPointAt() * log.recoveryPoint());
             long logStart = log.logStartOffset();
+            long recoverFrom = log.segments().get(0).baseOffset();
+            for (var segment : log.segments()) {
+                if (segment.baseOffset() <= recoveryPoint) {
+                    recoverFrom = segment.baseOffset();
+                }
+            }
+            for (var segment : log.segments()) {
+                if (segment.baseOffset() >= recoverFrom) {
+                    Files.deleteIfExists(LogSegment.file(dir, segment.baseOffset(), LogSegment.TXN_INDEX_SUFFIX));
+                }
+            }
             log = Log.open(dir, config, recoveryPoint, logStart, false, time);
             Log.RecoveryReport report = log.recoveryReport();
             assertTrue(report.recovered());
@@ -269,12 +304,33 @@ class LogModelProperties {
             parts.add(m);
             expected.add(new ModelBatch(recs.get(0).offset(), m.sizeInBytes(), recs));
         }
-        LogAppendInfo info = log.appendAsLeader(io.weir.log.testing.Batches.concat(parts.toArray(new MemoryRecords[0])), 0);
+        LogAppendInfo info = log.appendAsLeader(Batches.concat(parts.toArray(new MemoryRecords[0])), 0);
         assertTrue(info.appended());
         assertEquals(model.end, info.firstOffset());
         assertEquals(offset - 1, info.lastOffset());
         model.batches.addAll(expected);
         model.end = offset;
+    }
+
+    private static void abortedTransaction(Log log, Model model, TxnAbort t, MockTime time) {
+        long producerId = model.nextProducerId++;
+        String[] values = new String[t.records()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = "txn-" + producerId + "-" + i;
+        }
+        MemoryRecords data = Batches.transactional(producerId, (short) 0, 0, time.milliseconds(), values);
+        MemoryRecords marker = Batches.marker(producerId, (short) 0, ControlRecordType.ABORT, 0, time.milliseconds());
+        long first = model.end;
+        for (MemoryRecords m : List.of(data, marker)) {
+            LogAppendInfo info = log.appendAsLeader(m, 0);
+            assertTrue(info.appended(), info.toString());
+            assertEquals(model.end, info.firstOffset());
+            // the append assigned the offsets in place
+            RecordBatch appended = new RecordBatch(m.buffer());
+            model.batches.add(describe(appended));
+            model.end = appended.nextOffset();
+        }
+        model.aborted.add(new Aborted(producerId, first, model.end - 1));
     }
 
     private static void read(Log log, Model model, Read r) throws IOException {
@@ -314,6 +370,7 @@ class LogModelProperties {
         if (!removed) {
             return;
         }
+        model.aborted.removeIf(a -> a.markerOffset() >= target || target < model.start);
         if (target < model.start) {
             model.batches.clear();
             model.start = target;
@@ -376,5 +433,11 @@ class LogModelProperties {
         }
         assertEquals(model.end, next, "the last batch ends at the log end offset");
         assertEquals(model.batches, got);
+        List<Aborted> aborted = new ArrayList<>();
+        for (AbortedTxn a : log.collectAbortedTransactions(model.start, model.end)) {
+            aborted.add(new Aborted(a.producerId(), a.firstOffset(), a.lastOffset()));
+        }
+        assertEquals(model.aborted.stream().filter(a -> a.markerOffset() >= model.start).toList(), aborted,
+            "aborted transactions");
     }
 }
