@@ -7,6 +7,7 @@ import io.weir.log.internals.ByteBufferOutputStream;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4FrameInputStream;
 import net.jpountz.lz4.LZ4FrameOutputStream;
+import org.xerial.snappy.SnappyError;
 import org.xerial.snappy.SnappyInputStream;
 import org.xerial.snappy.SnappyOutputStream;
 
@@ -147,7 +148,9 @@ public enum CompressionType {
                 }
                 out.write(chunk, 0, n);
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | SnappyError e) {
+            // snappy-java reports malformed input with SnappyError, an Error: corrupt data must not
+            // surface as one (it would escape the handlers and kill the fetch or recovery thread)
             if (e instanceof CorruptRecordException c) {
                 throw c;
             }

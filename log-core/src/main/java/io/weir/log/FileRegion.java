@@ -1,5 +1,6 @@
 package io.weir.log;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -12,9 +13,10 @@ import java.nio.file.Path;
  * memory (TLS), through {@link #readInto}.
  *
  * <p>Immutable and thread-safe. The bytes it covers never change while the segment lives (appends go
- * after it, truncation only happens below a follower's fetch); if the segment is deleted under an
- * in-flight fetch, a write fails with {@link java.nio.channels.ClosedChannelException} and the
- * broker answers the fetch with an error. The log delays file deletion to make that rare.
+ * after it, truncation only happens below a follower's fetch). If the segment is deleted under an
+ * in-flight fetch, a write fails with {@link java.nio.channels.ClosedChannelException}; if it was
+ * truncated below the region, with {@link EOFException}. Either way the send fails and the broker
+ * closes the connection; the client fetches again. The log delays file deletion to make that rare.
  */
 public final class FileRegion {
     private static final FileRegion EMPTY = new FileRegion(null, null, 0, 0);
@@ -54,13 +56,23 @@ public final class FileRegion {
      * Transfers up to {@code length} bytes starting {@code offset} bytes into this region, in one
      * {@code transferTo} call: a non-blocking socket may take fewer, so the caller keeps
      * {@code offset} and calls again when the socket is writable. Returns the bytes written.
+     *
+     * @throws EOFException if the file now ends at or before the next byte to send (the segment was
+     *         truncated under the fetch): {@code transferTo} would return 0 on every call, which the
+     *         caller could not tell from a full socket
      */
     public long writeTo(WritableByteChannel target, long offset, long length) throws IOException {
         long count = Math.min(length, sizeInBytes - offset);
         if (count <= 0) {
             return 0;
         }
-        return channel.transferTo(position + offset, count, target);
+        long from = position + offset;
+        long n = channel.transferTo(from, count, target);
+        if (n == 0 && channel.size() <= from) {
+            throw new EOFException(file + " ends at byte " + channel.size() + ", before byte " + from
+                + " of the region being sent (" + this + "): the segment was truncated under the fetch");
+        }
+        return n;
     }
 
     /** Writes the whole region to a blocking channel (tests, tools, replication to a file). */

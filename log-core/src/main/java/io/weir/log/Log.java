@@ -185,10 +185,16 @@ public final class Log implements AutoCloseable {
         boolean recovered = false;
         if (!cleanShutdown && !segments.isEmpty()) {
             recovered = true;
+            // producer state as of the first recovered segment: recovery replays the batches after it
+            // and rebuilds each segment's transaction index from the abort markers it meets
+            Long firstRecovered = segments.ceilingKey(recoverFromBase);
+            if (firstRecovered != null) {
+                loadProducerStateFrom(Math.max(checkpointedLogStart, segments.firstKey()), firstRecovered);
+            }
             Iterator<LogSegment> it = segments.tailMap(recoverFromBase, true).values().iterator();
             while (it.hasNext()) {
                 LogSegment s = it.next();
-                long cut = s.recover(b -> { });
+                long cut = s.recover(producerState);
                 truncated += cut;
                 if (s != segments.lastEntry().getValue()) {
                     s.onBecomeInactiveSegment();
@@ -321,8 +327,17 @@ public final class Log implements AutoCloseable {
     /** Loads the newest usable snapshot and replays the batches after it up to {@code endOffset}. Under lock or at load. */
     private void loadProducerState(long endOffset) {
         producerState.deleteSnapshotsAbove(endOffset);
+        loadProducerStateFrom(logStartOffset, endOffset);
+    }
+
+    /**
+     * The state as of {@code endOffset}: the newest snapshot at or below it, then the batches from there
+     * (or from {@code logStart} without one). Reads no segment at or above {@code endOffset}, so it is
+     * safe on segments recovery has yet to check.
+     */
+    private void loadProducerStateFrom(long logStart, long endOffset) {
         OptionalLong snap = producerState.loadLatestSnapshot(endOffset);
-        long from = Math.max(snap.orElse(logStartOffset), logStartOffset);
+        long from = Math.max(snap.orElse(logStart), logStart);
         replayProducerState(from, endOffset);
         producerState.updateMapEndOffset(endOffset);
     }
@@ -330,6 +345,9 @@ public final class Log implements AutoCloseable {
     private void replayProducerState(long from, long endOffset) {
         Long start = segments.floorKey(from);
         for (LogSegment s : (start == null ? segments : segments.tailMap(start, true)).values()) {
+            if (s.baseOffset() >= endOffset) {
+                break;
+            }
             LogSegment.BatchPosition pos = s.translateOffset(from, 0, s.sizeInBytes());
             if (pos == null) {
                 continue;

@@ -1,5 +1,7 @@
 package io.weir.log;
 
+import io.weir.log.config.ConfigException;
+
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;

@@ -8,8 +8,12 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,6 +32,11 @@ import java.util.stream.Stream;
  * marker. {@link #open} deletes the marker before anything else; with it present the recovery scan is
  * skipped, without it every log re-validates the data after its checkpointed recovery point.
  *
+ * <p>Ownership: {@link #open} takes an exclusive lock on {@code <dir>/.lock} before it touches
+ * anything else and holds it until {@link #close()} (or {@link #halt()}), so a second broker, or a
+ * second manager in this process, pointed at the same directory fails at start instead of both
+ * writing the same segments. The OS drops the lock when the process dies.
+ *
  * <p>Thread-safe: the log map is concurrent; each {@link Log} documents its own locking.
  */
 public final class LogManager implements AutoCloseable {
@@ -36,6 +45,7 @@ public final class LogManager implements AutoCloseable {
     public static final String CLEAN_SHUTDOWN_FILE = ".clean_shutdown";
     public static final String RECOVERY_POINT_CHECKPOINT = "recovery-point-offset-checkpoint";
     public static final String LOG_START_OFFSET_CHECKPOINT = "log-start-offset-checkpoint";
+    public static final String LOCK_FILE = ".lock";
 
     private final Path logDir;
     private final LogConfig defaultConfig;
@@ -45,6 +55,7 @@ public final class LogManager implements AutoCloseable {
     private final CheckpointFile logStartOffsets;
     private final LogCleaner cleaner;
     private final boolean hadCleanShutdown;
+    private final FileChannel lockChannel;
 
     private LogManager(Path logDir, LogConfig defaultConfig, Map<TopicPartition, LogConfig> topicConfigs, Time time) {
         this.logDir = logDir;
@@ -53,16 +64,69 @@ public final class LogManager implements AutoCloseable {
         this.recoveryPoints = new CheckpointFile(logDir.resolve(RECOVERY_POINT_CHECKPOINT));
         this.logStartOffsets = new CheckpointFile(logDir.resolve(LOG_START_OFFSET_CHECKPOINT));
         this.cleaner = new LogCleaner(time);
+        this.lockChannel = lockDirectory(logDir);
+        try {
+            this.hadCleanShutdown = loadLogs(topicConfigs);
+        } catch (RuntimeException e) {
+            logs.values().forEach(Log::close);
+            releaseLock();
+            throw e;
+        }
+    }
+
+    /** Creates the directory and takes {@code .lock} in it, or fails naming the directory. */
+    private static FileChannel lockDirectory(Path logDir) {
+        FileChannel channel = null;
         try {
             Files.createDirectories(logDir);
+            channel = FileChannel.open(logDir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock;
+            try {
+                lock = channel.tryLock();
+            } catch (OverlappingFileLockException e) {
+                lock = null; // held by another manager in this JVM
+            }
+            if (lock == null) {
+                throw new IllegalStateException("log directory " + logDir.toAbsolutePath() + " is in use: "
+                    + logDir.resolve(LOCK_FILE).toAbsolutePath() + " is locked by another broker process or another"
+                    + " log manager in this one; each log directory belongs to exactly one broker");
+            }
+            return channel;
+        } catch (IOException | RuntimeException e) {
+            if (channel != null) {
+                try {
+                    channel.close();
+                } catch (IOException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            if (e instanceof IOException io) {
+                throw new UncheckedIOException("cannot lock log directory " + logDir, io);
+            }
+            throw (RuntimeException) e;
+        }
+    }
+
+    private void releaseLock() {
+        try {
+            lockChannel.close(); // releases the lock
+        } catch (IOException e) {
+            LOG.warn("Cannot release the lock on {}", logDir, e);
+        }
+    }
+
+    /** Deletes the clean-shutdown marker and opens every log; returns whether the marker was there. */
+    private boolean loadLogs(Map<TopicPartition, LogConfig> topicConfigs) {
+        boolean hadMarker;
+        try {
             Path marker = logDir.resolve(CLEAN_SHUTDOWN_FILE);
-            this.hadCleanShutdown = Files.deleteIfExists(marker);
+            hadMarker = Files.deleteIfExists(marker);
             // the marker must be gone before anything is written: a crash from here on is unclean
             FileUtils.fsyncDirectory(logDir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open log directory " + logDir, e);
         }
-        boolean clean = hadCleanShutdown;
+        boolean clean = hadMarker;
         Map<TopicPartition, Long> points = readCheckpoint(recoveryPoints);
         Map<TopicPartition, Long> starts = readCheckpoint(logStartOffsets);
         if (points == null) {
@@ -93,6 +157,7 @@ public final class LogManager implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + logDir, e);
         }
+        return hadMarker;
     }
 
     /**
@@ -202,7 +267,19 @@ public final class LogManager implements AutoCloseable {
             FileUtils.fsyncDirectory(logDir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + CLEAN_SHUTDOWN_FILE + " in " + logDir, e);
+        } finally {
+            releaseLock();
         }
+        logs.clear();
+    }
+
+    /**
+     * Stops as kill -9 would, for tests and tools that simulate a crash in one process: releases the
+     * directory lock and nothing else. No flush, checkpoint or clean-shutdown marker; the logs' files
+     * stay open until the garbage collector closes them, so the next {@link #open} recovers.
+     */
+    public void halt() {
+        releaseLock();
         logs.clear();
     }
 }

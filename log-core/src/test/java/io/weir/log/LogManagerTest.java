@@ -1,5 +1,6 @@
 package io.weir.log;
 
+import io.weir.log.config.ConfigException;
 import io.weir.log.internals.CheckpointFile;
 import io.weir.log.testing.MockTime;
 import io.weir.log.testing.TempDirs;
@@ -67,7 +68,7 @@ class LogManagerTest {
         log.flush();
         assertEquals(1, lm.doCheckpoint());
         log.appendAsLeader(records(1, "b"), 0);
-        // crash: no close; then the unflushed tail is torn
+        lm.halt(); // crash: no close; then the unflushed tail is torn
         Path seg = root.resolve("orders-3").resolve("00000000000000000000.log");
         try (RandomAccessFile raf = new RandomAccessFile(seg.toFile(), "rw")) {
             raf.setLength(raf.length() - 3);
@@ -79,6 +80,26 @@ class LogManagerTest {
         assertEquals(1, recovered.logEndOffset());
         assertEquals(1, recovered.recoveryPoint());
         again.close();
+    }
+
+    @Test
+    void shouldRefuseASecondManagerOnALockedDirectory() {
+        LogManager lm = LogManager.open(root, LogConfig.defaults(), Map.of(), time);
+        lm.getOrCreateLog(tp, LogConfig.defaults()).appendAsLeader(records(1, "a"), 0);
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+            () -> LogManager.open(root, LogConfig.defaults(), Map.of(), time));
+        assertTrue(e.getMessage().contains(root.toAbsolutePath().toString()), e.getMessage());
+        assertTrue(e.getMessage().contains(LogManager.LOCK_FILE), e.getMessage());
+        // the refused manager touched nothing: the first one still owns a working log
+        assertEquals(1, lm.getLog(tp).appendAsLeader(records(1, "b"), 0).firstOffset());
+        lm.close();
+        LogManager next = LogManager.open(root, LogConfig.defaults(), Map.of(), time);
+        assertTrue(next.hadCleanShutdown(), "close() released the lock");
+        assertEquals(2, next.getLog(tp).logEndOffset());
+        next.halt();
+        LogManager afterHalt = LogManager.open(root, LogConfig.defaults(), Map.of(), time);
+        assertFalse(afterHalt.hadCleanShutdown());
+        afterHalt.close();
     }
 
     @Test

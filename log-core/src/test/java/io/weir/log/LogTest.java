@@ -1,6 +1,7 @@
 package io.weir.log;
 
 import io.weir.log.internals.LogSegment;
+import io.weir.log.testing.Batches;
 import io.weir.log.testing.MockTime;
 import io.weir.log.testing.TempDirs;
 import org.junit.jupiter.api.AfterEach;
@@ -137,6 +138,28 @@ class LogTest {
     }
 
     @Test
+    void shouldAppendAndRecoverAllBatchesWhenIndexFillsMidRequest() throws Exception {
+        // 3 offset-index entries, one per batch after the first: a 6-batch request overfills the index
+        Map<String, String> cfg = Map.of(LogConfig.SEGMENT_INDEX_BYTES, "24", LogConfig.INDEX_INTERVAL_BYTES, "0");
+        Log log = open(cfg);
+        MemoryRecords[] batches = new MemoryRecords[6];
+        for (int i = 0; i < batches.length; i++) {
+            batches[i] = records(time.milliseconds() + i, "v" + i);
+        }
+        LogAppendInfo info = log.appendAsLeader(io.weir.log.testing.Batches.concat(batches), 0);
+        assertEquals(5, info.lastOffset());
+        assertEquals(6, readAll(log, 0).size());
+        assertEquals(List.of("4:k-v4=v4", "5:k-v5=v5"), readAll(log, 4));
+        open.remove(log); // crash: no close
+        Log recovered = open(cfg, false, 0);
+        assertEquals(0, recovered.recoveryReport().bytesTruncated(), "recovery must not cut valid batches");
+        assertEquals(6, recovered.logEndOffset());
+        assertEquals(6, readAll(recovered, 0).size());
+        assertEquals(6, recovered.appendAsLeader(records(time.milliseconds(), "next"), 0).firstOffset());
+        assertEquals(2, recovered.numberOfSegments(), "a full index rolls the segment on the next append");
+    }
+
+    @Test
     void shouldDeleteSegmentsPastRetentionMsButNeverTheActiveOne() throws Exception {
         Log log = open(Map.of(LogConfig.SEGMENT_BYTES, "200", LogConfig.RETENTION_MS, "10000",
             LogConfig.FILE_DELETE_DELAY_MS, "0"));
@@ -185,6 +208,23 @@ class LogTest {
         assertEquals(50, log.logStartOffset());
         assertEquals(50, log.logEndOffset());
         assertEquals(50, log.appendAsLeader(records(time.milliseconds(), "y"), 1).firstOffset());
+    }
+
+    @Test
+    void shouldKeepLogEndAcrossRestartAfterTruncatingInsideABatch() throws Exception {
+        Map<String, String> cfg = Map.of(LogConfig.INDEX_INTERVAL_BYTES, "0");
+        Log log = open(cfg);
+        log.appendAsLeader(records(time.milliseconds(), "a"), 0);
+        log.appendAsLeader(records(time.milliseconds(), "b", "c", "d"), 0); // indexed: offset 1
+        assertTrue(log.truncateTo(2)); // inside [1, 3]: the whole batch goes
+        assertEquals(1, log.logEndOffset());
+        log.close();
+        open.remove(log);
+        Log reopened = open(cfg, true, log.recoveryPoint());
+        assertFalse(reopened.recoveryReport().recovered());
+        assertEquals(1, reopened.logEndOffset(), "the index entry of the removed batch must go with it");
+        assertEquals(1, reopened.appendAsLeader(records(time.milliseconds(), "e"), 0).firstOffset());
+        assertEquals(List.of("0:k-a=a", "1:k-e=e"), readAll(reopened, 0));
     }
 
     @Test
@@ -378,6 +418,51 @@ class LogTest {
         assertEquals(1, reopened.recoveryReport().indexesRebuilt());
         assertEquals(10, readAll(reopened, 0).size());
         assertEquals(7, readAll(reopened, 3).size());
+    }
+
+    @Test
+    void shouldRebuildLostTransactionIndexFromAbortMarkersOnRecovery() throws Exception {
+        Log log = open(Map.of());
+        log.appendAsLeader(records(time.milliseconds(), "plain"), 0);                                   // 0
+        log.appendAsLeader(Batches.transactional(7L, (short) 0, 0, time.milliseconds(), "t1", "t2"), 0); // 1-2
+        log.appendAsLeader(Batches.marker(7L, (short) 0, ControlRecordType.ABORT, 3, time.milliseconds()), 0); // 3
+        log.appendAsLeader(records(time.milliseconds(), "after"), 0);                                   // 4
+        List<AbortedTxn> expected = List.of(new AbortedTxn(7L, 1, 3, 4));
+        assertEquals(expected, log.collectAbortedTransactions(0, 5));
+        open.remove(log); // crash: no close, no clean shutdown
+        Path txnIndex = LogSegment.file(dir, 0, LogSegment.TXN_INDEX_SUFFIX);
+        Files.delete(txnIndex);
+        Log recovered = open(Map.of(), false, 0);
+        assertTrue(recovered.recoveryReport().recovered());
+        assertEquals(5, recovered.logEndOffset());
+        assertEquals(expected, recovered.collectAbortedTransactions(0, 5));
+        assertEquals(expected, recovered.collectAbortedTransactions(3, 4));
+        assertTrue(Files.size(txnIndex) > 0, "the rebuilt index is on disk");
+    }
+
+    @Test
+    void shouldRebuildTransactionIndexForTransactionStartedBeforeTheRecoveredSegment() throws Exception {
+        Log log = open(Map.of());
+        log.appendAsLeader(Batches.transactional(9L, (short) 2, 0, time.milliseconds(), "t1"), 0);      // 0
+        long base = log.roll();                                                                            // fsyncs [0, 1)
+        assertEquals(1, log.recoveryPoint());
+        log.appendAsLeader(Batches.transactional(9L, (short) 2, 1, time.milliseconds(), "t2"), 0);      // 1
+        log.appendAsLeader(Batches.marker(9L, (short) 2, ControlRecordType.ABORT, 0, time.milliseconds()), 0); // 2
+        List<AbortedTxn> expected = List.of(new AbortedTxn(9L, 0, 2, 3));
+        assertEquals(expected, log.collectAbortedTransactions(0, 3));
+        long recoveryPoint = log.recoveryPoint();
+        open.remove(log); // crash
+        // the marker's segment lost its index, and the producer state must come from replaying segment 0
+        Files.write(LogSegment.file(dir, base, LogSegment.TXN_INDEX_SUFFIX), new byte[0]);
+        try (var files = Files.list(dir)) {
+            for (Path p : files.filter(f -> f.toString().endsWith(".snapshot")).toList()) {
+                Files.delete(p);
+            }
+        }
+        Log recovered = open(Map.of(), false, recoveryPoint);
+        assertEquals(3, recovered.logEndOffset());
+        assertEquals(expected, recovered.collectAbortedTransactions(0, 3));
+        assertTrue(recovered.firstUnstableOffset().isEmpty(), "the aborted transaction is closed");
     }
 
     @Test

@@ -290,4 +290,17 @@ class RecordBatchTest {
         RecordBatch b = new RecordBatch(buf);
         buf.putInt(RecordBatch.CRC_OFFSET, (int) b.computeChecksum());
     }
+
+    @Test
+    void shouldReportDamagedSnappyChunkLengthAsCorruption() {
+        RecordBatchBuilder b = new RecordBatchBuilder(CompressionType.SNAPPY);
+        b.append(1L, "k".getBytes(StandardCharsets.UTF_8), "some value".getBytes(StandardCharsets.UTF_8));
+        ByteBuffer buf = b.build();
+        // the snappy stream: a 16-byte header, then per chunk a 4-byte length; make the first length negative
+        buf.putInt(RecordBatch.RECORDS_OFFSET + 16, 0xfcffff0b);
+        RecordBatch batch = new RecordBatch(buf);
+        buf.putInt(RecordBatch.CRC_OFFSET, (int) batch.computeChecksum());
+        // snappy-java signals this with SnappyError, an Error: it must not escape as one
+        assertThrows(CorruptRecordException.class, () -> batch.records(1 << 20).forEachRemaining(r -> { }));
+    }
 }

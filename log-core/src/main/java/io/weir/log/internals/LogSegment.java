@@ -1,5 +1,7 @@
 package io.weir.log.internals;
 
+import io.weir.log.AbortedTxn;
+import io.weir.log.CompletedTxn;
 import io.weir.log.CorruptIndexException;
 import io.weir.log.CorruptRecordException;
 import io.weir.log.FetchDataInfo;
@@ -237,7 +239,9 @@ public final class LogSegment implements AutoCloseable {
             offsetOfMaxTimestampSoFar = batch.lastOffset();
             maxTimestampSoFar = batchMaxTs;
         }
-        if (bytesSinceLastIndexEntry > indexIntervalBytes) {
+        // the index is sparse: once full (the segment rolls before the next append) batches simply go
+        // unindexed, whether a multi-batch append filled it midway or recovery is re-reading the segment
+        if (bytesSinceLastIndexEntry > indexIntervalBytes && !offsetIndex.isFull()) {
             offsetIndex.append(batch.baseOffset(), position);
             timeIndex.maybeAppend(maxTimestampSoFar, offsetOfMaxTimestampSoFar);
             bytesSinceLastIndexEntry = 0;
@@ -373,11 +377,12 @@ public final class LogSegment implements AutoCloseable {
         if (from == null) {
             return 0;
         }
-        // cut at the start of the batch holding the offset: a batch is never split
+        // cut at the start of the batch holding the offset: a batch is never split, and the indexes lose
+        // everything from that batch on (an entry keyed by its base offset would point past the new end)
         int cut = from.position();
-        offsetIndex.truncateTo(offset);
-        timeIndex.truncateTo(offset);
-        txnIndex.truncateTo(offset);
+        offsetIndex.truncateTo(from.baseOffset());
+        timeIndex.truncateTo(from.baseOffset());
+        txnIndex.truncateTo(from.baseOffset());
         int removed = size - cut;
         try {
             channel.truncate(cut);
@@ -400,8 +405,8 @@ public final class LogSegment implements AutoCloseable {
      * Re-reads every batch, checks it (length, magic, CRC, counts, offsets increasing and inside this
      * segment) and rebuilds the offset and time indexes. Cuts the file at the first batch that fails:
      * a torn write, a bad CRC, a zero-filled tail, a length running past the end. {@code visitor} sees
-     * each valid batch in order (the log rebuilds producer state with it). Returns the bytes cut.
-     * The transaction index is left to the caller, which knows which markers aborted what.
+     * each valid batch in order. Returns the bytes cut. The transaction index is kept as it is (but for
+     * entries of cut batches): {@link #recover(ProducerStateManager)} rebuilds it too.
      */
     public long recover(Consumer<RecordBatch> visitor) {
         offsetIndex.reset();
@@ -440,10 +445,6 @@ public final class LogSegment implements AutoCloseable {
                 LOG.warn("Truncating {} at position {}: {}", logFile, validBytes, e.getMessage());
                 break;
             }
-            if (offsetIndex.isFull()) {
-                LOG.warn("Index of {} is full at position {}; truncating the rest", logFile, validBytes);
-                break;
-            }
             indexBatch(batch, reader.batchPosition());
             visitor.accept(batch);
             lastOffset = batch.lastOffset();
@@ -462,12 +463,31 @@ public final class LogSegment implements AutoCloseable {
         return truncated;
     }
 
+    /**
+     * {@link #recover(Consumer)}, rebuilding the transaction index as well: {@code producerState} must
+     * hold the state as of this segment's base offset (a transaction aborted here may have started in
+     * an earlier segment). Every valid batch is applied to it, and each abort marker that completes a
+     * transaction adds the entry the append added, so an index lost or cut short in a crash comes back
+     * from the log itself.
+     */
+    public long recover(ProducerStateManager producerState) {
+        txnIndex.reset();
+        return recover(batch -> {
+            CompletedTxn done = producerState.update(batch);
+            if (done != null && done.isAborted()) {
+                txnIndex.append(new AbortedTxn(done.producerId(), done.firstOffset(), done.lastOffset(),
+                    producerState.lastStableOffset(done)));
+            }
+        });
+    }
+
     /** Checks that the indexes are consistent; throws {@link CorruptIndexException} if not. */
     public void sanityCheckIndexes() {
         offsetIndex.sanityCheck();
         timeIndex.sanityCheck();
         OffsetIndex.OffsetPosition last = offsetIndex.lastEntry();
-        if (last.position() > size) {
+        // an entry names the start of a batch, so it lies strictly below the end of the file
+        if (offsetIndex.entries() > 0 && last.position() >= size) {
             throw new CorruptIndexException("index " + offsetIndex.file() + " points at position " + last.position()
                 + " past the end of the log (" + size + ")");
         }
