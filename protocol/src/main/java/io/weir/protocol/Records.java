@@ -20,14 +20,15 @@ public abstract class Records {
     public abstract int sizeInBytes();
 
     /**
-     * The bytes as a read-only buffer (position 0); an {@link UnsupportedOperationException} for
-     * records that are only sendable.
+     * The bytes as a buffer (position 0) sharing the underlying memory: the broker assigns offsets in
+     * place in a produce request's frame, which belongs to that request alone. An
+     * {@link UnsupportedOperationException} for records that are only sendable.
      */
     public abstract ByteBuffer buffer();
 
     /** Records held in memory, from the buffer's position to its limit (not copied). */
     public static Records wrap(ByteBuffer buffer) {
-        return new InMemory(buffer.slice().asReadOnlyBuffer());
+        return new InMemory(buffer.slice());
     }
 
     /** Records that are written to a channel by their owner (a segment file region). */

@@ -40,6 +40,8 @@ public final class LogCleaner {
 
     private final Time time;
     private final int maxKeys;
+    /** Per log directory: segments with a base offset below this had their expired tombstones removed. */
+    private final Map<java.nio.file.Path, Long> tombstonePassEnd = new HashMap<>();
 
     public LogCleaner(Time time) {
         this(time, DEFAULT_MAX_KEYS);
@@ -57,7 +59,8 @@ public final class LogCleaner {
         int cleanableEnd = 0;
         // never the active segment; only segments older than the compaction lag
         while (cleanableEnd < segs.size() - 1
-            && nowMs - segs.get(cleanableEnd).largestTimestamp() >= cfg.minCompactionLagMs) {
+            && (segs.get(cleanableEnd).sizeInBytes() == 0
+                || nowMs - segs.get(cleanableEnd).largestTimestamp() >= cfg.minCompactionLagMs)) {
             cleanableEnd++;
         }
         if (cleanableEnd == 0) {
@@ -65,8 +68,10 @@ public final class LogCleaner {
         }
         long endOffset = segs.get(cleanableEnd).baseOffset();
         long firstDirty = Math.max(log.firstDirtyOffset(), log.logStartOffset());
+        long deleteHorizonMs = nowMs - cfg.deleteRetentionMs;
         if (firstDirty >= endOffset) {
-            return 0;
+            // nothing new to map, but tombstones may have aged past delete.retention.ms since the last pass
+            return removeExpiredTombstones(log, segs, cleanableEnd, deleteHorizonMs, nowMs);
         }
         Map<ByteBuffer, Long> latest = new HashMap<>();
         boolean complete = true;
@@ -95,7 +100,6 @@ public final class LogCleaner {
                 }
             }
         }
-        long deleteHorizonMs = nowMs - cfg.deleteRetentionMs;
         long rewritten = 0;
         for (int i = 0; i < cleanableEnd; i++) {
             LogSegment s = segs.get(i);
@@ -113,6 +117,32 @@ public final class LogCleaner {
         }
         if (rewritten > 0) {
             LOG.info("{}: cleaned {} bytes below offset {} ({} keys)", log.topicPartition(), rewritten, endOffset, latest.size());
+        }
+        return rewritten;
+    }
+
+    /**
+     * Rewrites segments that crossed the delete horizon since the last tombstone pass, dropping their
+     * tombstones. Each segment is checked once per log (tracked by base offset, in memory).
+     */
+    private long removeExpiredTombstones(Log log, List<LogSegment> segs, int cleanableEnd, long deleteHorizonMs, long nowMs) {
+        long checkedBelow = tombstonePassEnd.getOrDefault(log.dir(), Long.MIN_VALUE);
+        long rewritten = 0;
+        Map<ByteBuffer, Long> none = Map.of();
+        for (int i = 0; i < cleanableEnd; i++) {
+            LogSegment s = segs.get(i);
+            if (s.baseOffset() < checkedBelow || s.sizeInBytes() == 0) {
+                continue;
+            }
+            if (s.largestTimestamp() >= deleteHorizonMs) {
+                // not yet expired: check it again next time
+                break;
+            }
+            int before = s.sizeInBytes();
+            if (countRemovable(s, none, true) > 0 && cleanSegment(log, s, none, true, nowMs)) {
+                rewritten += before;
+            }
+            tombstonePassEnd.put(log.dir(), s.baseOffset() + 1);
         }
         return rewritten;
     }

@@ -1,0 +1,214 @@
+package io.weir.broker;
+
+import io.weir.broker.metadata.LocalMetadataStore;
+import io.weir.broker.metadata.MetadataStore;
+import io.weir.broker.metadata.TopicMetadata;
+import io.weir.broker.network.RequestChannel;
+import io.weir.broker.network.SocketServer;
+import io.weir.broker.server.ApiHandler;
+import io.weir.broker.server.DelayedFetchPurgatory;
+import io.weir.broker.server.FetchSessionCache;
+import io.weir.broker.server.ReplicaManager;
+import io.weir.broker.server.TopicConfigs;
+import io.weir.broker.server.TopicService;
+import io.weir.log.LogConfig;
+import io.weir.log.LogManager;
+import io.weir.log.Time;
+import io.weir.log.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One Weir broker: the log manager, the hosted partitions, the request handlers and the network
+ * front, started and stopped in order. {@link #shutdown()} is the clean stop (SIGTERM): it stops
+ * taking requests, then flushes every log, writes checkpoints and the clean-shutdown marker, so the
+ * next start skips recovery.
+ *
+ * <p>Thread-safe: start and stop from one thread.
+ */
+public final class Broker {
+    private static final Logger log = LoggerFactory.getLogger(Broker.class);
+
+    private final BrokerConfig config;
+    private final Time time;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private LogManager logManager;
+    private MetadataStore store;
+    private ReplicaManager replicaManager;
+    private DelayedFetchPurgatory purgatory;
+    private SocketServer socketServer;
+    private final List<Thread> handlerThreads = new ArrayList<>();
+    private ScheduledExecutorService scheduler;
+    private volatile boolean running;
+
+    public Broker(BrokerConfig config) {
+        this(config, Time.SYSTEM);
+    }
+
+    public Broker(BrokerConfig config, Time time) {
+        this.config = config;
+        this.time = time;
+    }
+
+    public BrokerConfig config() {
+        return config;
+    }
+
+    public synchronized void startup() {
+        if (running) {
+            return;
+        }
+        List<String> dirs = config.logDirs();
+        if (dirs.size() > 1) {
+            log.warn("log.dirs lists {} directories; this broker uses only the first, {}", dirs.size(), dirs.get(0));
+        }
+        Path logDir = Paths.get(dirs.get(0));
+        try {
+            Files.createDirectories(logDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create log directory " + logDir, e);
+        }
+        for (String unknown : config.unknownKeys()) {
+            log.warn("ignoring unknown broker config {}", unknown);
+        }
+        store = new LocalMetadataStore(logDir, config.getString(BrokerConfig.CLUSTER_ID));
+        TopicConfigs topicConfigs = new TopicConfigs(config);
+        Map<TopicPartition, LogConfig> perPartition = new HashMap<>();
+        for (TopicMetadata t : store.topics().values()) {
+            LogConfig lc = topicConfigs.logConfig(t.configs());
+            for (int p = 0; p < t.partitionCount(); p++) {
+                perPartition.put(new TopicPartition(t.name(), p), lc);
+            }
+        }
+        logManager = LogManager.open(logDir, topicConfigs.defaultLogConfig(), perPartition, time);
+        log.info("opened {} logs in {} ({})", logManager.allLogs().size(), logDir,
+            logManager.hadCleanShutdown() ? "clean shutdown: recovery skipped" : "recovered after an unclean stop");
+        replicaManager = new ReplicaManager(config.brokerId(), logManager, topicConfigs);
+        for (TopicMetadata t : store.topics().values()) {
+            replicaManager.hostTopic(t);
+        }
+        purgatory = new DelayedFetchPurgatory();
+        replicaManager.setAppendListener(purgatory::onAppend);
+        TopicService topics = new TopicService(config, store, replicaManager, topicConfigs);
+        BrokerConfig.Endpoint listener = config.listeners().get(0);
+        BrokerConfig.Endpoint advertised = config.advertisedListeners().get(0);
+        RequestChannel channel = new RequestChannel(config.getInt(BrokerConfig.QUEUED_MAX_REQUESTS));
+        try {
+            socketServer = new SocketServer(listener.host(), listener.port(), config.getInt(BrokerConfig.NUM_NETWORK_THREADS),
+                config.getInt(BrokerConfig.SOCKET_REQUEST_MAX_BYTES), channel);
+            socketServer.start();
+        } catch (IOException e) {
+            logManager.close();
+            throw new UncheckedIOException("cannot listen on " + listener.host() + ":" + listener.port(), e);
+        }
+        if (advertised.port() == 0) {
+            advertised = new BrokerConfig.Endpoint(advertised.listenerName(), advertised.host(), socketServer.boundPort());
+        }
+        ApiHandler handler = new ApiHandler(config, store, replicaManager, topics, new FetchSessionCache(1000),
+            purgatory, advertised);
+        running = true;
+        for (int i = 0; i < config.getInt(BrokerConfig.NUM_IO_THREADS); i++) {
+            Thread t = new Thread(() -> handlerLoop(channel, handler), "weir-request-handler-" + i);
+            t.setDaemon(true);
+            t.start();
+            handlerThreads.add(t);
+        }
+        scheduler = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "weir-log-scheduler");
+            t.setDaemon(true);
+            return t;
+        });
+        long retentionCheckMs = config.getLong(BrokerConfig.LOG_RETENTION_CHECK_INTERVAL_MS);
+        scheduler.scheduleWithFixedDelay(() -> duty("retention", () -> logManager.doRetention(time.milliseconds())),
+            retentionCheckMs, retentionCheckMs, TimeUnit.MILLISECONDS);
+        long flushCheckMs = Math.min(config.getLong(BrokerConfig.LOG_FLUSH_SCHEDULER_INTERVAL_MS),
+            Math.max(100, Math.min(config.logFlushIntervalMs(), 60_000)));
+        scheduler.scheduleWithFixedDelay(() -> duty("flush", () -> logManager.doFlush(time.milliseconds())),
+            flushCheckMs, flushCheckMs, TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(() -> duty("checkpoint", logManager::doCheckpoint), 60_000, 60_000,
+            TimeUnit.MILLISECONDS);
+        if (config.getBoolean(BrokerConfig.LOG_CLEANER_ENABLE)) {
+            scheduler.scheduleWithFixedDelay(() -> duty("cleaner", () -> logManager.doCleaning(time.milliseconds())),
+                15_000, 15_000, TimeUnit.MILLISECONDS);
+        }
+        log.info("Weir broker {} started, listening on {}:{} (cluster {})", config.brokerId(), listener.host(),
+            socketServer.boundPort(), store.clusterId());
+    }
+
+    private void duty(String name, java.util.function.LongSupplier work) {
+        try {
+            work.getAsLong();
+        } catch (RuntimeException e) {
+            log.error("{} failed", name, e);
+        }
+    }
+
+    private void handlerLoop(RequestChannel channel, ApiHandler handler) {
+        while (running) {
+            try {
+                RequestChannel.Request r = channel.poll(300);
+                if (r != null) {
+                    handler.handle(r);
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                log.error("request handler failed", e);
+            }
+        }
+    }
+
+    /** The port the first listener bound (useful with port 0). */
+    public int boundPort() {
+        return socketServer.boundPort();
+    }
+
+    public ReplicaManager replicaManager() {
+        return replicaManager;
+    }
+
+    public MetadataStore metadataStore() {
+        return store;
+    }
+
+    /** Clean stop: no new requests, then flush, checkpoints and the clean-shutdown marker. */
+    public synchronized void shutdown() {
+        if (!running) {
+            return;
+        }
+        log.info("Weir broker {} shutting down", config.brokerId());
+        running = false;
+        socketServer.shutdown();
+        for (Thread t : handlerThreads) {
+            try {
+                t.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        scheduler.shutdownNow();
+        purgatory.close();
+        logManager.close();
+        store.close();
+        log.info("Weir broker {} shut down cleanly", config.brokerId());
+        stopped.countDown();
+    }
+
+    public void awaitShutdown() throws InterruptedException {
+        stopped.await();
+    }
+}

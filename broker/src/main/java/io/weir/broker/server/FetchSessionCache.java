@@ -1,0 +1,153 @@
+package io.weir.broker.server;
+
+import io.weir.log.TopicPartition;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Incremental fetch sessions (Kafka's KIP-227): a consumer's first fetch (session id 0, epoch 0)
+ * creates a session holding its partitions and offsets; later fetches (that id, the next epoch) name
+ * only partitions whose offsets changed, plus partitions to forget, and the response carries only
+ * partitions with news (data, an error, or a moved high watermark / log start). Epoch -1 means a
+ * full fetch without a session.
+ *
+ * <p>Bounded: at most {@code maxSessions}; the least recently used is evicted (its client gets
+ * FETCH_SESSION_ID_NOT_FOUND and starts a new one). Thread-safe: the cache is synchronized, and each
+ * session is used by one fetch at a time (a client has at most one fetch in flight per broker).
+ */
+public final class FetchSessionCache {
+    /** One partition of a session, with what the client last learned about it. */
+    public static final class CachedPartition {
+        final TopicPartition tp;
+        final UUID topicId;
+        long fetchOffset;
+        int maxBytes;
+        long lastHighWatermark = -1;
+        long lastLastStableOffset = -1;
+        long lastLogStartOffset = -1;
+
+        CachedPartition(TopicPartition tp, UUID topicId, long fetchOffset, int maxBytes) {
+            this.tp = tp;
+            this.topicId = topicId;
+            this.fetchOffset = fetchOffset;
+            this.maxBytes = maxBytes;
+        }
+
+        public TopicPartition topicPartition() {
+            return tp;
+        }
+
+        public UUID topicId() {
+            return topicId;
+        }
+
+        public long fetchOffset() {
+            return fetchOffset;
+        }
+
+        public int maxBytes() {
+            return maxBytes;
+        }
+
+        /**
+         * Whether an incremental response must carry this partition, remembering what it carries.
+         * Full responses carry every partition and also record what was sent.
+         */
+        boolean markSent(boolean hasData, boolean hasError, long hw, long lso, long logStart, boolean full) {
+            boolean changed = hasData || hasError || hw != lastHighWatermark || lso != lastLastStableOffset
+                || logStart != lastLogStartOffset;
+            lastHighWatermark = hw;
+            lastLastStableOffset = lso;
+            lastLogStartOffset = logStart;
+            return full || changed;
+        }
+    }
+
+    public static final class Session {
+        final int id;
+        int epoch;
+        final LinkedHashMap<TopicPartition, CachedPartition> partitions = new LinkedHashMap<>();
+
+        Session(int id) {
+            this.id = id;
+            this.epoch = 1;
+        }
+
+        public int id() {
+            return id;
+        }
+
+        public List<CachedPartition> partitions() {
+            return new ArrayList<>(partitions.values());
+        }
+    }
+
+    private final int maxSessions;
+    private final LinkedHashMap<Integer, Session> sessions = new LinkedHashMap<>(16, 0.75f, true);
+
+    public FetchSessionCache(int maxSessions) {
+        this.maxSessions = maxSessions;
+    }
+
+    /** A new session holding these partitions (in request order). */
+    public synchronized Session create(List<CachedPartition> partitions) {
+        if (sessions.size() >= maxSessions) {
+            Iterator<Integer> eldest = sessions.keySet().iterator();
+            eldest.next();
+            eldest.remove();
+        }
+        int id;
+        do {
+            id = ThreadLocalRandom.current().nextInt(1, Integer.MAX_VALUE);
+        } while (sessions.containsKey(id));
+        Session s = new Session(id);
+        for (CachedPartition p : partitions) {
+            s.partitions.put(p.tp, p);
+        }
+        sessions.put(id, s);
+        return s;
+    }
+
+    public synchronized Session get(int id) {
+        return sessions.get(id);
+    }
+
+    public synchronized void remove(int id) {
+        sessions.remove(id);
+    }
+
+    public synchronized int size() {
+        return sessions.size();
+    }
+
+    /** Applies an incremental request to a session: updated/added partitions, then forgotten ones. */
+    static void update(Session s, List<CachedPartition> changed, List<TopicPartition> forgotten) {
+        for (CachedPartition p : changed) {
+            CachedPartition existing = s.partitions.get(p.tp);
+            if (existing == null) {
+                s.partitions.put(p.tp, p);
+            } else {
+                existing.fetchOffset = p.fetchOffset;
+                existing.maxBytes = p.maxBytes;
+            }
+        }
+        for (TopicPartition tp : forgotten) {
+            s.partitions.remove(tp);
+        }
+        s.epoch++;
+    }
+
+    static Map<TopicPartition, CachedPartition> index(List<CachedPartition> list) {
+        Map<TopicPartition, CachedPartition> m = new LinkedHashMap<>();
+        for (CachedPartition p : list) {
+            m.put(p.tp, p);
+        }
+        return m;
+    }
+}

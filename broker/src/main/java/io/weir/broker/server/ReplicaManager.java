@@ -1,0 +1,199 @@
+package io.weir.broker.server;
+
+import io.weir.broker.metadata.TopicMetadata;
+import io.weir.log.AbortedTxn;
+import io.weir.log.CorruptRecordException;
+import io.weir.log.FetchDataInfo;
+import io.weir.log.InvalidRecordException;
+import io.weir.log.Log;
+import io.weir.log.LogAppendInfo;
+import io.weir.log.LogManager;
+import io.weir.log.MemoryRecords;
+import io.weir.log.OffsetOutOfRangeException;
+import io.weir.log.ProducerAppendCheck;
+import io.weir.log.RecordTooLargeException;
+import io.weir.log.TopicPartition;
+import io.weir.protocol.Errors;
+import io.weir.protocol.Records;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/**
+ * The partitions this broker hosts, and the append and read paths through them. Produce and fetch
+ * handlers call it from many threads; each partition's log serializes its own appends. After every
+ * append the registered listener is told (it wakes delayed fetches waiting on that partition).
+ *
+ * <p>Thread-safe.
+ */
+public final class ReplicaManager {
+    private static final Logger log = LoggerFactory.getLogger(ReplicaManager.class);
+
+    private final int brokerId;
+    private final LogManager logManager;
+    private final TopicConfigs topicConfigs;
+    private final Map<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
+    private volatile Consumer<TopicPartition> appendListener = tp -> { };
+
+    public ReplicaManager(int brokerId, LogManager logManager, TopicConfigs topicConfigs) {
+        this.brokerId = brokerId;
+        this.logManager = logManager;
+        this.topicConfigs = topicConfigs;
+    }
+
+    public int brokerId() {
+        return brokerId;
+    }
+
+    public void setAppendListener(Consumer<TopicPartition> listener) {
+        this.appendListener = listener;
+    }
+
+    public Partition partition(TopicPartition tp) {
+        return partitions.get(tp);
+    }
+
+    /** Hosts every partition of the topic (opening or creating their logs). */
+    public void hostTopic(TopicMetadata topic) {
+        hostPartitions(topic, 0, topic.partitionCount());
+    }
+
+    /** Hosts partitions [from, to) of the topic. */
+    public void hostPartitions(TopicMetadata topic, int from, int to) {
+        int minIsr = topicConfigs.minInsyncReplicas(topic.configs());
+        for (int p = from; p < to; p++) {
+            TopicPartition tp = new TopicPartition(topic.name(), p);
+            Log l = logManager.getOrCreateLog(tp, topicConfigs.logConfig(topic.configs()));
+            partitions.computeIfAbsent(tp, t -> new Partition(t, topic.topicId(), l, 0, minIsr));
+        }
+    }
+
+    /** Stops hosting the topic and deletes its logs. */
+    public void deleteTopic(TopicMetadata topic) {
+        for (int p = 0; p < topic.partitionCount(); p++) {
+            TopicPartition tp = new TopicPartition(topic.name(), p);
+            partitions.remove(tp);
+            logManager.deleteLog(tp);
+        }
+    }
+
+    /** Applies changed topic configs to the live logs. */
+    public void updateTopicConfig(TopicMetadata topic) {
+        int minIsr = topicConfigs.minInsyncReplicas(topic.configs());
+        for (int p = 0; p < topic.partitionCount(); p++) {
+            Partition partition = partitions.get(new TopicPartition(topic.name(), p));
+            if (partition != null) {
+                partition.log().updateConfig(topicConfigs.logConfig(topic.configs()));
+                partition.setMinInsyncReplicas(minIsr);
+            }
+        }
+    }
+
+    /** The outcome of appending one partition's records. */
+    public record AppendResult(Errors error, String errorMessage, long baseOffset, long logAppendTimeMs,
+                               long logStartOffset) {
+        static AppendResult error(Errors e, String message) {
+            return new AppendResult(e, message, -1, -1, -1);
+        }
+    }
+
+    /**
+     * Appends a produce request's records for one partition as leader. Nothing is appended when any
+     * batch is invalid; an idempotent duplicate is answered with its original offset.
+     */
+    public AppendResult appendAsLeader(TopicPartition tp, Records records, short acks) {
+        Partition partition = partitions.get(tp);
+        if (partition == null) {
+            return AppendResult.error(Errors.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host " + tp);
+        }
+        if (records == null || records.sizeInBytes() == 0) {
+            return AppendResult.error(Errors.CORRUPT_MESSAGE, "Produce request for " + tp + " holds no record batches");
+        }
+        if (acks == -1 && partition.inSyncReplicaCount() < partition.minInsyncReplicas()) {
+            return AppendResult.error(Errors.NOT_ENOUGH_REPLICAS, "The ISR of " + tp + " has "
+                + partition.inSyncReplicaCount() + " replicas, fewer than min.insync.replicas "
+                + partition.minInsyncReplicas());
+        }
+        LogAppendInfo info;
+        try {
+            // the request frame belongs to this request alone: offsets are assigned in it, in place
+            info = partition.log().appendAsLeader(MemoryRecords.readableRecords(records.buffer()), partition.leaderEpoch());
+        } catch (CorruptRecordException e) {
+            log.info("rejected corrupt produce to {}: {}", tp, e.getMessage());
+            return AppendResult.error(Errors.CORRUPT_MESSAGE, e.getMessage());
+        } catch (RecordTooLargeException e) {
+            return AppendResult.error(Errors.MESSAGE_TOO_LARGE, e.getMessage());
+        } catch (InvalidRecordException e) {
+            return AppendResult.error(Errors.INVALID_RECORD, e.getMessage());
+        }
+        ProducerAppendCheck check = info.producerCheck();
+        switch (check.result()) {
+            case OK:
+                break;
+            case DUPLICATE:
+                return new AppendResult(Errors.NONE, null, check.firstOffset(), -1, partition.log().logStartOffset());
+            case OUT_OF_ORDER_SEQUENCE:
+                return AppendResult.error(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER, check.message());
+            case INVALID_PRODUCER_EPOCH:
+                return AppendResult.error(Errors.INVALID_PRODUCER_EPOCH, check.message());
+            case INVALID_TXN_STATE:
+                return AppendResult.error(Errors.INVALID_TXN_STATE, check.message());
+            case TRANSACTION_COORDINATOR_FENCED:
+                return AppendResult.error(Errors.TRANSACTION_COORDINATOR_FENCED, check.message());
+            default:
+                return AppendResult.error(Errors.UNKNOWN_SERVER_ERROR, String.valueOf(check));
+        }
+        partition.maybeAdvanceHighWatermark();
+        appendListener.accept(tp);
+        return new AppendResult(Errors.NONE, null, info.firstOffset(), info.logAppendTimeMs(),
+            partition.log().logStartOffset());
+    }
+
+    /** What a fetch read from one partition. */
+    public record ReadResult(Errors error, long highWatermark, long lastStableOffset, long logStartOffset,
+                             Records records, List<AbortedTxn> abortedTransactions) {
+        public int sizeInBytes() {
+            return records == null ? 0 : records.sizeInBytes();
+        }
+    }
+
+    /**
+     * Reads from a partition for a consumer: bounded by the high watermark, or by the last stable
+     * offset under read_committed (then also returning the aborted transactions in range).
+     */
+    public ReadResult read(TopicPartition tp, long fetchOffset, int maxBytes, boolean minOneBatch,
+                           boolean readCommitted) {
+        Partition partition = partitions.get(tp);
+        if (partition == null) {
+            return new ReadResult(Errors.UNKNOWN_TOPIC_OR_PARTITION, -1, -1, -1, null, null);
+        }
+        long hw = partition.highWatermark();
+        long lso = partition.lastStableOffset();
+        Log l = partition.log();
+        long upper = readCommitted ? lso : hw;
+        try {
+            FetchDataInfo info = l.read(fetchOffset, maxBytes, upper, minOneBatch);
+            List<AbortedTxn> aborted = null;
+            if (readCommitted && info.records().sizeInBytes() > 0) {
+                aborted = l.collectAbortedTransactions(fetchOffset, upper);
+            }
+            Records records = info.records().sizeInBytes() == 0 ? Records.wrap(java.nio.ByteBuffer.allocate(0))
+                : new FileRegionRecords(info.records());
+            return new ReadResult(Errors.NONE, hw, lso, l.logStartOffset(), records, aborted);
+        } catch (OffsetOutOfRangeException e) {
+            if (fetchOffset > hw && fetchOffset <= l.logEndOffset()) {
+                // beyond what consumers may see yet but inside the log: nothing to return now
+                return new ReadResult(Errors.NONE, hw, lso, l.logStartOffset(), Records.wrap(java.nio.ByteBuffer.allocate(0)), null);
+            }
+            return new ReadResult(Errors.OFFSET_OUT_OF_RANGE, hw, lso, l.logStartOffset(), null, null);
+        }
+    }
+
+    public LogManager logManager() {
+        return logManager;
+    }
+}

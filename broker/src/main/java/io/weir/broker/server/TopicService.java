@@ -1,0 +1,228 @@
+package io.weir.broker.server;
+
+import io.weir.broker.BrokerConfig;
+import io.weir.broker.metadata.MetadataStore;
+import io.weir.broker.metadata.TopicMetadata;
+import io.weir.protocol.Errors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Creates, grows, reconfigures and deletes topics: validates the request, makes the change durable in
+ * the {@link MetadataStore}, then applies it to the hosted partitions. Shared by the admin APIs and
+ * by auto-creation. Changes are serialized (one lock) so two creates of one name cannot both win.
+ */
+public final class TopicService {
+    private static final Logger log = LoggerFactory.getLogger(TopicService.class);
+
+    private final BrokerConfig config;
+    private final MetadataStore store;
+    private final ReplicaManager replicaManager;
+    private final TopicConfigs topicConfigs;
+    private final int liveBrokers;
+
+    public TopicService(BrokerConfig config, MetadataStore store, ReplicaManager replicaManager,
+                        TopicConfigs topicConfigs) {
+        this.config = config;
+        this.store = store;
+        this.replicaManager = replicaManager;
+        this.topicConfigs = topicConfigs;
+        this.liveBrokers = 1;
+    }
+
+    /** An error with its message, or {@link #OK}. */
+    public record Result(Errors error, String message, TopicMetadata topic) {
+        static Result error(Errors e, String m) {
+            return new Result(e, m, null);
+        }
+    }
+
+    public static final Result OK = new Result(Errors.NONE, null, null);
+
+    public TopicConfigs topicConfigs() {
+        return topicConfigs;
+    }
+
+    /**
+     * Creates a topic. {@code partitions} or {@code replicationFactor} of -1 take the broker defaults;
+     * {@code assignment} (partition → replica broker ids), when not empty, fixes both.
+     */
+    public synchronized Result create(String name, int partitions, short replicationFactor,
+                                      Map<Integer, List<Integer>> assignment, Map<String, String> configs,
+                                      boolean validateOnly) {
+        String bad = TopicMetadata.validateName(name);
+        if (bad != null) {
+            return Result.error(Errors.INVALID_TOPIC_EXCEPTION, bad);
+        }
+        if (store.topic(name).isPresent()) {
+            return Result.error(Errors.TOPIC_ALREADY_EXISTS, "Topic '" + name + "' already exists.");
+        }
+        if (collides(name)) {
+            return Result.error(Errors.INVALID_TOPIC_EXCEPTION, "Topic '" + name
+                + "' collides with an existing topic whose name differs only in '.' versus '_'.");
+        }
+        if (!assignment.isEmpty()) {
+            if (partitions != -1 || replicationFactor != -1) {
+                return Result.error(Errors.INVALID_REQUEST,
+                    "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.");
+            }
+            for (int p = 0; p < assignment.size(); p++) {
+                List<Integer> replicas = assignment.get(p);
+                if (replicas == null || replicas.isEmpty()) {
+                    return Result.error(Errors.INVALID_REPLICA_ASSIGNMENT, "Partitions must be numbered 0.."
+                        + (assignment.size() - 1) + " with at least one replica each");
+                }
+                for (int b : replicas) {
+                    if (b != config.brokerId()) {
+                        return Result.error(Errors.INVALID_REPLICA_ASSIGNMENT, "Broker " + b + " is not alive");
+                    }
+                }
+            }
+            partitions = assignment.size();
+            replicationFactor = (short) assignment.get(0).size();
+        }
+        if (partitions == -1) {
+            partitions = config.getInt(BrokerConfig.NUM_PARTITIONS);
+        }
+        if (replicationFactor == -1) {
+            replicationFactor = config.getShort(BrokerConfig.DEFAULT_REPLICATION_FACTOR);
+        }
+        if (partitions <= 0) {
+            return Result.error(Errors.INVALID_PARTITIONS, "Number of partitions must be larger than 0.");
+        }
+        if (replicationFactor <= 0) {
+            return Result.error(Errors.INVALID_REPLICATION_FACTOR, "Replication factor must be larger than 0.");
+        }
+        if (replicationFactor > liveBrokers) {
+            return Result.error(Errors.INVALID_REPLICATION_FACTOR, "Unable to replicate the partition "
+                + replicationFactor + " time(s): The target replication factor of " + replicationFactor
+                + " cannot be reached because only " + liveBrokers + " broker(s) are registered.");
+        }
+        String invalid = topicConfigs.validate(configs);
+        if (invalid != null) {
+            return Result.error(Errors.INVALID_CONFIG, invalid);
+        }
+        TopicMetadata topic = new TopicMetadata(name, UUID.randomUUID(), partitions, replicationFactor, configs);
+        if (validateOnly) {
+            return new Result(Errors.NONE, null, topic);
+        }
+        store.createTopic(topic);
+        replicaManager.hostTopic(topic);
+        log.info("created topic {} with {} partitions, replication factor {}, configs {}", name, partitions,
+            replicationFactor, configs);
+        return new Result(Errors.NONE, null, topic);
+    }
+
+    private boolean collides(String name) {
+        String norm = name.replace('.', '_');
+        for (String existing : store.topics().keySet()) {
+            if (!existing.equals(name) && existing.replace('.', '_').equals(norm)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Creates a topic with the broker defaults because a client asked for it by name. */
+    public Result autoCreate(String name) {
+        if (TopicMetadata.isInternal(name)) {
+            return Result.error(Errors.UNKNOWN_TOPIC_OR_PARTITION, "Internal topic " + name + " is not created here");
+        }
+        Result r = create(name, -1, (short) -1, Map.of(), Map.of(), false);
+        if (r.error() == Errors.TOPIC_ALREADY_EXISTS) {
+            return new Result(Errors.NONE, null, store.topic(name).orElseThrow());
+        }
+        return r;
+    }
+
+    public synchronized Result delete(String name) {
+        if (!config.getBoolean(BrokerConfig.DELETE_TOPIC_ENABLE)) {
+            return Result.error(Errors.TOPIC_DELETION_DISABLED, "Topic deletion is disabled.");
+        }
+        TopicMetadata topic = store.topic(name).orElse(null);
+        if (topic == null) {
+            return Result.error(Errors.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");
+        }
+        store.deleteTopic(name);
+        replicaManager.deleteTopic(topic);
+        log.info("deleted topic {}", name);
+        return new Result(Errors.NONE, null, topic);
+    }
+
+    public synchronized Result createPartitions(String name, int newCount, boolean validateOnly) {
+        TopicMetadata topic = store.topic(name).orElse(null);
+        if (topic == null) {
+            return Result.error(Errors.UNKNOWN_TOPIC_OR_PARTITION, "The topic '" + name + "' does not exist.");
+        }
+        if (newCount < topic.partitionCount()) {
+            return Result.error(Errors.INVALID_PARTITIONS, "Topic currently has " + topic.partitionCount()
+                + " partitions, which is higher than the requested " + newCount + ".");
+        }
+        if (newCount == topic.partitionCount()) {
+            return Result.error(Errors.INVALID_PARTITIONS, "Topic already has " + newCount + " partitions.");
+        }
+        TopicMetadata grown = topic.withPartitionCount(newCount);
+        if (!validateOnly) {
+            store.updateTopic(grown);
+            replicaManager.hostPartitions(grown, topic.partitionCount(), newCount);
+            log.info("topic {} now has {} partitions", name, newCount);
+        }
+        return new Result(Errors.NONE, null, grown);
+    }
+
+    /** Applies set/delete/append/subtract operations (Kafka's IncrementalAlterConfigs op codes 0-3). */
+    public synchronized Result alterConfigs(String name, List<ConfigOp> ops, boolean validateOnly) {
+        TopicMetadata topic = store.topic(name).orElse(null);
+        if (topic == null) {
+            return Result.error(Errors.UNKNOWN_TOPIC_OR_PARTITION, "The topic '" + name + "' does not exist.");
+        }
+        Map<String, String> next = new HashMap<>(topic.configs());
+        for (ConfigOp op : ops) {
+            if (!TopicConfigs.topicKeys().contains(op.name())) {
+                return Result.error(Errors.INVALID_CONFIG, "Unknown topic config name: " + op.name());
+            }
+            switch (op.op()) {
+                case 0 -> next.put(op.name(), op.value());
+                case 1 -> next.remove(op.name());
+                case 2, 3 -> {
+                    if (!op.name().equals(io.weir.log.LogConfig.CLEANUP_POLICY)) {
+                        return Result.error(Errors.INVALID_CONFIG, "Config " + op.name() + " is not a list: "
+                            + (op.op() == 2 ? "APPEND" : "SUBTRACT") + " is not allowed");
+                    }
+                    java.util.LinkedHashSet<String> items = new java.util.LinkedHashSet<>(List.of(
+                        next.getOrDefault(op.name(), topicConfigs.brokerDefaults().get(op.name())).split("\\s*,\\s*")));
+                    List<String> given = op.value() == null ? List.of() : List.of(op.value().split("\\s*,\\s*"));
+                    if (op.op() == 2) {
+                        items.addAll(given);
+                    } else {
+                        items.removeAll(given);
+                    }
+                    next.put(op.name(), String.join(",", items));
+                }
+                default -> {
+                    return Result.error(Errors.INVALID_REQUEST, "Unknown config operation " + op.op());
+                }
+            }
+        }
+        String invalid = topicConfigs.validate(next);
+        if (invalid != null) {
+            return Result.error(Errors.INVALID_CONFIG, invalid);
+        }
+        TopicMetadata changed = topic.withConfigs(next);
+        if (!validateOnly) {
+            store.updateTopic(changed);
+            replicaManager.updateTopicConfig(changed);
+            log.info("topic {} configs are now {}", name, next);
+        }
+        return new Result(Errors.NONE, null, changed);
+    }
+
+    /** One incremental config change. */
+    public record ConfigOp(String name, int op, String value) {
+    }
+}

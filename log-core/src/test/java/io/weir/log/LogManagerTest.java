@@ -1,0 +1,114 @@
+package io.weir.log;
+
+import io.weir.log.internals.CheckpointFile;
+import io.weir.log.testing.MockTime;
+import io.weir.log.testing.TempDirs;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static io.weir.log.testing.Batches.records;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class LogManagerTest {
+    private final Path root = TempDirs.create("manager");
+    private final MockTime time = new MockTime();
+    private final TopicPartition tp = new TopicPartition("orders", 3);
+
+    @AfterEach
+    void cleanUp() {
+        TempDirs.delete(root);
+    }
+
+    @Test
+    void shouldRoundTripCheckpointFileAndRejectMalformedOne() throws Exception {
+        CheckpointFile f = new CheckpointFile(root.resolve("cp"));
+        Map<TopicPartition, Long> m = new LinkedHashMap<>();
+        m.put(tp, 42L);
+        m.put(new TopicPartition("my-topic", 0), 7L);
+        f.write(m);
+        assertEquals("0\n2\norders 3 42\nmy-topic 0 7\n", Files.readString(root.resolve("cp")));
+        assertEquals(m, f.read());
+        Files.writeString(root.resolve("cp"), "0\n3\norders 3 42\n");
+        assertThrows(IOException.class, f::read);
+    }
+
+    @Test
+    void shouldSkipRecoveryAfterCleanShutdownAndDeleteMarker() throws Exception {
+        LogManager lm = LogManager.open(root, LogConfig.defaults(), Map.of(), time);
+        assertFalse(lm.hadCleanShutdown());
+        Log log = lm.getOrCreateLog(tp, LogConfig.defaults());
+        log.appendAsLeader(records(1, "a", "b"), 0);
+        lm.close();
+        assertTrue(Files.exists(root.resolve(LogManager.CLEAN_SHUTDOWN_FILE)));
+        assertTrue(Files.readString(root.resolve(LogManager.RECOVERY_POINT_CHECKPOINT)).contains("orders 3 2"));
+        LogManager again = LogManager.open(root, LogConfig.defaults(), Map.of(), time);
+        assertTrue(again.hadCleanShutdown());
+        assertFalse(Files.exists(root.resolve(LogManager.CLEAN_SHUTDOWN_FILE)));
+        assertFalse(again.getLog(tp).recoveryReport().recovered());
+        assertEquals(2, again.getLog(tp).logEndOffset());
+        again.close();
+    }
+
+    @Test
+    void shouldRecoverAfterCrashKeepingFlushedData() throws Exception {
+        LogManager lm = LogManager.open(root, LogConfig.defaults(), Map.of(), time);
+        Log log = lm.getOrCreateLog(tp, LogConfig.defaults());
+        log.appendAsLeader(records(1, "a"), 0);
+        log.flush();
+        assertEquals(1, lm.doCheckpoint());
+        log.appendAsLeader(records(1, "b"), 0);
+        // crash: no close; then the unflushed tail is torn
+        Path seg = root.resolve("orders-3").resolve("00000000000000000000.log");
+        try (RandomAccessFile raf = new RandomAccessFile(seg.toFile(), "rw")) {
+            raf.setLength(raf.length() - 3);
+        }
+        LogManager again = LogManager.open(root, LogConfig.defaults(), Map.of(), time);
+        assertFalse(again.hadCleanShutdown());
+        Log recovered = again.getLog(tp);
+        assertTrue(recovered.recoveryReport().recovered());
+        assertEquals(1, recovered.logEndOffset());
+        assertEquals(1, recovered.recoveryPoint());
+        again.close();
+    }
+
+    @Test
+    void shouldRunDutiesAndDeleteLogs() {
+        LogConfig cfg = LogConfig.fromMap(Map.of(LogConfig.SEGMENT_BYTES, "200", LogConfig.RETENTION_MS, "1000",
+            LogConfig.FLUSH_MS, "10"));
+        LogManager lm = LogManager.open(root, cfg, Map.of(), time);
+        Log log = lm.getOrCreateLog(tp, cfg);
+        for (int i = 0; i < 10; i++) {
+            log.appendAsLeader(records(time.milliseconds(), "value-" + i), 0);
+        }
+        time.advance(100);
+        assertEquals(1, lm.doFlush(time.milliseconds()));
+        assertEquals(0, lm.doFlush(time.milliseconds()));
+        time.advance(5000);
+        assertTrue(lm.doRetention(time.milliseconds()) > 0);
+        assertEquals(0, lm.doCleaning(time.milliseconds()));
+        assertTrue(lm.deleteLog(tp));
+        assertFalse(Files.exists(root.resolve("orders-3")));
+        lm.close();
+    }
+
+    @Test
+    void shouldNameTheKeyAndAllowedValuesInConfigErrors() {
+        ConfigException e = assertThrows(ConfigException.class,
+            () -> LogConfig.fromMap(Map.of(LogConfig.CLEANUP_POLICY, "shred")));
+        assertTrue(e.getMessage().contains("cleanup.policy") && e.getMessage().contains("delete, compact"));
+        assertThrows(ConfigException.class, () -> LogConfig.fromMap(Map.of(LogConfig.RETENTION_MS, "-5")));
+        LogConfig both = LogConfig.fromMap(Map.of(LogConfig.CLEANUP_POLICY, "compact,delete"));
+        assertTrue(both.compact && both.delete);
+        assertEquals(1024 * 1024 * 1024, LogConfig.defaults().segmentBytes);
+    }
+}
