@@ -1,0 +1,98 @@
+package io.weir.admin;
+
+import io.weir.admin.internals.WeirAdminClient;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Manages topics, partitions, configs and cluster information over the Kafka protocol. Works with
+ * Weir and with Apache Kafka brokers.
+ *
+ * <p>Every method returns at once; results arrive through futures that fail with typed exceptions
+ * ({@code io.weir.admin.errors}, or {@link io.weir.protocol.client.TimeoutException} after
+ * {@code default.api.timeout.ms} or {@link AdminOptions#timeoutMs(int)}). Retriable failures
+ * (lost connection, NOT_CONTROLLER, ...) are retried within that time. Thread-safe: one instance
+ * may be shared; close it when done.
+ */
+public interface Admin extends AutoCloseable {
+    /** Creates an admin client; fails with a ConfigException naming any unknown or invalid key. */
+    static Admin create(Map<String, ?> config) {
+        return new WeirAdminClient(new AdminClientConfig(config));
+    }
+
+    static Admin create(Properties props) {
+        Map<String, Object> map = new HashMap<>();
+        props.stringPropertyNames().forEach(k -> map.put(k, props.getProperty(k)));
+        return create(map);
+    }
+
+    /** Creates topics. Fails per topic with TopicExistsException, InvalidPartitionsException, ... */
+    AdminResult<String, CreatedTopic> createTopics(Collection<NewTopic> topics, AdminOptions options);
+
+    default AdminResult<String, CreatedTopic> createTopics(Collection<NewTopic> topics) {
+        return createTopics(topics, AdminOptions.defaults());
+    }
+
+    /** Deletes topics by name. Fails per topic with UnknownTopicOrPartitionException if absent. */
+    AdminResult<String, Void> deleteTopics(Collection<String> topics, AdminOptions options);
+
+    default AdminResult<String, Void> deleteTopics(Collection<String> topics) {
+        return deleteTopics(topics, AdminOptions.defaults());
+    }
+
+    /** Lists topics by name (internal ones only with {@link AdminOptions#listInternal(boolean)}). */
+    CompletableFuture<Map<String, TopicListing>> listTopics(AdminOptions options);
+
+    default CompletableFuture<Map<String, TopicListing>> listTopics() {
+        return listTopics(AdminOptions.defaults());
+    }
+
+    /** Describes topics: id, partitions with leader, replicas and ISR. */
+    AdminResult<String, TopicDescription> describeTopics(Collection<String> topics, AdminOptions options);
+
+    default AdminResult<String, TopicDescription> describeTopics(Collection<String> topics) {
+        return describeTopics(topics, AdminOptions.defaults());
+    }
+
+    /** Grows topics to a new total partition count. */
+    AdminResult<String, Void> createPartitions(Map<String, NewPartitions> newPartitions, AdminOptions options);
+
+    default AdminResult<String, Void> createPartitions(Map<String, NewPartitions> newPartitions) {
+        return createPartitions(newPartitions, AdminOptions.defaults());
+    }
+
+    /** Reads the configs of topics and brokers. */
+    AdminResult<ConfigResource, Config> describeConfigs(Collection<ConfigResource> resources, AdminOptions options);
+
+    default AdminResult<ConfigResource, Config> describeConfigs(Collection<ConfigResource> resources) {
+        return describeConfigs(resources, AdminOptions.defaults());
+    }
+
+    /** Sets, deletes, appends to or subtracts from individual configs of topics and brokers. */
+    AdminResult<ConfigResource, Void> incrementalAlterConfigs(Map<ConfigResource, Collection<AlterConfigOp>> ops,
+                                                              AdminOptions options);
+
+    default AdminResult<ConfigResource, Void> incrementalAlterConfigs(Map<ConfigResource, Collection<AlterConfigOp>> ops) {
+        return incrementalAlterConfigs(ops, AdminOptions.defaults());
+    }
+
+    /** The cluster id, controller and brokers. */
+    CompletableFuture<ClusterDescription> describeCluster(AdminOptions options);
+
+    default CompletableFuture<ClusterDescription> describeCluster() {
+        return describeCluster(AdminOptions.defaults());
+    }
+
+    /** Waits up to {@code timeout} for outstanding calls, then fails the rest and releases the connections. */
+    void close(Duration timeout);
+
+    @Override
+    default void close() {
+        close(Duration.ofSeconds(30));
+    }
+}

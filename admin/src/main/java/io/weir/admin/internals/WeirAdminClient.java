@@ -1,0 +1,496 @@
+package io.weir.admin.internals;
+
+import io.weir.admin.Admin;
+import io.weir.admin.AdminClientConfig;
+import io.weir.admin.AdminOptions;
+import io.weir.admin.AdminResult;
+import io.weir.admin.AlterConfigOp;
+import io.weir.admin.ClusterDescription;
+import io.weir.admin.Config;
+import io.weir.admin.ConfigEntry;
+import io.weir.admin.ConfigResource;
+import io.weir.admin.CreatedTopic;
+import io.weir.admin.NewPartitions;
+import io.weir.admin.NewTopic;
+import io.weir.admin.TopicDescription;
+import io.weir.admin.TopicListing;
+import io.weir.admin.TopicPartitionInfo;
+import io.weir.admin.errors.AdminErrors;
+import io.weir.log.Time;
+import io.weir.protocol.ApiKeys;
+import io.weir.protocol.ApiMessage;
+import io.weir.protocol.Errors;
+import io.weir.protocol.client.CommonClientConfigs;
+import io.weir.protocol.client.NetworkClient;
+import io.weir.protocol.client.Node;
+import io.weir.protocol.client.NodeSelector;
+import io.weir.protocol.client.RequestBuilder;
+import io.weir.protocol.client.UnsupportedVersionException;
+import io.weir.protocol.message.CreatePartitionsRequest;
+import io.weir.protocol.message.CreatePartitionsResponse;
+import io.weir.protocol.message.CreateTopicsRequest;
+import io.weir.protocol.message.CreateTopicsResponse;
+import io.weir.protocol.message.DeleteTopicsRequest;
+import io.weir.protocol.message.DeleteTopicsResponse;
+import io.weir.protocol.message.DescribeClusterRequest;
+import io.weir.protocol.message.DescribeClusterResponse;
+import io.weir.protocol.message.DescribeConfigsRequest;
+import io.weir.protocol.message.DescribeConfigsResponse;
+import io.weir.protocol.message.IncrementalAlterConfigsRequest;
+import io.weir.protocol.message.IncrementalAlterConfigsResponse;
+import io.weir.protocol.message.MetadataRequest;
+import io.weir.protocol.message.MetadataResponse;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
+import java.util.function.IntFunction;
+
+/**
+ * The {@link Admin} implementation: each call becomes one request (or one per resource for
+ * configs) through a {@link NetworkClient}, which handles versions, retries and the deadline.
+ *
+ * <p>Routing follows Kafka's ZooKeeper-mode admin client: topic creation, deletion and partition
+ * growth go to the controller (retried on NOT_CONTROLLER after a metadata refresh); metadata reads
+ * and topic configs go to the least loaded broker; broker configs go to that broker. Thread-safe;
+ * the futures complete on the network client's I/O thread, so the mapping code here never blocks.
+ */
+public final class WeirAdminClient implements Admin {
+    private final NetworkClient client;
+    private final Time time;
+    private final int defaultApiTimeoutMs;
+
+    public WeirAdminClient(AdminClientConfig config) {
+        this(config, Time.SYSTEM);
+    }
+
+    public WeirAdminClient(AdminClientConfig config, Time time) {
+        this.time = time;
+        this.defaultApiTimeoutMs = config.defaultApiTimeoutMs();
+        this.client = new NetworkClient(CommonClientConfigs.networkSettings(config, 100), time);
+    }
+
+    private long deadline(AdminOptions options) {
+        Integer t = options.timeoutMs();
+        return time.milliseconds() + (t == null ? defaultApiTimeoutMs : t);
+    }
+
+    private int timeoutMs(AdminOptions options) {
+        Integer t = options.timeoutMs();
+        return t == null ? defaultApiTimeoutMs : t;
+    }
+
+    /** A builder from lambdas; {@code retriable} finds a top-level (or any-item) retriable error. */
+    private static RequestBuilder builder(ApiKeys api, IntFunction<ApiMessage> build, Function<ApiMessage, Errors> retriable) {
+        return new RequestBuilder() {
+            @Override
+            public ApiKeys api() {
+                return api;
+            }
+
+            @Override
+            public ApiMessage build(short version) {
+                return build.apply(version);
+            }
+
+            @Override
+            public Errors retriableError(ApiMessage response) {
+                return retriable == null ? Errors.NONE : retriable.apply(response);
+            }
+        };
+    }
+
+    /** Controller-bound requests carry NOT_CONTROLLER per item; one such item means "resend to the new controller". */
+    private static Errors notControllerIn(List<Short> codes) {
+        for (short c : codes) {
+            if (c == Errors.NOT_CONTROLLER.code()) {
+                return Errors.NOT_CONTROLLER;
+            }
+        }
+        return Errors.NONE;
+    }
+
+    /** Unwraps CompletionException so futures fail with the real cause. */
+    private static Throwable cause(Throwable t) {
+        return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    }
+
+    private static <K, V> Map<K, CompletableFuture<V>> futures(Collection<K> keys) {
+        Map<K, CompletableFuture<V>> m = new LinkedHashMap<>();
+        for (K k : keys) {
+            m.put(k, new CompletableFuture<>());
+        }
+        return m;
+    }
+
+    private static <K, V> void failAll(Map<K, CompletableFuture<V>> fs, Throwable t) {
+        fs.values().forEach(f -> f.completeExceptionally(cause(t)));
+    }
+
+    /** Fails futures the response did not mention: a broker must answer for every item. */
+    private static <K, V> void failMissing(Map<K, CompletableFuture<V>> fs, String what) {
+        fs.forEach((k, f) -> {
+            if (!f.isDone()) {
+                f.completeExceptionally(new IllegalStateException("the broker's " + what + " response omitted " + k));
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ topics
+
+    @Override
+    public AdminResult<String, CreatedTopic> createTopics(Collection<NewTopic> topics, AdminOptions options) {
+        Map<String, NewTopic> byName = new LinkedHashMap<>();
+        for (NewTopic t : topics) {
+            byName.put(t.name(), t);
+        }
+        Map<String, CompletableFuture<CreatedTopic>> fs = futures(byName.keySet());
+        if (fs.isEmpty()) {
+            return new AdminResult<>(fs);
+        }
+        int timeoutMs = timeoutMs(options);
+        RequestBuilder b = builder(ApiKeys.CREATE_TOPICS, v -> {
+            List<CreateTopicsRequest.CreatableTopic> list = new ArrayList<>();
+            for (NewTopic t : byName.values()) {
+                List<CreateTopicsRequest.CreatableTopicConfig> configs = new ArrayList<>();
+                new TreeMap<>(t.configs()).forEach((k, val) ->
+                    configs.add(new CreateTopicsRequest.CreatableTopicConfig().setName(k).setValue(val)));
+                list.add(new CreateTopicsRequest.CreatableTopic().setName(t.name())
+                    .setNumPartitions(t.numPartitions().orElse(-1))
+                    .setReplicationFactor(t.replicationFactor().orElse((short) -1))
+                    .setConfigs(configs));
+            }
+            return new CreateTopicsRequest().setTopics(list).setTimeoutMs(timeoutMs).setValidateOnly(options.validateOnly());
+        }, r -> notControllerIn(((CreateTopicsResponse) r).topics().stream().map(t -> t.errorCode()).toList()));
+        client.send(NodeSelector.controller(), b, deadline(options)).whenComplete((resp, err) -> {
+            if (err != null) {
+                failAll(fs, err);
+                return;
+            }
+            for (CreateTopicsResponse.CreatableTopicResult r : ((CreateTopicsResponse) resp).topics()) {
+                CompletableFuture<CreatedTopic> f = fs.get(r.name());
+                if (f == null) {
+                    continue;
+                }
+                if (r.errorCode() != Errors.NONE.code()) {
+                    f.completeExceptionally(AdminErrors.exception(r.errorCode(), r.errorMessage()));
+                } else {
+                    f.complete(new CreatedTopic(r.name(), r.topicId(), r.numPartitions(), r.replicationFactor()));
+                }
+            }
+            failMissing(fs, "CreateTopics");
+        });
+        return new AdminResult<>(fs);
+    }
+
+    @Override
+    public AdminResult<String, Void> deleteTopics(Collection<String> topics, AdminOptions options) {
+        Map<String, CompletableFuture<Void>> fs = futures(new LinkedHashSet<>(topics));
+        if (fs.isEmpty()) {
+            return new AdminResult<>(fs);
+        }
+        List<String> names = new ArrayList<>(fs.keySet());
+        int timeoutMs = timeoutMs(options);
+        RequestBuilder b = builder(ApiKeys.DELETE_TOPICS, v -> {
+            DeleteTopicsRequest r = new DeleteTopicsRequest().setTimeoutMs(timeoutMs);
+            if (v >= 6) {
+                List<DeleteTopicsRequest.DeleteTopicState> list = new ArrayList<>();
+                names.forEach(n -> list.add(new DeleteTopicsRequest.DeleteTopicState().setName(n)));
+                r.setTopics(list);
+            } else {
+                r.setTopicNames(names);
+            }
+            return r;
+        }, r -> notControllerIn(((DeleteTopicsResponse) r).responses().stream().map(t -> t.errorCode()).toList()));
+        client.send(NodeSelector.controller(), b, deadline(options)).whenComplete((resp, err) -> {
+            if (err != null) {
+                failAll(fs, err);
+                return;
+            }
+            for (DeleteTopicsResponse.DeletableTopicResult r : ((DeleteTopicsResponse) resp).responses()) {
+                CompletableFuture<Void> f = r.name() == null ? null : fs.get(r.name());
+                if (f == null) {
+                    continue;
+                }
+                if (r.errorCode() != Errors.NONE.code()) {
+                    f.completeExceptionally(AdminErrors.exception(r.errorCode(), r.errorMessage()));
+                } else {
+                    f.complete(null);
+                }
+            }
+            failMissing(fs, "DeleteTopics");
+        });
+        return new AdminResult<>(fs);
+    }
+
+    private CompletableFuture<MetadataResponse> metadata(List<String> topics, long deadlineMs) {
+        RequestBuilder b = builder(ApiKeys.METADATA, v -> {
+            MetadataRequest r = new MetadataRequest().setAllowAutoTopicCreation(false);
+            if (topics == null) {
+                r.setTopics(null);
+            } else {
+                List<MetadataRequest.MetadataRequestTopic> list = new ArrayList<>();
+                topics.forEach(t -> list.add(new MetadataRequest.MetadataRequestTopic().setName(t)));
+                r.setTopics(list);
+            }
+            return r;
+        }, null);
+        return client.send(NodeSelector.leastLoaded(), b, deadlineMs).thenApply(r -> (MetadataResponse) r);
+    }
+
+    @Override
+    public CompletableFuture<Map<String, TopicListing>> listTopics(AdminOptions options) {
+        return metadata(null, deadline(options)).thenApply(resp -> {
+            Map<String, TopicListing> out = new TreeMap<>();
+            for (MetadataResponse.MetadataResponseTopic t : resp.topics()) {
+                if (t.errorCode() == Errors.NONE.code() && t.name() != null && (options.listInternal() || !t.isInternal())) {
+                    out.put(t.name(), new TopicListing(t.name(), t.topicId(), t.isInternal()));
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public AdminResult<String, TopicDescription> describeTopics(Collection<String> topics, AdminOptions options) {
+        Map<String, CompletableFuture<TopicDescription>> fs = futures(new LinkedHashSet<>(topics));
+        if (fs.isEmpty()) {
+            return new AdminResult<>(fs);
+        }
+        metadata(new ArrayList<>(fs.keySet()), deadline(options)).whenComplete((resp, err) -> {
+            if (err != null) {
+                failAll(fs, err);
+                return;
+            }
+            Map<Integer, Node> nodes = new HashMap<>();
+            for (MetadataResponse.MetadataResponseBroker b : resp.brokers()) {
+                nodes.put(b.nodeId(), new Node(b.nodeId(), b.host(), b.port(), b.rack()));
+            }
+            for (MetadataResponse.MetadataResponseTopic t : resp.topics()) {
+                CompletableFuture<TopicDescription> f = t.name() == null ? null : fs.get(t.name());
+                if (f == null) {
+                    continue;
+                }
+                if (t.errorCode() != Errors.NONE.code()) {
+                    f.completeExceptionally(AdminErrors.exception(t.errorCode(), null));
+                    continue;
+                }
+                List<TopicPartitionInfo> parts = new ArrayList<>();
+                for (MetadataResponse.MetadataResponsePartition p : t.partitions()) {
+                    parts.add(new TopicPartitionInfo(p.partitionIndex(),
+                        p.leaderId() < 0 ? null : node(nodes, p.leaderId()),
+                        p.replicaNodes().stream().map(id -> node(nodes, id)).toList(),
+                        p.isrNodes().stream().map(id -> node(nodes, id)).toList()));
+                }
+                parts.sort(Comparator.comparingInt(TopicPartitionInfo::partition));
+                f.complete(new TopicDescription(t.name(), t.isInternal(), t.topicId(), parts));
+            }
+            failMissing(fs, "Metadata");
+        });
+        return new AdminResult<>(fs);
+    }
+
+    /** A replica on a broker that is not live has no endpoint; Kafka shows such nodes with only an id. */
+    private static Node node(Map<Integer, Node> nodes, int id) {
+        Node n = nodes.get(id);
+        return n != null ? n : new Node(id, "", 0);
+    }
+
+    @Override
+    public AdminResult<String, Void> createPartitions(Map<String, NewPartitions> newPartitions, AdminOptions options) {
+        Map<String, CompletableFuture<Void>> fs = futures(newPartitions.keySet());
+        if (fs.isEmpty()) {
+            return new AdminResult<>(fs);
+        }
+        Map<String, NewPartitions> copy = new LinkedHashMap<>(newPartitions);
+        int timeoutMs = timeoutMs(options);
+        RequestBuilder b = builder(ApiKeys.CREATE_PARTITIONS, v -> {
+            List<CreatePartitionsRequest.CreatePartitionsTopic> list = new ArrayList<>();
+            copy.forEach((name, np) -> list.add(new CreatePartitionsRequest.CreatePartitionsTopic().setName(name)
+                .setCount(np.totalCount()).setAssignments(null)));
+            return new CreatePartitionsRequest().setTopics(list).setTimeoutMs(timeoutMs).setValidateOnly(options.validateOnly());
+        }, r -> notControllerIn(((CreatePartitionsResponse) r).results().stream().map(t -> t.errorCode()).toList()));
+        client.send(NodeSelector.controller(), b, deadline(options)).whenComplete((resp, err) -> {
+            if (err != null) {
+                failAll(fs, err);
+                return;
+            }
+            for (CreatePartitionsResponse.CreatePartitionsTopicResult r : ((CreatePartitionsResponse) resp).results()) {
+                CompletableFuture<Void> f = fs.get(r.name());
+                if (f == null) {
+                    continue;
+                }
+                if (r.errorCode() != Errors.NONE.code()) {
+                    f.completeExceptionally(AdminErrors.exception(r.errorCode(), r.errorMessage()));
+                } else {
+                    f.complete(null);
+                }
+            }
+            failMissing(fs, "CreatePartitions");
+        });
+        return new AdminResult<>(fs);
+    }
+
+    // ------------------------------------------------------------------ configs
+
+    /** Topic configs and the cluster-wide broker default go to any broker; a broker's own configs to it. */
+    private static NodeSelector targetFor(ConfigResource r) {
+        if (r.type() == ConfigResource.Type.BROKER || r.type() == ConfigResource.Type.BROKER_LOGGER) {
+            if (!r.name().isEmpty()) {
+                try {
+                    return NodeSelector.node(Integer.parseInt(r.name()));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("broker config resource name must be a broker id: " + r.name());
+                }
+            }
+        }
+        return NodeSelector.leastLoaded();
+    }
+
+    @Override
+    public AdminResult<ConfigResource, Config> describeConfigs(Collection<ConfigResource> resources, AdminOptions options) {
+        Map<ConfigResource, CompletableFuture<Config>> fs = futures(new LinkedHashSet<>(resources));
+        long deadlineMs = deadline(options);
+        fs.forEach((res, f) -> {
+            NodeSelector target;
+            try {
+                target = targetFor(res);
+            } catch (IllegalArgumentException e) {
+                f.completeExceptionally(e);
+                return;
+            }
+            RequestBuilder b = builder(ApiKeys.DESCRIBE_CONFIGS, v -> new DescribeConfigsRequest().setResources(List.of(
+                new DescribeConfigsRequest.DescribeConfigsResource().setResourceType(res.type().id())
+                    .setResourceName(res.name()).setConfigurationKeys(null))), null);
+            client.send(target, b, deadlineMs).whenComplete((resp, err) -> {
+                if (err != null) {
+                    f.completeExceptionally(cause(err));
+                    return;
+                }
+                for (DescribeConfigsResponse.DescribeConfigsResult r : ((DescribeConfigsResponse) resp).results()) {
+                    if (r.errorCode() != Errors.NONE.code()) {
+                        f.completeExceptionally(AdminErrors.exception(r.errorCode(), r.errorMessage()));
+                        return;
+                    }
+                    List<ConfigEntry> entries = new ArrayList<>();
+                    for (DescribeConfigsResponse.DescribeConfigsResourceResult c : r.configs()) {
+                        entries.add(new ConfigEntry(c.name(), c.value(), ConfigEntry.ConfigSource.forId(c.configSource()),
+                            c.isSensitive(), c.readOnly()));
+                    }
+                    f.complete(new Config(entries));
+                    return;
+                }
+                f.completeExceptionally(new IllegalStateException("the broker's DescribeConfigs response omitted " + res));
+            });
+        });
+        return new AdminResult<>(fs);
+    }
+
+    @Override
+    public AdminResult<ConfigResource, Void> incrementalAlterConfigs(Map<ConfigResource, Collection<AlterConfigOp>> ops,
+                                                                     AdminOptions options) {
+        Map<ConfigResource, CompletableFuture<Void>> fs = futures(ops.keySet());
+        long deadlineMs = deadline(options);
+        fs.forEach((res, f) -> {
+            NodeSelector target;
+            try {
+                target = targetFor(res);
+            } catch (IllegalArgumentException e) {
+                f.completeExceptionally(e);
+                return;
+            }
+            List<IncrementalAlterConfigsRequest.AlterableConfig> configs = new ArrayList<>();
+            for (AlterConfigOp op : ops.get(res)) {
+                configs.add(new IncrementalAlterConfigsRequest.AlterableConfig().setName(op.name())
+                    .setConfigOperation(op.opType().id())
+                    .setValue(op.opType() == AlterConfigOp.OpType.DELETE ? null : op.value()));
+            }
+            RequestBuilder b = builder(ApiKeys.INCREMENTAL_ALTER_CONFIGS, v -> new IncrementalAlterConfigsRequest()
+                .setValidateOnly(options.validateOnly())
+                .setResources(List.of(new IncrementalAlterConfigsRequest.AlterConfigsResource()
+                    .setResourceType(res.type().id()).setResourceName(res.name()).setConfigs(configs))), null);
+            client.send(target, b, deadlineMs).whenComplete((resp, err) -> {
+                if (err != null) {
+                    f.completeExceptionally(cause(err));
+                    return;
+                }
+                for (IncrementalAlterConfigsResponse.AlterConfigsResourceResponse r
+                    : ((IncrementalAlterConfigsResponse) resp).responses()) {
+                    if (r.errorCode() != Errors.NONE.code()) {
+                        f.completeExceptionally(AdminErrors.exception(r.errorCode(), r.errorMessage()));
+                    } else {
+                        f.complete(null);
+                    }
+                    return;
+                }
+                f.completeExceptionally(new IllegalStateException(
+                    "the broker's IncrementalAlterConfigs response omitted " + res));
+            });
+        });
+        return new AdminResult<>(fs);
+    }
+
+    // ------------------------------------------------------------------ cluster
+
+    @Override
+    public CompletableFuture<ClusterDescription> describeCluster(AdminOptions options) {
+        long deadlineMs = deadline(options);
+        RequestBuilder b = builder(ApiKeys.DESCRIBE_CLUSTER, v -> new DescribeClusterRequest(), r -> {
+            Errors e = Errors.forCode(((DescribeClusterResponse) r).errorCode());
+            return e.isRetriable() ? e : Errors.NONE;
+        });
+        CompletableFuture<ClusterDescription> out = new CompletableFuture<>();
+        client.send(NodeSelector.leastLoaded(), b, deadlineMs).whenComplete((resp, err) -> {
+            if (err != null) {
+                if (cause(err) instanceof UnsupportedVersionException) {
+                    // brokers before DescribeCluster: Metadata carries the same facts
+                    metadata(List.of(), deadlineMs).whenComplete((m, merr) -> {
+                        if (merr != null) {
+                            out.completeExceptionally(cause(merr));
+                        } else {
+                            List<Node> nodes = m.brokers().stream()
+                                .map(x -> new Node(x.nodeId(), x.host(), x.port(), x.rack())).toList();
+                            out.complete(new ClusterDescription(m.clusterId(), find(nodes, m.controllerId()), nodes));
+                        }
+                    });
+                } else {
+                    out.completeExceptionally(cause(err));
+                }
+                return;
+            }
+            DescribeClusterResponse r = (DescribeClusterResponse) resp;
+            if (r.errorCode() != Errors.NONE.code()) {
+                out.completeExceptionally(AdminErrors.exception(r.errorCode(), r.errorMessage()));
+                return;
+            }
+            List<Node> nodes = r.brokers().stream()
+                .map(x -> new Node(x.brokerId(), x.host(), x.port(), x.rack())).toList();
+            out.complete(new ClusterDescription(r.clusterId(), find(nodes, r.controllerId()), nodes));
+        });
+        return out;
+    }
+
+    private static Node find(List<Node> nodes, int id) {
+        for (Node n : nodes) {
+            if (n.id() == id) {
+                return n;
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public void close(Duration timeout) {
+        client.close(Math.max(0, timeout.toMillis()));
+    }
+}

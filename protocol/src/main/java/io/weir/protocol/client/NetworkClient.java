@@ -1,0 +1,930 @@
+package io.weir.protocol.client;
+
+import io.weir.log.Time;
+import io.weir.protocol.ApiKeys;
+import io.weir.protocol.ApiMessage;
+import io.weir.protocol.Errors;
+import io.weir.protocol.FrameReader;
+import io.weir.protocol.MessageCodec;
+import io.weir.protocol.ProtocolDecodeException;
+import io.weir.protocol.RequestHeader;
+import io.weir.protocol.message.ApiVersionsRequest;
+import io.weir.protocol.message.ApiVersionsResponse;
+import io.weir.protocol.message.MetadataRequest;
+import io.weir.protocol.message.MetadataResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The client side of the Kafka protocol: connections to brokers, the ApiVersions handshake, request
+ * correlation, timeouts, reconnect and retry backoff, and the {@link Metadata} cache. Every Weir
+ * client (producer, consumer, admin, and later broker-to-broker fetchers) builds on it.
+ *
+ * <h2>Threads</h2>
+ * One dedicated I/O thread ({@code weir-network-<client.id>}) owns the NIO {@link Selector} and every
+ * connection; nothing else touches a socket. {@link #send} may be called from any thread: it puts the
+ * call on a bounded queue and wakes the selector. Futures complete <em>on the I/O thread</em>, so
+ * callbacks attached with {@code thenApply}/{@code whenComplete} must be short and must not block
+ * (calling {@link #send} from a callback is fine: it only enqueues). Blocking work belongs in the
+ * {@code *Async} variants or on the caller's thread after {@code join()}. The class is thread-safe.
+ *
+ * <h2>Connections</h2>
+ * One connection per node id: bootstrap addresses use ids -1, -2, ... until the first metadata
+ * response names the brokers, after which only brokers from metadata are used. A new connection
+ * first sends ApiVersions; each request then goes out at the highest version both the
+ * {@link RequestBuilder} (by default {@link ApiKeys}' range) and the broker support. At most
+ * {@code max.in.flight.requests.per.connection} requests are outstanding per connection. A request
+ * without a response after {@code request.timeout.ms} closes its connection (the broker may be
+ * stuck; Kafka does the same). After a failed connection the node is avoided for
+ * {@code reconnect.backoff.ms}, doubling per consecutive failure up to
+ * {@code reconnect.backoff.max.ms}, with 20% jitter. Response frames above
+ * {@link Settings#maxResponseBytes()} are rejected as soon as their size is read.
+ *
+ * <h2>Calls and retries</h2>
+ * A call has a deadline. Until then, a lost connection or timed-out request (when
+ * {@link RequestBuilder#retryOnDisconnect()} allows) and a response with a retriable top-level error
+ * ({@link RequestBuilder#retriableError}) are retried after {@code retry.backoff.ms} (exponential up
+ * to {@code retry.backoff.max.ms}), choosing the node again through the call's {@link NodeSelector}.
+ * Errors that make metadata stale also request a metadata refresh. At the deadline the future fails
+ * with {@link TimeoutException}, whose cause is the last failure seen.
+ */
+public final class NetworkClient implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(NetworkClient.class);
+    private static final String SOFTWARE_NAME = "weir-java";
+    private static final String SOFTWARE_VERSION = "0.1.0";
+    private static final long MAX_POLL_MS = 1_000;
+
+    /**
+     * Network settings shared by all clients; see {@link CommonClientConfigs} for the keys.
+     *
+     * @param maxResponseBytes largest response frame accepted (not a Kafka key: clients size it from
+     *                         their own limits, e.g. the consumer from {@code fetch.max.bytes})
+     * @param maxQueuedCalls   bound on calls waiting to be sent; {@link #send} fails beyond it
+     */
+    public record Settings(List<Node> bootstrapNodes, String clientId, int requestTimeoutMs, long reconnectBackoffMs,
+                           long reconnectBackoffMaxMs, long retryBackoffMs, long retryBackoffMaxMs,
+                           long metadataMaxAgeMs, long connectionsMaxIdleMs, long connectionSetupTimeoutMs,
+                           int sendBufferBytes, int receiveBufferBytes, int maxInFlightPerConnection,
+                           int maxResponseBytes, int maxQueuedCalls) {
+        public static final int DEFAULT_MAX_RESPONSE_BYTES = 100 * 1024 * 1024;
+        public static final int DEFAULT_MAX_QUEUED_CALLS = 10_000;
+
+        public Settings {
+            bootstrapNodes = List.copyOf(bootstrapNodes);
+            if (bootstrapNodes.isEmpty()) {
+                throw new IllegalArgumentException("at least one bootstrap node is required");
+            }
+            if (maxInFlightPerConnection < 1) {
+                throw new IllegalArgumentException("maxInFlightPerConnection must be at least 1");
+            }
+            if (maxResponseBytes < 1 || maxQueuedCalls < 1) {
+                throw new IllegalArgumentException("maxResponseBytes and maxQueuedCalls must be positive");
+            }
+        }
+
+        /** Kafka's defaults for everything but the bootstrap list and client id. */
+        public static Settings defaults(List<Node> bootstrapNodes, String clientId) {
+            return new Settings(bootstrapNodes, clientId, 30_000, 50, 1_000, 100, 1_000, 300_000, 300_000, 10_000,
+                128 * 1024, 64 * 1024, 5, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_QUEUED_CALLS);
+        }
+    }
+
+    private enum State { DISCONNECTED, CONNECTING, HANDSHAKING, READY }
+
+    /** One attempt-spanning request. Owned by the I/O thread once dequeued. */
+    private static final class Call {
+        final NodeSelector target;
+        final RequestBuilder builder;
+        final long deadlineMs;
+        final CompletableFuture<ApiMessage> future;
+        int attempts;
+        long nextAttemptMs;
+        Node node; // pinned for the current attempt, null until chosen
+        Throwable lastFailure;
+        boolean internal; // the client's own metadata refresh, not a caller's request
+
+        Call(NodeSelector target, RequestBuilder builder, long deadlineMs, CompletableFuture<ApiMessage> future) {
+            this.target = target;
+            this.builder = builder;
+            this.deadlineMs = deadlineMs;
+            this.future = future;
+        }
+    }
+
+    private record InFlight(Call call, ApiKeys api, short version, long sentMs) {
+    }
+
+    /** Per-node connection state. Fields are written only by the I/O thread; a few are read elsewhere as hints. */
+    private static final class Conn {
+        final Node node;
+        volatile State state = State.DISCONNECTED;
+        SocketChannel channel;
+        SelectionKey key;
+        FrameReader reader;
+        final ArrayDeque<ByteBuffer> writes = new ArrayDeque<>();
+        final LinkedHashMap<Integer, InFlight> inFlight = new LinkedHashMap<>();
+        volatile int inFlightCount;
+        Map<Short, short[]> brokerVersions = Map.of();
+        long stateChangeMs;
+        long lastActivityMs;
+        volatile long backoffUntilMs;
+        int consecutiveFailures;
+        short apiVersionsVersion = ApiKeys.API_VERSIONS.highestVersion();
+
+        Conn(Node node) {
+            this.node = node;
+        }
+
+        boolean canSend(int maxInFlight) {
+            return state == State.READY && inFlight.size() < maxInFlight;
+        }
+    }
+
+    private final Settings settings;
+    private final Time time;
+    private final Metadata metadata;
+    private final ExponentialBackoff reconnectBackoff;
+    private final ExponentialBackoff retryBackoff;
+    private final Selector selector;
+    private final Thread ioThread;
+    private final ConcurrentLinkedQueue<Call> submissions = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger queuedCalls = new AtomicInteger();
+    private final Map<Integer, Conn> conns = new ConcurrentHashMap<>();
+    private final List<Call> pending = new ArrayList<>();
+    private int nextCorrelationId;
+    private boolean metadataCallOutstanding;
+    private volatile boolean closing;
+    private volatile long closeDeadlineMs;
+
+    public NetworkClient(Settings settings, Time time) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.time = Objects.requireNonNull(time, "time");
+        this.reconnectBackoff = new ExponentialBackoff(settings.reconnectBackoffMs(), settings.reconnectBackoffMaxMs(),
+            ExponentialBackoff.DEFAULT_JITTER);
+        this.retryBackoff = new ExponentialBackoff(settings.retryBackoffMs(), settings.retryBackoffMaxMs(),
+            ExponentialBackoff.DEFAULT_JITTER);
+        this.metadata = new Metadata(settings.bootstrapNodes(), retryBackoff, settings.metadataMaxAgeMs());
+        try {
+            this.selector = Selector.open();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot open a selector", e);
+        }
+        String id = settings.clientId() == null || settings.clientId().isEmpty() ? "client" : settings.clientId();
+        this.ioThread = new Thread(this::run, "weir-network-" + id);
+        this.ioThread.setDaemon(true);
+        this.ioThread.start();
+    }
+
+    /** The metadata cache this client keeps fresh. */
+    public Metadata metadata() {
+        return metadata;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /**
+     * Sends a request to the node chosen by {@code target}, retrying as described in the class
+     * comment until {@code deadlineMs} (absolute, on this client's {@link Time}). The future gets the
+     * response body (cast it to the API's response class), or fails with {@link TimeoutException},
+     * {@link DisconnectException}, {@link UnsupportedVersionException} or {@link ProtocolDecodeException}.
+     */
+    public CompletableFuture<ApiMessage> send(NodeSelector target, RequestBuilder request, long deadlineMs) {
+        CompletableFuture<ApiMessage> f = new CompletableFuture<>();
+        if (closing) {
+            f.completeExceptionally(new IllegalStateException("the client is closed"));
+            return f;
+        }
+        if (queuedCalls.incrementAndGet() > settings.maxQueuedCalls()) {
+            queuedCalls.decrementAndGet();
+            f.completeExceptionally(new IllegalStateException("more than " + settings.maxQueuedCalls()
+                + " calls are queued; the client is overloaded"));
+            return f;
+        }
+        submissions.add(new Call(target, request, deadlineMs, f));
+        selector.wakeup();
+        return f;
+    }
+
+    /** Sends {@code request} unchanged to node {@code nodeId} (known from metadata). */
+    public CompletableFuture<ApiMessage> send(int nodeId, ApiMessage request, long deadlineMs) {
+        return send(NodeSelector.node(nodeId), RequestBuilder.of(request), deadlineMs);
+    }
+
+    /** Sends {@code request} unchanged to {@code node}. */
+    public CompletableFuture<ApiMessage> send(Node node, ApiMessage request, long deadlineMs) {
+        return send(NodeSelector.fixed(node), RequestBuilder.of(request), deadlineMs);
+    }
+
+    /**
+     * A future completed with the cluster after the next successful metadata refresh (one is
+     * requested now), or failed with {@link TimeoutException} at {@code deadlineMs}.
+     */
+    public CompletableFuture<Cluster> refreshMetadata(long deadlineMs) {
+        CompletableFuture<Cluster> f = metadata.awaitUpdate(deadlineMs);
+        selector.wakeup();
+        return f;
+    }
+
+    /**
+     * The usable node with the fewest in-flight requests: a ready connection with nothing in flight
+     * wins at once; then the least loaded ready one; then one already connecting; then any node not
+     * in reconnect backoff. Null if every node is backing off. Nodes come from the latest metadata
+     * (bootstrap addresses before it); the scan starts at a random node to spread load. Safe from
+     * any thread, but exact only on the I/O thread (e.g. inside a {@link NodeSelector}).
+     */
+    public Node leastLoadedNode() {
+        List<Node> nodes = metadata.cluster().nodes();
+        if (nodes.isEmpty()) {
+            nodes = settings.bootstrapNodes();
+        }
+        long nowMs = time.milliseconds();
+        int offset = ThreadLocalRandom.current().nextInt(nodes.size());
+        Node bestReady = null;
+        int bestInFlight = Integer.MAX_VALUE;
+        Node connecting = null;
+        Node connectable = null;
+        for (int i = 0; i < nodes.size(); i++) {
+            Node n = nodes.get((offset + i) % nodes.size());
+            Conn c = conns.get(n.id());
+            State s = c == null ? State.DISCONNECTED : c.state;
+            if (s == State.READY) {
+                int load = c.inFlightCount;
+                if (load == 0) {
+                    return n;
+                }
+                if (load < bestInFlight && load < settings.maxInFlightPerConnection()) {
+                    bestReady = n;
+                    bestInFlight = load;
+                }
+            } else if (s == State.CONNECTING || s == State.HANDSHAKING) {
+                if (connecting == null) {
+                    connecting = n;
+                }
+            } else if (connectable == null && (c == null || nowMs >= c.backoffUntilMs)) {
+                connectable = n;
+            }
+        }
+        return bestReady != null ? bestReady : connecting != null ? connecting : connectable;
+    }
+
+    /** Whether a connection to {@code nodeId} is ready for requests right now (a hint off the I/O thread). */
+    public boolean isReady(int nodeId) {
+        Conn c = conns.get(nodeId);
+        return c != null && c.state == State.READY;
+    }
+
+    /**
+     * Stops the client: calls still outstanding after {@code timeoutMs} fail with
+     * {@link DisconnectException}, connections close, and the I/O thread ends. Idempotent.
+     */
+    public void close(long timeoutMs) {
+        if (!closing) {
+            closeDeadlineMs = time.milliseconds() + Math.max(0, timeoutMs);
+            closing = true;
+        }
+        selector.wakeup();
+        if (Thread.currentThread() != ioThread) {
+            try {
+                ioThread.join(Math.max(1, timeoutMs) + 5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        close(0);
+    }
+
+    // ---------------------------------------------------------------- I/O thread
+
+    private void run() {
+        try {
+            while (true) {
+                long nowMs = time.milliseconds();
+                drainSubmissions();
+                if (closing && (nowMs >= closeDeadlineMs || noUserCallsOutstanding())) {
+                    break;
+                }
+                try {
+                    long pollMs = runOnce(nowMs);
+                    selector.select(Math.max(1, Math.min(pollMs, MAX_POLL_MS)));
+                    handleSelected(time.milliseconds());
+                } catch (RuntimeException e) {
+                    // a bug in one call must not kill the thread every other call depends on
+                    log.error("Unexpected error in the network client I/O loop", e);
+                } catch (IOException e) {
+                    log.error("Selector failed", e);
+                }
+            }
+        } finally {
+            shutdown();
+        }
+    }
+
+    private boolean noUserCallsOutstanding() {
+        for (Call p : pending) {
+            if (!p.internal) {
+                return false;
+            }
+        }
+        for (Conn c : conns.values()) {
+            for (InFlight f : c.inFlight.values()) {
+                if (f.call() != null && !f.call().internal) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private void drainSubmissions() {
+        Call c;
+        while ((c = submissions.poll()) != null) {
+            queuedCalls.decrementAndGet();
+            pending.add(c);
+        }
+    }
+
+    /** One pass over timers and pending calls; returns how long the selector may sleep. */
+    private long runOnce(long nowMs) {
+        long pollMs = MAX_POLL_MS;
+        pollMs = Math.min(pollMs, maybeRefreshMetadata(nowMs));
+        pollMs = Math.min(pollMs, metadata.expireWaiters(nowMs) - nowMs);
+        pollMs = Math.min(pollMs, checkConnectionTimers(nowMs));
+        pollMs = Math.min(pollMs, processPending(nowMs));
+        return Math.max(0, pollMs);
+    }
+
+    private long maybeRefreshMetadata(long nowMs) {
+        if (metadataCallOutstanding || closing) {
+            return MAX_POLL_MS;
+        }
+        long wait = metadata.timeToNextUpdate(nowMs);
+        if (wait > 0) {
+            return wait;
+        }
+        metadataCallOutstanding = true;
+        metadata.refreshStarted(nowMs);
+        Set<String> topics = metadata.topicsToRequest();
+        RequestBuilder builder = new RequestBuilder() {
+            @Override
+            public ApiKeys api() {
+                return ApiKeys.METADATA;
+            }
+
+            @Override
+            public short oldestAllowedVersion() {
+                return 1; // v0 reads an empty topic list as "all topics"
+            }
+
+            @Override
+            public ApiMessage build(short version) {
+                MetadataRequest r = new MetadataRequest().setAllowAutoTopicCreation(false);
+                if (topics == null) {
+                    r.setTopics(null);
+                } else {
+                    List<MetadataRequest.MetadataRequestTopic> list = new ArrayList<>();
+                    for (String t : topics) {
+                        list.add(new MetadataRequest.MetadataRequestTopic().setName(t));
+                    }
+                    r.setTopics(list);
+                }
+                return r;
+            }
+        };
+        Call call = new Call(NodeSelector.leastLoaded(), builder, nowMs + settings.requestTimeoutMs(),
+            new CompletableFuture<>());
+        // completes on this thread, synchronously with the response
+        call.internal = true;
+        call.future.whenComplete((resp, err) -> {
+            metadataCallOutstanding = false;
+            long now = time.milliseconds();
+            if (err != null) {
+                log.debug("Metadata refresh failed: {}", err.toString());
+                metadata.refreshFailed(now);
+            } else {
+                metadata.update((MetadataResponse) resp, now);
+            }
+        });
+        pending.add(call);
+        return 0;
+    }
+
+    /** Connection setup timeouts, request timeouts and idle connections; returns the next timer. */
+    private long checkConnectionTimers(long nowMs) {
+        long next = MAX_POLL_MS;
+        for (Conn c : new ArrayList<>(conns.values())) {
+            switch (c.state) {
+                case CONNECTING, HANDSHAKING -> {
+                    long expiry = c.stateChangeMs + settings.connectionSetupTimeoutMs();
+                    if (nowMs >= expiry) {
+                        disconnect(c, nowMs, new DisconnectException("Connection to " + c.node.address()
+                            + " was not ready within " + settings.connectionSetupTimeoutMs() + " ms"), true);
+                    } else {
+                        next = Math.min(next, expiry - nowMs);
+                    }
+                }
+                case READY -> {
+                    for (InFlight f : c.inFlight.values()) {
+                        // the caller's deadline holds even while the request is on the wire; a late
+                        // response then finds the future done and is dropped
+                        Call call = f.call();
+                        if (call != null && !call.future.isDone()) {
+                            if (nowMs >= call.deadlineMs) {
+                                failTimedOut(call);
+                            } else {
+                                next = Math.min(next, call.deadlineMs - nowMs);
+                            }
+                        }
+                    }
+                    if (!c.inFlight.isEmpty()) {
+                        InFlight oldest = c.inFlight.values().iterator().next();
+                        long expiry = oldest.sentMs() + settings.requestTimeoutMs();
+                        if (nowMs >= expiry) {
+                            disconnect(c, nowMs, new TimeoutException(oldest.api().apiName() + " request to "
+                                + c.node.address() + " got no response within " + settings.requestTimeoutMs()
+                                + " ms"), false);
+                        } else {
+                            next = Math.min(next, expiry - nowMs);
+                        }
+                    } else if (settings.connectionsMaxIdleMs() >= 0) {
+                        long expiry = c.lastActivityMs + settings.connectionsMaxIdleMs();
+                        if (nowMs >= expiry) {
+                            disconnect(c, nowMs, new IdleClose(), false);
+                        } else {
+                            next = Math.min(next, expiry - nowMs);
+                        }
+                    }
+                }
+                case DISCONNECTED -> {
+                    if (c.backoffUntilMs > nowMs) {
+                        next = Math.min(next, c.backoffUntilMs - nowMs);
+                    }
+                }
+            }
+        }
+        return next;
+    }
+
+    /** Tries to send every pending call; returns the time until one may make progress. */
+    private long processPending(long nowMs) {
+        long next = MAX_POLL_MS;
+        // a snapshot: completing a call may run callbacks that add calls
+        List<Call> calls = new ArrayList<>(pending);
+        pending.clear();
+        List<Call> keep = new ArrayList<>();
+        for (Call call : calls) {
+            if (call.future.isDone()) {
+                continue; // cancelled by the caller
+            }
+            if (nowMs >= call.deadlineMs) {
+                failTimedOut(call);
+                continue;
+            }
+            next = Math.min(next, call.deadlineMs - nowMs);
+            if (nowMs < call.nextAttemptMs) {
+                next = Math.min(next, call.nextAttemptMs - nowMs);
+                keep.add(call);
+                continue;
+            }
+            if (!trySend(call, nowMs)) {
+                keep.add(call);
+            }
+        }
+        pending.addAll(0, keep);
+        return next;
+    }
+
+    /** Returns true if the call left the pending list (sent or failed). */
+    private boolean trySend(Call call, long nowMs) {
+        if (call.node == null) {
+            Node n;
+            try {
+                n = call.target.select(metadata.cluster(), this);
+            } catch (RuntimeException e) {
+                complete(call, null, e);
+                return true;
+            }
+            if (n == null) {
+                if (call.lastFailure == null) {
+                    call.lastFailure = new DisconnectException("no broker is available for "
+                        + call.builder.api().apiName());
+                }
+                metadata.requestUpdate();
+                return false;
+            }
+            call.node = n;
+        }
+        Conn c = conns.computeIfAbsent(call.node.id(), id -> new Conn(call.node));
+        if (!c.node.equals(call.node)) {
+            // the broker with this id moved (new host/port in metadata): reconnect to the new address
+            disconnect(c, nowMs, new DisconnectException("broker " + c.node.id() + " moved"), false);
+            conns.remove(c.node.id());
+            c = conns.computeIfAbsent(call.node.id(), id -> new Conn(call.node));
+        }
+        switch (c.state) {
+            case DISCONNECTED -> {
+                if (nowMs >= c.backoffUntilMs) {
+                    connect(c, nowMs);
+                } else {
+                    call.node = null; // let the selector pick another node while this one backs off
+                }
+                return false;
+            }
+            case CONNECTING, HANDSHAKING -> {
+                return false;
+            }
+            default -> {
+            }
+        }
+        if (!c.canSend(settings.maxInFlightPerConnection())) {
+            return false;
+        }
+        short version = chooseVersion(c, call.builder);
+        if (version < 0) {
+            complete(call, null, new UnsupportedVersionException("broker " + c.node + " supports no version of "
+                + call.builder.api().apiName() + " in " + call.builder.oldestAllowedVersion() + "-"
+                + call.builder.latestAllowedVersion()));
+            return true;
+        }
+        ApiMessage body;
+        try {
+            body = call.builder.build(version);
+        } catch (RuntimeException e) {
+            complete(call, null, e);
+            return true;
+        }
+        call.attempts++;
+        enqueue(c, call, call.builder.api(), version, body, nowMs);
+        return true;
+    }
+
+    /** The reason used when an idle connection is closed: no backoff, no metadata refresh. */
+    private static final class IdleClose extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        IdleClose() {
+            super("connection idle for longer than connections.max.idle.ms", null, false, false);
+        }
+    }
+
+    private static short chooseVersion(Conn c, RequestBuilder b) {
+        short[] range = c.brokerVersions.get(b.api().id());
+        if (range == null) {
+            return -1;
+        }
+        int low = Math.max(b.oldestAllowedVersion(), range[0]);
+        int high = Math.min(b.latestAllowedVersion(), range[1]);
+        return low > high ? -1 : (short) high;
+    }
+
+    private void enqueue(Conn c, Call call, ApiKeys api, short version, ApiMessage body, long nowMs) {
+        int correlationId = nextCorrelationId++;
+        if (nextCorrelationId < 0) {
+            nextCorrelationId = 0;
+        }
+        ByteBuffer frame = MessageCodec.serializeRequest(
+            RequestHeader.of(api, version, correlationId, settings.clientId()), body);
+        c.inFlight.put(correlationId, new InFlight(call, api, version, nowMs));
+        c.inFlightCount = c.inFlight.size();
+        c.writes.add(frame);
+        c.lastActivityMs = nowMs;
+        flushWrites(c, nowMs);
+    }
+
+    private void connect(Conn c, long nowMs) {
+        SocketChannel ch = null;
+        try {
+            ch = SocketChannel.open();
+            ch.configureBlocking(false);
+            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            ch.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+            if (settings.sendBufferBytes() > 0) {
+                ch.setOption(StandardSocketOptions.SO_SNDBUF, settings.sendBufferBytes());
+            }
+            if (settings.receiveBufferBytes() > 0) {
+                ch.setOption(StandardSocketOptions.SO_RCVBUF, settings.receiveBufferBytes());
+            }
+            c.channel = ch;
+            c.reader = new FrameReader(settings.maxResponseBytes());
+            c.state = State.CONNECTING;
+            c.stateChangeMs = nowMs;
+            c.lastActivityMs = nowMs;
+            boolean connected = ch.connect(new InetSocketAddress(c.node.host(), c.node.port()));
+            c.key = ch.register(selector, connected ? SelectionKey.OP_READ : SelectionKey.OP_CONNECT, c);
+            if (connected) {
+                startHandshake(c, nowMs);
+            }
+        } catch (IOException | RuntimeException e) {
+            if (c.channel == null && ch != null) {
+                closeQuietly(ch);
+            }
+            disconnect(c, nowMs, new DisconnectException("Connection to " + c.node.address() + " failed: " + e, e),
+                true);
+        }
+    }
+
+    private void startHandshake(Conn c, long nowMs) {
+        c.state = State.HANDSHAKING;
+        c.stateChangeMs = nowMs;
+        short v = c.apiVersionsVersion;
+        ApiVersionsRequest req = new ApiVersionsRequest();
+        if (v >= 3) {
+            req.setClientSoftwareName(SOFTWARE_NAME).setClientSoftwareVersion(SOFTWARE_VERSION);
+        }
+        enqueue(c, null, ApiKeys.API_VERSIONS, v, req, nowMs);
+    }
+
+    private void handleSelected(long nowMs) {
+        Iterator<SelectionKey> it = selector.selectedKeys().iterator();
+        while (it.hasNext()) {
+            SelectionKey key = it.next();
+            it.remove();
+            Conn c = (Conn) key.attachment();
+            if (!key.isValid() || c.key != key) {
+                continue;
+            }
+            try {
+                if (key.isConnectable()) {
+                    if (c.channel.finishConnect()) {
+                        key.interestOps(SelectionKey.OP_READ);
+                        startHandshake(c, nowMs);
+                    }
+                }
+                if (key.isValid() && key.isWritable()) {
+                    flushWrites(c, nowMs);
+                }
+                if (key.isValid() && key.isReadable()) {
+                    readResponses(c, nowMs);
+                }
+            } catch (IOException e) {
+                disconnect(c, nowMs, new DisconnectException("Connection to " + c.node.address() + " failed: " + e, e),
+                    c.state != State.READY);
+            } catch (ProtocolDecodeException e) {
+                // a frame size over the limit or a broken stream: the connection cannot be trusted
+                disconnect(c, nowMs, new DisconnectException("Bad response from " + c.node.address() + ": "
+                    + e.getMessage(), e), false);
+            }
+        }
+    }
+
+    private void flushWrites(Conn c, long nowMs) {
+        if (c.channel == null || c.state == State.CONNECTING) {
+            return; // written once connected
+        }
+        try {
+            while (!c.writes.isEmpty()) {
+                ByteBuffer b = c.writes.peek();
+                c.channel.write(b);
+                if (b.hasRemaining()) {
+                    break;
+                }
+                c.writes.poll();
+            }
+            int ops = SelectionKey.OP_READ | (c.writes.isEmpty() ? 0 : SelectionKey.OP_WRITE);
+            if (c.key.isValid() && c.key.interestOps() != ops) {
+                c.key.interestOps(ops);
+            }
+        } catch (IOException e) {
+            disconnect(c, nowMs, new DisconnectException("Write to " + c.node.address() + " failed: " + e, e),
+                c.state != State.READY);
+        }
+    }
+
+    private void readResponses(Conn c, long nowMs) throws IOException {
+        // bounded: at most one socket-buffer's worth of frames per wakeup, so one busy connection
+        // cannot starve the others
+        for (int i = 0; i < 64 && c.channel != null; i++) {
+            ByteBuffer frame = c.reader.read(c.channel);
+            if (frame == null) {
+                return;
+            }
+            c.lastActivityMs = nowMs;
+            handleFrame(c, frame, nowMs);
+        }
+    }
+
+    private void handleFrame(Conn c, ByteBuffer frame, long nowMs) {
+        if (frame.remaining() < 4) {
+            throw new ProtocolDecodeException("correlation_id", 0, "response frame of " + frame.remaining() + " bytes");
+        }
+        int correlationId = frame.getInt(frame.position());
+        InFlight f = c.inFlight.remove(correlationId);
+        c.inFlightCount = c.inFlight.size();
+        if (f == null) {
+            throw new ProtocolDecodeException("correlation_id", 0, "response with unknown correlation id "
+                + correlationId);
+        }
+        if (f.call() == null) {
+            handleApiVersions(c, f, frame, nowMs);
+            return;
+        }
+        ApiMessage body;
+        try {
+            body = MessageCodec.parseResponse(f.api(), f.version(), frame).body();
+        } catch (ProtocolDecodeException e) {
+            // the frame boundary held, so only this call is affected
+            complete(f.call(), null, e);
+            return;
+        }
+        Call call = f.call();
+        Errors retry = Errors.NONE;
+        try {
+            retry = call.builder.retriableError(body);
+        } catch (RuntimeException e) {
+            log.warn("retriableError() of a {} builder threw", f.api().apiName(), e);
+        }
+        if (retry != Errors.NONE && retry.isRetriable()) {
+            metadata.requestUpdateForError(retry);
+            if (scheduleRetry(call, nowMs, retry.exception("broker " + c.node.id() + " answered " + retry))) {
+                return;
+            }
+        }
+        complete(call, body, null);
+    }
+
+    private void handleApiVersions(Conn c, InFlight f, ByteBuffer frame, long nowMs) {
+        ApiVersionsResponse resp;
+        try {
+            resp = (ApiVersionsResponse) MessageCodec.parseResponse(ApiKeys.API_VERSIONS, f.version(),
+                frame.duplicate()).body();
+        } catch (ProtocolDecodeException e) {
+            // a broker that does not know our version answers in v0 so that we can read its range
+            resp = (ApiVersionsResponse) MessageCodec.parseResponse(ApiKeys.API_VERSIONS, (short) 0, frame).body();
+        }
+        Errors err = Errors.forCode(resp.errorCode());
+        Map<Short, short[]> versions = new HashMap<>();
+        for (ApiVersionsResponse.ApiVersion v : resp.apiKeys()) {
+            versions.put(v.apiKey(), new short[] {v.minVersion(), v.maxVersion()});
+        }
+        if (err == Errors.UNSUPPORTED_VERSION) {
+            short[] range = versions.get(ApiKeys.API_VERSIONS.id());
+            short retryVersion = range == null ? -1 : (short) Math.min(range[1], ApiKeys.API_VERSIONS.highestVersion());
+            if (retryVersion >= ApiKeys.API_VERSIONS.lowestVersion() && retryVersion < f.version()) {
+                c.apiVersionsVersion = retryVersion;
+                startHandshake(c, nowMs);
+                return;
+            }
+        }
+        if (err != Errors.NONE) {
+            disconnect(c, nowMs, new DisconnectException("ApiVersions to " + c.node.address() + " failed: " + err),
+                true);
+            return;
+        }
+        c.brokerVersions = versions;
+        c.state = State.READY;
+        c.stateChangeMs = nowMs;
+        c.consecutiveFailures = 0;
+        log.debug("Connection to {} is ready", c.node);
+    }
+
+    /**
+     * Closes a connection and settles what was in flight on it: retriable calls go back to pending,
+     * others fail. {@code connectFailure} marks a connection that never became ready, which grows the
+     * reconnect backoff.
+     */
+    private void disconnect(Conn c, long nowMs, RuntimeException ex, boolean connectFailure) {
+        if (c.key != null) {
+            c.key.cancel();
+        }
+        if (c.channel != null) {
+            closeQuietly(c.channel);
+        }
+        c.key = null;
+        c.channel = null;
+        c.reader = null;
+        c.writes.clear();
+        boolean wasReady = c.state == State.READY;
+        c.state = State.DISCONNECTED;
+        c.stateChangeMs = nowMs;
+        if (connectFailure || !wasReady) {
+            c.backoffUntilMs = nowMs + reconnectBackoff.backoffMs(c.consecutiveFailures);
+            c.consecutiveFailures++;
+        } else {
+            // a ready connection that broke: reconnect after the base backoff
+            c.backoffUntilMs = nowMs + reconnectBackoff.backoffMs(0);
+        }
+        c.apiVersionsVersion = ApiKeys.API_VERSIONS.highestVersion();
+        List<InFlight> lost = new ArrayList<>(c.inFlight.values());
+        c.inFlight.clear();
+        c.inFlightCount = 0;
+        if (!connectFailure && wasReady && lost.isEmpty() && ex instanceof IdleClose) {
+            log.debug("Closed idle connection to {}", c.node);
+        } else {
+            log.debug("Disconnected from {}: {}", c.node, ex.getMessage());
+            metadata.requestUpdate();
+        }
+        for (InFlight f : lost) {
+            Call call = f.call();
+            if (call == null) {
+                continue;
+            }
+            if (call.builder.retryOnDisconnect() && scheduleRetry(call, nowMs, ex)) {
+                continue;
+            }
+            complete(call, null, ex);
+        }
+        for (Call p : pending) {
+            if (p.node != null && p.node.id() == c.node.id()) {
+                p.node = null; // choose again: the selector may prefer another node now
+                p.lastFailure = ex;
+            }
+        }
+    }
+
+    /** Puts the call back in pending after a backoff if the deadline allows; false if it does not. */
+    private boolean scheduleRetry(Call call, long nowMs, Throwable cause) {
+        long wait = retryBackoff.backoffMs(Math.max(0, call.attempts - 1));
+        call.lastFailure = cause;
+        if (nowMs + wait >= call.deadlineMs || closing) {
+            return false;
+        }
+        call.nextAttemptMs = nowMs + wait;
+        call.node = null;
+        pending.add(call);
+        return true;
+    }
+
+    private void failTimedOut(Call call) {
+        Throwable last = call.lastFailure;
+        String why = last == null ? "" : ": " + last.getMessage();
+        complete(call, null, new TimeoutException("Timed out waiting for a " + call.builder.api().apiName()
+            + " response after " + call.attempts + " attempt(s)" + why, last));
+    }
+
+    private void complete(Call call, ApiMessage body, Throwable error) {
+        try {
+            if (error == null) {
+                call.future.complete(body);
+            } else {
+                call.future.completeExceptionally(error);
+            }
+        } catch (RuntimeException e) {
+            // CompletableFuture runs dependent stages inline; a throwing callback is the caller's bug
+            log.warn("A callback of a {} call threw", call.builder.api().apiName(), e);
+        }
+    }
+
+    private void shutdown() {
+        DisconnectException closed = new DisconnectException("the client was closed");
+        for (Conn c : conns.values()) {
+            if (c.channel != null) {
+                List<InFlight> lost = new ArrayList<>(c.inFlight.values());
+                c.inFlight.clear();
+                closeQuietly(c.channel);
+                c.channel = null;
+                c.state = State.DISCONNECTED;
+                for (InFlight f : lost) {
+                    if (f.call() != null) {
+                        complete(f.call(), null, closed);
+                    }
+                }
+            }
+        }
+        drainSubmissions();
+        for (Call c : pending) {
+            complete(c, null, closed);
+        }
+        pending.clear();
+        metadata.failWaiters(closed);
+        try {
+            selector.close();
+        } catch (IOException e) {
+            log.debug("closing the selector failed", e);
+        }
+    }
+
+    private static void closeQuietly(SocketChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException e) {
+            // nothing useful to do: the connection is gone either way
+        }
+    }
+}

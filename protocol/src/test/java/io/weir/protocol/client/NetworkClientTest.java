@@ -1,0 +1,291 @@
+package io.weir.protocol.client;
+
+import io.weir.log.Time;
+import io.weir.protocol.ApiKeys;
+import io.weir.protocol.ApiMessage;
+import io.weir.protocol.Errors;
+import io.weir.protocol.message.ApiVersionsResponse;
+import io.weir.protocol.message.DescribeClusterRequest;
+import io.weir.protocol.message.DescribeClusterResponse;
+import io.weir.protocol.message.MetadataRequest;
+import io.weir.protocol.message.MetadataResponse;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** NetworkClient against {@link FakeBroker}: real sockets, real codec, real clock (deadlines, no sleeps). */
+class NetworkClientTest {
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (int i = toClose.size() - 1; i >= 0; i--) {
+            toClose.get(i).close();
+        }
+    }
+
+    private FakeBroker broker(FakeBroker.Handler h) throws IOException {
+        FakeBroker b = new FakeBroker(h);
+        toClose.add(b);
+        return b;
+    }
+
+    private NetworkClient client(NetworkClient.Settings s) {
+        NetworkClient c = new NetworkClient(s, Time.SYSTEM);
+        toClose.add(c);
+        return c;
+    }
+
+    private static NetworkClient.Settings settings(Node bootstrap, int requestTimeoutMs, int maxInFlight) {
+        return new NetworkClient.Settings(List.of(bootstrap), "test", requestTimeoutMs, 10, 50, 10, 50, 300_000,
+            300_000, 5_000, -1, -1, maxInFlight, 1024 * 1024, 100);
+    }
+
+    private static long deadline(long ms) {
+        return System.currentTimeMillis() + ms;
+    }
+
+    /** A Metadata response describing this one fake broker as node 7, the controller. */
+    private static MetadataResponse selfMetadata(FakeBroker b) {
+        return new MetadataResponse().setClusterId("fake-cluster").setControllerId(7).setBrokers(List.of(
+            new MetadataResponse.MetadataResponseBroker().setNodeId(7).setHost("127.0.0.1").setPort(b.port())));
+    }
+
+    private static Throwable failure(CompletableFuture<?> f) {
+        CompletionException e = assertThrows(CompletionException.class, f::join);
+        return e.getCause();
+    }
+
+    @Test
+    void shouldHandshakeAndSendAtHighestCommonVersion() throws Exception {
+        FakeBroker[] ref = new FakeBroker[1];
+        FakeBroker b = broker((h, req, conn) -> {
+            if (req instanceof io.weir.protocol.message.ApiVersionsRequest) {
+                ApiVersionsResponse r = FakeBroker.allVersions();
+                // the broker only goes up to Metadata v5
+                r.apiKeys().stream().filter(v -> v.apiKey() == ApiKeys.METADATA.id()).forEach(v -> v.setMaxVersion((short) 5));
+                return r;
+            }
+            return req instanceof MetadataRequest ? selfMetadata(ref[0]) : null;
+        });
+        ref[0] = b;
+        NetworkClient c = client(settings(b.node(-1), 5_000, 5));
+        ApiMessage resp = c.send(NodeSelector.leastLoaded(), RequestBuilder.of(new MetadataRequest()), deadline(10_000)).join();
+        assertEquals("fake-cluster", ((MetadataResponse) resp).clusterId());
+        List<FakeBroker.Received> versions = b.received(ApiKeys.API_VERSIONS);
+        assertEquals(ApiKeys.API_VERSIONS.highestVersion(), versions.get(0).header().apiVersion());
+        assertEquals("test", versions.get(0).header().clientId());
+        for (FakeBroker.Received r : b.received(ApiKeys.METADATA)) {
+            assertEquals(5, r.header().apiVersion());
+        }
+    }
+
+    @Test
+    void shouldRefreshMetadataAndRouteByNodeId() throws Exception {
+        FakeBroker[] ref = new FakeBroker[1];
+        FakeBroker b = broker((h, req, conn) -> {
+            if (req instanceof MetadataRequest) {
+                return selfMetadata(ref[0]);
+            }
+            if (req instanceof DescribeClusterRequest) {
+                return new DescribeClusterResponse().setClusterId("dc");
+            }
+            return null;
+        });
+        ref[0] = b;
+        NetworkClient c = client(settings(b.node(-1), 5_000, 5));
+        Cluster cluster = c.refreshMetadata(deadline(10_000)).join();
+        assertEquals("fake-cluster", cluster.clusterId());
+        assertEquals(7, cluster.controller().id());
+        assertTrue(!cluster.isBootstrap());
+        DescribeClusterResponse dc = (DescribeClusterResponse) c.send(7, new DescribeClusterRequest(), deadline(10_000)).join();
+        assertEquals("dc", dc.clusterId());
+        DescribeClusterResponse viaController = (DescribeClusterResponse) c.send(NodeSelector.controller(),
+            RequestBuilder.of(new DescribeClusterRequest()), deadline(10_000)).join();
+        assertEquals("dc", viaController.clusterId());
+    }
+
+    @Test
+    void shouldCorrelateManyConcurrentRequests() throws Exception {
+        AtomicInteger n = new AtomicInteger();
+        FakeBroker b = broker((h, req, conn) -> req instanceof DescribeClusterRequest
+            ? new DescribeClusterResponse().setClusterId("c" + h.correlationId()) : null);
+        NetworkClient c = client(settings(b.node(-1), 5_000, 2));
+        List<CompletableFuture<ApiMessage>> fs = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            fs.add(c.send(b.node(-1), new DescribeClusterRequest(), deadline(10_000)));
+        }
+        List<String> ids = new ArrayList<>();
+        for (CompletableFuture<ApiMessage> f : fs) {
+            ids.add(((DescribeClusterResponse) f.join()).clusterId());
+            n.incrementAndGet();
+        }
+        // every answer went to its own request: all 50 cluster ids (echoed correlation ids) are distinct
+        assertEquals(50, ids.stream().distinct().count());
+    }
+
+    @Test
+    void shouldFailWithUnsupportedVersionWhenBrokerLacksTheApi() throws Exception {
+        FakeBroker b = broker((h, req, conn) -> {
+            if (req instanceof io.weir.protocol.message.ApiVersionsRequest) {
+                ApiVersionsResponse r = FakeBroker.allVersions();
+                r.apiKeys().removeIf(v -> v.apiKey() == ApiKeys.DESCRIBE_CLUSTER.id());
+                return r;
+            }
+            return null;
+        });
+        NetworkClient c = client(settings(b.node(-1), 5_000, 5));
+        Throwable t = failure(c.send(b.node(-1), new DescribeClusterRequest(), deadline(10_000)));
+        assertInstanceOf(UnsupportedVersionException.class, t);
+    }
+
+    @Test
+    void shouldRetryApiVersionsAtTheVersionTheBrokerNames() throws Exception {
+        FakeBroker b = broker((h, req, conn) -> {
+            if (req instanceof io.weir.protocol.message.ApiVersionsRequest) {
+                if (h.apiVersion() > 2) {
+                    // an older broker: error, plus its ApiVersions range so the client can retry lower
+                    return new ApiVersionsResponse().setErrorCode(Errors.UNSUPPORTED_VERSION.code()).setApiKeys(List.of(
+                        new ApiVersionsResponse.ApiVersion().setApiKey(ApiKeys.API_VERSIONS.id())
+                            .setMinVersion((short) 0).setMaxVersion((short) 2)));
+                }
+                return FakeBroker.allVersions();
+            }
+            return req instanceof DescribeClusterRequest ? new DescribeClusterResponse().setClusterId("ok") : null;
+        });
+        NetworkClient c = client(settings(b.node(-1), 5_000, 5));
+        assertEquals("ok", ((DescribeClusterResponse) c.send(b.node(-1), new DescribeClusterRequest(), deadline(10_000))
+            .join()).clusterId());
+        List<FakeBroker.Received> av = b.received(ApiKeys.API_VERSIONS);
+        assertEquals(2, av.size());
+        assertEquals(2, av.get(1).header().apiVersion());
+    }
+
+    @Test
+    void shouldReconnectAndRetryAfterRequestTimeout() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        FakeBroker b = broker((h, req, conn) -> {
+            if (req instanceof DescribeClusterRequest) {
+                // the first request is swallowed: only the request timeout can save the call
+                return calls.getAndIncrement() == 0 ? FakeBroker.NO_RESPONSE : new DescribeClusterResponse().setClusterId("second");
+            }
+            return null;
+        });
+        NetworkClient c = client(settings(b.node(-1), 300, 5));
+        ApiMessage resp = c.send(b.node(-1), new DescribeClusterRequest(), deadline(20_000)).join();
+        assertEquals("second", ((DescribeClusterResponse) resp).clusterId());
+        assertTrue(b.connectionCount() >= 2, "the timed-out connection must have been replaced");
+    }
+
+    @Test
+    void shouldNotRetryOnDisconnectWhenTheBuilderForbidsIt() throws Exception {
+        FakeBroker b = broker((h, req, conn) -> req instanceof DescribeClusterRequest ? FakeBroker.CLOSE : null);
+        NetworkClient c = client(settings(b.node(-1), 5_000, 5));
+        RequestBuilder once = new RequestBuilder() {
+            @Override
+            public ApiKeys api() {
+                return ApiKeys.DESCRIBE_CLUSTER;
+            }
+
+            @Override
+            public ApiMessage build(short version) {
+                return new DescribeClusterRequest();
+            }
+
+            @Override
+            public boolean retryOnDisconnect() {
+                return false;
+            }
+        };
+        Throwable t = failure(c.send(NodeSelector.fixed(b.node(-1)), once, deadline(20_000)));
+        assertInstanceOf(DisconnectException.class, t);
+        assertEquals(1, b.received(ApiKeys.DESCRIBE_CLUSTER).size());
+    }
+
+    @Test
+    void shouldRetryRetriableTopLevelErrors() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        FakeBroker b = broker((h, req, conn) -> {
+            if (req instanceof DescribeClusterRequest) {
+                return calls.getAndIncrement() < 2
+                    ? new DescribeClusterResponse().setErrorCode(Errors.NOT_CONTROLLER.code())
+                    : new DescribeClusterResponse().setClusterId("third");
+            }
+            return null;
+        });
+        NetworkClient c = client(settings(b.node(-1), 5_000, 5));
+        RequestBuilder builder = new RequestBuilder() {
+            @Override
+            public ApiKeys api() {
+                return ApiKeys.DESCRIBE_CLUSTER;
+            }
+
+            @Override
+            public ApiMessage build(short version) {
+                return new DescribeClusterRequest();
+            }
+
+            @Override
+            public Errors retriableError(ApiMessage response) {
+                return Errors.forCode(((DescribeClusterResponse) response).errorCode());
+            }
+        };
+        DescribeClusterResponse r = (DescribeClusterResponse) c.send(NodeSelector.fixed(b.node(-1)), builder,
+            deadline(20_000)).join();
+        assertEquals("third", r.clusterId());
+        assertEquals(3, b.received(ApiKeys.DESCRIBE_CLUSTER).size());
+    }
+
+    @Test
+    void shouldRejectOversizedResponseFrames() throws Exception {
+        FakeBroker b = broker((h, req, conn) -> req instanceof DescribeClusterRequest ? FakeBroker.RAW : null);
+        // a size prefix of 1 GiB, far above the client's 1 MiB limit
+        b.rawReply(new byte[] {0x40, 0, 0, 0});
+        NetworkClient c = client(settings(b.node(-1), 5_000, 5));
+        Throwable t = failure(c.send(b.node(-1), new DescribeClusterRequest(), deadline(1_500)));
+        // either the last disconnect itself (no time left to retry) or a timeout naming it
+        assertInstanceOf(io.weir.protocol.ApiException.class, t);
+        assertNotNull(t.getMessage());
+        assertTrue(t.getMessage().contains("exceeds the maximum"), t.getMessage());
+    }
+
+    @Test
+    void shouldTimeOutNamingTheConnectionFailureWhenNoBrokerListens() throws Exception {
+        int deadPort;
+        try (ServerSocket s = new ServerSocket()) {
+            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            deadPort = s.getLocalPort();
+        }
+        NetworkClient c = client(settings(new Node(-1, "127.0.0.1", deadPort), 5_000, 5));
+        Throwable t = failure(c.send(NodeSelector.leastLoaded(), RequestBuilder.of(new DescribeClusterRequest()),
+            deadline(500)));
+        assertInstanceOf(TimeoutException.class, t);
+        assertTrue(t.getMessage().contains("127.0.0.1:" + deadPort), t.getMessage());
+    }
+
+    @Test
+    void shouldFailOutstandingCallsOnClose() throws Exception {
+        FakeBroker b = broker((h, req, conn) -> req instanceof DescribeClusterRequest ? FakeBroker.NO_RESPONSE : null);
+        NetworkClient c = new NetworkClient(settings(b.node(-1), 60_000, 5), Time.SYSTEM);
+        CompletableFuture<ApiMessage> f = c.send(b.node(-1), new DescribeClusterRequest(), deadline(60_000));
+        c.close(0);
+        assertInstanceOf(DisconnectException.class, failure(f));
+        assertInstanceOf(IllegalStateException.class, failure(c.send(b.node(-1), new DescribeClusterRequest(),
+            deadline(1_000))));
+    }
+}
