@@ -140,7 +140,10 @@ public final class LogManager implements AutoCloseable {
             for (Path d : dirs.filter(Files::isDirectory).sorted().toList()) {
                 TopicPartition tp = TopicPartition.fromDirName(d.getFileName().toString());
                 if (tp == null) {
-                    LOG.warn("Ignoring {}: not a <topic>-<partition> directory", d);
+                    // the broker keeps its own metadata beside the logs, in directories named __weir_*
+                    if (!d.getFileName().toString().startsWith("__weir_")) {
+                        LOG.warn("Ignoring {}: not a <topic>-<partition> directory", d);
+                    }
                     continue;
                 }
                 LogConfig cfg = topicConfigs.getOrDefault(tp, defaultConfig);

@@ -1,5 +1,6 @@
 package io.weir.broker.metadata;
 
+import io.weir.log.internals.FileUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -8,13 +9,10 @@ import java.io.StringReader;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
@@ -117,7 +115,7 @@ public final class LocalMetadataStore implements MetadataStore {
         }
         try {
             Files.deleteIfExists(fileOf(name));
-            fsyncDirectory(topicsDir);
+            FileUtils.fsyncDirectory(topicsDir);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -160,23 +158,7 @@ public final class LocalMetadataStore implements MetadataStore {
     }
 
     private static void writeAtomically(Path target, String content) throws IOException {
-        Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-            StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer b = ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8));
-            while (b.hasRemaining()) {
-                ch.write(b);
-            }
-            ch.force(true);
-        }
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        fsyncDirectory(target.getParent());
-    }
-
-    private static void fsyncDirectory(Path dir) throws IOException {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        }
+        FileUtils.atomicWrite(target, ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8)));
     }
 
     @Override
