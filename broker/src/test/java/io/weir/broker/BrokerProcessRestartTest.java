@@ -1,0 +1,99 @@
+package io.weir.broker;
+
+import io.weir.broker.testing.BrokerProcess;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.Future;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A broker process stopped by SIGTERM or killed by SIGKILL serves every acknowledged record after restart. */
+class BrokerProcessRestartTest {
+    @TempDir
+    Path dir;
+
+    private static List<String> produce(String bootstrap, String topic, int from, int n) throws Exception {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap);
+        p.put("acks", "1");
+        p.put("enable.idempotence", "false");
+        p.put("linger.ms", "2");
+        List<Future<RecordMetadata>> futures = new ArrayList<>();
+        List<String> acked = new ArrayList<>();
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+            for (int i = from; i < from + n; i++) {
+                futures.add(producer.send(new ProducerRecord<>(topic, 0, "k" + i, "value-" + i)));
+            }
+            producer.flush();
+            for (int i = 0; i < n; i++) {
+                futures.get(i).get();
+                acked.add("value-" + (from + i));
+            }
+        }
+        return acked;
+    }
+
+    private static List<String> readAll(String bootstrap, String topic, int expected) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap);
+        List<String> out = new ArrayList<>();
+        try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
+            TopicPartition tp = new TopicPartition(topic, 0);
+            c.assign(List.of(tp));
+            c.seek(tp, 0);
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (out.size() < expected && System.currentTimeMillis() < deadline) {
+                for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
+                    assertEquals(out.size(), r.offset());
+                    out.add(r.value());
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void shouldServeEveryAcknowledgedRecordAfterKill9() throws Exception {
+        try (BrokerProcess broker = new BrokerProcess(dir)) {
+            broker.start();
+            List<String> acked = new ArrayList<>(produce(broker.bootstrapServers(), "crash", 0, 5_000));
+            broker.kill();
+            assertFalse(Files.exists(broker.logDir().resolve(".clean_shutdown")));
+            broker.start();
+            assertTrue(broker.output().contains("recovered after an unclean stop"), broker.output());
+            acked.addAll(produce(broker.bootstrapServers(), "crash", 5_000, 1_000));
+            assertEquals(acked, readAll(broker.bootstrapServers(), "crash", acked.size()));
+        }
+    }
+
+    @Test
+    void shouldStopCleanlyOnSigtermAndSkipRecoveryOnRestart() throws Exception {
+        try (BrokerProcess broker = new BrokerProcess(dir)) {
+            broker.start();
+            List<String> acked = produce(broker.bootstrapServers(), "clean", 0, 3_000);
+            broker.terminate();
+            assertTrue(broker.output().contains("shut down cleanly"), broker.output());
+            assertTrue(Files.exists(broker.logDir().resolve(".clean_shutdown")));
+            broker.start();
+            assertTrue(broker.output().contains("clean shutdown: recovery skipped"), broker.output());
+            assertEquals(acked, readAll(broker.bootstrapServers(), "clean", acked.size()));
+        }
+    }
+}
