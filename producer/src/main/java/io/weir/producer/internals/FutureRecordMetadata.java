@@ -41,7 +41,7 @@ public final class FutureRecordMetadata implements Future<RecordMetadata> {
 
     @Override
     public boolean isDone() {
-        return batch.isDone();
+        return batch.isSettled();
     }
 
     @Override

@@ -152,6 +152,11 @@ public final class ProducerBatch {
         return done;
     }
 
+    /** True once the callbacks have run and waiters are released. */
+    boolean isSettled() {
+        return doneLatch.getCount() == 0;
+    }
+
     /**
      * Completes the batch once: fills the futures, then runs callbacks in append order. Returns false
      * if it was already done (a late response after expiry, say).
@@ -164,7 +169,6 @@ public final class ProducerBatch {
         this.logAppendTimeMs = logAppendTimeMs;
         this.error = exception;
         this.done = true;
-        doneLatch.countDown();
         for (Thunk t : thunks) {
             if (t.callback() == null) {
                 continue;
@@ -180,6 +184,8 @@ public final class ProducerBatch {
                 log.error("A producer callback for {} threw", tp, e);
             }
         }
+        // after the callbacks, as in Kafka: flush() and get() return once the callbacks have run
+        doneLatch.countDown();
         return true;
     }
 

@@ -140,8 +140,8 @@ public final class Sender implements Runnable {
         while (running) {
             runOnceSafely();
         }
-        while (!forceClose && (accumulator.hasUndrained() || inFlightRequests > 0 || accumulator.appendsInProgress()
-            || initPidOutstanding)) {
+        // a producer id is only awaited if there is still something to send with it
+        while (!forceClose && (accumulator.hasUndrained() || inFlightRequests > 0 || accumulator.appendsInProgress())) {
             runOnceSafely();
         }
         RuntimeException closed = forceClose
