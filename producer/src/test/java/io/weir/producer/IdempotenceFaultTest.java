@@ -1,12 +1,15 @@
 package io.weir.producer;
 
 import io.weir.broker.BrokerConfig;
+import io.weir.broker.testing.BrokerProcess;
 import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.broker.testing.FaultProxy;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -36,6 +39,66 @@ class IdempotenceFaultTest {
     @Test
     void shouldWriteEveryAcknowledgedRecordOnceInOrderAcrossBrokerRestart() throws Exception {
         run(100_000, 0xBEEF, true);
+    }
+
+    @Test
+    void shouldWriteEveryAcknowledgedRecordOnceInOrderAcrossBrokerKill9(@TempDir Path dir) throws Exception {
+        int records = 50_000;
+        try (FaultProxy proxy = new FaultProxy(0, 0xDEAD); BrokerProcess broker = new BrokerProcess(dir)) {
+            String advertised = "advertised.listeners=PLAINTEXT://127.0.0.1:" + proxy.port();
+            broker.start(advertised);
+            proxy.setTarget(broker.port());
+            String topic = "kill9";
+            KafkaInterop.createTopic(broker.bootstrapServers(), topic, PARTITIONS);
+            Map<String, Object> p = WeirProducerIntegrationTest.props(proxy.bootstrapServers());
+            p.put("key.serializer", Serializers.IntegerSerializer.class.getName());
+            p.put("value.serializer", Serializers.IntegerSerializer.class.getName());
+            p.put("batch.size", "1024");
+            p.put("linger.ms", "2");
+            p.put("retry.backoff.ms", "20");
+            p.put("reconnect.backoff.ms", "20");
+            proxy.setFaults(0.02, 0.01, 100);
+            List<List<Integer>> acked = new ArrayList<>();
+            for (int i = 0; i < PARTITIONS; i++) {
+                acked.add(new ArrayList<>());
+            }
+            ConcurrentLinkedQueue<Exception> errors = new ConcurrentLinkedQueue<>();
+            try (WeirProducer<Integer, Integer> producer = new WeirProducer<>(p)) {
+                for (int i = 0; i < records; i++) {
+                    int value = i;
+                    producer.send(new ProducerRecord<>(topic, i % PARTITIONS, null, value), (md, e) -> {
+                        if (e == null) {
+                            acked.get(md.partition()).add(value);
+                        } else {
+                            errors.add(e);
+                        }
+                    });
+                    if (i == records / 2) {
+                        broker.kill(); // SIGKILL: no flush, no clean-shutdown marker
+                        broker.start(advertised);
+                    }
+                }
+                producer.flush();
+            }
+            proxy.setFaults(0, 0, 0);
+            assertTrue(errors.isEmpty(), "with unlimited retries nothing fails: " + errors.peek());
+            List<ConsumerRecord<byte[], byte[]>> read = KafkaInterop.readAll(broker.bootstrapServers(), topic,
+                PARTITIONS, records, Duration.ofSeconds(60));
+            List<List<Integer>> logged = new ArrayList<>();
+            for (int i = 0; i < PARTITIONS; i++) {
+                logged.add(new ArrayList<>());
+            }
+            Set<Integer> seen = new HashSet<>();
+            for (ConsumerRecord<byte[], byte[]> r : read) {
+                int v = ByteBuffer.wrap(r.value()).getInt();
+                assertTrue(seen.add(v), "record " + v + " was written twice");
+                logged.get(r.partition()).add(v);
+            }
+            for (int i = 0; i < PARTITIONS; i++) {
+                assertEquals(acked.get(i), logged.get(i), "partition " + i + ": acknowledged records, in order");
+            }
+            assertEquals(records, seen.size());
+        }
     }
 
     private void run(int records, long seed, boolean restart) throws Exception {

@@ -74,6 +74,10 @@ public final class BrokerProcess implements AutoCloseable {
         return "127.0.0.1:" + port;
     }
 
+    public int port() {
+        return port;
+    }
+
     public Path logDir() {
         return logDir;
     }
