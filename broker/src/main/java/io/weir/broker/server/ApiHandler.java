@@ -1,6 +1,7 @@
 package io.weir.broker.server;
 
 import io.weir.broker.BrokerConfig;
+import io.weir.broker.group.GroupApis;
 import io.weir.broker.metadata.MetadataStore;
 import io.weir.broker.metadata.TopicMetadata;
 import io.weir.broker.network.ByteBufferSend;
@@ -68,6 +69,10 @@ public final class ApiHandler {
         ApiKeys.FETCH, ApiKeys.LIST_OFFSETS, ApiKeys.CREATE_TOPICS, ApiKeys.DELETE_TOPICS, ApiKeys.CREATE_PARTITIONS,
         ApiKeys.DESCRIBE_CONFIGS, ApiKeys.INCREMENTAL_ALTER_CONFIGS, ApiKeys.DESCRIBE_CLUSTER);
 
+    static {
+        HANDLED.addAll(GroupApis.APIS);
+    }
+
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
     private final BrokerConfig config;
@@ -77,9 +82,11 @@ public final class ApiHandler {
     private final FetchSessionCache sessions;
     private final DelayedFetchPurgatory purgatory;
     private final BrokerConfig.Endpoint advertised;
+    private final GroupApis groupApis;
 
     public ApiHandler(BrokerConfig config, MetadataStore store, ReplicaManager replicaManager, TopicService topics,
-                      FetchSessionCache sessions, DelayedFetchPurgatory purgatory, BrokerConfig.Endpoint advertised) {
+                      FetchSessionCache sessions, DelayedFetchPurgatory purgatory, BrokerConfig.Endpoint advertised,
+                      GroupApis groupApis) {
         this.config = config;
         this.store = store;
         this.replicaManager = replicaManager;
@@ -87,6 +94,7 @@ public final class ApiHandler {
         this.sessions = sessions;
         this.purgatory = purgatory;
         this.advertised = advertised;
+        this.groupApis = groupApis;
     }
 
     /** Handles one request frame; always ends with a response, no response, or a closed connection. */
@@ -132,6 +140,9 @@ public final class ApiHandler {
                 case INCREMENTAL_ALTER_CONFIGS -> respond(request, header,
                     alterConfigs((IncrementalAlterConfigsRequest) parsed.body()));
                 case DESCRIBE_CLUSTER -> respond(request, header, describeCluster());
+                case FIND_COORDINATOR, JOIN_GROUP, SYNC_GROUP, HEARTBEAT, LEAVE_GROUP, OFFSET_COMMIT, OFFSET_FETCH,
+                    LIST_GROUPS, DESCRIBE_GROUPS, DELETE_GROUPS, OFFSET_DELETE -> groupApis.handle(request, header,
+                    parsed.body());
                 default -> request.closeConnection();
             }
         } catch (RuntimeException e) {
