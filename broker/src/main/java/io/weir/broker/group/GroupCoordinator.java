@@ -628,7 +628,10 @@ public final class GroupCoordinator {
         }
         group.remove(memberId);
         switch (group.state()) {
-            case STABLE, COMPLETING_REBALANCE -> prepareRebalance(group, now, reason);
+            case STABLE, COMPLETING_REBALANCE -> {
+                prepareRebalance(group, now, reason);
+                checkJoinComplete(group, now); // the last member left: the group is empty at once
+            }
             case PREPARING_REBALANCE -> checkJoinComplete(group, now);
             default -> { }
         }
