@@ -1,5 +1,7 @@
 package io.weir.broker;
 
+import io.weir.broker.group.GroupApis;
+import io.weir.broker.group.GroupCoordinator;
 import io.weir.broker.metadata.LocalMetadataStore;
 import io.weir.broker.metadata.MetadataStore;
 import io.weir.broker.metadata.TopicMetadata;
@@ -51,6 +53,7 @@ public final class Broker {
     private ReplicaManager replicaManager;
     private DelayedFetchPurgatory purgatory;
     private SocketServer socketServer;
+    private GroupCoordinator groupCoordinator;
     private final List<Thread> handlerThreads = new ArrayList<>();
     private ScheduledExecutorService scheduler;
     private volatile boolean running;
@@ -118,8 +121,10 @@ public final class Broker {
         if (advertised.port() == 0) {
             advertised = new BrokerConfig.Endpoint(advertised.listenerName(), advertised.host(), socketServer.boundPort());
         }
+        groupCoordinator = new GroupCoordinator(config, replicaManager, topics, store, time);
+        groupCoordinator.startup();
         ApiHandler handler = new ApiHandler(config, store, replicaManager, topics, new FetchSessionCache(1000),
-            purgatory, advertised);
+            purgatory, advertised, new GroupApis(groupCoordinator, config.brokerId(), advertised.host(), advertised.port()));
         running = true;
         for (int i = 0; i < config.getInt(BrokerConfig.NUM_IO_THREADS); i++) {
             Thread t = new Thread(() -> handlerLoop(channel, handler), "weir-request-handler-" + i);
@@ -181,6 +186,10 @@ public final class Broker {
         return replicaManager;
     }
 
+    public GroupCoordinator groupCoordinator() {
+        return groupCoordinator;
+    }
+
     public MetadataStore metadataStore() {
         return store;
     }
@@ -201,6 +210,7 @@ public final class Broker {
             }
         }
         scheduler.shutdownNow();
+        groupCoordinator.shutdown();
         purgatory.close();
         logManager.close();
         store.close();

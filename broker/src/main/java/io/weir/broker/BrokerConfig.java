@@ -58,6 +58,15 @@ public final class BrokerConfig extends AbstractConfig {
     public static final String MIN_INSYNC_REPLICAS = "min.insync.replicas";
     public static final String ZOOKEEPER_CONNECT = "zookeeper.connect";
     public static final String CLUSTER_ID = "cluster.id";
+    public static final String OFFSETS_TOPIC_NUM_PARTITIONS = "offsets.topic.num.partitions";
+    public static final String OFFSETS_TOPIC_SEGMENT_BYTES = "offsets.topic.segment.bytes";
+    public static final String OFFSETS_RETENTION_MINUTES = "offsets.retention.minutes";
+    public static final String OFFSETS_RETENTION_CHECK_INTERVAL_MS = "offsets.retention.check.interval.ms";
+    public static final String OFFSET_METADATA_MAX_BYTES = "offset.metadata.max.bytes";
+    public static final String GROUP_MIN_SESSION_TIMEOUT_MS = "group.min.session.timeout.ms";
+    public static final String GROUP_MAX_SESSION_TIMEOUT_MS = "group.max.session.timeout.ms";
+    public static final String GROUP_INITIAL_REBALANCE_DELAY_MS = "group.initial.rebalance.delay.ms";
+    public static final String GROUP_MAX_SIZE = "group.max.size";
 
     static final ConfigDef DEF = new ConfigDef()
         .define(BROKER_ID, INT, 0, atLeast(0), "This broker's id in the cluster.")
@@ -93,7 +102,19 @@ public final class BrokerConfig extends AbstractConfig {
         .define(QUEUED_MAX_REQUESTS, INT, 500, atLeast(1), "Requests queued between network and handler threads.")
         .define(MIN_INSYNC_REPLICAS, INT, 1, atLeast(1), "Replicas that must have a record for acks=all.")
         .define(ZOOKEEPER_CONNECT, STRING, null, "ZooKeeper connection string; unset = embedded ZooKeeper.")
-        .define(CLUSTER_ID, STRING, null, "Cluster id (default: generated once and kept in the log dir).");
+        .define(CLUSTER_ID, STRING, null, "Cluster id (default: generated once and kept in the log dir).")
+        .define(OFFSETS_TOPIC_NUM_PARTITIONS, INT, 50, between(1, 10_000),
+            "Partitions of __consumer_offsets when it is created (a group's coordinator is the leader of one).")
+        .define(OFFSETS_TOPIC_SEGMENT_BYTES, INT, 100 * 1024 * 1024, atLeast(1024), "Segment size of __consumer_offsets.")
+        .define(OFFSETS_RETENTION_MINUTES, INT, 10080, atLeast(1),
+            "Committed offsets of a group without members are deleted after this long.")
+        .define(OFFSETS_RETENTION_CHECK_INTERVAL_MS, LONG, 600_000L, atLeast(1), "How often expired offsets are deleted.")
+        .define(OFFSET_METADATA_MAX_BYTES, INT, 4096, atLeast(0), "Largest metadata string of one committed offset.")
+        .define(GROUP_MIN_SESSION_TIMEOUT_MS, INT, 6000, atLeast(1), "Smallest session.timeout.ms a member may ask for.")
+        .define(GROUP_MAX_SESSION_TIMEOUT_MS, INT, 1_800_000, atLeast(1), "Largest session.timeout.ms a member may ask for.")
+        .define(GROUP_INITIAL_REBALANCE_DELAY_MS, INT, 3000, atLeast(0),
+            "How long the first rebalance of an empty group waits for more members to join.")
+        .define(GROUP_MAX_SIZE, INT, Integer.MAX_VALUE, atLeast(1), "Most members one group may have.");
 
     /** A listener: name (security protocol), host and port. */
     public record Endpoint(String listenerName, String host, int port) {

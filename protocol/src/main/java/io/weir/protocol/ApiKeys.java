@@ -59,6 +59,12 @@ public enum ApiKeys {
         ListGroupsRequest.FLEXIBLE_FROM),
     ADD_PARTITIONS_TO_TXN(AddPartitionsToTxnRequest.API_KEY, "AddPartitionsToTxn", AddPartitionsToTxnRequest.LOWEST_VERSION, AddPartitionsToTxnRequest.HIGHEST_VERSION,
         AddPartitionsToTxnRequest.FLEXIBLE_FROM),
+    DESCRIBE_GROUPS(DescribeGroupsRequest.API_KEY, "DescribeGroups", DescribeGroupsRequest.LOWEST_VERSION,
+        DescribeGroupsRequest.HIGHEST_VERSION, DescribeGroupsRequest.FLEXIBLE_FROM),
+    DELETE_GROUPS(DeleteGroupsRequest.API_KEY, "DeleteGroups", DeleteGroupsRequest.LOWEST_VERSION,
+        DeleteGroupsRequest.HIGHEST_VERSION, DeleteGroupsRequest.FLEXIBLE_FROM),
+    OFFSET_DELETE(OffsetDeleteRequest.API_KEY, "OffsetDelete", OffsetDeleteRequest.LOWEST_VERSION,
+        OffsetDeleteRequest.HIGHEST_VERSION, OffsetDeleteRequest.FLEXIBLE_FROM),
     DESCRIBE_CLUSTER(DescribeClusterRequest.API_KEY, "DescribeCluster", DescribeClusterRequest.LOWEST_VERSION,
         DescribeClusterRequest.HIGHEST_VERSION, DescribeClusterRequest.FLEXIBLE_FROM);
 

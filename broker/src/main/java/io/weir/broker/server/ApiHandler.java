@@ -1,6 +1,7 @@
 package io.weir.broker.server;
 
 import io.weir.broker.BrokerConfig;
+import io.weir.broker.group.GroupApis;
 import io.weir.broker.metadata.MetadataStore;
 import io.weir.broker.metadata.TopicMetadata;
 import io.weir.broker.network.ByteBufferSend;
@@ -71,6 +72,10 @@ public final class ApiHandler {
         ApiKeys.DESCRIBE_CONFIGS, ApiKeys.INCREMENTAL_ALTER_CONFIGS, ApiKeys.DESCRIBE_CLUSTER,
         ApiKeys.INIT_PRODUCER_ID);
 
+    static {
+        HANDLED.addAll(GroupApis.APIS);
+    }
+
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
     private final BrokerConfig config;
@@ -81,9 +86,11 @@ public final class ApiHandler {
     private final DelayedFetchPurgatory purgatory;
     private final BrokerConfig.Endpoint advertised;
     private final ProducerIdManager producerIds;
+    private final GroupApis groupApis;
 
     public ApiHandler(BrokerConfig config, MetadataStore store, ReplicaManager replicaManager, TopicService topics,
-                      FetchSessionCache sessions, DelayedFetchPurgatory purgatory, BrokerConfig.Endpoint advertised) {
+                      FetchSessionCache sessions, DelayedFetchPurgatory purgatory, BrokerConfig.Endpoint advertised,
+                      GroupApis groupApis) {
         this.config = config;
         this.store = store;
         this.replicaManager = replicaManager;
@@ -92,6 +99,7 @@ public final class ApiHandler {
         this.purgatory = purgatory;
         this.advertised = advertised;
         this.producerIds = new ProducerIdManager(java.nio.file.Paths.get(config.logDirs().get(0)));
+        this.groupApis = groupApis;
     }
 
     /** Handles one request frame; always ends with a response, no response, or a closed connection. */
@@ -138,6 +146,9 @@ public final class ApiHandler {
                     alterConfigs((IncrementalAlterConfigsRequest) parsed.body()));
                 case DESCRIBE_CLUSTER -> respond(request, header, describeCluster());
                 case INIT_PRODUCER_ID -> respond(request, header, initProducerId((InitProducerIdRequest) parsed.body()));
+                case FIND_COORDINATOR, JOIN_GROUP, SYNC_GROUP, HEARTBEAT, LEAVE_GROUP, OFFSET_COMMIT, OFFSET_FETCH,
+                    LIST_GROUPS, DESCRIBE_GROUPS, DELETE_GROUPS, OFFSET_DELETE -> groupApis.handle(request, header,
+                    parsed.body());
                 default -> request.closeConnection();
             }
         } catch (RuntimeException e) {

@@ -1,0 +1,216 @@
+package io.weir.broker.group;
+
+import io.weir.broker.BrokerConfig;
+import io.weir.broker.metadata.LocalMetadataStore;
+import io.weir.broker.server.ReplicaManager;
+import io.weir.broker.server.TopicConfigs;
+import io.weir.broker.server.TopicService;
+import io.weir.log.LogManager;
+import io.weir.log.Time;
+import io.weir.log.TopicPartition;
+import io.weir.protocol.Errors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+/** The coordinator driven directly on one thread with a mock clock: timers without sleeping. */
+class GroupCoordinatorTest {
+    private static final int SESSION_MS = 10_000;
+    private static final int REBALANCE_MS = 30_000;
+
+    @TempDir
+    Path dir;
+    private final AtomicLong now = new AtomicLong(1_000_000);
+    private final Time time = new Time() {
+        @Override
+        public long milliseconds() {
+            return now.get();
+        }
+
+        @Override
+        public long nanoseconds() {
+            return now.get() * 1_000_000;
+        }
+
+        @Override
+        public void sleep(long ms) {
+            now.addAndGet(ms);
+        }
+    };
+    private BrokerConfig config;
+    private LocalMetadataStore store;
+    private LogManager logs;
+    private ReplicaManager replicas;
+    private TopicService topics;
+    private GroupCoordinator coordinator;
+
+    @BeforeEach
+    void setUp() {
+        Map<String, String> props = new HashMap<>();
+        props.put(BrokerConfig.LOG_DIRS, dir.toString());
+        props.put(BrokerConfig.OFFSETS_TOPIC_NUM_PARTITIONS, "3");
+        props.put(BrokerConfig.GROUP_INITIAL_REBALANCE_DELAY_MS, "0");
+        props.put(BrokerConfig.OFFSETS_RETENTION_MINUTES, "60");
+        config = new BrokerConfig(props);
+        store = new LocalMetadataStore(dir, null);
+        TopicConfigs tc = new TopicConfigs(config);
+        logs = LogManager.open(dir, tc.defaultLogConfig(), Map.of(), time);
+        replicas = new ReplicaManager(0, logs, tc);
+        topics = new TopicService(config, store, replicas, tc);
+        topics.create("t", 2, (short) 1, Map.of(), Map.of(), false);
+        coordinator = new GroupCoordinator(config, replicas, topics, store, time);
+        assertEquals(Errors.NONE, coordinator.findCoordinator("g"));
+    }
+
+    @AfterEach
+    void tearDown() {
+        logs.close();
+        store.close();
+    }
+
+    private GroupCoordinator.JoinResult join(String member, String instanceId, byte[] metadata) {
+        AtomicReference<GroupCoordinator.JoinResult> out = new AtomicReference<>();
+        coordinator.joinGroup(new GroupCoordinator.JoinRequest("g", member, instanceId, false, "c", "h", REBALANCE_MS,
+            SESSION_MS, "consumer", List.of(new Member.Protocol("range", metadata))), out::set);
+        return out.get();
+    }
+
+    private GroupCoordinator.SyncResult sync(String member, int generation, Map<String, byte[]> assignments) {
+        AtomicReference<GroupCoordinator.SyncResult> out = new AtomicReference<>();
+        coordinator.syncGroup("g", generation, member, null, null, null, assignments, out::set);
+        return out.get();
+    }
+
+    @Test
+    void shouldRemoveAMemberThatMissesItsSessionTimeoutAndRebalance() {
+        GroupCoordinator.JoinResult a = join("", null, new byte[] {1});
+        assertEquals(Errors.NONE, a.error());
+        assertEquals(1, a.generationId());
+        assertEquals(Errors.NONE, sync(a.memberId(), 1, Map.of(a.memberId(), new byte[] {9})).error());
+
+        // b joins: the group waits for a to rejoin (a learns of it through its heartbeat)
+        AtomicReference<GroupCoordinator.JoinResult> b = new AtomicReference<>();
+        coordinator.joinGroup(new GroupCoordinator.JoinRequest("g", "", null, false, "c", "h", REBALANCE_MS, SESSION_MS,
+            "consumer", List.of(new Member.Protocol("range", new byte[] {2}))), b::set);
+        assertNull(b.get());
+        assertEquals(Errors.REBALANCE_IN_PROGRESS, coordinator.heartbeat("g", a.memberId(), null, 1));
+        GroupCoordinator.JoinResult a2 = join(a.memberId(), null, new byte[] {1});
+        assertEquals(2, a2.generationId());
+        assertEquals(2, a2.members().size(), "the leader sees every member");
+        assertEquals(2, b.get().generationId());
+        assertEquals(List.of(), b.get().members());
+        sync(a.memberId(), 2, Map.of(a.memberId(), new byte[] {1}, b.get().memberId(), new byte[] {2}));
+        assertEquals(new byte[] {2}[0], sync(b.get().memberId(), 2, Map.of()).assignment()[0]);
+        assertEquals(GroupState.STABLE, coordinator.groupState("g"));
+
+        // b falls silent; a keeps heartbeating
+        for (int i = 0; i < 4; i++) {
+            now.addAndGet(SESSION_MS / 3);
+            assertEquals(Errors.NONE, coordinator.heartbeat("g", a.memberId(), null, 2));
+            coordinator.doWork(now.get());
+        }
+        assertEquals(1, coordinator.memberCount("g"));
+        assertEquals(Errors.REBALANCE_IN_PROGRESS, coordinator.heartbeat("g", a.memberId(), null, 2));
+        assertEquals(Errors.UNKNOWN_MEMBER_ID, coordinator.heartbeat("g", b.get().memberId(), null, 2));
+        assertEquals(3, join(a.memberId(), null, new byte[] {1}).generationId());
+    }
+
+    @Test
+    void shouldDropMembersThatDoNotRejoinBeforeTheRebalanceTimeout() {
+        GroupCoordinator.JoinResult a = join("", null, new byte[] {1});
+        sync(a.memberId(), 1, Map.of());
+        AtomicReference<GroupCoordinator.JoinResult> b = new AtomicReference<>();
+        coordinator.joinGroup(new GroupCoordinator.JoinRequest("g", "", null, false, "c", "h", REBALANCE_MS, SESSION_MS * 10,
+            "consumer", List.of(new Member.Protocol("range", new byte[] {2}))), b::set);
+        // a heartbeats (so its session holds) but never rejoins
+        for (long t = 0; t <= REBALANCE_MS; t += 2_000) {
+            now.addAndGet(2_000);
+            coordinator.heartbeat("g", a.memberId(), null, 1);
+            coordinator.doWork(now.get());
+        }
+        assertNotNull(b.get());
+        assertEquals(2, b.get().generationId());
+        assertEquals(b.get().memberId(), b.get().leaderId(), "the only member left leads");
+        assertEquals(Errors.UNKNOWN_MEMBER_ID, coordinator.heartbeat("g", a.memberId(), null, 1));
+    }
+
+    @Test
+    void staticMemberShouldReplaceItsOldIdWithoutARebalance() {
+        GroupCoordinator.JoinResult first = join("", "instance-1", new byte[] {1});
+        sync(first.memberId(), 1, Map.of(first.memberId(), new byte[] {7}));
+        GroupCoordinator.JoinResult again = join("", "instance-1", new byte[] {1});
+        assertEquals(Errors.NONE, again.error());
+        assertNotEquals(first.memberId(), again.memberId());
+        assertEquals(1, again.generationId(), "no new generation");
+        assertEquals(GroupState.STABLE, coordinator.groupState("g"));
+        assertEquals(7, sync(again.memberId(), 1, Map.of()).assignment()[0], "the assignment is kept");
+        assertEquals(Errors.FENCED_INSTANCE_ID, coordinator.heartbeat("g", first.memberId(), "instance-1", 1));
+        assertEquals(Errors.NONE, coordinator.heartbeat("g", again.memberId(), "instance-1", 1));
+    }
+
+    @Test
+    void shouldCheckGenerationAndMemberOnCommit() {
+        GroupCoordinator.JoinResult a = join("", null, new byte[] {1});
+        sync(a.memberId(), 1, Map.of());
+        TopicPartition tp = new TopicPartition("t", 0);
+        Map<TopicPartition, CommittedOffset> offsets = Map.of(tp, new CommittedOffset(5, -1, "", -1));
+        assertEquals(Errors.ILLEGAL_GENERATION, coordinator.commitOffsets("g", a.memberId(), null, 7, offsets).get(tp));
+        assertEquals(Errors.UNKNOWN_MEMBER_ID, coordinator.commitOffsets("g", "nobody", null, 1, offsets).get(tp));
+        assertEquals(Errors.UNKNOWN_MEMBER_ID, coordinator.commitOffsets("g", "", null, -1, offsets).get(tp),
+            "a group with members takes no simple commits");
+        TopicPartition missing = new TopicPartition("t", 9);
+        assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION, coordinator.commitOffsets("g", a.memberId(), null, 1,
+            Map.of(missing, new CommittedOffset(1, -1, "", -1))).get(missing));
+        assertEquals(Errors.OFFSET_METADATA_TOO_LARGE, coordinator.commitOffsets("g", a.memberId(), null, 1,
+            Map.of(tp, new CommittedOffset(1, -1, "x".repeat(5000), -1))).get(tp));
+        assertEquals(Errors.NONE, coordinator.commitOffsets("g", a.memberId(), null, 1, offsets).get(tp));
+        assertEquals(5, coordinator.fetchOffsets("g", List.of(tp)).offsets().get(tp).offset());
+    }
+
+    @Test
+    void shouldReloadGroupsAndOffsetsFromTheLog() {
+        GroupCoordinator.JoinResult a = join("", null, new byte[] {1});
+        sync(a.memberId(), 1, Map.of(a.memberId(), new byte[] {3}));
+        TopicPartition tp = new TopicPartition("t", 1);
+        coordinator.commitOffsets("g", a.memberId(), null, 1, Map.of(tp, new CommittedOffset(41, 0, "m", -1)));
+        coordinator.commitOffsets("g", a.memberId(), null, 1, Map.of(tp, new CommittedOffset(42, 0, "m", -1)));
+        coordinator.commitOffsets("simple", "", null, -1, Map.of(tp, new CommittedOffset(7, -1, "", -1)));
+
+        GroupCoordinator reloaded = new GroupCoordinator(config, replicas, topics, store, time);
+        reloaded.loadAll(now.get());
+        assertEquals(42, reloaded.fetchOffsets("g", null).offsets().get(tp).offset());
+        assertEquals("m", reloaded.fetchOffsets("g", null).offsets().get(tp).metadata());
+        assertEquals(7, reloaded.fetchOffsets("simple", List.of(tp)).offsets().get(tp).offset());
+        assertEquals(GroupState.STABLE, reloaded.groupState("g"));
+        assertEquals(Errors.NONE, reloaded.heartbeat("g", a.memberId(), null, 1), "members carry on after a reload");
+    }
+
+    @Test
+    void shouldExpireOffsetsOfEmptyGroupsAfterTheRetention() {
+        TopicPartition tp = new TopicPartition("t", 0);
+        coordinator.commitOffsets("g", "", null, -1, Map.of(tp, new CommittedOffset(3, -1, "", -1)));
+        now.addAndGet(59 * 60_000L);
+        assertEquals(0, coordinator.expireOffsets(now.get()));
+        now.addAndGet(60_000L);
+        assertEquals(1, coordinator.expireOffsets(now.get()));
+        assertNull(coordinator.fetchOffsets("g", List.of(tp)).offsets().get(tp));
+        assertNull(coordinator.groupState("g"));
+
+        GroupCoordinator reloaded = new GroupCoordinator(config, replicas, topics, store, time);
+        reloaded.loadAll(now.get());
+        assertNull(reloaded.fetchOffsets("g", List.of(tp)).offsets().get(tp), "the tombstone wins on reload");
+    }
+}
