@@ -75,6 +75,9 @@ public final class ProducerPerformance implements Callable<Integer> {
     @Option(names = "--reporting-interval-ms", defaultValue = "5000", hidden = true)
     long reportingIntervalMs;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     private PrintStream out = System.out;
 
     public static void main(String[] args) {
@@ -91,7 +94,7 @@ public final class ProducerPerformance implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (producerProps.isEmpty() && producerConfig == null && bootstrapServer == null) {
-            throw new CommandLine.ParameterException(new CommandLine(this),
+            throw new CommandLine.ParameterException(spec.commandLine(),
                 "one of --producer-props, --producer.config or --bootstrap-server is required");
         }
         client.requireAvailable("producer");
@@ -154,7 +157,7 @@ public final class ProducerPerformance implements Callable<Integer> {
         List<byte[]> result = new ArrayList<>();
         if (payload.recordSize != null) {
             if (payload.recordSize < 0) {
-                throw new CommandLine.ParameterException(new CommandLine(this), "--record-size must be >= 0");
+                throw new CommandLine.ParameterException(spec.commandLine(), "--record-size must be >= 0");
             }
             byte[] value = new byte[payload.recordSize];
             SplittableRandom random = new SplittableRandom();

@@ -19,8 +19,11 @@ final class Tools {
         cmd.setErr(new PrintWriter(err, true));
         cmd.setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? USAGE : FAILED);
         cmd.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            if (e instanceof CommandLine.ParameterException pe) {
-                throw pe;
+            if (e instanceof CommandLine.ParameterException) {
+                // a check in call() that picocli's annotations cannot express: same treatment as a bad flag
+                commandLine.getErr().println("ERROR: " + e.getMessage());
+                commandLine.usage(commandLine.getErr());
+                return USAGE;
             }
             if (e instanceof ClientKind.ClientNotAvailableException || e instanceof IllegalArgumentException) {
                 commandLine.getErr().println("ERROR: " + e.getMessage());
