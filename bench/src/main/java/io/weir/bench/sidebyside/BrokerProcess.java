@@ -87,6 +87,21 @@ public abstract class BrokerProcess implements AutoCloseable {
         return procStatusKb("VmRSS:") * 1024;
     }
 
+    /**
+     * CPU time (user + system) the broker's JVM has used so far, in seconds, from /proc/PID/stat
+     * (assumes the usual 100 clock ticks per second); -1 if unknown.
+     */
+    public double cpuSeconds() {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid()), "stat"));
+            // fields after the ")" that ends the command name: state is field 3, utime 14, stime 15
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split("\\s+");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     /** Peak resident set size (VmHWM) in bytes; -1 if unknown. */
     public long peakRssBytes() {
         return procStatusKb("VmHWM:") * 1024;

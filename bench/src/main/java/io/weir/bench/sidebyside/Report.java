@@ -136,7 +136,7 @@ final class Report {
     }
 
     static boolean lowerIsBetter(String figure) {
-        return figure.endsWith(" ms") || figure.contains("RSS");
+        return figure.endsWith(" ms") || figure.contains("RSS") || figure.contains("CPU");
     }
 
     static double median(List<Double> values) {

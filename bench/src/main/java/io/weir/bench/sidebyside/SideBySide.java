@@ -181,6 +181,7 @@ public final class SideBySide implements Callable<Integer> {
         String topic = c.slug() + "-r" + round + "-" + client;
         broker.createTopic(topic, c.partitions());
         Map<String, Double> figures = new LinkedHashMap<>();
+        double cpuBefore = broker.cpuSeconds();
         System.err.printf("[round %d] %s on %s (client %s) ...%n", round + 1, c.label(), broker.name(), client);
         if (c.type().equals("e2e")) {
             List<String> args = new ArrayList<>(List.of("--bootstrap-server", broker.bootstrapServers(), "--topic", topic,
@@ -225,6 +226,7 @@ public final class SideBySide implements Callable<Integer> {
                 }
             }
         }
+        figures.put("broker CPU s", broker.cpuSeconds() - cpuBefore);
         figures.put("broker RSS MB", broker.rssBytes() / (1024.0 * 1024.0));
         System.err.println("    " + figures);
         return new Measurement(c.label(), broker.name(), client, round, figures);
