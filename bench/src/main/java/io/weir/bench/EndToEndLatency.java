@@ -1,0 +1,161 @@
+package io.weir.bench;
+
+import org.HdrHistogram.Histogram;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * End-to-end latency: one producer sends at a fixed rate, one consumer in the same JVM (so both read
+ * the same {@code System.nanoTime} clock) reads the topic from its end, and the time from
+ * {@code send()} to the record coming out of {@code poll()} goes into an HdrHistogram. Each value
+ * starts with the send time (8 bytes, big-endian nanoTime). The first {@code --warmup-records} are
+ * not counted.
+ *
+ * <p>Output: {@code E2E latency: N records at R records/sec, avg A ms, p50 .. ms, p90, p99, p99.9, max M ms.}
+ */
+@Command(name = "weir-e2e-latency", sortOptions = false, mixinStandardHelpOptions = true,
+    description = "Produces at a fixed rate, consumes, and reports end-to-end latency percentiles.")
+public final class EndToEndLatency implements Callable<Integer> {
+    @Option(names = "--bootstrap-server", required = true)
+    String bootstrapServer;
+
+    @Option(names = "--topic", required = true)
+    String topic;
+
+    @Option(names = "--num-records", required = true, description = "Records to send, warm-up included.")
+    long numRecords;
+
+    @Option(names = "--throughput", required = true, description = "Fixed send rate, records/sec.")
+    double throughput;
+
+    @Option(names = "--record-size", defaultValue = "100", description = "Value size in bytes (min 8).")
+    int recordSize;
+
+    @Option(names = "--warmup-records", defaultValue = "1000", description = "Records at the start not counted.")
+    long warmupRecords;
+
+    @Option(names = "--producer-props", arity = "1..*", paramLabel = "PROP=VALUE")
+    List<String> producerProps = new ArrayList<>();
+
+    @Option(names = "--consumer-props", arity = "1..*", paramLabel = "PROP=VALUE")
+    List<String> consumerProps = new ArrayList<>();
+
+    @Option(names = "--timeout", defaultValue = "30000", description = "Give up after this many ms without a record.")
+    long timeoutMs;
+
+    @Option(names = "--client", defaultValue = "kafka", converter = ClientKindConverter.class)
+    ClientKind client;
+
+    private PrintStream out = System.out;
+
+    public static void main(String[] args) {
+        System.exit(run(System.out, System.err, args));
+    }
+
+    public static int run(PrintStream out, PrintStream err, String... args) {
+        EndToEndLatency tool = new EndToEndLatency();
+        tool.out = out;
+        return Tools.execute(tool, out, err, args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        client.requireAvailable("producer");
+        if (recordSize < Long.BYTES) {
+            throw new IllegalArgumentException("--record-size must be at least 8 (the send timestamp)");
+        }
+        Properties pp = ClientProps.load(null, producerProps);
+        pp.setProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServer);
+        Properties cp = ClientProps.load(null, consumerProps);
+        cp.setProperty(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServer);
+        cp.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        cp.setProperty(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+
+        Histogram histogram = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(pp, new ByteArraySerializer(), new ByteArraySerializer());
+             KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofMillis(timeoutMs))) {
+                partitions.add(new TopicPartition(topic, info.partition()));
+            }
+            consumer.assign(partitions);
+            consumer.seekToEnd(partitions);
+            for (TopicPartition tp : partitions) {
+                consumer.position(tp); // resolve the end offsets before the first send
+            }
+            Thread sender = new Thread(() -> {
+                try {
+                    Throttler throttler = new Throttler(throughput, System.nanoTime());
+                    for (long i = 0; i < numRecords; i++) {
+                        byte[] value = new byte[recordSize];
+                        ByteBuffer.wrap(value).putLong(0, System.nanoTime());
+                        producer.send(new ProducerRecord<>(topic, value), (m, e) -> {
+                            if (e != null) {
+                                failure.compareAndSet(null, e);
+                            }
+                        });
+                        throttler.awaitTurn(i + 1);
+                    }
+                    producer.flush();
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+            }, "e2e-sender");
+            long startNs = System.nanoTime();
+            sender.start();
+            long received = 0;
+            long lastNs = System.nanoTime();
+            while (received < numRecords && failure.get() == null) {
+                var batch = consumer.poll(Duration.ofMillis(100));
+                long nowNs = System.nanoTime();
+                if (batch.isEmpty() && nowNs - lastNs > TimeUnit.MILLISECONDS.toNanos(timeoutMs)) {
+                    break;
+                }
+                for (ConsumerRecord<byte[], byte[]> record : batch) {
+                    long sentNs = ByteBuffer.wrap(record.value()).getLong(0);
+                    if (received++ >= warmupRecords) {
+                        histogram.recordValue(Math.min(histogram.getHighestTrackableValue(), Math.max(0, (nowNs - sentNs) / 1000)));
+                    }
+                    lastNs = nowNs;
+                }
+            }
+            long elapsedNs = System.nanoTime() - startNs;
+            sender.join();
+            if (failure.get() != null) {
+                throw new IllegalStateException("send failed: " + failure.get(), failure.get());
+            }
+            out.printf(Locale.ROOT, "E2E latency: %d records at %.1f records/sec, avg %.3f ms, p50 %.3f ms, p90 %.3f ms, "
+                    + "p99 %.3f ms, p99.9 %.3f ms, max %.3f ms.%n",
+                histogram.getTotalCount(), received / (elapsedNs / 1e9), histogram.getMean() / 1000.0,
+                ms(histogram, 50), ms(histogram, 90), ms(histogram, 99), ms(histogram, 99.9),
+                histogram.getMaxValue() / 1000.0);
+            return received >= numRecords ? 0 : 1;
+        }
+    }
+
+    private static double ms(Histogram h, double percentile) {
+        return h.getValueAtPercentile(percentile) / 1000.0;
+    }
+}

@@ -1,0 +1,244 @@
+package io.weir.bench.sidebyside;
+
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.style.Styler;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Writes one scenario's results: a markdown table per case and client (median, min–max per broker,
+ * Weir/Kafka ratio of the medians) and two PNG charts (throughput, latency percentiles).
+ */
+final class Report {
+    private final Scenario scenario;
+    private final List<Measurement> results;
+    private final List<String> brokers;
+    private final String command;
+    private final List<String> notes;
+    private final Map<String, Long> peakRss;
+    private final String heapOpts;
+
+    Report(Scenario scenario, List<Measurement> results, List<String> brokers, String command, List<String> notes,
+           Map<String, Long> peakRss, String heapOpts) {
+        this.scenario = scenario;
+        this.results = results;
+        this.brokers = brokers;
+        this.command = command;
+        this.notes = notes;
+        this.peakRss = peakRss;
+        this.heapOpts = heapOpts;
+    }
+
+    Path write(Path dir, String stamp) throws IOException {
+        String base = scenario.name() + "-" + stamp;
+        StringBuilder md = new StringBuilder();
+        md.append("# ").append(scenario.name()).append("\n\n");
+        if (!scenario.description().isEmpty()) {
+            md.append(scenario.description()).append("\n\n");
+        }
+        int rounds = (int) results.stream().mapToInt(Measurement::round).distinct().count();
+        md.append(String.format(Locale.ROOT, "%s, %d cores, JDK %s, %s. Command: `%s`. %d round(s), brokers alternating "
+                + "which runs first; brokers' heap `%s`, default flush settings (no fsync per write), log dirs under one temp dir.%n%n",
+            LocalDateTime.now().withNano(0), Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
+            loadAverage(), command, rounds, heapOpts));
+        md.append("Each cell: median (min–max) over the rounds. Weir/Kafka is the ratio of the medians; ")
+            .append("↑ higher is better, ↓ lower is better.\n\n");
+        for (String note : notes) {
+            md.append("- ").append(note).append('\n');
+        }
+        if (!peakRss.isEmpty()) {
+            md.append("- Peak broker RSS (VmHWM) at the end of this scenario: ");
+            List<String> parts = new ArrayList<>();
+            peakRss.forEach((b, v) -> parts.add(b + " " + (v >> 20) + " MB"));
+            md.append(String.join(", ", parts)).append("\n");
+        }
+        md.append('\n');
+
+        Set<String> cases = new LinkedHashSet<>();
+        Set<String> clients = new LinkedHashSet<>();
+        results.forEach(m -> {
+            cases.add(m.caseLabel());
+            clients.add(m.client());
+        });
+        String weir = "Weir";
+        String kafka = "Kafka";
+        for (String c : cases) {
+            for (String client : clients) {
+                md.append("## ").append(c).append(" — client ").append(client).append("\n\n");
+                md.append("| figure |");
+                for (String b : brokers) {
+                    md.append(' ').append(b).append(" |");
+                }
+                boolean ratio = brokers.contains(weir) && brokers.contains(kafka);
+                md.append(ratio ? " Weir/Kafka |\n" : "\n");
+                md.append("|---|").append("---:|".repeat(brokers.size())).append(ratio ? "---:|\n" : "\n");
+                for (String figure : figures(c, client)) {
+                    md.append("| ").append(figure).append(lowerIsBetter(figure) ? " ↓" : " ↑").append(" |");
+                    for (String b : brokers) {
+                        List<Double> v = values(c, b, client, figure);
+                        md.append(' ').append(v.isEmpty() ? "–" : fmt(median(v)) + " (" + fmt(Collections.min(v)) + "–"
+                            + fmt(Collections.max(v)) + ")").append(" |");
+                    }
+                    if (ratio) {
+                        List<Double> w = values(c, weir, client, figure);
+                        List<Double> k = values(c, kafka, client, figure);
+                        double r = w.isEmpty() || k.isEmpty() || median(k) == 0 ? Double.NaN : median(w) / median(k);
+                        md.append(' ').append(Double.isNaN(r) ? "–" : String.format(Locale.ROOT, "**%.2f**", r)).append(" |");
+                    }
+                    md.append('\n');
+                }
+                md.append('\n');
+            }
+        }
+        Path throughputPng = dir.resolve(base + "-throughput.png");
+        Path latencyPng = dir.resolve(base + "-latency.png");
+        if (throughputChart(cases, clients, throughputPng)) {
+            md.append("![throughput](").append(throughputPng.getFileName()).append(")\n\n");
+        }
+        if (latencyChart(cases, clients, latencyPng)) {
+            md.append("![latency](").append(latencyPng.getFileName()).append(")\n");
+        }
+        Path file = dir.resolve(base + ".md");
+        Files.writeString(file, md);
+        return file;
+    }
+
+    private List<String> figures(String caseLabel, String client) {
+        Set<String> names = new LinkedHashSet<>();
+        results.stream().filter(m -> m.caseLabel().equals(caseLabel) && m.client().equals(client))
+            .forEach(m -> names.addAll(m.figures().keySet()));
+        return new ArrayList<>(names);
+    }
+
+    private List<Double> values(String caseLabel, String broker, String client, String figure) {
+        List<Double> out = new ArrayList<>();
+        for (Measurement m : results) {
+            if (m.caseLabel().equals(caseLabel) && m.broker().equals(broker) && m.client().equals(client)) {
+                Double v = m.figures().get(figure);
+                if (v != null) {
+                    out.add(v);
+                }
+            }
+        }
+        return out;
+    }
+
+    static boolean lowerIsBetter(String figure) {
+        return figure.endsWith(" ms") || figure.contains("RSS") || figure.contains("CPU");
+    }
+
+    static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+    static String fmt(double v) {
+        if (Math.abs(v) >= 1000) {
+            return String.format(Locale.ROOT, "%,.0f", v);
+        }
+        if (Math.abs(v) >= 10) {
+            return String.format(Locale.ROOT, "%.1f", v);
+        }
+        return String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    private static String loadAverage() {
+        try {
+            String[] parts = Files.readString(Path.of("/proc/loadavg")).split("\\s+");
+            return "load average " + parts[0] + " " + parts[1] + " " + parts[2];
+        } catch (IOException e) {
+            return "load average unknown";
+        }
+    }
+
+    private String shortLabel(String caseLabel) {
+        String s = caseLabel.startsWith(scenario.name()) ? caseLabel.substring(scenario.name().length()).trim() : caseLabel;
+        return s.isEmpty() ? scenario.name() : s;
+    }
+
+    private boolean throughputChart(Set<String> cases, Set<String> clients, Path png) throws IOException {
+        CategoryChart chart = new CategoryChartBuilder().width(900).height(500)
+            .title(scenario.name() + ": throughput (median)").xAxisTitle("case").yAxisTitle("MB/s").build();
+        style(chart);
+        boolean any = false;
+        for (String kind : List.of("produce MB/s", "consume MB/s")) {
+            for (String client : clients) {
+                for (String b : brokers) {
+                    List<String> x = new ArrayList<>();
+                    List<Double> y = new ArrayList<>();
+                    for (String c : cases) {
+                        List<Double> v = values(c, b, client, kind);
+                        if (!v.isEmpty()) {
+                            x.add(shortLabel(c));
+                            y.add(median(v));
+                        }
+                    }
+                    if (!x.isEmpty()) {
+                        chart.addSeries(b + " " + kind.split(" ")[0] + (clients.size() > 1 ? " (" + client + ")" : ""), x, y);
+                        any = true;
+                    }
+                }
+            }
+        }
+        if (any) {
+            BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+        }
+        return any;
+    }
+
+    private boolean latencyChart(Set<String> cases, Set<String> clients, Path png) throws IOException {
+        String prefix = results.stream().anyMatch(m -> m.figures().containsKey("e2e p99 ms")) ? "e2e " : "produce ";
+        List<String> percentiles = prefix.equals("e2e ") ? List.of("p50", "p90", "p99", "p99.9") : List.of("p50", "p95", "p99", "p99.9");
+        if (cases.size() > 2) {
+            percentiles = List.of("p50", "p99");
+        }
+        CategoryChart chart = new CategoryChartBuilder().width(900).height(500)
+            .title(scenario.name() + ": " + prefix.trim() + " latency (median of rounds)").xAxisTitle("case / percentile")
+            .yAxisTitle("ms").build();
+        style(chart);
+        boolean any = false;
+        for (String client : clients) {
+            for (String b : brokers) {
+                List<String> x = new ArrayList<>();
+                List<Double> y = new ArrayList<>();
+                for (String c : cases) {
+                    for (String p : percentiles) {
+                        List<Double> v = values(c, b, client, prefix + p + " ms");
+                        if (!v.isEmpty()) {
+                            x.add((cases.size() > 1 ? shortLabel(c) + " " : "") + p);
+                            y.add(median(v));
+                        }
+                    }
+                }
+                if (!x.isEmpty()) {
+                    chart.addSeries(b + (clients.size() > 1 ? " (" + client + ")" : ""), x, y);
+                    any = true;
+                }
+            }
+        }
+        if (any) {
+            BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+        }
+        return any;
+    }
+
+    private static void style(CategoryChart chart) {
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        chart.getStyler().setXAxisLabelRotation(30);
+        chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
+    }
+}

@@ -1,0 +1,121 @@
+package io.weir.bench.sidebyside;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+
+/**
+ * A named workload from {@code bench/scenarios/NAME.properties}.
+ *
+ * <pre>
+ * type=producer            producer: produce (then consume the same data when consume=true); e2e: fixed-rate latency
+ * record.size=100          value bytes
+ * num.records=2000000      records per producer per run
+ * partitions=6
+ * producers=1              concurrent producer processes (records/s is their sum, latencies their worst)
+ * throughput=-1            records/s per producer; -1 = unthrottled
+ * consume=true             then read the topic back with the consumer tool
+ * producer.KEY=VALUE       producer client properties (acks, batch.size, linger.ms, compression.type, ...)
+ * consumer.KEY=VALUE       consumer client properties
+ * sweep.KEY=v1,v2,...      run one case per value (several sweep keys: every combination)
+ * </pre>
+ */
+public record Scenario(String name, String description, Map<String, String> settings) {
+
+    public static Scenario load(Path file, Map<String, String> overrides) throws IOException {
+        Properties props = new Properties();
+        try (Reader reader = Files.newBufferedReader(file)) {
+            props.load(reader);
+        }
+        Map<String, String> settings = new TreeMap<>();
+        for (String key : props.stringPropertyNames()) {
+            settings.put(key, props.getProperty(key).trim());
+        }
+        settings.putAll(overrides);
+        String fileName = file.getFileName().toString().replaceFirst("\\.properties$", "");
+        String name = settings.getOrDefault("name", fileName);
+        return new Scenario(name, settings.getOrDefault("description", ""), settings);
+    }
+
+    /** One concrete run of the scenario: the sweep keys replaced by one value each. */
+    public record Case(String label, Map<String, String> settings) {
+        public String type() {
+            return settings.getOrDefault("type", "producer");
+        }
+
+        public int recordSize() {
+            return Integer.parseInt(settings.getOrDefault("record.size", "100"));
+        }
+
+        public long numRecords() {
+            return Long.parseLong(settings.getOrDefault("num.records", "1000000"));
+        }
+
+        public int partitions() {
+            return Integer.parseInt(settings.getOrDefault("partitions", "1"));
+        }
+
+        public int producers() {
+            return Integer.parseInt(settings.getOrDefault("producers", "1"));
+        }
+
+        public String throughput() {
+            return settings.getOrDefault("throughput", "-1");
+        }
+
+        public boolean consume() {
+            return Boolean.parseBoolean(settings.getOrDefault("consume", "true"));
+        }
+
+        public List<String> clientProps(String prefix) {
+            List<String> out = new ArrayList<>();
+            settings.forEach((k, v) -> {
+                if (k.startsWith(prefix + ".")) {
+                    out.add(k.substring(prefix.length() + 1) + "=" + v);
+                }
+            });
+            return out;
+        }
+
+        public String slug() {
+            return label.replaceAll("[^A-Za-z0-9]+", "-").replaceAll("(^-|-$)", "").toLowerCase();
+        }
+    }
+
+    public List<Case> cases() {
+        Map<String, String> base = new TreeMap<>();
+        Map<String, String[]> sweeps = new LinkedHashMap<>();
+        settings.forEach((k, v) -> {
+            if (k.startsWith("sweep.")) {
+                sweeps.put(k.substring("sweep.".length()), v.split("\\s*,\\s*"));
+            } else {
+                base.put(k, v);
+            }
+        });
+        List<Case> cases = new ArrayList<>();
+        expand(new ArrayList<>(sweeps.entrySet()), 0, base, "", cases);
+        return cases;
+    }
+
+    private void expand(List<Map.Entry<String, String[]>> sweeps, int i, Map<String, String> current,
+                        String label, List<Case> out) {
+        if (i == sweeps.size()) {
+            out.add(new Case(label.isEmpty() ? name : name + " " + label.trim(), new TreeMap<>(current)));
+            return;
+        }
+        String key = sweeps.get(i).getKey();
+        String shortKey = key.startsWith("producer.") ? key.substring("producer.".length()) : key;
+        for (String value : sweeps.get(i).getValue()) {
+            Map<String, String> next = new TreeMap<>(current);
+            next.put(key, value);
+            expand(sweeps, i + 1, next, label + " " + shortKey + "=" + value, out);
+        }
+    }
+}

@@ -1,0 +1,303 @@
+package io.weir.bench.sidebyside;
+
+import io.weir.bench.ClientKind;
+import io.weir.bench.ConsumerPerformance;
+import io.weir.bench.EndToEndLatency;
+import io.weir.bench.ProducerPerformance;
+import io.weir.bench.Summaries;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code bin/weir-bench.sh [scenario ...]}: starts a fresh Weir broker and a fresh Apache Kafka
+ * broker, runs every case of every scenario against each in turn, alternating which goes first
+ * (A B, B A, A B, ...) for {@code --rounds} rounds so drift on a shared machine falls on both, and
+ * writes {@code bench/results/<scenario>-<timestamp>.md} with PNG charts beside it.
+ *
+ * <p>Each run gets a new topic. The load tools run as separate JVMs (as users run them), one at a
+ * time; brokers stay up for the whole invocation and are stopped (and their log dirs deleted) at the
+ * end, also on Ctrl-C.
+ */
+@Command(name = "weir-bench", sortOptions = false, mixinStandardHelpOptions = true,
+    description = "Runs scenarios side by side against Weir and Apache Kafka and writes tables and charts.")
+public final class SideBySide implements Callable<Integer> {
+    @Parameters(arity = "0..*", paramLabel = "SCENARIO", description = "Scenario names (in bench/scenarios) or files; default: all.")
+    List<String> scenarios = new ArrayList<>();
+
+    @Option(names = "--rounds", defaultValue = "3", description = "Rounds (each runs every case on every broker). Default 3.")
+    int rounds;
+
+    @Option(names = "--clients", split = ",", defaultValue = "kafka", description = "Clients: kafka, weir. Default kafka.")
+    List<String> clients;
+
+    @Option(names = "--brokers", split = ",", defaultValue = "weir,kafka", description = "Brokers: weir, kafka. Default both.")
+    List<String> brokers;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Overrides a scenario setting in every scenario, e.g. num.records=500000.")
+    Map<String, String> overrides = new LinkedHashMap<>();
+
+    @Option(names = "--weir-home", required = true)
+    Path weirHome;
+
+    @Option(names = "--kafka-classpath-file", description = "File with the Apache Kafka broker's classpath (needed with --brokers kafka).")
+    Path kafkaClasspathFile;
+
+    @Option(names = "--results-dir", description = "Default: <weir-home>/bench/results.")
+    Path resultsDir;
+
+    @Option(names = "--work-dir", description = "Brokers' log dirs and tool outputs. Default: a new temp dir.")
+    Path workDir;
+
+    @Option(names = "--heap", defaultValue = "-Xmx1G -Xms1G", description = "Heap options for both brokers.")
+    String heapOpts;
+
+    @Option(names = "--client-heap", defaultValue = "-Xmx1G", description = "Heap options for the load tools.")
+    String clientHeapOpts;
+
+    @Option(names = "--keep-work-dir", description = "Keep the tools' outputs and the brokers' console logs.")
+    boolean keepWorkDir;
+
+    @Option(names = "--command", hidden = true, description = "The command line, for the report.")
+    String command = "bin/weir-bench.sh";
+
+    @Option(names = "--weir-port", defaultValue = "19092")
+    int weirPort;
+
+    @Option(names = "--kafka-port", defaultValue = "19192")
+    int kafkaPort;
+
+    @Option(names = "--kafka-controller-port", defaultValue = "19193")
+    int kafkaControllerPort;
+
+    private final List<String> notes = new ArrayList<>();
+    private int runCounter;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new SideBySide()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (resultsDir == null) {
+            resultsDir = weirHome.resolve("bench/results");
+        }
+        boolean tempWorkDir = workDir == null;
+        if (tempWorkDir) {
+            workDir = Files.createTempDirectory("weir-bench-");
+        }
+        Files.createDirectories(resultsDir);
+        List<String> usableClients = new ArrayList<>();
+        for (String c : clients) {
+            ClientKind kind = ClientKind.parse(c);
+            try {
+                kind.requireAvailable("producer");
+                usableClients.add(kind.toString());
+            } catch (ClientKind.ClientNotAvailableException e) {
+                String note = "Client " + kind + " skipped: " + e.getMessage();
+                System.err.println("WARNING: " + note);
+                notes.add(note);
+            }
+        }
+        if (usableClients.isEmpty()) {
+            System.err.println("ERROR: no usable client");
+            return 1;
+        }
+        List<Scenario> loaded = new ArrayList<>();
+        for (Path file : scenarioFiles()) {
+            loaded.add(Scenario.load(file, overrides));
+        }
+
+        List<BrokerProcess> started = new ArrayList<>();
+        Thread hook = new Thread(() -> started.forEach(BrokerProcess::close), "weir-bench-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        boolean succeeded = false;
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        try {
+            for (String b : brokers) {
+                BrokerProcess broker = switch (b.trim().toLowerCase()) {
+                    case "weir" -> new BrokerProcess.Weir(weirHome, workDir.resolve("weir"), weirPort, heapOpts);
+                    case "kafka" -> new BrokerProcess.Kafka(kafkaClasspath(), workDir.resolve("kafka"), kafkaPort,
+                        kafkaControllerPort, heapOpts);
+                    default -> throw new CommandLine.ParameterException(new CommandLine(this), "unknown broker " + b);
+                };
+                System.err.printf("Starting %s on %s ...%n", broker.name(), broker.bootstrapServers());
+                started.add(broker);
+                broker.start(300_000);
+                System.err.printf("%s is up (pid %d, RSS %d MB)%n", broker.name(), broker.pid(), broker.rssBytes() >> 20);
+            }
+            for (Scenario scenario : loaded) {
+                List<Measurement> results = new ArrayList<>();
+                for (int round = 0; round < rounds; round++) {
+                    for (Scenario.Case c : scenario.cases()) {
+                        List<BrokerProcess> order = new ArrayList<>(started);
+                        if (round % 2 == 1) {
+                            java.util.Collections.reverse(order);
+                        }
+                        for (BrokerProcess broker : order) {
+                            for (String client : usableClients) {
+                                results.add(runCase(c, broker, client, round));
+                            }
+                        }
+                    }
+                }
+                Map<String, Long> peakRss = new LinkedHashMap<>();
+                for (BrokerProcess broker : started) {
+                    peakRss.put(broker.name(), broker.peakRssBytes());
+                }
+                Path report = new Report(scenario, results, started.stream().map(BrokerProcess::name).toList(),
+                    commandLine(), notes, peakRss, heapOpts).write(resultsDir, stamp);
+                System.err.println("Wrote " + report);
+            }
+            succeeded = true;
+        } finally {
+            for (BrokerProcess broker : started) {
+                broker.close();
+            }
+            Runtime.getRuntime().removeShutdownHook(hook);
+            if (succeeded && tempWorkDir && !keepWorkDir) {
+                BrokerProcess.deleteTree(workDir);
+            } else {
+                System.err.println("Tool outputs and broker logs: " + workDir);
+            }
+        }
+        return 0;
+    }
+
+    private Measurement runCase(Scenario.Case c, BrokerProcess broker, String client, int round) throws Exception {
+        String topic = c.slug() + "-r" + round + "-" + client;
+        broker.createTopic(topic, c.partitions());
+        Map<String, Double> figures = new LinkedHashMap<>();
+        double cpuBefore = broker.cpuSeconds();
+        System.err.printf("[round %d] %s on %s (client %s) ...%n", round + 1, c.label(), broker.name(), client);
+        if (c.type().equals("e2e")) {
+            List<String> args = new ArrayList<>(List.of("--bootstrap-server", broker.bootstrapServers(), "--topic", topic,
+                "--num-records", Long.toString(c.numRecords()), "--throughput", c.throughput(),
+                "--record-size", Integer.toString(c.recordSize()), "--client", client,
+                "--warmup-records", c.settings().getOrDefault("warmup.records", "1000")));
+            addProps(args, "--producer-props", c.clientProps("producer"));
+            addProps(args, "--consumer-props", c.clientProps("consumer"));
+            Summaries.e2e(runTool(EndToEndLatency.class, args)).forEach((k, v) -> figures.put("e2e " + k, v));
+            figures.remove("e2e records");
+        } else {
+            List<List<String>> outputs = new ArrayList<>();
+            List<Process> running = new ArrayList<>();
+            List<Path> outs = new ArrayList<>();
+            for (int p = 0; p < c.producers(); p++) {
+                List<String> args = new ArrayList<>(List.of("--topic", topic, "--num-records", Long.toString(c.numRecords()),
+                    "--record-size", Integer.toString(c.recordSize()), "--throughput", c.throughput(),
+                    "--bootstrap-server", broker.bootstrapServers(), "--client", client));
+                addProps(args, "--producer-props", c.clientProps("producer"));
+                Path out = workDir.resolve("run-" + (++runCounter) + ".out");
+                outs.add(out);
+                running.add(startTool(ProducerPerformance.class, args, out));
+            }
+            for (int p = 0; p < running.size(); p++) {
+                outputs.add(awaitTool(running.get(p), outs.get(p)));
+            }
+            Map<String, Double> sum = new LinkedHashMap<>();
+            for (List<String> out : outputs) {
+                Summaries.producer(out).forEach((k, v) -> sum.merge(k, v,
+                    k.equals("records") || k.endsWith("/s") ? Double::sum : k.equals("avg ms") ? (a, b) -> (a + b) / 2 : Math::max));
+            }
+            sum.remove("records");
+            sum.forEach((k, v) -> figures.put("produce " + k, v));
+            if (c.consume()) {
+                long total = c.numRecords() * c.producers();
+                List<String> args = new ArrayList<>(List.of("--bootstrap-server", broker.bootstrapServers(), "--topic", topic,
+                    "--messages", Long.toString(total), "--client", client, "--timeout", "20000"));
+                addProps(args, "--consumer-props", c.clientProps("consumer"));
+                Map<String, Double> consumed = Summaries.consumer(runTool(ConsumerPerformance.class, args));
+                for (String k : List.of("MB/s", "records/s", "fetch ms")) {
+                    figures.put("consume " + k, consumed.get(k));
+                }
+            }
+        }
+        figures.put("broker CPU s", broker.cpuSeconds() - cpuBefore);
+        figures.put("broker RSS MB", broker.rssBytes() / (1024.0 * 1024.0));
+        System.err.println("    " + figures);
+        return new Measurement(c.label(), broker.name(), client, round, figures);
+    }
+
+    private static void addProps(List<String> args, String flag, List<String> props) {
+        if (!props.isEmpty()) {
+            args.add(flag);
+            args.addAll(props);
+        }
+    }
+
+    private List<String> runTool(Class<?> main, List<String> args) throws Exception {
+        Path out = workDir.resolve("run-" + (++runCounter) + ".out");
+        return awaitTool(startTool(main, args, out), out);
+    }
+
+    private Process startTool(Class<?> main, List<String> args, Path out) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(List.of(clientHeapOpts.trim().split("\\s+")));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
+        cmd.addAll(args);
+        Files.writeString(out, String.join(" ", cmd) + "\n");
+        return new ProcessBuilder(cmd).redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile())).start();
+    }
+
+    private static List<String> awaitTool(Process process, Path out) throws Exception {
+        if (!process.waitFor(60, TimeUnit.MINUTES)) {
+            process.destroyForcibly();
+            throw new IOException("tool timed out; see " + out);
+        }
+        List<String> lines = Files.readAllLines(out);
+        if (process.exitValue() != 0) {
+            throw new IOException("tool exited with " + process.exitValue() + "; see " + out + ":\n"
+                + String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size())));
+        }
+        return lines;
+    }
+
+    private List<Path> scenarioFiles() throws IOException {
+        Path dir = weirHome.resolve("bench/scenarios");
+        List<Path> files = new ArrayList<>();
+        if (scenarios.isEmpty()) {
+            try (var list = Files.list(dir)) {
+                list.filter(p -> p.toString().endsWith(".properties")).sorted().forEach(files::add);
+            }
+            return files;
+        }
+        for (String s : scenarios) {
+            Path p = Path.of(s);
+            if (!Files.isRegularFile(p)) {
+                p = dir.resolve(s.endsWith(".properties") ? s : s + ".properties");
+            }
+            if (!Files.isRegularFile(p)) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "no scenario " + s + " (looked in " + dir + ")");
+            }
+            files.add(p);
+        }
+        return files;
+    }
+
+    private String kafkaClasspath() throws IOException {
+        if (kafkaClasspathFile == null) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--kafka-classpath-file is needed for the kafka broker");
+        }
+        return Files.readString(kafkaClasspathFile).trim();
+    }
+
+    private String commandLine() {
+        return command;
+    }
+}

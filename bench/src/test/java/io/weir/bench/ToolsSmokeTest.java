@@ -1,0 +1,102 @@
+package io.weir.bench;
+
+import io.weir.broker.testing.EmbeddedBroker;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Runs the load tools against an in-JVM Weir broker with a few thousand records. */
+class ToolsSmokeTest {
+    private static EmbeddedBroker broker;
+
+    @BeforeAll
+    static void startBroker() throws Exception {
+        broker = new EmbeddedBroker().start();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic("smoke", 3, (short) 1), new NewTopic("smoke-e2e", 2, (short) 1)))
+                .all().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    @Test
+    void shouldProduceAndConsumeAndPrintKafkasSummaryLines() {
+        Output produced = run(ProducerPerformance::run, "--topic", "smoke", "--num-records", "4000", "--record-size", "100",
+            "--throughput", "-1", "--producer-props", "bootstrap.servers=" + broker.bootstrapServers(), "acks=1",
+            "enable.idempotence=false", "linger.ms=1");
+        assertEquals(0, produced.code, produced.toString());
+        String last = produced.lastLine();
+        Matcher m = Summaries.PRODUCER_TOTAL.matcher(last);
+        assertTrue(m.matches(), "summary line does not parse: " + last);
+        assertEquals("4000", m.group(1));
+        assertEquals(4000.0, Summaries.producer(produced.lines()).get("records"));
+
+        Output consumed = run(ConsumerPerformance::run, "--bootstrap-server", broker.bootstrapServers(), "--topic", "smoke",
+            "--messages", "4000", "--group", "ignored-for-now", "--timeout", "20000");
+        assertEquals(0, consumed.code, consumed.toString());
+        List<String> lines = consumed.lines();
+        assertEquals(ConsumerPerformance.HEADER, lines.get(lines.size() - 2));
+        Map<String, Double> figures = Summaries.consumer(lines);
+        assertEquals(4000.0, figures.get("records"));
+        assertEquals(4000 * 100 / (1024.0 * 1024.0), figures.get("MB"), 1e-4);
+        assertEquals(0.0, figures.get("rebalance ms"));
+    }
+
+    @Test
+    void shouldProduceAtAFixedRateAndReportEndToEndLatency() {
+        Output out = run(EndToEndLatency::run, "--bootstrap-server", broker.bootstrapServers(), "--topic", "smoke-e2e",
+            "--num-records", "600", "--throughput", "2000", "--warmup-records", "100",
+            "--producer-props", "acks=1", "enable.idempotence=false", "linger.ms=0");
+        assertEquals(0, out.code, out.toString());
+        Map<String, Double> figures = Summaries.e2e(out.lines());
+        assertEquals(500.0, figures.get("records"));
+        assertTrue(figures.get("p99 ms") >= figures.get("p50 ms"), out.toString());
+    }
+
+    interface Tool {
+        int run(PrintStream out, PrintStream err, String... args);
+    }
+
+    record Output(int code, String out, String err) {
+        List<String> lines() {
+            return out.lines().toList();
+        }
+
+        String lastLine() {
+            List<String> l = lines();
+            return l.isEmpty() ? "" : l.get(l.size() - 1);
+        }
+
+        @Override
+        public String toString() {
+            return "exit " + code + "\nstdout:\n" + out + "\nstderr:\n" + err;
+        }
+    }
+
+    static Output run(Tool tool, String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = tool.run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), args);
+        return new Output(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+}
