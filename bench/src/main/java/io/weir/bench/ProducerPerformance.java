@@ -111,8 +111,11 @@ public final class ProducerPerformance implements Callable<Integer> {
         List<byte[]> payloads = payloads();
         SplittableRandom random = new SplittableRandom();
 
-        try (KafkaProducer<byte[], byte[]> producer =
-                 new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+        if (transactional && client == ClientKind.WEIR) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                "--client weir does not support transactions yet (--transactional-id / --transaction-duration-ms)");
+        }
+        try (PerfProducer producer = client == ClientKind.WEIR ? new WeirPerfProducer(props) : new KafkaPerfProducer(props)) {
             if (transactional) {
                 producer.initTransactions();
             }
@@ -132,7 +135,7 @@ public final class ProducerPerformance implements Callable<Integer> {
                 }
                 long sendNs = System.nanoTime();
                 int size = value.length;
-                producer.send(new ProducerRecord<>(topic, value), (metadata, exception) -> {
+                producer.send(topic, value, exception -> {
                     long now = System.nanoTime();
                     if (exception != null) {
                         exception.printStackTrace();
@@ -150,6 +153,90 @@ public final class ProducerPerformance implements Callable<Integer> {
             producer.close();
             stats.printTotal(endNs);
             return stats.count() == numRecords ? 0 : 1;
+        }
+    }
+
+    /** The producer calls the tool makes, over either client library. */
+    interface PerfProducer extends AutoCloseable {
+        void send(String topic, byte[] value, java.util.function.Consumer<Exception> done);
+
+        void flush();
+
+        default void initTransactions() {
+            throw new UnsupportedOperationException("transactions");
+        }
+
+        default void beginTransaction() {
+            throw new UnsupportedOperationException("transactions");
+        }
+
+        default void commitTransaction() {
+            throw new UnsupportedOperationException("transactions");
+        }
+
+        @Override
+        void close();
+    }
+
+    static final class KafkaPerfProducer implements PerfProducer {
+        private final KafkaProducer<byte[], byte[]> producer;
+
+        KafkaPerfProducer(Properties props) {
+            producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+        }
+
+        @Override
+        public void send(String topic, byte[] value, java.util.function.Consumer<Exception> done) {
+            producer.send(new ProducerRecord<>(topic, value), (md, e) -> done.accept(e));
+        }
+
+        @Override
+        public void flush() {
+            producer.flush();
+        }
+
+        @Override
+        public void initTransactions() {
+            producer.initTransactions();
+        }
+
+        @Override
+        public void beginTransaction() {
+            producer.beginTransaction();
+        }
+
+        @Override
+        public void commitTransaction() {
+            producer.commitTransaction();
+        }
+
+        @Override
+        public void close() {
+            producer.close();
+        }
+    }
+
+    static final class WeirPerfProducer implements PerfProducer {
+        private final io.weir.producer.WeirProducer<byte[], byte[]> producer;
+
+        WeirPerfProducer(Properties props) {
+            producer = new io.weir.producer.WeirProducer<>(props, new io.weir.producer.Serializers.ByteArraySerializer(),
+                new io.weir.producer.Serializers.ByteArraySerializer());
+        }
+
+        @Override
+        public void send(String topic, byte[] value, java.util.function.Consumer<Exception> done) {
+            producer.send(new io.weir.producer.ProducerRecord<>(topic, value), (md, e) -> done.accept(e));
+        }
+
+        @Override
+        public void flush() {
+            producer.flush();
+        }
+
+        @Override
+        public void close() {
+            producer.close();
         }
     }
 

@@ -56,10 +56,15 @@ class ToolFlagsTest {
     }
 
     @Test
-    void shouldSayWeirClientIsNotAvailableYet() {
-        ToolsSmokeTest.Output out = run(ProducerPerformance::run, concat(GOOD, "--client", "weir"));
-        assertEquals(1, out.code(), out.toString());
-        assertTrue(out.err().contains("not available yet"), out.toString());
+    void shouldRefuseTransactionsWithTheWeirProducer() {
+        ToolsSmokeTest.Output out = run(ProducerPerformance::run, concat(GOOD, "--client", "weir",
+            "--transactional-id", "t1"));
+        assertEquals(2, out.code(), out.toString());
+        assertTrue(out.err().contains("does not support transactions yet"), out.toString());
+    }
+
+    @Test
+    void shouldSayWeirConsumerIsNotAvailableYet() {
         ToolsSmokeTest.Output consumer = run(ConsumerPerformance::run, "--bootstrap-server", "127.0.0.1:1", "--topic", "t",
             "--messages", "1", "--client", "weir");
         assertEquals(1, consumer.code(), consumer.toString());
