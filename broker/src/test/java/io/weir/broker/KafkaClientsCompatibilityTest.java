@@ -211,4 +211,24 @@ class KafkaClientsCompatibilityTest {
             assertEquals("late", new String(got.iterator().next().value(), StandardCharsets.UTF_8));
         }
     }
+
+    @Test
+    void idempotentProducerWithKafkaDefaultsShouldWork() throws Exception {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        String topic = "idem-defaults";
+        int n = 3_000;
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+            List<Future<RecordMetadata>> acked = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                acked.add(producer.send(new ProducerRecord<>(topic, 0, null, ("v" + i).getBytes(StandardCharsets.UTF_8))));
+            }
+            for (int i = 0; i < n; i++) {
+                assertEquals(i, acked.get(i).get().offset());
+            }
+        }
+        List<ConsumerRecord<byte[], byte[]>> got = readAll(topic, 0, n);
+        assertEquals(n, got.size());
+        assertArrayEquals(("v" + (n - 1)).getBytes(StandardCharsets.UTF_8), got.get(n - 1).value());
+    }
 }

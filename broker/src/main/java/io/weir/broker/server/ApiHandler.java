@@ -32,6 +32,8 @@ import io.weir.protocol.message.DescribeConfigsResponse;
 import io.weir.protocol.message.FetchRequest;
 import io.weir.protocol.message.FetchResponse;
 import io.weir.protocol.message.IncrementalAlterConfigsRequest;
+import io.weir.protocol.message.InitProducerIdRequest;
+import io.weir.protocol.message.InitProducerIdResponse;
 import io.weir.protocol.message.IncrementalAlterConfigsResponse;
 import io.weir.protocol.message.ListOffsetsRequest;
 import io.weir.protocol.message.ListOffsetsResponse;
@@ -66,7 +68,8 @@ public final class ApiHandler {
     /** What this broker answers; ApiVersions advertises exactly these. */
     static final Set<ApiKeys> HANDLED = EnumSet.of(ApiKeys.API_VERSIONS, ApiKeys.METADATA, ApiKeys.PRODUCE,
         ApiKeys.FETCH, ApiKeys.LIST_OFFSETS, ApiKeys.CREATE_TOPICS, ApiKeys.DELETE_TOPICS, ApiKeys.CREATE_PARTITIONS,
-        ApiKeys.DESCRIBE_CONFIGS, ApiKeys.INCREMENTAL_ALTER_CONFIGS, ApiKeys.DESCRIBE_CLUSTER);
+        ApiKeys.DESCRIBE_CONFIGS, ApiKeys.INCREMENTAL_ALTER_CONFIGS, ApiKeys.DESCRIBE_CLUSTER,
+        ApiKeys.INIT_PRODUCER_ID);
 
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
@@ -77,6 +80,7 @@ public final class ApiHandler {
     private final FetchSessionCache sessions;
     private final DelayedFetchPurgatory purgatory;
     private final BrokerConfig.Endpoint advertised;
+    private final ProducerIdManager producerIds;
 
     public ApiHandler(BrokerConfig config, MetadataStore store, ReplicaManager replicaManager, TopicService topics,
                       FetchSessionCache sessions, DelayedFetchPurgatory purgatory, BrokerConfig.Endpoint advertised) {
@@ -87,6 +91,7 @@ public final class ApiHandler {
         this.sessions = sessions;
         this.purgatory = purgatory;
         this.advertised = advertised;
+        this.producerIds = new ProducerIdManager(java.nio.file.Paths.get(config.logDirs().get(0)));
     }
 
     /** Handles one request frame; always ends with a response, no response, or a closed connection. */
@@ -132,6 +137,7 @@ public final class ApiHandler {
                 case INCREMENTAL_ALTER_CONFIGS -> respond(request, header,
                     alterConfigs((IncrementalAlterConfigsRequest) parsed.body()));
                 case DESCRIBE_CLUSTER -> respond(request, header, describeCluster());
+                case INIT_PRODUCER_ID -> respond(request, header, initProducerId((InitProducerIdRequest) parsed.body()));
                 default -> request.closeConnection();
             }
         } catch (RuntimeException e) {
@@ -271,6 +277,24 @@ public final class ApiHandler {
             return;
         }
         respond(request, header, new ProduceResponse().setResponses(out));
+    }
+
+    // ------------------------------------------------------------------------------ InitProducerId
+
+    /**
+     * Idempotent producers (no transactional id) get a fresh producer id at epoch 0; the producer
+     * state of log-core then dedups their retries. A transactional id needs the transaction
+     * coordinator, which this broker does not run yet: it answers COORDINATOR_NOT_AVAILABLE, Kafka's
+     * code for "no transaction coordinator can serve this id right now" (retriable, so a client keeps
+     * trying until its own timeout rather than treating it as an authorization failure).
+     */
+    private InitProducerIdResponse initProducerId(InitProducerIdRequest req) {
+        if (req.transactionalId() != null) {
+            return new InitProducerIdResponse().setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code())
+                .setProducerId(-1).setProducerEpoch((short) -1);
+        }
+        return new InitProducerIdResponse().setErrorCode(Errors.NONE.code())
+            .setProducerId(producerIds.nextProducerId()).setProducerEpoch((short) 0);
     }
 
     // ------------------------------------------------------------------------------ Fetch

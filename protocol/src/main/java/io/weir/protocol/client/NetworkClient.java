@@ -611,11 +611,17 @@ public final class NetworkClient implements AutoCloseable {
         }
         ByteBuffer frame = MessageCodec.serializeRequest(
             RequestHeader.of(api, version, correlationId, settings.clientId()), body);
-        c.inFlight.put(correlationId, new InFlight(call, api, version, nowMs));
-        c.inFlightCount = c.inFlight.size();
+        boolean oneWay = call != null && !call.builder.expectsResponse();
+        if (!oneWay) {
+            c.inFlight.put(correlationId, new InFlight(call, api, version, nowMs));
+            c.inFlightCount = c.inFlight.size();
+        }
         c.writes.add(frame);
         c.lastActivityMs = nowMs;
         flushWrites(c, nowMs);
+        if (oneWay) {
+            complete(call, null, null);
+        }
     }
 
     private void connect(Conn c, long nowMs) {

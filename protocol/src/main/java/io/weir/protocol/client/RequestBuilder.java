@@ -47,6 +47,14 @@ public interface RequestBuilder {
         return true;
     }
 
+    /**
+     * False for a request the broker never answers (Produce with acks=0): the call completes with a
+     * null body as soon as the request is queued on a ready connection, and takes no in-flight slot.
+     */
+    default boolean expectsResponse() {
+        return true;
+    }
+
     /** A builder that sends {@code message} unchanged at the best version both sides support. */
     static RequestBuilder of(ApiMessage message) {
         ApiKeys api = ApiKeys.forId(message.apiKey());

@@ -1,0 +1,185 @@
+package io.weir.broker.testing;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A TCP proxy for fault tests: listens on 127.0.0.1 (port 0), forwards every connection to a target
+ * broker, and injects faults at random points, from a seed so a failing run can be replayed:
+ * <ul>
+ *   <li>drop a response: bytes from the broker are swallowed and the connection is cut, so the
+ *       broker acted on a request whose answer the client never sees;</li>
+ *   <li>cut a request: the client's bytes are forwarded only in part and the connection is cut;</li>
+ *   <li>{@link #cutAll()} cuts every open connection now.</li>
+ * </ul>
+ * Faults are bounded by {@code maxFaults}, so a test always ends. The target can change
+ * ({@link #setTarget}) for a broker restarted on a new port. Two threads per connection, blocking
+ * I/O: simple, and fine for tests. Thread-safe.
+ */
+public final class FaultProxy implements AutoCloseable {
+    private final ServerSocket server;
+    private final Thread acceptor;
+    private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
+    private final Random random;
+    private final AtomicInteger faults = new AtomicInteger();
+    private volatile int targetPort;
+    private volatile double dropResponseProbability;
+    private volatile double cutRequestProbability;
+    private volatile int maxFaults;
+    private volatile boolean closed;
+
+    public FaultProxy(int targetPort, long seed) throws IOException {
+        this.targetPort = targetPort;
+        this.random = new Random(seed);
+        this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this.acceptor = new Thread(this::acceptLoop, "fault-proxy-acceptor");
+        this.acceptor.setDaemon(true);
+        this.acceptor.start();
+    }
+
+    /** {@code 127.0.0.1:port} to give clients as bootstrap.servers. */
+    public String bootstrapServers() {
+        return "127.0.0.1:" + server.getLocalPort();
+    }
+
+    public int port() {
+        return server.getLocalPort();
+    }
+
+    public void setTarget(int port) {
+        this.targetPort = port;
+    }
+
+    /**
+     * Turns on random faults: each chunk read from the broker is dropped (and its connection cut)
+     * with {@code dropResponse} probability, each chunk from the client is cut short with
+     * {@code cutRequest} probability, until {@code maxFaults} faults happened.
+     */
+    public void setFaults(double dropResponse, double cutRequest, int maxFaults) {
+        this.dropResponseProbability = dropResponse;
+        this.cutRequestProbability = cutRequest;
+        this.maxFaults = maxFaults;
+        this.faults.set(0);
+    }
+
+    /** Number of faults injected since {@link #setFaults}. */
+    public int faultsInjected() {
+        return faults.get();
+    }
+
+    /** Cuts every open connection. */
+    public void cutAll() {
+        for (Socket s : sockets) {
+            closeQuietly(s);
+        }
+    }
+
+    private boolean roll(double p) {
+        if (p <= 0) {
+            return false;
+        }
+        boolean hit;
+        synchronized (random) {
+            hit = random.nextDouble() < p;
+        }
+        if (!hit) {
+            return false;
+        }
+        if (faults.incrementAndGet() > maxFaults) {
+            faults.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    private int randomInt(int bound) {
+        synchronized (random) {
+            return random.nextInt(bound);
+        }
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            Socket client;
+            try {
+                client = server.accept();
+            } catch (IOException e) {
+                return;
+            }
+            Socket upstream = new Socket();
+            try {
+                upstream.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort), 5_000);
+                client.setTcpNoDelay(true);
+                upstream.setTcpNoDelay(true);
+            } catch (IOException e) {
+                closeQuietly(client);
+                closeQuietly(upstream);
+                continue;
+            }
+            sockets.add(client);
+            sockets.add(upstream);
+            start(client, upstream, false);
+            start(upstream, client, true);
+        }
+    }
+
+    private void start(Socket from, Socket to, boolean fromBroker) {
+        Thread t = new Thread(() -> pump(from, to, fromBroker), "fault-proxy-" + (fromBroker ? "down" : "up"));
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private void pump(Socket from, Socket to, boolean fromBroker) {
+        byte[] buf = new byte[64 * 1024];
+        try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                if (fromBroker && roll(dropResponseProbability)) {
+                    break; // swallow the response, then cut
+                }
+                if (!fromBroker && roll(cutRequestProbability)) {
+                    out.write(buf, 0, randomInt(n + 1));
+                    out.flush();
+                    break;
+                }
+                out.write(buf, 0, n);
+                out.flush();
+            }
+        } catch (IOException e) {
+            // the other side or a fault closed the connection
+        } finally {
+            closeQuietly(from);
+            closeQuietly(to);
+            sockets.remove(from);
+            sockets.remove(to);
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            server.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+        cutAll();
+    }
+
+    private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException e) {
+            // already gone
+        }
+    }
+}

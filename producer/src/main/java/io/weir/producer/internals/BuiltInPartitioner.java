@@ -1,0 +1,107 @@
+package io.weir.producer.internals;
+
+import io.weir.log.TopicPartition;
+import io.weir.protocol.client.Cluster;
+
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.ToIntFunction;
+
+/**
+ * The uniform sticky partitioner for keyless records: a topic's records go to one partition until
+ * {@code batch.size} bytes went there, then to another, so batches fill up instead of trickling out
+ * one record per partition. The next partition is drawn among those with a leader; with adaptive
+ * partitioning a partition's chance shrinks with its queue of unsent batches, so partitions whose
+ * leaders keep up get more records. Thread-safe.
+ */
+public final class BuiltInPartitioner {
+    private final int stickyBatchSize;
+    private final boolean adaptive;
+    private final ToIntFunction<TopicPartition> queueSize;
+    private final ConcurrentMap<String, Sticky> topics = new ConcurrentHashMap<>();
+
+    /** A topic's current partition and the bytes sent to it since it was chosen; guarded by itself. */
+    private static final class Sticky {
+        int partition = -1;
+        long bytes;
+    }
+
+    public BuiltInPartitioner(int stickyBatchSize, boolean adaptive, ToIntFunction<TopicPartition> queueSize) {
+        this.stickyBatchSize = Math.max(1, stickyBatchSize);
+        this.adaptive = adaptive;
+        this.queueSize = queueSize;
+    }
+
+    /** The partition a keyless record of {@code topic} goes to now. */
+    public int partition(String topic, Cluster cluster) {
+        Sticky s = topics.computeIfAbsent(topic, t -> new Sticky());
+        int count = cluster.partitionsFor(topic).size();
+        synchronized (s) {
+            if (s.partition < 0 || s.partition >= count) {
+                s.partition = next(topic, cluster, -1);
+                s.bytes = 0;
+            }
+            return s.partition;
+        }
+    }
+
+    /** Counts {@code bytes} appended to {@code partition}; moves on once {@code batch.size} is reached. */
+    public void onAppend(String topic, int partition, int bytes, Cluster cluster) {
+        Sticky s = topics.get(topic);
+        if (s == null) {
+            return;
+        }
+        synchronized (s) {
+            if (s.partition != partition) {
+                return;
+            }
+            s.bytes += bytes;
+            if (s.bytes >= stickyBatchSize) {
+                s.partition = next(topic, cluster, partition);
+                s.bytes = 0;
+            }
+        }
+    }
+
+    private int next(String topic, Cluster cluster, int current) {
+        List<Cluster.PartitionInfo> all = cluster.partitionsFor(topic);
+        int n = all.size();
+        int[] candidates = new int[n];
+        int c = 0;
+        for (Cluster.PartitionInfo p : all) {
+            if (p.leaderId() >= 0 && (p.partition() != current || n == 1)) {
+                candidates[c++] = p.partition();
+            }
+        }
+        if (c == 0) {
+            for (Cluster.PartitionInfo p : all) {
+                candidates[c++] = p.partition();
+            }
+        }
+        ThreadLocalRandom rnd = ThreadLocalRandom.current();
+        if (!adaptive || c == 1) {
+            return candidates[rnd.nextInt(c)];
+        }
+        // weight = (longest queue + 1 - own queue): an idle partition is most likely, a backed-up one least
+        int[] sizes = new int[c];
+        int max = 0;
+        for (int i = 0; i < c; i++) {
+            sizes[i] = queueSize.applyAsInt(new TopicPartition(topic, candidates[i]));
+            max = Math.max(max, sizes[i]);
+        }
+        long total = 0;
+        for (int i = 0; i < c; i++) {
+            total += max + 1 - sizes[i];
+        }
+        long pick = rnd.nextLong(total);
+        for (int i = 0; i < c; i++) {
+            pick -= max + 1 - sizes[i];
+            if (pick < 0) {
+                return candidates[i];
+            }
+        }
+        return candidates[c - 1];
+    }
+}

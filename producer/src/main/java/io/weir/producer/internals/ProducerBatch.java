@@ -1,0 +1,217 @@
+package io.weir.producer.internals;
+
+import io.weir.log.CompressionType;
+import io.weir.log.Header;
+import io.weir.log.RecordBatch;
+import io.weir.log.RecordBatchBuilder;
+import io.weir.log.TopicPartition;
+import io.weir.producer.Callback;
+import io.weir.producer.RecordMetadata;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.zip.CRC32C;
+
+/**
+ * The records of one partition that travel together as one RecordBatch v2.
+ *
+ * <p>Life: open (records appended under the partition deque's lock) → closed at its first drain
+ * (compressed once by {@link RecordBatchBuilder#build()}) → stamped with producer id, epoch and base
+ * sequence (re-stamped only after a producer id reset) → sent, possibly several times → done exactly
+ * once, with an offset or an exception. Callbacks run in append order when it is done.
+ *
+ * <p>Thread-safety: appends happen under the deque lock; everything after the first drain happens
+ * on the sender thread; {@link #await()} and the done flag may be used from any thread.
+ */
+public final class ProducerBatch {
+    private static final Logger log = LoggerFactory.getLogger(ProducerBatch.class);
+    /** Worst-case framing of one record beyond its key, value and headers (varint lengths, deltas, attributes). */
+    private static final int RECORD_OVERHEAD_UPPER_BOUND = 5 + 1 + 10 + 5 + 5 + 5 + 5;
+
+    final TopicPartition tp;
+    final long createdMs;
+    final int reservedBytes;
+    private final RecordBatchBuilder builder;
+    private final int maxBatchBytes;
+    private final List<Thunk> thunks = new ArrayList<>();
+    private final CountDownLatch doneLatch = new CountDownLatch(1);
+
+    private ByteBuffer built;
+    long producerId = RecordBatch.NO_PRODUCER_ID;
+    short producerEpoch = RecordBatch.NO_PRODUCER_EPOCH;
+    int baseSequence = RecordBatch.NO_SEQUENCE;
+    int attempts;
+    long lastAttemptMs;
+    private volatile boolean done;
+    private volatile long baseOffset = -1;
+    private volatile long logAppendTimeMs = -1;
+    private volatile RuntimeException error;
+
+    /** One appended record's future and callback. */
+    private record Thunk(FutureRecordMetadata future, Callback callback) {
+    }
+
+    ProducerBatch(TopicPartition tp, CompressionType compression, int compressionLevel, int maxBatchBytes,
+                  int reservedBytes, long nowMs) {
+        this.tp = tp;
+        this.createdMs = nowMs;
+        this.maxBatchBytes = maxBatchBytes;
+        this.reservedBytes = reservedBytes;
+        this.builder = new RecordBatchBuilder(compression, Math.min(reservedBytes, maxBatchBytes) + 64)
+            .compressionLevel(compression == CompressionType.NONE || compression == CompressionType.SNAPPY
+                ? compression.defaultLevel : compressionLevel);
+    }
+
+    /** Upper bound of the bytes one record adds to a batch. */
+    static int estimateRecordSize(byte[] key, byte[] value, Header[] headers) {
+        int size = RECORD_OVERHEAD_UPPER_BOUND + (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
+        for (Header h : headers) {
+            size += 10 + h.key().length() * 3 + (h.value() == null ? 0 : h.value().length);
+        }
+        return size;
+    }
+
+    /**
+     * Appends a record if it fits under {@code batch.size} (a record alone in its batch always fits);
+     * returns its future, or null when the batch is full or already closed.
+     */
+    FutureRecordMetadata tryAppend(long timestamp, byte[] key, byte[] value, Header[] headers, Callback callback,
+                                   int recordSizeEstimate) {
+        if (built != null) {
+            return null;
+        }
+        if (!builder.isEmpty() && builder.uncompressedSizeInBytes() + recordSizeEstimate > maxBatchBytes) {
+            return null;
+        }
+        builder.append(timestamp, key, value, headers);
+        FutureRecordMetadata f = new FutureRecordMetadata(this, thunks.size(), timestamp,
+            key == null ? -1 : key.length, value == null ? -1 : value.length);
+        thunks.add(new Thunk(f, callback));
+        return f;
+    }
+
+    /** Whether another record of average size would overflow the batch. */
+    boolean isFull() {
+        return built != null || builder.uncompressedSizeInBytes() >= maxBatchBytes;
+    }
+
+    int recordCount() {
+        return thunks.size();
+    }
+
+    /** Compresses the records (first drain only) and returns the batch bytes. */
+    ByteBuffer close() {
+        if (built == null) {
+            built = builder.build();
+        }
+        return built;
+    }
+
+    boolean isClosed() {
+        return built != null;
+    }
+
+    int sizeInBytes() {
+        return built != null ? built.remaining() : builder.uncompressedSizeInBytes();
+    }
+
+    /** Writes producer id, epoch and base sequence into the built batch and recomputes its CRC. */
+    void stamp(long pid, short epoch, int seq) {
+        ByteBuffer b = close();
+        producerId = pid;
+        producerEpoch = epoch;
+        baseSequence = seq;
+        b.putLong(RecordBatch.PRODUCER_ID_OFFSET, pid);
+        b.putShort(RecordBatch.PRODUCER_EPOCH_OFFSET, epoch);
+        b.putInt(RecordBatch.BASE_SEQUENCE_OFFSET, seq);
+        CRC32C crc = new CRC32C();
+        ByteBuffer body = b.duplicate();
+        body.position(RecordBatch.ATTRIBUTES_OFFSET).limit(b.limit());
+        crc.update(body);
+        b.putInt(RecordBatch.CRC_OFFSET, (int) crc.getValue());
+    }
+
+    boolean hasSequence() {
+        return baseSequence != RecordBatch.NO_SEQUENCE;
+    }
+
+    int lastSequence() {
+        return baseSequence + thunks.size() - 1;
+    }
+
+    /** The bytes to send: a read-only view, so a serializer cannot move our position. */
+    ByteBuffer records() {
+        return close().duplicate();
+    }
+
+    boolean isDone() {
+        return done;
+    }
+
+    /** True once the callbacks have run and waiters are released. */
+    boolean isSettled() {
+        return doneLatch.getCount() == 0;
+    }
+
+    /**
+     * Completes the batch once: fills the futures, then runs callbacks in append order. Returns false
+     * if it was already done (a late response after expiry, say).
+     */
+    boolean complete(long baseOffset, long logAppendTimeMs, RuntimeException exception) {
+        if (done) {
+            return false;
+        }
+        this.baseOffset = baseOffset;
+        this.logAppendTimeMs = logAppendTimeMs;
+        this.error = exception;
+        this.done = true;
+        for (Thunk t : thunks) {
+            if (t.callback() == null) {
+                continue;
+            }
+            try {
+                if (exception == null) {
+                    t.callback().onCompletion(t.future().value(), null);
+                } else {
+                    t.callback().onCompletion(new RecordMetadata(tp.topic(), tp.partition(), -1,
+                        t.future().timestamp(), t.future().keySize(), t.future().valueSize()), exception);
+                }
+            } catch (RuntimeException e) {
+                log.error("A producer callback for {} threw", tp, e);
+            }
+        }
+        // after the callbacks, as in Kafka: flush() and get() return once the callbacks have run
+        doneLatch.countDown();
+        return true;
+    }
+
+    void await() throws InterruptedException {
+        doneLatch.await();
+    }
+
+    boolean await(long timeoutMs) throws InterruptedException {
+        return doneLatch.await(timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    long baseOffset() {
+        return baseOffset;
+    }
+
+    long logAppendTimeMs() {
+        return logAppendTimeMs;
+    }
+
+    RuntimeException error() {
+        return error;
+    }
+
+    @Override
+    public String toString() {
+        return "ProducerBatch(" + tp + ", records=" + thunks.size() + ", seq=" + baseSequence + ", attempts=" + attempts
+            + ")";
+    }
+}

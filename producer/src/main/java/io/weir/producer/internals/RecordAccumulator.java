@@ -1,0 +1,376 @@
+package io.weir.producer.internals;
+
+import io.weir.log.CompressionType;
+import io.weir.log.Header;
+import io.weir.log.TopicPartition;
+import io.weir.producer.Callback;
+import io.weir.protocol.client.Cluster;
+import io.weir.protocol.client.Node;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+
+/**
+ * Per-partition queues of {@link ProducerBatch}es between {@code send()} and the {@link Sender}.
+ *
+ * <p>A record goes into the last batch of its partition's deque if it fits under
+ * {@code batch.size}, else into a new batch whose bytes are first reserved in the
+ * {@link BufferPool} (blocking outside the deque lock). A deque's head is ready when it is full,
+ * has lingered {@code linger.ms}, is being flushed, the producer is closing, or memory is short.
+ *
+ * <p>Locking: each deque is guarded by its own monitor, held only for the append or poll itself —
+ * no allocation of pool memory, no clock read, no blocking under it. The sender thread alone drains,
+ * re-enqueues and expires. Thread-safe.
+ */
+public final class RecordAccumulator {
+    private final int batchSize;
+    private final CompressionType compression;
+    private final int compressionLevel;
+    private final long lingerMs;
+    private final long retryBackoffMs;
+    private final long deliveryTimeoutMs;
+    private final BufferPool pool;
+    private final ConcurrentMap<TopicPartition, Deque<ProducerBatch>> batches = new ConcurrentHashMap<>();
+    private final Set<ProducerBatch> incomplete = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger flushesInProgress = new AtomicInteger();
+    private final AtomicInteger appendsInProgress = new AtomicInteger();
+    private volatile boolean closed;
+
+    /** What {@link #append} did. */
+    public record AppendResult(FutureRecordMetadata future, boolean batchIsFull, boolean newBatchCreated) {
+    }
+
+    /** Nodes with sendable data, when to look again, and topics whose leader is unknown. */
+    public record ReadyCheckResult(Set<Integer> readyNodes, long nextReadyCheckDelayMs, Set<String> unknownLeaderTopics) {
+    }
+
+    public RecordAccumulator(int batchSize, CompressionType compression, int compressionLevel, long lingerMs,
+                             long retryBackoffMs, long deliveryTimeoutMs, BufferPool pool) {
+        this.batchSize = Math.max(1, batchSize);
+        this.compression = compression;
+        this.compressionLevel = compressionLevel;
+        this.lingerMs = lingerMs;
+        this.retryBackoffMs = retryBackoffMs;
+        this.deliveryTimeoutMs = deliveryTimeoutMs;
+        this.pool = pool;
+    }
+
+    /**
+     * Appends a record to its partition's open batch or a new one; may block up to
+     * {@code maxBlockMs} for memory. {@code nowMs} is read once by the caller, outside any lock.
+     */
+    public AppendResult append(TopicPartition tp, long timestamp, byte[] key, byte[] value, Header[] headers,
+                               Callback callback, long maxBlockMs, long nowMs) throws InterruptedException {
+        appendsInProgress.incrementAndGet();
+        try {
+            int estimate = ProducerBatch.estimateRecordSize(key, value, headers);
+            Deque<ProducerBatch> dq = deque(tp);
+            synchronized (dq) {
+                checkOpen();
+                AppendResult r = tryAppend(dq, timestamp, key, value, headers, callback, estimate);
+                if (r != null) {
+                    return r;
+                }
+            }
+            int size = Math.max(batchSize, estimate + io.weir.log.RecordBatch.HEADER_SIZE);
+            pool.allocate(size, maxBlockMs);
+            boolean handedOver = false;
+            try {
+                synchronized (dq) {
+                    checkOpen();
+                    // another thread may have opened a batch while we waited for memory
+                    AppendResult r = tryAppend(dq, timestamp, key, value, headers, callback, estimate);
+                    if (r != null) {
+                        return r;
+                    }
+                    ProducerBatch b = new ProducerBatch(tp, compression, compressionLevel, batchSize, size, nowMs);
+                    FutureRecordMetadata f = b.tryAppend(timestamp, key, value, headers, callback, estimate);
+                    dq.addLast(b);
+                    incomplete.add(b);
+                    handedOver = true;
+                    return new AppendResult(f, dq.size() > 1 || b.isFull(), true);
+                }
+            } finally {
+                if (!handedOver) {
+                    pool.deallocate(size);
+                }
+            }
+        } finally {
+            appendsInProgress.decrementAndGet();
+        }
+    }
+
+    private static AppendResult tryAppend(Deque<ProducerBatch> dq, long timestamp, byte[] key, byte[] value,
+                                          Header[] headers, Callback callback, int estimate) {
+        ProducerBatch last = dq.peekLast();
+        if (last == null) {
+            return null;
+        }
+        FutureRecordMetadata f = last.tryAppend(timestamp, key, value, headers, callback, estimate);
+        if (f == null) {
+            return null;
+        }
+        return new AppendResult(f, dq.size() > 1 || last.isFull(), false);
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("Cannot send after the producer is closed.");
+        }
+    }
+
+    private Deque<ProducerBatch> deque(TopicPartition tp) {
+        Deque<ProducerBatch> d = batches.get(tp);
+        return d != null ? d : batches.computeIfAbsent(tp, k -> new ArrayDeque<>());
+    }
+
+    /** Batches queued for a partition (for the adaptive partitioner). */
+    public int queueSize(TopicPartition tp) {
+        Deque<ProducerBatch> d = batches.get(tp);
+        if (d == null) {
+            return 0;
+        }
+        synchronized (d) {
+            return d.size();
+        }
+    }
+
+    /** Which leaders have a sendable batch, and how long until the next one may become sendable. */
+    public ReadyCheckResult ready(Cluster cluster, long nowMs) {
+        Set<Integer> ready = new HashSet<>();
+        Set<String> unknown = new HashSet<>();
+        long next = Long.MAX_VALUE;
+        boolean exhausted = pool.hasWaiters();
+        boolean flushing = flushesInProgress.get() > 0 || closed;
+        for (Map.Entry<TopicPartition, Deque<ProducerBatch>> e : batches.entrySet()) {
+            Deque<ProducerBatch> dq = e.getValue();
+            ProducerBatch head;
+            boolean full;
+            synchronized (dq) {
+                head = dq.peekFirst();
+                if (head == null) {
+                    continue;
+                }
+                full = dq.size() > 1 || head.isFull();
+            }
+            TopicPartition tp = e.getKey();
+            Optional<Node> leader = cluster.leaderFor(tp.topic(), tp.partition());
+            if (leader.isEmpty()) {
+                unknown.add(tp.topic());
+                continue;
+            }
+            if (ready.contains(leader.get().id())) {
+                continue;
+            }
+            long waitedMs = nowMs - (head.attempts > 0 ? head.lastAttemptMs : head.createdMs);
+            long timeToWaitMs = head.attempts > 0 ? retryBackoffMs : lingerMs;
+            boolean sendable = full || waitedMs >= timeToWaitMs || exhausted || flushing;
+            if (head.attempts > 0 && waitedMs < retryBackoffMs) {
+                sendable = false; // a retry always waits out its backoff
+            }
+            if (sendable) {
+                ready.add(leader.get().id());
+            } else {
+                next = Math.min(next, timeToWaitMs - waitedMs);
+            }
+        }
+        return new ReadyCheckResult(ready, next, unknown);
+    }
+
+    /**
+     * Takes at most one batch per partition for each ready node, up to {@code maxRequestBytes} per
+     * node (a single oversized batch still goes alone). {@code gate} may hold back a partition's
+     * head (idempotence ordering); {@code onDrain} runs for each taken batch (sequence stamping), on
+     * the sender thread.
+     */
+    public Map<Integer, List<ProducerBatch>> drain(Cluster cluster, Set<Integer> readyNodes, int maxRequestBytes,
+                                                    long nowMs, Predicate<ProducerBatch> gate) {
+        Map<Integer, List<ProducerBatch>> out = new HashMap<>();
+        Map<Integer, Integer> sizes = new HashMap<>();
+        for (Map.Entry<TopicPartition, Deque<ProducerBatch>> e : batches.entrySet()) {
+            TopicPartition tp = e.getKey();
+            Optional<Node> leader = cluster.leaderFor(tp.topic(), tp.partition());
+            if (leader.isEmpty() || !readyNodes.contains(leader.get().id())) {
+                continue;
+            }
+            int node = leader.get().id();
+            Deque<ProducerBatch> dq = e.getValue();
+            ProducerBatch b;
+            synchronized (dq) {
+                b = dq.peekFirst();
+                if (b == null) {
+                    continue;
+                }
+                if (b.attempts > 0 && nowMs - b.lastAttemptMs < retryBackoffMs) {
+                    continue;
+                }
+                if (!gate.test(b)) {
+                    continue;
+                }
+                int used = sizes.getOrDefault(node, 0);
+                int size = b.sizeInBytes();
+                if (used > 0 && used + size > maxRequestBytes) {
+                    continue;
+                }
+                dq.pollFirst();
+                sizes.put(node, used + size);
+            }
+            // appends reach a batch only through its deque, under the lock: once polled it is ours
+            // alone, and compressing it happens outside the lock
+            b.close();
+            out.computeIfAbsent(node, k -> new ArrayList<>()).add(b);
+        }
+        return out;
+    }
+
+    /**
+     * Puts a batch that will be retried back at the front of its deque, in sequence order behind
+     * other retries with lower sequences, so the oldest goes first.
+     */
+    public void reenqueue(ProducerBatch b, long nowMs) {
+        b.lastAttemptMs = nowMs;
+        Deque<ProducerBatch> dq = deque(b.tp);
+        synchronized (dq) {
+            if (!b.hasSequence()) {
+                dq.addFirst(b);
+                return;
+            }
+            List<ProducerBatch> before = new ArrayList<>();
+            while (!dq.isEmpty()) {
+                ProducerBatch h = dq.peekFirst();
+                if (h.hasSequence() && h.producerId == b.producerId && h.baseSequence < b.baseSequence) {
+                    before.add(dq.pollFirst());
+                } else {
+                    break;
+                }
+            }
+            dq.addFirst(b);
+            for (int i = before.size() - 1; i >= 0; i--) {
+                dq.addFirst(before.get(i));
+            }
+        }
+    }
+
+    /** Removes and returns queued batches whose delivery timeout passed (from each deque's head). */
+    public List<ProducerBatch> expire(long nowMs) {
+        List<ProducerBatch> out = new ArrayList<>();
+        for (Deque<ProducerBatch> dq : batches.values()) {
+            synchronized (dq) {
+                while (!dq.isEmpty() && nowMs - dq.peekFirst().createdMs >= deliveryTimeoutMs) {
+                    out.add(dq.pollFirst());
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The earliest delivery deadline of any queued batch, or Long.MAX_VALUE. */
+    public long nextExpiryMs() {
+        long next = Long.MAX_VALUE;
+        for (Deque<ProducerBatch> dq : batches.values()) {
+            synchronized (dq) {
+                ProducerBatch h = dq.peekFirst();
+                if (h != null) {
+                    next = Math.min(next, h.createdMs + deliveryTimeoutMs);
+                }
+            }
+        }
+        return next;
+    }
+
+    /** Whether {@code b} is past its delivery timeout. */
+    public boolean isExpired(ProducerBatch b, long nowMs) {
+        return nowMs - b.createdMs >= deliveryTimeoutMs;
+    }
+
+    public long deliveryTimeoutMs() {
+        return deliveryTimeoutMs;
+    }
+
+    /** Marks a batch done for good: its memory goes back to the pool. Called once per batch. */
+    public void deallocate(ProducerBatch b) {
+        if (incomplete.remove(b)) {
+            pool.deallocate(b.reservedBytes);
+        }
+    }
+
+    /** True if any batch is queued (not counting in-flight ones). */
+    public boolean hasUndrained() {
+        for (Deque<ProducerBatch> dq : batches.values()) {
+            synchronized (dq) {
+                if (!dq.isEmpty()) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    public boolean hasIncomplete() {
+        return !incomplete.isEmpty();
+    }
+
+    public void beginFlush() {
+        flushesInProgress.incrementAndGet();
+    }
+
+    /** Waits until every batch that existed when called is done. */
+    public void awaitFlushCompletion() throws InterruptedException {
+        try {
+            for (ProducerBatch b : new ArrayList<>(incomplete)) {
+                b.await();
+            }
+        } finally {
+            flushesInProgress.decrementAndGet();
+        }
+    }
+
+    /** Stops appends; queued batches become sendable at once. */
+    public void close() {
+        closed = true;
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    public boolean appendsInProgress() {
+        return appendsInProgress.get() > 0;
+    }
+
+    /** Removes every queued batch (the producer is closing without waiting). */
+    public List<ProducerBatch> drainAll() {
+        List<ProducerBatch> out = new ArrayList<>();
+        for (Deque<ProducerBatch> dq : batches.values()) {
+            synchronized (dq) {
+                for (Iterator<ProducerBatch> it = dq.iterator(); it.hasNext(); ) {
+                    ProducerBatch b = it.next();
+                    it.remove();
+                    out.add(b);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Batches not yet done (queued or in flight). */
+    public List<ProducerBatch> incompleteBatches() {
+        return new ArrayList<>(incomplete);
+    }
+
+    public BufferPool pool() {
+        return pool;
+    }
+}

@@ -1,0 +1,442 @@
+package io.weir.producer.internals;
+
+import io.weir.log.Time;
+import io.weir.log.TopicPartition;
+import io.weir.producer.ProducerFatalException;
+import io.weir.protocol.ApiException;
+import io.weir.protocol.ApiKeys;
+import io.weir.protocol.ApiMessage;
+import io.weir.protocol.Errors;
+import io.weir.protocol.Records;
+import io.weir.protocol.client.Cluster;
+import io.weir.protocol.client.Metadata;
+import io.weir.protocol.client.NetworkClient;
+import io.weir.protocol.client.NodeSelector;
+import io.weir.protocol.client.RequestBuilder;
+import io.weir.protocol.client.TimeoutException;
+import io.weir.protocol.message.InitProducerIdRequest;
+import io.weir.protocol.message.InitProducerIdResponse;
+import io.weir.protocol.message.ProduceRequest;
+import io.weir.protocol.message.ProduceResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The producer's I/O thread: turns ready batches into Produce requests, one per leader, and settles
+ * every batch from the responses — acknowledge, retry (oldest first, after {@code retry.backoff.ms}),
+ * or fail — then runs the callbacks.
+ *
+ * <p>Threads: {@link #run} is the only thread that drains the accumulator, touches the
+ * {@link IdempotenceManager} or completes batches. Responses arrive on the network client's thread
+ * and are handed over through {@link #events}, so every decision about a partition's order is made
+ * on one thread. {@link #wakeup()} and the close methods are safe from any thread.
+ */
+public final class Sender implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(Sender.class);
+    private static final long MAX_POLL_MS = 1_000;
+    private static final Runnable WAKE = () -> { };
+
+    /** Counters behind {@code Producer.metrics()}. */
+    public static final class Metrics {
+        public final LongAdder recordsSent = new LongAdder();
+        public final LongAdder recordErrors = new LongAdder();
+        public final LongAdder recordRetries = new LongAdder();
+        public final LongAdder batchesSent = new LongAdder();
+        public final LongAdder bytesSent = new LongAdder();
+        public final LongAdder requests = new LongAdder();
+        public final LongAdder producerIdResets = new LongAdder();
+    }
+
+    private final NetworkClient client;
+    private final Metadata metadata;
+    private final RecordAccumulator accumulator;
+    private final IdempotenceManager idempotence; // null when idempotence is off
+    private final Time time;
+    private final short acks;
+    private final int requestTimeoutMs;
+    private final int maxRequestBytes;
+    private final int retries;
+    private final int maxInFlightPerNode;
+    private final long retryBackoffMs;
+    private final int transactionTimeoutMs;
+    private final Metrics metrics = new Metrics();
+
+    private final LinkedBlockingQueue<Runnable> events = new LinkedBlockingQueue<>();
+    private final AtomicBoolean wakeupPending = new AtomicBoolean();
+    private final Map<Integer, Integer> inFlightPerNode = new HashMap<>();
+    private int inFlightRequests;
+    private boolean initPidOutstanding;
+    private long nextInitAttemptMs;
+    private CompletableFuture<Cluster> metadataWait;
+    private volatile boolean running = true;
+    private volatile boolean forceClose;
+    private volatile RuntimeException fatalError;
+
+    public Sender(NetworkClient client, RecordAccumulator accumulator, IdempotenceManager idempotence, Time time,
+                  short acks, int requestTimeoutMs, int maxRequestBytes, int retries, int maxInFlightPerNode,
+                  long retryBackoffMs, int transactionTimeoutMs) {
+        this.client = client;
+        this.metadata = client.metadata();
+        this.accumulator = accumulator;
+        this.idempotence = idempotence;
+        this.time = time;
+        this.acks = acks;
+        this.requestTimeoutMs = requestTimeoutMs;
+        this.maxRequestBytes = maxRequestBytes;
+        this.retries = retries;
+        this.maxInFlightPerNode = maxInFlightPerNode;
+        this.retryBackoffMs = retryBackoffMs;
+        this.transactionTimeoutMs = transactionTimeoutMs;
+    }
+
+    public Metrics metrics() {
+        return metrics;
+    }
+
+    /** The error that stopped the producer, or null. */
+    public RuntimeException fatalError() {
+        return fatalError;
+    }
+
+    public long producerId() {
+        return idempotence == null ? -1 : idempotence.producerId();
+    }
+
+    /** Makes the loop look at the accumulator now (a batch filled up or was created). */
+    public void wakeup() {
+        if (wakeupPending.compareAndSet(false, true)) {
+            events.offer(WAKE);
+        }
+    }
+
+    /** Sends what is buffered and in flight, then stops. */
+    public void initiateClose() {
+        running = false;
+        wakeup();
+    }
+
+    /** Stops at once, failing whatever is left. */
+    public void forceClose() {
+        forceClose = true;
+        running = false;
+        wakeup();
+    }
+
+    @Override
+    public void run() {
+        while (running) {
+            runOnceSafely();
+        }
+        // a producer id is only awaited if there is still something to send with it
+        while (!forceClose && (accumulator.hasUndrained() || inFlightRequests > 0 || accumulator.appendsInProgress())) {
+            runOnceSafely();
+        }
+        RuntimeException closed = forceClose
+            ? new IllegalStateException("Producer is closed forcefully.")
+            : new IllegalStateException("Producer is closed.");
+        for (ProducerBatch b : accumulator.drainAll()) {
+            completeBatch(b, -1, -1, closed);
+        }
+        for (ProducerBatch b : accumulator.incompleteBatches()) {
+            completeBatch(b, -1, -1, closed);
+        }
+    }
+
+    private void runOnceSafely() {
+        try {
+            runOnce();
+        } catch (RuntimeException e) {
+            // a bug here must not strand every pending record: log it and keep going
+            log.error("Uncaught error in the producer I/O thread", e);
+        }
+    }
+
+    void runOnce() {
+        Runnable ev;
+        while ((ev = events.poll()) != null) {
+            if (ev == WAKE) {
+                wakeupPending.set(false);
+            } else {
+                ev.run();
+            }
+        }
+        long nowMs = time.milliseconds();
+        if (fatalError != null) {
+            for (ProducerBatch b : accumulator.drainAll()) {
+                completeBatch(b, -1, -1, fatalError);
+            }
+        }
+        if (idempotence != null && fatalError == null && idempotence.needsProducerId() && !initPidOutstanding
+            && nowMs >= nextInitAttemptMs) {
+            sendInitProducerId(nowMs);
+        }
+        for (ProducerBatch b : accumulator.expire(nowMs)) {
+            if (idempotence != null) {
+                idempotence.onExpiredQueued(b);
+            }
+            completeBatch(b, -1, -1, expiredError(b, nowMs, null));
+        }
+
+        Cluster cluster = metadata.cluster();
+        RecordAccumulator.ReadyCheckResult ready = accumulator.ready(cluster, nowMs);
+        long pollMs = Math.min(MAX_POLL_MS, ready.nextReadyCheckDelayMs());
+        if (!ready.unknownLeaderTopics().isEmpty()) {
+            metadata.addTopics(ready.unknownLeaderTopics());
+            if (metadataWait == null || metadataWait.isDone()) {
+                metadataWait = client.refreshMetadata(nowMs + requestTimeoutMs);
+                metadataWait.whenComplete((c, e) -> wakeup());
+            }
+            pollMs = Math.min(pollMs, Math.max(1, retryBackoffMs));
+        }
+        Set<Integer> nodes = new HashSet<>(ready.readyNodes());
+        nodes.removeIf(n -> inFlightPerNode.getOrDefault(n, 0) >= maxInFlightPerNode);
+        if (!nodes.isEmpty() && (idempotence == null || idempotence.hasProducerId())) {
+            Map<Integer, List<ProducerBatch>> drained = accumulator.drain(cluster, nodes, maxRequestBytes, nowMs,
+                idempotence == null ? b -> true : idempotence::canDrain);
+            for (Map.Entry<Integer, List<ProducerBatch>> e : drained.entrySet()) {
+                sendProduce(e.getKey(), e.getValue(), nowMs);
+            }
+        }
+        long nextExpiry = accumulator.nextExpiryMs();
+        if (nextExpiry != Long.MAX_VALUE) {
+            pollMs = Math.min(pollMs, Math.max(0, nextExpiry - nowMs));
+        }
+        if (!running) {
+            pollMs = Math.min(pollMs, 10);
+        }
+        try {
+            Runnable first = events.poll(Math.max(1, pollMs), TimeUnit.MILLISECONDS);
+            if (first != null) {
+                if (first == WAKE) {
+                    wakeupPending.set(false);
+                } else {
+                    first.run();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            forceClose();
+        }
+    }
+
+    // ------------------------------------------------------------------ InitProducerId
+
+    private void sendInitProducerId(long nowMs) {
+        initPidOutstanding = true;
+        RequestBuilder builder = new RequestBuilder() {
+            @Override
+            public ApiKeys api() {
+                return ApiKeys.INIT_PRODUCER_ID;
+            }
+
+            @Override
+            public ApiMessage build(short version) {
+                return new InitProducerIdRequest().setTransactionalId(null).setTransactionTimeoutMs(transactionTimeoutMs);
+            }
+
+            @Override
+            public Errors retriableError(ApiMessage response) {
+                Errors e = Errors.forCode(((InitProducerIdResponse) response).errorCode());
+                return e.isRetriable() ? e : Errors.NONE;
+            }
+        };
+        client.send(NodeSelector.leastLoaded(), builder, nowMs + requestTimeoutMs).whenComplete((resp, err) ->
+            events.add(() -> handleInitProducerId((InitProducerIdResponse) resp, err)));
+    }
+
+    private void handleInitProducerId(InitProducerIdResponse resp, Throwable err) {
+        initPidOutstanding = false;
+        long nowMs = time.milliseconds();
+        Errors error = err != null ? Errors.forException(err) : Errors.forCode(resp.errorCode());
+        if (error == Errors.NONE) {
+            if (idempotence.producerId() >= 0) {
+                metrics.producerIdResets.increment();
+            }
+            idempotence.setProducerId(resp.producerId(), resp.producerEpoch());
+            return;
+        }
+        boolean retriable = err != null ? (err instanceof ApiException a && a.isRetriable()) : error.isRetriable();
+        if (retriable) {
+            log.debug("InitProducerId failed ({}), retrying", err != null ? err.toString() : error);
+            nextInitAttemptMs = nowMs + retryBackoffMs;
+            return;
+        }
+        String why = err != null ? err.toString() : error + ": " + error.message();
+        fatalError = new ProducerFatalException("Cannot get a producer id for idempotence: " + why, err);
+        log.error("{}", fatalError.getMessage());
+    }
+
+    // ------------------------------------------------------------------ Produce
+
+    private void sendProduce(int nodeId, List<ProducerBatch> batches, long nowMs) {
+        Map<String, ProduceRequest.TopicProduceData> byTopic = new LinkedHashMap<>();
+        Map<TopicPartition, ProducerBatch> byPartition = new HashMap<>(batches.size() * 2);
+        for (ProducerBatch b : batches) {
+            if (idempotence != null) {
+                idempotence.onDrain(b);
+            }
+            b.attempts++;
+            byPartition.put(b.tp, b);
+            ProduceRequest.TopicProduceData td = byTopic.computeIfAbsent(b.tp.topic(),
+                t -> new ProduceRequest.TopicProduceData().setName(t).setPartitionData(new ArrayList<>()));
+            td.partitionData().add(new ProduceRequest.PartitionProduceData().setIndex(b.tp.partition())
+                .setRecords(Records.wrap(b.records())));
+            metrics.bytesSent.add(b.sizeInBytes());
+        }
+        ProduceRequest req = new ProduceRequest().setAcks(acks).setTimeoutMs(requestTimeoutMs)
+            .setTopicData(new ArrayList<>(byTopic.values()));
+        boolean expectsResponse = acks != 0;
+        RequestBuilder builder = new RequestBuilder() {
+            @Override
+            public ApiKeys api() {
+                return ApiKeys.PRODUCE;
+            }
+
+            @Override
+            public short oldestAllowedVersion() {
+                return 3; // record batch v2
+            }
+
+            @Override
+            public ApiMessage build(short version) {
+                return req;
+            }
+
+            @Override
+            public boolean retryOnDisconnect() {
+                return false; // retries are ours: order and sequences depend on them
+            }
+
+            @Override
+            public boolean expectsResponse() {
+                return expectsResponse;
+            }
+        };
+        inFlightPerNode.merge(nodeId, 1, Integer::sum);
+        inFlightRequests++;
+        metrics.requests.increment();
+        metrics.batchesSent.add(batches.size());
+        client.send(NodeSelector.node(nodeId), builder, nowMs + requestTimeoutMs).whenComplete((resp, err) -> {
+            events.add(() -> handleProduceResponse(nodeId, byPartition, (ProduceResponse) resp, err));
+        });
+    }
+
+    private void handleProduceResponse(int nodeId, Map<TopicPartition, ProducerBatch> batches, ProduceResponse resp,
+                                       Throwable err) {
+        inFlightPerNode.merge(nodeId, -1, Integer::sum);
+        inFlightRequests--;
+        long nowMs = time.milliseconds();
+        if (err != null) {
+            boolean retriable = err instanceof ApiException a && a.isRetriable();
+            Errors error = Errors.forException(err);
+            for (ProducerBatch b : batches.values()) {
+                settleFailure(b, error, retriable, err.getMessage(), nowMs);
+            }
+            return;
+        }
+        if (resp == null) { // acks=0: nothing comes back
+            for (ProducerBatch b : batches.values()) {
+                completeBatch(b, -1, -1, null);
+            }
+            return;
+        }
+        for (ProduceResponse.TopicProduceResponse tr : resp.responses()) {
+            for (ProduceResponse.PartitionProduceResponse pr : tr.partitionResponses()) {
+                ProducerBatch b = batches.remove(new TopicPartition(tr.name(), pr.index()));
+                if (b == null) {
+                    continue;
+                }
+                Errors error = Errors.forCode(pr.errorCode());
+                if (error == Errors.NONE) {
+                    if (idempotence != null) {
+                        idempotence.onAcknowledged(b);
+                    }
+                    completeBatch(b, pr.baseOffset(), pr.logAppendTimeMs(), null);
+                } else if (error == Errors.DUPLICATE_SEQUENCE_NUMBER) {
+                    // written before; the broker no longer knows the offset
+                    if (idempotence != null) {
+                        idempotence.onAcknowledged(b);
+                    }
+                    completeBatch(b, -1, pr.logAppendTimeMs(), null);
+                } else {
+                    settleFailure(b, error, error.isRetriable(), pr.errorMessage(), nowMs);
+                }
+            }
+        }
+        for (ProducerBatch b : batches.values()) {
+            settleFailure(b, Errors.UNKNOWN_SERVER_ERROR, false, "the response did not mention " + b.tp, nowMs);
+        }
+    }
+
+    private void settleFailure(ProducerBatch b, Errors error, boolean retriable, String message, long nowMs) {
+        String detail = error + (message == null || message.isEmpty() ? "" : " (" + message + ")");
+        metadata.requestUpdateForError(error);
+        if (idempotence != null) {
+            switch (error) {
+                case OUT_OF_ORDER_SEQUENCE_NUMBER -> retriable = idempotence.isOutOfOrderRetriable(b);
+                case UNKNOWN_PRODUCER_ID -> {
+                    idempotence.requestReset(b.tp + ": the broker has no state for producer " + b.producerId);
+                    retriable = true; // re-sent with sequence 0 under the new id
+                }
+                case INVALID_PRODUCER_EPOCH, PRODUCER_FENCED -> {
+                    fatalError = new ProducerFatalException("The producer was fenced: " + detail, null);
+                    retriable = false;
+                }
+                default -> {
+                }
+            }
+        }
+        if (retriable && b.attempts <= retries && !accumulator.isExpired(b, nowMs) && !forceClose) {
+            log.debug("Retrying {} after {}", b, detail);
+            if (idempotence != null) {
+                idempotence.onRetry(b);
+            }
+            metrics.recordRetries.add(b.recordCount());
+            accumulator.reenqueue(b, nowMs);
+            return;
+        }
+        RuntimeException ex;
+        if (retriable && accumulator.isExpired(b, nowMs)) {
+            ex = expiredError(b, nowMs, detail);
+        } else if (fatalError != null && (error == Errors.INVALID_PRODUCER_EPOCH || error == Errors.PRODUCER_FENCED)) {
+            ex = fatalError;
+        } else {
+            ex = error == Errors.NONE ? new IllegalStateException(detail) : error.exception(
+                "Failed to send " + b.recordCount() + " record(s) to " + b.tp + ": " + detail);
+        }
+        if (idempotence != null) {
+            idempotence.onFailed(b, detail);
+        }
+        completeBatch(b, -1, -1, ex);
+    }
+
+    private TimeoutException expiredError(ProducerBatch b, long nowMs, String lastError) {
+        return new TimeoutException("Expiring " + b.recordCount() + " record(s) for " + b.tp + ": "
+            + (nowMs - b.createdMs) + " ms has passed since batch creation (delivery.timeout.ms="
+            + accumulator.deliveryTimeoutMs() + ")" + (lastError == null ? "" : "; last error: " + lastError));
+    }
+
+    private void completeBatch(ProducerBatch b, long baseOffset, long logAppendTimeMs, RuntimeException error) {
+        if (b.complete(baseOffset, logAppendTimeMs, error)) {
+            if (error == null) {
+                metrics.recordsSent.add(b.recordCount());
+            } else {
+                metrics.recordErrors.add(b.recordCount());
+            }
+        }
+        accumulator.deallocate(b);
+    }
+}

@@ -1,0 +1,60 @@
+package io.weir.producer;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/** Apache kafka-clients as the outside check: create topics with its Admin, read back with its consumer. */
+final class KafkaInterop {
+    private KafkaInterop() {
+    }
+
+    static void createTopic(String bootstrap, String topic, int partitions) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
+        }
+    }
+
+    /** Reads every record of {@code topic} from the beginning until {@code expected} arrived or the timeout. */
+    static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrap, String topic, int partitions, long expected,
+                                                       Duration timeout) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "10000");
+        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
+            List<TopicPartition> tps = new ArrayList<>();
+            for (int i = 0; i < partitions; i++) {
+                tps.add(new TopicPartition(topic, i));
+            }
+            c.assign(tps);
+            c.seekToBeginning(tps);
+            long deadline = System.currentTimeMillis() + timeout.toMillis();
+            int emptyPollsAfterExpected = 0;
+            while (System.currentTimeMillis() < deadline) {
+                var recs = c.poll(Duration.ofMillis(200));
+                recs.forEach(out::add);
+                if (out.size() >= expected) {
+                    // one more quiet poll to catch anything beyond (duplicates)
+                    if (recs.isEmpty() && ++emptyPollsAfterExpected >= 2) {
+                        break;
+                    }
+                }
+            }
+        }
+        return out;
+    }
+}
