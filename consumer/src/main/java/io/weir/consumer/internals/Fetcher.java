@@ -1,0 +1,560 @@
+package io.weir.consumer.internals;
+
+import io.weir.consumer.ConsumerRecord;
+import io.weir.consumer.Deserializer;
+import io.weir.consumer.errors.OffsetOutOfRangeException;
+import io.weir.consumer.errors.RecordDeserializationException;
+import io.weir.log.ControlRecordType;
+import io.weir.log.Header;
+import io.weir.log.MemoryRecords;
+import io.weir.log.Record;
+import io.weir.log.RecordBatch;
+import io.weir.log.Time;
+import io.weir.log.TopicPartition;
+import io.weir.protocol.ApiKeys;
+import io.weir.protocol.ApiMessage;
+import io.weir.protocol.Errors;
+import io.weir.protocol.client.Cluster;
+import io.weir.protocol.client.Metadata;
+import io.weir.protocol.client.NetworkClient;
+import io.weir.protocol.client.Node;
+import io.weir.protocol.client.NodeSelector;
+import io.weir.protocol.client.RequestBuilder;
+import io.weir.protocol.message.FetchRequest;
+import io.weir.protocol.message.FetchResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * Fetches records for the assigned partitions: one Fetch request at a time per leader, each in that
+ * leader's incremental {@link FetchSession}, and hands out parsed records.
+ *
+ * <h2>Prefetching and bounds</h2>
+ * {@link #sendFetches} asks every leader for its fetchable partitions that have no data buffered;
+ * the consumer calls it before returning records from poll(), so the next responses arrive while the
+ * application works. A partition is fetched again only after its buffered data is handed out, so the
+ * buffer holds at most one response's worth per partition (each bounded by
+ * {@code max.partition.fetch.bytes}, and each response by {@code fetch.max.bytes}). A buffered or
+ * paused partition is dropped from its session (forgotten) and added back when fetchable, as Kafka's
+ * consumer does: the broker must never answer with data from an old position.
+ *
+ * <h2>Parsing</h2>
+ * Responses are queued raw by the network thread; the polling thread walks the batches (verifying
+ * CRCs when {@code check.crcs}), decompresses each batch once, skips control batches and (under
+ * read_committed) batches of aborted transactions named by the response's aborted-transaction list,
+ * deserializes at most {@code max.poll.records} records per poll, and advances positions. Data
+ * fetched from a position the partition no longer has (after a seek or reassignment) is dropped.
+ *
+ * <p>Threads: everything except the response callback runs on the polling thread. The callback only
+ * updates the session and appends to {@code completed}, both safe from the network thread.
+ */
+public final class Fetcher<K, V> {
+    private static final Logger log = LoggerFactory.getLogger(Fetcher.class);
+
+    /** Raw data for one partition from one response. */
+    record CompletedFetch(TopicPartition tp, long fetchOffset, Errors error, long highWatermark,
+                          long lastStableOffset, long logStartOffset, List<FetchResponse.AbortedTransaction> aborted,
+                          ByteBuffer records) {
+    }
+
+    /** Settings the fetcher needs, from the consumer config. */
+    public record Settings(int minBytes, int maxBytes, int maxWaitMs, int partitionMaxBytes, boolean checkCrcs,
+                           boolean readCommitted, int requestTimeoutMs, String rackId) {
+    }
+
+    private final NetworkClient client;
+    private final Time time;
+    private final SubscriptionState subscriptions;
+    private final Waker waker;
+    private final Settings settings;
+    private final Deserializer<K> keyDeserializer;
+    private final Deserializer<V> valueDeserializer;
+    private final Map<Integer, FetchSession> sessions = new ConcurrentHashMap<>();
+    private final Set<Integer> inFlight = ConcurrentHashMap.newKeySet();
+    private final ConcurrentLinkedQueue<CompletedFetch> completed = new ConcurrentLinkedQueue<>();
+    /** Buffered data of paused partitions, kept until they are resumed (polling thread only). */
+    private final ArrayDeque<PartitionRecords> parked = new ArrayDeque<>();
+    private PartitionRecords nextInLine;
+
+    public Fetcher(NetworkClient client, Time time, SubscriptionState subscriptions, Waker waker, Settings settings,
+                   Deserializer<K> keyDeserializer, Deserializer<V> valueDeserializer) {
+        this.client = client;
+        this.time = time;
+        this.subscriptions = subscriptions;
+        this.waker = waker;
+        this.settings = settings;
+        this.keyDeserializer = keyDeserializer;
+        this.valueDeserializer = valueDeserializer;
+    }
+
+    /** Whether data is buffered that a poll could return now. */
+    public boolean hasAvailableFetches() {
+        return !completed.isEmpty() || (nextInLine != null && !nextInLine.exhausted
+            && !subscriptions.isPaused(nextInLine.tp));
+    }
+
+    private Set<TopicPartition> bufferedPartitions() {
+        Set<TopicPartition> out = new HashSet<>();
+        for (CompletedFetch cf : completed) {
+            out.add(cf.tp());
+        }
+        if (nextInLine != null && !nextInLine.exhausted) {
+            out.add(nextInLine.tp);
+        }
+        for (PartitionRecords p : parked) {
+            out.add(p.tp);
+        }
+        return out;
+    }
+
+    /** Sends a fetch to every leader with fetchable partitions and no fetch in flight; returns how many. */
+    public int sendFetches() {
+        Cluster cluster = client.metadata().cluster();
+        Set<TopicPartition> buffered = bufferedPartitions();
+        Map<Node, Map<TopicPartition, FetchSession.PartitionData>> byNode = new LinkedHashMap<>();
+        for (Map.Entry<TopicPartition, SubscriptionState.PartitionState> e : subscriptions.states().entrySet()) {
+            TopicPartition tp = e.getKey();
+            if (!subscriptions.isFetchable(tp) || buffered.contains(tp)) {
+                continue;
+            }
+            Optional<Node> leader = cluster.leaderFor(tp.topic(), tp.partition());
+            if (leader.isEmpty()) {
+                client.metadata().requestUpdate();
+                continue;
+            }
+            Node node = leader.get();
+            if (inFlight.contains(node.id())) {
+                continue;
+            }
+            Cluster.TopicInfo info = cluster.topic(tp.topic());
+            UUID topicId = info == null ? null : info.topicId();
+            byNode.computeIfAbsent(node, n -> new LinkedHashMap<>()).put(tp,
+                new FetchSession.PartitionData(e.getValue().position, settings.partitionMaxBytes(), topicId, -1));
+        }
+        // a leader whose session still holds partitions we no longer want (all buffered or paused)
+        // needs no request: the broker only answers requests
+        int sent = 0;
+        for (Map.Entry<Node, Map<TopicPartition, FetchSession.PartitionData>> e : byNode.entrySet()) {
+            send(e.getKey(), e.getValue());
+            sent++;
+        }
+        return sent;
+    }
+
+    private void send(Node node, Map<TopicPartition, FetchSession.PartitionData> wanted) {
+        FetchSession session = sessions.computeIfAbsent(node.id(), FetchSession::new);
+        FetchSession.Request request = session.build(wanted);
+        FetchBuilder builder = new FetchBuilder(request);
+        inFlight.add(node.id());
+        long deadlineMs = time.milliseconds() + settings.maxWaitMs() + settings.requestTimeoutMs();
+        client.send(NodeSelector.node(node.id()), builder, deadlineMs).whenComplete((resp, ex) -> {
+            try {
+                if (ex != null) {
+                    log.debug("fetch from node {} failed: {}", node.id(), ex.toString());
+                    session.reset();
+                    client.metadata().requestUpdate();
+                } else {
+                    handleResponse(session, request, builder, (FetchResponse) resp);
+                }
+            } catch (RuntimeException e) {
+                log.warn("cannot handle a fetch response from node {}", node.id(), e);
+                session.reset();
+            } finally {
+                inFlight.remove(node.id());
+                waker.signal();
+            }
+        });
+    }
+
+    /** Builds the request at the version the connection chose: topic names before v13, ids from v13. */
+    private final class FetchBuilder implements RequestBuilder {
+        final FetchSession.Request request;
+        final Map<UUID, String> names = new HashMap<>();
+        volatile short version;
+
+        FetchBuilder(FetchSession.Request request) {
+            this.request = request;
+            for (Map.Entry<TopicPartition, FetchSession.PartitionData> e : request.wanted().entrySet()) {
+                if (e.getValue().topicId() != null) {
+                    names.put(e.getValue().topicId(), e.getKey().topic());
+                }
+            }
+        }
+
+        @Override
+        public ApiKeys api() {
+            return ApiKeys.FETCH;
+        }
+
+        @Override
+        public short latestAllowedVersion() {
+            for (FetchSession.PartitionData d : request.wanted().values()) {
+                if (d.topicId() == null || (d.topicId().getMostSignificantBits() == 0
+                    && d.topicId().getLeastSignificantBits() == 0)) {
+                    return 12;
+                }
+            }
+            return ApiKeys.FETCH.highestVersion();
+        }
+
+        @Override
+        public boolean retryOnDisconnect() {
+            return false; // a resend would reuse the session epoch; the next fetch starts a new session instead
+        }
+
+        @Override
+        public ApiMessage build(short v) {
+            this.version = v;
+            FetchRequest r = new FetchRequest()
+                .setReplicaId(-1)
+                .setMaxWaitMs(settings.maxWaitMs())
+                .setMinBytes(settings.minBytes())
+                .setMaxBytes(settings.maxBytes())
+                .setIsolationLevel((byte) (settings.readCommitted() ? 1 : 0))
+                .setSessionId(request.sessionId())
+                .setSessionEpoch(request.epoch())
+                .setRackId(settings.rackId() == null ? "" : settings.rackId());
+            Map<String, FetchRequest.FetchTopic> topics = new LinkedHashMap<>();
+            for (Map.Entry<TopicPartition, FetchSession.PartitionData> e : request.toSend().entrySet()) {
+                TopicPartition tp = e.getKey();
+                FetchSession.PartitionData d = e.getValue();
+                FetchRequest.FetchTopic t = topics.computeIfAbsent(tp.topic(), name -> new FetchRequest.FetchTopic()
+                    .setTopic(name).setTopicId(d.topicId() == null ? new UUID(0, 0) : d.topicId()));
+                t.partitions().add(new FetchRequest.FetchPartition()
+                    .setPartition(tp.partition())
+                    .setCurrentLeaderEpoch(d.currentLeaderEpoch())
+                    .setFetchOffset(d.fetchOffset())
+                    .setLogStartOffset(-1)
+                    .setPartitionMaxBytes(d.maxBytes()));
+            }
+            r.setTopics(new ArrayList<>(topics.values()));
+            Map<String, FetchRequest.ForgottenTopic> forgotten = new LinkedHashMap<>();
+            for (TopicPartition tp : request.toForget()) {
+                FetchRequest.ForgottenTopic t = forgotten.computeIfAbsent(tp.topic(), name -> {
+                    Cluster.TopicInfo info = client.metadata().cluster().topic(name);
+                    UUID id = info == null || info.topicId() == null ? new UUID(0, 0) : info.topicId();
+                    return new FetchRequest.ForgottenTopic().setTopic(name).setTopicId(id);
+                });
+                t.partitions().add(tp.partition());
+            }
+            r.setForgottenTopicsData(new ArrayList<>(forgotten.values()));
+            return r;
+        }
+    }
+
+    private void handleResponse(FetchSession session, FetchSession.Request request, FetchBuilder builder,
+                                FetchResponse resp) {
+        Errors top = Errors.forCode(resp.errorCode());
+        if (!session.handleResponse(request, top, resp.sessionId())) {
+            log.debug("fetch session on node {} failed with {}; the next fetch is a full one", session.nodeId(), top);
+            return;
+        }
+        boolean byId = builder.version >= 13;
+        for (FetchResponse.FetchableTopicResponse t : resp.responses()) {
+            String topic = byId ? builder.names.get(t.topicId()) : t.topic();
+            if (topic == null) {
+                continue;
+            }
+            for (FetchResponse.PartitionData p : t.partitions()) {
+                TopicPartition tp = new TopicPartition(topic, p.partitionIndex());
+                FetchSession.PartitionData sent = request.wanted().get(tp);
+                if (sent == null) {
+                    continue;
+                }
+                Errors err = Errors.forCode(p.errorCode());
+                ByteBuffer records = p.records() == null ? null : p.records().buffer();
+                if (err == Errors.NONE && (records == null || records.remaining() == 0)) {
+                    continue; // only watermarks changed; nothing to buffer
+                }
+                completed.add(new CompletedFetch(tp, sent.fetchOffset(), err, p.highWatermark(), p.lastStableOffset(),
+                    p.logStartOffset(), p.abortedTransactions(), records));
+                if (err != Errors.NONE) {
+                    // the partition's entry in the session is now stale; start a fresh session
+                    session.reset();
+                }
+            }
+        }
+    }
+
+    /**
+     * Up to {@code maxRecords} buffered records, partition by partition, advancing positions. An
+     * out-of-range position is reset by the partition's strategy (or throws with strategy none).
+     */
+    public Map<TopicPartition, List<ConsumerRecord<K, V>>> collect(int maxRecords) {
+        Map<TopicPartition, List<ConsumerRecord<K, V>>> out = new LinkedHashMap<>();
+        int remaining = maxRecords;
+        unparkResumed();
+        while (remaining > 0) {
+            if (nextInLine == null || nextInLine.exhausted) {
+                CompletedFetch cf = completed.poll();
+                if (cf == null) {
+                    break;
+                }
+                nextInLine = initialize(cf);
+                continue;
+            }
+            PartitionRecords pr = nextInLine;
+            Long position = subscriptions.isAssigned(pr.tp) ? subscriptions.position(pr.tp) : null;
+            if (position == null || position != pr.nextFetchOffset) {
+                nextInLine = null; // seeked or unassigned since the fetch: stale
+                continue;
+            }
+            if (subscriptions.isPaused(pr.tp)) {
+                parked.add(pr);
+                nextInLine = null;
+                continue;
+            }
+            List<ConsumerRecord<K, V>> records;
+            try {
+                records = pr.take(remaining);
+            } finally {
+                subscriptions.advance(pr.tp, pr.nextFetchOffset, pr.lastEpoch);
+            }
+            if (!records.isEmpty()) {
+                out.computeIfAbsent(pr.tp, k -> new ArrayList<>()).addAll(records);
+                remaining -= records.size();
+            }
+        }
+        return out;
+    }
+
+    private void unparkResumed() {
+        for (Iterator<PartitionRecords> it = parked.iterator(); it.hasNext(); ) {
+            PartitionRecords pr = it.next();
+            if (!subscriptions.isAssigned(pr.tp) || !subscriptions.isPaused(pr.tp)) {
+                it.remove();
+                if (subscriptions.isAssigned(pr.tp) && nextInLine == null) {
+                    nextInLine = pr;
+                } else if (subscriptions.isAssigned(pr.tp)) {
+                    // keep it for the next round; position checks drop it if stale
+                    completedFront.add(pr);
+                }
+            }
+        }
+        if (nextInLine == null && !completedFront.isEmpty()) {
+            nextInLine = completedFront.poll();
+        }
+    }
+
+    private final ArrayDeque<PartitionRecords> completedFront = new ArrayDeque<>();
+
+    private PartitionRecords initialize(CompletedFetch cf) {
+        TopicPartition tp = cf.tp();
+        if (!subscriptions.isAssigned(tp)) {
+            return null;
+        }
+        Long position = subscriptions.position(tp);
+        if (position == null || position != cf.fetchOffset()) {
+            return null;
+        }
+        switch (cf.error()) {
+            case NONE:
+                subscriptions.updateWatermarks(tp, cf.highWatermark(), cf.lastStableOffset(), cf.logStartOffset());
+                return new PartitionRecords(tp, cf);
+            case OFFSET_OUT_OF_RANGE:
+                SubscriptionState.ResetStrategy strategy = subscriptions.defaultReset();
+                if (strategy == SubscriptionState.ResetStrategy.NONE) {
+                    throw new OffsetOutOfRangeException(Map.of(tp, cf.fetchOffset()));
+                }
+                log.info("fetch position {} is out of range for {}; resetting to {}", cf.fetchOffset(), tp, strategy);
+                subscriptions.requestReset(tp, strategy);
+                return null;
+            case NOT_LEADER_OR_FOLLOWER:
+            case UNKNOWN_TOPIC_OR_PARTITION:
+            case LEADER_NOT_AVAILABLE:
+            case FENCED_LEADER_EPOCH:
+            case UNKNOWN_LEADER_EPOCH:
+            case KAFKA_STORAGE_ERROR:
+            case UNKNOWN_TOPIC_ID:
+            case INCONSISTENT_TOPIC_ID:
+            case REPLICA_NOT_AVAILABLE:
+                log.debug("fetch of {} got {}; refreshing metadata", tp, cf.error());
+                client.metadata().requestUpdate();
+                return null;
+            case CORRUPT_MESSAGE:
+                throw new io.weir.log.CorruptRecordException("the broker reported corrupt data for " + tp
+                    + " at offset " + cf.fetchOffset());
+            case TOPIC_AUTHORIZATION_FAILED:
+                throw new io.weir.consumer.errors.ConsumerException(cf.error(), "not authorized to read " + tp);
+            default:
+                log.warn("fetch of {} at offset {} failed with {}", tp, cf.fetchOffset(), cf.error());
+                return null;
+        }
+    }
+
+    /** Drops buffered data for partitions no longer assigned (or all, after a seek they would ignore anyway). */
+    public void clearBufferedDataForUnassigned() {
+        completed.removeIf(cf -> !subscriptions.isAssigned(cf.tp()));
+        parked.removeIf(pr -> !subscriptions.isAssigned(pr.tp));
+        completedFront.removeIf(pr -> !subscriptions.isAssigned(pr.tp));
+        if (nextInLine != null && !subscriptions.isAssigned(nextInLine.tp)) {
+            nextInLine = null;
+        }
+    }
+
+    /** Ends the fetch sessions on the brokers (best effort, no waiting). */
+    public void closeSessions(long deadlineMs) {
+        for (FetchSession s : sessions.values()) {
+            int[] ids = s.closeIds();
+            if (ids == null || inFlight.contains(s.nodeId())) {
+                continue;
+            }
+            FetchRequest r = new FetchRequest().setReplicaId(-1).setMaxWaitMs(0).setMinBytes(0)
+                .setSessionId(ids[0]).setSessionEpoch(ids[1]);
+            client.send(s.nodeId(), r, deadlineMs);
+        }
+    }
+
+    /** The iteration state of one partition's fetched data (polling thread only). */
+    private final class PartitionRecords {
+        final TopicPartition tp;
+        final Iterator<RecordBatch> batches;
+        final PriorityQueue<FetchResponse.AbortedTransaction> aborted;
+        final Set<Long> abortedProducerIds = new HashSet<>();
+        long nextFetchOffset;
+        Integer lastEpoch;
+        RecordBatch batch;
+        Iterator<Record> records;
+        Record failed; // a record whose deserialization failed; retried (and failing again) on the next take
+        RuntimeException pendingError;
+        boolean exhausted;
+
+        PartitionRecords(TopicPartition tp, CompletedFetch cf) {
+            this.tp = tp;
+            this.nextFetchOffset = cf.fetchOffset();
+            this.batches = MemoryRecords.readableRecords(cf.records()).iterator();
+            if (settings.readCommitted() && cf.aborted() != null && !cf.aborted().isEmpty()) {
+                aborted = new PriorityQueue<>((a, b) -> Long.compare(a.firstOffset(), b.firstOffset()));
+                aborted.addAll(cf.aborted());
+            } else {
+                aborted = null;
+            }
+        }
+
+        List<ConsumerRecord<K, V>> take(int max) {
+            List<ConsumerRecord<K, V>> out = new ArrayList<>(Math.min(max, 512));
+            if (pendingError != null) {
+                RuntimeException e = pendingError;
+                pendingError = null;
+                throw e;
+            }
+            if (failed != null) {
+                out.add(parse(failed)); // throws again unless the deserializer changed its mind
+                nextFetchOffset = failed.offset() + 1;
+                failed = null;
+            }
+            while (out.size() < max) {
+                if (records == null || !records.hasNext()) {
+                    if (batch != null) {
+                        nextFetchOffset = Math.max(nextFetchOffset, batch.nextOffset());
+                        batch = null;
+                        records = null;
+                    }
+                    if (!nextBatch(out)) {
+                        exhausted = true;
+                        break;
+                    }
+                    continue;
+                }
+                Record r = records.next();
+                if (r.offset() < nextFetchOffset) {
+                    continue;
+                }
+                try {
+                    out.add(parse(r));
+                } catch (RecordDeserializationException e) {
+                    if (out.isEmpty()) {
+                        throw e;
+                    }
+                    failed = r;
+                    return out;
+                }
+                nextFetchOffset = r.offset() + 1;
+            }
+            return out;
+        }
+
+        /** Moves to the next batch with records to return; false when the data is used up. */
+        private boolean nextBatch(List<ConsumerRecord<K, V>> out) {
+            while (batches.hasNext()) {
+                RecordBatch b;
+                try {
+                    b = batches.next();
+                    if (settings.checkCrcs()) {
+                        b.ensureValid();
+                    }
+                } catch (RuntimeException e) {
+                    RuntimeException err = new io.weir.log.CorruptRecordException("fetched data for " + tp
+                        + " at offset " + nextFetchOffset + " is invalid: " + e.getMessage(), e);
+                    if (out.isEmpty()) {
+                        throw err;
+                    }
+                    pendingError = err;
+                    return false;
+                }
+                if (b.nextOffset() <= nextFetchOffset) {
+                    continue; // a batch before the position (the broker sends whole batches)
+                }
+                if (b.partitionLeaderEpoch() >= 0) {
+                    lastEpoch = b.partitionLeaderEpoch();
+                }
+                if (b.isControlBatch()) {
+                    if (settings.readCommitted() && b.hasProducerId() && b.controlType() == ControlRecordType.ABORT) {
+                        abortedProducerIds.remove(b.producerId());
+                    }
+                    nextFetchOffset = b.nextOffset();
+                    continue;
+                }
+                if (aborted != null && b.isTransactional()) {
+                    while (!aborted.isEmpty() && aborted.peek().firstOffset() <= b.lastOffset()) {
+                        abortedProducerIds.add(aborted.poll().producerId());
+                    }
+                    if (abortedProducerIds.contains(b.producerId())) {
+                        nextFetchOffset = b.nextOffset();
+                        continue;
+                    }
+                }
+                batch = b;
+                records = b.records();
+                return true;
+            }
+            return false;
+        }
+
+        private ConsumerRecord<K, V> parse(Record r) {
+            Header[] headers = r.headers();
+            ByteBuffer key = r.hasKey() ? r.key() : null;
+            ByteBuffer value = r.hasValue() ? r.value() : null;
+            K k;
+            V v;
+            try {
+                k = keyDeserializer.deserialize(tp.topic(), headers, key);
+                v = valueDeserializer.deserialize(tp.topic(), headers, value);
+            } catch (RuntimeException e) {
+                throw new RecordDeserializationException(tp, r.offset(), "Error deserializing key/value for partition "
+                    + tp + " at offset " + r.offset() + ". If needed, please seek past the record to continue consumption.",
+                    e);
+            }
+            return new ConsumerRecord<>(tp.topic(), tp.partition(), r.offset(), r.timestamp(), batch.timestampType(),
+                key == null ? ConsumerRecord.NULL_SIZE : key.remaining(),
+                value == null ? ConsumerRecord.NULL_SIZE : value.remaining(), k, v, headers,
+                batch.partitionLeaderEpoch() < 0 ? Optional.empty() : Optional.of(batch.partitionLeaderEpoch()));
+        }
+    }
+}
