@@ -136,6 +136,35 @@ public final class IdempotenceManager {
         }
     }
 
+    /**
+     * Takes the batches of {@code acked}'s partition and identity that were sent before it and are
+     * still unresolved (their request failed or timed out but the failure is not processed yet). The
+     * broker appends a producer's batches only in sequence, so its acceptance of {@code acked}
+     * proves every earlier sequence was written: these must be completed as written, before
+     * {@code acked}, never sent again (a resend under a new producer id would duplicate them).
+     */
+    public java.util.List<ProducerBatch> takeOlderInFlight(ProducerBatch acked) {
+        java.util.List<ProducerBatch> older = new java.util.ArrayList<>();
+        PartitionState s = partitions.get(acked.tp);
+        if (s == null || !isCurrent(acked)) {
+            return older;
+        }
+        for (java.util.Iterator<ProducerBatch> it = s.inFlight.iterator(); it.hasNext(); ) {
+            ProducerBatch b = it.next();
+            if (b != acked && isCurrent(b) && b.baseSequence < acked.baseSequence) {
+                it.remove();
+                inFlightBatches--;
+                older.add(b);
+            }
+        }
+        return older;
+    }
+
+    /** Whether {@code b} carries the current identity (so its sequences mean something now). */
+    public boolean isCurrentIdentity(ProducerBatch b) {
+        return isCurrent(b);
+    }
+
     /** The batch goes back to the queue with its sequence. */
     public void onRetry(ProducerBatch b) {
         removeInFlight(b);

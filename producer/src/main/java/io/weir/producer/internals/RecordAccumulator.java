@@ -350,6 +350,31 @@ public final class RecordAccumulator {
         return appendsInProgress.get() > 0;
     }
 
+    /**
+     * Removes the queued (awaiting retry) batches of {@code tp} stamped with this identity whose last
+     * sequence is at most {@code upToSequence}: the broker has acknowledged a later sequence, so they
+     * were written. Returned in sequence order.
+     */
+    public List<ProducerBatch> takeWrittenQueued(TopicPartition tp, long producerId, short epoch, int upToSequence) {
+        List<ProducerBatch> out = new ArrayList<>();
+        Deque<ProducerBatch> dq = batches.get(tp);
+        if (dq == null) {
+            return out;
+        }
+        synchronized (dq) {
+            for (Iterator<ProducerBatch> it = dq.iterator(); it.hasNext(); ) {
+                ProducerBatch b = it.next();
+                if (b.hasSequence() && b.producerId == producerId && b.producerEpoch == epoch
+                    && b.lastSequence() <= upToSequence) {
+                    it.remove();
+                    out.add(b);
+                }
+            }
+        }
+        out.sort(java.util.Comparator.comparingInt(b -> b.baseSequence));
+        return out;
+    }
+
     /** Removes every queued batch (the producer is closing without waiting). */
     public List<ProducerBatch> drainAll() {
         List<ProducerBatch> out = new ArrayList<>();

@@ -343,7 +343,9 @@ public final class Sender implements Runnable {
             boolean retriable = err instanceof ApiException a && a.isRetriable();
             Errors error = Errors.forException(err);
             for (ProducerBatch b : batches.values()) {
-                settleFailure(b, error, retriable, err.getMessage(), nowMs);
+                if (!b.isDone()) {
+                    settleFailure(b, error, retriable, err.getMessage(), nowMs);
+                }
             }
             return;
         }
@@ -359,9 +361,13 @@ public final class Sender implements Runnable {
                 if (b == null) {
                     continue;
                 }
+                if (b.isDone()) {
+                    continue; // completed already: proven written by a later acknowledgement
+                }
                 Errors error = Errors.forCode(pr.errorCode());
                 if (error == Errors.NONE) {
                     if (idempotence != null) {
+                        completeProvenWritten(b);
                         idempotence.onAcknowledged(b);
                     }
                     completeBatch(b, pr.baseOffset(), pr.logAppendTimeMs(), null);
@@ -378,6 +384,31 @@ public final class Sender implements Runnable {
         }
         for (ProducerBatch b : batches.values()) {
             settleFailure(b, Errors.UNKNOWN_SERVER_ERROR, false, "the response did not mention " + b.tp, nowMs);
+        }
+    }
+
+    /**
+     * Before {@code acked} completes, completes the earlier batches of its partition and identity whose
+     * outcome was still unknown (a request that failed on a dropped connection after the broker had
+     * appended it, while a later batch went out on a new connection). The broker only appends in
+     * sequence, so {@code acked}'s acceptance proves they were written; completing them first keeps
+     * callbacks in send order and stops them from being sent again. Their offsets are unknown (-1), as
+     * for Kafka's DUPLICATE_SEQUENCE_NUMBER.
+     */
+    private void completeProvenWritten(ProducerBatch acked) {
+        if (!idempotence.isCurrentIdentity(acked)) {
+            return;
+        }
+        List<ProducerBatch> older = new ArrayList<>(idempotence.takeOlderInFlight(acked));
+        older.addAll(accumulator.takeWrittenQueued(acked.tp, acked.producerId, acked.producerEpoch,
+            acked.baseSequence - 1));
+        older.sort(java.util.Comparator.comparingInt(x -> x.baseSequence));
+        for (ProducerBatch b : older) {
+            if (!b.isDone()) {
+                log.debug("{} is proven written by the acknowledgement of {}", b, acked);
+                idempotence.onAcknowledged(b);
+                completeBatch(b, -1, -1, null);
+            }
         }
     }
 
