@@ -3,10 +3,15 @@ package io.weir.admin;
 import io.weir.admin.internals.WeirAdminClient;
 
 import java.time.Duration;
+import io.weir.consumer.OffsetAndMetadata;
+import io.weir.log.TopicPartition;
+
 import java.util.Collection;
+import java.util.List;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -86,6 +91,85 @@ public interface Admin extends AutoCloseable {
 
     default CompletableFuture<ClusterDescription> describeCluster() {
         return describeCluster(AdminOptions.defaults());
+    }
+
+    /**
+     * The offset of each partition at {@code spec} (earliest, latest, or by timestamp), asked of the
+     * partition's leader. Fails per partition with UnknownTopicOrPartitionException, ...
+     */
+    AdminResult<TopicPartition, ListOffsetsResultInfo> listOffsets(Map<TopicPartition, OffsetSpec> specs,
+                                                                   AdminOptions options);
+
+    default AdminResult<TopicPartition, ListOffsetsResultInfo> listOffsets(Map<TopicPartition, OffsetSpec> specs) {
+        return listOffsets(specs, AdminOptions.defaults());
+    }
+
+    // ------------------------------------------------------------------ consumer groups
+
+    /**
+     * Consumer groups on every broker (protocol type "consumer", and "simple" groups that only hold
+     * offsets), sorted by group id, with their state.
+     */
+    CompletableFuture<List<ConsumerGroupListing>> listConsumerGroups(AdminOptions options);
+
+    default CompletableFuture<List<ConsumerGroupListing>> listConsumerGroups() {
+        return listConsumerGroups(AdminOptions.defaults());
+    }
+
+    /**
+     * State, assignor, coordinator and members (with their assigned partitions) of each group. Fails
+     * per group with GroupIdNotFoundException if the group does not exist.
+     */
+    AdminResult<String, ConsumerGroupDescription> describeConsumerGroups(Collection<String> groupIds, AdminOptions options);
+
+    default AdminResult<String, ConsumerGroupDescription> describeConsumerGroups(Collection<String> groupIds) {
+        return describeConsumerGroups(groupIds, AdminOptions.defaults());
+    }
+
+    /**
+     * Deletes groups and their committed offsets. Fails per group with GroupNotEmptyException while
+     * it has members, GroupIdNotFoundException if it does not exist.
+     */
+    AdminResult<String, Void> deleteConsumerGroups(Collection<String> groupIds, AdminOptions options);
+
+    default AdminResult<String, Void> deleteConsumerGroups(Collection<String> groupIds) {
+        return deleteConsumerGroups(groupIds, AdminOptions.defaults());
+    }
+
+    /**
+     * The group's committed offsets for {@code partitions} (null: every partition it has an offset
+     * for). Partitions without a committed offset are absent from the map; an unknown group has none.
+     */
+    CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> listConsumerGroupOffsets(
+        String groupId, Collection<TopicPartition> partitions, AdminOptions options);
+
+    default CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> listConsumerGroupOffsets(String groupId) {
+        return listConsumerGroupOffsets(groupId, null, AdminOptions.defaults());
+    }
+
+    /**
+     * Sets the group's committed offsets. Only a group without active members accepts this (a group
+     * that does not exist yet is created, empty); a live group fails every partition with
+     * GroupNotEmptyException.
+     */
+    AdminResult<TopicPartition, Void> alterConsumerGroupOffsets(String groupId, Map<TopicPartition, OffsetAndMetadata> offsets,
+                                                                AdminOptions options);
+
+    default AdminResult<TopicPartition, Void> alterConsumerGroupOffsets(String groupId,
+                                                                        Map<TopicPartition, OffsetAndMetadata> offsets) {
+        return alterConsumerGroupOffsets(groupId, offsets, AdminOptions.defaults());
+    }
+
+    /**
+     * Drops the group's committed offsets of partitions. Fails per partition with
+     * GroupSubscribedToTopicException while live members subscribe to the topic, and for all with
+     * GroupIdNotFoundException if the group does not exist.
+     */
+    AdminResult<TopicPartition, Void> deleteConsumerGroupOffsets(String groupId, Set<TopicPartition> partitions,
+                                                                 AdminOptions options);
+
+    default AdminResult<TopicPartition, Void> deleteConsumerGroupOffsets(String groupId, Set<TopicPartition> partitions) {
+        return deleteConsumerGroupOffsets(groupId, partitions, AdminOptions.defaults());
     }
 
     /** Waits up to {@code timeout} for outstanding calls, then fails the rest and releases the connections. */

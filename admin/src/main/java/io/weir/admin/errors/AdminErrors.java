@@ -27,6 +27,10 @@ public final class AdminErrors {
             case POLICY_VIOLATION -> PolicyViolationException::new;
             case INVALID_REQUEST -> InvalidRequestException::new;
             case TOPIC_DELETION_DISABLED -> TopicDeletionDisabledException::new;
+            case GROUP_ID_NOT_FOUND -> GroupIdNotFoundException::new;
+            case NON_EMPTY_GROUP -> GroupNotEmptyException::new;
+            case GROUP_SUBSCRIBED_TO_TOPIC -> GroupSubscribedToTopicException::new;
+            case INVALID_GROUP_ID -> InvalidGroupIdException::new;
             case NONE -> throw new IllegalArgumentException("NONE is not an error");
             default -> m -> new ApiException(error, m);
         };

@@ -9,6 +9,11 @@ import io.weir.admin.ClusterDescription;
 import io.weir.admin.Config;
 import io.weir.admin.ConfigEntry;
 import io.weir.admin.ConfigResource;
+import io.weir.admin.ConsumerGroupDescription;
+import io.weir.admin.ConsumerGroupListing;
+import io.weir.admin.ListOffsetsResultInfo;
+import io.weir.consumer.OffsetAndMetadata;
+import io.weir.admin.OffsetSpec;
 import io.weir.admin.CreatedTopic;
 import io.weir.admin.NewPartitions;
 import io.weir.admin.NewTopic;
@@ -16,7 +21,9 @@ import io.weir.admin.TopicDescription;
 import io.weir.admin.TopicListing;
 import io.weir.admin.TopicPartitionInfo;
 import io.weir.admin.errors.AdminErrors;
+import io.weir.admin.errors.UnknownTopicOrPartitionException;
 import io.weir.log.Time;
+import io.weir.log.TopicPartition;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;
@@ -38,6 +45,8 @@ import io.weir.protocol.message.DescribeConfigsRequest;
 import io.weir.protocol.message.DescribeConfigsResponse;
 import io.weir.protocol.message.IncrementalAlterConfigsRequest;
 import io.weir.protocol.message.IncrementalAlterConfigsResponse;
+import io.weir.protocol.message.ListOffsetsRequest;
+import io.weir.protocol.message.ListOffsetsResponse;
 import io.weir.protocol.message.MetadataRequest;
 import io.weir.protocol.message.MetadataResponse;
 
@@ -50,6 +59,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -69,6 +79,7 @@ public final class WeirAdminClient implements Admin {
     private final NetworkClient client;
     private final Time time;
     private final int defaultApiTimeoutMs;
+    private final GroupOperations groups;
 
     public WeirAdminClient(AdminClientConfig config) {
         this(config, Time.SYSTEM);
@@ -78,6 +89,7 @@ public final class WeirAdminClient implements Admin {
         this.time = time;
         this.defaultApiTimeoutMs = config.defaultApiTimeoutMs();
         this.client = new NetworkClient(CommonClientConfigs.networkSettings(config, 100), time);
+        this.groups = new GroupOperations(client, time, deadlineMs -> metadata(List.of(), deadlineMs));
     }
 
     private long deadline(AdminOptions options) {
@@ -91,7 +103,7 @@ public final class WeirAdminClient implements Admin {
     }
 
     /** A builder from lambdas; {@code retriable} finds a top-level (or any-item) retriable error. */
-    private static RequestBuilder builder(ApiKeys api, IntFunction<ApiMessage> build, Function<ApiMessage, Errors> retriable) {
+    static RequestBuilder builder(ApiKeys api, IntFunction<ApiMessage> build, Function<ApiMessage, Errors> retriable) {
         return new RequestBuilder() {
             @Override
             public ApiKeys api() {
@@ -121,11 +133,11 @@ public final class WeirAdminClient implements Admin {
     }
 
     /** Unwraps CompletionException so futures fail with the real cause. */
-    private static Throwable cause(Throwable t) {
+    static Throwable cause(Throwable t) {
         return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
     }
 
-    private static <K, V> Map<K, CompletableFuture<V>> futures(Collection<K> keys) {
+    static <K, V> Map<K, CompletableFuture<V>> futures(Collection<K> keys) {
         Map<K, CompletableFuture<V>> m = new LinkedHashMap<>();
         for (K k : keys) {
             m.put(k, new CompletableFuture<>());
@@ -133,7 +145,7 @@ public final class WeirAdminClient implements Admin {
         return m;
     }
 
-    private static <K, V> void failAll(Map<K, CompletableFuture<V>> fs, Throwable t) {
+    static <K, V> void failAll(Map<K, CompletableFuture<V>> fs, Throwable t) {
         fs.values().forEach(f -> f.completeExceptionally(cause(t)));
     }
 
@@ -233,7 +245,7 @@ public final class WeirAdminClient implements Admin {
         return new AdminResult<>(fs);
     }
 
-    private CompletableFuture<MetadataResponse> metadata(List<String> topics, long deadlineMs) {
+    CompletableFuture<MetadataResponse> metadata(List<String> topics, long deadlineMs) {
         RequestBuilder b = builder(ApiKeys.METADATA, v -> {
             MetadataRequest r = new MetadataRequest().setAllowAutoTopicCreation(false);
             if (topics == null) {
@@ -487,6 +499,138 @@ public final class WeirAdminClient implements Admin {
             }
         }
         return null;
+    }
+
+    // ------------------------------------------------------------------ offsets
+
+    @Override
+    public AdminResult<TopicPartition, ListOffsetsResultInfo> listOffsets(Map<TopicPartition, OffsetSpec> specs,
+                                                                          AdminOptions options) {
+        Map<TopicPartition, CompletableFuture<ListOffsetsResultInfo>> fs = futures(specs.keySet());
+        if (fs.isEmpty()) {
+            return new AdminResult<>(fs);
+        }
+        Map<TopicPartition, OffsetSpec> copy = new LinkedHashMap<>(specs);
+        long deadlineMs = deadline(options);
+        int timeoutMs = timeoutMs(options);
+        List<String> topics = copy.keySet().stream().map(TopicPartition::topic).distinct().toList();
+        metadata(topics, deadlineMs).whenComplete((meta, err) -> {
+            if (err != null) {
+                failAll(fs, err);
+                return;
+            }
+            // each partition goes to its leader: one request per leader
+            Map<Integer, Node> nodes = new HashMap<>();
+            for (MetadataResponse.MetadataResponseBroker b : meta.brokers()) {
+                nodes.put(b.nodeId(), new Node(b.nodeId(), b.host(), b.port(), b.rack()));
+            }
+            Map<TopicPartition, Integer> leaders = new HashMap<>();
+            Map<String, Short> topicErrors = new HashMap<>();
+            for (MetadataResponse.MetadataResponseTopic t : meta.topics()) {
+                if (t.errorCode() != Errors.NONE.code()) {
+                    topicErrors.put(t.name(), t.errorCode());
+                    continue;
+                }
+                for (MetadataResponse.MetadataResponsePartition p : t.partitions()) {
+                    leaders.put(new TopicPartition(t.name(), p.partitionIndex()), p.leaderId());
+                }
+            }
+            Map<Node, Map<TopicPartition, OffsetSpec>> byLeader = new LinkedHashMap<>();
+            copy.forEach((tp, spec) -> {
+                Short topicError = topicErrors.get(tp.topic());
+                Integer leader = leaders.get(tp);
+                if (topicError != null) {
+                    fs.get(tp).completeExceptionally(AdminErrors.exception(topicError, null));
+                } else if (leader == null) {
+                    fs.get(tp).completeExceptionally(new UnknownTopicOrPartitionException(
+                        "Partition " + tp + " does not exist."));
+                } else if (leader < 0 || !nodes.containsKey(leader)) {
+                    fs.get(tp).completeExceptionally(AdminErrors.exception(Errors.LEADER_NOT_AVAILABLE,
+                        "Partition " + tp + " has no leader."));
+                } else {
+                    byLeader.computeIfAbsent(nodes.get(leader), k -> new LinkedHashMap<>()).put(tp, spec);
+                }
+            });
+            byLeader.forEach((node, parts) -> sendListOffsets(node, parts, fs, deadlineMs, timeoutMs));
+        });
+        return new AdminResult<>(fs);
+    }
+
+    private void sendListOffsets(Node leader, Map<TopicPartition, OffsetSpec> parts,
+                                 Map<TopicPartition, CompletableFuture<ListOffsetsResultInfo>> fs,
+                                 long deadlineMs, int timeoutMs) {
+        RequestBuilder b = builder(ApiKeys.LIST_OFFSETS, v -> {
+            Map<String, List<ListOffsetsRequest.ListOffsetsPartition>> topics = new LinkedHashMap<>();
+            parts.forEach((tp, spec) -> topics.computeIfAbsent(tp.topic(), k -> new ArrayList<>())
+                .add(new ListOffsetsRequest.ListOffsetsPartition().setPartitionIndex(tp.partition())
+                    .setCurrentLeaderEpoch(-1).setTimestamp(spec.wireTimestamp())));
+            List<ListOffsetsRequest.ListOffsetsTopic> list = new ArrayList<>();
+            topics.forEach((t, ps) -> list.add(new ListOffsetsRequest.ListOffsetsTopic().setName(t).setPartitions(ps)));
+            return new ListOffsetsRequest().setReplicaId(-1).setIsolationLevel((byte) 0).setTopics(list)
+                .setTimeoutMs(timeoutMs);
+        }, null);
+        client.send(NodeSelector.fixed(leader), b, deadlineMs).whenComplete((resp, err) -> {
+            if (err != null) {
+                parts.keySet().forEach(tp -> fs.get(tp).completeExceptionally(cause(err)));
+                return;
+            }
+            for (ListOffsetsResponse.ListOffsetsTopicResponse t : ((ListOffsetsResponse) resp).topics()) {
+                for (ListOffsetsResponse.ListOffsetsPartitionResponse p : t.partitions()) {
+                    TopicPartition tp = new TopicPartition(t.name(), p.partitionIndex());
+                    CompletableFuture<ListOffsetsResultInfo> f = parts.containsKey(tp) ? fs.get(tp) : null;
+                    if (f == null) {
+                        continue;
+                    }
+                    if (p.errorCode() != Errors.NONE.code()) {
+                        f.completeExceptionally(AdminErrors.exception(p.errorCode(), null));
+                    } else {
+                        f.complete(new ListOffsetsResultInfo(p.offset(), p.timestamp(), p.leaderEpoch()));
+                    }
+                }
+            }
+            parts.keySet().forEach(tp -> {
+                if (!fs.get(tp).isDone()) {
+                    fs.get(tp).completeExceptionally(new IllegalStateException("the broker's ListOffsets response omitted " + tp));
+                }
+            });
+        });
+    }
+
+    // ------------------------------------------------------------------ consumer groups
+
+    @Override
+    public CompletableFuture<List<ConsumerGroupListing>> listConsumerGroups(AdminOptions options) {
+        return groups.listConsumerGroups(deadline(options));
+    }
+
+    @Override
+    public AdminResult<String, ConsumerGroupDescription> describeConsumerGroups(Collection<String> groupIds,
+                                                                               AdminOptions options) {
+        return new AdminResult<>(groups.describeConsumerGroups(groupIds, deadline(options)));
+    }
+
+    @Override
+    public AdminResult<String, Void> deleteConsumerGroups(Collection<String> groupIds, AdminOptions options) {
+        return new AdminResult<>(groups.deleteConsumerGroups(groupIds, deadline(options)));
+    }
+
+    @Override
+    public CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> listConsumerGroupOffsets(
+        String groupId, Collection<TopicPartition> partitions, AdminOptions options) {
+        return groups.listOffsets(groupId, partitions, deadline(options));
+    }
+
+    @Override
+    public AdminResult<TopicPartition, Void> alterConsumerGroupOffsets(String groupId,
+                                                                       Map<TopicPartition, OffsetAndMetadata> offsets,
+                                                                       AdminOptions options) {
+        return new AdminResult<>(groups.alterOffsets(groupId, offsets, deadline(options)));
+    }
+
+    @Override
+    public AdminResult<TopicPartition, Void> deleteConsumerGroupOffsets(String groupId, Set<TopicPartition> partitions,
+                                                                        AdminOptions options) {
+        return new AdminResult<>(groups.deleteOffsets(groupId, partitions, deadline(options)));
     }
 
     @Override
