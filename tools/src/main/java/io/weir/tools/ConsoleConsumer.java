@@ -9,6 +9,7 @@ import io.weir.consumer.errors.WakeupException;
 import io.weir.log.Header;
 import io.weir.log.TopicPartition;
 import io.weir.protocol.client.Cluster;
+import io.weir.tools.Cli.UsageException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -75,13 +76,6 @@ public final class ConsoleConsumer {
     @Option(names = "--help", usageHelp = true, description = "Print usage information.")
     boolean help;
 
-    static final class UsageException extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        UsageException(String message) {
-            super(message);
-        }
-    }
 
     public static void main(String[] args) {
         AtomicBoolean stop = new AtomicBoolean();
@@ -92,28 +86,18 @@ public final class ConsoleConsumer {
     static int run(String[] args, PrintStream out, PrintStream err, AtomicBoolean stop, boolean installShutdownHook) {
         ConsoleConsumer cmd = new ConsoleConsumer();
         CommandLine cl = new CommandLine(cmd);
-        try {
-            cl.parseArgs(args);
-        } catch (CommandLine.ParameterException e) {
-            err.println(e.getMessage());
-            cl.usage(err);
-            return 1;
-        }
-        if (cl.isUsageHelpRequested()) {
-            cl.usage(out);
-            return 0;
-        }
-        Map<String, String> fmt;
-        Map<String, Object> props;
-        try {
+        List<Map<String, String>> fmtHolder = new ArrayList<>(1);
+        List<Map<String, Object>> propsHolder = new ArrayList<>(1);
+        Integer exit = Cli.parse(cl, args, out, err, () -> {
             cmd.validate();
-            fmt = parsePairs(cmd.properties, "--property");
-            props = cmd.consumerProps();
-        } catch (UsageException e) {
-            err.println(e.getMessage());
-            cl.usage(err);
-            return 1;
+            fmtHolder.add(Cli.parsePairs(cmd.properties, "--property"));
+            propsHolder.add(cmd.consumerProps());
+        });
+        if (exit != null) {
+            return exit;
         }
+        Map<String, String> fmt = fmtHolder.get(0);
+        Map<String, Object> props = propsHolder.get(0);
         try {
             return cmd.consume(props, fmt, out, err, stop, installShutdownHook);
         } catch (RuntimeException e) {
@@ -158,17 +142,6 @@ public final class ConsoleConsumer {
         }
     }
 
-    private static Map<String, String> parsePairs(List<String> pairs, String flag) throws UsageException {
-        Map<String, String> out = new HashMap<>();
-        for (String p : pairs) {
-            int eq = p.indexOf('=');
-            if (eq <= 0) {
-                throw new UsageException("Invalid " + flag + " " + p + ": expected NAME=VALUE");
-            }
-            out.put(p.substring(0, eq), p.substring(eq + 1));
-        }
-        return out;
-    }
 
     Map<String, Object> consumerProps() throws UsageException {
         Map<String, Object> props = new HashMap<>();
@@ -181,7 +154,7 @@ public final class ConsoleConsumer {
             }
             p.stringPropertyNames().forEach(k -> props.put(k, p.getProperty(k)));
         }
-        props.putAll(parsePairs(consumerProperties, "--consumer-property"));
+        props.putAll(Cli.parsePairs(consumerProperties, "--consumer-property"));
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServer);
         props.putIfAbsent(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, Deserializers.ByteArrayDeserializer.class.getName());
         props.putIfAbsent(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, Deserializers.ByteArrayDeserializer.class.getName());

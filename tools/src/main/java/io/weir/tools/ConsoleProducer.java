@@ -78,16 +78,9 @@ public final class ConsoleProducer {
                    Function<Map<String, Object>, Producer<byte[], byte[]>> factory) {
         ConsoleProducer cmd = new ConsoleProducer();
         CommandLine cl = new CommandLine(cmd);
-        try {
-            cl.parseArgs(args);
-        } catch (CommandLine.ParameterException e) {
-            err.println(e.getMessage());
-            cl.usage(err);
-            return 1;
-        }
-        if (cl.isUsageHelpRequested()) {
-            cl.usage(out);
-            return 0;
+        Integer exit = Cli.parse(cl, args, out, err, () -> { });
+        if (exit != null) {
+            return exit;
         }
         String bootstrap = cmd.bootstrapServer != null ? cmd.bootstrapServer : cmd.brokerList;
         if (bootstrap == null || cmd.topic == null) {
@@ -98,7 +91,7 @@ public final class ConsoleProducer {
         Map<String, String> reader;
         Map<String, Object> config = new HashMap<>();
         try {
-            reader = parsePairs(cmd.properties, "--property");
+            reader = Cli.parsePairs(cmd.properties, "--property");
             if (cmd.producerConfig != null) {
                 Properties p = new Properties();
                 try (Reader r = Files.newBufferedReader(cmd.producerConfig, StandardCharsets.UTF_8)) {
@@ -108,7 +101,7 @@ public final class ConsoleProducer {
             }
             config.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, "1000");
             config.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "console-producer");
-            config.putAll(parsePairs(cmd.producerProperties, "--producer-property"));
+            config.putAll(Cli.parsePairs(cmd.producerProperties, "--producer-property"));
             config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
             if (cmd.compressionCodec != null) {
                 config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, cmd.compressionCodec);
@@ -124,7 +117,7 @@ public final class ConsoleProducer {
             }
             config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, Serializers.ByteArraySerializer.class.getName());
             config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, Serializers.ByteArraySerializer.class.getName());
-        } catch (IllegalArgumentException | IOException e) {
+        } catch (IllegalArgumentException | IOException | Cli.UsageException e) {
             err.println(e.getMessage());
             cl.usage(err);
             return 1;
@@ -189,15 +182,4 @@ public final class ConsoleProducer {
         return failures.get() == 0 ? 0 : 1;
     }
 
-    private static Map<String, String> parsePairs(List<String> pairs, String flag) {
-        Map<String, String> out = new HashMap<>();
-        for (String p : pairs) {
-            int eq = p.indexOf('=');
-            if (eq <= 0) {
-                throw new IllegalArgumentException("Invalid " + flag + " '" + p + "': expected NAME=VALUE");
-            }
-            out.put(p.substring(0, eq).trim(), p.substring(eq + 1).trim());
-        }
-        return out;
-    }
 }

@@ -12,6 +12,7 @@ import io.weir.admin.TopicPartitionInfo;
 import io.weir.admin.errors.GroupIdNotFoundException;
 import io.weir.consumer.OffsetAndMetadata;
 import io.weir.log.TopicPartition;
+import io.weir.tools.Cli.UsageException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -98,14 +99,6 @@ public final class ConsumerGroupCommand {
     @Option(names = "--help", usageHelp = true, description = "Print usage information.")
     boolean help;
 
-    /** A usage error: reported with the usage text. */
-    static final class UsageException extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        UsageException(String message) {
-            super(message);
-        }
-    }
 
     /** A failure reported as {@code Error: <message>} with exit status 1. */
     static final class CommandException extends Exception {
@@ -124,20 +117,15 @@ public final class ConsumerGroupCommand {
     static int run(String[] args, PrintStream out, PrintStream err, Function<Properties, Admin> adminFactory) {
         ConsumerGroupCommand cmd = new ConsumerGroupCommand();
         CommandLine cl = new CommandLine(cmd);
-        Map<String, List<Integer>> topicPartitions;
-        try {
-            cl.parseArgs(args);
-            if (cl.isUsageHelpRequested()) {
-                cl.usage(out);
-                return 0;
-            }
+        List<Map<String, List<Integer>>> parsed = new ArrayList<>(1);
+        Integer exit = Cli.parse(cl, args, out, err, () -> {
             cmd.validate();
-            topicPartitions = cmd.parseTopics();
-        } catch (CommandLine.ParameterException | UsageException e) {
-            err.println(e.getMessage());
-            cl.usage(err);
-            return 1;
+            parsed.add(cmd.parseTopics());
+        });
+        if (exit != null) {
+            return exit;
         }
+        Map<String, List<Integer>> topicPartitions = parsed.get(0);
         Properties props = new Properties();
         if (cmd.commandConfig != null) {
             try (InputStream in = Files.newInputStream(cmd.commandConfig)) {

@@ -12,6 +12,7 @@ import io.weir.admin.TopicListing;
 import io.weir.admin.TopicPartitionInfo;
 import io.weir.admin.errors.TopicExistsException;
 import io.weir.protocol.client.Node;
+import io.weir.tools.Cli.UsageException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -82,14 +83,6 @@ public final class TopicCommand {
     @Option(names = "--help", usageHelp = true, description = "Print usage information.")
     boolean help;
 
-    /** A usage error: reported with the usage text. */
-    static final class UsageException extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        UsageException(String message) {
-            super(message);
-        }
-    }
 
     public static void main(String[] args) {
         System.exit(run(args, System.out, System.err, Admin::create));
@@ -99,26 +92,15 @@ public final class TopicCommand {
     static int run(String[] args, PrintStream out, PrintStream err, Function<Properties, Admin> adminFactory) {
         TopicCommand cmd = new TopicCommand();
         CommandLine cl = new CommandLine(cmd);
-        try {
-            cl.parseArgs(args);
-        } catch (CommandLine.ParameterException e) {
-            err.println(e.getMessage());
-            cl.usage(err);
-            return 1;
-        }
-        if (cl.isUsageHelpRequested()) {
-            cl.usage(out);
-            return 0;
-        }
-        Map<String, String> topicConfigs;
-        try {
+        List<Map<String, String>> parsed = new ArrayList<>(1);
+        Integer exit = Cli.parse(cl, args, out, err, () -> {
             cmd.validate();
-            topicConfigs = cmd.parseConfigs();
-        } catch (UsageException e) {
-            err.println(e.getMessage());
-            cl.usage(err);
-            return 1;
+            parsed.add(cmd.parseConfigs());
+        });
+        if (exit != null) {
+            return exit;
         }
+        Map<String, String> topicConfigs = parsed.get(0);
         Properties props = new Properties();
         if (cmd.commandConfig != null) {
             try (InputStream in = Files.newInputStream(cmd.commandConfig)) {
