@@ -341,7 +341,9 @@ public final class WeirConsumer<K, V> implements Consumer<K, V> {
                 }
                 long nowMs = time.milliseconds();
                 if (coordinator != null) {
-                    coordinator.poll(nowMs, deadlineMs, woken);
+                    // never block on a rebalance: partitions kept through a cooperative one go on
+                    // being fetched, and the join's completion wakes the wait below
+                    coordinator.poll(nowMs, nowMs, woken);
                 }
                 updatePositions(deadlineMs);
                 long seen = waker.count();

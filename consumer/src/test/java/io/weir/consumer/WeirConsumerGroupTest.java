@@ -8,6 +8,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.RangeAssignor;
+import org.apache.kafka.clients.consumer.RoundRobinAssignor;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -326,6 +327,35 @@ class WeirConsumerGroupTest {
         }
     }
 
+    /**
+     * A join round completes on the network thread (JoinGroup, SyncGroup) while the application is
+     * busy between polls; from then on the coordinator expects heartbeats in the new generation,
+     * so the member must send them before it next polls, or it is expelled after the session timeout.
+     */
+    @Test
+    void aMemberWhoseJoinCompletesBetweenPollsShouldHeartbeatAndStayInTheGroup() throws Exception {
+        createTopic(broker, "busy", 2);
+        Map<String, Object> fast = Map.of(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 1000,
+            ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 100);
+        try (WeirMember c1 = weirMember("busy-g", fast); WeirMember c2 = weirMember("busy-g", fast)) {
+            c1.consumer.subscribe(List.of("busy"));
+            pollUntil(() -> c1.assignment().size() == 2, "the first member owns both", null, c1);
+            c2.consumer.subscribe(List.of("busy"));
+            pollUntil(() -> !c2.consumer.groupMemberId().isEmpty(), "the second member sent its JoinGroup", null, c2);
+            pollUntil(() -> c1.assignment().size() == 1 && stable(c1), "the round completed", null, c1);
+            int generation = c1.consumer.groupGeneration();
+            // c2 is busy for three session timeouts; only c1 polls
+            long busyUntil = System.currentTimeMillis() + 3000;
+            while (System.currentTimeMillis() < busyUntil) {
+                c1.poll(50);
+                assertEquals(generation, c1.consumer.groupGeneration(), "the group rebalanced: c2 was expelled");
+            }
+            pollUntil(() -> c2.assignment().size() == 1, "the second member applied its assignment", null, c2);
+            assertEquals(generation, c2.consumer.groupGeneration());
+            assertDisjointCover(2, c1, c2);
+        }
+    }
+
     @Test
     void aMemberThatStopsPollingShouldLeaveAfterMaxPollIntervalAndItsPartitionMove() throws Exception {
         createTopic(broker, "stuck", 2);
@@ -371,20 +401,27 @@ class WeirConsumerGroupTest {
     // ------------------------------------------------------------------ mixed groups
 
     @ParameterizedTest
-    @ValueSource(strings = {"range", "cooperative-sticky"})
-    void weirAndKafkaConsumersShouldShareOneGroupWithoutOverlap(String assignor) throws Exception {
-        String topic = "mixed-" + assignor;
+    @CsvSource({"range,weir", "range,kafka", "roundrobin,weir", "roundrobin,kafka", "cooperative-sticky,weir",
+        "cooperative-sticky,kafka"})
+    void weirAndKafkaConsumersShouldShareOneGroupWithoutOverlap(String assignor, String leader) throws Exception {
+        String topic = "mixed-" + assignor + "-" + leader;
         createTopic(broker, topic, 4);
-        String kafkaAssignor = assignor.equals("range") ? RangeAssignor.class.getName()
-            : CooperativeStickyAssignor.class.getName();
+        String kafkaAssignor = switch (assignor) {
+            case "range" -> RangeAssignor.class.getName();
+            case "roundrobin" -> RoundRobinAssignor.class.getName();
+            default -> CooperativeStickyAssignor.class.getName();
+        };
         Map<Member, List<Rec>> sinks = new HashMap<>();
         try (WeirMember w = weirMember(topic + "-g", Map.of(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, assignor));
              KafkaMember k = kafkaMember(topic + "-g", Map.of(
                  org.apache.kafka.clients.consumer.ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, kafkaAssignor))) {
-            w.consumer.subscribe(List.of(topic));
-            pollUntil(() -> w.assignment().size() == 4, "the Weir member owns everything", null, w);
-            k.consumer.subscribe(List.of(topic));
-            pollUntil(() -> w.assignment().size() == 2 && k.assignment().size() == 2, "two each", null, w, k);
+            // the first member to join leads, so its assignor hands out the partitions to both
+            Member first = leader.equals("weir") ? w : k;
+            Member second = first == w ? k : w;
+            subscribe(first, topic);
+            pollUntil(() -> first.assignment().size() == 4, "the first member owns everything", null, first);
+            subscribe(second, topic);
+            pollUntil(() -> w.assignment().size() == 2 && k.assignment().size() == 2 && stable(w), "two each", null, w, k);
             assertDisjointCover(4, w, k);
             produce(broker, topic, 4, 0, 50);
             pollUntil(() -> total(sinks) >= 200, "everything was read", sinks, w, k);
@@ -393,11 +430,95 @@ class WeirConsumerGroupTest {
                 assertTrue(sinks.getOrDefault(m, List.of()).stream().allMatch(r -> owned.contains(r.partition())));
                 assertEquals(100, sinks.getOrDefault(m, List.of()).size(), "each read its two partitions");
             }
-            // and the other way round: the Kafka member leaves, the Weir member takes everything back
-            k.close();
-            pollUntil(() -> w.assignment().size() == 4, "the Weir member owns everything again", null, w);
+            // the leader leaves: the other member leads and takes everything
+            first.close();
+            pollUntil(() -> second.assignment().size() == 4, "the second member owns everything", null, second);
         }
         assertEveryRecordOnce(sinks, 4, 0, 50);
+    }
+
+    static void subscribe(Member m, String topic) {
+        if (m instanceof WeirMember w) {
+            w.consumer.subscribe(List.of(topic));
+        } else {
+            ((KafkaMember) m).consumer.subscribe(List.of(topic));
+        }
+    }
+
+    /**
+     * The second round of a cooperative rebalance waits for every member to rejoin; a member that
+     * polls slowly holds it up to the rebalance timeout. Meanwhile the other member must go on
+     * consuming the partitions it keeps: its poll() may not block on the pending JoinGroup.
+     */
+    @Test
+    void cooperativeMemberShouldKeepConsumingRetainedPartitionsWhileTheGroupWaitsForASlowMember() throws Exception {
+        String topic = "coop-slow";
+        createTopic(broker, topic, 4);
+        produce(broker, topic, 4, 0, 20);
+        Map<String, Object> coop = Map.of(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, "cooperative-sticky");
+        Recorder r1 = new Recorder();
+        Map<Member, List<Rec>> sinks = new HashMap<>();
+        try (WeirMember c1 = weirMember("coop-slow-g", coop); WeirMember c2 = weirMember("coop-slow-g", coop)) {
+            r1.consumer = c1.consumer;
+            c1.consumer.subscribe(List.of(topic), r1);
+            pollUntil(() -> total(sinks) >= 80, "the first member read everything", sinks, c1);
+            c2.consumer.subscribe(List.of(topic));
+            pollUntil(() -> !c2.consumer.groupMemberId().isEmpty(), "the second member sent its JoinGroup", sinks, c2);
+            // from here on c2 does not poll: the first round completes without it (its JoinGroup and SyncGroup
+            // run on its network thread), c1 revokes two partitions and rejoins, and that round waits for c2
+            pollUntil(() -> c1.assignment().size() == 2, "the first round revoked two partitions", sinks, c1);
+            Set<Integer> kept = c1.assignment();
+            produce(broker, topic, 4, 20, 10);
+            // a long poll returns the new records as soon as they are fetched, not when the rebalance ends
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (sinks.get(c1).stream().filter(r -> r.offset() >= 20).count() < 20) {
+                assertTrue(System.currentTimeMillis() < deadline, "the first member did not read the partitions it kept");
+                long startMs = System.currentTimeMillis();
+                List<Rec> got = c1.poll(30_000);
+                assertTrue(System.currentTimeMillis() - startMs < 10_000, "poll() blocked on the pending rebalance");
+                sinks.get(c1).addAll(got);
+            }
+            assertTrue(sinks.get(c1).stream().filter(r -> r.offset() >= 20).allMatch(r -> kept.contains(r.partition())));
+            assertTrue(c2.assignment().isEmpty() && sinks.getOrDefault(c2, List.of()).isEmpty());
+            pollUntil(() -> total(sinks) >= 120 && c2.assignment().size() == 2 && stable(c1, c2), "the slow member caught up",
+                sinks, c1, c2);
+        }
+        List<Rec> all = all(sinks);
+        assertEquals(120, all.size(), "no record twice");
+        assertEquals(expectedValues(4, 0, 30), all.stream().map(Rec::value).collect(Collectors.toCollection(TreeSet::new)));
+    }
+
+    @Test
+    void cooperativeMixedGroupOfThreeShouldMoveOnlyWhatTheNewcomerTakes() throws Exception {
+        String topic = "coop3";
+        createTopic(broker, topic, 6);
+        Recorder r1 = new Recorder();
+        try (WeirMember w1 = weirMember("coop3-g", Map.of(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+                 "cooperative-sticky"));
+             KafkaMember k = kafkaMember("coop3-g", Map.of(
+                 org.apache.kafka.clients.consumer.ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+                 CooperativeStickyAssignor.class.getName()));
+             WeirMember w2 = weirMember("coop3-g", Map.of(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+                 "cooperative-sticky"))) {
+            r1.consumer = w1.consumer;
+            k.consumer.subscribe(List.of(topic)); // kafka-clients leads
+            pollUntil(() -> k.assignment().size() == 6, "the Kafka member owns everything", null, k);
+            w1.consumer.subscribe(List.of(topic), r1);
+            pollUntil(() -> k.assignment().size() == 3 && w1.assignment().size() == 3 && stable(w1), "three each",
+                null, k, w1);
+            Set<Integer> w1Before = w1.assignment();
+            r1.revoked.clear();
+            w2.consumer.subscribe(List.of(topic));
+            pollUntil(() -> k.assignment().size() == 2 && w1.assignment().size() == 2 && w2.assignment().size() == 2
+                && stable(w1, w2), "two each", null, k, w1, w2);
+            assertDisjointCover(6, k, w1, w2);
+            assertTrue(w1Before.containsAll(w1.assignment()), "sticky: the first Weir member kept two of its own");
+            Set<TopicPartition> revoked = new HashSet<>();
+            r1.revoked.forEach(revoked::addAll);
+            assertEquals(1, revoked.size(), "one partition moved away from the first Weir member: " + revoked);
+            assertTrue(w2.consumer.assignment().containsAll(revoked));
+            assertTrue(r1.lost.isEmpty());
+        }
     }
 
     // ------------------------------------------------------------------ commits
