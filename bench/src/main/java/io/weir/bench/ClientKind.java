@@ -4,8 +4,8 @@ import java.util.Locale;
 
 /**
  * Which client library a load tool drives: Apache kafka-clients, or Weir's own producer and consumer.
- * Weir's producer is wired in; until Weir's consumer exists, choosing it for a consumer fails with
- * a message that says so instead of silently measuring something else.
+ * Both of Weir's clients are wired in; a role without a Weir client (an admin, say) fails with a
+ * message that says so instead of silently measuring something else.
  */
 public enum ClientKind {
     KAFKA,
@@ -22,7 +22,7 @@ public enum ClientKind {
 
     /** Fails with {@link ClientNotAvailableException} when this client cannot be run from this build. */
     public void requireAvailable(String role) {
-        if (this == WEIR && !role.equals("producer")) {
+        if (this == WEIR && !role.equals("producer") && !role.equals("consumer")) {
             throw new ClientNotAvailableException("--client weir: Weir's own " + role
                 + " (io.weir." + role + ") is not available yet in this build; use --client kafka");
         }

@@ -1,8 +1,8 @@
 package io.weir.bench;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.text.SimpleDateFormat;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Date;
 import java.util.List;
 import java.util.Locale;
@@ -22,11 +23,15 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 
 /**
- * A consumer load tool with Apache Kafka's {@code kafka-consumer-perf-test} flags and output columns.
+ * A consumer load tool with Apache Kafka's {@code kafka-consumer-perf-test} flags and output columns,
+ * driving Apache kafka-clients' consumer or Weir's ({@code --client}) through one small adapter,
+ * {@link PerfConsumer}, so both run the same loop with the same settings.
  *
- * <p>It reads every partition of the topic from the beginning with {@code assign()} (no group
- * membership: Weir has no group coordinator yet), so {@code rebalance.time.ms} is 0 and
- * {@code --group} is accepted but not used.
+ * <p>Without {@code --group} it reads every partition of the topic from the beginning with
+ * {@code assign()} (no group, {@code rebalance.time.ms} is 0). With {@code --group} it subscribes
+ * as a member of that group, starting from the committed offsets or else the earliest, and
+ * reports the time from subscribing to the first assignment as {@code rebalance.time.ms}, as
+ * Kafka's tool does.
  */
 @Command(name = "weir-consumer-perf-test", sortOptions = false, mixinStandardHelpOptions = true,
     description = "Consumes a topic from the beginning and reports throughput (Kafka's columns).")
@@ -44,7 +49,7 @@ public final class ConsumerPerformance implements Callable<Integer> {
     @Option(names = "--messages", required = true, description = "Number of records to consume.")
     long messages;
 
-    @Option(names = "--group", defaultValue = "perf-consumer", description = "Consumer group (accepted; used once Weir has groups).")
+    @Option(names = "--group", description = "Join this consumer group with subscribe() (default: assign() every partition, no group).")
     String group;
 
     @Option(names = "--consumer.config", paramLabel = "FILE", description = "Consumer properties file.")
@@ -94,42 +99,49 @@ public final class ConsumerPerformance implements Callable<Integer> {
         props.setProperty(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(fetchSize));
         props.setProperty(ConsumerConfig.CHECK_CRCS_CONFIG, "false");
         props.setProperty(ConsumerConfig.CLIENT_ID_CONFIG, "perf-consumer-client");
+        props.setProperty(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.putAll(ClientProps.load(consumerConfig, consumerProps));
         if (bootstrapServer != null) {
             props.setProperty(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServer);
         }
-        // assign() without a group: nothing to commit, so no coordinator is needed
-        props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        if (group == null) {
+            // assign() without a group: nothing to commit, so no coordinator is needed
+            props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        } else {
+            props.setProperty(ConsumerConfig.GROUP_ID_CONFIG, group);
+        }
         props.setProperty(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
 
+        long[] bytes = new long[1];
+        RecordVisitor count = (key, value) -> bytes[0] += (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
         long records = 0;
-        long bytes = 0;
         long startMs;
         long lastConsumedMs;
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                 new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        long[] assignedAtMs = {-1};
+        try (PerfConsumer consumer = open(client, props)) {
             startMs = System.currentTimeMillis();
-            List<TopicPartition> partitions = new ArrayList<>();
-            for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofMillis(timeoutMs))) {
-                partitions.add(new TopicPartition(topic, info.partition()));
+            if (group == null) {
+                consumer.assign(topic, consumer.partitionsFor(topic, timeoutMs));
+                consumer.seekToBeginning();
+            } else {
+                consumer.subscribe(topic, () -> {
+                    if (assignedAtMs[0] < 0) {
+                        assignedAtMs[0] = System.currentTimeMillis();
+                    }
+                });
             }
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
             lastConsumedMs = System.currentTimeMillis();
             while (records < messages) {
-                ConsumerRecords<byte[], byte[]> batch = consumer.poll(Duration.ofMillis(100));
+                int n = consumer.poll(100, count);
                 long nowMs = System.currentTimeMillis();
-                if (batch.isEmpty()) {
+                if (n == 0) {
                     if (nowMs - lastConsumedMs > timeoutMs) {
                         break;
                     }
                     continue;
                 }
                 lastConsumedMs = nowMs;
-                for (ConsumerRecord<byte[], byte[]> record : batch) {
-                    records++;
-                    bytes += (record.key() == null ? 0 : record.key().length) + (record.value() == null ? 0 : record.value().length);
-                }
+                records += n;
             }
         }
         if (records < messages) {
@@ -138,9 +150,9 @@ public final class ConsumerPerformance implements Callable<Integer> {
         }
         long endMs = lastConsumedMs;
         long elapsedMs = Math.max(1, endMs - startMs);
-        long rebalanceMs = 0;
+        long rebalanceMs = assignedAtMs[0] < 0 ? 0 : Math.min(elapsedMs, assignedAtMs[0] - startMs);
         long fetchMs = Math.max(1, elapsedMs - rebalanceMs);
-        double mb = bytes / MB;
+        double mb = bytes[0] / MB;
         SimpleDateFormat format = new SimpleDateFormat(dateFormat, Locale.ROOT);
         if (!hideHeader) {
             out.println(HEADER);
@@ -150,5 +162,158 @@ public final class ConsumerPerformance implements Callable<Integer> {
             mb, mb / (elapsedMs / 1000.0), records, records / (elapsedMs / 1000.0),
             rebalanceMs, fetchMs, mb / (fetchMs / 1000.0), records / (fetchMs / 1000.0));
         return records >= messages ? 0 : 1;
+    }
+
+    static PerfConsumer open(ClientKind kind, Properties props) {
+        return kind == ClientKind.WEIR ? new WeirPerfConsumer(props) : new KafkaPerfConsumer(props);
+    }
+
+    /** Sees each record's key and value (byte arrays, either may be null). */
+    interface RecordVisitor {
+        void accept(byte[] key, byte[] value);
+    }
+
+    /** The calls the load tools make, so kafka-clients' and Weir's consumers run the same loop. */
+    interface PerfConsumer extends AutoCloseable {
+        List<Integer> partitionsFor(String topic, long timeoutMs);
+
+        void assign(String topic, List<Integer> partitions);
+
+        void seekToBeginning();
+
+        /** Moves every assigned partition to its end and resolves the positions now. */
+        void seekToEndNow();
+
+        /** Joins the consumer's group for {@code topic}; {@code onAssigned} runs after each assignment. */
+        void subscribe(String topic, Runnable onAssigned);
+
+        /** Polls once and hands every record to {@code visitor}; returns how many there were. */
+        int poll(long timeoutMs, RecordVisitor visitor);
+
+        @Override
+        void close();
+    }
+
+    static final class KafkaPerfConsumer implements PerfConsumer {
+        private final KafkaConsumer<byte[], byte[]> consumer;
+
+        KafkaPerfConsumer(Properties props) {
+            consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        }
+
+        @Override
+        public List<Integer> partitionsFor(String topic, long timeoutMs) {
+            List<Integer> out = new ArrayList<>();
+            for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofMillis(timeoutMs))) {
+                out.add(info.partition());
+            }
+            return out;
+        }
+
+        @Override
+        public void assign(String topic, List<Integer> partitions) {
+            consumer.assign(partitions.stream().map(p -> new TopicPartition(topic, p)).toList());
+        }
+
+        @Override
+        public void seekToBeginning() {
+            consumer.seekToBeginning(consumer.assignment());
+        }
+
+        @Override
+        public void seekToEndNow() {
+            consumer.seekToEnd(consumer.assignment());
+            consumer.assignment().forEach(consumer::position);
+        }
+
+        @Override
+        public void subscribe(String topic, Runnable onAssigned) {
+            consumer.subscribe(List.of(topic), new ConsumerRebalanceListener() {
+                @Override
+                public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                }
+
+                @Override
+                public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                    onAssigned.run();
+                }
+            });
+        }
+
+        @Override
+        public int poll(long timeoutMs, RecordVisitor visitor) {
+            int n = 0;
+            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(timeoutMs))) {
+                visitor.accept(r.key(), r.value());
+                n++;
+            }
+            return n;
+        }
+
+        @Override
+        public void close() {
+            consumer.close();
+        }
+    }
+
+    static final class WeirPerfConsumer implements PerfConsumer {
+        private final io.weir.consumer.WeirConsumer<byte[], byte[]> consumer;
+
+        WeirPerfConsumer(Properties props) {
+            consumer = new io.weir.consumer.WeirConsumer<>(props, new io.weir.consumer.Deserializers.ByteArrayDeserializer(),
+                new io.weir.consumer.Deserializers.ByteArrayDeserializer());
+        }
+
+        @Override
+        public List<Integer> partitionsFor(String topic, long timeoutMs) {
+            List<Integer> out = new ArrayList<>();
+            consumer.partitionsFor(topic, Duration.ofMillis(timeoutMs)).forEach(info -> out.add(info.partition()));
+            return out;
+        }
+
+        @Override
+        public void assign(String topic, List<Integer> partitions) {
+            consumer.assign(partitions.stream().map(p -> new io.weir.log.TopicPartition(topic, p)).toList());
+        }
+
+        @Override
+        public void seekToBeginning() {
+            consumer.seekToBeginning(consumer.assignment());
+        }
+
+        @Override
+        public void seekToEndNow() {
+            consumer.seekToEnd(consumer.assignment());
+            consumer.assignment().forEach(consumer::position);
+        }
+
+        @Override
+        public void subscribe(String topic, Runnable onAssigned) {
+            consumer.subscribe(List.of(topic), new io.weir.consumer.ConsumerRebalanceListener() {
+                @Override
+                public void onPartitionsRevoked(Collection<io.weir.log.TopicPartition> partitions) {
+                }
+
+                @Override
+                public void onPartitionsAssigned(Collection<io.weir.log.TopicPartition> partitions) {
+                    onAssigned.run();
+                }
+            });
+        }
+
+        @Override
+        public int poll(long timeoutMs, RecordVisitor visitor) {
+            int n = 0;
+            for (io.weir.consumer.ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(timeoutMs))) {
+                visitor.accept(r.key(), r.value());
+                n++;
+            }
+            return n;
+        }
+
+        @Override
+        public void close() {
+            consumer.close();
+        }
     }
 }

@@ -2,21 +2,12 @@ package io.weir.bench;
 
 import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -30,7 +21,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * the same {@code System.nanoTime} clock) reads the topic from its end, and the time from
  * {@code send()} to the record coming out of {@code poll()} goes into an HdrHistogram. Each value
  * starts with the send time (8 bytes, big-endian nanoTime). The first {@code --warmup-records} are
- * not counted.
+ * not counted. {@code --client} picks the library of both ends: kafka-clients or Weir's producer and consumer.
  *
  * <p>Output: {@code E2E latency: N records at R records/sec, avg A ms, p50 .. ms, p90, p99, p99.9, max M ms.}
  */
@@ -82,6 +73,7 @@ public final class EndToEndLatency implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         client.requireAvailable("producer");
+        client.requireAvailable("consumer");
         if (recordSize < Long.BYTES) {
             throw new IllegalArgumentException("--record-size must be at least 8 (the send timestamp)");
         }
@@ -94,24 +86,18 @@ public final class EndToEndLatency implements Callable<Integer> {
 
         Histogram histogram = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
         AtomicReference<Throwable> failure = new AtomicReference<>();
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(pp, new ByteArraySerializer(), new ByteArraySerializer());
-             KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(cp, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = new ArrayList<>();
-            for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofMillis(timeoutMs))) {
-                partitions.add(new TopicPartition(topic, info.partition()));
-            }
-            consumer.assign(partitions);
-            consumer.seekToEnd(partitions);
-            for (TopicPartition tp : partitions) {
-                consumer.position(tp); // resolve the end offsets before the first send
-            }
+        try (ProducerPerformance.PerfProducer producer = client == ClientKind.WEIR
+                 ? new ProducerPerformance.WeirPerfProducer(pp) : new ProducerPerformance.KafkaPerfProducer(pp);
+             ConsumerPerformance.PerfConsumer consumer = ConsumerPerformance.open(client, cp)) {
+            consumer.assign(topic, consumer.partitionsFor(topic, timeoutMs));
+            consumer.seekToEndNow(); // resolve the end offsets before the first send
             Thread sender = new Thread(() -> {
                 try {
                     Throttler throttler = new Throttler(throughput, System.nanoTime());
                     for (long i = 0; i < numRecords; i++) {
                         byte[] value = new byte[recordSize];
                         ByteBuffer.wrap(value).putLong(0, System.nanoTime());
-                        producer.send(new ProducerRecord<>(topic, value), (m, e) -> {
+                        producer.send(topic, value, e -> {
                             if (e != null) {
                                 failure.compareAndSet(null, e);
                             }
@@ -125,20 +111,23 @@ public final class EndToEndLatency implements Callable<Integer> {
             }, "e2e-sender");
             long startNs = System.nanoTime();
             sender.start();
-            long received = 0;
+            long[] received = {0};
             long lastNs = System.nanoTime();
-            while (received < numRecords && failure.get() == null) {
-                var batch = consumer.poll(Duration.ofMillis(100));
-                long nowNs = System.nanoTime();
-                if (batch.isEmpty() && nowNs - lastNs > TimeUnit.MILLISECONDS.toNanos(timeoutMs)) {
-                    break;
-                }
-                for (ConsumerRecord<byte[], byte[]> record : batch) {
-                    long sentNs = ByteBuffer.wrap(record.value()).getLong(0);
-                    if (received++ >= warmupRecords) {
-                        histogram.recordValue(Math.min(histogram.getHighestTrackableValue(), Math.max(0, (nowNs - sentNs) / 1000)));
+            while (received[0] < numRecords && failure.get() == null) {
+                long[] nowNs = {0};
+                int n = consumer.poll(100, (key, value) -> {
+                    if (nowNs[0] == 0) {
+                        nowNs[0] = System.nanoTime(); // the time the batch came out of poll()
                     }
-                    lastNs = nowNs;
+                    long sentNs = ByteBuffer.wrap(value).getLong(0);
+                    if (received[0]++ >= warmupRecords) {
+                        histogram.recordValue(Math.min(histogram.getHighestTrackableValue(), Math.max(0, (nowNs[0] - sentNs) / 1000)));
+                    }
+                });
+                if (n > 0) {
+                    lastNs = nowNs[0];
+                } else if (System.nanoTime() - lastNs > TimeUnit.MILLISECONDS.toNanos(timeoutMs)) {
+                    break;
                 }
             }
             long elapsedNs = System.nanoTime() - startNs;
@@ -148,10 +137,10 @@ public final class EndToEndLatency implements Callable<Integer> {
             }
             out.printf(Locale.ROOT, "E2E latency: %d records at %.1f records/sec, avg %.3f ms, p50 %.3f ms, p90 %.3f ms, "
                     + "p99 %.3f ms, p99.9 %.3f ms, max %.3f ms.%n",
-                histogram.getTotalCount(), received / (elapsedNs / 1e9), histogram.getMean() / 1000.0,
+                histogram.getTotalCount(), received[0] / (elapsedNs / 1e9), histogram.getMean() / 1000.0,
                 ms(histogram, 50), ms(histogram, 90), ms(histogram, 99), ms(histogram, 99.9),
                 histogram.getMaxValue() / 1000.0);
-            return received >= numRecords ? 0 : 1;
+            return received[0] >= numRecords ? 0 : 1;
         }
     }
 

@@ -64,10 +64,21 @@ class ToolFlagsTest {
     }
 
     @Test
-    void shouldSayWeirConsumerIsNotAvailableYet() {
+    void shouldRunTheWeirConsumerAndFailOnlyForTheUnreachableBroker() {
         ToolsSmokeTest.Output consumer = run(ConsumerPerformance::run, "--bootstrap-server", "127.0.0.1:1", "--topic", "t",
-            "--messages", "1", "--client", "weir");
+            "--messages", "1", "--client", "weir", "--timeout", "300", "--consumer-props", "default.api.timeout.ms=300");
         assertEquals(1, consumer.code(), consumer.toString());
+        assertTrue(!consumer.err().contains("not available"), consumer.toString());
+        assertTrue(consumer.err().contains("io.weir.protocol.client.TimeoutException"), consumer.toString());
+    }
+
+    @Test
+    void shouldStillRefuseAWeirClientForARoleWithoutOne() {
+        ClientKind.ClientNotAvailableException e = org.junit.jupiter.api.Assertions.assertThrows(
+            ClientKind.ClientNotAvailableException.class, () -> ClientKind.WEIR.requireAvailable("admin"));
+        assertTrue(e.getMessage().contains("use --client kafka"), e.getMessage());
+        ClientKind.WEIR.requireAvailable("consumer");
+        ClientKind.WEIR.requireAvailable("producer");
     }
 
     @Test

@@ -51,26 +51,40 @@ class ToolsSmokeTest {
         assertEquals("4000", m.group(1));
         assertEquals(4000.0, Summaries.producer(produced.lines()).get("records"));
 
-        Output consumed = run(ConsumerPerformance::run, "--bootstrap-server", broker.bootstrapServers(), "--topic", "smoke",
-            "--messages", "4000", "--group", "ignored-for-now", "--timeout", "20000");
-        assertEquals(0, consumed.code, consumed.toString());
-        List<String> lines = consumed.lines();
-        assertEquals(ConsumerPerformance.HEADER, lines.get(lines.size() - 2));
-        Map<String, Double> figures = Summaries.consumer(lines);
-        assertEquals(4000.0, figures.get("records"));
-        assertEquals(4000 * 100 / (1024.0 * 1024.0), figures.get("MB"), 1e-4);
-        assertEquals(0.0, figures.get("rebalance ms"));
+        for (String client : List.of("kafka", "weir")) {
+            // assign() every partition, no group
+            Output consumed = run(ConsumerPerformance::run, "--bootstrap-server", broker.bootstrapServers(), "--topic", "smoke",
+                "--messages", "4000", "--timeout", "20000", "--client", client);
+            assertEquals(0, consumed.code, consumed.toString());
+            List<String> lines = consumed.lines();
+            assertEquals(ConsumerPerformance.HEADER, lines.get(lines.size() - 2));
+            Map<String, Double> figures = Summaries.consumer(lines);
+            assertEquals(4000.0, figures.get("records"));
+            assertEquals(4000 * 100 / (1024.0 * 1024.0), figures.get("MB"), 1e-4);
+            assertEquals(0.0, figures.get("rebalance ms"));
+
+            // subscribe() as a member of a group: the time to the first assignment is the rebalance time
+            Output grouped = run(ConsumerPerformance::run, "--bootstrap-server", broker.bootstrapServers(), "--topic", "smoke",
+                "--messages", "4000", "--group", "perf-" + client, "--timeout", "20000", "--client", client,
+                "--consumer-props", "session.timeout.ms=10000");
+            assertEquals(0, grouped.code, grouped.toString());
+            Map<String, Double> g = Summaries.consumer(grouped.lines());
+            assertEquals(4000.0, g.get("records"), grouped.toString());
+            assertTrue(g.get("rebalance ms") > 0, grouped.toString());
+        }
     }
 
     @Test
     void shouldProduceAtAFixedRateAndReportEndToEndLatency() {
-        Output out = run(EndToEndLatency::run, "--bootstrap-server", broker.bootstrapServers(), "--topic", "smoke-e2e",
-            "--num-records", "600", "--throughput", "2000", "--warmup-records", "100",
-            "--producer-props", "acks=1", "enable.idempotence=false", "linger.ms=0");
-        assertEquals(0, out.code, out.toString());
-        Map<String, Double> figures = Summaries.e2e(out.lines());
-        assertEquals(500.0, figures.get("records"));
-        assertTrue(figures.get("p99 ms") >= figures.get("p50 ms"), out.toString());
+        for (String client : List.of("kafka", "weir")) {
+            Output out = run(EndToEndLatency::run, "--bootstrap-server", broker.bootstrapServers(), "--topic", "smoke-e2e",
+                "--num-records", "600", "--throughput", "2000", "--warmup-records", "100", "--client", client,
+                "--producer-props", "acks=1", "enable.idempotence=false", "linger.ms=0");
+            assertEquals(0, out.code, out.toString());
+            Map<String, Double> figures = Summaries.e2e(out.lines());
+            assertEquals(500.0, figures.get("records"));
+            assertTrue(figures.get("p99 ms") >= figures.get("p50 ms"), out.toString());
+        }
     }
 
     interface Tool {

@@ -341,7 +341,9 @@ public final class WeirConsumer<K, V> implements Consumer<K, V> {
                 }
                 long nowMs = time.milliseconds();
                 if (coordinator != null) {
-                    coordinator.poll(nowMs, deadlineMs, woken);
+                    // never block on a rebalance: partitions kept through a cooperative one go on
+                    // being fetched, and the join's completion wakes the wait below
+                    coordinator.poll(nowMs, nowMs, woken);
                 }
                 updatePositions(deadlineMs);
                 long seen = waker.count();
@@ -734,9 +736,38 @@ public final class WeirConsumer<K, V> implements Consumer<K, V> {
         waker.signal();
     }
 
-    /** The group generation and member id (for tests and tools); -1 and "" when not in a group. */
+    /** The member id in the group (for tests and tools); "" when not in a group. */
     public String groupMemberId() {
         return coordinator == null ? "" : coordinator.memberId();
+    }
+
+    /** The generation of the group this member last joined (for tests and tools); -1 when not in one. */
+    public int groupGeneration() {
+        return coordinator == null ? -1 : coordinator.generation();
+    }
+
+    /**
+     * For tests: what a crashed process looks like to the broker. Stops heartbeats and drops the
+     * connections without committing or sending LeaveGroup, so the coordinator only notices when
+     * the session times out. The consumer is closed afterwards.
+     */
+    void abandonForTest() {
+        acquireAllowClosed();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (coordinator != null) {
+                coordinator.close();
+            }
+            client.close(0);
+            if (groupClient != null) {
+                groupClient.close(0);
+            }
+        } finally {
+            release();
+        }
     }
 
     @Override

@@ -103,8 +103,12 @@ public final class ConsumerCoordinator implements AutoCloseable {
     private long lastHeartbeatMs;
     private boolean closed;
     private boolean leftForPollTimeout;
+    // SyncGroup succeeded (on the network thread) but the polling thread has not applied the
+    // assignment yet: the member is in the new generation and must heartbeat in it meanwhile
+    private boolean synced;
 
     // polling thread only
+    private long retryNotBeforeMs; // backoff after a failed coordinator lookup or join round
     private CompletableFuture<Node> findFuture;
     private CompletableFuture<JoinOutcome> joinFuture;
     private boolean joinPrepared;
@@ -178,9 +182,15 @@ public final class ConsumerCoordinator implements AutoCloseable {
                 return c;
             }
             if (findFuture == null) {
-                findFuture = sendFindCoordinator(deadlineMs);
+                if (!awaitBackoff(deadlineMs, woken)) {
+                    return null;
+                }
+                // the request's own timeout, not the caller's deadline: a non-blocking caller picks
+                // the answer up at a later call
+                findFuture = sendFindCoordinator(time.milliseconds() + client.settings().requestTimeoutMs());
+                findFuture.whenComplete((v, e) -> waker.signal());
             }
-            Node found = Awaits.await(findFuture, deadlineMs, time, waker, woken);
+            Node found = awaitIfTime(findFuture, deadlineMs, woken);
             if (!findFuture.isDone()) {
                 return null;
             }
@@ -191,10 +201,7 @@ public final class ConsumerCoordinator implements AutoCloseable {
                 if (cause instanceof ConsumerException ce && !ce.isRetriable()) {
                     throw ce;
                 }
-                if (time.milliseconds() + settings.retryBackoffMs() >= deadlineMs) {
-                    return null;
-                }
-                Awaits.sleep(settings.retryBackoffMs(), waker, woken);
+                retryNotBeforeMs = time.milliseconds() + settings.retryBackoffMs();
                 continue;
             }
             synchronized (this) {
@@ -251,7 +258,8 @@ public final class ConsumerCoordinator implements AutoCloseable {
 
     /**
      * The group work of one poll: coordinator lookup, (re)join when needed, auto-commit. Returns
-     * false if the deadline passed before the member was in a stable group.
+     * false if the deadline passed before the member was in a stable group; with a deadline of
+     * {@code nowMs} it never blocks, and a join in flight is picked up at a later call.
      */
     public boolean poll(long nowMs, long deadlineMs, Supplier<Boolean> woken) {
         synchronized (this) {
@@ -275,6 +283,10 @@ public final class ConsumerCoordinator implements AutoCloseable {
         }
         maybeAutoCommit(nowMs);
         return true;
+    }
+
+    private synchronized boolean stillSynced(int gen) {
+        return synced && generation == gen && state == State.REBALANCING;
     }
 
     private synchronized boolean needsJoin() {
@@ -324,12 +336,20 @@ public final class ConsumerCoordinator implements AutoCloseable {
                 joinPrepared = true;
             }
             if (joinFuture == null) {
+                if (!awaitBackoff(deadlineMs, woken)) {
+                    return false;
+                }
                 synchronized (this) {
                     state = State.REBALANCING;
+                    synced = false;
+                    // cleared when the round starts, not when it ends: a request to rejoin that
+                    // arrives during the round (a subscription change, a heartbeat) is kept
+                    rejoinNeeded = false;
                 }
                 joinFuture = joinRound(c);
+                joinFuture.whenComplete((v, e) -> waker.signal());
             }
-            Awaits.await(joinFuture, deadlineMs, time, waker, woken);
+            awaitIfTime(joinFuture, deadlineMs, woken);
             if (!joinFuture.isDone()) {
                 return false;
             }
@@ -337,18 +357,50 @@ public final class ConsumerCoordinator implements AutoCloseable {
                 ? JoinOutcome.failed(Errors.NETWORK_EXCEPTION, String.valueOf(Awaits.cause(joinFuture)))
                 : joinFuture.join();
             joinFuture = null;
+            if (outcome.error() == Errors.NONE && !stillSynced(outcome.generation())) {
+                // a heartbeat, leave or poll timeout reset the generation after SyncGroup succeeded
+                log.info("group {}: generation {} ended before its assignment was applied; rejoining",
+                    settings.groupId(), outcome.generation());
+                joinPrepared = false;
+                continue;
+            }
             if (outcome.error() == Errors.NONE) {
                 onJoinComplete(outcome);
                 joinPrepared = false;
                 continue;
             }
             handleJoinError(outcome);
-            if (time.milliseconds() + settings.retryBackoffMs() >= deadlineMs) {
-                return false;
-            }
-            Awaits.sleep(settings.retryBackoffMs(), waker, woken);
+            retryNotBeforeMs = time.milliseconds() + settings.retryBackoffMs();
         }
         return true;
+    }
+
+    /**
+     * Waits out the retry backoff if it ends before the deadline; false if it does not (the caller
+     * returns and tries again at a later call).
+     */
+    private boolean awaitBackoff(long deadlineMs, Supplier<Boolean> woken) {
+        long waitMs = retryNotBeforeMs - time.milliseconds();
+        if (waitMs <= 0) {
+            return true;
+        }
+        if (retryNotBeforeMs >= deadlineMs) {
+            return false;
+        }
+        Awaits.sleep(waitMs, waker, woken);
+        return true;
+    }
+
+    /**
+     * Waits for {@code f} until the deadline. A deadline already passed means "do not block": the
+     * future signals the waker when it completes (registered once, where it was created), so a
+     * non-blocking caller's own wait ends then.
+     */
+    private <T> T awaitIfTime(CompletableFuture<T> f, long deadlineMs, Supplier<Boolean> woken) {
+        if (!f.isDone() && deadlineMs <= time.milliseconds()) {
+            return null;
+        }
+        return Awaits.await(f, deadlineMs, time, waker, woken);
     }
 
     private void handleJoinError(JoinOutcome o) {
@@ -421,7 +473,7 @@ public final class ConsumerCoordinator implements AutoCloseable {
             memberId = o.memberId();
             protocolName = o.protocol();
             state = State.STABLE;
-            rejoinNeeded = false;
+            synced = false;
             lastHeartbeatMs = time.milliseconds();
             Map<String, Integer> counts = new HashMap<>();
             Cluster cluster = dataClient.metadata().cluster();
@@ -580,6 +632,17 @@ public final class ConsumerCoordinator implements AutoCloseable {
             if (err != Errors.NONE) {
                 return JoinOutcome.failed(err, "SyncGroup: " + err);
             }
+            synchronized (this) {
+                // the coordinator now expects heartbeats in this generation, whether or not the
+                // application polls soon; the polling thread applies the assignment later
+                if (state == State.REBALANCING && !closed) {
+                    generation = join.generationId();
+                    memberId = join.memberId();
+                    synced = true;
+                    lastHeartbeatMs = time.milliseconds();
+                    notifyAll();
+                }
+            }
             return new JoinOutcome(Errors.NONE, null, join.generationId(), join.memberId(), join.protocolName(),
                 r.assignment() == null ? null : ByteBuffer.wrap(r.assignment()));
         });
@@ -621,8 +684,14 @@ public final class ConsumerCoordinator implements AutoCloseable {
         generation = -1;
         memberId = "";
         state = State.UNJOINED;
+        synced = false;
         rejoinNeeded = true;
         generationWasReset = true;
+    }
+
+    /** Whether the member is in a generation the coordinator expects heartbeats for. Guarded by this. */
+    private boolean inGeneration() {
+        return (state == State.STABLE || synced) && generation >= 0;
     }
 
     // ------------------------------------------------------------------ heartbeats
@@ -638,7 +707,7 @@ public final class ConsumerCoordinator implements AutoCloseable {
                     return;
                 }
                 long now = time.milliseconds();
-                if (state == State.STABLE && generation >= 0 && now - lastPollMs > settings.rebalanceTimeoutMs()) {
+                if (inGeneration() && now - lastPollMs > settings.rebalanceTimeoutMs()) {
                     log.warn("group {}: poll() was not called for {} ms, more than max.poll.interval.ms; leaving the group",
                         settings.groupId(), now - lastPollMs);
                     if (coordinator != null) {
@@ -647,13 +716,14 @@ public final class ConsumerCoordinator implements AutoCloseable {
                     generation = -1;
                     memberId = "";
                     state = State.UNJOINED;
+                    synced = false;
                     rejoinNeeded = true;
                     generationWasReset = true;
                     leftForPollTimeout = true;
                 }
                 long due = lastHeartbeatMs + settings.heartbeatIntervalMs();
-                if (state != State.STABLE || coordinator == null || now < due) {
-                    sleepMs = state == State.STABLE ? Math.max(1, due - now) : 100;
+                if (!inGeneration() || coordinator == null || now < due) {
+                    sleepMs = inGeneration() ? Math.max(1, due - now) : 100;
                     c = null;
                     gen = -1;
                     member = null;
@@ -697,7 +767,9 @@ public final class ConsumerCoordinator implements AutoCloseable {
                     return;
                 case REBALANCE_IN_PROGRESS:
                     synchronized (this) {
-                        if (generation == gen) {
+                        // a reply to a heartbeat of the generation the member is in, not to one sent
+                        // before the round in progress started
+                        if (generation == gen && inGeneration()) {
                             rejoinNeeded = true;
                         }
                     }
@@ -706,10 +778,11 @@ public final class ConsumerCoordinator implements AutoCloseable {
                 case UNKNOWN_MEMBER_ID:
                 case FENCED_INSTANCE_ID:
                     synchronized (this) {
-                        if (generation == gen) {
+                        if (generation == gen && inGeneration()) {
                             generation = -1;
                             memberId = err == Errors.FENCED_INSTANCE_ID ? memberId : "";
                             state = State.UNJOINED;
+                            synced = false;
                             rejoinNeeded = true;
                             generationWasReset = true;
                         }
@@ -768,7 +841,10 @@ public final class ConsumerCoordinator implements AutoCloseable {
                 "the group coordinator is not known yet"))
             : sendCommit(c, copy, time.milliseconds() + client.settings().requestTimeoutMs());
         if (c == null) {
-            findFuture = findFuture == null ? sendFindCoordinator(time.milliseconds() + 30_000L) : findFuture;
+            if (findFuture == null) {
+                findFuture = sendFindCoordinator(time.milliseconds() + client.settings().requestTimeoutMs());
+                findFuture.whenComplete((v, e) -> waker.signal());
+            }
         }
         f.whenComplete((v, ex) -> {
             synchronized (completedCallbacks) {
@@ -836,7 +912,10 @@ public final class ConsumerCoordinator implements AutoCloseable {
         int gen;
         String member;
         synchronized (this) {
-            boolean inGroup = subscriptions.hasAutoAssignment() && state == State.STABLE;
+            // cooperative members keep their partitions while rebalancing, and the coordinator takes
+            // commits of the current generation until the new one is formed
+            boolean inGroup = subscriptions.hasAutoAssignment() && generation >= 0 && (inGeneration()
+                || state == State.REBALANCING && protocol == PartitionAssignor.RebalanceProtocol.COOPERATIVE);
             gen = inGroup ? generation : -1;
             member = inGroup ? memberId : "";
         }
@@ -878,7 +957,11 @@ public final class ConsumerCoordinator implements AutoCloseable {
                     throw new CommitFailedException("Commit cannot be completed since the group has already "
                         + "rebalanced and assigned the partitions to another member (" + first + ")");
                 case REBALANCE_IN_PROGRESS:
-                    requestRejoin();
+                    synchronized (this) {
+                        if (state == State.STABLE) {
+                            rejoinNeeded = true; // not yet rebalancing on this side: join the round
+                        }
+                    }
                     throw new CommitFailedException("Commit cannot be completed since the group is rebalancing");
                 case NOT_COORDINATOR:
                 case COORDINATOR_NOT_AVAILABLE:
@@ -1025,6 +1108,7 @@ public final class ConsumerCoordinator implements AutoCloseable {
             generation = -1;
             memberId = "";
             state = State.UNJOINED;
+            synced = false;
             rejoinNeeded = true;
         }
     }
