@@ -151,10 +151,37 @@ public final class Fetcher<K, V> {
         // needs no request: the broker only answers requests
         int sent = 0;
         for (Map.Entry<Node, Map<TopicPartition, FetchSession.PartitionData>> e : byNode.entrySet()) {
+            if (onlyCaughtUp(e.getValue().keySet()) && anyBufferedOn(e.getKey(), buffered, cluster)) {
+                // Every partition we could ask this leader for has nothing new, so the broker would
+                // hold the fetch for fetch.max.wait.ms — and, one fetch per leader, the partitions
+                // draining from our buffer could not be fetched meanwhile. Ask once they join it.
+                continue;
+            }
             send(e.getKey(), e.getValue());
             sent++;
         }
         return sent;
+    }
+
+    /** True when each partition's position has reached the high watermark the last response gave. */
+    private boolean onlyCaughtUp(Set<TopicPartition> partitions) {
+        for (TopicPartition tp : partitions) {
+            SubscriptionState.PartitionState st = subscriptions.states().get(tp);
+            if (st == null || st.position() == null || st.highWatermark < 0 || st.position() < st.highWatermark) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean anyBufferedOn(Node node, Set<TopicPartition> buffered, Cluster cluster) {
+        for (TopicPartition tp : buffered) {
+            Optional<Node> leader = cluster.leaderFor(tp.topic(), tp.partition());
+            if (leader.isPresent() && leader.get().id() == node.id()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void send(Node node, Map<TopicPartition, FetchSession.PartitionData> wanted) {
