@@ -96,4 +96,45 @@ class BrokerProcessRestartTest {
             assertEquals(acked, readAll(broker.bootstrapServers(), "clean", acked.size()));
         }
     }
+
+    @Test
+    void committedOffsetsShouldSurviveKill9() throws Exception {
+        try (BrokerProcess broker = new BrokerProcess(dir)) {
+            broker.start("group.initial.rebalance.delay.ms=0");
+            produce(broker.bootstrapServers(), "commits", 0, 100);
+            Properties p = new Properties();
+            p.put("bootstrap.servers", broker.bootstrapServers());
+            p.put("group.id", "survivors");
+            p.put("enable.auto.commit", "false");
+            p.put("auto.offset.reset", "earliest");
+            TopicPartition tp = new TopicPartition("commits", 0);
+            try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
+                c.subscribe(List.of("commits"));
+                int seen = 0;
+                long deadline = System.currentTimeMillis() + 30_000;
+                while (seen < 60 && System.currentTimeMillis() < deadline) {
+                    seen += c.poll(Duration.ofMillis(200)).count();
+                }
+                assertTrue(seen >= 60, "consumed " + seen);
+                c.commitSync(java.util.Map.of(tp, new org.apache.kafka.clients.consumer.OffsetAndMetadata(60, "sixty")));
+            }
+            broker.kill();
+            broker.start("group.initial.rebalance.delay.ms=0");
+            try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
+                org.apache.kafka.clients.consumer.OffsetAndMetadata committed =
+                    c.committed(java.util.Set.of(tp), Duration.ofSeconds(30)).get(tp);
+                assertEquals(60, committed.offset());
+                assertEquals("sixty", committed.metadata());
+                c.subscribe(List.of("commits"));
+                ConsumerRecord<String, String> first = null;
+                long deadline = System.currentTimeMillis() + 30_000;
+                while (first == null && System.currentTimeMillis() < deadline) {
+                    for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
+                        first = first == null ? r : first;
+                    }
+                }
+                assertEquals("value-60", first == null ? null : first.value(), "resumes at the committed offset");
+            }
+        }
+    }
 }
