@@ -82,23 +82,32 @@ class IdempotenceFaultTest {
             }
             proxy.setFaults(0, 0, 0);
             assertTrue(errors.isEmpty(), "with unlimited retries nothing fails: " + errors.peek());
-            List<ConsumerRecord<byte[], byte[]>> read = KafkaInterop.readAll(broker.bootstrapServers(), topic,
-                PARTITIONS, records, Duration.ofSeconds(60));
-            List<List<Integer>> logged = new ArrayList<>();
-            for (int i = 0; i < PARTITIONS; i++) {
-                logged.add(new ArrayList<>());
-            }
-            Set<Integer> seen = new HashSet<>();
-            for (ConsumerRecord<byte[], byte[]> r : read) {
-                int v = ByteBuffer.wrap(r.value()).getInt();
-                assertTrue(seen.add(v), "record " + v + " was written twice");
-                logged.get(r.partition()).add(v);
-            }
-            for (int i = 0; i < PARTITIONS; i++) {
-                assertEquals(acked.get(i), logged.get(i), "partition " + i + ": acknowledged records, in order");
-            }
-            assertEquals(records, seen.size());
+            assertEquals(records, assertExactlyOnceInOrder(broker.bootstrapServers(), topic, acked, records));
         }
+    }
+
+    /**
+     * Reads the topic back with kafka-clients' consumer: no value twice, and per partition exactly
+     * the acknowledged values in acknowledgement order. Returns how many distinct values were read.
+     */
+    private static int assertExactlyOnceInOrder(String bootstrap, String topic, List<List<Integer>> acked, int records)
+        throws Exception {
+        List<ConsumerRecord<byte[], byte[]>> read = KafkaInterop.readAll(bootstrap, topic, PARTITIONS, records,
+            Duration.ofSeconds(60));
+        List<List<Integer>> logged = new ArrayList<>();
+        for (int i = 0; i < PARTITIONS; i++) {
+            logged.add(new ArrayList<>());
+        }
+        Set<Integer> seen = new HashSet<>();
+        for (ConsumerRecord<byte[], byte[]> r : read) {
+            int v = ByteBuffer.wrap(r.value()).getInt();
+            assertTrue(seen.add(v), "record " + v + " was written twice");
+            logged.get(r.partition()).add(v);
+        }
+        for (int i = 0; i < PARTITIONS; i++) {
+            assertEquals(acked.get(i), logged.get(i), "partition " + i + ": acknowledged records, in order");
+        }
+        return seen.size();
     }
 
     private void run(int records, long seed, boolean restart) throws Exception {
@@ -151,21 +160,7 @@ class IdempotenceFaultTest {
                 proxy.setFaults(0, 0, 0);
                 assertTrue(errors.isEmpty(), "with unlimited retries nothing fails: " + errors.peek());
 
-                List<ConsumerRecord<byte[], byte[]>> read = KafkaInterop.readAll(broker.bootstrapServers(), topic,
-                    PARTITIONS, records, Duration.ofSeconds(60));
-                List<List<Integer>> logged = new ArrayList<>();
-                for (int i = 0; i < PARTITIONS; i++) {
-                    logged.add(new ArrayList<>());
-                }
-                Set<Integer> seen = new HashSet<>();
-                for (ConsumerRecord<byte[], byte[]> r : read) {
-                    int v = ByteBuffer.wrap(r.value()).getInt();
-                    assertTrue(seen.add(v), "record " + v + " was written twice");
-                    logged.get(r.partition()).add(v);
-                }
-                for (int i = 0; i < PARTITIONS; i++) {
-                    assertEquals(acked.get(i), logged.get(i), "partition " + i + ": acknowledged records, in order");
-                }
+                assertExactlyOnceInOrder(broker.bootstrapServers(), topic, acked, records);
             } finally {
                 broker.close();
             }
