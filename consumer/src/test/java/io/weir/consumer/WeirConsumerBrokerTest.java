@@ -289,4 +289,36 @@ class WeirConsumerBrokerTest {
             c.poll(Duration.ofMillis(10)); // usable afterwards
         }
     }
+
+    /**
+     * A caught-up partition must not hold up one that still has data: with a long fetch.max.wait.ms,
+     * a fetch of only the caught-up partition would be parked by the broker for that long while the
+     * other partition, buffered at that moment, could not be fetched (one fetch per leader). Reading
+     * many small fetches' worth of partition 0 must therefore take nowhere near one wait per fetch.
+     */
+    @Test
+    void shouldNotStallOnACaughtUpPartitionWhileAnotherHasData() throws Exception {
+        String topic = "no-stall";
+        createTopic(topic, 2);
+        int n = 3_000;
+        produce(topic, 0, n, "none", Map.of());
+        produce(topic, 1, 1, "none", Map.of());
+        Map<String, Object> props = consumerProps();
+        props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "60000");
+        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, "8192"); // partition 0 needs many fetches
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "50");
+        int read = 0;
+        try (WeirConsumer<byte[], byte[]> c = new WeirConsumer<>(props)) {
+            TopicPartition p0 = new TopicPartition(topic, 0);
+            TopicPartition p1 = new TopicPartition(topic, 1);
+            c.assign(List.of(p0, p1));
+            c.seekToBeginning(List.of(p0, p1));
+            // each stall would cost 60 s; the deadline allows none
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (read < n + 1 && System.currentTimeMillis() < deadline) {
+                read += c.poll(Duration.ofMillis(200)).count();
+            }
+        }
+        assertEquals(n + 1, read, "records read before the deadline");
+    }
 }
