@@ -397,20 +397,9 @@ public final class MessageGenerator {
         for (Field f : s.fields) {
             if (f.tag != null) {
                 tagged.add(f);
-                continue;
-            }
-            String c = cond(f.versions, versions);
-            if (c.equals("false")) {
-                continue;
-            }
-            if (c.equals("true")) {
-                readField(f, "flexible", versions);
-            } else {
-                open("if (" + c + ") {");
-                readField(f, "flexible", versions);
-                close("}");
             }
         }
+        forUntaggedFields(s, versions, f -> readField(f, "flexible", versions));
         tagged.sort(Comparator.comparingInt(f -> f.tag));
         open("if (flexible) {");
         line("int tagCount = r.readUnsignedVarint(\"taggedFieldCount\");");
@@ -559,6 +548,29 @@ public final class MessageGenerator {
         return tagged;
     }
 
+    /**
+     * Emits code for each untagged field present in some of {@code versions}, wrapped in its version
+     * condition when it is not present in all of them (read, write and size share this walk).
+     */
+    private void forUntaggedFields(Struct s, Range versions, java.util.function.Consumer<Field> emit) {
+        for (Field f : s.fields) {
+            if (f.tag != null) {
+                continue;
+            }
+            String c = cond(f.versions, versions);
+            if (c.equals("false")) {
+                continue;
+            }
+            if (c.equals("true")) {
+                emit.accept(f);
+            } else {
+                open("if (" + c + ") {");
+                emit.accept(f);
+                close("}");
+            }
+        }
+    }
+
     private String taggedCond(Field f, Range versions) {
         String c = cond(f.versions, versions);
         return (c.equals("true") ? "" : c + " && ") + nonDefault(f);
@@ -569,22 +581,7 @@ public final class MessageGenerator {
         line("/** Writes this structure at {@code version}; the buffer must have {@link #size(short)} bytes free. */");
         open("public void write(ProtocolWriter w, short version) {");
         line("boolean flexible = version >= FLEXIBLE_FROM;");
-        for (Field f : s.fields) {
-            if (f.tag != null) {
-                continue;
-            }
-            String c = cond(f.versions, versions);
-            if (c.equals("false")) {
-                continue;
-            }
-            if (c.equals("true")) {
-                writeField(f, "flexible", versions);
-            } else {
-                open("if (" + c + ") {");
-                writeField(f, "flexible", versions);
-                close("}");
-            }
-        }
+        forUntaggedFields(s, versions, f -> writeField(f, "flexible", versions));
         List<Field> tagged = taggedSorted(s, versions);
         open("if (flexible) {");
         if (tagged.isEmpty()) {
@@ -615,22 +612,7 @@ public final class MessageGenerator {
         open("public int size(short version) {");
         line("boolean flexible = version >= FLEXIBLE_FROM;");
         line("int size = 0;");
-        for (Field f : s.fields) {
-            if (f.tag != null) {
-                continue;
-            }
-            String c = cond(f.versions, versions);
-            if (c.equals("false")) {
-                continue;
-            }
-            if (c.equals("true")) {
-                sizeField(f, "flexible", "size");
-            } else {
-                open("if (" + c + ") {");
-                sizeField(f, "flexible", "size");
-                close("}");
-            }
-        }
+        forUntaggedFields(s, versions, f -> sizeField(f, "flexible", "size"));
         List<Field> tagged = taggedSorted(s, versions);
         open("if (flexible) {");
         line("int tagCount = 0;");
