@@ -35,45 +35,26 @@ public final class Summaries {
     }
 
     public static Map<String, Double> producer(List<String> lines) {
-        Matcher m = last(PRODUCER_TOTAL, lines);
-        Map<String, Double> out = new LinkedHashMap<>();
-        out.put("records", Double.parseDouble(m.group(1)));
-        out.put("records/s", Double.parseDouble(m.group(2)));
-        out.put("MB/s", Double.parseDouble(m.group(3)));
-        out.put("avg ms", Double.parseDouble(m.group(4)));
-        out.put("max ms", Double.parseDouble(m.group(5)));
-        out.put("p50 ms", Double.parseDouble(m.group(6)));
-        out.put("p95 ms", Double.parseDouble(m.group(7)));
-        out.put("p99 ms", Double.parseDouble(m.group(8)));
-        out.put("p99.9 ms", Double.parseDouble(m.group(9)));
-        return out;
+        return figures(last(PRODUCER_TOTAL, lines), 1,
+            "records", "records/s", "MB/s", "avg ms", "max ms", "p50 ms", "p95 ms", "p99 ms", "p99.9 ms");
     }
 
     public static Map<String, Double> consumer(List<String> lines) {
-        Matcher m = last(CONSUMER, lines);
-        Map<String, Double> out = new LinkedHashMap<>();
-        out.put("MB", Double.parseDouble(m.group(3)));
-        out.put("MB/s", Double.parseDouble(m.group(4)));
-        out.put("records", Double.parseDouble(m.group(5)));
-        out.put("records/s", Double.parseDouble(m.group(6)));
-        out.put("rebalance ms", Double.parseDouble(m.group(7)));
-        out.put("fetch ms", Double.parseDouble(m.group(8)));
-        out.put("fetch MB/s", Double.parseDouble(m.group(9)));
-        out.put("fetch records/s", Double.parseDouble(m.group(10)));
-        return out;
+        return figures(last(CONSUMER, lines), 3,
+            "MB", "MB/s", "records", "records/s", "rebalance ms", "fetch ms", "fetch MB/s", "fetch records/s");
     }
 
     public static Map<String, Double> e2e(List<String> lines) {
-        Matcher m = last(E2E, lines);
+        return figures(last(E2E, lines), 1,
+            "records", "records/s", "avg ms", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms");
+    }
+
+    /** Names consecutive regex groups, starting at {@code firstGroup}, as numbers in line order. */
+    private static Map<String, Double> figures(Matcher m, int firstGroup, String... names) {
         Map<String, Double> out = new LinkedHashMap<>();
-        out.put("records", Double.parseDouble(m.group(1)));
-        out.put("records/s", Double.parseDouble(m.group(2)));
-        out.put("avg ms", Double.parseDouble(m.group(3)));
-        out.put("p50 ms", Double.parseDouble(m.group(4)));
-        out.put("p90 ms", Double.parseDouble(m.group(5)));
-        out.put("p99 ms", Double.parseDouble(m.group(6)));
-        out.put("p99.9 ms", Double.parseDouble(m.group(7)));
-        out.put("max ms", Double.parseDouble(m.group(8)));
+        for (int i = 0; i < names.length; i++) {
+            out.put(names[i], Double.parseDouble(m.group(firstGroup + i)));
+        }
         return out;
     }
 
