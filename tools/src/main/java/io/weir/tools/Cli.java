@@ -2,10 +2,15 @@ package io.weir.tools;
 
 import picocli.CommandLine;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 
 /**
  * What the command-line tools share: parsing flags into a picocli command, Kafka's usage-error
@@ -62,5 +67,16 @@ final class Cli {
             out.put(p.substring(0, eq).trim(), p.substring(eq + 1).trim());
         }
         return out;
+    }
+
+    /** A {@code --command-config}/{@code --consumer.config} style properties file; empty for null. */
+    static Properties loadProperties(Path file) throws IOException {
+        Properties p = new Properties();
+        if (file != null) {
+            try (InputStream in = Files.newInputStream(file)) {
+                p.load(in);
+            }
+        }
+        return p;
     }
 }

@@ -15,10 +15,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -145,14 +143,11 @@ public final class ConsoleConsumer {
 
     Map<String, Object> consumerProps() throws UsageException {
         Map<String, Object> props = new HashMap<>();
-        if (consumerConfig != null) {
-            Properties p = new Properties();
-            try (InputStream in = Files.newInputStream(consumerConfig)) {
-                p.load(in);
-            } catch (IOException e) {
-                throw new UsageException("cannot read " + consumerConfig + ": " + e.getMessage());
-            }
+        try {
+            Properties p = Cli.loadProperties(consumerConfig);
             p.stringPropertyNames().forEach(k -> props.put(k, p.getProperty(k)));
+        } catch (IOException e) {
+            throw new UsageException("cannot read " + consumerConfig + ": " + e.getMessage());
         }
         props.putAll(Cli.parsePairs(consumerProperties, "--consumer-property"));
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServer);

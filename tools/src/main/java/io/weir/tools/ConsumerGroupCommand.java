@@ -18,9 +18,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -126,14 +124,12 @@ public final class ConsumerGroupCommand {
             return exit;
         }
         Map<String, List<Integer>> topicPartitions = parsed.get(0);
-        Properties props = new Properties();
-        if (cmd.commandConfig != null) {
-            try (InputStream in = Files.newInputStream(cmd.commandConfig)) {
-                props.load(in);
-            } catch (IOException e) {
-                err.println("Error: cannot read " + cmd.commandConfig + ": " + e.getMessage());
-                return 1;
-            }
+        Properties props;
+        try {
+            props = Cli.loadProperties(cmd.commandConfig);
+        } catch (IOException e) {
+            err.println("Error: cannot read " + cmd.commandConfig + ": " + e.getMessage());
+            return 1;
         }
         props.setProperty("bootstrap.servers", cmd.bootstrapServer);
         try (Admin admin = adminFactory.apply(props)) {

@@ -18,10 +18,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -101,14 +99,12 @@ public final class TopicCommand {
             return exit;
         }
         Map<String, String> topicConfigs = parsed.get(0);
-        Properties props = new Properties();
-        if (cmd.commandConfig != null) {
-            try (InputStream in = Files.newInputStream(cmd.commandConfig)) {
-                props.load(in);
-            } catch (IOException e) {
-                err.println("Error while executing topic command : cannot read " + cmd.commandConfig + ": " + e.getMessage());
-                return 1;
-            }
+        Properties props;
+        try {
+            props = Cli.loadProperties(cmd.commandConfig);
+        } catch (IOException e) {
+            err.println("Error while executing topic command : cannot read " + cmd.commandConfig + ": " + e.getMessage());
+            return 1;
         }
         props.setProperty("bootstrap.servers", cmd.bootstrapServer);
         try (Admin admin = adminFactory.apply(props)) {
