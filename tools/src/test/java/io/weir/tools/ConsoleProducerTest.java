@@ -12,11 +12,10 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import io.weir.tools.ToolRun.Result;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,16 +44,9 @@ class ConsoleProducerTest {
         broker.close();
     }
 
-    private record Result(int status, String out, String err) {
-    }
-
     private static Result run(String stdin, String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = ConsoleProducer.run(args, new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
-            new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-            WeirProducer::new);
-        return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        return ToolRun.capture((out, err) -> ConsoleProducer.run(args,
+            new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), out, err, WeirProducer::new));
     }
 
     private static List<ConsumerRecord<String, String>> read(String topic, int expected) {

@@ -16,6 +16,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import io.weir.tools.ToolRun.Result;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -29,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
+import static io.weir.tools.ToolRun.assertUsageError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -39,19 +41,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 class ConsumerGroupCommandTest {
     private static EmbeddedBroker broker;
     private static Admin admin;
-
-    private record Result(int status, String out, String err) {
-        /** The whitespace-separated cells of the stdout line whose first cells are {@code prefix}. */
-        List<String> row(String... prefix) {
-            for (String line : out.split("\n")) {
-                List<String> cells = Arrays.asList(line.trim().split("\\s+"));
-                if (cells.size() >= prefix.length && cells.subList(0, prefix.length).equals(List.of(prefix))) {
-                    return cells;
-                }
-            }
-            return fail("no row starting with " + List.of(prefix) + " in:\n" + out);
-        }
-    }
 
     @BeforeAll
     static void start() {
@@ -75,25 +64,12 @@ class ConsumerGroupCommandTest {
         full[0] = "--bootstrap-server";
         full[1] = broker.bootstrapServers();
         System.arraycopy(args, 0, full, 2, args.length);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = ConsumerGroupCommand.run(full, new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8), Admin::create);
-        return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        return ToolRun.capture((out, err) -> ConsumerGroupCommand.run(full, out, err, Admin::create));
     }
 
     /** For flag errors: an admin factory that must not be reached. */
     private static Result runNoServer(String... args) {
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = ConsumerGroupCommand.run(args, new PrintStream(new ByteArrayOutputStream()),
-            new PrintStream(err, true, StandardCharsets.UTF_8), p -> fail("no admin expected"));
-        return new Result(status, "", err.toString(StandardCharsets.UTF_8));
-    }
-
-    private static void assertUsageError(Result r, String fragment) {
-        assertEquals(1, r.status());
-        assertTrue(r.err().contains(fragment), r.err());
-        assertTrue(r.err().contains("--bootstrap-server"), "usage must follow the error: " + r.err());
+        return ToolRun.capture((out, err) -> ConsumerGroupCommand.run(args, out, err, p -> fail("no admin expected")));
     }
 
     @Test

@@ -4,17 +4,15 @@ import io.weir.log.CompressionType;
 import io.weir.log.ControlRecordType;
 import io.weir.log.Header;
 import io.weir.log.RecordBatchBuilder;
+import io.weir.tools.ToolRun.Result;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,18 +23,8 @@ class DumpLogSegmentsTest {
     @TempDir
     Path dir;
 
-    private record Result(int code, String out, String err) {
-        List<String> lines() {
-            return Arrays.asList(out.split("\n"));
-        }
-    }
-
     private static Result run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = DumpLogSegments.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        return ToolRun.capture((out, err) -> DumpLogSegments.run(args, out, err));
     }
 
     private Path writeSegment(ByteBuffer... batches) throws IOException {
@@ -68,7 +56,7 @@ class DumpLogSegmentsTest {
         ByteBuffer second = batch(200, CompressionType.ZSTD, 3);
         Path log = writeSegment(first, second);
         Result r = run("--files", log.toString());
-        assertEquals(0, r.code(), r.err());
+        assertEquals(0, r.status(), r.err());
         List<String> lines = r.lines();
         assertEquals("Dumping " + log, lines.get(0));
         assertEquals("Log starting offset: 100", lines.get(1));
@@ -86,7 +74,7 @@ class DumpLogSegmentsTest {
             .transactional(true).appendControl(5L, ControlRecordType.COMMIT, 3).build();
         Path log = writeSegment(batch(100, CompressionType.LZ4, 2), marker);
         Result r = run("--files", log.toString(), "--print-data-log");
-        assertEquals(0, r.code());
+        assertEquals(0, r.status());
         List<String> lines = r.lines();
         assertEquals("| offset: 100 CreateTime: 1000 keySize: 2 valueSize: 2 sequence: 100 headerKeys: [trace] key: k0 payload: v0", lines.get(3));
         assertEquals("| offset: 101 CreateTime: 1001 keySize: 2 valueSize: 2 sequence: 101 headerKeys: [trace] key: k1 payload: v1", lines.get(4));
@@ -102,7 +90,7 @@ class DumpLogSegmentsTest {
         ByteBuffer torn = batch(110, CompressionType.NONE, 5).limit(30);
         Path log = writeSegment(good, damaged, torn);
         Result r = run("--files", log.toString(), "--print-data-log");
-        assertEquals(0, r.code());
+        assertEquals(0, r.status());
         List<String> lines = r.lines();
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("baseOffset: 105") && l.endsWith("crcValid: false")), r.out());
         assertTrue(lines.get(lines.size() - 1).startsWith("Found 30 invalid bytes at the end of 00000000000000000100.log"), r.out());
@@ -125,7 +113,7 @@ class DumpLogSegmentsTest {
         idx.putInt(0).putInt(0).putInt(3).putInt((int) logSize + 100); // second entry points past the log
         Files.write(dir.resolve("00000000000000000100.index"), idx.array());
         Result r = run("--files", dir.resolve("00000000000000000100.index").toString());
-        assertEquals(0, r.code());
+        assertEquals(0, r.status());
         assertTrue(r.out().contains("offset: 100 position: 0"), r.out());
         assertTrue(r.out().contains("entry 1 (offset 103) points to position " + (logSize + 100) + " past the end"), r.out());
         assertTrue(r.out().contains("1 index entries point past the end of the log"), r.out());
@@ -141,8 +129,8 @@ class DumpLogSegmentsTest {
     @Test
     void shouldPrintUsageAndFailOnBadFlag() {
         Result r = run("--no-such-flag");
-        assertNotEquals(0, r.code());
+        assertNotEquals(0, r.status());
         assertTrue(r.err().contains("Usage: weir-dump-log.sh"), r.err());
-        assertNotEquals(0, run().code()); // --files is required
+        assertNotEquals(0, run().status()); // --files is required
     }
 }

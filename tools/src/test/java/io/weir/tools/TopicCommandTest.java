@@ -11,6 +11,7 @@ import io.weir.log.testing.TempDirs;
 import io.weir.protocol.client.Node;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import io.weir.tools.ToolRun.Result;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import static io.weir.tools.ToolRun.assertUsageError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -31,9 +33,6 @@ class TopicCommandTest {
     private static Path dir;
     private static Broker broker;
     private static String bootstrap;
-
-    private record Result(int status, String out, String err) {
-    }
 
     @BeforeAll
     static void start() {
@@ -52,25 +51,12 @@ class TopicCommandTest {
     }
 
     private static Result run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = TopicCommand.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8), Admin::create);
-        return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        return ToolRun.capture((out, err) -> TopicCommand.run(args, out, err, Admin::create));
     }
 
     /** For flag errors: an admin factory that must not be reached. */
     private static Result runNoServer(String... args) {
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = TopicCommand.run(args, new PrintStream(new ByteArrayOutputStream()),
-            new PrintStream(err, true, StandardCharsets.UTF_8), p -> fail("no admin expected"));
-        return new Result(status, "", err.toString(StandardCharsets.UTF_8));
-    }
-
-    private static void assertUsageError(Result r, String fragment) {
-        assertEquals(1, r.status());
-        assertTrue(r.err().contains(fragment), r.err());
-        assertTrue(r.err().contains("--bootstrap-server"), "usage must follow the error: " + r.err());
+        return ToolRun.capture((out, err) -> TopicCommand.run(args, out, err, p -> fail("no admin expected")));
     }
 
     @Test
