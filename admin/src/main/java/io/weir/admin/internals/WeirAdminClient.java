@@ -64,6 +64,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.function.IntFunction;
 
 /**
@@ -194,11 +195,8 @@ public final class WeirAdminClient implements Admin {
                 if (f == null) {
                     continue;
                 }
-                if (r.errorCode() != Errors.NONE.code()) {
-                    f.completeExceptionally(AdminErrors.exception(r.errorCode(), r.errorMessage()));
-                } else {
-                    f.complete(new CreatedTopic(r.name(), r.topicId(), r.numPartitions(), r.replicationFactor()));
-                }
+                settle(f, r.errorCode(), r.errorMessage(),
+                    () -> new CreatedTopic(r.name(), r.topicId(), r.numPartitions(), r.replicationFactor()));
             }
             failMissing(fs, "CreateTopics");
         });
@@ -234,11 +232,7 @@ public final class WeirAdminClient implements Admin {
                 if (f == null) {
                     continue;
                 }
-                if (r.errorCode() != Errors.NONE.code()) {
-                    f.completeExceptionally(AdminErrors.exception(r.errorCode(), r.errorMessage()));
-                } else {
-                    f.complete(null);
-                }
+                settle(f, r.errorCode(), r.errorMessage(), () -> null);
             }
             failMissing(fs, "DeleteTopics");
         });
@@ -342,11 +336,7 @@ public final class WeirAdminClient implements Admin {
                 if (f == null) {
                     continue;
                 }
-                if (r.errorCode() != Errors.NONE.code()) {
-                    f.completeExceptionally(AdminErrors.exception(r.errorCode(), r.errorMessage()));
-                } else {
-                    f.complete(null);
-                }
+                settle(f, r.errorCode(), r.errorMessage(), () -> null);
             }
             failMissing(fs, "CreatePartitions");
         });
@@ -438,11 +428,7 @@ public final class WeirAdminClient implements Admin {
                 }
                 for (IncrementalAlterConfigsResponse.AlterConfigsResourceResponse r
                     : ((IncrementalAlterConfigsResponse) resp).responses()) {
-                    if (r.errorCode() != Errors.NONE.code()) {
-                        f.completeExceptionally(AdminErrors.exception(r.errorCode(), r.errorMessage()));
-                    } else {
-                        f.complete(null);
-                    }
+                    settle(f, r.errorCode(), r.errorMessage(), () -> null);
                     return;
                 }
                 f.completeExceptionally(new IllegalStateException(
@@ -581,11 +567,8 @@ public final class WeirAdminClient implements Admin {
                     if (f == null) {
                         continue;
                     }
-                    if (p.errorCode() != Errors.NONE.code()) {
-                        f.completeExceptionally(AdminErrors.exception(p.errorCode(), null));
-                    } else {
-                        f.complete(new ListOffsetsResultInfo(p.offset(), p.timestamp(), p.leaderEpoch()));
-                    }
+                    settle(f, p.errorCode(), null,
+                        () -> new ListOffsetsResultInfo(p.offset(), p.timestamp(), p.leaderEpoch()));
                 }
             }
             parts.keySet().forEach(tp -> {
@@ -636,5 +619,14 @@ public final class WeirAdminClient implements Admin {
     @Override
     public void close(Duration timeout) {
         client.close(Math.max(0, timeout.toMillis()));
+    }
+
+    /** Completes {@code f} with {@code value} when {@code errorCode} is NONE, else with the error's exception. */
+    private static <T> void settle(CompletableFuture<T> f, short errorCode, String message, Supplier<T> value) {
+        if (errorCode != Errors.NONE.code()) {
+            f.completeExceptionally(AdminErrors.exception(errorCode, message));
+        } else {
+            f.complete(value.get());
+        }
     }
 }
