@@ -26,6 +26,13 @@ public abstract class Records {
      */
     public abstract ByteBuffer buffer();
 
+    private static final Records EMPTY = new InMemory(ByteBuffer.allocate(0));
+
+    /** No batches (shared: it holds no bytes that anyone could change). */
+    public static Records empty() {
+        return EMPTY;
+    }
+
     /** Records held in memory, from the buffer's position to its limit (not copied). */
     public static Records wrap(ByteBuffer buffer) {
         return new InMemory(buffer.slice());

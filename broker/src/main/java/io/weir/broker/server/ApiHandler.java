@@ -76,8 +76,6 @@ public final class ApiHandler {
         HANDLED.addAll(GroupApis.APIS);
     }
 
-    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
-
     private final BrokerConfig config;
     private final MetadataStore store;
     private final ReplicaManager replicaManager;
@@ -478,7 +476,7 @@ public final class ApiHandler {
                     new FetchResponse.FetchableTopicResponse().setTopic(w.topicName()).setTopicId(w.topicId())
                         .setPartitions(new ArrayList<>()));
                 tr.partitions().add(new FetchResponse.PartitionData().setPartitionIndex(w.partition())
-                    .setErrorCode(w.error().code()).setHighWatermark(-1).setRecords(io.weir.protocol.Records.wrap(EMPTY)));
+                    .setErrorCode(w.error().code()).setHighWatermark(-1).setRecords(io.weir.protocol.Records.empty()));
             }
             FetchResponse resp = new FetchResponse().setErrorCode(Errors.NONE.code())
                 .setSessionId(session == null ? 0 : session.id())
@@ -508,7 +506,7 @@ public final class ApiHandler {
                     .setHighWatermark(r.highWatermark())
                     .setLastStableOffset(r.lastStableOffset())
                     .setLogStartOffset(r.logStartOffset())
-                    .setRecords(r.records() == null ? io.weir.protocol.Records.wrap(EMPTY) : r.records());
+                    .setRecords(r.records() == null ? io.weir.protocol.Records.empty() : r.records());
                 if (readCommitted && version >= 4) {
                     List<FetchResponse.AbortedTransaction> aborted = new ArrayList<>();
                     if (r.abortedTransactions() != null) {

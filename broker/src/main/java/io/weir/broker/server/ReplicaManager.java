@@ -181,13 +181,13 @@ public final class ReplicaManager {
             if (readCommitted && info.records().sizeInBytes() > 0) {
                 aborted = l.collectAbortedTransactions(fetchOffset, upper);
             }
-            Records records = info.records().sizeInBytes() == 0 ? Records.wrap(java.nio.ByteBuffer.allocate(0))
+            Records records = info.records().sizeInBytes() == 0 ? Records.empty()
                 : new FileRegionRecords(info.records());
             return new ReadResult(Errors.NONE, hw, lso, l.logStartOffset(), records, aborted);
         } catch (OffsetOutOfRangeException e) {
             if (fetchOffset > hw && fetchOffset <= l.logEndOffset()) {
                 // beyond what consumers may see yet but inside the log: nothing to return now
-                return new ReadResult(Errors.NONE, hw, lso, l.logStartOffset(), Records.wrap(java.nio.ByteBuffer.allocate(0)), null);
+                return new ReadResult(Errors.NONE, hw, lso, l.logStartOffset(), Records.empty(), null);
             }
             return new ReadResult(Errors.OFFSET_OUT_OF_RANGE, hw, lso, l.logStartOffset(), null, null);
         }
