@@ -14,7 +14,7 @@ if [ ! -s "$kcp" ] || [ bench/kafka-broker/pom.xml -nt "$kcp" ] || [ pom.xml -nt
   echo "Resolving the Apache Kafka broker (bench/kafka-broker/pom.xml)..." >&2
   mkdir -p "$(dirname "$kcp")"
   mvn -B -q -f bench/kafka-broker/pom.xml dependency:build-classpath \
-      -Dmdep.outputFile="$kcp" -Dmdep.includeScope=runtime >&2
+      -Dmdep.outputFile="$kcp" -DincludeScope=runtime >&2
 fi
 
 # Build the broker's classpath now (its start script builds when sources changed), not while a broker

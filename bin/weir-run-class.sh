@@ -9,8 +9,17 @@ if [ $# -lt 2 ]; then
 fi
 module="$1"; shift
 main="$1"; shift
+JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 
-stamp="$WEIR_HOME/$module/target/weir-classpath.txt"
+# An unpacked distribution (weir-<version>.tgz) carries every runtime jar in libs/: no build, no Maven.
+if [ -d "$WEIR_HOME/libs" ]; then
+  exec "$JAVA" ${WEIR_HEAP_OPTS:-} ${WEIR_LOG_OPTS:-} ${WEIR_OPTS:-} -cp "$WEIR_HOME/libs/*" "$main" "$@"
+fi
+
+# A source tree: build the module when its sources are newer than the last build. The classpath holds
+# exactly the runtime dependencies (never test-scope jars), so a script fails here first if a class
+# only works because a test jar happens to be present.
+stamp="$WEIR_HOME/$module/target/weir-runtime-classpath.txt"
 needs_build=0
 if [ ! -f "$stamp" ]; then
   needs_build=1
@@ -21,7 +30,7 @@ if [ "$needs_build" = 1 ]; then
   echo "Building Weir ($module)..." >&2
   log="$(mktemp)"
   if ! (cd "$WEIR_HOME" && mvn -B -q -DskipTests -pl "$module" -am package \
-        dependency:build-classpath -Dmdep.outputFile="$stamp.tmp" -Dmdep.includeScope=runtime) >"$log" 2>&1; then
+        dependency:build-classpath -Dmdep.outputFile="$stamp.tmp" -DincludeScope=runtime) >"$log" 2>&1; then
     cat "$log" >&2
     rm -f "$log"
     echo "Build failed." >&2
@@ -34,5 +43,4 @@ if [ "$needs_build" = 1 ]; then
   rm -f "$stamp.tmp"
 fi
 
-JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-exec "$JAVA" ${WEIR_HEAP_OPTS:-} ${WEIR_OPTS:-} -cp "$(cat "$stamp")" "$main" "$@"
+exec "$JAVA" ${WEIR_HEAP_OPTS:-} ${WEIR_LOG_OPTS:-} ${WEIR_OPTS:-} -cp "$(cat "$stamp")" "$main" "$@"

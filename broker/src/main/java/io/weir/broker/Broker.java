@@ -99,7 +99,8 @@ public final class Broker {
         }
         logManager = LogManager.open(logDir, topicConfigs.defaultLogConfig(), perPartition, time);
         log.info("opened {} logs in {} ({})", logManager.allLogs().size(), logDir,
-            logManager.hadCleanShutdown() ? "clean shutdown: recovery skipped" : "recovered after an unclean stop");
+            logManager.wasFreshDirectory() ? "a new, empty log directory"
+                : logManager.hadCleanShutdown() ? "clean shutdown: recovery skipped" : "recovered after an unclean stop");
         replicaManager = new ReplicaManager(config.brokerId(), logManager, topicConfigs);
         for (TopicMetadata t : store.topics().values()) {
             replicaManager.hostTopic(t);

@@ -55,6 +55,7 @@ public final class LogManager implements AutoCloseable {
     private final CheckpointFile logStartOffsets;
     private final LogCleaner cleaner;
     private final boolean hadCleanShutdown;
+    private boolean freshDirectory;
     private final FileChannel lockChannel;
 
     private LogManager(Path logDir, LogConfig defaultConfig, Map<TopicPartition, LogConfig> topicConfigs, Time time) {
@@ -127,6 +128,7 @@ public final class LogManager implements AutoCloseable {
             throw new UncheckedIOException("cannot open log directory " + logDir, e);
         }
         boolean clean = hadMarker;
+        boolean hadCheckpoint = Files.exists(logDir.resolve(RECOVERY_POINT_CHECKPOINT));
         Map<TopicPartition, Long> points = readCheckpoint(recoveryPoints);
         Map<TopicPartition, Long> starts = readCheckpoint(logStartOffsets);
         if (points == null) {
@@ -160,6 +162,7 @@ public final class LogManager implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + logDir, e);
         }
+        freshDirectory = !hadMarker && !hadCheckpoint && logs.isEmpty();
         return hadMarker;
     }
 
@@ -179,6 +182,14 @@ public final class LogManager implements AutoCloseable {
             LOG.warn("Ignoring unreadable checkpoint: {}", e.getMessage());
             return null;
         }
+    }
+
+    /**
+     * Whether the directory held no logs, no checkpoint and no clean-shutdown marker when opened: a
+     * first start, not a recovery.
+     */
+    public boolean wasFreshDirectory() {
+        return freshDirectory;
     }
 
     /** Whether the previous run ended with {@link #close()}. */

@@ -61,6 +61,23 @@ class LogManagerTest {
     }
 
     @Test
+    void shouldTellAFreshDirectoryFromARecovery() throws Exception {
+        LogManager fresh = LogManager.open(root.resolve("new"), LogConfig.defaults(), Map.of(), time);
+        assertTrue(fresh.wasFreshDirectory());
+        assertFalse(fresh.hadCleanShutdown());
+        fresh.getOrCreateLog(tp, LogConfig.defaults()).appendAsLeader(records(1, "a"), 0);
+        fresh.halt(); // a crash before any checkpoint: the partition directory is there, so this is a recovery
+        LogManager crashed = LogManager.open(root.resolve("new"), LogConfig.defaults(), Map.of(), time);
+        assertFalse(crashed.wasFreshDirectory());
+        assertFalse(crashed.hadCleanShutdown());
+        crashed.close();
+        LogManager clean = LogManager.open(root.resolve("new"), LogConfig.defaults(), Map.of(), time);
+        assertFalse(clean.wasFreshDirectory());
+        assertTrue(clean.hadCleanShutdown());
+        clean.close();
+    }
+
+    @Test
     void shouldRecoverAfterCrashKeepingFlushedData() throws Exception {
         LogManager lm = LogManager.open(root, LogConfig.defaults(), Map.of(), time);
         Log log = lm.getOrCreateLog(tp, LogConfig.defaults());

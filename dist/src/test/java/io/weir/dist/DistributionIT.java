@@ -1,0 +1,152 @@
+package io.weir.dist;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Unpacks the release tarball into a temporary directory and uses it as a user would: starts the
+ * broker with {@code bin/weir-server-start.sh config/server.properties} from an unrelated working
+ * directory, creates a topic, produces and consumes with the console tools, then stops the broker
+ * with SIGTERM. A {@code mvn} placed first on the PATH fails loudly, proving the scripts need no
+ * Maven and no source tree; {@code libs/} must hold no test-scope jar.
+ */
+class DistributionIT {
+    private Process broker;
+
+    @AfterEach
+    void stopBroker() throws InterruptedException {
+        if (broker != null && broker.isAlive()) {
+            broker.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void shouldRunBrokerAndToolsFromTheUnpackedTarball(@TempDir Path tmp) throws Exception {
+        Path tgz = Paths.get(System.getProperty("weir.dist.tgz"));
+        assertTrue(Files.isRegularFile(tgz), "missing " + tgz);
+        Path unpacked = tmp.resolve("unpacked");
+        Files.createDirectories(unpacked);
+        run(tmp, List.of("tar", "xzf", tgz.toString(), "-C", unpacked.toString()), Map.of(), 60);
+        Path home;
+        try (Stream<Path> s = Files.list(unpacked)) {
+            home = s.findFirst().orElseThrow();
+        }
+        for (String f : List.of("bin/weir-server-start.sh", "bin/weir-topics.sh", "config/server.properties",
+            "README.md")) {
+            assertTrue(Files.exists(home.resolve(f)), f + " is in the distribution");
+        }
+        List<String> libs;
+        try (Stream<Path> s = Files.list(home.resolve("libs"))) {
+            libs = s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+        assertTrue(libs.stream().anyMatch(n -> n.startsWith("weir-broker-")), libs.toString());
+        assertTrue(libs.stream().anyMatch(n -> n.startsWith("weir-tools-")), libs.toString());
+        for (String n : libs) {
+            assertFalse(n.startsWith("junit") || n.startsWith("kafka-clients") || n.startsWith("curator-test")
+                || n.startsWith("jqwik") || n.contains("-tests"), "test-scope jar in libs/: " + n);
+        }
+
+        // a mvn that fails: the scripts of a distribution must never build
+        Path fakeBin = tmp.resolve("fake-bin");
+        Files.createDirectories(fakeBin);
+        Path marker = tmp.resolve("mvn-was-called");
+        Path mvn = fakeBin.resolve("mvn");
+        Files.writeString(mvn, "#!/bin/sh\ntouch '" + marker + "'\nexit 99\n");
+        mvn.toFile().setExecutable(true);
+        Map<String, String> env = Map.of("PATH", fakeBin + ":" + System.getenv("PATH"),
+            "JAVA_HOME", System.getProperty("java.home"), "WEIR_HEAP_OPTS", "-Xmx256m");
+
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        String bootstrap = "127.0.0.1:" + port;
+        Path workDir = tmp.resolve("elsewhere");
+        Files.createDirectories(workDir);
+        Path brokerOut = tmp.resolve("broker.out");
+        ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/weir-server-start.sh").toString(),
+            home.resolve("config/server.properties").toString(),
+            "--override", "log.dirs=" + tmp.resolve("logs"),
+            "--override", "listeners=PLAINTEXT://" + bootstrap)
+            .directory(workDir.toFile()).redirectErrorStream(true).redirectOutput(brokerOut.toFile());
+        pb.environment().putAll(env);
+        broker = pb.start();
+        awaitListening(port, brokerOut);
+
+        String topics = home.resolve("bin/weir-topics.sh").toString();
+        String out = run(workDir, List.of(topics, "--bootstrap-server", bootstrap, "--create", "--topic", "dist-t",
+            "--partitions", "2"), env, 120);
+        assertTrue(out.contains("Created topic dist-t."), out);
+
+        Path input = tmp.resolve("input.txt");
+        Files.writeString(input, "k1:one\nk2:two\nk3:three\n");
+        ProcessBuilder producer = new ProcessBuilder(home.resolve("bin/weir-console-producer.sh").toString(),
+            "--bootstrap-server", bootstrap, "--topic", "dist-t", "--property", "parse.key=true",
+            "--property", "key.separator=:")
+            .directory(workDir.toFile()).redirectInput(input.toFile()).redirectErrorStream(true);
+        producer.environment().putAll(env);
+        String produced = finish(producer.start(), 120);
+
+        out = run(workDir, List.of(home.resolve("bin/weir-console-consumer.sh").toString(), "--bootstrap-server",
+            bootstrap, "--topic", "dist-t", "--from-beginning", "--max-messages", "3", "--property", "print.key=true",
+            "--timeout-ms", "60000"), env, 120);
+        List<String> lines = new ArrayList<>(out.lines().filter(l -> l.startsWith("k")).sorted().toList());
+        assertEquals(List.of("k1\tone", "k2\ttwo", "k3\tthree"), lines, "producer said: " + produced + "\nconsumer: " + out);
+
+        broker.destroy(); // SIGTERM: the clean stop
+        assertTrue(broker.waitFor(60, TimeUnit.SECONDS), "broker stopped on SIGTERM");
+        assertTrue(Files.exists(tmp.resolve("logs").resolve(".clean_shutdown")),
+            "clean-shutdown marker written: " + Files.readString(brokerOut));
+        assertFalse(Files.exists(marker), "a script of the distribution called mvn");
+    }
+
+    private static void awaitListening(int port, Path brokerOut) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (System.nanoTime() < deadline) {
+            try (Socket ignored = new Socket("127.0.0.1", port)) {
+                return;
+            } catch (IOException e) {
+                Thread.sleep(200);
+            }
+        }
+        fail("broker did not listen on " + port + ":\n" + Files.readString(brokerOut));
+    }
+
+    private static String run(Path dir, List<String> cmd, Map<String, String> env, int timeoutSeconds)
+            throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        return finish(pb.start(), timeoutSeconds);
+    }
+
+    private static String finish(Process p, int timeoutSeconds) throws Exception {
+        p.getOutputStream().close();
+        byte[] bytes = p.getInputStream().readAllBytes();
+        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            fail("timed out: " + new String(bytes, StandardCharsets.UTF_8));
+        }
+        String out = new String(bytes, StandardCharsets.UTF_8);
+        assertEquals(0, p.exitValue(), out);
+        return out;
+    }
+}
