@@ -53,6 +53,8 @@ class BrokerBadInputTest {
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final AtomicInteger acked = new AtomicInteger();
     private final AtomicReference<Exception> healthyFailure = new AtomicReference<>();
+    /** Notified on each acknowledgement or failure of the healthy producer (no busy-waiting on 2 shared cores). */
+    private final Object progress = new Object();
 
     @BeforeEach
     void start() {
@@ -67,9 +69,15 @@ class BrokerBadInputTest {
                 while (running.get() && i < 100_000) {
                     producer.send(new ProducerRecord<>("healthy", "k", "v" + i++)).get();
                     acked.incrementAndGet();
+                    synchronized (progress) {
+                        progress.notifyAll();
+                    }
                 }
             } catch (Exception e) {
                 healthyFailure.set(e);
+                synchronized (progress) {
+                    progress.notifyAll();
+                }
             }
         });
         healthy.start();
@@ -85,8 +93,17 @@ class BrokerBadInputTest {
 
     private void awaitAcked(int atLeast) {
         long deadline = System.currentTimeMillis() + 30_000;
-        while (acked.get() < atLeast && System.currentTimeMillis() < deadline && healthyFailure.get() == null) {
-            Thread.onSpinWait();
+        synchronized (progress) {
+            long left;
+            while (acked.get() < atLeast && (left = deadline - System.currentTimeMillis()) > 0
+                    && healthyFailure.get() == null) {
+                try {
+                    progress.wait(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
         }
         assertNull(healthyFailure.get(), "the healthy producer failed");
         assertTrue(acked.get() >= atLeast, "the healthy producer stalled at " + acked.get());

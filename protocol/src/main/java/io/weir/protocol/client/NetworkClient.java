@@ -162,6 +162,10 @@ public final class NetworkClient implements AutoCloseable {
         }
     }
 
+    /** The wait after an I/O-loop iteration failed unexpectedly: 10 ms doubling to 1 s while failures repeat. */
+    private static final ExponentialBackoff LOOP_FAILURE_BACKOFF =
+        new ExponentialBackoff(10, 1_000, ExponentialBackoff.DEFAULT_JITTER);
+
     private final Settings settings;
     private final Time time;
     private final Metadata metadata;
@@ -324,22 +328,32 @@ public final class NetworkClient implements AutoCloseable {
     // ---------------------------------------------------------------- I/O thread
 
     private void run() {
+        int loopFailures = 0;
         try {
             while (true) {
-                long nowMs = time.milliseconds();
-                drainSubmissions();
-                if (closing && (nowMs >= closeDeadlineMs || noUserCallsOutstanding())) {
-                    break;
-                }
                 try {
+                    long nowMs = time.milliseconds();
+                    drainSubmissions();
+                    if (closing && (nowMs >= closeDeadlineMs || noUserCallsOutstanding())) {
+                        break;
+                    }
                     long pollMs = runOnce(nowMs);
                     selector.select(Math.max(1, Math.min(pollMs, MAX_POLL_MS)));
                     handleSelected(time.milliseconds());
-                } catch (RuntimeException e) {
-                    // a bug in one call must not kill the thread every other call depends on
-                    log.error("Unexpected error in the network client I/O loop", e);
-                } catch (IOException e) {
-                    log.error("Selector failed", e);
+                    loopFailures = 0;
+                } catch (RuntimeException | IOException e) {
+                    // A bug in one call must not kill the thread every other call depends on; but an
+                    // iteration that keeps failing must not spin either: back off, and log less often.
+                    loopFailures++;
+                    long waitMs = LOOP_FAILURE_BACKOFF.backoffMs(loopFailures - 1);
+                    if (Integer.bitCount(loopFailures) == 1) { // the 1st, 2nd, 4th, 8th... failure in a row
+                        log.error("Unexpected error in the network client I/O loop (failure {} in a row; next try in"
+                            + " {} ms)", loopFailures, waitMs, e);
+                    }
+                    if (closing && loopFailures >= 3) {
+                        break;
+                    }
+                    time.sleep(waitMs);
                 }
             }
         } finally {

@@ -288,4 +288,67 @@ class NetworkClientTest {
         assertInstanceOf(IllegalStateException.class, failure(c.send(b.node(-1), new DescribeClusterRequest(),
             deadline(1_000))));
     }
+
+    /**
+     * A clock that fails on the client's I/O thread while {@code failing} is set, and records the
+     * sleeps that thread asks for.
+     */
+    private static final class FailingTime implements Time {
+        volatile boolean failing;
+        final List<Long> sleeps = java.util.Collections.synchronizedList(new ArrayList<>());
+
+        private boolean onIoThread() {
+            return Thread.currentThread().getName().startsWith("weir-network-");
+        }
+
+        @Override
+        public long milliseconds() {
+            if (failing && onIoThread()) {
+                throw new IllegalStateException("injected clock failure");
+            }
+            return Time.SYSTEM.milliseconds();
+        }
+
+        @Override
+        public long nanoseconds() {
+            return Time.SYSTEM.nanoseconds();
+        }
+
+        @Override
+        public void sleep(long ms) {
+            if (onIoThread()) {
+                sleeps.add(ms);
+            }
+            Time.SYSTEM.sleep(ms);
+        }
+    }
+
+    @Test
+    void shouldBackOffWhenTheIoLoopKeepsFailingAndRecoverAfterwards() throws Exception {
+        FakeBroker b = broker((h, req, conn) -> req instanceof DescribeClusterRequest
+            ? new DescribeClusterResponse().setClusterId("after") : null);
+        FailingTime time = new FailingTime();
+        NetworkClient c = new NetworkClient(settings(b.node(-1), 5_000, 5), time);
+        toClose.add(c);
+        time.failing = true;
+        long waitUntil = deadline(30_000);
+        while (time.sleeps.size() < 6 && System.currentTimeMillis() < waitUntil) {
+            Thread.sleep(20);
+        }
+        time.failing = false;
+        List<Long> sleeps;
+        synchronized (time.sleeps) {
+            sleeps = new ArrayList<>(time.sleeps);
+        }
+        assertTrue(sleeps.size() >= 6, "the failing loop backed off between iterations: " + sleeps);
+        assertTrue(sleeps.get(0) >= 8, "first wait about 10 ms: " + sleeps);
+        for (int i = 1; i < 6; i++) {
+            // doubling with +/-20% jitter: never below the previous nominal value's lower bound
+            assertTrue(sleeps.get(i) * 1.25 >= sleeps.get(i - 1), "waits grow: " + sleeps);
+        }
+        assertTrue(sleeps.get(5) >= 200, "waits grow exponentially: " + sleeps);
+        DescribeClusterResponse dc = (DescribeClusterResponse) c.send(NodeSelector.leastLoaded(),
+            RequestBuilder.of(new DescribeClusterRequest()), deadline(10_000)).join();
+        assertEquals("after", dc.clusterId());
+    }
 }
