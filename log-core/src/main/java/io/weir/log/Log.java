@@ -62,6 +62,9 @@ public final class Log implements AutoCloseable {
     private volatile LogConfig config;
 
     private final ReentrantLock lock = new ReentrantLock();
+    /** A producer snapshot captured at a roll under {@link #lock}, written after it is released. */
+    private final java.util.concurrent.atomic.AtomicReference<ProducerStateManager.Snapshot> pendingSnapshot =
+        new java.util.concurrent.atomic.AtomicReference<>();
     private final ReentrantLock flushLock = new ReentrantLock();
     private final ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
     private final ProducerStateManager producerState;
@@ -642,7 +645,8 @@ public final class Log implements AutoCloseable {
         }
         old.onBecomeInactiveSegment();
         producerState.updateMapEndOffset(newBase);
-        producerState.takeSnapshot();
+        // serialized now, written (two fsyncs) by writePendingSnapshot() once the lock is released
+        pendingSnapshot.set(producerState.captureSnapshot());
         LogConfig cfg = config;
         LogSegment fresh = LogSegment.open(dir, newBase, cfg.segmentIndexBytes, cfg.indexIntervalBytes, "", true, nowMs);
         segments.put(newBase, fresh);
@@ -661,11 +665,21 @@ public final class Log implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        writePendingSnapshot();
         flushUpTo(base);
         return base;
     }
 
+    /** Writes the producer snapshot the last roll captured, if any. Never under {@link #lock}. */
+    private void writePendingSnapshot() {
+        ProducerStateManager.Snapshot snap = pendingSnapshot.getAndSet(null);
+        if (snap != null) {
+            producerState.writeSnapshot(snap);
+        }
+    }
+
     private void afterAppend(long rolledTo, LogConfig cfg, long nowMs) {
+        writePendingSnapshot();
         if (rolledTo >= 0) {
             // always fsync a rolled segment: the recovery point then moves past it
             flushUpTo(rolledTo);
@@ -737,6 +751,17 @@ public final class Log implements AutoCloseable {
      * The first batch returned may start before {@code startOffset} (it holds it).
      */
     public FetchDataInfo read(long startOffset, int maxBytes, long maxOffsetExclusive, boolean minOneBatch) {
+        return read(startOffset, maxBytes, new LogOffsetMetadata(maxOffsetExclusive), minOneBatch);
+    }
+
+    /**
+     * As {@link #read(long, int, long, boolean)}, bounded by {@code upperBound}: when it carries its
+     * segment and byte position (the high watermark as the partition keeps it), the read stops there
+     * after checking one batch header, instead of looking the offset up in the index and scanning
+     * headers from there on every fetch.
+     */
+    public FetchDataInfo read(long startOffset, int maxBytes, LogOffsetMetadata upperBound, boolean minOneBatch) {
+        long maxOffsetExclusive = upperBound.messageOffset();
         LogOffsetMetadata end = endOffsetMetadata;
         long start = logStartOffset;
         if (startOffset == end.messageOffset()) {
@@ -756,9 +781,16 @@ public final class Log implements AutoCloseable {
             int maxPosition = s.baseOffset() == end.segmentBaseOffset() ? end.relativePositionInSegment() : s.sizeInBytes();
             Map.Entry<Long, LogSegment> next = segments.higherEntry(e.getKey());
             if (maxOffset < end.messageOffset() && (next == null || next.getKey() > maxOffset)) {
-                LogSegment.BatchPosition bound = s.translateOffset(maxOffset, 0, maxPosition);
-                if (bound != null) {
-                    maxPosition = bound.position();
+                int known = upperBound.relativePositionInSegment();
+                if (upperBound.messageOffset() == maxOffset && upperBound.segmentBaseOffset() == s.baseOffset()
+                        && known >= 0 && known < maxPosition && s.batchStartsAt(known, maxOffset)) {
+                    // the header check guards against metadata from before the segment was rewritten
+                    maxPosition = known;
+                } else {
+                    LogSegment.BatchPosition bound = s.translateOffset(maxOffset, 0, maxPosition);
+                    if (bound != null) {
+                        maxPosition = bound.position();
+                    }
                 }
             }
             FetchDataInfo info = s.read(startOffset, maxBytes, maxPosition, minOneBatch);
@@ -1019,11 +1051,24 @@ public final class Log implements AutoCloseable {
     /** Flushes, snapshots producer state and closes every segment. The files stay. */
     @Override
     public void close() {
+        // the fsyncs (segments, snapshot) run outside the lock; appends have stopped by now, and the
+        // final locked section catches any that raced in
+        flush();
+        writePendingSnapshot();
+        ProducerStateManager.Snapshot snap;
         lock.lock();
         try {
-            flush();
             producerState.updateMapEndOffset(logEndOffset());
-            producerState.takeSnapshot();
+            snap = producerState.captureSnapshot();
+        } finally {
+            lock.unlock();
+        }
+        producerState.writeSnapshot(snap);
+        lock.lock();
+        try {
+            if (logEndOffset() > recoveryPoint) {
+                flush(); // an append raced with close: rare, so the fsync under the lock is acceptable
+            }
             for (LogSegment s : segments.values()) {
                 s.close();
             }
@@ -1053,6 +1098,11 @@ public final class Log implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot delete " + dir, e);
         }
+    }
+
+    /** Whether any thread holds the append lock right now; for tests of what runs outside it. */
+    boolean isLocked() {
+        return lock.isLocked();
     }
 
     /** The producer state, for tests and tools; not thread-safe against appends. */

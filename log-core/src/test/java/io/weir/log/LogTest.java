@@ -115,6 +115,64 @@ class LogTest {
     }
 
     @Test
+    void shouldBoundAReadByKnownOffsetMetadataWithoutScanningHeaders() throws Exception {
+        Log log = open(Map.of(LogConfig.INDEX_INTERVAL_BYTES, Integer.toString(1 << 20)));
+        for (int i = 0; i < 30; i++) {
+            log.appendAsLeader(records(time.milliseconds(), "v" + i), 0);
+        }
+        LogOffsetMetadata hw = log.logEndOffsetMetadata(); // as a partition keeps its high watermark
+        for (int i = 30; i < 50; i++) {
+            log.appendAsLeader(records(time.milliseconds(), "v" + i), 0);
+        }
+        LogSegment seg = log.activeSegment();
+        long before = seg.headerReads();
+        List<String> byOffset = describe(log.read(0, 1 << 20, 30L, false).records().readRecords());
+        long scanned = seg.headerReads() - before;
+        before = seg.headerReads();
+        List<String> byMetadata = describe(log.read(0, 1 << 20, hw, false).records().readRecords());
+        long checked = seg.headerReads() - before;
+        assertEquals(30, byOffset.size());
+        assertEquals(byOffset, byMetadata);
+        assertTrue(scanned >= 30, "an offset-only bound scans headers up to it: " + scanned);
+        assertTrue(checked <= 2, "a known position costs one header check (plus the start lookup): " + checked);
+    }
+
+    @Test
+    void shouldIgnoreStaleOffsetMetadataAfterTheLogWasRewritten() throws Exception {
+        Log log = open(Map.of());
+        for (int i = 0; i < 30; i++) {
+            log.appendAsLeader(records(time.milliseconds(), "v" + i), 0);
+        }
+        LogOffsetMetadata stale = log.logEndOffsetMetadata();
+        log.truncateTo(10);
+        for (int i = 10; i < 50; i++) {
+            // larger records: offset 30 now sits at another byte position
+            log.appendAsLeader(records(time.milliseconds(), "longer-value-" + i), 0);
+        }
+        assertEquals(describe(log.read(0, 1 << 20, 30L, false).records().readRecords()),
+            describe(log.read(0, 1 << 20, stale, false).records().readRecords()));
+        assertEquals(30, describe(log.read(0, 1 << 20, stale, false).records().readRecords()).size());
+    }
+
+    @Test
+    void shouldWriteProducerSnapshotsOutsideTheLogLock() {
+        Log log = open(Map.of(LogConfig.SEGMENT_BYTES, "300"));
+        List<Boolean> lockedDuringWrite = java.util.Collections.synchronizedList(new ArrayList<>());
+        log.producerStateManager().onSnapshotWrite(() -> lockedDuringWrite.add(log.isLocked()));
+        for (int i = 0; i < 20; i++) {
+            log.appendAsLeader(records(time.milliseconds(), "a" + i, "b" + i), 0);
+        }
+        assertTrue(log.numberOfSegments() > 2, "rolled: " + log.numberOfSegments());
+        log.roll();
+        log.close();
+        open.remove(log);
+        assertTrue(lockedDuringWrite.size() >= 3, "snapshots at rolls and close: " + lockedDuringWrite);
+        assertFalse(lockedDuringWrite.contains(true), "a snapshot was written under the log lock: " + lockedDuringWrite);
+        Log reopened = open(Map.of(LogConfig.SEGMENT_BYTES, "300"));
+        assertEquals(40, reopened.logEndOffset());
+    }
+
+    @Test
     void shouldRollWhenSegmentMsPassesSinceFirstBatch() {
         Log log = open(Map.of(LogConfig.SEGMENT_MS, "1000"));
         log.appendAsLeader(records(time.milliseconds(), "a"), 0);

@@ -1,6 +1,7 @@
 package io.weir.broker.server;
 
 import io.weir.log.Log;
+import io.weir.log.LogOffsetMetadata;
 import io.weir.log.TopicPartition;
 
 import java.util.UUID;
@@ -18,7 +19,8 @@ public final class Partition {
     private final Log log;
     private final int leaderEpoch;
     private volatile int minInsyncReplicas;
-    private volatile long highWatermark;
+    /** The high watermark with its segment and byte position, so consumer reads stop there without a scan. */
+    private volatile LogOffsetMetadata highWatermark;
 
     Partition(TopicPartition topicPartition, UUID topicId, Log log, int leaderEpoch, int minInsyncReplicas) {
         this.topicPartition = topicPartition;
@@ -26,7 +28,7 @@ public final class Partition {
         this.log = log;
         this.leaderEpoch = leaderEpoch;
         this.minInsyncReplicas = minInsyncReplicas;
-        this.highWatermark = log.logEndOffset();
+        this.highWatermark = log.logEndOffsetMetadata();
     }
 
     public TopicPartition topicPartition() {
@@ -59,14 +61,19 @@ public final class Partition {
     }
 
     public long highWatermark() {
+        return highWatermark.messageOffset();
+    }
+
+    /** The high watermark and where it sits in the log (segment base offset and byte position). */
+    public LogOffsetMetadata highWatermarkMetadata() {
         return highWatermark;
     }
 
     /** Moves the high watermark up to the log end (the whole ISR has everything the leader has). */
     void maybeAdvanceHighWatermark() {
-        long leo = log.logEndOffset();
+        LogOffsetMetadata leo = log.logEndOffsetMetadata();
         synchronized (this) {
-            if (leo > highWatermark) {
+            if (leo.messageOffset() > highWatermark.messageOffset()) {
                 highWatermark = leo;
             }
         }
@@ -74,7 +81,7 @@ public final class Partition {
 
     /** The last stable offset: the first offset of an open transaction, else the high watermark. */
     public long lastStableOffset() {
-        long hw = highWatermark;
+        long hw = highWatermark.messageOffset();
         java.util.OptionalLong unstable = log.firstUnstableOffset();
         return unstable.isPresent() ? Math.min(unstable.getAsLong(), hw) : hw;
     }

@@ -6,6 +6,7 @@ import io.weir.log.CorruptRecordException;
 import io.weir.log.FetchDataInfo;
 import io.weir.log.InvalidRecordException;
 import io.weir.log.Log;
+import io.weir.log.LogOffsetMetadata;
 import io.weir.log.LogAppendInfo;
 import io.weir.log.LogManager;
 import io.weir.log.MemoryRecords;
@@ -171,12 +172,15 @@ public final class ReplicaManager {
         if (partition == null) {
             return new ReadResult(Errors.UNKNOWN_TOPIC_OR_PARTITION, -1, -1, -1, null, null);
         }
-        long hw = partition.highWatermark();
+        LogOffsetMetadata hwMetadata = partition.highWatermarkMetadata();
+        long hw = hwMetadata.messageOffset();
         long lso = partition.lastStableOffset();
         Log l = partition.log();
         long upper = readCommitted ? lso : hw;
         try {
-            FetchDataInfo info = l.read(fetchOffset, maxBytes, upper, minOneBatch);
+            // the high watermark carries its byte position; the LSO (an offset only, for now) is looked up
+            FetchDataInfo info = readCommitted && lso < hw ? l.read(fetchOffset, maxBytes, lso, minOneBatch)
+                : l.read(fetchOffset, maxBytes, hwMetadata, minOneBatch);
             List<AbortedTxn> aborted = null;
             if (readCommitted && info.records().sizeInBytes() > 0) {
                 aborted = l.collectAbortedTransactions(fetchOffset, upper);

@@ -51,6 +51,7 @@ public final class LogSegment implements AutoCloseable {
     private final TimeIndex timeIndex;
     private final TransactionIndex txnIndex;
     private final RecordBatch scratch = new RecordBatch();
+    private final java.util.concurrent.atomic.LongAdder headerReads = new java.util.concurrent.atomic.LongAdder();
 
     private volatile int size;
     private int bytesSinceLastIndexEntry;
@@ -249,8 +250,36 @@ public final class LogSegment implements AutoCloseable {
         bytesSinceLastIndexEntry += batch.sizeInBytes();
     }
 
+    /**
+     * Whether a batch with base offset {@code baseOffset} starts at {@code position}: one 8-byte read,
+     * to trust a position remembered in offset metadata.
+     */
+    public boolean batchStartsAt(int position, long baseOffset) {
+        if (position < 0 || position + RecordBatch.HEADER_SIZE > size) {
+            return false;
+        }
+        headerReads.increment();
+        ByteBuffer b = ByteBuffer.allocate(8);
+        try {
+            while (b.hasRemaining()) {
+                if (channel.read(b, position + b.position()) < 0) {
+                    return false;
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + logFile, e);
+        }
+        return b.getLong(0) == baseOffset;
+    }
+
+    /** How many batch headers this segment has read from its file (a cost figure for tests and metrics). */
+    public long headerReads() {
+        return headerReads.sum();
+    }
+
     /** Header fields of the batch at {@code position}, or null past the end; only header getters are valid. */
     private RecordBatch readHeaderAt(int position, ByteBuffer header) {
+        headerReads.increment();
         int limit = size;
         if (position + RecordBatch.HEADER_SIZE > limit) {
             if (position < limit) {

@@ -40,7 +40,8 @@ import java.util.stream.Stream;
  *     per batch, oldest first: firstSeq int32 | lastSeq int32 | firstOffset int64 | offsetDelta int32 | timestamp int64
  * </pre>
  *
- * <p>Not thread-safe: the owning log calls it under its append lock.
+ * <p>Not thread-safe: the owning log calls it under its append lock, except {@link #writeSnapshot},
+ * which it calls after releasing that lock (the snapshot's fsyncs never run under it).
  */
 public final class ProducerStateManager {
     private static final Logger LOG = LoggerFactory.getLogger(ProducerStateManager.class);
@@ -60,6 +61,14 @@ public final class ProducerStateManager {
     private final TreeMap<Long, Long> ongoingTxns = new TreeMap<>();
     /** The state reflects every batch below this offset. */
     private long mapEndOffset;
+    /**
+     * Guards the snapshot files: writes (outside the log's lock) and deletions above an offset
+     * (truncation, under it). Lock order: the log's lock, then this; never the reverse.
+     */
+    private final Object files = new Object();
+    /** Bumped by every truncation of the snapshot files; a captured snapshot of an older generation is stale. */
+    private long filesGeneration;
+    private volatile Runnable snapshotWriteObserver;
 
     public ProducerStateManager(Path dir, int snapshotsRetained) {
         this.dir = dir;
@@ -337,8 +346,11 @@ public final class ProducerStateManager {
         return out;
     }
 
-    /** Writes the state (as of {@link #mapEndOffset()}) to {@code <mapEndOffset>.snapshot}, then keeps only the newest few. */
-    public void takeSnapshot() {
+    /**
+     * The state as of {@link #mapEndOffset()}, serialized in memory: cheap, done under the log's lock.
+     * {@link #writeSnapshot} puts it on disk (two fsyncs) after the lock is released.
+     */
+    public Snapshot captureSnapshot() {
         int size = 2 + 4 + 4;
         for (ProducerEntry e : producers.values()) {
             size += PRODUCER_HEADER_BYTES + e.count * BATCH_BYTES;
@@ -356,22 +368,63 @@ public final class ProducerStateManager {
         }
         b.flip();
         b.putInt(2, (int) Crc32c.compute(b, 6, size - 6));
-        try {
-            FileUtils.atomicWrite(snapshotFile(dir, mapEndOffset), b);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write producer snapshot in " + dir, e);
-        }
-        List<Long> offsets = snapshotOffsets();
-        for (int i = 0; i < offsets.size() - snapshotsRetained; i++) {
-            deleteSnapshot(offsets.get(i));
+        synchronized (files) {
+            return new Snapshot(mapEndOffset, b, filesGeneration);
         }
     }
 
-    /** Deletes snapshots above {@code offset} (they describe data a truncation removed). */
+    /**
+     * Writes a captured snapshot to {@code <offset>.snapshot} (temp file, fsync, rename, directory
+     * fsync), then keeps only the newest few. Safe without the log's lock: a snapshot captured before
+     * a truncation deleted the snapshots above some offset is dropped rather than written, so a stale
+     * state never lands at an offset the log has since rewritten. Returns whether it was written.
+     */
+    public boolean writeSnapshot(Snapshot snapshot) {
+        synchronized (files) {
+            if (snapshot.generation() != filesGeneration) {
+                return false;
+            }
+            if (snapshotWriteObserver != null) {
+                snapshotWriteObserver.run();
+            }
+            try {
+                FileUtils.atomicWrite(snapshotFile(dir, snapshot.offset()), snapshot.bytes().duplicate());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write producer snapshot in " + dir, e);
+            }
+            List<Long> offsets = snapshotOffsets();
+            for (int i = 0; i < offsets.size() - snapshotsRetained; i++) {
+                deleteSnapshot(offsets.get(i));
+            }
+            return true;
+        }
+    }
+
+    /** Captures and writes at once: for loading and tools, where no lock is contended. */
+    public void takeSnapshot() {
+        writeSnapshot(captureSnapshot());
+    }
+
+    /** Called (under the file monitor) just before each snapshot write; for tests that check who writes. */
+    public void onSnapshotWrite(Runnable observer) {
+        this.snapshotWriteObserver = observer;
+    }
+
+    /** The producer state serialized as of {@code offset}, waiting to be written. */
+    public record Snapshot(long offset, ByteBuffer bytes, long generation) {
+    }
+
+    /**
+     * Deletes snapshots above {@code offset} (they describe data a truncation removed), and drops any
+     * snapshot captured before this call that is not yet written.
+     */
     public void deleteSnapshotsAbove(long offset) {
-        for (long o : snapshotOffsets()) {
-            if (o > offset) {
-                deleteSnapshot(o);
+        synchronized (files) {
+            filesGeneration++;
+            for (long o : snapshotOffsets()) {
+                if (o > offset) {
+                    deleteSnapshot(o);
+                }
             }
         }
     }
