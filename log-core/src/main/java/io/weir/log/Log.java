@@ -834,7 +834,13 @@ public final class Log implements AutoCloseable {
                     best = s;
                 }
             }
-            return best == null ? null : new TimestampAndOffset(best.maxTimestampSoFar(), best.offsetOfMaxTimestampSoFar());
+            if (best == null) {
+                return null;
+            }
+            // Kafka since 3.8 (KAFKA-16310): the offset of the first record carrying the largest timestamp,
+            // not the last offset of its batch; the segment knows the batch, a scan from its time index finds the record
+            TimestampAndOffset record = best.findOffsetByTimestamp(best.maxTimestampSoFar(), logStartOffset);
+            return record != null ? record : new TimestampAndOffset(best.maxTimestampSoFar(), best.offsetOfMaxTimestampSoFar());
         }
         return offsetForTimestamp(timestamp);
     }

@@ -172,6 +172,33 @@ class LogTest {
         assertEquals(40, reopened.logEndOffset());
     }
 
+    private static MemoryRecords timestamped(CompressionType codec, long... timestamps) {
+        RecordBatchBuilder b = new RecordBatchBuilder(codec);
+        for (long ts : timestamps) {
+            b.append(ts, ("k" + ts).getBytes(java.nio.charset.StandardCharsets.UTF_8), new byte[] {1});
+        }
+        return MemoryRecords.readableRecords(b.build());
+    }
+
+    @Test
+    void shouldAnswerMaxTimestampWithTheRecordHoldingItAcrossSegmentsAndRecovery() {
+        Map<String, String> cfg = Map.of(LogConfig.SEGMENT_BYTES, "200");
+        Log log = open(cfg);
+        log.appendAsLeader(timestamped(CompressionType.NONE, 100, 900, 300), 0);  // offsets 0-2: max at 1
+        log.appendAsLeader(timestamped(CompressionType.LZ4, 200, 950, 950, 10), 0); // offsets 3-6: max at 4
+        log.appendAsLeader(timestamped(CompressionType.NONE, 400, 500), 0);    // offsets 7-8
+        log.roll();
+        log.appendAsLeader(timestamped(CompressionType.NONE, 600, 700), 0);    // offsets 9-10
+        assertTrue(log.numberOfSegments() >= 2);
+        assertEquals(new TimestampAndOffset(950, 4), log.fetchOffsetByTimestamp(Log.MAX_TIMESTAMP));
+        log.appendAsLeader(timestamped(CompressionType.ZSTD, 1, 2000, 3), 0); // offsets 11-13: max at 12
+        assertEquals(new TimestampAndOffset(2000, 12), log.fetchOffsetByTimestamp(Log.MAX_TIMESTAMP));
+        log.close();
+        open.remove(log);
+        Log recovered = open(cfg, false, 0); // unclean: every segment re-validated, indexes rebuilt
+        assertEquals(new TimestampAndOffset(2000, 12), recovered.fetchOffsetByTimestamp(Log.MAX_TIMESTAMP));
+    }
+
     @Test
     void shouldRollWhenSegmentMsPassesSinceFirstBatch() {
         Log log = open(Map.of(LogConfig.SEGMENT_MS, "1000"));
