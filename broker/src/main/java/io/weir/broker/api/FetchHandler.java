@@ -44,6 +44,13 @@ public final class FetchHandler implements ApiHandler {
                                        boolean readCommitted);
     }
 
+    /** The isolation level that bounds reads by the last stable offset (0 is read_uncommitted). */
+    static final byte READ_COMMITTED = 1;
+    /** Session epoch of a fetch that closes its session (or uses none): a full fetch. */
+    private static final int FINAL_EPOCH = -1;
+    /** Session epoch of a fetch that opens a new session. */
+    private static final int INITIAL_EPOCH = 0;
+
     private final MetadataStore store;
     private final ReplicaManager replicaManager;
     private final PartitionReader reader;
@@ -103,7 +110,7 @@ public final class FetchHandler implements ApiHandler {
     public void handle(RequestContext ctx, ApiMessage body) {
         FetchRequest req = (FetchRequest) body;
         short version = ctx.apiVersion();
-        boolean readCommitted = req.isolationLevel() == 1;
+        boolean readCommitted = req.isolationLevel() == READ_COMMITTED;
         List<Unresolved> unresolved = new ArrayList<>();
         List<FetchSessionCache.CachedPartition> requested = new ArrayList<>();
         for (FetchRequest.FetchTopic ft : req.topics()) {
@@ -132,13 +139,13 @@ public final class FetchHandler implements ApiHandler {
         FetchSessionCache.Session session = null;
         boolean full;
         List<FetchSessionCache.CachedPartition> toRead;
-        if (epoch == -1) {
+        if (epoch == FINAL_EPOCH) {
             if (sessionId != 0) {
                 sessions.remove(sessionId);
             }
             full = true;
             toRead = requested;
-        } else if (epoch == 0) {
+        } else if (epoch == INITIAL_EPOCH) {
             if (sessionId != 0) {
                 sessions.remove(sessionId);
             }

@@ -39,7 +39,7 @@ public final class ListOffsetsHandler implements ApiHandler {
     @Override
     public void handle(RequestContext ctx, ApiMessage body) {
         ListOffsetsRequest req = (ListOffsetsRequest) body;
-        boolean readCommitted = req.isolationLevel() == 1;
+        boolean readCommitted = req.isolationLevel() == FetchHandler.READ_COMMITTED;
         List<ListOffsetsResponse.ListOffsetsTopicResponse> out = new ArrayList<>();
         for (ListOffsetsRequest.ListOffsetsTopic t : req.topics()) {
             List<ListOffsetsResponse.ListOffsetsPartitionResponse> parts = new ArrayList<>();
