@@ -18,8 +18,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code tryComplete}) throws, {@link #onCompletionFailure} answers the request with the mapped error,
  * so a failed operation never leaves its client waiting.
  *
- * <p>Thread-safe: {@code tryComplete} runs under the operation's lock (so two wake-ups never check it
- * at once); {@code forceComplete} may be called from any thread, with or without that lock.
+ * <p>Thread-safe: {@code tryComplete} and the expiry run under the operation's lock (so two wake-ups,
+ * or a wake-up and the deadline, never overlap); {@code forceComplete} may be called from any thread,
+ * with or without that lock. The timer's lock is never held while the operation's lock is taken.
  */
 public abstract class DelayedOperation extends TimerTask {
     private static final Logger log = LoggerFactory.getLogger(DelayedOperation.class);
@@ -70,11 +71,16 @@ public abstract class DelayedOperation extends TimerTask {
         return completed.get();
     }
 
-    /** The deadline passed. */
+    /** The deadline passed. Under the lock, so an expiry never overlaps a {@link #tryComplete()} in progress. */
     @Override
     public final void run() {
-        if (forceComplete()) {
-            onExpiration();
+        lock.lock();
+        try {
+            if (forceComplete()) {
+                onExpiration();
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
