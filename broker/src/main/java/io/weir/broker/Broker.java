@@ -1,5 +1,19 @@
 package io.weir.broker;
 
+import io.weir.broker.api.ApiHandlerRegistry;
+import io.weir.broker.api.ClusterHandler;
+import io.weir.broker.api.ConfigsHandler;
+import io.weir.broker.api.DelayedFetch;
+import io.weir.broker.api.DelayedProduce;
+import io.weir.broker.api.FetchHandler;
+import io.weir.broker.api.FetchSessionCache;
+import io.weir.broker.api.GroupApisHandler;
+import io.weir.broker.api.ListOffsetsHandler;
+import io.weir.broker.api.MetadataHandler;
+import io.weir.broker.api.ProduceHandler;
+import io.weir.broker.api.ProducerIdHandler;
+import io.weir.broker.api.RequestDispatcher;
+import io.weir.broker.api.TopicAdminHandler;
 import io.weir.broker.group.GroupApis;
 import io.weir.broker.group.GroupCoordinator;
 import io.weir.broker.metadata.LocalMetadataStore;
@@ -7,9 +21,8 @@ import io.weir.broker.metadata.MetadataStore;
 import io.weir.broker.metadata.TopicMetadata;
 import io.weir.broker.network.RequestChannel;
 import io.weir.broker.network.SocketServer;
-import io.weir.broker.server.ApiHandler;
-import io.weir.broker.server.DelayedFetchPurgatory;
-import io.weir.broker.server.FetchSessionCache;
+import io.weir.broker.purgatory.DelayedOperationPurgatory;
+import io.weir.broker.server.ProducerIdManager;
 import io.weir.broker.server.ReplicaManager;
 import io.weir.broker.server.TopicConfigs;
 import io.weir.broker.server.TopicService;
@@ -51,7 +64,8 @@ public final class Broker {
     private LogManager logManager;
     private MetadataStore store;
     private ReplicaManager replicaManager;
-    private DelayedFetchPurgatory purgatory;
+    private DelayedOperationPurgatory<TopicPartition, DelayedFetch> fetchPurgatory;
+    private DelayedOperationPurgatory<TopicPartition, DelayedProduce> producePurgatory;
     private SocketServer socketServer;
     private GroupCoordinator groupCoordinator;
     private final List<Thread> handlerThreads = new ArrayList<>();
@@ -105,8 +119,12 @@ public final class Broker {
         for (TopicMetadata t : store.topics().values()) {
             replicaManager.hostTopic(t);
         }
-        purgatory = new DelayedFetchPurgatory();
-        replicaManager.setAppendListener(purgatory::onAppend);
+        fetchPurgatory = DelayedOperationPurgatory.create("fetch", time);
+        producePurgatory = DelayedOperationPurgatory.create("produce", time);
+        replicaManager.setAppendListener(tp -> {
+            producePurgatory.checkAndComplete(tp);
+            fetchPurgatory.checkAndComplete(tp);
+        });
         TopicService topics = new TopicService(config, store, replicaManager, topicConfigs);
         BrokerConfig.Endpoint listener = config.listeners().get(0);
         BrokerConfig.Endpoint advertised = config.advertisedListeners().get(0);
@@ -124,8 +142,18 @@ public final class Broker {
         }
         groupCoordinator = new GroupCoordinator(config, replicaManager, topics, store, time);
         groupCoordinator.startup();
-        ApiHandler handler = new ApiHandler(config, store, replicaManager, topics, new FetchSessionCache(1000),
-            purgatory, advertised, new GroupApis(groupCoordinator, config.brokerId(), advertised.host(), advertised.port()));
+        RequestDispatcher handler = new RequestDispatcher(ApiHandlerRegistry.builder()
+            .register(new ProduceHandler(replicaManager, producePurgatory))
+            .register(new FetchHandler(store, replicaManager, new FetchSessionCache(1000), fetchPurgatory))
+            .register(new ListOffsetsHandler(replicaManager))
+            .register(new MetadataHandler(config, store, replicaManager, topics, advertised))
+            .register(new TopicAdminHandler(config, store, topics))
+            .register(new ConfigsHandler(config, store, topics))
+            .register(new ClusterHandler(config, store, advertised))
+            .register(new ProducerIdHandler(new ProducerIdManager(logDir)))
+            .register(new GroupApisHandler(new GroupApis(groupCoordinator, config.brokerId(), advertised.host(),
+                advertised.port())))
+            .build());
         running = true;
         for (int i = 0; i < config.getInt(BrokerConfig.NUM_IO_THREADS); i++) {
             Thread t = new Thread(() -> handlerLoop(channel, handler), "weir-request-handler-" + i);
@@ -163,7 +191,7 @@ public final class Broker {
         }
     }
 
-    private void handlerLoop(RequestChannel channel, ApiHandler handler) {
+    private void handlerLoop(RequestChannel channel, RequestDispatcher handler) {
         while (running) {
             try {
                 RequestChannel.Request r = channel.poll(300);
@@ -212,7 +240,8 @@ public final class Broker {
         }
         scheduler.shutdownNow();
         groupCoordinator.shutdown();
-        purgatory.close();
+        fetchPurgatory.close();
+        producePurgatory.close();
         logManager.close();
         store.close();
         log.info("Weir broker {} shut down cleanly", config.brokerId());

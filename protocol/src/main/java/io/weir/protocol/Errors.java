@@ -183,15 +183,34 @@ public enum Errors {
         return UNKNOWN_SERVER_ERROR;
     }
 
-    /** The error for an exception: the nearest {@link ApiException} in the cause's class hierarchy decides. */
+    /**
+     * The error for an exception, walking its class hierarchy: an {@link ApiException} carries its own
+     * code; otherwise the nearest class (the thrown class, then its superclasses) with a known code
+     * decides; anything else is {@link #UNKNOWN_SERVER_ERROR}. The cause is not consulted: a wrapper
+     * says what failed at its level.
+     */
     public static Errors forException(Throwable t) {
         if (t instanceof ApiException api) {
             return api.error();
         }
-        if (t instanceof ProtocolDecodeException) {
-            return INVALID_REQUEST;
+        for (Class<?> c = t == null ? null : t.getClass(); c != null && c != Object.class; c = c.getSuperclass()) {
+            Errors e = ExceptionCodes.BY_CLASS.get(c);
+            if (e != null) {
+                return e;
+            }
         }
         return UNKNOWN_SERVER_ERROR;
+    }
+
+    /** Codes for exceptions of other modules that reach a request handler (log-core's storage errors). */
+    private static final class ExceptionCodes {
+        static final java.util.Map<Class<?>, Errors> BY_CLASS = java.util.Map.of(
+            ProtocolDecodeException.class, INVALID_REQUEST,
+            io.weir.log.CorruptRecordException.class, CORRUPT_MESSAGE,
+            io.weir.log.InvalidRecordException.class, INVALID_RECORD,
+            io.weir.log.RecordTooLargeException.class, MESSAGE_TOO_LARGE,
+            io.weir.log.OffsetOutOfRangeException.class, OFFSET_OUT_OF_RANGE,
+            io.weir.log.CorruptIndexException.class, KAFKA_STORAGE_ERROR);
     }
 
     /** A new exception carrying this error and its default message. */

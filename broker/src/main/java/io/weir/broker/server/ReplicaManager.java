@@ -9,6 +9,7 @@ import io.weir.log.Log;
 import io.weir.log.LogOffsetMetadata;
 import io.weir.log.LogAppendInfo;
 import io.weir.log.LogManager;
+import io.weir.log.LogOffsetMetadata;
 import io.weir.log.MemoryRecords;
 import io.weir.log.OffsetOutOfRangeException;
 import io.weir.log.ProducerAppendCheck;
@@ -154,9 +155,14 @@ public final class ReplicaManager {
             partition.log().logStartOffset());
     }
 
-    /** What a fetch read from one partition. */
+    /**
+     * What a fetch read from one partition. {@code fetchOffsetMetadata} is where the fetch offset sits
+     * in the log (its position unknown when the read did not locate it); a delayed fetch measures the
+     * bytes that arrive after it from there, without reading again.
+     */
     public record ReadResult(Errors error, long highWatermark, long lastStableOffset, long logStartOffset,
-                             Records records, List<AbortedTxn> abortedTransactions) {
+                             Records records, List<AbortedTxn> abortedTransactions,
+                             LogOffsetMetadata fetchOffsetMetadata) {
         public int sizeInBytes() {
             return records == null ? 0 : records.sizeInBytes();
         }
@@ -170,7 +176,8 @@ public final class ReplicaManager {
                            boolean readCommitted) {
         Partition partition = partitions.get(tp);
         if (partition == null) {
-            return new ReadResult(Errors.UNKNOWN_TOPIC_OR_PARTITION, -1, -1, -1, null, null);
+            return new ReadResult(Errors.UNKNOWN_TOPIC_OR_PARTITION, -1, -1, -1, null, null,
+                new LogOffsetMetadata(fetchOffset));
         }
         LogOffsetMetadata hwMetadata = partition.highWatermarkMetadata();
         long hw = hwMetadata.messageOffset();
@@ -187,13 +194,16 @@ public final class ReplicaManager {
             }
             Records records = info.records().sizeInBytes() == 0 ? Records.empty()
                 : new FileRegionRecords(info.records());
-            return new ReadResult(Errors.NONE, hw, lso, l.logStartOffset(), records, aborted);
+            return new ReadResult(Errors.NONE, hw, lso, l.logStartOffset(), records, aborted,
+                info.fetchOffsetMetadata());
         } catch (OffsetOutOfRangeException e) {
             if (fetchOffset > hw && fetchOffset <= l.logEndOffset()) {
                 // beyond what consumers may see yet but inside the log: nothing to return now
-                return new ReadResult(Errors.NONE, hw, lso, l.logStartOffset(), Records.empty(), null);
+                return new ReadResult(Errors.NONE, hw, lso, l.logStartOffset(), Records.empty(), null,
+                    new LogOffsetMetadata(fetchOffset));
             }
-            return new ReadResult(Errors.OFFSET_OUT_OF_RANGE, hw, lso, l.logStartOffset(), null, null);
+            return new ReadResult(Errors.OFFSET_OUT_OF_RANGE, hw, lso, l.logStartOffset(), null, null,
+                new LogOffsetMetadata(fetchOffset));
         }
     }
 

@@ -1,4 +1,4 @@
-package io.weir.broker.server;
+package io.weir.broker.api;
 
 import io.weir.log.TopicPartition;
 

@@ -1,0 +1,43 @@
+package io.weir.broker.api;
+
+import io.weir.broker.BrokerConfig;
+import io.weir.broker.metadata.MetadataStore;
+import io.weir.protocol.ApiKeys;
+import io.weir.protocol.ApiMessage;
+import io.weir.protocol.Errors;
+import io.weir.protocol.RequestHeader;
+import io.weir.protocol.message.DescribeClusterResponse;
+
+import java.util.List;
+import java.util.Map;
+
+/** DescribeCluster: the cluster id, the controller and the brokers (one, until the cluster work). Thread-safe. */
+public final class ClusterHandler implements ApiHandler {
+    private final BrokerConfig config;
+    private final MetadataStore store;
+    private final BrokerConfig.Endpoint advertised;
+
+    public ClusterHandler(BrokerConfig config, MetadataStore store, BrokerConfig.Endpoint advertised) {
+        this.config = config;
+        this.store = store;
+        this.advertised = advertised;
+    }
+
+    @Override
+    public Map<ApiKeys, VersionRange> apis() {
+        return Map.of(ApiKeys.DESCRIBE_CLUSTER, VersionRange.all(ApiKeys.DESCRIBE_CLUSTER));
+    }
+
+    @Override
+    public void handle(RequestContext ctx, ApiMessage body) {
+        ctx.respond(new DescribeClusterResponse().setErrorCode(Errors.NONE.code()).setClusterId(store.clusterId())
+            .setControllerId(config.brokerId())
+            .setBrokers(List.of(new DescribeClusterResponse.DescribeClusterBroker().setBrokerId(config.brokerId())
+                .setHost(advertised.host()).setPort(advertised.port()))));
+    }
+
+    @Override
+    public ApiMessage errorResponse(RequestHeader header, ApiMessage body, Errors error) {
+        return new DescribeClusterResponse().setErrorCode(error.code()).setControllerId(-1).setBrokers(List.of());
+    }
+}

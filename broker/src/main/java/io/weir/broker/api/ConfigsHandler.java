@@ -1,0 +1,135 @@
+package io.weir.broker.api;
+
+import io.weir.broker.BrokerConfig;
+import io.weir.broker.metadata.MetadataStore;
+import io.weir.broker.metadata.TopicMetadata;
+import io.weir.broker.server.TopicService;
+import io.weir.protocol.ApiKeys;
+import io.weir.protocol.ApiMessage;
+import io.weir.protocol.ConfigResourceType;
+import io.weir.protocol.Errors;
+import io.weir.protocol.RequestHeader;
+import io.weir.protocol.message.DescribeConfigsRequest;
+import io.weir.protocol.message.DescribeConfigsResponse;
+import io.weir.protocol.message.IncrementalAlterConfigsRequest;
+import io.weir.protocol.message.IncrementalAlterConfigsResponse;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * DescribeConfigs (topics and this broker) and IncrementalAlterConfigs (topics only: broker configs
+ * are static, read from server.properties), answered per resource.
+ *
+ * <p>Thread-safe.
+ */
+public final class ConfigsHandler implements ApiHandler {
+    private final BrokerConfig config;
+    private final MetadataStore store;
+    private final TopicService topics;
+    private final ConfigEntries configEntries;
+
+    public ConfigsHandler(BrokerConfig config, MetadataStore store, TopicService topics) {
+        this.config = config;
+        this.store = store;
+        this.topics = topics;
+        this.configEntries = new ConfigEntries(config, topics.topicConfigs());
+    }
+
+    @Override
+    public Map<ApiKeys, VersionRange> apis() {
+        return Map.of(ApiKeys.DESCRIBE_CONFIGS, VersionRange.all(ApiKeys.DESCRIBE_CONFIGS),
+            ApiKeys.INCREMENTAL_ALTER_CONFIGS, VersionRange.all(ApiKeys.INCREMENTAL_ALTER_CONFIGS));
+    }
+
+    @Override
+    public void handle(RequestContext ctx, ApiMessage body) {
+        switch (ctx.api()) {
+            case DESCRIBE_CONFIGS -> ctx.respond(describeConfigs((DescribeConfigsRequest) body));
+            case INCREMENTAL_ALTER_CONFIGS -> ctx.respond(alterConfigs((IncrementalAlterConfigsRequest) body));
+            default -> throw new IllegalStateException("not a configs API: " + ctx.api());
+        }
+    }
+
+    private DescribeConfigsResponse describeConfigs(DescribeConfigsRequest req) {
+        List<DescribeConfigsResponse.DescribeConfigsResult> out = new ArrayList<>();
+        for (DescribeConfigsRequest.DescribeConfigsResource r : req.resources()) {
+            DescribeConfigsResponse.DescribeConfigsResult res = new DescribeConfigsResponse.DescribeConfigsResult()
+                .setResourceType(r.resourceType()).setResourceName(r.resourceName()).setConfigs(new ArrayList<>());
+            ConfigResourceType type = ConfigResourceType.forCode(r.resourceType());
+            List<ConfigEntries.Entry> entries;
+            if (type == ConfigResourceType.TOPIC) {
+                TopicMetadata t = store.topics().get(r.resourceName());
+                if (t == null) {
+                    out.add(res.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code())
+                        .setErrorMessage("Topic " + r.resourceName() + " does not exist"));
+                    continue;
+                }
+                entries = configEntries.topic(t);
+            } else if (type == ConfigResourceType.BROKER) {
+                if (!r.resourceName().isEmpty() && !r.resourceName().equals(Integer.toString(config.brokerId()))) {
+                    out.add(res.setErrorCode(Errors.INVALID_REQUEST.code())
+                        .setErrorMessage("Unexpected broker id, expected " + config.brokerId() + " or empty string, but received "
+                            + r.resourceName()));
+                    continue;
+                }
+                entries = configEntries.broker();
+            } else {
+                out.add(res.setErrorCode(Errors.INVALID_REQUEST.code())
+                    .setErrorMessage("Unsupported resource type " + r.resourceType()));
+                continue;
+            }
+            boolean readOnly = type == ConfigResourceType.BROKER;
+            for (ConfigEntries.Entry e : entries) {
+                if (r.configurationKeys() != null && !r.configurationKeys().contains(e.name())) {
+                    continue;
+                }
+                res.configs().add(new DescribeConfigsResponse.DescribeConfigsResourceResult().setName(e.name())
+                    .setValue(e.value()).setReadOnly(readOnly).setConfigSource(e.source().code())
+                    .setIsSensitive(false).setConfigType(e.type().code()).setSynonyms(new ArrayList<>()));
+            }
+            out.add(res.setErrorCode(Errors.NONE.code()));
+        }
+        return new DescribeConfigsResponse().setResults(out);
+    }
+
+    private IncrementalAlterConfigsResponse alterConfigs(IncrementalAlterConfigsRequest req) {
+        List<IncrementalAlterConfigsResponse.AlterConfigsResourceResponse> out = new ArrayList<>();
+        for (IncrementalAlterConfigsRequest.AlterConfigsResource r : req.resources()) {
+            IncrementalAlterConfigsResponse.AlterConfigsResourceResponse res =
+                new IncrementalAlterConfigsResponse.AlterConfigsResourceResponse().setResourceType(r.resourceType())
+                    .setResourceName(r.resourceName());
+            if (ConfigResourceType.forCode(r.resourceType()) != ConfigResourceType.TOPIC) {
+                out.add(res.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage(
+                    "Only topic configs can be altered on this broker (broker configs are static: edit server.properties)"));
+                continue;
+            }
+            List<TopicService.ConfigOp> ops = new ArrayList<>();
+            for (IncrementalAlterConfigsRequest.AlterableConfig c : r.configs()) {
+                ops.add(new TopicService.ConfigOp(c.name(), c.configOperation(), c.value()));
+            }
+            TopicService.Result result = topics.alterConfigs(r.resourceName(), ops, req.validateOnly());
+            out.add(res.setErrorCode(result.error().code()).setErrorMessage(result.message()));
+        }
+        return new IncrementalAlterConfigsResponse().setResponses(out);
+    }
+
+    @Override
+    public ApiMessage errorResponse(RequestHeader header, ApiMessage body, Errors error) {
+        if (ApiKeys.forId(header.apiKey()) == ApiKeys.DESCRIBE_CONFIGS) {
+            List<DescribeConfigsResponse.DescribeConfigsResult> out = new ArrayList<>();
+            for (DescribeConfigsRequest.DescribeConfigsResource r : ((DescribeConfigsRequest) body).resources()) {
+                out.add(new DescribeConfigsResponse.DescribeConfigsResult().setResourceType(r.resourceType())
+                    .setResourceName(r.resourceName()).setErrorCode(error.code()).setConfigs(new ArrayList<>()));
+            }
+            return new DescribeConfigsResponse().setResults(out);
+        }
+        List<IncrementalAlterConfigsResponse.AlterConfigsResourceResponse> out = new ArrayList<>();
+        for (IncrementalAlterConfigsRequest.AlterConfigsResource r : ((IncrementalAlterConfigsRequest) body).resources()) {
+            out.add(new IncrementalAlterConfigsResponse.AlterConfigsResourceResponse().setResourceType(r.resourceType())
+                .setResourceName(r.resourceName()).setErrorCode(error.code()));
+        }
+        return new IncrementalAlterConfigsResponse().setResponses(out);
+    }
+}

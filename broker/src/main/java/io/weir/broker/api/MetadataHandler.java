@@ -1,0 +1,140 @@
+package io.weir.broker.api;
+
+import io.weir.broker.BrokerConfig;
+import io.weir.broker.metadata.MetadataStore;
+import io.weir.broker.metadata.TopicMetadata;
+import io.weir.broker.server.Partition;
+import io.weir.broker.server.ReplicaManager;
+import io.weir.broker.server.TopicService;
+import io.weir.log.TopicPartition;
+import io.weir.protocol.ApiKeys;
+import io.weir.protocol.ApiMessage;
+import io.weir.protocol.Errors;
+import io.weir.protocol.RequestHeader;
+import io.weir.protocol.message.MetadataRequest;
+import io.weir.protocol.message.MetadataResponse;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Metadata: the brokers, the controller and each topic's partitions with their leaders, creating
+ * topics on the fly when the client allows it and {@code auto.create.topics.enable} is set.
+ *
+ * <p>Thread-safe.
+ */
+public final class MetadataHandler implements ApiHandler {
+    private final BrokerConfig config;
+    private final MetadataStore store;
+    private final ReplicaManager replicaManager;
+    private final TopicService topics;
+    private final BrokerConfig.Endpoint advertised;
+
+    public MetadataHandler(BrokerConfig config, MetadataStore store, ReplicaManager replicaManager, TopicService topics,
+                           BrokerConfig.Endpoint advertised) {
+        this.config = config;
+        this.store = store;
+        this.replicaManager = replicaManager;
+        this.topics = topics;
+        this.advertised = advertised;
+    }
+
+    @Override
+    public Map<ApiKeys, VersionRange> apis() {
+        return Map.of(ApiKeys.METADATA, VersionRange.all(ApiKeys.METADATA));
+    }
+
+    @Override
+    public void handle(RequestContext ctx, ApiMessage body) {
+        ctx.respond(metadata((MetadataRequest) body));
+    }
+
+    @Override
+    public ApiMessage errorResponse(RequestHeader header, ApiMessage body, Errors error) {
+        MetadataRequest req = (MetadataRequest) body;
+        List<MetadataResponse.MetadataResponseTopic> out = new ArrayList<>();
+        if (req.topics() != null) {
+            for (MetadataRequest.MetadataRequestTopic rt : req.topics()) {
+                MetadataResponse.MetadataResponseTopic t = new MetadataResponse.MetadataResponseTopic()
+                    .setTopicId(rt.topicId()).setErrorCode(error.code());
+                out.add(rt.name() == null ? t : t.setName(rt.name()));
+            }
+        }
+        // no broker list: a client retries on another broker or after a metadata refresh
+        return new MetadataResponse().setBrokers(List.of()).setClusterId(store.clusterId()).setControllerId(-1)
+            .setTopics(out).setErrorCode(error.code());
+    }
+
+    private MetadataResponse metadata(MetadataRequest req) {
+        Map<String, TopicMetadata> all = store.topics();
+        List<MetadataResponse.MetadataResponseTopic> out = new ArrayList<>();
+        if (req.topics() == null) {
+            for (TopicMetadata t : all.values()) {
+                out.add(topicMetadata(t, Errors.NONE));
+            }
+        } else {
+            boolean autoCreate = req.allowAutoTopicCreation() && config.getBoolean(BrokerConfig.AUTO_CREATE_TOPICS_ENABLE);
+            for (MetadataRequest.MetadataRequestTopic rt : req.topics()) {
+                String name = rt.name();
+                if (name == null) {
+                    TopicMetadata byId = TopicLookup.byId(store, rt.topicId());
+                    out.add(byId != null ? topicMetadata(byId, Errors.NONE)
+                        : new MetadataResponse.MetadataResponseTopic().setErrorCode(Errors.UNKNOWN_TOPIC_ID.code())
+                            .setTopicId(rt.topicId()));
+                    continue;
+                }
+                TopicMetadata t = all.get(name);
+                if (t == null) {
+                    String invalid = TopicMetadata.validateName(name);
+                    if (invalid != null) {
+                        out.add(errorTopic(name, Errors.INVALID_TOPIC_EXCEPTION));
+                        continue;
+                    }
+                    if (autoCreate) {
+                        TopicService.Result r = topics.autoCreate(name);
+                        if (r.error() == Errors.NONE) {
+                            out.add(topicMetadata(r.topic(), Errors.NONE));
+                        } else {
+                            out.add(errorTopic(name, r.error() == Errors.INVALID_REPLICATION_FACTOR
+                                ? Errors.INVALID_REPLICATION_FACTOR : Errors.UNKNOWN_TOPIC_OR_PARTITION));
+                        }
+                        continue;
+                    }
+                    out.add(errorTopic(name, Errors.UNKNOWN_TOPIC_OR_PARTITION));
+                    continue;
+                }
+                out.add(topicMetadata(t, Errors.NONE));
+            }
+        }
+        return new MetadataResponse()
+            .setBrokers(List.of(new MetadataResponse.MetadataResponseBroker().setNodeId(config.brokerId())
+                .setHost(advertised.host()).setPort(advertised.port())))
+            .setClusterId(store.clusterId())
+            .setControllerId(config.brokerId())
+            .setTopics(out);
+    }
+
+    private static MetadataResponse.MetadataResponseTopic errorTopic(String name, Errors error) {
+        return new MetadataResponse.MetadataResponseTopic().setName(name).setErrorCode(error.code());
+    }
+
+    private MetadataResponse.MetadataResponseTopic topicMetadata(TopicMetadata t, Errors error) {
+        List<MetadataResponse.MetadataResponsePartition> parts = new ArrayList<>(t.partitionCount());
+        List<Integer> replicas = List.of(config.brokerId());
+        for (int p = 0; p < t.partitionCount(); p++) {
+            Partition partition = replicaManager.partition(new TopicPartition(t.name(), p));
+            boolean online = partition != null;
+            parts.add(new MetadataResponse.MetadataResponsePartition()
+                .setErrorCode(online ? Errors.NONE.code() : Errors.LEADER_NOT_AVAILABLE.code())
+                .setPartitionIndex(p)
+                .setLeaderId(online ? config.brokerId() : -1)
+                .setLeaderEpoch(online ? partition.leaderEpoch() : -1)
+                .setReplicaNodes(replicas)
+                .setIsrNodes(online ? replicas : List.of())
+                .setOfflineReplicas(List.of()));
+        }
+        return new MetadataResponse.MetadataResponseTopic().setErrorCode(error.code()).setName(t.name())
+            .setTopicId(t.topicId()).setIsInternal(TopicMetadata.isInternal(t.name())).setPartitions(parts);
+    }
+}

@@ -1,0 +1,142 @@
+package io.weir.broker.api;
+
+import io.weir.broker.BrokerConfig;
+import io.weir.broker.metadata.LocalMetadataStore;
+import io.weir.broker.server.ReplicaManager;
+import io.weir.broker.server.TopicConfigs;
+import io.weir.broker.server.TopicService;
+import io.weir.log.LogManager;
+import io.weir.log.testing.MockTime;
+import io.weir.protocol.ApiKeys;
+import io.weir.protocol.ApiMessage;
+import io.weir.protocol.Errors;
+import io.weir.protocol.MessageCodec;
+import io.weir.protocol.RequestHeader;
+import io.weir.protocol.message.CreatePartitionsRequest;
+import io.weir.protocol.message.CreateTopicsRequest;
+import io.weir.protocol.message.DeleteGroupsRequest;
+import io.weir.protocol.message.DeleteTopicsRequest;
+import io.weir.protocol.message.DescribeConfigsRequest;
+import io.weir.protocol.message.DescribeGroupsRequest;
+import io.weir.protocol.message.FindCoordinatorRequest;
+import io.weir.protocol.message.IncrementalAlterConfigsRequest;
+import io.weir.protocol.message.ListOffsetsRequest;
+import io.weir.protocol.message.MetadataRequest;
+import io.weir.protocol.message.OffsetCommitRequest;
+import io.weir.protocol.message.OffsetFetchRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every API and version the broker registers can answer with an error: the handler's error response
+ * for a request with one item per list (and for an empty one) serializes at the request's version
+ * and reads back. This is the path a handler bug takes, so it must never fail itself.
+ */
+class ErrorResponsesTest {
+    @TempDir
+    Path dir;
+    private LogManager logManager;
+
+    @AfterEach
+    void close() {
+        if (logManager != null) {
+            logManager.close();
+        }
+    }
+
+    private ApiHandlerRegistry brokerRegistry() {
+        BrokerConfig config = new BrokerConfig(Map.of(BrokerConfig.LOG_DIRS, dir.toString()));
+        TopicConfigs topicConfigs = new TopicConfigs(config);
+        LocalMetadataStore store = new LocalMetadataStore(dir, null);
+        logManager = LogManager.open(dir, topicConfigs.defaultLogConfig(), Map.of(), new MockTime());
+        ReplicaManager rm = new ReplicaManager(0, logManager, topicConfigs);
+        TopicService topics = new TopicService(config, store, rm, topicConfigs);
+        BrokerConfig.Endpoint advertised = config.advertisedListeners().get(0);
+        return ApiHandlerRegistry.builder()
+            .register(new ProduceHandler(rm, null))
+            .register(new FetchHandler(store, rm, new FetchSessionCache(1), null))
+            .register(new ListOffsetsHandler(rm))
+            .register(new MetadataHandler(config, store, rm, topics, advertised))
+            .register(new TopicAdminHandler(config, store, topics))
+            .register(new ConfigsHandler(config, store, topics))
+            .register(new ClusterHandler(config, store, advertised))
+            .register(new ProducerIdHandler(null))
+            .register(new GroupApisHandler(null))
+            .build();
+    }
+
+    /** A request of {@code api} with one item in each list the error response walks. */
+    private static ApiMessage populated(ApiKeys api) throws ReflectiveOperationException {
+        return switch (api) {
+            case LIST_OFFSETS -> new ListOffsetsRequest().setTopics(List.of(new ListOffsetsRequest.ListOffsetsTopic()
+                .setName("t").setPartitions(List.of(new ListOffsetsRequest.ListOffsetsPartition().setPartitionIndex(1)))));
+            case METADATA -> new MetadataRequest().setTopics(List.of(
+                new MetadataRequest.MetadataRequestTopic().setName("t"),
+                new MetadataRequest.MetadataRequestTopic().setName(null).setTopicId(UUID.randomUUID())));
+            case CREATE_TOPICS -> new CreateTopicsRequest().setTopics(List.of(
+                new CreateTopicsRequest.CreatableTopic().setName("t")));
+            case DELETE_TOPICS -> new DeleteTopicsRequest().setTopicNames(List.of("t")).setTopics(List.of(
+                new DeleteTopicsRequest.DeleteTopicState().setName("t"),
+                new DeleteTopicsRequest.DeleteTopicState().setName(null).setTopicId(UUID.randomUUID())));
+            case CREATE_PARTITIONS -> new CreatePartitionsRequest().setTopics(List.of(
+                new CreatePartitionsRequest.CreatePartitionsTopic().setName("t").setCount(3)));
+            case DESCRIBE_CONFIGS -> new DescribeConfigsRequest().setResources(List.of(
+                new DescribeConfigsRequest.DescribeConfigsResource().setResourceType((byte) 2).setResourceName("t")));
+            case INCREMENTAL_ALTER_CONFIGS -> new IncrementalAlterConfigsRequest().setResources(List.of(
+                new IncrementalAlterConfigsRequest.AlterConfigsResource().setResourceType((byte) 2).setResourceName("t")));
+            case FIND_COORDINATOR -> new FindCoordinatorRequest().setKey("g").setCoordinatorKeys(List.of("g", "h"));
+            case OFFSET_COMMIT -> new OffsetCommitRequest().setGroupId("g").setTopics(List.of(
+                new OffsetCommitRequest.OffsetCommitRequestTopic().setName("t").setPartitions(List.of(
+                    new OffsetCommitRequest.OffsetCommitRequestPartition().setPartitionIndex(0)))));
+            case OFFSET_FETCH -> new OffsetFetchRequest().setGroupId("g")
+                .setTopics(List.of(new OffsetFetchRequest.OffsetFetchRequestTopic().setName("t")
+                    .setPartitionIndexes(List.of(0, 1))))
+                .setGroups(List.of(new OffsetFetchRequest.OffsetFetchRequestGroup().setGroupId("g")));
+            case DESCRIBE_GROUPS -> new DescribeGroupsRequest().setGroups(List.of("g"));
+            case DELETE_GROUPS -> new DeleteGroupsRequest().setGroupsNames(List.of("g"));
+            default -> empty(api);
+        };
+    }
+
+    private static ApiMessage empty(ApiKeys api) throws ReflectiveOperationException {
+        return (ApiMessage) Class.forName("io.weir.protocol.message." + api.apiName() + "Request")
+            .getDeclaredConstructor().newInstance();
+    }
+
+    @Test
+    void shouldBuildAWritableErrorResponseForEveryRegisteredApiAndVersion() throws Exception {
+        ApiHandlerRegistry registry = brokerRegistry();
+        int checked = 0;
+        for (Map.Entry<ApiKeys, VersionRange> e : registry.apis().entrySet()) {
+            ApiKeys api = e.getKey();
+            for (short v = e.getValue().min(); v <= e.getValue().max(); v++) {
+                RequestHeader header = RequestHeader.of(api, v, 42, "c");
+                for (ApiMessage body : List.of(populated(api), empty(api))) {
+                    ApiMessage resp = registry.handlerFor(api, v).errorResponse(header, body, Errors.UNKNOWN_SERVER_ERROR);
+                    if (api == ApiKeys.PRODUCE) {
+                        continue; // acks=0 by default: no response (checked in RequestDispatcherTest)
+                    }
+                    short version = v;
+                    ByteBuffer frame = assertDoesNotThrow(() -> MessageCodec.serializeResponse(header, resp),
+                        api.apiName() + " v" + v);
+                    frame.getInt();
+                    MessageCodec.ParsedResponse parsed = MessageCodec.parseResponse(api, version, frame.slice());
+                    assertEquals(42, parsed.correlationId());
+                    checked++;
+                }
+            }
+        }
+        assertTrue(checked > 100, "checked " + checked);
+    }
+}
