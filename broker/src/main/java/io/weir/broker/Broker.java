@@ -1,7 +1,7 @@
 package io.weir.broker;
 
 import io.weir.broker.group.GroupApis;
-import io.weir.broker.group.GroupCoordinator;
+import io.weir.broker.group.GroupCoordinatorService;
 import io.weir.broker.metadata.LocalMetadataStore;
 import io.weir.broker.metadata.MetadataStore;
 import io.weir.broker.metadata.TopicMetadata;
@@ -53,7 +53,7 @@ public final class Broker {
     private ReplicaManager replicaManager;
     private DelayedFetchPurgatory purgatory;
     private SocketServer socketServer;
-    private GroupCoordinator groupCoordinator;
+    private GroupCoordinatorService groupCoordinator;
     private final List<Thread> handlerThreads = new ArrayList<>();
     private ScheduledExecutorService scheduler;
     private volatile boolean running;
@@ -121,7 +121,7 @@ public final class Broker {
         if (advertised.port() == 0) {
             advertised = new BrokerConfig.Endpoint(advertised.listenerName(), advertised.host(), socketServer.boundPort());
         }
-        groupCoordinator = new GroupCoordinator(config, replicaManager, topics, store, time);
+        groupCoordinator = new GroupCoordinatorService(config, replicaManager, topics, store, time);
         groupCoordinator.startup();
         ApiHandler handler = new ApiHandler(config, store, replicaManager, topics, new FetchSessionCache(1000),
             purgatory, advertised, new GroupApis(groupCoordinator, config.brokerId(), advertised.host(), advertised.port()));
@@ -186,7 +186,7 @@ public final class Broker {
         return replicaManager;
     }
 
-    public GroupCoordinator groupCoordinator() {
+    public GroupCoordinatorService groupCoordinator() {
         return groupCoordinator;
     }
 
