@@ -16,8 +16,12 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
@@ -150,7 +154,7 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
     /** The state of the partition's shard, or null when this runtime has none for it. */
     public ShardState shardState(TopicPartition tp) {
         Shard shard = shards.get(tp);
-        return shard == null ? null : shard.state;
+        return shard == null ? null : shard.state.get();
     }
 
     /** Partitions with a shard here (loading or active). */
@@ -196,10 +200,10 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
             closing.add(scheduleUnload(tp));
         }
         try {
-            CompletableFuture.allOf(closing.toArray(new CompletableFuture[0])).get(10, java.util.concurrent.TimeUnit.SECONDS);
+            CompletableFuture.allOf(closing.toArray(new CompletableFuture[0])).get(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        } catch (ExecutionException | TimeoutException e) {
             log.warn("{} coordinator shards did not all close: {}", name, e.toString());
         }
     }
@@ -230,15 +234,15 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
     }
 
     /**
-     * One partition: its shard, event queue, offsets and timers. Fields without {@code volatile} are
-     * touched only by events of its queue.
+     * One partition: its shard, event queue, offsets and timers. Fields other than the state, the
+     * queue and the load future are touched only by events of its queue.
      */
     private final class Shard implements CoordinatorTimer<R> {
         final TopicPartition tp;
         final int leaderEpoch;
         final CompletableFuture<Void> loaded = new CompletableFuture<>();
         final AtomicBoolean loadStarted = new AtomicBoolean();
-        volatile ShardState state = ShardState.LOADING;
+        final AtomicReference<ShardState> state = new AtomicReference<>(ShardState.LOADING);
         private final ConcurrentLinkedQueue<Runnable> events = new ConcurrentLinkedQueue<>();
         private final AtomicBoolean draining = new AtomicBoolean();
         private S shard;
@@ -255,7 +259,7 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
         }
 
         CoordinatorException unavailable() {
-            return switch (state) {
+            return switch (state.get()) {
                 case ACTIVE -> null;
                 case LOADING -> new CoordinatorException(Errors.COORDINATOR_LOAD_IN_PROGRESS, tp + " is being loaded");
                 case CLOSED -> notCoordinator(tp);
@@ -286,8 +290,8 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
         }
 
         void load() {
-            if (state != ShardState.LOADING) {
-                return;
+            if (state.get() != ShardState.LOADING) {
+                return; // unloaded before it started
             }
             long startNs = time.nanoseconds();
             try {
@@ -311,13 +315,15 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
                 committedOffset = end;
                 writer.registerListener(tp, committedListener);
                 s.onLoaded();
-                state = ShardState.ACTIVE;
+                if (!state.compareAndSet(ShardState.LOADING, ShardState.ACTIVE)) {
+                    return; // unloaded meanwhile: the close event (next on this queue) cleans up
+                }
                 log.info("{} coordinator loaded {} ({} records up to offset {}) in {} ms", name, tp, records[0], end,
                     (time.nanoseconds() - startNs) / 1_000_000);
                 loaded.complete(null);
             } catch (RuntimeException e) {
                 log.error("{} coordinator cannot load {}", name, tp, e);
-                state = ShardState.CLOSED;
+                state.set(ShardState.CLOSED);
                 shards.remove(tp, this);
                 cancelTimeouts();
                 loaded.completeExceptionally(e);
@@ -325,8 +331,7 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
         }
 
         CompletableFuture<Void> close() {
-            boolean wasLoading = state == ShardState.LOADING;
-            state = ShardState.CLOSED;
+            boolean wasLoading = state.getAndSet(ShardState.CLOSED) == ShardState.LOADING;
             CompletableFuture<Void> closed = new CompletableFuture<>();
             enqueue(() -> {
                 writer.deregisterListener(tp, committedListener);
@@ -403,10 +408,17 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
                         response);
                     return;
                 }
-                for (int i = 0; i < records.size(); i++) {
-                    shard.replay(baseOffset + i, NO_PRODUCER_ID, NO_PRODUCER_EPOCH, records.get(i));
-                }
                 writtenOffset = Math.max(writtenOffset, baseOffset + records.size());
+                try {
+                    for (int i = 0; i < records.size(); i++) {
+                        shard.replay(baseOffset + i, NO_PRODUCER_ID, NO_PRODUCER_EPOCH, records.get(i));
+                    }
+                } catch (RuntimeException | AssertionError e) {
+                    // a bug in the shard: its state may now lag its log; a reload (unload + load) repairs it
+                    log.error("{} coordinator cannot replay the records of {} on {}", name, opName, tp, e);
+                    response.completeExceptionally(e);
+                    return;
+                }
             }
             park(writtenOffset, () -> finish(result, null, response),
                 () -> finish(result, notCoordinator(tp), response));
@@ -429,7 +441,7 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
         }
 
         void advanceCommitted(long offset) {
-            if (state == ShardState.CLOSED || offset <= committedOffset) {
+            if (state.get() == ShardState.CLOSED || offset <= committedOffset) {
                 return;
             }
             committedOffset = offset;
@@ -474,7 +486,7 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
         }
 
         private void fire(Timeout t) {
-            if (timeouts.get(t.key) != t || state != ShardState.ACTIVE) {
+            if (timeouts.get(t.key) != t || state.get() != ShardState.ACTIVE) {
                 return; // cancelled or replaced after it fired, or unloaded
             }
             timeouts.remove(t.key);

@@ -249,6 +249,31 @@ class CoordinatorRuntimeTest {
     }
 
     @Test
+    void shouldNotActivateAShardUnloadedWhileItWasLoading() {
+        List<Runnable> queued = new ArrayList<>();
+        CoordinatorRuntime<KvShard, Put> rt = runtime(queued::add);
+        CompletableFuture<Void> load = rt.scheduleLoad(TP, 0);
+        CompletableFuture<Void> unload = rt.scheduleUnload(TP);
+        while (!queued.isEmpty()) {
+            queued.remove(0).run();
+        }
+        assertTrue(unload.isDone());
+        assertEquals(Errors.NOT_COORDINATOR, errorOf(load));
+        assertEquals(null, rt.shardState(TP));
+        assertEquals(Errors.NOT_COORDINATOR, errorOf(rt.scheduleWriteOperation("put", TP, s -> s.put("a", "1"))));
+    }
+
+    @Test
+    void shouldReplaceAShardWhenLoadedAgainWithANewerLeaderEpoch() throws Exception {
+        CoordinatorRuntime<KvShard, Put> rt = loaded();
+        rt.scheduleWriteOperation("put", TP, s -> s.put("a", "1")).get();
+        assertTrue(rt.scheduleLoad(TP, 0) == rt.scheduleLoad(TP, 0), "the same epoch does not load again");
+        rt.scheduleLoad(TP, 1).get();
+        assertEquals(2, created.size());
+        assertEquals(Map.of("a", "1"), rt.scheduleReadOperation("state", TP, s -> Map.copyOf(s.state)).get());
+    }
+
+    @Test
     void shouldRunTimeoutsOnTheShardAtTheirDeadlineAndNotBefore() throws Exception {
         CoordinatorRuntime<KvShard, Put> rt = loaded();
         rt.scheduleWriteOperation("arm", TP, s -> {
