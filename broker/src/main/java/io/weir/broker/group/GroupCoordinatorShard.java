@@ -685,7 +685,7 @@ final class GroupCoordinatorShard implements CoordinatorShard<GroupRecord> {
                 case PREPARING_REBALANCE -> callback.accept(SyncResult.error(Errors.REBALANCE_IN_PROGRESS));
                 case COMPLETING_REBALANCE -> {
                     m.awaitingSync = callback;
-                    m.heartbeatDeadlineMs = now + m.sessionTimeoutMs;
+                    m.heartbeatDeadlineMs = now + m.sessionTimeoutMs; // armed again when the wait ends
                     group.pendingSync.remove(memberId);
                     if (group.isLeader(memberId)) {
                         completeSync(group, assignments);
