@@ -15,7 +15,7 @@ import io.weir.broker.api.ProducerIdHandler;
 import io.weir.broker.api.RequestDispatcher;
 import io.weir.broker.api.TopicAdminHandler;
 import io.weir.broker.group.GroupApis;
-import io.weir.broker.group.GroupCoordinator;
+import io.weir.broker.group.GroupCoordinatorService;
 import io.weir.broker.metadata.LocalMetadataStore;
 import io.weir.broker.metadata.MetadataStore;
 import io.weir.broker.metadata.TopicMetadata;
@@ -67,7 +67,7 @@ public final class Broker {
     private DelayedOperationPurgatory<TopicPartition, DelayedFetch> fetchPurgatory;
     private DelayedOperationPurgatory<TopicPartition, DelayedProduce> producePurgatory;
     private SocketServer socketServer;
-    private GroupCoordinator groupCoordinator;
+    private GroupCoordinatorService groupCoordinator;
     private final List<Thread> handlerThreads = new ArrayList<>();
     private ScheduledExecutorService scheduler;
     private volatile boolean running;
@@ -140,7 +140,7 @@ public final class Broker {
         if (advertised.port() == 0) {
             advertised = new BrokerConfig.Endpoint(advertised.listenerName(), advertised.host(), socketServer.boundPort());
         }
-        groupCoordinator = new GroupCoordinator(config, replicaManager, topics, store, time);
+        groupCoordinator = new GroupCoordinatorService(config, replicaManager, topics, store, time);
         groupCoordinator.startup();
         RequestDispatcher handler = new RequestDispatcher(ApiHandlerRegistry.builder()
             .register(new ProduceHandler(replicaManager, producePurgatory))
@@ -215,7 +215,7 @@ public final class Broker {
         return replicaManager;
     }
 
-    public GroupCoordinator groupCoordinator() {
+    public GroupCoordinatorService groupCoordinator() {
         return groupCoordinator;
     }
 

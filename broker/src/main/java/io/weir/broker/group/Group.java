@@ -16,9 +16,8 @@ import java.util.Set;
 /**
  * One classic group: its state, generation, members and committed offsets.
  *
- * <p>Not thread-safe: every read and change happens under {@code synchronized (group)}; the
- * coordinator appends the group's records to {@code __consumer_offsets} while holding that lock, so
- * the log order of a group's records is the order in which its state changed.
+ * <p>Not thread-safe: owned by the {@link GroupCoordinatorShard} of its {@code __consumer_offsets}
+ * partition, whose operations run one at a time on the shard's queue.
  */
 final class Group {
     final String groupId;
@@ -62,6 +61,15 @@ final class Group {
         }
         state = next;
         stateSinceMs = nowMs;
+    }
+
+    /**
+     * Sets the state as the log says it is, without a transition: only replay does this, when a record
+     * rebuilds a group (a stable generation loaded from the log, or a group the log says is empty).
+     */
+    void restore(GroupState s, long sinceMs) {
+        state = s;
+        stateSinceMs = sinceMs;
     }
 
     boolean has(String memberId) {

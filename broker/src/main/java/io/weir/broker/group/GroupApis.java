@@ -30,6 +30,8 @@ import io.weir.protocol.message.OffsetFetchRequest;
 import io.weir.protocol.message.OffsetFetchResponse;
 import io.weir.protocol.message.SyncGroupRequest;
 import io.weir.protocol.message.SyncGroupResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -40,11 +42,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Translates the group APIs between their wire messages (every supported version) and the
- * {@link GroupCoordinator}; JoinGroup and SyncGroup are answered when the coordinator completes them,
- * possibly later and from another thread.
+ * {@link GroupCoordinatorService}. Every request is answered when the coordinator's future completes
+ * (from a coordinator thread; JoinGroup and SyncGroup possibly much later): the request thread never
+ * waits.
  *
  * <p>Thread-safe (stateless apart from the coordinator).
  */
@@ -54,73 +58,93 @@ public final class GroupApis {
         ApiKeys.SYNC_GROUP, ApiKeys.HEARTBEAT, ApiKeys.LEAVE_GROUP, ApiKeys.OFFSET_COMMIT, ApiKeys.OFFSET_FETCH,
         ApiKeys.LIST_GROUPS, ApiKeys.DESCRIBE_GROUPS, ApiKeys.DELETE_GROUPS, ApiKeys.OFFSET_DELETE);
 
-    private final GroupCoordinator coordinator;
+    private static final Logger log = LoggerFactory.getLogger(GroupApis.class);
+
+    private final GroupCoordinatorService coordinator;
     private final int brokerId;
     private final String host;
     private final int port;
 
-    public GroupApis(GroupCoordinator coordinator, int brokerId, String advertisedHost, int advertisedPort) {
+    public GroupApis(GroupCoordinatorService coordinator, int brokerId, String advertisedHost, int advertisedPort) {
         this.coordinator = coordinator;
         this.brokerId = brokerId;
         this.host = advertisedHost;
         this.port = advertisedPort;
     }
 
-    /** Answers one group API request (now, or later for JoinGroup and SyncGroup). */
+    /** Answers one group API request, once the coordinator has (now or later, from another thread). */
     public void handle(RequestChannel.Request request, RequestHeader header, ApiMessage body) {
         short v = header.apiVersion();
-        switch (ApiKeys.forId(header.apiKey())) {
-            case FIND_COORDINATOR -> respond(request, header, findCoordinator((FindCoordinatorRequest) body, v));
+        CompletableFuture<? extends ApiMessage> response = switch (ApiKeys.forId(header.apiKey())) {
+            case FIND_COORDINATOR -> findCoordinator((FindCoordinatorRequest) body, v);
             case JOIN_GROUP -> joinGroup(request, header, (JoinGroupRequest) body, v);
-            case SYNC_GROUP -> syncGroup(request, header, (SyncGroupRequest) body);
+            case SYNC_GROUP -> syncGroup((SyncGroupRequest) body);
             case HEARTBEAT -> {
                 HeartbeatRequest r = (HeartbeatRequest) body;
-                respond(request, header, new HeartbeatResponse().setErrorCode(coordinator.heartbeat(r.groupId(),
-                    r.memberId(), r.groupInstanceId(), r.generationId()).code()));
+                yield coordinator.heartbeat(r.groupId(), r.memberId(), r.groupInstanceId(), r.generationId())
+                    .thenApply(e -> new HeartbeatResponse().setErrorCode(e.code()));
             }
-            case LEAVE_GROUP -> respond(request, header, leaveGroup((LeaveGroupRequest) body, v));
-            case OFFSET_COMMIT -> respond(request, header, offsetCommit((OffsetCommitRequest) body));
-            case OFFSET_FETCH -> respond(request, header, offsetFetch((OffsetFetchRequest) body, v));
-            case LIST_GROUPS -> respond(request, header, listGroups((ListGroupsRequest) body));
-            case DESCRIBE_GROUPS -> respond(request, header, describeGroups((DescribeGroupsRequest) body, v));
-            case DELETE_GROUPS -> respond(request, header, deleteGroups((DeleteGroupsRequest) body));
-            case OFFSET_DELETE -> respond(request, header, offsetDelete((OffsetDeleteRequest) body));
+            case LEAVE_GROUP -> leaveGroup((LeaveGroupRequest) body, v);
+            case OFFSET_COMMIT -> offsetCommit((OffsetCommitRequest) body);
+            case OFFSET_FETCH -> offsetFetch((OffsetFetchRequest) body, v);
+            case LIST_GROUPS -> listGroups((ListGroupsRequest) body);
+            case DESCRIBE_GROUPS -> describeGroups((DescribeGroupsRequest) body, v);
+            case DELETE_GROUPS -> deleteGroups((DeleteGroupsRequest) body);
+            case OFFSET_DELETE -> offsetDelete((OffsetDeleteRequest) body);
             default -> throw new IllegalArgumentException("not a group API: " + header.apiKey());
-        }
+        };
+        response.whenComplete((message, failure) -> {
+            if (failure != null) {
+                // the coordinator maps its own errors; this is a bug, and the client will time out
+                log.error("group API {} failed", ApiKeys.forId(header.apiKey()), failure);
+            } else {
+                respond(request, header, message);
+            }
+        });
     }
 
     private static void respond(RequestChannel.Request request, RequestHeader header, ApiMessage response) {
         request.respond(new ByteBufferSend(MessageCodec.serializeResponse(header, response)));
     }
 
+    /** The futures' values, in order, once all have completed. */
+    private static <T> CompletableFuture<List<T>> all(List<CompletableFuture<T>> futures) {
+        return CompletableFuture.allOf(futures.toArray(new CompletableFuture[0]))
+            .thenApply(x -> futures.stream().map(CompletableFuture::join).toList());
+    }
+
     // ------------------------------------------------------------------------------ FindCoordinator
 
-    private FindCoordinatorResponse findCoordinator(FindCoordinatorRequest req, short v) {
+    private CompletableFuture<FindCoordinatorResponse> findCoordinator(FindCoordinatorRequest req, short v) {
         if (v < 4) {
-            FindCoordinatorResponse.Coordinator c = lookup(req.key(), req.keyType());
-            return new FindCoordinatorResponse().setErrorCode(c.errorCode()).setErrorMessage(c.errorMessage())
-                .setNodeId(c.nodeId()).setHost(c.host()).setPort(c.port());
+            return lookup(req.key(), req.keyType()).thenApply(c -> new FindCoordinatorResponse()
+                .setErrorCode(c.errorCode()).setErrorMessage(c.errorMessage()).setNodeId(c.nodeId()).setHost(c.host())
+                .setPort(c.port()));
         }
-        List<FindCoordinatorResponse.Coordinator> out = new ArrayList<>();
+        List<CompletableFuture<FindCoordinatorResponse.Coordinator>> out = new ArrayList<>();
         for (String key : req.coordinatorKeys()) {
             out.add(lookup(key, req.keyType()));
         }
-        return new FindCoordinatorResponse().setCoordinators(out);
+        return all(out).thenApply(cs -> new FindCoordinatorResponse().setCoordinators(new ArrayList<>(cs)));
     }
 
-    private FindCoordinatorResponse.Coordinator lookup(String key, byte keyType) {
-        FindCoordinatorResponse.Coordinator c = new FindCoordinatorResponse.Coordinator().setKey(key);
-        Errors e;
-        String message = null;
-        if (keyType == 0) {
-            e = key == null ? Errors.INVALID_REQUEST : coordinator.findCoordinator(key);
-        } else if (keyType == 1) {
-            e = Errors.COORDINATOR_NOT_AVAILABLE;
-            message = "This broker has no transaction coordinator yet";
-        } else {
-            e = Errors.INVALID_REQUEST;
-            message = "Unknown coordinator key type " + keyType;
+    private CompletableFuture<FindCoordinatorResponse.Coordinator> lookup(String key, byte keyType) {
+        if (keyType == 0 && key != null) {
+            return coordinator.findCoordinator(key).thenApply(e -> coordinatorFor(key, e, null));
         }
+        if (keyType == 0) {
+            return CompletableFuture.completedFuture(coordinatorFor(key, Errors.INVALID_REQUEST, null));
+        }
+        if (keyType == 1) {
+            return CompletableFuture.completedFuture(coordinatorFor(key, Errors.COORDINATOR_NOT_AVAILABLE,
+                "This broker has no transaction coordinator yet"));
+        }
+        return CompletableFuture.completedFuture(coordinatorFor(key, Errors.INVALID_REQUEST,
+            "Unknown coordinator key type " + keyType));
+    }
+
+    private FindCoordinatorResponse.Coordinator coordinatorFor(String key, Errors e, String message) {
+        FindCoordinatorResponse.Coordinator c = new FindCoordinatorResponse.Coordinator().setKey(key);
         if (e != Errors.NONE) {
             return c.setErrorCode(e.code()).setErrorMessage(message != null ? message : e.message()).setNodeId(-1)
                 .setHost("").setPort(-1);
@@ -130,26 +154,27 @@ public final class GroupApis {
 
     // ------------------------------------------------------------------------------ JoinGroup, SyncGroup
 
-    private void joinGroup(RequestChannel.Request request, RequestHeader header, JoinGroupRequest req, short v) {
+    private CompletableFuture<JoinGroupResponse> joinGroup(RequestChannel.Request request, RequestHeader header,
+                                                           JoinGroupRequest req, short v) {
         List<Member.Protocol> protocols = new ArrayList<>(req.protocols().size());
         for (JoinGroupRequest.JoinGroupRequestProtocol p : req.protocols()) {
             protocols.add(new Member.Protocol(p.name(), p.metadata()));
         }
         int rebalanceTimeoutMs = v == 0 ? req.sessionTimeoutMs() : req.rebalanceTimeoutMs();
-        GroupCoordinator.JoinRequest jr = new GroupCoordinator.JoinRequest(req.groupId(), req.memberId(),
+        GroupCoordinatorShard.JoinRequest jr = new GroupCoordinatorShard.JoinRequest(req.groupId(), req.memberId(),
             req.groupInstanceId(), v >= 4, header.clientId() == null ? "" : header.clientId(),
             hostOf(request.clientAddress()), rebalanceTimeoutMs, req.sessionTimeoutMs(), req.protocolType(), protocols);
-        coordinator.joinGroup(jr, r -> {
+        return coordinator.joinGroup(jr).thenApply(r -> {
             List<JoinGroupResponse.JoinGroupResponseMember> members = new ArrayList<>(r.members().size());
-            for (GroupCoordinator.JoinedMember m : r.members()) {
+            for (GroupCoordinatorShard.JoinedMember m : r.members()) {
                 members.add(new JoinGroupResponse.JoinGroupResponseMember().setMemberId(m.memberId())
                     .setGroupInstanceId(m.groupInstanceId()).setMetadata(m.metadata()));
             }
             String protocolName = r.protocolName() != null || v >= 7 ? r.protocolName() : "";
-            respond(request, header, new JoinGroupResponse().setErrorCode(r.error().code())
+            return new JoinGroupResponse().setErrorCode(r.error().code())
                 .setGenerationId(r.generationId()).setProtocolType(r.protocolType()).setProtocolName(protocolName)
                 .setLeader(r.leaderId() == null ? "" : r.leaderId()).setSkipAssignment(r.skipAssignment())
-                .setMemberId(r.memberId() == null ? "" : r.memberId()).setMembers(members));
+                .setMemberId(r.memberId() == null ? "" : r.memberId()).setMembers(members);
         });
     }
 
@@ -162,46 +187,47 @@ public final class GroupApis {
         return colon > 0 ? address.substring(0, colon) : address;
     }
 
-    private void syncGroup(RequestChannel.Request request, RequestHeader header, SyncGroupRequest req) {
+    private CompletableFuture<SyncGroupResponse> syncGroup(SyncGroupRequest req) {
         Map<String, byte[]> assignments = new HashMap<>();
         for (SyncGroupRequest.SyncGroupRequestAssignment a : req.assignments()) {
             assignments.put(a.memberId(), a.assignment());
         }
-        coordinator.syncGroup(req.groupId(), req.generationId(), req.memberId(), req.groupInstanceId(),
-            req.protocolType(), req.protocolName(), assignments, r -> respond(request, header,
-                new SyncGroupResponse().setErrorCode(r.error().code()).setProtocolType(r.protocolType())
-                    .setProtocolName(r.protocolName()).setAssignment(r.assignment())));
+        return coordinator.syncGroup(req.groupId(), req.generationId(), req.memberId(), req.groupInstanceId(),
+            req.protocolType(), req.protocolName(), assignments).thenApply(r -> new SyncGroupResponse()
+                .setErrorCode(r.error().code()).setProtocolType(r.protocolType()).setProtocolName(r.protocolName())
+                .setAssignment(r.assignment()));
     }
 
     // ------------------------------------------------------------------------------ LeaveGroup
 
-    private LeaveGroupResponse leaveGroup(LeaveGroupRequest req, short v) {
-        List<GroupCoordinator.MemberIdentity> who = new ArrayList<>();
+    private CompletableFuture<LeaveGroupResponse> leaveGroup(LeaveGroupRequest req, short v) {
+        List<GroupCoordinatorShard.MemberIdentity> who = new ArrayList<>();
         if (v < 3) {
-            who.add(new GroupCoordinator.MemberIdentity(req.memberId(), null));
+            who.add(new GroupCoordinatorShard.MemberIdentity(req.memberId(), null));
         } else {
             for (LeaveGroupRequest.MemberIdentity m : req.members()) {
-                who.add(new GroupCoordinator.MemberIdentity(m.memberId(), m.groupInstanceId()));
+                who.add(new GroupCoordinatorShard.MemberIdentity(m.memberId(), m.groupInstanceId()));
             }
         }
-        GroupCoordinator.LeaveResult r = coordinator.leaveGroup(req.groupId(), who);
-        if (v < 3) {
-            Errors e = r.error() != Errors.NONE ? r.error() : r.memberErrors().get(0);
-            return new LeaveGroupResponse().setErrorCode(e.code());
-        }
-        List<LeaveGroupResponse.MemberResponse> members = new ArrayList<>();
-        if (r.error() == Errors.NONE) {
-            for (int i = 0; i < who.size(); i++) {
-                members.add(new LeaveGroupResponse.MemberResponse().setMemberId(who.get(i).memberId())
-                    .setGroupInstanceId(who.get(i).groupInstanceId()).setErrorCode(r.memberErrors().get(i).code()));
+        return coordinator.leaveGroup(req.groupId(), who).thenApply(r -> {
+            if (v < 3) {
+                Errors e = r.error() != Errors.NONE ? r.error() : r.memberErrors().get(0);
+                return new LeaveGroupResponse().setErrorCode(e.code());
             }
-        }
-        return new LeaveGroupResponse().setErrorCode(r.error().code()).setMembers(members);
+            List<LeaveGroupResponse.MemberResponse> members = new ArrayList<>();
+            if (r.error() == Errors.NONE) {
+                for (int i = 0; i < who.size(); i++) {
+                    members.add(new LeaveGroupResponse.MemberResponse().setMemberId(who.get(i).memberId())
+                        .setGroupInstanceId(who.get(i).groupInstanceId()).setErrorCode(r.memberErrors().get(i).code()));
+                }
+            }
+            return new LeaveGroupResponse().setErrorCode(r.error().code()).setMembers(members);
+        });
     }
 
     // ------------------------------------------------------------------------------ offsets
 
-    private OffsetCommitResponse offsetCommit(OffsetCommitRequest req) {
+    private CompletableFuture<OffsetCommitResponse> offsetCommit(OffsetCommitRequest req) {
         Map<TopicPartition, CommittedOffset> offsets = new LinkedHashMap<>();
         for (OffsetCommitRequest.OffsetCommitRequestTopic t : req.topics()) {
             for (OffsetCommitRequest.OffsetCommitRequestPartition p : t.partitions()) {
@@ -209,21 +235,22 @@ public final class GroupApis {
                     p.committedLeaderEpoch(), p.committedMetadata(), -1));
             }
         }
-        Map<TopicPartition, Errors> results = coordinator.commitOffsets(req.groupId(), req.memberId(),
-            req.groupInstanceId(), req.generationIdOrMemberEpoch(), offsets);
-        Map<String, OffsetCommitResponse.OffsetCommitResponseTopic> byTopic = new LinkedHashMap<>();
-        for (Map.Entry<TopicPartition, Errors> e : results.entrySet()) {
-            byTopic.computeIfAbsent(e.getKey().topic(), n -> new OffsetCommitResponse.OffsetCommitResponseTopic()
-                    .setName(n).setPartitions(new ArrayList<>())).partitions()
-                .add(new OffsetCommitResponse.OffsetCommitResponsePartition().setPartitionIndex(e.getKey().partition())
-                    .setErrorCode(e.getValue().code()));
-        }
-        return new OffsetCommitResponse().setTopics(new ArrayList<>(byTopic.values()));
+        return coordinator.commitOffsets(req.groupId(), req.memberId(), req.groupInstanceId(),
+            req.generationIdOrMemberEpoch(), offsets).thenApply(results -> {
+                Map<String, OffsetCommitResponse.OffsetCommitResponseTopic> byTopic = new LinkedHashMap<>();
+                for (Map.Entry<TopicPartition, Errors> e : results.entrySet()) {
+                    byTopic.computeIfAbsent(e.getKey().topic(), n -> new OffsetCommitResponse.OffsetCommitResponseTopic()
+                            .setName(n).setPartitions(new ArrayList<>())).partitions()
+                        .add(new OffsetCommitResponse.OffsetCommitResponsePartition()
+                            .setPartitionIndex(e.getKey().partition()).setErrorCode(e.getValue().code()));
+                }
+                return new OffsetCommitResponse().setTopics(new ArrayList<>(byTopic.values()));
+            });
     }
 
-    private OffsetFetchResponse offsetFetch(OffsetFetchRequest req, short v) {
+    private CompletableFuture<OffsetFetchResponse> offsetFetch(OffsetFetchRequest req, short v) {
         if (v < 8) {
-            List<TopicPartition> wanted = null;
+            List<TopicPartition> wanted;
             if (req.topics() != null) {
                 wanted = new ArrayList<>();
                 for (OffsetFetchRequest.OffsetFetchRequestTopic t : req.topics()) {
@@ -231,27 +258,32 @@ public final class GroupApis {
                         wanted.add(new TopicPartition(t.name(), p));
                     }
                 }
+            } else {
+                wanted = null;
             }
-            GroupCoordinator.FetchResult r = coordinator.fetchOffsets(req.groupId(), wanted);
-            Map<String, OffsetFetchResponse.OffsetFetchResponseTopic> byTopic = new LinkedHashMap<>();
-            Map<TopicPartition, CommittedOffset> found = r.offsets();
-            if (r.error() != Errors.NONE && wanted != null) {
-                found = new LinkedHashMap<>();
-                for (TopicPartition tp : wanted) {
-                    found.put(tp, null);
+            return coordinator.fetchOffsets(req.groupId(), wanted).thenApply(r -> {
+                Map<String, OffsetFetchResponse.OffsetFetchResponseTopic> byTopic = new LinkedHashMap<>();
+                Map<TopicPartition, CommittedOffset> found = r.offsets();
+                if (r.error() != Errors.NONE && wanted != null) {
+                    found = new LinkedHashMap<>();
+                    for (TopicPartition tp : wanted) {
+                        found.put(tp, null);
+                    }
                 }
-            }
-            for (Map.Entry<TopicPartition, CommittedOffset> e : found.entrySet()) {
-                CommittedOffset c = e.getValue();
-                byTopic.computeIfAbsent(e.getKey().topic(), n -> new OffsetFetchResponse.OffsetFetchResponseTopic()
-                        .setName(n).setPartitions(new ArrayList<>())).partitions()
-                    .add(new OffsetFetchResponse.OffsetFetchResponsePartition().setPartitionIndex(e.getKey().partition())
-                        .setCommittedOffset(c == null ? -1 : c.offset()).setCommittedLeaderEpoch(c == null ? -1 : c.leaderEpoch())
-                        .setMetadata(c == null ? "" : c.metadata()).setErrorCode(r.error().code()));
-            }
-            return new OffsetFetchResponse().setErrorCode(r.error().code()).setTopics(new ArrayList<>(byTopic.values()));
+                for (Map.Entry<TopicPartition, CommittedOffset> e : found.entrySet()) {
+                    CommittedOffset c = e.getValue();
+                    byTopic.computeIfAbsent(e.getKey().topic(), n -> new OffsetFetchResponse.OffsetFetchResponseTopic()
+                            .setName(n).setPartitions(new ArrayList<>())).partitions()
+                        .add(new OffsetFetchResponse.OffsetFetchResponsePartition().setPartitionIndex(e.getKey().partition())
+                            .setCommittedOffset(c == null ? -1 : c.offset())
+                            .setCommittedLeaderEpoch(c == null ? -1 : c.leaderEpoch())
+                            .setMetadata(c == null ? "" : c.metadata()).setErrorCode(r.error().code()));
+                }
+                return new OffsetFetchResponse().setErrorCode(r.error().code())
+                    .setTopics(new ArrayList<>(byTopic.values()));
+            });
         }
-        List<OffsetFetchResponse.OffsetFetchResponseGroup> groups = new ArrayList<>();
+        List<CompletableFuture<OffsetFetchResponse.OffsetFetchResponseGroup>> groups = new ArrayList<>();
         for (OffsetFetchRequest.OffsetFetchRequestGroup g : req.groups()) {
             List<TopicPartition> wanted = null;
             if (g.topics() != null) {
@@ -262,37 +294,38 @@ public final class GroupApis {
                     }
                 }
             }
-            GroupCoordinator.FetchResult r = coordinator.fetchOffsets(g.groupId(), wanted);
-            Map<String, OffsetFetchResponse.OffsetFetchResponseTopics> byTopic = new LinkedHashMap<>();
-            if (r.error() == Errors.NONE) {
-                for (Map.Entry<TopicPartition, CommittedOffset> e : r.offsets().entrySet()) {
-                    CommittedOffset c = e.getValue();
-                    byTopic.computeIfAbsent(e.getKey().topic(), n -> new OffsetFetchResponse.OffsetFetchResponseTopics()
-                            .setName(n).setPartitions(new ArrayList<>())).partitions()
-                        .add(new OffsetFetchResponse.OffsetFetchResponsePartitions().setPartitionIndex(e.getKey().partition())
-                            .setCommittedOffset(c == null ? -1 : c.offset())
-                            .setCommittedLeaderEpoch(c == null ? -1 : c.leaderEpoch())
-                            .setMetadata(c == null ? "" : c.metadata()).setErrorCode(Errors.NONE.code()));
+            groups.add(coordinator.fetchOffsets(g.groupId(), wanted).thenApply(r -> {
+                Map<String, OffsetFetchResponse.OffsetFetchResponseTopics> byTopic = new LinkedHashMap<>();
+                if (r.error() == Errors.NONE) {
+                    for (Map.Entry<TopicPartition, CommittedOffset> e : r.offsets().entrySet()) {
+                        CommittedOffset c = e.getValue();
+                        byTopic.computeIfAbsent(e.getKey().topic(), n -> new OffsetFetchResponse.OffsetFetchResponseTopics()
+                                .setName(n).setPartitions(new ArrayList<>())).partitions()
+                            .add(new OffsetFetchResponse.OffsetFetchResponsePartitions()
+                                .setPartitionIndex(e.getKey().partition())
+                                .setCommittedOffset(c == null ? -1 : c.offset())
+                                .setCommittedLeaderEpoch(c == null ? -1 : c.leaderEpoch())
+                                .setMetadata(c == null ? "" : c.metadata()).setErrorCode(Errors.NONE.code()));
+                    }
                 }
-            }
-            groups.add(new OffsetFetchResponse.OffsetFetchResponseGroup().setGroupId(g.groupId())
-                .setErrorCode(r.error().code()).setTopics(new ArrayList<>(byTopic.values())));
+                return new OffsetFetchResponse.OffsetFetchResponseGroup().setGroupId(g.groupId())
+                    .setErrorCode(r.error().code()).setTopics(new ArrayList<>(byTopic.values()));
+            }));
         }
-        return new OffsetFetchResponse().setGroups(groups);
+        return all(groups).thenApply(gs -> new OffsetFetchResponse().setGroups(new ArrayList<>(gs)));
     }
 
     // ------------------------------------------------------------------------------ admin
 
-    private ListGroupsResponse listGroups(ListGroupsRequest req) {
-        Set<String> states = lower(req.statesFilter());
-        Set<String> types = lower(req.typesFilter());
-        Errors[] error = new Errors[1];
-        List<ListGroupsResponse.ListedGroup> out = new ArrayList<>();
-        for (GroupCoordinator.Overview o : coordinator.listGroups(states, types, error)) {
-            out.add(new ListGroupsResponse.ListedGroup().setGroupId(o.groupId()).setProtocolType(o.protocolType())
-                .setGroupState(o.state()).setGroupType("classic"));
-        }
-        return new ListGroupsResponse().setErrorCode(error[0].code()).setGroups(out);
+    private CompletableFuture<ListGroupsResponse> listGroups(ListGroupsRequest req) {
+        return coordinator.listGroups(lower(req.statesFilter()), lower(req.typesFilter())).thenApply(r -> {
+            List<ListGroupsResponse.ListedGroup> out = new ArrayList<>();
+            for (GroupCoordinatorShard.Overview o : r.groups()) {
+                out.add(new ListGroupsResponse.ListedGroup().setGroupId(o.groupId()).setProtocolType(o.protocolType())
+                    .setGroupState(o.state()).setGroupType("classic"));
+            }
+            return new ListGroupsResponse().setErrorCode(r.error().code()).setGroups(out);
+        });
     }
 
     private static Set<String> lower(List<String> in) {
@@ -303,55 +336,56 @@ public final class GroupApis {
         return out;
     }
 
-    private DescribeGroupsResponse describeGroups(DescribeGroupsRequest req, short v) {
-        List<DescribeGroupsResponse.DescribedGroup> out = new ArrayList<>();
+    private CompletableFuture<DescribeGroupsResponse> describeGroups(DescribeGroupsRequest req, short v) {
+        List<CompletableFuture<DescribeGroupsResponse.DescribedGroup>> out = new ArrayList<>();
         for (String id : req.groups()) {
-            GroupCoordinator.Described d = coordinator.describeGroup(id);
-            DescribeGroupsResponse.DescribedGroup g = new DescribeGroupsResponse.DescribedGroup().setGroupId(id)
-                .setMembers(new ArrayList<>());
-            if (d == null) {
-                if (v >= 6) {
-                    g.setErrorCode(Errors.GROUP_ID_NOT_FOUND.code()).setErrorMessage("Group " + id + " not found.");
+            out.add(coordinator.describeGroup(id).thenApply(d -> {
+                DescribeGroupsResponse.DescribedGroup g = new DescribeGroupsResponse.DescribedGroup().setGroupId(id)
+                    .setMembers(new ArrayList<>());
+                if (d == null) {
+                    if (v >= 6) {
+                        g.setErrorCode(Errors.GROUP_ID_NOT_FOUND.code()).setErrorMessage("Group " + id + " not found.");
+                    }
+                    return g.setGroupState(GroupState.DEAD.wireName()).setProtocolType("").setProtocolData("");
                 }
-                out.add(g.setGroupState(GroupState.DEAD.wireName()).setProtocolType("").setProtocolData(""));
-                continue;
-            }
-            g.setErrorCode(d.error().code()).setGroupState(d.state()).setProtocolType(d.protocolType())
-                .setProtocolData(d.protocolData());
-            for (GroupCoordinator.DescribedMember m : d.members()) {
-                g.members().add(new DescribeGroupsResponse.DescribedGroupMember().setMemberId(m.memberId())
-                    .setGroupInstanceId(m.groupInstanceId()).setClientId(m.clientId()).setClientHost(m.clientHost())
-                    .setMemberMetadata(m.metadata()).setMemberAssignment(m.assignment()));
-            }
-            out.add(g);
+                g.setErrorCode(d.error().code()).setGroupState(d.state()).setProtocolType(d.protocolType())
+                    .setProtocolData(d.protocolData());
+                for (GroupCoordinatorShard.DescribedMember m : d.members()) {
+                    g.members().add(new DescribeGroupsResponse.DescribedGroupMember().setMemberId(m.memberId())
+                        .setGroupInstanceId(m.groupInstanceId()).setClientId(m.clientId()).setClientHost(m.clientHost())
+                        .setMemberMetadata(m.metadata()).setMemberAssignment(m.assignment()));
+                }
+                return g;
+            }));
         }
-        return new DescribeGroupsResponse().setGroups(out);
+        return all(out).thenApply(gs -> new DescribeGroupsResponse().setGroups(new ArrayList<>(gs)));
     }
 
-    private DeleteGroupsResponse deleteGroups(DeleteGroupsRequest req) {
-        List<DeleteGroupsResponse.DeletableGroupResult> out = new ArrayList<>();
+    private CompletableFuture<DeleteGroupsResponse> deleteGroups(DeleteGroupsRequest req) {
+        List<CompletableFuture<DeleteGroupsResponse.DeletableGroupResult>> out = new ArrayList<>();
         for (String id : req.groupsNames()) {
-            out.add(new DeleteGroupsResponse.DeletableGroupResult().setGroupId(id)
-                .setErrorCode(coordinator.deleteGroup(id).code()));
+            out.add(coordinator.deleteGroup(id).thenApply(e -> new DeleteGroupsResponse.DeletableGroupResult()
+                .setGroupId(id).setErrorCode(e.code())));
         }
-        return new DeleteGroupsResponse().setResults(out);
+        return all(out).thenApply(rs -> new DeleteGroupsResponse().setResults(new ArrayList<>(rs)));
     }
 
-    private OffsetDeleteResponse offsetDelete(OffsetDeleteRequest req) {
+    private CompletableFuture<OffsetDeleteResponse> offsetDelete(OffsetDeleteRequest req) {
         List<TopicPartition> tps = new ArrayList<>();
         for (OffsetDeleteRequest.OffsetDeleteRequestTopic t : req.topics()) {
             for (OffsetDeleteRequest.OffsetDeleteRequestPartition p : t.partitions()) {
                 tps.add(new TopicPartition(t.name(), p.partitionIndex()));
             }
         }
-        GroupCoordinator.OffsetDeleteResult r = coordinator.deleteOffsets(req.groupId(), tps);
-        Map<String, OffsetDeleteResponse.OffsetDeleteResponseTopic> byTopic = new LinkedHashMap<>();
-        for (Map.Entry<TopicPartition, Errors> e : r.partitions().entrySet()) {
-            byTopic.computeIfAbsent(e.getKey().topic(), n -> new OffsetDeleteResponse.OffsetDeleteResponseTopic()
-                    .setName(n).setPartitions(new ArrayList<>())).partitions()
-                .add(new OffsetDeleteResponse.OffsetDeleteResponsePartition().setPartitionIndex(e.getKey().partition())
-                    .setErrorCode(e.getValue().code()));
-        }
-        return new OffsetDeleteResponse().setErrorCode(r.error().code()).setTopics(new ArrayList<>(byTopic.values()));
+        return coordinator.deleteOffsets(req.groupId(), tps).thenApply(r -> {
+            Map<String, OffsetDeleteResponse.OffsetDeleteResponseTopic> byTopic = new LinkedHashMap<>();
+            for (Map.Entry<TopicPartition, Errors> e : r.partitions().entrySet()) {
+                byTopic.computeIfAbsent(e.getKey().topic(), n -> new OffsetDeleteResponse.OffsetDeleteResponseTopic()
+                        .setName(n).setPartitions(new ArrayList<>())).partitions()
+                    .add(new OffsetDeleteResponse.OffsetDeleteResponsePartition().setPartitionIndex(e.getKey().partition())
+                        .setErrorCode(e.getValue().code()));
+            }
+            return new OffsetDeleteResponse().setErrorCode(r.error().code()).setTopics(new ArrayList<>(byTopic.values()));
+        });
     }
 }

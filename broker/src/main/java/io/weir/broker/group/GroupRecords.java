@@ -1,5 +1,7 @@
 package io.weir.broker.group;
 
+import io.weir.broker.coordinator.runtime.CoordinatorSerde;
+import io.weir.broker.coordinator.runtime.SerializedRecord;
 import io.weir.log.CorruptRecordException;
 import io.weir.log.TopicPartition;
 
@@ -53,6 +55,41 @@ final class GroupRecords {
     record StoredGroup(String protocolType, int generationId, String protocolName, String leaderId,
                        long stateTimestampMs, List<StoredMember> members) {
     }
+
+    /** One record of {@code __consumer_offsets}, as the group coordinator's shard writes and replays it. */
+    sealed interface GroupRecord permits OffsetRecord, MetadataRecord {
+        String groupId();
+    }
+
+    /** A committed offset, or (null offset) its tombstone. */
+    record OffsetRecord(String groupId, TopicPartition partition, CommittedOffset offset) implements GroupRecord {
+    }
+
+    /** A group's metadata, or (null group) the group's tombstone. */
+    record MetadataRecord(String groupId, StoredGroup group) implements GroupRecord {
+    }
+
+    /** Reads and writes {@link GroupRecord}s in the layout drawn above. */
+    static final CoordinatorSerde<GroupRecord> SERDE = new CoordinatorSerde<>() {
+        @Override
+        public SerializedRecord serialize(GroupRecord record) {
+            if (record instanceof OffsetRecord o) {
+                return new SerializedRecord(offsetKey(o.groupId(), o.partition()),
+                    o.offset() == null ? null : offsetValue(o.offset()));
+            }
+            MetadataRecord m = (MetadataRecord) record;
+            return new SerializedRecord(groupKey(m.groupId()), m.group() == null ? null : groupValue(m.group()));
+        }
+
+        @Override
+        public GroupRecord deserialize(ByteBuffer key, ByteBuffer value) {
+            Key k = readKey(key);
+            if (k instanceof OffsetKey ok) {
+                return new OffsetRecord(ok.group(), ok.partition(), value == null ? null : readOffsetValue(value));
+            }
+            return new MetadataRecord(k.group(), value == null ? null : readGroupValue(value));
+        }
+    };
 
     static ByteBuffer offsetKey(String group, TopicPartition tp) {
         byte[] g = utf8(group);

@@ -8,7 +8,7 @@ import java.util.function.Consumer;
  * One member of a classic group: its identity, timeouts, the protocols it offered in its last
  * JoinGroup, its current assignment, and the JoinGroup or SyncGroup response it is waiting for.
  *
- * <p>Not thread-safe: guarded by the lock of the {@link Group} that holds it.
+ * <p>Not thread-safe: owned, like its {@link Group}, by the group's shard.
  */
 final class Member {
     /** One assignor the member supports, with its subscription bytes. */
@@ -27,9 +27,9 @@ final class Member {
     List<Protocol> protocols;
     byte[] assignment = EMPTY_BYTES;
     /** Set while the member waits for the join phase to complete. */
-    Consumer<GroupCoordinator.JoinResult> awaitingJoin;
+    Consumer<GroupCoordinatorShard.JoinResult> awaitingJoin;
     /** Set while the member waits for the leader's assignment. */
-    Consumer<GroupCoordinator.SyncResult> awaitingSync;
+    Consumer<GroupCoordinatorShard.SyncResult> awaitingSync;
     long heartbeatDeadlineMs;
     /** Joined in the current rebalance (not yet part of a completed generation). */
     boolean isNew;

@@ -1,6 +1,7 @@
 package io.weir.broker.group;
 
 import io.weir.broker.BrokerConfig;
+import io.weir.broker.coordinator.runtime.MockTimerService;
 import io.weir.broker.metadata.LocalMetadataStore;
 import io.weir.broker.server.ReplicaManager;
 import io.weir.broker.server.TopicConfigs;
@@ -26,7 +27,12 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-/** The coordinator driven directly on one thread with a mock clock: timers without sleeping. */
+/**
+ * The group coordinator over a real {@code __consumer_offsets} log, driven on the test's thread (a
+ * direct executor) with a mock clock and a mock timer: timers without sleeping. The test methods and
+ * their assertions are those written for the coordinator before it moved onto the coordinator
+ * runtime; the helpers at the top adapt the calls to the futures of {@link GroupCoordinatorService}.
+ */
 class GroupCoordinatorTest {
     private static final int SESSION_MS = 10_000;
     private static final int REBALANCE_MS = 30_000;
@@ -55,7 +61,69 @@ class GroupCoordinatorTest {
     private LogManager logs;
     private ReplicaManager replicas;
     private TopicService topics;
-    private GroupCoordinator coordinator;
+    private MockTimerService timers;
+    private Coordinator coordinator;
+
+    /** The calls the tests make, answered synchronously (everything runs on this thread). */
+    private final class Coordinator {
+        final GroupCoordinatorService service;
+
+        Coordinator() {
+            service = new GroupCoordinatorService(config, replicas, topics, store, time, Runnable::run, timers);
+        }
+
+        Errors findCoordinator(String groupId) {
+            return service.findCoordinator(groupId).join();
+        }
+
+        void joinGroup(GroupCoordinatorShard.JoinRequest req, java.util.function.Consumer<GroupCoordinatorShard.JoinResult> cb) {
+            service.joinGroup(req).thenAccept(cb);
+        }
+
+        void syncGroup(String groupId, int generation, String memberId, String instanceId, String protocolType,
+                       String protocolName, Map<String, byte[]> assignments,
+                       java.util.function.Consumer<GroupCoordinatorShard.SyncResult> cb) {
+            service.syncGroup(groupId, generation, memberId, instanceId, protocolType, protocolName, assignments)
+                .thenAccept(cb);
+        }
+
+        Errors heartbeat(String groupId, String memberId, String instanceId, int generation) {
+            return service.heartbeat(groupId, memberId, instanceId, generation).join();
+        }
+
+        Map<TopicPartition, Errors> commitOffsets(String groupId, String memberId, String instanceId, int generation,
+                                                  Map<TopicPartition, CommittedOffset> offsets) {
+            return service.commitOffsets(groupId, memberId, instanceId, generation, offsets).join();
+        }
+
+        GroupCoordinatorShard.FetchResult fetchOffsets(String groupId, List<TopicPartition> partitions) {
+            return service.fetchOffsets(groupId, partitions).join();
+        }
+
+        /** The timers due by the mock clock fire (the coordinator once scanned for them here). */
+        void doWork(long nowMs) {
+            assertEquals(nowMs, time.milliseconds());
+            timers.poll();
+        }
+
+        int expireOffsets(long nowMs) {
+            assertEquals(nowMs, time.milliseconds());
+            return service.expireOffsets().join();
+        }
+
+        void loadAll(long nowMs) {
+            assertEquals(nowMs, time.milliseconds());
+            service.startup();
+        }
+
+        GroupState groupState(String groupId) {
+            return service.groupState(groupId).join();
+        }
+
+        int memberCount(String groupId) {
+            return service.memberCount(groupId).join();
+        }
+    }
 
     @BeforeEach
     void setUp() {
@@ -71,43 +139,45 @@ class GroupCoordinatorTest {
         replicas = new ReplicaManager(0, logs, tc);
         topics = new TopicService(config, store, replicas, tc);
         topics.create("t", 2, (short) 1, Map.of(), Map.of(), false);
-        coordinator = new GroupCoordinator(config, replicas, topics, store, time);
+        timers = new MockTimerService(time);
+        coordinator = new Coordinator();
         assertEquals(Errors.NONE, coordinator.findCoordinator("g"));
     }
 
     @AfterEach
     void tearDown() {
+        coordinator.service.shutdown();
         logs.close();
         store.close();
     }
 
-    private GroupCoordinator.JoinResult join(String member, String instanceId, byte[] metadata) {
-        AtomicReference<GroupCoordinator.JoinResult> out = new AtomicReference<>();
-        coordinator.joinGroup(new GroupCoordinator.JoinRequest("g", member, instanceId, false, "c", "h", REBALANCE_MS,
+    private GroupCoordinatorShard.JoinResult join(String member, String instanceId, byte[] metadata) {
+        AtomicReference<GroupCoordinatorShard.JoinResult> out = new AtomicReference<>();
+        coordinator.joinGroup(new GroupCoordinatorShard.JoinRequest("g", member, instanceId, false, "c", "h", REBALANCE_MS,
             SESSION_MS, "consumer", List.of(new Member.Protocol("range", metadata))), out::set);
         return out.get();
     }
 
-    private GroupCoordinator.SyncResult sync(String member, int generation, Map<String, byte[]> assignments) {
-        AtomicReference<GroupCoordinator.SyncResult> out = new AtomicReference<>();
+    private GroupCoordinatorShard.SyncResult sync(String member, int generation, Map<String, byte[]> assignments) {
+        AtomicReference<GroupCoordinatorShard.SyncResult> out = new AtomicReference<>();
         coordinator.syncGroup("g", generation, member, null, null, null, assignments, out::set);
         return out.get();
     }
 
     @Test
     void shouldRemoveAMemberThatMissesItsSessionTimeoutAndRebalance() {
-        GroupCoordinator.JoinResult a = join("", null, new byte[] {1});
+        GroupCoordinatorShard.JoinResult a = join("", null, new byte[] {1});
         assertEquals(Errors.NONE, a.error());
         assertEquals(1, a.generationId());
         assertEquals(Errors.NONE, sync(a.memberId(), 1, Map.of(a.memberId(), new byte[] {9})).error());
 
         // b joins: the group waits for a to rejoin (a learns of it through its heartbeat)
-        AtomicReference<GroupCoordinator.JoinResult> b = new AtomicReference<>();
-        coordinator.joinGroup(new GroupCoordinator.JoinRequest("g", "", null, false, "c", "h", REBALANCE_MS, SESSION_MS,
+        AtomicReference<GroupCoordinatorShard.JoinResult> b = new AtomicReference<>();
+        coordinator.joinGroup(new GroupCoordinatorShard.JoinRequest("g", "", null, false, "c", "h", REBALANCE_MS, SESSION_MS,
             "consumer", List.of(new Member.Protocol("range", new byte[] {2}))), b::set);
         assertNull(b.get());
         assertEquals(Errors.REBALANCE_IN_PROGRESS, coordinator.heartbeat("g", a.memberId(), null, 1));
-        GroupCoordinator.JoinResult a2 = join(a.memberId(), null, new byte[] {1});
+        GroupCoordinatorShard.JoinResult a2 = join(a.memberId(), null, new byte[] {1});
         assertEquals(2, a2.generationId());
         assertEquals(2, a2.members().size(), "the leader sees every member");
         assertEquals(2, b.get().generationId());
@@ -130,10 +200,10 @@ class GroupCoordinatorTest {
 
     @Test
     void shouldDropMembersThatDoNotRejoinBeforeTheRebalanceTimeout() {
-        GroupCoordinator.JoinResult a = join("", null, new byte[] {1});
+        GroupCoordinatorShard.JoinResult a = join("", null, new byte[] {1});
         sync(a.memberId(), 1, Map.of());
-        AtomicReference<GroupCoordinator.JoinResult> b = new AtomicReference<>();
-        coordinator.joinGroup(new GroupCoordinator.JoinRequest("g", "", null, false, "c", "h", REBALANCE_MS, SESSION_MS * 10,
+        AtomicReference<GroupCoordinatorShard.JoinResult> b = new AtomicReference<>();
+        coordinator.joinGroup(new GroupCoordinatorShard.JoinRequest("g", "", null, false, "c", "h", REBALANCE_MS, SESSION_MS * 10,
             "consumer", List.of(new Member.Protocol("range", new byte[] {2}))), b::set);
         // a heartbeats (so its session holds) but never rejoins
         for (long t = 0; t <= REBALANCE_MS; t += 2_000) {
@@ -149,9 +219,9 @@ class GroupCoordinatorTest {
 
     @Test
     void staticMemberShouldReplaceItsOldIdWithoutARebalance() {
-        GroupCoordinator.JoinResult first = join("", "instance-1", new byte[] {1});
+        GroupCoordinatorShard.JoinResult first = join("", "instance-1", new byte[] {1});
         sync(first.memberId(), 1, Map.of(first.memberId(), new byte[] {7}));
-        GroupCoordinator.JoinResult again = join("", "instance-1", new byte[] {1});
+        GroupCoordinatorShard.JoinResult again = join("", "instance-1", new byte[] {1});
         assertEquals(Errors.NONE, again.error());
         assertNotEquals(first.memberId(), again.memberId());
         assertEquals(1, again.generationId(), "no new generation");
@@ -163,7 +233,7 @@ class GroupCoordinatorTest {
 
     @Test
     void shouldCheckGenerationAndMemberOnCommit() {
-        GroupCoordinator.JoinResult a = join("", null, new byte[] {1});
+        GroupCoordinatorShard.JoinResult a = join("", null, new byte[] {1});
         sync(a.memberId(), 1, Map.of());
         TopicPartition tp = new TopicPartition("t", 0);
         Map<TopicPartition, CommittedOffset> offsets = Map.of(tp, new CommittedOffset(5, -1, "", -1));
@@ -182,14 +252,14 @@ class GroupCoordinatorTest {
 
     @Test
     void shouldReloadGroupsAndOffsetsFromTheLog() {
-        GroupCoordinator.JoinResult a = join("", null, new byte[] {1});
+        GroupCoordinatorShard.JoinResult a = join("", null, new byte[] {1});
         sync(a.memberId(), 1, Map.of(a.memberId(), new byte[] {3}));
         TopicPartition tp = new TopicPartition("t", 1);
         coordinator.commitOffsets("g", a.memberId(), null, 1, Map.of(tp, new CommittedOffset(41, 0, "m", -1)));
         coordinator.commitOffsets("g", a.memberId(), null, 1, Map.of(tp, new CommittedOffset(42, 0, "m", -1)));
         coordinator.commitOffsets("simple", "", null, -1, Map.of(tp, new CommittedOffset(7, -1, "", -1)));
 
-        GroupCoordinator reloaded = new GroupCoordinator(config, replicas, topics, store, time);
+        Coordinator reloaded = new Coordinator();
         reloaded.loadAll(now.get());
         assertEquals(42, reloaded.fetchOffsets("g", null).offsets().get(tp).offset());
         assertEquals("m", reloaded.fetchOffsets("g", null).offsets().get(tp).metadata());
@@ -209,7 +279,7 @@ class GroupCoordinatorTest {
         assertNull(coordinator.fetchOffsets("g", List.of(tp)).offsets().get(tp));
         assertNull(coordinator.groupState("g"));
 
-        GroupCoordinator reloaded = new GroupCoordinator(config, replicas, topics, store, time);
+        Coordinator reloaded = new Coordinator();
         reloaded.loadAll(now.get());
         assertNull(reloaded.fetchOffsets("g", List.of(tp)).offsets().get(tp), "the tombstone wins on reload");
     }

@@ -1,0 +1,133 @@
+package io.weir.broker.coordinator;
+
+import io.weir.broker.coordinator.runtime.CoordinatorException;
+import io.weir.broker.coordinator.runtime.CoordinatorLoader;
+import io.weir.broker.coordinator.runtime.PartitionWriter;
+import io.weir.broker.coordinator.runtime.SerializedRecord;
+import io.weir.broker.server.Partition;
+import io.weir.broker.server.ReplicaManager;
+import io.weir.log.CompressionType;
+import io.weir.log.FetchDataInfo;
+import io.weir.log.Log;
+import io.weir.log.MemoryRecords;
+import io.weir.log.Record;
+import io.weir.log.RecordBatch;
+import io.weir.log.RecordBatchBuilder;
+import io.weir.log.TopicPartition;
+import io.weir.protocol.Errors;
+import io.weir.protocol.Records;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The broker's {@link PartitionWriter} and {@link CoordinatorLoader}: coordinator records go through
+ * {@link ReplicaManager#appendAsLeader} like a produce with acks=all, and are read back from the
+ * partition's log up to its high watermark.
+ *
+ * <p>Committed means below the high watermark. On one broker the append moves the high watermark to
+ * the log end at once (the log has flushed per its flush policy by then), so the listeners are told
+ * right after each append. With replication, the replica manager's high-watermark updates should call
+ * {@link #onHighWatermark} instead, and the answer waits for the followers.
+ *
+ * <p>Thread-safe; holds no lock while appending.
+ */
+public final class ReplicaManagerPartitionWriter implements PartitionWriter, CoordinatorLoader {
+    private static final int LOAD_READ_BYTES = 5 * 1024 * 1024;
+
+    private final ReplicaManager replicaManager;
+    private final Map<TopicPartition, List<Listener>> listeners = new ConcurrentHashMap<>();
+
+    public ReplicaManagerPartitionWriter(ReplicaManager replicaManager) {
+        this.replicaManager = replicaManager;
+    }
+
+    @Override
+    public void registerListener(TopicPartition tp, Listener listener) {
+        listeners.computeIfAbsent(tp, k -> new CopyOnWriteArrayList<>()).add(listener);
+    }
+
+    @Override
+    public void deregisterListener(TopicPartition tp, Listener listener) {
+        List<Listener> l = listeners.get(tp);
+        if (l != null) {
+            l.remove(listener);
+        }
+    }
+
+    @Override
+    public long append(TopicPartition tp, long timestampMs, List<SerializedRecord> records) {
+        RecordBatchBuilder builder = new RecordBatchBuilder(CompressionType.NONE);
+        for (SerializedRecord r : records) {
+            builder.append(timestampMs, r.key(), r.value());
+        }
+        ReplicaManager.AppendResult r = replicaManager.appendAsLeader(tp, Records.wrap(builder.build()), (short) -1);
+        if (r.error() != Errors.NONE) {
+            throw new CoordinatorException.AppendFailed(r.error(), r.errorMessage());
+        }
+        Partition p = replicaManager.partition(tp);
+        if (p != null) {
+            onHighWatermark(tp, p.highWatermark());
+        }
+        return r.baseOffset();
+    }
+
+    /** Tells the partition's listeners that everything below {@code highWatermark} is committed. */
+    public void onHighWatermark(TopicPartition tp, long highWatermark) {
+        List<Listener> l = listeners.get(tp);
+        if (l != null) {
+            for (Listener listener : l) {
+                listener.onCommitted(tp, highWatermark);
+            }
+        }
+    }
+
+    @Override
+    public long load(TopicPartition tp, RecordSink sink) {
+        Partition p = replicaManager.partition(tp);
+        if (p == null) {
+            return 0;
+        }
+        Log l = p.log();
+        long offset = l.logStartOffset();
+        long end = p.highWatermark();
+        while (offset < end) {
+            FetchDataInfo info = l.read(offset, LOAD_READ_BYTES, end, true);
+            if (info.records().sizeInBytes() == 0) {
+                break;
+            }
+            MemoryRecords batches;
+            try {
+                batches = info.records().readRecords();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + tp + " at " + offset, e);
+            }
+            long next = offset;
+            for (RecordBatch batch : batches) {
+                next = Math.max(next, batch.nextOffset());
+                if (batch.isControlBatch()) {
+                    continue;
+                }
+                long producerId = batch.isTransactional() ? batch.producerId() : -1;
+                short producerEpoch = batch.isTransactional() ? batch.producerEpoch() : -1;
+                for (Iterator<Record> it = batch.records(); it.hasNext(); ) {
+                    Record r = it.next();
+                    if (r.offset() < offset || r.offset() >= end || !r.hasKey()) {
+                        continue;
+                    }
+                    sink.accept(r.offset(), producerId, producerEpoch, r.key(), r.hasValue() ? r.value() : null);
+                }
+            }
+            if (next <= offset) {
+                break;
+            }
+            offset = next;
+        }
+        return end;
+    }
+}

@@ -1,0 +1,22 @@
+package io.weir.broker.coordinator.runtime;
+
+import io.weir.log.TopicPartition;
+
+import java.nio.ByteBuffer;
+
+/** Reads a coordinator partition's log back, for {@link CoordinatorShard#replay} at load. */
+public interface CoordinatorLoader {
+    /** Receives the records in log order. */
+    @FunctionalInterface
+    interface RecordSink {
+        void accept(long offset, long producerId, short producerEpoch, ByteBuffer key, ByteBuffer value);
+    }
+
+    /**
+     * Hands every keyed data record from the log start up to the committed offset to {@code sink}
+     * (control batches are left out), on the calling thread.
+     *
+     * @return the committed offset the load stopped at: the shard's state is the log up to there
+     */
+    long load(TopicPartition tp, RecordSink sink);
+}

@@ -1,0 +1,19 @@
+/**
+ * The coordinator runtime: one engine for every coordinator whose state is records in an internal
+ * compacted topic (groups in {@code __consumer_offsets}; transactions in {@code __transaction_state}
+ * next).
+ *
+ * <p>A coordinator supplies a {@link io.weir.broker.coordinator.runtime.CoordinatorShard} (the state of
+ * one partition, changed only by {@code replay}), a
+ * {@link io.weir.broker.coordinator.runtime.CoordinatorSerde} for its records, and operations that
+ * return a {@link io.weir.broker.coordinator.runtime.CoordinatorResult} (records + response). The
+ * {@link io.weir.broker.coordinator.runtime.CoordinatorRuntime} runs each partition's operations one at
+ * a time on its own queue over a shared thread pool, appends records through a
+ * {@link io.weir.broker.coordinator.runtime.PartitionWriter} (no lock held), replays them once appended,
+ * and answers when the writer reports them committed. Loading a partition replays its log
+ * ({@link io.weir.broker.coordinator.runtime.CoordinatorLoader}) through the same {@code replay}.
+ * Timeouts are {@link io.weir.broker.coordinator.runtime.CoordinatorTimer} entries on a
+ * {@link io.weir.broker.coordinator.runtime.TimerService} (a thread in the broker, a mock in tests),
+ * run as operations of the shard.
+ */
+package io.weir.broker.coordinator.runtime;

@@ -1,0 +1,381 @@
+package io.weir.broker.group;
+
+import io.weir.broker.BrokerConfig;
+import io.weir.broker.coordinator.ReplicaManagerPartitionWriter;
+import io.weir.broker.coordinator.runtime.CoordinatorException;
+import io.weir.broker.coordinator.runtime.CoordinatorLoader;
+import io.weir.broker.coordinator.runtime.CoordinatorRuntime;
+import io.weir.broker.coordinator.runtime.PartitionWriter;
+import io.weir.broker.coordinator.runtime.SystemTimerService;
+import io.weir.broker.coordinator.runtime.TimerService;
+import io.weir.broker.group.GroupCoordinatorShard.Described;
+import io.weir.broker.group.GroupCoordinatorShard.FetchResult;
+import io.weir.broker.group.GroupCoordinatorShard.JoinRequest;
+import io.weir.broker.group.GroupCoordinatorShard.JoinResult;
+import io.weir.broker.group.GroupCoordinatorShard.LeaveResult;
+import io.weir.broker.group.GroupCoordinatorShard.MemberIdentity;
+import io.weir.broker.group.GroupCoordinatorShard.OffsetDeleteResult;
+import io.weir.broker.group.GroupCoordinatorShard.Overview;
+import io.weir.broker.group.GroupCoordinatorShard.SyncResult;
+import io.weir.broker.group.GroupRecords.GroupRecord;
+import io.weir.broker.metadata.MetadataStore;
+import io.weir.broker.metadata.TopicMetadata;
+import io.weir.broker.server.ReplicaManager;
+import io.weir.broker.server.TopicService;
+import io.weir.log.LogConfig;
+import io.weir.log.Time;
+import io.weir.log.TopicPartition;
+import io.weir.protocol.Errors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+
+/**
+ * The broker's group coordinator (Kafka's classic group protocol and committed offsets): routes each
+ * request by group id to the {@link GroupCoordinatorShard} of the {@code __consumer_offsets} partition
+ * that owns the group, on a {@link CoordinatorRuntime}. It also owns the topic: creates it (compacted)
+ * on first need and loads its partitions at start.
+ *
+ * <p>Every method answers with a future, completed from a shard's thread; none blocks. Errors of the
+ * runtime (not the coordinator, still loading, a failed append) come back as the group APIs' error
+ * codes, never as exceptional futures.
+ *
+ * <p>Thread-safe.
+ */
+public final class GroupCoordinatorService {
+    static final String TOPIC = "__consumer_offsets";
+    private static final Logger log = LoggerFactory.getLogger(GroupCoordinatorService.class);
+    /** Threads shared by all shards: enough to keep both cores busy, few enough to stay out of the way. */
+    private static final int THREADS = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+
+    /** Groups of every loaded partition, and COORDINATOR_LOAD_IN_PROGRESS while one is still loading. */
+    record ListResult(Errors error, List<Overview> groups) {
+    }
+
+    private final BrokerConfig config;
+    private final TopicService topics;
+    private final MetadataStore store;
+    private final GroupCoordinatorShard.Settings settings;
+    private final CoordinatorRuntime<GroupCoordinatorShard, GroupRecord> runtime;
+    private final ExecutorService ownedPool;
+    private final TimerService timers;
+    private volatile int partitionCount;
+
+    public GroupCoordinatorService(BrokerConfig config, ReplicaManager replicaManager, TopicService topics,
+                                   MetadataStore store, Time time) {
+        this(config, replicaManager, topics, store, time, null, new SystemTimerService(time, "weir-group-timer"));
+    }
+
+    /** With the threads and timer given (tests: a direct executor and a mock timer). */
+    GroupCoordinatorService(BrokerConfig config, ReplicaManager replicaManager, TopicService topics,
+                            MetadataStore store, Time time, Executor executor, TimerService timers) {
+        this.config = config;
+        this.topics = topics;
+        this.store = store;
+        this.settings = GroupCoordinatorShard.Settings.from(config);
+        this.timers = timers;
+        if (executor == null) {
+            AtomicInteger n = new AtomicInteger();
+            ownedPool = Executors.newFixedThreadPool(THREADS, r -> {
+                Thread t = new Thread(r, "weir-group-coordinator-" + n.getAndIncrement());
+                t.setDaemon(true);
+                return t;
+            });
+            executor = ownedPool;
+        } else {
+            ownedPool = null;
+        }
+        ReplicaManagerPartitionWriter writer = new ReplicaManagerPartitionWriter(replicaManager);
+        this.runtime = newRuntime(time, executor, timers, writer, writer, settings,
+            tp -> replicaManager.partition(tp) != null);
+        this.partitionCount = store.topic(TOPIC).map(TopicMetadata::partitionCount)
+            .orElse(config.getInt(BrokerConfig.OFFSETS_TOPIC_NUM_PARTITIONS));
+    }
+
+    /** The runtime of group shards (also what shard-level tests build over an in-memory writer). */
+    static CoordinatorRuntime<GroupCoordinatorShard, GroupRecord> newRuntime(
+        Time time, Executor executor, TimerService timers, PartitionWriter writer, CoordinatorLoader loader,
+        GroupCoordinatorShard.Settings settings, Predicate<TopicPartition> partitionExists) {
+        return new CoordinatorRuntime<>("group", time, executor, timers, writer, loader, GroupRecords.SERDE,
+            (tp, timer) -> new GroupCoordinatorShard(tp, timer, time, settings, partitionExists));
+    }
+
+    /** Loads every partition of {@code __consumer_offsets} in the background (requests meanwhile: LOAD_IN_PROGRESS). */
+    public void startup() {
+        if (topicExists()) {
+            for (int p = 0; p < partitionCount; p++) {
+                runtime.scheduleLoad(new TopicPartition(TOPIC, p), 0);
+            }
+        }
+    }
+
+    /** Unloads every shard (answering what waits with NOT_COORDINATOR), then stops the timer and threads. */
+    public void shutdown() {
+        runtime.close();
+        timers.close();
+        if (ownedPool != null) {
+            ownedPool.shutdown();
+            try {
+                if (!ownedPool.awaitTermination(10, TimeUnit.SECONDS)) {
+                    ownedPool.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                ownedPool.shutdownNow();
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------ routing
+
+    /** Kafka's mapping, so a group lands on the same partition number as it would on Kafka. */
+    int partitionFor(String groupId) {
+        int h = groupId.hashCode();
+        return (h == Integer.MIN_VALUE ? 0 : Math.abs(h)) % partitionCount;
+    }
+
+    private TopicPartition partitionOf(String groupId) {
+        return new TopicPartition(TOPIC, partitionFor(groupId));
+    }
+
+    private boolean topicExists() {
+        return store.topic(TOPIC).isPresent();
+    }
+
+    /** Creates the topic if it does not exist and loads its (empty) partitions; null if it cannot. */
+    private synchronized CompletableFuture<Void> ensureTopic() {
+        if (topicExists()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        int n = config.getInt(BrokerConfig.OFFSETS_TOPIC_NUM_PARTITIONS);
+        Map<String, String> configs = Map.of(LogConfig.CLEANUP_POLICY, "compact",
+            LogConfig.SEGMENT_BYTES, Integer.toString(config.getInt(BrokerConfig.OFFSETS_TOPIC_SEGMENT_BYTES)));
+        TopicService.Result r = topics.create(TOPIC, n, (short) 1, Map.of(), configs, false);
+        if (r.error() != Errors.NONE && r.error() != Errors.TOPIC_ALREADY_EXISTS) {
+            log.error("cannot create {}: {} {}", TOPIC, r.error(), r.message());
+            return null;
+        }
+        partitionCount = store.topic(TOPIC).map(TopicMetadata::partitionCount).orElse(n);
+        List<CompletableFuture<Void>> loads = new ArrayList<>();
+        for (int p = 0; p < partitionCount; p++) {
+            loads.add(runtime.scheduleLoad(new TopicPartition(TOPIC, p), 0));
+        }
+        if (r.error() == Errors.NONE) {
+            log.info("created {} with {} partitions", TOPIC, partitionCount);
+        }
+        return CompletableFuture.allOf(loads.toArray(new CompletableFuture[0]));
+    }
+
+    private Errors validate(String groupId, boolean allowEmptyId) {
+        if (groupId == null || (!allowEmptyId && groupId.isEmpty())) {
+            return Errors.INVALID_GROUP_ID;
+        }
+        if (!topicExists()) {
+            return Errors.NOT_COORDINATOR;
+        }
+        CoordinatorRuntime.ShardState state = runtime.shardState(partitionOf(groupId));
+        if (state == null || state == CoordinatorRuntime.ShardState.CLOSED) {
+            return Errors.NOT_COORDINATOR;
+        }
+        return state == CoordinatorRuntime.ShardState.LOADING ? Errors.COORDINATOR_LOAD_IN_PROGRESS : Errors.NONE;
+    }
+
+    /** The group error a failed runtime future stands for. */
+    private static Errors errorOf(Throwable t) {
+        Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+        if (cause instanceof CoordinatorException e) {
+            return GroupCoordinatorShard.appendError(e);
+        }
+        log.error("group coordinator operation failed", cause);
+        return Errors.UNKNOWN_SERVER_ERROR;
+    }
+
+    // ------------------------------------------------------------------------------ the group APIs
+
+    /** Whether this broker coordinates the group; creates {@code __consumer_offsets} on first use. */
+    CompletableFuture<Errors> findCoordinator(String groupId) {
+        CompletableFuture<Void> ready = ensureTopic();
+        if (ready == null) {
+            return CompletableFuture.completedFuture(Errors.COORDINATOR_NOT_AVAILABLE);
+        }
+        return ready.handle((v, t) -> runtime.shardState(partitionOf(groupId)) == null
+            ? Errors.COORDINATOR_NOT_AVAILABLE : Errors.NONE);
+    }
+
+    CompletableFuture<JoinResult> joinGroup(JoinRequest req) {
+        Errors e = validate(req.groupId(), false);
+        if (e == Errors.NONE && (req.sessionTimeoutMs() < settings.minSessionTimeoutMs()
+            || req.sessionTimeoutMs() > settings.maxSessionTimeoutMs())) {
+            e = Errors.INVALID_SESSION_TIMEOUT;
+        }
+        if (e != Errors.NONE) {
+            return CompletableFuture.completedFuture(JoinResult.error(req.memberId(), e));
+        }
+        CompletableFuture<JoinResult> response = new CompletableFuture<>();
+        runtime.scheduleWriteOperation("join-group", partitionOf(req.groupId()),
+                shard -> shard.joinGroup(req, response::complete))
+            .whenComplete((v, t) -> {
+                if (t != null) {
+                    response.complete(JoinResult.error(req.memberId(), errorOf(t)));
+                }
+            });
+        return response;
+    }
+
+    CompletableFuture<SyncResult> syncGroup(String groupId, int generationId, String memberId, String groupInstanceId,
+                                            String protocolType, String protocolName, Map<String, byte[]> assignments) {
+        Errors e = validate(groupId, false);
+        if (e != Errors.NONE) {
+            return CompletableFuture.completedFuture(SyncResult.error(e));
+        }
+        CompletableFuture<SyncResult> response = new CompletableFuture<>();
+        runtime.scheduleWriteOperation("sync-group", partitionOf(groupId), shard -> shard.syncGroup(groupId,
+                generationId, memberId, groupInstanceId, protocolType, protocolName, assignments, response::complete))
+            .whenComplete((v, t) -> {
+                if (t != null) {
+                    response.complete(SyncResult.error(errorOf(t)));
+                }
+            });
+        return response;
+    }
+
+    CompletableFuture<Errors> heartbeat(String groupId, String memberId, String groupInstanceId, int generationId) {
+        Errors e = validate(groupId, false);
+        if (e != Errors.NONE) {
+            return CompletableFuture.completedFuture(e);
+        }
+        return runtime.scheduleWriteOperation("heartbeat", partitionOf(groupId),
+            shard -> shard.heartbeat(groupId, memberId, groupInstanceId, generationId)).exceptionally(
+            GroupCoordinatorService::errorOf);
+    }
+
+    CompletableFuture<LeaveResult> leaveGroup(String groupId, List<MemberIdentity> leaving) {
+        Errors e = validate(groupId, false);
+        if (e != Errors.NONE) {
+            return CompletableFuture.completedFuture(new LeaveResult(e, leaving.stream().map(x -> e).toList()));
+        }
+        return runtime.scheduleWriteOperation("leave-group", partitionOf(groupId),
+            shard -> shard.leaveGroup(groupId, leaving)).exceptionally(t -> {
+                Errors error = errorOf(t);
+                return new LeaveResult(error, leaving.stream().map(x -> error).toList());
+            });
+    }
+
+    CompletableFuture<Map<TopicPartition, Errors>> commitOffsets(String groupId, String memberId,
+                                                                 String groupInstanceId, int generationId,
+                                                                 Map<TopicPartition, CommittedOffset> offsets) {
+        Errors e = validate(groupId, true);
+        if (e != Errors.NONE) {
+            return CompletableFuture.completedFuture(allWith(offsets, e));
+        }
+        return runtime.scheduleWriteOperation("offset-commit", partitionOf(groupId),
+            shard -> shard.commitOffsets(groupId, memberId, groupInstanceId, generationId, offsets))
+            .exceptionally(t -> allWith(offsets, errorOf(t)));
+    }
+
+    private static Map<TopicPartition, Errors> allWith(Map<TopicPartition, ?> tps, Errors e) {
+        Map<TopicPartition, Errors> out = new LinkedHashMap<>();
+        tps.keySet().forEach(tp -> out.put(tp, e));
+        return out;
+    }
+
+    /** The group's committed offsets for {@code partitions}, or all of them when null. */
+    CompletableFuture<FetchResult> fetchOffsets(String groupId, List<TopicPartition> partitions) {
+        Errors e = validate(groupId, true);
+        if (e != Errors.NONE) {
+            return CompletableFuture.completedFuture(new FetchResult(e, Map.of()));
+        }
+        return runtime.scheduleReadOperation("offset-fetch", partitionOf(groupId),
+            shard -> shard.fetchOffsets(groupId, partitions)).exceptionally(t -> new FetchResult(errorOf(t), Map.of()));
+    }
+
+    CompletableFuture<ListResult> listGroups(Set<String> statesLowerCase, Set<String> typesLowerCase) {
+        Errors error = Errors.NONE;
+        List<CompletableFuture<List<Overview>>> parts = new ArrayList<>();
+        for (int p = 0; topicExists() && p < partitionCount; p++) {
+            TopicPartition tp = new TopicPartition(TOPIC, p);
+            CoordinatorRuntime.ShardState state = runtime.shardState(tp);
+            if (state == CoordinatorRuntime.ShardState.LOADING) {
+                error = Errors.COORDINATOR_LOAD_IN_PROGRESS;
+            } else if (state == CoordinatorRuntime.ShardState.ACTIVE) {
+                parts.add(runtime.scheduleReadOperation("list-groups", tp, shard -> shard.listGroups(statesLowerCase))
+                    .exceptionally(t -> List.of()));
+            }
+        }
+        Errors listError = error;
+        if (!typesLowerCase.isEmpty() && !typesLowerCase.contains("classic")) {
+            return CompletableFuture.completedFuture(new ListResult(listError, List.of()));
+        }
+        return CompletableFuture.allOf(parts.toArray(new CompletableFuture[0])).thenApply(v -> {
+            List<Overview> out = new ArrayList<>();
+            parts.forEach(f -> out.addAll(f.join()));
+            return new ListResult(listError, out);
+        });
+    }
+
+    /** The group's state and members; null when the group does not exist. */
+    CompletableFuture<Described> describeGroup(String groupId) {
+        Errors e = validate(groupId, false);
+        if (e != Errors.NONE) {
+            return CompletableFuture.completedFuture(new Described(e, groupId, "", "", "", List.of()));
+        }
+        return runtime.scheduleReadOperation("describe-group", partitionOf(groupId),
+                shard -> shard.describeGroup(groupId))
+            .exceptionally(t -> new Described(errorOf(t), groupId, "", "", "", List.of()));
+    }
+
+    CompletableFuture<Errors> deleteGroup(String groupId) {
+        Errors e = validate(groupId, false);
+        if (e != Errors.NONE) {
+            return CompletableFuture.completedFuture(e);
+        }
+        return runtime.scheduleWriteOperation("delete-group", partitionOf(groupId), shard -> shard.deleteGroup(groupId))
+            .exceptionally(GroupCoordinatorService::errorOf);
+    }
+
+    CompletableFuture<OffsetDeleteResult> deleteOffsets(String groupId, List<TopicPartition> partitions) {
+        Errors e = validate(groupId, false);
+        if (e != Errors.NONE) {
+            return CompletableFuture.completedFuture(new OffsetDeleteResult(e, Map.of()));
+        }
+        return runtime.scheduleWriteOperation("offset-delete", partitionOf(groupId),
+                shard -> shard.deleteOffsets(groupId, partitions))
+            .exceptionally(t -> new OffsetDeleteResult(errorOf(t), Map.of()));
+    }
+
+    // ------------------------------------------------------------------------------ tools and tests
+
+    /** Runs the offset expiry on every loaded partition now; answers how many offsets it removed. */
+    CompletableFuture<Integer> expireOffsets() {
+        List<CompletableFuture<Integer>> parts = new ArrayList<>();
+        for (var tp : runtime.partitions()) {
+            parts.add(runtime.scheduleWriteOperation("expire-offsets", tp, GroupCoordinatorShard::expireOffsets)
+                .exceptionally(t -> 0));
+        }
+        return CompletableFuture.allOf(parts.toArray(new CompletableFuture[0]))
+            .thenApply(v -> parts.stream().mapToInt(CompletableFuture::join).sum());
+    }
+
+    /** The state of a group, or null when it does not exist (or its partition is not loaded). */
+    public CompletableFuture<GroupState> groupState(String groupId) {
+        return runtime.scheduleReadOperation("group-state", partitionOf(groupId), s -> s.groupState(groupId))
+            .exceptionally(t -> null);
+    }
+
+    CompletableFuture<Integer> memberCount(String groupId) {
+        return runtime.scheduleReadOperation("member-count", partitionOf(groupId), s -> s.memberCount(groupId));
+    }
+}
