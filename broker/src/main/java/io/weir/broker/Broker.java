@@ -6,6 +6,7 @@ import io.weir.broker.metadata.LocalMetadataStore;
 import io.weir.broker.metadata.MetadataStore;
 import io.weir.broker.metadata.TopicMetadata;
 import io.weir.broker.network.RequestChannel;
+import io.weir.broker.network.RequestHandlerPool;
 import io.weir.broker.network.SocketServer;
 import io.weir.broker.server.ApiHandler;
 import io.weir.broker.server.DelayedFetchPurgatory;
@@ -25,7 +26,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,7 +54,7 @@ public final class Broker {
     private DelayedFetchPurgatory purgatory;
     private SocketServer socketServer;
     private GroupCoordinator groupCoordinator;
-    private final List<Thread> handlerThreads = new ArrayList<>();
+    private RequestHandlerPool handlerPool;
     private ScheduledExecutorService scheduler;
     private volatile boolean running;
 
@@ -111,8 +111,7 @@ public final class Broker {
         BrokerConfig.Endpoint advertised = config.advertisedListeners().get(0);
         RequestChannel channel = new RequestChannel(config.getInt(BrokerConfig.QUEUED_MAX_REQUESTS));
         try {
-            socketServer = new SocketServer(listener.host(), listener.port(), config.getInt(BrokerConfig.NUM_NETWORK_THREADS),
-                config.getInt(BrokerConfig.SOCKET_REQUEST_MAX_BYTES), channel);
+            socketServer = new SocketServer(listener.host(), listener.port(), config.socketSettings(), channel, time);
             socketServer.start();
         } catch (IOException e) {
             logManager.close();
@@ -126,12 +125,8 @@ public final class Broker {
         ApiHandler handler = new ApiHandler(config, store, replicaManager, topics, new FetchSessionCache(1000),
             purgatory, advertised, new GroupApis(groupCoordinator, config.brokerId(), advertised.host(), advertised.port()));
         running = true;
-        for (int i = 0; i < config.getInt(BrokerConfig.NUM_IO_THREADS); i++) {
-            Thread t = new Thread(() -> handlerLoop(channel, handler), "weir-request-handler-" + i);
-            t.setDaemon(true);
-            t.start();
-            handlerThreads.add(t);
-        }
+        handlerPool = new RequestHandlerPool(channel, handler::handle, config.getInt(BrokerConfig.NUM_IO_THREADS),
+            "weir-request-handler-");
         scheduler = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "weir-log-scheduler");
             t.setDaemon(true);
@@ -146,6 +141,8 @@ public final class Broker {
             flushCheckMs, flushCheckMs, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(() -> duty("checkpoint", logManager::doCheckpoint), 60_000, 60_000,
             TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(() -> duty("request handler watchdog",
+            () -> handlerPool.checkThreads(time.milliseconds())), 1_000, 1_000, TimeUnit.MILLISECONDS);
         if (config.getBoolean(BrokerConfig.LOG_CLEANER_ENABLE)) {
             scheduler.scheduleWithFixedDelay(() -> duty("cleaner", () -> logManager.doCleaning(time.milliseconds())),
                 15_000, 15_000, TimeUnit.MILLISECONDS);
@@ -162,19 +159,12 @@ public final class Broker {
         }
     }
 
-    private void handlerLoop(RequestChannel channel, ApiHandler handler) {
-        while (running) {
-            try {
-                RequestChannel.Request r = channel.poll(300);
-                if (r != null) {
-                    handler.handle(r);
-                }
-            } catch (InterruptedException e) {
-                return;
-            } catch (RuntimeException e) {
-                log.error("request handler failed", e);
-            }
-        }
+    /**
+     * Request-handler and network threads the watchdogs replaced since start (each had died of an
+     * error its loop could not absorb); 0 in a healthy broker.
+     */
+    public long threadReplacements() {
+        return handlerPool.threadReplacements() + socketServer.threadReplacements();
     }
 
     /** The port the first listener bound (useful with port 0). */
@@ -202,13 +192,7 @@ public final class Broker {
         log.info("Weir broker {} shutting down", config.brokerId());
         running = false;
         socketServer.shutdown();
-        for (Thread t : handlerThreads) {
-            try {
-                t.join(10_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        handlerPool.shutdown(10_000);
         scheduler.shutdownNow();
         groupCoordinator.shutdown();
         purgatory.close();
