@@ -13,6 +13,7 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
@@ -89,6 +90,7 @@ public final class SocketServer {
     private final AtomicReferenceArray<Processor> processors;
     private final ThreadWatchdog processorWatchdog;
     private Thread acceptor;
+    private int nextProcessor; // acceptor thread only
     private ServerSocketChannel serverChannel;
     private Selector acceptSelector;
     private volatile boolean running;
@@ -170,17 +172,30 @@ public final class SocketServer {
         return n;
     }
 
+    private record Unassigned(SocketChannel channel, InetAddress address) {
+    }
+
     private void acceptLoop() {
-        int next = 0;
+        // connections accepted while every network thread was down: handed over once one is back
+        List<Unassigned> unassigned = new ArrayList<>();
         while (running) {
             try {
-                acceptSelector.select(500);
+                acceptSelector.select(unassigned.isEmpty() ? 500 : 20);
                 acceptSelector.selectedKeys().clear();
+                processorWatchdog.doWork(time.milliseconds());
+                for (Iterator<Unassigned> it = unassigned.iterator(); it.hasNext(); ) {
+                    Unassigned u = it.next();
+                    if (handOver(u.channel(), u.address())) {
+                        it.remove();
+                    }
+                }
                 SocketChannel ch;
                 while ((ch = serverChannel.accept()) != null) {
-                    next = handOver(ch, next);
+                    InetAddress address = admit(ch);
+                    if (address != null && !handOver(ch, address)) {
+                        unassigned.add(new Unassigned(ch, address));
+                    }
                 }
-                processorWatchdog.doWork(time.milliseconds());
             } catch (Throwable t) {
                 if (running) {
                     try {
@@ -191,33 +206,40 @@ public final class SocketServer {
                 }
             }
         }
+        for (Unassigned u : unassigned) {
+            closeQuietly(u.channel());
+            quotas.release(u.address());
+        }
     }
 
-    /** Gives the connection to a running processor, if its IP and the total are within limits. */
-    private int handOver(SocketChannel ch, int next) {
+    /** The client's address if the connection is within the limits (its slot taken); else closes it. */
+    private InetAddress admit(SocketChannel ch) {
         InetAddress address;
         try {
             address = ((InetSocketAddress) ch.getRemoteAddress()).getAddress();
         } catch (IOException e) {
             closeQuietly(ch);
-            return next;
+            return null;
         }
         if (!quotas.tryAcquire(address)) {
             log.debug("refusing a connection from {}: over max.connections ({}) or max.connections.per.ip ({})",
                 address.getHostAddress(), settings.maxConnections(), settings.maxConnectionsPerIp());
             closeQuietly(ch);
-            return next;
+            return null;
         }
+        return address;
+    }
+
+    /** Gives the connection to the next running processor (round robin); false if none is running. */
+    private boolean handOver(SocketChannel ch, InetAddress address) {
         int n = processors.length();
         for (int i = 0; i < n; i++) {
-            Processor p = processors.get(next++ % n);
+            Processor p = processors.get(Math.floorMod(nextProcessor++, n));
             if (p.accept(ch, address)) {
-                return next;
+                return true;
             }
         }
-        closeQuietly(ch); // every network thread is down; the watchdog is replacing them
-        quotas.release(address);
-        return next;
+        return false;
     }
 
     private static void closeQuietly(SocketChannel ch) {
