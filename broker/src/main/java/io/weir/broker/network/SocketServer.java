@@ -50,7 +50,11 @@ public final class SocketServer {
         public Settings {
             if (numNetworkThreads < 1 || maxRequestBytes < 1 || requestReadTimeoutMs < 1 || connectionsMaxIdleMs < 1
                 || maxConnections < 1 || maxConnectionsPerIp < 1) {
-                throw new IllegalArgumentException("network settings must be positive: " + this);
+                throw new IllegalArgumentException("network settings must be positive: num.network.threads="
+                    + numNetworkThreads + ", socket.request.max.bytes=" + maxRequestBytes
+                    + ", socket.request.read.timeout.ms=" + requestReadTimeoutMs + ", connections.max.idle.ms="
+                    + connectionsMaxIdleMs + ", max.connections=" + maxConnections + ", max.connections.per.ip="
+                    + maxConnectionsPerIp);
             }
             if (queuedMaxRequestBytes < maxRequestBytes) {
                 throw new IllegalArgumentException("queued.max.request.bytes (" + queuedMaxRequestBytes
@@ -167,7 +171,8 @@ public final class SocketServer {
     public int connectionsWaitingForMemory() {
         int n = 0;
         for (int i = 0; i < processors.length(); i++) {
-            n += processors.get(i).waitingForMemoryCount();
+            Processor p = processors.get(i);
+            n += p == null ? 0 : p.waitingForMemoryCount();
         }
         return n;
     }
