@@ -140,6 +140,44 @@ class NetworkLimitsTest {
     }
 
     @Test
+    void shouldReassembleFramesThatArriveInPiecesOfAnySize() throws Exception {
+        start(settings(2 << 20, 2 << 20));
+        Socket s = connect();
+        s.setTcpNoDelay(true);
+        java.util.Random random = new java.util.Random(42);
+        int[] sizes = {1, Processor.READ_CHUNK_BYTES - 1, Processor.READ_CHUNK_BYTES, Processor.READ_CHUNK_BYTES + 1,
+            300_001, 2 << 20};
+        for (int size : sizes) {
+            byte[] payload = new byte[size];
+            random.nextBytes(payload);
+            byte[] framed = ByteBuffer.allocate(4 + size).putInt(size).put(payload).array();
+            Thread writer = new Thread(() -> {
+                try {
+                    java.io.OutputStream out = s.getOutputStream();
+                    java.util.Random pieces = new java.util.Random(size);
+                    for (int off = 0; off < framed.length; ) {
+                        int n = Math.min(framed.length - off, 1 + pieces.nextInt(pieces.nextBoolean() ? 7 : 100_000));
+                        out.write(framed, off, n);
+                        out.flush();
+                        off += n;
+                    }
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            writer.start();
+            RequestChannel.Request r = nextRequest();
+            writer.join();
+            assertArrayEquals(payload, bytes(r.frame()), "a " + size + "-byte frame");
+            assertEquals(size, r.frame().capacity(), "the frame buffer holds exactly the frame");
+            assertEquals(size, server.memoryPool().usedBytes(), "the pool holds exactly the frame");
+            echo(r);
+            assertEquals(size, readFrame(s).length);
+        }
+        await(() -> server.memoryPool().usedBytes() == 0, "every reservation returned");
+    }
+
+    @Test
     void shouldMuteReadsWhenThePoolIsExhaustedAndResumeWhenARequestIsDone() throws Exception {
         start(settings(1000, 1000));
         Socket big = connect();
