@@ -112,4 +112,23 @@ class RequestHandlerPoolTest {
         assertEquals(0, handlers.threadReplacements());
         assertEquals(0, server.memoryPool().usedBytes(), "failed requests gave their memory back");
     }
+
+    @Test
+    void shouldAnswerAFailedRequestWithTheErrorResponseWhenOneCanBeBuilt() throws Exception {
+        server = new SocketServer("127.0.0.1", 0, 1, 1024, channel);
+        server.start();
+        handlers = new RequestHandlerPool(channel, RequestHandlerPoolTest::handle, (request, error) -> {
+            byte[] text = ("error: " + error.getClass().getSimpleName()).getBytes(StandardCharsets.UTF_8);
+            return new ByteBufferSend(ByteBuffer.allocate(4 + text.length).putInt(text.length).put(text).flip());
+        }, 1, "test-handler-");
+        try (Socket s = connect()) {
+            send(s, "stack");
+            assertEquals("error: StackOverflowError", read(s));
+            send(s, "oom");
+            assertEquals("error: OutOfMemoryError", read(s));
+            send(s, "then a good one");
+            assertEquals("then a good one", read(s), "the connection stays open after an error response");
+        }
+        assertEquals(0, handlers.threadReplacements());
+    }
 }
