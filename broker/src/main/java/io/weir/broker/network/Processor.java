@@ -52,6 +52,8 @@ final class Processor implements Runnable {
     /** The most one socket read takes; also the most a frame's buffer grows by before bytes arrive. */
     static final int READ_CHUNK_BYTES = 64 * 1024;
     private static final long SELECT_TIMEOUT_MS = 300;
+    /** Reads of one connection per select round, so one fast sender of a large frame cannot starve the rest. */
+    private static final int MAX_READS_PER_SELECT = 16;
 
     record Outcome(String connectionId, Send send, boolean close) {
     }
@@ -300,7 +302,7 @@ final class Processor implements Runnable {
      * Invariant: {@code c.reservedBytes == c.frame.capacity()} (0 without a frame).
      */
     private void readFrameBytes(Connection c, long nowMs) throws IOException, InterruptedException {
-        while (true) {
+        for (int reads = 0; reads < MAX_READS_PER_SELECT; reads++) {
             int received = c.frame == null ? 0 : c.frame.position();
             int spare = c.reservedBytes - received;
             int want = Math.min(scratch.capacity(), c.frameSize - received);
@@ -314,9 +316,9 @@ final class Processor implements Runnable {
             int n;
             try {
                 n = c.channel.read(scratch);
-            } catch (IOException e) {
+            } catch (Throwable t) {
                 pool.release(granted);
-                throw e;
+                throw t;
             }
             if (n <= 0) {
                 pool.release(granted);
@@ -341,6 +343,7 @@ final class Processor implements Runnable {
                 return; // the socket has nothing more for now
             }
         }
+        // more is waiting: the selector reports it again, after the other ready connections had their turn
     }
 
     /**
