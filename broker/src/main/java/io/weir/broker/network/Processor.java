@@ -34,7 +34,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * dropped) until the pool says memory was freed; the others go on. Reading through our own small
  * direct buffer also keeps NIO from caching a temporary direct buffer as large as the frame.
  *
- * <p>Time: the injected clock is read once per loop iteration. A connection that has held a partial
+ * <p>Time: the injected clock's monotonic reading is taken once per loop iteration. A connection that has held a partial
  * frame for longer than {@code socket.request.read.timeout.ms}, or has done nothing for
  * {@code connections.max.idle.ms}, is closed; a connection whose request is with a handler (a long
  * poll, a rebalance) is neither.
@@ -79,7 +79,7 @@ final class Processor implements Runnable {
     private volatile int waitingForMemoryCount;
     private volatile int connectionCount;
     private volatile boolean running = true;
-    private volatile boolean closed;
+    private boolean closed; // guarded by newConnections
 
     Processor(int id, RequestChannel requestChannel, RequestMemoryPool pool, ConnectionQuotas quotas,
               SocketServer.Settings settings, Time time) throws IOException {
@@ -100,13 +100,20 @@ final class Processor implements Runnable {
      * processor has stopped, in which case the caller still owns the connection.
      */
     boolean accept(SocketChannel channel, InetAddress address) {
-        NewConnection nc = new NewConnection(channel, address);
-        newConnections.add(nc);
-        if (closed && newConnections.remove(nc)) {
-            return false; // the thread ended before it could see this one
+        synchronized (newConnections) { // against markClosed: after it, nothing is added that no one would drain
+            if (closed) {
+                return false;
+            }
+            newConnections.add(new NewConnection(channel, address));
         }
         selector.wakeup();
         return true;
+    }
+
+    private void markClosed() {
+        synchronized (newConnections) {
+            closed = true;
+        }
     }
 
     void enqueue(Outcome outcome) {
@@ -133,7 +140,8 @@ final class Processor implements Runnable {
         pool.onMemoryFreed(wakeup);
         try {
             while (running) {
-                long nowMs = time.milliseconds();
+                // monotonic: a wall-clock step must not close every connection as idle
+                long nowMs = time.nanoseconds() / 1_000_000;
                 registerNewConnections(nowMs);
                 processOutcomes(nowMs);
                 unmuteIfMemoryFreed();
@@ -153,7 +161,7 @@ final class Processor implements Runnable {
         } catch (IOException e) {
             log.error("network thread {} failed", id, e);
         } finally {
-            closed = true;
+            markClosed();
             pool.removeListener(wakeup);
             for (Connection c : connections.values().toArray(new Connection[0])) {
                 close(c);

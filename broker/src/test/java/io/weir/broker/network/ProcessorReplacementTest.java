@@ -28,15 +28,15 @@ class ProcessorReplacementTest {
     private final Time time = new Time() {
         @Override
         public long milliseconds() {
-            if (Thread.currentThread().getName().startsWith("weir-network-")
-                && failNetworkThreadOnce.compareAndSet(true, false)) {
-                throw new InternalError("the network thread's clock broke (thrown by the test)");
-            }
             return mock.milliseconds();
         }
 
         @Override
         public long nanoseconds() {
+            if (Thread.currentThread().getName().startsWith("weir-network-")
+                && failNetworkThreadOnce.compareAndSet(true, false)) {
+                throw new InternalError("the network thread's clock broke (thrown by the test)");
+            }
             return mock.nanoseconds();
         }
 
