@@ -20,6 +20,7 @@ import io.weir.broker.metadata.LocalMetadataStore;
 import io.weir.broker.metadata.MetadataStore;
 import io.weir.broker.metadata.TopicMetadata;
 import io.weir.broker.network.RequestChannel;
+import io.weir.broker.network.RequestHandlerPool;
 import io.weir.broker.network.SocketServer;
 import io.weir.broker.purgatory.DelayedOperationPurgatory;
 import io.weir.broker.server.ProducerIdManager;
@@ -38,7 +39,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -68,7 +68,7 @@ public final class Broker {
     private DelayedOperationPurgatory<TopicPartition, DelayedProduce> producePurgatory;
     private SocketServer socketServer;
     private GroupCoordinatorService groupCoordinator;
-    private final List<Thread> handlerThreads = new ArrayList<>();
+    private RequestHandlerPool handlerPool;
     private ScheduledExecutorService scheduler;
     private volatile boolean running;
 
@@ -130,8 +130,7 @@ public final class Broker {
         BrokerConfig.Endpoint advertised = config.advertisedListeners().get(0);
         RequestChannel channel = new RequestChannel(config.getInt(BrokerConfig.QUEUED_MAX_REQUESTS));
         try {
-            socketServer = new SocketServer(listener.host(), listener.port(), config.getInt(BrokerConfig.NUM_NETWORK_THREADS),
-                config.getInt(BrokerConfig.SOCKET_REQUEST_MAX_BYTES), channel);
+            socketServer = new SocketServer(listener.host(), listener.port(), config.socketSettings(), channel, time);
             socketServer.start();
         } catch (IOException e) {
             logManager.close();
@@ -155,12 +154,8 @@ public final class Broker {
                 advertised.port())))
             .build());
         running = true;
-        for (int i = 0; i < config.getInt(BrokerConfig.NUM_IO_THREADS); i++) {
-            Thread t = new Thread(() -> handlerLoop(channel, handler), "weir-request-handler-" + i);
-            t.setDaemon(true);
-            t.start();
-            handlerThreads.add(t);
-        }
+        handlerPool = new RequestHandlerPool(channel, handler::handle, config.getInt(BrokerConfig.NUM_IO_THREADS),
+            "weir-request-handler-");
         scheduler = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "weir-log-scheduler");
             t.setDaemon(true);
@@ -175,6 +170,8 @@ public final class Broker {
             flushCheckMs, flushCheckMs, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(() -> duty("checkpoint", logManager::doCheckpoint), 60_000, 60_000,
             TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(() -> duty("request handler watchdog",
+            () -> handlerPool.checkThreads(time.milliseconds())), 1_000, 1_000, TimeUnit.MILLISECONDS);
         if (config.getBoolean(BrokerConfig.LOG_CLEANER_ENABLE)) {
             scheduler.scheduleWithFixedDelay(() -> duty("cleaner", () -> logManager.doCleaning(time.milliseconds())),
                 15_000, 15_000, TimeUnit.MILLISECONDS);
@@ -191,19 +188,12 @@ public final class Broker {
         }
     }
 
-    private void handlerLoop(RequestChannel channel, RequestDispatcher handler) {
-        while (running) {
-            try {
-                RequestChannel.Request r = channel.poll(300);
-                if (r != null) {
-                    handler.handle(r);
-                }
-            } catch (InterruptedException e) {
-                return;
-            } catch (RuntimeException e) {
-                log.error("request handler failed", e);
-            }
-        }
+    /**
+     * Request-handler and network threads the watchdogs replaced since start (each had died of an
+     * error its loop could not absorb); 0 in a healthy broker.
+     */
+    public long threadReplacements() {
+        return handlerPool.threadReplacements() + socketServer.threadReplacements();
     }
 
     /** The port the first listener bound (useful with port 0). */
@@ -231,13 +221,7 @@ public final class Broker {
         log.info("Weir broker {} shutting down", config.brokerId());
         running = false;
         socketServer.shutdown();
-        for (Thread t : handlerThreads) {
-            try {
-                t.join(10_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        handlerPool.shutdown(10_000);
         scheduler.shutdownNow();
         groupCoordinator.shutdown();
         fetchPurgatory.close();

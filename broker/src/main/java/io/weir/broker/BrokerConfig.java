@@ -1,5 +1,6 @@
 package io.weir.broker;
 
+import io.weir.broker.network.SocketServer;
 import io.weir.log.config.AbstractConfig;
 import io.weir.log.config.ConfigDef;
 import io.weir.log.config.ConfigException;
@@ -55,6 +56,11 @@ public final class BrokerConfig extends AbstractConfig {
     public static final String NUM_NETWORK_THREADS = "num.network.threads";
     public static final String NUM_IO_THREADS = "num.io.threads";
     public static final String QUEUED_MAX_REQUESTS = "queued.max.requests";
+    public static final String QUEUED_MAX_REQUEST_BYTES = "queued.max.request.bytes";
+    public static final String SOCKET_REQUEST_READ_TIMEOUT_MS = "socket.request.read.timeout.ms";
+    public static final String CONNECTIONS_MAX_IDLE_MS = "connections.max.idle.ms";
+    public static final String MAX_CONNECTIONS = "max.connections";
+    public static final String MAX_CONNECTIONS_PER_IP = "max.connections.per.ip";
     public static final String MIN_INSYNC_REPLICAS = "min.insync.replicas";
     public static final String ZOOKEEPER_CONNECT = "zookeeper.connect";
     public static final String CLUSTER_ID = "cluster.id";
@@ -100,6 +106,17 @@ public final class BrokerConfig extends AbstractConfig {
         .define(NUM_NETWORK_THREADS, INT, 3, between(1, 64), "Network (selector) threads.")
         .define(NUM_IO_THREADS, INT, 8, between(1, 256), "Request handler threads.")
         .define(QUEUED_MAX_REQUESTS, INT, 500, atLeast(1), "Requests queued between network and handler threads.")
+        .define(QUEUED_MAX_REQUEST_BYTES, LONG, null,
+            "Most bytes of requests held at once, being read, queued or handled; when reached, network threads stop "
+                + "reading until handlers free some. Default: 100 MB, or socket.request.max.bytes if larger; "
+                + "-1 = unbounded (Kafka's default). At least socket.request.max.bytes.")
+        .define(SOCKET_REQUEST_READ_TIMEOUT_MS, LONG, 30_000L, atLeast(1),
+            "Most time a connection may take to send one request once its first byte arrived; then it is closed.")
+        .define(CONNECTIONS_MAX_IDLE_MS, LONG, 600_000L, atLeast(1),
+            "A connection that neither sends nor receives for this long (and has no request in progress) is closed.")
+        .define(MAX_CONNECTIONS, INT, Integer.MAX_VALUE, atLeast(1), "Most connections the broker accepts at once.")
+        .define(MAX_CONNECTIONS_PER_IP, INT, Integer.MAX_VALUE, atLeast(1),
+            "Most connections the broker accepts at once from one client IP address.")
         .define(MIN_INSYNC_REPLICAS, INT, 1, atLeast(1), "Replicas that must have a record for acks=all.")
         .define(ZOOKEEPER_CONNECT, STRING, null, "ZooKeeper connection string; unset = embedded ZooKeeper.")
         .define(CLUSTER_ID, STRING, null, "Cluster id (default: generated once and kept in the log dir).")
@@ -137,6 +154,35 @@ public final class BrokerConfig extends AbstractConfig {
         if (listeners().isEmpty()) {
             throw new ConfigException(LISTENERS, "", "at least one listener is needed");
         }
+        queuedMaxRequestBytes(); // validates it against socket.request.max.bytes
+    }
+
+    /**
+     * {@code queued.max.request.bytes} in effect: unset is 100 MB or {@code socket.request.max.bytes}
+     * if larger; -1 is unbounded ({@code Long.MAX_VALUE}). A value below {@code socket.request.max.bytes}
+     * is refused: a frame the pool could never hold would stall its connection forever.
+     */
+    public long queuedMaxRequestBytes() {
+        Long configured = (Long) get(QUEUED_MAX_REQUEST_BYTES);
+        int maxRequest = getInt(SOCKET_REQUEST_MAX_BYTES);
+        if (configured == null) {
+            return Math.max(100L * 1024 * 1024, maxRequest);
+        }
+        if (configured == -1) {
+            return Long.MAX_VALUE;
+        }
+        if (configured < maxRequest) {
+            throw new ConfigException(QUEUED_MAX_REQUEST_BYTES, configured,
+                "must be -1 (unbounded) or at least socket.request.max.bytes (" + maxRequest + ")");
+        }
+        return configured;
+    }
+
+    /** The network front's settings (threads, frame and memory limits, timeouts, connection limits). */
+    public SocketServer.Settings socketSettings() {
+        return new SocketServer.Settings(getInt(NUM_NETWORK_THREADS), getInt(SOCKET_REQUEST_MAX_BYTES),
+            queuedMaxRequestBytes(), getLong(SOCKET_REQUEST_READ_TIMEOUT_MS), getLong(CONNECTIONS_MAX_IDLE_MS),
+            getInt(MAX_CONNECTIONS), getInt(MAX_CONNECTIONS_PER_IP));
     }
 
     public int brokerId() {

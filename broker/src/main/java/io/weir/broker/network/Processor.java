@@ -1,16 +1,20 @@
 package io.weir.broker.network;
 
+import io.weir.log.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
@@ -20,8 +24,24 @@ import java.util.concurrent.atomic.AtomicLong;
  * request frame at a time per connection, hands it to the {@link RequestChannel} and mutes the
  * connection until the handler answers, so responses leave in request order.
  *
- * <p>Frame sizes are checked as soon as the 4 size bytes arrive: a negative size or one above
- * {@code socket.request.max.bytes} closes the connection before anything is allocated.
+ * <p>Memory: a frame's size is checked as soon as its 4 size bytes arrive (negative or above
+ * {@code socket.request.max.bytes} closes the connection), but nothing is allocated from that size.
+ * Bytes are read through one bounded scratch buffer per thread and copied into the connection's
+ * frame buffer, which grows (at most doubling) as bytes arrive; every byte of frame capacity is
+ * reserved in the shared {@link RequestMemoryPool} first, so a connection holds at most twice what
+ * it has actually sent, and a stalled connection that declared 100 MB and sent 10 bytes holds 10.
+ * When the pool runs dry, connections that need more memory stop reading (their OP_READ interest is
+ * dropped) until the pool says memory was freed; the others go on. Reading through our own small
+ * direct buffer also keeps NIO from caching a temporary direct buffer as large as the frame.
+ *
+ * <p>Time: the injected clock's monotonic reading is taken once per loop iteration. A connection that has held a partial
+ * frame for longer than {@code socket.request.read.timeout.ms}, or has done nothing for
+ * {@code connections.max.idle.ms}, is closed; a connection whose request is with a handler (a long
+ * poll, a rebalance) is neither.
+ *
+ * <p>Errors: any {@link Throwable} while serving one connection (an {@link OutOfMemoryError} from
+ * one allocation included) closes that connection only. If the selector itself fails the thread
+ * ends, closing its connections, and the {@link SocketServer}'s watchdog starts a fresh processor.
  *
  * <p>Only its own thread touches the selector and connections; other threads talk to it through
  * the {@link #accept} and {@link #enqueue} queues, which wake the selector.
@@ -29,29 +49,71 @@ import java.util.concurrent.atomic.AtomicLong;
 final class Processor implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Processor.class);
     private static final AtomicLong CONNECTION_IDS = new AtomicLong();
+    /** The most one socket read takes; also the most a frame's buffer grows by before bytes arrive. */
+    static final int READ_CHUNK_BYTES = 64 * 1024;
+    private static final long SELECT_TIMEOUT_MS = 300;
+    /** Reads of one connection per select round, so one fast sender of a large frame cannot starve the rest. */
+    private static final int MAX_READS_PER_SELECT = 16;
 
     record Outcome(String connectionId, Send send, boolean close) {
+    }
+
+    private record NewConnection(SocketChannel channel, InetAddress address) {
     }
 
     private final int id;
     private final Selector selector;
     private final RequestChannel requestChannel;
-    private final int maxRequestBytes;
-    private final ConcurrentLinkedQueue<SocketChannel> newConnections = new ConcurrentLinkedQueue<>();
+    private final RequestMemoryPool pool;
+    private final ConnectionQuotas quotas;
+    private final Time time;
+    private final SocketServer.Settings settings;
+    private final long sweepIntervalMs;
+    private final ByteBuffer scratch = ByteBuffer.allocateDirect(READ_CHUNK_BYTES);
+    private final ConcurrentLinkedQueue<NewConnection> newConnections = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Outcome> outcomes = new ConcurrentLinkedQueue<>();
     private final Map<String, Connection> connections = new HashMap<>();
+    private final List<Connection> waitingForMemory = new ArrayList<>();
+    private final Runnable wakeup;
+    private long nextSweepMs;
+    private volatile int waitingForMemoryCount;
+    private volatile int connectionCount;
     private volatile boolean running = true;
+    private boolean closed; // guarded by newConnections
 
-    Processor(int id, RequestChannel requestChannel, int maxRequestBytes) throws IOException {
+    Processor(int id, RequestChannel requestChannel, RequestMemoryPool pool, ConnectionQuotas quotas,
+              SocketServer.Settings settings, Time time) throws IOException {
         this.id = id;
         this.selector = Selector.open();
         this.requestChannel = requestChannel;
-        this.maxRequestBytes = maxRequestBytes;
+        this.pool = pool;
+        this.quotas = quotas;
+        this.settings = settings;
+        this.time = time;
+        this.sweepIntervalMs = Math.max(1, Math.min(1_000,
+            Math.min(settings.requestReadTimeoutMs(), settings.connectionsMaxIdleMs()) / 4));
+        this.wakeup = selector::wakeup;
     }
 
-    void accept(SocketChannel channel) {
-        newConnections.add(channel);
+    /**
+     * Hands a new connection (whose quota slot the acceptor took) to this processor; false if this
+     * processor has stopped, in which case the caller still owns the connection.
+     */
+    boolean accept(SocketChannel channel, InetAddress address) {
+        synchronized (newConnections) { // against markClosed: after it, nothing is added that no one would drain
+            if (closed) {
+                return false;
+            }
+            newConnections.add(new NewConnection(channel, address));
+        }
         selector.wakeup();
+        return true;
+    }
+
+    private void markClosed() {
+        synchronized (newConnections) {
+            closed = true;
+        }
     }
 
     void enqueue(Outcome outcome) {
@@ -60,7 +122,12 @@ final class Processor implements Runnable {
     }
 
     int connectionCount() {
-        return connections.size();
+        return connectionCount;
+    }
+
+    /** Connections muted because the request memory pool could not give them the bytes they need. */
+    int waitingForMemoryCount() {
+        return waitingForMemoryCount;
     }
 
     void shutdown() {
@@ -70,38 +137,41 @@ final class Processor implements Runnable {
 
     @Override
     public void run() {
+        pool.onMemoryFreed(wakeup);
         try {
             while (running) {
-                registerNewConnections();
-                processOutcomes();
-                selector.select(300);
+                // monotonic: a wall-clock step must not close every connection as idle
+                long nowMs = time.nanoseconds() / 1_000_000;
+                registerNewConnections(nowMs);
+                processOutcomes(nowMs);
+                unmuteIfMemoryFreed();
+                if (nowMs >= nextSweepMs) {
+                    closeExpired(nowMs);
+                    nextSweepMs = nowMs + sweepIntervalMs;
+                }
+                connectionCount = connections.size();
+                selector.select(SELECT_TIMEOUT_MS); // an IOException here ends the thread: the watchdog replaces it
                 Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
                 while (keys.hasNext()) {
                     SelectionKey key = keys.next();
                     keys.remove();
-                    Connection c = (Connection) key.attachment();
-                    try {
-                        if (key.isValid() && key.isReadable()) {
-                            read(c);
-                        }
-                        if (key.isValid() && key.isWritable()) {
-                            write(c);
-                        }
-                    } catch (IOException | RuntimeException e) {
-                        log.debug("closing connection {} from {}: {}", c.id, c.address, e.toString());
-                        close(c);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return;
-                    }
+                    serve((Connection) key.attachment(), key, nowMs);
                 }
             }
         } catch (IOException e) {
             log.error("network thread {} failed", id, e);
         } finally {
+            markClosed();
+            pool.removeListener(wakeup);
             for (Connection c : connections.values().toArray(new Connection[0])) {
                 close(c);
             }
+            NewConnection nc;
+            while ((nc = newConnections.poll()) != null) {
+                closeQuietly(nc.channel());
+                quotas.release(nc.address());
+            }
+            connectionCount = 0;
             try {
                 selector.close();
             } catch (IOException ignored) {
@@ -110,88 +180,277 @@ final class Processor implements Runnable {
         }
     }
 
-    private void registerNewConnections() {
-        SocketChannel ch;
-        while ((ch = newConnections.poll()) != null) {
+    private void serve(Connection c, SelectionKey key, long nowMs) {
+        try {
+            if (key.isValid() && key.isReadable()) {
+                read(c, nowMs);
+            }
+            if (key.isValid() && key.isWritable()) {
+                write(c, nowMs);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        } catch (Throwable t) {
+            closeAfterError(c, t);
+        }
+    }
+
+    private void closeAfterError(Connection c, Throwable t) {
+        close(c); // first: it gives back the memory of a half-read frame
+        try {
+            if (t instanceof IOException) {
+                log.debug("closing connection {} from {}: {}", c.id, c.address, t.toString());
+            } else if (t instanceof OutOfMemoryError) {
+                log.error("closing connection {} from {}: out of memory while reading a request of {} bytes: {}",
+                    c.id, c.address, c.frameSize, t.toString());
+            } else {
+                log.error("closing connection {} from {} after an unexpected error", c.id, c.address, t);
+            }
+        } catch (Throwable ignored) {
+            // logging failed too (out of memory); the connection is closed, which is what matters
+        }
+    }
+
+    private void registerNewConnections(long nowMs) {
+        NewConnection nc;
+        while ((nc = newConnections.poll()) != null) {
+            SocketChannel ch = nc.channel();
             try {
                 ch.configureBlocking(false);
                 ch.socket().setTcpNoDelay(true);
                 String cid = id + "-" + CONNECTION_IDS.incrementAndGet();
                 String address = String.valueOf(ch.getRemoteAddress() instanceof InetSocketAddress isa
                     ? isa.getAddress().getHostAddress() + ":" + isa.getPort() : ch.getRemoteAddress());
-                Connection c = new Connection(cid, ch, address);
-                c.key = ch.register(selector, SelectionKey.OP_READ, c);
+                Connection c = new Connection(cid, ch, address, nc.address(), nowMs);
                 connections.put(cid, c);
-            } catch (IOException e) {
+                c.key = ch.register(selector, SelectionKey.OP_READ, c);
+            } catch (IOException | RuntimeException e) {
                 log.debug("could not register new connection: {}", e.toString());
-                try {
-                    ch.close();
-                } catch (IOException ignored) {
-                    // already failing
+                Connection c = findByChannel(ch);
+                if (c != null) {
+                    close(c);
+                } else {
+                    closeQuietly(ch);
+                    quotas.release(nc.address());
                 }
             }
         }
     }
 
-    private void processOutcomes() {
+    private Connection findByChannel(SocketChannel ch) {
+        for (Connection c : connections.values()) {
+            if (c.channel == ch) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    private void processOutcomes(long nowMs) {
         Outcome o;
         while ((o = outcomes.poll()) != null) {
             Connection c = connections.get(o.connectionId());
             if (c == null) {
                 continue; // closed meanwhile
             }
-            if (o.close()) {
-                close(c);
-            } else if (o.send() == null) {
-                unmute(c);
-            } else {
-                c.send = o.send();
-                c.key.interestOps(SelectionKey.OP_WRITE);
+            c.inFlight = false;
+            c.lastActivityMs = nowMs;
+            try {
+                if (o.close()) {
+                    close(c);
+                } else if (o.send() == null) {
+                    unmute(c);
+                } else {
+                    c.send = o.send();
+                    c.key.interestOps(SelectionKey.OP_WRITE);
+                }
+            } catch (RuntimeException e) {
+                closeAfterError(c, e);
             }
         }
     }
 
-    private void read(Connection c) throws IOException, InterruptedException {
-        if (c.payload == null) {
+    private void read(Connection c, long nowMs) throws IOException, InterruptedException {
+        if (c.frameSize < 0) {
             int n = c.channel.read(c.sizeBuffer);
             if (n < 0) {
                 close(c);
                 return;
             }
+            if (n == 0) {
+                return;
+            }
+            c.lastActivityMs = nowMs;
+            if (c.frameStartMs < 0) {
+                c.frameStartMs = nowMs;
+            }
             if (c.sizeBuffer.hasRemaining()) {
                 return;
             }
             int size = c.sizeBuffer.getInt(0);
-            if (size < 0 || size > maxRequestBytes) {
+            if (size < 0 || size > settings.maxRequestBytes()) {
                 log.warn("closing connection {} from {}: request size {} is outside [0, {}] (socket.request.max.bytes)",
-                    c.id, c.address, size, maxRequestBytes);
+                    c.id, c.address, size, settings.maxRequestBytes());
                 close(c);
                 return;
             }
-            c.payload = ByteBuffer.allocate(size);
+            c.frameSize = size;
+            if (size == 0) {
+                frameComplete(c);
+                return;
+            }
         }
-        int n = c.channel.read(c.payload);
-        if (n < 0) {
-            close(c);
-            return;
+        readFrameBytes(c, nowMs);
+    }
+
+    /**
+     * Reads what has arrived of the current frame, reserving pool memory for each byte before it is
+     * read (so a failed reservation leaves the bytes in the socket, not in limbo).
+     * Invariant: {@code c.reservedBytes == c.frame.capacity()} (0 without a frame).
+     */
+    private void readFrameBytes(Connection c, long nowMs) throws IOException, InterruptedException {
+        for (int reads = 0; reads < MAX_READS_PER_SELECT; reads++) {
+            int received = c.frame == null ? 0 : c.frame.position();
+            int spare = c.reservedBytes - received;
+            int want = Math.min(scratch.capacity(), c.frameSize - received);
+            int granted = want > spare ? pool.reserveUpTo(want - spare) : 0;
+            int limit = Math.min(want, spare + granted);
+            if (limit == 0) {
+                muteForMemory(c);
+                return;
+            }
+            scratch.clear().limit(limit);
+            int n;
+            try {
+                n = c.channel.read(scratch);
+            } catch (Throwable t) {
+                pool.release(granted);
+                throw t;
+            }
+            if (n <= 0) {
+                pool.release(granted);
+                if (n < 0) {
+                    close(c);
+                }
+                return;
+            }
+            c.lastActivityMs = nowMs;
+            int beyond = Math.max(0, n - spare); // bytes that need capacity the frame does not have yet
+            pool.release(granted - beyond);
+            if (beyond > 0) {
+                grow(c, received + n, beyond);
+            }
+            scratch.flip();
+            c.frame.put(scratch);
+            if (c.frame.position() == c.frameSize) {
+                frameComplete(c);
+                return;
+            }
+            if (n < limit) {
+                return; // the socket has nothing more for now
+            }
         }
-        if (!c.payload.hasRemaining()) {
-            ByteBuffer frame = c.payload;
-            frame.flip();
-            c.payload = null;
-            c.sizeBuffer.clear();
-            c.key.interestOps(0); // muted until the handler answers
-            requestChannel.put(new RequestChannel.Request(this, c.id, frame, System.nanoTime(), c.address));
+        // more is waiting: the selector reports it again, after the other ready connections had their turn
+    }
+
+    /**
+     * Replaces the frame buffer by one of at least {@code neededBytes}, doubling when the pool
+     * allows so a large frame is copied O(log n) times. {@code newlyReservedBytes} were reserved by
+     * the caller; on failure they are given back. The old buffer is garbage once copied (briefly
+     * both exist: at most half a frame per network thread beyond the pool).
+     */
+    private void grow(Connection c, int neededBytes, int newlyReservedBytes) {
+        int capacity = c.frame == null ? 0 : c.frame.capacity();
+        int target = (int) Math.min(c.frameSize, Math.max(neededBytes, 2L * capacity));
+        int slack = pool.reserveUpTo(target - neededBytes);
+        ByteBuffer bigger;
+        try {
+            bigger = ByteBuffer.allocate(neededBytes + slack);
+        } catch (Throwable t) {
+            pool.release(newlyReservedBytes + slack);
+            throw t;
+        }
+        if (c.frame != null) {
+            c.frame.flip();
+            bigger.put(c.frame);
+        }
+        c.frame = bigger;
+        c.reservedBytes = bigger.capacity();
+    }
+
+    private void frameComplete(Connection c) throws InterruptedException {
+        ByteBuffer frame = c.frame == null ? ByteBuffer.allocate(0) : c.frame;
+        frame.flip();
+        int reserved = c.reservedBytes;
+        c.frame = null;
+        c.reservedBytes = 0;
+        c.frameSize = -1;
+        c.frameStartMs = -1;
+        c.sizeBuffer.clear();
+        c.inFlight = true;
+        c.key.interestOps(0); // muted until the handler answers
+        RequestChannel.Request request = new RequestChannel.Request(this, c.id, frame, time.nanoseconds(), c.address,
+            pool, reserved);
+        try {
+            requestChannel.put(request);
+        } catch (InterruptedException e) {
+            request.closeConnection(); // gives its memory back
+            throw e;
         }
     }
 
-    private void write(Connection c) throws IOException {
+    private void muteForMemory(Connection c) {
+        if (!c.waitingForMemory) {
+            c.waitingForMemory = true;
+            c.key.interestOps(0);
+            waitingForMemory.add(c);
+            waitingForMemoryCount = waitingForMemory.size();
+        }
+    }
+
+    private void unmuteIfMemoryFreed() {
+        if (waitingForMemory.isEmpty() || pool.availableBytes() == 0) {
+            return;
+        }
+        for (Connection c : waitingForMemory) {
+            c.waitingForMemory = false;
+            if (c.key.isValid()) {
+                c.key.interestOps(SelectionKey.OP_READ); // those that still find no memory mute again
+            }
+        }
+        waitingForMemory.clear();
+        waitingForMemoryCount = 0;
+    }
+
+    private void closeExpired(long nowMs) {
+        for (Connection c : connections.values().toArray(new Connection[0])) {
+            if (c.inFlight) {
+                continue; // a handler holds its request: a long poll or a rebalance is not idleness
+            }
+            if (c.frameStartMs >= 0 && nowMs - c.frameStartMs > settings.requestReadTimeoutMs()) {
+                log.info("closing connection {} from {}: it sent {} of a {}-byte request in {} ms "
+                        + "(socket.request.read.timeout.ms={})", c.id, c.address,
+                    c.frame == null ? c.sizeBuffer.position() : c.frame.position(), c.frameSize,
+                    nowMs - c.frameStartMs, settings.requestReadTimeoutMs());
+                close(c);
+            } else if (nowMs - c.lastActivityMs > settings.connectionsMaxIdleMs()) {
+                log.debug("closing connection {} from {}: idle for {} ms (connections.max.idle.ms={})", c.id,
+                    c.address, nowMs - c.lastActivityMs, settings.connectionsMaxIdleMs());
+                close(c);
+            }
+        }
+    }
+
+    private void write(Connection c, long nowMs) throws IOException {
         Send s = c.send;
         if (s == null) {
             c.key.interestOps(SelectionKey.OP_READ);
             return;
         }
-        s.writeTo(c.channel);
+        if (s.writeTo(c.channel) > 0) {
+            c.lastActivityMs = nowMs;
+        }
         if (s.completed()) {
             c.send = null;
             unmute(c);
@@ -205,12 +464,27 @@ final class Processor implements Runnable {
     }
 
     private void close(Connection c) {
+        if (c.closed) {
+            return;
+        }
+        c.closed = true;
         connections.remove(c.id);
+        if (c.waitingForMemory && waitingForMemory.remove(c)) {
+            waitingForMemoryCount = waitingForMemory.size();
+        }
         if (c.key != null) {
             c.key.cancel();
         }
+        closeQuietly(c.channel);
+        pool.release(c.reservedBytes);
+        c.reservedBytes = 0;
+        c.frame = null;
+        quotas.release(c.inetAddress);
+    }
+
+    private static void closeQuietly(SocketChannel ch) {
         try {
-            c.channel.close();
+            ch.close();
         } catch (IOException ignored) {
             // nothing more to do
         }
@@ -220,15 +494,29 @@ final class Processor implements Runnable {
         final String id;
         final SocketChannel channel;
         final String address;
+        final InetAddress inetAddress;
         final ByteBuffer sizeBuffer = ByteBuffer.allocate(4);
-        ByteBuffer payload;
+        /** Size of the frame being read, or -1 while its size bytes are read. */
+        int frameSize = -1;
+        /** Bytes read so far of the current frame (position) in a buffer of reserved capacity. */
+        ByteBuffer frame;
+        int reservedBytes;
+        /** When the first byte of the current frame arrived, or -1 between frames. */
+        long frameStartMs = -1;
+        long lastActivityMs;
+        /** A request of this connection is with a handler. */
+        boolean inFlight;
+        boolean waitingForMemory;
+        boolean closed;
         Send send;
         SelectionKey key;
 
-        Connection(String id, SocketChannel channel, String address) {
+        Connection(String id, SocketChannel channel, String address, InetAddress inetAddress, long nowMs) {
             this.id = id;
             this.channel = channel;
             this.address = address;
+            this.inetAddress = inetAddress;
+            this.lastActivityMs = nowMs;
         }
     }
 }

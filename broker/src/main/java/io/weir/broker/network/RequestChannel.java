@@ -1,9 +1,13 @@
 package io.weir.broker.network;
 
+import io.weir.protocol.ApiKeys;
+
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The bounded queue between network threads and request-handler threads. Network threads put
@@ -32,8 +36,14 @@ public final class RequestChannel {
 
     /**
      * One complete request frame (without its 4-byte size) from one connection. Exactly one of
-     * {@link #respond}, {@link #noResponse} or {@link #closeConnection} must be called, once, from
-     * any thread; until then the connection reads nothing more, so responses keep request order.
+     * {@link #respond}, {@link #noResponse} or {@link #closeConnection} completes it, from any
+     * thread; until then the connection reads nothing more, so responses keep request order. The
+     * first completion wins and later ones are ignored (a request parked in a purgatory may be
+     * completed by a timer after its handler failed and closed the connection).
+     *
+     * <p>Completing gives the frame's bytes back to the {@link RequestMemoryPool}: a handler must
+     * be done with {@link #frame()} (appended the produce records, copied what it keeps) before it
+     * completes the request.
      */
     public static final class Request {
         private final Processor processor;
@@ -41,13 +51,19 @@ public final class RequestChannel {
         private final ByteBuffer frame;
         private final long receivedNs;
         private final String clientAddress;
+        private final RequestMemoryPool pool;
+        private final int reservedBytes;
+        private final AtomicBoolean completed = new AtomicBoolean();
 
-        Request(Processor processor, String connectionId, ByteBuffer frame, long receivedNs, String clientAddress) {
+        Request(Processor processor, String connectionId, ByteBuffer frame, long receivedNs, String clientAddress,
+                RequestMemoryPool pool, int reservedBytes) {
             this.processor = processor;
             this.connectionId = connectionId;
             this.frame = frame;
             this.receivedNs = receivedNs;
             this.clientAddress = clientAddress;
+            this.pool = pool;
+            this.reservedBytes = reservedBytes;
         }
 
         /** The request bytes: header then body, position 0. */
@@ -67,19 +83,66 @@ public final class RequestChannel {
             return receivedNs;
         }
 
+        /** True once the request was answered, left without answer, or its connection closed. */
+        public boolean completed() {
+            return completed.get();
+        }
+
         /** Sends the response (which must start with its own 4-byte size) and reads the next request. */
         public void respond(Send response) {
-            processor.enqueue(new Processor.Outcome(connectionId, response, false));
+            if (complete()) {
+                processor.enqueue(new Processor.Outcome(connectionId, response, false));
+            }
         }
 
         /** Sends nothing (acks=0) and reads the next request. */
         public void noResponse() {
-            processor.enqueue(new Processor.Outcome(connectionId, null, false));
+            if (complete()) {
+                processor.enqueue(new Processor.Outcome(connectionId, null, false));
+            }
         }
 
         /** Closes the connection (a request so malformed that no response can be framed). */
         public void closeConnection() {
-            processor.enqueue(new Processor.Outcome(connectionId, null, true));
+            if (complete()) {
+                processor.enqueue(new Processor.Outcome(connectionId, null, true));
+            }
+        }
+
+        private boolean complete() {
+            if (!completed.compareAndSet(false, true)) {
+                return false;
+            }
+            pool.release(reservedBytes);
+            return true;
+        }
+
+        /**
+         * The request for a log line, read from the raw header without decoding the body (so it
+         * works for a request the decoder chokes on): API name and version, correlation id, client
+         * id and address.
+         */
+        public String describe() {
+            StringBuilder sb = new StringBuilder();
+            if (frame.limit() < 8) {
+                sb.append("a ").append(frame.limit()).append("-byte frame");
+            } else {
+                short key = frame.getShort(0);
+                ApiKeys api = ApiKeys.forId(key);
+                sb.append(api != null ? api.apiName() : "API key " + key).append(" v").append(frame.getShort(2))
+                    .append(" (correlation id ").append(frame.getInt(4));
+                if (frame.limit() >= 10) {
+                    int len = frame.getShort(8);
+                    if (len >= 0 && 10 + len <= frame.limit()) {
+                        byte[] id = new byte[Math.min(len, 200)];
+                        frame.get(10, id);
+                        sb.append(", client id '").append(new String(id, StandardCharsets.UTF_8)).append('\'');
+                    }
+                }
+                sb.append(')');
+            }
+            return sb.append(" from ").append(clientAddress).append(" (connection ").append(connectionId).append(')')
+                .toString();
         }
     }
 }

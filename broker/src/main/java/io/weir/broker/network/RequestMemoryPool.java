@@ -1,0 +1,96 @@
+package io.weir.broker.network;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The budget for request bytes held by the broker: bytes of frames being read and of complete
+ * frames queued or being handled ({@code queued.max.request.bytes}). It only counts: buffers are
+ * ordinary heap buffers that the garbage collector reclaims, so a component that keeps a slice of a
+ * request after releasing it can never see its bytes reused.
+ *
+ * <p>Network threads reserve bytes as they arrive from the socket (never from a frame's declared
+ * size alone), so a connection that declares 100 MB and sends 10 bytes costs 10 bytes. When the
+ * pool is empty a network thread stops reading from the connections that need more memory; a
+ * {@link #release} wakes the listeners registered with {@link #onMemoryFreed} so they read again.
+ *
+ * <p>Thread-safe and lock-free.
+ */
+public final class RequestMemoryPool {
+    private final long capacityBytes;
+    private final AtomicLong availableBytes;
+    private final AtomicBoolean starved = new AtomicBoolean();
+    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+
+    /** A pool of {@code capacityBytes} ({@code Long.MAX_VALUE}: unbounded). */
+    public RequestMemoryPool(long capacityBytes) {
+        if (capacityBytes <= 0) {
+            throw new IllegalArgumentException("capacityBytes must be positive: " + capacityBytes);
+        }
+        this.capacityBytes = capacityBytes;
+        this.availableBytes = new AtomicLong(capacityBytes);
+    }
+
+    /**
+     * Reserves as many of {@code wantedBytes} as are available, possibly none; returns how many were
+     * reserved. A caller that got fewer than it needed is told through {@link #onMemoryFreed} when
+     * memory comes back.
+     */
+    public int reserveUpTo(int wantedBytes) {
+        if (wantedBytes <= 0) {
+            return 0;
+        }
+        while (true) {
+            long available = availableBytes.get();
+            int granted = (int) Math.min(available, wantedBytes);
+            if (granted == 0) {
+                starved.set(true);
+                return 0;
+            }
+            if (availableBytes.compareAndSet(available, available - granted)) {
+                if (granted < wantedBytes) {
+                    starved.set(true);
+                }
+                return granted;
+            }
+        }
+    }
+
+    /** Gives back bytes reserved earlier; wakes the waiting network threads if any ran short. */
+    public void release(long bytes) {
+        if (bytes <= 0) {
+            return;
+        }
+        long after = availableBytes.addAndGet(bytes);
+        assert after <= capacityBytes : "released more than was reserved: " + after + " > " + capacityBytes;
+        if (starved.compareAndSet(true, false)) {
+            for (Runnable r : listeners) {
+                r.run();
+            }
+        }
+    }
+
+    /** Registers a callback run (on the releasing thread) when memory frees after a shortage. */
+    public void onMemoryFreed(Runnable listener) {
+        listeners.add(listener);
+    }
+
+    public void removeListener(Runnable listener) {
+        listeners.remove(listener);
+    }
+
+    public long availableBytes() {
+        return availableBytes.get();
+    }
+
+    public long capacityBytes() {
+        return capacityBytes;
+    }
+
+    /** Bytes currently reserved by frames being read, queued or handled. */
+    public long usedBytes() {
+        return capacityBytes - availableBytes.get();
+    }
+}
