@@ -14,8 +14,12 @@ import io.weir.broker.api.ProduceHandler;
 import io.weir.broker.api.ProducerIdHandler;
 import io.weir.broker.api.RequestDispatcher;
 import io.weir.broker.api.TopicAdminHandler;
+import io.weir.broker.api.TransactionApisHandler;
 import io.weir.broker.group.GroupApis;
 import io.weir.broker.group.GroupCoordinatorService;
+import io.weir.broker.transaction.LocalTransactionMarkerWriter;
+import io.weir.broker.transaction.TransactionCoordinatorService;
+import io.weir.broker.transaction.TransactionMarkerWriter;
 import io.weir.broker.metadata.LocalMetadataStore;
 import io.weir.broker.metadata.MetadataStore;
 import io.weir.broker.metadata.TopicMetadata;
@@ -68,6 +72,7 @@ public final class Broker {
     private DelayedOperationPurgatory<TopicPartition, DelayedProduce> producePurgatory;
     private SocketServer socketServer;
     private GroupCoordinatorService groupCoordinator;
+    private TransactionCoordinatorService transactionCoordinator;
     private RequestHandlerPool handlerPool;
     private ScheduledExecutorService scheduler;
     private volatile boolean running;
@@ -141,17 +146,25 @@ public final class Broker {
         }
         groupCoordinator = new GroupCoordinatorService(config, replicaManager, topics, store, time);
         groupCoordinator.startup();
+        ProducerIdManager producerIds = new ProducerIdManager(logDir);
+        TransactionMarkerWriter markerWriter = new LocalTransactionMarkerWriter(replicaManager, groupCoordinator, time);
+        transactionCoordinator = new TransactionCoordinatorService(config, replicaManager, topics, store, time,
+            producerIds::nextProducerId, markerWriter);
+        transactionCoordinator.startup();
         RequestDispatcher handler = new RequestDispatcher(ApiHandlerRegistry.builder()
-            .register(new ProduceHandler(replicaManager, producePurgatory))
+            .register(new ProduceHandler(replicaManager, producePurgatory, transactionCoordinator,
+                config.getShort(BrokerConfig.TRANSACTION_VERSION)))
             .register(new FetchHandler(store, replicaManager, new FetchSessionCache(1000), fetchPurgatory))
             .register(new ListOffsetsHandler(replicaManager))
             .register(new MetadataHandler(config, store, replicaManager, topics, advertised))
             .register(new TopicAdminHandler(config, store, topics))
             .register(new ConfigsHandler(config, store, topics))
             .register(new ClusterHandler(config, store, advertised))
-            .register(new ProducerIdHandler(new ProducerIdManager(logDir)))
-            .register(new GroupApisHandler(new GroupApis(groupCoordinator, config.brokerId(), advertised.host(),
-                advertised.port())))
+            .register(new ProducerIdHandler(producerIds, transactionCoordinator))
+            .register(new GroupApisHandler(new GroupApis(groupCoordinator, transactionCoordinator::findCoordinator,
+                config.brokerId(), advertised.host(), advertised.port())))
+            .register(new TransactionApisHandler(transactionCoordinator, groupCoordinator, markerWriter, store,
+                config.getShort(BrokerConfig.TRANSACTION_VERSION)))
             .build());
         running = true;
         handlerPool = new RequestHandlerPool(channel, handler::handle, config.getInt(BrokerConfig.NUM_IO_THREADS),
@@ -205,6 +218,10 @@ public final class Broker {
         return replicaManager;
     }
 
+    public TransactionCoordinatorService transactionCoordinator() {
+        return transactionCoordinator;
+    }
+
     public GroupCoordinatorService groupCoordinator() {
         return groupCoordinator;
     }
@@ -223,6 +240,7 @@ public final class Broker {
         socketServer.shutdown();
         handlerPool.shutdown(10_000);
         scheduler.shutdownNow();
+        transactionCoordinator.shutdown();
         groupCoordinator.shutdown();
         fetchPurgatory.close();
         producePurgatory.close();

@@ -66,7 +66,16 @@ public enum ApiKeys {
     OFFSET_DELETE(OffsetDeleteRequest.API_KEY, "OffsetDelete", OffsetDeleteRequest.LOWEST_VERSION,
         OffsetDeleteRequest.HIGHEST_VERSION, OffsetDeleteRequest.FLEXIBLE_FROM),
     DESCRIBE_CLUSTER(DescribeClusterRequest.API_KEY, "DescribeCluster", DescribeClusterRequest.LOWEST_VERSION,
-        DescribeClusterRequest.HIGHEST_VERSION, DescribeClusterRequest.FLEXIBLE_FROM);
+        DescribeClusterRequest.HIGHEST_VERSION, DescribeClusterRequest.FLEXIBLE_FROM),
+    WRITE_TXN_MARKERS(WriteTxnMarkersRequest.API_KEY, "WriteTxnMarkers", WriteTxnMarkersRequest.LOWEST_VERSION,
+        WriteTxnMarkersRequest.HIGHEST_VERSION, WriteTxnMarkersRequest.FLEXIBLE_FROM),
+    DESCRIBE_PRODUCERS(DescribeProducersRequest.API_KEY, "DescribeProducers", DescribeProducersRequest.LOWEST_VERSION,
+        DescribeProducersRequest.HIGHEST_VERSION, DescribeProducersRequest.FLEXIBLE_FROM),
+    DESCRIBE_TRANSACTIONS(DescribeTransactionsRequest.API_KEY, "DescribeTransactions",
+        DescribeTransactionsRequest.LOWEST_VERSION, DescribeTransactionsRequest.HIGHEST_VERSION,
+        DescribeTransactionsRequest.FLEXIBLE_FROM),
+    LIST_TRANSACTIONS(ListTransactionsRequest.API_KEY, "ListTransactions", ListTransactionsRequest.LOWEST_VERSION,
+        ListTransactionsRequest.HIGHEST_VERSION, ListTransactionsRequest.FLEXIBLE_FROM);
 
     private static final ApiKeys[] BY_ID;
 

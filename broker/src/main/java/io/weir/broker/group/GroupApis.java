@@ -43,6 +43,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 /**
  * Translates the group APIs between their wire messages (every supported version) and the
@@ -61,12 +62,24 @@ public final class GroupApis {
     private static final Logger log = LoggerFactory.getLogger(GroupApis.class);
 
     private final GroupCoordinatorService coordinator;
+    /** Answers FindCoordinator for transactional ids (key type 1); null when this broker has no transaction coordinator. */
+    private final Function<String, CompletableFuture<Errors>> transactionCoordinator;
     private final int brokerId;
     private final String host;
     private final int port;
 
     public GroupApis(GroupCoordinatorService coordinator, int brokerId, String advertisedHost, int advertisedPort) {
+        this(coordinator, null, brokerId, advertisedHost, advertisedPort);
+    }
+
+    /**
+     * @param transactionCoordinator whether this broker coordinates a transactional id (FindCoordinator
+     *                               key type 1 is routed there), or null
+     */
+    public GroupApis(GroupCoordinatorService coordinator, Function<String, CompletableFuture<Errors>> transactionCoordinator,
+                     int brokerId, String advertisedHost, int advertisedPort) {
         this.coordinator = coordinator;
+        this.transactionCoordinator = transactionCoordinator;
         this.brokerId = brokerId;
         this.host = advertisedHost;
         this.port = advertisedPort;
@@ -135,9 +148,12 @@ public final class GroupApis {
         if (keyType == 0) {
             return CompletableFuture.completedFuture(coordinatorFor(key, Errors.INVALID_REQUEST, null));
         }
+        if (keyType == 1 && transactionCoordinator != null && key != null) {
+            return transactionCoordinator.apply(key).thenApply(e -> coordinatorFor(key, e, null));
+        }
         if (keyType == 1) {
-            return CompletableFuture.completedFuture(coordinatorFor(key, Errors.COORDINATOR_NOT_AVAILABLE,
-                "This broker has no transaction coordinator yet"));
+            return CompletableFuture.completedFuture(coordinatorFor(key, key == null ? Errors.INVALID_REQUEST
+                : Errors.COORDINATOR_NOT_AVAILABLE, key == null ? null : "This broker has no transaction coordinator"));
         }
         return CompletableFuture.completedFuture(coordinatorFor(key, Errors.INVALID_REQUEST,
             "Unknown coordinator key type " + keyType));

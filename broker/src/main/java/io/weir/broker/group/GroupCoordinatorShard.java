@@ -118,6 +118,11 @@ final class GroupCoordinatorShard implements CoordinatorShard<GroupRecord> {
     private final Settings settings;
     private final Predicate<TopicPartition> partitionExists;
     private final Map<String, Group> groups = new HashMap<>();
+    /**
+     * Transactional offset commits not yet decided, by producer id, then group: replayed from records the
+     * producer appended in its transaction; its COMMIT marker makes them committed offsets, ABORT drops them.
+     */
+    private final Map<Long, Map<String, Map<TopicPartition, CommittedOffset>>> pendingTxnOffsets = new HashMap<>();
     /** Records and append callbacks collected by the operation that runs now (one at a time). */
     private final List<GroupRecord> opRecords = new ArrayList<>();
     private final List<Consumer<CoordinatorException>> opCallbacks = new ArrayList<>();
@@ -203,7 +208,12 @@ final class GroupCoordinatorShard implements CoordinatorShard<GroupRecord> {
     @Override
     public void replay(long offset, long producerId, short producerEpoch, GroupRecord record) {
         if (producerId != -1) {
-            return; // transactional offset commits belong to the transaction coordinator's work
+            // a transactional offset commit: pending until its transaction's marker
+            if (record instanceof OffsetRecord o && o.offset() != null) {
+                pendingTxnOffsets.computeIfAbsent(producerId, k -> new HashMap<>())
+                    .computeIfAbsent(o.groupId(), k -> new LinkedHashMap<>()).put(o.partition(), o.offset());
+            }
+            return;
         }
         long now = time.milliseconds();
         if (record instanceof OffsetRecord o) {
@@ -222,6 +232,34 @@ final class GroupCoordinatorShard implements CoordinatorShard<GroupRecord> {
         } else {
             replayMetadata((MetadataRecord) record, now);
         }
+    }
+
+    @Override
+    public void replayEndTransactionMarker(long offset, long producerId, short producerEpoch, boolean commit) {
+        Map<String, Map<TopicPartition, CommittedOffset>> pending = pendingTxnOffsets.remove(producerId);
+        if (pending == null || !commit) {
+            return;
+        }
+        long now = time.milliseconds();
+        pending.forEach((groupId, offsets) -> {
+            Group g = groups.get(groupId);
+            if (g == null) {
+                g = new Group(groupId, GroupState.EMPTY, now);
+                groups.put(groupId, g);
+            }
+            g.offsets.putAll(offsets);
+        });
+    }
+
+    /** Whether a transaction holds an undecided offset commit of the group for the partition. */
+    boolean hasPendingTransactionalOffset(String groupId, TopicPartition partition) {
+        for (Map<String, Map<TopicPartition, CommittedOffset>> byGroup : pendingTxnOffsets.values()) {
+            Map<TopicPartition, CommittedOffset> offsets = byGroup.get(groupId);
+            if (offsets != null && (partition == null || offsets.containsKey(partition))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void replayMetadata(MetadataRecord r, long now) {
@@ -957,6 +995,25 @@ final class GroupCoordinatorShard implements CoordinatorShard<GroupRecord> {
         }
         touchSession(group, m, now + m.sessionTimeoutMs);
         return doCommit(groupId, offsets, now);
+    }
+
+    /**
+     * A TxnOffsetCommit: validated like an offset commit (KIP-447: generation, member and instance id),
+     * except that a request without member information (before v3) is not checked against the group.
+     * Run as a transactional write, so the records are replayed as pending offsets.
+     */
+    CoordinatorResult<Map<TopicPartition, Errors>, GroupRecord> commitTransactionalOffsets(
+        String groupId, String memberId, String groupInstanceId, int generationId,
+        Map<TopicPartition, CommittedOffset> offsets) {
+        if (generationId < 0 && (memberId == null || memberId.isEmpty()) && groupInstanceId == null) {
+            begin();
+            Group group = groups.get(groupId);
+            if (group != null && group.is(GroupState.DEAD)) {
+                return result(allWith(offsets.keySet(), Errors.COORDINATOR_NOT_AVAILABLE));
+            }
+            return doCommit(groupId, offsets, time.milliseconds());
+        }
+        return commitOffsets(groupId, memberId, groupInstanceId, generationId, offsets);
     }
 
     private CoordinatorResult<Map<TopicPartition, Errors>, GroupRecord> doCommit(
