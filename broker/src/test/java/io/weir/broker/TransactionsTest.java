@@ -151,4 +151,207 @@ class TransactionsTest {
         List<String> uncommitted = readAll(b, topic, 2, false);
         assertEquals(25, uncommitted.size(), uncommitted.toString());
     }
+
+    /** Which transactions protocol the clients spoke shows in the epoch: V2 bumps it at every end. */
+    @ParameterizedTest(name = "transactions V{0}")
+    @ValueSource(ints = {1, 2})
+    void shouldBumpTheEpochAtEveryEndOnlyWithTransactionsV2(int version) throws Exception {
+        EmbeddedBroker b = BROKERS.get(version);
+        String topic = "epochs-v" + version;
+        createTopic(ADMINS.get(version), topic, 1);
+        try (KafkaProducer<String, String> p = producer(b, "epochs-" + version)) {
+            p.initTransactions();
+            for (int i = 0; i < 3; i++) {
+                p.beginTransaction();
+                p.send(new ProducerRecord<>(topic, "x" + i));
+                p.commitTransaction();
+            }
+        }
+        var described = ADMINS.get(version).describeTransactions(List.of("epochs-" + version)).all().get()
+            .get("epochs-" + version);
+        assertEquals(version == 2 ? 3 : 0, described.producerEpoch());
+        assertEquals(3, readAll(b, topic, 1, true).size());
+    }
+
+    @ParameterizedTest(name = "transactions V{0}")
+    @ValueSource(ints = {1, 2})
+    void shouldMoveTheGroupsOffsetsOnlyWhenTheTransactionCommits(int version) throws Exception {
+        EmbeddedBroker b = BROKERS.get(version);
+        Admin admin = ADMINS.get(version);
+        String topic = "offsets-v" + version;
+        String group = "offsets-group-v" + version;
+        createTopic(admin, topic, 1);
+        TopicPartition tp = new TopicPartition(topic, 0);
+        try (KafkaProducer<String, String> p = producer(b, "offsets-" + version)) {
+            p.initTransactions();
+            p.beginTransaction();
+            p.send(new ProducerRecord<>(topic, "r"));
+            p.sendOffsetsToTransaction(Map.of(tp, new OffsetAndMetadata(5)), new ConsumerGroupMetadata(group));
+            p.abortTransaction();
+            assertNull(admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get().get(tp),
+                "an aborted transaction's offsets are never committed");
+
+            p.beginTransaction();
+            p.send(new ProducerRecord<>(topic, "r"));
+            p.sendOffsetsToTransaction(Map.of(tp, new OffsetAndMetadata(7, "m")), new ConsumerGroupMetadata(group));
+            p.commitTransaction();
+        }
+        OffsetAndMetadata committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get()
+            .get(tp);
+        assertEquals(7, committed.offset());
+        assertEquals("m", committed.metadata());
+    }
+
+    @ParameterizedTest(name = "transactions V{0}")
+    @ValueSource(ints = {1, 2})
+    void shouldFenceTheZombieWhenASecondProducerInitsTheSameTransactionalId(int version) throws Exception {
+        EmbeddedBroker b = BROKERS.get(version);
+        String topic = "zombie-v" + version;
+        createTopic(ADMINS.get(version), topic, 2);
+        String id = "zombie-" + version;
+        try (KafkaProducer<String, String> zombie = producer(b, id);
+             KafkaProducer<String, String> successor = producer(b, id)) {
+            zombie.initTransactions();
+            zombie.beginTransaction();
+            for (int i = 0; i < 5; i++) {
+                zombie.send(new ProducerRecord<>(topic, i % 2, null, "zombie" + i)).get();
+            }
+            successor.initTransactions(); // aborts the zombie's transaction and fences its epoch
+            successor.beginTransaction();
+            for (int i = 0; i < 3; i++) {
+                successor.send(new ProducerRecord<>(topic, i % 2, null, "successor" + i));
+            }
+            successor.commitTransaction();
+            KafkaException e = assertThrows(KafkaException.class, zombie::commitTransaction);
+            assertTrue(causedBy(e, ProducerFencedException.class), "fenced, got " + e);
+        }
+        List<String> visible = readAll(b, topic, 2, true);
+        assertEquals(Set.of("successor0", "successor1", "successor2"), new HashSet<>(visible));
+        assertEquals(3, visible.size());
+    }
+
+    private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (type.isInstance(c)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A read-process-write copier: 20,000 records from 4 input partitions to 4 output partitions in
+     * transactions of up to 750 records, a third of them aborted (and the input rewound): every input
+     * record appears exactly once in the read_committed output, and the group's offsets end at the end.
+     */
+    @ParameterizedTest(name = "transactions V{0}")
+    @ValueSource(ints = {1, 2})
+    void shouldCopyEveryRecordExactlyOnceThroughCommitsAndAborts(int version) throws Exception {
+        EmbeddedBroker b = BROKERS.get(version);
+        Admin admin = ADMINS.get(version);
+        String in = "copier-in-v" + version;
+        String out = "copier-out-v" + version;
+        String group = "copier-v" + version;
+        int total = 20_000;
+        createTopic(admin, in, 4);
+        createTopic(admin, out, 4);
+        Properties pp = new Properties();
+        pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers());
+        pp.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        try (KafkaProducer<String, String> seed = new KafkaProducer<>(pp, new StringSerializer(), new StringSerializer())) {
+            for (int i = 0; i < total; i++) {
+                seed.send(new ProducerRecord<>(in, i % 4, null, Integer.toString(i)));
+            }
+        }
+        List<TopicPartition> inputs = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            inputs.add(new TopicPartition(in, i));
+        }
+        Random random = new Random(20261128L);
+        int aborts = 0;
+        int commits = 0;
+        Map<TopicPartition, Long> committed = new HashMap<>();
+        inputs.forEach(tp -> committed.put(tp, 0L));
+        Properties cp = new Properties();
+        cp.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 750);
+        try (KafkaConsumer<String, String> c = consumer(b, true, group);
+             KafkaProducer<String, String> p = producer(b, "copier-" + version)) {
+            c.assign(inputs);
+            c.seekToBeginning(inputs);
+            p.initTransactions();
+            long deadline = System.currentTimeMillis() + 120_000;
+            while (committed.values().stream().mapToLong(Long::longValue).sum() < total) {
+                assertTrue(System.currentTimeMillis() < deadline, "copier stalled at " + committed);
+                ConsumerRecords<String, String> records = c.poll(Duration.ofMillis(100));
+                if (records.isEmpty()) {
+                    continue;
+                }
+                p.beginTransaction();
+                for (ConsumerRecord<String, String> r : records) {
+                    p.send(new ProducerRecord<>(out, r.partition(), null, r.value()));
+                }
+                Map<TopicPartition, OffsetAndMetadata> positions = new HashMap<>();
+                inputs.forEach(tp -> positions.put(tp, new OffsetAndMetadata(c.position(tp))));
+                p.sendOffsetsToTransaction(positions, c.groupMetadata());
+                if (random.nextInt(3) == 0) {
+                    p.abortTransaction();
+                    aborts++;
+                    inputs.forEach(tp -> c.seek(tp, committed.get(tp)));
+                } else {
+                    p.commitTransaction();
+                    commits++;
+                    positions.forEach((tp, o) -> committed.put(tp, o.offset()));
+                }
+            }
+        }
+        assertTrue(aborts > 0 && commits > 0, "aborts " + aborts + ", commits " + commits);
+        List<String> copied = readAll(b, out, 4, true);
+        Set<String> distinct = new HashSet<>(copied);
+        assertEquals(total, distinct.size(), "every input record is in the output");
+        assertEquals(total, copied.size(), "and only once");
+        assertTrue(readAll(b, out, 4, false).size() > total, "the aborted copies are in the log, hidden");
+        Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(group)
+            .partitionsToOffsetAndMetadata().get();
+        inputs.forEach(tp -> assertEquals(total / 4, offsets.get(tp).offset(), "committed offset of " + tp));
+    }
+
+    /**
+     * The coordinator stops after its PrepareCommit record is durable but before any marker is written:
+     * the LSO stays at the transaction's first record; after a restart the coordinator finishes the
+     * commit, the LSO moves past the marker and read_committed consumers see the records.
+     */
+    @Test
+    void shouldCompleteAPreparedCommitAfterTheCoordinatorRestarts() throws Exception {
+        try (EmbeddedBroker b = new EmbeddedBroker(Map.of("transaction.state.log.num.partitions", "2")).start()) {
+            Properties ap = new Properties();
+            ap.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers());
+            try (Admin admin = Admin.create(ap)) {
+                createTopic(admin, "restart", 1);
+            }
+            try (KafkaProducer<String, String> p = producer(b, "restart-txn")) {
+                p.initTransactions();
+                p.beginTransaction();
+                for (int i = 0; i < 3; i++) {
+                    p.send(new ProducerRecord<>("restart", "r" + i));
+                }
+                p.flush();
+                b.broker().transactionCoordinator().dropMarkersForTesting(true);
+                p.commitTransaction(); // answered once PrepareCommit is committed
+            }
+            TopicPartition tp = new TopicPartition("restart", 0);
+            try (KafkaConsumer<String, String> c = consumer(b, true, null)) {
+                assertEquals(0L, c.endOffsets(List.of(tp)).get(tp), "the LSO waits for the markers");
+            }
+            b.restart();
+            try (KafkaConsumer<String, String> c = consumer(b, true, null)) {
+                c.assign(List.of(tp));
+                long deadline = System.currentTimeMillis() + 30_000;
+                while (c.endOffsets(List.of(tp)).get(tp) != 4L) {
+                    assertTrue(System.currentTimeMillis() < deadline, "the restarted coordinator did not commit");
+                    c.poll(Duration.ofMillis(50)); // waits for the markers without spinning
+                }
+            }
+            assertEquals(List.of("r0", "r1", "r2"), readAll(b, "restart", 1, true));
+        }
+    }
 }

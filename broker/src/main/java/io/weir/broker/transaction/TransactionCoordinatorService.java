@@ -76,6 +76,7 @@ public final class TransactionCoordinatorService {
     private final TimerService timers;
     private volatile int partitionCount;
     private volatile boolean shuttingDown;
+    private volatile boolean markersDropped;
 
     /**
      * @param producerIds  allocates producer ids (thread-safe)
@@ -351,8 +352,21 @@ public final class TransactionCoordinatorService {
 
     // ------------------------------------------------------------------------------ markers
 
+    /**
+     * Tests only: while set, prepared transactions get no markers and stay prepared, as if this
+     * coordinator died right after its PrepareCommit/PrepareAbort record was committed. A restart (which
+     * loads the partition again) sends them.
+     */
+    public void dropMarkersForTesting(boolean drop) {
+        markersDropped = drop;
+    }
+
     /** Called by a shard (on its queue) once a transaction is prepared: never blocks it. */
     private void sendMarkers(MarkerJob job) {
+        if (markersDropped) {
+            log.warn("dropping the markers of {} (tests: a coordinator that dies after preparing)", job.transactionalId());
+            return;
+        }
         later(() -> writeMarkers(job, job.partitions()), 0);
     }
 
