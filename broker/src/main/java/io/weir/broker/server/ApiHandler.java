@@ -106,6 +106,14 @@ public final class ApiHandler {
         try {
             parsed = MessageCodec.parseRequest(request.frame());
         } catch (ProtocolDecodeException | IllegalArgumentException e) {
+            // the header parsed and the response has a top-level error code: answer INVALID_REQUEST, keep the connection
+            ByteBuffer invalid = MessageCodec.invalidRequestResponse(request.frame(), HANDLED::contains);
+            if (invalid != null) {
+                log.info("answering INVALID_REQUEST to connection {} from {}: malformed request: {}",
+                    request.connectionId(), request.clientAddress(), e.getMessage());
+                request.respond(new ByteBufferSend(invalid));
+                return;
+            }
             log.warn("closing connection {} from {}: malformed request: {}", request.connectionId(),
                 request.clientAddress(), e.getMessage());
             request.closeConnection();

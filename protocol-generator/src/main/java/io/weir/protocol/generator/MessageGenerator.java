@@ -86,6 +86,28 @@ public final class MessageGenerator {
             b.append("            default: throw new IllegalArgumentException(\"no generated message for api key \" + apiKey);\n");
             b.append("        }\n    }\n\n");
         }
+        b.append("    /**\n     * A response of {@code apiKey} at {@code version} carrying {@code errorCode} in its top-level error\n")
+            .append("     * code, other fields at their defaults; null if that version's response has no top-level error code.\n")
+            .append("     */\n");
+        b.append("    public static ApiMessage errorResponse(short apiKey, short version, short errorCode) {\n")
+            .append("        switch (apiKey) {\n");
+        for (MessageSpec s : specs) {
+            Field errorCode = null;
+            for (Field f : s.response.fields) {
+                if (f.name.equals("errorCode") && f.type.equals("int16") && !f.array && f.tag == null) {
+                    errorCode = f;
+                }
+            }
+            b.append("            case ").append(s.apiKey).append(": ");
+            if (errorCode == null) {
+                b.append("return null;\n");
+            } else {
+                Range r = errorCode.versions.intersect(s.versions);
+                b.append("return version >= ").append(r.lo()).append(" && version <= ").append(Math.min(r.hi(), Short.MAX_VALUE))
+                    .append("\n                ? new ").append(s.apiName).append("Response().setErrorCode(errorCode) : null;\n");
+            }
+        }
+        b.append("            default: return null;\n        }\n    }\n");
         b.append("}\n");
         return b.toString();
     }
