@@ -1,0 +1,330 @@
+package io.weir.log.internals;
+
+import io.weir.log.AppendOrigin;
+import io.weir.log.CompressionType;
+import io.weir.log.CorruptRecordException;
+import io.weir.log.InvalidRecordException;
+import io.weir.log.MemoryRecords;
+import io.weir.log.RecordBatch;
+import io.weir.log.RecordError;
+import io.weir.log.RecordTooLargeException;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * The one owner of the rules a record batch must satisfy before a log accepts it (Kafka's
+ * {@code LogValidator}). A log calls {@link #validate} on a request's batches before it takes its
+ * lock; the first bad batch rejects them all, so nothing of that request is appended.
+ *
+ * <p>Rules, in the order they are checked:
+ * <ol>
+ *   <li>framing and integrity ({@link CorruptRecordException}, answered CORRUPT_MESSAGE): the batches
+ *       fill the buffer exactly, each length covers at least a header, magic is 2, the CRC matches;</li>
+ *   <li>size ({@link RecordTooLargeException}): a client's or coordinator's batch is at most
+ *       {@code max.message.bytes};</li>
+ *   <li>the header ({@link InvalidRecordException}, answered INVALID_RECORD): a known compression id;
+ *       {@code count >= 1} and {@code count == lastOffsetDelta + 1}; from a client, no control batch,
+ *       a producer id of -1 (then not transactional) or one with epoch and base sequence both &gt;= 0;</li>
+ *   <li>every record, walked in the batch's bytes (uncompressed) or in its decompressed bytes:
+ *       its length fits what is left, its timestamp delta and offset delta are well-formed varints,
+ *       the offset delta equals the record's index, key and value lengths are -1 or fit the record,
+ *       the header count and each header's key (not null) and value fit, and the fields fill the
+ *       record exactly; after the last record no byte is left over;</li>
+ *   <li>per record ({@link InvalidRecordException} with {@link InvalidRecordException#recordErrors()}):
+ *       a compacted topic's records all have keys; every keyless record of the batch is named.</li>
+ * </ol>
+ * A follower ({@link AppendOrigin#REPLICATION}) copies what its leader stored, compacted batches
+ * included: there the count may be 0 and offset deltas need only increase within
+ * {@code lastOffsetDelta}. Anything inside a CRC-valid batch is INVALID_RECORD rather than
+ * CORRUPT_MESSAGE: the producer built those bytes, so resending them cannot help.
+ *
+ * <p>The uncompressed path allocates nothing per record: it reads the batch's bytes with absolute
+ * gets and keeps positions in locals. A compressed batch is decompressed once, into a buffer that
+ * grows with the output actually produced and stops at {@link #maxDecompressedBytes}: a declared
+ * length is never used to size an allocation.
+ *
+ * <p>Stateless and thread-safe.
+ */
+public final class BatchValidator {
+    /** Smallest record: length, attributes, timestamp delta, offset delta, key and value lengths, header count. */
+    private static final int MIN_RECORD_BYTES = 7;
+    /** Decompressed bytes a compressed batch may hold per byte of max(batch, max.message.bytes). */
+    static final int MAX_DECOMPRESSION_FACTOR = 64;
+    /** Bit set in {@link #walkRecord}'s result when the record has no key. */
+    private static final long NO_KEY = Long.MIN_VALUE;
+
+    private BatchValidator() {
+    }
+
+    /**
+     * What the appending log requires of a request's batches.
+     *
+     * @param origin          who appends (decides control-batch, producer-field and offset rules)
+     * @param compacted       the topic is compacted: every record needs a key
+     * @param maxMessageBytes the largest batch a client or coordinator may append ({@code max.message.bytes})
+     */
+    public record Rules(AppendOrigin origin, boolean compacted, int maxMessageBytes) {
+    }
+
+    /** Validates every batch of {@code records}, throwing on the first that breaks a rule. */
+    public static void validate(MemoryRecords records, Rules rules, Object where) {
+        Iterator<RecordBatch> batches = records.strictBatches().iterator();
+        while (true) {
+            try {
+                if (!batches.hasNext()) {
+                    return;
+                }
+            } catch (CorruptRecordException e) {
+                throw new CorruptRecordException(where + ": " + e.getMessage(), e);
+            }
+            validateBatch(batches.next(), rules, where);
+        }
+    }
+
+    /** Validates one batch whose bytes are known to lie inside its buffer. */
+    public static void validateBatch(RecordBatch batch, Rules rules, Object where) {
+        try {
+            batch.ensureValid();
+        } catch (CorruptRecordException e) {
+            // ensureValid also screens some header fields; a CRC-valid header fault is INVALID_RECORD
+            if (batch.sizeInBytes() >= RecordBatch.HEADER_SIZE && batch.magic() == RecordBatch.MAGIC
+                && batch.checksum() == batch.computeChecksum()) {
+                throw new InvalidRecordException(where + ": " + e.getMessage());
+            }
+            throw new CorruptRecordException(where + ": " + e.getMessage(), e);
+        }
+        AppendOrigin origin = rules.origin();
+        if (origin != AppendOrigin.REPLICATION && batch.sizeInBytes() > rules.maxMessageBytes()) {
+            throw new RecordTooLargeException(where + ": batch of " + batch.sizeInBytes()
+                + " bytes exceeds max.message.bytes " + rules.maxMessageBytes());
+        }
+        validateHeader(batch, origin, where);
+        CompressionType compression = batch.compressionType();
+        ByteBuffer buf = batch.buffer();
+        int start = batch.start() + RecordBatch.RECORDS_OFFSET;
+        int end = batch.start() + batch.sizeInBytes();
+        if (compression != CompressionType.NONE) {
+            long max = maxDecompressedBytes(batch.sizeInBytes(), rules.maxMessageBytes());
+            ByteBuffer region = buf.duplicate().position(start).limit(end).slice();
+            try {
+                buf = compression.decompress(region, (int) max);
+            } catch (CorruptRecordException e) {
+                throw new InvalidRecordException(where + ": " + describe(batch) + " cannot be decompressed: "
+                    + e.getMessage());
+            }
+            start = buf.position();
+            end = buf.limit();
+        }
+        walkRecords(batch, buf, start, end, rules, where);
+    }
+
+    /**
+     * The most bytes a compressed batch of {@code batchBytes} may decompress to: 64 times the larger of
+     * the batch and {@code max.message.bytes} (64 MiB at the default), so a zip bomb costs a bounded
+     * amount of memory while data that compresses very well (zero-filled values) is still accepted.
+     */
+    public static long maxDecompressedBytes(int batchBytes, int maxMessageBytes) {
+        return Math.min(Integer.MAX_VALUE - 64L, (long) Math.max(batchBytes, maxMessageBytes) * MAX_DECOMPRESSION_FACTOR);
+    }
+
+    private static void validateHeader(RecordBatch batch, AppendOrigin origin, Object where) {
+        int count = batch.recordCount();
+        int lastOffsetDelta = batch.lastOffsetDelta();
+        if (origin == AppendOrigin.REPLICATION) {
+            if (count < 0 || lastOffsetDelta < 0 || (count > 0 && lastOffsetDelta < count - 1)) {
+                throw new InvalidRecordException(where + ": " + describe(batch) + " has " + count
+                    + " records in an offset range of " + (lastOffsetDelta + 1L));
+            }
+        } else {
+            if (count < 1) {
+                throw new InvalidRecordException(where + ": " + describe(batch) + " has record count " + count
+                    + "; a batch holds at least one record");
+            }
+            if ((long) lastOffsetDelta + 1 != count) {
+                throw new InvalidRecordException(where + ": " + describe(batch) + " has record count " + count
+                    + " but lastOffsetDelta " + lastOffsetDelta + " (the count must be lastOffsetDelta + 1)");
+            }
+        }
+        if (origin != AppendOrigin.CLIENT) {
+            return;
+        }
+        if (batch.isControlBatch()) {
+            throw new InvalidRecordException(where + ": clients may not write control batches");
+        }
+        long producerId = batch.producerId();
+        if (producerId < RecordBatch.NO_PRODUCER_ID) {
+            throw new InvalidRecordException(where + ": " + describe(batch) + " has producer id " + producerId);
+        }
+        if (producerId == RecordBatch.NO_PRODUCER_ID) {
+            // epoch and sequence mean nothing without a producer id; some clients (Sarama) write sequence 0
+            if (batch.isTransactional()) {
+                throw new InvalidRecordException(where + ": " + describe(batch) + " is transactional without a producer id");
+            }
+            return;
+        }
+        if (batch.producerEpoch() < 0) {
+            throw new InvalidRecordException(where + ": " + describe(batch) + " has producer id " + producerId
+                + " but producer epoch " + batch.producerEpoch());
+        }
+        if (batch.baseSequence() < 0) {
+            throw new InvalidRecordException(where + ": " + describe(batch) + " has producer id " + producerId
+                + " but base sequence " + batch.baseSequence());
+        }
+    }
+
+    /** Walks the records in {@code buf[start, end)}: structure first, then the per-record rules. */
+    private static void walkRecords(RecordBatch batch, ByteBuffer buf, int start, int end, Rules rules, Object where) {
+        int count = batch.recordCount();
+        int lastOffsetDelta = batch.lastOffsetDelta();
+        boolean dense = rules.origin() != AppendOrigin.REPLICATION;
+        boolean needKeys = rules.compacted() && !batch.isControlBatch();
+        List<RecordError> errors = null;
+        int pos = start;
+        int previousDelta = -1;
+        for (int i = 0; i < count; i++) {
+            long r;
+            try {
+                r = walkRecord(buf, pos, end);
+            } catch (Malformed m) {
+                throw new InvalidRecordException(where + ": " + describe(batch) + ", record " + i + " (byte "
+                    + (pos - start) + " of its records): " + m.getMessage());
+            }
+            int offsetDelta = (int) r;
+            if (dense ? offsetDelta != i : (offsetDelta <= previousDelta || offsetDelta > lastOffsetDelta)) {
+                throw new InvalidRecordException(where + ": " + describe(batch) + ", record " + i
+                    + " has offset delta " + offsetDelta + (dense ? "; expected " + i
+                    : " after " + previousDelta + " (lastOffsetDelta " + lastOffsetDelta + ")"));
+            }
+            previousDelta = offsetDelta;
+            if (needKeys && (r & NO_KEY) != 0) {
+                if (errors == null) {
+                    errors = new ArrayList<>();
+                }
+                errors.add(new RecordError(i, "Compacted topic cannot accept a record without a key in " + where));
+            }
+            pos = (int) ((r & Long.MAX_VALUE) >>> 32);
+        }
+        if (pos != end) {
+            throw new InvalidRecordException(where + ": " + describe(batch) + " has " + (end - pos)
+                + " bytes left after its " + count + " records");
+        }
+        if (errors != null) {
+            StringBuilder m = new StringBuilder(where + ": " + errors.size() + " of " + count
+                + " records were rejected; the first: ");
+            for (int i = 0; i < Math.min(3, errors.size()); i++) {
+                m.append(i == 0 ? "" : "; ").append("record ").append(errors.get(i).batchIndex()).append(": ")
+                    .append(errors.get(i).message());
+            }
+            throw new InvalidRecordException(m.toString(), errors);
+        }
+    }
+
+    /**
+     * Checks the record starting at {@code pos} (its length varint) against {@code end}. Returns, packed
+     * in one long to allocate nothing: the offset delta in bits 0-31, the position after the record in
+     * bits 32-62, and {@link #NO_KEY} (bit 63) when its key is null. Absolute reads only.
+     */
+    private static long walkRecord(ByteBuffer b, int pos, int end) {
+        long v = readVarint(b, pos, end, "record length");
+        int length = (int) v;
+        int p = (int) (v >>> 32);
+        if (length < MIN_RECORD_BYTES - 1) {
+            throw new Malformed("record length " + length + " is shorter than the smallest record");
+        }
+        if (length > end - p) {
+            throw new Malformed("record length " + length + " runs past the batch (" + (end - p) + " bytes left)");
+        }
+        int recordEnd = p + length;
+        p++; // attributes: unused in v2, ignored as Kafka does
+        p = skipVarlong(b, p, recordEnd, "timestamp delta");
+        v = readVarint(b, p, recordEnd, "offset delta");
+        int offsetDelta = (int) v;
+        p = (int) (v >>> 32);
+        v = readVarint(b, p, recordEnd, "key length");
+        int keyLength = (int) v;
+        p = skipBytes(keyLength, (int) (v >>> 32), recordEnd, "key");
+        v = readVarint(b, p, recordEnd, "value length");
+        p = skipBytes((int) v, (int) (v >>> 32), recordEnd, "value");
+        v = readVarint(b, p, recordEnd, "header count");
+        int headers = (int) v;
+        p = (int) (v >>> 32);
+        if (headers < 0 || headers > (recordEnd - p) / 2) {
+            throw new Malformed("header count " + headers + " with " + (recordEnd - p) + " bytes left in the record");
+        }
+        for (int h = 0; h < headers; h++) {
+            v = readVarint(b, p, recordEnd, "header key length");
+            if ((int) v < 0) {
+                throw new Malformed("header " + h + " has key length " + (int) v);
+            }
+            p = skipBytes((int) v, (int) (v >>> 32), recordEnd, "header key");
+            v = readVarint(b, p, recordEnd, "header value length");
+            p = skipBytes((int) v, (int) (v >>> 32), recordEnd, "header value");
+        }
+        if (p != recordEnd) {
+            throw new Malformed((recordEnd - p) + " bytes after the last header, inside the record's length");
+        }
+        return ((long) recordEnd << 32) | (offsetDelta & 0xffffffffL) | (keyLength < 0 ? NO_KEY : 0);
+    }
+
+    private static int skipBytes(int length, int p, int end, String what) {
+        if (length < -1) {
+            throw new Malformed(what + " length " + length);
+        }
+        if (length > end - p) {
+            throw new Malformed(what + " length " + length + " runs past the record (" + (end - p) + " bytes left)");
+        }
+        return length < 0 ? p : p + length;
+    }
+
+    /** A zig-zag varint at {@code p}: the value in the low 32 bits, the position after it in the high 32. */
+    static long readVarint(ByteBuffer b, int p, int end, String what) {
+        int raw = 0;
+        for (int i = 0, shift = 0; i < 5; i++, shift += 7) {
+            if (p >= end) {
+                throw new Malformed(what + " runs past the end");
+            }
+            int x = b.get(p++) & 0xff;
+            if (i == 4 && (x & 0xf0) != 0) {
+                throw new Malformed(what + " overflows 32 bits");
+            }
+            raw |= (x & 0x7f) << shift;
+            if ((x & 0x80) == 0) {
+                int value = (raw >>> 1) ^ -(raw & 1);
+                return ((long) p << 32) | (value & 0xffffffffL);
+            }
+        }
+        throw new Malformed(what + " is longer than 5 bytes");
+    }
+
+    private static int skipVarlong(ByteBuffer b, int p, int end, String what) {
+        for (int i = 0; i < 10; i++) {
+            if (p >= end) {
+                throw new Malformed(what + " runs past the end");
+            }
+            int x = b.get(p++) & 0xff;
+            if (i == 9 && (x & 0xfe) != 0) {
+                throw new Malformed(what + " overflows 64 bits");
+            }
+            if ((x & 0x80) == 0) {
+                return p;
+            }
+        }
+        throw new Malformed(what + " is longer than 10 bytes");
+    }
+
+    private static String describe(RecordBatch batch) {
+        return "batch at byte " + batch.start();
+    }
+
+    /** A structural fault inside a record; carries no stack trace (rethrown with context). */
+    private static final class Malformed extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Malformed(String message) {
+            super(message, null, false, false);
+        }
+    }
+}
