@@ -274,7 +274,9 @@ public final class ApiHandler {
                     ReplicaManager.AppendResult r = replicaManager.appendAsLeader(
                         new TopicPartition(td.name(), pd.index()), pd.records(), acks);
                     pr.setErrorCode(r.error().code()).setErrorMessage(r.errorMessage()).setBaseOffset(r.baseOffset())
-                        .setLogAppendTimeMs(r.logAppendTimeMs()).setLogStartOffset(r.logStartOffset());
+                        .setLogAppendTimeMs(r.logAppendTimeMs()).setLogStartOffset(r.logStartOffset())
+                        .setRecordErrors(r.recordErrors().stream().map(e -> new ProduceResponse.BatchIndexAndErrorMessage()
+                            .setBatchIndex(e.batchIndex()).setBatchIndexErrorMessage(e.message())).toList());
                 }
                 parts.add(pr);
             }
