@@ -42,6 +42,24 @@ public final class BatchSurgery {
         return b;
     }
 
+    /**
+     * Recomputes the CRC of each batch in {@code buf} (absolute indexes from 0) whose length field fits;
+     * stops at the first that does not. Fuzz targets use it to get past the CRC to the rules behind it.
+     */
+    public static void fixAllCrcs(ByteBuffer buf) {
+        int at = 0;
+        while (buf.limit() - at >= RecordBatch.HEADER_SIZE) {
+            int length = buf.getInt(at + RecordBatch.LENGTH_OFFSET);
+            if (length < RecordBatch.HEADER_SIZE - RecordBatch.LOG_OVERHEAD || length > buf.limit() - at - RecordBatch.LOG_OVERHEAD) {
+                return;
+            }
+            int size = RecordBatch.LOG_OVERHEAD + length;
+            long crc = Crc32c.compute(buf, at + RecordBatch.ATTRIBUTES_OFFSET, size - RecordBatch.ATTRIBUTES_OFFSET);
+            buf.putInt(at + RecordBatch.CRC_OFFSET, (int) crc);
+            at += size;
+        }
+    }
+
     public static MemoryRecords records(ByteBuffer b) {
         return MemoryRecords.readableRecords(b.duplicate());
     }
