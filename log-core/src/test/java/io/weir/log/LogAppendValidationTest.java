@@ -100,4 +100,40 @@ class LogAppendValidationTest {
         assertThrows(InvalidRecordException.class, () -> l.appendAsLeader(MemoryRecords.readableRecords(both), 0));
         assertEquals(0, l.logEndOffset());
     }
+
+    private long reopenUnclean(byte[] segmentTail) throws Exception {
+        Path dir = root.resolve("t-0");
+        log.close();
+        log = null;
+        java.nio.file.Files.write(dir.resolve("00000000000000000000.log"), segmentTail, java.nio.file.StandardOpenOption.APPEND);
+        log = Log.open(dir, LogConfig.defaults(), 0, 0, false, time);
+        return log.logEndOffset();
+    }
+
+    @Test
+    void shouldCutACrcValidCorruptBatchAtRecovery() throws Exception {
+        Log l = open(Map.of());
+        l.appendAsLeader(records(batch(CompressionType.NONE, 3)), 0);
+        ByteBuffer bad = edit(batch(CompressionType.NONE, 4), b -> {
+            b.putLong(RecordBatch.BASE_OFFSET_OFFSET, 3);
+            b.put(RecordBatch.RECORDS_OFFSET, (byte) 0x7e);
+        });
+        byte[] tail = new byte[bad.remaining()];
+        bad.get(tail);
+        assertEquals(3, reopenUnclean(tail));
+        assertEquals(true, log.recoveryReport().bytesTruncated() > 0);
+    }
+
+    @Test
+    void shouldOpenALogWhoseFirstBatchHeaderIsGarbage() throws Exception {
+        // found by SegmentRecoveryFuzzTest: a bad length in the first batch stopped Log.open
+        Path dir = root.resolve("t-0");
+        java.nio.file.Files.createDirectories(dir);
+        byte[] garbage = "0000000000000000000000000000000000000000000000000000000000000000000000".getBytes();
+        java.nio.file.Files.write(dir.resolve("00000000000000000000.log"), garbage);
+        log = Log.open(dir, LogConfig.defaults(), 0, 0, false, time);
+        assertEquals(0, log.logEndOffset());
+        log.appendAsLeader(records(batch(CompressionType.NONE, 2)), 0);
+        assertEquals(2, log.logEndOffset());
+    }
 }

@@ -124,9 +124,14 @@ public final class LogSegment implements AutoCloseable {
             offsetOfMaxTimestampSoFar = last.offset();
         }
         if (size > 0) {
-            RecordBatch first = readHeaderAt(0, ByteBuffer.allocate(RecordBatch.HEADER_SIZE));
-            if (first != null) {
-                rollingBasedTimestamp = first.maxTimestamp();
+            try {
+                RecordBatch first = readHeaderAt(0, ByteBuffer.allocate(RecordBatch.HEADER_SIZE));
+                if (first != null) {
+                    rollingBasedTimestamp = first.maxTimestamp();
+                }
+            } catch (CorruptRecordException e) {
+                // a damaged first batch must not stop the log from opening: recovery cuts it (found by fuzzing)
+                LOG.warn("{}: first batch unreadable ({}); recovery will cut it", logFile, e.getMessage());
             }
         }
     }
