@@ -281,6 +281,25 @@ public final class BatchValidator {
 
     /** A zig-zag varint at {@code p}: the value in the low 32 bits, the position after it in the high 32. */
     static long readVarint(ByteBuffer b, int p, int end, String what) {
+        if (p < end) {
+            int first = b.get(p);
+            if (first >= 0) {
+                // one byte: most fields of most records (every delta, count and short length)
+                return ((long) (p + 1) << 32) | (((first >>> 1) ^ -(first & 1)) & 0xffffffffL);
+            }
+            if (p + 1 < end) {
+                int second = b.get(p + 1);
+                if (second >= 0) {
+                    // two bytes: the record and value lengths of records of 64 bytes to 8 KB
+                    int raw = (first & 0x7f) | (second << 7);
+                    return ((long) (p + 2) << 32) | (((raw >>> 1) ^ -(raw & 1)) & 0xffffffffL);
+                }
+            }
+        }
+        return readVarintSlow(b, p, end, what);
+    }
+
+    private static long readVarintSlow(ByteBuffer b, int p, int end, String what) {
         int raw = 0;
         for (int i = 0, shift = 0; i < 5; i++, shift += 7) {
             if (p >= end) {
@@ -300,6 +319,9 @@ public final class BatchValidator {
     }
 
     private static int skipVarlong(ByteBuffer b, int p, int end, String what) {
+        if (p < end && b.get(p) >= 0) {
+            return p + 1;
+        }
         for (int i = 0; i < 10; i++) {
             if (p >= end) {
                 throw new Malformed(what + " runs past the end");
