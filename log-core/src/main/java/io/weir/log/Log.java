@@ -546,8 +546,9 @@ public final class Log implements AutoCloseable {
 
     /**
      * Appends a follower's fetched batches with their offsets as the leader assigned them. Every batch
-     * is validated; the first must start at or after the log end and each must start after the
-     * previous one ends, else {@link InvalidRecordException} and nothing is appended.
+     * is validated ({@link BatchValidator} as {@link AppendOrigin#REPLICATION}: compacted batches
+     * pass); the first must start at or after the log end and each must start after the previous one
+     * ends, else {@link InvalidRecordException} and nothing is appended.
      */
     public LogAppendInfo appendAsFollower(MemoryRecords records) {
         LogConfig cfg = config;

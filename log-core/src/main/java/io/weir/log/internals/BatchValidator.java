@@ -8,7 +8,11 @@ import io.weir.log.MemoryRecords;
 import io.weir.log.RecordBatch;
 import io.weir.log.RecordError;
 import io.weir.log.RecordTooLargeException;
+import org.xerial.snappy.SnappyError;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -106,19 +110,20 @@ public final class BatchValidator {
         ByteBuffer buf = batch.buffer();
         int start = batch.start() + RecordBatch.RECORDS_OFFSET;
         int end = batch.start() + batch.sizeInBytes();
-        if (compression != CompressionType.NONE) {
-            long max = maxDecompressedBytes(batch.sizeInBytes(), rules.maxMessageBytes());
-            ByteBuffer region = buf.duplicate().position(start).limit(end).slice();
-            try {
-                buf = compression.decompress(region, (int) max);
-            } catch (CorruptRecordException e) {
-                throw new InvalidRecordException(where + ": " + describe(batch) + " cannot be decompressed: "
-                    + e.getMessage());
-            }
-            start = buf.position();
-            end = buf.limit();
+        if (compression == CompressionType.NONE) {
+            walkRecords(batch, buf, start, end, null, rules, where);
+            return;
         }
-        walkRecords(batch, buf, start, end, rules, where);
+        long max = maxDecompressedBytes(batch.sizeInBytes(), rules.maxMessageBytes());
+        ByteBuffer region = buf.duplicate().position(start).limit(end).slice();
+        try (InputStream in = compression.decompressingStream(region)) {
+            walkRecords(batch, null, 0, 0, new Inflated(in, max), rules, where);
+        } catch (IOException | RuntimeException | SnappyError e) {
+            if (e instanceof InvalidRecordException invalid) {
+                throw invalid;
+            }
+            throw new InvalidRecordException(where + ": " + describe(batch) + " cannot be decompressed: " + e);
+        }
     }
 
     /**
@@ -176,7 +181,12 @@ public final class BatchValidator {
     }
 
     /** Walks the records in {@code buf[start, end)}: structure first, then the per-record rules. */
-    private static void walkRecords(RecordBatch batch, ByteBuffer buf, int start, int end, Rules rules, Object where) {
+    /**
+     * Walks the records of an uncompressed batch in {@code buf[start, end)}, or of a compressed one
+     * from {@code inflated}: structure first, then the per-record rules.
+     */
+    private static void walkRecords(RecordBatch batch, ByteBuffer buf, int start, int end, Inflated inflated,
+                                    Rules rules, Object where) {
         int count = batch.recordCount();
         int lastOffsetDelta = batch.lastOffsetDelta();
         boolean dense = rules.origin() != AppendOrigin.REPLICATION;
@@ -186,11 +196,12 @@ public final class BatchValidator {
         int previousDelta = -1;
         for (int i = 0; i < count; i++) {
             long r;
+            long at = inflated == null ? pos - start : inflated.consumed;
             try {
-                r = walkRecord(buf, pos, end);
+                r = inflated == null ? walkRecord(buf, pos, end) : inflated.walkRecord();
             } catch (Malformed m) {
                 throw new InvalidRecordException(where + ": " + describe(batch) + ", record " + i + " (byte "
-                    + (pos - start) + " of its records): " + m.getMessage());
+                    + at + " of its records" + (inflated == null ? "" : ", decompressed") + "): " + m.getMessage());
             }
             int offsetDelta = (int) r;
             if (dense ? offsetDelta != i : (offsetDelta <= previousDelta || offsetDelta > lastOffsetDelta)) {
@@ -207,9 +218,9 @@ public final class BatchValidator {
             }
             pos = (int) ((r & Long.MAX_VALUE) >>> 32);
         }
-        if (pos != end) {
-            throw new InvalidRecordException(where + ": " + describe(batch) + " has " + (end - pos)
-                + " bytes left after its " + count + " records");
+        if (inflated == null ? pos != end : !inflated.atEnd()) {
+            throw new InvalidRecordException(where + ": " + describe(batch) + " has "
+                + (inflated == null ? (end - pos) + " bytes" : "bytes") + " left after its " + count + " records");
         }
         if (errors != null) {
             StringBuilder m = new StringBuilder(where + ": " + errors.size() + " of " + count
@@ -339,6 +350,149 @@ public final class BatchValidator {
 
     private static String describe(RecordBatch batch) {
         return "batch at byte " + batch.start();
+    }
+
+    /**
+     * The decompressed records of one batch, read from the codec's stream through one small chunk and
+     * walked with the same rules as {@link #walkRecord}, skipping keys, values and headers: memory stays
+     * at one chunk (plus the codec's own buffers) whatever the records or their declared lengths, and
+     * the bytes decompressed stop at a bound.
+     */
+    private static final class Inflated {
+        private static final int CHUNK_BYTES = 8192;
+
+        private final InputStream in;
+        private final long maxBytes;
+        private final byte[] chunk = new byte[CHUNK_BYTES];
+        private int pos;
+        private int filled;
+        private long decompressed;
+        /** Bytes of the decompressed records walked so far. */
+        long consumed;
+
+        Inflated(InputStream in, long maxBytes) {
+            this.in = in;
+            this.maxBytes = maxBytes;
+        }
+
+        /** Same contract as {@link #walkRecord(ByteBuffer, int, int)}, the position bits left 0. */
+        long walkRecord() {
+            int length = varint(Long.MAX_VALUE, "record length");
+            if (length < MIN_RECORD_BYTES - 1) {
+                throw new Malformed("record length " + length + " is shorter than the smallest record");
+            }
+            long end = consumed + length;
+            next(end, "attributes");
+            skipVarlong(end, "timestamp delta");
+            int offsetDelta = varint(end, "offset delta");
+            int keyLength = varint(end, "key length");
+            skip(keyLength, end, "key");
+            skip(varint(end, "value length"), end, "value");
+            int headers = varint(end, "header count");
+            if (headers < 0 || headers > (end - consumed) / 2) {
+                throw new Malformed("header count " + headers + " with " + (end - consumed) + " bytes left in the record");
+            }
+            for (int h = 0; h < headers; h++) {
+                int keyBytes = varint(end, "header key length");
+                if (keyBytes < 0) {
+                    throw new Malformed("header " + h + " has key length " + keyBytes);
+                }
+                skip(keyBytes, end, "header key");
+                skip(varint(end, "header value length"), end, "header value");
+            }
+            if (consumed != end) {
+                throw new Malformed((end - consumed) + " bytes after the last header, inside the record's length");
+            }
+            return (offsetDelta & 0xffffffffL) | (keyLength < 0 ? NO_KEY : 0);
+        }
+
+        /** Whether the stream holds nothing after what was walked. */
+        boolean atEnd() {
+            return pos == filled && !refill();
+        }
+
+        private int next(long end, String what) {
+            if (consumed >= end) {
+                throw new Malformed(what + " runs past the end of the record");
+            }
+            if (pos == filled && !refill()) {
+                throw new Malformed(what + " runs past the end of the decompressed records");
+            }
+            consumed++;
+            return chunk[pos++] & 0xff;
+        }
+
+        private int varint(long end, String what) {
+            int raw = 0;
+            for (int i = 0, shift = 0; i < 5; i++, shift += 7) {
+                int x = next(end, what);
+                if (i == 4 && (x & 0xf0) != 0) {
+                    throw new Malformed(what + " overflows 32 bits");
+                }
+                raw |= (x & 0x7f) << shift;
+                if ((x & 0x80) == 0) {
+                    return (raw >>> 1) ^ -(raw & 1);
+                }
+            }
+            throw new Malformed(what + " is longer than 5 bytes");
+        }
+
+        private void skipVarlong(long end, String what) {
+            for (int i = 0; i < 10; i++) {
+                int x = next(end, what);
+                if (i == 9 && (x & 0xfe) != 0) {
+                    throw new Malformed(what + " overflows 64 bits");
+                }
+                if ((x & 0x80) == 0) {
+                    return;
+                }
+            }
+            throw new Malformed(what + " is longer than 10 bytes");
+        }
+
+        /** Skips a length-prefixed field's bytes: -1 (null) skips nothing. */
+        private void skip(int length, long end, String what) {
+            if (length < -1) {
+                throw new Malformed(what + " length " + length);
+            }
+            if (length > end - consumed) {
+                throw new Malformed(what + " length " + length + " runs past the record (" + (end - consumed) + " bytes left)");
+            }
+            int left = length;
+            while (left > 0) {
+                if (pos == filled && !refill()) {
+                    throw new Malformed(what + " runs past the end of the decompressed records");
+                }
+                int n = Math.min(left, filled - pos);
+                pos += n;
+                consumed += n;
+                left -= n;
+            }
+        }
+
+        private boolean refill() {
+            for (int attempt = 0; attempt < 16; attempt++) {
+                int n;
+                try {
+                    n = in.read(chunk, 0, CHUNK_BYTES);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                if (n < 0) {
+                    return false;
+                }
+                if (n > 0) {
+                    decompressed += n;
+                    if (decompressed > maxBytes) {
+                        throw new Malformed("the records decompress to more than " + maxBytes + " bytes");
+                    }
+                    pos = 0;
+                    filled = n;
+                    return true;
+                }
+            }
+            throw new Malformed("the decompressing stream makes no progress");
+        }
     }
 
     /** A structural fault inside a record; carries no stack trace (rethrown with context). */

@@ -207,6 +207,22 @@ class BatchValidatorTest {
         valid(bomb, CLIENT); // the default bound (64 MiB) takes well-compressing data
     }
 
+    @ParameterizedTest
+    @EnumSource(value = CompressionType.class, names = {"GZIP", "SNAPPY", "LZ4", "ZSTD"})
+    void shouldWalkCompressedRecordsInBoundedMemory(CompressionType codec) {
+        RecordBatchBuilder b = new RecordBatchBuilder(codec);
+        b.append(1L, "k".getBytes(), new byte[16 << 20]);
+        b.append(2L, "k".getBytes(), new byte[16 << 20]);
+        ByteBuffer batch = b.build();
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long threadId = Thread.currentThread().getId();
+        long before = mx.getThreadAllocatedBytes(threadId);
+        valid(batch, new BatchValidator.Rules(AppendOrigin.CLIENT, false, 4 << 20)); // snappy: 1.5 MB of frames
+        long allocated = mx.getThreadAllocatedBytes(threadId) - before;
+        // 32 MiB of records walked; the validator holds one chunk and the codec's buffers, not the records
+        assertTrue(allocated < 4 << 20, codec + " allocated " + allocated + " bytes");
+    }
+
     @Test
     void shouldValidateEveryBatchOfARequest() {
         ByteBuffer good = batch(CompressionType.NONE, 2);
