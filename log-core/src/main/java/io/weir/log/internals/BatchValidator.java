@@ -110,7 +110,8 @@ public final class BatchValidator {
         ByteBuffer buf = batch.buffer();
         int start = batch.start() + RecordBatch.RECORDS_OFFSET;
         int end = batch.start() + batch.sizeInBytes();
-        if (compression == CompressionType.NONE) {
+        if (compression == CompressionType.NONE || start == end) {
+            // a header-only batch (Kafka's writeEmptyHeader after compaction) has no codec stream at all
             walkRecords(batch, buf, start, end, null, rules, where);
             return;
         }

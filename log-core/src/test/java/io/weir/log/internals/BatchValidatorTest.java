@@ -187,6 +187,21 @@ class BatchValidatorTest {
         invalid(cleaned, CLIENT);
     }
 
+    @ParameterizedTest
+    @EnumSource(CompressionType.class)
+    void shouldAcceptHeaderOnlyBatchesFromFollowersOnly(CompressionType codec) {
+        // what Kafka's cleaner leaves of a batch whose records were all removed: a header, no records section
+        ByteBuffer header = ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
+        header.putInt(RecordBatch.LENGTH_OFFSET, RecordBatch.HEADER_SIZE - RecordBatch.LOG_OVERHEAD);
+        header.put(RecordBatch.MAGIC_OFFSET, RecordBatch.MAGIC);
+        header.putShort(RecordBatch.ATTRIBUTES_OFFSET, (short) codec.id);
+        header.putInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET, 4);
+        header.putLong(RecordBatch.PRODUCER_ID_OFFSET, 5L);
+        ByteBuffer b = edit(header, x -> { });
+        valid(b, FOLLOWER);
+        invalid(b, CLIENT);
+    }
+
     @Test
     void shouldRejectOversizedBatchesExceptFromFollowers() {
         ByteBuffer b = batch(CompressionType.NONE, 10);
