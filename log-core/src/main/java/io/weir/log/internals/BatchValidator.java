@@ -12,7 +12,6 @@ import org.xerial.snappy.SnappyError;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -120,14 +119,27 @@ public final class BatchValidator {
         }
         long max = maxDecompressedBytes(batch.sizeInBytes(), rules.maxMessageBytes());
         ByteBuffer region = buf.duplicate().position(start).limit(end).slice();
-        try (InputStream in = compression.decompressingStream(region)) {
-            walkRecords(batch, null, 0, 0, new Inflated(in, max), rules, where);
+        InputStream in;
+        try {
+            in = compression.decompressingStream(region);
         } catch (IOException | RuntimeException | SnappyError e) {
-            if (e instanceof InvalidRecordException invalid) {
-                throw invalid;
-            }
-            throw new InvalidRecordException(where + ": " + describe(batch) + " cannot be decompressed: " + e);
+            throw cannotDecompress(batch, e, where);
         }
+        try {
+            walkRecords(batch, null, 0, 0, new Inflated(in, max), rules, where);
+        } catch (CodecFailure e) {
+            throw cannotDecompress(batch, e.getCause(), where);
+        } finally {
+            try {
+                in.close();
+            } catch (IOException | RuntimeException | SnappyError ignored) {
+                // the verdict is in; a codec that fails to release is no reason to change it
+            }
+        }
+    }
+
+    private static InvalidRecordException cannotDecompress(RecordBatch batch, Throwable cause, Object where) {
+        return new InvalidRecordException(where + ": " + describe(batch) + " cannot be decompressed: " + cause);
     }
 
     /**
@@ -223,7 +235,14 @@ public final class BatchValidator {
             }
             pos = (int) ((r & Long.MAX_VALUE) >>> 32);
         }
-        if (inflated == null ? pos != end : !inflated.atEnd()) {
+        boolean leftOver;
+        try {
+            leftOver = inflated == null ? pos != end : !inflated.atEnd();
+        } catch (Malformed m) {
+            throw new InvalidRecordException(where + ": " + describe(batch) + " after its " + count + " records: "
+                + m.getMessage());
+        }
+        if (leftOver) {
             throw new InvalidRecordException(where + ": " + describe(batch) + " has "
                 + (inflated == null ? (end - pos) + " bytes" : "bytes") + " left after its " + count + " records");
         }
@@ -480,8 +499,9 @@ public final class BatchValidator {
                 int n;
                 try {
                     n = in.read(chunk, 0, CHUNK_BYTES);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
+                } catch (IOException | RuntimeException | SnappyError e) {
+                    // only the codec's own failures become "cannot be decompressed"; a bug here stays a bug
+                    throw new CodecFailure(e);
                 }
                 if (n < 0) {
                     return false;
@@ -497,6 +517,15 @@ public final class BatchValidator {
                 }
             }
             throw new Malformed("the decompressing stream makes no progress");
+        }
+    }
+
+    /** The codec failed on the batch's bytes (rethrown as INVALID_RECORD with context). */
+    private static final class CodecFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        CodecFailure(Throwable cause) {
+            super(cause);
         }
     }
 
