@@ -211,6 +211,9 @@ public final class LogManager implements AutoCloseable {
 
     /** The partition's log, created empty with {@code config} if absent. */
     public Log getOrCreateLog(TopicPartition tp, LogConfig config) {
+        if (!tp.isValid()) {
+            throw new IllegalArgumentException("no log can exist for partition " + tp);
+        }
         return logs.computeIfAbsent(tp, t -> Log.open(logDir.resolve(t.dirName()), config, 0L, 0L, true, time));
     }
 
