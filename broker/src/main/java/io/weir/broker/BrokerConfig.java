@@ -78,6 +78,8 @@ public final class BrokerConfig extends AbstractConfig {
     public static final String TRANSACTION_MAX_TIMEOUT_MS = "transaction.max.timeout.ms";
     public static final String TRANSACTIONAL_ID_EXPIRATION_MS = "transactional.id.expiration.ms";
     public static final String TRANSACTION_VERSION = "transaction.version";
+    /** Weir's own key: Kafka has no per-topic cap (its KRaft controller refuses any one operation of over 10,000 records). */
+    public static final String TOPIC_MAX_PARTITIONS = "topic.max.partitions";
 
     static final ConfigDef DEF = new ConfigDef()
         .define(BROKER_ID, INT, 0, atLeast(0), "This broker's id in the cluster.")
@@ -148,7 +150,10 @@ public final class BrokerConfig extends AbstractConfig {
         .define(TRANSACTION_VERSION, SHORT, (short) 2, between(0, 2),
             "The finalized level of the transaction.version feature advertised in ApiVersions: 2 makes current "
                 + "clients use transactions V2 (KIP-890: epoch bump at every end, implicit partition adds); 0 or 1 "
-                + "keeps them on V1 (with partition verification).");
+                + "keeps them on V1 (with partition verification).")
+        .define(TOPIC_MAX_PARTITIONS, INT, 10_000, atLeast(1),
+            "Most partitions one topic may have; CreateTopics and CreatePartitions asking for more answer "
+                + "INVALID_PARTITIONS (every partition preallocates its index files).");
 
     /** A listener: name (security protocol), host and port. */
     public record Endpoint(String listenerName, String host, int port) {

@@ -294,6 +294,7 @@ class TransactionsTest {
                 inputs.forEach(tp -> positions.put(tp, new OffsetAndMetadata(c.position(tp))));
                 p.sendOffsetsToTransaction(positions, c.groupMetadata());
                 if (random.nextInt(3) == 0) {
+                    p.flush(); // the aborted copies reach the log (else the producer may drop them unsent)
                     p.abortTransaction();
                     aborts++;
                     inputs.forEach(tp -> c.seek(tp, committed.get(tp)));

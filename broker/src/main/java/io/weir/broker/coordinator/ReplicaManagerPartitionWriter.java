@@ -6,6 +6,7 @@ import io.weir.broker.coordinator.runtime.PartitionWriter;
 import io.weir.broker.coordinator.runtime.SerializedRecord;
 import io.weir.broker.server.Partition;
 import io.weir.broker.server.ReplicaManager;
+import io.weir.log.AppendOrigin;
 import io.weir.log.CompressionType;
 import io.weir.log.ControlRecordType;
 import io.weir.log.FetchDataInfo;
@@ -69,15 +70,7 @@ public final class ReplicaManagerPartitionWriter implements PartitionWriter, Coo
         for (SerializedRecord r : records) {
             builder.append(timestampMs, r.key(), r.value());
         }
-        ReplicaManager.AppendResult r = replicaManager.appendAsLeader(tp, Records.wrap(builder.build()), (short) -1);
-        if (r.error() != Errors.NONE) {
-            throw new CoordinatorException.AppendFailed(r.error(), r.errorMessage());
-        }
-        Partition p = replicaManager.partition(tp);
-        if (p != null) {
-            onHighWatermark(tp, p.highWatermark());
-        }
-        return r.baseOffset();
+        return appendBatch(tp, builder.build());
     }
 
     @Override
@@ -112,7 +105,8 @@ public final class ReplicaManagerPartitionWriter implements PartitionWriter, Coo
     }
 
     private long appendBatch(TopicPartition tp, ByteBuffer batch) {
-        ReplicaManager.AppendResult r = replicaManager.appendAsLeader(tp, Records.wrap(batch), (short) -1);
+        ReplicaManager.AppendResult r = replicaManager.appendAsLeader(tp, Records.wrap(batch), (short) -1,
+            AppendOrigin.COORDINATOR);
         if (r.error() != Errors.NONE) {
             throw new CoordinatorException.AppendFailed(r.error(), r.errorMessage());
         }

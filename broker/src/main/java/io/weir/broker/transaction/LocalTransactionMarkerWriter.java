@@ -2,6 +2,7 @@ package io.weir.broker.transaction;
 
 import io.weir.broker.group.GroupCoordinatorService;
 import io.weir.broker.server.ReplicaManager;
+import io.weir.log.AppendOrigin;
 import io.weir.log.CompressionType;
 import io.weir.log.ControlRecordType;
 import io.weir.log.RecordBatch;
@@ -66,6 +67,6 @@ public final class LocalTransactionMarkerWriter implements TransactionMarkerWrit
             .appendControl(time.milliseconds(), commit ? ControlRecordType.COMMIT : ControlRecordType.ABORT,
                 coordinatorEpoch)
             .build();
-        return replicaManager.appendAsLeader(tp, Records.wrap(batch), (short) -1).error();
+        return replicaManager.appendAsLeader(tp, Records.wrap(batch), (short) -1, AppendOrigin.COORDINATOR).error();
     }
 }
