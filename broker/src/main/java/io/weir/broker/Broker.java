@@ -5,6 +5,7 @@ import io.weir.broker.api.ClusterHandler;
 import io.weir.broker.api.ConfigsHandler;
 import io.weir.broker.api.DelayedFetch;
 import io.weir.broker.api.DelayedProduce;
+import io.weir.broker.api.DescribeProducersHandler;
 import io.weir.broker.api.FetchHandler;
 import io.weir.broker.api.FetchSessionCache;
 import io.weir.broker.api.GroupApisHandler;
@@ -175,6 +176,7 @@ public final class Broker {
                 config.getShort(BrokerConfig.TRANSACTION_VERSION)))
             .register(new FetchHandler(store, replicaManager, new FetchSessionCache(1000), fetchPurgatory))
             .register(new ListOffsetsHandler(replicaManager))
+            .register(new DescribeProducersHandler(replicaManager))
             .register(new MetadataHandler(config, store, replicaManager, topics, advertised))
             .register(new TopicAdminHandler(config, store, topics))
             .register(new ConfigsHandler(config, store, topics))

@@ -355,4 +355,33 @@ class TransactionsTest {
             assertEquals(List.of("r0", "r1", "r2"), readAll(b, "restart", 1, true));
         }
     }
+
+    /** What {@code kafka-transactions list / describe / describe-producers} see of an open transaction. */
+    @Test
+    void shouldShowAnOpenTransactionToTheAdminTools() throws Exception {
+        EmbeddedBroker b = BROKERS.get(2);
+        Admin admin = ADMINS.get(2);
+        createTopic(admin, "hanging", 1);
+        TopicPartition tp = new TopicPartition("hanging", 0);
+        try (KafkaProducer<String, String> p = producer(b, "hanging-txn")) {
+            p.initTransactions();
+            p.beginTransaction();
+            p.send(new ProducerRecord<>("hanging", "x")).get();
+            p.send(new ProducerRecord<>("hanging", "y")).get();
+
+            var producers = admin.describeProducers(List.of(tp)).partitionResult(tp).get().activeProducers();
+            assertEquals(1, producers.size());
+            assertEquals(java.util.OptionalLong.of(0), producers.get(0).currentTransactionStartOffset());
+            var listed = admin.listTransactions(new org.apache.kafka.clients.admin.ListTransactionsOptions()
+                .filterStates(List.of(org.apache.kafka.clients.admin.TransactionState.ONGOING))).all().get();
+            assertTrue(listed.stream().anyMatch(t -> t.transactionalId().equals("hanging-txn")), listed.toString());
+            var described = admin.describeTransactions(List.of("hanging-txn")).all().get().get("hanging-txn");
+            assertEquals(org.apache.kafka.clients.admin.TransactionState.ONGOING, described.state());
+            assertEquals(Set.of(tp), described.topicPartitions());
+
+            p.abortTransaction();
+        }
+        var after = admin.describeProducers(List.of(tp)).partitionResult(tp).get().activeProducers();
+        assertTrue(after.get(0).currentTransactionStartOffset().isEmpty(), "the abort marker closed it");
+    }
 }

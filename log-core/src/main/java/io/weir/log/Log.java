@@ -1106,6 +1106,16 @@ public final class Log implements AutoCloseable {
         return lock.isLocked();
     }
 
+    /** A copy of the producer state of every producer with state in this log (DescribeProducers). */
+    public List<ProducerStateManager.ActiveProducer> activeProducers() {
+        lock.lock();
+        try {
+            return producerState.activeProducers();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The producer state, for tests and tools; not thread-safe against appends. */
     public ProducerStateManager producerStateManager() {
         return producerState;

@@ -173,6 +173,22 @@ public final class ProducerStateManager {
         return producers.get(producerId);
     }
 
+    /** One producer's state as DescribeProducers shows it (a copy). */
+    public record ActiveProducer(long producerId, short epoch, int lastSequence, long lastTimestamp,
+                                 int coordinatorEpoch, long currentTxnStartOffset) {
+    }
+
+    /** A copy of every producer's state, in producer id order. */
+    public List<ActiveProducer> activeProducers() {
+        List<ActiveProducer> out = new ArrayList<>(producers.size());
+        for (ProducerEntry e : producers.values()) {
+            out.add(new ActiveProducer(e.producerId, e.epoch, e.lastSequence(), e.lastTimestamp, e.coordinatorEpoch,
+                e.currentTxnFirstOffset));
+        }
+        out.sort(java.util.Comparator.comparingLong(ActiveProducer::producerId));
+        return out;
+    }
+
     public int producerCount() {
         return producers.size();
     }
