@@ -79,7 +79,8 @@ public final class ProduceHandler implements ApiHandler {
         for (ProduceRequest.TopicProduceData td : req.topicData()) {
             for (ProduceRequest.PartitionProduceData pd : td.partitionData()) {
                 RecordBatch first = firstBatch(pd.records());
-                if (first != null && first.isTransactional() && first.hasProducerId()) {
+                if (first != null && first.isTransactional() && first.hasProducerId()
+                    && replicaManager.partition(new TopicPartition(td.name(), pd.index())) != null) {
                     partitions.add(new TopicPartition(td.name(), pd.index()));
                     producerId = first.producerId();
                     producerEpoch = first.producerEpoch();
@@ -92,20 +93,25 @@ public final class ProduceHandler implements ApiHandler {
         }
         boolean implicitAdd = ctx.apiVersion() >= 12 && transactionVersion >= 2;
         short v = ctx.apiVersion();
-        transactions.addPartitions(req.transactionalId(), producerId, producerEpoch, partitions, !implicitAdd,
-                (byte) (implicitAdd ? 2 : 1), tp -> replicaManager.partition(tp) != null)
-            .whenComplete((errors, t) -> {
+        // the append runs where the coordinator decided, before any marker of the transaction can be written
+        transactions.addPartitionsThen(req.transactionalId(), producerId, producerEpoch, partitions, !implicitAdd,
+            (byte) (implicitAdd ? 2 : 1), errors -> {
                 Map<TopicPartition, Errors> refused = new LinkedHashMap<>();
-                if (t != null) {
-                    partitions.forEach(tp -> refused.put(tp, Errors.NOT_ENOUGH_REPLICAS));
-                } else {
-                    errors.forEach((tp, e) -> {
-                        if (e != Errors.NONE) {
-                            refused.put(tp, produceError(e, v));
-                        }
-                    });
+                errors.forEach((tp, e) -> {
+                    if (e != Errors.NONE) {
+                        refused.put(tp, produceError(e, v));
+                    }
+                });
+                try {
+                    append(ctx, req, refused);
+                } catch (RuntimeException e) {
+                    ApiMessage failed = errorResponse(ctx.header(), req, Errors.forException(e));
+                    if (failed == null) {
+                        ctx.noResponse();
+                    } else {
+                        ctx.respond(failed);
+                    }
                 }
-                append(ctx, req, refused);
             });
     }
 

@@ -293,6 +293,36 @@ public final class TransactionCoordinatorService {
             .exceptionally(t -> allWith(partitions, errorOf(t)));
     }
 
+    /**
+     * For a partition leader about to append a producer's transactional batch: adds the partitions to the
+     * transaction (transactions V2) or verifies they are in it ({@code verifyOnly}, V1), then runs
+     * {@code decided} exactly once with the verdict — on the coordinator's queue, so the append it does
+     * cannot be overtaken by the transaction's markers (see {@link TransactionCoordinatorShard#addPartitions}).
+     */
+    public void addPartitionsThen(String transactionalId, long producerId, short producerEpoch,
+                                  Set<TopicPartition> partitions, boolean verifyOnly, byte transactionVersion,
+                                  java.util.function.Consumer<Map<TopicPartition, Errors>> decided) {
+        java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.function.Consumer<Map<TopicPartition, Errors>> guarded = r -> {
+            if (once.compareAndSet(false, true)) {
+                decided.accept(r);
+            }
+        };
+        Errors e = validate(transactionalId);
+        if (e != Errors.NONE) {
+            guarded.accept(allWith(partitions, e));
+            return;
+        }
+        runtime.scheduleWriteOperation(verifyOnly ? "verify-partitions" : "add-partitions", partitionOf(transactionalId),
+                shard -> shard.addPartitions(transactionalId, producerId, producerEpoch, partitions, verifyOnly,
+                    transactionVersion, guarded))
+            .whenComplete((v, t) -> {
+                if (t != null) {
+                    guarded.accept(allWith(partitions, errorOf(t)));
+                }
+            });
+    }
+
     /** EndTxn; {@code v2} for EndTxn v5+ (transactions V2). */
     public CompletableFuture<EndResult> endTransaction(String transactionalId, long producerId, short producerEpoch,
                                                        boolean commit, boolean v2) {

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -259,6 +260,39 @@ public final class TransactionCoordinatorShard implements CoordinatorShard<Trans
      *                           Produce v12 or TxnOffsetCommit v5), else 1
      */
     public CoordinatorResult<Map<TopicPartition, Errors>, TransactionRecord> addPartitions(
+        String id, long producerId, short producerEpoch, Set<TopicPartition> partitions, boolean verifyOnly,
+        byte transactionVersion) {
+        return addPartitions(id, producerId, producerEpoch, partitions, verifyOnly, transactionVersion, null);
+    }
+
+    /**
+     * {@link #addPartitions}, running {@code decided} with the verdict on this shard's queue: during the
+     * operation when nothing is written, else once the record is committed (or failed). A partition leader
+     * appends the producer's batch from there, so no marker of the transaction (which needs a later
+     * operation of this queue) can come between the check and the append — Kafka's verification guard,
+     * by ordering.
+     */
+    public CoordinatorResult<Map<TopicPartition, Errors>, TransactionRecord> addPartitions(
+        String id, long producerId, short producerEpoch, Set<TopicPartition> partitions, boolean verifyOnly,
+        byte transactionVersion, Consumer<Map<TopicPartition, Errors>> decided) {
+        CoordinatorResult<Map<TopicPartition, Errors>, TransactionRecord> result =
+            decideAddPartitions(id, producerId, producerEpoch, partitions, verifyOnly, transactionVersion);
+        if (decided == null) {
+            return result;
+        }
+        if (result.records().isEmpty()) {
+            decided.accept(result.response());
+            return result;
+        }
+        return CoordinatorResult.of(result.records(), result.response(), (resp, failure) -> {
+            Map<TopicPartition, Errors> out = failure != null ? allWith(partitions, Errors.COORDINATOR_NOT_AVAILABLE)
+                : resp;
+            decided.accept(out);
+            return out;
+        });
+    }
+
+    private CoordinatorResult<Map<TopicPartition, Errors>, TransactionRecord> decideAddPartitions(
         String id, long producerId, short producerEpoch, Set<TopicPartition> partitions, boolean verifyOnly,
         byte transactionVersion) {
         TransactionMetadata m = txns.get(id);

@@ -361,4 +361,20 @@ class TransactionCoordinatorShardTest {
                 s.list(Set.of(), Set.of(), 5_000).size(), s.list(Set.of(), Set.of(), 20_000).size())).join();
         assertEquals(List.of(1, 1, 0, 0, 1, 0), shardList);
     }
+
+    /** The partition leader's append runs with the verdict, after the add is durable, on the shard's queue. */
+    @Test
+    void shouldDecideBeforeAnythingElseOfTheTransactionCanRun() {
+        InitResult p = init();
+        List<String> seen = new ArrayList<>();
+        runtime.scheduleWriteOperation("verify", TP, s -> s.addPartitions(ID, p.producerId(), (short) 0, Set.of(A),
+            true, (byte) 1, r -> seen.add("verify " + r.get(A)))).join();
+        runtime.scheduleWriteOperation("add", TP, s -> s.addPartitions(ID, p.producerId(), (short) 0, Set.of(A),
+            false, (byte) 2, r -> seen.add("add " + r.get(A) + " after " + writer.log(TP).size() + " records"))).join();
+        assertEquals(List.of("verify TRANSACTION_ABORTABLE", "add NONE after 2 records"), seen);
+        writer.failAppends(Errors.NOT_LEADER_OR_FOLLOWER);
+        runtime.scheduleWriteOperation("add", TP, s -> s.addPartitions(ID, p.producerId(), (short) 0, Set.of(B),
+            false, (byte) 2, r -> seen.add("add " + r.get(B)))).join();
+        assertEquals("add COORDINATOR_NOT_AVAILABLE", seen.get(2), "a batch is not appended for an add that failed");
+    }
 }
