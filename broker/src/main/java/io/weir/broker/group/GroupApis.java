@@ -277,7 +277,7 @@ public final class GroupApis {
             } else {
                 wanted = null;
             }
-            return coordinator.fetchOffsets(req.groupId(), wanted).thenApply(r -> {
+            return coordinator.fetchOffsets(req.groupId(), wanted, v >= 7 && req.requireStable()).thenApply(r -> {
                 Map<String, OffsetFetchResponse.OffsetFetchResponseTopic> byTopic = new LinkedHashMap<>();
                 Map<TopicPartition, CommittedOffset> found = r.offsets();
                 if (r.error() != Errors.NONE && wanted != null) {
@@ -287,13 +287,15 @@ public final class GroupApis {
                     }
                 }
                 for (Map.Entry<TopicPartition, CommittedOffset> e : found.entrySet()) {
-                    CommittedOffset c = e.getValue();
+                    boolean unstable = r.unstable().contains(e.getKey());
+                    CommittedOffset c = unstable ? null : e.getValue();
                     byTopic.computeIfAbsent(e.getKey().topic(), n -> new OffsetFetchResponse.OffsetFetchResponseTopic()
                             .setName(n).setPartitions(new ArrayList<>())).partitions()
                         .add(new OffsetFetchResponse.OffsetFetchResponsePartition().setPartitionIndex(e.getKey().partition())
                             .setCommittedOffset(c == null ? -1 : c.offset())
                             .setCommittedLeaderEpoch(c == null ? -1 : c.leaderEpoch())
-                            .setMetadata(c == null ? "" : c.metadata()).setErrorCode(r.error().code()));
+                            .setMetadata(c == null ? "" : c.metadata())
+                            .setErrorCode(unstable ? Errors.UNSTABLE_OFFSET_COMMIT.code() : r.error().code()));
                 }
                 return new OffsetFetchResponse().setErrorCode(r.error().code())
                     .setTopics(new ArrayList<>(byTopic.values()));
@@ -310,18 +312,20 @@ public final class GroupApis {
                     }
                 }
             }
-            groups.add(coordinator.fetchOffsets(g.groupId(), wanted).thenApply(r -> {
+            groups.add(coordinator.fetchOffsets(g.groupId(), wanted, req.requireStable()).thenApply(r -> {
                 Map<String, OffsetFetchResponse.OffsetFetchResponseTopics> byTopic = new LinkedHashMap<>();
                 if (r.error() == Errors.NONE) {
                     for (Map.Entry<TopicPartition, CommittedOffset> e : r.offsets().entrySet()) {
-                        CommittedOffset c = e.getValue();
+                        boolean unstable = r.unstable().contains(e.getKey());
+                        CommittedOffset c = unstable ? null : e.getValue();
                         byTopic.computeIfAbsent(e.getKey().topic(), n -> new OffsetFetchResponse.OffsetFetchResponseTopics()
                                 .setName(n).setPartitions(new ArrayList<>())).partitions()
                             .add(new OffsetFetchResponse.OffsetFetchResponsePartitions()
                                 .setPartitionIndex(e.getKey().partition())
                                 .setCommittedOffset(c == null ? -1 : c.offset())
                                 .setCommittedLeaderEpoch(c == null ? -1 : c.leaderEpoch())
-                                .setMetadata(c == null ? "" : c.metadata()).setErrorCode(Errors.NONE.code()));
+                                .setMetadata(c == null ? "" : c.metadata())
+                                .setErrorCode(unstable ? Errors.UNSTABLE_OFFSET_COMMIT.code() : Errors.NONE.code()));
                     }
                 }
                 return new OffsetFetchResponse.OffsetFetchResponseGroup().setGroupId(g.groupId())

@@ -346,12 +346,18 @@ public final class GroupCoordinatorService {
 
     /** The group's committed offsets for {@code partitions}, or all of them when null. */
     CompletableFuture<FetchResult> fetchOffsets(String groupId, List<TopicPartition> partitions) {
+        return fetchOffsets(groupId, partitions, false);
+    }
+
+    /** With {@code requireStable}, partitions with a transactional commit still pending are marked unstable. */
+    CompletableFuture<FetchResult> fetchOffsets(String groupId, List<TopicPartition> partitions, boolean requireStable) {
         Errors e = validate(groupId, true);
         if (e != Errors.NONE) {
             return CompletableFuture.completedFuture(new FetchResult(e, Map.of()));
         }
         return runtime.scheduleReadOperation("offset-fetch", partitionOf(groupId),
-            shard -> shard.fetchOffsets(groupId, partitions)).exceptionally(t -> new FetchResult(errorOf(t), Map.of()));
+            shard -> shard.fetchOffsets(groupId, partitions, requireStable))
+            .exceptionally(t -> new FetchResult(errorOf(t), Map.of()));
     }
 
     CompletableFuture<ListResult> listGroups(Set<String> statesLowerCase, Set<String> typesLowerCase) {

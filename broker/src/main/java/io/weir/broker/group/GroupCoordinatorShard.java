@@ -94,8 +94,14 @@ final class GroupCoordinatorShard implements CoordinatorShard<GroupRecord> {
     record LeaveResult(Errors error, List<Errors> memberErrors) {
     }
 
-    /** Committed offsets of a group; a null value means "no commit". */
-    record FetchResult(Errors error, Map<TopicPartition, CommittedOffset> offsets) {
+    /**
+     * Committed offsets of a group; a null value means "no commit". {@code unstable}: partitions with a
+     * transactional commit still pending (answered UNSTABLE_OFFSET_COMMIT when the fetch requires stable offsets).
+     */
+    record FetchResult(Errors error, Map<TopicPartition, CommittedOffset> offsets, Set<TopicPartition> unstable) {
+        FetchResult(Errors error, Map<TopicPartition, CommittedOffset> offsets) {
+            this(error, offsets, Set.of());
+        }
     }
 
     record Overview(String groupId, String protocolType, String state) {
@@ -1054,6 +1060,35 @@ final class GroupCoordinatorShard implements CoordinatorShard<GroupRecord> {
 
     /** The group's committed offsets for {@code partitions}, or all of them when null. */
     FetchResult fetchOffsets(String groupId, List<TopicPartition> partitions) {
+        return fetchOffsets(groupId, partitions, false);
+    }
+
+    /** With {@code requireStable}, partitions with a pending transactional commit are marked unstable. */
+    FetchResult fetchOffsets(String groupId, List<TopicPartition> partitions, boolean requireStable) {
+        FetchResult r = committedOffsets(groupId, partitions);
+        if (!requireStable) {
+            return r;
+        }
+        Set<TopicPartition> unstable = new HashSet<>();
+        for (Map<String, Map<TopicPartition, CommittedOffset>> byGroup : pendingTxnOffsets.values()) {
+            Map<TopicPartition, CommittedOffset> pending = byGroup.get(groupId);
+            if (pending != null) {
+                for (TopicPartition p : pending.keySet()) {
+                    if (partitions == null || partitions.contains(p)) {
+                        unstable.add(p);
+                    }
+                }
+            }
+        }
+        if (unstable.isEmpty()) {
+            return r;
+        }
+        Map<TopicPartition, CommittedOffset> offsets = new LinkedHashMap<>(r.offsets());
+        unstable.forEach(p -> offsets.putIfAbsent(p, null));
+        return new FetchResult(r.error(), offsets, unstable);
+    }
+
+    private FetchResult committedOffsets(String groupId, List<TopicPartition> partitions) {
         Map<TopicPartition, CommittedOffset> out = new LinkedHashMap<>();
         Group group = groups.get(groupId);
         if (group == null) {

@@ -120,4 +120,19 @@ class TransactionalOffsetsTest {
         assertEquals(Map.of(IN, Errors.ILLEGAL_GENERATION), txnCommit(10, "unknown-group", 3, 5));
         assertFalse(pending("unknown-group"), "nothing was appended");
     }
+
+    @Test
+    void shouldAnswerAStableFetchUnstableWhileATransactionalCommitIsPending() {
+        txnCommit(10, "g", -1, 5);
+        var stable = runtime.scheduleReadOperation("fetch", TP, s -> s.fetchOffsets("g", java.util.List.of(IN), true))
+            .join();
+        assertEquals(java.util.Set.of(IN), stable.unstable(), "read_committed consumers wait (UNSTABLE_OFFSET_COMMIT)");
+        var plain = runtime.scheduleReadOperation("fetch", TP, s -> s.fetchOffsets("g", java.util.List.of(IN), false))
+            .join();
+        assertEquals(java.util.Set.of(), plain.unstable());
+        marker(10, true);
+        var after = runtime.scheduleReadOperation("fetch", TP, s -> s.fetchOffsets("g", null, true)).join();
+        assertEquals(java.util.Set.of(), after.unstable());
+        assertEquals(5, after.offsets().get(IN).offset());
+    }
 }
