@@ -40,6 +40,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Bad transactional input on the wire gets Kafka's error codes for the request's version, nothing is
@@ -173,5 +174,24 @@ class TransactionProtocolErrorsTest {
         assertEquals(Errors.NONE.code(), produce((short) 10, "raw-txn", p.producerId(), p.producerEpoch()));
         assertEquals(1, logEnd());
         assertEquals(Errors.NONE.code(), endTxn((short) 4, "raw-txn", p.producerId(), p.producerEpoch(), false));
+    }
+
+    /** An abort after AddOffsetsToTxn, before the offsets topic exists (no TxnOffsetCommit came), completes. */
+    @Test
+    void shouldCompleteAnAbortWhoseOffsetsPartitionWasNeverWritten() throws IOException {
+        InitProducerIdResponse p = init("raw-txn", 10_000);
+        short added = ((io.weir.protocol.message.AddOffsetsToTxnResponse) call(ApiKeys.ADD_OFFSETS_TO_TXN, (short) 3,
+            new io.weir.protocol.message.AddOffsetsToTxnRequest().setTransactionalId("raw-txn")
+                .setProducerId(p.producerId()).setProducerEpoch(p.producerEpoch()).setGroupId("never-created")))
+            .errorCode();
+        assertEquals(Errors.NONE.code(), added);
+        assertEquals(Errors.NONE.code(), endTxn((short) 4, "raw-txn", p.producerId(), p.producerEpoch(), false));
+        long deadline = System.currentTimeMillis() + 10_000;
+        InitProducerIdResponse next;
+        do {
+            next = init("raw-txn", 10_000); // CONCURRENT_TRANSACTIONS until the abort completed
+            assertTrue(System.currentTimeMillis() < deadline, "the abort never completed");
+        } while (next.errorCode() == Errors.CONCURRENT_TRANSACTIONS.code());
+        assertEquals(Errors.NONE.code(), next.errorCode());
     }
 }

@@ -318,6 +318,10 @@ public final class GroupCoordinatorService {
      */
     public CompletableFuture<Errors> completeTransaction(TopicPartition tp, long producerId, short producerEpoch,
                                                          int coordinatorEpoch, boolean commit) {
+        if (!topicExists() || tp.partition() < 0 || tp.partition() >= partitionCount) {
+            // no offsets were ever written there (a transaction aborted between AddOffsetsToTxn and TxnOffsetCommit)
+            return CompletableFuture.completedFuture(Errors.UNKNOWN_TOPIC_OR_PARTITION);
+        }
         return runtime.scheduleTransactionCompletion(commit ? "txn-commit" : "txn-abort", tp, producerId,
             producerEpoch, coordinatorEpoch, commit).handle((v, t) -> {
                 if (t == null) {
