@@ -54,7 +54,7 @@ class TransactionProtocolErrorsTest {
     @BeforeEach
     void start() throws IOException {
         broker = new EmbeddedBroker(Map.of("transaction.state.log.num.partitions", "2",
-            "transaction.max.timeout.ms", "60000")).start();
+            "transaction.max.timeout.ms", "60000", "group.initial.rebalance.delay.ms", "0")).start();
         socket = new Socket("127.0.0.1", broker.port());
         socket.setSoTimeout(10_000);
         call(ApiKeys.CREATE_TOPICS, (short) 7, new CreateTopicsRequest().setTimeoutMs(5_000).setTopics(List.of(
@@ -193,5 +193,48 @@ class TransactionProtocolErrorsTest {
             assertTrue(System.currentTimeMillis() < deadline, "the abort never completed");
         } while (next.errorCode() == Errors.CONCURRENT_TRANSACTIONS.code());
         assertEquals(Errors.NONE.code(), next.errorCode());
+    }
+
+    private short txnOffsetCommit(short version, InitProducerIdResponse p, String memberId, int generation)
+        throws IOException {
+        io.weir.protocol.message.TxnOffsetCommitResponse r = (io.weir.protocol.message.TxnOffsetCommitResponse) call(
+            ApiKeys.TXN_OFFSET_COMMIT, version, new io.weir.protocol.message.TxnOffsetCommitRequest()
+                .setTransactionalId("raw-txn").setGroupId("raw-g").setProducerId(p.producerId())
+                .setProducerEpoch(p.producerEpoch()).setMemberId(memberId).setGenerationId(generation)
+                .setTopics(List.of(new io.weir.protocol.message.TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic()
+                    .setName("e").setPartitions(List.of(new io.weir.protocol.message.TxnOffsetCommitRequest
+                        .TxnOffsetCommitRequestPartition().setPartitionIndex(0).setCommittedOffset(1))))));
+        return r.topics().get(0).partitions().get(0).errorCode();
+    }
+
+    /** KIP-447: a transactional offset commit is fenced by the group's generation and member id. */
+    @Test
+    void shouldRefuseATransactionalOffsetCommitFromAStaleGenerationOrUnknownMember() throws IOException {
+        call(ApiKeys.FIND_COORDINATOR, (short) 4, new FindCoordinatorRequest().setKeyType((byte) 0)
+            .setCoordinatorKeys(List.of("raw-g")));
+        io.weir.protocol.message.JoinGroupRequest join = new io.weir.protocol.message.JoinGroupRequest()
+            .setGroupId("raw-g").setSessionTimeoutMs(10_000).setRebalanceTimeoutMs(10_000).setProtocolType("consumer")
+            .setProtocols(List.of(new io.weir.protocol.message.JoinGroupRequest.JoinGroupRequestProtocol()
+                .setName("range").setMetadata(new byte[] {0, 0})));
+        var first = (io.weir.protocol.message.JoinGroupResponse) call(ApiKeys.JOIN_GROUP, (short) 5, join.setMemberId(""));
+        var joined = (io.weir.protocol.message.JoinGroupResponse) call(ApiKeys.JOIN_GROUP, (short) 5,
+            join.setMemberId(first.memberId()));
+        assertEquals(Errors.NONE.code(), joined.errorCode());
+        call(ApiKeys.SYNC_GROUP, (short) 3, new io.weir.protocol.message.SyncGroupRequest().setGroupId("raw-g")
+            .setGenerationId(joined.generationId()).setMemberId(joined.memberId()).setAssignments(List.of(
+                new io.weir.protocol.message.SyncGroupRequest.SyncGroupRequestAssignment()
+                    .setMemberId(joined.memberId()).setAssignment(new byte[0]))));
+
+        InitProducerIdResponse p = init("raw-txn", 10_000);
+        assertEquals(Errors.INVALID_TXN_STATE.code(), txnOffsetCommit((short) 3, p, joined.memberId(),
+            joined.generationId()), "V1: the offsets partition must be added first (v3 predates TRANSACTION_ABORTABLE)");
+        call(ApiKeys.ADD_OFFSETS_TO_TXN, (short) 3, new io.weir.protocol.message.AddOffsetsToTxnRequest()
+            .setTransactionalId("raw-txn").setProducerId(p.producerId()).setProducerEpoch(p.producerEpoch())
+            .setGroupId("raw-g"));
+        assertEquals(Errors.ILLEGAL_GENERATION.code(),
+            txnOffsetCommit((short) 3, p, joined.memberId(), joined.generationId() + 1));
+        assertEquals(Errors.UNKNOWN_MEMBER_ID.code(), txnOffsetCommit((short) 3, p, "stranger", joined.generationId()));
+        assertEquals(Errors.NONE.code(), txnOffsetCommit((short) 3, p, joined.memberId(), joined.generationId()));
+        assertEquals(Errors.NONE.code(), endTxn((short) 4, "raw-txn", p.producerId(), p.producerEpoch(), true));
     }
 }
