@@ -384,4 +384,33 @@ class TransactionsTest {
         var after = admin.describeProducers(List.of(tp)).partitionResult(tp).get().activeProducers();
         assertTrue(after.get(0).currentTransactionStartOffset().isEmpty(), "the abort marker closed it");
     }
+
+    /** The group coordinator reloads transactional offsets with their markers: committed stay, aborted stay out. */
+    @Test
+    void shouldKeepCommittedTransactionalOffsetsAndDropAbortedOnesAcrossARestart() throws Exception {
+        try (EmbeddedBroker b = new EmbeddedBroker(Map.of("transaction.state.log.num.partitions", "1",
+            "offsets.topic.num.partitions", "1")).start()) {
+            TopicPartition tp = new TopicPartition("reload", 0);
+            Properties ap = new Properties();
+            ap.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers());
+            try (Admin admin = Admin.create(ap)) {
+                createTopic(admin, "reload", 1);
+            }
+            try (KafkaProducer<String, String> p = producer(b, "reload-txn")) {
+                p.initTransactions();
+                p.beginTransaction();
+                p.sendOffsetsToTransaction(Map.of(tp, new OffsetAndMetadata(7)), new ConsumerGroupMetadata("reload-g"));
+                p.commitTransaction();
+                p.beginTransaction();
+                p.sendOffsetsToTransaction(Map.of(tp, new OffsetAndMetadata(9)), new ConsumerGroupMetadata("reload-g"));
+                p.abortTransaction();
+            }
+            b.restart();
+            ap.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers());
+            try (Admin admin = Admin.create(ap)) {
+                assertEquals(7, admin.listConsumerGroupOffsets("reload-g").partitionsToOffsetAndMetadata().get()
+                    .get(tp).offset());
+            }
+        }
+    }
 }
