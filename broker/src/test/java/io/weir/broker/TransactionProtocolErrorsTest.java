@@ -237,4 +237,50 @@ class TransactionProtocolErrorsTest {
         assertEquals(Errors.NONE.code(), txnOffsetCommit((short) 3, p, joined.memberId(), joined.generationId()));
         assertEquals(Errors.NONE.code(), endTxn((short) 4, "raw-txn", p.producerId(), p.producerEpoch(), true));
     }
+
+    private short produce(short version, String id, long pid, short epoch, int sequence, String value)
+        throws IOException {
+        ByteBuffer batch = new RecordBatchBuilder(CompressionType.NONE).producer(pid, epoch, sequence).transactional(true)
+            .append(1L, (byte[]) null, value.getBytes(StandardCharsets.UTF_8)).build();
+        ProduceResponse r = (ProduceResponse) call(ApiKeys.PRODUCE, version, new ProduceRequest().setTransactionalId(id)
+            .setAcks((short) -1).setTimeoutMs(5_000).setTopicData(List.of(new ProduceRequest.TopicProduceData()
+                .setName("e").setPartitionData(List.of(new ProduceRequest.PartitionProduceData().setIndex(0)
+                    .setRecords(Records.wrap(batch)))))));
+        return r.responses().get(0).partitionResponses().get(0).errorCode();
+    }
+
+    /**
+     * The holes transactions V2 closes (the 2024 Jepsen analysis): a produce or an EndTxn of transaction 1
+     * delayed in the network until the producer has begun transaction 2 cannot land in transaction 2 —
+     * the epoch bumped at the end of transaction 1 fences both.
+     */
+    @Test
+    void shouldFenceADelayedProduceOrEndTxnOfAnEndedTransactionWithV2() throws IOException {
+        InitProducerIdResponse p = init("raw-txn", 10_000);
+        long pid = p.producerId();
+        assertEquals(Errors.NONE.code(), produce((short) 12, "raw-txn", pid, p.producerEpoch(), 0, "t1"),
+            "Produce v12 adds the partition implicitly");
+        EndTxnResponse ended = (EndTxnResponse) call(ApiKeys.END_TXN, (short) 5, new EndTxnRequest()
+            .setTransactionalId("raw-txn").setProducerId(pid).setProducerEpoch(p.producerEpoch()).setCommitted(true));
+        assertEquals(Errors.NONE.code(), ended.errorCode());
+        assertEquals(p.producerEpoch() + 1, ended.producerEpoch(), "EndTxn v5 bumps the epoch");
+        short next = ended.producerEpoch();
+        short status;
+        long deadline = System.currentTimeMillis() + 10_000;
+        do {
+            status = produce((short) 12, "raw-txn", pid, next, 0, "t2"); // retriable while the markers are written
+            assertTrue(System.currentTimeMillis() < deadline, "transaction 1 never completed");
+        } while (status == Errors.NOT_ENOUGH_REPLICAS.code());
+        assertEquals(Errors.NONE.code(), status, "transaction 2 begins");
+        long endBefore = logEnd();
+
+        assertEquals(Errors.INVALID_PRODUCER_EPOCH.code(),
+            produce((short) 12, "raw-txn", pid, p.producerEpoch(), 1, "late"), "a delayed produce of transaction 1");
+        assertEquals(endBefore, logEnd(), "nothing appended");
+        assertEquals(Errors.PRODUCER_FENCED.code(), endTxn((short) 5, "raw-txn", pid, p.producerEpoch(), true),
+            "a delayed EndTxn of transaction 1 does not commit transaction 2");
+        DescribeTransactionsResponse described = (DescribeTransactionsResponse) call(ApiKeys.DESCRIBE_TRANSACTIONS,
+            (short) 0, new DescribeTransactionsRequest().setTransactionalIds(List.of("raw-txn")));
+        assertEquals("Ongoing", described.transactionStates().get(0).transactionState());
+    }
 }
