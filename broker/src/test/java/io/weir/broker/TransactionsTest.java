@@ -379,10 +379,17 @@ class TransactionsTest {
             assertEquals(org.apache.kafka.clients.admin.TransactionState.ONGOING, described.state());
             assertEquals(Set.of(tp), described.topicPartitions());
 
-            p.abortTransaction();
+            // kafka-transactions abort: the admin writes the ABORT marker to the partition (WriteTxnMarkers)
+            var hanging = producers.get(0);
+            admin.abortTransaction(new org.apache.kafka.clients.admin.AbortTransactionSpec(tp, hanging.producerId(),
+                (short) hanging.producerEpoch(), hanging.coordinatorEpoch().orElse(0))).all().get();
+            var after = admin.describeProducers(List.of(tp)).partitionResult(tp).get().activeProducers();
+            assertTrue(after.get(0).currentTransactionStartOffset().isEmpty(), "the abort marker closed it");
+            try (KafkaConsumer<String, String> c = consumer(b, true, null)) {
+                assertEquals(3L, c.endOffsets(List.of(tp)).get(tp), "the LSO moved past the marker");
+            }
+            assertEquals(List.of(), readAll(b, "hanging", 1, true));
         }
-        var after = admin.describeProducers(List.of(tp)).partitionResult(tp).get().activeProducers();
-        assertTrue(after.get(0).currentTransactionStartOffset().isEmpty(), "the abort marker closed it");
     }
 
     /** The group coordinator reloads transactional offsets with their markers: committed stay, aborted stay out. */
