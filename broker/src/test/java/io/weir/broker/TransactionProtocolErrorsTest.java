@@ -174,6 +174,15 @@ class TransactionProtocolErrorsTest {
         assertEquals(Errors.NONE.code(), produce((short) 10, "raw-txn", p.producerId(), p.producerEpoch()));
         assertEquals(1, logEnd());
         assertEquals(Errors.NONE.code(), endTxn((short) 4, "raw-txn", p.producerId(), p.producerEpoch(), false));
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (logEnd() < 2) { // the abort marker
+            assertTrue(System.currentTimeMillis() < deadline, "no abort marker");
+            Thread.onSpinWait();
+        }
+        // a produce of the ended transaction, delayed in the network (V1: same epoch), cannot reopen it
+        assertEquals(Errors.TRANSACTION_ABORTABLE.code(),
+            produce((short) 11, "raw-txn", p.producerId(), p.producerEpoch(), 1, "late"));
+        assertEquals(2, logEnd(), "nothing appended after the marker");
     }
 
     /** An abort after AddOffsetsToTxn, before the offsets topic exists (no TxnOffsetCommit came), completes. */

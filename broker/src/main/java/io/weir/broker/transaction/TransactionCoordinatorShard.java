@@ -349,8 +349,12 @@ public final class TransactionCoordinatorShard implements CoordinatorShard<Trans
         TransactionState completed = commit ? TransactionState.COMPLETE_COMMIT : TransactionState.COMPLETE_ABORT;
         TransactionState preparing = commit ? TransactionState.PREPARE_COMMIT : TransactionState.PREPARE_ABORT;
         if (v2) {
+            // a retry of the end that bumped the epoch (or, when that end exhausted the epoch, moved the producer
+            // to a new id at epoch 0): the producer did not get the answer
             boolean retry = (producerId == m.producerId() && producerEpoch == m.lastProducerEpoch()
-                && m.producerEpoch() != producerEpoch) || (producerId == m.previousProducerId() && producerId != -1);
+                && m.producerEpoch() != producerEpoch)
+                || (producerId == m.previousProducerId() && producerId != -1 && m.producerEpoch() == 0
+                && TransactionMetadata.isEpochExhausted((short) (producerEpoch + 1)));
             if (retry && m.state() == completed) {
                 return CoordinatorResult.response(new EndResult(Errors.NONE, m.producerId(), m.producerEpoch()));
             }

@@ -377,4 +377,22 @@ class TransactionCoordinatorShardTest {
             false, (byte) 2, r -> seen.add("add " + r.get(B)))).join();
         assertEquals("add COORDINATOR_NOT_AVAILABLE", seen.get(2), "a batch is not appended for an add that failed");
     }
+
+    @Test
+    void shouldMoveAV2ProducerToANewIdWhenAnEndExhaustsItsEpoch() {
+        short last = (short) (Short.MAX_VALUE - 2);
+        TransactionMetadata worn = new TransactionMetadata(ID, 77, -1, -1, last, (short) (last - 1), TIMEOUT_MS,
+            TransactionState.ONGOING, Set.of(A), now.get(), now.get(), (byte) 2);
+        writer.append(TP, 0, List.of(TransactionRecords.SERDE.serialize(new TransactionRecord(ID, worn))));
+        runtime = newRuntime();
+        assertEquals(new EndResult(Errors.NONE, 1000, (short) 0), end(77, last, true, true), "continue as 1000/0");
+        assertEquals(new MarkerJob(TP, ID, 77, (short) (last + 1), 7, true, Set.of(A)), markers.get(0));
+        completeMarkers(markers.get(0));
+        TransactionMetadata moved = state();
+        assertEquals(1000, moved.producerId());
+        assertEquals(0, moved.producerEpoch());
+        assertEquals(new EndResult(Errors.NONE, 1000, (short) 0), end(77, last, true, true), "a retry");
+        assertEquals(Errors.INVALID_PRODUCER_ID_MAPPING, end(77, (short) 5, true, true).error(),
+            "the old id with another epoch is not a retry");
+    }
 }
