@@ -301,14 +301,7 @@ public final class GroupCoordinatorService {
         return runtime.scheduleTransactionalWriteOperation("txn-offset-commit", partitionOf(groupId), producerId,
                 producerEpoch, shard -> shard.commitTransactionalOffsets(groupId, memberId, groupInstanceId,
                     generationId, offsets))
-            .exceptionally(t -> {
-                Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
-                if (cause instanceof CoordinatorException.AppendFailed af
-                    && (af.error() == Errors.INVALID_PRODUCER_EPOCH || af.error() == Errors.INVALID_TXN_STATE)) {
-                    return allWith(offsets, af.error());
-                }
-                return allWith(offsets, errorOf(t));
-            });
+            .exceptionally(t -> allWith(offsets, errorOf(t)));
     }
 
     /**

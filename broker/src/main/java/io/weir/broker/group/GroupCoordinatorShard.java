@@ -155,6 +155,8 @@ final class GroupCoordinatorShard implements CoordinatorShard<GroupRecord> {
                 Errors.COORDINATOR_NOT_AVAILABLE;
             case NOT_LEADER_OR_FOLLOWER, KAFKA_STORAGE_ERROR -> Errors.NOT_COORDINATOR;
             case MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, INVALID_FETCH_SIZE -> Errors.INVALID_COMMIT_OFFSET_SIZE;
+            // a transactional offset commit the partition's producer state refused (a fenced epoch)
+            case INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE -> e.error();
             default -> Errors.UNKNOWN_SERVER_ERROR;
         };
     }

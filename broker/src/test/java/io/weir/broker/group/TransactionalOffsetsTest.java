@@ -135,4 +135,15 @@ class TransactionalOffsetsTest {
         assertEquals(java.util.Set.of(), after.unstable());
         assertEquals(5, after.offsets().get(IN).offset());
     }
+
+    @Test
+    void shouldKeepNothingPendingWhenTheLogRefusesTheTransactionalBatch() {
+        writer.failAppends(Errors.INVALID_PRODUCER_EPOCH); // a fenced producer's epoch
+        assertEquals(Map.of(IN, Errors.INVALID_PRODUCER_EPOCH), txnCommit(10, "g", -1, 5),
+            "the client learns it is fenced");
+        writer.failAppends(null);
+        assertFalse(pending("g"));
+        marker(10, true);
+        assertNull(committed("g"));
+    }
 }
