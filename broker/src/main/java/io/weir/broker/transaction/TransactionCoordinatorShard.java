@@ -236,7 +236,13 @@ public final class TransactionCoordinatorShard implements CoordinatorShard<Trans
 
     /** The error every partition gets when the request's producer does not own the id's transaction. */
     private Errors checkProducer(TransactionMetadata m, long producerId, short producerEpoch) {
-        if (m == null || m.producerId() != producerId) {
+        if (m == null) {
+            return Errors.INVALID_PRODUCER_ID_MAPPING;
+        }
+        if (m.state().isPreparing() && m.nextProducerId() != -1 && producerId == m.nextProducerId()) {
+            return Errors.CONCURRENT_TRANSACTIONS; // already on the id an exhausting V2 end gave it
+        }
+        if (m.producerId() != producerId) {
             return Errors.INVALID_PRODUCER_ID_MAPPING;
         }
         if (m.producerEpoch() != producerEpoch) {

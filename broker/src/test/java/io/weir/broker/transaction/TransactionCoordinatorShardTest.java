@@ -387,6 +387,9 @@ class TransactionCoordinatorShardTest {
         runtime = newRuntime();
         assertEquals(new EndResult(Errors.NONE, 1000, (short) 0), end(77, last, true, true), "continue as 1000/0");
         assertEquals(new MarkerJob(TP, ID, 77, (short) (last + 1), 7, true, Set.of(A)), markers.get(0));
+        assertEquals(all(Errors.CONCURRENT_TRANSACTIONS, B), runtime.scheduleWriteOperation("add", TP,
+            s -> s.addPartitions(ID, 1000, (short) 0, Set.of(B), false, (byte) 2)).join(),
+            "the new id's next transaction waits for the markers");
         completeMarkers(markers.get(0));
         TransactionMetadata moved = state();
         assertEquals(1000, moved.producerId());
