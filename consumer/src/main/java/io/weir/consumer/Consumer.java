@@ -20,6 +20,13 @@ import java.util.regex.Pattern;
 public interface Consumer<K, V> extends Closeable {
     Set<TopicPartition> assignment();
 
+    /**
+     * This consumer's group membership now (group id, generation, member id, instance id), to pass to
+     * a transactional producer's {@code sendOffsetsToTransaction} so offsets from a member fenced by
+     * a rebalance are refused. Throws IllegalStateException without a {@code group.id}.
+     */
+    ConsumerGroupMetadata groupMetadata();
+
     Set<String> subscription();
 
     void subscribe(Collection<String> topics);

@@ -207,6 +207,16 @@ public final class WeirConsumer<K, V> implements Consumer<K, V> {
         return coordinator;
     }
 
+    @Override
+    public ConsumerGroupMetadata groupMetadata() {
+        acquire();
+        try {
+            return requireGroup("groupMetadata()").groupMetadata();
+        } finally {
+            release();
+        }
+    }
+
     // ------------------------------------------------------------------ subscription
 
     @Override

@@ -28,6 +28,45 @@ public interface Producer<K, V> extends Closeable {
      */
     Future<RecordMetadata> send(ProducerRecord<K, V> record, Callback callback);
 
+    /**
+     * Gets the producer id for {@code transactional.id} from its transaction coordinator, fencing any older
+     * producer with the same id (its open transaction is aborted). Call once, before any other transactional
+     * method. Blocks up to {@code max.block.ms}; after a {@link io.weir.protocol.client.TimeoutException} it
+     * may be called again and resumes.
+     *
+     * @throws IllegalStateException without a {@code transactional.id}
+     * @throws ProducerFatalException if not authorized, or the id cannot be obtained ({@link ProducerFencedException} if fenced)
+     */
+    void initTransactions();
+
+    /** Opens a transaction; records sent until commit or abort belong to it. */
+    void beginTransaction();
+
+    /**
+     * Adds consumed offsets to the open transaction: the group's committed offsets move only if it commits.
+     * Pass {@code consumer.groupMetadata()} so offsets from a member fenced by a rebalance are refused.
+     * Blocks up to {@code max.block.ms}.
+     *
+     * @throws TransactionAbortableException if the commit was refused (abort, then go on)
+     */
+    void sendOffsetsToTransaction(Map<io.weir.log.TopicPartition, io.weir.consumer.OffsetAndMetadata> offsets,
+                                  io.weir.consumer.ConsumerGroupMetadata groupMetadata);
+
+    /**
+     * Sends every record of the transaction, then commits it. Blocks up to {@code max.block.ms}; after a
+     * timeout it may be called again and resumes.
+     *
+     * @throws TransactionAbortableException if a send or offset commit in it failed: call {@link #abortTransaction()}
+     * @throws ProducerFencedException if a newer producer with the same transactional.id exists: close this one
+     */
+    void commitTransaction();
+
+    /**
+     * Aborts the transaction: queued records fail, and none of its records or offsets become visible to
+     * read_committed consumers. Blocks up to {@code max.block.ms}.
+     */
+    void abortTransaction();
+
     /** Makes every buffered record sendable now and blocks until all records sent before the call completed. */
     void flush();
 

@@ -96,9 +96,11 @@ public final class ProducerConfig extends AbstractConfig {
         .define(KEY_SERIALIZER_CLASS_CONFIG, ConfigDef.Type.CLASS, null, "Serializer class for keys")
         .define(VALUE_SERIALIZER_CLASS_CONFIG, ConfigDef.Type.CLASS, null, "Serializer class for values")
         .define(TRANSACTIONAL_ID_CONFIG, ConfigDef.Type.STRING, null,
-            "transactional id (transactions are not implemented yet: must be unset)")
+            "the id that makes this producer transactional: a newer producer with the same id fences this one,"
+                + " and its open transaction is aborted; implies enable.idempotence=true")
         .define(TRANSACTION_TIMEOUT_CONFIG, ConfigDef.Type.INT, 60_000, ConfigDef.atLeast(1),
-            "transaction timeout (used once transactions are implemented)")
+            "how long a transaction may stay open before the coordinator aborts it (at most the broker's"
+                + " transaction.max.timeout.ms)")
         .define(METADATA_MAX_IDLE_CONFIG, ConfigDef.Type.LONG, 300_000L, ConfigDef.atLeast(5_000L),
             "accepted for compatibility: topics stay in the producer's metadata for its lifetime")
         .define(INTERCEPTOR_CLASSES_CONFIG, ConfigDef.Type.LIST, "",
@@ -121,9 +123,9 @@ public final class ProducerConfig extends AbstractConfig {
             case ZSTD -> getInt(COMPRESSION_ZSTD_LEVEL_CONFIG);
             default -> 0;
         };
-        if (getString(TRANSACTIONAL_ID_CONFIG) != null) {
-            throw new ConfigException(TRANSACTIONAL_ID_CONFIG, getString(TRANSACTIONAL_ID_CONFIG),
-                "transactions are not implemented yet; leave transactional.id unset");
+        String transactionalId = getString(TRANSACTIONAL_ID_CONFIG);
+        if (transactionalId != null && transactionalId.isEmpty()) {
+            throw new ConfigException(TRANSACTIONAL_ID_CONFIG, transactionalId, "must be non-empty when set");
         }
         if (!getList(INTERCEPTOR_CLASSES_CONFIG).isEmpty()) {
             throw new ConfigException(INTERCEPTOR_CLASSES_CONFIG, getList(INTERCEPTOR_CLASSES_CONFIG),
@@ -139,6 +141,14 @@ public final class ProducerConfig extends AbstractConfig {
         } else if (getInt(MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION) > 5) {
             conflict = MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION + " must be at most 5 for idempotence, not "
                 + getInt(MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION);
+        }
+        if (transactionalId != null && explicit && !wanted) {
+            throw new ConfigException("Cannot set a " + TRANSACTIONAL_ID_CONFIG + " without enabling idempotence"
+                + " (" + ENABLE_IDEMPOTENCE_CONFIG + "=false)");
+        }
+        if (transactionalId != null && conflict != null) {
+            throw new ConfigException("Invalid configuration for " + TRANSACTIONAL_ID_CONFIG + " (transactions need"
+                + " idempotence): " + conflict);
         }
         if (wanted && explicit && conflict != null) {
             throw new ConfigException("Invalid configuration for " + ENABLE_IDEMPOTENCE_CONFIG + "=true: " + conflict);
@@ -156,6 +166,11 @@ public final class ProducerConfig extends AbstractConfig {
         props.stringPropertyNames().forEach(k -> map.put(k, props.getProperty(k)));
         props.forEach((k, v) -> map.put(String.valueOf(k), v));
         return new ProducerConfig(map);
+    }
+
+    /** The transactional id, or null for a producer without transactions. */
+    public String transactionalId() {
+        return getString(TRANSACTIONAL_ID_CONFIG);
     }
 
     /** Whether idempotence is on after the rules in the class comment. */

@@ -1,13 +1,33 @@
 package io.weir.producer;
 
+import io.weir.protocol.Errors;
+
 /**
- * The producer cannot go on (fenced by a newer producer, no producer id obtainable, or a broken
- * invariant): every later send fails with this, and the producer should be closed. Not retriable.
+ * The producer cannot go on (fenced by a newer producer, no producer id obtainable, not authorized
+ * for its transactional id, or a broken invariant): every later send and transaction call fails with
+ * this, and the producer must be closed. Not retriable.
+ *
+ * <p>One of the producer's three error kinds (KIP-1050): retriable errors ({@link
+ * io.weir.protocol.ApiException#isRetriable()}, handled inside, surfacing only as a timeout),
+ * abortable ones ({@link TransactionAbortableException}: abort the transaction and go on) and these
+ * fatal ones. Open for extension: {@link ProducerFencedException} is the fenced case.
  */
-public final class ProducerFatalException extends RuntimeException {
+public class ProducerFatalException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    private final transient Errors error;
+
     public ProducerFatalException(String message, Throwable cause) {
+        this(null, message, cause);
+    }
+
+    public ProducerFatalException(Errors error, String message, Throwable cause) {
         super(message, cause);
+        this.error = error;
+    }
+
+    /** The broker's error behind this, or null when it did not come from the wire. */
+    public Errors error() {
+        return error;
     }
 }

@@ -10,6 +10,9 @@ import io.weir.producer.internals.IdempotenceManager;
 import io.weir.producer.internals.Murmur2;
 import io.weir.producer.internals.RecordAccumulator;
 import io.weir.producer.internals.Sender;
+import io.weir.producer.internals.TransactionManager;
+import io.weir.consumer.ConsumerGroupMetadata;
+import io.weir.consumer.OffsetAndMetadata;
 import io.weir.protocol.Errors;
 import io.weir.protocol.client.Cluster;
 import io.weir.protocol.client.CommonClientConfigs;
@@ -61,6 +64,7 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
     private final NetworkClient client;
     private final Metadata metadata;
     private final Sender sender;
+    private final TransactionManager transactionManager; // null without transactional.id
     private final Thread ioThread;
     private final Set<String> knownTopics = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
@@ -123,10 +127,17 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
             base.maxResponseBytes(), base.maxQueuedCalls());
         this.client = new NetworkClient(settings, time);
         this.metadata = client.metadata();
-        this.sender = new Sender(client, accumulator, config.idempotenceEnabled() ? new IdempotenceManager() : null,
+        String transactionalId = config.transactionalId();
+        this.transactionManager = transactionalId == null ? null : new TransactionManager(transactionalId,
+            config.getInt(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG), client, time, retryBackoffMs);
+        this.sender = new Sender(client, accumulator, config.idempotenceEnabled()
+            ? new IdempotenceManager(transactionalId != null) : null,
             time, config.acks(), config.getInt(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG), maxRequestSize,
             config.getInt(ProducerConfig.RETRIES_CONFIG), maxInFlight, retryBackoffMs,
-            config.getInt(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG));
+            config.getInt(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG), transactionManager);
+        if (transactionManager != null) {
+            transactionManager.attach(sender.transactionHooks());
+        }
         this.ioThread = new Thread(sender, "weir-producer-network-thread | " + clientId);
         this.ioThread.setDaemon(true);
         this.ioThread.start();
@@ -209,10 +220,14 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
             throw Errors.MESSAGE_TOO_LARGE.exception("The record is " + size + " bytes when serialized, which is larger"
                 + " than buffer.memory (" + totalMemory + ")");
         }
+        TopicPartition tp = new TopicPartition(record.topic(), partition);
+        if (transactionManager != null) {
+            transactionManager.maybeAddPartition(tp);
+        }
         long timestamp = record.timestamp() != null ? record.timestamp() : nowMs;
         RecordAccumulator.AppendResult r;
         try {
-            r = accumulator.append(new TopicPartition(record.topic(), partition), timestamp, keyBytes, valueBytes,
+            r = accumulator.append(tp, timestamp, keyBytes, valueBytes,
                 headers, callback, Math.max(0, deadlineMs - time.milliseconds()), nowMs);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -270,6 +285,53 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
                 throw new IllegalStateException("Interrupted while waiting for metadata of " + topic, e);
             }
         }
+    }
+
+    // ------------------------------------------------------------------ transactions
+
+    private TransactionManager transactions() {
+        if (closed) {
+            throw new IllegalStateException("Cannot perform operation after producer has been closed");
+        }
+        if (transactionManager == null) {
+            throw new IllegalStateException("Cannot use transactional methods without enabling transactions by "
+                + "setting the " + ProducerConfig.TRANSACTIONAL_ID_CONFIG + " configuration property");
+        }
+        return transactionManager;
+    }
+
+    @Override
+    public void initTransactions() {
+        transactions().initTransactions(maxBlockMs);
+    }
+
+    @Override
+    public void beginTransaction() {
+        transactions().beginTransaction();
+    }
+
+    @Override
+    public void sendOffsetsToTransaction(Map<TopicPartition, OffsetAndMetadata> offsets,
+                                         ConsumerGroupMetadata groupMetadata) {
+        if (groupMetadata == null) {
+            throw new IllegalArgumentException("Consumer group metadata could not be null");
+        }
+        transactions().sendOffsetsToTransaction(offsets, groupMetadata, maxBlockMs);
+    }
+
+    @Override
+    public void commitTransaction() {
+        transactions().commitTransaction(maxBlockMs);
+    }
+
+    @Override
+    public void abortTransaction() {
+        transactions().abortTransaction(maxBlockMs);
+    }
+
+    /** The transaction manager's state, for tests and tools; null for a producer without transactional.id. */
+    public TransactionManager.State transactionState() {
+        return transactionManager == null ? null : transactionManager.state();
     }
 
     @Override

@@ -139,6 +139,12 @@ public final class ConsumerCoordinator implements AutoCloseable {
         return settings.groupId();
     }
 
+    /** Group id, generation, member id and instance id read together, for transactional offset commits. */
+    public synchronized io.weir.consumer.ConsumerGroupMetadata groupMetadata() {
+        return new io.weir.consumer.ConsumerGroupMetadata(settings.groupId(), generation, memberId,
+            java.util.Optional.ofNullable(settings.groupInstanceId()));
+    }
+
     public synchronized int generation() {
         return generation;
     }

@@ -38,11 +38,22 @@ public final class IdempotenceManager {
         final ArrayDeque<ProducerBatch> inFlight = new ArrayDeque<>();
     }
 
+    private final boolean transactional;
     private volatile long producerId = RecordBatch.NO_PRODUCER_ID;
     private short epoch = RecordBatch.NO_PRODUCER_EPOCH;
     private boolean resetNeeded;
     private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
     private int inFlightBatches;
+
+    /** An idempotent producer without transactions. */
+    public IdempotenceManager() {
+        this(false);
+    }
+
+    /** @param transactional whether batches are stamped as transactional (a producer with a transactional.id) */
+    public IdempotenceManager(boolean transactional) {
+        this.transactional = transactional;
+    }
 
     public long producerId() {
         return producerId;
@@ -114,7 +125,7 @@ public final class IdempotenceManager {
     public void onDrain(ProducerBatch b) {
         PartitionState s = state(b.tp);
         if (!isCurrent(b)) {
-            b.stamp(producerId, epoch, s.nextSequence);
+            b.stamp(producerId, epoch, s.nextSequence, transactional);
             s.nextSequence += b.recordCount();
         }
         s.inFlight.addLast(b);

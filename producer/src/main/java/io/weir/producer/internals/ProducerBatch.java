@@ -41,6 +41,9 @@ public final class ProducerBatch {
     private final CountDownLatch doneLatch = new CountDownLatch(1);
 
     private ByteBuffer built;
+    /** Bit 4 of the batch attributes: the batch belongs to a transaction (log-core keeps its mask private). */
+    private static final short TRANSACTIONAL_ATTRIBUTE = 0x10;
+
     long producerId = RecordBatch.NO_PRODUCER_ID;
     short producerEpoch = RecordBatch.NO_PRODUCER_EPOCH;
     int baseSequence = RecordBatch.NO_SEQUENCE;
@@ -119,12 +122,19 @@ public final class ProducerBatch {
         return built != null ? built.remaining() : builder.uncompressedSizeInBytes();
     }
 
-    /** Writes producer id, epoch and base sequence into the built batch and recomputes its CRC. */
-    void stamp(long pid, short epoch, int seq) {
+    /**
+     * Writes producer id, epoch and base sequence (and, for a transactional producer, the
+     * transactional attribute bit) into the built batch and recomputes its CRC.
+     */
+    void stamp(long pid, short epoch, int seq, boolean transactional) {
         ByteBuffer b = close();
         producerId = pid;
         producerEpoch = epoch;
         baseSequence = seq;
+        if (transactional) {
+            short attributes = b.getShort(RecordBatch.ATTRIBUTES_OFFSET);
+            b.putShort(RecordBatch.ATTRIBUTES_OFFSET, (short) (attributes | TRANSACTIONAL_ATTRIBUTE));
+        }
         b.putLong(RecordBatch.PRODUCER_ID_OFFSET, pid);
         b.putShort(RecordBatch.PRODUCER_EPOCH_OFFSET, epoch);
         b.putInt(RecordBatch.BASE_SEQUENCE_OFFSET, seq);

@@ -337,6 +337,25 @@ public final class RecordAccumulator {
         }
     }
 
+    /**
+     * Waits up to {@code timeoutMs} until every batch that existed when called is done (the caller
+     * called {@link #beginFlush()} first); false if the time ran out.
+     */
+    public boolean awaitFlushCompletion(long timeoutMs, io.weir.log.Time time) throws InterruptedException {
+        long deadlineMs = time.milliseconds() + timeoutMs;
+        try {
+            for (ProducerBatch b : new ArrayList<>(incomplete)) {
+                long remainingMs = deadlineMs - time.milliseconds();
+                if (remainingMs <= 0 ? !b.isDone() : !b.await(remainingMs)) {
+                    return false;
+                }
+            }
+            return true;
+        } finally {
+            flushesInProgress.decrementAndGet();
+        }
+    }
+
     /** Stops appends; queued batches become sendable at once. */
     public void close() {
         closed = true;
@@ -372,6 +391,22 @@ public final class RecordAccumulator {
             }
         }
         out.sort(java.util.Comparator.comparingInt(b -> b.baseSequence));
+        return out;
+    }
+
+    /** Removes the queued batches of the partitions {@code which} selects (a transaction that cannot send them). */
+    public List<ProducerBatch> takeQueued(java.util.function.Predicate<TopicPartition> which) {
+        List<ProducerBatch> out = new ArrayList<>();
+        for (Map.Entry<TopicPartition, Deque<ProducerBatch>> e : batches.entrySet()) {
+            Deque<ProducerBatch> dq = e.getValue();
+            if (!which.test(e.getKey())) {
+                continue;
+            }
+            synchronized (dq) {
+                out.addAll(dq);
+                dq.clear();
+            }
+        }
         return out;
     }
 

@@ -3,6 +3,7 @@ package io.weir.producer.internals;
 import io.weir.log.Time;
 import io.weir.log.TopicPartition;
 import io.weir.producer.ProducerFatalException;
+import io.weir.producer.ProducerFencedException;
 import io.weir.protocol.ApiException;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
@@ -64,6 +65,7 @@ public final class Sender implements Runnable {
     private final Metadata metadata;
     private final RecordAccumulator accumulator;
     private final IdempotenceManager idempotence; // null when idempotence is off
+    private final TransactionManager transactions; // null without a transactional.id
     private final Time time;
     private final short acks;
     private final int requestTimeoutMs;
@@ -88,6 +90,18 @@ public final class Sender implements Runnable {
     public Sender(NetworkClient client, RecordAccumulator accumulator, IdempotenceManager idempotence, Time time,
                   short acks, int requestTimeoutMs, int maxRequestBytes, int retries, int maxInFlightPerNode,
                   long retryBackoffMs, int transactionTimeoutMs) {
+        this(client, accumulator, idempotence, time, acks, requestTimeoutMs, maxRequestBytes, retries,
+            maxInFlightPerNode, retryBackoffMs, transactionTimeoutMs, null);
+    }
+
+    /** @param transactions the transaction manager of a transactional producer (which then owns the producer id), or null */
+    public Sender(NetworkClient client, RecordAccumulator accumulator, IdempotenceManager idempotence, Time time,
+                  short acks, int requestTimeoutMs, int maxRequestBytes, int retries, int maxInFlightPerNode,
+                  long retryBackoffMs, int transactionTimeoutMs, TransactionManager transactions) {
+        if (transactions != null && idempotence == null) {
+            throw new IllegalArgumentException("a transactional producer is idempotent");
+        }
+        this.transactions = transactions;
         this.client = client;
         this.metadata = client.metadata();
         this.accumulator = accumulator;
@@ -113,6 +127,55 @@ public final class Sender implements Runnable {
 
     public long producerId() {
         return idempotence == null ? -1 : idempotence.producerId();
+    }
+
+    /** The hooks a {@link TransactionManager} uses: identity installs and batch failures run on this thread. */
+    public TransactionManager.SenderHooks transactionHooks() {
+        return new TransactionManager.SenderHooks() {
+            @Override
+            public CompletableFuture<Void> installProducerId(long producerId, short epoch) {
+                CompletableFuture<Void> done = new CompletableFuture<>();
+                events.add(() -> {
+                    if (idempotence.producerId() >= 0 && idempotence.producerId() != producerId) {
+                        metrics.producerIdResets.increment();
+                    }
+                    idempotence.setProducerId(producerId, epoch);
+                    done.complete(null);
+                });
+                wakeup();
+                return done;
+            }
+
+            @Override
+            public CompletableFuture<Boolean> failQueuedBatches(RuntimeException error) {
+                CompletableFuture<Boolean> done = new CompletableFuture<>();
+                events.add(() -> {
+                    boolean hadSequence = false;
+                    for (ProducerBatch b : accumulator.drainAll()) {
+                        if (idempotence.isCurrentIdentity(b)) {
+                            hadSequence = true;
+                            idempotence.onExpiredQueued(b);
+                        }
+                        completeBatch(b, -1, -1, error);
+                    }
+                    done.complete(hadSequence);
+                });
+                wakeup();
+                return done;
+            }
+
+            @Override
+            public boolean flush(long timeoutMs) throws InterruptedException {
+                accumulator.beginFlush();
+                wakeup();
+                return accumulator.awaitFlushCompletion(timeoutMs, time);
+            }
+
+            @Override
+            public void wakeup() {
+                Sender.this.wakeup();
+            }
+        };
     }
 
     /** Makes the loop look at the accumulator now (a batch filled up or was created). */
@@ -179,8 +242,20 @@ public final class Sender implements Runnable {
                 completeBatch(b, -1, -1, fatalError);
             }
         }
-        if (idempotence != null && fatalError == null && idempotence.needsProducerId() && !initPidOutstanding
-            && nowMs >= nextInitAttemptMs) {
+        if (transactions != null) {
+            if (transactions.hasError()) {
+                // batches the transaction can never send (their partition was not added) fail now, so that
+                // flush and abort do not wait for them
+                RuntimeException error = null;
+                for (ProducerBatch b : accumulator.takeQueued(tp -> !transactions.isSendable(tp))) {
+                    error = error != null ? error : transactions.errorForUnsendableBatch();
+                    completeBatch(b, -1, -1, error);
+                }
+            }
+            transactions.maybeSendAddPartitions(nowMs);
+        }
+        if (idempotence != null && transactions == null && fatalError == null && idempotence.needsProducerId()
+            && !initPidOutstanding && nowMs >= nextInitAttemptMs) {
             sendInitProducerId(nowMs);
         }
         for (ProducerBatch b : accumulator.expire(nowMs)) {
@@ -205,7 +280,8 @@ public final class Sender implements Runnable {
         nodes.removeIf(n -> inFlightPerNode.getOrDefault(n, 0) >= maxInFlightPerNode);
         if (!nodes.isEmpty() && (idempotence == null || idempotence.hasProducerId())) {
             Map<Integer, List<ProducerBatch>> drained = accumulator.drain(cluster, nodes, maxRequestBytes, nowMs,
-                idempotence == null ? b -> true : idempotence::canDrain);
+                idempotence == null ? b -> true : transactions == null ? idempotence::canDrain
+                    : b -> transactions.isSendable(b.tp) && idempotence.canDrain(b));
             for (Map.Entry<Integer, List<ProducerBatch>> e : drained.entrySet()) {
                 sendProduce(e.getKey(), e.getValue(), nowMs);
             }
@@ -297,7 +373,11 @@ public final class Sender implements Runnable {
             metrics.bytesSent.add(b.sizeInBytes());
         }
         ProduceRequest req = new ProduceRequest().setAcks(acks).setTimeoutMs(requestTimeoutMs)
+            .setTransactionalId(transactions == null ? null : transactions.transactionalId())
             .setTopicData(new ArrayList<>(byTopic.values()));
+        // transactions V1: a partition joins through AddPartitionsToTxn, and Produce v12 would mean "add implicitly"
+        short latestVersion = transactions != null && !transactions.isTransactionV2() ? (short) 11
+            : ApiKeys.PRODUCE.highestVersion();
         boolean expectsResponse = acks != 0;
         RequestBuilder builder = new RequestBuilder() {
             @Override
@@ -308,6 +388,11 @@ public final class Sender implements Runnable {
             @Override
             public short oldestAllowedVersion() {
                 return 3; // record batch v2
+            }
+
+            @Override
+            public short latestAllowedVersion() {
+                return latestVersion;
             }
 
             @Override
@@ -423,7 +508,7 @@ public final class Sender implements Runnable {
                     retriable = true; // re-sent with sequence 0 under the new id
                 }
                 case INVALID_PRODUCER_EPOCH, PRODUCER_FENCED -> {
-                    fatalError = new ProducerFatalException("The producer was fenced: " + detail, null);
+                    fatalError = new ProducerFencedException(error, "The producer was fenced: " + detail);
                     retriable = false;
                 }
                 default -> {
@@ -461,6 +546,9 @@ public final class Sender implements Runnable {
     }
 
     private void completeBatch(ProducerBatch b, long baseOffset, long logAppendTimeMs, RuntimeException error) {
+        if (error != null && transactions != null && !b.isDone()) {
+            transactions.onBatchFailed(b.tp, error);
+        }
         if (b.complete(baseOffset, logAppendTimeMs, error)) {
             if (error == null) {
                 metrics.recordsSent.add(b.recordCount());

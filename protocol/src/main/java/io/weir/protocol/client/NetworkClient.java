@@ -169,6 +169,8 @@ public final class NetworkClient implements AutoCloseable {
     private final Settings settings;
     private final Time time;
     private final Metadata metadata;
+    private volatile Map<String, Short> finalizedFeatures = Map.of();
+    private volatile boolean featuresKnown;
     private final ExponentialBackoff reconnectBackoff;
     private final ExponentialBackoff retryBackoff;
     private final Selector selector;
@@ -202,6 +204,21 @@ public final class NetworkClient implements AutoCloseable {
     }
 
     /** The metadata cache this client keeps fresh. */
+    /**
+     * The finalized feature levels (name to max version level) from the latest ApiVersions answer on
+     * any connection, empty before the first handshake or from brokers that finalize none. Clients
+     * switch protocol behaviour on them (the producer uses transactions V2 when
+     * {@code transaction.version} is at least 2). Thread-safe.
+     */
+    public Map<String, Short> finalizedFeatures() {
+        return finalizedFeatures;
+    }
+
+    /** Whether an ApiVersions handshake has completed on some connection, so {@link #finalizedFeatures()} is known. */
+    public boolean featuresKnown() {
+        return featuresKnown;
+    }
+
     public Metadata metadata() {
         return metadata;
     }
@@ -818,6 +835,12 @@ public final class NetworkClient implements AutoCloseable {
             return;
         }
         c.brokerVersions = versions;
+        Map<String, Short> features = new HashMap<>();
+        for (ApiVersionsResponse.FinalizedFeatureKey feature : resp.finalizedFeatures()) {
+            features.put(feature.name(), feature.maxVersionLevel());
+        }
+        finalizedFeatures = Map.copyOf(features);
+        featuresKnown = true;
         c.state = State.READY;
         c.stateChangeMs = nowMs;
         c.consecutiveFailures = 0;
