@@ -334,6 +334,11 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
         return transactionManager == null ? null : transactionManager.state();
     }
 
+    /** Whether the transactions run as V2 (decided by initTransactions from the broker's features); for tests. */
+    boolean usesTransactionsV2() {
+        return transactionManager != null && transactionManager.isTransactionV2();
+    }
+
     @Override
     public void flush() {
         accumulator.beginFlush();
