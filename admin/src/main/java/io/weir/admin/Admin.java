@@ -172,6 +172,55 @@ public interface Admin extends AutoCloseable {
         return deleteConsumerGroupOffsets(groupId, partitions, AdminOptions.defaults());
     }
 
+    // ------------------------------------------------------------------ transactions
+
+    /** Transactional ids known to the coordinators, filtered by state, producer id and duration, sorted by id. */
+    CompletableFuture<List<TransactionListing>> listTransactions(ListTransactionsOptions filters, AdminOptions options);
+
+    default CompletableFuture<List<TransactionListing>> listTransactions() {
+        return listTransactions(ListTransactionsOptions.all(), AdminOptions.defaults());
+    }
+
+    /**
+     * Each transactional id's state at its coordinator (producer id and epoch, timeout, the open
+     * transaction's start and partitions). Fails per id with TRANSACTIONAL_ID_NOT_FOUND if unknown.
+     */
+    AdminResult<String, TransactionDescription> describeTransactions(Collection<String> transactionalIds,
+                                                                     AdminOptions options);
+
+    default AdminResult<String, TransactionDescription> describeTransactions(Collection<String> transactionalIds) {
+        return describeTransactions(transactionalIds, AdminOptions.defaults());
+    }
+
+    /** The producers with state in each partition, from its leader: who holds an open transaction there. */
+    AdminResult<TopicPartition, List<ProducerState>> describeProducers(Collection<TopicPartition> partitions,
+                                                                       AdminOptions options);
+
+    default AdminResult<TopicPartition, List<ProducerState>> describeProducers(Collection<TopicPartition> partitions) {
+        return describeProducers(partitions, AdminOptions.defaults());
+    }
+
+    /**
+     * Ends a hanging transaction in one partition by writing an ABORT marker there (as Kafka's admin
+     * does, without the coordinator): the last stable offset moves past it. Use the producer id, epoch
+     * and coordinator epoch that {@link #describeProducers} reports.
+     */
+    CompletableFuture<Void> abortTransaction(AbortTransactionSpec spec, AdminOptions options);
+
+    default CompletableFuture<Void> abortTransaction(AbortTransactionSpec spec) {
+        return abortTransaction(spec, AdminOptions.defaults());
+    }
+
+    /**
+     * Fences the current producer of each transactional id: its epoch is bumped (its open transaction
+     * aborted), so that producer fails fatally (fenced) at its next call.
+     */
+    AdminResult<String, FenceProducersResult> fenceProducers(Collection<String> transactionalIds, AdminOptions options);
+
+    default AdminResult<String, FenceProducersResult> fenceProducers(Collection<String> transactionalIds) {
+        return fenceProducers(transactionalIds, AdminOptions.defaults());
+    }
+
     /** Waits up to {@code timeout} for outstanding calls, then fails the rest and releases the connections. */
     void close(Duration timeout);
 

@@ -81,6 +81,7 @@ public final class WeirAdminClient implements Admin {
     private final Time time;
     private final int defaultApiTimeoutMs;
     private final GroupOperations groups;
+    private final TransactionOperations transactions;
 
     public WeirAdminClient(AdminClientConfig config) {
         this(config, Time.SYSTEM);
@@ -91,6 +92,7 @@ public final class WeirAdminClient implements Admin {
         this.defaultApiTimeoutMs = config.defaultApiTimeoutMs();
         this.client = new NetworkClient(CommonClientConfigs.networkSettings(config, 100), time);
         this.groups = new GroupOperations(client, time, deadlineMs -> metadata(List.of(), deadlineMs));
+        this.transactions = new TransactionOperations(client, time, this::metadata);
     }
 
     private long deadline(AdminOptions options) {
@@ -614,6 +616,37 @@ public final class WeirAdminClient implements Admin {
     public AdminResult<TopicPartition, Void> deleteConsumerGroupOffsets(String groupId, Set<TopicPartition> partitions,
                                                                         AdminOptions options) {
         return new AdminResult<>(groups.deleteOffsets(groupId, partitions, deadline(options)));
+    }
+
+    // ------------------------------------------------------------------ transactions
+
+    @Override
+    public CompletableFuture<List<io.weir.admin.TransactionListing>> listTransactions(
+        io.weir.admin.ListTransactionsOptions filters, AdminOptions options) {
+        return transactions.listTransactions(filters, deadline(options));
+    }
+
+    @Override
+    public AdminResult<String, io.weir.admin.TransactionDescription> describeTransactions(
+        Collection<String> transactionalIds, AdminOptions options) {
+        return new AdminResult<>(transactions.describeTransactions(transactionalIds, deadline(options)));
+    }
+
+    @Override
+    public AdminResult<TopicPartition, List<io.weir.admin.ProducerState>> describeProducers(
+        Collection<TopicPartition> partitions, AdminOptions options) {
+        return new AdminResult<>(transactions.describeProducers(partitions, deadline(options)));
+    }
+
+    @Override
+    public CompletableFuture<Void> abortTransaction(io.weir.admin.AbortTransactionSpec spec, AdminOptions options) {
+        return transactions.abortTransaction(spec, deadline(options));
+    }
+
+    @Override
+    public AdminResult<String, io.weir.admin.FenceProducersResult> fenceProducers(Collection<String> transactionalIds,
+                                                                                  AdminOptions options) {
+        return new AdminResult<>(transactions.fenceProducers(transactionalIds, deadline(options)));
     }
 
     @Override
