@@ -73,4 +73,28 @@ class ProducerConfigTest {
         ConfigException e = assertThrows(ConfigException.class, () -> new WeirProducer<String, String>(base()));
         assertTrue(e.getMessage().contains("key.serializer"), e.getMessage());
     }
+
+    @Test
+    void shouldMakeATransactionalProducerIdempotentAndRefuseConflicts() {
+        Map<String, Object> m = base();
+        m.put("transactional.id", "tx");
+        ProducerConfig c = new ProducerConfig(m);
+        assertEquals("tx", c.transactionalId());
+        assertTrue(c.idempotenceEnabled());
+        assertEquals(60_000, c.getInt("transaction.timeout.ms"));
+
+        m.put("enable.idempotence", "false");
+        ConfigException e = assertThrows(ConfigException.class, () -> new ProducerConfig(m));
+        assertTrue(e.getMessage().contains("transactional.id"), e.getMessage());
+
+        Map<String, Object> acks1 = base();
+        acks1.put("transactional.id", "tx");
+        acks1.put("acks", "1");
+        e = assertThrows(ConfigException.class, () -> new ProducerConfig(acks1));
+        assertTrue(e.getMessage().contains("transactional.id") && e.getMessage().contains("acks"), e.getMessage());
+
+        Map<String, Object> empty = base();
+        empty.put("transactional.id", "");
+        assertThrows(ConfigException.class, () -> new ProducerConfig(empty));
+    }
 }

@@ -352,6 +352,43 @@ class TransactionsIntegrationTest {
         assertEquals(List.of("before", "open-1", "open-2", "after"), readAll(b, t, 1, true));
     }
 
+    /**
+     * A send the broker refuses makes the transaction abortable: commit throws
+     * TransactionAbortableException, abort succeeds (V1: with an epoch bump, as the failed batch may be a
+     * sequence gap) and the next transaction commits. Nothing of the aborted one becomes visible.
+     */
+    @ParameterizedTest(name = "transactions V{0}")
+    @ValueSource(ints = {1, 2})
+    void shouldAbortAndGoOnAfterASendFailsInTheTransaction(int version) throws Exception {
+        EmbeddedBroker b = BROKERS.get(version);
+        String ok = topic(b, 1);
+        String small = name("small");
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+            Map.of("bootstrap.servers", b.bootstrapServers()))) {
+            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(small, 1, (short) 1)
+                .configs(Map.of("max.message.bytes", "200")))).all().get();
+        }
+        try (WeirProducer<String, String> p = producer(b, name("refused"))) {
+            p.initTransactions();
+            p.beginTransaction();
+            p.send(new ProducerRecord<>(ok, 0, "k", "in-aborted-transaction"));
+            Future<RecordMetadata> tooLarge = p.send(new ProducerRecord<>(small, 0, "k", "x".repeat(1_000)));
+            TransactionAbortableException e = assertThrows(TransactionAbortableException.class, p::commitTransaction);
+            assertTrue(e.getMessage().contains(small), e.getMessage());
+            assertThrows(ExecutionException.class, () -> tooLarge.get(10, TimeUnit.SECONDS));
+            assertThrows(TransactionAbortableException.class, () -> p.send(new ProducerRecord<>(ok, 0, "k", "no")));
+            p.abortTransaction();
+            assertEquals(TransactionManager.State.READY, p.transactionState());
+
+            p.beginTransaction();
+            p.send(new ProducerRecord<>(ok, 0, "k", "committed"));
+            p.send(new ProducerRecord<>(small, 0, "k", "small"));
+            p.commitTransaction();
+        }
+        assertEquals(List.of("committed"), readAll(b, ok, 1, true));
+        assertEquals(List.of("small"), readAll(b, small, 1, true));
+    }
+
     @Test
     void shouldFailTransactionalCallsWithClearMessagesInTheWrongState() throws Exception {
         EmbeddedBroker b = BROKERS.get(2);
