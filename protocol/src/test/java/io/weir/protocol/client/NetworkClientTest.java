@@ -96,6 +96,26 @@ class NetworkClientTest {
     }
 
     @Test
+    void shouldExposeTheFinalizedFeaturesOfTheLatestHandshake() throws Exception {
+        FakeBroker[] ref = new FakeBroker[1];
+        FakeBroker b = broker((h, req, conn) -> {
+            if (req instanceof io.weir.protocol.message.ApiVersionsRequest) {
+                return FakeBroker.allVersions().setFinalizedFeaturesEpoch(3).setFinalizedFeatures(List.of(
+                    new ApiVersionsResponse.FinalizedFeatureKey().setName("transaction.version")
+                        .setMinVersionLevel((short) 0).setMaxVersionLevel((short) 2)));
+            }
+            return req instanceof MetadataRequest ? selfMetadata(ref[0]) : null;
+        });
+        ref[0] = b;
+        NetworkClient c = client(settings(b.node(-1), 5_000, 5));
+        assertEquals(java.util.Map.of(), c.finalizedFeatures());
+        assertTrue(!c.featuresKnown());
+        c.send(NodeSelector.leastLoaded(), RequestBuilder.of(new MetadataRequest()), deadline(10_000)).join();
+        assertTrue(c.featuresKnown());
+        assertEquals(java.util.Map.of("transaction.version", (short) 2), c.finalizedFeatures());
+    }
+
+    @Test
     void shouldRefreshMetadataAndRouteByNodeId() throws Exception {
         FakeBroker[] ref = new FakeBroker[1];
         FakeBroker b = broker((h, req, conn) -> {
