@@ -254,6 +254,30 @@ class TransactionsIntegrationTest {
         assertEquals(List.of("successor"), readAll(b, t, 2, true));
     }
 
+    /** A zombie that keeps sending after it was fenced: its sends fail fenced (fatal), and so does its commit. */
+    @ParameterizedTest(name = "transactions V{0}")
+    @ValueSource(ints = {1, 2})
+    void shouldFailTheSendsOfAFencedProducerFatally(int version) throws Exception {
+        EmbeddedBroker b = BROKERS.get(version);
+        String t = topic(b, 2);
+        String id = name("zombie-sends");
+        try (WeirProducer<String, String> zombie = producer(b, id)) {
+            zombie.initTransactions();
+            zombie.beginTransaction();
+            zombie.send(new ProducerRecord<>(t, 0, "k", "before")).get(10, TimeUnit.SECONDS);
+            try (WeirProducer<String, String> successor = producer(b, id)) {
+                successor.initTransactions();
+                Future<RecordMetadata> samePartition = zombie.send(new ProducerRecord<>(t, 0, "k", "same"));
+                ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> samePartition.get(10, TimeUnit.SECONDS));
+                assertInstanceOf(ProducerFencedException.class, e.getCause());
+                assertThrows(ProducerFencedException.class, zombie::commitTransaction);
+                assertEquals(TransactionManager.State.FATAL_ERROR, zombie.transactionState());
+            }
+        }
+        assertEquals(List.of(), readAll(b, t, 2, true));
+    }
+
     @ParameterizedTest(name = "transactions V{0}")
     @ValueSource(ints = {1, 2})
     void shouldMoveCommittedOffsetsOnlyWhenTheTransactionCommits(int version) throws Exception {
