@@ -413,6 +413,44 @@ class TransactionsIntegrationTest {
         assertEquals(List.of("small"), readAll(b, small, 1, true));
     }
 
+    /**
+     * Explicit timeouts: a commit that cannot reach the coordinator within max.block.ms throws the
+     * retriable TimeoutException and stays COMMITTING_TRANSACTION; called again once the broker is
+     * reachable, it resumes and commits.
+     */
+    @Test
+    void shouldTimeOutACommitThatCannotReachTheCoordinatorAndResumeItLater() throws Exception {
+        int deadPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            deadPort = s.getLocalPort();
+        }
+        try (io.weir.broker.testing.FaultProxy proxy = new io.weir.broker.testing.FaultProxy(0, 7);
+             EmbeddedBroker b = new EmbeddedBroker(Map.of("advertised.listeners", "PLAINTEXT://127.0.0.1:"
+                 + proxy.port(), "transaction.state.log.num.partitions", "1")).start()) {
+            proxy.setTarget(b.port());
+            String t = topic(b, 1);
+            Map<String, Object> props = WeirProducerIntegrationTest.props(proxy.bootstrapServers());
+            props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, name("timeout"));
+            props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 2_000L);
+            props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 1_000);
+            props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
+            try (WeirProducer<String, String> p = new WeirProducer<>(props)) {
+                p.initTransactions();
+                p.beginTransaction();
+                p.send(new ProducerRecord<>(t, 0, "k", "v")).get(10, TimeUnit.SECONDS);
+                proxy.setTarget(deadPort);
+                proxy.cutAll();
+                assertThrows(io.weir.protocol.client.TimeoutException.class, p::commitTransaction);
+                assertEquals(TransactionManager.State.COMMITTING_TRANSACTION, p.transactionState());
+                assertThrows(IllegalStateException.class, p::beginTransaction);
+                proxy.setTarget(b.port());
+                p.commitTransaction();
+                assertEquals(TransactionManager.State.READY, p.transactionState());
+            }
+            assertEquals(List.of("v"), readAll(b, t, 1, true));
+        }
+    }
+
     @Test
     void shouldFailTransactionalCallsWithClearMessagesInTheWrongState() throws Exception {
         EmbeddedBroker b = BROKERS.get(2);
