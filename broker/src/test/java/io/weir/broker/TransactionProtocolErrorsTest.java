@@ -175,10 +175,12 @@ class TransactionProtocolErrorsTest {
         assertEquals(1, logEnd());
         assertEquals(Errors.NONE.code(), endTxn((short) 4, "raw-txn", p.producerId(), p.producerEpoch(), false));
         long deadline = System.currentTimeMillis() + 10_000;
-        while (logEnd() < 2) { // the abort marker
-            assertTrue(System.currentTimeMillis() < deadline, "no abort marker");
-            Thread.onSpinWait();
+        while (!"CompleteAbort".equals(((DescribeTransactionsResponse) call(ApiKeys.DESCRIBE_TRANSACTIONS, (short) 0,
+            new DescribeTransactionsRequest().setTransactionalIds(List.of("raw-txn")))).transactionStates().get(0)
+            .transactionState())) {
+            assertTrue(System.currentTimeMillis() < deadline, "the abort never completed");
         }
+        assertEquals(2, logEnd(), "the abort marker");
         // a produce of the ended transaction, delayed in the network (V1: same epoch), cannot reopen it
         assertEquals(Errors.TRANSACTION_ABORTABLE.code(),
             produce((short) 11, "raw-txn", p.producerId(), p.producerEpoch(), 1, "late"));

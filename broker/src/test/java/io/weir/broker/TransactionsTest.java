@@ -48,6 +48,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TransactionsTest {
     private static final Map<Integer, EmbeddedBroker> BROKERS = new HashMap<>();
     private static final Map<Integer, Admin> ADMINS = new HashMap<>();
+    /** Offsets as a read_committed consumer gets them: UNSTABLE_OFFSET_COMMIT (retried) while a commit is pending. */
+    private static final org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions STABLE =
+        new org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions().requireStable(true);
 
     @BeforeAll
     static void start() {
@@ -108,10 +111,22 @@ class TransactionsTest {
             c.assign(tps);
             c.seekToBeginning(tps);
             Map<TopicPartition, Long> end = c.endOffsets(tps);
+            if (readCommitted) {
+                // every transaction the test ended is decided, but its markers are written after EndTxn is
+                // answered: wait until the LSO reaches the high watermark
+                try (KafkaConsumer<String, String> u = consumer(b, false, null)) {
+                    long deadline = System.currentTimeMillis() + 30_000;
+                    while (!end.equals(u.endOffsets(tps))) {
+                        assertTrue(System.currentTimeMillis() < deadline, "the LSO of " + topic + " stays at " + end);
+                        end = c.endOffsets(tps); // a round trip each: waits without spinning
+                    }
+                }
+            }
+            Map<TopicPartition, Long> last = end;
             List<String> out = new ArrayList<>();
             long deadline = System.currentTimeMillis() + 30_000;
-            while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
-                assertTrue(System.currentTimeMillis() < deadline, "did not reach the end of " + topic + ": " + end);
+            while (tps.stream().anyMatch(tp -> c.position(tp) < last.get(tp))) {
+                assertTrue(System.currentTimeMillis() < deadline, "did not reach the end of " + topic + ": " + last);
                 for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(100))) {
                     out.add(r.value());
                 }
@@ -188,7 +203,7 @@ class TransactionsTest {
             p.send(new ProducerRecord<>(topic, "r"));
             p.sendOffsetsToTransaction(Map.of(tp, new OffsetAndMetadata(5)), new ConsumerGroupMetadata(group));
             p.abortTransaction();
-            assertNull(admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get().get(tp),
+            assertNull(admin.listConsumerGroupOffsets(group, STABLE).partitionsToOffsetAndMetadata().get().get(tp),
                 "an aborted transaction's offsets are never committed");
 
             p.beginTransaction();
@@ -196,7 +211,7 @@ class TransactionsTest {
             p.sendOffsetsToTransaction(Map.of(tp, new OffsetAndMetadata(7, "m")), new ConsumerGroupMetadata(group));
             p.commitTransaction();
         }
-        OffsetAndMetadata committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get()
+        OffsetAndMetadata committed = admin.listConsumerGroupOffsets(group, STABLE).partitionsToOffsetAndMetadata().get()
             .get(tp);
         assertEquals(7, committed.offset());
         assertEquals("m", committed.metadata());
@@ -311,7 +326,7 @@ class TransactionsTest {
         assertEquals(total, distinct.size(), "every input record is in the output");
         assertEquals(total, copied.size(), "and only once");
         assertTrue(readAll(b, out, 4, false).size() > total, "the aborted copies are in the log, hidden");
-        Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(group)
+        Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(group, STABLE)
             .partitionsToOffsetAndMetadata().get();
         inputs.forEach(tp -> assertEquals(total / 4, offsets.get(tp).offset(), "committed offset of " + tp));
     }
@@ -415,7 +430,7 @@ class TransactionsTest {
             b.restart();
             ap.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers());
             try (Admin admin = Admin.create(ap)) {
-                assertEquals(7, admin.listConsumerGroupOffsets("reload-g").partitionsToOffsetAndMetadata().get()
+                assertEquals(7, admin.listConsumerGroupOffsets("reload-g", STABLE).partitionsToOffsetAndMetadata().get()
                     .get(tp).offset());
             }
         }

@@ -79,7 +79,7 @@ public final class ProduceHandler implements ApiHandler {
         for (ProduceRequest.TopicProduceData td : req.topicData()) {
             for (ProduceRequest.PartitionProduceData pd : td.partitionData()) {
                 RecordBatch first = firstBatch(pd.records());
-                if (first != null && first.isTransactional() && first.hasProducerId()
+                if (first != null && first.isTransactional() && first.hasProducerId() && !TopicMetadata.isInternal(td.name())
                     && replicaManager.partition(new TopicPartition(td.name(), pd.index())) != null) {
                     partitions.add(new TopicPartition(td.name(), pd.index()));
                     producerId = first.producerId();

@@ -115,10 +115,14 @@ public final class TransactionApisHandler implements ApiHandler {
         return e;
     }
 
-    /** Partitions a transaction may hold: those of existing topics (and of the offsets topic, made on demand). */
+    /**
+     * Partitions a transaction may hold: those of existing topics (and of the offsets topic, made on
+     * demand), never the coordinator's own {@code __transaction_state}.
+     */
     private Predicate<TopicPartition> exists() {
         return tp -> GroupCoordinatorService.isOffsetsTopic(tp.topic())
-            || store.topic(tp.topic()).map(t -> tp.partition() >= 0 && tp.partition() < t.partitionCount()).orElse(false);
+            || !tp.topic().equals(TransactionCoordinatorService.TOPIC) && store.topic(tp.topic())
+            .map(t -> tp.partition() >= 0 && tp.partition() < t.partitionCount()).orElse(false);
     }
 
     @Override

@@ -146,4 +146,17 @@ class TransactionalOffsetsTest {
         marker(10, true);
         assertNull(committed("g"));
     }
+
+    @Test
+    void shouldKeepOffsetsPendingWhenTheMarkerCannotBeWritten() {
+        txnCommit(10, "g", -1, 5);
+        writer.failAppends(Errors.NOT_LEADER_OR_FOLLOWER);
+        assertTrue(runtime.scheduleTransactionCompletion("marker", TP, 10, (short) 0, 0, true)
+            .isCompletedExceptionally(), "the marker pipeline learns it must retry");
+        writer.failAppends(null);
+        assertTrue(pending("g"), "a marker that is not in the log changed nothing");
+        assertNull(committed("g"));
+        marker(10, true);
+        assertEquals(5, committed("g").offset());
+    }
 }
