@@ -149,17 +149,7 @@ public final class Sender implements Runnable {
             @Override
             public CompletableFuture<Boolean> failQueuedBatches(RuntimeException error) {
                 CompletableFuture<Boolean> done = new CompletableFuture<>();
-                events.add(() -> {
-                    boolean hadSequence = false;
-                    for (ProducerBatch b : accumulator.drainAll()) {
-                        if (idempotence.isCurrentIdentity(b)) {
-                            hadSequence = true;
-                            idempotence.onExpiredQueued(b);
-                        }
-                        completeBatch(b, -1, -1, error);
-                    }
-                    done.complete(hadSequence);
-                });
+                events.add(() -> done.complete(failQueued(error)));
                 wakeup();
                 return done;
             }
@@ -176,6 +166,24 @@ public final class Sender implements Runnable {
                 Sender.this.wakeup();
             }
         };
+    }
+
+    /** Fails every queued batch of a transaction being aborted; true if one had a sequence (a gap now). */
+    private boolean failQueued(RuntimeException error) {
+        boolean hadSequence = false;
+        for (ProducerBatch b : accumulator.drainAll()) {
+            if (idempotence.isCurrentIdentity(b)) {
+                hadSequence = true;
+                idempotence.onExpiredQueued(b);
+            }
+            completeBatch(b, -1, -1, error);
+        }
+        return hadSequence;
+    }
+
+    private static RuntimeException abortedBeforeSent() {
+        return new io.weir.producer.TransactionAbortableException(null,
+            "The transaction was aborted before this record was sent", null);
     }
 
     /** Makes the loop look at the accumulator now (a batch filled up or was created). */
@@ -243,6 +251,9 @@ public final class Sender implements Runnable {
             }
         }
         if (transactions != null) {
+            if (transactions.isAborting() && accumulator.hasUndrained()) {
+                failQueued(abortedBeforeSent()); // includes batches re-queued for a retry since the abort began
+            }
             if (transactions.hasError()) {
                 // batches the transaction can never send (their partition was not added) fail now, so that
                 // flush and abort do not wait for them
@@ -285,6 +296,9 @@ public final class Sender implements Runnable {
             for (Map.Entry<Integer, List<ProducerBatch>> e : drained.entrySet()) {
                 sendProduce(e.getKey(), e.getValue(), nowMs);
             }
+        }
+        if (transactions != null) {
+            pollMs = Math.min(pollMs, transactions.addPartitionsDelayMs(nowMs));
         }
         long nextExpiry = accumulator.nextExpiryMs();
         if (nextExpiry != Long.MAX_VALUE) {
@@ -514,6 +528,9 @@ public final class Sender implements Runnable {
                 default -> {
                 }
             }
+        }
+        if (retriable && transactions != null && transactions.isAborting()) {
+            retriable = false; // the transaction is being aborted: a retry could only wait for the next producer id
         }
         if (retriable && b.attempts <= retries && !accumulator.isExpired(b, nowMs) && !forceClose) {
             log.debug("Retrying {} after {}", b, detail);

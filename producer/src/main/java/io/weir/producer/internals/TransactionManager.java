@@ -80,6 +80,7 @@ import java.util.function.IntFunction;
 public final class TransactionManager {
     private static final Logger log = LoggerFactory.getLogger(TransactionManager.class);
     private static final String TRANSACTION_VERSION_FEATURE = "transaction.version";
+    private static final long CONCURRENT_RETRY_MS = 20;
 
     /** The lifecycle of a transactional producer; {@link #canFollow} lists every allowed transition. */
     public enum State {
@@ -589,6 +590,15 @@ public final class TransactionManager {
         return v2 || partitionsInTransaction.contains(tp);
     }
 
+    /**
+     * Whether an abort is in progress: the sender then fails every queued batch and retries nothing, so
+     * the abort's flush ends once the requests in flight are answered (a retried batch could wait for a
+     * producer id that only the abort's end brings).
+     */
+    public synchronized boolean isAborting() {
+        return state == State.ABORTING_TRANSACTION;
+    }
+
     /** Whether the transaction must be aborted (the sender then fails batches that can never be sent). */
     public synchronized boolean hasError() {
         return state == State.ABORTABLE_ERROR || state == State.FATAL_ERROR;
@@ -616,6 +626,14 @@ public final class TransactionManager {
                     + " in the transaction failed: " + error.getMessage(), error));
             }
         }
+    }
+
+    /** How long the sender may sleep before an AddPartitionsToTxn is due (Long.MAX_VALUE: none pending). */
+    public synchronized long addPartitionsDelayMs(long nowMs) {
+        if (v2 || addInFlight || pendingPartitions.isEmpty()) {
+            return Long.MAX_VALUE;
+        }
+        return Math.max(0, nextAddAttemptMs - nowMs);
     }
 
     /** Sends AddPartitionsToTxn for partitions new to the transaction (V1), one request at a time. */
@@ -681,6 +699,7 @@ public final class TransactionManager {
                 nextAddAttemptMs = time.milliseconds() + retryBackoffMs;
             } else {
                 boolean retry = false;
+                boolean concurrent = false;
                 for (var t : resp.resultsByTopicV3AndBelow()) {
                     for (var p : t.resultsByPartition()) {
                         Errors e = Errors.forCode(p.partitionErrorCode());
@@ -694,6 +713,7 @@ public final class TransactionManager {
                         } else if (e.isRetriable() || e == Errors.CONCURRENT_TRANSACTIONS
                             || e == Errors.OPERATION_NOT_ATTEMPTED) {
                             retry = true;
+                            concurrent |= e == Errors.CONCURRENT_TRANSACTIONS;
                         } else if (fatalOrAbortable == Errors.NONE) {
                             fatalOrAbortable = e;
                             failedPartition = tp.toString();
@@ -701,7 +721,10 @@ public final class TransactionManager {
                     }
                 }
                 if (retry) {
-                    nextAddAttemptMs = time.milliseconds() + retryBackoffMs;
+                    // the previous transaction's markers are usually written within milliseconds (Kafka also
+                    // retries this case sooner than retry.backoff.ms)
+                    nextAddAttemptMs = time.milliseconds() + (concurrent ? Math.min(CONCURRENT_RETRY_MS,
+                        retryBackoffMs) : retryBackoffMs);
                 }
             }
         }
@@ -765,7 +788,8 @@ public final class TransactionManager {
                 }
             }
             if (error.isRetriable() || error == Errors.CONCURRENT_TRANSACTIONS) {
-                backoff(deadlineMs, what, error.toString());
+                backoff(deadlineMs, what, error.toString(), error == Errors.CONCURRENT_TRANSACTIONS
+                    ? Math.min(CONCURRENT_RETRY_MS, retryBackoffMs) : retryBackoffMs);
                 continue;
             }
             return new Answer(resp, error, (short) -1);
@@ -773,13 +797,17 @@ public final class TransactionManager {
     }
 
     private void backoff(long deadlineMs, String what, String why) {
+        backoff(deadlineMs, what, why, retryBackoffMs);
+    }
+
+    private void backoff(long deadlineMs, String what, String why, long backoffMs) {
         long remainingMs = deadlineMs - time.milliseconds();
         if (remainingMs <= 0) {
             throw new TimeoutException("TransactionalId " + transactionalId + ": " + what + " did not complete before "
                 + "its deadline (max.block.ms); last error: " + why + "; the call may be repeated");
         }
         log.debug("{} retrying after {}", what, why);
-        time.sleep(Math.min(retryBackoffMs, remainingMs));
+        time.sleep(Math.min(backoffMs, remainingMs));
     }
 
     private Node transactionCoordinator(long deadlineMs) {
