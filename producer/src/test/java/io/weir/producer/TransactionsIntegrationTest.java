@@ -342,6 +342,29 @@ class TransactionsIntegrationTest {
         assertFalse(readAll(b, t, 1, true).contains("in-refused-transaction"));
     }
 
+    /** Offsets of two groups in one transaction: both commit (V1 adds each group with AddOffsetsToTxn). */
+    @ParameterizedTest(name = "transactions V{0}")
+    @ValueSource(ints = {1, 2})
+    void shouldCommitTheOffsetsOfEveryGroupInTheTransaction(int version) throws Exception {
+        EmbeddedBroker b = BROKERS.get(version);
+        String t = topic(b, 1);
+        TopicPartition tp = new TopicPartition(t, 0);
+        String groupA = name("group-a");
+        String groupB = name("group-b");
+        try (WeirProducer<String, String> p = producer(b, name("two-groups"))) {
+            p.initTransactions();
+            p.beginTransaction();
+            p.sendOffsetsToTransaction(Map.of(tp, new OffsetAndMetadata(3)), new ConsumerGroupMetadata(groupA));
+            p.sendOffsetsToTransaction(Map.of(tp, new OffsetAndMetadata(4)), new ConsumerGroupMetadata(groupB));
+            p.commitTransaction();
+        }
+        for (String g : List.of(groupA, groupB)) {
+            try (WeirConsumer<String, String> c = consumer(b, true, g)) {
+                assertEquals(g.equals(groupA) ? 3 : 4, c.committed(Set.of(tp)).get(tp).offset(), g);
+            }
+        }
+    }
+
     /**
      * read_committed: endOffsets and seekToEnd stop at the last stable offset while a transaction is
      * open; once it commits, "read to the end" finishes although the end is a control batch.

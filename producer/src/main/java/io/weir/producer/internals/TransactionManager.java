@@ -119,7 +119,7 @@ public final class TransactionManager {
         void wakeup();
     }
 
-    private record Answer(ApiMessage response, Errors error, short version) {
+    private record Answer(ApiMessage response, Errors error) {
     }
 
     private final String transactionalId;
@@ -144,7 +144,7 @@ public final class TransactionManager {
     private boolean addInFlight;
     private long nextAddAttemptMs;
     private boolean transactionStarted; // a send or an offset commit happened in this transaction
-    private boolean offsetsAdded; // V1: AddOffsetsToTxn succeeded
+    private final Set<String> groupsAdded = new HashSet<>(); // V1: groups whose AddOffsetsToTxn succeeded
     private boolean epochBumpRequired; // V1: a batch failed, its sequence may be a gap
 
     public TransactionManager(String transactionalId, int transactionTimeoutMs, NetworkClient client, Time time,
@@ -324,7 +324,7 @@ public final class TransactionManager {
         partitionsInTransaction.clear();
         pendingPartitions.clear();
         transactionStarted = false;
-        offsetsAdded = false;
+        groupsAdded.clear();
     }
 
     /**
@@ -365,7 +365,7 @@ public final class TransactionManager {
             }
             long deadlineMs = time.milliseconds() + timeoutMs;
             boolean useV2 = isTransactionV2();
-            if (!useV2 && !addedOffsets()) {
+            if (!useV2 && !addedOffsets(group.groupId())) {
                 Answer a = callTransactionCoordinator("AddOffsetsToTxn",
                     builder(ApiKeys.ADD_OFFSETS_TO_TXN, 0, ApiKeys.ADD_OFFSETS_TO_TXN.highestVersion(),
                         v -> new AddOffsetsToTxnRequest().setTransactionalId(transactionalId).setProducerId(producerId())
@@ -375,7 +375,7 @@ public final class TransactionManager {
                     throw fail(a.error(), "AddOffsetsToTxn for group " + group.groupId());
                 }
                 synchronized (this) {
-                    offsetsAdded = true;
+                    groupsAdded.add(group.groupId());
                 }
             }
             commitTransactionalOffsets(new LinkedHashMap<>(offsets), group, useV2, deadlineMs);
@@ -384,8 +384,8 @@ public final class TransactionManager {
         }
     }
 
-    private synchronized boolean addedOffsets() {
-        return offsetsAdded;
+    private synchronized boolean addedOffsets(String groupId) {
+        return groupsAdded.contains(groupId);
     }
 
     private void commitTransactionalOffsets(Map<TopicPartition, OffsetAndMetadata> remaining,
@@ -404,7 +404,7 @@ public final class TransactionManager {
                 if (!e.isRetriable()) {
                     throw e;
                 }
-                forgetGroupCoordinator(group.groupId(), e);
+                forgetGroupCoordinator(group.groupId());
                 backoff(deadlineMs, what, e.toString());
                 continue;
             }
@@ -416,7 +416,7 @@ public final class TransactionManager {
                     if (e == Errors.NONE) {
                         remaining.remove(tp);
                     } else if (e == Errors.NOT_COORDINATOR || e == Errors.COORDINATOR_NOT_AVAILABLE) {
-                        forgetGroupCoordinator(group.groupId(), null);
+                        forgetGroupCoordinator(group.groupId());
                         retry = e;
                     } else if (e.isRetriable() || e == Errors.CONCURRENT_TRANSACTIONS) {
                         retry = e;
@@ -545,7 +545,7 @@ public final class TransactionManager {
         boolean useV2;
         synchronized (this) {
             useV2 = v2;
-            needed = v2 ? transactionStarted : (!partitionsInTransaction.isEmpty() || offsetsAdded);
+            needed = v2 ? transactionStarted : (!partitionsInTransaction.isEmpty() || !groupsAdded.isEmpty());
         }
         String what = commit ? "EndTxn (commit)" : "EndTxn (abort)";
         if (needed) {
@@ -576,7 +576,7 @@ public final class TransactionManager {
             partitionsInTransaction.clear();
             pendingPartitions.clear();
             transactionStarted = false;
-            offsetsAdded = false;
+            groupsAdded.clear();
             epochBumpRequired = false;
             lastError = null;
             transitionTo(State.READY);
@@ -792,7 +792,7 @@ public final class TransactionManager {
                     ? Math.min(CONCURRENT_RETRY_MS, retryBackoffMs) : retryBackoffMs);
                 continue;
             }
-            return new Answer(resp, error, (short) -1);
+            return new Answer(resp, error);
         }
     }
 
@@ -837,7 +837,7 @@ public final class TransactionManager {
         return n;
     }
 
-    private synchronized void forgetGroupCoordinator(String groupId, ApiException why) {
+    private synchronized void forgetGroupCoordinator(String groupId) {
         groupCoordinators.remove(groupId);
     }
 
