@@ -67,6 +67,22 @@ public final class MetadataHandler implements ApiHandler {
     }
 
     private MetadataResponse metadata(MetadataRequest req) {
+        MetadataResponse resp = topicsMetadata(req);
+        if (req.includeTopicAuthorizedOperations()) {
+            // no authorizer: every topic operation is allowed, as Kafka answers without one
+            for (MetadataResponse.MetadataResponseTopic t : resp.topics()) {
+                if (t.errorCode() == Errors.NONE.code()) {
+                    t.setTopicAuthorizedOperations(AuthorizedOperations.TOPIC);
+                }
+            }
+        }
+        if (req.includeClusterAuthorizedOperations()) {
+            resp.setClusterAuthorizedOperations(AuthorizedOperations.CLUSTER);
+        }
+        return resp;
+    }
+
+    private MetadataResponse topicsMetadata(MetadataRequest req) {
         Map<String, TopicMetadata> all = store.topics();
         List<MetadataResponse.MetadataResponseTopic> out = new ArrayList<>();
         if (req.topics() == null) {

@@ -29,6 +29,9 @@ public final class Partition {
         this.leaderEpoch = leaderEpoch;
         this.minInsyncReplicas = minInsyncReplicas;
         this.highWatermark = log.logEndOffsetMetadata();
+        // becoming leader opens the epoch at the log end (Kafka's makeLeader), so OffsetForLeaderEpoch
+        // answers for it even before the first append
+        log.assignLeaderEpoch(leaderEpoch);
     }
 
     public TopicPartition topicPartition() {

@@ -207,6 +207,46 @@ public final class ReplicaManager {
         }
     }
 
+    /** The outcome of DeleteRecords on one partition: an error, or the log start offset after it. */
+    public record DeleteRecordsResult(Errors error, String message, long lowWatermark) {
+    }
+
+    /**
+     * Moves a partition's log start offset up to {@code offset} (-1: the high watermark) and deletes the
+     * segments wholly below it (Kafka's DeleteRecords). The offset may not pass the high watermark, and a
+     * compacted-only topic refuses (its cleaner owns what stays). The new start is checkpointed at once,
+     * so it survives an unclean stop.
+     */
+    public DeleteRecordsResult deleteRecords(TopicPartition tp, long offset) {
+        Partition partition = partitions.get(tp);
+        if (partition == null) {
+            return new DeleteRecordsResult(Errors.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host " + tp, -1);
+        }
+        Log l = partition.log();
+        if (!l.config().delete) {
+            return new DeleteRecordsResult(Errors.POLICY_VIOLATION, "Records of partition " + tp
+                + " can not be deleted while partition is in compacted mode", -1);
+        }
+        long hw = partition.highWatermark();
+        long target = offset == -1 ? hw : offset;
+        if (target < 0 || target > hw) {
+            return new DeleteRecordsResult(Errors.OFFSET_OUT_OF_RANGE, "Cannot increment the log start offset of " + tp
+                + " to " + offset + ": it is outside [0, high watermark " + hw + "]", -1);
+        }
+        long before = l.logStartOffset();
+        long start = l.deleteRecordsBefore(target);
+        if (start != before) {
+            logManager.doCheckpoint();
+            log.info("{}: log start offset moved from {} to {} by DeleteRecords", tp, before, start);
+        }
+        return new DeleteRecordsResult(Errors.NONE, null, start);
+    }
+
+    /** Every hosted partition (a snapshot). */
+    public java.util.Collection<Partition> partitions() {
+        return List.copyOf(partitions.values());
+    }
+
     public LogManager logManager() {
         return logManager;
     }

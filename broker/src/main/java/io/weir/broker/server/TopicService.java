@@ -222,6 +222,28 @@ public final class TopicService {
         return new Result(Errors.NONE, null, changed);
     }
 
+    /**
+     * Replaces the topic's whole set of overrides with {@code configs} (the legacy AlterConfigs API:
+     * keys not named go back to their defaults).
+     */
+    public synchronized Result replaceConfigs(String name, Map<String, String> configs, boolean validateOnly) {
+        TopicMetadata topic = store.topic(name).orElse(null);
+        if (topic == null) {
+            return Result.error(Errors.UNKNOWN_TOPIC_OR_PARTITION, "The topic '" + name + "' does not exist.");
+        }
+        String invalid = topicConfigs.validate(configs);
+        if (invalid != null) {
+            return Result.error(Errors.INVALID_CONFIG, invalid);
+        }
+        TopicMetadata changed = topic.withConfigs(new HashMap<>(configs));
+        if (!validateOnly) {
+            store.updateTopic(changed);
+            replicaManager.updateTopicConfig(changed);
+            log.info("topic {} configs are now {}", name, configs);
+        }
+        return new Result(Errors.NONE, null, changed);
+    }
+
     /** One incremental config change. */
     public record ConfigOp(String name, int op, String value) {
     }
