@@ -91,9 +91,16 @@ public final class ConfigsHandler implements ApiHandler {
                 if (r.configurationKeys() != null && !r.configurationKeys().contains(e.name())) {
                     continue;
                 }
+                List<DescribeConfigsResponse.DescribeConfigsSynonym> synonyms = new ArrayList<>();
+                if (req.includeSynonyms()) {
+                    for (ConfigEntries.Synonym s : e.synonyms()) {
+                        synonyms.add(new DescribeConfigsResponse.DescribeConfigsSynonym().setName(s.name())
+                            .setValue(s.value()).setSource(s.source().code()));
+                    }
+                }
                 res.configs().add(new DescribeConfigsResponse.DescribeConfigsResourceResult().setName(e.name())
                     .setValue(e.value()).setReadOnly(readOnly).setConfigSource(e.source().code())
-                    .setIsSensitive(false).setConfigType(e.type().code()).setSynonyms(new ArrayList<>()));
+                    .setIsSensitive(false).setConfigType(e.type().code()).setSynonyms(synonyms));
             }
             out.add(res.setErrorCode(Errors.NONE.code()));
         }

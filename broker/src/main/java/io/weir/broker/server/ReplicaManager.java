@@ -2,6 +2,8 @@ package io.weir.broker.server;
 
 import io.weir.broker.metadata.TopicMetadata;
 import io.weir.log.AbortedTxn;
+import io.weir.log.BatchRecompressor;
+import io.weir.log.RecordBatch;
 import io.weir.log.CorruptRecordException;
 import io.weir.log.FetchDataInfo;
 import io.weir.log.InvalidRecordException;
@@ -67,10 +69,12 @@ public final class ReplicaManager {
     /** Hosts partitions [from, to) of the topic. */
     public void hostPartitions(TopicMetadata topic, int from, int to) {
         int minIsr = topicConfigs.minInsyncReplicas(topic.configs());
+        TopicConfigs.Compression compression = topicConfigs.compression(topic.configs());
         for (int p = from; p < to; p++) {
             TopicPartition tp = new TopicPartition(topic.name(), p);
             Log l = logManager.getOrCreateLog(tp, topicConfigs.logConfig(topic.configs()));
-            partitions.computeIfAbsent(tp, t -> new Partition(t, topic.topicId(), l, 0, minIsr));
+            partitions.computeIfAbsent(tp, t -> new Partition(t, topic.topicId(), l, 0, minIsr))
+                .setCompression(compression);
         }
     }
 
@@ -86,11 +90,13 @@ public final class ReplicaManager {
     /** Applies changed topic configs to the live logs. */
     public void updateTopicConfig(TopicMetadata topic) {
         int minIsr = topicConfigs.minInsyncReplicas(topic.configs());
+        TopicConfigs.Compression compression = topicConfigs.compression(topic.configs());
         for (int p = 0; p < topic.partitionCount(); p++) {
             Partition partition = partitions.get(new TopicPartition(topic.name(), p));
             if (partition != null) {
                 partition.log().updateConfig(topicConfigs.logConfig(topic.configs()));
                 partition.setMinInsyncReplicas(minIsr);
+                partition.setCompression(compression);
             }
         }
     }
@@ -105,7 +111,9 @@ public final class ReplicaManager {
 
     /**
      * Appends a produce request's records for one partition as leader. Nothing is appended when any
-     * batch is invalid; an idempotent duplicate is answered with its original offset.
+     * batch is invalid; an idempotent duplicate is answered with its original offset. A topic whose
+     * {@code compression.type} names a codec gets its batches recompressed to it first (Kafka's rule);
+     * {@code producer} stores the producer's bytes as they came.
      */
     public AppendResult appendAsLeader(TopicPartition tp, Records records, short acks) {
         Partition partition = partitions.get(tp);
@@ -123,7 +131,7 @@ public final class ReplicaManager {
         LogAppendInfo info;
         try {
             // the request frame belongs to this request alone: offsets are assigned in it, in place
-            info = partition.log().appendAsLeader(MemoryRecords.readableRecords(records.buffer()), partition.leaderEpoch());
+            info = partition.log().appendAsLeader(inTopicCodec(partition, records), partition.leaderEpoch());
         } catch (CorruptRecordException e) {
             log.info("rejected corrupt produce to {}: {}", tp, e.getMessage());
             return AppendResult.error(Errors.CORRUPT_MESSAGE, e.getMessage());
@@ -153,6 +161,17 @@ public final class ReplicaManager {
         appendListener.accept(tp);
         return new AppendResult(Errors.NONE, null, info.firstOffset(), info.logAppendTimeMs(),
             partition.log().logStartOffset());
+    }
+
+    /** The request's records, recompressed when the topic stores a codec other than the producer's. */
+    private static MemoryRecords inTopicCodec(Partition partition, Records records) {
+        MemoryRecords in = MemoryRecords.readableRecords(records.buffer());
+        TopicConfigs.Compression compression = partition.compression();
+        if (compression.keepsProducerCodec()) {
+            return in;
+        }
+        return BatchRecompressor.recompress(in, compression.codec(), compression.level(),
+            RecordBatch.DEFAULT_MAX_DECOMPRESSED_BYTES);
     }
 
     /**
