@@ -77,6 +77,8 @@ public final class BrokerConfig extends AbstractConfig {
     public static final String COMPRESSION_GZIP_LEVEL = "compression.gzip.level";
     public static final String COMPRESSION_LZ4_LEVEL = "compression.lz4.level";
     public static final String COMPRESSION_ZSTD_LEVEL = "compression.zstd.level";
+    /** Weir's own key: Kafka has no per-topic cap (its KRaft controller refuses any one operation of over 10,000 records). */
+    public static final String TOPIC_MAX_PARTITIONS = "topic.max.partitions";
 
     static final ConfigDef DEF = new ConfigDef()
         .define(BROKER_ID, INT, 0, atLeast(0), "This broker's id in the cluster.")
@@ -136,6 +138,9 @@ public final class BrokerConfig extends AbstractConfig {
         .define(GROUP_INITIAL_REBALANCE_DELAY_MS, INT, 3000, atLeast(0),
             "How long the first rebalance of an empty group waits for more members to join.")
         .define(GROUP_MAX_SIZE, INT, Integer.MAX_VALUE, atLeast(1), "Most members one group may have.")
+        .define(TOPIC_MAX_PARTITIONS, INT, 10_000, atLeast(1),
+            "Most partitions one topic may have; CreateTopics and CreatePartitions asking for more answer "
+                + "INVALID_PARTITIONS (every partition preallocates its index files).")
         .define(COMPRESSION_TYPE, STRING, "producer", in("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"),
             "Default codec of topics: producer keeps the producer's; a codec makes the broker recompress to it.")
         .define(COMPRESSION_GZIP_LEVEL, INT, -1, level(io.weir.log.CompressionType.GZIP),

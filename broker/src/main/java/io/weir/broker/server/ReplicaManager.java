@@ -3,7 +3,8 @@ package io.weir.broker.server;
 import io.weir.broker.metadata.TopicMetadata;
 import io.weir.log.AbortedTxn;
 import io.weir.log.BatchRecompressor;
-import io.weir.log.RecordBatch;
+import io.weir.log.internals.BatchValidator;
+import io.weir.log.AppendOrigin;
 import io.weir.log.CorruptRecordException;
 import io.weir.log.FetchDataInfo;
 import io.weir.log.InvalidRecordException;
@@ -15,6 +16,7 @@ import io.weir.log.LogOffsetMetadata;
 import io.weir.log.MemoryRecords;
 import io.weir.log.OffsetOutOfRangeException;
 import io.weir.log.ProducerAppendCheck;
+import io.weir.log.RecordError;
 import io.weir.log.RecordTooLargeException;
 import io.weir.log.TopicPartition;
 import io.weir.protocol.Errors;
@@ -57,8 +59,12 @@ public final class ReplicaManager {
         this.appendListener = listener;
     }
 
+    /**
+     * The hosted partition, or null: the one place a requested (topic, index) is resolved, so a
+     * negative index or an empty name from a request is simply not hosted (UNKNOWN_TOPIC_OR_PARTITION).
+     */
     public Partition partition(TopicPartition tp) {
-        return partitions.get(tp);
+        return tp.isValid() ? partitions.get(tp) : null;
     }
 
     /** Hosts every partition of the topic (opening or creating their logs). */
@@ -101,22 +107,36 @@ public final class ReplicaManager {
         }
     }
 
-    /** The outcome of appending one partition's records. */
+    /**
+     * The outcome of appending one partition's records; {@code recordErrors} names the records that
+     * made an INVALID_RECORD batch fail (Produce v8+), else it is empty.
+     */
     public record AppendResult(Errors error, String errorMessage, long baseOffset, long logAppendTimeMs,
-                               long logStartOffset) {
+                               long logStartOffset, List<RecordError> recordErrors) {
+        public AppendResult(Errors error, String errorMessage, long baseOffset, long logAppendTimeMs, long logStartOffset) {
+            this(error, errorMessage, baseOffset, logAppendTimeMs, logStartOffset, List.of());
+        }
+
         static AppendResult error(Errors e, String message) {
             return new AppendResult(e, message, -1, -1, -1);
         }
     }
 
-    /**
-     * Appends a produce request's records for one partition as leader. Nothing is appended when any
-     * batch is invalid; an idempotent duplicate is answered with its original offset. A topic whose
-     * {@code compression.type} names a codec gets its batches recompressed to it first (Kafka's rule);
-     * {@code producer} stores the producer's bytes as they came.
-     */
+    /** {@link #appendAsLeader(TopicPartition, Records, short, AppendOrigin)} for a producer's request. */
     public AppendResult appendAsLeader(TopicPartition tp, Records records, short acks) {
-        Partition partition = partitions.get(tp);
+        return appendAsLeader(tp, records, acks, AppendOrigin.CLIENT);
+    }
+
+    /**
+     * Appends records for one partition as leader: a produce request's ({@link AppendOrigin#CLIENT},
+     * held to a producer's rules) or a coordinator's ({@link AppendOrigin#COORDINATOR}, which may
+     * write control batches). Nothing is appended when any batch is invalid (CORRUPT_MESSAGE,
+     * INVALID_RECORD with the records at fault, MESSAGE_TOO_LARGE); an idempotent duplicate is
+     * answered with its original offset. A topic whose {@code compression.type} names a codec gets its
+     * batches recompressed to it first (Kafka's rule); {@code producer} stores the bytes as they came.
+     */
+    public AppendResult appendAsLeader(TopicPartition tp, Records records, short acks, AppendOrigin origin) {
+        Partition partition = partition(tp);
         if (partition == null) {
             return AppendResult.error(Errors.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host " + tp);
         }
@@ -131,14 +151,16 @@ public final class ReplicaManager {
         LogAppendInfo info;
         try {
             // the request frame belongs to this request alone: offsets are assigned in it, in place
-            info = partition.log().appendAsLeader(inTopicCodec(partition, records), partition.leaderEpoch());
+            info = partition.log().appendAsLeader(inTopicCodec(partition, records, origin), partition.leaderEpoch(),
+                origin);
         } catch (CorruptRecordException e) {
             log.info("rejected corrupt produce to {}: {}", tp, e.getMessage());
             return AppendResult.error(Errors.CORRUPT_MESSAGE, e.getMessage());
         } catch (RecordTooLargeException e) {
             return AppendResult.error(Errors.MESSAGE_TOO_LARGE, e.getMessage());
         } catch (InvalidRecordException e) {
-            return AppendResult.error(Errors.INVALID_RECORD, e.getMessage());
+            log.debug("rejected invalid produce to {}: {}", tp, e.getMessage());
+            return new AppendResult(Errors.INVALID_RECORD, e.getMessage(), -1, -1, -1, e.recordErrors());
         }
         ProducerAppendCheck check = info.producerCheck();
         switch (check.result()) {
@@ -163,15 +185,23 @@ public final class ReplicaManager {
             partition.log().logStartOffset());
     }
 
-    /** The request's records, recompressed when the topic stores a codec other than the producer's. */
-    private static MemoryRecords inTopicCodec(Partition partition, Records records) {
+    /**
+     * The request's records, recompressed when the topic stores a codec other than the producer's.
+     * The producer's batches are validated first with the rules the log applies (so a bad batch fails
+     * with the same error and record errors as without recompression, and only well-formed data is
+     * decompressed); the log validates the rewritten batches again on append.
+     */
+    private static MemoryRecords inTopicCodec(Partition partition, Records records, AppendOrigin origin) {
         MemoryRecords in = MemoryRecords.readableRecords(records.buffer());
         TopicConfigs.Compression compression = partition.compression();
         if (compression.keepsProducerCodec()) {
             return in;
         }
+        io.weir.log.LogConfig cfg = partition.log().config();
+        BatchValidator.validate(in, new BatchValidator.Rules(origin, cfg.compact, cfg.maxMessageBytes),
+            partition.topicPartition());
         return BatchRecompressor.recompress(in, compression.codec(), compression.level(),
-            RecordBatch.DEFAULT_MAX_DECOMPRESSED_BYTES);
+            (int) BatchValidator.maxDecompressedBytes(in.sizeInBytes(), cfg.maxMessageBytes));
     }
 
     /**
@@ -193,7 +223,7 @@ public final class ReplicaManager {
      */
     public ReadResult read(TopicPartition tp, long fetchOffset, int maxBytes, boolean minOneBatch,
                            boolean readCommitted) {
-        Partition partition = partitions.get(tp);
+        Partition partition = partition(tp);
         if (partition == null) {
             return new ReadResult(Errors.UNKNOWN_TOPIC_OR_PARTITION, -1, -1, -1, null, null,
                 new LogOffsetMetadata(fetchOffset));
