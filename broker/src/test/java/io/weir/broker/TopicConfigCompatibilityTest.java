@@ -269,4 +269,35 @@ class TopicConfigCompatibilityTest {
         assertEquals("producer", b.get("compression.type").value());
         assertTrue(b.get("num.partitions").isReadOnly());
     }
+
+    @Test
+    void aBadBatchOnARecompressingTopicFailsAsItWouldWithoutRecompression() throws Exception {
+        admin.createTopics(List.of(new NewTopic("compact-lz4", 1, (short) 1).configs(Map.of(
+            "compression.type", "lz4", "cleanup.policy", "compact")))).all().get();
+        io.weir.log.RecordBatchBuilder b = new io.weir.log.RecordBatchBuilder(CompressionType.GZIP);
+        b.append(1L, "k0".getBytes(StandardCharsets.UTF_8), "v".getBytes(StandardCharsets.UTF_8));
+        b.append(2L, (byte[]) null, "keyless".getBytes(StandardCharsets.UTF_8));
+        b.append(3L, "k2".getBytes(StandardCharsets.UTF_8), "v".getBytes(StandardCharsets.UTF_8));
+        io.weir.protocol.message.ProduceRequest req = new io.weir.protocol.message.ProduceRequest().setAcks((short) 1)
+            .setTimeoutMs(5_000).setTopicData(List.of(new io.weir.protocol.message.ProduceRequest.TopicProduceData()
+                .setName("compact-lz4").setPartitionData(List.of(new io.weir.protocol.message.ProduceRequest
+                    .PartitionProduceData().setIndex(0).setRecords(io.weir.protocol.Records.wrap(b.build()))))));
+        java.nio.ByteBuffer frame = io.weir.protocol.MessageCodec.serializeRequest(io.weir.protocol.RequestHeader.of(
+            io.weir.protocol.ApiKeys.PRODUCE, (short) 9, 1, "raw"), req);
+        io.weir.protocol.message.ProduceResponse.PartitionProduceResponse r;
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", broker.port())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(frame.array(), 0, frame.limit());
+            java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+            byte[] resp = new byte[in.readInt()];
+            in.readFully(resp);
+            r = ((io.weir.protocol.message.ProduceResponse) io.weir.protocol.MessageCodec.parseResponse(
+                io.weir.protocol.ApiKeys.PRODUCE, (short) 9, java.nio.ByteBuffer.wrap(resp)).body())
+                .responses().get(0).partitionResponses().get(0);
+        }
+        assertEquals(io.weir.protocol.Errors.INVALID_RECORD.code(), r.errorCode());
+        assertEquals(1, r.recordErrors().size());
+        assertEquals(1, r.recordErrors().get(0).batchIndex());
+        assertEquals(0, broker.broker().replicaManager().partition(new TopicPartition("compact-lz4", 0)).log().logEndOffset());
+    }
 }
