@@ -123,6 +123,16 @@ class TopicConfigCompatibilityTest {
             new AlterConfigOp(new ConfigEntry("leader.replication.throttled.replicas", "0:0"), AlterConfigOp.OpType.SET)));
         admin.incrementalAlterConfigs(ops).all().get();
         assertEquals("true", describe(admin, r).get("preallocate").value());
+        // list-typed keys take APPEND and SUBTRACT, starting from an empty default
+        admin.incrementalAlterConfigs(Map.of(r, List.of(new AlterConfigOp(
+            new ConfigEntry("follower.replication.throttled.replicas", "1:0"), AlterConfigOp.OpType.APPEND)))).all().get();
+        assertEquals("1:0", describe(admin, r).get("follower.replication.throttled.replicas").value());
+        admin.incrementalAlterConfigs(Map.of(r, List.of(new AlterConfigOp(
+            new ConfigEntry("leader.replication.throttled.replicas", "2:0"), AlterConfigOp.OpType.APPEND)))).all().get();
+        assertEquals("0:0,2:0", describe(admin, r).get("leader.replication.throttled.replicas").value());
+        ExecutionException notList = assertThrows(ExecutionException.class, () -> admin.incrementalAlterConfigs(Map.of(r,
+            List.of(new AlterConfigOp(new ConfigEntry("preallocate", "x"), AlterConfigOp.OpType.APPEND)))).all().get());
+        assertInstanceOf(org.apache.kafka.common.errors.InvalidConfigurationException.class, notList.getCause());
 
         // a value of the wrong type is refused, naming the key
         ExecutionException bad = assertThrows(ExecutionException.class, () -> admin.createTopics(List.of(
