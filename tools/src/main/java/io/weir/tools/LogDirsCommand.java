@@ -29,8 +29,8 @@ import java.util.stream.Collectors;
  * {@code bin/weir-log-dirs.sh --describe}: each broker's log directories with the size, offset lag and
  * future flag of every replica, printed as Kafka's {@code kafka-log-dirs.sh} prints them: two status
  * lines, then one JSON document
- * <pre>{"version":1,"brokers":[{"broker":0,"logDirs":[{"logDir":"/data","error":null,
- *   "partitions":[{"partition":"t-0","size":120,"offsetLag":0,"isFuture":false}]}]}]}</pre>
+ * <pre>{"brokers":[{"broker":0,"logDirs":[{"partitions":[{"partition":"t-0","size":120,"offsetLag":0,
+ *   "isFuture":false}],"error":null,"logDir":"/data"}]}],"version":1}</pre>
  * {@code --topic-list} keeps only those topics' partitions; {@code --broker-list} asks only those
  * brokers (default: every broker in the cluster).
  *
@@ -84,14 +84,17 @@ public final class LogDirsCommand {
         }
         props.setProperty("bootstrap.servers", cmd.bootstrapServer);
         try (Admin admin = adminFactory.apply(props)) {
-            List<Integer> ids = brokers.get(0);
-            if (ids == null) {
-                ids = admin.describeCluster().get().nodes().stream().map(Node::id).sorted().toList();
+            List<Integer> existing = admin.describeCluster().get().nodes().stream().map(Node::id).sorted().toList();
+            List<Integer> ids = brokers.get(0) == null ? existing : brokers.get(0);
+            List<Integer> unknown = ids.stream().filter(id -> !existing.contains(id)).toList();
+            if (!unknown.isEmpty()) {
+                err.println("ERROR: The given brokers do not exist from --broker-list: " + join(unknown)
+                    + ". Current existent brokers: " + join(existing));
+                return 1;
             }
             out.println("Querying brokers for log directories information");
             Map<Integer, Map<String, LogDirDescription>> byBroker = admin.describeLogDirs(ids).all().get();
-            out.println("Received log directory information from brokers "
-                + ids.stream().map(String::valueOf).collect(Collectors.joining(",")));
+            out.println("Received log directory information from brokers " + join(ids));
             out.println(Json.write(document(byBroker, cmd.topics())));
             return 0;
         } catch (Exception e) {
@@ -102,6 +105,10 @@ public final class LogDirsCommand {
             err.println("Error while executing log dirs command : " + t.getMessage());
             return 1;
         }
+    }
+
+    private static String join(List<Integer> ids) {
+        return ids.stream().map(String::valueOf).collect(Collectors.joining(","));
     }
 
     /** The brokers of --broker-list, or null for every broker. */
@@ -132,7 +139,10 @@ public final class LogDirsCommand {
         return out;
     }
 
-    /** Kafka's document: version, then per broker its directories, then per directory its partitions. */
+    /**
+     * Kafka's document: per broker its directories, per directory its partitions, and the version; keys
+     * in the order Kafka 4.4's tool prints them.
+     */
     static Map<String, Object> document(Map<Integer, Map<String, LogDirDescription>> byBroker, Set<String> topics) {
         List<Object> brokers = new ArrayList<>();
         byBroker.forEach((broker, dirs) -> {
@@ -153,9 +163,9 @@ public final class LogDirsCommand {
                         partitions.add(p);
                     });
                 Map<String, Object> dir = new LinkedHashMap<>();
-                dir.put("logDir", path);
-                dir.put("error", d.error() == null ? null : d.error().getClass().getName());
                 dir.put("partitions", partitions);
+                dir.put("error", d.error() == null ? null : d.error().getClass().getName());
+                dir.put("logDir", path);
                 logDirs.add(dir);
             });
             Map<String, Object> b = new LinkedHashMap<>();
@@ -164,8 +174,8 @@ public final class LogDirsCommand {
             brokers.add(b);
         });
         Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("version", 1);
         doc.put("brokers", brokers);
+        doc.put("version", 1);
         return doc;
     }
 }

@@ -150,9 +150,9 @@ class AdminToolsTest {
         replicas.put(new TopicPartition("t", 0), new ReplicaInfo(120, 2, false));
         replicas.put(new TopicPartition("u", 0), new ReplicaInfo(5, 0, true));
         Map<Integer, Map<String, LogDirDescription>> in = Map.of(0, Map.of("/data", new LogDirDescription(null, replicas, 100, 50)));
-        assertEquals("{\"version\":1,\"brokers\":[{\"broker\":0,\"logDirs\":[{\"logDir\":\"/data\",\"error\":null,"
-            + "\"partitions\":[{\"partition\":\"t-0\",\"size\":120,\"offsetLag\":2,\"isFuture\":false},"
-            + "{\"partition\":\"t-1\",\"size\":10,\"offsetLag\":0,\"isFuture\":false}]}]}]}",
+        assertEquals("{\"brokers\":[{\"broker\":0,\"logDirs\":[{\"partitions\":[{\"partition\":\"t-0\",\"size\":120,"
+            + "\"offsetLag\":2,\"isFuture\":false},{\"partition\":\"t-1\",\"size\":10,\"offsetLag\":0,\"isFuture\":false}],"
+            + "\"error\":null,\"logDir\":\"/data\"}]}],\"version\":1}",
             Json.write(LogDirsCommand.document(in, Set.of("t"))));
     }
 
@@ -182,6 +182,10 @@ class AdminToolsTest {
         Result named = logDirs("--bootstrap-server", bootstrap, "--describe", "--broker-list", "0");
         assertEquals(0, named.status(), named.err());
         assertTrue(named.out().contains("\"other-0\""), named.out());
+        Result unknown = logDirs("--bootstrap-server", bootstrap, "--describe", "--broker-list", "0,7");
+        assertEquals(1, unknown.status());
+        assertEquals("ERROR: The given brokers do not exist from --broker-list: 7. Current existent brokers: 0",
+            unknown.err().trim());
     }
 
     // ------------------------------------------------------------------ weir-configs.sh
