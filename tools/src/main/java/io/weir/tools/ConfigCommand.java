@@ -5,7 +5,6 @@ import io.weir.admin.AlterConfigOp;
 import io.weir.admin.Config;
 import io.weir.admin.ConfigEntry;
 import io.weir.admin.ConfigResource;
-import io.weir.admin.errors.InvalidConfigurationException;
 import io.weir.protocol.client.Node;
 import io.weir.tools.Cli.UsageException;
 import picocli.CommandLine;
@@ -247,16 +246,6 @@ public final class ConfigCommand {
 
     private void alter(Admin admin, PrintStream out) throws Exception {
         ConfigResource r = new ConfigResource(type, entityName);
-        if (type == ConfigResource.Type.TOPIC && !toDelete.isEmpty()) {
-            // as Kafka: only configs set on the topic can be deleted
-            Config current = admin.describeConfigs(List.of(r)).all().get().get(r);
-            List<String> set = current.entries().stream()
-                .filter(e -> e.source() == ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG).map(ConfigEntry::name).toList();
-            List<String> invalid = toDelete.stream().filter(k -> !set.contains(k)).toList();
-            if (!invalid.isEmpty()) {
-                throw new InvalidConfigurationException("Invalid config(s): " + String.join(",", invalid));
-            }
-        }
         List<AlterConfigOp> ops = new ArrayList<>();
         toAdd.forEach((k, v) -> ops.add(new AlterConfigOp(k, v, AlterConfigOp.OpType.SET)));
         toDelete.forEach(k -> ops.add(new AlterConfigOp(k, null, AlterConfigOp.OpType.DELETE)));
