@@ -41,7 +41,8 @@ public final class LeaderEpochFileCache {
     private final Path file;
     private final TreeMap<Integer, Long> epochs = new TreeMap<>();
     private final Object flushLock = new Object();
-    private boolean dirty;
+    /** Set under the cache's lock; volatile so {@link #flush()} after every append costs one read when clean. */
+    private volatile boolean dirty;
 
     private LeaderEpochFileCache(Path file) {
         this.file = file;
@@ -183,6 +184,9 @@ public final class LeaderEpochFileCache {
     public void flush() {
         // flushLock orders whole flushes, so an older map never overwrites a newer one; the map's own
         // lock is held only while copying it, never during the fsyncs
+        if (!dirty) {
+            return;
+        }
         synchronized (flushLock) {
             String content;
             synchronized (this) {
