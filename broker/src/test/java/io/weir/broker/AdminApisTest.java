@@ -248,6 +248,41 @@ class AdminApisTest {
         assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(), epochEnd("ofle", 3, -1, 0).errorCode());
     }
 
+    @Test
+    void kafkaConsumerShouldValidateASeekedPositionWithOffsetForLeaderEpoch() throws Exception {
+        createTopic("validate", 1, Map.of());
+        produce("validate", 5);
+        Properties p = new Properties();
+        p.put("bootstrap.servers", broker.bootstrapServers());
+        p.put("auto.offset.reset", "none");
+        p.put("enable.auto.commit", "false");
+        org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition("validate", 0);
+        try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> c = new org.apache.kafka.clients.consumer
+                .KafkaConsumer<>(p, new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+                    new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            c.assign(List.of(tp));
+            // a position inside epoch 0's range validates, and fetching goes on from it
+            c.seek(tp, new org.apache.kafka.clients.consumer.OffsetAndMetadata(3, Optional.of(0), ""));
+            List<Long> offsets = new java.util.ArrayList<>();
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (offsets.size() < 2 && System.currentTimeMillis() < deadline) {
+                c.poll(java.time.Duration.ofMillis(100)).forEach(r -> offsets.add(r.offset()));
+            }
+            assertEquals(List.of(3L, 4L), offsets);
+
+            // a position past where epoch 0 ended is a truncated log: Kafka's consumer says so
+            c.seek(tp, new org.apache.kafka.clients.consumer.OffsetAndMetadata(9, Optional.of(0), ""));
+            org.apache.kafka.clients.consumer.LogTruncationException truncated = assertThrows(
+                org.apache.kafka.clients.consumer.LogTruncationException.class, () -> {
+                    long until = System.currentTimeMillis() + 30_000;
+                    while (System.currentTimeMillis() < until) {
+                        c.poll(java.time.Duration.ofMillis(100));
+                    }
+                });
+            assertEquals(5L, truncated.divergentOffsets().get(tp).offset());
+        }
+    }
+
     // ------------------------------------------------------------------------------ ElectLeaders
 
     @Test
