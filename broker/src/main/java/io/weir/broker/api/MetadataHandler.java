@@ -20,7 +20,8 @@ import java.util.Map;
 
 /**
  * Metadata: the brokers, the controller and each topic's partitions with their leaders, creating
- * topics on the fly when the client allows it and {@code auto.create.topics.enable} is set.
+ * topics on the fly when the client allows it and {@code auto.create.topics.enable} is set. When asked,
+ * the authorized operations of each topic and of the cluster are all of them (there is no authorizer).
  *
  * <p>Thread-safe.
  */
