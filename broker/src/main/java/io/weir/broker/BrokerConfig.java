@@ -181,6 +181,12 @@ public final class BrokerConfig extends AbstractConfig {
             : String.valueOf(v);
     }
 
+    /** The documentation line of a broker config, or null for a key the broker does not define. */
+    public static String docOf(String key) {
+        ConfigDef.Key k = DEF.keys().get(key);
+        return k == null ? null : k.doc();
+    }
+
     /** The declared type of a broker config, or null for a key the broker does not define. */
     public static ConfigDef.Type typeOf(String key) {
         ConfigDef.Key k = DEF.keys().get(key);

@@ -42,6 +42,7 @@ import java.util.concurrent.ExecutionException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -278,6 +279,18 @@ class TopicConfigCompatibilityTest {
         assertEquals(ConfigEntry.ConfigType.STRING, b.get("compression.type").type());
         assertEquals("producer", b.get("compression.type").value());
         assertTrue(b.get("num.partitions").isReadOnly());
+        assertNull(b.get("num.partitions").documentation(), "documentation only when asked");
+
+        ConfigResource broker0 = new ConfigResource(ConfigResource.Type.BROKER, "0");
+        Config withDocs = admin.describeConfigs(List.of(broker0), new DescribeConfigsOptions().includeDocumentation(true))
+            .all().get().get(broker0);
+        assertEquals("Partitions of an auto-created topic.", withDocs.get("num.partitions").documentation());
+        admin.createTopics(List.of(new NewTopic("docs", 1, (short) 1))).all().get();
+        ConfigResource docsTopic = new ConfigResource(ConfigResource.Type.TOPIC, "docs");
+        Config topicDocs = admin.describeConfigs(List.of(docsTopic), new DescribeConfigsOptions().includeDocumentation(true))
+            .all().get().get(docsTopic);
+        assertTrue(topicDocs.get("preallocate").documentation().contains("does not act on it"));
+        assertTrue(topicDocs.get("compression.type").documentation().contains("Weir applies it"));
     }
 
     @Test

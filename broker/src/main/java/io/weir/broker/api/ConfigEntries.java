@@ -22,10 +22,11 @@ final class ConfigEntries {
     record Synonym(String name, String value, ConfigSource source) {
     }
 
-    /** One config as reported. */
-    record Entry(String name, String value, ConfigSource source, ConfigType type, List<Synonym> synonyms) {
+    /** One config as reported; {@code documentation} is what DescribeConfigs v3+ returns when asked. */
+    record Entry(String name, String value, ConfigSource source, ConfigType type, List<Synonym> synonyms,
+                 String documentation) {
         Entry(String name, String value, ConfigSource source, ConfigType type) {
-            this(name, value, source, type, List.of());
+            this(name, value, source, type, List.of(), null);
         }
     }
 
@@ -58,11 +59,13 @@ final class ConfigEntries {
                 synonyms.add(new Synonym(broker, builtIn != null ? builtIn : brokerDefault, ConfigSource.DEFAULT_CONFIG));
             }
             ConfigType type = configType(TopicConfigs.typeOf(key));
+            String doc = TopicConfigs.isImplemented(key) ? "Kafka's topic config " + key + "; Weir applies it."
+                : "Kafka's topic config " + key + "; Weir accepts, stores and reports it but does not act on it.";
             if (override != null) {
-                out.add(new Entry(key, override, ConfigSource.DYNAMIC_TOPIC_CONFIG, type, synonyms));
+                out.add(new Entry(key, override, ConfigSource.DYNAMIC_TOPIC_CONFIG, type, synonyms, doc));
             } else {
                 out.add(new Entry(key, brokerDefault, staticBroker ? ConfigSource.STATIC_BROKER_CONFIG
-                    : ConfigSource.DEFAULT_CONFIG, type, synonyms));
+                    : ConfigSource.DEFAULT_CONFIG, type, synonyms, doc));
             }
         }
         return out;
@@ -81,7 +84,7 @@ final class ConfigEntries {
             }
             synonyms.add(new Synonym(key, BrokerConfig.defaultValueOf(key), ConfigSource.DEFAULT_CONFIG));
             out.add(new Entry(key, value, set ? ConfigSource.STATIC_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG,
-                configType(BrokerConfig.typeOf(key)), synonyms));
+                configType(BrokerConfig.typeOf(key)), synonyms, BrokerConfig.docOf(key)));
         }
         return out;
     }

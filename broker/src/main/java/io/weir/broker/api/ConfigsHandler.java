@@ -100,7 +100,8 @@ public final class ConfigsHandler implements ApiHandler {
                 }
                 res.configs().add(new DescribeConfigsResponse.DescribeConfigsResourceResult().setName(e.name())
                     .setValue(e.value()).setReadOnly(readOnly).setConfigSource(e.source().code())
-                    .setIsSensitive(false).setConfigType(e.type().code()).setSynonyms(synonyms));
+                    .setIsSensitive(false).setConfigType(e.type().code()).setSynonyms(synonyms)
+                    .setDocumentation(req.includeDocumentation() ? e.documentation() : null));
             }
             out.add(res.setErrorCode(Errors.NONE.code()));
         }
