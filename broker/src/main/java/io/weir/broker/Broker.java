@@ -6,6 +6,10 @@ import io.weir.broker.api.ConfigsHandler;
 import io.weir.broker.api.DelayedFetch;
 import io.weir.broker.api.DelayedProduce;
 import io.weir.broker.api.DescribeProducersHandler;
+import io.weir.broker.api.DeleteRecordsHandler;
+import io.weir.broker.api.ElectLeadersHandler;
+import io.weir.broker.api.LogDirsHandler;
+import io.weir.broker.api.OffsetForLeaderEpochHandler;
 import io.weir.broker.api.FetchHandler;
 import io.weir.broker.api.FetchSessionCache;
 import io.weir.broker.api.GroupApisHandler;
@@ -182,6 +186,10 @@ public final class Broker {
             .register(new TopicAdminHandler(config, store, topics))
             .register(new ConfigsHandler(config, store, topics))
             .register(new ClusterHandler(config, store, advertised))
+            .register(new DeleteRecordsHandler(replicaManager))
+            .register(new LogDirsHandler(replicaManager))
+            .register(new ElectLeadersHandler(store, replicaManager))
+            .register(new OffsetForLeaderEpochHandler(replicaManager))
             .register(new ProducerIdHandler(producerIds, transactionCoordinator))
             .register(new GroupApisHandler(new GroupApis(groupCoordinator, transactionCoordinator::findCoordinator,
                 config.brokerId(), advertised.host(), advertised.port())))

@@ -435,4 +435,51 @@ class TransactionsTest {
             }
         }
     }
+
+    /** Several transactional producers at once on the same partitions: each one's commits visible, aborts not. */
+    @ParameterizedTest(name = "transactions V{0}")
+    @ValueSource(ints = {1, 2})
+    void shouldKeepConcurrentProducersTransactionsApart(int version) throws Exception {
+        EmbeddedBroker b = BROKERS.get(version);
+        String topic = "concurrent-v" + version;
+        createTopic(ADMINS.get(version), topic, 3);
+        int producers = 4;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(producers);
+        List<java.util.concurrent.Future<Set<String>>> results = new ArrayList<>();
+        for (int n = 0; n < producers; n++) {
+            int id = n;
+            results.add(pool.submit(() -> {
+                Set<String> committed = new HashSet<>();
+                Random random = new Random(id);
+                try (KafkaProducer<String, String> p = producer(b, "concurrent-" + version + "-" + id)) {
+                    p.initTransactions();
+                    for (int t = 0; t < 25; t++) {
+                        p.beginTransaction();
+                        List<String> sent = new ArrayList<>();
+                        for (int i = 0; i < 40; i++) {
+                            String v = id + "/" + t + "/" + i;
+                            p.send(new ProducerRecord<>(topic, i % 3, null, v));
+                            sent.add(v);
+                        }
+                        if (random.nextInt(3) == 0) {
+                            p.flush();
+                            p.abortTransaction();
+                        } else {
+                            p.commitTransaction();
+                            committed.addAll(sent);
+                        }
+                    }
+                }
+                return committed;
+            }));
+        }
+        Set<String> expected = new HashSet<>();
+        for (var f : results) {
+            expected.addAll(f.get());
+        }
+        pool.shutdown();
+        List<String> visible = readAll(b, topic, 3, true);
+        assertEquals(expected.size(), visible.size(), "no duplicates, no aborted records");
+        assertEquals(expected, new HashSet<>(visible));
+    }
 }

@@ -239,8 +239,11 @@ public final class TransactionApisHandler implements ApiHandler {
         // V2 (v5+): the offsets partition joins the transaction here; V1: it must already be in it
         TopicPartition offsetsPartition = groups.offsetsPartitionFor(req.groupId());
         boolean v2 = v >= 5;
-        return transactions.addPartitions(req.transactionalId(), req.producerId(), req.producerEpoch(),
-                Set.of(offsetsPartition), !v2, (byte) (v2 ? 2 : 1), exists())
+        // (through addPartitionsThen: it waits a few ms for a previous transaction's markers, sparing a retry)
+        CompletableFuture<Map<TopicPartition, Errors>> verdict = new CompletableFuture<>();
+        transactions.addPartitionsThen(req.transactionalId(), req.producerId(), req.producerEpoch(),
+            Set.of(offsetsPartition), !v2, (byte) (v2 ? 2 : 1), verdict::complete);
+        return verdict
             .thenCompose(added -> {
                 Errors e = added.getOrDefault(offsetsPartition, Errors.NONE);
                 if (e != Errors.NONE) {

@@ -60,6 +60,9 @@ public final class TransactionCoordinatorService {
     private static final Logger log = LoggerFactory.getLogger(TransactionCoordinatorService.class);
     private static final int THREADS = Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors()));
     private static final long MARKER_RETRY_MS = 100;
+    /** A partition leader's implicit add waits this often, this long, for the previous transaction to complete. */
+    private static final int CONCURRENT_RETRIES = 10;
+    private static final long CONCURRENT_RETRY_MS = 5;
     private static final Set<Errors> RETRIABLE_MARKER_ERRORS = EnumSet.of(Errors.NOT_LEADER_OR_FOLLOWER,
         Errors.COORDINATOR_LOAD_IN_PROGRESS, Errors.NOT_COORDINATOR, Errors.NOT_ENOUGH_REPLICAS,
         Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND, Errors.REQUEST_TIMED_OUT, Errors.KAFKA_STORAGE_ERROR,
@@ -302,11 +305,27 @@ public final class TransactionCoordinatorService {
     public void addPartitionsThen(String transactionalId, long producerId, short producerEpoch,
                                   Set<TopicPartition> partitions, boolean verifyOnly, byte transactionVersion,
                                   java.util.function.Consumer<Map<TopicPartition, Errors>> decided) {
+        addPartitionsThen(transactionalId, producerId, producerEpoch, partitions, verifyOnly, transactionVersion,
+            decided, 0);
+    }
+
+    private void addPartitionsThen(String transactionalId, long producerId, short producerEpoch,
+                                   Set<TopicPartition> partitions, boolean verifyOnly, byte transactionVersion,
+                                   java.util.function.Consumer<Map<TopicPartition, Errors>> decided, int attempt) {
         java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
         java.util.function.Consumer<Map<TopicPartition, Errors>> guarded = r -> {
-            if (once.compareAndSet(false, true)) {
-                decided.accept(r);
+            if (!once.compareAndSet(false, true)) {
+                return;
             }
+            // the previous transaction's markers are being written (local appends: milliseconds); waiting here
+            // spares the producer its retry backoff (100 ms by default) at the start of its next transaction
+            if (attempt < CONCURRENT_RETRIES && !r.isEmpty()
+                && r.values().stream().allMatch(e -> e == Errors.CONCURRENT_TRANSACTIONS)
+                && later(() -> addPartitionsThen(transactionalId, producerId, producerEpoch, partitions, verifyOnly,
+                    transactionVersion, decided, attempt + 1), CONCURRENT_RETRY_MS)) {
+                return;
+            }
+            decided.accept(r);
         };
         Errors e = validate(transactionalId);
         if (e != Errors.NONE) {
@@ -400,14 +419,16 @@ public final class TransactionCoordinatorService {
         later(() -> writeMarkers(job, job.partitions()), 0);
     }
 
-    private void later(Runnable task, long delayMs) {
+    /** Runs {@code task} on the marker thread after {@code delayMs}; false when shutting down (it will not run). */
+    private boolean later(Runnable task, long delayMs) {
         if (shuttingDown) {
-            return;
+            return false;
         }
         try {
             retries.schedule(task, delayMs, TimeUnit.MILLISECONDS);
+            return true;
         } catch (java.util.concurrent.RejectedExecutionException e) {
-            // shutting down: the next load of the partition sends what is still prepared
+            return false; // shutting down: the next load of the partition sends what is still prepared
         }
     }
 

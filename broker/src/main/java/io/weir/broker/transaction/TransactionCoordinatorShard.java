@@ -227,6 +227,11 @@ public final class TransactionCoordinatorShard implements CoordinatorShard<Trans
         } else {
             b.bumpEpoch();
         }
+        if (expectedProducerId == -1) {
+            // a new producer instance: the epoch it fenced must not pass for a retry of its own bump (a zombie
+            // recovering with InitProducerId(pid, oldEpoch) would otherwise share the new epoch)
+            b.forgetPredecessor();
+        }
         TransactionMetadata next = b.build();
         return CoordinatorResult.of(record(next), new InitResult(Errors.NONE, next.producerId(), next.producerEpoch()),
             (resp, failure) -> failure != null ? InitResult.error(Errors.COORDINATOR_NOT_AVAILABLE) : resp);

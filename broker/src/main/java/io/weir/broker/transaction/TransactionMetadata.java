@@ -112,6 +112,16 @@ public record TransactionMetadata(String transactionalId, long producerId, long 
             return this;
         }
 
+        /**
+         * No retry may claim the epoch (or producer id) before this one: a new producer instance took the
+         * transactional id over.
+         */
+        public Builder forgetPredecessor() {
+            lastProducerEpoch = -1;
+            previousProducerId = -1;
+            return this;
+        }
+
         public Builder nextProducerId(long id) {
             nextProducerId = id;
             return this;

@@ -255,11 +255,13 @@ class TransactionCoordinatorShardTest {
         var record = TransactionRecords.SERDE.serialize(new TransactionRecord(ID, worn));
         writer.append(TP, 0, List.of(record));
         runtime = newRuntime();
-        assertEquals(new InitResult(Errors.NONE, 1000, (short) 0), init());
+        short exhausted = (short) (Short.MAX_VALUE - 1);
+        assertEquals(new InitResult(Errors.NONE, 1000, (short) 0), initAs(77, exhausted), "the producer bumps itself");
         assertEquals(77, state().previousProducerId());
-        assertEquals(new InitResult(Errors.NONE, 1000, (short) 0),
-            runtime.scheduleWriteOperation("init", TP, s -> s.initProducerId(ID, TIMEOUT_MS, 77, (short) 0)).join(),
+        assertEquals(new InitResult(Errors.NONE, 1000, (short) 0), initAs(77, exhausted),
             "a retry by the producer of the exhausted id gets the new one");
+        assertEquals(new InitResult(Errors.NONE, 1000, (short) 1), init(), "a new instance takes over");
+        assertEquals(Errors.PRODUCER_FENCED, initAs(77, exhausted).error(), "the old id is fenced for good");
     }
 
     @Test
@@ -397,5 +399,24 @@ class TransactionCoordinatorShardTest {
         assertEquals(new EndResult(Errors.NONE, 1000, (short) 0), end(77, last, true, true), "a retry");
         assertEquals(Errors.INVALID_PRODUCER_ID_MAPPING, end(77, (short) 5, true, true).error(),
             "the old id with another epoch is not a retry");
+    }
+
+    private InitResult initAs(long pid, int epoch) {
+        return runtime.scheduleWriteOperation("init", TP, s -> s.initProducerId(ID, TIMEOUT_MS, pid, (short) epoch))
+            .join();
+    }
+
+    /** KIP-360: a producer may bump its own epoch (and retry that), but a fenced zombie may not recover. */
+    @Test
+    void shouldLetAProducerBumpItsOwnEpochButNotAZombieRecover() {
+        InitResult first = init();
+        InitResult bumped = initAs(first.producerId(), first.producerEpoch());
+        assertEquals(new InitResult(Errors.NONE, 1000, (short) 1), bumped);
+        assertEquals(bumped, initAs(first.producerId(), first.producerEpoch()), "a retry gets the same answer");
+
+        InitResult successor = init(); // a new instance fences epoch 1
+        assertEquals(2, successor.producerEpoch());
+        assertEquals(Errors.PRODUCER_FENCED, initAs(bumped.producerId(), bumped.producerEpoch()).error(),
+            "the zombie at epoch 1 cannot claim epoch 2");
     }
 }
