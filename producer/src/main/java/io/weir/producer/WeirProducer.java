@@ -175,6 +175,9 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
         if (fatal != null) {
             throw fatal;
         }
+        if (transactionManager != null) {
+            transactionManager.failIfNotReadyForSend();
+        }
         long nowMs = time.milliseconds();
         long deadlineMs = nowMs + maxBlockMs;
         Cluster cluster = waitOnMetadata(record.topic(), record.partition(), deadlineMs);

@@ -487,6 +487,9 @@ class TransactionsIntegrationTest {
             assertTrue(e.getMessage().contains("initTransactions()"), e.getMessage());
             e = assertThrows(IllegalStateException.class, () -> p.send(new ProducerRecord<>(t, 0, "k", "v")));
             assertTrue(e.getMessage().contains("initTransactions()"), e.getMessage());
+            // checked before the topic's metadata: an invalid topic name gets the state error, not the topic's
+            e = assertThrows(IllegalStateException.class, () -> p.send(new ProducerRecord<>("bad topic!", "v")));
+            assertTrue(e.getMessage().contains("initTransactions()"), e.getMessage());
             p.initTransactions();
             assertThrows(IllegalStateException.class, p::initTransactions);
             e = assertThrows(IllegalStateException.class, p::commitTransaction);

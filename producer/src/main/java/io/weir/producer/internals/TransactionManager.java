@@ -327,17 +327,22 @@ public final class TransactionManager {
         groupsAdded.clear();
     }
 
-    /**
-     * Called by {@code send()} before a record for {@code tp} is appended: checks a transaction is open and,
-     * under V1, queues the partition for AddPartitionsToTxn if it is new to the transaction.
-     */
-    public synchronized void maybeAddPartition(TopicPartition tp) {
+    /** Throws unless a send may join the transaction now: checked by {@code send()} before it waits for metadata. */
+    public synchronized void failIfNotReadyForSend() {
         throwIfFailed("send");
         if (state != State.IN_TRANSACTION) {
             throw new IllegalStateException("TransactionalId " + transactionalId + ": cannot send in state " + state
                 + (state == State.UNINITIALIZED ? "; call initTransactions() and beginTransaction() first"
                 : "; call beginTransaction() first"));
         }
+    }
+
+    /**
+     * Called by {@code send()} before a record for {@code tp} is appended: checks a transaction is open and,
+     * under V1, queues the partition for AddPartitionsToTxn if it is new to the transaction.
+     */
+    public synchronized void maybeAddPartition(TopicPartition tp) {
+        failIfNotReadyForSend();
         transactionStarted = true;
         if (!v2 && !partitionsInTransaction.contains(tp) && pendingPartitions.add(tp)) {
             sender.wakeup();
