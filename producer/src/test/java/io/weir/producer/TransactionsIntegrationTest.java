@@ -131,13 +131,26 @@ class TransactionsIntegrationTest {
     @ParameterizedTest(name = "transactions V{0}")
     @ValueSource(ints = {1, 2})
     void shouldCopyEveryRecordExactlyOnceDespiteRandomAborts(int version) throws Exception {
+        copy(version, 4, 20_000);
+    }
+
+    /** The 1-partition copier: the read_committed output holds the input in its order. */
+    @Test
+    void shouldKeepTheOrderOfASinglePartitionThroughAbortsAndCommits() throws Exception {
+        List<String> copied = copy(2, 1, 5_000);
+        for (int i = 0; i < copied.size(); i++) {
+            assertEquals("v" + i, copied.get(i), "position " + i);
+        }
+    }
+
+    /** Runs the copier and checks it; returns the read_committed output's input values in output order. */
+    private static List<String> copy(int version, int partitions, int records) throws Exception {
         EmbeddedBroker b = BROKERS.get(version);
-        String input = topic(b, 4);
-        String output = topic(b, 4);
-        int records = 20_000;
+        String input = topic(b, partitions);
+        String output = topic(b, partitions);
         try (WeirProducer<String, String> p = producer(b, null)) {
             for (int i = 0; i < records; i++) {
-                p.send(new ProducerRecord<>(input, i % 4, "k" + i, "v" + i));
+                p.send(new ProducerRecord<>(input, i % partitions, "k" + i, "v" + i));
             }
             p.flush();
         }
@@ -147,7 +160,7 @@ class TransactionsIntegrationTest {
         List<String> seenByWatcher = java.util.Collections.synchronizedList(new ArrayList<>());
         Thread watcher = new Thread(() -> {
             try (WeirConsumer<String, String> c = consumer(b, true, null)) {
-                c.assign(partitions(output, 4));
+                c.assign(partitions(output, partitions));
                 while (copying.get()) {
                     for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(50))) {
                         seenByWatcher.add(r.value());
@@ -201,7 +214,7 @@ class TransactionsIntegrationTest {
             }
             OffsetAndMetadata committed0 = in.committed(Set.of(new TopicPartition(input, 0)))
                 .get(new TopicPartition(input, 0));
-            assertEquals(records / 4, committed0.offset(), "the group's offsets moved with the commits");
+            assertEquals(records / partitions, committed0.offset(), "the group's offsets moved with the commits");
         } finally {
             copying.set(false);
             watcher.join(30_000);
@@ -209,7 +222,7 @@ class TransactionsIntegrationTest {
         assertNull(watcherFailure.get(), () -> "watcher failed: " + watcherFailure.get());
         assertTrue(aborted.size() > 3, "aborted only " + aborted.size() + " of " + transactions);
 
-        List<String> copied = readAll(b, output, 4, true);
+        List<String> copied = readAll(b, output, partitions, true);
         Map<String, Integer> copies = new HashMap<>();
         for (String v : copied) {
             int txn = Integer.parseInt(v.substring(0, v.indexOf(':')));
@@ -223,7 +236,12 @@ class TransactionsIntegrationTest {
             assertFalse(aborted.contains(txn), "the concurrent read_committed consumer saw aborted transaction " + txn);
         }
         // read_uncommitted sees the aborted copies too: the aborts really wrote data
-        assertTrue(readAll(b, output, 4, false).size() > records);
+        assertTrue(readAll(b, output, partitions, false).size() > records);
+        List<String> inputValues = new ArrayList<>();
+        for (String v : copied) {
+            inputValues.add(v.substring(v.indexOf(':') + 1));
+        }
+        return inputValues;
     }
 
     @ParameterizedTest(name = "transactions V{0}")
