@@ -44,7 +44,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  * per-partition sequence, so retries after lost responses or cut connections are written once and
  * in order.
  *
- * <p>Thread-safe: share one producer between threads.
+ * <p>With a {@code transactional.id} the producer is transactional (Kafka's API): {@link #initTransactions()}
+ * once, then {@link #beginTransaction()}, sends and {@link #sendOffsetsToTransaction}, and
+ * {@link #commitTransaction()} or {@link #abortTransaction()}; read_committed consumers see a transaction's
+ * records and offsets all or never. The lifecycle and the protocol (transactions V2 when the broker
+ * finalizes {@code transaction.version} 2, V1 otherwise) live in
+ * {@link io.weir.producer.internals.TransactionManager}; the transactional calls block up to
+ * {@code max.block.ms}. Errors come in three kinds: retriable ones are retried inside (a
+ * {@link TimeoutException} says the call may be repeated), {@link TransactionAbortableException} means
+ * abort and go on, {@link ProducerFatalException} (fenced: {@link ProducerFencedException}) means close.
+ *
+ * <p>Thread-safe: share one producer between threads (transactional calls run one at a time).
  */
 public final class WeirProducer<K, V> implements Producer<K, V> {
     private static final AtomicInteger CLIENT_IDS = new AtomicInteger(1);
