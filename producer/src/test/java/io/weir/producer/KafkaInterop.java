@@ -57,4 +57,32 @@ final class KafkaInterop {
         }
         return out;
     }
+
+    /** Every value of {@code topic} an Apache read_committed consumer sees, reading to the end offsets it was told. */
+    static List<String> readCommittedValues(String bootstrap, String topic, int partitions, Duration timeout) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        List<String> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
+            List<TopicPartition> tps = new ArrayList<>();
+            for (int i = 0; i < partitions; i++) {
+                tps.add(new TopicPartition(topic, i));
+            }
+            c.assign(tps);
+            c.seekToBeginning(tps);
+            Map<TopicPartition, Long> end = c.endOffsets(tps);
+            long deadline = System.currentTimeMillis() + timeout.toMillis();
+            while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+                if (System.currentTimeMillis() > deadline) {
+                    throw new AssertionError("Apache's consumer did not reach the end of " + topic + ": " + end);
+                }
+                c.poll(Duration.ofMillis(100)).forEach(r -> out.add(new String(r.value(),
+                    java.nio.charset.StandardCharsets.UTF_8)));
+            }
+        }
+        return out;
+    }
 }

@@ -223,6 +223,11 @@ class TransactionsIntegrationTest {
         assertTrue(aborted.size() > 3, "aborted only " + aborted.size() + " of " + transactions);
 
         List<String> copied = readAll(b, output, partitions, true);
+        // the outside check: Apache's read_committed consumer sees exactly the same records
+        List<String> byKafka = KafkaInterop.readCommittedValues(b.bootstrapServers(), output, partitions,
+            Duration.ofSeconds(60));
+        assertEquals(new java.util.TreeSet<>(copied), new java.util.TreeSet<>(byKafka));
+        assertEquals(copied.size(), byKafka.size());
         Map<String, Integer> copies = new HashMap<>();
         for (String v : copied) {
             int txn = Integer.parseInt(v.substring(0, v.indexOf(':')));
