@@ -39,6 +39,64 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TransactionAbortTest {
     private static final String TOPIC = "t";
 
+    /**
+     * UNKNOWN_PRODUCER_ID for a transactional batch: the producer cannot get a new id by itself (only the
+     * coordinator hands them out, after an abort), so the batch fails and the transaction is abortable —
+     * rather than waiting, unsent, for a producer id that never comes.
+     */
+    @Test
+    void shouldMakeTheTransactionAbortableOnUnknownProducerId() throws Exception {
+        FakeBroker[] self = new FakeBroker[1];
+        try (FakeBroker b = new FakeBroker((header, req, conn) -> {
+            if (req instanceof ProduceRequest) {
+                return new ProduceResponse().setResponses(List.of(new ProduceResponse.TopicProduceResponse()
+                    .setName(TOPIC).setPartitionResponses(List.of(new ProduceResponse.PartitionProduceResponse()
+                        .setIndex(0).setErrorCode(Errors.UNKNOWN_PRODUCER_ID.code()).setBaseOffset(-1)))));
+            }
+            return scripted(self[0], req);
+        })) {
+            self[0] = b;
+            Map<String, Object> p = WeirProducerIntegrationTest.props("127.0.0.1:" + b.port());
+            p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "txn");
+            p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000L);
+            try (WeirProducer<String, String> producer = new WeirProducer<>(p)) {
+                producer.initTransactions();
+                producer.beginTransaction();
+                producer.send(new ProducerRecord<>(TOPIC, 0, "k", "v"));
+                assertThrows(TransactionAbortableException.class, producer::commitTransaction);
+                producer.abortTransaction();
+                assertEquals(TransactionManager.State.READY, producer.transactionState());
+            }
+        }
+    }
+
+    /** The answers of a one-broker cluster with transactions V2 (Produce is the test's). */
+    private static io.weir.protocol.ApiMessage scripted(FakeBroker self, io.weir.protocol.ApiMessage req) {
+        if (req instanceof ApiVersionsRequest) {
+            return FakeBroker.allVersions().setFinalizedFeaturesEpoch(1).setFinalizedFeatures(List.of(
+                new ApiVersionsResponse.FinalizedFeatureKey().setName("transaction.version")
+                    .setMinVersionLevel((short) 0).setMaxVersionLevel((short) 2)));
+        }
+        if (req instanceof MetadataRequest) {
+            return new MetadataResponse().setClusterId("fake").setControllerId(1).setBrokers(List.of(
+                new MetadataResponse.MetadataResponseBroker().setNodeId(1).setHost("127.0.0.1")
+                    .setPort(self.port()))).setTopics(List.of(new MetadataResponse.MetadataResponseTopic()
+                .setName(TOPIC).setPartitions(List.of(new MetadataResponse.MetadataResponsePartition()
+                    .setPartitionIndex(0).setLeaderId(1).setReplicaNodes(List.of(1)).setIsrNodes(List.of(1))))));
+        }
+        if (req instanceof FindCoordinatorRequest) {
+            return new FindCoordinatorResponse().setCoordinators(List.of(new FindCoordinatorResponse.Coordinator()
+                .setKey("txn").setNodeId(1).setHost("127.0.0.1").setPort(self.port())));
+        }
+        if (req instanceof InitProducerIdRequest) {
+            return new InitProducerIdResponse().setProducerId(42).setProducerEpoch((short) 0);
+        }
+        if (req instanceof EndTxnRequest) {
+            return new EndTxnResponse().setProducerId(42).setProducerEpoch((short) 1);
+        }
+        return null;
+    }
+
     @Test
     void shouldNotRetryAnInFlightBatchOnceTheAbortBegan() throws Exception {
         CountDownLatch produceArrived = new CountDownLatch(1);

@@ -519,7 +519,9 @@ public final class Sender implements Runnable {
                 case OUT_OF_ORDER_SEQUENCE_NUMBER -> retriable = idempotence.isOutOfOrderRetriable(b);
                 case UNKNOWN_PRODUCER_ID -> {
                     idempotence.requestReset(b.tp + ": the broker has no state for producer " + b.producerId);
-                    retriable = true; // re-sent with sequence 0 under the new id
+                    // re-sent with sequence 0 under the new id; a transactional producer gets its next id only
+                    // from the coordinator, after the transaction is aborted (KIP-360), so there it fails the batch
+                    retriable = transactions == null;
                 }
                 case INVALID_PRODUCER_EPOCH, PRODUCER_FENCED -> {
                     fatalError = new ProducerFencedException(error, "The producer was fenced: " + detail);
