@@ -103,25 +103,6 @@ class TransactionAbortTest {
         CountDownLatch answerProduce = new CountDownLatch(1);
         FakeBroker[] self = new FakeBroker[1];
         try (FakeBroker b = new FakeBroker((header, req, conn) -> {
-            if (req instanceof ApiVersionsRequest) {
-                return FakeBroker.allVersions().setFinalizedFeaturesEpoch(1).setFinalizedFeatures(List.of(
-                    new ApiVersionsResponse.FinalizedFeatureKey().setName("transaction.version")
-                        .setMinVersionLevel((short) 0).setMaxVersionLevel((short) 2)));
-            }
-            if (req instanceof MetadataRequest) {
-                return new MetadataResponse().setClusterId("fake").setControllerId(1).setBrokers(List.of(
-                    new MetadataResponse.MetadataResponseBroker().setNodeId(1).setHost("127.0.0.1")
-                        .setPort(self[0].port()))).setTopics(List.of(new MetadataResponse.MetadataResponseTopic()
-                    .setName(TOPIC).setPartitions(List.of(new MetadataResponse.MetadataResponsePartition()
-                        .setPartitionIndex(0).setLeaderId(1).setReplicaNodes(List.of(1)).setIsrNodes(List.of(1))))));
-            }
-            if (req instanceof FindCoordinatorRequest) {
-                return new FindCoordinatorResponse().setCoordinators(List.of(new FindCoordinatorResponse.Coordinator()
-                    .setKey("txn").setNodeId(1).setHost("127.0.0.1").setPort(self[0].port())));
-            }
-            if (req instanceof InitProducerIdRequest) {
-                return new InitProducerIdResponse().setProducerId(42).setProducerEpoch((short) 0);
-            }
             if (req instanceof ProduceRequest) {
                 produceArrived.countDown();
                 try {
@@ -133,10 +114,7 @@ class TransactionAbortTest {
                     .setName(TOPIC).setPartitionResponses(List.of(new ProduceResponse.PartitionProduceResponse()
                         .setIndex(0).setErrorCode(Errors.CONCURRENT_TRANSACTIONS.code()).setBaseOffset(-1)))));
             }
-            if (req instanceof EndTxnRequest) {
-                return new EndTxnResponse().setProducerId(42).setProducerEpoch((short) 1);
-            }
-            return null;
+            return scripted(self[0], req);
         })) {
             self[0] = b;
             Map<String, Object> p = WeirProducerIntegrationTest.props("127.0.0.1:" + b.port());
