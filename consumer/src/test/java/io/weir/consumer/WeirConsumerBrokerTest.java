@@ -162,6 +162,22 @@ class WeirConsumerBrokerTest {
     }
 
     @Test
+    void shouldReportGroupMetadataOnlyWithAGroupId() {
+        try (WeirConsumer<byte[], byte[]> c = new WeirConsumer<>(consumerProps())) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, c::groupMetadata);
+            assertTrue(e.getMessage().contains("group.id"), e.getMessage());
+        }
+        Map<String, Object> props = consumerProps();
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "metadata-group");
+        props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "instance-1");
+        try (WeirConsumer<byte[], byte[]> c = new WeirConsumer<>(props)) {
+            // not joined yet: no generation, no member id
+            assertEquals(new ConsumerGroupMetadata("metadata-group", -1, "", java.util.Optional.of("instance-1")),
+                c.groupMetadata());
+        }
+    }
+
+    @Test
     void shouldApplyAutoOffsetReset() throws Exception {
         String topic = "resets";
         createTopic(topic, 1);
