@@ -39,7 +39,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Weir's transactional producer and read_committed consumer against a Weir broker: one broker
- * finalizes {@code transaction.version}=2 (the producer speaks transactions V2), the other 0 (the
+ * finalizes {@code transaction.version}=2 (the producer speaks transactions V2), the other 1 (the
  * producer stays on V1: AddPartitionsToTxn, AddOffsetsToTxn, Produce up to v11).
  */
 class TransactionsIntegrationTest {
@@ -49,7 +49,7 @@ class TransactionsIntegrationTest {
     @BeforeAll
     static void start() {
         for (int version : new int[] {1, 2}) {
-            BROKERS.put(version, new EmbeddedBroker(Map.of("transaction.version", version == 2 ? "2" : "0",
+            BROKERS.put(version, new EmbeddedBroker(Map.of("transaction.version", version == 2 ? "2" : "1",
                 "transaction.state.log.num.partitions", "3", "offsets.topic.num.partitions", "3",
                 "group.initial.rebalance.delay.ms", "0")).start());
         }
