@@ -3,7 +3,7 @@ package io.weir.broker.api;
 import io.weir.broker.server.Partition;
 import io.weir.broker.server.ReplicaManager;
 import io.weir.log.TopicPartition;
-import io.weir.log.internals.ProducerStateManager;
+import io.weir.log.ActiveProducer;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;
@@ -50,7 +50,7 @@ public final class DescribeProducersHandler implements ApiHandler {
                         .setErrorMessage("This server does not host " + t.name() + "-" + p);
                 } else {
                     List<DescribeProducersResponse.ProducerState> producers = new ArrayList<>();
-                    for (ProducerStateManager.ActiveProducer a : partition.log().activeProducers()) {
+                    for (ActiveProducer a : partition.log().activeProducers()) {
                         producers.add(new DescribeProducersResponse.ProducerState().setProducerId(a.producerId())
                             .setProducerEpoch(a.epoch()).setLastSequence(a.lastSequence())
                             .setLastTimestamp(a.lastTimestamp()).setCoordinatorEpoch(a.coordinatorEpoch())

@@ -16,7 +16,7 @@ import io.weir.log.Record;
 import io.weir.log.RecordBatch;
 import io.weir.log.RecordBatchBuilder;
 import io.weir.log.TopicPartition;
-import io.weir.log.internals.ProducerStateManager;
+import io.weir.log.ActiveProducer;
 import io.weir.protocol.Errors;
 import io.weir.protocol.Records;
 
@@ -81,9 +81,9 @@ public final class ReplicaManagerPartitionWriter implements PartitionWriter, Coo
         Partition p = replicaManager.partition(tp);
         int sequence = 0;
         if (p != null) {
-            ProducerStateManager.ProducerEntry entry = p.log().producerStateManager().entry(producerId);
-            if (entry != null && entry.epoch() == producerEpoch && entry.batchCount() > 0) {
-                sequence = entry.lastSequence() + 1;
+            java.util.Optional<ActiveProducer> known = p.log().activeProducer(producerId);
+            if (known.isPresent() && known.get().epoch() == producerEpoch && known.get().lastSequence() >= 0) {
+                sequence = known.get().lastSequence() + 1;
             }
         }
         RecordBatchBuilder builder = new RecordBatchBuilder(CompressionType.NONE)

@@ -5,6 +5,7 @@ import io.weir.log.ControlRecordType;
 import io.weir.log.ProducerAppendCheck;
 import io.weir.log.ProducerAppendCheck.Result;
 import io.weir.log.Record;
+import io.weir.log.ActiveProducer;
 import io.weir.log.RecordBatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -111,6 +112,10 @@ public final class ProducerStateManager {
             return currentTxnFirstOffset;
         }
 
+        public long lastTimestamp() {
+            return lastTimestamp;
+        }
+
         public int batchCount() {
             return count;
         }
@@ -171,11 +176,6 @@ public final class ProducerStateManager {
 
     public ProducerEntry entry(long producerId) {
         return producers.get(producerId);
-    }
-
-    /** One producer's state as DescribeProducers shows it (a copy). */
-    public record ActiveProducer(long producerId, short epoch, int lastSequence, long lastTimestamp,
-                                 int coordinatorEpoch, long currentTxnStartOffset) {
     }
 
     /** A copy of every producer's state, in producer id order. */
