@@ -342,8 +342,8 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
         transactions().abortTransaction(maxBlockMs);
     }
 
-    /** The transaction manager's state, for tests and tools; null for a producer without transactional.id. */
-    public TransactionManager.State transactionState() {
+    /** The transaction manager's state, for tests; null for a producer without transactional.id. */
+    TransactionManager.State transactionState() {
         return transactionManager == null ? null : transactionManager.state();
     }
 
