@@ -71,6 +71,8 @@ public final class Broker {
     private RequestHandlerPool handlerPool;
     private ScheduledExecutorService scheduler;
     private volatile boolean running;
+    /** Called at named points of {@link #startup()}; tests make it throw to check a failed start cleans up. */
+    java.util.function.Consumer<String> startupHook = stage -> { };
 
     public Broker(BrokerConfig config) {
         this(config, Time.SYSTEM);
@@ -85,10 +87,27 @@ public final class Broker {
         return config;
     }
 
+    /**
+     * Starts every component in order. If any step fails, whatever had started is stopped again (in
+     * reverse order: network, handlers, duties, coordinator, purgatories, logs, metadata) before the
+     * failure is rethrown, so a broker that cannot start leaks no thread and keeps no directory lock.
+     */
     public synchronized void startup() {
         if (running) {
             return;
         }
+        try {
+            doStartup();
+        } catch (RuntimeException | Error e) {
+            log.error("Weir broker {} failed to start; stopping what had started", config.brokerId(), e);
+            running = false;
+            stopComponents();
+            stopped.countDown();
+            throw e;
+        }
+    }
+
+    private void doStartup() {
         List<String> dirs = config.logDirs();
         if (dirs.size() > 1) {
             log.warn("log.dirs lists {} directories; this broker uses only the first, {}", dirs.size(), dirs.get(0));
@@ -133,9 +152,9 @@ public final class Broker {
             socketServer = new SocketServer(listener.host(), listener.port(), config.socketSettings(), channel, time);
             socketServer.start();
         } catch (IOException e) {
-            logManager.close();
             throw new UncheckedIOException("cannot listen on " + listener.host() + ":" + listener.port(), e);
         }
+        startupHook.accept("network started");
         if (advertised.port() == 0) {
             advertised = new BrokerConfig.Endpoint(advertised.listenerName(), advertised.host(), socketServer.boundPort());
         }
@@ -162,22 +181,26 @@ public final class Broker {
             return t;
         });
         long retentionCheckMs = config.getLong(BrokerConfig.LOG_RETENTION_CHECK_INTERVAL_MS);
-        scheduler.scheduleWithFixedDelay(() -> duty("retention", () -> logManager.doRetention(time.milliseconds())),
-            retentionCheckMs, retentionCheckMs, TimeUnit.MILLISECONDS);
+        scheduleDuty("retention", retentionCheckMs, () -> logManager.doRetention(time.milliseconds()));
         long flushCheckMs = Math.min(config.getLong(BrokerConfig.LOG_FLUSH_SCHEDULER_INTERVAL_MS),
             Math.max(100, Math.min(config.logFlushIntervalMs(), 60_000)));
-        scheduler.scheduleWithFixedDelay(() -> duty("flush", () -> logManager.doFlush(time.milliseconds())),
-            flushCheckMs, flushCheckMs, TimeUnit.MILLISECONDS);
-        scheduler.scheduleWithFixedDelay(() -> duty("checkpoint", logManager::doCheckpoint), 60_000, 60_000,
-            TimeUnit.MILLISECONDS);
-        scheduler.scheduleWithFixedDelay(() -> duty("request handler watchdog",
-            () -> handlerPool.checkThreads(time.milliseconds())), 1_000, 1_000, TimeUnit.MILLISECONDS);
+        scheduleDuty("flush", flushCheckMs, () -> logManager.doFlush(time.milliseconds()));
+        scheduleDuty("checkpoint", 60_000, logManager::doCheckpoint);
+        scheduleDuty("request handler watchdog", 1_000, () -> handlerPool.checkThreads(time.milliseconds()));
         if (config.getBoolean(BrokerConfig.LOG_CLEANER_ENABLE)) {
-            scheduler.scheduleWithFixedDelay(() -> duty("cleaner", () -> logManager.doCleaning(time.milliseconds())),
-                15_000, 15_000, TimeUnit.MILLISECONDS);
+            scheduleDuty("cleaner", 15_000, () -> logManager.doCleaning(time.milliseconds()));
         }
         log.info("Weir broker {} started, listening on {}:{} (cluster {})", config.brokerId(), listener.host(),
             socketServer.boundPort(), store.clusterId());
+    }
+
+    /**
+     * Runs a background duty every {@code periodMs} on the broker's scheduler thread. A clean stop lets
+     * a running duty finish (it is never interrupted: an interrupt during a write or fsync would close
+     * the segment's file channel under it).
+     */
+    void scheduleDuty(String name, long periodMs, java.util.function.LongSupplier work) {
+        scheduler.scheduleWithFixedDelay(() -> duty(name, work), periodMs, periodMs, TimeUnit.MILLISECONDS);
     }
 
     private void duty(String name, java.util.function.LongSupplier work) {
@@ -213,23 +236,76 @@ public final class Broker {
         return store;
     }
 
-    /** Clean stop: no new requests, then flush, checkpoints and the clean-shutdown marker. */
+    /**
+     * Clean stop: no new requests, then flush, checkpoints and the clean-shutdown marker. Each stage
+     * waits for the previous one; a stage that fails is logged and the rest still run, so the
+     * directory lock is always released and {@link #awaitShutdown()} always returns.
+     */
     public synchronized void shutdown() {
         if (!running) {
             return;
         }
         log.info("Weir broker {} shutting down", config.brokerId());
         running = false;
-        socketServer.shutdown();
-        handlerPool.shutdown(10_000);
-        scheduler.shutdownNow();
-        groupCoordinator.shutdown();
-        fetchPurgatory.close();
-        producePurgatory.close();
-        logManager.close();
-        store.close();
-        log.info("Weir broker {} shut down cleanly", config.brokerId());
-        stopped.countDown();
+        boolean clean;
+        try {
+            clean = stopComponents();
+        } finally {
+            stopped.countDown();
+        }
+        if (clean) {
+            log.info("Weir broker {} shut down cleanly", config.brokerId());
+        } else {
+            log.error("Weir broker {} shut down with errors (see above); the next start recovers its logs",
+                config.brokerId());
+        }
+    }
+
+    /** Stops whatever has started, in reverse order of start; returns whether every stage succeeded. */
+    private boolean stopComponents() {
+        boolean ok = true;
+        ok &= stage("network", () -> socketServer.shutdown(), socketServer);
+        ok &= stage("request handlers", () -> handlerPool.shutdown(10_000), handlerPool);
+        ok &= stage("background duties", this::stopScheduler, scheduler);
+        ok &= stage("group coordinator", () -> groupCoordinator.shutdown(), groupCoordinator);
+        ok &= stage("fetch purgatory", () -> fetchPurgatory.close(), fetchPurgatory);
+        ok &= stage("produce purgatory", () -> producePurgatory.close(), producePurgatory);
+        ok &= stage("logs", () -> logManager.close(), logManager);
+        ok &= stage("metadata store", () -> store.close(), store);
+        socketServer = null;
+        handlerPool = null;
+        scheduler = null;
+        groupCoordinator = null;
+        fetchPurgatory = null;
+        producePurgatory = null;
+        logManager = null;
+        store = null;
+        return ok;
+    }
+
+    private boolean stage(String name, Runnable stop, Object component) {
+        if (component == null) {
+            return true; // never started
+        }
+        try {
+            stop.run();
+            return true;
+        } catch (RuntimeException | Error e) {
+            log.error("stopping the {} failed", name, e);
+            return false;
+        }
+    }
+
+    /** Lets a running duty finish (no interrupt), waiting up to a minute; later runs are cancelled. */
+    private void stopScheduler() {
+        scheduler.shutdown();
+        try {
+            if (!scheduler.awaitTermination(60, TimeUnit.SECONDS)) {
+                log.warn("a background duty is still running after 60 s; stopping without waiting for it");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     public void awaitShutdown() throws InterruptedException {

@@ -73,6 +73,8 @@ public final class BrokerConfig extends AbstractConfig {
     public static final String GROUP_MAX_SESSION_TIMEOUT_MS = "group.max.session.timeout.ms";
     public static final String GROUP_INITIAL_REBALANCE_DELAY_MS = "group.initial.rebalance.delay.ms";
     public static final String GROUP_MAX_SIZE = "group.max.size";
+    /** Weir's own key: Kafka has no per-topic cap (its KRaft controller refuses any one operation of over 10,000 records). */
+    public static final String TOPIC_MAX_PARTITIONS = "topic.max.partitions";
 
     static final ConfigDef DEF = new ConfigDef()
         .define(BROKER_ID, INT, 0, atLeast(0), "This broker's id in the cluster.")
@@ -131,7 +133,10 @@ public final class BrokerConfig extends AbstractConfig {
         .define(GROUP_MAX_SESSION_TIMEOUT_MS, INT, 1_800_000, atLeast(1), "Largest session.timeout.ms a member may ask for.")
         .define(GROUP_INITIAL_REBALANCE_DELAY_MS, INT, 3000, atLeast(0),
             "How long the first rebalance of an empty group waits for more members to join.")
-        .define(GROUP_MAX_SIZE, INT, Integer.MAX_VALUE, atLeast(1), "Most members one group may have.");
+        .define(GROUP_MAX_SIZE, INT, Integer.MAX_VALUE, atLeast(1), "Most members one group may have.")
+        .define(TOPIC_MAX_PARTITIONS, INT, 10_000, atLeast(1),
+            "Most partitions one topic may have; CreateTopics and CreatePartitions asking for more answer "
+                + "INVALID_PARTITIONS (every partition preallocates its index files).");
 
     /** A listener: name (security protocol), host and port. */
     public record Endpoint(String listenerName, String host, int port) {

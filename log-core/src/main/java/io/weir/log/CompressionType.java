@@ -161,6 +161,19 @@ public enum CompressionType {
         return result;
     }
 
+    /**
+     * A stream of the decompressed bytes of {@code src} (position to limit; not moved), for readers
+     * that walk records without holding the whole decompressed batch. The caller closes it. Malformed
+     * input surfaces as an {@link IOException}, a {@link RuntimeException} or snappy-java's
+     * {@code SnappyError}, from this call or from reads.
+     */
+    public InputStream decompressingStream(ByteBuffer src) throws IOException {
+        if (this == NONE) {
+            throw new IllegalStateException("uncompressed bytes need no stream");
+        }
+        return wrapForInput(src);
+    }
+
     private OutputStream wrapForOutput(ByteBufferOutputStream out, int level) throws IOException {
         switch (this) {
             case GZIP:

@@ -4,6 +4,7 @@ import io.weir.log.internals.FileBatchReader;
 import io.weir.log.internals.FileUtils;
 import io.weir.log.internals.LogSegment;
 import io.weir.log.internals.ProducerStateManager;
+import io.weir.log.internals.BatchValidator;
 import io.weir.log.internals.Crc32c;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -461,7 +462,8 @@ public final class Log implements AutoCloseable {
     }
 
     /**
-     * Appends a produce request's batches as the leader: validates every batch (structure, CRC,
+     * Appends batches as the leader for a coordinator of this broker ({@link AppendOrigin#COORDINATOR}):
+     * validates every batch ({@link BatchValidator}: structure, CRC, every record,
      * max.message.bytes, keys for compacted topics) before taking the lock, then checks idempotence,
      * assigns offsets and the leader epoch in place (both outside the CRC) and writes the bytes. The
      * first invalid batch rejects the whole request with nothing appended: a
@@ -472,8 +474,17 @@ public final class Log implements AutoCloseable {
      * <p>{@code records} is modified in place; the caller must not share it with another thread.
      */
     public LogAppendInfo appendAsLeader(MemoryRecords records, int leaderEpoch) {
+        return appendAsLeader(records, leaderEpoch, AppendOrigin.COORDINATOR);
+    }
+
+    /**
+     * {@link #appendAsLeader(MemoryRecords, int)} for batches from {@code origin}: a
+     * {@link AppendOrigin#CLIENT}'s batches are held to a producer's rules (no control batches,
+     * consistent producer fields); see {@link BatchValidator}.
+     */
+    public LogAppendInfo appendAsLeader(MemoryRecords records, int leaderEpoch, AppendOrigin origin) {
         LogConfig cfg = config;
-        validate(records, cfg, true);
+        validate(records, cfg, origin);
         long nowMs = time.milliseconds();
         ByteBuffer buf = records.buffer();
         if (!buf.hasRemaining()) {
@@ -538,12 +549,13 @@ public final class Log implements AutoCloseable {
 
     /**
      * Appends a follower's fetched batches with their offsets as the leader assigned them. Every batch
-     * is validated; the first must start at or after the log end and each must start after the
-     * previous one ends, else {@link InvalidRecordException} and nothing is appended.
+     * is validated ({@link BatchValidator} as {@link AppendOrigin#REPLICATION}: compacted batches
+     * pass); the first must start at or after the log end and each must start after the previous one
+     * ends, else {@link InvalidRecordException} and nothing is appended.
      */
     public LogAppendInfo appendAsFollower(MemoryRecords records) {
         LogConfig cfg = config;
-        validate(records, cfg, false);
+        validate(records, cfg, AppendOrigin.REPLICATION);
         long nowMs = time.milliseconds();
         ByteBuffer buf = records.buffer();
         if (!buf.hasRemaining()) {
@@ -572,26 +584,9 @@ public final class Log implements AutoCloseable {
         return info;
     }
 
-    /** Structure, CRC, size and key checks, done before the lock is taken. Throws on the first bad batch. */
-    private void validate(MemoryRecords records, LogConfig cfg, boolean leader) {
-        for (RecordBatch batch : records.strictBatches()) {
-            batch.ensureValid();
-            if (leader && batch.sizeInBytes() > cfg.maxMessageBytes) {
-                throw new RecordTooLargeException(topicPartition + ": batch of " + batch.sizeInBytes()
-                    + " bytes exceeds max.message.bytes " + cfg.maxMessageBytes);
-            }
-            if (batch.lastOffsetDelta() < 0) {
-                throw new CorruptRecordException(topicPartition + ": batch has negative lastOffsetDelta");
-            }
-            if (cfg.compact && !batch.isControlBatch()) {
-                Iterator<Record> it = batch.records(Math.max(cfg.maxMessageBytes, 1) * 64);
-                while (it.hasNext()) {
-                    if (!it.next().hasKey()) {
-                        throw new InvalidRecordException(topicPartition + ": compacted topic requires a key on every record");
-                    }
-                }
-            }
-        }
+    /** Every rule of {@link BatchValidator}, checked before the lock is taken. Throws on the first bad batch. */
+    private void validate(MemoryRecords records, LogConfig cfg, AppendOrigin origin) {
+        BatchValidator.validate(records, new BatchValidator.Rules(origin, cfg.compact, cfg.maxMessageBytes), topicPartition);
     }
 
     /** Rolls if needed, writes, updates producer state and the end offset. Caller holds {@link #lock}. */

@@ -211,6 +211,9 @@ public final class LogManager implements AutoCloseable {
 
     /** The partition's log, created empty with {@code config} if absent. */
     public Log getOrCreateLog(TopicPartition tp, LogConfig config) {
+        if (!tp.isValid()) {
+            throw new IllegalArgumentException("no log can exist for partition " + tp);
+        }
         return logs.computeIfAbsent(tp, t -> Log.open(logDir.resolve(t.dirName()), config, 0L, 0L, true, time));
     }
 
@@ -269,22 +272,40 @@ public final class LogManager implements AutoCloseable {
         return n;
     }
 
-    /** Closes every log (flush + producer snapshot), writes checkpoints, then the clean shutdown marker. */
+    /**
+     * Closes every log (flush + producer snapshot), writes checkpoints, then the clean shutdown marker,
+     * and releases the directory lock. If a log cannot be closed the others still are, no marker is
+     * written (the next start recovers), and the lock is released before the failure is rethrown.
+     */
     @Override
     public void close() {
-        for (Log log : logs.values()) {
-            log.close();
-        }
-        doCheckpoint();
+        RuntimeException failure = null;
         try {
-            Files.write(logDir.resolve(CLEAN_SHUTDOWN_FILE), new byte[0]);
-            FileUtils.fsyncDirectory(logDir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + CLEAN_SHUTDOWN_FILE + " in " + logDir, e);
+            for (Log log : logs.values()) {
+                try {
+                    log.close();
+                } catch (RuntimeException e) {
+                    // keep closing the others; without the marker the next start recovers this one
+                    LOG.error("Cannot close {} cleanly", log, e);
+                    failure = failure == null ? e : failure;
+                }
+            }
+            if (failure == null) {
+                doCheckpoint();
+                try {
+                    Files.write(logDir.resolve(CLEAN_SHUTDOWN_FILE), new byte[0]);
+                    FileUtils.fsyncDirectory(logDir);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot write " + CLEAN_SHUTDOWN_FILE + " in " + logDir, e);
+                }
+            }
         } finally {
             releaseLock();
+            logs.clear();
         }
-        logs.clear();
+        if (failure != null) {
+            throw failure;
+        }
     }
 
     /**

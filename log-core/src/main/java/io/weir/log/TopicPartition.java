@@ -1,11 +1,22 @@
 package io.weir.log;
 
-/** A partition of a topic; its log directory is named {@code <topic>-<partition>}. Immutable. */
+/**
+ * A partition of a topic; its log directory is named {@code <topic>-<partition>}. Immutable.
+ *
+ * <p>Like Kafka's, any name and index can be held: a request may name partition -1 or topic "",
+ * and the broker answers UNKNOWN_TOPIC_OR_PARTITION where it resolves partitions rather than
+ * failing while it reads the request. Only {@link #isValid()} pairs can have a log.
+ */
 public record TopicPartition(String topic, int partition) {
     public TopicPartition {
-        if (topic == null || topic.isEmpty() || partition < 0) {
-            throw new IllegalArgumentException("bad topic partition " + topic + "-" + partition);
+        if (topic == null) {
+            throw new IllegalArgumentException("topic of partition " + partition + " is null");
         }
+    }
+
+    /** Whether this can name a real partition: a non-empty topic and an index of 0 or more. */
+    public boolean isValid() {
+        return !topic.isEmpty() && partition >= 0;
     }
 
     public String dirName() {

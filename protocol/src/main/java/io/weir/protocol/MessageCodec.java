@@ -3,9 +3,12 @@ package io.weir.protocol;
 import io.weir.protocol.internals.ProtocolReader;
 import io.weir.protocol.internals.ProtocolWriter;
 import io.weir.protocol.message.ApiMessages;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * The entry points a broker and a client use to turn frames into messages and back.
@@ -17,6 +20,8 @@ import java.util.List;
  * while the message is in use. Stateless and thread-safe.
  */
 public final class MessageCodec {
+    private static final Logger log = LoggerFactory.getLogger(MessageCodec.class);
+
     private MessageCodec() {
     }
 
@@ -32,7 +37,12 @@ public final class MessageCodec {
      * Parses a request frame (without its size prefix). When the API or version is unsupported the
      * body is left unread and {@link ParsedRequest#body()} is null: answer UNSUPPORTED_VERSION.
      *
-     * @throws ProtocolDecodeException if the bytes are malformed, or bytes remain after the body
+     * <p>Bytes after a well-formed body are ignored (logged at debug), as Kafka does: some clients
+     * send them (librdkafka 2.15's Metadata v13 carries three extra zero bytes). A body that is short
+     * or malformed is still an error.
+     *
+     * @throws ProtocolDecodeException if the header or body is malformed; nothing else escapes for
+     *     any input, and decoding allocates at most a small multiple of the frame's size
      */
     public static ParsedRequest parseRequest(ByteBuffer frame) {
         ProtocolReader r = new ProtocolReader(frame);
@@ -42,11 +52,57 @@ public final class MessageCodec {
             return new ParsedRequest(header, null);
         }
         ApiMessage body = ApiMessages.readRequest(header.apiKey(), header.apiVersion(), r);
-        if (r.remaining() != 0) {
-            throw new ProtocolDecodeException(api.apiName() + "Request", r.position() - frame.position(),
-                r.remaining() + " unexpected bytes after the body");
+        if (r.remaining() != 0 && log.isDebugEnabled()) {
+            log.debug("ignoring {} bytes after the body of {} v{} (correlation id {}, client {})", r.remaining(),
+                api.apiName(), header.apiVersion(), header.correlationId(), header.clientId());
         }
         return new ParsedRequest(header, body);
+    }
+
+    /**
+     * Parses only the header of a request frame, e.g. to answer a request whose body could not be
+     * parsed.
+     *
+     * @throws ProtocolDecodeException if the header is malformed
+     */
+    public static RequestHeader parseRequestHeader(ByteBuffer frame) {
+        return RequestHeader.read(new ProtocolReader(frame));
+    }
+
+    /**
+     * The response to {@code header} that carries {@code error} in its top-level error code, with
+     * every other field at its default; null when the API is not implemented or its response has no
+     * top-level error code in that version (then no meaningful answer exists and the connection
+     * should close). Used to answer a request whose header parsed but whose body did not with
+     * {@link Errors#INVALID_REQUEST}.
+     */
+    public static ApiMessage errorResponse(RequestHeader header, Errors error) {
+        ApiKeys api = ApiKeys.forId(header.apiKey());
+        if (api == null || !api.isVersionSupported(header.apiVersion())) {
+            return null;
+        }
+        return ApiMessages.errorResponse(header.apiKey(), header.apiVersion(), error.code());
+    }
+
+    /**
+     * For a request frame whose body failed to parse: the whole response frame (size prefix
+     * included) answering it with {@link Errors#INVALID_REQUEST}, or null when the header does not
+     * parse either, the API is not one of those {@code answered} (what the caller serves), or the
+     * API's response has no top-level error code in that version.
+     */
+    public static ByteBuffer invalidRequestResponse(ByteBuffer frame, Predicate<ApiKeys> answered) {
+        RequestHeader header;
+        try {
+            header = parseRequestHeader(frame);
+        } catch (ProtocolDecodeException e) {
+            return null;
+        }
+        ApiKeys api = ApiKeys.forId(header.apiKey());
+        if (api == null || !answered.test(api)) {
+            return null;
+        }
+        ApiMessage response = errorResponse(header, Errors.INVALID_REQUEST);
+        return response == null ? null : serializeResponse(header, response);
     }
 
     /** Bytes a response takes on the wire after the size prefix (header + body). */

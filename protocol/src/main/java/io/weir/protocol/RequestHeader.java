@@ -57,7 +57,7 @@ public final class RequestHeader {
     }
 
     static void skipTaggedFields(ProtocolReader r) {
-        int n = r.readUnsignedVarint("header tagged field count");
+        int n = r.readTaggedFieldCount("header tagged field count");
         for (int i = 0; i < n; i++) {
             r.readUnsignedVarint("header tag");
             r.skipTo("header tagged field", r.readTaggedFieldEnd("header tagged field"));

@@ -60,7 +60,9 @@ public final class ProduceHandler implements ApiHandler {
                     TopicPartition tp = new TopicPartition(td.name(), pd.index());
                     ReplicaManager.AppendResult r = replicaManager.appendAsLeader(tp, pd.records(), acks);
                     pr.setErrorCode(r.error().code()).setErrorMessage(r.errorMessage()).setBaseOffset(r.baseOffset())
-                        .setLogAppendTimeMs(r.logAppendTimeMs()).setLogStartOffset(r.logStartOffset());
+                        .setLogAppendTimeMs(r.logAppendTimeMs()).setLogStartOffset(r.logStartOffset())
+                        .setRecordErrors(r.recordErrors().stream().map(e -> new ProduceResponse.BatchIndexAndErrorMessage()
+                            .setBatchIndex(e.batchIndex()).setBatchIndexErrorMessage(e.message())).toList());
                     if (awaitingReplicas != null && r.error() == Errors.NONE) {
                         awaitingReplicas.put(tp, new DelayedProduce.Pending(pr,
                             endOffset(r.baseOffset(), pd.records().buffer())));

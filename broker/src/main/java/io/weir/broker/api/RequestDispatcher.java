@@ -70,6 +70,14 @@ public final class RequestDispatcher {
         try {
             parsed = MessageCodec.parseRequest(frame);
         } catch (ProtocolDecodeException | IllegalArgumentException e) {
+            // the header parsed and the response has a top-level error code: answer INVALID_REQUEST, keep the connection
+            ByteBuffer invalid = MessageCodec.invalidRequestResponse(frame, registry.apis()::containsKey);
+            if (invalid != null) {
+                log.info("answering INVALID_REQUEST to connection {} from {}: malformed request: {}", connectionId,
+                    clientAddress, e.getMessage());
+                sink.respond(new ByteBufferSend(invalid));
+                return;
+            }
             log.warn("closing connection {} from {}: malformed request: {}", connectionId, clientAddress,
                 e.getMessage());
             sink.closeConnection();

@@ -2,6 +2,7 @@ package io.weir.broker.server;
 
 import io.weir.broker.metadata.TopicMetadata;
 import io.weir.log.AbortedTxn;
+import io.weir.log.AppendOrigin;
 import io.weir.log.CorruptRecordException;
 import io.weir.log.FetchDataInfo;
 import io.weir.log.InvalidRecordException;
@@ -13,6 +14,7 @@ import io.weir.log.LogOffsetMetadata;
 import io.weir.log.MemoryRecords;
 import io.weir.log.OffsetOutOfRangeException;
 import io.weir.log.ProducerAppendCheck;
+import io.weir.log.RecordError;
 import io.weir.log.RecordTooLargeException;
 import io.weir.log.TopicPartition;
 import io.weir.protocol.Errors;
@@ -55,8 +57,12 @@ public final class ReplicaManager {
         this.appendListener = listener;
     }
 
+    /**
+     * The hosted partition, or null: the one place a requested (topic, index) is resolved, so a
+     * negative index or an empty name from a request is simply not hosted (UNKNOWN_TOPIC_OR_PARTITION).
+     */
     public Partition partition(TopicPartition tp) {
-        return partitions.get(tp);
+        return tp.isValid() ? partitions.get(tp) : null;
     }
 
     /** Hosts every partition of the topic (opening or creating their logs). */
@@ -95,20 +101,35 @@ public final class ReplicaManager {
         }
     }
 
-    /** The outcome of appending one partition's records. */
+    /**
+     * The outcome of appending one partition's records; {@code recordErrors} names the records that
+     * made an INVALID_RECORD batch fail (Produce v8+), else it is empty.
+     */
     public record AppendResult(Errors error, String errorMessage, long baseOffset, long logAppendTimeMs,
-                               long logStartOffset) {
+                               long logStartOffset, List<RecordError> recordErrors) {
+        public AppendResult(Errors error, String errorMessage, long baseOffset, long logAppendTimeMs, long logStartOffset) {
+            this(error, errorMessage, baseOffset, logAppendTimeMs, logStartOffset, List.of());
+        }
+
         static AppendResult error(Errors e, String message) {
             return new AppendResult(e, message, -1, -1, -1);
         }
     }
 
-    /**
-     * Appends a produce request's records for one partition as leader. Nothing is appended when any
-     * batch is invalid; an idempotent duplicate is answered with its original offset.
-     */
+    /** {@link #appendAsLeader(TopicPartition, Records, short, AppendOrigin)} for a producer's request. */
     public AppendResult appendAsLeader(TopicPartition tp, Records records, short acks) {
-        Partition partition = partitions.get(tp);
+        return appendAsLeader(tp, records, acks, AppendOrigin.CLIENT);
+    }
+
+    /**
+     * Appends records for one partition as leader: a produce request's ({@link AppendOrigin#CLIENT},
+     * held to a producer's rules) or a coordinator's ({@link AppendOrigin#COORDINATOR}, which may
+     * write control batches). Nothing is appended when any batch is invalid (CORRUPT_MESSAGE,
+     * INVALID_RECORD with the records at fault, MESSAGE_TOO_LARGE); an idempotent duplicate is
+     * answered with its original offset.
+     */
+    public AppendResult appendAsLeader(TopicPartition tp, Records records, short acks, AppendOrigin origin) {
+        Partition partition = partition(tp);
         if (partition == null) {
             return AppendResult.error(Errors.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host " + tp);
         }
@@ -123,14 +144,16 @@ public final class ReplicaManager {
         LogAppendInfo info;
         try {
             // the request frame belongs to this request alone: offsets are assigned in it, in place
-            info = partition.log().appendAsLeader(MemoryRecords.readableRecords(records.buffer()), partition.leaderEpoch());
+            info = partition.log().appendAsLeader(MemoryRecords.readableRecords(records.buffer()), partition.leaderEpoch(),
+                origin);
         } catch (CorruptRecordException e) {
             log.info("rejected corrupt produce to {}: {}", tp, e.getMessage());
             return AppendResult.error(Errors.CORRUPT_MESSAGE, e.getMessage());
         } catch (RecordTooLargeException e) {
             return AppendResult.error(Errors.MESSAGE_TOO_LARGE, e.getMessage());
         } catch (InvalidRecordException e) {
-            return AppendResult.error(Errors.INVALID_RECORD, e.getMessage());
+            log.debug("rejected invalid produce to {}: {}", tp, e.getMessage());
+            return new AppendResult(Errors.INVALID_RECORD, e.getMessage(), -1, -1, -1, e.recordErrors());
         }
         ProducerAppendCheck check = info.producerCheck();
         switch (check.result()) {
@@ -174,7 +197,7 @@ public final class ReplicaManager {
      */
     public ReadResult read(TopicPartition tp, long fetchOffset, int maxBytes, boolean minOneBatch,
                            boolean readCommitted) {
-        Partition partition = partitions.get(tp);
+        Partition partition = partition(tp);
         if (partition == null) {
             return new ReadResult(Errors.UNKNOWN_TOPIC_OR_PARTITION, -1, -1, -1, null, null,
                 new LogOffsetMetadata(fetchOffset));

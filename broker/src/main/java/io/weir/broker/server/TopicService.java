@@ -95,6 +95,9 @@ public final class TopicService {
         if (partitions <= 0) {
             return Result.error(Errors.INVALID_PARTITIONS, "Number of partitions must be larger than 0.");
         }
+        if (partitions > maxPartitions()) {
+            return tooManyPartitions(partitions);
+        }
         if (replicationFactor <= 0) {
             return Result.error(Errors.INVALID_REPLICATION_FACTOR, "Replication factor must be larger than 0.");
         }
@@ -116,6 +119,15 @@ public final class TopicService {
         log.info("created topic {} with {} partitions, replication factor {}, configs {}", name, partitions,
             replicationFactor, configs);
         return new Result(Errors.NONE, null, topic);
+    }
+
+    private int maxPartitions() {
+        return config.getInt(BrokerConfig.TOPIC_MAX_PARTITIONS);
+    }
+
+    private Result tooManyPartitions(int partitions) {
+        return Result.error(Errors.INVALID_PARTITIONS, "Number of partitions " + partitions + " exceeds "
+            + BrokerConfig.TOPIC_MAX_PARTITIONS + " " + maxPartitions() + ".");
     }
 
     private boolean collides(String name) {
@@ -165,6 +177,9 @@ public final class TopicService {
         }
         if (newCount == topic.partitionCount()) {
             return Result.error(Errors.INVALID_PARTITIONS, "Topic already has " + newCount + " partitions.");
+        }
+        if (newCount > maxPartitions()) {
+            return tooManyPartitions(newCount);
         }
         TopicMetadata grown = topic.withPartitionCount(newCount);
         if (!validateOnly) {

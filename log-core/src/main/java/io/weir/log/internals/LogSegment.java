@@ -4,6 +4,7 @@ import io.weir.log.AbortedTxn;
 import io.weir.log.CompletedTxn;
 import io.weir.log.CorruptIndexException;
 import io.weir.log.CorruptRecordException;
+import io.weir.log.InvalidRecordException;
 import io.weir.log.FetchDataInfo;
 import io.weir.log.FileRegion;
 import io.weir.log.LogOffsetMetadata;
@@ -124,9 +125,14 @@ public final class LogSegment implements AutoCloseable {
             offsetOfMaxTimestampSoFar = last.offset();
         }
         if (size > 0) {
-            RecordBatch first = readHeaderAt(0, ByteBuffer.allocate(RecordBatch.HEADER_SIZE));
-            if (first != null) {
-                rollingBasedTimestamp = first.maxTimestamp();
+            try {
+                RecordBatch first = readHeaderAt(0, ByteBuffer.allocate(RecordBatch.HEADER_SIZE));
+                if (first != null) {
+                    rollingBasedTimestamp = first.maxTimestamp();
+                }
+            } catch (CorruptRecordException e) {
+                // a damaged first batch must not stop the log from opening: recovery cuts it (found by fuzzing)
+                LOG.warn("{}: first batch unreadable ({}); recovery will cut it", logFile, e.getMessage());
             }
         }
     }
@@ -431,12 +437,16 @@ public final class LogSegment implements AutoCloseable {
     }
 
     /**
-     * Re-reads every batch, checks it (length, magic, CRC, counts, offsets increasing and inside this
+     * Re-reads every batch, checks it ({@link BatchValidator}: length, magic, CRC, every record; offsets increasing and inside this
      * segment) and rebuilds the offset and time indexes. Cuts the file at the first batch that fails:
      * a torn write, a bad CRC, a zero-filled tail, a length running past the end. {@code visitor} sees
      * each valid batch in order. Returns the bytes cut. The transaction index is kept as it is (but for
      * entries of cut batches): {@link #recover(ProducerStateManager)} rebuilds it too.
      */
+    /** Recovery checks batches as a follower's: compacted batches are fine; 64 MiB decompressed at most. */
+    private static final BatchValidator.Rules RECOVERY_RULES =
+        new BatchValidator.Rules(io.weir.log.AppendOrigin.REPLICATION, false, 1 << 20);
+
     public long recover(Consumer<RecordBatch> visitor) {
         offsetIndex.reset();
         timeIndex.reset();
@@ -464,13 +474,14 @@ public final class LogSegment implements AutoCloseable {
                 if (batch == null) {
                     break;
                 }
-                batch.ensureValid();
+                // every record, as on append: a CRC-valid batch a consumer cannot read is cut like a torn one
+                BatchValidator.validateBatch(batch, RECOVERY_RULES, logFile);
                 if (batch.baseOffset() <= lastOffset || !canHoldOffset(batch.lastOffset())) {
                     throw new CorruptRecordException("batch at position " + reader.batchPosition() + " has offsets "
                         + batch.baseOffset() + ".." + batch.lastOffset() + " after offset " + lastOffset
                         + " in segment " + baseOffset);
                 }
-            } catch (CorruptRecordException e) {
+            } catch (CorruptRecordException | InvalidRecordException e) {
                 LOG.warn("Truncating {} at position {}: {}", logFile, validBytes, e.getMessage());
                 break;
             }

@@ -86,6 +86,28 @@ public final class MessageGenerator {
             b.append("            default: throw new IllegalArgumentException(\"no generated message for api key \" + apiKey);\n");
             b.append("        }\n    }\n\n");
         }
+        b.append("    /**\n     * A response of {@code apiKey} at {@code version} carrying {@code errorCode} in its top-level error\n")
+            .append("     * code, other fields at their defaults; null if that version's response has no top-level error code.\n")
+            .append("     */\n");
+        b.append("    public static ApiMessage errorResponse(short apiKey, short version, short errorCode) {\n")
+            .append("        switch (apiKey) {\n");
+        for (MessageSpec s : specs) {
+            Field errorCode = null;
+            for (Field f : s.response.fields) {
+                if (f.name.equals("errorCode") && f.type.equals("int16") && !f.array && f.tag == null) {
+                    errorCode = f;
+                }
+            }
+            b.append("            case ").append(s.apiKey).append(": ");
+            if (errorCode == null) {
+                b.append("return null;\n");
+            } else {
+                Range r = errorCode.versions.intersect(s.versions);
+                b.append("return version >= ").append(r.lo()).append(" && version <= ").append(Math.min(r.hi(), Short.MAX_VALUE))
+                    .append("\n                ? new ").append(s.apiName).append("Response().setErrorCode(errorCode) : null;\n");
+            }
+        }
+        b.append("            default: return null;\n        }\n    }\n");
         b.append("}\n");
         return b.toString();
     }
@@ -371,7 +393,15 @@ public final class MessageGenerator {
             line("m." + f.name + " = " + readValue(f.type, label, compact, nullableExpr(f, versions)) + ";");
             return;
         }
-        int min = Math.max(1, fixedSize(f.type));
+        String min;
+        if (f.isStruct()) {
+            int flexibleMin = Math.max(1, minStructSize(f.struct, true));
+            int classicMin = Math.max(1, minStructSize(f.struct, false));
+            min = flexibleMin == classicMin ? String.valueOf(flexibleMin)
+                : "(" + compact + " ? " + flexibleMin + " : " + classicMin + ")";
+        } else {
+            min = String.valueOf(Math.max(1, fixedSize(f.type)));
+        }
         open("{");
         line("int n = r.readArrayLength(" + label + ", " + compact + ", " + nullableExpr(f, versions) + ", " + min + ");");
         open("if (n < 0) {");
@@ -385,6 +415,45 @@ public final class MessageGenerator {
         line("m." + f.name + " = list;");
         close("}");
         close("}");
+    }
+
+    /**
+     * The fewest bytes one element of struct {@code s} takes on the wire in any flexible (or any
+     * classic) version of this message: the reader rejects an array count that the remaining input
+     * could not hold at this size, which bounds what decoding allocates by a small multiple of the input.
+     * With no version of that kind, 1 (never used at run time).
+     */
+    private int minStructSize(Struct s, boolean flexible) {
+        int best = Integer.MAX_VALUE;
+        for (int v = msgVersions.lo(); v <= msgVersions.hi(); v++) {
+            if ((v >= spec.flexibleFrom) == flexible) {
+                best = Math.min(best, minStructSize(s, v));
+            }
+        }
+        return best == Integer.MAX_VALUE ? 1 : best;
+    }
+
+    private int minStructSize(Struct s, int version) {
+        boolean flexible = version >= spec.flexibleFrom;
+        int size = flexible ? 1 : 0; // the tagged-field count
+        for (Field f : s.fields) {
+            if (f.tag != null || version < f.versions.lo() || version > f.versions.hi()) {
+                continue;
+            }
+            int fixed = fixedSize(f.type);
+            if (f.array) {
+                size += flexible ? 1 : 4;
+            } else if (fixed > 0) {
+                size += fixed;
+            } else if (f.isStruct()) {
+                size += minStructSize(f.struct, version);
+            } else if (f.type.equals("string")) {
+                size += flexible ? 1 : 2;
+            } else {
+                size += flexible ? 1 : 4; // bytes, records
+            }
+        }
+        return size;
     }
 
     private void generateRead(Struct s, Range versions) {
@@ -402,7 +471,7 @@ public final class MessageGenerator {
         forUntaggedFields(s, versions, f -> readField(f, "flexible", versions));
         tagged.sort(Comparator.comparingInt(f -> f.tag));
         open("if (flexible) {");
-        line("int tagCount = r.readUnsignedVarint(\"taggedFieldCount\");");
+        line("int tagCount = r.readTaggedFieldCount(\"taggedFieldCount\");");
         open("for (int t = 0; t < tagCount; t++) {");
         line("int tag = r.readUnsignedVarint(\"tag\");");
         line("int end = r.readTaggedFieldEnd(\"tag \" + tag);");

@@ -20,6 +20,11 @@ import java.util.UUID;
  * Not thread-safe; one reader per frame.
  */
 public final class ProtocolReader {
+    /** Most elements one array may declare (Kafka 4.4 rejects larger arrays the same way). */
+    public static final int MAX_ARRAY_ELEMENTS = 1_000_000;
+    /** Most tagged fields one structure may declare (Kafka's limit). */
+    public static final int MAX_TAGGED_FIELDS = 10_000;
+
     private final ByteBuffer buf;
     private final int start;
     private final int limit;
@@ -152,10 +157,12 @@ public final class ProtocolReader {
         int at = pos;
         int n;
         if (compact) {
-            n = readUnsignedVarint(field) - 1;
-            if (n < -1) { // unsigned value above Integer.MAX_VALUE
-                throw error(field, at, "length " + Integer.toUnsignedString(n + 1) + " is too large");
+            // the varint is unsigned: widen before subtracting, or 2^31 would wrap to Integer.MAX_VALUE
+            long lengthPlusOne = Integer.toUnsignedLong(readUnsignedVarint(field));
+            if (lengthPlusOne - 1 > Integer.MAX_VALUE) {
+                throw error(field, at, "length " + (lengthPlusOne - 1) + " is too large");
             }
+            n = (int) (lengthPlusOne - 1);
         } else {
             n = shortLength ? readInt16(field) : readInt32(field);
         }
@@ -191,8 +198,9 @@ public final class ProtocolReader {
         if (n < 0) {
             return null;
         }
+        int at = claim(field, n, fieldStart); // before allocating: the length is the peer's claim
         byte[] bytes = new byte[n];
-        buf.get(claim(field, n, fieldStart), bytes);
+        buf.get(at, bytes);
         return bytes;
     }
 
@@ -208,15 +216,34 @@ public final class ProtocolReader {
     }
 
     /**
-     * An array element count; -1 for a null array. Rejects counts that could not fit in the
-     * remaining input at {@code minElementBytes} per element, so the caller may allocate a list
-     * of that size safely.
+     * An array element count; -1 for a null array. Rejects counts above {@link #MAX_ARRAY_ELEMENTS}
+     * and counts that could not fit in the remaining input at {@code minElementBytes} per element
+     * (every element takes at least one byte), so the caller may allocate a list of that size safely.
      */
     public int readArrayLength(String field, boolean compact, boolean nullable, int minElementBytes) {
         int at = pos;
         int n = readLength(field, compact, false, nullable);
+        if (n > MAX_ARRAY_ELEMENTS) {
+            throw error(field, at, "array of " + n + " elements exceeds the limit of " + MAX_ARRAY_ELEMENTS);
+        }
         if ((long) n * Math.max(1, minElementBytes) > limit - pos) {
             throw error(field, at, "array of " + n + " elements cannot fit in " + (limit - pos) + " remaining bytes");
+        }
+        return n;
+    }
+
+    /**
+     * The number of tagged fields that follow. Rejects more than {@link #MAX_TAGGED_FIELDS}, and
+     * more than the remaining input could hold (each takes at least a tag byte and a size byte).
+     */
+    public int readTaggedFieldCount(String field) {
+        int at = pos;
+        int n = readUnsignedVarint(field);
+        if (n < 0 || n > MAX_TAGGED_FIELDS) {
+            throw error(field, at, Integer.toUnsignedString(n) + " tagged fields exceed the limit of " + MAX_TAGGED_FIELDS);
+        }
+        if (2L * n > limit - pos) {
+            throw error(field, at, n + " tagged fields cannot fit in " + (limit - pos) + " remaining bytes");
         }
         return n;
     }
