@@ -59,7 +59,12 @@ final class KafkaTool {
             throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(ForkedProcess.javaCommand(classpath(), mainClass, JVM_OPTIONS));
         cmd.addAll(List.of(args));
-        return ForkedProcess.run(null, stdin, TIMEOUT_SECONDS, cmd);
+        long started = System.nanoTime();
+        ForkedProcess.Result r = ForkedProcess.run(null, stdin, TIMEOUT_SECONDS, cmd);
+        // in the test's output file, to see where the time of this suite goes
+        System.out.printf("%s %s: exit %d after %d ms%n", mainClass.substring(mainClass.lastIndexOf('.') + 1),
+                String.join(" ", args), r.exitCode(), (System.nanoTime() - started) / 1_000_000);
+        return r;
     }
 
     /** Runs the tool, asserts it exited 0 and returns its output. */
