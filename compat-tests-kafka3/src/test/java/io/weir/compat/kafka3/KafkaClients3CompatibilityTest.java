@@ -9,9 +9,13 @@ import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.ConsumerGroupListing;
+import org.apache.kafka.clients.admin.DeletedRecords;
 import org.apache.kafka.clients.admin.DescribeClusterResult;
+import org.apache.kafka.clients.admin.LogDirDescription;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.RecordsToDelete;
+import org.apache.kafka.clients.admin.ReplicaInfo;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -22,8 +26,10 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.ConsumerGroupState;
+import org.apache.kafka.common.ElectionType;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.ElectionNotNeededException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -31,6 +37,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.AppInfoParser;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -38,6 +45,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -255,6 +263,56 @@ class KafkaClients3CompatibilityTest {
             Set<String> left = admin.listConsumerGroups().all().get().stream()
                     .map(ConsumerGroupListing::groupId).collect(Collectors.toSet());
             assertFalse(left.contains("k3-admin-group"), left.toString());
+        }
+    }
+
+    @Test
+    @Disabled("Weir has no DeleteRecords API (key 21) yet - issue 10, admin APIs")
+    void adminShouldDeleteRecordsBelowAnOffset() throws Exception {
+        TopicPartition tp = new TopicPartition("k3-delete-records", 0);
+        try (KafkaProducer<String, String> p = defaultProducer()) {
+            for (int i = 0; i < 10; i++) {
+                p.send(new ProducerRecord<>(tp.topic(), 0, "k" + i, "v" + i)).get();
+            }
+        }
+        try (Admin admin = admin()) {
+            DeletedRecords deleted = admin.deleteRecords(Map.of(tp, RecordsToDelete.beforeOffset(4L)))
+                    .lowWatermarks().get(tp).get();
+            assertEquals(4L, deleted.lowWatermark());
+        }
+        try (KafkaConsumer<String, String> c = groupConsumer("k3-delete-records-reader")) {
+            assertEquals(4L, c.beginningOffsets(Set.of(tp)).get(tp));
+            assertEquals(10L, c.endOffsets(Set.of(tp)).get(tp));
+        }
+    }
+
+    @Test
+    @Disabled("Weir has no DescribeLogDirs API (key 35) yet - issue 10, admin APIs")
+    void adminShouldDescribeLogDirs() throws Exception {
+        TopicPartition tp = new TopicPartition("k3-log-dirs", 0);
+        try (KafkaProducer<String, String> p = defaultProducer()) {
+            p.send(new ProducerRecord<>(tp.topic(), 0, "k", "v")).get();
+        }
+        try (Admin admin = admin()) {
+            Map<String, LogDirDescription> dirs = admin.describeLogDirs(List.of(0)).allDescriptions().get().get(0);
+            LogDirDescription dir = dirs.get(broker.logDir().toString());
+            assertTrue(dir != null && dir.error() == null, dirs.toString());
+            ReplicaInfo replica = dir.replicaInfos().get(tp);
+            assertTrue(replica.size() > 0, replica.toString());
+            assertEquals(0L, replica.offsetLag());
+            assertFalse(replica.isFuture());
+        }
+    }
+
+    @Test
+    @Disabled("Weir has no ElectLeaders API (key 43) yet - issue 10, admin APIs")
+    void adminShouldFindNoElectionNeededOnOneBroker() throws Exception {
+        TopicPartition tp = new TopicPartition("k3-election", 0);
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic(tp.topic(), 1, (short) 1))).all().get();
+            Optional<Throwable> result = admin.electLeaders(ElectionType.PREFERRED, Set.of(tp)).partitions().get().get(tp);
+            assertTrue(result.isPresent());
+            assertInstanceOf(ElectionNotNeededException.class, result.get());
         }
     }
 }
