@@ -2,16 +2,21 @@ package io.weir.compat;
 
 import io.weir.broker.BrokerConfig;
 import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.log.CompressionType;
+import io.weir.log.RecordBatch;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -60,11 +65,39 @@ class LibrdkafkaCompatibilityTest {
         assertTrue(major > 2 || (major == 2 && minor >= 15), "expected librdkafka >= 2.15: " + summary);
         for (String codec : new String[] {"gzip", "snappy", "lz4", "zstd"}) {
             assertEquals(PER_CODEC, number(summary, "produce-" + codec, "delivered"), context);
+            assertStoredBatches(codec);
         }
         assertEquals(4 * PER_CODEC, number(summary, "consume", "received"), context);
         assertEquals(4 * PER_CODEC, number(summary, "consume", "committed"), context);
         assertEquals(6, number(summary, "regex", "received"), context);
         assertTrue(Pattern.compile("\"topics\":\\[\"rx-a-[^\"]+\",\"rx-b-[^\"]+\"]").matcher(summary).find(), context);
+    }
+
+    /**
+     * Reads the codec topic's segments as the broker stored them: every batch is compressed with the codec the
+     * producer was configured with, and carries a producer id and sequence (the producer was idempotent).
+     */
+    private static void assertStoredBatches(String codec) throws IOException {
+        List<Path> dirs;
+        try (Stream<Path> s = Files.list(broker.logDir())) {
+            dirs = s.filter(d -> d.getFileName().toString().startsWith("lrk-" + codec + "-")).toList();
+        }
+        assertEquals(3, dirs.size(), "partition directories of the " + codec + " topic: " + dirs);
+        int batches = 0;
+        for (Path dir : dirs) {
+            ByteBuffer log = ByteBuffer.wrap(Files.readAllBytes(dir.resolve("00000000000000000000.log")));
+            RecordBatch batch = new RecordBatch();
+            for (int at = 0; at + RecordBatch.HEADER_SIZE <= log.limit(); at += batch.sizeInBytes()) {
+                batch.wrap(log, at);
+                if (batch.batchLength() == 0) {
+                    break; // the unwritten tail of a preallocated file
+                }
+                assertEquals(CompressionType.forName(codec), batch.compressionType(), dir + " at " + at);
+                assertTrue(batch.producerId() >= 0 && batch.baseSequence() >= 0, dir + " at " + at + ": not idempotent");
+                batches++;
+            }
+        }
+        assertTrue(batches > 0, "no batches stored for " + codec);
     }
 
     /** The first {@code "field":<number>} after the summary's {@code "step":} key (steps are flat objects). */
