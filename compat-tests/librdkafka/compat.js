@@ -11,6 +11,7 @@
 //   consume    one consumer group reads all of them back (keys, values, per-partition order), commits
 //              explicitly; the admin API then fetches the committed offsets and lists/describes the group
 //   regex      a consumer subscribed to ^rx-.* gets the records of two matching topics, not of a third
+//   admin-offsets-and-deletes  list offsets (high watermarks), delete the consumer group, delete a topic
 // librdkafka logs (warnings and up) go to stderr.
 
 const { KafkaJS, librdkafkaVersion } = require('@confluentinc/kafka-javascript');
@@ -184,6 +185,20 @@ async function main() {
       expect('regex', JSON.stringify(s.topics) === JSON.stringify([...rxTopics].sort()),
         `regex subscription got topics ${s.topics}`);
       expect('regex', got.length === 6, `regex subscription got ${got.length} records, want 6`);
+    });
+
+    await step('admin-offsets-and-deletes', async (s) => {
+      const offsets = await admin.fetchTopicOffsets(codecTopic('lz4'));
+      s.highWatermarks = offsets.reduce((n, p) => n + Number(p.high), 0);
+      expect('admin-offsets-and-deletes', s.highWatermarks === perCodec,
+        `fetchTopicOffsets: high watermarks sum to ${s.highWatermarks}, want ${perCodec}`);
+      const groups = await admin.deleteGroups([groupId]);
+      expect('admin-offsets-and-deletes', groups.length === 1 && !groups[0].error,
+        `deleteGroups: ${JSON.stringify(groups)}`);
+      await admin.deleteTopics({ topics: [otherTopic] });
+      const listed = await admin.listTopics();
+      s.deletedTopicGone = !listed.includes(otherTopic);
+      expect('admin-offsets-and-deletes', s.deletedTopicGone, `${otherTopic} still listed after deleteTopics`);
     });
   } finally {
     await admin.disconnect();

@@ -212,7 +212,8 @@ class KafkaToolsCompatibilityTest {
         assertTrue(dynamic.get(1).startsWith("  retention.ms=86400000 sensitive=false synonyms={"), dynamic.toString());
 
         String altered = ok(CONFIGS, null, "--bootstrap-server", bootstrap, "--entity-type", "topics",
-                "--entity-name", "kt-configs", "--alter", "--add-config", "retention.ms=3600000,max.message.bytes=2000000")
+                "--entity-name", "kt-configs", "--alter",
+                "--add-config", "retention.ms=3600000,max.message.bytes=2000000")
                 .stdout();
         assertTrue(altered.contains("Completed updating config for topic kt-configs."), altered);
         String deleted = ok(CONFIGS, null, "--bootstrap-server", bootstrap, "--entity-type", "topics",
@@ -243,7 +244,8 @@ class KafkaToolsCompatibilityTest {
 
     @Test
     @Disabled("DescribeConfigs synonyms (includeSynonyms): Weir answers none; Kafka lists the topic's value, then each "
-            + "broker synonym that has a value (log.retention.ms and .minutes have no default, log.retention.hours=168) "
+            + "broker synonym that has a value (log.retention.ms and .minutes have no default, "
+            + "log.retention.hours=168) "
             + "- issue 10, bug 2")
     void kafkaConfigsShouldListSynonyms() throws Exception {
         ok(TOPICS, null, "--bootstrap-server", bootstrap, "--create", "--topic", "kt-synonyms",
@@ -256,7 +258,8 @@ class KafkaToolsCompatibilityTest {
     }
 
     @Test
-    @Disabled("compression.type is refused as a topic config (INVALID_CONFIG: Unknown topic config name) - issue 10, bug 2")
+    @Disabled("compression.type is refused as a topic config (INVALID_CONFIG: Unknown topic config name) "
+            + "- issue 10, bug 2")
     void kafkaConfigsShouldSetCompressionType() throws Exception {
         ok(TOPICS, null, "--bootstrap-server", bootstrap, "--create", "--topic", "kt-compression",
                 "--partitions", "1", "--replication-factor", "1", "--config", "compression.type=zstd");
@@ -265,7 +268,8 @@ class KafkaToolsCompatibilityTest {
         assertTrue(altered.contains("Completed updating config for topic kt-compression."), altered);
         List<String> dynamic = ok(CONFIGS, null, "--bootstrap-server", bootstrap, "--entity-type", "topics",
                 "--entity-name", "kt-compression", "--describe").stdoutLines();
-        assertTrue(dynamic.contains("  compression.type=lz4 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:compression.type=lz4, "
+        assertTrue(dynamic.contains("  compression.type=lz4 sensitive=false "
+                + "synonyms={DYNAMIC_TOPIC_CONFIG:compression.type=lz4, "
                 + "DEFAULT_CONFIG:compression.type=producer}"), dynamic.toString());
     }
 

@@ -25,8 +25,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * A current librdkafka (2.15, inside {@code @confluentinc/kafka-javascript}; Debian's kcat is 2.0.2) against a Weir
  * broker: all-topics metadata, idempotent produce with every codec, a consumer group that commits, a regex
- * subscription and topic admin. {@code librdkafka/compat.js} does the work and prints a JSON summary; this test checks
- * its exit code and the summary's key facts. {@code .ci/run} installs the npm package; without it the test is skipped.
+ * subscription, topic and group admin. {@code librdkafka/compat.js} does the work and prints a JSON summary; this
+ * test checks its exit code, the summary's key facts and the batches as stored. {@code .ci/run} installs the npm package; without it the test is skipped.
  */
 class LibrdkafkaCompatibilityTest {
     private static final int PER_CODEC = 200;
@@ -70,6 +70,7 @@ class LibrdkafkaCompatibilityTest {
         assertEquals(4 * PER_CODEC, number(summary, "consume", "received"), context);
         assertEquals(4 * PER_CODEC, number(summary, "consume", "committed"), context);
         assertEquals(6, number(summary, "regex", "received"), context);
+        assertEquals(PER_CODEC, number(summary, "admin-offsets-and-deletes", "highWatermarks"), context);
         assertTrue(Pattern.compile("\"topics\":\\[\"rx-a-[^\"]+\",\"rx-b-[^\"]+\"]").matcher(summary).find(), context);
     }
 
@@ -93,7 +94,8 @@ class LibrdkafkaCompatibilityTest {
                     break; // the unwritten tail of a preallocated file
                 }
                 assertEquals(CompressionType.forName(codec), batch.compressionType(), dir + " at " + at);
-                assertTrue(batch.producerId() >= 0 && batch.baseSequence() >= 0, dir + " at " + at + ": not idempotent");
+                assertTrue(batch.producerId() >= 0 && batch.baseSequence() >= 0,
+                        dir + " at " + at + ": not idempotent");
                 batches++;
             }
         }

@@ -141,7 +141,8 @@ class KafkaClients3CompatibilityTest {
             c.subscribe(List.of(topic));
             List<ConsumerRecord<String, String>> got = pollUntil(c, n);
             assertEquals(n, got.size());
-            Map<String, String> byKey = got.stream().collect(Collectors.toMap(ConsumerRecord::key, ConsumerRecord::value));
+            Map<String, String> byKey = got.stream()
+                    .collect(Collectors.toMap(ConsumerRecord::key, ConsumerRecord::value));
             for (int i = 0; i < n; i++) {
                 assertEquals("v" + i, byKey.get("k" + i));
             }
@@ -177,7 +178,8 @@ class KafkaClients3CompatibilityTest {
         try (KafkaConsumer<String, String> c = groupConsumer("k3-rx-group")) {
             c.subscribe(Pattern.compile("k3-rx-.*"));
             List<ConsumerRecord<String, String>> got = pollUntil(c, 2);
-            assertEquals(Set.of("k3-rx-a", "k3-rx-b"), got.stream().map(ConsumerRecord::topic).collect(Collectors.toSet()));
+            assertEquals(Set.of("k3-rx-a", "k3-rx-b"),
+                    got.stream().map(ConsumerRecord::topic).collect(Collectors.toSet()));
             assertEquals(Set.of("k3-rx-a", "k3-rx-b"), c.subscription());
         }
     }
@@ -203,7 +205,8 @@ class KafkaClients3CompatibilityTest {
             assertEquals(ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG, cfg.get("retention.ms").source());
             admin.incrementalAlterConfigs(Map.of(res, List.of(new AlterConfigOp(
                     new ConfigEntry("retention.ms", "7200000"), AlterConfigOp.OpType.SET)))).all().get();
-            assertEquals("7200000", admin.describeConfigs(List.of(res)).all().get().get(res).get("retention.ms").value());
+            assertEquals("7200000",
+                    admin.describeConfigs(List.of(res)).all().get().get(res).get("retention.ms").value());
 
             admin.createPartitions(Map.of("k3-admin", NewPartitions.increaseTo(4))).all().get();
             assertEquals(4, admin.describeTopics(List.of("k3-admin")).allTopicNames().get().get("k3-admin")
@@ -310,7 +313,8 @@ class KafkaClients3CompatibilityTest {
         TopicPartition tp = new TopicPartition("k3-election", 0);
         try (Admin admin = admin()) {
             admin.createTopics(List.of(new NewTopic(tp.topic(), 1, (short) 1))).all().get();
-            Optional<Throwable> result = admin.electLeaders(ElectionType.PREFERRED, Set.of(tp)).partitions().get().get(tp);
+            Optional<Throwable> result =
+                    admin.electLeaders(ElectionType.PREFERRED, Set.of(tp)).partitions().get().get(tp);
             assertTrue(result.isPresent());
             assertInstanceOf(ElectionNotNeededException.class, result.get());
         }
