@@ -26,7 +26,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * A current librdkafka (2.15, inside {@code @confluentinc/kafka-javascript}; Debian's kcat is 2.0.2) against a Weir
  * broker: all-topics metadata, idempotent produce with every codec, a consumer group that commits, a regex
  * subscription, topic and group admin. {@code librdkafka/compat.js} does the work and prints a JSON summary; this
- * test checks its exit code, the summary's key facts and the batches as stored. {@code .ci/run} installs the npm package; without it the test is skipped.
+ * test checks its exit code, the summary's key facts and the batches as stored. {@code .ci/run} installs the npm
+ * package; without it the test is skipped.
  */
 class LibrdkafkaCompatibilityTest {
     private static final int PER_CODEC = 200;
