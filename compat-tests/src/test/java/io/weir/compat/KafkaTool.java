@@ -33,6 +33,7 @@ final class KafkaTool {
     static final String DELETE_RECORDS = "org.apache.kafka.tools.DeleteRecordsCommand";
     static final String LOG_DIRS = "org.apache.kafka.tools.LogDirsCommand";
     static final String LEADER_ELECTION = "org.apache.kafka.tools.LeaderElectionCommand";
+    static final String TRANSACTIONS = "org.apache.kafka.tools.TransactionsCommand";
 
     private static String classpath;
 

@@ -23,6 +23,7 @@ import static io.weir.compat.KafkaTool.GET_OFFSETS;
 import static io.weir.compat.KafkaTool.LEADER_ELECTION;
 import static io.weir.compat.KafkaTool.LOG_DIRS;
 import static io.weir.compat.KafkaTool.TOPICS;
+import static io.weir.compat.KafkaTool.TRANSACTIONS;
 import static io.weir.compat.KafkaTool.VERIFIABLE_CONSUMER;
 import static io.weir.compat.KafkaTool.VERIFIABLE_PRODUCER;
 import static io.weir.compat.KafkaTool.ok;
@@ -324,6 +325,23 @@ class KafkaToolsCompatibilityTest {
         ForkedProcess.Result all = ok(LEADER_ELECTION, null, "--bootstrap-server", bootstrap,
                 "--election-type", "preferred", "--all-topic-partitions");
         assertFalse(all.stdout().contains("Error") || all.stderr().contains("Error"), all.toString());
+    }
+
+    @Test
+    @Disabled("Weir has no DescribeProducers API (key 61) yet - issue 10, admin APIs")
+    void kafkaTransactionsShouldDescribeTheProducersOfAPartition() throws Exception {
+        // the console producer is idempotent by default: one producer id, sequences 0..4
+        ok(CONSOLE_PRODUCER, lines("kt-producers", 5), "--bootstrap-server", bootstrap, "--topic", "kt-producers",
+                "--reader-property", "parse.key=true", "--reader-property", "key.separator=:");
+        ForkedProcess.Result r = ok(TRANSACTIONS, null, "--bootstrap-server", bootstrap, "describe-producers",
+                "--topic", "kt-producers", "--partition", "0");
+        assertTrue(r.stdoutLines().get(0).matches("ProducerId\\s+ProducerEpoch\\s+LatestCoordinatorEpoch\\s+"
+                + "LastSequence\\s+LastTimestamp\\s+CurrentTransactionStartOffset\\s*"), r.toString());
+        List<String> producer = row(r.stdoutLines(), "ProducerId");
+        assertEquals(6, producer.size(), r.toString());
+        assertTrue(Long.parseLong(producer.get(0)) >= 0, r.toString());
+        assertEquals("4", producer.get(3), r.toString());
+        assertEquals("None", producer.get(5), r.toString());
     }
 
     /** {@code key:<topic> i} lines for the console producer with parse.key and key.separator=: */
