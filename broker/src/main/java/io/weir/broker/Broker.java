@@ -130,7 +130,8 @@ public final class Broker {
                 perPartition.put(new TopicPartition(t.name(), p), lc);
             }
         }
-        logManager = LogManager.open(logDir, topicConfigs.defaultLogConfig(), perPartition, time);
+        logManager = LogManager.open(logDir, topicConfigs.defaultLogConfig(), perPartition, time,
+            config.getBoolean(BrokerConfig.LOG_VERIFY_ON_START));
         log.info("opened {} logs in {} ({})", logManager.allLogs().size(), logDir,
             logManager.wasFreshDirectory() ? "a new, empty log directory"
                 : logManager.hadCleanShutdown() ? "clean shutdown: recovery skipped" : "recovered after an unclean stop");
@@ -186,6 +187,10 @@ public final class Broker {
             Math.max(100, Math.min(config.logFlushIntervalMs(), 60_000)));
         scheduleDuty("flush", flushCheckMs, () -> logManager.doFlush(time.milliseconds()));
         scheduleDuty("checkpoint", 60_000, logManager::doCheckpoint);
+        long scrubRate = config.getLong(BrokerConfig.LOG_SCRUBBER_BYTES_PER_SECOND);
+        if (scrubRate > 0) {
+            scheduleDuty("scrubber", 1_000, () -> logManager.doScrub(time.milliseconds(), scrubRate));
+        }
         scheduleDuty("request handler watchdog", 1_000, () -> handlerPool.checkThreads(time.milliseconds()));
         if (config.getBoolean(BrokerConfig.LOG_CLEANER_ENABLE)) {
             scheduleDuty("cleaner", 15_000, () -> logManager.doCleaning(time.milliseconds()));

@@ -48,6 +48,8 @@ public final class BrokerConfig extends AbstractConfig {
     public static final String LOG_FLUSH_SCHEDULER_INTERVAL_MS = "log.flush.scheduler.interval.ms";
     public static final String LOG_CLEANUP_POLICY = "log.cleanup.policy";
     public static final String LOG_CLEANER_ENABLE = "log.cleaner.enable";
+    public static final String LOG_VERIFY_ON_START = "log.verify.on.start";
+    public static final String LOG_SCRUBBER_BYTES_PER_SECOND = "log.scrubber.bytes.per.second";
     public static final String LOG_INDEX_INTERVAL_BYTES = "log.index.interval.bytes";
     public static final String LOG_INDEX_SIZE_MAX_BYTES = "log.index.size.max.bytes";
     public static final String LOG_MESSAGE_TIMESTAMP_TYPE = "log.message.timestamp.type";
@@ -99,6 +101,10 @@ public final class BrokerConfig extends AbstractConfig {
         .define(LOG_FLUSH_SCHEDULER_INTERVAL_MS, LONG, Long.MAX_VALUE, atLeast(1), "How often the flusher checks.")
         .define(LOG_CLEANUP_POLICY, LIST, "delete", ConfigDef.eachIn("delete", "compact"), "delete and/or compact.")
         .define(LOG_CLEANER_ENABLE, BOOLEAN, true, "Run the log cleaner for compacted topics.")
+        .define(LOG_VERIFY_ON_START, BOOLEAN, false, "Weir's: at start, re-validate every segment, not only the"
+            + " tail after the recovery point; damage found is quarantined (reads of it fail with CORRUPT_MESSAGE).")
+        .define(LOG_SCRUBBER_BYTES_PER_SECOND, LONG, 1024L * 1024, atLeast(0), "Weir's: the background scrubber"
+            + " re-validates old segments at this rate and quarantines damage it finds; 0 turns it off.")
         .define(LOG_INDEX_INTERVAL_BYTES, INT, 4096, atLeast(0), "Bytes between offset index entries.")
         .define(LOG_INDEX_SIZE_MAX_BYTES, INT, 10 * 1024 * 1024, atLeast(4), "Maximum size of an index file.")
         .define(LOG_MESSAGE_TIMESTAMP_TYPE, STRING, "CreateTime", in("CreateTime", "LogAppendTime"),

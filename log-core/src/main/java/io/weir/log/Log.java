@@ -120,6 +120,7 @@ public final class Log implements AutoCloseable {
         }
         Log log = new Log(dir, tp, config, time);
         log.load(recoveryPoint, logStartOffset, hadCleanShutdown);
+        log.loadQuarantine();
         return log;
     }
 
@@ -757,6 +758,22 @@ public final class Log implements AutoCloseable {
      */
     public FetchDataInfo read(long startOffset, int maxBytes, LogOffsetMetadata upperBound, boolean minOneBatch) {
         long maxOffsetExclusive = upperBound.messageOffset();
+        Quarantine ahead = null;
+        if (!quarantined.isEmpty()) {
+            for (Quarantine q : quarantined) {
+                if (q.endOffset() <= logStartOffset) {
+                    continue; // removed by retention since
+                }
+                if (startOffset >= q.firstOffset() && startOffset < q.endOffset()) {
+                    throw new CorruptRecordException(topicPartition + ": offsets [" + q.firstOffset() + ", "
+                        + q.endOffset() + ") are quarantined (damaged on disk: " + q.reason() + "); seek to "
+                        + q.endOffset() + " to continue past them");
+                }
+                if (q.firstOffset() > startOffset && (ahead == null || q.firstOffset() < ahead.firstOffset())) {
+                    ahead = q;
+                }
+            }
+        }
         LogOffsetMetadata end = endOffsetMetadata;
         long start = logStartOffset;
         if (startOffset == end.messageOffset()) {
@@ -787,6 +804,9 @@ public final class Log implements AutoCloseable {
                         maxPosition = bound.position();
                     }
                 }
+            }
+            if (ahead != null && ahead.segmentBaseOffset() == s.baseOffset()) {
+                maxPosition = Math.min(maxPosition, ahead.position()); // never hand out damaged bytes
             }
             FetchDataInfo info = s.read(startOffset, maxBytes, maxPosition, minOneBatch);
             if (info != null) {
@@ -980,6 +1000,7 @@ public final class Log implements AutoCloseable {
             active.onBecomeActiveSegment();
             long newEnd = cut == null || cut.baseOffset() >= targetOffset ? targetOffset : cut.baseOffset();
             endOffsetMetadata = new LogOffsetMetadata(newEnd, active.baseOffset(), active.sizeInBytes());
+            dropQuarantineFrom(newEnd);
             recoveryPoint = Math.min(recoveryPoint, newEnd);
             firstDirtyOffset = Math.min(firstDirtyOffset, newEnd);
             loadProducerState(newEnd);
@@ -1008,6 +1029,7 @@ public final class Log implements AutoCloseable {
         LogSegment fresh = LogSegment.open(dir, newOffset, cfg.segmentIndexBytes, cfg.indexIntervalBytes, "", true, nowMs);
         segments.put(newOffset, fresh);
         endOffsetMetadata = new LogOffsetMetadata(newOffset, newOffset, 0);
+        dropQuarantineFrom(Long.MIN_VALUE);
         logStartOffset = newOffset;
         recoveryPoint = newOffset;
         firstDirtyOffset = newOffset;
@@ -1044,6 +1066,133 @@ public final class Log implements AutoCloseable {
             throw new UncheckedIOException(topicPartition + ": cannot swap in cleaned segment " + cleaned.baseOffset(), e);
         } finally {
             lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------ scrubbing
+
+    /** A stretch of offsets found damaged on disk: reads of it fail with a clear error instead of a stall. */
+    public record Quarantine(long firstOffset, long endOffset, long segmentBaseOffset, int position, String reason) {
+    }
+
+    static final String QUARANTINE_FILE = "quarantine";
+    private final List<Quarantine> quarantined = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Where the next {@link #scrub} continues: a segment, a position in it and the offset found there. */
+    private long scrubSegment = -1;
+    private int scrubPosition;
+    private long scrubOffset;
+    private final Object scrubLock = new Object();
+
+    /** The quarantined stretches, oldest first. */
+    public List<Quarantine> quarantined() {
+        return List.copyOf(quarantined);
+    }
+
+    /**
+     * Re-validates about {@code maxBytes} of the inactive segments (the active one is still being
+     * written; recovery checks it after a crash), continuing where the last call stopped and starting
+     * over at the log start after the last inactive segment. Damage found is logged, quarantined
+     * (persisted in {@code quarantine} beside the segments, so a restart keeps it) and skipped. Returns
+     * the bytes verified; 0 when there is no inactive segment.
+     */
+    public long scrub(long maxBytes) {
+        synchronized (scrubLock) {
+            long done = 0;
+            int guard = segments.size() + 1;
+            while (done < maxBytes && guard-- > 0) {
+                Map.Entry<Long, LogSegment> active = segments.lastEntry();
+                Map.Entry<Long, LogSegment> e = scrubSegment < 0 ? segments.firstEntry() : segments.ceilingEntry(scrubSegment);
+                if (e == null || active == null || e.getKey().equals(active.getKey())) {
+                    scrubSegment = -1; // a full pass is done: start over next time
+                    return done;
+                }
+                if (e.getKey() != scrubSegment) {
+                    scrubSegment = e.getKey();
+                    scrubPosition = 0;
+                    scrubOffset = e.getKey();
+                }
+                LogSegment seg = e.getValue();
+                Map.Entry<Long, LogSegment> next = segments.higherEntry(e.getKey());
+                long segmentEnd = next == null ? logEndOffset() : next.getKey();
+                LogSegment.VerifyResult r = seg.verify(scrubPosition, scrubOffset,
+                    (int) Math.min(Integer.MAX_VALUE, maxBytes - done), segmentEnd);
+                done += r.bytesVerified();
+                if (r.damage() != null) {
+                    LogSegment.Damage d = r.damage();
+                    quarantine(new Quarantine(d.firstOffset(), d.endOffset(), d.segmentBaseOffset(), d.position(),
+                        d.reason()), seg);
+                    done += d.endPosition() - d.position();
+                    scrubPosition = d.endPosition();
+                    scrubOffset = d.endOffset();
+                } else {
+                    scrubPosition = r.nextPosition();
+                    scrubOffset = r.nextOffset();
+                }
+                if (scrubPosition >= seg.sizeInBytes()) {
+                    scrubSegment = segmentEnd; // on to the next segment, from its start
+                    scrubPosition = 0;
+                    scrubOffset = segmentEnd;
+                }
+            }
+            return done;
+        }
+    }
+
+    private void quarantine(Quarantine q, LogSegment seg) {
+        for (Quarantine known : quarantined) {
+            if (known.firstOffset() == q.firstOffset()) {
+                return;
+            }
+        }
+        LOG.error("{}: offsets [{}, {}) at positions [{}, ...) of {} are damaged on disk ({}); quarantined: consumers"
+            + " reading them get CORRUPT_MESSAGE and can seek to {} (restore the segment from a replica or a"
+            + " backup to repair)", topicPartition, q.firstOffset(), q.endOffset(), q.position(), seg.logFile(),
+            q.reason(), q.endOffset());
+        quarantined.add(q);
+        writeQuarantine();
+    }
+
+    /** A truncation removed offsets from {@code offset} on: their quarantine goes with them (new data may reuse them). */
+    private void dropQuarantineFrom(long offset) {
+        if (quarantined.removeIf(q -> q.endOffset() > offset)) {
+            writeQuarantine();
+        }
+    }
+
+    private void writeQuarantine() {
+        StringBuilder b = new StringBuilder();
+        for (Quarantine q : quarantined) {
+            b.append(q.firstOffset()).append(' ').append(q.endOffset()).append(' ').append(q.segmentBaseOffset())
+                .append(' ').append(q.position()).append(' ').append(q.reason().replace('\n', ' ')).append('\n');
+        }
+        try {
+            FileUtils.atomicWrite(dir.resolve(QUARANTINE_FILE),
+                ByteBuffer.wrap(b.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (IOException e) {
+            LOG.error("{}: cannot persist the quarantine list in {}", topicPartition, dir, e);
+        }
+    }
+
+    private void loadQuarantine() {
+        Path f = dir.resolve(QUARANTINE_FILE);
+        if (!Files.exists(f)) {
+            return;
+        }
+        try {
+            for (String line : Files.readAllLines(f, java.nio.charset.StandardCharsets.UTF_8)) {
+                String[] parts = line.split(" ", 5);
+                if (parts.length < 4) {
+                    continue;
+                }
+                Quarantine q = new Quarantine(Long.parseLong(parts[0]), Long.parseLong(parts[1]),
+                    Long.parseLong(parts[2]), Integer.parseInt(parts[3]), parts.length == 5 ? parts[4] : "");
+                // a stretch that retention or a truncation removed since is gone with its segment
+                if (segments.containsKey(q.segmentBaseOffset()) && q.firstOffset() < logEndOffset()) {
+                    quarantined.add(q);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("{}: ignoring unreadable {}: {}", topicPartition, f, e.toString());
         }
     }
 

@@ -55,6 +55,8 @@ public final class LogManager implements AutoCloseable {
     private final CheckpointFile logStartOffsets;
     private final LogCleaner cleaner;
     private final boolean hadCleanShutdown;
+    private long lastScrubMs = -1;
+    private int scrubTurn;
     private boolean freshDirectory;
     private final FileChannel lockChannel;
 
@@ -173,6 +175,47 @@ public final class LogManager implements AutoCloseable {
     public static LogManager open(Path logDir, LogConfig defaultConfig, Map<TopicPartition, LogConfig> topicConfigs,
                                   Time time) {
         return new LogManager(logDir, defaultConfig, topicConfigs, time);
+    }
+
+    /**
+     * As {@link #open}; with {@code verifyOnStart} (broker config {@code log.verify.on.start}) every
+     * inactive segment is also re-validated before the manager is returned, not only the tail after
+     * the recovery point, and damage found is quarantined (see {@link Log#scrub}).
+     */
+    public static LogManager open(Path logDir, LogConfig defaultConfig, Map<TopicPartition, LogConfig> topicConfigs,
+                                  Time time, boolean verifyOnStart) {
+        LogManager m = new LogManager(logDir, defaultConfig, topicConfigs, time);
+        if (verifyOnStart) {
+            long bytes = 0;
+            for (Log log : m.logs.values()) {
+                bytes += log.scrub(Long.MAX_VALUE);
+            }
+            LOG.info("log.verify.on.start: re-validated {} bytes of {} logs in {}", bytes, m.logs.size(), logDir);
+        }
+        return m;
+    }
+
+    /**
+     * The scrubber duty: re-validates old segments of every log at about {@code bytesPerSecond} (the
+     * budget is the time since the last call times the rate, spread over the logs in turn), so damage
+     * below the recovery point, which recovery never looks at, is found and quarantined. Returns the
+     * bytes verified.
+     */
+    public long doScrub(long nowMs, long bytesPerSecond) {
+        if (bytesPerSecond <= 0) {
+            return 0;
+        }
+        long elapsedMs = lastScrubMs < 0 ? 1000 : Math.max(0, nowMs - lastScrubMs);
+        lastScrubMs = nowMs;
+        long budget = Math.max(1, bytesPerSecond * elapsedMs / 1000);
+        long done = 0;
+        List<Log> all = new java.util.ArrayList<>(logs.values());
+        for (int i = 0; i < all.size() && done < budget; i++) {
+            Log log = all.get((scrubTurn + i) % all.size());
+            done += log.scrub(budget - done);
+        }
+        scrubTurn = all.isEmpty() ? 0 : (scrubTurn + 1) % all.size();
+        return done;
     }
 
     private static Map<TopicPartition, Long> readCheckpoint(CheckpointFile file) {

@@ -44,7 +44,9 @@ public final class LocalMetadataStore implements MetadataStore {
                 String stored = Files.readString(idFile, StandardCharsets.UTF_8).trim();
                 if (configuredClusterId != null && !configuredClusterId.equals(stored)) {
                     throw new IllegalStateException("cluster.id " + configuredClusterId + " does not match the id "
-                        + stored + " stored in " + idFile);
+                        + stored + " stored in " + idFile.toAbsolutePath() + ": this log directory belongs to another"
+                        + " cluster. Set cluster.id=" + stored + " (or remove cluster.id from the config), or point"
+                        + " log.dirs at a directory of cluster " + configuredClusterId);
                 }
                 this.clusterId = stored;
             } else {
@@ -55,6 +57,21 @@ public final class LocalMetadataStore implements MetadataStore {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open metadata in " + root, e);
         }
+    }
+
+    /**
+     * Why the broker cannot start on a damaged topic file, and how to repair it. Starting without the
+     * topic would let auto-creation make a new topic of that name over the old data, so it stops.
+     */
+    static String unreadableTopicFile(Path file, Exception cause) {
+        String topic = file.getFileName().toString().replaceFirst("\\.properties$", "");
+        return "cannot start: topic metadata file " + file.toAbsolutePath() + " is unreadable (" + cause
+            + "). It describes topic '" + topic + "', whose data is in the <topic>-<partition> directories of "
+            + file.getParent().getParent().getParent().toAbsolutePath() + ". To repair, do one of: restore the file"
+            + " from a backup; or rewrite it by hand as a properties file with the keys name=" + topic
+            + ", topic.id=<the topic's UUID>, partitions=<count of " + topic + "-N directories>,"
+            + " replication.factor=1 and config.<key>=<value> for each topic override; or delete the file to drop"
+            + " the topic from the metadata (its data directories are then ignored and can be deleted).";
     }
 
     private static String newClusterId() {
@@ -69,8 +86,8 @@ public final class LocalMetadataStore implements MetadataStore {
         try (DirectoryStream<Path> files = Files.newDirectoryStream(topicsDir, "*.properties")) {
             for (Path f : files) {
                 Properties p = new Properties();
-                p.load(new StringReader(Files.readString(f, StandardCharsets.UTF_8)));
                 try {
+                    p.load(new StringReader(Files.readString(f, StandardCharsets.UTF_8)));
                     Map<String, String> configs = new HashMap<>();
                     for (String k : p.stringPropertyNames()) {
                         if (k.startsWith("config.")) {
@@ -81,8 +98,8 @@ public final class LocalMetadataStore implements MetadataStore {
                         Integer.parseInt(p.getProperty("partitions")), Short.parseShort(p.getProperty("replication.factor")),
                         configs);
                     out.put(t.name(), t);
-                } catch (RuntimeException e) {
-                    log.error("ignoring unreadable topic metadata file {}: {}", f, e.toString());
+                } catch (IOException | RuntimeException e) {
+                    throw new IllegalStateException(unreadableTopicFile(f, e), e);
                 }
             }
         }

@@ -227,6 +227,10 @@ public final class ReplicaManager {
             }
             return new ReadResult(Errors.OFFSET_OUT_OF_RANGE, hw, lso, l.logStartOffset(), null, null,
                 new LogOffsetMetadata(fetchOffset));
+        } catch (io.weir.log.CorruptRecordException e) {
+            // a quarantined (damaged) stretch: a clear error for this partition, not a stalled consumer
+            return new ReadResult(Errors.CORRUPT_MESSAGE, hw, lso, l.logStartOffset(), null, null,
+                new LogOffsetMetadata(fetchOffset));
         }
     }
 

@@ -22,7 +22,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -436,6 +438,86 @@ public final class LogSegment implements AutoCloseable {
         return removed;
     }
 
+    /** Where a {@link #verify} pass stopped, and the damage it found there (null when none). */
+    public record VerifyResult(int nextPosition, long nextOffset, int bytesVerified, Damage damage) {
+    }
+
+    /**
+     * A damaged stretch of this segment: offsets [{@code firstOffset}, {@code endOffset}) at file
+     * positions [{@code position}, {@code endPosition}), and what was wrong.
+     */
+    public record Damage(long segmentBaseOffset, long firstOffset, long endOffset, int position, int endPosition,
+                         String reason) {
+    }
+
+    /**
+     * Re-validates batches from {@code position} (where offset {@code expectedOffset} starts) as
+     * recovery does, about {@code maxBytes} worth (at least one batch), without changing anything. On
+     * damage it finds where intact batches resume (after the damaged batch if its length is sound,
+     * else at the next offset-index entry holding a valid batch) and reports the stretch in between;
+     * {@code segmentEndOffset} closes a stretch that runs to the end of the file.
+     */
+    public VerifyResult verify(int position, long expectedOffset, int maxBytes, long segmentEndOffset) {
+        int end = size;
+        FileBatchReader reader = new FileBatchReader(channel, position, end);
+        int verified = 0;
+        long next = expectedOffset;
+        while (verified < Math.max(1, maxBytes)) {
+            int at = reader.position();
+            RecordBatch batch;
+            try {
+                batch = reader.next();
+                if (batch == null) {
+                    break;
+                }
+                BatchValidator.validateBatch(batch, RECOVERY_RULES, logFile);
+                if (batch.baseOffset() < next) {
+                    throw new CorruptRecordException("batch at position " + at + " has base offset " + batch.baseOffset()
+                        + ", below the expected " + next);
+                }
+            } catch (CorruptRecordException | InvalidRecordException e) {
+                return new VerifyResult(at, next, verified, damageFrom(at, next, segmentEndOffset, e.getMessage()));
+            }
+            verified += batch.sizeInBytes();
+            next = batch.nextOffset();
+        }
+        return new VerifyResult(reader.position(), next, verified, null);
+    }
+
+    private Damage damageFrom(int position, long firstOffset, long segmentEndOffset, String reason) {
+        List<Integer> candidates = new ArrayList<>();
+        ByteBuffer len = ByteBuffer.allocate(RecordBatch.LOG_OVERHEAD);
+        try {
+            if (channel.read(len, position) == RecordBatch.LOG_OVERHEAD) {
+                long after = (long) position + RecordBatch.LOG_OVERHEAD + len.getInt(RecordBatch.LENGTH_OFFSET);
+                if (after > position && after < size) {
+                    candidates.add((int) after);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + logFile, e);
+        }
+        for (OffsetIndex.OffsetPosition e : offsetIndex.entriesAfterPosition(position)) {
+            candidates.add(e.position());
+        }
+        for (int candidate : candidates) {
+            try {
+                RecordBatch b = new FileBatchReader(channel, candidate, size).next();
+                if (b != null && b.baseOffset() >= firstOffset) {
+                    BatchValidator.validateBatch(b, RECOVERY_RULES, logFile);
+                    return new Damage(baseOffset, firstOffset, b.baseOffset(), position, candidate, reason);
+                }
+            } catch (CorruptRecordException | InvalidRecordException ignored) {
+                // not an intact batch either: try the next candidate
+            }
+        }
+        return new Damage(baseOffset, firstOffset, Math.max(firstOffset + 1, segmentEndOffset), position, size, reason);
+    }
+
+    /** Recovery checks batches as a follower's: compacted batches are fine; 64 MiB decompressed at most. */
+    private static final BatchValidator.Rules RECOVERY_RULES =
+        new BatchValidator.Rules(io.weir.log.AppendOrigin.REPLICATION, false, 1 << 20);
+
     /**
      * Re-reads every batch, checks it ({@link BatchValidator}: length, magic, CRC, every record; offsets increasing and inside this
      * segment) and rebuilds the offset and time indexes. Cuts the file at the first batch that fails:
@@ -443,9 +525,6 @@ public final class LogSegment implements AutoCloseable {
      * each valid batch in order. Returns the bytes cut. The transaction index is kept as it is (but for
      * entries of cut batches): {@link #recover(ProducerStateManager)} rebuilds it too.
      */
-    /** Recovery checks batches as a follower's: compacted batches are fine; 64 MiB decompressed at most. */
-    private static final BatchValidator.Rules RECOVERY_RULES =
-        new BatchValidator.Rules(io.weir.log.AppendOrigin.REPLICATION, false, 1 << 20);
 
     public long recover(Consumer<RecordBatch> visitor) {
         offsetIndex.reset();

@@ -81,6 +81,28 @@ public final class OffsetIndex extends AbstractIndex {
         }
     }
 
+    /**
+     * Entries whose file position is above {@code position}, in order: where intact batches may start
+     * again after damage at that position (used only when damage was found, so a linear scan).
+     */
+    public java.util.List<OffsetPosition> entriesAfterPosition(int position) {
+        lock.lock();
+        try {
+            int n = entriesLocked();
+            MappedByteBuffer buffer = mmap();
+            java.util.List<OffsetPosition> out = new java.util.ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int pos = buffer.getInt(i * ENTRY_SIZE + 4);
+                if (pos > position) {
+                    out.add(new OffsetPosition(baseOffset() + buffer.getInt(i * ENTRY_SIZE), pos));
+                }
+            }
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Removes entries for offsets at or above {@code offset}. */
     public void truncateTo(long offset) {
         truncateToKey(Math.max(offset - baseOffset(), 0));
