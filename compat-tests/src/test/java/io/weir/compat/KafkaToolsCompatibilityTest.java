@@ -52,6 +52,15 @@ class KafkaToolsCompatibilityTest {
         }
     }
 
+    /** Guards a kafka-tools upgrade: the disabled tests too must find their tool where this class says it is. */
+    @Test
+    void everyToolShouldBeOnTheToolClasspath() throws Exception {
+        for (String tool : List.of(TOPICS, CONFIGS, CONSOLE_PRODUCER, CONSOLE_CONSUMER, CONSUMER_GROUPS, GET_OFFSETS,
+                VERIFIABLE_PRODUCER, VERIFIABLE_CONSUMER, DELETE_RECORDS, LOG_DIRS, LEADER_ELECTION, TRANSACTIONS)) {
+            assertEquals("main", Class.forName(tool).getMethod("main", String[].class).getName(), tool);
+        }
+    }
+
     @Test
     void kafkaTopicsShouldCreateListDescribeAlterAndDelete() throws Exception {
         String created = ok(TOPICS, null, "--bootstrap-server", bootstrap, "--create", "--topic", "kt-topics",
