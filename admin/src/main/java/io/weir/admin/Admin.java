@@ -86,6 +86,37 @@ public interface Admin extends AutoCloseable {
         return incrementalAlterConfigs(ops, AdminOptions.defaults());
     }
 
+    /**
+     * Replaces each resource's whole set of dynamic configs with the given entries (the legacy
+     * AlterConfigs API: keys not given return to their defaults). Prefer
+     * {@link #incrementalAlterConfigs}, which changes single keys.
+     */
+    AdminResult<ConfigResource, Void> alterConfigs(Map<ConfigResource, Collection<ConfigEntry>> configs,
+                                                   AdminOptions options);
+
+    default AdminResult<ConfigResource, Void> alterConfigs(Map<ConfigResource, Collection<ConfigEntry>> configs) {
+        return alterConfigs(configs, AdminOptions.defaults());
+    }
+
+    /**
+     * Deletes the records of each partition below the given offset (-1: the high watermark) by moving
+     * its log start offset, asked of the partition's leader; completes with the new low watermark.
+     * Fails per partition with OffsetOutOfRange (past the high watermark), PolicyViolationException
+     * (a compacted topic), UnknownTopicOrPartitionException, ...
+     */
+    AdminResult<TopicPartition, Long> deleteRecords(Map<TopicPartition, Long> beforeOffsets, AdminOptions options);
+
+    default AdminResult<TopicPartition, Long> deleteRecords(Map<TopicPartition, Long> beforeOffsets) {
+        return deleteRecords(beforeOffsets, AdminOptions.defaults());
+    }
+
+    /** Each broker's log directories (by path), with the replicas in them, their sizes and lags. */
+    AdminResult<Integer, Map<String, LogDirDescription>> describeLogDirs(Collection<Integer> brokers, AdminOptions options);
+
+    default AdminResult<Integer, Map<String, LogDirDescription>> describeLogDirs(Collection<Integer> brokers) {
+        return describeLogDirs(brokers, AdminOptions.defaults());
+    }
+
     /** The cluster id, controller and brokers. */
     CompletableFuture<ClusterDescription> describeCluster(AdminOptions options);
 

@@ -5,6 +5,10 @@ import io.weir.broker.api.ClusterHandler;
 import io.weir.broker.api.ConfigsHandler;
 import io.weir.broker.api.DelayedFetch;
 import io.weir.broker.api.DelayedProduce;
+import io.weir.broker.api.DeleteRecordsHandler;
+import io.weir.broker.api.ElectLeadersHandler;
+import io.weir.broker.api.LogDirsHandler;
+import io.weir.broker.api.OffsetForLeaderEpochHandler;
 import io.weir.broker.api.FetchHandler;
 import io.weir.broker.api.FetchSessionCache;
 import io.weir.broker.api.GroupApisHandler;
@@ -169,6 +173,10 @@ public final class Broker {
             .register(new TopicAdminHandler(config, store, topics))
             .register(new ConfigsHandler(config, store, topics))
             .register(new ClusterHandler(config, store, advertised))
+            .register(new DeleteRecordsHandler(replicaManager))
+            .register(new LogDirsHandler(replicaManager))
+            .register(new ElectLeadersHandler(store, replicaManager))
+            .register(new OffsetForLeaderEpochHandler(replicaManager))
             .register(new ProducerIdHandler(new ProducerIdManager(logDir)))
             .register(new GroupApisHandler(new GroupApis(groupCoordinator, config.brokerId(), advertised.host(),
                 advertised.port())))

@@ -75,6 +75,10 @@ public final class BrokerConfig extends AbstractConfig {
     public static final String GROUP_MAX_SESSION_TIMEOUT_MS = "group.max.session.timeout.ms";
     public static final String GROUP_INITIAL_REBALANCE_DELAY_MS = "group.initial.rebalance.delay.ms";
     public static final String GROUP_MAX_SIZE = "group.max.size";
+    public static final String COMPRESSION_TYPE = "compression.type";
+    public static final String COMPRESSION_GZIP_LEVEL = "compression.gzip.level";
+    public static final String COMPRESSION_LZ4_LEVEL = "compression.lz4.level";
+    public static final String COMPRESSION_ZSTD_LEVEL = "compression.zstd.level";
     /** Weir's own key: Kafka has no per-topic cap (its KRaft controller refuses any one operation of over 10,000 records). */
     public static final String TOPIC_MAX_PARTITIONS = "topic.max.partitions";
 
@@ -142,7 +146,52 @@ public final class BrokerConfig extends AbstractConfig {
         .define(GROUP_MAX_SIZE, INT, Integer.MAX_VALUE, atLeast(1), "Most members one group may have.")
         .define(TOPIC_MAX_PARTITIONS, INT, 10_000, atLeast(1),
             "Most partitions one topic may have; CreateTopics and CreatePartitions asking for more answer "
-                + "INVALID_PARTITIONS (every partition preallocates its index files).");
+                + "INVALID_PARTITIONS (every partition preallocates its index files).")
+        .define(COMPRESSION_TYPE, STRING, "producer", in("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"),
+            "Default codec of topics: producer keeps the producer's; a codec makes the broker recompress to it.")
+        .define(COMPRESSION_GZIP_LEVEL, INT, -1, level(io.weir.log.CompressionType.GZIP),
+            "Default gzip level when a topic's compression.type is gzip.")
+        .define(COMPRESSION_LZ4_LEVEL, INT, 9, level(io.weir.log.CompressionType.LZ4),
+            "Default lz4 level when a topic's compression.type is lz4.")
+        .define(COMPRESSION_ZSTD_LEVEL, INT, 3, level(io.weir.log.CompressionType.ZSTD),
+            "Default zstd level when a topic's compression.type is zstd.");
+
+    /** A compression level in the codec's range (Kafka's ranges), as a config validator. */
+    public static ConfigDef.Validator level(io.weir.log.CompressionType codec) {
+        return (name, value) -> {
+            try {
+                codec.validateLevel(((Number) value).intValue());
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(name, value, "must be in [" + codec.minLevel + ", " + codec.maxLevel + "]"
+                    + (codec == io.weir.log.CompressionType.GZIP ? " or -1" : ""));
+            }
+        };
+    }
+
+    /** The default of a broker config as a string (lists comma-separated), or null when it has none. */
+    public static String defaultValueOf(String key) {
+        ConfigDef.Key k = DEF.keys().get(key);
+        return k == null || k.defaultValue() == null || k.defaultValue() == ConfigDef.NO_DEFAULT ? null
+            : asString(k.defaultValue());
+    }
+
+    /** A config value as DescribeConfigs reports it: lists comma-separated, null stays null. */
+    public static String asString(Object v) {
+        return v == null ? null : v instanceof List<?> l ? String.join(",", l.stream().map(String::valueOf).toList())
+            : String.valueOf(v);
+    }
+
+    /** The documentation line of a broker config, or null for a key the broker does not define. */
+    public static String docOf(String key) {
+        ConfigDef.Key k = DEF.keys().get(key);
+        return k == null ? null : k.doc();
+    }
+
+    /** The declared type of a broker config, or null for a key the broker does not define. */
+    public static ConfigDef.Type typeOf(String key) {
+        ConfigDef.Key k = DEF.keys().get(key);
+        return k == null ? null : k.type();
+    }
 
     /** A listener: name (security protocol), host and port. */
     public record Endpoint(String listenerName, String host, int port) {

@@ -2,6 +2,7 @@ package io.weir.log;
 
 import io.weir.log.internals.FileBatchReader;
 import io.weir.log.internals.FileUtils;
+import io.weir.log.internals.LeaderEpochFileCache;
 import io.weir.log.internals.LogSegment;
 import io.weir.log.internals.ProducerStateManager;
 import io.weir.log.internals.BatchValidator;
@@ -69,6 +70,8 @@ public final class Log implements AutoCloseable {
     private final ReentrantLock flushLock = new ReentrantLock();
     private final ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
     private final ProducerStateManager producerState;
+    /** Leader epoch → first offset it wrote; changed under {@link #lock}, its file written outside it. */
+    private final LeaderEpochFileCache leaderEpochs;
     /** Segments removed from the log whose files are deleted later; guarded by itself. */
     private final Deque<PendingDelete> pendingDeletes = new ArrayDeque<>();
     private final RecordBatch scratch = new RecordBatch();
@@ -98,6 +101,7 @@ public final class Log implements AutoCloseable {
         this.config = config;
         this.time = time;
         this.producerState = new ProducerStateManager(dir, SNAPSHOTS_RETAINED);
+        this.leaderEpochs = LeaderEpochFileCache.load(dir);
     }
 
     /**
@@ -238,6 +242,10 @@ public final class Log implements AutoCloseable {
         }
         lastFlushMs = nowMs;
         firstDirtyOffset = logStartOffset;
+        // the checkpoint may name epochs whose data recovery cut off, or that retention removed
+        leaderEpochs.truncateFromEnd(next);
+        leaderEpochs.truncateFromStart(logStartOffset);
+        leaderEpochs.flush();
         loadProducerState(next);
         loadReport = new RecoveryReport(recovered, truncated, deleted, rebuilt);
         if (truncated > 0 || deleted > 0) {
@@ -446,6 +454,43 @@ public final class Log implements AutoCloseable {
         return total;
     }
 
+    // ------------------------------------------------------------------------------------ leader epochs
+
+    /**
+     * Records that this replica leads at {@code leaderEpoch} from the current log end on (called when it
+     * becomes leader, before it appends anything in that epoch); an epoch not newer than the latest known
+     * is ignored. The checkpoint is written before this returns.
+     */
+    public void assignLeaderEpoch(int leaderEpoch) {
+        lock.lock();
+        try {
+            leaderEpochs.assign(leaderEpoch, endOffsetMetadata.messageOffset());
+        } finally {
+            lock.unlock();
+        }
+        leaderEpochs.flush();
+    }
+
+    /** The latest leader epoch that wrote (or leads) this log, or -1 if none is known. */
+    public int latestLeaderEpoch() {
+        return leaderEpochs.latestEpoch();
+    }
+
+    /**
+     * Where {@code leaderEpoch} ended in this log (OffsetForLeaderEpoch): the latest epoch ends at the
+     * log end, an older one where the next began; {@link EpochEndOffset} of -1s when unknown.
+     */
+    public EpochEndOffset endOffsetForEpoch(int leaderEpoch) {
+        // the log end is read first: a concurrent append can only make the answer for the latest epoch larger
+        long end = logEndOffset();
+        return leaderEpochs.endOffsetFor(leaderEpoch, end);
+    }
+
+    /** The leader-epoch history (epoch → start offset), for tests and tools. */
+    public java.util.SortedMap<Integer, Long> leaderEpochEntries() {
+        return leaderEpochs.entries();
+    }
+
     // ------------------------------------------------------------------------------------ appends
 
     /**
@@ -613,6 +658,7 @@ public final class Log implements AutoCloseable {
         segment.append(lastOffset, buf);
         for (int at = buf.position(); at < buf.limit(); at += scratch.sizeInBytes()) {
             scratch.wrap(buf, at);
+            leaderEpochs.assign(scratch.partitionLeaderEpoch(), scratch.baseOffset());
             CompletedTxn done = producerState.update(scratch);
             if (done != null && done.isAborted()) {
                 segment.txnIndex().append(new AbortedTxn(done.producerId(), done.firstOffset(), done.lastOffset(),
@@ -676,6 +722,7 @@ public final class Log implements AutoCloseable {
 
     private void afterAppend(long rolledTo, LogConfig cfg, long nowMs) {
         writePendingSnapshot();
+        leaderEpochs.flush();
         if (rolledTo >= 0) {
             // always fsync a rolled segment: the recovery point then moves past it
             flushUpTo(rolledTo);
@@ -907,6 +954,8 @@ public final class Log implements AutoCloseable {
                 lock.unlock();
             }
             if (removed > 0) {
+                leaderEpochs.truncateFromStart(logStartOffset);
+                leaderEpochs.flush();
                 LOG.info("{}: retention removed {} segments; log start offset is {}", topicPartition, removed, logStartOffset);
             }
         }
@@ -919,6 +968,12 @@ public final class Log implements AutoCloseable {
      * Returns the new log start offset.
      */
     public long deleteRecordsBefore(long offset) {
+        long start = deleteRecordsBeforeLocked(offset);
+        leaderEpochs.flush();
+        return start;
+    }
+
+    private long deleteRecordsBeforeLocked(long offset) {
         long nowMs = time.milliseconds();
         lock.lock();
         try {
@@ -938,6 +993,7 @@ public final class Log implements AutoCloseable {
                 removeSegmentLocked(segments.firstEntry().getValue(), nowMs, config);
             }
             firstDirtyOffset = Math.max(firstDirtyOffset, logStartOffset);
+            leaderEpochs.truncateFromStart(logStartOffset);
             return logStartOffset;
         } finally {
             lock.unlock();
@@ -977,6 +1033,12 @@ public final class Log implements AutoCloseable {
      * A batch straddling the target goes whole. Returns whether anything was removed.
      */
     public boolean truncateTo(long targetOffset) {
+        boolean truncated = truncateToLocked(targetOffset);
+        leaderEpochs.flush();
+        return truncated;
+    }
+
+    private boolean truncateToLocked(long targetOffset) {
         if (targetOffset < 0) {
             throw new IllegalArgumentException("cannot truncate to negative offset " + targetOffset);
         }
@@ -1003,6 +1065,7 @@ public final class Log implements AutoCloseable {
             dropQuarantineFrom(newEnd);
             recoveryPoint = Math.min(recoveryPoint, newEnd);
             firstDirtyOffset = Math.min(firstDirtyOffset, newEnd);
+            leaderEpochs.truncateFromEnd(newEnd);
             loadProducerState(newEnd);
             return true;
         } finally {
@@ -1019,6 +1082,7 @@ public final class Log implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        leaderEpochs.flush();
     }
 
     private void truncateFullyAndStartAtLocked(long newOffset, long nowMs) {
@@ -1033,6 +1097,7 @@ public final class Log implements AutoCloseable {
         logStartOffset = newOffset;
         recoveryPoint = newOffset;
         firstDirtyOffset = newOffset;
+        leaderEpochs.clear();
         producerState.deleteSnapshotsAbove(-1);
         producerState.clear();
         producerState.updateMapEndOffset(newOffset);

@@ -66,7 +66,21 @@ public enum ApiKeys {
     OFFSET_DELETE(OffsetDeleteRequest.API_KEY, "OffsetDelete", OffsetDeleteRequest.LOWEST_VERSION,
         OffsetDeleteRequest.HIGHEST_VERSION, OffsetDeleteRequest.FLEXIBLE_FROM),
     DESCRIBE_CLUSTER(DescribeClusterRequest.API_KEY, "DescribeCluster", DescribeClusterRequest.LOWEST_VERSION,
-        DescribeClusterRequest.HIGHEST_VERSION, DescribeClusterRequest.FLEXIBLE_FROM);
+        DescribeClusterRequest.HIGHEST_VERSION, DescribeClusterRequest.FLEXIBLE_FROM),
+    DELETE_RECORDS(DeleteRecordsRequest.API_KEY, "DeleteRecords", DeleteRecordsRequest.LOWEST_VERSION,
+        DeleteRecordsRequest.HIGHEST_VERSION, DeleteRecordsRequest.FLEXIBLE_FROM),
+    OFFSET_FOR_LEADER_EPOCH(OffsetForLeaderEpochRequest.API_KEY, "OffsetForLeaderEpoch",
+        OffsetForLeaderEpochRequest.LOWEST_VERSION, OffsetForLeaderEpochRequest.HIGHEST_VERSION,
+        OffsetForLeaderEpochRequest.FLEXIBLE_FROM),
+    ALTER_CONFIGS(AlterConfigsRequest.API_KEY, "AlterConfigs", AlterConfigsRequest.LOWEST_VERSION,
+        AlterConfigsRequest.HIGHEST_VERSION, AlterConfigsRequest.FLEXIBLE_FROM),
+    ALTER_REPLICA_LOG_DIRS(AlterReplicaLogDirsRequest.API_KEY, "AlterReplicaLogDirs",
+        AlterReplicaLogDirsRequest.LOWEST_VERSION, AlterReplicaLogDirsRequest.HIGHEST_VERSION,
+        AlterReplicaLogDirsRequest.FLEXIBLE_FROM),
+    DESCRIBE_LOG_DIRS(DescribeLogDirsRequest.API_KEY, "DescribeLogDirs", DescribeLogDirsRequest.LOWEST_VERSION,
+        DescribeLogDirsRequest.HIGHEST_VERSION, DescribeLogDirsRequest.FLEXIBLE_FROM),
+    ELECT_LEADERS(ElectLeadersRequest.API_KEY, "ElectLeaders", ElectLeadersRequest.LOWEST_VERSION,
+        ElectLeadersRequest.HIGHEST_VERSION, ElectLeadersRequest.FLEXIBLE_FROM);
 
     private static final ApiKeys[] BY_ID;
 

@@ -12,6 +12,8 @@ import io.weir.admin.ConfigResource;
 import io.weir.admin.ConsumerGroupDescription;
 import io.weir.admin.ConsumerGroupListing;
 import io.weir.admin.ListOffsetsResultInfo;
+import io.weir.admin.LogDirDescription;
+import io.weir.admin.ReplicaInfo;
 import io.weir.consumer.OffsetAndMetadata;
 import io.weir.admin.OffsetSpec;
 import io.weir.admin.CreatedTopic;
@@ -33,16 +35,22 @@ import io.weir.protocol.client.Node;
 import io.weir.protocol.client.NodeSelector;
 import io.weir.protocol.client.RequestBuilder;
 import io.weir.protocol.client.UnsupportedVersionException;
+import io.weir.protocol.message.AlterConfigsRequest;
+import io.weir.protocol.message.AlterConfigsResponse;
 import io.weir.protocol.message.CreatePartitionsRequest;
 import io.weir.protocol.message.CreatePartitionsResponse;
 import io.weir.protocol.message.CreateTopicsRequest;
 import io.weir.protocol.message.CreateTopicsResponse;
+import io.weir.protocol.message.DeleteRecordsRequest;
+import io.weir.protocol.message.DeleteRecordsResponse;
 import io.weir.protocol.message.DeleteTopicsRequest;
 import io.weir.protocol.message.DeleteTopicsResponse;
 import io.weir.protocol.message.DescribeClusterRequest;
 import io.weir.protocol.message.DescribeClusterResponse;
 import io.weir.protocol.message.DescribeConfigsRequest;
 import io.weir.protocol.message.DescribeConfigsResponse;
+import io.weir.protocol.message.DescribeLogDirsRequest;
+import io.weir.protocol.message.DescribeLogDirsResponse;
 import io.weir.protocol.message.IncrementalAlterConfigsRequest;
 import io.weir.protocol.message.IncrementalAlterConfigsResponse;
 import io.weir.protocol.message.ListOffsetsRequest;
@@ -373,7 +381,7 @@ public final class WeirAdminClient implements Admin {
             }
             RequestBuilder b = builder(ApiKeys.DESCRIBE_CONFIGS, v -> new DescribeConfigsRequest().setResources(List.of(
                 new DescribeConfigsRequest.DescribeConfigsResource().setResourceType(res.type().id())
-                    .setResourceName(res.name()).setConfigurationKeys(null))), null);
+                    .setResourceName(res.name()).setConfigurationKeys(null))).setIncludeSynonyms(true), null);
             client.send(target, b, deadlineMs).whenComplete((resp, err) -> {
                 if (err != null) {
                     f.completeExceptionally(cause(err));
@@ -386,8 +394,13 @@ public final class WeirAdminClient implements Admin {
                     }
                     List<ConfigEntry> entries = new ArrayList<>();
                     for (DescribeConfigsResponse.DescribeConfigsResourceResult c : r.configs()) {
+                        List<ConfigEntry.ConfigSynonym> synonyms = new ArrayList<>();
+                        for (DescribeConfigsResponse.DescribeConfigsSynonym syn : c.synonyms()) {
+                            synonyms.add(new ConfigEntry.ConfigSynonym(syn.name(), syn.value(),
+                                ConfigEntry.ConfigSource.forId(syn.source())));
+                        }
                         entries.add(new ConfigEntry(c.name(), c.value(), ConfigEntry.ConfigSource.forId(c.configSource()),
-                            c.isSensitive(), c.readOnly()));
+                            c.isSensitive(), c.readOnly(), synonyms));
                     }
                     f.complete(new Config(entries));
                     return;
@@ -433,6 +446,172 @@ public final class WeirAdminClient implements Admin {
                 }
                 f.completeExceptionally(new IllegalStateException(
                     "the broker's IncrementalAlterConfigs response omitted " + res));
+            });
+        });
+        return new AdminResult<>(fs);
+    }
+
+    @Override
+    public AdminResult<ConfigResource, Void> alterConfigs(Map<ConfigResource, Collection<ConfigEntry>> configs,
+                                                          AdminOptions options) {
+        Map<ConfigResource, CompletableFuture<Void>> fs = futures(configs.keySet());
+        long deadlineMs = deadline(options);
+        fs.forEach((res, f) -> {
+            NodeSelector target;
+            try {
+                target = targetFor(res);
+            } catch (IllegalArgumentException e) {
+                f.completeExceptionally(e);
+                return;
+            }
+            List<AlterConfigsRequest.AlterableConfig> entries = new ArrayList<>();
+            for (ConfigEntry e : configs.get(res)) {
+                entries.add(new AlterConfigsRequest.AlterableConfig().setName(e.name()).setValue(e.value()));
+            }
+            RequestBuilder b = builder(ApiKeys.ALTER_CONFIGS, v -> new AlterConfigsRequest()
+                .setValidateOnly(options.validateOnly())
+                .setResources(List.of(new AlterConfigsRequest.AlterConfigsResource()
+                    .setResourceType(res.type().id()).setResourceName(res.name()).setConfigs(entries))), null);
+            client.send(target, b, deadlineMs).whenComplete((resp, err) -> {
+                if (err != null) {
+                    f.completeExceptionally(cause(err));
+                    return;
+                }
+                for (AlterConfigsResponse.AlterConfigsResourceResponse r : ((AlterConfigsResponse) resp).responses()) {
+                    settle(f, r.errorCode(), r.errorMessage(), () -> null);
+                    return;
+                }
+                f.completeExceptionally(new IllegalStateException("the broker's AlterConfigs response omitted " + res));
+            });
+        });
+        return new AdminResult<>(fs);
+    }
+
+    // ------------------------------------------------------------------ records and log dirs
+
+    /**
+     * Splits {@code partitions} by leader from {@code meta}, failing (in {@code fs}) those whose topic
+     * has an error, that do not exist, or that have no reachable leader.
+     */
+    private static <V> Map<Node, List<TopicPartition>> byLeader(MetadataResponse meta, Collection<TopicPartition> partitions,
+                                                                Map<TopicPartition, CompletableFuture<V>> fs) {
+        Map<Integer, Node> nodes = new HashMap<>();
+        for (MetadataResponse.MetadataResponseBroker b : meta.brokers()) {
+            nodes.put(b.nodeId(), new Node(b.nodeId(), b.host(), b.port(), b.rack()));
+        }
+        Map<TopicPartition, Integer> leaders = new HashMap<>();
+        Map<String, Short> topicErrors = new HashMap<>();
+        for (MetadataResponse.MetadataResponseTopic t : meta.topics()) {
+            if (t.errorCode() != Errors.NONE.code()) {
+                topicErrors.put(t.name(), t.errorCode());
+                continue;
+            }
+            for (MetadataResponse.MetadataResponsePartition p : t.partitions()) {
+                leaders.put(new TopicPartition(t.name(), p.partitionIndex()), p.leaderId());
+            }
+        }
+        Map<Node, List<TopicPartition>> out = new LinkedHashMap<>();
+        for (TopicPartition tp : partitions) {
+            Short topicError = topicErrors.get(tp.topic());
+            Integer leader = leaders.get(tp);
+            if (topicError != null) {
+                fs.get(tp).completeExceptionally(AdminErrors.exception(topicError, null));
+            } else if (leader == null) {
+                fs.get(tp).completeExceptionally(new UnknownTopicOrPartitionException("Partition " + tp + " does not exist."));
+            } else if (leader < 0 || !nodes.containsKey(leader)) {
+                fs.get(tp).completeExceptionally(AdminErrors.exception(Errors.LEADER_NOT_AVAILABLE,
+                    "Partition " + tp + " has no leader."));
+            } else {
+                out.computeIfAbsent(nodes.get(leader), k -> new ArrayList<>()).add(tp);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public AdminResult<TopicPartition, Long> deleteRecords(Map<TopicPartition, Long> beforeOffsets, AdminOptions options) {
+        Map<TopicPartition, CompletableFuture<Long>> fs = futures(beforeOffsets.keySet());
+        if (fs.isEmpty()) {
+            return new AdminResult<>(fs);
+        }
+        Map<TopicPartition, Long> copy = new LinkedHashMap<>(beforeOffsets);
+        long deadlineMs = deadline(options);
+        int timeoutMs = timeoutMs(options);
+        List<String> topics = copy.keySet().stream().map(TopicPartition::topic).distinct().toList();
+        metadata(topics, deadlineMs).whenComplete((meta, err) -> {
+            if (err != null) {
+                failAll(fs, err);
+                return;
+            }
+            byLeader(meta, copy.keySet(), fs).forEach((leader, parts) -> {
+                RequestBuilder b = builder(ApiKeys.DELETE_RECORDS, v -> {
+                    Map<String, List<DeleteRecordsRequest.DeleteRecordsPartition>> byTopic = new LinkedHashMap<>();
+                    for (TopicPartition tp : parts) {
+                        byTopic.computeIfAbsent(tp.topic(), k -> new ArrayList<>()).add(
+                            new DeleteRecordsRequest.DeleteRecordsPartition().setPartitionIndex(tp.partition())
+                                .setOffset(copy.get(tp)));
+                    }
+                    List<DeleteRecordsRequest.DeleteRecordsTopic> list = new ArrayList<>();
+                    byTopic.forEach((t, ps) -> list.add(new DeleteRecordsRequest.DeleteRecordsTopic().setName(t)
+                        .setPartitions(ps)));
+                    return new DeleteRecordsRequest().setTopics(list).setTimeoutMs(timeoutMs);
+                }, null);
+                client.send(NodeSelector.fixed(leader), b, deadlineMs).whenComplete((resp, e) -> {
+                    if (e != null) {
+                        parts.forEach(tp -> fs.get(tp).completeExceptionally(cause(e)));
+                        return;
+                    }
+                    for (DeleteRecordsResponse.DeleteRecordsTopicResult t : ((DeleteRecordsResponse) resp).topics()) {
+                        for (DeleteRecordsResponse.DeleteRecordsPartitionResult p : t.partitions()) {
+                            CompletableFuture<Long> f = fs.get(new TopicPartition(t.name(), p.partitionIndex()));
+                            if (f != null && !f.isDone()) {
+                                settle(f, p.errorCode(), null, p::lowWatermark);
+                            }
+                        }
+                    }
+                    parts.forEach(tp -> {
+                        if (!fs.get(tp).isDone()) {
+                            fs.get(tp).completeExceptionally(new IllegalStateException(
+                                "the broker's DeleteRecords response omitted " + tp));
+                        }
+                    });
+                });
+            });
+        });
+        return new AdminResult<>(fs);
+    }
+
+    @Override
+    public AdminResult<Integer, Map<String, LogDirDescription>> describeLogDirs(Collection<Integer> brokers,
+                                                                                AdminOptions options) {
+        Map<Integer, CompletableFuture<Map<String, LogDirDescription>>> fs = futures(new LinkedHashSet<>(brokers));
+        long deadlineMs = deadline(options);
+        fs.forEach((broker, f) -> {
+            RequestBuilder b = builder(ApiKeys.DESCRIBE_LOG_DIRS, v -> new DescribeLogDirsRequest().setTopics(null), null);
+            client.send(NodeSelector.node(broker), b, deadlineMs).whenComplete((resp, err) -> {
+                if (err != null) {
+                    f.completeExceptionally(cause(err));
+                    return;
+                }
+                DescribeLogDirsResponse r = (DescribeLogDirsResponse) resp;
+                if (r.errorCode() != Errors.NONE.code()) {
+                    f.completeExceptionally(AdminErrors.exception(r.errorCode(), null));
+                    return;
+                }
+                Map<String, LogDirDescription> dirs = new LinkedHashMap<>();
+                for (DescribeLogDirsResponse.DescribeLogDirsResult d : r.results()) {
+                    Map<TopicPartition, ReplicaInfo> replicas = new LinkedHashMap<>();
+                    for (DescribeLogDirsResponse.DescribeLogDirsTopic t : d.topics()) {
+                        for (DescribeLogDirsResponse.DescribeLogDirsPartition p : t.partitions()) {
+                            replicas.put(new TopicPartition(t.name(), p.partitionIndex()),
+                                new ReplicaInfo(p.partitionSize(), p.offsetLag(), p.isFutureKey()));
+                        }
+                    }
+                    RuntimeException error = d.errorCode() == Errors.NONE.code() ? null
+                        : AdminErrors.exception(d.errorCode(), null);
+                    dirs.put(d.logDir(), new LogDirDescription(error, replicas, d.totalBytes(), d.usableBytes()));
+                }
+                f.complete(dirs);
             });
         });
         return new AdminResult<>(fs);

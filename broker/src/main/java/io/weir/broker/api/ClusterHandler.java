@@ -6,12 +6,17 @@ import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;
 import io.weir.protocol.RequestHeader;
+import io.weir.protocol.message.DescribeClusterRequest;
 import io.weir.protocol.message.DescribeClusterResponse;
 
 import java.util.List;
 import java.util.Map;
 
-/** DescribeCluster: the cluster id, the controller and the brokers (one, until the cluster work). Thread-safe. */
+/**
+ * DescribeCluster: the cluster id, the controller and the brokers (one, until the cluster work), and,
+ * when asked, the cluster operations the caller may perform (all of them: there is no authorizer).
+ * Thread-safe.
+ */
 public final class ClusterHandler implements ApiHandler {
     private final BrokerConfig config;
     private final MetadataStore store;
@@ -30,7 +35,9 @@ public final class ClusterHandler implements ApiHandler {
 
     @Override
     public void handle(RequestContext ctx, ApiMessage body) {
+        boolean withOperations = ((DescribeClusterRequest) body).includeClusterAuthorizedOperations();
         ctx.respond(new DescribeClusterResponse().setErrorCode(Errors.NONE.code()).setClusterId(store.clusterId())
+            .setClusterAuthorizedOperations(withOperations ? AuthorizedOperations.CLUSTER : AuthorizedOperations.NOT_REQUESTED)
             .setControllerId(config.brokerId())
             .setBrokers(List.of(new DescribeClusterResponse.DescribeClusterBroker().setBrokerId(config.brokerId())
                 .setHost(advertised.host()).setPort(advertised.port()))));

@@ -9,18 +9,22 @@ import io.weir.protocol.ApiMessage;
 import io.weir.protocol.ConfigResourceType;
 import io.weir.protocol.Errors;
 import io.weir.protocol.RequestHeader;
+import io.weir.protocol.message.AlterConfigsRequest;
+import io.weir.protocol.message.AlterConfigsResponse;
 import io.weir.protocol.message.DescribeConfigsRequest;
 import io.weir.protocol.message.DescribeConfigsResponse;
 import io.weir.protocol.message.IncrementalAlterConfigsRequest;
 import io.weir.protocol.message.IncrementalAlterConfigsResponse;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * DescribeConfigs (topics and this broker) and IncrementalAlterConfigs (topics only: broker configs
- * are static, read from server.properties), answered per resource.
+ * DescribeConfigs (topics and this broker), and IncrementalAlterConfigs and the legacy AlterConfigs
+ * (topics only: broker configs are static, read from server.properties), answered per resource.
+ * AlterConfigs replaces a topic's whole set of overrides; IncrementalAlterConfigs changes single keys.
  *
  * <p>Thread-safe.
  */
@@ -40,7 +44,8 @@ public final class ConfigsHandler implements ApiHandler {
     @Override
     public Map<ApiKeys, VersionRange> apis() {
         return Map.of(ApiKeys.DESCRIBE_CONFIGS, VersionRange.all(ApiKeys.DESCRIBE_CONFIGS),
-            ApiKeys.INCREMENTAL_ALTER_CONFIGS, VersionRange.all(ApiKeys.INCREMENTAL_ALTER_CONFIGS));
+            ApiKeys.INCREMENTAL_ALTER_CONFIGS, VersionRange.all(ApiKeys.INCREMENTAL_ALTER_CONFIGS),
+            ApiKeys.ALTER_CONFIGS, VersionRange.all(ApiKeys.ALTER_CONFIGS));
     }
 
     @Override
@@ -48,6 +53,7 @@ public final class ConfigsHandler implements ApiHandler {
         switch (ctx.api()) {
             case DESCRIBE_CONFIGS -> ctx.respond(describeConfigs((DescribeConfigsRequest) body));
             case INCREMENTAL_ALTER_CONFIGS -> ctx.respond(alterConfigs((IncrementalAlterConfigsRequest) body));
+            case ALTER_CONFIGS -> ctx.respond(legacyAlterConfigs((AlterConfigsRequest) body));
             default -> throw new IllegalStateException("not a configs API: " + ctx.api());
         }
     }
@@ -85,9 +91,17 @@ public final class ConfigsHandler implements ApiHandler {
                 if (r.configurationKeys() != null && !r.configurationKeys().contains(e.name())) {
                     continue;
                 }
+                List<DescribeConfigsResponse.DescribeConfigsSynonym> synonyms = new ArrayList<>();
+                if (req.includeSynonyms()) {
+                    for (ConfigEntries.Synonym s : e.synonyms()) {
+                        synonyms.add(new DescribeConfigsResponse.DescribeConfigsSynonym().setName(s.name())
+                            .setValue(s.value()).setSource(s.source().code()));
+                    }
+                }
                 res.configs().add(new DescribeConfigsResponse.DescribeConfigsResourceResult().setName(e.name())
                     .setValue(e.value()).setReadOnly(readOnly).setConfigSource(e.source().code())
-                    .setIsSensitive(false).setConfigType(e.type().code()).setSynonyms(new ArrayList<>()));
+                    .setIsSensitive(false).setConfigType(e.type().code()).setSynonyms(synonyms)
+                    .setDocumentation(req.includeDocumentation() ? e.documentation() : null));
             }
             out.add(res.setErrorCode(Errors.NONE.code()));
         }
@@ -115,8 +129,36 @@ public final class ConfigsHandler implements ApiHandler {
         return new IncrementalAlterConfigsResponse().setResponses(out);
     }
 
+    private AlterConfigsResponse legacyAlterConfigs(AlterConfigsRequest req) {
+        List<AlterConfigsResponse.AlterConfigsResourceResponse> out = new ArrayList<>();
+        for (AlterConfigsRequest.AlterConfigsResource r : req.resources()) {
+            AlterConfigsResponse.AlterConfigsResourceResponse res = new AlterConfigsResponse.AlterConfigsResourceResponse()
+                .setResourceType(r.resourceType()).setResourceName(r.resourceName());
+            if (ConfigResourceType.forCode(r.resourceType()) != ConfigResourceType.TOPIC) {
+                out.add(res.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage(
+                    "Only topic configs can be altered on this broker (broker configs are static: edit server.properties)"));
+                continue;
+            }
+            Map<String, String> configs = new LinkedHashMap<>();
+            for (AlterConfigsRequest.AlterableConfig c : r.configs()) {
+                configs.put(c.name(), c.value());
+            }
+            TopicService.Result result = topics.replaceConfigs(r.resourceName(), configs, req.validateOnly());
+            out.add(res.setErrorCode(result.error().code()).setErrorMessage(result.message()));
+        }
+        return new AlterConfigsResponse().setResponses(out);
+    }
+
     @Override
     public ApiMessage errorResponse(RequestHeader header, ApiMessage body, Errors error) {
+        if (ApiKeys.forId(header.apiKey()) == ApiKeys.ALTER_CONFIGS) {
+            List<AlterConfigsResponse.AlterConfigsResourceResponse> out = new ArrayList<>();
+            for (AlterConfigsRequest.AlterConfigsResource r : ((AlterConfigsRequest) body).resources()) {
+                out.add(new AlterConfigsResponse.AlterConfigsResourceResponse().setResourceType(r.resourceType())
+                    .setResourceName(r.resourceName()).setErrorCode(error.code()));
+            }
+            return new AlterConfigsResponse().setResponses(out);
+        }
         if (ApiKeys.forId(header.apiKey()) == ApiKeys.DESCRIBE_CONFIGS) {
             List<DescribeConfigsResponse.DescribeConfigsResult> out = new ArrayList<>();
             for (DescribeConfigsRequest.DescribeConfigsResource r : ((DescribeConfigsRequest) body).resources()) {

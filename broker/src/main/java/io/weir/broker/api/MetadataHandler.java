@@ -20,7 +20,8 @@ import java.util.Map;
 
 /**
  * Metadata: the brokers, the controller and each topic's partitions with their leaders, creating
- * topics on the fly when the client allows it and {@code auto.create.topics.enable} is set.
+ * topics on the fly when the client allows it and {@code auto.create.topics.enable} is set. When asked,
+ * the authorized operations of each topic and of the cluster are all of them (there is no authorizer).
  *
  * <p>Thread-safe.
  */
@@ -67,6 +68,22 @@ public final class MetadataHandler implements ApiHandler {
     }
 
     private MetadataResponse metadata(MetadataRequest req) {
+        MetadataResponse resp = topicsMetadata(req);
+        if (req.includeTopicAuthorizedOperations()) {
+            // no authorizer: every topic operation is allowed, as Kafka answers without one
+            for (MetadataResponse.MetadataResponseTopic t : resp.topics()) {
+                if (t.errorCode() == Errors.NONE.code()) {
+                    t.setTopicAuthorizedOperations(AuthorizedOperations.TOPIC);
+                }
+            }
+        }
+        if (req.includeClusterAuthorizedOperations()) {
+            resp.setClusterAuthorizedOperations(AuthorizedOperations.CLUSTER);
+        }
+        return resp;
+    }
+
+    private MetadataResponse topicsMetadata(MetadataRequest req) {
         Map<String, TopicMetadata> all = store.topics();
         List<MetadataResponse.MetadataResponseTopic> out = new ArrayList<>();
         if (req.topics() == null) {

@@ -19,6 +19,8 @@ public final class Partition {
     private final Log log;
     private final int leaderEpoch;
     private volatile int minInsyncReplicas;
+    /** The topic's {@code compression.type}: the codec appended batches are stored in. */
+    private volatile TopicConfigs.Compression compression = TopicConfigs.Compression.PRODUCER;
     /** The high watermark with its segment and byte position, so consumer reads stop there without a scan. */
     private volatile LogOffsetMetadata highWatermark;
 
@@ -29,6 +31,9 @@ public final class Partition {
         this.leaderEpoch = leaderEpoch;
         this.minInsyncReplicas = minInsyncReplicas;
         this.highWatermark = log.logEndOffsetMetadata();
+        // becoming leader opens the epoch at the log end (Kafka's makeLeader), so OffsetForLeaderEpoch
+        // answers for it even before the first append
+        log.assignLeaderEpoch(leaderEpoch);
     }
 
     public TopicPartition topicPartition() {
@@ -53,6 +58,15 @@ public final class Partition {
 
     void setMinInsyncReplicas(int n) {
         this.minInsyncReplicas = n;
+    }
+
+    /** The codec this partition stores batches in (or the producer's). */
+    public TopicConfigs.Compression compression() {
+        return compression;
+    }
+
+    void setCompression(TopicConfigs.Compression compression) {
+        this.compression = compression;
     }
 
     /** Replicas currently in sync: just this one until replication exists. */

@@ -2,6 +2,8 @@ package io.weir.broker.server;
 
 import io.weir.broker.metadata.TopicMetadata;
 import io.weir.log.AbortedTxn;
+import io.weir.log.BatchRecompressor;
+import io.weir.log.internals.BatchValidator;
 import io.weir.log.AppendOrigin;
 import io.weir.log.CorruptRecordException;
 import io.weir.log.FetchDataInfo;
@@ -73,10 +75,12 @@ public final class ReplicaManager {
     /** Hosts partitions [from, to) of the topic. */
     public void hostPartitions(TopicMetadata topic, int from, int to) {
         int minIsr = topicConfigs.minInsyncReplicas(topic.configs());
+        TopicConfigs.Compression compression = topicConfigs.compression(topic.configs());
         for (int p = from; p < to; p++) {
             TopicPartition tp = new TopicPartition(topic.name(), p);
             Log l = logManager.getOrCreateLog(tp, topicConfigs.logConfig(topic.configs()));
-            partitions.computeIfAbsent(tp, t -> new Partition(t, topic.topicId(), l, 0, minIsr));
+            partitions.computeIfAbsent(tp, t -> new Partition(t, topic.topicId(), l, 0, minIsr))
+                .setCompression(compression);
         }
     }
 
@@ -92,11 +96,13 @@ public final class ReplicaManager {
     /** Applies changed topic configs to the live logs. */
     public void updateTopicConfig(TopicMetadata topic) {
         int minIsr = topicConfigs.minInsyncReplicas(topic.configs());
+        TopicConfigs.Compression compression = topicConfigs.compression(topic.configs());
         for (int p = 0; p < topic.partitionCount(); p++) {
             Partition partition = partitions.get(new TopicPartition(topic.name(), p));
             if (partition != null) {
                 partition.log().updateConfig(topicConfigs.logConfig(topic.configs()));
                 partition.setMinInsyncReplicas(minIsr);
+                partition.setCompression(compression);
             }
         }
     }
@@ -126,7 +132,8 @@ public final class ReplicaManager {
      * held to a producer's rules) or a coordinator's ({@link AppendOrigin#COORDINATOR}, which may
      * write control batches). Nothing is appended when any batch is invalid (CORRUPT_MESSAGE,
      * INVALID_RECORD with the records at fault, MESSAGE_TOO_LARGE); an idempotent duplicate is
-     * answered with its original offset.
+     * answered with its original offset. A topic whose {@code compression.type} names a codec gets its
+     * batches recompressed to it first (Kafka's rule); {@code producer} stores the bytes as they came.
      */
     public AppendResult appendAsLeader(TopicPartition tp, Records records, short acks, AppendOrigin origin) {
         Partition partition = partition(tp);
@@ -144,7 +151,7 @@ public final class ReplicaManager {
         LogAppendInfo info;
         try {
             // the request frame belongs to this request alone: offsets are assigned in it, in place
-            info = partition.log().appendAsLeader(MemoryRecords.readableRecords(records.buffer()), partition.leaderEpoch(),
+            info = partition.log().appendAsLeader(inTopicCodec(partition, records, origin), partition.leaderEpoch(),
                 origin);
         } catch (CorruptRecordException e) {
             log.info("rejected corrupt produce to {}: {}", tp, e.getMessage());
@@ -176,6 +183,25 @@ public final class ReplicaManager {
         appendListener.accept(tp);
         return new AppendResult(Errors.NONE, null, info.firstOffset(), info.logAppendTimeMs(),
             partition.log().logStartOffset());
+    }
+
+    /**
+     * The request's records, recompressed when the topic stores a codec other than the producer's.
+     * The producer's batches are validated first with the rules the log applies (so a bad batch fails
+     * with the same error and record errors as without recompression, and only well-formed data is
+     * decompressed); the log validates the rewritten batches again on append.
+     */
+    private static MemoryRecords inTopicCodec(Partition partition, Records records, AppendOrigin origin) {
+        MemoryRecords in = MemoryRecords.readableRecords(records.buffer());
+        TopicConfigs.Compression compression = partition.compression();
+        if (compression.keepsProducerCodec()) {
+            return in;
+        }
+        io.weir.log.LogConfig cfg = partition.log().config();
+        BatchValidator.validate(in, new BatchValidator.Rules(origin, cfg.compact, cfg.maxMessageBytes),
+            partition.topicPartition());
+        return BatchRecompressor.recompress(in, compression.codec(), compression.level(),
+            (int) BatchValidator.maxDecompressedBytes(in.sizeInBytes(), cfg.maxMessageBytes));
     }
 
     /**
@@ -232,6 +258,46 @@ public final class ReplicaManager {
             return new ReadResult(Errors.CORRUPT_MESSAGE, hw, lso, l.logStartOffset(), null, null,
                 new LogOffsetMetadata(fetchOffset));
         }
+    }
+
+    /** The outcome of DeleteRecords on one partition: an error, or the log start offset after it. */
+    public record DeleteRecordsResult(Errors error, String message, long lowWatermark) {
+    }
+
+    /**
+     * Moves a partition's log start offset up to {@code offset} (-1: the high watermark) and deletes the
+     * segments wholly below it (Kafka's DeleteRecords). The offset may not pass the high watermark, and a
+     * compacted-only topic refuses (its cleaner owns what stays). The new start is checkpointed at once,
+     * so it survives an unclean stop.
+     */
+    public DeleteRecordsResult deleteRecords(TopicPartition tp, long offset) {
+        Partition partition = partitions.get(tp);
+        if (partition == null) {
+            return new DeleteRecordsResult(Errors.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host " + tp, -1);
+        }
+        Log l = partition.log();
+        if (!l.config().delete) {
+            return new DeleteRecordsResult(Errors.POLICY_VIOLATION, "Records of partition " + tp
+                + " can not be deleted while partition is in compacted mode", -1);
+        }
+        long hw = partition.highWatermark();
+        long target = offset == -1 ? hw : offset;
+        if (target < 0 || target > hw) {
+            return new DeleteRecordsResult(Errors.OFFSET_OUT_OF_RANGE, "Cannot increment the log start offset of " + tp
+                + " to " + offset + ": it is outside [0, high watermark " + hw + "]", -1);
+        }
+        long before = l.logStartOffset();
+        long start = l.deleteRecordsBefore(target);
+        if (start != before) {
+            logManager.doCheckpoint();
+            log.info("{}: log start offset moved from {} to {} by DeleteRecords", tp, before, start);
+        }
+        return new DeleteRecordsResult(Errors.NONE, null, start);
+    }
+
+    /** Every hosted partition (a snapshot). */
+    public java.util.Collection<Partition> partitions() {
+        return List.copyOf(partitions.values());
     }
 
     public LogManager logManager() {

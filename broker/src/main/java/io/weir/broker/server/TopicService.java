@@ -205,13 +205,13 @@ public final class TopicService {
                 case 0 -> next.put(op.name(), op.value());
                 case 1 -> next.remove(op.name());
                 case 2, 3 -> {
-                    if (!op.name().equals(io.weir.log.LogConfig.CLEANUP_POLICY)) {
+                    if (TopicConfigs.typeOf(op.name()) != io.weir.log.config.ConfigDef.Type.LIST) {
                         return Result.error(Errors.INVALID_CONFIG, "Config " + op.name() + " is not a list: "
                             + (op.op() == 2 ? "APPEND" : "SUBTRACT") + " is not allowed");
                     }
-                    java.util.LinkedHashSet<String> items = new java.util.LinkedHashSet<>(List.of(
-                        next.getOrDefault(op.name(), topicConfigs.brokerDefaults().get(op.name())).split("\\s*,\\s*")));
-                    List<String> given = op.value() == null ? List.of() : List.of(op.value().split("\\s*,\\s*"));
+                    java.util.LinkedHashSet<String> items = new java.util.LinkedHashSet<>(listItems(
+                        next.getOrDefault(op.name(), topicConfigs.brokerDefaults().get(op.name()))));
+                    List<String> given = listItems(op.value());
                     if (op.op() == 2) {
                         items.addAll(given);
                     } else {
@@ -235,6 +235,36 @@ public final class TopicService {
             log.info("topic {} configs are now {}", name, next);
         }
         return new Result(Errors.NONE, null, changed);
+    }
+
+    /**
+     * Replaces the topic's whole set of overrides with {@code configs} (the legacy AlterConfigs API:
+     * keys not named go back to their defaults).
+     */
+    public synchronized Result replaceConfigs(String name, Map<String, String> configs, boolean validateOnly) {
+        TopicMetadata topic = store.topic(name).orElse(null);
+        if (topic == null) {
+            return Result.error(Errors.UNKNOWN_TOPIC_OR_PARTITION, "The topic '" + name + "' does not exist.");
+        }
+        String invalid = topicConfigs.validate(configs);
+        if (invalid != null) {
+            return Result.error(Errors.INVALID_CONFIG, invalid);
+        }
+        TopicMetadata changed = topic.withConfigs(new HashMap<>(configs));
+        if (!validateOnly) {
+            store.updateTopic(changed);
+            replicaManager.updateTopicConfig(changed);
+            log.info("topic {} configs are now {}", name, configs);
+        }
+        return new Result(Errors.NONE, null, changed);
+    }
+
+    /** The items of a comma-separated list value; none for null or blank. */
+    private static List<String> listItems(String value) {
+        if (value == null || value.isBlank()) {
+            return List.of();
+        }
+        return List.of(value.trim().split("\\s*,\\s*"));
     }
 
     /** One incremental config change. */

@@ -71,6 +71,10 @@ class ErrorResponsesTest {
             .register(new TopicAdminHandler(config, store, topics))
             .register(new ConfigsHandler(config, store, topics))
             .register(new ClusterHandler(config, store, advertised))
+            .register(new DeleteRecordsHandler(rm))
+            .register(new LogDirsHandler(rm))
+            .register(new ElectLeadersHandler(store, rm))
+            .register(new OffsetForLeaderEpochHandler(rm))
             .register(new ProducerIdHandler(null))
             .register(new GroupApisHandler(null))
             .build();
@@ -105,6 +109,21 @@ class ErrorResponsesTest {
                 .setGroups(List.of(new OffsetFetchRequest.OffsetFetchRequestGroup().setGroupId("g")));
             case DESCRIBE_GROUPS -> new DescribeGroupsRequest().setGroups(List.of("g"));
             case DELETE_GROUPS -> new DeleteGroupsRequest().setGroupsNames(List.of("g"));
+            case DELETE_RECORDS -> new io.weir.protocol.message.DeleteRecordsRequest().setTopics(List.of(
+                new io.weir.protocol.message.DeleteRecordsRequest.DeleteRecordsTopic().setName("t").setPartitions(List.of(
+                    new io.weir.protocol.message.DeleteRecordsRequest.DeleteRecordsPartition().setPartitionIndex(1)))));
+            case OFFSET_FOR_LEADER_EPOCH -> new io.weir.protocol.message.OffsetForLeaderEpochRequest().setTopics(List.of(
+                new io.weir.protocol.message.OffsetForLeaderEpochRequest.OffsetForLeaderTopic().setTopic("t").setPartitions(
+                    List.of(new io.weir.protocol.message.OffsetForLeaderEpochRequest.OffsetForLeaderPartition()))));
+            case ALTER_CONFIGS -> new io.weir.protocol.message.AlterConfigsRequest().setResources(List.of(
+                new io.weir.protocol.message.AlterConfigsRequest.AlterConfigsResource().setResourceType((byte) 2)
+                    .setResourceName("t")));
+            case ALTER_REPLICA_LOG_DIRS -> new io.weir.protocol.message.AlterReplicaLogDirsRequest().setDirs(List.of(
+                new io.weir.protocol.message.AlterReplicaLogDirsRequest.AlterReplicaLogDir().setPath("/d").setTopics(List.of(
+                    new io.weir.protocol.message.AlterReplicaLogDirsRequest.AlterReplicaLogDirTopic().setName("t")
+                        .setPartitions(List.of(0))))));
+            case ELECT_LEADERS -> new io.weir.protocol.message.ElectLeadersRequest().setTopicPartitions(List.of(
+                new io.weir.protocol.message.ElectLeadersRequest.TopicPartitions().setTopic("t").setPartitions(List.of(0))));
             default -> empty(api);
         };
     }
