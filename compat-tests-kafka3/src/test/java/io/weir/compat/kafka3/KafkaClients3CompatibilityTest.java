@@ -37,7 +37,6 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.AppInfoParser;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -270,7 +269,6 @@ class KafkaClients3CompatibilityTest {
     }
 
     @Test
-    @Disabled("Weir has no DeleteRecords API (key 21) yet - issue 10, admin APIs")
     void adminShouldDeleteRecordsBelowAnOffset() throws Exception {
         TopicPartition tp = new TopicPartition("k3-delete-records", 0);
         try (KafkaProducer<String, String> p = defaultProducer()) {
@@ -290,7 +288,6 @@ class KafkaClients3CompatibilityTest {
     }
 
     @Test
-    @Disabled("Weir has no DescribeLogDirs API (key 35) yet - issue 10, admin APIs")
     void adminShouldDescribeLogDirs() throws Exception {
         TopicPartition tp = new TopicPartition("k3-log-dirs", 0);
         try (KafkaProducer<String, String> p = defaultProducer()) {
@@ -308,7 +305,6 @@ class KafkaClients3CompatibilityTest {
     }
 
     @Test
-    @Disabled("Weir has no ElectLeaders API (key 43) yet - issue 10, admin APIs")
     void adminShouldFindNoElectionNeededOnOneBroker() throws Exception {
         TopicPartition tp = new TopicPartition("k3-election", 0);
         try (Admin admin = admin()) {
