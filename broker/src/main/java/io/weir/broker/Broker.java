@@ -5,6 +5,7 @@ import io.weir.broker.api.ClusterHandler;
 import io.weir.broker.api.ConfigsHandler;
 import io.weir.broker.api.DelayedFetch;
 import io.weir.broker.api.DelayedProduce;
+import io.weir.broker.api.DescribeProducersHandler;
 import io.weir.broker.api.DeleteRecordsHandler;
 import io.weir.broker.api.ElectLeadersHandler;
 import io.weir.broker.api.LogDirsHandler;
@@ -18,8 +19,12 @@ import io.weir.broker.api.ProduceHandler;
 import io.weir.broker.api.ProducerIdHandler;
 import io.weir.broker.api.RequestDispatcher;
 import io.weir.broker.api.TopicAdminHandler;
+import io.weir.broker.api.TransactionApisHandler;
 import io.weir.broker.group.GroupApis;
 import io.weir.broker.group.GroupCoordinatorService;
+import io.weir.broker.transaction.LocalTransactionMarkerWriter;
+import io.weir.broker.transaction.TransactionCoordinatorService;
+import io.weir.broker.transaction.TransactionMarkerWriter;
 import io.weir.broker.metadata.LocalMetadataStore;
 import io.weir.broker.metadata.MetadataStore;
 import io.weir.broker.metadata.TopicMetadata;
@@ -72,6 +77,7 @@ public final class Broker {
     private DelayedOperationPurgatory<TopicPartition, DelayedProduce> producePurgatory;
     private SocketServer socketServer;
     private GroupCoordinatorService groupCoordinator;
+    private TransactionCoordinatorService transactionCoordinator;
     private RequestHandlerPool handlerPool;
     private ScheduledExecutorService scheduler;
     private volatile boolean running;
@@ -165,10 +171,17 @@ public final class Broker {
         }
         groupCoordinator = new GroupCoordinatorService(config, replicaManager, topics, store, time);
         groupCoordinator.startup();
+        ProducerIdManager producerIds = new ProducerIdManager(logDir);
+        TransactionMarkerWriter markerWriter = new LocalTransactionMarkerWriter(replicaManager, groupCoordinator, time);
+        transactionCoordinator = new TransactionCoordinatorService(config, replicaManager, topics, store, time,
+            producerIds::nextProducerId, markerWriter);
+        transactionCoordinator.startup();
         RequestDispatcher handler = new RequestDispatcher(ApiHandlerRegistry.builder()
-            .register(new ProduceHandler(replicaManager, producePurgatory))
+            .register(new ProduceHandler(replicaManager, producePurgatory, transactionCoordinator,
+                config.getShort(BrokerConfig.TRANSACTION_VERSION)))
             .register(new FetchHandler(store, replicaManager, new FetchSessionCache(1000), fetchPurgatory))
             .register(new ListOffsetsHandler(replicaManager))
+            .register(new DescribeProducersHandler(replicaManager))
             .register(new MetadataHandler(config, store, replicaManager, topics, advertised))
             .register(new TopicAdminHandler(config, store, topics))
             .register(new ConfigsHandler(config, store, topics))
@@ -177,9 +190,11 @@ public final class Broker {
             .register(new LogDirsHandler(replicaManager))
             .register(new ElectLeadersHandler(store, replicaManager))
             .register(new OffsetForLeaderEpochHandler(replicaManager))
-            .register(new ProducerIdHandler(new ProducerIdManager(logDir)))
-            .register(new GroupApisHandler(new GroupApis(groupCoordinator, config.brokerId(), advertised.host(),
-                advertised.port())))
+            .register(new ProducerIdHandler(producerIds, transactionCoordinator))
+            .register(new GroupApisHandler(new GroupApis(groupCoordinator, transactionCoordinator::findCoordinator,
+                config.brokerId(), advertised.host(), advertised.port())))
+            .register(new TransactionApisHandler(transactionCoordinator, groupCoordinator, markerWriter, store,
+                config.getShort(BrokerConfig.TRANSACTION_VERSION)))
             .build());
         running = true;
         handlerPool = new RequestHandlerPool(channel, handler::handle, config.getInt(BrokerConfig.NUM_IO_THREADS),
@@ -241,6 +256,10 @@ public final class Broker {
         return replicaManager;
     }
 
+    public TransactionCoordinatorService transactionCoordinator() {
+        return transactionCoordinator;
+    }
+
     public GroupCoordinatorService groupCoordinator() {
         return groupCoordinator;
     }
@@ -280,6 +299,7 @@ public final class Broker {
         ok &= stage("network", () -> socketServer.shutdown(), socketServer);
         ok &= stage("request handlers", () -> handlerPool.shutdown(10_000), handlerPool);
         ok &= stage("background duties", this::stopScheduler, scheduler);
+        ok &= stage("transaction coordinator", () -> transactionCoordinator.shutdown(), transactionCoordinator);
         ok &= stage("group coordinator", () -> groupCoordinator.shutdown(), groupCoordinator);
         ok &= stage("fetch purgatory", () -> fetchPurgatory.close(), fetchPurgatory);
         ok &= stage("produce purgatory", () -> producePurgatory.close(), producePurgatory);
@@ -288,6 +308,7 @@ public final class Broker {
         socketServer = null;
         handlerPool = null;
         scheduler = null;
+        transactionCoordinator = null;
         groupCoordinator = null;
         fetchPurgatory = null;
         producePurgatory = null;

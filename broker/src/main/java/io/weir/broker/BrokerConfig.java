@@ -75,6 +75,11 @@ public final class BrokerConfig extends AbstractConfig {
     public static final String GROUP_MAX_SESSION_TIMEOUT_MS = "group.max.session.timeout.ms";
     public static final String GROUP_INITIAL_REBALANCE_DELAY_MS = "group.initial.rebalance.delay.ms";
     public static final String GROUP_MAX_SIZE = "group.max.size";
+    public static final String TRANSACTION_STATE_LOG_NUM_PARTITIONS = "transaction.state.log.num.partitions";
+    public static final String TRANSACTION_STATE_LOG_SEGMENT_BYTES = "transaction.state.log.segment.bytes";
+    public static final String TRANSACTION_MAX_TIMEOUT_MS = "transaction.max.timeout.ms";
+    public static final String TRANSACTIONAL_ID_EXPIRATION_MS = "transactional.id.expiration.ms";
+    public static final String TRANSACTION_VERSION = "transaction.version";
     public static final String COMPRESSION_TYPE = "compression.type";
     public static final String COMPRESSION_GZIP_LEVEL = "compression.gzip.level";
     public static final String COMPRESSION_LZ4_LEVEL = "compression.lz4.level";
@@ -144,6 +149,18 @@ public final class BrokerConfig extends AbstractConfig {
         .define(GROUP_INITIAL_REBALANCE_DELAY_MS, INT, 3000, atLeast(0),
             "How long the first rebalance of an empty group waits for more members to join.")
         .define(GROUP_MAX_SIZE, INT, Integer.MAX_VALUE, atLeast(1), "Most members one group may have.")
+        .define(TRANSACTION_STATE_LOG_NUM_PARTITIONS, INT, 50, between(1, 10_000),
+            "Partitions of __transaction_state when it is created (a transactional id's coordinator leads one).")
+        .define(TRANSACTION_STATE_LOG_SEGMENT_BYTES, INT, 100 * 1024 * 1024, atLeast(1024),
+            "Segment size of __transaction_state.")
+        .define(TRANSACTION_MAX_TIMEOUT_MS, INT, 900_000, atLeast(1),
+            "Largest transaction.timeout.ms a producer may ask for (InitProducerId answers INVALID_TRANSACTION_TIMEOUT).")
+        .define(TRANSACTIONAL_ID_EXPIRATION_MS, LONG, 604_800_000L, atLeast(1),
+            "A transactional id with no transaction for this long is forgotten.")
+        .define(TRANSACTION_VERSION, SHORT, (short) 2, between(0, 2),
+            "The finalized level of the transaction.version feature advertised in ApiVersions: 2 makes current "
+                + "clients use transactions V2 (KIP-890: epoch bump at every end, implicit partition adds); 0 or 1 "
+                + "keeps them on V1 (with partition verification).")
         .define(TOPIC_MAX_PARTITIONS, INT, 10_000, atLeast(1),
             "Most partitions one topic may have; CreateTopics and CreatePartitions asking for more answer "
                 + "INVALID_PARTITIONS (every partition preallocates its index files).")

@@ -5,7 +5,7 @@ import io.weir.log.internals.FileUtils;
 import io.weir.log.internals.LeaderEpochFileCache;
 import io.weir.log.internals.LogSegment;
 import io.weir.log.internals.ProducerStateManager;
-import io.weir.log.internals.BatchValidator;
+import io.weir.log.BatchValidator;
 import io.weir.log.internals.Crc32c;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -1318,6 +1318,28 @@ public final class Log implements AutoCloseable {
     /** Whether any thread holds the append lock right now; for tests of what runs outside it. */
     boolean isLocked() {
         return lock.isLocked();
+    }
+
+    /** A copy of the producer state of every producer with state in this log (DescribeProducers). */
+    public List<ActiveProducer> activeProducers() {
+        lock.lock();
+        try {
+            return producerState.activeProducers();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** One producer's state, read under the append lock; empty when the partition does not know it. */
+    public java.util.Optional<ActiveProducer> activeProducer(long producerId) {
+        lock.lock();
+        try {
+            ProducerStateManager.ProducerEntry e = producerState.entry(producerId);
+            return e == null ? java.util.Optional.empty() : java.util.Optional.of(new ActiveProducer(producerId,
+                e.epoch(), e.lastSequence(), e.lastTimestamp(), e.coordinatorEpoch(), e.currentTxnFirstOffset()));
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** The producer state, for tests and tools; not thread-safe against appends. */

@@ -139,7 +139,7 @@ public final class RecordBatch {
      * Checks the structure a log must see before it accepts or serves the batch: the length fits the
      * buffer and the header, the magic is 2, the CRC matches, the compression id is known, and the
      * header's counts are consistent. Records themselves are checked when iterated, or all at once by
-     * {@link io.weir.log.internals.BatchValidator} before an append.
+     * {@link BatchValidator} before an append.
      */
     public void ensureValid() {
         int length = batchLength();

@@ -1,7 +1,7 @@
 package io.weir.log;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.weir.log.internals.BatchValidator;
+import io.weir.log.BatchValidator;
 import io.weir.log.testing.BatchSurgery;
 import io.weir.log.testing.MockTime;
 import io.weir.log.testing.TempDirs;

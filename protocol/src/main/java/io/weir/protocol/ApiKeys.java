@@ -80,7 +80,16 @@ public enum ApiKeys {
     DESCRIBE_LOG_DIRS(DescribeLogDirsRequest.API_KEY, "DescribeLogDirs", DescribeLogDirsRequest.LOWEST_VERSION,
         DescribeLogDirsRequest.HIGHEST_VERSION, DescribeLogDirsRequest.FLEXIBLE_FROM),
     ELECT_LEADERS(ElectLeadersRequest.API_KEY, "ElectLeaders", ElectLeadersRequest.LOWEST_VERSION,
-        ElectLeadersRequest.HIGHEST_VERSION, ElectLeadersRequest.FLEXIBLE_FROM);
+        ElectLeadersRequest.HIGHEST_VERSION, ElectLeadersRequest.FLEXIBLE_FROM),
+    WRITE_TXN_MARKERS(WriteTxnMarkersRequest.API_KEY, "WriteTxnMarkers", WriteTxnMarkersRequest.LOWEST_VERSION,
+        WriteTxnMarkersRequest.HIGHEST_VERSION, WriteTxnMarkersRequest.FLEXIBLE_FROM),
+    DESCRIBE_PRODUCERS(DescribeProducersRequest.API_KEY, "DescribeProducers", DescribeProducersRequest.LOWEST_VERSION,
+        DescribeProducersRequest.HIGHEST_VERSION, DescribeProducersRequest.FLEXIBLE_FROM),
+    DESCRIBE_TRANSACTIONS(DescribeTransactionsRequest.API_KEY, "DescribeTransactions",
+        DescribeTransactionsRequest.LOWEST_VERSION, DescribeTransactionsRequest.HIGHEST_VERSION,
+        DescribeTransactionsRequest.FLEXIBLE_FROM),
+    LIST_TRANSACTIONS(ListTransactionsRequest.API_KEY, "ListTransactions", ListTransactionsRequest.LOWEST_VERSION,
+        ListTransactionsRequest.HIGHEST_VERSION, ListTransactionsRequest.FLEXIBLE_FROM);
 
     private static final ApiKeys[] BY_ID;
 

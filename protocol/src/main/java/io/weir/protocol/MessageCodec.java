@@ -138,7 +138,7 @@ public final class MessageCodec {
      * A response frame whose {@link Records.Sendable} records are not in {@code buffer}: the frame on
      * the wire is buffer[0, splice0.position) + splice0's records + buffer[splice0.position, splice1.position) + ...
      */
-    public record SplicedFrame(ByteBuffer buffer, List<ProtocolWriter.Splice> splices, long sizeInBytes) {
+    public record SplicedFrame(ByteBuffer buffer, List<Splice> splices, long sizeInBytes) {
     }
 
     /**
@@ -160,7 +160,7 @@ public final class MessageCodec {
         ResponseHeader.write(w, requestHeader.correlationId(), responseHeaderVersion(requestHeader));
         response.write(w, requestHeader.apiVersion());
         long spliced = 0;
-        for (ProtocolWriter.Splice s : w.splices()) {
+        for (Splice s : w.splices()) {
             spliced += s.records().sizeInBytes();
         }
         if (buf.hasRemaining() || spliced != sendableBytes) {

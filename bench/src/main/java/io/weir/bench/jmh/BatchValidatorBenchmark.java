@@ -5,7 +5,7 @@ import io.weir.log.CompressionType;
 import io.weir.log.MemoryRecords;
 import io.weir.log.Record;
 import io.weir.log.RecordBatch;
-import io.weir.log.internals.BatchValidator;
+import io.weir.log.BatchValidator;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

@@ -17,7 +17,7 @@ import io.weir.protocol.Errors;
 import io.weir.protocol.MessageCodec;
 import io.weir.protocol.Records;
 import io.weir.protocol.RequestHeader;
-import io.weir.protocol.internals.ProtocolWriter;
+import io.weir.protocol.Splice;
 import io.weir.protocol.message.FetchRequest;
 import io.weir.protocol.message.FetchResponse;
 
@@ -294,7 +294,7 @@ public final class FetchHandler implements ApiHandler {
         List<Send> parts = new ArrayList<>(frame.splices().size() * 2 + 1);
         int from = 0;
         ByteBuffer buf = frame.buffer();
-        for (ProtocolWriter.Splice s : frame.splices()) {
+        for (Splice s : frame.splices()) {
             if (s.position() > from) {
                 parts.add(new ByteBufferSend(buf.duplicate().position(from).limit(s.position()).slice()));
             }

@@ -1,6 +1,7 @@
 package io.weir.broker.api;
 
 import io.weir.broker.server.ProducerIdManager;
+import io.weir.broker.transaction.TransactionCoordinatorService;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;
@@ -12,18 +13,25 @@ import java.util.Map;
 
 /**
  * InitProducerId. Idempotent producers (no transactional id) get a fresh producer id at epoch 0; the
- * producer state of log-core then dedups their retries. A transactional id needs the transaction
- * coordinator, which this broker does not run yet: it answers COORDINATOR_NOT_AVAILABLE, Kafka's code
- * for "no transaction coordinator can serve this id right now" (retriable, so a client keeps trying
- * until its own timeout rather than treating it as an authorization failure).
+ * producer state of log-core then dedups their retries. A transactional id goes to the transaction
+ * coordinator ({@link TransactionCoordinatorService#initProducerId}), which fences older epochs and
+ * aborts an open transaction first; without one (tests that build this handler alone) it answers
+ * COORDINATOR_NOT_AVAILABLE, Kafka's retriable code for "no transaction coordinator can serve this id
+ * right now".
  *
  * <p>Thread-safe.
  */
 public final class ProducerIdHandler implements ApiHandler {
     private final ProducerIdManager producerIds;
+    private final TransactionCoordinatorService transactions;
 
     public ProducerIdHandler(ProducerIdManager producerIds) {
+        this(producerIds, null);
+    }
+
+    public ProducerIdHandler(ProducerIdManager producerIds, TransactionCoordinatorService transactions) {
         this.producerIds = producerIds;
+        this.transactions = transactions;
     }
 
     @Override
@@ -34,12 +42,26 @@ public final class ProducerIdHandler implements ApiHandler {
     @Override
     public void handle(RequestContext ctx, ApiMessage body) {
         InitProducerIdRequest req = (InitProducerIdRequest) body;
-        if (req.transactionalId() != null) {
+        if (req.transactionalId() == null) {
+            ctx.respond(new InitProducerIdResponse().setErrorCode(Errors.NONE.code())
+                .setProducerId(producerIds.nextProducerId()).setProducerEpoch((short) 0));
+            return;
+        }
+        if (transactions == null) {
             ctx.respond(errorResponse(ctx.header(), body, Errors.COORDINATOR_NOT_AVAILABLE));
             return;
         }
-        ctx.respond(new InitProducerIdResponse().setErrorCode(Errors.NONE.code())
-            .setProducerId(producerIds.nextProducerId()).setProducerEpoch((short) 0));
+        short v = ctx.apiVersion();
+        transactions.initProducerId(req.transactionalId(), req.transactionTimeoutMs(), req.producerId(),
+            req.producerEpoch()).whenComplete((r, t) -> {
+                if (t != null) {
+                    ctx.respond(errorResponse(ctx.header(), body, Errors.forException(t)));
+                    return;
+                }
+                ctx.respond(new InitProducerIdResponse()
+                    .setErrorCode(TransactionApisHandler.forVersion(ApiKeys.INIT_PRODUCER_ID, v, r.error()).code())
+                    .setProducerId(r.producerId()).setProducerEpoch(r.producerEpoch()));
+            });
     }
 
     @Override

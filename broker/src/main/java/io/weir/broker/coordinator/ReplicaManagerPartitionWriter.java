@@ -6,7 +6,9 @@ import io.weir.broker.coordinator.runtime.PartitionWriter;
 import io.weir.broker.coordinator.runtime.SerializedRecord;
 import io.weir.broker.server.Partition;
 import io.weir.broker.server.ReplicaManager;
+import io.weir.log.AppendOrigin;
 import io.weir.log.CompressionType;
+import io.weir.log.ControlRecordType;
 import io.weir.log.FetchDataInfo;
 import io.weir.log.Log;
 import io.weir.log.MemoryRecords;
@@ -14,11 +16,13 @@ import io.weir.log.Record;
 import io.weir.log.RecordBatch;
 import io.weir.log.RecordBatchBuilder;
 import io.weir.log.TopicPartition;
+import io.weir.log.ActiveProducer;
 import io.weir.protocol.Errors;
 import io.weir.protocol.Records;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -66,7 +70,43 @@ public final class ReplicaManagerPartitionWriter implements PartitionWriter, Coo
         for (SerializedRecord r : records) {
             builder.append(timestampMs, r.key(), r.value());
         }
-        ReplicaManager.AppendResult r = replicaManager.appendAsLeader(tp, Records.wrap(builder.build()), (short) -1);
+        return appendBatch(tp, builder.build());
+    }
+
+    @Override
+    public long appendTransactional(TopicPartition tp, long timestampMs, long producerId, short producerEpoch,
+                                    List<SerializedRecord> records) {
+        // only this partition's coordinator shard appends here, one operation at a time: the sequence read
+        // from the producer state is still the last one when the batch is appended
+        Partition p = replicaManager.partition(tp);
+        int sequence = 0;
+        if (p != null) {
+            java.util.Optional<ActiveProducer> known = p.log().activeProducer(producerId);
+            if (known.isPresent() && known.get().epoch() == producerEpoch && known.get().lastSequence() >= 0) {
+                sequence = known.get().lastSequence() + 1;
+            }
+        }
+        RecordBatchBuilder builder = new RecordBatchBuilder(CompressionType.NONE)
+            .producer(producerId, producerEpoch, sequence).transactional(true);
+        for (SerializedRecord r : records) {
+            builder.append(timestampMs, r.key(), r.value());
+        }
+        return appendBatch(tp, builder.build());
+    }
+
+    @Override
+    public long appendEndMarker(TopicPartition tp, long timestampMs, long producerId, short producerEpoch,
+                                int coordinatorEpoch, boolean commit) {
+        ByteBuffer marker = new RecordBatchBuilder(CompressionType.NONE)
+            .producer(producerId, producerEpoch, RecordBatch.NO_SEQUENCE).transactional(true)
+            .appendControl(timestampMs, commit ? ControlRecordType.COMMIT : ControlRecordType.ABORT, coordinatorEpoch)
+            .build();
+        return appendBatch(tp, marker);
+    }
+
+    private long appendBatch(TopicPartition tp, ByteBuffer batch) {
+        ReplicaManager.AppendResult r = replicaManager.appendAsLeader(tp, Records.wrap(batch), (short) -1,
+            AppendOrigin.COORDINATOR);
         if (r.error() != Errors.NONE) {
             throw new CoordinatorException.AppendFailed(r.error(), r.errorMessage());
         }
@@ -111,6 +151,14 @@ public final class ReplicaManagerPartitionWriter implements PartitionWriter, Coo
             for (RecordBatch batch : batches) {
                 next = Math.max(next, batch.nextOffset());
                 if (batch.isControlBatch()) {
+                    Iterator<Record> it = batch.records();
+                    if (it.hasNext() && batch.baseOffset() >= offset && batch.baseOffset() < end) {
+                        ControlRecordType type = ControlRecordType.parse(it.next().key());
+                        if (type == ControlRecordType.COMMIT || type == ControlRecordType.ABORT) {
+                            sink.endMarker(batch.baseOffset(), batch.producerId(), batch.producerEpoch(),
+                                type == ControlRecordType.COMMIT);
+                        }
+                    }
                     continue;
                 }
                 long producerId = batch.isTransactional() ? batch.producerId() : -1;

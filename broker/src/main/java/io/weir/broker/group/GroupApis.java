@@ -43,6 +43,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 /**
  * Translates the group APIs between their wire messages (every supported version) and the
@@ -61,12 +62,24 @@ public final class GroupApis {
     private static final Logger log = LoggerFactory.getLogger(GroupApis.class);
 
     private final GroupCoordinatorService coordinator;
+    /** Answers FindCoordinator for transactional ids (key type 1); null when this broker has no transaction coordinator. */
+    private final Function<String, CompletableFuture<Errors>> transactionCoordinator;
     private final int brokerId;
     private final String host;
     private final int port;
 
     public GroupApis(GroupCoordinatorService coordinator, int brokerId, String advertisedHost, int advertisedPort) {
+        this(coordinator, null, brokerId, advertisedHost, advertisedPort);
+    }
+
+    /**
+     * @param transactionCoordinator whether this broker coordinates a transactional id (FindCoordinator
+     *                               key type 1 is routed there), or null
+     */
+    public GroupApis(GroupCoordinatorService coordinator, Function<String, CompletableFuture<Errors>> transactionCoordinator,
+                     int brokerId, String advertisedHost, int advertisedPort) {
         this.coordinator = coordinator;
+        this.transactionCoordinator = transactionCoordinator;
         this.brokerId = brokerId;
         this.host = advertisedHost;
         this.port = advertisedPort;
@@ -135,9 +148,12 @@ public final class GroupApis {
         if (keyType == 0) {
             return CompletableFuture.completedFuture(coordinatorFor(key, Errors.INVALID_REQUEST, null));
         }
+        if (keyType == 1 && transactionCoordinator != null && key != null) {
+            return transactionCoordinator.apply(key).thenApply(e -> coordinatorFor(key, e, null));
+        }
         if (keyType == 1) {
-            return CompletableFuture.completedFuture(coordinatorFor(key, Errors.COORDINATOR_NOT_AVAILABLE,
-                "This broker has no transaction coordinator yet"));
+            return CompletableFuture.completedFuture(coordinatorFor(key, key == null ? Errors.INVALID_REQUEST
+                : Errors.COORDINATOR_NOT_AVAILABLE, key == null ? null : "This broker has no transaction coordinator"));
         }
         return CompletableFuture.completedFuture(coordinatorFor(key, Errors.INVALID_REQUEST,
             "Unknown coordinator key type " + keyType));
@@ -261,7 +277,7 @@ public final class GroupApis {
             } else {
                 wanted = null;
             }
-            return coordinator.fetchOffsets(req.groupId(), wanted).thenApply(r -> {
+            return coordinator.fetchOffsets(req.groupId(), wanted, v >= 7 && req.requireStable()).thenApply(r -> {
                 Map<String, OffsetFetchResponse.OffsetFetchResponseTopic> byTopic = new LinkedHashMap<>();
                 Map<TopicPartition, CommittedOffset> found = r.offsets();
                 if (r.error() != Errors.NONE && wanted != null) {
@@ -271,13 +287,15 @@ public final class GroupApis {
                     }
                 }
                 for (Map.Entry<TopicPartition, CommittedOffset> e : found.entrySet()) {
-                    CommittedOffset c = e.getValue();
+                    boolean unstable = r.unstable().contains(e.getKey());
+                    CommittedOffset c = unstable ? null : e.getValue();
                     byTopic.computeIfAbsent(e.getKey().topic(), n -> new OffsetFetchResponse.OffsetFetchResponseTopic()
                             .setName(n).setPartitions(new ArrayList<>())).partitions()
                         .add(new OffsetFetchResponse.OffsetFetchResponsePartition().setPartitionIndex(e.getKey().partition())
                             .setCommittedOffset(c == null ? -1 : c.offset())
                             .setCommittedLeaderEpoch(c == null ? -1 : c.leaderEpoch())
-                            .setMetadata(c == null ? "" : c.metadata()).setErrorCode(r.error().code()));
+                            .setMetadata(c == null ? "" : c.metadata())
+                            .setErrorCode(unstable ? Errors.UNSTABLE_OFFSET_COMMIT.code() : r.error().code()));
                 }
                 return new OffsetFetchResponse().setErrorCode(r.error().code())
                     .setTopics(new ArrayList<>(byTopic.values()));
@@ -294,18 +312,20 @@ public final class GroupApis {
                     }
                 }
             }
-            groups.add(coordinator.fetchOffsets(g.groupId(), wanted).thenApply(r -> {
+            groups.add(coordinator.fetchOffsets(g.groupId(), wanted, req.requireStable()).thenApply(r -> {
                 Map<String, OffsetFetchResponse.OffsetFetchResponseTopics> byTopic = new LinkedHashMap<>();
                 if (r.error() == Errors.NONE) {
                     for (Map.Entry<TopicPartition, CommittedOffset> e : r.offsets().entrySet()) {
-                        CommittedOffset c = e.getValue();
+                        boolean unstable = r.unstable().contains(e.getKey());
+                        CommittedOffset c = unstable ? null : e.getValue();
                         byTopic.computeIfAbsent(e.getKey().topic(), n -> new OffsetFetchResponse.OffsetFetchResponseTopics()
                                 .setName(n).setPartitions(new ArrayList<>())).partitions()
                             .add(new OffsetFetchResponse.OffsetFetchResponsePartitions()
                                 .setPartitionIndex(e.getKey().partition())
                                 .setCommittedOffset(c == null ? -1 : c.offset())
                                 .setCommittedLeaderEpoch(c == null ? -1 : c.leaderEpoch())
-                                .setMetadata(c == null ? "" : c.metadata()).setErrorCode(Errors.NONE.code()));
+                                .setMetadata(c == null ? "" : c.metadata())
+                                .setErrorCode(unstable ? Errors.UNSTABLE_OFFSET_COMMIT.code() : Errors.NONE.code()));
                     }
                 }
                 return new OffsetFetchResponse.OffsetFetchResponseGroup().setGroupId(g.groupId())

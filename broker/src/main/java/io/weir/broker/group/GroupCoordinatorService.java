@@ -286,6 +286,55 @@ public final class GroupCoordinatorService {
             .exceptionally(t -> allWith(offsets, errorOf(t)));
     }
 
+    /**
+     * TxnOffsetCommit: the offsets are appended to the group's partition as a transactional batch of
+     * {@code producerId}/{@code producerEpoch} and stay pending until the transaction's marker
+     * ({@link #completeTransaction}); a fenced epoch is refused by the partition (INVALID_PRODUCER_EPOCH).
+     */
+    public CompletableFuture<Map<TopicPartition, Errors>> commitTransactionalOffsets(
+        String groupId, long producerId, short producerEpoch, String memberId, String groupInstanceId,
+        int generationId, Map<TopicPartition, CommittedOffset> offsets) {
+        Errors e = validate(groupId, false);
+        if (e != Errors.NONE) {
+            return CompletableFuture.completedFuture(allWith(offsets, e));
+        }
+        return runtime.scheduleTransactionalWriteOperation("txn-offset-commit", partitionOf(groupId), producerId,
+                producerEpoch, shard -> shard.commitTransactionalOffsets(groupId, memberId, groupInstanceId,
+                    generationId, offsets))
+            .exceptionally(t -> allWith(offsets, errorOf(t)));
+    }
+
+    /**
+     * Writes the COMMIT or ABORT marker of {@code producerId}'s transaction to a partition of
+     * {@code __consumer_offsets} (the transaction coordinator's marker for this partition), making its
+     * pending offsets committed or dropping them. Answers the error of the append, NONE once committed.
+     */
+    public CompletableFuture<Errors> completeTransaction(TopicPartition tp, long producerId, short producerEpoch,
+                                                         int coordinatorEpoch, boolean commit) {
+        if (!topicExists() || tp.partition() < 0 || tp.partition() >= partitionCount) {
+            // no offsets were ever written there (a transaction aborted between AddOffsetsToTxn and TxnOffsetCommit)
+            return CompletableFuture.completedFuture(Errors.UNKNOWN_TOPIC_OR_PARTITION);
+        }
+        return runtime.scheduleTransactionCompletion(commit ? "txn-commit" : "txn-abort", tp, producerId,
+            producerEpoch, coordinatorEpoch, commit).handle((v, t) -> {
+                if (t == null) {
+                    return Errors.NONE;
+                }
+                Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+                return cause instanceof CoordinatorException ce ? ce.error() : Errors.UNKNOWN_SERVER_ERROR;
+            });
+    }
+
+    /** The partition of {@code __consumer_offsets} that holds the group (where its offsets are committed). */
+    public TopicPartition offsetsPartitionFor(String groupId) {
+        return partitionOf(groupId);
+    }
+
+    /** Whether {@code topic} is the group coordinator's internal topic. */
+    public static boolean isOffsetsTopic(String topic) {
+        return TOPIC.equals(topic);
+    }
+
     private static Map<TopicPartition, Errors> allWith(Map<TopicPartition, ?> tps, Errors e) {
         Map<TopicPartition, Errors> out = new LinkedHashMap<>();
         tps.keySet().forEach(tp -> out.put(tp, e));
@@ -294,12 +343,18 @@ public final class GroupCoordinatorService {
 
     /** The group's committed offsets for {@code partitions}, or all of them when null. */
     CompletableFuture<FetchResult> fetchOffsets(String groupId, List<TopicPartition> partitions) {
+        return fetchOffsets(groupId, partitions, false);
+    }
+
+    /** With {@code requireStable}, partitions with a transactional commit still pending are marked unstable. */
+    CompletableFuture<FetchResult> fetchOffsets(String groupId, List<TopicPartition> partitions, boolean requireStable) {
         Errors e = validate(groupId, true);
         if (e != Errors.NONE) {
             return CompletableFuture.completedFuture(new FetchResult(e, Map.of()));
         }
         return runtime.scheduleReadOperation("offset-fetch", partitionOf(groupId),
-            shard -> shard.fetchOffsets(groupId, partitions)).exceptionally(t -> new FetchResult(errorOf(t), Map.of()));
+            shard -> shard.fetchOffsets(groupId, partitions, requireStable))
+            .exceptionally(t -> new FetchResult(errorOf(t), Map.of()));
     }
 
     CompletableFuture<ListResult> listGroups(Set<String> statesLowerCase, Set<String> typesLowerCase) {

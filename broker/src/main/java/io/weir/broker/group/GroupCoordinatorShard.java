@@ -94,8 +94,14 @@ final class GroupCoordinatorShard implements CoordinatorShard<GroupRecord> {
     record LeaveResult(Errors error, List<Errors> memberErrors) {
     }
 
-    /** Committed offsets of a group; a null value means "no commit". */
-    record FetchResult(Errors error, Map<TopicPartition, CommittedOffset> offsets) {
+    /**
+     * Committed offsets of a group; a null value means "no commit". {@code unstable}: partitions with a
+     * transactional commit still pending (answered UNSTABLE_OFFSET_COMMIT when the fetch requires stable offsets).
+     */
+    record FetchResult(Errors error, Map<TopicPartition, CommittedOffset> offsets, Set<TopicPartition> unstable) {
+        FetchResult(Errors error, Map<TopicPartition, CommittedOffset> offsets) {
+            this(error, offsets, Set.of());
+        }
     }
 
     record Overview(String groupId, String protocolType, String state) {
@@ -118,6 +124,11 @@ final class GroupCoordinatorShard implements CoordinatorShard<GroupRecord> {
     private final Settings settings;
     private final Predicate<TopicPartition> partitionExists;
     private final Map<String, Group> groups = new HashMap<>();
+    /**
+     * Transactional offset commits not yet decided, by producer id, then group: replayed from records the
+     * producer appended in its transaction; its COMMIT marker makes them committed offsets, ABORT drops them.
+     */
+    private final Map<Long, Map<String, Map<TopicPartition, CommittedOffset>>> pendingTxnOffsets = new HashMap<>();
     /** Records and append callbacks collected by the operation that runs now (one at a time). */
     private final List<GroupRecord> opRecords = new ArrayList<>();
     private final List<Consumer<CoordinatorException>> opCallbacks = new ArrayList<>();
@@ -144,6 +155,8 @@ final class GroupCoordinatorShard implements CoordinatorShard<GroupRecord> {
                 Errors.COORDINATOR_NOT_AVAILABLE;
             case NOT_LEADER_OR_FOLLOWER, KAFKA_STORAGE_ERROR -> Errors.NOT_COORDINATOR;
             case MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, INVALID_FETCH_SIZE -> Errors.INVALID_COMMIT_OFFSET_SIZE;
+            // a transactional offset commit the partition's producer state refused (a fenced epoch)
+            case INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE -> e.error();
             default -> Errors.UNKNOWN_SERVER_ERROR;
         };
     }
@@ -203,7 +216,12 @@ final class GroupCoordinatorShard implements CoordinatorShard<GroupRecord> {
     @Override
     public void replay(long offset, long producerId, short producerEpoch, GroupRecord record) {
         if (producerId != -1) {
-            return; // transactional offset commits belong to the transaction coordinator's work
+            // a transactional offset commit: pending until its transaction's marker
+            if (record instanceof OffsetRecord o && o.offset() != null) {
+                pendingTxnOffsets.computeIfAbsent(producerId, k -> new HashMap<>())
+                    .computeIfAbsent(o.groupId(), k -> new LinkedHashMap<>()).put(o.partition(), o.offset());
+            }
+            return;
         }
         long now = time.milliseconds();
         if (record instanceof OffsetRecord o) {
@@ -222,6 +240,34 @@ final class GroupCoordinatorShard implements CoordinatorShard<GroupRecord> {
         } else {
             replayMetadata((MetadataRecord) record, now);
         }
+    }
+
+    @Override
+    public void replayEndTransactionMarker(long offset, long producerId, short producerEpoch, boolean commit) {
+        Map<String, Map<TopicPartition, CommittedOffset>> pending = pendingTxnOffsets.remove(producerId);
+        if (pending == null || !commit) {
+            return;
+        }
+        long now = time.milliseconds();
+        pending.forEach((groupId, offsets) -> {
+            Group g = groups.get(groupId);
+            if (g == null) {
+                g = new Group(groupId, GroupState.EMPTY, now);
+                groups.put(groupId, g);
+            }
+            g.offsets.putAll(offsets);
+        });
+    }
+
+    /** Whether a transaction holds an undecided offset commit of the group for the partition. */
+    boolean hasPendingTransactionalOffset(String groupId, TopicPartition partition) {
+        for (Map<String, Map<TopicPartition, CommittedOffset>> byGroup : pendingTxnOffsets.values()) {
+            Map<TopicPartition, CommittedOffset> offsets = byGroup.get(groupId);
+            if (offsets != null && (partition == null || offsets.containsKey(partition))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void replayMetadata(MetadataRecord r, long now) {
@@ -959,6 +1005,25 @@ final class GroupCoordinatorShard implements CoordinatorShard<GroupRecord> {
         return doCommit(groupId, offsets, now);
     }
 
+    /**
+     * A TxnOffsetCommit: validated like an offset commit (KIP-447: generation, member and instance id),
+     * except that a request without member information (before v3) is not checked against the group.
+     * Run as a transactional write, so the records are replayed as pending offsets.
+     */
+    CoordinatorResult<Map<TopicPartition, Errors>, GroupRecord> commitTransactionalOffsets(
+        String groupId, String memberId, String groupInstanceId, int generationId,
+        Map<TopicPartition, CommittedOffset> offsets) {
+        if (generationId < 0 && (memberId == null || memberId.isEmpty()) && groupInstanceId == null) {
+            begin();
+            Group group = groups.get(groupId);
+            if (group != null && group.is(GroupState.DEAD)) {
+                return result(allWith(offsets.keySet(), Errors.COORDINATOR_NOT_AVAILABLE));
+            }
+            return doCommit(groupId, offsets, time.milliseconds());
+        }
+        return commitOffsets(groupId, memberId, groupInstanceId, generationId, offsets);
+    }
+
     private CoordinatorResult<Map<TopicPartition, Errors>, GroupRecord> doCommit(
         String groupId, Map<TopicPartition, CommittedOffset> offsets, long now) {
         Map<TopicPartition, Errors> out = new LinkedHashMap<>();
@@ -997,6 +1062,35 @@ final class GroupCoordinatorShard implements CoordinatorShard<GroupRecord> {
 
     /** The group's committed offsets for {@code partitions}, or all of them when null. */
     FetchResult fetchOffsets(String groupId, List<TopicPartition> partitions) {
+        return fetchOffsets(groupId, partitions, false);
+    }
+
+    /** With {@code requireStable}, partitions with a pending transactional commit are marked unstable. */
+    FetchResult fetchOffsets(String groupId, List<TopicPartition> partitions, boolean requireStable) {
+        FetchResult r = committedOffsets(groupId, partitions);
+        if (!requireStable) {
+            return r;
+        }
+        Set<TopicPartition> unstable = new HashSet<>();
+        for (Map<String, Map<TopicPartition, CommittedOffset>> byGroup : pendingTxnOffsets.values()) {
+            Map<TopicPartition, CommittedOffset> pending = byGroup.get(groupId);
+            if (pending != null) {
+                for (TopicPartition p : pending.keySet()) {
+                    if (partitions == null || partitions.contains(p)) {
+                        unstable.add(p);
+                    }
+                }
+            }
+        }
+        if (unstable.isEmpty()) {
+            return r;
+        }
+        Map<TopicPartition, CommittedOffset> offsets = new LinkedHashMap<>(r.offsets());
+        unstable.forEach(p -> offsets.putIfAbsent(p, null));
+        return new FetchResult(r.error(), offsets, unstable);
+    }
+
+    private FetchResult committedOffsets(String groupId, List<TopicPartition> partitions) {
         Map<TopicPartition, CommittedOffset> out = new LinkedHashMap<>();
         Group group = groups.get(groupId);
         if (group == null) {

@@ -3,7 +3,7 @@ package io.weir.broker.server;
 import io.weir.broker.metadata.TopicMetadata;
 import io.weir.log.AbortedTxn;
 import io.weir.log.BatchRecompressor;
-import io.weir.log.internals.BatchValidator;
+import io.weir.log.BatchValidator;
 import io.weir.log.AppendOrigin;
 import io.weir.log.CorruptRecordException;
 import io.weir.log.FetchDataInfo;

@@ -77,6 +77,8 @@ class ErrorResponsesTest {
             .register(new OffsetForLeaderEpochHandler(rm))
             .register(new ProducerIdHandler(null))
             .register(new GroupApisHandler(null))
+            .register(new TransactionApisHandler(null, null, null, null, (short) 2))
+            .register(new DescribeProducersHandler(rm))
             .build();
     }
 
@@ -109,6 +111,24 @@ class ErrorResponsesTest {
                 .setGroups(List.of(new OffsetFetchRequest.OffsetFetchRequestGroup().setGroupId("g")));
             case DESCRIBE_GROUPS -> new DescribeGroupsRequest().setGroups(List.of("g"));
             case DELETE_GROUPS -> new DeleteGroupsRequest().setGroupsNames(List.of("g"));
+            case ADD_PARTITIONS_TO_TXN -> new io.weir.protocol.message.AddPartitionsToTxnRequest()
+                .setV3AndBelowTopics(List.of(new io.weir.protocol.message.AddPartitionsToTxnRequest
+                    .AddPartitionsToTxnTopic().setName("t").setPartitions(List.of(0, 1))))
+                .setTransactions(List.of(new io.weir.protocol.message.AddPartitionsToTxnRequest
+                    .AddPartitionsToTxnTransaction().setTransactionalId("x")));
+            case TXN_OFFSET_COMMIT -> new io.weir.protocol.message.TxnOffsetCommitRequest().setTopics(List.of(
+                new io.weir.protocol.message.TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic().setName("t")
+                    .setPartitions(List.of(new io.weir.protocol.message.TxnOffsetCommitRequest
+                        .TxnOffsetCommitRequestPartition().setPartitionIndex(0)))));
+            case WRITE_TXN_MARKERS -> new io.weir.protocol.message.WriteTxnMarkersRequest().setMarkers(List.of(
+                new io.weir.protocol.message.WriteTxnMarkersRequest.WritableTxnMarker().setTopics(List.of(
+                    new io.weir.protocol.message.WriteTxnMarkersRequest.WritableTxnMarkerTopic().setName("t")
+                        .setPartitionIndexes(List.of(0))))));
+            case DESCRIBE_TRANSACTIONS -> new io.weir.protocol.message.DescribeTransactionsRequest()
+                .setTransactionalIds(List.of("x"));
+            case DESCRIBE_PRODUCERS -> new io.weir.protocol.message.DescribeProducersRequest().setTopics(List.of(
+                new io.weir.protocol.message.DescribeProducersRequest.TopicRequest().setName("t")
+                    .setPartitionIndexes(List.of(0))));
             case DELETE_RECORDS -> new io.weir.protocol.message.DeleteRecordsRequest().setTopics(List.of(
                 new io.weir.protocol.message.DeleteRecordsRequest.DeleteRecordsTopic().setName("t").setPartitions(List.of(
                     new io.weir.protocol.message.DeleteRecordsRequest.DeleteRecordsPartition().setPartitionIndex(1)))));

@@ -1,5 +1,6 @@
 package io.weir.log.internals;
 
+import io.weir.log.BatchValidator;
 import io.weir.log.AbortedTxn;
 import io.weir.log.CompletedTxn;
 import io.weir.log.CorruptIndexException;

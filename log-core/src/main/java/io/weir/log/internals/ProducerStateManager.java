@@ -5,6 +5,7 @@ import io.weir.log.ControlRecordType;
 import io.weir.log.ProducerAppendCheck;
 import io.weir.log.ProducerAppendCheck.Result;
 import io.weir.log.Record;
+import io.weir.log.ActiveProducer;
 import io.weir.log.RecordBatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -111,6 +112,10 @@ public final class ProducerStateManager {
             return currentTxnFirstOffset;
         }
 
+        public long lastTimestamp() {
+            return lastTimestamp;
+        }
+
         public int batchCount() {
             return count;
         }
@@ -171,6 +176,17 @@ public final class ProducerStateManager {
 
     public ProducerEntry entry(long producerId) {
         return producers.get(producerId);
+    }
+
+    /** A copy of every producer's state, in producer id order. */
+    public List<ActiveProducer> activeProducers() {
+        List<ActiveProducer> out = new ArrayList<>(producers.size());
+        for (ProducerEntry e : producers.values()) {
+            out.add(new ActiveProducer(e.producerId, e.epoch, e.lastSequence(), e.lastTimestamp, e.coordinatorEpoch,
+                e.currentTxnFirstOffset));
+        }
+        out.sort(java.util.Comparator.comparingLong(ActiveProducer::producerId));
+        return out;
     }
 
     public int producerCount() {

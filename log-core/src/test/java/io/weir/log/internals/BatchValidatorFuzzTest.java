@@ -1,5 +1,6 @@
 package io.weir.log.internals;
 
+import io.weir.log.BatchValidator;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.weir.log.AppendOrigin;
 import io.weir.log.CorruptRecordException;

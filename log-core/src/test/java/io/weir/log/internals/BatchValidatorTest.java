@@ -1,5 +1,6 @@
 package io.weir.log.internals;
 
+import io.weir.log.BatchValidator;
 import io.weir.log.AppendOrigin;
 import io.weir.log.CompressionType;
 import io.weir.log.ControlRecordType;

@@ -1,5 +1,7 @@
 package io.weir.protocol.internals;
 
+import io.weir.protocol.Splice;
+
 import io.weir.protocol.Records;
 
 import java.util.ArrayList;
@@ -156,9 +158,6 @@ public final class ProtocolWriter {
         }
     }
 
-    /** A file-backed records value that belongs at {@code position} of the written buffer. */
-    public record Splice(int position, Records.Sendable records) {
-    }
 
     /** The splices written so far, in buffer order (empty when every records value was in memory). */
     public List<Splice> splices() {

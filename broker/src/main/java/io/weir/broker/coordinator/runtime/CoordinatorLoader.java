@@ -10,11 +10,15 @@ public interface CoordinatorLoader {
     @FunctionalInterface
     interface RecordSink {
         void accept(long offset, long producerId, short producerEpoch, ByteBuffer key, ByteBuffer value);
+
+        /** A transaction marker (control batch) at {@code offset}: COMMIT when {@code commit}, else ABORT. */
+        default void endMarker(long offset, long producerId, short producerEpoch, boolean commit) {
+        }
     }
 
     /**
-     * Hands every keyed data record from the log start up to the committed offset to {@code sink}
-     * (control batches are left out), on the calling thread.
+     * Hands every keyed data record from the log start up to the committed offset to {@code sink}, and
+     * every transaction marker to {@link RecordSink#endMarker}, in log order, on the calling thread.
      *
      * @return the committed offset the load stopped at: the shard's state is the log up to there
      */

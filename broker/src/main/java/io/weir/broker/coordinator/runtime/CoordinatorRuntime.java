@@ -7,6 +7,7 @@ import io.weir.protocol.Errors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -123,6 +124,41 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
         Shard shard = activeShard(tp, response);
         if (shard != null) {
             shard.enqueue(() -> shard.write(opName, op, response));
+        }
+        return response;
+    }
+
+    /**
+     * Like {@link #scheduleWriteOperation}, but the records are appended as one transactional batch of
+     * {@code producerId}/{@code producerEpoch} (a transactional offset commit) and replayed with them, so
+     * the shard keeps them pending until the transaction's marker
+     * ({@link #scheduleTransactionCompletion}). A fenced epoch fails the append (INVALID_PRODUCER_EPOCH).
+     */
+    public <T> CompletableFuture<T> scheduleTransactionalWriteOperation(String opName, TopicPartition tp,
+                                                                        long producerId, short producerEpoch,
+                                                                        WriteOperation<S, T, R> op) {
+        CompletableFuture<T> response = new CompletableFuture<>();
+        Shard shard = activeShard(tp, response);
+        if (shard != null) {
+            shard.enqueue(() -> shard.write(opName, op, response, producerId, producerEpoch));
+        }
+        return response;
+    }
+
+    /**
+     * Appends the COMMIT or ABORT marker of {@code producerId}'s transaction to the partition and replays
+     * it into the shard ({@link CoordinatorShard#replayEndTransactionMarker}); completes once the marker
+     * is committed. This is how a transaction coordinator's marker reaches a coordinator partition (the
+     * marker must pass through the shard's queue so that state and log keep one order).
+     */
+    public CompletableFuture<Void> scheduleTransactionCompletion(String opName, TopicPartition tp, long producerId,
+                                                                 short producerEpoch, int coordinatorEpoch,
+                                                                 boolean commit) {
+        CompletableFuture<Void> response = new CompletableFuture<>();
+        Shard shard = activeShard(tp, response);
+        if (shard != null) {
+            shard.enqueue(() -> shard.completeTransaction(opName, producerId, producerEpoch, coordinatorEpoch, commit,
+                response));
         }
         return response;
     }
@@ -297,17 +333,26 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
             try {
                 S s = factory.create(tp, this);
                 int[] records = new int[1];
-                long end = loader.load(tp, (offset, producerId, producerEpoch, key, value) -> {
-                    R record;
-                    try {
-                        record = serde.deserialize(key, value);
-                    } catch (CorruptRecordException e) {
-                        log.warn("skipping unreadable record at {} offset {}: {}", tp, offset, e.getMessage());
-                        return;
+                long end = loader.load(tp, new CoordinatorLoader.RecordSink() {
+                    @Override
+                    public void accept(long offset, long producerId, short producerEpoch, ByteBuffer key,
+                                       ByteBuffer value) {
+                        R record;
+                        try {
+                            record = serde.deserialize(key, value);
+                        } catch (CorruptRecordException e) {
+                            log.warn("skipping unreadable record at {} offset {}: {}", tp, offset, e.getMessage());
+                            return;
+                        }
+                        if (record != null) {
+                            s.replay(offset, producerId, producerEpoch, record);
+                            records[0]++;
+                        }
                     }
-                    if (record != null) {
-                        s.replay(offset, producerId, producerEpoch, record);
-                        records[0]++;
+
+                    @Override
+                    public void endMarker(long offset, long producerId, short producerEpoch, boolean commit) {
+                        s.replayEndTransactionMarker(offset, producerId, producerEpoch, commit);
                     }
                 });
                 shard = s;
@@ -353,6 +398,11 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
         }
 
         <T> void write(String opName, WriteOperation<S, T, R> op, CompletableFuture<T> response) {
+            write(opName, op, response, NO_PRODUCER_ID, NO_PRODUCER_EPOCH);
+        }
+
+        <T> void write(String opName, WriteOperation<S, T, R> op, CompletableFuture<T> response, long producerId,
+                       short producerEpoch) {
             CoordinatorException e = unavailable();
             if (e != null) {
                 response.completeExceptionally(e);
@@ -366,7 +416,40 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
                 response.completeExceptionally(t);
                 return;
             }
-            appendAndPark(opName, result, response);
+            appendAndPark(opName, result, response, producerId, producerEpoch);
+        }
+
+        void completeTransaction(String opName, long producerId, short producerEpoch, int coordinatorEpoch,
+                                 boolean commit, CompletableFuture<Void> response) {
+            CoordinatorException e = unavailable();
+            if (e != null) {
+                response.completeExceptionally(e);
+                return;
+            }
+            long offset;
+            try {
+                offset = writer.appendEndMarker(tp, time.milliseconds(), producerId, producerEpoch, coordinatorEpoch,
+                    commit);
+            } catch (CoordinatorException ce) {
+                log.info("{} coordinator could not append the marker of {} to {}: {} {}", name, opName, tp,
+                    ce.error(), ce.getMessage());
+                response.completeExceptionally(ce);
+                return;
+            } catch (RuntimeException re) {
+                log.error("{} coordinator append of {} to {} failed", name, opName, tp, re);
+                response.completeExceptionally(
+                    new CoordinatorException.AppendFailed(Errors.UNKNOWN_SERVER_ERROR, re.toString()));
+                return;
+            }
+            writtenOffset = Math.max(writtenOffset, offset + 1);
+            try {
+                shard.replayEndTransactionMarker(offset, producerId, producerEpoch, commit);
+            } catch (RuntimeException | AssertionError t) {
+                log.error("{} coordinator cannot replay the marker of {} on {}", name, opName, tp, t);
+                response.completeExceptionally(t);
+                return;
+            }
+            park(writtenOffset, () -> response.complete(null), () -> response.completeExceptionally(notCoordinator(tp)));
         }
 
         <T> void read(String opName, Function<S, T> op, CompletableFuture<T> response) {
@@ -387,7 +470,8 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
         }
 
         /** Appends the result's records, replays them once appended, and parks the answer until committed. */
-        private <T> void appendAndPark(String opName, CoordinatorResult<T, R> result, CompletableFuture<T> response) {
+        private <T> void appendAndPark(String opName, CoordinatorResult<T, R> result, CompletableFuture<T> response,
+                                       long producerId, short producerEpoch) {
             List<R> records = result.records();
             if (!records.isEmpty()) {
                 long baseOffset;
@@ -396,7 +480,8 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
                     for (R r : records) {
                         bytes.add(serde.serialize(r));
                     }
-                    baseOffset = writer.append(tp, time.milliseconds(), bytes);
+                    baseOffset = producerId == NO_PRODUCER_ID ? writer.append(tp, time.milliseconds(), bytes)
+                        : writer.appendTransactional(tp, time.milliseconds(), producerId, producerEpoch, bytes);
                 } catch (CoordinatorException.AppendFailed e) {
                     log.info("{} coordinator could not append the records of {} to {}: {} {}", name, opName, tp,
                         e.error(), e.getMessage());
@@ -411,7 +496,7 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
                 writtenOffset = Math.max(writtenOffset, baseOffset + records.size());
                 try {
                     for (int i = 0; i < records.size(); i++) {
-                        shard.replay(baseOffset + i, NO_PRODUCER_ID, NO_PRODUCER_EPOCH, records.get(i));
+                        shard.replay(baseOffset + i, producerId, producerEpoch, records.get(i));
                     }
                 } catch (RuntimeException | AssertionError e) {
                     // a bug in the shard: its state may now lag its log; a reload (unload + load) repairs it

@@ -30,6 +30,15 @@ public interface CoordinatorShard<R> {
      */
     void replay(long offset, long producerId, short producerEpoch, R record);
 
+    /**
+     * Applies a transaction marker (COMMIT or ABORT control record) of {@code producerId}: records that
+     * producer appended transactionally since its last marker become part of the state (commit) or are
+     * dropped (abort). Like {@link #replay}, called on the write path right after the marker was appended
+     * and on the load path in log order. Coordinators that never see transactional records ignore it.
+     */
+    default void replayEndTransactionMarker(long offset, long producerId, short producerEpoch, boolean commit) {
+    }
+
     /** Called once the whole log has been replayed, before the first operation runs. */
     default void onLoaded() {
     }

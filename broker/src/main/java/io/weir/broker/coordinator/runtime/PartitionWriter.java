@@ -34,4 +34,27 @@ public interface PartitionWriter {
      * @throws CoordinatorException.AppendFailed with the storage error when nothing was appended
      */
     long append(TopicPartition tp, long timestampMs, List<SerializedRecord> records);
+
+    /**
+     * Appends the records as one transactional batch of {@code producerId} at {@code producerEpoch} (a
+     * transactional offset commit); the partition's producer state fences an older epoch.
+     *
+     * @return the offset given to the first record
+     * @throws CoordinatorException.AppendFailed with the storage or producer-state error when nothing was appended
+     */
+    default long appendTransactional(TopicPartition tp, long timestampMs, long producerId, short producerEpoch,
+                                     List<SerializedRecord> records) {
+        throw new UnsupportedOperationException("this writer does not append transactional records");
+    }
+
+    /**
+     * Appends a COMMIT ({@code commit}) or ABORT marker of {@code producerId}'s transaction.
+     *
+     * @return the offset of the marker
+     * @throws CoordinatorException.AppendFailed when nothing was appended
+     */
+    default long appendEndMarker(TopicPartition tp, long timestampMs, long producerId, short producerEpoch,
+                                 int coordinatorEpoch, boolean commit) {
+        throw new UnsupportedOperationException("this writer does not append transaction markers");
+    }
 }

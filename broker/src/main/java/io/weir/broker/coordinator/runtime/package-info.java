@@ -1,7 +1,6 @@
 /**
  * The coordinator runtime: one engine for every coordinator whose state is records in an internal
- * compacted topic (groups in {@code __consumer_offsets}; transactions in {@code __transaction_state}
- * next).
+ * compacted topic (groups in {@code __consumer_offsets}, transactions in {@code __transaction_state}).
  *
  * <p>A coordinator supplies a {@link io.weir.broker.coordinator.runtime.CoordinatorShard} (the state of
  * one partition, changed only by {@code replay}), a
@@ -15,5 +14,10 @@
  * Timeouts are {@link io.weir.broker.coordinator.runtime.CoordinatorTimer} entries on a
  * {@link io.weir.broker.coordinator.runtime.TimerService} (a thread in the broker, a mock in tests),
  * run as operations of the shard.
+ *
+ * <p>Transactions reach a coordinator partition too: a transactional write appends its records as one
+ * batch of a producer's transaction and replays them with its producer id, and the transaction's COMMIT or
+ * ABORT marker is appended and replayed ({@code replayEndTransactionMarker}) through the same queue, so
+ * the shard keeps such records pending until their transaction is decided, on the write and load paths alike.
  */
 package io.weir.broker.coordinator.runtime;

@@ -15,8 +15,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * be made to fail, and commits can be held back and released by the test. Thread-safe.
  */
 public final class InMemoryPartitionWriter implements PartitionWriter, CoordinatorLoader {
-    /** One stored record. */
-    public record Entry(long offset, ByteBuffer key, ByteBuffer value) {
+    /**
+     * One stored record: a data record (of a transaction when {@code producerId} is not -1), or a
+     * transaction marker ({@code marker} is COMMIT or ABORT, key and value null).
+     */
+    public record Entry(long offset, ByteBuffer key, ByteBuffer value, long producerId, short producerEpoch,
+                        String marker) {
+        Entry(long offset, ByteBuffer key, ByteBuffer value) {
+            this(offset, key, value, -1, (short) -1, null);
+        }
     }
 
     private final Map<TopicPartition, List<Entry>> logs = new HashMap<>();
@@ -91,6 +98,50 @@ public final class InMemoryPartitionWriter implements PartitionWriter, Coordinat
     }
 
     @Override
+    public long appendTransactional(TopicPartition tp, long timestampMs, long producerId, short producerEpoch,
+                                    List<SerializedRecord> records) {
+        long base;
+        boolean commit;
+        synchronized (this) {
+            if (failAppends != null) {
+                throw new CoordinatorException.AppendFailed(failAppends, "append failed (test)");
+            }
+            appends++;
+            List<Entry> log = logs.computeIfAbsent(tp, k -> new ArrayList<>());
+            base = log.size();
+            for (SerializedRecord r : records) {
+                log.add(new Entry(log.size(), copy(r.key()), copy(r.value()), producerId, producerEpoch, null));
+            }
+            commit = autoCommit;
+        }
+        if (commit) {
+            commitUpTo(tp, base + records.size());
+        }
+        return base;
+    }
+
+    @Override
+    public long appendEndMarker(TopicPartition tp, long timestampMs, long producerId, short producerEpoch,
+                                int coordinatorEpoch, boolean commitTxn) {
+        long offset;
+        boolean commit;
+        synchronized (this) {
+            if (failAppends != null) {
+                throw new CoordinatorException.AppendFailed(failAppends, "append failed (test)");
+            }
+            appends++;
+            List<Entry> log = logs.computeIfAbsent(tp, k -> new ArrayList<>());
+            offset = log.size();
+            log.add(new Entry(offset, null, null, producerId, producerEpoch, commitTxn ? "COMMIT" : "ABORT"));
+            commit = autoCommit;
+        }
+        if (commit) {
+            commitUpTo(tp, offset + 1);
+        }
+        return offset;
+    }
+
+    @Override
     public long load(TopicPartition tp, RecordSink sink) {
         List<Entry> entries;
         long end;
@@ -99,8 +150,14 @@ public final class InMemoryPartitionWriter implements PartitionWriter, Coordinat
             entries = List.copyOf(logs.getOrDefault(tp, List.of()));
         }
         for (Entry e : entries) {
-            if (e.offset() < end) {
-                sink.accept(e.offset(), -1, (short) -1, e.key().duplicate(), e.value() == null ? null : e.value().duplicate());
+            if (e.offset() >= end) {
+                continue;
+            }
+            if (e.marker() != null) {
+                sink.endMarker(e.offset(), e.producerId(), e.producerEpoch(), e.marker().equals("COMMIT"));
+            } else {
+                sink.accept(e.offset(), e.producerId(), e.producerEpoch(), e.key().duplicate(),
+                    e.value() == null ? null : e.value().duplicate());
             }
         }
         return end;

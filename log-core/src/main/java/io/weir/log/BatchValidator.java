@@ -1,13 +1,5 @@
-package io.weir.log.internals;
+package io.weir.log;
 
-import io.weir.log.AppendOrigin;
-import io.weir.log.CompressionType;
-import io.weir.log.CorruptRecordException;
-import io.weir.log.InvalidRecordException;
-import io.weir.log.MemoryRecords;
-import io.weir.log.RecordBatch;
-import io.weir.log.RecordError;
-import io.weir.log.RecordTooLargeException;
 import org.xerial.snappy.SnappyError;
 
 import java.io.IOException;

@@ -1,0 +1,72 @@
+package io.weir.broker.transaction;
+
+import io.weir.broker.group.GroupCoordinatorService;
+import io.weir.broker.server.ReplicaManager;
+import io.weir.log.AppendOrigin;
+import io.weir.log.CompressionType;
+import io.weir.log.ControlRecordType;
+import io.weir.log.RecordBatch;
+import io.weir.log.RecordBatchBuilder;
+import io.weir.log.Time;
+import io.weir.log.TopicPartition;
+import io.weir.protocol.Errors;
+import io.weir.protocol.Records;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The {@link TransactionMarkerWriter} of partitions led by this broker: a data partition gets the control
+ * batch through {@link ReplicaManager#appendAsLeader} (its producer state closes the transaction, moves the
+ * LSO and records an abort in the {@code .txnindex}); a partition of {@code __consumer_offsets} gets it
+ * through the group coordinator, whose shard turns the transaction's pending offsets into committed ones
+ * (or drops them) in the same step. The WriteTxnMarkers API answers through this class too.
+ *
+ * <p>Thread-safe.
+ */
+public final class LocalTransactionMarkerWriter implements TransactionMarkerWriter {
+    private final ReplicaManager replicaManager;
+    private final GroupCoordinatorService groups;
+    private final Time time;
+
+    public LocalTransactionMarkerWriter(ReplicaManager replicaManager, GroupCoordinatorService groups, Time time) {
+        this.replicaManager = replicaManager;
+        this.groups = groups;
+        this.time = time;
+    }
+
+    @Override
+    public CompletableFuture<Map<TopicPartition, Errors>> writeMarkers(long producerId, short producerEpoch,
+                                                                     int coordinatorEpoch, boolean commit,
+                                                                     Set<TopicPartition> partitions) {
+        Map<TopicPartition, CompletableFuture<Errors>> results = new LinkedHashMap<>();
+        for (TopicPartition tp : partitions) {
+            if (GroupCoordinatorService.isOffsetsTopic(tp.topic())) {
+                results.put(tp, groups.completeTransaction(tp, producerId, producerEpoch, coordinatorEpoch, commit));
+            } else {
+                results.put(tp, CompletableFuture.completedFuture(
+                    appendMarker(tp, producerId, producerEpoch, coordinatorEpoch, commit)));
+            }
+        }
+        List<CompletableFuture<Errors>> all = new ArrayList<>(results.values());
+        return CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).thenApply(v -> {
+            Map<TopicPartition, Errors> out = new LinkedHashMap<>();
+            results.forEach((tp, f) -> out.put(tp, f.join()));
+            return out;
+        });
+    }
+
+    private Errors appendMarker(TopicPartition tp, long producerId, short producerEpoch, int coordinatorEpoch,
+                                boolean commit) {
+        java.nio.ByteBuffer batch = new RecordBatchBuilder(CompressionType.NONE)
+            .producer(producerId, producerEpoch, RecordBatch.NO_SEQUENCE).transactional(true)
+            .appendControl(time.milliseconds(), commit ? ControlRecordType.COMMIT : ControlRecordType.ABORT,
+                coordinatorEpoch)
+            .build();
+        return replicaManager.appendAsLeader(tp, Records.wrap(batch), (short) -1, AppendOrigin.COORDINATOR).error();
+    }
+}

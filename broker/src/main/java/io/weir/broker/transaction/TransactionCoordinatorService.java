@@ -1,0 +1,485 @@
+package io.weir.broker.transaction;
+
+import io.weir.broker.BrokerConfig;
+import io.weir.broker.coordinator.ReplicaManagerPartitionWriter;
+import io.weir.broker.coordinator.runtime.CoordinatorException;
+import io.weir.broker.coordinator.runtime.CoordinatorLoader;
+import io.weir.broker.coordinator.runtime.CoordinatorRuntime;
+import io.weir.broker.coordinator.runtime.PartitionWriter;
+import io.weir.broker.coordinator.runtime.SystemTimerService;
+import io.weir.broker.coordinator.runtime.TimerService;
+import io.weir.broker.metadata.MetadataStore;
+import io.weir.broker.metadata.TopicMetadata;
+import io.weir.broker.server.Partition;
+import io.weir.broker.server.ReplicaManager;
+import io.weir.broker.server.TopicService;
+import io.weir.broker.transaction.TransactionCoordinatorShard.EndResult;
+import io.weir.broker.transaction.TransactionCoordinatorShard.InitResult;
+import io.weir.broker.transaction.TransactionCoordinatorShard.MarkerJob;
+import io.weir.broker.transaction.TransactionRecords.TransactionRecord;
+import io.weir.log.LogConfig;
+import io.weir.log.Time;
+import io.weir.log.TopicPartition;
+import io.weir.protocol.Errors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+import java.util.function.Predicate;
+
+/**
+ * The broker's transaction coordinator: routes each transactional id to the
+ * {@link TransactionCoordinatorShard} of the {@code __transaction_state} partition that owns it (Kafka's
+ * hash, so an id lands where it would on Kafka), on a {@link CoordinatorRuntime}; owns the topic (creates
+ * it compacted on first need, loads its partitions at start); and runs the marker pipeline: a prepared
+ * transaction's markers go out through the {@link TransactionMarkerWriter}, partitions that could not
+ * take them are retried, and once all are written the shard completes the transaction.
+ *
+ * <p>Every method answers with a future and never blocks; errors of the runtime come back as the
+ * transaction APIs' error codes.
+ *
+ * <p>Thread-safe.
+ */
+public final class TransactionCoordinatorService {
+    public static final String TOPIC = "__transaction_state";
+    private static final Logger log = LoggerFactory.getLogger(TransactionCoordinatorService.class);
+    private static final int THREADS = Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors()));
+    private static final long MARKER_RETRY_MS = 100;
+    /** A partition leader's implicit add waits this often, this long, for the previous transaction to complete. */
+    private static final int CONCURRENT_RETRIES = 10;
+    private static final long CONCURRENT_RETRY_MS = 5;
+    private static final Set<Errors> RETRIABLE_MARKER_ERRORS = EnumSet.of(Errors.NOT_LEADER_OR_FOLLOWER,
+        Errors.COORDINATOR_LOAD_IN_PROGRESS, Errors.NOT_COORDINATOR, Errors.NOT_ENOUGH_REPLICAS,
+        Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND, Errors.REQUEST_TIMED_OUT, Errors.KAFKA_STORAGE_ERROR,
+        Errors.COORDINATOR_NOT_AVAILABLE, Errors.UNKNOWN_SERVER_ERROR);
+
+    private final BrokerConfig config;
+    private final TopicService topics;
+    private final MetadataStore store;
+    private final TransactionCoordinatorShard.Settings settings;
+    private final CoordinatorRuntime<TransactionCoordinatorShard, TransactionRecord> runtime;
+    private final TransactionMarkerWriter markerWriter;
+    private final ScheduledExecutorService retries;
+    private final ExecutorService ownedPool;
+    private final TimerService timers;
+    private volatile int partitionCount;
+    private volatile boolean shuttingDown;
+    private volatile boolean markersDropped;
+
+    /**
+     * @param producerIds  allocates producer ids (thread-safe)
+     * @param markerWriter writes markers to partition leaders
+     */
+    public TransactionCoordinatorService(BrokerConfig config, ReplicaManager replicaManager, TopicService topics,
+                                         MetadataStore store, Time time, LongSupplier producerIds,
+                                         TransactionMarkerWriter markerWriter) {
+        this.config = config;
+        this.topics = topics;
+        this.store = store;
+        this.settings = settingsFrom(config);
+        this.markerWriter = markerWriter;
+        this.timers = new SystemTimerService(time, "weir-txn-timer");
+        AtomicInteger n = new AtomicInteger();
+        this.ownedPool = Executors.newFixedThreadPool(THREADS, r -> {
+            Thread t = new Thread(r, "weir-txn-coordinator-" + n.getAndIncrement());
+            t.setDaemon(true);
+            return t;
+        });
+        this.retries = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "weir-txn-markers");
+            t.setDaemon(true);
+            return t;
+        });
+        ReplicaManagerPartitionWriter writer = new ReplicaManagerPartitionWriter(replicaManager);
+        this.runtime = newRuntime(time, ownedPool, timers, writer, writer, settings, producerIds, this::sendMarkers,
+            tp -> {
+                Partition p = replicaManager.partition(tp);
+                return p == null ? 0 : p.leaderEpoch();
+            });
+        this.partitionCount = store.topic(TOPIC).map(TopicMetadata::partitionCount)
+            .orElse(config.getInt(BrokerConfig.TRANSACTION_STATE_LOG_NUM_PARTITIONS));
+    }
+
+    static TransactionCoordinatorShard.Settings settingsFrom(BrokerConfig config) {
+        return new TransactionCoordinatorShard.Settings(config.getInt(BrokerConfig.TRANSACTION_MAX_TIMEOUT_MS),
+            config.getLong(BrokerConfig.TRANSACTIONAL_ID_EXPIRATION_MS));
+    }
+
+    /** The coordinator epoch of a partition (its leader epoch). */
+    @FunctionalInterface
+    interface CoordinatorEpochs {
+        int of(TopicPartition tp);
+    }
+
+    /** The runtime of transaction shards (also what shard-level tests build over an in-memory writer). */
+    static CoordinatorRuntime<TransactionCoordinatorShard, TransactionRecord> newRuntime(
+        Time time, Executor executor, TimerService timers, PartitionWriter writer, CoordinatorLoader loader,
+        TransactionCoordinatorShard.Settings settings, LongSupplier producerIds,
+        TransactionCoordinatorShard.MarkerSender markers, CoordinatorEpochs epochs) {
+        return new CoordinatorRuntime<>("transaction", time, executor, timers, writer, loader,
+            TransactionRecords.SERDE, (tp, timer) -> new TransactionCoordinatorShard(tp, timer, time, settings,
+                producerIds, markers, epochs.of(tp)));
+    }
+
+    /** Loads every partition of {@code __transaction_state} (requests meanwhile: LOAD_IN_PROGRESS). */
+    public void startup() {
+        if (topicExists()) {
+            for (int p = 0; p < partitionCount; p++) {
+                runtime.scheduleLoad(new TopicPartition(TOPIC, p), 0);
+            }
+        }
+    }
+
+    /** Unloads every shard, then stops the timer and threads. */
+    public void shutdown() {
+        shuttingDown = true;
+        runtime.close();
+        timers.close();
+        retries.shutdownNow();
+        ownedPool.shutdown();
+        try {
+            if (!ownedPool.awaitTermination(10, TimeUnit.SECONDS)) {
+                ownedPool.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            ownedPool.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ------------------------------------------------------------------------------ routing
+
+    /** Kafka's mapping of a transactional id to its partition. */
+    int partitionFor(String transactionalId) {
+        int h = transactionalId.hashCode();
+        return (h == Integer.MIN_VALUE ? 0 : Math.abs(h)) % partitionCount;
+    }
+
+    private TopicPartition partitionOf(String transactionalId) {
+        return new TopicPartition(TOPIC, partitionFor(transactionalId));
+    }
+
+    private boolean topicExists() {
+        return store.topic(TOPIC).isPresent();
+    }
+
+    private synchronized CompletableFuture<Void> ensureTopic() {
+        if (topicExists()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        int n = config.getInt(BrokerConfig.TRANSACTION_STATE_LOG_NUM_PARTITIONS);
+        Map<String, String> configs = Map.of(LogConfig.CLEANUP_POLICY, "compact", LogConfig.SEGMENT_BYTES,
+            Integer.toString(config.getInt(BrokerConfig.TRANSACTION_STATE_LOG_SEGMENT_BYTES)));
+        TopicService.Result r = topics.create(TOPIC, n, (short) 1, Map.of(), configs, false);
+        if (r.error() != Errors.NONE && r.error() != Errors.TOPIC_ALREADY_EXISTS) {
+            log.error("cannot create {}: {} {}", TOPIC, r.error(), r.message());
+            return null;
+        }
+        partitionCount = store.topic(TOPIC).map(TopicMetadata::partitionCount).orElse(n);
+        List<CompletableFuture<Void>> loads = new ArrayList<>();
+        for (int p = 0; p < partitionCount; p++) {
+            loads.add(runtime.scheduleLoad(new TopicPartition(TOPIC, p), 0));
+        }
+        if (r.error() == Errors.NONE) {
+            log.info("created {} with {} partitions", TOPIC, partitionCount);
+        }
+        return CompletableFuture.allOf(loads.toArray(new CompletableFuture[0]));
+    }
+
+    /** NONE when the id's shard is active here, else the error to answer. */
+    private Errors validate(String transactionalId) {
+        if (transactionalId == null || transactionalId.isEmpty()) {
+            return Errors.INVALID_REQUEST;
+        }
+        if (!topicExists()) {
+            return Errors.NOT_COORDINATOR;
+        }
+        CoordinatorRuntime.ShardState state = runtime.shardState(partitionOf(transactionalId));
+        if (state == null || state == CoordinatorRuntime.ShardState.CLOSED) {
+            return Errors.NOT_COORDINATOR;
+        }
+        return state == CoordinatorRuntime.ShardState.LOADING ? Errors.COORDINATOR_LOAD_IN_PROGRESS : Errors.NONE;
+    }
+
+    /** The transaction API error a failed runtime future stands for. */
+    private static Errors errorOf(Throwable t) {
+        Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+        if (cause instanceof CoordinatorException.AppendFailed) {
+            return switch (((CoordinatorException) cause).error()) {
+                case NOT_LEADER_OR_FOLLOWER, KAFKA_STORAGE_ERROR -> Errors.NOT_COORDINATOR;
+                default -> Errors.COORDINATOR_NOT_AVAILABLE;
+            };
+        }
+        if (cause instanceof CoordinatorException e) {
+            return e.error();
+        }
+        log.error("transaction coordinator operation failed", cause);
+        return Errors.UNKNOWN_SERVER_ERROR;
+    }
+
+    // ------------------------------------------------------------------------------ the APIs
+
+    /** Whether this broker coordinates the id; creates {@code __transaction_state} on first use. */
+    public CompletableFuture<Errors> findCoordinator(String transactionalId) {
+        if (transactionalId == null || transactionalId.isEmpty()) {
+            return CompletableFuture.completedFuture(Errors.INVALID_REQUEST);
+        }
+        CompletableFuture<Void> ready = ensureTopic();
+        if (ready == null) {
+            return CompletableFuture.completedFuture(Errors.COORDINATOR_NOT_AVAILABLE);
+        }
+        return ready.handle((v, t) -> runtime.shardState(partitionOf(transactionalId)) == null
+            ? Errors.COORDINATOR_NOT_AVAILABLE : Errors.NONE);
+    }
+
+    /** InitProducerId with a transactional id. */
+    public CompletableFuture<InitResult> initProducerId(String transactionalId, int transactionTimeoutMs,
+                                                        long expectedProducerId, short expectedEpoch) {
+        Errors e = validate(transactionalId);
+        if (e == Errors.NONE && (transactionTimeoutMs <= 0
+            || transactionTimeoutMs > settings.maxTransactionTimeoutMs())) {
+            e = Errors.INVALID_TRANSACTION_TIMEOUT;
+        }
+        if (e != Errors.NONE) {
+            return CompletableFuture.completedFuture(InitResult.error(e));
+        }
+        return runtime.scheduleWriteOperation("init-producer-id", partitionOf(transactionalId),
+                shard -> shard.initProducerId(transactionalId, transactionTimeoutMs, expectedProducerId, expectedEpoch))
+            .exceptionally(t -> InitResult.error(errorOf(t)));
+    }
+
+    /**
+     * AddPartitionsToTxn (and the implicit add of transactions V2, and verification with
+     * {@code verifyOnly}): partitions of topics that do not exist get UNKNOWN_TOPIC_OR_PARTITION and the
+     * others OPERATION_NOT_ATTEMPTED (nothing is added when one is bad).
+     */
+    public CompletableFuture<Map<TopicPartition, Errors>> addPartitions(String transactionalId, long producerId,
+                                                                      short producerEpoch,
+                                                                      Set<TopicPartition> partitions,
+                                                                      boolean verifyOnly, byte transactionVersion,
+                                                                      Predicate<TopicPartition> exists) {
+        Errors e = validate(transactionalId);
+        if (e != Errors.NONE) {
+            return CompletableFuture.completedFuture(allWith(partitions, e));
+        }
+        Set<TopicPartition> missing = new HashSet<>();
+        for (TopicPartition tp : partitions) {
+            if (!exists.test(tp)) {
+                missing.add(tp);
+            }
+        }
+        if (!missing.isEmpty()) {
+            Map<TopicPartition, Errors> out = new LinkedHashMap<>();
+            for (TopicPartition tp : partitions) {
+                out.put(tp, missing.contains(tp) ? Errors.UNKNOWN_TOPIC_OR_PARTITION : Errors.OPERATION_NOT_ATTEMPTED);
+            }
+            return CompletableFuture.completedFuture(out);
+        }
+        return runtime.scheduleWriteOperation(verifyOnly ? "verify-partitions" : "add-partitions",
+                partitionOf(transactionalId), shard -> shard.addPartitions(transactionalId, producerId, producerEpoch,
+                    partitions, verifyOnly, transactionVersion))
+            .exceptionally(t -> allWith(partitions, errorOf(t)));
+    }
+
+    /**
+     * For a partition leader about to append a producer's transactional batch: adds the partitions to the
+     * transaction (transactions V2) or verifies they are in it ({@code verifyOnly}, V1), then runs
+     * {@code decided} exactly once with the verdict — on the coordinator's queue, so the append it does
+     * cannot be overtaken by the transaction's markers (see {@link TransactionCoordinatorShard#addPartitions}).
+     */
+    public void addPartitionsThen(String transactionalId, long producerId, short producerEpoch,
+                                  Set<TopicPartition> partitions, boolean verifyOnly, byte transactionVersion,
+                                  java.util.function.Consumer<Map<TopicPartition, Errors>> decided) {
+        addPartitionsThen(transactionalId, producerId, producerEpoch, partitions, verifyOnly, transactionVersion,
+            decided, 0);
+    }
+
+    private void addPartitionsThen(String transactionalId, long producerId, short producerEpoch,
+                                   Set<TopicPartition> partitions, boolean verifyOnly, byte transactionVersion,
+                                   java.util.function.Consumer<Map<TopicPartition, Errors>> decided, int attempt) {
+        java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.function.Consumer<Map<TopicPartition, Errors>> guarded = r -> {
+            if (!once.compareAndSet(false, true)) {
+                return;
+            }
+            // the previous transaction's markers are being written (local appends: milliseconds); waiting here
+            // spares the producer its retry backoff (100 ms by default) at the start of its next transaction
+            if (attempt < CONCURRENT_RETRIES && !r.isEmpty()
+                && r.values().stream().allMatch(e -> e == Errors.CONCURRENT_TRANSACTIONS)
+                && later(() -> addPartitionsThen(transactionalId, producerId, producerEpoch, partitions, verifyOnly,
+                    transactionVersion, decided, attempt + 1), CONCURRENT_RETRY_MS)) {
+                return;
+            }
+            decided.accept(r);
+        };
+        Errors e = validate(transactionalId);
+        if (e != Errors.NONE) {
+            guarded.accept(allWith(partitions, e));
+            return;
+        }
+        runtime.scheduleWriteOperation(verifyOnly ? "verify-partitions" : "add-partitions", partitionOf(transactionalId),
+                shard -> shard.addPartitions(transactionalId, producerId, producerEpoch, partitions, verifyOnly,
+                    transactionVersion, guarded))
+            .whenComplete((v, t) -> {
+                if (t != null) {
+                    guarded.accept(allWith(partitions, errorOf(t)));
+                }
+            });
+    }
+
+    /** EndTxn; {@code v2} for EndTxn v5+ (transactions V2). */
+    public CompletableFuture<EndResult> endTransaction(String transactionalId, long producerId, short producerEpoch,
+                                                       boolean commit, boolean v2) {
+        Errors e = validate(transactionalId);
+        if (e != Errors.NONE) {
+            return CompletableFuture.completedFuture(EndResult.error(e));
+        }
+        return runtime.scheduleWriteOperation(commit ? "commit" : "abort", partitionOf(transactionalId),
+                shard -> shard.endTransaction(transactionalId, producerId, producerEpoch, commit, v2))
+            .exceptionally(t -> EndResult.error(errorOf(t)));
+    }
+
+    /** The id's state (null metadata: not found), with the error when this broker cannot answer for it. */
+    public record Described(Errors error, String transactionalId, TransactionMetadata metadata) {
+    }
+
+    public CompletableFuture<Described> describe(String transactionalId) {
+        Errors e = validate(transactionalId);
+        if (e != Errors.NONE) {
+            return CompletableFuture.completedFuture(new Described(e, transactionalId, null));
+        }
+        return runtime.scheduleReadOperation("describe", partitionOf(transactionalId),
+                shard -> new Described(Errors.NONE, transactionalId, shard.describe(transactionalId)))
+            .exceptionally(t -> new Described(errorOf(t), transactionalId, null));
+    }
+
+    /** The ids of every loaded partition matching the filters; COORDINATOR_LOAD_IN_PROGRESS while one loads. */
+    public record Listed(Errors error, List<TransactionMetadata> transactions) {
+    }
+
+    public CompletableFuture<Listed> list(Set<TransactionState> states, Set<Long> producerIds, long minDurationMs) {
+        Errors error = Errors.NONE;
+        List<CompletableFuture<List<TransactionMetadata>>> parts = new ArrayList<>();
+        for (int p = 0; topicExists() && p < partitionCount; p++) {
+            TopicPartition tp = new TopicPartition(TOPIC, p);
+            CoordinatorRuntime.ShardState state = runtime.shardState(tp);
+            if (state == CoordinatorRuntime.ShardState.LOADING) {
+                error = Errors.COORDINATOR_LOAD_IN_PROGRESS;
+            } else if (state == CoordinatorRuntime.ShardState.ACTIVE) {
+                parts.add(runtime.scheduleReadOperation("list", tp, s -> s.list(states, producerIds, minDurationMs))
+                    .exceptionally(t -> List.of()));
+            }
+        }
+        Errors listError = error;
+        return CompletableFuture.allOf(parts.toArray(new CompletableFuture[0])).thenApply(v -> {
+            List<TransactionMetadata> out = new ArrayList<>();
+            parts.forEach(f -> out.addAll(f.join()));
+            return new Listed(listError, out);
+        });
+    }
+
+    private static Map<TopicPartition, Errors> allWith(Set<TopicPartition> tps, Errors e) {
+        Map<TopicPartition, Errors> out = new LinkedHashMap<>();
+        tps.forEach(tp -> out.put(tp, e));
+        return out;
+    }
+
+    // ------------------------------------------------------------------------------ markers
+
+    /**
+     * Tests only: while set, prepared transactions get no markers and stay prepared, as if this
+     * coordinator died right after its PrepareCommit/PrepareAbort record was committed. A restart (which
+     * loads the partition again) sends them.
+     */
+    public void dropMarkersForTesting(boolean drop) {
+        markersDropped = drop;
+    }
+
+    /** Called by a shard (on its queue) once a transaction is prepared: never blocks it. */
+    private void sendMarkers(MarkerJob job) {
+        if (markersDropped) {
+            log.warn("dropping the markers of {} (tests: a coordinator that dies after preparing)", job.transactionalId());
+            return;
+        }
+        later(() -> writeMarkers(job, job.partitions()), 0);
+    }
+
+    /** Runs {@code task} on the marker thread after {@code delayMs}; false when shutting down (it will not run). */
+    private boolean later(Runnable task, long delayMs) {
+        if (shuttingDown) {
+            return false;
+        }
+        try {
+            retries.schedule(task, delayMs, TimeUnit.MILLISECONDS);
+            return true;
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return false; // shutting down: the next load of the partition sends what is still prepared
+        }
+    }
+
+    private void writeMarkers(MarkerJob job, Set<TopicPartition> remaining) {
+        if (shuttingDown) {
+            return;
+        }
+        if (remaining.isEmpty()) {
+            complete(job);
+            return;
+        }
+        markerWriter.writeMarkers(job.producerId(), job.producerEpoch(), job.coordinatorEpoch(), job.commit(),
+            remaining).whenComplete((results, t) -> {
+                Set<TopicPartition> again = new HashSet<>();
+                if (t != null) {
+                    log.warn("markers of {} failed: {}; retrying", job.transactionalId(), t.toString());
+                    again.addAll(remaining);
+                } else {
+                    results.forEach((tp, e) -> {
+                        if (RETRIABLE_MARKER_ERRORS.contains(e)) {
+                            again.add(tp);
+                        } else if (e != Errors.NONE) {
+                            // the partition is gone, or its producer state refuses this marker (a newer epoch
+                            // or coordinator wrote there): nothing a retry would change
+                            log.warn("marker of {} (producer {} epoch {}) for {} not written: {}",
+                                job.transactionalId(), job.producerId(), job.producerEpoch(), tp, e);
+                        }
+                    });
+                }
+                if (again.isEmpty()) {
+                    complete(job);
+                } else {
+                    later(() -> writeMarkers(job, again), MARKER_RETRY_MS);
+                }
+            });
+    }
+
+    private void complete(MarkerJob job) {
+        runtime.scheduleWriteOperation("complete-txn", job.coordinatorPartition(), shard -> shard.completeTransaction(
+                job.transactionalId(), job.producerId(), job.producerEpoch(), job.commit()))
+            .whenComplete((v, t) -> {
+                if (t == null || shuttingDown) {
+                    return;
+                }
+                Errors e = errorOf(t);
+                if (e == Errors.COORDINATOR_LOAD_IN_PROGRESS) {
+                    // the markers went out while the partition was still loading: complete once it is active
+                    later(() -> complete(job), MARKER_RETRY_MS);
+                } else {
+                    log.warn("cannot complete the transaction of {}: {}", job.transactionalId(), e);
+                }
+            });
+    }
+}

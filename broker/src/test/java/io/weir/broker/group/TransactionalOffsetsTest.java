@@ -1,0 +1,162 @@
+package io.weir.broker.group;
+
+import io.weir.broker.coordinator.runtime.CoordinatorRuntime;
+import io.weir.broker.coordinator.runtime.InMemoryPartitionWriter;
+import io.weir.broker.coordinator.runtime.MockTimerService;
+import io.weir.broker.group.GroupRecords.GroupRecord;
+import io.weir.log.Time;
+import io.weir.log.TopicPartition;
+import io.weir.protocol.Errors;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * TxnOffsetCommit in the group shard: offsets appended in a producer's transaction stay pending (invisible
+ * to OffsetFetch) until the transaction's COMMIT marker, vanish on ABORT, and a reload replays records
+ * and markers in log order to the same state.
+ */
+class TransactionalOffsetsTest {
+    private static final TopicPartition TP = new TopicPartition(GroupCoordinatorService.TOPIC, 0);
+    private static final TopicPartition IN = new TopicPartition("in", 0);
+    private static final GroupCoordinatorShard.Settings SETTINGS = new GroupCoordinatorShard.Settings(6_000, 300_000, 0,
+        100, 4096, 60 * 60_000L, 600_000L);
+
+    private final AtomicLong now = new AtomicLong(1_000_000);
+    private final Time time = new Time() {
+        @Override
+        public long milliseconds() {
+            return now.get();
+        }
+
+        @Override
+        public long nanoseconds() {
+            return now.get() * 1_000_000;
+        }
+
+        @Override
+        public void sleep(long ms) {
+            now.addAndGet(ms);
+        }
+    };
+    private final MockTimerService timers = new MockTimerService(time);
+    private final InMemoryPartitionWriter writer = new InMemoryPartitionWriter();
+    private CoordinatorRuntime<GroupCoordinatorShard, GroupRecord> runtime;
+
+    @BeforeEach
+    void setUp() {
+        runtime = newRuntime();
+    }
+
+    private CoordinatorRuntime<GroupCoordinatorShard, GroupRecord> newRuntime() {
+        CoordinatorRuntime<GroupCoordinatorShard, GroupRecord> rt = GroupCoordinatorService.newRuntime(time,
+            Runnable::run, timers, writer, writer, SETTINGS, tp -> true);
+        rt.scheduleLoad(TP, 0).join();
+        return rt;
+    }
+
+    private Map<TopicPartition, Errors> txnCommit(long producerId, String group, int generation, long offset) {
+        return runtime.scheduleTransactionalWriteOperation("txn-commit", TP, producerId, (short) 0,
+            s -> s.commitTransactionalOffsets(group, "", null, generation,
+                Map.of(IN, new CommittedOffset(offset, -1, "", 0)))).join();
+    }
+
+    private void marker(long producerId, boolean commit) {
+        runtime.scheduleTransactionCompletion("marker", TP, producerId, (short) 0, 0, commit).join();
+    }
+
+    private CommittedOffset committed(String group) {
+        return runtime.scheduleReadOperation("fetch", TP, s -> s.fetchOffsets(group, null)).join().offsets().get(IN);
+    }
+
+    private boolean pending(String group) {
+        return runtime.scheduleReadOperation("pending", TP, s -> s.hasPendingTransactionalOffset(group, IN)).join();
+    }
+
+    @Test
+    void shouldKeepTransactionalOffsetsPendingUntilTheCommitMarker() {
+        assertEquals(Map.of(IN, Errors.NONE), txnCommit(10, "g", -1, 5));
+        assertNull(committed("g"), "not visible before the marker");
+        assertTrue(pending("g"));
+        marker(10, true);
+        assertEquals(5, committed("g").offset());
+        assertFalse(pending("g"));
+    }
+
+    @Test
+    void shouldDropTransactionalOffsetsOnTheAbortMarker() {
+        txnCommit(10, "g", -1, 5);
+        marker(10, true);
+        txnCommit(11, "g", -1, 9);
+        marker(11, false);
+        assertEquals(5, committed("g").offset(), "the aborted commit left the committed offset alone");
+        assertFalse(pending("g"));
+    }
+
+    @Test
+    void shouldRebuildTheSameOffsetsFromTheLogWithItsMarkers() {
+        txnCommit(10, "g", -1, 5);
+        marker(10, true);
+        txnCommit(11, "g", -1, 9);
+        marker(11, false);
+        txnCommit(12, "g", -1, 12); // still open when the coordinator moves
+        runtime.scheduleUnload(TP).join();
+        runtime = newRuntime();
+        assertEquals(5, committed("g").offset());
+        assertTrue(pending("g"));
+        marker(12, true);
+        assertEquals(12, committed("g").offset());
+    }
+
+    @Test
+    void shouldRefuseATransactionalCommitFromAStaleGeneration() {
+        assertEquals(Map.of(IN, Errors.ILLEGAL_GENERATION), txnCommit(10, "unknown-group", 3, 5));
+        assertFalse(pending("unknown-group"), "nothing was appended");
+    }
+
+    @Test
+    void shouldAnswerAStableFetchUnstableWhileATransactionalCommitIsPending() {
+        txnCommit(10, "g", -1, 5);
+        var stable = runtime.scheduleReadOperation("fetch", TP, s -> s.fetchOffsets("g", java.util.List.of(IN), true))
+            .join();
+        assertEquals(java.util.Set.of(IN), stable.unstable(), "read_committed consumers wait (UNSTABLE_OFFSET_COMMIT)");
+        var plain = runtime.scheduleReadOperation("fetch", TP, s -> s.fetchOffsets("g", java.util.List.of(IN), false))
+            .join();
+        assertEquals(java.util.Set.of(), plain.unstable());
+        marker(10, true);
+        var after = runtime.scheduleReadOperation("fetch", TP, s -> s.fetchOffsets("g", null, true)).join();
+        assertEquals(java.util.Set.of(), after.unstable());
+        assertEquals(5, after.offsets().get(IN).offset());
+    }
+
+    @Test
+    void shouldKeepNothingPendingWhenTheLogRefusesTheTransactionalBatch() {
+        writer.failAppends(Errors.INVALID_PRODUCER_EPOCH); // a fenced producer's epoch
+        assertEquals(Map.of(IN, Errors.INVALID_PRODUCER_EPOCH), txnCommit(10, "g", -1, 5),
+            "the client learns it is fenced");
+        writer.failAppends(null);
+        assertFalse(pending("g"));
+        marker(10, true);
+        assertNull(committed("g"));
+    }
+
+    @Test
+    void shouldKeepOffsetsPendingWhenTheMarkerCannotBeWritten() {
+        txnCommit(10, "g", -1, 5);
+        writer.failAppends(Errors.NOT_LEADER_OR_FOLLOWER);
+        assertTrue(runtime.scheduleTransactionCompletion("marker", TP, 10, (short) 0, 0, true)
+            .isCompletedExceptionally(), "the marker pipeline learns it must retry");
+        writer.failAppends(null);
+        assertTrue(pending("g"), "a marker that is not in the log changed nothing");
+        assertNull(committed("g"));
+        marker(10, true);
+        assertEquals(5, committed("g").offset());
+    }
+}
