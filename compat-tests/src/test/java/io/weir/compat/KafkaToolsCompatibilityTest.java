@@ -341,7 +341,6 @@ class KafkaToolsCompatibilityTest {
     }
 
     @Test
-    @Disabled("Weir has no DescribeProducers API (key 61) yet - issue 10, admin APIs")
     void kafkaTransactionsShouldDescribeTheProducersOfAPartition() throws Exception {
         // the console producer is idempotent by default: one producer id, sequences 0..4
         ok(CONSOLE_PRODUCER, lines("kt-producers", 5), "--bootstrap-server", bootstrap, "--topic", "kt-producers",
