@@ -1,8 +1,8 @@
 package io.weir.producer.internals;
 
-import io.weir.log.CompressionType;
-import io.weir.log.Header;
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.Header;
 import io.weir.producer.Callback;
 import io.weir.protocol.client.Cluster;
 import io.weir.protocol.client.Node;
@@ -84,7 +84,7 @@ public final class RecordAccumulator {
                     return r;
                 }
             }
-            int size = Math.max(batchSize, estimate + io.weir.log.RecordBatch.HEADER_SIZE);
+            int size = Math.max(batchSize, estimate + io.weir.common.record.RecordBatch.HEADER_SIZE);
             pool.allocate(size, maxBlockMs);
             boolean handedOver = false;
             try {
