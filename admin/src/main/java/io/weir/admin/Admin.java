@@ -2,9 +2,9 @@ package io.weir.admin;
 
 import io.weir.admin.internals.WeirAdminClient;
 
-import java.time.Duration;
+import io.weir.common.TopicPartition;
 import io.weir.consumer.OffsetAndMetadata;
-import io.weir.log.TopicPartition;
+import java.time.Duration;
 
 import java.util.Collection;
 import java.util.List;

@@ -1,14 +1,14 @@
 package io.weir.admin;
 
-import io.weir.log.config.AbstractConfig;
-import io.weir.log.config.ConfigDef;
+import io.weir.common.config.AbstractConfig;
+import io.weir.common.config.ConfigDef;
 import io.weir.protocol.client.CommonClientConfigs;
 
 import java.util.Map;
 
 /**
  * The Admin client's configuration: the shared client keys ({@link CommonClientConfigs}) plus
- * {@code default.api.timeout.ms}. Construction fails with a {@link io.weir.log.config.ConfigException}
+ * {@code default.api.timeout.ms}. Construction fails with a {@link io.weir.common.config.ConfigException}
  * naming the key when a key is unknown, missing ({@code bootstrap.servers}) or invalid. Immutable.
  */
 public final class AdminClientConfig extends AbstractConfig {

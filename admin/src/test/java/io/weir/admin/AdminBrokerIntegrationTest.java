@@ -5,7 +5,7 @@ import io.weir.admin.errors.TopicExistsException;
 import io.weir.admin.errors.UnknownTopicOrPartitionException;
 import io.weir.broker.Broker;
 import io.weir.broker.BrokerConfig;
-import io.weir.log.testing.TempDirs;
+import io.weir.common.testing.TempDirs;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

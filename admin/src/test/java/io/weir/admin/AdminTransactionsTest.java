@@ -1,7 +1,7 @@
 package io.weir.admin;
 
 import io.weir.broker.testing.EmbeddedBroker;
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
 import io.weir.protocol.ApiException;
 import io.weir.protocol.Errors;
 import org.apache.kafka.clients.consumer.ConsumerConfig;

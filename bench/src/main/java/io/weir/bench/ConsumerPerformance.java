@@ -273,7 +273,7 @@ public final class ConsumerPerformance implements Callable<Integer> {
 
         @Override
         public void assign(String topic, List<Integer> partitions) {
-            consumer.assign(partitions.stream().map(p -> new io.weir.log.TopicPartition(topic, p)).toList());
+            consumer.assign(partitions.stream().map(p -> new io.weir.common.TopicPartition(topic, p)).toList());
         }
 
         @Override
@@ -291,11 +291,11 @@ public final class ConsumerPerformance implements Callable<Integer> {
         public void subscribe(String topic, Runnable onAssigned) {
             consumer.subscribe(List.of(topic), new io.weir.consumer.ConsumerRebalanceListener() {
                 @Override
-                public void onPartitionsRevoked(Collection<io.weir.log.TopicPartition> partitions) {
+                public void onPartitionsRevoked(Collection<io.weir.common.TopicPartition> partitions) {
                 }
 
                 @Override
-                public void onPartitionsAssigned(Collection<io.weir.log.TopicPartition> partitions) {
+                public void onPartitionsAssigned(Collection<io.weir.common.TopicPartition> partitions) {
                     onAssigned.run();
                 }
             });

@@ -1,9 +1,9 @@
 package io.weir.bench;
 
+import io.weir.common.TopicPartition;
 import io.weir.consumer.ConsumerConfig;
 import io.weir.consumer.Deserializers;
 import io.weir.consumer.WeirConsumer;
-import io.weir.log.TopicPartition;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -1,24 +1,24 @@
 package io.weir.broker;
 
 import io.weir.broker.network.SocketServer;
-import io.weir.log.config.AbstractConfig;
-import io.weir.log.config.ConfigDef;
-import io.weir.log.config.ConfigException;
+import io.weir.common.config.AbstractConfig;
+import io.weir.common.config.ConfigDef;
+import io.weir.common.config.ConfigException;
 
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import static io.weir.log.config.ConfigDef.Type.BOOLEAN;
-import static io.weir.log.config.ConfigDef.Type.INT;
-import static io.weir.log.config.ConfigDef.Type.LIST;
-import static io.weir.log.config.ConfigDef.Type.LONG;
-import static io.weir.log.config.ConfigDef.Type.SHORT;
-import static io.weir.log.config.ConfigDef.Type.STRING;
-import static io.weir.log.config.ConfigDef.atLeast;
-import static io.weir.log.config.ConfigDef.between;
-import static io.weir.log.config.ConfigDef.in;
+import static io.weir.common.config.ConfigDef.Type.BOOLEAN;
+import static io.weir.common.config.ConfigDef.Type.INT;
+import static io.weir.common.config.ConfigDef.Type.LIST;
+import static io.weir.common.config.ConfigDef.Type.LONG;
+import static io.weir.common.config.ConfigDef.Type.SHORT;
+import static io.weir.common.config.ConfigDef.Type.STRING;
+import static io.weir.common.config.ConfigDef.atLeast;
+import static io.weir.common.config.ConfigDef.between;
+import static io.weir.common.config.ConfigDef.in;
 
 /**
  * The broker's configuration, with Kafka's key names and defaults where the meaning is the same
@@ -166,21 +166,21 @@ public final class BrokerConfig extends AbstractConfig {
                 + "INVALID_PARTITIONS (every partition preallocates its index files).")
         .define(COMPRESSION_TYPE, STRING, "producer", in("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"),
             "Default codec of topics: producer keeps the producer's; a codec makes the broker recompress to it.")
-        .define(COMPRESSION_GZIP_LEVEL, INT, -1, level(io.weir.log.CompressionType.GZIP),
+        .define(COMPRESSION_GZIP_LEVEL, INT, -1, level(io.weir.common.record.CompressionType.GZIP),
             "Default gzip level when a topic's compression.type is gzip.")
-        .define(COMPRESSION_LZ4_LEVEL, INT, 9, level(io.weir.log.CompressionType.LZ4),
+        .define(COMPRESSION_LZ4_LEVEL, INT, 9, level(io.weir.common.record.CompressionType.LZ4),
             "Default lz4 level when a topic's compression.type is lz4.")
-        .define(COMPRESSION_ZSTD_LEVEL, INT, 3, level(io.weir.log.CompressionType.ZSTD),
+        .define(COMPRESSION_ZSTD_LEVEL, INT, 3, level(io.weir.common.record.CompressionType.ZSTD),
             "Default zstd level when a topic's compression.type is zstd.");
 
     /** A compression level in the codec's range (Kafka's ranges), as a config validator. */
-    public static ConfigDef.Validator level(io.weir.log.CompressionType codec) {
+    public static ConfigDef.Validator level(io.weir.common.record.CompressionType codec) {
         return (name, value) -> {
             try {
                 codec.validateLevel(((Number) value).intValue());
             } catch (IllegalArgumentException e) {
                 throw new ConfigException(name, value, "must be in [" + codec.minLevel + ", " + codec.maxLevel + "]"
-                    + (codec == io.weir.log.CompressionType.GZIP ? " or -1" : ""));
+                    + (codec == io.weir.common.record.CompressionType.GZIP ? " or -1" : ""));
             }
         };
     }

@@ -1,6 +1,6 @@
 package io.weir.broker;
 
-import io.weir.log.config.ConfigException;
+import io.weir.common.config.ConfigException;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -2,9 +2,9 @@ package io.weir.broker;
 
 import io.weir.broker.server.Partition;
 import io.weir.broker.testing.EmbeddedBroker;
-import io.weir.log.CompressionType;
-import io.weir.log.RecordBatchBuilder;
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.RecordBatchBuilder;
 import io.weir.log.internals.LogSegment;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;

@@ -1,10 +1,10 @@
 package io.weir.broker;
 
 import io.weir.broker.testing.EmbeddedBroker;
-import io.weir.log.CompressionType;
-import io.weir.log.RecordBatch;
-import io.weir.log.RecordBatchBuilder;
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.RecordBatch;
+import io.weir.common.record.RecordBatchBuilder;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;

@@ -1,7 +1,7 @@
 package io.weir.broker;
 
 import io.weir.broker.network.SocketServer;
-import io.weir.log.config.ConfigException;
+import io.weir.common.config.ConfigException;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;

@@ -1,11 +1,11 @@
 package io.weir.broker;
 
+import io.weir.common.TopicPartition;
+import io.weir.common.testing.Batches;
+import io.weir.common.testing.TempDirs;
 import io.weir.log.Log;
 import io.weir.log.LogConfig;
 import io.weir.log.LogManager;
-import io.weir.log.TopicPartition;
-import io.weir.log.testing.Batches;
-import io.weir.log.testing.TempDirs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -122,7 +122,7 @@ class BrokerLifecycleTest {
         assertTrue(Files.exists(logDir.resolve(LogManager.CLEAN_SHUTDOWN_FILE)), "clean-shutdown marker written");
 
         // lock released, nothing lost: every record the duty appended is there after a clean restart
-        try (LogManager reopened = LogManager.open(logDir, LogConfig.defaults(), Map.of(), io.weir.log.Time.SYSTEM)) {
+        try (LogManager reopened = LogManager.open(logDir, LogConfig.defaults(), Map.of(), io.weir.common.Time.SYSTEM)) {
             assertTrue(reopened.hadCleanShutdown());
             assertEquals(appended.get(), reopened.getLog(tp).logEndOffset());
         }

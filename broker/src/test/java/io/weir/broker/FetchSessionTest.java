@@ -1,8 +1,8 @@
 package io.weir.broker;
 
 import io.weir.broker.testing.EmbeddedBroker;
-import io.weir.log.CompressionType;
-import io.weir.log.RecordBatchBuilder;
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.RecordBatchBuilder;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.Errors;
 import io.weir.protocol.MessageCodec;

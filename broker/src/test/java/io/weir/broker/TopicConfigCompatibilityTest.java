@@ -1,12 +1,12 @@
 package io.weir.broker;
 
 import io.weir.broker.testing.EmbeddedBroker;
-import io.weir.log.CompressionType;
+import io.weir.common.TopicPartition;
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.MemoryRecords;
+import io.weir.common.record.RecordBatch;
 import io.weir.log.FetchDataInfo;
 import io.weir.log.Log;
-import io.weir.log.MemoryRecords;
-import io.weir.log.RecordBatch;
-import io.weir.log.TopicPartition;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.Config;
@@ -297,7 +297,7 @@ class TopicConfigCompatibilityTest {
     void aBadBatchOnARecompressingTopicFailsAsItWouldWithoutRecompression() throws Exception {
         admin.createTopics(List.of(new NewTopic("compact-lz4", 1, (short) 1).configs(Map.of(
             "compression.type", "lz4", "cleanup.policy", "compact")))).all().get();
-        io.weir.log.RecordBatchBuilder b = new io.weir.log.RecordBatchBuilder(CompressionType.GZIP);
+        io.weir.common.record.RecordBatchBuilder b = new io.weir.common.record.RecordBatchBuilder(CompressionType.GZIP);
         b.append(1L, "k0".getBytes(StandardCharsets.UTF_8), "v".getBytes(StandardCharsets.UTF_8));
         b.append(2L, (byte[]) null, "keyless".getBytes(StandardCharsets.UTF_8));
         b.append(3L, "k2".getBytes(StandardCharsets.UTF_8), "v".getBytes(StandardCharsets.UTF_8));

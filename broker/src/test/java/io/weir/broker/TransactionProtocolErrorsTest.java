@@ -1,9 +1,9 @@
 package io.weir.broker;
 
 import io.weir.broker.testing.EmbeddedBroker;
-import io.weir.log.CompressionType;
-import io.weir.log.RecordBatchBuilder;
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.RecordBatchBuilder;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;

@@ -2,8 +2,8 @@ package io.weir.compat;
 
 import io.weir.broker.BrokerConfig;
 import io.weir.broker.testing.EmbeddedBroker;
-import io.weir.log.CompressionType;
-import io.weir.log.RecordBatch;
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.RecordBatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,8 +1,8 @@
 package io.weir.consumer;
 
-import io.weir.log.config.AbstractConfig;
-import io.weir.log.config.ConfigDef;
-import io.weir.log.config.ConfigException;
+import io.weir.common.config.AbstractConfig;
+import io.weir.common.config.ConfigDef;
+import io.weir.common.config.ConfigException;
 import io.weir.protocol.client.CommonClientConfigs;
 
 import java.util.List;

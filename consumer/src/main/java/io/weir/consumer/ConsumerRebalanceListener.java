@@ -1,6 +1,6 @@
 package io.weir.consumer;
 
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
 
 import java.util.Collection;
 

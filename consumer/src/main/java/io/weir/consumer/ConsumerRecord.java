@@ -1,7 +1,7 @@
 package io.weir.consumer;
 
-import io.weir.log.Header;
-import io.weir.log.TimestampType;
+import io.weir.common.record.Header;
+import io.weir.common.record.TimestampType;
 
 import java.util.Arrays;
 import java.util.Optional;

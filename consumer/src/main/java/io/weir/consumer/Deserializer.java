@@ -1,6 +1,6 @@
 package io.weir.consumer;
 
-import io.weir.log.Header;
+import io.weir.common.record.Header;
 
 import java.io.Closeable;
 import java.nio.ByteBuffer;

@@ -1,6 +1,6 @@
 package io.weir.consumer;
 
-import io.weir.log.Header;
+import io.weir.common.record.Header;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.Charset;
@@ -151,11 +151,11 @@ public final class Deserializers {
         try {
             Class<?> c = Class.forName(name, true, Deserializers.class.getClassLoader());
             if (!Deserializer.class.isAssignableFrom(c)) {
-                throw new io.weir.log.config.ConfigException(key, name, "does not implement " + Deserializer.class.getName());
+                throw new io.weir.common.config.ConfigException(key, name, "does not implement " + Deserializer.class.getName());
             }
             return (Deserializer<?>) c.getDeclaredConstructor().newInstance();
         } catch (ReflectiveOperationException e) {
-            throw new io.weir.log.config.ConfigException(key, name, "cannot instantiate: " + e);
+            throw new io.weir.common.config.ConfigException(key, name, "cannot instantiate: " + e);
         }
     }
 }

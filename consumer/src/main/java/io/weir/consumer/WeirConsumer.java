@@ -1,5 +1,8 @@
 package io.weir.consumer;
 
+import io.weir.common.Time;
+import io.weir.common.TopicPartition;
+import io.weir.common.config.ConfigException;
 import io.weir.consumer.errors.NoOffsetForPartitionException;
 import io.weir.consumer.errors.WakeupException;
 import io.weir.consumer.internals.ConsumerCoordinator;
@@ -8,9 +11,6 @@ import io.weir.consumer.internals.OffsetsLookup;
 import io.weir.consumer.internals.PartitionAssignor;
 import io.weir.consumer.internals.SubscriptionState;
 import io.weir.consumer.internals.Waker;
-import io.weir.log.Time;
-import io.weir.log.TopicPartition;
-import io.weir.log.config.ConfigException;
 import io.weir.protocol.Errors;
 import io.weir.protocol.client.Cluster;
 import io.weir.protocol.client.CommonClientConfigs;

@@ -1,9 +1,9 @@
 package io.weir.consumer;
 
 import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.common.TopicPartition;
 import io.weir.consumer.errors.NoOffsetForPartitionException;
 import io.weir.consumer.errors.WakeupException;
-import io.weir.log.TopicPartition;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -125,7 +125,7 @@ class WeirConsumerBrokerTest {
                 assertEquals(topic, r.topic());
                 assertEquals(0, r.partition());
                 assertEquals(s.timestamp(), r.timestamp());
-                assertEquals(io.weir.log.TimestampType.CREATE_TIME, r.timestampType());
+                assertEquals(io.weir.common.record.TimestampType.CREATE_TIME, r.timestampType());
                 assertArrayEquals(s.key(), r.key());
                 assertArrayEquals(s.value(), r.value());
                 assertEquals(s.key() == null ? -1 : s.key().length, r.serializedKeySize());

@@ -1,7 +1,7 @@
 package io.weir.consumer;
 
 import io.weir.broker.testing.EmbeddedBroker;
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;

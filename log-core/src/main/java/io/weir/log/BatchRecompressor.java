@@ -1,5 +1,13 @@
 package io.weir.log;
 
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.CorruptRecordException;
+import io.weir.common.record.InvalidRecordException;
+import io.weir.common.record.MemoryRecords;
+import io.weir.common.record.Record;
+import io.weir.common.record.RecordBatch;
+import io.weir.common.record.RecordBatchBuilder;
+
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Iterator;

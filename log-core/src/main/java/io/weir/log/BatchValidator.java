@@ -1,5 +1,12 @@
 package io.weir.log;
 
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.CorruptRecordException;
+import io.weir.common.record.InvalidRecordException;
+import io.weir.common.record.MemoryRecords;
+import io.weir.common.record.RecordBatch;
+import io.weir.common.record.RecordError;
+import io.weir.common.record.RecordTooLargeException;
 import org.xerial.snappy.SnappyError;
 
 import java.io.IOException;

@@ -1,5 +1,7 @@
 package io.weir.log;
 
+import io.weir.common.record.MemoryRecords;
+
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,12 +1,20 @@
 package io.weir.log;
 
+import io.weir.common.Time;
+import io.weir.common.TopicPartition;
+import io.weir.common.errors.OffsetOutOfRangeException;
+import io.weir.common.record.CorruptRecordException;
+import io.weir.common.record.InvalidRecordException;
+import io.weir.common.record.MemoryRecords;
+import io.weir.common.record.RecordBatch;
+import io.weir.common.record.RecordTooLargeException;
+import io.weir.common.record.TimestampType;
+import io.weir.common.utils.Crc32c;
+import io.weir.common.utils.FileUtils;
 import io.weir.log.internals.FileBatchReader;
-import io.weir.log.internals.FileUtils;
 import io.weir.log.internals.LeaderEpochFileCache;
 import io.weir.log.internals.LogSegment;
 import io.weir.log.internals.ProducerStateManager;
-import io.weir.log.BatchValidator;
-import io.weir.log.internals.Crc32c;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

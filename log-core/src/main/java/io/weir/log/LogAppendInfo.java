@@ -1,5 +1,7 @@
 package io.weir.log;
 
+import io.weir.common.record.RecordBatch;
+
 /**
  * The outcome of an append. When {@link #producerCheck()} is not OK nothing was appended: for a
  * DUPLICATE the offsets are those of the original batch; for other results they are -1.

@@ -1,6 +1,8 @@
 package io.weir.log;
 
-import io.weir.log.config.ConfigException;
+import io.weir.common.config.ConfigException;
+import io.weir.common.record.RecordBatch;
+import io.weir.common.record.TimestampType;
 
 import java.util.LinkedHashMap;
 import java.util.Locale;

@@ -1,7 +1,9 @@
 package io.weir.log;
 
+import io.weir.common.Time;
+import io.weir.common.TopicPartition;
+import io.weir.common.utils.FileUtils;
 import io.weir.log.internals.CheckpointFile;
-import io.weir.log.internals.FileUtils;
 import io.weir.log.internals.LogCleaner;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,9 +1,11 @@
 package io.weir.log;
 
+import io.weir.common.record.MemoryRecords;
+import io.weir.common.record.RecordBatch;
+import io.weir.common.testing.MockTime;
+import io.weir.common.testing.TempDirs;
 import io.weir.log.internals.LogCleaner;
 import io.weir.log.internals.LogSegment;
-import io.weir.log.testing.MockTime;
-import io.weir.log.testing.TempDirs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -14,8 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import static io.weir.log.testing.Batches.describe;
-import static io.weir.log.testing.Batches.records;
+import static io.weir.common.testing.Batches.describe;
+import static io.weir.common.testing.Batches.records;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,7 +1,12 @@
 package io.weir.log;
 
-import io.weir.log.testing.MockTime;
-import io.weir.log.testing.TempDirs;
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.MemoryRecords;
+import io.weir.common.record.Record;
+import io.weir.common.record.RecordBatch;
+import io.weir.common.record.RecordBatchBuilder;
+import io.weir.common.testing.MockTime;
+import io.weir.common.testing.TempDirs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

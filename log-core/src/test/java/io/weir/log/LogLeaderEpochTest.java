@@ -1,8 +1,8 @@
 package io.weir.log;
 
+import io.weir.common.testing.MockTime;
+import io.weir.common.testing.TempDirs;
 import io.weir.log.internals.LeaderEpochFileCache;
-import io.weir.log.testing.MockTime;
-import io.weir.log.testing.TempDirs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-import static io.weir.log.testing.Batches.records;
+import static io.weir.common.testing.Batches.records;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

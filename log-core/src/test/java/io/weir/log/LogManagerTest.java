@@ -1,9 +1,10 @@
 package io.weir.log;
 
-import io.weir.log.config.ConfigException;
+import io.weir.common.TopicPartition;
+import io.weir.common.config.ConfigException;
+import io.weir.common.testing.MockTime;
+import io.weir.common.testing.TempDirs;
 import io.weir.log.internals.CheckpointFile;
-import io.weir.log.testing.MockTime;
-import io.weir.log.testing.TempDirs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -14,7 +15,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import static io.weir.log.testing.Batches.records;
+import static io.weir.common.testing.Batches.records;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,9 +1,15 @@
 package io.weir.log;
 
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.ControlRecordType;
+import io.weir.common.record.MemoryRecords;
+import io.weir.common.record.Record;
+import io.weir.common.record.RecordBatch;
+import io.weir.common.record.RecordBatchBuilder;
+import io.weir.common.testing.Batches;
+import io.weir.common.testing.MockTime;
+import io.weir.common.testing.TempDirs;
 import io.weir.log.internals.LogSegment;
-import io.weir.log.testing.Batches;
-import io.weir.log.testing.MockTime;
-import io.weir.log.testing.TempDirs;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;

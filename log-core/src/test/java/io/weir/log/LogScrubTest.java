@@ -1,7 +1,9 @@
 package io.weir.log;
 
-import io.weir.log.testing.MockTime;
-import io.weir.log.testing.TempDirs;
+import io.weir.common.TopicPartition;
+import io.weir.common.record.CorruptRecordException;
+import io.weir.common.testing.MockTime;
+import io.weir.common.testing.TempDirs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -10,8 +12,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
-import static io.weir.log.testing.Batches.describe;
-import static io.weir.log.testing.Batches.records;
+import static io.weir.common.testing.Batches.describe;
+import static io.weir.common.testing.Batches.records;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

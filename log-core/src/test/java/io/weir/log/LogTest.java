@@ -1,9 +1,19 @@
 package io.weir.log;
 
+import io.weir.common.errors.OffsetOutOfRangeException;
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.ControlRecordType;
+import io.weir.common.record.CorruptRecordException;
+import io.weir.common.record.InvalidRecordException;
+import io.weir.common.record.MemoryRecords;
+import io.weir.common.record.RecordBatch;
+import io.weir.common.record.RecordBatchBuilder;
+import io.weir.common.record.RecordTooLargeException;
+import io.weir.common.record.TimestampType;
+import io.weir.common.testing.Batches;
+import io.weir.common.testing.MockTime;
+import io.weir.common.testing.TempDirs;
 import io.weir.log.internals.LogSegment;
-import io.weir.log.testing.Batches;
-import io.weir.log.testing.MockTime;
-import io.weir.log.testing.TempDirs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -16,8 +26,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import static io.weir.log.testing.Batches.describe;
-import static io.weir.log.testing.Batches.records;
+import static io.weir.common.testing.Batches.describe;
+import static io.weir.common.testing.Batches.records;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -231,7 +241,7 @@ class LogTest {
         for (int i = 0; i < batches.length; i++) {
             batches[i] = records(time.milliseconds() + i, "v" + i);
         }
-        LogAppendInfo info = log.appendAsLeader(io.weir.log.testing.Batches.concat(batches), 0);
+        LogAppendInfo info = log.appendAsLeader(io.weir.common.testing.Batches.concat(batches), 0);
         assertEquals(5, info.lastOffset());
         assertEquals(6, readAll(log, 0).size());
         assertEquals(List.of("4:k-v4=v4", "5:k-v5=v5"), readAll(log, 4));
@@ -335,7 +345,7 @@ class LogTest {
         MemoryRecords bad = records(1, "b");
         bad.buffer().put(bad.sizeInBytes() - 1, (byte) 0x55);
         assertThrows(CorruptRecordException.class,
-            () -> log.appendAsLeader(io.weir.log.testing.Batches.concat(good, bad), 0));
+            () -> log.appendAsLeader(io.weir.common.testing.Batches.concat(good, bad), 0));
         assertEquals(0, log.logEndOffset());
         Log small = open(Map.of(LogConfig.MAX_MESSAGE_BYTES, "10"));
         assertThrows(RecordTooLargeException.class, () -> small.appendAsLeader(records(1, "a"), 0));

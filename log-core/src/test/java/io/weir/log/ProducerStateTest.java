@@ -1,9 +1,11 @@
 package io.weir.log;
 
+import io.weir.common.record.ControlRecordType;
+import io.weir.common.record.RecordBatch;
+import io.weir.common.testing.MockTime;
+import io.weir.common.testing.TempDirs;
 import io.weir.log.ProducerAppendCheck.Result;
 import io.weir.log.internals.ProducerStateManager;
-import io.weir.log.testing.MockTime;
-import io.weir.log.testing.TempDirs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -12,9 +14,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
-import static io.weir.log.testing.Batches.idempotent;
-import static io.weir.log.testing.Batches.marker;
-import static io.weir.log.testing.Batches.transactional;
+import static io.weir.common.testing.Batches.idempotent;
+import static io.weir.common.testing.Batches.marker;
+import static io.weir.common.testing.Batches.transactional;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -62,9 +64,9 @@ class ProducerStateTest {
         assertTrue(log.appendAsLeader(idempotent(7, (short) 3, 0, 1, "new epoch"), 0).appended());
         assertEquals(2, log.logEndOffset());
         // two batches of one producer in one request: the second must follow the first
-        assertTrue(log.appendAsLeader(io.weir.log.testing.Batches.concat(idempotent(7, (short) 3, 1, 1, "p"),
+        assertTrue(log.appendAsLeader(io.weir.common.testing.Batches.concat(idempotent(7, (short) 3, 1, 1, "p"),
             idempotent(7, (short) 3, 2, 1, "q")), 0).appended());
-        assertEquals(Result.OUT_OF_ORDER_SEQUENCE, log.appendAsLeader(io.weir.log.testing.Batches.concat(
+        assertEquals(Result.OUT_OF_ORDER_SEQUENCE, log.appendAsLeader(io.weir.common.testing.Batches.concat(
             idempotent(7, (short) 3, 3, 1, "p"), idempotent(7, (short) 3, 9, 1, "q")), 0).producerCheck().result());
         assertEquals(4, log.logEndOffset());
         log.close();

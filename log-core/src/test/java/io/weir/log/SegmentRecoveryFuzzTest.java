@@ -1,10 +1,11 @@
 package io.weir.log;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.weir.log.BatchValidator;
+import io.weir.common.record.MemoryRecords;
+import io.weir.common.record.RecordBatch;
+import io.weir.common.testing.MockTime;
+import io.weir.common.testing.TempDirs;
 import io.weir.log.testing.BatchSurgery;
-import io.weir.log.testing.MockTime;
-import io.weir.log.testing.TempDirs;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -49,7 +49,7 @@ public interface Producer<K, V> extends Closeable {
      *
      * @throws TransactionAbortableException if the commit was refused (abort, then go on)
      */
-    void sendOffsetsToTransaction(Map<io.weir.log.TopicPartition, io.weir.consumer.OffsetAndMetadata> offsets,
+    void sendOffsetsToTransaction(Map<io.weir.common.TopicPartition, io.weir.consumer.OffsetAndMetadata> offsets,
                                   io.weir.consumer.ConsumerGroupMetadata groupMetadata);
 
     /**

@@ -1,9 +1,9 @@
 package io.weir.producer;
 
-import io.weir.log.CompressionType;
-import io.weir.log.config.AbstractConfig;
-import io.weir.log.config.ConfigDef;
-import io.weir.log.config.ConfigException;
+import io.weir.common.config.AbstractConfig;
+import io.weir.common.config.ConfigDef;
+import io.weir.common.config.ConfigException;
+import io.weir.common.record.CompressionType;
 import io.weir.protocol.client.CommonClientConfigs;
 
 import java.util.HashMap;

@@ -1,6 +1,6 @@
 package io.weir.producer;
 
-import io.weir.log.Header;
+import io.weir.common.record.Header;
 
 import java.util.Arrays;
 import java.util.List;

@@ -1,9 +1,9 @@
 package io.weir.producer;
 
-import io.weir.log.Header;
-import io.weir.log.Time;
-import io.weir.log.TopicPartition;
-import io.weir.log.config.ConfigException;
+import io.weir.common.Time;
+import io.weir.common.TopicPartition;
+import io.weir.common.config.ConfigException;
+import io.weir.common.record.Header;
 import io.weir.producer.internals.BufferPool;
 import io.weir.producer.internals.BuiltInPartitioner;
 import io.weir.producer.internals.IdempotenceManager;

@@ -1,6 +1,6 @@
 package io.weir.producer;
 
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
 import io.weir.producer.internals.BuiltInPartitioner;
 import io.weir.producer.internals.Murmur2;
 import io.weir.protocol.Errors;

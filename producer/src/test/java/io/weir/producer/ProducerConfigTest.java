@@ -1,6 +1,6 @@
 package io.weir.producer;
 
-import io.weir.log.config.ConfigException;
+import io.weir.common.config.ConfigException;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashMap;

@@ -6,7 +6,7 @@ import io.weir.consumer.ConsumerRecord;
 import io.weir.consumer.Deserializers;
 import io.weir.consumer.OffsetAndMetadata;
 import io.weir.consumer.WeirConsumer;
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
 import io.weir.producer.internals.TransactionManager;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,7 +1,7 @@
 package io.weir.producer;
 
 import io.weir.broker.testing.EmbeddedBroker;
-import io.weir.log.Header;
+import io.weir.common.record.Header;
 import io.weir.protocol.client.TimeoutException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.utils.Utils;

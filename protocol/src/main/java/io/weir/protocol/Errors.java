@@ -202,15 +202,15 @@ public enum Errors {
         return UNKNOWN_SERVER_ERROR;
     }
 
-    /** Codes for exceptions of other modules that reach a request handler (log-core's storage errors). */
+    /** Codes for exceptions of other modules that reach a request handler (common's record and storage errors). */
     private static final class ExceptionCodes {
         static final java.util.Map<Class<?>, Errors> BY_CLASS = java.util.Map.of(
             ProtocolDecodeException.class, INVALID_REQUEST,
-            io.weir.log.CorruptRecordException.class, CORRUPT_MESSAGE,
-            io.weir.log.InvalidRecordException.class, INVALID_RECORD,
-            io.weir.log.RecordTooLargeException.class, MESSAGE_TOO_LARGE,
-            io.weir.log.OffsetOutOfRangeException.class, OFFSET_OUT_OF_RANGE,
-            io.weir.log.CorruptIndexException.class, KAFKA_STORAGE_ERROR);
+            io.weir.common.record.CorruptRecordException.class, CORRUPT_MESSAGE,
+            io.weir.common.record.InvalidRecordException.class, INVALID_RECORD,
+            io.weir.common.record.RecordTooLargeException.class, MESSAGE_TOO_LARGE,
+            io.weir.common.errors.OffsetOutOfRangeException.class, OFFSET_OUT_OF_RANGE,
+            io.weir.common.errors.StorageException.class, KAFKA_STORAGE_ERROR);
     }
 
     /** A new exception carrying this error and its default message. */

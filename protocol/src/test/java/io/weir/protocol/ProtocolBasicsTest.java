@@ -55,10 +55,10 @@ class ProtocolBasicsTest {
 
     @Test
     void shouldMapExceptionsByWalkingTheirClassHierarchy() {
-        assertEquals(Errors.CORRUPT_MESSAGE, Errors.forException(new io.weir.log.CorruptRecordException("bad crc")));
+        assertEquals(Errors.CORRUPT_MESSAGE, Errors.forException(new io.weir.common.record.CorruptRecordException("bad crc")));
         // a subclass nobody registered inherits its parent's code
-        assertEquals(Errors.CORRUPT_MESSAGE, Errors.forException(new io.weir.log.CorruptRecordException("torn") { }));
-        assertEquals(Errors.MESSAGE_TOO_LARGE, Errors.forException(new io.weir.log.RecordTooLargeException("big")));
+        assertEquals(Errors.CORRUPT_MESSAGE, Errors.forException(new io.weir.common.record.CorruptRecordException("torn") { }));
+        assertEquals(Errors.MESSAGE_TOO_LARGE, Errors.forException(new io.weir.common.record.RecordTooLargeException("big")));
         assertEquals(Errors.UNKNOWN_SERVER_ERROR, Errors.forException(new RuntimeException(
             Errors.NOT_LEADER_OR_FOLLOWER.exception())));
         assertEquals(Errors.UNKNOWN_SERVER_ERROR, Errors.forException(null));

@@ -1,13 +1,13 @@
 package io.weir.tools;
 
+import io.weir.common.TopicPartition;
+import io.weir.common.record.Header;
 import io.weir.consumer.ConsumerConfig;
 import io.weir.consumer.ConsumerRecord;
 import io.weir.consumer.ConsumerRecords;
 import io.weir.consumer.Deserializers;
 import io.weir.consumer.WeirConsumer;
 import io.weir.consumer.errors.WakeupException;
-import io.weir.log.Header;
-import io.weir.log.TopicPartition;
 import io.weir.protocol.client.Cluster;
 import io.weir.tools.Cli.UsageException;
 import picocli.CommandLine;
@@ -172,7 +172,7 @@ public final class ConsoleConsumer {
             : String.valueOf(props.getOrDefault(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest")));
         try {
             new ConsumerConfig(props);
-        } catch (io.weir.log.config.ConfigException e) {
+        } catch (io.weir.common.config.ConfigException e) {
             throw new UsageException(e.getMessage());
         }
         return props;

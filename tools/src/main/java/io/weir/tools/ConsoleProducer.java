@@ -1,6 +1,6 @@
 package io.weir.tools;
 
-import io.weir.log.config.ConfigException;
+import io.weir.common.config.ConfigException;
 import io.weir.producer.Producer;
 import io.weir.producer.ProducerConfig;
 import io.weir.producer.ProducerRecord;

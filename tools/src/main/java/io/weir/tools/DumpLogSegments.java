@@ -1,9 +1,9 @@
 package io.weir.tools;
 
-import io.weir.log.CorruptRecordException;
-import io.weir.log.Header;
-import io.weir.log.Record;
-import io.weir.log.RecordBatch;
+import io.weir.common.record.CorruptRecordException;
+import io.weir.common.record.Header;
+import io.weir.common.record.Record;
+import io.weir.common.record.RecordBatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -189,8 +189,8 @@ public final class DumpLogSegments implements Callable<Integer> {
                 }
                 sb.append(" headerKeys: ").append(keys);
                 if (b.isControlBatch()) {
-                    sb.append(" endTxnMarker: ").append(io.weir.log.ControlRecordType.parse(r.key()))
-                        .append(" coordinatorEpoch: ").append(io.weir.log.ControlRecordType.coordinatorEpoch(r.value()));
+                    sb.append(" endTxnMarker: ").append(io.weir.common.record.ControlRecordType.parse(r.key()))
+                        .append(" coordinatorEpoch: ").append(io.weir.common.record.ControlRecordType.coordinatorEpoch(r.value()));
                 } else {
                     sb.append(" key: ").append(text(r.keyBytes())).append(" payload: ").append(text(r.valueBytes()));
                 }

@@ -3,7 +3,7 @@ package io.weir.tools;
 import io.weir.admin.Admin;
 import io.weir.admin.LogDirDescription;
 import io.weir.admin.ReplicaInfo;
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
 import io.weir.protocol.client.Node;
 import io.weir.tools.Cli.UsageException;
 import picocli.CommandLine;

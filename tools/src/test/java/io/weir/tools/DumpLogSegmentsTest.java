@@ -1,9 +1,9 @@
 package io.weir.tools;
 
-import io.weir.log.CompressionType;
-import io.weir.log.ControlRecordType;
-import io.weir.log.Header;
-import io.weir.log.RecordBatchBuilder;
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.ControlRecordType;
+import io.weir.common.record.Header;
+import io.weir.common.record.RecordBatchBuilder;
 import io.weir.tools.ToolRun.Result;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -7,11 +7,11 @@ import io.weir.admin.TopicDescription;
 import io.weir.admin.TopicPartitionInfo;
 import io.weir.broker.Broker;
 import io.weir.broker.BrokerConfig;
-import io.weir.log.testing.TempDirs;
+import io.weir.common.testing.TempDirs;
 import io.weir.protocol.client.Node;
+import io.weir.tools.ToolRun.Result;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import io.weir.tools.ToolRun.Result;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;

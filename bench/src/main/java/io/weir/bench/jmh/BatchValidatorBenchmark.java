@@ -1,10 +1,10 @@
 package io.weir.bench.jmh;
 
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.MemoryRecords;
+import io.weir.common.record.Record;
+import io.weir.common.record.RecordBatch;
 import io.weir.log.AppendOrigin;
-import io.weir.log.CompressionType;
-import io.weir.log.MemoryRecords;
-import io.weir.log.Record;
-import io.weir.log.RecordBatch;
 import io.weir.log.BatchValidator;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * What full batch validation costs on the produce path, per batch of 160 × 100-byte records: the
  * {@link BatchValidator} (every record walked; compressed batches decompressed) against the header
  * and CRC check alone ({@code ensureValidOnly}, what appends did before) and against iterating the
- * records as {@link io.weir.log.Record} objects (what a compacted topic's key check did).
+ * records as {@link io.weir.common.record.Record} objects (what a compacted topic's key check did).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)

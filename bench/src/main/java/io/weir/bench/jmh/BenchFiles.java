@@ -1,10 +1,10 @@
 package io.weir.bench.jmh;
 
-import io.weir.log.CompressionType;
+import io.weir.common.Time;
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.RecordBatchBuilder;
 import io.weir.log.Log;
 import io.weir.log.LogConfig;
-import io.weir.log.RecordBatchBuilder;
-import io.weir.log.Time;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

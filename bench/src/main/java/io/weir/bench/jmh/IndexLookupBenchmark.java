@@ -1,9 +1,9 @@
 package io.weir.bench.jmh;
 
-import io.weir.log.CompressionType;
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.MemoryRecords;
 import io.weir.log.FetchDataInfo;
 import io.weir.log.Log;
-import io.weir.log.MemoryRecords;
 import io.weir.log.internals.LogSegment;
 import io.weir.log.internals.OffsetIndex;
 import org.openjdk.jmh.annotations.Benchmark;

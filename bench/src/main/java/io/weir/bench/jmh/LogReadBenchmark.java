@@ -1,12 +1,12 @@
 package io.weir.bench.jmh;
 
-import io.weir.log.CompressionType;
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.MemoryRecords;
+import io.weir.common.record.Record;
+import io.weir.common.record.RecordBatch;
 import io.weir.log.FetchDataInfo;
 import io.weir.log.FileRegion;
 import io.weir.log.Log;
-import io.weir.log.MemoryRecords;
-import io.weir.log.Record;
-import io.weir.log.RecordBatch;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -1,9 +1,9 @@
 package io.weir.bench.jmh;
 
-import io.weir.log.CompressionType;
-import io.weir.log.Record;
-import io.weir.log.RecordBatch;
-import io.weir.log.RecordBatchBuilder;
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.Record;
+import io.weir.common.record.RecordBatch;
+import io.weir.common.record.RecordBatchBuilder;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

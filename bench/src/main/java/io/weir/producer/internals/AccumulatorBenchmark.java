@@ -1,10 +1,10 @@
 package io.weir.producer.internals;
 
 import io.weir.bench.jmh.Payloads;
-import io.weir.log.CompressionType;
-import io.weir.log.Header;
-import io.weir.log.Time;
-import io.weir.log.TopicPartition;
+import io.weir.common.Time;
+import io.weir.common.TopicPartition;
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.Header;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

@@ -3,7 +3,7 @@ package io.weir.broker.api;
 import io.weir.broker.BrokerConfig;
 import io.weir.broker.metadata.TopicMetadata;
 import io.weir.broker.server.TopicConfigs;
-import io.weir.log.config.ConfigDef;
+import io.weir.common.config.ConfigDef;
 import io.weir.protocol.ConfigSource;
 import io.weir.protocol.ConfigType;
 

@@ -3,8 +3,8 @@ package io.weir.broker.api;
 import io.weir.broker.purgatory.DelayedOperation;
 import io.weir.broker.server.Partition;
 import io.weir.broker.server.ReplicaManager;
+import io.weir.common.TopicPartition;
 import io.weir.log.LogOffsetMetadata;
-import io.weir.log.TopicPartition;
 import io.weir.protocol.Errors;
 
 import java.util.List;

@@ -3,7 +3,7 @@ package io.weir.broker.api;
 import io.weir.broker.purgatory.DelayedOperation;
 import io.weir.broker.server.Partition;
 import io.weir.broker.server.ReplicaManager;
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
 import io.weir.protocol.Errors;
 import io.weir.protocol.message.ProduceRequest;
 import io.weir.protocol.message.ProduceResponse;

@@ -2,9 +2,9 @@ package io.weir.broker.api;
 
 import io.weir.broker.server.Partition;
 import io.weir.broker.server.ReplicaManager;
+import io.weir.common.TopicPartition;
 import io.weir.log.Log;
 import io.weir.log.TimestampAndOffset;
-import io.weir.log.TopicPartition;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;

@@ -6,7 +6,7 @@ import io.weir.broker.metadata.TopicMetadata;
 import io.weir.broker.server.Partition;
 import io.weir.broker.server.ReplicaManager;
 import io.weir.broker.server.TopicService;
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;

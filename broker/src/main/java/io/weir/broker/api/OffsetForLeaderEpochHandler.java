@@ -2,8 +2,8 @@ package io.weir.broker.api;
 
 import io.weir.broker.server.Partition;
 import io.weir.broker.server.ReplicaManager;
+import io.weir.common.TopicPartition;
 import io.weir.log.EpochEndOffset;
-import io.weir.log.TopicPartition;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;

@@ -7,7 +7,7 @@ import io.weir.broker.transaction.TransactionCoordinatorService;
 import io.weir.broker.transaction.TransactionMarkerWriter;
 import io.weir.broker.transaction.TransactionMetadata;
 import io.weir.broker.transaction.TransactionState;
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;

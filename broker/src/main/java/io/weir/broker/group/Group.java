@@ -1,6 +1,6 @@
 package io.weir.broker.group;
 
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
 
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;

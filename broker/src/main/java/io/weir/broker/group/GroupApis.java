@@ -2,7 +2,7 @@ package io.weir.broker.group;
 
 import io.weir.broker.network.ByteBufferSend;
 import io.weir.broker.network.RequestChannel;
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;

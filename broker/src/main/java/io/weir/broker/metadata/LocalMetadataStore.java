@@ -1,6 +1,6 @@
 package io.weir.broker.metadata;
 
-import io.weir.log.internals.FileUtils;
+import io.weir.common.utils.FileUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,6 +1,6 @@
 package io.weir.broker.network;
 
-import io.weir.log.Time;
+import io.weir.common.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,8 +1,8 @@
 package io.weir.broker.server;
 
+import io.weir.common.TopicPartition;
 import io.weir.log.Log;
 import io.weir.log.LogOffsetMetadata;
-import io.weir.log.TopicPartition;
 
 import java.util.UUID;
 

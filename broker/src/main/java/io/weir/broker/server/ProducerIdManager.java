@@ -1,6 +1,6 @@
 package io.weir.broker.server;
 
-import io.weir.log.internals.FileUtils;
+import io.weir.common.utils.FileUtils;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,24 +1,23 @@
 package io.weir.broker.server;
 
 import io.weir.broker.metadata.TopicMetadata;
+import io.weir.common.TopicPartition;
+import io.weir.common.errors.OffsetOutOfRangeException;
+import io.weir.common.record.CorruptRecordException;
+import io.weir.common.record.InvalidRecordException;
+import io.weir.common.record.MemoryRecords;
+import io.weir.common.record.RecordError;
+import io.weir.common.record.RecordTooLargeException;
 import io.weir.log.AbortedTxn;
+import io.weir.log.AppendOrigin;
 import io.weir.log.BatchRecompressor;
 import io.weir.log.BatchValidator;
-import io.weir.log.AppendOrigin;
-import io.weir.log.CorruptRecordException;
 import io.weir.log.FetchDataInfo;
-import io.weir.log.InvalidRecordException;
 import io.weir.log.Log;
-import io.weir.log.LogOffsetMetadata;
 import io.weir.log.LogAppendInfo;
 import io.weir.log.LogManager;
 import io.weir.log.LogOffsetMetadata;
-import io.weir.log.MemoryRecords;
-import io.weir.log.OffsetOutOfRangeException;
 import io.weir.log.ProducerAppendCheck;
-import io.weir.log.RecordError;
-import io.weir.log.RecordTooLargeException;
-import io.weir.log.TopicPartition;
 import io.weir.protocol.Errors;
 import io.weir.protocol.Records;
 import org.slf4j.Logger;
@@ -253,7 +252,7 @@ public final class ReplicaManager {
             }
             return new ReadResult(Errors.OFFSET_OUT_OF_RANGE, hw, lso, l.logStartOffset(), null, null,
                 new LogOffsetMetadata(fetchOffset));
-        } catch (io.weir.log.CorruptRecordException e) {
+        } catch (io.weir.common.record.CorruptRecordException e) {
             // a quarantined (damaged) stretch: a clear error for this partition, not a stalled consumer
             return new ReadResult(Errors.CORRUPT_MESSAGE, hw, lso, l.logStartOffset(), null, null,
                 new LogOffsetMetadata(fetchOffset));

@@ -1,10 +1,10 @@
 package io.weir.broker.server;
 
 import io.weir.broker.BrokerConfig;
-import io.weir.log.CompressionType;
+import io.weir.common.config.ConfigDef;
+import io.weir.common.config.ConfigException;
+import io.weir.common.record.CompressionType;
 import io.weir.log.LogConfig;
-import io.weir.log.config.ConfigDef;
-import io.weir.log.config.ConfigException;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -66,7 +66,7 @@ public final class TopicConfigs {
         implemented(LogConfig.MAX_MESSAGE_BYTES, ConfigDef.Type.INT, BrokerConfig.MESSAGE_MAX_BYTES);
         // Weir bounds what one batch may inflate to on the broker at 64 MB
         accepted("max.decompressed.message.bytes", ConfigDef.Type.INT, null,
-            Integer.toString(io.weir.log.RecordBatch.DEFAULT_MAX_DECOMPRESSED_BYTES));
+            Integer.toString(io.weir.common.record.RecordBatch.DEFAULT_MAX_DECOMPRESSED_BYTES));
         accepted("message.downconversion.enable", ConfigDef.Type.BOOLEAN, "log.message.downconversion.enable", "true");
         accepted("message.timestamp.after.max.ms", ConfigDef.Type.LONG, "log.message.timestamp.after.max.ms", "3600000");
         accepted("message.timestamp.before.max.ms", ConfigDef.Type.LONG, "log.message.timestamp.before.max.ms",

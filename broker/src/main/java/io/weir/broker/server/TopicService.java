@@ -205,7 +205,7 @@ public final class TopicService {
                 case 0 -> next.put(op.name(), op.value());
                 case 1 -> next.remove(op.name());
                 case 2, 3 -> {
-                    if (TopicConfigs.typeOf(op.name()) != io.weir.log.config.ConfigDef.Type.LIST) {
+                    if (TopicConfigs.typeOf(op.name()) != io.weir.common.config.ConfigDef.Type.LIST) {
                         return Result.error(Errors.INVALID_CONFIG, "Config " + op.name() + " is not a list: "
                             + (op.op() == 2 ? "APPEND" : "SUBTRACT") + " is not allowed");
                     }

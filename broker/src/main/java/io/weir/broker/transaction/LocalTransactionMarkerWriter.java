@@ -2,13 +2,13 @@ package io.weir.broker.transaction;
 
 import io.weir.broker.group.GroupCoordinatorService;
 import io.weir.broker.server.ReplicaManager;
+import io.weir.common.Time;
+import io.weir.common.TopicPartition;
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.ControlRecordType;
+import io.weir.common.record.RecordBatch;
+import io.weir.common.record.RecordBatchBuilder;
 import io.weir.log.AppendOrigin;
-import io.weir.log.CompressionType;
-import io.weir.log.ControlRecordType;
-import io.weir.log.RecordBatch;
-import io.weir.log.RecordBatchBuilder;
-import io.weir.log.Time;
-import io.weir.log.TopicPartition;
 import io.weir.protocol.Errors;
 import io.weir.protocol.Records;
 

@@ -1,6 +1,6 @@
 package io.weir.broker.transaction;
 
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
 
 import java.util.Collections;
 import java.util.Comparator;

@@ -2,8 +2,8 @@ package io.weir.broker.transaction;
 
 import io.weir.broker.coordinator.runtime.CoordinatorSerde;
 import io.weir.broker.coordinator.runtime.SerializedRecord;
-import io.weir.log.CorruptRecordException;
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
+import io.weir.common.record.CorruptRecordException;
 
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;

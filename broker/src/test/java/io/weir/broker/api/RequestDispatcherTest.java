@@ -1,7 +1,7 @@
 package io.weir.broker.api;
 
-import io.weir.log.CompressionType;
-import io.weir.log.RecordBatchBuilder;
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.RecordBatchBuilder;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;

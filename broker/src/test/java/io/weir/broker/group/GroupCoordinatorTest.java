@@ -1,14 +1,14 @@
 package io.weir.broker.group;
 
 import io.weir.broker.BrokerConfig;
-import io.weir.broker.coordinator.runtime.MockTimerService;
 import io.weir.broker.metadata.LocalMetadataStore;
 import io.weir.broker.server.ReplicaManager;
 import io.weir.broker.server.TopicConfigs;
 import io.weir.broker.server.TopicService;
+import io.weir.common.Time;
+import io.weir.common.TopicPartition;
+import io.weir.common.testing.MockTimerService;
 import io.weir.log.LogManager;
-import io.weir.log.Time;
-import io.weir.log.TopicPartition;
 import io.weir.protocol.Errors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -2,10 +2,10 @@ package io.weir.broker.group;
 
 import io.weir.broker.coordinator.runtime.CoordinatorRuntime;
 import io.weir.broker.coordinator.runtime.InMemoryPartitionWriter;
-import io.weir.broker.coordinator.runtime.MockTimerService;
 import io.weir.broker.group.GroupRecords.GroupRecord;
-import io.weir.log.Time;
-import io.weir.log.TopicPartition;
+import io.weir.common.Time;
+import io.weir.common.TopicPartition;
+import io.weir.common.testing.MockTimerService;
 import io.weir.protocol.Errors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,6 @@
 package io.weir.broker.metadata;
 
-import io.weir.log.testing.TempDirs;
+import io.weir.common.testing.TempDirs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

@@ -1,6 +1,6 @@
 package io.weir.broker.purgatory;
 
-import io.weir.log.testing.MockTime;
+import io.weir.common.testing.MockTime;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

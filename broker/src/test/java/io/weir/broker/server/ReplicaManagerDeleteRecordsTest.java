@@ -2,12 +2,12 @@ package io.weir.broker.server;
 
 import io.weir.broker.BrokerConfig;
 import io.weir.broker.metadata.TopicMetadata;
-import io.weir.log.CompressionType;
+import io.weir.common.TopicPartition;
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.RecordBatchBuilder;
+import io.weir.common.testing.MockTime;
 import io.weir.log.LogConfig;
 import io.weir.log.LogManager;
-import io.weir.log.RecordBatchBuilder;
-import io.weir.log.TopicPartition;
-import io.weir.log.testing.MockTime;
 import io.weir.protocol.Errors;
 import io.weir.protocol.Records;
 import org.junit.jupiter.api.Test;

@@ -2,13 +2,13 @@ package io.weir.broker.transaction;
 
 import io.weir.broker.coordinator.runtime.CoordinatorRuntime;
 import io.weir.broker.coordinator.runtime.InMemoryPartitionWriter;
-import io.weir.broker.coordinator.runtime.MockTimerService;
 import io.weir.broker.transaction.TransactionCoordinatorShard.EndResult;
 import io.weir.broker.transaction.TransactionCoordinatorShard.InitResult;
 import io.weir.broker.transaction.TransactionCoordinatorShard.MarkerJob;
 import io.weir.broker.transaction.TransactionRecords.TransactionRecord;
-import io.weir.log.Time;
-import io.weir.log.TopicPartition;
+import io.weir.common.Time;
+import io.weir.common.TopicPartition;
+import io.weir.common.testing.MockTimerService;
 import io.weir.protocol.Errors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

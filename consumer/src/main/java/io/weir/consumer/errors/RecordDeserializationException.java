@@ -1,6 +1,6 @@
 package io.weir.consumer.errors;
 
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
 
 /**
  * A record's key or value could not be deserialized. The position stays at the record, so the

@@ -1,7 +1,7 @@
 package io.weir.consumer.internals;
 
+import io.weir.common.Time;
 import io.weir.consumer.errors.WakeupException;
-import io.weir.log.Time;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;

@@ -1,11 +1,11 @@
 package io.weir.consumer.internals;
 
+import io.weir.common.Time;
+import io.weir.common.TopicPartition;
 import io.weir.consumer.ConsumerRebalanceListener;
 import io.weir.consumer.OffsetAndMetadata;
 import io.weir.consumer.errors.CommitFailedException;
 import io.weir.consumer.errors.ConsumerException;
-import io.weir.log.Time;
-import io.weir.log.TopicPartition;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;

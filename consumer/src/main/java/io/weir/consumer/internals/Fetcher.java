@@ -1,16 +1,16 @@
 package io.weir.consumer.internals;
 
+import io.weir.common.Time;
+import io.weir.common.TopicPartition;
+import io.weir.common.record.ControlRecordType;
+import io.weir.common.record.Header;
+import io.weir.common.record.MemoryRecords;
+import io.weir.common.record.Record;
+import io.weir.common.record.RecordBatch;
 import io.weir.consumer.ConsumerRecord;
 import io.weir.consumer.Deserializer;
 import io.weir.consumer.errors.OffsetOutOfRangeException;
 import io.weir.consumer.errors.RecordDeserializationException;
-import io.weir.log.ControlRecordType;
-import io.weir.log.Header;
-import io.weir.log.MemoryRecords;
-import io.weir.log.Record;
-import io.weir.log.RecordBatch;
-import io.weir.log.Time;
-import io.weir.log.TopicPartition;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;
@@ -415,7 +415,7 @@ public final class Fetcher<K, V> {
                 client.metadata().requestUpdate();
                 return null;
             case CORRUPT_MESSAGE:
-                throw new io.weir.log.CorruptRecordException("the broker reported corrupt data for " + tp
+                throw new io.weir.common.record.CorruptRecordException("the broker reported corrupt data for " + tp
                     + " at offset " + cf.fetchOffset());
             case TOPIC_AUTHORIZATION_FAILED:
                 throw new io.weir.consumer.errors.ConsumerException(cf.error(), "not authorized to read " + tp);
@@ -527,7 +527,7 @@ public final class Fetcher<K, V> {
                         b.ensureValid();
                     }
                 } catch (RuntimeException e) {
-                    RuntimeException err = new io.weir.log.CorruptRecordException("fetched data for " + tp
+                    RuntimeException err = new io.weir.common.record.CorruptRecordException("fetched data for " + tp
                         + " at offset " + nextFetchOffset + " is invalid: " + e.getMessage(), e);
                     if (out.isEmpty()) {
                         throw err;

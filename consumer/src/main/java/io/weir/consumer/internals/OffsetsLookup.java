@@ -1,6 +1,6 @@
 package io.weir.consumer.internals;
 
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
 import io.weir.protocol.Errors;
 import io.weir.protocol.client.Cluster;
 import io.weir.protocol.client.NetworkClient;

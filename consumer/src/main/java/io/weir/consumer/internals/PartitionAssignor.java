@@ -1,6 +1,6 @@
 package io.weir.consumer.internals;
 
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;

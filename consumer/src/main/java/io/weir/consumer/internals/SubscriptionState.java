@@ -1,7 +1,7 @@
 package io.weir.consumer.internals;
 
+import io.weir.common.TopicPartition;
 import io.weir.consumer.ConsumerRebalanceListener;
-import io.weir.log.TopicPartition;
 
 import java.util.Collection;
 import java.util.LinkedHashMap;

@@ -1,6 +1,6 @@
 package io.weir.consumer.internals;
 
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
 import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor;
 import org.junit.jupiter.api.Test;
 

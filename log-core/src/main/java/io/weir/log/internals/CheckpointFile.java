@@ -1,6 +1,7 @@
 package io.weir.log.internals;
 
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
+import io.weir.common.utils.FileUtils;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

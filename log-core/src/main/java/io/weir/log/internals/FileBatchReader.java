@@ -1,7 +1,7 @@
 package io.weir.log.internals;
 
-import io.weir.log.CorruptRecordException;
-import io.weir.log.RecordBatch;
+import io.weir.common.record.CorruptRecordException;
+import io.weir.common.record.RecordBatch;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

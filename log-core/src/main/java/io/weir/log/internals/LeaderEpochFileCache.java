@@ -1,5 +1,6 @@
 package io.weir.log.internals;
 
+import io.weir.common.utils.FileUtils;
 import io.weir.log.EpochEndOffset;
 
 import java.io.IOException;

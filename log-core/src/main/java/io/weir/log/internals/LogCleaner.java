@@ -1,12 +1,12 @@
 package io.weir.log.internals;
 
+import io.weir.common.Time;
+import io.weir.common.record.Record;
+import io.weir.common.record.RecordBatch;
+import io.weir.common.record.RecordBatchBuilder;
 import io.weir.log.AbortedTxn;
 import io.weir.log.Log;
 import io.weir.log.LogConfig;
-import io.weir.log.Record;
-import io.weir.log.RecordBatch;
-import io.weir.log.RecordBatchBuilder;
-import io.weir.log.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

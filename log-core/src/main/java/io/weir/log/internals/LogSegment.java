@@ -1,16 +1,16 @@
 package io.weir.log.internals;
 
-import io.weir.log.BatchValidator;
+import io.weir.common.record.CorruptRecordException;
+import io.weir.common.record.InvalidRecordException;
+import io.weir.common.record.Record;
+import io.weir.common.record.RecordBatch;
 import io.weir.log.AbortedTxn;
+import io.weir.log.BatchValidator;
 import io.weir.log.CompletedTxn;
 import io.weir.log.CorruptIndexException;
-import io.weir.log.CorruptRecordException;
-import io.weir.log.InvalidRecordException;
 import io.weir.log.FetchDataInfo;
 import io.weir.log.FileRegion;
 import io.weir.log.LogOffsetMetadata;
-import io.weir.log.Record;
-import io.weir.log.RecordBatch;
 import io.weir.log.TimestampAndOffset;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

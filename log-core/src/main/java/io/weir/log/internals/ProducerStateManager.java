@@ -1,12 +1,14 @@
 package io.weir.log.internals;
 
+import io.weir.common.record.ControlRecordType;
+import io.weir.common.record.Record;
+import io.weir.common.record.RecordBatch;
+import io.weir.common.utils.Crc32c;
+import io.weir.common.utils.FileUtils;
+import io.weir.log.ActiveProducer;
 import io.weir.log.CompletedTxn;
-import io.weir.log.ControlRecordType;
 import io.weir.log.ProducerAppendCheck;
 import io.weir.log.ProducerAppendCheck.Result;
-import io.weir.log.Record;
-import io.weir.log.ActiveProducer;
-import io.weir.log.RecordBatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,14 +1,14 @@
 package io.weir.log.internals;
 
-import io.weir.log.BatchValidator;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.weir.common.record.CorruptRecordException;
+import io.weir.common.record.InvalidRecordException;
+import io.weir.common.record.MemoryRecords;
+import io.weir.common.record.Record;
+import io.weir.common.record.RecordBatch;
+import io.weir.common.record.RecordTooLargeException;
 import io.weir.log.AppendOrigin;
-import io.weir.log.CorruptRecordException;
-import io.weir.log.InvalidRecordException;
-import io.weir.log.MemoryRecords;
-import io.weir.log.Record;
-import io.weir.log.RecordBatch;
-import io.weir.log.RecordTooLargeException;
+import io.weir.log.BatchValidator;
 import io.weir.log.testing.BatchSurgery;
 
 import java.nio.ByteBuffer;

@@ -1,16 +1,17 @@
 package io.weir.log.internals;
 
-import io.weir.log.BatchValidator;
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.CorruptRecordException;
+import io.weir.common.record.Header;
+import io.weir.common.record.InvalidRecordException;
+import io.weir.common.record.MemoryRecords;
+import io.weir.common.record.Record;
+import io.weir.common.record.RecordBatch;
+import io.weir.common.record.RecordBatchBuilder;
+import io.weir.common.record.RecordTooLargeException;
+import io.weir.common.utils.ByteBufferOutputStream;
 import io.weir.log.AppendOrigin;
-import io.weir.log.CompressionType;
-import io.weir.log.CorruptRecordException;
-import io.weir.log.Header;
-import io.weir.log.InvalidRecordException;
-import io.weir.log.MemoryRecords;
-import io.weir.log.Record;
-import io.weir.log.RecordBatch;
-import io.weir.log.RecordBatchBuilder;
-import io.weir.log.RecordTooLargeException;
+import io.weir.log.BatchValidator;
 import io.weir.log.testing.BatchSurgery;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;

@@ -1,7 +1,7 @@
 package io.weir.log.internals;
 
+import io.weir.common.testing.TempDirs;
 import io.weir.log.CorruptIndexException;
-import io.weir.log.testing.TempDirs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

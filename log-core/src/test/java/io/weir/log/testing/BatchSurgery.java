@@ -1,10 +1,10 @@
 package io.weir.log.testing;
 
-import io.weir.log.CompressionType;
-import io.weir.log.MemoryRecords;
-import io.weir.log.RecordBatch;
-import io.weir.log.RecordBatchBuilder;
-import io.weir.log.internals.Crc32c;
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.MemoryRecords;
+import io.weir.common.record.RecordBatch;
+import io.weir.common.record.RecordBatchBuilder;
+import io.weir.common.utils.Crc32c;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -1,6 +1,6 @@
 package io.weir.producer.internals;
 
-import io.weir.log.Time;
+import io.weir.common.Time;
 import io.weir.protocol.client.TimeoutException;
 
 import java.util.ArrayDeque;

@@ -1,6 +1,6 @@
 package io.weir.producer.internals;
 
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
 import io.weir.protocol.client.Cluster;
 
 import java.util.List;

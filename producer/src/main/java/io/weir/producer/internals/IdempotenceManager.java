@@ -1,7 +1,7 @@
 package io.weir.producer.internals;
 
-import io.weir.log.RecordBatch;
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
+import io.weir.common.record.RecordBatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

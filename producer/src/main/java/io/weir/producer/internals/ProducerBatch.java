@@ -1,10 +1,10 @@
 package io.weir.producer.internals;
 
-import io.weir.log.CompressionType;
-import io.weir.log.Header;
-import io.weir.log.RecordBatch;
-import io.weir.log.RecordBatchBuilder;
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.Header;
+import io.weir.common.record.RecordBatch;
+import io.weir.common.record.RecordBatchBuilder;
 import io.weir.producer.Callback;
 import io.weir.producer.RecordMetadata;
 import org.slf4j.Logger;

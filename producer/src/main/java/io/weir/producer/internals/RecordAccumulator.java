@@ -1,8 +1,8 @@
 package io.weir.producer.internals;
 
-import io.weir.log.CompressionType;
-import io.weir.log.Header;
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.Header;
 import io.weir.producer.Callback;
 import io.weir.protocol.client.Cluster;
 import io.weir.protocol.client.Node;
@@ -84,7 +84,7 @@ public final class RecordAccumulator {
                     return r;
                 }
             }
-            int size = Math.max(batchSize, estimate + io.weir.log.RecordBatch.HEADER_SIZE);
+            int size = Math.max(batchSize, estimate + io.weir.common.record.RecordBatch.HEADER_SIZE);
             pool.allocate(size, maxBlockMs);
             boolean handedOver = false;
             try {
@@ -341,7 +341,7 @@ public final class RecordAccumulator {
      * Waits up to {@code timeoutMs} until every batch that existed when called is done (the caller
      * called {@link #beginFlush()} first); false if the time ran out.
      */
-    public boolean awaitFlushCompletion(long timeoutMs, io.weir.log.Time time) throws InterruptedException {
+    public boolean awaitFlushCompletion(long timeoutMs, io.weir.common.Time time) throws InterruptedException {
         long deadlineMs = time.milliseconds() + timeoutMs;
         try {
             for (ProducerBatch b : new ArrayList<>(incomplete)) {

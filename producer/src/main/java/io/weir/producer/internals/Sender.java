@@ -1,7 +1,7 @@
 package io.weir.producer.internals;
 
-import io.weir.log.Time;
-import io.weir.log.TopicPartition;
+import io.weir.common.Time;
+import io.weir.common.TopicPartition;
 import io.weir.producer.ProducerFatalException;
 import io.weir.producer.ProducerFencedException;
 import io.weir.protocol.ApiException;

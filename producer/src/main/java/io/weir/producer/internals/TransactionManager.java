@@ -2,8 +2,8 @@ package io.weir.producer.internals;
 
 import io.weir.consumer.ConsumerGroupMetadata;
 import io.weir.consumer.OffsetAndMetadata;
-import io.weir.log.Time;
-import io.weir.log.TopicPartition;
+import io.weir.common.Time;
+import io.weir.common.TopicPartition;
 import io.weir.producer.ProducerFatalException;
 import io.weir.producer.ProducerFencedException;
 import io.weir.producer.TransactionAbortableException;

@@ -1,6 +1,6 @@
 package io.weir.producer.internals;
 
-import io.weir.log.Time;
+import io.weir.common.Time;
 import io.weir.protocol.client.NetworkClient;
 import io.weir.protocol.client.Node;
 import org.junit.jupiter.api.AfterEach;
@@ -78,7 +78,7 @@ class TransactionManagerStateTest {
         e = assertThrows(IllegalStateException.class, () -> tm.abortTransaction(1_000));
         assertTrue(e.getMessage().contains("cannot abort in state UNINITIALIZED"), e.getMessage());
         e = assertThrows(IllegalStateException.class,
-            () -> tm.maybeAddPartition(new io.weir.log.TopicPartition("t", 0)));
+            () -> tm.maybeAddPartition(new io.weir.common.TopicPartition("t", 0)));
         assertTrue(e.getMessage().contains("call initTransactions() and beginTransaction() first"), e.getMessage());
         assertEquals(UNINITIALIZED, tm.state());
     }

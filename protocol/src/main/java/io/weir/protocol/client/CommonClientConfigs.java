@@ -1,8 +1,8 @@
 package io.weir.protocol.client;
 
-import io.weir.log.config.AbstractConfig;
-import io.weir.log.config.ConfigDef;
-import io.weir.log.config.ConfigException;
+import io.weir.common.config.AbstractConfig;
+import io.weir.common.config.ConfigDef;
+import io.weir.common.config.ConfigException;
 
 import java.util.ArrayList;
 import java.util.List;

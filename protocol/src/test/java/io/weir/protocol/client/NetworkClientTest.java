@@ -1,6 +1,6 @@
 package io.weir.protocol.client;
 
-import io.weir.log.Time;
+import io.weir.common.Time;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;

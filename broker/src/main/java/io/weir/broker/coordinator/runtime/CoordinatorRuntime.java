@@ -1,8 +1,9 @@
 package io.weir.broker.coordinator.runtime;
 
-import io.weir.log.CorruptRecordException;
-import io.weir.log.Time;
-import io.weir.log.TopicPartition;
+import io.weir.common.Time;
+import io.weir.common.TopicPartition;
+import io.weir.common.record.CorruptRecordException;
+import io.weir.common.utils.TimerService;
 import io.weir.protocol.Errors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

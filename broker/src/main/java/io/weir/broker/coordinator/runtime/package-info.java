@@ -12,7 +12,7 @@
  * and answers when the writer reports them committed. Loading a partition replays its log
  * ({@link io.weir.broker.coordinator.runtime.CoordinatorLoader}) through the same {@code replay}.
  * Timeouts are {@link io.weir.broker.coordinator.runtime.CoordinatorTimer} entries on a
- * {@link io.weir.broker.coordinator.runtime.TimerService} (a thread in the broker, a mock in tests),
+ * {@link io.weir.common.utils.TimerService} (a thread in the broker, a mock in tests),
  * run as operations of the shard.
  *
  * <p>Transactions reach a coordinator partition too: a transactional write appends its records as one

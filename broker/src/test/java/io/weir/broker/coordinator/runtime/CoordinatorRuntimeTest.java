@@ -1,7 +1,8 @@
 package io.weir.broker.coordinator.runtime;
 
-import io.weir.log.Time;
-import io.weir.log.TopicPartition;
+import io.weir.common.Time;
+import io.weir.common.TopicPartition;
+import io.weir.common.testing.MockTimerService;
 import io.weir.protocol.Errors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,6 @@
 package io.weir.broker.coordinator.runtime;
 
-import io.weir.log.TopicPartition;
+import io.weir.common.TopicPartition;
 import io.weir.protocol.Errors;
 
 import java.nio.ByteBuffer;

@@ -1,0 +1,40 @@
+package io.weir.common.record;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Objects;
+
+/** A record header: a non-null string key and a nullable byte[] value. Immutable. */
+public final class Header {
+    private final String key;
+    private final byte[] value;
+
+    public Header(String key, byte[] value) {
+        this.key = Objects.requireNonNull(key, "header key");
+        this.value = value;
+    }
+
+    public String key() {
+        return key;
+    }
+
+    /** The value, or null. The array is shared: do not modify it. */
+    public byte[] value() {
+        return value;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Header h && key.equals(h.key) && Arrays.equals(value, h.value);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * key.hashCode() + Arrays.hashCode(value);
+    }
+
+    @Override
+    public String toString() {
+        return key + "=" + (value == null ? "null" : new String(value, StandardCharsets.UTF_8));
+    }
+}
