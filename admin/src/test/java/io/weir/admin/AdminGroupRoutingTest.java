@@ -1,7 +1,7 @@
 package io.weir.admin;
 
 import io.weir.common.TopicPartition;
-import io.weir.consumer.internals.ConsumerProtocol;
+import io.weir.consumer.ConsumerProtocol;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;

@@ -9,7 +9,7 @@ import io.weir.admin.errors.GroupNotEmptyException;
 import io.weir.common.Time;
 import io.weir.common.TopicPartition;
 import io.weir.consumer.OffsetAndMetadata;
-import io.weir.consumer.internals.ConsumerProtocol;
+import io.weir.consumer.ConsumerProtocol;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;

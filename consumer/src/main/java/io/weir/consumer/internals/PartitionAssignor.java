@@ -1,5 +1,6 @@
 package io.weir.consumer.internals;
 
+import io.weir.consumer.ConsumerProtocol;
 import io.weir.common.TopicPartition;
 
 import java.nio.ByteBuffer;

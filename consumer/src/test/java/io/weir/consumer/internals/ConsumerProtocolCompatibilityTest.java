@@ -1,5 +1,6 @@
 package io.weir.consumer.internals;
 
+import io.weir.consumer.ConsumerProtocol;
 import io.weir.common.TopicPartition;
 import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor;
 import org.junit.jupiter.api.Test;

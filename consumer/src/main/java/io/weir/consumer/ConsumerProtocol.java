@@ -1,4 +1,4 @@
-package io.weir.consumer.internals;
+package io.weir.consumer;
 
 import io.weir.common.TopicPartition;
 
