@@ -1,6 +1,7 @@
 package io.weir.broker.group;
 
 import io.weir.broker.BrokerConfig;
+import io.weir.broker.coordinator.CoordinatorTopic;
 import io.weir.broker.coordinator.ReplicaManagerPartitionWriter;
 import io.weir.broker.coordinator.runtime.CoordinatorException;
 import io.weir.broker.coordinator.runtime.CoordinatorLoader;
@@ -17,14 +18,12 @@ import io.weir.broker.group.GroupCoordinatorShard.Overview;
 import io.weir.broker.group.GroupCoordinatorShard.SyncResult;
 import io.weir.broker.group.GroupRecords.GroupRecord;
 import io.weir.broker.metadata.MetadataStore;
-import io.weir.broker.metadata.TopicMetadata;
 import io.weir.broker.server.ReplicaManager;
 import io.weir.broker.server.TopicService;
 import io.weir.common.Time;
 import io.weir.common.TopicPartition;
 import io.weir.common.utils.SystemTimerService;
 import io.weir.common.utils.TimerService;
-import io.weir.log.LogConfig;
 import io.weir.protocol.Errors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,13 +65,11 @@ public final class GroupCoordinatorService {
     }
 
     private final BrokerConfig config;
-    private final TopicService topics;
-    private final MetadataStore store;
     private final GroupCoordinatorShard.Settings settings;
     private final CoordinatorRuntime<GroupCoordinatorShard, GroupRecord> runtime;
     private final ExecutorService ownedPool;
     private final TimerService timers;
-    private volatile int partitionCount;
+    private final CoordinatorTopic<GroupCoordinatorShard, GroupRecord> topic;
 
     public GroupCoordinatorService(BrokerConfig config, ReplicaManager replicaManager, TopicService topics,
                                    MetadataStore store, Time time) {
@@ -83,8 +80,6 @@ public final class GroupCoordinatorService {
     GroupCoordinatorService(BrokerConfig config, ReplicaManager replicaManager, TopicService topics,
                             MetadataStore store, Time time, Executor executor, TimerService timers) {
         this.config = config;
-        this.topics = topics;
-        this.store = store;
         this.settings = GroupCoordinatorShard.Settings.from(config);
         this.timers = timers;
         if (executor == null) {
@@ -101,8 +96,8 @@ public final class GroupCoordinatorService {
         ReplicaManagerPartitionWriter writer = new ReplicaManagerPartitionWriter(replicaManager);
         this.runtime = newRuntime(time, executor, timers, writer, writer, settings,
             tp -> replicaManager.partition(tp) != null);
-        this.partitionCount = store.topic(TOPIC).map(TopicMetadata::partitionCount)
-            .orElse(config.getInt(BrokerConfig.OFFSETS_TOPIC_NUM_PARTITIONS));
+        this.topic = new CoordinatorTopic<>(TOPIC, config.getInt(BrokerConfig.OFFSETS_TOPIC_NUM_PARTITIONS),
+            config.getInt(BrokerConfig.OFFSETS_TOPIC_SEGMENT_BYTES), store, topics, runtime);
     }
 
     /** The runtime of group shards (also what shard-level tests build over an in-memory writer). */
@@ -115,11 +110,7 @@ public final class GroupCoordinatorService {
 
     /** Loads every partition of {@code __consumer_offsets} in the background (requests meanwhile: LOAD_IN_PROGRESS). */
     public void startup() {
-        if (topicExists()) {
-            for (int p = 0; p < partitionCount; p++) {
-                runtime.scheduleLoad(new TopicPartition(TOPIC, p), 0);
-            }
-        }
+        topic.loadAll();
     }
 
     /** Unloads every shard (answering what waits with NOT_COORDINATOR), then stops the timer and threads. */
@@ -141,56 +132,19 @@ public final class GroupCoordinatorService {
 
     // ------------------------------------------------------------------------------ routing
 
-    /** Kafka's mapping, so a group lands on the same partition number as it would on Kafka. */
     int partitionFor(String groupId) {
-        int h = groupId.hashCode();
-        return (h == Integer.MIN_VALUE ? 0 : Math.abs(h)) % partitionCount;
+        return topic.partitionFor(groupId);
     }
 
     private TopicPartition partitionOf(String groupId) {
-        return new TopicPartition(TOPIC, partitionFor(groupId));
-    }
-
-    private boolean topicExists() {
-        return store.topic(TOPIC).isPresent();
-    }
-
-    /** Creates the topic if it does not exist and loads its (empty) partitions; null if it cannot. */
-    private synchronized CompletableFuture<Void> ensureTopic() {
-        if (topicExists()) {
-            return CompletableFuture.completedFuture(null);
-        }
-        int n = config.getInt(BrokerConfig.OFFSETS_TOPIC_NUM_PARTITIONS);
-        Map<String, String> configs = Map.of(LogConfig.CLEANUP_POLICY, "compact",
-            LogConfig.SEGMENT_BYTES, Integer.toString(config.getInt(BrokerConfig.OFFSETS_TOPIC_SEGMENT_BYTES)));
-        TopicService.Result r = topics.create(TOPIC, n, (short) 1, Map.of(), configs, false);
-        if (r.error() != Errors.NONE && r.error() != Errors.TOPIC_ALREADY_EXISTS) {
-            log.error("cannot create {}: {} {}", TOPIC, r.error(), r.message());
-            return null;
-        }
-        partitionCount = store.topic(TOPIC).map(TopicMetadata::partitionCount).orElse(n);
-        List<CompletableFuture<Void>> loads = new ArrayList<>();
-        for (int p = 0; p < partitionCount; p++) {
-            loads.add(runtime.scheduleLoad(new TopicPartition(TOPIC, p), 0));
-        }
-        if (r.error() == Errors.NONE) {
-            log.info("created {} with {} partitions", TOPIC, partitionCount);
-        }
-        return CompletableFuture.allOf(loads.toArray(new CompletableFuture[0]));
+        return topic.partitionOf(groupId);
     }
 
     private Errors validate(String groupId, boolean allowEmptyId) {
         if (groupId == null || (!allowEmptyId && groupId.isEmpty())) {
             return Errors.INVALID_GROUP_ID;
         }
-        if (!topicExists()) {
-            return Errors.NOT_COORDINATOR;
-        }
-        CoordinatorRuntime.ShardState state = runtime.shardState(partitionOf(groupId));
-        if (state == null || state == CoordinatorRuntime.ShardState.CLOSED) {
-            return Errors.NOT_COORDINATOR;
-        }
-        return state == CoordinatorRuntime.ShardState.LOADING ? Errors.COORDINATOR_LOAD_IN_PROGRESS : Errors.NONE;
+        return topic.shardError(groupId);
     }
 
     /** The group error a failed runtime future stands for. */
@@ -207,12 +161,7 @@ public final class GroupCoordinatorService {
 
     /** Whether this broker coordinates the group; creates {@code __consumer_offsets} on first use. */
     CompletableFuture<Errors> findCoordinator(String groupId) {
-        CompletableFuture<Void> ready = ensureTopic();
-        if (ready == null) {
-            return CompletableFuture.completedFuture(Errors.COORDINATOR_NOT_AVAILABLE);
-        }
-        return ready.handle((v, t) -> runtime.shardState(partitionOf(groupId)) == null
-            ? Errors.COORDINATOR_NOT_AVAILABLE : Errors.NONE);
+        return topic.findCoordinator(groupId);
     }
 
     CompletableFuture<JoinResult> joinGroup(JoinRequest req) {
@@ -311,7 +260,7 @@ public final class GroupCoordinatorService {
      */
     public CompletableFuture<Errors> completeTransaction(TopicPartition tp, long producerId, short producerEpoch,
                                                          int coordinatorEpoch, boolean commit) {
-        if (!topicExists() || tp.partition() < 0 || tp.partition() >= partitionCount) {
+        if (!topic.contains(tp)) {
             // no offsets were ever written there (a transaction aborted between AddOffsetsToTxn and TxnOffsetCommit)
             return CompletableFuture.completedFuture(Errors.UNKNOWN_TOPIC_OR_PARTITION);
         }
@@ -358,27 +307,9 @@ public final class GroupCoordinatorService {
     }
 
     CompletableFuture<ListResult> listGroups(Set<String> statesLowerCase, Set<String> typesLowerCase) {
-        Errors error = Errors.NONE;
-        List<CompletableFuture<List<Overview>>> parts = new ArrayList<>();
-        for (int p = 0; topicExists() && p < partitionCount; p++) {
-            TopicPartition tp = new TopicPartition(TOPIC, p);
-            CoordinatorRuntime.ShardState state = runtime.shardState(tp);
-            if (state == CoordinatorRuntime.ShardState.LOADING) {
-                error = Errors.COORDINATOR_LOAD_IN_PROGRESS;
-            } else if (state == CoordinatorRuntime.ShardState.ACTIVE) {
-                parts.add(runtime.scheduleReadOperation("list-groups", tp, shard -> shard.listGroups(statesLowerCase))
-                    .exceptionally(t -> List.of()));
-            }
-        }
-        Errors listError = error;
-        if (!typesLowerCase.isEmpty() && !typesLowerCase.contains("classic")) {
-            return CompletableFuture.completedFuture(new ListResult(listError, List.of()));
-        }
-        return CompletableFuture.allOf(parts.toArray(new CompletableFuture[0])).thenApply(v -> {
-            List<Overview> out = new ArrayList<>();
-            parts.forEach(f -> out.addAll(f.join()));
-            return new ListResult(listError, out);
-        });
+        boolean classic = typesLowerCase.isEmpty() || typesLowerCase.contains("classic");
+        return topic.readAll("list-groups", shard -> shard.listGroups(statesLowerCase))
+            .thenApply(g -> new ListResult(g.error(), classic ? g.items() : List.of()));
     }
 
     /** The group's state and members; null when the group does not exist. */

@@ -1,13 +1,13 @@
 package io.weir.broker.transaction;
 
 import io.weir.broker.BrokerConfig;
+import io.weir.broker.coordinator.CoordinatorTopic;
 import io.weir.broker.coordinator.ReplicaManagerPartitionWriter;
 import io.weir.broker.coordinator.runtime.CoordinatorException;
 import io.weir.broker.coordinator.runtime.CoordinatorLoader;
 import io.weir.broker.coordinator.runtime.CoordinatorRuntime;
 import io.weir.broker.coordinator.runtime.PartitionWriter;
 import io.weir.broker.metadata.MetadataStore;
-import io.weir.broker.metadata.TopicMetadata;
 import io.weir.broker.server.Partition;
 import io.weir.broker.server.ReplicaManager;
 import io.weir.broker.server.TopicService;
@@ -19,12 +19,10 @@ import io.weir.common.Time;
 import io.weir.common.TopicPartition;
 import io.weir.common.utils.SystemTimerService;
 import io.weir.common.utils.TimerService;
-import io.weir.log.LogConfig;
 import io.weir.protocol.Errors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -69,15 +67,13 @@ public final class TransactionCoordinatorService {
         Errors.COORDINATOR_NOT_AVAILABLE, Errors.UNKNOWN_SERVER_ERROR);
 
     private final BrokerConfig config;
-    private final TopicService topics;
-    private final MetadataStore store;
     private final TransactionCoordinatorShard.Settings settings;
     private final CoordinatorRuntime<TransactionCoordinatorShard, TransactionRecord> runtime;
     private final TransactionMarkerWriter markerWriter;
     private final ScheduledExecutorService retries;
     private final ExecutorService ownedPool;
     private final TimerService timers;
-    private volatile int partitionCount;
+    private final CoordinatorTopic<TransactionCoordinatorShard, TransactionRecord> topic;
     private volatile boolean shuttingDown;
     private volatile boolean markersDropped;
 
@@ -89,8 +85,6 @@ public final class TransactionCoordinatorService {
                                          MetadataStore store, Time time, LongSupplier producerIds,
                                          TransactionMarkerWriter markerWriter) {
         this.config = config;
-        this.topics = topics;
-        this.store = store;
         this.settings = settingsFrom(config);
         this.markerWriter = markerWriter;
         this.timers = new SystemTimerService(time, "weir-txn-timer");
@@ -111,8 +105,8 @@ public final class TransactionCoordinatorService {
                 Partition p = replicaManager.partition(tp);
                 return p == null ? 0 : p.leaderEpoch();
             });
-        this.partitionCount = store.topic(TOPIC).map(TopicMetadata::partitionCount)
-            .orElse(config.getInt(BrokerConfig.TRANSACTION_STATE_LOG_NUM_PARTITIONS));
+        this.topic = new CoordinatorTopic<>(TOPIC, config.getInt(BrokerConfig.TRANSACTION_STATE_LOG_NUM_PARTITIONS),
+            config.getInt(BrokerConfig.TRANSACTION_STATE_LOG_SEGMENT_BYTES), store, topics, runtime);
     }
 
     static TransactionCoordinatorShard.Settings settingsFrom(BrokerConfig config) {
@@ -138,11 +132,7 @@ public final class TransactionCoordinatorService {
 
     /** Loads every partition of {@code __transaction_state} (requests meanwhile: LOAD_IN_PROGRESS). */
     public void startup() {
-        if (topicExists()) {
-            for (int p = 0; p < partitionCount; p++) {
-                runtime.scheduleLoad(new TopicPartition(TOPIC, p), 0);
-            }
-        }
+        topic.loadAll();
     }
 
     /** Unloads every shard, then stops the timer and threads. */
@@ -164,41 +154,12 @@ public final class TransactionCoordinatorService {
 
     // ------------------------------------------------------------------------------ routing
 
-    /** Kafka's mapping of a transactional id to its partition. */
     int partitionFor(String transactionalId) {
-        int h = transactionalId.hashCode();
-        return (h == Integer.MIN_VALUE ? 0 : Math.abs(h)) % partitionCount;
+        return topic.partitionFor(transactionalId);
     }
 
     private TopicPartition partitionOf(String transactionalId) {
-        return new TopicPartition(TOPIC, partitionFor(transactionalId));
-    }
-
-    private boolean topicExists() {
-        return store.topic(TOPIC).isPresent();
-    }
-
-    private synchronized CompletableFuture<Void> ensureTopic() {
-        if (topicExists()) {
-            return CompletableFuture.completedFuture(null);
-        }
-        int n = config.getInt(BrokerConfig.TRANSACTION_STATE_LOG_NUM_PARTITIONS);
-        Map<String, String> configs = Map.of(LogConfig.CLEANUP_POLICY, "compact", LogConfig.SEGMENT_BYTES,
-            Integer.toString(config.getInt(BrokerConfig.TRANSACTION_STATE_LOG_SEGMENT_BYTES)));
-        TopicService.Result r = topics.create(TOPIC, n, (short) 1, Map.of(), configs, false);
-        if (r.error() != Errors.NONE && r.error() != Errors.TOPIC_ALREADY_EXISTS) {
-            log.error("cannot create {}: {} {}", TOPIC, r.error(), r.message());
-            return null;
-        }
-        partitionCount = store.topic(TOPIC).map(TopicMetadata::partitionCount).orElse(n);
-        List<CompletableFuture<Void>> loads = new ArrayList<>();
-        for (int p = 0; p < partitionCount; p++) {
-            loads.add(runtime.scheduleLoad(new TopicPartition(TOPIC, p), 0));
-        }
-        if (r.error() == Errors.NONE) {
-            log.info("created {} with {} partitions", TOPIC, partitionCount);
-        }
-        return CompletableFuture.allOf(loads.toArray(new CompletableFuture[0]));
+        return topic.partitionOf(transactionalId);
     }
 
     /** NONE when the id's shard is active here, else the error to answer. */
@@ -206,14 +167,7 @@ public final class TransactionCoordinatorService {
         if (transactionalId == null || transactionalId.isEmpty()) {
             return Errors.INVALID_REQUEST;
         }
-        if (!topicExists()) {
-            return Errors.NOT_COORDINATOR;
-        }
-        CoordinatorRuntime.ShardState state = runtime.shardState(partitionOf(transactionalId));
-        if (state == null || state == CoordinatorRuntime.ShardState.CLOSED) {
-            return Errors.NOT_COORDINATOR;
-        }
-        return state == CoordinatorRuntime.ShardState.LOADING ? Errors.COORDINATOR_LOAD_IN_PROGRESS : Errors.NONE;
+        return topic.shardError(transactionalId);
     }
 
     /** The transaction API error a failed runtime future stands for. */
@@ -239,12 +193,7 @@ public final class TransactionCoordinatorService {
         if (transactionalId == null || transactionalId.isEmpty()) {
             return CompletableFuture.completedFuture(Errors.INVALID_REQUEST);
         }
-        CompletableFuture<Void> ready = ensureTopic();
-        if (ready == null) {
-            return CompletableFuture.completedFuture(Errors.COORDINATOR_NOT_AVAILABLE);
-        }
-        return ready.handle((v, t) -> runtime.shardState(partitionOf(transactionalId)) == null
-            ? Errors.COORDINATOR_NOT_AVAILABLE : Errors.NONE);
+        return topic.findCoordinator(transactionalId);
     }
 
     /** InitProducerId with a transactional id. */
@@ -373,24 +322,8 @@ public final class TransactionCoordinatorService {
     }
 
     public CompletableFuture<Listed> list(Set<TransactionState> states, Set<Long> producerIds, long minDurationMs) {
-        Errors error = Errors.NONE;
-        List<CompletableFuture<List<TransactionMetadata>>> parts = new ArrayList<>();
-        for (int p = 0; topicExists() && p < partitionCount; p++) {
-            TopicPartition tp = new TopicPartition(TOPIC, p);
-            CoordinatorRuntime.ShardState state = runtime.shardState(tp);
-            if (state == CoordinatorRuntime.ShardState.LOADING) {
-                error = Errors.COORDINATOR_LOAD_IN_PROGRESS;
-            } else if (state == CoordinatorRuntime.ShardState.ACTIVE) {
-                parts.add(runtime.scheduleReadOperation("list", tp, s -> s.list(states, producerIds, minDurationMs))
-                    .exceptionally(t -> List.of()));
-            }
-        }
-        Errors listError = error;
-        return CompletableFuture.allOf(parts.toArray(new CompletableFuture[0])).thenApply(v -> {
-            List<TransactionMetadata> out = new ArrayList<>();
-            parts.forEach(f -> out.addAll(f.join()));
-            return new Listed(listError, out);
-        });
+        return topic.readAll("list", s -> s.list(states, producerIds, minDurationMs))
+            .thenApply(g -> new Listed(g.error(), g.items()));
     }
 
     private static Map<TopicPartition, Errors> allWith(Set<TopicPartition> tps, Errors e) {
