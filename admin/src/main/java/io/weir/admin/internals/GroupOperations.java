@@ -21,8 +21,6 @@ import io.weir.protocol.message.DeleteGroupsRequest;
 import io.weir.protocol.message.DeleteGroupsResponse;
 import io.weir.protocol.message.DescribeGroupsRequest;
 import io.weir.protocol.message.DescribeGroupsResponse;
-import io.weir.protocol.message.FindCoordinatorRequest;
-import io.weir.protocol.message.FindCoordinatorResponse;
 import io.weir.protocol.message.ListGroupsRequest;
 import io.weir.protocol.message.ListGroupsResponse;
 import io.weir.protocol.message.MetadataResponse;
@@ -81,36 +79,7 @@ final class GroupOperations {
 
     /** The coordinator of {@code groupId}; the lookup is retried while the answer is retriable. */
     CompletableFuture<Node> findCoordinator(String groupId, long deadlineMs) {
-        var b = WeirAdminClient.builder(ApiKeys.FIND_COORDINATOR, v -> {
-            FindCoordinatorRequest r = new FindCoordinatorRequest().setKeyType((byte) 0);
-            if (v >= 4) {
-                r.setCoordinatorKeys(new ArrayList<>(List.of(groupId)));
-            } else {
-                r.setKey(groupId);
-            }
-            return r;
-        }, r -> {
-            Errors e = findCoordinatorError((FindCoordinatorResponse) r);
-            return e.isRetriable() ? e : Errors.NONE;
-        });
-        return client.send(NodeSelector.leastLoaded(), b, deadlineMs).thenApply(resp -> {
-            FindCoordinatorResponse r = (FindCoordinatorResponse) resp;
-            if (!r.coordinators().isEmpty()) {
-                FindCoordinatorResponse.Coordinator c = r.coordinators().get(0);
-                if (c.errorCode() != Errors.NONE.code()) {
-                    throw AdminErrors.exception(c.errorCode(), c.errorMessage());
-                }
-                return new Node(c.nodeId(), c.host(), c.port());
-            }
-            if (r.errorCode() != Errors.NONE.code()) {
-                throw AdminErrors.exception(r.errorCode(), r.errorMessage());
-            }
-            return new Node(r.nodeId(), r.host(), r.port());
-        });
-    }
-
-    private static Errors findCoordinatorError(FindCoordinatorResponse r) {
-        return Errors.forCode(r.coordinators().isEmpty() ? r.errorCode() : r.coordinators().get(0).errorCode());
+        return CoordinatorLookup.find(client, CoordinatorLookup.GROUP, groupId, deadlineMs);
     }
 
     /**

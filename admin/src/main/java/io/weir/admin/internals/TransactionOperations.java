@@ -21,8 +21,6 @@ import io.weir.protocol.message.DescribeProducersRequest;
 import io.weir.protocol.message.DescribeProducersResponse;
 import io.weir.protocol.message.DescribeTransactionsRequest;
 import io.weir.protocol.message.DescribeTransactionsResponse;
-import io.weir.protocol.message.FindCoordinatorRequest;
-import io.weir.protocol.message.FindCoordinatorResponse;
 import io.weir.protocol.message.InitProducerIdRequest;
 import io.weir.protocol.message.InitProducerIdResponse;
 import io.weir.protocol.message.ListTransactionsRequest;
@@ -215,33 +213,7 @@ final class TransactionOperations {
 
     /** The coordinator of a transactional id (FindCoordinator key type 1), retried while retriable. */
     private CompletableFuture<Node> findCoordinator(String transactionalId, long deadlineMs) {
-        var b = WeirAdminClient.builder(ApiKeys.FIND_COORDINATOR, v -> {
-            FindCoordinatorRequest r = new FindCoordinatorRequest().setKeyType((byte) 1);
-            if (v >= 4) {
-                r.setCoordinatorKeys(new ArrayList<>(List.of(transactionalId)));
-            } else {
-                r.setKey(transactionalId);
-            }
-            return r;
-        }, r -> {
-            FindCoordinatorResponse f = (FindCoordinatorResponse) r;
-            return retriable(Errors.forCode(f.coordinators().isEmpty() ? f.errorCode()
-                : f.coordinators().get(0).errorCode()));
-        });
-        return client.send(NodeSelector.leastLoaded(), b, deadlineMs).thenApply(resp -> {
-            FindCoordinatorResponse r = (FindCoordinatorResponse) resp;
-            if (!r.coordinators().isEmpty()) {
-                FindCoordinatorResponse.Coordinator c = r.coordinators().get(0);
-                if (c.errorCode() != Errors.NONE.code()) {
-                    throw AdminErrors.exception(c.errorCode(), c.errorMessage());
-                }
-                return new Node(c.nodeId(), c.host(), c.port());
-            }
-            if (r.errorCode() != Errors.NONE.code()) {
-                throw AdminErrors.exception(r.errorCode(), r.errorMessage());
-            }
-            return new Node(r.nodeId(), r.host(), r.port());
-        });
+        return CoordinatorLookup.find(client, CoordinatorLookup.TRANSACTION, transactionalId, deadlineMs);
     }
 
     // ------------------------------------------------------------------ describe producers / abort (leaders)
