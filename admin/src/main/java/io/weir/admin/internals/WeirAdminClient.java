@@ -369,9 +369,21 @@ public final class WeirAdminClient implements Admin {
         return NodeSelector.leastLoaded();
     }
 
-    @Override
-    public AdminResult<ConfigResource, Config> describeConfigs(Collection<ConfigResource> resources, AdminOptions options) {
-        Map<ConfigResource, CompletableFuture<Config>> fs = futures(new LinkedHashSet<>(resources));
+    /** Reads the answer for one resource into its future; false if the response did not mention it. */
+    @FunctionalInterface
+    private interface ResourceAnswer<T> {
+        boolean settle(ApiMessage response, CompletableFuture<T> future);
+    }
+
+    /**
+     * One request per config resource, each sent to the broker that owns it ({@link #targetFor}): the
+     * shape DescribeConfigs, IncrementalAlterConfigs and AlterConfigs share.
+     */
+    private <T> AdminResult<ConfigResource, T> perResource(Collection<ConfigResource> resources, AdminOptions options,
+                                                           ApiKeys api, String apiName,
+                                                           Function<ConfigResource, ApiMessage> request,
+                                                           ResourceAnswer<T> answer) {
+        Map<ConfigResource, CompletableFuture<T>> fs = futures(new LinkedHashSet<>(resources));
         long deadlineMs = deadline(options);
         fs.forEach((res, f) -> {
             NodeSelector target;
@@ -381,18 +393,28 @@ public final class WeirAdminClient implements Admin {
                 f.completeExceptionally(e);
                 return;
             }
-            RequestBuilder b = builder(ApiKeys.DESCRIBE_CONFIGS, v -> new DescribeConfigsRequest().setResources(List.of(
-                new DescribeConfigsRequest.DescribeConfigsResource().setResourceType(res.type().id())
-                    .setResourceName(res.name()).setConfigurationKeys(null))).setIncludeSynonyms(true), null);
-            client.send(target, b, deadlineMs).whenComplete((resp, err) -> {
+            client.send(target, builder(api, v -> request.apply(res), null), deadlineMs).whenComplete((resp, err) -> {
                 if (err != null) {
                     f.completeExceptionally(cause(err));
-                    return;
+                } else if (!answer.settle(resp, f)) {
+                    f.completeExceptionally(new IllegalStateException("the broker's " + apiName + " response omitted " + res));
                 }
+            });
+        });
+        return new AdminResult<>(fs);
+    }
+
+    @Override
+    public AdminResult<ConfigResource, Config> describeConfigs(Collection<ConfigResource> resources, AdminOptions options) {
+        return perResource(resources, options, ApiKeys.DESCRIBE_CONFIGS, "DescribeConfigs",
+            res -> new DescribeConfigsRequest().setResources(List.of(
+                new DescribeConfigsRequest.DescribeConfigsResource().setResourceType(res.type().id())
+                    .setResourceName(res.name()).setConfigurationKeys(null))).setIncludeSynonyms(true),
+            (resp, f) -> {
                 for (DescribeConfigsResponse.DescribeConfigsResult r : ((DescribeConfigsResponse) resp).results()) {
                     if (r.errorCode() != Errors.NONE.code()) {
                         f.completeExceptionally(AdminErrors.exception(r.errorCode(), r.errorMessage()));
-                        return;
+                        return true;
                     }
                     List<ConfigEntry> entries = new ArrayList<>();
                     for (DescribeConfigsResponse.DescribeConfigsResourceResult c : r.configs()) {
@@ -405,88 +427,53 @@ public final class WeirAdminClient implements Admin {
                             c.isSensitive(), c.readOnly(), synonyms));
                     }
                     f.complete(new Config(entries));
-                    return;
+                    return true;
                 }
-                f.completeExceptionally(new IllegalStateException("the broker's DescribeConfigs response omitted " + res));
+                return false;
             });
-        });
-        return new AdminResult<>(fs);
     }
 
     @Override
     public AdminResult<ConfigResource, Void> incrementalAlterConfigs(Map<ConfigResource, Collection<AlterConfigOp>> ops,
                                                                      AdminOptions options) {
-        Map<ConfigResource, CompletableFuture<Void>> fs = futures(ops.keySet());
-        long deadlineMs = deadline(options);
-        fs.forEach((res, f) -> {
-            NodeSelector target;
-            try {
-                target = targetFor(res);
-            } catch (IllegalArgumentException e) {
-                f.completeExceptionally(e);
-                return;
-            }
+        return perResource(ops.keySet(), options, ApiKeys.INCREMENTAL_ALTER_CONFIGS, "IncrementalAlterConfigs", res -> {
             List<IncrementalAlterConfigsRequest.AlterableConfig> configs = new ArrayList<>();
             for (AlterConfigOp op : ops.get(res)) {
                 configs.add(new IncrementalAlterConfigsRequest.AlterableConfig().setName(op.name())
                     .setConfigOperation(op.opType().id())
                     .setValue(op.opType() == AlterConfigOp.OpType.DELETE ? null : op.value()));
             }
-            RequestBuilder b = builder(ApiKeys.INCREMENTAL_ALTER_CONFIGS, v -> new IncrementalAlterConfigsRequest()
-                .setValidateOnly(options.validateOnly())
+            return new IncrementalAlterConfigsRequest().setValidateOnly(options.validateOnly())
                 .setResources(List.of(new IncrementalAlterConfigsRequest.AlterConfigsResource()
-                    .setResourceType(res.type().id()).setResourceName(res.name()).setConfigs(configs))), null);
-            client.send(target, b, deadlineMs).whenComplete((resp, err) -> {
-                if (err != null) {
-                    f.completeExceptionally(cause(err));
-                    return;
-                }
-                for (IncrementalAlterConfigsResponse.AlterConfigsResourceResponse r
-                    : ((IncrementalAlterConfigsResponse) resp).responses()) {
-                    settle(f, r.errorCode(), r.errorMessage(), () -> null);
-                    return;
-                }
-                f.completeExceptionally(new IllegalStateException(
-                    "the broker's IncrementalAlterConfigs response omitted " + res));
-            });
+                    .setResourceType(res.type().id()).setResourceName(res.name()).setConfigs(configs)));
+        }, (resp, f) -> {
+            for (IncrementalAlterConfigsResponse.AlterConfigsResourceResponse r
+                : ((IncrementalAlterConfigsResponse) resp).responses()) {
+                settle(f, r.errorCode(), r.errorMessage(), () -> null);
+                return true;
+            }
+            return false;
         });
-        return new AdminResult<>(fs);
     }
 
     @Override
     public AdminResult<ConfigResource, Void> alterConfigs(Map<ConfigResource, Collection<ConfigEntry>> configs,
                                                           AdminOptions options) {
-        Map<ConfigResource, CompletableFuture<Void>> fs = futures(configs.keySet());
-        long deadlineMs = deadline(options);
-        fs.forEach((res, f) -> {
-            NodeSelector target;
-            try {
-                target = targetFor(res);
-            } catch (IllegalArgumentException e) {
-                f.completeExceptionally(e);
-                return;
-            }
+        return perResource(configs.keySet(), options, ApiKeys.ALTER_CONFIGS, "AlterConfigs", res -> {
             List<AlterConfigsRequest.AlterableConfig> entries = new ArrayList<>();
             for (ConfigEntry e : configs.get(res)) {
                 entries.add(new AlterConfigsRequest.AlterableConfig().setName(e.name()).setValue(e.value()));
             }
-            RequestBuilder b = builder(ApiKeys.ALTER_CONFIGS, v -> new AlterConfigsRequest()
-                .setValidateOnly(options.validateOnly())
+            return new AlterConfigsRequest().setValidateOnly(options.validateOnly())
                 .setResources(List.of(new AlterConfigsRequest.AlterConfigsResource()
-                    .setResourceType(res.type().id()).setResourceName(res.name()).setConfigs(entries))), null);
-            client.send(target, b, deadlineMs).whenComplete((resp, err) -> {
-                if (err != null) {
-                    f.completeExceptionally(cause(err));
-                    return;
-                }
-                for (AlterConfigsResponse.AlterConfigsResourceResponse r : ((AlterConfigsResponse) resp).responses()) {
-                    settle(f, r.errorCode(), r.errorMessage(), () -> null);
-                    return;
-                }
-                f.completeExceptionally(new IllegalStateException("the broker's AlterConfigs response omitted " + res));
-            });
+                    .setResourceType(res.type().id()).setResourceName(res.name()).setConfigs(entries)));
+        }, (resp, f) -> {
+            for (AlterConfigsResponse.AlterConfigsResourceResponse r : ((AlterConfigsResponse) resp).responses()) {
+                settle(f, r.errorCode(), r.errorMessage(), () -> null);
+                return true;
+            }
+            return false;
         });
-        return new AdminResult<>(fs);
     }
 
     // ------------------------------------------------------------------ records and log dirs
