@@ -6,8 +6,8 @@ import io.weir.broker.group.GroupCoordinatorShard.JoinRequest;
 import io.weir.broker.group.GroupCoordinatorShard.JoinResult;
 import io.weir.broker.group.GroupCoordinatorShard.SyncResult;
 import io.weir.broker.group.GroupRecords.GroupRecord;
-import io.weir.common.Time;
 import io.weir.common.TopicPartition;
+import io.weir.common.testing.MockTime;
 import io.weir.common.testing.MockTimerService;
 import io.weir.protocol.Errors;
 import org.junit.jupiter.api.BeforeEach;
@@ -16,7 +16,6 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -37,23 +36,7 @@ class GroupCoordinatorShardTest {
     private static final GroupCoordinatorShard.Settings SETTINGS = new GroupCoordinatorShard.Settings(6_000, 300_000, 0,
         100, 4096, 60 * 60_000L, 600_000L);
 
-    private final AtomicLong now = new AtomicLong(1_000_000);
-    private final Time time = new Time() {
-        @Override
-        public long milliseconds() {
-            return now.get();
-        }
-
-        @Override
-        public long nanoseconds() {
-            return now.get() * 1_000_000;
-        }
-
-        @Override
-        public void sleep(long ms) {
-            now.addAndGet(ms);
-        }
-    };
+    private final MockTime time = new MockTime(1_000_000);
     private final MockTimerService timers = new MockTimerService(time);
     private final InMemoryPartitionWriter writer = new InMemoryPartitionWriter();
     private CoordinatorRuntime<GroupCoordinatorShard, GroupRecord> runtime;
@@ -115,7 +98,7 @@ class GroupCoordinatorShardTest {
     }
 
     private void advance(long ms) {
-        now.addAndGet(ms);
+        time.advance(ms);
         timers.poll();
     }
 

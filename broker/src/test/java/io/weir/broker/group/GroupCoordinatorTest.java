@@ -5,8 +5,8 @@ import io.weir.broker.metadata.LocalMetadataStore;
 import io.weir.broker.server.ReplicaManager;
 import io.weir.broker.server.TopicConfigs;
 import io.weir.broker.server.TopicService;
-import io.weir.common.Time;
 import io.weir.common.TopicPartition;
+import io.weir.common.testing.MockTime;
 import io.weir.common.testing.MockTimerService;
 import io.weir.log.LogManager;
 import io.weir.protocol.Errors;
@@ -19,7 +19,6 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -39,23 +38,7 @@ class GroupCoordinatorTest {
 
     @TempDir
     Path dir;
-    private final AtomicLong now = new AtomicLong(1_000_000);
-    private final Time time = new Time() {
-        @Override
-        public long milliseconds() {
-            return now.get();
-        }
-
-        @Override
-        public long nanoseconds() {
-            return now.get() * 1_000_000;
-        }
-
-        @Override
-        public void sleep(long ms) {
-            now.addAndGet(ms);
-        }
-    };
+    private final MockTime time = new MockTime(1_000_000);
     private BrokerConfig config;
     private LocalMetadataStore store;
     private LogManager logs;
@@ -188,9 +171,9 @@ class GroupCoordinatorTest {
 
         // b falls silent; a keeps heartbeating
         for (int i = 0; i < 4; i++) {
-            now.addAndGet(SESSION_MS / 3);
+            time.advance(SESSION_MS / 3);
             assertEquals(Errors.NONE, coordinator.heartbeat("g", a.memberId(), null, 2));
-            coordinator.doWork(now.get());
+            coordinator.doWork(time.milliseconds());
         }
         assertEquals(1, coordinator.memberCount("g"));
         assertEquals(Errors.REBALANCE_IN_PROGRESS, coordinator.heartbeat("g", a.memberId(), null, 2));
@@ -207,9 +190,9 @@ class GroupCoordinatorTest {
             "consumer", List.of(new Member.Protocol("range", new byte[] {2}))), b::set);
         // a heartbeats (so its session holds) but never rejoins
         for (long t = 0; t <= REBALANCE_MS; t += 2_000) {
-            now.addAndGet(2_000);
+            time.advance(2_000);
             coordinator.heartbeat("g", a.memberId(), null, 1);
-            coordinator.doWork(now.get());
+            coordinator.doWork(time.milliseconds());
         }
         assertNotNull(b.get());
         assertEquals(2, b.get().generationId());
@@ -260,7 +243,7 @@ class GroupCoordinatorTest {
         coordinator.commitOffsets("simple", "", null, -1, Map.of(tp, new CommittedOffset(7, -1, "", -1)));
 
         Coordinator reloaded = new Coordinator();
-        reloaded.loadAll(now.get());
+        reloaded.loadAll(time.milliseconds());
         assertEquals(42, reloaded.fetchOffsets("g", null).offsets().get(tp).offset());
         assertEquals("m", reloaded.fetchOffsets("g", null).offsets().get(tp).metadata());
         assertEquals(7, reloaded.fetchOffsets("simple", List.of(tp)).offsets().get(tp).offset());
@@ -272,15 +255,15 @@ class GroupCoordinatorTest {
     void shouldExpireOffsetsOfEmptyGroupsAfterTheRetention() {
         TopicPartition tp = new TopicPartition("t", 0);
         coordinator.commitOffsets("g", "", null, -1, Map.of(tp, new CommittedOffset(3, -1, "", -1)));
-        now.addAndGet(59 * 60_000L);
-        assertEquals(0, coordinator.expireOffsets(now.get()));
-        now.addAndGet(60_000L);
-        assertEquals(1, coordinator.expireOffsets(now.get()));
+        time.advance(59 * 60_000L);
+        assertEquals(0, coordinator.expireOffsets(time.milliseconds()));
+        time.advance(60_000L);
+        assertEquals(1, coordinator.expireOffsets(time.milliseconds()));
         assertNull(coordinator.fetchOffsets("g", List.of(tp)).offsets().get(tp));
         assertNull(coordinator.groupState("g"));
 
         Coordinator reloaded = new Coordinator();
-        reloaded.loadAll(now.get());
+        reloaded.loadAll(time.milliseconds());
         assertNull(reloaded.fetchOffsets("g", List.of(tp)).offsets().get(tp), "the tombstone wins on reload");
     }
 }

@@ -3,15 +3,14 @@ package io.weir.broker.group;
 import io.weir.broker.coordinator.runtime.CoordinatorRuntime;
 import io.weir.broker.coordinator.runtime.InMemoryPartitionWriter;
 import io.weir.broker.group.GroupRecords.GroupRecord;
-import io.weir.common.Time;
 import io.weir.common.TopicPartition;
+import io.weir.common.testing.MockTime;
 import io.weir.common.testing.MockTimerService;
 import io.weir.protocol.Errors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -29,23 +28,7 @@ class TransactionalOffsetsTest {
     private static final GroupCoordinatorShard.Settings SETTINGS = new GroupCoordinatorShard.Settings(6_000, 300_000, 0,
         100, 4096, 60 * 60_000L, 600_000L);
 
-    private final AtomicLong now = new AtomicLong(1_000_000);
-    private final Time time = new Time() {
-        @Override
-        public long milliseconds() {
-            return now.get();
-        }
-
-        @Override
-        public long nanoseconds() {
-            return now.get() * 1_000_000;
-        }
-
-        @Override
-        public void sleep(long ms) {
-            now.addAndGet(ms);
-        }
-    };
+    private final MockTime time = new MockTime(1_000_000);
     private final MockTimerService timers = new MockTimerService(time);
     private final InMemoryPartitionWriter writer = new InMemoryPartitionWriter();
     private CoordinatorRuntime<GroupCoordinatorShard, GroupRecord> runtime;

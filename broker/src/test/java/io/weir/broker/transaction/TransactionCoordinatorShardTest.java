@@ -6,8 +6,8 @@ import io.weir.broker.transaction.TransactionCoordinatorShard.EndResult;
 import io.weir.broker.transaction.TransactionCoordinatorShard.InitResult;
 import io.weir.broker.transaction.TransactionCoordinatorShard.MarkerJob;
 import io.weir.broker.transaction.TransactionRecords.TransactionRecord;
-import io.weir.common.Time;
 import io.weir.common.TopicPartition;
+import io.weir.common.testing.MockTime;
 import io.weir.common.testing.MockTimerService;
 import io.weir.protocol.Errors;
 import org.junit.jupiter.api.BeforeEach;
@@ -38,23 +38,7 @@ class TransactionCoordinatorShardTest {
     private static final long EXPIRATION_MS = 7 * 24 * 3600_000L;
     private static final String ID = "txn";
 
-    private final AtomicLong now = new AtomicLong(1_000_000);
-    private final Time time = new Time() {
-        @Override
-        public long milliseconds() {
-            return now.get();
-        }
-
-        @Override
-        public long nanoseconds() {
-            return now.get() * 1_000_000;
-        }
-
-        @Override
-        public void sleep(long ms) {
-            now.addAndGet(ms);
-        }
-    };
+    private final MockTime time = new MockTime(1_000_000);
     private final MockTimerService timers = new MockTimerService(time);
     private final InMemoryPartitionWriter writer = new InMemoryPartitionWriter();
     private final AtomicLong producerIds = new AtomicLong(1000);
@@ -160,7 +144,7 @@ class TransactionCoordinatorShardTest {
     void shouldCommitThroughPrepareCommitMarkersAndCompleteCommit() {
         InitResult p = init();
         assertEquals(all(Errors.NONE, A), add(p.producerId(), 0, A));
-        now.addAndGet(5);
+        time.advance(5);
         assertEquals(all(Errors.NONE, B), add(p.producerId(), 0, B));
         TransactionMetadata ongoing = state();
         assertEquals(TransactionState.ONGOING, ongoing.state());
@@ -297,10 +281,10 @@ class TransactionCoordinatorShardTest {
     void shouldAbortATimedOutTransactionAndFenceItsProducer() {
         InitResult p = init(1000);
         add(p.producerId(), 0, A);
-        now.addAndGet(999);
+        time.advance(999);
         timers.poll();
         assertEquals(TransactionState.ONGOING, state().state());
-        now.addAndGet(1);
+        time.advance(1);
         timers.poll();
         TransactionMetadata aborting = state();
         assertEquals(TransactionState.PREPARE_ABORT, aborting.state());
@@ -317,7 +301,7 @@ class TransactionCoordinatorShardTest {
         add(p.producerId(), 0, A);
         end(p.producerId(), 0, true, false);
         completeMarkers(markers.get(0));
-        now.addAndGet(5000);
+        time.advance(5000);
         timers.poll();
         assertEquals(TransactionState.COMPLETE_COMMIT, state().state());
         assertEquals(1, markers.size());
@@ -326,10 +310,10 @@ class TransactionCoordinatorShardTest {
     @Test
     void shouldExpireATransactionalIdUnusedForTheExpirationTime() {
         init();
-        now.addAndGet(EXPIRATION_MS - 1);
+        time.advance(EXPIRATION_MS - 1);
         timers.poll();
         assertEquals(TransactionState.EMPTY, state().state());
-        now.addAndGet(1);
+        time.advance(1);
         timers.poll();
         assertNull(state());
         InitResult fresh = init();
@@ -356,7 +340,7 @@ class TransactionCoordinatorShardTest {
     void shouldListTransactionsByStateProducerIdAndDuration() {
         InitResult p = init();
         add(p.producerId(), 0, A);
-        now.addAndGet(10_000);
+        time.advance(10_000);
         var shardList = runtime.scheduleReadOperation("list", TP,
             s -> List.of(s.list(Set.of(), Set.of(), -1).size(), s.list(Set.of(TransactionState.ONGOING), Set.of(), -1).size(),
                 s.list(Set.of(TransactionState.EMPTY), Set.of(), -1).size(), s.list(Set.of(), Set.of(999L), -1).size(),
@@ -384,7 +368,7 @@ class TransactionCoordinatorShardTest {
     void shouldMoveAV2ProducerToANewIdWhenAnEndExhaustsItsEpoch() {
         short last = (short) (Short.MAX_VALUE - 2);
         TransactionMetadata worn = new TransactionMetadata(ID, 77, -1, -1, last, (short) (last - 1), TIMEOUT_MS,
-            TransactionState.ONGOING, Set.of(A), now.get(), now.get(), (byte) 2);
+            TransactionState.ONGOING, Set.of(A), time.milliseconds(), time.milliseconds(), (byte) 2);
         writer.append(TP, 0, List.of(TransactionRecords.SERDE.serialize(new TransactionRecord(ID, worn))));
         runtime = newRuntime();
         assertEquals(new EndResult(Errors.NONE, 1000, (short) 0), end(77, last, true, true), "continue as 1000/0");

@@ -1,7 +1,7 @@
 package io.weir.broker.coordinator.runtime;
 
-import io.weir.common.Time;
 import io.weir.common.TopicPartition;
+import io.weir.common.testing.MockTime;
 import io.weir.common.testing.MockTimerService;
 import io.weir.protocol.Errors;
 import org.junit.jupiter.api.AfterEach;
@@ -19,7 +19,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -86,23 +85,7 @@ class CoordinatorRuntimeTest {
         }
     };
 
-    private final AtomicLong now = new AtomicLong(1_000);
-    private final Time time = new Time() {
-        @Override
-        public long milliseconds() {
-            return now.get();
-        }
-
-        @Override
-        public long nanoseconds() {
-            return now.get() * 1_000_000;
-        }
-
-        @Override
-        public void sleep(long ms) {
-            now.addAndGet(ms);
-        }
-    };
+    private final MockTime time = new MockTime(1_000);
     private final MockTimerService timers = new MockTimerService(time);
     private final InMemoryPartitionWriter writer = new InMemoryPartitionWriter();
     private final List<KvShard> created = new ArrayList<>();
@@ -283,10 +266,10 @@ class CoordinatorRuntimeTest {
             s.timer.cancel("gone");
             return CoordinatorResult.response("armed");
         }).get();
-        now.addAndGet(99);
+        time.advance(99);
         timers.poll();
         assertEquals(Map.of(), rt.scheduleReadOperation("state", TP, s -> Map.copyOf(s.state)).get());
-        now.addAndGet(1);
+        time.advance(1);
         timers.poll();
         assertEquals(Map.of("fired", "yes"), rt.scheduleReadOperation("state", TP, s -> Map.copyOf(s.state)).get());
         assertFalse(rt.scheduleReadOperation("t", TP, s -> s.timer.isScheduled("t")).get());
@@ -304,15 +287,15 @@ class CoordinatorRuntimeTest {
             s.timer.schedule("session", 100, op);
             return CoordinatorResult.response(null);
         }).get();
-        now.addAndGet(60);
+        time.advance(60);
         rt.scheduleWriteOperation("push back", TP, s -> {
             s.timer.schedule("session", 100, op);
             return CoordinatorResult.response(null);
         }).get();
-        now.addAndGet(60);
+        time.advance(60);
         timers.poll();
         assertEquals(0, fired.get(), "the first deadline was replaced");
-        now.addAndGet(40);
+        time.advance(40);
         timers.poll();
         assertEquals(1, fired.get());
     }
