@@ -1,7 +1,9 @@
 package io.weir.log;
 
+import io.weir.common.record.ControlRecordType;
 import io.weir.common.record.MemoryRecords;
 import io.weir.common.record.RecordBatch;
+import io.weir.common.testing.Batches;
 import io.weir.common.testing.MockTime;
 import io.weir.common.testing.TempDirs;
 import io.weir.log.internals.LogCleaner;
@@ -135,6 +137,53 @@ class LogCleanerTest {
         assertFalse(got.contains("0:a=1"));
         assertEquals(12, recovered.logEndOffset());
         recovered.close();
+    }
+
+    /** Plain records, one per batch, enough to roll past the 250-byte segments a few times. */
+    private void filler(Log log, String prefix, int n) {
+        for (int i = 0; i < n; i++) {
+            log.appendAsLeader(records(time.milliseconds(), prefix + i + "=x"), 0);
+        }
+    }
+
+    @Test
+    void abortedWritesNeitherShadowCommittedValuesNorSurvive() throws Exception {
+        Log log = Log.open(dir, LogConfig.fromMap(cfg), 0, 0, true, time);
+        log.appendAsLeader(records(time.milliseconds(), "k=committed"), 0);                                  // 0
+        log.appendAsLeader(Batches.transactional(7L, (short) 0, 0, time.milliseconds(), "k=aborted", "j=aborted"), 0); // 1-2
+        log.appendAsLeader(Batches.marker(7L, (short) 0, ControlRecordType.ABORT, 0, time.milliseconds()), 0); // 3
+        filler(log, "f", 8);
+        assertTrue(log.numberOfSegments() >= 3);
+
+        assertTrue(new LogCleaner(time).clean(log, time.milliseconds()) > 0);
+
+        List<String> after = read(log);
+        assertTrue(after.contains("0:k=committed"), "an aborted write must not remove the committed value: " + after);
+        assertFalse(after.contains("1:k=aborted"), after.toString());
+        assertFalse(after.contains("2:j=aborted"), after.toString());
+        assertEquals(List.of(new AbortedTxn(7L, 1, 3, 4)), log.collectAbortedTransactions(0, log.logEndOffset()));
+        log.close();
+    }
+
+    @Test
+    void segmentsFromTheFirstOpenTransactionOnAreNotCleaned() throws Exception {
+        Log log = Log.open(dir, LogConfig.fromMap(cfg), 0, 0, true, time);
+        filler(log, "g", 3);
+        log.appendAsLeader(Batches.transactional(9L, (short) 0, 0, time.milliseconds(), "a=open"), 0);      // 3, undecided
+        log.appendAsLeader(records(time.milliseconds(), "a=later"), 0);                                       // 4
+        filler(log, "h", 6);
+        assertEquals(3L, log.firstUnstableOffset().getAsLong());
+
+        new LogCleaner(time).clean(log, time.milliseconds());
+        assertTrue(read(log).contains("3:a=open"), "the open transaction's record is kept until it is decided");
+
+        log.appendAsLeader(Batches.marker(9L, (short) 0, ControlRecordType.COMMIT, 0, time.milliseconds()), 0);
+        filler(log, "i", 4);
+        new LogCleaner(time).clean(log, time.milliseconds());
+        List<String> after = read(log);
+        assertFalse(after.contains("3:a=open"), "once committed it is shadowed by the later value: " + after);
+        assertTrue(after.contains("4:a=later"), after.toString());
+        log.close();
     }
 
     private static void copyDir(Path from, Path to) throws Exception {

@@ -28,6 +28,12 @@ import java.util.Map;
  * base sequence, transactional flag and leader epoch. Control batches are always kept. A segment is
  * swapped in through {@link Log#replaceSegment}, which is crash-safe.
  *
+ * <p>Transactions: only segments wholly below the first unstable offset (the oldest open transaction)
+ * are cleaned, so an undecided transaction is never judged. Records of aborted transactions (found
+ * through the segments' aborted-transaction index) neither shadow older committed values of their keys
+ * nor survive the rewrite: otherwise an aborted write would remove the committed value a read_committed
+ * reader (a streams changelog restore) needs, and then be filtered out itself, losing the key.
+ *
  * <p>The key map is bounded ({@code maxKeys}): once full, known keys still update and new keys are not
  * added, which is safe (every mapped offset exists) but leaves the dirty part dirty for a later pass.
  *
@@ -57,8 +63,10 @@ public final class LogCleaner {
         LogConfig cfg = log.config();
         List<LogSegment> segs = log.segments();
         int cleanableEnd = 0;
-        // never the active segment; only segments older than the compaction lag
+        long firstUnstable = log.firstUnstableOffset().orElse(Long.MAX_VALUE);
+        // never the active segment; only segments older than the compaction lag and wholly below any open transaction
         while (cleanableEnd < segs.size() - 1
+            && segs.get(cleanableEnd + 1).baseOffset() <= firstUnstable
             && (segs.get(cleanableEnd).sizeInBytes() == 0
                 || nowMs - segs.get(cleanableEnd).largestTimestamp() >= cfg.minCompactionLagMs)) {
             cleanableEnd++;
@@ -73,6 +81,7 @@ public final class LogCleaner {
             // nothing new to map, but tombstones may have aged past delete.retention.ms since the last pass
             return removeExpiredTombstones(log, segs, cleanableEnd, deleteHorizonMs, nowMs);
         }
+        AbortedBatches aborted = new AbortedBatches(log.collectAbortedTransactions(log.logStartOffset(), endOffset));
         Map<ByteBuffer, Long> latest = new HashMap<>();
         boolean complete = true;
         for (int i = 0; i < cleanableEnd; i++) {
@@ -83,7 +92,7 @@ public final class LogCleaner {
             FileBatchReader reader = s.batchesFrom(0);
             RecordBatch batch;
             while ((batch = reader.next()) != null) {
-                if (batch.isControlBatch() || batch.lastOffset() < firstDirty) {
+                if (batch.isControlBatch() || batch.lastOffset() < firstDirty || aborted.contains(batch)) {
                     continue;
                 }
                 for (Iterator<Record> it = batch.records(); it.hasNext(); ) {
@@ -104,11 +113,11 @@ public final class LogCleaner {
         for (int i = 0; i < cleanableEnd; i++) {
             LogSegment s = segs.get(i);
             boolean dropTombstones = s.largestTimestamp() < deleteHorizonMs;
-            if (countRemovable(s, latest, dropTombstones) == 0) {
+            if (countRemovable(s, latest, dropTombstones, aborted) == 0) {
                 continue;
             }
             int before = s.sizeInBytes();
-            if (cleanSegment(log, s, latest, dropTombstones, nowMs)) {
+            if (cleanSegment(log, s, latest, dropTombstones, aborted, nowMs)) {
                 rewritten += before;
             }
         }
@@ -129,6 +138,8 @@ public final class LogCleaner {
         long checkedBelow = tombstonePassEnd.getOrDefault(log.dir(), Long.MIN_VALUE);
         long rewritten = 0;
         Map<ByteBuffer, Long> none = Map.of();
+        AbortedBatches aborted = new AbortedBatches(log.collectAbortedTransactions(log.logStartOffset(),
+            segs.get(cleanableEnd).baseOffset()));
         for (int i = 0; i < cleanableEnd; i++) {
             LogSegment s = segs.get(i);
             if (s.baseOffset() < checkedBelow || s.sizeInBytes() == 0) {
@@ -139,7 +150,7 @@ public final class LogCleaner {
                 break;
             }
             int before = s.sizeInBytes();
-            if (countRemovable(s, none, true) > 0 && cleanSegment(log, s, none, true, nowMs)) {
+            if (countRemovable(s, none, true, aborted) > 0 && cleanSegment(log, s, none, true, aborted, nowMs)) {
                 rewritten += before;
             }
             tombstonePassEnd.put(log.dir(), s.baseOffset() + 1);
@@ -164,12 +175,17 @@ public final class LogCleaner {
         return !(dropTombstones && !r.hasValue());
     }
 
-    private static int countRemovable(LogSegment s, Map<ByteBuffer, Long> latest, boolean dropTombstones) {
+    private static int countRemovable(LogSegment s, Map<ByteBuffer, Long> latest, boolean dropTombstones,
+                                      AbortedBatches aborted) {
         int n = 0;
         FileBatchReader reader = s.batchesFrom(0);
         RecordBatch batch;
         while ((batch = reader.next()) != null) {
             if (batch.isControlBatch()) {
+                continue;
+            }
+            if (aborted.contains(batch)) {
+                n += batch.recordCount();
                 continue;
             }
             for (Iterator<Record> it = batch.records(); it.hasNext(); ) {
@@ -181,7 +197,8 @@ public final class LogCleaner {
         return n;
     }
 
-    private boolean cleanSegment(Log log, LogSegment s, Map<ByteBuffer, Long> latest, boolean dropTombstones, long nowMs) {
+    private boolean cleanSegment(Log log, LogSegment s, Map<ByteBuffer, Long> latest, boolean dropTombstones,
+                                 AbortedBatches aborted, long nowMs) {
         LogConfig cfg = log.config();
         LogSegment cleaned = LogSegment.open(log.dir(), s.baseOffset(), cfg.segmentIndexBytes, cfg.indexIntervalBytes,
             ".cleaned", true, time.milliseconds());
@@ -192,6 +209,9 @@ public final class LogCleaner {
             while ((batch = reader.next()) != null) {
                 if (batch.isControlBatch()) {
                     cleaned.append(batch.lastOffset(), batch.slice());
+                    continue;
+                }
+                if (aborted.contains(batch)) {
                     continue;
                 }
                 int kept = 0;
@@ -238,5 +258,34 @@ public final class LogCleaner {
             }
         }
         return b.build();
+    }
+
+    /** Which transactional batches belong to aborted transactions, from the aborted-transaction index. */
+    private static final class AbortedBatches {
+        private final Map<Long, List<AbortedTxn>> byProducer = new HashMap<>();
+
+        AbortedBatches(List<AbortedTxn> txns) {
+            for (AbortedTxn t : txns) {
+                byProducer.computeIfAbsent(t.producerId(), k -> new java.util.ArrayList<>()).add(t);
+            }
+        }
+
+        /** True for a data batch of a transaction that ended with an ABORT marker. */
+        boolean contains(RecordBatch batch) {
+            if (!batch.isTransactional() || batch.isControlBatch()) {
+                return false;
+            }
+            List<AbortedTxn> txns = byProducer.get(batch.producerId());
+            if (txns == null) {
+                return false;
+            }
+            for (AbortedTxn t : txns) {
+                // the transaction spans [its first offset, its abort marker]
+                if (t.firstOffset() <= batch.baseOffset() && batch.lastOffset() < t.lastOffset()) {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 }
