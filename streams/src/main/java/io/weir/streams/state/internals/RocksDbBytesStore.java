@@ -1,10 +1,13 @@
 package io.weir.streams.state.internals;
 
 import io.weir.common.TopicPartition;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
 import org.rocksdb.Checkpoint;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
 import org.rocksdb.FlushOptions;
 import org.rocksdb.ReadOptions;
@@ -87,8 +90,8 @@ public final class RocksDbBytesStore implements TransactionalBytesStore {
 
     private final String name;
     private final Path dir;
-    private final DBOptions dbOptions;
-    private final ColumnFamilyOptions cfOptions;
+    /** Options objects (and the bloom filter they use), closed after the DB. */
+    private final List<AutoCloseable> options;
     private final RocksDB db;
     private final List<ColumnFamilyHandle> handles;
     private final ColumnFamilyHandle dataCf;
@@ -110,12 +113,11 @@ public final class RocksDbBytesStore implements TransactionalBytesStore {
     /** Immutable; replaced after each commit. */
     private volatile Map<TopicPartition, Long> offsets;
 
-    private RocksDbBytesStore(String name, Path dir, DBOptions dbOptions, ColumnFamilyOptions cfOptions,
-                              RocksDB db, List<ColumnFamilyHandle> handles) {
+    private RocksDbBytesStore(String name, Path dir, List<AutoCloseable> options, RocksDB db,
+                              List<ColumnFamilyHandle> handles) {
         this.name = name;
         this.dir = dir;
-        this.dbOptions = dbOptions;
-        this.cfOptions = cfOptions;
+        this.options = options;
         this.db = db;
         this.handles = handles;
         this.dataCf = handles.get(1);
@@ -168,22 +170,30 @@ public final class RocksDbBytesStore implements TransactionalBytesStore {
             // every commit is a synced write, so a torn WAL tail is only a write that never returned
             .setWalRecoveryMode(WALRecoveryMode.PointInTimeRecovery)
             .setKeepLogFileNum(3);
-        ColumnFamilyOptions cfOptions = new ColumnFamilyOptions();
+        // the data family serves point reads per record (bloom filter) and compacts well (LZ4); the
+        // metadata family holds a few dozen bytes, so a small memtable
+        BloomFilter bloomFilter = new BloomFilter(10);
+        ColumnFamilyOptions dataOptions = new ColumnFamilyOptions()
+            .setWriteBufferSize(16L << 20)
+            .setMaxWriteBufferNumber(3)
+            .setCompressionType(CompressionType.LZ4_COMPRESSION)
+            .setTableFormatConfig(new BlockBasedTableConfig().setFilterPolicy(bloomFilter));
+        ColumnFamilyOptions metaOptions = new ColumnFamilyOptions().setWriteBufferSize(1L << 20);
         List<ColumnFamilyDescriptor> descriptors = List.of(
-            new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
-            new ColumnFamilyDescriptor(DATA_CF_NAME.getBytes(StandardCharsets.UTF_8), cfOptions),
-            new ColumnFamilyDescriptor(METADATA_CF_NAME.getBytes(StandardCharsets.UTF_8), cfOptions));
+            new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, metaOptions),
+            new ColumnFamilyDescriptor(DATA_CF_NAME.getBytes(StandardCharsets.UTF_8), dataOptions),
+            new ColumnFamilyDescriptor(METADATA_CF_NAME.getBytes(StandardCharsets.UTF_8), metaOptions));
+        List<AutoCloseable> options = List.of(dataOptions, metaOptions, bloomFilter, dbOptions);
         List<ColumnFamilyHandle> handles = new ArrayList<>();
         RocksDB db;
         try {
             db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
         } catch (RocksDBException e) {
             handles.forEach(ColumnFamilyHandle::close);
-            cfOptions.close();
-            dbOptions.close();
+            closeAll(options);
             throw translate(name, dir, "open", e);
         }
-        RocksDbBytesStore store = new RocksDbBytesStore(name, dir, dbOptions, cfOptions, db, handles);
+        RocksDbBytesStore store = new RocksDbBytesStore(name, dir, options, db, handles);
         try {
             store.loadMetadata();
         } catch (RuntimeException e) {
@@ -545,8 +555,17 @@ public final class RocksDbBytesStore implements TransactionalBytesStore {
         } catch (RocksDBException e) {
             log.warn("Closing state store '{}' in {} failed: {}", name, dir, e.toString());
         }
-        cfOptions.close();
-        dbOptions.close();
+        closeAll(options);
+    }
+
+    private static void closeAll(List<AutoCloseable> resources) {
+        for (AutoCloseable r : resources) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("RocksDB options do not throw on close", e);
+            }
+        }
     }
 
     private void loadMetadata() {

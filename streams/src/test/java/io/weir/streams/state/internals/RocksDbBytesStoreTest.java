@@ -261,4 +261,62 @@ class RocksDbBytesStoreTest {
         assertEquals(Map.of(IN, 100L), reopened.committedOffsets());
         assertInstanceOf(RocksDbBytesStore.class, reopened);
     }
+
+    @Test
+    void shouldAllowWritesWhileIteratingOverUncommittedState() {
+        TransactionalBytesStore store = open();
+        for (int i = 0; i < 50; i++) {
+            store.put(b(String.format("k%02d", i)), b("c"));
+        }
+        store.commit(Map.of());
+        for (int i = 50; i < 100; i++) {
+            store.put(b(String.format("k%02d", i)), b("u"));
+        }
+        int seen = 0;
+        try (BytesIterator it = store.all()) {
+            while (it.hasNext()) {
+                store.delete(it.next().key()); // delete what was just returned, as retention pruning does
+                seen++;
+            }
+        }
+        assertEquals(100, seen);
+        assertEquals(List.of(), entries(store.all()));
+        store.commit(Map.of());
+        assertEquals(List.of(), entries(store.rangeCommitted(null, null)));
+    }
+
+    @Test
+    void shouldLetQueriesOnOtherThreadsRunThroughCommitsAndEndCleanlyAtClose() throws Exception {
+        TransactionalBytesStore store = open();
+        for (int i = 0; i < 20; i++) {
+            store.put(b("k" + i), b("0"));
+        }
+        store.commit(Map.of(IN, 0L));
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread reader = new Thread(() -> {
+            try {
+                while (true) {
+                    List<String> snapshot = entries(store.rangeCommitted(null, null));
+                    // every committed view holds one whole commit: all 20 keys with one value
+                    assertEquals(20, snapshot.size(), snapshot.toString());
+                    assertEquals(1, snapshot.stream().map(e -> e.substring(e.indexOf('=') + 1)).distinct().count(), snapshot.toString());
+                    store.getCommitted(b("k3"));
+                }
+            } catch (IllegalStateException closed) {
+                // the store closed under the reader: the expected way out
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        reader.start();
+        for (int c = 1; c <= 200; c++) {
+            for (int i = 0; i < 20; i++) {
+                store.put(b("k" + i), b(Integer.toString(c)));
+            }
+            store.commit(Map.of(IN, (long) c));
+        }
+        store.close();
+        reader.join();
+        assertNull(failure.get());
+    }
 }
