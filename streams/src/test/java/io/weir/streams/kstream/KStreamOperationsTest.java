@@ -215,6 +215,31 @@ class KStreamOperationsTest {
     }
 
     @Test
+    void shouldCarryHeadersAndTimestampsToTheOutput() {
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.<String, String>stream("in").mapValues(v -> v + "!").to("out");
+        try (TopologyTestDriver driver = new TopologyTestDriver(builder.build(), props(), Instant.ofEpochMilli(0))) {
+            List<io.weir.common.record.Header> headers = List.of(new io.weir.common.record.Header("trace", new byte[] {7}));
+            driver.createInputTopic("in", Serdes.String().serializer(), Serdes.String().serializer())
+                .pipeInput(new io.weir.streams.test.TestRecord<>("k", "v", headers, Instant.ofEpochMilli(1234)));
+            io.weir.streams.test.TestRecord<String, String> out =
+                driver.createOutputTopic("out", Serdes.String().deserializer(), Serdes.String().deserializer()).readRecord();
+            assertEquals(new io.weir.streams.test.TestRecord<>("k", "v!", headers, Instant.ofEpochMilli(1234)), out);
+        }
+    }
+
+    @Test
+    void shouldNameTheMissingDefaultSerdeWhenANodeHasNone() {
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.<String, String>stream("in").to("out");
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, "ops");
+        io.weir.common.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+            io.weir.common.config.ConfigException.class, () -> new TopologyTestDriver(builder.build(), p, Instant.ofEpochMilli(0)));
+        assertTrue(e.getMessage().contains(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG), e.getMessage());
+    }
+
+    @Test
     void shouldRepartitionExplicitly() {
         StreamsBuilder builder = new StreamsBuilder();
         builder.<String, String>stream("in").selectKey((k, v) -> v).repartition(Repartitioned.as("rekeyed")).to("out");

@@ -13,6 +13,7 @@ import io.weir.streams.test.TestOutputTopic;
 import io.weir.streams.test.TopologyTestDriver;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -66,6 +67,51 @@ class WordCountTest {
             assertEquals(List.of("hello", "streams", "weir"), keys);
             // the words really went through the repartition topic, keyed by word
             assertTrue(driver.producedTopicNames().contains("wordcount-by-word-repartition"), driver.producedTopicNames().toString());
+        }
+    }
+
+    /** The example of streams/README.md, as written there. */
+    @Test
+    void shouldRunTheReadmeExample() {
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.stream("lines", Consumed.with(Serdes.String(), Serdes.String()))
+            .flatMapValues(line -> Arrays.asList(line.toLowerCase().split("\\W+")))
+            .groupBy((key, word) -> word, Grouped.with("by-word", Serdes.String(), Serdes.String()))
+            .count(Materialized.as("counts"))
+            .toStream()
+            .to("word-counts", Produced.with(Serdes.String(), Serdes.Long()));
+
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "wordcount");
+        Topology topology = builder.build(props);
+        assertTrue(topology.describe().toString().contains("wordcount-by-word-repartition"));
+
+        try (TopologyTestDriver driver = new TopologyTestDriver(topology, props, Instant.ofEpochMilli(0))) {
+            TestInputTopic<String, String> lines =
+                driver.createInputTopic("lines", Serdes.String().serializer(), Serdes.String().serializer());
+            TestOutputTopic<String, Long> counts =
+                driver.createOutputTopic("word-counts", Serdes.String().deserializer(), Serdes.Long().deserializer());
+
+            lines.pipeInput("l1", "Hello Weir hello");
+            lines.pipeInput("l2", "weir streams");
+            assertEquals(Map.of("hello", 2L, "weir", 2L, "streams", 1L), counts.readKeyValuesToMap());
+
+            KeyValueStore<String, Long> store = driver.getKeyValueStore("counts");
+            assertEquals(2L, store.get("hello"));
+
+            driver.advanceWallClockTime(Duration.ofSeconds(30));
+        }
+    }
+
+    @Test
+    void shouldCommitTheStoreWithTheInputOffsetsOfEveryTopicItConsumed() {
+        try (TopologyTestDriver driver = new TopologyTestDriver(wordCount(props()), props(), Instant.ofEpochMilli(0))) {
+            TestInputTopic<String, String> lines = driver.createInputTopic("lines", Serdes.String().serializer(), Serdes.String().serializer());
+            lines.pipeInput("l1", "a b");
+            lines.pipeInput("l2", "c");
+            var store = (io.weir.streams.processor.internals.TransactionalStateStore) driver.getStateStore("counts");
+            assertEquals(Map.of(new io.weir.common.TopicPartition("lines", 0), 2L,
+                new io.weir.common.TopicPartition("wordcount-by-word-repartition", 0), 3L), store.committedOffsets());
         }
     }
 
