@@ -35,7 +35,9 @@ import java.util.stream.Stream;
  * the same {@link StreamTask} and processor graph the runtime runs: each piped record is deserialized
  * by its source, processed, stream-time punctuations fire, and the stores commit before the pipe
  * returns. Records written to a topic the topology reads (repartition topics included) are processed
- * in turn. Wall-clock time moves only through {@link #advanceWallClockTime}.
+ * in turn. Wall-clock time moves only through {@link #advanceWallClockTime}. If processing fails, the
+ * exception reaches the caller and, as with an aborted transaction, the stores' writes and the output
+ * of that pipe are dropped.
  *
  * <p>Output (sink and changelog records) is kept per topic for {@link TestOutputTopic}s. Close the
  * driver to close the stores and delete its state directory. Not thread-safe.
@@ -53,6 +55,8 @@ public final class TopologyTestDriver implements AutoCloseable {
     private final Path stateRoot;
     private final boolean deleteStateRoot;
     private final Map<String, ArrayDeque<Captured>> outputs = new LinkedHashMap<>();
+    /** Output of the unit of work in progress: published on commit, dropped on abort (as a transaction). */
+    private final java.util.List<Map.Entry<String, Captured>> uncommittedOutput = new java.util.ArrayList<>();
     private final Map<String, Long> nextOffsets = new HashMap<>();
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     private final Set<String> sourceTopics;
@@ -92,7 +96,16 @@ public final class TopologyTestDriver implements AutoCloseable {
             throw new UncheckedIOException("cannot create the driver's state directory", e);
         }
         sourceTopics = task.sourceTopics();
-        task.initialize();
+        try {
+            task.initialize();
+        } catch (RuntimeException e) {
+            try {
+                close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
     }
 
     public <K, V> TestInputTopic<K, V> createInputTopic(String topic, Serializer<K> keySerializer, Serializer<V> valueSerializer) {
@@ -180,10 +193,16 @@ public final class TopologyTestDriver implements AutoCloseable {
                 task.process(p.topic(), 0, p.offset(), p.timestamp(), p.key(), p.value(), p.headers());
                 task.maybePunctuateStreamTime();
             }
-            // the driver has no broker transaction: it commits as if each one succeeded at once
+            // the driver has no broker: it commits as if each transaction succeeded at once
             task.commitStores(Map.of());
-        } catch (StreamsException e) {
+            for (Map.Entry<String, Captured> e : uncommittedOutput) {
+                outputs.computeIfAbsent(e.getKey(), t -> new ArrayDeque<>()).add(e.getValue());
+            }
+            uncommittedOutput.clear();
+        } catch (RuntimeException e) {
+            // as an aborted transaction: the stores and the output of the failed unit of work are dropped
             pending.clear();
+            uncommittedOutput.clear();
             task.abortStores();
             throw e;
         }
@@ -213,7 +232,7 @@ public final class TopologyTestDriver implements AutoCloseable {
         @Override
         public void send(String topic, Integer partition, long timestamp, byte[] key, byte[] value, java.util.List<Header> headers) {
             long offset = nextOffset(topic);
-            outputs.computeIfAbsent(topic, t -> new ArrayDeque<>()).add(new Captured(timestamp, key, value, headers));
+            uncommittedOutput.add(Map.entry(topic, new Captured(timestamp, key, value, headers)));
             if (sourceTopics.contains(topic)) {
                 pending.add(new Pending(topic, offset, timestamp, key, value, headers));
             }

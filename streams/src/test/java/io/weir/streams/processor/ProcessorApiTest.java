@@ -226,7 +226,7 @@ class ProcessorApiTest {
     }
 
     @Test
-    void shouldSeeUncommittedWritesInReadsAndDropThemWhenProcessingFails() {
+    void shouldSeeUncommittedWritesInReadsAndDropThemAndTheOutputWhenProcessingFails() {
         Topology t = new Topology();
         t.addSource("in", "input");
         t.addProcessor("p", () -> new ContextualProcessor<String, String, String, String>() {
@@ -235,20 +235,27 @@ class ProcessorApiTest {
                 KeyValueStore<String, String> s = context().getStateStore("kv");
                 s.put(record.key(), record.value());
                 assertEquals(record.value(), s.get(record.key()));
+                context().forward(record);
                 if (record.value().equals("boom")) {
                     throw new IllegalStateException("boom");
                 }
             }
         }, "in");
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore("kv"), Serdes.String(), Serdes.String()), "p");
+        t.addSink("out", "output", "p");
         try (TopologyTestDriver driver = new TopologyTestDriver(t, props(), START)) {
             TestInputTopic<String, String> in = driver.createInputTopic("input", Serdes.String().serializer(), Serdes.String().serializer());
+            TestOutputTopic<String, String> out = driver.createOutputTopic("output", Serdes.String().deserializer(), Serdes.String().deserializer());
+            TestOutputTopic<String, String> changelog = driver.createOutputTopic("papi-kv-changelog",
+                Serdes.String().deserializer(), Serdes.String().deserializer());
             in.pipeInput("k", "ok", 1L);
             StreamsException e = assertThrows(StreamsException.class, () -> in.pipeInput("k", "boom", 2L));
             assertTrue(e.getMessage().contains("offset 1"), e.getMessage());
             KeyValueStore<String, String> kv = driver.getKeyValueStore("kv");
             assertEquals("ok", kv.get("k"), "the failed record's write was aborted");
             assertNull(kv.get("nope"));
+            assertEquals(List.of("ok"), out.readValuesToList(), "the failed record's output was aborted");
+            assertEquals(List.of("ok"), changelog.readValuesToList(), "so was its changelog record");
         }
     }
 }
