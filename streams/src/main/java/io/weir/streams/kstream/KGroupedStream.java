@@ -9,6 +9,9 @@ import io.weir.streams.processor.StateStore;
  */
 public interface KGroupedStream<K, V> {
 
+    /** Cuts each key's records into time windows (tumbling or hopping) for windowed aggregations. */
+    TimeWindowedKStream<K, V> windowedBy(TimeWindows windows);
+
     /** The number of records per key. */
     KTable<K, Long> count();
 

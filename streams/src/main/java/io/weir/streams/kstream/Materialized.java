@@ -24,6 +24,7 @@ public final class Materialized<K, V, S extends StateStore> {
     private Serde<V> valueSerde;
     private StoreType storeType;
     private boolean loggingEnabled = true;
+    private java.time.Duration retention;
     private final Map<String, String> topicConfig = new HashMap<>();
 
     private Materialized() {
@@ -88,6 +89,23 @@ public final class Materialized<K, V, S extends StateStore> {
         loggingEnabled = false;
         topicConfig.clear();
         return this;
+    }
+
+    /**
+     * For window stores: how much stream time of windows to keep (default and minimum: window size +
+     * grace), so interactive queries can read closed windows for longer.
+     */
+    public Materialized<K, V, S> withRetention(java.time.Duration retention) {
+        if (retention.isNegative()) {
+            throw new IllegalArgumentException("retention must be >= 0, got " + retention);
+        }
+        this.retention = retention;
+        return this;
+    }
+
+    /** The retention asked for, or null. */
+    public java.time.Duration retention() {
+        return retention;
     }
 
     /** Accepted for Kafka compatibility; Weir has no record cache yet. */

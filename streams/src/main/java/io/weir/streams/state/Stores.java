@@ -1,9 +1,12 @@
 package io.weir.streams.state;
 
 import io.weir.streams.processor.internals.KeyValueStoreBuilder;
+import io.weir.streams.processor.internals.WindowStoreBuilder;
 import io.weir.streams.serialization.Serde;
 import io.weir.streams.state.internals.BytesStoreSupplier;
 import io.weir.streams.state.internals.InMemoryBytesStore;
+
+import java.time.Duration;
 
 /**
  * Factories for stores: pick an engine (persistent or in-memory), then wrap it with serdes in a
@@ -34,6 +37,39 @@ public final class Stores {
             throw new IllegalArgumentException("store supplier cannot be null");
         }
         return new KeyValueStoreBuilder<>(supplier, keySerde, valueSerde);
+    }
+
+    /**
+     * A persistent window store: windows of {@code windowSize}, kept for {@code retentionPeriod} of stream
+     * time. {@code retainDuplicates} (several values per key and window, for stream-stream joins) is not
+     * supported yet and must be false.
+     */
+    public static WindowBytesStoreSupplier persistentWindowStore(String name, Duration retentionPeriod, Duration windowSize,
+                                                                 boolean retainDuplicates) {
+        checkNoDuplicates(retainDuplicates);
+        return new WindowBytesStoreSupplier(persistentKeyValueStore(name), retentionPeriod.toMillis(), windowSize.toMillis());
+    }
+
+    /** An in-memory window store (see {@link #persistentWindowStore}). */
+    public static WindowBytesStoreSupplier inMemoryWindowStore(String name, Duration retentionPeriod, Duration windowSize,
+                                                               boolean retainDuplicates) {
+        checkNoDuplicates(retainDuplicates);
+        return new WindowBytesStoreSupplier(inMemoryKeyValueStore(name), retentionPeriod.toMillis(), windowSize.toMillis());
+    }
+
+    /** A builder of typed window stores; null serdes mean the job's default serdes. */
+    public static <K, V> StoreBuilder<WindowStore<K, V>> windowStoreBuilder(WindowBytesStoreSupplier supplier,
+                                                                          Serde<K> keySerde, Serde<V> valueSerde) {
+        if (supplier == null) {
+            throw new IllegalArgumentException("store supplier cannot be null");
+        }
+        return new WindowStoreBuilder<>(supplier, keySerde, valueSerde);
+    }
+
+    private static void checkNoDuplicates(boolean retainDuplicates) {
+        if (retainDuplicates) {
+            throw new UnsupportedOperationException("window stores with duplicates (for stream-stream joins) are not built yet");
+        }
     }
 
     private static void checkName(String name) {

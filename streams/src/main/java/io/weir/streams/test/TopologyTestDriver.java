@@ -13,6 +13,7 @@ import io.weir.streams.processor.internals.InternalTopologyBuilder;
 import io.weir.streams.processor.internals.RecordCollector;
 import io.weir.streams.processor.internals.StreamTask;
 import io.weir.streams.state.KeyValueStore;
+import io.weir.streams.state.WindowStore;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -145,6 +146,13 @@ public final class TopologyTestDriver implements AutoCloseable {
     public <K, V> KeyValueStore<K, V> getKeyValueStore(String name) {
         StateStore store = task.store(name);
         return store instanceof KeyValueStore<?, ?> kv ? (KeyValueStore<K, V>) kv : null;
+    }
+
+    /** The window store of that name, or null if the topology has none of that name and kind. */
+    @SuppressWarnings("unchecked")
+    public <K, V> WindowStore<K, V> getWindowStore(String name) {
+        StateStore store = task.store(name);
+        return store instanceof WindowStore<?, ?> w ? (WindowStore<K, V>) w : null;
     }
 
     public Map<String, StateStore> getAllStateStores() {

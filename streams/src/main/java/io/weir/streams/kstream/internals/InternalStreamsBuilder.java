@@ -7,6 +7,8 @@ import io.weir.streams.serialization.Serde;
 import io.weir.streams.state.KeyValueStore;
 import io.weir.streams.state.StoreBuilder;
 import io.weir.streams.state.Stores;
+import io.weir.streams.state.WindowBytesStoreSupplier;
+import io.weir.streams.state.WindowStore;
 import io.weir.streams.state.internals.BytesStoreSupplier;
 
 /**
@@ -34,6 +36,35 @@ public final class InternalStreamsBuilder {
     /** The user's name if given, else a generated one. */
     public String name(Named named, String prefix) {
         return named != null && named.name() != null ? named.name() : newName(prefix);
+    }
+
+    /**
+     * The window store builder a {@code Materialized} describes for windows of {@code windowSizeMs} that
+     * must be kept at least {@code minRetentionMs} (size + grace).
+     */
+    public <K, V> StoreBuilder<WindowStore<K, V>> windowStore(Materialized<K, V, ?> materialized, String name,
+                                                              long windowSizeMs, long minRetentionMs,
+                                                              Serde<K> keySerde, Serde<V> valueSerde) {
+        long retentionMs = materialized.retention() != null ? materialized.retention().toMillis() : minRetentionMs;
+        if (retentionMs < minRetentionMs) {
+            throw new IllegalArgumentException("the retention of window store " + name + " (" + retentionMs
+                + " ms) must be at least window size + grace (" + minRetentionMs + " ms)");
+        }
+        BytesStoreSupplier engine = materialized.storeSupplier();
+        if (engine == null) {
+            engine = materialized.storeType() == Materialized.StoreType.IN_MEMORY
+                ? Stores.inMemoryKeyValueStore(name)
+                : Stores.persistentKeyValueStore(name);
+        }
+        StoreBuilder<WindowStore<K, V>> builder = Stores.windowStoreBuilder(new WindowBytesStoreSupplier(engine, retentionMs, windowSizeMs),
+            materialized.keySerde() != null ? materialized.keySerde() : keySerde,
+            materialized.valueSerde() != null ? materialized.valueSerde() : valueSerde);
+        if (materialized.loggingEnabled()) {
+            builder.withLoggingEnabled(materialized.logConfig());
+        } else {
+            builder.withLoggingDisabled();
+        }
+        return builder;
     }
 
     /**

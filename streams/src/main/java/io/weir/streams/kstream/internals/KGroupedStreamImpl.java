@@ -41,9 +41,37 @@ final class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
         this.repartitionRequired = repartitionRequired;
     }
 
+    @Override
+    public io.weir.streams.kstream.TimeWindowedKStream<K, V> windowedBy(io.weir.streams.kstream.TimeWindows windows) {
+        return new TimeWindowedKStreamImpl<>(this, Objects.requireNonNull(windows, "windows"));
+    }
+
+    /**
+     * The stream to aggregate: this one, or (if the key may have changed) this one through
+     * {@code <application.id>-<Grouped name, else store name>-repartition}.
+     */
+    KStreamImpl<K, V> input(String storeName) {
+        if (!repartitionRequired) {
+            return stream;
+        }
+        return stream.repartitionThrough(groupedName != null ? groupedName : storeName, keySerde, valueSerde, null, true);
+    }
+
+    InternalStreamsBuilder builder() {
+        return stream.builder;
+    }
+
+    Serde<K> keySerde() {
+        return keySerde;
+    }
+
+    Serde<V> valueSerde() {
+        return valueSerde;
+    }
+
     /** How one record changes a key's aggregate; {@code old} is null for a new key. */
     @FunctionalInterface
-    private interface Step {
+    interface Step {
         Object apply(Object key, Object value, Object old);
     }
 
@@ -118,10 +146,7 @@ final class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
         InternalStreamsBuilder builder = stream.builder;
         String storeName = materialized.storeName() != null ? materialized.storeName()
             : builder.newName(prefix + "STATE-STORE-");
-        KStreamImpl<K, V> input = stream;
-        if (repartitionRequired) {
-            input = stream.repartitionThrough(groupedName != null ? groupedName : storeName, keySerde, valueSerde, null, true);
-        }
+        KStreamImpl<K, V> input = input(storeName);
         String name = builder.name(named, prefix);
         Serde<VR> aggSerde = materialized.valueSerde() != null ? materialized.valueSerde() : defaultValueSerde;
         builder.topology().addStateStore(builder.keyValueStore(materialized, storeName, keySerde, aggSerde));
