@@ -104,6 +104,30 @@ public interface KStream<K, V> {
     <VOut> KStream<K, VOut> processValues(FixedKeyProcessorSupplier<? super K, ? super V, VOut> processorSupplier,
                                           Named named, String... stateStoreNames);
 
+    /**
+     * Joins each record with the table's current value of its key (lookup at the record's arrival; a
+     * record whose key the table lacks is dropped). The table must be kept in a store: a table from
+     * {@code table()}, an aggregation, or an operation given a {@code Materialized}. Records with a
+     * null key or value are dropped.
+     */
+    <VT, VR> KStream<K, VR> join(KTable<K, VT> table, ValueJoiner<? super V, ? super VT, ? extends VR> joiner);
+
+    <VT, VR> KStream<K, VR> join(KTable<K, VT> table, ValueJoiner<? super V, ? super VT, ? extends VR> joiner,
+                                 Joined<K, V, VT> joined);
+
+    <VT, VR> KStream<K, VR> join(KTable<K, VT> table, ValueJoinerWithKey<? super K, ? super V, ? super VT, ? extends VR> joiner,
+                                 Joined<K, V, VT> joined);
+
+    /** Like {@link #join(KTable, ValueJoiner)}, but a record whose key the table lacks is joined with null. */
+    <VT, VR> KStream<K, VR> leftJoin(KTable<K, VT> table, ValueJoiner<? super V, ? super VT, ? extends VR> joiner);
+
+    <VT, VR> KStream<K, VR> leftJoin(KTable<K, VT> table, ValueJoiner<? super V, ? super VT, ? extends VR> joiner,
+                                     Joined<K, V, VT> joined);
+
+    <VT, VR> KStream<K, VR> leftJoin(KTable<K, VT> table,
+                                     ValueJoinerWithKey<? super K, ? super V, ? super VT, ? extends VR> joiner,
+                                     Joined<K, V, VT> joined);
+
     /** Groups by the current key (repartitioning first if an earlier operation may have changed keys). */
     KGroupedStream<K, V> groupByKey();
 

@@ -40,6 +40,28 @@ public interface KTable<K, V> {
 
     KStream<K, V> toStream(Named named);
 
+    /**
+     * The inner join of two tables on their key: a row exists where both have one. Both tables must be
+     * kept in stores (see {@code KStream.join}). Each update of either side emits the new joined row
+     * (or a delete when the row stops existing).
+     */
+    <VO, VR> KTable<K, VR> join(KTable<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner);
+
+    <VO, VR> KTable<K, VR> join(KTable<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                Named named, Materialized<K, VR, ? extends StateStore> materialized);
+
+    /** A row wherever this table has one; the other side's value may be null. */
+    <VO, VR> KTable<K, VR> leftJoin(KTable<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner);
+
+    <VO, VR> KTable<K, VR> leftJoin(KTable<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                    Named named, Materialized<K, VR, ? extends StateStore> materialized);
+
+    /** A row wherever either table has one; either value may be null. */
+    <VO, VR> KTable<K, VR> outerJoin(KTable<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner);
+
+    <VO, VR> KTable<K, VR> outerJoin(KTable<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                     Named named, Materialized<K, VR, ? extends StateStore> materialized);
+
     /** The name of the store holding this table, or null if it is not materialized under a name. */
     String queryableStoreName();
 }

@@ -5,12 +5,16 @@ import io.weir.streams.kstream.BranchedKStream;
 import io.weir.streams.kstream.ForeachAction;
 import io.weir.streams.kstream.Grouped;
 import io.weir.streams.kstream.KGroupedStream;
+import io.weir.streams.kstream.Joined;
 import io.weir.streams.kstream.KStream;
+import io.weir.streams.kstream.KTable;
 import io.weir.streams.kstream.KeyValueMapper;
 import io.weir.streams.kstream.Named;
 import io.weir.streams.kstream.Predicate;
 import io.weir.streams.kstream.Produced;
 import io.weir.streams.kstream.Repartitioned;
+import io.weir.streams.kstream.ValueJoiner;
+import io.weir.streams.kstream.ValueJoinerWithKey;
 import io.weir.streams.kstream.ValueMapper;
 import io.weir.streams.kstream.ValueMapperWithKey;
 import io.weir.streams.processor.StreamPartitioner;
@@ -350,6 +354,86 @@ public final class KStreamImpl<K, V> implements KStream<K, V> {
             }
         };
         return add(builder.name(named, "KSTREAM-PROCESSVALUES-"), adapted, keySerde, null, repartitionRequired, stateStoreNames);
+    }
+
+    @Override
+    public <VT, VR> KStream<K, VR> join(KTable<K, VT> table, ValueJoiner<? super V, ? super VT, ? extends VR> joiner) {
+        return join(table, joiner, Joined.with(null, null, null));
+    }
+
+    @Override
+    public <VT, VR> KStream<K, VR> join(KTable<K, VT> table, ValueJoiner<? super V, ? super VT, ? extends VR> joiner,
+                                        Joined<K, V, VT> joined) {
+        Objects.requireNonNull(joiner, "joiner");
+        return join(table, (ValueJoinerWithKey<K, V, VT, VR>) (k, v, vt) -> joiner.apply(v, vt), joined);
+    }
+
+    @Override
+    public <VT, VR> KStream<K, VR> join(KTable<K, VT> table, ValueJoinerWithKey<? super K, ? super V, ? super VT, ? extends VR> joiner,
+                                        Joined<K, V, VT> joined) {
+        return streamTableJoin(table, joiner, joined, false);
+    }
+
+    @Override
+    public <VT, VR> KStream<K, VR> leftJoin(KTable<K, VT> table, ValueJoiner<? super V, ? super VT, ? extends VR> joiner) {
+        return leftJoin(table, joiner, Joined.with(null, null, null));
+    }
+
+    @Override
+    public <VT, VR> KStream<K, VR> leftJoin(KTable<K, VT> table, ValueJoiner<? super V, ? super VT, ? extends VR> joiner,
+                                            Joined<K, V, VT> joined) {
+        Objects.requireNonNull(joiner, "joiner");
+        return leftJoin(table, (ValueJoinerWithKey<K, V, VT, VR>) (k, v, vt) -> joiner.apply(v, vt), joined);
+    }
+
+    @Override
+    public <VT, VR> KStream<K, VR> leftJoin(KTable<K, VT> table,
+                                            ValueJoinerWithKey<? super K, ? super V, ? super VT, ? extends VR> joiner,
+                                            Joined<K, V, VT> joined) {
+        return streamTableJoin(table, joiner, joined, true);
+    }
+
+    /**
+     * The join node looks each record's key up in the table's store; it shares that store with the
+     * table's node, so both land in one sub-topology (one task reads both co-partitioned inputs).
+     */
+    private <VT, VR> KStream<K, VR> streamTableJoin(KTable<K, VT> table, ValueJoinerWithKey<? super K, ? super V, ? super VT, ? extends VR> joiner,
+                                                    Joined<K, V, VT> joined, boolean left) {
+        Objects.requireNonNull(table, "table");
+        Objects.requireNonNull(joiner, "joiner");
+        Objects.requireNonNull(joined, "joined");
+        String storeName = KTableImpl.requireStore(table, "join a stream with it");
+        String name = joined.name() != null ? joined.name() : builder.newName(left ? "KSTREAM-LEFTJOIN-" : "KSTREAM-JOIN-");
+        Serde<K> k = joined.keySerde() != null ? joined.keySerde() : keySerde;
+        KStreamImpl<K, V> input = this;
+        if (repartitionRequired) {
+            input = repartitionThrough(name + "-left", k, joined.valueSerde() != null ? joined.valueSerde() : valueSerde, null, true);
+        }
+        ValueJoinerWithKey<Object, Object, Object, Object> j = (ValueJoinerWithKey) joiner;
+        ProcessorSupplier<Object, Object, Object, Object> supplier = () -> new io.weir.streams.processor.api.ContextualProcessor<>() {
+            private io.weir.streams.state.KeyValueStore<Object, Object> store;
+
+            @Override
+            public void init(io.weir.streams.processor.api.ProcessorContext<Object, Object> context) {
+                super.init(context);
+                store = context.getStateStore(storeName);
+            }
+
+            @Override
+            public void process(io.weir.streams.processor.api.Record<Object, Object> record) {
+                if (record.key() == null || record.value() == null) {
+                    return;
+                }
+                Object other = store.get(record.key());
+                if (other == null && !left) {
+                    return;
+                }
+                context().forward(record.withValue(j.apply(record.key(), record.value(), other)));
+            }
+        };
+        builder.topology().addProcessor(name, supplier, input.nodeName);
+        builder.topology().connectProcessorAndStateStores(name, storeName);
+        return new KStreamImpl<>(builder, name, k, null, false);
     }
 
     @Override

@@ -5,6 +5,7 @@ import io.weir.streams.kstream.KTable;
 import io.weir.streams.kstream.Materialized;
 import io.weir.streams.kstream.Named;
 import io.weir.streams.kstream.Predicate;
+import io.weir.streams.kstream.ValueJoiner;
 import io.weir.streams.kstream.ValueMapper;
 import io.weir.streams.kstream.ValueMapperWithKey;
 import io.weir.streams.processor.StateStore;
@@ -166,6 +167,138 @@ public final class KTableImpl<K, V> implements KTable<K, V> {
         builder.topology().addProcessor(name, Processors.stateless((ctx, r) ->
             ctx.forward(r.withValue(((Change<Object>) r.value()).newValue()))), nodeName);
         return new KStreamImpl<>(builder, name, keySerde, valueSerde, false);
+    }
+
+    /** The store of the table, or a TopologyException saying how to get one. */
+    static String requireStore(KTable<?, ?> table, String why) {
+        String store = ((KTableImpl<?, ?>) table).storeName;
+        if (store == null) {
+            throw new io.weir.streams.errors.TopologyException("a table must be kept in a store to " + why
+                + ": give the operation that made it a Materialized (e.g. filter(predicate, Materialized.as(\"name\")))");
+        }
+        return store;
+    }
+
+    private enum JoinKind { INNER, LEFT, OUTER }
+
+    @Override
+    public <VO, VR> KTable<K, VR> join(KTable<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner) {
+        return tableJoin(other, joiner, null, null, JoinKind.INNER);
+    }
+
+    @Override
+    public <VO, VR> KTable<K, VR> join(KTable<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                       Named named, Materialized<K, VR, ? extends StateStore> materialized) {
+        return tableJoin(other, joiner, named, materialized, JoinKind.INNER);
+    }
+
+    @Override
+    public <VO, VR> KTable<K, VR> leftJoin(KTable<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner) {
+        return tableJoin(other, joiner, null, null, JoinKind.LEFT);
+    }
+
+    @Override
+    public <VO, VR> KTable<K, VR> leftJoin(KTable<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                           Named named, Materialized<K, VR, ? extends StateStore> materialized) {
+        return tableJoin(other, joiner, named, materialized, JoinKind.LEFT);
+    }
+
+    @Override
+    public <VO, VR> KTable<K, VR> outerJoin(KTable<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner) {
+        return tableJoin(other, joiner, null, null, JoinKind.OUTER);
+    }
+
+    @Override
+    public <VO, VR> KTable<K, VR> outerJoin(KTable<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                            Named named, Materialized<K, VR, ? extends StateStore> materialized) {
+        return tableJoin(other, joiner, named, materialized, JoinKind.OUTER);
+    }
+
+    /**
+     * Two nodes, one per side: an update of one side looks the key up in the other side's store and
+     * emits the joined row before and after the update; a merge node unites both (and materializes the
+     * result if asked).
+     */
+    private <VO, VR> KTable<K, VR> tableJoin(KTable<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                             Named named, Materialized<K, VR, ? extends StateStore> materialized, JoinKind kind) {
+        Objects.requireNonNull(other, "other");
+        Objects.requireNonNull(joiner, "joiner");
+        KTableImpl<K, VO> that = (KTableImpl<K, VO>) other;
+        String thisStore = requireStore(this, "join it with another table");
+        String otherStore = requireStore(other, "join it with another table");
+        ValueJoiner<Object, Object, Object> j = (ValueJoiner) joiner;
+        BiFunction<Object, Object, Object> joinRow = (l, r) -> switch (kind) {
+            case INNER -> l != null && r != null ? j.apply(l, r) : null;
+            case LEFT -> l != null ? j.apply(l, r) : null;
+            case OUTER -> l != null || r != null ? j.apply(l, r) : null;
+        };
+        String base = named != null && named.name() != null ? named.name() : null;
+        String thisName = base != null ? base + "-join-this" : builder.newName("KTABLE-JOINTHIS-");
+        String otherName = base != null ? base + "-join-other" : builder.newName("KTABLE-JOINOTHER-");
+        builder.topology().addProcessor(thisName, joinSide(otherStore, joinRow, true), nodeName);
+        builder.topology().connectProcessorAndStateStores(thisName, otherStore);
+        builder.topology().addProcessor(otherName, joinSide(thisStore, joinRow, false), that.nodeName);
+        builder.topology().connectProcessorAndStateStores(otherName, thisStore);
+
+        String resultStore = null;
+        Serde<Object> resultSerde = null;
+        if (materialized != null) {
+            resultStore = materialized.storeName() != null ? materialized.storeName() : builder.newName("KTABLE-STATE-STORE-");
+            resultSerde = (Serde<Object>) materialized.valueSerde();
+            builder.topology().addStateStore(builder.keyValueStore((Materialized) materialized, resultStore, keySerde, resultSerde));
+        }
+        String mergeName = base != null ? base : builder.newName("KTABLE-MERGE-");
+        String store = resultStore;
+        builder.topology().addProcessor(mergeName, () -> new ContextualProcessor<Object, Object, Object, Object>() {
+            private KeyValueStore<Object, Object> kv;
+
+            @Override
+            public void init(ProcessorContext<Object, Object> context) {
+                super.init(context);
+                kv = store == null ? null : context.getStateStore(store);
+            }
+
+            @Override
+            public void process(Record<Object, Object> record) {
+                if (kv != null) {
+                    kv.put(record.key(), ((Change<Object>) record.value()).newValue());
+                }
+                context().forward(record);
+            }
+        }, thisName, otherName);
+        if (store != null) {
+            builder.topology().connectProcessorAndStateStores(mergeName, store);
+        }
+        String queryable = materialized != null && materialized.storeName() != null ? store : null;
+        return new KTableImpl<>(builder, mergeName, keySerde, (Serde<VR>) resultSerde, queryable, store);
+    }
+
+    /** One side of a table-table join: {@code thisSide} says whether updates arrive from the left table. */
+    private static ProcessorSupplier<Object, Object, Object, Object> joinSide(String otherStore,
+                                                                            BiFunction<Object, Object, Object> joinRow,
+                                                                            boolean thisSide) {
+        return () -> new ContextualProcessor<>() {
+            private KeyValueStore<Object, Object> store;
+
+            @Override
+            public void init(ProcessorContext<Object, Object> context) {
+                super.init(context);
+                store = context.getStateStore(otherStore);
+            }
+
+            @Override
+            public void process(Record<Object, Object> record) {
+                Change<Object> change = (Change<Object>) record.value();
+                Object otherValue = store.get(record.key());
+                Object newRow = thisSide ? joinRow.apply(change.newValue(), otherValue) : joinRow.apply(otherValue, change.newValue());
+                // the other side did not change, so the row before this update joined the old value with it
+                Object oldRow = thisSide ? joinRow.apply(change.oldValue(), otherValue) : joinRow.apply(otherValue, change.oldValue());
+                if (newRow == null && oldRow == null) {
+                    return;
+                }
+                context().forward(record.withValue(new Change<>(newRow, oldRow)));
+            }
+        };
     }
 
     @Override
