@@ -1,0 +1,80 @@
+package io.weir.streams;
+
+import io.weir.common.config.ConfigException;
+import io.weir.streams.serialization.Serde;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The configuration keys of a stream job, named as Kafka Streams names them, and the reading of the
+ * ones the topology needs (application id, default serdes). Runtime keys ({@code commit.interval.ms},
+ * {@code processing.guarantee}, ...) are read by the runtime.
+ */
+public final class StreamsConfig {
+    public static final String APPLICATION_ID_CONFIG = "application.id";
+    public static final String BOOTSTRAP_SERVERS_CONFIG = "bootstrap.servers";
+    public static final String DEFAULT_KEY_SERDE_CLASS_CONFIG = "default.key.serde";
+    public static final String DEFAULT_VALUE_SERDE_CLASS_CONFIG = "default.value.serde";
+    public static final String STATE_DIR_CONFIG = "state.dir";
+    public static final String NUM_STREAM_THREADS_CONFIG = "num.stream.threads";
+    public static final String COMMIT_INTERVAL_MS_CONFIG = "commit.interval.ms";
+    public static final String PROCESSING_GUARANTEE_CONFIG = "processing.guarantee";
+    public static final String NUM_STANDBY_REPLICAS_CONFIG = "num.standby.replicas";
+    public static final String STATESTORE_UNCOMMITTED_MAX_BYTES_CONFIG = "statestore.uncommitted.max.bytes";
+    /** The default (and Weir's recommended) guarantee. */
+    public static final String EXACTLY_ONCE = "exactly_once";
+    public static final String AT_LEAST_ONCE = "at_least_once";
+
+    private StreamsConfig() {
+    }
+
+    /** The properties as a map of String keys. */
+    public static Map<String, Object> toMap(Properties props) {
+        Map<String, Object> map = new HashMap<>();
+        if (props != null) {
+            for (String name : props.stringPropertyNames()) {
+                map.put(name, props.getProperty(name));
+            }
+            props.forEach((k, v) -> map.put(String.valueOf(k), v));
+        }
+        return map;
+    }
+
+    /** {@code application.id}: required, a valid topic-name prefix. */
+    public static String applicationId(Map<String, Object> configs) {
+        Object id = configs.get(APPLICATION_ID_CONFIG);
+        if (id == null || id.toString().isEmpty()) {
+            throw new ConfigException(APPLICATION_ID_CONFIG, id, "is required (it prefixes the job's internal topics and names its group)");
+        }
+        return id.toString();
+    }
+
+    /**
+     * The serde configured under {@code key} (a Serde instance, a Serde class, or a class name), configured
+     * for key or value use; null if the key is absent.
+     */
+    public static Serde<?> serde(Map<String, Object> configs, String key, boolean isKey) {
+        Object v = configs.get(key);
+        if (v == null) {
+            return null;
+        }
+        Serde<?> serde;
+        if (v instanceof Serde<?> s) {
+            serde = s;
+        } else {
+            try {
+                Class<?> c = v instanceof Class<?> cl ? cl : Class.forName(v.toString().trim(), true, StreamsConfig.class.getClassLoader());
+                if (!Serde.class.isAssignableFrom(c)) {
+                    throw new ConfigException(key, v, "is not a " + Serde.class.getName());
+                }
+                serde = (Serde<?>) c.getDeclaredConstructor().newInstance();
+            } catch (ReflectiveOperationException e) {
+                throw new ConfigException(key, v, "cannot be instantiated: " + e);
+            }
+        }
+        serde.configure(configs, isKey);
+        return serde;
+    }
+}

@@ -1,0 +1,7 @@
+package io.weir.streams.processor;
+
+/** A handle to cancel a scheduled punctuation. */
+@FunctionalInterface
+public interface Cancellable {
+    void cancel();
+}

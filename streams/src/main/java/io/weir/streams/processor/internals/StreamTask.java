@@ -1,0 +1,387 @@
+package io.weir.streams.processor.internals;
+
+import io.weir.common.Time;
+import io.weir.common.TopicPartition;
+import io.weir.common.config.ConfigException;
+import io.weir.common.record.Header;
+import io.weir.consumer.errors.RecordDeserializationException;
+import io.weir.streams.StreamsConfig;
+import io.weir.streams.errors.StreamsException;
+import io.weir.streams.processor.Cancellable;
+import io.weir.streams.processor.PunctuationType;
+import io.weir.streams.processor.Punctuator;
+import io.weir.streams.processor.StateStore;
+import io.weir.streams.processor.StateStoreContext;
+import io.weir.streams.processor.TaskId;
+import io.weir.streams.processor.api.Record;
+import io.weir.streams.serialization.Serde;
+import io.weir.streams.state.ChangelogSink;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One task: runs records of its input partitions through its {@link ProcessorTopology}, keeps stream
+ * time, fires punctuations, and commits or aborts its stores. The same class serves the stream thread
+ * and the {@code TopologyTestDriver}, so tests exercise the code jobs run.
+ *
+ * <p>Commit protocol (DESIGN.md, "Exactly-once"): the caller commits the broker transaction holding
+ * the task's output, changelog records and {@link #consumedOffsets()}, and only then calls
+ * {@link #commitStores}; if the transaction aborts it calls {@link #abortStores}.
+ *
+ * <p>Not thread-safe: one stream thread owns a task.
+ */
+public final class StreamTask {
+    private final TaskId id;
+    private final String applicationId;
+    private final ProcessorTopology topology;
+    private final Map<String, Object> configs;
+    private final RecordCollector collector;
+    private final Path stateDir;
+    private final Time time;
+    private final Map<String, StateStore> openStores = new LinkedHashMap<>();
+    private final List<TransactionalStateStore> transactionalStores = new ArrayList<>();
+    private final Map<TopicPartition, Long> consumedOffsets = new HashMap<>();
+    private final Map<TopicPartition, Long> partitionTimes = new HashMap<>();
+    private final List<Schedule> streamTimeSchedules = new ArrayList<>();
+    private final List<Schedule> wallClockSchedules = new ArrayList<>();
+    private Serde<?> defaultKeySerde;
+    private Serde<?> defaultValueSerde;
+    private ProcessorRecordContext recordContext;
+    private long streamTimeMs = -1;
+    private boolean commitRequested;
+    private boolean initialized;
+
+    public StreamTask(TaskId id, String applicationId, ProcessorTopology topology, Map<String, Object> configs,
+                      RecordCollector collector, Path stateDir, Time time) {
+        this.id = id;
+        this.applicationId = applicationId;
+        this.topology = topology;
+        this.configs = configs;
+        this.collector = collector;
+        this.stateDir = stateDir;
+        this.time = time;
+    }
+
+    /** Opens the stores, then initializes every node (processors may schedule and read stores here). */
+    public void initialize() {
+        StateStoreContext storeContext = new StoreContext();
+        for (StateStore store : topology.stores().values()) {
+            store.init(storeContext);
+            openStores.put(store.name(), store);
+        }
+        for (ProcessorNode node : topology.nodes()) {
+            try {
+                node.init(this);
+            } catch (StreamsException | ConfigException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new StreamsException("task " + id + ": initializing node " + node.name() + " failed", e);
+            }
+        }
+        initialized = true;
+    }
+
+    /**
+     * Processes one input record: deserializes it in its source node and runs it through the graph.
+     * A record that cannot be deserialized fails the task with its topic, partition and offset named.
+     */
+    public void process(String topic, int partition, long offset, long timestamp, byte[] key, byte[] value,
+                        List<Header> headers) {
+        if (!initialized) {
+            throw new IllegalStateException("task " + id + " is not initialized");
+        }
+        SourceNode source = topology.sourcesByTopic().get(topic);
+        if (source == null) {
+            throw new StreamsException("task " + id + " has no source for topic " + topic);
+        }
+        TopicPartition tp = new TopicPartition(topic, partition);
+        Header[] headerArray = headers.toArray(new Header[0]);
+        Object k;
+        Object v;
+        try {
+            k = source.deserializeKey(topic, headerArray, key);
+            v = source.deserializeValue(topic, headerArray, value);
+        } catch (RuntimeException e) {
+            String where = "topic " + topic + ", partition " + partition + ", offset " + offset;
+            throw new StreamsException("task " + id + ": deserialization of the record at " + where + " failed in source "
+                + source.name() + " (deserialization exception handlers come in a later version: processing stops)",
+                new RecordDeserializationException(tp, offset, "cannot deserialize the record at " + where, e));
+        }
+        long partitionTime = partitionTimes.getOrDefault(tp, -1L);
+        long eventTime = source.timestamp(topic, k, v, timestamp, partitionTime);
+        if (eventTime < 0) {
+            throw new StreamsException("task " + id + ": the record at topic " + topic + ", partition " + partition
+                + ", offset " + offset + " has the invalid timestamp " + eventTime);
+        }
+        partitionTimes.put(tp, Math.max(partitionTime, eventTime));
+        streamTimeMs = Math.max(streamTimeMs, eventTime);
+        recordContext = new ProcessorRecordContext(topic, partition, offset, eventTime, headers);
+        try {
+            source.process(new Record<>(k, v, eventTime, headers));
+        } catch (StreamsException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new StreamsException("task " + id + ": processing the record at topic " + topic + ", partition "
+                + partition + ", offset " + offset + " failed", e);
+        } finally {
+            recordContext = null;
+        }
+        consumedOffsets.put(tp, offset + 1);
+    }
+
+    /** Fires the stream-time punctuations that are due; returns whether any fired. */
+    public boolean maybePunctuateStreamTime() {
+        return streamTimeMs >= 0 && punctuate(streamTimeSchedules, streamTimeMs);
+    }
+
+    /** Fires the wall-clock punctuations that are due; returns whether any fired. */
+    public boolean maybePunctuateSystemTime() {
+        return punctuate(wallClockSchedules, time.milliseconds());
+    }
+
+    private boolean punctuate(List<Schedule> schedules, long nowMs) {
+        boolean fired = false;
+        for (Schedule s : List.copyOf(schedules)) {
+            if (s.cancelled || nowMs < s.nextMs) {
+                continue;
+            }
+            // fire once however far time jumped, then realign to the schedule's grid past now
+            s.nextMs = s.startMs + ((nowMs - s.startMs) / s.intervalMs + 1) * s.intervalMs;
+            recordContext = ProcessorRecordContext.punctuation(nowMs);
+            try {
+                s.punctuator.punctuate(nowMs);
+            } catch (StreamsException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new StreamsException("task " + id + ": a punctuation of node " + s.node.name() + " failed", e);
+            } finally {
+                recordContext = null;
+            }
+            fired = true;
+        }
+        schedules.removeIf(s -> s.cancelled);
+        return fired;
+    }
+
+    Cancellable schedule(ProcessorNode node, Duration interval, PunctuationType type, Punctuator punctuator) {
+        long intervalMs = interval.toMillis();
+        if (intervalMs < 1) {
+            throw new IllegalArgumentException("the punctuation interval must be at least 1 ms, got " + interval);
+        }
+        Schedule s;
+        if (type == PunctuationType.STREAM_TIME) {
+            // first fires at the first record processed, then on multiples of the interval
+            s = new Schedule(node, intervalMs, punctuator, 0, 0);
+            streamTimeSchedules.add(s);
+        } else {
+            long now = time.milliseconds();
+            s = new Schedule(node, intervalMs, punctuator, now, now + intervalMs);
+            wallClockSchedules.add(s);
+        }
+        return () -> s.cancelled = true;
+    }
+
+    /** The next offset to consume of each input partition processed so far: what the commit stores. */
+    public Map<TopicPartition, Long> consumedOffsets() {
+        return Map.copyOf(consumedOffsets);
+    }
+
+    /**
+     * Applies every store's uncommitted writes with the input offsets (plus {@code changelogOffsets}, the
+     * changelog end offsets the broker acknowledged). Call only after the broker transaction committed.
+     */
+    public void commitStores(Map<TopicPartition, Long> changelogOffsets) {
+        Map<TopicPartition, Long> offsets = new HashMap<>(consumedOffsets);
+        offsets.putAll(changelogOffsets);
+        for (TransactionalStateStore store : transactionalStores) {
+            store.commit(offsets);
+        }
+        commitRequested = false;
+    }
+
+    /** Discards every store's uncommitted writes (the transaction aborted). */
+    public void abortStores() {
+        for (TransactionalStateStore store : transactionalStores) {
+            store.abort();
+        }
+    }
+
+    /** Bytes of uncommitted store writes (drives {@code statestore.uncommitted.max.bytes}). */
+    public long uncommittedBytes() {
+        long sum = 0;
+        for (TransactionalStateStore store : transactionalStores) {
+            sum += store.uncommittedBytes();
+        }
+        return sum;
+    }
+
+    public boolean commitRequested() {
+        return commitRequested;
+    }
+
+    /** Closes processors, then stores (uncommitted writes are discarded). */
+    public void close() {
+        RuntimeException first = null;
+        for (ProcessorNode node : topology.nodes()) {
+            try {
+                node.close();
+            } catch (RuntimeException e) {
+                first = first == null ? e : first;
+            }
+        }
+        for (StateStore store : openStores.values()) {
+            try {
+                store.close();
+            } catch (RuntimeException e) {
+                first = first == null ? e : first;
+            }
+        }
+        openStores.clear();
+        transactionalStores.clear();
+        if (first != null) {
+            throw new StreamsException("task " + id + ": closing failed", first);
+        }
+    }
+
+    public TaskId id() {
+        return id;
+    }
+
+    public String applicationId() {
+        return applicationId;
+    }
+
+    public java.util.Set<String> sourceTopics() {
+        return topology.sourceTopics();
+    }
+
+    public StateStore store(String name) {
+        return openStores.get(name);
+    }
+
+    public Map<String, StateStore> stores() {
+        return Map.copyOf(openStores);
+    }
+
+    public long streamTimeMs() {
+        return streamTimeMs;
+    }
+
+    long wallClockMs() {
+        return time.milliseconds();
+    }
+
+    void requestCommit() {
+        commitRequested = true;
+    }
+
+    ProcessorRecordContext recordContext() {
+        return recordContext;
+    }
+
+    RecordCollector collector() {
+        return collector;
+    }
+
+    Path stateDir() {
+        return stateDir;
+    }
+
+    Map<String, Object> configs() {
+        return configs;
+    }
+
+    Serde<?> defaultKeySerde() {
+        if (defaultKeySerde == null) {
+            defaultKeySerde = requireSerde(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, true);
+        }
+        return defaultKeySerde;
+    }
+
+    Serde<?> defaultValueSerde() {
+        if (defaultValueSerde == null) {
+            defaultValueSerde = requireSerde(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, false);
+        }
+        return defaultValueSerde;
+    }
+
+    private Serde<?> requireSerde(String key, boolean isKey) {
+        Serde<?> serde = StreamsConfig.serde(configs, key, isKey);
+        if (serde == null) {
+            throw new ConfigException(key, null, "is not set, and a node or store of the topology has no serde of its own"
+                + " (give one through Consumed/Produced/Grouped/Materialized or set the default)");
+        }
+        return serde;
+    }
+
+    private final class StoreContext implements StateStoreContext {
+        @Override
+        public String applicationId() {
+            return applicationId;
+        }
+
+        @Override
+        public TaskId taskId() {
+            return id;
+        }
+
+        @Override
+        public Path stateDir() {
+            return stateDir;
+        }
+
+        @Override
+        public Map<String, Object> appConfigs() {
+            return configs;
+        }
+
+        @Override
+        public Serde<?> keySerde() {
+            return defaultKeySerde();
+        }
+
+        @Override
+        public Serde<?> valueSerde() {
+            return defaultValueSerde();
+        }
+
+        @Override
+        public void register(StateStore store) {
+            if (store instanceof TransactionalStateStore t) {
+                transactionalStores.add(t);
+            }
+        }
+
+        @Override
+        public ChangelogSink changelogSink(String storeName) {
+            String topic = ProcessorStateNames.changelogTopic(applicationId, storeName);
+            return (key, value) -> {
+                long ts = recordContext != null ? recordContext.timestamp() : Math.max(streamTimeMs, 0);
+                collector.send(topic, id.partition(), ts, key, value, List.of());
+            };
+        }
+    }
+
+    private static final class Schedule {
+        final ProcessorNode node;
+        final long intervalMs;
+        final Punctuator punctuator;
+        final long startMs;
+        long nextMs;
+        boolean cancelled;
+
+        Schedule(ProcessorNode node, long intervalMs, Punctuator punctuator, long startMs, long nextMs) {
+            this.node = node;
+            this.intervalMs = intervalMs;
+            this.punctuator = punctuator;
+            this.startMs = startMs;
+            this.nextMs = nextMs;
+        }
+    }
+}

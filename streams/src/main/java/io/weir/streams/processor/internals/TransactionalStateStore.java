@@ -1,0 +1,25 @@
+package io.weir.streams.processor.internals;
+
+import io.weir.common.TopicPartition;
+import io.weir.streams.processor.StateStore;
+
+import java.util.Map;
+
+/**
+ * A store whose writes belong to the task's open transaction: the task {@link #commit}s it after the
+ * broker transaction that carried its changelog records committed, and {@link #abort}s it otherwise.
+ */
+public interface TransactionalStateStore extends StateStore {
+
+    /** Makes every uncommitted write durable together with the offsets, in one atomic step. */
+    void commit(Map<TopicPartition, Long> offsets);
+
+    /** Discards every uncommitted write. */
+    void abort();
+
+    /** The offsets of the last commit (empty for a new store): where changelog restore resumes. */
+    Map<TopicPartition, Long> committedOffsets();
+
+    /** Approximate bytes of uncommitted writes. */
+    long uncommittedBytes();
+}
