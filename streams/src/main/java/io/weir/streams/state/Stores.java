@@ -5,6 +5,7 @@ import io.weir.streams.processor.internals.WindowStoreBuilder;
 import io.weir.streams.serialization.Serde;
 import io.weir.streams.state.internals.BytesStoreSupplier;
 import io.weir.streams.state.internals.InMemoryBytesStore;
+import io.weir.streams.state.internals.RocksDbBytesStore;
 
 import java.time.Duration;
 
@@ -20,8 +21,7 @@ public final class Stores {
     /** The persistent key-value engine (RocksDB), the DSL's default. */
     public static BytesStoreSupplier persistentKeyValueStore(String name) {
         checkName(name);
-        // TODO rocksdb engine lands from the stores branch: return RocksDbBytesStore.supplier(name)
-        return InMemoryBytesStore.supplier(name);
+        return RocksDbBytesStore.supplier(name);
     }
 
     /** The in-memory key-value engine: restored from its changelog after a restart. */
