@@ -23,8 +23,10 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code bin/weir-dump-log.sh}: prints segment files the way Kafka's DumpLogSegments does, one line
- * per batch (and, with {@code --print-data-log}, one line per record); reads {@code .index} and
- * {@code .timeindex} files and reports entries that point past their log segment.
+ * per batch (and, with {@code --print-data-log}, one line per record: control records as their
+ * {@code endTxnMarker: COMMIT|ABORT coordinatorEpoch: N}); {@code --transaction-log-decoder} shows the
+ * records of {@code __transaction_state} as Kafka does ({@link TransactionLogDecoder}); reads
+ * {@code .index} and {@code .timeindex} files and reports entries that point past their log segment.
  */
 @Command(name = "weir-dump-log.sh", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Print the batches and records of Weir/Kafka segment files, or the entries of index files.")
@@ -39,6 +41,11 @@ public final class DumpLogSegments implements Callable<Integer> {
     @Option(names = {"--print-data-log", "--deep-iteration"},
         description = "Also print every record (offset, timestamp, key, payload, headers).")
     boolean printDataLog;
+
+    @Option(names = "--transaction-log-decoder", description = "Decode the records of a __transaction_state segment "
+        + "(transactional id; producer id and epoch, state, partitions, timestamps) as Kafka prints them; implies "
+        + "--print-data-log.")
+    boolean transactionLogDecoder;
 
     @Option(names = "--max-bytes", paramLabel = "N", description = "Stop reading a .log file after N bytes (default: all).")
     long maxBytes = Long.MAX_VALUE;
@@ -131,7 +138,7 @@ public final class DumpLogSegments implements Callable<Integer> {
                 }
                 batch.wrap(buf, 0);
                 printBatch(batch, position);
-                if (printDataLog && batch.isValid()) {
+                if ((printDataLog || transactionLogDecoder) && batch.isValid()) {
                     printRecords(batch);
                 }
                 position += batch.sizeInBytes();
@@ -191,6 +198,13 @@ public final class DumpLogSegments implements Callable<Integer> {
                 if (b.isControlBatch()) {
                     sb.append(" endTxnMarker: ").append(io.weir.common.record.ControlRecordType.parse(r.key()))
                         .append(" coordinatorEpoch: ").append(io.weir.common.record.ControlRecordType.coordinatorEpoch(r.value()));
+                } else if (transactionLogDecoder) {
+                    TransactionLogDecoder.Decoded d = TransactionLogDecoder.decode(r.offset(),
+                        r.hasKey() ? r.key() : null, r.hasValue() ? r.value() : null);
+                    sb.append(" key: ").append(d.key());
+                    if (d.payload() != null) {
+                        sb.append(" payload: ").append(d.payload());
+                    }
                 } else {
                     sb.append(" key: ").append(text(r.keyBytes())).append(" payload: ").append(text(r.valueBytes()));
                 }
