@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Apache Kafka 4.4's own {@code kafka-transactions} tool (TransactionsCommand, in a forked JVM) against a
  * Weir broker, on transactions left open by kafka-clients' transactional producer: list, describe,
  * describe-producers and find-hanging show what they show against Kafka, abort clears an open
- * transaction, and a transaction whose coordinator state was lost is found as hanging and aborted.
+ * transaction, forceTerminateTransaction ends and fences a transactional id, and a transaction whose coordinator state was lost is found as hanging and aborted.
  */
 class KafkaTransactionsToolCompatibilityTest {
     private static KafkaProducer<String, String> producer(String bootstrap, String transactionalId) {
@@ -103,6 +103,15 @@ class KafkaTransactionsToolCompatibilityTest {
                 ok(TRANSACTIONS, null, "--bootstrap-server", bootstrap, "abort", "--topic", "kt-txn",
                         "--partition", "0", "--start-offset", "0");
                 assertEquals(2L, readCommittedEnd(bootstrap, "kt-txn"), "the LSO moved past the record and its marker");
+
+                // the coordinator still has kt-open's transaction open; Kafka's force-terminate ends it and fences
+                ok(TRANSACTIONS, null, "--bootstrap-server", bootstrap, "forceTerminateTransaction",
+                        "--transactionalId", "kt-open");
+                ForkedProcess.Result after = ok(TRANSACTIONS, null, "--bootstrap-server", bootstrap, "describe",
+                        "--transactional-id", "kt-open");
+                List<String> a = row(after.stdoutLines(), "CoordinatorId");
+                assertFalse(a.get(4).equals("Ongoing"), after.toString());
+                assertTrue(Integer.parseInt(a.get(3)) > Integer.parseInt(d.get(3)), "epoch bumped: " + after);
             } finally {
                 p.close(Duration.ZERO);
             }
