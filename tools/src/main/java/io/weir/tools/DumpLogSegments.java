@@ -187,9 +187,8 @@ public final class DumpLogSegments implements Callable<Integer> {
                     .append(' ').append(b.timestampType().displayName).append(": ").append(r.timestamp())
                     .append(" keySize: ").append(r.hasKey() ? r.key().remaining() : -1)
                     .append(" valueSize: ").append(r.hasValue() ? r.value().remaining() : -1);
-                if (b.hasProducerId()) {
-                    sb.append(" sequence: ").append(r.sequence());
-                }
+                // as Kafka for magic v2 batches: the sequence always, -1 for a batch without a producer
+                sb.append(" sequence: ").append(r.sequence());
                 List<String> keys = new ArrayList<>();
                 for (Header h : r.headers()) {
                     keys.add(h.key());
