@@ -38,27 +38,23 @@ final class TransactionLogDecoder {
     private static final String[] STATES = {"Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteCommit",
         "CompleteAbort", "Dead", "PrepareEpochFence"};
 
+    /** The decoder DumpLogSegments uses for {@code --transaction-log-decoder}. */
+    static final RecordDecoder INSTANCE = TransactionLogDecoder::decode;
+
     private TransactionLogDecoder() {
     }
 
-    /** A decoded record: the key text, and the value text (null when the decoder printed nothing for it). */
-    record Decoded(String key, String payload) {
-    }
-
-    /**
-     * Decodes one record. A record that cannot be decoded gives Kafka's
-     * {@code Error at offset N, skipping. <why>} (or {@code Unknown record type}) as its key and no payload.
-     */
-    static Decoded decode(long offset, ByteBuffer key, ByteBuffer value) {
+    /** See {@link RecordDecoder#decode}. */
+    static RecordDecoder.Decoded decode(long offset, ByteBuffer key, ByteBuffer value) {
         if (key == null) {
-            return new Decoded("Failed to decode message at offset " + offset
+            return new RecordDecoder.Decoded("Failed to decode message at offset " + offset
                 + " using the specified decoder (message had a missing key)", null);
         }
         try {
             ByteBuffer k = key.duplicate();
             short type = k.getShort();
             if (type != KEY_VERSION) {
-                return new Decoded("Unknown record type " + type + " at offset " + offset + ", skipping.", null);
+                return new RecordDecoder.Decoded("Unknown record type " + type + " at offset " + offset + ", skipping.", null);
             }
             Map<String, Object> keyData = new LinkedHashMap<>();
             keyData.put("transactionalId", string(k));
@@ -66,9 +62,9 @@ final class TransactionLogDecoder {
             keyJson.put("type", String.valueOf(type));
             keyJson.put("data", keyData);
             String payload = value == null ? "<DELETE>" : value(value.duplicate());
-            return new Decoded(Json.write(keyJson), payload);
+            return new RecordDecoder.Decoded(Json.write(keyJson), payload);
         } catch (BufferUnderflowException | IllegalArgumentException e) {
-            return new Decoded("Error at offset " + offset + ", skipping. " + describe(e), null);
+            return new RecordDecoder.Decoded("Error at offset " + offset + ", skipping. " + describe(e), null);
         }
     }
 
@@ -144,7 +140,7 @@ final class TransactionLogDecoder {
         return new String(s, StandardCharsets.UTF_8);
     }
 
-    private static String describe(RuntimeException e) {
+    static String describe(RuntimeException e) {
         return e instanceof BufferUnderflowException ? "the record ends too early" : e.getMessage();
     }
 }
