@@ -19,6 +19,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.stream.Stream;
 
 import static io.weir.compat.KafkaTool.TOPICS;
@@ -36,6 +37,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * transaction, forceTerminateTransaction ends and fences a transactional id, and a transaction whose coordinator state was lost is found as hanging and aborted.
  */
 class KafkaTransactionsToolCompatibilityTest {
+    /** Weir's weir-transactions.sh, run like Kafka's tools in a JVM of its own. */
+    private static final String WEIR_TRANSACTIONS = "io.weir.tools.TransactionsCommand";
+
     private static KafkaProducer<String, String> producer(String bootstrap, String transactionalId) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -150,6 +154,13 @@ class KafkaTransactionsToolCompatibilityTest {
             ForkedProcess.Result byBroker = ok(TRANSACTIONS, null, "--bootstrap-server", bootstrap, "find-hanging",
                     "--broker-id", "0", "--max-transaction-timeout", "0");
             assertEquals(hanging.subList(0, 6), row(byBroker.stdoutLines(), "Topic").subList(0, 6), byBroker.toString());
+            // Weir's tool finds the same hanging transaction and prints the same table
+            List<String> weirFound = row(ok(WEIR_TRANSACTIONS, null, "--bootstrap-server", bootstrap, "find-hanging",
+                    "--topic", "kt-hanging", "--max-transaction-timeout", "0").stdoutLines(), "Topic");
+            assertEquals(hanging.subList(0, 7), weirFound.subList(0, 7), "all but the duration");
+            String[] producers = {"--bootstrap-server", bootstrap, "describe-producers", "--topic", "kt-hanging",
+                    "--partition", "0"};
+            assertEquals(ok(TRANSACTIONS, null, producers).stdout(), ok(WEIR_TRANSACTIONS, null, producers).stdout());
 
             ok(TRANSACTIONS, null, "--bootstrap-server", bootstrap, "abort", "--topic", "kt-hanging",
                     "--partition", "0", "--start-offset", "0");
@@ -157,6 +168,58 @@ class KafkaTransactionsToolCompatibilityTest {
             ForkedProcess.Result gone = ok(TRANSACTIONS, null, "--bootstrap-server", bootstrap, "find-hanging",
                     "--topic", "kt-hanging", "--max-transaction-timeout", "0");
             assertEquals(1, gone.stdoutLines().size(), gone.toString());
+        }
+    }
+
+    /**
+     * Weir's weir-transactions.sh and Kafka's kafka-transactions, run on the same broker state, print the
+     * same tables: list (rows in any order), describe (every column but the duration, which moves with
+     * the clock), describe-producers and find-hanging.
+     */
+    @Test
+    void weirTransactionsShouldPrintWhatKafkaTransactionsPrints() throws Exception {
+        try (EmbeddedBroker broker = new EmbeddedBroker(Map.of("transaction.state.log.num.partitions", "3")).start()) {
+            String bootstrap = broker.bootstrapServers();
+            ok(TOPICS, null, "--bootstrap-server", bootstrap, "--create", "--topic", "kt-same",
+                    "--partitions", "1", "--replication-factor", "1");
+            try (KafkaProducer<String, String> done = producer(bootstrap, "kt-done")) {
+                done.initTransactions();
+                done.beginTransaction();
+                done.send(new ProducerRecord<>("kt-same", 0, "k", "committed")).get();
+                done.commitTransaction();
+            }
+            KafkaProducer<String, String> p = producer(bootstrap, "kt-same-open");
+            try {
+                p.initTransactions();
+                p.beginTransaction();
+                p.send(new ProducerRecord<>("kt-same", 0, "k", "open")).get();
+
+                List<String> kafkaList = ok(TRANSACTIONS, null, "--bootstrap-server", bootstrap, "list").stdoutLines();
+                List<String> weirList = ok(WEIR_TRANSACTIONS, null, "--bootstrap-server", bootstrap, "list")
+                        .stdoutLines();
+                assertEquals(3, kafkaList.size(), kafkaList.toString());
+                assertEquals(kafkaList.get(0), weirList.get(0));
+                assertEquals(Set.copyOf(kafkaList), Set.copyOf(weirList));
+
+                List<String> kafkaDescribe = row(ok(TRANSACTIONS, null, "--bootstrap-server", bootstrap, "describe",
+                        "--transactional-id", "kt-same-open").stdoutLines(), "CoordinatorId");
+                List<String> weirDescribe = row(ok(WEIR_TRANSACTIONS, null, "--bootstrap-server", bootstrap,
+                        "describe", "--transactional-id", "kt-same-open").stdoutLines(), "CoordinatorId");
+                assertEquals(kafkaDescribe.subList(0, 7), weirDescribe.subList(0, 7));
+                assertEquals(kafkaDescribe.get(8), weirDescribe.get(8));
+
+                for (List<String> args : List.of(
+                        List.of("describe-producers", "--topic", "kt-same", "--partition", "0"),
+                        List.of("find-hanging", "--topic", "kt-same", "--max-transaction-timeout", "0"),
+                        List.of("find-hanging", "--broker-id", "0"))) {
+                    String[] full = Stream.concat(Stream.of("--bootstrap-server", bootstrap), args.stream())
+                            .toArray(String[]::new);
+                    assertEquals(ok(TRANSACTIONS, null, full).stdout(), ok(WEIR_TRANSACTIONS, null, full).stdout(),
+                            String.join(" ", args));
+                }
+            } finally {
+                p.close(Duration.ZERO);
+            }
         }
     }
 
