@@ -102,19 +102,22 @@ public final class ProducerPerformance implements Callable<Integer> {
         if (bootstrapServer != null) {
             props.setProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServer);
         }
-        boolean transactional = transactionalId != null || transactionDurationMs != null;
+        boolean transactional = transactionalId != null || transactionDurationMs != null
+            || props.getProperty(ProducerConfig.TRANSACTIONAL_ID_CONFIG) != null;
         long txnDurationMs = transactionDurationMs == null ? 3000 : transactionDurationMs;
         if (transactional) {
             props.setProperty(ProducerConfig.TRANSACTIONAL_ID_CONFIG,
-                transactionalId != null ? transactionalId : "performance-producer-default-transactional-id");
+                transactionalId != null ? transactionalId : props.getProperty(ProducerConfig.TRANSACTIONAL_ID_CONFIG,
+                    "performance-producer-default-transactional-id"));
         }
         List<byte[]> payloads = payloads();
         SplittableRandom random = new SplittableRandom();
 
-        if (transactional && client == ClientKind.WEIR) {
+        if (transactionDurationMs != null && transactionDurationMs <= 0) {
             throw new CommandLine.ParameterException(spec.commandLine(),
-                "--client weir does not support transactions yet (--transactional-id / --transaction-duration-ms)");
+                "--transaction-duration-ms should be greater than zero.");
         }
+        long commits = 0;
         try (PerfProducer producer = client == ClientKind.WEIR ? new WeirPerfProducer(props) : new KafkaPerfProducer(props)) {
             if (transactional) {
                 producer.initTransactions();
@@ -130,6 +133,7 @@ public final class ProducerPerformance implements Callable<Integer> {
                 byte[] value = payloads.size() == 1 ? payloads.get(0) : payloads.get(random.nextInt(payloads.size()));
                 if (transactional && System.nanoTime() - txnStartNs >= txnDurationMs * 1_000_000L) {
                     producer.commitTransaction();
+                    commits++;
                     producer.beginTransaction();
                     txnStartNs = System.nanoTime();
                 }
@@ -147,11 +151,17 @@ public final class ProducerPerformance implements Callable<Integer> {
             }
             if (transactional) {
                 producer.commitTransaction();
+                commits++;
             }
             producer.flush();
             long endNs = System.nanoTime();
             producer.close();
             stats.printTotal(endNs);
+            if (transactional) {
+                // not in Kafka's output: the transactional cost is easier to compare as commits per second
+                out.printf("%d transactions committed, %.1f transactions/sec.%n", commits,
+                    commits * 1e9 / Math.max(1, endNs - startNs));
+            }
             return stats.count() == numRecords ? 0 : 1;
         }
     }
@@ -232,6 +242,21 @@ public final class ProducerPerformance implements Callable<Integer> {
         @Override
         public void flush() {
             producer.flush();
+        }
+
+        @Override
+        public void initTransactions() {
+            producer.initTransactions();
+        }
+
+        @Override
+        public void beginTransaction() {
+            producer.beginTransaction();
+        }
+
+        @Override
+        public void commitTransaction() {
+            producer.commitTransaction();
         }
 
         @Override

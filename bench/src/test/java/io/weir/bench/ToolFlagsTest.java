@@ -56,11 +56,13 @@ class ToolFlagsTest {
     }
 
     @Test
-    void shouldRefuseTransactionsWithTheWeirProducer() {
-        ToolsSmokeTest.Output out = run(ProducerPerformance::run, concat(GOOD, "--client", "weir",
-            "--transactional-id", "t1"));
-        assertEquals(2, out.code(), out.toString());
-        assertTrue(out.err().contains("does not support transactions yet"), out.toString());
+    void shouldRejectANonPositiveTransactionDuration() {
+        for (String client : new String[] {"weir", "kafka"}) {
+            ToolsSmokeTest.Output out = run(ProducerPerformance::run, concat(GOOD, "--client", client,
+                "--transactional-id", "t1", "--transaction-duration-ms", "0"));
+            assertEquals(2, out.code(), out.toString());
+            assertTrue(out.err().contains("--transaction-duration-ms should be greater than zero."), out.toString());
+        }
     }
 
     @Test

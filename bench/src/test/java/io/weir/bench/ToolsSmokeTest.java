@@ -27,7 +27,8 @@ class ToolsSmokeTest {
     static void startBroker() throws Exception {
         broker = new EmbeddedBroker().start();
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic("smoke", 3, (short) 1), new NewTopic("smoke-e2e", 2, (short) 1)))
+            admin.createTopics(List.of(new NewTopic("smoke", 3, (short) 1), new NewTopic("smoke-e2e", 2, (short) 1),
+                new NewTopic("smoke-txn", 2, (short) 1)))
                 .all().get(30, TimeUnit.SECONDS);
         }
     }
@@ -72,6 +73,27 @@ class ToolsSmokeTest {
             assertEquals(4000.0, g.get("records"), grouped.toString());
             assertTrue(g.get("rebalance ms") > 0, grouped.toString());
         }
+    }
+
+    /** Weir's own producer in transactions: every record committed, and the commits counted. */
+    @Test
+    void shouldProduceInTransactionsWithTheWeirProducer() {
+        Output produced = run(ProducerPerformance::run, "--topic", "smoke-txn", "--num-records", "3000", "--record-size", "100",
+            "--throughput", "3000", "--client", "weir", "--transactional-id", "perf-txn", "--transaction-duration-ms", "100",
+            "--producer-props", "bootstrap.servers=" + broker.bootstrapServers());
+        assertEquals(0, produced.code, produced.toString());
+        assertEquals(3000.0, Summaries.producer(produced.lines()).get("records"), produced.toString());
+        Matcher m = java.util.regex.Pattern.compile("(\\d+) transactions committed, ([0-9.]+) transactions/sec\\.")
+            .matcher(produced.lastLine());
+        assertTrue(m.matches(), produced.toString());
+        assertTrue(Long.parseLong(m.group(1)) > 1, "a throttled second of records spans several 100 ms transactions: "
+            + produced);
+
+        Output consumed = run(ConsumerPerformance::run, "--bootstrap-server", broker.bootstrapServers(), "--topic",
+            "smoke-txn", "--messages", "3000", "--timeout", "20000", "--client", "weir", "--consumer-props",
+            "isolation.level=read_committed");
+        assertEquals(0, consumed.code, consumed.toString());
+        assertEquals(3000.0, Summaries.consumer(consumed.lines()).get("records"), "all committed: " + consumed);
     }
 
     @Test

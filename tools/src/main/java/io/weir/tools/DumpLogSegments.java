@@ -23,8 +23,11 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code bin/weir-dump-log.sh}: prints segment files the way Kafka's DumpLogSegments does, one line
- * per batch (and, with {@code --print-data-log}, one line per record); reads {@code .index} and
- * {@code .timeindex} files and reports entries that point past their log segment.
+ * per batch (and, with {@code --print-data-log}, one line per record: control records as their
+ * {@code endTxnMarker: COMMIT|ABORT coordinatorEpoch: N}); {@code --offsets-decoder} and
+ * {@code --transaction-log-decoder} show the records of {@code __consumer_offsets} and
+ * {@code __transaction_state} as Kafka does ({@link OffsetsDecoder}, {@link TransactionLogDecoder}); reads
+ * {@code .index} and {@code .timeindex} files and reports entries that point past their log segment.
  */
 @Command(name = "weir-dump-log.sh", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Print the batches and records of Weir/Kafka segment files, or the entries of index files.")
@@ -40,10 +43,24 @@ public final class DumpLogSegments implements Callable<Integer> {
         description = "Also print every record (offset, timestamp, key, payload, headers).")
     boolean printDataLog;
 
+    @Option(names = "--offsets-decoder", description = "Decode the records of a __consumer_offsets segment "
+        + "(committed offsets, group metadata) as Kafka prints them; implies --print-data-log.")
+    boolean offsetsDecoder;
+
+    @Option(names = "--transaction-log-decoder", description = "Decode the records of a __transaction_state segment "
+        + "(transactional id; producer id and epoch, state, partitions, timestamps) as Kafka prints them; implies "
+        + "--print-data-log.")
+    boolean transactionLogDecoder;
+
     @Option(names = "--max-bytes", paramLabel = "N", description = "Stop reading a .log file after N bytes (default: all).")
     long maxBytes = Long.MAX_VALUE;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     private final PrintStream out;
+    /** The decoder of a coordinator topic's records, or null to print keys and payloads as text. */
+    private RecordDecoder decoder;
 
     DumpLogSegments(PrintStream out) {
         this.out = out;
@@ -63,6 +80,11 @@ public final class DumpLogSegments implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (offsetsDecoder && transactionLogDecoder) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                "--offsets-decoder and --transaction-log-decoder cannot be used together");
+        }
+        decoder = offsetsDecoder ? OffsetsDecoder.INSTANCE : transactionLogDecoder ? TransactionLogDecoder.INSTANCE : null;
         int rc = 0;
         for (Path file : files) {
             out.println("Dumping " + file);
@@ -131,7 +153,7 @@ public final class DumpLogSegments implements Callable<Integer> {
                 }
                 batch.wrap(buf, 0);
                 printBatch(batch, position);
-                if (printDataLog && batch.isValid()) {
+                if ((printDataLog || decoder != null) && batch.isValid()) {
                     printRecords(batch);
                 }
                 position += batch.sizeInBytes();
@@ -180,9 +202,8 @@ public final class DumpLogSegments implements Callable<Integer> {
                     .append(' ').append(b.timestampType().displayName).append(": ").append(r.timestamp())
                     .append(" keySize: ").append(r.hasKey() ? r.key().remaining() : -1)
                     .append(" valueSize: ").append(r.hasValue() ? r.value().remaining() : -1);
-                if (b.hasProducerId()) {
-                    sb.append(" sequence: ").append(r.sequence());
-                }
+                // as Kafka for magic v2 batches: the sequence always, -1 for a batch without a producer
+                sb.append(" sequence: ").append(r.sequence());
                 List<String> keys = new ArrayList<>();
                 for (Header h : r.headers()) {
                     keys.add(h.key());
@@ -191,6 +212,13 @@ public final class DumpLogSegments implements Callable<Integer> {
                 if (b.isControlBatch()) {
                     sb.append(" endTxnMarker: ").append(io.weir.common.record.ControlRecordType.parse(r.key()))
                         .append(" coordinatorEpoch: ").append(io.weir.common.record.ControlRecordType.coordinatorEpoch(r.value()));
+                } else if (decoder != null) {
+                    RecordDecoder.Decoded d = decoder.decode(r.offset(), r.hasKey() ? r.key() : null,
+                        r.hasValue() ? r.value() : null);
+                    sb.append(" key: ").append(d.key());
+                    if (d.payload() != null) {
+                        sb.append(" payload: ").append(d.payload());
+                    }
                 } else {
                     sb.append(" key: ").append(text(r.keyBytes())).append(" payload: ").append(text(r.valueBytes()));
                 }

@@ -83,6 +83,16 @@ class DumpLogSegmentsTest {
     }
 
     @Test
+    void shouldPrintSequenceMinusOneForABatchWithoutAProducerLikeKafka() throws IOException {
+        ByteBuffer plain = new RecordBatchBuilder(CompressionType.NONE).baseOffset(100)
+            .append(5L, "k".getBytes(StandardCharsets.UTF_8), "v".getBytes(StandardCharsets.UTF_8)).build();
+        Result r = run("--files", writeSegment(plain).toString(), "--print-data-log");
+        assertEquals(0, r.status(), r.err());
+        assertEquals("| offset: 100 CreateTime: 5 keySize: 1 valueSize: 1 sequence: -1 headerKeys: [] key: k payload: v",
+            r.lines().get(3));
+    }
+
+    @Test
     void shouldReportBadCrcAndTornTail() throws IOException {
         ByteBuffer good = batch(100, CompressionType.NONE, 5);
         ByteBuffer damaged = batch(105, CompressionType.NONE, 5);
