@@ -136,6 +136,7 @@ public final class WeirConsumer<K, V> implements Consumer<K, V> {
             base.sendBufferBytes(), base.receiveBufferBytes(), base.maxInFlightPerConnection(), maxResponse,
             base.maxQueuedCalls());
         this.client = new NetworkClient(net, time);
+        client.allowAutoTopicCreation(config.getBoolean(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG));
         boolean readCommitted = config.readCommitted();
         this.fetcher = new Fetcher<>(client, time, subscriptions, waker, new Fetcher.Settings(
             config.getInt(ConsumerConfig.FETCH_MIN_BYTES_CONFIG), fetchMaxBytes,

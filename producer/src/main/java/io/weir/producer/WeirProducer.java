@@ -136,6 +136,7 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
             base.connectionSetupTimeoutMs(), base.sendBufferBytes(), base.receiveBufferBytes(), maxInFlight,
             base.maxResponseBytes(), base.maxQueuedCalls());
         this.client = new NetworkClient(settings, time);
+        client.allowAutoTopicCreation(true); // as Kafka's producer: a send to a missing topic creates it where the broker allows
         this.metadata = client.metadata();
         String transactionalId = config.transactionalId();
         this.transactionManager = transactionalId == null ? null : new TransactionManager(transactionalId,

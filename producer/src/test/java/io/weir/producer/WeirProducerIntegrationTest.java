@@ -166,6 +166,18 @@ class WeirProducerIntegrationTest {
     }
 
     @Test
+    void shouldAutoCreateAMissingTopicAsKafkasProducerDoes() throws Exception {
+        String topic = "auto-created-" + TOPICS.incrementAndGet();
+        Map<String, Object> p = props(broker.bootstrapServers());
+        p.put("max.block.ms", "10000");
+        try (WeirProducer<String, String> producer = new WeirProducer<>(p)) {
+            RecordMetadata md = producer.send(new ProducerRecord<>(topic, "k", "v")).get(10, TimeUnit.SECONDS);
+            assertEquals(0, md.offset());
+            assertTrue(producer.partitionsFor(topic).size() >= 1, "the broker created it with num.partitions");
+        }
+    }
+
+    @Test
     void shouldFailSendAfterMaxBlockMsWhenNoBrokerAnswers() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {

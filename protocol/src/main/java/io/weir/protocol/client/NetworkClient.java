@@ -182,6 +182,8 @@ public final class NetworkClient implements AutoCloseable {
     private int nextCorrelationId;
     private boolean metadataCallOutstanding;
     private volatile boolean closing;
+    /** Whether metadata requests ask the broker to create missing topics (producers and consumers: Kafka's default). */
+    private volatile boolean allowAutoTopicCreation;
     private volatile long closeDeadlineMs;
 
     public NetworkClient(Settings settings, Time time) {
@@ -217,6 +219,15 @@ public final class NetworkClient implements AutoCloseable {
     /** Whether an ApiVersions handshake has completed on some connection, so {@link #finalizedFeatures()} is known. */
     public boolean featuresKnown() {
         return featuresKnown;
+    }
+
+    /**
+     * Makes metadata refreshes ask the broker to auto-create the topics they name (if the broker's
+     * {@code auto.create.topics.enable} allows it), as Kafka's producer always does and its consumer does
+     * with {@code allow.auto.create.topics}. Off by default (admin clients).
+     */
+    public void allowAutoTopicCreation(boolean allow) {
+        this.allowAutoTopicCreation = allow;
     }
 
     public Metadata metadata() {
@@ -436,7 +447,7 @@ public final class NetworkClient implements AutoCloseable {
 
             @Override
             public ApiMessage build(short version) {
-                MetadataRequest r = new MetadataRequest().setAllowAutoTopicCreation(false);
+                MetadataRequest r = new MetadataRequest().setAllowAutoTopicCreation(allowAutoTopicCreation && topics != null);
                 if (topics == null) {
                     r.setTopics(null);
                 } else {
