@@ -174,14 +174,14 @@ public final class DumpLogSegments implements Callable<Integer> {
             .append(" partitionLeaderEpoch: ").append(b.partitionLeaderEpoch())
             .append(" isTransactional: ").append(b.isTransactional())
             .append(" isControl: ").append(b.isControlBatch())
-            .append(" deleteHorizonMs: ").append(b.hasDeleteHorizon() ? String.valueOf(b.deleteHorizonMs()) : "none")
+            .append(" deleteHorizonMs: ").append(b.hasDeleteHorizon() ? "OptionalLong[" + b.deleteHorizonMs() + "]" : "OptionalLong.empty")
             .append(" position: ").append(position)
             .append(' ').append(b.timestampType().displayName).append(": ").append(b.maxTimestamp())
             .append(" size: ").append(b.sizeInBytes())
             .append(" magic: ").append(b.magic())
             .append(" compresscodec: ").append(safeCodec(b))
             .append(" crc: ").append(b.checksum())
-            .append(" crcValid: ").append(valid);
+            .append(" isvalid: ").append(valid);
         out.println(sb);
     }
 

@@ -63,7 +63,7 @@ class DumpLogSegmentsTest {
         assertTrue(lines.get(2).startsWith("baseOffset: 100 lastOffset: 199 count: 100 baseSequence: 100 lastSequence: 199 producerId: 4 producerEpoch: 0"), lines.get(2));
         assertTrue(lines.get(2).contains("isTransactional: false isControl: false"), lines.get(2));
         assertTrue(lines.get(2).contains("position: 0 CreateTime: 1099 size: " + first.remaining()), lines.get(2));
-        assertTrue(lines.get(2).endsWith("compresscodec: none crc: " + Integer.toUnsignedLong(first.getInt(17)) + " crcValid: true"), lines.get(2));
+        assertTrue(lines.get(2).endsWith("compresscodec: none crc: " + Integer.toUnsignedLong(first.getInt(17)) + " isvalid: true"), lines.get(2));
         assertTrue(lines.get(3).contains("position: " + first.remaining()) && lines.get(3).contains("compresscodec: zstd"), lines.get(3));
         assertEquals(4, lines.size());
     }
@@ -102,7 +102,7 @@ class DumpLogSegmentsTest {
         Result r = run("--files", log.toString(), "--print-data-log");
         assertEquals(0, r.status());
         List<String> lines = r.lines();
-        assertTrue(lines.stream().anyMatch(l -> l.startsWith("baseOffset: 105") && l.endsWith("crcValid: false")), r.out());
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("baseOffset: 105") && l.endsWith("isvalid: false")), r.out());
         assertTrue(lines.get(lines.size() - 1).startsWith("Found 30 invalid bytes at the end of 00000000000000000100.log"), r.out());
     }
 
