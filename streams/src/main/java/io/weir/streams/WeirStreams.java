@@ -333,7 +333,8 @@ public final class WeirStreams implements AutoCloseable {
             toJoin = List.copyOf(threads);
         }
         toJoin.forEach(StreamThread::shutdown);
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long timeoutNanos = timeout.compareTo(Duration.ofDays(365)) > 0 ? Duration.ofDays(365).toNanos() : timeout.toNanos();
+        long deadline = System.nanoTime() + timeoutNanos;
         boolean all = true;
         for (StreamThread t : toJoin) {
             if (t == Thread.currentThread()) {
@@ -356,9 +357,10 @@ public final class WeirStreams implements AutoCloseable {
         return all;
     }
 
+    /** {@link #close(Duration)} without a time limit. */
     @Override
     public void close() {
-        close(Duration.ofMillis(Long.MAX_VALUE / 2));
+        close(Duration.ofDays(365));
     }
 
     /** Every store restore this instance started (live objects: records restored / total, per store). */
