@@ -1,5 +1,7 @@
 package io.weir.streams;
 
+import io.weir.common.config.ConfigException;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -119,8 +121,13 @@ public final class StreamsJobRunner {
     }
 
     private static int runJob(StreamsJob job, Properties config, PrintStream err) {
-        Topology topology = job.topology(config);
-        WeirStreams streams = new WeirStreams(topology, config);
+        WeirStreams streams;
+        try {
+            streams = new WeirStreams(job.topology(config), config);
+        } catch (ConfigException e) {
+            err.println("Invalid job configuration: " + e.getMessage());
+            return 2;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         streams.setStateListener((now, old) -> {
             if (now == WeirStreams.State.NOT_RUNNING || now == WeirStreams.State.ERROR) {
@@ -132,7 +139,13 @@ public final class StreamsJobRunner {
             stopped.countDown();
         }, "weir-streams-shutdown-hook");
         Runtime.getRuntime().addShutdownHook(hook);
-        streams.start();
+        try {
+            streams.start();
+        } catch (RuntimeException e) {
+            e.printStackTrace(err);
+            err.println("The job failed to start: " + e.getMessage());
+            return 1;
+        }
         try {
             stopped.await();
         } catch (InterruptedException e) {

@@ -285,6 +285,49 @@ class WeirStreamsIntegrationTest {
         }
     }
 
+    /** Runs {@link WordCountJob} through {@link StreamsJobRunner} (what bin/weir-streams-run.sh runs) in its own JVM. */
+    private static Process forkRunner(Properties props, Path log) throws java.io.IOException {
+        List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx256m", "-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+            StreamsJobRunner.class.getName(), "--class", WordCountJob.class.getName()));
+        for (String k : props.stringPropertyNames()) {
+            cmd.add("--property");
+            cmd.add(k + "=" + props.getProperty(k));
+        }
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    /**
+     * The runner's job, forked, stops cleanly on SIGTERM (its shutdown hook closes the job: the last
+     * transaction commits and the stores apply it), so a restart on its state directory restores nothing.
+     */
+    @Test
+    void shouldStopAForkedJobCleanlyOnSigterm() throws Exception {
+        Job job = Job.create();
+        Path stateDir = root.resolve(job.appId);
+        Map<String, Long> expected = new TreeMap<>();
+        produceLines(job, 0, 600, expected);
+        Properties props = job.props(stateDir);
+        Path log = root.resolve(job.appId + "-forked.log");
+        Process child = forkRunner(props, log);
+        try {
+            awaitExactCounts(job, expected);
+            child.destroy();
+            assertTrue(child.waitFor(120, TimeUnit.SECONDS), "the job did not stop on SIGTERM; see " + log);
+        } finally {
+            child.destroyForcibly();
+        }
+        String output = Files.readString(log);
+        assertTrue(output.contains("State transition from PENDING_SHUTDOWN to NOT_RUNNING"), output);
+        try (WeirStreams streams = job.streams(stateDir)) {
+            streams.start();
+            awaitRunning(streams);
+            assertEquals(0, streams.restoredRecords(), "a job stopped by SIGTERM restores nothing: " + streams.restoreProgress());
+            produceLines(job, 600, 700, expected);
+            awaitExactCounts(job, expected);
+        }
+    }
+
     /**
      * A forked job is killed with SIGKILL while it processes (mid-transaction, most likely); the restart on
      * its state directory replays at most the tail of one commit per store and the output stays exact.
@@ -298,15 +341,8 @@ class WeirStreamsIntegrationTest {
         Properties props = job.props(stateDir);
         // small transactions: each commits after a few hundred store writes at most, so the tail is short
         props.put(StreamsConfig.STATESTORE_UNCOMMITTED_MAX_BYTES_CONFIG, "4096");
-        List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Xmx256m", "-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
-            StreamsJobRunner.class.getName(), "--class", WordCountJob.class.getName()));
-        for (String k : props.stringPropertyNames()) {
-            cmd.add("--property");
-            cmd.add(k + "=" + props.getProperty(k));
-        }
         Path log = root.resolve(job.appId + "-forked.log");
-        Process child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process child = forkRunner(props, log);
         long committedBeforeKill;
         try {
             while (true) {

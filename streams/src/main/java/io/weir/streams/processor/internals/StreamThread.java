@@ -232,7 +232,6 @@ public final class StreamThread extends Thread {
             restoreChunk();
         }
         Set<TopicPartition> rewound = new HashSet<>();
-        boolean commitNow = false;
         for (ConsumerRecord<byte[], byte[]> r : records) {
             TopicPartition tp = new TopicPartition(r.topic(), r.partition());
             StreamTask task = taskByPartition.get(tp);
@@ -249,7 +248,10 @@ public final class StreamThread extends Thread {
             task.process(r.topic(), r.partition(), r.offset(), r.timestamp(), r.key(), r.value(), Arrays.asList(r.headers()));
             task.maybePunctuateStreamTime();
             if (task.commitRequested() || task.uncommittedBytes() > settings.maxUncommittedBytes()) {
-                commitNow = true;
+                // at once, not after the batch: statestore.uncommitted.max.bytes bounds a transaction's writes
+                if (!commit()) {
+                    return;   // the tasks restarted from their last commit: the rest of the batch is read again
+                }
             }
         }
         for (StreamTask task : tasks.values()) {
@@ -259,7 +261,7 @@ public final class StreamThread extends Thread {
             }
         }
         long now = settings.time().milliseconds();
-        if (commitNow || now - lastCommitMs >= settings.commitIntervalMs()) {
+        if (now - lastCommitMs >= settings.commitIntervalMs()) {
             commit();
         }
     }
@@ -271,8 +273,11 @@ public final class StreamThread extends Thread {
         }
     }
 
-    /** Commits the running tasks (see the class comment); on an abortable failure restarts them. */
-    private void commit() {
+    /**
+     * Commits the running tasks (see the class comment); on an abortable failure or a fenced producer restarts
+     * them and returns false (records polled before are then read again).
+     */
+    private boolean commit() {
         lastCommitMs = settings.time().milliseconds();
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         for (StreamTask task : tasks.values()) {
@@ -282,7 +287,7 @@ public final class StreamThread extends Thread {
         }
         if (settings.exactlyOnce()) {
             if (!transactionOpen) {
-                return;
+                return true;
             }
             try {
                 producer.flush();
@@ -294,12 +299,12 @@ public final class StreamThread extends Thread {
                 transactionOpen = false;
             } catch (ProducerFatalException e) {
                 onFenced(e);
-                return;
+                return false;
             } catch (WakeupException e) {
                 throw e;
             } catch (RuntimeException e) {
                 abortAndRestart(e);
-                return;
+                return false;
             }
             commitStores();
         } else {
@@ -310,6 +315,7 @@ public final class StreamThread extends Thread {
                 consumer.commitSync(offsets);
             }
         }
+        return true;
     }
 
     /** After the broker commit: each task's stores apply their writes with the changelog ends and input offsets. */
