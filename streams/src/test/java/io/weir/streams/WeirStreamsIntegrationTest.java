@@ -28,7 +28,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -373,6 +375,68 @@ class WeirStreamsIntegrationTest {
                 + committedBeforeKill + " updates were committed before the kill, " + total + " in all): " + restores);
             Map<String, List<Long>> out = awaitExactCounts(job, expected);
             assertEquals(total, out.values().stream().mapToLong(List::size).sum());
+        }
+    }
+    /** A stream thread that dies mid-transaction is replaced: its tasks restart from the last commit, counts stay exact. */
+    @Test
+    void shouldReplaceAFailedThreadAndKeepTheCountsExact() throws Exception {
+        Job job = Job.create();
+        Map<String, Long> expected = new TreeMap<>();
+        produceLines(job, 0, 300, expected);
+        sendLine(job, "boom", expected);
+        produceLines(job, 300, 600, expected);
+        AtomicBoolean failNext = new AtomicBoolean(true);
+        List<Throwable> handled = new CopyOnWriteArrayList<>();
+        Properties props = job.props(root.resolve(job.appId));
+        try (WeirStreams streams = new WeirStreams(WordCountJob.topology(props, (k, word) -> {
+            if (word.equals("boom") && failNext.compareAndSet(true, false)) {
+                throw new IllegalStateException("boom");
+            }
+        }), props)) {
+            streams.setUncaughtExceptionHandler(e -> {
+                handled.add(e);
+                return WeirStreams.StreamThreadExceptionResponse.REPLACE_THREAD;
+            });
+            streams.start();
+            awaitExactCounts(job, expected);
+            assertEquals(1, handled.size(), handled.toString());
+            assertTrue(handled.get(0).toString().contains("boom") || handled.get(0).getCause().getMessage().contains("boom"),
+                handled.toString());
+            assertTrue(streams.state().isRunningOrRebalancing(), streams.state().toString());
+        }
+    }
+
+    /** Without a handler a failed thread shuts the client down: the state ends in ERROR. */
+    @Test
+    void shouldShutDownTheClientWhenAThreadFailsByDefault() throws Exception {
+        Job job = Job.create();
+        Map<String, Long> expected = new TreeMap<>();
+        sendLine(job, "boom", expected);
+        Properties props = job.props(root.resolve(job.appId));
+        List<WeirStreams.State> states = new CopyOnWriteArrayList<>();
+        try (WeirStreams streams = new WeirStreams(WordCountJob.topology(props, (k, word) -> {
+            throw new IllegalStateException("always");
+        }), props)) {
+            streams.setStateListener((now, old) -> states.add(now));
+            streams.start();
+            while (streams.state() != WeirStreams.State.ERROR) {
+                Thread.sleep(50);
+            }
+            assertTrue(states.containsAll(List.of(WeirStreams.State.PENDING_ERROR, WeirStreams.State.ERROR)), states.toString());
+        }
+        assertEquals(Map.of(), readOutput(job), "nothing of the failed transaction is visible");
+    }
+
+    private static void sendLine(Job job, String line, Map<String, Long> expected) {
+        Map<String, Object> p = new HashMap<>();
+        p.put("bootstrap.servers", broker.bootstrapServers());
+        try (WeirProducer<String, String> producer = new WeirProducer<>(p, new Serializers.StringSerializer(),
+            new Serializers.StringSerializer())) {
+            producer.send(new ProducerRecord<>(job.input, "line", line));
+            producer.flush();
+        }
+        for (String w : line.split(" ")) {
+            expected.merge(w, 1L, Long::sum);
         }
     }
 }

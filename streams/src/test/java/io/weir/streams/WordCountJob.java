@@ -1,6 +1,7 @@
 package io.weir.streams;
 
 import io.weir.streams.kstream.Consumed;
+import io.weir.streams.kstream.ForeachAction;
 import io.weir.streams.kstream.Grouped;
 import io.weir.streams.kstream.Materialized;
 import io.weir.streams.kstream.Produced;
@@ -17,10 +18,16 @@ import java.util.Properties;
 public final class WordCountJob implements StreamsJob {
     @Override
     public Topology topology(Properties config) {
+        return topology(config, (k, word) -> { });
+    }
+
+    /** The same job, showing each word to {@code onWord} first (tests make it fail). */
+    static Topology topology(Properties config, ForeachAction<String, String> onWord) {
         StreamsBuilder builder = new StreamsBuilder();
         builder.stream(config.getProperty("wordcount.input"), Consumed.with(Serdes.String(), Serdes.String()))
             .flatMapValues(line -> Arrays.asList(line.toLowerCase().split("\\W+")))
             .filter((k, word) -> !word.isEmpty())
+            .peek(onWord)
             .groupBy((key, word) -> word, Grouped.with("by-word", Serdes.String(), Serdes.String()))
             .count(Materialized.as("counts"))
             .toStream()

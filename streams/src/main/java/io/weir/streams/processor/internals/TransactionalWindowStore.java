@@ -166,6 +166,9 @@ public final class TransactionalWindowStore<K, V> implements WindowStore<K, V>, 
 
     @Override
     public void restore(byte[] key, byte[] value) {
+        if (key.length >= START_BYTES) {
+            observedMaxStartMs = Math.max(observedMaxStartMs, start(key));
+        }
         open().put(key, value);
     }
 
