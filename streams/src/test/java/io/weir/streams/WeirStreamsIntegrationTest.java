@@ -211,6 +211,23 @@ class WeirStreamsIntegrationTest {
         }
     }
 
+    /** Two stream threads share the tasks (rebalancing as the second joins) and the counts stay exact. */
+    @Test
+    void shouldCountExactlyWithTwoStreamThreads() throws Exception {
+        Job job = Job.create();
+        Map<String, Long> expected = new TreeMap<>();
+        produceLines(job, 0, 1000, expected);
+        Properties props = job.props(root.resolve(job.appId));
+        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "2");
+        try (WeirStreams streams = new WeirStreams(new WordCountJob().topology(props), props)) {
+            streams.start();
+            awaitExactCounts(job, expected);
+            produceLines(job, 1000, 1500, expected);
+            awaitExactCounts(job, expected);
+            assertEquals(2L, streams.metrics().get("alive-stream-threads"));
+        }
+    }
+
     @Test
     void shouldRestoreNothingAfterACleanRestartOnTheSameStateDir() throws Exception {
         Job job = Job.create();
