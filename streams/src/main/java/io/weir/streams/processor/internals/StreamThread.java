@@ -256,8 +256,7 @@ public final class StreamThread extends Thread {
         }
         for (StreamTask task : tasks.values()) {
             if (!restoringTasks.contains(task.id())) {
-                ensureTransaction();
-                task.maybePunctuateSystemTime();
+                task.maybePunctuateSystemTime();   // what it sends opens the transaction (collector.send)
             }
         }
         long now = settings.time().milliseconds();
