@@ -259,8 +259,17 @@ public final class WeirStreams implements AutoCloseable {
             }
             String id = UUID.randomUUID().toString();
             Path tmp = appStateDir.resolve(PROCESS_ID_FILE + ".tmp");
-            Files.writeString(tmp, id + "\n", StandardCharsets.UTF_8);
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+                ch.write(java.nio.ByteBuffer.wrap((id + "\n").getBytes(StandardCharsets.UTF_8)));
+                ch.force(true);
+            }
             Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            try (java.nio.channels.FileChannel dirChannel = java.nio.channels.FileChannel.open(appStateDir)) {
+                dirChannel.force(true);
+            } catch (IOException ignored) {
+                // some file systems cannot sync a directory; the id is rewritten if it is lost
+            }
             return id;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read or write the process id file " + file, e);
