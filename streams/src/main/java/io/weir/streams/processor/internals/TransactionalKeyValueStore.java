@@ -161,6 +161,11 @@ public final class TransactionalKeyValueStore<K, V> implements KeyValueStore<K, 
         return open().uncommittedBytes();
     }
 
+    @Override
+    public void restore(byte[] key, byte[] value) {
+        open().put(key, value);
+    }
+
     /** Reads of committed state only: what interactive queries see; safe from other threads. */
     public ReadOnlyKeyValueStore<K, V> committedView() {
         TransactionalBytesStore store = open();

@@ -22,4 +22,13 @@ public interface TransactionalStateStore extends StateStore {
 
     /** Approximate bytes of uncommitted writes. */
     long uncommittedBytes();
+
+    /**
+     * Applies one changelog record (the serialized key and value as the store logged them; a null value
+     * deletes) as an uncommitted write that is not logged again: how the runtime restores the store from
+     * its changelog before committing it with the new changelog offset.
+     */
+    default void restore(byte[] key, byte[] value) {
+        throw new UnsupportedOperationException("state store " + name() + " cannot be restored from a changelog");
+    }
 }

@@ -164,6 +164,14 @@ public final class TransactionalWindowStore<K, V> implements WindowStore<K, V>, 
         return open().uncommittedBytes();
     }
 
+    @Override
+    public void restore(byte[] key, byte[] value) {
+        if (key.length >= START_BYTES) {
+            observedMaxStartMs = Math.max(observedMaxStartMs, start(key));
+        }
+        open().put(key, value);
+    }
+
     /** The oldest window start still retained. */
     private long retainedFromMs() {
         return observedMaxStartMs - supplier.retentionPeriodMs() + 1;

@@ -1,0 +1,501 @@
+package io.weir.streams;
+
+import io.weir.admin.Admin;
+import io.weir.admin.NewTopic;
+import io.weir.admin.TopicDescription;
+import io.weir.admin.errors.TopicExistsException;
+import io.weir.common.Time;
+import io.weir.common.config.ConfigException;
+import io.weir.streams.errors.StreamsException;
+import io.weir.streams.processor.internals.InternalTopologyBuilder;
+import io.weir.streams.processor.internals.StreamThread;
+import io.weir.streams.state.internals.RestoreProgress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs a {@link Topology} against a Weir (or any Kafka-protocol) cluster: {@code num.stream.threads}
+ * stream threads, each a member of the consumer group {@code application.id} with its own tasks, stores
+ * and producer. Under {@code processing.guarantee=exactly_once} (the default and Weir's only exactly-once
+ * mode) every commit is one transaction holding the output, the changelog records and the input offsets,
+ * and the RocksDB stores apply their writes only after it committed, so a restart (clean or after
+ * {@code kill -9}) replays only the changelog tail after each store's last commit and never wipes a store
+ * (DESIGN.md, "Exactly-once").
+ *
+ * <p>At {@link #start()} the job's internal topics are created: repartition topics and compacted
+ * changelogs {@code <application.id>-<store>-changelog}, with as many partitions as the job's widest
+ * source topic (its source topics must exist). The job's process id lives in
+ * {@code <state.dir>/<application.id>/weir-streams.process.id} so that a restart on the same state
+ * directory uses the same transactional ids and fences (aborts) what the previous run left open at once.
+ *
+ * <p>Configs: {@code application.id}, {@code bootstrap.servers}, {@code num.stream.threads} (1),
+ * {@code commit.interval.ms} (100 under exactly-once, 30000 otherwise), {@code processing.guarantee}
+ * ({@code exactly_once} / {@code at_least_once}), {@code state.dir} ({@code java.io.tmpdir/weir-streams}),
+ * {@code statestore.uncommitted.max.bytes} (64 MiB: a task whose uncommitted store writes exceed it commits
+ * early); {@code consumer.}, {@code producer.} and {@code admin.} prefixed keys go to those clients.
+ *
+ * <p>Thread-safe.
+ */
+public final class WeirStreams implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(WeirStreams.class);
+    private static final String PROCESS_ID_FILE = "weir-streams.process.id";
+    /** Default {@code statestore.uncommitted.max.bytes}. */
+    public static final long DEFAULT_UNCOMMITTED_MAX_BYTES = 64L << 20;
+
+    /** The job's life, as Kafka Streams names it. */
+    public enum State {
+        CREATED, REBALANCING, RUNNING, PENDING_SHUTDOWN, NOT_RUNNING, PENDING_ERROR, ERROR;
+
+        public boolean isRunningOrRebalancing() {
+            return this == REBALANCING || this == RUNNING;
+        }
+    }
+
+    /** Told of every state change. */
+    @FunctionalInterface
+    public interface StateListener {
+        void onChange(State newState, State oldState);
+    }
+
+    /** What to do when a stream thread dies of an exception. */
+    public enum StreamThreadExceptionResponse { REPLACE_THREAD, SHUTDOWN_CLIENT, SHUTDOWN_APPLICATION }
+
+    /** Decides what happens after a stream thread failed. */
+    @FunctionalInterface
+    public interface StreamsUncaughtExceptionHandler {
+        StreamThreadExceptionResponse handle(Throwable exception);
+    }
+
+    private final Topology topology;
+    private final InternalTopologyBuilder builder;
+    private final Map<String, Object> configs;
+    private final String applicationId;
+    private final boolean exactlyOnce;
+    private final long commitIntervalMs;
+    private final long maxUncommittedBytes;
+    private final int numThreads;
+    private final Path appStateDir;
+    private final Time time;
+    private final Object lock = new Object();
+    private final List<StreamThread> threads = new ArrayList<>();
+    private final List<RestoreProgress> restores = new CopyOnWriteArrayList<>();
+    private State state = State.CREATED;
+    private StateListener stateListener;
+    private StreamsUncaughtExceptionHandler exceptionHandler;
+    private Thread shutdownThread;
+
+    public WeirStreams(Topology topology, Properties props) {
+        this(topology, StreamsConfig.toMap(props), Time.SYSTEM);
+    }
+
+    public WeirStreams(Topology topology, Map<String, Object> configs) {
+        this(topology, configs, Time.SYSTEM);
+    }
+
+    WeirStreams(Topology topology, Map<String, Object> configs, Time time) {
+        this.topology = topology;
+        this.builder = topology.internalTopologyBuilder();
+        this.configs = new HashMap<>(configs);
+        this.time = time;
+        this.applicationId = StreamsConfig.applicationId(this.configs);
+        if (builder.applicationId() != null && !builder.applicationId().equals(applicationId)) {
+            throw new ConfigException(StreamsConfig.APPLICATION_ID_CONFIG, applicationId,
+                "differs from the application id the topology was built with (" + builder.applicationId() + ")");
+        }
+        builder.setApplicationId(applicationId);
+        if (this.configs.get(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG) == null) {
+            throw new ConfigException(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, null, "is required");
+        }
+        String guarantee = String.valueOf(this.configs.getOrDefault(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE));
+        switch (guarantee) {
+            case StreamsConfig.EXACTLY_ONCE, "exactly_once_v2" -> exactlyOnce = true;
+            case StreamsConfig.AT_LEAST_ONCE -> exactlyOnce = false;
+            default -> throw new ConfigException(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee,
+                "must be " + StreamsConfig.EXACTLY_ONCE + " or " + StreamsConfig.AT_LEAST_ONCE);
+        }
+        this.commitIntervalMs = longConfig(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, exactlyOnce ? 100 : 30_000, 0);
+        this.maxUncommittedBytes = longConfig(StreamsConfig.STATESTORE_UNCOMMITTED_MAX_BYTES_CONFIG, DEFAULT_UNCOMMITTED_MAX_BYTES, 0);
+        this.numThreads = (int) longConfig(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1, 1);
+        Object dir = this.configs.get(StreamsConfig.STATE_DIR_CONFIG);
+        Path root = dir != null ? Path.of(dir.toString()) : Path.of(System.getProperty("java.io.tmpdir"), "weir-streams");
+        this.appStateDir = root.resolve(applicationId);
+        if (longConfig(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, 0, 0) > 0) {
+            log.warn("{} is not supported yet (standby replicas come with the streams assignor); running without standbys",
+                StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG);
+        }
+    }
+
+    private long longConfig(String key, long defaultValue, long min) {
+        Object v = configs.get(key);
+        if (v == null) {
+            return defaultValue;
+        }
+        long value;
+        try {
+            value = v instanceof Number n ? n.longValue() : Long.parseLong(v.toString().trim());
+        } catch (NumberFormatException e) {
+            throw new ConfigException(key, v, "is not a number");
+        }
+        if (value < min) {
+            throw new ConfigException(key, v, "must be at least " + min);
+        }
+        return value;
+    }
+
+    /** Told of every state change (set before {@link #start()}). */
+    public void setStateListener(StateListener listener) {
+        synchronized (lock) {
+            if (state != State.CREATED) {
+                throw new IllegalStateException("the state listener can be set only before start(), state is " + state);
+            }
+            this.stateListener = listener;
+        }
+    }
+
+    /**
+     * Decides what a stream thread's failure does: replace the thread (its tasks restart from their last
+     * commit), shut this client down (the default), or shut the application down (not built yet: treated as
+     * shutting this client down, with a log line saying so).
+     */
+    public void setUncaughtExceptionHandler(StreamsUncaughtExceptionHandler handler) {
+        synchronized (lock) {
+            if (state != State.CREATED) {
+                throw new IllegalStateException("the exception handler can be set only before start(), state is " + state);
+            }
+            this.exceptionHandler = handler;
+        }
+    }
+
+    public State state() {
+        synchronized (lock) {
+            return state;
+        }
+    }
+
+    /** Creates the internal topics, then starts the stream threads; returns at once. */
+    public void start() {
+        synchronized (lock) {
+            if (state != State.CREATED) {
+                throw new IllegalStateException("start() can be called once, state is " + state);
+            }
+            setState(State.REBALANCING);
+        }
+        try {
+            createInternalTopics();
+            String processId = processId();
+            synchronized (lock) {
+                for (int i = 0; i < numThreads; i++) {
+                    StreamThread t = newThread(i, processId);
+                    threads.add(t);
+                }
+                threads.forEach(Thread::start);
+            }
+        } catch (RuntimeException e) {
+            synchronized (lock) {
+                setState(State.PENDING_ERROR);
+                setState(State.ERROR);
+            }
+            throw e;
+        }
+    }
+
+    private StreamThread newThread(int index, String processId) {
+        Map<String, Object> consumer = clientConfigs("consumer.");
+        consumer.put("group.id", applicationId);
+        consumer.put("enable.auto.commit", false);
+        consumer.putIfAbsent("auto.offset.reset", "earliest");
+        consumer.put("isolation.level", exactlyOnce ? "read_committed" : "read_uncommitted");
+        consumer.putIfAbsent("partition.assignment.strategy", "range");
+        consumer.put("client.id", applicationId + "-" + processId + "-StreamThread-" + index + "-consumer");
+        Map<String, Object> producer = clientConfigs("producer.");
+        producer.put("client.id", applicationId + "-" + processId + "-StreamThread-" + index + "-producer");
+        producer.putIfAbsent("linger.ms", 5);
+        StreamThread.Settings settings = new StreamThread.Settings(applicationId, builder, configs, consumer, producer,
+            exactlyOnce, commitIntervalMs, maxUncommittedBytes, appStateDir, applicationId + "-" + processId, time);
+        return new StreamThread(index, settings, new Observer(processId));
+    }
+
+    private Map<String, Object> clientConfigs(String prefix) {
+        Map<String, Object> c = new HashMap<>();
+        c.put("bootstrap.servers", configs.get(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG));
+        configs.forEach((k, v) -> {
+            if (k.startsWith(prefix)) {
+                c.put(k.substring(prefix.length()), v);
+            }
+        });
+        return c;
+    }
+
+    /** The process id kept in the state directory (created on the first run). */
+    private String processId() {
+        Path file = appStateDir.resolve(PROCESS_ID_FILE);
+        try {
+            Files.createDirectories(appStateDir);
+            if (Files.exists(file)) {
+                String id = Files.readString(file, StandardCharsets.UTF_8).trim();
+                if (!id.isEmpty()) {
+                    return id;
+                }
+            }
+            String id = UUID.randomUUID().toString();
+            Path tmp = appStateDir.resolve(PROCESS_ID_FILE + ".tmp");
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+                ch.write(java.nio.ByteBuffer.wrap((id + "\n").getBytes(StandardCharsets.UTF_8)));
+                ch.force(true);
+            }
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            try (java.nio.channels.FileChannel dirChannel = java.nio.channels.FileChannel.open(appStateDir)) {
+                dirChannel.force(true);
+            } catch (IOException ignored) {
+                // some file systems cannot sync a directory; the id is rewritten if it is lost
+            }
+            return id;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read or write the process id file " + file, e);
+        }
+    }
+
+    /** Creates the repartition and changelog topics that do not exist yet. */
+    private void createInternalTopics() {
+        List<InternalTopologyBuilder.InternalTopic> internal = builder.internalTopics();
+        if (internal.isEmpty()) {
+            return;
+        }
+        Set<String> internalNames = new HashSet<>();
+        internal.forEach(t -> internalNames.add(t.name()));
+        Set<String> external = new HashSet<>(builder.sourceTopics());
+        external.removeAll(internalNames);
+        Map<String, Object> adminConfigs = clientConfigs("admin.");
+        try (Admin admin = Admin.create(adminConfigs)) {
+            int partitions = 1;
+            if (!external.isEmpty()) {
+                Map<String, TopicDescription> described = admin.describeTopics(external).all().get(60, TimeUnit.SECONDS);
+                for (TopicDescription d : described.values()) {
+                    partitions = Math.max(partitions, d.partitions().size());
+                }
+            }
+            List<NewTopic> toCreate = new ArrayList<>();
+            for (InternalTopologyBuilder.InternalTopic t : internal) {
+                toCreate.add(new NewTopic(t.name(), java.util.Optional.of(partitions), java.util.Optional.empty(), t.configs()));
+            }
+            Map<String, java.util.concurrent.CompletableFuture<io.weir.admin.CreatedTopic>> results =
+                admin.createTopics(toCreate).values();
+            for (Map.Entry<String, java.util.concurrent.CompletableFuture<io.weir.admin.CreatedTopic>> e : results.entrySet()) {
+                try {
+                    e.getValue().get(60, TimeUnit.SECONDS);
+                    log.info("Created internal topic {} with {} partitions", e.getKey(), partitions);
+                } catch (ExecutionException ex) {
+                    if (!(ex.getCause() instanceof TopicExistsException)) {
+                        throw new StreamsException("cannot create the internal topic " + e.getKey(), ex.getCause());
+                    }
+                }
+            }
+        } catch (ExecutionException e) {
+            throw new StreamsException("cannot describe the source topics " + external + " (they must exist before start())",
+                e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StreamsException("interrupted while creating the internal topics", e);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new StreamsException("timed out creating the internal topics", e);
+        }
+    }
+
+    /**
+     * Stops every stream thread (each commits its tasks and closes its stores and clients) and waits up to
+     * {@code timeout}; returns whether all threads ended in time.
+     */
+    public boolean close(Duration timeout) {
+        List<StreamThread> toJoin;
+        synchronized (lock) {
+            if (state == State.CREATED || state == State.NOT_RUNNING || state == State.ERROR) {
+                if (state == State.CREATED) {
+                    setState(State.PENDING_SHUTDOWN);
+                    setState(State.NOT_RUNNING);
+                }
+                return true;
+            }
+            if (state != State.PENDING_ERROR) {
+                setState(State.PENDING_SHUTDOWN);
+            }
+            toJoin = List.copyOf(threads);
+        }
+        toJoin.forEach(StreamThread::shutdown);
+        long timeoutNanos = timeout.compareTo(Duration.ofDays(365)) > 0 ? Duration.ofDays(365).toNanos() : timeout.toNanos();
+        long deadline = System.nanoTime() + timeoutNanos;
+        boolean all = true;
+        for (StreamThread t : toJoin) {
+            if (t == Thread.currentThread()) {
+                continue;
+            }
+            long left = Math.max(0, deadline - System.nanoTime());
+            try {
+                t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+            all &= !t.isAlive();
+        }
+        synchronized (lock) {
+            if (all) {
+                setState(state == State.PENDING_ERROR ? State.ERROR : State.NOT_RUNNING);
+            }
+        }
+        return all;
+    }
+
+    /** {@link #close(Duration)} without a time limit. */
+    @Override
+    public void close() {
+        close(Duration.ofDays(365));
+    }
+
+    /** Every store restore this instance started (live objects: records restored / total, per store). */
+    public List<RestoreProgress> restoreProgress() {
+        return List.copyOf(restores);
+    }
+
+    /** Records restored from changelogs since {@link #start()}, over every store and task. */
+    public long restoredRecords() {
+        long n = 0;
+        for (RestoreProgress p : restores) {
+            n += p.recordsRestored();
+        }
+        return n;
+    }
+
+    /** Metrics by name: {@code restore-records-total}, and per store {@code restore-records-total.<store>}. */
+    public Map<String, Long> metrics() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("restore-records-total", restoredRecords());
+        for (RestoreProgress p : restores) {
+            m.merge("restore-records-total." + p.storeName(), p.recordsRestored(), Long::sum);
+        }
+        synchronized (lock) {
+            m.put("alive-stream-threads", threads.stream().filter(Thread::isAlive).count());
+        }
+        return m;
+    }
+
+    /** The topology this instance runs. */
+    public Topology topology() {
+        return topology;
+    }
+
+    private void setState(State newState) {
+        State old = state;
+        if (old == newState) {
+            return;
+        }
+        state = newState;
+        log.info("State transition from {} to {}", old, newState);
+        StateListener l = stateListener;
+        if (l != null) {
+            try {
+                l.onChange(newState, old);
+            } catch (RuntimeException e) {
+                log.warn("The state listener failed", e);
+            }
+        }
+    }
+
+    private void updateStateFromThreads() {
+        if (!state.isRunningOrRebalancing()) {
+            return;
+        }
+        boolean allRunning = !threads.isEmpty();
+        for (StreamThread t : threads) {
+            allRunning &= t.state() == StreamThread.State.RUNNING;
+        }
+        setState(allRunning ? State.RUNNING : State.REBALANCING);
+    }
+
+    private final class Observer implements StreamThread.Observer {
+        private final String processId;
+
+        Observer(String processId) {
+            this.processId = processId;
+        }
+
+        @Override
+        public void onStateChange(StreamThread thread, StreamThread.State oldState, StreamThread.State newState) {
+            synchronized (lock) {
+                updateStateFromThreads();
+            }
+        }
+
+        @Override
+        public void onRestoreStarted(RestoreProgress progress) {
+            restores.add(progress);
+        }
+
+        @Override
+        public void onExit(StreamThread thread, Throwable failure) {
+            if (failure == null) {
+                return;
+            }
+            StreamsUncaughtExceptionHandler handler;
+            synchronized (lock) {
+                if (!state.isRunningOrRebalancing()) {
+                    return;
+                }
+                handler = exceptionHandler;
+            }
+            StreamThreadExceptionResponse response = StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            if (handler != null) {
+                try {
+                    response = handler.handle(failure);
+                } catch (RuntimeException e) {
+                    log.error("The uncaught exception handler failed; shutting the client down", e);
+                }
+            }
+            if (response == StreamThreadExceptionResponse.SHUTDOWN_APPLICATION) {
+                log.warn("SHUTDOWN_APPLICATION is not built yet (it needs the streams assignor to tell the other instances);"
+                    + " treated as SHUTDOWN_CLIENT");
+                response = StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            }
+            synchronized (lock) {
+                if (response == StreamThreadExceptionResponse.REPLACE_THREAD && state.isRunningOrRebalancing()) {
+                    StreamThread replacement = newThread(thread.index(), processId);
+                    threads.set(threads.indexOf(thread), replacement);
+                    log.info("Replacing the failed stream thread {} with {}", thread.getName(), replacement.getName());
+                    replacement.start();
+                    return;
+                }
+                setState(State.PENDING_ERROR);
+                shutdownThread = new Thread(() -> close(Duration.ofSeconds(30)), applicationId + "-shutdown");
+                shutdownThread.setDaemon(true);
+                shutdownThread.start();
+            }
+        }
+    }
+
+    /** Package view for tests: the live threads. */
+    Collection<StreamThread> threads() {
+        synchronized (lock) {
+            return List.copyOf(threads);
+        }
+    }
+}

@@ -1,0 +1,725 @@
+package io.weir.streams.processor.internals;
+
+import io.weir.common.Time;
+import io.weir.common.TopicPartition;
+import io.weir.common.record.Header;
+import io.weir.consumer.ConsumerRebalanceListener;
+import io.weir.consumer.ConsumerRecord;
+import io.weir.consumer.ConsumerRecords;
+import io.weir.consumer.Deserializers;
+import io.weir.consumer.OffsetAndMetadata;
+import io.weir.consumer.WeirConsumer;
+import io.weir.consumer.errors.WakeupException;
+import io.weir.producer.ProducerFatalException;
+import io.weir.producer.ProducerRecord;
+import io.weir.producer.Serializers;
+import io.weir.producer.WeirProducer;
+import io.weir.streams.errors.StreamsException;
+import io.weir.streams.processor.StateStore;
+import io.weir.streams.processor.TaskId;
+import io.weir.streams.state.StoreBuilder;
+import io.weir.streams.state.internals.RestoreProgress;
+import io.weir.streams.state.internals.RocksDbBytesStore;
+import io.weir.streams.state.internals.StoreCorruptedException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * One stream thread of a running job: a consumer in the job's group (group id = application id,
+ * read_committed under exactly-once, no auto commit) subscribed to the topology's source topics, the
+ * tasks of the partitions it is assigned (task id = {@code <subtopology>_<partition>}), one producer
+ * that every task's output, repartition and changelog records go through, and a restore consumer.
+ *
+ * <p>Exactly-once commit (DESIGN.md, "Exactly-once"): the thread's transactional producer opens a
+ * transaction at the first record after a commit; every {@code commit.interval.ms} (or as soon as a task's
+ * uncommitted store writes exceed {@code statestore.uncommitted.max.bytes}, or a processor asks) it flushes,
+ * adds the tasks' input offsets with {@code sendOffsetsToTransaction} and commits. Only after the broker
+ * commit succeeded does each store apply its writes with its changelog end offset and the input offsets in
+ * one atomic write. An abortable failure aborts the transaction, discards every store's uncommitted writes
+ * and restarts the tasks from the group's committed offsets; a fenced producer closes every task, gets a new
+ * producer and rejoins the group. Under at-least-once the producer is plain, and the consumer commits
+ * synchronously after the stores.
+ *
+ * <p>Restore: a new task opens its stores; each logged store replays its changelog from its committed
+ * changelog offset (only the tail, after any stop, clean or not) or from the beginning (a new store), with a
+ * read_committed restore consumer, in chunks of at most one poll between polls of the main consumer, while
+ * the task's input partitions are paused: restoring never lets the member miss {@code max.poll.interval.ms}.
+ * A corrupt store ({@link StoreCorruptedException}) is wiped (logged with why) and restored in full.
+ *
+ * <p>Assignment uses the consumer's range assignor, which keeps co-partitioned topics' partitions together;
+ * a sticky streams assignor with standby replicas is a later slice.
+ */
+public final class StreamThread extends Thread {
+    private static final Logger log = LoggerFactory.getLogger(StreamThread.class);
+
+    /** A thread's life. */
+    public enum State { CREATED, STARTING, PARTITIONS_ASSIGNED, RUNNING, PENDING_SHUTDOWN, DEAD }
+
+    /** What the thread needs from its job. */
+    public record Settings(String applicationId, InternalTopologyBuilder builder, Map<String, Object> configs,
+                           Map<String, Object> consumerConfigs, Map<String, Object> producerConfigs,
+                           boolean exactlyOnce, long commitIntervalMs, long maxUncommittedBytes, Path appStateDir,
+                           String transactionalIdPrefix, Time time) {
+    }
+
+    /** Callbacks to the owning {@code WeirStreams}. */
+    public interface Observer {
+        void onStateChange(StreamThread thread, State oldState, State newState);
+
+        /** A store's restore started (called again by reference as it progresses: the object is live). */
+        void onRestoreStarted(RestoreProgress progress);
+
+        /** The thread ended: {@code failure} is null after a clean shutdown. */
+        void onExit(StreamThread thread, Throwable failure);
+    }
+
+    private final int index;
+    private final Settings settings;
+    private final Observer observer;
+    private final Map<String, Integer> subtopologyByTopic;
+    private final Set<String> sourceTopics;
+    private final Collector collector = new Collector();
+    private final Map<TaskId, StreamTask> tasks = new TreeMap<>();
+    private final Map<TopicPartition, StreamTask> taskByPartition = new HashMap<>();
+    private final Map<TaskId, Set<TopicPartition>> partitionsByTask = new HashMap<>();
+    /** Changelog partitions being restored, and the tasks waiting for them. */
+    private final Map<TopicPartition, Restoring> restoring = new LinkedHashMap<>();
+    private final Set<TaskId> restoringTasks = new HashSet<>();
+    private volatile State state = State.CREATED;
+    private volatile boolean running = true;
+    private WeirProducer<byte[], byte[]> producer;
+    private WeirConsumer<byte[], byte[]> consumer;
+    private WeirConsumer<byte[], byte[]> restoreConsumer;
+    private boolean transactionOpen;
+    private long lastCommitMs;
+
+    public StreamThread(int index, Settings settings, Observer observer) {
+        super(settings.applicationId() + "-StreamThread-" + index);
+        this.index = index;
+        this.settings = settings;
+        this.observer = observer;
+        this.subtopologyByTopic = subtopologyByTopic(settings.builder());
+        this.sourceTopics = Set.copyOf(subtopologyByTopic.keySet());
+    }
+
+    /** The sub-topology that reads each (resolved) source topic. */
+    public static Map<String, Integer> subtopologyByTopic(InternalTopologyBuilder builder) {
+        Map<String, Integer> result = new LinkedHashMap<>();
+        for (Map.Entry<Integer, List<String>> e : builder.subtopologies().entrySet()) {
+            for (String node : e.getValue()) {
+                if (builder.nodes().get(node) instanceof InternalTopologyBuilder.SourceDef s) {
+                    for (String t : s.topics()) {
+                        result.put(builder.resolveTopic(t), e.getKey());
+                    }
+                }
+            }
+        }
+        return result;
+    }
+
+    public int index() {
+        return index;
+    }
+
+    public State state() {
+        return state;
+    }
+
+    /** Asks the thread to commit, close its tasks and clients, and end; returns at once. */
+    public void shutdown() {
+        running = false;
+        WeirConsumer<byte[], byte[]> c = consumer;
+        if (c != null) {
+            c.wakeup();
+        }
+    }
+
+    @Override
+    public void run() {
+        Throwable failure = null;
+        try {
+            setState(State.STARTING);
+            restoreConsumer = new WeirConsumer<>(restoreConsumerConfigs(), new Deserializers.ByteArrayDeserializer(),
+                new Deserializers.ByteArrayDeserializer());
+            producer = newProducer();
+            consumer = new WeirConsumer<>(settings.consumerConfigs(), new Deserializers.ByteArrayDeserializer(),
+                new Deserializers.ByteArrayDeserializer());
+            consumer.subscribe(sourceTopics, new Listener());
+            lastCommitMs = settings.time().milliseconds();
+            while (running) {
+                try {
+                    runOnce();
+                } catch (WakeupException e) {
+                    if (running) {
+                        throw e;
+                    }
+                }
+            }
+            setState(State.PENDING_SHUTDOWN);
+            closeAllTasks(true);
+        } catch (Throwable t) {
+            failure = t;
+            log.error("Stream thread {} failed; closing its tasks without committing", getName(), t);
+            setState(State.PENDING_SHUTDOWN);
+            try {
+                closeAllTasks(false);
+            } catch (RuntimeException e) {
+                t.addSuppressed(e);
+            }
+        } finally {
+            closeQuietly(consumer);
+            closeQuietly(restoreConsumer);
+            if (producer != null) {
+                try {
+                    producer.close(Duration.ofSeconds(5));
+                } catch (RuntimeException ignored) {
+                    // closing anyway
+                }
+            }
+            setState(State.DEAD);
+            observer.onExit(this, failure);
+        }
+    }
+
+    private WeirProducer<byte[], byte[]> newProducer() {
+        Map<String, Object> p = new HashMap<>(settings.producerConfigs());
+        if (settings.exactlyOnce()) {
+            p.put("transactional.id", settings.transactionalIdPrefix() + "-" + index);
+            p.putIfAbsent("transaction.timeout.ms", 10_000);
+        }
+        WeirProducer<byte[], byte[]> created = new WeirProducer<>(p, new Serializers.ByteArraySerializer(),
+            new Serializers.ByteArraySerializer());
+        if (settings.exactlyOnce()) {
+            try {
+                created.initTransactions();   // fences this id's earlier producer and aborts its open transaction
+            } catch (RuntimeException e) {
+                created.close(Duration.ZERO);
+                throw e;
+            }
+        }
+        return created;
+    }
+
+    private Map<String, Object> restoreConsumerConfigs() {
+        Map<String, Object> c = new HashMap<>(settings.consumerConfigs());
+        c.remove("group.id");
+        c.remove("group.instance.id");
+        c.put("enable.auto.commit", false);
+        c.put("isolation.level", "read_committed");
+        c.put("client.id", getName() + "-restore-consumer");
+        return c;
+    }
+
+    private void runOnce() {
+        ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(restoring.isEmpty() ? 100 : 0));
+        if (!restoring.isEmpty()) {
+            restoreChunk();
+        }
+        Set<TopicPartition> rewound = new HashSet<>();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+            StreamTask task = taskByPartition.get(tp);
+            if (task == null || rewound.contains(tp)) {
+                continue;
+            }
+            if (restoringTasks.contains(task.id())) {
+                // fetched before the partition was paused: read it again once the task is restored
+                consumer.seek(tp, r.offset());
+                rewound.add(tp);
+                continue;
+            }
+            ensureTransaction();
+            task.process(r.topic(), r.partition(), r.offset(), r.timestamp(), r.key(), r.value(), Arrays.asList(r.headers()));
+            task.maybePunctuateStreamTime();
+            if (task.commitRequested() || task.uncommittedBytes() > settings.maxUncommittedBytes()) {
+                // at once, not after the batch: statestore.uncommitted.max.bytes bounds a transaction's writes
+                if (!commit()) {
+                    return;   // the tasks restarted from their last commit: the rest of the batch is read again
+                }
+            }
+        }
+        for (StreamTask task : tasks.values()) {
+            if (!restoringTasks.contains(task.id())) {
+                task.maybePunctuateSystemTime();   // what it sends opens the transaction (collector.send)
+            }
+        }
+        long now = settings.time().milliseconds();
+        if (now - lastCommitMs >= settings.commitIntervalMs()) {
+            commit();
+        }
+    }
+
+    private void ensureTransaction() {
+        if (settings.exactlyOnce() && !transactionOpen) {
+            producer.beginTransaction();
+            transactionOpen = true;
+        }
+    }
+
+    /**
+     * Commits the running tasks (see the class comment); on an abortable failure or a fenced producer restarts
+     * them and returns false (records polled before are then read again).
+     */
+    private boolean commit() {
+        lastCommitMs = settings.time().milliseconds();
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        for (StreamTask task : tasks.values()) {
+            if (!restoringTasks.contains(task.id())) {
+                task.consumedOffsets().forEach((tp, o) -> offsets.put(tp, new OffsetAndMetadata(o)));
+            }
+        }
+        if (settings.exactlyOnce()) {
+            if (!transactionOpen) {
+                return true;
+            }
+            try {
+                producer.flush();
+                collector.throwIfFailed();
+                if (!offsets.isEmpty()) {
+                    producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+                }
+                producer.commitTransaction();
+                transactionOpen = false;
+            } catch (ProducerFatalException e) {
+                onFenced(e);
+                return false;
+            } catch (WakeupException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                abortAndRestart(e);
+                return false;
+            }
+            commitStores();
+        } else {
+            producer.flush();
+            collector.throwIfFailed();
+            commitStores();
+            if (!offsets.isEmpty()) {
+                consumer.commitSync(offsets);
+            }
+        }
+        return true;
+    }
+
+    /** After the broker commit: each task's stores apply their writes with the changelog ends and input offsets. */
+    private void commitStores() {
+        Map<TopicPartition, Long> changelogEnds = collector.takeChangelogEnds();
+        for (StreamTask task : tasks.values()) {
+            if (restoringTasks.contains(task.id())) {
+                continue;
+            }
+            Map<TopicPartition, Long> own = new HashMap<>();
+            for (String store : task.stores().keySet()) {
+                TopicPartition cl = new TopicPartition(ProcessorStateNames.changelogTopic(settings.applicationId(), store),
+                    task.id().partition());
+                Long end = changelogEnds.get(cl);
+                if (end != null) {
+                    own.put(cl, end);
+                }
+            }
+            task.commitStores(own);
+        }
+    }
+
+    private void abortAndRestart(RuntimeException cause) {
+        log.warn("Stream thread {}: the transaction failed and is aborted; the tasks restart from the last commit", getName(), cause);
+        try {
+            producer.abortTransaction();
+        } catch (ProducerFatalException e) {
+            onFenced(e);
+            return;
+        }
+        transactionOpen = false;
+        collector.reset();
+        Set<TopicPartition> assigned = new HashSet<>(taskByPartition.keySet());
+        closeAllTasks(false);
+        rewindToCommitted(assigned);
+        createTasks(assigned);
+    }
+
+    private void onFenced(RuntimeException cause) {
+        log.warn("Stream thread {}: the producer was fenced; closing every task and rejoining the group", getName(), cause);
+        transactionOpen = false;
+        collector.reset();
+        closeAllTasks(false);
+        producer.close(Duration.ZERO);
+        producer = null;
+        producer = newProducer();
+        consumer.unsubscribe();
+        consumer.subscribe(sourceTopics, new Listener());
+    }
+
+    private void rewindToCommitted(Set<TopicPartition> partitions) {
+        if (partitions.isEmpty()) {
+            return;
+        }
+        Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(partitions);
+        List<TopicPartition> fromStart = new ArrayList<>();
+        for (TopicPartition tp : partitions) {
+            OffsetAndMetadata o = committed.get(tp);
+            if (o != null) {
+                consumer.seek(tp, o.offset());
+            } else {
+                fromStart.add(tp);
+            }
+        }
+        if (!fromStart.isEmpty()) {
+            consumer.seekToBeginning(fromStart);
+        }
+    }
+
+    // ---- tasks
+
+    private void createTasks(Collection<TopicPartition> partitions) {
+        Map<TaskId, Set<TopicPartition>> byTask = new TreeMap<>();
+        for (TopicPartition tp : partitions) {
+            Integer sub = subtopologyByTopic.get(tp.topic());
+            if (sub != null) {
+                byTask.computeIfAbsent(new TaskId(sub, tp.partition()), id -> new HashSet<>()).add(tp);
+            }
+        }
+        for (Map.Entry<TaskId, Set<TopicPartition>> e : byTask.entrySet()) {
+            TaskId id = e.getKey();
+            StreamTask task = tasks.get(id);
+            if (task == null) {
+                task = openTask(id);
+                tasks.put(id, task);
+            }
+            partitionsByTask.computeIfAbsent(id, i -> new HashSet<>()).addAll(e.getValue());
+            for (TopicPartition tp : e.getValue()) {
+                taskByPartition.put(tp, task);
+            }
+        }
+        for (TaskId id : byTask.keySet()) {
+            if (restoringTasks.contains(id)) {
+                consumer.pause(partitionsByTask.get(id));
+            }
+        }
+        updateRunningState();
+    }
+
+    /** Creates and initializes a task (wiping a store whose files are corrupt), then starts its restore. */
+    private StreamTask openTask(TaskId id) {
+        Path dir = settings.appStateDir().resolve(id.toString());
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the state directory " + dir + " of task " + id, e);
+        }
+        Set<String> wiped = new HashSet<>();
+        while (true) {
+            StreamTask task = new StreamTask(id, settings.applicationId(), settings.builder().build(Set.of(id.subtopology())),
+                settings.configs(), collector, dir, settings.time());
+            try {
+                task.initialize();
+                startRestore(task, wiped);
+                return task;
+            } catch (StreamsException e) {
+                StoreCorruptedException corrupt = findCorruption(e);
+                closeQuietly(task);
+                if (corrupt == null || !wiped.add(corrupt.storeName())) {
+                    throw e;
+                }
+                RocksDbBytesStore.wipeCorrupted(corrupt.directory(), "task " + id + ": " + corrupt.getMessage());
+            } catch (StoreCorruptedException corrupt) {
+                closeQuietly(task);
+                if (!wiped.add(corrupt.storeName())) {
+                    throw corrupt;
+                }
+                RocksDbBytesStore.wipeCorrupted(corrupt.directory(), "task " + id + ": " + corrupt.getMessage());
+            }
+        }
+    }
+
+    private static StoreCorruptedException findCorruption(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof StoreCorruptedException s) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    private void startRestore(StreamTask task, Set<String> wiped) {
+        long now = settings.time().milliseconds();
+        List<Restoring> started = new ArrayList<>();
+        for (Map.Entry<String, StateStore> e : task.stores().entrySet()) {
+            StoreBuilder<?> sb = settings.builder().stores().get(e.getKey());
+            if (!(e.getValue() instanceof TransactionalStateStore store) || sb == null || !sb.loggingEnabled()) {
+                continue;
+            }
+            TopicPartition cl = new TopicPartition(ProcessorStateNames.changelogTopic(settings.applicationId(), e.getKey()),
+                task.id().partition());
+            Map<TopicPartition, Long> committed = store.committedOffsets();
+            Long from = committed.get(cl);
+            RestoreProgress.Origin origin = wiped.contains(e.getKey()) ? RestoreProgress.Origin.WIPED_CORRUPT
+                : committed.isEmpty() ? RestoreProgress.Origin.EMPTY : RestoreProgress.Origin.LOCAL_STORE;
+            long begin = restoreConsumer.beginningOffsets(List.of(cl)).getOrDefault(cl, 0L);
+            long start = from == null ? begin : Math.max(from, begin);
+            long end = restoreConsumer.endOffsets(List.of(cl)).getOrDefault(cl, 0L);
+            RestoreProgress progress = new RestoreProgress(e.getKey(), cl, origin, start, end, now);
+            observer.onRestoreStarted(progress);
+            if (progress.done()) {
+                log.info("Task {}: {}", task.id(), progress.describe(now));
+            } else {
+                log.info("Task {}: restoring {}", task.id(), progress.describe(now));
+                started.add(new Restoring(task, store, progress, cl, start));
+            }
+        }
+        if (!started.isEmpty()) {
+            for (Restoring r : started) {
+                restoring.put(r.changelog, r);
+            }
+            restoringTasks.add(task.id());
+            reassignRestoreConsumer();
+        }
+    }
+
+    private void reassignRestoreConsumer() {
+        restoreConsumer.assign(restoring.keySet());
+        for (Restoring r : restoring.values()) {
+            restoreConsumer.seek(r.changelog, r.nextOffset);
+        }
+    }
+
+    /** Applies at most one poll of changelog records, commits each restored store with its new position. */
+    private void restoreChunk() {
+        ConsumerRecords<byte[], byte[]> records = restoreConsumer.poll(Duration.ofMillis(10));
+        Map<TopicPartition, Long> applied = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+            Restoring rs = restoring.get(tp);
+            if (rs != null) {
+                rs.store.restore(r.key(), r.value());
+                applied.merge(tp, 1L, Long::sum);
+            }
+        }
+        long now = settings.time().milliseconds();
+        boolean finishedAny = false;
+        for (Restoring rs : List.copyOf(restoring.values())) {
+            long position = restoreConsumer.position(rs.changelog);
+            long n = applied.getOrDefault(rs.changelog, 0L);
+            if (n > 0 || position > rs.nextOffset) {
+                rs.store.commit(Map.of(rs.changelog, position));
+                rs.nextOffset = position;
+                rs.progress.onRestored(n, position, now);
+            }
+            if (rs.progress.done()) {
+                log.info("Task {}: {}", rs.task.id(), rs.progress.describe(now));
+                restoring.remove(rs.changelog);
+                finishedAny = true;
+                if (restoring.values().stream().noneMatch(o -> o.task == rs.task)) {
+                    restoringTasks.remove(rs.task.id());
+                    consumer.resume(partitionsByTask.getOrDefault(rs.task.id(), Set.of()));
+                }
+            }
+        }
+        if (finishedAny) {
+            if (restoring.isEmpty()) {
+                restoreConsumer.unsubscribe();
+            } else {
+                reassignRestoreConsumer();
+            }
+            updateRunningState();
+        }
+    }
+
+    private void closeTasks(Collection<TopicPartition> partitions, boolean clean) {
+        Set<TaskId> ids = new HashSet<>();
+        for (TopicPartition tp : partitions) {
+            StreamTask t = taskByPartition.get(tp);
+            if (t != null) {
+                ids.add(t.id());
+            }
+        }
+        RuntimeException first = null;
+        for (TaskId id : ids) {
+            StreamTask task = tasks.remove(id);
+            Set<TopicPartition> owned = partitionsByTask.remove(id);
+            if (owned != null) {
+                owned.forEach(taskByPartition::remove);
+            }
+            restoringTasks.remove(id);
+            restoring.values().removeIf(r -> r.task == task);
+            try {
+                if (!clean) {
+                    task.abortStores();
+                }
+                task.close();
+            } catch (RuntimeException e) {
+                first = first == null ? e : first;
+            }
+        }
+        if (restoring.isEmpty()) {
+            restoreConsumer.unsubscribe();
+        } else {
+            reassignRestoreConsumer();
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    /** Commits (if clean and possible) and closes every task. */
+    private void closeAllTasks(boolean clean) {
+        if (clean && !tasks.isEmpty()) {
+            commit();
+        }
+        if (!clean && transactionOpen && producer != null) {
+            try {
+                producer.abortTransaction();
+            } catch (RuntimeException e) {
+                log.debug("Stream thread {}: aborting the open transaction failed: {}", getName(), e.toString());
+            }
+            transactionOpen = false;
+        }
+        if (restoreConsumer != null) {
+            closeTasks(List.copyOf(taskByPartition.keySet()), clean);
+        }
+        tasks.clear();
+    }
+
+    private void updateRunningState() {
+        if (state == State.PENDING_SHUTDOWN || state == State.DEAD) {
+            return;
+        }
+        setState(restoringTasks.isEmpty() ? State.RUNNING : State.PARTITIONS_ASSIGNED);
+    }
+
+    private void setState(State newState) {
+        State old = state;
+        if (old != newState) {
+            state = newState;
+            observer.onStateChange(this, old, newState);
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // closing anyway
+        }
+    }
+
+    private static void closeQuietly(StreamTask task) {
+        try {
+            task.close();
+        } catch (RuntimeException ignored) {
+            // closing anyway
+        }
+    }
+
+    private final class Listener implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            if (partitions.isEmpty() || tasks.isEmpty()) {
+                return;
+            }
+            setState(State.PARTITIONS_ASSIGNED);
+            commit();
+            closeTasks(partitions, true);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            createTasks(partitions);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            if (transactionOpen) {
+                try {
+                    producer.abortTransaction();
+                } catch (RuntimeException e) {
+                    log.debug("aborting after lost partitions failed: {}", e.toString());
+                }
+                transactionOpen = false;
+                collector.reset();
+            }
+            closeTasks(partitions, false);
+        }
+    }
+
+    private static final class Restoring {
+        final StreamTask task;
+        final TransactionalStateStore store;
+        final RestoreProgress progress;
+        final TopicPartition changelog;
+        long nextOffset;
+
+        Restoring(StreamTask task, TransactionalStateStore store, RestoreProgress progress, TopicPartition changelog,
+                  long nextOffset) {
+            this.task = task;
+            this.store = store;
+            this.progress = progress;
+            this.changelog = changelog;
+            this.nextOffset = nextOffset;
+        }
+    }
+
+    /** The thread's collector: every task's records go to the thread's producer (its open transaction). */
+    private final class Collector implements RecordCollector {
+        private final Map<String, Integer> partitionCounts = new HashMap<>();
+        private final Map<TopicPartition, Long> changelogEnds = new HashMap<>();
+        private Exception failure;
+
+        @Override
+        public void send(String topic, Integer partition, long timestamp, byte[] key, byte[] value, List<Header> headers) {
+            ensureTransaction();
+            boolean changelog = topic.endsWith("-changelog");
+            producer.send(new ProducerRecord<>(topic, partition, timestamp, key, value, headers), (md, e) -> {
+                synchronized (this) {
+                    if (e != null) {
+                        failure = failure == null ? e : failure;
+                    } else if (changelog) {
+                        changelogEnds.merge(new TopicPartition(md.topic(), md.partition()), md.offset() + 1, Math::max);
+                    }
+                }
+            });
+        }
+
+        @Override
+        public int partitionCount(String topic) {
+            return partitionCounts.computeIfAbsent(topic, t -> producer.partitionsFor(t).size());
+        }
+
+        synchronized Map<TopicPartition, Long> takeChangelogEnds() {
+            Map<TopicPartition, Long> copy = Map.copyOf(changelogEnds);
+            changelogEnds.clear();
+            return copy;
+        }
+
+        synchronized void throwIfFailed() {
+            if (failure != null) {
+                Exception e = failure;
+                failure = null;
+                throw new StreamsException("stream thread " + getName() + ": sending a record failed", e);
+            }
+        }
+
+        synchronized void reset() {
+            failure = null;
+            changelogEnds.clear();
+        }
+    }
+}

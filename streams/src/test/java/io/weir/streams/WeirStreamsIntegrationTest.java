@@ -1,0 +1,483 @@
+package io.weir.streams;
+
+import io.weir.admin.Admin;
+import io.weir.admin.NewTopic;
+import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.common.TopicPartition;
+import io.weir.common.testing.TempDirs;
+import io.weir.consumer.ConsumerRecord;
+import io.weir.consumer.Deserializers;
+import io.weir.consumer.WeirConsumer;
+import io.weir.producer.ProducerRecord;
+import io.weir.producer.Serializers;
+import io.weir.producer.WeirProducer;
+import io.weir.streams.state.internals.RestoreProgress;
+import io.weir.streams.state.internals.RocksDbBytesStore;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Word count under exactly-once against a real in-JVM broker: exact counts end to end in the
+ * read_committed output (every word's running counts are exactly 1, 2, ..., n: nothing lost, nothing
+ * counted twice), across a clean restart (which restores nothing), a SIGKILL of a forked job (the restart
+ * replays at most the changelog tail of the last commit, never the whole changelog), a new state directory
+ * (a full restore from the changelog) and a corrupt RocksDB directory (wiped, then restored).
+ */
+@Timeout(300)
+class WeirStreamsIntegrationTest {
+    private static final int PARTITIONS = 2;
+    private static final AtomicInteger NAMES = new AtomicInteger();
+    private static EmbeddedBroker broker;
+    private static Path root;
+
+    @BeforeAll
+    static void start() {
+        broker = new EmbeddedBroker(Map.of("transaction.state.log.num.partitions", "3", "offsets.topic.num.partitions", "3",
+            "group.initial.rebalance.delay.ms", "0", "group.min.session.timeout.ms", "1000")).start();
+        root = TempDirs.create("weir-streams-it");
+    }
+
+    @AfterAll
+    static void stop() {
+        if (broker != null) {
+            broker.close();
+        }
+        TempDirs.delete(root);
+    }
+
+    /** One job's names: application id, input and output topics. */
+    private record Job(String appId, String input, String output) {
+        static Job create() throws Exception {
+            int n = NAMES.incrementAndGet();
+            Job job = new Job("wc" + n, "lines-" + n, "counts-" + n);
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+                admin.createTopics(List.of(new NewTopic(job.input, PARTITIONS, (short) 1),
+                    new NewTopic(job.output, PARTITIONS, (short) 1))).all().get(60, TimeUnit.SECONDS);
+            }
+            return job;
+        }
+
+        Properties props(Path stateDir) {
+            Properties p = new Properties();
+            p.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
+            p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+            p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+            p.put("wordcount.input", input);
+            p.put("wordcount.output", output);
+            p.put("consumer.session.timeout.ms", "3000");
+            p.put("consumer.heartbeat.interval.ms", "500");
+            return p;
+        }
+
+        WeirStreams streams(Path stateDir) {
+            Properties p = props(stateDir);
+            return new WeirStreams(new WordCountJob().topology(p), p);
+        }
+    }
+
+    /** Sends lines {@code from..to-1}; each holds two words of a 40-word vocabulary; adds them to {@code expected}. */
+    private static void produceLines(Job job, int from, int to, Map<String, Long> expected) {
+        Map<String, Object> p = new HashMap<>();
+        p.put("bootstrap.servers", broker.bootstrapServers());
+        p.put("linger.ms", 5);
+        try (WeirProducer<String, String> producer = new WeirProducer<>(p, new Serializers.StringSerializer(),
+            new Serializers.StringSerializer())) {
+            for (int i = from; i < to; i++) {
+                String a = "w" + (i % 40);
+                String b = "w" + ((i * 7 + 3) % 40);
+                producer.send(new ProducerRecord<>(job.input, "line-" + i, a + " " + b));
+                expected.merge(a, 1L, Long::sum);
+                expected.merge(b, 1L, Long::sum);
+            }
+            producer.flush();
+        }
+    }
+
+    /** Every word's running counts in the read_committed output, in order. */
+    private static Map<String, List<Long>> readOutput(Job job) {
+        Map<String, Object> c = new HashMap<>();
+        c.put("bootstrap.servers", broker.bootstrapServers());
+        c.put("isolation.level", "read_committed");
+        c.put("enable.auto.commit", false);
+        try (WeirConsumer<String, Long> consumer = new WeirConsumer<>(c, new Deserializers.StringDeserializer(),
+            new Deserializers.LongDeserializer())) {
+            List<TopicPartition> tps = new ArrayList<>();
+            for (int i = 0; i < PARTITIONS; i++) {
+                tps.add(new TopicPartition(job.output, i));
+            }
+            consumer.assign(tps);
+            consumer.seekToBeginning(tps);
+            Map<TopicPartition, Long> end = consumer.endOffsets(tps);
+            Map<String, List<Long>> out = new TreeMap<>();
+            while (tps.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                for (ConsumerRecord<String, Long> r : consumer.poll(Duration.ofMillis(100))) {
+                    out.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r.value());
+                }
+            }
+            return out;
+        }
+    }
+
+    /** Waits (bounded by the test's timeout) until every expected word reached its count, then checks exactness. */
+    private static Map<String, List<Long>> awaitExactCounts(Job job, Map<String, Long> expected) throws InterruptedException {
+        while (true) {
+            Map<String, List<Long>> out = readOutput(job);
+            boolean reached = expected.entrySet().stream().allMatch(e -> {
+                List<Long> seq = out.get(e.getKey());
+                return seq != null && seq.get(seq.size() - 1) >= e.getValue();
+            });
+            if (reached) {
+                assertExact(out, expected);
+                return out;
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    private static void assertExact(Map<String, List<Long>> out, Map<String, Long> expected) {
+        assertEquals(expected.keySet(), out.keySet(), "words in the output");
+        for (Map.Entry<String, Long> e : expected.entrySet()) {
+            List<Long> seq = out.get(e.getKey());
+            List<Long> exact = new ArrayList<>();
+            for (long i = 1; i <= e.getValue(); i++) {
+                exact.add(i);
+            }
+            assertEquals(exact, seq, "running counts of " + e.getKey() + " (a repeat = counted twice, a gap = lost)");
+        }
+    }
+
+    private static void awaitRunning(WeirStreams streams) throws InterruptedException {
+        while (streams.state() != WeirStreams.State.RUNNING) {
+            if (streams.state() == WeirStreams.State.ERROR || streams.state() == WeirStreams.State.NOT_RUNNING) {
+                fail("the job stopped: " + streams.state());
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private static List<RestoreProgress> countStoreRestores(WeirStreams streams) {
+        List<RestoreProgress> counts = new ArrayList<>();
+        for (RestoreProgress p : streams.restoreProgress()) {
+            if (p.storeName().equals("counts")) {
+                counts.add(p);
+            }
+        }
+        return counts;
+    }
+
+    private static Path storeDir(Path stateDir, Job job, String task) {
+        return RocksDbBytesStore.storeDir(stateDir.resolve(job.appId).resolve(task), "counts");
+    }
+
+    @Test
+    void shouldCountWordsExactlyOnceEndToEnd() throws Exception {
+        Job job = Job.create();
+        Map<String, Long> expected = new TreeMap<>();
+        produceLines(job, 0, 1000, expected);
+        try (WeirStreams streams = job.streams(root.resolve(job.appId))) {
+            streams.start();
+            awaitExactCounts(job, expected);
+            produceLines(job, 1000, 1500, expected);
+            awaitExactCounts(job, expected);
+            assertEquals(0, streams.restoredRecords(), "a new job has nothing to restore");
+            assertEquals(PARTITIONS, countStoreRestores(streams).size(), "one counts store per partition");
+        }
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+            Map<String, ?> topics = admin.listTopics().get(60, TimeUnit.SECONDS);
+            assertTrue(topics.containsKey(job.appId + "-by-word-repartition"), topics.keySet().toString());
+            assertTrue(topics.containsKey(job.appId + "-counts-changelog"), topics.keySet().toString());
+        }
+    }
+
+    /** at_least_once: a plain producer, the consumer commits after the stores; without failures the counts are exact. */
+    @Test
+    void shouldCountExactlyAtLeastOnceWithoutFailures() throws Exception {
+        Job job = Job.create();
+        Map<String, Long> expected = new TreeMap<>();
+        produceLines(job, 0, 500, expected);
+        Path stateDir = root.resolve(job.appId);
+        Properties props = job.props(stateDir);
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
+        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "200");
+        try (WeirStreams streams = new WeirStreams(new WordCountJob().topology(props), props)) {
+            streams.start();
+            awaitExactCounts(job, expected);
+        }
+        try (WeirStreams streams = new WeirStreams(new WordCountJob().topology(props), props)) {
+            streams.start();
+            awaitRunning(streams);
+            assertEquals(0, streams.restoredRecords(), "the clean stop committed the stores with their changelog offsets");
+            produceLines(job, 500, 700, expected);
+            awaitExactCounts(job, expected);
+        }
+    }
+
+    /** Two stream threads share the tasks (rebalancing as the second joins) and the counts stay exact. */
+    @Test
+    void shouldCountExactlyWithTwoStreamThreads() throws Exception {
+        Job job = Job.create();
+        Map<String, Long> expected = new TreeMap<>();
+        produceLines(job, 0, 1000, expected);
+        Properties props = job.props(root.resolve(job.appId));
+        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "2");
+        try (WeirStreams streams = new WeirStreams(new WordCountJob().topology(props), props)) {
+            streams.start();
+            awaitExactCounts(job, expected);
+            produceLines(job, 1000, 1500, expected);
+            awaitExactCounts(job, expected);
+            assertEquals(2L, streams.metrics().get("alive-stream-threads"));
+        }
+    }
+
+    @Test
+    void shouldRestoreNothingAfterACleanRestartOnTheSameStateDir() throws Exception {
+        Job job = Job.create();
+        Path stateDir = root.resolve(job.appId);
+        Map<String, Long> expected = new TreeMap<>();
+        produceLines(job, 0, 800, expected);
+        try (WeirStreams streams = job.streams(stateDir)) {
+            streams.start();
+            awaitExactCounts(job, expected);
+        }
+        try (WeirStreams streams = job.streams(stateDir)) {
+            streams.start();
+            awaitRunning(streams);
+            assertEquals(0, streams.restoredRecords(), "a clean restart restores nothing");
+            for (RestoreProgress p : countStoreRestores(streams)) {
+                assertEquals(RestoreProgress.Origin.LOCAL_STORE, p.origin(), p.toString());
+                assertTrue(p.startOffset() > 0, p.toString());
+            }
+            produceLines(job, 800, 1200, expected);
+            awaitExactCounts(job, expected);
+        }
+    }
+
+    @Test
+    void shouldRestoreTheWholeChangelogIntoANewStateDir() throws Exception {
+        Job job = Job.create();
+        Map<String, Long> expected = new TreeMap<>();
+        produceLines(job, 0, 600, expected);
+        long written;
+        try (WeirStreams streams = job.streams(root.resolve(job.appId + "-a"))) {
+            streams.start();
+            written = awaitExactCounts(job, expected).values().stream().mapToLong(List::size).sum();
+        }
+        try (WeirStreams streams = job.streams(root.resolve(job.appId + "-b"))) {
+            streams.start();
+            awaitRunning(streams);
+            long restored = streams.restoredRecords();
+            // every count update wrote one changelog record; compaction may have dropped some already
+            assertTrue(restored >= expected.size() && restored <= written, restored + " restored of " + written);
+            for (RestoreProgress p : countStoreRestores(streams)) {
+                assertEquals(RestoreProgress.Origin.EMPTY, p.origin(), p.toString());
+            }
+            produceLines(job, 600, 900, expected);
+            awaitExactCounts(job, expected);
+        }
+    }
+
+    @Test
+    void shouldWipeACorruptStoreAndRestoreItFromTheChangelog() throws Exception {
+        Job job = Job.create();
+        Path stateDir = root.resolve(job.appId);
+        Map<String, Long> expected = new TreeMap<>();
+        produceLines(job, 0, 600, expected);
+        try (WeirStreams streams = job.streams(stateDir)) {
+            streams.start();
+            awaitExactCounts(job, expected);
+        }
+        Path corrupt = storeDir(stateDir, job, "1_0");
+        Files.delete(corrupt.resolve("CURRENT"));
+        try (WeirStreams streams = job.streams(stateDir)) {
+            streams.start();
+            awaitRunning(streams);
+            RestoreProgress wiped = countStoreRestores(streams).stream()
+                .filter(p -> p.changelog().partition() == 0).findFirst().orElseThrow();
+            assertEquals(RestoreProgress.Origin.WIPED_CORRUPT, wiped.origin(), wiped.toString());
+            assertTrue(wiped.recordsRestored() > 0, wiped.toString());
+            assertTrue(Files.isDirectory(corrupt.resolveSibling("counts.corrupted")), "the corrupt files are kept aside");
+            RestoreProgress healthy = countStoreRestores(streams).stream()
+                .filter(p -> p.changelog().partition() == 1).findFirst().orElseThrow();
+            assertEquals(RestoreProgress.Origin.LOCAL_STORE, healthy.origin(), healthy.toString());
+            assertEquals(0, healthy.recordsRestored(), healthy.toString());
+            produceLines(job, 600, 900, expected);
+            awaitExactCounts(job, expected);
+        }
+    }
+
+    /** Runs {@link WordCountJob} through {@link StreamsJobRunner} (what bin/weir-streams-run.sh runs) in its own JVM. */
+    private static Process forkRunner(Properties props, Path log) throws java.io.IOException {
+        List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx256m", "-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+            StreamsJobRunner.class.getName(), "--class", WordCountJob.class.getName()));
+        for (String k : props.stringPropertyNames()) {
+            cmd.add("--property");
+            cmd.add(k + "=" + props.getProperty(k));
+        }
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    /**
+     * The runner's job, forked, stops cleanly on SIGTERM (its shutdown hook closes the job: the last
+     * transaction commits and the stores apply it), so a restart on its state directory restores nothing.
+     */
+    @Test
+    void shouldStopAForkedJobCleanlyOnSigterm() throws Exception {
+        Job job = Job.create();
+        Path stateDir = root.resolve(job.appId);
+        Map<String, Long> expected = new TreeMap<>();
+        produceLines(job, 0, 600, expected);
+        Properties props = job.props(stateDir);
+        Path log = root.resolve(job.appId + "-forked.log");
+        Process child = forkRunner(props, log);
+        try {
+            awaitExactCounts(job, expected);
+            child.destroy();
+            assertTrue(child.waitFor(120, TimeUnit.SECONDS), "the job did not stop on SIGTERM; see " + log);
+        } finally {
+            child.destroyForcibly();
+        }
+        String output = Files.readString(log);
+        assertTrue(output.contains("State transition from PENDING_SHUTDOWN to NOT_RUNNING"), output);
+        try (WeirStreams streams = job.streams(stateDir)) {
+            streams.start();
+            awaitRunning(streams);
+            assertEquals(0, streams.restoredRecords(), "a job stopped by SIGTERM restores nothing: " + streams.restoreProgress());
+            produceLines(job, 600, 700, expected);
+            awaitExactCounts(job, expected);
+        }
+    }
+
+    /**
+     * A forked job is killed with SIGKILL while it processes (mid-transaction, most likely); the restart on
+     * its state directory replays at most the tail of one commit per store and the output stays exact.
+     */
+    @Test
+    void shouldReplayOnlyTheChangelogTailAfterSigkill() throws Exception {
+        Job job = Job.create();
+        Path stateDir = root.resolve(job.appId);
+        Map<String, Long> expected = new TreeMap<>();
+        produceLines(job, 0, 4000, expected);
+        Properties props = job.props(stateDir);
+        // small transactions: each commits after a few hundred store writes at most, so the tail is short
+        props.put(StreamsConfig.STATESTORE_UNCOMMITTED_MAX_BYTES_CONFIG, "4096");
+        Path log = root.resolve(job.appId + "-forked.log");
+        Process child = forkRunner(props, log);
+        long committedBeforeKill;
+        try {
+            while (true) {
+                assertTrue(child.isAlive(), "the forked job ended early; see " + log);
+                committedBeforeKill = readOutput(job).values().stream().mapToLong(List::size).sum();
+                if (committedBeforeKill >= 2000) {
+                    break;
+                }
+                Thread.sleep(100);
+            }
+        } finally {
+            child.destroyForcibly();
+            child.waitFor(30, TimeUnit.SECONDS);
+        }
+        long total = expected.values().stream().mapToLong(Long::longValue).sum();
+        try (WeirStreams streams = new WeirStreams(new WordCountJob().topology(props), props)) {
+            streams.start();
+            awaitRunning(streams);
+            List<RestoreProgress> restores = countStoreRestores(streams);
+            assertEquals(PARTITIONS, restores.size(), restores.toString());
+            for (RestoreProgress p : restores) {
+                assertNotEquals(RestoreProgress.Origin.WIPED_CORRUPT, p.origin(), p.toString());
+                assertNotEquals(RestoreProgress.Origin.EMPTY, p.origin(), "the store kept its commits: " + p);
+                assertTrue(p.startOffset() > 0, p.toString());
+            }
+            long restored = streams.restoredRecords();
+            // a transaction holds at most ~300 writes per store here (4096 bytes); a full restore would be >= 2000
+            assertTrue(restored <= 1000, "restored " + restored + " records: more than one small commit's tail ("
+                + committedBeforeKill + " updates were committed before the kill, " + total + " in all): " + restores);
+            Map<String, List<Long>> out = awaitExactCounts(job, expected);
+            assertEquals(total, out.values().stream().mapToLong(List::size).sum());
+        }
+    }
+    /** A stream thread that dies mid-transaction is replaced: its tasks restart from the last commit, counts stay exact. */
+    @Test
+    void shouldReplaceAFailedThreadAndKeepTheCountsExact() throws Exception {
+        Job job = Job.create();
+        Map<String, Long> expected = new TreeMap<>();
+        produceLines(job, 0, 300, expected);
+        sendLine(job, "boom", expected);
+        produceLines(job, 300, 600, expected);
+        AtomicBoolean failNext = new AtomicBoolean(true);
+        List<Throwable> handled = new CopyOnWriteArrayList<>();
+        Properties props = job.props(root.resolve(job.appId));
+        try (WeirStreams streams = new WeirStreams(WordCountJob.topology(props, (k, word) -> {
+            if (word.equals("boom") && failNext.compareAndSet(true, false)) {
+                throw new IllegalStateException("boom");
+            }
+        }), props)) {
+            streams.setUncaughtExceptionHandler(e -> {
+                handled.add(e);
+                return WeirStreams.StreamThreadExceptionResponse.REPLACE_THREAD;
+            });
+            streams.start();
+            awaitExactCounts(job, expected);
+            assertEquals(1, handled.size(), handled.toString());
+            assertTrue(handled.get(0).toString().contains("boom") || handled.get(0).getCause().getMessage().contains("boom"),
+                handled.toString());
+            assertTrue(streams.state().isRunningOrRebalancing(), streams.state().toString());
+        }
+    }
+
+    /** Without a handler a failed thread shuts the client down: the state ends in ERROR. */
+    @Test
+    void shouldShutDownTheClientWhenAThreadFailsByDefault() throws Exception {
+        Job job = Job.create();
+        Map<String, Long> expected = new TreeMap<>();
+        sendLine(job, "boom", expected);
+        Properties props = job.props(root.resolve(job.appId));
+        List<WeirStreams.State> states = new CopyOnWriteArrayList<>();
+        try (WeirStreams streams = new WeirStreams(WordCountJob.topology(props, (k, word) -> {
+            throw new IllegalStateException("always");
+        }), props)) {
+            streams.setStateListener((now, old) -> states.add(now));
+            streams.start();
+            while (streams.state() != WeirStreams.State.ERROR) {
+                Thread.sleep(50);
+            }
+            assertTrue(states.containsAll(List.of(WeirStreams.State.PENDING_ERROR, WeirStreams.State.ERROR)), states.toString());
+        }
+        assertEquals(Map.of(), readOutput(job), "nothing of the failed transaction is visible");
+    }
+
+    private static void sendLine(Job job, String line, Map<String, Long> expected) {
+        Map<String, Object> p = new HashMap<>();
+        p.put("bootstrap.servers", broker.bootstrapServers());
+        try (WeirProducer<String, String> producer = new WeirProducer<>(p, new Serializers.StringSerializer(),
+            new Serializers.StringSerializer())) {
+            producer.send(new ProducerRecord<>(job.input, "line", line));
+            producer.flush();
+        }
+        for (String w : line.split(" ")) {
+            expected.merge(w, 1L, Long::sum);
+        }
+    }
+}
