@@ -1,14 +1,16 @@
 package io.weir.exactlyonce;
 
 import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.producer.Serializers;
+import io.weir.producer.WeirProducer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.ProducerState;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -29,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The Jepsen scenario (the 2024 analysis that found lost writes and aborted reads in Kafka's transaction
- * protocol): a {@link HoldingProxy} between Apache kafka-clients' transactional producer and a Weir broker
+ * protocol): a {@link HoldingProxy} between a transactional producer (Apache kafka-clients 4.4, or Weir's) and a
+ * Weir broker
  * holds one request of transaction N (its EndTxn, or a Produce); the producer times out, retries on a new
  * connection, finishes N and begins N+1; then the held bytes reach the broker, late. Whatever N+1 then does
  * (commit or abort, in turn), the read_committed history must show every committed transaction whole and
@@ -37,7 +40,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * the wrong transaction.
  *
  * <p>transaction.version=2: the client speaks V2 and the epoch bumped at N's end fences the late request.
- * transaction.version=0: the client stays on V1; a late Produce carries the epoch of N+1 too, so partition
+ * transaction.version=0 (kafka-clients) or 1 (Weir's producer, whose V2 threshold is 2): the client stays on V1; a late Produce carries the epoch of N+1 too, so partition
  * verification and the idempotent sequence are what keep it out. A late V1 EndTxn is the protocol hole
  * KIP-890 closed and is not tested on V1: it carries the same producer id and epoch as N+1's EndTxn, so the
  * coordinator commits N+1 early (this test, run with it, fails on V1 with INVALID_TXN_STATE when N+1 then aborts).
@@ -53,12 +56,31 @@ class HeldRequestTransactionsTest {
 
     enum Outcome { COMMITTED, ABORTED }
 
-    @ParameterizedTest(name = "transaction.version={0}, hold {1}")
-    @CsvSource({"2, END_TXN", "2, PRODUCE", "0, PRODUCE"})
-    void shouldKeepTheHistoryExactWhenARequestArrivesAfterTheNextTransactionBegan(int transactionVersion,
+    /** The transactional calls of one producer: Apache kafka-clients' or Weir's. */
+    private interface TxnProducer extends AutoCloseable {
+        void initTransactions();
+
+        void beginTransaction();
+
+        void send(String topic, int partition, String value);
+
+        void flush();
+
+        void commitTransaction();
+
+        void abortTransaction();
+
+        @Override
+        void close();
+    }
+
+    @ParameterizedTest(name = "{0} client, transaction.version={1}, hold {2}")
+    @CsvSource({"kafka, 2, END_TXN", "kafka, 2, PRODUCE", "kafka, 0, PRODUCE", "weir, 2, END_TXN", "weir, 2, PRODUCE",
+        "weir, 1, PRODUCE"})
+    void shouldKeepTheHistoryExactWhenARequestArrivesAfterTheNextTransactionBegan(String client, int transactionVersion,
                                                                                   String held) throws Exception {
         int apiKey = held.equals("END_TXN") ? END_TXN : PRODUCE;
-        String topic = "held-" + transactionVersion + "-" + held.toLowerCase();
+        String topic = "held-" + client + "-" + transactionVersion + "-" + held.toLowerCase();
         Map<Integer, Outcome> outcomes = new HashMap<>();
         try (HoldingProxy proxy = new HoldingProxy();
              EmbeddedBroker broker = new EmbeddedBroker(Map.of("advertised.listeners", "PLAINTEXT://127.0.0.1:"
@@ -71,7 +93,7 @@ class HeldRequestTransactionsTest {
                 admin.createTopics(List.of(new NewTopic(topic, PARTITIONS, (short) 1))).all().get();
             }
             int txn = 0;
-            try (KafkaProducer<String, String> p = producer(proxy, "held-" + transactionVersion + "-" + held)) {
+            try (TxnProducer p = client.equals("weir") ? weirProducer(proxy, topic) : kafkaProducer(proxy, topic)) {
                 p.initTransactions();
                 for (int round = 0; round < ROUNDS; round++) {
                     // transaction N: one of its requests is held
@@ -103,12 +125,24 @@ class HeldRequestTransactionsTest {
                 }
             }
             check(broker, topic, outcomes);
+            // which protocol the client spoke shows in the epoch: V2 bumps it at every transaction end, V1 never here
+            try (Admin admin = Admin.create(ap)) {
+                TopicPartition tp = new TopicPartition(topic, 0);
+                List<ProducerState> producers = admin.describeProducers(List.of(tp)).partitionResult(tp).get()
+                    .activeProducers();
+                assertEquals(1, producers.size(), producers.toString());
+                if (transactionVersion == 2) {
+                    assertTrue(producers.get(0).producerEpoch() >= 2 * ROUNDS, "V2: " + producers);
+                } else {
+                    assertEquals(0, producers.get(0).producerEpoch(), "V1: " + producers);
+                }
+            }
         }
     }
 
-    private static void send(KafkaProducer<String, String> p, String topic, int txn) {
+    private static void send(TxnProducer p, String topic, int txn) {
         for (int i = 0; i < RECORDS_PER_TRANSACTION; i++) {
-            p.send(new ProducerRecord<>(topic, i % PARTITIONS, null, txn + "-" + i));
+            p.send(topic, i % PARTITIONS, txn + "-" + i);
         }
     }
 
@@ -144,17 +178,87 @@ class HeldRequestTransactionsTest {
             seen.size());
     }
 
-    private static KafkaProducer<String, String> producer(HoldingProxy proxy, String transactionalId) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, proxy.bootstrapServers());
-        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
-        p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        // a held request times out soon and is retried on a new connection
-        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 1_000);
-        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
-        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 30_000);
-        p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 60_000);
-        return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
+    /** The producer settings both clients share: a held request times out soon and is retried on a new connection. */
+    private static Map<String, Object> producerConfig(HoldingProxy proxy, String transactionalId) {
+        Map<String, Object> p = new HashMap<>();
+        p.put("bootstrap.servers", proxy.bootstrapServers());
+        p.put("transactional.id", transactionalId);
+        p.put("linger.ms", 5);
+        p.put("request.timeout.ms", 1_000);
+        p.put("delivery.timeout.ms", 30_000);
+        p.put("max.block.ms", 30_000);
+        p.put("transaction.timeout.ms", 60_000);
+        return p;
+    }
+
+    private static TxnProducer kafkaProducer(HoldingProxy proxy, String transactionalId) {
+        KafkaProducer<String, String> p = new KafkaProducer<>(producerConfig(proxy, transactionalId),
+            new StringSerializer(), new StringSerializer());
+        return new TxnProducer() {
+            public void initTransactions() {
+                p.initTransactions();
+            }
+
+            public void beginTransaction() {
+                p.beginTransaction();
+            }
+
+            public void send(String topic, int partition, String value) {
+                p.send(new ProducerRecord<>(topic, partition, null, value));
+            }
+
+            public void flush() {
+                p.flush();
+            }
+
+            public void commitTransaction() {
+                p.commitTransaction();
+            }
+
+            public void abortTransaction() {
+                p.abortTransaction();
+            }
+
+            public void close() {
+                p.close();
+            }
+        };
+    }
+
+    private static TxnProducer weirProducer(HoldingProxy proxy, String transactionalId) {
+        Map<String, Object> config = producerConfig(proxy, transactionalId);
+        config.put("key.serializer", Serializers.StringSerializer.class.getName());
+        config.put("value.serializer", Serializers.StringSerializer.class.getName());
+        WeirProducer<String, String> p = new WeirProducer<>(config);
+        return new TxnProducer() {
+            public void initTransactions() {
+                p.initTransactions();
+            }
+
+            public void beginTransaction() {
+                p.beginTransaction();
+            }
+
+            public void send(String topic, int partition, String value) {
+                p.send(new io.weir.producer.ProducerRecord<>(topic, partition, null, value));
+            }
+
+            public void flush() {
+                p.flush();
+            }
+
+            public void commitTransaction() {
+                p.commitTransaction();
+            }
+
+            public void abortTransaction() {
+                p.abortTransaction();
+            }
+
+            public void close() {
+                p.close();
+            }
+        };
     }
 
     /** Every value read_committed shows, from the beginning to the high watermark (waiting for LSO = HW). */
