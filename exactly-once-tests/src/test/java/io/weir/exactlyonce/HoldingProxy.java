@@ -127,9 +127,11 @@ final class HoldingProxy implements AutoCloseable {
         private final Socket upstream;
         private final List<byte[]> heldFrames = new ArrayList<>();
         private final CountDownLatch released = new CountDownLatch(1);
-        /** Requests sent to the broker, answers received from it: guarded by this. */
+        /** Guards forwarded and answered (never taken with this held, so the down pump never waits for a write). */
+        private final Object counts = new Object();
         private long forwarded;
         private long answered;
+        /** Guarded by this, which also orders the writes to the broker. */
         private boolean holding;
 
         Link(Socket client, Socket upstream) {
@@ -171,9 +173,9 @@ final class HoldingProxy implements AutoCloseable {
                             heldFrames.add(frame);
                             continue;
                         }
+                        countForwarded(1);
                         out.write(frame);
                         out.flush();
-                        forwarded++;
                     }
                 }
             } catch (IOException e) {
@@ -201,9 +203,9 @@ final class HoldingProxy implements AutoCloseable {
             synchronized (this) {
                 try {
                     OutputStream out = upstream.getOutputStream();
+                    countForwarded(heldFrames.size());
                     for (byte[] frame : heldFrames) {
                         out.write(frame);
-                        forwarded++;
                     }
                     out.flush();
                 } catch (IOException e) {
@@ -217,16 +219,24 @@ final class HoldingProxy implements AutoCloseable {
             return awaitAnswers();
         }
 
-        private synchronized boolean awaitAnswers() throws InterruptedException {
-            long deadline = System.currentTimeMillis() + ANSWER_WAIT_MS;
-            while (answered < forwarded && !upstream.isClosed()) {
-                long left = deadline - System.currentTimeMillis();
-                if (left <= 0) {
-                    return false;
-                }
-                wait(left);
+        private void countForwarded(int n) {
+            synchronized (counts) {
+                forwarded += n;
             }
-            return answered >= forwarded;
+        }
+
+        private boolean awaitAnswers() throws InterruptedException {
+            long deadline = System.currentTimeMillis() + ANSWER_WAIT_MS;
+            synchronized (counts) {
+                while (answered < forwarded && !upstream.isClosed()) {
+                    long left = deadline - System.currentTimeMillis();
+                    if (left <= 0) {
+                        return false;
+                    }
+                    counts.wait(left);
+                }
+                return answered >= forwarded;
+            }
         }
 
         private void pumpDown() {
@@ -239,9 +249,9 @@ final class HoldingProxy implements AutoCloseable {
                     if (frame == null) {
                         break;
                     }
-                    synchronized (this) {
+                    synchronized (counts) {
                         answered++;
-                        notifyAll();
+                        counts.notifyAll();
                     }
                     if (!clientGone) {
                         try {
@@ -255,23 +265,19 @@ final class HoldingProxy implements AutoCloseable {
             } catch (IOException e) {
                 // the broker closed the connection, or close()
             }
-            synchronized (this) {
-                notifyAll();
-            }
+            // the broker closed the connection (or close()): nothing more will be answered
             closeQuietly(client);
-            // the up pump closes the broker side of a held connection once its requests were answered
-            synchronized (this) {
-                if (!holding && released.getCount() == 1) {
-                    closeQuietly(upstream);
-                }
+            closeQuietly(upstream);
+            synchronized (counts) {
+                counts.notifyAll();
             }
         }
 
         private void closeBoth() {
             closeQuietly(client);
             closeQuietly(upstream);
-            synchronized (this) {
-                notifyAll();
+            synchronized (counts) {
+                counts.notifyAll();
             }
             links.remove(this);
         }
