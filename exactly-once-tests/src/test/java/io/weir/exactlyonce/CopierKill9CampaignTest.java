@@ -48,11 +48,11 @@ import static org.junit.jupiter.api.Assertions.fail;
  * record exactly once. This exercises the transaction coordinator's and the group coordinator's reload of
  * prepared transactions and pending transactional offsets.
  *
- * <p>{@code weir.faults.rounds} kills per case (3 in the default build, more with {@code -Pfaults}).
+ * <p>{@code weir.faults.rounds} kills per case (2 in the default build, more with {@code -Pfaults}).
  */
 class CopierKill9CampaignTest {
     private static final int PARTITIONS = 3;
-    private static final int KILLS = Integer.getInteger("weir.faults.rounds", 3);
+    private static final int KILLS = Integer.getInteger("weir.faults.rounds", 2);
     private static final int RECORDS = 1_500 * (KILLS + 1);
     private static final String IN = "copier-in";
     private static final String OUT = "copier-out";

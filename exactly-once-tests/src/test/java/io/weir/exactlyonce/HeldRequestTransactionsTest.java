@@ -47,7 +47,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * KIP-890 closed and is not tested on V1: it carries the same producer id and epoch as N+1's EndTxn, so the
  * coordinator commits N+1 early (this test, run with it, fails on V1 with INVALID_TXN_STATE when N+1 then aborts).
  *
- * <p>{@code weir.faults.rounds} rounds per case (3 in the default build, more with {@code -Pfaults}).
+ * <p>{@code weir.faults.rounds} rounds per case (2 in the default build, more with {@code -Pfaults}).
  */
 class HeldRequestTransactionsTest {
     private static final int PRODUCE = 0;
@@ -55,7 +55,7 @@ class HeldRequestTransactionsTest {
     private static final int TXN_OFFSET_COMMIT = 28;
     private static final int PARTITIONS = 2;
     private static final int RECORDS_PER_TRANSACTION = 20;
-    private static final int ROUNDS = Integer.getInteger("weir.faults.rounds", 3);
+    private static final int ROUNDS = Integer.getInteger("weir.faults.rounds", 2);
 
     enum Outcome { COMMITTED, ABORTED }
 

@@ -47,14 +47,14 @@ import static org.junit.jupiter.api.Assertions.fail;
  * then checked: every committed transaction whole and once, nothing of an aborted or abandoned one, an unknown
  * one all or nothing.
  *
- * <p>{@code weir.faults.rounds} kills per case (3 in the default build, more with {@code -Pfaults}).
+ * <p>{@code weir.faults.rounds} kills per case (2 in the default build, more with {@code -Pfaults}).
  */
 class TransactionKill9CampaignTest {
     private static final String TOPIC = "campaign";
     private static final String ID = "campaign-txn";
     private static final int PARTITIONS = 3;
     private static final int RECORDS_PER_TRANSACTION = 30;
-    private static final int KILLS = Integer.getInteger("weir.faults.rounds", 3);
+    private static final int KILLS = Integer.getInteger("weir.faults.rounds", 2);
 
     /** What the producer was told; ABANDONED: its client "crashed" (closed) with the transaction open. */
     enum Outcome { COMMITTED, ABORTED, UNKNOWN, ABANDONED }
