@@ -55,6 +55,13 @@ import java.util.function.Predicate;
  */
 public final class TransactionCoordinatorService {
     public static final String TOPIC = "__transaction_state";
+    /**
+     * Fault injection for process tests only, never for a deployment: a JVM system property (not a broker
+     * config, so no properties file or {@code --override} sets it by accident) that delays every prepared
+     * transaction's markers by this many milliseconds, so a test can SIGKILL the broker while a transaction
+     * is durable in PrepareCommit but has no markers. Read once, when the coordinator is built; unset means 0.
+     */
+    public static final String FAULT_MARKERS_DELAY_PROPERTY = "weir.fault.transaction.markers.delay.ms";
     private static final Logger log = LoggerFactory.getLogger(TransactionCoordinatorService.class);
     private static final int THREADS = Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors()));
     private static final long MARKER_RETRY_MS = 100;
@@ -76,6 +83,8 @@ public final class TransactionCoordinatorService {
     private final CoordinatorTopic<TransactionCoordinatorShard, TransactionRecord> topic;
     private volatile boolean shuttingDown;
     private volatile boolean markersDropped;
+    /** See {@link #FAULT_MARKERS_DELAY_PROPERTY}; 0 outside fault tests. */
+    private final long markersDelayMs;
 
     /**
      * @param producerIds  allocates producer ids (thread-safe)
@@ -107,6 +116,28 @@ public final class TransactionCoordinatorService {
             });
         this.topic = new CoordinatorTopic<>(TOPIC, config.getInt(BrokerConfig.TRANSACTION_STATE_LOG_NUM_PARTITIONS),
             config.getInt(BrokerConfig.TRANSACTION_STATE_LOG_SEGMENT_BYTES), store, topics, runtime);
+        this.markersDelayMs = faultMarkersDelayMs(System.getProperty(FAULT_MARKERS_DELAY_PROPERTY));
+        if (markersDelayMs > 0) {
+            log.warn("FAULT INJECTION (tests only): transaction markers are written {} ms late ({})", markersDelayMs,
+                FAULT_MARKERS_DELAY_PROPERTY);
+        }
+    }
+
+    /** The delay a {@link #FAULT_MARKERS_DELAY_PROPERTY} value asks for: 0 when unset; fails on a bad value. */
+    static long faultMarkersDelayMs(String value) {
+        if (value == null || value.isBlank()) {
+            return 0;
+        }
+        long ms;
+        try {
+            ms = Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(FAULT_MARKERS_DELAY_PROPERTY + " must be a number of ms, got " + value);
+        }
+        if (ms < 0) {
+            throw new IllegalArgumentException(FAULT_MARKERS_DELAY_PROPERTY + " must be >= 0, got " + value);
+        }
+        return ms;
     }
 
     static TransactionCoordinatorShard.Settings settingsFrom(BrokerConfig config) {
@@ -349,7 +380,7 @@ public final class TransactionCoordinatorService {
             log.warn("dropping the markers of {} (tests: a coordinator that dies after preparing)", job.transactionalId());
             return;
         }
-        later(() -> writeMarkers(job, job.partitions()), 0);
+        later(() -> writeMarkers(job, job.partitions()), markersDelayMs);
     }
 
     /** Runs {@code task} on the marker thread after {@code delayMs}; false when shutting down (it will not run). */

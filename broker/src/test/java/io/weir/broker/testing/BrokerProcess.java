@@ -37,11 +37,22 @@ public final class BrokerProcess implements AutoCloseable {
     }
 
     public BrokerProcess start(String... overrides) throws IOException, InterruptedException {
+        return startWithJvmArgs(List.of(), overrides);
+    }
+
+    /**
+     * Starts the broker JVM with extra JVM arguments (e.g. a {@code -Dweir.fault...} fault-injection
+     * property) before the main class; they apply to this start only.
+     */
+    public BrokerProcess startWithJvmArgs(List<String> jvmArgs, String... overrides)
+        throws IOException, InterruptedException {
         Path props = dir.resolve("server.properties");
         Files.writeString(props, "broker.id=0\nlisteners=PLAINTEXT://127.0.0.1:" + port + "\nlog.dirs=" + logDir
             + "\nnum.network.threads=2\nnum.io.threads=4\n", StandardCharsets.UTF_8);
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Xmx256m", "-cp", System.getProperty("java.class.path"), "io.weir.broker.WeirServer", props.toString()));
+            "-Xmx256m"));
+        cmd.addAll(jvmArgs);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.weir.broker.WeirServer", props.toString()));
         for (String o : overrides) {
             cmd.add("--override");
             cmd.add(o);
