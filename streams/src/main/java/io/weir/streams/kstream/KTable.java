@@ -62,6 +62,12 @@ public interface KTable<K, V> {
     <VO, VR> KTable<K, VR> outerJoin(KTable<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
                                      Named named, Materialized<K, VR, ? extends StateStore> materialized);
 
+    /**
+     * Holds back updates as {@code suppressed} says; {@code untilWindowCloses} applies to windowed
+     * aggregation results only.
+     */
+    KTable<K, V> suppress(Suppressed<? super K> suppressed);
+
     /** The name of the store holding this table, or null if it is not materialized under a name. */
     String queryableStoreName();
 }

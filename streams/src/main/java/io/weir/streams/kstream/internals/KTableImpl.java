@@ -32,6 +32,12 @@ public final class KTableImpl<K, V> implements KTable<K, V> {
     private final Serde<V> valueSerde;
     private final String queryableName;
     private final String storeName;
+    /** For windowed aggregation results: the windows and the inner key serde; null otherwise. */
+    private WindowedTable windowed;
+
+    /** What {@code suppress(untilWindowCloses)} needs of a windowed aggregation's table. */
+    record WindowedTable(long graceMs, Serde<?> innerKeySerde) {
+    }
 
     KTableImpl(InternalStreamsBuilder builder, String nodeName, Serde<K> keySerde, Serde<V> valueSerde, String queryableName,
                String storeName) {
@@ -41,6 +47,11 @@ public final class KTableImpl<K, V> implements KTable<K, V> {
         this.valueSerde = valueSerde;
         this.queryableName = queryableName;
         this.storeName = storeName;
+    }
+
+    KTableImpl<K, V> windowed(long graceMs, Serde<?> innerKeySerde) {
+        this.windowed = new WindowedTable(graceMs, innerKeySerde);
+        return this;
     }
 
     @Override
@@ -299,6 +310,25 @@ public final class KTableImpl<K, V> implements KTable<K, V> {
                 context().forward(record.withValue(new Change<>(newRow, oldRow)));
             }
         };
+    }
+
+    @Override
+    public KTable<K, V> suppress(io.weir.streams.kstream.Suppressed<? super K> suppressed) {
+        Objects.requireNonNull(suppressed, "suppressed");
+        if (windowed == null) {
+            throw new io.weir.streams.errors.TopologyException("suppress(untilWindowCloses) applies to windowed aggregation "
+                + "results only (windowedBy(...).count/reduce/aggregate directly)");
+        }
+        String given = ((SuppressedInternal<?>) suppressed).name();
+        String name = given != null ? given : builder.newName("KTABLE-SUPPRESS-");
+        String bufferStore = name + "-store";
+        builder.topology().addStateStore(io.weir.streams.state.Stores.keyValueStoreBuilder(
+            io.weir.streams.state.Stores.persistentKeyValueStore(bufferStore), io.weir.streams.serialization.Serdes.ByteArray(),
+            io.weir.streams.serialization.Serdes.ByteArray()));
+        builder.topology().addProcessor(name, SuppressProcessor.supplier(bufferStore, windowed.graceMs(),
+            (Serde<Object>) windowed.innerKeySerde(), (Serde<Object>) valueSerde), nodeName);
+        builder.topology().connectProcessorAndStateStores(name, bufferStore);
+        return new KTableImpl<>(builder, name, keySerde, valueSerde, null, null);
     }
 
     @Override
