@@ -1,6 +1,8 @@
 package io.weir.streams;
 
 import io.weir.common.config.ConfigException;
+import io.weir.streams.errors.DeserializationExceptionHandler;
+import io.weir.streams.errors.LogAndFailExceptionHandler;
 import io.weir.streams.serialization.Serde;
 
 import java.util.HashMap;
@@ -23,6 +25,10 @@ public final class StreamsConfig {
     public static final String PROCESSING_GUARANTEE_CONFIG = "processing.guarantee";
     public static final String NUM_STANDBY_REPLICAS_CONFIG = "num.standby.replicas";
     public static final String STATESTORE_UNCOMMITTED_MAX_BYTES_CONFIG = "statestore.uncommitted.max.bytes";
+    public static final String DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG = "deserialization.exception.handler";
+    /** Kafka's name before 4.0 for {@link #DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG}; read when the new one is absent. */
+    public static final String DEFAULT_DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG = "default.deserialization.exception.handler";
+    public static final String ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG = "errors.dead.letter.queue.topic.name";
     /** The default (and Weir's recommended) guarantee. */
     public static final String EXACTLY_ONCE = "exactly_once";
     public static final String AT_LEAST_ONCE = "at_least_once";
@@ -51,6 +57,35 @@ public final class StreamsConfig {
         return id.toString();
     }
 
+    /** The configured deserialization exception handler, configured; {@link LogAndFailExceptionHandler} by default. */
+    public static DeserializationExceptionHandler deserializationExceptionHandler(Map<String, Object> configs) {
+        String key = configs.containsKey(DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG) ? DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG
+            : DEFAULT_DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG;
+        Object v = configs.get(key);
+        DeserializationExceptionHandler handler;
+        if (v == null) {
+            handler = new LogAndFailExceptionHandler();
+        } else if (v instanceof DeserializationExceptionHandler h) {
+            handler = h;
+        } else {
+            handler = instantiate(key, v, DeserializationExceptionHandler.class);
+        }
+        handler.configure(configs);
+        return handler;
+    }
+
+    private static <T> T instantiate(String key, Object v, Class<T> type) {
+        try {
+            Class<?> c = v instanceof Class<?> cl ? cl : Class.forName(v.toString().trim(), true, StreamsConfig.class.getClassLoader());
+            if (!type.isAssignableFrom(c)) {
+                throw new ConfigException(key, v, "is not a " + type.getName());
+            }
+            return type.cast(c.getDeclaredConstructor().newInstance());
+        } catch (ReflectiveOperationException e) {
+            throw new ConfigException(key, v, "cannot be instantiated: " + e);
+        }
+    }
+
     /**
      * The serde configured under {@code key} (a Serde instance, a Serde class, or a class name), configured
      * for key or value use; null if the key is absent.
@@ -60,20 +95,7 @@ public final class StreamsConfig {
         if (v == null) {
             return null;
         }
-        Serde<?> serde;
-        if (v instanceof Serde<?> s) {
-            serde = s;
-        } else {
-            try {
-                Class<?> c = v instanceof Class<?> cl ? cl : Class.forName(v.toString().trim(), true, StreamsConfig.class.getClassLoader());
-                if (!Serde.class.isAssignableFrom(c)) {
-                    throw new ConfigException(key, v, "is not a " + Serde.class.getName());
-                }
-                serde = (Serde<?>) c.getDeclaredConstructor().newInstance();
-            } catch (ReflectiveOperationException e) {
-                throw new ConfigException(key, v, "cannot be instantiated: " + e);
-            }
-        }
+        Serde<?> serde = v instanceof Serde<?> s ? s : instantiate(key, v, Serde.class);
         serde.configure(configs, isKey);
         return serde;
     }

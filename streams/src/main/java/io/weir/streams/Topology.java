@@ -15,9 +15,9 @@ import io.weir.streams.state.StoreBuilder;
  * DSL); run by the runtime or by {@code TopologyTestDriver}. Every {@code add*} checks its arguments
  * at once and fails with a {@link io.weir.streams.errors.TopologyException} naming what is wrong.
  * Null serializers or deserializers mean the job's {@code default.key.serde} / {@code default.value.serde}.
- * Not thread-safe; build it on one thread.
+ * Its methods are synchronized, as Kafka's are, but a topology is meant to be built on one thread.
  */
-public class Topology {
+public final class Topology {
     private final InternalTopologyBuilder builder = new InternalTopologyBuilder();
 
     public Topology() {

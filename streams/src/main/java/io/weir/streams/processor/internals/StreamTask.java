@@ -4,8 +4,12 @@ import io.weir.common.Time;
 import io.weir.common.TopicPartition;
 import io.weir.common.config.ConfigException;
 import io.weir.common.record.Header;
+import io.weir.common.record.TimestampType;
+import io.weir.consumer.ConsumerRecord;
 import io.weir.consumer.errors.RecordDeserializationException;
 import io.weir.streams.StreamsConfig;
+import io.weir.streams.errors.DeserializationExceptionHandler;
+import io.weir.streams.errors.ErrorHandlerContext;
 import io.weir.streams.errors.StreamsException;
 import io.weir.streams.processor.Cancellable;
 import io.weir.streams.processor.PunctuationType;
@@ -17,6 +21,7 @@ import io.weir.streams.processor.api.Record;
 import io.weir.streams.serialization.Serde;
 import io.weir.streams.state.ChangelogSink;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,6 +29,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * One task: runs records of its input partitions through its {@link ProcessorTopology}, keeps stream
@@ -56,6 +62,9 @@ public final class StreamTask {
     private long streamTimeMs = -1;
     private boolean commitRequested;
     private boolean initialized;
+    private final DeserializationExceptionHandler deserializationHandler;
+    private final String deadLetterTopic;
+    private long droppedRecords;
 
     public StreamTask(TaskId id, String applicationId, ProcessorTopology topology, Map<String, Object> configs,
                       RecordCollector collector, Path stateDir, Time time) {
@@ -66,6 +75,9 @@ public final class StreamTask {
         this.collector = collector;
         this.stateDir = stateDir;
         this.time = time;
+        this.deserializationHandler = StreamsConfig.deserializationExceptionHandler(configs);
+        Object dlq = configs.get(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG);
+        this.deadLetterTopic = dlq == null || dlq.toString().isEmpty() ? null : dlq.toString();
     }
 
     /** Opens the stores, then initializes every node (processors may schedule and read stores here). */
@@ -108,9 +120,14 @@ public final class StreamTask {
             k = source.deserializeKey(topic, headerArray, key);
             v = source.deserializeValue(topic, headerArray, value);
         } catch (RuntimeException e) {
+            if (handleDeserializationFailure(source, tp, offset, timestamp, key, value, headers, e)) {
+                consumedOffsets.put(tp, offset + 1);
+                droppedRecords++;
+                return;
+            }
             String where = "topic " + topic + ", partition " + partition + ", offset " + offset;
             throw new StreamsException("task " + id + ": deserialization of the record at " + where + " failed in source "
-                + source.name() + " (deserialization exception handlers come in a later version: processing stops)",
+                + source.name() + " and the deserialization exception handler chose to fail",
                 new RecordDeserializationException(tp, offset, "cannot deserialize the record at " + where, e));
         }
         long partitionTime = partitionTimes.getOrDefault(tp, -1L);
@@ -133,6 +150,41 @@ public final class StreamTask {
             recordContext = null;
         }
         consumedOffsets.put(tp, offset + 1);
+    }
+
+    /**
+     * Sends the raw record to the dead-letter topic if one is configured, then asks the handler; true
+     * if processing goes on without the record.
+     */
+    private boolean handleDeserializationFailure(SourceNode source, TopicPartition tp, long offset, long timestamp, byte[] key,
+                                                 byte[] value, List<Header> headers, RuntimeException error) {
+        if (deadLetterTopic != null) {
+            List<Header> dlqHeaders = new ArrayList<>(headers);
+            dlqHeaders.add(new Header("__streams.errors.exception", error.getClass().getName().getBytes(StandardCharsets.UTF_8)));
+            dlqHeaders.add(new Header("__streams.errors.message",
+                String.valueOf(error.getMessage()).getBytes(StandardCharsets.UTF_8)));
+            dlqHeaders.add(new Header("__streams.errors.topic", tp.topic().getBytes(StandardCharsets.UTF_8)));
+            dlqHeaders.add(new Header("__streams.errors.partition", String.valueOf(tp.partition()).getBytes(StandardCharsets.UTF_8)));
+            dlqHeaders.add(new Header("__streams.errors.offset", String.valueOf(offset).getBytes(StandardCharsets.UTF_8)));
+            collector.send(deadLetterTopic, null, timestamp, key, value, dlqHeaders);
+        }
+        ConsumerRecord<byte[], byte[]> raw = new ConsumerRecord<>(tp.topic(), tp.partition(), offset, timestamp,
+            TimestampType.CREATE_TIME, key == null ? -1 : key.length, value == null ? -1 : value.length, key, value,
+            headers.toArray(new Header[0]), Optional.empty());
+        DeserializationExceptionHandler.DeserializationHandlerResponse response;
+        try {
+            response = deserializationHandler.handle(
+                new ErrorHandlerContext(id, tp.topic(), tp.partition(), offset, source.name()), raw, error);
+        } catch (RuntimeException e) {
+            throw new StreamsException("task " + id + ": the deserialization exception handler failed on the record at topic "
+                + tp.topic() + ", partition " + tp.partition() + ", offset " + offset, e);
+        }
+        return response == DeserializationExceptionHandler.DeserializationHandlerResponse.CONTINUE;
+    }
+
+    /** Input records skipped so far (undeserializable ones a handler chose to continue past). */
+    public long droppedRecords() {
+        return droppedRecords;
     }
 
     /** Fires the stream-time punctuations that are due; returns whether any fired. */
