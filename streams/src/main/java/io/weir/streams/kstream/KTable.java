@@ -62,6 +62,12 @@ public interface KTable<K, V> {
     <VO, VR> KTable<K, VR> outerJoin(KTable<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
                                      Named named, Materialized<K, VR, ? extends StateStore> materialized);
 
+    /** Re-groups the rows by a new key (and value) for {@link KGroupedTable} aggregations. */
+    <KR, VR> KGroupedTable<KR, VR> groupBy(KeyValueMapper<? super K, ? super V, io.weir.streams.KeyValue<KR, VR>> selector);
+
+    <KR, VR> KGroupedTable<KR, VR> groupBy(KeyValueMapper<? super K, ? super V, io.weir.streams.KeyValue<KR, VR>> selector,
+                                           Grouped<KR, VR> grouped);
+
     /**
      * Holds back updates as {@code suppressed} says; {@code untilWindowCloses} applies to windowed
      * aggregation results only.

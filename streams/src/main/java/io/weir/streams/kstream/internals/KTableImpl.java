@@ -2,6 +2,7 @@ package io.weir.streams.kstream.internals;
 
 import io.weir.streams.kstream.KStream;
 import io.weir.streams.kstream.KTable;
+import io.weir.streams.kstream.KeyValueMapper;
 import io.weir.streams.kstream.Materialized;
 import io.weir.streams.kstream.Named;
 import io.weir.streams.kstream.Predicate;
@@ -178,6 +179,21 @@ public final class KTableImpl<K, V> implements KTable<K, V> {
         builder.topology().addProcessor(name, Processors.stateless((ctx, r) ->
             ctx.forward(r.withValue(((Change<Object>) r.value()).newValue()))), nodeName);
         return new KStreamImpl<>(builder, name, keySerde, valueSerde, false);
+    }
+
+    @Override
+    public <KR, VR> io.weir.streams.kstream.KGroupedTable<KR, VR> groupBy(
+        KeyValueMapper<? super K, ? super V, io.weir.streams.KeyValue<KR, VR>> selector) {
+        return groupBy(selector, io.weir.streams.kstream.Grouped.with(null, null));
+    }
+
+    @Override
+    public <KR, VR> io.weir.streams.kstream.KGroupedTable<KR, VR> groupBy(
+        KeyValueMapper<? super K, ? super V, io.weir.streams.KeyValue<KR, VR>> selector, io.weir.streams.kstream.Grouped<KR, VR> grouped) {
+        Objects.requireNonNull(selector, "selector");
+        Objects.requireNonNull(grouped, "grouped");
+        return new KGroupedTableImpl<>(builder, nodeName, (KeyValueMapper) selector, grouped.keySerde(), grouped.valueSerde(),
+            grouped.name());
     }
 
     /** The store of the table, or a TopologyException saying how to get one. */
