@@ -82,6 +82,20 @@ public final class Topology {
         return this;
     }
 
+    /**
+     * Adds a global store: every instance fills it from all partitions of {@code topic} through the
+     * processor (which puts what it reads; it forwards nothing), and every processor may read it by name
+     * without connecting it. The topic is its changelog, so the store's logging is turned off.
+     */
+    public synchronized <KIn, VIn> Topology addGlobalStore(StoreBuilder<?> storeBuilder, String sourceName,
+                                                           Deserializer<KIn> keyDeserializer, Deserializer<VIn> valueDeserializer,
+                                                           String topic, String processorName,
+                                                           ProcessorSupplier<KIn, VIn, Void, Void> stateUpdateSupplier) {
+        builder.addGlobalStore(storeBuilder, sourceName, null, keyDeserializer, valueDeserializer, topic, processorName,
+            stateUpdateSupplier);
+        return this;
+    }
+
     public synchronized Topology connectProcessorAndStateStores(String processorName, String... stateStoreNames) {
         builder.connectProcessorAndStateStores(processorName, stateStoreNames);
         return this;

@@ -128,6 +128,19 @@ public interface KStream<K, V> {
                                      ValueJoinerWithKey<? super K, ? super V, ? super VT, ? extends VR> joiner,
                                      Joined<K, V, VT> joined);
 
+    /**
+     * Joins each record with the global table's value of the key {@code keySelector} computes from it
+     * (no repartition: every instance holds the whole table); records whose lookup finds nothing are
+     * dropped. The result keeps the stream's key.
+     */
+    <GK, GV, RV> KStream<K, RV> join(GlobalKTable<GK, GV> globalTable, KeyValueMapper<? super K, ? super V, ? extends GK> keySelector,
+                                     ValueJoiner<? super V, ? super GV, ? extends RV> joiner);
+
+    /** Like {@link #join(GlobalKTable, KeyValueMapper, ValueJoiner)}, joining with null when the lookup finds nothing. */
+    <GK, GV, RV> KStream<K, RV> leftJoin(GlobalKTable<GK, GV> globalTable,
+                                         KeyValueMapper<? super K, ? super V, ? extends GK> keySelector,
+                                         ValueJoiner<? super V, ? super GV, ? extends RV> joiner);
+
     /** Groups by the current key (repartitioning first if an earlier operation may have changed keys). */
     KGroupedStream<K, V> groupByKey();
 

@@ -437,6 +437,54 @@ public final class KStreamImpl<K, V> implements KStream<K, V> {
     }
 
     @Override
+    public <GK, GV, RV> KStream<K, RV> join(io.weir.streams.kstream.GlobalKTable<GK, GV> globalTable,
+                                            KeyValueMapper<? super K, ? super V, ? extends GK> keySelector,
+                                            ValueJoiner<? super V, ? super GV, ? extends RV> joiner) {
+        return globalJoin(globalTable, keySelector, joiner, false);
+    }
+
+    @Override
+    public <GK, GV, RV> KStream<K, RV> leftJoin(io.weir.streams.kstream.GlobalKTable<GK, GV> globalTable,
+                                                KeyValueMapper<? super K, ? super V, ? extends GK> keySelector,
+                                                ValueJoiner<? super V, ? super GV, ? extends RV> joiner) {
+        return globalJoin(globalTable, keySelector, joiner, true);
+    }
+
+    private <GK, GV, RV> KStream<K, RV> globalJoin(io.weir.streams.kstream.GlobalKTable<GK, GV> globalTable,
+                                                   KeyValueMapper<? super K, ? super V, ? extends GK> keySelector,
+                                                   ValueJoiner<? super V, ? super GV, ? extends RV> joiner, boolean left) {
+        Objects.requireNonNull(globalTable, "globalTable");
+        Objects.requireNonNull(keySelector, "keySelector");
+        Objects.requireNonNull(joiner, "joiner");
+        String storeName = globalTable.queryableStoreName();
+        KeyValueMapper<Object, Object, Object> selector = (KeyValueMapper) keySelector;
+        ValueJoiner<Object, Object, Object> j = (ValueJoiner) joiner;
+        ProcessorSupplier<Object, Object, Object, Object> supplier = () -> new io.weir.streams.processor.api.ContextualProcessor<>() {
+            private io.weir.streams.state.KeyValueStore<Object, Object> store;
+
+            @Override
+            public void init(io.weir.streams.processor.api.ProcessorContext<Object, Object> context) {
+                super.init(context);
+                store = context.getStateStore(storeName);
+            }
+
+            @Override
+            public void process(io.weir.streams.processor.api.Record<Object, Object> record) {
+                if (record.value() == null) {
+                    return;
+                }
+                Object lookupKey = selector.apply(record.key(), record.value());
+                Object other = lookupKey == null ? null : store.get(lookupKey);
+                if (other == null && !left) {
+                    return;
+                }
+                context().forward(record.withValue(j.apply(record.value(), other)));
+            }
+        };
+        return add(builder.newName(left ? "KSTREAM-LEFTJOIN-" : "KSTREAM-JOIN-"), supplier, keySerde, null, repartitionRequired);
+    }
+
+    @Override
     public KGroupedStream<K, V> groupByKey() {
         return groupByKey(Grouped.with(keySerde, valueSerde));
     }

@@ -51,6 +51,7 @@ public final class StreamTask {
     private final Path stateDir;
     private final Time time;
     private final Map<String, StateStore> openStores = new LinkedHashMap<>();
+    private final Map<String, StateStore> globalStores;
     private final List<TransactionalStateStore> transactionalStores = new ArrayList<>();
     private final Map<TopicPartition, Long> consumedOffsets = new HashMap<>();
     private final Map<TopicPartition, Long> partitionTimes = new HashMap<>();
@@ -68,6 +69,13 @@ public final class StreamTask {
 
     public StreamTask(TaskId id, String applicationId, ProcessorTopology topology, Map<String, Object> configs,
                       RecordCollector collector, Path stateDir, Time time) {
+        this(id, applicationId, topology, configs, collector, stateDir, time, Map.of());
+    }
+
+    /** A task whose processors may also read the given global stores (opened by the global task). */
+    public StreamTask(TaskId id, String applicationId, ProcessorTopology topology, Map<String, Object> configs,
+                      RecordCollector collector, Path stateDir, Time time, Map<String, StateStore> globalStores) {
+        this.globalStores = Map.copyOf(globalStores);
         this.id = id;
         this.applicationId = applicationId;
         this.topology = topology;
@@ -315,6 +323,11 @@ public final class StreamTask {
 
     public StateStore store(String name) {
         return openStores.get(name);
+    }
+
+    /** A global store by name, or null. */
+    StateStore globalStore(String name) {
+        return globalStores.get(name);
     }
 
     public Map<String, StateStore> stores() {
