@@ -170,6 +170,13 @@ public final class TopologyTestDriver implements AutoCloseable {
         return store instanceof WindowStore<?, ?> w ? (WindowStore<K, V>) w : null;
     }
 
+    /** The session store of that name, or null if the topology has none of that name and kind. */
+    @SuppressWarnings("unchecked")
+    public <K, V> io.weir.streams.state.SessionStore<K, V> getSessionStore(String name) {
+        StateStore store = getStateStore(name);
+        return store instanceof io.weir.streams.state.SessionStore<?, ?> s ? (io.weir.streams.state.SessionStore<K, V>) s : null;
+    }
+
     public Map<String, StateStore> getAllStateStores() {
         Map<String, StateStore> all = new LinkedHashMap<>(task.stores());
         if (globalTask != null) {
