@@ -105,6 +105,31 @@ public interface KStream<K, V> {
                                           Named named, String... stateStoreNames);
 
     /**
+     * Joins records of both streams with equal keys whose timestamps are within the join windows; each
+     * result has the later of the two timestamps. Both sides are buffered in changelogged stores for
+     * before + after + grace of stream time.
+     */
+    <VO, VR> KStream<K, VR> join(KStream<K, VO> otherStream, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                 JoinWindows windows);
+
+    <VO, VR> KStream<K, VR> join(KStream<K, VO> otherStream, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                 JoinWindows windows, StreamJoined<K, V, VO> streamJoined);
+
+    /** Like the inner join, plus each left record that found no partner, joined with null once its window closes. */
+    <VO, VR> KStream<K, VR> leftJoin(KStream<K, VO> otherStream, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                     JoinWindows windows);
+
+    <VO, VR> KStream<K, VR> leftJoin(KStream<K, VO> otherStream, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                     JoinWindows windows, StreamJoined<K, V, VO> streamJoined);
+
+    /** Like the left join, for records of either side that found no partner. */
+    <VO, VR> KStream<K, VR> outerJoin(KStream<K, VO> otherStream, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                      JoinWindows windows);
+
+    <VO, VR> KStream<K, VR> outerJoin(KStream<K, VO> otherStream, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                      JoinWindows windows, StreamJoined<K, V, VO> streamJoined);
+
+    /**
      * Joins each record with the table's current value of its key (lookup at the record's arrival; a
      * record whose key the table lacks is dropped). The table must be kept in a store: a table from
      * {@code table()}, an aggregation, or an operation given a {@code Materialized}. Records with a

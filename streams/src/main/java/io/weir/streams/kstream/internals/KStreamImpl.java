@@ -357,6 +357,56 @@ public final class KStreamImpl<K, V> implements KStream<K, V> {
     }
 
     @Override
+    public <VO, VR> KStream<K, VR> join(KStream<K, VO> otherStream, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                        io.weir.streams.kstream.JoinWindows windows) {
+        return join(otherStream, joiner, windows, io.weir.streams.kstream.StreamJoined.with(null, null, null));
+    }
+
+    @Override
+    public <VO, VR> KStream<K, VR> join(KStream<K, VO> otherStream, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                        io.weir.streams.kstream.JoinWindows windows,
+                                        io.weir.streams.kstream.StreamJoined<K, V, VO> streamJoined) {
+        return streamStreamJoin(otherStream, joiner, windows, streamJoined, false, false);
+    }
+
+    @Override
+    public <VO, VR> KStream<K, VR> leftJoin(KStream<K, VO> otherStream, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                            io.weir.streams.kstream.JoinWindows windows) {
+        return leftJoin(otherStream, joiner, windows, io.weir.streams.kstream.StreamJoined.with(null, null, null));
+    }
+
+    @Override
+    public <VO, VR> KStream<K, VR> leftJoin(KStream<K, VO> otherStream, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                            io.weir.streams.kstream.JoinWindows windows,
+                                            io.weir.streams.kstream.StreamJoined<K, V, VO> streamJoined) {
+        return streamStreamJoin(otherStream, joiner, windows, streamJoined, true, false);
+    }
+
+    @Override
+    public <VO, VR> KStream<K, VR> outerJoin(KStream<K, VO> otherStream, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                             io.weir.streams.kstream.JoinWindows windows) {
+        return outerJoin(otherStream, joiner, windows, io.weir.streams.kstream.StreamJoined.with(null, null, null));
+    }
+
+    @Override
+    public <VO, VR> KStream<K, VR> outerJoin(KStream<K, VO> otherStream, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                             io.weir.streams.kstream.JoinWindows windows,
+                                             io.weir.streams.kstream.StreamJoined<K, V, VO> streamJoined) {
+        return streamStreamJoin(otherStream, joiner, windows, streamJoined, true, true);
+    }
+
+    private <VO, VR> KStream<K, VR> streamStreamJoin(KStream<K, VO> otherStream, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                                     io.weir.streams.kstream.JoinWindows windows,
+                                                     io.weir.streams.kstream.StreamJoined<K, V, VO> streamJoined,
+                                                     boolean leftOuter, boolean rightOuter) {
+        Objects.requireNonNull(otherStream, "otherStream");
+        Objects.requireNonNull(joiner, "joiner");
+        Objects.requireNonNull(windows, "windows");
+        Objects.requireNonNull(streamJoined, "streamJoined");
+        return StreamStreamJoin.join(this, otherStream, joiner, windows, streamJoined, leftOuter, rightOuter);
+    }
+
+    @Override
     public <VT, VR> KStream<K, VR> join(KTable<K, VT> table, ValueJoiner<? super V, ? super VT, ? extends VR> joiner) {
         return join(table, joiner, Joined.with(null, null, null));
     }
