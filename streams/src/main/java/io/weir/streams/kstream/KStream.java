@@ -166,6 +166,14 @@ public interface KStream<K, V> {
                                          KeyValueMapper<? super K, ? super V, ? extends GK> keySelector,
                                          ValueJoiner<? super V, ? super GV, ? extends RV> joiner);
 
+    /**
+     * The stream read as a changelog: each record is the latest value of its key (null deletes), kept in
+     * a store (repartitioning first if an earlier operation may have changed keys).
+     */
+    KTable<K, V> toTable();
+
+    KTable<K, V> toTable(Materialized<K, V, ? extends io.weir.streams.processor.StateStore> materialized);
+
     /** Groups by the current key (repartitioning first if an earlier operation may have changed keys). */
     KGroupedStream<K, V> groupByKey();
 

@@ -535,6 +535,25 @@ public final class KStreamImpl<K, V> implements KStream<K, V> {
     }
 
     @Override
+    public KTable<K, V> toTable() {
+        return toTable(io.weir.streams.kstream.Materialized.with(keySerde, valueSerde));
+    }
+
+    @Override
+    public KTable<K, V> toTable(io.weir.streams.kstream.Materialized<K, V, ? extends io.weir.streams.processor.StateStore> materialized) {
+        Objects.requireNonNull(materialized, "materialized");
+        String storeName = materialized.storeName() != null ? materialized.storeName() : builder.newName("KSTREAM-TOTABLE-STATE-STORE-");
+        KStreamImpl<K, V> input = repartitionRequired ? repartitionThrough(storeName, keySerde, valueSerde, null, true) : this;
+        Serde<K> k = materialized.keySerde() != null ? materialized.keySerde() : keySerde;
+        Serde<V> v = materialized.valueSerde() != null ? materialized.valueSerde() : valueSerde;
+        builder.topology().addStateStore(builder.keyValueStore(materialized, storeName, k, v));
+        String name = builder.newName("KSTREAM-TOTABLE-");
+        builder.topology().addProcessor(name, KTableImpl.tableSource(storeName), input.nodeName);
+        builder.topology().connectProcessorAndStateStores(name, storeName);
+        return new KTableImpl<>(builder, name, k, v, materialized.storeName() != null ? storeName : null, storeName);
+    }
+
+    @Override
     public KGroupedStream<K, V> groupByKey() {
         return groupByKey(Grouped.with(keySerde, valueSerde));
     }
