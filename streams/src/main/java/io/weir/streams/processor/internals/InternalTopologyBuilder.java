@@ -230,6 +230,24 @@ public final class InternalTopologyBuilder {
         return topics;
     }
 
+    /**
+     * The input topics (resolved) of each sub-topology: the runtime makes one task per partition of
+     * each, and the topics of one sub-topology must be co-partitioned (same partition count).
+     */
+    public Map<Integer, Set<String>> sourceTopicsBySubtopology() {
+        Map<Integer, Set<String>> result = new TreeMap<>();
+        for (Map.Entry<Integer, List<String>> e : subtopologies().entrySet()) {
+            Set<String> topics = new LinkedHashSet<>();
+            for (String node : e.getValue()) {
+                if (nodes.get(node) instanceof SourceDef s) {
+                    s.topics().forEach(t -> topics.add(resolveTopic(t)));
+                }
+            }
+            result.put(e.getKey(), topics);
+        }
+        return result;
+    }
+
     /** The topics that fill global stores. */
     public Set<String> globalTopics() {
         Set<String> topics = new LinkedHashSet<>();
