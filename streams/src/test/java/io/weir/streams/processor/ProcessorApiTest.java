@@ -256,12 +256,14 @@ class ProcessorApiTest {
 
     @Test
     void shouldSeeUncommittedWritesInReadsAndDropThemAndTheOutputWhenProcessingFails() {
+        List<Long> streamTimes = new ArrayList<>();
         Topology t = new Topology();
         t.addSource("in", "input");
         t.addProcessor("p", () -> new ContextualProcessor<String, String, String, String>() {
             @Override
             public void process(Record<String, String> record) {
                 KeyValueStore<String, String> s = context().getStateStore("kv");
+                streamTimes.add(context().currentStreamTimeMs());
                 s.put(record.key(), record.value());
                 assertEquals(record.value(), s.get(record.key()));
                 context().forward(record);
@@ -278,13 +280,15 @@ class ProcessorApiTest {
             TestOutputTopic<String, String> changelog = driver.createOutputTopic("papi-kv-changelog",
                 Serdes.String().deserializer(), Serdes.String().deserializer());
             in.pipeInput("k", "ok", 1L);
-            StreamsException e = assertThrows(StreamsException.class, () -> in.pipeInput("k", "boom", 2L));
+            StreamsException e = assertThrows(StreamsException.class, () -> in.pipeInput("k", "boom", 2_000L));
             assertTrue(e.getMessage().contains("offset 1"), e.getMessage());
+            in.pipeInput("k2", "after", 3L);
+            assertEquals(List.of(1L, 2_000L, 3L), streamTimes, "the aborted record's stream time was rolled back");
             KeyValueStore<String, String> kv = driver.getKeyValueStore("kv");
             assertEquals("ok", kv.get("k"), "the failed record's write was aborted");
             assertNull(kv.get("nope"));
-            assertEquals(List.of("ok"), out.readValuesToList(), "the failed record's output was aborted");
-            assertEquals(List.of("ok"), changelog.readValuesToList(), "so was its changelog record");
+            assertEquals(List.of("ok", "after"), out.readValuesToList(), "the failed record's output was aborted");
+            assertEquals(List.of("ok", "after"), changelog.readValuesToList(), "so was its changelog record");
         }
     }
 }

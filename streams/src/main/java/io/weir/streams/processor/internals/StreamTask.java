@@ -61,6 +61,9 @@ public final class StreamTask {
     private Serde<?> defaultValueSerde;
     private ProcessorRecordContext recordContext;
     private long streamTimeMs = -1;
+    private long committedStreamTimeMs = -1;
+    private Map<TopicPartition, Long> committedPartitionTimes = Map.of();
+    private Map<TopicPartition, Long> committedConsumedOffsets = Map.of();
     private boolean commitRequested;
     private boolean initialized;
     private final DeserializationExceptionHandler deserializationHandler;
@@ -109,7 +112,9 @@ public final class StreamTask {
 
     /**
      * Processes one input record: deserializes it in its source node and runs it through the graph.
-     * A record that cannot be deserialized fails the task with its topic, partition and offset named.
+     * A record that cannot be deserialized goes to the deserialization exception handler (and the
+     * dead-letter topic, if configured); if the handler fails, so does the task, naming the record's
+     * topic, partition and offset.
      */
     public void process(String topic, int partition, long offset, long timestamp, byte[] key, byte[] value,
                         List<Header> headers) {
@@ -263,13 +268,24 @@ public final class StreamTask {
             store.commit(offsets);
         }
         commitRequested = false;
+        committedStreamTimeMs = streamTimeMs;
+        committedPartitionTimes = Map.copyOf(partitionTimes);
+        committedConsumedOffsets = Map.copyOf(consumedOffsets);
     }
 
-    /** Discards every store's uncommitted writes (the transaction aborted). */
+    /**
+     * Discards every store's uncommitted writes (the transaction aborted) and moves stream time and the
+     * consumed positions back to the last commit, so the task is as it was then.
+     */
     public void abortStores() {
         for (TransactionalStateStore store : transactionalStores) {
             store.abort();
         }
+        streamTimeMs = committedStreamTimeMs;
+        partitionTimes.clear();
+        partitionTimes.putAll(committedPartitionTimes);
+        consumedOffsets.clear();
+        consumedOffsets.putAll(committedConsumedOffsets);
     }
 
     /** Bytes of uncommitted store writes (drives {@code statestore.uncommitted.max.bytes}). */
