@@ -3,6 +3,8 @@ package io.weir.streams;
 import io.weir.common.config.ConfigException;
 import io.weir.streams.errors.DeserializationExceptionHandler;
 import io.weir.streams.errors.LogAndFailExceptionHandler;
+import io.weir.streams.processor.FailOnInvalidTimestamp;
+import io.weir.streams.processor.TimestampExtractor;
 import io.weir.streams.serialization.Serde;
 
 import java.util.HashMap;
@@ -28,6 +30,8 @@ public final class StreamsConfig {
     public static final String DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG = "deserialization.exception.handler";
     /** Kafka's name before 4.0 for {@link #DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG}; read when the new one is absent. */
     public static final String DEFAULT_DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG = "default.deserialization.exception.handler";
+    /** A {@link io.weir.streams.processor.TimestampExtractor} class for sources that name none; default: fail on invalid. */
+    public static final String DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG = "default.timestamp.extractor";
     public static final String ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG = "errors.dead.letter.queue.topic.name";
     /** The default (and Weir's recommended) guarantee. */
     public static final String EXACTLY_ONCE = "exactly_once";
@@ -72,6 +76,15 @@ public final class StreamsConfig {
         }
         handler.configure(configs);
         return handler;
+    }
+
+    /** The configured default timestamp extractor; {@link FailOnInvalidTimestamp} when none is set. */
+    public static TimestampExtractor timestampExtractor(Map<String, Object> configs) {
+        Object v = configs.get(DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG);
+        if (v == null) {
+            return new FailOnInvalidTimestamp();
+        }
+        return v instanceof TimestampExtractor t ? t : instantiate(DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG, v, TimestampExtractor.class);
     }
 
     private static <T> T instantiate(String key, Object v, Class<T> type) {

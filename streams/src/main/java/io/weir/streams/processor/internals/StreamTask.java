@@ -17,6 +17,7 @@ import io.weir.streams.processor.Punctuator;
 import io.weir.streams.processor.StateStore;
 import io.weir.streams.processor.StateStoreContext;
 import io.weir.streams.processor.TaskId;
+import io.weir.streams.processor.TimestampExtractor;
 import io.weir.streams.processor.api.Record;
 import io.weir.streams.serialization.Serde;
 import io.weir.streams.state.ChangelogSink;
@@ -144,10 +145,18 @@ public final class StreamTask {
                 new RecordDeserializationException(tp, offset, "cannot deserialize the record at " + where, e));
         }
         long partitionTime = partitionTimes.getOrDefault(tp, -1L);
-        long eventTime = source.timestamp(topic, k, v, timestamp, partitionTime);
-        if (eventTime < 0) {
+        long eventTime;
+        try {
+            eventTime = source.timestamp(topic, k, v, timestamp, partitionTime);
+        } catch (StreamsException e) {
             throw new StreamsException("task " + id + ": the record at topic " + topic + ", partition " + partition
-                + ", offset " + offset + " has the invalid timestamp " + eventTime);
+                + ", offset " + offset + ": " + e.getMessage(), e);
+        }
+        if (eventTime < 0) {
+            // the extractor chose to skip it (LogAndSkipOnInvalidTimestamp)
+            consumedOffsets.put(tp, offset + 1);
+            droppedRecords++;
+            return;
         }
         partitionTimes.put(tp, Math.max(partitionTime, eventTime));
         streamTimeMs = Math.max(streamTimeMs, eventTime);
@@ -195,7 +204,7 @@ public final class StreamTask {
         return response == DeserializationExceptionHandler.DeserializationHandlerResponse.CONTINUE;
     }
 
-    /** Input records skipped so far (undeserializable ones a handler chose to continue past). */
+    /** Input records skipped so far (undeserializable ones a handler continued past, invalid timestamps skipped). */
     public long droppedRecords() {
         return droppedRecords;
     }
@@ -376,6 +385,10 @@ public final class StreamTask {
 
     Map<String, Object> configs() {
         return configs;
+    }
+
+    TimestampExtractor defaultTimestampExtractor() {
+        return StreamsConfig.timestampExtractor(configs);
     }
 
     Serde<?> defaultKeySerde() {
