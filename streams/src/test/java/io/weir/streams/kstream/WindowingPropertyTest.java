@@ -86,6 +86,59 @@ class WindowingPropertyTest {
     }
 
     @Property(tries = 60)
+    void sessionCountsMatchTheModel(@ForAll("records") List<In> input, @ForAll @IntRange(min = 1, max = 10) int gapSeconds,
+                                    @ForAll @IntRange(min = 0, max = 15) int graceSeconds) {
+        long gap = gapSeconds * 1000L;
+        long grace = graceSeconds * 1000L;
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.<String, String>stream("in").groupByKey()
+            .windowedBy(SessionWindows.ofInactivityGapAndGrace(Duration.ofMillis(gap), Duration.ofMillis(grace)))
+            .count()
+            .toStream().map((w, n) -> KeyValue.pair(w.key() + "@" + w.window().start() + "-" + w.window().end(), n == null ? null : String.valueOf(n)))
+            .to("out");
+
+        // the model: each key's sessions; the store keeps sessions ending within gap + grace of the largest end written
+        record Session(long start, long end, long count) {
+        }
+        Map<String, List<Session>> sessions = new HashMap<>();
+        List<KeyValue<String, String>> expected = new ArrayList<>();
+        long streamTime = -1;
+        long maxEnd = -1;
+        for (In r : input) {
+            streamTime = Math.max(streamTime, r.ts());
+            long retainedFrom = maxEnd - (gap + grace) + 1;
+            List<Session> own = sessions.computeIfAbsent(r.key(), k -> new ArrayList<>());
+            List<Session> merged = own.stream()
+                .filter(x -> x.end() >= Math.max(r.ts() - gap, retainedFrom) && x.start() <= r.ts() + gap)
+                .sorted(Comparator.comparingLong(Session::end).thenComparingLong(Session::start)).toList();
+            long start = r.ts();
+            long end = r.ts();
+            long count = 1;
+            for (Session x : merged) {
+                start = Math.min(start, x.start());
+                end = Math.max(end, x.end());
+                count += x.count();
+            }
+            if (end < streamTime - grace) {
+                continue;
+            }
+            for (Session x : merged) {
+                own.remove(x);
+                expected.add(KeyValue.pair(r.key() + "@" + x.start() + "-" + x.end(), null));
+            }
+            own.add(new Session(start, end, count));
+            maxEnd = Math.max(maxEnd, end);
+            expected.add(KeyValue.pair(r.key() + "@" + start + "-" + end, String.valueOf(count)));
+        }
+        try (TopologyTestDriver driver = new TopologyTestDriver(builder.build(), props(), Instant.ofEpochMilli(0))) {
+            TestInputTopic<String, String> in = driver.createInputTopic("in", Serdes.String().serializer(), Serdes.String().serializer());
+            input.forEach(r -> in.pipeInput(r.key(), "v", r.ts()));
+            assertEquals(expected, driver.createOutputTopic("out", Serdes.String().deserializer(), Serdes.String().deserializer())
+                .readKeyValuesToList());
+        }
+    }
+
+    @Property(tries = 60)
     void innerStreamStreamJoinsMatchTheModel(@ForAll("records") List<In> left, @ForAll("records") List<In> right,
                                              @ForAll @IntRange(min = 0, max = 10) int beforeSeconds,
                                              @ForAll @IntRange(min = 0, max = 10) int afterSeconds,
