@@ -196,6 +196,35 @@ public final class KTableImpl<K, V> implements KTable<K, V> {
             grouped.name());
     }
 
+    @Override
+    public <VR, KO, VO> KTable<K, VR> join(KTable<KO, VO> other, java.util.function.Function<? super V, ? extends KO> foreignKeyExtractor,
+                                           ValueJoiner<? super V, ? super VO, ? extends VR> joiner) {
+        return ForeignKeyJoin.join(this, other, foreignKeyExtractor, joiner, false);
+    }
+
+    @Override
+    public <VR, KO, VO> KTable<K, VR> leftJoin(KTable<KO, VO> other,
+                                               java.util.function.Function<? super V, ? extends KO> foreignKeyExtractor,
+                                               ValueJoiner<? super V, ? super VO, ? extends VR> joiner) {
+        return ForeignKeyJoin.join(this, other, foreignKeyExtractor, joiner, true);
+    }
+
+    InternalStreamsBuilder builder() {
+        return builder;
+    }
+
+    String nodeName() {
+        return nodeName;
+    }
+
+    Serde<K> keySerde() {
+        return keySerde;
+    }
+
+    Serde<V> valueSerde() {
+        return valueSerde;
+    }
+
     /** The store of the table, or a TopologyException saying how to get one. */
     static String requireStore(KTable<?, ?> table, String why) {
         String store = ((KTableImpl<?, ?>) table).storeName;
