@@ -268,12 +268,16 @@ class KStreamOperationsTest {
     @Test
     void shouldRepartitionExplicitly() {
         StreamsBuilder builder = new StreamsBuilder();
-        builder.<String, String>stream("in").selectKey((k, v) -> v).repartition(Repartitioned.as("rekeyed")).to("out");
+        builder.<String, String>stream("in").selectKey((k, v) -> v)
+            .repartition(Repartitioned.<String, String>as("rekeyed").withNumberOfPartitions(6)).to("out");
         try (TopologyTestDriver driver = new TopologyTestDriver(builder.build(), props(), Instant.ofEpochMilli(0))) {
             driver.createInputTopic("in", Serdes.String().serializer(), Serdes.String().serializer()).pipeKeyValueList(INPUT);
             assertEquals(List.of(KeyValue.pair("1", "1"), KeyValue.pair("22", "22"), KeyValue.pair("333", "333")),
                 driver.createOutputTopic("out", Serdes.String().deserializer(), Serdes.String().deserializer()).readKeyValuesToList());
             assertTrue(driver.producedTopicNames().contains("ops-rekeyed-repartition"));
+            assertEquals(List.of(new io.weir.streams.processor.internals.InternalTopologyBuilder.InternalTopic("ops-rekeyed-repartition",
+                    io.weir.streams.processor.internals.InternalTopologyBuilder.InternalTopic.Kind.REPARTITION, Map.of(), 6)),
+                builder.build().internalTopologyBuilder().internalTopics());
         }
     }
 }

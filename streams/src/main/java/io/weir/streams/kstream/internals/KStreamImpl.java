@@ -289,6 +289,9 @@ public final class KStreamImpl<K, V> implements KStream<K, V> {
     @Override
     public KStream<K, V> repartition(Repartitioned<K, V> repartitioned) {
         String base = repartitioned.name() != null ? repartitioned.name() : builder.newName("KSTREAM-REPARTITION-");
+        if (repartitioned.numberOfPartitions() != null) {
+            builder.topology().addInternalTopic(base + "-repartition", repartitioned.numberOfPartitions());
+        }
         return repartitionThrough(base, repartitioned.keySerde() != null ? repartitioned.keySerde() : keySerde,
             repartitioned.valueSerde() != null ? repartitioned.valueSerde() : valueSerde, repartitioned.streamPartitioner(), false);
     }

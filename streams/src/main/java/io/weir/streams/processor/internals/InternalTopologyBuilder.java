@@ -55,8 +55,12 @@ public final class InternalTopologyBuilder {
                           List<String> parents) implements NodeDef {
     }
 
-    /** A topic the job creates: a repartition topic, or a store's compacted changelog. */
-    public record InternalTopic(String name, Kind kind, Map<String, String> configs) {
+    /**
+     * A topic the job creates: a repartition topic, or a store's compacted changelog. {@code partitions}
+     * is the count asked for ({@code Repartitioned.withNumberOfPartitions}), or null for the runtime to
+     * derive (a changelog has its task's input's count).
+     */
+    public record InternalTopic(String name, Kind kind, Map<String, String> configs, Integer partitions) {
         public enum Kind { REPARTITION, CHANGELOG }
     }
 
@@ -64,6 +68,7 @@ public final class InternalTopologyBuilder {
     private final Map<String, StoreBuilder<?>> stores = new LinkedHashMap<>();
     private final Map<String, String> sourceByTopic = new HashMap<>();
     private final Set<String> internalTopics = new LinkedHashSet<>();
+    private final Map<String, Integer> internalTopicPartitions = new HashMap<>();
     /** Nodes of global stores (a source and its updating processor): every instance runs them on all partitions. */
     private final Set<String> globalNodes = new LinkedHashSet<>();
     private final Set<String> globalStores = new LinkedHashSet<>();
@@ -80,6 +85,12 @@ public final class InternalTopologyBuilder {
     /** Marks a short topic name (as used in sources and sinks) as a repartition topic of the job. */
     public void addInternalTopic(String shortName) {
         internalTopics.add(shortName);
+    }
+
+    /** Like {@link #addInternalTopic(String)}, with the partition count it must have. */
+    public void addInternalTopic(String shortName, int partitions) {
+        internalTopics.add(shortName);
+        internalTopicPartitions.put(shortName, partitions);
     }
 
     public void addSource(String name, TimestampExtractor extractor, Deserializer<?> keyDeserializer,
@@ -206,14 +217,14 @@ public final class InternalTopologyBuilder {
         requireApplicationId();
         List<InternalTopic> topics = new ArrayList<>();
         for (String t : internalTopics) {
-            topics.add(new InternalTopic(resolveTopic(t), InternalTopic.Kind.REPARTITION, Map.of()));
+            topics.add(new InternalTopic(resolveTopic(t), InternalTopic.Kind.REPARTITION, Map.of(), internalTopicPartitions.get(t)));
         }
         for (StoreBuilder<?> s : stores.values()) {
             if (s.loggingEnabled()) {
                 Map<String, String> configs = new HashMap<>(s.logConfig());
                 configs.put("cleanup.policy", "compact");
                 topics.add(new InternalTopic(ProcessorStateNames.changelogTopic(applicationId, s.name()),
-                    InternalTopic.Kind.CHANGELOG, Map.copyOf(configs)));
+                    InternalTopic.Kind.CHANGELOG, Map.copyOf(configs), null));
             }
         }
         return topics;
