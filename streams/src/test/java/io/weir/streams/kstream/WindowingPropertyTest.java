@@ -85,6 +85,68 @@ class WindowingPropertyTest {
         }
     }
 
+    /**
+     * The model states the definition: the windows of a record set S are the left windows
+     * [max(0, x - d), max(0, x - d) + d] of its records and their non-empty right windows [x + 1, x + 1 + d];
+     * a new record r is taken if some window containing it is open, and then every open window of
+     * S + r that contains r or did not exist for S is emitted with its record count.
+     */
+    @Property(tries = 60)
+    void slidingWindowCountsMatchTheDefinition(@ForAll("records") List<In> input, @ForAll @IntRange(min = 1, max = 10) int diffSeconds,
+                                               @ForAll @IntRange(min = 0, max = 10) int graceSeconds) {
+        long d = diffSeconds * 1000L;
+        long grace = graceSeconds * 1000L;
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.<String, String>stream("in").groupByKey()
+            .windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(Duration.ofMillis(d), Duration.ofMillis(grace)))
+            .count()
+            .toStream().map((w, n) -> KeyValue.pair(w.key() + "@" + w.window().start() + "-" + w.window().end(), String.valueOf(n)))
+            .to("out");
+
+        Map<String, List<Long>> accepted = new HashMap<>();
+        List<KeyValue<String, String>> expected = new ArrayList<>();
+        long streamTime = -1;
+        for (In r : input) {
+            streamTime = Math.max(streamTime, r.ts());
+            long closeTime = streamTime - grace;
+            List<Long> before = accepted.computeIfAbsent(r.key(), k -> new ArrayList<>());
+            List<Long> after = new ArrayList<>(before);
+            after.add(r.ts());
+            java.util.TreeSet<Long> windowsBefore = windowStarts(before, d);
+            java.util.TreeSet<Long> windowsAfter = windowStarts(after, d);
+            boolean taken = windowsAfter.stream().anyMatch(s -> s <= r.ts() && r.ts() <= s + d && s + d > closeTime);
+            if (!taken) {
+                continue;
+            }
+            before.add(r.ts());
+            for (long s : windowsAfter) {
+                boolean changed = (s <= r.ts() && r.ts() <= s + d) || !windowsBefore.contains(s);
+                if (changed && s + d > closeTime) {
+                    long n = after.stream().filter(x -> s <= x && x <= s + d).count();
+                    expected.add(KeyValue.pair(r.key() + "@" + s + "-" + (s + d), String.valueOf(n)));
+                }
+            }
+        }
+        try (TopologyTestDriver driver = new TopologyTestDriver(builder.build(), props(), Instant.ofEpochMilli(0))) {
+            TestInputTopic<String, String> in = driver.createInputTopic("in", Serdes.String().serializer(), Serdes.String().serializer());
+            input.forEach(r -> in.pipeInput(r.key(), "v", r.ts()));
+            assertEquals(expected, driver.createOutputTopic("out", Serdes.String().deserializer(), Serdes.String().deserializer())
+                .readKeyValuesToList());
+        }
+    }
+
+    private static java.util.TreeSet<Long> windowStarts(List<Long> times, long d) {
+        java.util.TreeSet<Long> starts = new java.util.TreeSet<>();
+        for (long x : times) {
+            starts.add(Math.max(0, x - d));
+            long right = x + 1;
+            if (times.stream().anyMatch(y -> right <= y && y <= right + d)) {
+                starts.add(right);
+            }
+        }
+        return starts;
+    }
+
     @Property(tries = 60)
     void sessionCountsMatchTheModel(@ForAll("records") List<In> input, @ForAll @IntRange(min = 1, max = 10) int gapSeconds,
                                     @ForAll @IntRange(min = 0, max = 15) int graceSeconds) {

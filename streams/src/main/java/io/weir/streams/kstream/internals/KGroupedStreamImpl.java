@@ -47,6 +47,11 @@ final class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
     }
 
     @Override
+    public io.weir.streams.kstream.TimeWindowedKStream<K, V> windowedBy(io.weir.streams.kstream.SlidingWindows windows) {
+        return new SlidingWindowedKStreamImpl<>(this, Objects.requireNonNull(windows, "windows"));
+    }
+
+    @Override
     public io.weir.streams.kstream.SessionWindowedKStream<K, V> windowedBy(io.weir.streams.kstream.SessionWindows windows) {
         return new SessionWindowedKStreamImpl<>(this, Objects.requireNonNull(windows, "windows"));
     }
