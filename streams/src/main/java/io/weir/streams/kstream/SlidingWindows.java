@@ -7,8 +7,8 @@ import java.time.Duration;
  * each record has a left window {@code [t - difference, t]} (for early records {@code [0, difference]})
  * and, when later records fall in it, a right window {@code [t + 1, t + 1 + difference]}. A window's
  * aggregate covers exactly the records in it, so every distinct set of records within the difference of
- * each other gets one result. Windows that ended more than the grace period before stream time are
- * closed. Immutable.
+ * each other gets one result. A window is closed once stream time passes its end plus the grace
+ * period. Immutable.
  */
 public final class SlidingWindows {
     private final long differenceMs;

@@ -88,7 +88,8 @@ class WindowingPropertyTest {
     /**
      * The model states the definition: the windows of a record set S are the left windows
      * [max(0, x - d), max(0, x - d) + d] of its records and their non-empty right windows [x + 1, x + 1 + d];
-     * a new record r is taken if some window containing it is open, and then every open window of
+     * a window (both ends inclusive) is open until stream time passes its end + grace; a new record r is
+     * taken if some window containing it is open, and then every open window of
      * S + r that contains r or did not exist for S is emitted with its record count.
      */
     @Property(tries = 60)
@@ -114,14 +115,14 @@ class WindowingPropertyTest {
             after.add(r.ts());
             java.util.TreeSet<Long> windowsBefore = windowStarts(before, d);
             java.util.TreeSet<Long> windowsAfter = windowStarts(after, d);
-            boolean taken = windowsAfter.stream().anyMatch(s -> s <= r.ts() && r.ts() <= s + d && s + d > closeTime);
+            boolean taken = windowsAfter.stream().anyMatch(s -> s <= r.ts() && r.ts() <= s + d && s + d >= closeTime);
             if (!taken) {
                 continue;
             }
             before.add(r.ts());
             for (long s : windowsAfter) {
                 boolean changed = (s <= r.ts() && r.ts() <= s + d) || !windowsBefore.contains(s);
-                if (changed && s + d > closeTime) {
+                if (changed && s + d >= closeTime) {
                     long n = after.stream().filter(x -> s <= x && x <= s + d).count();
                     expected.add(KeyValue.pair(r.key() + "@" + s + "-" + (s + d), String.valueOf(n)));
                 }

@@ -154,11 +154,11 @@ final class SlidingWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V
                 withRecord.add(t);
                 for (long x : withRecord) {
                     long left = Math.max(0, x - d);
-                    if (left <= t && t <= left + d && left + d > closeTimeMs) {
+                    if (left <= t && t <= left + d && left + d >= closeTimeMs) {
                         starts.add(left);
                     }
                     long right = x + 1;
-                    if (right <= t && t <= right + d && right + d > closeTimeMs) {
+                    if (right <= t && t <= right + d && right + d >= closeTimeMs) {
                         starts.add(right);
                     }
                 }
@@ -168,7 +168,7 @@ final class SlidingWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V
                 long ownRight = t + 1;
                 boolean rightExisted = near.stream().anyMatch(x -> Math.max(0, x - d) == ownRight || x + 1 == ownRight);
                 boolean rightNonEmpty = near.stream().anyMatch(x -> ownRight <= x && x <= ownRight + d);
-                if (rightNonEmpty && !rightExisted && ownRight + d > closeTimeMs) {
+                if (rightNonEmpty && !rightExisted && ownRight + d >= closeTimeMs) {
                     starts.add(ownRight);
                 }
                 records.put(recordKey(k, t, seqBase + counter++), valueSerde.serializer().serialize(recordsStore, record.value()));
