@@ -1,9 +1,11 @@
 package io.weir.streams;
 
 import io.weir.streams.kstream.Consumed;
+import io.weir.streams.kstream.GlobalKTable;
 import io.weir.streams.kstream.KStream;
 import io.weir.streams.kstream.KTable;
 import io.weir.streams.kstream.Materialized;
+import io.weir.streams.kstream.internals.GlobalKTableImpl;
 import io.weir.streams.kstream.internals.InternalStreamsBuilder;
 import io.weir.streams.kstream.internals.KStreamImpl;
 import io.weir.streams.kstream.internals.KTableImpl;
@@ -67,6 +69,26 @@ public final class StreamsBuilder {
         Objects.requireNonNull(consumed, "consumed");
         Objects.requireNonNull(materialized, "materialized");
         return KTableImpl.fromTopic(internal, topic, consumed, materialized);
+    }
+
+    public <K, V> GlobalKTable<K, V> globalTable(String topic) {
+        return globalTable(topic, Consumed.with(null, null), Materialized.with(null, null));
+    }
+
+    public <K, V> GlobalKTable<K, V> globalTable(String topic, Consumed<K, V> consumed) {
+        return globalTable(topic, consumed, Materialized.with(null, null));
+    }
+
+    public <K, V> GlobalKTable<K, V> globalTable(String topic, Materialized<K, V, ? extends StateStore> materialized) {
+        return globalTable(topic, Consumed.with(null, null), materialized);
+    }
+
+    /** A table of all partitions of the topic, held whole by every instance (its topic is its changelog). */
+    public synchronized <K, V> GlobalKTable<K, V> globalTable(String topic, Consumed<K, V> consumed,
+                                                              Materialized<K, V, ? extends StateStore> materialized) {
+        Objects.requireNonNull(consumed, "consumed");
+        Objects.requireNonNull(materialized, "materialized");
+        return GlobalKTableImpl.fromTopic(internal, topic, consumed, materialized);
     }
 
     /** Adds a store for {@code KStream.process}/{@code processValues} to connect by name. */

@@ -1,6 +1,10 @@
 package io.weir.streams;
 
 import io.weir.common.config.ConfigException;
+import io.weir.streams.errors.DeserializationExceptionHandler;
+import io.weir.streams.errors.LogAndFailExceptionHandler;
+import io.weir.streams.processor.FailOnInvalidTimestamp;
+import io.weir.streams.processor.TimestampExtractor;
 import io.weir.streams.serialization.Serde;
 
 import java.util.HashMap;
@@ -23,6 +27,12 @@ public final class StreamsConfig {
     public static final String PROCESSING_GUARANTEE_CONFIG = "processing.guarantee";
     public static final String NUM_STANDBY_REPLICAS_CONFIG = "num.standby.replicas";
     public static final String STATESTORE_UNCOMMITTED_MAX_BYTES_CONFIG = "statestore.uncommitted.max.bytes";
+    public static final String DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG = "deserialization.exception.handler";
+    /** Kafka's name before 4.0 for {@link #DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG}; read when the new one is absent. */
+    public static final String DEFAULT_DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG = "default.deserialization.exception.handler";
+    /** A {@link io.weir.streams.processor.TimestampExtractor} class for sources that name none; default: fail on invalid. */
+    public static final String DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG = "default.timestamp.extractor";
+    public static final String ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG = "errors.dead.letter.queue.topic.name";
     /** The default (and Weir's recommended) guarantee. */
     public static final String EXACTLY_ONCE = "exactly_once";
     public static final String AT_LEAST_ONCE = "at_least_once";
@@ -51,6 +61,44 @@ public final class StreamsConfig {
         return id.toString();
     }
 
+    /** The configured deserialization exception handler, configured; {@link LogAndFailExceptionHandler} by default. */
+    public static DeserializationExceptionHandler deserializationExceptionHandler(Map<String, Object> configs) {
+        String key = configs.containsKey(DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG) ? DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG
+            : DEFAULT_DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG;
+        Object v = configs.get(key);
+        DeserializationExceptionHandler handler;
+        if (v == null) {
+            handler = new LogAndFailExceptionHandler();
+        } else if (v instanceof DeserializationExceptionHandler h) {
+            handler = h;
+        } else {
+            handler = instantiate(key, v, DeserializationExceptionHandler.class);
+        }
+        handler.configure(configs);
+        return handler;
+    }
+
+    /** The configured default timestamp extractor; {@link FailOnInvalidTimestamp} when none is set. */
+    public static TimestampExtractor timestampExtractor(Map<String, Object> configs) {
+        Object v = configs.get(DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG);
+        if (v == null) {
+            return new FailOnInvalidTimestamp();
+        }
+        return v instanceof TimestampExtractor t ? t : instantiate(DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG, v, TimestampExtractor.class);
+    }
+
+    private static <T> T instantiate(String key, Object v, Class<T> type) {
+        try {
+            Class<?> c = v instanceof Class<?> cl ? cl : Class.forName(v.toString().trim(), true, StreamsConfig.class.getClassLoader());
+            if (!type.isAssignableFrom(c)) {
+                throw new ConfigException(key, v, "is not a " + type.getName());
+            }
+            return type.cast(c.getDeclaredConstructor().newInstance());
+        } catch (ReflectiveOperationException e) {
+            throw new ConfigException(key, v, "cannot be instantiated: " + e);
+        }
+    }
+
     /**
      * The serde configured under {@code key} (a Serde instance, a Serde class, or a class name), configured
      * for key or value use; null if the key is absent.
@@ -60,20 +108,7 @@ public final class StreamsConfig {
         if (v == null) {
             return null;
         }
-        Serde<?> serde;
-        if (v instanceof Serde<?> s) {
-            serde = s;
-        } else {
-            try {
-                Class<?> c = v instanceof Class<?> cl ? cl : Class.forName(v.toString().trim(), true, StreamsConfig.class.getClassLoader());
-                if (!Serde.class.isAssignableFrom(c)) {
-                    throw new ConfigException(key, v, "is not a " + Serde.class.getName());
-                }
-                serde = (Serde<?>) c.getDeclaredConstructor().newInstance();
-            } catch (ReflectiveOperationException e) {
-                throw new ConfigException(key, v, "cannot be instantiated: " + e);
-            }
-        }
+        Serde<?> serde = v instanceof Serde<?> s ? s : instantiate(key, v, Serde.class);
         serde.configure(configs, isKey);
         return serde;
     }

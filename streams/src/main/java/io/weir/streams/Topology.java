@@ -15,9 +15,9 @@ import io.weir.streams.state.StoreBuilder;
  * DSL); run by the runtime or by {@code TopologyTestDriver}. Every {@code add*} checks its arguments
  * at once and fails with a {@link io.weir.streams.errors.TopologyException} naming what is wrong.
  * Null serializers or deserializers mean the job's {@code default.key.serde} / {@code default.value.serde}.
- * Not thread-safe; build it on one thread.
+ * Its methods are synchronized, as Kafka's are, but a topology is meant to be built on one thread.
  */
-public class Topology {
+public final class Topology {
     private final InternalTopologyBuilder builder = new InternalTopologyBuilder();
 
     public Topology() {
@@ -79,6 +79,20 @@ public class Topology {
     /** Adds a store and connects it to the named processors (more can be connected later). */
     public synchronized Topology addStateStore(StoreBuilder<?> storeBuilder, String... processorNames) {
         builder.addStateStore(storeBuilder, processorNames);
+        return this;
+    }
+
+    /**
+     * Adds a global store: every instance fills it from all partitions of {@code topic} through the
+     * processor (which puts what it reads; it forwards nothing), and every processor may read it by name
+     * without connecting it. The topic is its changelog, so the store's logging is turned off.
+     */
+    public synchronized <KIn, VIn> Topology addGlobalStore(StoreBuilder<?> storeBuilder, String sourceName,
+                                                           Deserializer<KIn> keyDeserializer, Deserializer<VIn> valueDeserializer,
+                                                           String topic, String processorName,
+                                                           ProcessorSupplier<KIn, VIn, Void, Void> stateUpdateSupplier) {
+        builder.addGlobalStore(storeBuilder, sourceName, null, keyDeserializer, valueDeserializer, topic, processorName,
+            stateUpdateSupplier);
         return this;
     }
 

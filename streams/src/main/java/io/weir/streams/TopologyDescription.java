@@ -28,33 +28,51 @@ public final class TopologyDescription {
     }
 
     private final List<Subtopology> subtopologies;
+    private final List<Node> globalStoreNodes;
 
-    private TopologyDescription(List<Subtopology> subtopologies) {
+    private TopologyDescription(List<Subtopology> subtopologies, List<Node> globalStoreNodes) {
         this.subtopologies = List.copyOf(subtopologies);
+        this.globalStoreNodes = List.copyOf(globalStoreNodes);
     }
 
     /** Describes the builder's current graph. */
     public static TopologyDescription of(InternalTopologyBuilder builder) {
         Map<String, List<String>> children = builder.children();
         List<Subtopology> subs = new ArrayList<>();
+        java.util.Set<String> inSubtopologies = new java.util.HashSet<>();
         for (Map.Entry<Integer, List<String>> e : builder.subtopologies().entrySet()) {
             List<Node> nodes = new ArrayList<>();
             for (String name : e.getValue()) {
-                InternalTopologyBuilder.NodeDef def = builder.nodes().get(name);
-                List<String> succ = List.copyOf(children.get(name));
-                if (def instanceof InternalTopologyBuilder.SourceDef s) {
-                    nodes.add(new Node(NodeType.SOURCE, name, s.topics().stream().map(builder::resolveTopic).toList(),
-                        List.of(), null, List.of(), succ));
-                } else if (def instanceof InternalTopologyBuilder.ProcessorDef p) {
-                    nodes.add(new Node(NodeType.PROCESSOR, name, List.of(), List.copyOf(p.stores()), null, p.parents(), succ));
-                } else {
-                    InternalTopologyBuilder.SinkDef s = (InternalTopologyBuilder.SinkDef) def;
-                    nodes.add(new Node(NodeType.SINK, name, List.of(), List.of(), builder.resolveTopic(s.topic()), s.parents(), succ));
-                }
+                nodes.add(node(builder, children, name));
+                inSubtopologies.add(name);
             }
             subs.add(new Subtopology(e.getKey(), nodes));
         }
-        return new TopologyDescription(subs);
+        List<Node> global = new ArrayList<>();
+        for (String name : builder.nodes().keySet()) {
+            if (!inSubtopologies.contains(name)) {
+                global.add(node(builder, children, name));
+            }
+        }
+        return new TopologyDescription(subs, global);
+    }
+
+    private static Node node(InternalTopologyBuilder builder, Map<String, List<String>> children, String name) {
+        InternalTopologyBuilder.NodeDef def = builder.nodes().get(name);
+        List<String> succ = List.copyOf(children.get(name));
+        if (def instanceof InternalTopologyBuilder.SourceDef s) {
+            return new Node(NodeType.SOURCE, name, s.topics().stream().map(builder::resolveTopic).toList(), List.of(), null, List.of(), succ);
+        }
+        if (def instanceof InternalTopologyBuilder.ProcessorDef p) {
+            return new Node(NodeType.PROCESSOR, name, List.of(), List.copyOf(p.stores()), null, p.parents(), succ);
+        }
+        InternalTopologyBuilder.SinkDef s = (InternalTopologyBuilder.SinkDef) def;
+        return new Node(NodeType.SINK, name, List.of(), List.of(), builder.resolveTopic(s.topic()), s.parents(), succ);
+    }
+
+    /** The source and processor nodes that fill global stores (they make no tasks). */
+    public List<Node> globalStoreNodes() {
+        return globalStoreNodes;
     }
 
     public List<Subtopology> subtopologies() {
@@ -77,8 +95,12 @@ public final class TopologyDescription {
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("Topologies:\n");
-        for (Subtopology s : subtopologies) {
-            sb.append("   Sub-topology: ").append(s.id()).append('\n');
+        List<Subtopology> all = new ArrayList<>(subtopologies);
+        if (!globalStoreNodes.isEmpty()) {
+            all.add(new Subtopology(-1, globalStoreNodes));
+        }
+        for (Subtopology s : all) {
+            sb.append(s.id() < 0 ? "   Global stores (no tasks)" : "   Sub-topology: " + s.id()).append('\n');
             for (Node n : s.nodes()) {
                 switch (n.type()) {
                     case SOURCE -> sb.append("    Source: ").append(n.name()).append(" (topics: ").append(n.topics()).append(")\n");

@@ -12,6 +12,12 @@ public interface KGroupedStream<K, V> {
     /** Cuts each key's records into time windows (tumbling or hopping) for windowed aggregations. */
     TimeWindowedKStream<K, V> windowedBy(TimeWindows windows);
 
+    /** Cuts each key's records into sliding windows (one per distinct set of records within the difference). */
+    TimeWindowedKStream<K, V> windowedBy(SlidingWindows windows);
+
+    /** Cuts each key's records into sessions separated by inactivity gaps. */
+    SessionWindowedKStream<K, V> windowedBy(SessionWindows windows);
+
     /** The number of records per key. */
     KTable<K, Long> count();
 

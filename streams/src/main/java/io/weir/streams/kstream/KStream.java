@@ -105,6 +105,31 @@ public interface KStream<K, V> {
                                           Named named, String... stateStoreNames);
 
     /**
+     * Joins records of both streams with equal keys whose timestamps are within the join windows; each
+     * result has the later of the two timestamps. Both sides are buffered in changelogged stores for
+     * before + after + grace of stream time.
+     */
+    <VO, VR> KStream<K, VR> join(KStream<K, VO> otherStream, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                 JoinWindows windows);
+
+    <VO, VR> KStream<K, VR> join(KStream<K, VO> otherStream, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                 JoinWindows windows, StreamJoined<K, V, VO> streamJoined);
+
+    /** Like the inner join, plus each left record that found no partner, joined with null once its window closes. */
+    <VO, VR> KStream<K, VR> leftJoin(KStream<K, VO> otherStream, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                     JoinWindows windows);
+
+    <VO, VR> KStream<K, VR> leftJoin(KStream<K, VO> otherStream, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                     JoinWindows windows, StreamJoined<K, V, VO> streamJoined);
+
+    /** Like the left join, for records of either side that found no partner. */
+    <VO, VR> KStream<K, VR> outerJoin(KStream<K, VO> otherStream, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                      JoinWindows windows);
+
+    <VO, VR> KStream<K, VR> outerJoin(KStream<K, VO> otherStream, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                      JoinWindows windows, StreamJoined<K, V, VO> streamJoined);
+
+    /**
      * Joins each record with the table's current value of its key (lookup at the record's arrival; a
      * record whose key the table lacks is dropped). The table must be kept in a store: a table from
      * {@code table()}, an aggregation, or an operation given a {@code Materialized}. Records with a
@@ -127,6 +152,27 @@ public interface KStream<K, V> {
     <VT, VR> KStream<K, VR> leftJoin(KTable<K, VT> table,
                                      ValueJoinerWithKey<? super K, ? super V, ? super VT, ? extends VR> joiner,
                                      Joined<K, V, VT> joined);
+
+    /**
+     * Joins each record with the global table's value of the key {@code keySelector} computes from it
+     * (no repartition: every instance holds the whole table); records whose lookup finds nothing are
+     * dropped. The result keeps the stream's key.
+     */
+    <GK, GV, RV> KStream<K, RV> join(GlobalKTable<GK, GV> globalTable, KeyValueMapper<? super K, ? super V, ? extends GK> keySelector,
+                                     ValueJoiner<? super V, ? super GV, ? extends RV> joiner);
+
+    /** Like {@link #join(GlobalKTable, KeyValueMapper, ValueJoiner)}, joining with null when the lookup finds nothing. */
+    <GK, GV, RV> KStream<K, RV> leftJoin(GlobalKTable<GK, GV> globalTable,
+                                         KeyValueMapper<? super K, ? super V, ? extends GK> keySelector,
+                                         ValueJoiner<? super V, ? super GV, ? extends RV> joiner);
+
+    /**
+     * The stream read as a changelog: each record is the latest value of its key (null deletes), kept in
+     * a store (repartitioning first if an earlier operation may have changed keys).
+     */
+    KTable<K, V> toTable();
+
+    KTable<K, V> toTable(Materialized<K, V, ? extends io.weir.streams.processor.StateStore> materialized);
 
     /** Groups by the current key (repartitioning first if an earlier operation may have changed keys). */
     KGroupedStream<K, V> groupByKey();

@@ -62,6 +62,32 @@ public interface KTable<K, V> {
     <VO, VR> KTable<K, VR> outerJoin(KTable<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
                                      Named named, Materialized<K, VR, ? extends StateStore> materialized);
 
+    /**
+     * Foreign-key join: each row of this table joins the row of {@code other} whose key
+     * {@code foreignKeyExtractor} takes from this row's value; the result is keyed like this table.
+     * Rows travel through two internal topics (subscriptions by foreign key, responses by primary key),
+     * so the tables need not be co-partitioned. Both tables must be kept in stores. A response that
+     * arrives after this row changed again is discarded (rows are matched by a hash of their bytes).
+     */
+    <VR, KO, VO> KTable<K, VR> join(KTable<KO, VO> other, java.util.function.Function<? super V, ? extends KO> foreignKeyExtractor,
+                                    ValueJoiner<? super V, ? super VO, ? extends VR> joiner);
+
+    /** Like the foreign-key {@code join}, keeping rows whose foreign row is missing (joined with null). */
+    <VR, KO, VO> KTable<K, VR> leftJoin(KTable<KO, VO> other, java.util.function.Function<? super V, ? extends KO> foreignKeyExtractor,
+                                        ValueJoiner<? super V, ? super VO, ? extends VR> joiner);
+
+    /** Re-groups the rows by a new key (and value) for {@link KGroupedTable} aggregations. */
+    <KR, VR> KGroupedTable<KR, VR> groupBy(KeyValueMapper<? super K, ? super V, io.weir.streams.KeyValue<KR, VR>> selector);
+
+    <KR, VR> KGroupedTable<KR, VR> groupBy(KeyValueMapper<? super K, ? super V, io.weir.streams.KeyValue<KR, VR>> selector,
+                                           Grouped<KR, VR> grouped);
+
+    /**
+     * Holds back updates as {@code suppressed} says; {@code untilWindowCloses} applies to windowed
+     * aggregation results only.
+     */
+    KTable<K, V> suppress(Suppressed<? super K> suppressed);
+
     /** The name of the store holding this table, or null if it is not materialized under a name. */
     String queryableStoreName();
 }

@@ -6,11 +6,11 @@ import io.weir.streams.errors.TopologyException;
  * The name of the processor node an operation adds, instead of a generated {@code KSTREAM-...-000000000N}.
  * Stable names keep a topology's node, store and topic names fixed when the job changes. Immutable.
  */
-public class Named {
+public final class Named {
     private static final int MAX_LENGTH = 249;
-    protected final String name;
+    private final String name;
 
-    protected Named(String name) {
+    private Named(String name) {
         this.name = name;
     }
 

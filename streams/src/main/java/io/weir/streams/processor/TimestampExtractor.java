@@ -1,8 +1,10 @@
 package io.weir.streams.processor;
 
 /**
- * Gives each input record its event time, which drives stream time, punctuation and (later) windows.
- * The default keeps the record's own timestamp.
+ * Gives each input record its event time, which drives stream time, punctuation and windows. Set per
+ * source ({@code Consumed.withTimestampExtractor}) or for the job ({@code default.timestamp.extractor});
+ * the default, {@link FailOnInvalidTimestamp}, keeps the record's own timestamp. A negative result
+ * makes the task skip the record.
  */
 @FunctionalInterface
 public interface TimestampExtractor {

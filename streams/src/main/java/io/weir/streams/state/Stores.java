@@ -1,6 +1,7 @@
 package io.weir.streams.state;
 
 import io.weir.streams.processor.internals.KeyValueStoreBuilder;
+import io.weir.streams.processor.internals.SessionStoreBuilder;
 import io.weir.streams.processor.internals.WindowStoreBuilder;
 import io.weir.streams.serialization.Serde;
 import io.weir.streams.state.internals.BytesStoreSupplier;
@@ -64,6 +65,24 @@ public final class Stores {
             throw new IllegalArgumentException("store supplier cannot be null");
         }
         return new WindowStoreBuilder<>(supplier, keySerde, valueSerde);
+    }
+
+    /** A persistent session store keeping sessions for {@code retentionPeriod} of stream time after they end. */
+    public static SessionBytesStoreSupplier persistentSessionStore(String name, Duration retentionPeriod) {
+        return new SessionBytesStoreSupplier(persistentKeyValueStore(name), retentionPeriod.toMillis());
+    }
+
+    public static SessionBytesStoreSupplier inMemorySessionStore(String name, Duration retentionPeriod) {
+        return new SessionBytesStoreSupplier(inMemoryKeyValueStore(name), retentionPeriod.toMillis());
+    }
+
+    /** A builder of typed session stores; null serdes mean the job's default serdes. */
+    public static <K, V> StoreBuilder<SessionStore<K, V>> sessionStoreBuilder(SessionBytesStoreSupplier supplier,
+                                                                            Serde<K> keySerde, Serde<V> valueSerde) {
+        if (supplier == null) {
+            throw new IllegalArgumentException("store supplier cannot be null");
+        }
+        return new SessionStoreBuilder<>(supplier, keySerde, valueSerde);
     }
 
     private static void checkNoDuplicates(boolean retainDuplicates) {

@@ -52,6 +52,9 @@ public final class TopologyTestDriver implements AutoCloseable {
     }
 
     private final StreamTask task;
+    /** Fills the global stores; null when the topology has none. */
+    private final StreamTask globalTask;
+    private final Set<String> globalTopics;
     private final DriverTime time;
     private final Path stateRoot;
     private final boolean deleteStateRoot;
@@ -92,7 +95,17 @@ public final class TopologyTestDriver implements AutoCloseable {
             Path taskDir = Files.createDirectories(stateRoot.resolve(applicationId).resolve(id.toString()));
             InternalTopologyBuilder builder = topology.internalTopologyBuilder();
             builder.setApplicationId(applicationId);
-            task = new StreamTask(id, applicationId, builder.build(null), configs, new Collector(), taskDir, time);
+            Map<String, StateStore> globalStores = Map.of();
+            if (builder.hasGlobalStores()) {
+                Path globalDir = Files.createDirectories(stateRoot.resolve(applicationId).resolve("global"));
+                globalTask = new StreamTask(new TaskId(-1, 0), applicationId, builder.buildGlobal(), configs, new Collector(), globalDir, time);
+                globalTask.initialize();
+                globalStores = globalTask.stores();
+            } else {
+                globalTask = null;
+            }
+            globalTopics = builder.globalTopics();
+            task = new StreamTask(id, applicationId, builder.build(null), configs, new Collector(), taskDir, time, globalStores);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the driver's state directory", e);
         }
@@ -115,8 +128,9 @@ public final class TopologyTestDriver implements AutoCloseable {
 
     public <K, V> TestInputTopic<K, V> createInputTopic(String topic, Serializer<K> keySerializer, Serializer<V> valueSerializer,
                                                         Instant startTimestamp, Duration autoAdvance) {
-        if (!sourceTopics.contains(topic)) {
-            throw new IllegalArgumentException("the topology does not read topic " + topic + " (it reads " + sourceTopics + ")");
+        if (!sourceTopics.contains(topic) && !globalTopics.contains(topic)) {
+            throw new IllegalArgumentException("the topology does not read topic " + topic + " (it reads " + sourceTopics
+                + (globalTopics.isEmpty() ? "" : " and, for global stores, " + globalTopics) + ")");
         }
         return new TestInputTopic<>(this, topic, keySerializer, valueSerializer, startTimestamp, autoAdvance);
     }
@@ -138,25 +152,37 @@ public final class TopologyTestDriver implements AutoCloseable {
 
     /** The store of that name, or null if the topology has none. Reads see every piped record. */
     public StateStore getStateStore(String name) {
-        return task.store(name);
+        StateStore store = task.store(name);
+        return store != null || globalTask == null ? store : globalTask.store(name);
     }
 
     /** The key-value store of that name, or null if the topology has none of that name and kind. */
     @SuppressWarnings("unchecked")
     public <K, V> KeyValueStore<K, V> getKeyValueStore(String name) {
-        StateStore store = task.store(name);
+        StateStore store = getStateStore(name);
         return store instanceof KeyValueStore<?, ?> kv ? (KeyValueStore<K, V>) kv : null;
     }
 
     /** The window store of that name, or null if the topology has none of that name and kind. */
     @SuppressWarnings("unchecked")
     public <K, V> WindowStore<K, V> getWindowStore(String name) {
-        StateStore store = task.store(name);
+        StateStore store = getStateStore(name);
         return store instanceof WindowStore<?, ?> w ? (WindowStore<K, V>) w : null;
     }
 
+    /** The session store of that name, or null if the topology has none of that name and kind. */
+    @SuppressWarnings("unchecked")
+    public <K, V> io.weir.streams.state.SessionStore<K, V> getSessionStore(String name) {
+        StateStore store = getStateStore(name);
+        return store instanceof io.weir.streams.state.SessionStore<?, ?> s ? (io.weir.streams.state.SessionStore<K, V>) s : null;
+    }
+
     public Map<String, StateStore> getAllStateStores() {
-        return task.stores();
+        Map<String, StateStore> all = new LinkedHashMap<>(task.stores());
+        if (globalTask != null) {
+            all.putAll(globalTask.stores());
+        }
+        return all;
     }
 
     /** Every topic the topology has written to so far (sinks and changelogs). */
@@ -167,7 +193,13 @@ public final class TopologyTestDriver implements AutoCloseable {
     @Override
     public void close() {
         try {
-            task.close();
+            try {
+                task.close();
+            } finally {
+                if (globalTask != null) {
+                    globalTask.close();
+                }
+            }
         } finally {
             if (deleteStateRoot) {
                 deleteRecursively(stateRoot);
@@ -198,6 +230,11 @@ public final class TopologyTestDriver implements AutoCloseable {
         try {
             while (!pending.isEmpty()) {
                 Pending p = pending.poll();
+                if (globalTopics.contains(p.topic())) {
+                    globalTask.process(p.topic(), 0, p.offset(), p.timestamp(), p.key(), p.value(), p.headers());
+                    globalTask.commitStores(Map.of());
+                    continue;
+                }
                 task.process(p.topic(), 0, p.offset(), p.timestamp(), p.key(), p.value(), p.headers());
                 task.maybePunctuateStreamTime();
             }
@@ -212,6 +249,9 @@ public final class TopologyTestDriver implements AutoCloseable {
             pending.clear();
             uncommittedOutput.clear();
             task.abortStores();
+            if (globalTask != null) {
+                globalTask.abortStores();
+            }
             throw e;
         }
     }

@@ -111,6 +111,20 @@ class AggregationTest {
     }
 
     @Test
+    void shouldTurnAStreamIntoATable() {
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.<String, Long>stream("in").toTable(Materialized.as("latest")).filter((k, v) -> v > 1).toStream().to("out");
+        try (TopologyTestDriver driver = driver(builder)) {
+            TestInputTopic<String, Long> in = input(driver);
+            in.pipeInput("a", 5L);
+            in.pipeInput("a", 1L);
+            in.pipeInput("b", 1L);
+            assertEquals(Arrays.asList(5L, null), output(driver).readValuesToList());
+            assertEquals(1L, driver.<String, Long>getKeyValueStore("latest").get("a"));
+        }
+    }
+
+    @Test
     void shouldReadATopicAsATable() {
         StreamsBuilder builder = new StreamsBuilder();
         KTable<String, Long> table = builder.table("in", Materialized.as("latest"));

@@ -240,14 +240,44 @@ class KStreamOperationsTest {
     }
 
     @Test
+    void shouldTakeEventTimeFromTheExtractorAndSkipRecordsItRejects() {
+        StreamsBuilder builder = new StreamsBuilder();
+        // "<ms>:<payload>" carries its own event time; anything else is rejected (-1)
+        io.weir.streams.processor.TimestampExtractor fromValue = (topic, k, v, ts, partitionTime) -> {
+            String s = (String) v;
+            int colon = s.indexOf(':');
+            return colon < 0 ? -1 : Long.parseLong(s.substring(0, colon));
+        };
+        builder.stream("in", Consumed.<String, String>with(fromValue)).to("out");
+        try (TopologyTestDriver driver = new TopologyTestDriver(builder.build(), props(), Instant.ofEpochMilli(0))) {
+            TestInputTopic<String, String> in = driver.createInputTopic("in", Serdes.String().serializer(), Serdes.String().serializer());
+            in.pipeInput("k", "500:a", 9L);
+            in.pipeInput("k", "junk", 9L);
+            in.pipeInput("k", "700:b", 9L);
+            List<io.weir.streams.test.TestRecord<String, String>> out =
+                driver.createOutputTopic("out", Serdes.String().deserializer(), Serdes.String().deserializer()).readRecordsToList();
+            assertEquals(List.of(500L, 700L), out.stream().map(io.weir.streams.test.TestRecord::timestamp).toList());
+        }
+        io.weir.streams.processor.UsePartitionTimeOnInvalidTimestamp partitionTime = new io.weir.streams.processor.UsePartitionTimeOnInvalidTimestamp();
+        assertEquals(42L, partitionTime.extract("t", null, null, -1, 42));
+        assertEquals(7L, partitionTime.extract("t", null, null, 7, 42));
+        org.junit.jupiter.api.Assertions.assertThrows(io.weir.streams.errors.StreamsException.class,
+            () -> new io.weir.streams.processor.FailOnInvalidTimestamp().extract("t", null, null, -1, 42));
+    }
+
+    @Test
     void shouldRepartitionExplicitly() {
         StreamsBuilder builder = new StreamsBuilder();
-        builder.<String, String>stream("in").selectKey((k, v) -> v).repartition(Repartitioned.as("rekeyed")).to("out");
+        builder.<String, String>stream("in").selectKey((k, v) -> v)
+            .repartition(Repartitioned.<String, String>as("rekeyed").withNumberOfPartitions(6)).to("out");
         try (TopologyTestDriver driver = new TopologyTestDriver(builder.build(), props(), Instant.ofEpochMilli(0))) {
             driver.createInputTopic("in", Serdes.String().serializer(), Serdes.String().serializer()).pipeKeyValueList(INPUT);
             assertEquals(List.of(KeyValue.pair("1", "1"), KeyValue.pair("22", "22"), KeyValue.pair("333", "333")),
                 driver.createOutputTopic("out", Serdes.String().deserializer(), Serdes.String().deserializer()).readKeyValuesToList());
             assertTrue(driver.producedTopicNames().contains("ops-rekeyed-repartition"));
+            assertEquals(List.of(new io.weir.streams.processor.internals.InternalTopologyBuilder.InternalTopic("ops-rekeyed-repartition",
+                    io.weir.streams.processor.internals.InternalTopologyBuilder.InternalTopic.Kind.REPARTITION, Map.of(), 6)),
+                builder.build().internalTopologyBuilder().internalTopics());
         }
     }
 }

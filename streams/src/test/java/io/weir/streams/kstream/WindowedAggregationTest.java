@@ -103,6 +103,25 @@ class WindowedAggregationTest {
     }
 
     @Test
+    void shouldCountInSlidingWindowsOneResultPerDistinctSetOfRecords() {
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.<String, String>stream("in").groupByKey()
+            .windowedBy(SlidingWindows.ofTimeDifferenceWithNoGrace(Duration.ofSeconds(10))).count(Materialized.as("sliding"))
+            .toStream().map((w, n) -> KeyValue.pair(window(w), n)).to("out", Produced.with(Serdes.String(), Serdes.Long()));
+        try (TopologyTestDriver driver = new TopologyTestDriver(builder.build(), props(), Instant.ofEpochMilli(0))) {
+            TestInputTopic<String, String> in = driver.createInputTopic("in", Serdes.String().serializer(), Serdes.String().serializer());
+            TestOutputTopic<String, Long> out = driver.createOutputTopic("out", Serdes.String().deserializer(), Serdes.Long().deserializer());
+            in.pipeInput("a", "x", 20_000L);
+            assertEquals(List.of(KeyValue.pair("a@10000-20000", 1L)), out.readKeyValuesToList());
+            in.pipeInput("a", "x", 25_000L);
+            // 25 s is outside [10 s, 20 s]; the new record's left window [15 s, 25 s] holds both records, and the
+            // first record's right window [20.001 s, 30.001 s] now exists, holding the new record alone
+            assertEquals(List.of(KeyValue.pair("a@15000-25000", 2L), KeyValue.pair("a@20001-30001", 1L)), out.readKeyValuesToList());
+            assertEquals(2L, driver.<String, Long>getWindowStore("sliding").fetch("a", 15_000));
+        }
+    }
+
+    @Test
     void shouldExpireWindowsPastRetention() {
         try (TopologyTestDriver driver = countDriver(TimeWindows.ofSizeAndGrace(Duration.ofSeconds(10), Duration.ofSeconds(5)))) {
             TestInputTopic<String, String> in = driver.createInputTopic("in", Serdes.String().serializer(), Serdes.String().serializer());

@@ -126,6 +126,8 @@ class WordCountTest {
         assertEquals(List.of("wordcount-by-word-repartition"), source.topics());
         assertTrue(d.toString().contains("Sink: by-word-repartition-sink (topic: wordcount-by-word-repartition)"), d.toString());
         assertTrue(d.toString().contains("(stores: [counts])"), d.toString());
+        assertEquals(Map.of(0, java.util.Set.of("lines"), 1, java.util.Set.of("wordcount-by-word-repartition")),
+            topology.internalTopologyBuilder().sourceTopicsBySubtopology());
         var topics = topology.internalTopologyBuilder().internalTopics();
         assertTrue(topics.stream().anyMatch(t -> t.name().equals("wordcount-counts-changelog")
             && "compact".equals(t.configs().get("cleanup.policy"))), topics.toString());

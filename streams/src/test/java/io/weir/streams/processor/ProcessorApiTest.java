@@ -194,6 +194,35 @@ class ProcessorApiTest {
     }
 
     @Test
+    void shouldSkipAnUndeserializableRecordAndSendItToTheDeadLetterTopicWhenConfigured() {
+        Properties p = props();
+        p.put(StreamsConfig.DEFAULT_DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+            io.weir.streams.errors.LogAndContinueExceptionHandler.class.getName());
+        p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, "dlq");
+        try (TopologyTestDriver driver = new TopologyTestDriver(summing(PunctuationType.STREAM_TIME), p, START)) {
+            TestInputTopic<String, Long> good = driver.createInputTopic("numbers", Serdes.String().serializer(), Serdes.Long().serializer());
+            TestInputTopic<String, String> bad = driver.createInputTopic("numbers", Serdes.String().serializer(), Serdes.String().serializer());
+            TestOutputTopic<String, Long> sums = driver.createOutputTopic("sums", Serdes.String().deserializer(), Serdes.Long().deserializer());
+            good.pipeInput("a", 1L, 1L);
+            bad.pipeInput("a", "not a long", 2L);
+            good.pipeInput("a", 2L, 3L);
+            assertEquals(List.of(1L, 3L), sums.readValuesToList());
+            List<io.weir.streams.test.TestRecord<String, String>> dead =
+                driver.createOutputTopic("dlq", Serdes.String().deserializer(), Serdes.String().deserializer()).readRecordsToList();
+            assertEquals(1, dead.size());
+            assertEquals("not a long", dead.get(0).value());
+            java.util.Map<String, String> headers = new java.util.HashMap<>();
+            dead.get(0).headers().forEach(h -> headers.put(h.key(), new String(h.value(), java.nio.charset.StandardCharsets.UTF_8)));
+            assertEquals("numbers", headers.get("__streams.errors.topic"));
+            assertEquals("0", headers.get("__streams.errors.partition"));
+            assertEquals("1", headers.get("__streams.errors.offset"));
+            // the skipped record's offset is committed: it is not read again after a restart
+            var store = (io.weir.streams.processor.internals.TransactionalStateStore) driver.getStateStore("sums");
+            assertEquals(java.util.Map.of(new TopicPartition("numbers", 0), 3L), store.committedOffsets());
+        }
+    }
+
+    @Test
     void shouldRefuseAStoreThatIsNotConnected() {
         Topology t = new Topology();
         t.addSource("in", "input");
@@ -227,12 +256,14 @@ class ProcessorApiTest {
 
     @Test
     void shouldSeeUncommittedWritesInReadsAndDropThemAndTheOutputWhenProcessingFails() {
+        List<Long> streamTimes = new ArrayList<>();
         Topology t = new Topology();
         t.addSource("in", "input");
         t.addProcessor("p", () -> new ContextualProcessor<String, String, String, String>() {
             @Override
             public void process(Record<String, String> record) {
                 KeyValueStore<String, String> s = context().getStateStore("kv");
+                streamTimes.add(context().currentStreamTimeMs());
                 s.put(record.key(), record.value());
                 assertEquals(record.value(), s.get(record.key()));
                 context().forward(record);
@@ -249,13 +280,15 @@ class ProcessorApiTest {
             TestOutputTopic<String, String> changelog = driver.createOutputTopic("papi-kv-changelog",
                 Serdes.String().deserializer(), Serdes.String().deserializer());
             in.pipeInput("k", "ok", 1L);
-            StreamsException e = assertThrows(StreamsException.class, () -> in.pipeInput("k", "boom", 2L));
+            StreamsException e = assertThrows(StreamsException.class, () -> in.pipeInput("k", "boom", 2_000L));
             assertTrue(e.getMessage().contains("offset 1"), e.getMessage());
+            in.pipeInput("k2", "after", 3L);
+            assertEquals(List.of(1L, 2_000L, 3L), streamTimes, "the aborted record's stream time was rolled back");
             KeyValueStore<String, String> kv = driver.getKeyValueStore("kv");
             assertEquals("ok", kv.get("k"), "the failed record's write was aborted");
             assertNull(kv.get("nope"));
-            assertEquals(List.of("ok"), out.readValuesToList(), "the failed record's output was aborted");
-            assertEquals(List.of("ok"), changelog.readValuesToList(), "so was its changelog record");
+            assertEquals(List.of("ok", "after"), out.readValuesToList(), "the failed record's output was aborted");
+            assertEquals(List.of("ok", "after"), changelog.readValuesToList(), "so was its changelog record");
         }
     }
 }

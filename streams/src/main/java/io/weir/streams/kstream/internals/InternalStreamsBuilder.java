@@ -67,6 +67,33 @@ public final class InternalStreamsBuilder {
         return builder;
     }
 
+    /** The session store builder a {@code Materialized} describes, kept at least {@code minRetentionMs} (gap + grace). */
+    public <K, V> StoreBuilder<io.weir.streams.state.SessionStore<K, V>> sessionStore(Materialized<K, V, ?> materialized, String name,
+                                                                                     long minRetentionMs, Serde<K> keySerde,
+                                                                                     Serde<V> valueSerde) {
+        long retentionMs = materialized.retention() != null ? materialized.retention().toMillis() : minRetentionMs;
+        if (retentionMs < minRetentionMs) {
+            throw new IllegalArgumentException("the retention of session store " + name + " (" + retentionMs
+                + " ms) must be at least inactivity gap + grace (" + minRetentionMs + " ms)");
+        }
+        BytesStoreSupplier engine = materialized.storeSupplier();
+        if (engine == null) {
+            engine = materialized.storeType() == Materialized.StoreType.IN_MEMORY
+                ? Stores.inMemoryKeyValueStore(name)
+                : Stores.persistentKeyValueStore(name);
+        }
+        StoreBuilder<io.weir.streams.state.SessionStore<K, V>> builder = Stores.sessionStoreBuilder(
+            new io.weir.streams.state.SessionBytesStoreSupplier(engine, retentionMs),
+            materialized.keySerde() != null ? materialized.keySerde() : keySerde,
+            materialized.valueSerde() != null ? materialized.valueSerde() : valueSerde);
+        if (materialized.loggingEnabled()) {
+            builder.withLoggingEnabled(materialized.logConfig());
+        } else {
+            builder.withLoggingDisabled();
+        }
+        return builder;
+    }
+
     /**
      * The store builder a {@code Materialized} describes; {@code name} is its store name or a generated
      * one, and the serdes fill in what the materialized leaves null.

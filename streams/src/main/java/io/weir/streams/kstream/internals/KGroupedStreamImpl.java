@@ -46,6 +46,16 @@ final class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
         return new TimeWindowedKStreamImpl<>(this, Objects.requireNonNull(windows, "windows"));
     }
 
+    @Override
+    public io.weir.streams.kstream.TimeWindowedKStream<K, V> windowedBy(io.weir.streams.kstream.SlidingWindows windows) {
+        return new SlidingWindowedKStreamImpl<>(this, Objects.requireNonNull(windows, "windows"));
+    }
+
+    @Override
+    public io.weir.streams.kstream.SessionWindowedKStream<K, V> windowedBy(io.weir.streams.kstream.SessionWindows windows) {
+        return new SessionWindowedKStreamImpl<>(this, Objects.requireNonNull(windows, "windows"));
+    }
+
     /**
      * The stream to aggregate: this one, or (if the key may have changed) this one through
      * {@code <application.id>-<Grouped name, else store name>-repartition}.

@@ -289,6 +289,9 @@ public final class KStreamImpl<K, V> implements KStream<K, V> {
     @Override
     public KStream<K, V> repartition(Repartitioned<K, V> repartitioned) {
         String base = repartitioned.name() != null ? repartitioned.name() : builder.newName("KSTREAM-REPARTITION-");
+        if (repartitioned.numberOfPartitions() != null) {
+            builder.topology().addInternalTopic(base + "-repartition", repartitioned.numberOfPartitions());
+        }
         return repartitionThrough(base, repartitioned.keySerde() != null ? repartitioned.keySerde() : keySerde,
             repartitioned.valueSerde() != null ? repartitioned.valueSerde() : valueSerde, repartitioned.streamPartitioner(), false);
     }
@@ -354,6 +357,56 @@ public final class KStreamImpl<K, V> implements KStream<K, V> {
             }
         };
         return add(builder.name(named, "KSTREAM-PROCESSVALUES-"), adapted, keySerde, null, repartitionRequired, stateStoreNames);
+    }
+
+    @Override
+    public <VO, VR> KStream<K, VR> join(KStream<K, VO> otherStream, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                        io.weir.streams.kstream.JoinWindows windows) {
+        return join(otherStream, joiner, windows, io.weir.streams.kstream.StreamJoined.with(null, null, null));
+    }
+
+    @Override
+    public <VO, VR> KStream<K, VR> join(KStream<K, VO> otherStream, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                        io.weir.streams.kstream.JoinWindows windows,
+                                        io.weir.streams.kstream.StreamJoined<K, V, VO> streamJoined) {
+        return streamStreamJoin(otherStream, joiner, windows, streamJoined, false, false);
+    }
+
+    @Override
+    public <VO, VR> KStream<K, VR> leftJoin(KStream<K, VO> otherStream, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                            io.weir.streams.kstream.JoinWindows windows) {
+        return leftJoin(otherStream, joiner, windows, io.weir.streams.kstream.StreamJoined.with(null, null, null));
+    }
+
+    @Override
+    public <VO, VR> KStream<K, VR> leftJoin(KStream<K, VO> otherStream, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                            io.weir.streams.kstream.JoinWindows windows,
+                                            io.weir.streams.kstream.StreamJoined<K, V, VO> streamJoined) {
+        return streamStreamJoin(otherStream, joiner, windows, streamJoined, true, false);
+    }
+
+    @Override
+    public <VO, VR> KStream<K, VR> outerJoin(KStream<K, VO> otherStream, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                             io.weir.streams.kstream.JoinWindows windows) {
+        return outerJoin(otherStream, joiner, windows, io.weir.streams.kstream.StreamJoined.with(null, null, null));
+    }
+
+    @Override
+    public <VO, VR> KStream<K, VR> outerJoin(KStream<K, VO> otherStream, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                             io.weir.streams.kstream.JoinWindows windows,
+                                             io.weir.streams.kstream.StreamJoined<K, V, VO> streamJoined) {
+        return streamStreamJoin(otherStream, joiner, windows, streamJoined, true, true);
+    }
+
+    private <VO, VR> KStream<K, VR> streamStreamJoin(KStream<K, VO> otherStream, ValueJoiner<? super V, ? super VO, ? extends VR> joiner,
+                                                     io.weir.streams.kstream.JoinWindows windows,
+                                                     io.weir.streams.kstream.StreamJoined<K, V, VO> streamJoined,
+                                                     boolean leftOuter, boolean rightOuter) {
+        Objects.requireNonNull(otherStream, "otherStream");
+        Objects.requireNonNull(joiner, "joiner");
+        Objects.requireNonNull(windows, "windows");
+        Objects.requireNonNull(streamJoined, "streamJoined");
+        return StreamStreamJoin.join(this, otherStream, joiner, windows, streamJoined, leftOuter, rightOuter);
     }
 
     @Override
@@ -434,6 +487,73 @@ public final class KStreamImpl<K, V> implements KStream<K, V> {
         builder.topology().addProcessor(name, supplier, input.nodeName);
         builder.topology().connectProcessorAndStateStores(name, storeName);
         return new KStreamImpl<>(builder, name, k, null, false);
+    }
+
+    @Override
+    public <GK, GV, RV> KStream<K, RV> join(io.weir.streams.kstream.GlobalKTable<GK, GV> globalTable,
+                                            KeyValueMapper<? super K, ? super V, ? extends GK> keySelector,
+                                            ValueJoiner<? super V, ? super GV, ? extends RV> joiner) {
+        return globalJoin(globalTable, keySelector, joiner, false);
+    }
+
+    @Override
+    public <GK, GV, RV> KStream<K, RV> leftJoin(io.weir.streams.kstream.GlobalKTable<GK, GV> globalTable,
+                                                KeyValueMapper<? super K, ? super V, ? extends GK> keySelector,
+                                                ValueJoiner<? super V, ? super GV, ? extends RV> joiner) {
+        return globalJoin(globalTable, keySelector, joiner, true);
+    }
+
+    private <GK, GV, RV> KStream<K, RV> globalJoin(io.weir.streams.kstream.GlobalKTable<GK, GV> globalTable,
+                                                   KeyValueMapper<? super K, ? super V, ? extends GK> keySelector,
+                                                   ValueJoiner<? super V, ? super GV, ? extends RV> joiner, boolean left) {
+        Objects.requireNonNull(globalTable, "globalTable");
+        Objects.requireNonNull(keySelector, "keySelector");
+        Objects.requireNonNull(joiner, "joiner");
+        String storeName = globalTable.queryableStoreName();
+        KeyValueMapper<Object, Object, Object> selector = (KeyValueMapper) keySelector;
+        ValueJoiner<Object, Object, Object> j = (ValueJoiner) joiner;
+        ProcessorSupplier<Object, Object, Object, Object> supplier = () -> new io.weir.streams.processor.api.ContextualProcessor<>() {
+            private io.weir.streams.state.KeyValueStore<Object, Object> store;
+
+            @Override
+            public void init(io.weir.streams.processor.api.ProcessorContext<Object, Object> context) {
+                super.init(context);
+                store = context.getStateStore(storeName);
+            }
+
+            @Override
+            public void process(io.weir.streams.processor.api.Record<Object, Object> record) {
+                if (record.value() == null) {
+                    return;
+                }
+                Object lookupKey = selector.apply(record.key(), record.value());
+                Object other = lookupKey == null ? null : store.get(lookupKey);
+                if (other == null && !left) {
+                    return;
+                }
+                context().forward(record.withValue(j.apply(record.value(), other)));
+            }
+        };
+        return add(builder.newName(left ? "KSTREAM-LEFTJOIN-" : "KSTREAM-JOIN-"), supplier, keySerde, null, repartitionRequired);
+    }
+
+    @Override
+    public KTable<K, V> toTable() {
+        return toTable(io.weir.streams.kstream.Materialized.with(keySerde, valueSerde));
+    }
+
+    @Override
+    public KTable<K, V> toTable(io.weir.streams.kstream.Materialized<K, V, ? extends io.weir.streams.processor.StateStore> materialized) {
+        Objects.requireNonNull(materialized, "materialized");
+        String storeName = materialized.storeName() != null ? materialized.storeName() : builder.newName("KSTREAM-TOTABLE-STATE-STORE-");
+        KStreamImpl<K, V> input = repartitionRequired ? repartitionThrough(storeName, keySerde, valueSerde, null, true) : this;
+        Serde<K> k = materialized.keySerde() != null ? materialized.keySerde() : keySerde;
+        Serde<V> v = materialized.valueSerde() != null ? materialized.valueSerde() : valueSerde;
+        builder.topology().addStateStore(builder.keyValueStore(materialized, storeName, k, v));
+        String name = builder.newName("KSTREAM-TOTABLE-");
+        builder.topology().addProcessor(name, KTableImpl.tableSource(storeName), input.nodeName);
+        builder.topology().connectProcessorAndStateStores(name, storeName);
+        return new KTableImpl<>(builder, name, k, v, materialized.storeName() != null ? storeName : null, storeName);
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.weir.streams.kstream.internals;
 
 import io.weir.streams.kstream.KStream;
 import io.weir.streams.kstream.KTable;
+import io.weir.streams.kstream.KeyValueMapper;
 import io.weir.streams.kstream.Materialized;
 import io.weir.streams.kstream.Named;
 import io.weir.streams.kstream.Predicate;
@@ -32,6 +33,12 @@ public final class KTableImpl<K, V> implements KTable<K, V> {
     private final Serde<V> valueSerde;
     private final String queryableName;
     private final String storeName;
+    /** For windowed aggregation results: the windows and the inner key serde; null otherwise. */
+    private WindowedTable windowed;
+
+    /** What {@code suppress(untilWindowCloses)} needs of a windowed aggregation's table. */
+    record WindowedTable(long graceMs, Serde<?> innerKeySerde) {
+    }
 
     KTableImpl(InternalStreamsBuilder builder, String nodeName, Serde<K> keySerde, Serde<V> valueSerde, String queryableName,
                String storeName) {
@@ -41,6 +48,11 @@ public final class KTableImpl<K, V> implements KTable<K, V> {
         this.valueSerde = valueSerde;
         this.queryableName = queryableName;
         this.storeName = storeName;
+    }
+
+    KTableImpl<K, V> windowed(long graceMs, Serde<?> innerKeySerde) {
+        this.windowed = new WindowedTable(graceMs, innerKeySerde);
+        return this;
     }
 
     @Override
@@ -167,6 +179,50 @@ public final class KTableImpl<K, V> implements KTable<K, V> {
         builder.topology().addProcessor(name, Processors.stateless((ctx, r) ->
             ctx.forward(r.withValue(((Change<Object>) r.value()).newValue()))), nodeName);
         return new KStreamImpl<>(builder, name, keySerde, valueSerde, false);
+    }
+
+    @Override
+    public <KR, VR> io.weir.streams.kstream.KGroupedTable<KR, VR> groupBy(
+        KeyValueMapper<? super K, ? super V, io.weir.streams.KeyValue<KR, VR>> selector) {
+        return groupBy(selector, io.weir.streams.kstream.Grouped.with(null, null));
+    }
+
+    @Override
+    public <KR, VR> io.weir.streams.kstream.KGroupedTable<KR, VR> groupBy(
+        KeyValueMapper<? super K, ? super V, io.weir.streams.KeyValue<KR, VR>> selector, io.weir.streams.kstream.Grouped<KR, VR> grouped) {
+        Objects.requireNonNull(selector, "selector");
+        Objects.requireNonNull(grouped, "grouped");
+        return new KGroupedTableImpl<>(builder, nodeName, (KeyValueMapper) selector, grouped.keySerde(), grouped.valueSerde(),
+            grouped.name());
+    }
+
+    @Override
+    public <VR, KO, VO> KTable<K, VR> join(KTable<KO, VO> other, java.util.function.Function<? super V, ? extends KO> foreignKeyExtractor,
+                                           ValueJoiner<? super V, ? super VO, ? extends VR> joiner) {
+        return ForeignKeyJoin.join(this, other, foreignKeyExtractor, joiner, false);
+    }
+
+    @Override
+    public <VR, KO, VO> KTable<K, VR> leftJoin(KTable<KO, VO> other,
+                                               java.util.function.Function<? super V, ? extends KO> foreignKeyExtractor,
+                                               ValueJoiner<? super V, ? super VO, ? extends VR> joiner) {
+        return ForeignKeyJoin.join(this, other, foreignKeyExtractor, joiner, true);
+    }
+
+    InternalStreamsBuilder builder() {
+        return builder;
+    }
+
+    String nodeName() {
+        return nodeName;
+    }
+
+    Serde<K> keySerde() {
+        return keySerde;
+    }
+
+    Serde<V> valueSerde() {
+        return valueSerde;
     }
 
     /** The store of the table, or a TopologyException saying how to get one. */
@@ -299,6 +355,25 @@ public final class KTableImpl<K, V> implements KTable<K, V> {
                 context().forward(record.withValue(new Change<>(newRow, oldRow)));
             }
         };
+    }
+
+    @Override
+    public KTable<K, V> suppress(io.weir.streams.kstream.Suppressed<? super K> suppressed) {
+        Objects.requireNonNull(suppressed, "suppressed");
+        if (windowed == null) {
+            throw new io.weir.streams.errors.TopologyException("suppress(untilWindowCloses) applies to windowed aggregation "
+                + "results only (windowedBy(...).count/reduce/aggregate directly)");
+        }
+        String given = ((SuppressedInternal<?>) suppressed).name();
+        String name = given != null ? given : builder.newName("KTABLE-SUPPRESS-");
+        String bufferStore = name + "-store";
+        builder.topology().addStateStore(io.weir.streams.state.Stores.keyValueStoreBuilder(
+            io.weir.streams.state.Stores.persistentKeyValueStore(bufferStore), io.weir.streams.serialization.Serdes.ByteArray(),
+            io.weir.streams.serialization.Serdes.ByteArray()));
+        builder.topology().addProcessor(name, SuppressProcessor.supplier(bufferStore, windowed.graceMs(),
+            (Serde<Object>) windowed.innerKeySerde(), (Serde<Object>) valueSerde), nodeName);
+        builder.topology().connectProcessorAndStateStores(name, bufferStore);
+        return new KTableImpl<>(builder, name, keySerde, valueSerde, null, null);
     }
 
     @Override

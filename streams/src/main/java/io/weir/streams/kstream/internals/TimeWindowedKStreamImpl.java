@@ -149,6 +149,8 @@ final class TimeWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> {
         builder.topology().connectProcessorAndStateStores(name, storeName);
         Serde<K> keySerde = materialized.keySerde() != null ? materialized.keySerde() : grouped.keySerde();
         Serde<Windowed<K>> windowedSerde = keySerde == null ? null : WindowedSerdes.timeWindowedSerdeFrom(keySerde, sizeMs);
-        return new KTableImpl<>(builder, name, windowedSerde, aggSerde, materialized.storeName() != null ? storeName : null, storeName);
+        // the table's rows live in a window store, not a key-value store: joins cannot look them up
+        return new KTableImpl<>(builder, name, windowedSerde, aggSerde, materialized.storeName() != null ? storeName : null, null)
+            .windowed(graceMs, keySerde);
     }
 }

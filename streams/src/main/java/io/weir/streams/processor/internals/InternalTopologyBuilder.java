@@ -55,8 +55,12 @@ public final class InternalTopologyBuilder {
                           List<String> parents) implements NodeDef {
     }
 
-    /** A topic the job creates: a repartition topic, or a store's compacted changelog. */
-    public record InternalTopic(String name, Kind kind, Map<String, String> configs) {
+    /**
+     * A topic the job creates: a repartition topic, or a store's compacted changelog. {@code partitions}
+     * is the count asked for ({@code Repartitioned.withNumberOfPartitions}), or null for the runtime to
+     * derive (a changelog has its task's input's count).
+     */
+    public record InternalTopic(String name, Kind kind, Map<String, String> configs, Integer partitions) {
         public enum Kind { REPARTITION, CHANGELOG }
     }
 
@@ -64,6 +68,10 @@ public final class InternalTopologyBuilder {
     private final Map<String, StoreBuilder<?>> stores = new LinkedHashMap<>();
     private final Map<String, String> sourceByTopic = new HashMap<>();
     private final Set<String> internalTopics = new LinkedHashSet<>();
+    private final Map<String, Integer> internalTopicPartitions = new HashMap<>();
+    /** Nodes of global stores (a source and its updating processor): every instance runs them on all partitions. */
+    private final Set<String> globalNodes = new LinkedHashSet<>();
+    private final Set<String> globalStores = new LinkedHashSet<>();
     private String applicationId;
 
     public void setApplicationId(String applicationId) {
@@ -77,6 +85,12 @@ public final class InternalTopologyBuilder {
     /** Marks a short topic name (as used in sources and sinks) as a repartition topic of the job. */
     public void addInternalTopic(String shortName) {
         internalTopics.add(shortName);
+    }
+
+    /** Like {@link #addInternalTopic(String)}, with the partition count it must have. */
+    public void addInternalTopic(String shortName, int partitions) {
+        internalTopics.add(shortName);
+        internalTopicPartitions.put(shortName, partitions);
     }
 
     public void addSource(String name, TimestampExtractor extractor, Deserializer<?> keyDeserializer,
@@ -135,6 +149,40 @@ public final class InternalTopologyBuilder {
         }
     }
 
+    /**
+     * Adds a global store: filled from all partitions of {@code topic} by the processor, readable by every
+     * processor of every task without connecting it. The topic is its changelog, so logging is disabled.
+     */
+    public void addGlobalStore(StoreBuilder<?> store, String sourceName, TimestampExtractor extractor, Deserializer<?> keyDeserializer,
+                               Deserializer<?> valueDeserializer, String topic, String processorName,
+                               ProcessorSupplier<?, ?, ?, ?> stateUpdateSupplier) {
+        if (processorName != null && processorName.equals(sourceName)) {
+            throw new TopologyException("the source and processor of global store " + store.name() + " need different names");
+        }
+        store.withLoggingDisabled();
+        addSource(sourceName, extractor, keyDeserializer, valueDeserializer, topic);
+        addStateStore(store);
+        addProcessor(processorName, stateUpdateSupplier, sourceName);
+        connectProcessorAndStateStores(processorName, store.name());
+        globalNodes.add(sourceName);
+        globalNodes.add(processorName);
+        globalStores.add(store.name());
+    }
+
+    /** True if the topology has global stores. */
+    public boolean hasGlobalStores() {
+        return !globalStores.isEmpty();
+    }
+
+    public boolean isGlobalStore(String name) {
+        return globalStores.contains(name);
+    }
+
+    /** The graph that fills the global stores (run by one global task per instance). */
+    public ProcessorTopology buildGlobal() {
+        return build(null, true);
+    }
+
     public void connectProcessorAndStateStores(String processorName, String... storeNames) {
         NodeDef node = nodes.get(processorName);
         if (!(node instanceof ProcessorDef p)) {
@@ -143,6 +191,10 @@ public final class InternalTopologyBuilder {
         for (String store : storeNames) {
             if (!stores.containsKey(store)) {
                 throw new TopologyException("store " + store + " is not added yet (add it before connecting it to " + processorName + ")");
+            }
+            if (globalStores.contains(store)) {
+                throw new TopologyException("global store " + store + " is readable by every processor; do not connect it to "
+                    + processorName);
             }
             p.stores().add(store);
         }
@@ -165,24 +217,55 @@ public final class InternalTopologyBuilder {
         requireApplicationId();
         List<InternalTopic> topics = new ArrayList<>();
         for (String t : internalTopics) {
-            topics.add(new InternalTopic(resolveTopic(t), InternalTopic.Kind.REPARTITION, Map.of()));
+            topics.add(new InternalTopic(resolveTopic(t), InternalTopic.Kind.REPARTITION, Map.of(), internalTopicPartitions.get(t)));
         }
         for (StoreBuilder<?> s : stores.values()) {
             if (s.loggingEnabled()) {
                 Map<String, String> configs = new HashMap<>(s.logConfig());
                 configs.put("cleanup.policy", "compact");
                 topics.add(new InternalTopic(ProcessorStateNames.changelogTopic(applicationId, s.name()),
-                    InternalTopic.Kind.CHANGELOG, Map.copyOf(configs)));
+                    InternalTopic.Kind.CHANGELOG, Map.copyOf(configs), null));
             }
         }
         return topics;
     }
 
-    /** Every input topic of the job (resolved). */
+    /** Every input topic of the job's tasks (resolved); global stores' topics are not among them. */
     public Set<String> sourceTopics() {
         Set<String> topics = new LinkedHashSet<>();
-        for (String t : sourceByTopic.keySet()) {
-            topics.add(resolveTopic(t));
+        for (Map.Entry<String, String> e : sourceByTopic.entrySet()) {
+            if (!globalNodes.contains(e.getValue())) {
+                topics.add(resolveTopic(e.getKey()));
+            }
+        }
+        return topics;
+    }
+
+    /**
+     * The input topics (resolved) of each sub-topology: the runtime makes one task per partition of
+     * each, and the topics of one sub-topology must be co-partitioned (same partition count).
+     */
+    public Map<Integer, Set<String>> sourceTopicsBySubtopology() {
+        Map<Integer, Set<String>> result = new TreeMap<>();
+        for (Map.Entry<Integer, List<String>> e : subtopologies().entrySet()) {
+            Set<String> topics = new LinkedHashSet<>();
+            for (String node : e.getValue()) {
+                if (nodes.get(node) instanceof SourceDef s) {
+                    s.topics().forEach(t -> topics.add(resolveTopic(t)));
+                }
+            }
+            result.put(e.getKey(), topics);
+        }
+        return result;
+    }
+
+    /** The topics that fill global stores. */
+    public Set<String> globalTopics() {
+        Set<String> topics = new LinkedHashSet<>();
+        for (Map.Entry<String, String> e : sourceByTopic.entrySet()) {
+            if (globalNodes.contains(e.getValue())) {
+                topics.add(e.getKey());
+            }
         }
         return topics;
     }
@@ -210,6 +293,9 @@ public final class InternalTopologyBuilder {
         Map<String, Integer> idByRoot = new HashMap<>();
         Map<Integer, List<String>> result = new TreeMap<>();
         for (String n : nodes.keySet()) {
+            if (globalNodes.contains(n)) {
+                continue;
+            }
             int id = idByRoot.computeIfAbsent(find(parent, n), r -> idByRoot.size());
             result.computeIfAbsent(id, i -> new ArrayList<>()).add(n);
         }
@@ -244,11 +330,19 @@ public final class InternalTopologyBuilder {
      * new processor and store instances: call once per task.
      */
     public ProcessorTopology build(Set<Integer> subtopologyIds) {
+        return build(subtopologyIds, false);
+    }
+
+    private ProcessorTopology build(Set<Integer> subtopologyIds, boolean global) {
         requireApplicationId();
         Set<String> included = new LinkedHashSet<>();
-        for (Map.Entry<Integer, List<String>> e : subtopologies().entrySet()) {
-            if (subtopologyIds == null || subtopologyIds.contains(e.getKey())) {
-                included.addAll(e.getValue());
+        if (global) {
+            included.addAll(globalNodes);
+        } else {
+            for (Map.Entry<Integer, List<String>> e : subtopologies().entrySet()) {
+                if (subtopologyIds == null || subtopologyIds.contains(e.getKey())) {
+                    included.addAll(e.getValue());
+                }
             }
         }
         Map<String, ProcessorNode> built = new LinkedHashMap<>();

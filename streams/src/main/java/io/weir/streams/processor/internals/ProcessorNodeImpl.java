@@ -105,6 +105,10 @@ final class ProcessorNodeImpl extends ProcessorNode {
         @SuppressWarnings("unchecked")
         public <S extends StateStore> S getStateStore(String storeName) {
             if (!storeNames.contains(storeName)) {
+                StateStore global = task.globalStore(storeName);
+                if (global != null) {
+                    return (S) global;
+                }
                 throw new StreamsException("processor " + name() + " has no access to store " + storeName
                     + ": connect them (addProcessor/process with the store name, or connectProcessorAndStateStores)");
             }

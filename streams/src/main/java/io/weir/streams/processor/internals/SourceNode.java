@@ -9,7 +9,7 @@ import io.weir.streams.processor.api.Record;
 final class SourceNode extends ProcessorNode {
     private Deserializer<Object> keyDeserializer;
     private Deserializer<Object> valueDeserializer;
-    private final TimestampExtractor timestampExtractor;
+    private TimestampExtractor timestampExtractor;
 
     @SuppressWarnings("unchecked")
     SourceNode(String name, Deserializer<?> keyDeserializer, Deserializer<?> valueDeserializer, TimestampExtractor timestampExtractor) {
@@ -28,6 +28,9 @@ final class SourceNode extends ProcessorNode {
         if (valueDeserializer == null) {
             valueDeserializer = (Deserializer<Object>) task.defaultValueSerde().deserializer();
         }
+        if (timestampExtractor == null) {
+            timestampExtractor = task.defaultTimestampExtractor();
+        }
     }
 
     Object deserializeKey(String topic, Header[] headers, byte[] data) {
@@ -38,10 +41,9 @@ final class SourceNode extends ProcessorNode {
         return valueDeserializer.deserialize(topic, headers, data);
     }
 
-    /** The record's event time: the extractor's, or the record's own timestamp. */
+    /** The record's event time, from the source's extractor (or the job's default one). */
     long timestamp(String topic, Object key, Object value, long recordTimestamp, long partitionTime) {
-        return timestampExtractor == null ? recordTimestamp
-            : timestampExtractor.extract(topic, key, value, recordTimestamp, partitionTime);
+        return timestampExtractor.extract(topic, key, value, recordTimestamp, partitionTime);
     }
 
     @Override

@@ -4,8 +4,12 @@ import io.weir.common.Time;
 import io.weir.common.TopicPartition;
 import io.weir.common.config.ConfigException;
 import io.weir.common.record.Header;
+import io.weir.common.record.TimestampType;
+import io.weir.consumer.ConsumerRecord;
 import io.weir.consumer.errors.RecordDeserializationException;
 import io.weir.streams.StreamsConfig;
+import io.weir.streams.errors.DeserializationExceptionHandler;
+import io.weir.streams.errors.ErrorHandlerContext;
 import io.weir.streams.errors.StreamsException;
 import io.weir.streams.processor.Cancellable;
 import io.weir.streams.processor.PunctuationType;
@@ -13,10 +17,12 @@ import io.weir.streams.processor.Punctuator;
 import io.weir.streams.processor.StateStore;
 import io.weir.streams.processor.StateStoreContext;
 import io.weir.streams.processor.TaskId;
+import io.weir.streams.processor.TimestampExtractor;
 import io.weir.streams.processor.api.Record;
 import io.weir.streams.serialization.Serde;
 import io.weir.streams.state.ChangelogSink;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,6 +30,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * One task: runs records of its input partitions through its {@link ProcessorTopology}, keeps stream
@@ -45,6 +52,7 @@ public final class StreamTask {
     private final Path stateDir;
     private final Time time;
     private final Map<String, StateStore> openStores = new LinkedHashMap<>();
+    private final Map<String, StateStore> globalStores;
     private final List<TransactionalStateStore> transactionalStores = new ArrayList<>();
     private final Map<TopicPartition, Long> consumedOffsets = new HashMap<>();
     private final Map<TopicPartition, Long> partitionTimes = new HashMap<>();
@@ -54,11 +62,24 @@ public final class StreamTask {
     private Serde<?> defaultValueSerde;
     private ProcessorRecordContext recordContext;
     private long streamTimeMs = -1;
+    private long committedStreamTimeMs = -1;
+    private Map<TopicPartition, Long> committedPartitionTimes = Map.of();
+    private Map<TopicPartition, Long> committedConsumedOffsets = Map.of();
     private boolean commitRequested;
     private boolean initialized;
+    private final DeserializationExceptionHandler deserializationHandler;
+    private final String deadLetterTopic;
+    private long droppedRecords;
 
     public StreamTask(TaskId id, String applicationId, ProcessorTopology topology, Map<String, Object> configs,
                       RecordCollector collector, Path stateDir, Time time) {
+        this(id, applicationId, topology, configs, collector, stateDir, time, Map.of());
+    }
+
+    /** A task whose processors may also read the given global stores (opened by the global task). */
+    public StreamTask(TaskId id, String applicationId, ProcessorTopology topology, Map<String, Object> configs,
+                      RecordCollector collector, Path stateDir, Time time, Map<String, StateStore> globalStores) {
+        this.globalStores = Map.copyOf(globalStores);
         this.id = id;
         this.applicationId = applicationId;
         this.topology = topology;
@@ -66,6 +87,9 @@ public final class StreamTask {
         this.collector = collector;
         this.stateDir = stateDir;
         this.time = time;
+        this.deserializationHandler = StreamsConfig.deserializationExceptionHandler(configs);
+        Object dlq = configs.get(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG);
+        this.deadLetterTopic = dlq == null || dlq.toString().isEmpty() ? null : dlq.toString();
     }
 
     /** Opens the stores, then initializes every node (processors may schedule and read stores here). */
@@ -89,7 +113,9 @@ public final class StreamTask {
 
     /**
      * Processes one input record: deserializes it in its source node and runs it through the graph.
-     * A record that cannot be deserialized fails the task with its topic, partition and offset named.
+     * A record that cannot be deserialized goes to the deserialization exception handler (and the
+     * dead-letter topic, if configured); if the handler fails, so does the task, naming the record's
+     * topic, partition and offset.
      */
     public void process(String topic, int partition, long offset, long timestamp, byte[] key, byte[] value,
                         List<Header> headers) {
@@ -108,16 +134,29 @@ public final class StreamTask {
             k = source.deserializeKey(topic, headerArray, key);
             v = source.deserializeValue(topic, headerArray, value);
         } catch (RuntimeException e) {
+            if (handleDeserializationFailure(source, tp, offset, timestamp, key, value, headers, e)) {
+                consumedOffsets.put(tp, offset + 1);
+                droppedRecords++;
+                return;
+            }
             String where = "topic " + topic + ", partition " + partition + ", offset " + offset;
             throw new StreamsException("task " + id + ": deserialization of the record at " + where + " failed in source "
-                + source.name() + " (deserialization exception handlers come in a later version: processing stops)",
+                + source.name() + " and the deserialization exception handler chose to fail",
                 new RecordDeserializationException(tp, offset, "cannot deserialize the record at " + where, e));
         }
         long partitionTime = partitionTimes.getOrDefault(tp, -1L);
-        long eventTime = source.timestamp(topic, k, v, timestamp, partitionTime);
-        if (eventTime < 0) {
+        long eventTime;
+        try {
+            eventTime = source.timestamp(topic, k, v, timestamp, partitionTime);
+        } catch (StreamsException e) {
             throw new StreamsException("task " + id + ": the record at topic " + topic + ", partition " + partition
-                + ", offset " + offset + " has the invalid timestamp " + eventTime);
+                + ", offset " + offset + ": " + e.getMessage(), e);
+        }
+        if (eventTime < 0) {
+            // the extractor chose to skip it (LogAndSkipOnInvalidTimestamp)
+            consumedOffsets.put(tp, offset + 1);
+            droppedRecords++;
+            return;
         }
         partitionTimes.put(tp, Math.max(partitionTime, eventTime));
         streamTimeMs = Math.max(streamTimeMs, eventTime);
@@ -133,6 +172,41 @@ public final class StreamTask {
             recordContext = null;
         }
         consumedOffsets.put(tp, offset + 1);
+    }
+
+    /**
+     * Sends the raw record to the dead-letter topic if one is configured, then asks the handler; true
+     * if processing goes on without the record.
+     */
+    private boolean handleDeserializationFailure(SourceNode source, TopicPartition tp, long offset, long timestamp, byte[] key,
+                                                 byte[] value, List<Header> headers, RuntimeException error) {
+        if (deadLetterTopic != null) {
+            List<Header> dlqHeaders = new ArrayList<>(headers);
+            dlqHeaders.add(new Header("__streams.errors.exception", error.getClass().getName().getBytes(StandardCharsets.UTF_8)));
+            dlqHeaders.add(new Header("__streams.errors.message",
+                String.valueOf(error.getMessage()).getBytes(StandardCharsets.UTF_8)));
+            dlqHeaders.add(new Header("__streams.errors.topic", tp.topic().getBytes(StandardCharsets.UTF_8)));
+            dlqHeaders.add(new Header("__streams.errors.partition", String.valueOf(tp.partition()).getBytes(StandardCharsets.UTF_8)));
+            dlqHeaders.add(new Header("__streams.errors.offset", String.valueOf(offset).getBytes(StandardCharsets.UTF_8)));
+            collector.send(deadLetterTopic, null, timestamp, key, value, dlqHeaders);
+        }
+        ConsumerRecord<byte[], byte[]> raw = new ConsumerRecord<>(tp.topic(), tp.partition(), offset, timestamp,
+            TimestampType.CREATE_TIME, key == null ? -1 : key.length, value == null ? -1 : value.length, key, value,
+            headers.toArray(new Header[0]), Optional.empty());
+        DeserializationExceptionHandler.DeserializationHandlerResponse response;
+        try {
+            response = deserializationHandler.handle(
+                new ErrorHandlerContext(id, tp.topic(), tp.partition(), offset, source.name()), raw, error);
+        } catch (RuntimeException e) {
+            throw new StreamsException("task " + id + ": the deserialization exception handler failed on the record at topic "
+                + tp.topic() + ", partition " + tp.partition() + ", offset " + offset, e);
+        }
+        return response == DeserializationExceptionHandler.DeserializationHandlerResponse.CONTINUE;
+    }
+
+    /** Input records skipped so far (undeserializable ones a handler continued past, invalid timestamps skipped). */
+    public long droppedRecords() {
+        return droppedRecords;
     }
 
     /** Fires the stream-time punctuations that are due; returns whether any fired. */
@@ -203,13 +277,24 @@ public final class StreamTask {
             store.commit(offsets);
         }
         commitRequested = false;
+        committedStreamTimeMs = streamTimeMs;
+        committedPartitionTimes = Map.copyOf(partitionTimes);
+        committedConsumedOffsets = Map.copyOf(consumedOffsets);
     }
 
-    /** Discards every store's uncommitted writes (the transaction aborted). */
+    /**
+     * Discards every store's uncommitted writes (the transaction aborted) and moves stream time and the
+     * consumed positions back to the last commit, so the task is as it was then.
+     */
     public void abortStores() {
         for (TransactionalStateStore store : transactionalStores) {
             store.abort();
         }
+        streamTimeMs = committedStreamTimeMs;
+        partitionTimes.clear();
+        partitionTimes.putAll(committedPartitionTimes);
+        consumedOffsets.clear();
+        consumedOffsets.putAll(committedConsumedOffsets);
     }
 
     /** Bytes of uncommitted store writes (drives {@code statestore.uncommitted.max.bytes}). */
@@ -265,6 +350,11 @@ public final class StreamTask {
         return openStores.get(name);
     }
 
+    /** A global store by name, or null. */
+    StateStore globalStore(String name) {
+        return globalStores.get(name);
+    }
+
     public Map<String, StateStore> stores() {
         return Map.copyOf(openStores);
     }
@@ -295,6 +385,10 @@ public final class StreamTask {
 
     Map<String, Object> configs() {
         return configs;
+    }
+
+    TimestampExtractor defaultTimestampExtractor() {
+        return StreamsConfig.timestampExtractor(configs);
     }
 
     Serde<?> defaultKeySerde() {
