@@ -7,6 +7,7 @@ import io.weir.admin.errors.TopicExistsException;
 import io.weir.common.Time;
 import io.weir.common.config.ConfigException;
 import io.weir.streams.errors.StreamsException;
+import io.weir.streams.errors.TopologyException;
 import io.weir.streams.processor.internals.InternalTopologyBuilder;
 import io.weir.streams.processor.internals.StreamThread;
 import io.weir.streams.state.internals.RestoreProgress;
@@ -123,6 +124,12 @@ public final class WeirStreams implements AutoCloseable {
                 "differs from the application id the topology was built with (" + builder.applicationId() + ")");
         }
         builder.setApplicationId(applicationId);
+        if (builder.hasGlobalStores()) {
+            // the test driver runs global stores; the runtime's global thread is not built yet, and treating
+            // a global topic as a partitioned input would give each instance only part of the table
+            throw new TopologyException("global stores (GlobalKTable, Topology.addGlobalStore) run in the "
+                + "TopologyTestDriver but not yet in WeirStreams: topics " + builder.globalTopics());
+        }
         if (this.configs.get(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG) == null) {
             throw new ConfigException(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, null, "is required");
         }

@@ -117,6 +117,15 @@ public final class TransactionalSessionStore<K, V> implements SessionStore<K, V>
         put(session, null);
     }
 
+    /** A changelog record, applied without logging it again; re-derives the newest session end seen. */
+    @Override
+    public void restore(byte[] key, byte[] value) {
+        if (key.length >= 4 + 16) {
+            observedMaxEndMs = Math.max(observedMaxEndMs, end(key));
+        }
+        open().put(key, value);
+    }
+
     @Override
     public KeyValueIterator<Windowed<K>, V> findSessions(K key, long earliestSessionEndMs, long latestSessionStartMs) {
         byte[] k = keyBytes(key);
