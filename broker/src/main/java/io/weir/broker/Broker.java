@@ -22,7 +22,6 @@ import io.weir.broker.api.TopicAdminHandler;
 import io.weir.broker.api.TransactionApisHandler;
 import io.weir.broker.group.GroupApis;
 import io.weir.broker.group.GroupCoordinatorService;
-import io.weir.broker.metadata.LocalMetadataStore;
 import io.weir.broker.metadata.MetadataStore;
 import io.weir.broker.metadata.TopicMetadata;
 import io.weir.broker.network.RequestChannel;
@@ -36,6 +35,10 @@ import io.weir.broker.server.TopicService;
 import io.weir.broker.transaction.LocalTransactionMarkerWriter;
 import io.weir.broker.transaction.TransactionCoordinatorService;
 import io.weir.broker.transaction.TransactionMarkerWriter;
+import io.weir.broker.zk.BrokerRegistrar;
+import io.weir.broker.zk.ZkController;
+import io.weir.broker.zk.ZkMetadataStore;
+import io.weir.broker.zk.ZkProducerIdBlocks;
 import io.weir.common.Time;
 import io.weir.common.TopicPartition;
 import io.weir.log.LogConfig;
@@ -71,7 +74,9 @@ public final class Broker {
     private final Time time;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private LogManager logManager;
-    private MetadataStore store;
+    private ZkMetadataStore store;
+    private BrokerRegistrar registrar;
+    private ZkController controller;
     private ReplicaManager replicaManager;
     private DelayedOperationPurgatory<TopicPartition, DelayedFetch> fetchPurgatory;
     private DelayedOperationPurgatory<TopicPartition, DelayedProduce> producePurgatory;
@@ -131,7 +136,8 @@ public final class Broker {
         for (String unknown : config.unknownKeys()) {
             log.warn("ignoring unknown broker config {}", unknown);
         }
-        store = new LocalMetadataStore(logDir, config.getString(BrokerConfig.CLUSTER_ID));
+        store = ZkMetadataStore.open(config, logDir);
+        startupHook.accept("metadata store opened");
         TopicConfigs topicConfigs = new TopicConfigs(config);
         Map<TopicPartition, LogConfig> perPartition = new HashMap<>();
         for (TopicMetadata t : store.topics().values()) {
@@ -155,7 +161,8 @@ public final class Broker {
             producePurgatory.checkAndComplete(tp);
             fetchPurgatory.checkAndComplete(tp);
         });
-        TopicService topics = new TopicService(config, store, replicaManager, topicConfigs);
+        controller = new ZkController(store, config.brokerId());
+        TopicService topics = new TopicService(config, store, replicaManager, topicConfigs, controller);
         BrokerConfig.Endpoint listener = config.listeners().get(0);
         BrokerConfig.Endpoint advertised = config.advertisedListeners().get(0);
         RequestChannel channel = new RequestChannel(config.getInt(BrokerConfig.QUEUED_MAX_REQUESTS));
@@ -169,9 +176,17 @@ public final class Broker {
         if (advertised.port() == 0) {
             advertised = new BrokerConfig.Endpoint(advertised.listenerName(), advertised.host(), socketServer.boundPort());
         }
+        // registered once the port is known and the log dir's lock is held (a stale registration of an
+        // earlier run of this broker can then be proven dead)
+        registrar = new BrokerRegistrar(store, config.brokerId(), advertised.host(), advertised.port(),
+            config.getString(BrokerConfig.BROKER_RACK),
+            List.of(advertised.listenerName() + "://" + advertised.host() + ":" + advertised.port()));
+        registrar.register();
+        controller.start();
         groupCoordinator = new GroupCoordinatorService(config, replicaManager, topics, store, time);
         groupCoordinator.startup();
-        ProducerIdManager producerIds = new ProducerIdManager(logDir);
+        ZkProducerIdBlocks blocks = new ZkProducerIdBlocks(store.client(), config.brokerId());
+        ProducerIdManager producerIds = new ProducerIdManager(size -> blocks.reserve(size).firstId());
         TransactionMarkerWriter markerWriter = new LocalTransactionMarkerWriter(replicaManager, groupCoordinator, time);
         transactionCoordinator = new TransactionCoordinatorService(config, replicaManager, topics, store, time,
             producerIds::nextProducerId, markerWriter);
@@ -268,6 +283,11 @@ public final class Broker {
         return store;
     }
 
+    /** This broker's side of the controller election (active when it is the controller). */
+    public ZkController controller() {
+        return controller;
+    }
+
     /**
      * Clean stop: no new requests, then flush, checkpoints and the clean-shutdown marker. Each stage
      * waits for the previous one; a stage that fails is logged and the rest still run, so the
@@ -304,6 +324,10 @@ public final class Broker {
         ok &= stage("fetch purgatory", () -> fetchPurgatory.close(), fetchPurgatory);
         ok &= stage("produce purgatory", () -> producePurgatory.close(), producePurgatory);
         ok &= stage("logs", () -> logManager.close(), logManager);
+        ok &= stage("controller", () -> controller.close(), controller);
+        ok &= stage("registration", () -> registrar.close(), registrar);
+        // closing the store ends the ZooKeeper session (the registration and /controller go at once),
+        // then stops the embedded ZooKeeper if there is one
         ok &= stage("metadata store", () -> store.close(), store);
         socketServer = null;
         handlerPool = null;
@@ -313,6 +337,8 @@ public final class Broker {
         fetchPurgatory = null;
         producePurgatory = null;
         logManager = null;
+        controller = null;
+        registrar = null;
         store = null;
         return ok;
     }

@@ -1,5 +1,8 @@
 package io.weir.broker.metadata;
 
+import io.weir.common.TopicPartition;
+
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -26,6 +29,26 @@ public interface MetadataStore extends AutoCloseable {
 
     /** Replaces the topic's metadata (partition count, configs); false if it did not exist. */
     boolean updateTopic(TopicMetadata topic);
+
+    /** The brokers registered now; empty when this store knows only the local broker. */
+    default List<BrokerRegistration> liveBrokers() {
+        return List.of();
+    }
+
+    /** The id of the elected controller, or -1 when unknown (none elected, or no cluster). */
+    default int controllerId() {
+        return -1;
+    }
+
+    /** The partition's replicas (broker ids, preferred leader first); empty when not recorded. */
+    default List<Integer> replicas(TopicPartition tp) {
+        return List.of();
+    }
+
+    /** The partition's leader, epochs and ISR as last written by a controller; empty when not recorded. */
+    default Optional<PartitionState> partitionState(TopicPartition tp) {
+        return Optional.empty();
+    }
 
     @Override
     void close();

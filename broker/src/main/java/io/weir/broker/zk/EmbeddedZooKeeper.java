@@ -1,0 +1,99 @@
+package io.weir.broker.zk;
+
+import org.apache.zookeeper.server.ServerCnxnFactory;
+import org.apache.zookeeper.server.ZooKeeperServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A single ZooKeeper server inside the broker's JVM, for a broker started without
+ * {@code zookeeper.connect}: ZooKeeper's own server ({@link ZooKeeperServer} behind a
+ * {@link ServerCnxnFactory}), bound to 127.0.0.1 on a port the OS picks, its snapshots and
+ * transaction log under {@code <log dir>/__zookeeper}. The broker talks to it through the same
+ * Curator client it would use for an external ensemble, so there is one metadata code path.
+ *
+ * <p>Only the broker that started it connects to it (loopback, ephemeral port, chosen at start), so
+ * any session it restores from disk belonged to an earlier run of this broker.
+ *
+ * <p>Start and close from one thread.
+ */
+public final class EmbeddedZooKeeper implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(EmbeddedZooKeeper.class);
+    public static final String DIR_NAME = "__zookeeper";
+    /** ZooKeeper's default tick: sessions may last 2 to 20 ticks (4 to 40 seconds). */
+    static final int TICK_TIME_MS = 2000;
+
+    private final ZooKeeperServer server;
+    private final ServerCnxnFactory factory;
+
+    private EmbeddedZooKeeper(ZooKeeperServer server, ServerCnxnFactory factory) {
+        this.server = server;
+        this.factory = factory;
+    }
+
+    /** Starts a server keeping its data in {@code <logDir>/__zookeeper}. */
+    public static EmbeddedZooKeeper start(Path logDir) {
+        Path dir = logDir.resolve(DIR_NAME);
+        ZooKeeperServer server = null;
+        ServerCnxnFactory factory = null;
+        try {
+            Files.createDirectories(dir);
+            server = new ZooKeeperServer(dir.toFile(), dir.toFile(), TICK_TIME_MS);
+            factory = ServerCnxnFactory.createFactory(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+            factory.startup(server);
+            // Only this broker ever connects, so a session restored from disk is an earlier run's: end it
+            // now (deleting its ephemeral znodes) instead of making the broker wait out its timeout.
+            for (long sessionId : java.util.List.copyOf(server.getZKDatabase().getSessions())) {
+                log.info("ending session 0x{} left by the broker's previous run", Long.toHexString(sessionId));
+                server.expire(sessionId);
+            }
+            log.info("embedded ZooKeeper started on 127.0.0.1:{} with data in {}", factory.getLocalPort(), dir);
+            return new EmbeddedZooKeeper(server, factory);
+        } catch (IOException e) {
+            stop(factory, server);
+            throw new UncheckedIOException("cannot start the embedded ZooKeeper in " + dir, e);
+        } catch (InterruptedException e) {
+            stop(factory, server);
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting the embedded ZooKeeper", e);
+        } catch (RuntimeException e) {
+            stop(factory, server);
+            throw e;
+        }
+    }
+
+    /** {@code 127.0.0.1:port}, a connect string for the broker's Curator client. */
+    public String connectString() {
+        return "127.0.0.1:" + factory.getLocalPort();
+    }
+
+    private static void stop(ServerCnxnFactory factory, ZooKeeperServer server) {
+        if (factory != null) {
+            factory.shutdown(); // closes connections and shuts the server down
+        }
+        if (server != null) {
+            server.shutdown();
+            try {
+                if (server.getTxnLogFactory() != null) {
+                    server.getTxnLogFactory().close();
+                }
+            } catch (IOException e) {
+                log.warn("closing the embedded ZooKeeper's transaction log failed", e);
+            }
+        }
+    }
+
+    /** Stops the server; close clients first, so their sessions end cleanly rather than expire later. */
+    @Override
+    public void close() {
+        stop(factory, server);
+        log.info("embedded ZooKeeper stopped");
+    }
+}
