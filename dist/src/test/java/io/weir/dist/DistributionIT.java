@@ -50,7 +50,8 @@ class DistributionIT {
         try (Stream<Path> s = Files.list(unpacked)) {
             home = s.findFirst().orElseThrow();
         }
-        for (String f : List.of("bin/weir-server-start.sh", "bin/weir-topics.sh", "config/server.properties",
+        for (String f : List.of("bin/weir-server-start.sh", "bin/weir-zookeeper-start.sh", "bin/weir-topics.sh",
+            "config/server.properties", "config/zookeeper.properties",
             "README.md")) {
             assertTrue(Files.exists(home.resolve(f)), f + " is in the distribution");
         }
