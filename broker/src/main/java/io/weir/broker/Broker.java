@@ -136,7 +136,9 @@ public final class Broker {
         for (String unknown : config.unknownKeys()) {
             log.warn("ignoring unknown broker config {}", unknown);
         }
+        long zkStartNs = System.nanoTime();
         store = ZkMetadataStore.open(config, logDir);
+        long zkOpenedNs = System.nanoTime();
         startupHook.accept("metadata store opened");
         TopicConfigs topicConfigs = new TopicConfigs(config);
         Map<TopicPartition, LogConfig> perPartition = new HashMap<>();
@@ -181,8 +183,11 @@ public final class Broker {
         registrar = new BrokerRegistrar(store, config.brokerId(), advertised.host(), advertised.port(),
             config.getString(BrokerConfig.BROKER_RACK),
             List.of(advertised.listenerName() + "://" + advertised.host() + ":" + advertised.port()));
+        long registerNs = System.nanoTime();
         registrar.register();
         controller.start();
+        log.debug("ZooKeeper: metadata opened in {} ms, registered and controller known in {} ms",
+            (zkOpenedNs - zkStartNs) / 1_000_000, (System.nanoTime() - registerNs) / 1_000_000);
         groupCoordinator = new GroupCoordinatorService(config, replicaManager, topics, store, time);
         groupCoordinator.startup();
         ZkProducerIdBlocks blocks = new ZkProducerIdBlocks(store.client(), config.brokerId());

@@ -109,6 +109,40 @@ class StandaloneZooKeeperTest {
         }
     }
 
+    @Test
+    void shouldLeaveNoZooKeeperOrCuratorThreadRunningAfterShutdown() throws Exception {
+        java.util.Set<Thread> before = zkThreads();
+        try (EmbeddedBroker b = new EmbeddedBroker()) {
+            b.start();
+            java.util.Set<Thread> running = zkThreads();
+            running.removeAll(before);
+            assertTrue(!running.isEmpty(), "the embedded server and its client run threads");
+            b.broker().shutdown();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            java.util.Set<Thread> leaked;
+            do {
+                leaked = zkThreads();
+                leaked.removeAll(before);
+                if (!leaked.isEmpty()) {
+                    leaked.iterator().next().join(200);
+                }
+            } while (!leaked.isEmpty() && System.nanoTime() < deadline);
+            assertTrue(leaked.isEmpty(), "threads left running after shutdown: " + leaked);
+        }
+    }
+
+    /** Threads of ZooKeeper's server and client, Curator, and the broker's ZooKeeper helpers. */
+    private static java.util.Set<Thread> zkThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).filter(t -> {
+            String n = t.getName();
+            return n.startsWith("weir-zk") || n.startsWith("Curator") || n.contains("SendThread")
+                || n.contains("EventThread") || n.startsWith("NIOServerCxn") || n.startsWith("NIOWorker")
+                || n.startsWith("SyncThread") || n.startsWith("ProcessThread") || n.startsWith("SessionTracker")
+                || n.startsWith("RequestThrottler") || n.startsWith("ConnnectionExpirer")
+                || n.startsWith("ConnectionExpirer");
+        }).collect(java.util.stream.Collectors.toCollection(java.util.HashSet::new));
+    }
+
     private static long initProducerId(int port) throws IOException {
         try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.setSoTimeout(30_000);
