@@ -77,6 +77,8 @@ public final class Broker {
     private ZkMetadataStore store;
     private BrokerRegistrar registrar;
     private ZkController controller;
+    /** The topics as last applied by {@link #applyMetadata} (guarded by the store's lock). */
+    private Map<String, TopicMetadata> appliedTopics = Map.of();
     private ReplicaManager replicaManager;
     private DelayedOperationPurgatory<TopicPartition, DelayedFetch> fetchPurgatory;
     private DelayedOperationPurgatory<TopicPartition, DelayedProduce> producePurgatory;
@@ -157,6 +159,8 @@ public final class Broker {
         for (TopicMetadata t : store.topics().values()) {
             replicaManager.hostTopic(t);
         }
+        appliedTopics = store.topics();
+        store.setListener(this::applyMetadata);
         fetchPurgatory = DelayedOperationPurgatory.create("fetch", time);
         producePurgatory = DelayedOperationPurgatory.create("produce", time);
         replicaManager.setAppendListener(tp -> {
@@ -318,8 +322,50 @@ public final class Broker {
         }
     }
 
+    /**
+     * Applies a new metadata image to the hosted partitions: topics another broker's controller created,
+     * grew, reconfigured or deleted. Until replication lands every broker keeps a log of every partition
+     * (Metadata sends clients to the assigned leader); the controller's own changes arrive here too, and
+     * every step is idempotent. Runs under the store's lock, so images apply in order.
+     */
+    private void applyMetadata(ZkMetadataStore.Image image) {
+        ReplicaManager rm = replicaManager;
+        if (rm == null) {
+            return;
+        }
+        Map<String, TopicMetadata> hosted = new HashMap<>();
+        Map<String, Integer> hostedCounts = new HashMap<>();
+        for (io.weir.broker.server.Partition p : rm.partitions()) {
+            TopicPartition tp = p.topicPartition();
+            hostedCounts.merge(tp.topic(), tp.partition() + 1, Math::max);
+            hosted.putIfAbsent(tp.topic(), new TopicMetadata(tp.topic(), p.topicId(), 0, (short) 1, Map.of()));
+        }
+        for (Map.Entry<String, TopicMetadata> e : hosted.entrySet()) {
+            TopicMetadata now = image.topics().get(e.getKey());
+            if (now == null || !now.topicId().equals(e.getValue().topicId())) {
+                rm.deleteTopic(e.getValue().withPartitionCount(hostedCounts.get(e.getKey())));
+                hostedCounts.remove(e.getKey());
+                log.info("stopped hosting deleted topic {}", e.getKey());
+            }
+        }
+        for (TopicMetadata t : image.topics().values()) {
+            Integer count = hostedCounts.get(t.name());
+            if (count == null || count < t.partitionCount()) {
+                rm.hostPartitions(t, count == null ? 0 : count, t.partitionCount());
+            }
+            TopicMetadata before = appliedTopics.get(t.name());
+            if (before != null && before.topicId().equals(t.topicId()) && !before.configs().equals(t.configs())) {
+                rm.updateTopicConfig(t);
+            }
+        }
+        appliedTopics = image.topics();
+    }
+
     /** Stops whatever has started, in reverse order of start; returns whether every stage succeeded. */
     private boolean stopComponents() {
+        if (store != null) {
+            store.setListener(null);
+        }
         boolean ok = true;
         ok &= stage("network", () -> socketServer.shutdown(), socketServer);
         ok &= stage("request handlers", () -> handlerPool.shutdown(10_000), handlerPool);

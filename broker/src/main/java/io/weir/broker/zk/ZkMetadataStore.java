@@ -90,6 +90,8 @@ public final class ZkMetadataStore implements MetadataStore {
     private boolean refreshQueued;
     private volatile Image image = Image.EMPTY;
     private volatile boolean closed;
+    // guarded by lock
+    private java.util.function.Consumer<Image> listener;
 
     private ZkMetadataStore(CuratorFramework client, EmbeddedZooKeeper embedded, String hosts, int sessionTimeoutMs,
                             int connectionTimeoutMs, Path logDir, int brokerId, String configuredClusterId) {
@@ -623,7 +625,26 @@ public final class ZkMetadataStore implements MetadataStore {
         } catch (Exception e) {
             throw zkFailure("read the cluster metadata", e);
         }
-        image = new Image(topics, assignments, versions, states, brokers, controllerId);
+        Image next = new Image(topics, assignments, versions, states, brokers, controllerId);
+        image = next;
+        if (listener != null && !next.equals(old)) {
+            try {
+                listener.accept(next);
+            } catch (RuntimeException e) {
+                log.error("applying a metadata change failed", e);
+            }
+        }
+    }
+
+    /**
+     * Calls {@code l} with every new image, in order, while holding the store's lock (so it never
+     * sees an image older than one it has seen, and a write's own change is applied before the
+     * write returns); null stops the calls, waiting for a running one to finish.
+     */
+    public void setListener(java.util.function.Consumer<Image> l) {
+        synchronized (lock) {
+            listener = l;
+        }
     }
 
     private void readTopic(String name, Map<String, TopicMetadata> topics, Map<String, Map<Integer, List<Integer>>> assignments,

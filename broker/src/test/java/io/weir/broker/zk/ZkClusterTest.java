@@ -257,10 +257,33 @@ class ZkClusterTest {
                 assertEquals(Json.intList(parts.get(Integer.toString(p.partition()))).get(0), p.leader().id());
             }
 
+            // every partition is served by its assigned leader, whichever broker that is
+            waitUntil(() -> other.broker().replicaManager().partition(new TopicPartition("spread", 3)) != null,
+                "the other broker hosts the new topic");
+            try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(Map.of(
+                "bootstrap.servers", other.bootstrapServers(), "acks", "all",
+                "key.serializer", org.apache.kafka.common.serialization.ByteArraySerializer.class.getName(),
+                "value.serializer", org.apache.kafka.common.serialization.ByteArraySerializer.class.getName()))) {
+                for (int p = 0; p < 4; p++) {
+                    var md = producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("spread", p, null,
+                        ("v" + p).getBytes(StandardCharsets.UTF_8))).get(60, TimeUnit.SECONDS);
+                    assertEquals(0, md.offset());
+                }
+            }
+            for (int p = 0; p < 4; p++) {
+                int leader = Json.intList(parts.get(Integer.toString(p))).get(0);
+                Broker leaderBroker = brokers.stream().map(EmbeddedBroker::broker)
+                    .filter(b -> b.config().brokerId() == leader).findFirst().orElseThrow();
+                assertEquals(1, leaderBroker.replicaManager().partition(new TopicPartition("spread", p)).log()
+                    .logEndOffset(), "the record of partition " + p + " is on its leader " + leader);
+            }
+
             admin.deleteTopics(List.of("spread")).all().get();
             assertNull(zk.checkExists().forPath(CHROOT + "/brokers/topics/spread"));
             assertNull(zk.checkExists().forPath(CHROOT + "/config/topics/spread"));
             waitUntil(() -> other.broker().metadataStore().topic("spread").isEmpty(), "the other broker sees the deletion");
+            waitUntil(() -> other.broker().replicaManager().partition(new TopicPartition("spread", 0)) == null,
+                "the other broker stops hosting the deleted topic");
         }
     }
 
