@@ -156,10 +156,7 @@ public final class Broker {
             logManager.wasFreshDirectory() ? "a new, empty log directory"
                 : logManager.hadCleanShutdown() ? "clean shutdown: recovery skipped" : "recovered after an unclean stop");
         replicaManager = new ReplicaManager(config.brokerId(), logManager, topicConfigs);
-        for (TopicMetadata t : store.topics().values()) {
-            replicaManager.hostTopic(t);
-        }
-        appliedTopics = store.topics();
+        applyMetadata(store.image());
         store.setListener(this::applyMetadata);
         fetchPurgatory = DelayedOperationPurgatory.create("fetch", time);
         producePurgatory = DelayedOperationPurgatory.create("produce", time);
@@ -323,10 +320,11 @@ public final class Broker {
     }
 
     /**
-     * Applies a new metadata image to the hosted partitions: topics another broker's controller created,
-     * grew, reconfigured or deleted. Until replication lands every broker keeps a log of every partition
-     * (Metadata sends clients to the assigned leader); the controller's own changes arrive here too, and
-     * every step is idempotent. Runs under the store's lock, so images apply in order.
+     * Applies a new metadata image to the hosted partitions: this broker hosts the partitions whose
+     * replicas include it (all of them on a single broker), stops hosting topics that were deleted,
+     * and applies changed topic configs. It is how topic changes of the controller — this broker's
+     * or another's — reach the logs. Runs under the store's lock, so images apply in order and a
+     * controller write's own change is applied before the write returns.
      */
     private void applyMetadata(ZkMetadataStore.Image image) {
         ReplicaManager rm = replicaManager;
@@ -344,14 +342,17 @@ public final class Broker {
             TopicMetadata now = image.topics().get(e.getKey());
             if (now == null || !now.topicId().equals(e.getValue().topicId())) {
                 rm.deleteTopic(e.getValue().withPartitionCount(hostedCounts.get(e.getKey())));
-                hostedCounts.remove(e.getKey());
                 log.info("stopped hosting deleted topic {}", e.getKey());
             }
         }
+        int me = config.brokerId();
         for (TopicMetadata t : image.topics().values()) {
-            Integer count = hostedCounts.get(t.name());
-            if (count == null || count < t.partitionCount()) {
-                rm.hostPartitions(t, count == null ? 0 : count, t.partitionCount());
+            Map<Integer, List<Integer>> assignment = image.assignments().getOrDefault(t.name(), Map.of());
+            for (int p = 0; p < t.partitionCount(); p++) {
+                List<Integer> replicas = assignment.getOrDefault(p, List.of());
+                if ((replicas.isEmpty() || replicas.contains(me)) && rm.partition(new TopicPartition(t.name(), p)) == null) {
+                    rm.hostPartitions(t, p, p + 1);
+                }
             }
             TopicMetadata before = appliedTopics.get(t.name());
             if (before != null && before.topicId().equals(t.topicId()) && !before.configs().equals(t.configs())) {

@@ -27,6 +27,14 @@ public interface TopicController {
     /** Grows the topic from {@code topic.partitionCount()} to {@code newCount} partitions. */
     void addPartitions(TopicMetadata topic, int newCount);
 
+    /**
+     * Whether the caller must apply a change to the local partitions itself; false when the broker's
+     * metadata listener applies every change (to the replicas assigned to it) before the write returns.
+     */
+    default boolean callerHostsPartitions() {
+        return true;
+    }
+
     /** Thrown on a broker that is not the controller (or no longer is). */
     class NotControllerException extends RuntimeException {
         public NotControllerException(String message) {

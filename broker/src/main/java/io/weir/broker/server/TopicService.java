@@ -146,7 +146,9 @@ public final class TopicService {
         if (created != null) {
             return created;
         }
-        replicaManager.hostTopic(topic);
+        if (controller.callerHostsPartitions()) {
+            replicaManager.hostTopic(topic);
+        }
         log.info("created topic {} with {} partitions, replication factor {}, configs {}", name, partitions,
             replicationFactor, configs);
         return new Result(Errors.NONE, null, topic);
@@ -195,7 +197,9 @@ public final class TopicService {
         if (deleted != null) {
             return deleted;
         }
-        replicaManager.deleteTopic(topic);
+        if (controller.callerHostsPartitions()) {
+            replicaManager.deleteTopic(topic);
+        }
         log.info("deleted topic {}", name);
         return new Result(Errors.NONE, null, topic);
     }
@@ -221,7 +225,9 @@ public final class TopicService {
             if (grew != null) {
                 return grew;
             }
-            replicaManager.hostPartitions(grown, topic.partitionCount(), newCount);
+            if (controller.callerHostsPartitions()) {
+                replicaManager.hostPartitions(grown, topic.partitionCount(), newCount);
+            }
             log.info("topic {} now has {} partitions", name, newCount);
         }
         return new Result(Errors.NONE, null, grown);

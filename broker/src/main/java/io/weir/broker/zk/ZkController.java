@@ -184,6 +184,12 @@ public final class ZkController implements TopicController, AutoCloseable {
         return c;
     }
 
+    /** The broker's metadata listener hosts (and drops) the replicas assigned to it. */
+    @Override
+    public boolean callerHostsPartitions() {
+        return false;
+    }
+
     @Override
     public List<Integer> liveBrokerIds() {
         List<Integer> ids = new ArrayList<>();

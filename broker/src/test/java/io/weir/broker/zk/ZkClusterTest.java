@@ -258,8 +258,10 @@ class ZkClusterTest {
             }
 
             // every partition is served by its assigned leader, whichever broker that is
-            waitUntil(() -> other.broker().replicaManager().partition(new TopicPartition("spread", 3)) != null,
-                "the other broker hosts the new topic");
+            int otherId = other.broker().config().brokerId();
+            int otherPartition = perBrokerFirst(parts, otherId);
+            waitUntil(() -> other.broker().replicaManager().partition(new TopicPartition("spread", otherPartition)) != null,
+                "the other broker hosts its partitions of the new topic");
             try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(Map.of(
                 "bootstrap.servers", other.bootstrapServers(), "acks", "all",
                 "key.serializer", org.apache.kafka.common.serialization.ByteArraySerializer.class.getName(),
@@ -272,19 +274,33 @@ class ZkClusterTest {
             }
             for (int p = 0; p < 4; p++) {
                 int leader = Json.intList(parts.get(Integer.toString(p))).get(0);
-                Broker leaderBroker = brokers.stream().map(EmbeddedBroker::broker)
-                    .filter(b -> b.config().brokerId() == leader).findFirst().orElseThrow();
-                assertEquals(1, leaderBroker.replicaManager().partition(new TopicPartition("spread", p)).log()
-                    .logEndOffset(), "the record of partition " + p + " is on its leader " + leader);
+                for (EmbeddedBroker eb : brokers) {
+                    var hosted = eb.broker().replicaManager().partition(new TopicPartition("spread", p));
+                    if (eb.broker().config().brokerId() == leader) {
+                        assertEquals(1, hosted.log().logEndOffset(), "partition " + p + "'s record is on its leader");
+                    } else {
+                        assertNull(hosted, "only the assigned replica hosts partition " + p);
+                    }
+                }
             }
 
             admin.deleteTopics(List.of("spread")).all().get();
             assertNull(zk.checkExists().forPath(CHROOT + "/brokers/topics/spread"));
             assertNull(zk.checkExists().forPath(CHROOT + "/config/topics/spread"));
             waitUntil(() -> other.broker().metadataStore().topic("spread").isEmpty(), "the other broker sees the deletion");
-            waitUntil(() -> other.broker().replicaManager().partition(new TopicPartition("spread", 0)) == null,
+            waitUntil(() -> other.broker().replicaManager().partition(new TopicPartition("spread", otherPartition)) == null,
                 "the other broker stops hosting the deleted topic");
         }
+    }
+
+    /** The first partition whose replicas include {@code brokerId}. */
+    private static int perBrokerFirst(Map<String, Object> parts, int brokerId) {
+        for (int p = 0; p < parts.size(); p++) {
+            if (Json.intList(parts.get(Integer.toString(p))).contains(brokerId)) {
+                return p;
+            }
+        }
+        throw new AssertionError("broker " + brokerId + " has no partition");
     }
 
     @Test
