@@ -111,8 +111,12 @@ public final class ZkController implements TopicController, AutoCloseable {
     }
 
     private void onElected() {
-        // the previous controller's /controller is gone with its session (its latch node went with it)
-        for (int attempt = 0; attempt < 100 && latch.hasLeadership(); attempt++) {
+        // The previous controller's /controller goes with its session (its latch node went with it), so
+        // a /controller still there is either ours from an earlier term of this same session (deleted
+        // here) or about to expire: retry until the session timeout has surely passed.
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(
+            store.sessionTimeoutMs() + 2L * store.connectionTimeoutMs());
+        while (latch.hasLeadership() && System.nanoTime() < deadline) {
             try {
                 Stat stat = new Stat();
                 byte[] data = store.getDataOrNull(ZkPaths.CONTROLLER_EPOCH, stat, null);
@@ -135,7 +139,7 @@ public final class ZkController implements TopicController, AutoCloseable {
                 log.info("broker {} is the controller, epoch {}", brokerId, epoch);
                 return;
             } catch (KeeperException.NodeExistsException | KeeperException.BadVersionException e) {
-                // a stale /controller of a session about to expire, or a racing epoch write: try again
+                deleteOwnStaleControllerZnode();
                 try {
                     Thread.sleep(100);
                 } catch (InterruptedException ie) {
@@ -146,6 +150,21 @@ public final class ZkController implements TopicController, AutoCloseable {
                 log.error("broker {} won the controller election but cannot take office", brokerId, e);
                 return;
             }
+        }
+        if (latch.hasLeadership()) {
+            log.error("broker {} won the controller election but {} stayed held by another session; the"
+                + " cluster has no controller until this broker restarts", brokerId, ZkPaths.CONTROLLER);
+        }
+    }
+
+    private void deleteOwnStaleControllerZnode() {
+        try {
+            Stat stat = client.checkExists().forPath(ZkPaths.CONTROLLER);
+            if (stat != null && stat.getEphemeralOwner() == client.getZookeeperClient().getZooKeeper().getSessionId()) {
+                client.delete().withVersion(stat.getVersion()).forPath(ZkPaths.CONTROLLER);
+            }
+        } catch (Exception e) {
+            log.debug("cannot check {}", ZkPaths.CONTROLLER, e);
         }
     }
 

@@ -107,15 +107,21 @@ public final class ZkMetadataStore implements MetadataStore {
             t.setDaemon(true);
             return t;
         });
-        this.clusterId = initCluster(configuredClusterId);
-        client.getConnectionStateListenable().addListener((c, state) -> {
-            if (state == ConnectionState.RECONNECTED) {
-                // the session may be new, and its watches gone: read everything again
-                markAllDirty();
+        try {
+            this.clusterId = initCluster(configuredClusterId);
+            client.getConnectionStateListenable().addListener((c, state) -> {
+                if (state == ConnectionState.RECONNECTED) {
+                    // the session may be new, and its watches gone: read everything again
+                    markAllDirty();
+                }
+            });
+            synchronized (lock) {
+                refreshLocked();
             }
-        });
-        synchronized (lock) {
-            refreshLocked();
+        } catch (RuntimeException | Error e) {
+            closed = true;
+            refresher.shutdownNow();
+            throw e;
         }
     }
 
