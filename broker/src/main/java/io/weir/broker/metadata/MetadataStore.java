@@ -7,8 +7,10 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Where the cluster's topic metadata lives. A single broker keeps it in its log directory
- * ({@link LocalMetadataStore}); the clustering work puts it in ZooKeeper behind this same interface.
+ * Where the cluster's metadata lives: topics, and in a cluster the live brokers, the controller and
+ * each partition's replicas and leadership. Brokers use {@code io.weir.broker.zk.ZkMetadataStore}
+ * (ZooKeeper, embedded for a standalone broker); {@link LocalMetadataStore} is the file format of
+ * brokers before ZooKeeper, read once to import it, and a simple store for unit tests.
  * Implementations are thread-safe, and every change is durable before the call returns.
  */
 public interface MetadataStore extends AutoCloseable {
