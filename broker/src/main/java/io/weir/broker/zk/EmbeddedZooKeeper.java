@@ -1,5 +1,7 @@
 package io.weir.broker.zk;
 
+import org.apache.zookeeper.server.NIOServerCnxnFactory;
+import org.apache.zookeeper.server.ServerCnxn;
 import org.apache.zookeeper.server.ServerCnxnFactory;
 import org.apache.zookeeper.server.ZooKeeperServer;
 import org.slf4j.Logger;
@@ -45,8 +47,28 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         ServerCnxnFactory factory = null;
         try {
             Files.createDirectories(dir);
-            server = new ZooKeeperServer(dir.toFile(), dir.toFile(), TICK_TIME_MS);
-            factory = ServerCnxnFactory.createFactory(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+            // No JMX beans: registering them creates the JVM's platform MBean server, a large part of a
+            // standalone broker's start time, for beans of a server that only this broker can reach.
+            server = new ZooKeeperServer(dir.toFile(), dir.toFile(), TICK_TIME_MS) {
+                @Override
+                protected void registerJMX() {
+                }
+
+                @Override
+                protected void unregisterJMX() {
+                }
+            };
+            NIOServerCnxnFactory nio = new NIOServerCnxnFactory() {
+                @Override
+                public void registerConnection(ServerCnxn cnxn) {
+                }
+
+                @Override
+                public void unregisterConnection(ServerCnxn cnxn) {
+                }
+            };
+            factory = nio;
+            nio.configure(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64, -1, false);
             factory.startup(server);
             // Only this broker ever connects, so a session restored from disk is an earlier run's: end it
             // now (deleting its ephemeral znodes) instead of making the broker wait out its timeout.
