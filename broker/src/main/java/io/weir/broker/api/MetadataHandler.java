@@ -154,6 +154,10 @@ public final class MetadataHandler implements ApiHandler {
     private MetadataResponse.MetadataResponseTopic topicMetadata(TopicMetadata t, Errors error) {
         List<MetadataResponse.MetadataResponsePartition> parts = new ArrayList<>(t.partitionCount());
         List<Integer> self = List.of(config.brokerId());
+        java.util.Set<Integer> live = new java.util.HashSet<>(self);
+        for (BrokerRegistration b : store.liveBrokers()) {
+            live.add(b.id());
+        }
         for (int p = 0; p < t.partitionCount(); p++) {
             TopicPartition tp = new TopicPartition(t.name(), p);
             List<Integer> replicas = store.replicas(tp);
@@ -162,8 +166,9 @@ public final class MetadataHandler implements ApiHandler {
                 replicas = self;
             }
             int leader = state != null ? state.leader() : replicas.get(0);
+            List<Integer> offline = replicas.stream().filter(r -> !live.contains(r)).toList();
             MetadataResponse.MetadataResponsePartition out = new MetadataResponse.MetadataResponsePartition()
-                .setPartitionIndex(p).setReplicaNodes(replicas).setOfflineReplicas(List.of());
+                .setPartitionIndex(p).setReplicaNodes(replicas).setOfflineReplicas(offline);
             if (leader == config.brokerId()) {
                 Partition partition = replicaManager.partition(tp);
                 boolean online = partition != null;
@@ -171,11 +176,17 @@ public final class MetadataHandler implements ApiHandler {
                     .setLeaderId(online ? leader : -1)
                     .setLeaderEpoch(online ? partition.leaderEpoch() : -1)
                     .setIsrNodes(online ? (state != null ? state.isr() : self) : List.of());
-            } else {
-                out.setErrorCode(leader >= 0 ? Errors.NONE.code() : Errors.LEADER_NOT_AVAILABLE.code())
+            } else if (leader >= 0 && live.contains(leader)) {
+                out.setErrorCode(Errors.NONE.code())
                     .setLeaderId(leader)
                     .setLeaderEpoch(state != null ? state.leaderEpoch() : -1)
                     .setIsrNodes(state != null ? state.isr() : List.of());
+            } else {
+                // the leader's broker is not registered (stopped or dead): nothing serves the partition
+                // until it returns (electing another leader comes with replication)
+                out.setErrorCode(Errors.LEADER_NOT_AVAILABLE.code()).setLeaderId(-1)
+                    .setLeaderEpoch(state != null ? state.leaderEpoch() : -1)
+                    .setIsrNodes(state != null ? state.isr().stream().filter(live::contains).toList() : List.of());
             }
             parts.add(out);
         }

@@ -304,6 +304,37 @@ class ZkClusterTest {
     }
 
     @Test
+    void shouldReportPartitionsOfAStoppedBrokerAsLeaderlessWithOfflineReplicas() throws Exception {
+        for (int id = 0; id < 2; id++) {
+            broker(id, Map.of()).start();
+        }
+        waitUntil(() -> controllers().size() == 1, "one controller is elected");
+        int controllerId = controllers().get(0).config().brokerId();
+        EmbeddedBroker controller = brokers.get(controllerId);
+        EmbeddedBroker other = brokers.get(1 - controllerId);
+        waitUntil(() -> controller.broker().metadataStore().liveBrokers().size() == 2, "both brokers registered");
+        try (Admin admin = admin(controller)) {
+            admin.createTopics(List.of(new NewTopic("halves", 2, (short) 1))).all().get();
+        }
+        int otherId = other.broker().config().brokerId();
+        other.broker().shutdown();
+        waitUntil(() -> controller.broker().metadataStore().liveBrokers().size() == 1, "the stopped broker is unregistered");
+        try (Admin admin = admin(controller)) {
+            TopicDescription d = admin.describeTopics(List.of("halves")).allTopicNames().get().get("halves");
+            int checked = 0;
+            for (var p : d.partitions()) {
+                if (p.replicas().get(0).id() == otherId) {
+                    assertTrue(p.leader() == null || p.leader().isEmpty(), "no leader: " + p);
+                    checked++;
+                } else {
+                    assertEquals(controllerId, p.leader().id());
+                }
+            }
+            assertEquals(1, checked, "one partition was on the stopped broker: " + d);
+        }
+    }
+
+    @Test
     void shouldHandOutProducerIdsUniqueAcrossBrokersAndRestarts() throws Exception {
         EmbeddedBroker a = broker(0, Map.of()).start();
         EmbeddedBroker b = broker(1, Map.of()).start();
