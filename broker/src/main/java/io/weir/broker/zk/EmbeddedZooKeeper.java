@@ -72,9 +72,17 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
             factory.startup(server);
             // Only this broker ever connects, so a session restored from disk is an earlier run's: end it
             // now (deleting its ephemeral znodes) instead of making the broker wait out its timeout.
-            for (long sessionId : java.util.List.copyOf(server.getZKDatabase().getSessions())) {
+            java.util.List<Long> stale = java.util.List.copyOf(server.getZKDatabase().getSessions());
+            for (long sessionId : stale) {
                 log.info("ending session 0x{} left by the broker's previous run", Long.toHexString(sessionId));
                 server.expire(sessionId);
+            }
+            // expiry goes through the request pipeline: wait until its ephemeral znodes are gone, so the
+            // broker finds neither its old registration nor an old /controller
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+            while (!stale.isEmpty() && stale.stream().anyMatch(server.getZKDatabase().getSessions()::contains)
+                && System.nanoTime() < deadline) {
+                Thread.sleep(5);
             }
             log.info("embedded ZooKeeper started on 127.0.0.1:{} with data in {}", factory.getLocalPort(), dir);
             return new EmbeddedZooKeeper(server, factory);

@@ -71,16 +71,19 @@ public final class ZkController implements TopicController, AutoCloseable {
     }
 
     /**
-     * Joins the election and waits (at most the connection timeout) until some controller is known,
-     * so a single broker is the controller when its startup returns.
+     * Joins the election and waits (at most the connection timeout) until some controller is known —
+     * with an embedded ZooKeeper, until this broker, the only one, is the controller — so a single
+     * broker is the controller when its startup returns.
      */
     public void start() {
         try {
             store.ensurePath("/weir");
             latch.start();
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(store.connectionTimeoutMs());
-            while (context == null && readControllerId() < 0 && System.nanoTime() < deadline) {
-                latch.await(20, TimeUnit.MILLISECONDS);
+            while (context == null && (store.isEmbedded() || readControllerId() < 0) && System.nanoTime() < deadline) {
+                if (latch.await(20, TimeUnit.MILLISECONDS)) {
+                    Thread.sleep(1); // elected: taking office (the epoch write) runs on Curator's thread
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

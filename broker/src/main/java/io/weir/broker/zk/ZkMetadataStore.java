@@ -179,6 +179,11 @@ public final class ZkMetadataStore implements MetadataStore {
         return client;
     }
 
+    /** Whether this store runs its own embedded ZooKeeper (then this broker is the only one). */
+    public boolean isEmbedded() {
+        return embedded != null;
+    }
+
     /** The ZooKeeper servers (no chroot), for a raw client that only needs to reach a session. */
     String hosts() {
         return hosts;
