@@ -1,6 +1,7 @@
 package io.weir.broker.zk;
 
 import org.apache.zookeeper.server.NIOServerCnxnFactory;
+import org.apache.zookeeper.server.PurgeTxnLog;
 import org.apache.zookeeper.server.ServerCnxn;
 import org.apache.zookeeper.server.ServerCnxnFactory;
 import org.apache.zookeeper.server.ZooKeeperServer;
@@ -47,6 +48,10 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         ServerCnxnFactory factory = null;
         try {
             Files.createDirectories(dir);
+            if (Files.isDirectory(dir.resolve("version-2"))) {
+                // no autopurge task runs for an embedded server: keep the newest 3 snapshots and their logs
+                PurgeTxnLog.purge(dir.toFile(), dir.toFile(), 3);
+            }
             // No JMX beans: registering them creates the JVM's platform MBean server, a large part of a
             // standalone broker's start time, for beans of a server that only this broker can reach.
             server = new ZooKeeperServer(dir.toFile(), dir.toFile(), TICK_TIME_MS) {
