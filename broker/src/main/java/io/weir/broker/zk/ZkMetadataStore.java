@@ -278,11 +278,16 @@ public final class ZkMetadataStore implements MetadataStore {
      */
     private String importLocal(String configuredClusterId) {
         LocalMetadataStore old = new LocalMetadataStore(logDir, configuredClusterId);
-        String id = createClusterId(old.clusterId());
-        if (!id.equals(old.clusterId())) {
-            return id; // another broker initialized the cluster first; its metadata wins
-        }
+        // the cluster id is written last: it marks the import done, so an import cut short by a crash
+        // runs again at the next start (and skips the topics it already wrote)
         for (TopicMetadata t : old.topics().values()) {
+            try {
+                if (client.checkExists().forPath(ZkPaths.topic(t.name())) != null) {
+                    continue;
+                }
+            } catch (Exception e) {
+                throw zkFailure("import topic " + t.name(), e);
+            }
             Map<Integer, List<Integer>> assignment = new TreeMap<>();
             for (int p = 0; p < t.partitionCount(); p++) {
                 assignment.put(p, List.of(brokerId));
@@ -306,10 +311,30 @@ public final class ZkMetadataStore implements MetadataStore {
                 throw new IllegalStateException("cannot import the producer id block from " + pidFile, e);
             }
         }
-        log.info("imported {} topics of cluster {} from {} into ZooKeeper", old.topics().size(), id, localDir());
         old.close();
+        String id = createClusterId(old.clusterId());
+        // moved aside, so a later empty ZooKeeper (a lost embedded data dir, a new ensemble) never imports
+        // this stale copy again — its producer-id high mark above all would hand out ids twice
+        Path done = localDir().resolve(IMPORTED_DIR);
+        try {
+            Files.createDirectories(done);
+            Files.move(localDir().resolve("topics"), done.resolve("topics"));
+            if (Files.exists(pidFile)) {
+                Files.move(pidFile, done.resolve(pidFile.getFileName()));
+            }
+            FileUtils.fsyncDirectory(done);
+            FileUtils.fsyncDirectory(localDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException("imported the metadata in " + localDir() + " into ZooKeeper but cannot"
+                + " move it aside to " + done, e);
+        }
+        log.info("imported {} topics of cluster {} from {} into ZooKeeper (the files are now in {})",
+            old.topics().size(), id, localDir(), done);
         return id;
     }
+
+    /** Where the files of an imported {@link LocalMetadataStore} are kept, under its directory. */
+    static final String IMPORTED_DIR = "imported-into-zookeeper";
 
     private static String newClusterId() {
         UUID u = UUID.randomUUID();

@@ -61,6 +61,10 @@ class StandaloneZooKeeperTest {
             assertEquals(clusterId, b.broker().metadataStore().clusterId());
             assertTrue(initProducerId(b.port()) >= 5000, "producer ids continue after the file's high mark");
             assertTrue(Files.isDirectory(b.logDir().resolve(EmbeddedZooKeeper.DIR_NAME)), "ZooKeeper's data in the log dir");
+            java.nio.file.Path metadataDir = b.logDir().resolve(LocalMetadataStore.DIR_NAME);
+            assertTrue(Files.notExists(metadataDir.resolve("topics")), "the imported files are moved aside");
+            assertTrue(Files.exists(metadataDir.resolve(ZkMetadataStore.IMPORTED_DIR).resolve("topics")
+                .resolve("orders.properties")));
 
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", b.bootstrapServers()))) {
                 admin.deleteTopics(java.util.List.of("audit")).all().get();
