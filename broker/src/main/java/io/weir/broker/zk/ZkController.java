@@ -228,7 +228,7 @@ public final class ZkController implements TopicController, AutoCloseable {
     public synchronized void createTopic(TopicMetadata topic, Map<Integer, List<Integer>> assignment) {
         ControllerContext term = requireActive();
         Map<Integer, List<Integer>> replicas = assignment.isEmpty()
-            ? assign(0, topic.partitionCount(), topic.replicationFactor(), liveBrokerIds()) : new TreeMap<>(assignment);
+            ? assign(0, topic.partitionCount(), topic.replicationFactor(), liveBrokerRacks()) : new TreeMap<>(assignment);
         List<CuratorOp> ops = new ArrayList<>();
         try {
             store.topicCreationOps(topic, replicas, term.controllerEpoch(), ops);
@@ -260,7 +260,7 @@ public final class ZkController implements TopicController, AutoCloseable {
         for (int p = 0; p < topic.partitionCount(); p++) {
             replicas.put(p, store.replicas(new TopicPartition(topic.name(), p)));
         }
-        replicas.putAll(assign(topic.partitionCount(), newCount, topic.replicationFactor(), liveBrokerIds()));
+        replicas.putAll(assign(topic.partitionCount(), newCount, topic.replicationFactor(), liveBrokerRacks()));
         Integer version = store.image().topicZkVersions().get(topic.name());
         List<CuratorOp> ops = new ArrayList<>();
         try {
@@ -292,20 +292,43 @@ public final class ZkController implements TopicController, AutoCloseable {
         return new PartitionState(leader, leaderEpoch, isr, term.controllerEpoch(), expected.zkVersion() + 1);
     }
 
+    /** The live brokers with their racks (null rack: none), this broker included. */
+    private Map<Integer, String> liveBrokerRacks() {
+        Map<Integer, String> racks = new TreeMap<>();
+        for (BrokerRegistration b : store.liveBrokers()) {
+            racks.put(b.id(), b.rack());
+        }
+        racks.putIfAbsent(brokerId, null);
+        return racks;
+    }
+
     /**
-     * Replicas for partitions {@code [from, to)}: Kafka's round robin from a random start, the leader of
-     * each partition on the next broker, followers on the brokers after it (racks come with replication).
+     * Replicas for partitions {@code [from, to)}, Kafka's way: the brokers are ordered so consecutive
+     * ones alternate racks (rack a's first broker, rack b's first, ..., rack a's second, ...); each
+     * partition takes {@code replicationFactor} consecutive brokers of that order from a random start
+     * plus its index, so leaders spread evenly and a partition's replicas sit on different racks when
+     * there are enough racks.
      */
-    static Map<Integer, List<Integer>> assign(int from, int to, int replicationFactor, List<Integer> brokers) {
-        List<Integer> sorted = new ArrayList<>(brokers);
-        sorted.sort(null);
-        int n = sorted.size();
+    static Map<Integer, List<Integer>> assign(int from, int to, int replicationFactor, Map<Integer, String> racks) {
+        Map<String, List<Integer>> byRack = new TreeMap<>();
+        for (Map.Entry<Integer, String> e : new TreeMap<>(racks).entrySet()) {
+            byRack.computeIfAbsent(e.getValue() == null ? "" : e.getValue(), r -> new ArrayList<>()).add(e.getKey());
+        }
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; order.size() < racks.size(); i++) {
+            for (List<Integer> inRack : byRack.values()) {
+                if (i < inRack.size()) {
+                    order.add(inRack.get(i));
+                }
+            }
+        }
+        int n = order.size();
         int start = ThreadLocalRandom.current().nextInt(n);
         Map<Integer, List<Integer>> out = new TreeMap<>();
         for (int p = from; p < to; p++) {
             List<Integer> r = new ArrayList<>(replicationFactor);
             for (int j = 0; j < replicationFactor; j++) {
-                r.add(sorted.get((start + p + j) % n));
+                r.add(order.get((start + p + j) % n));
             }
             out.put(p, List.copyOf(r));
         }
