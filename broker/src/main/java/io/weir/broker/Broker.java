@@ -22,7 +22,6 @@ import io.weir.broker.api.TopicAdminHandler;
 import io.weir.broker.api.TransactionApisHandler;
 import io.weir.broker.group.GroupApis;
 import io.weir.broker.group.GroupCoordinatorService;
-import io.weir.broker.metadata.LocalMetadataStore;
 import io.weir.broker.metadata.MetadataStore;
 import io.weir.broker.metadata.TopicMetadata;
 import io.weir.broker.network.RequestChannel;
@@ -36,6 +35,10 @@ import io.weir.broker.server.TopicService;
 import io.weir.broker.transaction.LocalTransactionMarkerWriter;
 import io.weir.broker.transaction.TransactionCoordinatorService;
 import io.weir.broker.transaction.TransactionMarkerWriter;
+import io.weir.broker.zk.BrokerRegistrar;
+import io.weir.broker.zk.ZkController;
+import io.weir.broker.zk.ZkMetadataStore;
+import io.weir.broker.zk.ZkProducerIdBlocks;
 import io.weir.common.Time;
 import io.weir.common.TopicPartition;
 import io.weir.log.LogConfig;
@@ -71,7 +74,11 @@ public final class Broker {
     private final Time time;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private LogManager logManager;
-    private MetadataStore store;
+    private ZkMetadataStore store;
+    private BrokerRegistrar registrar;
+    private ZkController controller;
+    /** The topics as last applied by {@link #applyMetadata} (guarded by the store's lock). */
+    private Map<String, TopicMetadata> appliedTopics = Map.of();
     private ReplicaManager replicaManager;
     private DelayedOperationPurgatory<TopicPartition, DelayedFetch> fetchPurgatory;
     private DelayedOperationPurgatory<TopicPartition, DelayedProduce> producePurgatory;
@@ -131,7 +138,10 @@ public final class Broker {
         for (String unknown : config.unknownKeys()) {
             log.warn("ignoring unknown broker config {}", unknown);
         }
-        store = new LocalMetadataStore(logDir, config.getString(BrokerConfig.CLUSTER_ID));
+        long zkStartNs = System.nanoTime();
+        store = ZkMetadataStore.open(config, logDir);
+        long zkOpenedNs = System.nanoTime();
+        startupHook.accept("metadata store opened");
         TopicConfigs topicConfigs = new TopicConfigs(config);
         Map<TopicPartition, LogConfig> perPartition = new HashMap<>();
         for (TopicMetadata t : store.topics().values()) {
@@ -146,16 +156,16 @@ public final class Broker {
             logManager.wasFreshDirectory() ? "a new, empty log directory"
                 : logManager.hadCleanShutdown() ? "clean shutdown: recovery skipped" : "recovered after an unclean stop");
         replicaManager = new ReplicaManager(config.brokerId(), logManager, topicConfigs);
-        for (TopicMetadata t : store.topics().values()) {
-            replicaManager.hostTopic(t);
-        }
+        applyMetadata(store.image());
+        store.setListener(this::applyMetadata);
         fetchPurgatory = DelayedOperationPurgatory.create("fetch", time);
         producePurgatory = DelayedOperationPurgatory.create("produce", time);
         replicaManager.setAppendListener(tp -> {
             producePurgatory.checkAndComplete(tp);
             fetchPurgatory.checkAndComplete(tp);
         });
-        TopicService topics = new TopicService(config, store, replicaManager, topicConfigs);
+        controller = new ZkController(store, config.brokerId());
+        TopicService topics = new TopicService(config, store, replicaManager, topicConfigs, controller);
         BrokerConfig.Endpoint listener = config.listeners().get(0);
         BrokerConfig.Endpoint advertised = config.advertisedListeners().get(0);
         RequestChannel channel = new RequestChannel(config.getInt(BrokerConfig.QUEUED_MAX_REQUESTS));
@@ -169,9 +179,20 @@ public final class Broker {
         if (advertised.port() == 0) {
             advertised = new BrokerConfig.Endpoint(advertised.listenerName(), advertised.host(), socketServer.boundPort());
         }
+        // registered once the port is known and the log dir's lock is held (a stale registration of an
+        // earlier run of this broker can then be proven dead)
+        registrar = new BrokerRegistrar(store, config.brokerId(), advertised.host(), advertised.port(),
+            config.getString(BrokerConfig.BROKER_RACK),
+            List.of(advertised.listenerName() + "://" + advertised.host() + ":" + advertised.port()));
+        long registerNs = System.nanoTime();
+        registrar.register();
+        controller.start();
+        log.debug("ZooKeeper: metadata opened in {} ms, registered and controller known in {} ms",
+            (zkOpenedNs - zkStartNs) / 1_000_000, (System.nanoTime() - registerNs) / 1_000_000);
         groupCoordinator = new GroupCoordinatorService(config, replicaManager, topics, store, time);
         groupCoordinator.startup();
-        ProducerIdManager producerIds = new ProducerIdManager(logDir);
+        ZkProducerIdBlocks blocks = new ZkProducerIdBlocks(store.client(), config.brokerId());
+        ProducerIdManager producerIds = new ProducerIdManager(size -> blocks.reserve(size).firstId());
         TransactionMarkerWriter markerWriter = new LocalTransactionMarkerWriter(replicaManager, groupCoordinator, time);
         transactionCoordinator = new TransactionCoordinatorService(config, replicaManager, topics, store, time,
             producerIds::nextProducerId, markerWriter);
@@ -268,6 +289,11 @@ public final class Broker {
         return store;
     }
 
+    /** This broker's side of the controller election (active when it is the controller). */
+    public ZkController controller() {
+        return controller;
+    }
+
     /**
      * Clean stop: no new requests, then flush, checkpoints and the clean-shutdown marker. Each stage
      * waits for the previous one; a stage that fails is logged and the rest still run, so the
@@ -293,8 +319,54 @@ public final class Broker {
         }
     }
 
+    /**
+     * Applies a new metadata image to the hosted partitions: this broker hosts the partitions whose
+     * replicas include it (all of them on a single broker), stops hosting topics that were deleted,
+     * and applies changed topic configs. It is how topic changes of the controller — this broker's
+     * or another's — reach the logs. Runs under the store's lock, so images apply in order and a
+     * controller write's own change is applied before the write returns.
+     */
+    private void applyMetadata(ZkMetadataStore.Image image) {
+        ReplicaManager rm = replicaManager;
+        if (rm == null) {
+            return;
+        }
+        Map<String, TopicMetadata> hosted = new HashMap<>();
+        Map<String, Integer> hostedCounts = new HashMap<>();
+        for (io.weir.broker.server.Partition p : rm.partitions()) {
+            TopicPartition tp = p.topicPartition();
+            hostedCounts.merge(tp.topic(), tp.partition() + 1, Math::max);
+            hosted.putIfAbsent(tp.topic(), new TopicMetadata(tp.topic(), p.topicId(), 0, (short) 1, Map.of()));
+        }
+        for (Map.Entry<String, TopicMetadata> e : hosted.entrySet()) {
+            TopicMetadata now = image.topics().get(e.getKey());
+            if (now == null || !now.topicId().equals(e.getValue().topicId())) {
+                rm.deleteTopic(e.getValue().withPartitionCount(hostedCounts.get(e.getKey())));
+                log.info("stopped hosting deleted topic {}", e.getKey());
+            }
+        }
+        int me = config.brokerId();
+        for (TopicMetadata t : image.topics().values()) {
+            Map<Integer, List<Integer>> assignment = image.assignments().getOrDefault(t.name(), Map.of());
+            for (int p = 0; p < t.partitionCount(); p++) {
+                List<Integer> replicas = assignment.getOrDefault(p, List.of());
+                if ((replicas.isEmpty() || replicas.contains(me)) && rm.partition(new TopicPartition(t.name(), p)) == null) {
+                    rm.hostPartitions(t, p, p + 1);
+                }
+            }
+            TopicMetadata before = appliedTopics.get(t.name());
+            if (before != null && before.topicId().equals(t.topicId()) && !before.configs().equals(t.configs())) {
+                rm.updateTopicConfig(t);
+            }
+        }
+        appliedTopics = image.topics();
+    }
+
     /** Stops whatever has started, in reverse order of start; returns whether every stage succeeded. */
     private boolean stopComponents() {
+        if (store != null) {
+            store.setListener(null);
+        }
         boolean ok = true;
         ok &= stage("network", () -> socketServer.shutdown(), socketServer);
         ok &= stage("request handlers", () -> handlerPool.shutdown(10_000), handlerPool);
@@ -304,6 +376,10 @@ public final class Broker {
         ok &= stage("fetch purgatory", () -> fetchPurgatory.close(), fetchPurgatory);
         ok &= stage("produce purgatory", () -> producePurgatory.close(), producePurgatory);
         ok &= stage("logs", () -> logManager.close(), logManager);
+        ok &= stage("controller", () -> controller.close(), controller);
+        ok &= stage("registration", () -> registrar.close(), registrar);
+        // closing the store ends the ZooKeeper session (the registration and /controller go at once),
+        // then stops the embedded ZooKeeper if there is one
         ok &= stage("metadata store", () -> store.close(), store);
         socketServer = null;
         handlerPool = null;
@@ -313,6 +389,8 @@ public final class Broker {
         fetchPurgatory = null;
         producePurgatory = null;
         logManager = null;
+        controller = null;
+        registrar = null;
         store = null;
         return ok;
     }

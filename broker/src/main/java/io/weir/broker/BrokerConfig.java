@@ -65,6 +65,9 @@ public final class BrokerConfig extends AbstractConfig {
     public static final String MAX_CONNECTIONS_PER_IP = "max.connections.per.ip";
     public static final String MIN_INSYNC_REPLICAS = "min.insync.replicas";
     public static final String ZOOKEEPER_CONNECT = "zookeeper.connect";
+    public static final String ZOOKEEPER_SESSION_TIMEOUT_MS = "zookeeper.session.timeout.ms";
+    public static final String ZOOKEEPER_CONNECTION_TIMEOUT_MS = "zookeeper.connection.timeout.ms";
+    public static final String BROKER_RACK = "broker.rack";
     public static final String CLUSTER_ID = "cluster.id";
     public static final String OFFSETS_TOPIC_NUM_PARTITIONS = "offsets.topic.num.partitions";
     public static final String OFFSETS_TOPIC_SEGMENT_BYTES = "offsets.topic.segment.bytes";
@@ -135,7 +138,14 @@ public final class BrokerConfig extends AbstractConfig {
         .define(MAX_CONNECTIONS_PER_IP, INT, Integer.MAX_VALUE, atLeast(1),
             "Most connections the broker accepts at once from one client IP address.")
         .define(MIN_INSYNC_REPLICAS, INT, 1, atLeast(1), "Replicas that must have a record for acks=all.")
-        .define(ZOOKEEPER_CONNECT, STRING, null, "ZooKeeper connection string; unset = embedded ZooKeeper.")
+        .define(ZOOKEEPER_CONNECT, STRING, null, "ZooKeeper ensemble of the cluster, host:port[,host:port...][/chroot];"
+            + " unset = standalone: the broker runs an embedded ZooKeeper with its data in <log dir>/__zookeeper.")
+        .define(ZOOKEEPER_SESSION_TIMEOUT_MS, INT, 18_000, atLeast(1),
+            "ZooKeeper session timeout: a broker that stops heartbeating is unregistered (and loses the"
+                + " controllership) after this long.")
+        .define(ZOOKEEPER_CONNECTION_TIMEOUT_MS, INT, null, atLeast(1),
+            "Most time to wait for the ZooKeeper connection at startup (default: zookeeper.session.timeout.ms).")
+        .define(BROKER_RACK, STRING, null, "The broker's rack, published in its registration and in Metadata.")
         .define(CLUSTER_ID, STRING, null, "Cluster id (default: generated once and kept in the log dir).")
         .define(OFFSETS_TOPIC_NUM_PARTITIONS, INT, 50, between(1, 10_000),
             "Partitions of __consumer_offsets when it is created (a group's coordinator is the leader of one).")
@@ -260,6 +270,12 @@ public final class BrokerConfig extends AbstractConfig {
         return new SocketServer.Settings(getInt(NUM_NETWORK_THREADS), getInt(SOCKET_REQUEST_MAX_BYTES),
             queuedMaxRequestBytes(), getLong(SOCKET_REQUEST_READ_TIMEOUT_MS), getLong(CONNECTIONS_MAX_IDLE_MS),
             getInt(MAX_CONNECTIONS), getInt(MAX_CONNECTIONS_PER_IP));
+    }
+
+    /** {@code zookeeper.connection.timeout.ms}, defaulting to the session timeout. */
+    public int zookeeperConnectionTimeoutMs() {
+        Integer ms = (Integer) get(ZOOKEEPER_CONNECTION_TIMEOUT_MS);
+        return ms != null ? ms : getInt(ZOOKEEPER_SESSION_TIMEOUT_MS);
     }
 
     public int brokerId() {

@@ -54,6 +54,14 @@ public final class WeirServer {
     }
 
     public static void main(String[] args) {
+        // the ZooKeeper client and Curator log every connection detail (environment, class path) at INFO;
+        // keep the broker's log to their warnings unless the operator set a level
+        for (String noisy : new String[] {"org.apache.zookeeper", "org.apache.curator"}) {
+            String key = "org.slf4j.simpleLogger.log." + noisy;
+            if (System.getProperty(key) == null) {
+                System.setProperty(key, "warn");
+            }
+        }
         System.exit(run(args, System.err));
     }
 

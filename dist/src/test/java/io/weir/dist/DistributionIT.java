@@ -31,11 +31,90 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class DistributionIT {
     private Process broker;
+    private final List<Process> others = new ArrayList<>();
 
     @AfterEach
     void stopBroker() throws InterruptedException {
         if (broker != null && broker.isAlive()) {
             broker.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
+        for (Process p : others) {
+            if (p.isAlive()) {
+                p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    private static Path unpack(Path tmp) throws Exception {
+        Path tgz = Paths.get(System.getProperty("weir.dist.tgz"));
+        assertTrue(Files.isRegularFile(tgz), "missing " + tgz);
+        Path unpacked = tmp.resolve("unpacked");
+        Files.createDirectories(unpacked);
+        run(tmp, List.of("tar", "xzf", tgz.toString(), "-C", unpacked.toString()), Map.of(), 60);
+        try (Stream<Path> s = Files.list(unpacked)) {
+            return s.findFirst().orElseThrow();
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /**
+     * The cluster preview from the tarball: a ZooKeeper server started with
+     * {@code bin/weir-zookeeper-start.sh} (ZooKeeper's own main and config keys) and two brokers joined
+     * to it with {@code zookeeper.connect} (and a chroot); a topic created through the controller is
+     * spread over both, and both stop cleanly.
+     */
+    @Test
+    void shouldRunAZooKeeperAndTwoBrokersFromTheUnpackedTarball(@TempDir Path tmp) throws Exception {
+        Path home = unpack(tmp);
+        Map<String, String> env = Map.of("JAVA_HOME", System.getProperty("java.home"), "WEIR_HEAP_OPTS", "-Xmx256m");
+        int zkPort = freePort();
+        String zkConfig = Files.readString(home.resolve("config/zookeeper.properties"))
+            .replace("dataDir=/tmp/zookeeper", "dataDir=" + tmp.resolve("zk"))
+            .replace("clientPort=2181", "clientPort=" + zkPort);
+        Path zkProps = tmp.resolve("zookeeper.properties");
+        Files.writeString(zkProps, zkConfig);
+        Path zkOut = tmp.resolve("zookeeper.out");
+        ProcessBuilder zk = new ProcessBuilder(home.resolve("bin/weir-zookeeper-start.sh").toString(), zkProps.toString())
+            .redirectErrorStream(true).redirectOutput(zkOut.toFile());
+        zk.environment().putAll(env);
+        others.add(zk.start());
+        awaitListening(zkPort, zkOut);
+
+        List<Integer> ports = new ArrayList<>();
+        List<Path> outs = new ArrayList<>();
+        for (int id = 1; id <= 2; id++) {
+            int port = freePort();
+            Path out = tmp.resolve("broker-" + id + ".out");
+            ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/weir-server-start.sh").toString(),
+                home.resolve("config/server.properties").toString(),
+                "--override", "broker.id=" + id,
+                "--override", "zookeeper.connect=127.0.0.1:" + zkPort + "/weir",
+                "--override", "log.dirs=" + tmp.resolve("logs-" + id),
+                "--override", "listeners=PLAINTEXT://127.0.0.1:" + port)
+                .redirectErrorStream(true).redirectOutput(out.toFile());
+            pb.environment().putAll(env);
+            others.add(pb.start());
+            awaitListening(port, out);
+            ports.add(port);
+            outs.add(out);
+        }
+        String bootstrap = "127.0.0.1:" + ports.get(1);
+        String topics = home.resolve("bin/weir-topics.sh").toString();
+        String out = run(tmp, List.of(topics, "--bootstrap-server", bootstrap, "--create", "--topic", "zk-t",
+            "--partitions", "4"), env, 120);
+        assertTrue(out.contains("Created topic zk-t."), out);
+        out = run(tmp, List.of(topics, "--bootstrap-server", bootstrap, "--describe", "--topic", "zk-t"), env, 120);
+        assertTrue(out.contains("Leader: 1") && out.contains("Leader: 2"), "partitions on both brokers:\n" + out);
+
+        for (int i = 1; i < others.size(); i++) {
+            others.get(i).destroy(); // SIGTERM
+            assertTrue(others.get(i).waitFor(60, TimeUnit.SECONDS), "broker stopped on SIGTERM");
+            assertTrue(Files.readString(outs.get(i - 1)).contains("shut down cleanly"), Files.readString(outs.get(i - 1)));
         }
     }
 
@@ -50,7 +129,8 @@ class DistributionIT {
         try (Stream<Path> s = Files.list(unpacked)) {
             home = s.findFirst().orElseThrow();
         }
-        for (String f : List.of("bin/weir-server-start.sh", "bin/weir-topics.sh", "config/server.properties",
+        for (String f : List.of("bin/weir-server-start.sh", "bin/weir-zookeeper-start.sh", "bin/weir-topics.sh",
+            "config/server.properties", "config/zookeeper.properties",
             "README.md")) {
             assertTrue(Files.exists(home.resolve(f)), f + " is in the distribution");
         }

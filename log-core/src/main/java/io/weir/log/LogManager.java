@@ -146,8 +146,10 @@ public final class LogManager implements AutoCloseable {
             for (Path d : dirs.filter(Files::isDirectory).sorted().toList()) {
                 TopicPartition tp = TopicPartition.fromDirName(d.getFileName().toString());
                 if (tp == null) {
-                    // the broker keeps its own metadata beside the logs, in directories named __weir_*
-                    if (!d.getFileName().toString().startsWith("__weir_")) {
+                    // the broker keeps its own metadata beside the logs, in directories named __weir_*, and
+                    // a standalone broker's embedded ZooKeeper keeps its data in __zookeeper
+                    String name = d.getFileName().toString();
+                    if (!name.startsWith("__weir_") && !name.equals("__zookeeper")) {
                         LOG.warn("Ignoring {}: not a <topic>-<partition> directory", d);
                     }
                     continue;

@@ -1,6 +1,7 @@
 package io.weir.broker.api;
 
 import io.weir.broker.BrokerConfig;
+import io.weir.broker.metadata.BrokerRegistration;
 import io.weir.broker.metadata.MetadataStore;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
@@ -13,7 +14,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * DescribeCluster: the cluster id, the controller and the brokers (one, until the cluster work), and,
+ * DescribeCluster: the cluster id, the controller and the brokers (every registered broker), and,
  * when asked, the cluster operations the caller may perform (all of them: there is no authorizer).
  * Thread-safe.
  */
@@ -38,9 +39,24 @@ public final class ClusterHandler implements ApiHandler {
         boolean withOperations = ((DescribeClusterRequest) body).includeClusterAuthorizedOperations();
         ctx.respond(new DescribeClusterResponse().setErrorCode(Errors.NONE.code()).setClusterId(store.clusterId())
             .setClusterAuthorizedOperations(withOperations ? AuthorizedOperations.CLUSTER : AuthorizedOperations.NOT_REQUESTED)
-            .setControllerId(config.brokerId())
-            .setBrokers(List.of(new DescribeClusterResponse.DescribeClusterBroker().setBrokerId(config.brokerId())
-                .setHost(advertised.host()).setPort(advertised.port()))));
+            .setControllerId(store.controllerId() >= 0 ? store.controllerId() : config.brokerId())
+            .setBrokers(brokers()));
+    }
+
+    /** Every registered broker, and this one (it answers, so it is alive) if its registration is not seen yet. */
+    private List<DescribeClusterResponse.DescribeClusterBroker> brokers() {
+        List<DescribeClusterResponse.DescribeClusterBroker> out = new java.util.ArrayList<>();
+        boolean self = false;
+        for (BrokerRegistration b : store.liveBrokers()) {
+            self |= b.id() == config.brokerId();
+            out.add(new DescribeClusterResponse.DescribeClusterBroker().setBrokerId(b.id()).setHost(b.host())
+                .setPort(b.port()).setRack(b.rack()));
+        }
+        if (!self) {
+            out.add(new DescribeClusterResponse.DescribeClusterBroker().setBrokerId(config.brokerId())
+                .setHost(advertised.host()).setPort(advertised.port()).setRack(config.getString(BrokerConfig.BROKER_RACK)));
+        }
+        return out;
     }
 
     @Override

@@ -1,7 +1,9 @@
 package io.weir.broker.api;
 
 import io.weir.broker.BrokerConfig;
+import io.weir.broker.metadata.BrokerRegistration;
 import io.weir.broker.metadata.MetadataStore;
+import io.weir.broker.metadata.PartitionState;
 import io.weir.broker.metadata.TopicMetadata;
 import io.weir.broker.server.Partition;
 import io.weir.broker.server.ReplicaManager;
@@ -124,11 +126,24 @@ public final class MetadataHandler implements ApiHandler {
                 out.add(topicMetadata(t, Errors.NONE));
             }
         }
+        List<MetadataResponse.MetadataResponseBroker> brokers = new ArrayList<>();
+        boolean self = false;
+        for (BrokerRegistration b : store.liveBrokers()) {
+            self |= b.id() == config.brokerId();
+            brokers.add(new MetadataResponse.MetadataResponseBroker().setNodeId(b.id()).setHost(b.host())
+                .setPort(b.port()).setRack(b.rack()));
+        }
+        if (!self) {
+            // this broker answers, so it is alive even if its registration is not visible yet
+            brokers.add(new MetadataResponse.MetadataResponseBroker().setNodeId(config.brokerId())
+                .setHost(advertised.host()).setPort(advertised.port())
+                .setRack(config.getString(BrokerConfig.BROKER_RACK)));
+        }
+        int controllerId = store.controllerId();
         return new MetadataResponse()
-            .setBrokers(List.of(new MetadataResponse.MetadataResponseBroker().setNodeId(config.brokerId())
-                .setHost(advertised.host()).setPort(advertised.port())))
+            .setBrokers(brokers)
             .setClusterId(store.clusterId())
-            .setControllerId(config.brokerId())
+            .setControllerId(controllerId >= 0 ? controllerId : config.brokerId())
             .setTopics(out);
     }
 
@@ -138,18 +153,42 @@ public final class MetadataHandler implements ApiHandler {
 
     private MetadataResponse.MetadataResponseTopic topicMetadata(TopicMetadata t, Errors error) {
         List<MetadataResponse.MetadataResponsePartition> parts = new ArrayList<>(t.partitionCount());
-        List<Integer> replicas = List.of(config.brokerId());
+        List<Integer> self = List.of(config.brokerId());
+        java.util.Set<Integer> live = new java.util.HashSet<>(self);
+        for (BrokerRegistration b : store.liveBrokers()) {
+            live.add(b.id());
+        }
         for (int p = 0; p < t.partitionCount(); p++) {
-            Partition partition = replicaManager.partition(new TopicPartition(t.name(), p));
-            boolean online = partition != null;
-            parts.add(new MetadataResponse.MetadataResponsePartition()
-                .setErrorCode(online ? Errors.NONE.code() : Errors.LEADER_NOT_AVAILABLE.code())
-                .setPartitionIndex(p)
-                .setLeaderId(online ? config.brokerId() : -1)
-                .setLeaderEpoch(online ? partition.leaderEpoch() : -1)
-                .setReplicaNodes(replicas)
-                .setIsrNodes(online ? replicas : List.of())
-                .setOfflineReplicas(List.of()));
+            TopicPartition tp = new TopicPartition(t.name(), p);
+            List<Integer> replicas = store.replicas(tp);
+            PartitionState state = store.partitionState(tp).orElse(null);
+            if (replicas.isEmpty()) {
+                replicas = self;
+            }
+            int leader = state != null ? state.leader() : replicas.get(0);
+            List<Integer> offline = replicas.stream().filter(r -> !live.contains(r)).toList();
+            MetadataResponse.MetadataResponsePartition out = new MetadataResponse.MetadataResponsePartition()
+                .setPartitionIndex(p).setReplicaNodes(replicas).setOfflineReplicas(offline);
+            if (leader == config.brokerId()) {
+                Partition partition = replicaManager.partition(tp);
+                boolean online = partition != null;
+                out.setErrorCode(online ? Errors.NONE.code() : Errors.LEADER_NOT_AVAILABLE.code())
+                    .setLeaderId(online ? leader : -1)
+                    .setLeaderEpoch(online ? partition.leaderEpoch() : -1)
+                    .setIsrNodes(online ? (state != null ? state.isr() : self) : List.of());
+            } else if (leader >= 0 && live.contains(leader)) {
+                out.setErrorCode(Errors.NONE.code())
+                    .setLeaderId(leader)
+                    .setLeaderEpoch(state != null ? state.leaderEpoch() : -1)
+                    .setIsrNodes(state != null ? state.isr() : List.of());
+            } else {
+                // the leader's broker is not registered (stopped or dead): nothing serves the partition
+                // until it returns (electing another leader comes with replication)
+                out.setErrorCode(Errors.LEADER_NOT_AVAILABLE.code()).setLeaderId(-1)
+                    .setLeaderEpoch(state != null ? state.leaderEpoch() : -1)
+                    .setIsrNodes(state != null ? state.isr().stream().filter(live::contains).toList() : List.of());
+            }
+            parts.add(out);
         }
         return new MetadataResponse.MetadataResponseTopic().setErrorCode(error.code()).setName(t.name())
             .setTopicId(t.topicId()).setIsInternal(TopicMetadata.isInternal(t.name())).setPartitions(parts);

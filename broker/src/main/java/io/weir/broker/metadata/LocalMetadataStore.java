@@ -21,7 +21,8 @@ import java.util.TreeMap;
 import java.util.UUID;
 
 /**
- * Topic metadata of a standalone broker, one properties file per topic under
+ * Topic metadata as brokers kept it before ZooKeeper (now read once, when such a log directory first
+ * meets an empty ZooKeeper, to import it; and used by unit tests), one properties file per topic under
  * {@code <log.dir>/__weir_metadata/topics/}, plus the cluster id. Each write goes to a temp file
  * that is fsynced and atomically renamed, then the directory is fsynced, so a crash leaves either
  * the old or the new version. Thread-safe (changes are serialized; readers see immutable snapshots).

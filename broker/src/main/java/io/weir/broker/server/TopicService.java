@@ -24,15 +24,41 @@ public final class TopicService {
     private final MetadataStore store;
     private final ReplicaManager replicaManager;
     private final TopicConfigs topicConfigs;
-    private final int liveBrokers;
+    private final TopicController controller;
 
+    /** A service over a store without a cluster: this broker is the controller and holds every replica. */
     public TopicService(BrokerConfig config, MetadataStore store, ReplicaManager replicaManager,
                         TopicConfigs topicConfigs) {
+        this(config, store, replicaManager, topicConfigs, TopicController.local(store, config.brokerId()));
+    }
+
+    public TopicService(BrokerConfig config, MetadataStore store, ReplicaManager replicaManager,
+                        TopicConfigs topicConfigs, TopicController controller) {
         this.config = config;
         this.store = store;
         this.replicaManager = replicaManager;
         this.topicConfigs = topicConfigs;
-        this.liveBrokers = 1;
+        this.controller = controller;
+    }
+
+    /**
+     * Runs a controller write: null when it succeeded, else the error ("not the controller", or a
+     * deposed one, is NOT_CONTROLLER; a topic another controller write created meanwhile exists).
+     */
+    private Result viaController(Runnable write, Result ignored) {
+        try {
+            write.run();
+            return null;
+        } catch (TopicController.NotControllerException e) {
+            return Result.error(Errors.NOT_CONTROLLER, e.getMessage());
+        } catch (RuntimeException e) {
+            for (Throwable c = e; c != null; c = c.getCause()) {
+                if (c instanceof org.apache.zookeeper.KeeperException.NodeExistsException) {
+                    return Result.error(Errors.TOPIC_ALREADY_EXISTS, "Topic already exists.");
+                }
+            }
+            throw e;
+        }
     }
 
     /** An error with its message, or {@link #OK}. */
@@ -71,6 +97,7 @@ public final class TopicService {
                 return Result.error(Errors.INVALID_REQUEST,
                     "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.");
             }
+            List<Integer> live = controller.liveBrokerIds();
             for (int p = 0; p < assignment.size(); p++) {
                 List<Integer> replicas = assignment.get(p);
                 if (replicas == null || replicas.isEmpty()) {
@@ -78,7 +105,7 @@ public final class TopicService {
                         + (assignment.size() - 1) + " with at least one replica each");
                 }
                 for (int b : replicas) {
-                    if (b != config.brokerId()) {
+                    if (!live.contains(b)) {
                         return Result.error(Errors.INVALID_REPLICA_ASSIGNMENT, "Broker " + b + " is not alive");
                     }
                 }
@@ -101,6 +128,7 @@ public final class TopicService {
         if (replicationFactor <= 0) {
             return Result.error(Errors.INVALID_REPLICATION_FACTOR, "Replication factor must be larger than 0.");
         }
+        int liveBrokers = controller.liveBrokerIds().size();
         if (replicationFactor > liveBrokers) {
             return Result.error(Errors.INVALID_REPLICATION_FACTOR, "Unable to replicate the partition "
                 + replicationFactor + " time(s): The target replication factor of " + replicationFactor
@@ -114,8 +142,13 @@ public final class TopicService {
         if (validateOnly) {
             return new Result(Errors.NONE, null, topic);
         }
-        store.createTopic(topic);
-        replicaManager.hostTopic(topic);
+        Result created = viaController(() -> controller.createTopic(topic, assignment), null);
+        if (created != null) {
+            return created;
+        }
+        if (controller.callerHostsPartitions()) {
+            replicaManager.hostTopic(topic);
+        }
         log.info("created topic {} with {} partitions, replication factor {}, configs {}", name, partitions,
             replicationFactor, configs);
         return new Result(Errors.NONE, null, topic);
@@ -160,8 +193,13 @@ public final class TopicService {
         if (topic == null) {
             return Result.error(Errors.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");
         }
-        store.deleteTopic(name);
-        replicaManager.deleteTopic(topic);
+        Result deleted = viaController(() -> controller.deleteTopic(topic), null);
+        if (deleted != null) {
+            return deleted;
+        }
+        if (controller.callerHostsPartitions()) {
+            replicaManager.deleteTopic(topic);
+        }
         log.info("deleted topic {}", name);
         return new Result(Errors.NONE, null, topic);
     }
@@ -183,8 +221,13 @@ public final class TopicService {
         }
         TopicMetadata grown = topic.withPartitionCount(newCount);
         if (!validateOnly) {
-            store.updateTopic(grown);
-            replicaManager.hostPartitions(grown, topic.partitionCount(), newCount);
+            Result grew = viaController(() -> controller.addPartitions(topic, newCount), null);
+            if (grew != null) {
+                return grew;
+            }
+            if (controller.callerHostsPartitions()) {
+                replicaManager.hostPartitions(grown, topic.partitionCount(), newCount);
+            }
             log.info("topic {} now has {} partitions", name, newCount);
         }
         return new Result(Errors.NONE, null, grown);

@@ -1,0 +1,808 @@
+package io.weir.broker.zk;
+
+import io.weir.broker.BrokerConfig;
+import io.weir.broker.metadata.BrokerRegistration;
+import io.weir.broker.metadata.LocalMetadataStore;
+import io.weir.broker.metadata.MetadataStore;
+import io.weir.broker.metadata.PartitionState;
+import io.weir.broker.metadata.TopicMetadata;
+import io.weir.common.TopicPartition;
+import io.weir.common.utils.FileUtils;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.api.CuratorWatcher;
+import org.apache.curator.framework.api.transaction.CuratorOp;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.WatchedEvent;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The cluster's metadata in ZooKeeper, through Apache Curator: the cluster id, topics (replica
+ * assignment, configs, partition states), the live brokers and the elected controller, in Kafka's
+ * znode layout ({@link ZkPaths}). With {@code zookeeper.connect} unset it first starts an
+ * {@link EmbeddedZooKeeper} under the log dir and connects to that, so a standalone broker runs the
+ * same code as a cluster member. A chroot in {@code zookeeper.connect} becomes Curator's namespace.
+ *
+ * <p>Readers see an immutable {@link Image} that is swapped atomically. It is kept current by ZooKeeper
+ * watches (another broker's change) and re-read under {@link #lock} after each of this broker's own
+ * writes, so a write is visible to this broker as soon as the call that made it returns. Every write
+ * is acknowledged by ZooKeeper (durable on a quorum) before the call returns.
+ *
+ * <p>Topic creation, deletion and partition growth are controller writes ({@link ZkController}):
+ * {@link #createTopic} and {@link #deleteTopic} refuse, so there is one path for them. Thread-safe.
+ */
+public final class ZkMetadataStore implements MetadataStore {
+    private static final Logger log = LoggerFactory.getLogger(ZkMetadataStore.class);
+    /** Largest number of operations put in one ZooKeeper transaction (its request must stay under jute.maxbuffer). */
+    static final int MAX_OPS_PER_TRANSACTION = 1000;
+
+    /** What this broker knows of the cluster at one instant. Immutable. */
+    public record Image(Map<String, TopicMetadata> topics, Map<String, Map<Integer, List<Integer>>> assignments,
+                        Map<String, Integer> topicZkVersions, Map<TopicPartition, PartitionState> states,
+                        List<BrokerRegistration> brokers, int controllerId) {
+        static final Image EMPTY = new Image(Map.of(), Map.of(), Map.of(), Map.of(), List.of(), -1);
+    }
+
+    private final CuratorFramework client;
+    private final EmbeddedZooKeeper embedded;
+    private final String hosts;
+    private final int sessionTimeoutMs;
+    private final int connectionTimeoutMs;
+    private final Path logDir;
+    private final int brokerId;
+    private final String clusterId;
+    private final ExecutorService refresher;
+    private final Object lock = new Object();
+    private final CuratorWatcher watcher = this::onWatch;
+    // guarded by lock: what changed since the image was built
+    private final Set<String> dirtyTopics = new HashSet<>();
+    private boolean topicListDirty = true;
+    private boolean brokersDirty = true;
+    private boolean controllerDirty = true;
+    private boolean refreshQueued;
+    private volatile Image image = Image.EMPTY;
+    private volatile boolean closed;
+    // guarded by lock
+    private java.util.function.Consumer<Image> listener;
+
+    private ZkMetadataStore(CuratorFramework client, EmbeddedZooKeeper embedded, String hosts, int sessionTimeoutMs,
+                            int connectionTimeoutMs, Path logDir, int brokerId, String configuredClusterId) {
+        this.client = client;
+        this.embedded = embedded;
+        this.hosts = hosts;
+        this.sessionTimeoutMs = sessionTimeoutMs;
+        this.connectionTimeoutMs = connectionTimeoutMs;
+        this.logDir = logDir;
+        this.brokerId = brokerId;
+        this.refresher = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "weir-zk-metadata");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            this.clusterId = initCluster(configuredClusterId);
+            client.getConnectionStateListenable().addListener((c, state) -> {
+                if (state == ConnectionState.RECONNECTED) {
+                    // the session may be new, and its watches gone: read everything again
+                    markAllDirty();
+                }
+            });
+            synchronized (lock) {
+                refreshLocked();
+            }
+        } catch (RuntimeException | Error e) {
+            closed = true;
+            refresher.shutdownNow();
+            throw e;
+        }
+    }
+
+    /**
+     * Connects to {@code zookeeper.connect}, or starts the embedded server when it is unset, and
+     * loads the metadata. On a first start against an empty ZooKeeper, topics of an existing
+     * {@link LocalMetadataStore} in the log dir are imported once.
+     */
+    public static ZkMetadataStore open(BrokerConfig config, Path logDir) {
+        String connect = config.getString(BrokerConfig.ZOOKEEPER_CONNECT);
+        EmbeddedZooKeeper embedded = null;
+        if (connect == null || connect.isBlank()) {
+            embedded = EmbeddedZooKeeper.start(logDir);
+            connect = embedded.connectString();
+        }
+        int slash = connect.indexOf('/');
+        String hosts = slash < 0 ? connect.trim() : connect.substring(0, slash).trim();
+        String chroot = slash < 0 ? null : connect.substring(slash).replaceAll("/+$", "");
+        int sessionTimeoutMs = config.getInt(BrokerConfig.ZOOKEEPER_SESSION_TIMEOUT_MS);
+        int connectionTimeoutMs = config.zookeeperConnectionTimeoutMs();
+        CuratorFramework client = CuratorFrameworkFactory.builder()
+            .connectString(hosts)
+            .namespace(chroot == null || chroot.isEmpty() ? null : chroot.substring(1))
+            .sessionTimeoutMs(sessionTimeoutMs)
+            .connectionTimeoutMs(connectionTimeoutMs)
+            .retryPolicy(new ExponentialBackoffRetry(100, 5, 2000))
+            .build();
+        try {
+            client.start();
+            if (!client.blockUntilConnected(connectionTimeoutMs, TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("cannot connect to ZooKeeper at " + connect + " within "
+                    + BrokerConfig.ZOOKEEPER_CONNECTION_TIMEOUT_MS + "=" + connectionTimeoutMs + " ms");
+            }
+            return new ZkMetadataStore(client, embedded, hosts, sessionTimeoutMs, connectionTimeoutMs, logDir,
+                config.brokerId(), config.getString(BrokerConfig.CLUSTER_ID));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            client.close();
+            closeQuietly(embedded);
+            throw new IllegalStateException("interrupted while connecting to ZooKeeper", e);
+        } catch (RuntimeException | Error e) {
+            client.close();
+            closeQuietly(embedded);
+            throw e;
+        }
+    }
+
+    private static void closeQuietly(EmbeddedZooKeeper embedded) {
+        if (embedded != null) {
+            embedded.close();
+        }
+    }
+
+    public CuratorFramework client() {
+        return client;
+    }
+
+    /** Whether this store runs its own embedded ZooKeeper (then this broker is the only one). */
+    public boolean isEmbedded() {
+        return embedded != null;
+    }
+
+    /** The ZooKeeper servers (no chroot), for a raw client that only needs to reach a session. */
+    String hosts() {
+        return hosts;
+    }
+
+    int sessionTimeoutMs() {
+        return sessionTimeoutMs;
+    }
+
+    int connectionTimeoutMs() {
+        return connectionTimeoutMs;
+    }
+
+    Path logDir() {
+        return logDir;
+    }
+
+    /** The local directory of small per-broker files (cluster id check, ZooKeeper session). */
+    Path localDir() {
+        return logDir.resolve(LocalMetadataStore.DIR_NAME);
+    }
+
+    public Image image() {
+        return image;
+    }
+
+    // ---------------------------------------------------------------- cluster id and import
+
+    private String initCluster(String configuredClusterId) {
+        try {
+            Path local = localDir();
+            Path localIdFile = local.resolve("cluster.id");
+            String zkId = readClusterId();
+            if (zkId == null) {
+                boolean hasLocalTopics = Files.isDirectory(local.resolve("topics"));
+                if (hasLocalTopics) {
+                    zkId = importLocal(configuredClusterId);
+                } else {
+                    String id = configuredClusterId != null ? configuredClusterId
+                        : Files.exists(localIdFile) ? Files.readString(localIdFile, StandardCharsets.UTF_8).trim()
+                        : newClusterId();
+                    zkId = createClusterId(id);
+                }
+            }
+            if (configuredClusterId != null && !configuredClusterId.equals(zkId)) {
+                throw new IllegalStateException("cluster.id " + configuredClusterId + " does not match the id " + zkId
+                    + " stored in ZooKeeper at " + ZkPaths.CLUSTER_ID + ": set cluster.id=" + zkId
+                    + " (or remove cluster.id from the config), or point zookeeper.connect at cluster "
+                    + configuredClusterId);
+            }
+            Files.createDirectories(local);
+            if (Files.exists(localIdFile)) {
+                String stored = Files.readString(localIdFile, StandardCharsets.UTF_8).trim();
+                if (!stored.equals(zkId)) {
+                    throw new IllegalStateException("the log directory " + logDir.toAbsolutePath() + " belongs to"
+                        + " cluster " + stored + " (" + localIdFile + "), but ZooKeeper holds cluster " + zkId
+                        + ": point zookeeper.connect at cluster " + stored + ", or log.dirs at a directory of " + zkId);
+                }
+            } else {
+                FileUtils.atomicWrite(localIdFile, ByteBuffer.wrap((zkId + "\n").getBytes(StandardCharsets.UTF_8)));
+            }
+            return zkId;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot check the cluster id in " + localDir(), e);
+        }
+    }
+
+    private String readClusterId() {
+        byte[] data = getDataOrNull(ZkPaths.CLUSTER_ID, null, null);
+        return data == null ? null : String.valueOf(Json.parseObject(data).get("id"));
+    }
+
+    /** Creates /cluster/id; if another broker won the race, its id. */
+    private String createClusterId(String id) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("version", "1");
+        json.put("id", id);
+        try {
+            client.create().creatingParentsIfNeeded().forPath(ZkPaths.CLUSTER_ID, Json.write(json));
+            log.info("initialized cluster {} in ZooKeeper", id);
+            return id;
+        } catch (KeeperException.NodeExistsException e) {
+            return readClusterId();
+        } catch (Exception e) {
+            throw zkFailure("create " + ZkPaths.CLUSTER_ID, e);
+        }
+    }
+
+    /**
+     * First start of a broker that kept its metadata in files ({@link LocalMetadataStore}) against an
+     * empty ZooKeeper: its cluster id, topics and producer-id high mark move to ZooKeeper, once (the
+     * cluster id's znode marks it done). Runs before any controller exists, so it is not fenced.
+     */
+    private String importLocal(String configuredClusterId) {
+        LocalMetadataStore old = new LocalMetadataStore(logDir, configuredClusterId);
+        // the cluster id is written last: it marks the import done, so an import cut short by a crash
+        // runs again at the next start (and skips the topics it already wrote)
+        for (TopicMetadata t : old.topics().values()) {
+            try {
+                if (client.checkExists().forPath(ZkPaths.topic(t.name())) != null) {
+                    continue;
+                }
+            } catch (Exception e) {
+                throw zkFailure("import topic " + t.name(), e);
+            }
+            Map<Integer, List<Integer>> assignment = new TreeMap<>();
+            for (int p = 0; p < t.partitionCount(); p++) {
+                assignment.put(p, List.of(brokerId));
+            }
+            List<CuratorOp> ops = new ArrayList<>();
+            try {
+                topicCreationOps(t, assignment, 0, ops);
+                commitInChunks(null, ops);
+            } catch (Exception e) {
+                throw zkFailure("import topic " + t.name(), e);
+            }
+        }
+        Path pidFile = localDir().resolve("producer_id_block");
+        if (Files.exists(pidFile)) {
+            try {
+                long persistedEnd = Long.parseLong(Files.readString(pidFile, StandardCharsets.UTF_8).trim());
+                if (persistedEnd > 0) {
+                    ZkProducerIdBlocks.createInitialBlock(client, brokerId, persistedEnd);
+                }
+            } catch (IOException | NumberFormatException e) {
+                throw new IllegalStateException("cannot import the producer id block from " + pidFile, e);
+            }
+        }
+        old.close();
+        String id = createClusterId(old.clusterId());
+        // moved aside, so a later empty ZooKeeper (a lost embedded data dir, a new ensemble) never imports
+        // this stale copy again — its producer-id high mark above all would hand out ids twice
+        Path done = localDir().resolve(IMPORTED_DIR);
+        try {
+            Files.createDirectories(done);
+            Files.move(localDir().resolve("topics"), done.resolve("topics"));
+            if (Files.exists(pidFile)) {
+                Files.move(pidFile, done.resolve(pidFile.getFileName()));
+            }
+            FileUtils.fsyncDirectory(done);
+            FileUtils.fsyncDirectory(localDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException("imported the metadata in " + localDir() + " into ZooKeeper but cannot"
+                + " move it aside to " + done, e);
+        }
+        log.info("imported {} topics of cluster {} from {} into ZooKeeper (the files are now in {})",
+            old.topics().size(), id, localDir(), done);
+        return id;
+    }
+
+    /** Where the files of an imported {@link LocalMetadataStore} are kept, under its directory. */
+    static final String IMPORTED_DIR = "imported-into-zookeeper";
+
+    private static String newClusterId() {
+        UUID u = UUID.randomUUID();
+        ByteBuffer b = ByteBuffer.allocate(16).putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
+        return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(b.array());
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    @Override
+    public String clusterId() {
+        return clusterId;
+    }
+
+    @Override
+    public Map<String, TopicMetadata> topics() {
+        return image.topics();
+    }
+
+    @Override
+    public List<BrokerRegistration> liveBrokers() {
+        return image.brokers();
+    }
+
+    @Override
+    public int controllerId() {
+        return image.controllerId();
+    }
+
+    @Override
+    public List<Integer> replicas(TopicPartition tp) {
+        Map<Integer, List<Integer>> a = image.assignments().get(tp.topic());
+        List<Integer> r = a == null ? null : a.get(tp.partition());
+        return r == null ? List.of() : r;
+    }
+
+    @Override
+    public Optional<PartitionState> partitionState(TopicPartition tp) {
+        return Optional.ofNullable(image.states().get(tp));
+    }
+
+    /** Reads the partition's state from ZooKeeper now (not the image), with its znode version. */
+    public Optional<PartitionState> readPartitionState(TopicPartition tp) {
+        Stat stat = new Stat();
+        byte[] data = getDataOrNull(ZkPaths.partitionState(tp.topic(), tp.partition()), stat, null);
+        return data == null ? Optional.empty() : Optional.of(parseState(data, stat.getVersion()));
+    }
+
+    // ---------------------------------------------------------------- writes
+
+    /** Topic creation is a controller write: use {@link ZkController#createTopic}. */
+    @Override
+    public boolean createTopic(TopicMetadata topic) {
+        throw new UnsupportedOperationException("topics are created by the controller (ZkController)");
+    }
+
+    /** Topic deletion is a controller write: use {@link ZkController#deleteTopic}. */
+    @Override
+    public boolean deleteTopic(String name) {
+        throw new UnsupportedOperationException("topics are deleted by the controller (ZkController)");
+    }
+
+    /**
+     * Replaces the topic's config overrides ({@code /config/topics/<topic>}). Partition growth is a
+     * controller write ({@link ZkController#addPartitions}); a different partition count is refused.
+     */
+    @Override
+    public boolean updateTopic(TopicMetadata topic) {
+        TopicMetadata current = topics().get(topic.name());
+        if (current == null) {
+            return false;
+        }
+        if (current.partitionCount() != topic.partitionCount()) {
+            throw new UnsupportedOperationException("partitions are added by the controller (ZkController)");
+        }
+        try {
+            byte[] data = configJson(topic.configs());
+            String path = ZkPaths.topicConfig(topic.name());
+            if (client.checkExists().forPath(path) == null) {
+                client.create().creatingParentsIfNeeded().forPath(path, data);
+            } else {
+                client.setData().forPath(path, data);
+            }
+        } catch (Exception e) {
+            throw zkFailure("update the configs of topic " + topic.name(), e);
+        }
+        changed(topic.name(), false);
+        return true;
+    }
+
+    /** The operations that create a topic: its config, assignment, partitions and their first states. */
+    void topicCreationOps(TopicMetadata topic, Map<Integer, List<Integer>> assignment, int controllerEpoch,
+                          List<CuratorOp> ops) throws Exception {
+        ensurePath(ZkPaths.CONFIG_TOPICS);
+        ensurePath(ZkPaths.BROKER_TOPICS);
+        if (client.checkExists().forPath(ZkPaths.topicConfig(topic.name())) != null) {
+            // left by a deletion that did not finish; the new topic's configs replace it
+            ops.add(client.transactionOp().setData().forPath(ZkPaths.topicConfig(topic.name()), configJson(topic.configs())));
+        } else {
+            ops.add(client.transactionOp().create().forPath(ZkPaths.topicConfig(topic.name()), configJson(topic.configs())));
+        }
+        ops.add(client.transactionOp().create().forPath(ZkPaths.topic(topic.name()), topicJson(topic.topicId(), assignment)));
+        ops.add(client.transactionOp().create().forPath(ZkPaths.partitions(topic.name())));
+        partitionCreationOps(topic.name(), assignment, 0, controllerEpoch, ops);
+    }
+
+    /** Creates partitions {@code from..} of the assignment with their first state (leader = first replica). */
+    void partitionCreationOps(String topic, Map<Integer, List<Integer>> assignment, int from, int controllerEpoch,
+                              List<CuratorOp> ops) throws Exception {
+        for (int p = from; p < assignment.size(); p++) {
+            List<Integer> replicas = assignment.get(p);
+            ops.add(client.transactionOp().create().forPath(ZkPaths.partition(topic, p)));
+            // no replication yet: only the leader is known to be in sync
+            ops.add(client.transactionOp().create().forPath(ZkPaths.partitionState(topic, p),
+                stateJson(replicas.get(0), 0, List.of(replicas.get(0)), controllerEpoch)));
+        }
+    }
+
+    /** The operations that delete a topic, children first. */
+    void topicDeletionOps(String topic, List<CuratorOp> ops) throws Exception {
+        String parts = ZkPaths.partitions(topic);
+        if (client.checkExists().forPath(parts) != null) {
+            List<String> children = client.getChildren().forPath(parts);
+            for (String p : children) {
+                String pp = parts + "/" + p;
+                for (String c : client.getChildren().forPath(pp)) {
+                    ops.add(client.transactionOp().delete().forPath(pp + "/" + c));
+                }
+                ops.add(client.transactionOp().delete().forPath(pp));
+            }
+            ops.add(client.transactionOp().delete().forPath(parts));
+        }
+        ops.add(client.transactionOp().delete().forPath(ZkPaths.topic(topic)));
+        if (client.checkExists().forPath(ZkPaths.topicConfig(topic)) != null) {
+            ops.add(client.transactionOp().delete().forPath(ZkPaths.topicConfig(topic)));
+        }
+    }
+
+    /**
+     * Commits {@code ops} in transactions of at most {@link #MAX_OPS_PER_TRANSACTION}, each starting
+     * with {@code guard} (the controller-epoch check) when one is given. Creations come first in the
+     * list, so a reader may see a topic before all its partition states, never the reverse.
+     */
+    void commitInChunks(CuratorOp guard, List<CuratorOp> ops) throws Exception {
+        int max = MAX_OPS_PER_TRANSACTION - 1;
+        for (int i = 0; i < ops.size(); i += max) {
+            List<CuratorOp> chunk = new ArrayList<>();
+            if (guard != null) {
+                chunk.add(guard);
+            }
+            chunk.addAll(ops.subList(i, Math.min(ops.size(), i + max)));
+            client.transaction().forOperations(chunk);
+        }
+    }
+
+    void ensurePath(String path) throws Exception {
+        if (client.checkExists().forPath(path) == null) {
+            try {
+                client.create().creatingParentsIfNeeded().forPath(path);
+            } catch (KeeperException.NodeExistsException ignored) {
+                // another broker made it
+            }
+        }
+    }
+
+    /** Re-reads the topic after this broker changed it, so the change is visible when the call returns. */
+    void changed(String topic, boolean listChanged) {
+        synchronized (lock) {
+            dirtyTopics.add(topic);
+            topicListDirty |= listChanged;
+            refreshLocked();
+        }
+    }
+
+    // ---------------------------------------------------------------- JSON of the znodes
+
+    static byte[] topicJson(UUID topicId, Map<Integer, List<Integer>> assignment) {
+        Map<String, Object> parts = new LinkedHashMap<>();
+        assignment.forEach((p, r) -> parts.put(Integer.toString(p), r));
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("version", 3);
+        json.put("topic_id", topicId.toString());
+        json.put("partitions", parts);
+        json.put("adding_replicas", Map.of());
+        json.put("removing_replicas", Map.of());
+        return Json.write(json);
+    }
+
+    static byte[] configJson(Map<String, String> configs) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("version", 1);
+        json.put("config", new TreeMap<>(configs));
+        return Json.write(json);
+    }
+
+    static byte[] stateJson(int leader, int leaderEpoch, List<Integer> isr, int controllerEpoch) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("controller_epoch", controllerEpoch);
+        json.put("leader", leader);
+        json.put("version", 1);
+        json.put("leader_epoch", leaderEpoch);
+        json.put("isr", isr);
+        return Json.write(json);
+    }
+
+    static PartitionState parseState(byte[] data, int zkVersion) {
+        Map<String, Object> o = Json.parseObject(data);
+        return new PartitionState(Json.intField(o, "leader", -1), Json.intField(o, "leader_epoch", 0),
+            Json.intList(o.get("isr")), Json.intField(o, "controller_epoch", 0), zkVersion);
+    }
+
+    // ---------------------------------------------------------------- watches and the image
+
+    private void onWatch(WatchedEvent event) {
+        if (event.getType() == Watcher.Event.EventType.None || event.getPath() == null) {
+            return;
+        }
+        String path = event.getPath();
+        synchronized (lock) {
+            if (path.equals(ZkPaths.BROKER_TOPICS)) {
+                topicListDirty = true;
+            } else if (path.startsWith(ZkPaths.BROKER_TOPICS + "/")) {
+                dirtyTopics.add(path.substring(ZkPaths.BROKER_TOPICS.length() + 1).split("/")[0]);
+            } else if (path.startsWith(ZkPaths.CONFIG_TOPICS + "/")) {
+                dirtyTopics.add(path.substring(ZkPaths.CONFIG_TOPICS.length() + 1));
+            } else if (path.startsWith(ZkPaths.BROKER_IDS)) {
+                brokersDirty = true;
+            } else if (path.equals(ZkPaths.CONTROLLER)) {
+                controllerDirty = true;
+            } else {
+                return;
+            }
+            scheduleRefreshLocked();
+        }
+    }
+
+    private void markAllDirty() {
+        synchronized (lock) {
+            topicListDirty = true;
+            brokersDirty = true;
+            controllerDirty = true;
+            dirtyTopics.addAll(image.topics().keySet());
+            scheduleRefreshLocked();
+        }
+    }
+
+    private void scheduleRefreshLocked() {
+        if (refreshQueued || closed) {
+            return;
+        }
+        refreshQueued = true;
+        try {
+            refresher.execute(() -> {
+                synchronized (lock) {
+                    refreshQueued = false;
+                    if (closed) {
+                        return;
+                    }
+                    try {
+                        refreshLocked();
+                    } catch (RuntimeException e) {
+                        log.warn("cannot refresh metadata from ZooKeeper; retrying at the next change", e);
+                        topicListDirty = true;
+                        brokersDirty = true;
+                        controllerDirty = true;
+                    }
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            refreshQueued = false; // closing
+        }
+    }
+
+    /** Re-reads what changed (setting watches again) and publishes a new image. Holds {@link #lock}. */
+    private void refreshLocked() {
+        Image old = image;
+        Map<String, TopicMetadata> topics = old.topics();
+        Map<String, Map<Integer, List<Integer>>> assignments = old.assignments();
+        Map<String, Integer> versions = old.topicZkVersions();
+        Map<TopicPartition, PartitionState> states = old.states();
+        List<BrokerRegistration> brokers = old.brokers();
+        int controllerId = old.controllerId();
+        try {
+            if (topicListDirty || !dirtyTopics.isEmpty()) {
+                topics = new TreeMap<>(topics);
+                assignments = new HashMap<>(assignments);
+                versions = new HashMap<>(versions);
+                states = new HashMap<>(states);
+                Set<String> names;
+                if (topicListDirty) {
+                    topicListDirty = false;
+                    ensurePath(ZkPaths.BROKER_TOPICS);
+                    names = new HashSet<>(client.getChildren().usingWatcher(watcher).forPath(ZkPaths.BROKER_TOPICS));
+                    for (String existing : new ArrayList<>(topics.keySet())) {
+                        if (!names.contains(existing)) {
+                            dirtyTopics.add(existing);
+                        }
+                    }
+                    for (String n : names) {
+                        if (!topics.containsKey(n)) {
+                            dirtyTopics.add(n);
+                        }
+                    }
+                }
+                List<String> toRead = new ArrayList<>(dirtyTopics);
+                dirtyTopics.clear();
+                for (String name : toRead) {
+                    readTopic(name, topics, assignments, versions, states);
+                }
+                topics = Collections.unmodifiableMap(topics);
+                assignments = Map.copyOf(assignments);
+                versions = Map.copyOf(versions);
+                states = Map.copyOf(states);
+            }
+            if (brokersDirty) {
+                brokersDirty = false;
+                brokers = readBrokers();
+            }
+            if (controllerDirty) {
+                controllerDirty = false;
+                controllerId = readControllerId();
+            }
+        } catch (Exception e) {
+            throw zkFailure("read the cluster metadata", e);
+        }
+        Image next = new Image(topics, assignments, versions, states, brokers, controllerId);
+        image = next;
+        if (listener != null && !next.equals(old)) {
+            try {
+                listener.accept(next);
+            } catch (RuntimeException e) {
+                log.error("applying a metadata change failed", e);
+            }
+        }
+    }
+
+    /**
+     * Calls {@code l} with every new image, in order, while holding the store's lock (so it never
+     * sees an image older than one it has seen, and a write's own change is applied before the
+     * write returns); null stops the calls, waiting for a running one to finish.
+     */
+    public void setListener(java.util.function.Consumer<Image> l) {
+        synchronized (lock) {
+            listener = l;
+        }
+    }
+
+    private void readTopic(String name, Map<String, TopicMetadata> topics, Map<String, Map<Integer, List<Integer>>> assignments,
+                           Map<String, Integer> versions, Map<TopicPartition, PartitionState> states) {
+        TopicMetadata previous = topics.remove(name);
+        assignments.remove(name);
+        versions.remove(name);
+        if (previous != null) {
+            for (int p = 0; p < previous.partitionCount(); p++) {
+                states.remove(new TopicPartition(name, p));
+            }
+        }
+        Stat stat = new Stat();
+        byte[] data = getDataOrNull(ZkPaths.topic(name), stat, watcher);
+        if (data == null) {
+            return; // deleted
+        }
+        Map<String, Object> json = Json.parseObject(data);
+        Map<Integer, List<Integer>> assignment = new TreeMap<>();
+        if (json.get("partitions") instanceof Map<?, ?> parts) {
+            for (Map.Entry<?, ?> e : parts.entrySet()) {
+                assignment.put(Integer.parseInt(e.getKey().toString()), List.copyOf(Json.intList(e.getValue())));
+            }
+        }
+        byte[] configData = getDataOrNull(ZkPaths.topicConfig(name), null, watcher);
+        Map<String, String> configs = new HashMap<>();
+        if (configData != null && Json.parseObject(configData).get("config") instanceof Map<?, ?> c) {
+            c.forEach((k, v) -> configs.put(k.toString(), String.valueOf(v)));
+        }
+        short rf = (short) (assignment.isEmpty() ? 1 : assignment.values().iterator().next().size());
+        TopicMetadata t = new TopicMetadata(name, UUID.fromString(String.valueOf(json.get("topic_id"))),
+            assignment.size(), rf, configs);
+        for (int p = 0; p < assignment.size(); p++) {
+            Stat s = new Stat();
+            byte[] st = getDataOrNull(ZkPaths.partitionState(name, p), s, watcher);
+            if (st != null) {
+                states.put(new TopicPartition(name, p), parseState(st, s.getVersion()));
+            }
+        }
+        topics.put(name, t);
+        assignments.put(name, Collections.unmodifiableMap(assignment));
+        versions.put(name, stat.getVersion());
+    }
+
+    private List<BrokerRegistration> readBrokers() throws Exception {
+        ensurePath(ZkPaths.BROKER_IDS);
+        List<BrokerRegistration> out = new ArrayList<>();
+        for (String child : client.getChildren().usingWatcher(watcher).forPath(ZkPaths.BROKER_IDS)) {
+            byte[] data = getDataOrNull(ZkPaths.BROKER_IDS + "/" + child, null, watcher);
+            if (data == null) {
+                continue;
+            }
+            Map<String, Object> o = Json.parseObject(data);
+            List<String> endpoints = new ArrayList<>();
+            if (o.get("endpoints") instanceof List<?> l) {
+                l.forEach(e -> endpoints.add(String.valueOf(e)));
+            }
+            Object rack = o.get("rack");
+            out.add(new BrokerRegistration(Integer.parseInt(child), String.valueOf(o.get("host")),
+                Json.intField(o, "port", -1), rack == null ? null : rack.toString(), endpoints));
+        }
+        out.sort(java.util.Comparator.comparingInt(BrokerRegistration::id));
+        return List.copyOf(out);
+    }
+
+    private int readControllerId() throws Exception {
+        Stat exists = client.checkExists().usingWatcher(watcher).forPath(ZkPaths.CONTROLLER);
+        if (exists == null) {
+            return -1;
+        }
+        byte[] data = getDataOrNull(ZkPaths.CONTROLLER, null, watcher);
+        return data == null ? -1 : Json.intField(Json.parseObject(data), "brokerid", -1);
+    }
+
+    /** The znode's data, or null when it does not exist. */
+    byte[] getDataOrNull(String path, Stat stat, CuratorWatcher w) {
+        try {
+            var builder = client.getData();
+            if (stat != null) {
+                return w == null ? builder.storingStatIn(stat).forPath(path)
+                    : builder.storingStatIn(stat).usingWatcher(w).forPath(path);
+            }
+            return w == null ? builder.forPath(path) : builder.usingWatcher(w).forPath(path);
+        } catch (KeeperException.NoNodeException e) {
+            if (w != null) {
+                try {
+                    client.checkExists().usingWatcher(w).forPath(path); // learn when it appears
+                } catch (Exception ignored) {
+                    // the next refresh sets it
+                }
+            }
+            return null;
+        } catch (Exception e) {
+            throw zkFailure("read " + path, e);
+        }
+    }
+
+    static RuntimeException zkFailure(String what, Exception e) {
+        if (e instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+        }
+        if (e instanceof RuntimeException r && !(e instanceof UnsupportedOperationException)) {
+            return r;
+        }
+        return new IllegalStateException("ZooKeeper: cannot " + what + ": " + e, e);
+    }
+
+    /** Closes the Curator client (ending the session, so ephemeral znodes go now), then the embedded server. */
+    @Override
+    public void close() {
+        closed = true;
+        refresher.shutdown();
+        try {
+            if (!refresher.awaitTermination(10, TimeUnit.SECONDS)) {
+                log.warn("a metadata refresh still runs after 10 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            client.close();
+        } finally {
+            closeQuietly(embedded);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package io.weir.broker.zk;
+
+/**
+ * The znodes Weir keeps in ZooKeeper (under the chroot of {@code zookeeper.connect}), laid out as
+ * Apache Kafka's ZooKeeper mode laid them out, so the tree reads familiarly in {@code zkCli.sh}.
+ */
+public final class ZkPaths {
+    private ZkPaths() {
+    }
+
+    /** {"version":"1","id":"<cluster id>"} */
+    public static final String CLUSTER_ID = "/cluster/id";
+    /** one ephemeral child per live broker: {"version":5,"host","port","rack","endpoints",...} */
+    public static final String BROKER_IDS = "/brokers/ids";
+    /** one child per topic: {"version":3,"topic_id","partitions":{"0":[replicas]}} */
+    public static final String BROKER_TOPICS = "/brokers/topics";
+    /** one child per topic: {"version":1,"config":{overrides}} */
+    public static final String CONFIG_TOPICS = "/config/topics";
+    /** ephemeral, the active controller: {"version":2,"brokerid":N,"timestamp":"ms"} */
+    public static final String CONTROLLER = "/controller";
+    /** the controller epoch as a decimal string; its znode version fences deposed controllers */
+    public static final String CONTROLLER_EPOCH = "/controller_epoch";
+    /** the Curator LeaderLatch that elects the controller */
+    public static final String CONTROLLER_ELECTION = "/weir/controller_election";
+    /** {"version":1,"broker":N,"block_start":"s","block_end":"e"} (end inclusive) */
+    public static final String PRODUCER_ID_BLOCK = "/latest_producer_id_block";
+
+    public static String broker(int id) {
+        return BROKER_IDS + "/" + id;
+    }
+
+    public static String topic(String topic) {
+        return BROKER_TOPICS + "/" + topic;
+    }
+
+    public static String topicConfig(String topic) {
+        return CONFIG_TOPICS + "/" + topic;
+    }
+
+    public static String partitions(String topic) {
+        return topic(topic) + "/partitions";
+    }
+
+    public static String partition(String topic, int partition) {
+        return partitions(topic) + "/" + partition;
+    }
+
+    public static String partitionState(String topic, int partition) {
+        return partition(topic, partition) + "/state";
+    }
+}
