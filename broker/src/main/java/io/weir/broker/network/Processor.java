@@ -270,9 +270,14 @@ final class Processor implements Runnable {
                     if (c.sendStages != null) {
                         c.sendStages.mark(RequestStages.Stage.PICKED);
                     }
-                    c.key.interestOps(SelectionKey.OP_WRITE);
+                    // the socket almost always takes a response at once: write now instead of waiting a
+                    // select round for OP_WRITE; only what it does not take waits for writability
+                    write(c, nowMs);
+                    if (c.send != null) {
+                        c.key.interestOps(SelectionKey.OP_WRITE);
+                    }
                 }
-            } catch (RuntimeException e) {
+            } catch (IOException | RuntimeException e) {
                 closeAfterError(c, e);
             }
         }
