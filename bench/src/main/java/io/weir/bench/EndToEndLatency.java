@@ -55,6 +55,10 @@ public final class EndToEndLatency implements Callable<Integer> {
     @Option(names = "--timeout", defaultValue = "30000", description = "Give up after this many ms without a record.")
     long timeoutMs;
 
+    @Option(names = "--histogram-file", description = "Also write the whole latency distribution there "
+        + "(HdrHistogram's percentile format, values in ms), for a percentile-curve chart.")
+    java.nio.file.Path histogramFile;
+
     @Option(names = "--trace-slow-ms", defaultValue = "0", description = "Debugging: print to stderr every poll() "
         + "that returned a record older than this (nanoTime stamps, comparable with the broker's request stages).")
     long traceSlowMs;
@@ -163,6 +167,12 @@ public final class EndToEndLatency implements Callable<Integer> {
                 histogram.getTotalCount(), received[0] / (elapsedNs / 1e9), histogram.getMean() / 1000.0,
                 ms(histogram, 50), ms(histogram, 90), ms(histogram, 99), ms(histogram, 99.9),
                 histogram.getMaxValue() / 1000.0);
+            if (histogramFile != null) {
+                try (PrintStream ps = new PrintStream(java.nio.file.Files.newOutputStream(histogramFile), false,
+                    java.nio.charset.StandardCharsets.UTF_8)) {
+                    histogram.outputPercentileDistribution(ps, 1000.0);
+                }
+            }
             return received[0] >= numRecords ? 0 : 1;
         }
     }
