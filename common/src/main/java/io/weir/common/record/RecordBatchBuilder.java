@@ -7,8 +7,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Builds one RecordBatch v2: records are appended uncompressed into a growing buffer, and
- * {@link #build()} compresses them once and writes the header and CRC. Settings (producer ids,
+ * Builds one RecordBatch v2: records are appended uncompressed into a growing buffer after room for
+ * the header, and {@link #build()} compresses them once (an uncompressed batch is finished in place)
+ * and writes the header and CRC. Settings (producer ids,
  * transactional and control flags, timestamp type) are fixed before the first append.
  *
  * <p>Not thread-safe: one owner appends and builds.
@@ -34,9 +35,23 @@ public final class RecordBatchBuilder {
     private boolean built;
 
     public RecordBatchBuilder(CompressionType compression, int initialCapacity) {
+        this(compression, ByteBuffer.allocate(RecordBatch.HEADER_SIZE + Math.max(64, initialCapacity)));
+    }
+
+    /**
+     * A builder that writes into {@code buffer} (from index 0: the header's room, then the records),
+     * such as a pooled buffer of the producer's {@code batch.size}. An uncompressed batch is finished in
+     * place, so {@link #build()} returns a view of {@code buffer} and copies nothing; a compressed one
+     * is compressed into a new buffer. Should the records outgrow {@code buffer}, they move to a larger
+     * one and {@code buffer} is left unused from then on.
+     */
+    public RecordBatchBuilder(CompressionType compression, ByteBuffer buffer) {
+        if (buffer.capacity() < RecordBatch.HEADER_SIZE) {
+            throw new IllegalArgumentException("a batch buffer needs at least " + RecordBatch.HEADER_SIZE + " bytes");
+        }
         this.compression = compression;
         this.compressionLevel = compression.defaultLevel;
-        this.records = new ByteBufferOutputStream(initialCapacity);
+        this.records = new ByteBufferOutputStream(buffer.clear().position(RecordBatch.HEADER_SIZE));
     }
 
     public RecordBatchBuilder(CompressionType compression) {
@@ -195,7 +210,7 @@ public final class RecordBatchBuilder {
 
     /** Size of the batch if built now without compression: an upper-bound estimate for compressed ones. */
     public int uncompressedSizeInBytes() {
-        return RecordBatch.HEADER_SIZE + records.position();
+        return records.position(); // the header's room included
     }
 
     /** Compresses the records once and returns the finished batch (position 0, limit = size). */
@@ -204,9 +219,16 @@ public final class RecordBatchBuilder {
             throw new IllegalStateException("batch already built");
         }
         built = true;
-        ByteBuffer raw = records.buffer().duplicate().flip();
+        if (compression == CompressionType.NONE) {
+            // finished in place: the records already follow the header's room
+            int size = records.position();
+            ByteBuffer batch = records.buffer().duplicate().position(0).limit(size);
+            writeHeader(batch, size);
+            return batch;
+        }
+        ByteBuffer raw = records.buffer().duplicate().flip().position(RecordBatch.HEADER_SIZE);
         ByteBufferOutputStream out = new ByteBufferOutputStream(
-            RecordBatch.HEADER_SIZE + (compression == CompressionType.NONE ? raw.remaining() : raw.remaining() / 2 + 64));
+            RecordBatch.HEADER_SIZE + raw.remaining() / 2 + 64);
         out.buffer().position(RecordBatch.HEADER_SIZE);
         compression.compress(raw, out, compressionLevel);
         ByteBuffer batch = out.buffer();

@@ -41,6 +41,13 @@ public final class ProducerBatch {
     private final CountDownLatch doneLatch = new CountDownLatch(1);
 
     private ByteBuffer built;
+    /** The pool buffer the records are written in (an uncompressed batch is sent straight from it). */
+    final ByteBuffer buffer;
+    /**
+     * Produce requests carrying this batch that have not come back yet (sender thread). While one is
+     * out, the request may still be serialized from {@link #buffer}, so the buffer is not reused.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger requestsOut = new java.util.concurrent.atomic.AtomicInteger();
     /** Bit 4 of the batch attributes: the batch belongs to a transaction (log-core keeps its mask private). */
     private static final short TRANSACTIONAL_ATTRIBUTE = 0x10;
 
@@ -58,13 +65,18 @@ public final class ProducerBatch {
     private record Thunk(FutureRecordMetadata future, Callback callback) {
     }
 
+    /**
+     * A batch built in {@code buffer}, which came from the {@link BufferPool} ({@code reservedBytes} of
+     * it) and goes back there through {@link RecordAccumulator#deallocate} when the batch is done.
+     */
     ProducerBatch(TopicPartition tp, CompressionType compression, int compressionLevel, int maxBatchBytes,
-                  int reservedBytes, long nowMs) {
+                  ByteBuffer buffer, int reservedBytes, long nowMs) {
         this.tp = tp;
         this.createdMs = nowMs;
         this.maxBatchBytes = maxBatchBytes;
         this.reservedBytes = reservedBytes;
-        this.builder = new RecordBatchBuilder(compression, Math.min(reservedBytes, maxBatchBytes) + 64)
+        this.buffer = buffer;
+        this.builder = new RecordBatchBuilder(compression, buffer)
             .compressionLevel(compression == CompressionType.NONE || compression == CompressionType.SNAPPY
                 ? compression.defaultLevel : compressionLevel);
     }
@@ -160,6 +172,21 @@ public final class ProducerBatch {
 
     boolean isDone() {
         return done;
+    }
+
+    /** A produce request carrying this batch was handed to the network client. */
+    void requestSent() {
+        requestsOut.incrementAndGet();
+    }
+
+    /** A produce request carrying this batch came back (answered or failed). */
+    void requestReturned() {
+        requestsOut.decrementAndGet();
+    }
+
+    /** Whether no request may still read {@link #buffer}: only then may the pool hand it out again. */
+    boolean bufferReusable() {
+        return requestsOut.get() <= 0;
     }
 
     /** True once the callbacks have run and waiters are released. */
