@@ -246,8 +246,8 @@ final class Report {
     }
 
     /**
-     * The e2e latency by percentile, HdrHistogram style: x is 1/(1-percentile) on a log scale (so 90%,
-     * 99%, 99.9% and 99.99% are evenly spaced), y the latency in ms; one line per case, broker and
+     * The e2e latency by percentile, HdrHistogram style: x is log10(1/(1-percentile)) (so 90%, 99%,
+     * 99.9% and 99.99% are evenly spaced), y the latency in ms; one line per case, broker and
      * client, from the round whose p99 was the median of its rounds.
      */
     private boolean percentileCurveChart(Path png) throws IOException {
@@ -257,16 +257,13 @@ final class Report {
         XYChart chart = new XYChartBuilder().width(900).height(500)
             .title(scenario.name() + ": end-to-end latency by percentile (median-p99 round)")
             .xAxisTitle("percentile").yAxisTitle("ms").build();
-        chart.getStyler().setXAxisLogarithmic(true);
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
         chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
         chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
         chart.getStyler().setMarkerSize(0);
-        chart.setCustomXAxisTickLabelsFormatter(x -> {
-            double p = 100 * (1 - 1 / x);
-            return p < 0.5 ? "0%" : new java.math.BigDecimal(p).round(new java.math.MathContext(6))
-                .stripTrailingZeros().toPlainString() + "%";
-        });
+        // x = log10(1/(1-p)) on a linear axis: 1 is 90%, 2 is 99%, 3 is 99.9% (a log axis with a custom
+        // formatter makes XChart format millions of candidate ticks)
+        chart.setCustomXAxisTickLabelsFormatter(Report::percentileLabel);
         Map<String, List<Measurement>> byLine = new java.util.LinkedHashMap<>();
         for (Measurement m : results) {
             if (curves.containsKey(m)) {
@@ -284,13 +281,23 @@ final class Report {
             List<Double> x = new ArrayList<>();
             List<Double> y = new ArrayList<>();
             for (double[] p : points) {
-                x.add(1 / (1 - p[1]));
+                x.add(Math.log10(1 / (1 - p[1])));
                 y.add(p[0]);
             }
             chart.addSeries(e.getKey(), x, y);
         }
         BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
         return true;
+    }
+
+    /** The tick label of x = log10(1/(1-p)): the percentile p, with as many decimals as its nines need. */
+    static String percentileLabel(double x) {
+        if (x < 0 || x > 12) {
+            return "";
+        }
+        double p = 100 * (1 - Math.pow(10, -x));
+        int decimals = (int) Math.max(0, Math.min(6, Math.ceil(x - 1e-9) - 2));
+        return String.format(Locale.ROOT, "%." + decimals + "f%%", p);
     }
 
     private static void style(CategoryChart chart) {

@@ -31,6 +31,16 @@ class ReportTest {
         return List.of(out.toString(StandardCharsets.UTF_8).split("\n"));
     }
 
+    /** {@code n} values rising from {@code lowMicros}, with a long tail up to {@code maxMicros}. */
+    private static long[] spread(int n, long lowMicros, long maxMicros) {
+        long[] v = new long[n];
+        for (int i = 0; i < n; i++) {
+            double tail = 1.0 / (1.0 - (double) i / n); // 1 .. n: the e2e tool's kind of tail
+            v[i] = Math.min(maxMicros, (long) (lowMicros * tail));
+        }
+        return v;
+    }
+
     @Test
     void shouldReadAPercentileDistributionAsRisingPointsWithoutTheInfiniteLastLine() {
         long[] values = new long[1000];
@@ -50,13 +60,22 @@ class ReportTest {
     }
 
     @Test
+    void shouldLabelTheLogAxisByPercentile() {
+        assertEquals("0%", Report.percentileLabel(0));
+        assertEquals("90%", Report.percentileLabel(1));
+        assertEquals("99%", Report.percentileLabel(2));
+        assertEquals("99.9%", Report.percentileLabel(3));
+        assertEquals("99.99%", Report.percentileLabel(4));
+    }
+
+    @Test
     void shouldDrawAPercentileCurveBesideTheOtherChartsForAnE2eScenario() throws Exception {
         Scenario scenario = Scenario.load(Path.of("scenarios/e2e-10k-1kb.properties"), Map.of());
         Measurement weir = new Measurement("e2e-10k-1kb", "Weir", "kafka", 0, Map.of("e2e p50 ms", 1.0, "e2e p99 ms", 3.0));
         Measurement kafka = new Measurement("e2e-10k-1kb", "Kafka", "kafka", 0, Map.of("e2e p50 ms", 2.0, "e2e p99 ms", 9.0));
         Map<Measurement, List<double[]>> curves = Map.of(
-            weir, Summaries.percentileCurve(distribution(1000, 1100, 1200, 3000)),
-            kafka, Summaries.percentileCurve(distribution(2000, 2100, 2200, 9000)));
+            weir, Summaries.percentileCurve(distribution(spread(200_000, 1_000, 450_000))),
+            kafka, Summaries.percentileCurve(distribution(spread(200_000, 1_500, 2_500_000))));
 
         Path md = new Report(scenario, List.of(weir, kafka), List.of("Weir", "Kafka"), "bin/weir-bench.sh e2e-10k-1kb",
             List.of(), Map.of(), "-Xmx1G", curves).write(dir, "t");
