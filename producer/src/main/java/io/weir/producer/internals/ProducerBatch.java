@@ -5,6 +5,7 @@ import io.weir.common.record.CompressionType;
 import io.weir.common.record.Header;
 import io.weir.common.record.RecordBatch;
 import io.weir.common.record.RecordBatchBuilder;
+import io.weir.common.utils.Crc32c;
 import io.weir.producer.Callback;
 import io.weir.producer.RecordMetadata;
 import org.slf4j.Logger;
@@ -14,7 +15,6 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.zip.CRC32C;
 
 /**
  * The records of one partition that travel together as one RecordBatch v2.
@@ -150,11 +150,8 @@ public final class ProducerBatch {
         b.putLong(RecordBatch.PRODUCER_ID_OFFSET, pid);
         b.putShort(RecordBatch.PRODUCER_EPOCH_OFFSET, epoch);
         b.putInt(RecordBatch.BASE_SEQUENCE_OFFSET, seq);
-        CRC32C crc = new CRC32C();
-        ByteBuffer body = b.duplicate();
-        body.position(RecordBatch.ATTRIBUTES_OFFSET).limit(b.limit());
-        crc.update(body);
-        b.putInt(RecordBatch.CRC_OFFSET, (int) crc.getValue());
+        b.putInt(RecordBatch.CRC_OFFSET, (int) Crc32c.compute(b, RecordBatch.ATTRIBUTES_OFFSET,
+            b.limit() - RecordBatch.ATTRIBUTES_OFFSET));
     }
 
     boolean hasSequence() {
