@@ -55,6 +55,14 @@ public final class EndToEndLatency implements Callable<Integer> {
     @Option(names = "--timeout", defaultValue = "30000", description = "Give up after this many ms without a record.")
     long timeoutMs;
 
+    @Option(names = "--histogram-file", description = "Also write the whole latency distribution there "
+        + "(HdrHistogram's percentile format, values in ms), for a percentile-curve chart.")
+    java.nio.file.Path histogramFile;
+
+    @Option(names = "--trace-slow-ms", defaultValue = "0", description = "Debugging: print to stderr every poll() "
+        + "that returned a record older than this (nanoTime stamps, comparable with the broker's request stages).")
+    long traceSlowMs;
+
     @Option(names = "--client", defaultValue = "kafka", converter = ClientKindConverter.class)
     ClientKind client;
 
@@ -96,12 +104,23 @@ public final class EndToEndLatency implements Callable<Integer> {
                     Throttler throttler = new Throttler(throughput, System.nanoTime());
                     for (long i = 0; i < numRecords; i++) {
                         byte[] value = new byte[recordSize];
-                        ByteBuffer.wrap(value).putLong(0, System.nanoTime());
+                        long sentNs = System.nanoTime();
+                        ByteBuffer.wrap(value).putLong(0, sentNs);
                         producer.send(topic, value, e -> {
                             if (e != null) {
                                 failure.compareAndSet(null, e);
                             }
+                            long ackNs = System.nanoTime();
+                            if (traceSlowMs > 0 && ackNs - sentNs > traceSlowMs * 1_000_000) {
+                                System.err.printf(Locale.ROOT, "slow ack: sent=%d acked=%d age=%.1f ms%n", sentNs, ackNs,
+                                    (ackNs - sentNs) / 1e6);
+                            }
                         });
+                        long returnedNs = System.nanoTime();
+                        if (traceSlowMs > 0 && returnedNs - sentNs > traceSlowMs * 1_000_000) {
+                            System.err.printf(Locale.ROOT, "slow send(): sent=%d returned=%d took=%.1f ms%n", sentNs,
+                                returnedNs, (returnedNs - sentNs) / 1e6);
+                        }
                         throttler.awaitTurn(i + 1);
                     }
                     producer.flush();
@@ -115,15 +134,23 @@ public final class EndToEndLatency implements Callable<Integer> {
             long lastNs = System.nanoTime();
             while (received[0] < numRecords && failure.get() == null) {
                 long[] nowNs = {0};
+                long[] oldestNs = {Long.MAX_VALUE};
+                long pollStartNs = System.nanoTime();
                 int n = consumer.poll(100, (key, value) -> {
                     if (nowNs[0] == 0) {
                         nowNs[0] = System.nanoTime(); // the time the batch came out of poll()
                     }
                     long sentNs = ByteBuffer.wrap(value).getLong(0);
+                    oldestNs[0] = Math.min(oldestNs[0], sentNs);
                     if (received[0]++ >= warmupRecords) {
                         histogram.recordValue(Math.min(histogram.getHighestTrackableValue(), Math.max(0, (nowNs[0] - sentNs) / 1000)));
                     }
                 });
+                if (n > 0 && traceSlowMs > 0 && nowNs[0] - oldestNs[0] > traceSlowMs * 1_000_000) {
+                    System.err.printf(Locale.ROOT, "slow poll: pollStart=%d returned=%d records=%d oldestSent=%d age=%.1f ms "
+                        + "sinceLastPoll=%.1f ms%n", pollStartNs, nowNs[0], n, oldestNs[0], (nowNs[0] - oldestNs[0]) / 1e6,
+                        (pollStartNs - lastNs) / 1e6);
+                }
                 if (n > 0) {
                     lastNs = nowNs[0];
                 } else if (System.nanoTime() - lastNs > TimeUnit.MILLISECONDS.toNanos(timeoutMs)) {
@@ -140,6 +167,12 @@ public final class EndToEndLatency implements Callable<Integer> {
                 histogram.getTotalCount(), received[0] / (elapsedNs / 1e9), histogram.getMean() / 1000.0,
                 ms(histogram, 50), ms(histogram, 90), ms(histogram, 99), ms(histogram, 99.9),
                 histogram.getMaxValue() / 1000.0);
+            if (histogramFile != null) {
+                try (PrintStream ps = new PrintStream(java.nio.file.Files.newOutputStream(histogramFile), false,
+                    java.nio.charset.StandardCharsets.UTF_8)) {
+                    histogram.outputPercentileDistribution(ps, 1000.0);
+                }
+            }
             return received[0] >= numRecords ? 0 : 1;
         }
     }

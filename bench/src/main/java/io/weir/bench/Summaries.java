@@ -67,4 +67,25 @@ public final class Summaries {
         }
         throw new IllegalArgumentException("no line matching " + pattern.pattern() + " in the output:\n" + String.join("\n", lines));
     }
+
+    /**
+     * The points of an HdrHistogram percentile distribution ({@code outputPercentileDistribution}'s
+     * text: value, percentile, total count, 1/(1-percentile)) as {value, percentile} pairs in order;
+     * header, footer and the final 100% line (whose 1/(1-p) is infinite) are skipped.
+     */
+    public static List<double[]> percentileCurve(List<String> lines) {
+        List<double[]> points = new java.util.ArrayList<>();
+        for (String line : lines) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length != 4 || line.trim().startsWith("#") || f[3].equals("Infinity")) {
+                continue;
+            }
+            try {
+                points.add(new double[] {Double.parseDouble(f[0]), Double.parseDouble(f[1])});
+            } catch (NumberFormatException e) {
+                // the column header
+            }
+        }
+        return points;
+    }
 }

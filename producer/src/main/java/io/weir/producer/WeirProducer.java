@@ -126,7 +126,7 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
         long retryBackoffMs = config.getLong(ProducerConfig.RETRY_BACKOFF_MS_CONFIG);
         this.accumulator = new RecordAccumulator(batchSize, config.compressionType(), config.compressionLevel(),
             config.getLong(ProducerConfig.LINGER_MS_CONFIG), retryBackoffMs, config.deliveryTimeoutMs(),
-            new BufferPool(totalMemory, time));
+            new BufferPool(totalMemory, Math.max(1, batchSize), time));
         this.stickyPartitioner = new BuiltInPartitioner(batchSize,
             config.getBoolean(ProducerConfig.PARTITIONER_ADAPTIVE_PARTITIONING_ENABLE_CONFIG), accumulator::queueSize);
         NetworkClient.Settings base = CommonClientConfigs.networkSettings(config, maxInFlight);

@@ -3,6 +3,9 @@ package io.weir.bench.sidebyside;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
 
 import java.io.IOException;
@@ -29,9 +32,11 @@ final class Report {
     private final List<String> notes;
     private final Map<String, Long> peakRss;
     private final String heapOpts;
+    private final Map<Measurement, List<double[]>> curves;
 
     Report(Scenario scenario, List<Measurement> results, List<String> brokers, String command, List<String> notes,
-           Map<String, Long> peakRss, String heapOpts) {
+           Map<String, Long> peakRss, String heapOpts, Map<Measurement, List<double[]>> curves) {
+        this.curves = curves;
         this.scenario = scenario;
         this.results = results;
         this.brokers = brokers;
@@ -109,6 +114,10 @@ final class Report {
         }
         if (latencyChart(cases, clients, latencyPng)) {
             md.append("![latency](").append(latencyPng.getFileName()).append(")\n");
+        }
+        Path curvePng = dir.resolve(base + "-latency-curve.png");
+        if (percentileCurveChart(curvePng)) {
+            md.append("\n![latency by percentile](").append(curvePng.getFileName()).append(")\n");
         }
         Path file = dir.resolve(base + ".md");
         Files.writeString(file, md);
@@ -234,6 +243,61 @@ final class Report {
             BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
         }
         return any;
+    }
+
+    /**
+     * The e2e latency by percentile, HdrHistogram style: x is log10(1/(1-percentile)) (so 90%, 99%,
+     * 99.9% and 99.99% are evenly spaced), y the latency in ms; one line per case, broker and
+     * client, from the round whose p99 was the median of its rounds.
+     */
+    private boolean percentileCurveChart(Path png) throws IOException {
+        if (curves.isEmpty()) {
+            return false;
+        }
+        XYChart chart = new XYChartBuilder().width(900).height(500)
+            .title(scenario.name() + ": end-to-end latency by percentile (median-p99 round)")
+            .xAxisTitle("percentile").yAxisTitle("ms").build();
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
+        chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+        chart.getStyler().setMarkerSize(0);
+        // x = log10(1/(1-p)) on a linear axis: 1 is 90%, 2 is 99%, 3 is 99.9% (a log axis with a custom
+        // formatter makes XChart format millions of candidate ticks)
+        chart.setCustomXAxisTickLabelsFormatter(Report::percentileLabel);
+        Map<String, List<Measurement>> byLine = new java.util.LinkedHashMap<>();
+        for (Measurement m : results) {
+            if (curves.containsKey(m)) {
+                Set<String> cases = new LinkedHashSet<>();
+                results.forEach(r -> cases.add(r.caseLabel()));
+                String line = m.broker() + (cases.size() > 1 ? " " + shortLabel(m.caseLabel()) : "")
+                    + (results.stream().map(Measurement::client).distinct().count() > 1 ? " (" + m.client() + ")" : "");
+                byLine.computeIfAbsent(line, k -> new ArrayList<>()).add(m);
+            }
+        }
+        for (Map.Entry<String, List<Measurement>> e : byLine.entrySet()) {
+            List<Measurement> runs = new ArrayList<>(e.getValue());
+            runs.sort(java.util.Comparator.comparingDouble(m -> m.figures().getOrDefault("e2e p99 ms", 0.0)));
+            List<double[]> points = curves.get(runs.get((runs.size() - 1) / 2));
+            List<Double> x = new ArrayList<>();
+            List<Double> y = new ArrayList<>();
+            for (double[] p : points) {
+                x.add(Math.log10(1 / (1 - p[1])));
+                y.add(p[0]);
+            }
+            chart.addSeries(e.getKey(), x, y);
+        }
+        BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+        return true;
+    }
+
+    /** The tick label of x = log10(1/(1-p)): the percentile p, with as many decimals as its nines need. */
+    static String percentileLabel(double x) {
+        if (x < 0 || x > 12) {
+            return "";
+        }
+        double p = 100 * (1 - Math.pow(10, -x));
+        int decimals = (int) Math.max(0, Math.min(6, Math.ceil(x - 1e-9) - 2));
+        return String.format(Locale.ROOT, "%." + decimals + "f%%", p);
     }
 
     private static void style(CategoryChart chart) {

@@ -24,6 +24,7 @@ import java.util.TreeMap;
  * consume=true             then read the topic back with the consumer tool
  * producer.KEY=VALUE       producer client properties (acks, batch.size, linger.ms, compression.type, ...)
  * consumer.KEY=VALUE       consumer client properties
+ * trace.slow.ms=0          e2e: print each poll/ack older than this to the tool's output (--keep-work-dir keeps it)
  * sweep.KEY=v1,v2,...      run one case per value (several sweep keys: every combination)
  * </pre>
  */

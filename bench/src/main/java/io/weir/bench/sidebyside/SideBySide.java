@@ -85,6 +85,8 @@ public final class SideBySide implements Callable<Integer> {
 
     private final List<String> notes = new ArrayList<>();
     private int runCounter;
+    /** The e2e latency distribution of each e2e run ({value ms, percentile} points), for the percentile-curve chart. */
+    private final Map<Measurement, List<double[]>> curves = new java.util.HashMap<>();
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new SideBySide()).execute(args));
@@ -159,7 +161,7 @@ public final class SideBySide implements Callable<Integer> {
                     peakRss.put(broker.name(), broker.peakRssBytes());
                 }
                 Path report = new Report(scenario, results, started.stream().map(BrokerProcess::name).toList(),
-                    commandLine(), notes, peakRss, heapOpts).write(resultsDir, stamp);
+                    commandLine(), notes, peakRss, heapOpts, curves).write(resultsDir, stamp);
                 System.err.println("Wrote " + report);
             }
             succeeded = true;
@@ -183,14 +185,21 @@ public final class SideBySide implements Callable<Integer> {
         Map<String, Double> figures = new LinkedHashMap<>();
         double cpuBefore = broker.cpuSeconds();
         System.err.printf("[round %d] %s on %s (client %s) ...%n", round + 1, c.label(), broker.name(), client);
+        List<double[]> curve = null;
         if (c.type().equals("e2e")) {
+            Path hgrm = workDir.resolve("run-" + (runCounter + 1) + "-e2e.hgrm");
             List<String> args = new ArrayList<>(List.of("--bootstrap-server", broker.bootstrapServers(), "--topic", topic,
                 "--num-records", Long.toString(c.numRecords()), "--throughput", c.throughput(),
                 "--record-size", Integer.toString(c.recordSize()), "--client", client,
-                "--warmup-records", c.settings().getOrDefault("warmup.records", "1000")));
+                "--warmup-records", c.settings().getOrDefault("warmup.records", "1000"),
+                "--trace-slow-ms", c.settings().getOrDefault("trace.slow.ms", "0")));
             addProps(args, "--producer-props", c.clientProps("producer"));
             addProps(args, "--consumer-props", c.clientProps("consumer"));
+            args.addAll(List.of("--histogram-file", hgrm.toString()));
             Summaries.e2e(runTool(EndToEndLatency.class, args)).forEach((k, v) -> figures.put("e2e " + k, v));
+            if (Files.exists(hgrm)) {
+                curve = Summaries.percentileCurve(Files.readAllLines(hgrm));
+            }
             figures.remove("e2e records");
         } else {
             List<List<String>> outputs = new ArrayList<>();
@@ -229,7 +238,11 @@ public final class SideBySide implements Callable<Integer> {
         figures.put("broker CPU s", broker.cpuSeconds() - cpuBefore);
         figures.put("broker RSS MB", broker.rssBytes() / (1024.0 * 1024.0));
         System.err.println("    " + figures);
-        return new Measurement(c.label(), broker.name(), client, round, figures);
+        Measurement m = new Measurement(c.label(), broker.name(), client, round, figures);
+        if (curve != null && !curve.isEmpty()) {
+            curves.put(m, curve);
+        }
+        return m;
     }
 
     private static void addProps(List<String> args, String flag, List<String> props) {

@@ -49,7 +49,7 @@ public class AccumulatorBenchmark {
     @Setup(Level.Trial)
     public void setup() {
         CompressionType type = CompressionType.forName(codec);
-        BufferPool pool = new BufferPool(64L * 1024 * 1024, Time.SYSTEM);
+        BufferPool pool = new BufferPool(64L * 1024 * 1024, 16_384, Time.SYSTEM);
         accumulator = new RecordAccumulator(16_384, type, type.defaultLevel, 0, 100, 120_000, pool);
         values = Payloads.values(256, 100, new Random(42));
     }

@@ -77,6 +77,7 @@ public final class DelayedFetch extends DelayedOperation {
 
     @Override
     protected void onComplete() {
+        fetch.ctx.mark(io.weir.broker.network.RequestStages.Stage.WOKEN);
         handler.complete(fetch);
     }
 

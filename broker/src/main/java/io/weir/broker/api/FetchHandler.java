@@ -5,6 +5,7 @@ import io.weir.broker.metadata.TopicMetadata;
 import io.weir.broker.network.ByteBufferSend;
 import io.weir.broker.network.MultiSend;
 import io.weir.broker.network.RecordsSend;
+import io.weir.broker.network.RequestStages;
 import io.weir.broker.network.Send;
 import io.weir.broker.purgatory.DelayedOperationPurgatory;
 import io.weir.broker.server.ReplicaManager;
@@ -197,6 +198,7 @@ public final class FetchHandler implements ApiHandler {
             positions.add(new DelayedFetch.Position(c.topicPartition(), at, c.maxBytes()));
             keys.add(c.topicPartition());
         }
+        ctx.mark(RequestStages.Stage.PARKED);
         purgatory.tryCompleteElseWatch(new DelayedFetch(req.maxWaitMs(), this, fetch, positions, replicaManager), keys);
     }
 

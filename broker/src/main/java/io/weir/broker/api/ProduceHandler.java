@@ -7,6 +7,7 @@ import io.weir.broker.transaction.TransactionCoordinatorService;
 import io.weir.common.TopicPartition;
 import io.weir.common.record.MemoryRecords;
 import io.weir.common.record.RecordBatch;
+import io.weir.log.AppendOrigin;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;
@@ -139,7 +140,26 @@ public final class ProduceHandler implements ApiHandler {
         }
     }
 
+    /**
+     * Appends, answers, and only then wakes the fetches parked on the appended partitions: their
+     * completions run on this thread, and the producer's acknowledgement must not wait behind a
+     * consumer's read and response (Kafka defers them the same way, with its action queue). Produces
+     * waiting for acks=all on those partitions are checked right after each append, as before: that
+     * check reads nothing.
+     */
     private void append(RequestContext ctx, ProduceRequest req, Map<TopicPartition, Errors> refused) {
+        List<TopicPartition> appended = new ArrayList<>(1);
+        try {
+            appendAndAnswer(ctx, req, refused, appended);
+        } finally {
+            for (TopicPartition tp : appended) {
+                replicaManager.appended(tp);
+            }
+        }
+    }
+
+    private void appendAndAnswer(RequestContext ctx, ProduceRequest req, Map<TopicPartition, Errors> refused,
+                                 List<TopicPartition> appended) {
         short acks = req.acks();
         List<ProduceResponse.TopicProduceResponse> out = new ArrayList<>();
         Map<TopicPartition, DelayedProduce.Pending> awaitingReplicas = acks == -1 ? new LinkedHashMap<>() : null;
@@ -157,7 +177,12 @@ public final class ProduceHandler implements ApiHandler {
                     pr.setErrorCode(refused.get(new TopicPartition(td.name(), pd.index())).code()).setBaseOffset(-1);
                 } else {
                     TopicPartition tp = new TopicPartition(td.name(), pd.index());
-                    ReplicaManager.AppendResult r = replicaManager.appendAsLeader(tp, pd.records(), acks);
+                    ReplicaManager.AppendResult r = replicaManager.appendAsLeader(tp, pd.records(), acks,
+                        AppendOrigin.CLIENT, false);
+                    if (r.error() == Errors.NONE) {
+                        appended.add(tp);
+                        purgatory.checkAndComplete(tp); // acks=all produces waiting on tp: cheap, no read
+                    }
                     pr.setErrorCode(r.error().code()).setErrorMessage(r.errorMessage()).setBaseOffset(r.baseOffset())
                         .setLogAppendTimeMs(r.logAppendTimeMs()).setLogStartOffset(r.logStartOffset())
                         .setRecordErrors(r.recordErrors().stream().map(e -> new ProduceResponse.BatchIndexAndErrorMessage()

@@ -2,6 +2,7 @@ package io.weir.broker.api;
 
 import io.weir.broker.network.ByteBufferSend;
 import io.weir.broker.network.RequestChannel;
+import io.weir.broker.network.RequestStages;
 import io.weir.broker.network.Send;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
@@ -68,6 +69,13 @@ public final class RequestContext {
     /** The network request behind this context, or null when it did not come from a socket. */
     RequestChannel.Request request() {
         return request;
+    }
+
+    /** Stamps a stage of a debug-sampled request ({@link RequestStages}); nothing otherwise. */
+    void mark(RequestStages.Stage stage) {
+        if (request != null) {
+            request.mark(stage);
+        }
     }
 
     /** True once the request was answered (responded, no response, or closed). */

@@ -55,7 +55,8 @@ final class Processor implements Runnable {
     /** Reads of one connection per select round, so one fast sender of a large frame cannot starve the rest. */
     private static final int MAX_READS_PER_SELECT = 16;
 
-    record Outcome(String connectionId, Send send, boolean close) {
+    /** What a handler decided for a request; {@code stages} is non-null only for a debug-sampled request. */
+    record Outcome(String connectionId, Send send, boolean close, RequestStages stages) {
     }
 
     private record NewConnection(SocketChannel channel, InetAddress address) {
@@ -76,6 +77,8 @@ final class Processor implements Runnable {
     private final List<Connection> waitingForMemory = new ArrayList<>();
     private final Runnable wakeup;
     private long nextSweepMs;
+    /** Requests framed by this thread, for the 1-in-N debug sample of {@link RequestStages}. */
+    private long framedRequests;
     private volatile int waitingForMemoryCount;
     private volatile int connectionCount;
     private volatile boolean running = true;
@@ -263,9 +266,18 @@ final class Processor implements Runnable {
                     unmute(c);
                 } else {
                     c.send = o.send();
-                    c.key.interestOps(SelectionKey.OP_WRITE);
+                    c.sendStages = o.stages();
+                    if (c.sendStages != null) {
+                        c.sendStages.mark(RequestStages.Stage.PICKED);
+                    }
+                    // the socket almost always takes a response at once: write now instead of waiting a
+                    // select round for OP_WRITE; only what it does not take waits for writability
+                    write(c, nowMs);
+                    if (c.send != null) {
+                        c.key.interestOps(SelectionKey.OP_WRITE);
+                    }
                 }
-            } catch (RuntimeException e) {
+            } catch (IOException | RuntimeException e) {
                 closeAfterError(c, e);
             }
         }
@@ -390,8 +402,13 @@ final class Processor implements Runnable {
         c.sizeBuffer.clear();
         c.inFlight = true;
         c.key.interestOps(0); // muted until the handler answers
-        RequestChannel.Request request = new RequestChannel.Request(this, c.id, frame, time.nanoseconds(), c.address,
-            pool, reserved);
+        long receivedNs = time.nanoseconds();
+        RequestStages stages = null;
+        if (RequestStages.SAMPLE_EVERY > 0 && framedRequests++ % RequestStages.SAMPLE_EVERY == 0 && frame.limit() >= 8) {
+            stages = new RequestStages(time, frame.getShort(0), frame.getInt(4), receivedNs);
+        }
+        RequestChannel.Request request = new RequestChannel.Request(this, c.id, frame, receivedNs, c.address,
+            pool, reserved, stages);
         try {
             requestChannel.put(request);
         } catch (InterruptedException e) {
@@ -453,6 +470,11 @@ final class Processor implements Runnable {
         }
         if (s.completed()) {
             c.send = null;
+            if (c.sendStages != null) {
+                c.sendStages.mark(RequestStages.Stage.WRITTEN);
+                c.sendStages.report(c.id);
+                c.sendStages = null;
+            }
             unmute(c);
         }
     }
@@ -509,6 +531,8 @@ final class Processor implements Runnable {
         boolean waitingForMemory;
         boolean closed;
         Send send;
+        /** The debug stamps of the request {@link #send} answers, or null. */
+        RequestStages sendStages;
         SelectionKey key;
 
         Connection(String id, SocketChannel channel, String address, InetAddress inetAddress, long nowMs) {

@@ -54,9 +54,17 @@ public final class RequestChannel {
         private final RequestMemoryPool pool;
         private final int reservedBytes;
         private final AtomicBoolean completed = new AtomicBoolean();
+        /** Stage timestamps when this request is in the debug sample, else null. */
+        private final RequestStages stages;
 
         Request(Processor processor, String connectionId, ByteBuffer frame, long receivedNs, String clientAddress,
                 RequestMemoryPool pool, int reservedBytes) {
+            this(processor, connectionId, frame, receivedNs, clientAddress, pool, reservedBytes, null);
+        }
+
+        Request(Processor processor, String connectionId, ByteBuffer frame, long receivedNs, String clientAddress,
+                RequestMemoryPool pool, int reservedBytes, RequestStages stages) {
+            this.stages = stages;
             this.processor = processor;
             this.connectionId = connectionId;
             this.frame = frame;
@@ -83,6 +91,13 @@ public final class RequestChannel {
             return receivedNs;
         }
 
+        /** Stamps {@code stage} when this request is in the debug sample ({@link RequestStages}); else nothing. */
+        public void mark(RequestStages.Stage stage) {
+            if (stages != null) {
+                stages.mark(stage);
+            }
+        }
+
         /** True once the request was answered, left without answer, or its connection closed. */
         public boolean completed() {
             return completed.get();
@@ -91,21 +106,22 @@ public final class RequestChannel {
         /** Sends the response (which must start with its own 4-byte size) and reads the next request. */
         public void respond(Send response) {
             if (complete()) {
-                processor.enqueue(new Processor.Outcome(connectionId, response, false));
+                mark(RequestStages.Stage.RESPONDED);
+                processor.enqueue(new Processor.Outcome(connectionId, response, false, stages));
             }
         }
 
         /** Sends nothing (acks=0) and reads the next request. */
         public void noResponse() {
             if (complete()) {
-                processor.enqueue(new Processor.Outcome(connectionId, null, false));
+                processor.enqueue(new Processor.Outcome(connectionId, null, false, null));
             }
         }
 
         /** Closes the connection (a request so malformed that no response can be framed). */
         public void closeConnection() {
             if (complete()) {
-                processor.enqueue(new Processor.Outcome(connectionId, null, true));
+                processor.enqueue(new Processor.Outcome(connectionId, null, true, null));
             }
         }
 

@@ -57,6 +57,7 @@ public final class RequestHandlerPool {
                 return;
             }
             if (r != null) {
+                r.mark(RequestStages.Stage.DEQUEUED);
                 handleSafely(r);
             }
         }

@@ -59,6 +59,15 @@ public final class ReplicaManager {
     }
 
     /**
+     * Tells the append listener that {@code tp} grew: what {@link #appendAsLeader} does itself unless
+     * asked to leave it to the caller (a produce handler wakes parked fetches only after its own
+     * response is on its way, so the producer's acknowledgement never waits for a consumer's read).
+     */
+    public void appended(TopicPartition tp) {
+        appendListener.accept(tp);
+    }
+
+    /**
      * The hosted partition, or null: the one place a requested (topic, index) is resolved, so a
      * negative index or an empty name from a request is simply not hosted (UNKNOWN_TOPIC_OR_PARTITION).
      */
@@ -135,6 +144,16 @@ public final class ReplicaManager {
      * batches recompressed to it first (Kafka's rule); {@code producer} stores the bytes as they came.
      */
     public AppendResult appendAsLeader(TopicPartition tp, Records records, short acks, AppendOrigin origin) {
+        return appendAsLeader(tp, records, acks, origin, true);
+    }
+
+    /**
+     * {@link #appendAsLeader(TopicPartition, Records, short, AppendOrigin)}; with {@code notify} false
+     * the append listener is not told, and the caller must call {@link #appended} once it has answered
+     * (when the result has no error).
+     */
+    public AppendResult appendAsLeader(TopicPartition tp, Records records, short acks, AppendOrigin origin,
+                                       boolean notify) {
         Partition partition = partition(tp);
         if (partition == null) {
             return AppendResult.error(Errors.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host " + tp);
@@ -179,7 +198,9 @@ public final class ReplicaManager {
                 return AppendResult.error(Errors.UNKNOWN_SERVER_ERROR, String.valueOf(check));
         }
         partition.maybeAdvanceHighWatermark();
-        appendListener.accept(tp);
+        if (notify) {
+            appendListener.accept(tp);
+        }
         return new AppendResult(Errors.NONE, null, info.firstOffset(), info.logAppendTimeMs(),
             partition.log().logStartOffset());
     }

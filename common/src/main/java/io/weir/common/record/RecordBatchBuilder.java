@@ -7,8 +7,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Builds one RecordBatch v2: records are appended uncompressed into a growing buffer, and
- * {@link #build()} compresses them once and writes the header and CRC. Settings (producer ids,
+ * Builds one RecordBatch v2: records are appended uncompressed into a growing buffer after room for
+ * the header, and {@link #build()} compresses them once (an uncompressed batch is finished in place)
+ * and writes the header and CRC. Settings (producer ids,
  * transactional and control flags, timestamp type) are fixed before the first append.
  *
  * <p>Not thread-safe: one owner appends and builds.
@@ -34,9 +35,23 @@ public final class RecordBatchBuilder {
     private boolean built;
 
     public RecordBatchBuilder(CompressionType compression, int initialCapacity) {
+        this(compression, ByteBuffer.allocate(RecordBatch.HEADER_SIZE + Math.max(64, initialCapacity)));
+    }
+
+    /**
+     * A builder that writes into {@code buffer} (from index 0: the header's room, then the records),
+     * such as a pooled buffer of the producer's {@code batch.size}. An uncompressed batch is finished in
+     * place, so {@link #build()} returns a view of {@code buffer} and copies nothing; a compressed one
+     * is compressed into a new buffer. Should the records outgrow {@code buffer}, they move to a larger
+     * one and {@code buffer} is left unused from then on.
+     */
+    public RecordBatchBuilder(CompressionType compression, ByteBuffer buffer) {
+        if (buffer.capacity() < RecordBatch.HEADER_SIZE) {
+            throw new IllegalArgumentException("a batch buffer needs at least " + RecordBatch.HEADER_SIZE + " bytes");
+        }
         this.compression = compression;
         this.compressionLevel = compression.defaultLevel;
-        this.records = new ByteBufferOutputStream(initialCapacity);
+        this.records = new ByteBufferOutputStream(buffer.clear().position(RecordBatch.HEADER_SIZE));
     }
 
     public RecordBatchBuilder(CompressionType compression) {
@@ -92,9 +107,9 @@ public final class RecordBatchBuilder {
         }
     }
 
-    /** Appends a record at the next offset. */
+    /** Appends a record at the next offset (the arrays are copied in; nothing is allocated per record). */
     public RecordBatchBuilder append(long timestamp, byte[] key, byte[] value, Header... headers) {
-        return appendWithOffset(nextOffset(), timestamp, wrap(key), wrap(value), headers);
+        return appendRecord(nextOffset(), timestamp, key, null, value, null, headers);
     }
 
     /** Appends a record at the next offset. Key and value buffers are read from position to limit. */
@@ -105,6 +120,15 @@ public final class RecordBatchBuilder {
     /** Appends a record at an explicit offset, which must be above the last one (the cleaner keeps gaps). */
     public RecordBatchBuilder appendWithOffset(long offset, long timestamp, ByteBuffer key, ByteBuffer value,
                                                Header... headers) {
+        return appendRecord(offset, timestamp, null, key, null, value, headers);
+    }
+
+    /**
+     * The one append: key and value each come as an array or as a buffer (read from position to limit,
+     * not moved), or neither for null, so no caller has to wrap or duplicate anything per record.
+     */
+    private RecordBatchBuilder appendRecord(long offset, long timestamp, byte[] keyArray, ByteBuffer keyBuffer,
+                                            byte[] valueArray, ByteBuffer valueBuffer, Header[] headers) {
         if (built) {
             throw new IllegalStateException("batch already built");
         }
@@ -124,21 +148,23 @@ public final class RecordBatchBuilder {
         }
         int offsetDelta = (int) (offset - baseOffset);
         long timestampDelta = timestamp - firstTimestamp;
-        int bodySize = bodySize(offsetDelta, timestampDelta, key, value, headers);
+        int keyLength = length(keyArray, keyBuffer);
+        int valueLength = length(valueArray, valueBuffer);
+        int bodySize = bodySize(offsetDelta, timestampDelta, keyLength, valueLength, headers);
         records.ensureRemaining(bodySize + 5);
         ByteBuffer out = records.buffer();
         Varints.writeVarint(bodySize, out);
         out.put((byte) 0);
         Varints.writeVarlong(timestampDelta, out);
         Varints.writeVarint(offsetDelta, out);
-        writeBytes(key, out);
-        writeBytes(value, out);
+        writeBytes(keyArray, keyBuffer, keyLength, out);
+        writeBytes(valueArray, valueBuffer, valueLength, out);
         Varints.writeVarint(headers.length, out);
         for (Header h : headers) {
             byte[] hk = h.key().getBytes(StandardCharsets.UTF_8);
             Varints.writeVarint(hk.length, out);
             out.put(hk);
-            writeBytes(wrap(h.value()), out);
+            writeBytes(h.value(), null, h.value() == null ? -1 : h.value().length, out);
         }
         count++;
         lastOffset = offset;
@@ -153,9 +179,9 @@ public final class RecordBatchBuilder {
         return appendWithOffset(nextOffset(), timestamp, type.keyBytes(), ControlRecordType.valueBytes(coordinatorEpoch));
     }
 
-    private static int bodySize(int offsetDelta, long timestampDelta, ByteBuffer key, ByteBuffer value, Header[] headers) {
+    private static int bodySize(int offsetDelta, long timestampDelta, int keyLength, int valueLength, Header[] headers) {
         int size = 1 + Varints.sizeOfVarlong(timestampDelta) + Varints.sizeOfVarint(offsetDelta);
-        size += bytesSize(key) + bytesSize(value) + Varints.sizeOfVarint(headers.length);
+        size += bytesSize(keyLength) + bytesSize(valueLength) + Varints.sizeOfVarint(headers.length);
         for (Header h : headers) {
             int kl = h.key().getBytes(StandardCharsets.UTF_8).length;
             size += Varints.sizeOfVarint(kl) + kl;
@@ -164,21 +190,24 @@ public final class RecordBatchBuilder {
         return size;
     }
 
-    private static int bytesSize(ByteBuffer b) {
-        return b == null ? 1 : Varints.sizeOfVarint(b.remaining()) + b.remaining();
+    /** The field's length, or -1 for null. */
+    private static int length(byte[] array, ByteBuffer buffer) {
+        return array != null ? array.length : buffer != null ? buffer.remaining() : -1;
     }
 
-    private static void writeBytes(ByteBuffer b, ByteBuffer out) {
-        if (b == null) {
-            Varints.writeVarint(-1, out);
-        } else {
-            Varints.writeVarint(b.remaining(), out);
-            out.put(b.duplicate());
+    private static int bytesSize(int length) {
+        return length < 0 ? 1 : Varints.sizeOfVarint(length) + length;
+    }
+
+    private static void writeBytes(byte[] array, ByteBuffer buffer, int length, ByteBuffer out) {
+        Varints.writeVarint(length, out);
+        if (array != null) {
+            out.put(array);
+        } else if (buffer != null) {
+            int at = out.position();
+            out.put(at, buffer, buffer.position(), length); // absolute: neither buffer moves
+            out.position(at + length);
         }
-    }
-
-    private static ByteBuffer wrap(byte[] b) {
-        return b == null ? null : ByteBuffer.wrap(b);
     }
 
     public long nextOffset() {
@@ -195,7 +224,7 @@ public final class RecordBatchBuilder {
 
     /** Size of the batch if built now without compression: an upper-bound estimate for compressed ones. */
     public int uncompressedSizeInBytes() {
-        return RecordBatch.HEADER_SIZE + records.position();
+        return records.position(); // the header's room included
     }
 
     /** Compresses the records once and returns the finished batch (position 0, limit = size). */
@@ -204,9 +233,16 @@ public final class RecordBatchBuilder {
             throw new IllegalStateException("batch already built");
         }
         built = true;
-        ByteBuffer raw = records.buffer().duplicate().flip();
+        if (compression == CompressionType.NONE) {
+            // finished in place: the records already follow the header's room
+            int size = records.position();
+            ByteBuffer batch = records.buffer().duplicate().position(0).limit(size);
+            writeHeader(batch, size);
+            return batch;
+        }
+        ByteBuffer raw = records.buffer().duplicate().flip().position(RecordBatch.HEADER_SIZE);
         ByteBufferOutputStream out = new ByteBufferOutputStream(
-            RecordBatch.HEADER_SIZE + (compression == CompressionType.NONE ? raw.remaining() : raw.remaining() / 2 + 64));
+            RecordBatch.HEADER_SIZE + raw.remaining() / 2 + 64);
         out.buffer().position(RecordBatch.HEADER_SIZE);
         compression.compress(raw, out, compressionLevel);
         ByteBuffer batch = out.buffer();

@@ -129,7 +129,7 @@ public final class LogSegment implements AutoCloseable {
         }
         if (size > 0) {
             try {
-                RecordBatch first = readHeaderAt(0, ByteBuffer.allocate(RecordBatch.HEADER_SIZE));
+                RecordBatch first = readHeaderAt(0, ByteBuffer.allocate(RecordBatch.HEADER_SIZE), new RecordBatch());
                 if (first != null) {
                     rollingBasedTimestamp = first.maxTimestamp();
                 }
@@ -287,7 +287,21 @@ public final class LogSegment implements AutoCloseable {
     }
 
     /** Header fields of the batch at {@code position}, or null past the end; only header getters are valid. */
-    private RecordBatch readHeaderAt(int position, ByteBuffer header) {
+    /**
+     * A thread's header buffer and batch view for {@link #translateOffset}, the scan every fetch and
+     * index lookup runs: reads are lock-free and concurrent, so the scratch is per thread, and a scan
+     * allocates neither a buffer nor a {@code RecordBatch} per header it looks at. Only
+     * {@code translateOffset} uses it, and it calls nothing that scans again.
+     */
+    private static final class HeaderScan {
+        final ByteBuffer header = ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
+        final RecordBatch view = new RecordBatch();
+    }
+
+    private static final ThreadLocal<HeaderScan> HEADER_SCAN = ThreadLocal.withInitial(HeaderScan::new);
+
+    /** Reads the header at {@code position} into {@code header} and wraps {@code view} over it; null at the end. */
+    private RecordBatch readHeaderAt(int position, ByteBuffer header, RecordBatch view) {
         headerReads.increment();
         int limit = size;
         if (position + RecordBatch.HEADER_SIZE > limit) {
@@ -306,7 +320,7 @@ public final class LogSegment implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + logFile, e);
         }
-        RecordBatch b = new RecordBatch().wrap(header, 0);
+        RecordBatch b = view.wrap(header, 0);
         int length = b.batchLength();
         if (length < RecordBatch.HEADER_SIZE - RecordBatch.LOG_OVERHEAD
             || (long) position + RecordBatch.LOG_OVERHEAD + length > limit) {
@@ -326,10 +340,10 @@ public final class LogSegment implements AutoCloseable {
      */
     public BatchPosition translateOffset(long offset, int startingPosition, int maxPosition) {
         int pos = Math.max(offsetIndex.lookup(offset).position(), startingPosition);
-        ByteBuffer header = ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
+        HeaderScan scan = HEADER_SCAN.get();
         int limit = Math.min(maxPosition, size);
         while (pos < limit) {
-            RecordBatch b = readHeaderAt(pos, header);
+            RecordBatch b = readHeaderAt(pos, scan.header, scan.view);
             if (b == null) {
                 return null;
             }
@@ -370,7 +384,8 @@ public final class LogSegment implements AutoCloseable {
         long next = baseOffset;
         int pos = hint.position();
         RecordBatch b;
-        while ((b = readHeaderAt(pos, header)) != null) {
+        RecordBatch view = new RecordBatch();
+        while ((b = readHeaderAt(pos, header, view)) != null) {
             next = b.nextOffset();
             pos += b.sizeInBytes();
         }

@@ -5,6 +5,7 @@ import io.weir.common.record.CompressionType;
 import io.weir.common.record.Header;
 import io.weir.common.record.RecordBatch;
 import io.weir.common.record.RecordBatchBuilder;
+import io.weir.common.utils.Crc32c;
 import io.weir.producer.Callback;
 import io.weir.producer.RecordMetadata;
 import org.slf4j.Logger;
@@ -14,7 +15,6 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.zip.CRC32C;
 
 /**
  * The records of one partition that travel together as one RecordBatch v2.
@@ -41,6 +41,13 @@ public final class ProducerBatch {
     private final CountDownLatch doneLatch = new CountDownLatch(1);
 
     private ByteBuffer built;
+    /** The pool buffer the records are written in (an uncompressed batch is sent straight from it). */
+    final ByteBuffer buffer;
+    /**
+     * Produce requests carrying this batch that have not come back yet (sender thread). While one is
+     * out, the request may still be serialized from {@link #buffer}, so the buffer is not reused.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger requestsOut = new java.util.concurrent.atomic.AtomicInteger();
     /** Bit 4 of the batch attributes: the batch belongs to a transaction (log-core keeps its mask private). */
     private static final short TRANSACTIONAL_ATTRIBUTE = 0x10;
 
@@ -58,13 +65,18 @@ public final class ProducerBatch {
     private record Thunk(FutureRecordMetadata future, Callback callback) {
     }
 
+    /**
+     * A batch built in {@code buffer}, which came from the {@link BufferPool} ({@code reservedBytes} of
+     * it) and goes back there through {@link RecordAccumulator#deallocate} when the batch is done.
+     */
     ProducerBatch(TopicPartition tp, CompressionType compression, int compressionLevel, int maxBatchBytes,
-                  int reservedBytes, long nowMs) {
+                  ByteBuffer buffer, int reservedBytes, long nowMs) {
         this.tp = tp;
         this.createdMs = nowMs;
         this.maxBatchBytes = maxBatchBytes;
         this.reservedBytes = reservedBytes;
-        this.builder = new RecordBatchBuilder(compression, Math.min(reservedBytes, maxBatchBytes) + 64)
+        this.buffer = buffer;
+        this.builder = new RecordBatchBuilder(compression, buffer)
             .compressionLevel(compression == CompressionType.NONE || compression == CompressionType.SNAPPY
                 ? compression.defaultLevel : compressionLevel);
     }
@@ -138,11 +150,8 @@ public final class ProducerBatch {
         b.putLong(RecordBatch.PRODUCER_ID_OFFSET, pid);
         b.putShort(RecordBatch.PRODUCER_EPOCH_OFFSET, epoch);
         b.putInt(RecordBatch.BASE_SEQUENCE_OFFSET, seq);
-        CRC32C crc = new CRC32C();
-        ByteBuffer body = b.duplicate();
-        body.position(RecordBatch.ATTRIBUTES_OFFSET).limit(b.limit());
-        crc.update(body);
-        b.putInt(RecordBatch.CRC_OFFSET, (int) crc.getValue());
+        b.putInt(RecordBatch.CRC_OFFSET, (int) Crc32c.compute(b, RecordBatch.ATTRIBUTES_OFFSET,
+            b.limit() - RecordBatch.ATTRIBUTES_OFFSET));
     }
 
     boolean hasSequence() {
@@ -160,6 +169,21 @@ public final class ProducerBatch {
 
     boolean isDone() {
         return done;
+    }
+
+    /** A produce request carrying this batch was handed to the network client. */
+    void requestSent() {
+        requestsOut.incrementAndGet();
+    }
+
+    /** A produce request carrying this batch came back (answered or failed). */
+    void requestReturned() {
+        requestsOut.decrementAndGet();
+    }
+
+    /** Whether no request may still read {@link #buffer}: only then may the pool hand it out again. */
+    boolean bufferReusable() {
+        return requestsOut.get() <= 0;
     }
 
     /** True once the callbacks have run and waiters are released. */

@@ -7,6 +7,7 @@ import io.weir.producer.Callback;
 import io.weir.protocol.client.Cluster;
 import io.weir.protocol.client.Node;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -26,8 +27,9 @@ import java.util.function.Predicate;
  * Per-partition queues of {@link ProducerBatch}es between {@code send()} and the {@link Sender}.
  *
  * <p>A record goes into the last batch of its partition's deque if it fits under
- * {@code batch.size}, else into a new batch whose bytes are first reserved in the
- * {@link BufferPool} (blocking outside the deque lock). A deque's head is ready when it is full,
+ * {@code batch.size}, else into a new batch built in a buffer taken from the {@link BufferPool}
+ * (blocking, and allocating when no pooled buffer is free, outside the deque lock); the buffer goes
+ * back to the pool when the batch is done. A deque's head is ready when it is full,
  * has lingered {@code linger.ms}, is being flushed, the producer is closing, or memory is short.
  *
  * <p>Locking: each deque is guarded by its own monitor, held only for the append or poll itself —
@@ -84,8 +86,9 @@ public final class RecordAccumulator {
                     return r;
                 }
             }
+            // batch.size, from the pool's reusable buffers; an oversized record gets a dedicated buffer
             int size = Math.max(batchSize, estimate + io.weir.common.record.RecordBatch.HEADER_SIZE);
-            pool.allocate(size, maxBlockMs);
+            ByteBuffer buffer = pool.allocate(size, maxBlockMs);
             boolean handedOver = false;
             try {
                 synchronized (dq) {
@@ -95,7 +98,9 @@ public final class RecordAccumulator {
                     if (r != null) {
                         return r;
                     }
-                    ProducerBatch b = new ProducerBatch(tp, compression, compressionLevel, batchSize, size, nowMs);
+                    // no allocation of record memory here: the builder writes into the pool's buffer
+                    ProducerBatch b = new ProducerBatch(tp, compression, compressionLevel, batchSize, buffer, size,
+                        nowMs);
                     FutureRecordMetadata f = b.tryAppend(timestamp, key, value, headers, callback, estimate);
                     dq.addLast(b);
                     incomplete.add(b);
@@ -104,7 +109,7 @@ public final class RecordAccumulator {
                 }
             } finally {
                 if (!handedOver) {
-                    pool.deallocate(size);
+                    pool.deallocate(buffer, size);
                 }
             }
         } finally {
@@ -299,10 +304,14 @@ public final class RecordAccumulator {
         return deliveryTimeoutMs;
     }
 
-    /** Marks a batch done for good: its memory goes back to the pool. Called once per batch. */
+    /**
+     * Marks a batch done for good: its memory goes back to the pool, its buffer for reuse unless a
+     * request that carries it is still out (then only the bytes: the buffer is left to the garbage
+     * collector). Called once per batch.
+     */
     public void deallocate(ProducerBatch b) {
         if (incomplete.remove(b)) {
-            pool.deallocate(b.reservedBytes);
+            pool.deallocate(b.bufferReusable() ? b.buffer : null, b.reservedBytes);
         }
     }
 

@@ -379,6 +379,7 @@ public final class Sender implements Runnable {
                 idempotence.onDrain(b);
             }
             b.attempts++;
+            b.requestSent();
             byPartition.put(b.tp, b);
             ProduceRequest.TopicProduceData td = byTopic.computeIfAbsent(b.tp.topic(),
                 t -> new ProduceRequest.TopicProduceData().setName(t).setPartitionData(new ArrayList<>()));
@@ -437,6 +438,9 @@ public final class Sender implements Runnable {
                                        Throwable err) {
         inFlightPerNode.merge(nodeId, -1, Integer::sum);
         inFlightRequests--;
+        for (ProducerBatch b : batches.values()) {
+            b.requestReturned(); // before any completion below: the request no longer reads the buffers
+        }
         long nowMs = time.milliseconds();
         if (err != null) {
             boolean retriable = err instanceof ApiException a && a.isRetriable();
