@@ -414,7 +414,10 @@ public final class StreamThread extends Thread {
         updateRunningState();
     }
 
-    /** Creates and initializes a task (wiping a store whose files are corrupt), then starts its restore. */
+    /**
+     * Creates a task and opens its stores (wiping a store whose files are corrupt), then starts its restore; its
+     * processors are initialized once every store is restored, so that {@code init()} sees the restored state.
+     */
     private StreamTask openTask(TaskId id) {
         Path dir = settings.appStateDir().resolve(id.toString());
         try {
@@ -427,8 +430,11 @@ public final class StreamThread extends Thread {
             StreamTask task = new StreamTask(id, settings.applicationId(), settings.builder().build(Set.of(id.subtopology())),
                 settings.configs(), collector, dir, settings.time());
             try {
-                task.initialize();
+                task.initializeStores();
                 startRestore(task, wiped);
+                if (!restoringTasks.contains(id)) {
+                    task.initializeProcessors();   // nothing to restore: processors may start at once
+                }
                 return task;
             } catch (StreamsException e) {
                 StoreCorruptedException corrupt = findCorruption(e);
@@ -525,6 +531,7 @@ public final class StreamThread extends Thread {
                 restoring.remove(rs.changelog);
                 finishedAny = true;
                 if (restoring.values().stream().noneMatch(o -> o.task == rs.task)) {
+                    rs.task.initializeProcessors();   // after the restore: init() sees the restored state
                     restoringTasks.remove(rs.task.id());
                     consumer.resume(partitionsByTask.getOrDefault(rs.task.id(), Set.of()));
                 }
