@@ -23,6 +23,8 @@ public final class StreamsConfig {
     public static final String PROCESSING_GUARANTEE_CONFIG = "processing.guarantee";
     public static final String NUM_STANDBY_REPLICAS_CONFIG = "num.standby.replicas";
     public static final String STATESTORE_UNCOMMITTED_MAX_BYTES_CONFIG = "statestore.uncommitted.max.bytes";
+    /** {@code host:port} where this instance answers interactive queries (shared with the group for metadata). */
+    public static final String APPLICATION_SERVER_CONFIG = "application.server";
     /** The default (and Weir's recommended) guarantee. */
     public static final String EXACTLY_ONCE = "exactly_once";
     public static final String AT_LEAST_ONCE = "at_least_once";

@@ -11,11 +11,15 @@ import io.weir.consumer.WeirConsumer;
 import io.weir.producer.ProducerRecord;
 import io.weir.producer.Serializers;
 import io.weir.producer.WeirProducer;
+import io.weir.streams.errors.InvalidStateStoreException;
 import io.weir.streams.processor.api.ContextualProcessor;
 import io.weir.streams.processor.api.ProcessorContext;
 import io.weir.streams.processor.api.Record;
 import io.weir.streams.serialization.Serdes;
+import io.weir.streams.state.KeyValueIterator;
 import io.weir.streams.state.KeyValueStore;
+import io.weir.streams.state.QueryableStoreTypes;
+import io.weir.streams.state.internals.RestoreProgress;
 import io.weir.streams.state.Stores;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,21 +30,26 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Task life cycle against a real in-JVM broker: processors are initialized only after their stores are
- * restored.
+ * Task life cycle, interactive queries and standby replicas against a real in-JVM broker: processors are
+ * initialized only after their stores are restored; two instances each answer queries for the keys of their own
+ * partitions, and the metadata names the right one; a standby replica takes over a closed instance's tasks with
+ * (almost) nothing to restore, and the counts stay exact.
  */
 @Timeout(300)
 class StreamsTasksIntegrationTest {
@@ -184,6 +193,242 @@ class StreamsTasksIntegrationTest {
             awaitRunning(streams);
             assertTrue(streams.restoredRecords() > 0, "the new state directory was restored from the changelog");
             assertEquals(List.of(300L), secondRun, "init() ran after the restore and saw the restored total");
+        }
+    }
+
+    // ---- two instances of the word count job
+
+    private static Properties wordCountProps(String app, String input, String output, Path stateDir, int port) {
+        Properties p = props(app, stateDir);
+        p.put("wordcount.input", input);
+        p.put("wordcount.output", output);
+        p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, "localhost:" + port);
+        return p;
+    }
+
+    private static void produceLines(String topic, int from, int to, Map<String, Long> expected) {
+        Map<String, Object> p = new HashMap<>();
+        p.put("bootstrap.servers", broker.bootstrapServers());
+        p.put("linger.ms", 5);
+        try (WeirProducer<String, String> producer = new WeirProducer<>(p, new Serializers.StringSerializer(),
+            new Serializers.StringSerializer())) {
+            for (int i = from; i < to; i++) {
+                String a = "w" + (i % 40);
+                String b = "w" + ((i * 7 + 3) % 40);
+                producer.send(new ProducerRecord<>(topic, "line-" + i, a + " " + b));
+                expected.merge(a, 1L, Long::sum);
+                expected.merge(b, 1L, Long::sum);
+            }
+            producer.flush();
+        }
+    }
+
+    private static void awaitCounts(String output, int partitions, Map<String, Long> expected) throws InterruptedException {
+        while (!readLatest(output, partitions).equals(expected)) {
+            Thread.sleep(200);
+        }
+    }
+
+    /** Both instances RUNNING and the group's assignment names both hosts. */
+    private static void awaitBothAssigned(WeirStreams a, WeirStreams b) throws InterruptedException {
+        while (a.state() != WeirStreams.State.RUNNING || b.state() != WeirStreams.State.RUNNING
+            || a.metadataForAllStreamsClients().size() < 2 || b.metadataForAllStreamsClients().size() < 2
+            || a.metadataForAllStreamsClients().stream().anyMatch(m -> m.topicPartitions().isEmpty())) {
+            for (WeirStreams s : List.of(a, b)) {
+                if (s.state() == WeirStreams.State.ERROR || s.state() == WeirStreams.State.NOT_RUNNING) {
+                    fail("an instance stopped: " + s.state());
+                }
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    /**
+     * Two instances: every word's count is answered by exactly the instance the metadata names (from the committed
+     * state), the other has no value for it, and the metadata splits the partitions between the two hosts.
+     */
+    @Test
+    void shouldAnswerInteractiveQueriesFromTheInstanceThatHoldsTheKey() throws Exception {
+        int n = NAMES.incrementAndGet();
+        String app = "iq-" + n;
+        String input = "iq-lines-" + n;
+        String output = "iq-counts-" + n;
+        createTopics(4, input, output);
+        Map<String, Long> expected = new TreeMap<>();
+        produceLines(input, 0, 1000, expected);
+        Properties pa = wordCountProps(app, input, output, root.resolve(app + "-a"), 7001);
+        Properties pb = wordCountProps(app, input, output, root.resolve(app + "-b"), 7002);
+        WeirStreams b;
+        try (WeirStreams a = new WeirStreams(new WordCountJob().topology(pa), pa)) {
+            a.start();
+            b = new WeirStreams(new WordCountJob().topology(pb), pb);
+            try (WeirStreams bb = b) {
+                bb.start();
+                awaitBothAssigned(a, bb);
+                awaitCounts(output, 4, expected);
+                Map<String, WeirStreams> byPort = Map.of("7001", a, "7002", bb);
+                StoreQueryParameters<io.weir.streams.state.ReadOnlyKeyValueStore<String, Long>> params =
+                    StoreQueryParameters.fromNameAndType("counts", QueryableStoreTypes.keyValueStore());
+                // retried while a rebalance or a commit in flight makes the answer not yet final
+                while (true) {
+                    try {
+                        boolean allRight = true;
+                        for (Map.Entry<String, Long> e : expected.entrySet()) {
+                            KeyQueryMetadata md = a.queryMetadataForKey("counts", e.getKey(), new Serializers.StringSerializer());
+                            assertEquals(md, bb.queryMetadataForKey("counts", e.getKey(), new Serializers.StringSerializer()),
+                                "both instances agree where " + e.getKey() + " lives");
+                            WeirStreams owner = byPort.get(String.valueOf(md.activeHost().port()));
+                            assertTrue(owner != null, "metadata for " + e.getKey() + ": " + md);
+                            WeirStreams other = owner == a ? bb : a;
+                            assertEquals(null, other.store(params).get(e.getKey()),
+                                "the instance that does not hold " + e.getKey() + " has no value for it");
+                            allRight &= e.getValue().equals(owner.store(params).get(e.getKey()));
+                        }
+                        long entries = a.store(params).approximateNumEntries() + bb.store(params).approximateNumEntries();
+                        if (allRight && entries == expected.size()) {
+                            break;
+                        }
+                    } catch (InvalidStateStoreException retry) {
+                        // rebalancing: ask again
+                    }
+                    Thread.sleep(100);
+                }
+                Map<String, Long> all = new TreeMap<>();
+                for (WeirStreams s : List.of(a, bb)) {
+                    try (KeyValueIterator<String, Long> it = s.store(params).all()) {
+                        it.forEachRemaining(kv -> assertEquals(null, all.put(kv.key, kv.value), "one owner per key"));
+                    }
+                }
+                assertEquals(expected, all);
+                List<StreamsMetadata> hosts = new ArrayList<>(a.streamsMetadataForStore("counts"));
+                assertEquals(2, hosts.size(), hosts.toString());
+                Set<TopicPartition> union = new HashSet<>();
+                for (StreamsMetadata m : hosts) {
+                    assertTrue(m.stateStoreNames().contains("counts"), m.toString());
+                    for (TopicPartition tp : m.topicPartitions()) {
+                        assertTrue(union.add(tp), "partition " + tp + " held twice: " + hosts);
+                    }
+                }
+                assertEquals(8, union.size(), "4 partitions of the input and of the repartition topic: " + hosts);
+            }
+        }
+        assertThrows(InvalidStateStoreException.class,
+            () -> b.store(StoreQueryParameters.fromNameAndType("counts", QueryableStoreTypes.keyValueStore())));
+    }
+
+    /** The read_committed end (last stable offset) of a partition. */
+    private static long committedEnd(String topic, int partition) {
+        Map<String, Object> c = new HashMap<>();
+        c.put("bootstrap.servers", broker.bootstrapServers());
+        c.put("isolation.level", "read_committed");
+        try (WeirConsumer<byte[], byte[]> consumer = new WeirConsumer<>(c, new Deserializers.ByteArrayDeserializer(),
+            new Deserializers.ByteArrayDeserializer())) {
+            TopicPartition tp = new TopicPartition(topic, partition);
+            return consumer.endOffsets(List.of(tp)).get(tp);
+        }
+    }
+
+    /** Records in the read_committed changelog partitions (markers and aborted records are not records). */
+    private static long changelogRecords(String topic, Set<Integer> partitions) {
+        Map<String, Object> c = new HashMap<>();
+        c.put("bootstrap.servers", broker.bootstrapServers());
+        c.put("isolation.level", "read_committed");
+        c.put("enable.auto.commit", false);
+        try (WeirConsumer<byte[], byte[]> consumer = new WeirConsumer<>(c, new Deserializers.ByteArrayDeserializer(),
+            new Deserializers.ByteArrayDeserializer())) {
+            List<TopicPartition> tps = new ArrayList<>();
+            partitions.forEach(p -> tps.add(new TopicPartition(topic, p)));
+            consumer.assign(tps);
+            consumer.seekToBeginning(tps);
+            Map<TopicPartition, Long> end = consumer.endOffsets(tps);
+            long count = 0;
+            while (tps.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                count += consumer.poll(Duration.ofMillis(100)).count();
+            }
+            return count;
+        }
+    }
+
+    /**
+     * Two instances with one standby replica each: one instance closes, the other takes its tasks over from its
+     * standby stores and restores at most the tail its standbys had not read (here nothing: they caught up), far
+     * less than the changelog; the counts stay exact.
+     */
+    @Test
+    void shouldTakeOverFromAStandbyWithOnlyTheTailToRestore() throws Exception {
+        int n = NAMES.incrementAndGet();
+        String app = "standby-" + n;
+        String input = "sb-lines-" + n;
+        String output = "sb-counts-" + n;
+        createTopics(2, input, output);
+        Map<String, Long> expected = new TreeMap<>();
+        produceLines(input, 0, 2000, expected);
+        Properties pa = wordCountProps(app, input, output, root.resolve(app + "-a"), 7101);
+        Properties pb = wordCountProps(app, input, output, root.resolve(app + "-b"), 7102);
+        pa.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, "1");
+        pb.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, "1");
+        String changelog = app + "-counts-changelog";
+        String repartition = app + "-by-word-repartition";
+        try (WeirStreams b = new WeirStreams(new WordCountJob().topology(pb), pb)) {
+            b.start();
+            Set<Integer> takenOver = new HashSet<>();
+            long standbyFollowed;
+            try (WeirStreams a = new WeirStreams(new WordCountJob().topology(pa), pa)) {
+                a.start();
+                awaitBothAssigned(a, b);
+                awaitCounts(output, 2, expected);
+                // the counts partitions a holds actively and b keeps as standby
+                StreamsMetadata bMeta = b.metadataForAllStreamsClients().stream()
+                    .filter(m -> m.port() == 7102).findFirst().orElseThrow();
+                StreamsMetadata aMeta = b.metadataForAllStreamsClients().stream()
+                    .filter(m -> m.port() == 7101).findFirst().orElseThrow();
+                for (TopicPartition tp : aMeta.topicPartitions()) {
+                    if (tp.topic().equals(repartition)) {
+                        takenOver.add(tp.partition());
+                        assertTrue(bMeta.standbyTopicPartitions().contains(tp), "b keeps a standby of " + tp + ": " + bMeta);
+                    }
+                }
+                assertEquals(1, takenOver.size(), "a holds one of the two counts tasks: " + aMeta);
+                standbyFollowed = changelogRecords(changelog, takenOver);
+                assertTrue(standbyFollowed > 100, standbyFollowed + " changelog records");
+                int p = takenOver.iterator().next();
+                long end = committedEnd(changelog, p);
+                String metric = "standby-changelog-position." + changelog + "-" + p;
+                while (b.metrics().getOrDefault(metric, -1L) < end) {
+                    Thread.sleep(100);   // the standby reads the changelog as a commits
+                }
+            }
+            int before = b.restoreProgress().size();
+            while (b.state() != WeirStreams.State.RUNNING || b.metadataForAllStreamsClients().size() != 1
+                || b.metadataForAllStreamsClients().iterator().next().topicPartitions().size() != 4) {
+                Thread.sleep(100);
+            }
+            List<RestoreProgress> takeover = new ArrayList<>();
+            for (RestoreProgress p : b.restoreProgress().subList(before, b.restoreProgress().size())) {
+                if (p.storeName().equals("counts") && takenOver.contains(p.changelog().partition())) {
+                    takeover.add(p);
+                }
+            }
+            assertEquals(1, takeover.size(), b.restoreProgress().toString());
+            RestoreProgress p = takeover.get(0);
+            assertEquals(RestoreProgress.Origin.LOCAL_STORE, p.origin(), "the standby store was promoted: " + p);
+            // the standby had read everything a committed: what is left is a's last (empty) commit at most
+            assertTrue(p.recordsRestored() <= 10, "restored " + p.recordsRestored() + " of " + standbyFollowed + ": " + p);
+            produceLines(input, 2000, 2600, expected);
+            awaitCounts(output, 2, expected);
+            StoreQueryParameters<io.weir.streams.state.ReadOnlyKeyValueStore<String, Long>> params =
+                StoreQueryParameters.fromNameAndType("counts", QueryableStoreTypes.keyValueStore());
+            while (true) {
+                try {
+                    if (b.store(params).approximateNumEntries() == expected.size()
+                        && expected.entrySet().stream().allMatch(e -> e.getValue().equals(b.store(params).get(e.getKey())))) {
+                        break;
+                    }
+                } catch (InvalidStateStoreException retry) {
+                    // still rebalancing
+                }
+                Thread.sleep(100);
+            }
         }
     }
 }

@@ -39,6 +39,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One stream thread of a running job: a consumer in the job's group (group id = application id,
@@ -62,8 +64,10 @@ import java.util.TreeMap;
  * the task's input partitions are paused: restoring never lets the member miss {@code max.poll.interval.ms}.
  * A corrupt store ({@link StoreCorruptedException}) is wiped (logged with why) and restored in full.
  *
- * <p>Assignment uses the consumer's range assignor, which keeps co-partitioned topics' partitions together;
- * a sticky streams assignor with standby replicas is a later slice.
+ * <p>Assignment: the {@link StreamsPartitionAssignor} (tasks, sticky, balanced over instances and threads,
+ * standby replicas). A standby task opens its stores (its processors never run) and follows their changelogs
+ * with the restore consumer (read_committed), committing each chunk it applies with the changelog position;
+ * when it is promoted, the active task restores only the tail after that position.
  */
 public final class StreamThread extends Thread {
     private static final Logger log = LoggerFactory.getLogger(StreamThread.class);
@@ -75,7 +79,8 @@ public final class StreamThread extends Thread {
     public record Settings(String applicationId, InternalTopologyBuilder builder, Map<String, Object> configs,
                            Map<String, Object> consumerConfigs, Map<String, Object> producerConfigs,
                            boolean exactlyOnce, long commitIntervalMs, long maxUncommittedBytes, Path appStateDir,
-                           String transactionalIdPrefix, Time time) {
+                           String transactionalIdPrefix, Time time, String processId, String applicationServer,
+                           int numStandbyReplicas) {
     }
 
     /** Callbacks to the owning {@code WeirStreams}. */
@@ -101,6 +106,16 @@ public final class StreamThread extends Thread {
     /** Changelog partitions being restored, and the tasks waiting for them. */
     private final Map<TopicPartition, Restoring> restoring = new LinkedHashMap<>();
     private final Set<TaskId> restoringTasks = new HashSet<>();
+    private final StreamsPartitionAssignor assignor;
+    /** Standby tasks: stores only, kept up to date from their changelogs; and the changelogs they follow. */
+    private final Map<TaskId, StreamTask> standbys = new TreeMap<>();
+    private final Map<TopicPartition, StandbyStore> standbyChangelogs = new LinkedHashMap<>();
+    /** Summed committed changelog offsets of the tasks this thread held (reported to the assignor). */
+    private final Map<TaskId, Long> knownOffsetSums = new ConcurrentHashMap<>();
+    private final AtomicLong standbyRecords = new AtomicLong();
+    private final Map<TopicPartition, Long> standbyPositions = new ConcurrentHashMap<>();
+    /** The stores of the restored active tasks by name, published for interactive queries. */
+    private volatile Map<String, List<StateStore>> queryable = Map.of();
     private volatile State state = State.CREATED;
     private volatile boolean running = true;
     private WeirProducer<byte[], byte[]> producer;
@@ -116,6 +131,93 @@ public final class StreamThread extends Thread {
         this.observer = observer;
         this.subtopologyByTopic = subtopologyByTopic(settings.builder());
         this.sourceTopics = Set.copyOf(subtopologyByTopic.keySet());
+        Map<Integer, List<String>> topicsBySub = new TreeMap<>();
+        subtopologyByTopic.forEach((t, sub) -> topicsBySub.computeIfAbsent(sub, k -> new ArrayList<>()).add(t));
+        Set<Integer> stateful = new HashSet<>();
+        storesBySubtopology(settings.builder()).forEach((sub, stores) -> {
+            for (String st : stores) {
+                StoreBuilder<?> sb = settings.builder().stores().get(st);
+                if (sb != null && sb.loggingEnabled()) {
+                    stateful.add(sub);
+                }
+            }
+        });
+        this.assignor = new StreamsPartitionAssignor(settings.processId(), settings.applicationServer(), topicsBySub,
+            stateful, settings.numStandbyReplicas(), this::localTaskOffsets);
+    }
+
+    /** The stores each sub-topology's processors use. */
+    public static Map<Integer, Set<String>> storesBySubtopology(InternalTopologyBuilder builder) {
+        Map<Integer, Set<String>> result = new TreeMap<>();
+        for (Map.Entry<Integer, List<String>> e : builder.subtopologies().entrySet()) {
+            for (String node : e.getValue()) {
+                if (builder.nodes().get(node) instanceof InternalTopologyBuilder.ProcessorDef p) {
+                    result.computeIfAbsent(e.getKey(), k -> new java.util.TreeSet<>()).addAll(p.stores());
+                }
+            }
+        }
+        return result;
+    }
+
+    /** This thread's assignor (its last assignment names the group's hosts). */
+    public StreamsPartitionAssignor assignor() {
+        return assignor;
+    }
+
+    /** The stores of this thread's restored active tasks, by store name (safe from any thread). */
+    public Map<String, List<StateStore>> queryableStores() {
+        return queryable;
+    }
+
+    /** Changelog records applied to standby stores since the thread started. */
+    public long standbyRecordsRestored() {
+        return standbyRecords.get();
+    }
+
+    /** The changelog position each standby store has committed up to (safe from any thread). */
+    public Map<TopicPartition, Long> standbyPositions() {
+        return Map.copyOf(standbyPositions);
+    }
+
+    /** The standby tasks this thread keeps (a copy). */
+    public Set<TaskId> standbyTasks() {
+        synchronized (standbyIds) {
+            return Set.copyOf(standbyIds);
+        }
+    }
+
+    private final Set<TaskId> standbyIds = new HashSet<>();
+
+    /** The task directories of this instance, with the changelog offset sums this thread knows (-1 unknown). */
+    private Map<TaskId, Long> localTaskOffsets() {
+        Map<TaskId, Long> out = new HashMap<>();
+        try (java.util.stream.Stream<Path> dirs = Files.list(settings.appStateDir())) {
+            dirs.filter(Files::isDirectory).forEach(d -> {
+                try {
+                    TaskId id = TaskId.parse(d.getFileName().toString());
+                    out.put(id, knownOffsetSums.getOrDefault(id, -1L));
+                } catch (IllegalArgumentException notATaskDir) {
+                    // another file in the state directory
+                }
+            });
+        } catch (IOException e) {
+            log.debug("cannot list the state directory {}: {}", settings.appStateDir(), e.toString());
+        }
+        return out;
+    }
+
+    private static long changelogOffsetSum(StreamTask task) {
+        long sum = 0;
+        for (StateStore st : task.stores().values()) {
+            if (st instanceof TransactionalStateStore t) {
+                for (Map.Entry<TopicPartition, Long> e : t.committedOffsets().entrySet()) {
+                    if (e.getKey().topic().endsWith("-changelog")) {
+                        sum += e.getValue();
+                    }
+                }
+            }
+        }
+        return sum;
     }
 
     /** The sub-topology that reads each (resolved) source topic. */
@@ -159,7 +261,7 @@ public final class StreamThread extends Thread {
                 new Deserializers.ByteArrayDeserializer());
             producer = newProducer();
             consumer = new WeirConsumer<>(settings.consumerConfigs(), new Deserializers.ByteArrayDeserializer(),
-                new Deserializers.ByteArrayDeserializer());
+                new Deserializers.ByteArrayDeserializer(), List.of(assignor));
             consumer.subscribe(sourceTopics, new Listener());
             lastCommitMs = settings.time().milliseconds();
             while (running) {
@@ -228,7 +330,7 @@ public final class StreamThread extends Thread {
 
     private void runOnce() {
         ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(restoring.isEmpty() ? 100 : 0));
-        if (!restoring.isEmpty()) {
+        if (!restoring.isEmpty() || !standbyChangelogs.isEmpty()) {
             restoreChunk();
         }
         Set<TopicPartition> rewound = new HashSet<>();
@@ -398,7 +500,7 @@ public final class StreamThread extends Thread {
             TaskId id = e.getKey();
             StreamTask task = tasks.get(id);
             if (task == null) {
-                task = openTask(id);
+                task = openTask(id, false);
                 tasks.put(id, task);
             }
             partitionsByTask.computeIfAbsent(id, i -> new HashSet<>()).addAll(e.getValue());
@@ -418,7 +520,7 @@ public final class StreamThread extends Thread {
      * Creates a task and opens its stores (wiping a store whose files are corrupt), then starts its restore; its
      * processors are initialized once every store is restored, so that {@code init()} sees the restored state.
      */
-    private StreamTask openTask(TaskId id) {
+    private StreamTask openTask(TaskId id, boolean standby) {
         Path dir = settings.appStateDir().resolve(id.toString());
         try {
             Files.createDirectories(dir);
@@ -431,6 +533,9 @@ public final class StreamThread extends Thread {
                 settings.configs(), collector, dir, settings.time());
             try {
                 task.initializeStores();
+                if (standby) {
+                    return task;
+                }
                 startRestore(task, wiped);
                 if (!restoringTasks.contains(id)) {
                     task.initializeProcessors();   // nothing to restore: processors may start at once
@@ -497,10 +602,20 @@ public final class StreamThread extends Thread {
         }
     }
 
+    /** Assigns the restore consumer the changelogs being restored and those the standbys follow. */
     private void reassignRestoreConsumer() {
-        restoreConsumer.assign(restoring.keySet());
+        Set<TopicPartition> all = new HashSet<>(restoring.keySet());
+        all.addAll(standbyChangelogs.keySet());
+        if (all.isEmpty()) {
+            restoreConsumer.unsubscribe();
+            return;
+        }
+        restoreConsumer.assign(all);
         for (Restoring r : restoring.values()) {
             restoreConsumer.seek(r.changelog, r.nextOffset);
+        }
+        for (StandbyStore sb : standbyChangelogs.values()) {
+            restoreConsumer.seek(sb.changelog, sb.nextOffset);
         }
     }
 
@@ -514,6 +629,23 @@ public final class StreamThread extends Thread {
             if (rs != null) {
                 rs.store.restore(r.key(), r.value());
                 applied.merge(tp, 1L, Long::sum);
+            }
+            StandbyStore sb = standbyChangelogs.get(tp);
+            if (sb != null) {
+                sb.store.restore(r.key(), r.value());
+                applied.merge(tp, 1L, Long::sum);
+            }
+        }
+        for (StandbyStore sb : standbyChangelogs.values()) {
+            // a standby commits what it read with the changelog position: a promotion restores only what follows
+            long position = restoreConsumer.position(sb.changelog);
+            long n = applied.getOrDefault(sb.changelog, 0L);
+            if (n > 0 || position > sb.nextOffset) {
+                sb.store.commit(Map.of(sb.changelog, position));
+                sb.nextOffset = position;
+                standbyPositions.put(sb.changelog, position);
+                standbyRecords.addAndGet(n);
+                knownOffsetSums.put(sb.task.id(), changelogOffsetSum(sb.task));
             }
         }
         long now = settings.time().milliseconds();
@@ -538,11 +670,7 @@ public final class StreamThread extends Thread {
             }
         }
         if (finishedAny) {
-            if (restoring.isEmpty()) {
-                restoreConsumer.unsubscribe();
-            } else {
-                reassignRestoreConsumer();
-            }
+            reassignRestoreConsumer();
             updateRunningState();
         }
     }
@@ -568,16 +696,14 @@ public final class StreamThread extends Thread {
                 if (!clean) {
                     task.abortStores();
                 }
+                knownOffsetSums.put(id, changelogOffsetSum(task));
                 task.close();
             } catch (RuntimeException e) {
                 first = first == null ? e : first;
             }
         }
-        if (restoring.isEmpty()) {
-            restoreConsumer.unsubscribe();
-        } else {
-            reassignRestoreConsumer();
-        }
+        reassignRestoreConsumer();
+        publishQueryable();
         if (first != null) {
             throw first;
         }
@@ -598,11 +724,88 @@ public final class StreamThread extends Thread {
         }
         if (restoreConsumer != null) {
             closeTasks(List.copyOf(taskByPartition.keySet()), clean);
+            updateStandbys(Set.of());
         }
         tasks.clear();
     }
 
+    /** Publishes the stores of the restored active tasks for interactive queries. */
+    private void publishQueryable() {
+        Map<String, List<StateStore>> byName = new TreeMap<>();
+        for (StreamTask t : tasks.values()) {
+            if (t.processorsInitialized()) {
+                t.stores().forEach((name, store) -> byName.computeIfAbsent(name, k -> new ArrayList<>()).add(store));
+            }
+        }
+        Map<String, List<StateStore>> frozen = new TreeMap<>();
+        byName.forEach((k, v) -> frozen.put(k, List.copyOf(v)));
+        queryable = java.util.Collections.unmodifiableMap(frozen);
+    }
+
+    // ---- standby tasks
+
+    /**
+     * Keeps exactly the wanted standby tasks: closes the others (a standby promoted to active closes here first,
+     * releasing its store for the active task) and opens the new ones, each following its stores' changelogs from
+     * the stores' committed positions.
+     */
+    private void updateStandbys(Set<TaskId> wanted) {
+        boolean changed = false;
+        for (TaskId id : List.copyOf(standbys.keySet())) {
+            if (!wanted.contains(id) || tasks.containsKey(id)) {
+                StreamTask task = standbys.remove(id);
+                standbyChangelogs.values().removeIf(sb -> {
+                    if (sb.task == task) {
+                        standbyPositions.remove(sb.changelog);
+                        return true;
+                    }
+                    return false;
+                });
+                try {
+                    knownOffsetSums.put(id, changelogOffsetSum(task));
+                    task.abortStores();
+                    task.close();
+                } catch (RuntimeException e) {
+                    log.warn("Stream thread {}: closing standby task {} failed", getName(), id, e);
+                }
+                log.info("Stream thread {}: closed standby task {}", getName(), id);
+                changed = true;
+            }
+        }
+        for (TaskId id : wanted) {
+            if (standbys.containsKey(id) || tasks.containsKey(id)) {
+                continue;
+            }
+            StreamTask task = openTask(id, true);
+            standbys.put(id, task);
+            for (Map.Entry<String, StateStore> e : task.stores().entrySet()) {
+                StoreBuilder<?> sb = settings.builder().stores().get(e.getKey());
+                if (!(e.getValue() instanceof TransactionalStateStore store) || sb == null || !sb.loggingEnabled()) {
+                    continue;
+                }
+                TopicPartition cl = new TopicPartition(ProcessorStateNames.changelogTopic(settings.applicationId(), e.getKey()),
+                    id.partition());
+                Long from = store.committedOffsets().get(cl);
+                long begin = restoreConsumer.beginningOffsets(List.of(cl)).getOrDefault(cl, 0L);
+                long start = from == null ? begin : Math.max(from, begin);
+                standbyChangelogs.put(cl, new StandbyStore(task, store, cl, start));
+                standbyPositions.put(cl, start);
+            }
+            knownOffsetSums.put(id, changelogOffsetSum(task));
+            log.info("Stream thread {}: opened standby task {}", getName(), id);
+            changed = true;
+        }
+        synchronized (standbyIds) {
+            standbyIds.clear();
+            standbyIds.addAll(standbys.keySet());
+        }
+        if (changed) {
+            reassignRestoreConsumer();
+        }
+    }
+
     private void updateRunningState() {
+        publishQueryable();
         if (state == State.PENDING_SHUTDOWN || state == State.DEAD) {
             return;
         }
@@ -649,7 +852,18 @@ public final class StreamThread extends Thread {
 
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            Set<TaskId> wanted = assignor.lastAssignment().standbyTasks();
+            // first close the standbys that are no longer wanted (or became active here): frees their stores
+            Set<TaskId> keep = new HashSet<>(wanted);
+            for (TopicPartition tp : partitions) {
+                Integer sub = subtopologyByTopic.get(tp.topic());
+                if (sub != null) {
+                    keep.remove(new TaskId(sub, tp.partition()));
+                }
+            }
+            updateStandbys(standbys.keySet().stream().filter(keep::contains).collect(java.util.stream.Collectors.toSet()));
             createTasks(partitions);
+            updateStandbys(wanted);
         }
 
         @Override
@@ -664,6 +878,20 @@ public final class StreamThread extends Thread {
                 collector.reset();
             }
             closeTasks(partitions, false);
+        }
+    }
+
+    private static final class StandbyStore {
+        final StreamTask task;
+        final TransactionalStateStore store;
+        final TopicPartition changelog;
+        long nextOffset;
+
+        StandbyStore(StreamTask task, TransactionalStateStore store, TopicPartition changelog, long nextOffset) {
+            this.task = task;
+            this.store = store;
+            this.changelog = changelog;
+            this.nextOffset = nextOffset;
         }
     }
 
