@@ -188,8 +188,10 @@ public final class WeirStreams implements AutoCloseable {
 
     /**
      * Decides what a stream thread's failure does: replace the thread (its tasks restart from their last
-     * commit), shut this client down (the default), or shut the application down (not built yet: treated as
-     * shutting this client down, with a log line saying so).
+     * commit), shut this client down (the default), or shut the whole application down: this instance shuts
+     * down, and a short-lived member joins the group with the request in its subscription, so the streams
+     * assignor hands every member an assignment carrying the shutdown error and every instance goes to
+     * {@code PENDING_ERROR} then {@code ERROR} (see {@link StreamThread#signalShutdownApplication}).
      */
     public void setUncaughtExceptionHandler(StreamsUncaughtExceptionHandler handler) {
         synchronized (lock) {
@@ -234,6 +236,10 @@ public final class WeirStreams implements AutoCloseable {
     }
 
     private StreamThread newThread(int index, String processId) {
+        return new StreamThread(index, threadSettings(index, processId), new Observer(processId));
+    }
+
+    private StreamThread.Settings threadSettings(int index, String processId) {
         Map<String, Object> consumer = clientConfigs("consumer.");
         consumer.put("group.id", applicationId);
         consumer.put("enable.auto.commit", false);
@@ -246,7 +252,7 @@ public final class WeirStreams implements AutoCloseable {
         StreamThread.Settings settings = new StreamThread.Settings(applicationId, builder, configs, consumer, producer,
             exactlyOnce, commitIntervalMs, maxUncommittedBytes, appStateDir, applicationId + "-" + processId, time, processId,
             applicationServer, numStandbyReplicas);
-        return new StreamThread(index, settings, new Observer(processId));
+        return settings;
     }
 
     private Map<String, Object> clientConfigs(String prefix) {
@@ -614,6 +620,19 @@ public final class WeirStreams implements AutoCloseable {
         }
 
         @Override
+        public void onShutdownApplicationRequested(StreamThread thread) {
+            synchronized (lock) {
+                if (!state.isRunningOrRebalancing()) {
+                    return;
+                }
+                setState(State.PENDING_ERROR);
+                shutdownThread = new Thread(() -> close(Duration.ofSeconds(30)), applicationId + "-shutdown");
+                shutdownThread.setDaemon(true);
+                shutdownThread.start();
+            }
+        }
+
+        @Override
         public void onRestoreStarted(RestoreProgress progress) {
             restores.add(progress);
         }
@@ -639,9 +658,14 @@ public final class WeirStreams implements AutoCloseable {
                 }
             }
             if (response == StreamThreadExceptionResponse.SHUTDOWN_APPLICATION) {
-                log.warn("SHUTDOWN_APPLICATION is not built yet (it needs the streams assignor to tell the other instances);"
-                    + " treated as SHUTDOWN_CLIENT");
-                response = StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+                log.error("Stream thread {} failed and the handler asked to shut the whole application {} down",
+                    thread.getName(), applicationId);
+                StreamThread.Settings settings = threadSettings(thread.index(), processId);
+                Thread signal = new Thread(() -> StreamThread.signalShutdownApplication(settings, Duration.ofSeconds(60)),
+                    applicationId + "-shutdown-application");
+                signal.setDaemon(true);
+                signal.start();
+                response = StreamThreadExceptionResponse.SHUTDOWN_CLIENT;   // this instance shuts down at once
             }
             synchronized (lock) {
                 if (response == StreamThreadExceptionResponse.REPLACE_THREAD && state.isRunningOrRebalancing()) {

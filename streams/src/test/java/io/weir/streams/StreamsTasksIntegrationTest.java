@@ -431,4 +431,56 @@ class StreamsTasksIntegrationTest {
             }
         }
     }
+
+    /**
+     * SHUTDOWN_APPLICATION: one instance's thread fails and its handler asks the whole application to stop; the
+     * other instance, which did not fail, hears it through the group's assignment and shuts down too.
+     */
+    @Test
+    void shouldShutDownEveryInstanceWhenOneAsksToShutDownTheApplication() throws Exception {
+        int n = NAMES.incrementAndGet();
+        String app = "shutdown-app-" + n;
+        String input = "sd-lines-" + n;
+        String output = "sd-counts-" + n;
+        createTopics(2, input, output);
+        Map<String, Long> expected = new TreeMap<>();
+        produceLines(input, 0, 200, expected);
+        Properties pa = wordCountProps(app, input, output, root.resolve(app + "-a"), 7201);
+        Properties pb = wordCountProps(app, input, output, root.resolve(app + "-b"), 7202);
+        java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean(false);
+        List<Throwable> handledByA = new CopyOnWriteArrayList<>();
+        try (WeirStreams a = new WeirStreams(WordCountJob.topology(pa, (k, word) -> {
+                if (word.equals("boom") && armed.get()) {
+                    throw new IllegalStateException("boom");
+                }
+            }), pa);
+             WeirStreams b = new WeirStreams(new WordCountJob().topology(pb), pb)) {
+            a.setUncaughtExceptionHandler(e -> {
+                handledByA.add(e);
+                return WeirStreams.StreamThreadExceptionResponse.SHUTDOWN_APPLICATION;
+            });
+            List<WeirStreams.State> statesOfB = new CopyOnWriteArrayList<>();
+            b.setStateListener((now, old) -> statesOfB.add(now));
+            a.start();
+            b.start();
+            awaitBothAssigned(a, b);
+            awaitCounts(output, 2, expected);
+            // "boom" goes to the instance that holds the word's counts task: key the line so each instance gets one
+            armed.set(true);
+            Map<String, Object> p = new HashMap<>();
+            p.put("bootstrap.servers", broker.bootstrapServers());
+            try (WeirProducer<String, String> producer = new WeirProducer<>(p, new Serializers.StringSerializer(),
+                new Serializers.StringSerializer())) {
+                for (int partition = 0; partition < 2; partition++) {
+                    producer.send(new ProducerRecord<>(input, partition, null, "boom-" + partition, "boom"));
+                }
+                producer.flush();
+            }
+            while (a.state() != WeirStreams.State.ERROR || b.state() != WeirStreams.State.ERROR) {
+                Thread.sleep(100);
+            }
+            assertEquals(1, handledByA.size(), handledByA.toString());
+            assertTrue(statesOfB.contains(WeirStreams.State.PENDING_ERROR), statesOfB.toString());
+        }
+    }
 }

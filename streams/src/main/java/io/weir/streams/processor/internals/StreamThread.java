@@ -92,6 +92,10 @@ public final class StreamThread extends Thread {
 
         /** The thread ended: {@code failure} is null after a clean shutdown. */
         void onExit(StreamThread thread, Throwable failure);
+
+        /** The group's assignment says an instance asked the whole application to shut down. */
+        default void onShutdownApplicationRequested(StreamThread thread) {
+        }
     }
 
     private final int index;
@@ -144,6 +148,39 @@ public final class StreamThread extends Thread {
         });
         this.assignor = new StreamsPartitionAssignor(settings.processId(), settings.applicationServer(), topicsBySub,
             stateful, settings.numStandbyReplicas(), this::localTaskOffsets);
+    }
+
+    /**
+     * Asks every instance of the job to shut down (SHUTDOWN_APPLICATION): a short-lived member joins the group
+     * with the shutdown request in its subscription userData; the leader's {@link StreamsPartitionAssignor} then
+     * gives every member an empty assignment carrying {@link StreamsPartitionAssignor#ERROR_SHUTDOWN_APPLICATION},
+     * and each stream thread that receives it stops and tells its instance to shut down. The signalling needs no
+     * live stream thread on this instance (the one that failed may have been its only one). Returns whether the
+     * request went through a rebalance within {@code timeout}.
+     */
+    public static boolean signalShutdownApplication(Settings settings, Duration timeout) {
+        Map<String, Integer> byTopic = subtopologyByTopic(settings.builder());
+        Map<Integer, List<String>> topicsBySub = new TreeMap<>();
+        byTopic.forEach((t, sub) -> topicsBySub.computeIfAbsent(sub, k -> new ArrayList<>()).add(t));
+        StreamsPartitionAssignor signaller = new StreamsPartitionAssignor(settings.processId() + "-shutdown",
+            settings.applicationServer(), topicsBySub, Set.of(), 0, Map::of);
+        signaller.requestShutdownApplication();
+        Map<String, Object> configs = new HashMap<>(settings.consumerConfigs());
+        configs.put("client.id", settings.applicationId() + "-" + settings.processId() + "-shutdown-signal");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (WeirConsumer<byte[], byte[]> c = new WeirConsumer<>(configs, new Deserializers.ByteArrayDeserializer(),
+            new Deserializers.ByteArrayDeserializer(), List.of(signaller))) {
+            c.subscribe(byTopic.keySet());
+            while (signaller.lastAssignment().generation() < 0 && System.nanoTime() < deadline) {
+                c.poll(Duration.ofMillis(100));
+            }
+        }
+        boolean done = signaller.lastAssignment().errorCode() == StreamsPartitionAssignor.ERROR_SHUTDOWN_APPLICATION;
+        if (!done) {
+            log.error("The shutdown request of application {} did not reach the group within {}", settings.applicationId(),
+                timeout);
+        }
+        return done;
     }
 
     /** The stores each sub-topology's processors use. */
@@ -852,6 +889,13 @@ public final class StreamThread extends Thread {
 
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            if (assignor.lastAssignment().errorCode() == StreamsPartitionAssignor.ERROR_SHUTDOWN_APPLICATION) {
+                log.error("Stream thread {}: an instance of {} asked the whole application to shut down", getName(),
+                    settings.applicationId());
+                running = false;
+                observer.onShutdownApplicationRequested(StreamThread.this);
+                return;
+            }
             Set<TaskId> wanted = assignor.lastAssignment().standbyTasks();
             // first close the standbys that are no longer wanted (or became active here): frees their stores
             Set<TaskId> keep = new HashSet<>(wanted);
