@@ -58,7 +58,14 @@ import java.util.concurrent.TimeUnit;
  * {@code commit.interval.ms} (100 under exactly-once, 30000 otherwise), {@code processing.guarantee}
  * ({@code exactly_once} / {@code at_least_once}), {@code state.dir} ({@code java.io.tmpdir/weir-streams}),
  * {@code statestore.uncommitted.max.bytes} (64 MiB: a task whose uncommitted store writes exceed it commits
- * early); {@code consumer.}, {@code producer.} and {@code admin.} prefixed keys go to those clients.
+ * early), {@code num.standby.replicas} (0: standby copies of each stateful task on other instances, kept up to date
+ * from the changelogs), {@code application.server} ({@code host:port} this instance answers interactive queries
+ * on, shared with the group for {@link #queryMetadataForKey}); {@code consumer.}, {@code producer.} and
+ * {@code admin.} prefixed keys go to those clients.
+ *
+ * <p>Interactive queries: {@link #store} gives read-only views over the committed state of this instance's active
+ * tasks; {@link #queryMetadataForKey}, {@link #metadataForAllStreamsClients} and {@link #streamsMetadataForStore}
+ * say which instance holds what, from the group's last assignment (see {@code StreamsPartitionAssignor}).
  *
  * <p>Thread-safe.
  */
