@@ -658,7 +658,8 @@ public final class StreamThread extends Thread {
 
     /** Applies at most one poll of changelog records, commits each restored store with its new position. */
     private void restoreChunk() {
-        ConsumerRecords<byte[], byte[]> records = restoreConsumer.poll(Duration.ofMillis(10));
+        // standbys alone never hold up processing: their changelogs are read with what each poll has fetched
+        ConsumerRecords<byte[], byte[]> records = restoreConsumer.poll(Duration.ofMillis(restoring.isEmpty() ? 0 : 10));
         Map<TopicPartition, Long> applied = new HashMap<>();
         for (ConsumerRecord<byte[], byte[]> r : records) {
             TopicPartition tp = new TopicPartition(r.topic(), r.partition());
