@@ -41,6 +41,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -275,14 +276,21 @@ class StreamsTasksIntegrationTest {
                         boolean allRight = true;
                         for (Map.Entry<String, Long> e : expected.entrySet()) {
                             KeyQueryMetadata md = a.queryMetadataForKey("counts", e.getKey(), new Serializers.StringSerializer());
-                            assertEquals(md, bb.queryMetadataForKey("counts", e.getKey(), new Serializers.StringSerializer()),
-                                "both instances agree where " + e.getKey() + " lives");
+                            if (!md.equals(bb.queryMetadataForKey("counts", e.getKey(), new Serializers.StringSerializer()))) {
+                                allRight = false;   // a rebalance is reaching the instances one after the other
+                                break;
+                            }
                             WeirStreams owner = byPort.get(String.valueOf(md.activeHost().port()));
                             assertTrue(owner != null, "metadata for " + e.getKey() + ": " + md);
                             WeirStreams other = owner == a ? bb : a;
-                            assertEquals(null, other.store(params).get(e.getKey()),
-                                "the instance that does not hold " + e.getKey() + " has no value for it");
-                            allRight &= e.getValue().equals(owner.store(params).get(e.getKey()));
+                            Long wrong = other.store(params).get(e.getKey());
+                            Long right = owner.store(params).get(e.getKey());
+                            if (!md.equals(a.queryMetadataForKey("counts", e.getKey(), new Serializers.StringSerializer()))) {
+                                allRight = false;   // the key moved while it was read: ask again
+                                break;
+                            }
+                            assertEquals(null, wrong, "the instance that does not hold " + e.getKey() + " has no value for it");
+                            allRight &= e.getValue().equals(right);
                         }
                         long entries = a.store(params).approximateNumEntries() + bb.store(params).approximateNumEntries();
                         if (allRight && entries == expected.size()) {
@@ -373,6 +381,7 @@ class StreamsTasksIntegrationTest {
             b.start();
             Set<Integer> takenOver = new HashSet<>();
             long standbyFollowed;
+            int before;
             try (WeirStreams a = new WeirStreams(new WordCountJob().topology(pa), pa)) {
                 a.start();
                 awaitBothAssigned(a, b);
@@ -397,8 +406,8 @@ class StreamsTasksIntegrationTest {
                 while (b.metrics().getOrDefault(metric, -1L) < end) {
                     Thread.sleep(100);   // the standby reads the changelog as a commits
                 }
-            }
-            int before = b.restoreProgress().size();
+                before = b.restoreProgress().size();
+            }   // a closes: b takes its tasks over
             while (b.state() != WeirStreams.State.RUNNING || b.metadataForAllStreamsClients().size() != 1
                 || b.metadataForAllStreamsClients().iterator().next().topicPartitions().size() != 4) {
                 Thread.sleep(100);
@@ -409,11 +418,15 @@ class StreamsTasksIntegrationTest {
                     takeover.add(p);
                 }
             }
-            assertEquals(1, takeover.size(), b.restoreProgress().toString());
-            RestoreProgress p = takeover.get(0);
-            assertEquals(RestoreProgress.Origin.LOCAL_STORE, p.origin(), "the standby store was promoted: " + p);
+            // one entry per opening of the task (a later rebalance reopens it, restoring nothing)
+            assertFalse(takeover.isEmpty(), b.restoreProgress().toString());
+            long restored = 0;
+            for (RestoreProgress p : takeover) {
+                assertEquals(RestoreProgress.Origin.LOCAL_STORE, p.origin(), "the standby store was promoted: " + p);
+                restored += p.recordsRestored();
+            }
             // the standby had read everything a committed: what is left is a's last (empty) commit at most
-            assertTrue(p.recordsRestored() <= 10, "restored " + p.recordsRestored() + " of " + standbyFollowed + ": " + p);
+            assertTrue(restored <= 10, "restored " + restored + " of " + standbyFollowed + ": " + takeover);
             produceLines(input, 2000, 2600, expected);
             awaitCounts(output, 2, expected);
             StoreQueryParameters<io.weir.streams.state.ReadOnlyKeyValueStore<String, Long>> params =
