@@ -216,15 +216,6 @@ public final class StreamThread extends Thread {
         return Map.copyOf(standbyPositions);
     }
 
-    /** The standby tasks this thread keeps (a copy). */
-    public Set<TaskId> standbyTasks() {
-        synchronized (standbyIds) {
-            return Set.copyOf(standbyIds);
-        }
-    }
-
-    private final Set<TaskId> standbyIds = new HashSet<>();
-
     /** The task directories of this instance, with the changelog offset sums this thread knows (-1 unknown). */
     private Map<TaskId, Long> localTaskOffsets() {
         Map<TaskId, Long> out = new HashMap<>();
@@ -832,10 +823,6 @@ public final class StreamThread extends Thread {
             knownOffsetSums.put(id, changelogOffsetSum(task));
             log.info("Stream thread {}: opened standby task {}", getName(), id);
             changed = true;
-        }
-        synchronized (standbyIds) {
-            standbyIds.clear();
-            standbyIds.addAll(standbys.keySet());
         }
         if (changed) {
             reassignRestoreConsumer();

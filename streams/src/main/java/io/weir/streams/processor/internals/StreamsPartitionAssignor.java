@@ -231,8 +231,24 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
         if (totalThreads == 0) {
             return;
         }
-        Map<String, Integer> quota = new HashMap<>();
-        membersByClient.forEach((c, ms) -> quota.put(c, (tasks.size() * ms.size() + totalThreads - 1) / totalThreads));
+        // each client gets floor(its share); the remainder goes one extra task each to as many clients
+        Map<String, Integer> floor = new HashMap<>();
+        int assignedByFloor = 0;
+        for (Map.Entry<String, List<String>> c : membersByClient.entrySet()) {
+            int f = tasks.size() * c.getValue().size() / totalThreads;
+            floor.put(c.getKey(), f);
+            assignedByFloor += f;
+        }
+        int[] extras = {tasks.size() - assignedByFloor};
+        java.util.function.Predicate<String> canTake = c -> out.get(c).size() < floor.get(c)
+            || out.get(c).size() == floor.get(c) && extras[0] > 0;
+        java.util.function.BiConsumer<String, TaskId> take = (c, t) -> {
+            if (out.get(c).size() >= floor.get(c)) {
+                extras[0]--;
+            }
+            out.get(c).add(t);
+            total.get(c).add(t);
+        };
         Map<TaskId, String> previous = new HashMap<>();
         for (Map.Entry<String, List<String>> c : membersByClient.entrySet()) {
             for (String m : c.getValue()) {
@@ -242,28 +258,42 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
         List<TaskId> unassigned = new ArrayList<>();
         for (TaskId t : tasks) {
             String c = previous.get(t);
-            if (c != null && out.get(c).size() < quota.get(c)) {
-                out.get(c).add(t);
+            if (c != null && out.get(c).size() < floor.get(c)) {
+                take.accept(c, t);
             } else {
                 unassigned.add(t);
+            }
+        }
+        // previous owners at their floor keep one more while extras last
+        for (java.util.Iterator<TaskId> it = unassigned.iterator(); it.hasNext(); ) {
+            TaskId t = it.next();
+            String c = previous.get(t);
+            if (c != null && canTake.test(c)) {
+                take.accept(c, t);
+                it.remove();
             }
         }
         for (TaskId t : unassigned) {
             String best = null;
             long bestScore = 0;
+            boolean bestUnderFloor = false;
             for (Map.Entry<String, List<String>> c : membersByClient.entrySet()) {
-                if (out.get(c.getKey()).size() >= quota.get(c.getKey())) {
+                if (!canTake.test(c.getKey())) {
                     continue;
                 }
+                boolean underFloor = out.get(c.getKey()).size() < floor.get(c.getKey());
                 long score = stateScore(t, c.getValue(), members);
-                if (best == null || score > bestScore || score == bestScore
-                    && load(total, c.getKey(), membersByClient) < load(total, best, membersByClient)) {
+                // a client below its floor first, then the one holding most of the task's state, then the least loaded
+                boolean better = best == null || underFloor && !bestUnderFloor
+                    || underFloor == bestUnderFloor && (score > bestScore || score == bestScore
+                    && load(total, c.getKey(), membersByClient) < load(total, best, membersByClient));
+                if (better) {
                     best = c.getKey();
                     bestScore = score;
+                    bestUnderFloor = underFloor;
                 }
             }
-            out.get(best).add(t);   // quotas round up: some client is always under its quota
-            total.get(best).add(t);
+            take.accept(best, t);   // floors plus extras add up to the task count: some client can always take it
         }
         out.forEach((c, ts) -> total.get(c).addAll(ts));
     }

@@ -140,4 +140,35 @@ class StreamsPartitionAssignorTest {
             assertEquals(List.of(), parts.get(m));
         }
     }
+
+    @Test
+    void shouldSpreadTheRemainderOverInstancesNotPileItOnOne() {
+        Map<String, ConsumerProtocol.Subscription> subs = new TreeMap<>();
+        subs.put("m1", member("p1", "h1:1", Set.of(), Set.of(), Map.of()));
+        subs.put("m2", member("p2", "h2:1", Set.of(), Set.of(), Map.of()));
+        subs.put("m3", member("p3", "h3:1", Set.of(), Set.of(), Map.of()));
+        Map<String, StreamsPartitionAssignor.AssignmentInfo> result = run(assignor(0), subs, new HashMap<>());
+        List<Long> perSub1 = new ArrayList<>();
+        result.values().forEach(info -> perSub1.add(info.activeTasks().stream().filter(t -> t.subtopology() == 1).count()));
+        perSub1.sort(null);
+        assertEquals(List.of(1L, 1L, 2L), perSub1, "4 tasks over 3 instances");
+        // sticky through a rebalance with the same members: nothing moves
+        Map<String, ConsumerProtocol.Subscription> again = new TreeMap<>();
+        result.forEach((m, info) -> again.put(m, member("p" + m.substring(1), "h:1", info.activeTasks(), Set.of(), Map.of())));
+        Map<String, StreamsPartitionAssignor.AssignmentInfo> next = run(assignor(0), again, new HashMap<>());
+        result.forEach((m, info) -> assertEquals(info.activeTasks(), next.get(m).activeTasks(), m));
+    }
+
+    @Test
+    void shouldGiveAJoiningInstanceItsShareEvenWhenTheOthersCouldKeepEverything() {
+        Map<String, ConsumerProtocol.Subscription> subs = new TreeMap<>();
+        subs.put("m1", member("p1", "h1:1", Set.of(new TaskId(1, 0), new TaskId(1, 1)), Set.of(), Map.of()));
+        subs.put("m2", member("p2", "h2:1", Set.of(new TaskId(1, 2), new TaskId(1, 3)), Set.of(), Map.of()));
+        subs.put("m3", member("p3", "h3:1", Set.of(), Set.of(), Map.of()));
+        Map<String, StreamsPartitionAssignor.AssignmentInfo> result = run(assignor(0), subs, new HashMap<>());
+        long joined = result.get("m3").activeTasks().stream().filter(t -> t.subtopology() == 1).count();
+        assertEquals(1, joined, result.toString());
+        assertTrue(Set.of(new TaskId(1, 0), new TaskId(1, 1)).containsAll(
+            result.get("m1").activeTasks().stream().filter(t -> t.subtopology() == 1).toList()), "m1 keeps only its own");
+    }
 }
