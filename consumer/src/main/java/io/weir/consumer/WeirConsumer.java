@@ -236,6 +236,22 @@ public final class WeirConsumer<K, V> implements Consumer<K, V> {
 
     // ------------------------------------------------------------------ subscription
 
+    /**
+     * Asks the group for a rebalance at the next poll (as Kafka's {@code enforceRebalance}): how an assignor that
+     * placed warm-up replicas has the group look again once they may have caught up.
+     */
+    public void enforceRebalance() {
+        acquire();
+        try {
+            if (coordinator == null) {
+                throw new IllegalStateException("enforceRebalance needs a group.id");
+            }
+            coordinator.requestRejoin();
+        } finally {
+            release();
+        }
+    }
+
     @Override
     public Set<TopicPartition> assignment() {
         acquire();

@@ -496,4 +496,59 @@ class StreamsTasksIntegrationTest {
             assertTrue(statesOfB.contains(WeirStreams.State.PENDING_ERROR), statesOfB.toString());
         }
     }
+
+    /**
+     * Warm-up: a second instance joins a job whose stores hold far more than {@code acceptable.recovery.lag}; the
+     * counts task it is due stays with the first instance while a warm-up replica on the new one reads the changelog,
+     * and a probing rebalance moves it once caught up, so the new instance restores only a tail, never the whole
+     * changelog. The counts stay exact.
+     */
+    @Test
+    void shouldWarmUpStateBeforeMovingATaskToANewInstance() throws Exception {
+        int n = NAMES.incrementAndGet();
+        String app = "warmup-" + n;
+        String input = "wu-lines-" + n;
+        String output = "wu-counts-" + n;
+        createTopics(2, input, output);
+        Map<String, Long> expected = new TreeMap<>();
+        produceLines(input, 0, 2000, expected);
+        Properties pa = wordCountProps(app, input, output, root.resolve(app + "-a"), 7301);
+        Properties pb = wordCountProps(app, input, output, root.resolve(app + "-b"), 7302);
+        for (Properties p : List.of(pa, pb)) {
+            p.put("acceptable.recovery.lag", "10");
+            p.put("probing.rebalance.interval.ms", "300");
+        }
+        String repartition = app + "-by-word-repartition";
+        try (WeirStreams a = new WeirStreams(new WordCountJob().topology(pa), pa)) {
+            a.start();
+            awaitCounts(output, 2, expected);
+            try (WeirStreams b = new WeirStreams(new WordCountJob().topology(pb), pb)) {
+                b.start();
+                // b ends up holding one counts task (after its warm-up caught up)
+                while (b.state() != WeirStreams.State.RUNNING || b.metadataForAllStreamsClients().stream()
+                    .filter(m -> m.port() == 7302).noneMatch(m -> m.topicPartitions().stream()
+                        .anyMatch(tp -> tp.topic().equals(repartition)))) {
+                    if (b.state() == WeirStreams.State.ERROR || a.state() == WeirStreams.State.ERROR) {
+                        fail("an instance failed");
+                    }
+                    Thread.sleep(100);
+                }
+                List<RestoreProgress> counts = new ArrayList<>();
+                for (RestoreProgress p : b.restoreProgress()) {
+                    if (p.storeName().equals("counts")) {
+                        counts.add(p);
+                    }
+                }
+                assertFalse(counts.isEmpty(), b.restoreProgress().toString());
+                for (RestoreProgress p : counts) {
+                    assertEquals(RestoreProgress.Origin.LOCAL_STORE, p.origin(), "the warm-up copy was promoted: " + p);
+                    assertTrue(p.recordsRestored() <= 20, "only a tail is restored: " + p);
+                }
+                long warmedUp = b.metrics().get("standby-records-total");
+                assertTrue(warmedUp > 300, "the warm-up replica read the changelog: " + warmedUp);
+                produceLines(input, 2000, 2400, expected);
+                awaitCounts(output, 2, expected);
+            }
+        }
+    }
 }

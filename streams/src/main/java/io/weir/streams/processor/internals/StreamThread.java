@@ -127,6 +127,8 @@ public final class StreamThread extends Thread {
     private WeirConsumer<byte[], byte[]> restoreConsumer;
     private boolean transactionOpen;
     private long lastCommitMs;
+    private final long probingIntervalMs;
+    private long lastAssignedMs;
 
     public StreamThread(int index, Settings settings, Observer observer) {
         super(settings.applicationId() + "-StreamThread-" + index);
@@ -147,7 +149,11 @@ public final class StreamThread extends Thread {
             }
         });
         this.assignor = new StreamsPartitionAssignor(settings.processId(), settings.applicationServer(), topicsBySub,
-            stateful, settings.numStandbyReplicas(), this::localTaskOffsets);
+            stateful, settings.numStandbyReplicas(),
+            longConfig(settings.configs(), ACCEPTABLE_RECOVERY_LAG_CONFIG, StreamsPartitionAssignor.DEFAULT_ACCEPTABLE_RECOVERY_LAG),
+            (int) longConfig(settings.configs(), MAX_WARMUP_REPLICAS_CONFIG, StreamsPartitionAssignor.DEFAULT_MAX_WARMUP_REPLICAS),
+            this::localTaskOffsets);
+        this.probingIntervalMs = longConfig(settings.configs(), PROBING_REBALANCE_INTERVAL_MS_CONFIG, 600_000L);
     }
 
     /**
@@ -181,6 +187,27 @@ public final class StreamThread extends Thread {
                 timeout);
         }
         return done;
+    }
+
+    /** Kafka Streams' keys for warm-up replicas (read from the job's configs). */
+    public static final String ACCEPTABLE_RECOVERY_LAG_CONFIG = "acceptable.recovery.lag";
+    public static final String MAX_WARMUP_REPLICAS_CONFIG = "max.warmup.replicas";
+    public static final String PROBING_REBALANCE_INTERVAL_MS_CONFIG = "probing.rebalance.interval.ms";
+
+    private static long longConfig(Map<String, Object> configs, String key, long defaultValue) {
+        Object v = configs.get(key);
+        if (v == null) {
+            return defaultValue;
+        }
+        try {
+            long value = v instanceof Number n ? n.longValue() : Long.parseLong(v.toString().trim());
+            if (value < 0) {
+                throw new io.weir.common.config.ConfigException(key, v, "must not be negative");
+            }
+            return value;
+        } catch (NumberFormatException e) {
+            throw new io.weir.common.config.ConfigException(key, v, "is not a number");
+        }
     }
 
     /** The stores each sub-topology's processors use. */
@@ -393,6 +420,12 @@ public final class StreamThread extends Thread {
         if (now - lastCommitMs >= settings.commitIntervalMs()) {
             commit();
         }
+        if (assignor.lastAssignment().probingRebalanceNeeded() && now - lastAssignedMs >= probingIntervalMs) {
+            // warm-up replicas were placed: let the group look again whether they caught up
+            lastAssignedMs = now;
+            log.info("Stream thread {}: probing rebalance (warm-up replicas may have caught up)", getName());
+            consumer.enforceRebalance();
+        }
     }
 
     private void ensureTransaction() {
@@ -464,6 +497,7 @@ public final class StreamThread extends Thread {
                 }
             }
             task.commitStores(own);
+            knownOffsetSums.put(task.id(), changelogOffsetSum(task));   // reported at the next join (warm-up lag)
         }
     }
 
@@ -884,6 +918,7 @@ public final class StreamThread extends Thread {
                 observer.onShutdownApplicationRequested(StreamThread.this);
                 return;
             }
+            lastAssignedMs = settings.time().milliseconds();
             Set<TaskId> wanted = assignor.lastAssignment().standbyTasks();
             // first close the standbys that are no longer wanted (or became active here): frees their stores
             Set<TaskId> keep = new HashSet<>(wanted);

@@ -66,17 +66,24 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
     /** What a member learns from a rebalance (its own tasks and the group's hosts). */
     public record AssignmentInfo(int errorCode, Set<TaskId> activeTasks, Set<TaskId> standbyTasks,
                                  Map<String, Set<TopicPartition>> activeHosts, Map<String, Set<TopicPartition>> standbyHosts,
-                                 Map<String, Integer> partitionCounts, int generation) {
+                                 Map<String, Integer> partitionCounts, int generation, boolean probingRebalanceNeeded) {
         /** Before the first rebalance. */
         public static final AssignmentInfo NONE = new AssignmentInfo(ERROR_NONE, Set.of(), Set.of(), Map.of(), Map.of(),
-            Map.of(), -1);
+            Map.of(), -1, false);
     }
+
+    /** Kafka Streams' default {@code acceptable.recovery.lag}. */
+    public static final long DEFAULT_ACCEPTABLE_RECOVERY_LAG = 10_000;
+    /** Kafka Streams' default {@code max.warmup.replicas}. */
+    public static final int DEFAULT_MAX_WARMUP_REPLICAS = 2;
 
     private final String processId;
     private final String host;
     private final Map<Integer, List<String>> sourceTopicsBySubtopology;
     private final Set<Integer> statefulSubtopologies;
     private final int numStandbyReplicas;
+    private final long acceptableRecoveryLag;
+    private final int maxWarmupReplicas;
     private final Supplier<Map<TaskId, Long>> localTasks;
     private volatile AssignmentInfo last = AssignmentInfo.NONE;
     private volatile int requestedError = ERROR_NONE;
@@ -90,6 +97,21 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
     public StreamsPartitionAssignor(String processId, String host, Map<Integer, List<String>> sourceTopicsBySubtopology,
                                     Set<Integer> statefulSubtopologies, int numStandbyReplicas,
                                     Supplier<Map<TaskId, Long>> localTasks) {
+        this(processId, host, sourceTopicsBySubtopology, statefulSubtopologies, numStandbyReplicas,
+            DEFAULT_ACCEPTABLE_RECOVERY_LAG, DEFAULT_MAX_WARMUP_REPLICAS, localTasks);
+    }
+
+    /**
+     * @param acceptableRecoveryLag a stateful task moves to an instance only if that instance's copy of its state is
+     *                              within this many changelog offsets of the current owner's; otherwise it stays and the
+     *                              instance gets a warm-up replica (a standby) first
+     * @param maxWarmupReplicas     how many warm-up replicas one assignment may place (0: tasks move at once)
+     */
+    public StreamsPartitionAssignor(String processId, String host, Map<Integer, List<String>> sourceTopicsBySubtopology,
+                                    Set<Integer> statefulSubtopologies, int numStandbyReplicas, long acceptableRecoveryLag,
+                                    int maxWarmupReplicas, Supplier<Map<TaskId, Long>> localTasks) {
+        this.acceptableRecoveryLag = acceptableRecoveryLag;
+        this.maxWarmupReplicas = maxWarmupReplicas;
         this.processId = processId;
         this.host = host;
         this.sourceTopicsBySubtopology = Map.copyOf(sourceTopicsBySubtopology);
@@ -183,8 +205,11 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
                 assignActive(subTasks, members, membersByClient, activeByClient);
             }
         }
+        Map<String, Set<TaskId>> warmups = emptyByClient(membersByClient);
+        boolean probing = error == ERROR_NONE && holdBackUnwarmedMoves(members, membersByClient, activeByClient, warmups);
         Map<String, Set<TaskId>> standbyByClient = error == ERROR_NONE
             ? assignStandby(tasks.keySet(), members, membersByClient, activeByClient) : emptyByClient(membersByClient);
+        warmups.forEach((c, ts) -> standbyByClient.get(c).addAll(ts));
         Map<String, Set<TaskId>> activeByMember = new TreeMap<>();
         Map<String, Set<TaskId>> standbyByMember = new TreeMap<>();
         for (Map.Entry<String, List<String>> c : membersByClient.entrySet()) {
@@ -209,7 +234,8 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
             Set<TaskId> standby = standbyByMember.getOrDefault(m, Set.of());
             List<TopicPartition> parts = new ArrayList<>();
             active.forEach(t -> parts.addAll(tasks.get(t)));
-            AssignmentInfo info = new AssignmentInfo(error, active, standby, activeHosts, standbyHosts, sourceCounts, -1);
+            AssignmentInfo info = new AssignmentInfo(error, active, standby, activeHosts, standbyHosts, sourceCounts, -1,
+                probing);
             out.put(m, new ConsumerProtocol.Assignment(parts, encodeAssignment(info)));
         }
         log.info("Streams assignment: clients {}, active {}, standby {}{}", membersByClient.keySet(), activeByMember,
@@ -316,6 +342,56 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
 
     private static double load(Map<String, Set<TaskId>> byClient, String client, Map<String, List<String>> membersByClient) {
         return byClient.get(client).size() / (double) membersByClient.get(client).size();
+    }
+
+    /**
+     * Warm-up: a stateful task whose new instance's copy of its state lags its previous (still present) owner's by
+     * more than {@code acceptableRecoveryLag} goes back to that owner, and the new instance gets it as a warm-up
+     * standby (at most {@code maxWarmupReplicas} of them) that catches up from the changelog; a later probing
+     * rebalance moves the task once its copy is caught up, so the move restores only a short tail. Returns whether
+     * some task was held back (the members then ask for a probing rebalance).
+     */
+    private boolean holdBackUnwarmedMoves(Map<String, MemberInfo> members, Map<String, List<String>> membersByClient,
+                                          Map<String, Set<TaskId>> activeByClient, Map<String, Set<TaskId>> warmups) {
+        Map<TaskId, String> previous = new HashMap<>();
+        for (Map.Entry<String, List<String>> c : membersByClient.entrySet()) {
+            for (String m : c.getValue()) {
+                members.get(m).prevActive().forEach(t -> previous.putIfAbsent(t, c.getKey()));
+            }
+        }
+        boolean heldBack = false;
+        int warmupsLeft = maxWarmupReplicas;
+        for (Map.Entry<String, Set<TaskId>> c : activeByClient.entrySet()) {
+            for (TaskId t : List.copyOf(c.getValue())) {
+                String owner = previous.get(t);
+                if (owner == null || owner.equals(c.getKey()) || !statefulSubtopologies.contains(t.subtopology())
+                    || maxWarmupReplicas <= 0) {
+                    continue;
+                }
+                long ownerOffsets = offsetsOf(t, membersByClient.get(owner), members);
+                long newOffsets = offsetsOf(t, membersByClient.get(c.getKey()), members);
+                if (ownerOffsets < 0 || newOffsets >= ownerOffsets - acceptableRecoveryLag) {
+                    continue;   // caught up (or nothing known to wait for): move now
+                }
+                c.getValue().remove(t);
+                activeByClient.get(owner).add(t);
+                heldBack = true;
+                if (warmupsLeft > 0) {
+                    warmups.get(c.getKey()).add(t);
+                    warmupsLeft--;
+                }
+            }
+        }
+        return heldBack;
+    }
+
+    /** The highest changelog offset sum the client's members report for the task; -1 if none. */
+    private static long offsetsOf(TaskId t, List<String> clientMembers, Map<String, MemberInfo> members) {
+        long best = -1;
+        for (String m : clientMembers) {
+            best = Math.max(best, members.get(m).localTasks().getOrDefault(t, -1L));
+        }
+        return best;
     }
 
     private Map<String, Set<TaskId>> assignStandby(Set<TaskId> tasks, Map<String, MemberInfo> members,
@@ -455,6 +531,7 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
             w.string(t);
             w.int32(n);
         });
+        w.int32(info.probingRebalanceNeeded() ? 1 : 0);
         return w.done();
     }
 
@@ -471,7 +548,8 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
         for (int i = 0; i < n; i++) {
             counts.put(readString(b), b.getInt());
         }
-        return new AssignmentInfo(error, active, standby, activeHosts, standbyHosts, Map.copyOf(counts), generation);
+        boolean probing = b.remaining() >= 4 && b.getInt() == 1;
+        return new AssignmentInfo(error, active, standby, activeHosts, standbyHosts, Map.copyOf(counts), generation, probing);
     }
 
     private static String readString(ByteBuffer b) {
