@@ -171,4 +171,32 @@ class StreamsPartitionAssignorTest {
         assertTrue(Set.of(new TaskId(1, 0), new TaskId(1, 1)).containsAll(
             result.get("m1").activeTasks().stream().filter(t -> t.subtopology() == 1).toList()), "m1 keeps only its own");
     }
+
+    @Test
+    void shouldWarmUpStateBeforeMovingAStatefulTask() {
+        Set<TaskId> sub1 = Set.of(new TaskId(1, 0), new TaskId(1, 1), new TaskId(1, 2), new TaskId(1, 3));
+        Map<TaskId, Long> ownerOffsets = new HashMap<>();
+        sub1.forEach(t -> ownerOffsets.put(t, 5_000L));
+        StreamsPartitionAssignor a = new StreamsPartitionAssignor("leader", "h0:1", TOPOLOGY, Set.of(1), 0, 10, 2, Map::of);
+        Map<String, ConsumerProtocol.Subscription> subs = new TreeMap<>();
+        subs.put("m1", member("p1", "h1:1", sub1, Set.of(), ownerOffsets));
+        subs.put("m2", member("p2", "h2:1", Set.of(), Set.of(), Map.of()));
+        Map<String, StreamsPartitionAssignor.AssignmentInfo> first = new TreeMap<>();
+        a.assignWithUserData(COUNTS, subs).forEach((m, as) -> first.put(m, StreamsPartitionAssignor.decodeAssignment(as.userData(), 1)));
+        assertTrue(first.get("m2").activeTasks().stream().noneMatch(t -> t.subtopology() == 1),
+            "no stateful task moves to an instance without its state: " + first);
+        assertEquals(2, first.get("m2").standbyTasks().size(), "it gets warm-up replicas instead: " + first);
+        assertTrue(first.get("m1").probingRebalanceNeeded());
+        // the warm-ups caught up to within the acceptable lag: those tasks move now
+        Map<TaskId, Long> warmed = new HashMap<>();
+        first.get("m2").standbyTasks().forEach(t -> warmed.put(t, 4_995L));
+        subs.put("m1", member("p1", "h1:1", first.get("m1").activeTasks(), Set.of(), ownerOffsets));
+        subs.put("m2", member("p2", "h2:1", first.get("m2").activeTasks(), first.get("m2").standbyTasks(), warmed));
+        Map<String, StreamsPartitionAssignor.AssignmentInfo> second = new TreeMap<>();
+        a.assignWithUserData(COUNTS, subs).forEach((m, as) -> second.put(m, StreamsPartitionAssignor.decodeAssignment(as.userData(), 2)));
+        Set<TaskId> moved = new HashSet<>(second.get("m2").activeTasks());
+        moved.removeIf(t -> t.subtopology() != 1);
+        assertEquals(first.get("m2").standbyTasks(), moved, second.toString());
+        assertFalse(second.get("m1").probingRebalanceNeeded(), second.toString());
+    }
 }
