@@ -59,7 +59,9 @@ import java.util.concurrent.TimeUnit;
  * ({@code exactly_once} / {@code at_least_once}), {@code state.dir} ({@code java.io.tmpdir/weir-streams}),
  * {@code statestore.uncommitted.max.bytes} (64 MiB: a task whose uncommitted store writes exceed it commits
  * early), {@code num.standby.replicas} (0: standby copies of each stateful task on other instances, kept up to date
- * from the changelogs), {@code application.server} ({@code host:port} this instance answers interactive queries
+ * from the changelogs), {@code acceptable.recovery.lag} / {@code max.warmup.replicas} /
+ * {@code probing.rebalance.interval.ms} (warm-up replicas before a stateful task moves, see
+ * {@code StreamsPartitionAssignor}), {@code application.server} ({@code host:port} this instance answers interactive queries
  * on, shared with the group for {@link #queryMetadataForKey}); {@code consumer.}, {@code producer.} and
  * {@code admin.} prefixed keys go to those clients.
  *

@@ -67,7 +67,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Assignment: the {@link StreamsPartitionAssignor} (tasks, sticky, balanced over instances and threads,
  * standby replicas). A standby task opens its stores (its processors never run) and follows their changelogs
  * with the restore consumer (read_committed), committing each chunk it applies with the changelog position;
- * when it is promoted, the active task restores only the tail after that position.
+ * when it is promoted, the active task restores only the tail after that position. While the assignment
+ * holds warm-up replicas back, the thread asks for a probing rebalance every {@code probing.rebalance.interval.ms}.
  */
 public final class StreamThread extends Thread {
     private static final Logger log = LoggerFactory.getLogger(StreamThread.class);
