@@ -87,8 +87,23 @@ public final class WeirConsumer<K, V> implements Consumer<K, V> {
         this(configs, keyDeserializer, valueDeserializer, Time.SYSTEM);
     }
 
-    @SuppressWarnings("unchecked")
+    /**
+     * A consumer whose group members are assigned by the given assignor instances (in preference order)
+     * instead of those named by {@code partition.assignment.strategy}: how a framework (Weir streams) plugs
+     * in an assignor that carries its own subscription and assignment userData.
+     */
+    public WeirConsumer(Map<String, ?> configs, Deserializer<K> keyDeserializer, Deserializer<V> valueDeserializer,
+                        List<PartitionAssignor> assignors) {
+        this(configs, keyDeserializer, valueDeserializer, Time.SYSTEM, assignors);
+    }
+
     WeirConsumer(Map<String, ?> configs, Deserializer<K> keyDeserializer, Deserializer<V> valueDeserializer, Time time) {
+        this(configs, keyDeserializer, valueDeserializer, time, null);
+    }
+
+    @SuppressWarnings("unchecked")
+    private WeirConsumer(Map<String, ?> configs, Deserializer<K> keyDeserializer, Deserializer<V> valueDeserializer,
+                         Time time, List<PartitionAssignor> customAssignors) {
         this.config = new ConsumerConfig(configs);
         this.time = time;
         String id = config.getString(ConsumerConfig.CLIENT_ID_CONFIG);
@@ -161,7 +176,8 @@ public final class WeirConsumer<K, V> implements Consumer<K, V> {
                     config.getBoolean(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG),
                     config.getInt(ConsumerConfig.AUTO_COMMIT_INTERVAL_MS_CONFIG), retryBackoffMs, readCommitted,
                     config.getString(ConsumerConfig.CLIENT_RACK_CONFIG),
-                    config.assignorNames().stream().map(PartitionAssignor::forName).toList()));
+                    customAssignors != null && !customAssignors.isEmpty() ? List.copyOf(customAssignors)
+                        : config.assignorNames().stream().map(PartitionAssignor::forName).toList()));
         } else {
             this.groupClient = null;
             this.coordinator = null;
@@ -219,6 +235,22 @@ public final class WeirConsumer<K, V> implements Consumer<K, V> {
     }
 
     // ------------------------------------------------------------------ subscription
+
+    /**
+     * Asks the group for a rebalance at the next poll (as Kafka's {@code enforceRebalance}): how an assignor that
+     * placed warm-up replicas has the group look again once they may have caught up.
+     */
+    public void enforceRebalance() {
+        acquire();
+        try {
+            if (coordinator == null) {
+                throw new IllegalStateException("enforceRebalance needs a group.id");
+            }
+            coordinator.requestRejoin();
+        } finally {
+            release();
+        }
+    }
 
     @Override
     public Set<TopicPartition> assignment() {

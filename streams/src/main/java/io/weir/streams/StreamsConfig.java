@@ -33,6 +33,8 @@ public final class StreamsConfig {
     /** A {@link io.weir.streams.processor.TimestampExtractor} class for sources that name none; default: fail on invalid. */
     public static final String DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG = "default.timestamp.extractor";
     public static final String ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG = "errors.dead.letter.queue.topic.name";
+    /** {@code host:port} where this instance answers interactive queries (shared with the group for metadata). */
+    public static final String APPLICATION_SERVER_CONFIG = "application.server";
     /** The default (and Weir's recommended) guarantee. */
     public static final String EXACTLY_ONCE = "exactly_once";
     public static final String AT_LEAST_ONCE = "at_least_once";

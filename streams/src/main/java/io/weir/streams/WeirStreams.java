@@ -9,7 +9,13 @@ import io.weir.common.config.ConfigException;
 import io.weir.streams.errors.StreamsException;
 import io.weir.streams.errors.TopologyException;
 import io.weir.streams.processor.internals.InternalTopologyBuilder;
+import io.weir.common.TopicPartition;
+import io.weir.producer.Serializer;
+import io.weir.producer.internals.Murmur2;
+import io.weir.streams.errors.InvalidStateStoreException;
 import io.weir.streams.processor.internals.StreamThread;
+import io.weir.streams.processor.internals.StreamsPartitionAssignor;
+import io.weir.streams.state.HostInfo;
 import io.weir.streams.state.internals.RestoreProgress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,7 +59,16 @@ import java.util.concurrent.TimeUnit;
  * {@code commit.interval.ms} (100 under exactly-once, 30000 otherwise), {@code processing.guarantee}
  * ({@code exactly_once} / {@code at_least_once}), {@code state.dir} ({@code java.io.tmpdir/weir-streams}),
  * {@code statestore.uncommitted.max.bytes} (64 MiB: a task whose uncommitted store writes exceed it commits
- * early); {@code consumer.}, {@code producer.} and {@code admin.} prefixed keys go to those clients.
+ * early), {@code num.standby.replicas} (0: standby copies of each stateful task on other instances, kept up to date
+ * from the changelogs), {@code acceptable.recovery.lag} / {@code max.warmup.replicas} /
+ * {@code probing.rebalance.interval.ms} (warm-up replicas before a stateful task moves, see
+ * {@code StreamsPartitionAssignor}), {@code application.server} ({@code host:port} this instance answers interactive queries
+ * on, shared with the group for {@link #queryMetadataForKey}); {@code consumer.}, {@code producer.} and
+ * {@code admin.} prefixed keys go to those clients.
+ *
+ * <p>Interactive queries: {@link #store} gives read-only views over the committed state of this instance's active
+ * tasks; {@link #queryMetadataForKey}, {@link #metadataForAllStreamsClients} and {@link #streamsMetadataForStore}
+ * say which instance holds what, from the group's last assignment (see {@code StreamsPartitionAssignor}).
  *
  * <p>Thread-safe.
  */
@@ -95,6 +110,8 @@ public final class WeirStreams implements AutoCloseable {
     private final long commitIntervalMs;
     private final long maxUncommittedBytes;
     private final int numThreads;
+    private final int numStandbyReplicas;
+    private final String applicationServer;
     private final Path appStateDir;
     private final Time time;
     private final Object lock = new Object();
@@ -146,9 +163,15 @@ public final class WeirStreams implements AutoCloseable {
         Object dir = this.configs.get(StreamsConfig.STATE_DIR_CONFIG);
         Path root = dir != null ? Path.of(dir.toString()) : Path.of(System.getProperty("java.io.tmpdir"), "weir-streams");
         this.appStateDir = root.resolve(applicationId);
-        if (longConfig(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, 0, 0) > 0) {
-            log.warn("{} is not supported yet (standby replicas come with the streams assignor); running without standbys",
-                StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG);
+        this.numStandbyReplicas = (int) longConfig(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, 0, 0);
+        Object server = this.configs.get(StreamsConfig.APPLICATION_SERVER_CONFIG);
+        this.applicationServer = server == null || server.toString().isBlank() ? null : server.toString().trim();
+        if (applicationServer != null) {
+            try {
+                HostInfo.buildFromEndpoint(applicationServer);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(StreamsConfig.APPLICATION_SERVER_CONFIG, server, "must be host:port");
+            }
         }
     }
 
@@ -181,8 +204,10 @@ public final class WeirStreams implements AutoCloseable {
 
     /**
      * Decides what a stream thread's failure does: replace the thread (its tasks restart from their last
-     * commit), shut this client down (the default), or shut the application down (not built yet: treated as
-     * shutting this client down, with a log line saying so).
+     * commit), shut this client down (the default), or shut the whole application down: this instance shuts
+     * down, and a short-lived member joins the group with the request in its subscription, so the streams
+     * assignor hands every member an assignment carrying the shutdown error and every instance goes to
+     * {@code PENDING_ERROR} then {@code ERROR} (see {@link StreamThread#signalShutdownApplication}).
      */
     public void setUncaughtExceptionHandler(StreamsUncaughtExceptionHandler handler) {
         synchronized (lock) {
@@ -227,19 +252,23 @@ public final class WeirStreams implements AutoCloseable {
     }
 
     private StreamThread newThread(int index, String processId) {
+        return new StreamThread(index, threadSettings(index, processId), new Observer(processId));
+    }
+
+    private StreamThread.Settings threadSettings(int index, String processId) {
         Map<String, Object> consumer = clientConfigs("consumer.");
         consumer.put("group.id", applicationId);
         consumer.put("enable.auto.commit", false);
         consumer.putIfAbsent("auto.offset.reset", "earliest");
         consumer.put("isolation.level", exactlyOnce ? "read_committed" : "read_uncommitted");
-        consumer.putIfAbsent("partition.assignment.strategy", "range");
         consumer.put("client.id", applicationId + "-" + processId + "-StreamThread-" + index + "-consumer");
         Map<String, Object> producer = clientConfigs("producer.");
         producer.put("client.id", applicationId + "-" + processId + "-StreamThread-" + index + "-producer");
         producer.putIfAbsent("linger.ms", 5);
         StreamThread.Settings settings = new StreamThread.Settings(applicationId, builder, configs, consumer, producer,
-            exactlyOnce, commitIntervalMs, maxUncommittedBytes, appStateDir, applicationId + "-" + processId, time);
-        return new StreamThread(index, settings, new Observer(processId));
+            exactlyOnce, commitIntervalMs, maxUncommittedBytes, appStateDir, applicationId + "-" + processId, time, processId,
+            applicationServer, numStandbyReplicas);
+        return settings;
     }
 
     private Map<String, Object> clientConfigs(String prefix) {
@@ -393,17 +422,170 @@ public final class WeirStreams implements AutoCloseable {
         return n;
     }
 
-    /** Metrics by name: {@code restore-records-total}, and per store {@code restore-records-total.<store>}. */
+    /**
+     * Metrics by name: {@code restore-records-total}, and per store {@code restore-records-total.<store>};
+     * {@code standby-records-total} (changelog records applied to standby stores) and, per changelog partition a
+     * standby follows, {@code standby-changelog-position.<topic>-<partition>} (the committed position).
+     */
     public Map<String, Long> metrics() {
         Map<String, Long> m = new LinkedHashMap<>();
         m.put("restore-records-total", restoredRecords());
         for (RestoreProgress p : restores) {
             m.merge("restore-records-total." + p.storeName(), p.recordsRestored(), Long::sum);
         }
+        long standbyRecords = 0;
+        for (StreamThread t : threads()) {
+            standbyRecords += t.standbyRecordsRestored();
+            t.standbyPositions().forEach((tp, pos) -> m.put("standby-changelog-position." + tp.topic() + "-" + tp.partition(), pos));
+        }
+        m.put("standby-records-total", standbyRecords);
         synchronized (lock) {
             m.put("alive-stream-threads", threads.stream().filter(Thread::isAlive).count());
         }
         return m;
+    }
+
+    // ---- interactive queries
+
+    /**
+     * A read-only view of the store {@code name} over the COMMITTED state of every active task of this instance
+     * that holds it (a key lives on one instance: find it with {@link #queryMetadataForKey}). Every read of the
+     * view throws {@link InvalidStateStoreException} while the job is not RUNNING (rebalancing, restoring, closed):
+     * retry then. Reads are safe from any thread.
+     */
+    public <T> T store(StoreQueryParameters<T> parameters) {
+        String name = parameters.storeName();
+        if (!builder.stores().containsKey(name)) {
+            throw new InvalidStateStoreException("the topology has no store named " + name);
+        }
+        synchronized (lock) {
+            if (state == State.CREATED) {
+                throw new InvalidStateStoreException("the job is not started: call start() before querying " + name);
+            }
+            if (!state.isRunningOrRebalancing()) {
+                throw new InvalidStateStoreException("the job is " + state + ": the store " + name + " cannot be queried");
+            }
+        }
+        return parameters.queryableStoreType().create(() -> localStores(name), name);
+    }
+
+    /** The stores of the name of every restored active task, or InvalidStateStoreException when not RUNNING. */
+    private List<io.weir.streams.processor.StateStore> localStores(String name) {
+        List<StreamThread> current;
+        synchronized (lock) {
+            if (state != State.RUNNING) {
+                throw new InvalidStateStoreException("the job is " + state + " (rebalancing or restoring, or stopped):"
+                    + " the store " + name + " cannot be queried now; retry");
+            }
+            current = List.copyOf(threads);
+        }
+        List<io.weir.streams.processor.StateStore> out = new ArrayList<>();
+        for (StreamThread t : current) {
+            out.addAll(t.queryableStores().getOrDefault(name, List.of()));
+        }
+        return out;
+    }
+
+    /** The newest assignment any of this instance's threads received (the group's hosts). */
+    private StreamsPartitionAssignor.AssignmentInfo lastAssignment() {
+        StreamsPartitionAssignor.AssignmentInfo best = StreamsPartitionAssignor.AssignmentInfo.NONE;
+        for (StreamThread t : threads()) {
+            StreamsPartitionAssignor.AssignmentInfo a = t.assignor().lastAssignment();
+            if (a.generation() > best.generation()) {
+                best = a;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Which instance holds {@code key} of the store actively (by its {@code application.server}), which hold it
+     * as standby, and its partition: the key's partition is murmur2 of its serialized bytes, as the default
+     * partitioner places records. {@link KeyQueryMetadata#NOT_AVAILABLE} before the first assignment.
+     */
+    public <K> KeyQueryMetadata queryMetadataForKey(String storeName, K key, Serializer<K> keySerializer) {
+        List<String> topics = sourceTopicsOfStore(storeName);
+        StreamsPartitionAssignor.AssignmentInfo a = lastAssignment();
+        int partitions = 0;
+        for (String t : topics) {
+            partitions = Math.max(partitions, a.partitionCounts().getOrDefault(t, 0));
+        }
+        if (partitions == 0) {
+            return KeyQueryMetadata.NOT_AVAILABLE;
+        }
+        String topic = topics.stream().filter(t -> a.partitionCounts().containsKey(t)).findFirst().orElseThrow();
+        int partition = Murmur2.partitionForKey(keySerializer.serialize(topic, key), partitions);
+        TopicPartition tp = new TopicPartition(topic, partition);
+        HostInfo active = HostInfo.UNAVAILABLE;
+        for (Map.Entry<String, Set<TopicPartition>> e : a.activeHosts().entrySet()) {
+            if (e.getValue().contains(tp)) {
+                active = HostInfo.buildFromEndpoint(e.getKey());
+            }
+        }
+        Set<HostInfo> standbys = new HashSet<>();
+        for (Map.Entry<String, Set<TopicPartition>> e : a.standbyHosts().entrySet()) {
+            if (e.getValue().contains(tp)) {
+                standbys.add(HostInfo.buildFromEndpoint(e.getKey()));
+            }
+        }
+        return new KeyQueryMetadata(active, standbys, partition);
+    }
+
+    /** Every instance of the job (with an {@code application.server}) as the last assignment describes it. */
+    public Collection<StreamsMetadata> metadataForAllStreamsClients() {
+        StreamsPartitionAssignor.AssignmentInfo a = lastAssignment();
+        Map<Integer, Set<String>> storesBySub = StreamThread.storesBySubtopology(builder);
+        Map<String, Integer> subByTopic = StreamThread.subtopologyByTopic(builder);
+        Set<String> hosts = new java.util.TreeSet<>(a.activeHosts().keySet());
+        hosts.addAll(a.standbyHosts().keySet());
+        List<StreamsMetadata> out = new ArrayList<>();
+        for (String h : hosts) {
+            Set<TopicPartition> active = a.activeHosts().getOrDefault(h, Set.of());
+            Set<TopicPartition> standby = a.standbyHosts().getOrDefault(h, Set.of());
+            out.add(new StreamsMetadata(HostInfo.buildFromEndpoint(h), storesOf(active, subByTopic, storesBySub), active,
+                storesOf(standby, subByTopic, storesBySub), standby));
+        }
+        return out;
+    }
+
+    /** The instances that hold the store (actively or as standby). */
+    public Collection<StreamsMetadata> streamsMetadataForStore(String storeName) {
+        List<StreamsMetadata> out = new ArrayList<>();
+        for (StreamsMetadata m : metadataForAllStreamsClients()) {
+            if (m.stateStoreNames().contains(storeName) || m.standbyStateStoreNames().contains(storeName)) {
+                out.add(m);
+            }
+        }
+        return out;
+    }
+
+    private static Set<String> storesOf(Set<TopicPartition> partitions, Map<String, Integer> subByTopic,
+                                        Map<Integer, Set<String>> storesBySub) {
+        Set<String> out = new java.util.TreeSet<>();
+        for (TopicPartition tp : partitions) {
+            Integer sub = subByTopic.get(tp.topic());
+            if (sub != null) {
+                out.addAll(storesBySub.getOrDefault(sub, Set.of()));
+            }
+        }
+        return out;
+    }
+
+    /** The source topics of the sub-topology that holds the store. */
+    private List<String> sourceTopicsOfStore(String storeName) {
+        for (Map.Entry<Integer, Set<String>> e : StreamThread.storesBySubtopology(builder).entrySet()) {
+            if (e.getValue().contains(storeName)) {
+                List<String> topics = new ArrayList<>();
+                StreamThread.subtopologyByTopic(builder).forEach((t, sub) -> {
+                    if (sub.equals(e.getKey())) {
+                        topics.add(t);
+                    }
+                });
+                java.util.Collections.sort(topics);
+                return topics;
+            }
+        }
+        throw new IllegalArgumentException("the topology has no store named " + storeName);
     }
 
     /** The topology this instance runs. */
@@ -454,6 +636,19 @@ public final class WeirStreams implements AutoCloseable {
         }
 
         @Override
+        public void onShutdownApplicationRequested(StreamThread thread) {
+            synchronized (lock) {
+                if (!state.isRunningOrRebalancing()) {
+                    return;
+                }
+                setState(State.PENDING_ERROR);
+                shutdownThread = new Thread(() -> close(Duration.ofSeconds(30)), applicationId + "-shutdown");
+                shutdownThread.setDaemon(true);
+                shutdownThread.start();
+            }
+        }
+
+        @Override
         public void onRestoreStarted(RestoreProgress progress) {
             restores.add(progress);
         }
@@ -479,9 +674,14 @@ public final class WeirStreams implements AutoCloseable {
                 }
             }
             if (response == StreamThreadExceptionResponse.SHUTDOWN_APPLICATION) {
-                log.warn("SHUTDOWN_APPLICATION is not built yet (it needs the streams assignor to tell the other instances);"
-                    + " treated as SHUTDOWN_CLIENT");
-                response = StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+                log.error("Stream thread {} failed and the handler asked to shut the whole application {} down",
+                    thread.getName(), applicationId);
+                StreamThread.Settings settings = threadSettings(thread.index(), processId);
+                Thread signal = new Thread(() -> StreamThread.signalShutdownApplication(settings, Duration.ofSeconds(60)),
+                    applicationId + "-shutdown-application");
+                signal.setDaemon(true);
+                signal.start();
+                response = StreamThreadExceptionResponse.SHUTDOWN_CLIENT;   // this instance shuts down at once
             }
             synchronized (lock) {
                 if (response == StreamThreadExceptionResponse.REPLACE_THREAD && state.isRunningOrRebalancing()) {

@@ -494,6 +494,11 @@ public final class ConsumerCoordinator implements AutoCloseable {
         }
         log.info("group {}: joined generation {} as {} with {} ({}); assigned {}", settings.groupId(), o.generation(),
             o.memberId(), o.protocol(), protocol, assigned);
+        for (PartitionAssignor a : settings.assignors()) {
+            if (a.name().equals(o.protocol())) {
+                a.onAssignment(assignment, o.generation());
+            }
+        }
         if (protocol == PartitionAssignor.RebalanceProtocol.COOPERATIVE) {
             Set<TopicPartition> revoked = new LinkedHashSet<>(owned);
             revoked.removeAll(assigned);
@@ -609,12 +614,16 @@ public final class ConsumerCoordinator implements AutoCloseable {
                     counts.put(t, info.partitions().size());
                 }
             }
-            Map<String, List<TopicPartition>> result = chosen.assign(counts, subs);
-            log.info("group {}: leader assigned with {}: {}", settings.groupId(), chosen.name(), result);
+            Map<String, ConsumerProtocol.Assignment> result = chosen.assignWithUserData(counts, subs);
+            if (log.isInfoEnabled()) {
+                Map<String, List<TopicPartition>> shown = new LinkedHashMap<>();
+                result.forEach((m, a) -> shown.put(m, a.partitions()));
+                log.info("group {}: leader assigned with {}: {}", settings.groupId(), chosen.name(), shown);
+            }
             List<SyncGroupRequest.SyncGroupRequestAssignment> out = new ArrayList<>();
             for (String m : subs.keySet()) {
-                ByteBuffer b = ConsumerProtocol.serializeAssignment(new ConsumerProtocol.Assignment(
-                    result.getOrDefault(m, List.of()), null));
+                ByteBuffer b = ConsumerProtocol.serializeAssignment(result.getOrDefault(m,
+                    new ConsumerProtocol.Assignment(List.of(), null)));
                 byte[] arr = new byte[b.remaining()];
                 b.get(arr);
                 out.add(new SyncGroupRequest.SyncGroupRequestAssignment().setMemberId(m).setAssignment(arr));

@@ -41,6 +41,25 @@ public interface PartitionAssignor {
     Map<String, List<TopicPartition>> assign(Map<String, Integer> partitionsPerTopic,
                                              Map<String, ConsumerProtocol.Subscription> subscriptions);
 
+    /**
+     * The assignment of each member with its userData: what the leader sends in SyncGroup. The default
+     * wraps {@link #assign} with no userData; an assignor that tells members more than their partitions
+     * (the streams assignor: tasks, standbys, which host holds which partitions) overrides this.
+     */
+    default Map<String, ConsumerProtocol.Assignment> assignWithUserData(Map<String, Integer> partitionsPerTopic,
+                                                                       Map<String, ConsumerProtocol.Subscription> subscriptions) {
+        Map<String, ConsumerProtocol.Assignment> out = new LinkedHashMap<>();
+        assign(partitionsPerTopic, subscriptions).forEach((m, parts) -> out.put(m, new ConsumerProtocol.Assignment(parts, null)));
+        return out;
+    }
+
+    /**
+     * Told of this member's assignment (with its userData) when a rebalance completes, on the polling
+     * thread, before the rebalance listener hears of the partitions.
+     */
+    default void onAssignment(ConsumerProtocol.Assignment assignment, int generation) {
+    }
+
     static PartitionAssignor forName(String name) {
         return switch (name) {
             case "range" -> new Range();

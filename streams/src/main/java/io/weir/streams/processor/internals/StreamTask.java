@@ -92,13 +92,31 @@ public final class StreamTask {
         this.deadLetterTopic = dlq == null || dlq.toString().isEmpty() ? null : dlq.toString();
     }
 
-    /** Opens the stores, then initializes every node (processors may schedule and read stores here). */
+    /**
+     * Opens the stores, then initializes every node (processors may schedule and read stores here). For a
+     * task whose stores restore from changelogs first, call {@link #initializeStores()}, restore, then
+     * {@link #initializeProcessors()}: a processor's {@code init} must see the restored state.
+     */
     public void initialize() {
+        initializeStores();
+        initializeProcessors();
+    }
+
+    /** Opens and registers the stores (restoration may start after this); processors are not initialized yet. */
+    public void initializeStores() {
         StateStoreContext storeContext = new StoreContext();
         for (StateStore store : topology.stores().values()) {
             store.init(storeContext);
             openStores.put(store.name(), store);
         }
+    }
+
+    /** Initializes every node, after the stores are open and restored; the task can then process. */
+    public void initializeProcessors() {
+        if (initialized) {
+            return;
+        }
+        initialized = true;   // set first: close() then closes the nodes a failed init left half initialized
         for (ProcessorNode node : topology.nodes()) {
             try {
                 node.init(this);
@@ -108,7 +126,11 @@ public final class StreamTask {
                 throw new StreamsException("task " + id + ": initializing node " + node.name() + " failed", e);
             }
         }
-        initialized = true;
+    }
+
+    /** Whether the processors are initialized (the task's stores are restored and it may process). */
+    public boolean processorsInitialized() {
+        return initialized;
     }
 
     /**
@@ -313,7 +335,7 @@ public final class StreamTask {
     /** Closes processors, then stores (uncommitted writes are discarded). */
     public void close() {
         RuntimeException first = null;
-        for (ProcessorNode node : topology.nodes()) {
+        for (ProcessorNode node : initialized ? topology.nodes() : List.<ProcessorNode>of()) {
             try {
                 node.close();
             } catch (RuntimeException e) {

@@ -39,6 +39,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One stream thread of a running job: a consumer in the job's group (group id = application id,
@@ -62,8 +64,11 @@ import java.util.TreeMap;
  * the task's input partitions are paused: restoring never lets the member miss {@code max.poll.interval.ms}.
  * A corrupt store ({@link StoreCorruptedException}) is wiped (logged with why) and restored in full.
  *
- * <p>Assignment uses the consumer's range assignor, which keeps co-partitioned topics' partitions together;
- * a sticky streams assignor with standby replicas is a later slice.
+ * <p>Assignment: the {@link StreamsPartitionAssignor} (tasks, sticky, balanced over instances and threads,
+ * standby replicas). A standby task opens its stores (its processors never run) and follows their changelogs
+ * with the restore consumer (read_committed), committing each chunk it applies with the changelog position;
+ * when it is promoted, the active task restores only the tail after that position. While the assignment
+ * holds warm-up replicas back, the thread asks for a probing rebalance every {@code probing.rebalance.interval.ms}.
  */
 public final class StreamThread extends Thread {
     private static final Logger log = LoggerFactory.getLogger(StreamThread.class);
@@ -75,7 +80,8 @@ public final class StreamThread extends Thread {
     public record Settings(String applicationId, InternalTopologyBuilder builder, Map<String, Object> configs,
                            Map<String, Object> consumerConfigs, Map<String, Object> producerConfigs,
                            boolean exactlyOnce, long commitIntervalMs, long maxUncommittedBytes, Path appStateDir,
-                           String transactionalIdPrefix, Time time) {
+                           String transactionalIdPrefix, Time time, String processId, String applicationServer,
+                           int numStandbyReplicas) {
     }
 
     /** Callbacks to the owning {@code WeirStreams}. */
@@ -87,6 +93,10 @@ public final class StreamThread extends Thread {
 
         /** The thread ended: {@code failure} is null after a clean shutdown. */
         void onExit(StreamThread thread, Throwable failure);
+
+        /** The group's assignment says an instance asked the whole application to shut down. */
+        default void onShutdownApplicationRequested(StreamThread thread) {
+        }
     }
 
     private final int index;
@@ -101,6 +111,16 @@ public final class StreamThread extends Thread {
     /** Changelog partitions being restored, and the tasks waiting for them. */
     private final Map<TopicPartition, Restoring> restoring = new LinkedHashMap<>();
     private final Set<TaskId> restoringTasks = new HashSet<>();
+    private final StreamsPartitionAssignor assignor;
+    /** Standby tasks: stores only, kept up to date from their changelogs; and the changelogs they follow. */
+    private final Map<TaskId, StreamTask> standbys = new TreeMap<>();
+    private final Map<TopicPartition, StandbyStore> standbyChangelogs = new LinkedHashMap<>();
+    /** Summed committed changelog offsets of the tasks this thread held (reported to the assignor). */
+    private final Map<TaskId, Long> knownOffsetSums = new ConcurrentHashMap<>();
+    private final AtomicLong standbyRecords = new AtomicLong();
+    private final Map<TopicPartition, Long> standbyPositions = new ConcurrentHashMap<>();
+    /** The stores of the restored active tasks by name, published for interactive queries. */
+    private volatile Map<String, List<StateStore>> queryable = Map.of();
     private volatile State state = State.CREATED;
     private volatile boolean running = true;
     private WeirProducer<byte[], byte[]> producer;
@@ -108,6 +128,8 @@ public final class StreamThread extends Thread {
     private WeirConsumer<byte[], byte[]> restoreConsumer;
     private boolean transactionOpen;
     private long lastCommitMs;
+    private final long probingIntervalMs;
+    private long lastAssignedMs;
 
     public StreamThread(int index, Settings settings, Observer observer) {
         super(settings.applicationId() + "-StreamThread-" + index);
@@ -116,6 +138,142 @@ public final class StreamThread extends Thread {
         this.observer = observer;
         this.subtopologyByTopic = subtopologyByTopic(settings.builder());
         this.sourceTopics = Set.copyOf(subtopologyByTopic.keySet());
+        Map<Integer, List<String>> topicsBySub = new TreeMap<>();
+        subtopologyByTopic.forEach((t, sub) -> topicsBySub.computeIfAbsent(sub, k -> new ArrayList<>()).add(t));
+        Set<Integer> stateful = new HashSet<>();
+        storesBySubtopology(settings.builder()).forEach((sub, stores) -> {
+            for (String st : stores) {
+                StoreBuilder<?> sb = settings.builder().stores().get(st);
+                if (sb != null && sb.loggingEnabled()) {
+                    stateful.add(sub);
+                }
+            }
+        });
+        this.assignor = new StreamsPartitionAssignor(settings.processId(), settings.applicationServer(), topicsBySub,
+            stateful, settings.numStandbyReplicas(),
+            longConfig(settings.configs(), ACCEPTABLE_RECOVERY_LAG_CONFIG, StreamsPartitionAssignor.DEFAULT_ACCEPTABLE_RECOVERY_LAG),
+            (int) longConfig(settings.configs(), MAX_WARMUP_REPLICAS_CONFIG, StreamsPartitionAssignor.DEFAULT_MAX_WARMUP_REPLICAS),
+            this::localTaskOffsets);
+        this.probingIntervalMs = longConfig(settings.configs(), PROBING_REBALANCE_INTERVAL_MS_CONFIG, 600_000L);
+    }
+
+    /**
+     * Asks every instance of the job to shut down (SHUTDOWN_APPLICATION): a short-lived member joins the group
+     * with the shutdown request in its subscription userData; the leader's {@link StreamsPartitionAssignor} then
+     * gives every member an empty assignment carrying {@link StreamsPartitionAssignor#ERROR_SHUTDOWN_APPLICATION},
+     * and each stream thread that receives it stops and tells its instance to shut down. The signalling needs no
+     * live stream thread on this instance (the one that failed may have been its only one). Returns whether the
+     * request went through a rebalance within {@code timeout}.
+     */
+    public static boolean signalShutdownApplication(Settings settings, Duration timeout) {
+        Map<String, Integer> byTopic = subtopologyByTopic(settings.builder());
+        Map<Integer, List<String>> topicsBySub = new TreeMap<>();
+        byTopic.forEach((t, sub) -> topicsBySub.computeIfAbsent(sub, k -> new ArrayList<>()).add(t));
+        StreamsPartitionAssignor signaller = new StreamsPartitionAssignor(settings.processId() + "-shutdown",
+            settings.applicationServer(), topicsBySub, Set.of(), 0, Map::of);
+        signaller.requestShutdownApplication();
+        Map<String, Object> configs = new HashMap<>(settings.consumerConfigs());
+        configs.put("client.id", settings.applicationId() + "-" + settings.processId() + "-shutdown-signal");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (WeirConsumer<byte[], byte[]> c = new WeirConsumer<>(configs, new Deserializers.ByteArrayDeserializer(),
+            new Deserializers.ByteArrayDeserializer(), List.of(signaller))) {
+            c.subscribe(byTopic.keySet());
+            while (signaller.lastAssignment().generation() < 0 && System.nanoTime() < deadline) {
+                c.poll(Duration.ofMillis(100));
+            }
+        }
+        boolean done = signaller.lastAssignment().errorCode() == StreamsPartitionAssignor.ERROR_SHUTDOWN_APPLICATION;
+        if (!done) {
+            log.error("The shutdown request of application {} did not reach the group within {}", settings.applicationId(),
+                timeout);
+        }
+        return done;
+    }
+
+    /** Kafka Streams' keys for warm-up replicas (read from the job's configs). */
+    public static final String ACCEPTABLE_RECOVERY_LAG_CONFIG = "acceptable.recovery.lag";
+    public static final String MAX_WARMUP_REPLICAS_CONFIG = "max.warmup.replicas";
+    public static final String PROBING_REBALANCE_INTERVAL_MS_CONFIG = "probing.rebalance.interval.ms";
+
+    private static long longConfig(Map<String, Object> configs, String key, long defaultValue) {
+        Object v = configs.get(key);
+        if (v == null) {
+            return defaultValue;
+        }
+        try {
+            long value = v instanceof Number n ? n.longValue() : Long.parseLong(v.toString().trim());
+            if (value < 0) {
+                throw new io.weir.common.config.ConfigException(key, v, "must not be negative");
+            }
+            return value;
+        } catch (NumberFormatException e) {
+            throw new io.weir.common.config.ConfigException(key, v, "is not a number");
+        }
+    }
+
+    /** The stores each sub-topology's processors use. */
+    public static Map<Integer, Set<String>> storesBySubtopology(InternalTopologyBuilder builder) {
+        Map<Integer, Set<String>> result = new TreeMap<>();
+        for (Map.Entry<Integer, List<String>> e : builder.subtopologies().entrySet()) {
+            for (String node : e.getValue()) {
+                if (builder.nodes().get(node) instanceof InternalTopologyBuilder.ProcessorDef p) {
+                    result.computeIfAbsent(e.getKey(), k -> new java.util.TreeSet<>()).addAll(p.stores());
+                }
+            }
+        }
+        return result;
+    }
+
+    /** This thread's assignor (its last assignment names the group's hosts). */
+    public StreamsPartitionAssignor assignor() {
+        return assignor;
+    }
+
+    /** The stores of this thread's restored active tasks, by store name (safe from any thread). */
+    public Map<String, List<StateStore>> queryableStores() {
+        return queryable;
+    }
+
+    /** Changelog records applied to standby stores since the thread started. */
+    public long standbyRecordsRestored() {
+        return standbyRecords.get();
+    }
+
+    /** The changelog position each standby store has committed up to (safe from any thread). */
+    public Map<TopicPartition, Long> standbyPositions() {
+        return Map.copyOf(standbyPositions);
+    }
+
+    /** The task directories of this instance, with the changelog offset sums this thread knows (-1 unknown). */
+    private Map<TaskId, Long> localTaskOffsets() {
+        Map<TaskId, Long> out = new HashMap<>();
+        try (java.util.stream.Stream<Path> dirs = Files.list(settings.appStateDir())) {
+            dirs.filter(Files::isDirectory).forEach(d -> {
+                try {
+                    TaskId id = TaskId.parse(d.getFileName().toString());
+                    out.put(id, knownOffsetSums.getOrDefault(id, -1L));
+                } catch (IllegalArgumentException notATaskDir) {
+                    // another file in the state directory
+                }
+            });
+        } catch (IOException e) {
+            log.debug("cannot list the state directory {}: {}", settings.appStateDir(), e.toString());
+        }
+        return out;
+    }
+
+    private static long changelogOffsetSum(StreamTask task) {
+        long sum = 0;
+        for (StateStore st : task.stores().values()) {
+            if (st instanceof TransactionalStateStore t) {
+                for (Map.Entry<TopicPartition, Long> e : t.committedOffsets().entrySet()) {
+                    if (e.getKey().topic().endsWith("-changelog")) {
+                        sum += e.getValue();
+                    }
+                }
+            }
+        }
+        return sum;
     }
 
     /** The sub-topology that reads each (resolved) source topic. */
@@ -159,7 +317,7 @@ public final class StreamThread extends Thread {
                 new Deserializers.ByteArrayDeserializer());
             producer = newProducer();
             consumer = new WeirConsumer<>(settings.consumerConfigs(), new Deserializers.ByteArrayDeserializer(),
-                new Deserializers.ByteArrayDeserializer());
+                new Deserializers.ByteArrayDeserializer(), List.of(assignor));
             consumer.subscribe(sourceTopics, new Listener());
             lastCommitMs = settings.time().milliseconds();
             while (running) {
@@ -228,7 +386,7 @@ public final class StreamThread extends Thread {
 
     private void runOnce() {
         ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(restoring.isEmpty() ? 100 : 0));
-        if (!restoring.isEmpty()) {
+        if (!restoring.isEmpty() || !standbyChangelogs.isEmpty()) {
             restoreChunk();
         }
         Set<TopicPartition> rewound = new HashSet<>();
@@ -262,6 +420,12 @@ public final class StreamThread extends Thread {
         long now = settings.time().milliseconds();
         if (now - lastCommitMs >= settings.commitIntervalMs()) {
             commit();
+        }
+        if (assignor.lastAssignment().probingRebalanceNeeded() && now - lastAssignedMs >= probingIntervalMs) {
+            // warm-up replicas were placed: let the group look again whether they caught up
+            lastAssignedMs = now;
+            log.info("Stream thread {}: probing rebalance (warm-up replicas may have caught up)", getName());
+            consumer.enforceRebalance();
         }
     }
 
@@ -334,6 +498,7 @@ public final class StreamThread extends Thread {
                 }
             }
             task.commitStores(own);
+            knownOffsetSums.put(task.id(), changelogOffsetSum(task));   // reported at the next join (warm-up lag)
         }
     }
 
@@ -398,7 +563,7 @@ public final class StreamThread extends Thread {
             TaskId id = e.getKey();
             StreamTask task = tasks.get(id);
             if (task == null) {
-                task = openTask(id);
+                task = openTask(id, false);
                 tasks.put(id, task);
             }
             partitionsByTask.computeIfAbsent(id, i -> new HashSet<>()).addAll(e.getValue());
@@ -414,8 +579,11 @@ public final class StreamThread extends Thread {
         updateRunningState();
     }
 
-    /** Creates and initializes a task (wiping a store whose files are corrupt), then starts its restore. */
-    private StreamTask openTask(TaskId id) {
+    /**
+     * Creates a task and opens its stores (wiping a store whose files are corrupt), then starts its restore; its
+     * processors are initialized once every store is restored, so that {@code init()} sees the restored state.
+     */
+    private StreamTask openTask(TaskId id, boolean standby) {
         Path dir = settings.appStateDir().resolve(id.toString());
         try {
             Files.createDirectories(dir);
@@ -427,8 +595,14 @@ public final class StreamThread extends Thread {
             StreamTask task = new StreamTask(id, settings.applicationId(), settings.builder().build(Set.of(id.subtopology())),
                 settings.configs(), collector, dir, settings.time());
             try {
-                task.initialize();
+                task.initializeStores();
+                if (standby) {
+                    return task;
+                }
                 startRestore(task, wiped);
+                if (!restoringTasks.contains(id)) {
+                    task.initializeProcessors();   // nothing to restore: processors may start at once
+                }
                 return task;
             } catch (StreamsException e) {
                 StoreCorruptedException corrupt = findCorruption(e);
@@ -491,16 +665,27 @@ public final class StreamThread extends Thread {
         }
     }
 
+    /** Assigns the restore consumer the changelogs being restored and those the standbys follow. */
     private void reassignRestoreConsumer() {
-        restoreConsumer.assign(restoring.keySet());
+        Set<TopicPartition> all = new HashSet<>(restoring.keySet());
+        all.addAll(standbyChangelogs.keySet());
+        if (all.isEmpty()) {
+            restoreConsumer.unsubscribe();
+            return;
+        }
+        restoreConsumer.assign(all);
         for (Restoring r : restoring.values()) {
             restoreConsumer.seek(r.changelog, r.nextOffset);
+        }
+        for (StandbyStore sb : standbyChangelogs.values()) {
+            restoreConsumer.seek(sb.changelog, sb.nextOffset);
         }
     }
 
     /** Applies at most one poll of changelog records, commits each restored store with its new position. */
     private void restoreChunk() {
-        ConsumerRecords<byte[], byte[]> records = restoreConsumer.poll(Duration.ofMillis(10));
+        // standbys alone never hold up processing: their changelogs are read with what each poll has fetched
+        ConsumerRecords<byte[], byte[]> records = restoreConsumer.poll(Duration.ofMillis(restoring.isEmpty() ? 0 : 10));
         Map<TopicPartition, Long> applied = new HashMap<>();
         for (ConsumerRecord<byte[], byte[]> r : records) {
             TopicPartition tp = new TopicPartition(r.topic(), r.partition());
@@ -508,6 +693,23 @@ public final class StreamThread extends Thread {
             if (rs != null) {
                 rs.store.restore(r.key(), r.value());
                 applied.merge(tp, 1L, Long::sum);
+            }
+            StandbyStore sb = standbyChangelogs.get(tp);
+            if (sb != null) {
+                sb.store.restore(r.key(), r.value());
+                applied.merge(tp, 1L, Long::sum);
+            }
+        }
+        for (StandbyStore sb : standbyChangelogs.values()) {
+            // a standby commits what it read with the changelog position: a promotion restores only what follows
+            long position = restoreConsumer.position(sb.changelog);
+            long n = applied.getOrDefault(sb.changelog, 0L);
+            if (n > 0 || position > sb.nextOffset) {
+                sb.store.commit(Map.of(sb.changelog, position));
+                sb.nextOffset = position;
+                standbyPositions.put(sb.changelog, position);
+                standbyRecords.addAndGet(n);
+                knownOffsetSums.put(sb.task.id(), changelogOffsetSum(sb.task));
             }
         }
         long now = settings.time().milliseconds();
@@ -525,17 +727,14 @@ public final class StreamThread extends Thread {
                 restoring.remove(rs.changelog);
                 finishedAny = true;
                 if (restoring.values().stream().noneMatch(o -> o.task == rs.task)) {
+                    rs.task.initializeProcessors();   // after the restore: init() sees the restored state
                     restoringTasks.remove(rs.task.id());
                     consumer.resume(partitionsByTask.getOrDefault(rs.task.id(), Set.of()));
                 }
             }
         }
         if (finishedAny) {
-            if (restoring.isEmpty()) {
-                restoreConsumer.unsubscribe();
-            } else {
-                reassignRestoreConsumer();
-            }
+            reassignRestoreConsumer();
             updateRunningState();
         }
     }
@@ -561,16 +760,14 @@ public final class StreamThread extends Thread {
                 if (!clean) {
                     task.abortStores();
                 }
+                knownOffsetSums.put(id, changelogOffsetSum(task));
                 task.close();
             } catch (RuntimeException e) {
                 first = first == null ? e : first;
             }
         }
-        if (restoring.isEmpty()) {
-            restoreConsumer.unsubscribe();
-        } else {
-            reassignRestoreConsumer();
-        }
+        reassignRestoreConsumer();
+        publishQueryable();
         if (first != null) {
             throw first;
         }
@@ -591,11 +788,84 @@ public final class StreamThread extends Thread {
         }
         if (restoreConsumer != null) {
             closeTasks(List.copyOf(taskByPartition.keySet()), clean);
+            updateStandbys(Set.of());
         }
         tasks.clear();
     }
 
+    /** Publishes the stores of the restored active tasks for interactive queries. */
+    private void publishQueryable() {
+        Map<String, List<StateStore>> byName = new TreeMap<>();
+        for (StreamTask t : tasks.values()) {
+            if (t.processorsInitialized()) {
+                t.stores().forEach((name, store) -> byName.computeIfAbsent(name, k -> new ArrayList<>()).add(store));
+            }
+        }
+        Map<String, List<StateStore>> frozen = new TreeMap<>();
+        byName.forEach((k, v) -> frozen.put(k, List.copyOf(v)));
+        queryable = java.util.Collections.unmodifiableMap(frozen);
+    }
+
+    // ---- standby tasks
+
+    /**
+     * Keeps exactly the wanted standby tasks: closes the others (a standby promoted to active closes here first,
+     * releasing its store for the active task) and opens the new ones, each following its stores' changelogs from
+     * the stores' committed positions.
+     */
+    private void updateStandbys(Set<TaskId> wanted) {
+        boolean changed = false;
+        for (TaskId id : List.copyOf(standbys.keySet())) {
+            if (!wanted.contains(id) || tasks.containsKey(id)) {
+                StreamTask task = standbys.remove(id);
+                standbyChangelogs.values().removeIf(sb -> {
+                    if (sb.task == task) {
+                        standbyPositions.remove(sb.changelog);
+                        return true;
+                    }
+                    return false;
+                });
+                try {
+                    knownOffsetSums.put(id, changelogOffsetSum(task));
+                    task.abortStores();
+                    task.close();
+                } catch (RuntimeException e) {
+                    log.warn("Stream thread {}: closing standby task {} failed", getName(), id, e);
+                }
+                log.info("Stream thread {}: closed standby task {}", getName(), id);
+                changed = true;
+            }
+        }
+        for (TaskId id : wanted) {
+            if (standbys.containsKey(id) || tasks.containsKey(id)) {
+                continue;
+            }
+            StreamTask task = openTask(id, true);
+            standbys.put(id, task);
+            for (Map.Entry<String, StateStore> e : task.stores().entrySet()) {
+                StoreBuilder<?> sb = settings.builder().stores().get(e.getKey());
+                if (!(e.getValue() instanceof TransactionalStateStore store) || sb == null || !sb.loggingEnabled()) {
+                    continue;
+                }
+                TopicPartition cl = new TopicPartition(ProcessorStateNames.changelogTopic(settings.applicationId(), e.getKey()),
+                    id.partition());
+                Long from = store.committedOffsets().get(cl);
+                long begin = restoreConsumer.beginningOffsets(List.of(cl)).getOrDefault(cl, 0L);
+                long start = from == null ? begin : Math.max(from, begin);
+                standbyChangelogs.put(cl, new StandbyStore(task, store, cl, start));
+                standbyPositions.put(cl, start);
+            }
+            knownOffsetSums.put(id, changelogOffsetSum(task));
+            log.info("Stream thread {}: opened standby task {}", getName(), id);
+            changed = true;
+        }
+        if (changed) {
+            reassignRestoreConsumer();
+        }
+    }
+
     private void updateRunningState() {
+        publishQueryable();
         if (state == State.PENDING_SHUTDOWN || state == State.DEAD) {
             return;
         }
@@ -642,7 +912,26 @@ public final class StreamThread extends Thread {
 
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            if (assignor.lastAssignment().errorCode() == StreamsPartitionAssignor.ERROR_SHUTDOWN_APPLICATION) {
+                log.error("Stream thread {}: an instance of {} asked the whole application to shut down", getName(),
+                    settings.applicationId());
+                running = false;
+                observer.onShutdownApplicationRequested(StreamThread.this);
+                return;
+            }
+            lastAssignedMs = settings.time().milliseconds();
+            Set<TaskId> wanted = assignor.lastAssignment().standbyTasks();
+            // first close the standbys that are no longer wanted (or became active here): frees their stores
+            Set<TaskId> keep = new HashSet<>(wanted);
+            for (TopicPartition tp : partitions) {
+                Integer sub = subtopologyByTopic.get(tp.topic());
+                if (sub != null) {
+                    keep.remove(new TaskId(sub, tp.partition()));
+                }
+            }
+            updateStandbys(standbys.keySet().stream().filter(keep::contains).collect(java.util.stream.Collectors.toSet()));
             createTasks(partitions);
+            updateStandbys(wanted);
         }
 
         @Override
@@ -657,6 +946,20 @@ public final class StreamThread extends Thread {
                 collector.reset();
             }
             closeTasks(partitions, false);
+        }
+    }
+
+    private static final class StandbyStore {
+        final StreamTask task;
+        final TransactionalStateStore store;
+        final TopicPartition changelog;
+        long nextOffset;
+
+        StandbyStore(StreamTask task, TransactionalStateStore store, TopicPartition changelog, long nextOffset) {
+            this.task = task;
+            this.store = store;
+            this.changelog = changelog;
+            this.nextOffset = nextOffset;
         }
     }
 

@@ -8,6 +8,7 @@ import io.weir.streams.processor.StateStoreContext;
 import io.weir.streams.serialization.Serde;
 import io.weir.streams.state.ChangelogSink;
 import io.weir.streams.state.KeyValueIterator;
+import io.weir.streams.state.ReadOnlyWindowStore;
 import io.weir.streams.state.WindowBytesStoreSupplier;
 import io.weir.streams.state.WindowStore;
 import io.weir.streams.state.WindowStoreIterator;
@@ -47,7 +48,7 @@ public final class TransactionalWindowStore<K, V> implements WindowStore<K, V>, 
     private TransactionalBytesStore bytes;
     private ChangelogSink changelog = ChangelogSink.NONE;
     private String changelogTopic;
-    private long observedMaxStartMs = -1;
+    private volatile long observedMaxStartMs = -1;   // volatile: committed views read it from query threads
     private long expiredBeforeMs;
 
     TransactionalWindowStore(WindowBytesStoreSupplier supplier, Serde<K> keySerde, Serde<V> valueSerde, boolean logging) {
@@ -172,6 +173,43 @@ public final class TransactionalWindowStore<K, V> implements WindowStore<K, V>, 
         open().put(key, value);
     }
 
+    /**
+     * Reads of committed state only (what the last commit applied): what interactive queries see; safe from
+     * other threads.
+     */
+    public ReadOnlyWindowStore<K, V> committedView() {
+        TransactionalBytesStore store = open();
+        return new ReadOnlyWindowStore<>() {
+            @Override
+            public V fetch(K key, long windowStartMs) {
+                if (windowStartMs < retainedFromMs()) {
+                    return null;
+                }
+                return value(store.getCommitted(storeKey(keyBytes(key), windowStartMs)));
+            }
+
+            @Override
+            public WindowStoreIterator<V> fetch(K key, long timeFromMs, long timeToMs) {
+                byte[] wanted = keyBytes(key);
+                Scan<Long, V> scan = scan(store::rangeCommitted, timeFromMs, timeToMs,
+                    e -> Arrays.equals(e.key(), START_BYTES, e.key().length, wanted, 0, wanted.length),
+                    e -> KeyValue.pair(start(e.key()), value(e.value())));
+                return new WindowIterator<>(scan);
+            }
+
+            @Override
+            public KeyValueIterator<Windowed<K>, V> fetchAll(long timeFromMs, long timeToMs) {
+                return scan(store::rangeCommitted, timeFromMs, timeToMs, e -> true,
+                    e -> KeyValue.pair(windowed(e.key()), value(e.value())));
+            }
+
+            @Override
+            public KeyValueIterator<Windowed<K>, V> all() {
+                return fetchAll(0, Long.MAX_VALUE);
+            }
+        };
+    }
+
     /** The oldest window start still retained. */
     private long retainedFromMs() {
         return observedMaxStartMs - supplier.retentionPeriodMs() + 1;
@@ -197,6 +235,12 @@ public final class TransactionalWindowStore<K, V> implements WindowStore<K, V>, 
     /** Entries with {@code from <= start <= to} (and not expired) that pass the filter, mapped. */
     private <KK, VV> Scan<KK, VV> scan(long fromMs, long toMs, Predicate<BytesIterator.Entry> filter,
                                        Function<BytesIterator.Entry, KeyValue<KK, VV>> mapper) {
+        return scan(open()::range, fromMs, toMs, filter, mapper);
+    }
+
+    private <KK, VV> Scan<KK, VV> scan(java.util.function.BiFunction<byte[], byte[], BytesIterator> source, long fromMs,
+                                       long toMs, Predicate<BytesIterator.Entry> filter,
+                                       Function<BytesIterator.Entry, KeyValue<KK, VV>> mapper) {
         long from = Math.max(Math.max(fromMs, 0), retainedFromMs());
         if (toMs < from) {
             return new Scan<>(null, toMs, filter, mapper);
@@ -204,7 +248,7 @@ public final class TransactionalWindowStore<K, V> implements WindowStore<K, V>, 
         // [to + 1] as the inclusive upper bound holds every key starting at <= to (a key starting at
         // to + 1 with an empty suffix is filtered out by its start)
         byte[] upper = toMs == Long.MAX_VALUE ? null : startBytes(toMs + 1);
-        return new Scan<>(open().range(startBytes(from), upper), toMs, filter, mapper);
+        return new Scan<>(source.apply(startBytes(from), upper), toMs, filter, mapper);
     }
 
     /** A filtered, mapped view of a byte-store range. */

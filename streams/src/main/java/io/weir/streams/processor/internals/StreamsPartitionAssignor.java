@@ -1,0 +1,658 @@
+package io.weir.streams.processor.internals;
+
+import io.weir.common.TopicPartition;
+import io.weir.consumer.ConsumerProtocol;
+import io.weir.consumer.internals.PartitionAssignor;
+import io.weir.streams.processor.TaskId;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Supplier;
+
+/**
+ * The streams assignor, plugged into each stream thread's consumer (protocol name {@code "weir-streams"}).
+ * It assigns tasks, not bare partitions: task {@code <subtopology>_<p>} is partition {@code p} of every source
+ * topic of the sub-topology, so co-partitioned topics stay together.
+ *
+ * <p>Each member's subscription userData carries its process id (members with the same id are the threads of
+ * one instance, a "client"), its {@code application.server}, the active and standby tasks of its last
+ * assignment, and the task directories in its state directory (with the summed changelog offsets it knows of).
+ * The leader:
+ * <ol>
+ * <li>spreads active tasks over clients in proportion to their threads, keeping each task on the client that
+ * had it (sticky) while that client is under its quota, else preferring a client holding the task's state
+ * (a standby, then a local task directory with the highest offsets), else the least loaded client;</li>
+ * <li>places {@code num.standby.replicas} standby copies of each task that has state on other clients (a
+ * client never holds a task twice), preferring clients that already hold its state;</li>
+ * <li>splits each client's tasks over its threads, keeping a task on the thread that ran it or kept its
+ * standby (so a promoted standby opens its store in the thread that had it open).</li>
+ * </ol>
+ * Every member's assignment userData carries its active and standby tasks, which host (by
+ * {@code application.server}) holds which partitions actively and as standby, the source topics' partition
+ * counts (for {@code queryMetadataForKey}), and an error code ({@link #ERROR_SHUTDOWN_APPLICATION} asks every
+ * instance to shut down).
+ *
+ * <p>Thread-safe: the consumer calls it on the stream thread; {@code WeirStreams} reads the last assignment
+ * from application threads.
+ */
+public final class StreamsPartitionAssignor implements PartitionAssignor {
+    private static final Logger log = LoggerFactory.getLogger(StreamsPartitionAssignor.class);
+    /** The protocol name members agree on in JoinGroup. */
+    public static final String NAME = "weir-streams";
+    private static final short VERSION = 1;
+    /** Assignment error code: none. */
+    public static final int ERROR_NONE = 0;
+    /** Assignment error code: an instance's exception handler asked the whole application to shut down. */
+    public static final int ERROR_SHUTDOWN_APPLICATION = 1;
+
+    /** What a member reports: who it is and what state it holds. */
+    public record MemberInfo(String processId, String host, Set<TaskId> prevActive, Set<TaskId> prevStandby,
+                             Map<TaskId, Long> localTasks, int errorCode) {
+    }
+
+    /** What a member learns from a rebalance (its own tasks and the group's hosts). */
+    public record AssignmentInfo(int errorCode, Set<TaskId> activeTasks, Set<TaskId> standbyTasks,
+                                 Map<String, Set<TopicPartition>> activeHosts, Map<String, Set<TopicPartition>> standbyHosts,
+                                 Map<String, Integer> partitionCounts, int generation, boolean probingRebalanceNeeded) {
+        /** Before the first rebalance. */
+        public static final AssignmentInfo NONE = new AssignmentInfo(ERROR_NONE, Set.of(), Set.of(), Map.of(), Map.of(),
+            Map.of(), -1, false);
+    }
+
+    /** Kafka Streams' default {@code acceptable.recovery.lag}. */
+    public static final long DEFAULT_ACCEPTABLE_RECOVERY_LAG = 10_000;
+    /** Kafka Streams' default {@code max.warmup.replicas}. */
+    public static final int DEFAULT_MAX_WARMUP_REPLICAS = 2;
+
+    private final String processId;
+    private final String host;
+    private final Map<Integer, List<String>> sourceTopicsBySubtopology;
+    private final Set<Integer> statefulSubtopologies;
+    private final int numStandbyReplicas;
+    private final long acceptableRecoveryLag;
+    private final int maxWarmupReplicas;
+    private final Supplier<Map<TaskId, Long>> localTasks;
+    private volatile AssignmentInfo last = AssignmentInfo.NONE;
+    private volatile int requestedError = ERROR_NONE;
+
+    /**
+     * @param sourceTopicsBySubtopology the (resolved) source topics of every sub-topology
+     * @param statefulSubtopologies     the sub-topologies with logged stores (only their tasks get standbys)
+     * @param localTasks                the task directories of this instance with their known changelog offset
+     *                                  sums (-1 when unknown), read at each join
+     */
+    public StreamsPartitionAssignor(String processId, String host, Map<Integer, List<String>> sourceTopicsBySubtopology,
+                                    Set<Integer> statefulSubtopologies, int numStandbyReplicas,
+                                    Supplier<Map<TaskId, Long>> localTasks) {
+        this(processId, host, sourceTopicsBySubtopology, statefulSubtopologies, numStandbyReplicas,
+            DEFAULT_ACCEPTABLE_RECOVERY_LAG, DEFAULT_MAX_WARMUP_REPLICAS, localTasks);
+    }
+
+    /**
+     * @param acceptableRecoveryLag a stateful task moves to an instance only if that instance's copy of its state is
+     *                              within this many changelog offsets of the current owner's; otherwise it stays and the
+     *                              instance gets a warm-up replica (a standby) first
+     * @param maxWarmupReplicas     how many warm-up replicas one assignment may place (0: tasks move at once)
+     */
+    public StreamsPartitionAssignor(String processId, String host, Map<Integer, List<String>> sourceTopicsBySubtopology,
+                                    Set<Integer> statefulSubtopologies, int numStandbyReplicas, long acceptableRecoveryLag,
+                                    int maxWarmupReplicas, Supplier<Map<TaskId, Long>> localTasks) {
+        this.acceptableRecoveryLag = acceptableRecoveryLag;
+        this.maxWarmupReplicas = maxWarmupReplicas;
+        this.processId = processId;
+        this.host = host;
+        this.sourceTopicsBySubtopology = Map.copyOf(sourceTopicsBySubtopology);
+        this.statefulSubtopologies = Set.copyOf(statefulSubtopologies);
+        this.numStandbyReplicas = numStandbyReplicas;
+        this.localTasks = localTasks;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public List<RebalanceProtocol> supportedProtocols() {
+        return List.of(RebalanceProtocol.EAGER);
+    }
+
+    /** The last assignment this member received. */
+    public AssignmentInfo lastAssignment() {
+        return last;
+    }
+
+    /** Makes this member ask, at its next join, that every instance of the application shut down. */
+    public void requestShutdownApplication() {
+        requestedError = ERROR_SHUTDOWN_APPLICATION;
+    }
+
+    @Override
+    public ByteBuffer subscriptionUserData(int generation) {
+        AssignmentInfo a = last;
+        return encodeSubscription(new MemberInfo(processId, host, a.activeTasks(), a.standbyTasks(), localTasks.get(),
+            requestedError));
+    }
+
+    @Override
+    public void onAssignment(ConsumerProtocol.Assignment assignment, int generation) {
+        AssignmentInfo info = assignment.userData() == null ? AssignmentInfo.NONE : decodeAssignment(assignment.userData(), generation);
+        last = info;
+    }
+
+    @Override
+    public Map<String, List<TopicPartition>> assign(Map<String, Integer> partitionsPerTopic,
+                                                    Map<String, ConsumerProtocol.Subscription> subscriptions) {
+        Map<String, List<TopicPartition>> out = new LinkedHashMap<>();
+        assignWithUserData(partitionsPerTopic, subscriptions).forEach((m, a) -> out.put(m, a.partitions()));
+        return out;
+    }
+
+    @Override
+    public Map<String, ConsumerProtocol.Assignment> assignWithUserData(Map<String, Integer> partitionsPerTopic,
+                                                                      Map<String, ConsumerProtocol.Subscription> subscriptions) {
+        Map<String, MemberInfo> members = new TreeMap<>();
+        int error = ERROR_NONE;
+        for (Map.Entry<String, ConsumerProtocol.Subscription> e : subscriptions.entrySet()) {
+            MemberInfo info = decodeSubscription(e.getValue().userData(), e.getKey());
+            members.put(e.getKey(), info);
+            error = Math.max(error, info.errorCode());
+        }
+        // the tasks and their partitions
+        Map<TaskId, List<TopicPartition>> tasks = new TreeMap<>();
+        Map<String, Integer> sourceCounts = new TreeMap<>();
+        for (Map.Entry<Integer, List<String>> e : new TreeMap<>(sourceTopicsBySubtopology).entrySet()) {
+            int max = 0;
+            for (String t : e.getValue()) {
+                Integer n = partitionsPerTopic.get(t);
+                if (n != null) {
+                    max = Math.max(max, n);
+                    sourceCounts.put(t, n);
+                }
+            }
+            for (int p = 0; p < max; p++) {
+                List<TopicPartition> parts = new ArrayList<>();
+                for (String t : e.getValue()) {
+                    Integer n = partitionsPerTopic.get(t);
+                    if (n != null && p < n) {
+                        parts.add(new TopicPartition(t, p));
+                    }
+                }
+                tasks.put(new TaskId(e.getKey(), p), parts);
+            }
+        }
+        Map<String, List<String>> membersByClient = new TreeMap<>();
+        members.forEach((m, info) -> membersByClient.computeIfAbsent(info.processId(), k -> new ArrayList<>()).add(m));
+        Map<String, Set<TaskId>> activeByClient = emptyByClient(membersByClient);
+        if (error == ERROR_NONE) {
+            // sub-topology by sub-topology: each one's tasks are balanced on their own (its load differs from others')
+            Map<Integer, Set<TaskId>> bySub = new TreeMap<>();
+            tasks.keySet().forEach(t -> bySub.computeIfAbsent(t.subtopology(), k -> new TreeSet<>()).add(t));
+            for (Set<TaskId> subTasks : bySub.values()) {
+                assignActive(subTasks, members, membersByClient, activeByClient);
+            }
+        }
+        Map<String, Set<TaskId>> warmups = emptyByClient(membersByClient);
+        boolean probing = error == ERROR_NONE && holdBackUnwarmedMoves(members, membersByClient, activeByClient, warmups);
+        Map<String, Set<TaskId>> standbyByClient = error == ERROR_NONE
+            ? assignStandby(tasks.keySet(), members, membersByClient, activeByClient) : emptyByClient(membersByClient);
+        warmups.forEach((c, ts) -> standbyByClient.get(c).addAll(ts));
+        Map<String, Set<TaskId>> activeByMember = new TreeMap<>();
+        Map<String, Set<TaskId>> standbyByMember = new TreeMap<>();
+        for (Map.Entry<String, List<String>> c : membersByClient.entrySet()) {
+            splitOverThreads(c.getValue(), members, activeByClient.get(c.getKey()), standbyByClient.get(c.getKey()),
+                activeByMember, standbyByMember);
+        }
+        Map<String, Set<TopicPartition>> activeHosts = new TreeMap<>();
+        Map<String, Set<TopicPartition>> standbyHosts = new TreeMap<>();
+        for (Map.Entry<String, List<String>> c : membersByClient.entrySet()) {
+            String h = members.get(c.getValue().get(0)).host();
+            if (h == null) {
+                continue;
+            }
+            Set<TopicPartition> act = activeHosts.computeIfAbsent(h, k -> new TreeSet<>(PARTITION_ORDER));
+            activeByClient.get(c.getKey()).forEach(t -> act.addAll(tasks.get(t)));
+            Set<TopicPartition> stb = standbyHosts.computeIfAbsent(h, k -> new TreeSet<>(PARTITION_ORDER));
+            standbyByClient.get(c.getKey()).forEach(t -> stb.addAll(tasks.get(t)));
+        }
+        Map<String, ConsumerProtocol.Assignment> out = new LinkedHashMap<>();
+        for (String m : members.keySet()) {
+            Set<TaskId> active = activeByMember.getOrDefault(m, Set.of());
+            Set<TaskId> standby = standbyByMember.getOrDefault(m, Set.of());
+            List<TopicPartition> parts = new ArrayList<>();
+            active.forEach(t -> parts.addAll(tasks.get(t)));
+            AssignmentInfo info = new AssignmentInfo(error, active, standby, activeHosts, standbyHosts, sourceCounts, -1,
+                probing);
+            out.put(m, new ConsumerProtocol.Assignment(parts, encodeAssignment(info)));
+        }
+        log.info("Streams assignment: clients {}, active {}, standby {}{}", membersByClient.keySet(), activeByMember,
+            standbyByMember, error == ERROR_NONE ? "" : " (error code " + error + ": the application shuts down)");
+        return out;
+    }
+
+    private static Map<String, Set<TaskId>> emptyByClient(Map<String, List<String>> membersByClient) {
+        Map<String, Set<TaskId>> out = new TreeMap<>();
+        membersByClient.keySet().forEach(c -> out.put(c, new TreeSet<>()));
+        return out;
+    }
+
+    /** Adds the tasks (of one sub-topology) to {@code total}: sticky, in proportion to the clients' threads. */
+    private static void assignActive(Set<TaskId> tasks, Map<String, MemberInfo> members,
+                                     Map<String, List<String>> membersByClient, Map<String, Set<TaskId>> total) {
+        Map<String, Set<TaskId>> out = emptyByClient(membersByClient);
+        int totalThreads = members.size();
+        if (totalThreads == 0) {
+            return;
+        }
+        // each client gets floor(its share); the remainder goes one extra task each to as many clients
+        Map<String, Integer> floor = new HashMap<>();
+        int assignedByFloor = 0;
+        for (Map.Entry<String, List<String>> c : membersByClient.entrySet()) {
+            int f = tasks.size() * c.getValue().size() / totalThreads;
+            floor.put(c.getKey(), f);
+            assignedByFloor += f;
+        }
+        int[] extras = {tasks.size() - assignedByFloor};
+        java.util.function.Predicate<String> canTake = c -> out.get(c).size() < floor.get(c)
+            || out.get(c).size() == floor.get(c) && extras[0] > 0;
+        java.util.function.BiConsumer<String, TaskId> take = (c, t) -> {
+            if (out.get(c).size() >= floor.get(c)) {
+                extras[0]--;
+            }
+            out.get(c).add(t);
+            total.get(c).add(t);
+        };
+        Map<TaskId, String> previous = new HashMap<>();
+        for (Map.Entry<String, List<String>> c : membersByClient.entrySet()) {
+            for (String m : c.getValue()) {
+                members.get(m).prevActive().forEach(t -> previous.putIfAbsent(t, c.getKey()));
+            }
+        }
+        List<TaskId> unassigned = new ArrayList<>();
+        for (TaskId t : tasks) {
+            String c = previous.get(t);
+            if (c != null && out.get(c).size() < floor.get(c)) {
+                take.accept(c, t);
+            } else {
+                unassigned.add(t);
+            }
+        }
+        // previous owners at their floor keep one more while extras last
+        for (java.util.Iterator<TaskId> it = unassigned.iterator(); it.hasNext(); ) {
+            TaskId t = it.next();
+            String c = previous.get(t);
+            if (c != null && canTake.test(c)) {
+                take.accept(c, t);
+                it.remove();
+            }
+        }
+        for (TaskId t : unassigned) {
+            String best = null;
+            long bestScore = 0;
+            boolean bestUnderFloor = false;
+            for (Map.Entry<String, List<String>> c : membersByClient.entrySet()) {
+                if (!canTake.test(c.getKey())) {
+                    continue;
+                }
+                boolean underFloor = out.get(c.getKey()).size() < floor.get(c.getKey());
+                long score = stateScore(t, c.getValue(), members);
+                // a client below its floor first, then the one holding most of the task's state, then the least loaded
+                boolean better = best == null || underFloor && !bestUnderFloor
+                    || underFloor == bestUnderFloor && (score > bestScore || score == bestScore
+                    && load(total, c.getKey(), membersByClient) < load(total, best, membersByClient));
+                if (better) {
+                    best = c.getKey();
+                    bestScore = score;
+                    bestUnderFloor = underFloor;
+                }
+            }
+            take.accept(best, t);   // floors plus extras add up to the task count: some client can always take it
+        }
+        out.forEach((c, ts) -> total.get(c).addAll(ts));
+    }
+
+    /** How much of the task's state a client holds: a standby beats a local directory; more offsets beat fewer. */
+    private static long stateScore(TaskId t, List<String> clientMembers, Map<String, MemberInfo> members) {
+        long score = 0;
+        for (String m : clientMembers) {
+            MemberInfo info = members.get(m);
+            if (info.prevStandby().contains(t)) {
+                score = Math.max(score, Long.MAX_VALUE / 2);
+            }
+            Long offsets = info.localTasks().get(t);
+            if (offsets != null) {
+                score = Math.max(score, 1 + Math.max(0, Math.min(offsets, Long.MAX_VALUE / 4)));
+            }
+        }
+        return score;
+    }
+
+    private static double load(Map<String, Set<TaskId>> byClient, String client, Map<String, List<String>> membersByClient) {
+        return byClient.get(client).size() / (double) membersByClient.get(client).size();
+    }
+
+    /**
+     * Warm-up: a stateful task whose new instance's copy of its state lags its previous (still present) owner's by
+     * more than {@code acceptableRecoveryLag} goes back to that owner, and the new instance gets it as a warm-up
+     * standby (at most {@code maxWarmupReplicas} of them) that catches up from the changelog; a later probing
+     * rebalance moves the task once its copy is caught up, so the move restores only a short tail. Returns whether
+     * some task was held back (the members then ask for a probing rebalance).
+     */
+    private boolean holdBackUnwarmedMoves(Map<String, MemberInfo> members, Map<String, List<String>> membersByClient,
+                                          Map<String, Set<TaskId>> activeByClient, Map<String, Set<TaskId>> warmups) {
+        Map<TaskId, String> previous = new HashMap<>();
+        for (Map.Entry<String, List<String>> c : membersByClient.entrySet()) {
+            for (String m : c.getValue()) {
+                members.get(m).prevActive().forEach(t -> previous.putIfAbsent(t, c.getKey()));
+            }
+        }
+        boolean heldBack = false;
+        int warmupsLeft = maxWarmupReplicas;
+        for (Map.Entry<String, Set<TaskId>> c : activeByClient.entrySet()) {
+            for (TaskId t : List.copyOf(c.getValue())) {
+                String owner = previous.get(t);
+                if (owner == null || owner.equals(c.getKey()) || !statefulSubtopologies.contains(t.subtopology())
+                    || maxWarmupReplicas <= 0) {
+                    continue;
+                }
+                long ownerOffsets = offsetsOf(t, membersByClient.get(owner), members);
+                long newOffsets = offsetsOf(t, membersByClient.get(c.getKey()), members);
+                if (ownerOffsets < 0 || newOffsets >= ownerOffsets - acceptableRecoveryLag) {
+                    continue;   // caught up (or nothing known to wait for): move now
+                }
+                c.getValue().remove(t);
+                activeByClient.get(owner).add(t);
+                heldBack = true;
+                if (warmupsLeft > 0) {
+                    warmups.get(c.getKey()).add(t);
+                    warmupsLeft--;
+                }
+            }
+        }
+        return heldBack;
+    }
+
+    /** The highest changelog offset sum the client's members report for the task; -1 if none. */
+    private static long offsetsOf(TaskId t, List<String> clientMembers, Map<String, MemberInfo> members) {
+        long best = -1;
+        for (String m : clientMembers) {
+            best = Math.max(best, members.get(m).localTasks().getOrDefault(t, -1L));
+        }
+        return best;
+    }
+
+    private Map<String, Set<TaskId>> assignStandby(Set<TaskId> tasks, Map<String, MemberInfo> members,
+                                                  Map<String, List<String>> membersByClient,
+                                                  Map<String, Set<TaskId>> activeByClient) {
+        Map<String, Set<TaskId>> out = emptyByClient(membersByClient);
+        if (numStandbyReplicas <= 0) {
+            return out;
+        }
+        for (TaskId t : tasks) {
+            if (!statefulSubtopologies.contains(t.subtopology())) {
+                continue;
+            }
+            for (int r = 0; r < numStandbyReplicas; r++) {
+                String best = null;
+                long bestScore = 0;
+                for (Map.Entry<String, List<String>> c : membersByClient.entrySet()) {
+                    if (activeByClient.get(c.getKey()).contains(t) || out.get(c.getKey()).contains(t)) {
+                        continue;
+                    }
+                    long score = stateScore(t, c.getValue(), members);
+                    if (best == null || score > bestScore || score == bestScore
+                        && load(out, c.getKey(), membersByClient) < load(out, best, membersByClient)) {
+                        best = c.getKey();
+                        bestScore = score;
+                    }
+                }
+                if (best == null) {
+                    log.debug("Task {}: no other instance for standby replica {} of {}", t, r + 1, numStandbyReplicas);
+                    break;
+                }
+                out.get(best).add(t);
+            }
+        }
+        return out;
+    }
+
+    /** A client's tasks over its threads: sticky to the thread that had the task (active or standby), balanced. */
+    private static void splitOverThreads(List<String> threads, Map<String, MemberInfo> members, Set<TaskId> active,
+                                         Set<TaskId> standby, Map<String, Set<TaskId>> activeOut,
+                                         Map<String, Set<TaskId>> standbyOut) {
+        threads.forEach(m -> {
+            activeOut.put(m, new TreeSet<>());
+            standbyOut.put(m, new TreeSet<>());
+        });
+        int quota = (active.size() + threads.size() - 1) / threads.size();
+        List<TaskId> rest = new ArrayList<>();
+        for (TaskId t : active) {
+            String owner = null;
+            for (String m : threads) {
+                MemberInfo info = members.get(m);
+                if (info.prevStandby().contains(t)) {
+                    owner = m;   // its store is open there: always keep it on that thread
+                    break;
+                }
+                if (owner == null && info.prevActive().contains(t) && activeOut.get(m).size() < quota) {
+                    owner = m;
+                }
+            }
+            if (owner != null) {
+                activeOut.get(owner).add(t);
+            } else {
+                rest.add(t);
+            }
+        }
+        Comparator<String> byLoad = Comparator.comparingInt((String m) -> activeOut.get(m).size()).thenComparing(m -> m);
+        for (TaskId t : rest) {
+            activeOut.get(threads.stream().min(byLoad).orElseThrow()).add(t);
+        }
+        for (TaskId t : standby) {
+            String owner = null;
+            for (String m : threads) {
+                if (members.get(m).prevStandby().contains(t) || members.get(m).prevActive().contains(t)) {
+                    owner = m;
+                    break;
+                }
+            }
+            if (owner == null) {
+                owner = threads.stream().min(Comparator.comparingInt(
+                    (String m) -> activeOut.get(m).size() + standbyOut.get(m).size()).thenComparing(m -> m)).orElseThrow();
+            }
+            standbyOut.get(owner).add(t);
+        }
+    }
+
+    private static final Comparator<TopicPartition> PARTITION_ORDER =
+        Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition);
+
+    // ---- userData layouts (version int16 first; a newer reader reads what it knows)
+
+    static ByteBuffer encodeSubscription(MemberInfo info) {
+        Writer w = new Writer();
+        w.int16(VERSION);
+        w.string(info.processId());
+        w.string(info.host());
+        w.tasks(info.prevActive());
+        w.tasks(info.prevStandby());
+        w.int32(info.localTasks().size());
+        for (Map.Entry<TaskId, Long> e : new TreeMap<>(info.localTasks()).entrySet()) {
+            w.task(e.getKey());
+            w.int64(e.getValue());
+        }
+        w.int32(info.errorCode());
+        return w.done();
+    }
+
+    static MemberInfo decodeSubscription(ByteBuffer data, String memberId) {
+        if (data == null || data.remaining() < 2) {
+            // not a Weir streams member: a client of its own with no state
+            return new MemberInfo(memberId, null, Set.of(), Set.of(), Map.of(), ERROR_NONE);
+        }
+        ByteBuffer b = data.duplicate();
+        b.getShort();
+        String pid = readString(b);
+        String host = readString(b);
+        Set<TaskId> active = readTasks(b);
+        Set<TaskId> standby = readTasks(b);
+        int n = b.getInt();
+        Map<TaskId, Long> local = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            local.put(readTask(b), b.getLong());
+        }
+        int error = b.getInt();
+        return new MemberInfo(pid, host, active, standby, local, error);
+    }
+
+    static ByteBuffer encodeAssignment(AssignmentInfo info) {
+        Writer w = new Writer();
+        w.int16(VERSION);
+        w.int32(info.errorCode());
+        w.tasks(info.activeTasks());
+        w.tasks(info.standbyTasks());
+        w.hosts(info.activeHosts());
+        w.hosts(info.standbyHosts());
+        w.int32(info.partitionCounts().size());
+        info.partitionCounts().forEach((t, n) -> {
+            w.string(t);
+            w.int32(n);
+        });
+        w.int32(info.probingRebalanceNeeded() ? 1 : 0);
+        return w.done();
+    }
+
+    static AssignmentInfo decodeAssignment(ByteBuffer data, int generation) {
+        ByteBuffer b = data.duplicate();
+        b.getShort();
+        int error = b.getInt();
+        Set<TaskId> active = readTasks(b);
+        Set<TaskId> standby = readTasks(b);
+        Map<String, Set<TopicPartition>> activeHosts = readHosts(b);
+        Map<String, Set<TopicPartition>> standbyHosts = readHosts(b);
+        int n = b.getInt();
+        Map<String, Integer> counts = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            counts.put(readString(b), b.getInt());
+        }
+        boolean probing = b.remaining() >= 4 && b.getInt() == 1;
+        return new AssignmentInfo(error, active, standby, activeHosts, standbyHosts, Map.copyOf(counts), generation, probing);
+    }
+
+    private static String readString(ByteBuffer b) {
+        int len = b.getInt();
+        if (len < 0) {
+            return null;
+        }
+        byte[] bytes = new byte[len];
+        b.get(bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    private static TaskId readTask(ByteBuffer b) {
+        return new TaskId(b.getInt(), b.getInt());
+    }
+
+    private static Set<TaskId> readTasks(ByteBuffer b) {
+        int n = b.getInt();
+        Set<TaskId> out = new TreeSet<>();
+        for (int i = 0; i < n; i++) {
+            out.add(readTask(b));
+        }
+        return Set.copyOf(out);
+    }
+
+    private static Map<String, Set<TopicPartition>> readHosts(ByteBuffer b) {
+        int n = b.getInt();
+        Map<String, Set<TopicPartition>> out = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            String h = readString(b);
+            int m = b.getInt();
+            Set<TopicPartition> parts = new HashSet<>();
+            for (int j = 0; j < m; j++) {
+                parts.add(new TopicPartition(readString(b), b.getInt()));
+            }
+            out.put(h, Set.copyOf(parts));
+        }
+        return Map.copyOf(out);
+    }
+
+    private static final class Writer {
+        private ByteBuffer buf = ByteBuffer.allocate(256);
+
+        private void ensure(int n) {
+            if (buf.remaining() < n) {
+                ByteBuffer bigger = ByteBuffer.allocate(Math.max(buf.capacity() * 2, buf.position() + n));
+                buf.flip();
+                bigger.put(buf);
+                buf = bigger;
+            }
+        }
+
+        void int16(short v) {
+            ensure(2);
+            buf.putShort(v);
+        }
+
+        void int32(int v) {
+            ensure(4);
+            buf.putInt(v);
+        }
+
+        void int64(long v) {
+            ensure(8);
+            buf.putLong(v);
+        }
+
+        void string(String s) {
+            if (s == null) {
+                int32(-1);
+                return;
+            }
+            byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+            int32(bytes.length);
+            ensure(bytes.length);
+            buf.put(bytes);
+        }
+
+        void task(TaskId t) {
+            int32(t.subtopology());
+            int32(t.partition());
+        }
+
+        void tasks(Collection<TaskId> tasks) {
+            int32(tasks.size());
+            new TreeSet<>(tasks).forEach(this::task);
+        }
+
+        void hosts(Map<String, Set<TopicPartition>> hosts) {
+            int32(hosts.size());
+            for (Map.Entry<String, Set<TopicPartition>> e : new TreeMap<>(hosts).entrySet()) {
+                string(e.getKey());
+                int32(e.getValue().size());
+                for (TopicPartition tp : e.getValue()) {
+                    string(tp.topic());
+                    int32(tp.partition());
+                }
+            }
+        }
+
+        ByteBuffer done() {
+            buf.flip();
+            return buf;
+        }
+    }
+}
