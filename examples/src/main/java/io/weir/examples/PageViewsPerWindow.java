@@ -28,7 +28,7 @@ import java.util.Properties;
  * <p>Time is stream time, the largest record timestamp a task has seen, not the wall clock: a window
  * {@code [start, start + 1 min)} closes once a record with a timestamp of at least
  * {@code start + 1 min + 10 s} arrives on the same partition. A view up to 10 s behind the window's end
- * is still counted; a later one is dropped (and counted as dropped). The counts live in the window store
+ * is still counted; a later one is dropped (and logged). The counts live in the window store
  * {@value #STORE}, the held-back results in the suppression buffer {@value #SUPPRESSION}, both changelogged.
  */
 public final class PageViewsPerWindow implements StreamsJob {
