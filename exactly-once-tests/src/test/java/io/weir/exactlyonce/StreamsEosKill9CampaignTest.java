@@ -79,7 +79,7 @@ class StreamsEosKill9CampaignTest {
     private static final int INSTANCES = 3;
     private static final int PARTITIONS = 6;
     /** Input records per second; the feed runs until every event is done and each key has had 3 values at least. */
-    private static final int RATE = 500;
+    private static final int RATE = Math.max(500, KEYS / 20);
     private static final int MIN_RECORDS = 3 * KEYS;
     /**
      * A task commits at once when its stores' uncommitted writes pass this many bytes. Each input record puts one
