@@ -4,6 +4,7 @@ import io.weir.broker.testing.BrokerProcess;
 import io.weir.streams.StreamsJobRunner;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -12,6 +13,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.LongDeserializer;
 import org.apache.kafka.common.serialization.LongSerializer;
@@ -147,6 +149,7 @@ class StreamsEosKill9CampaignTest {
                 }
                 feed.start();
                 awaitProgress(broker, 1);
+                awaitStableGroup(broker);
                 int previous = -1;
                 for (int e = 0; e < 2 * KILLS; e++) {
                     assertNull(feedFailure.get(), () -> "the feed failed: " + feedFailure.get());
@@ -165,6 +168,7 @@ class StreamsEosKill9CampaignTest {
                     }
                     in.start();
                     in.awaitRunning();
+                    awaitStableGroup(broker);
                     List<Restore> restores = in.restores();
                     events.add((kill ? "SIGKILL" : "clean stop") + " of instance " + target + " after " + sent.get()
                         + " records: restored " + restores.stream().mapToLong(Restore::records).sum()
@@ -263,6 +267,28 @@ class StreamsEosKill9CampaignTest {
         if (failed.get() != null) {
             throw new AssertionError("an input record was not acknowledged", failed.get());
         }
+    }
+
+    /**
+     * Waits until the group is stable with every instance holding its share of the tasks, so that an event never
+     * lands in the middle of a rebalance (where the range assignor could move a restarted instance's tasks).
+     */
+    private static void awaitStableGroup(BrokerProcess broker) throws Exception {
+        long deadline = System.currentTimeMillis() + 120_000;
+        String last = "";
+        try (Admin admin = admin(broker)) {
+            while (System.currentTimeMillis() < deadline) {
+                ConsumerGroupDescription g = admin.describeConsumerGroups(List.of(APP)).describedGroups().get(APP)
+                    .get(60, TimeUnit.SECONDS);
+                last = g.toString();
+                if (g.groupState() == GroupState.STABLE && g.members().size() == INSTANCES && g.members().stream()
+                    .allMatch(m -> m.assignment().topicPartitions().size() == PARTITIONS / INSTANCES)) {
+                    return;
+                }
+                Thread.sleep(200);
+            }
+        }
+        fail("the group did not settle with " + INSTANCES + " instances of " + PARTITIONS / INSTANCES + " tasks each: " + last);
     }
 
     /** Waits until the group's committed input offsets sum to at least {@code records}; fails after 5 minutes. */
