@@ -19,9 +19,10 @@ import org.apache.kafka.common.serialization.LongDeserializer;
 import org.apache.kafka.common.serialization.LongSerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -46,6 +47,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Streams exactly-once under crashes, as processes: {@link EosAggregationJob} (per key: echo, sum, min, max and
@@ -72,12 +74,17 @@ import static org.junit.jupiter.api.Assertions.fail;
  * with standbys is not built yet.)
  *
  * <p>The default build runs {@code weir.faults.streams.keys}=2,000 keys with 1 SIGKILL and 1 clean stop;
- * {@code -Pfaults} 20,000 keys with 3 of each.
+ * {@code -Pfaults} 20,000 keys with 3 of each, and the same campaign again with dynamic members
+ * ({@code weir.faults.streams.dynamic}): there tasks move between instances at every stop and restart, and only the
+ * outputs' exactness and "never wiped" are checked.
  */
 @Timeout(900)
 class StreamsEosKill9CampaignTest {
     private static final int KEYS = Integer.getInteger("weir.faults.streams.keys", 2_000);
     private static final int KILLS = Integer.getInteger("weir.faults.streams.kills", 1);
+    private static final boolean DYNAMIC = Boolean.getBoolean("weir.faults.streams.dynamic");
+    /** The campaign's seed (printed with the results); {@code -Dweir.faults.seed=...} replays another. */
+    private static final long SEED = Long.getLong("weir.faults.seed", 0x5EED_E05L);
     private static final int INSTANCES = 3;
     private static final int PARTITIONS = 6;
     /** Input records per second; the feed runs until every event is done and each key has had 3 values at least. */
@@ -99,11 +106,21 @@ class StreamsEosKill9CampaignTest {
 
     @TempDir
     Path dir;
+    private boolean staticMembers;
 
-    @Test
-    void shouldAggregateEveryKeyExactlyOnceAcrossSigkillsAndCleanStops() throws Exception {
+    /**
+     * @param staticMembers true: the instances are static members and every restart must replay at most one
+     *                      transaction's tail; false ({@code -Pfaults} only): dynamic members, so tasks move between
+     *                      instances at each stop and restart (a store may come back stale, or new), and only the
+     *                      outputs' exactness and "never wiped" are checked
+     */
+    @ParameterizedTest(name = "static members={0}")
+    @ValueSource(booleans = {true, false})
+    void shouldAggregateEveryKeyExactlyOnceAcrossSigkillsAndCleanStops(boolean staticMembers) throws Exception {
+        assumeTrue(staticMembers || DYNAMIC, "dynamic members run with -Pfaults");
+        this.staticMembers = staticMembers;
         long started = System.nanoTime();
-        Random random = new Random(0x5EED_E05L + KEYS);
+        Random random = new Random(SEED + KEYS + (staticMembers ? 0 : 1));
         try (BrokerProcess broker = new BrokerProcess(dir.resolve("broker"))) {
             Files.createDirectories(dir.resolve("broker"));
             broker.start("transaction.state.log.num.partitions=1", "offsets.topic.num.partitions=1",
@@ -174,7 +191,11 @@ class StreamsEosKill9CampaignTest {
                         + " records: restored " + restores.stream().mapToLong(Restore::records).sum()
                         + " records over " + restores.size() + " stores, at most "
                         + restores.stream().mapToLong(Restore::records).max().orElse(0) + " per store");
-                    checkRestores(in, restores, kill);
+                    if (staticMembers) {
+                        checkRestores(in, restores, kill);
+                    } else {
+                        assertTrue(restores.stream().noneMatch(r -> r.origin().equals("WIPED_CORRUPT")), restores::toString);
+                    }
                 }
             } finally {
                 eventsDone.set(true);
@@ -186,8 +207,8 @@ class StreamsEosKill9CampaignTest {
             awaitProgress(broker, total);
             Map<String, Map<String, List<Long>>> outputs = readOutputs(broker);
             verify(inputs, outputs);
-            System.out.printf("streams EOS campaign: %d keys, %d records, %d instances, %d SIGKILLs + %d clean stops,"
-                + " %d s%n  %s%n", KEYS, total, INSTANCES, KILLS, KILLS,
+            System.out.printf("streams EOS campaign (seed %d, static members %b): %d keys, %d records, %d instances,"
+                + " %d SIGKILLs + %d clean stops, %d s%n  %s%n", SEED, staticMembers, KEYS, total, INSTANCES, KILLS, KILLS,
                 TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started), String.join("\n  ", events));
             for (Instance in : instances) {
                 assertFalse(in.everWiped(), "instance " + in.index + " wiped a store");
@@ -422,8 +443,12 @@ class StreamsEosKill9CampaignTest {
             props.put("statestore.uncommitted.max.bytes", Integer.toString(UNCOMMITTED_MAX_BYTES));
             props.put("eos.input", INPUT);
             props.put("eos.output.prefix", OUTPUT);
-            props.put("consumer.group.instance.id", APP + "-" + index);
-            props.put("consumer.session.timeout.ms", "30000");
+            if (staticMembers) {
+                props.put("consumer.group.instance.id", APP + "-" + index);
+                props.put("consumer.session.timeout.ms", "30000");   // a restart comes back long before it
+            } else {
+                props.put("consumer.session.timeout.ms", "6000");    // a SIGKILLed member leaves the group soon
+            }
             props.put("consumer.heartbeat.interval.ms", "1000");
             for (Map.Entry<String, String> e : props.entrySet()) {
                 cmd.add("--property");
