@@ -92,11 +92,12 @@ class StreamsEosKill9CampaignTest {
     private static final int MIN_RECORDS = 3 * KEYS;
     /**
      * A task commits at once when its stores' uncommitted writes pass this many bytes. Each input record puts one
-     * entry (at least 13 bytes in a RocksDB write batch: tag, lengths, key, 8-byte value) into each of the task's
-     * 5 stores, so a transaction holds at most 4096 / 65 + 1 = 64 writes per store.
+     * entry (at least 14 bytes in a RocksDB write batch: tag, column family, lengths, a key of 2 bytes or more, an
+     * 8-byte value) into each of the task's 5 stores, so a transaction holds at most 4096 / 70 + 1 = 59 writes per
+     * store (the campaigns saw up to 51).
      */
     private static final int UNCOMMITTED_MAX_BYTES = 4096;
-    /** The most a store may replay after a SIGKILL: one transaction's tail (64 writes), with room. */
+    /** The most a store may replay after a SIGKILL: one transaction's tail (59 writes at most), with room. */
     private static final long TAIL_BOUND = 100;
     private static final String APP = "eos-agg";
     private static final String INPUT = "eos-input";
@@ -157,62 +158,62 @@ class StreamsEosKill9CampaignTest {
                              AtomicReference<Throwable> feedFailure, AtomicBoolean eventsDone, AtomicLong sent,
                              Map<String, List<Long>> inputs, List<String> events, Random random, long started)
         throws Exception {
-            try {
-                for (Instance in : instances) {
-                    in.start();
-                }
-                for (Instance in : instances) {
-                    in.awaitRunning();
-                }
-                feed.start();
-                awaitProgress(broker, 1);
-                awaitStableGroup(broker);
-                int previous = -1;
-                for (int e = 0; e < 2 * KILLS; e++) {
-                    assertNull(feedFailure.get(), () -> "the feed failed: " + feedFailure.get());
-                    int target = random.nextInt(INSTANCES - 1);
-                    if (target >= previous && previous >= 0) {
-                        target++;   // another instance than the last event's
-                    }
-                    previous = target;
-                    Instance in = instances.get(target);
-                    Thread.sleep(300 + random.nextInt(1500));   // a random moment, most likely mid-transaction
-                    boolean kill = e % 2 == 0;
-                    if (kill) {
-                        in.kill();
-                    } else {
-                        in.stop();
-                    }
-                    in.start();
-                    in.awaitRunning();
-                    awaitStableGroup(broker);
-                    List<Restore> restores = in.restores();
-                    events.add((kill ? "SIGKILL" : "clean stop") + " of instance " + target + " after " + sent.get()
-                        + " records: restored " + restores.stream().mapToLong(Restore::records).sum()
-                        + " records over " + restores.size() + " stores, at most "
-                        + restores.stream().mapToLong(Restore::records).max().orElse(0) + " per store");
-                    if (staticMembers) {
-                        checkRestores(in, restores, kill);
-                    } else {
-                        assertTrue(restores.stream().noneMatch(r -> r.origin().equals("WIPED_CORRUPT")), restores::toString);
-                    }
-                }
-            } finally {
-                eventsDone.set(true);
-                feed.join(120_000);
-            }
-            assertNull(feedFailure.get(), () -> "the feed failed: " + feedFailure.get());
-            assertFalse(feed.isAlive(), "the feed did not finish");
-            long total = sent.get();
-            awaitProgress(broker, total);
-            Map<String, Map<String, List<Long>>> outputs = readOutputs(broker);
-            verify(inputs, outputs);
-            System.out.printf("streams EOS campaign (seed %d, static members %b): %d keys, %d records, %d instances,"
-                + " %d SIGKILLs + %d clean stops, %d s%n  %s%n", SEED, staticMembers, KEYS, total, INSTANCES, KILLS, KILLS,
-                TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started), String.join("\n  ", events));
+        try {
             for (Instance in : instances) {
-                assertFalse(in.everWiped(), "instance " + in.index + " wiped a store");
+                in.start();
             }
+            for (Instance in : instances) {
+                in.awaitRunning();
+            }
+            feed.start();
+            awaitProgress(broker, 1);
+            awaitStableGroup(broker);
+            int previous = -1;
+            for (int e = 0; e < 2 * KILLS; e++) {
+                assertNull(feedFailure.get(), () -> "the feed failed: " + feedFailure.get());
+                int target = random.nextInt(INSTANCES - 1);
+                if (target >= previous && previous >= 0) {
+                    target++;   // another instance than the last event's
+                }
+                previous = target;
+                Instance in = instances.get(target);
+                Thread.sleep(300 + random.nextInt(1500));   // a random moment, most likely mid-transaction
+                boolean kill = e % 2 == 0;
+                if (kill) {
+                    in.kill();
+                } else {
+                    in.stop();
+                }
+                in.start();
+                in.awaitRunning();
+                awaitStableGroup(broker);
+                List<Restore> restores = in.restores();
+                events.add((kill ? "SIGKILL" : "clean stop") + " of instance " + target + " after " + sent.get()
+                    + " records: restored " + restores.stream().mapToLong(Restore::records).sum()
+                    + " records over " + restores.size() + " stores, at most "
+                    + restores.stream().mapToLong(Restore::records).max().orElse(0) + " per store");
+                if (staticMembers) {
+                    checkRestores(in, restores, kill);
+                } else {
+                    assertTrue(restores.stream().noneMatch(r -> r.origin().equals("WIPED_CORRUPT")), restores::toString);
+                }
+            }
+        } finally {
+            eventsDone.set(true);
+            feed.join(120_000);
+        }
+        assertNull(feedFailure.get(), () -> "the feed failed: " + feedFailure.get());
+        assertFalse(feed.isAlive(), "the feed did not finish");
+        long total = sent.get();
+        awaitProgress(broker, total);
+        Map<String, Map<String, List<Long>>> outputs = readOutputs(broker);
+        verify(inputs, outputs);
+        System.out.printf("streams EOS campaign (seed %d, static members %b): %d keys, %d records, %d instances,"
+            + " %d SIGKILLs + %d clean stops, %d s%n  %s%n", SEED, staticMembers, KEYS, total, INSTANCES, KILLS, KILLS,
+            TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started), String.join("\n  ", events));
+        for (Instance in : instances) {
+            assertFalse(in.everWiped(), "instance " + in.index + " wiped a store");
+        }
     }
 
     /** After a SIGKILL: every store from its own files, a tail of one transaction at most; after a clean stop: nothing. */
