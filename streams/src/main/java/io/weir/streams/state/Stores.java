@@ -1,8 +1,6 @@
 package io.weir.streams.state;
 
-import io.weir.streams.processor.internals.KeyValueStoreBuilder;
-import io.weir.streams.processor.internals.SessionStoreBuilder;
-import io.weir.streams.processor.internals.WindowStoreBuilder;
+import io.weir.streams.processor.internals.TransactionalStoreBuilder;
 import io.weir.streams.serialization.Serde;
 import io.weir.streams.state.internals.BytesStoreSupplier;
 import io.weir.streams.state.internals.InMemoryBytesStore;
@@ -37,7 +35,7 @@ public final class Stores {
         if (supplier == null) {
             throw new IllegalArgumentException("store supplier cannot be null");
         }
-        return new KeyValueStoreBuilder<>(supplier, keySerde, valueSerde);
+        return TransactionalStoreBuilder.keyValue(supplier, keySerde, valueSerde);
     }
 
     /**
@@ -64,7 +62,7 @@ public final class Stores {
         if (supplier == null) {
             throw new IllegalArgumentException("store supplier cannot be null");
         }
-        return new WindowStoreBuilder<>(supplier, keySerde, valueSerde);
+        return TransactionalStoreBuilder.window(supplier, keySerde, valueSerde);
     }
 
     /** A persistent session store keeping sessions for {@code retentionPeriod} of stream time after they end. */
@@ -82,7 +80,7 @@ public final class Stores {
         if (supplier == null) {
             throw new IllegalArgumentException("store supplier cannot be null");
         }
-        return new SessionStoreBuilder<>(supplier, keySerde, valueSerde);
+        return TransactionalStoreBuilder.session(supplier, keySerde, valueSerde);
     }
 
     private static void checkNoDuplicates(boolean retainDuplicates) {

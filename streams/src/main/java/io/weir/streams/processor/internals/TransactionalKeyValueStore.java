@@ -1,8 +1,6 @@
 package io.weir.streams.processor.internals;
 
-import io.weir.common.TopicPartition;
 import io.weir.streams.KeyValue;
-import io.weir.streams.processor.StateStoreContext;
 import io.weir.streams.serialization.Serde;
 import io.weir.streams.state.ChangelogSink;
 import io.weir.streams.state.KeyValueIterator;
@@ -13,7 +11,6 @@ import io.weir.streams.state.internals.BytesStoreSupplier;
 import io.weir.streams.state.internals.TransactionalBytesStore;
 
 import java.util.List;
-import java.util.Map;
 import java.util.NoSuchElementException;
 
 /**
@@ -22,63 +19,10 @@ import java.util.NoSuchElementException;
  * {@link ChangelogSink} so the changelog record joins the same transaction as the write. Used by the
  * task's thread; {@link #committedView()} is the view interactive queries may read from other threads.
  */
-public final class TransactionalKeyValueStore<K, V> implements KeyValueStore<K, V>, TransactionalStateStore {
-    private final BytesStoreSupplier supplier;
-    private final boolean logging;
-    private Serde<K> keySerde;
-    private Serde<V> valueSerde;
-    private TransactionalBytesStore bytes;
-    private ChangelogSink changelog = ChangelogSink.NONE;
-    private String changelogTopic;
+public final class TransactionalKeyValueStore<K, V> extends AbstractTransactionalStore<K, V> implements KeyValueStore<K, V> {
 
     TransactionalKeyValueStore(BytesStoreSupplier supplier, Serde<K> keySerde, Serde<V> valueSerde, boolean logging) {
-        this.supplier = supplier;
-        this.keySerde = keySerde;
-        this.valueSerde = valueSerde;
-        this.logging = logging;
-    }
-
-    @Override
-    public String name() {
-        return supplier.name();
-    }
-
-    @Override
-    @SuppressWarnings("unchecked")
-    public void init(StateStoreContext context) {
-        if (bytes != null) {
-            throw new IllegalStateException("store " + name() + " is already open");
-        }
-        if (keySerde == null) {
-            keySerde = (Serde<K>) context.keySerde();
-        }
-        if (valueSerde == null) {
-            valueSerde = (Serde<V>) context.valueSerde();
-        }
-        bytes = supplier.open(context.stateDir());
-        if (logging) {
-            changelog = context.changelogSink(name());
-            changelogTopic = ProcessorStateNames.changelogTopic(context.applicationId(), name());
-        }
-        context.register(this);
-    }
-
-    @Override
-    public boolean persistent() {
-        return supplier.persistent();
-    }
-
-    @Override
-    public boolean isOpen() {
-        return bytes != null;
-    }
-
-    @Override
-    public void close() {
-        if (bytes != null) {
-            bytes.close();
-            bytes = null;
-        }
+        super(supplier, keySerde, valueSerde, logging);
     }
 
     @Override
@@ -142,26 +86,6 @@ public final class TransactionalKeyValueStore<K, V> implements KeyValueStore<K, 
     }
 
     @Override
-    public void commit(Map<TopicPartition, Long> offsets) {
-        open().commit(offsets);
-    }
-
-    @Override
-    public void abort() {
-        open().abort();
-    }
-
-    @Override
-    public Map<TopicPartition, Long> committedOffsets() {
-        return open().committedOffsets();
-    }
-
-    @Override
-    public long uncommittedBytes() {
-        return open().uncommittedBytes();
-    }
-
-    @Override
     public void restore(byte[] key, byte[] value) {
         open().put(key, value);
     }
@@ -197,24 +121,6 @@ public final class TransactionalKeyValueStore<K, V> implements KeyValueStore<K, 
                 return n;
             }
         };
-    }
-
-    private TransactionalBytesStore open() {
-        if (bytes == null) {
-            throw new IllegalStateException("store " + name() + " is not open");
-        }
-        return bytes;
-    }
-
-    private byte[] keyBytes(K key) {
-        if (key == null) {
-            throw new NullPointerException("store " + name() + " cannot hold a null key");
-        }
-        return keySerde.serializer().serialize(changelogTopic, key);
-    }
-
-    private V value(byte[] bytes) {
-        return bytes == null ? null : valueSerde.deserializer().deserialize(changelogTopic, bytes);
     }
 
     private KeyValueIterator<K, V> iterator(BytesIterator inner) {

@@ -1,12 +1,9 @@
 package io.weir.streams.processor.internals;
 
-import io.weir.common.TopicPartition;
 import io.weir.streams.KeyValue;
 import io.weir.streams.kstream.Windowed;
 import io.weir.streams.kstream.internals.SessionWindow;
-import io.weir.streams.processor.StateStoreContext;
 import io.weir.streams.serialization.Serde;
-import io.weir.streams.state.ChangelogSink;
 import io.weir.streams.state.KeyValueIterator;
 import io.weir.streams.state.SessionBytesStoreSupplier;
 import io.weir.streams.state.SessionStore;
@@ -17,7 +14,6 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.NoSuchElementException;
 
 /**
@@ -37,65 +33,14 @@ import java.util.NoSuchElementException;
  * (with changelog tombstones) by a scan once per retention period of stream time. Used by the task's
  * thread.
  */
-public final class TransactionalSessionStore<K, V> implements SessionStore<K, V>, TransactionalStateStore {
+public final class TransactionalSessionStore<K, V> extends AbstractTransactionalStore<K, V> implements SessionStore<K, V> {
     private final SessionBytesStoreSupplier supplier;
-    private final boolean logging;
-    private Serde<K> keySerde;
-    private Serde<V> valueSerde;
-    private TransactionalBytesStore bytes;
-    private ChangelogSink changelog = ChangelogSink.NONE;
-    private String changelogTopic;
     private long observedMaxEndMs = -1;
     private long lastExpiryCutoffMs = Long.MIN_VALUE;
 
     TransactionalSessionStore(SessionBytesStoreSupplier supplier, Serde<K> keySerde, Serde<V> valueSerde, boolean logging) {
+        super(supplier.engine(), keySerde, valueSerde, logging);
         this.supplier = supplier;
-        this.keySerde = keySerde;
-        this.valueSerde = valueSerde;
-        this.logging = logging;
-    }
-
-    @Override
-    public String name() {
-        return supplier.name();
-    }
-
-    @Override
-    @SuppressWarnings("unchecked")
-    public void init(StateStoreContext context) {
-        if (bytes != null) {
-            throw new IllegalStateException("store " + name() + " is already open");
-        }
-        if (keySerde == null) {
-            keySerde = (Serde<K>) context.keySerde();
-        }
-        if (valueSerde == null) {
-            valueSerde = (Serde<V>) context.valueSerde();
-        }
-        bytes = supplier.engine().open(context.stateDir());
-        if (logging) {
-            changelog = context.changelogSink(name());
-            changelogTopic = ProcessorStateNames.changelogTopic(context.applicationId(), name());
-        }
-        context.register(this);
-    }
-
-    @Override
-    public boolean persistent() {
-        return supplier.engine().persistent();
-    }
-
-    @Override
-    public boolean isOpen() {
-        return bytes != null;
-    }
-
-    @Override
-    public void close() {
-        if (bytes != null) {
-            bytes.close();
-            bytes = null;
-        }
     }
 
     @Override
@@ -146,26 +91,6 @@ public final class TransactionalSessionStore<K, V> implements SessionStore<K, V>
         }
         byte[] v = open().get(storeKey(keyBytes(key), sessionEndMs, sessionStartMs));
         return v == null ? null : valueSerde.deserializer().deserialize(changelogTopic, v);
-    }
-
-    @Override
-    public void commit(Map<TopicPartition, Long> offsets) {
-        open().commit(offsets);
-    }
-
-    @Override
-    public void abort() {
-        open().abort();
-    }
-
-    @Override
-    public Map<TopicPartition, Long> committedOffsets() {
-        return open().committedOffsets();
-    }
-
-    @Override
-    public long uncommittedBytes() {
-        return open().uncommittedBytes();
     }
 
     private long retainedFromMs() {
@@ -243,20 +168,6 @@ public final class TransactionalSessionStore<K, V> implements SessionStore<K, V>
         public void close() {
             inner.close();
         }
-    }
-
-    private TransactionalBytesStore open() {
-        if (bytes == null) {
-            throw new IllegalStateException("store " + name() + " is not open");
-        }
-        return bytes;
-    }
-
-    private byte[] keyBytes(K key) {
-        if (key == null) {
-            throw new NullPointerException("store " + name() + " cannot hold a null key");
-        }
-        return keySerde.serializer().serialize(changelogTopic, key);
     }
 
     private Windowed<K> windowed(byte[] storeKey) {

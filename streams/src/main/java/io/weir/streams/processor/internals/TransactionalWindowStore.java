@@ -1,12 +1,9 @@
 package io.weir.streams.processor.internals;
 
-import io.weir.common.TopicPartition;
 import io.weir.streams.KeyValue;
 import io.weir.streams.kstream.Windowed;
 import io.weir.streams.kstream.internals.TimeWindow;
-import io.weir.streams.processor.StateStoreContext;
 import io.weir.streams.serialization.Serde;
-import io.weir.streams.state.ChangelogSink;
 import io.weir.streams.state.KeyValueIterator;
 import io.weir.streams.state.ReadOnlyWindowStore;
 import io.weir.streams.state.WindowBytesStoreSupplier;
@@ -17,7 +14,6 @@ import io.weir.streams.state.internals.TransactionalBytesStore;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
-import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -38,67 +34,16 @@ import java.util.function.Predicate;
  * retention behind the largest start written are expired: deleted (with changelog tombstones) when the
  * next write moves that bound, and hidden from reads at once. Used by the task's thread.
  */
-public final class TransactionalWindowStore<K, V> implements WindowStore<K, V>, TransactionalStateStore {
+public final class TransactionalWindowStore<K, V> extends AbstractTransactionalStore<K, V> implements WindowStore<K, V> {
     private static final int START_BYTES = 8;
 
     private final WindowBytesStoreSupplier supplier;
-    private final boolean logging;
-    private Serde<K> keySerde;
-    private Serde<V> valueSerde;
-    private TransactionalBytesStore bytes;
-    private ChangelogSink changelog = ChangelogSink.NONE;
-    private String changelogTopic;
     private volatile long observedMaxStartMs = -1;   // volatile: committed views read it from query threads
     private long expiredBeforeMs;
 
     TransactionalWindowStore(WindowBytesStoreSupplier supplier, Serde<K> keySerde, Serde<V> valueSerde, boolean logging) {
+        super(supplier.engine(), keySerde, valueSerde, logging);
         this.supplier = supplier;
-        this.keySerde = keySerde;
-        this.valueSerde = valueSerde;
-        this.logging = logging;
-    }
-
-    @Override
-    public String name() {
-        return supplier.name();
-    }
-
-    @Override
-    @SuppressWarnings("unchecked")
-    public void init(StateStoreContext context) {
-        if (bytes != null) {
-            throw new IllegalStateException("store " + name() + " is already open");
-        }
-        if (keySerde == null) {
-            keySerde = (Serde<K>) context.keySerde();
-        }
-        if (valueSerde == null) {
-            valueSerde = (Serde<V>) context.valueSerde();
-        }
-        bytes = supplier.engine().open(context.stateDir());
-        if (logging) {
-            changelog = context.changelogSink(name());
-            changelogTopic = ProcessorStateNames.changelogTopic(context.applicationId(), name());
-        }
-        context.register(this);
-    }
-
-    @Override
-    public boolean persistent() {
-        return supplier.engine().persistent();
-    }
-
-    @Override
-    public boolean isOpen() {
-        return bytes != null;
-    }
-
-    @Override
-    public void close() {
-        if (bytes != null) {
-            bytes.close();
-            bytes = null;
-        }
     }
 
     @Override
@@ -143,26 +88,6 @@ public final class TransactionalWindowStore<K, V> implements WindowStore<K, V>, 
     @Override
     public KeyValueIterator<Windowed<K>, V> all() {
         return fetchAll(0, Long.MAX_VALUE);
-    }
-
-    @Override
-    public void commit(Map<TopicPartition, Long> offsets) {
-        open().commit(offsets);
-    }
-
-    @Override
-    public void abort() {
-        open().abort();
-    }
-
-    @Override
-    public Map<TopicPartition, Long> committedOffsets() {
-        return open().committedOffsets();
-    }
-
-    @Override
-    public long uncommittedBytes() {
-        return open().uncommittedBytes();
     }
 
     @Override
@@ -335,24 +260,6 @@ public final class TransactionalWindowStore<K, V> implements WindowStore<K, V>, 
         public void close() {
             scan.close();
         }
-    }
-
-    private TransactionalBytesStore open() {
-        if (bytes == null) {
-            throw new IllegalStateException("store " + name() + " is not open");
-        }
-        return bytes;
-    }
-
-    private byte[] keyBytes(K key) {
-        if (key == null) {
-            throw new NullPointerException("store " + name() + " cannot hold a null key");
-        }
-        return keySerde.serializer().serialize(changelogTopic, key);
-    }
-
-    private V value(byte[] v) {
-        return v == null ? null : valueSerde.deserializer().deserialize(changelogTopic, v);
     }
 
     private Windowed<K> windowed(byte[] storeKey) {
