@@ -231,6 +231,9 @@ public final class Broker {
             Math.max(100, Math.min(config.logFlushIntervalMs(), 60_000)));
         scheduleDuty("flush", flushCheckMs, () -> logManager.doFlush(time.milliseconds()));
         scheduleDuty("checkpoint", 60_000, logManager::doCheckpoint);
+        long producerIdExpirationMs = config.getLong(BrokerConfig.PRODUCER_ID_EXPIRATION_MS);
+        scheduleDuty("producer id expiration", config.getLong(BrokerConfig.PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS),
+            () -> logManager.doProducerIdExpiration(time.milliseconds(), producerIdExpirationMs));
         long scrubRate = config.getLong(BrokerConfig.LOG_SCRUBBER_BYTES_PER_SECOND);
         if (scrubRate > 0) {
             scheduleDuty("scrubber", 1_000, () -> logManager.doScrub(time.milliseconds(), scrubRate));
