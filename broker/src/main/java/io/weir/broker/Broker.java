@@ -155,6 +155,9 @@ public final class Broker {
         log.info("opened {} logs in {} ({})", logManager.allLogs().size(), logDir,
             logManager.wasFreshDirectory() ? "a new, empty log directory"
                 : logManager.hadCleanShutdown() ? "clean shutdown: recovery skipped" : "recovered after an unclean stop");
+        // a crash may have left snapshots older than the last expiration: producers idle past it are
+        // dropped before the first request can see them, not one check interval later
+        logManager.doProducerIdExpiration(time.milliseconds(), config.getLong(BrokerConfig.PRODUCER_ID_EXPIRATION_MS));
         replicaManager = new ReplicaManager(config.brokerId(), logManager, topicConfigs);
         applyMetadata(store.image());
         store.setListener(this::applyMetadata);

@@ -61,8 +61,7 @@ class ProducerIdExpirationTest {
         return admin.describeProducers(List.of(tp)).partitionResult(tp).get().activeProducers();
     }
 
-    @Test
-    void shouldStopListingAnIdleProducerButKeepOneWithAnOpenTransaction() throws Exception {
+    private void start(String checkIntervalMs) {
         Map<String, String> props = new HashMap<>();
         props.put(BrokerConfig.LISTENERS, "PLAINTEXT://127.0.0.1:0");
         props.put(BrokerConfig.LOG_DIRS, logDir.toString());
@@ -70,18 +69,46 @@ class ProducerIdExpirationTest {
         props.put(BrokerConfig.NUM_IO_THREADS, "2");
         props.put(BrokerConfig.TRANSACTION_STATE_LOG_NUM_PARTITIONS, "1");
         props.put(BrokerConfig.PRODUCER_ID_EXPIRATION_MS, String.valueOf(EXPIRATION_MS));
-        props.put(BrokerConfig.PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS, "10");
+        props.put(BrokerConfig.PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS, checkIntervalMs);
         broker = new Broker(new BrokerConfig(props), time);
         broker.startup();
+    }
+
+    private static Admin admin(Broker b) {
+        Properties adminProps = new Properties();
+        adminProps.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + b.boundPort());
+        return Admin.create(adminProps);
+    }
+
+    /** The producer state a restart loads may predate the idle time passing: it is expired at start, not an interval later. */
+    @Test
+    void shouldExpireIdleProducersWhenTheBrokerStarts() throws Exception {
+        start("600000");
+        TopicPartition tp = new TopicPartition("restart", 0);
+        try (Admin admin = admin(broker);
+             KafkaProducer<String, String> idle = new KafkaProducer<>(producerProps("127.0.0.1:" + broker.boundPort()))) {
+            admin.createTopics(List.of(new NewTopic(tp.topic(), 1, (short) 1))).all().get();
+            idle.send(new ProducerRecord<>(tp.topic(), "a")).get();
+            assertEquals(1, producers(admin, tp).size());
+        }
+        broker.shutdown();
+        time.advance(2 * EXPIRATION_MS);
+        start("600000"); // the periodic check cannot run during the test
+        try (Admin admin = admin(broker)) {
+            assertEquals(List.of(), producers(admin, tp));
+        }
+    }
+
+    @Test
+    void shouldStopListingAnIdleProducerButKeepOneWithAnOpenTransaction() throws Exception {
+        start("10");
         String bootstrap = "127.0.0.1:" + broker.boundPort();
         TopicPartition tp = new TopicPartition("idle", 0);
-        Properties adminProps = new Properties();
-        adminProps.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         Properties txnProps = producerProps(bootstrap);
         txnProps.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "open-txn");
         // longer than the clock will move: the coordinator must not abort it meanwhile
         txnProps.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 600_000);
-        try (Admin admin = Admin.create(adminProps);
+        try (Admin admin = admin(broker);
              KafkaProducer<String, String> idle = new KafkaProducer<>(producerProps(bootstrap));
              KafkaProducer<String, String> txn = new KafkaProducer<>(txnProps)) {
             admin.createTopics(List.of(new NewTopic(tp.topic(), 1, (short) 1))).all().get();
