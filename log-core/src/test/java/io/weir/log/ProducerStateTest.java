@@ -200,7 +200,6 @@ class ProducerStateTest {
     @Test
     void shouldNotBringAnExpiredProducerBackAfterASnapshotAndReopen() {
         Log log = open(true);
-        long t0 = time.milliseconds();
         appendMany(log, 4); // producer 7, over several segments: rolls wrote snapshots that still hold it
         assertFalse(log.producerStateManager().snapshotOffsets().isEmpty());
         time.advance(5_000);
@@ -208,7 +207,7 @@ class ProducerStateTest {
         assertEquals(1, log.removeExpiredProducers(time.milliseconds(), 5_000 - 1));
         log.close();
         Log reopened = open(true);
-        assertEquals(java.util.List.of(8L), producerIds(reopened), "7 expired before the close snapshot; t0 " + t0);
+        assertEquals(java.util.List.of(8L), producerIds(reopened), "7 expired before the close snapshot");
         reopened.close();
     }
 }

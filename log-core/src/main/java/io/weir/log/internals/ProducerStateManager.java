@@ -249,7 +249,8 @@ public final class ProducerStateManager {
             return ProducerAppendCheck.OK;
         }
         if (entry == null || entry.epoch == RecordBatch.NO_PRODUCER_EPOCH) {
-            // unknown producer (new, or its state expired with retention): any sequence starts it
+            // unknown producer (new, or its state went with retention or producer.id.expiration.ms): any
+            // sequence starts it, as in Kafka since KIP-360
             return ProducerAppendCheck.OK;
         }
         if (epoch > entry.epoch) {
