@@ -155,6 +155,9 @@ public final class Broker {
         log.info("opened {} logs in {} ({})", logManager.allLogs().size(), logDir,
             logManager.wasFreshDirectory() ? "a new, empty log directory"
                 : logManager.hadCleanShutdown() ? "clean shutdown: recovery skipped" : "recovered after an unclean stop");
+        // a crash may have left snapshots older than the last expiration: producers idle past it are
+        // dropped before the first request can see them, not one check interval later
+        logManager.doProducerIdExpiration(time.milliseconds(), config.getLong(BrokerConfig.PRODUCER_ID_EXPIRATION_MS));
         replicaManager = new ReplicaManager(config.brokerId(), logManager, topicConfigs);
         applyMetadata(store.image());
         store.setListener(this::applyMetadata);
@@ -231,6 +234,9 @@ public final class Broker {
             Math.max(100, Math.min(config.logFlushIntervalMs(), 60_000)));
         scheduleDuty("flush", flushCheckMs, () -> logManager.doFlush(time.milliseconds()));
         scheduleDuty("checkpoint", 60_000, logManager::doCheckpoint);
+        long producerIdExpirationMs = config.getLong(BrokerConfig.PRODUCER_ID_EXPIRATION_MS);
+        scheduleDuty("producer id expiration", config.getLong(BrokerConfig.PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS),
+            () -> logManager.doProducerIdExpiration(time.milliseconds(), producerIdExpirationMs));
         long scrubRate = config.getLong(BrokerConfig.LOG_SCRUBBER_BYTES_PER_SECOND);
         if (scrubRate > 0) {
             scheduleDuty("scrubber", 1_000, () -> logManager.doScrub(time.milliseconds(), scrubRate));

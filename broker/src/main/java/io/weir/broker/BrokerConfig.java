@@ -83,6 +83,8 @@ public final class BrokerConfig extends AbstractConfig {
     public static final String TRANSACTION_MAX_TIMEOUT_MS = "transaction.max.timeout.ms";
     public static final String TRANSACTIONAL_ID_EXPIRATION_MS = "transactional.id.expiration.ms";
     public static final String TRANSACTION_VERSION = "transaction.version";
+    public static final String PRODUCER_ID_EXPIRATION_MS = "producer.id.expiration.ms";
+    public static final String PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS = "producer.id.expiration.check.interval.ms";
     public static final String COMPRESSION_TYPE = "compression.type";
     public static final String COMPRESSION_GZIP_LEVEL = "compression.gzip.level";
     public static final String COMPRESSION_LZ4_LEVEL = "compression.lz4.level";
@@ -167,6 +169,11 @@ public final class BrokerConfig extends AbstractConfig {
             "Largest transaction.timeout.ms a producer may ask for (InitProducerId answers INVALID_TRANSACTION_TIMEOUT).")
         .define(TRANSACTIONAL_ID_EXPIRATION_MS, LONG, 604_800_000L, atLeast(1),
             "A transactional id with no transaction for this long is forgotten.")
+        .define(PRODUCER_ID_EXPIRATION_MS, LONG, 86_400_000L, atLeast(1),
+            "A partition forgets a producer (its epoch and last sequences) when its last write is this old and it "
+                + "has no open transaction; its next batch is then accepted at any sequence.")
+        .define(PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS, LONG, 600_000L, atLeast(1),
+            "How often partitions look for producers idle past producer.id.expiration.ms.")
         .define(TRANSACTION_VERSION, SHORT, (short) 2, between(0, 2),
             "The finalized level of the transaction.version feature advertised in ApiVersions: 2 makes current "
                 + "clients use transactions V2 (KIP-890: epoch bump at every end, implicit partition adds); 0 or 1 "

@@ -1338,6 +1338,22 @@ public final class Log implements AutoCloseable {
         }
     }
 
+    /**
+     * Drops the producers idle for at least {@code producerIdExpirationMs} (see
+     * {@link ProducerStateManager#removeExpiredProducers}); the broker's expiration duty calls it for
+     * every log. The removal reaches disk with the next producer snapshot (the next roll or the clean
+     * close). After a crash, a snapshot older than the removal may bring a producer back until the
+     * duty runs again. Returns how many were removed.
+     */
+    public int removeExpiredProducers(long nowMs, long producerIdExpirationMs) {
+        lock.lock();
+        try {
+            return producerState.removeExpiredProducers(nowMs, producerIdExpirationMs);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** One producer's state, read under the append lock; empty when the partition does not know it. */
     public java.util.Optional<ActiveProducer> activeProducer(long producerId) {
         lock.lock();

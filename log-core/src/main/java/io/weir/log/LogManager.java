@@ -27,7 +27,7 @@ import java.util.stream.Stream;
  * Owns one {@code log.dirs} directory: opens every {@code <topic>-<partition>} log in it at start,
  * creates and deletes logs, checkpoints recovery points and log start offsets, and offers the
  * background duties as bounded, single-call methods ({@link #doRetention}, {@link #doFlush},
- * {@link #doCheckpoint}, {@link #doCleaning}) that return how much they did; the broker decides the
+ * {@link #doCheckpoint}, {@link #doCleaning}, {@link #doProducerIdExpiration}) that return how much they did; the broker decides the
  * threads and the idle strategy, tests call them on one thread.
  *
  * <p>Crash handling: {@link #close()} writes the checkpoints and then a {@code .clean_shutdown}
@@ -291,6 +291,18 @@ public final class LogManager implements AutoCloseable {
             if (log.maybeFlushByTime(nowMs)) {
                 n++;
             }
+        }
+        return n;
+    }
+
+    /**
+     * {@code producer.id.expiration.ms} on every log: forgets producers idle for at least
+     * {@code producerIdExpirationMs} that have no open transaction; returns how many were removed.
+     */
+    public int doProducerIdExpiration(long nowMs, long producerIdExpirationMs) {
+        int n = 0;
+        for (Log log : logs.values()) {
+            n += log.removeExpiredProducers(nowMs, producerIdExpirationMs);
         }
         return n;
     }

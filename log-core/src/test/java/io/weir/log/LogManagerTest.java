@@ -150,4 +150,19 @@ class LogManagerTest {
         assertTrue(both.compact && both.delete);
         assertEquals(1024 * 1024 * 1024, LogConfig.defaults().segmentBytes);
     }
+    @Test
+    void shouldExpireIdleProducersOfEveryLog() {
+        LogManager lm = LogManager.open(root, LogConfig.defaults(), Map.of(), time);
+        Log a = lm.getOrCreateLog(tp, LogConfig.defaults());
+        Log b = lm.getOrCreateLog(new TopicPartition("orders", 4), LogConfig.defaults());
+        long t0 = time.milliseconds();
+        a.appendAsLeader(io.weir.common.testing.Batches.idempotent(1, (short) 0, 0, t0, "x"), 0);
+        b.appendAsLeader(io.weir.common.testing.Batches.idempotent(2, (short) 0, 0, t0, "y"), 0);
+        b.appendAsLeader(io.weir.common.testing.Batches.idempotent(3, (short) 0, 0, t0 + 100, "z"), 0);
+        assertEquals(2, lm.doProducerIdExpiration(t0 + 100, 100));
+        assertTrue(a.activeProducers().isEmpty());
+        assertEquals(3, b.activeProducers().get(0).producerId());
+        assertEquals(1, b.activeProducers().size());
+        lm.close();
+    }
 }

@@ -155,4 +155,59 @@ class ProducerStateTest {
         assertTrue(log.appendAsLeader(idempotent(7, E0, 3, 1, "again"), 0).appended());
         log.close();
     }
+    private static java.util.List<Long> producerIds(Log log) {
+        return log.activeProducers().stream().map(ActiveProducer::producerId).toList();
+    }
+
+    @Test
+    void shouldExpireAProducerIdleForTheExpirationTimeAndAcceptItsNextBatchAtAnySequence() {
+        Log log = open(true);
+        long t0 = time.milliseconds();
+        assertTrue(log.appendAsLeader(idempotent(7, E0, 0, t0, "a", "b"), 0).appended());
+        assertTrue(log.appendAsLeader(idempotent(8, E0, 0, t0 + 500, "c"), 0).appended());
+        time.advance(999);
+        assertEquals(0, log.removeExpiredProducers(time.milliseconds(), 1000), "idle for 999 ms of 1000");
+        assertEquals(java.util.List.of(7L, 8L), producerIds(log));
+        time.advance(1);
+        assertEquals(1, log.removeExpiredProducers(time.milliseconds(), 1000));
+        assertEquals(java.util.List.of(8L), producerIds(log), "7's last batch is 1000 ms old, 8's only 500");
+        assertTrue(log.activeProducer(7).isEmpty());
+        // Kafka's rule for a producer the partition has no state for: any sequence is accepted (KIP-360),
+        // so a producer that was only idle goes on where it stood
+        LogAppendInfo next = log.appendAsLeader(idempotent(7, E0, 2, time.milliseconds(), "late"), 0);
+        assertTrue(next.appended(), String.valueOf(next.producerCheck()));
+        assertEquals(2, log.activeProducer(7).orElseThrow().lastSequence());
+        log.close();
+    }
+
+    @Test
+    void shouldKeepAnIdleProducerWithAnOpenTransactionUntilItsMarker() {
+        Log log = open(true);
+        long t0 = time.milliseconds();
+        log.appendAsLeader(transactional(9, E0, 0, t0, "t1", "t2"), 0);
+        time.advance(10_000);
+        assertEquals(0, log.removeExpiredProducers(time.milliseconds(), 1000));
+        assertEquals(0L, log.activeProducer(9).orElseThrow().currentTxnStartOffset());
+        assertEquals(0, log.firstUnstableOffset().getAsLong(), "the open transaction still holds the LSO");
+        log.appendAsLeader(marker(9, E0, ControlRecordType.COMMIT, 0, time.milliseconds()), 0);
+        assertTrue(log.firstUnstableOffset().isEmpty());
+        assertEquals(0, log.removeExpiredProducers(time.milliseconds() + 999, 1000), "the marker is its last write");
+        assertEquals(1, log.removeExpiredProducers(time.milliseconds() + 1000, 1000));
+        assertTrue(log.activeProducers().isEmpty());
+        log.close();
+    }
+
+    @Test
+    void shouldNotBringAnExpiredProducerBackAfterASnapshotAndReopen() {
+        Log log = open(true);
+        appendMany(log, 4); // producer 7, over several segments: rolls wrote snapshots that still hold it
+        assertFalse(log.producerStateManager().snapshotOffsets().isEmpty());
+        time.advance(5_000);
+        assertTrue(log.appendAsLeader(idempotent(8, E0, 0, time.milliseconds(), "fresh"), 0).appended());
+        assertEquals(1, log.removeExpiredProducers(time.milliseconds(), 5_000 - 1));
+        log.close();
+        Log reopened = open(true);
+        assertEquals(java.util.List.of(8L), producerIds(reopened), "7 expired before the close snapshot");
+        reopened.close();
+    }
 }

@@ -249,7 +249,8 @@ public final class ProducerStateManager {
             return ProducerAppendCheck.OK;
         }
         if (entry == null || entry.epoch == RecordBatch.NO_PRODUCER_EPOCH) {
-            // unknown producer (new, or its state expired with retention): any sequence starts it
+            // unknown producer (new, or its state went with retention or producer.id.expiration.ms): any
+            // sequence starts it, as in Kafka since KIP-360
             return ProducerAppendCheck.OK;
         }
         if (epoch > entry.epoch) {
@@ -329,6 +330,26 @@ public final class ProducerStateManager {
             }
         }
         return txn.lastOffset() + 1;
+    }
+
+    /**
+     * Forgets every producer idle for at least {@code expirationMs} ({@code producer.id.expiration.ms}):
+     * one whose last batch's max timestamp is that old, unless it has an open transaction, which stays
+     * until its marker (dropping it would lose the first unstable offset and let a later marker find no
+     * transaction to close). Bounds the state, and so every snapshot, to the producers still writing.
+     * A producer that writes again after this is unknown, so its next batch is accepted at any sequence
+     * (as in Kafka since KIP-360). Returns how many were removed.
+     */
+    public int removeExpiredProducers(long nowMs, long expirationMs) {
+        int removed = 0;
+        for (Iterator<ProducerEntry> it = producers.values().iterator(); it.hasNext(); ) {
+            ProducerEntry e = it.next();
+            if (e.currentTxnFirstOffset < 0 && nowMs - e.lastTimestamp >= expirationMs) {
+                it.remove();
+                removed++;
+            }
+        }
+        return removed;
     }
 
     /** Forgets everything (the log was truncated fully or is being rebuilt). */
