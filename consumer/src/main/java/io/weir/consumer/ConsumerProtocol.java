@@ -1,6 +1,7 @@
 package io.weir.consumer;
 
 import io.weir.common.TopicPartition;
+import io.weir.common.utils.ByteBufferOutputStream;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -144,25 +145,14 @@ public final class ConsumerProtocol {
     }
 
     private static final class Writer {
-        private ByteBuffer buf = ByteBuffer.allocate(128);
-
-        private void ensure(int n) {
-            if (buf.remaining() < n) {
-                ByteBuffer bigger = ByteBuffer.allocate(Math.max(buf.capacity() * 2, buf.position() + n));
-                buf.flip();
-                bigger.put(buf);
-                buf = bigger;
-            }
-        }
+        private final ByteBufferOutputStream out = new ByteBufferOutputStream(128);
 
         void int16(short v) {
-            ensure(2);
-            buf.putShort(v);
+            out.writeShort(v);
         }
 
         void int32(int v) {
-            ensure(4);
-            buf.putInt(v);
+            out.writeInt(v);
         }
 
         void string(String s) {
@@ -172,8 +162,7 @@ public final class ConsumerProtocol {
             }
             byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
             int16((short) bytes.length);
-            ensure(bytes.length);
-            buf.put(bytes);
+            out.write(bytes, 0, bytes.length);
         }
 
         void bytes(ByteBuffer b) {
@@ -183,8 +172,7 @@ public final class ConsumerProtocol {
             }
             ByteBuffer d = b.duplicate();
             int32(d.remaining());
-            ensure(d.remaining());
-            buf.put(d);
+            out.write(d);
         }
 
         void partitions(List<TopicPartition> parts) {
@@ -203,8 +191,7 @@ public final class ConsumerProtocol {
         }
 
         ByteBuffer done() {
-            buf.flip();
-            return buf;
+            return out.toReadableBuffer();
         }
     }
 }

@@ -52,6 +52,29 @@ public final class ByteBufferOutputStream extends OutputStream {
         buffer = grown;
     }
 
+    /** Writes a big-endian 16-bit integer. */
+    public void writeShort(short v) {
+        ensureRemaining(2);
+        buffer.putShort(v);
+    }
+
+    /** Writes a big-endian 32-bit integer. */
+    public void writeInt(int v) {
+        ensureRemaining(4);
+        buffer.putInt(v);
+    }
+
+    /** Writes a big-endian 64-bit integer. */
+    public void writeLong(long v) {
+        ensureRemaining(8);
+        buffer.putLong(v);
+    }
+
+    /** The bytes written so far, ready to read (flips the underlying buffer: stop writing after this). */
+    public ByteBuffer toReadableBuffer() {
+        return buffer.flip();
+    }
+
     /** The underlying buffer; its position is the number of bytes written (when started at 0). */
     public ByteBuffer buffer() {
         return buffer;

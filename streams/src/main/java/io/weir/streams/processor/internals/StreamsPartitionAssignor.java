@@ -1,6 +1,7 @@
 package io.weir.streams.processor.internals;
 
 import io.weir.common.TopicPartition;
+import io.weir.common.utils.ByteBufferOutputStream;
 import io.weir.consumer.ConsumerProtocol;
 import io.weir.consumer.internals.PartitionAssignor;
 import io.weir.streams.processor.TaskId;
@@ -591,30 +592,18 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
     }
 
     private static final class Writer {
-        private ByteBuffer buf = ByteBuffer.allocate(256);
-
-        private void ensure(int n) {
-            if (buf.remaining() < n) {
-                ByteBuffer bigger = ByteBuffer.allocate(Math.max(buf.capacity() * 2, buf.position() + n));
-                buf.flip();
-                bigger.put(buf);
-                buf = bigger;
-            }
-        }
+        private final ByteBufferOutputStream out = new ByteBufferOutputStream(256);
 
         void int16(short v) {
-            ensure(2);
-            buf.putShort(v);
+            out.writeShort(v);
         }
 
         void int32(int v) {
-            ensure(4);
-            buf.putInt(v);
+            out.writeInt(v);
         }
 
         void int64(long v) {
-            ensure(8);
-            buf.putLong(v);
+            out.writeLong(v);
         }
 
         void string(String s) {
@@ -624,8 +613,7 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
             }
             byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
             int32(bytes.length);
-            ensure(bytes.length);
-            buf.put(bytes);
+            out.write(bytes, 0, bytes.length);
         }
 
         void task(TaskId t) {
@@ -651,8 +639,7 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
         }
 
         ByteBuffer done() {
-            buf.flip();
-            return buf;
+            return out.toReadableBuffer();
         }
     }
 }
