@@ -1,6 +1,7 @@
 package io.weir.exactlyonce;
 
 import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.HoldingProxy;
 import io.weir.producer.Serializers;
 import io.weir.producer.WeirProducer;
 import org.apache.kafka.clients.admin.Admin;

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.Random;
@@ -79,7 +78,7 @@ public final class FaultProxy implements AutoCloseable {
     /** Cuts every open connection. */
     public void cutAll() {
         for (Socket s : sockets) {
-            closeQuietly(s);
+            ProxyConnections.closeQuietly(s);
         }
     }
 
@@ -108,28 +107,12 @@ public final class FaultProxy implements AutoCloseable {
     }
 
     private void acceptLoop() {
-        while (!closed) {
-            Socket client;
-            try {
-                client = server.accept();
-            } catch (IOException e) {
-                return;
-            }
-            Socket upstream = new Socket();
-            try {
-                upstream.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort), 5_000);
-                client.setTcpNoDelay(true);
-                upstream.setTcpNoDelay(true);
-            } catch (IOException e) {
-                closeQuietly(client);
-                closeQuietly(upstream);
-                continue;
-            }
+        ProxyConnections.acceptLoop(server, () -> targetPort, () -> closed, (client, upstream) -> {
             sockets.add(client);
             sockets.add(upstream);
             start(client, upstream, false);
             start(upstream, client, true);
-        }
+        });
     }
 
     private void start(Socket from, Socket to, boolean fromBroker) {
@@ -157,8 +140,8 @@ public final class FaultProxy implements AutoCloseable {
         } catch (IOException e) {
             // the other side or a fault closed the connection
         } finally {
-            closeQuietly(from);
-            closeQuietly(to);
+            ProxyConnections.closeQuietly(from);
+            ProxyConnections.closeQuietly(to);
             sockets.remove(from);
             sockets.remove(to);
         }
@@ -173,13 +156,5 @@ public final class FaultProxy implements AutoCloseable {
             // closing anyway
         }
         cutAll();
-    }
-
-    private static void closeQuietly(Socket s) {
-        try {
-            s.close();
-        } catch (IOException e) {
-            // already gone
-        }
     }
 }

@@ -1,11 +1,10 @@
-package io.weir.exactlyonce;
+package io.weir.broker.testing;
 
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.ArrayList;
@@ -27,7 +26,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>Two threads per connection, blocking I/O: simple, and enough for tests. The broker must advertise the
  * proxy's address (advertised.listeners) so clients reconnect through it. Thread-safe.
  */
-final class HoldingProxy implements AutoCloseable {
+public final class HoldingProxy implements AutoCloseable {
     private static final int MAX_FRAME_BYTES = 64 * 1024 * 1024;
     private static final long ANSWER_WAIT_MS = 15_000;
 
@@ -37,27 +36,27 @@ final class HoldingProxy implements AutoCloseable {
     private volatile int targetPort;
     private volatile boolean closed;
 
-    HoldingProxy() throws IOException {
+    public HoldingProxy() throws IOException {
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread acceptor = new Thread(this::acceptLoop, "holding-proxy-acceptor");
         acceptor.setDaemon(true);
         acceptor.start();
     }
 
-    int port() {
+    public int port() {
         return server.getLocalPort();
     }
 
-    String bootstrapServers() {
+    public String bootstrapServers() {
         return "127.0.0.1:" + port();
     }
 
-    void setTarget(int port) {
+    public void setTarget(int port) {
         this.targetPort = port;
     }
 
     /** Holds the connection that next sends a request with {@code apiKey} (one connection, once). */
-    Hold holdNext(int apiKey) {
+    public Hold holdNext(int apiKey) {
         Hold hold = new Hold(apiKey);
         if (!armed.compareAndSet(null, hold)) {
             throw new IllegalStateException("a hold is already armed");
@@ -66,7 +65,7 @@ final class HoldingProxy implements AutoCloseable {
     }
 
     /** One held connection: its requests from the matching one on, until released. */
-    final class Hold {
+    public final class Hold {
         private final int apiKey;
         private final CountDownLatch held = new CountDownLatch(1);
         private volatile Link link;
@@ -76,12 +75,12 @@ final class HoldingProxy implements AutoCloseable {
         }
 
         /** True once a request with the API key arrived and is held. */
-        boolean awaitHeld(long timeoutMs) throws InterruptedException {
+        public boolean awaitHeld(long timeoutMs) throws InterruptedException {
             return held.await(timeoutMs, TimeUnit.MILLISECONDS);
         }
 
         /** The held requests' count (the matching one and those behind it on its connection). */
-        int heldRequests() {
+        public int heldRequests() {
             Link l = link;
             return l == null ? 0 : l.heldCount();
         }
@@ -90,7 +89,7 @@ final class HoldingProxy implements AutoCloseable {
          * Sends the held requests to the broker and waits (bounded) until the broker answered them; true when it
          * did. A hold that never caught a request is disarmed.
          */
-        boolean release() throws InterruptedException {
+        public boolean release() throws InterruptedException {
             armed.compareAndSet(this, null);
             Link l = link;
             return l == null || l.release();
@@ -98,27 +97,11 @@ final class HoldingProxy implements AutoCloseable {
     }
 
     private void acceptLoop() {
-        while (!closed) {
-            Socket client;
-            try {
-                client = server.accept();
-            } catch (IOException e) {
-                return;
-            }
-            Socket upstream = new Socket();
-            try {
-                upstream.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort), 5_000);
-                client.setTcpNoDelay(true);
-                upstream.setTcpNoDelay(true);
-            } catch (IOException e) {
-                closeQuietly(client);
-                closeQuietly(upstream);
-                continue;
-            }
+        ProxyConnections.acceptLoop(server, () -> targetPort, () -> closed, (client, upstream) -> {
             Link link = new Link(client, upstream);
             links.add(link);
             link.start();
-        }
+        });
     }
 
     /** One client connection and its broker connection. */
@@ -199,7 +182,7 @@ final class HoldingProxy implements AutoCloseable {
         }
 
         /** Writes the held requests to the broker; true once the broker answered everything forwarded. */
-        boolean release() throws InterruptedException {
+        public boolean release() throws InterruptedException {
             synchronized (this) {
                 try {
                     OutputStream out = upstream.getOutputStream();
@@ -266,16 +249,16 @@ final class HoldingProxy implements AutoCloseable {
                 // the broker closed the connection, or close()
             }
             // the broker closed the connection (or close()): nothing more will be answered
-            closeQuietly(client);
-            closeQuietly(upstream);
+            ProxyConnections.closeQuietly(client);
+            ProxyConnections.closeQuietly(upstream);
             synchronized (counts) {
                 counts.notifyAll();
             }
         }
 
         private void closeBoth() {
-            closeQuietly(client);
-            closeQuietly(upstream);
+            ProxyConnections.closeQuietly(client);
+            ProxyConnections.closeQuietly(upstream);
             synchronized (counts) {
                 counts.notifyAll();
             }
@@ -310,18 +293,10 @@ final class HoldingProxy implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        closeQuietly(server);
+        ProxyConnections.closeQuietly(server);
         for (Link l : links) {
             l.released.countDown();
             l.closeBoth();
-        }
-    }
-
-    private static void closeQuietly(java.io.Closeable c) {
-        try {
-            c.close();
-        } catch (IOException e) {
-            // already gone
         }
     }
 }
