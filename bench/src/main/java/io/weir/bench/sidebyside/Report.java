@@ -90,7 +90,7 @@ final class Report {
                 md.append(ratio ? " Weir/Kafka |\n" : "\n");
                 md.append("|---|").append("---:|".repeat(brokers.size())).append(ratio ? "---:|\n" : "\n");
                 for (String figure : figures(c, client)) {
-                    md.append("| ").append(figure).append(lowerIsBetter(figure) ? " ↓" : " ↑").append(" |");
+                    md.append("| ").append(figure).append(neutral(figure) ? "" : lowerIsBetter(figure) ? " ↓" : " ↑").append(" |");
                     for (String b : brokers) {
                         List<Double> v = values(c, b, client, figure);
                         md.append(' ').append(v.isEmpty() ? "–" : fmt(median(v)) + " (" + fmt(Collections.min(v)) + "–"
@@ -188,6 +188,11 @@ final class Report {
             }
         }
         return out;
+    }
+
+    /** A figure that describes the run rather than scores it (records per transaction). */
+    static boolean neutral(String figure) {
+        return figure.endsWith("/transaction");
     }
 
     static boolean lowerIsBetter(String figure) {
