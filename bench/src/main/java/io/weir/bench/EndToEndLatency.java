@@ -63,6 +63,11 @@ public final class EndToEndLatency implements Callable<Integer> {
         + "that returned a record older than this (nanoTime stamps, comparable with the broker's request stages).")
     long traceSlowMs;
 
+    @Option(names = "--transaction-duration-ms", description = "Produce in transactions, committing one every this "
+        + "many ms (transactional.id from --producer-props, else e2e-latency-TOPIC); with consumer isolation.level="
+        + "read_committed the latency is the time until a record is visible to such a consumer.")
+    Long transactionDurationMs;
+
     @Option(names = "--client", defaultValue = "kafka", converter = ClientKindConverter.class)
     ClientKind client;
 
@@ -87,6 +92,13 @@ public final class EndToEndLatency implements Callable<Integer> {
         }
         Properties pp = ClientProps.load(null, producerProps);
         pp.setProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServer);
+        if (transactionDurationMs != null) {
+            if (transactionDurationMs <= 0) {
+                throw new IllegalArgumentException("--transaction-duration-ms must be positive");
+            }
+            pp.putIfAbsent(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "e2e-latency-" + topic);
+        }
+        boolean transactional = transactionDurationMs != null;
         Properties cp = ClientProps.load(null, consumerProps);
         cp.setProperty(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServer);
         cp.remove(ConsumerConfig.GROUP_ID_CONFIG);
@@ -99,10 +111,22 @@ public final class EndToEndLatency implements Callable<Integer> {
              ConsumerPerformance.PerfConsumer consumer = ConsumerPerformance.open(client, cp)) {
             consumer.assign(topic, consumer.partitionsFor(topic, timeoutMs));
             consumer.seekToEndNow(); // resolve the end offsets before the first send
+            if (transactional) {
+                producer.initTransactions();
+            }
             Thread sender = new Thread(() -> {
                 try {
                     Throttler throttler = new Throttler(throughput, System.nanoTime());
+                    long txnStartNs = System.nanoTime();
+                    if (transactional) {
+                        producer.beginTransaction();
+                    }
                     for (long i = 0; i < numRecords; i++) {
+                        if (transactional && System.nanoTime() - txnStartNs >= transactionDurationMs * 1_000_000L) {
+                            producer.commitTransaction();
+                            producer.beginTransaction();
+                            txnStartNs = System.nanoTime();
+                        }
                         byte[] value = new byte[recordSize];
                         long sentNs = System.nanoTime();
                         ByteBuffer.wrap(value).putLong(0, sentNs);
@@ -122,6 +146,9 @@ public final class EndToEndLatency implements Callable<Integer> {
                                 returnedNs, (returnedNs - sentNs) / 1e6);
                         }
                         throttler.awaitTurn(i + 1);
+                    }
+                    if (transactional) {
+                        producer.commitTransaction();
                     }
                     producer.flush();
                 } catch (Throwable t) {

@@ -27,6 +27,10 @@ public final class Summaries {
     public static final Pattern CONSUMER = Pattern.compile(
         "^([^,]+), ([^,]+), " + NUM + ", " + NUM + ", ([0-9]+), " + NUM + ", (-?[0-9]+), (-?[0-9]+), " + NUM + ", " + NUM + "$");
 
+    /** The producer tool's line after the final one when it ran transactions (not in Kafka's tool). */
+    public static final Pattern PRODUCER_TRANSACTIONS = Pattern.compile(
+        "^([0-9]+) transactions committed, " + NUM + " transactions/sec\\.$");
+
     public static final Pattern E2E = Pattern.compile(
         "^E2E latency: ([0-9]+) records at " + NUM + " records/sec, avg " + NUM + " ms, p50 " + NUM + " ms, p90 "
             + NUM + " ms, p99 " + NUM + " ms, p99\\.9 " + NUM + " ms, max " + NUM + " ms\\.$");
@@ -37,6 +41,16 @@ public final class Summaries {
     public static Map<String, Double> producer(List<String> lines) {
         return figures(last(PRODUCER_TOTAL, lines), 1,
             "records", "records/s", "MB/s", "avg ms", "max ms", "p50 ms", "p95 ms", "p99 ms", "p99.9 ms");
+    }
+
+    /** The transactions figures ({@code transactions}, {@code transactions/s}), empty when the run had none. */
+    public static Map<String, Double> producerTransactions(List<String> lines) {
+        for (int i = lines.size() - 1; i >= 0; i--) {
+            if (PRODUCER_TRANSACTIONS.matcher(lines.get(i).trim()).matches()) {
+                return figures(last(PRODUCER_TRANSACTIONS, lines), 1, "transactions", "transactions/s");
+            }
+        }
+        return Map.of();
     }
 
     public static Map<String, Double> consumer(List<String> lines) {

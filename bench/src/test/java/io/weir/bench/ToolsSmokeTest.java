@@ -28,7 +28,8 @@ class ToolsSmokeTest {
         broker = new EmbeddedBroker().start();
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic("smoke", 3, (short) 1), new NewTopic("smoke-e2e", 2, (short) 1),
-                new NewTopic("smoke-txn", 2, (short) 1)))
+                new NewTopic("smoke-txn", 2, (short) 1),
+                new NewTopic("smoke-txn-e2e", 2, (short) 1)))
                 .all().get(30, TimeUnit.SECONDS);
         }
     }
@@ -51,6 +52,7 @@ class ToolsSmokeTest {
         assertTrue(m.matches(), "summary line does not parse: " + last);
         assertEquals("4000", m.group(1));
         assertEquals(4000.0, Summaries.producer(produced.lines()).get("records"));
+        assertTrue(Summaries.producerTransactions(produced.lines()).isEmpty(), "no transactions, no figures");
 
         for (String client : List.of("kafka", "weir")) {
             // assign() every partition, no group
@@ -88,6 +90,7 @@ class ToolsSmokeTest {
         assertTrue(m.matches(), produced.toString());
         assertTrue(Long.parseLong(m.group(1)) > 1, "a throttled second of records spans several 100 ms transactions: "
             + produced);
+        assertEquals(Double.parseDouble(m.group(1)), Summaries.producerTransactions(produced.lines()).get("transactions"));
 
         Output consumed = run(ConsumerPerformance::run, "--bootstrap-server", broker.bootstrapServers(), "--topic",
             "smoke-txn", "--messages", "3000", "--timeout", "20000", "--client", "weir", "--consumer-props",
@@ -107,6 +110,18 @@ class ToolsSmokeTest {
             assertEquals(500.0, figures.get("records"));
             assertTrue(figures.get("p99 ms") >= figures.get("p50 ms"), out.toString());
         }
+    }
+
+    /** Transactions every 50 ms and a read_committed consumer: every record is seen, once committed. */
+    @Test
+    void shouldMeasureVisibilityLatencyWithTransactionsAndAReadCommittedConsumer() {
+        Output out = run(EndToEndLatency::run, "--bootstrap-server", broker.bootstrapServers(), "--topic", "smoke-txn-e2e",
+            "--num-records", "600", "--throughput", "2000", "--warmup-records", "100", "--transaction-duration-ms", "50",
+            "--producer-props", "acks=all", "linger.ms=0", "--consumer-props", "isolation.level=read_committed");
+        assertEquals(0, out.code, out.toString());
+        Map<String, Double> figures = Summaries.e2e(out.lines());
+        assertEquals(500.0, figures.get("records"), out.toString());
+        assertTrue(figures.get("max ms") > 0, out.toString());
     }
 
     interface Tool {

@@ -90,7 +90,7 @@ final class Report {
                 md.append(ratio ? " Weir/Kafka |\n" : "\n");
                 md.append("|---|").append("---:|".repeat(brokers.size())).append(ratio ? "---:|\n" : "\n");
                 for (String figure : figures(c, client)) {
-                    md.append("| ").append(figure).append(lowerIsBetter(figure) ? " ↓" : " ↑").append(" |");
+                    md.append("| ").append(figure).append(neutral(figure) ? "" : lowerIsBetter(figure) ? " ↓" : " ↑").append(" |");
                     for (String b : brokers) {
                         List<Double> v = values(c, b, client, figure);
                         md.append(' ').append(v.isEmpty() ? "–" : fmt(median(v)) + " (" + fmt(Collections.min(v)) + "–"
@@ -107,6 +107,7 @@ final class Report {
                 md.append('\n');
             }
         }
+        transactionCost(md, clients);
         Path throughputPng = dir.resolve(base + "-throughput.png");
         Path latencyPng = dir.resolve(base + "-latency.png");
         if (throughputChart(cases, clients, throughputPng)) {
@@ -122,6 +123,51 @@ final class Report {
         Path file = dir.resolve(base + ".md");
         Files.writeString(file, md);
         return file;
+    }
+
+    /**
+     * For each transactional case with a non-transactional twin in the scenario: per broker, the
+     * transactional run's produce records/s over its twin's (medians over the rounds), and the cost
+     * (1 − ratio), so each broker's price of transactions comes from the same run.
+     */
+    private void transactionCost(StringBuilder md, Set<String> clients) {
+        List<String> rows = new ArrayList<>();
+        for (Scenario.Case c : scenario.cases()) {
+            if (!c.transactional()) {
+                continue;
+            }
+            Scenario.Case twin = scenario.nonTransactionalTwin(c).orElse(null);
+            if (twin == null) {
+                continue;
+            }
+            for (String client : clients) {
+                StringBuilder row = new StringBuilder("| ").append(shortLabel(c.label())).append(" vs ")
+                    .append(shortLabel(twin.label())).append(" | ").append(client).append(" |");
+                for (String b : brokers) {
+                    List<Double> txn = values(c.label(), b, client, "produce records/s");
+                    List<Double> plain = values(twin.label(), b, client, "produce records/s");
+                    if (txn.isEmpty() || plain.isEmpty() || median(plain) == 0) {
+                        row.append(" – |");
+                    } else {
+                        double r = median(txn) / median(plain);
+                        row.append(String.format(Locale.ROOT, " **%.3f** (cost %.1f%%) |", r, 100 * (1 - r)));
+                    }
+                }
+                rows.add(row.toString());
+            }
+        }
+        if (rows.isEmpty()) {
+            return;
+        }
+        md.append("## Transactional / non-transactional produce records/s\n\n")
+            .append("Per broker, the median of the transactional case over the median of its twin without transactions ")
+            .append("(same settings otherwise, same invocation); cost = 1 − ratio.\n\n| cases | client |");
+        for (String b : brokers) {
+            md.append(' ').append(b).append(" |");
+        }
+        md.append("\n|---|---|").append("---:|".repeat(brokers.size())).append('\n');
+        rows.forEach(r -> md.append(r).append('\n'));
+        md.append('\n');
     }
 
     private List<String> figures(String caseLabel, String client) {
@@ -142,6 +188,11 @@ final class Report {
             }
         }
         return out;
+    }
+
+    /** A figure that describes the run rather than scores it (records per transaction). */
+    static boolean neutral(String figure) {
+        return figure.endsWith("/transaction");
     }
 
     static boolean lowerIsBetter(String figure) {

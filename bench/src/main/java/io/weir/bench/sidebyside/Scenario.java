@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
 
@@ -25,10 +26,15 @@ import java.util.TreeMap;
  * producer.KEY=VALUE       producer client properties (acks, batch.size, linger.ms, compression.type, ...)
  * consumer.KEY=VALUE       consumer client properties
  * trace.slow.ms=0          e2e: print each poll/ack older than this to the tool's output (--keep-work-dir keeps it)
+ * transaction.duration.ms=0  &gt; 0: the producers commit a transaction every this many ms (each its own
+ *                          transactional.id); 0 or absent: no transactions. {@code sweep.transaction.duration.ms=0,100}
+ *                          runs a transactional case and its non-transactional twin, and the report gives their ratio
  * sweep.KEY=v1,v2,...      run one case per value (several sweep keys: every combination)
  * </pre>
  */
 public record Scenario(String name, String description, Map<String, String> settings) {
+    /** The scenario key that makes a case transactional (see the class comment). */
+    public static final String TRANSACTION_DURATION_MS = "transaction.duration.ms";
 
     public static Scenario load(Path file, Map<String, String> overrides) throws IOException {
         Properties props = new Properties();
@@ -75,6 +81,19 @@ public record Scenario(String name, String description, Map<String, String> sett
             return Boolean.parseBoolean(settings.getOrDefault("consume", "true"));
         }
 
+        /** The transaction duration of this case's producers in ms; 0 when the case is not transactional. */
+        public long transactionDurationMs() {
+            long ms = Long.parseLong(settings.getOrDefault(TRANSACTION_DURATION_MS, "0"));
+            if (ms < 0) {
+                throw new IllegalArgumentException(TRANSACTION_DURATION_MS + " must be 0 (no transactions) or positive: " + ms);
+            }
+            return ms;
+        }
+
+        public boolean transactional() {
+            return transactionDurationMs() > 0;
+        }
+
         public List<String> clientProps(String prefix) {
             List<String> out = new ArrayList<>();
             settings.forEach((k, v) -> {
@@ -103,6 +122,27 @@ public record Scenario(String name, String description, Map<String, String> sett
         List<Case> cases = new ArrayList<>();
         expand(new ArrayList<>(sweeps.entrySet()), 0, base, "", cases);
         return cases;
+    }
+
+    /**
+     * The case that differs from {@code c} only by not being transactional (its
+     * {@code transaction.duration.ms} 0 or absent), if the scenario has one: the baseline of a
+     * transactional case's cost. Empty for a case that is not transactional itself.
+     */
+    public Optional<Case> nonTransactionalTwin(Case c) {
+        if (!c.transactional()) {
+            return Optional.empty();
+        }
+        Map<String, String> wanted = new TreeMap<>(c.settings());
+        wanted.remove(TRANSACTION_DURATION_MS);
+        for (Case other : cases()) {
+            Map<String, String> theirs = new TreeMap<>(other.settings());
+            theirs.remove(TRANSACTION_DURATION_MS);
+            if (!other.transactional() && theirs.equals(wanted)) {
+                return Optional.of(other);
+            }
+        }
+        return Optional.empty();
     }
 
     private void expand(List<Map.Entry<String, String[]>> sweeps, int i, Map<String, String> current,

@@ -193,6 +193,9 @@ public final class SideBySide implements Callable<Integer> {
                 "--record-size", Integer.toString(c.recordSize()), "--client", client,
                 "--warmup-records", c.settings().getOrDefault("warmup.records", "1000"),
                 "--trace-slow-ms", c.settings().getOrDefault("trace.slow.ms", "0")));
+            if (c.transactional()) {
+                args.addAll(List.of("--transaction-duration-ms", Long.toString(c.transactionDurationMs())));
+            }
             addProps(args, "--producer-props", c.clientProps("producer"));
             addProps(args, "--consumer-props", c.clientProps("consumer"));
             args.addAll(List.of("--histogram-file", hgrm.toString()));
@@ -209,6 +212,10 @@ public final class SideBySide implements Callable<Integer> {
                 List<String> args = new ArrayList<>(List.of("--topic", topic, "--num-records", Long.toString(c.numRecords()),
                     "--record-size", Integer.toString(c.recordSize()), "--throughput", c.throughput(),
                     "--bootstrap-server", broker.bootstrapServers(), "--client", client));
+                if (c.transactional()) {
+                    args.addAll(List.of("--transactional-id", topic + "-p" + p,
+                        "--transaction-duration-ms", Long.toString(c.transactionDurationMs())));
+                }
                 addProps(args, "--producer-props", c.clientProps("producer"));
                 Path out = workDir.resolve("run-" + (++runCounter) + ".out");
                 outs.add(out);
@@ -219,10 +226,16 @@ public final class SideBySide implements Callable<Integer> {
             }
             Map<String, Double> sum = new LinkedHashMap<>();
             for (List<String> out : outputs) {
-                Summaries.producer(out).forEach((k, v) -> sum.merge(k, v,
-                    k.equals("records") || k.endsWith("/s") ? Double::sum : k.equals("avg ms") ? (a, b) -> (a + b) / 2 : Math::max));
+                Map<String, Double> figs = new LinkedHashMap<>(Summaries.producer(out));
+                figs.putAll(Summaries.producerTransactions(out));
+                figs.forEach((k, v) -> sum.merge(k, v, k.equals("records") || k.equals("transactions") || k.endsWith("/s")
+                    ? Double::sum : k.equals("avg ms") ? (a, b) -> (a + b) / 2 : Math::max));
+            }
+            if (sum.containsKey("transactions") && sum.get("transactions") > 0) {
+                sum.put("records/transaction", sum.get("records") / sum.get("transactions"));
             }
             sum.remove("records");
+            sum.remove("transactions");
             sum.forEach((k, v) -> figures.put("produce " + k, v));
             if (c.consume()) {
                 long total = c.numRecords() * c.producers();

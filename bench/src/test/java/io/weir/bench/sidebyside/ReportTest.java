@@ -60,6 +60,29 @@ class ReportTest {
     }
 
     @Test
+    void shouldDivideEachBrokersTransactionalThroughputByItsTwins() throws Exception {
+        Scenario scenario = Scenario.load(Path.of("scenarios/txn-1kb-100ms.properties"), Map.of());
+        String plain = "txn-1kb-100ms transaction.duration.ms=0";
+        String txn = "txn-1kb-100ms transaction.duration.ms=100";
+        List<Measurement> results = List.of(
+            new Measurement(plain, "Weir", "kafka", 0, Map.of("produce records/s", 1000.0)),
+            new Measurement(txn, "Weir", "kafka", 0, Map.of("produce records/s", 990.0, "produce transactions/s", 9.0,
+                "produce records/transaction", 110.0)),
+            new Measurement(plain, "Kafka", "kafka", 0, Map.of("produce records/s", 800.0)),
+            new Measurement(txn, "Kafka", "kafka", 0, Map.of("produce records/s", 600.0, "produce transactions/s", 8.0)));
+
+        Path md = new Report(scenario, results, List.of("Weir", "Kafka"), "bin/weir-bench.sh txn-1kb-100ms",
+            List.of(), Map.of(), "-Xmx1G", Map.of()).write(dir, "t");
+
+        String text = Files.readString(md);
+        assertTrue(text.contains("## Transactional / non-transactional produce records/s"), text);
+        assertTrue(text.contains("| transaction.duration.ms=100 vs transaction.duration.ms=0 | kafka | **0.990** (cost 1.0%) | "
+            + "**0.750** (cost 25.0%) |"), text);
+        assertTrue(text.contains("| produce transactions/s ↑ |"), text);
+        assertTrue(text.contains("| produce records/transaction | 110.0 (110.0–110.0) | – | – |"), "neither better nor worse: " + text);
+    }
+
+    @Test
     void shouldLabelTheLogAxisByPercentile() {
         assertEquals("0%", Report.percentileLabel(0));
         assertEquals("90%", Report.percentileLabel(1));

@@ -10,6 +10,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ScenarioTest {
@@ -41,6 +42,43 @@ class ScenarioTest {
                 }
             }
         }
+    }
+
+    @Test
+    void shouldSweepATransactionalCaseAndItsNonTransactionalTwin() throws Exception {
+        Scenario s = Scenario.load(Path.of("scenarios/txn-1kb-100ms.properties"), Map.of("num.records", "200000"));
+        List<Scenario.Case> cases = s.cases();
+        assertEquals(2, cases.size());
+        Scenario.Case plain = cases.get(0);
+        Scenario.Case txn = cases.get(1);
+        assertEquals("txn-1kb-100ms transaction.duration.ms=100", txn.label());
+        assertTrue(txn.transactional());
+        assertEquals(100, txn.transactionDurationMs());
+        assertFalse(plain.transactional());
+        assertEquals(0, plain.transactionDurationMs());
+        assertEquals(200000, txn.numRecords());
+        assertEquals(plain, s.nonTransactionalTwin(txn).orElseThrow());
+        assertTrue(s.nonTransactionalTwin(plain).isEmpty(), "a plain case is nobody's transactional side");
+        assertFalse(txn.clientProps("producer").stream().anyMatch(p -> p.startsWith("transaction")),
+            "the key is the bench's, not a client property: " + txn.clientProps("producer"));
+    }
+
+    @Test
+    void shouldMakeEveryCaseTransactionalWithoutATwinWhenTheKeyIsNotSwept() throws Exception {
+        Scenario s = Scenario.load(Path.of("scenarios/txn-small.properties"), Map.of());
+        Scenario.Case only = s.cases().get(0);
+        assertEquals(1, s.cases().size());
+        assertEquals(1, only.transactionDurationMs());
+        assertEquals(4, only.producers());
+        assertTrue(s.nonTransactionalTwin(only).isEmpty());
+    }
+
+    @Test
+    void shouldRejectANegativeTransactionDuration() throws Exception {
+        Scenario s = Scenario.load(Path.of("scenarios/txn-small.properties"), Map.of("transaction.duration.ms", "-5"));
+        assertThrows(IllegalArgumentException.class, () -> s.cases().get(0).transactionDurationMs());
+        Scenario plain = Scenario.load(Path.of("scenarios/p6-1kb-acks1.properties"), Map.of());
+        assertFalse(plain.cases().get(0).transactional(), "no key: not transactional");
     }
 
     @Test
