@@ -378,6 +378,9 @@ public final class ZkController implements TopicController, AutoCloseable {
                 } catch (NotControllerException e) {
                     log.debug("no longer the controller: {}", e.getMessage());
                 } catch (RuntimeException e) {
+                    if (worker.isShutdown()) {
+                        return; // closing
+                    }
                     log.warn("cannot complete the topic requests of other brokers yet; retrying at the next change", e);
                 }
             });

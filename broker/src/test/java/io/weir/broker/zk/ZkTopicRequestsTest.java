@@ -182,20 +182,28 @@ class ZkTopicRequestsTest {
     void shouldCreateTheOffsetsTopicWhenAGroupCoordinatedByABrokerThatIsNotTheControllerCommits() throws Exception {
         startCluster(2);
         EmbeddedBroker other = nonControllers().get(0);
-        assertEquals(Errors.NONE.code(), createTopic(other.port(), "events", 1).topics().get(0).errorCode());
+        // two partitions over two brokers: one of them is led by the broker that does not coordinate the group
+        assertEquals(Errors.NONE.code(), createTopic(other.port(), "events", 2).topics().get(0).errorCode());
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
             "bootstrap.servers", other.bootstrapServers(),
             ConsumerConfig.GROUP_ID_CONFIG, "grp",
             ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false",
             "key.deserializer", ByteArrayDeserializer.class.getName(),
             "value.deserializer", ByteArrayDeserializer.class.getName()))) {
-            org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition("events", 0);
-            consumer.commitSync(Map.of(tp, new OffsetAndMetadata(0, "m")), Duration.ofSeconds(60));
-            OffsetAndMetadata committed = consumer.committed(Set.of(tp), Duration.ofSeconds(60)).get(tp);
-            assertNotNull(committed);
-            assertEquals("m", committed.metadata());
+            var tp0 = new org.apache.kafka.common.TopicPartition("events", 0);
+            var tp1 = new org.apache.kafka.common.TopicPartition("events", 1);
+            consumer.commitSync(Map.of(tp0, new OffsetAndMetadata(0, "m0"), tp1, new OffsetAndMetadata(0, "m1")),
+                Duration.ofSeconds(60));
+            var committed = consumer.committed(Set.of(tp0, tp1), Duration.ofSeconds(60));
+            assertEquals("m0", committed.get(tp0).metadata());
+            assertEquals("m1", committed.get(tp1).metadata());
         }
         assertEveryBrokerSees("__consumer_offsets", 2);
+        var found = (io.weir.protocol.message.FindCoordinatorResponse) call(other.port(), ApiKeys.FIND_COORDINATOR,
+            (short) 4, new io.weir.protocol.message.FindCoordinatorRequest().setKeyType((byte) 0)
+                .setCoordinatorKeys(List.of("grp")));
+        assertEquals(other.broker().config().brokerId(), found.coordinators().get(0).nodeId(),
+            "the group's coordinator is the broker that is not the controller");
     }
 
     @Test
