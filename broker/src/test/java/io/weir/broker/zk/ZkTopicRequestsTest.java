@@ -182,11 +182,27 @@ class ZkTopicRequestsTest {
     void shouldCreateTheOffsetsTopicWhenAGroupCoordinatedByABrokerThatIsNotTheControllerCommits() throws Exception {
         startCluster(2);
         EmbeddedBroker other = nonControllers().get(0);
+        int otherId = other.broker().config().brokerId();
+        // the first FindCoordinator, on the broker that is not the controller, creates __consumer_offsets there
+        findCoordinator(other.port(), "first-use");
+        assertEveryBrokerSees("__consumer_offsets", 2);
+        // a group whose __consumer_offsets partition is on that broker (per-broker coordinators only serve
+        // the partitions they host; coordinators that follow partition leadership are separate work)
+        String group = null;
+        for (int i = 0; group == null; i++) {
+            String candidate = "grp-" + i;
+            int h = candidate.hashCode();
+            int partition = (h == Integer.MIN_VALUE ? 0 : Math.abs(h)) % 2;
+            if (other.broker().metadataStore().replicas(new TopicPartition("__consumer_offsets", partition)).get(0) == otherId) {
+                group = candidate;
+            }
+        }
+        assertEquals(otherId, findCoordinator(other.port(), group), "the group's coordinator is not the controller");
         // two partitions over two brokers: one of them is led by the broker that does not coordinate the group
         assertEquals(Errors.NONE.code(), createTopic(other.port(), "events", 2).topics().get(0).errorCode());
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
             "bootstrap.servers", other.bootstrapServers(),
-            ConsumerConfig.GROUP_ID_CONFIG, "grp",
+            ConsumerConfig.GROUP_ID_CONFIG, group,
             ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false",
             "key.deserializer", ByteArrayDeserializer.class.getName(),
             "value.deserializer", ByteArrayDeserializer.class.getName()))) {
@@ -198,12 +214,14 @@ class ZkTopicRequestsTest {
             assertEquals("m0", committed.get(tp0).metadata());
             assertEquals("m1", committed.get(tp1).metadata());
         }
-        assertEveryBrokerSees("__consumer_offsets", 2);
-        var found = (io.weir.protocol.message.FindCoordinatorResponse) call(other.port(), ApiKeys.FIND_COORDINATOR,
+    }
+
+    private static int findCoordinator(int port, String group) throws IOException {
+        var found = (io.weir.protocol.message.FindCoordinatorResponse) call(port, ApiKeys.FIND_COORDINATOR,
             (short) 4, new io.weir.protocol.message.FindCoordinatorRequest().setKeyType((byte) 0)
-                .setCoordinatorKeys(List.of("grp")));
-        assertEquals(other.broker().config().brokerId(), found.coordinators().get(0).nodeId(),
-            "the group's coordinator is the broker that is not the controller");
+                .setCoordinatorKeys(List.of(group)));
+        assertEquals(Errors.NONE.code(), found.coordinators().get(0).errorCode());
+        return found.coordinators().get(0).nodeId();
     }
 
     @Test
