@@ -6,6 +6,7 @@ import io.weir.broker.metadata.TopicMetadata;
 import io.weir.broker.server.TopicController;
 import io.weir.common.TopicPartition;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.CuratorWatcher;
 import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
@@ -24,8 +25,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The controller: one broker of the cluster, elected with Curator's {@link LeaderLatch}. On election
@@ -59,9 +65,9 @@ public final class ZkController implements TopicController, AutoCloseable {
     private final LeaderLatch latch;
     private volatile ControllerContext context;
     /** Runs {@link #reconcile}: the requests other brokers wrote, completed by this controller. */
-    private final java.util.concurrent.ExecutorService worker;
-    private final java.util.concurrent.atomic.AtomicBoolean reconcileQueued = new java.util.concurrent.atomic.AtomicBoolean();
-    private final org.apache.curator.framework.api.CuratorWatcher markerWatcher = e -> scheduleReconcile();
+    private final ExecutorService worker;
+    private final AtomicBoolean reconcileQueued = new AtomicBoolean();
+    private final CuratorWatcher markerWatcher = e -> scheduleReconcile();
     private final long requestWaitMs;
 
     public ZkController(ZkMetadataStore store, int brokerId) {
@@ -69,7 +75,7 @@ public final class ZkController implements TopicController, AutoCloseable {
         this.client = store.client();
         this.brokerId = brokerId;
         this.requestWaitMs = store.sessionTimeoutMs();
-        this.worker = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        this.worker = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "weir-controller-" + brokerId);
             t.setDaemon(true);
             return t;
@@ -278,7 +284,7 @@ public final class ZkController implements TopicController, AutoCloseable {
     }
 
     /** Waits until this broker's image shows the topic with {@code count} partitions, each with a state. */
-    private void awaitPartitionStates(String name, java.util.UUID topicId, int count) {
+    private void awaitPartitionStates(String name, UUID topicId, int count) {
         boolean done = store.awaitImage(image -> {
             TopicMetadata t = image.topics().get(name);
             if (t == null || !t.topicId().equals(topicId) || t.partitionCount() < count) {
@@ -384,7 +390,7 @@ public final class ZkController implements TopicController, AutoCloseable {
                     log.warn("cannot complete the topic requests of other brokers yet; retrying at the next change", e);
                 }
             });
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             reconcileQueued.set(false); // closing
         }
     }
