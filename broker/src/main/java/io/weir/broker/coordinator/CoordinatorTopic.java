@@ -104,7 +104,8 @@ public final class CoordinatorTopic<S extends CoordinatorShard<R>, R> {
         Map<String, String> configs = Map.of(LogConfig.CLEANUP_POLICY, "compact",
             LogConfig.SEGMENT_BYTES, Integer.toString(segmentBytes));
         TopicService.Result r = topics.create(name, configuredPartitions, (short) 1, Map.of(), configs, false);
-        if (r.error() != Errors.NONE && r.error() != Errors.TOPIC_ALREADY_EXISTS) {
+        if (r.error() != Errors.NONE && r.error() != Errors.TOPIC_ALREADY_EXISTS
+            && !(r.error() == Errors.REQUEST_TIMED_OUT && exists())) { // timed out: the controller still completes it
             log.error("cannot create {}: {} {}", name, r.error(), r.message());
             return null;
         }

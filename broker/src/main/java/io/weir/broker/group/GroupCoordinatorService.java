@@ -95,7 +95,9 @@ public final class GroupCoordinatorService {
         }
         ReplicaManagerPartitionWriter writer = new ReplicaManagerPartitionWriter(replicaManager);
         this.runtime = newRuntime(time, executor, timers, writer, writer, settings,
-            tp -> replicaManager.partition(tp) != null);
+            // Kafka's check: the partition is in the cluster's metadata (its leader may be another broker)
+            tp -> replicaManager.partition(tp) != null
+                || tp.partition() >= 0 && store.topic(tp.topic()).map(t -> tp.partition() < t.partitionCount()).orElse(false));
         this.topic = new CoordinatorTopic<>(TOPIC, config.getInt(BrokerConfig.OFFSETS_TOPIC_NUM_PARTITIONS),
             config.getInt(BrokerConfig.OFFSETS_TOPIC_SEGMENT_BYTES), store, topics, runtime);
     }

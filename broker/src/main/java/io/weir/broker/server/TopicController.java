@@ -9,8 +9,8 @@ import java.util.Map;
 /**
  * The controller's topic operations, the one way topics are created, deleted or grown. In a cluster
  * this is {@code io.weir.broker.zk.ZkController}: on the elected controller it writes ZooKeeper under
- * its epoch fence; on any other broker it throws {@link NotControllerException} (forwarding the
- * request to the controller by RPC is the next step of the cluster work, and goes here).
+ * its epoch fence; on any other broker it writes the request into ZooKeeper (as Kafka's ZooKeeper
+ * mode did) and waits for the controller to complete it.
  */
 public interface TopicController {
     /** Ids of the brokers a new replica may go to. */
@@ -33,6 +33,17 @@ public interface TopicController {
      */
     default boolean callerHostsPartitions() {
         return true;
+    }
+
+    /**
+     * Thrown when the request was written for the controller but its result (partition leaders, the
+     * deletion) was not visible in this broker's metadata in time: Kafka's REQUEST_TIMED_OUT; the
+     * controller still completes it.
+     */
+    class NotCompletedException extends RuntimeException {
+        public NotCompletedException(String message) {
+            super(message);
+        }
     }
 
     /** Thrown on a broker that is not the controller (or no longer is). */

@@ -42,8 +42,9 @@ public final class TopicService {
     }
 
     /**
-     * Runs a controller write: null when it succeeded, else the error ("not the controller", or a
-     * deposed one, is NOT_CONTROLLER; a topic another controller write created meanwhile exists).
+     * Runs a controller write: null when it succeeded, else the error (a deposed controller is
+     * NOT_CONTROLLER; a topic another write created meanwhile exists; a request written for the
+     * controller that it has not completed in time is REQUEST_TIMED_OUT, as in Kafka).
      */
     private Result viaController(Runnable write, Result ignored) {
         try {
@@ -51,6 +52,8 @@ public final class TopicService {
             return null;
         } catch (TopicController.NotControllerException e) {
             return Result.error(Errors.NOT_CONTROLLER, e.getMessage());
+        } catch (TopicController.NotCompletedException e) {
+            return Result.error(Errors.REQUEST_TIMED_OUT, e.getMessage());
         } catch (RuntimeException e) {
             for (Throwable c = e; c != null; c = c.getCause()) {
                 if (c instanceof org.apache.zookeeper.KeeperException.NodeExistsException) {
@@ -179,7 +182,9 @@ public final class TopicService {
             return Result.error(Errors.UNKNOWN_TOPIC_OR_PARTITION, "Internal topic " + name + " is not created here");
         }
         Result r = create(name, -1, (short) -1, Map.of(), Map.of(), false);
-        if (r.error() == Errors.TOPIC_ALREADY_EXISTS) {
+        if ((r.error() == Errors.TOPIC_ALREADY_EXISTS || r.error() == Errors.REQUEST_TIMED_OUT)
+            && store.topic(name).isPresent()) {
+            // created (by another request, or still being completed by the controller)
             return new Result(Errors.NONE, null, store.topic(name).orElseThrow());
         }
         return r;

@@ -6,6 +6,7 @@ import io.weir.broker.metadata.TopicMetadata;
 import io.weir.broker.server.TopicController;
 import io.weir.common.TopicPartition;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.CuratorWatcher;
 import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
@@ -24,8 +25,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The controller: one broker of the cluster, elected with Curator's {@link LeaderLatch}. On election
@@ -35,10 +41,20 @@ import java.util.concurrent.TimeUnit;
  * state changes — are transactions that check that version first ({@link #fencedCommit}), so a
  * deposed controller's writes fail with {@link ControllerMovedException}.
  *
- * <p>On a broker that is not the controller the topic operations throw
- * {@link TopicController.NotControllerException}; forwarding them to the controller is the next step.
+ * <p>On a broker that is not the controller the topic operations are written into ZooKeeper for the
+ * controller, as Kafka's ZooKeeper mode did: a creation is the topic's config and assignment znodes,
+ * created in one transaction whose conditional create decides between two brokers creating one name
+ * (the loser gets {@code NodeExistsException}: TOPIC_ALREADY_EXISTS); partition growth is a
+ * conditional update of the assignment znode; a deletion is the marker {@code /admin/delete_topics/<t>}.
+ * The controller notices them (its metadata watches, and a watch on the markers) and completes them
+ * under its epoch fence ({@link #reconcile}): the new partitions and their first states, or the
+ * topic's znodes and then the marker removed. It is the only writer of partition state. The asking
+ * broker waits (at most the ZooKeeper session timeout) until its own metadata shows the result — every
+ * partition with a state, or the topic gone — and otherwise throws
+ * {@link TopicController.NotCompletedException} (REQUEST_TIMED_OUT, as Kafka's CreateTopics answers
+ * when the leaders do not appear in time; the controller still completes the request).
  *
- * <p>Thread-safe: topic operations are serialized on this object.
+ * <p>Thread-safe: controller writes are serialized on this object; a non-controller's waits hold no lock.
  */
 public final class ZkController implements TopicController, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ZkController.class);
@@ -48,11 +64,23 @@ public final class ZkController implements TopicController, AutoCloseable {
     private final int brokerId;
     private final LeaderLatch latch;
     private volatile ControllerContext context;
+    /** Runs {@link #reconcile}: the requests other brokers wrote, completed by this controller. */
+    private final ExecutorService worker;
+    private final AtomicBoolean reconcileQueued = new AtomicBoolean();
+    private final CuratorWatcher markerWatcher = e -> scheduleReconcile();
+    private final long requestWaitMs;
 
     public ZkController(ZkMetadataStore store, int brokerId) {
         this.store = store;
         this.client = store.client();
         this.brokerId = brokerId;
+        this.requestWaitMs = store.sessionTimeoutMs();
+        this.worker = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "weir-controller-" + brokerId);
+            t.setDaemon(true);
+            return t;
+        });
+        store.setObserver(this::scheduleReconcile);
         this.latch = new LeaderLatch(client, ZkPaths.CONTROLLER_ELECTION, Integer.toString(brokerId));
         latch.addListener(new LeaderLatchListener() {
             @Override
@@ -140,6 +168,7 @@ public final class ZkController implements TopicController, AutoCloseable {
                 int version = data == null ? 0 : stat.getVersion() + 1;
                 context = new ControllerContext(brokerId, epoch, version);
                 log.info("broker {} is the controller, epoch {}", brokerId, epoch);
+                scheduleReconcile(); // requests written while there was no controller
                 return;
             } catch (KeeperException.NodeExistsException | KeeperException.BadVersionException e) {
                 deleteOwnStaleControllerZnode();
@@ -225,53 +254,216 @@ public final class ZkController implements TopicController, AutoCloseable {
     }
 
     @Override
-    public synchronized void createTopic(TopicMetadata topic, Map<Integer, List<Integer>> assignment) {
-        ControllerContext term = requireActive();
+    public void createTopic(TopicMetadata topic, Map<Integer, List<Integer>> assignment) {
         Map<Integer, List<Integer>> replicas = assignment.isEmpty()
             ? assign(0, topic.partitionCount(), topic.replicationFactor(), liveBrokerRacks()) : new TreeMap<>(assignment);
+        synchronized (this) {
+            if (isActive()) {
+                ControllerContext term = requireActive();
+                List<CuratorOp> ops = new ArrayList<>();
+                try {
+                    store.topicCreationOps(topic, replicas, term.controllerEpoch(), ops);
+                } catch (Exception e) {
+                    throw ZkMetadataStore.zkFailure("prepare the creation of topic " + topic.name(), e);
+                }
+                fencedCommit(store, term, ops);
+                store.changed(topic.name(), true);
+                return;
+            }
+        }
+        // not the controller: write the topic for it; the conditional create decides a race
         List<CuratorOp> ops = new ArrayList<>();
         try {
-            store.topicCreationOps(topic, replicas, term.controllerEpoch(), ops);
+            store.topicCreationOps(topic, replicas, -1, ops);
+            client.transaction().forOperations(ops);
         } catch (Exception e) {
-            throw ZkMetadataStore.zkFailure("prepare the creation of topic " + topic.name(), e);
+            throw ZkMetadataStore.zkFailure("write the creation of topic " + topic.name() + " for the controller", e);
         }
-        fencedCommit(store, term, ops);
         store.changed(topic.name(), true);
+        awaitPartitionStates(topic.name(), topic.topicId(), replicas.size());
+    }
+
+    /** Waits until this broker's image shows the topic with {@code count} partitions, each with a state. */
+    private void awaitPartitionStates(String name, UUID topicId, int count) {
+        boolean done = store.awaitImage(image -> {
+            TopicMetadata t = image.topics().get(name);
+            if (t == null || !t.topicId().equals(topicId) || t.partitionCount() < count) {
+                return false;
+            }
+            for (int p = 0; p < count; p++) {
+                if (!image.states().containsKey(new TopicPartition(name, p))) {
+                    return false;
+                }
+            }
+            return true;
+        }, requestWaitMs);
+        if (!done) {
+            throw new NotCompletedException("the controller has not yet elected leaders for the partitions of topic "
+                + name + " (" + requestWaitMs + " ms); it will");
+        }
     }
 
     @Override
-    public synchronized void deleteTopic(TopicMetadata topic) {
-        ControllerContext term = requireActive();
-        List<CuratorOp> ops = new ArrayList<>();
-        try {
-            store.topicDeletionOps(topic.name(), ops);
-        } catch (Exception e) {
-            throw ZkMetadataStore.zkFailure("prepare the deletion of topic " + topic.name(), e);
+    public void deleteTopic(TopicMetadata topic) {
+        synchronized (this) {
+            if (isActive()) {
+                ControllerContext term = requireActive();
+                List<CuratorOp> ops = new ArrayList<>();
+                try {
+                    store.topicDeletionOps(topic.name(), ops);
+                } catch (Exception e) {
+                    throw ZkMetadataStore.zkFailure("prepare the deletion of topic " + topic.name(), e);
+                }
+                // children before parents, and the topic's own znode last: chunks never leave a topic without its root
+                fencedCommit(store, term, ops);
+                store.changed(topic.name(), true);
+                return;
+            }
         }
-        // children before parents, and the topic's own znode last: chunks never leave a topic without its root
-        fencedCommit(store, term, ops);
-        store.changed(topic.name(), true);
+        try {
+            client.create().creatingParentContainersIfNeeded().forPath(ZkPaths.deleteTopic(topic.name()));
+        } catch (KeeperException.NodeExistsException e) {
+            // already asked for
+        } catch (Exception e) {
+            throw ZkMetadataStore.zkFailure("mark topic " + topic.name() + " for deletion", e);
+        }
+        boolean gone = store.awaitImage(image -> {
+            TopicMetadata t = image.topics().get(topic.name());
+            return t == null || !t.topicId().equals(topic.topicId());
+        }, requestWaitMs);
+        if (!gone) {
+            throw new NotCompletedException("the controller has not yet deleted topic " + topic.name()
+                + " (" + requestWaitMs + " ms); it will");
+        }
     }
 
     @Override
-    public synchronized void addPartitions(TopicMetadata topic, int newCount) {
-        ControllerContext term = requireActive();
+    public void addPartitions(TopicMetadata topic, int newCount) {
         Map<Integer, List<Integer>> replicas = new TreeMap<>();
         for (int p = 0; p < topic.partitionCount(); p++) {
             replicas.put(p, store.replicas(new TopicPartition(topic.name(), p)));
         }
         replicas.putAll(assign(topic.partitionCount(), newCount, topic.replicationFactor(), liveBrokerRacks()));
         Integer version = store.image().topicZkVersions().get(topic.name());
-        List<CuratorOp> ops = new ArrayList<>();
-        try {
-            ops.add(client.transactionOp().setData().withVersion(version == null ? -1 : version)
-                .forPath(ZkPaths.topic(topic.name()), ZkMetadataStore.topicJson(topic.topicId(), replicas)));
-            store.partitionCreationOps(topic.name(), replicas, topic.partitionCount(), term.controllerEpoch(), ops);
-        } catch (Exception e) {
-            throw ZkMetadataStore.zkFailure("prepare new partitions of topic " + topic.name(), e);
+        synchronized (this) {
+            if (isActive()) {
+                ControllerContext term = requireActive();
+                List<CuratorOp> ops = new ArrayList<>();
+                try {
+                    ops.add(client.transactionOp().setData().withVersion(version == null ? -1 : version)
+                        .forPath(ZkPaths.topic(topic.name()), ZkMetadataStore.topicJson(topic.topicId(), replicas)));
+                    store.partitionCreationOps(topic.name(), replicas, topic.partitionCount(), term.controllerEpoch(), ops);
+                } catch (Exception e) {
+                    throw ZkMetadataStore.zkFailure("prepare new partitions of topic " + topic.name(), e);
+                }
+                fencedCommit(store, term, ops);
+                store.changed(topic.name(), false);
+                return;
+            }
         }
-        fencedCommit(store, term, ops);
+        // not the controller: a conditional update of the assignment, which the controller completes
+        try {
+            client.setData().withVersion(version == null ? -1 : version)
+                .forPath(ZkPaths.topic(topic.name()), ZkMetadataStore.topicJson(topic.topicId(), replicas));
+        } catch (Exception e) {
+            throw ZkMetadataStore.zkFailure("write new partitions of topic " + topic.name() + " for the controller", e);
+        }
         store.changed(topic.name(), false);
+        awaitPartitionStates(topic.name(), topic.topicId(), newCount);
+    }
+
+    private void scheduleReconcile() {
+        if (context == null || !reconcileQueued.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            worker.execute(() -> {
+                reconcileQueued.set(false);
+                try {
+                    reconcile();
+                } catch (NotControllerException e) {
+                    log.debug("no longer the controller: {}", e.getMessage());
+                } catch (RuntimeException e) {
+                    if (worker.isShutdown()) {
+                        return; // closing
+                    }
+                    log.warn("cannot complete the topic requests of other brokers yet; retrying at the next change", e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            reconcileQueued.set(false); // closing
+        }
+    }
+
+    /**
+     * Completes what other brokers wrote for the controller: partitions of the assignments that have
+     * no state yet get their znodes and first state (leader = first replica); topics marked under
+     * {@link ZkPaths#DELETE_TOPICS} are deleted and the marker removed. Each under the epoch fence.
+     */
+    synchronized void reconcile() {
+        if (!isActive()) {
+            return;
+        }
+        ControllerContext term = requireActive();
+        ZkMetadataStore.Image image = store.image();
+        for (Map.Entry<String, Map<Integer, List<Integer>>> e : image.assignments().entrySet()) {
+            String name = e.getKey();
+            Map<Integer, List<Integer>> assignment = e.getValue();
+            boolean missing = false;
+            for (int p = 0; p < assignment.size() && !missing; p++) {
+                missing = !image.states().containsKey(new TopicPartition(name, p));
+            }
+            if (!missing) {
+                continue;
+            }
+            List<CuratorOp> ops = new ArrayList<>();
+            try {
+                if (client.checkExists().forPath(ZkPaths.partitions(name)) == null) {
+                    ops.add(client.transactionOp().create().forPath(ZkPaths.partitions(name)));
+                }
+                for (int p = 0; p < assignment.size(); p++) {
+                    List<Integer> replicas = assignment.get(p);
+                    if (replicas == null || replicas.isEmpty()) {
+                        continue;
+                    }
+                    if (client.checkExists().forPath(ZkPaths.partition(name, p)) == null) {
+                        ops.add(client.transactionOp().create().forPath(ZkPaths.partition(name, p)));
+                    }
+                    if (client.checkExists().forPath(ZkPaths.partitionState(name, p)) == null) {
+                        ops.add(client.transactionOp().create().forPath(ZkPaths.partitionState(name, p),
+                            ZkMetadataStore.stateJson(replicas.get(0), 0, List.of(replicas.get(0)), term.controllerEpoch())));
+                    }
+                }
+            } catch (Exception ex) {
+                throw ZkMetadataStore.zkFailure("prepare the partitions of topic " + name, ex);
+            }
+            if (!ops.isEmpty()) {
+                fencedCommit(store, term, ops);
+                log.info("controller {} created the partitions of topic {} that another broker asked for", brokerId, name);
+            }
+            store.changed(name, false);
+        }
+        List<String> marked;
+        try {
+            store.ensurePath(ZkPaths.DELETE_TOPICS);
+            marked = client.getChildren().usingWatcher(markerWatcher).forPath(ZkPaths.DELETE_TOPICS);
+        } catch (Exception ex) {
+            throw ZkMetadataStore.zkFailure("read " + ZkPaths.DELETE_TOPICS, ex);
+        }
+        for (String name : marked) {
+            List<CuratorOp> ops = new ArrayList<>();
+            try {
+                if (client.checkExists().forPath(ZkPaths.topic(name)) != null) {
+                    store.topicDeletionOps(name, ops);
+                }
+                ops.add(client.transactionOp().delete().forPath(ZkPaths.deleteTopic(name)));
+            } catch (Exception ex) {
+                throw ZkMetadataStore.zkFailure("prepare the deletion of topic " + name, ex);
+            }
+            fencedCommit(store, term, ops);
+            log.info("controller {} deleted topic {}, which another broker asked for", brokerId, name);
+            store.changed(name, true);
+        }
     }
 
     /**
@@ -347,6 +539,8 @@ public final class ZkController implements TopicController, AutoCloseable {
             }
         }
         context = null;
+        store.setObserver(null);
+        worker.shutdownNow();
         try {
             latch.close(LeaderLatch.CloseMode.SILENT);
         } catch (IOException | IllegalStateException e) {

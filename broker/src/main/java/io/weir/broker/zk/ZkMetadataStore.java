@@ -91,6 +91,7 @@ public final class ZkMetadataStore implements MetadataStore {
     private volatile boolean closed;
     // guarded by lock
     private java.util.function.Consumer<Image> listener;
+    private volatile Runnable observer;
 
     private ZkMetadataStore(CuratorFramework client, EmbeddedZooKeeper embedded, String hosts, int sessionTimeoutMs,
                             int connectionTimeoutMs, Path logDir, int brokerId, String configuredClusterId) {
@@ -425,7 +426,11 @@ public final class ZkMetadataStore implements MetadataStore {
         return true;
     }
 
-    /** The operations that create a topic: its config, assignment, partitions and their first states. */
+    /**
+     * The operations that create a topic: its config, assignment, partitions and their first states;
+     * with a negative {@code controllerEpoch} only the config and the assignment (a broker that is not
+     * the controller asks for the topic that way, and the controller completes it).
+     */
     void topicCreationOps(TopicMetadata topic, Map<Integer, List<Integer>> assignment, int controllerEpoch,
                           List<CuratorOp> ops) throws Exception {
         ensurePath(ZkPaths.CONFIG_TOPICS);
@@ -437,6 +442,9 @@ public final class ZkMetadataStore implements MetadataStore {
             ops.add(client.transactionOp().create().forPath(ZkPaths.topicConfig(topic.name()), configJson(topic.configs())));
         }
         ops.add(client.transactionOp().create().forPath(ZkPaths.topic(topic.name()), topicJson(topic.topicId(), assignment)));
+        if (controllerEpoch < 0) {
+            return; // a request for the controller: it creates the partitions and their states
+        }
         ops.add(client.transactionOp().create().forPath(ZkPaths.partitions(topic.name())));
         partitionCreationOps(topic.name(), assignment, 0, controllerEpoch, ops);
     }
@@ -662,13 +670,51 @@ public final class ZkMetadataStore implements MetadataStore {
         }
         Image next = new Image(topics, assignments, versions, states, brokers, controllerId);
         image = next;
-        if (listener != null && !next.equals(old)) {
-            try {
-                listener.accept(next);
-            } catch (RuntimeException e) {
-                log.error("applying a metadata change failed", e);
+        lock.notifyAll(); // awaitImage
+        if (!next.equals(old)) {
+            if (listener != null) {
+                try {
+                    listener.accept(next);
+                } catch (RuntimeException e) {
+                    log.error("applying a metadata change failed", e);
+                }
+            }
+            Runnable o = observer;
+            if (o != null) {
+                o.run();
             }
         }
+    }
+
+    /**
+     * Waits at most {@code timeoutMs} until the image satisfies {@code condition}; returns whether it
+     * does. Images change as ZooKeeper's watches report other brokers' writes.
+     */
+    public boolean awaitImage(java.util.function.Predicate<Image> condition, long timeoutMs) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        synchronized (lock) {
+            while (!condition.test(image)) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0 || closed) {
+                    return false;
+                }
+                try {
+                    lock.wait(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /**
+     * Runs {@code o} after each new image, under the store's lock (it must only hand work to another
+     * thread); the controller uses it to notice topics other brokers asked for.
+     */
+    void setObserver(Runnable o) {
+        observer = o;
     }
 
     /**

@@ -25,6 +25,13 @@ public final class ZkPaths {
     /** {"version":1,"broker":N,"block_start":"s","block_end":"e"} (end inclusive) */
     public static final String PRODUCER_ID_BLOCK = "/latest_producer_id_block";
 
+    /** one child per topic whose deletion a broker asked the controller for (Kafka's marker) */
+    public static final String DELETE_TOPICS = "/admin/delete_topics";
+
+    public static String deleteTopic(String topic) {
+        return DELETE_TOPICS + "/" + topic;
+    }
+
     public static String broker(int id) {
         return BROKER_IDS + "/" + id;
     }

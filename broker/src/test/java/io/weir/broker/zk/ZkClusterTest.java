@@ -225,8 +225,9 @@ class ZkClusterTest {
         CreateTopicsResponse refused = (CreateTopicsResponse) call(other.port(), ApiKeys.CREATE_TOPICS, (short) 7,
             new CreateTopicsRequest().setTimeoutMs(5_000).setTopics(List.of(new CreateTopicsRequest.CreatableTopic()
                 .setName("direct").setNumPartitions(1).setReplicationFactor((short) 1))));
-        assertEquals(Errors.NOT_CONTROLLER.code(), refused.topics().get(0).errorCode());
-        assertNull(zk.checkExists().forPath(CHROOT + "/brokers/topics/direct"));
+        // a broker that is not the controller writes the topic for it, and the controller completes it
+        assertEquals(Errors.NONE.code(), refused.topics().get(0).errorCode());
+        assertNotNull(zk.checkExists().forPath(CHROOT + "/brokers/topics/direct/partitions/0/state"));
 
         try (Admin admin = admin(other)) { // the admin client sends CreateTopics to the controller
             admin.createTopics(List.of(new NewTopic("spread", 4, (short) 1).configs(Map.of("retention.ms", "1234"))))
