@@ -3,6 +3,7 @@ package io.weir.tools;
 import io.weir.admin.Admin;
 import io.weir.admin.AdminResult;
 import io.weir.common.TopicPartition;
+import io.weir.common.utils.Json;
 import io.weir.tools.Cli.UsageException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

@@ -4,6 +4,7 @@ import io.weir.admin.Admin;
 import io.weir.admin.LogDirDescription;
 import io.weir.admin.ReplicaInfo;
 import io.weir.common.TopicPartition;
+import io.weir.common.utils.Json;
 import io.weir.protocol.client.Node;
 import io.weir.tools.Cli.UsageException;
 import picocli.CommandLine;

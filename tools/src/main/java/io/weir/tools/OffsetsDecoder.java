@@ -1,6 +1,7 @@
 package io.weir.tools;
 
 import io.weir.common.TopicPartition;
+import io.weir.common.utils.Json;
 import io.weir.consumer.ConsumerProtocol;
 
 import java.nio.BufferUnderflowException;

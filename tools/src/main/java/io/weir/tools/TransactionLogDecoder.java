@@ -1,5 +1,7 @@
 package io.weir.tools;
 
+import io.weir.common.utils.Json;
+
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

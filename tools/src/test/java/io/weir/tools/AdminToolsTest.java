@@ -8,6 +8,7 @@ import io.weir.broker.Broker;
 import io.weir.broker.BrokerConfig;
 import io.weir.common.TopicPartition;
 import io.weir.common.testing.TempDirs;
+import io.weir.common.utils.Json;
 import io.weir.tools.ToolRun.Result;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;

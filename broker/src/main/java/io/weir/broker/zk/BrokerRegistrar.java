@@ -1,6 +1,7 @@
 package io.weir.broker.zk;
 
 import io.weir.common.utils.FileUtils;
+import io.weir.common.utils.Json;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
@@ -75,7 +76,7 @@ public final class BrokerRegistrar implements AutoCloseable {
         }
         json.put("listener_security_protocol_map", protocols);
         json.put("rack", rack);
-        this.registration = Json.write(json);
+        this.registration = Json.writeBytes(json);
         this.listener = (c, state) -> {
             if (state == ConnectionState.RECONNECTED && !closed) {
                 reregistration.execute(this::reregister);

@@ -5,6 +5,7 @@ import io.weir.broker.metadata.PartitionState;
 import io.weir.broker.metadata.TopicMetadata;
 import io.weir.broker.server.TopicController;
 import io.weir.common.TopicPartition;
+import io.weir.common.utils.Json;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.CuratorWatcher;
 import org.apache.curator.framework.api.transaction.CuratorOp;
@@ -163,7 +164,7 @@ public final class ZkController implements TopicController, AutoCloseable {
                     : client.transactionOp().setData().withVersion(stat.getVersion())
                         .forPath(ZkPaths.CONTROLLER_EPOCH, epochBytes));
                 ops.add(client.transactionOp().create().withMode(CreateMode.EPHEMERAL)
-                    .forPath(ZkPaths.CONTROLLER, Json.write(me)));
+                    .forPath(ZkPaths.CONTROLLER, Json.writeBytes(me)));
                 client.transaction().forOperations(ops);
                 int version = data == null ? 0 : stat.getVersion() + 1;
                 context = new ControllerContext(brokerId, epoch, version);

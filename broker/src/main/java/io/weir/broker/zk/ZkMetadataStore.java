@@ -8,6 +8,7 @@ import io.weir.broker.metadata.PartitionState;
 import io.weir.broker.metadata.TopicMetadata;
 import io.weir.common.TopicPartition;
 import io.weir.common.utils.FileUtils;
+import io.weir.common.utils.Json;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.api.CuratorWatcher;
@@ -262,7 +263,7 @@ public final class ZkMetadataStore implements MetadataStore {
         json.put("version", "1");
         json.put("id", id);
         try {
-            client.create().creatingParentsIfNeeded().forPath(ZkPaths.CLUSTER_ID, Json.write(json));
+            client.create().creatingParentsIfNeeded().forPath(ZkPaths.CLUSTER_ID, Json.writeBytes(json));
             log.info("initialized cluster {} in ZooKeeper", id);
             return id;
         } catch (KeeperException.NodeExistsException e) {
@@ -528,14 +529,14 @@ public final class ZkMetadataStore implements MetadataStore {
         json.put("partitions", parts);
         json.put("adding_replicas", Map.of());
         json.put("removing_replicas", Map.of());
-        return Json.write(json);
+        return Json.writeBytes(json);
     }
 
     static byte[] configJson(Map<String, String> configs) {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("version", 1);
         json.put("config", new TreeMap<>(configs));
-        return Json.write(json);
+        return Json.writeBytes(json);
     }
 
     static byte[] stateJson(int leader, int leaderEpoch, List<Integer> isr, int controllerEpoch) {
@@ -545,7 +546,7 @@ public final class ZkMetadataStore implements MetadataStore {
         json.put("version", 1);
         json.put("leader_epoch", leaderEpoch);
         json.put("isr", isr);
-        return Json.write(json);
+        return Json.writeBytes(json);
     }
 
     static PartitionState parseState(byte[] data, int zkVersion) {

@@ -1,5 +1,7 @@
 package io.weir.broker.zk;
 
+import io.weir.common.utils.Json;
+
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
@@ -83,6 +85,6 @@ public final class ZkProducerIdBlocks {
         json.put("broker", brokerId);
         json.put("block_start", Long.toString(start));
         json.put("block_end", Long.toString(endInclusive));
-        return Json.write(json);
+        return Json.writeBytes(json);
     }
 }

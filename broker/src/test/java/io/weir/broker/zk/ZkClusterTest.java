@@ -4,6 +4,7 @@ import io.weir.broker.Broker;
 import io.weir.broker.metadata.PartitionState;
 import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.common.TopicPartition;
+import io.weir.common.utils.Json;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;

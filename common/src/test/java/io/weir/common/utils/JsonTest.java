@@ -1,8 +1,9 @@
-package io.weir.broker.zk;
+package io.weir.common.utils;
 
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -10,7 +11,37 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+/** The small JSON reader and writer (tools documents, znodes). */
 class JsonTest {
+    @Test
+    void shouldParseWhatKafkasToolsRead() {
+        Object v = Json.parse(" {\"a\": [1, -2, 3.5, true, false, null], \"b\": {\"c\": \"x\\\"y\\\\z\\n\\u0041\"}, \"e\": []} ");
+        Map<String, Object> expected = new LinkedHashMap<>();
+        expected.put("a", Arrays.asList(1L, -2L, 3.5, true, false, null));
+        expected.put("b", Map.of("c", "x\"y\\z\nA"));
+        expected.put("e", List.of());
+        assertEquals(expected, v);
+    }
+
+    @Test
+    void shouldWriteCompactJsonThatParsesBack() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("s", "q\"\\\t\u0001");
+        m.put("n", 5L);
+        m.put("l", Arrays.asList(true, null, Map.of()));
+        String text = Json.write(m);
+        assertEquals("{\"s\":\"q\\\"\\\\\\t\\u0001\",\"n\":5,\"l\":[true,null,{}]}", text);
+        assertEquals(m, Json.parse(text));
+    }
+
+    @Test
+    void shouldRefuseMalformedTextNamingThePosition() {
+        for (String bad : List.of("", "{", "[1,]", "{\"a\" 1}", "\"open", "tru", "{} x", "{\"a\":01x}")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Json.parse(bad), bad);
+            assertEquals(true, e.getMessage().startsWith("malformed JSON at position"), e.getMessage());
+        }
+    }
+
     @Test
     void shouldWriteAndReadBackTheZnodeShapes() {
         Map<String, Object> state = new LinkedHashMap<>();
@@ -20,7 +51,7 @@ class JsonTest {
         state.put("rack", null);
         state.put("name", "a \"quoted\"\\ name\n\u0001");
         state.put("ok", true);
-        byte[] bytes = Json.write(state);
+        byte[] bytes = Json.writeBytes(state);
         assertEquals("{\"controller_epoch\":3,\"leader\":1,\"isr\":[1,2],\"rack\":null,"
             + "\"name\":\"a \\\"quoted\\\"\\\\ name\\n\\u0001\",\"ok\":true}",
             new String(bytes, StandardCharsets.UTF_8));
@@ -39,14 +70,5 @@ class JsonTest {
         assertEquals("h", o.get("host"));
         assertEquals(9092, Json.intField(o, "port", -1));
         assertEquals(List.of("PLAINTEXT://h:9092"), o.get("endpoints"));
-    }
-
-    @Test
-    void shouldRejectMalformedInputNamingThePosition() {
-        for (String bad : new String[] {"{\"a\":}", "[1,2", "{\"a\" 1}", "\"open", "{} x", "-"}) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Json.parse(bad.getBytes(StandardCharsets.UTF_8)), bad);
-            assertEquals(true, e.getMessage().startsWith("bad JSON at "), e.getMessage());
-        }
     }
 }

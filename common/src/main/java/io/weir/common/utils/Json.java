@@ -1,16 +1,18 @@
-package io.weir.tools;
+package io.weir.common.utils;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The little JSON the tools read and write (Kafka's offset and log-dir documents): {@link #parse}
- * turns text into maps (insertion-ordered), lists, strings, longs, doubles, booleans and null;
- * {@link #write} does the reverse, compact, keys in map order. Stateless.
+ * The little JSON Weir reads and writes (the tools' offset and log-dir documents, the znodes in
+ * ZooKeeper, so they read like Kafka's): {@link #parse} turns text into maps (insertion-ordered),
+ * lists, strings, longs, doubles, booleans and null; {@link #write} does the reverse, compact, keys in
+ * map order. Stateless and thread-safe.
  */
-final class Json {
+public final class Json {
     private final String s;
     private int pos;
 
@@ -19,7 +21,7 @@ final class Json {
     }
 
     /** Parses one JSON value filling the whole text; an {@link IllegalArgumentException} names the position. */
-    static Object parse(String text) {
+    public static Object parse(String text) {
         Json j = new Json(text);
         Object v = j.value();
         j.skipWhitespace();
@@ -176,11 +178,48 @@ final class Json {
         }
     }
 
-    /** Compact JSON for maps, lists, strings, numbers, booleans and null. */
-    static String write(Object v) {
+    /** Parses UTF-8 JSON bytes (see {@link #parse(String)}). */
+    public static Object parse(byte[] bytes) {
+        return parse(new String(bytes, StandardCharsets.UTF_8));
+    }
+
+    /** Parses UTF-8 JSON bytes that must hold an object. */
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> parseObject(byte[] bytes) {
+        Object v = parse(bytes);
+        if (!(v instanceof Map)) {
+            throw new IllegalArgumentException("expected a JSON object, got: " + new String(bytes, StandardCharsets.UTF_8));
+        }
+        return (Map<String, Object>) v;
+    }
+
+    /** An integer field, or {@code dflt} when absent or null. */
+    public static int intField(Map<String, Object> o, String key, int dflt) {
+        Object v = o.get(key);
+        return v == null ? dflt : v instanceof Number n ? n.intValue() : Integer.parseInt(v.toString());
+    }
+
+    /** A list of integers (e.g. broker ids); empty if {@code v} is not a list. */
+    public static List<Integer> intList(Object v) {
+        List<Integer> out = new ArrayList<>();
+        if (v instanceof List<?> l) {
+            for (Object o : l) {
+                out.add(((Number) o).intValue());
+            }
+        }
+        return out;
+    }
+
+    /** Compact JSON for maps, iterables, strings, numbers, booleans and null. */
+    public static String write(Object v) {
         StringBuilder sb = new StringBuilder();
         write(v, sb);
         return sb.toString();
+    }
+
+    /** {@link #write} as UTF-8 bytes. */
+    public static byte[] writeBytes(Object v) {
+        return write(v).getBytes(StandardCharsets.UTF_8);
     }
 
     private static void write(Object v, StringBuilder sb) {
@@ -219,17 +258,21 @@ final class Json {
                 write(e.getValue(), sb);
             }
             sb.append('}');
-        } else if (v instanceof List<?> l) {
+        } else if (v instanceof Iterable<?> l) {
             sb.append('[');
-            for (int i = 0; i < l.size(); i++) {
-                if (i > 0) {
+            boolean first = true;
+            for (Object o : l) {
+                if (!first) {
                     sb.append(',');
                 }
-                write(l.get(i), sb);
+                first = false;
+                write(o, sb);
             }
             sb.append(']');
-        } else {
+        } else if (v instanceof Number || v instanceof Boolean) {
             sb.append(v);
+        } else {
+            throw new IllegalArgumentException("not a JSON value: " + v.getClass().getName());
         }
     }
 }
