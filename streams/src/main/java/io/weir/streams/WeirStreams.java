@@ -8,6 +8,8 @@ import io.weir.common.Time;
 import io.weir.common.config.ConfigException;
 import io.weir.streams.errors.StreamsException;
 import io.weir.streams.errors.TopologyException;
+import io.weir.streams.processor.StateStore;
+import io.weir.streams.processor.internals.GlobalStreamThread;
 import io.weir.streams.processor.internals.InternalTopologyBuilder;
 import io.weir.common.TopicPartition;
 import io.weir.producer.Serializer;
@@ -116,6 +118,9 @@ public final class WeirStreams implements AutoCloseable {
     private final Time time;
     private final Object lock = new Object();
     private final List<StreamThread> threads = new ArrayList<>();
+    /** Fills the global stores; null when the topology has none (or before start()). */
+    private GlobalStreamThread globalThread;
+    private Map<String, StateStore> globalStores = Map.of();
     private final List<RestoreProgress> restores = new CopyOnWriteArrayList<>();
     private State state = State.CREATED;
     private StateListener stateListener;
@@ -141,12 +146,6 @@ public final class WeirStreams implements AutoCloseable {
                 "differs from the application id the topology was built with (" + builder.applicationId() + ")");
         }
         builder.setApplicationId(applicationId);
-        if (builder.hasGlobalStores()) {
-            // the test driver runs global stores; the runtime's global thread is not built yet, and treating
-            // a global topic as a partitioned input would give each instance only part of the table
-            throw new TopologyException("global stores (GlobalKTable, Topology.addGlobalStore) run in the "
-                + "TopologyTestDriver but not yet in WeirStreams: topics " + builder.globalTopics());
-        }
         if (this.configs.get(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG) == null) {
             throw new ConfigException(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, null, "is required");
         }
@@ -235,6 +234,18 @@ public final class WeirStreams implements AutoCloseable {
         try {
             createInternalTopics();
             String processId = processId();
+            if (builder.hasGlobalStores()) {
+                // global stores are complete before any stream task can read them
+                Map<String, Object> consumer = clientConfigs("consumer.");
+                consumer.put("client.id", applicationId + "-" + processId + "-GlobalStreamThread-consumer");
+                GlobalStreamThread g = new GlobalStreamThread(applicationId, builder, configs, consumer, appStateDir,
+                    commitIntervalMs, time);
+                synchronized (lock) {
+                    globalThread = g;
+                }
+                globalStores = g.restore();
+                g.start();
+            }
             synchronized (lock) {
                 for (int i = 0; i < numThreads; i++) {
                     StreamThread t = newThread(i, processId);
@@ -243,6 +254,13 @@ public final class WeirStreams implements AutoCloseable {
                 threads.forEach(Thread::start);
             }
         } catch (RuntimeException e) {
+            GlobalStreamThread global;
+            synchronized (lock) {
+                global = globalThread;
+            }
+            if (global != null) {
+                global.shutdown();
+            }
             synchronized (lock) {
                 setState(State.PENDING_ERROR);
                 setState(State.ERROR);
@@ -267,7 +285,7 @@ public final class WeirStreams implements AutoCloseable {
         producer.putIfAbsent("linger.ms", 5);
         StreamThread.Settings settings = new StreamThread.Settings(applicationId, builder, configs, consumer, producer,
             exactlyOnce, commitIntervalMs, maxUncommittedBytes, appStateDir, applicationId + "-" + processId, time, processId,
-            applicationServer, numStandbyReplicas);
+            applicationServer, numStandbyReplicas, globalStores);
         return settings;
     }
 
@@ -394,6 +412,13 @@ public final class WeirStreams implements AutoCloseable {
             }
             all &= !t.isAlive();
         }
+        GlobalStreamThread global;
+        synchronized (lock) {
+            global = globalThread;
+        }
+        if (all && global != null) {
+            global.shutdown();   // after the stream threads: they read the global stores until they stop
+        }
         synchronized (lock) {
             if (all) {
                 setState(state == State.PENDING_ERROR ? State.ERROR : State.NOT_RUNNING);
@@ -406,6 +431,20 @@ public final class WeirStreams implements AutoCloseable {
     @Override
     public void close() {
         close(Duration.ofDays(365));
+    }
+
+    /** Global-topic records read at {@link #start()} to bring the global stores up to date (0 without global stores). */
+    long globalRecordsRestored() {
+        synchronized (lock) {
+            return globalThread == null ? 0 : globalThread.restoredRecords();
+        }
+    }
+
+    /** The global partitions' offsets the global stores committed up to (empty without global stores). */
+    Map<TopicPartition, Long> globalCommittedOffsets() {
+        synchronized (lock) {
+            return globalThread == null ? Map.of() : globalThread.committedOffsets();
+        }
     }
 
     /** Every store restore this instance started (live objects: records restored / total, per store). */

@@ -81,7 +81,17 @@ public final class StreamThread extends Thread {
                            Map<String, Object> consumerConfigs, Map<String, Object> producerConfigs,
                            boolean exactlyOnce, long commitIntervalMs, long maxUncommittedBytes, Path appStateDir,
                            String transactionalIdPrefix, Time time, String processId, String applicationServer,
-                           int numStandbyReplicas) {
+                           int numStandbyReplicas, Map<String, StateStore> globalStores) {
+        /** Settings for a topology without global stores. */
+        public Settings(String applicationId, InternalTopologyBuilder builder, Map<String, Object> configs,
+                        Map<String, Object> consumerConfigs, Map<String, Object> producerConfigs,
+                        boolean exactlyOnce, long commitIntervalMs, long maxUncommittedBytes, Path appStateDir,
+                        String transactionalIdPrefix, Time time, String processId, String applicationServer,
+                        int numStandbyReplicas) {
+            this(applicationId, builder, configs, consumerConfigs, producerConfigs, exactlyOnce, commitIntervalMs,
+                maxUncommittedBytes, appStateDir, transactionalIdPrefix, time, processId, applicationServer,
+                numStandbyReplicas, Map.of());
+        }
     }
 
     /** Callbacks to the owning {@code WeirStreams}. */
@@ -593,7 +603,7 @@ public final class StreamThread extends Thread {
         Set<String> wiped = new HashSet<>();
         while (true) {
             StreamTask task = new StreamTask(id, settings.applicationId(), settings.builder().build(Set.of(id.subtopology())),
-                settings.configs(), collector, dir, settings.time());
+                settings.configs(), collector, dir, settings.time(), settings.globalStores());
             try {
                 task.initializeStores();
                 if (standby) {

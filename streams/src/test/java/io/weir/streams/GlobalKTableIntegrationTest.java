@@ -1,0 +1,151 @@
+package io.weir.streams;
+
+import io.weir.admin.Admin;
+import io.weir.admin.NewTopic;
+import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.common.TopicPartition;
+import io.weir.common.testing.TempDirs;
+import io.weir.consumer.ConsumerRecord;
+import io.weir.consumer.Deserializers;
+import io.weir.consumer.WeirConsumer;
+import io.weir.producer.ProducerRecord;
+import io.weir.producer.Serializers;
+import io.weir.producer.WeirProducer;
+import io.weir.streams.kstream.Consumed;
+import io.weir.streams.kstream.GlobalKTable;
+import io.weir.streams.kstream.Produced;
+import io.weir.streams.serialization.Serdes;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A stream–GlobalKTable join in {@link WeirStreams} against a real in-JVM broker: every instance holds the
+ * whole global table, so each order is enriched whichever partition its user lives in, and a restart on
+ * the same state directory reads no global record again (the global store committed its offsets).
+ */
+@Timeout(300)
+class GlobalKTableIntegrationTest {
+    private static final int USERS = 20;
+    private static EmbeddedBroker broker;
+    private static Path root;
+
+    @BeforeAll
+    static void start() throws Exception {
+        broker = new EmbeddedBroker(Map.of("transaction.state.log.num.partitions", "3", "offsets.topic.num.partitions", "3",
+            "group.initial.rebalance.delay.ms", "0", "group.min.session.timeout.ms", "1000")).start();
+        root = TempDirs.create("weir-global-it");
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic("users", 2, (short) 1), new NewTopic("orders", 2, (short) 1),
+                new NewTopic("enriched", 2, (short) 1))).all().get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        if (broker != null) {
+            broker.close();
+        }
+        TempDirs.delete(root);
+    }
+
+    private static WeirStreams streams(Path stateDir) {
+        StreamsBuilder builder = new StreamsBuilder();
+        GlobalKTable<String, String> users = builder.globalTable("users", Consumed.with(Serdes.String(), Serdes.String()));
+        builder.stream("orders", Consumed.with(Serdes.String(), Serdes.String()))
+            .join(users, (orderId, userId) -> userId, (userId, name) -> userId + ":" + name)
+            .to("enriched", Produced.with(Serdes.String(), Serdes.String()));
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, "global-join");
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        p.put("consumer.session.timeout.ms", "3000");
+        p.put("consumer.heartbeat.interval.ms", "500");
+        return new WeirStreams(builder.build(), p);
+    }
+
+    /** Sends to an explicit partition so users and their orders sit in different partitions. */
+    private static void send(String topic, int partition, String key, String value) {
+        Map<String, Object> c = new HashMap<>();
+        c.put("bootstrap.servers", broker.bootstrapServers());
+        try (WeirProducer<String, String> producer = new WeirProducer<>(c, new Serializers.StringSerializer(),
+            new Serializers.StringSerializer())) {
+            producer.send(new ProducerRecord<>(topic, partition, key, value));
+            producer.flush();
+        }
+    }
+
+    /** Waits (bounded by the test's timeout) for {@code count} committed output records, keyed by order id. */
+    private static Map<String, String> awaitOutput(int count) {
+        Map<String, Object> c = new HashMap<>();
+        c.put("bootstrap.servers", broker.bootstrapServers());
+        c.put("isolation.level", "read_committed");
+        c.put("enable.auto.commit", false);
+        Map<String, String> out = new TreeMap<>();
+        try (WeirConsumer<String, String> consumer = new WeirConsumer<>(c, new Deserializers.StringDeserializer(),
+            new Deserializers.StringDeserializer())) {
+            List<TopicPartition> tps = List.of(new TopicPartition("enriched", 0), new TopicPartition("enriched", 1));
+            consumer.assign(tps);
+            consumer.seekToBeginning(tps);
+            int seen = 0;
+            while (seen < count) {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(100))) {
+                    out.put(r.key(), r.value());
+                    seen++;
+                }
+            }
+            assertEquals(count, seen, "output records");
+        }
+        return out;
+    }
+
+    @Test
+    void enrichesFromTheWholeGlobalTableAndRestartsWithoutRereadingIt() throws Exception {
+        for (int u = 0; u < USERS; u++) {
+            send("users", u % 2, "u" + u, "name" + u);
+        }
+        Path stateDir = root.resolve("state");
+        Map<String, String> expected = new TreeMap<>();
+        try (WeirStreams streams = streams(stateDir)) {
+            streams.start();
+            assertEquals(USERS, streams.globalRecordsRestored(), "the first start reads the whole global topic");
+            for (int o = 0; o < USERS; o++) {
+                // the order lands in the partition its user is NOT in
+                send("orders", (o + 1) % 2, "o" + o, "u" + o);
+                expected.put("o" + o, "u" + o + ":name" + o);
+            }
+            assertEquals(expected, awaitOutput(USERS));
+        }
+        try (WeirStreams streams = streams(stateDir)) {
+            streams.start();
+            assertEquals(0, streams.globalRecordsRestored(), "the restart finds the global store up to date");
+            send("users", 1, "u100", "late");   // applied by the running global thread
+            while (streams.globalCommittedOffsets().getOrDefault(new TopicPartition("users", 1), 0L) < USERS / 2 + 1) {
+                Thread.sleep(20);   // bounded by the test's timeout
+            }
+            for (int o = USERS; o < 2 * USERS; o++) {
+                send("orders", o % 2, "o" + o, "u" + (o - USERS));
+                expected.put("o" + o, "u" + (o - USERS) + ":name" + (o - USERS));
+            }
+            assertEquals(expected, awaitOutput(2 * USERS));
+            send("orders", 0, "late-order", "u100");
+            expected.put("late-order", "u100:late");
+            Map<String, String> out = awaitOutput(2 * USERS + 1);
+            assertTrue(out.containsKey("late-order"), "the running global thread applied the new user: " + out);
+            assertEquals(expected, out);
+        }
+    }
+}
