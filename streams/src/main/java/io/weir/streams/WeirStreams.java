@@ -388,6 +388,9 @@ public final class WeirStreams implements AutoCloseable {
                     setState(State.PENDING_SHUTDOWN);
                     setState(State.NOT_RUNNING);
                 }
+                if (globalThread != null) {
+                    globalThread.shutdown();   // the stream threads died (ERROR): the global thread may still run
+                }
                 return true;
             }
             if (state != State.PENDING_ERROR) {
