@@ -74,7 +74,8 @@ public final class GlobalStreamThread extends Thread {
 
     /**
      * Opens the stores and reads every global partition up to its end offset (from the offsets the stores
-     * committed), then commits the stores; returns the stores for the stream tasks. Runs on the caller.
+     * committed), then commits the stores; returns the stores for the stream tasks (key-value stores as
+     * read-only views of their committed state, safe while this thread writes). Runs on the caller.
      */
     public Map<String, StateStore> restore() {
         task.initialize();
@@ -106,7 +107,7 @@ public final class GlobalStreamThread extends Thread {
         }
         commit();
         log.info("Global stores {} restored: {} records read up to {}", task.stores().keySet(), restoredRecords, end);
-        return task.stores();
+        return GlobalKeyValueStoreView.forStreamTasks(task.stores());
     }
 
     private boolean caughtUp(Map<TopicPartition, Long> end) {
