@@ -250,6 +250,41 @@ class ZkTopicRequestsTest {
     }
 
     @Test
+    void shouldAnswerAtOnceWhenTheTimeoutIsZeroAndTimeOutPastAShortOneWhileTheControllerCompletesLater() throws Exception {
+        startCluster(2);
+        EmbeddedBroker other = nonControllers().get(0);
+        MetadataStore asked = other.broker().metadataStore();
+        assertEquals(Errors.NONE.code(), createTopic(other.port(), "stays", 1).topics().get(0).errorCode());
+        // holding the controller's monitor keeps it from completing what other brokers write (reconcile)
+        synchronized (controller().broker().controller()) {
+            CreateTopicsResponse created = createTopic(other.port(), "written", 3, 0);
+            assertEquals(Errors.NONE.code(), created.topics().get(0).errorCode(), created.topics().get(0).errorMessage());
+            assertEquals(3, created.topics().get(0).numPartitions());
+            assertTrue(asked.partitionState(new TopicPartition("written", 0)).isEmpty(), "answered before any leader");
+
+            CreateTopicsResponse late = createTopic(other.port(), "late", 2, 1);
+            assertEquals(Errors.REQUEST_TIMED_OUT.code(), late.topics().get(0).errorCode());
+
+            CreatePartitionsResponse grown = (CreatePartitionsResponse) call(other.port(), ApiKeys.CREATE_PARTITIONS,
+                (short) 3, new CreatePartitionsRequest().setTimeoutMs(0).setTopics(List.of(
+                    new CreatePartitionsRequest.CreatePartitionsTopic().setName("stays").setCount(2).setAssignments(null))));
+            assertEquals(Errors.NONE.code(), grown.results().get(0).errorCode(), grown.results().get(0).errorMessage());
+
+            DeleteTopicsResponse deleted = (DeleteTopicsResponse) call(other.port(), ApiKeys.DELETE_TOPICS, (short) 4,
+                new DeleteTopicsRequest().setTimeoutMs(0).setTopicNames(List.of("stays")));
+            assertEquals(Errors.NONE.code(), deleted.responses().get(0).errorCode());
+            assertTrue(asked.topic("stays").isPresent(), "answered before the controller deleted it");
+        }
+        // the controller completes each request afterwards
+        assertEveryBrokerSees("written", 3);
+        assertEveryBrokerSees("late", 2);
+        for (EmbeddedBroker b : brokers) {
+            waitUntil(() -> b.broker().metadataStore().topic("stays").isEmpty(),
+                "broker " + b.broker().config().brokerId() + " drops the deleted topic");
+        }
+    }
+
+    @Test
     void shouldLetExactlyOneOfTwoBrokersCreatingTheSameTopicConcurrentlySucceed() throws Exception {
         startCluster(3);
         List<EmbeddedBroker> others = nonControllers();
@@ -294,8 +329,13 @@ class ZkTopicRequestsTest {
     }
 
     private static CreateTopicsResponse createTopic(int port, String name, int partitions) throws IOException {
+        return createTopic(port, name, partitions, 30_000);
+    }
+
+    private static CreateTopicsResponse createTopic(int port, String name, int partitions, int timeoutMs)
+        throws IOException {
         return (CreateTopicsResponse) call(port, ApiKeys.CREATE_TOPICS, (short) 7,
-            new CreateTopicsRequest().setTimeoutMs(30_000).setTopics(List.of(new CreateTopicsRequest.CreatableTopic()
+            new CreateTopicsRequest().setTimeoutMs(timeoutMs).setTopics(List.of(new CreateTopicsRequest.CreatableTopic()
                 .setName(name).setNumPartitions(partitions).setReplicationFactor((short) 1))));
     }
 
