@@ -217,7 +217,7 @@ public final class TopicService {
         return delete(name, null);
     }
 
-    /** {@link #delete(String)} for a DeleteTopics request, waiting at most {@code timeoutMs} as {@link #create}. */
+    /** {@link #delete(String)} for a DeleteTopics request, waiting at most {@code timeoutMs} as {@link #create(String, int, short, Map, Map, boolean, long)}. */
     public Result delete(String name, long timeoutMs) {
         return delete(name, Long.valueOf(timeoutMs));
     }
@@ -253,7 +253,7 @@ public final class TopicService {
 
     /**
      * {@link #createPartitions(String, int, boolean)} for a CreatePartitions request, waiting at most
-     * {@code timeoutMs} as {@link #create}.
+     * {@code timeoutMs} as {@link #create(String, int, short, Map, Map, boolean, long)}.
      */
     public Result createPartitions(String name, int newCount, boolean validateOnly, long timeoutMs) {
         return createPartitions(name, newCount, validateOnly, Long.valueOf(timeoutMs));
