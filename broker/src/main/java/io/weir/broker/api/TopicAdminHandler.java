@@ -25,7 +25,8 @@ import java.util.UUID;
 
 /**
  * Topic administration: CreateTopics, DeleteTopics and CreatePartitions, answered per topic through
- * the {@link TopicService}.
+ * the {@link TopicService}, each waiting at most the request's {@code timeoutMs} for the controller
+ * (not at all when it is {@code <= 0}; REQUEST_TIMED_OUT past it, as Kafka answers).
  *
  * <p>Thread-safe.
  */
@@ -78,7 +79,7 @@ public final class TopicAdminHandler implements ApiHandler {
                 configs.put(c.name(), c.value());
             }
             TopicService.Result res = topics.create(t.name(), t.numPartitions(), t.replicationFactor(), assignment,
-                configs, req.validateOnly());
+                configs, req.validateOnly(), req.timeoutMs());
             r.setErrorCode(res.error().code()).setErrorMessage(res.message());
             if (res.error() == Errors.NONE) {
                 TopicMetadata tm = res.topic();
@@ -109,18 +110,18 @@ public final class TopicAdminHandler implements ApiHandler {
                         continue;
                     }
                 }
-                out.add(deleteOne(name));
+                out.add(deleteOne(name, req.timeoutMs()));
             }
         } else {
             for (String name : req.topicNames()) {
-                out.add(deleteOne(name));
+                out.add(deleteOne(name, req.timeoutMs()));
             }
         }
         return new DeleteTopicsResponse().setResponses(out);
     }
 
-    private DeleteTopicsResponse.DeletableTopicResult deleteOne(String name) {
-        TopicService.Result r = topics.delete(name);
+    private DeleteTopicsResponse.DeletableTopicResult deleteOne(String name, long timeoutMs) {
+        TopicService.Result r = topics.delete(name, timeoutMs);
         DeleteTopicsResponse.DeletableTopicResult res = new DeleteTopicsResponse.DeletableTopicResult().setName(name)
             .setErrorCode(r.error().code()).setErrorMessage(r.message());
         if (r.topic() != null) {
@@ -134,7 +135,7 @@ public final class TopicAdminHandler implements ApiHandler {
         for (CreatePartitionsRequest.CreatePartitionsTopic t : req.topics()) {
             TopicService.Result r = t.assignments() != null ? validateAssignments(t) : null;
             if (r == null) {
-                r = topics.createPartitions(t.name(), t.count(), req.validateOnly());
+                r = topics.createPartitions(t.name(), t.count(), req.validateOnly(), req.timeoutMs());
             }
             out.add(new CreatePartitionsResponse.CreatePartitionsTopicResult().setName(t.name())
                 .setErrorCode(r.error().code()).setErrorMessage(r.message()));

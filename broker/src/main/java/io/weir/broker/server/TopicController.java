@@ -28,6 +28,26 @@ public interface TopicController {
     void addPartitions(TopicMetadata topic, int newCount);
 
     /**
+     * {@link #createTopic(TopicMetadata, Map)} for a request with Kafka's {@code timeoutMs}: a broker
+     * that writes the request for the controller waits at most {@code timeoutMs} for the result (then
+     * {@link NotCompletedException}), and not at all when {@code timeoutMs <= 0}. A controller that
+     * writes the change itself ignores it.
+     */
+    default void createTopic(TopicMetadata topic, Map<Integer, List<Integer>> assignment, long timeoutMs) {
+        createTopic(topic, assignment);
+    }
+
+    /** {@link #deleteTopic(TopicMetadata)} waiting at most {@code timeoutMs}, as {@link #createTopic(TopicMetadata, Map, long)}. */
+    default void deleteTopic(TopicMetadata topic, long timeoutMs) {
+        deleteTopic(topic);
+    }
+
+    /** {@link #addPartitions(TopicMetadata, int)} waiting at most {@code timeoutMs}, as {@link #createTopic(TopicMetadata, Map, long)}. */
+    default void addPartitions(TopicMetadata topic, int newCount, long timeoutMs) {
+        addPartitions(topic, newCount);
+    }
+
+    /**
      * Whether the caller must apply a change to the local partitions itself; false when the broker's
      * metadata listener applies every change (to the replicas assigned to it) before the write returns.
      */

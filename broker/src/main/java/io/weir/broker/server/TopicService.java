@@ -81,9 +81,26 @@ public final class TopicService {
      * Creates a topic. {@code partitions} or {@code replicationFactor} of -1 take the broker defaults;
      * {@code assignment} (partition → replica broker ids), when not empty, fixes both.
      */
-    public synchronized Result create(String name, int partitions, short replicationFactor,
-                                      Map<Integer, List<Integer>> assignment, Map<String, String> configs,
-                                      boolean validateOnly) {
+    public Result create(String name, int partitions, short replicationFactor,
+                         Map<Integer, List<Integer>> assignment, Map<String, String> configs, boolean validateOnly) {
+        return create(name, partitions, replicationFactor, assignment, configs, validateOnly, null);
+    }
+
+    /**
+     * {@link #create(String, int, short, Map, Map, boolean)} for a CreateTopics request: a broker that
+     * is not the controller waits at most {@code timeoutMs} for the controller to complete the creation
+     * (REQUEST_TIMED_OUT past it; the topic is still created), and answers once the request is written
+     * when {@code timeoutMs <= 0}, as Kafka does.
+     */
+    public Result create(String name, int partitions, short replicationFactor, Map<Integer, List<Integer>> assignment,
+                         Map<String, String> configs, boolean validateOnly, long timeoutMs) {
+        return create(name, partitions, replicationFactor, assignment, configs, validateOnly, Long.valueOf(timeoutMs));
+    }
+
+    /** {@code timeoutMs} null: the controller's own bound on the wait (requests without a timeout). */
+    private synchronized Result create(String name, int partitions, short replicationFactor,
+                                       Map<Integer, List<Integer>> assignment, Map<String, String> configs,
+                                       boolean validateOnly, Long timeoutMs) {
         String bad = TopicMetadata.validateName(name);
         if (bad != null) {
             return Result.error(Errors.INVALID_TOPIC_EXCEPTION, bad);
@@ -145,7 +162,13 @@ public final class TopicService {
         if (validateOnly) {
             return new Result(Errors.NONE, null, topic);
         }
-        Result created = viaController(() -> controller.createTopic(topic, assignment), null);
+        Result created = viaController(() -> {
+            if (timeoutMs == null) {
+                controller.createTopic(topic, assignment);
+            } else {
+                controller.createTopic(topic, assignment, timeoutMs);
+            }
+        }, null);
         if (created != null) {
             return created;
         }
@@ -190,7 +213,16 @@ public final class TopicService {
         return r;
     }
 
-    public synchronized Result delete(String name) {
+    public Result delete(String name) {
+        return delete(name, null);
+    }
+
+    /** {@link #delete(String)} for a DeleteTopics request, waiting at most {@code timeoutMs} as {@link #create(String, int, short, Map, Map, boolean, long)}. */
+    public Result delete(String name, long timeoutMs) {
+        return delete(name, Long.valueOf(timeoutMs));
+    }
+
+    private synchronized Result delete(String name, Long timeoutMs) {
         if (!config.getBoolean(BrokerConfig.DELETE_TOPIC_ENABLE)) {
             return Result.error(Errors.TOPIC_DELETION_DISABLED, "Topic deletion is disabled.");
         }
@@ -198,7 +230,13 @@ public final class TopicService {
         if (topic == null) {
             return Result.error(Errors.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");
         }
-        Result deleted = viaController(() -> controller.deleteTopic(topic), null);
+        Result deleted = viaController(() -> {
+            if (timeoutMs == null) {
+                controller.deleteTopic(topic);
+            } else {
+                controller.deleteTopic(topic, timeoutMs);
+            }
+        }, null);
         if (deleted != null) {
             return deleted;
         }
@@ -209,7 +247,19 @@ public final class TopicService {
         return new Result(Errors.NONE, null, topic);
     }
 
-    public synchronized Result createPartitions(String name, int newCount, boolean validateOnly) {
+    public Result createPartitions(String name, int newCount, boolean validateOnly) {
+        return createPartitions(name, newCount, validateOnly, null);
+    }
+
+    /**
+     * {@link #createPartitions(String, int, boolean)} for a CreatePartitions request, waiting at most
+     * {@code timeoutMs} as {@link #create(String, int, short, Map, Map, boolean, long)}.
+     */
+    public Result createPartitions(String name, int newCount, boolean validateOnly, long timeoutMs) {
+        return createPartitions(name, newCount, validateOnly, Long.valueOf(timeoutMs));
+    }
+
+    private synchronized Result createPartitions(String name, int newCount, boolean validateOnly, Long timeoutMs) {
         TopicMetadata topic = store.topic(name).orElse(null);
         if (topic == null) {
             return Result.error(Errors.UNKNOWN_TOPIC_OR_PARTITION, "The topic '" + name + "' does not exist.");
@@ -226,7 +276,13 @@ public final class TopicService {
         }
         TopicMetadata grown = topic.withPartitionCount(newCount);
         if (!validateOnly) {
-            Result grew = viaController(() -> controller.addPartitions(topic, newCount), null);
+            Result grew = viaController(() -> {
+                if (timeoutMs == null) {
+                    controller.addPartitions(topic, newCount);
+                } else {
+                    controller.addPartitions(topic, newCount, timeoutMs);
+                }
+            }, null);
             if (grew != null) {
                 return grew;
             }

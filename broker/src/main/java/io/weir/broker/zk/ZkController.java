@@ -50,8 +50,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * The controller notices them (its metadata watches, and a watch on the markers) and completes them
  * under its epoch fence ({@link #reconcile}): the new partitions and their first states, or the
  * topic's znodes and then the marker removed. It is the only writer of partition state. The asking
- * broker waits (at most the ZooKeeper session timeout) until its own metadata shows the result — every
- * partition with a state, or the topic gone — and otherwise throws
+ * broker waits until its own metadata shows the result — every partition with a state, or the topic
+ * gone — at most the request's {@code timeoutMs} (not at all when it is {@code <= 0}, as Kafka answers
+ * such a request once it is written; the ZooKeeper session timeout for requests without one, such as
+ * auto-creation), and otherwise throws
  * {@link TopicController.NotCompletedException} (REQUEST_TIMED_OUT, as Kafka's CreateTopics answers
  * when the leaders do not appear in time; the controller still completes the request).
  *
@@ -256,6 +258,11 @@ public final class ZkController implements TopicController, AutoCloseable {
 
     @Override
     public void createTopic(TopicMetadata topic, Map<Integer, List<Integer>> assignment) {
+        createTopic(topic, assignment, requestWaitMs);
+    }
+
+    @Override
+    public void createTopic(TopicMetadata topic, Map<Integer, List<Integer>> assignment, long timeoutMs) {
         Map<Integer, List<Integer>> replicas = assignment.isEmpty()
             ? assign(0, topic.partitionCount(), topic.replicationFactor(), liveBrokerRacks()) : new TreeMap<>(assignment);
         synchronized (this) {
@@ -281,11 +288,17 @@ public final class ZkController implements TopicController, AutoCloseable {
             throw ZkMetadataStore.zkFailure("write the creation of topic " + topic.name() + " for the controller", e);
         }
         store.changed(topic.name(), true);
-        awaitPartitionStates(topic.name(), topic.topicId(), replicas.size());
+        awaitPartitionStates(topic.name(), topic.topicId(), replicas.size(), timeoutMs);
     }
 
-    /** Waits until this broker's image shows the topic with {@code count} partitions, each with a state. */
-    private void awaitPartitionStates(String name, UUID topicId, int count) {
+    /**
+     * Waits at most {@code timeoutMs} (not at all when {@code <= 0}) until this broker's image shows the
+     * topic with {@code count} partitions, each with a state.
+     */
+    private void awaitPartitionStates(String name, UUID topicId, int count, long timeoutMs) {
+        if (timeoutMs <= 0) {
+            return;
+        }
         boolean done = store.awaitImage(image -> {
             TopicMetadata t = image.topics().get(name);
             if (t == null || !t.topicId().equals(topicId) || t.partitionCount() < count) {
@@ -297,15 +310,20 @@ public final class ZkController implements TopicController, AutoCloseable {
                 }
             }
             return true;
-        }, requestWaitMs);
+        }, timeoutMs);
         if (!done) {
             throw new NotCompletedException("the controller has not yet elected leaders for the partitions of topic "
-                + name + " (" + requestWaitMs + " ms); it will");
+                + name + " (" + timeoutMs + " ms); it will");
         }
     }
 
     @Override
     public void deleteTopic(TopicMetadata topic) {
+        deleteTopic(topic, requestWaitMs);
+    }
+
+    @Override
+    public void deleteTopic(TopicMetadata topic, long timeoutMs) {
         synchronized (this) {
             if (isActive()) {
                 ControllerContext term = requireActive();
@@ -328,18 +346,26 @@ public final class ZkController implements TopicController, AutoCloseable {
         } catch (Exception e) {
             throw ZkMetadataStore.zkFailure("mark topic " + topic.name() + " for deletion", e);
         }
+        if (timeoutMs <= 0) {
+            return;
+        }
         boolean gone = store.awaitImage(image -> {
             TopicMetadata t = image.topics().get(topic.name());
             return t == null || !t.topicId().equals(topic.topicId());
-        }, requestWaitMs);
+        }, timeoutMs);
         if (!gone) {
             throw new NotCompletedException("the controller has not yet deleted topic " + topic.name()
-                + " (" + requestWaitMs + " ms); it will");
+                + " (" + timeoutMs + " ms); it will");
         }
     }
 
     @Override
     public void addPartitions(TopicMetadata topic, int newCount) {
+        addPartitions(topic, newCount, requestWaitMs);
+    }
+
+    @Override
+    public void addPartitions(TopicMetadata topic, int newCount, long timeoutMs) {
         Map<Integer, List<Integer>> replicas = new TreeMap<>();
         for (int p = 0; p < topic.partitionCount(); p++) {
             replicas.put(p, store.replicas(new TopicPartition(topic.name(), p)));
@@ -370,7 +396,7 @@ public final class ZkController implements TopicController, AutoCloseable {
             throw ZkMetadataStore.zkFailure("write new partitions of topic " + topic.name() + " for the controller", e);
         }
         store.changed(topic.name(), false);
-        awaitPartitionStates(topic.name(), topic.topicId(), newCount);
+        awaitPartitionStates(topic.name(), topic.topicId(), newCount, timeoutMs);
     }
 
     private void scheduleReconcile() {

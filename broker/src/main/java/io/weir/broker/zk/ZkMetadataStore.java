@@ -801,26 +801,35 @@ public final class ZkMetadataStore implements MetadataStore {
         return data == null ? -1 : Json.intField(Json.parseObject(data), "brokerid", -1);
     }
 
-    /** The znode's data, or null when it does not exist. */
+    /**
+     * The znode's data, or null when it does not exist. With a watcher, a missing znode gets an exists
+     * watch; if it was created between the read and that watch (the watch then never fires for it),
+     * it is read again.
+     */
     byte[] getDataOrNull(String path, Stat stat, CuratorWatcher w) {
-        try {
-            var builder = client.getData();
-            if (stat != null) {
-                return w == null ? builder.storingStatIn(stat).forPath(path)
-                    : builder.storingStatIn(stat).usingWatcher(w).forPath(path);
-            }
-            return w == null ? builder.forPath(path) : builder.usingWatcher(w).forPath(path);
-        } catch (KeeperException.NoNodeException e) {
-            if (w != null) {
-                try {
-                    client.checkExists().usingWatcher(w).forPath(path); // learn when it appears
-                } catch (Exception ignored) {
-                    // the next refresh sets it
+        while (true) {
+            try {
+                var builder = client.getData();
+                if (stat != null) {
+                    return w == null ? builder.storingStatIn(stat).forPath(path)
+                        : builder.storingStatIn(stat).usingWatcher(w).forPath(path);
                 }
+                return w == null ? builder.forPath(path) : builder.usingWatcher(w).forPath(path);
+            } catch (KeeperException.NoNodeException e) {
+                if (w == null) {
+                    return null;
+                }
+                try {
+                    if (client.checkExists().usingWatcher(w).forPath(path) == null) {
+                        return null; // the watch reports when it appears
+                    }
+                } catch (Exception ignored) {
+                    return null; // the next refresh sets it
+                }
+                // created meanwhile: read it
+            } catch (Exception e) {
+                throw zkFailure("read " + path, e);
             }
-            return null;
-        } catch (Exception e) {
-            throw zkFailure("read " + path, e);
         }
     }
 

@@ -15,9 +15,6 @@ import io.weir.protocol.message.CreateTopicsResponse;
 import io.weir.protocol.message.InitProducerIdRequest;
 import io.weir.protocol.message.InitProducerIdResponse;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
-import org.apache.curator.retry.RetryOneTime;
-import org.apache.curator.test.TestingServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.DescribeClusterResult;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -37,7 +34,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -58,54 +54,35 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Several brokers in one JVM sharing one real ZooKeeper (curator-test's {@link TestingServer}), each
+ * Several brokers in one JVM sharing one real ZooKeeper ({@link ZkTestCluster}), each
  * with its own log dir and port: registration, the controller election and its epoch fence, topics
  * created through the controller, producer-id blocks, and restarts inside the session timeout.
  */
 class ZkClusterTest {
     private static final String CHROOT = "/weir-it";
 
-    private TestingServer zookeeper;
+    private ZkTestCluster cluster;
     private CuratorFramework zk; // sees the whole tree, without the chroot
-    private final List<EmbeddedBroker> brokers = new ArrayList<>();
+    private List<EmbeddedBroker> brokers;
 
     @BeforeEach
     void startZooKeeper() throws Exception {
-        zookeeper = new TestingServer(true);
-        zk = CuratorFrameworkFactory.newClient(zookeeper.getConnectString(), new RetryOneTime(100));
-        zk.start();
-        assertTrue(zk.blockUntilConnected(30, TimeUnit.SECONDS));
+        cluster = new ZkTestCluster(CHROOT);
+        zk = cluster.zk();
+        brokers = cluster.brokers();
     }
 
     @AfterEach
     void stop() throws Exception {
-        for (EmbeddedBroker b : brokers) {
-            b.close();
-        }
-        zk.close();
-        zookeeper.close();
+        cluster.close();
     }
 
     private EmbeddedBroker broker(int id, Map<String, String> extra) {
-        Map<String, String> props = new HashMap<>(extra);
-        props.put("broker.id", Integer.toString(id));
-        props.put("zookeeper.connect", zookeeper.getConnectString() + CHROOT);
-        props.put("group.initial.rebalance.delay.ms", "0");
-        props.put("offsets.topic.num.partitions", "2");
-        props.put("transaction.state.log.num.partitions", "2");
-        EmbeddedBroker b = new EmbeddedBroker(props);
-        brokers.add(b);
-        return b;
+        return cluster.broker(id, extra);
     }
 
     private static void waitUntil(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.sleep(20);
-        }
+        ZkTestCluster.waitUntil(condition, what);
     }
 
     private static Admin admin(EmbeddedBroker b) {
@@ -213,7 +190,7 @@ class ZkClusterTest {
     }
 
     @Test
-    void shouldCreateAndDeleteTopicsThroughTheControllerOnly() throws Exception {
+    void shouldCreateATopicThroughANonControllerAndSpreadServeAndDeleteTopicsInTheCluster() throws Exception {
         for (int id = 0; id < 2; id++) {
             broker(id, Map.of()).start();
         }
@@ -405,7 +382,7 @@ class ZkClusterTest {
             zk.create().creatingParentsIfNeeded().forPath(CHROOT + "/brokers/ids");
         }
         CountDownLatch connected = new CountDownLatch(1);
-        ZooKeeper z = new ZooKeeper(zookeeper.getConnectString() + CHROOT, sessionTimeoutMs, e -> {
+        ZooKeeper z = new ZooKeeper(cluster.connectString() + CHROOT, sessionTimeoutMs, e -> {
             if (e.getState() == org.apache.zookeeper.Watcher.Event.KeeperState.SyncConnected) {
                 connected.countDown();
             }

@@ -17,9 +17,6 @@ import io.weir.protocol.message.CreateTopicsResponse;
 import io.weir.protocol.message.DeleteTopicsRequest;
 import io.weir.protocol.message.DeleteTopicsResponse;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
-import org.apache.curator.retry.RetryOneTime;
-import org.apache.curator.test.TestingServer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -58,46 +55,33 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Topic admin sent to a broker that is not the controller, in a cluster of in-JVM brokers on one
- * ZooKeeper ({@link TestingServer}): the broker writes the request into ZooKeeper, the controller
+ * ZooKeeper ({@link ZkTestCluster}): the broker writes the request into ZooKeeper, the controller
  * completes it, and the asking broker answers once its own metadata shows the result — for
  * CreateTopics, auto-creation, the coordinators' internal topics, CreatePartitions and DeleteTopics.
  */
 class ZkTopicRequestsTest {
     private static final String CHROOT = "/weir-topics";
 
-    private TestingServer zookeeper;
+    private ZkTestCluster cluster;
     private CuratorFramework zk; // sees the whole tree, without the chroot
-    private final List<EmbeddedBroker> brokers = new ArrayList<>();
+    private List<EmbeddedBroker> brokers;
 
     @BeforeEach
     void startZooKeeper() throws Exception {
-        zookeeper = new TestingServer(true);
-        zk = CuratorFrameworkFactory.newClient(zookeeper.getConnectString(), new RetryOneTime(100));
-        zk.start();
-        assertTrue(zk.blockUntilConnected(30, TimeUnit.SECONDS));
+        cluster = new ZkTestCluster(CHROOT);
+        zk = cluster.zk();
+        brokers = cluster.brokers();
     }
 
     @AfterEach
     void stop() throws Exception {
-        for (EmbeddedBroker b : brokers) {
-            b.close();
-        }
-        zk.close();
-        zookeeper.close();
+        cluster.close();
     }
 
     /** Starts {@code n} brokers and waits until one is the controller and every broker sees all of them. */
     private void startCluster(int n) throws InterruptedException {
         for (int id = 0; id < n; id++) {
-            Map<String, String> props = new HashMap<>();
-            props.put("broker.id", Integer.toString(id));
-            props.put("zookeeper.connect", zookeeper.getConnectString() + CHROOT);
-            props.put("group.initial.rebalance.delay.ms", "0");
-            props.put("offsets.topic.num.partitions", "2");
-            props.put("transaction.state.log.num.partitions", "2");
-            EmbeddedBroker b = new EmbeddedBroker(props);
-            brokers.add(b);
-            b.start();
+            cluster.broker(id, Map.of()).start();
         }
         waitUntil(() -> brokers.stream().filter(b -> b.broker().controller().isActive()).count() == 1,
             "one controller is elected");
@@ -115,13 +99,7 @@ class ZkTopicRequestsTest {
     }
 
     private static void waitUntil(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.sleep(20);
-        }
+        ZkTestCluster.waitUntil(condition, what);
     }
 
     /** Asserts that every broker's metadata has the topic with {@code partitions} partitions, each with a leader. */
@@ -250,6 +228,41 @@ class ZkTopicRequestsTest {
     }
 
     @Test
+    void shouldAnswerAtOnceWhenTheTimeoutIsZeroAndTimeOutPastAShortOneWhileTheControllerCompletesLater() throws Exception {
+        startCluster(2);
+        EmbeddedBroker other = nonControllers().get(0);
+        MetadataStore asked = other.broker().metadataStore();
+        assertEquals(Errors.NONE.code(), createTopic(other.port(), "stays", 1).topics().get(0).errorCode());
+        // holding the controller's monitor keeps it from completing what other brokers write (reconcile)
+        synchronized (controller().broker().controller()) {
+            CreateTopicsResponse created = createTopic(other.port(), "written", 3, 0);
+            assertEquals(Errors.NONE.code(), created.topics().get(0).errorCode(), created.topics().get(0).errorMessage());
+            assertEquals(3, created.topics().get(0).numPartitions());
+            assertTrue(asked.partitionState(new TopicPartition("written", 0)).isEmpty(), "answered before any leader");
+
+            CreateTopicsResponse late = createTopic(other.port(), "late", 2, 1);
+            assertEquals(Errors.REQUEST_TIMED_OUT.code(), late.topics().get(0).errorCode());
+
+            CreatePartitionsResponse grown = (CreatePartitionsResponse) call(other.port(), ApiKeys.CREATE_PARTITIONS,
+                (short) 3, new CreatePartitionsRequest().setTimeoutMs(0).setTopics(List.of(
+                    new CreatePartitionsRequest.CreatePartitionsTopic().setName("stays").setCount(2).setAssignments(null))));
+            assertEquals(Errors.NONE.code(), grown.results().get(0).errorCode(), grown.results().get(0).errorMessage());
+
+            DeleteTopicsResponse deleted = (DeleteTopicsResponse) call(other.port(), ApiKeys.DELETE_TOPICS, (short) 4,
+                new DeleteTopicsRequest().setTimeoutMs(0).setTopicNames(List.of("stays")));
+            assertEquals(Errors.NONE.code(), deleted.responses().get(0).errorCode());
+            assertTrue(asked.topic("stays").isPresent(), "answered before the controller deleted it");
+        }
+        // the controller completes each request afterwards
+        assertEveryBrokerSees("written", 3);
+        assertEveryBrokerSees("late", 2);
+        for (EmbeddedBroker b : brokers) {
+            waitUntil(() -> b.broker().metadataStore().topic("stays").isEmpty(),
+                "broker " + b.broker().config().brokerId() + " drops the deleted topic");
+        }
+    }
+
+    @Test
     void shouldLetExactlyOneOfTwoBrokersCreatingTheSameTopicConcurrentlySucceed() throws Exception {
         startCluster(3);
         List<EmbeddedBroker> others = nonControllers();
@@ -294,8 +307,13 @@ class ZkTopicRequestsTest {
     }
 
     private static CreateTopicsResponse createTopic(int port, String name, int partitions) throws IOException {
+        return createTopic(port, name, partitions, 30_000);
+    }
+
+    private static CreateTopicsResponse createTopic(int port, String name, int partitions, int timeoutMs)
+        throws IOException {
         return (CreateTopicsResponse) call(port, ApiKeys.CREATE_TOPICS, (short) 7,
-            new CreateTopicsRequest().setTimeoutMs(30_000).setTopics(List.of(new CreateTopicsRequest.CreatableTopic()
+            new CreateTopicsRequest().setTimeoutMs(timeoutMs).setTopics(List.of(new CreateTopicsRequest.CreatableTopic()
                 .setName(name).setNumPartitions(partitions).setReplicationFactor((short) 1))));
     }
 

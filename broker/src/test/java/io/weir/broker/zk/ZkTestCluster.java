@@ -1,0 +1,88 @@
+package io.weir.broker.zk;
+
+import io.weir.broker.testing.EmbeddedBroker;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
+import org.apache.curator.test.TestingServer;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * In-JVM brokers on one real ZooKeeper (curator-test's {@link TestingServer}) under a chroot, for the
+ * cluster tests: the server, a client that sees the whole tree (without the chroot), and the brokers
+ * it made, all closed by {@link #close}.
+ */
+final class ZkTestCluster implements AutoCloseable {
+    private final String chroot;
+    private final TestingServer zookeeper;
+    private final CuratorFramework zk;
+    private final List<EmbeddedBroker> brokers = new ArrayList<>();
+
+    ZkTestCluster(String chroot) throws Exception {
+        this.chroot = chroot;
+        this.zookeeper = new TestingServer(true);
+        this.zk = CuratorFrameworkFactory.newClient(zookeeper.getConnectString(), new RetryOneTime(100));
+        zk.start();
+        if (!zk.blockUntilConnected(30, TimeUnit.SECONDS)) {
+            close();
+            throw new IllegalStateException("cannot connect to the test ZooKeeper");
+        }
+    }
+
+    /** The server's connect string, without the chroot. */
+    String connectString() {
+        return zookeeper.getConnectString();
+    }
+
+    /** A client of the whole tree, without the chroot. */
+    CuratorFramework zk() {
+        return zk;
+    }
+
+    /** The brokers made so far (live list: the cluster closes every one). */
+    List<EmbeddedBroker> brokers() {
+        return brokers;
+    }
+
+    /**
+     * A broker (not started) with id {@code id} under the chroot, two-partition coordinator topics and no
+     * initial rebalance delay; {@code extra} adds properties (these five win).
+     */
+    EmbeddedBroker broker(int id, Map<String, String> extra) {
+        Map<String, String> props = new HashMap<>(extra);
+        props.put("broker.id", Integer.toString(id));
+        props.put("zookeeper.connect", zookeeper.getConnectString() + chroot);
+        props.put("group.initial.rebalance.delay.ms", "0");
+        props.put("offsets.topic.num.partitions", "2");
+        props.put("transaction.state.log.num.partitions", "2");
+        EmbeddedBroker b = new EmbeddedBroker(props);
+        brokers.add(b);
+        return b;
+    }
+
+    /** Polls {@code condition} until it holds; fails after a minute (a hung test, not a timing assertion). */
+    static void waitUntil(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        for (EmbeddedBroker b : brokers) {
+            b.close();
+        }
+        zk.close();
+        zookeeper.close();
+    }
+}
