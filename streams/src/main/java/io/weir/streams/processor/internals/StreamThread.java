@@ -204,6 +204,8 @@ public final class StreamThread extends Thread {
     public static final String ACCEPTABLE_RECOVERY_LAG_CONFIG = "acceptable.recovery.lag";
     public static final String MAX_WARMUP_REPLICAS_CONFIG = "max.warmup.replicas";
     public static final String PROBING_REBALANCE_INTERVAL_MS_CONFIG = "probing.rebalance.interval.ms";
+    /** How soon a thread asks again after an assignment made without some source topic's metadata. */
+    private static final long MISSING_TOPICS_REJOIN_MS = 1_000;
 
     private static long longConfig(Map<String, Object> configs, String key, long defaultValue) {
         Object v = configs.get(key);
@@ -431,7 +433,16 @@ public final class StreamThread extends Thread {
         if (now - lastCommitMs >= settings.commitIntervalMs()) {
             commit();
         }
-        if (assignor.lastAssignment().probingRebalanceNeeded() && now - lastAssignedMs >= probingIntervalMs) {
+        if (assignor.lastAssignment() != StreamsPartitionAssignor.AssignmentInfo.NONE
+            && !assignor.lastAssignment().partitionCounts().keySet().containsAll(sourceTopics)
+            && now - lastAssignedMs >= MISSING_TOPICS_REJOIN_MS) {
+            // the leader's metadata did not know every source topic yet (just created: the job's own repartition
+            // topics, or its inputs), so their tasks went to nobody; look again once metadata has caught up
+            lastAssignedMs = now;
+            log.info("Stream thread {}: rebalancing again, the last assignment lacked source topics {}", getName(),
+                sourceTopics.stream().filter(t -> !assignor.lastAssignment().partitionCounts().containsKey(t)).toList());
+            consumer.enforceRebalance();
+        } else if (assignor.lastAssignment().probingRebalanceNeeded() && now - lastAssignedMs >= probingIntervalMs) {
             // warm-up replicas were placed: let the group look again whether they caught up
             lastAssignedMs = now;
             log.info("Stream thread {}: probing rebalance (warm-up replicas may have caught up)", getName());
