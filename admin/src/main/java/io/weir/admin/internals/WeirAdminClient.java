@@ -674,38 +674,11 @@ public final class WeirAdminClient implements Admin {
                 return;
             }
             // each partition goes to its leader: one request per leader
-            Map<Integer, Node> nodes = new HashMap<>();
-            for (MetadataResponse.MetadataResponseBroker b : meta.brokers()) {
-                nodes.put(b.nodeId(), new Node(b.nodeId(), b.host(), b.port(), b.rack()));
-            }
-            Map<TopicPartition, Integer> leaders = new HashMap<>();
-            Map<String, Short> topicErrors = new HashMap<>();
-            for (MetadataResponse.MetadataResponseTopic t : meta.topics()) {
-                if (t.errorCode() != Errors.NONE.code()) {
-                    topicErrors.put(t.name(), t.errorCode());
-                    continue;
-                }
-                for (MetadataResponse.MetadataResponsePartition p : t.partitions()) {
-                    leaders.put(new TopicPartition(t.name(), p.partitionIndex()), p.leaderId());
-                }
-            }
-            Map<Node, Map<TopicPartition, OffsetSpec>> byLeader = new LinkedHashMap<>();
-            copy.forEach((tp, spec) -> {
-                Short topicError = topicErrors.get(tp.topic());
-                Integer leader = leaders.get(tp);
-                if (topicError != null) {
-                    fs.get(tp).completeExceptionally(AdminErrors.exception(topicError, null));
-                } else if (leader == null) {
-                    fs.get(tp).completeExceptionally(new UnknownTopicOrPartitionException(
-                        "Partition " + tp + " does not exist."));
-                } else if (leader < 0 || !nodes.containsKey(leader)) {
-                    fs.get(tp).completeExceptionally(AdminErrors.exception(Errors.LEADER_NOT_AVAILABLE,
-                        "Partition " + tp + " has no leader."));
-                } else {
-                    byLeader.computeIfAbsent(nodes.get(leader), k -> new LinkedHashMap<>()).put(tp, spec);
-                }
+            byLeader(meta, copy.keySet(), fs).forEach((node, tps) -> {
+                Map<TopicPartition, OffsetSpec> parts = new LinkedHashMap<>();
+                tps.forEach(tp -> parts.put(tp, copy.get(tp)));
+                sendListOffsets(node, parts, fs, deadlineMs, timeoutMs);
             });
-            byLeader.forEach((node, parts) -> sendListOffsets(node, parts, fs, deadlineMs, timeoutMs));
         });
         return new AdminResult<>(fs);
     }
