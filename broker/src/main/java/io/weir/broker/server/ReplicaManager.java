@@ -43,6 +43,7 @@ public final class ReplicaManager {
     private final TopicConfigs topicConfigs;
     private final Map<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
     private volatile Consumer<TopicPartition> appendListener = tp -> { };
+    private final List<LeadershipListener> leadershipListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public ReplicaManager(int brokerId, LogManager logManager, TopicConfigs topicConfigs) {
         this.brokerId = brokerId;
@@ -56,6 +57,15 @@ public final class ReplicaManager {
 
     public void setAppendListener(Consumer<TopicPartition> listener) {
         this.appendListener = listener;
+    }
+
+    /**
+     * Registers a listener told when this broker starts or stops leading a partition. Until
+     * replication decides leadership per partition, every hosted partition is led here: a newly
+     * hosted partition is reported as led at epoch 0, and a deleted one as resigned.
+     */
+    public void addLeadershipListener(LeadershipListener listener) {
+        leadershipListeners.add(listener);
     }
 
     /**
@@ -87,8 +97,14 @@ public final class ReplicaManager {
         for (int p = from; p < to; p++) {
             TopicPartition tp = new TopicPartition(topic.name(), p);
             Log l = logManager.getOrCreateLog(tp, topicConfigs.logConfig(topic.configs()));
-            partitions.computeIfAbsent(tp, t -> new Partition(t, topic.topicId(), l, 0, minIsr))
-                .setCompression(compression);
+            boolean[] created = new boolean[1];
+            partitions.computeIfAbsent(tp, t -> {
+                created[0] = true;
+                return new Partition(t, topic.topicId(), l, 0, minIsr);
+            }).setCompression(compression);
+            if (created[0]) {
+                leadershipListeners.forEach(listener -> listener.onBecomeLeader(tp, 0));
+            }
         }
     }
 
@@ -96,7 +112,9 @@ public final class ReplicaManager {
     public void deleteTopic(TopicMetadata topic) {
         for (int p = 0; p < topic.partitionCount(); p++) {
             TopicPartition tp = new TopicPartition(topic.name(), p);
-            partitions.remove(tp);
+            if (partitions.remove(tp) != null) {
+                leadershipListeners.forEach(listener -> listener.onResign(tp, -1));
+            }
             logManager.deleteLog(tp);
         }
     }
