@@ -83,6 +83,8 @@ public enum ApiKeys {
         ElectLeadersRequest.HIGHEST_VERSION, ElectLeadersRequest.FLEXIBLE_FROM),
     WRITE_TXN_MARKERS(WriteTxnMarkersRequest.API_KEY, "WriteTxnMarkers", WriteTxnMarkersRequest.LOWEST_VERSION,
         WriteTxnMarkersRequest.HIGHEST_VERSION, WriteTxnMarkersRequest.FLEXIBLE_FROM),
+    ALTER_PARTITION(AlterPartitionRequest.API_KEY, "AlterPartition", AlterPartitionRequest.LOWEST_VERSION,
+        AlterPartitionRequest.HIGHEST_VERSION, AlterPartitionRequest.FLEXIBLE_FROM),
     DESCRIBE_PRODUCERS(DescribeProducersRequest.API_KEY, "DescribeProducers", DescribeProducersRequest.LOWEST_VERSION,
         DescribeProducersRequest.HIGHEST_VERSION, DescribeProducersRequest.FLEXIBLE_FROM),
     DESCRIBE_TRANSACTIONS(DescribeTransactionsRequest.API_KEY, "DescribeTransactions",
