@@ -1,5 +1,6 @@
 package io.weir.broker;
 
+import io.weir.broker.api.AlterPartitionHandler;
 import io.weir.broker.api.ApiHandlerRegistry;
 import io.weir.broker.api.ClusterHandler;
 import io.weir.broker.api.ConfigsHandler;
@@ -28,6 +29,8 @@ import io.weir.broker.network.RequestChannel;
 import io.weir.broker.network.RequestHandlerPool;
 import io.weir.broker.network.SocketServer;
 import io.weir.broker.purgatory.DelayedOperationPurgatory;
+import io.weir.broker.server.AlterPartitionManager;
+import io.weir.broker.server.AlterPartitionSender;
 import io.weir.broker.server.ProducerIdManager;
 import io.weir.broker.server.ReplicaManager;
 import io.weir.broker.server.TopicConfigs;
@@ -35,6 +38,7 @@ import io.weir.broker.server.TopicService;
 import io.weir.broker.transaction.LocalTransactionMarkerWriter;
 import io.weir.broker.transaction.TransactionCoordinatorService;
 import io.weir.broker.transaction.TransactionMarkerWriter;
+import io.weir.broker.zk.AlterPartitionControl;
 import io.weir.broker.zk.BrokerRegistrar;
 import io.weir.broker.zk.ZkController;
 import io.weir.broker.zk.ZkMetadataStore;
@@ -77,6 +81,7 @@ public final class Broker {
     private ZkMetadataStore store;
     private BrokerRegistrar registrar;
     private ZkController controller;
+    private AlterPartitionManager alterPartitionManager;
     /** The topics as last applied by {@link #applyMetadata} (guarded by the store's lock). */
     private Map<String, TopicMetadata> appliedTopics = Map.of();
     private ReplicaManager replicaManager;
@@ -190,6 +195,8 @@ public final class Broker {
         long registerNs = System.nanoTime();
         registrar.register();
         controller.start();
+        alterPartitionManager = AlterPartitionManager.create(config, registrar::brokerEpoch, store, advertised, time);
+        alterPartitionManager.start();
         log.debug("ZooKeeper: metadata opened in {} ms, registered and controller known in {} ms",
             (zkOpenedNs - zkStartNs) / 1_000_000, (System.nanoTime() - registerNs) / 1_000_000);
         groupCoordinator = new GroupCoordinatorService(config, replicaManager, topics, store, time);
@@ -214,6 +221,7 @@ public final class Broker {
             .register(new LogDirsHandler(replicaManager))
             .register(new ElectLeadersHandler(store, replicaManager))
             .register(new OffsetForLeaderEpochHandler(replicaManager))
+            .register(new AlterPartitionHandler(new AlterPartitionControl(store, controller)))
             .register(new ProducerIdHandler(producerIds, transactionCoordinator))
             .register(new GroupApisHandler(new GroupApis(groupCoordinator, transactionCoordinator::findCoordinator,
                 config.brokerId(), advertised.host(), advertised.port())))
@@ -300,6 +308,11 @@ public final class Broker {
         return controller;
     }
 
+    /** How this broker's partition leaders ask the controller to change an ISR (AlterPartition). */
+    public AlterPartitionSender alterPartitionSender() {
+        return alterPartitionManager;
+    }
+
     /**
      * Clean stop: no new requests, then flush, checkpoints and the clean-shutdown marker. Each stage
      * waits for the previous one; a stage that fails is logged and the rest still run, so the
@@ -382,6 +395,7 @@ public final class Broker {
         ok &= stage("fetch purgatory", () -> fetchPurgatory.close(), fetchPurgatory);
         ok &= stage("produce purgatory", () -> producePurgatory.close(), producePurgatory);
         ok &= stage("logs", () -> logManager.close(), logManager);
+        ok &= stage("alter partition manager", () -> alterPartitionManager.close(), alterPartitionManager);
         ok &= stage("controller", () -> controller.close(), controller);
         ok &= stage("registration", () -> registrar.close(), registrar);
         // closing the store ends the ZooKeeper session (the registration and /controller go at once),
@@ -395,6 +409,7 @@ public final class Broker {
         fetchPurgatory = null;
         producePurgatory = null;
         logManager = null;
+        alterPartitionManager = null;
         controller = null;
         registrar = null;
         store = null;

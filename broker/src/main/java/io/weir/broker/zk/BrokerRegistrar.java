@@ -56,6 +56,8 @@ public final class BrokerRegistrar implements AutoCloseable {
     });
     private final ConnectionStateListener listener;
     private volatile boolean closed;
+    /** The czxid of this broker's current registration znode; -1 before the first registration. */
+    private volatile long brokerEpoch = -1;
 
     public BrokerRegistrar(ZkMetadataStore store, int brokerId, String host, int port, String rack,
                            List<String> endpoints) {
@@ -95,7 +97,9 @@ public final class BrokerRegistrar implements AutoCloseable {
             while (true) {
                 long mySession = client.getZookeeperClient().getZooKeeper().getSessionId();
                 try {
-                    client.create().withMode(CreateMode.EPHEMERAL).forPath(path, registration);
+                    Stat created = new Stat();
+                    client.create().storingStatIn(created).withMode(CreateMode.EPHEMERAL).forPath(path, registration);
+                    brokerEpoch = created.getCzxid();
                     break;
                 } catch (KeeperException.NodeExistsException e) {
                     Stat stat = client.checkExists().forPath(path);
@@ -105,6 +109,7 @@ public final class BrokerRegistrar implements AutoCloseable {
                     long owner = stat.getEphemeralOwner();
                     if (owner == mySession) {
                         client.setData().forPath(path, registration);
+                        brokerEpoch = stat.getCzxid();
                         break;
                     }
                     if (!triedTakeover) {
@@ -136,6 +141,15 @@ public final class BrokerRegistrar implements AutoCloseable {
         }
         client.getConnectionStateListenable().addListener(listener);
         log.info("registered broker {} at {}", brokerId, path);
+    }
+
+    /**
+     * This broker's epoch: the zxid that created its current registration znode, as Kafka's ZooKeeper
+     * mode defines it. It changes when the broker registers again (a restart, a new session), so the
+     * controller can refuse requests of an earlier incarnation. -1 before {@link #register()}.
+     */
+    public long brokerEpoch() {
+        return brokerEpoch;
     }
 
     private void awaitDeletion(String path, long deadlineNs) throws Exception {

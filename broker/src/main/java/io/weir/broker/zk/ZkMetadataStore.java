@@ -775,7 +775,8 @@ public final class ZkMetadataStore implements MetadataStore {
         ensurePath(ZkPaths.BROKER_IDS);
         List<BrokerRegistration> out = new ArrayList<>();
         for (String child : client.getChildren().usingWatcher(watcher).forPath(ZkPaths.BROKER_IDS)) {
-            byte[] data = getDataOrNull(ZkPaths.BROKER_IDS + "/" + child, null, watcher);
+            Stat stat = new Stat();
+            byte[] data = getDataOrNull(ZkPaths.BROKER_IDS + "/" + child, stat, watcher);
             if (data == null) {
                 continue;
             }
@@ -786,7 +787,7 @@ public final class ZkMetadataStore implements MetadataStore {
             }
             Object rack = o.get("rack");
             out.add(new BrokerRegistration(Integer.parseInt(child), String.valueOf(o.get("host")),
-                Json.intField(o, "port", -1), rack == null ? null : rack.toString(), endpoints));
+                Json.intField(o, "port", -1), rack == null ? null : rack.toString(), endpoints, stat.getCzxid()));
         }
         out.sort(java.util.Comparator.comparingInt(BrokerRegistration::id));
         return List.copyOf(out);
