@@ -199,8 +199,14 @@ public final class AlterPartitionManager implements AlterPartitionSender, AutoCl
             if (client == null) { // only this manager's thread sends
                 client = clientFactory.get();
             }
-            // looked up again at each connection attempt: a request not yet sent follows a controller move
-            NodeSelector target = (cluster, c) -> controllerNode();
+            // the controller chosen for this round first; looked up again if the client must choose again
+            // (the connection failed before the request went out), so such a request follows a controller move
+            Node[] chosen = {controller};
+            NodeSelector target = (cluster, c) -> {
+                Node n = chosen[0];
+                chosen[0] = null;
+                return n != null ? n : controllerNode();
+            };
             response = client.send(target, request, time.milliseconds() + requestTimeoutMs);
         } catch (RuntimeException e) {
             response = CompletableFuture.failedFuture(e);
@@ -320,7 +326,12 @@ public final class AlterPartitionManager implements AlterPartitionSender, AutoCl
         long waitMs = backoff.backoffMs(failedRounds);
         failedRounds++;
         retryScheduled = true;
-        log.info("AlterPartition of {} partitions not done ({}); retrying in {} ms", unsent.size(), why, waitMs);
+        if (Integer.bitCount(failedRounds) == 1) { // the 1st, 2nd, 4th, 8th... failed round in a row
+            log.info("AlterPartition of {} partitions not done ({}); retrying in {} ms (failed round {} in a row)",
+                unsent.size(), why, waitMs, failedRounds);
+        } else {
+            log.debug("AlterPartition of {} partitions not done ({}); retrying in {} ms", unsent.size(), why, waitMs);
+        }
         try {
             executor.schedule(() -> {
                 synchronized (lock) {
