@@ -79,6 +79,7 @@ class ErrorResponsesTest {
             .register(new GroupApisHandler(null))
             .register(new TransactionApisHandler(null, null, null, null, (short) 2))
             .register(new DescribeProducersHandler(rm))
+            .register(new AlterPartitionHandler(null)) // error responses need no controller
             .build();
     }
 
@@ -142,6 +143,9 @@ class ErrorResponsesTest {
                 new io.weir.protocol.message.AlterReplicaLogDirsRequest.AlterReplicaLogDir().setPath("/d").setTopics(List.of(
                     new io.weir.protocol.message.AlterReplicaLogDirsRequest.AlterReplicaLogDirTopic().setName("t")
                         .setPartitions(List.of(0))))));
+            case ALTER_PARTITION -> new io.weir.protocol.message.AlterPartitionRequest().setTopics(List.of(
+                new io.weir.protocol.message.AlterPartitionRequest.TopicData().setTopicId(UUID.randomUUID()).setPartitions(
+                    List.of(new io.weir.protocol.message.AlterPartitionRequest.PartitionData().setNewIsr(List.of(0))))));
             case ELECT_LEADERS -> new io.weir.protocol.message.ElectLeadersRequest().setTopicPartitions(List.of(
                 new io.weir.protocol.message.ElectLeadersRequest.TopicPartitions().setTopic("t").setPartitions(List.of(0))));
             default -> empty(api);
