@@ -45,7 +45,8 @@ import java.util.function.Supplier;
  * (NOT_CONTROLLER, STALE_BROKER_EPOCH while the controller's view of this broker's registration
  * catches up) puts the whole batch back, and the next round — after an exponential backoff — looks the
  * controller up again, so a change survives a controller move. A partition answered NOT_CONTROLLER (the
- * controller's metadata is behind the leader's) is retried the same way. Any other partition error
+ * controller's metadata is behind the leader's) is retried the same way, up to
+ * {@link #MAX_NOT_CONTROLLER_ROUNDS} rounds, then handed to the caller. Any other partition error
  * completes that partition's future exceptionally with an {@link ApiException} carrying it; success
  * completes it with the state the controller wrote (its {@code zkVersion} is the new partition
  * epoch; its {@code controllerEpoch} is -1, which the response does not carry).
@@ -64,6 +65,12 @@ import java.util.function.Supplier;
  */
 public final class AlterPartitionManager implements AlterPartitionSender, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AlterPartitionManager.class);
+    /**
+     * Rounds a partition answered NOT_CONTROLLER is retried before the caller gets that error: enough
+     * for a newly elected controller's metadata to catch up, bounded so a change based on a state the
+     * controller never wrote does not stay outstanding for ever.
+     */
+    static final int MAX_NOT_CONTROLLER_ROUNDS = 10;
 
     /** One submitted change. Immutable. */
     private record Item(TopicPartition tp, UUID topicId, int leaderEpoch, int partitionEpoch, List<Integer> newIsr,
@@ -88,6 +95,8 @@ public final class AlterPartitionManager implements AlterPartitionSender, AutoCl
     // guarded by lock
     private final Map<TopicPartition, Item> items = new HashMap<>();
     private final LinkedHashMap<TopicPartition, Item> unsent = new LinkedHashMap<>();
+    /** Rounds in which the controller answered NOT_CONTROLLER for a partition still outstanding. */
+    private final Map<TopicPartition, Integer> notControllerRounds = new HashMap<>();
     private boolean inFlight;
     private boolean retryScheduled;
     private int failedRounds;
@@ -261,8 +270,8 @@ public final class AlterPartitionManager implements AlterPartitionSender, AutoCl
             }
             Errors topLevel = error != null ? null : Errors.forCode(response.errorCode());
             if (error != null || topLevel != Errors.NONE) {
-                String why = error != null ? "the request to controller " + controller.id() + " failed: " + error
-                    : "controller " + controller.id() + " answered " + topLevel;
+                String why = error != null ? "the request to the controller (broker " + controller.id()
+                    + " first tried) failed: " + error : "the controller answered " + topLevel;
                 requeueLocked(batch);
                 scheduleRetryLocked(why);
                 return;
@@ -278,16 +287,18 @@ public final class AlterPartitionManager implements AlterPartitionSender, AutoCl
                 AlterPartitionResponse.PartitionData p = results.getOrDefault(item.topicId(), Map.of())
                     .get(item.tp().partition());
                 Errors e = p == null ? Errors.UNKNOWN_SERVER_ERROR : Errors.forCode(p.errorCode());
-                if (e == Errors.NOT_CONTROLLER) {
+                if (e == Errors.NOT_CONTROLLER && notControllerRounds.merge(item.tp(), 1, Integer::sum)
+                    <= MAX_NOT_CONTROLLER_ROUNDS) {
                     retry.add(item);
                     continue;
                 }
                 items.remove(item.tp());
+                notControllerRounds.remove(item.tp());
                 if (p == null) {
-                    outcomes.add(new Outcome(item, null, e.exception("controller " + controller.id()
-                        + " did not answer for " + item.tp())));
+                    outcomes.add(new Outcome(item, null, e.exception("the controller did not answer for "
+                        + item.tp())));
                 } else if (e != Errors.NONE) {
-                    outcomes.add(new Outcome(item, null, e.exception("controller " + controller.id() + " refused the ISR "
+                    outcomes.add(new Outcome(item, null, e.exception("the controller refused the ISR "
                         + item.newIsr() + " of " + item.tp() + ": " + e.message())));
                 } else {
                     outcomes.add(new Outcome(item, new PartitionState(p.leaderId(), p.leaderEpoch(), p.isr(), -1,
@@ -298,8 +309,7 @@ public final class AlterPartitionManager implements AlterPartitionSender, AutoCl
                 failedRounds = 0;
             } else {
                 requeueLocked(retry);
-                scheduleRetryLocked("controller " + controller.id() + " answered NOT_CONTROLLER for " + retry.size()
-                    + " partitions");
+                scheduleRetryLocked("the controller answered NOT_CONTROLLER for " + retry.size() + " partitions");
             }
         }
         for (Outcome o : outcomes) {
@@ -370,6 +380,7 @@ public final class AlterPartitionManager implements AlterPartitionSender, AutoCl
             pending = new ArrayList<>(items.values());
             items.clear();
             unsent.clear();
+            notControllerRounds.clear();
         }
         executor.shutdownNow();
         try {

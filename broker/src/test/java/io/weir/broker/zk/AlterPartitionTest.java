@@ -226,6 +226,14 @@ class AlterPartitionTest {
         assertEquals(List.of(leader, follower), answered.isr());
         assertEquals(before.zkVersion() + 1, answered.zkVersion());
         assertEquals(List.of(leader, follower), zkState(tp).isr());
+
+        // a partition answered NOT_CONTROLLER for good (its leader epoch is one the controller never wrote)
+        // is retried a bounded number of rounds, then the caller gets the error
+        ExecutionException ahead = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+            () -> manager.submit(tp, answered.leaderEpoch() + 1, answered.zkVersion(), List.of(leader))
+                .get(60, TimeUnit.SECONDS));
+        assertEquals(Errors.NOT_CONTROLLER, assertInstanceOf(ApiException.class, ahead.getCause()).error());
+        assertEquals(List.of(leader, follower), zkState(tp).isr());
     }
 
     @Test
