@@ -147,6 +147,9 @@ public final class Broker {
         store = ZkMetadataStore.open(config, logDir);
         long zkOpenedNs = System.nanoTime();
         startupHook.accept("metadata store opened");
+        // made before the replicas, which submit ISR changes through it; it sends once started (registered)
+        alterPartitionManager = AlterPartitionManager.create(config,
+            () -> registrar == null ? -1 : registrar.brokerEpoch(), store, time);
         TopicConfigs topicConfigs = new TopicConfigs(config);
         Map<TopicPartition, LogConfig> perPartition = new HashMap<>();
         for (TopicMetadata t : store.topics().values()) {
@@ -195,7 +198,6 @@ public final class Broker {
         long registerNs = System.nanoTime();
         registrar.register();
         controller.start();
-        alterPartitionManager = AlterPartitionManager.create(config, registrar::brokerEpoch, store, advertised, time);
         alterPartitionManager.start();
         log.debug("ZooKeeper: metadata opened in {} ms, registered and controller known in {} ms",
             (zkOpenedNs - zkStartNs) / 1_000_000, (System.nanoTime() - registerNs) / 1_000_000);

@@ -33,7 +33,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 /**
  * The broker's channel to the controller for ISR changes (Kafka's {@code AlterPartitionManager}): the
@@ -84,7 +84,7 @@ public final class AlterPartitionManager implements AlterPartitionSender, AutoCl
     private final int brokerId;
     private final LongSupplier brokerEpoch;
     private final MetadataStore metadata;
-    private final Supplier<NetworkClient> clientFactory;
+    private final Function<Node, NetworkClient> clientFactory;
     /** Made at the first send (a broker that never changes an ISR opens no connection). */
     private volatile NetworkClient client;
     private final Time time;
@@ -107,12 +107,13 @@ public final class AlterPartitionManager implements AlterPartitionSender, AutoCl
      * @param brokerId         this broker
      * @param brokerEpoch      this broker's current epoch (its registration's czxid)
      * @param metadata         where the controller, its endpoint and topic ids are looked up
-     * @param clientFactory    makes the client the requests go through, at the first send; closed by {@link #close()}
+     * @param clientFactory    makes the client the requests go through at the first send, given the
+     *                         controller it goes to (a bootstrap node for the client's own metadata); closed by {@link #close()}
      * @param requestTimeoutMs how long one round waits for its response before retrying
      * @param retryBackoffMs   the first retry's wait, doubling per failed round up to {@code retryBackoffMaxMs}
      */
     public AlterPartitionManager(int brokerId, LongSupplier brokerEpoch, MetadataStore metadata,
-                                 Supplier<NetworkClient> clientFactory, Time time, int requestTimeoutMs, long retryBackoffMs,
+                                 Function<Node, NetworkClient> clientFactory, Time time, int requestTimeoutMs, long retryBackoffMs,
                                  long retryBackoffMaxMs) {
         this.brokerId = brokerId;
         this.brokerEpoch = brokerEpoch;
@@ -132,15 +133,15 @@ public final class AlterPartitionManager implements AlterPartitionSender, AutoCl
 
     /**
      * The broker's manager: requests time out after 30 s (Kafka's {@code controller.socket.timeout.ms}),
-     * retries wait 100 ms doubling to 1 s; its client bootstraps from this broker's own endpoint
-     * (requests go to the controller the image names, not to the bootstrap node).
+     * retries wait 100 ms doubling to 1 s. It may be made before the broker registers (changes submitted
+     * then wait for {@link #start()}); its client is made at the first send.
      */
     public static AlterPartitionManager create(BrokerConfig config, LongSupplier brokerEpoch, MetadataStore metadata,
-                                               BrokerConfig.Endpoint self, Time time) {
+                                               Time time) {
         int id = config.brokerId();
-        return new AlterPartitionManager(id, brokerEpoch, metadata, () -> new NetworkClient(NetworkClient.Settings.defaults(
-            List.of(new Node(-1, self.host(), self.port())), "broker-" + id + "-alter-partition"), time), time,
-            30_000, 100, 1_000);
+        return new AlterPartitionManager(id, brokerEpoch, metadata, controller -> new NetworkClient(
+            NetworkClient.Settings.defaults(List.of(new Node(-1, controller.host(), controller.port())),
+                "broker-" + id + "-alter-partition"), time), time, 30_000, 100, 1_000);
     }
 
     /** Starts sending; changes submitted before wait until then. */
@@ -206,7 +207,7 @@ public final class AlterPartitionManager implements AlterPartitionSender, AutoCl
         CompletableFuture<ApiMessage> response;
         try {
             if (client == null) { // only this manager's thread sends
-                client = clientFactory.get();
+                client = clientFactory.apply(controller);
             }
             // the controller chosen for this round first; looked up again if the client must choose again
             // (the connection failed before the request went out), so such a request follows a controller move

@@ -209,7 +209,7 @@ class AlterPartitionTest {
             }
         };
         AlterPartitionManager manager = new AlterPartitionManager(leader, () -> brokerEpochUnchecked(leader), lagging,
-            this::rawClient, Time.SYSTEM, 30_000, 10, 100);
+            first -> rawClient(), Time.SYSTEM, 30_000, 10, 100);
         closeables.add(manager);
         // not started: both submits are queued, so the second one deterministically finds the first outstanding
         CompletableFuture<PartitionState> change = manager.submit(tp, before.leaderEpoch(), before.zkVersion(),
@@ -266,7 +266,7 @@ class AlterPartitionTest {
             }
         };
         AlterPartitionManager manager = new AlterPartitionManager(leader, () -> brokerEpochUnchecked(leader), lagging,
-            this::rawClient, Time.SYSTEM, 30_000, 10, 100);
+            first -> rawClient(), Time.SYSTEM, 30_000, 10, 100);
         closeables.add(manager);
         manager.start();
         PartitionState answered = manager.submit(tp, before.leaderEpoch(), before.zkVersion(), List.of(leader, follower))
@@ -294,7 +294,7 @@ class AlterPartitionTest {
         TopicPartition tp = createTopic("closing", List.of(leader, controller));
         PartitionState before = zkState(tp);
         AlterPartitionManager manager = new AlterPartitionManager(leader, () -> brokerEpochUnchecked(leader),
-            broker(leader).metadataStore(), this::rawClient, Time.SYSTEM, 30_000, 10, 100);
+            broker(leader).metadataStore(), first -> rawClient(), Time.SYSTEM, 30_000, 10, 100);
         CompletableFuture<PartitionState> pending = manager.submit(tp, before.leaderEpoch(), before.zkVersion(),
             List.of(leader, controller)); // never started: still queued
         manager.close();
