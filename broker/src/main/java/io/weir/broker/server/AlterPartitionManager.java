@@ -108,13 +108,14 @@ public final class AlterPartitionManager implements AlterPartitionSender, AutoCl
      * @param brokerEpoch      this broker's current epoch (its registration's czxid)
      * @param metadata         where the controller, its endpoint and topic ids are looked up
      * @param clientFactory    makes the client the requests go through at the first send, given the
-     *                         controller it goes to (a bootstrap node for the client's own metadata); closed by {@link #close()}
+     *                         controller it goes to (a bootstrap node for the client's own metadata);
+     *                         {@link #close()} closes the client
      * @param requestTimeoutMs how long one round waits for its response before retrying
      * @param retryBackoffMs   the first retry's wait, doubling per failed round up to {@code retryBackoffMaxMs}
      */
     public AlterPartitionManager(int brokerId, LongSupplier brokerEpoch, MetadataStore metadata,
-                                 Function<Node, NetworkClient> clientFactory, Time time, int requestTimeoutMs, long retryBackoffMs,
-                                 long retryBackoffMaxMs) {
+                                 Function<Node, NetworkClient> clientFactory, Time time, int requestTimeoutMs,
+                                 long retryBackoffMs, long retryBackoffMaxMs) {
         this.brokerId = brokerId;
         this.brokerEpoch = brokerEpoch;
         this.metadata = metadata;
