@@ -175,6 +175,14 @@ public final class ZkController implements TopicController, LeaderElector, AutoC
             store.ensurePath("/weir");
             store.ensurePath(ZkPaths.LEADER_ELECTIONS);
             store.ensurePath(ZkPaths.CONTROLLED_SHUTDOWN);
+            try {
+                // left by an earlier run of this broker that died mid-shutdown (its session not yet expired):
+                // this run is not shutting down, and may be elected
+                client.delete().forPath(ZkPaths.controlledShutdown(brokerId));
+                log.info("removed the controlled-shutdown request of an earlier run of broker {}", brokerId);
+            } catch (KeeperException.NoNodeException e) {
+                // none
+            }
             if (settings.autoLeaderRebalance()) {
                 long every = settings.imbalanceCheckIntervalMs();
                 worker.scheduleWithFixedDelay(this::checkLeaderImbalance, every, every, TimeUnit.MILLISECONDS);
