@@ -525,7 +525,11 @@ public final class ZkController implements TopicController, LeaderElector, AutoC
         try {
             Set<Integer> shutting = new TreeSet<>();
             for (String child : client.getChildren().usingWatcher(markerWatcher).forPath(ZkPaths.CONTROLLED_SHUTDOWN)) {
-                shutting.add(Integer.parseInt(child));
+                try {
+                    shutting.add(Integer.parseInt(child));
+                } catch (NumberFormatException e) {
+                    log.warn("ignoring {}/{}: not a broker id", ZkPaths.CONTROLLED_SHUTDOWN, child);
+                }
             }
             shuttingDown = Set.copyOf(shutting);
         } catch (Exception ex) {
@@ -642,13 +646,10 @@ public final class ZkController implements TopicController, LeaderElector, AutoC
     /** The registered brokers that may be elected: those not in a controlled shutdown. */
     private Set<Integer> eligible(ZkMetadataStore.Image image) {
         Set<Integer> ids = registered(image);
-        ids.removeAll(shuttingDownNow());
+        ids.removeAll(shuttingDownBrokers());
         return ids;
     }
 
-    private synchronized Set<Integer> shuttingDownNow() {
-        return shuttingDown;
-    }
 
     private static List<Integer> replicasOf(ZkMetadataStore.Image image, TopicPartition tp) {
         Map<Integer, List<Integer>> a = image.assignments().get(tp.topic());
@@ -712,15 +713,39 @@ public final class ZkController implements TopicController, LeaderElector, AutoC
                 continue;
             }
             store.changed(topics);
-            if (log.isInfoEnabled()) {
-                for (Map.Entry<TopicPartition, LeaderElection.Decision> e : plan.writes().entrySet()) {
-                    PartitionState s = image.states().get(e.getKey());
-                    log.info("controller {} ({}): {} leader {} -> {}, ISR {} -> {}, leader epoch {}", brokerId, what,
-                        e.getKey(), s.leader(), e.getValue().leader(), s.isr(), e.getValue().isr(), s.leaderEpoch() + 1);
-                }
-            }
+            logChanges(what, image, plan.writes());
             return plan;
         }
+    }
+
+    /** The first few changes of a pass at INFO (a broker's failure may move thousands), every one at DEBUG. */
+    private void logChanges(String what, ZkMetadataStore.Image image, Map<TopicPartition, LeaderElection.Decision> writes) {
+        int shown = 0;
+        for (TopicPartition tp : sortedPartitions(writes.keySet())) {
+            PartitionState s = image.states().get(tp);
+            LeaderElection.Decision d = writes.get(tp);
+            boolean info = shown++ < 10;
+            if (info ? log.isInfoEnabled() : log.isDebugEnabled()) {
+                String line = "controller {} ({}): {} leader {} -> {}, ISR {} -> {}, leader epoch {}";
+                Object[] args = {brokerId, what, tp, s.leader(), d.leader(), s.isr(), d.isr(), s.leaderEpoch() + 1};
+                if (info) {
+                    log.info(line, args);
+                } else {
+                    log.debug(line, args);
+                }
+            }
+        }
+        if (writes.size() > 10) {
+            log.info("controller {} ({}): {} partition states written in all", brokerId, what, writes.size());
+        }
+    }
+
+    /**
+     * The brokers in a controlled shutdown, as this controller last read them: they must not be elected,
+     * nor (Kafka's rule for AlterPartition) added back to an ISR.
+     */
+    public synchronized Set<Integer> shuttingDownBrokers() {
+        return shuttingDown;
     }
 
     /** Failover: partitions whose leader or ISR members are no longer registered. */
@@ -747,7 +772,7 @@ public final class ZkController implements TopicController, LeaderElector, AutoC
         Set<Integer> registered = registered(image);
         Set<Integer> eligible = eligible(image);
         Map<TopicPartition, LeaderElection.Decision> writes = new HashMap<>();
-        for (int broker : shuttingDownNow()) {
+        for (int broker : shuttingDownBrokers()) {
             if (!registered.contains(broker)) {
                 continue; // gone: failover's
             }
