@@ -14,6 +14,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.ElectionType;
 import org.apache.kafka.common.errors.ElectionNotNeededException;
+import org.apache.kafka.common.errors.EligibleLeadersNotAvailableException;
 import org.apache.kafka.common.errors.PreferredLeaderNotAvailableException;
 import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterEach;
@@ -216,8 +217,10 @@ class ZkLeaderElectionTest {
         int yId = id(y);
         create(new NewTopic("clean", Map.of(0, List.of(xId, yId))), 1);
         create(new NewTopic("dirty", Map.of(0, List.of(xId, yId))).configs(Map.of("unclean.leader.election.enable", "true")), 1);
+        create(new NewTopic("manual", Map.of(0, List.of(xId, yId))), 1);
         TopicPartition clean = new TopicPartition("clean", 0);
         TopicPartition dirty = new TopicPartition("dirty", 0);
+        TopicPartition manual = new TopicPartition("manual", 0);
         EmbeddedBroker c = controller();
 
         y.broker().shutdown(); // a follower goes: the ISR is x alone
@@ -228,16 +231,31 @@ class ZkLeaderElectionTest {
         PartitionState offline = state(c, clean);
         assertEquals(List.of(xId), offline.isr());
         assertEquals(List.of(xId), state(c, dirty).isr());
+        org.apache.kafka.common.TopicPartition manualTp = new org.apache.kafka.common.TopicPartition("manual", 0);
         try (Admin admin = admin(c)) {
             TopicDescription d = admin.describeTopics(List.of("clean")).allTopicNames().get().get("clean");
             var p = d.partitions().get(0);
             assertTrue(p.leader() == null || p.leader().isEmpty(), "no leader: " + p);
+            // no replica is live: even an unclean election finds no leader
+            assertInstanceOf(EligibleLeadersNotAvailableException.class, admin.electLeaders(ElectionType.UNCLEAN,
+                Set.of(manualTp)).partitions().get().get(manualTp).orElseThrow());
         }
 
         y.start(); // out of sync: only the topic that allows it elects it
         ZkTestCluster.waitUntil(() -> state(c, dirty).leader() == yId, "y leads the topic allowing unclean election");
         assertEquals(List.of(yId), state(c, dirty).isr());
         assertEquals(offline, state(c, clean), "the clean topic stays offline, unchanged");
+        assertEquals(-1, state(c, manual).leader());
+        try (Admin admin = admin(c)) {
+            // an operator's unclean election elects y where the topic does not allow it by itself
+            assertEquals(Optional.empty(), admin.electLeaders(ElectionType.UNCLEAN, Set.of(manualTp)).partitions().get()
+                .get(manualTp));
+            assertEquals(yId, state(c, manual).leader());
+            assertEquals(List.of(yId), state(c, manual).isr());
+            org.apache.kafka.common.TopicPartition dirtyTp = new org.apache.kafka.common.TopicPartition("dirty", 0);
+            assertInstanceOf(ElectionNotNeededException.class, admin.electLeaders(ElectionType.UNCLEAN,
+                Set.of(dirtyTp)).partitions().get().get(dirtyTp).orElseThrow());
+        }
 
         x.start(); // the ISR member returns and leads again
         ZkTestCluster.waitUntil(() -> state(c, clean).leader() == xId, "x leads its partition again");
