@@ -372,17 +372,19 @@ class ZkLeaderElectionTest {
             "the imbalance check gives the preferred replica its leadership back");
     }
 
-    @Test
-    void shouldMoveTheLeadershipsOfABrokerInControlledShutdownBeforeItStops() throws Exception {
+    @ParameterizedTest(name = "the stopping broker is the controller: {0}")
+    @ValueSource(booleans = {false, true})
+    void shouldMoveTheLeadershipsOfABrokerInControlledShutdownBeforeItStops(boolean stopController) throws Exception {
         startBrokers(3, Map.of("auto.leader.rebalance.enable", "false"));
         create(new NewTopic("cs", 6, (short) 3), 6);
-        EmbeddedBroker c = controller();
-        EmbeddedBroker victim = nonController(-1);
+        EmbeddedBroker victim = stopController ? controller() : nonController(-1);
         int victimId = id(victim);
-        Map<TopicPartition, PartitionState> before = states(c, "cs", 6);
+        Map<TopicPartition, PartitionState> before = states(controller(), "cs", 6);
         assertTrue(before.values().stream().anyMatch(s -> s.leader() == victimId));
 
         victim.broker().shutdown();
+        ZkTestCluster.waitUntil(() -> controller() != null, "a live controller");
+        EmbeddedBroker c = controller();
 
         Stat registrations = zk.checkExists().forPath(CHROOT + ZkPaths.BROKER_IDS);
         for (Map.Entry<TopicPartition, PartitionState> e : before.entrySet()) {
