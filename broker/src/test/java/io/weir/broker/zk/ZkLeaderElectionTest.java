@@ -265,6 +265,31 @@ class ZkLeaderElectionTest {
     }
 
     @Test
+    void shouldElectUncleanlyByTheBrokersDefaultUnlessTheTopicForbidsIt() throws Exception {
+        Map<String, String> props = new HashMap<>(NO_CONTROLLED_SHUTDOWN);
+        props.put("unclean.leader.election.enable", "true");
+        startBrokers(3, props);
+        EmbeddedBroker x = nonController(-1);
+        EmbeddedBroker y = nonController(id(x));
+        int xId = id(x);
+        int yId = id(y);
+        create(new NewTopic("loose", Map.of(0, List.of(xId, yId))), 1);
+        create(new NewTopic("strict", Map.of(0, List.of(xId, yId))).configs(Map.of("unclean.leader.election.enable", "false")), 1);
+        TopicPartition loose = new TopicPartition("loose", 0);
+        TopicPartition strict = new TopicPartition("strict", 0);
+        EmbeddedBroker c = controller();
+        y.broker().shutdown();
+        ZkTestCluster.waitUntil(() -> state(c, loose).isr().equals(List.of(xId)) && state(c, strict).isr().equals(List.of(xId)),
+            "y leaves the ISRs");
+        x.broker().shutdown();
+        ZkTestCluster.waitUntil(() -> state(c, loose).leader() == -1 && state(c, strict).leader() == -1, "both go offline");
+        PartitionState offline = state(c, strict);
+        y.start();
+        ZkTestCluster.waitUntil(() -> state(c, loose).leader() == yId, "the broker's default elects y");
+        assertEquals(offline, state(c, strict), "the topic's own setting forbids it");
+    }
+
+    @Test
     void shouldGiveLeadershipBackToTheReturningPreferredReplicaOnlyThroughAPreferredElection() throws Exception {
         startBrokers(3, NO_CONTROLLED_SHUTDOWN);
         create(new NewTopic("pref", 3, (short) 3), 3);
