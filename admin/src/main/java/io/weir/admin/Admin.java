@@ -10,6 +10,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -108,6 +109,23 @@ public interface Admin extends AutoCloseable {
 
     default AdminResult<TopicPartition, Long> deleteRecords(Map<TopicPartition, Long> beforeOffsets) {
         return deleteRecords(beforeOffsets, AdminOptions.defaults());
+    }
+
+    /**
+     * Elects partition leaders through the controller: {@link ElectionType#PREFERRED} makes each
+     * partition's preferred replica its leader when it is live and in sync; {@link ElectionType#UNCLEAN}
+     * gives a partition with no live leader any live replica. {@code partitions} null means every
+     * partition, and the answer then lists only those whose election did something or failed. Each
+     * partition maps to empty (elected) or its failure: an ApiException with ELECTION_NOT_NEEDED,
+     * PREFERRED_LEADER_NOT_AVAILABLE, ELIGIBLE_LEADERS_NOT_AVAILABLE, or an UnknownTopicOrPartitionException.
+     */
+    CompletableFuture<Map<TopicPartition, Optional<Throwable>>> electLeaders(ElectionType type,
+                                                                            Set<TopicPartition> partitions,
+                                                                            AdminOptions options);
+
+    default CompletableFuture<Map<TopicPartition, Optional<Throwable>>> electLeaders(ElectionType type,
+                                                                                    Set<TopicPartition> partitions) {
+        return electLeaders(type, partitions, AdminOptions.defaults());
     }
 
     /** Each broker's log directories (by path), with the replicas in them, their sizes and lags. */

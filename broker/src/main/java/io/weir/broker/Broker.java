@@ -175,7 +175,7 @@ public final class Broker {
             producePurgatory.checkAndComplete(tp);
             fetchPurgatory.checkAndComplete(tp);
         });
-        controller = new ZkController(store, config.brokerId());
+        controller = new ZkController(store, config.brokerId(), ZkController.ElectionSettings.of(config));
         TopicService topics = new TopicService(config, store, replicaManager, topicConfigs, controller);
         BrokerConfig.Endpoint listener = config.listeners().get(0);
         BrokerConfig.Endpoint advertised = config.advertisedListeners().get(0);
@@ -221,7 +221,7 @@ public final class Broker {
             .register(new ClusterHandler(config, store, advertised))
             .register(new DeleteRecordsHandler(replicaManager))
             .register(new LogDirsHandler(replicaManager))
-            .register(new ElectLeadersHandler(store, replicaManager))
+            .register(new ElectLeadersHandler(store, replicaManager, controller))
             .register(new OffsetForLeaderEpochHandler(replicaManager))
             .register(new AlterPartitionHandler(new AlterPartitionControl(store, controller)))
             .register(new ProducerIdHandler(producerIds, transactionCoordinator))
@@ -325,6 +325,7 @@ public final class Broker {
             return;
         }
         log.info("Weir broker {} shutting down", config.brokerId());
+        controlledShutdown();
         running = false;
         boolean clean;
         try {
@@ -337,6 +338,24 @@ public final class Broker {
         } else {
             log.error("Weir broker {} shut down with errors (see above); the next start recovers its logs",
                 config.brokerId());
+        }
+    }
+
+    /**
+     * With {@code controlled.shutdown.enable} and other brokers live, asks the controller to move this
+     * broker's leaderships away while it still serves requests (at most
+     * {@code controlled.shutdown.max.retries} attempts of {@code controlled.shutdown.retry.backoff.ms});
+     * if they do not all move it stops anyway. A broker alone does not wait.
+     */
+    private void controlledShutdown() {
+        if (controller == null || !config.getBoolean(BrokerConfig.CONTROLLED_SHUTDOWN_ENABLE)) {
+            return;
+        }
+        try {
+            controller.controlledShutdown(config.getInt(BrokerConfig.CONTROLLED_SHUTDOWN_MAX_RETRIES),
+                config.getLong(BrokerConfig.CONTROLLED_SHUTDOWN_RETRY_BACKOFF_MS));
+        } catch (RuntimeException e) {
+            log.error("the controlled shutdown of broker {} failed; stopping anyway", config.brokerId(), e);
         }
     }
 

@@ -68,6 +68,13 @@ public final class BrokerConfig extends AbstractConfig {
     public static final String ZOOKEEPER_SESSION_TIMEOUT_MS = "zookeeper.session.timeout.ms";
     public static final String ZOOKEEPER_CONNECTION_TIMEOUT_MS = "zookeeper.connection.timeout.ms";
     public static final String BROKER_RACK = "broker.rack";
+    public static final String UNCLEAN_LEADER_ELECTION_ENABLE = "unclean.leader.election.enable";
+    public static final String AUTO_LEADER_REBALANCE_ENABLE = "auto.leader.rebalance.enable";
+    public static final String LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS = "leader.imbalance.check.interval.seconds";
+    public static final String LEADER_IMBALANCE_PER_BROKER_PERCENTAGE = "leader.imbalance.per.broker.percentage";
+    public static final String CONTROLLED_SHUTDOWN_ENABLE = "controlled.shutdown.enable";
+    public static final String CONTROLLED_SHUTDOWN_MAX_RETRIES = "controlled.shutdown.max.retries";
+    public static final String CONTROLLED_SHUTDOWN_RETRY_BACKOFF_MS = "controlled.shutdown.retry.backoff.ms";
     public static final String CLUSTER_ID = "cluster.id";
     public static final String OFFSETS_TOPIC_NUM_PARTITIONS = "offsets.topic.num.partitions";
     public static final String OFFSETS_TOPIC_SEGMENT_BYTES = "offsets.topic.segment.bytes";
@@ -148,6 +155,20 @@ public final class BrokerConfig extends AbstractConfig {
         .define(ZOOKEEPER_CONNECTION_TIMEOUT_MS, INT, null, atLeast(1),
             "Most time to wait for the ZooKeeper connection at startup (default: zookeeper.session.timeout.ms).")
         .define(BROKER_RACK, STRING, null, "The broker's rack, published in its registration and in Metadata.")
+        .define(UNCLEAN_LEADER_ELECTION_ENABLE, BOOLEAN, false, "Whether a partition with no live in-sync replica"
+            + " may be led by an out-of-sync one (losing the records it lacks); a topic's own setting wins.")
+        .define(AUTO_LEADER_REBALANCE_ENABLE, BOOLEAN, true, "Whether the controller moves leadership back to"
+            + " preferred replicas when a broker leads too few of the partitions it is preferred for.")
+        .define(LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS, LONG, 300L, atLeast(1),
+            "How often the controller checks the leader imbalance.")
+        .define(LEADER_IMBALANCE_PER_BROKER_PERCENTAGE, INT, 10, between(0, 100), "The share of a broker's"
+            + " preferred partitions that may be led elsewhere before the controller elects the preferred leaders.")
+        .define(CONTROLLED_SHUTDOWN_ENABLE, BOOLEAN, true, "Whether a stopping broker first asks the controller to"
+            + " move the leadership of its partitions to other in-sync replicas.")
+        .define(CONTROLLED_SHUTDOWN_MAX_RETRIES, INT, 3, atLeast(1), "Attempts of a controlled shutdown before the"
+            + " broker stops anyway.")
+        .define(CONTROLLED_SHUTDOWN_RETRY_BACKOFF_MS, LONG, 5000L, atLeast(0),
+            "How long one attempt of a controlled shutdown waits for the leaderships to move.")
         .define(CLUSTER_ID, STRING, null, "Cluster id (default: generated once and kept in the log dir).")
         .define(OFFSETS_TOPIC_NUM_PARTITIONS, INT, 50, between(1, 10_000),
             "Partitions of __consumer_offsets when it is created (a group's coordinator is the leader of one).")

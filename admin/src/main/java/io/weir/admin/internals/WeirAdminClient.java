@@ -12,6 +12,7 @@ import io.weir.admin.ConfigResource;
 import io.weir.admin.ConsumerGroupDescription;
 import io.weir.admin.ConsumerGroupListing;
 import io.weir.admin.CreatedTopic;
+import io.weir.admin.ElectionType;
 import io.weir.admin.ListOffsetsResultInfo;
 import io.weir.admin.LogDirDescription;
 import io.weir.admin.NewPartitions;
@@ -51,6 +52,8 @@ import io.weir.protocol.message.DescribeConfigsRequest;
 import io.weir.protocol.message.DescribeConfigsResponse;
 import io.weir.protocol.message.DescribeLogDirsRequest;
 import io.weir.protocol.message.DescribeLogDirsResponse;
+import io.weir.protocol.message.ElectLeadersRequest;
+import io.weir.protocol.message.ElectLeadersResponse;
 import io.weir.protocol.message.IncrementalAlterConfigsRequest;
 import io.weir.protocol.message.IncrementalAlterConfigsResponse;
 import io.weir.protocol.message.ListOffsetsRequest;
@@ -67,6 +70,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -568,6 +572,61 @@ public final class WeirAdminClient implements Admin {
             });
         });
         return new AdminResult<>(fs);
+    }
+
+    @Override
+    public CompletableFuture<Map<TopicPartition, Optional<Throwable>>> electLeaders(ElectionType type,
+                                                                                   Set<TopicPartition> partitions,
+                                                                                   AdminOptions options) {
+        CompletableFuture<Map<TopicPartition, Optional<Throwable>>> out = new CompletableFuture<>();
+        Map<String, List<Integer>> byTopic = null;
+        if (partitions != null) {
+            byTopic = new LinkedHashMap<>();
+            for (TopicPartition tp : partitions) {
+                byTopic.computeIfAbsent(tp.topic(), t -> new ArrayList<>()).add(tp.partition());
+            }
+        }
+        Map<String, List<Integer>> asked = byTopic;
+        int timeoutMs = timeoutMs(options);
+        RequestBuilder b = builder(ApiKeys.ELECT_LEADERS, v -> {
+            if (v == 0 && type != ElectionType.PREFERRED) {
+                throw new UnsupportedVersionException("the broker supports only preferred leader elections");
+            }
+            List<ElectLeadersRequest.TopicPartitions> list = null;
+            if (asked != null) {
+                list = new ArrayList<>();
+                for (Map.Entry<String, List<Integer>> e : asked.entrySet()) {
+                    list.add(new ElectLeadersRequest.TopicPartitions().setTopic(e.getKey()).setPartitions(e.getValue()));
+                }
+            }
+            return new ElectLeadersRequest().setElectionType(type.value).setTopicPartitions(list).setTimeoutMs(timeoutMs);
+        }, r -> {
+            ElectLeadersResponse resp = (ElectLeadersResponse) r;
+            List<Short> codes = new ArrayList<>();
+            codes.add(resp.errorCode());
+            resp.replicaElectionResults().forEach(t -> t.partitionResult().forEach(p -> codes.add(p.errorCode())));
+            return notControllerIn(codes);
+        });
+        client.send(NodeSelector.controller(), b, deadline(options)).whenComplete((resp, err) -> {
+            if (err != null) {
+                out.completeExceptionally(cause(err));
+                return;
+            }
+            ElectLeadersResponse r = (ElectLeadersResponse) resp;
+            if (r.errorCode() != Errors.NONE.code()) {
+                out.completeExceptionally(AdminErrors.exception(r.errorCode(), null));
+                return;
+            }
+            Map<TopicPartition, Optional<Throwable>> results = new LinkedHashMap<>();
+            for (ElectLeadersResponse.ReplicaElectionResult t : r.replicaElectionResults()) {
+                for (ElectLeadersResponse.PartitionResult p : t.partitionResult()) {
+                    results.put(new TopicPartition(t.topic(), p.partitionId()), p.errorCode() == Errors.NONE.code()
+                        ? Optional.empty() : Optional.of(AdminErrors.exception(p.errorCode(), p.errorMessage())));
+                }
+            }
+            out.complete(results);
+        });
+        return out;
     }
 
     @Override

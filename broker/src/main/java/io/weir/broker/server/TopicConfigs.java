@@ -87,7 +87,9 @@ public final class TopicConfigs {
         implemented(LogConfig.SEGMENT_INDEX_BYTES, ConfigDef.Type.INT, BrokerConfig.LOG_INDEX_SIZE_MAX_BYTES);
         accepted("segment.jitter.ms", ConfigDef.Type.LONG, "log.roll.jitter.ms", "0");
         implemented(LogConfig.SEGMENT_MS, ConfigDef.Type.LONG, BrokerConfig.LOG_ROLL_MS);
-        accepted("unclean.leader.election.enable", ConfigDef.Type.BOOLEAN, "unclean.leader.election.enable", "false");
+        // the controller acts on it (ZkController's failover); the log does not
+        implemented(BrokerConfig.UNCLEAN_LEADER_ELECTION_ENABLE, ConfigDef.Type.BOOLEAN,
+            BrokerConfig.UNCLEAN_LEADER_ELECTION_ENABLE);
         accepted("errors.deadletterqueue.group.enable", ConfigDef.Type.BOOLEAN, "errors.deadletterqueue.group.enable",
             "false");
     }
@@ -143,6 +145,8 @@ public final class TopicConfigs {
         d.put(COMPRESSION_GZIP_LEVEL, Integer.toString(config.getInt(BrokerConfig.COMPRESSION_GZIP_LEVEL)));
         d.put(COMPRESSION_LZ4_LEVEL, Integer.toString(config.getInt(BrokerConfig.COMPRESSION_LZ4_LEVEL)));
         d.put(COMPRESSION_ZSTD_LEVEL, Integer.toString(config.getInt(BrokerConfig.COMPRESSION_ZSTD_LEVEL)));
+        d.put(BrokerConfig.UNCLEAN_LEADER_ELECTION_ENABLE,
+            Boolean.toString(config.getBoolean(BrokerConfig.UNCLEAN_LEADER_ELECTION_ENABLE)));
         Map<String, String> ordered = new LinkedHashMap<>();
         for (Key k : KEYS.values()) {
             ordered.put(k.name(), k.implemented() ? d.get(k.name()) : k.fixedDefault());
@@ -255,7 +259,7 @@ public final class TopicConfigs {
         for (Map.Entry<String, String> e : m.entrySet()) {
             Key k = KEYS.get(e.getKey());
             if (k != null && k.implemented() && !e.getKey().equals(MIN_INSYNC_REPLICAS)
-                && !e.getKey().startsWith("compression.")) {
+                && !e.getKey().startsWith("compression.") && !e.getKey().equals(BrokerConfig.UNCLEAN_LEADER_ELECTION_ENABLE)) {
                 out.put(e.getKey(), e.getValue());
             }
         }

@@ -1,11 +1,14 @@
 package io.weir.broker.zk;
 
+import io.weir.broker.BrokerConfig;
 import io.weir.broker.metadata.BrokerRegistration;
 import io.weir.broker.metadata.PartitionState;
 import io.weir.broker.metadata.TopicMetadata;
+import io.weir.broker.server.LeaderElector;
 import io.weir.broker.server.TopicController;
 import io.weir.common.TopicPartition;
 import io.weir.common.utils.Json;
+import io.weir.protocol.Errors;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.CuratorWatcher;
 import org.apache.curator.framework.api.transaction.CuratorOp;
@@ -21,18 +24,26 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 
 /**
  * The controller: one broker of the cluster, elected with Curator's {@link LeaderLatch}. On election
@@ -57,32 +68,85 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@link TopicController.NotCompletedException} (REQUEST_TIMED_OUT, as Kafka's CreateTopics answers
  * when the leaders do not appear in time; the controller still completes the request).
  *
+ * <p>Leader elections follow Kafka's ZooKeeper-mode controller ({@link LeaderElection} holds the rules).
+ * Whenever the live brokers change — and when a controller takes office, as brokers may have died while
+ * there was none — every partition whose leader is gone gets the first live ISR member of its
+ * assignment (or none, its ISR kept, unless {@code unclean.leader.election.enable}), and dead followers
+ * leave the ISRs. Preferred-replica and unclean elections run on request ({@link #electLeaders}: on a
+ * broker that is not the controller, the request is a sequential znode under
+ * {@link ZkPaths#LEADER_ELECTIONS} that the controller answers in place) and, with
+ * {@code auto.leader.rebalance.enable}, every {@code leader.imbalance.check.interval.seconds} for the
+ * brokers that lead more than {@code leader.imbalance.per.broker.percentage} of their preferred
+ * partitions elsewhere. A broker stopping with {@code controlled.shutdown.enable} creates its ephemeral
+ * {@link ZkPaths#controlledShutdown} znode ({@link #controlledShutdown}): the controller moves its
+ * leaderships to other live ISR members and drops it from the ISRs it follows, and never elects it again
+ * while the znode lives. Every partition-state write names the znode version it was computed from and
+ * bumps the leader epoch; the writes of one pass go in a few chunked transactions under the epoch fence,
+ * and a pass that meets a concurrent change re-reads and computes again.
+ *
  * <p>Thread-safe: controller writes are serialized on this object; a non-controller's waits hold no lock.
  */
-public final class ZkController implements TopicController, AutoCloseable {
+public final class ZkController implements TopicController, LeaderElector, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ZkController.class);
+
+    /** How many times one election pass is computed again after it met a concurrent change. */
+    private static final int MAX_PASS_ATTEMPTS = 3;
+
+    /**
+     * The broker configs of the controller's elections: the cluster default of
+     * {@code unclean.leader.election.enable} (a topic's own setting wins) and the automatic
+     * preferred-leader rebalance.
+     */
+    public record ElectionSettings(boolean uncleanLeaderElection, boolean autoLeaderRebalance,
+                                   long imbalanceCheckIntervalMs, int imbalancePercentage) {
+        public static ElectionSettings defaults() {
+            return new ElectionSettings(false, true, 300_000L, 10);
+        }
+
+        public static ElectionSettings of(BrokerConfig config) {
+            return new ElectionSettings(config.getBoolean(BrokerConfig.UNCLEAN_LEADER_ELECTION_ENABLE),
+                config.getBoolean(BrokerConfig.AUTO_LEADER_REBALANCE_ENABLE),
+                config.getLong(BrokerConfig.LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS) * 1000L,
+                config.getInt(BrokerConfig.LEADER_IMBALANCE_PER_BROKER_PERCENTAGE));
+        }
+    }
+
+    /** The partition states one pass writes, and what it answers per partition (elections asked for). */
+    private record Plan(Map<TopicPartition, LeaderElection.Decision> writes, Map<TopicPartition, Result> answers) {
+        static final Plan NONE = new Plan(Map.of(), Map.of());
+    }
 
     private final ZkMetadataStore store;
     private final CuratorFramework client;
     private final int brokerId;
+    private final ElectionSettings settings;
     private final LeaderLatch latch;
     private volatile ControllerContext context;
-    /** Runs {@link #reconcile}: the requests other brokers wrote, completed by this controller. */
-    private final ExecutorService worker;
+    /** The brokers in a controlled shutdown, as the controller last read them (guarded by this). */
+    private Set<Integer> shuttingDown = Set.of();
+    /** Runs {@link #reconcile} (the requests other brokers wrote, the elections) and the rebalance check. */
+    private final ScheduledExecutorService worker;
     private final AtomicBoolean reconcileQueued = new AtomicBoolean();
     private final CuratorWatcher markerWatcher = e -> scheduleReconcile();
     private final long requestWaitMs;
 
     public ZkController(ZkMetadataStore store, int brokerId) {
+        this(store, brokerId, ElectionSettings.defaults());
+    }
+
+    public ZkController(ZkMetadataStore store, int brokerId, ElectionSettings settings) {
         this.store = store;
         this.client = store.client();
         this.brokerId = brokerId;
+        this.settings = settings;
         this.requestWaitMs = store.sessionTimeoutMs();
-        this.worker = Executors.newSingleThreadExecutor(r -> {
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "weir-controller-" + brokerId);
             t.setDaemon(true);
             return t;
         });
+        executor.setRemoveOnCancelPolicy(true);
+        this.worker = executor;
         store.setObserver(this::scheduleReconcile);
         this.latch = new LeaderLatch(client, ZkPaths.CONTROLLER_ELECTION, Integer.toString(brokerId));
         latch.addListener(new LeaderLatchListener() {
@@ -109,6 +173,20 @@ public final class ZkController implements TopicController, AutoCloseable {
     public void start() {
         try {
             store.ensurePath("/weir");
+            store.ensurePath(ZkPaths.LEADER_ELECTIONS);
+            store.ensurePath(ZkPaths.CONTROLLED_SHUTDOWN);
+            try {
+                // left by an earlier run of this broker that died mid-shutdown (its session not yet expired):
+                // this run is not shutting down, and may be elected
+                client.delete().forPath(ZkPaths.controlledShutdown(brokerId));
+                log.info("removed the controlled-shutdown request of an earlier run of broker {}", brokerId);
+            } catch (KeeperException.NoNodeException e) {
+                // none
+            }
+            if (settings.autoLeaderRebalance()) {
+                long every = settings.imbalanceCheckIntervalMs();
+                worker.scheduleWithFixedDelay(this::checkLeaderImbalance, every, every, TimeUnit.MILLISECONDS);
+            }
             latch.start();
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(store.connectionTimeoutMs());
             while (context == null && (store.isEmbedded() || readControllerId() < 0) && System.nanoTime() < deadline) {
@@ -270,7 +348,7 @@ public final class ZkController implements TopicController, AutoCloseable {
                 ControllerContext term = requireActive();
                 List<CuratorOp> ops = new ArrayList<>();
                 try {
-                    store.topicCreationOps(topic, replicas, term.controllerEpoch(), ops);
+                    store.topicCreationOps(topic, replicas, term.controllerEpoch(), eligible(store.image()), ops);
                 } catch (Exception e) {
                     throw ZkMetadataStore.zkFailure("prepare the creation of topic " + topic.name(), e);
                 }
@@ -282,7 +360,7 @@ public final class ZkController implements TopicController, AutoCloseable {
         // not the controller: write the topic for it; the conditional create decides a race
         List<CuratorOp> ops = new ArrayList<>();
         try {
-            store.topicCreationOps(topic, replicas, -1, ops);
+            store.topicCreationOps(topic, replicas, -1, Set.of(), ops);
             client.transaction().forOperations(ops);
         } catch (Exception e) {
             throw ZkMetadataStore.zkFailure("write the creation of topic " + topic.name() + " for the controller", e);
@@ -379,7 +457,8 @@ public final class ZkController implements TopicController, AutoCloseable {
                 try {
                     ops.add(client.transactionOp().setData().withVersion(version == null ? -1 : version)
                         .forPath(ZkPaths.topic(topic.name()), ZkMetadataStore.topicJson(topic.topicId(), replicas)));
-                    store.partitionCreationOps(topic.name(), replicas, topic.partitionCount(), term.controllerEpoch(), ops);
+                    store.partitionCreationOps(topic.name(), replicas, topic.partitionCount(), term.controllerEpoch(),
+                        eligible(store.image()), ops);
                 } catch (Exception e) {
                     throw ZkMetadataStore.zkFailure("prepare new partitions of topic " + topic.name(), e);
                 }
@@ -414,7 +493,8 @@ public final class ZkController implements TopicController, AutoCloseable {
                     if (worker.isShutdown()) {
                         return; // closing
                     }
-                    log.warn("cannot complete the topic requests of other brokers yet; retrying at the next change", e);
+                    log.warn("cannot complete the requests of other brokers or the leader elections yet; retrying", e);
+                    retryReconcileLater();
                 }
             });
         } catch (RejectedExecutionException e) {
@@ -422,17 +502,52 @@ public final class ZkController implements TopicController, AutoCloseable {
         }
     }
 
+    private void retryReconcileLater() {
+        try {
+            worker.schedule(this::scheduleReconcile, 1, TimeUnit.SECONDS);
+        } catch (RejectedExecutionException e) {
+            // closing
+        }
+    }
+
     /**
-     * Completes what other brokers wrote for the controller: partitions of the assignments that have
-     * no state yet get their znodes and first state (leader = first replica); topics marked under
-     * {@link ZkPaths#DELETE_TOPICS} are deleted and the marker removed. Each under the epoch fence.
+     * Completes what other brokers wrote for the controller and runs the elections the cluster's state
+     * calls for: partitions of the assignments that have no state yet get their znodes and first state
+     * ({@link LeaderElection#initial}); partitions whose leader or ISR members are gone are failed over;
+     * brokers in a controlled shutdown lose their leaderships and ISR places; elections other brokers
+     * asked for are run and answered; topics marked under {@link ZkPaths#DELETE_TOPICS} are deleted
+     * and the marker removed. Each under the epoch fence.
      */
     synchronized void reconcile() {
         if (!isActive()) {
             return;
         }
+        try {
+            Set<Integer> shutting = new TreeSet<>();
+            for (String child : client.getChildren().usingWatcher(markerWatcher).forPath(ZkPaths.CONTROLLED_SHUTDOWN)) {
+                try {
+                    shutting.add(Integer.parseInt(child));
+                } catch (NumberFormatException e) {
+                    log.warn("ignoring {}/{}: not a broker id", ZkPaths.CONTROLLED_SHUTDOWN, child);
+                }
+            }
+            shuttingDown = Set.copyOf(shutting);
+        } catch (Exception ex) {
+            throw ZkMetadataStore.zkFailure("read " + ZkPaths.CONTROLLED_SHUTDOWN, ex);
+        }
+        createMissingPartitionStates();
+        commitPlan("failover", this::liveBrokersPlan);
+        if (!shuttingDown.isEmpty()) {
+            commitPlan("controlled shutdown", this::shutdownPlan);
+        }
+        serveElectionRequests();
+        deleteMarkedTopics();
+    }
+
+    private void createMissingPartitionStates() {
         ControllerContext term = requireActive();
         ZkMetadataStore.Image image = store.image();
+        Set<Integer> eligible = eligible(image);
         for (Map.Entry<String, Map<Integer, List<Integer>>> e : image.assignments().entrySet()) {
             String name = e.getKey();
             Map<Integer, List<Integer>> assignment = e.getValue();
@@ -457,8 +572,9 @@ public final class ZkController implements TopicController, AutoCloseable {
                         ops.add(client.transactionOp().create().forPath(ZkPaths.partition(name, p)));
                     }
                     if (client.checkExists().forPath(ZkPaths.partitionState(name, p)) == null) {
+                        LeaderElection.Decision first = LeaderElection.initial(replicas, eligible);
                         ops.add(client.transactionOp().create().forPath(ZkPaths.partitionState(name, p),
-                            ZkMetadataStore.stateJson(replicas.get(0), 0, List.of(replicas.get(0)), term.controllerEpoch())));
+                            ZkMetadataStore.stateJson(first.leader(), 0, first.isr(), term.controllerEpoch())));
                     }
                 }
             } catch (Exception ex) {
@@ -470,6 +586,10 @@ public final class ZkController implements TopicController, AutoCloseable {
             }
             store.changed(name, false);
         }
+    }
+
+    private void deleteMarkedTopics() {
+        ControllerContext term = requireActive();
         List<String> marked;
         try {
             store.ensurePath(ZkPaths.DELETE_TOPICS);
@@ -509,6 +629,464 @@ public final class ZkController implements TopicController, AutoCloseable {
         }
         store.changed(tp.topic(), false);
         return new PartitionState(leader, leaderEpoch, isr, term.controllerEpoch(), expected.zkVersion() + 1);
+    }
+
+    // ---------------------------------------------------------------- leader elections
+
+    /** The brokers with a registration in the image, this one included (it is alive while it runs). */
+    private Set<Integer> registered(ZkMetadataStore.Image image) {
+        Set<Integer> ids = new HashSet<>();
+        for (BrokerRegistration b : image.brokers()) {
+            ids.add(b.id());
+        }
+        ids.add(brokerId);
+        return ids;
+    }
+
+    /** The registered brokers that may be elected: those not in a controlled shutdown. */
+    private Set<Integer> eligible(ZkMetadataStore.Image image) {
+        Set<Integer> ids = registered(image);
+        ids.removeAll(shuttingDownBrokers());
+        return ids;
+    }
+
+
+    private static List<Integer> replicasOf(ZkMetadataStore.Image image, TopicPartition tp) {
+        Map<Integer, List<Integer>> a = image.assignments().get(tp.topic());
+        List<Integer> r = a == null ? null : a.get(tp.partition());
+        return r == null ? List.of() : r;
+    }
+
+    /** The topic's {@code unclean.leader.election.enable}, else the broker's. */
+    private boolean uncleanEnabled(ZkMetadataStore.Image image, String topic) {
+        TopicMetadata t = image.topics().get(topic);
+        String v = t == null ? null : t.configs().get(BrokerConfig.UNCLEAN_LEADER_ELECTION_ENABLE);
+        return v == null ? settings.uncleanLeaderElection() : Boolean.parseBoolean(v.trim());
+    }
+
+    /** The partitions of the image in a stable order (topic, then partition). */
+    private static List<TopicPartition> sortedPartitions(Collection<TopicPartition> tps) {
+        List<TopicPartition> out = new ArrayList<>(tps);
+        out.sort(Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition));
+        return out;
+    }
+
+    /**
+     * Computes a pass from the current image and writes its decisions: each partition's state znode at the
+     * version the image read, with the leader epoch bumped, in chunked transactions under the epoch fence.
+     * A write that meets a concurrent change (a version that moved on) fails its chunk; the topics are
+     * read again and the pass computed again, at most {@link #MAX_PASS_ATTEMPTS} times. Holds this lock.
+     */
+    private Plan commitPlan(String what, Function<ZkMetadataStore.Image, Plan> planner) {
+        for (int attempt = 1; ; attempt++) {
+            ControllerContext term = requireActive();
+            ZkMetadataStore.Image image = store.image();
+            Plan plan = planner.apply(image);
+            if (plan.writes().isEmpty()) {
+                return plan;
+            }
+            List<CuratorOp> ops = new ArrayList<>(plan.writes().size());
+            Set<String> topics = new HashSet<>();
+            try {
+                for (Map.Entry<TopicPartition, LeaderElection.Decision> e : plan.writes().entrySet()) {
+                    TopicPartition tp = e.getKey();
+                    PartitionState s = image.states().get(tp);
+                    LeaderElection.Decision d = e.getValue();
+                    ops.add(client.transactionOp().setData().withVersion(s.zkVersion())
+                        .forPath(ZkPaths.partitionState(tp.topic(), tp.partition()),
+                            ZkMetadataStore.stateJson(d.leader(), s.leaderEpoch() + 1, d.isr(), term.controllerEpoch())));
+                    topics.add(tp.topic());
+                }
+            } catch (Exception e) {
+                throw ZkMetadataStore.zkFailure("prepare the " + what + " elections", e);
+            }
+            try {
+                fencedCommit(store, term, ops);
+            } catch (ControllerMovedException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                store.changed(topics); // another write moved some state on: read it
+                if (attempt >= MAX_PASS_ATTEMPTS) {
+                    throw e;
+                }
+                log.debug("the {} elections met a concurrent change; computing them again", what, e);
+                continue;
+            }
+            store.changed(topics);
+            logChanges(what, image, plan.writes());
+            return plan;
+        }
+    }
+
+    /** The first few changes of a pass at INFO (a broker's failure may move thousands), every one at DEBUG. */
+    private void logChanges(String what, ZkMetadataStore.Image image, Map<TopicPartition, LeaderElection.Decision> writes) {
+        int shown = 0;
+        for (TopicPartition tp : sortedPartitions(writes.keySet())) {
+            PartitionState s = image.states().get(tp);
+            LeaderElection.Decision d = writes.get(tp);
+            boolean info = shown++ < 10;
+            if (info ? log.isInfoEnabled() : log.isDebugEnabled()) {
+                String line = "controller {} ({}): {} leader {} -> {}, ISR {} -> {}, leader epoch {}";
+                Object[] args = {brokerId, what, tp, s.leader(), d.leader(), s.isr(), d.isr(), s.leaderEpoch() + 1};
+                if (info) {
+                    log.info(line, args);
+                } else {
+                    log.debug(line, args);
+                }
+            }
+        }
+        if (writes.size() > 10) {
+            log.info("controller {} ({}): {} partition states written in all", brokerId, what, writes.size());
+        }
+    }
+
+    /**
+     * The brokers in a controlled shutdown, as this controller last read them: they must not be elected,
+     * nor (Kafka's rule for AlterPartition) added back to an ISR.
+     */
+    public synchronized Set<Integer> shuttingDownBrokers() {
+        return shuttingDown;
+    }
+
+    /** Failover: partitions whose leader or ISR members are no longer registered. */
+    private Plan liveBrokersPlan(ZkMetadataStore.Image image) {
+        Set<Integer> registered = registered(image);
+        Set<Integer> eligible = eligible(image);
+        Map<TopicPartition, LeaderElection.Decision> writes = new HashMap<>();
+        for (Map.Entry<TopicPartition, PartitionState> e : image.states().entrySet()) {
+            List<Integer> replicas = replicasOf(image, e.getKey());
+            if (replicas.isEmpty()) {
+                continue;
+            }
+            LeaderElection.Decision d = LeaderElection.onLiveBrokersChanged(e.getValue(), replicas, registered, eligible,
+                uncleanEnabled(image, e.getKey().topic()));
+            if (d != null) {
+                writes.put(e.getKey(), d);
+            }
+        }
+        return new Plan(writes, Map.of());
+    }
+
+    /** Controlled shutdown: the leaderships and ISR places of the brokers shutting down. */
+    private Plan shutdownPlan(ZkMetadataStore.Image image) {
+        Set<Integer> registered = registered(image);
+        Set<Integer> eligible = eligible(image);
+        Map<TopicPartition, LeaderElection.Decision> writes = new HashMap<>();
+        for (int broker : shuttingDownBrokers()) {
+            if (!registered.contains(broker)) {
+                continue; // gone: failover's
+            }
+            for (Map.Entry<TopicPartition, PartitionState> e : image.states().entrySet()) {
+                PartitionState s = e.getValue();
+                LeaderElection.Decision before = writes.get(e.getKey());
+                if (before != null) {
+                    s = new PartitionState(before.leader(), s.leaderEpoch(), before.isr(), s.controllerEpoch(), s.zkVersion());
+                }
+                LeaderElection.Decision d = LeaderElection.shutdown(s, replicasOf(image, e.getKey()), broker, eligible);
+                if (d != null) {
+                    writes.put(e.getKey(), d);
+                }
+            }
+        }
+        return new Plan(writes, Map.of());
+    }
+
+    /**
+     * An election asked for: for each partition (all of them when {@code requested} is null) the
+     * answer and, when it elects, the new leader. With {@code requested} null the answers leave out the
+     * partitions that needed no election, as Kafka's.
+     */
+    private Plan electionPlan(ZkMetadataStore.Image image, Type type, Set<TopicPartition> requested) {
+        Set<Integer> registered = registered(image);
+        Set<Integer> eligible = eligible(image);
+        Map<TopicPartition, LeaderElection.Decision> writes = new HashMap<>();
+        Map<TopicPartition, Result> answers = new LinkedHashMap<>();
+        Collection<TopicPartition> targets = requested == null ? sortedPartitions(image.states().keySet()) : requested;
+        for (TopicPartition tp : targets) {
+            PartitionState s = image.states().get(tp);
+            List<Integer> replicas = replicasOf(image, tp);
+            if (s == null || replicas.isEmpty()) {
+                answers.put(tp, new Result(Errors.UNKNOWN_TOPIC_OR_PARTITION, "The partition does not exist."));
+                continue;
+            }
+            LeaderElection.Decision d;
+            if (type == Type.PREFERRED) {
+                if (s.leader() == LeaderElection.preferred(replicas)) {
+                    answers.put(tp, notNeeded());
+                    continue;
+                }
+                d = LeaderElection.preferredLeader(s, replicas, eligible);
+                if (d == null) {
+                    answers.put(tp, new Result(Errors.PREFERRED_LEADER_NOT_AVAILABLE, "Failed to elect leader for partition "
+                        + tp + " under strategy PreferredReplicaPartitionLeaderElectionStrategy"));
+                    continue;
+                }
+            } else {
+                if (LeaderElection.hasLiveLeader(s, registered)) {
+                    answers.put(tp, notNeeded());
+                    continue;
+                }
+                d = LeaderElection.unclean(s, replicas, eligible);
+                if (d == null) {
+                    answers.put(tp, new Result(Errors.ELIGIBLE_LEADERS_NOT_AVAILABLE, "Failed to elect leader for partition "
+                        + tp + " under strategy UncleanLeaderElectionStrategy"));
+                    continue;
+                }
+            }
+            writes.put(tp, d);
+            answers.put(tp, Result.ELECTED);
+        }
+        if (requested == null) {
+            answers.values().removeIf(r -> r.error() == Errors.ELECTION_NOT_NEEDED);
+        }
+        return new Plan(writes, answers);
+    }
+
+    private static Result notNeeded() {
+        return new Result(Errors.ELECTION_NOT_NEEDED, "Leader election not needed for topic partition.");
+    }
+
+    /**
+     * The automatic rebalance (Kafka's rule): for each eligible broker, the share of the partitions it is
+     * the preferred replica of that another broker leads; above {@code leader.imbalance.per.broker.percentage}
+     * those partitions whose preferred replica is in the ISR get it back as leader.
+     */
+    private Plan rebalancePlan(ZkMetadataStore.Image image) {
+        Set<Integer> eligible = eligible(image);
+        Map<Integer, Integer> preferredCount = new HashMap<>();
+        Map<Integer, List<TopicPartition>> ledElsewhere = new HashMap<>();
+        for (Map.Entry<TopicPartition, PartitionState> e : image.states().entrySet()) {
+            int preferred = LeaderElection.preferred(replicasOf(image, e.getKey()));
+            if (preferred == LeaderElection.NO_LEADER) {
+                continue;
+            }
+            preferredCount.merge(preferred, 1, Integer::sum);
+            if (e.getValue().leader() != preferred) {
+                ledElsewhere.computeIfAbsent(preferred, k -> new ArrayList<>()).add(e.getKey());
+            }
+        }
+        Map<TopicPartition, LeaderElection.Decision> writes = new HashMap<>();
+        for (Map.Entry<Integer, List<TopicPartition>> e : ledElsewhere.entrySet()) {
+            double ratio = (double) e.getValue().size() / preferredCount.get(e.getKey());
+            if (!eligible.contains(e.getKey()) || ratio <= settings.imbalancePercentage() / 100.0) {
+                continue;
+            }
+            for (TopicPartition tp : e.getValue()) {
+                LeaderElection.Decision d = LeaderElection.preferredLeader(image.states().get(tp), replicasOf(image, tp), eligible);
+                if (d != null) {
+                    writes.put(tp, d);
+                }
+            }
+        }
+        return new Plan(writes, Map.of());
+    }
+
+    private void checkLeaderImbalance() {
+        try {
+            synchronized (this) {
+                if (isActive()) {
+                    commitPlan("preferred-leader rebalance", this::rebalancePlan);
+                }
+            }
+        } catch (NotControllerException e) {
+            log.debug("no longer the controller: {}", e.getMessage());
+        } catch (RuntimeException e) {
+            if (!worker.isShutdown()) {
+                log.warn("the preferred-leader rebalance failed; it runs again at the next check", e);
+            }
+        }
+    }
+
+    /**
+     * Elects leaders (ElectLeaders). On the controller the election runs at once. Any other broker writes
+     * the request as a sequential znode under {@link ZkPaths#LEADER_ELECTIONS}, which the controller
+     * answers in place; it waits at most {@code timeoutMs} for the answer (then
+     * {@link NotCompletedException}; the controller may still run the election) and deletes the znode.
+     */
+    @Override
+    public Map<TopicPartition, Result> electLeaders(Type type, Set<TopicPartition> partitions, long timeoutMs) {
+        synchronized (this) {
+            if (isActive()) {
+                return commitPlan(type + " election", image -> electionPlan(image, type, partitions)).answers();
+            }
+        }
+        String path;
+        try {
+            path = client.create().withMode(CreateMode.PERSISTENT_SEQUENTIAL)
+                .forPath(ZkPaths.LEADER_ELECTIONS + "/request-", electionRequestJson(type, partitions));
+        } catch (Exception e) {
+            throw ZkMetadataStore.zkFailure("write a leader election for the controller", e);
+        }
+        try {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, timeoutMs));
+            while (true) {
+                CountDownLatch changed = new CountDownLatch(1);
+                byte[] data = store.getDataOrNull(path, null, e -> changed.countDown());
+                if (data == null) {
+                    throw new NotCompletedException("the leader election request " + path + " disappeared");
+                }
+                Map<String, Object> json = Json.parseObject(data);
+                if (json.get("results") instanceof List<?> results) {
+                    return parseResults(results);
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || !changed.await(left, TimeUnit.NANOSECONDS) && System.nanoTime() >= deadline) {
+                    throw new NotCompletedException("the controller has not answered the leader election in "
+                        + timeoutMs + " ms");
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new NotCompletedException("interrupted while waiting for the controller's leader election");
+        } finally {
+            try {
+                client.delete().forPath(path);
+            } catch (Exception e) {
+                log.debug("cannot delete the leader election request {}", path, e);
+            }
+        }
+    }
+
+    private static byte[] electionRequestJson(Type type, Set<TopicPartition> partitions) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("version", 1);
+        json.put("election_type", (int) type.wire());
+        if (partitions == null) {
+            json.put("partitions", null);
+        } else {
+            List<Object> list = new ArrayList<>();
+            for (TopicPartition tp : partitions) {
+                Map<String, Object> p = new LinkedHashMap<>();
+                p.put("topic", tp.topic());
+                p.put("partition", tp.partition());
+                list.add(p);
+            }
+            json.put("partitions", list);
+        }
+        return Json.writeBytes(json);
+    }
+
+    private static Map<TopicPartition, Result> parseResults(List<?> results) {
+        Map<TopicPartition, Result> out = new LinkedHashMap<>();
+        for (Object o : results) {
+            Map<?, ?> r = (Map<?, ?>) o;
+            Object message = r.get("message");
+            out.put(new TopicPartition(String.valueOf(r.get("topic")), ((Number) r.get("partition")).intValue()),
+                new Result(Errors.forCode(((Number) r.get("error_code")).shortValue()),
+                    message == null ? null : message.toString()));
+        }
+        return out;
+    }
+
+    /** Runs the elections other brokers wrote under {@link ZkPaths#LEADER_ELECTIONS} and writes the answers in place. */
+    private void serveElectionRequests() {
+        List<String> children;
+        try {
+            children = new ArrayList<>(client.getChildren().usingWatcher(markerWatcher).forPath(ZkPaths.LEADER_ELECTIONS));
+        } catch (Exception e) {
+            throw ZkMetadataStore.zkFailure("read " + ZkPaths.LEADER_ELECTIONS, e);
+        }
+        children.sort(null);
+        for (String child : children) {
+            String path = ZkPaths.LEADER_ELECTIONS + "/" + child;
+            Stat stat = new Stat();
+            byte[] data = store.getDataOrNull(path, stat, null);
+            if (data == null) {
+                continue;
+            }
+            Map<String, Object> json = Json.parseObject(data);
+            if (json.containsKey("results")) {
+                continue; // answered; its broker deletes it
+            }
+            Map<TopicPartition, Result> answers;
+            try {
+                Type type = Type.of((byte) Json.intField(json, "election_type", 0));
+                Set<TopicPartition> partitions = null;
+                if (json.get("partitions") instanceof List<?> list) {
+                    partitions = new java.util.LinkedHashSet<>();
+                    for (Object o : list) {
+                        Map<?, ?> p = (Map<?, ?>) o;
+                        partitions.add(new TopicPartition(String.valueOf(p.get("topic")), ((Number) p.get("partition")).intValue()));
+                    }
+                }
+                Set<TopicPartition> asked = partitions;
+                answers = commitPlan(type + " election", image -> electionPlan(image, type, asked)).answers();
+            } catch (ClassCastException | IllegalArgumentException | NullPointerException e) {
+                log.warn("ignoring the malformed leader election request {}", path, e);
+                answers = Map.of();
+            }
+            List<Object> results = new ArrayList<>();
+            answers.forEach((tp, r) -> {
+                Map<String, Object> o = new LinkedHashMap<>();
+                o.put("topic", tp.topic());
+                o.put("partition", tp.partition());
+                o.put("error_code", (int) r.error().code());
+                o.put("message", r.message());
+                results.add(o);
+            });
+            json.put("results", results);
+            try {
+                client.setData().withVersion(stat.getVersion()).forPath(path, Json.writeBytes(json));
+            } catch (KeeperException.NoNodeException | KeeperException.BadVersionException e) {
+                log.debug("the leader election request {} was withdrawn", path);
+            } catch (Exception e) {
+                throw ZkMetadataStore.zkFailure("answer the leader election request " + path, e);
+            }
+        }
+    }
+
+    /**
+     * Controlled shutdown (Kafka's, through ZooKeeper instead of the ControlledShutdown RPC): creates this
+     * broker's ephemeral {@link ZkPaths#controlledShutdown} znode, which the controller — this broker or
+     * another — answers by moving this broker's leaderships to other live ISR members and dropping it
+     * from the ISRs it follows; waits until this broker's image shows it leads no partition that another
+     * live ISR member could lead. Each of {@code maxRetries} attempts writes the znode again and waits at
+     * most {@code attemptMs}. Returns at once, true, when no other broker is registered. Returns whether
+     * the leaderships moved; the znode goes with the session when the broker stops.
+     */
+    public boolean controlledShutdown(int maxRetries, long attemptMs) {
+        if (!registered(store.image()).stream().anyMatch(id -> id != brokerId)) {
+            return true; // alone: nothing can take over
+        }
+        String path = ZkPaths.controlledShutdown(brokerId);
+        for (int attempt = 1; attempt <= maxRetries; attempt++) {
+            try {
+                try {
+                    client.delete().forPath(path); // a new child: the (possibly new) controller looks again
+                } catch (KeeperException.NoNodeException e) {
+                    // first attempt
+                }
+                client.create().withMode(CreateMode.EPHEMERAL).forPath(path);
+            } catch (Exception e) {
+                log.warn("controlled shutdown of broker {}: cannot write {} (attempt {} of {})", brokerId, path,
+                    attempt, maxRetries, e);
+            }
+            if (store.awaitImage(this::ledPartitionsCannotMove, attemptMs)) {
+                log.info("controlled shutdown of broker {}: its leaderships moved to other brokers", brokerId);
+                return true;
+            }
+            log.warn("controlled shutdown of broker {}: attempt {} of {} ended with partitions it still leads that"
+                + " another in-sync replica could lead", brokerId, attempt, maxRetries);
+        }
+        log.warn("controlled shutdown of broker {} did not complete; stopping anyway", brokerId);
+        return false;
+    }
+
+    /** Whether every partition this broker leads has no other registered ISR member to take it over. */
+    private boolean ledPartitionsCannotMove(ZkMetadataStore.Image image) {
+        Set<Integer> registered = registered(image);
+        for (Map.Entry<TopicPartition, PartitionState> e : image.states().entrySet()) {
+            PartitionState s = e.getValue();
+            if (s.leader() != brokerId || replicasOf(image, e.getKey()).size() <= 1) {
+                continue;
+            }
+            for (int r : s.isr()) {
+                if (r != brokerId && registered.contains(r)) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /** The live brokers with their racks (null rack: none), this broker included. */

@@ -296,7 +296,7 @@ public final class ZkMetadataStore implements MetadataStore {
             }
             List<CuratorOp> ops = new ArrayList<>();
             try {
-                topicCreationOps(t, assignment, 0, ops);
+                topicCreationOps(t, assignment, 0, Set.of(brokerId), ops);
                 commitInChunks(null, ops);
             } catch (Exception e) {
                 throw zkFailure("import topic " + t.name(), e);
@@ -433,7 +433,7 @@ public final class ZkMetadataStore implements MetadataStore {
      * the controller asks for the topic that way, and the controller completes it).
      */
     void topicCreationOps(TopicMetadata topic, Map<Integer, List<Integer>> assignment, int controllerEpoch,
-                          List<CuratorOp> ops) throws Exception {
+                          Set<Integer> live, List<CuratorOp> ops) throws Exception {
         ensurePath(ZkPaths.CONFIG_TOPICS);
         ensurePath(ZkPaths.BROKER_TOPICS);
         if (client.checkExists().forPath(ZkPaths.topicConfig(topic.name())) != null) {
@@ -447,18 +447,21 @@ public final class ZkMetadataStore implements MetadataStore {
             return; // a request for the controller: it creates the partitions and their states
         }
         ops.add(client.transactionOp().create().forPath(ZkPaths.partitions(topic.name())));
-        partitionCreationOps(topic.name(), assignment, 0, controllerEpoch, ops);
+        partitionCreationOps(topic.name(), assignment, 0, controllerEpoch, live, ops);
     }
 
-    /** Creates partitions {@code from..} of the assignment with their first state (leader = first replica). */
+    /**
+     * Creates partitions {@code from..} of the assignment with their first state: every live replica in
+     * the ISR, the first of them leading ({@link LeaderElection#initial}).
+     */
     void partitionCreationOps(String topic, Map<Integer, List<Integer>> assignment, int from, int controllerEpoch,
-                              List<CuratorOp> ops) throws Exception {
+                              Set<Integer> live, List<CuratorOp> ops) throws Exception {
         for (int p = from; p < assignment.size(); p++) {
             List<Integer> replicas = assignment.get(p);
             ops.add(client.transactionOp().create().forPath(ZkPaths.partition(topic, p)));
-            // no replication yet: only the leader is known to be in sync
+            LeaderElection.Decision first = LeaderElection.initial(replicas, live);
             ops.add(client.transactionOp().create().forPath(ZkPaths.partitionState(topic, p),
-                stateJson(replicas.get(0), 0, List.of(replicas.get(0)), controllerEpoch)));
+                stateJson(first.leader(), 0, first.isr(), controllerEpoch)));
         }
     }
 
@@ -506,6 +509,14 @@ public final class ZkMetadataStore implements MetadataStore {
             } catch (KeeperException.NodeExistsException ignored) {
                 // another broker made it
             }
+        }
+    }
+
+    /** Re-reads the topics after this broker changed their partition states, in one refresh. */
+    void changed(java.util.Collection<String> topics) {
+        synchronized (lock) {
+            dirtyTopics.addAll(topics);
+            refreshLocked();
         }
     }
 

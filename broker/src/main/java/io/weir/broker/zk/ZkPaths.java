@@ -28,6 +28,20 @@ public final class ZkPaths {
     /** one child per topic whose deletion a broker asked the controller for (Kafka's marker) */
     public static final String DELETE_TOPICS = "/admin/delete_topics";
 
+    /**
+     * Weir's: one persistent sequential child per leader election a broker that is not the controller
+     * asks for (ElectLeaders): {"version":1,"election_type":0|1,"partitions":[{"topic","partition"}]|null};
+     * the controller adds "results" and the asking broker reads and deletes it. (Kafka's
+     * {@code /admin/preferred_replica_election} held one preferred election at a time.)
+     */
+    public static final String LEADER_ELECTIONS = "/weir/leader_elections";
+    /** Weir's: one ephemeral child per broker in a controlled shutdown, named by its id. */
+    public static final String CONTROLLED_SHUTDOWN = "/weir/controlled_shutdown";
+
+    public static String controlledShutdown(int brokerId) {
+        return CONTROLLED_SHUTDOWN + "/" + brokerId;
+    }
+
     public static String deleteTopic(String topic) {
         return DELETE_TOPICS + "/" + topic;
     }

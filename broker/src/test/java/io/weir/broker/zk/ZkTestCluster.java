@@ -1,11 +1,19 @@
 package io.weir.broker.zk;
 
 import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.protocol.ApiKeys;
+import io.weir.protocol.ApiMessage;
+import io.weir.protocol.MessageCodec;
+import io.weir.protocol.RequestHeader;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
 import org.apache.curator.test.TestingServer;
 
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -74,6 +82,19 @@ final class ZkTestCluster implements AutoCloseable {
                 throw new AssertionError("timed out waiting until " + what);
             }
             Thread.sleep(20);
+        }
+    }
+
+    /** Sends one request to the broker at {@code port} and returns its response body. */
+    static ApiMessage call(int port, ApiKeys api, short version, ApiMessage body) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(60_000);
+            ByteBuffer frame = MessageCodec.serializeRequest(RequestHeader.of(api, version, 1, "zk-test"), body);
+            socket.getOutputStream().write(frame.array(), 0, frame.limit());
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            byte[] resp = new byte[in.readInt()];
+            in.readFully(resp);
+            return MessageCodec.parseResponse(api, version, ByteBuffer.wrap(resp)).body();
         }
     }
 
