@@ -35,7 +35,7 @@ import java.util.UUID;
  * a broker, names a broker outside the replica assignment or leaves out the leader, or a leader
  * recovery state of RECOVERING (ZooKeeper mode keeps none, so it is always RECOVERED) →
  * INVALID_REQUEST; a member that is not a live broker, or (v3) whose broker epoch is not the one it
- * names → INELIGIBLE_REPLICA. The partition epoch is the state znode's version; an ISR change keeps
+ * names, or a broker in controlled shutdown joining the ISR → INELIGIBLE_REPLICA. The partition epoch is the state znode's version; an ISR change keeps
  * the leader and its epoch and bumps only the partition epoch; a new ISR equal to the current one
  * writes nothing and answers the current state, as Kafka does.
  *
@@ -167,6 +167,15 @@ public final class AlterPartitionControl {
             log.info("refusing AlterPartition for {} from broker {}: ISR {} (recovery state {}) is not valid for"
                 + " replicas {} and leader {}", tp, brokerId, newIsr, p.leaderRecoveryState(), replicas, state.leader());
             return Errors.INVALID_REQUEST;
+        }
+        Set<Integer> shuttingDown = controller.shuttingDownBrokers();
+        for (int member : newIsr) {
+            if (!state.isr().contains(member) && shuttingDown.contains(member)) {
+                // Kafka's rule: a broker in controlled shutdown is not taken back into an ISR
+                log.info("refusing AlterPartition for {} from broker {}: ISR member {} is in controlled shutdown", tp,
+                    brokerId, member);
+                return Errors.INELIGIBLE_REPLICA;
+            }
         }
         List<Long> epochs = newIsrEpochs(version, p);
         for (int i = 0; i < newIsr.size(); i++) {
