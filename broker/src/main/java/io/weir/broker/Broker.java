@@ -215,7 +215,7 @@ public final class Broker {
             .register(new ElectLeadersHandler(store, replicaManager))
             .register(new OffsetForLeaderEpochHandler(replicaManager))
             .register(new ProducerIdHandler(producerIds, transactionCoordinator))
-            .register(new GroupApisHandler(new GroupApis(groupCoordinator, transactionCoordinator::findCoordinator,
+            .register(new GroupApisHandler(new GroupApis(groupCoordinator, transactionCoordinator::locateCoordinator,
                 config.brokerId(), advertised.host(), advertised.port())))
             .register(new TransactionApisHandler(transactionCoordinator, groupCoordinator, markerWriter, store,
                 config.getShort(BrokerConfig.TRANSACTION_VERSION)))

@@ -81,6 +81,7 @@ public final class TransactionCoordinatorService {
     private final ExecutorService ownedPool;
     private final TimerService timers;
     private final CoordinatorTopic<TransactionCoordinatorShard, TransactionRecord> topic;
+    private final ReplicaManager replicaManager;
     private volatile boolean shuttingDown;
     private volatile boolean markersDropped;
     /** See {@link #FAULT_MARKERS_DELAY_PROPERTY}; 0 outside fault tests. */
@@ -114,8 +115,13 @@ public final class TransactionCoordinatorService {
                 Partition p = replicaManager.partition(tp);
                 return p == null ? 0 : p.leaderEpoch();
             });
-        this.topic = new CoordinatorTopic<>(TOPIC, config.getInt(BrokerConfig.TRANSACTION_STATE_LOG_NUM_PARTITIONS),
-            config.getInt(BrokerConfig.TRANSACTION_STATE_LOG_SEGMENT_BYTES), store, topics, runtime);
+        this.replicaManager = replicaManager;
+        this.topic = new CoordinatorTopic<>(new CoordinatorTopic.Settings(TOPIC,
+            config.getInt(BrokerConfig.TRANSACTION_STATE_LOG_NUM_PARTITIONS),
+            config.getShort(BrokerConfig.TRANSACTION_STATE_LOG_REPLICATION_FACTOR),
+            config.getInt(BrokerConfig.TRANSACTION_STATE_LOG_MIN_ISR),
+            config.getInt(BrokerConfig.TRANSACTION_STATE_LOG_SEGMENT_BYTES)),
+            replicaManager.brokerId(), store, topics, runtime, CoordinatorTopic.LocalLeadership.of(replicaManager));
         this.markersDelayMs = faultMarkersDelayMs(System.getProperty(FAULT_MARKERS_DELAY_PROPERTY));
         if (markersDelayMs > 0) {
             log.warn("FAULT INJECTION (tests only): transaction markers are written {} ms late ({})", markersDelayMs,
@@ -161,14 +167,18 @@ public final class TransactionCoordinatorService {
                 producerIds, markers, epochs.of(tp)));
     }
 
-    /** Loads every partition of {@code __transaction_state} (requests meanwhile: LOAD_IN_PROGRESS). */
+    /**
+     * Loads the partitions of {@code __transaction_state} this broker leads (requests meanwhile:
+     * LOAD_IN_PROGRESS), and from then on loads and unloads them as their leadership moves.
+     */
     public void startup() {
-        topic.loadAll();
+        topic.start(replicaManager);
     }
 
     /** Unloads every shard, then stops the timer and threads. */
     public void shutdown() {
         shuttingDown = true;
+        topic.stop();
         runtime.close();
         timers.close();
         retries.shutdownNow();
@@ -219,12 +229,21 @@ public final class TransactionCoordinatorService {
 
     // ------------------------------------------------------------------------------ the APIs
 
-    /** Whether this broker coordinates the id; creates {@code __transaction_state} on first use. */
-    public CompletableFuture<Errors> findCoordinator(String transactionalId) {
+    /**
+     * Which broker coordinates the id (this one, another, or none available); creates
+     * {@code __transaction_state} on first use.
+     */
+    public CompletableFuture<CoordinatorTopic.Location> locateCoordinator(String transactionalId) {
         if (transactionalId == null || transactionalId.isEmpty()) {
-            return CompletableFuture.completedFuture(Errors.INVALID_REQUEST);
+            return CompletableFuture.completedFuture(new CoordinatorTopic.Location(Errors.INVALID_REQUEST, null));
         }
         return topic.findCoordinator(transactionalId);
+    }
+
+    /** NONE when this broker coordinates the id; creates {@code __transaction_state} on first use. */
+    public CompletableFuture<Errors> findCoordinator(String transactionalId) {
+        return locateCoordinator(transactionalId).thenApply(l -> l.isLocal() ? Errors.NONE
+            : l.error() != Errors.NONE ? l.error() : Errors.NOT_COORDINATOR);
     }
 
     /** InitProducerId with a transactional id. */
