@@ -71,7 +71,7 @@ public final class TransactionCoordinatorService {
     private static final Set<Errors> RETRIABLE_MARKER_ERRORS = EnumSet.of(Errors.NOT_LEADER_OR_FOLLOWER,
         Errors.COORDINATOR_LOAD_IN_PROGRESS, Errors.NOT_COORDINATOR, Errors.NOT_ENOUGH_REPLICAS,
         Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND, Errors.REQUEST_TIMED_OUT, Errors.KAFKA_STORAGE_ERROR,
-        Errors.COORDINATOR_NOT_AVAILABLE, Errors.UNKNOWN_SERVER_ERROR);
+        Errors.COORDINATOR_NOT_AVAILABLE, Errors.UNKNOWN_SERVER_ERROR, Errors.NETWORK_EXCEPTION);
 
     private final BrokerConfig config;
     private final TransactionCoordinatorShard.Settings settings;
