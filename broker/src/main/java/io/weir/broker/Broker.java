@@ -34,6 +34,7 @@ import io.weir.broker.server.TopicConfigs;
 import io.weir.broker.server.TopicService;
 import io.weir.broker.transaction.LocalTransactionMarkerWriter;
 import io.weir.broker.transaction.RoutingTransactionMarkerWriter;
+import io.weir.broker.transaction.TransactionCoordinatorClient;
 import io.weir.broker.transaction.TransactionCoordinatorService;
 import io.weir.broker.transaction.TransactionMarkerChannel;
 import io.weir.broker.transaction.TransactionMarkerWriter;
@@ -211,7 +212,8 @@ public final class Broker {
         TransactionMarkerWriter routedMarkers = new RoutingTransactionMarkerWriter(config.brokerId(), store,
             markerWriter, new TransactionMarkerChannel(interBrokerClient, time, INTER_BROKER_REQUEST_TIMEOUT_MS));
         transactionCoordinator = new TransactionCoordinatorService(config, replicaManager, topics, store, time,
-            producerIds::nextProducerId, routedMarkers);
+            producerIds::nextProducerId, routedMarkers,
+            new TransactionCoordinatorClient(interBrokerClient, time, INTER_BROKER_REQUEST_TIMEOUT_MS));
         transactionCoordinator.startup();
         RequestDispatcher handler = new RequestDispatcher(ApiHandlerRegistry.builder()
             .register(new ProduceHandler(replicaManager, producePurgatory, transactionCoordinator,

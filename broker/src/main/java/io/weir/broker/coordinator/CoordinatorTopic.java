@@ -252,6 +252,14 @@ public final class CoordinatorTopic<S extends CoordinatorShard<R>, R> implements
         return ready.handle((v, t) -> locate(partitionOf(key)));
     }
 
+    /**
+     * Who coordinates the key now, as {@link #findCoordinator} answers but without creating the topic
+     * (COORDINATOR_NOT_AVAILABLE while it does not exist).
+     */
+    public Location coordinatorOf(String key) {
+        return exists() ? locate(partitionOf(key)) : Location.error(Errors.COORDINATOR_NOT_AVAILABLE);
+    }
+
     private Location locate(TopicPartition tp) {
         int leader = recordedLeader(tp);
         if (leader == brokerId || leader == NOT_RECORDED) {

@@ -18,6 +18,7 @@ import io.weir.broker.group.GroupCoordinatorShard.Overview;
 import io.weir.broker.group.GroupCoordinatorShard.SyncResult;
 import io.weir.broker.group.GroupRecords.GroupRecord;
 import io.weir.broker.metadata.MetadataStore;
+import io.weir.broker.server.LeadershipListener;
 import io.weir.broker.server.ReplicaManager;
 import io.weir.broker.server.TopicService;
 import io.weir.common.Time;
@@ -184,8 +185,11 @@ public final class GroupCoordinatorService {
             : l.error() != Errors.NONE ? l.error() : Errors.NOT_COORDINATOR);
     }
 
-    /** The group coordinator's side of leadership changes (tests fire them directly). */
-    CoordinatorTopic<GroupCoordinatorShard, GroupRecord> coordinatorTopic() {
+    /**
+     * What the replica manager tells of leadership changes of {@code __consumer_offsets} partitions
+     * (registered at {@link #startup}; tests fire changes through it directly).
+     */
+    public LeadershipListener leadershipListener() {
         return topic;
     }
 

@@ -7,6 +7,7 @@ import io.weir.broker.coordinator.runtime.CoordinatorException;
 import io.weir.broker.coordinator.runtime.CoordinatorLoader;
 import io.weir.broker.coordinator.runtime.CoordinatorRuntime;
 import io.weir.broker.coordinator.runtime.PartitionWriter;
+import io.weir.broker.metadata.BrokerRegistration;
 import io.weir.broker.metadata.MetadataStore;
 import io.weir.broker.server.Partition;
 import io.weir.broker.server.ReplicaManager;
@@ -20,6 +21,7 @@ import io.weir.common.TopicPartition;
 import io.weir.common.utils.SystemTimerService;
 import io.weir.common.utils.TimerService;
 import io.weir.protocol.Errors;
+import io.weir.protocol.client.Node;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,6 +79,7 @@ public final class TransactionCoordinatorService {
     private final TransactionCoordinatorShard.Settings settings;
     private final CoordinatorRuntime<TransactionCoordinatorShard, TransactionRecord> runtime;
     private final TransactionMarkerWriter markerWriter;
+    private final TransactionCoordinatorClient remoteCoordinators;
     private final ScheduledExecutorService retries;
     private final ExecutorService ownedPool;
     private final TimerService timers;
@@ -94,7 +97,19 @@ public final class TransactionCoordinatorService {
     public TransactionCoordinatorService(BrokerConfig config, ReplicaManager replicaManager, TopicService topics,
                                          MetadataStore store, Time time, LongSupplier producerIds,
                                          TransactionMarkerWriter markerWriter) {
+        this(config, replicaManager, topics, store, time, producerIds, markerWriter, null);
+    }
+
+    /**
+     * @param remoteCoordinators asks the coordinator on another broker about a transactional batch's
+     *                           partitions ({@link #addPartitionsThen}); null: only this broker's ids
+     */
+    public TransactionCoordinatorService(BrokerConfig config, ReplicaManager replicaManager, TopicService topics,
+                                         MetadataStore store, Time time, LongSupplier producerIds,
+                                         TransactionMarkerWriter markerWriter,
+                                         TransactionCoordinatorClient remoteCoordinators) {
         this.config = config;
+        this.remoteCoordinators = remoteCoordinators;
         this.settings = settingsFrom(config);
         this.markerWriter = markerWriter;
         this.timers = new SystemTimerService(time, "weir-txn-timer");
@@ -300,6 +315,10 @@ public final class TransactionCoordinatorService {
      * transaction (transactions V2) or verifies they are in it ({@code verifyOnly}, V1), then runs
      * {@code decided} exactly once with the verdict — on the coordinator's queue, so the append it does
      * cannot be overtaken by the transaction's markers (see {@link TransactionCoordinatorShard#addPartitions}).
+     * When another broker coordinates the id, it is asked by AddPartitionsToTxn
+     * ({@link TransactionCoordinatorClient}) and {@code decided} runs with its answer; the append then
+     * follows the coordinator's decision without that ordering (a late batch of a V2 producer is fenced
+     * by the epoch its transaction's markers bumped).
      */
     public void addPartitionsThen(String transactionalId, long producerId, short producerEpoch,
                                   Set<TopicPartition> partitions, boolean verifyOnly, byte transactionVersion,
@@ -327,6 +346,17 @@ public final class TransactionCoordinatorService {
             decided.accept(r);
         };
         Errors e = validate(transactionalId);
+        if (e == Errors.NOT_COORDINATOR && remoteCoordinators != null) {
+            CoordinatorTopic.Location at = topic.coordinatorOf(transactionalId);
+            BrokerRegistration b = at.broker();
+            if (b != null) {
+                // another broker coordinates the id: ask it, as Kafka's partition leaders do
+                remoteCoordinators.addPartitions(new Node(b.id(), b.host(), b.port(), b.rack()), transactionalId,
+                    producerId, producerEpoch, partitions, verifyOnly).whenComplete((r, t) ->
+                        guarded.accept(t == null ? r : allWith(partitions, Errors.COORDINATOR_NOT_AVAILABLE)));
+                return;
+            }
+        }
         if (e != Errors.NONE) {
             guarded.accept(allWith(partitions, e));
             return;
