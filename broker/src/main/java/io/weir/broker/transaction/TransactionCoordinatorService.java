@@ -70,7 +70,7 @@ public final class TransactionCoordinatorService {
     /** A partition leader's implicit add waits this often, this long, for the previous transaction to complete. */
     private static final int CONCURRENT_RETRIES = 10;
     private static final long CONCURRENT_RETRY_MS = 5;
-    private static final Set<Errors> RETRIABLE_MARKER_ERRORS = EnumSet.of(Errors.NOT_LEADER_OR_FOLLOWER,
+    static final Set<Errors> RETRIABLE_MARKER_ERRORS = EnumSet.of(Errors.NOT_LEADER_OR_FOLLOWER,
         Errors.COORDINATOR_LOAD_IN_PROGRESS, Errors.NOT_COORDINATOR, Errors.NOT_ENOUGH_REPLICAS,
         Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND, Errors.REQUEST_TIMED_OUT, Errors.KAFKA_STORAGE_ERROR,
         Errors.COORDINATOR_NOT_AVAILABLE, Errors.UNKNOWN_SERVER_ERROR, Errors.NETWORK_EXCEPTION);
@@ -447,6 +447,14 @@ public final class TransactionCoordinatorService {
 
     private void writeMarkers(MarkerJob job, Set<TopicPartition> remaining) {
         if (shuttingDown) {
+            return;
+        }
+        CoordinatorRuntime.ShardState shard = runtime.shardState(job.coordinatorPartition());
+        if (shard == null || shard == CoordinatorRuntime.ShardState.CLOSED) {
+            // this broker no longer coordinates the transaction: whoever loads its partition next sends
+            // the markers of what is still prepared there
+            log.info("stopped writing the markers of {}: {} is no longer coordinated here", job.transactionalId(),
+                job.coordinatorPartition());
             return;
         }
         if (remaining.isEmpty()) {
