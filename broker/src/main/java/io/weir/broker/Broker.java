@@ -205,7 +205,8 @@ public final class Broker {
         groupCoordinator.startup();
         ZkProducerIdBlocks blocks = new ZkProducerIdBlocks(store.client(), config.brokerId());
         ProducerIdManager producerIds = new ProducerIdManager(size -> blocks.reserve(size).firstId());
-        TransactionMarkerWriter markerWriter = new LocalTransactionMarkerWriter(replicaManager, groupCoordinator, time);
+        TransactionMarkerWriter markerWriter = new LocalTransactionMarkerWriter(replicaManager, groupCoordinator, store,
+            time);
         interBrokerClient = new NetworkClient(NetworkClient.Settings.defaults(
             List.of(new Node(-1, advertised.host(), advertised.port())), "broker-" + config.brokerId()), time);
         // the coordinator's markers go to each partition's leader; WriteTxnMarkers (below) writes only here

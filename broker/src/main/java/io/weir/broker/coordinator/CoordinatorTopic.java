@@ -68,14 +68,20 @@ public final class CoordinatorTopic<S extends CoordinatorShard<R>, R> implements
         int leaderEpoch(TopicPartition tp);
 
         /**
-         * The replica manager's view: until replication decides leadership per partition, every hosted
-         * partition is led here at its partition's leader epoch (what {@link ReplicaManager} reports to
-         * its {@link LeadershipListener}s).
+         * The replica manager's view: a partition hosted here whose leader, as the cluster's metadata
+         * names it, is this broker (or that has no recorded leadership: a lone broker's store), at the
+         * hosted partition's leader epoch — what {@link ReplicaManager} reports to its
+         * {@link LeadershipListener}s. The metadata check keeps a hosted follower replica from loading a
+         * shard at start; a change between the two views is corrected by the events that follow.
          */
-        static LocalLeadership of(ReplicaManager replicaManager) {
+        static LocalLeadership of(ReplicaManager replicaManager, MetadataStore store) {
+            int me = replicaManager.brokerId();
             return tp -> {
                 Partition p = replicaManager.partition(tp);
-                return p == null ? -1 : p.leaderEpoch();
+                if (p == null || store.partitionState(tp).map(s -> s.leader() != me).orElse(false)) {
+                    return -1;
+                }
+                return p.leaderEpoch();
             };
         }
     }

@@ -105,7 +105,7 @@ public final class GroupCoordinatorService {
             config.getInt(BrokerConfig.OFFSETS_TOPIC_NUM_PARTITIONS),
             config.getShort(BrokerConfig.OFFSETS_TOPIC_REPLICATION_FACTOR),
             config.getInt(BrokerConfig.MIN_INSYNC_REPLICAS), config.getInt(BrokerConfig.OFFSETS_TOPIC_SEGMENT_BYTES)),
-            replicaManager.brokerId(), store, topics, runtime, CoordinatorTopic.LocalLeadership.of(replicaManager));
+            replicaManager.brokerId(), store, topics, runtime, CoordinatorTopic.LocalLeadership.of(replicaManager, store));
     }
 
     /** The runtime of group shards (also what shard-level tests build over an in-memory writer). */

@@ -136,7 +136,7 @@ public final class TransactionCoordinatorService {
             config.getShort(BrokerConfig.TRANSACTION_STATE_LOG_REPLICATION_FACTOR),
             config.getInt(BrokerConfig.TRANSACTION_STATE_LOG_MIN_ISR),
             config.getInt(BrokerConfig.TRANSACTION_STATE_LOG_SEGMENT_BYTES)),
-            replicaManager.brokerId(), store, topics, runtime, CoordinatorTopic.LocalLeadership.of(replicaManager));
+            replicaManager.brokerId(), store, topics, runtime, CoordinatorTopic.LocalLeadership.of(replicaManager, store));
         this.markersDelayMs = faultMarkersDelayMs(System.getProperty(FAULT_MARKERS_DELAY_PROPERTY));
         if (markersDelayMs > 0) {
             log.warn("FAULT INJECTION (tests only): transaction markers are written {} ms late ({})", markersDelayMs,

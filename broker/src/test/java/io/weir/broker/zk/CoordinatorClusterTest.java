@@ -15,6 +15,8 @@ import io.weir.protocol.message.FindCoordinatorRequest;
 import io.weir.protocol.message.FindCoordinatorResponse;
 import io.weir.protocol.message.OffsetFetchRequest;
 import io.weir.protocol.message.OffsetFetchResponse;
+import io.weir.protocol.message.WriteTxnMarkersRequest;
+import io.weir.protocol.message.WriteTxnMarkersResponse;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -293,6 +295,32 @@ class CoordinatorClusterTest {
             assertEquals(42L, reader.committed(Set.of(tp), Duration.ofSeconds(60)).get(tp).offset(),
                 "the transaction's offset commit became visible with its marker");
         }
+
+        // a broker that does not lead a partition writes no marker to it (data and __consumer_offsets alike)
+        TopicPartition data = new TopicPartition("txn-out", 0);
+        TopicPartition offsets = new TopicPartition(OFFSETS, partitionFor("txn-group", OFFSETS_PARTITIONS));
+        int dataLeader = agreedLeader(data);
+        int offsetsLeader = agreedLeader(offsets);
+        for (EmbeddedBroker b : brokers) {
+            int id = b.broker().config().brokerId();
+            List<TopicPartition> notLed = new ArrayList<>();
+            if (id != dataLeader) {
+                notLed.add(data);
+            }
+            if (id != offsetsLeader) {
+                notLed.add(offsets);
+            }
+            for (TopicPartition tp : notLed) {
+                WriteTxnMarkersResponse r = (WriteTxnMarkersResponse) call(b.port(), ApiKeys.WRITE_TXN_MARKERS,
+                    (short) 1, new WriteTxnMarkersRequest().setMarkers(List.of(new WriteTxnMarkersRequest.WritableTxnMarker()
+                        .setProducerId(4242).setProducerEpoch((short) 0).setTransactionResult(false).setCoordinatorEpoch(0)
+                        .setTopics(List.of(new WriteTxnMarkersRequest.WritableTxnMarkerTopic().setName(tp.topic())
+                            .setPartitionIndexes(List.of(tp.partition())))))));
+                assertEquals(Errors.NOT_LEADER_OR_FOLLOWER.code(),
+                    r.markers().get(0).topics().get(0).partitions().get(0).errorCode(), tp + " on broker " + id);
+            }
+        }
+        assertEquals(9, brokerWithId(dataLeader).broker().replicaManager().partition(data).log().logEndOffset());
     }
 
     private static void sendToEveryPartition(KafkaProducer<String, String> producer, String prefix) throws Exception {
