@@ -146,6 +146,10 @@ class CoordinatorClusterTest {
         assertTrue(new HashSet<>(coordinatorOf.values()).size() >= 2,
             "the groups' coordinators are spread over brokers: " + coordinatorOf);
         for (EmbeddedBroker asked : brokers) {
+            // (a broker answers COORDINATOR_NOT_AVAILABLE for its own partitions until it has hosted them)
+            waitUntil(() -> findCoordinators(asked.port(), (byte) 0, groups).stream()
+                .allMatch(c -> c.errorCode() == Errors.NONE.code()), "broker " + asked.broker().config().brokerId()
+                + " knows every group's coordinator");
             List<FindCoordinatorResponse.Coordinator> found = findCoordinators(asked.port(), (byte) 0, groups);
             for (int i = 0; i < groups.size(); i++) {
                 FindCoordinatorResponse.Coordinator c = found.get(i);
