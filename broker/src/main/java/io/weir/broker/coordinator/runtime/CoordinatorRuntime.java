@@ -56,7 +56,9 @@ import java.util.function.Function;
  * <p><b>Lifecycle.</b> {@link #scheduleLoad} creates the shard and replays the partition's log into it
  * (operations meanwhile fail fast with COORDINATOR_LOAD_IN_PROGRESS); then it is active.
  * {@link #scheduleUnload} (leadership moved away) cancels its timers and fails whatever is parked
- * with NOT_COORDINATOR; later operations fail with NOT_COORDINATOR.
+ * with NOT_COORDINATOR; later operations fail with NOT_COORDINATOR. Loads and unloads carry the
+ * partition's leader epoch and are ordered by it: a newer load replaces an older shard, and a load no
+ * newer than the last resignation ({@link #scheduleUnload(TopicPartition, int)}) is refused.
  *
  * <p>Thread-safe.
  *
@@ -271,12 +273,6 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
             shard = shards.remove(tp);
         }
         return shard.close();
-    }
-
-    /** The load of the partition's current shard (done once it is active), or null when it has none. */
-    public CompletableFuture<Void> loadFuture(TopicPartition tp) {
-        Shard shard = shards.get(tp);
-        return shard == null ? null : shard.loaded;
     }
 
     /** Unloads every shard and waits (a bounded time) until they are closed. */
