@@ -1,9 +1,6 @@
 package io.weir.broker.transaction;
 
-import io.weir.broker.metadata.BrokerRegistration;
-import io.weir.broker.metadata.MetadataStore;
-import io.weir.broker.metadata.PartitionState;
-import io.weir.broker.metadata.TopicMetadata;
+import io.weir.broker.testing.FixedMetadataStore;
 import io.weir.common.Time;
 import io.weir.common.TopicPartition;
 import io.weir.protocol.Errors;
@@ -19,9 +16,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -38,60 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RoutingTransactionMarkerWriterTest {
     private static final int ME = 1;
 
-    /** Topics, partition states and live brokers as given. */
-    private static final class FixedMetadata implements MetadataStore {
-        final Map<String, TopicMetadata> topics = new HashMap<>();
-        final Map<TopicPartition, PartitionState> states = new HashMap<>();
-        final List<BrokerRegistration> live = new ArrayList<>();
-
-        void topic(String name, int partitions, int... leaders) {
-            topics.put(name, new TopicMetadata(name, UUID.randomUUID(), partitions, (short) 1, Map.of()));
-            for (int p = 0; p < leaders.length; p++) {
-                states.put(new TopicPartition(name, p), new PartitionState(leaders[p], 0, List.of(), 0, 0));
-            }
-        }
-
-        @Override
-        public String clusterId() {
-            return "test";
-        }
-
-        @Override
-        public Map<String, TopicMetadata> topics() {
-            return Map.copyOf(topics);
-        }
-
-        @Override
-        public boolean createTopic(TopicMetadata topic) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public boolean deleteTopic(String name) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public boolean updateTopic(TopicMetadata topic) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public List<BrokerRegistration> liveBrokers() {
-            return List.copyOf(live);
-        }
-
-        @Override
-        public Optional<PartitionState> partitionState(TopicPartition tp) {
-            return Optional.ofNullable(states.get(tp));
-        }
-
-        @Override
-        public void close() {
-        }
-    }
-
-    private final FixedMetadata metadata = new FixedMetadata();
+    private final FixedMetadataStore metadata = new FixedMetadataStore();
     private final List<Set<TopicPartition>> localCalls = new ArrayList<>();
     private NetworkClient client;
 
@@ -124,9 +66,7 @@ class RoutingTransactionMarkerWriterTest {
         int deadPort = closedPort();
         // t-0 led here, t-1 without a leader, t-2 led by broker 3 (not registered), t-3 led by broker 2
         // (registered, unreachable), t-4 led here but not hosted here yet
-        metadata.topic("t", 5, ME, -1, 3, 2, ME);
-        metadata.live.add(new BrokerRegistration(ME, "127.0.0.1", 1, null, List.of()));
-        metadata.live.add(new BrokerRegistration(2, "127.0.0.1", deadPort, null, List.of()));
+        metadata.topic("t", 5, ME, -1, 3, 2, ME).liveBroker(ME, "127.0.0.1", 1).liveBroker(2, "127.0.0.1", deadPort);
         client = new NetworkClient(NetworkClient.Settings.defaults(List.of(new Node(-1, "127.0.0.1", deadPort)),
             "markers-test"), Time.SYSTEM);
         TopicPartition notHosted = new TopicPartition("t", 4);
