@@ -36,7 +36,10 @@ import io.weir.broker.server.ReplicaManager;
 import io.weir.broker.server.TopicConfigs;
 import io.weir.broker.server.TopicService;
 import io.weir.broker.transaction.LocalTransactionMarkerWriter;
+import io.weir.broker.transaction.RoutingTransactionMarkerWriter;
+import io.weir.broker.transaction.TransactionCoordinatorClient;
 import io.weir.broker.transaction.TransactionCoordinatorService;
+import io.weir.broker.transaction.TransactionMarkerChannel;
 import io.weir.broker.transaction.TransactionMarkerWriter;
 import io.weir.broker.zk.AlterPartitionControl;
 import io.weir.broker.zk.BrokerRegistrar;
@@ -47,6 +50,8 @@ import io.weir.common.Time;
 import io.weir.common.TopicPartition;
 import io.weir.log.LogConfig;
 import io.weir.log.LogManager;
+import io.weir.protocol.client.NetworkClient;
+import io.weir.protocol.client.Node;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,6 +78,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Broker {
     private static final Logger log = LoggerFactory.getLogger(Broker.class);
+    /** How long a request to another broker may take before it is given up (and retried by its sender). */
+    private static final long INTER_BROKER_REQUEST_TIMEOUT_MS = 10_000;
 
     private final BrokerConfig config;
     private final Time time;
@@ -90,6 +97,8 @@ public final class Broker {
     private SocketServer socketServer;
     private GroupCoordinatorService groupCoordinator;
     private TransactionCoordinatorService transactionCoordinator;
+    /** Requests to other brokers (transaction markers to partition leaders). */
+    private NetworkClient interBrokerClient;
     private RequestHandlerPool handlerPool;
     private ScheduledExecutorService scheduler;
     private volatile boolean running;
@@ -205,9 +214,16 @@ public final class Broker {
         groupCoordinator.startup();
         ZkProducerIdBlocks blocks = new ZkProducerIdBlocks(store.client(), config.brokerId());
         ProducerIdManager producerIds = new ProducerIdManager(size -> blocks.reserve(size).firstId());
-        TransactionMarkerWriter markerWriter = new LocalTransactionMarkerWriter(replicaManager, groupCoordinator, time);
+        TransactionMarkerWriter markerWriter = new LocalTransactionMarkerWriter(replicaManager, groupCoordinator, store,
+            time);
+        interBrokerClient = new NetworkClient(NetworkClient.Settings.defaults(
+            List.of(new Node(-1, advertised.host(), advertised.port())), "broker-" + config.brokerId()), time);
+        // the coordinator's markers go to each partition's leader; WriteTxnMarkers (below) writes only here
+        TransactionMarkerWriter routedMarkers = new RoutingTransactionMarkerWriter(config.brokerId(), store,
+            markerWriter, new TransactionMarkerChannel(interBrokerClient, time, INTER_BROKER_REQUEST_TIMEOUT_MS));
         transactionCoordinator = new TransactionCoordinatorService(config, replicaManager, topics, store, time,
-            producerIds::nextProducerId, markerWriter);
+            producerIds::nextProducerId, routedMarkers,
+            new TransactionCoordinatorClient(interBrokerClient, time, INTER_BROKER_REQUEST_TIMEOUT_MS));
         transactionCoordinator.startup();
         RequestDispatcher handler = new RequestDispatcher(ApiHandlerRegistry.builder()
             .register(new ProduceHandler(replicaManager, producePurgatory, transactionCoordinator,
@@ -225,7 +241,7 @@ public final class Broker {
             .register(new OffsetForLeaderEpochHandler(replicaManager))
             .register(new AlterPartitionHandler(new AlterPartitionControl(store, controller)))
             .register(new ProducerIdHandler(producerIds, transactionCoordinator))
-            .register(new GroupApisHandler(new GroupApis(groupCoordinator, transactionCoordinator::findCoordinator,
+            .register(new GroupApisHandler(new GroupApis(groupCoordinator, transactionCoordinator::locateCoordinator,
                 config.brokerId(), advertised.host(), advertised.port())))
             .register(new TransactionApisHandler(transactionCoordinator, groupCoordinator, markerWriter, store,
                 config.getShort(BrokerConfig.TRANSACTION_VERSION)))
@@ -412,6 +428,7 @@ public final class Broker {
         ok &= stage("request handlers", () -> handlerPool.shutdown(10_000), handlerPool);
         ok &= stage("background duties", this::stopScheduler, scheduler);
         ok &= stage("transaction coordinator", () -> transactionCoordinator.shutdown(), transactionCoordinator);
+        ok &= stage("inter-broker client", () -> interBrokerClient.close(), interBrokerClient);
         ok &= stage("group coordinator", () -> groupCoordinator.shutdown(), groupCoordinator);
         ok &= stage("fetch purgatory", () -> fetchPurgatory.close(), fetchPurgatory);
         ok &= stage("produce purgatory", () -> producePurgatory.close(), producePurgatory);
@@ -426,6 +443,7 @@ public final class Broker {
         handlerPool = null;
         scheduler = null;
         transactionCoordinator = null;
+        interBrokerClient = null;
         groupCoordinator = null;
         fetchPurgatory = null;
         producePurgatory = null;

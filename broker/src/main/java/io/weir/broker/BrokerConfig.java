@@ -78,6 +78,7 @@ public final class BrokerConfig extends AbstractConfig {
     public static final String CLUSTER_ID = "cluster.id";
     public static final String OFFSETS_TOPIC_NUM_PARTITIONS = "offsets.topic.num.partitions";
     public static final String OFFSETS_TOPIC_SEGMENT_BYTES = "offsets.topic.segment.bytes";
+    public static final String OFFSETS_TOPIC_REPLICATION_FACTOR = "offsets.topic.replication.factor";
     public static final String OFFSETS_RETENTION_MINUTES = "offsets.retention.minutes";
     public static final String OFFSETS_RETENTION_CHECK_INTERVAL_MS = "offsets.retention.check.interval.ms";
     public static final String OFFSET_METADATA_MAX_BYTES = "offset.metadata.max.bytes";
@@ -87,6 +88,8 @@ public final class BrokerConfig extends AbstractConfig {
     public static final String GROUP_MAX_SIZE = "group.max.size";
     public static final String TRANSACTION_STATE_LOG_NUM_PARTITIONS = "transaction.state.log.num.partitions";
     public static final String TRANSACTION_STATE_LOG_SEGMENT_BYTES = "transaction.state.log.segment.bytes";
+    public static final String TRANSACTION_STATE_LOG_REPLICATION_FACTOR = "transaction.state.log.replication.factor";
+    public static final String TRANSACTION_STATE_LOG_MIN_ISR = "transaction.state.log.min.isr";
     public static final String TRANSACTION_MAX_TIMEOUT_MS = "transaction.max.timeout.ms";
     public static final String TRANSACTIONAL_ID_EXPIRATION_MS = "transactional.id.expiration.ms";
     public static final String TRANSACTION_VERSION = "transaction.version";
@@ -173,6 +176,8 @@ public final class BrokerConfig extends AbstractConfig {
         .define(OFFSETS_TOPIC_NUM_PARTITIONS, INT, 50, between(1, 10_000),
             "Partitions of __consumer_offsets when it is created (a group's coordinator is the leader of one).")
         .define(OFFSETS_TOPIC_SEGMENT_BYTES, INT, 100 * 1024 * 1024, atLeast(1024), "Segment size of __consumer_offsets.")
+        .define(OFFSETS_TOPIC_REPLICATION_FACTOR, SHORT, (short) 3, atLeast(1),
+            "Replication factor of __consumer_offsets when it is created; fewer live brokers: one replica on each.")
         .define(OFFSETS_RETENTION_MINUTES, INT, 10080, atLeast(1),
             "Committed offsets of a group without members are deleted after this long.")
         .define(OFFSETS_RETENTION_CHECK_INTERVAL_MS, LONG, 600_000L, atLeast(1), "How often expired offsets are deleted.")
@@ -186,6 +191,10 @@ public final class BrokerConfig extends AbstractConfig {
             "Partitions of __transaction_state when it is created (a transactional id's coordinator leads one).")
         .define(TRANSACTION_STATE_LOG_SEGMENT_BYTES, INT, 100 * 1024 * 1024, atLeast(1024),
             "Segment size of __transaction_state.")
+        .define(TRANSACTION_STATE_LOG_REPLICATION_FACTOR, SHORT, (short) 3, atLeast(1),
+            "Replication factor of __transaction_state when it is created; fewer live brokers: one replica on each.")
+        .define(TRANSACTION_STATE_LOG_MIN_ISR, INT, 2, atLeast(1),
+            "min.insync.replicas of __transaction_state (capped at its replication factor).")
         .define(TRANSACTION_MAX_TIMEOUT_MS, INT, 900_000, atLeast(1),
             "Largest transaction.timeout.ms a producer may ask for (InitProducerId answers INVALID_TRANSACTION_TIMEOUT).")
         .define(TRANSACTIONAL_ID_EXPIRATION_MS, LONG, 604_800_000L, atLeast(1),

@@ -187,8 +187,10 @@ public final class TransactionApisHandler implements ApiHandler {
         }
         List<CompletableFuture<AddPartitionsToTxnResponse.AddPartitionsToTxnResult>> results = new ArrayList<>();
         for (AddPartitionsToTxnRequest.AddPartitionsToTxnTransaction t : req.transactions()) {
+            // v5 from a partition leader that adds (not verifies) speaks for a transactions-V2 producer
+            byte clientVersion = (byte) (v >= 5 && !t.verifyOnly() ? 2 : 1);
             results.add(transactions.addPartitions(t.transactionalId(), t.producerId(), t.producerEpoch(),
-                    partitionsOf(t.topics()), t.verifyOnly(), (byte) 1, exists())
+                    partitionsOf(t.topics()), t.verifyOnly(), clientVersion, exists())
                 .thenApply(errors -> new AddPartitionsToTxnResponse.AddPartitionsToTxnResult()
                     .setTransactionalId(t.transactionalId())
                     .setTopicResults(topicResults(translate(errors, ApiKeys.ADD_PARTITIONS_TO_TXN, v)))));

@@ -1,5 +1,7 @@
 package io.weir.broker.group;
 
+import io.weir.broker.coordinator.CoordinatorTopic;
+import io.weir.broker.metadata.BrokerRegistration;
 import io.weir.broker.network.ByteBufferSend;
 import io.weir.broker.network.RequestChannel;
 import io.weir.common.TopicPartition;
@@ -63,7 +65,7 @@ public final class GroupApis {
 
     private final GroupCoordinatorService coordinator;
     /** Answers FindCoordinator for transactional ids (key type 1); null when this broker has no transaction coordinator. */
-    private final Function<String, CompletableFuture<Errors>> transactionCoordinator;
+    private final Function<String, CompletableFuture<CoordinatorTopic.Location>> transactionCoordinator;
     private final int brokerId;
     private final String host;
     private final int port;
@@ -73,10 +75,11 @@ public final class GroupApis {
     }
 
     /**
-     * @param transactionCoordinator whether this broker coordinates a transactional id (FindCoordinator
-     *                               key type 1 is routed there), or null
+     * @param transactionCoordinator which broker coordinates a transactional id (FindCoordinator key type
+     *                               1 is routed there), or null
      */
-    public GroupApis(GroupCoordinatorService coordinator, Function<String, CompletableFuture<Errors>> transactionCoordinator,
+    public GroupApis(GroupCoordinatorService coordinator,
+                     Function<String, CompletableFuture<CoordinatorTopic.Location>> transactionCoordinator,
                      int brokerId, String advertisedHost, int advertisedPort) {
         this.coordinator = coordinator;
         this.transactionCoordinator = transactionCoordinator;
@@ -143,13 +146,13 @@ public final class GroupApis {
 
     private CompletableFuture<FindCoordinatorResponse.Coordinator> lookup(String key, byte keyType) {
         if (keyType == 0 && key != null) {
-            return coordinator.findCoordinator(key).thenApply(e -> coordinatorFor(key, e, null));
+            return coordinator.locateCoordinator(key).thenApply(l -> coordinatorFor(key, l));
         }
         if (keyType == 0) {
             return CompletableFuture.completedFuture(coordinatorFor(key, Errors.INVALID_REQUEST, null));
         }
         if (keyType == 1 && transactionCoordinator != null && key != null) {
-            return transactionCoordinator.apply(key).thenApply(e -> coordinatorFor(key, e, null));
+            return transactionCoordinator.apply(key).thenApply(l -> coordinatorFor(key, l));
         }
         if (keyType == 1) {
             return CompletableFuture.completedFuture(coordinatorFor(key, key == null ? Errors.INVALID_REQUEST
@@ -157,6 +160,16 @@ public final class GroupApis {
         }
         return CompletableFuture.completedFuture(coordinatorFor(key, Errors.INVALID_REQUEST,
             "Unknown coordinator key type " + keyType));
+    }
+
+    /** This broker, the other broker that leads the key's partition, or the error. */
+    private FindCoordinatorResponse.Coordinator coordinatorFor(String key, CoordinatorTopic.Location location) {
+        BrokerRegistration other = location.broker();
+        if (location.error() != Errors.NONE || other == null) {
+            return coordinatorFor(key, location.error(), null);
+        }
+        return new FindCoordinatorResponse.Coordinator().setKey(key).setErrorCode(Errors.NONE.code())
+            .setNodeId(other.id()).setHost(other.host()).setPort(other.port());
     }
 
     private FindCoordinatorResponse.Coordinator coordinatorFor(String key, Errors e, String message) {

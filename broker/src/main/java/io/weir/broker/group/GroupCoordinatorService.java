@@ -18,6 +18,7 @@ import io.weir.broker.group.GroupCoordinatorShard.Overview;
 import io.weir.broker.group.GroupCoordinatorShard.SyncResult;
 import io.weir.broker.group.GroupRecords.GroupRecord;
 import io.weir.broker.metadata.MetadataStore;
+import io.weir.broker.server.LeadershipListener;
 import io.weir.broker.server.ReplicaManager;
 import io.weir.broker.server.TopicService;
 import io.weir.common.Time;
@@ -70,6 +71,7 @@ public final class GroupCoordinatorService {
     private final ExecutorService ownedPool;
     private final TimerService timers;
     private final CoordinatorTopic<GroupCoordinatorShard, GroupRecord> topic;
+    private final ReplicaManager replicaManager;
 
     public GroupCoordinatorService(BrokerConfig config, ReplicaManager replicaManager, TopicService topics,
                                    MetadataStore store, Time time) {
@@ -98,8 +100,12 @@ public final class GroupCoordinatorService {
             // Kafka's check: the partition is in the cluster's metadata (its leader may be another broker)
             tp -> replicaManager.partition(tp) != null
                 || tp.partition() >= 0 && store.topic(tp.topic()).map(t -> tp.partition() < t.partitionCount()).orElse(false));
-        this.topic = new CoordinatorTopic<>(TOPIC, config.getInt(BrokerConfig.OFFSETS_TOPIC_NUM_PARTITIONS),
-            config.getInt(BrokerConfig.OFFSETS_TOPIC_SEGMENT_BYTES), store, topics, runtime);
+        this.replicaManager = replicaManager;
+        this.topic = new CoordinatorTopic<>(new CoordinatorTopic.Settings(TOPIC,
+            config.getInt(BrokerConfig.OFFSETS_TOPIC_NUM_PARTITIONS),
+            config.getShort(BrokerConfig.OFFSETS_TOPIC_REPLICATION_FACTOR),
+            config.getInt(BrokerConfig.MIN_INSYNC_REPLICAS), config.getInt(BrokerConfig.OFFSETS_TOPIC_SEGMENT_BYTES)),
+            replicaManager.brokerId(), store, topics, runtime, CoordinatorTopic.LocalLeadership.of(replicaManager, store));
     }
 
     /** The runtime of group shards (also what shard-level tests build over an in-memory writer). */
@@ -110,13 +116,17 @@ public final class GroupCoordinatorService {
             (tp, timer) -> new GroupCoordinatorShard(tp, timer, time, settings, partitionExists));
     }
 
-    /** Loads every partition of {@code __consumer_offsets} in the background (requests meanwhile: LOAD_IN_PROGRESS). */
+    /**
+     * Loads the partitions of {@code __consumer_offsets} this broker leads, in the background (requests
+     * meanwhile: LOAD_IN_PROGRESS), and from then on loads and unloads them as their leadership moves.
+     */
     public void startup() {
-        topic.loadAll();
+        topic.start(replicaManager);
     }
 
     /** Unloads every shard (answering what waits with NOT_COORDINATOR), then stops the timer and threads. */
     public void shutdown() {
+        topic.stop();
         runtime.close();
         timers.close();
         if (ownedPool != null) {
@@ -161,9 +171,26 @@ public final class GroupCoordinatorService {
 
     // ------------------------------------------------------------------------------ the group APIs
 
-    /** Whether this broker coordinates the group; creates {@code __consumer_offsets} on first use. */
-    CompletableFuture<Errors> findCoordinator(String groupId) {
+    /**
+     * Which broker coordinates the group (this one, another, or none available); creates
+     * {@code __consumer_offsets} on first use.
+     */
+    public CompletableFuture<CoordinatorTopic.Location> locateCoordinator(String groupId) {
         return topic.findCoordinator(groupId);
+    }
+
+    /** NONE when this broker coordinates the group; creates {@code __consumer_offsets} on first use. */
+    CompletableFuture<Errors> findCoordinator(String groupId) {
+        return locateCoordinator(groupId).thenApply(l -> l.isLocal() ? Errors.NONE
+            : l.error() != Errors.NONE ? l.error() : Errors.NOT_COORDINATOR);
+    }
+
+    /**
+     * What the replica manager tells of leadership changes of {@code __consumer_offsets} partitions
+     * (registered at {@link #startup}; tests fire changes through it directly).
+     */
+    public LeadershipListener leadershipListener() {
+        return topic;
     }
 
     CompletableFuture<JoinResult> joinGroup(JoinRequest req) {

@@ -1,6 +1,7 @@
 package io.weir.broker.transaction;
 
 import io.weir.broker.group.GroupCoordinatorService;
+import io.weir.broker.metadata.MetadataStore;
 import io.weir.broker.server.ReplicaManager;
 import io.weir.common.Time;
 import io.weir.common.TopicPartition;
@@ -26,16 +27,23 @@ import java.util.concurrent.CompletableFuture;
  * through the group coordinator, whose shard turns the transaction's pending offsets into committed ones
  * (or drops them) in the same step. The WriteTxnMarkers API answers through this class too.
  *
+ * <p>A partition the cluster's metadata says another broker leads gets NOT_LEADER_OR_FOLLOWER and no
+ * marker: a replica that is not the leader must not write to its log (the marker's sender asks again,
+ * at the leader).
+ *
  * <p>Thread-safe.
  */
 public final class LocalTransactionMarkerWriter implements TransactionMarkerWriter {
     private final ReplicaManager replicaManager;
     private final GroupCoordinatorService groups;
+    private final MetadataStore store;
     private final Time time;
 
-    public LocalTransactionMarkerWriter(ReplicaManager replicaManager, GroupCoordinatorService groups, Time time) {
+    public LocalTransactionMarkerWriter(ReplicaManager replicaManager, GroupCoordinatorService groups,
+                                       MetadataStore store, Time time) {
         this.replicaManager = replicaManager;
         this.groups = groups;
+        this.store = store;
         this.time = time;
     }
 
@@ -44,8 +52,11 @@ public final class LocalTransactionMarkerWriter implements TransactionMarkerWrit
                                                                      int coordinatorEpoch, boolean commit,
                                                                      Set<TopicPartition> partitions) {
         Map<TopicPartition, CompletableFuture<Errors>> results = new LinkedHashMap<>();
+        int me = replicaManager.brokerId();
         for (TopicPartition tp : partitions) {
-            if (GroupCoordinatorService.isOffsetsTopic(tp.topic())) {
+            if (store.partitionState(tp).map(state -> state.leader() != me).orElse(false)) {
+                results.put(tp, CompletableFuture.completedFuture(Errors.NOT_LEADER_OR_FOLLOWER));
+            } else if (GroupCoordinatorService.isOffsetsTopic(tp.topic())) {
                 results.put(tp, groups.completeTransaction(tp, producerId, producerEpoch, coordinatorEpoch, commit));
             } else {
                 results.put(tp, CompletableFuture.completedFuture(

@@ -7,6 +7,7 @@ import io.weir.broker.coordinator.runtime.CoordinatorException;
 import io.weir.broker.coordinator.runtime.CoordinatorLoader;
 import io.weir.broker.coordinator.runtime.CoordinatorRuntime;
 import io.weir.broker.coordinator.runtime.PartitionWriter;
+import io.weir.broker.metadata.BrokerRegistration;
 import io.weir.broker.metadata.MetadataStore;
 import io.weir.broker.server.Partition;
 import io.weir.broker.server.ReplicaManager;
@@ -20,6 +21,7 @@ import io.weir.common.TopicPartition;
 import io.weir.common.utils.SystemTimerService;
 import io.weir.common.utils.TimerService;
 import io.weir.protocol.Errors;
+import io.weir.protocol.client.Node;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,19 +70,21 @@ public final class TransactionCoordinatorService {
     /** A partition leader's implicit add waits this often, this long, for the previous transaction to complete. */
     private static final int CONCURRENT_RETRIES = 10;
     private static final long CONCURRENT_RETRY_MS = 5;
-    private static final Set<Errors> RETRIABLE_MARKER_ERRORS = EnumSet.of(Errors.NOT_LEADER_OR_FOLLOWER,
+    static final Set<Errors> RETRIABLE_MARKER_ERRORS = EnumSet.of(Errors.NOT_LEADER_OR_FOLLOWER,
         Errors.COORDINATOR_LOAD_IN_PROGRESS, Errors.NOT_COORDINATOR, Errors.NOT_ENOUGH_REPLICAS,
         Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND, Errors.REQUEST_TIMED_OUT, Errors.KAFKA_STORAGE_ERROR,
-        Errors.COORDINATOR_NOT_AVAILABLE, Errors.UNKNOWN_SERVER_ERROR);
+        Errors.COORDINATOR_NOT_AVAILABLE, Errors.UNKNOWN_SERVER_ERROR, Errors.NETWORK_EXCEPTION);
 
     private final BrokerConfig config;
     private final TransactionCoordinatorShard.Settings settings;
     private final CoordinatorRuntime<TransactionCoordinatorShard, TransactionRecord> runtime;
     private final TransactionMarkerWriter markerWriter;
+    private final TransactionCoordinatorClient remoteCoordinators;
     private final ScheduledExecutorService retries;
     private final ExecutorService ownedPool;
     private final TimerService timers;
     private final CoordinatorTopic<TransactionCoordinatorShard, TransactionRecord> topic;
+    private final ReplicaManager replicaManager;
     private volatile boolean shuttingDown;
     private volatile boolean markersDropped;
     /** See {@link #FAULT_MARKERS_DELAY_PROPERTY}; 0 outside fault tests. */
@@ -93,7 +97,19 @@ public final class TransactionCoordinatorService {
     public TransactionCoordinatorService(BrokerConfig config, ReplicaManager replicaManager, TopicService topics,
                                          MetadataStore store, Time time, LongSupplier producerIds,
                                          TransactionMarkerWriter markerWriter) {
+        this(config, replicaManager, topics, store, time, producerIds, markerWriter, null);
+    }
+
+    /**
+     * @param remoteCoordinators asks the coordinator on another broker about a transactional batch's
+     *                           partitions ({@link #addPartitionsThen}); null: only this broker's ids
+     */
+    public TransactionCoordinatorService(BrokerConfig config, ReplicaManager replicaManager, TopicService topics,
+                                         MetadataStore store, Time time, LongSupplier producerIds,
+                                         TransactionMarkerWriter markerWriter,
+                                         TransactionCoordinatorClient remoteCoordinators) {
         this.config = config;
+        this.remoteCoordinators = remoteCoordinators;
         this.settings = settingsFrom(config);
         this.markerWriter = markerWriter;
         this.timers = new SystemTimerService(time, "weir-txn-timer");
@@ -114,8 +130,13 @@ public final class TransactionCoordinatorService {
                 Partition p = replicaManager.partition(tp);
                 return p == null ? 0 : p.leaderEpoch();
             });
-        this.topic = new CoordinatorTopic<>(TOPIC, config.getInt(BrokerConfig.TRANSACTION_STATE_LOG_NUM_PARTITIONS),
-            config.getInt(BrokerConfig.TRANSACTION_STATE_LOG_SEGMENT_BYTES), store, topics, runtime);
+        this.replicaManager = replicaManager;
+        this.topic = new CoordinatorTopic<>(new CoordinatorTopic.Settings(TOPIC,
+            config.getInt(BrokerConfig.TRANSACTION_STATE_LOG_NUM_PARTITIONS),
+            config.getShort(BrokerConfig.TRANSACTION_STATE_LOG_REPLICATION_FACTOR),
+            config.getInt(BrokerConfig.TRANSACTION_STATE_LOG_MIN_ISR),
+            config.getInt(BrokerConfig.TRANSACTION_STATE_LOG_SEGMENT_BYTES)),
+            replicaManager.brokerId(), store, topics, runtime, CoordinatorTopic.LocalLeadership.of(replicaManager, store));
         this.markersDelayMs = faultMarkersDelayMs(System.getProperty(FAULT_MARKERS_DELAY_PROPERTY));
         if (markersDelayMs > 0) {
             log.warn("FAULT INJECTION (tests only): transaction markers are written {} ms late ({})", markersDelayMs,
@@ -161,14 +182,18 @@ public final class TransactionCoordinatorService {
                 producerIds, markers, epochs.of(tp)));
     }
 
-    /** Loads every partition of {@code __transaction_state} (requests meanwhile: LOAD_IN_PROGRESS). */
+    /**
+     * Loads the partitions of {@code __transaction_state} this broker leads (requests meanwhile:
+     * LOAD_IN_PROGRESS), and from then on loads and unloads them as their leadership moves.
+     */
     public void startup() {
-        topic.loadAll();
+        topic.start(replicaManager);
     }
 
     /** Unloads every shard, then stops the timer and threads. */
     public void shutdown() {
         shuttingDown = true;
+        topic.stop();
         runtime.close();
         timers.close();
         retries.shutdownNow();
@@ -219,12 +244,21 @@ public final class TransactionCoordinatorService {
 
     // ------------------------------------------------------------------------------ the APIs
 
-    /** Whether this broker coordinates the id; creates {@code __transaction_state} on first use. */
-    public CompletableFuture<Errors> findCoordinator(String transactionalId) {
+    /**
+     * Which broker coordinates the id (this one, another, or none available); creates
+     * {@code __transaction_state} on first use.
+     */
+    public CompletableFuture<CoordinatorTopic.Location> locateCoordinator(String transactionalId) {
         if (transactionalId == null || transactionalId.isEmpty()) {
-            return CompletableFuture.completedFuture(Errors.INVALID_REQUEST);
+            return CompletableFuture.completedFuture(new CoordinatorTopic.Location(Errors.INVALID_REQUEST, null));
         }
         return topic.findCoordinator(transactionalId);
+    }
+
+    /** NONE when this broker coordinates the id; creates {@code __transaction_state} on first use. */
+    public CompletableFuture<Errors> findCoordinator(String transactionalId) {
+        return locateCoordinator(transactionalId).thenApply(l -> l.isLocal() ? Errors.NONE
+            : l.error() != Errors.NONE ? l.error() : Errors.NOT_COORDINATOR);
     }
 
     /** InitProducerId with a transactional id. */
@@ -281,6 +315,10 @@ public final class TransactionCoordinatorService {
      * transaction (transactions V2) or verifies they are in it ({@code verifyOnly}, V1), then runs
      * {@code decided} exactly once with the verdict — on the coordinator's queue, so the append it does
      * cannot be overtaken by the transaction's markers (see {@link TransactionCoordinatorShard#addPartitions}).
+     * When another broker coordinates the id, it is asked by AddPartitionsToTxn
+     * ({@link TransactionCoordinatorClient}) and {@code decided} runs with its answer; the append then
+     * follows the coordinator's decision without that ordering (a late batch of a V2 producer is fenced
+     * by the epoch its transaction's markers bumped).
      */
     public void addPartitionsThen(String transactionalId, long producerId, short producerEpoch,
                                   Set<TopicPartition> partitions, boolean verifyOnly, byte transactionVersion,
@@ -308,6 +346,17 @@ public final class TransactionCoordinatorService {
             decided.accept(r);
         };
         Errors e = validate(transactionalId);
+        if (e == Errors.NOT_COORDINATOR && remoteCoordinators != null) {
+            CoordinatorTopic.Location at = topic.coordinatorOf(transactionalId);
+            BrokerRegistration b = at.broker();
+            if (b != null) {
+                // another broker coordinates the id: ask it, as Kafka's partition leaders do
+                remoteCoordinators.addPartitions(new Node(b.id(), b.host(), b.port(), b.rack()), transactionalId,
+                    producerId, producerEpoch, partitions, verifyOnly).whenComplete((r, t) ->
+                        guarded.accept(t == null ? r : allWith(partitions, Errors.COORDINATOR_NOT_AVAILABLE)));
+                return;
+            }
+        }
         if (e != Errors.NONE) {
             guarded.accept(allWith(partitions, e));
             return;
@@ -398,6 +447,14 @@ public final class TransactionCoordinatorService {
 
     private void writeMarkers(MarkerJob job, Set<TopicPartition> remaining) {
         if (shuttingDown) {
+            return;
+        }
+        CoordinatorRuntime.ShardState shard = runtime.shardState(job.coordinatorPartition());
+        if (shard == null || shard == CoordinatorRuntime.ShardState.CLOSED) {
+            // this broker no longer coordinates the transaction: whoever loads its partition next sends
+            // the markers of what is still prepared there
+            log.info("stopped writing the markers of {}: {} is no longer coordinated here", job.transactionalId(),
+                job.coordinatorPartition());
             return;
         }
         if (remaining.isEmpty()) {

@@ -59,16 +59,17 @@ final class ZkTestCluster implements AutoCloseable {
     }
 
     /**
-     * A broker (not started) with id {@code id} under the chroot, two-partition coordinator topics and no
-     * initial rebalance delay; {@code extra} adds properties (these five win).
+     * A broker (not started) with id {@code id} under the chroot, two-partition coordinator topics (unless
+     * {@code extra} sets their counts) and no initial rebalance delay; {@code extra} adds properties (the
+     * id, the ZooKeeper address and the rebalance delay win).
      */
     EmbeddedBroker broker(int id, Map<String, String> extra) {
         Map<String, String> props = new HashMap<>(extra);
         props.put("broker.id", Integer.toString(id));
         props.put("zookeeper.connect", zookeeper.getConnectString() + chroot);
         props.put("group.initial.rebalance.delay.ms", "0");
-        props.put("offsets.topic.num.partitions", "2");
-        props.put("transaction.state.log.num.partitions", "2");
+        props.putIfAbsent("offsets.topic.num.partitions", "2");
+        props.putIfAbsent("transaction.state.log.num.partitions", "2");
         EmbeddedBroker b = new EmbeddedBroker(props);
         brokers.add(b);
         return b;

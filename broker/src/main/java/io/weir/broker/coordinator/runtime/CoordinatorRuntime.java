@@ -56,7 +56,9 @@ import java.util.function.Function;
  * <p><b>Lifecycle.</b> {@link #scheduleLoad} creates the shard and replays the partition's log into it
  * (operations meanwhile fail fast with COORDINATOR_LOAD_IN_PROGRESS); then it is active.
  * {@link #scheduleUnload} (leadership moved away) cancels its timers and fails whatever is parked
- * with NOT_COORDINATOR; later operations fail with NOT_COORDINATOR.
+ * with NOT_COORDINATOR; later operations fail with NOT_COORDINATOR. Loads and unloads carry the
+ * partition's leader epoch and are ordered by it: a newer load replaces an older shard, and a load no
+ * newer than the last resignation ({@link #scheduleUnload(TopicPartition, int)}) is refused.
  *
  * <p>Thread-safe.
  *
@@ -93,7 +95,12 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
     private final CoordinatorLoader loader;
     private final CoordinatorSerde<R> serde;
     private final ShardFactory<S, R> factory;
+    /** Written under {@link #lifecycleLock} (reads need no lock). */
     private final Map<TopicPartition, Shard> shards = new ConcurrentHashMap<>();
+    /** Orders loads and unloads of a partition; guards {@link #unloadedAt}. Held only for map updates. */
+    private final Object lifecycleLock = new Object();
+    /** The newest leader epoch each partition was unloaded at (resigned): loads at it or older are stale. */
+    private final Map<TopicPartition, Integer> unloadedAt = new HashMap<>();
     private final PartitionWriter.Listener committedListener = this::onCommitted;
 
     /**
@@ -203,20 +210,31 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
 
     /**
      * Creates the partition's shard and replays its log into it, on the shard's queue. A load for an
-     * epoch not newer than the current shard's is ignored (returns that shard's load).
+     * epoch not newer than the current shard's is ignored (returns that shard's load), and so is one not
+     * newer than the epoch the partition was last unloaded at ({@link #scheduleUnload(TopicPartition, int)}):
+     * that load is stale, and its future fails with NOT_COORDINATOR.
      */
     public CompletableFuture<Void> scheduleLoad(TopicPartition tp, int leaderEpoch) {
-        List<Shard> replaced = new ArrayList<>(1);
-        Shard shard = shards.compute(tp, (k, current) -> {
+        Shard replaced = null;
+        Shard shard;
+        synchronized (lifecycleLock) {
+            Integer fence = unloadedAt.get(tp);
+            if (fence != null && leaderEpoch <= fence) {
+                return CompletableFuture.failedFuture(new CoordinatorException(Errors.NOT_COORDINATOR,
+                    "a load of " + tp + " at leader epoch " + leaderEpoch + " after its unload at epoch " + fence));
+            }
+            Shard current = shards.get(tp);
             if (current != null && current.leaderEpoch >= leaderEpoch) {
-                return current;
+                shard = current;
+            } else {
+                replaced = current;
+                shard = new Shard(tp, leaderEpoch);
+                shards.put(tp, shard);
             }
-            if (current != null) {
-                replaced.add(current);
-            }
-            return new Shard(tp, leaderEpoch);
-        });
-        replaced.forEach(Shard::close);
+        }
+        if (replaced != null) {
+            replaced.close();
+        }
         if (shard.loadStarted.compareAndSet(false, true)) {
             shard.enqueue(shard::load);
         }
@@ -225,8 +243,36 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> implemen
 
     /** Stops coordinating the partition: timers cancelled, parked answers fail with NOT_COORDINATOR. */
     public CompletableFuture<Void> scheduleUnload(TopicPartition tp) {
-        Shard shard = shards.remove(tp);
+        Shard shard;
+        synchronized (lifecycleLock) {
+            shard = shards.remove(tp);
+        }
         return shard == null ? CompletableFuture.completedFuture(null) : shard.close();
+    }
+
+    /**
+     * Stops coordinating the partition because this broker stopped leading it at {@code leaderEpoch}
+     * (it became a follower at that epoch), as {@link #scheduleUnload(TopicPartition)}; a shard loaded at
+     * a newer epoch stays, and later loads at {@code leaderEpoch} or older are refused, so a load that
+     * was overtaken by the resignation cannot bring back a shard this broker no longer owns.
+     * {@code leaderEpoch} -1 (the partition was deleted) unloads whatever is there and forgets the
+     * partition's epochs (a topic created again under the name starts over at epoch 0).
+     */
+    public CompletableFuture<Void> scheduleUnload(TopicPartition tp, int leaderEpoch) {
+        Shard shard;
+        synchronized (lifecycleLock) {
+            if (leaderEpoch < 0) {
+                unloadedAt.remove(tp);
+            } else {
+                unloadedAt.merge(tp, leaderEpoch, Math::max);
+            }
+            Shard current = shards.get(tp);
+            if (current == null || leaderEpoch >= 0 && current.leaderEpoch > leaderEpoch) {
+                return CompletableFuture.completedFuture(null);
+            }
+            shard = shards.remove(tp);
+        }
+        return shard.close();
     }
 
     /** Unloads every shard and waits (a bounded time) until they are closed. */

@@ -10,7 +10,9 @@
  * a time on its own queue over a shared thread pool, appends records through a
  * {@link io.weir.broker.coordinator.runtime.PartitionWriter} (no lock held), replays them once appended,
  * and answers when the writer reports them committed. Loading a partition replays its log
- * ({@link io.weir.broker.coordinator.runtime.CoordinatorLoader}) through the same {@code replay}.
+ * ({@link io.weir.broker.coordinator.runtime.CoordinatorLoader}) through the same {@code replay}; shards
+ * are loaded and unloaded as this broker gains and loses leadership of their partitions, in leader-epoch
+ * order ({@link io.weir.broker.coordinator.CoordinatorTopic}).
  * Timeouts are {@link io.weir.broker.coordinator.runtime.CoordinatorTimer} entries on a
  * {@link io.weir.common.utils.TimerService} (a thread in the broker, a mock in tests),
  * run as operations of the shard.

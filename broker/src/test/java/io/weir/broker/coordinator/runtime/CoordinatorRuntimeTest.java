@@ -258,6 +258,33 @@ class CoordinatorRuntimeTest {
     }
 
     @Test
+    void shouldRefuseALoadOverlappedByANewerResignationAndKeepAShardNewerThanAResignation() throws Exception {
+        CoordinatorRuntime<KvShard, Put> rt = loaded();
+        rt.scheduleWriteOperation("put", TP, s -> s.put("a", "1")).get();
+        // became a follower at epoch 3: the shard (epoch 0) goes, and a load at epoch 3 or older arriving
+        // late (it was decided before the resignation) does not bring it back
+        rt.scheduleUnload(TP, 3).get();
+        assertEquals(null, rt.shardState(TP));
+        assertEquals(Errors.NOT_COORDINATOR, errorOf(rt.scheduleLoad(TP, 2)));
+        assertEquals(Errors.NOT_COORDINATOR, errorOf(rt.scheduleLoad(TP, 3)));
+        assertEquals(null, rt.shardState(TP));
+        assertEquals(Errors.NOT_COORDINATOR, errorOf(rt.scheduleReadOperation("state", TP, s -> Map.copyOf(s.state))));
+
+        // leader again at epoch 4: loaded from the log, with what was written before
+        rt.scheduleLoad(TP, 4).get();
+        assertEquals(Map.of("a", "1"), rt.scheduleReadOperation("state", TP, s -> Map.copyOf(s.state)).get());
+        // a resignation older than the shard's epoch is stale and leaves it
+        rt.scheduleUnload(TP, 3).get();
+        assertEquals(CoordinatorRuntime.ShardState.ACTIVE, rt.shardState(TP));
+
+        // deleted (epoch -1): unloaded, and the epochs forgotten (a topic made again starts at epoch 0)
+        rt.scheduleUnload(TP, -1).get();
+        assertEquals(null, rt.shardState(TP));
+        rt.scheduleLoad(TP, 0).get();
+        assertEquals(CoordinatorRuntime.ShardState.ACTIVE, rt.shardState(TP));
+    }
+
+    @Test
     void shouldRunTimeoutsOnTheShardAtTheirDeadlineAndNotBefore() throws Exception {
         CoordinatorRuntime<KvShard, Put> rt = loaded();
         rt.scheduleWriteOperation("arm", TP, s -> {
