@@ -56,6 +56,15 @@ public final class Serdes {
     }
 
     /** The UUID's 36-character text in UTF-8. */
+    /**
+     * Values as UTF-8 JSON (see {@link JsonSerde}): {@code type} is a record, or one of JSON's own types
+     * ({@code Map.class}, {@code List.class}, {@code Object.class} for any of them, {@code String.class}, ...).
+     * Malformed input throws a {@link io.weir.streams.errors.SerializationException} naming the topic.
+     */
+    public static <T> Serde<T> json(Class<T> type) {
+        return new JsonSerde<>(type);
+    }
+
     public static Serde<UUID> UUID() {
         return new UUIDSerde();
     }
