@@ -4,11 +4,9 @@ import io.weir.streams.state.Bytes;
 import io.weir.streams.state.internals.InMemoryBytesStore;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -27,7 +25,6 @@ public final class ThreadCache {
     static final long ENTRY_OVERHEAD_BYTES = 96;
 
     private final long maxBytes;
-    private final Map<String, NamedCache> caches = new HashMap<>();
     private long sizeBytes;
 
     public ThreadCache(long maxBytes) {
@@ -47,25 +44,12 @@ public final class ThreadCache {
     }
 
     /**
-     * The cache of one store of one task ({@code name} must be unique in the thread, e.g. task id + store
-     * name), created empty on first use; {@code evictor} gets each entry evicted for the budget, already
-     * removed from the cache, and must write it to the store.
+     * A new, empty cache for one store of one task ({@code name} shows in logs); {@code evictor} gets each
+     * entry evicted for the budget, already removed from the cache, and must write it to the store. The
+     * store {@link NamedCache#clear() clears} it when it closes, giving its bytes back to the budget.
      */
-    NamedCache namespace(String name, Consumer<Entry> evictor) {
-        NamedCache cache = caches.get(name);
-        if (cache == null) {
-            cache = new NamedCache(name, evictor);
-            caches.put(name, cache);
-        }
-        return cache;
-    }
-
-    /** Drops a store's cache with its dirty entries (the store closed). */
-    void remove(String name) {
-        NamedCache cache = caches.remove(name);
-        if (cache != null) {
-            cache.clear();
-        }
+    NamedCache newCache(String name, Consumer<Entry> evictor) {
+        return new NamedCache(name, evictor);
     }
 
     /** One dirty entry: the latest value of a key (null: deleted) and the context of its last write. */
@@ -136,7 +120,7 @@ public final class ThreadCache {
             return entries.size();
         }
 
-        /** Discards every dirty entry (the transaction aborted). */
+        /** Discards every dirty entry (the transaction aborted, or the store closed). */
         void clear() {
             drain();
         }

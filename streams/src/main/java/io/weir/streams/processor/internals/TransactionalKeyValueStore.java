@@ -35,8 +35,6 @@ public final class TransactionalKeyValueStore<K, V> extends AbstractTransactiona
     implements KeyValueStore<K, V>, CachedStateStore<K, V> {
     private final boolean caching;
     private InternalStoreContext context;
-    private ThreadCache threadCache;
-    private String cacheName;
     /** The store's cache; null when it writes through. */
     private ThreadCache.NamedCache cache;
     private CacheFlushListener<K, V> flushListener;
@@ -56,9 +54,7 @@ public final class TransactionalKeyValueStore<K, V> extends AbstractTransactiona
         super.init(context);
         if (caching && context instanceof InternalStoreContext internal && internal.cache() != null) {
             this.context = internal;
-            this.threadCache = internal.cache();
-            this.cacheName = context.taskId() + "/" + name();
-            this.cache = threadCache.namespace(cacheName, this::write);
+            this.cache = internal.cache().newCache(context.taskId() + "/" + name(), this::write);
         }
     }
 
@@ -151,7 +147,7 @@ public final class TransactionalKeyValueStore<K, V> extends AbstractTransactiona
     @Override
     public void close() {
         if (cache != null) {
-            threadCache.remove(cacheName);
+            cache.clear();   // uncommitted writes are discarded with the engine's
             cache = null;
         }
         super.close();

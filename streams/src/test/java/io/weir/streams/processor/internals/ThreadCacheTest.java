@@ -38,7 +38,7 @@ class ThreadCacheTest {
     void shouldEvictTheLeastRecentlyUsedEntryWhenOverBudget() {
         ThreadCache cache = new ThreadCache(entries(2));
         List<ThreadCache.Entry> evicted = new ArrayList<>();
-        ThreadCache.NamedCache store = cache.namespace("0_0/s", evicted::add);
+        ThreadCache.NamedCache store = cache.newCache("0_0/s", evicted::add);
         store.put(key("a"), value("1"), CONTEXT);
         store.put(key("b"), value("1"), CONTEXT);
         assertTrue(evicted.isEmpty());
@@ -61,23 +61,23 @@ class ThreadCacheTest {
         ThreadCache cache = new ThreadCache(entries(3));
         List<ThreadCache.Entry> evictedOne = new ArrayList<>();
         List<ThreadCache.Entry> evictedTwo = new ArrayList<>();
-        ThreadCache.NamedCache one = cache.namespace("0_0/s", evictedOne::add);
-        ThreadCache.NamedCache two = cache.namespace("0_1/s", evictedTwo::add);
+        ThreadCache.NamedCache one = cache.newCache("0_0/s", evictedOne::add);
+        ThreadCache.NamedCache two = cache.newCache("0_1/s", evictedTwo::add);
         one.put(key("a"), value("1"), CONTEXT);
         one.put(key("b"), value("1"), CONTEXT);
         two.put(key("x"), value("1"), CONTEXT);
         two.put(key("y"), value("1"), CONTEXT);
         assertTrue(evictedOne.isEmpty());
         assertEquals(List.of("x"), keys(evictedTwo));
-        cache.remove("0_0/s");
-        assertEquals(entries(1), cache.sizeBytes(), "a removed store's entries leave the budget");
+        one.clear();
+        assertEquals(entries(1), cache.sizeBytes(), "a closed store's entries leave the budget");
     }
 
     @Test
     void shouldWriteEveryUpdateThroughWithAZeroBudget() {
         ThreadCache cache = new ThreadCache(0);
         List<ThreadCache.Entry> evicted = new ArrayList<>();
-        ThreadCache.NamedCache store = cache.namespace("0_0/s", evicted::add);
+        ThreadCache.NamedCache store = cache.newCache("0_0/s", evicted::add);
         store.put(key("a"), value("1"), CONTEXT);
         store.put(key("a"), null, CONTEXT);
         assertEquals(2, evicted.size());
@@ -87,7 +87,7 @@ class ThreadCacheTest {
 
     @Test
     void shouldListARangeInKeyOrder() {
-        ThreadCache.NamedCache store = new ThreadCache(entries(10)).namespace("0_0/s", e -> { });
+        ThreadCache.NamedCache store = new ThreadCache(entries(10)).newCache("0_0/s", e -> { });
         for (String k : List.of("d", "a", "c", "b", "e")) {
             store.put(key(k), value("1"), CONTEXT);
         }
