@@ -1,10 +1,7 @@
 package io.weir.streams.processor.internals;
 
-import io.weir.common.TopicPartition;
 import io.weir.streams.KeyValue;
-import io.weir.streams.processor.StateStoreContext;
 import io.weir.streams.processor.api.Record;
-import io.weir.streams.state.Bytes;
 import io.weir.streams.serialization.Serde;
 import io.weir.streams.state.ChangelogSink;
 import io.weir.streams.state.KeyValueIterator;
@@ -14,9 +11,7 @@ import io.weir.streams.state.internals.BytesIterator;
 import io.weir.streams.state.internals.BytesStoreSupplier;
 import io.weir.streams.state.internals.TransactionalBytesStore;
 
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.NoSuchElementException;
 
 /**
@@ -33,10 +28,6 @@ import java.util.NoSuchElementException;
  */
 public final class TransactionalKeyValueStore<K, V> extends AbstractTransactionalStore<K, V>
     implements KeyValueStore<K, V>, CachedStateStore<K, V> {
-    private final boolean caching;
-    private InternalStoreContext context;
-    /** The store's cache; null when it writes through. */
-    private ThreadCache.NamedCache cache;
     private CacheFlushListener<K, V> flushListener;
 
     TransactionalKeyValueStore(BytesStoreSupplier supplier, Serde<K> keySerde, Serde<V> valueSerde, boolean logging) {
@@ -45,17 +36,7 @@ public final class TransactionalKeyValueStore<K, V> extends AbstractTransactiona
 
     TransactionalKeyValueStore(BytesStoreSupplier supplier, Serde<K> keySerde, Serde<V> valueSerde, boolean logging,
                                boolean caching) {
-        super(supplier, keySerde, valueSerde, logging);
-        this.caching = caching;
-    }
-
-    @Override
-    public void init(StateStoreContext context) {
-        super.init(context);
-        if (caching && context instanceof InternalStoreContext internal && internal.cache() != null) {
-            this.context = internal;
-            this.cache = internal.cache().newCache(context.taskId() + "/" + name(), this::write);
-        }
+        super(supplier, keySerde, valueSerde, logging, caching);
     }
 
     @Override
@@ -70,13 +51,8 @@ public final class TransactionalKeyValueStore<K, V> extends AbstractTransactiona
     @Override
     public V get(K key) {
         byte[] k = keyBytes(key);
-        if (cache != null) {
-            ThreadCache.Entry cached = cache.get(Bytes.wrap(k));
-            if (cached != null) {
-                return value(cached.value());
-            }
-        }
-        return value(open().get(k));
+        ThreadCache.Entry cached = cached(k);
+        return value(cached != null ? cached.value() : open().get(k));
     }
 
     @Override
@@ -84,73 +60,32 @@ public final class TransactionalKeyValueStore<K, V> extends AbstractTransactiona
         byte[] k = keyBytes(key);
         byte[] v = value == null ? null : valueSerde.serializer().serialize(changelogTopic, value);
         if (cache != null) {
-            cache.put(Bytes.wrap(k), v, context.recordContext());
+            cachePut(k, v);
             return;
         }
         open().put(k, v);
         changelog.logChange(k, v);
     }
 
-    /** Writes one cached entry to the engine and the changelog and hands it on, under the context of its write. */
-    private void write(ThreadCache.Entry entry) {
-        byte[] k = entry.key().get();
-        TransactionalBytesStore engine = open();
+    /** Writes one entry leaving the cache and hands it to the flush listener with the value it replaces. */
+    @Override
+    protected void writeCached(ThreadCache.Entry entry) {
         CacheFlushListener<K, V> listener = flushListener;
-        context.runInContext(entry.context(), () -> {
-            byte[] oldBytes = listener == null ? null : engine.get(k);
-            engine.put(k, entry.value());
+        if (listener == null) {
+            super.writeCached(entry);
+            return;
+        }
+        byte[] k = entry.key().get();
+        storeContext.runInContext(entry.context(), () -> {
+            byte[] oldBytes = open().get(k);
+            open().put(k, entry.value());
             changelog.logChange(k, entry.value());
-            if (listener != null && (oldBytes != null || entry.value() != null)) {
+            if (oldBytes != null || entry.value() != null) {
                 ProcessorRecordContext c = entry.context();
                 listener.apply(new Record<>(keySerde.deserializer().deserialize(changelogTopic, k), value(entry.value()),
                     c.timestamp(), c.headers()), value(oldBytes));
             }
         });
-    }
-
-    @Override
-    public boolean flushCache() {
-        if (cache == null || cache.isEmpty()) {
-            return false;
-        }
-        // a listener's downstream nodes may write this store again: flush until it stays empty
-        while (!cache.isEmpty()) {
-            for (ThreadCache.Entry e : cache.drain()) {
-                write(e);
-            }
-        }
-        return true;
-    }
-
-    @Override
-    public boolean hasCachedWrites() {
-        return cache != null && !cache.isEmpty();
-    }
-
-    @Override
-    public void abort() {
-        if (cache != null) {
-            cache.clear();
-        }
-        super.abort();
-    }
-
-    @Override
-    public void commit(Map<TopicPartition, Long> offsets) {
-        if (hasCachedWrites()) {
-            throw new IllegalStateException("store " + name() + ": committing with " + cache.size()
-                + " cached writes not flushed (the task must flush its caches before the transaction commits)");
-        }
-        super.commit(offsets);
-    }
-
-    @Override
-    public void close() {
-        if (cache != null) {
-            cache.clear();   // uncommitted writes are discarded with the engine's
-            cache = null;
-        }
-        super.close();
     }
 
     @Override
@@ -205,67 +140,6 @@ public final class TransactionalKeyValueStore<K, V> extends AbstractTransactiona
     @Override
     public void restore(byte[] key, byte[] value) {
         open().put(key, value);
-    }
-
-    /** The engine's entries in [from, to] with the cached writes laid over them (cached deletes hide keys). */
-    private BytesIterator withCache(BytesIterator engine, byte[] from, byte[] to) {
-        if (cache == null || cache.isEmpty() || (from != null && to != null
-            && io.weir.streams.state.internals.InMemoryBytesStore.KEY_ORDER.compare(from, to) > 0)) {
-            return engine;
-        }
-        return new CacheMergingIterator(engine, cache.range(from, to).iterator());
-    }
-
-    /** Merges the engine's ordered entries with the cache's (a snapshot taken when the iterator was made). */
-    private static final class CacheMergingIterator implements BytesIterator {
-        private final BytesIterator engine;
-        private final Iterator<ThreadCache.Entry> cached;
-        private BytesIterator.Entry nextEngine;
-        private ThreadCache.Entry nextCached;
-        private BytesIterator.Entry next;
-
-        CacheMergingIterator(BytesIterator engine, Iterator<ThreadCache.Entry> cached) {
-            this.engine = engine;
-            this.cached = cached;
-            nextEngine = engine.hasNext() ? engine.next() : null;
-            nextCached = cached.hasNext() ? cached.next() : null;
-        }
-
-        @Override
-        public boolean hasNext() {
-            while (next == null && (nextEngine != null || nextCached != null)) {
-                int cmp = nextEngine == null ? 1 : nextCached == null ? -1
-                    : io.weir.streams.state.internals.InMemoryBytesStore.KEY_ORDER.compare(nextEngine.key(), nextCached.key().get());
-                if (cmp < 0) {
-                    next = nextEngine;
-                    nextEngine = engine.hasNext() ? engine.next() : null;
-                } else {
-                    if (cmp == 0) {
-                        nextEngine = engine.hasNext() ? engine.next() : null;   // the cached write replaces it
-                    }
-                    if (nextCached.value() != null) {
-                        next = new BytesIterator.Entry(nextCached.key().get(), nextCached.value());
-                    }
-                    nextCached = cached.hasNext() ? cached.next() : null;
-                }
-            }
-            return next != null;
-        }
-
-        @Override
-        public BytesIterator.Entry next() {
-            if (!hasNext()) {
-                throw new NoSuchElementException();
-            }
-            BytesIterator.Entry e = next;
-            next = null;
-            return e;
-        }
-
-        @Override
-        public void close() {
-            engine.close();
-        }
     }
 
     /** Reads of committed state only: what interactive queries see; safe from other threads. */
