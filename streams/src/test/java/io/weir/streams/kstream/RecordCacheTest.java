@@ -189,4 +189,67 @@ class RecordCacheTest {
             assertNull(store.get("boom"));
         }
     }
+
+    /** A windowed count over the words of each input value, each word stamped {@code offsetMs} later than the last. */
+    private static Topology windowedWords(long offsetMs, Materialized<String, Long, io.weir.streams.processor.StateStore> m) {
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.<String, String>stream("in")
+            .processValues(() -> new io.weir.streams.processor.api.FixedKeyProcessor<String, String, String>() {
+                private io.weir.streams.processor.api.FixedKeyProcessorContext<String, String> context;
+
+                @Override
+                public void init(io.weir.streams.processor.api.FixedKeyProcessorContext<String, String> context) {
+                    this.context = context;
+                }
+
+                @Override
+                public void process(io.weir.streams.processor.api.FixedKeyRecord<String, String> record) {
+                    long ts = record.timestamp();
+                    for (String word : record.value().split(" ")) {
+                        context.forward(record.withValue(word).withTimestamp(ts));
+                        ts += offsetMs;
+                    }
+                }
+            })
+            .groupByKey()
+            .windowedBy(TimeWindows.ofSizeWithNoGrace(java.time.Duration.ofSeconds(10)))
+            .count(m)
+            .toStream()
+            .map((w, n) -> KeyValue.pair(w.key() + "@" + w.window().start(), n))
+            .to("out", Produced.with(Serdes.String(), Serdes.Long()));
+        return builder.build();
+    }
+
+    private static List<KeyValue<String, Long>> pipe(Topology topology, String value, List<KeyValue<String, Long>> changelog) {
+        try (TopologyTestDriver driver = new TopologyTestDriver(topology, props(), Instant.ofEpochMilli(0))) {
+            driver.createInputTopic("in", Serdes.String().serializer(), Serdes.String().serializer()).pipeInput("k", value, 1_000L);
+            changelog.addAll(driver.createOutputTopic(CHANGELOG, Serdes.ByteArray().deserializer(), Serdes.Long().deserializer())
+                .readKeyValuesToList().stream().map(kv -> KeyValue.pair("", kv.value)).toList());
+            return driver.createOutputTopic("out", Serdes.String().deserializer(), Serdes.Long().deserializer()).readKeyValuesToList();
+        }
+    }
+
+    @Test
+    void shouldForwardAndLogEachWindowOncePerFlushWhenCaching() {
+        List<KeyValue<String, Long>> changelog = new ArrayList<>();
+        assertEquals(List.of(KeyValue.pair("k@0", 3L)), pipe(windowedWords(0, Materialized.as("counts")), "a b c", changelog));
+        assertEquals(List.of(KeyValue.pair("", 3L)), changelog);
+        List<KeyValue<String, Long>> uncachedLog = new ArrayList<>();
+        assertEquals(List.of(KeyValue.pair("k@0", 1L), KeyValue.pair("k@0", 2L), KeyValue.pair("k@0", 3L)),
+            pipe(windowedWords(0, Materialized.<String, Long, io.weir.streams.processor.StateStore>as("counts").withCachingDisabled()),
+                "a b c", uncachedLog));
+        assertEquals(3, uncachedLog.size());
+    }
+
+    /**
+     * A cached window that expired (a later window moved retention past it) before the flush still goes
+     * downstream with its final count (a suppression waits for it), but is not written to the store.
+     */
+    @Test
+    void shouldForwardACachedWindowThatExpiredBeforeTheFlushWithoutWritingIt() {
+        List<KeyValue<String, Long>> changelog = new ArrayList<>();
+        assertEquals(List.of(KeyValue.pair("k@0", 1L), KeyValue.pair("k@100000", 1L)),
+            pipe(windowedWords(100_000, Materialized.as("counts")), "a b", changelog));
+        assertEquals(List.of(KeyValue.pair("", 1L)), changelog, "only the live window reaches the changelog");
+    }
 }
