@@ -159,6 +159,7 @@ public final class WeirStreams implements AutoCloseable {
         this.commitIntervalMs = longConfig(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, exactlyOnce ? 100 : 30_000, 0);
         this.maxUncommittedBytes = longConfig(StreamsConfig.STATESTORE_UNCOMMITTED_MAX_BYTES_CONFIG, DEFAULT_UNCOMMITTED_MAX_BYTES, 0);
         this.numThreads = (int) longConfig(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1, 1);
+        StreamsConfig.cacheMaxBytes(this.configs);   // refused here, not when the threads start
         Object dir = this.configs.get(StreamsConfig.STATE_DIR_CONFIG);
         Path root = dir != null ? Path.of(dir.toString()) : Path.of(System.getProperty("java.io.tmpdir"), "weir-streams");
         this.appStateDir = root.resolve(applicationId);
