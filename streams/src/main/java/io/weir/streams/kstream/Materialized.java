@@ -112,8 +112,7 @@ public final class Materialized<K, V, S extends StateStore> {
     /**
      * The store keeps its writes in the record cache ({@code statestore.cache.max.bytes}) until the next
      * commit or until the cache is full, so that many updates of a key between two commits reach the
-     * changelog and the downstream nodes once, as the latest value. On by default (as in Kafka Streams)
-     * for key-value and window stores; session stores write through.
+     * changelog and the downstream nodes once, as the latest value. On by default, as in Kafka Streams.
      */
     public Materialized<K, V, S> withCachingEnabled() {
         cachingEnabled = true;

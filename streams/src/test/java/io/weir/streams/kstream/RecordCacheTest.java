@@ -193,7 +193,32 @@ class RecordCacheTest {
     /** A windowed count over the words of each input value, each word stamped {@code offsetMs} later than the last. */
     private static Topology windowedWords(long offsetMs, Materialized<String, Long, io.weir.streams.processor.StateStore> m) {
         StreamsBuilder builder = new StreamsBuilder();
-        builder.<String, String>stream("in")
+        spread(builder, offsetMs)
+            .groupByKey()
+            .windowedBy(TimeWindows.ofSizeWithNoGrace(java.time.Duration.ofSeconds(10)))
+            .count(m)
+            .toStream()
+            .map((w, n) -> KeyValue.pair(w.key() + "@" + w.window().start(), n))
+            .to("out", Produced.with(Serdes.String(), Serdes.Long()));
+        return builder.build();
+    }
+
+    /** A session count over the words of each input value, each word stamped {@code offsetMs} later than the last. */
+    private static Topology sessionWords(long offsetMs, Materialized<String, Long, io.weir.streams.processor.StateStore> m) {
+        StreamsBuilder builder = new StreamsBuilder();
+        spread(builder, offsetMs)
+            .groupByKey()
+            .windowedBy(SessionWindows.ofInactivityGapWithNoGrace(java.time.Duration.ofSeconds(10)))
+            .count(m)
+            .toStream()
+            .map((w, n) -> KeyValue.pair(w.key() + "@" + w.window().start() + "-" + w.window().end(), n))
+            .to("out", Produced.with(Serdes.String(), Serdes.Long()));
+        return builder.build();
+    }
+
+    /** The words of each input value as records of the same key, each stamped {@code offsetMs} later than the last. */
+    private static KStream<String, String> spread(StreamsBuilder builder, long offsetMs) {
+        return builder.<String, String>stream("in")
             .processValues(() -> new io.weir.streams.processor.api.FixedKeyProcessor<String, String, String>() {
                 private io.weir.streams.processor.api.FixedKeyProcessorContext<String, String> context;
 
@@ -210,14 +235,7 @@ class RecordCacheTest {
                         ts += offsetMs;
                     }
                 }
-            })
-            .groupByKey()
-            .windowedBy(TimeWindows.ofSizeWithNoGrace(java.time.Duration.ofSeconds(10)))
-            .count(m)
-            .toStream()
-            .map((w, n) -> KeyValue.pair(w.key() + "@" + w.window().start(), n))
-            .to("out", Produced.with(Serdes.String(), Serdes.Long()));
-        return builder.build();
+            });
     }
 
     private static List<KeyValue<String, Long>> pipe(Topology topology, String value, List<KeyValue<String, Long>> changelog) {
@@ -251,5 +269,17 @@ class RecordCacheTest {
         assertEquals(List.of(KeyValue.pair("k@0", 1L), KeyValue.pair("k@100000", 1L)),
             pipe(windowedWords(100_000, Materialized.as("counts")), "a b", changelog));
         assertEquals(List.of(KeyValue.pair("", 1L)), changelog, "only the live window reaches the changelog");
+    }
+
+    /** A session merged away before the flush never goes downstream nor to the changelog; the merged one does, once. */
+    @Test
+    void shouldForwardAndLogEachSessionOncePerFlushWhenCaching() {
+        List<KeyValue<String, Long>> changelog = new ArrayList<>();
+        assertEquals(List.of(KeyValue.pair("k@1000-1002", 3L)), pipe(sessionWords(1, Materialized.as("counts")), "a b c", changelog));
+        assertEquals(List.of(KeyValue.pair("", 3L)), changelog);
+        List<KeyValue<String, Long>> uncached = pipe(sessionWords(1,
+            Materialized.<String, Long, io.weir.streams.processor.StateStore>as("counts").withCachingDisabled()), "a b c", new ArrayList<>());
+        assertEquals(List.of(KeyValue.pair("k@1000-1000", 1L), KeyValue.pair("k@1000-1000", null), KeyValue.pair("k@1000-1001", 2L),
+            KeyValue.pair("k@1000-1001", null), KeyValue.pair("k@1000-1002", 3L)), uncached);
     }
 }

@@ -96,6 +96,11 @@ public final class InternalStreamsBuilder {
         } else {
             builder.withLoggingDisabled();
         }
+        if (materialized.cachingEnabled()) {
+            builder.withCachingEnabled();
+        } else {
+            builder.withCachingDisabled();
+        }
         return builder;
     }
 

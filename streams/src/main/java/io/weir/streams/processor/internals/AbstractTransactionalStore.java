@@ -21,8 +21,8 @@ import java.util.NoSuchElementException;
  * (and a thread cache to use: the runtime's and the test driver's tasks have one) writes wait in the
  * thread's {@link ThreadCache} as each key's latest value, reads see them, and a flush (before every
  * commit) or an eviction writes each cached key once to the engine and the changelog
- * ({@link #writeCached}, which subclasses extend to hand the update downstream). Subclasses add their key
- * layout. Used by the task's thread.
+ * (then {@link #handOn}, which subclasses implement to hand the update downstream). Subclasses add their
+ * key layout. Used by the task's thread.
  */
 abstract class AbstractTransactionalStore<K, V> implements TransactionalStateStore {
     private final BytesStoreSupplier engine;
@@ -150,13 +150,36 @@ abstract class AbstractTransactionalStore<K, V> implements TransactionalStateSto
 
     /**
      * Writes one entry that leaves the cache (flush or eviction) to the engine and the changelog, under the
-     * record context of the write that set it. Subclasses extend it to hand the update downstream.
+     * record context of the write that set it, then {@link #handOn hands it on} with the value it replaced.
+     * A delete of a key the engine does not hold (made and deleted within the cache) writes nothing; an
+     * entry {@link #expiredKey expired} meanwhile is handed on but not written.
      */
-    protected void writeCached(ThreadCache.Entry entry) {
+    private void writeCached(ThreadCache.Entry entry) {
+        byte[] k = entry.key().get();
+        boolean expired = expiredKey(k);
         storeContext.runInContext(entry.context(), () -> {
-            open().put(entry.key().get(), entry.value());
-            changelog.logChange(entry.key().get(), entry.value());
+            byte[] oldBytes = expired ? null : open().get(k);
+            if (oldBytes == null && entry.value() == null) {
+                return;
+            }
+            if (!expired) {
+                open().put(k, entry.value());
+                changelog.logChange(k, entry.value());
+            }
+            handOn(entry, oldBytes);
         });
+    }
+
+    /** Whether a store key left the store's retention while cached (window and session stores); not written then. */
+    protected boolean expiredKey(byte[] storeKey) {
+        return false;
+    }
+
+    /**
+     * Hands a flushed entry on (a DSL node's flush listener), inside the entry's record context; {@code oldBytes}
+     * is what the engine held before (null: nothing). Stores without a listener do nothing.
+     */
+    protected void handOn(ThreadCache.Entry entry, byte[] oldBytes) {
     }
 
     /** The engine's entries in [from, to] (null: unbounded) with the cached writes laid over them (cached deletes hide keys). */

@@ -67,25 +67,14 @@ public final class TransactionalKeyValueStore<K, V> extends AbstractTransactiona
         changelog.logChange(k, v);
     }
 
-    /** Writes one entry leaving the cache and hands it to the flush listener with the value it replaces. */
     @Override
-    protected void writeCached(ThreadCache.Entry entry) {
+    protected void handOn(ThreadCache.Entry entry, byte[] oldBytes) {
         CacheFlushListener<K, V> listener = flushListener;
-        if (listener == null) {
-            super.writeCached(entry);
-            return;
+        if (listener != null) {
+            ProcessorRecordContext c = entry.context();
+            listener.apply(new Record<>(keySerde.deserializer().deserialize(changelogTopic, entry.key().get()),
+                value(entry.value()), c.timestamp(), c.headers()), value(oldBytes));
         }
-        byte[] k = entry.key().get();
-        storeContext.runInContext(entry.context(), () -> {
-            byte[] oldBytes = open().get(k);
-            open().put(k, entry.value());
-            changelog.logChange(k, entry.value());
-            if (oldBytes != null || entry.value() != null) {
-                ProcessorRecordContext c = entry.context();
-                listener.apply(new Record<>(keySerde.deserializer().deserialize(changelogTopic, k), value(entry.value()),
-                    c.timestamp(), c.headers()), value(oldBytes));
-            }
-        });
     }
 
     @Override

@@ -17,8 +17,8 @@ import java.util.function.BiFunction;
 /**
  * Builds the transactional stores (key-value, window, session) over one engine supplier: the name,
  * the changelog switch and its topic configs are common; only the store made at {@link #build} differs.
- * Caching (off unless asked for, as Kafka's store builders) applies to key-value and window stores: their
- * writes wait in the thread's record cache ({@link ThreadCache}) until a flush; session stores write through.
+ * Caching (off unless asked for, as Kafka's store builders) makes a store's writes wait in the thread's
+ * record cache ({@link ThreadCache}) until a flush.
  * Not thread-safe (topology building).
  */
 public final class TransactionalStoreBuilder<T extends StateStore> implements StoreBuilder<T> {
@@ -52,7 +52,7 @@ public final class TransactionalStoreBuilder<T extends StateStore> implements St
     public static <K, V> StoreBuilder<SessionStore<K, V>> session(SessionBytesStoreSupplier supplier, Serde<K> keySerde,
                                                                  Serde<V> valueSerde) {
         return new TransactionalStoreBuilder<>(supplier.name(),
-            (logging, caching) -> new TransactionalSessionStore<>(supplier, keySerde, valueSerde, logging));
+            (logging, caching) -> new TransactionalSessionStore<>(supplier, keySerde, valueSerde, logging, caching));
     }
 
     @Override

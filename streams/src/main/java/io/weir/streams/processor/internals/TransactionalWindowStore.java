@@ -77,21 +77,18 @@ public final class TransactionalWindowStore<K, V> extends AbstractTransactionalS
     }
 
     @Override
-    protected void writeCached(ThreadCache.Entry entry) {
-        byte[] k = entry.key().get();
-        boolean expired = start(k) < retainedFromMs();
+    protected boolean expiredKey(byte[] storeKey) {
+        return start(storeKey) < retainedFromMs();
+    }
+
+    @Override
+    protected void handOn(ThreadCache.Entry entry, byte[] oldBytes) {
         CacheFlushListener<Windowed<K>, V> listener = flushListener;
-        storeContext.runInContext(entry.context(), () -> {
-            byte[] oldBytes = listener == null || expired ? null : open().get(k);
-            if (!expired) {
-                open().put(k, entry.value());
-                changelog.logChange(k, entry.value());
-            }
-            if (listener != null && (oldBytes != null || entry.value() != null)) {
-                ProcessorRecordContext c = entry.context();
-                listener.apply(new Record<>(windowed(k), value(entry.value()), c.timestamp(), c.headers()), value(oldBytes));
-            }
-        });
+        if (listener != null) {
+            ProcessorRecordContext c = entry.context();
+            listener.apply(new Record<>(windowed(entry.key().get()), value(entry.value()), c.timestamp(), c.headers()),
+                value(oldBytes));
+        }
     }
 
     @Override
