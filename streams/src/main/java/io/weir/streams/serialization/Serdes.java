@@ -12,6 +12,7 @@ import java.util.UUID;
  * The built-in serdes, byte-compatible with Kafka's: the same bytes for the same values, so a Weir
  * job and a Kafka Streams job can share topics. Each has a named class with a public no-argument
  * constructor so it can be given by class in {@code default.key.serde} / {@code default.value.serde}.
+ * Beyond Kafka's set, {@link #json} reads and writes UTF-8 JSON (records and JSON's own types).
  */
 public final class Serdes {
     private Serdes() {
