@@ -442,6 +442,8 @@ class StreamsEosKill9CampaignTest {
             props.put("bootstrap.servers", bootstrap);
             props.put("state.dir", stateDir.toString());
             props.put("statestore.uncommitted.max.bytes", Integer.toString(UNCOMMITTED_MAX_BYTES));
+            // the verifier checks every update of every key: record caches (one update per key per commit) are off
+            props.put("statestore.cache.max.bytes", "0");
             props.put("eos.input", INPUT);
             props.put("eos.output.prefix", OUTPUT);
             if (staticMembers) {

@@ -83,6 +83,8 @@ class WordCountEndToEndTest {
         config.put(WordCount.INPUT_TOPIC_CONFIG, INPUT);
         config.put(WordCount.OUTPUT_TOPIC_CONFIG, OUTPUT);
         config.put("consumer.session.timeout.ms", "3000");
+        // the test checks every running count: record caches (one update per word per commit) are off
+        config.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, "0");
         config.put("consumer.heartbeat.interval.ms", "500");
         Path configFile = root.resolve("wordcount.properties");
         try (Writer w = Files.newBufferedWriter(configFile)) {

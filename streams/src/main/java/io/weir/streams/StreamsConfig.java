@@ -33,6 +33,14 @@ public final class StreamsConfig {
     /** A {@link io.weir.streams.processor.TimestampExtractor} class for sources that name none; default: fail on invalid. */
     public static final String DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG = "default.timestamp.extractor";
     public static final String ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG = "errors.dead.letter.queue.topic.name";
+    /**
+     * Bytes of record cache per instance, divided evenly among its stream threads (default 10 MiB; 0 turns
+     * caching off: every update reaches the changelog and downstream at once).
+     */
+    public static final String STATESTORE_CACHE_MAX_BYTES_CONFIG = "statestore.cache.max.bytes";
+    /** Kafka's name before 3.4 for {@link #STATESTORE_CACHE_MAX_BYTES_CONFIG}; read when the new one is absent. */
+    public static final String CACHE_MAX_BYTES_BUFFERING_CONFIG = "cache.max.bytes.buffering";
+    public static final long DEFAULT_STATESTORE_CACHE_MAX_BYTES = 10L * 1024 * 1024;
     /** {@code host:port} where this instance answers interactive queries (shared with the group for metadata). */
     public static final String APPLICATION_SERVER_CONFIG = "application.server";
     /** The default (and Weir's recommended) guarantee. */
@@ -78,6 +86,29 @@ public final class StreamsConfig {
         }
         handler.configure(configs);
         return handler;
+    }
+
+    /**
+     * The instance's record cache size: {@code statestore.cache.max.bytes}, else the deprecated
+     * {@code cache.max.bytes.buffering}, else 10 MiB; a negative or non-numeric value is refused.
+     */
+    public static long cacheMaxBytes(Map<String, Object> configs) {
+        String key = configs.containsKey(STATESTORE_CACHE_MAX_BYTES_CONFIG) || !configs.containsKey(CACHE_MAX_BYTES_BUFFERING_CONFIG)
+            ? STATESTORE_CACHE_MAX_BYTES_CONFIG : CACHE_MAX_BYTES_BUFFERING_CONFIG;
+        Object v = configs.get(key);
+        if (v == null) {
+            return DEFAULT_STATESTORE_CACHE_MAX_BYTES;
+        }
+        long bytes;
+        try {
+            bytes = v instanceof Number n ? n.longValue() : Long.parseLong(v.toString().trim());
+        } catch (NumberFormatException e) {
+            throw new ConfigException(key, v, "is not a number of bytes");
+        }
+        if (bytes < 0) {
+            throw new ConfigException(key, v, "must be >= 0");
+        }
+        return bytes;
     }
 
     /** The configured default timestamp extractor; {@link FailOnInvalidTimestamp} when none is set. */

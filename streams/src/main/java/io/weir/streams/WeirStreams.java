@@ -95,7 +95,7 @@ public final class WeirStreams implements AutoCloseable {
         void onChange(State newState, State oldState);
     }
 
-    /** What to do when a stream thread dies of an exception. */
+    /** What to do when a stream thread (or the global stream thread) dies of an exception. */
     public enum StreamThreadExceptionResponse { REPLACE_THREAD, SHUTDOWN_CLIENT, SHUTDOWN_APPLICATION }
 
     /** Decides what happens after a stream thread failed. */
@@ -159,6 +159,7 @@ public final class WeirStreams implements AutoCloseable {
         this.commitIntervalMs = longConfig(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, exactlyOnce ? 100 : 30_000, 0);
         this.maxUncommittedBytes = longConfig(StreamsConfig.STATESTORE_UNCOMMITTED_MAX_BYTES_CONFIG, DEFAULT_UNCOMMITTED_MAX_BYTES, 0);
         this.numThreads = (int) longConfig(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1, 1);
+        StreamsConfig.cacheMaxBytes(this.configs);   // refused here, not when the threads start
         Object dir = this.configs.get(StreamsConfig.STATE_DIR_CONFIG);
         Path root = dir != null ? Path.of(dir.toString()) : Path.of(System.getProperty("java.io.tmpdir"), "weir-streams");
         this.appStateDir = root.resolve(applicationId);
@@ -207,6 +208,9 @@ public final class WeirStreams implements AutoCloseable {
      * down, and a short-lived member joins the group with the request in its subscription, so the streams
      * assignor hands every member an assignment carrying the shutdown error and every instance goes to
      * {@code PENDING_ERROR} then {@code ERROR} (see {@link StreamThread#signalShutdownApplication}).
+     * The global stream thread's failure (a global record the deserialization handler will not skip, a deleted
+     * global topic) reaches the handler too; that thread cannot be replaced, so REPLACE_THREAD then shuts the
+     * client down ({@code PENDING_ERROR}, then {@code ERROR}).
      */
     public void setUncaughtExceptionHandler(StreamsUncaughtExceptionHandler handler) {
         synchronized (lock) {
@@ -239,7 +243,7 @@ public final class WeirStreams implements AutoCloseable {
                 Map<String, Object> consumer = clientConfigs("consumer.");
                 consumer.put("client.id", applicationId + "-" + processId + "-GlobalStreamThread-consumer");
                 GlobalStreamThread g = new GlobalStreamThread(applicationId, builder, configs, consumer, appStateDir,
-                    commitIntervalMs, time);
+                    commitIntervalMs, time, failure -> onGlobalThreadFailure(failure, processId));
                 synchronized (lock) {
                     globalThread = g;
                 }
@@ -247,6 +251,9 @@ public final class WeirStreams implements AutoCloseable {
                 g.start();
             }
             synchronized (lock) {
+                if (!state.isRunningOrRebalancing()) {
+                    return;   // the global thread failed already and the client is closing
+                }
                 for (int i = 0; i < numThreads; i++) {
                     StreamThread t = newThread(i, processId);
                     threads.add(t);
@@ -697,47 +704,67 @@ public final class WeirStreams implements AutoCloseable {
 
         @Override
         public void onExit(StreamThread thread, Throwable failure) {
-            if (failure == null) {
+            if (failure != null) {
+                handleThreadFailure(thread, failure, processId);
+            }
+        }
+    }
+
+    /**
+     * The global stream thread died: the handler is told, as for a stream thread, but the global thread cannot
+     * be replaced (its stores would have to be restored while the stream tasks read them), so REPLACE_THREAD
+     * shuts the client down too; the client goes to {@code PENDING_ERROR} then {@code ERROR}.
+     */
+    private void onGlobalThreadFailure(Throwable failure, String processId) {
+        handleThreadFailure(null, failure, processId);
+    }
+
+    /**
+     * Asks the uncaught-exception handler what a thread's failure does and does it; {@code thread} is null
+     * for the global thread. Runs on the failed thread, so the client closes on a thread of its own.
+     */
+    private void handleThreadFailure(StreamThread thread, Throwable failure, String processId) {
+        String name = thread != null ? thread.getName() : applicationId + "-GlobalStreamThread";
+        StreamsUncaughtExceptionHandler handler;
+        synchronized (lock) {
+            if (!state.isRunningOrRebalancing()) {
                 return;
             }
-            StreamsUncaughtExceptionHandler handler;
-            synchronized (lock) {
-                if (!state.isRunningOrRebalancing()) {
-                    return;
-                }
-                handler = exceptionHandler;
+            handler = exceptionHandler;
+        }
+        StreamThreadExceptionResponse response = StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        if (handler != null) {
+            try {
+                response = handler.handle(failure);
+            } catch (RuntimeException e) {
+                log.error("The uncaught exception handler failed; shutting the client down", e);
             }
-            StreamThreadExceptionResponse response = StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-            if (handler != null) {
-                try {
-                    response = handler.handle(failure);
-                } catch (RuntimeException e) {
-                    log.error("The uncaught exception handler failed; shutting the client down", e);
-                }
+        }
+        if (response == StreamThreadExceptionResponse.REPLACE_THREAD && thread == null) {
+            log.error("The global stream thread failed and cannot be replaced; shutting the client down", failure);
+            response = StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        }
+        if (response == StreamThreadExceptionResponse.SHUTDOWN_APPLICATION) {
+            log.error("Thread {} failed and the handler asked to shut the whole application {} down", name, applicationId);
+            StreamThread.Settings settings = threadSettings(thread != null ? thread.index() : 0, processId);
+            Thread signal = new Thread(() -> StreamThread.signalShutdownApplication(settings, Duration.ofSeconds(60)),
+                applicationId + "-shutdown-application");
+            signal.setDaemon(true);
+            signal.start();
+            response = StreamThreadExceptionResponse.SHUTDOWN_CLIENT;   // this instance shuts down at once
+        }
+        synchronized (lock) {
+            if (response == StreamThreadExceptionResponse.REPLACE_THREAD && state.isRunningOrRebalancing()) {
+                StreamThread replacement = newThread(thread.index(), processId);
+                threads.set(threads.indexOf(thread), replacement);
+                log.info("Replacing the failed stream thread {} with {}", thread.getName(), replacement.getName());
+                replacement.start();
+                return;
             }
-            if (response == StreamThreadExceptionResponse.SHUTDOWN_APPLICATION) {
-                log.error("Stream thread {} failed and the handler asked to shut the whole application {} down",
-                    thread.getName(), applicationId);
-                StreamThread.Settings settings = threadSettings(thread.index(), processId);
-                Thread signal = new Thread(() -> StreamThread.signalShutdownApplication(settings, Duration.ofSeconds(60)),
-                    applicationId + "-shutdown-application");
-                signal.setDaemon(true);
-                signal.start();
-                response = StreamThreadExceptionResponse.SHUTDOWN_CLIENT;   // this instance shuts down at once
-            }
-            synchronized (lock) {
-                if (response == StreamThreadExceptionResponse.REPLACE_THREAD && state.isRunningOrRebalancing()) {
-                    StreamThread replacement = newThread(thread.index(), processId);
-                    threads.set(threads.indexOf(thread), replacement);
-                    log.info("Replacing the failed stream thread {} with {}", thread.getName(), replacement.getName());
-                    replacement.start();
-                    return;
-                }
-                setState(State.PENDING_ERROR);
-                shutdownThread = new Thread(() -> close(Duration.ofSeconds(30)), applicationId + "-shutdown");
-                shutdownThread.setDaemon(true);
-                shutdownThread.start();
-            }
+            setState(State.PENDING_ERROR);
+            shutdownThread = new Thread(() -> close(Duration.ofSeconds(30)), applicationId + "-shutdown");
+            shutdownThread.setDaemon(true);
+            shutdownThread.start();
         }
     }
 

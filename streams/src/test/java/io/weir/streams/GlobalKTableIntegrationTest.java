@@ -148,4 +148,98 @@ class GlobalKTableIntegrationTest {
             assertEquals(expected, out);
         }
     }
+
+    /** A job joining {@code orders-<n>} with the global table of {@code prices-<n>} (long values), with a handler and listener. */
+    private static WeirStreams pricedJob(int n, List<Throwable> handled, WeirStreams.StreamThreadExceptionResponse response,
+                                         List<WeirStreams.State> states) {
+        StreamsBuilder builder = new StreamsBuilder();
+        GlobalKTable<String, Long> prices = builder.globalTable("prices-" + n, Consumed.with(Serdes.String(), Serdes.Long()));
+        builder.stream("orders-" + n, Consumed.with(Serdes.String(), Serdes.String()))
+            .join(prices, (orderId, sku) -> sku, (sku, price) -> sku + "=" + price)
+            .to("priced-" + n, Produced.with(Serdes.String(), Serdes.String()));
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, "global-fail-" + n);
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(StreamsConfig.STATE_DIR_CONFIG, root.resolve("global-fail-" + n).toString());
+        p.put("consumer.session.timeout.ms", "3000");
+        p.put("consumer.heartbeat.interval.ms", "500");
+        WeirStreams streams = new WeirStreams(builder.build(), p);
+        streams.setUncaughtExceptionHandler(e -> {
+            handled.add(e);
+            return response;
+        });
+        streams.setStateListener((newState, oldState) -> states.add(newState));
+        return streams;
+    }
+
+    private static void createTopics(String... names) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+            List<NewTopic> topics = new java.util.ArrayList<>();
+            for (String name : names) {
+                topics.add(new NewTopic(name, 1, (short) 1));
+            }
+            admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    private static void awaitState(WeirStreams streams, WeirStreams.State state) throws InterruptedException {
+        while (streams.state() != state) {
+            Thread.sleep(20);   // bounded by the test's timeout
+        }
+    }
+
+    private static void sendBytes(String topic, String key, byte[] value) {
+        Map<String, Object> c = new HashMap<>();
+        c.put("bootstrap.servers", broker.bootstrapServers());
+        try (WeirProducer<String, byte[]> producer = new WeirProducer<>(c, new Serializers.StringSerializer(),
+            new Serializers.ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(topic, 0, key, value));
+            producer.flush();
+        }
+    }
+
+    /**
+     * A global record that cannot be deserialized, with the default log-and-fail handler, kills the global thread:
+     * the client goes to ERROR and the uncaught-exception handler hears of it (asking to replace the thread does not
+     * help: the global thread cannot be replaced), instead of serving global stores that silently stopped updating.
+     */
+    @Test
+    void shouldMoveTheClientToErrorWhenTheGlobalThreadFails() throws Exception {
+        createTopics("prices-1", "orders-1", "priced-1");
+        sendBytes("prices-1", "a", Serdes.Long().serializer().serialize("prices-1", 5L));
+        List<Throwable> handled = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<WeirStreams.State> states = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (WeirStreams streams = pricedJob(1, handled, WeirStreams.StreamThreadExceptionResponse.REPLACE_THREAD, states)) {
+            streams.start();
+            awaitState(streams, WeirStreams.State.RUNNING);
+            sendBytes("prices-1", "b", "not a long".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            awaitState(streams, WeirStreams.State.ERROR);
+            assertEquals(1, handled.size(), "the handler was told once: " + handled);
+            Throwable cause = handled.get(0);
+            assertTrue(cause.getMessage().contains("prices-1") && cause.getMessage().contains("deserialization"),
+                cause.getMessage());
+            assertEquals(List.of(WeirStreams.State.PENDING_ERROR, WeirStreams.State.ERROR),
+                states.subList(states.size() - 2, states.size()), states.toString());
+            assertTrue(streams.threads().stream().noneMatch(Thread::isAlive), "the stream threads stopped");
+        }
+    }
+
+    /** The global topic deleted under a running job: the global thread fails, the client goes to ERROR. */
+    @Test
+    void shouldMoveTheClientToErrorWhenAGlobalTopicIsDeleted() throws Exception {
+        createTopics("prices-2", "orders-2", "priced-2");
+        sendBytes("prices-2", "a", Serdes.Long().serializer().serialize("prices-2", 5L));
+        List<Throwable> handled = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<WeirStreams.State> states = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (WeirStreams streams = pricedJob(2, handled, WeirStreams.StreamThreadExceptionResponse.SHUTDOWN_CLIENT, states)) {
+            streams.start();
+            awaitState(streams, WeirStreams.State.RUNNING);
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+                admin.deleteTopics(List.of("prices-2")).all().get(60, TimeUnit.SECONDS);
+            }
+            awaitState(streams, WeirStreams.State.ERROR);
+            assertEquals(1, handled.size(), "the handler was told once: " + handled);
+            assertTrue(handled.get(0).getMessage().contains("global topic prices-2 no longer exists"), handled.get(0).getMessage());
+        }
+    }
 }

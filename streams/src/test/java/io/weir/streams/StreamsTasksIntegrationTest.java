@@ -204,6 +204,8 @@ class StreamsTasksIntegrationTest {
         p.put("wordcount.input", input);
         p.put("wordcount.output", output);
         p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, "localhost:" + port);
+        // the standby and warm-up tests need a changelog of one record per count: record caches are off
+        p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, "0");
         return p;
     }
 

@@ -8,6 +8,8 @@ import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What WeirStreams accepts before it connects anywhere (global stores run end to end in GlobalKTableIntegrationTest). */
 class WeirStreamsConfigTest {
@@ -24,5 +26,20 @@ class WeirStreamsConfigTest {
         }
         assertEquals(Set.of("users"), topology.internalTopologyBuilder().globalTopics());
         assertEquals(Set.of("orders"), topology.internalTopologyBuilder().sourceTopics());
+    }
+
+    @Test
+    void readsTheRecordCacheSizeAndRefusesABadOne() {
+        assertEquals(StreamsConfig.DEFAULT_STATESTORE_CACHE_MAX_BYTES, StreamsConfig.cacheMaxBytes(Map.of()));
+        assertEquals(5L, StreamsConfig.cacheMaxBytes(Map.of(StreamsConfig.CACHE_MAX_BYTES_BUFFERING_CONFIG, "5")),
+            "the deprecated key when the new one is absent");
+        assertEquals(7L, StreamsConfig.cacheMaxBytes(Map.of(StreamsConfig.CACHE_MAX_BYTES_BUFFERING_CONFIG, "5",
+            StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 7L)), "the new key wins");
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.stream("in", Consumed.with(Serdes.String(), Serdes.String())).to("out");
+        io.weir.common.config.ConfigException e = assertThrows(io.weir.common.config.ConfigException.class,
+            () -> new WeirStreams(builder.build(), Map.of(StreamsConfig.APPLICATION_ID_CONFIG, "app",
+                StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:1", StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, "lots")));
+        assertTrue(e.getMessage().contains(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG), e.getMessage());
     }
 }

@@ -86,6 +86,9 @@ class WeirStreamsIntegrationTest {
             p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
             p.put("wordcount.input", input);
             p.put("wordcount.output", output);
+            // these tests check every running count of every word: record caches (which forward a word once
+            // per commit, as its latest count) are off; RecordCacheIntegrationTest runs them on
+            p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, "0");
             p.put("consumer.session.timeout.ms", "3000");
             p.put("consumer.heartbeat.interval.ms", "500");
             return p;
@@ -418,6 +421,63 @@ class WeirStreamsIntegrationTest {
             assertEquals(total, out.values().stream().mapToLong(List::size).sum());
         }
     }
+    /**
+     * Record caches under SIGKILL: the forked job caches its counts (the flush before each commit puts the
+     * cached updates into that commit's transaction), is killed mid-run, and the restart on the same state
+     * directory ends with every word's count exact; each word's committed running counts only ever increase
+     * (caching skips some, but a record counted twice would end above the true count, a lost one below).
+     */
+    @Test
+    void shouldKeepCachedCountsExactAcrossSigkill() throws Exception {
+        Job job = Job.create();
+        Path stateDir = root.resolve(job.appId);
+        Map<String, Long> expected = new TreeMap<>();
+        produceLines(job, 0, 6000, expected);
+        Properties props = job.props(stateDir);
+        props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, Long.toString(StreamsConfig.DEFAULT_STATESTORE_CACHE_MAX_BYTES));
+        Path log = root.resolve(job.appId + "-forked.log");
+        Process child = forkRunner(props, log);
+        try {
+            while (readOutput(job).values().stream().mapToLong(List::size).sum() < 80) {
+                assertTrue(child.isAlive(), "the forked job ended early; see " + log);
+                Thread.sleep(50);   // a few commits' output
+            }
+        } finally {
+            child.destroyForcibly();
+            child.waitFor(30, TimeUnit.SECONDS);
+        }
+        try (WeirStreams streams = new WeirStreams(new WordCountJob().topology(props), props)) {
+            streams.start();
+            awaitRunning(streams);
+            for (RestoreProgress p : countStoreRestores(streams)) {
+                assertNotEquals(RestoreProgress.Origin.WIPED_CORRUPT, p.origin(), p.toString());
+            }
+            Map<String, List<Long>> out;
+            while (true) {
+                out = readOutput(job);
+                Map<String, List<Long>> seen = out;
+                if (expected.entrySet().stream().allMatch(e -> seen.containsKey(e.getKey())
+                    && seen.get(e.getKey()).get(seen.get(e.getKey()).size() - 1) >= e.getValue())) {
+                    break;
+                }
+                Thread.sleep(200);
+            }
+            assertEquals(expected.keySet(), out.keySet(), "words in the output");
+            long total = expected.values().stream().mapToLong(Long::longValue).sum();
+            long outputRecords = 0;
+            for (Map.Entry<String, Long> e : expected.entrySet()) {
+                List<Long> seq = out.get(e.getKey());
+                assertEquals(e.getValue(), seq.get(seq.size() - 1), "the final count of " + e.getKey() + ": " + seq);
+                for (int i = 1; i < seq.size(); i++) {
+                    assertTrue(seq.get(i) > seq.get(i - 1), "the running counts of " + e.getKey() + " went back: " + seq);
+                }
+                outputRecords += seq.size();
+            }
+            assertTrue(outputRecords < total, "caching forwarded fewer updates (" + outputRecords + ") than records counted ("
+                + total + ")");
+        }
+    }
+
     /** A stream thread that dies mid-transaction is replaced: its tasks restart from the last commit, counts stay exact. */
     @Test
     void shouldReplaceAFailedThreadAndKeepTheCountsExact() throws Exception {

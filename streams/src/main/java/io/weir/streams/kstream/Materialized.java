@@ -24,6 +24,7 @@ public final class Materialized<K, V, S extends StateStore> {
     private Serde<V> valueSerde;
     private StoreType storeType;
     private boolean loggingEnabled = true;
+    private boolean cachingEnabled = true;
     private java.time.Duration retention;
     private final Map<String, String> topicConfig = new HashMap<>();
 
@@ -108,13 +109,25 @@ public final class Materialized<K, V, S extends StateStore> {
         return retention;
     }
 
-    /** Accepted for Kafka compatibility; Weir has no record cache yet. */
+    /**
+     * The store keeps its writes in the record cache ({@code statestore.cache.max.bytes}) until the next
+     * commit or until the cache is full, so that many updates of a key between two commits reach the
+     * changelog and the downstream nodes once, as the latest value. On by default, as in Kafka Streams.
+     */
     public Materialized<K, V, S> withCachingEnabled() {
+        cachingEnabled = true;
         return this;
     }
 
+    /** Every update reaches the changelog and the downstream nodes at once. */
     public Materialized<K, V, S> withCachingDisabled() {
+        cachingEnabled = false;
         return this;
+    }
+
+    /** Whether the store caches its writes (see {@link #withCachingEnabled()}). */
+    public boolean cachingEnabled() {
+        return cachingEnabled;
     }
 
     /** The store name given, or null (the DSL then generates one and the store is not queryable by a known name). */

@@ -12,6 +12,7 @@ import java.util.UUID;
  * The built-in serdes, byte-compatible with Kafka's: the same bytes for the same values, so a Weir
  * job and a Kafka Streams job can share topics. Each has a named class with a public no-argument
  * constructor so it can be given by class in {@code default.key.serde} / {@code default.value.serde}.
+ * Beyond Kafka's set, {@link #json} reads and writes UTF-8 JSON (records and JSON's own types).
  */
 public final class Serdes {
     private Serdes() {
@@ -56,6 +57,15 @@ public final class Serdes {
     }
 
     /** The UUID's 36-character text in UTF-8. */
+    /**
+     * Values as UTF-8 JSON (see {@link JsonSerde}): {@code type} is a record, or one of JSON's own types
+     * ({@code Map.class}, {@code List.class}, {@code Object.class} for any of them, {@code String.class}, ...).
+     * Malformed input throws a {@link io.weir.streams.errors.SerializationException} naming the topic.
+     */
+    public static <T> Serde<T> json(Class<T> type) {
+        return new JsonSerde<>(type);
+    }
+
     public static Serde<UUID> UUID() {
         return new UUIDSerde();
     }

@@ -12,6 +12,7 @@ import io.weir.streams.processor.TaskId;
 import io.weir.streams.processor.internals.InternalTopologyBuilder;
 import io.weir.streams.processor.internals.RecordCollector;
 import io.weir.streams.processor.internals.StreamTask;
+import io.weir.streams.processor.internals.ThreadCache;
 import io.weir.streams.state.KeyValueStore;
 import io.weir.streams.state.WindowStore;
 
@@ -35,7 +36,9 @@ import java.util.stream.Stream;
  * Kafka Streams' driver). The whole topology runs as one task on partition 0 of every topic, through
  * the same {@link StreamTask} and processor graph the runtime runs: each piped record is deserialized
  * by its source, processed, stream-time punctuations fire, and the stores commit before the pipe
- * returns. Records written to a topic the topology reads (repartition topics included) are processed
+ * returns. Record caches ({@code statestore.cache.max.bytes}, as in the runtime) flush after each record
+ * the driver processes (as Kafka's driver, which commits after each), so the updates of one key made while
+ * processing one record come out once, as the latest value. Records written to a topic the topology reads (repartition topics included) are processed
  * in turn. Wall-clock time moves only through {@link #advanceWallClockTime}. If processing fails, the
  * exception reaches the caller and, as with an aborted transaction, the stores' writes and the output
  * of that pipe are dropped.
@@ -105,7 +108,8 @@ public final class TopologyTestDriver implements AutoCloseable {
                 globalTask = null;
             }
             globalTopics = builder.globalTopics();
-            task = new StreamTask(id, applicationId, builder.build(null), configs, new Collector(), taskDir, time, globalStores);
+            task = new StreamTask(id, applicationId, builder.build(null), configs, new Collector(), taskDir, time, globalStores,
+                new ThreadCache(StreamsConfig.cacheMaxBytes(configs)));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the driver's state directory", e);
         }
@@ -237,6 +241,12 @@ public final class TopologyTestDriver implements AutoCloseable {
                 }
                 task.process(p.topic(), 0, p.offset(), p.timestamp(), p.key(), p.value(), p.headers());
                 task.maybePunctuateStreamTime();
+                task.flushCaches();   // as Kafka's driver, which commits after each record
+            }
+            task.flushCaches();   // what a wall-clock punctuation cached
+            if (!pending.isEmpty()) {
+                completeWork();   // records the flush fed back to the topology's own topics
+                return;
             }
             // the driver has no broker: it commits as if each transaction succeeded at once
             task.commitStores(Map.of());

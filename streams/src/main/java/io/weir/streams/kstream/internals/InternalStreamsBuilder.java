@@ -64,6 +64,11 @@ public final class InternalStreamsBuilder {
         } else {
             builder.withLoggingDisabled();
         }
+        if (materialized.cachingEnabled()) {
+            builder.withCachingEnabled();
+        } else {
+            builder.withCachingDisabled();
+        }
         return builder;
     }
 
@@ -91,6 +96,11 @@ public final class InternalStreamsBuilder {
         } else {
             builder.withLoggingDisabled();
         }
+        if (materialized.cachingEnabled()) {
+            builder.withCachingEnabled();
+        } else {
+            builder.withCachingDisabled();
+        }
         return builder;
     }
 
@@ -113,6 +123,11 @@ public final class InternalStreamsBuilder {
             builder.withLoggingEnabled(materialized.logConfig());
         } else {
             builder.withLoggingDisabled();
+        }
+        if (materialized.cachingEnabled()) {
+            builder.withCachingEnabled();
+        } else {
+            builder.withCachingDisabled();
         }
         return builder;
     }

@@ -162,11 +162,13 @@ final class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
         builder.topology().addStateStore(builder.keyValueStore(materialized, storeName, keySerde, aggSerde));
         ProcessorSupplier<Object, Object, Object, Object> supplier = () -> new ContextualProcessor<>() {
             private KeyValueStore<Object, Object> store;
+            private TableForwarder forwarder;
 
             @Override
             public void init(ProcessorContext<Object, Object> context) {
                 super.init(context);
                 store = context.getStateStore(storeName);
+                forwarder = new TableForwarder(store, context);
             }
 
             @Override
@@ -177,7 +179,7 @@ final class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
                 Object old = store.get(record.key());
                 Object updated = step.apply(record.key(), record.value(), old);
                 store.put(record.key(), updated);
-                context().forward(record.withValue(new Change<>(updated, old)));
+                forwarder.maybeForward(record, updated, old);
             }
         };
         builder.topology().addProcessor(name, supplier, input.nodeName);

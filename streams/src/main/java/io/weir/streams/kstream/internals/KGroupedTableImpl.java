@@ -128,11 +128,13 @@ final class KGroupedTableImpl<K, V> implements KGroupedTable<K, V> {
         ProcessorSupplier<Object, Object, Object, Object> supplier = () -> new ContextualProcessor<>() {
             private KeyValueStore<Object, Object> store;
             private Serde<Object> serde;
+            private TableForwarder forwarder;
 
             @Override
             public void init(ProcessorContext<Object, Object> context) {
                 super.init(context);
                 store = context.getStateStore(storeName);
+                forwarder = new TableForwarder(store, context);
                 serde = values != null ? values : (Serde<Object>) context.valueSerde();
             }
 
@@ -156,7 +158,7 @@ final class KGroupedTableImpl<K, V> implements KGroupedTable<K, V> {
                     agg = adder.apply(record.key(), serde.deserializer().deserialize(topic, add), agg);
                 }
                 store.put(record.key(), agg);
-                context().forward(record.withValue(new Change<>(agg, old)));
+                forwarder.maybeForward(record, agg, old);
             }
         };
         builder.topology().addProcessor(name, supplier, source);

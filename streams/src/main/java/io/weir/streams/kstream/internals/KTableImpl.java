@@ -390,11 +390,13 @@ public final class KTableImpl<K, V> implements KTable<K, V> {
     static ProcessorSupplier<Object, Object, Object, Object> tableSource(String storeName) {
         return () -> new ContextualProcessor<>() {
             private KeyValueStore<Object, Object> store;
+            private TableForwarder forwarder;
 
             @Override
             public void init(ProcessorContext<Object, Object> context) {
                 super.init(context);
                 store = context.getStateStore(storeName);
+                forwarder = new TableForwarder(store, context);
             }
 
             @Override
@@ -407,7 +409,7 @@ public final class KTableImpl<K, V> implements KTable<K, V> {
                     return;
                 }
                 store.put(record.key(), record.value());
-                context().forward(record.withValue(new Change<>(record.value(), old)));
+                forwarder.maybeForward(record, record.value(), old);
             }
         };
     }

@@ -103,11 +103,13 @@ final class SessionWindowedKStreamImpl<K, V> implements SessionWindowedKStream<K
         builder.topology().addStateStore(builder.sessionStore(materialized, storeName, gapMs + graceMs, grouped.keySerde(), aggSerde));
         ProcessorSupplier<Object, Object, Object, Object> supplier = () -> new ContextualProcessor<>() {
             private SessionStore<Object, Object> store;
+            private TableForwarder forwarder;
 
             @Override
             public void init(ProcessorContext<Object, Object> context) {
                 super.init(context);
                 store = context.getStateStore(storeName);
+                forwarder = new TableForwarder(store, context);
             }
 
             @Override
@@ -137,12 +139,12 @@ final class SessionWindowedKStreamImpl<K, V> implements SessionWindowedKStream<K
                 }
                 for (KeyValue<Windowed<Object>, Object> session : merged) {
                     store.remove(session.key);
-                    context().forward(new Record<>(session.key, new Change<>(null, session.value), ts, record.headers()));
+                    forwarder.maybeForward(new Record<>(session.key, null, ts, record.headers()), null, session.value);
                 }
                 agg = aggregator.apply(record.key(), record.value(), agg);
                 Windowed<Object> key = new Windowed<>(record.key(), new SessionWindow(start, end));
                 store.put(key, agg);
-                context().forward(new Record<>(key, new Change<>(agg, null), ts, record.headers()));
+                forwarder.maybeForward(new Record<>(key, null, ts, record.headers()), agg, null);
             }
         };
         builder.topology().addProcessor(name, supplier, input.nodeName);

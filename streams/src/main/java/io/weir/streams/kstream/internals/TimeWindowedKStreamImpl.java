@@ -117,11 +117,13 @@ final class TimeWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> {
             grouped.keySerde(), aggSerde));
         ProcessorSupplier<Object, Object, Object, Object> supplier = () -> new ContextualProcessor<>() {
             private WindowStore<Object, Object> store;
+            private TableForwarder forwarder;
 
             @Override
             public void init(ProcessorContext<Object, Object> context) {
                 super.init(context);
                 store = context.getStateStore(storeName);
+                forwarder = new TableForwarder(store, context);
             }
 
             @Override
@@ -140,8 +142,8 @@ final class TimeWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> {
                     Object old = store.fetch(record.key(), window.start());
                     Object updated = step.apply(record.key(), record.value(), old);
                     store.put(record.key(), updated, window.start());
-                    context().forward(new Record<>(new Windowed<>(record.key(), window), new Change<>(updated, old),
-                        record.timestamp(), record.headers()));
+                    forwarder.maybeForward(new Record<>(new Windowed<>(record.key(), window), null, record.timestamp(),
+                        record.headers()), updated, old);
                 }
             }
         };

@@ -25,6 +25,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Fills the global stores (GlobalKTable, {@code Topology.addGlobalStore}) of one instance: a consumer
@@ -32,9 +33,16 @@ import java.util.Set;
  * whatever partition a key lives in. {@link #restore()} brings the stores up to the topics' end offsets
  * (from the offsets the stores last committed) before the stream threads start; the thread then keeps
  * applying new records and commits the stores with the offsets reached every {@code commit.interval.ms}.
+ *
+ * <p>A failure (a record the deserialization handler will not skip, a store error, a global topic that was
+ * deleted) ends the thread and is handed to the failure listener, so the instance can stop instead of
+ * serving global stores that no longer update. A topic counts as deleted once the consumer's metadata has
+ * said it does not exist for {@link #MISSING_TOPIC_GRACE_MS} (the consumer never re-creates it).
  */
 public final class GlobalStreamThread extends Thread {
     private static final Logger log = LoggerFactory.getLogger(GlobalStreamThread.class);
+    /** How long the metadata must keep saying a global topic does not exist before the thread fails. */
+    static final long MISSING_TOPIC_GRACE_MS = 1_000;
 
     private final StreamTask task;
     private final Set<String> topics;
@@ -46,13 +54,27 @@ public final class GlobalStreamThread extends Thread {
     private volatile Throwable failure;
     private long restoredRecords;
     private volatile Map<TopicPartition, Long> committedOffsets = Map.of();
+    private final Consumer<Throwable> failureListener;
+    /** When the metadata first said each global topic does not exist (cleared when it is seen again). */
+    private final Map<String, Long> missingSinceMs = new HashMap<>();
 
     /**
      * @param consumerConfigs the clients' configs; group settings are removed and read_committed is forced
      */
     public GlobalStreamThread(String applicationId, InternalTopologyBuilder builder, Map<String, Object> configs,
                               Map<String, Object> consumerConfigs, Path appStateDir, long commitIntervalMs, Time time) {
+        this(applicationId, builder, configs, consumerConfigs, appStateDir, commitIntervalMs, time, failure -> { });
+    }
+
+    /**
+     * @param failureListener told of the failure that ended the thread, on this thread, after it closed its
+     *                        stores and consumer (it must not join this thread)
+     */
+    public GlobalStreamThread(String applicationId, InternalTopologyBuilder builder, Map<String, Object> configs,
+                              Map<String, Object> consumerConfigs, Path appStateDir, long commitIntervalMs, Time time,
+                              Consumer<Throwable> failureListener) {
         super(applicationId + "-GlobalStreamThread");
+        this.failureListener = failureListener;
         Path dir = appStateDir.resolve("global");
         try {
             Files.createDirectories(dir);
@@ -66,6 +88,7 @@ public final class GlobalStreamThread extends Thread {
         c.remove("group.instance.id");
         c.put("enable.auto.commit", false);
         c.put("isolation.level", "read_committed");
+        c.put("allow.auto.create.topics", false);   // a deleted global topic must fail the thread, not come back empty
         c.put("client.id", getName() + "-consumer");
         this.consumerConfigs = c;
         this.commitIntervalMs = commitIntervalMs;
@@ -159,6 +182,7 @@ public final class GlobalStreamThread extends Thread {
                     commit();
                     lastCommit = now;
                 }
+                checkTopicsExist(now);
             }
             commit();
         } catch (WakeupException e) {
@@ -172,6 +196,35 @@ public final class GlobalStreamThread extends Thread {
             log.error("Global stream thread failed; global stores stop updating", t);
         } finally {
             closeQuietly();
+        }
+        Throwable failed = failure;
+        if (failed != null) {
+            try {
+                failureListener.accept(failed);
+            } catch (RuntimeException e) {
+                log.error("The global stream thread's failure listener failed", e);
+            }
+        }
+    }
+
+    /** Fails once the metadata has said some global topic does not exist for {@link #MISSING_TOPIC_GRACE_MS}. */
+    private void checkTopicsExist(long nowMs) {
+        for (String topic : topics) {
+            List<Cluster.PartitionInfo> parts;
+            try {
+                parts = consumer.partitionsFor(topic, Duration.ZERO);   // the cached metadata: no wait
+            } catch (io.weir.protocol.client.TimeoutException e) {
+                continue;   // not known either way yet
+            }
+            if (parts != null && !parts.isEmpty()) {
+                missingSinceMs.remove(topic);
+                continue;
+            }
+            long since = missingSinceMs.computeIfAbsent(topic, t -> nowMs);
+            if (nowMs - since >= MISSING_TOPIC_GRACE_MS) {
+                throw new StreamsException("global topic " + topic + " no longer exists (deleted?): global stores "
+                    + task.stores().keySet() + " cannot be kept up to date");
+            }
         }
     }
 

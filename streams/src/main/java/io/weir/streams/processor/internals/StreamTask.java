@@ -70,6 +70,8 @@ public final class StreamTask {
     private final DeserializationExceptionHandler deserializationHandler;
     private final String deadLetterTopic;
     private long droppedRecords;
+    /** The thread's record cache for this task's caching stores; null: every store writes through. */
+    private final ThreadCache cache;
 
     public StreamTask(TaskId id, String applicationId, ProcessorTopology topology, Map<String, Object> configs,
                       RecordCollector collector, Path stateDir, Time time) {
@@ -79,6 +81,17 @@ public final class StreamTask {
     /** A task whose processors may also read the given global stores (opened by the global task). */
     public StreamTask(TaskId id, String applicationId, ProcessorTopology topology, Map<String, Object> configs,
                       RecordCollector collector, Path stateDir, Time time, Map<String, StateStore> globalStores) {
+        this(id, applicationId, topology, configs, collector, stateDir, time, globalStores, null);
+    }
+
+    /**
+     * A task whose caching stores keep their writes in {@code cache} (the thread's) until {@link #flushCaches};
+     * null: every store writes through.
+     */
+    public StreamTask(TaskId id, String applicationId, ProcessorTopology topology, Map<String, Object> configs,
+                      RecordCollector collector, Path stateDir, Time time, Map<String, StateStore> globalStores,
+                      ThreadCache cache) {
+        this.cache = cache;
         this.globalStores = Map.copyOf(globalStores);
         this.id = id;
         this.applicationId = applicationId;
@@ -289,6 +302,42 @@ public final class StreamTask {
     }
 
     /**
+     * Hands every cached store write on to its store, changelog and downstream nodes (which may send
+     * output and write further stores, flushed in turn). Call before the transaction commits, so that the
+     * output, the changelog records and the input offsets it carries stay one atomic unit; a processing
+     * failure downstream fails like one while processing a record.
+     */
+    public void flushCaches() {
+        boolean flushed = true;
+        for (int round = 0; flushed; round++) {
+            if (round > topology.stores().size() + 1) {
+                throw new IllegalStateException("task " + id + ": flushing the record caches does not settle: stores keep"
+                    + " writing each other");
+            }
+            flushed = false;
+            for (TransactionalStateStore store : transactionalStores) {
+                try {
+                    flushed |= store.flushCache();
+                } catch (StreamsException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    throw new StreamsException("task " + id + ": flushing the record cache of store " + store.name() + " failed", e);
+                }
+            }
+        }
+    }
+
+    /** Whether some store holds writes in the record cache (they must be flushed before a commit). */
+    public boolean hasCachedWrites() {
+        for (TransactionalStateStore store : transactionalStores) {
+            if (store.hasCachedWrites()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * Applies every store's uncommitted writes with the input offsets (plus {@code changelogOffsets}, the
      * changelog end offsets the broker acknowledged). Call only after the broker transaction committed.
      */
@@ -436,7 +485,28 @@ public final class StreamTask {
         return serde;
     }
 
-    private final class StoreContext implements StateStoreContext {
+    private final class StoreContext implements InternalStoreContext {
+        @Override
+        public ThreadCache cache() {
+            return cache;
+        }
+
+        @Override
+        public ProcessorRecordContext recordContext() {
+            return recordContext != null ? recordContext : ProcessorRecordContext.punctuation(Math.max(streamTimeMs, 0));
+        }
+
+        @Override
+        public void runInContext(ProcessorRecordContext context, Runnable action) {
+            ProcessorRecordContext saved = recordContext;
+            recordContext = context;
+            try {
+                action.run();
+            } finally {
+                recordContext = saved;
+            }
+        }
+
         @Override
         public String applicationId() {
             return applicationId;

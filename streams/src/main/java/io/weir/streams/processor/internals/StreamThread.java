@@ -14,6 +14,7 @@ import io.weir.producer.ProducerFatalException;
 import io.weir.producer.ProducerRecord;
 import io.weir.producer.Serializers;
 import io.weir.producer.WeirProducer;
+import io.weir.streams.StreamsConfig;
 import io.weir.streams.errors.StreamsException;
 import io.weir.streams.processor.StateStore;
 import io.weir.streams.processor.TaskId;
@@ -50,8 +51,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Exactly-once commit (DESIGN.md, "Exactly-once"): the thread's transactional producer opens a
  * transaction at the first record after a commit; every {@code commit.interval.ms} (or as soon as a task's
- * uncommitted store writes exceed {@code statestore.uncommitted.max.bytes}, or a processor asks) it flushes,
- * adds the tasks' input offsets with {@code sendOffsetsToTransaction} and commits. Only after the broker
+ * uncommitted store writes exceed {@code statestore.uncommitted.max.bytes}, or a processor asks) it flushes
+ * the tasks' record caches (their updates go out as output and changelog records of this same transaction),
+ * flushes the producer, adds the tasks' input offsets with {@code sendOffsetsToTransaction} and commits. Only after the broker
  * commit succeeded does each store apply its writes with its changelog end offset and the input offsets in
  * one atomic write. An abortable failure aborts the transaction, discards every store's uncommitted writes
  * and restarts the tasks from the group's committed offsets; a fenced producer closes every task, gets a new
@@ -140,6 +142,8 @@ public final class StreamThread extends Thread {
     private long lastCommitMs;
     private final long probingIntervalMs;
     private long lastAssignedMs;
+    /** The record cache of this thread's tasks: its share of {@code statestore.cache.max.bytes}. */
+    private final ThreadCache cache;
 
     public StreamThread(int index, Settings settings, Observer observer) {
         super(settings.applicationId() + "-StreamThread-" + index);
@@ -165,6 +169,8 @@ public final class StreamThread extends Thread {
             (int) longConfig(settings.configs(), MAX_WARMUP_REPLICAS_CONFIG, StreamsPartitionAssignor.DEFAULT_MAX_WARMUP_REPLICAS),
             this::localTaskOffsets);
         this.probingIntervalMs = longConfig(settings.configs(), PROBING_REBALANCE_INTERVAL_MS_CONFIG, 600_000L);
+        long threads = Math.max(1, longConfig(settings.configs(), StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1));
+        this.cache = new ThreadCache(StreamsConfig.cacheMaxBytes(settings.configs()) / threads);
     }
 
     /**
@@ -463,6 +469,12 @@ public final class StreamThread extends Thread {
      */
     private boolean commit() {
         lastCommitMs = settings.time().milliseconds();
+        for (StreamTask task : tasks.values()) {
+            if (!restoringTasks.contains(task.id())) {
+                // before the offsets are taken and the transaction commits: what the caches held joins this transaction
+                task.flushCaches();
+            }
+        }
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         for (StreamTask task : tasks.values()) {
             if (!restoringTasks.contains(task.id())) {
@@ -614,7 +626,7 @@ public final class StreamThread extends Thread {
         Set<String> wiped = new HashSet<>();
         while (true) {
             StreamTask task = new StreamTask(id, settings.applicationId(), settings.builder().build(Set.of(id.subtopology())),
-                settings.configs(), collector, dir, settings.time(), settings.globalStores());
+                settings.configs(), collector, dir, settings.time(), settings.globalStores(), cache);
             try {
                 task.initializeStores();
                 if (standby) {

@@ -3,6 +3,7 @@ package io.weir.streams.processor.internals;
 import io.weir.streams.KeyValue;
 import io.weir.streams.kstream.Windowed;
 import io.weir.streams.kstream.internals.SessionWindow;
+import io.weir.streams.processor.api.Record;
 import io.weir.streams.serialization.Serde;
 import io.weir.streams.state.KeyValueIterator;
 import io.weir.streams.state.SessionBytesStoreSupplier;
@@ -30,17 +31,59 @@ import java.util.NoSuchElementException;
  * The length prefix makes one key's sessions one contiguous range (no key is a prefix of another's
  * range), ordered by end: finding the sessions a new record may join is one range scan. Sessions that
  * ended more than the retention before the largest end written are hidden from reads and deleted
- * (with changelog tombstones) by a scan once per retention period of stream time. Used by the task's
- * thread.
+ * (with changelog tombstones) by a scan once per retention period of stream time. With caching on, writes
+ * (merged sessions' removals included) wait in the record cache (see {@link AbstractTransactionalStore}):
+ * each session's latest value goes to the changelog and the {@link CacheFlushListener} once per flush, and
+ * a session made and merged away between two flushes never leaves the cache. Used by the task's thread.
  */
-public final class TransactionalSessionStore<K, V> extends AbstractTransactionalStore<K, V> implements SessionStore<K, V> {
+public final class TransactionalSessionStore<K, V> extends AbstractTransactionalStore<K, V>
+    implements SessionStore<K, V>, CachedStateStore<Windowed<K>, V> {
     private final SessionBytesStoreSupplier supplier;
     private long observedMaxEndMs = -1;
     private long lastExpiryCutoffMs = Long.MIN_VALUE;
+    private CacheFlushListener<Windowed<K>, V> flushListener;
 
     TransactionalSessionStore(SessionBytesStoreSupplier supplier, Serde<K> keySerde, Serde<V> valueSerde, boolean logging) {
-        super(supplier.engine(), keySerde, valueSerde, logging);
+        this(supplier, keySerde, valueSerde, logging, false);
+    }
+
+    TransactionalSessionStore(SessionBytesStoreSupplier supplier, Serde<K> keySerde, Serde<V> valueSerde, boolean logging,
+                              boolean caching) {
+        super(supplier.engine(), keySerde, valueSerde, logging, caching);
         this.supplier = supplier;
+    }
+
+    @Override
+    public boolean setFlushListener(CacheFlushListener<Windowed<K>, V> listener) {
+        if (cache == null) {
+            return false;
+        }
+        flushListener = listener;
+        return true;
+    }
+
+    @Override
+    public boolean flushCache() {
+        boolean flushed = super.flushCache();
+        if (cache != null) {
+            maybeExpire();
+        }
+        return flushed;
+    }
+
+    @Override
+    protected boolean expiredKey(byte[] storeKey) {
+        return end(storeKey) < retainedFromMs();
+    }
+
+    @Override
+    protected void handOn(ThreadCache.Entry entry, byte[] oldBytes) {
+        CacheFlushListener<Windowed<K>, V> listener = flushListener;
+        if (listener != null) {
+            ProcessorRecordContext c = entry.context();
+            listener.apply(new Record<>(windowed(entry.key().get()), value(entry.value()), c.timestamp(), c.headers()),
+                value(oldBytes));
+        }
     }
 
     @Override
@@ -52,6 +95,10 @@ public final class TransactionalSessionStore<K, V> extends AbstractTransactional
         }
         byte[] k = storeKey(keyBytes(session.key()), end, session.window().start());
         byte[] v = value == null ? null : valueSerde.serializer().serialize(changelogTopic, value);
+        if (cache != null) {
+            cachePut(k, v);   // sessions it expired are deleted at the flush, after the cached writes
+            return;
+        }
         open().put(k, v);
         changelog.logChange(k, v);
         maybeExpire();
@@ -75,7 +122,9 @@ public final class TransactionalSessionStore<K, V> extends AbstractTransactional
     public KeyValueIterator<Windowed<K>, V> findSessions(K key, long earliestSessionEndMs, long latestSessionStartMs) {
         byte[] k = keyBytes(key);
         long fromEnd = Math.max(Math.max(earliestSessionEndMs, 0), retainedFromMs());
-        BytesIterator it = open().range(storeKey(k, fromEnd, 0), storeKey(k, Long.MAX_VALUE, Long.MAX_VALUE));
+        byte[] from = storeKey(k, fromEnd, 0);
+        byte[] to = storeKey(k, Long.MAX_VALUE, Long.MAX_VALUE);
+        BytesIterator it = withCache(open().range(from, to), from, to);
         return new SessionIterator(it, latestSessionStartMs);
     }
 
@@ -89,8 +138,9 @@ public final class TransactionalSessionStore<K, V> extends AbstractTransactional
         if (sessionEndMs < retainedFromMs()) {
             return null;
         }
-        byte[] v = open().get(storeKey(keyBytes(key), sessionEndMs, sessionStartMs));
-        return v == null ? null : valueSerde.deserializer().deserialize(changelogTopic, v);
+        byte[] k = storeKey(keyBytes(key), sessionEndMs, sessionStartMs);
+        ThreadCache.Entry cached = cached(k);
+        return value(cached != null ? cached.value() : open().get(k));
     }
 
     private long retainedFromMs() {

@@ -20,6 +20,20 @@ public interface TransactionalStateStore extends StateStore {
     /** The offsets of the last commit (empty for a new store): where changelog restore resumes. */
     Map<TopicPartition, Long> committedOffsets();
 
+    /**
+     * Hands the writes held in a record cache on to the store, its changelog and the downstream nodes
+     * (see {@link ThreadCache}); the task calls it before every commit. Returns whether anything was
+     * handed on. Stores without a cache have nothing to do.
+     */
+    default boolean flushCache() {
+        return false;
+    }
+
+    /** Whether writes wait in a record cache (a commit now would leave them out). */
+    default boolean hasCachedWrites() {
+        return false;
+    }
+
     /** Approximate bytes of uncommitted writes. */
     long uncommittedBytes();
 

@@ -12,21 +12,24 @@ import io.weir.streams.state.internals.BytesStoreSupplier;
 
 import java.util.HashMap;
 import java.util.Map;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 /**
  * Builds the transactional stores (key-value, window, session) over one engine supplier: the name,
  * the changelog switch and its topic configs are common; only the store made at {@link #build} differs.
- * Caching is accepted and ignored (there are no record caches yet). Not thread-safe (topology building).
+ * Caching (off unless asked for, as Kafka's store builders) makes a store's writes wait in the thread's
+ * record cache ({@link ThreadCache}) until a flush.
+ * Not thread-safe (topology building).
  */
 public final class TransactionalStoreBuilder<T extends StateStore> implements StoreBuilder<T> {
     private final String name;
-    /** Makes the store, given whether it logs to a changelog. */
-    private final Function<Boolean, T> factory;
+    /** Makes the store, given whether it logs to a changelog and whether it caches. */
+    private final BiFunction<Boolean, Boolean, T> factory;
     private boolean logging = true;
+    private boolean caching;
     private final Map<String, String> logConfig = new HashMap<>();
 
-    private TransactionalStoreBuilder(String name, Function<Boolean, T> factory) {
+    private TransactionalStoreBuilder(String name, BiFunction<Boolean, Boolean, T> factory) {
         this.name = name;
         this.factory = factory;
     }
@@ -35,21 +38,21 @@ public final class TransactionalStoreBuilder<T extends StateStore> implements St
     public static <K, V> StoreBuilder<KeyValueStore<K, V>> keyValue(BytesStoreSupplier supplier, Serde<K> keySerde,
                                                                    Serde<V> valueSerde) {
         return new TransactionalStoreBuilder<>(supplier.name(),
-            logging -> new TransactionalKeyValueStore<>(supplier, keySerde, valueSerde, logging));
+            (logging, caching) -> new TransactionalKeyValueStore<>(supplier, keySerde, valueSerde, logging, caching));
     }
 
     /** Window stores ({@link TransactionalWindowStore}). */
     public static <K, V> StoreBuilder<WindowStore<K, V>> window(WindowBytesStoreSupplier supplier, Serde<K> keySerde,
                                                                Serde<V> valueSerde) {
         return new TransactionalStoreBuilder<>(supplier.name(),
-            logging -> new TransactionalWindowStore<>(supplier, keySerde, valueSerde, logging));
+            (logging, caching) -> new TransactionalWindowStore<>(supplier, keySerde, valueSerde, logging, caching));
     }
 
     /** Session stores ({@link TransactionalSessionStore}). */
     public static <K, V> StoreBuilder<SessionStore<K, V>> session(SessionBytesStoreSupplier supplier, Serde<K> keySerde,
                                                                  Serde<V> valueSerde) {
         return new TransactionalStoreBuilder<>(supplier.name(),
-            logging -> new TransactionalSessionStore<>(supplier, keySerde, valueSerde, logging));
+            (logging, caching) -> new TransactionalSessionStore<>(supplier, keySerde, valueSerde, logging, caching));
     }
 
     @Override
@@ -71,12 +74,19 @@ public final class TransactionalStoreBuilder<T extends StateStore> implements St
 
     @Override
     public StoreBuilder<T> withCachingEnabled() {
+        caching = true;
         return this;
     }
 
     @Override
     public StoreBuilder<T> withCachingDisabled() {
+        caching = false;
         return this;
+    }
+
+    /** Whether the store keeps its writes in the record cache until a flush. */
+    public boolean cachingEnabled() {
+        return caching;
     }
 
     @Override
@@ -96,6 +106,6 @@ public final class TransactionalStoreBuilder<T extends StateStore> implements St
 
     @Override
     public T build() {
-        return factory.apply(logging);
+        return factory.apply(logging, caching);
     }
 }

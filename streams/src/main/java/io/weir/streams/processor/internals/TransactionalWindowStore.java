@@ -3,6 +3,7 @@ package io.weir.streams.processor.internals;
 import io.weir.streams.KeyValue;
 import io.weir.streams.kstream.Windowed;
 import io.weir.streams.kstream.internals.TimeWindow;
+import io.weir.streams.processor.api.Record;
 import io.weir.streams.serialization.Serde;
 import io.weir.streams.state.KeyValueIterator;
 import io.weir.streams.state.ReadOnlyWindowStore;
@@ -32,18 +33,62 @@ import java.util.function.Predicate;
  * Start first makes the aggregation's lookup one exact get, and expiry one scan of the oldest prefix;
  * a key's time range is a scan of that range filtered by key. Windows whose start is more than the
  * retention behind the largest start written are expired: deleted (with changelog tombstones) when the
- * next write moves that bound, and hidden from reads at once. Used by the task's thread.
+ * next write moves that bound, and hidden from reads at once. With caching on, writes wait in the record
+ * cache (see {@link AbstractTransactionalStore}) and each window's latest aggregate goes to the changelog and
+ * the {@link CacheFlushListener} once per flush; a cached window that expired before its flush is still
+ * handed downstream (a suppression waiting for it to close needs its final value) but not written. Used by
+ * the task's thread.
  */
-public final class TransactionalWindowStore<K, V> extends AbstractTransactionalStore<K, V> implements WindowStore<K, V> {
+public final class TransactionalWindowStore<K, V> extends AbstractTransactionalStore<K, V>
+    implements WindowStore<K, V>, CachedStateStore<Windowed<K>, V> {
     private static final int START_BYTES = 8;
 
     private final WindowBytesStoreSupplier supplier;
     private volatile long observedMaxStartMs = -1;   // volatile: committed views read it from query threads
     private long expiredBeforeMs;
+    private CacheFlushListener<Windowed<K>, V> flushListener;
 
     TransactionalWindowStore(WindowBytesStoreSupplier supplier, Serde<K> keySerde, Serde<V> valueSerde, boolean logging) {
-        super(supplier.engine(), keySerde, valueSerde, logging);
+        this(supplier, keySerde, valueSerde, logging, false);
+    }
+
+    TransactionalWindowStore(WindowBytesStoreSupplier supplier, Serde<K> keySerde, Serde<V> valueSerde, boolean logging,
+                             boolean caching) {
+        super(supplier.engine(), keySerde, valueSerde, logging, caching);
         this.supplier = supplier;
+    }
+
+    @Override
+    public boolean setFlushListener(CacheFlushListener<Windowed<K>, V> listener) {
+        if (cache == null) {
+            return false;
+        }
+        flushListener = listener;
+        return true;
+    }
+
+    @Override
+    public boolean flushCache() {
+        boolean flushed = super.flushCache();
+        if (cache != null) {
+            expire();
+        }
+        return flushed;
+    }
+
+    @Override
+    protected boolean expiredKey(byte[] storeKey) {
+        return start(storeKey) < retainedFromMs();
+    }
+
+    @Override
+    protected void handOn(ThreadCache.Entry entry, byte[] oldBytes) {
+        CacheFlushListener<Windowed<K>, V> listener = flushListener;
+        if (listener != null) {
+            ProcessorRecordContext c = entry.context();
+            listener.apply(new Record<>(windowed(entry.key().get()), value(entry.value()), c.timestamp(), c.headers()),
+                value(oldBytes));
+        }
     }
 
     @Override
@@ -57,6 +102,10 @@ public final class TransactionalWindowStore<K, V> extends AbstractTransactionalS
         }
         byte[] k = storeKey(keyBytes(key), windowStartMs);
         byte[] v = value == null ? null : valueSerde.serializer().serialize(changelogTopic, value);
+        if (cache != null) {
+            cachePut(k, v);   // windows it expired are deleted at the flush, after the cached writes
+            return;
+        }
         open().put(k, v);
         changelog.logChange(k, v);
         expire();
@@ -67,8 +116,9 @@ public final class TransactionalWindowStore<K, V> extends AbstractTransactionalS
         if (windowStartMs < retainedFromMs()) {
             return null;
         }
-        byte[] v = open().get(storeKey(keyBytes(key), windowStartMs));
-        return v == null ? null : valueSerde.deserializer().deserialize(changelogTopic, v);
+        byte[] k = storeKey(keyBytes(key), windowStartMs);
+        ThreadCache.Entry cached = cached(k);
+        return value(cached != null ? cached.value() : open().get(k));
     }
 
     @Override
@@ -160,7 +210,7 @@ public final class TransactionalWindowStore<K, V> extends AbstractTransactionalS
     /** Entries with {@code from <= start <= to} (and not expired) that pass the filter, mapped. */
     private <KK, VV> Scan<KK, VV> scan(long fromMs, long toMs, Predicate<BytesIterator.Entry> filter,
                                        Function<BytesIterator.Entry, KeyValue<KK, VV>> mapper) {
-        return scan(open()::range, fromMs, toMs, filter, mapper);
+        return scan((from, to) -> withCache(open().range(from, to), from, to), fromMs, toMs, filter, mapper);
     }
 
     private <KK, VV> Scan<KK, VV> scan(java.util.function.BiFunction<byte[], byte[], BytesIterator> source, long fromMs,

@@ -1,0 +1,161 @@
+package io.weir.streams;
+
+import io.weir.admin.Admin;
+import io.weir.admin.NewTopic;
+import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.common.TopicPartition;
+import io.weir.common.testing.TempDirs;
+import io.weir.consumer.ConsumerRecord;
+import io.weir.consumer.Deserializers;
+import io.weir.consumer.WeirConsumer;
+import io.weir.producer.ProducerRecord;
+import io.weir.producer.Serializers;
+import io.weir.producer.WeirProducer;
+import io.weir.streams.kstream.Consumed;
+import io.weir.streams.kstream.Grouped;
+import io.weir.streams.kstream.Materialized;
+import io.weir.streams.kstream.Produced;
+import io.weir.streams.serialization.Serdes;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Record caches in the runtime under exactly-once, against a real in-JVM broker: a count over few keys, fed
+ * many records and committing rarely, writes one changelog record and one output record per key per commit
+ * with caching on, and one per input record with caching off; both end with exact counts in the store's
+ * changelog and the read_committed output (the flush before each commit joins the transaction).
+ */
+@Timeout(300)
+class RecordCacheIntegrationTest {
+    private static final int KEYS = 10;
+    private static final int RECORDS = 2000;
+    private static final AtomicInteger NAMES = new AtomicInteger();
+    private static EmbeddedBroker broker;
+    private static Path root;
+
+    @BeforeAll
+    static void start() {
+        broker = new EmbeddedBroker(Map.of("transaction.state.log.num.partitions", "3", "offsets.topic.num.partitions", "3",
+            "group.initial.rebalance.delay.ms", "0", "group.min.session.timeout.ms", "1000")).start();
+        root = TempDirs.create("weir-cache-it");
+    }
+
+    @AfterAll
+    static void stop() {
+        if (broker != null) {
+            broker.close();
+        }
+        TempDirs.delete(root);
+    }
+
+    /** Runs the count job over {@link #RECORDS} records until all are processed, closes it, returns {changelog, output}. */
+    private static List<List<ConsumerRecord<String, Long>>> runCount(boolean caching) throws Exception {
+        int n = NAMES.incrementAndGet();
+        String app = "cache" + n;
+        String input = "cache-in-" + n;
+        String output = "cache-out-" + n;
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(input, 1, (short) 1), new NewTopic(output, 1, (short) 1)))
+                .all().get(60, TimeUnit.SECONDS);
+        }
+        Map<String, Object> pc = new HashMap<>();
+        pc.put("bootstrap.servers", broker.bootstrapServers());
+        pc.put("linger.ms", 5);
+        try (WeirProducer<String, String> producer = new WeirProducer<>(pc, new Serializers.StringSerializer(),
+            new Serializers.StringSerializer())) {
+            for (int i = 0; i < RECORDS; i++) {
+                producer.send(new ProducerRecord<>(input, "k" + (i % KEYS), "v" + i));
+            }
+            producer.flush();
+        }
+        AtomicInteger processed = new AtomicInteger();
+        Materialized<String, Long, io.weir.streams.processor.StateStore> store =
+            Materialized.<String, Long, io.weir.streams.processor.StateStore>as("counts").withKeySerde(Serdes.String());
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.stream(input, Consumed.with(Serdes.String(), Serdes.String()))
+            .peek((k, v) -> processed.incrementAndGet())
+            .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
+            .count(caching ? store.withCachingEnabled() : store.withCachingDisabled())
+            .toStream()
+            .to(output, Produced.with(Serdes.String(), Serdes.Long()));
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, app);
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(StreamsConfig.STATE_DIR_CONFIG, root.resolve(app).toString());
+        // commits come from the thread's first loop, rebalances and the clean close only
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "3600000");
+        p.put("consumer.session.timeout.ms", "3000");
+        p.put("consumer.heartbeat.interval.ms", "500");
+        try (WeirStreams streams = new WeirStreams(builder.build(), p)) {
+            streams.start();
+            while (processed.get() < RECORDS) {
+                assertTrue(streams.state() != WeirStreams.State.ERROR, "the job failed");
+                Thread.sleep(50);
+            }
+            streams.close(Duration.ofSeconds(60));   // a clean close flushes the caches and commits
+        }
+        return List.of(readAll(app + "-counts-changelog"), readAll(output));
+    }
+
+    private static List<ConsumerRecord<String, Long>> readAll(String topic) {
+        Map<String, Object> c = new HashMap<>();
+        c.put("bootstrap.servers", broker.bootstrapServers());
+        c.put("isolation.level", "read_committed");
+        c.put("enable.auto.commit", false);
+        try (WeirConsumer<String, Long> consumer = new WeirConsumer<>(c, new Deserializers.StringDeserializer(),
+            new Deserializers.LongDeserializer())) {
+            List<TopicPartition> tps = List.of(new TopicPartition(topic, 0));
+            consumer.assign(tps);
+            consumer.seekToBeginning(tps);
+            long end = consumer.endOffsets(tps).get(tps.get(0));
+            List<ConsumerRecord<String, Long>> out = new ArrayList<>();
+            while (consumer.position(tps.get(0)) < end) {
+                consumer.poll(Duration.ofMillis(100)).forEach(out::add);
+            }
+            return out;
+        }
+    }
+
+    private static Map<String, Long> latest(List<ConsumerRecord<String, Long>> records) {
+        Map<String, Long> out = new TreeMap<>();
+        records.forEach(r -> out.put(r.key(), r.value()));
+        return out;
+    }
+
+    @Test
+    void shouldLogAndForwardEachKeyOncePerCommitWithCachingAndEveryUpdateWithout() throws Exception {
+        Map<String, Long> exact = new TreeMap<>();
+        for (int k = 0; k < KEYS; k++) {
+            exact.put("k" + k, (long) (RECORDS / KEYS));
+        }
+        List<List<ConsumerRecord<String, Long>>> cached = runCount(true);
+        List<List<ConsumerRecord<String, Long>>> uncached = runCount(false);
+
+        assertEquals(exact, latest(cached.get(0)), "changelog with caching");
+        assertEquals(exact, latest(cached.get(1)), "output with caching");
+        assertEquals(exact, latest(uncached.get(0)), "changelog without caching");
+        assertEquals(exact, latest(uncached.get(1)), "output without caching");
+
+        assertEquals(RECORDS, uncached.get(0).size(), "without caching every update is logged");
+        assertEquals(RECORDS, uncached.get(1).size(), "without caching every update goes downstream");
+        // a handful of commits (the first loop, rebalances, the close), each writing each key at most once
+        assertTrue(cached.get(0).size() <= 5 * KEYS, "changelog records with caching: " + cached.get(0).size());
+        assertEquals(cached.get(0).size(), cached.get(1).size(), "one output record per changelog record");
+    }
+}
