@@ -34,10 +34,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * {@link ReplicaManager#appendAsLeader} like a produce with acks=all, and are read back from the
  * partition's log up to its high watermark.
  *
- * <p>Committed means below the high watermark. On one broker the append moves the high watermark to
- * the log end at once (the log has flushed per its flush policy by then), so the listeners are told
- * right after each append. With replication, the replica manager's high-watermark updates should call
- * {@link #onHighWatermark} instead, and the answer waits for the followers.
+ * <p>Committed means below the high watermark. Each append waits for it through
+ * {@link ReplicaManager#awaitHighWatermark}: on one broker the append moves the high watermark to the
+ * log end at once, so the listeners are told right after the append; with followers, when their
+ * fetches move it past the appended records (never, if leadership moves first).
  *
  * <p>Thread-safe; holds no lock while appending.
  */
@@ -105,15 +105,17 @@ public final class ReplicaManagerPartitionWriter implements PartitionWriter, Coo
     }
 
     private long appendBatch(TopicPartition tp, ByteBuffer batch) {
+        long span = 0;
+        for (RecordBatch b : MemoryRecords.readableRecords(batch.duplicate())) {
+            span += b.lastOffsetDelta() + 1L;
+        }
         ReplicaManager.AppendResult r = replicaManager.appendAsLeader(tp, Records.wrap(batch), (short) -1,
             AppendOrigin.COORDINATOR);
         if (r.error() != Errors.NONE) {
             throw new CoordinatorException.AppendFailed(r.error(), r.errorMessage());
         }
-        Partition p = replicaManager.partition(tp);
-        if (p != null) {
-            onHighWatermark(tp, p.highWatermark());
-        }
+        // committed once the ISR has it: at once when this leader is the whole ISR, else after followers' fetches
+        replicaManager.awaitHighWatermark(tp, r.baseOffset() + Math.max(1, span)).thenAccept(hw -> onHighWatermark(tp, hw));
         return r.baseOffset();
     }
 

@@ -458,7 +458,7 @@ public final class ZkController implements TopicController, AutoCloseable {
                     }
                     if (client.checkExists().forPath(ZkPaths.partitionState(name, p)) == null) {
                         ops.add(client.transactionOp().create().forPath(ZkPaths.partitionState(name, p),
-                            ZkMetadataStore.stateJson(replicas.get(0), 0, List.of(replicas.get(0)), term.controllerEpoch())));
+                            ZkMetadataStore.stateJson(replicas.get(0), 0, store.initialIsr(replicas), term.controllerEpoch())));
                     }
                 }
             } catch (Exception ex) {

@@ -456,10 +456,24 @@ public final class ZkMetadataStore implements MetadataStore {
         for (int p = from; p < assignment.size(); p++) {
             List<Integer> replicas = assignment.get(p);
             ops.add(client.transactionOp().create().forPath(ZkPaths.partition(topic, p)));
-            // no replication yet: only the leader is known to be in sync
             ops.add(client.transactionOp().create().forPath(ZkPaths.partitionState(topic, p),
-                stateJson(replicas.get(0), 0, List.of(replicas.get(0)), controllerEpoch)));
+                stateJson(replicas.get(0), 0, initialIsr(replicas), controllerEpoch)));
         }
+    }
+
+    /** A new partition's ISR: its live replicas (empty logs are all in sync), the leader (first replica) always. */
+    List<Integer> initialIsr(List<Integer> replicas) {
+        Set<Integer> live = new HashSet<>();
+        for (BrokerRegistration b : image.brokers()) {
+            live.add(b.id());
+        }
+        List<Integer> isr = new ArrayList<>();
+        for (int r : replicas) {
+            if (r == replicas.get(0) || live.contains(r)) {
+                isr.add(r);
+            }
+        }
+        return isr;
     }
 
     /** The operations that delete a topic, children first. */
