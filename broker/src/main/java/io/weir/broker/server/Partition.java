@@ -47,8 +47,8 @@ public final class Partition {
 
     /**
      * An ISR change this leader asked the controller for: the epochs it named and the ISR it proposed.
-     * {@code failed} marks one the controller refused for a stale epoch: it stays pending (no other
-     * change is proposed) until newer metadata arrives.
+     * One the controller refused for a stale epoch stays pending (no other change is proposed) until
+     * newer metadata arrives.
      */
     public record IsrChange(TopicPartition topicPartition, int leaderEpoch, int partitionEpoch, List<Integer> newIsr) {
     }
@@ -77,7 +77,8 @@ public final class Partition {
     // guarded by this
     private final Map<Integer, FollowerState> followers = new HashMap<>();
     private IsrChange pendingIsrChange;
-    private boolean pendingIsrChangeRefused;
+    /** After a change failed for another reason than stale epochs, none is proposed before this time. */
+    private long isrChangeRetryAtMs;
     /** The high watermark with its segment and byte position, so consumer reads stop there without a scan. */
     private volatile LogOffsetMetadata highWatermark;
 
@@ -284,7 +285,7 @@ public final class Partition {
                 isr = state.isr();
                 maximalIsr = isr;
                 pendingIsrChange = null;
-                pendingIsrChangeRefused = false;
+                isrChangeRetryAtMs = 0;
                 leaderId = state.leader();
                 leaderEpoch = state.leaderEpoch();
                 partitionEpoch = state.zkVersion();
@@ -411,7 +412,7 @@ public final class Partition {
             f.logStartOffset = followerStartOffset;
             f.lastFetchLeaderLogEndOffset = leaderEndOffset;
             f.lastFetchTimeMs = fetchTimeMs;
-            if (pendingIsrChange == null && !maximalIsr.contains(replicaId)
+            if (pendingIsrChange == null && fetchTimeMs >= isrChangeRetryAtMs && !maximalIsr.contains(replicaId)
                 && offset >= highWatermark.messageOffset() && offset >= leaderEpochStartOffset) {
                 List<Integer> proposed = new ArrayList<>(isr);
                 proposed.add(replicaId);
@@ -426,7 +427,6 @@ public final class Partition {
     private IsrChange propose(List<Integer> proposed) {
         IsrChange change = new IsrChange(topicPartition, leaderEpoch, partitionEpoch, List.copyOf(proposed));
         pendingIsrChange = change;
-        pendingIsrChangeRefused = false;
         Set<Integer> union = new LinkedHashSet<>(isr);
         union.addAll(proposed);
         maximalIsr = List.copyOf(union);
@@ -439,7 +439,7 @@ public final class Partition {
      */
     IsrChange maybeShrinkIsr(long nowMs, long lagTimeMaxMs) {
         synchronized (this) {
-            if (role != Role.LEADER || pendingIsrChange != null) {
+            if (role != Role.LEADER || pendingIsrChange != null || nowMs < isrChangeRetryAtMs) {
                 return null;
             }
             List<Integer> keep = new ArrayList<>(isr.size());
@@ -483,19 +483,18 @@ public final class Partition {
 
     /**
      * The controller refused or failed {@code change}. A stale-epoch refusal keeps it pending until newer
-     * metadata arrives (nothing else is proposed meanwhile); any other failure drops it, so the next check
-     * proposes again.
+     * metadata arrives (nothing else is proposed meanwhile); any other failure drops it, and the next change
+     * is proposed no sooner than {@code retryAtMs}.
      */
-    void onIsrChangeFailed(IsrChange change, boolean staleEpoch) {
+    void onIsrChangeFailed(IsrChange change, boolean staleEpoch, long retryAtMs) {
         synchronized (this) {
             if (pendingIsrChange != change) {
                 return;
             }
-            if (staleEpoch) {
-                pendingIsrChangeRefused = true;
-            } else {
+            if (!staleEpoch) {
                 pendingIsrChange = null;
                 maximalIsr = isr;
+                isrChangeRetryAtMs = retryAtMs;
             }
         }
     }

@@ -75,6 +75,9 @@ public final class ReplicaManager {
         CompletableFuture.failedFuture(new ApiException(Errors.NOT_CONTROLLER,
             "no channel to the controller: ISR changes cannot be sent"));
 
+    /** The pause before proposing an ISR change again after one failed (not for a stale epoch). */
+    static final long ISR_CHANGE_RETRY_MS = 1_000;
+
     private final int brokerId;
     private final LogManager logManager;
     private final TopicConfigs topicConfigs;
@@ -730,7 +733,7 @@ public final class ReplicaManager {
         try {
             f.whenCompleteAsync((state, err) -> onIsrChangeAnswered(partition, change, state, err), stateExecutor);
         } catch (RejectedExecutionException e) {
-            partition.onIsrChangeFailed(change, false); // shutting down
+            partition.onIsrChangeFailed(change, false, Long.MAX_VALUE); // shutting down
         }
     }
 
@@ -749,9 +752,13 @@ public final class ReplicaManager {
         Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
         Errors e = Errors.forException(cause);
         boolean stale = e == Errors.FENCED_LEADER_EPOCH || e == Errors.INVALID_UPDATE_VERSION;
-        log.info("{}: the controller did not take ISR {}: {}{}", tp, change.newIsr(), e,
-            stale ? " (waiting for newer metadata)" : "");
-        partition.onIsrChangeFailed(change, stale);
+        if (e == Errors.NOT_CONTROLLER) {
+            log.debug("{}: ISR {} not sent: {}", tp, change.newIsr(), cause.getMessage());
+        } else {
+            log.info("{}: the controller did not take ISR {}: {}{}", tp, change.newIsr(), e,
+                stale ? " (waiting for newer metadata)" : " (retrying in " + ISR_CHANGE_RETRY_MS + " ms)");
+        }
+        partition.onIsrChangeFailed(change, stale, time.milliseconds() + ISR_CHANGE_RETRY_MS);
     }
 
     /** Stops the fetchers and the ISR-change thread, then checkpoints the high watermarks (a clean stop). */

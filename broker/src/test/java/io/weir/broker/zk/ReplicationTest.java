@@ -261,7 +261,10 @@ class ReplicationTest {
 
         int n = 300;
         produce(bootstrap(brokers), "all", tp.topic(), 0, n);
-        assertTrue(partition(leader, tp).highWatermark() >= n, "acks=all answered once the ISR had the records");
+        for (EmbeddedBroker b : brokers) {
+            assertTrue(partition(b, tp).log().logEndOffset() >= n, "acks=all answered once every ISR member had the"
+                + " records: broker " + b.broker().config().brokerId());
+        }
         for (EmbeddedBroker b : brokers) {
             waitUntil(() -> partition(b, tp).log().logEndOffset() == n && partition(b, tp).highWatermark() == n,
                 "broker " + b.broker().config().brokerId() + " has every record and the high watermark at the end");
@@ -270,6 +273,14 @@ class ReplicationTest {
         for (EmbeddedBroker b : brokers) {
             assertArrayEquals(leaderBytes, logBytes(b, tp), "replica " + b.broker().config().brokerId());
             assertEquals(partition(leader, tp).log().leaderEpochEntries(), partition(b, tp).log().leaderEpochEntries());
+        }
+        int leaderId = leader.broker().config().brokerId();
+        for (EmbeddedBroker b : brokers) {
+            try (Admin admin = admin(b)) { // every broker, follower or leader, names the leader and the ISR
+                var d = admin.describeTopics(List.of(tp.topic())).allTopicNames().get().get(tp.topic()).partitions().get(0);
+                assertEquals(leaderId, d.leader().id());
+                assertEquals(3, d.isr().size());
+            }
         }
         List<String> read = consumeAll(bootstrap(brokers), tp, n);
         assertEquals(n, read.size());
