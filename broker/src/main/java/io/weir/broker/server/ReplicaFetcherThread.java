@@ -6,6 +6,7 @@ import io.weir.common.record.MemoryRecords;
 import io.weir.common.record.RecordBatch;
 import io.weir.log.EpochEndOffset;
 import io.weir.log.Log;
+import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;
 import io.weir.protocol.Records;
 import io.weir.protocol.client.NetworkClient;
@@ -25,8 +26,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Fetches the follower partitions led by one broker (Kafka's ReplicaFetcherThread), in a duty cycle
@@ -119,7 +122,7 @@ final class ReplicaFetcherThread extends Thread {
         wake();
     }
 
-    /** Waits for the thread to end (at most a fetch's wait plus its request timeout), then closes its client. */
+    /** Waits for the thread to end (it notices within 100 ms, or after a log write in progress), then closes its client. */
     void awaitShutdown() {
         try {
             join(settings.requestTimeoutMs() + 5_000L);
@@ -205,6 +208,24 @@ final class ReplicaFetcherThread extends Thread {
         return 0;
     }
 
+    /**
+     * The response, waiting at most the request timeout (plus a margin) but returning null as soon as the
+     * fetcher is stopping, so a stopped fetcher never waits out a request to a leader that went away.
+     */
+    private ApiMessage await(CompletableFuture<ApiMessage> response) throws Exception {
+        long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.requestTimeoutMs() + 5_000L);
+        while (running) {
+            try {
+                return response.get(100, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                if (System.nanoTime() > deadlineNs) {
+                    throw e;
+                }
+            }
+        }
+        return null;
+    }
+
     // ------------------------------------------------------------------------------------ truncation
 
     private void truncate(List<FetchState> states, long nowMs) {
@@ -232,8 +253,10 @@ final class ReplicaFetcherThread extends Thread {
         OffsetForLeaderEpochRequest req = new OffsetForLeaderEpochRequest().setReplicaId(brokerId).setTopics(topics);
         OffsetForLeaderEpochResponse resp;
         try {
-            resp = (OffsetForLeaderEpochResponse) client.send(leader, req, nowMs + settings.requestTimeoutMs())
-                .get(settings.requestTimeoutMs() + 5_000L, TimeUnit.MILLISECONDS);
+            resp = (OffsetForLeaderEpochResponse) await(client.send(leader, req, nowMs + settings.requestTimeoutMs()));
+            if (resp == null) {
+                return; // stopping
+            }
         } catch (Exception e) {
             log.debug("{}: OffsetForLeaderEpoch to broker {} failed: {}", getName(), leader.id(), e.toString());
             delay(asked.values(), nowMs);
@@ -325,8 +348,10 @@ final class ReplicaFetcherThread extends Thread {
             .setSessionEpoch(-1).setTopics(new ArrayList<>(topics.values()));
         FetchResponse resp;
         try {
-            resp = (FetchResponse) client.send(leader, req, nowMs + settings.requestTimeoutMs())
-                .get(settings.requestTimeoutMs() + 5_000L, TimeUnit.MILLISECONDS);
+            resp = (FetchResponse) await(client.send(leader, req, nowMs + settings.requestTimeoutMs()));
+            if (resp == null) {
+                return; // stopping
+            }
         } catch (Exception e) {
             log.debug("{}: fetch from broker {} failed: {}", getName(), leader.id(), e.toString());
             delay(states, time.milliseconds());
