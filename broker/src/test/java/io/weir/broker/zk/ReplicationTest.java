@@ -51,6 +51,7 @@ import java.util.concurrent.TimeUnit;
 import static io.weir.broker.zk.ZkTestCluster.waitUntil;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -300,6 +301,15 @@ class ReplicationTest {
             waitUntil(() -> partition(f, tp).log().logEndOffset() == 50, "the followers have the committed records");
         }
 
+        // the leader stays, at a new epoch: the tail below is written in an epoch the next leader never knew,
+        // so its OffsetForLeaderEpoch answers an older epoch than the returning replica asks about (KIP-279)
+        Broker firstController = activeController().orElseThrow();
+        PartitionState first = ((ZkMetadataStore) firstController.metadataStore()).readPartitionState(tp).orElseThrow();
+        firstController.controller().updatePartitionState(tp, first, first.leader(), first.leaderEpoch() + 1, first.isr());
+        for (EmbeddedBroker b : brokers) {
+            waitUntil(() -> partition(b, tp).leaderEpoch() == first.leaderEpoch() + 1, "every replica at the new epoch");
+        }
+
         // the followers stop; the leader takes records nobody else ever fetches
         for (EmbeddedBroker f : followers) {
             f.broker().shutdown();
@@ -307,6 +317,7 @@ class ReplicationTest {
         produce(oldLeader.bootstrapServers(), "1", tp.topic(), 1000, 20);
         assertEquals(70, partition(oldLeader, tp).log().logEndOffset());
         assertEquals(50, partition(oldLeader, tp).highWatermark(), "the tail was never committed");
+        assertEquals(first.leaderEpoch() + 1, partition(oldLeader, tp).log().latestLeaderEpoch());
         oldLeader.broker().shutdown();
 
         // the followers return and the test moves leadership to one of them, at a bumped epoch
@@ -321,6 +332,8 @@ class ReplicationTest {
         List<Integer> isr = followers.stream().map(f -> f.broker().config().brokerId()).toList();
         controller.controller().updatePartitionState(tp, current, newLeaderId, current.leaderEpoch() + 1, isr);
         waitUntil(() -> partition(newLeader, tp).isLeader(), "the new leader leads");
+        assertFalse(partition(newLeader, tp).log().leaderEpochEntries().containsKey(first.leaderEpoch() + 1),
+            "the new leader never saw the old leader's last epoch");
         produce(bootstrap(followers), "all", tp.topic(), 2000, 30);
         assertEquals(80, partition(newLeader, tp).log().logEndOffset());
 
