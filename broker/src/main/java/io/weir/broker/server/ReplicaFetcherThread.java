@@ -281,33 +281,55 @@ final class ReplicaFetcherThread extends Thread {
         delay(asked.values(), nowMs); // not answered
     }
 
-    /** KIP-279: where to truncate, given the leader's end offset for the epoch it answered. */
+    /**
+     * Where a follower truncates, and whether that ends its truncation (else it asks the leader again,
+     * about its new latest epoch).
+     */
+    record Truncation(long offset, boolean complete) {
+    }
+
+    /**
+     * KIP-279's rule, given the leader's answer for the follower's latest epoch: the largest epoch the
+     * leader knows at or below it ({@code leaderEpoch}) and where that epoch ends in the leader's log.
+     * If the follower has that epoch, it truncates to the smaller of the two ends of it (and its own log
+     * end): done. If not, it truncates to the end of its largest epoch below it and asks again. A leader
+     * that knows no such epoch leaves the follower at its high watermark; a follower with no epoch at or
+     * below the leader's takes the leader's end offset.
+     *
+     * @param own the follower's {@code endOffsetForEpoch(leaderEpoch)}
+     */
+    static Truncation truncation(int leaderEpoch, long leaderEndOffset, EpochEndOffset own, long logEnd,
+                                 long highWatermark) {
+        if (leaderEpoch < 0 || leaderEndOffset < 0) {
+            return new Truncation(Math.min(highWatermark, logEnd), true);
+        }
+        if (own.leaderEpoch() < 0 || own.endOffset() < 0) {
+            return new Truncation(Math.min(leaderEndOffset, logEnd), true);
+        }
+        if (own.leaderEpoch() != leaderEpoch) {
+            return new Truncation(Math.min(own.endOffset(), logEnd), false);
+        }
+        return new Truncation(Math.min(Math.min(own.endOffset(), leaderEndOffset), logEnd), true);
+    }
+
     private void onEpochEndOffset(FetchState s, int leaderEpoch, long leaderEndOffset) {
         Partition p = s.partition();
         Log l = p.log();
-        long logEnd = l.logEndOffset();
-        if (leaderEpoch < 0 || leaderEndOffset < 0) {
-            // the leader knows no epoch at or below ours: keep what is committed here
-            finishTruncation(s, Math.min(p.highWatermark(), logEnd));
+        Truncation t = truncation(leaderEpoch, leaderEndOffset,
+            leaderEpoch < 0 ? new EpochEndOffset(-1, -1) : l.endOffsetForEpoch(leaderEpoch), l.logEndOffset(),
+            p.highWatermark());
+        if (t.complete()) {
+            finishTruncation(s, t.offset());
             return;
         }
-        EpochEndOffset own = l.endOffsetForEpoch(leaderEpoch);
-        if (own.leaderEpoch() < 0 || own.endOffset() < 0) {
-            finishTruncation(s, Math.min(leaderEndOffset, logEnd));
-        } else if (own.leaderEpoch() != leaderEpoch) {
-            // this log does not have the leader's epoch: cut to the end of the largest epoch below it, ask again
-            long target = Math.min(own.endOffset(), logEnd);
-            if (!replicaManager.truncateFollower(p, s.leaderEpoch(), target)) {
-                partitions.remove(p.topicPartition(), s);
-                return;
-            }
-            if (l.latestLeaderEpoch() < 0) {
-                finishTruncation(s, l.logEndOffset());
-            } else {
-                partitions.replace(p.topicPartition(), s, s.truncatingAgain());
-            }
+        if (!replicaManager.truncateFollower(p, s.leaderEpoch(), t.offset())) {
+            partitions.remove(p.topicPartition(), s);
+            return;
+        }
+        if (l.latestLeaderEpoch() < 0) {
+            finishTruncation(s, l.logEndOffset());
         } else {
-            finishTruncation(s, Math.min(Math.min(own.endOffset(), leaderEndOffset), logEnd));
+            partitions.replace(p.topicPartition(), s, s.truncatingAgain());
         }
     }
 
