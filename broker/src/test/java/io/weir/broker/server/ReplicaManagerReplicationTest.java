@@ -179,17 +179,35 @@ class ReplicaManagerReplicationTest {
     @Test
     void shouldIgnoreAStaleStateAndFollowANewLeader() {
         ReplicaManager rm = replicaManager();
+        List<String> transitions = new ArrayList<>();
+        rm.addLeadershipListener(new LeadershipListener() {
+            @Override
+            public void onBecomeLeader(TopicPartition tp, int leaderEpoch) {
+                transitions.add("lead " + tp + " " + leaderEpoch);
+            }
+
+            @Override
+            public void onResign(TopicPartition tp, int leaderEpoch) {
+                transitions.add("resign " + tp + " " + leaderEpoch);
+            }
+        });
         rm.hostPartition(TOPIC, 0, List.of(0, 1), state(0, 3, List.of(0, 1), 5));
+        assertEquals(List.of("lead t-0 3"), transitions);
+        rm.applyPartitionState(TP, List.of(0, 1), state(0, 3, List.of(0), 6));
+        assertEquals(List.of("lead t-0 3"), transitions, "an ISR change at the same epoch is no new leadership");
         Partition p = rm.partition(TP);
         rm.applyPartitionState(TP, List.of(0, 1), state(1, 2, List.of(0, 1), 9));
         assertTrue(p.isLeader(), "an older leader epoch is ignored");
         rm.applyPartitionState(TP, List.of(0, 1), state(1, 3, List.of(0, 1), 4));
         assertTrue(p.isLeader(), "an older partition epoch at the same leader epoch is ignored");
+        rm.applyPartitionState(TP, List.of(0, 1), new PartitionState(1, 9, List.of(1), 0, 50));
+        assertTrue(p.isLeader(), "a state of an older controller is ignored");
         CompletableFuture<Long> waiting = rm.awaitHighWatermark(TP, 100);
 
         rm.applyPartitionState(TP, List.of(0, 1), state(1, 4, List.of(0, 1), 6));
         assertEquals(Partition.Role.FOLLOWER, p.role());
         assertEquals(1, p.leaderId());
+        assertEquals(List.of("lead t-0 3", "resign t-0 4"), transitions);
         assertEquals(Errors.NOT_LEADER_OR_FOLLOWER, rm.appendAsLeader(TP, batch(1), (short) 1).error());
         assertEquals(Errors.NOT_LEADER_OR_FOLLOWER, rm.read(TP, 0, 100, true, false).error());
         assertEquals(Errors.NOT_LEADER_OR_FOLLOWER, rm.deleteRecords(TP, 0).error());
