@@ -30,8 +30,11 @@ import io.weir.broker.network.RequestHandlerPool;
 import io.weir.broker.network.SocketServer;
 import io.weir.broker.purgatory.DelayedOperationPurgatory;
 import io.weir.broker.server.AlterPartitionManager;
+import io.weir.broker.metadata.BrokerRegistration;
+import io.weir.broker.metadata.PartitionState;
 import io.weir.broker.server.AlterPartitionSender;
 import io.weir.broker.server.ProducerIdManager;
+import io.weir.broker.server.ReplicaFetcherManager;
 import io.weir.broker.server.ReplicaManager;
 import io.weir.broker.server.TopicConfigs;
 import io.weir.broker.server.TopicService;
@@ -102,6 +105,8 @@ public final class Broker {
     private RequestHandlerPool handlerPool;
     private ScheduledExecutorService scheduler;
     private volatile boolean running;
+    /** A test's replacement for how leaders send ISR changes to the controller; null: the AlterPartition manager. */
+    private volatile AlterPartitionSender alterPartitionSender;
     /** Called at named points of {@link #startup()}; tests make it throw to check a failed start cleans up. */
     java.util.function.Consumer<String> startupHook = stage -> { };
 
@@ -116,6 +121,18 @@ public final class Broker {
 
     public BrokerConfig config() {
         return config;
+    }
+
+    /**
+     * Replaces how partition leaders send ISR changes to the controller (tests), before or after
+     * startup; null restores the broker's own {@link AlterPartitionManager}.
+     */
+    public void setAlterPartitionSender(AlterPartitionSender sender) {
+        this.alterPartitionSender = sender;
+        ReplicaManager rm = replicaManager;
+        if (rm != null) {
+            rm.setAlterPartitionSender(sender != null ? sender : alterPartitionManager);
+        }
     }
 
     /**
@@ -175,15 +192,28 @@ public final class Broker {
         // a crash may have left snapshots older than the last expiration: producers idle past it are
         // dropped before the first request can see them, not one check interval later
         logManager.doProducerIdExpiration(time.milliseconds(), config.getLong(BrokerConfig.PRODUCER_ID_EXPIRATION_MS));
-        replicaManager = new ReplicaManager(config.brokerId(), logManager, topicConfigs);
-        applyMetadata(store.image());
-        store.setListener(this::applyMetadata);
+        replicaManager = new ReplicaManager(config.brokerId(), logManager, topicConfigs, time);
+        replicaManager.setAlterPartitionSender(alterPartitionSender != null ? alterPartitionSender : alterPartitionManager);
+        ZkMetadataStore metadata = store;
+        replicaManager.setFetcherManager(new ReplicaFetcherManager(config.brokerId(), replicaManager,
+            new ReplicaFetcherManager.Settings(config.getInt(BrokerConfig.REPLICA_FETCH_MAX_BYTES),
+                config.getInt(BrokerConfig.REPLICA_FETCH_RESPONSE_MAX_BYTES),
+                config.getInt(BrokerConfig.REPLICA_FETCH_WAIT_MAX_MS), config.getInt(BrokerConfig.REPLICA_FETCH_MIN_BYTES),
+                config.getInt(BrokerConfig.REPLICA_FETCH_BACKOFF_MS), config.getInt(BrokerConfig.REPLICA_SOCKET_TIMEOUT_MS),
+                config.getInt(BrokerConfig.NUM_REPLICA_FETCHERS)),
+            time, id -> liveBroker(metadata.image(), id)));
         fetchPurgatory = DelayedOperationPurgatory.create("fetch", time);
         producePurgatory = DelayedOperationPurgatory.create("produce", time);
         replicaManager.setAppendListener(tp -> {
             producePurgatory.checkAndComplete(tp);
             fetchPurgatory.checkAndComplete(tp);
         });
+        replicaManager.setHighWatermarkListener(tp -> {
+            producePurgatory.checkAndComplete(tp);
+            fetchPurgatory.checkAndComplete(tp);
+        });
+        applyMetadata(store.image());
+        store.setListener(this::applyMetadata);
         controller = new ZkController(store, config.brokerId(), ZkController.ElectionSettings.of(config));
         TopicService topics = new TopicService(config, store, replicaManager, topicConfigs, controller);
         BrokerConfig.Endpoint listener = config.listeners().get(0);
@@ -267,6 +297,11 @@ public final class Broker {
         if (scrubRate > 0) {
             scheduleDuty("scrubber", 1_000, () -> logManager.doScrub(time.milliseconds(), scrubRate));
         }
+        scheduleDuty("high-watermark checkpoint", config.getLong(BrokerConfig.REPLICA_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS),
+            replicaManager::checkpointHighWatermarks);
+        long lagTimeMaxMs = config.getLong(BrokerConfig.REPLICA_LAG_TIME_MAX_MS);
+        scheduleDuty("ISR check", Math.max(1, lagTimeMaxMs / 2),
+            () -> replicaManager.doIsrCheck(time.milliseconds(), lagTimeMaxMs));
         scheduleDuty("request handler watchdog", 1_000, () -> handlerPool.checkThreads(time.milliseconds()));
         if (config.getBoolean(BrokerConfig.LOG_CLEANER_ENABLE)) {
             scheduleDuty("cleaner", 15_000, () -> logManager.doCleaning(time.milliseconds()));
@@ -406,8 +441,11 @@ public final class Broker {
             Map<Integer, List<Integer>> assignment = image.assignments().getOrDefault(t.name(), Map.of());
             for (int p = 0; p < t.partitionCount(); p++) {
                 List<Integer> replicas = assignment.getOrDefault(p, List.of());
-                if ((replicas.isEmpty() || replicas.contains(me)) && rm.partition(new TopicPartition(t.name(), p)) == null) {
-                    rm.hostPartitions(t, p, p + 1);
+                TopicPartition tp = new TopicPartition(t.name(), p);
+                PartitionState state = image.states().get(tp);
+                if (replicas.isEmpty() || replicas.contains(me)) {
+                    // hosts it if new, then applies the state (a state already applied is skipped)
+                    rm.hostPartition(t, p, replicas, state);
                 }
             }
             TopicMetadata before = appliedTopics.get(t.name());
@@ -415,7 +453,18 @@ public final class Broker {
                 rm.updateTopicConfig(t);
             }
         }
+        rm.refreshFetchers(); // a leader's broker may have registered, or come back on another port
         appliedTopics = image.topics();
+    }
+
+    /** The live broker {@code id} of the image, or null. */
+    private static BrokerRegistration liveBroker(ZkMetadataStore.Image image, int id) {
+        for (BrokerRegistration b : image.brokers()) {
+            if (b.id() == id) {
+                return b;
+            }
+        }
+        return null;
     }
 
     /** Stops whatever has started, in reverse order of start; returns whether every stage succeeded. */
@@ -427,6 +476,8 @@ public final class Broker {
         ok &= stage("network", () -> socketServer.shutdown(), socketServer);
         ok &= stage("request handlers", () -> handlerPool.shutdown(10_000), handlerPool);
         ok &= stage("background duties", this::stopScheduler, scheduler);
+        // fetchers stop before the logs close; the high watermarks are checkpointed for the next start
+        ok &= stage("replication", () -> replicaManager.shutdown(), replicaManager);
         ok &= stage("transaction coordinator", () -> transactionCoordinator.shutdown(), transactionCoordinator);
         ok &= stage("inter-broker client", () -> interBrokerClient.close(), interBrokerClient);
         ok &= stage("group coordinator", () -> groupCoordinator.shutdown(), groupCoordinator);

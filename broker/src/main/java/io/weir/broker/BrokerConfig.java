@@ -64,6 +64,15 @@ public final class BrokerConfig extends AbstractConfig {
     public static final String MAX_CONNECTIONS = "max.connections";
     public static final String MAX_CONNECTIONS_PER_IP = "max.connections.per.ip";
     public static final String MIN_INSYNC_REPLICAS = "min.insync.replicas";
+    public static final String REPLICA_LAG_TIME_MAX_MS = "replica.lag.time.max.ms";
+    public static final String REPLICA_FETCH_MAX_BYTES = "replica.fetch.max.bytes";
+    public static final String REPLICA_FETCH_RESPONSE_MAX_BYTES = "replica.fetch.response.max.bytes";
+    public static final String REPLICA_FETCH_WAIT_MAX_MS = "replica.fetch.wait.max.ms";
+    public static final String REPLICA_FETCH_MIN_BYTES = "replica.fetch.min.bytes";
+    public static final String REPLICA_FETCH_BACKOFF_MS = "replica.fetch.backoff.ms";
+    public static final String REPLICA_SOCKET_TIMEOUT_MS = "replica.socket.timeout.ms";
+    public static final String REPLICA_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS = "replica.high.watermark.checkpoint.interval.ms";
+    public static final String NUM_REPLICA_FETCHERS = "num.replica.fetchers";
     public static final String ZOOKEEPER_CONNECT = "zookeeper.connect";
     public static final String ZOOKEEPER_SESSION_TIMEOUT_MS = "zookeeper.session.timeout.ms";
     public static final String ZOOKEEPER_CONNECTION_TIMEOUT_MS = "zookeeper.connection.timeout.ms";
@@ -150,6 +159,21 @@ public final class BrokerConfig extends AbstractConfig {
         .define(MAX_CONNECTIONS_PER_IP, INT, Integer.MAX_VALUE, atLeast(1),
             "Most connections the broker accepts at once from one client IP address.")
         .define(MIN_INSYNC_REPLICAS, INT, 1, atLeast(1), "Replicas that must have a record for acks=all.")
+        .define(REPLICA_LAG_TIME_MAX_MS, LONG, 30_000L, atLeast(1),
+            "A follower that has not caught up with the leader's log end for this long leaves the ISR.")
+        .define(REPLICA_FETCH_MAX_BYTES, INT, 1024 * 1024, atLeast(0),
+            "Bytes a follower asks for per partition in one fetch (at least one batch is returned).")
+        .define(REPLICA_FETCH_RESPONSE_MAX_BYTES, INT, 10 * 1024 * 1024, atLeast(0),
+            "Bytes a follower asks for in one fetch, over all partitions.")
+        .define(REPLICA_FETCH_WAIT_MAX_MS, INT, 500, atLeast(0),
+            "Longest time a follower's fetch waits at the leader for replica.fetch.min.bytes.")
+        .define(REPLICA_FETCH_MIN_BYTES, INT, 1, atLeast(1), "Bytes a follower's fetch waits for at the leader.")
+        .define(REPLICA_FETCH_BACKOFF_MS, INT, 1000, atLeast(0), "A follower's pause after a failed fetch.")
+        .define(REPLICA_SOCKET_TIMEOUT_MS, INT, 30_000, atLeast(1),
+            "Request timeout of a follower's fetches (above replica.fetch.wait.max.ms).")
+        .define(REPLICA_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS, LONG, 5_000L, atLeast(1),
+            "How often the high watermarks are written to replication-offset-checkpoint.")
+        .define(NUM_REPLICA_FETCHERS, INT, 1, between(1, 64), "Fetcher threads per source broker.")
         .define(ZOOKEEPER_CONNECT, STRING, null, "ZooKeeper ensemble of the cluster, host:port[,host:port...][/chroot];"
             + " unset = standalone: the broker runs an embedded ZooKeeper with its data in <log dir>/__zookeeper.")
         .define(ZOOKEEPER_SESSION_TIMEOUT_MS, INT, 18_000, atLeast(1),

@@ -1037,8 +1037,9 @@ public final class Log implements AutoCloseable {
     // ------------------------------------------------------------------------------------ truncation
 
     /**
-     * Removes every offset at or above {@code targetOffset} (a follower diverged from its leader).
-     * A batch straddling the target goes whole. Returns whether anything was removed.
+     * Removes every offset at or above {@code targetOffset} (a follower diverged from its leader), and
+     * every leader epoch starting there or later (even when no data is removed). A batch straddling the
+     * target goes whole. Returns whether any data was removed.
      */
     public boolean truncateTo(long targetOffset) {
         boolean truncated = truncateToLocked(targetOffset);
@@ -1054,6 +1055,9 @@ public final class Log implements AutoCloseable {
         lock.lock();
         try {
             if (targetOffset >= logEndOffset()) {
+                // no data above the target, but an epoch this replica opened there (it led without writing)
+                // is not the leader's: it must go, or the batches fetched next could not record their epochs
+                leaderEpochs.truncateFromEnd(targetOffset);
                 return false;
             }
             if (targetOffset < segments.firstKey()) {

@@ -75,6 +75,21 @@ class LogLeaderEpochTest {
     }
 
     @Test
+    void shouldForgetAnEpochOpenedAtTheLogEndWhenAFollowerTruncatesThere() {
+        Log log = open(true);
+        log.assignLeaderEpoch(0);
+        log.appendAsLeader(records(1, "a", "b"), 0);
+        log.assignLeaderEpoch(3); // led at epoch 3 and wrote nothing
+        assertEquals(map(0, 0, 3, 2), log.leaderEpochEntries());
+
+        assertEquals(false, log.truncateTo(2), "no data above 2");
+        assertEquals(map(0, 0), log.leaderEpochEntries(), "epoch 3 was never the leader's of these offsets");
+        assertEquals(2, log.logEndOffset());
+        log.truncateTo(5);
+        assertEquals(map(0, 0), log.leaderEpochEntries(), "a target beyond the log end changes nothing");
+    }
+
+    @Test
     void shouldRecordEpochsFromAppendedBatchesWithoutAnExplicitAssign() {
         Log log = open(true);
         log.appendAsLeader(records(1, "a"), 3);

@@ -48,8 +48,8 @@ public final class DelayedFetch extends DelayedOperation {
         long accumulated = 0;
         for (Position p : positions) {
             Partition partition = replicaManager.partition(p.topicPartition());
-            if (partition == null) {
-                return forceComplete();
+            if (partition == null || !partition.isLeader()) {
+                return forceComplete(); // the read answers UNKNOWN_TOPIC_OR_PARTITION or NOT_LEADER_OR_FOLLOWER
             }
             LogOffsetMetadata start = p.fetchOffset();
             LogOffsetMetadata end = fetchableEnd(partition);
@@ -68,11 +68,21 @@ public final class DelayedFetch extends DelayedOperation {
         return accumulated >= minBytes && forceComplete();
     }
 
-    /** The end a consumer may read to, with its position when it is the log end (the usual case). */
+    /**
+     * The end the fetcher may read to, with its position: a follower's is the log end; a consumer's the
+     * high watermark (which keeps its position), or the last stable offset under read_committed.
+     */
     private LogOffsetMetadata fetchableEnd(Partition partition) {
-        long upper = fetch.readCommitted ? partition.lastStableOffset() : partition.highWatermark();
         LogOffsetMetadata logEnd = partition.log().logEndOffsetMetadata();
-        return logEnd.messageOffset() == upper ? logEnd : new LogOffsetMetadata(upper);
+        if (fetch.replicaId >= 0) {
+            return logEnd;
+        }
+        LogOffsetMetadata hw = partition.highWatermarkMetadata();
+        long upper = fetch.readCommitted ? partition.lastStableOffset() : hw.messageOffset();
+        if (logEnd.messageOffset() == upper) {
+            return logEnd;
+        }
+        return hw.messageOffset() == upper ? hw : new LogOffsetMetadata(upper);
     }
 
     @Override

@@ -16,7 +16,8 @@ import java.util.Map;
  * the partitions still waiting with REQUEST_TIMED_OUT. Watched under its partitions: whoever moves a
  * high watermark checks the produce purgatory for that partition. On one broker the leader is the
  * whole ISR, so the condition holds right after the append and the operation completes when parked;
- * replication makes it wait for followers without changing this class.
+ * with followers it waits for their fetches. A partition no longer led here, or led at another epoch
+ * than the append's, answers NOT_LEADER_OR_FOLLOWER.
  *
  * <p>Thread-safe: the pending flags are read and written under the operation's lock
  * ({@link #tryComplete}) and read again only by the one thread that completes it.
@@ -26,11 +27,18 @@ public final class DelayedProduce extends DelayedOperation {
     static final class Pending {
         final ProduceResponse.PartitionProduceResponse response;
         final long requiredOffset;
+        /** The leader epoch the records were appended at (-1: not checked). */
+        final int leaderEpoch;
         volatile boolean acknowledged;
 
         Pending(ProduceResponse.PartitionProduceResponse response, long requiredOffset) {
+            this(response, requiredOffset, -1);
+        }
+
+        Pending(ProduceResponse.PartitionProduceResponse response, long requiredOffset, int leaderEpoch) {
             this.response = response;
             this.requiredOffset = requiredOffset;
+            this.leaderEpoch = leaderEpoch;
         }
     }
 
@@ -61,8 +69,9 @@ public final class DelayedProduce extends DelayedOperation {
                 continue;
             }
             Partition partition = replicaManager.partition(e.getKey());
-            if (partition == null) {
-                // deleted (or, with a cluster, moved away) while waiting
+            if (partition == null || !partition.isLeader()
+                || (p.leaderEpoch >= 0 && partition.leaderEpoch() != p.leaderEpoch)) {
+                // deleted, or leadership moved, while waiting: the records may not survive
                 p.response.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code()).setBaseOffset(-1);
                 p.acknowledged = true;
             } else if (partition.highWatermark() >= p.requiredOffset) {

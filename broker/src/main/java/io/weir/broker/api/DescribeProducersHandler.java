@@ -48,6 +48,9 @@ public final class DescribeProducersHandler implements ApiHandler {
                 if (partition == null) {
                     pr.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code())
                         .setErrorMessage("This server does not host " + t.name() + "-" + p);
+                } else if (!partition.isLeader()) {
+                    pr.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code())
+                        .setErrorMessage("This server is not the leader of " + t.name() + "-" + p);
                 } else {
                     List<DescribeProducersResponse.ProducerState> producers = new ArrayList<>();
                     for (ActiveProducer a : partition.log().activeProducers()) {

@@ -90,9 +90,15 @@ public final class FetchHandler implements ApiHandler {
         final List<FetchSessionCache.CachedPartition> toRead;
         private final List<Unresolved> unresolved;
         final boolean readCommitted;
+        /** The follower broker fetching (-1: a consumer). */
+        final int replicaId;
+        /** Whether the follower's fetch offsets were recorded (by the first read; a delayed completion reads again). */
+        boolean followerStateRecorded;
 
         private Fetch(RequestContext ctx, FetchRequest req, FetchSessionCache.Session session, boolean full,
-                      List<FetchSessionCache.CachedPartition> toRead, List<Unresolved> unresolved, boolean readCommitted) {
+                      List<FetchSessionCache.CachedPartition> toRead, List<Unresolved> unresolved, boolean readCommitted,
+                      int replicaId) {
+            this.replicaId = replicaId;
             this.ctx = ctx;
             this.req = req;
             this.session = session;
@@ -111,7 +117,8 @@ public final class FetchHandler implements ApiHandler {
     public void handle(RequestContext ctx, ApiMessage body) {
         FetchRequest req = (FetchRequest) body;
         short version = ctx.apiVersion();
-        boolean readCommitted = req.isolationLevel() == READ_COMMITTED;
+        int replicaId = version >= 15 ? (req.replicaState() == null ? -1 : req.replicaState().replicaId()) : req.replicaId();
+        boolean readCommitted = req.isolationLevel() == READ_COMMITTED && replicaId < 0;
         List<Unresolved> unresolved = new ArrayList<>();
         List<FetchSessionCache.CachedPartition> requested = new ArrayList<>();
         for (FetchRequest.FetchTopic ft : req.topics()) {
@@ -131,7 +138,7 @@ public final class FetchHandler implements ApiHandler {
                     continue;
                 }
                 requested.add(new FetchSessionCache.CachedPartition(new TopicPartition(name, fp.partition()),
-                    t.topicId(), fp.fetchOffset(), fp.partitionMaxBytes()));
+                    t.topicId(), fp.fetchOffset(), fp.partitionMaxBytes(), fp.currentLeaderEpoch(), fp.logStartOffset()));
             }
         }
 
@@ -182,7 +189,7 @@ public final class FetchHandler implements ApiHandler {
             full = false;
         }
 
-        Fetch fetch = new Fetch(ctx, req, session, full, toRead, unresolved, readCommitted);
+        Fetch fetch = new Fetch(ctx, req, session, full, toRead, unresolved, readCommitted, replicaId);
         Reads first = read(fetch);
         if (first.anyError() || first.totalBytes() >= Math.max(1, req.minBytes()) || req.maxWaitMs() <= 0) {
             answer(fetch, first);
@@ -214,13 +221,32 @@ public final class FetchHandler implements ApiHandler {
         int maxBytes = fetch.req.maxBytes();
         for (FetchSessionCache.CachedPartition c : fetch.toRead) {
             int budget = (int) Math.max(0, Math.min(c.maxBytes(), (long) maxBytes - total));
-            ReplicaManager.ReadResult r = reader.read(c.topicPartition(), c.fetchOffset(), budget, total == 0,
-                fetch.readCommitted);
+            ReplicaManager.ReadResult r = readPartition(fetch, c, budget, total == 0);
             reads.put(c.topicPartition(), r);
             total += r.sizeInBytes();
             anyError |= r.error() != Errors.NONE;
         }
+        fetch.followerStateRecorded = true;
         return new Reads(reads, total, anyError);
+    }
+
+    /**
+     * One partition's read: a follower's up to the log end (its fetch offset recorded the first time), a
+     * consumer's up to the high watermark after its {@code currentLeaderEpoch} was checked.
+     */
+    private ReplicaManager.ReadResult readPartition(Fetch fetch, FetchSessionCache.CachedPartition c, int budget,
+                                                   boolean minOneBatch) {
+        if (fetch.replicaId >= 0) {
+            return replicaManager.readForFollower(c.topicPartition(), fetch.replicaId, c.fetchOffset(), budget,
+                minOneBatch, c.currentLeaderEpoch, c.fetcherLogStartOffset, !fetch.followerStateRecorded);
+        }
+        if (c.currentLeaderEpoch >= 0) {
+            Errors e = replicaManager.validateLeader(c.topicPartition(), c.currentLeaderEpoch);
+            if (e != Errors.NONE) {
+                return new ReplicaManager.ReadResult(e, -1, -1, -1, null, null, new LogOffsetMetadata(c.fetchOffset()));
+            }
+        }
+        return reader.read(c.topicPartition(), c.fetchOffset(), budget, minOneBatch, fetch.readCommitted);
     }
 
     private void answer(Fetch fetch, Reads reads) {

@@ -31,12 +31,23 @@ public final class FetchSessionCache {
         long lastHighWatermark = -1;
         long lastLastStableOffset = -1;
         long lastLogStartOffset = -1;
+        /** The fetcher's idea of the leader epoch (-1: not given). */
+        int currentLeaderEpoch = -1;
+        /** A follower's log start offset (-1 for consumers). */
+        long fetcherLogStartOffset = -1;
 
         CachedPartition(TopicPartition tp, UUID topicId, long fetchOffset, int maxBytes) {
             this.tp = tp;
             this.topicId = topicId;
             this.fetchOffset = fetchOffset;
             this.maxBytes = maxBytes;
+        }
+
+        CachedPartition(TopicPartition tp, UUID topicId, long fetchOffset, int maxBytes, int currentLeaderEpoch,
+                        long fetcherLogStartOffset) {
+            this(tp, topicId, fetchOffset, maxBytes);
+            this.currentLeaderEpoch = currentLeaderEpoch;
+            this.fetcherLogStartOffset = fetcherLogStartOffset;
         }
 
         public TopicPartition topicPartition() {
@@ -135,6 +146,8 @@ public final class FetchSessionCache {
             } else {
                 existing.fetchOffset = p.fetchOffset;
                 existing.maxBytes = p.maxBytes;
+                existing.currentLeaderEpoch = p.currentLeaderEpoch;
+                existing.fetcherLogStartOffset = p.fetcherLogStartOffset;
             }
         }
         for (TopicPartition tp : forgotten) {

@@ -20,7 +20,9 @@ import java.util.Map;
 /**
  * ListOffsets: the offset for a timestamp, or for one of the {@link ListOffsetsTimestamp special
  * timestamps} (latest, earliest, max timestamp, earliest local, latest tiered), bounded by what
- * consumers may read (the high watermark, or the last stable offset under read_committed).
+ * consumers may read (the high watermark, or the last stable offset under read_committed). Only the
+ * leader answers (NOT_LEADER_OR_FOLLOWER elsewhere), and a {@code currentLeaderEpoch} other than its
+ * own is FENCED_LEADER_EPOCH (older) or UNKNOWN_LEADER_EPOCH (newer).
  *
  * <p>Thread-safe.
  */
@@ -46,9 +48,12 @@ public final class ListOffsetsHandler implements ApiHandler {
             for (ListOffsetsRequest.ListOffsetsPartition p : t.partitions()) {
                 ListOffsetsResponse.ListOffsetsPartitionResponse pr = new ListOffsetsResponse.ListOffsetsPartitionResponse()
                     .setPartitionIndex(p.partitionIndex());
-                Partition partition = replicaManager.partition(new TopicPartition(t.name(), p.partitionIndex()));
-                if (partition == null) {
-                    pr.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+                TopicPartition tp = new TopicPartition(t.name(), p.partitionIndex());
+                Partition partition = replicaManager.partition(tp);
+                Errors invalid = partition == null ? Errors.UNKNOWN_TOPIC_OR_PARTITION
+                    : replicaManager.validateLeader(tp, p.currentLeaderEpoch());
+                if (invalid != Errors.NONE) {
+                    pr.setErrorCode(invalid.code()).setTimestamp(-1).setOffset(-1);
                 } else {
                     lookup(partition, p.timestamp(), readCommitted, pr);
                     pr.setLeaderEpoch(partition.leaderEpoch());

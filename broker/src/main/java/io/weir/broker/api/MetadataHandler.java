@@ -171,11 +171,11 @@ public final class MetadataHandler implements ApiHandler {
                 .setPartitionIndex(p).setReplicaNodes(replicas).setOfflineReplicas(offline);
             if (leader == config.brokerId()) {
                 Partition partition = replicaManager.partition(tp);
-                boolean online = partition != null;
+                boolean online = partition != null && partition.isLeader();
                 out.setErrorCode(online ? Errors.NONE.code() : Errors.LEADER_NOT_AVAILABLE.code())
                     .setLeaderId(online ? leader : -1)
                     .setLeaderEpoch(online ? partition.leaderEpoch() : -1)
-                    .setIsrNodes(online ? (state != null ? state.isr() : self) : List.of());
+                    .setIsrNodes(online ? partition.isr() : List.of());
             } else if (leader >= 0 && live.contains(leader)) {
                 out.setErrorCode(Errors.NONE.code())
                     .setLeaderId(leader)

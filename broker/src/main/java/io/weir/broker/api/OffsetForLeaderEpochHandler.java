@@ -20,7 +20,8 @@ import java.util.Map;
  * leader-epoch cache. Consumers (kafka-clients, librdkafka) call it after a leader change to check
  * that the log was not truncated under their position; followers call it to find where they diverged.
  * A {@code currentLeaderEpoch} newer than the leader's is UNKNOWN_LEADER_EPOCH, an older one
- * FENCED_LEADER_EPOCH (Kafka's fencing rule).
+ * FENCED_LEADER_EPOCH (Kafka's fencing rule); only the leader answers (NOT_LEADER_OR_FOLLOWER elsewhere),
+ * for consumers and followers alike.
  *
  * <p>Thread-safe.
  */
@@ -57,11 +58,9 @@ public final class OffsetForLeaderEpochHandler implements ApiHandler {
         if (partition == null) {
             return r.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
         }
-        if (currentLeaderEpoch != -1 && currentLeaderEpoch > partition.leaderEpoch()) {
-            return r.setErrorCode(Errors.UNKNOWN_LEADER_EPOCH.code());
-        }
-        if (currentLeaderEpoch != -1 && currentLeaderEpoch < partition.leaderEpoch()) {
-            return r.setErrorCode(Errors.FENCED_LEADER_EPOCH.code());
+        Errors invalid = replicaManager.validateLeader(tp, currentLeaderEpoch);
+        if (invalid != Errors.NONE) {
+            return r.setErrorCode(invalid.code());
         }
         EpochEndOffset end = partition.log().endOffsetForEpoch(epoch);
         return r.setErrorCode(Errors.NONE.code()).setLeaderEpoch(end.leaderEpoch()).setEndOffset(end.endOffset());

@@ -188,8 +188,10 @@ public final class ProduceHandler implements ApiHandler {
                         .setRecordErrors(r.recordErrors().stream().map(e -> new ProduceResponse.BatchIndexAndErrorMessage()
                             .setBatchIndex(e.batchIndex()).setBatchIndexErrorMessage(e.message())).toList());
                     if (awaitingReplicas != null && r.error() == Errors.NONE) {
+                        io.weir.broker.server.Partition partition = replicaManager.partition(tp);
                         awaitingReplicas.put(tp, new DelayedProduce.Pending(pr,
-                            endOffset(r.baseOffset(), pd.records().buffer())));
+                            endOffset(r.baseOffset(), pd.records().buffer()),
+                            partition == null ? -1 : partition.leaderEpoch()));
                     }
                 }
                 parts.add(pr);

@@ -78,7 +78,7 @@ public final class CoordinatorTopic<S extends CoordinatorShard<R>, R> implements
             int me = replicaManager.brokerId();
             return tp -> {
                 Partition p = replicaManager.partition(tp);
-                if (p == null || store.partitionState(tp).map(s -> s.leader() != me).orElse(false)) {
+                if (p == null || !p.isLeader() || store.partitionState(tp).map(s -> s.leader() != me).orElse(false)) {
                     return -1;
                 }
                 return p.leaderEpoch();

@@ -32,12 +32,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * The broker's {@link PartitionWriter} and {@link CoordinatorLoader}: coordinator records go through
  * {@link ReplicaManager#appendAsLeader} like a produce with acks=all, and are read back from the
- * partition's log up to its high watermark.
+ * partition's log up to its log end (see {@link CoordinatorLoader#load}).
  *
- * <p>Committed means below the high watermark. On one broker the append moves the high watermark to
- * the log end at once (the log has flushed per its flush policy by then), so the listeners are told
- * right after each append. With replication, the replica manager's high-watermark updates should call
- * {@link #onHighWatermark} instead, and the answer waits for the followers.
+ * <p>Committed means below the high watermark. Each append waits for it through
+ * {@link ReplicaManager#awaitHighWatermark}: on one broker the append moves the high watermark to the
+ * log end at once, so the listeners are told right after the append; with followers, when their
+ * fetches move it past the appended records (never, if leadership moves first).
  *
  * <p>Thread-safe; holds no lock while appending.
  */
@@ -105,15 +105,17 @@ public final class ReplicaManagerPartitionWriter implements PartitionWriter, Coo
     }
 
     private long appendBatch(TopicPartition tp, ByteBuffer batch) {
+        long span = 0;
+        for (RecordBatch b : MemoryRecords.readableRecords(batch.duplicate())) {
+            span += b.lastOffsetDelta() + 1L;
+        }
         ReplicaManager.AppendResult r = replicaManager.appendAsLeader(tp, Records.wrap(batch), (short) -1,
             AppendOrigin.COORDINATOR);
         if (r.error() != Errors.NONE) {
             throw new CoordinatorException.AppendFailed(r.error(), r.errorMessage());
         }
-        Partition p = replicaManager.partition(tp);
-        if (p != null) {
-            onHighWatermark(tp, p.highWatermark());
-        }
+        // committed once the ISR has it: at once when this leader is the whole ISR, else after followers' fetches
+        replicaManager.awaitHighWatermark(tp, r.baseOffset() + Math.max(1, span)).thenAccept(hw -> onHighWatermark(tp, hw));
         return r.baseOffset();
     }
 
@@ -135,7 +137,10 @@ public final class ReplicaManagerPartitionWriter implements PartitionWriter, Coo
         }
         Log l = p.log();
         long offset = l.logStartOffset();
-        long end = p.highWatermark();
+        // to the log end, not the high watermark: a new leader's high watermark lags until its followers
+        // fetch, and the records above it are this leader's log, which its followers now copy (Kafka's
+        // coordinators load to the log end too)
+        long end = l.logEndOffset();
         while (offset < end) {
             FetchDataInfo info = l.read(offset, LOAD_READ_BYTES, end, true);
             if (info.records().sizeInBytes() == 0) {

@@ -1,5 +1,6 @@
 package io.weir.broker.server;
 
+import io.weir.broker.metadata.PartitionState;
 import io.weir.broker.metadata.TopicMetadata;
 import io.weir.common.TopicPartition;
 import io.weir.common.errors.OffsetOutOfRangeException;
@@ -18,37 +19,109 @@ import io.weir.log.LogAppendInfo;
 import io.weir.log.LogManager;
 import io.weir.log.LogOffsetMetadata;
 import io.weir.log.ProducerAppendCheck;
+import io.weir.common.Time;
+import io.weir.log.internals.CheckpointFile;
+import io.weir.protocol.ApiException;
 import io.weir.protocol.Errors;
 import io.weir.protocol.Records;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 
 /**
- * The partitions this broker hosts, and the append and read paths through them. Produce and fetch
- * handlers call it from many threads; each partition's log serializes its own appends. After every
- * append the registered listener is told (it wakes delayed fetches waiting on that partition).
+ * The partitions this broker hosts, their roles, and the append and read paths through them. Produce
+ * and fetch handlers call it from many threads; each partition's log serializes its own appends.
  *
- * <p>Thread-safe.
+ * <p><b>Roles.</b> {@link #applyPartitionState} applies the controller's state of a partition (from
+ * the metadata image, in order): the named leader makes a new leader epoch at its log end and waits
+ * for its followers' fetches; every other replica becomes a follower and its
+ * {@link ReplicaFetcherManager} fetches from the leader. A state older than the one applied is
+ * ignored. A partition assigned to this broker alone that has no state yet leads at epoch 0 with
+ * itself as the ISR: the single-broker behaviour, where the high watermark is the log end after each
+ * append.
+ *
+ * <p><b>High watermark.</b> On the leader it is the smallest log end of the ISR, moved by followers'
+ * fetches ({@link #readForFollower}); each move is reported to the high-watermark listener (which
+ * completes parked acks=all produces and wakes consumer fetches) and completes the futures of
+ * {@link #awaitHighWatermark}. Every partition's high watermark is checkpointed to
+ * {@value #HIGH_WATERMARK_CHECKPOINT} ({@link #checkpointHighWatermarks}), and read back at start.
+ *
+ * <p><b>ISR.</b> {@link #doIsrCheck} proposes to drop followers that have not caught up within
+ * {@code replica.lag.time.max.ms}; a follower fetch that reaches the high watermark proposes to add
+ * it. Both go to the controller through the {@link AlterPartitionSender}, one pending change per
+ * partition.
+ *
+ * <p>Thread-safe. Listeners are called without any of this class's locks held.
  */
 public final class ReplicaManager {
     private static final Logger log = LoggerFactory.getLogger(ReplicaManager.class);
+    /** The high-watermark checkpoint file in the log dir (Kafka's name and text format). */
+    public static final String HIGH_WATERMARK_CHECKPOINT = "replication-offset-checkpoint";
+
+    /** The sender used until one is set: every ISR change fails with NOT_CONTROLLER. */
+    public static final AlterPartitionSender NO_CONTROLLER = (tp, leaderEpoch, partitionEpoch, newIsr) ->
+        CompletableFuture.failedFuture(new ApiException(Errors.NOT_CONTROLLER,
+            "no channel to the controller: ISR changes cannot be sent"));
+
+    /** The pause before proposing an ISR change again after one failed (not for a stale epoch). */
+    static final long ISR_CHANGE_RETRY_MS = 1_000;
 
     private final int brokerId;
     private final LogManager logManager;
     private final TopicConfigs topicConfigs;
+    private final Time time;
     private final Map<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
     private volatile Consumer<TopicPartition> appendListener = tp -> { };
+    private volatile Consumer<TopicPartition> highWatermarkListener = tp -> { };
     private final List<LeadershipListener> leadershipListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile AlterPartitionSender alterPartitionSender = NO_CONTROLLER;
+    private volatile ReplicaFetcherManager fetcherManager;
+    private final CheckpointFile highWatermarkCheckpoint;
+    /** The checkpointed high watermarks read at start: each partition's initial one. */
+    private final Map<TopicPartition, Long> checkpointedHighWatermarks;
+    private final Map<TopicPartition, List<HighWatermarkWaiter>> highWatermarkWaiters = new ConcurrentHashMap<>();
+    /** Runs ISR-change completions off the sender's thread (a network I/O thread must not block). */
+    private final ExecutorService stateExecutor = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "weir-replica-state");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** A future waiting for a partition's high watermark to reach {@code offset} while this broker leads it. */
+    private record HighWatermarkWaiter(long offset, CompletableFuture<Long> future) {
+    }
 
     public ReplicaManager(int brokerId, LogManager logManager, TopicConfigs topicConfigs) {
+        this(brokerId, logManager, topicConfigs, Time.SYSTEM);
+    }
+
+    public ReplicaManager(int brokerId, LogManager logManager, TopicConfigs topicConfigs, Time time) {
         this.brokerId = brokerId;
         this.logManager = logManager;
         this.topicConfigs = topicConfigs;
+        this.time = time;
+        this.highWatermarkCheckpoint = new CheckpointFile(logManager.logDir().resolve(HIGH_WATERMARK_CHECKPOINT));
+        Map<TopicPartition, Long> read;
+        try {
+            read = highWatermarkCheckpoint.read();
+        } catch (IOException e) {
+            log.warn("ignoring an unreadable high-watermark checkpoint (high watermarks start at the log start): {}",
+                e.getMessage());
+            read = Map.of();
+        }
+        this.checkpointedHighWatermarks = new ConcurrentHashMap<>(read);
     }
 
     public int brokerId() {
@@ -60,9 +133,36 @@ public final class ReplicaManager {
     }
 
     /**
-     * Registers a listener told when this broker starts or stops leading a partition. Until
-     * replication decides leadership per partition, every hosted partition is led here: a newly
-     * hosted partition is reported as led at epoch 0, and a deleted one as resigned.
+     * Sets who is told when a partition's high watermark moves, or when it stops being led here (then
+     * parked produces and fetches on it must answer): the broker checks both purgatories.
+     */
+    public void setHighWatermarkListener(Consumer<TopicPartition> listener) {
+        this.highWatermarkListener = listener;
+    }
+
+    /** How ISR changes reach the controller (the default fails each with NOT_CONTROLLER). */
+    public void setAlterPartitionSender(AlterPartitionSender sender) {
+        this.alterPartitionSender = sender == null ? NO_CONTROLLER : sender;
+    }
+
+    public AlterPartitionSender alterPartitionSender() {
+        return alterPartitionSender;
+    }
+
+    /** The fetchers of this broker's follower partitions (null: none, e.g. in unit tests). */
+    public void setFetcherManager(ReplicaFetcherManager manager) {
+        this.fetcherManager = manager;
+    }
+
+    public ReplicaFetcherManager fetcherManager() {
+        return fetcherManager;
+    }
+
+    /**
+     * Registers a listener told when this broker starts or stops leading a partition: at the leader and
+     * follower transitions of {@link #applyPartitionState}, when a partition assigned to this broker
+     * alone is hosted before it has a state (led at epoch 0), and when a partition is deleted (resigned,
+     * epoch -1).
      */
     public void addLeadershipListener(LeadershipListener listener) {
         leadershipListeners.add(listener);
@@ -85,25 +185,119 @@ public final class ReplicaManager {
         return tp.isValid() ? partitions.get(tp) : null;
     }
 
-    /** Hosts every partition of the topic (opening or creating their logs). */
+    /** Hosts every partition of the topic (opening or creating their logs), each led alone (no replication). */
     public void hostTopic(TopicMetadata topic) {
         hostPartitions(topic, 0, topic.partitionCount());
     }
 
-    /** Hosts partitions [from, to) of the topic. */
+    /** Hosts partitions [from, to) of the topic, each led by this broker alone at epoch 0 (no replication). */
     public void hostPartitions(TopicMetadata topic, int from, int to) {
+        for (int p = from; p < to; p++) {
+            hostPartition(topic, p, List.of(), null);
+        }
+    }
+
+    /**
+     * Hosts partition {@code p} of the topic (opening or creating its log) if it is not hosted yet, then
+     * applies {@code state} when there is one. Without a state, a partition assigned to this broker alone
+     * (or with no assignment) leads alone at epoch 0; one with other replicas waits for its state.
+     */
+    public void hostPartition(TopicMetadata topic, int p, List<Integer> replicas, PartitionState state) {
+        TopicPartition tp = new TopicPartition(topic.name(), p);
         int minIsr = topicConfigs.minInsyncReplicas(topic.configs());
         TopicConfigs.Compression compression = topicConfigs.compression(topic.configs());
-        for (int p = from; p < to; p++) {
-            TopicPartition tp = new TopicPartition(topic.name(), p);
+        Partition partition = partitions.get(tp);
+        if (partition == null) {
             Log l = logManager.getOrCreateLog(tp, topicConfigs.logConfig(topic.configs()));
-            boolean[] created = new boolean[1];
-            partitions.computeIfAbsent(tp, t -> {
-                created[0] = true;
-                return new Partition(t, topic.topicId(), l, 0, minIsr);
-            }).setCompression(compression);
-            if (created[0]) {
+            long checkpointed = checkpointedHighWatermarks.getOrDefault(tp, 0L);
+            partition = partitions.computeIfAbsent(tp, t -> new Partition(t, topic.topicId(), l, brokerId, minIsr,
+                checkpointed));
+            partition.setCompression(compression);
+            if (state == null && (replicas.isEmpty() || replicas.equals(List.of(brokerId)))) {
+                partition.leadAlone();
                 leadershipListeners.forEach(listener -> listener.onBecomeLeader(tp, 0));
+            }
+        }
+        if (state != null) {
+            applyPartitionState(tp, replicas, state);
+        }
+    }
+
+    /**
+     * Applies the controller's state of a hosted partition (from the metadata image, in order): this broker
+     * becomes leader (a new leader epoch at the log end, follower states reset, {@code onBecomeLeader}) or
+     * follower ({@code onResign} if it led, then fetching from the leader), or, at the same leader epoch,
+     * takes the new ISR. A state older than the one applied is ignored.
+     */
+    public void applyPartitionState(TopicPartition tp, List<Integer> replicas, PartitionState state) {
+        Partition partition = partitions.get(tp);
+        if (partition == null || state == null) {
+            return;
+        }
+        if (partition.isStale(state)) {
+            if (state.leaderEpoch() != partition.leaderEpoch() || state.zkVersion() != partition.partitionEpoch()) {
+                log.info("{}: ignoring a stale partition state {} (applied: leader epoch {}, partition epoch {},"
+                    + " controller epoch {})", tp, state, partition.leaderEpoch(), partition.partitionEpoch(),
+                    partition.controllerEpoch());
+            }
+            updateFetcher(partition);
+            return;
+        }
+        boolean wasLeader = partition.isLeader();
+        Partition.Transition t = partition.applyState(replicas, state, time.milliseconds());
+        switch (t) {
+            case BECAME_LEADER -> {
+                ReplicaFetcherManager fm = fetcherManager;
+                if (fm != null) {
+                    fm.removePartition(tp);
+                }
+                log.info("{}: leader at epoch {} from offset {}, ISR {}", tp, state.leaderEpoch(),
+                    partition.leaderEpochStartOffset(), state.isr());
+                partition.maybeIncrementHighWatermark();
+                highWatermarkMoved(tp, partition);
+                leadershipListeners.forEach(listener -> listener.onBecomeLeader(tp, state.leaderEpoch()));
+            }
+            case BECAME_FOLLOWER -> {
+                log.info("{}: follower of broker {} at epoch {}", tp, state.leader(), state.leaderEpoch());
+                failHighWatermarkWaiters(tp, partition);
+                if (wasLeader) {
+                    leadershipListeners.forEach(listener -> listener.onResign(tp, state.leaderEpoch()));
+                }
+                highWatermarkListener.accept(tp); // parked produces and fetches answer NOT_LEADER_OR_FOLLOWER
+                updateFetcher(partition);
+            }
+            case ISR_UPDATED -> {
+                if (partition.isLeader()) {
+                    partition.maybeIncrementHighWatermark();
+                    highWatermarkMoved(tp, partition);
+                    highWatermarkListener.accept(tp); // a shrink may leave acks=all produces short of min ISR
+                } else {
+                    updateFetcher(partition);
+                }
+            }
+            case NONE -> {
+            }
+        }
+    }
+
+    /** Makes the fetcher follow the partition's current leader (or stop when it leads or has no leader). */
+    private void updateFetcher(Partition partition) {
+        ReplicaFetcherManager fm = fetcherManager;
+        if (fm == null) {
+            return;
+        }
+        if (partition.role() == Partition.Role.FOLLOWER && partition.leaderId() >= 0) {
+            fm.follow(partition);
+        } else {
+            fm.removePartition(partition.topicPartition());
+        }
+    }
+
+    /** Re-checks every follower partition's fetcher (a leader's broker registered, or moved to another port). */
+    public void refreshFetchers() {
+        for (Partition p : partitions.values()) {
+            if (p.role() == Partition.Role.FOLLOWER) {
+                updateFetcher(p);
             }
         }
     }
@@ -112,9 +306,21 @@ public final class ReplicaManager {
     public void deleteTopic(TopicMetadata topic) {
         for (int p = 0; p < topic.partitionCount(); p++) {
             TopicPartition tp = new TopicPartition(topic.name(), p);
-            if (partitions.remove(tp) != null) {
-                leadershipListeners.forEach(listener -> listener.onResign(tp, -1));
+            ReplicaFetcherManager fm = fetcherManager;
+            if (fm != null) {
+                fm.removePartition(tp);
             }
+            Partition removed = partitions.remove(tp);
+            if (removed != null) {
+                boolean led = removed.isLeader();
+                removed.resign();
+                failHighWatermarkWaiters(tp, removed);
+                if (led) {
+                    leadershipListeners.forEach(listener -> listener.onResign(tp, -1));
+                }
+                highWatermarkListener.accept(tp);
+            }
+            checkpointedHighWatermarks.remove(tp);
             logManager.deleteLog(tp);
         }
     }
@@ -179,6 +385,30 @@ public final class ReplicaManager {
         if (records == null || records.sizeInBytes() == 0) {
             return AppendResult.error(Errors.CORRUPT_MESSAGE, "Produce request for " + tp + " holds no record batches");
         }
+        AppendResult result = partition.underRoleReadLock(() -> appendLocked(partition, records, acks, origin));
+        if (result.error() != Errors.NONE || result.logAppendTimeMs() == DUPLICATE_MARK) {
+            return result.logAppendTimeMs() == DUPLICATE_MARK
+                ? new AppendResult(Errors.NONE, null, result.baseOffset(), -1, result.logStartOffset()) : result;
+        }
+        if (partition.maybeIncrementHighWatermark()) {
+            completeHighWatermarkWaiters(tp, partition);
+        }
+        if (notify) {
+            appendListener.accept(tp);
+        }
+        return result;
+    }
+
+    /** Marks an idempotent duplicate's result inside {@link #appendLocked} (never a real append time). */
+    private static final long DUPLICATE_MARK = Long.MIN_VALUE;
+
+    /** The append itself, under the partition's role read lock: only a leader appends, at its epoch. */
+    private AppendResult appendLocked(Partition partition, Records records, short acks, AppendOrigin origin) {
+        TopicPartition tp = partition.topicPartition();
+        if (!partition.isLeader()) {
+            return AppendResult.error(Errors.NOT_LEADER_OR_FOLLOWER, "Broker " + brokerId + " is not the leader of "
+                + tp + (partition.leaderId() >= 0 ? " (broker " + partition.leaderId() + " is)" : ""));
+        }
         if (acks == -1 && partition.inSyncReplicaCount() < partition.minInsyncReplicas()) {
             return AppendResult.error(Errors.NOT_ENOUGH_REPLICAS, "The ISR of " + tp + " has "
                 + partition.inSyncReplicaCount() + " replicas, fewer than min.insync.replicas "
@@ -203,7 +433,8 @@ public final class ReplicaManager {
             case OK:
                 break;
             case DUPLICATE:
-                return new AppendResult(Errors.NONE, null, check.firstOffset(), -1, partition.log().logStartOffset());
+                return new AppendResult(Errors.NONE, null, check.firstOffset(), DUPLICATE_MARK,
+                    partition.log().logStartOffset());
             case OUT_OF_ORDER_SEQUENCE:
                 return AppendResult.error(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER, check.message());
             case INVALID_PRODUCER_EPOCH:
@@ -214,10 +445,6 @@ public final class ReplicaManager {
                 return AppendResult.error(Errors.TRANSACTION_COORDINATOR_FENCED, check.message());
             default:
                 return AppendResult.error(Errors.UNKNOWN_SERVER_ERROR, String.valueOf(check));
-        }
-        partition.maybeAdvanceHighWatermark();
-        if (notify) {
-            appendListener.accept(tp);
         }
         return new AppendResult(Errors.NONE, null, info.firstOffset(), info.logAppendTimeMs(),
             partition.log().logStartOffset());
@@ -257,14 +484,17 @@ public final class ReplicaManager {
 
     /**
      * Reads from a partition for a consumer: bounded by the high watermark, or by the last stable
-     * offset under read_committed (then also returning the aborted transactions in range).
+     * offset under read_committed (then also returning the aborted transactions in range). Only the
+     * leader serves consumers (NOT_LEADER_OR_FOLLOWER elsewhere).
      */
     public ReadResult read(TopicPartition tp, long fetchOffset, int maxBytes, boolean minOneBatch,
                            boolean readCommitted) {
         Partition partition = partition(tp);
         if (partition == null) {
-            return new ReadResult(Errors.UNKNOWN_TOPIC_OR_PARTITION, -1, -1, -1, null, null,
-                new LogOffsetMetadata(fetchOffset));
+            return errorRead(Errors.UNKNOWN_TOPIC_OR_PARTITION, fetchOffset);
+        }
+        if (!partition.isLeader()) {
+            return errorRead(Errors.NOT_LEADER_OR_FOLLOWER, fetchOffset);
         }
         LogOffsetMetadata hwMetadata = partition.highWatermarkMetadata();
         long hw = hwMetadata.messageOffset();
@@ -298,6 +528,307 @@ public final class ReplicaManager {
         }
     }
 
+    private static ReadResult errorRead(Errors error, long fetchOffset) {
+        return new ReadResult(error, -1, -1, -1, null, null, new LogOffsetMetadata(fetchOffset));
+    }
+
+    /**
+     * Checks a request's {@code currentLeaderEpoch} (-1: not given) against this leader's, Kafka's way:
+     * older is FENCED_LEADER_EPOCH (the client is behind), newer UNKNOWN_LEADER_EPOCH (this broker is);
+     * a partition not led here is NOT_LEADER_OR_FOLLOWER, one not hosted UNKNOWN_TOPIC_OR_PARTITION.
+     */
+    public Errors validateLeader(TopicPartition tp, int currentLeaderEpoch) {
+        Partition partition = partition(tp);
+        if (partition == null) {
+            return Errors.UNKNOWN_TOPIC_OR_PARTITION;
+        }
+        return validateLeader(partition, currentLeaderEpoch);
+    }
+
+    private static Errors validateLeader(Partition partition, int currentLeaderEpoch) {
+        int epoch = partition.leaderEpoch();
+        if (currentLeaderEpoch >= 0 && currentLeaderEpoch < epoch) {
+            return Errors.FENCED_LEADER_EPOCH;
+        }
+        if (currentLeaderEpoch >= 0 && currentLeaderEpoch > epoch) {
+            return Errors.UNKNOWN_LEADER_EPOCH;
+        }
+        return partition.isLeader() ? Errors.NONE : Errors.NOT_LEADER_OR_FOLLOWER;
+    }
+
+    /**
+     * Reads from a partition for follower {@code replicaId}: up to the log end (uncommitted records
+     * included), after checking that this broker leads at {@code currentLeaderEpoch} and that the
+     * follower is an assigned replica (else UNKNOWN_LEADER_EPOCH when the request names an epoch,
+     * NOT_LEADER_OR_FOLLOWER when not — Kafka's answers). With {@code updateFetchState} the fetch offset is
+     * recorded as the follower's log end, which may move the high watermark (the listener is told here, so
+     * call it on a thread that holds no delayed operation's lock) and propose an ISR expansion.
+     */
+    public ReadResult readForFollower(TopicPartition tp, int replicaId, long fetchOffset, int maxBytes,
+                                      boolean minOneBatch, int currentLeaderEpoch, long followerLogStartOffset,
+                                      boolean updateFetchState) {
+        Partition partition = partition(tp);
+        if (partition == null) {
+            return errorRead(Errors.UNKNOWN_TOPIC_OR_PARTITION, fetchOffset);
+        }
+        Errors invalid = validateLeader(partition, currentLeaderEpoch);
+        if (invalid == Errors.NONE && !partition.isAssignedFollower(replicaId)) {
+            log.debug("{}: refusing a fetch from broker {}, not an assigned replica ({})", tp, replicaId,
+                partition.replicas());
+            invalid = currentLeaderEpoch >= 0 ? Errors.UNKNOWN_LEADER_EPOCH : Errors.NOT_LEADER_OR_FOLLOWER;
+        }
+        if (invalid != Errors.NONE) {
+            return errorRead(invalid, fetchOffset);
+        }
+        Log l = partition.log();
+        long nowMs = time.milliseconds();
+        LogOffsetMetadata end = l.logEndOffsetMetadata();
+        FetchDataInfo info;
+        try {
+            info = l.read(fetchOffset, maxBytes, end, minOneBatch);
+        } catch (OffsetOutOfRangeException e) {
+            return new ReadResult(Errors.OFFSET_OUT_OF_RANGE, partition.highWatermark(), partition.lastStableOffset(),
+                l.logStartOffset(), null, null, new LogOffsetMetadata(fetchOffset));
+        } catch (io.weir.common.record.CorruptRecordException e) {
+            return new ReadResult(Errors.CORRUPT_MESSAGE, partition.highWatermark(), partition.lastStableOffset(),
+                l.logStartOffset(), null, null, new LogOffsetMetadata(fetchOffset));
+        }
+        if (updateFetchState) {
+            LogOffsetMetadata at = info.fetchOffsetMetadata().messageOffset() == fetchOffset ? info.fetchOffsetMetadata()
+                : new LogOffsetMetadata(fetchOffset);
+            Partition.FollowerUpdate u = partition.updateFollowerFetchState(replicaId, at, followerLogStartOffset, nowMs,
+                end.messageOffset());
+            if (u.highWatermarkMoved()) {
+                highWatermarkMoved(tp, partition);
+            }
+            if (u.expansion() != null) {
+                log.info("{}: follower {} caught up at offset {}: asking the controller for ISR {}", tp, replicaId,
+                    fetchOffset, u.expansion().newIsr());
+                sendIsrChange(partition, u.expansion());
+            }
+        }
+        Records records = info.records().sizeInBytes() == 0 ? Records.empty() : new FileRegionRecords(info.records());
+        return new ReadResult(Errors.NONE, partition.highWatermark(), partition.lastStableOffset(), l.logStartOffset(),
+            records, null, info.fetchOffsetMetadata());
+    }
+
+    // ------------------------------------------------------------------------------------ high watermark
+
+    /** Completes the waiters the high watermark now satisfies, and tells the listener. */
+    private void highWatermarkMoved(TopicPartition tp, Partition partition) {
+        completeHighWatermarkWaiters(tp, partition);
+        highWatermarkListener.accept(tp);
+    }
+
+    /**
+     * A future completed with the high watermark once it reaches {@code offset} while this broker leads
+     * {@code tp} — what a coordinator waits for before treating its records as committed — or failed with
+     * an {@link ApiException} of NOT_LEADER_OR_FOLLOWER when it stops leading (or hosting) the partition
+     * first. Completes at once when the high watermark is already there; completions run on the thread that
+     * moved the high watermark, so callbacks must be short.
+     */
+    public CompletableFuture<Long> awaitHighWatermark(TopicPartition tp, long offset) {
+        Partition partition = partition(tp);
+        if (partition == null || !partition.isLeader()) {
+            return CompletableFuture.failedFuture(new ApiException(Errors.NOT_LEADER_OR_FOLLOWER,
+                "Broker " + brokerId + " does not lead " + tp));
+        }
+        long hw = partition.highWatermark();
+        if (hw >= offset) {
+            return CompletableFuture.completedFuture(hw);
+        }
+        CompletableFuture<Long> f = new CompletableFuture<>();
+        List<HighWatermarkWaiter> list = highWatermarkWaiters.computeIfAbsent(tp, k -> new ArrayList<>());
+        synchronized (list) {
+            list.add(new HighWatermarkWaiter(offset, f));
+        }
+        // the high watermark may have moved, or leadership gone, while the waiter was being added
+        if (partition(tp) != partition || !partition.isLeader()) {
+            failHighWatermarkWaiters(tp, partition);
+        } else {
+            completeHighWatermarkWaiters(tp, partition);
+        }
+        return f;
+    }
+
+    private void completeHighWatermarkWaiters(TopicPartition tp, Partition partition) {
+        List<HighWatermarkWaiter> list = highWatermarkWaiters.get(tp);
+        if (list == null) {
+            return;
+        }
+        long hw = partition.highWatermark();
+        List<HighWatermarkWaiter> done = new ArrayList<>();
+        synchronized (list) {
+            list.removeIf(w -> {
+                if (w.offset() <= hw) {
+                    done.add(w);
+                    return true;
+                }
+                return false;
+            });
+        }
+        for (HighWatermarkWaiter w : done) {
+            w.future().complete(hw);
+        }
+    }
+
+    private void failHighWatermarkWaiters(TopicPartition tp, Partition partition) {
+        List<HighWatermarkWaiter> list = highWatermarkWaiters.get(tp);
+        if (list == null) {
+            return;
+        }
+        List<HighWatermarkWaiter> failed;
+        synchronized (list) {
+            failed = new ArrayList<>(list);
+            list.clear();
+        }
+        for (HighWatermarkWaiter w : failed) {
+            w.future().completeExceptionally(new ApiException(Errors.NOT_LEADER_OR_FOLLOWER,
+                "Broker " + brokerId + " no longer leads " + tp));
+        }
+    }
+
+    /**
+     * Writes every hosted partition's high watermark to {@value #HIGH_WATERMARK_CHECKPOINT} (temp file,
+     * fsync, rename): a duty every {@code replica.high.watermark.checkpoint.interval.ms} and at a clean
+     * stop. Returns the entries written.
+     */
+    public int checkpointHighWatermarks() {
+        Map<TopicPartition, Long> out = new HashMap<>();
+        for (Partition p : partitions.values()) {
+            out.put(p.topicPartition(), p.highWatermark());
+        }
+        highWatermarkCheckpoint.write(out);
+        return out.size();
+    }
+
+    // ------------------------------------------------------------------------------------ ISR
+
+    /**
+     * Proposes an ISR shrink for each led partition with followers that have not caught up within
+     * {@code lagTimeMaxMs} (a duty every half of it). Returns how many were proposed.
+     */
+    public int doIsrCheck(long nowMs, long lagTimeMaxMs) {
+        int n = 0;
+        for (Partition p : partitions.values()) {
+            Partition.IsrChange shrink = p.maybeShrinkIsr(nowMs, lagTimeMaxMs);
+            if (shrink != null) {
+                log.info("{}: shrinking the ISR from {} to {}: the others have not caught up in {} ms",
+                    p.topicPartition(), p.isr(), shrink.newIsr(), lagTimeMaxMs);
+                sendIsrChange(p, shrink);
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private void sendIsrChange(Partition partition, Partition.IsrChange change) {
+        CompletableFuture<PartitionState> f;
+        try {
+            f = alterPartitionSender.submit(change.topicPartition(), change.leaderEpoch(), change.partitionEpoch(),
+                change.newIsr());
+        } catch (RuntimeException e) {
+            f = CompletableFuture.failedFuture(e);
+        }
+        try {
+            f.whenCompleteAsync((state, err) -> onIsrChangeAnswered(partition, change, state, err), stateExecutor);
+        } catch (RejectedExecutionException e) {
+            partition.onIsrChangeFailed(change, false, Long.MAX_VALUE); // shutting down
+        }
+    }
+
+    private void onIsrChangeAnswered(Partition partition, Partition.IsrChange change, PartitionState state,
+                                     Throwable err) {
+        TopicPartition tp = change.topicPartition();
+        if (err == null && state != null) {
+            log.info("{}: the controller committed ISR {} at partition epoch {}", tp, state.isr(), state.zkVersion());
+            if (partition.onIsrChangeCommitted(change, state)) {
+                highWatermarkMoved(tp, partition);
+            } else {
+                highWatermarkListener.accept(tp); // a committed shrink may leave waiting produces short of min ISR
+            }
+            return;
+        }
+        Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+        Errors e = Errors.forException(cause);
+        boolean stale = e == Errors.FENCED_LEADER_EPOCH || e == Errors.INVALID_UPDATE_VERSION;
+        if (e == Errors.NOT_CONTROLLER) {
+            log.debug("{}: ISR {} not sent: {}", tp, change.newIsr(), cause.getMessage());
+        } else {
+            log.info("{}: the controller did not take ISR {}: {}{}", tp, change.newIsr(), e,
+                stale ? " (waiting for newer metadata)" : " (retrying in " + ISR_CHANGE_RETRY_MS + " ms)");
+        }
+        partition.onIsrChangeFailed(change, stale, time.milliseconds() + ISR_CHANGE_RETRY_MS);
+    }
+
+    /** Stops the fetchers and the ISR-change thread, then checkpoints the high watermarks (a clean stop). */
+    public void shutdown() {
+        ReplicaFetcherManager fm = fetcherManager;
+        if (fm != null) {
+            fm.shutdown();
+        }
+        stateExecutor.shutdownNow();
+        checkpointHighWatermarks();
+    }
+
+    // ------------------------------------------------------------------------------------ follower side
+
+    /**
+     * Appends a follower's fetched batches as the leader wrote them (offsets and epochs unchanged), if this
+     * replica still follows at {@code leaderEpoch}; then its high watermark follows the leader's (capped at
+     * its log end) and its log start the leader's. Returns the new log end, or -1 if the role changed.
+     */
+    long appendAsFollower(Partition partition, int leaderEpoch, MemoryRecords records, long leaderHighWatermark,
+                          long leaderLogStartOffset) {
+        long end = partition.underRoleReadLock(() -> {
+            if (partition.role() != Partition.Role.FOLLOWER || partition.leaderEpoch() != leaderEpoch) {
+                return -1L;
+            }
+            Log l = partition.log();
+            if (records.sizeInBytes() > 0) {
+                l.appendAsFollower(records);
+            }
+            if (leaderLogStartOffset > l.logStartOffset() && leaderLogStartOffset <= l.logEndOffset()) {
+                l.deleteRecordsBefore(leaderLogStartOffset);
+            }
+            return l.logEndOffset();
+        });
+        if (end >= 0) {
+            partition.updateFollowerHighWatermark(leaderHighWatermark);
+        }
+        return end;
+    }
+
+    /** Truncates a follower's log to {@code offset} if it still follows at {@code leaderEpoch}; false otherwise. */
+    boolean truncateFollower(Partition partition, int leaderEpoch, long offset) {
+        return partition.underRoleReadLock(() -> {
+            if (partition.role() != Partition.Role.FOLLOWER || partition.leaderEpoch() != leaderEpoch) {
+                return false;
+            }
+            if (offset < partition.log().logEndOffset()) {
+                log.info("{}: truncating the follower's log from {} to {}", partition.topicPartition(),
+                    partition.log().logEndOffset(), offset);
+                partition.log().truncateTo(offset);
+                partition.capHighWatermarkAtLogEnd();
+            }
+            return true;
+        });
+    }
+
+    /** Restarts a follower's log empty at {@code offset} (it fell behind the leader's log start). */
+    boolean truncateFollowerFullyAndStartAt(Partition partition, int leaderEpoch, long offset) {
+        return partition.underRoleReadLock(() -> {
+            if (partition.role() != Partition.Role.FOLLOWER || partition.leaderEpoch() != leaderEpoch) {
+                return false;
+            }
+            log.info("{}: the follower's log end {} is below the leader's log start {}: restarting the log there",
+                partition.topicPartition(), partition.log().logEndOffset(), offset);
+            partition.log().truncateFullyAndStartAt(offset);
+            partition.resetHighWatermark(offset);
+            return true;
+        });
+    }
+
     /** The outcome of DeleteRecords on one partition: an error, or the log start offset after it. */
     public record DeleteRecordsResult(Errors error, String message, long lowWatermark) {
     }
@@ -312,6 +843,10 @@ public final class ReplicaManager {
         Partition partition = partitions.get(tp);
         if (partition == null) {
             return new DeleteRecordsResult(Errors.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host " + tp, -1);
+        }
+        if (!partition.isLeader()) {
+            return new DeleteRecordsResult(Errors.NOT_LEADER_OR_FOLLOWER, "Broker " + brokerId + " is not the leader of "
+                + tp, -1);
         }
         Log l = partition.log();
         if (!l.config().delete) {
@@ -340,5 +875,9 @@ public final class ReplicaManager {
 
     public LogManager logManager() {
         return logManager;
+    }
+
+    public Time time() {
+        return time;
     }
 }

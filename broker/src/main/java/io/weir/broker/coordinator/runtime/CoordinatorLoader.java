@@ -17,10 +17,12 @@ public interface CoordinatorLoader {
     }
 
     /**
-     * Hands every keyed data record from the log start up to the committed offset to {@code sink}, and
-     * every transaction marker to {@link RecordSink#endMarker}, in log order, on the calling thread.
+     * Hands every keyed data record from the log start up to the log end to {@code sink}, and every
+     * transaction marker to {@link RecordSink#endMarker}, in log order, on the calling thread. A new
+     * leader's log end may sit above its high watermark: those records are its log, which the followers
+     * now copy, so they commit unless this leader fails first (then the shard is unloaded anyway).
      *
-     * @return the committed offset the load stopped at: the shard's state is the log up to there
+     * @return the offset the load stopped at: the shard's state is the log up to there
      */
     long load(TopicPartition tp, RecordSink sink);
 }

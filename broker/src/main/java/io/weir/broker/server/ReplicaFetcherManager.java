@@ -1,0 +1,123 @@
+package io.weir.broker.server;
+
+import io.weir.broker.metadata.BrokerRegistration;
+import io.weir.common.Time;
+import io.weir.common.TopicPartition;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.IntFunction;
+
+/**
+ * The replica fetchers of this broker's follower partitions (Kafka's ReplicaFetcherManager): one
+ * {@link ReplicaFetcherThread} per (leader broker endpoint, fetcher index), a partition going to index
+ * {@code hash(partition) mod num.replica.fetchers}. When a partition's leader moves — to another
+ * broker, or the same broker restarted on another port — the partition moves to that fetcher; a
+ * fetcher left without partitions stops.
+ *
+ * <p>Thread-safe: changes are serialized on this object; they never wait for a fetcher's thread.
+ */
+public final class ReplicaFetcherManager {
+    /** What a fetcher asks for, from the broker's {@code replica.*} configs. */
+    public record Settings(int fetchMaxBytes, int fetchResponseMaxBytes, int fetchWaitMaxMs, int fetchMinBytes,
+                           int fetchBackoffMs, int requestTimeoutMs, int numFetchers) {
+    }
+
+    private record FetcherKey(int leaderId, String host, int port, int index) {
+    }
+
+    private final int brokerId;
+    private final ReplicaManager replicaManager;
+    private final Settings settings;
+    private final Time time;
+    /** The live broker with this id from the current metadata, or null. */
+    private final IntFunction<BrokerRegistration> liveBroker;
+    private final Map<FetcherKey, ReplicaFetcherThread> fetchers = new HashMap<>();
+    private boolean shutdown;
+
+    public ReplicaFetcherManager(int brokerId, ReplicaManager replicaManager, Settings settings, Time time,
+                                 IntFunction<BrokerRegistration> liveBroker) {
+        this.brokerId = brokerId;
+        this.replicaManager = replicaManager;
+        this.settings = settings;
+        this.time = time;
+        this.liveBroker = liveBroker;
+    }
+
+    /**
+     * Makes {@code partition} (a follower) fetch from its current leader at its current leader epoch:
+     * unchanged if it already does; otherwise it starts over with truncation (OffsetForLeaderEpoch). Stops
+     * fetching it while the leader's broker is not registered.
+     */
+    public synchronized void follow(Partition partition) {
+        if (shutdown) {
+            return;
+        }
+        TopicPartition tp = partition.topicPartition();
+        BrokerRegistration leader = liveBroker.apply(partition.leaderId());
+        if (leader == null || partition.leaderId() == brokerId) {
+            removePartition(tp);
+            return;
+        }
+        FetcherKey key = new FetcherKey(leader.id(), leader.host(), leader.port(),
+            Math.floorMod(tp.hashCode(), settings.numFetchers()));
+        for (Map.Entry<FetcherKey, ReplicaFetcherThread> e : fetchers.entrySet()) {
+            if (!e.getKey().equals(key)) {
+                e.getValue().removePartition(tp);
+            }
+        }
+        ReplicaFetcherThread fetcher = fetchers.get(key);
+        if (fetcher == null) {
+            fetcher = new ReplicaFetcherThread("weir-replica-fetcher-" + brokerId + "-from-" + leader.id() + "-"
+                + key.index(), brokerId, new io.weir.protocol.client.Node(leader.id(), leader.host(), leader.port()),
+                replicaManager, settings, time);
+            fetchers.put(key, fetcher);
+            fetcher.start();
+        }
+        fetcher.addPartition(partition);
+        stopIdle();
+    }
+
+    /** Stops fetching {@code tp} (this broker leads it now, or no longer hosts it). */
+    public synchronized void removePartition(TopicPartition tp) {
+        for (ReplicaFetcherThread f : fetchers.values()) {
+            f.removePartition(tp);
+        }
+        stopIdle();
+    }
+
+    private void stopIdle() {
+        fetchers.entrySet().removeIf(e -> {
+            if (e.getValue().isIdle()) {
+                e.getValue().initiateShutdown();
+                return true;
+            }
+            return false;
+        });
+    }
+
+    /** The partitions being fetched, with the broker they are fetched from (tests and diagnostics). */
+    public synchronized Map<TopicPartition, Integer> fetchedPartitions() {
+        Map<TopicPartition, Integer> out = new HashMap<>();
+        fetchers.forEach((k, f) -> f.partitions().forEach(tp -> out.put(tp, k.leaderId())));
+        return out;
+    }
+
+    /** Stops every fetcher and waits for their threads (a clean stop). */
+    public void shutdown() {
+        List<ReplicaFetcherThread> all;
+        synchronized (this) {
+            shutdown = true;
+            all = new ArrayList<>(fetchers.values());
+            fetchers.clear();
+        }
+        for (ReplicaFetcherThread f : all) {
+            f.initiateShutdown();
+        }
+        for (ReplicaFetcherThread f : all) {
+            f.awaitShutdown();
+        }
+    }
+}

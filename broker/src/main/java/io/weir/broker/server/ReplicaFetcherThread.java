@@ -1,0 +1,465 @@
+package io.weir.broker.server;
+
+import io.weir.common.Time;
+import io.weir.common.TopicPartition;
+import io.weir.common.record.MemoryRecords;
+import io.weir.common.record.RecordBatch;
+import io.weir.log.EpochEndOffset;
+import io.weir.log.Log;
+import io.weir.protocol.ApiMessage;
+import io.weir.protocol.Errors;
+import io.weir.protocol.Records;
+import io.weir.protocol.client.NetworkClient;
+import io.weir.protocol.client.Node;
+import io.weir.protocol.message.FetchRequest;
+import io.weir.protocol.message.FetchResponse;
+import io.weir.protocol.message.OffsetForLeaderEpochRequest;
+import io.weir.protocol.message.OffsetForLeaderEpochResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Fetches the follower partitions led by one broker (Kafka's ReplicaFetcherThread), in a duty cycle
+ * ({@link #doWork}): a partition that just started following first truncates its log where it diverges
+ * from the leader's (KIP-101/279: OffsetForLeaderEpoch for its latest epoch; truncate to the smaller of
+ * the leader's end offset for that epoch and its own; when the leader answers an older epoch the
+ * follower does not have, truncate to its own end of that epoch and ask again), then it fetches from its
+ * log end with its broker id as replica id, appending what comes back as the leader wrote it. A fetch
+ * offset below the leader's log start restarts the log there; errors pause the partition for
+ * {@code replica.fetch.backoff.ms}.
+ *
+ * <p>Thread-safe: partitions are added and removed from other threads (a concurrent map of immutable
+ * states, replaced by compare-and-set); only this thread touches the logs, and each log change rechecks
+ * under the partition's role lock that the partition still follows at the epoch it was fetched for. The
+ * thread is never interrupted (an interrupt would close a log's file channel); it waits on a monitor.
+ */
+final class ReplicaFetcherThread extends Thread {
+    private static final Logger log = LoggerFactory.getLogger(ReplicaFetcherThread.class);
+
+    /** One partition's fetch position; immutable, replaced as it moves. */
+    private record FetchState(Partition partition, int leaderEpoch, long fetchOffset, boolean truncating,
+                              long delayedUntilMs) {
+        FetchState fetchingAt(long offset) {
+            return new FetchState(partition, leaderEpoch, offset, false, 0);
+        }
+
+        FetchState delayed(long untilMs) {
+            return new FetchState(partition, leaderEpoch, fetchOffset, truncating, untilMs);
+        }
+
+        FetchState truncatingAgain() {
+            return new FetchState(partition, leaderEpoch, fetchOffset, true, 0);
+        }
+    }
+
+    private final int brokerId;
+    private final Node leader;
+    private final ReplicaManager replicaManager;
+    private final ReplicaFetcherManager.Settings settings;
+    private final Time time;
+    private final NetworkClient client;
+    private final Map<TopicPartition, FetchState> partitions = new ConcurrentHashMap<>();
+    private final Object wakeup = new Object();
+    private volatile boolean running = true;
+
+    ReplicaFetcherThread(String name, int brokerId, Node leader, ReplicaManager replicaManager,
+                         ReplicaFetcherManager.Settings settings, Time time) {
+        super(name);
+        setDaemon(true);
+        this.brokerId = brokerId;
+        this.leader = leader;
+        this.replicaManager = replicaManager;
+        this.settings = settings;
+        this.time = time;
+        NetworkClient.Settings defaults = NetworkClient.Settings.defaults(List.of(leader), name);
+        this.client = new NetworkClient(new NetworkClient.Settings(List.of(leader), name, settings.requestTimeoutMs(),
+            defaults.reconnectBackoffMs(), defaults.reconnectBackoffMaxMs(), defaults.retryBackoffMs(),
+            defaults.retryBackoffMaxMs(), defaults.metadataMaxAgeMs(), defaults.connectionsMaxIdleMs(),
+            defaults.connectionSetupTimeoutMs(), defaults.sendBufferBytes(), defaults.receiveBufferBytes(), 1,
+            Math.max(settings.fetchResponseMaxBytes(), settings.fetchMaxBytes()) + 1024 * 1024,
+            defaults.maxQueuedCalls()), time);
+    }
+
+    /** Starts fetching {@code partition} at its current leader epoch (truncating first), unless it already does. */
+    void addPartition(Partition partition) {
+        TopicPartition tp = partition.topicPartition();
+        int epoch = partition.leaderEpoch();
+        FetchState existing = partitions.get(tp);
+        if (existing != null && existing.partition() == partition && existing.leaderEpoch() == epoch) {
+            return;
+        }
+        partitions.put(tp, new FetchState(partition, epoch, partition.log().logEndOffset(), true, 0));
+        wake();
+    }
+
+    void removePartition(TopicPartition tp) {
+        partitions.remove(tp);
+    }
+
+    boolean isIdle() {
+        return partitions.isEmpty();
+    }
+
+    Set<TopicPartition> partitions() {
+        return Set.copyOf(partitions.keySet());
+    }
+
+    void initiateShutdown() {
+        running = false;
+        wake();
+    }
+
+    /** Waits for the thread to end (it notices within 100 ms, or after a log write in progress), then closes its client. */
+    void awaitShutdown() {
+        try {
+            join(settings.requestTimeoutMs() + 5_000L);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        client.close(0);
+    }
+
+    private void wake() {
+        synchronized (wakeup) {
+            wakeup.notifyAll();
+        }
+    }
+
+    @Override
+    public void run() {
+        try {
+            while (running) {
+                try {
+                    if (doWork(time.milliseconds()) == 0) {
+                        idle(nextDueMs(time.milliseconds()));
+                    }
+                } catch (RuntimeException e) {
+                    log.warn("{}: fetching from broker {} failed; backing off", getName(), leader.id(), e);
+                    delayAll(time.milliseconds() + settings.fetchBackoffMs());
+                }
+            }
+        } finally {
+            client.close(0);
+        }
+    }
+
+    private long nextDueMs(long nowMs) {
+        long wait = 100;
+        for (FetchState s : partitions.values()) {
+            wait = Math.min(wait, Math.max(1, s.delayedUntilMs() - nowMs));
+        }
+        return wait;
+    }
+
+    private void idle(long ms) {
+        synchronized (wakeup) {
+            if (!running) {
+                return;
+            }
+            try {
+                wakeup.wait(Math.max(1, ms));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                running = false;
+            }
+        }
+    }
+
+    private void delayAll(long untilMs) {
+        for (Map.Entry<TopicPartition, FetchState> e : partitions.entrySet()) {
+            partitions.replace(e.getKey(), e.getValue(), e.getValue().delayed(untilMs));
+        }
+    }
+
+    /**
+     * One step: truncates the partitions that need it, else fetches the others once. Returns how many
+     * partitions it worked on (0: nothing was due; the caller idles).
+     */
+    int doWork(long nowMs) {
+        List<FetchState> truncating = new ArrayList<>();
+        List<FetchState> fetching = new ArrayList<>();
+        for (FetchState s : partitions.values()) {
+            if (s.delayedUntilMs() > nowMs) {
+                continue;
+            }
+            (s.truncating() ? truncating : fetching).add(s);
+        }
+        if (!truncating.isEmpty()) {
+            truncate(truncating, nowMs);
+            return truncating.size();
+        }
+        if (!fetching.isEmpty()) {
+            fetch(fetching, nowMs);
+            return fetching.size();
+        }
+        return 0;
+    }
+
+    /**
+     * The response, waiting at most the request timeout (plus a margin) but returning null as soon as the
+     * fetcher is stopping, so a stopped fetcher never waits out a request to a leader that went away.
+     */
+    private ApiMessage await(CompletableFuture<ApiMessage> response) throws Exception {
+        long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.requestTimeoutMs() + 5_000L);
+        while (running) {
+            try {
+                return response.get(100, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                if (System.nanoTime() > deadlineNs) {
+                    throw e;
+                }
+            }
+        }
+        return null;
+    }
+
+    // ------------------------------------------------------------------------------------ truncation
+
+    private void truncate(List<FetchState> states, long nowMs) {
+        Map<TopicPartition, FetchState> asked = new LinkedHashMap<>();
+        Map<String, List<OffsetForLeaderEpochRequest.OffsetForLeaderPartition>> byTopic = new LinkedHashMap<>();
+        for (FetchState s : states) {
+            Partition p = s.partition();
+            int latest = p.log().latestLeaderEpoch();
+            if (latest < 0) {
+                // no epoch known (an empty log): nothing can have diverged above the high watermark's data
+                finishTruncation(s, p.highWatermark());
+                continue;
+            }
+            asked.put(p.topicPartition(), s);
+            byTopic.computeIfAbsent(p.topicPartition().topic(), t -> new ArrayList<>())
+                .add(new OffsetForLeaderEpochRequest.OffsetForLeaderPartition().setPartition(p.topicPartition().partition())
+                    .setCurrentLeaderEpoch(s.leaderEpoch()).setLeaderEpoch(latest));
+        }
+        if (asked.isEmpty()) {
+            return;
+        }
+        List<OffsetForLeaderEpochRequest.OffsetForLeaderTopic> topics = new ArrayList<>();
+        byTopic.forEach((t, ps) -> topics.add(new OffsetForLeaderEpochRequest.OffsetForLeaderTopic().setTopic(t)
+            .setPartitions(ps)));
+        OffsetForLeaderEpochRequest req = new OffsetForLeaderEpochRequest().setReplicaId(brokerId).setTopics(topics);
+        OffsetForLeaderEpochResponse resp;
+        try {
+            resp = (OffsetForLeaderEpochResponse) await(client.send(leader, req, nowMs + settings.requestTimeoutMs()));
+            if (resp == null) {
+                return; // stopping
+            }
+        } catch (Exception e) {
+            log.debug("{}: OffsetForLeaderEpoch to broker {} failed: {}", getName(), leader.id(), e.toString());
+            delay(asked.values(), nowMs);
+            return;
+        }
+        for (OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult t : resp.topics()) {
+            for (OffsetForLeaderEpochResponse.EpochEndOffset r : t.partitions()) {
+                TopicPartition tp = new TopicPartition(t.topic(), r.partition());
+                FetchState s = asked.remove(tp);
+                if (s == null || partitions.get(tp) != s) {
+                    continue;
+                }
+                Errors error = Errors.forCode(r.errorCode());
+                if (error != Errors.NONE) {
+                    log.debug("{}: OffsetForLeaderEpoch of {} answered {}", getName(), tp, error);
+                    delay(List.of(s), nowMs);
+                    continue;
+                }
+                onEpochEndOffset(s, r.leaderEpoch(), r.endOffset());
+            }
+        }
+        delay(asked.values(), nowMs); // not answered
+    }
+
+    /**
+     * Where a follower truncates, and whether that ends its truncation (else it asks the leader again,
+     * about its new latest epoch).
+     */
+    record Truncation(long offset, boolean complete) {
+    }
+
+    /**
+     * KIP-279's rule, given the leader's answer for the follower's latest epoch: the largest epoch the
+     * leader knows at or below it ({@code leaderEpoch}) and where that epoch ends in the leader's log.
+     * If the follower has that epoch, it truncates to the smaller of the two ends of it (and its own log
+     * end): done. If not, it truncates to the end of its largest epoch below it and asks again. A leader
+     * that knows no such epoch leaves the follower at its high watermark; a follower with no epoch at or
+     * below the leader's takes the leader's end offset.
+     *
+     * @param own the follower's {@code endOffsetForEpoch(leaderEpoch)}
+     */
+    static Truncation truncation(int leaderEpoch, long leaderEndOffset, EpochEndOffset own, long logEnd,
+                                 long highWatermark) {
+        if (leaderEpoch < 0 || leaderEndOffset < 0) {
+            return new Truncation(Math.min(highWatermark, logEnd), true);
+        }
+        if (own.leaderEpoch() < 0 || own.endOffset() < 0) {
+            return new Truncation(Math.min(leaderEndOffset, logEnd), true);
+        }
+        if (own.leaderEpoch() != leaderEpoch) {
+            return new Truncation(Math.min(own.endOffset(), logEnd), false);
+        }
+        return new Truncation(Math.min(Math.min(own.endOffset(), leaderEndOffset), logEnd), true);
+    }
+
+    private void onEpochEndOffset(FetchState s, int leaderEpoch, long leaderEndOffset) {
+        Partition p = s.partition();
+        Log l = p.log();
+        Truncation t = truncation(leaderEpoch, leaderEndOffset,
+            leaderEpoch < 0 ? new EpochEndOffset(-1, -1) : l.endOffsetForEpoch(leaderEpoch), l.logEndOffset(),
+            p.highWatermark());
+        if (t.complete()) {
+            finishTruncation(s, t.offset());
+            return;
+        }
+        if (!replicaManager.truncateFollower(p, s.leaderEpoch(), t.offset())) {
+            partitions.remove(p.topicPartition(), s);
+            return;
+        }
+        if (l.latestLeaderEpoch() < 0) {
+            finishTruncation(s, l.logEndOffset());
+        } else {
+            partitions.replace(p.topicPartition(), s, s.truncatingAgain());
+        }
+    }
+
+    private void finishTruncation(FetchState s, long offset) {
+        Partition p = s.partition();
+        if (!replicaManager.truncateFollower(p, s.leaderEpoch(), offset)) {
+            partitions.remove(p.topicPartition(), s);
+            return;
+        }
+        partitions.replace(p.topicPartition(), s, s.fetchingAt(p.log().logEndOffset()));
+    }
+
+    private void delay(Iterable<FetchState> states, long nowMs) {
+        for (FetchState s : states) {
+            partitions.replace(s.partition().topicPartition(), s, s.delayed(nowMs + settings.fetchBackoffMs()));
+        }
+    }
+
+    // ------------------------------------------------------------------------------------ fetching
+
+    private void fetch(List<FetchState> states, long nowMs) {
+        Map<UUID, String> names = new HashMap<>();
+        Map<String, FetchRequest.FetchTopic> topics = new LinkedHashMap<>();
+        for (FetchState s : states) {
+            Partition p = s.partition();
+            TopicPartition tp = p.topicPartition();
+            names.put(p.topicId(), tp.topic());
+            topics.computeIfAbsent(tp.topic(), t -> new FetchRequest.FetchTopic().setTopic(t).setTopicId(p.topicId())
+                .setPartitions(new ArrayList<>())).partitions().add(new FetchRequest.FetchPartition()
+                    .setPartition(tp.partition()).setCurrentLeaderEpoch(s.leaderEpoch()).setFetchOffset(s.fetchOffset())
+                    .setLastFetchedEpoch(-1).setLogStartOffset(p.log().logStartOffset())
+                    .setPartitionMaxBytes(settings.fetchMaxBytes()));
+        }
+        FetchRequest req = new FetchRequest().setReplicaId(brokerId)
+            .setReplicaState(new FetchRequest.ReplicaState().setReplicaId(brokerId).setReplicaEpoch(-1))
+            .setMaxWaitMs(settings.fetchWaitMaxMs()).setMinBytes(settings.fetchMinBytes())
+            .setMaxBytes(settings.fetchResponseMaxBytes()).setIsolationLevel((byte) 0).setSessionId(0)
+            .setSessionEpoch(-1).setTopics(new ArrayList<>(topics.values()));
+        FetchResponse resp;
+        try {
+            resp = (FetchResponse) await(client.send(leader, req, nowMs + settings.requestTimeoutMs()));
+            if (resp == null) {
+                return; // stopping
+            }
+        } catch (Exception e) {
+            log.debug("{}: fetch from broker {} failed: {}", getName(), leader.id(), e.toString());
+            delay(states, time.milliseconds());
+            return;
+        }
+        long afterMs = time.milliseconds();
+        if (resp.errorCode() != Errors.NONE.code()) {
+            log.debug("{}: fetch from broker {} answered {}", getName(), leader.id(), Errors.forCode(resp.errorCode()));
+            delay(states, afterMs);
+            return;
+        }
+        for (FetchResponse.FetchableTopicResponse t : resp.responses()) {
+            String topic = t.topic() != null && !t.topic().isEmpty() ? t.topic() : names.get(t.topicId());
+            if (topic == null) {
+                continue;
+            }
+            for (FetchResponse.PartitionData pd : t.partitions()) {
+                TopicPartition tp = new TopicPartition(topic, pd.partitionIndex());
+                FetchState s = partitions.get(tp);
+                if (s == null || s.truncating() || !states.contains(s)) {
+                    continue; // removed, or restarted at another epoch, while the fetch was out
+                }
+                onPartitionData(s, pd, afterMs);
+            }
+        }
+    }
+
+    private void onPartitionData(FetchState s, FetchResponse.PartitionData pd, long nowMs) {
+        Partition p = s.partition();
+        TopicPartition tp = p.topicPartition();
+        Errors error = Errors.forCode(pd.errorCode());
+        switch (error) {
+            case NONE -> {
+                MemoryRecords records = wholeBatches(pd.records());
+                long end;
+                try {
+                    end = replicaManager.appendAsFollower(p, s.leaderEpoch(), records, pd.highWatermark(),
+                        pd.logStartOffset());
+                } catch (RuntimeException e) {
+                    log.warn("{}: cannot append the batches fetched from broker {} at offset {}: {}", tp, leader.id(),
+                        s.fetchOffset(), e.toString());
+                    delay(List.of(s), nowMs);
+                    return;
+                }
+                if (end < 0) {
+                    partitions.remove(tp, s);
+                } else {
+                    partitions.replace(tp, s, s.fetchingAt(end));
+                }
+            }
+            case OFFSET_OUT_OF_RANGE -> {
+                long leaderStart = pd.logStartOffset();
+                if (leaderStart > p.log().logEndOffset()) {
+                    if (replicaManager.truncateFollowerFullyAndStartAt(p, s.leaderEpoch(), leaderStart)) {
+                        partitions.replace(tp, s, s.fetchingAt(leaderStart));
+                    } else {
+                        partitions.remove(tp, s);
+                    }
+                } else {
+                    // ahead of the leader's log end: find where the logs diverge again
+                    partitions.replace(tp, s, s.truncatingAgain());
+                }
+            }
+            default -> {
+                log.debug("{}: fetch from broker {} answered {}", tp, leader.id(), error);
+                delay(List.of(s), nowMs);
+            }
+        }
+    }
+
+    /** The fetched bytes up to the last whole batch (a fetch may end inside one). */
+    static MemoryRecords wholeBatches(Records records) {
+        if (records == null || records.sizeInBytes() == 0) {
+            return MemoryRecords.readableRecords(ByteBuffer.allocate(0));
+        }
+        ByteBuffer buf = records.buffer().duplicate();
+        int start = buf.position();
+        int pos = start;
+        while (buf.limit() - pos >= RecordBatch.LOG_OVERHEAD) {
+            int size = RecordBatch.LOG_OVERHEAD + buf.getInt(pos + RecordBatch.LENGTH_OFFSET);
+            if (size <= RecordBatch.LOG_OVERHEAD || pos + size > buf.limit()) {
+                break;
+            }
+            pos += size;
+        }
+        buf.limit(pos);
+        return MemoryRecords.readableRecords(buf.slice());
+    }
+}

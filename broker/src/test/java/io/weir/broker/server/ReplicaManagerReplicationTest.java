@@ -1,0 +1,243 @@
+package io.weir.broker.server;
+
+import io.weir.broker.BrokerConfig;
+import io.weir.broker.metadata.PartitionState;
+import io.weir.broker.metadata.TopicMetadata;
+import io.weir.common.TopicPartition;
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.RecordBatchBuilder;
+import io.weir.common.testing.MockTime;
+import io.weir.log.LogManager;
+import io.weir.log.internals.CheckpointFile;
+import io.weir.protocol.ApiException;
+import io.weir.protocol.Errors;
+import io.weir.protocol.Records;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The leader's side of replication inside one replica manager, driven by hand: the high watermark as
+ * the smallest log end of the ISR, fetches of unassigned replicas refused, ISR shrink and expansion
+ * through the sender, stale states ignored, and the high-watermark checkpoint written and read back.
+ */
+class ReplicaManagerReplicationTest {
+    private static final TopicPartition TP = new TopicPartition("t", 0);
+    private static final TopicMetadata TOPIC = new TopicMetadata("t", UUID.randomUUID(), 1, (short) 3, Map.of());
+
+    @TempDir
+    Path dir;
+
+    private final MockTime time = new MockTime();
+    private final List<LogManager> opened = new ArrayList<>();
+
+    /** ISR changes the replica manager sent, answered by the test. */
+    private final List<CompletableFuture<PartitionState>> answers = new ArrayList<>();
+    private final List<List<Integer>> proposed = new ArrayList<>();
+
+    @AfterEach
+    void close() {
+        opened.forEach(LogManager::close);
+    }
+
+    private ReplicaManager replicaManager() {
+        BrokerConfig config = new BrokerConfig(Map.of(BrokerConfig.LOG_DIRS, dir.toString()));
+        TopicConfigs topicConfigs = new TopicConfigs(config);
+        LogManager logs = LogManager.open(dir, topicConfigs.defaultLogConfig(), Map.of(), time);
+        opened.add(logs);
+        ReplicaManager rm = new ReplicaManager(0, logs, topicConfigs, time);
+        rm.setAlterPartitionSender((tp, leaderEpoch, partitionEpoch, newIsr) -> {
+            CompletableFuture<PartitionState> f = new CompletableFuture<>();
+            synchronized (answers) {
+                answers.add(f);
+                proposed.add(newIsr);
+            }
+            return f;
+        });
+        return rm;
+    }
+
+    private static Records batch(int records) {
+        RecordBatchBuilder b = new RecordBatchBuilder(CompressionType.NONE);
+        for (int i = 0; i < records; i++) {
+            b.append(1L, ("k" + i).getBytes(StandardCharsets.UTF_8), new byte[20]);
+        }
+        return Records.wrap(b.build());
+    }
+
+    private static PartitionState state(int leader, int epoch, List<Integer> isr, int zkVersion) {
+        return new PartitionState(leader, epoch, isr, 1, zkVersion);
+    }
+
+    private static void awaitTrue(java.util.function.BooleanSupplier c) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!c.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not reached");
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    @Test
+    void shouldMoveTheHighWatermarkToTheSmallestLogEndOfTheIsrAndCompleteItsWaiters() throws Exception {
+        ReplicaManager rm = replicaManager();
+        rm.hostPartition(TOPIC, 0, List.of(0, 1, 2), state(0, 0, List.of(0, 1, 2), 0));
+        Partition p = rm.partition(TP);
+        assertTrue(p.isLeader());
+        assertEquals(Errors.NONE, rm.appendAsLeader(TP, batch(5), (short) -1).error());
+        assertEquals(0, p.highWatermark(), "the followers' log ends are not known yet");
+        CompletableFuture<Long> committed = rm.awaitHighWatermark(TP, 5);
+
+        ReplicaManager.ReadResult r1 = rm.readForFollower(TP, 1, 0, 1 << 20, true, 0, 0, true);
+        assertEquals(Errors.NONE, r1.error());
+        assertTrue(r1.sizeInBytes() > 0, "a follower reads uncommitted records");
+        rm.readForFollower(TP, 2, 3, 1 << 20, true, 0, 0, true);
+        rm.readForFollower(TP, 1, 5, 1 << 20, true, 0, 0, true);
+        assertEquals(3, p.highWatermark(), "follower 2 is at 3");
+        assertFalse(committed.isDone());
+        ReplicaManager.ReadResult consumer = rm.read(TP, 3, 1 << 20, true, false);
+        assertEquals(0, consumer.sizeInBytes(), "consumers read below the high watermark only");
+
+        rm.readForFollower(TP, 2, 5, 1 << 20, true, 0, 0, true);
+        assertEquals(5, p.highWatermark());
+        assertEquals(5L, committed.get(1, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void shouldRefuseAFetchFromAnUnassignedReplicaWithoutChangingState() {
+        ReplicaManager rm = replicaManager();
+        rm.hostPartition(TOPIC, 0, List.of(0, 1), state(0, 0, List.of(0, 1), 0));
+        rm.appendAsLeader(TP, batch(2), (short) 1);
+        Partition p = rm.partition(TP);
+
+        assertEquals(Errors.UNKNOWN_LEADER_EPOCH, rm.readForFollower(TP, 7, 2, 1 << 20, true, 0, 0, true).error());
+        assertEquals(Errors.NOT_LEADER_OR_FOLLOWER, rm.readForFollower(TP, 7, 2, 1 << 20, true, -1, 0, true).error());
+        assertEquals(Errors.UNKNOWN_LEADER_EPOCH, rm.validateLeader(TP, 1));
+        assertEquals(-1, p.followerLogEndOffset(7));
+        assertEquals(0, p.highWatermark());
+        assertEquals(List.of(0, 1), p.isr());
+        assertNull(p.pendingIsrChange());
+        assertTrue(proposed.isEmpty());
+    }
+
+    @Test
+    void shouldShrinkTheIsrOnlyOnceTheControllerCommittedItAndExpandWhenTheFollowerCatchesUp() throws Exception {
+        ReplicaManager rm = replicaManager();
+        rm.hostPartition(TOPIC, 0, List.of(0, 1), state(0, 0, List.of(0, 1), 0));
+        Partition p = rm.partition(TP);
+        rm.appendAsLeader(TP, batch(4), (short) 1);
+        rm.readForFollower(TP, 1, 2, 1 << 20, true, 0, 0, true);
+        assertEquals(2, p.highWatermark());
+
+        assertEquals(0, rm.doIsrCheck(time.milliseconds(), 1_000), "the follower fetched just now");
+        time.sleep(1_001);
+        assertEquals(1, rm.doIsrCheck(time.milliseconds(), 1_000));
+        assertEquals(List.of(0), proposed.get(0));
+        assertEquals(0, rm.doIsrCheck(time.milliseconds(), 1_000), "one pending change at a time");
+        assertEquals(2, p.highWatermark(), "nothing commits on a shrink the controller has not confirmed");
+
+        answers.get(0).complete(state(0, 0, List.of(0), 1));
+        awaitTrue(() -> p.isr().equals(List.of(0)));
+        awaitTrue(() -> p.highWatermark() == 4);
+        assertEquals(Errors.NOT_ENOUGH_REPLICAS, withMinIsr2(rm).error());
+
+        // the follower catches up to the high watermark: it is proposed again
+        rm.readForFollower(TP, 1, 4, 1 << 20, true, 0, 0, true);
+        assertEquals(List.of(0, 1), proposed.get(1));
+        assertEquals(List.of(0, 1), p.maximalIsr(), "the high watermark already waits for the follower");
+        answers.get(1).completeExceptionally(new ApiException(Errors.INVALID_UPDATE_VERSION, "stale"));
+        awaitTrue(() -> p.pendingIsrChange() != null && proposed.size() == 2);
+        // newer metadata (the controller's state) clears the refused change
+        rm.applyPartitionState(TP, List.of(0, 1), state(0, 0, List.of(0, 1), 2));
+        assertEquals(List.of(0, 1), p.isr());
+        assertNull(p.pendingIsrChange());
+    }
+
+    private ReplicaManager.AppendResult withMinIsr2(ReplicaManager rm) {
+        rm.updateTopicConfig(new TopicMetadata("t", TOPIC.topicId(), 1, (short) 3, Map.of("min.insync.replicas", "2")));
+        return rm.appendAsLeader(TP, batch(1), (short) -1);
+    }
+
+    @Test
+    void shouldIgnoreAStaleStateAndFollowANewLeader() {
+        ReplicaManager rm = replicaManager();
+        List<String> transitions = new ArrayList<>();
+        rm.addLeadershipListener(new LeadershipListener() {
+            @Override
+            public void onBecomeLeader(TopicPartition tp, int leaderEpoch) {
+                transitions.add("lead " + tp + " " + leaderEpoch);
+            }
+
+            @Override
+            public void onResign(TopicPartition tp, int leaderEpoch) {
+                transitions.add("resign " + tp + " " + leaderEpoch);
+            }
+        });
+        rm.hostPartition(TOPIC, 0, List.of(0, 1), state(0, 3, List.of(0, 1), 5));
+        assertEquals(List.of("lead t-0 3"), transitions);
+        rm.applyPartitionState(TP, List.of(0, 1), state(0, 3, List.of(0), 6));
+        assertEquals(List.of("lead t-0 3"), transitions, "an ISR change at the same epoch is no new leadership");
+        Partition p = rm.partition(TP);
+        rm.applyPartitionState(TP, List.of(0, 1), state(1, 2, List.of(0, 1), 9));
+        assertTrue(p.isLeader(), "an older leader epoch is ignored");
+        rm.applyPartitionState(TP, List.of(0, 1), state(1, 3, List.of(0, 1), 4));
+        assertTrue(p.isLeader(), "an older partition epoch at the same leader epoch is ignored");
+        rm.applyPartitionState(TP, List.of(0, 1), new PartitionState(1, 9, List.of(1), 0, 50));
+        assertTrue(p.isLeader(), "a state of an older controller is ignored");
+        CompletableFuture<Long> waiting = rm.awaitHighWatermark(TP, 100);
+
+        rm.applyPartitionState(TP, List.of(0, 1), state(1, 4, List.of(0, 1), 6));
+        assertEquals(Partition.Role.FOLLOWER, p.role());
+        assertEquals(1, p.leaderId());
+        assertEquals(List.of("lead t-0 3", "resign t-0 4"), transitions);
+        assertEquals(Errors.NOT_LEADER_OR_FOLLOWER, rm.appendAsLeader(TP, batch(1), (short) 1).error());
+        assertEquals(Errors.NOT_LEADER_OR_FOLLOWER, rm.read(TP, 0, 100, true, false).error());
+        assertEquals(Errors.NOT_LEADER_OR_FOLLOWER, rm.deleteRecords(TP, 0).error());
+        ExecutionException e = assertThrows(ExecutionException.class, () -> waiting.get(1, TimeUnit.SECONDS));
+        assertEquals(Errors.NOT_LEADER_OR_FOLLOWER, ((ApiException) e.getCause()).error());
+    }
+
+    @Test
+    void shouldCheckpointHighWatermarksAndStartFromTheCheckpointCappedAtTheLogEnd() throws Exception {
+        ReplicaManager rm = replicaManager();
+        rm.hostPartition(TOPIC, 0, List.of(0, 1), state(0, 0, List.of(0, 1), 0));
+        rm.appendAsLeader(TP, batch(5), (short) 1);
+        rm.readForFollower(TP, 1, 3, 1 << 20, true, 0, 0, true);
+        assertEquals(1, rm.checkpointHighWatermarks());
+        Path file = dir.resolve(ReplicaManager.HIGH_WATERMARK_CHECKPOINT);
+        assertEquals("0\n1\nt 0 3\n", Files.readString(file));
+        opened.remove(0).close();
+
+        // a follower starts from the checkpointed high watermark, below its log end
+        ReplicaManager again = replicaManager();
+        again.hostPartition(TOPIC, 0, List.of(0, 1), state(1, 1, List.of(0, 1), 1));
+        assertEquals(5, again.partition(TP).log().logEndOffset());
+        assertEquals(3, again.partition(TP).highWatermark());
+        again.checkpointHighWatermarks();
+        opened.remove(0).close();
+
+        // a checkpoint beyond the log end is capped at it
+        new CheckpointFile(file).write(Map.of(TP, 99L));
+        ReplicaManager third = replicaManager();
+        third.hostPartition(TOPIC, 0, List.of(0, 1), state(1, 1, List.of(0, 1), 1));
+        assertEquals(5, third.partition(TP).highWatermark());
+    }
+}
