@@ -2,6 +2,7 @@ package io.weir.broker.api;
 
 import io.weir.broker.metadata.TopicMetadata;
 import io.weir.broker.purgatory.DelayedOperationPurgatory;
+import io.weir.broker.server.Partition;
 import io.weir.broker.server.ReplicaManager;
 import io.weir.broker.transaction.TransactionCoordinatorService;
 import io.weir.common.TopicPartition;
@@ -81,7 +82,7 @@ public final class ProduceHandler implements ApiHandler {
             for (ProduceRequest.PartitionProduceData pd : td.partitionData()) {
                 RecordBatch first = firstBatch(pd.records());
                 if (first != null && first.isTransactional() && first.hasProducerId() && !TopicMetadata.isInternal(td.name())
-                    && replicaManager.partition(new TopicPartition(td.name(), pd.index())) != null) {
+                    && needsCoordinator(new TopicPartition(td.name(), pd.index()), first)) {
                     partitions.add(new TopicPartition(td.name(), pd.index()));
                     producerId = first.producerId();
                     producerEpoch = first.producerEpoch();
@@ -114,6 +115,23 @@ public final class ProduceHandler implements ApiHandler {
                     }
                 }
             });
+    }
+
+    /**
+     * Whether the coordinator must decide on this transactional batch first: not when the partition
+     * already holds this producer's open transaction at this epoch (the coordinator added the
+     * partition then, and a transaction's end writes a marker that closes it here), as Kafka's leaders
+     * skip verification then — in a cluster the coordinator is usually another broker, and asking it
+     * for every batch would cost a round trip per produce.
+     */
+    private boolean needsCoordinator(TopicPartition tp, RecordBatch first) {
+        Partition partition = replicaManager.partition(tp);
+        if (partition == null) {
+            return false;
+        }
+        return partition.log().activeProducer(first.producerId())
+            .map(p -> p.currentTxnStartOffset() < 0 || p.epoch() != first.producerEpoch())
+            .orElse(true);
     }
 
     /** What a producer is told when the coordinator refuses (or cannot yet answer for) a transactional batch. */
@@ -188,7 +206,7 @@ public final class ProduceHandler implements ApiHandler {
                         .setRecordErrors(r.recordErrors().stream().map(e -> new ProduceResponse.BatchIndexAndErrorMessage()
                             .setBatchIndex(e.batchIndex()).setBatchIndexErrorMessage(e.message())).toList());
                     if (awaitingReplicas != null && r.error() == Errors.NONE) {
-                        io.weir.broker.server.Partition partition = replicaManager.partition(tp);
+                        Partition partition = replicaManager.partition(tp);
                         awaitingReplicas.put(tp, new DelayedProduce.Pending(pr,
                             endOffset(r.baseOffset(), pd.records().buffer()),
                             partition == null ? -1 : partition.leaderEpoch()));
