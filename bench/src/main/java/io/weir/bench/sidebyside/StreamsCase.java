@@ -51,7 +51,10 @@ import java.util.stream.Stream;
  *
  * The table case loads state.keys records, waits until the output shows every key, kills the job with SIGKILL and
  * starts it again on the same state directory at once with one new record sent: restart-to-processing is the time
- * from that restart to the new record's output (JVM start, group join, restore, processing and commit included).
+ * from that restart to the new record's output (JVM start, group join, restore, processing and commit included);
+ * "records restored" is what the restarted job counted itself (Weir's restore metrics, Kafka Streams' restore
+ * listener). Both jobs use a {@value #SESSION_TIMEOUT_MS} ms group session, so both restarts include the wait for the
+ * killed member's session to expire before the group rebalances.
  */
 public final class StreamsCase {
     /** Both jobs' group session timeout: the smallest a Kafka 4.4 broker accepts, so a restart waits the least. */
@@ -130,24 +133,32 @@ public final class StreamsCase {
                 figures.put("records/s", numRecords * 1000.0 / Math.max(1, doneMs - runningMs));
                 figures.put("job start to RUNNING ms", (double) (runningMs - startMs));
 
-                // the latency phase: a fixed rate while the job runs, outputs stamped after its start
+                // the latency phase: a fixed rate from another thread while this one reads the output at once,
+                // outputs stamped after the phase's start
                 long phaseStartMs = System.currentTimeMillis();
                 reader.latencyFromMs = phaseStartMs;
                 long total = rate * seconds;
-                long next = System.nanoTime();
-                long intervalNs = 1_000_000_000L / Math.max(1, rate);
-                for (long i = 0; i < total; i++) {
-                    expected += send(producer, job, input, numRecords + i, vocabulary);
-                    next += intervalNs;
-                    long waitNs = next - System.nanoTime();
-                    if (waitNs > 0) {
-                        TimeUnit.NANOSECONDS.sleep(waitNs);
+                long base = numRecords;
+                long[] added = new long[1];
+                Thread sender = new Thread(() -> {
+                    long next = System.nanoTime();
+                    long intervalNs = 1_000_000_000L / Math.max(1, rate);
+                    for (long i = 0; i < total; i++) {
+                        added[0] += send(producer, job, input, base + i, vocabulary);
+                        next += intervalNs;
+                        long waitNs = next - System.nanoTime();
+                        if (waitNs > 0) {
+                            java.util.concurrent.locks.LockSupport.parkNanos(waitNs);
+                        }
                     }
-                    if ((i & 1023) == 0) {
-                        reader.pollOnce();
-                    }
+                    producer.flush();
+                }, "streams-bench-sender");
+                sender.start();
+                while (sender.isAlive()) {
+                    reader.pollOnce();
                 }
-                producer.flush();
+                sender.join();
+                expected += added[0];
                 reader.awaitTotal(expected, process, log, System.currentTimeMillis() + TimeUnit.MINUTES.toMillis(10));
                 List<Long> latencies = reader.latencies;
                 Collections.sort(latencies);
@@ -219,6 +230,7 @@ public final class StreamsCase {
                 long seenMs = reader.awaitKey(marker, second, log2, restartMs + TimeUnit.MINUTES.toMillis(60));
                 figures.put("restart-to-processing ms", (double) (seenMs - restartMs));
                 figures.put("restart to RUNNING ms", (double) (runningSince(log2, restartMs) - restartMs));
+                figures.put("records restored", (double) restoredRecords(log2));
             } finally {
                 stop(second);
             }
@@ -249,6 +261,14 @@ public final class StreamsCase {
         try (Stream<String> lines = Files.lines(log)) {
             return lines.filter(l -> l.startsWith(JobArgs.RUNNING_LINE)).findFirst()
                 .map(l -> Long.parseLong(l.substring(JobArgs.RUNNING_LINE.length()).trim())).orElse(fallback);
+        }
+    }
+
+    /** The changelog records the job said it restored before it first reached RUNNING (-1 if it did not say). */
+    private static long restoredRecords(Path log) throws IOException {
+        try (Stream<String> lines = Files.lines(log)) {
+            return lines.filter(l -> l.startsWith(JobArgs.RESTORED_LINE)).findFirst()
+                .map(l -> Long.parseLong(l.substring(JobArgs.RESTORED_LINE.length()).trim())).orElse(-1L);
         }
     }
 
@@ -306,6 +326,7 @@ public final class StreamsCase {
             p.put("isolation.level", "read_committed");
             p.put("enable.auto.commit", "false");
             p.put("fetch.max.wait.ms", "50");
+            p.put("max.poll.records", "10000");
             consumer = new KafkaConsumer<>(p, new StringDeserializer(), new LongDeserializer());
             List<TopicPartition> tps = new ArrayList<>();
             for (int i = 0; i < settings.partitions(); i++) {

@@ -12,6 +12,8 @@ import java.util.Map;
 public final class JobArgs {
     /** Printed on stdout (with the wall-clock ms) when the job first reaches RUNNING. */
     public static final String RUNNING_LINE = "BENCH-JOB RUNNING ";
+    /** Printed beside it: the changelog records the job restored before it got there (its own restore counts). */
+    public static final String RESTORED_LINE = "BENCH-JOB RESTORED ";
 
     private final Map<String, String> values;
 

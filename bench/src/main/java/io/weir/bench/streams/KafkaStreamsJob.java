@@ -67,9 +67,25 @@ public final class KafkaStreamsJob {
         }
         KafkaStreams streams = new KafkaStreams(builder.build(p), p);
         CountDownLatch stopped = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicLong restored = new java.util.concurrent.atomic.AtomicLong();
+        streams.setGlobalStateRestoreListener(new org.apache.kafka.streams.processor.StateRestoreListener() {
+            @Override
+            public void onRestoreStart(org.apache.kafka.common.TopicPartition tp, String store, long start, long end) {
+            }
+
+            @Override
+            public void onBatchRestored(org.apache.kafka.common.TopicPartition tp, String store, long batchEnd, long n) {
+            }
+
+            @Override
+            public void onRestoreEnd(org.apache.kafka.common.TopicPartition tp, String store, long total) {
+                restored.addAndGet(total);
+            }
+        });
         streams.setStateListener((now, old) -> {
             if (now == KafkaStreams.State.RUNNING && old != KafkaStreams.State.RUNNING) {
                 System.out.println(JobArgs.RUNNING_LINE + System.currentTimeMillis());
+                System.out.println(JobArgs.RESTORED_LINE + restored.get());
             } else if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
                 stopped.countDown();
             }

@@ -70,6 +70,7 @@ public final class WeirStreamsJob {
         streams.setStateListener((now, old) -> {
             if (now == WeirStreams.State.RUNNING) {
                 System.out.println(JobArgs.RUNNING_LINE + System.currentTimeMillis());
+                System.out.println(JobArgs.RESTORED_LINE + streams.restoredRecords());
             } else if (now == WeirStreams.State.ERROR || now == WeirStreams.State.NOT_RUNNING) {
                 stopped.countDown();
             }
