@@ -46,6 +46,9 @@ import java.util.stream.Stream;
  * state.keys=50000          table: keys loaded (the store holds state.keys x value.size bytes; the issue's 1 GB is
  * value.size=1000           state.keys=1000000 with value.size=1000)
  * streams.kafka.transactional.statestores=false   Kafka Streams' enable.transactional.statestores (Kafka only)
+ * restart.state=keep        table: the restart keeps the state directory (keep) or gets an empty one (new: a new host)
+ * streams.weir.snapshots=false   table: Weir publishes store snapshots (state.snapshot.dir, every
+ *                          streams.weir.snapshot.interval.ms=5000) that a new host starts from (Weir only)
  * streams.threads=1, streams.commit.interval.ms=100, streams.heap=-Xmx512m, partitions=2
  * </pre>
  *
@@ -105,6 +108,7 @@ public final class StreamsCase {
                 : runThroughputAndLatency(job, runName, input, output, stateDir);
         } finally {
             BrokerProcess.deleteTree(stateDir);
+            BrokerProcess.deleteTree(workDir.resolve(runName + "-snapshots"));
         }
     }
 
@@ -221,8 +225,11 @@ public final class StreamsCase {
                 first.waitFor(60, TimeUnit.SECONDS);
             }
             Path log2 = workDir.resolve(runName + "-job-restarted.out");
+            boolean newHost = setting("restart.state", "keep").equals("new");
+            Path restartDir = newHost ? workDir.resolve(runName + "-state-new-host") : stateDir;
+            Files.createDirectories(restartDir);
             long restartMs = System.currentTimeMillis();
-            Process second = startJob("table", runName, input, output, stateDir, log2);
+            Process second = startJob("table", runName, input, output, restartDir, log2);
             try {
                 String marker = "marker-" + runName;
                 producer.send(new ProducerRecord<>(input, marker, "m"));
@@ -233,6 +240,9 @@ public final class StreamsCase {
                 figures.put("records restored", (double) restoredRecords(log2));
             } finally {
                 stop(second);
+                if (newHost) {
+                    BrokerProcess.deleteTree(restartDir);
+                }
             }
         }
         return figures;
@@ -250,6 +260,9 @@ public final class StreamsCase {
             "--session-timeout-ms", SESSION_TIMEOUT_MS));
         if (kafkaStreams) {
             cmd.addAll(List.of("--transactional-statestores", setting("streams.kafka.transactional.statestores", "false")));
+        } else if (Boolean.parseBoolean(setting("streams.weir.snapshots", "false"))) {
+            cmd.addAll(List.of("--snapshot-dir", workDir.resolve(runName + "-snapshots").toString(),
+                "--snapshot-interval-ms", setting("streams.weir.snapshot.interval.ms", "5000")));
         }
         Files.writeString(log, String.join(" ", cmd) + "\n");
         return new ProcessBuilder(cmd).redirectErrorStream(true)

@@ -7,7 +7,8 @@ import java.util.Map;
  * The arguments both streams benchmark jobs take ({@code --key value} pairs), so the harness starts Weir streams
  * and Kafka Streams the same way: {@code --job wordcount|window|table}, {@code --bootstrap-server},
  * {@code --application-id}, {@code --input}, {@code --output}, {@code --state-dir}, {@code --threads},
- * {@code --commit-interval-ms}, {@code --session-timeout-ms}, {@code --transactional-statestores} (Kafka Streams only).
+ * {@code --commit-interval-ms}, {@code --session-timeout-ms}, {@code --transactional-statestores} (Kafka Streams only), {@code --snapshot-dir} and
+ * {@code --snapshot-interval-ms} (Weir only: {@code state.snapshot.dir}).
  */
 public final class JobArgs {
     /** Printed on stdout (with the wall-clock ms) when the job first reaches RUNNING. */

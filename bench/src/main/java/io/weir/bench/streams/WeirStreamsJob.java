@@ -38,6 +38,11 @@ public final class WeirStreamsJob {
         // the same group timing for both systems: a restart after SIGKILL waits out the dead member's session
         p.put("consumer.session.timeout.ms", args.get("session-timeout-ms", "6000"));
         p.put("consumer.heartbeat.interval.ms", "1500");
+        if (!args.get("snapshot-dir", "").isEmpty()) {
+            // Weir's store snapshots: a new instance starts from the newest one plus the changelog tail
+            p.put(StreamsConfig.STATE_SNAPSHOT_DIR_CONFIG, args.get("snapshot-dir"));
+            p.put(StreamsConfig.STATE_SNAPSHOT_INTERVAL_MS_CONFIG, args.get("snapshot-interval-ms", "5000"));
+        }
         String input = args.get("input");
         String output = args.get("output");
         StreamsBuilder builder = new StreamsBuilder();

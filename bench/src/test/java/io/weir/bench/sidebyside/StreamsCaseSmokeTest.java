@@ -74,4 +74,13 @@ class StreamsCaseSmokeTest {
         // Weir restarts on its store after SIGKILL: at most the tail of the last commit, never all 300 keys
         assertTrue(figures.get("records restored") >= 0 && figures.get("records restored") < 300, figures.toString());
     }
+
+    @Test
+    void shouldRunTheNewHostCaseWithSnapshots() throws Exception {
+        Map<String, Double> figures = run("smoke-new-host", Map.of("type", "streams", "streams.job", "table",
+            "partitions", "2", "state.keys", "300", "value.size", "100", "restart.state", "new",
+            "streams.weir.snapshots", "true", "streams.weir.snapshot.interval.ms", "0"));
+        assertTrue(figures.containsKey("restart-to-processing ms"), figures.toString());
+        assertTrue(figures.get("records restored") >= 0 && figures.get("records restored") <= 300, figures.toString());
+    }
 }
