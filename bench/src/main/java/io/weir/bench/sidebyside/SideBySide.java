@@ -286,6 +286,8 @@ public final class SideBySide implements Callable<Integer> {
             cmd.addAll(List.of("-cp", weirHome.resolve("bench/target/classes") + java.io.File.pathSeparator
                 + Files.readString(kafkaStreamsClasspathFile).trim(), io.weir.bench.streams.KafkaStreamsJob.class.getName()));
         } else {
+            // the bench's logger config keeps clients at WARN; the job's restore and snapshot lines are INFO
+            cmd.add("-Dorg.slf4j.simpleLogger.log.io.weir.streams=info");
             cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), io.weir.bench.streams.WeirStreamsJob.class.getName()));
         }
         double cpuBefore = broker.cpuSeconds();
