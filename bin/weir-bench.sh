@@ -17,6 +17,14 @@ if [ ! -s "$kcp" ] || [ bench/kafka-broker/pom.xml -nt "$kcp" ] || [ pom.xml -nt
       -Dmdep.outputFile="$kcp" -DincludeScope=runtime >&2
 fi
 
+# Apache Kafka Streams (streams scenarios on the kafka broker): its own classpath, with its own rocksdbjni
+kscp="$WEIR_HOME/bench/target/kafka-streams-classpath.txt"
+if [ ! -s "$kscp" ] || [ bench/kafka-streams/pom.xml -nt "$kscp" ] || [ pom.xml -nt "$kscp" ]; then
+  echo "Resolving Apache Kafka Streams (bench/kafka-streams/pom.xml)..." >&2
+  mvn -B -q -f bench/kafka-streams/pom.xml dependency:build-classpath \
+      -Dmdep.outputFile="$kscp" -DincludeScope=runtime >&2
+fi
+
 # Build the broker's classpath now (its start script builds when sources changed), not while a broker
 # start is being waited for. With no arguments WeirServer only prints its usage.
 "$WEIR_HOME/bin/weir-run-class.sh" broker io.weir.broker.WeirServer >/dev/null 2>&1 || true
@@ -25,4 +33,5 @@ export WEIR_BROKER_OPTS="${WEIR_OPTS:-}"
 export WEIR_OPTS="-Djava.awt.headless=true -Dorg.slf4j.simpleLogger.log.org.apache.kafka.clients.NetworkClient=error"
 export WEIR_HEAP_OPTS="${WEIR_BENCH_HEAP_OPTS:--Xmx512m}"
 exec "$WEIR_HOME/bin/weir-run-class.sh" bench io.weir.bench.sidebyside.SideBySide \
-  --weir-home "$WEIR_HOME" --kafka-classpath-file "$kcp" --command "bin/weir-bench.sh $*" "$@"
+  --weir-home "$WEIR_HOME" --kafka-classpath-file "$kcp" \
+  --kafka-streams-classpath-file "$kscp" --command "bin/weir-bench.sh $*" "$@"

@@ -43,6 +43,16 @@ public final class StreamsConfig {
     public static final long DEFAULT_STATESTORE_CACHE_MAX_BYTES = 10L * 1024 * 1024;
     /** {@code host:port} where this instance answers interactive queries (shared with the group for metadata). */
     public static final String APPLICATION_SERVER_CONFIG = "application.server";
+    /**
+     * Weir's own: a directory (local, or shared by the job's instances) where each active task publishes
+     * snapshots of its persistent stores (RocksDB checkpoints tagged with their changelog offsets), and from
+     * which a task that finds no local state for a store (a new host, a lost disk) bootstraps it before
+     * replaying only the changelog after the snapshot. Unset (the default): no snapshots.
+     */
+    public static final String STATE_SNAPSHOT_DIR_CONFIG = "state.snapshot.dir";
+    /** Weir's own: how often an active task publishes snapshots of its stores, at a commit (default 10 minutes). */
+    public static final String STATE_SNAPSHOT_INTERVAL_MS_CONFIG = "state.snapshot.interval.ms";
+    public static final long DEFAULT_STATE_SNAPSHOT_INTERVAL_MS = 600_000L;
     /** The default (and Weir's recommended) guarantee. */
     public static final String EXACTLY_ONCE = "exactly_once";
     public static final String AT_LEAST_ONCE = "at_least_once";

@@ -160,6 +160,7 @@ public final class WeirStreams implements AutoCloseable {
         this.maxUncommittedBytes = longConfig(StreamsConfig.STATESTORE_UNCOMMITTED_MAX_BYTES_CONFIG, DEFAULT_UNCOMMITTED_MAX_BYTES, 0);
         this.numThreads = (int) longConfig(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1, 1);
         StreamsConfig.cacheMaxBytes(this.configs);   // refused here, not when the threads start
+        longConfig(StreamsConfig.STATE_SNAPSHOT_INTERVAL_MS_CONFIG, StreamsConfig.DEFAULT_STATE_SNAPSHOT_INTERVAL_MS, 0);
         Object dir = this.configs.get(StreamsConfig.STATE_DIR_CONFIG);
         Path root = dir != null ? Path.of(dir.toString()) : Path.of(System.getProperty("java.io.tmpdir"), "weir-streams");
         this.appStateDir = root.resolve(applicationId);
@@ -472,7 +473,10 @@ public final class WeirStreams implements AutoCloseable {
     }
 
     /**
-     * Metrics by name: {@code restore-records-total}, and per store {@code restore-records-total.<store>};
+     * Metrics by name: {@code restore-records-total}, and per store {@code restore-records-total.<store>} (records
+     * restored), {@code restore-records-to-restore.<store>} (changelog offsets to replay, an upper bound of the
+     * records), {@code restore-remaining-records.<store>} and {@code restore-from-snapshot.<store>} (restores that
+     * started from a snapshot); {@code snapshots-published-total} (store snapshots this instance wrote);
      * {@code standby-records-total} (changelog records applied to standby stores) and, per changelog partition a
      * standby follows, {@code standby-changelog-position.<topic>-<partition>} (the committed position).
      */
@@ -481,7 +485,15 @@ public final class WeirStreams implements AutoCloseable {
         m.put("restore-records-total", restoredRecords());
         for (RestoreProgress p : restores) {
             m.merge("restore-records-total." + p.storeName(), p.recordsRestored(), Long::sum);
+            m.merge("restore-records-to-restore." + p.storeName(), p.totalToRestore(), Long::sum);
+            m.merge("restore-remaining-records." + p.storeName(), p.remaining(), Long::sum);
+            m.merge("restore-from-snapshot." + p.storeName(), p.origin() == RestoreProgress.Origin.SNAPSHOT ? 1L : 0L, Long::sum);
         }
+        long snapshotsPublished = 0;
+        for (StreamThread t : threads()) {
+            snapshotsPublished += t.snapshotsPublished();
+        }
+        m.put("snapshots-published-total", snapshotsPublished);
         long standbyRecords = 0;
         for (StreamThread t : threads()) {
             standbyRecords += t.standbyRecordsRestored();

@@ -190,9 +190,9 @@ final class Report {
         return out;
     }
 
-    /** A figure that describes the run rather than scores it (records per transaction). */
+    /** A figure that describes the run rather than scores it (records per transaction, a state's size, outputs). */
     static boolean neutral(String figure) {
-        return figure.endsWith("/transaction");
+        return figure.endsWith("/transaction") || figure.startsWith("state dir") || figure.equals("output records");
     }
 
     static boolean lowerIsBetter(String figure) {

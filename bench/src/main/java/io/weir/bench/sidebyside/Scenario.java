@@ -16,7 +16,8 @@ import java.util.TreeMap;
  * A named workload from {@code bench/scenarios/NAME.properties}.
  *
  * <pre>
- * type=producer            producer: produce (then consume the same data when consume=true); e2e: fixed-rate latency
+ * type=producer            producer: produce (then consume the same data when consume=true); e2e: fixed-rate latency;
+ *                          streams: a stream job, Weir streams on Weir vs Kafka Streams on Kafka (keys: {@link StreamsCase})
  * record.size=100          value bytes
  * num.records=2000000      records per producer per run
  * partitions=6

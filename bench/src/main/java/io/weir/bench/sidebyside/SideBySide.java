@@ -56,6 +56,13 @@ public final class SideBySide implements Callable<Integer> {
     @Option(names = "--kafka-classpath-file", description = "File with the Apache Kafka broker's classpath (needed with --brokers kafka).")
     Path kafkaClasspathFile;
 
+    @Option(names = "--kafka-streams-classpath-file",
+        description = "File with Apache Kafka Streams' classpath (needed for type=streams scenarios on the kafka broker).")
+    Path kafkaStreamsClasspathFile;
+
+    @Option(names = "--streams-heap", defaultValue = "-Xmx512m", description = "Heap options for both stream jobs (type=streams).")
+    String streamsHeapOpts;
+
     @Option(names = "--results-dir", description = "Default: <weir-home>/bench/results.")
     Path resultsDir;
 
@@ -150,6 +157,11 @@ public final class SideBySide implements Callable<Integer> {
                             java.util.Collections.reverse(order);
                         }
                         for (BrokerProcess broker : order) {
+                            if (c.type().equals("streams")) {
+                                // the system under test is the stream job: Weir streams on Weir, Kafka Streams on Kafka
+                                results.add(runStreamsCase(c, broker, round));
+                                continue;
+                            }
                             for (String client : usableClients) {
                                 results.add(runCase(c, broker, client, round));
                             }
@@ -256,6 +268,36 @@ public final class SideBySide implements Callable<Integer> {
             curves.put(m, curve);
         }
         return m;
+    }
+
+    private Measurement runStreamsCase(Scenario.Case c, BrokerProcess broker, int round) throws Exception {
+        boolean kafka = broker instanceof BrokerProcess.Kafka;
+        String runName = c.slug() + "-r" + round + "-" + (kafka ? "kstreams" : "weir") + "-" + (++runCounter);
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        String heap = c.settings().getOrDefault("streams.heap", streamsHeapOpts);
+        cmd.addAll(List.of(heap.trim().split("\\s+")));
+        if (kafka) {
+            if (kafkaStreamsClasspathFile == null) {
+                throw new CommandLine.ParameterException(new CommandLine(this),
+                    "--kafka-streams-classpath-file is needed for streams scenarios on the kafka broker");
+            }
+            // this module's classes (the job) + Kafka Streams with its own rocksdbjni; never Weir streams' classpath
+            cmd.addAll(List.of("-cp", weirHome.resolve("bench/target/classes") + java.io.File.pathSeparator
+                + Files.readString(kafkaStreamsClasspathFile).trim(), io.weir.bench.streams.KafkaStreamsJob.class.getName()));
+        } else {
+            // the bench's logger config keeps clients at WARN; the job's restore and snapshot lines are INFO
+            cmd.add("-Dorg.slf4j.simpleLogger.log.io.weir.streams=info");
+            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), io.weir.bench.streams.WeirStreamsJob.class.getName()));
+        }
+        double cpuBefore = broker.cpuSeconds();
+        System.err.printf("[round %d] %s on %s (%s) ...%n", round + 1, c.label(), broker.name(), kafka ? "Kafka Streams" : "Weir streams");
+        Map<String, Double> figures = new LinkedHashMap<>(new StreamsCase(c, broker.bootstrapServers(), workDir, cmd, kafka)
+            .run(runName));
+        figures.put("broker CPU s", broker.cpuSeconds() - cpuBefore);
+        figures.put("broker RSS MB", broker.rssBytes() / (1024.0 * 1024.0));
+        System.err.println("    " + figures);
+        return new Measurement(c.label(), broker.name(), "streams", round, figures);
     }
 
     private static void addProps(List<String> args, String flag, List<String> props) {

@@ -37,7 +37,7 @@ class ScenarioTest {
                 Scenario s = Scenario.load(f, Map.of());
                 assertFalse(s.cases().isEmpty(), f.toString());
                 for (Scenario.Case c : s.cases()) {
-                    assertTrue(List.of("producer", "e2e").contains(c.type()), f + ": " + c.type());
+                    assertTrue(List.of("producer", "e2e", "streams").contains(c.type()), f + ": " + c.type());
                     assertTrue(c.numRecords() > 0 && c.partitions() > 0 && c.recordSize() > 0, f.toString());
                 }
             }

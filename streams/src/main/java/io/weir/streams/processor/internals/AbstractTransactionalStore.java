@@ -8,8 +8,10 @@ import io.weir.streams.state.ChangelogSink;
 import io.weir.streams.state.internals.BytesIterator;
 import io.weir.streams.state.internals.BytesStoreSupplier;
 import io.weir.streams.state.internals.InMemoryBytesStore;
+import io.weir.streams.state.internals.RocksDbBytesStore;
 import io.weir.streams.state.internals.TransactionalBytesStore;
 
+import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -245,6 +247,11 @@ abstract class AbstractTransactionalStore<K, V> implements TransactionalStateSto
     @Override
     public Map<TopicPartition, Long> committedOffsets() {
         return open().committedOffsets();
+    }
+
+    @Override
+    public Map<TopicPartition, Long> snapshot(Path target) {
+        return open() instanceof RocksDbBytesStore rocks ? rocks.checkpoint(target) : null;
     }
 
     @Override

@@ -144,6 +144,10 @@ public final class StreamThread extends Thread {
     private long lastAssignedMs;
     /** The record cache of this thread's tasks: its share of {@code statestore.cache.max.bytes}. */
     private final ThreadCache cache;
+    /** Store snapshots ({@code state.snapshot.dir}); null when the job takes none. */
+    private final StoreSnapshots snapshots;
+    /** The logged stores of each sub-topology (what a snapshot can bootstrap). */
+    private final Map<Integer, Set<String>> loggedStoresBySubtopology = new HashMap<>();
 
     public StreamThread(int index, Settings settings, Observer observer) {
         super(settings.applicationId() + "-StreamThread-" + index);
@@ -160,9 +164,11 @@ public final class StreamThread extends Thread {
                 StoreBuilder<?> sb = settings.builder().stores().get(st);
                 if (sb != null && sb.loggingEnabled()) {
                     stateful.add(sub);
+                    loggedStoresBySubtopology.computeIfAbsent(sub, k -> new java.util.TreeSet<>()).add(st);
                 }
             }
         });
+        this.snapshots = StoreSnapshots.fromConfigs(settings.configs(), settings.applicationId());
         this.assignor = new StreamsPartitionAssignor(settings.processId(), settings.applicationServer(), topicsBySub,
             stateful, settings.numStandbyReplicas(),
             longConfig(settings.configs(), ACCEPTABLE_RECOVERY_LAG_CONFIG, StreamsPartitionAssignor.DEFAULT_ACCEPTABLE_RECOVERY_LAG),
@@ -250,6 +256,12 @@ public final class StreamThread extends Thread {
     /** The stores of this thread's restored active tasks, by store name (safe from any thread). */
     public Map<String, List<StateStore>> queryableStores() {
         return queryable;
+    }
+
+    /** Store snapshots this thread published since it started ({@code state.snapshot.dir}). */
+    public long snapshotsPublished() {
+        StoreSnapshots s = snapshots;
+        return s == null ? 0 : s.publishedCount();
     }
 
     /** Changelog records applied to standby stores since the thread started. */
@@ -399,6 +411,8 @@ public final class StreamThread extends Thread {
         c.put("enable.auto.commit", false);
         c.put("isolation.level", "read_committed");
         c.put("client.id", getName() + "-restore-consumer");
+        // restoring reads whole changelogs: bigger polls than the main consumer's (Kafka Streams' default is 1000)
+        c.putIfAbsent("max.poll.records", 2000);
         return c;
     }
 
@@ -532,6 +546,10 @@ public final class StreamThread extends Thread {
             }
             task.commitStores(own);
             knownOffsetSums.put(task.id(), changelogOffsetSum(task));   // reported at the next join (warm-up lag)
+            if (snapshots != null) {
+                // right after the store commit: the snapshot is exactly this committed state
+                snapshots.maybePublish(task, settings.applicationId(), settings.time().milliseconds());
+            }
         }
     }
 
@@ -624,7 +642,10 @@ public final class StreamThread extends Thread {
             throw new UncheckedIOException("cannot create the state directory " + dir + " of task " + id, e);
         }
         Set<String> wiped = new HashSet<>();
+        Set<String> fromSnapshot = new HashSet<>();
         while (true) {
+            // a store without local state (a new host, a lost disk, a wiped corrupt store) starts from a snapshot
+            fromSnapshot.addAll(bootstrapFromSnapshots(id, dir));
             StreamTask task = new StreamTask(id, settings.applicationId(), settings.builder().build(Set.of(id.subtopology())),
                 settings.configs(), collector, dir, settings.time(), settings.globalStores(), cache);
             try {
@@ -632,7 +653,7 @@ public final class StreamThread extends Thread {
                 if (standby) {
                     return task;
                 }
-                startRestore(task, wiped);
+                startRestore(task, wiped, fromSnapshot);
                 if (!restoringTasks.contains(id)) {
                     task.initializeProcessors();   // nothing to restore: processors may start at once
                 }
@@ -663,7 +684,23 @@ public final class StreamThread extends Thread {
         return null;
     }
 
-    private void startRestore(StreamTask task, Set<String> wiped) {
+    /** Copies in the newest usable snapshot of each logged store of the task that has no local state. */
+    private Set<String> bootstrapFromSnapshots(TaskId id, Path taskDir) {
+        Set<String> stores = loggedStoresBySubtopology.getOrDefault(id.subtopology(), Set.of());
+        if (snapshots == null || stores.isEmpty()) {
+            return Set.of();
+        }
+        Map<String, TopicPartition> changelogs = new TreeMap<>();
+        for (String store : stores) {
+            changelogs.put(store, new TopicPartition(ProcessorStateNames.changelogTopic(settings.applicationId(), store),
+                id.partition()));
+        }
+        return snapshots.bootstrap(id, taskDir, changelogs, cl -> new long[] {
+            restoreConsumer.beginningOffsets(List.of(cl)).getOrDefault(cl, 0L),
+            restoreConsumer.endOffsets(List.of(cl)).getOrDefault(cl, 0L)});
+    }
+
+    private void startRestore(StreamTask task, Set<String> wiped, Set<String> fromSnapshot) {
         long now = settings.time().milliseconds();
         List<Restoring> started = new ArrayList<>();
         for (Map.Entry<String, StateStore> e : task.stores().entrySet()) {
@@ -675,7 +712,8 @@ public final class StreamThread extends Thread {
                 task.id().partition());
             Map<TopicPartition, Long> committed = store.committedOffsets();
             Long from = committed.get(cl);
-            RestoreProgress.Origin origin = wiped.contains(e.getKey()) ? RestoreProgress.Origin.WIPED_CORRUPT
+            RestoreProgress.Origin origin = fromSnapshot.contains(e.getKey()) ? RestoreProgress.Origin.SNAPSHOT
+                : wiped.contains(e.getKey()) ? RestoreProgress.Origin.WIPED_CORRUPT
                 : committed.isEmpty() ? RestoreProgress.Origin.EMPTY : RestoreProgress.Origin.LOCAL_STORE;
             long begin = restoreConsumer.beginningOffsets(List.of(cl)).getOrDefault(cl, 0L);
             long start = from == null ? begin : Math.max(from, begin);
@@ -686,7 +724,7 @@ public final class StreamThread extends Thread {
                 log.info("Task {}: {}", task.id(), progress.describe(now));
             } else {
                 log.info("Task {}: restoring {}", task.id(), progress.describe(now));
-                started.add(new Restoring(task, store, progress, cl, start));
+                started.add(new Restoring(task, store, progress, cl, start, now));
             }
         }
         if (!started.isEmpty()) {
@@ -751,9 +789,18 @@ public final class StreamThread extends Thread {
             long position = restoreConsumer.position(rs.changelog);
             long n = applied.getOrDefault(rs.changelog, 0L);
             if (n > 0 || position > rs.nextOffset) {
-                rs.store.commit(Map.of(rs.changelog, position));
                 rs.nextOffset = position;
                 rs.progress.onRestored(n, position, now);
+                rs.uncommitted = true;
+            }
+            // the restored records wait in the store's batch and commit (a synced write, with the new position) once a
+            // commit interval, past statestore.uncommitted.max.bytes, or at the end: not one fsync per poll. A stop in
+            // between loses only uncommitted restored records, which the next open replays again.
+            if (rs.uncommitted && (rs.progress.done() || now - rs.lastCommitMs >= settings.commitIntervalMs()
+                || rs.store.uncommittedBytes() > settings.maxUncommittedBytes())) {
+                rs.store.commit(Map.of(rs.changelog, rs.nextOffset));
+                rs.uncommitted = false;
+                rs.lastCommitMs = now;
             }
             if (rs.progress.done()) {
                 log.info("Task {}: {}", rs.task.id(), rs.progress.describe(now));
@@ -789,6 +836,9 @@ public final class StreamThread extends Thread {
             }
             restoringTasks.remove(id);
             restoring.values().removeIf(r -> r.task == task);
+            if (snapshots != null) {
+                snapshots.forget(id);
+            }
             try {
                 if (!clean) {
                     task.abortStores();
@@ -1001,15 +1051,20 @@ public final class StreamThread extends Thread {
         final TransactionalStateStore store;
         final RestoreProgress progress;
         final TopicPartition changelog;
+        /** The next changelog offset to read (what the store's batch holds up to). */
         long nextOffset;
+        /** Whether the batch holds restored records not committed yet, and when the last restore commit was. */
+        boolean uncommitted;
+        long lastCommitMs;
 
         Restoring(StreamTask task, TransactionalStateStore store, RestoreProgress progress, TopicPartition changelog,
-                  long nextOffset) {
+                  long nextOffset, long nowMs) {
             this.task = task;
             this.store = store;
             this.progress = progress;
             this.changelog = changelog;
             this.nextOffset = nextOffset;
+            this.lastCommitMs = nowMs;
         }
     }
 

@@ -3,6 +3,7 @@ package io.weir.streams.processor.internals;
 import io.weir.common.TopicPartition;
 import io.weir.streams.processor.StateStore;
 
+import java.nio.file.Path;
 import java.util.Map;
 
 /**
@@ -32,6 +33,15 @@ public interface TransactionalStateStore extends StateStore {
     /** Whether writes wait in a record cache (a commit now would leave them out). */
     default boolean hasCachedWrites() {
         return false;
+    }
+
+    /**
+     * Writes a snapshot of the store's COMMITTED state into {@code target} (which must not exist) and returns
+     * the committed offsets it holds, or null if the store's engine keeps no files to snapshot (in memory).
+     * Call between commits, from the owning thread.
+     */
+    default Map<TopicPartition, Long> snapshot(Path target) {
+        return null;
     }
 
     /** Approximate bytes of uncommitted writes. */
