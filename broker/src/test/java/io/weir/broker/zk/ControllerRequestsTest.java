@@ -222,6 +222,21 @@ class ControllerRequestsTest {
     }
 
     @Test
+    void shouldStopAndDeleteAReplicaTheControllerSendsStopReplicaFor() throws Exception {
+        List<Integer> others = nonControllerIds();
+        create("stopped", List.of(others.get(0), others.get(1)));
+        TopicPartition tp = new TopicPartition("stopped", 0);
+        EmbeddedBroker follower = broker(others.get(1));
+        assertNotNull(follower.broker().replicaManager().partition(tp));
+        assertTrue(follower.broker().replicaManager().logManager().getLog(tp) != null);
+        controller().broker().controller().sendStopReplicas(id(follower), java.util.Set.of(tp), true);
+        ZkTestCluster.waitUntil(() -> follower.broker().replicaManager().partition(tp) == null
+            && follower.broker().replicaManager().logManager().getLog(tp) == null,
+            "broker " + id(follower) + " stops and deletes its replica of " + tp);
+        assertNotNull(broker(others.get(0)).broker().replicaManager().partition(tp)); // the other replica stays
+    }
+
+    @Test
     void shouldMoveLeadershipByLeaderAndIsrWhenTheZooKeeperPathIsOff() throws Exception {
         List<Integer> others = nonControllerIds();
         List<Integer> replicas = List.of(others.get(0), others.get(1), id(controller()));
