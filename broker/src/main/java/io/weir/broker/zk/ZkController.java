@@ -84,6 +84,15 @@ import java.util.function.Function;
  * bumps the leader epoch; the writes of one pass go in a few chunked transactions under the epoch fence,
  * and a pass that meets a concurrent change re-reads and computes again.
  *
+ * <p>Every write that changes partition states is also pushed to the brokers by RPC through the
+ * {@link ControllerChannelManager} (Kafka's ZooKeeper mode): LeaderAndIsr to the partitions' live replicas and
+ * UpdateMetadata to every live broker, each carrying this term's controller epoch and the receiver's broker
+ * epoch; an ISR change a leader asked for (AlterPartition) only UpdateMetadata, as its leader has the answer.
+ * A new term, and a broker that registers (again), get the full state. Brokers refuse an older controller
+ * epoch, so a deposed controller's requests change nothing; ZooKeeper's watches stay as the slower path,
+ * and both end in one method that ignores older states. {@link #sendStopReplicas} stops replicas a
+ * reassignment removed.
+ *
  * <p>Thread-safe: controller writes are serialized on this object; a non-controller's waits hold no lock.
  */
 public final class ZkController implements TopicController, LeaderElector, AutoCloseable {
