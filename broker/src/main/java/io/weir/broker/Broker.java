@@ -4,6 +4,7 @@ import io.weir.broker.api.AlterPartitionHandler;
 import io.weir.broker.api.ApiHandlerRegistry;
 import io.weir.broker.api.ClusterHandler;
 import io.weir.broker.api.ConfigsHandler;
+import io.weir.broker.api.ControllerApisHandler;
 import io.weir.broker.api.DelayedFetch;
 import io.weir.broker.api.DelayedProduce;
 import io.weir.broker.api.DeleteRecordsHandler;
@@ -46,6 +47,8 @@ import io.weir.broker.transaction.TransactionMarkerChannel;
 import io.weir.broker.transaction.TransactionMarkerWriter;
 import io.weir.broker.zk.AlterPartitionControl;
 import io.weir.broker.zk.BrokerRegistrar;
+import io.weir.broker.zk.ControllerChannelManager;
+import io.weir.broker.zk.ControllerRequestApplier;
 import io.weir.broker.zk.ZkController;
 import io.weir.broker.zk.ZkMetadataStore;
 import io.weir.broker.zk.ZkProducerIdBlocks;
@@ -102,6 +105,16 @@ public final class Broker {
     private TransactionCoordinatorService transactionCoordinator;
     /** Requests to other brokers (transaction markers to partition leaders). */
     private NetworkClient interBrokerClient;
+    /** The controller's connections to the brokers (LeaderAndIsr, UpdateMetadata, StopReplica). */
+    private NetworkClient controllerClient;
+    private ControllerChannelManager controllerChannel;
+    /** This broker's side of the controller's requests. */
+    private ControllerRequestApplier controllerRequests;
+    /**
+     * Whether partition states read from ZooKeeper (the watch path) are applied; tests turn it off to prove
+     * the controller's LeaderAndIsr requests alone move leadership. Hosting and deletions still follow the image.
+     */
+    private volatile boolean applyZkPartitionStates = true;
     private RequestHandlerPool handlerPool;
     private ScheduledExecutorService scheduler;
     private volatile boolean running;
@@ -121,6 +134,24 @@ public final class Broker {
 
     public BrokerConfig config() {
         return config;
+    }
+
+    /**
+     * Test seam: with false, partition states seen through ZooKeeper's watches are no longer applied, so
+     * only the controller's LeaderAndIsr requests change this broker's leaderships and ISRs.
+     */
+    public void setApplyZkPartitionStates(boolean apply) {
+        this.applyZkPartitionStates = apply;
+    }
+
+    /** This broker's side of the controller's LeaderAndIsr / UpdateMetadata / StopReplica requests. */
+    public ControllerRequestApplier controllerRequests() {
+        return controllerRequests;
+    }
+
+    /** The controller's channel to the brokers (sends only while this broker is the controller). */
+    public ControllerChannelManager controllerChannel() {
+        return controllerChannel;
     }
 
     /**
@@ -236,6 +267,13 @@ public final class Broker {
             List.of(advertised.listenerName() + "://" + advertised.host() + ":" + advertised.port()));
         long registerNs = System.nanoTime();
         registrar.register();
+        controllerClient = new NetworkClient(NetworkClient.Settings.defaults(
+            List.of(new Node(-1, advertised.host(), advertised.port())), "controller-" + config.brokerId()), time);
+        controllerChannel = new ControllerChannelManager(controllerClient, time, INTER_BROKER_REQUEST_TIMEOUT_MS);
+        controller.setChannel(controllerChannel);
+        BrokerRegistrar registered = registrar;
+        controllerRequests = new ControllerRequestApplier(config.brokerId(), store, replicaManager,
+            registered::brokerEpoch);
         controller.start();
         alterPartitionManager.start();
         log.debug("ZooKeeper: metadata opened in {} ms, registered and controller known in {} ms",
@@ -270,6 +308,7 @@ public final class Broker {
             .register(new ElectLeadersHandler(store, replicaManager, controller))
             .register(new OffsetForLeaderEpochHandler(replicaManager))
             .register(new AlterPartitionHandler(new AlterPartitionControl(store, controller)))
+            .register(new ControllerApisHandler(controllerRequests))
             .register(new ProducerIdHandler(producerIds, transactionCoordinator))
             .register(new GroupApisHandler(new GroupApis(groupCoordinator, transactionCoordinator::locateCoordinator,
                 config.brokerId(), advertised.host(), advertised.port())))
@@ -445,7 +484,7 @@ public final class Broker {
                 PartitionState state = image.states().get(tp);
                 if (replicas.isEmpty() || replicas.contains(me)) {
                     // hosts it if new, then applies the state (a state already applied is skipped)
-                    rm.hostPartition(t, p, replicas, state);
+                    rm.hostPartition(t, p, replicas, applyZkPartitionStates ? state : null);
                 }
             }
             TopicMetadata before = appliedTopics.get(t.name());
@@ -486,6 +525,8 @@ public final class Broker {
         ok &= stage("logs", () -> logManager.close(), logManager);
         ok &= stage("alter partition manager", () -> alterPartitionManager.close(), alterPartitionManager);
         ok &= stage("controller", () -> controller.close(), controller);
+        ok &= stage("controller channel", () -> controllerChannel.close(), controllerChannel);
+        ok &= stage("controller client", () -> controllerClient.close(), controllerClient);
         ok &= stage("registration", () -> registrar.close(), registrar);
         // closing the store ends the ZooKeeper session (the registration and /controller go at once),
         // then stops the embedded ZooKeeper if there is one
@@ -501,6 +542,8 @@ public final class Broker {
         logManager = null;
         alterPartitionManager = null;
         controller = null;
+        controllerChannel = null;
+        controllerClient = null;
         registrar = null;
         store = null;
         return ok;

@@ -91,7 +91,14 @@ public enum ApiKeys {
         DescribeTransactionsRequest.LOWEST_VERSION, DescribeTransactionsRequest.HIGHEST_VERSION,
         DescribeTransactionsRequest.FLEXIBLE_FROM),
     LIST_TRANSACTIONS(ListTransactionsRequest.API_KEY, "ListTransactions", ListTransactionsRequest.LOWEST_VERSION,
-        ListTransactionsRequest.HIGHEST_VERSION, ListTransactionsRequest.FLEXIBLE_FROM);
+        ListTransactionsRequest.HIGHEST_VERSION, ListTransactionsRequest.FLEXIBLE_FROM),
+    // the ZooKeeper-mode controller's requests to brokers (last in the enum: ordinals of the others stay put)
+    LEADER_AND_ISR(LeaderAndIsrRequest.API_KEY, "LeaderAndIsr", LeaderAndIsrRequest.LOWEST_VERSION,
+        LeaderAndIsrRequest.HIGHEST_VERSION, LeaderAndIsrRequest.FLEXIBLE_FROM),
+    STOP_REPLICA(StopReplicaRequest.API_KEY, "StopReplica", StopReplicaRequest.LOWEST_VERSION,
+        StopReplicaRequest.HIGHEST_VERSION, StopReplicaRequest.FLEXIBLE_FROM),
+    UPDATE_METADATA(UpdateMetadataRequest.API_KEY, "UpdateMetadata", UpdateMetadataRequest.LOWEST_VERSION,
+        UpdateMetadataRequest.HIGHEST_VERSION, UpdateMetadataRequest.FLEXIBLE_FROM);
 
     private static final ApiKeys[] BY_ID;
 

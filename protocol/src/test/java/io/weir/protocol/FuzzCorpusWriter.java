@@ -30,6 +30,9 @@ final class FuzzCorpusWriter {
         ApiKeys[] apis = ApiKeys.values();
         for (int index = 0; index < apis.length; index++) {
             ApiKeys api = apis[index];
+            if (!KafkaRandomMessages.inKafkaClients(api)) {
+                continue;
+            }
             for (short v = api.lowestVersion(); v <= api.highestVersion(); v++) {
                 Random random = new Random(1000L * api.id() + v);
                 ByteBuffer body = KafkaRandomMessages.randomCanonical(api.apiName(), true, v, random);

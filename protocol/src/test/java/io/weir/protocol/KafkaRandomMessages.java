@@ -30,6 +30,20 @@ final class KafkaRandomMessages {
     private KafkaRandomMessages() {
     }
 
+    /**
+     * Whether the kafka-clients on this classpath (4.x) still has the API's message classes: the
+     * ZooKeeper-mode controller's LeaderAndIsr, StopReplica and UpdateMetadata left with ZooKeeper in
+     * Kafka 4.0, so they are checked against Kafka 3.9's classes in compat-tests-kafka3 instead.
+     */
+    static boolean inKafkaClients(ApiKeys api) {
+        try {
+            Class.forName("org.apache.kafka.common.message." + api.apiName() + "RequestData");
+            return true;
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
+    }
+
     static Class<?> dataClass(String apiName, boolean request) {
         try {
             return Class.forName("org.apache.kafka.common.message." + apiName + (request ? "Request" : "Response") + "Data");

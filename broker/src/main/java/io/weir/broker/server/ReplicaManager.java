@@ -63,7 +63,8 @@ import java.util.function.Consumer;
  * it. Both go to the controller through the {@link AlterPartitionSender}, one pending change per
  * partition.
  *
- * <p>Thread-safe. Listeners are called without any of this class's locks held.
+ * <p>Thread-safe. Listeners are called without any of this class's locks held, except that a state change
+ * (hosting, applying a controller state, stopping a replica) calls them under its state-change lock.
  */
 public final class ReplicaManager {
     private static final Logger log = LoggerFactory.getLogger(ReplicaManager.class);
@@ -83,6 +84,13 @@ public final class ReplicaManager {
     private final TopicConfigs topicConfigs;
     private final Time time;
     private final Map<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
+    /**
+     * Serializes partition-state changes (hosting, applying a controller state, stopping a replica): the
+     * ZooKeeper watch path and the controller's LeaderAndIsr requests both apply states, and the staleness
+     * check and the change must be one step (Kafka's {@code replicaStateChangeLock}). A leaf lock: nothing
+     * held under it takes another broker lock (listeners only hand work to other threads).
+     */
+    private final Object stateChangeLock = new Object();
     private volatile Consumer<TopicPartition> appendListener = tp -> { };
     private volatile Consumer<TopicPartition> highWatermarkListener = tp -> { };
     private final List<LeadershipListener> leadershipListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -203,6 +211,12 @@ public final class ReplicaManager {
      * (or with no assignment) leads alone at epoch 0; one with other replicas waits for its state.
      */
     public void hostPartition(TopicMetadata topic, int p, List<Integer> replicas, PartitionState state) {
+        synchronized (stateChangeLock) {
+            hostPartitionLocked(topic, p, replicas, state);
+        }
+    }
+
+    private void hostPartitionLocked(TopicMetadata topic, int p, List<Integer> replicas, PartitionState state) {
         TopicPartition tp = new TopicPartition(topic.name(), p);
         int minIsr = topicConfigs.minInsyncReplicas(topic.configs());
         TopicConfigs.Compression compression = topicConfigs.compression(topic.configs());
@@ -230,6 +244,12 @@ public final class ReplicaManager {
      * takes the new ISR. A state older than the one applied is ignored.
      */
     public void applyPartitionState(TopicPartition tp, List<Integer> replicas, PartitionState state) {
+        synchronized (stateChangeLock) {
+            applyPartitionStateLocked(tp, replicas, state);
+        }
+    }
+
+    private void applyPartitionStateLocked(TopicPartition tp, List<Integer> replicas, PartitionState state) {
         Partition partition = partitions.get(tp);
         if (partition == null || state == null) {
             return;
@@ -323,6 +343,38 @@ public final class ReplicaManager {
             checkpointedHighWatermarks.remove(tp);
             logManager.deleteLog(tp);
         }
+    }
+
+    /**
+     * Stops hosting one replica (the controller's StopReplica): its fetcher stops, a leader resigns, parked
+     * requests answer NOT_LEADER_OR_FOLLOWER; with {@code deleteLog} its log is deleted too. Returns whether
+     * the partition was hosted.
+     */
+    public boolean stopReplica(TopicPartition tp, boolean deleteLog) {
+        Partition removed;
+        synchronized (stateChangeLock) {
+            ReplicaFetcherManager fm = fetcherManager;
+            if (fm != null) {
+                fm.removePartition(tp);
+            }
+            removed = partitions.remove(tp);
+            if (removed != null) {
+                boolean led = removed.isLeader();
+                removed.resign();
+                failHighWatermarkWaiters(tp, removed);
+                if (led) {
+                    leadershipListeners.forEach(listener -> listener.onResign(tp, -1));
+                }
+            }
+        }
+        if (removed != null) {
+            highWatermarkListener.accept(tp);
+        }
+        if (deleteLog) {
+            checkpointedHighWatermarks.remove(tp);
+            logManager.deleteLog(tp);
+        }
+        return removed != null;
     }
 
     /** Applies changed topic configs to the live logs. */

@@ -84,6 +84,15 @@ import java.util.function.Function;
  * bumps the leader epoch; the writes of one pass go in a few chunked transactions under the epoch fence,
  * and a pass that meets a concurrent change re-reads and computes again.
  *
+ * <p>Every write that changes partition states is also pushed to the brokers by RPC through the
+ * {@link ControllerChannelManager} (Kafka's ZooKeeper mode): LeaderAndIsr to the partitions' live replicas and
+ * UpdateMetadata to every live broker, each carrying this term's controller epoch and the receiver's broker
+ * epoch; an ISR change a leader asked for (AlterPartition) only UpdateMetadata, as its leader has the answer.
+ * A new term, and a broker that registers (again), get the full state. Brokers refuse an older controller
+ * epoch, so a deposed controller's requests change nothing; ZooKeeper's watches stay as the slower path,
+ * and both end in one method that ignores older states. {@link #sendStopReplicas} stops replicas a
+ * reassignment removed.
+ *
  * <p>Thread-safe: controller writes are serialized on this object; a non-controller's waits hold no lock.
  */
 public final class ZkController implements TopicController, LeaderElector, AutoCloseable {
@@ -129,6 +138,10 @@ public final class ZkController implements TopicController, LeaderElector, AutoC
     private final AtomicBoolean reconcileQueued = new AtomicBoolean();
     private final CuratorWatcher markerWatcher = e -> scheduleReconcile();
     private final long requestWaitMs;
+    /** Where partition-state changes are pushed to the brokers; null: only through ZooKeeper's watches. */
+    private volatile ControllerChannelManager channel;
+    /** The registrations (id to broker epoch) the current term has sent the full state to (guarded by this). */
+    private Map<Integer, Long> informedBrokers = Map.of();
 
     public ZkController(ZkMetadataStore store, int brokerId) {
         this(store, brokerId, ElectionSettings.defaults());
@@ -161,6 +174,10 @@ public final class ZkController implements TopicController, LeaderElector, AutoC
                     log.info("broker {} is no longer the controller (epoch {})", brokerId, context.controllerEpoch());
                 }
                 context = null;
+                ControllerChannelManager ch = channel;
+                if (ch != null) {
+                    ch.endTerm();
+                }
             }
         });
     }
@@ -247,8 +264,14 @@ public final class ZkController implements TopicController, LeaderElector, AutoC
                     .forPath(ZkPaths.CONTROLLER, Json.writeBytes(me)));
                 client.transaction().forOperations(ops);
                 int version = data == null ? 0 : stat.getVersion() + 1;
-                context = new ControllerContext(brokerId, epoch, version);
+                ControllerContext term = new ControllerContext(brokerId, epoch, version);
+                context = term;
                 log.info("broker {} is the controller, epoch {}", brokerId, epoch);
+                try {
+                    worker.execute(() -> sendFullState(term)); // off Curator's thread; before the reconcile below
+                } catch (RejectedExecutionException e) {
+                    // closing
+                }
                 scheduleReconcile(); // requests written while there was no controller
                 return;
             } catch (KeeperException.NodeExistsException | KeeperException.BadVersionException e) {
@@ -354,6 +377,7 @@ public final class ZkController implements TopicController, LeaderElector, AutoC
                 }
                 fencedCommit(store, term, ops);
                 store.changed(topic.name(), true);
+                sendPartitionStates(partitionsOf(topic.name(), 0, replicas.size()));
                 return;
             }
         }
@@ -414,6 +438,7 @@ public final class ZkController implements TopicController, LeaderElector, AutoC
                 // children before parents, and the topic's own znode last: chunks never leave a topic without its root
                 fencedCommit(store, term, ops);
                 store.changed(topic.name(), true);
+                sendPartitionStates(Set.of()); // UpdateMetadata: the brokers read the topic list again
                 return;
             }
         }
@@ -464,6 +489,7 @@ public final class ZkController implements TopicController, LeaderElector, AutoC
                 }
                 fencedCommit(store, term, ops);
                 store.changed(topic.name(), false);
+                sendPartitionStates(partitionsOf(topic.name(), topic.partitionCount(), newCount));
                 return;
             }
         }
@@ -535,6 +561,7 @@ public final class ZkController implements TopicController, LeaderElector, AutoC
         } catch (Exception ex) {
             throw ZkMetadataStore.zkFailure("read " + ZkPaths.CONTROLLED_SHUTDOWN, ex);
         }
+        informNewBrokers();
         createMissingPartitionStates();
         commitPlan("failover", this::liveBrokersPlan);
         if (!shuttingDown.isEmpty()) {
@@ -585,6 +612,9 @@ public final class ZkController implements TopicController, LeaderElector, AutoC
                 log.info("controller {} created the partitions of topic {} that another broker asked for", brokerId, name);
             }
             store.changed(name, false);
+            if (!ops.isEmpty()) {
+                sendPartitionStates(partitionsOf(name, 0, assignment.size()));
+            }
         }
     }
 
@@ -610,6 +640,7 @@ public final class ZkController implements TopicController, LeaderElector, AutoC
             fencedCommit(store, term, ops);
             log.info("controller {} deleted topic {}, which another broker asked for", brokerId, name);
             store.changed(name, true);
+            sendPartitionStates(Set.of());
         }
     }
 
@@ -628,7 +659,232 @@ public final class ZkController implements TopicController, LeaderElector, AutoC
             throw ZkMetadataStore.zkFailure("update the state of " + tp, e);
         }
         store.changed(tp.topic(), false);
+        if (leader == expected.leader() && leaderEpoch == expected.leaderEpoch()) {
+            sendUpdateMetadata(term, store.image(), Set.of(tp)); // an ISR change: its leader has the answer
+        } else {
+            sendPartitionStates(Set.of(tp));
+        }
         return new PartitionState(leader, leaderEpoch, isr, term.controllerEpoch(), expected.zkVersion() + 1);
+    }
+
+    // ---------------------------------------------------------------- requests to the brokers
+
+    /**
+     * Pushes partition-state changes to the brokers by RPC through {@code ch} (Kafka's ZooKeeper-mode
+     * LeaderAndIsr / UpdateMetadata / StopReplica), besides ZooKeeper's watches; null stops it. Set before
+     * {@link #start()}.
+     */
+    public void setChannel(ControllerChannelManager ch) {
+        this.channel = ch;
+    }
+
+    private static Set<TopicPartition> partitionsOf(String topic, int from, int to) {
+        Set<TopicPartition> out = new HashSet<>();
+        for (int p = from; p < to; p++) {
+            out.add(new TopicPartition(topic, p));
+        }
+        return out;
+    }
+
+    /**
+     * A new term: every live broker gets LeaderAndIsr for all of its replicas and UpdateMetadata with every
+     * partition (Kafka's controller failover), as brokers may have missed changes while there was none.
+     */
+    private synchronized void sendFullState(ControllerContext term) {
+        ControllerChannelManager ch = channel;
+        if (ch == null || context != term) {
+            return; // the term ended meanwhile
+        }
+        ch.beginTerm(term.controllerEpoch());
+        ZkMetadataStore.Image image = store.image();
+        ch.setLiveBrokers(image.brokers());
+        Map<Integer, Long> informed = new HashMap<>();
+        for (BrokerRegistration b : image.brokers()) {
+            informed.put(b.id(), b.epoch());
+            sendLeaderAndIsr(term, image, b, image.states().keySet(), true);
+        }
+        informedBrokers = informed;
+        sendUpdateMetadata(term, image, image.states().keySet());
+        log.info("controller {} (epoch {}) sent the full partition state to brokers {}", brokerId,
+            term.controllerEpoch(), informed.keySet());
+    }
+
+    /**
+     * A broker that registered (again) since the full state went out gets LeaderAndIsr for all of its
+     * replicas, and every broker an UpdateMetadata with all partitions (Kafka's {@code onBrokerStartup}).
+     */
+    private void informNewBrokers() {
+        ControllerChannelManager ch = channel;
+        ControllerContext term = context;
+        if (ch == null || term == null) {
+            return;
+        }
+        ZkMetadataStore.Image image = store.image();
+        ch.setLiveBrokers(image.brokers());
+        Map<Integer, Long> informed = new HashMap<>();
+        List<BrokerRegistration> fresh = new ArrayList<>();
+        for (BrokerRegistration b : image.brokers()) {
+            informed.put(b.id(), b.epoch());
+            Long before = informedBrokers.get(b.id());
+            if (before == null || before != b.epoch()) {
+                fresh.add(b);
+            }
+        }
+        boolean gone = !informed.keySet().containsAll(informedBrokers.keySet());
+        informedBrokers = informed;
+        for (BrokerRegistration b : fresh) {
+            sendLeaderAndIsr(term, image, b, image.states().keySet(), true);
+        }
+        if (!fresh.isEmpty() || gone) {
+            sendUpdateMetadata(term, image, image.states().keySet());
+        }
+    }
+
+    /**
+     * Sends the current state of {@code changed} as this controller wrote it: LeaderAndIsr to their live
+     * replicas, and UpdateMetadata (with the live brokers) to every live broker — also when {@code changed}
+     * is empty, so the brokers read the topic list again (a deletion). Reassignment uses it for the states
+     * it writes.
+     */
+    public synchronized void sendPartitionStates(Set<TopicPartition> changed) {
+        ControllerChannelManager ch = channel;
+        ControllerContext term = context;
+        if (ch == null || term == null) {
+            return;
+        }
+        ZkMetadataStore.Image image = store.image();
+        ch.setLiveBrokers(image.brokers());
+        for (BrokerRegistration b : image.brokers()) {
+            Set<TopicPartition> hosted = new HashSet<>();
+            for (TopicPartition tp : changed) {
+                if (replicasOf(image, tp).contains(b.id())) {
+                    hosted.add(tp);
+                }
+            }
+            if (!hosted.isEmpty()) {
+                sendLeaderAndIsr(term, image, b, hosted, false);
+            }
+        }
+        sendUpdateMetadata(term, image, changed);
+    }
+
+    /**
+     * Tells broker {@code brokerId} to stop its replicas of {@code partitions}, deleting their logs with
+     * {@code delete} (StopReplica, no leader-epoch check); for replicas a reassignment removed.
+     */
+    public synchronized void sendStopReplicas(int brokerId, Set<TopicPartition> partitions, boolean delete) {
+        ControllerChannelManager ch = channel;
+        ControllerContext term = context;
+        if (ch == null || term == null || partitions.isEmpty()) {
+            return;
+        }
+        ZkMetadataStore.Image image = store.image();
+        BrokerRegistration target = null;
+        for (BrokerRegistration b : image.brokers()) {
+            if (b.id() == brokerId) {
+                target = b;
+            }
+        }
+        if (target == null) {
+            return;
+        }
+        Map<String, List<io.weir.protocol.message.StopReplicaRequest.StopReplicaPartitionState>> byTopic = new TreeMap<>();
+        for (TopicPartition tp : partitions) {
+            byTopic.computeIfAbsent(tp.topic(), t -> new ArrayList<>()).add(
+                new io.weir.protocol.message.StopReplicaRequest.StopReplicaPartitionState()
+                    .setPartitionIndex(tp.partition()).setLeaderEpoch(ControllerRequestApplier.NO_EPOCH)
+                    .setDeletePartition(delete));
+        }
+        List<io.weir.protocol.message.StopReplicaRequest.StopReplicaTopicState> topics = new ArrayList<>();
+        byTopic.forEach((t, ps) -> topics.add(new io.weir.protocol.message.StopReplicaRequest.StopReplicaTopicState()
+            .setTopicName(t).setPartitionStates(ps)));
+        ch.send(term.controllerEpoch(), brokerId, new io.weir.protocol.message.StopReplicaRequest()
+            .setControllerId(this.brokerId).setControllerEpoch(term.controllerEpoch()).setBrokerEpoch(target.epoch())
+            .setTopicStates(topics));
+    }
+
+    private void sendLeaderAndIsr(ControllerContext term, ZkMetadataStore.Image image, BrokerRegistration target,
+                                  Collection<TopicPartition> partitions, boolean full) {
+        Map<String, List<io.weir.protocol.message.LeaderAndIsrRequest.LeaderAndIsrPartitionState>> byTopic = new TreeMap<>();
+        Set<Integer> leaders = new HashSet<>();
+        for (TopicPartition tp : partitions) {
+            PartitionState s = image.states().get(tp);
+            List<Integer> replicas = replicasOf(image, tp);
+            if (s == null || !replicas.contains(target.id()) || !image.topics().containsKey(tp.topic())) {
+                continue;
+            }
+            leaders.add(s.leader());
+            byTopic.computeIfAbsent(tp.topic(), t -> new ArrayList<>()).add(
+                new io.weir.protocol.message.LeaderAndIsrRequest.LeaderAndIsrPartitionState()
+                    .setPartitionIndex(tp.partition()).setControllerEpoch(s.controllerEpoch()).setLeader(s.leader())
+                    .setLeaderEpoch(s.leaderEpoch()).setIsr(s.isr()).setPartitionEpoch(s.zkVersion())
+                    .setReplicas(replicas).setAddingReplicas(List.of()).setRemovingReplicas(List.of()));
+        }
+        if (byTopic.isEmpty() && !full) {
+            return;
+        }
+        List<io.weir.protocol.message.LeaderAndIsrRequest.LeaderAndIsrTopicState> topics = new ArrayList<>();
+        byTopic.forEach((t, ps) -> topics.add(new io.weir.protocol.message.LeaderAndIsrRequest.LeaderAndIsrTopicState()
+            .setTopicName(t).setTopicId(image.topics().get(t).topicId()).setPartitionStates(ps)));
+        List<io.weir.protocol.message.LeaderAndIsrRequest.LeaderAndIsrLiveLeader> live = new ArrayList<>();
+        for (BrokerRegistration b : image.brokers()) {
+            if (leaders.contains(b.id())) {
+                live.add(new io.weir.protocol.message.LeaderAndIsrRequest.LeaderAndIsrLiveLeader().setBrokerId(b.id())
+                    .setHostName(b.host()).setPort(b.port()));
+            }
+        }
+        channel.send(term.controllerEpoch(), target.id(), new io.weir.protocol.message.LeaderAndIsrRequest()
+            .setControllerId(brokerId).setControllerEpoch(term.controllerEpoch()).setBrokerEpoch(target.epoch())
+            .setType((byte) (full ? 2 : 1)).setTopicStates(topics).setLiveLeaders(live));
+    }
+
+    /** UpdateMetadata with the states of {@code partitions} and every live broker, to every live broker. */
+    private void sendUpdateMetadata(ControllerContext term, ZkMetadataStore.Image image, Collection<TopicPartition> partitions) {
+        ControllerChannelManager ch = channel;
+        if (ch == null) {
+            return;
+        }
+        Set<Integer> liveIds = new HashSet<>();
+        List<io.weir.protocol.message.UpdateMetadataRequest.UpdateMetadataBroker> brokers = new ArrayList<>();
+        for (BrokerRegistration b : image.brokers()) {
+            liveIds.add(b.id());
+            List<io.weir.protocol.message.UpdateMetadataRequest.UpdateMetadataEndpoint> endpoints = new ArrayList<>();
+            for (String e : b.endpoints()) {
+                int sep = e.indexOf("://");
+                endpoints.add(new io.weir.protocol.message.UpdateMetadataRequest.UpdateMetadataEndpoint()
+                    .setHost(b.host()).setPort(b.port()).setListener(sep < 0 ? "PLAINTEXT" : e.substring(0, sep))
+                    .setSecurityProtocol((short) 0));
+            }
+            brokers.add(new io.weir.protocol.message.UpdateMetadataRequest.UpdateMetadataBroker().setId(b.id())
+                .setEndpoints(endpoints).setRack(b.rack()));
+        }
+        Map<String, List<io.weir.protocol.message.UpdateMetadataRequest.UpdateMetadataPartitionState>> byTopic = new TreeMap<>();
+        for (TopicPartition tp : partitions) {
+            PartitionState s = image.states().get(tp);
+            if (s == null || !image.topics().containsKey(tp.topic())) {
+                continue;
+            }
+            List<Integer> replicas = replicasOf(image, tp);
+            List<Integer> offline = new ArrayList<>();
+            for (int r : replicas) {
+                if (!liveIds.contains(r)) {
+                    offline.add(r);
+                }
+            }
+            byTopic.computeIfAbsent(tp.topic(), t -> new ArrayList<>()).add(
+                new io.weir.protocol.message.UpdateMetadataRequest.UpdateMetadataPartitionState()
+                    .setPartitionIndex(tp.partition()).setControllerEpoch(s.controllerEpoch()).setLeader(s.leader())
+                    .setLeaderEpoch(s.leaderEpoch()).setIsr(s.isr()).setZkVersion(s.zkVersion()).setReplicas(replicas)
+                    .setOfflineReplicas(offline));
+        }
+        List<io.weir.protocol.message.UpdateMetadataRequest.UpdateMetadataTopicState> topics = new ArrayList<>();
+        byTopic.forEach((t, ps) -> topics.add(new io.weir.protocol.message.UpdateMetadataRequest.UpdateMetadataTopicState()
+            .setTopicName(t).setTopicId(image.topics().get(t).topicId()).setPartitionStates(ps)));
+        for (BrokerRegistration b : image.brokers()) {
+            ch.send(term.controllerEpoch(), b.id(), new io.weir.protocol.message.UpdateMetadataRequest()
+                .setControllerId(brokerId).setControllerEpoch(term.controllerEpoch()).setBrokerEpoch(b.epoch())
+                .setTopicStates(topics).setLiveBrokers(brokers));
+        }
     }
 
     // ---------------------------------------------------------------- leader elections
@@ -714,6 +970,7 @@ public final class ZkController implements TopicController, LeaderElector, AutoC
             }
             store.changed(topics);
             logChanges(what, image, plan.writes());
+            sendPartitionStates(plan.writes().keySet());
             return plan;
         }
     }

@@ -591,6 +591,21 @@ public final class ZkMetadataStore implements MetadataStore {
         }
     }
 
+    /**
+     * Schedules a re-read of {@code topics}, the live brokers and the controller on the refresher thread,
+     * without waiting: the controller's UpdateMetadata tells this broker they changed, often before the
+     * watches do.
+     */
+    public void refreshSoon(java.util.Collection<String> topics) {
+        synchronized (lock) {
+            dirtyTopics.addAll(topics);
+            topicListDirty = true;
+            brokersDirty = true;
+            controllerDirty = true;
+            scheduleRefreshLocked();
+        }
+    }
+
     private void markAllDirty() {
         synchronized (lock) {
             topicListDirty = true;

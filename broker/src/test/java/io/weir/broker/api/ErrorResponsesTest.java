@@ -80,6 +80,7 @@ class ErrorResponsesTest {
             .register(new TransactionApisHandler(null, null, null, null, (short) 2))
             .register(new DescribeProducersHandler(rm))
             .register(new AlterPartitionHandler(null)) // error responses need no controller
+            .register(new ControllerApisHandler(null))
             .build();
     }
 
@@ -148,6 +149,14 @@ class ErrorResponsesTest {
                     List.of(new io.weir.protocol.message.AlterPartitionRequest.PartitionData().setNewIsr(List.of(0))))));
             case ELECT_LEADERS -> new io.weir.protocol.message.ElectLeadersRequest().setTopicPartitions(List.of(
                 new io.weir.protocol.message.ElectLeadersRequest.TopicPartitions().setTopic("t").setPartitions(List.of(0))));
+            case LEADER_AND_ISR -> new io.weir.protocol.message.LeaderAndIsrRequest().setTopicStates(List.of(
+                new io.weir.protocol.message.LeaderAndIsrRequest.LeaderAndIsrTopicState().setTopicName("t")
+                    .setTopicId(UUID.randomUUID()).setPartitionStates(List.of(
+                        new io.weir.protocol.message.LeaderAndIsrRequest.LeaderAndIsrPartitionState().setPartitionIndex(1)))));
+            case STOP_REPLICA -> new io.weir.protocol.message.StopReplicaRequest().setTopicStates(List.of(
+                new io.weir.protocol.message.StopReplicaRequest.StopReplicaTopicState().setTopicName("t")
+                    .setPartitionStates(List.of(
+                        new io.weir.protocol.message.StopReplicaRequest.StopReplicaPartitionState().setPartitionIndex(1)))));
             default -> empty(api);
         };
     }
