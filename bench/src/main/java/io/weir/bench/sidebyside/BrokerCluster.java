@@ -146,11 +146,19 @@ final class BrokerCluster implements Target {
         }
     }
 
-    /** The controller id Metadata names (Kafka's KRaft brokers name a random broker: meaningful for Weir only). */
-    int controllerId() throws Exception {
+    /**
+     * Who leads the cluster's metadata: for Weir the controller Metadata names; for Kafka the leader of the
+     * KRaft quorum (DescribeQuorum: its brokers name a random broker as "controller" in Metadata). -1 if unknown.
+     */
+    int controllerId() {
         try (Admin admin = admin()) {
+            if (zookeeper == null) {
+                return admin.describeMetadataQuorum().quorumInfo().get(10, TimeUnit.SECONDS).leaderId();
+            }
             Node c = admin.describeCluster().controller().get(10, TimeUnit.SECONDS);
             return c == null ? -1 : c.id();
+        } catch (Exception e) {
+            return -1;
         }
     }
 

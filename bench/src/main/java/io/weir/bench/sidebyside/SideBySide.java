@@ -286,7 +286,8 @@ public final class SideBySide implements Callable<Integer> {
             c.partitions()));
         scenarioNotes.add(String.format(java.util.Locale.ROOT, "Round %d, %s, client %s: SIGKILL to broker %d, leader of "
                 + "partitions %s%s; probe: %s", round + 1, cluster.name(), client, victim, led,
-            cluster.name().equals("Weir") ? " (Metadata's controller before the kill: broker " + controller + ")" : "",
+            cluster.name().equals("Weir") ? " (the controller before the kill: broker " + controller + ")"
+                : " (the KRaft quorum leader before the kill: node " + controller + ")",
             probeOut.isEmpty() ? "no output" : probeOut.get(probeOut.size() - 1)));
         System.err.println("    " + figures);
         System.err.printf("    restarting %s broker %d ...%n", cluster.name(), victim);

@@ -31,6 +31,7 @@ class FailoverTest {
 
         assertEquals(4_100.0, f.get("failover first ack ms"));
         assertEquals(6_500.0, f.get("failover led partitions ms"));
+        assertEquals(9_000.0, f.get("failover followed partitions ms"));
         assertEquals(9_000.0, f.get("failover all partitions ms"));
         assertEquals(0.0, f.get("failover failed records"));
         assertEquals(8_700.0, f.get("failover max latency ms"));
@@ -49,6 +50,7 @@ class FailoverTest {
         assertFalse(f.containsKey("failover first ack ms"));
         assertFalse(f.containsKey("failover led partitions ms"));
         assertFalse(f.containsKey("failover all partitions ms"));
+        assertEquals(150.0, f.get("failover followed partitions ms"));
         assertEquals(1.0, f.get("failover unrecovered partitions"));
         assertEquals(1.0, f.get("failover failed records"));
     }
