@@ -26,11 +26,12 @@ import java.util.concurrent.TimeUnit;
  * {@code bin/weir-bench.sh [scenario ...]}: starts a fresh Weir broker and a fresh Apache Kafka
  * broker (or, for scenarios with {@code cluster.size=N}, N Weir brokers on one ZooKeeper and N Kafka
  * KRaft nodes: see {@link BrokerCluster}; one size at a time), runs every case of every scenario
- * against each in turn, alternating which goes first (A B, B A, A B, ...) for {@code --rounds} rounds so drift on a shared machine falls on both, and
- * writes {@code bench/results/<scenario>-<timestamp>.md} with PNG charts beside it.
+ * against each in turn, alternating which goes first (A B, B A, A B, ...) for {@code --rounds}
+ * rounds so drift on a shared machine falls on both, and writes
+ * {@code bench/results/<scenario>-<timestamp>.md} with PNG charts beside it.
  *
  * <p>Each run gets a new topic. The load tools run as separate JVMs (as users run them), one at a
- * time; brokers stay up for the whole invocation and are stopped (and their log dirs deleted) at the
+ * time; brokers stay up for the whole invocation (or while scenarios of their cluster size run) and are stopped (and their log dirs deleted) at the
  * end, also on Ctrl-C.
  */
 @Command(name = "weir-bench", sortOptions = false, mixinStandardHelpOptions = true,
