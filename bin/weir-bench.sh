@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: a fresh Weir broker and a fresh Apache Kafka broker (KRaft, jars from Maven
 # Central, resolved on first use), each scenario run against both, A B / B A, --rounds times; writes
-# bench/results/<scenario>-<timestamp>.md and PNG charts.
+# bench/results/<scenario>-<timestamp>.md and PNG charts. Scenarios with cluster.size=3 (rf3-*) run against
+# three Weir brokers on a ZooKeeper the bench starts and a three-node Kafka KRaft cluster instead.
 # Usage: bin/weir-bench.sh [--rounds N] [--clients kafka,weir] [--brokers weir,kafka] [--set key=value] [scenario ...]
 # Profiling: WEIR_OPTS / KAFKA_OPTS go to the Weir / Kafka broker only, e.g.
 #   WEIR_OPTS=-XX:StartFlightRecording=duration=60s,filename=/tmp/weir.jfr bin/weir-bench.sh p6-100b-acks1

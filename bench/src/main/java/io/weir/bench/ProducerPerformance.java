@@ -170,6 +170,9 @@ public final class ProducerPerformance implements Callable<Integer> {
     interface PerfProducer extends AutoCloseable {
         void send(String topic, byte[] value, java.util.function.Consumer<Exception> done);
 
+        /** Sends to the given partition (the partitioner is not asked). */
+        void send(String topic, int partition, byte[] value, java.util.function.Consumer<Exception> done);
+
         void flush();
 
         default void initTransactions() {
@@ -198,6 +201,11 @@ public final class ProducerPerformance implements Callable<Integer> {
         @Override
         public void send(String topic, byte[] value, java.util.function.Consumer<Exception> done) {
             producer.send(new ProducerRecord<>(topic, value), (md, e) -> done.accept(e));
+        }
+
+        @Override
+        public void send(String topic, int partition, byte[] value, java.util.function.Consumer<Exception> done) {
+            producer.send(new ProducerRecord<>(topic, partition, null, value), (md, e) -> done.accept(e));
         }
 
         @Override
@@ -237,6 +245,11 @@ public final class ProducerPerformance implements Callable<Integer> {
         @Override
         public void send(String topic, byte[] value, java.util.function.Consumer<Exception> done) {
             producer.send(new io.weir.producer.ProducerRecord<>(topic, value), (md, e) -> done.accept(e));
+        }
+
+        @Override
+        public void send(String topic, int partition, byte[] value, java.util.function.Consumer<Exception> done) {
+            producer.send(new io.weir.producer.ProducerRecord<>(topic, partition, null, value), (md, e) -> done.accept(e));
         }
 
         @Override

@@ -196,7 +196,7 @@ final class Report {
     }
 
     static boolean lowerIsBetter(String figure) {
-        return figure.endsWith(" ms") || figure.contains("RSS") || figure.contains("CPU");
+        return figure.endsWith(" ms") || figure.contains("RSS") || figure.contains("CPU") || figure.startsWith("failover ");
     }
 
     static double median(List<Double> values) {

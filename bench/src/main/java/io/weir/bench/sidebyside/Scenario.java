@@ -31,11 +31,33 @@ import java.util.TreeMap;
  *                          transactional.id); 0 or absent: no transactions. {@code sweep.transaction.duration.ms=0,100}
  *                          runs a transactional case and its non-transactional twin, and the report gives their ratio
  * sweep.KEY=v1,v2,...      run one case per value (several sweep keys: every combination)
+ * cluster.size=1           brokers per system: 1 = one Weir broker vs one Kafka node; 3 = three Weir brokers on one
+ *                          ZooKeeper vs a three-node Kafka KRaft cluster (not sweepable: it picks what is started)
+ * replication.factor=1     replication factor of the case's topic
+ * topic.KEY=VALUE          topic configs of the case's topic (e.g. topic.min.insync.replicas=2)
+ * failover.kill.after.ms   present: a failover case. One producer sends at a steady {@code throughput} records/s,
+ *                          round-robin over the partitions; once every partition has acknowledged a record, the
+ *                          bench waits this long, then SIGKILLs the broker leading partition 0 and keeps producing for
+ *                          failover.observe.ms (default 60000); num.records is not used. The killed broker is
+ *                          restarted afterwards (same log dir) and the next run waits until Metadata lists it again.
  * </pre>
  */
 public record Scenario(String name, String description, Map<String, String> settings) {
     /** The scenario key that makes a case transactional (see the class comment). */
     public static final String TRANSACTION_DURATION_MS = "transaction.duration.ms";
+    /** The scenario key that sizes the clusters (see the class comment). */
+    public static final String CLUSTER_SIZE = "cluster.size";
+    /** The scenario key that makes a case a failover case (see the class comment). */
+    public static final String FAILOVER_KILL_AFTER_MS = "failover.kill.after.ms";
+
+    /** Brokers per system this scenario runs against (1 unless {@code cluster.size} says otherwise). */
+    public int clusterSize() {
+        int size = Integer.parseInt(settings.getOrDefault(CLUSTER_SIZE, "1"));
+        if (size < 1) {
+            throw new IllegalArgumentException(CLUSTER_SIZE + " must be at least 1: " + size);
+        }
+        return size;
+    }
 
     public static Scenario load(Path file, Map<String, String> overrides) throws IOException {
         Properties props = new Properties();
@@ -95,6 +117,34 @@ public record Scenario(String name, String description, Map<String, String> sett
             return transactionDurationMs() > 0;
         }
 
+        public short replicationFactor() {
+            return Short.parseShort(settings.getOrDefault("replication.factor", "1"));
+        }
+
+        /** The topic configs of this case's topic ({@code topic.KEY=VALUE}). */
+        public Map<String, String> topicConfigs() {
+            Map<String, String> out = new TreeMap<>();
+            settings.forEach((k, v) -> {
+                if (k.startsWith("topic.")) {
+                    out.put(k.substring("topic.".length()), v);
+                }
+            });
+            return out;
+        }
+
+        /** Whether this is a failover case (it has {@code failover.kill.after.ms}). */
+        public boolean failover() {
+            return settings.containsKey(FAILOVER_KILL_AFTER_MS);
+        }
+
+        public long failoverKillAfterMs() {
+            return Long.parseLong(settings.get(FAILOVER_KILL_AFTER_MS));
+        }
+
+        public long failoverObserveMs() {
+            return Long.parseLong(settings.getOrDefault("failover.observe.ms", "60000"));
+        }
+
         public List<String> clientProps(String prefix) {
             List<String> out = new ArrayList<>();
             settings.forEach((k, v) -> {
@@ -114,6 +164,9 @@ public record Scenario(String name, String description, Map<String, String> sett
         Map<String, String> base = new TreeMap<>();
         Map<String, String[]> sweeps = new LinkedHashMap<>();
         settings.forEach((k, v) -> {
+            if (k.equals("sweep." + CLUSTER_SIZE)) {
+                throw new IllegalArgumentException(CLUSTER_SIZE + " cannot be swept: run the sizes as separate scenarios");
+            }
             if (k.startsWith("sweep.")) {
                 sweeps.put(k.substring("sweep.".length()), v.split("\\s*,\\s*"));
             } else {

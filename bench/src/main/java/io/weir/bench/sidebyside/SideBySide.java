@@ -24,12 +24,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code bin/weir-bench.sh [scenario ...]}: starts a fresh Weir broker and a fresh Apache Kafka
- * broker, runs every case of every scenario against each in turn, alternating which goes first
- * (A B, B A, A B, ...) for {@code --rounds} rounds so drift on a shared machine falls on both, and
- * writes {@code bench/results/<scenario>-<timestamp>.md} with PNG charts beside it.
+ * broker (or, for scenarios with {@code cluster.size=N}, N Weir brokers on one ZooKeeper and N Kafka
+ * KRaft nodes: see {@link BrokerCluster}; one size at a time), runs every case of every scenario
+ * against each in turn, alternating which goes first (A B, B A, A B, ...) for {@code --rounds}
+ * rounds so drift on a shared machine falls on both, and writes
+ * {@code bench/results/<scenario>-<timestamp>.md} with PNG charts beside it.
  *
  * <p>Each run gets a new topic. The load tools run as separate JVMs (as users run them), one at a
- * time; brokers stay up for the whole invocation and are stopped (and their log dirs deleted) at the
+ * time; brokers stay up for the whole invocation (or while scenarios of their cluster size run) and are stopped (and their log dirs deleted) at the
  * end, also on Ctrl-C.
  */
 @Command(name = "weir-bench", sortOptions = false, mixinStandardHelpOptions = true,
@@ -90,6 +92,12 @@ public final class SideBySide implements Callable<Integer> {
     @Option(names = "--kafka-controller-port", defaultValue = "19193")
     int kafkaControllerPort;
 
+    @Option(names = "--zookeeper-port", defaultValue = "19181", description = "Weir's ZooKeeper in cluster scenarios.")
+    int zookeeperPort;
+
+    @Option(names = "--zookeeper-heap", defaultValue = "-Xmx256m", description = "Heap options for Weir's ZooKeeper.")
+    String zookeeperHeapOpts;
+
     private final List<String> notes = new ArrayList<>();
     private int runCounter;
     /** The e2e latency distribution of each e2e run ({value ms, percentile} points), for the percentile-curve chart. */
@@ -129,56 +137,62 @@ public final class SideBySide implements Callable<Integer> {
         for (Path file : scenarioFiles()) {
             loaded.add(Scenario.load(file, overrides));
         }
+        // scenarios of one cluster size together, so each size's brokers start once (stable: same-size order kept)
+        loaded.sort(java.util.Comparator.comparingInt(Scenario::clusterSize));
 
-        List<BrokerProcess> started = new ArrayList<>();
-        Thread hook = new Thread(() -> started.forEach(BrokerProcess::close), "weir-bench-shutdown");
+        List<Target> started = new ArrayList<>();
+        Thread hook = new Thread(() -> started.forEach(Target::close), "weir-bench-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         boolean succeeded = false;
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         try {
-            for (String b : brokers) {
-                BrokerProcess broker = switch (b.trim().toLowerCase()) {
-                    case "weir" -> new BrokerProcess.Weir(weirHome, workDir.resolve("weir"), weirPort, heapOpts);
-                    case "kafka" -> new BrokerProcess.Kafka(kafkaClasspath(), workDir.resolve("kafka"), kafkaPort,
-                        kafkaControllerPort, heapOpts);
-                    default -> throw new CommandLine.ParameterException(new CommandLine(this), "unknown broker " + b);
-                };
-                System.err.printf("Starting %s on %s ...%n", broker.name(), broker.bootstrapServers());
-                started.add(broker);
-                broker.start(300_000);
-                System.err.printf("%s is up (pid %d, RSS %d MB)%n", broker.name(), broker.pid(), broker.rssBytes() >> 20);
-            }
+            int runningSize = 0;
             for (Scenario scenario : loaded) {
+                if (scenario.clusterSize() != runningSize) {
+                    // one size at a time: three brokers of each system plus the load tools are all this machine holds
+                    for (Target t : started) {
+                        t.close();
+                    }
+                    started.clear();
+                    runningSize = scenario.clusterSize();
+                    startTargets(runningSize, started);
+                }
+                List<String> scenarioNotes = new ArrayList<>(notes);
+                if (runningSize > 1) {
+                    scenarioNotes.add(clusterNote(runningSize));
+                }
                 List<Measurement> results = new ArrayList<>();
                 for (int round = 0; round < rounds; round++) {
                     for (Scenario.Case c : scenario.cases()) {
-                        List<BrokerProcess> order = new ArrayList<>(started);
+                        List<Target> order = new ArrayList<>(started);
                         if (round % 2 == 1) {
                             java.util.Collections.reverse(order);
                         }
-                        for (BrokerProcess broker : order) {
+                        for (Target broker : order) {
                             if (c.type().equals("streams")) {
                                 // the system under test is the stream job: Weir streams on Weir, Kafka Streams on Kafka
                                 results.add(runStreamsCase(c, broker, round));
                                 continue;
                             }
                             for (String client : usableClients) {
-                                results.add(runCase(c, broker, client, round));
+                                results.add(c.failover()
+                                    ? runFailover(c, broker, client, round, scenarioNotes)
+                                    : runCase(c, broker, client, round));
                             }
                         }
                     }
                 }
                 Map<String, Long> peakRss = new LinkedHashMap<>();
-                for (BrokerProcess broker : started) {
+                for (Target broker : started) {
                     peakRss.put(broker.name(), broker.peakRssBytes());
                 }
-                Path report = new Report(scenario, results, started.stream().map(BrokerProcess::name).toList(),
-                    commandLine(), notes, peakRss, heapOpts, curves).write(resultsDir, stamp);
+                Path report = new Report(scenario, results, started.stream().map(Target::name).toList(),
+                    commandLine(), scenarioNotes, peakRss, heapOpts, curves).write(resultsDir, stamp);
                 System.err.println("Wrote " + report);
             }
             succeeded = true;
         } finally {
-            for (BrokerProcess broker : started) {
+            for (Target broker : started) {
                 broker.close();
             }
             Runtime.getRuntime().removeShutdownHook(hook);
@@ -191,9 +205,116 @@ public final class SideBySide implements Callable<Integer> {
         return 0;
     }
 
-    private Measurement runCase(Scenario.Case c, BrokerProcess broker, String client, int round) throws Exception {
+    /** Starts one target per {@code --brokers} entry: single brokers for size 1, clusters otherwise. */
+    private void startTargets(int size, List<Target> started) throws IOException, InterruptedException {
+        for (String b : brokers) {
+            String kind = b.trim().toLowerCase();
+            String dir = size == 1 ? kind : kind + "-cluster";
+            Target broker = switch (kind) {
+                case "weir" -> size == 1
+                    ? new BrokerProcess.Weir(weirHome, workDir.resolve(dir), weirPort, heapOpts)
+                    : BrokerCluster.weir(weirHome, workDir.resolve(dir), weirPort, zookeeperPort, size, heapOpts,
+                        zookeeperHeapOpts);
+                case "kafka" -> size == 1
+                    ? new BrokerProcess.Kafka(kafkaClasspath(), workDir.resolve(dir), kafkaPort, kafkaControllerPort, heapOpts)
+                    : BrokerCluster.kafka(kafkaClasspath(), workDir.resolve(dir), kafkaPort, kafkaControllerPort, size,
+                        heapOpts);
+                default -> throw new CommandLine.ParameterException(new CommandLine(this), "unknown broker " + b);
+            };
+            System.err.printf("Starting %s (%d broker(s)) on %s ...%n", broker.name(), size, broker.bootstrapServers());
+            started.add(broker);
+            broker.start(300_000);
+            System.err.printf("%s is up (%s, RSS %d MB)%n", broker.name(), broker.describe(), broker.rssBytes() >> 20);
+        }
+    }
+
+    private String clusterNote(int size) {
+        return String.format(java.util.Locale.ROOT, "Clusters: %d Weir brokers (broker.id 1..%d, ports %d..) on one standalone "
+                + "ZooKeeper the bench starts (bin/weir-zookeeper-start.sh, `%s`, default zookeeper.session.timeout.ms=18000) "
+                + "vs %d Apache Kafka KRaft nodes, each broker and controller (a %d-voter static quorum; default "
+                + "broker.session.timeout.ms=9000); every broker's heap `%s`. Broker CPU s and RSS MB are sums over the "
+                + "cluster's processes, Weir's ZooKeeper included; Kafka's internal topics keep its defaults (rf 3).",
+            size, size, weirPort, zookeeperHeapOpts, size, size, heapOpts);
+    }
+
+    /**
+     * A failover case: {@code FailoverProbe} produces at a steady rate; once every partition has
+     * answered, wait {@code failover.kill.after.ms}, SIGKILL the broker leading partition 0, let the
+     * probe run on, then restart that broker and wait until Metadata lists it again.
+     */
+    private Measurement runFailover(Scenario.Case c, Target target, String client, int round, List<String> scenarioNotes)
+        throws Exception {
+        if (!(target instanceof BrokerCluster cluster)) {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                "failover case " + c.label() + " needs cluster.size > 1");
+        }
         String topic = c.slug() + "-r" + round + "-" + client;
-        broker.createTopic(topic, c.partitions());
+        cluster.createTopic(topic, c.partitions(), c.replicationFactor(), c.topicConfigs());
+        System.err.printf("[round %d] %s on %s (client %s) ...%n", round + 1, c.label(), cluster.name(), client);
+        Path events = workDir.resolve("run-" + (runCounter + 1) + "-failover-events.txt");
+        List<String> args = new ArrayList<>(List.of("--bootstrap-server", cluster.bootstrapServers(), "--topic", topic,
+            "--partitions", Integer.toString(c.partitions()), "--throughput", c.throughput(),
+            "--record-size", Integer.toString(c.recordSize()), "--client", client,
+            "--duration-ms", Long.toString(c.failoverKillAfterMs() + c.failoverObserveMs()),
+            "--events-file", events.toString()));
+        addProps(args, "--producer-props", c.clientProps("producer"));
+        Path out = workDir.resolve("run-" + (++runCounter) + ".out");
+        Process probe = startTool(io.weir.bench.FailoverProbe.class, args, out);
+        long readyDeadline = System.currentTimeMillis() + 180_000;
+        while (Files.readAllLines(out).stream().noneMatch(l -> l.startsWith("READY"))) {
+            if (!probe.isAlive() || System.currentTimeMillis() > readyDeadline) {
+                probe.destroyForcibly();
+                throw new IOException("failover probe did not get READY; see " + out);
+            }
+            Thread.sleep(100);
+        }
+        Thread.sleep(c.failoverKillAfterMs());
+        Map<Integer, Integer> leaders = cluster.leaders(topic);
+        int victim = leaders.get(0);
+        if (victim < 0) {
+            probe.destroyForcibly();
+            throw new IOException("partition 0 of " + topic + " has no leader before the kill");
+        }
+        java.util.Set<Integer> led = new java.util.TreeSet<>();
+        leaders.forEach((p, l) -> {
+            if (l == victim) {
+                led.add(p);
+            }
+        });
+        int controller = cluster.controllerId();
+        BrokerProcess killed = cluster.broker(victim);
+        long killMicros = nowMicros();
+        killed.kill();
+        long goneMicros = nowMicros();
+        System.err.printf("    SIGKILL to %s broker %d (leader of partitions %s), gone after %.1f ms%n", cluster.name(),
+            victim, led, (goneMicros - killMicros) / 1000.0);
+        List<String> probeOut = awaitTool(probe, out);
+        List<Failover.Event> parsed = new ArrayList<>();
+        for (String line : Files.readAllLines(events)) {
+            if (!line.isBlank()) {
+                parsed.add(Failover.Event.parse(line));
+            }
+        }
+        Map<String, Double> figures = new LinkedHashMap<>(Failover.figures(parsed, killMicros, goneMicros, led,
+            c.partitions()));
+        scenarioNotes.add(String.format(java.util.Locale.ROOT, "Round %d, %s, client %s: SIGKILL to broker %d, leader of "
+                + "partitions %s%s; probe: %s", round + 1, cluster.name(), client, victim, led,
+            cluster.name().equals("Weir") ? " (the controller before the kill: broker " + controller + ")"
+                : " (the KRaft quorum leader before the kill: node " + controller + ")",
+            probeOut.isEmpty() ? "no output" : probeOut.get(probeOut.size() - 1)));
+        System.err.println("    " + figures);
+        System.err.printf("    restarting %s broker %d ...%n", cluster.name(), victim);
+        cluster.restart(victim, 300_000);
+        return new Measurement(c.label(), cluster.name(), client, round, figures);
+    }
+
+    private static long nowMicros() {
+        return java.time.temporal.ChronoUnit.MICROS.between(java.time.Instant.EPOCH, java.time.Instant.now());
+    }
+
+    private Measurement runCase(Scenario.Case c, Target broker, String client, int round) throws Exception {
+        String topic = c.slug() + "-r" + round + "-" + client;
+        broker.createTopic(topic, c.partitions(), c.replicationFactor(), c.topicConfigs());
         Map<String, Double> figures = new LinkedHashMap<>();
         double cpuBefore = broker.cpuSeconds();
         System.err.printf("[round %d] %s on %s (client %s) ...%n", round + 1, c.label(), broker.name(), client);
@@ -270,8 +391,8 @@ public final class SideBySide implements Callable<Integer> {
         return m;
     }
 
-    private Measurement runStreamsCase(Scenario.Case c, BrokerProcess broker, int round) throws Exception {
-        boolean kafka = broker instanceof BrokerProcess.Kafka;
+    private Measurement runStreamsCase(Scenario.Case c, Target broker, int round) throws Exception {
+        boolean kafka = broker.name().equals("Kafka");
         String runName = c.slug() + "-r" + round + "-" + (kafka ? "kstreams" : "weir") + "-" + (++runCounter);
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());

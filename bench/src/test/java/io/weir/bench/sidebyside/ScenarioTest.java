@@ -86,4 +86,33 @@ class ScenarioTest {
         assertEquals(2.5, Report.median(List.of(4.0, 1.0, 2.0, 3.0)));
         assertEquals(2.0, Report.median(List.of(3.0, 1.0, 2.0)));
     }
+
+    @Test
+    void shouldDescribeTheReplicatedClusterScenarios() throws Exception {
+        for (String name : List.of("rf3-acks-all-100b", "rf3-acks-all-1kb", "rf3-failover")) {
+            Scenario s = Scenario.load(Path.of("scenarios/" + name + ".properties"), Map.of());
+            assertEquals(3, s.clusterSize(), name);
+            Scenario.Case c = s.cases().get(0);
+            assertEquals(3, c.replicationFactor(), name);
+            assertEquals(Map.of("min.insync.replicas", "2"), c.topicConfigs(), name);
+            assertTrue(c.clientProps("producer").contains("acks=all"), name);
+            assertEquals(name.equals("rf3-failover"), c.failover(), name);
+        }
+        Scenario.Case failover = Scenario.load(Path.of("scenarios/rf3-failover.properties"), Map.of()).cases().get(0);
+        assertEquals(10_000, failover.failoverKillAfterMs());
+        assertEquals(60_000, failover.failoverObserveMs());
+    }
+
+    @Test
+    void shouldRunOnOneBrokerUnlessTheScenarioSizesACluster() throws Exception {
+        Scenario single = Scenario.load(Path.of("scenarios/p6-100b-acksall.properties"), Map.of());
+        assertEquals(1, single.clusterSize());
+        assertEquals(1, single.cases().get(0).replicationFactor());
+        assertTrue(single.cases().get(0).topicConfigs().isEmpty());
+        assertFalse(single.cases().get(0).failover());
+        Scenario resized = Scenario.load(Path.of("scenarios/p6-100b-acksall.properties"), Map.of("cluster.size", "3"));
+        assertEquals(3, resized.clusterSize());
+        Scenario swept = Scenario.load(Path.of("scenarios/p6-100b-acksall.properties"), Map.of("sweep.cluster.size", "1,3"));
+        assertThrows(IllegalArgumentException.class, swept::cases);
+    }
 }
