@@ -209,6 +209,44 @@ class AlterPartitionTest {
     }
 
     @Test
+    void shouldRefuseToAddABrokerInControlledShutdownToAnIsr() throws Exception {
+        int controller = controllerId();
+        int leader = other(controller);
+        int follower = other(controller, leader);
+        TopicPartition tp = createTopic("draining", List.of(leader, follower));
+        UUID topicId = broker(controller).metadataStore().topic("draining").orElseThrow().topicId();
+        assertEquals(List.of(leader, follower), zkState(tp).isr());
+
+        // the follower asks for a controlled shutdown (its znode, as Broker#shutdown writes it) but stays up:
+        // the controller drops it from the ISR
+        String request = CHROOT + ZkPaths.controlledShutdown(follower);
+        zk.create().creatingParentsIfNeeded().withMode(org.apache.zookeeper.CreateMode.EPHEMERAL).forPath(request);
+        waitUntil(() -> broker(controller).controller().shuttingDownBrokers().contains(follower)
+            && !zkStateUnchecked(tp).isr().contains(follower), "the controller drops the draining follower from the ISR");
+        PartitionState drained = zkState(tp);
+        assertEquals(List.of(leader), drained.isr());
+        String statePath = CHROOT + ZkPaths.partitionState(tp.topic(), tp.partition());
+        byte[] stateBytes = zk.getData().forPath(statePath);
+
+        try (NetworkClient client = rawClient()) {
+            for (int version : new int[] {2, 3}) {
+                assertEquals(Errors.INELIGIBLE_REPLICA, partitionError(client, node(controller), version, leader,
+                    brokerEpoch(leader), topicId, drained.leaderEpoch(), drained.zkVersion(), List.of(leader, follower)),
+                    "a broker in controlled shutdown is not taken back into the ISR (v" + version + ")");
+                assertArrayEquals(stateBytes, zk.getData().forPath(statePath), "the refused change touched nothing");
+            }
+
+            // the same change once the shutdown request is gone: taken
+            zk.delete().forPath(request);
+            waitUntil(() -> !broker(controller).controller().shuttingDownBrokers().contains(follower),
+                "the controller sees the request gone");
+            assertEquals(Errors.NONE, partitionError(client, node(controller), 3, leader, brokerEpoch(leader), topicId,
+                drained.leaderEpoch(), drained.zkVersion(), List.of(leader, follower)));
+            assertEquals(List.of(leader, follower), zkState(tp).isr());
+        }
+    }
+
+    @Test
     void shouldRetryANotControllerAnswerAtTheControllerTheMetadataNamesNext() throws Exception {
         int controller = controllerId();
         int leader = other(controller);
