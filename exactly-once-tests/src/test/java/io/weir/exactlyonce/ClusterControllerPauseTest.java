@@ -36,7 +36,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * then the old one resumes with SIGCONT. Afterwards every partition state written since the new
  * controller took office carries a newer controller epoch than the old controller's (whatever the old
  * controller tried on resuming, on its new session, failed the epoch-version check), the old broker's own
- * metadata names the new controller, and it rejoins the cluster as a broker.
+ * metadata names the new controller, and it rejoins the cluster as a broker whose preferred leaderships
+ * the new controller gives back.
  */
 class ClusterControllerPauseTest {
     private static final int BROKERS = 3;
@@ -59,7 +60,10 @@ class ClusterControllerPauseTest {
                 for (int i = 0; i < BROKERS; i++) {
                     brokers.get(i).start("broker.id=" + i, "zookeeper.connect=" + zk.connectString() + CHROOT,
                         "zookeeper.session.timeout.ms=6000", "offsets.topic.num.partitions=1",
-                        "transaction.state.log.num.partitions=1");
+                        "transaction.state.log.num.partitions=1",
+                        // the rebalance check runs every second: on resuming, the old controller's worker has
+                        // one due at once, with leaderships to move back to its own broker
+                        "leader.imbalance.check.interval.seconds=1");
                 }
                 String all = String.join(",", brokers.stream().map(BrokerProcess::bootstrapServers).toList());
                 try (Admin admin = admin(all)) {
@@ -98,6 +102,8 @@ class ClusterControllerPauseTest {
                     }
                     try (Admin admin = admin(others)) {
                         waitUntil(() -> liveBrokers(admin) == BROKERS, "the resumed broker registered again");
+                        // the new controller gives the resumed broker its preferred leaderships back
+                        waitUntil(() -> leads(admin, "before", oldController), "the resumed broker leads again");
                     }
                     assertTrue(controllerEpoch(client) >= newEpoch);
                     assertNotEquals(oldController, controllerId(client), "the old controller did not take office again"
@@ -138,6 +144,15 @@ class ClusterControllerPauseTest {
             return admin.describeCluster().nodes().get(10, TimeUnit.SECONDS).size();
         } catch (Exception e) {
             return -1;
+        }
+    }
+
+    private static boolean leads(Admin admin, String topic, int broker) {
+        try {
+            return admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic)
+                .partitions().stream().anyMatch(p -> p.leader() != null && p.leader().id() == broker);
+        } catch (Exception e) {
+            return false;
         }
     }
 
