@@ -65,6 +65,7 @@ class ClusterControllerPauseTest {
                         // one due at once, with leaderships to move back to its own broker
                         "leader.imbalance.check.interval.seconds=1");
                 }
+                Clusters.awaitRegistered(brokers);
                 String all = String.join(",", brokers.stream().map(BrokerProcess::bootstrapServers).toList());
                 try (Admin admin = admin(all)) {
                     admin.createTopics(List.of(new NewTopic("before", 3, (short) BROKERS))).all().get(60, TimeUnit.SECONDS);

@@ -67,6 +67,7 @@ class ClusterCoordinatorKill9Test {
                         "zookeeper.session.timeout.ms=6000", "offsets.topic.num.partitions=1",
                         "transaction.state.log.num.partitions=1", "group.initial.rebalance.delay.ms=0");
                 }
+                Clusters.awaitRegistered(brokers);
                 String bootstrap = String.join(",", brokers.stream().map(BrokerProcess::bootstrapServers).toList());
                 Properties ap = new Properties();
                 ap.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);

@@ -95,6 +95,7 @@ class ClusterKill9Test {
                 for (int i = 0; i < BROKERS; i++) {
                     brokers.get(i).start(overrides.get(i));
                 }
+                Clusters.awaitRegistered(brokers);
                 String bootstrap = String.join(",", brokers.stream().map(BrokerProcess::bootstrapServers).toList());
                 Properties ap = new Properties();
                 ap.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
