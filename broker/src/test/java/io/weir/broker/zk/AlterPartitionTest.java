@@ -6,6 +6,7 @@ import io.weir.broker.metadata.MetadataStore;
 import io.weir.broker.metadata.PartitionState;
 import io.weir.broker.metadata.TopicMetadata;
 import io.weir.broker.server.AlterPartitionManager;
+import io.weir.broker.server.AlterPartitionSender;
 import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.common.Time;
 import io.weir.common.TopicPartition;
@@ -23,6 +24,7 @@ import io.weir.protocol.message.AlterPartitionResponse;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -57,7 +59,7 @@ class AlterPartitionTest {
     private static final String CHROOT = "/weir-ap";
 
     /** Replaces the leaders' own ISR proposals: each is refused, so only the test changes ISRs. */
-    private static final io.weir.broker.server.AlterPartitionSender ISR_LOGIC_OFF = (tp, leaderEpoch, partitionEpoch,
+    private static final AlterPartitionSender ISR_LOGIC_OFF = (tp, leaderEpoch, partitionEpoch,
         newIsr) -> CompletableFuture.failedFuture(new ApiException(Errors.OPERATION_NOT_ATTEMPTED,
         "the test switched off the leader's own ISR changes"));
 
@@ -220,7 +222,7 @@ class AlterPartitionTest {
         // the follower asks for a controlled shutdown (its znode, as Broker#shutdown writes it) but stays up:
         // the controller drops it from the ISR
         String request = CHROOT + ZkPaths.controlledShutdown(follower);
-        zk.create().creatingParentsIfNeeded().withMode(org.apache.zookeeper.CreateMode.EPHEMERAL).forPath(request);
+        zk.create().creatingParentsIfNeeded().withMode(CreateMode.EPHEMERAL).forPath(request);
         waitUntil(() -> broker(controller).controller().shuttingDownBrokers().contains(follower)
             && !zkStateUnchecked(tp).isr().contains(follower), "the controller drops the draining follower from the ISR");
         PartitionState drained = zkState(tp);
