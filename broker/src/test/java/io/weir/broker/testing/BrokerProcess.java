@@ -46,6 +46,7 @@ public final class BrokerProcess implements AutoCloseable {
      */
     public BrokerProcess startWithJvmArgs(List<String> jvmArgs, String... overrides)
         throws IOException, InterruptedException {
+        Files.createDirectories(dir);
         Path props = dir.resolve("server.properties");
         Files.writeString(props, "broker.id=0\nlisteners=PLAINTEXT://127.0.0.1:" + port + "\nlog.dirs=" + logDir
             + "\nnum.network.threads=2\nnum.io.threads=4\n", StandardCharsets.UTF_8);
@@ -87,6 +88,11 @@ public final class BrokerProcess implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** The broker JVM's process id (to pause it with SIGSTOP, for example); the process must have been started. */
+    public long pid() {
+        return process.pid();
     }
 
     public Path logDir() {

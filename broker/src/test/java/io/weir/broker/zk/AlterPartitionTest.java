@@ -6,6 +6,7 @@ import io.weir.broker.metadata.MetadataStore;
 import io.weir.broker.metadata.PartitionState;
 import io.weir.broker.metadata.TopicMetadata;
 import io.weir.broker.server.AlterPartitionManager;
+import io.weir.broker.server.AlterPartitionSender;
 import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.common.Time;
 import io.weir.common.TopicPartition;
@@ -23,6 +24,7 @@ import io.weir.protocol.message.AlterPartitionResponse;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -48,10 +50,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * AlterPartition in a cluster of three in-JVM brokers on one ZooKeeper ({@link ZkTestCluster}): a
  * partition leader's ISR change goes through the controller ({@link AlterPartitionManager} to
  * {@link AlterPartitionControl}), stale or wrong requests are refused with Kafka's error codes and leave
- * the partition state untouched, and the manager follows the controller when it moves.
+ * the partition state untouched, and the manager follows the controller when it moves. The brokers'
+ * own ISR logic (shrink on lag, expand on catch-up) is switched off through {@link Broker#setAlterPartitionSender}
+ * so that the only ISR changes are the test's: each test starts from the state the controller wrote
+ * (a new partition's ISR is its live replicas) and computes its expectations from it.
  */
 class AlterPartitionTest {
     private static final String CHROOT = "/weir-ap";
+
+    /** Replaces the leaders' own ISR proposals: each is refused, so only the test changes ISRs. */
+    private static final AlterPartitionSender ISR_LOGIC_OFF = (tp, leaderEpoch, partitionEpoch,
+        newIsr) -> CompletableFuture.failedFuture(new ApiException(Errors.OPERATION_NOT_ATTEMPTED,
+        "the test switched off the leader's own ISR changes"));
 
     private ZkTestCluster cluster;
     private CuratorFramework zk; // the whole tree, without the chroot
@@ -65,6 +75,7 @@ class AlterPartitionTest {
         brokers = cluster.brokers();
         for (int id = 0; id < 3; id++) {
             cluster.broker(id, Map.of()).start();
+            brokers.get(id).broker().setAlterPartitionSender(ISR_LOGIC_OFF);
         }
         waitUntil(() -> controllers().size() == 1, "one controller is elected");
         int controller = controllers().get(0).config().brokerId();
@@ -91,7 +102,7 @@ class AlterPartitionTest {
         int follower = other(controller, leader);
         TopicPartition tp = createTopic("isr", List.of(leader, follower, controller));
         PartitionState before = zkState(tp);
-        assertEquals(List.of(leader), before.isr(), "a new partition's ISR is its leader");
+        assertEquals(List.of(leader, follower, controller), before.isr(), "a new partition's ISR is its live replicas");
 
         PartitionState answered = broker(leader).alterPartitionSender()
             .submit(tp, before.leaderEpoch(), before.zkVersion(), List.of(leader, follower)).get(60, TimeUnit.SECONDS);
@@ -119,7 +130,8 @@ class AlterPartitionTest {
         int follower = other(controller, leader);
         TopicPartition tp = createTopic("stale", List.of(leader, follower, controller));
         UUID topicId = broker(controller).metadataStore().topic("stale").orElseThrow().topicId();
-        // history: an ISR change (partition epoch 0 -> 1), then a leader epoch bump (0 -> 1) by the controller
+        // history: an ISR change (a shrink of the initial full ISR: partition epoch 0 -> 1), then a leader
+        // epoch bump (0 -> 1) by the controller
         PartitionState first = zkState(tp);
         PartitionState expanded = broker(leader).alterPartitionSender()
             .submit(tp, first.leaderEpoch(), first.zkVersion(), List.of(leader, follower)).get(60, TimeUnit.SECONDS);
@@ -173,23 +185,67 @@ class AlterPartitionTest {
             assertArrayEquals(stateBytes, zk.getData().forPath(statePath), "no refused change touched the state");
             assertEquals(current.zkVersion(), zkState(tp).zkVersion());
 
-            // a replica whose broker is gone cannot join the ISR
+            // a replica whose broker is gone cannot join the ISR. Its controlled shutdown makes the controller
+            // drop it from the ISR (a new leader and partition epoch), so the epochs are the state's after that
             broker(follower).shutdown();
             waitUntil(() -> broker(controller).metadataStore().liveBrokers().size() == 2,
                 "the controller sees the follower gone");
+            waitUntil(() -> !zkStateUnchecked(tp).isr().contains(follower), "the controller dropped the follower");
+            PartitionState gone = zkState(tp);
+            byte[] goneBytes = zk.getData().forPath(statePath);
             assertEquals(Errors.INELIGIBLE_REPLICA, partitionError(client, toController, 3, leader, leaderEpoch,
-                topicId, current.leaderEpoch(), current.zkVersion(), isr), "an ISR member that is not live");
+                topicId, gone.leaderEpoch(), gone.zkVersion(), isr), "an ISR member that is not live");
             assertEquals(Errors.INELIGIBLE_REPLICA, partitionError(client, toController, 2, leader, leaderEpoch,
-                topicId, current.leaderEpoch(), current.zkVersion(), isr), "an ISR member that is not live (v2)");
-            assertArrayEquals(stateBytes, zk.getData().forPath(statePath), "no refused change touched the state");
+                topicId, gone.leaderEpoch(), gone.zkVersion(), isr), "an ISR member that is not live (v2)");
+            assertArrayEquals(goneBytes, zk.getData().forPath(statePath), "no refused change touched the state");
         }
 
         // the manager hands the controller's error to the caller
+        PartitionState last = zkState(tp);
+        byte[] lastBytes = zk.getData().forPath(statePath);
         ExecutionException refused = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
-            () -> broker(leader).alterPartitionSender().submit(tp, current.leaderEpoch(), expanded.zkVersion(),
+            () -> broker(leader).alterPartitionSender().submit(tp, last.leaderEpoch(), last.zkVersion() - 1,
                 List.of(leader)).get(60, TimeUnit.SECONDS));
         assertEquals(Errors.INVALID_UPDATE_VERSION, assertInstanceOf(ApiException.class, refused.getCause()).error());
-        assertArrayEquals(stateBytes, zk.getData().forPath(statePath));
+        assertArrayEquals(lastBytes, zk.getData().forPath(statePath));
+    }
+
+    @Test
+    void shouldRefuseToAddABrokerInControlledShutdownToAnIsr() throws Exception {
+        int controller = controllerId();
+        int leader = other(controller);
+        int follower = other(controller, leader);
+        TopicPartition tp = createTopic("draining", List.of(leader, follower));
+        UUID topicId = broker(controller).metadataStore().topic("draining").orElseThrow().topicId();
+        assertEquals(List.of(leader, follower), zkState(tp).isr());
+
+        // the follower asks for a controlled shutdown (its znode, as Broker#shutdown writes it) but stays up:
+        // the controller drops it from the ISR
+        String request = CHROOT + ZkPaths.controlledShutdown(follower);
+        zk.create().creatingParentsIfNeeded().withMode(CreateMode.EPHEMERAL).forPath(request);
+        waitUntil(() -> broker(controller).controller().shuttingDownBrokers().contains(follower)
+            && !zkStateUnchecked(tp).isr().contains(follower), "the controller drops the draining follower from the ISR");
+        PartitionState drained = zkState(tp);
+        assertEquals(List.of(leader), drained.isr());
+        String statePath = CHROOT + ZkPaths.partitionState(tp.topic(), tp.partition());
+        byte[] stateBytes = zk.getData().forPath(statePath);
+
+        try (NetworkClient client = rawClient()) {
+            for (int version : new int[] {2, 3}) {
+                assertEquals(Errors.INELIGIBLE_REPLICA, partitionError(client, node(controller), version, leader,
+                    brokerEpoch(leader), topicId, drained.leaderEpoch(), drained.zkVersion(), List.of(leader, follower)),
+                    "a broker in controlled shutdown is not taken back into the ISR (v" + version + ")");
+                assertArrayEquals(stateBytes, zk.getData().forPath(statePath), "the refused change touched nothing");
+            }
+
+            // the same change once the shutdown request is gone: taken
+            zk.delete().forPath(request);
+            waitUntil(() -> !broker(controller).controller().shuttingDownBrokers().contains(follower),
+                "the controller sees the request gone");
+            assertEquals(Errors.NONE, partitionError(client, node(controller), 3, leader, brokerEpoch(leader), topicId,
+                drained.leaderEpoch(), drained.zkVersion(), List.of(leader, follower)));
+            assertEquals(List.of(leader, follower), zkState(tp).isr());
+        }
     }
 
     @Test
@@ -212,10 +268,11 @@ class AlterPartitionTest {
             first -> rawClient(), Time.SYSTEM, 30_000, 10, 100);
         closeables.add(manager);
         // not started: both submits are queued, so the second one deterministically finds the first outstanding
+        assertEquals(List.of(leader, follower), before.isr(), "a new partition's ISR is its live replicas");
         CompletableFuture<PartitionState> change = manager.submit(tp, before.leaderEpoch(), before.zkVersion(),
-            List.of(leader, follower));
-        CompletableFuture<PartitionState> second = manager.submit(tp, before.leaderEpoch(), before.zkVersion(),
             List.of(leader));
+        CompletableFuture<PartitionState> second = manager.submit(tp, before.leaderEpoch(), before.zkVersion(),
+            List.of(leader, follower));
         ExecutionException notAttempted = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
             () -> second.get(60, TimeUnit.SECONDS));
         assertEquals(Errors.OPERATION_NOT_ATTEMPTED, assertInstanceOf(ApiException.class, notAttempted.getCause()).error());
@@ -223,17 +280,17 @@ class AlterPartitionTest {
 
         PartitionState answered = change.get(60, TimeUnit.SECONDS);
         assertTrue(lookups.get() >= 2, "the controller was looked up again after the NOT_CONTROLLER answer");
-        assertEquals(List.of(leader, follower), answered.isr());
+        assertEquals(List.of(leader), answered.isr());
         assertEquals(before.zkVersion() + 1, answered.zkVersion());
-        assertEquals(List.of(leader, follower), zkState(tp).isr());
+        assertEquals(List.of(leader), zkState(tp).isr());
 
         // a partition answered NOT_CONTROLLER for good (its leader epoch is one the controller never wrote)
         // is retried a bounded number of rounds, then the caller gets the error
         ExecutionException ahead = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
-            () -> manager.submit(tp, answered.leaderEpoch() + 1, answered.zkVersion(), List.of(leader))
+            () -> manager.submit(tp, answered.leaderEpoch() + 1, answered.zkVersion(), List.of(leader, follower))
                 .get(60, TimeUnit.SECONDS));
         assertEquals(Errors.NOT_CONTROLLER, assertInstanceOf(ApiException.class, ahead.getCause()).error());
-        assertEquals(List.of(leader, follower), zkState(tp).isr());
+        assertEquals(List.of(leader), zkState(tp).isr());
     }
 
     @Test
@@ -269,22 +326,23 @@ class AlterPartitionTest {
             first -> rawClient(), Time.SYSTEM, 30_000, 10, 100);
         closeables.add(manager);
         manager.start();
-        PartitionState answered = manager.submit(tp, before.leaderEpoch(), before.zkVersion(), List.of(leader, follower))
+        assertEquals(List.of(leader, follower), before.isr(), "a new partition's ISR is its live replicas");
+        PartitionState answered = manager.submit(tp, before.leaderEpoch(), before.zkVersion(), List.of(leader))
             .get(60, TimeUnit.SECONDS);
 
         assertTrue(lookups.get() >= 2, "the controller was looked up again after the stopped one failed");
-        assertEquals(List.of(leader, follower), answered.isr());
+        assertEquals(List.of(leader), answered.isr());
         PartitionState written = zkState(tp);
-        assertEquals(List.of(leader, follower), written.isr());
+        assertEquals(List.of(leader), written.isr());
         assertEquals(before.zkVersion() + 1, written.zkVersion());
         assertTrue(written.controllerEpoch() > oldEpoch, "written by the new controller (epoch " + written.controllerEpoch()
             + " after " + oldEpoch + ")");
 
         // the broker's own manager reaches the new controller too
-        PartitionState shrunk = broker(leader).alterPartitionSender()
-            .submit(tp, written.leaderEpoch(), written.zkVersion(), List.of(leader)).get(60, TimeUnit.SECONDS);
-        assertEquals(List.of(leader), shrunk.isr());
-        assertEquals(List.of(leader), zkState(tp).isr());
+        PartitionState expanded = broker(leader).alterPartitionSender()
+            .submit(tp, written.leaderEpoch(), written.zkVersion(), List.of(leader, follower)).get(60, TimeUnit.SECONDS);
+        assertEquals(List.of(leader, follower), expanded.isr());
+        assertEquals(List.of(leader, follower), zkState(tp).isr());
     }
 
     @Test
@@ -354,6 +412,14 @@ class AlterPartitionTest {
         Map<String, Object> o = Json.parseObject(data);
         return new PartitionState(Json.intField(o, "leader", -2), Json.intField(o, "leader_epoch", -2),
             Json.intList(o.get("isr")), Json.intField(o, "controller_epoch", -2), stat.getVersion());
+    }
+
+    private PartitionState zkStateUnchecked(TopicPartition tp) {
+        try {
+            return zkState(tp);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The broker's epoch: the czxid of its registration znode. */

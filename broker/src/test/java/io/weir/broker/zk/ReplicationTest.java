@@ -58,7 +58,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Replication between in-JVM brokers on one ZooKeeper: followers fetch from leaders and converge byte
  * for byte, acks=all waits for the ISR, a returning old leader truncates its divergent tail (KIP-279),
  * followers refuse clients, stale epochs are fenced, and the ISR shrinks and expands. ISR changes reach
- * the controller through a test sender that calls the active controller's conditional update.
+ * the controller by AlterPartition (each broker's own manager); the controller's elections and controlled
+ * shutdowns are the real ones.
  */
 class ReplicationTest {
     private static final String CHROOT = "/weir-repl";
@@ -267,7 +268,8 @@ class ReplicationTest {
 
     @Test
     void shouldTruncateTheDivergentTailOfAnOldLeaderThatReturnsAsFollower() throws Exception {
-        List<EmbeddedBroker> brokers = startBrokers(3, Map.of());
+        // no ISR shrink for lag while the test runs: the followers below stay in the ISR without fetching
+        List<EmbeddedBroker> brokers = startBrokers(3, Map.of("replica.lag.time.max.ms", "600000"));
         TopicPartition tp = createTopic(brokers, "diverge");
         EmbeddedBroker oldLeader = leaderOf(brokers, tp);
         List<EmbeddedBroker> followers = brokers.stream().filter(b -> b != oldLeader).toList();
@@ -285,28 +287,23 @@ class ReplicationTest {
             waitUntil(() -> partition(b, tp).leaderEpoch() == first.leaderEpoch() + 1, "every replica at the new epoch");
         }
 
-        // the followers stop; the leader takes records nobody else ever fetches
+        // the followers stay live and in the ISR but stop fetching (cut off from the leader): the leader takes
+        // records nobody else ever fetches, which the ISR never has. (Stopping the followers instead would make
+        // the controller drop them from the ISR, and the leader alone would then commit the tail, as in Kafka.)
         for (EmbeddedBroker f : followers) {
-            f.broker().shutdown();
+            f.broker().replicaManager().fetcherManager().removePartition(tp);
         }
         produce(oldLeader.bootstrapServers(), "1", tp.topic(), 1000, 20);
         assertEquals(70, partition(oldLeader, tp).log().logEndOffset());
         assertEquals(50, partition(oldLeader, tp).highWatermark(), "the tail was never committed");
+        assertEquals(3, partition(oldLeader, tp).isr().size(), "the followers are still in the ISR");
         assertEquals(first.leaderEpoch() + 1, partition(oldLeader, tp).log().latestLeaderEpoch());
-        oldLeader.broker().shutdown();
 
-        // the followers return and the test moves leadership to one of them, at a bumped epoch
-        for (EmbeddedBroker f : followers) {
-            start(f);
-        }
-        waitUntil(() -> activeController().isPresent(), "a controller among the returned brokers");
-        EmbeddedBroker newLeader = followers.get(0);
-        int newLeaderId = newLeader.broker().config().brokerId();
-        Broker controller = activeController().orElseThrow();
-        PartitionState current = ((ZkMetadataStore) controller.metadataStore()).readPartitionState(tp).orElseThrow();
-        List<Integer> isr = followers.stream().map(f -> f.broker().config().brokerId()).toList();
-        controller.controller().updatePartitionState(tp, current, newLeaderId, current.leaderEpoch() + 1, isr);
-        waitUntil(() -> partition(newLeader, tp).isLeader(), "the new leader leads");
+        // the old leader stops; its controlled shutdown moves leadership to a follower, at a bumped epoch
+        oldLeader.broker().shutdown();
+        waitUntil(() -> followers.stream().anyMatch(f -> partition(f, tp).isLeader()), "a follower leads");
+        EmbeddedBroker newLeader = leaderOf(followers, tp);
+        assertTrue(partition(newLeader, tp).leaderEpoch() > first.leaderEpoch() + 1);
         assertFalse(partition(newLeader, tp).log().leaderEpochEntries().containsKey(first.leaderEpoch() + 1),
             "the new leader never saw the old leader's last epoch");
         produce(bootstrap(followers), "all", tp.topic(), 2000, 30);

@@ -1,0 +1,307 @@
+package io.weir.exactlyonce;
+
+import io.weir.broker.testing.BrokerProcess;
+import io.weir.broker.zk.EmbeddedZooKeeper;
+import io.weir.producer.WeirProducer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * No acknowledged record lost when a partition leader dies: three broker processes on one ZooKeeper, a
+ * topic with replication factor 3 and {@code min.insync.replicas=2}, and an idempotent {@code acks=all}
+ * producer (Apache kafka-clients or Weir's own) writing while the leader of a partition is killed with
+ * SIGKILL and restarted, {@code weir.faults.rounds} times (2 by default, more with {@code -Pfaults}).
+ * Afterwards every acknowledged record is read back at the offset it was acknowledged with, no record
+ * appears twice in a partition, and each partition holds the producer's records in the order they were
+ * sent. A client may acknowledge a record without its offset (-1: Kafka's DUPLICATE_SEQUENCE_NUMBER, or
+ * Weir's producer completing a batch whose request was lost but which a later acknowledgement proves
+ * written); such a record must still be in its partition, exactly once.
+ */
+class ClusterKill9Test {
+    private static final int BROKERS = 3;
+    private static final int PARTITIONS = 3;
+    private static final int KILLS = Integer.getInteger("weir.faults.rounds", 2);
+    private static final int RECORDS = 4_000 * (KILLS + 1);
+    private static final String TOPIC = "replicated";
+
+    @TempDir
+    Path dir;
+
+    /** What the producer learned of one record: acknowledged at an offset, or failed. */
+    record Ack(int partition, long offset, String value) {
+    }
+
+    /** The producer side, so the same campaign runs kafka-clients and Weir's producer. */
+    interface Sender extends AutoCloseable {
+        void send(int partition, String value, java.util.function.BiConsumer<Long, Exception> done);
+
+        void flush();
+
+        @Override
+        void close();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"kafka-clients", "weir"})
+    void shouldKeepEveryAcknowledgedRecordWhenLeadersAreKilled(String client) throws Exception {
+        try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(dir.resolve("zk"))) {
+            List<BrokerProcess> brokers = new ArrayList<>();
+            List<String[]> overrides = new ArrayList<>();
+            try {
+                for (int i = 0; i < BROKERS; i++) {
+                    brokers.add(new BrokerProcess(dir.resolve("broker-" + i)));
+                    overrides.add(new String[] {"broker.id=" + i, "zookeeper.connect=" + zk.connectString() + "/kill9",
+                        "zookeeper.session.timeout.ms=6000", "offsets.topic.num.partitions=1",
+                        "transaction.state.log.num.partitions=1", "group.initial.rebalance.delay.ms=0"});
+                }
+                for (int i = 0; i < BROKERS; i++) {
+                    brokers.get(i).start(overrides.get(i));
+                }
+                Clusters.awaitRegistered(brokers);
+                String bootstrap = String.join(",", brokers.stream().map(BrokerProcess::bootstrapServers).toList());
+                Properties ap = new Properties();
+                ap.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+                try (Admin admin = Admin.create(ap)) {
+                    admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) BROKERS)
+                        .configs(Map.of("min.insync.replicas", "2")))).all().get(60, TimeUnit.SECONDS);
+                    waitUntil(() -> fullIsr(admin), "every partition's ISR has all three replicas");
+                    campaign(client, bootstrap, admin, brokers, overrides);
+                }
+            } finally {
+                for (BrokerProcess b : brokers) {
+                    b.close();
+                }
+            }
+        }
+    }
+
+    private void campaign(String client, String bootstrap, Admin admin, List<BrokerProcess> brokers,
+                          List<String[]> overrides) throws Exception {
+        Map<String, Ack> acked = new ConcurrentHashMap<>();
+        AtomicInteger failed = new AtomicInteger();
+        AtomicReference<Throwable> producerFailure = new AtomicReference<>();
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread producer = new Thread(() -> {
+            Semaphore inFlight = new Semaphore(500);
+            try (Sender sender = sender(client, bootstrap)) {
+                for (int i = 0; i < RECORDS && !stop.get(); i++) {
+                    inFlight.acquire();
+                    int partition = i % PARTITIONS;
+                    String value = client + "-" + i;
+                    sender.send(partition, value, (offset, e) -> {
+                        if (e == null) {
+                            acked.put(value, new Ack(partition, offset, value));
+                        } else {
+                            failed.incrementAndGet();
+                        }
+                        inFlight.release();
+                    });
+                    if (i % 50 == 0) {
+                        Thread.sleep(5); // a steady stream across the kills, not one burst before them
+                    }
+                }
+                sender.flush();
+            } catch (Throwable t) {
+                producerFailure.set(t);
+            }
+        }, "kill9-producer");
+        producer.start();
+        Random random = new Random(0x5EED);
+        try {
+            for (int kill = 0; kill < KILLS; kill++) {
+                int target = acked.size() + RECORDS / (KILLS + 2);
+                waitUntil(() -> acked.size() >= target || !producer.isAlive(), "the producer gets acknowledgements");
+                int partition = random.nextInt(PARTITIONS);
+                int leader = leaderOf(admin, partition);
+                assertTrue(leader >= 0, "partition " + partition + " has a leader before kill " + kill);
+                brokers.get(leader).kill();
+                int afterKill = acked.size();
+                // the partitions it led move to another replica: acknowledgements go on without it
+                waitUntil(() -> acked.size() >= afterKill + 300 || !producer.isAlive(),
+                    "acknowledgements continue after broker " + leader + " was killed");
+                brokers.get(leader).start(overrides.get(leader));
+                waitUntil(() -> fullIsr(admin), "broker " + leader + " is back in every ISR");
+            }
+            producer.join(180_000);
+            assertNull(producerFailure.get(), () -> "the producer failed: " + producerFailure.get());
+            assertTrue(!producer.isAlive(), "the producer finished");
+        } finally {
+            stop.set(true);
+            producer.join(60_000);
+        }
+        verify(bootstrap, acked);
+        assertTrue(acked.size() > RECORDS / 2, "most records acknowledged: " + acked.size() + " of " + RECORDS
+            + " (" + failed.get() + " failed)");
+    }
+
+    private static void verify(String bootstrap, Map<String, Ack> acked) {
+        Properties cp = new Properties();
+        cp.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        cp.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
+        Map<Integer, Map<Long, String>> stored = new HashMap<>();
+        try (KafkaConsumer<String, String> c = new KafkaConsumer<>(cp, new StringDeserializer(), new StringDeserializer())) {
+            List<TopicPartition> tps = new ArrayList<>();
+            for (int p = 0; p < PARTITIONS; p++) {
+                tps.add(new TopicPartition(TOPIC, p));
+            }
+            c.assign(tps);
+            c.seekToBeginning(tps);
+            Map<TopicPartition, Long> ends = c.endOffsets(tps, Duration.ofSeconds(30));
+            long deadline = System.currentTimeMillis() + 120_000;
+            while (tps.stream().anyMatch(tp -> c.position(tp) < ends.get(tp)) && System.currentTimeMillis() < deadline) {
+                for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
+                    stored.computeIfAbsent(r.partition(), p -> new HashMap<>()).put(r.offset(), r.value());
+                }
+            }
+        }
+        Map<Integer, Set<String>> values = new HashMap<>();
+        for (Map.Entry<Integer, Map<Long, String>> e : stored.entrySet()) {
+            Set<String> seen = new HashSet<>();
+            int previous = -1;
+            for (long offset : new java.util.TreeSet<>(e.getValue().keySet())) {
+                String v = e.getValue().get(offset);
+                assertTrue(seen.add(v), "partition " + e.getKey() + " holds " + v + " twice");
+                int index = Integer.parseInt(v.substring(v.lastIndexOf('-') + 1));
+                assertTrue(index > previous, "partition " + e.getKey() + " holds " + v + " at " + offset
+                    + ", after record " + previous + " that was sent later");
+                previous = index;
+            }
+            values.put(e.getKey(), seen);
+        }
+        for (Ack a : acked.values()) {
+            if (a.offset() < 0) {
+                assertTrue(values.getOrDefault(a.partition(), Set.of()).contains(a.value()),
+                    () -> "acknowledged " + a + " (offset not known) is not in the log");
+                continue;
+            }
+            String at = stored.getOrDefault(a.partition(), Map.of()).get(a.offset());
+            assertNotNull(at, () -> "acknowledged " + a + " is not in the log");
+            assertEquals(a.value(), at, () -> "acknowledged " + a + " was overwritten");
+        }
+    }
+
+    private static Sender sender(String client, String bootstrap) {
+        if (client.equals("weir")) {
+            Map<String, Object> p = new HashMap<>();
+            p.put("bootstrap.servers", bootstrap);
+            p.put("acks", "all");
+            p.put("enable.idempotence", "true");
+            p.put("linger.ms", "5");
+            p.put("request.timeout.ms", "10000");
+            p.put("delivery.timeout.ms", "120000");
+            WeirProducer<String, String> producer = new WeirProducer<>(p, new io.weir.producer.Serializers.StringSerializer(),
+                new io.weir.producer.Serializers.StringSerializer());
+            return new Sender() {
+                @Override
+                public void send(int partition, String value, java.util.function.BiConsumer<Long, Exception> done) {
+                    producer.send(new io.weir.producer.ProducerRecord<>(TOPIC, partition, null, null, value),
+                        (md, e) -> done.accept(e == null ? md.offset() : -1L, e));
+                }
+
+                @Override
+                public void flush() {
+                    producer.flush();
+                }
+
+                @Override
+                public void close() {
+                    producer.close();
+                }
+            };
+        }
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120_000);
+        KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
+        return new Sender() {
+            @Override
+            public void send(int partition, String value, java.util.function.BiConsumer<Long, Exception> done) {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(TOPIC, partition, null, value),
+                    (md, e) -> done.accept(e == null ? md.offset() : -1L, e));
+            }
+
+            @Override
+            public void flush() {
+                producer.flush();
+            }
+
+            @Override
+            public void close() {
+                producer.close(Duration.ofSeconds(30));
+            }
+        };
+    }
+
+    private static TopicDescription describe(Admin admin) throws Exception {
+        return admin.describeTopics(List.of(TOPIC)).allTopicNames().get(30, TimeUnit.SECONDS).get(TOPIC);
+    }
+
+    private static int leaderOf(Admin admin, int partition) throws Exception {
+        Node leader = describe(admin).partitions().get(partition).leader();
+        return leader == null ? -1 : leader.id();
+    }
+
+    private static boolean fullIsr(Admin admin) {
+        try {
+            for (TopicPartitionInfo p : describe(admin).partitions()) {
+                if (p.leader() == null || p.isr().size() < BROKERS) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    /** Polls until {@code condition} holds; fails after two minutes (a hung campaign, not a timing assertion). */
+    private static void waitUntil(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.currentTimeMillis() < deadline, "timed out waiting until " + what);
+            Thread.sleep(100);
+        }
+    }
+}
