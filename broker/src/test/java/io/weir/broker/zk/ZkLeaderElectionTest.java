@@ -308,6 +308,14 @@ class ZkLeaderElectionTest {
         victim.broker().shutdown();
         ZkTestCluster.waitUntil(() -> state(c, tp).leader() != victimId, "failover");
 
+        // the leaders' own ISR expansion is held off, so the returning broker joins the ISR only when the test says
+        for (EmbeddedBroker b : cluster.brokers()) {
+            if (b != victim && b.broker() != null) {
+                b.broker().setAlterPartitionSender((t, leaderEpoch, partitionEpoch, newIsr) ->
+                    java.util.concurrent.CompletableFuture.failedFuture(new io.weir.protocol.ApiException(
+                        Errors.OPERATION_NOT_ATTEMPTED, "the test holds the leaders' ISR changes")));
+            }
+        }
         victim.start();
         ZkTestCluster.waitUntil(() -> store(c).liveBrokers().size() == 3, "the victim is back");
         try (Admin admin = admin(victim)) {
