@@ -9,6 +9,7 @@ import io.weir.broker.api.DelayedProduce;
 import io.weir.broker.api.DeleteRecordsHandler;
 import io.weir.broker.api.DescribeProducersHandler;
 import io.weir.broker.api.ElectLeadersHandler;
+import io.weir.broker.api.PartitionReassignmentsHandler;
 import io.weir.broker.api.FetchHandler;
 import io.weir.broker.api.FetchSessionCache;
 import io.weir.broker.api.GroupApisHandler;
@@ -268,6 +269,7 @@ public final class Broker {
             .register(new DeleteRecordsHandler(replicaManager))
             .register(new LogDirsHandler(replicaManager))
             .register(new ElectLeadersHandler(store, replicaManager, controller))
+            .register(new PartitionReassignmentsHandler(controller))
             .register(new OffsetForLeaderEpochHandler(replicaManager))
             .register(new AlterPartitionHandler(new AlterPartitionControl(store, controller)))
             .register(new ProducerIdHandler(producerIds, transactionCoordinator))
@@ -412,7 +414,8 @@ public final class Broker {
 
     /**
      * Applies a new metadata image to the hosted partitions: this broker hosts the partitions whose
-     * replicas include it (all of them on a single broker), stops hosting topics that were deleted,
+     * replicas include it (all of them on a single broker), stops hosting topics that were deleted and
+     * replicas reassigned to other brokers (deleting their logs),
      * and applies changed topic configs. It is how topic changes of the controller — this broker's
      * or another's — reach the logs. Runs under the store's lock, so images apply in order and a
      * controller write's own change is applied before the write returns.
@@ -446,6 +449,10 @@ public final class Broker {
                 if (replicas.isEmpty() || replicas.contains(me)) {
                     // hosts it if new, then applies the state (a state already applied is skipped)
                     rm.hostPartition(t, p, replicas, state);
+                } else if (rm.partition(tp) != null && rm.partition(tp).topicId().equals(t.topicId())) {
+                    // reassigned away from this broker: stop its replica and delete its log
+                    rm.removeReplica(tp);
+                    log.info("stopped hosting {}: its replicas are now {}", tp, replicas);
                 }
             }
             TopicMetadata before = appliedTopics.get(t.name());

@@ -305,24 +305,36 @@ public final class ReplicaManager {
     /** Stops hosting the topic and deletes its logs. */
     public void deleteTopic(TopicMetadata topic) {
         for (int p = 0; p < topic.partitionCount(); p++) {
-            TopicPartition tp = new TopicPartition(topic.name(), p);
-            ReplicaFetcherManager fm = fetcherManager;
-            if (fm != null) {
-                fm.removePartition(tp);
-            }
-            Partition removed = partitions.remove(tp);
-            if (removed != null) {
-                boolean led = removed.isLeader();
-                removed.resign();
-                failHighWatermarkWaiters(tp, removed);
-                if (led) {
-                    leadershipListeners.forEach(listener -> listener.onResign(tp, -1));
-                }
-                highWatermarkListener.accept(tp);
-            }
-            checkpointedHighWatermarks.remove(tp);
-            logManager.deleteLog(tp);
+            removeReplica(new TopicPartition(topic.name(), p));
         }
+    }
+
+    /**
+     * Stops hosting a replica that is no longer assigned to this broker (a reassignment moved it away, or
+     * its topic was deleted) and deletes its log — Kafka's StopReplica with deletion. In that order: the
+     * fetcher stops first (no append can race the deletion), the partition leaves the map (new requests
+     * answer UNKNOWN_TOPIC_OR_PARTITION / NOT_LEADER_OR_FOLLOWER), it resigns (leadership listeners hear
+     * {@code onResign} at epoch -1 if it led; parked produces and fetches answer), then the log goes.
+     * Returns whether the replica was hosted.
+     */
+    public boolean removeReplica(TopicPartition tp) {
+        ReplicaFetcherManager fm = fetcherManager;
+        if (fm != null) {
+            fm.removePartition(tp);
+        }
+        Partition removed = partitions.remove(tp);
+        if (removed != null) {
+            boolean led = removed.isLeader();
+            removed.resign();
+            failHighWatermarkWaiters(tp, removed);
+            if (led) {
+                leadershipListeners.forEach(listener -> listener.onResign(tp, -1));
+            }
+            highWatermarkListener.accept(tp);
+        }
+        checkpointedHighWatermarks.remove(tp);
+        logManager.deleteLog(tp);
+        return removed != null;
     }
 
     /** Applies changed topic configs to the live logs. */
