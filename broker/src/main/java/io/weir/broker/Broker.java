@@ -48,6 +48,7 @@ import io.weir.broker.transaction.TransactionMarkerWriter;
 import io.weir.broker.zk.AlterPartitionControl;
 import io.weir.broker.zk.BrokerRegistrar;
 import io.weir.broker.zk.ZkController;
+import io.weir.broker.zk.ZkDynamicBrokerConfigs;
 import io.weir.broker.zk.ZkMetadataStore;
 import io.weir.broker.zk.ZkProducerIdBlocks;
 import io.weir.common.Time;
@@ -264,7 +265,7 @@ public final class Broker {
             .register(new DescribeProducersHandler(replicaManager))
             .register(new MetadataHandler(config, store, replicaManager, topics, advertised))
             .register(new TopicAdminHandler(config, store, topics))
-            .register(new ConfigsHandler(config, store, topics))
+            .register(new ConfigsHandler(config, store, topics, new ZkDynamicBrokerConfigs(store, config.brokerId())))
             .register(new ClusterHandler(config, store, advertised))
             .register(new DeleteRecordsHandler(replicaManager))
             .register(new LogDirsHandler(replicaManager))

@@ -62,6 +62,11 @@ public final class ZkPaths {
         return BROKER_TOPICS + "/" + topic;
     }
 
+    /** A broker's dynamic configs (the replication throttles): {"version":1,"config":{overrides}} */
+    public static String brokerConfig(int brokerId) {
+        return "/config/brokers/" + brokerId;
+    }
+
     public static String topicConfig(String topic) {
         return CONFIG_TOPICS + "/" + topic;
     }
