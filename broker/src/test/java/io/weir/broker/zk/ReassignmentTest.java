@@ -267,6 +267,31 @@ class ReassignmentTest {
     }
 
     @Test
+    void shouldCompleteAReassignmentUnderTheNextControllerAfterAFailover() throws Exception {
+        List<EmbeddedBroker> brokers = startBrokers(3);
+        EmbeddedBroker controller = brokers.stream().filter(b -> b.broker().controller().isActive()).findFirst().orElseThrow();
+        List<EmbeddedBroker> others = brokers.stream().filter(b -> b != controller).toList();
+        int leader = others.get(0).broker().config().brokerId();
+        int added = others.get(1).broker().config().brokerId();
+        TopicPartition tp = new TopicPartition("survivor", 0);
+        createTopic(brokers, "survivor", List.of(leader), Map.of());
+        // the leader's ISR changes fail (and are retried) until the test lets them through
+        others.get(0).broker().setAlterPartitionSender((p, leaderEpoch, partitionEpoch, isr) -> CompletableFuture.failedFuture(
+            new io.weir.protocol.ApiException(Errors.NOT_CONTROLLER, "held by the test")));
+        try (Admin admin = admin(others.get(1).bootstrapServers())) {
+            admin.alterPartitionReassignments(move("survivor", List.of(leader, added))).all().get(60, TimeUnit.SECONDS);
+        }
+        waitUntil(() -> image(others.get(1)).reassignments().containsKey(tp), "the reassignment is in progress");
+
+        controller.close();
+        waitUntil(() -> others.stream().anyMatch(b -> b.broker().controller().isActive()), "another controller took over");
+        assertTrue(image(others.get(1)).reassignments().containsKey(tp), "the reassignment survived the failover");
+        others.get(0).broker().setAlterPartitionSender(null);
+        awaitReplicas(others, tp, List.of(leader, added));
+        assertEquals(Set.of(leader, added), new HashSet<>(image(others.get(1)).states().get(tp).isr()));
+    }
+
+    @Test
     void shouldRefuseInvalidTargetsAndLeaveTheStateUnchanged() throws Exception {
         List<EmbeddedBroker> brokers = startBrokers(3);
         TopicPartition tp = new TopicPartition("fixed", 0);
