@@ -37,6 +37,7 @@ import io.weir.broker.server.AlterPartitionSender;
 import io.weir.broker.server.ProducerIdManager;
 import io.weir.broker.server.ReplicaFetcherManager;
 import io.weir.broker.server.ReplicaManager;
+import io.weir.broker.server.ReplicationThrottle;
 import io.weir.broker.server.TopicConfigs;
 import io.weir.broker.server.TopicService;
 import io.weir.broker.transaction.LocalTransactionMarkerWriter;
@@ -265,7 +266,8 @@ public final class Broker {
             .register(new DescribeProducersHandler(replicaManager))
             .register(new MetadataHandler(config, store, replicaManager, topics, advertised))
             .register(new TopicAdminHandler(config, store, topics))
-            .register(new ConfigsHandler(config, store, topics, new ZkDynamicBrokerConfigs(store, config.brokerId())))
+            .register(new ConfigsHandler(config, store, topics, new ZkDynamicBrokerConfigs(store, config.brokerId(),
+                dynamic -> replicaManager.replicationThrottle().setRate(followerThrottleRate(dynamic)))))
             .register(new ClusterHandler(config, store, advertised))
             .register(new DeleteRecordsHandler(replicaManager))
             .register(new LogDirsHandler(replicaManager))
@@ -461,8 +463,27 @@ public final class Broker {
                 rm.updateTopicConfig(t);
             }
         }
+        Map<String, String> throttledReplicas = new HashMap<>();
+        for (TopicMetadata t : image.topics().values()) {
+            String v = t.configs().get("follower.replication.throttled.replicas");
+            if (v != null && !v.isBlank()) {
+                throttledReplicas.put(t.name(), v);
+            }
+        }
+        rm.replicationThrottle().setThrottledReplicas(throttledReplicas);
         rm.refreshFetchers(); // a leader's broker may have registered, or come back on another port
         appliedTopics = image.topics();
+    }
+
+    /** {@code follower.replication.throttled.rate} of the dynamic broker configs, or none. */
+    private static long followerThrottleRate(Map<String, String> dynamic) {
+        try {
+            return Long.parseLong(dynamic.getOrDefault("follower.replication.throttled.rate", "-1").trim());
+        } catch (NumberFormatException e) {
+            log.warn("ignoring the unreadable follower.replication.throttled.rate {}", dynamic.get(
+                "follower.replication.throttled.rate"));
+            return ReplicationThrottle.UNLIMITED;
+        }
     }
 
     /** The live broker {@code id} of the image, or null. */

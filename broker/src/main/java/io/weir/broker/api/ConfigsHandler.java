@@ -94,7 +94,8 @@ public final class ConfigsHandler implements ApiHandler {
                 if (dynamic != null) {
                     dynamic.get().forEach((k, v) -> entries.add(new ConfigEntries.Entry(k, v, ConfigSource.DYNAMIC_BROKER_CONFIG,
                         ConfigType.LONG, List.of(new ConfigEntries.Synonym(k, v, ConfigSource.DYNAMIC_BROKER_CONFIG)),
-                        "Replication throttle in bytes per second (stored; Weir's replica fetchers do not apply it yet).")));
+                        "Replication throttle in bytes per second (follower.replication.throttled.rate is applied by the replica"
+                            + " fetchers; the others are stored only).")));
                 }
             } else {
                 out.add(res.setErrorCode(Errors.INVALID_REQUEST.code())

@@ -9,7 +9,8 @@ import java.util.Map;
  * Every other broker config is static (server.properties). Stored per broker, as Kafka's ZooKeeper mode
  * stored them in {@code /config/brokers/<id>}.
  *
- * <p>The rates are stored and shown by DescribeConfigs; Weir's replica fetchers do not apply them yet.
+ * <p>{@code follower.replication.throttled.rate} is applied by the replica fetchers
+ * ({@link ReplicationThrottle}); the leader-side rate and the log-dir rate are stored and shown only.
  */
 public interface DynamicBrokerConfigs {
     /** The keys that may be set dynamically; each takes a long of at least 0 (bytes per second). */

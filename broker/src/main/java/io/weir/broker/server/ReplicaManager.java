@@ -88,6 +88,7 @@ public final class ReplicaManager {
     private final List<LeadershipListener> leadershipListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile AlterPartitionSender alterPartitionSender = NO_CONTROLLER;
     private volatile ReplicaFetcherManager fetcherManager;
+    private final ReplicationThrottle replicationThrottle;
     private final CheckpointFile highWatermarkCheckpoint;
     /** The checkpointed high watermarks read at start: each partition's initial one. */
     private final Map<TopicPartition, Long> checkpointedHighWatermarks;
@@ -112,6 +113,7 @@ public final class ReplicaManager {
         this.logManager = logManager;
         this.topicConfigs = topicConfigs;
         this.time = time;
+        this.replicationThrottle = new ReplicationThrottle(brokerId);
         this.highWatermarkCheckpoint = new CheckpointFile(logManager.logDir().resolve(HIGH_WATERMARK_CHECKPOINT));
         Map<TopicPartition, Long> read;
         try {
@@ -147,6 +149,11 @@ public final class ReplicaManager {
 
     public AlterPartitionSender alterPartitionSender() {
         return alterPartitionSender;
+    }
+
+    /** The follower-side replication throttle the replica fetchers apply. */
+    public ReplicationThrottle replicationThrottle() {
+        return replicationThrottle;
     }
 
     /** The fetchers of this broker's follower partitions (null: none, e.g. in unit tests). */

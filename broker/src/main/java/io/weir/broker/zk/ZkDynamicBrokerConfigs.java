@@ -10,15 +10,21 @@ import java.util.TreeMap;
 /**
  * A broker's {@link DynamicBrokerConfigs} in ZooKeeper, at {@code /config/brokers/<id>} as
  * {@code {"version":1,"config":{...}}} (Kafka's ZooKeeper-mode layout). Read from ZooKeeper at each call:
- * they change and are read rarely. Thread-safe.
+ * they change and are read rarely. Only this broker writes them (IncrementalAlterConfigs of a BROKER resource
+ * goes to that broker), so {@code onChange} — which sets the replication throttle's rate — hears every
+ * change. Thread-safe.
  */
 public final class ZkDynamicBrokerConfigs implements DynamicBrokerConfigs {
     private final ZkMetadataStore store;
     private final String path;
+    private final java.util.function.Consumer<Map<String, String>> onChange;
 
-    public ZkDynamicBrokerConfigs(ZkMetadataStore store, int brokerId) {
+    /** Reads the stored configs once and hands them to {@code onChange}, as it will after each {@link #set}. */
+    public ZkDynamicBrokerConfigs(ZkMetadataStore store, int brokerId, java.util.function.Consumer<Map<String, String>> onChange) {
         this.store = store;
         this.path = ZkPaths.brokerConfig(brokerId);
+        this.onChange = onChange;
+        onChange.accept(get());
     }
 
     @Override
@@ -43,5 +49,6 @@ public final class ZkDynamicBrokerConfigs implements DynamicBrokerConfigs {
         } catch (Exception e) {
             throw ZkMetadataStore.zkFailure("write " + path, e);
         }
+        onChange.accept(Map.copyOf(configs));
     }
 }

@@ -233,6 +233,37 @@ class ReassignmentTest {
     }
 
     @Test
+    void shouldPassTheNewReplicasFetchesThroughTheFollowerThrottle() throws Exception {
+        List<EmbeddedBroker> brokers = startBrokers(3);
+        TopicPartition tp = new TopicPartition("throttled", 0);
+        createTopic(brokers, "throttled", List.of(0), Map.of("follower.replication.throttled.replicas", "0:1"));
+        Map<String, Object> props = Map.of("bootstrap.servers", bootstrap(brokers), "acks", "all",
+            "key.serializer", ByteArraySerializer.class.getName(), "value.serializer", ByteArraySerializer.class.getName());
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
+            for (int i = 0; i < 100; i++) {
+                producer.send(new ProducerRecord<>("throttled", 0, null, new byte[1000]));
+            }
+            producer.flush();
+        }
+        long logBytes = brokers.get(0).broker().replicaManager().partition(tp).log().sizeInBytes();
+        try (Admin admin = admin(bootstrap(brokers))) {
+            org.apache.kafka.common.config.ConfigResource broker1 =
+                new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.BROKER, "1");
+            admin.incrementalAlterConfigs(Map.of(broker1, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
+                new org.apache.kafka.clients.admin.ConfigEntry("follower.replication.throttled.rate", "40000"),
+                org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)))).all().get(60, TimeUnit.SECONDS);
+            assertEquals("40000", admin.describeConfigs(List.of(broker1)).all().get(60, TimeUnit.SECONDS).get(broker1)
+                .get("follower.replication.throttled.rate").value());
+            admin.alterPartitionReassignments(move("throttled", List.of(0, 1))).all().get(60, TimeUnit.SECONDS);
+        }
+        awaitReplicas(brokers, tp, List.of(0, 1));
+        long throttledBytes = brokers.get(1).broker().replicaManager().replicationThrottle().throttledBytes();
+        assertTrue(throttledBytes >= logBytes, "the new replica's " + throttledBytes + " fetched bytes of "
+            + logBytes + " went through the throttle");
+        assertEquals(0, brokers.get(2).broker().replicaManager().replicationThrottle().throttledBytes());
+    }
+
+    @Test
     void shouldListAndCancelAReassignmentInProgress() throws Exception {
         List<EmbeddedBroker> brokers = startBrokers(3);
         TopicPartition tp = new TopicPartition("held", 0);
