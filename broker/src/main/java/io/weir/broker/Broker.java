@@ -452,10 +452,11 @@ public final class Broker {
                 if (replicas.isEmpty() || replicas.contains(me)) {
                     // hosts it if new, then applies the state (a state already applied is skipped)
                     rm.hostPartition(t, p, replicas, state);
-                } else if (rm.partition(tp) != null && rm.partition(tp).topicId().equals(t.topicId())) {
-                    // reassigned away from this broker: stop its replica and delete its log
+                } else if (rm.partition(tp) != null || logManager.getLog(tp) != null) {
+                    // reassigned away from this broker (while it ran, or while it was down: a stray log):
+                    // stop its replica and delete its log
                     rm.removeReplica(tp);
-                    log.info("stopped hosting {}: its replicas are now {}", tp, replicas);
+                    log.info("stopped hosting {} and deleted its log: its replicas are now {}", tp, replicas);
                 }
             }
             TopicMetadata before = appliedTopics.get(t.name());

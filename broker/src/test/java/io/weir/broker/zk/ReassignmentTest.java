@@ -217,6 +217,27 @@ class ReassignmentTest {
     }
 
     @Test
+    void shouldDeleteTheLogOfAReplicaMovedAwayWhileItsBrokerWasDown() throws Exception {
+        List<EmbeddedBroker> brokers = startBrokers(3);
+        TopicPartition tp = new TopicPartition("away", 0);
+        createTopic(brokers, "away", List.of(0, 1), Map.of());
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap(brokers),
+            "acks", "all", "key.serializer", ByteArraySerializer.class.getName(),
+            "value.serializer", ByteArraySerializer.class.getName()))) {
+            producer.send(new ProducerRecord<>("away", 0, null, new byte[100])).get(60, TimeUnit.SECONDS);
+        }
+        assertTrue(Files.exists(brokers.get(0).logDir().resolve("away-0")));
+        brokers.get(0).broker().shutdown();
+        try (Admin admin = admin(brokers.get(1).bootstrapServers() + "," + brokers.get(2).bootstrapServers())) {
+            admin.alterPartitionReassignments(move("away", List.of(1, 2))).all().get(60, TimeUnit.SECONDS);
+        }
+        awaitReplicas(brokers.subList(1, 3), tp, List.of(1, 2));
+        brokers.get(0).start();
+        waitUntil(() -> !Files.exists(brokers.get(0).logDir().resolve("away-0")), "broker 0 deleted its stray log");
+        assertNull(brokers.get(0).broker().replicaManager().partition(tp));
+    }
+
+    @Test
     void shouldIncreaseTheReplicationFactorByReassignment() throws Exception {
         List<EmbeddedBroker> brokers = startBrokers(3);
         TopicPartition tp = new TopicPartition("growing", 0);
