@@ -109,6 +109,51 @@ class ReassignPartitionsCommandTest {
     }
 
     @Test
+    void shouldListAndCancelAMoveInProgress() throws Exception {
+        String bootstrap = brokers.get(0).bootstrapServers();
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            admin.createTopics(List.of(new NewTopic("held", 1, (short) 1))).all().get(60, TimeUnit.SECONDS);
+        }
+        TopicPartition tp = new TopicPartition("held", 0);
+        ZkMetadataStore store = (ZkMetadataStore) brokers.get(0).broker().metadataStore();
+        waitUntil(() -> store.image().states().containsKey(tp), "the partition has a state");
+        int leader = store.replicas(tp).get(0);
+        int added = (leader + 1) % 3;
+        // the leader's ISR changes fail until the test ends: the new replica never joins, the move stays open
+        EmbeddedBroker leaderBroker = brokers.get(leader);
+        leaderBroker.broker().setAlterPartitionSender((p, leaderEpoch, partitionEpoch, isr) ->
+            java.util.concurrent.CompletableFuture.failedFuture(
+                new io.weir.protocol.ApiException(io.weir.protocol.Errors.NOT_CONTROLLER, "held by the test")));
+        try {
+            Path plan = dir.resolve("held.json");
+            Files.writeString(plan, "{\"version\":1,\"partitions\":[{\"topic\":\"held\",\"partition\":0,\"replicas\":["
+                + leader + "," + added + "]}]}");
+            Result exec = reassign("--bootstrap-server", bootstrap, "--execute", "--reassignment-json-file", plan.toString());
+            assertEquals(0, exec.status(), exec.toString());
+            Result list = reassign("--bootstrap-server", bootstrap, "--list");
+            assertEquals(List.of("Current partition reassignments:", "held-0: replicas: " + leader + "," + added
+                + ". adding: " + added + "."), list.lines());
+            Result again = reassign("--bootstrap-server", bootstrap, "--execute", "--reassignment-json-file", plan.toString());
+            assertEquals(1, again.status());
+            assertTrue(again.out().startsWith("Cannot execute because there is an existing partition assignment."), again.out());
+            Result verify = reassign("--bootstrap-server", bootstrap, "--verify", "--reassignment-json-file", plan.toString());
+            assertEquals(List.of("Status of partition reassignment:", "Reassignment of partition held-0 is still in progress."),
+                verify.lines(), "no throttle is cleared while a move runs");
+
+            Result cancel = reassign("--bootstrap-server", bootstrap, "--cancel", "--reassignment-json-file", plan.toString(),
+                "--preserve-throttles");
+            assertEquals(0, cancel.status(), cancel.toString());
+            assertEquals(List.of("Successfully cancelled partition reassignment for: held-0",
+                "None of the specified partition moves are active."), cancel.lines());
+            waitUntil(() -> List.of(leader).equals(store.replicas(tp)) && store.image().reassignments().isEmpty(),
+                "the move is reverted");
+            assertEquals("No partition reassignments found.", reassign("--bootstrap-server", bootstrap, "--list").out().trim());
+        } finally {
+            leaderBroker.broker().setAlterPartitionSender(null);
+        }
+    }
+
+    @Test
     void shouldGenerateExecuteAndVerifyAMoveWithAThrottle() throws Exception {
         String bootstrap = brokers.get(0).bootstrapServers();
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
