@@ -174,8 +174,12 @@ class ReassignPartitionsCommandTest {
         assertEquals("{\"version\":1,\"partitions\":[{\"topic\":\"mv\",\"partition\":0,\"replicas\":[1],\"log_dirs\":[\"any\"]},"
             + "{\"topic\":\"mv\",\"partition\":1,\"replicas\":[2],\"log_dirs\":[\"any\"]}]}", proposed);
 
+        // the topic's first placement is random: move each partition one broker on, so both really move
+        int to0 = (store.replicas(new TopicPartition("mv", 0)).get(0) + 1) % 3;
+        int to1 = (store.replicas(new TopicPartition("mv", 1)).get(0) + 1) % 3;
         Path plan = dir.resolve("plan.json");
-        Files.writeString(plan, proposed);
+        Files.writeString(plan, "{\"version\":1,\"partitions\":[{\"topic\":\"mv\",\"partition\":0,\"replicas\":[" + to0
+            + "]},{\"topic\":\"mv\",\"partition\":1,\"replicas\":[" + to1 + "]}]}");
         Result exec = reassign("--bootstrap-server", bootstrap, "--execute", "--reassignment-json-file", plan.toString(),
             "--throttle", "50000000");
         assertEquals(0, exec.status(), exec.toString());
@@ -185,16 +189,16 @@ class ReassignPartitionsCommandTest {
         assertTrue(exec.out().contains("Successfully started partition reassignments for mv-0,mv-1"), exec.out());
 
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-            ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, "2");
+            ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, Integer.toString(to1));
             Config bc = admin.describeConfigs(List.of(broker)).all().get(60, TimeUnit.SECONDS).get(broker);
             assertEquals("50000000", bc.get("follower.replication.throttled.rate").value(), "the throttle is set");
             ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, "mv");
             Config c = admin.describeConfigs(List.of(topic)).all().get(60, TimeUnit.SECONDS).get(topic);
-            assertTrue(c.get("follower.replication.throttled.replicas").value().contains("1:2"),
-                "the new replica of mv-1 is follower-throttled: " + c.get("follower.replication.throttled.replicas"));
+            assertEquals("0:" + to0 + ",1:" + to1, c.get("follower.replication.throttled.replicas").value(),
+                "the new replicas are follower-throttled");
         }
-        waitUntil(() -> List.of(1).equals(store.replicas(new TopicPartition("mv", 0)))
-            && List.of(2).equals(store.replicas(new TopicPartition("mv", 1))) && store.image().reassignments().isEmpty(),
+        waitUntil(() -> List.of(to0).equals(store.replicas(new TopicPartition("mv", 0)))
+            && List.of(to1).equals(store.replicas(new TopicPartition("mv", 1))) && store.image().reassignments().isEmpty(),
             "the moves completed");
         Result verify = reassign("--bootstrap-server", bootstrap, "--verify", "--reassignment-json-file", plan.toString());
         assertEquals(0, verify.status(), verify.toString());
