@@ -85,6 +85,17 @@ import java.util.function.Function;
  * bumps the leader epoch; the writes of one pass go in a few chunked transactions under the epoch fence,
  * and a pass that meets a concurrent change re-reads and computes again.
  *
+ * <p>Partition reassignments (KIP-455, {@link #alterPartitionReassignments}; forwarded by other brokers
+ * through {@link ZkPaths#PARTITION_REASSIGNMENTS}) live in the topic znode, as Kafka's ZooKeeper mode kept
+ * them: while one runs the partition's replicas are the target replicas followed by the original ones not
+ * in the target, with {@code adding_replicas} / {@code removing_replicas} recorded, and its state is written
+ * again (a new partition epoch) in the same transaction so every replica applies the new replica set and
+ * the new ones start fetching. Each {@link #reconcile} pass completes the reassignments whose target
+ * replicas are all in the ISR: replicas = target, ISR without the removed replicas, a leader from the
+ * target if the old one leaves, a new leader epoch — one conditional transaction per topic. The removed
+ * replicas' brokers then stop them and delete their logs (their metadata listener). A cancel reverts to the
+ * original replicas at once. All of it is in ZooKeeper, so a new controller carries on where the old stopped.
+ *
  * <p>Thread-safe: controller writes are serialized on this object; a non-controller's waits hold no lock.
  */
 public final class ZkController implements TopicController, LeaderElector, PartitionReassigner, AutoCloseable {
