@@ -367,6 +367,13 @@ class ReassignmentTest {
             new AlterPartitionReassignmentsRequest.ReassignableTopic().setName("fixed").setPartitions(List.of(
                 new AlterPartitionReassignmentsRequest.ReassignablePartition().setPartitionIndex(0).setReplicas(List.of(1, 2)),
                 new AlterPartitionReassignmentsRequest.ReassignablePartition().setPartitionIndex(0).setReplicas(List.of(2, 1))))));
+        AlterPartitionReassignmentsRequest keepRf = new AlterPartitionReassignmentsRequest().setAllowReplicationFactorChange(false)
+            .setTopics(List.of(new AlterPartitionReassignmentsRequest.ReassignableTopic().setName("fixed").setPartitions(List.of(
+                new AlterPartitionReassignmentsRequest.ReassignablePartition().setPartitionIndex(0).setReplicas(List.of(0, 1, 2))))));
+        AlterPartitionReassignmentsResponse rf = (AlterPartitionReassignmentsResponse) ZkTestCluster.call(
+            brokers.get(0).port(), ApiKeys.ALTER_PARTITION_REASSIGNMENTS, (short) 1, keepRf);
+        assertEquals(Errors.INVALID_REPLICATION_FACTOR.code(), rf.responses().get(0).partitions().get(0).errorCode());
+        assertFalse(rf.allowReplicationFactorChange(), "v1 echoes allowReplicationFactorChange");
         for (AlterPartitionReassignmentsRequest req : List.of(raw, twice)) {
             AlterPartitionReassignmentsResponse r = (AlterPartitionReassignmentsResponse) ZkTestCluster.call(
                 brokers.get(0).port(), ApiKeys.ALTER_PARTITION_REASSIGNMENTS, (short) 0, req);
