@@ -28,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * Apache Kafka's {@code kafka-reassign-partitions.sh} (kafka-tools, in a JVM of its own) against three Weir
  * brokers on one real ZooKeeper: --generate proposes, --execute --throttle starts a move (and sets Kafka's
- * throttle configs), --list shows moves in progress, and --verify reports it completed and clears the throttles.
+ * throttle configs), --list shows moves in progress, --verify reports them in progress or completed (then clears
+ * the throttles), and --cancel reverts a move in progress.
  */
 class KafkaReassignPartitionsClusterTest {
     private static final String REASSIGN = "org.apache.kafka.tools.reassign.ReassignPartitionsCommand";
@@ -57,8 +58,7 @@ class KafkaReassignPartitionsClusterTest {
         }
     }
 
-    @Test
-    void kafkaReassignPartitionsShouldMoveAPartitionAndVerifyIt() throws Exception {
+    private String startCluster() throws Exception {
         zookeeper = new TestingServer(true);
         dir = Files.createTempDirectory("kafka-reassign");
         for (int id = 0; id < 3; id++) {
@@ -70,7 +70,43 @@ class KafkaReassignPartitionsClusterTest {
         }
         waitUntil(() -> brokers.stream().anyMatch(b -> b.broker().controller().isActive())
             && brokers.stream().allMatch(b -> b.broker().metadataStore().liveBrokers().size() == 3), "three brokers");
-        String bootstrap = brokers.get(0).bootstrapServers();
+        return brokers.get(0).bootstrapServers();
+    }
+
+    @Test
+    void kafkaReassignPartitionsShouldListAndCancelAMoveInProgress() throws Exception {
+        String bootstrap = startCluster();
+        try (Admin admin = Admin.create(Map.<String, Object>of("bootstrap.servers", bootstrap))) {
+            admin.createTopics(List.of(new NewTopic("kheld", Map.of(0, List.of(0))))).all().get();
+        }
+        TopicPartition tp = new TopicPartition("kheld", 0);
+        ZkMetadataStore store = (ZkMetadataStore) brokers.get(1).broker().metadataStore();
+        waitUntil(() -> store.image().states().containsKey(tp), "the partition has a state");
+        // the leader's ISR changes fail: the new replica never joins and the move stays in progress
+        brokers.get(0).broker().setAlterPartitionSender((p, leaderEpoch, partitionEpoch, isr) ->
+            java.util.concurrent.CompletableFuture.failedFuture(
+                new io.weir.protocol.ApiException(io.weir.protocol.Errors.NOT_CONTROLLER, "held by the test")));
+        Path plan = dir.resolve("held.json");
+        Files.writeString(plan, "{\"version\":1,\"partitions\":[{\"topic\":\"kheld\",\"partition\":0,\"replicas\":[1]}]}");
+        String exec = ok(REASSIGN, null, "--bootstrap-server", bootstrap, "--execute", "--reassignment-json-file",
+            plan.toString()).stdout();
+        assertTrue(exec.contains("Successfully started partition reassignment for kheld-0"), exec);
+        String list = ok(REASSIGN, null, "--bootstrap-server", bootstrap, "--list").stdout();
+        assertTrue(list.contains("Current partition reassignments:") && list.contains("kheld-0: replicas: 1,0. adding: 1."
+            + " removing: 0."), list);
+        String verify = ok(REASSIGN, null, "--bootstrap-server", bootstrap, "--verify", "--reassignment-json-file",
+            plan.toString()).stdout();
+        assertTrue(verify.contains("Reassignment of partition kheld-0 is still in progress."), verify);
+        String cancel = ok(REASSIGN, null, "--bootstrap-server", bootstrap, "--cancel", "--reassignment-json-file",
+            plan.toString()).stdout();
+        assertTrue(cancel.contains("Successfully cancelled partition reassignment for: kheld-0"), cancel);
+        waitUntil(() -> List.of(0).equals(store.replicas(tp)) && store.image().reassignments().isEmpty(), "the move is reverted");
+        waitUntil(() -> brokers.get(1).broker().replicaManager().partition(tp) == null, "broker 1 dropped the added replica");
+    }
+
+    @Test
+    void kafkaReassignPartitionsShouldMoveAPartitionAndVerifyIt() throws Exception {
+        String bootstrap = startCluster();
         try (Admin admin = Admin.create(Map.<String, Object>of("bootstrap.servers", bootstrap))) {
             admin.createTopics(List.of(new NewTopic("kre", Map.of(0, List.of(0, 1))))).all().get();
         }
