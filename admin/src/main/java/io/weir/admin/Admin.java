@@ -128,6 +128,31 @@ public interface Admin extends AutoCloseable {
         return electLeaders(type, partitions, AdminOptions.defaults());
     }
 
+    /**
+     * Moves partitions to new replicas through the controller (KIP-455): each partition maps to its target
+     * replicas, or to empty to cancel its reassignment in progress. Completes per partition once the
+     * controller has started (or cancelled) it — the move itself completes when the new replicas are in
+     * sync ({@link #listPartitionReassignments} shows it until then). Fails per partition with
+     * InvalidReplicaAssignment (empty, duplicate or unknown brokers), UnknownTopicOrPartition,
+     * NoReassignmentInProgress (a cancel of none), ...
+     */
+    AdminResult<TopicPartition, Void> alterPartitionReassignments(Map<TopicPartition, Optional<List<Integer>>> reassignments,
+                                                                  AdminOptions options);
+
+    default AdminResult<TopicPartition, Void> alterPartitionReassignments(
+        Map<TopicPartition, Optional<List<Integer>>> reassignments) {
+        return alterPartitionReassignments(reassignments, AdminOptions.defaults());
+    }
+
+    /** The reassignments in progress of {@code partitions} ({@code null}: all of them). */
+    CompletableFuture<Map<TopicPartition, PartitionReassignment>> listPartitionReassignments(Set<TopicPartition> partitions,
+                                                                                            AdminOptions options);
+
+    default CompletableFuture<Map<TopicPartition, PartitionReassignment>> listPartitionReassignments(
+        Set<TopicPartition> partitions) {
+        return listPartitionReassignments(partitions, AdminOptions.defaults());
+    }
+
     /** Each broker's log directories (by path), with the replicas in them, their sizes and lags. */
     AdminResult<Integer, Map<String, LogDirDescription>> describeLogDirs(Collection<Integer> brokers, AdminOptions options);
 

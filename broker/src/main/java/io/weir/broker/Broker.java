@@ -10,6 +10,7 @@ import io.weir.broker.api.DelayedProduce;
 import io.weir.broker.api.DeleteRecordsHandler;
 import io.weir.broker.api.DescribeProducersHandler;
 import io.weir.broker.api.ElectLeadersHandler;
+import io.weir.broker.api.PartitionReassignmentsHandler;
 import io.weir.broker.api.FetchHandler;
 import io.weir.broker.api.FetchSessionCache;
 import io.weir.broker.api.GroupApisHandler;
@@ -37,6 +38,7 @@ import io.weir.broker.server.AlterPartitionSender;
 import io.weir.broker.server.ProducerIdManager;
 import io.weir.broker.server.ReplicaFetcherManager;
 import io.weir.broker.server.ReplicaManager;
+import io.weir.broker.server.ReplicationThrottle;
 import io.weir.broker.server.TopicConfigs;
 import io.weir.broker.server.TopicService;
 import io.weir.broker.transaction.LocalTransactionMarkerWriter;
@@ -50,6 +52,7 @@ import io.weir.broker.zk.BrokerRegistrar;
 import io.weir.broker.zk.ControllerChannelManager;
 import io.weir.broker.zk.ControllerRequestApplier;
 import io.weir.broker.zk.ZkController;
+import io.weir.broker.zk.ZkDynamicBrokerConfigs;
 import io.weir.broker.zk.ZkMetadataStore;
 import io.weir.broker.zk.ZkProducerIdBlocks;
 import io.weir.common.Time;
@@ -301,11 +304,13 @@ public final class Broker {
             .register(new DescribeProducersHandler(replicaManager))
             .register(new MetadataHandler(config, store, replicaManager, topics, advertised))
             .register(new TopicAdminHandler(config, store, topics))
-            .register(new ConfigsHandler(config, store, topics))
+            .register(new ConfigsHandler(config, store, topics, new ZkDynamicBrokerConfigs(store, config.brokerId(),
+                dynamic -> replicaManager.replicationThrottle().setRate(followerThrottleRate(dynamic)))))
             .register(new ClusterHandler(config, store, advertised))
             .register(new DeleteRecordsHandler(replicaManager))
             .register(new LogDirsHandler(replicaManager))
             .register(new ElectLeadersHandler(store, replicaManager, controller))
+            .register(new PartitionReassignmentsHandler(controller))
             .register(new OffsetForLeaderEpochHandler(replicaManager))
             .register(new AlterPartitionHandler(new AlterPartitionControl(store, controller)))
             .register(new ControllerApisHandler(controllerRequests))
@@ -451,7 +456,8 @@ public final class Broker {
 
     /**
      * Applies a new metadata image to the hosted partitions: this broker hosts the partitions whose
-     * replicas include it (all of them on a single broker), stops hosting topics that were deleted,
+     * replicas include it (all of them on a single broker), stops hosting topics that were deleted and
+     * replicas reassigned to other brokers (deleting their logs),
      * and applies changed topic configs. It is how topic changes of the controller — this broker's
      * or another's — reach the logs. Runs under the store's lock, so images apply in order and a
      * controller write's own change is applied before the write returns.
@@ -485,6 +491,11 @@ public final class Broker {
                 if (replicas.isEmpty() || replicas.contains(me)) {
                     // hosts it if new, then applies the state (a state already applied is skipped)
                     rm.hostPartition(t, p, replicas, applyZkPartitionStates ? state : null);
+                } else if (rm.partition(tp) != null || logManager.getLog(tp) != null) {
+                    // reassigned away from this broker (while it ran, or while it was down: a stray log):
+                    // stop its replica and delete its log
+                    rm.removeReplica(tp);
+                    log.info("stopped hosting {} and deleted its log: its replicas are now {}", tp, replicas);
                 }
             }
             TopicMetadata before = appliedTopics.get(t.name());
@@ -492,8 +503,27 @@ public final class Broker {
                 rm.updateTopicConfig(t);
             }
         }
+        Map<String, String> throttledReplicas = new HashMap<>();
+        for (TopicMetadata t : image.topics().values()) {
+            String v = t.configs().get("follower.replication.throttled.replicas");
+            if (v != null && !v.isBlank()) {
+                throttledReplicas.put(t.name(), v);
+            }
+        }
+        rm.replicationThrottle().setThrottledReplicas(throttledReplicas);
         rm.refreshFetchers(); // a leader's broker may have registered, or come back on another port
         appliedTopics = image.topics();
+    }
+
+    /** {@code follower.replication.throttled.rate} of the dynamic broker configs, or none. */
+    private static long followerThrottleRate(Map<String, String> dynamic) {
+        try {
+            return Long.parseLong(dynamic.getOrDefault("follower.replication.throttled.rate", "-1").trim());
+        } catch (NumberFormatException e) {
+            log.warn("ignoring the unreadable follower.replication.throttled.rate {}", dynamic.get(
+                "follower.replication.throttled.rate"));
+            return ReplicationThrottle.UNLIMITED;
+        }
     }
 
     /** The live broker {@code id} of the image, or null. */

@@ -18,6 +18,7 @@ import io.weir.admin.LogDirDescription;
 import io.weir.admin.NewPartitions;
 import io.weir.admin.NewTopic;
 import io.weir.admin.OffsetSpec;
+import io.weir.admin.PartitionReassignment;
 import io.weir.admin.ReplicaInfo;
 import io.weir.admin.TopicDescription;
 import io.weir.admin.TopicListing;
@@ -37,6 +38,10 @@ import io.weir.protocol.client.NodeSelector;
 import io.weir.protocol.client.RequestBuilder;
 import io.weir.protocol.client.UnsupportedVersionException;
 import io.weir.protocol.message.AlterConfigsRequest;
+import io.weir.protocol.message.AlterPartitionReassignmentsRequest;
+import io.weir.protocol.message.AlterPartitionReassignmentsResponse;
+import io.weir.protocol.message.ListPartitionReassignmentsRequest;
+import io.weir.protocol.message.ListPartitionReassignmentsResponse;
 import io.weir.protocol.message.AlterConfigsResponse;
 import io.weir.protocol.message.CreatePartitionsRequest;
 import io.weir.protocol.message.CreatePartitionsResponse;
@@ -625,6 +630,93 @@ public final class WeirAdminClient implements Admin {
                 }
             }
             out.complete(results);
+        });
+        return out;
+    }
+
+    @Override
+    public AdminResult<TopicPartition, Void> alterPartitionReassignments(
+        Map<TopicPartition, Optional<List<Integer>>> reassignments, AdminOptions options) {
+        Map<TopicPartition, CompletableFuture<Void>> fs = futures(reassignments.keySet());
+        if (fs.isEmpty()) {
+            return new AdminResult<>(fs);
+        }
+        Map<String, List<AlterPartitionReassignmentsRequest.ReassignablePartition>> byTopic = new LinkedHashMap<>();
+        reassignments.forEach((tp, target) -> byTopic.computeIfAbsent(tp.topic(), t -> new ArrayList<>()).add(
+            new AlterPartitionReassignmentsRequest.ReassignablePartition().setPartitionIndex(tp.partition())
+                .setReplicas(target.map(r -> (List<Integer>) new ArrayList<>(r)).orElse(null))));
+        int timeoutMs = timeoutMs(options);
+        RequestBuilder b = builder(ApiKeys.ALTER_PARTITION_REASSIGNMENTS, v -> {
+            List<AlterPartitionReassignmentsRequest.ReassignableTopic> topics = new ArrayList<>();
+            byTopic.forEach((t, parts) -> topics.add(new AlterPartitionReassignmentsRequest.ReassignableTopic()
+                .setName(t).setPartitions(parts)));
+            return new AlterPartitionReassignmentsRequest().setTopics(topics).setTimeoutMs(timeoutMs);
+        }, r -> {
+            AlterPartitionReassignmentsResponse resp = (AlterPartitionReassignmentsResponse) r;
+            List<Short> codes = new ArrayList<>();
+            codes.add(resp.errorCode());
+            resp.responses().forEach(t -> t.partitions().forEach(p -> codes.add(p.errorCode())));
+            return notControllerIn(codes);
+        });
+        client.send(NodeSelector.controller(), b, deadline(options)).whenComplete((resp, err) -> {
+            if (err != null) {
+                failAll(fs, err);
+                return;
+            }
+            AlterPartitionReassignmentsResponse r = (AlterPartitionReassignmentsResponse) resp;
+            if (r.errorCode() != Errors.NONE.code()) {
+                failAll(fs, AdminErrors.exception(r.errorCode(), r.errorMessage()));
+                return;
+            }
+            for (AlterPartitionReassignmentsResponse.ReassignableTopicResponse t : r.responses()) {
+                for (AlterPartitionReassignmentsResponse.ReassignablePartitionResponse p : t.partitions()) {
+                    CompletableFuture<Void> f = fs.get(new TopicPartition(t.name(), p.partitionIndex()));
+                    if (f != null && !f.isDone()) {
+                        settle(f, p.errorCode(), p.errorMessage(), () -> null);
+                    }
+                }
+            }
+            failMissing(fs, "AlterPartitionReassignments");
+        });
+        return new AdminResult<>(fs);
+    }
+
+    @Override
+    public CompletableFuture<Map<TopicPartition, PartitionReassignment>> listPartitionReassignments(
+        Set<TopicPartition> partitions, AdminOptions options) {
+        CompletableFuture<Map<TopicPartition, PartitionReassignment>> out = new CompletableFuture<>();
+        int timeoutMs = timeoutMs(options);
+        RequestBuilder b = builder(ApiKeys.LIST_PARTITION_REASSIGNMENTS, v -> {
+            List<ListPartitionReassignmentsRequest.ListPartitionReassignmentsTopics> topics = null;
+            if (partitions != null) {
+                Map<String, List<Integer>> byTopic = new LinkedHashMap<>();
+                partitions.forEach(tp -> byTopic.computeIfAbsent(tp.topic(), t -> new ArrayList<>()).add(tp.partition()));
+                topics = new ArrayList<>();
+                for (Map.Entry<String, List<Integer>> e : byTopic.entrySet()) {
+                    topics.add(new ListPartitionReassignmentsRequest.ListPartitionReassignmentsTopics().setName(e.getKey())
+                        .setPartitionIndexes(e.getValue()));
+                }
+            }
+            return new ListPartitionReassignmentsRequest().setTopics(topics).setTimeoutMs(timeoutMs);
+        }, r -> notControllerIn(List.of(((ListPartitionReassignmentsResponse) r).errorCode())));
+        client.send(NodeSelector.controller(), b, deadline(options)).whenComplete((resp, err) -> {
+            if (err != null) {
+                out.completeExceptionally(cause(err));
+                return;
+            }
+            ListPartitionReassignmentsResponse r = (ListPartitionReassignmentsResponse) resp;
+            if (r.errorCode() != Errors.NONE.code()) {
+                out.completeExceptionally(AdminErrors.exception(r.errorCode(), r.errorMessage()));
+                return;
+            }
+            Map<TopicPartition, PartitionReassignment> result = new LinkedHashMap<>();
+            for (ListPartitionReassignmentsResponse.OngoingTopicReassignment t : r.topics()) {
+                for (ListPartitionReassignmentsResponse.OngoingPartitionReassignment p : t.partitions()) {
+                    result.put(new TopicPartition(t.name(), p.partitionIndex()),
+                        new PartitionReassignment(p.replicas(), p.addingReplicas(), p.removingReplicas()));
+                }
+            }
+            out.complete(result);
         });
         return out;
     }

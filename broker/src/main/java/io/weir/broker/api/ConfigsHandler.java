@@ -3,7 +3,10 @@ package io.weir.broker.api;
 import io.weir.broker.BrokerConfig;
 import io.weir.broker.metadata.MetadataStore;
 import io.weir.broker.metadata.TopicMetadata;
+import io.weir.broker.server.DynamicBrokerConfigs;
 import io.weir.broker.server.TopicService;
+import io.weir.protocol.ConfigSource;
+import io.weir.protocol.ConfigType;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
 import io.weir.protocol.ConfigResourceType;
@@ -33,12 +36,19 @@ public final class ConfigsHandler implements ApiHandler {
     private final MetadataStore store;
     private final TopicService topics;
     private final ConfigEntries configEntries;
+    /** The replication throttles; null: every broker config is static. */
+    private final DynamicBrokerConfigs dynamic;
 
     public ConfigsHandler(BrokerConfig config, MetadataStore store, TopicService topics) {
+        this(config, store, topics, null);
+    }
+
+    public ConfigsHandler(BrokerConfig config, MetadataStore store, TopicService topics, DynamicBrokerConfigs dynamic) {
         this.config = config;
         this.store = store;
         this.topics = topics;
         this.configEntries = new ConfigEntries(config, topics.topicConfigs());
+        this.dynamic = dynamic;
     }
 
     @Override
@@ -80,14 +90,20 @@ public final class ConfigsHandler implements ApiHandler {
                             + r.resourceName()));
                     continue;
                 }
-                entries = configEntries.broker();
+                entries = new ArrayList<>(configEntries.broker());
+                if (dynamic != null) {
+                    dynamic.get().forEach((k, v) -> entries.add(new ConfigEntries.Entry(k, v, ConfigSource.DYNAMIC_BROKER_CONFIG,
+                        ConfigType.LONG, List.of(new ConfigEntries.Synonym(k, v, ConfigSource.DYNAMIC_BROKER_CONFIG)),
+                        "Replication throttle in bytes per second (follower.replication.throttled.rate is applied by the replica"
+                            + " fetchers; the others are stored only).")));
+                }
             } else {
                 out.add(res.setErrorCode(Errors.INVALID_REQUEST.code())
                     .setErrorMessage("Unsupported resource type " + r.resourceType()));
                 continue;
             }
-            boolean readOnly = type == ConfigResourceType.BROKER;
             for (ConfigEntries.Entry e : entries) {
+                boolean readOnly = type == ConfigResourceType.BROKER && e.source() != ConfigSource.DYNAMIC_BROKER_CONFIG;
                 if (r.configurationKeys() != null && !r.configurationKeys().contains(e.name())) {
                     continue;
                 }
@@ -114,6 +130,12 @@ public final class ConfigsHandler implements ApiHandler {
             IncrementalAlterConfigsResponse.AlterConfigsResourceResponse res =
                 new IncrementalAlterConfigsResponse.AlterConfigsResourceResponse().setResourceType(r.resourceType())
                     .setResourceName(r.resourceName());
+            if (ConfigResourceType.forCode(r.resourceType()) == ConfigResourceType.BROKER && dynamic != null) {
+                Errors[] error = {Errors.NONE};
+                String message = alterBrokerConfigs(r, req.validateOnly(), error);
+                out.add(res.setErrorCode(error[0].code()).setErrorMessage(message));
+                continue;
+            }
             if (ConfigResourceType.forCode(r.resourceType()) != ConfigResourceType.TOPIC) {
                 out.add(res.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage(
                     "Only topic configs can be altered on this broker (broker configs are static: edit server.properties)"));
@@ -127,6 +149,47 @@ public final class ConfigsHandler implements ApiHandler {
             out.add(res.setErrorCode(result.error().code()).setErrorMessage(result.message()));
         }
         return new IncrementalAlterConfigsResponse().setResponses(out);
+    }
+
+    /**
+     * SET or DELETE of this broker's replication throttles ({@link DynamicBrokerConfigs#KEYS}, longs of at
+     * least 0); anything else is refused, nothing changed. Returns the error message (null when none).
+     */
+    private String alterBrokerConfigs(IncrementalAlterConfigsRequest.AlterConfigsResource r, boolean validateOnly,
+                                      Errors[] error) {
+        if (!r.resourceName().equals(Integer.toString(config.brokerId()))) {
+            error[0] = Errors.INVALID_REQUEST;
+            return "Only this broker's own configs (broker " + config.brokerId() + ") can be altered here, not '"
+                + r.resourceName() + "'";
+        }
+        Map<String, String> next = new java.util.TreeMap<>(dynamic.get());
+        for (IncrementalAlterConfigsRequest.AlterableConfig c : r.configs()) {
+            if (!DynamicBrokerConfigs.KEYS.contains(c.name())) {
+                error[0] = Errors.INVALID_REQUEST;
+                return "Broker config " + c.name() + " cannot be altered dynamically (broker configs are static: edit"
+                    + " server.properties); only " + DynamicBrokerConfigs.KEYS + " can";
+            }
+            if (c.configOperation() == 1) { // DELETE
+                next.remove(c.name());
+            } else if (c.configOperation() == 0) { // SET
+                try {
+                    if (c.value() == null || Long.parseLong(c.value().trim()) < 0) {
+                        throw new NumberFormatException("negative");
+                    }
+                } catch (NumberFormatException e) {
+                    error[0] = Errors.INVALID_CONFIG;
+                    return "Invalid value " + c.value() + " for configuration " + c.name() + ": a rate of at least 0";
+                }
+                next.put(c.name(), c.value().trim());
+            } else {
+                error[0] = Errors.INVALID_CONFIG;
+                return "APPEND and SUBTRACT apply to list configs only, not " + c.name();
+            }
+        }
+        if (!validateOnly) {
+            dynamic.set(next);
+        }
+        return null;
     }
 
     private AlterConfigsResponse legacyAlterConfigs(AlterConfigsRequest req) {

@@ -201,6 +201,16 @@ final class ReplicaFetcherThread extends Thread {
             truncate(truncating, nowMs);
             return truncating.size();
         }
+        ReplicationThrottle throttle = replicaManager.replicationThrottle();
+        long throttleDelayMs = fetching.isEmpty() ? 0 : throttle.delayMs(nowMs);
+        if (throttleDelayMs > 0) {
+            // the throttle's bucket is empty: its partitions wait until it refills, the others fetch
+            List<FetchState> held = new ArrayList<>();
+            fetching.removeIf(s -> throttle.isThrottled(s.partition().topicPartition()) && held.add(s));
+            for (FetchState s : held) {
+                partitions.replace(s.partition().topicPartition(), s, s.delayed(nowMs + throttleDelayMs));
+            }
+        }
         if (!fetching.isEmpty()) {
             fetch(fetching, nowMs);
             return fetching.size();
@@ -392,6 +402,9 @@ final class ReplicaFetcherThread extends Thread {
             }
             for (FetchResponse.PartitionData pd : t.partitions()) {
                 TopicPartition tp = new TopicPartition(topic, pd.partitionIndex());
+                if (pd.records() != null && replicaManager.replicationThrottle().isThrottled(tp)) {
+                    replicaManager.replicationThrottle().record(pd.records().sizeInBytes(), afterMs);
+                }
                 FetchState s = partitions.get(tp);
                 if (s == null || s.truncating() || !states.contains(s)) {
                     continue; // removed, or restarted at another epoch, while the fetch was out

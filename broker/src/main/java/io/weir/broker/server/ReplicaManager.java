@@ -96,6 +96,7 @@ public final class ReplicaManager {
     private final List<LeadershipListener> leadershipListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile AlterPartitionSender alterPartitionSender = NO_CONTROLLER;
     private volatile ReplicaFetcherManager fetcherManager;
+    private final ReplicationThrottle replicationThrottle;
     private final CheckpointFile highWatermarkCheckpoint;
     /** The checkpointed high watermarks read at start: each partition's initial one. */
     private final Map<TopicPartition, Long> checkpointedHighWatermarks;
@@ -120,6 +121,7 @@ public final class ReplicaManager {
         this.logManager = logManager;
         this.topicConfigs = topicConfigs;
         this.time = time;
+        this.replicationThrottle = new ReplicationThrottle(brokerId);
         this.highWatermarkCheckpoint = new CheckpointFile(logManager.logDir().resolve(HIGH_WATERMARK_CHECKPOINT));
         Map<TopicPartition, Long> read;
         try {
@@ -155,6 +157,11 @@ public final class ReplicaManager {
 
     public AlterPartitionSender alterPartitionSender() {
         return alterPartitionSender;
+    }
+
+    /** The follower-side replication throttle the replica fetchers apply. */
+    public ReplicationThrottle replicationThrottle() {
+        return replicationThrottle;
     }
 
     /** The fetchers of this broker's follower partitions (null: none, e.g. in unit tests). */
@@ -325,23 +332,7 @@ public final class ReplicaManager {
     /** Stops hosting the topic and deletes its logs. */
     public void deleteTopic(TopicMetadata topic) {
         for (int p = 0; p < topic.partitionCount(); p++) {
-            TopicPartition tp = new TopicPartition(topic.name(), p);
-            ReplicaFetcherManager fm = fetcherManager;
-            if (fm != null) {
-                fm.removePartition(tp);
-            }
-            Partition removed = partitions.remove(tp);
-            if (removed != null) {
-                boolean led = removed.isLeader();
-                removed.resign();
-                failHighWatermarkWaiters(tp, removed);
-                if (led) {
-                    leadershipListeners.forEach(listener -> listener.onResign(tp, -1));
-                }
-                highWatermarkListener.accept(tp);
-            }
-            checkpointedHighWatermarks.remove(tp);
-            logManager.deleteLog(tp);
+            removeReplica(new TopicPartition(topic.name(), p));
         }
     }
 
@@ -375,6 +366,15 @@ public final class ReplicaManager {
             logManager.deleteLog(tp);
         }
         return removed != null;
+    }
+
+    /**
+     * Stops hosting a replica that is no longer assigned to this broker (a reassignment moved it away, or
+     * its topic was deleted) and deletes its log — Kafka's StopReplica with deletion; see
+     * {@link #stopReplica}. Returns whether the replica was hosted.
+     */
+    public boolean removeReplica(TopicPartition tp) {
+        return stopReplica(tp, true);
     }
 
     /** Applies changed topic configs to the live logs. */

@@ -5,6 +5,7 @@ import io.weir.broker.metadata.BrokerRegistration;
 import io.weir.broker.metadata.PartitionState;
 import io.weir.broker.metadata.TopicMetadata;
 import io.weir.broker.server.LeaderElector;
+import io.weir.broker.server.PartitionReassigner;
 import io.weir.broker.server.TopicController;
 import io.weir.common.TopicPartition;
 import io.weir.common.utils.Json;
@@ -93,9 +94,20 @@ import java.util.function.Function;
  * and both end in one method that ignores older states. {@link #sendStopReplicas} stops replicas a
  * reassignment removed.
  *
+ * <p>Partition reassignments (KIP-455, {@link #alterPartitionReassignments}; forwarded by other brokers
+ * through {@link ZkPaths#PARTITION_REASSIGNMENTS}) live in the topic znode, as Kafka's ZooKeeper mode kept
+ * them: while one runs the partition's replicas are the target replicas followed by the original ones not
+ * in the target, with {@code adding_replicas} / {@code removing_replicas} recorded, and its state is written
+ * again (a new partition epoch) in the same transaction so every replica applies the new replica set and
+ * the new ones start fetching. Each {@link #reconcile} pass completes the reassignments whose target
+ * replicas are all in the ISR: replicas = target, ISR without the removed replicas, a leader from the
+ * target if the old one leaves, a new leader epoch — one conditional transaction per topic. The removed
+ * replicas' brokers then stop them and delete their logs (their metadata listener). A cancel reverts to the
+ * original replicas at once. All of it is in ZooKeeper, so a new controller carries on where the old stopped.
+ *
  * <p>Thread-safe: controller writes are serialized on this object; a non-controller's waits hold no lock.
  */
-public final class ZkController implements TopicController, LeaderElector, AutoCloseable {
+public final class ZkController implements TopicController, LeaderElector, PartitionReassigner, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ZkController.class);
 
     /** How many times one election pass is computed again after it met a concurrent change. */
@@ -191,6 +203,7 @@ public final class ZkController implements TopicController, LeaderElector, AutoC
         try {
             store.ensurePath("/weir");
             store.ensurePath(ZkPaths.LEADER_ELECTIONS);
+            store.ensurePath(ZkPaths.PARTITION_REASSIGNMENTS);
             store.ensurePath(ZkPaths.CONTROLLED_SHUTDOWN);
             try {
                 // left by an earlier run of this broker that died mid-shutdown (its session not yet expired):
@@ -481,7 +494,8 @@ public final class ZkController implements TopicController, LeaderElector, AutoC
                 List<CuratorOp> ops = new ArrayList<>();
                 try {
                     ops.add(client.transactionOp().setData().withVersion(version == null ? -1 : version)
-                        .forPath(ZkPaths.topic(topic.name()), ZkMetadataStore.topicJson(topic.topicId(), replicas)));
+                        .forPath(ZkPaths.topic(topic.name()), ZkMetadataStore.topicJson(topic.topicId(), replicas,
+                            store.image().reassignmentsOf(topic.name()))));
                     store.partitionCreationOps(topic.name(), replicas, topic.partitionCount(), term.controllerEpoch(),
                         eligible(store.image()), ops);
                 } catch (Exception e) {
@@ -496,7 +510,8 @@ public final class ZkController implements TopicController, LeaderElector, AutoC
         // not the controller: a conditional update of the assignment, which the controller completes
         try {
             client.setData().withVersion(version == null ? -1 : version)
-                .forPath(ZkPaths.topic(topic.name()), ZkMetadataStore.topicJson(topic.topicId(), replicas));
+                .forPath(ZkPaths.topic(topic.name()), ZkMetadataStore.topicJson(topic.topicId(), replicas,
+                    store.image().reassignmentsOf(topic.name())));
         } catch (Exception e) {
             throw ZkMetadataStore.zkFailure("write new partitions of topic " + topic.name() + " for the controller", e);
         }
@@ -568,6 +583,8 @@ public final class ZkController implements TopicController, LeaderElector, AutoC
             commitPlan("controlled shutdown", this::shutdownPlan);
         }
         serveElectionRequests();
+        serveReassignmentRequests();
+        completeReassignments();
         deleteMarkedTopics();
     }
 
@@ -1167,12 +1184,21 @@ public final class ZkController implements TopicController, LeaderElector, AutoC
                 return commitPlan(type + " election", image -> electionPlan(image, type, partitions)).answers();
             }
         }
+        return forwardToController(ZkPaths.LEADER_ELECTIONS, electionRequestJson(type, partitions), "leader election",
+            timeoutMs);
+    }
+
+    /**
+     * Writes a request for the controller as a sequential znode under {@code dir}, waits at most
+     * {@code timeoutMs} for the controller to answer in place ("results"), then deletes the znode. Throws
+     * {@link NotCompletedException} when no answer came in time (the controller may still act on it).
+     */
+    private Map<TopicPartition, Result> forwardToController(String dir, byte[] request, String what, long timeoutMs) {
         String path;
         try {
-            path = client.create().withMode(CreateMode.PERSISTENT_SEQUENTIAL)
-                .forPath(ZkPaths.LEADER_ELECTIONS + "/request-", electionRequestJson(type, partitions));
+            path = client.create().withMode(CreateMode.PERSISTENT_SEQUENTIAL).forPath(dir + "/request-", request);
         } catch (Exception e) {
-            throw ZkMetadataStore.zkFailure("write a leader election for the controller", e);
+            throw ZkMetadataStore.zkFailure("write a " + what + " for the controller", e);
         }
         try {
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, timeoutMs));
@@ -1180,7 +1206,7 @@ public final class ZkController implements TopicController, LeaderElector, AutoC
                 CountDownLatch changed = new CountDownLatch(1);
                 byte[] data = store.getDataOrNull(path, null, e -> changed.countDown());
                 if (data == null) {
-                    throw new NotCompletedException("the leader election request " + path + " disappeared");
+                    throw new NotCompletedException("the " + what + " request " + path + " disappeared");
                 }
                 Map<String, Object> json = Json.parseObject(data);
                 if (json.get("results") instanceof List<?> results) {
@@ -1188,18 +1214,18 @@ public final class ZkController implements TopicController, LeaderElector, AutoC
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0 || !changed.await(left, TimeUnit.NANOSECONDS) && System.nanoTime() >= deadline) {
-                    throw new NotCompletedException("the controller has not answered the leader election in "
+                    throw new NotCompletedException("the controller has not answered the " + what + " in "
                         + timeoutMs + " ms");
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new NotCompletedException("interrupted while waiting for the controller's leader election");
+            throw new NotCompletedException("interrupted while waiting for the controller's " + what);
         } finally {
             try {
                 client.delete().forPath(path);
             } catch (Exception e) {
-                log.debug("cannot delete the leader election request {}", path, e);
+                log.debug("cannot delete the {} request {}", what, path, e);
             }
         }
     }
@@ -1237,15 +1263,36 @@ public final class ZkController implements TopicController, LeaderElector, AutoC
 
     /** Runs the elections other brokers wrote under {@link ZkPaths#LEADER_ELECTIONS} and writes the answers in place. */
     private void serveElectionRequests() {
+        serveRequests(ZkPaths.LEADER_ELECTIONS, "leader election", json -> {
+            Type type = Type.of((byte) Json.intField(json, "election_type", 0));
+            Set<TopicPartition> partitions = null;
+            if (json.get("partitions") instanceof List<?> list) {
+                partitions = new java.util.LinkedHashSet<>();
+                for (Object o : list) {
+                    Map<?, ?> p = (Map<?, ?>) o;
+                    partitions.add(new TopicPartition(String.valueOf(p.get("topic")), ((Number) p.get("partition")).intValue()));
+                }
+            }
+            Set<TopicPartition> asked = partitions;
+            return commitPlan(type + " election", image -> electionPlan(image, type, asked)).answers();
+        });
+    }
+
+    /**
+     * Answers the requests other brokers wrote under {@code dir} (sequential znodes, in order): each
+     * unanswered one gets "results" from {@code serve}, written in place with a conditional update; its
+     * broker reads and deletes it.
+     */
+    private void serveRequests(String dir, String what, Function<Map<String, Object>, Map<TopicPartition, Result>> serve) {
         List<String> children;
         try {
-            children = new ArrayList<>(client.getChildren().usingWatcher(markerWatcher).forPath(ZkPaths.LEADER_ELECTIONS));
+            children = new ArrayList<>(client.getChildren().usingWatcher(markerWatcher).forPath(dir));
         } catch (Exception e) {
-            throw ZkMetadataStore.zkFailure("read " + ZkPaths.LEADER_ELECTIONS, e);
+            throw ZkMetadataStore.zkFailure("read " + dir, e);
         }
         children.sort(null);
         for (String child : children) {
-            String path = ZkPaths.LEADER_ELECTIONS + "/" + child;
+            String path = dir + "/" + child;
             Stat stat = new Stat();
             byte[] data = store.getDataOrNull(path, stat, null);
             if (data == null) {
@@ -1257,19 +1304,9 @@ public final class ZkController implements TopicController, LeaderElector, AutoC
             }
             Map<TopicPartition, Result> answers;
             try {
-                Type type = Type.of((byte) Json.intField(json, "election_type", 0));
-                Set<TopicPartition> partitions = null;
-                if (json.get("partitions") instanceof List<?> list) {
-                    partitions = new java.util.LinkedHashSet<>();
-                    for (Object o : list) {
-                        Map<?, ?> p = (Map<?, ?>) o;
-                        partitions.add(new TopicPartition(String.valueOf(p.get("topic")), ((Number) p.get("partition")).intValue()));
-                    }
-                }
-                Set<TopicPartition> asked = partitions;
-                answers = commitPlan(type + " election", image -> electionPlan(image, type, asked)).answers();
+                answers = serve.apply(json);
             } catch (ClassCastException | IllegalArgumentException | NullPointerException e) {
-                log.warn("ignoring the malformed leader election request {}", path, e);
+                log.warn("ignoring the malformed {} request {}", what, path, e);
                 answers = Map.of();
             }
             List<Object> results = new ArrayList<>();
@@ -1285,10 +1322,337 @@ public final class ZkController implements TopicController, LeaderElector, AutoC
             try {
                 client.setData().withVersion(stat.getVersion()).forPath(path, Json.writeBytes(json));
             } catch (KeeperException.NoNodeException | KeeperException.BadVersionException e) {
-                log.debug("the leader election request {} was withdrawn", path);
+                log.debug("the {} request {} was withdrawn", what, path);
             } catch (Exception e) {
-                throw ZkMetadataStore.zkFailure("answer the leader election request " + path, e);
+                throw ZkMetadataStore.zkFailure("answer the " + what + " request " + path, e);
             }
+        }
+    }
+
+    // ---------------------------------------------------------------- partition reassignments
+
+    /**
+     * One topic's change of a reassignment step: its whole new assignment and reassignments in progress,
+     * the partition states to write (each {@code zkVersion} the version it was computed from), and the
+     * answers per partition.
+     */
+    private record TopicChange(Map<Integer, List<Integer>> assignment, Map<Integer, PartitionReassignment> reassignments,
+                               Map<Integer, PartitionState> states, Map<TopicPartition, Result> answers) {
+    }
+
+    /**
+     * Starts, replaces or cancels reassignments (AlterPartitionReassignments). On the controller they are
+     * written at once, one transaction per topic; any other broker writes the request under
+     * {@link ZkPaths#PARTITION_REASSIGNMENTS} for the controller and waits at most {@code timeoutMs}.
+     */
+    @Override
+    public Map<TopicPartition, Result> alterPartitionReassignments(Map<TopicPartition, List<Integer>> targets,
+                                                                  boolean allowReplicationFactorChange, long timeoutMs) {
+        synchronized (this) {
+            if (isActive()) {
+                return reassign(targets, allowReplicationFactorChange);
+            }
+        }
+        return forwardToController(ZkPaths.PARTITION_REASSIGNMENTS,
+            reassignmentRequestJson(targets, allowReplicationFactorChange), "partition reassignment", timeoutMs);
+    }
+
+    @Override
+    public Map<TopicPartition, Ongoing> listPartitionReassignments(Set<TopicPartition> partitions) {
+        ZkMetadataStore.Image image = store.image();
+        Map<TopicPartition, Ongoing> out = new LinkedHashMap<>();
+        Collection<TopicPartition> which = partitions == null ? sortedPartitions(image.reassignments().keySet()) : partitions;
+        for (TopicPartition tp : which) {
+            PartitionReassignment r = image.reassignments().get(tp);
+            if (r != null) {
+                out.put(tp, new Ongoing(replicasOf(image, tp), r.adding(), r.removing()));
+            }
+        }
+        return out;
+    }
+
+    private static byte[] reassignmentRequestJson(Map<TopicPartition, List<Integer>> targets, boolean allowRfChange) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("version", 1);
+        json.put("allow_replication_factor_change", allowRfChange);
+        List<Object> list = new ArrayList<>();
+        targets.forEach((tp, replicas) -> {
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("topic", tp.topic());
+            p.put("partition", tp.partition());
+            p.put("replicas", replicas);
+            list.add(p);
+        });
+        json.put("partitions", list);
+        return Json.writeBytes(json);
+    }
+
+    /** Runs the reassignments other brokers wrote under {@link ZkPaths#PARTITION_REASSIGNMENTS}. */
+    private void serveReassignmentRequests() {
+        serveRequests(ZkPaths.PARTITION_REASSIGNMENTS, "partition reassignment", json -> {
+            Map<TopicPartition, List<Integer>> targets = new LinkedHashMap<>();
+            for (Object o : (List<?>) json.get("partitions")) {
+                Map<?, ?> p = (Map<?, ?>) o;
+                Object replicas = p.get("replicas");
+                targets.put(new TopicPartition(String.valueOf(p.get("topic")), ((Number) p.get("partition")).intValue()),
+                    replicas == null ? null : Json.intList(replicas));
+            }
+            return reassign(targets, !Boolean.FALSE.equals(json.get("allow_replication_factor_change")));
+        });
+    }
+
+    /** Validates and writes reassignments, per topic. Holds this lock. */
+    private Map<TopicPartition, Result> reassign(Map<TopicPartition, List<Integer>> targets, boolean allowRfChange) {
+        ZkMetadataStore.Image image = store.image();
+        Set<Integer> registered = registered(image);
+        Map<TopicPartition, Result> answers = new LinkedHashMap<>();
+        Map<String, Map<Integer, List<Integer>>> byTopic = new LinkedHashMap<>();
+        for (Map.Entry<TopicPartition, List<Integer>> e : targets.entrySet()) {
+            TopicPartition tp = e.getKey();
+            List<Integer> target = e.getValue();
+            List<Integer> replicas = replicasOf(image, tp);
+            if (replicas.isEmpty() || !image.states().containsKey(tp)) {
+                answers.put(tp, new Result(Errors.UNKNOWN_TOPIC_OR_PARTITION, "Unable to find partition " + tp + "."));
+                continue;
+            }
+            if (target != null) {
+                Result invalid = invalidTarget(image, tp, target, registered, allowRfChange);
+                if (invalid != null) {
+                    answers.put(tp, invalid);
+                    continue;
+                }
+            }
+            answers.put(tp, Result.ELECTED);
+            byTopic.computeIfAbsent(tp.topic(), k -> new LinkedHashMap<>()).put(tp.partition(), target);
+        }
+        for (Map.Entry<String, Map<Integer, List<Integer>>> e : byTopic.entrySet()) {
+            answers.putAll(commitTopicChange(e.getKey(), "reassignment",
+                image2 -> startPlan(image2, e.getKey(), e.getValue())));
+        }
+        return answers;
+    }
+
+    private static Result invalidTarget(ZkMetadataStore.Image image, TopicPartition tp, List<Integer> target,
+                                        Set<Integer> registered, boolean allowRfChange) {
+        if (target.isEmpty()) {
+            return new Result(Errors.INVALID_REPLICA_ASSIGNMENT, "The replica list for " + tp + " is empty.");
+        }
+        if (new HashSet<>(target).size() != target.size()) {
+            return new Result(Errors.INVALID_REPLICA_ASSIGNMENT, "The replica list for " + tp + " " + target
+                + " contains duplicate brokers.");
+        }
+        for (int r : target) {
+            if (!registered.contains(r)) {
+                return new Result(Errors.INVALID_REPLICA_ASSIGNMENT, "The replica list for " + tp + " " + target
+                    + " names broker " + r + ", which is not registered.");
+            }
+        }
+        if (!allowRfChange) {
+            PartitionReassignment ongoing = image.reassignments().get(tp);
+            List<Integer> replicas = replicasOf(image, tp);
+            List<Integer> original = ongoing == null ? replicas : ongoing.original(replicas);
+            if (original.size() != target.size()) {
+                return new Result(Errors.INVALID_REPLICATION_FACTOR, "The replication factor of " + tp + " would change"
+                    + " from " + original.size() + " to " + target.size() + " and allowReplicationFactorChange is false.");
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The first step of reassignments of one topic (a null target cancels): a partition whose target
+     * replicas are all in the ISR — or whose reassignment is cancelled — completes at once
+     * ({@link #completion}); any other gets the union of target and original replicas with the adding and
+     * removing ones recorded, and its state written again unchanged (a new partition epoch), so every
+     * replica applies the new replica set and the new replicas start fetching.
+     */
+    private TopicChange startPlan(ZkMetadataStore.Image image, String topic, Map<Integer, List<Integer>> requested) {
+        Map<Integer, List<Integer>> assignment = new TreeMap<>(image.assignments().getOrDefault(topic, Map.of()));
+        Map<Integer, PartitionReassignment> ongoing = image.reassignmentsOf(topic);
+        Map<Integer, PartitionState> writes = new TreeMap<>();
+        Map<TopicPartition, Result> answers = new LinkedHashMap<>();
+        Set<Integer> eligible = eligible(image);
+        int controllerEpoch = controllerEpoch();
+        for (Map.Entry<Integer, List<Integer>> e : requested.entrySet()) {
+            int p = e.getKey();
+            TopicPartition tp = new TopicPartition(topic, p);
+            PartitionState s = image.states().get(tp);
+            List<Integer> replicas = assignment.get(p);
+            if (s == null || replicas == null) {
+                answers.put(tp, new Result(Errors.UNKNOWN_TOPIC_OR_PARTITION, "Unable to find partition " + tp + "."));
+                continue;
+            }
+            PartitionReassignment current = ongoing.get(p);
+            List<Integer> original = current == null ? replicas : current.original(replicas);
+            List<Integer> target = e.getValue();
+            boolean cancel = target == null;
+            if (cancel) {
+                if (current == null) {
+                    answers.put(tp, new Result(Errors.NO_REASSIGNMENT_IN_PROGRESS,
+                        "No reassignment is in progress for " + tp + "."));
+                    continue;
+                }
+                target = original;
+            }
+            answers.put(tp, Result.ELECTED);
+            if (current == null && target.equals(replicas)) {
+                continue; // already there
+            }
+            if (cancel || s.isr().containsAll(target)) {
+                PartitionState done = completion(s, target, eligible, controllerEpoch);
+                if (done == null) {
+                    answers.put(tp, new Result(Errors.INVALID_REPLICA_ASSIGNMENT, "Cannot revert " + tp + " to "
+                        + target + ": none of them is in the ISR " + s.isr() + "."));
+                    continue;
+                }
+                assignment.put(p, List.copyOf(target));
+                ongoing.remove(p);
+                writes.put(p, done);
+            } else {
+                assignment.put(p, List.copyOf(PartitionReassignment.union(target, original)));
+                ongoing.put(p, PartitionReassignment.of(original, target));
+                writes.put(p, new PartitionState(s.leader(), s.leaderEpoch(), s.isr(), controllerEpoch, s.zkVersion()));
+            }
+        }
+        return new TopicChange(assignment, ongoing, writes, answers);
+    }
+
+    /**
+     * A partition's state when its replicas become {@code target}: the ISR without the removed replicas;
+     * the leader kept if it stays in that ISR and may lead, else the first target replica in it that may
+     * (none: no leader until one returns); a new leader epoch. Null when no target replica is in the ISR.
+     */
+    private static PartitionState completion(PartitionState s, List<Integer> target, Set<Integer> eligible,
+                                             int controllerEpoch) {
+        List<Integer> isr = new ArrayList<>();
+        for (int r : s.isr()) {
+            if (target.contains(r)) {
+                isr.add(r);
+            }
+        }
+        if (isr.isEmpty()) {
+            return null;
+        }
+        int leader = LeaderElection.NO_LEADER;
+        if (isr.contains(s.leader()) && eligible.contains(s.leader())) {
+            leader = s.leader();
+        } else {
+            for (int r : target) {
+                if (isr.contains(r) && eligible.contains(r)) {
+                    leader = r;
+                    break;
+                }
+            }
+        }
+        return new PartitionState(leader, s.leaderEpoch() + 1, List.copyOf(isr), controllerEpoch, s.zkVersion());
+    }
+
+    /** The reassignments of one topic whose target replicas are all in the ISR (and one of them may lead). */
+    private TopicChange completionPlan(ZkMetadataStore.Image image, String topic) {
+        Map<Integer, List<Integer>> assignment = new TreeMap<>(image.assignments().getOrDefault(topic, Map.of()));
+        Map<Integer, PartitionReassignment> ongoing = image.reassignmentsOf(topic);
+        Map<Integer, PartitionState> writes = new TreeMap<>();
+        Set<Integer> eligible = eligible(image);
+        for (Map.Entry<Integer, PartitionReassignment> e : new TreeMap<>(ongoing).entrySet()) {
+            int p = e.getKey();
+            PartitionState s = image.states().get(new TopicPartition(topic, p));
+            List<Integer> replicas = assignment.get(p);
+            if (s == null || replicas == null) {
+                continue;
+            }
+            List<Integer> target = e.getValue().target(replicas);
+            if (!s.isr().containsAll(target)) {
+                continue;
+            }
+            PartitionState done = completion(s, target, eligible, controllerEpoch());
+            if (done == null || done.leader() == LeaderElection.NO_LEADER) {
+                continue; // wait until a target replica may lead
+            }
+            assignment.put(p, List.copyOf(target));
+            ongoing.remove(p);
+            writes.put(p, done);
+        }
+        return new TopicChange(assignment, ongoing, writes, Map.of());
+    }
+
+    /** Completes the reassignments whose target replicas have all joined the ISR. */
+    private void completeReassignments() {
+        Set<String> topics = new TreeSet<>();
+        for (TopicPartition tp : store.image().reassignments().keySet()) {
+            topics.add(tp.topic());
+        }
+        for (String topic : topics) {
+            commitTopicChange(topic, "reassignment completion", image -> completionPlan(image, topic));
+        }
+    }
+
+    /**
+     * Writes one topic's reassignment step: its znode (assignment and reassignments in progress) at the
+     * version the image read, and the partition states at theirs, in one transaction under the epoch
+     * fence; computed again from a fresh read when it met a concurrent change. Holds this lock.
+     */
+    private Map<TopicPartition, Result> commitTopicChange(String topic, String what,
+                                                          Function<ZkMetadataStore.Image, TopicChange> planner) {
+        for (int attempt = 1; ; attempt++) {
+            ControllerContext term = requireActive();
+            ZkMetadataStore.Image image = store.image();
+            TopicChange change = planner.apply(image);
+            TopicMetadata t = image.topics().get(topic);
+            Integer version = image.topicZkVersions().get(topic);
+            if (change.states().isEmpty() || t == null || version == null) {
+                return change.answers();
+            }
+            List<CuratorOp> ops = new ArrayList<>();
+            try {
+                ops.add(client.transactionOp().setData().withVersion(version).forPath(ZkPaths.topic(topic),
+                    ZkMetadataStore.topicJson(t.topicId(), change.assignment(), change.reassignments())));
+                for (Map.Entry<Integer, PartitionState> e : change.states().entrySet()) {
+                    PartitionState s = e.getValue();
+                    ops.add(client.transactionOp().setData().withVersion(s.zkVersion())
+                        .forPath(ZkPaths.partitionState(topic, e.getKey()),
+                            ZkMetadataStore.stateJson(s.leader(), s.leaderEpoch(), s.isr(), term.controllerEpoch())));
+                }
+            } catch (Exception e) {
+                throw ZkMetadataStore.zkFailure("prepare the " + what + " of topic " + topic, e);
+            }
+            try {
+                fencedCommit(store, term, ops);
+            } catch (ControllerMovedException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                store.changed(topic, false);
+                if (attempt >= MAX_PASS_ATTEMPTS) {
+                    throw e;
+                }
+                log.debug("the {} of topic {} met a concurrent change; computing it again", what, topic, e);
+                continue;
+            }
+            store.changed(topic, false);
+            Set<TopicPartition> changedPartitions = new HashSet<>();
+            Map<Integer, Set<TopicPartition>> removedReplicas = new HashMap<>();
+            for (Integer p : change.states().keySet()) {
+                TopicPartition tp = new TopicPartition(topic, p);
+                changedPartitions.add(tp);
+                List<Integer> now = change.assignment().get(p);
+                for (int old : replicasOf(image, tp)) {
+                    if (now != null && !now.contains(old)) {
+                        removedReplicas.computeIfAbsent(old, b -> new HashSet<>()).add(tp);
+                    }
+                }
+            }
+            // the new states by RPC (the watch path is the slower fallback); replicas the committed assignment
+            // no longer names are stopped and deleted (their brokers' metadata listener would do it too)
+            sendPartitionStates(changedPartitions);
+            removedReplicas.forEach((b, tps) -> sendStopReplicas(b, tps, true));
+            for (Map.Entry<Integer, PartitionState> e : change.states().entrySet()) {
+                TopicPartition tp = new TopicPartition(topic, e.getKey());
+                PartitionReassignment r = change.reassignments().get(e.getKey());
+                log.info("controller {} ({}): {} replicas {} -> {}{}, leader {} ISR {} leader epoch {}", brokerId, what, tp,
+                    replicasOf(image, tp), change.assignment().get(e.getKey()),
+                    r == null ? "" : " (adding " + r.adding() + ", removing " + r.removing() + ")",
+                    e.getValue().leader(), e.getValue().isr(), e.getValue().leaderEpoch());
+            }
+            return change.answers();
         }
     }
 

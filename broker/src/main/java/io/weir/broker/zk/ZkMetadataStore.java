@@ -64,11 +64,33 @@ public final class ZkMetadataStore implements MetadataStore {
     /** Largest number of operations put in one ZooKeeper transaction (its request must stay under jute.maxbuffer). */
     static final int MAX_OPS_PER_TRANSACTION = 1000;
 
-    /** What this broker knows of the cluster at one instant. Immutable. */
+    /**
+     * What this broker knows of the cluster at one instant; {@code reassignments} are the partition
+     * reassignments in progress (their replicas in {@code assignments} are the union of original and target).
+     * Immutable.
+     */
     public record Image(Map<String, TopicMetadata> topics, Map<String, Map<Integer, List<Integer>>> assignments,
                         Map<String, Integer> topicZkVersions, Map<TopicPartition, PartitionState> states,
-                        List<BrokerRegistration> brokers, int controllerId) {
-        static final Image EMPTY = new Image(Map.of(), Map.of(), Map.of(), Map.of(), List.of(), -1);
+                        List<BrokerRegistration> brokers, int controllerId,
+                        Map<TopicPartition, PartitionReassignment> reassignments) {
+        static final Image EMPTY = new Image(Map.of(), Map.of(), Map.of(), Map.of(), List.of(), -1, Map.of());
+
+        public Image(Map<String, TopicMetadata> topics, Map<String, Map<Integer, List<Integer>>> assignments,
+                     Map<String, Integer> topicZkVersions, Map<TopicPartition, PartitionState> states,
+                     List<BrokerRegistration> brokers, int controllerId) {
+            this(topics, assignments, topicZkVersions, states, brokers, controllerId, Map.of());
+        }
+
+        /** The reassignments in progress of one topic, by partition. */
+        Map<Integer, PartitionReassignment> reassignmentsOf(String topic) {
+            Map<Integer, PartitionReassignment> out = new TreeMap<>();
+            reassignments.forEach((tp, r) -> {
+                if (tp.topic().equals(topic)) {
+                    out.put(tp.partition(), r);
+                }
+            });
+            return out;
+        }
     }
 
     private final CuratorFramework client;
@@ -532,14 +554,30 @@ public final class ZkMetadataStore implements MetadataStore {
     // ---------------------------------------------------------------- JSON of the znodes
 
     static byte[] topicJson(UUID topicId, Map<Integer, List<Integer>> assignment) {
+        return topicJson(topicId, assignment, Map.of());
+    }
+
+    /** The topic znode with the partitions' reassignments in progress (Kafka's adding/removing_replicas). */
+    static byte[] topicJson(UUID topicId, Map<Integer, List<Integer>> assignment,
+                            Map<Integer, PartitionReassignment> reassignments) {
         Map<String, Object> parts = new LinkedHashMap<>();
         assignment.forEach((p, r) -> parts.put(Integer.toString(p), r));
+        Map<String, Object> adding = new LinkedHashMap<>();
+        Map<String, Object> removing = new LinkedHashMap<>();
+        new TreeMap<>(reassignments).forEach((p, r) -> {
+            if (!r.adding().isEmpty()) {
+                adding.put(Integer.toString(p), r.adding());
+            }
+            if (!r.removing().isEmpty()) {
+                removing.put(Integer.toString(p), r.removing());
+            }
+        });
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("version", 3);
         json.put("topic_id", topicId.toString());
         json.put("partitions", parts);
-        json.put("adding_replicas", Map.of());
-        json.put("removing_replicas", Map.of());
+        json.put("adding_replicas", adding);
+        json.put("removing_replicas", removing);
         return Json.writeBytes(json);
     }
 
@@ -650,6 +688,7 @@ public final class ZkMetadataStore implements MetadataStore {
         Map<String, Map<Integer, List<Integer>>> assignments = old.assignments();
         Map<String, Integer> versions = old.topicZkVersions();
         Map<TopicPartition, PartitionState> states = old.states();
+        Map<TopicPartition, PartitionReassignment> reassignments = old.reassignments();
         List<BrokerRegistration> brokers = old.brokers();
         int controllerId = old.controllerId();
         try {
@@ -658,6 +697,7 @@ public final class ZkMetadataStore implements MetadataStore {
                 assignments = new HashMap<>(assignments);
                 versions = new HashMap<>(versions);
                 states = new HashMap<>(states);
+                reassignments = new HashMap<>(reassignments);
                 Set<String> names;
                 if (topicListDirty) {
                     topicListDirty = false;
@@ -677,12 +717,13 @@ public final class ZkMetadataStore implements MetadataStore {
                 List<String> toRead = new ArrayList<>(dirtyTopics);
                 dirtyTopics.clear();
                 for (String name : toRead) {
-                    readTopic(name, topics, assignments, versions, states);
+                    readTopic(name, topics, assignments, versions, states, reassignments);
                 }
                 topics = Collections.unmodifiableMap(topics);
                 assignments = Map.copyOf(assignments);
                 versions = Map.copyOf(versions);
                 states = Map.copyOf(states);
+                reassignments = Map.copyOf(reassignments);
             }
             if (brokersDirty) {
                 brokersDirty = false;
@@ -695,7 +736,7 @@ public final class ZkMetadataStore implements MetadataStore {
         } catch (Exception e) {
             throw zkFailure("read the cluster metadata", e);
         }
-        Image next = new Image(topics, assignments, versions, states, brokers, controllerId);
+        Image next = new Image(topics, assignments, versions, states, brokers, controllerId, reassignments);
         image = next;
         lock.notifyAll(); // awaitImage
         if (!next.equals(old)) {
@@ -756,10 +797,12 @@ public final class ZkMetadataStore implements MetadataStore {
     }
 
     private void readTopic(String name, Map<String, TopicMetadata> topics, Map<String, Map<Integer, List<Integer>>> assignments,
-                           Map<String, Integer> versions, Map<TopicPartition, PartitionState> states) {
+                           Map<String, Integer> versions, Map<TopicPartition, PartitionState> states,
+                           Map<TopicPartition, PartitionReassignment> reassignments) {
         TopicMetadata previous = topics.remove(name);
         assignments.remove(name);
         versions.remove(name);
+        reassignments.keySet().removeIf(tp -> tp.topic().equals(name));
         if (previous != null) {
             for (int p = 0; p < previous.partitionCount(); p++) {
                 states.remove(new TopicPartition(name, p));
@@ -775,6 +818,15 @@ public final class ZkMetadataStore implements MetadataStore {
         if (json.get("partitions") instanceof Map<?, ?> parts) {
             for (Map.Entry<?, ?> e : parts.entrySet()) {
                 assignment.put(Integer.parseInt(e.getKey().toString()), List.copyOf(Json.intList(e.getValue())));
+            }
+        }
+        Map<Integer, List<Integer>> adding = partitionLists(json.get("adding_replicas"));
+        Map<Integer, List<Integer>> removing = partitionLists(json.get("removing_replicas"));
+        for (int p : assignment.keySet()) {
+            List<Integer> a = adding.getOrDefault(p, List.of());
+            List<Integer> r = removing.getOrDefault(p, List.of());
+            if (!a.isEmpty() || !r.isEmpty()) {
+                reassignments.put(new TopicPartition(name, p), new PartitionReassignment(a, r));
             }
         }
         byte[] configData = getDataOrNull(ZkPaths.topicConfig(name), null, watcher);
@@ -795,6 +847,16 @@ public final class ZkMetadataStore implements MetadataStore {
         topics.put(name, t);
         assignments.put(name, Collections.unmodifiableMap(assignment));
         versions.put(name, stat.getVersion());
+    }
+
+    private static Map<Integer, List<Integer>> partitionLists(Object o) {
+        Map<Integer, List<Integer>> out = new TreeMap<>();
+        if (o instanceof Map<?, ?> m) {
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                out.put(Integer.parseInt(e.getKey().toString()), List.copyOf(Json.intList(e.getValue())));
+            }
+        }
+        return out;
     }
 
     private List<BrokerRegistration> readBrokers() throws Exception {

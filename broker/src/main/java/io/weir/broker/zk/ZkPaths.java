@@ -35,6 +35,14 @@ public final class ZkPaths {
      * {@code /admin/preferred_replica_election} held one preferred election at a time.)
      */
     public static final String LEADER_ELECTIONS = "/weir/leader_elections";
+    /**
+     * Weir's: one persistent sequential child per AlterPartitionReassignments a broker that is not the
+     * controller forwards: {"version":1,"allow_replication_factor_change":bool,"partitions":[{"topic",
+     * "partition","replicas":[..]|null}]}; answered in place with "results" as {@link #LEADER_ELECTIONS}.
+     * The reassignments in progress themselves live in the topic znodes ({@code adding_replicas},
+     * {@code removing_replicas}), as in Kafka's ZooKeeper mode, so they survive a controller failover.
+     */
+    public static final String PARTITION_REASSIGNMENTS = "/weir/partition_reassignments";
     /** Weir's: one ephemeral child per broker in a controlled shutdown, named by its id. */
     public static final String CONTROLLED_SHUTDOWN = "/weir/controlled_shutdown";
 
@@ -52,6 +60,11 @@ public final class ZkPaths {
 
     public static String topic(String topic) {
         return BROKER_TOPICS + "/" + topic;
+    }
+
+    /** A broker's dynamic configs (the replication throttles): {"version":1,"config":{overrides}} */
+    public static String brokerConfig(int brokerId) {
+        return "/config/brokers/" + brokerId;
     }
 
     public static String topicConfig(String topic) {

@@ -81,6 +81,7 @@ class ErrorResponsesTest {
             .register(new DescribeProducersHandler(rm))
             .register(new AlterPartitionHandler(null)) // error responses need no controller
             .register(new ControllerApisHandler(null))
+            .register(new PartitionReassignmentsHandler(null))
             .build();
     }
 
@@ -147,6 +148,10 @@ class ErrorResponsesTest {
             case ALTER_PARTITION -> new io.weir.protocol.message.AlterPartitionRequest().setTopics(List.of(
                 new io.weir.protocol.message.AlterPartitionRequest.TopicData().setTopicId(UUID.randomUUID()).setPartitions(
                     List.of(new io.weir.protocol.message.AlterPartitionRequest.PartitionData().setNewIsr(List.of(0))))));
+            case ALTER_PARTITION_REASSIGNMENTS -> new io.weir.protocol.message.AlterPartitionReassignmentsRequest().setTopics(
+                List.of(new io.weir.protocol.message.AlterPartitionReassignmentsRequest.ReassignableTopic().setName("t")
+                    .setPartitions(List.of(new io.weir.protocol.message.AlterPartitionReassignmentsRequest
+                        .ReassignablePartition().setPartitionIndex(0).setReplicas(List.of(1, 2))))));
             case ELECT_LEADERS -> new io.weir.protocol.message.ElectLeadersRequest().setTopicPartitions(List.of(
                 new io.weir.protocol.message.ElectLeadersRequest.TopicPartitions().setTopic("t").setPartitions(List.of(0))));
             case LEADER_AND_ISR -> new io.weir.protocol.message.LeaderAndIsrRequest().setTopicStates(List.of(
