@@ -44,7 +44,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * read_committed output (every word's running counts are exactly 1, 2, ..., n: nothing lost, nothing
  * counted twice), across a clean restart (which restores nothing), a SIGKILL of a forked job (the restart
  * replays at most the changelog tail of the last commit, never the whole changelog), a new state directory
- * (a full restore from the changelog) and a corrupt RocksDB directory (wiped, then restored).
+ * (a full restore from the changelog) and a corrupt RocksDB directory (wiped, then restored); and static
+ * membership: a SIGKILLed instance's restart takes its tasks back without waiting for the session timeout, and a
+ * cleanly closed instance's tasks move at once.
  */
 @Timeout(300)
 class WeirStreamsIntegrationTest {
