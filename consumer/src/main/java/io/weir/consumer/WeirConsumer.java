@@ -820,6 +820,22 @@ public final class WeirConsumer<K, V> implements Consumer<K, V> {
 
     @Override
     public void close(Duration timeout) {
+        close(timeout, false);
+    }
+
+    /**
+     * {@link #close(Duration)}, and a static member ({@code group.instance.id} set) also leaves the group: it
+     * sends LeaveGroup with its instance id, as a dynamic member always does on close, so the coordinator
+     * hands its partitions to the other members at once instead of after {@code session.timeout.ms}. For a
+     * member going away for good (a scale-down); a member about to restart closes with {@link #close(Duration)}
+     * and comes back under its instance id without a rebalance (Kafka's
+     * {@code close(CloseOptions.groupMembershipOperation(LEAVE_GROUP))}).
+     */
+    public void closeAndLeaveGroup(Duration timeout) {
+        close(timeout, true);
+    }
+
+    private void close(Duration timeout, boolean leaveEvenIfStatic) {
         acquireAllowClosed();
         try {
             if (closed) {
@@ -832,7 +848,7 @@ public final class WeirConsumer<K, V> implements Consumer<K, V> {
                     coordinator.autoCommitOnClose(deadlineMs);
                     coordinator.runCompletedCallbacks();
                     if (subscriptions.hasAutoAssignment()) {
-                        coordinator.leaveGroup("the consumer is being closed", true);
+                        coordinator.leaveGroup("the consumer is being closed", true, leaveEvenIfStatic);
                     }
                 } catch (RuntimeException e) {
                     log.warn("consumer {}: leaving the group on close failed: {}", clientId, e.toString());

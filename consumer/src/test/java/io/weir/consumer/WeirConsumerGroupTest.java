@@ -297,6 +297,30 @@ class WeirConsumerGroupTest {
         return generations.size() == 1 && !generations.contains(-1);
     }
 
+    /**
+     * A static member sends no LeaveGroup on a plain close; {@code closeAndLeaveGroup} makes it leave with its
+     * instance id, so the other member gets its partition at once. The session (120 s) is longer than the
+     * wait (60 s): a member that did not leave would be removed only when it expired.
+     */
+    @Test
+    void aStaticMemberShouldLeaveAtOnceWhenClosedWithLeaveGroup() throws Exception {
+        createTopic(broker, "static-leave", 2);
+        Map<String, Object> slow = Map.of(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 120_000);
+        Map<String, Object> first = new HashMap<>(slow);
+        first.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "static-leave-1");
+        Map<String, Object> second = new HashMap<>(slow);
+        second.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "static-leave-2");
+        try (WeirMember c1 = weirMember("static-leave-g", first); WeirMember c2 = weirMember("static-leave-g", second)) {
+            c1.consumer.subscribe(List.of("static-leave"));
+            c2.consumer.subscribe(List.of("static-leave"));
+            pollUntil(() -> c1.assignment().size() == 1 && c2.assignment().size() == 1 && stable(c1, c2),
+                "both joined", null, c1, c2);
+            c1.consumer.closeAndLeaveGroup(Duration.ofSeconds(10));
+            pollUntil(() -> c2.assignment().size() == 2 && stable(c2), "the remaining member took both partitions",
+                null, c2);
+        }
+    }
+
     @Test
     void aThirdMemberShouldTakeOverWhenAMemberDiesAfterTheSessionTimeout() throws Exception {
         createTopic(broker, "dies", 2);

@@ -53,11 +53,48 @@ public final class StreamsConfig {
     /** Weir's own: how often an active task publishes snapshots of its stores, at a commit (default 10 minutes). */
     public static final String STATE_SNAPSHOT_INTERVAL_MS_CONFIG = "state.snapshot.interval.ms";
     public static final long DEFAULT_STATE_SNAPSHOT_INTERVAL_MS = 600_000L;
+    /**
+     * Weir's own (default true): each stream thread's consumer is a static group member (KIP-345) with
+     * {@code group.instance.id} = {@code <application.id>-<process id>-<thread index>}; the process id is kept in
+     * the state directory, so an instance restarted on the same directory (after a crash or a SIGKILL) rejoins
+     * as the same members and takes its tasks back at once, instead of waiting {@code session.timeout.ms} for
+     * the coordinator to drop the dead members. A {@code group.instance.id} given by the user (plain or
+     * {@code consumer.}-prefixed) is used as the prefix instead ({@code <group.instance.id>-<thread index>}, as
+     * Kafka Streams does), whatever this key says. {@code false}: dynamic members.
+     */
+    public static final String STATIC_MEMBERSHIP_ENABLE_CONFIG = "streams.static.membership.enable";
+    /**
+     * Weir's own (default true): a clean {@code close()} makes each stream thread's static member leave the
+     * group (LeaveGroup with its instance id), so the other instances take its tasks over at once (a
+     * scale-down). {@code false} keeps the members in the group after close, as Kafka's static members do: an
+     * instance that restarts within {@code session.timeout.ms} (a rolling bounce) gets its tasks back with no
+     * rebalance at all, but one that never comes back holds its tasks idle until the session times out.
+     */
+    public static final String LEAVE_GROUP_ON_CLOSE_CONFIG = "streams.leave.group.on.close";
     /** The default (and Weir's recommended) guarantee. */
     public static final String EXACTLY_ONCE = "exactly_once";
     public static final String AT_LEAST_ONCE = "at_least_once";
 
     private StreamsConfig() {
+    }
+
+    /** A boolean config: {@code true}/{@code false} (any case), else refused naming the key. */
+    public static boolean booleanConfig(Map<String, Object> configs, String key, boolean defaultValue) {
+        Object v = configs.get(key);
+        if (v == null) {
+            return defaultValue;
+        }
+        if (v instanceof Boolean b) {
+            return b;
+        }
+        String s = v.toString().trim();
+        if (s.equalsIgnoreCase("true")) {
+            return true;
+        }
+        if (s.equalsIgnoreCase("false")) {
+            return false;
+        }
+        throw new ConfigException(key, v, "must be true or false");
     }
 
     /** The properties as a map of String keys. */

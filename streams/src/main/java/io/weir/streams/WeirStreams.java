@@ -113,6 +113,7 @@ public final class WeirStreams implements AutoCloseable {
     private final long maxUncommittedBytes;
     private final int numThreads;
     private final int numStandbyReplicas;
+    private final boolean staticMembership;
     private final String applicationServer;
     private final Path appStateDir;
     private final Time time;
@@ -164,6 +165,8 @@ public final class WeirStreams implements AutoCloseable {
         Object dir = this.configs.get(StreamsConfig.STATE_DIR_CONFIG);
         Path root = dir != null ? Path.of(dir.toString()) : Path.of(System.getProperty("java.io.tmpdir"), "weir-streams");
         this.appStateDir = root.resolve(applicationId);
+        this.staticMembership = StreamsConfig.booleanConfig(this.configs, StreamsConfig.STATIC_MEMBERSHIP_ENABLE_CONFIG, true);
+        StreamsConfig.booleanConfig(this.configs, StreamsConfig.LEAVE_GROUP_ON_CLOSE_CONFIG, true);   // refused here
         this.numStandbyReplicas = (int) longConfig(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, 0, 0);
         Object server = this.configs.get(StreamsConfig.APPLICATION_SERVER_CONFIG);
         this.applicationServer = server == null || server.toString().isBlank() ? null : server.toString().trim();
@@ -288,6 +291,12 @@ public final class WeirStreams implements AutoCloseable {
         consumer.putIfAbsent("auto.offset.reset", "earliest");
         consumer.put("isolation.level", exactlyOnce ? "read_committed" : "read_uncommitted");
         consumer.put("client.id", applicationId + "-" + processId + "-StreamThread-" + index + "-consumer");
+        String instanceId = groupInstanceId(consumer, index, processId);
+        if (instanceId == null) {
+            consumer.remove("group.instance.id");
+        } else {
+            consumer.put("group.instance.id", instanceId);
+        }
         Map<String, Object> producer = clientConfigs("producer.");
         producer.put("client.id", applicationId + "-" + processId + "-StreamThread-" + index + "-producer");
         producer.putIfAbsent("linger.ms", 5);
@@ -295,6 +304,24 @@ public final class WeirStreams implements AutoCloseable {
             exactlyOnce, commitIntervalMs, maxUncommittedBytes, appStateDir, applicationId + "-" + processId, time, processId,
             applicationServer, numStandbyReplicas, globalStores);
         return settings;
+    }
+
+    /**
+     * The static member id of thread {@code index}'s consumer, or null for a dynamic member: the user's
+     * {@code group.instance.id} (each thread needs its own, so the index is appended, as Kafka Streams does), else
+     * with {@link StreamsConfig#STATIC_MEMBERSHIP_ENABLE_CONFIG} one made of the persisted process id, so a
+     * restart on the same state directory comes back as the same members (and fences nothing it should not:
+     * two live instances never share a state directory).
+     */
+    private String groupInstanceId(Map<String, Object> consumer, int index, String processId) {
+        Object user = consumer.get("group.instance.id");
+        if (user == null) {
+            user = configs.get("group.instance.id");
+        }
+        if (user != null && !user.toString().isBlank()) {
+            return user.toString().trim() + "-" + index;
+        }
+        return staticMembership ? applicationId + "-" + processId + "-" + index : null;
     }
 
     private Map<String, Object> clientConfigs(String prefix) {

@@ -4,6 +4,7 @@ import io.weir.streams.kstream.Consumed;
 import io.weir.streams.serialization.Serdes;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -41,5 +42,20 @@ class WeirStreamsConfigTest {
             () -> new WeirStreams(builder.build(), Map.of(StreamsConfig.APPLICATION_ID_CONFIG, "app",
                 StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:1", StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, "lots")));
         assertTrue(e.getMessage().contains(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG), e.getMessage());
+    }
+
+    @Test
+    void readsTheMembershipSwitchesAndRefusesABadOne() {
+        assertTrue(StreamsConfig.booleanConfig(Map.of(), StreamsConfig.STATIC_MEMBERSHIP_ENABLE_CONFIG, true));
+        assertEquals(false, StreamsConfig.booleanConfig(Map.of(StreamsConfig.STATIC_MEMBERSHIP_ENABLE_CONFIG, "FALSE"),
+            StreamsConfig.STATIC_MEMBERSHIP_ENABLE_CONFIG, true));
+        for (String key : List.of(StreamsConfig.STATIC_MEMBERSHIP_ENABLE_CONFIG, StreamsConfig.LEAVE_GROUP_ON_CLOSE_CONFIG)) {
+            StreamsBuilder builder = new StreamsBuilder();
+            builder.stream("in", Consumed.with(Serdes.String(), Serdes.String())).to("out");
+            io.weir.common.config.ConfigException e = assertThrows(io.weir.common.config.ConfigException.class,
+                () -> new WeirStreams(builder.build(), Map.of(StreamsConfig.APPLICATION_ID_CONFIG, "app",
+                    StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:1", key, "yes")));
+            assertTrue(e.getMessage().contains(key), e.getMessage());
+        }
     }
 }

@@ -27,6 +27,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -43,7 +44,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * read_committed output (every word's running counts are exactly 1, 2, ..., n: nothing lost, nothing
  * counted twice), across a clean restart (which restores nothing), a SIGKILL of a forked job (the restart
  * replays at most the changelog tail of the last commit, never the whole changelog), a new state directory
- * (a full restore from the changelog) and a corrupt RocksDB directory (wiped, then restored).
+ * (a full restore from the changelog) and a corrupt RocksDB directory (wiped, then restored); and static
+ * membership: a SIGKILLed instance's restart takes its tasks back without waiting for the session timeout, and a
+ * cleanly closed instance's tasks move at once.
  */
 @Timeout(300)
 class WeirStreamsIntegrationTest {
@@ -526,6 +529,120 @@ class WeirStreamsIntegrationTest {
             assertTrue(states.containsAll(List.of(WeirStreams.State.PENDING_ERROR, WeirStreams.State.ERROR)), states.toString());
         }
         assertEquals(Map.of(), readOutput(job), "nothing of the failed transaction is visible");
+    }
+
+    /** The active partitions the group's last assignment (as {@code streams} saw it) gives the instance at {@code host}. */
+    private static Set<TopicPartition> heldBy(WeirStreams streams, String host) {
+        for (StreamsMetadata m : streams.metadataForAllStreamsClients()) {
+            if (m.host().equals(host)) {
+                return m.topicPartitions();
+            }
+        }
+        return Set.of();
+    }
+
+    /** {@link #awaitExactCounts}, failing once {@code deadlineNs} ({@link System#nanoTime}) has passed. */
+    private static void awaitExactCountsBefore(Job job, Map<String, Long> expected, long deadlineNs, String why)
+        throws InterruptedException {
+        while (true) {
+            Map<String, List<Long>> out = readOutput(job);
+            if (expected.entrySet().stream().allMatch(e -> out.containsKey(e.getKey())
+                && out.get(e.getKey()).get(out.get(e.getKey()).size() - 1) >= e.getValue())) {
+                assertExact(out, expected);
+                return;
+            }
+            if (System.nanoTime() > deadlineNs) {
+                long behind = expected.entrySet().stream().filter(e -> !out.containsKey(e.getKey())
+                    || out.get(e.getKey()).get(out.get(e.getKey()).size() - 1) < e.getValue()).count();
+                fail(why + "; " + behind + " of " + expected.size() + " words still behind their counts");
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    private static Properties instanceProps(Job job, String host) {
+        Properties p = job.props(root.resolve(job.appId + "-" + host));
+        p.put("consumer.session.timeout.ms", "45000");   // a restart that waited for the dead members' sessions would wait this long
+        p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, host + ":1");
+        return p;
+    }
+
+    /**
+     * Static membership (issue 13): two instances share the tasks; one, forked, is SIGKILLed and restarted on its
+     * state directory with {@code session.timeout.ms} at 45 s. Its stream threads' {@code group.instance.id}s come
+     * from the process id kept in that directory, so the restart rejoins as the same static members and the
+     * coordinator replaces the dead member ids at once: the restarted instance gets the same tasks back, the
+     * other keeps its own, and new input is counted exactly within 30 s of the kill. A dynamic member could not:
+     * the rebalance its join starts cannot finish until the coordinator drops the dead member, 45 s after its
+     * last heartbeat.
+     */
+    @Test
+    void shouldTakeItsTasksBackAfterSigkillWithoutWaitingForTheSessionTimeout() throws Exception {
+        Job job = Job.create();
+        Map<String, Long> expected = new TreeMap<>();
+        produceLines(job, 0, 1000, expected);
+        Properties propsA = instanceProps(job, "a");
+        Properties propsB = instanceProps(job, "b");
+        Path log = root.resolve(job.appId + "-forked.log");
+        Process child = forkRunner(propsA, log);
+        try (WeirStreams b = new WeirStreams(new WordCountJob().topology(propsB), propsB)) {
+            Set<TopicPartition> heldByA;
+            Set<TopicPartition> heldByB;
+            long killedNs;
+            try {
+                b.start();
+                awaitExactCounts(job, expected);
+                while (b.state() != WeirStreams.State.RUNNING || heldBy(b, "a").isEmpty() || heldBy(b, "b").isEmpty()) {
+                    assertTrue(child.isAlive(), "the forked instance ended early; see " + log);
+                    Thread.sleep(50);
+                }
+                heldByA = heldBy(b, "a");
+                heldByB = heldBy(b, "b");
+            } finally {
+                child.destroyForcibly();
+                child.waitFor(30, TimeUnit.SECONDS);
+                killedNs = System.nanoTime();
+            }
+            try (WeirStreams a = new WeirStreams(new WordCountJob().topology(propsA), propsA)) {
+                a.start();
+                produceLines(job, 1000, 1400, expected);
+                awaitExactCountsBefore(job, expected, killedNs + TimeUnit.SECONDS.toNanos(30),
+                    "the restarted instance did not count new input within 30 s of the kill (the session timeout is 45 s)");
+                assertEquals(heldByA, heldBy(a, "a"), "the restarted instance got its tasks back");
+                assertEquals(heldByB, heldBy(a, "b"), "the other instance kept its tasks");
+                assertEquals(heldByB, heldBy(b, "b"), "the other instance kept its tasks (its own view)");
+            }
+        }
+    }
+
+    /**
+     * A clean close of a static member leaves the group (LeaveGroup with its instance id): with
+     * {@code session.timeout.ms} at 45 s, the remaining instance takes every task over and counts new input
+     * within 30 s of the close, instead of leaving the closed instance's tasks idle until its session expires.
+     */
+    @Test
+    void shouldHandTheTasksOverAtOnceWhenAStaticMemberClosesCleanly() throws Exception {
+        Job job = Job.create();
+        Map<String, Long> expected = new TreeMap<>();
+        produceLines(job, 0, 600, expected);
+        Properties propsA = instanceProps(job, "a");
+        Properties propsB = instanceProps(job, "b");
+        try (WeirStreams b = new WeirStreams(new WordCountJob().topology(propsB), propsB)) {
+            long closedNs;
+            try (WeirStreams a = new WeirStreams(new WordCountJob().topology(propsA), propsA)) {
+                a.start();
+                b.start();
+                awaitExactCounts(job, expected);
+                while (b.state() != WeirStreams.State.RUNNING || heldBy(b, "a").isEmpty() || heldBy(b, "b").isEmpty()) {
+                    Thread.sleep(50);
+                }
+            }
+            closedNs = System.nanoTime();
+            produceLines(job, 600, 900, expected);
+            awaitExactCountsBefore(job, expected, closedNs + TimeUnit.SECONDS.toNanos(30),
+                "the remaining instance did not take the closed one's tasks over within 30 s (the session timeout is 45 s)");
+            assertEquals(Set.of(), heldBy(b, "a"), "the closed instance left the group");
+        }
     }
 
     private static void sendLine(Job job, String line, Map<String, Long> expected) {

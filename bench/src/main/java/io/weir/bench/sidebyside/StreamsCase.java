@@ -56,8 +56,10 @@ import java.util.stream.Stream;
  * starts it again on the same state directory at once with one new record sent: restart-to-processing is the time
  * from that restart to the new record's output (JVM start, group join, restore, processing and commit included);
  * "records restored" is what the restarted job counted itself (Weir's restore metrics, Kafka Streams' restore
- * listener). Both jobs use a {@value #SESSION_TIMEOUT_MS} ms group session, so both restarts include the wait for the
- * killed member's session to expire before the group rebalances.
+ * listener). Both jobs use a {@value #SESSION_TIMEOUT_MS} ms group session. Kafka Streams' restart (a new dynamic
+ * member) includes the wait for the killed member's session to expire before the group rebalances; Weir streams'
+ * threads are static members by default (group.instance.id from the process id in the state directory), so its
+ * restart replaces the killed members at once.
  */
 public final class StreamsCase {
     /** Both jobs' group session timeout: the smallest a Kafka 4.4 broker accepts, so a restart waits the least. */

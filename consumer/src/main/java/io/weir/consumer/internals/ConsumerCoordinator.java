@@ -1103,8 +1103,20 @@ public final class ConsumerCoordinator implements AutoCloseable {
 
     // ------------------------------------------------------------------ leaving
 
-    /** Revokes (or loses) the assignment and leaves the group, as unsubscribe() and close() do. */
+    /**
+     * Revokes (or loses) the assignment and leaves the group, as unsubscribe() and close() do. A static member
+     * (group.instance.id) keeps its place and sends no LeaveGroup, so it can come back without a rebalance.
+     */
     public void leaveGroup(String reason, boolean revoke) {
+        leaveGroup(reason, revoke, false);
+    }
+
+    /**
+     * {@link #leaveGroup(String, boolean)}; with {@code evenIfStatic} a static member also sends LeaveGroup
+     * (with its instance id), for a member that goes away for good: the coordinator then rebalances at once
+     * instead of waiting session.timeout.ms for it.
+     */
+    public void leaveGroup(String reason, boolean revoke, boolean evenIfStatic) {
         Set<TopicPartition> owned = subscriptions.assignedPartitions();
         if (revoke && subscriptions.hasAutoAssignment() && !owned.isEmpty()) {
             try {
@@ -1118,7 +1130,7 @@ public final class ConsumerCoordinator implements AutoCloseable {
         synchronized (this) {
             c = coordinator;
             member = memberId;
-            if (settings.groupInstanceId() == null && c != null && !member.isEmpty() && generation >= 0) {
+            if ((settings.groupInstanceId() == null || evenIfStatic) && c != null && !member.isEmpty() && generation >= 0) {
                 sendLeave(c, member, reason);
             }
             generation = -1;

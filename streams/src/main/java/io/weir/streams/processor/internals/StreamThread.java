@@ -196,6 +196,7 @@ public final class StreamThread extends Thread {
         signaller.requestShutdownApplication();
         Map<String, Object> configs = new HashMap<>(settings.consumerConfigs());
         configs.put("client.id", settings.applicationId() + "-" + settings.processId() + "-shutdown-signal");
+        configs.remove("group.instance.id");   // a stream thread's static id: joining under it would fence that thread
         long deadline = System.nanoTime() + timeout.toNanos();
         try (WeirConsumer<byte[], byte[]> c = new WeirConsumer<>(configs, new Deserializers.ByteArrayDeserializer(),
             new Deserializers.ByteArrayDeserializer(), List.of(signaller))) {
@@ -371,7 +372,7 @@ public final class StreamThread extends Thread {
                 t.addSuppressed(e);
             }
         } finally {
-            closeQuietly(consumer);
+            closeConsumer();
             closeQuietly(restoreConsumer);
             if (producer != null) {
                 try {
@@ -960,6 +961,28 @@ public final class StreamThread extends Thread {
         if (old != newState) {
             state = newState;
             observer.onStateChange(this, old, newState);
+        }
+    }
+
+    /**
+     * Closes the group consumer. A static member (group.instance.id) leaves the group too unless
+     * {@link StreamsConfig#LEAVE_GROUP_ON_CLOSE_CONFIG} is false: a thread that stops (a clean close, or a
+     * failure) should not hold its tasks idle until its session times out; only a killed process skips this,
+     * and its restart replaces the member by instance id.
+     */
+    private void closeConsumer() {
+        WeirConsumer<byte[], byte[]> c = consumer;
+        if (c == null) {
+            return;
+        }
+        try {
+            if (StreamsConfig.booleanConfig(settings.configs(), StreamsConfig.LEAVE_GROUP_ON_CLOSE_CONFIG, true)) {
+                c.closeAndLeaveGroup(Duration.ofSeconds(30));
+            } else {
+                c.close();
+            }
+        } catch (RuntimeException ignored) {
+            // closing anyway
         }
     }
 
