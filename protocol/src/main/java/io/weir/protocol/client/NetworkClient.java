@@ -323,6 +323,20 @@ public final class NetworkClient implements AutoCloseable {
         return bestReady != null ? bestReady : connecting != null ? connecting : connectable;
     }
 
+    /**
+     * Milliseconds until a connection to {@code nodeId} may be attempted again: the rest of its
+     * reconnect backoff after a failed or lost connection, else 0 (a hint off the I/O thread). Callers
+     * that route their own retries ({@link RequestBuilder#waitForConnection()} false) hold work for a
+     * node while this is positive, as kafka-clients' sender skips a node that is not ready.
+     */
+    public long connectionDelayMs(int nodeId, long nowMs) {
+        Conn c = conns.get(nodeId);
+        if (c == null || c.state != State.DISCONNECTED) {
+            return 0;
+        }
+        return Math.max(0, c.backoffUntilMs - nowMs);
+    }
+
     /** Whether a connection to {@code nodeId} is ready for requests right now (a hint off the I/O thread). */
     public boolean isReady(int nodeId) {
         Conn c = conns.get(nodeId);
@@ -579,6 +593,10 @@ public final class NetworkClient implements AutoCloseable {
                         + call.builder.api().apiName());
                 }
                 metadata.requestUpdate();
+                if (!call.builder.waitForConnection()) {
+                    complete(call, null, call.lastFailure);
+                    return true;
+                }
                 return false;
             }
             call.node = n;
@@ -594,6 +612,10 @@ public final class NetworkClient implements AutoCloseable {
             case DISCONNECTED -> {
                 if (nowMs >= c.backoffUntilMs) {
                     connect(c, nowMs);
+                } else if (!call.builder.waitForConnection()) {
+                    complete(call, null, new DisconnectException("Connection to " + c.node.address()
+                        + " is in reconnect backoff after a failure", call.lastFailure));
+                    return true;
                 } else {
                     call.node = null; // let the selector pick another node while this one backs off
                 }
@@ -904,8 +926,14 @@ public final class NetworkClient implements AutoCloseable {
             }
             complete(call, null, ex);
         }
-        for (Call p : pending) {
+        for (Iterator<Call> it = pending.iterator(); it.hasNext(); ) {
+            Call p = it.next();
             if (p.node != null && p.node.id() == c.node.id()) {
+                if (!p.builder.waitForConnection()) {
+                    it.remove(); // never sent: its owner re-routes it (the producer, to the leader metadata names next)
+                    complete(p, null, ex);
+                    continue;
+                }
                 p.node = null; // choose again: the selector may prefer another node now
                 p.lastFailure = ex;
             }
