@@ -25,6 +25,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -291,7 +292,7 @@ public final class Sender implements Runnable {
         nodes.removeIf(n -> inFlightPerNode.getOrDefault(n, 0) >= maxInFlightPerNode);
         // a leader whose connection just failed is skipped while it backs off: its batches stay queued (no
         // attempt spent) until it can be tried again or metadata names another leader
-        for (java.util.Iterator<Integer> it = nodes.iterator(); it.hasNext(); ) {
+        for (Iterator<Integer> it = nodes.iterator(); it.hasNext(); ) {
             long delayMs = client.connectionDelayMs(it.next(), nowMs);
             if (delayMs > 0) {
                 it.remove();

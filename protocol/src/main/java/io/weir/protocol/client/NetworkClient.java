@@ -68,7 +68,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * ({@link RequestBuilder#retriableError}) are retried after {@code retry.backoff.ms} (exponential up
  * to {@code retry.backoff.max.ms}), choosing the node again through the call's {@link NodeSelector}.
  * Errors that make metadata stale also request a metadata refresh. At the deadline the future fails
- * with {@link TimeoutException}, whose cause is the last failure seen.
+ * with {@link TimeoutException}, whose cause is the last failure seen. A call whose builder says
+ * {@link RequestBuilder#waitForConnection()} false does not wait for a connection at all: if its node is
+ * unknown, backing off, or refuses the connect, it fails at once with {@link DisconnectException} and its
+ * owner re-routes it (the producer's Produce: otherwise a batch for a dead leader would sit out
+ * {@code request.timeout.ms} while metadata already names the new leader).
  */
 public final class NetworkClient implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NetworkClient.class);
