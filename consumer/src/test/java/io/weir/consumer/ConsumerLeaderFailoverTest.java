@@ -37,6 +37,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * refreshes (the election takes a moment) and then names node 2 with a newer leader epoch. Fetches and
  * ListOffsets must reach node 2 soon after the metadata says so, not after a request times out
  * ({@code request.timeout.ms} is 60 s here, far above the 20 s functional bound).
+ *
+ * <p>The position reset failed before the fix (its ListOffsets waited on the dead node until the lookup's
+ * deadline). The fetch case already recovered before it (a fetch for the new leader is not held back by
+ * the stale one), and guards that the fail-fast fetch path keeps re-routing without a tight retry loop.
  */
 class ConsumerLeaderFailoverTest {
     private static final String TOPIC = "failover";

@@ -156,5 +156,4 @@ public final class OffsetsLookup {
             return request;
         }
     }
-
 }
