@@ -159,7 +159,7 @@ public final class WeirConsumer<K, V> implements Consumer<K, V> {
             config.getInt(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG),
             config.getBoolean(ConsumerConfig.CHECK_CRCS_CONFIG), readCommitted, base.requestTimeoutMs(),
             config.getString(ConsumerConfig.CLIENT_RACK_CONFIG)), keyDeserializer, valueDeserializer);
-        this.offsetsLookup = new OffsetsLookup(client, readCommitted);
+        this.offsetsLookup = new OffsetsLookup(client, time, readCommitted);
         if (groupId != null) {
             int rebalanceTimeoutMs = config.getInt(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG);
             NetworkClient.Settings groupNet = new NetworkClient.Settings(base.bootstrapNodes(), clientId + "-group",

@@ -142,6 +142,12 @@ public final class Fetcher<K, V> {
             if (inFlight.contains(node.id())) {
                 continue;
             }
+            if (client.connectionDelayMs(node.id(), time.milliseconds()) > 0) {
+                // the leader's last connect failed (it may have died): skip it while it backs off, and
+                // ask metadata whether another broker leads now (issue 12)
+                client.metadata().requestUpdate();
+                continue;
+            }
             Cluster.TopicInfo info = cluster.topic(tp.topic());
             UUID topicId = info == null ? null : info.topicId();
             byNode.computeIfAbsent(node, n -> new LinkedHashMap<>()).put(tp,
@@ -243,6 +249,13 @@ public final class Fetcher<K, V> {
         @Override
         public boolean retryOnDisconnect() {
             return false; // a resend would reuse the session epoch; the next fetch starts a new session instead
+        }
+
+        @Override
+        public boolean waitForConnection() {
+            // a leader that refuses connections or left metadata fails this fetch at once; the next one
+            // goes to whichever broker metadata names leader by then, not after request.timeout.ms (issue 12)
+            return false;
         }
 
         @Override

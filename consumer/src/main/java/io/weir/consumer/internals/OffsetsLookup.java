@@ -1,10 +1,15 @@
 package io.weir.consumer.internals;
 
+import io.weir.common.Time;
 import io.weir.common.TopicPartition;
+import io.weir.protocol.ApiKeys;
+import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;
 import io.weir.protocol.client.Cluster;
 import io.weir.protocol.client.NetworkClient;
 import io.weir.protocol.client.Node;
+import io.weir.protocol.client.NodeSelector;
+import io.weir.protocol.client.RequestBuilder;
 import io.weir.protocol.message.ListOffsetsRequest;
 import io.weir.protocol.message.ListOffsetsResponse;
 
@@ -32,10 +37,12 @@ public final class OffsetsLookup {
     }
 
     private final NetworkClient client;
+    private final Time time;
     private final boolean readCommitted;
 
-    public OffsetsLookup(NetworkClient client, boolean readCommitted) {
+    public OffsetsLookup(NetworkClient client, Time time, boolean readCommitted) {
         this.client = client;
+        this.time = time;
         this.readCommitted = readCommitted;
     }
 
@@ -45,10 +52,12 @@ public final class OffsetsLookup {
         Set<TopicPartition> retry = new LinkedHashSet<>();
         Map<TopicPartition, Errors> failed = new LinkedHashMap<>();
         Map<Integer, Map<TopicPartition, Long>> byLeader = new LinkedHashMap<>();
+        long nowMs = time.milliseconds();
         for (Map.Entry<TopicPartition, Long> e : timestamps.entrySet()) {
             TopicPartition tp = e.getKey();
             Optional<Node> leader = cluster.leaderFor(tp.topic(), tp.partition());
-            if (leader.isEmpty()) {
+            if (leader.isEmpty() || client.connectionDelayMs(leader.get().id(), nowMs) > 0) {
+                // no leader, or its last connect failed (it may have died): retry after a metadata refresh
                 retry.add(tp);
             } else {
                 byLeader.computeIfAbsent(leader.get().id(), k -> new LinkedHashMap<>()).put(tp, e.getValue());
@@ -68,7 +77,7 @@ public final class OffsetsLookup {
             ListOffsetsRequest req = new ListOffsetsRequest().setReplicaId(-1)
                 .setIsolationLevel((byte) (readCommitted ? 1 : 0)).setTopics(new ArrayList<>(topics.values()));
             Map<TopicPartition, Long> asked = e.getValue();
-            all.add(client.send(e.getKey(), req, deadlineMs).handle((resp, ex) -> {
+            all.add(client.send(NodeSelector.node(e.getKey()), new FailFastBuilder(req), deadlineMs).handle((resp, ex) -> {
                 synchronized (offsets) {
                     if (ex != null) {
                         retry.addAll(asked.keySet());
@@ -108,5 +117,43 @@ public final class OffsetsLookup {
                 return new Result(Map.copyOf(offsets), Set.copyOf(retry), Map.copyOf(failed));
             }
         });
+    }
+
+    /**
+     * ListOffsets sent unchanged to one leader, failing at once (retriable) when the leader refuses
+     * connections, backs off after a failed connect, or left metadata: the caller retries after a metadata
+     * refresh, so the lookup reaches a new leader instead of waiting out its deadline on a dead one (issue 12).
+     */
+    private static final class FailFastBuilder implements RequestBuilder {
+        private final ListOffsetsRequest request;
+
+        FailFastBuilder(ListOffsetsRequest request) {
+            this.request = request;
+        }
+
+        @Override
+        public ApiKeys api() {
+            return ApiKeys.LIST_OFFSETS;
+        }
+
+        @Override
+        public short oldestAllowedVersion() {
+            return (short) Math.max(ApiKeys.LIST_OFFSETS.lowestVersion(), request.lowestVersion());
+        }
+
+        @Override
+        public short latestAllowedVersion() {
+            return (short) Math.min(ApiKeys.LIST_OFFSETS.highestVersion(), request.highestVersion());
+        }
+
+        @Override
+        public boolean waitForConnection() {
+            return false;
+        }
+
+        @Override
+        public ApiMessage build(short version) {
+            return request;
+        }
     }
 }

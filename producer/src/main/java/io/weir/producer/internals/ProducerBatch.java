@@ -56,6 +56,12 @@ public final class ProducerBatch {
     int baseSequence = RecordBatch.NO_SEQUENCE;
     int attempts;
     long lastAttemptMs;
+    /**
+     * The partition's leader epoch in the metadata this batch was last drained with (-1 unknown). A retry
+     * waits {@code retry.backoff.ms} unless metadata names a newer leader epoch by then: the leader changed,
+     * so the batch goes to the new one at once (KIP-951's rule) and never waits on the old one.
+     */
+    int leaderEpochAtDrain = -1;
     private volatile boolean done;
     private volatile long baseOffset = -1;
     private volatile long logAppendTimeMs = -1;

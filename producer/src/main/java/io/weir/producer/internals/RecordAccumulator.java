@@ -181,10 +181,9 @@ public final class RecordAccumulator {
             }
             long waitedMs = nowMs - (head.attempts > 0 ? head.lastAttemptMs : head.createdMs);
             long timeToWaitMs = head.attempts > 0 ? retryBackoffMs : lingerMs;
-            boolean sendable = full || waitedMs >= timeToWaitMs || exhausted || flushing;
-            if (head.attempts > 0 && waitedMs < retryBackoffMs) {
-                sendable = false; // a retry always waits out its backoff
-            }
+            // a retry waits out its backoff, unless the partition has a new leader since
+            boolean sendable = head.attempts > 0 ? !inRetryBackoff(head, cluster, nowMs)
+                : full || waitedMs >= timeToWaitMs || exhausted || flushing;
             if (sendable) {
                 ready.add(leader.get().id());
             } else {
@@ -218,7 +217,7 @@ public final class RecordAccumulator {
                 if (b == null) {
                     continue;
                 }
-                if (b.attempts > 0 && nowMs - b.lastAttemptMs < retryBackoffMs) {
+                if (inRetryBackoff(b, cluster, nowMs)) {
                     continue;
                 }
                 if (!gate.test(b)) {
@@ -234,10 +233,24 @@ public final class RecordAccumulator {
             }
             // appends reach a batch only through its deque, under the lock: once polled it is ours
             // alone, and compressing it happens outside the lock
+            b.leaderEpochAtDrain = cluster.leaderEpochFor(tp.topic(), tp.partition());
             b.close();
             out.computeIfAbsent(node, k -> new ArrayList<>()).add(b);
         }
         return out;
+    }
+
+    /**
+     * Whether a batch that failed before still waits out {@code retry.backoff.ms}: it does unless
+     * metadata names a newer leader epoch than the one it was last drained with (the leader changed, so
+     * there is nothing to wait for — and waiting on the old leader is what made failover slow).
+     */
+    private boolean inRetryBackoff(ProducerBatch b, Cluster cluster, long nowMs) {
+        if (b.attempts == 0 || nowMs - b.lastAttemptMs >= retryBackoffMs) {
+            return false;
+        }
+        int epoch = cluster.leaderEpochFor(b.tp.topic(), b.tp.partition());
+        return b.leaderEpochAtDrain < 0 || epoch <= b.leaderEpochAtDrain;
     }
 
     /**

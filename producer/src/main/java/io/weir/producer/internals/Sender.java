@@ -25,6 +25,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -289,6 +290,15 @@ public final class Sender implements Runnable {
         }
         Set<Integer> nodes = new HashSet<>(ready.readyNodes());
         nodes.removeIf(n -> inFlightPerNode.getOrDefault(n, 0) >= maxInFlightPerNode);
+        // a leader whose connection just failed is skipped while it backs off: its batches stay queued (no
+        // attempt spent) until it can be tried again or metadata names another leader
+        for (Iterator<Integer> it = nodes.iterator(); it.hasNext(); ) {
+            long delayMs = client.connectionDelayMs(it.next(), nowMs);
+            if (delayMs > 0) {
+                it.remove();
+                pollMs = Math.min(pollMs, delayMs);
+            }
+        }
         if (!nodes.isEmpty() && (idempotence == null || idempotence.hasProducerId())) {
             Map<Integer, List<ProducerBatch>> drained = accumulator.drain(cluster, nodes, maxRequestBytes, nowMs,
                 idempotence == null ? b -> true : transactions == null ? idempotence::canDrain
@@ -418,6 +428,13 @@ public final class Sender implements Runnable {
             @Override
             public boolean retryOnDisconnect() {
                 return false; // retries are ours: order and sequences depend on them
+            }
+
+            @Override
+            public boolean waitForConnection() {
+                // a refused connect fails this attempt now: the batch goes back to the accumulator and its
+                // next attempt goes to whichever broker metadata names leader by then (issue 12)
+                return false;
             }
 
             @Override

@@ -142,6 +142,19 @@ public final class Cluster {
         return Optional.empty();
     }
 
+    /** The leader epoch of a partition, or -1 if the partition or its epoch is unknown. */
+    public int leaderEpochFor(String topic, int partition) {
+        TopicInfo t = topics.get(topic);
+        if (t != null) {
+            for (PartitionInfo p : t.partitions()) {
+                if (p.partition() == partition) {
+                    return p.leaderEpoch();
+                }
+            }
+        }
+        return -1;
+    }
+
     @Override
     public String toString() {
         return "Cluster(id=" + clusterId + ", nodes=" + nodes + ", controller=" + controller + ", topics="

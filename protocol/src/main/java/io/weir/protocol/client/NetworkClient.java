@@ -68,7 +68,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * ({@link RequestBuilder#retriableError}) are retried after {@code retry.backoff.ms} (exponential up
  * to {@code retry.backoff.max.ms}), choosing the node again through the call's {@link NodeSelector}.
  * Errors that make metadata stale also request a metadata refresh. At the deadline the future fails
- * with {@link TimeoutException}, whose cause is the last failure seen.
+ * with {@link TimeoutException}, whose cause is the last failure seen. A call whose builder says
+ * {@link RequestBuilder#waitForConnection()} false does not wait for a connection at all: if its node is
+ * unknown, backing off, or refuses the connect, it fails at once with {@link DisconnectException} and its
+ * owner re-routes it (the producer's Produce: otherwise a batch for a dead leader would sit out
+ * {@code request.timeout.ms} while metadata already names the new leader).
  */
 public final class NetworkClient implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NetworkClient.class);
@@ -321,6 +325,20 @@ public final class NetworkClient implements AutoCloseable {
             }
         }
         return bestReady != null ? bestReady : connecting != null ? connecting : connectable;
+    }
+
+    /**
+     * Milliseconds until a connection to {@code nodeId} may be attempted again: the rest of its
+     * reconnect backoff after a failed or lost connection, else 0 (a hint off the I/O thread). Callers
+     * that route their own retries ({@link RequestBuilder#waitForConnection()} false) hold work for a
+     * node while this is positive, as kafka-clients' sender skips a node that is not ready.
+     */
+    public long connectionDelayMs(int nodeId, long nowMs) {
+        Conn c = conns.get(nodeId);
+        if (c == null || c.state != State.DISCONNECTED) {
+            return 0;
+        }
+        return Math.max(0, c.backoffUntilMs - nowMs);
     }
 
     /** Whether a connection to {@code nodeId} is ready for requests right now (a hint off the I/O thread). */
@@ -579,6 +597,10 @@ public final class NetworkClient implements AutoCloseable {
                         + call.builder.api().apiName());
                 }
                 metadata.requestUpdate();
+                if (!call.builder.waitForConnection()) {
+                    complete(call, null, call.lastFailure);
+                    return true;
+                }
                 return false;
             }
             call.node = n;
@@ -594,6 +616,10 @@ public final class NetworkClient implements AutoCloseable {
             case DISCONNECTED -> {
                 if (nowMs >= c.backoffUntilMs) {
                     connect(c, nowMs);
+                } else if (!call.builder.waitForConnection()) {
+                    complete(call, null, new DisconnectException("Connection to " + c.node.address()
+                        + " is in reconnect backoff after a failure", call.lastFailure));
+                    return true;
                 } else {
                     call.node = null; // let the selector pick another node while this one backs off
                 }
@@ -904,8 +930,14 @@ public final class NetworkClient implements AutoCloseable {
             }
             complete(call, null, ex);
         }
-        for (Call p : pending) {
+        for (Iterator<Call> it = pending.iterator(); it.hasNext(); ) {
+            Call p = it.next();
             if (p.node != null && p.node.id() == c.node.id()) {
+                if (!p.builder.waitForConnection()) {
+                    it.remove(); // never sent: its owner re-routes it (the producer, to the leader metadata names next)
+                    complete(p, null, ex);
+                    continue;
+                }
                 p.node = null; // choose again: the selector may prefer another node now
                 p.lastFailure = ex;
             }

@@ -48,6 +48,18 @@ public interface RequestBuilder {
     }
 
     /**
+     * Whether the call may wait, until its deadline, for a connection to its node. True (the default)
+     * keeps it queued through refused connects and reconnect backoff. False fails it at once with a
+     * retriable {@link DisconnectException} when its node is not in the metadata, is backing off after
+     * a failed connection, or the connection attempt fails: for callers that own their retries and
+     * route each attempt themselves (the producer, whose next attempt should go to whichever broker
+     * metadata names leader by then, not sit out {@code request.timeout.ms} on a dead one — issue 12).
+     */
+    default boolean waitForConnection() {
+        return true;
+    }
+
+    /**
      * False for a request the broker never answers (Produce with acks=0): the call completes with a
      * null body as soon as the request is queued on a ready connection, and takes no in-flight slot.
      */

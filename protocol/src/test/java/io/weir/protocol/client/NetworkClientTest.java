@@ -20,6 +20,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -296,6 +298,63 @@ class NetworkClientTest {
             deadline(500)));
         assertInstanceOf(TimeoutException.class, t);
         assertTrue(t.getMessage().contains("127.0.0.1:" + deadPort), t.getMessage());
+    }
+
+    /** A call that routes its own retries (the producer's Produce), as {@link RequestBuilder#waitForConnection()} false. */
+    private static RequestBuilder mayNotWait() {
+        return new RequestBuilder() {
+            @Override
+            public ApiKeys api() {
+                return ApiKeys.DESCRIBE_CLUSTER;
+            }
+
+            @Override
+            public ApiMessage build(short version) {
+                return new DescribeClusterRequest();
+            }
+
+            @Override
+            public boolean retryOnDisconnect() {
+                return false;
+            }
+
+            @Override
+            public boolean waitForConnection() {
+                return false;
+            }
+        };
+    }
+
+    @Test
+    void shouldFailACallThatMayNotWaitAsSoonAsItsNodeRefusesConnections() throws Exception {
+        int deadPort;
+        try (ServerSocket s = new ServerSocket()) {
+            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            deadPort = s.getLocalPort();
+        }
+        Node dead = new Node(1, "127.0.0.1", deadPort);
+        // deadlines far beyond the wait below: only a refused connect can end these calls in time
+        NetworkClient c = client(settings(dead, 60_000, 5));
+        CompletableFuture<ApiMessage> first = c.send(NodeSelector.fixed(dead), mayNotWait(), deadline(60_000));
+        ExecutionException e = assertThrows(ExecutionException.class, () -> first.get(20, TimeUnit.SECONDS));
+        assertInstanceOf(DisconnectException.class, e.getCause());
+        assertTrue(e.getCause().getMessage().contains("127.0.0.1:" + deadPort), e.getCause().getMessage());
+        // sent again while the node backs off: fails without a connect attempt
+        CompletableFuture<ApiMessage> second = c.send(NodeSelector.fixed(dead), mayNotWait(), deadline(60_000));
+        e = assertThrows(ExecutionException.class, () -> second.get(20, TimeUnit.SECONDS));
+        assertInstanceOf(DisconnectException.class, e.getCause());
+    }
+
+    @Test
+    void shouldFailACallThatMayNotWaitWhenItsNodeIsNotInMetadata() throws Exception {
+        FakeBroker[] ref = new FakeBroker[1];
+        FakeBroker b = broker((h, req, conn) -> req instanceof MetadataRequest ? selfMetadata(ref[0]) : null);
+        ref[0] = b;
+        NetworkClient c = client(settings(b.node(-1), 60_000, 5));
+        c.refreshMetadata(deadline(20_000)).join();
+        CompletableFuture<ApiMessage> f = c.send(NodeSelector.node(99), mayNotWait(), deadline(60_000));
+        ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(20, TimeUnit.SECONDS));
+        assertInstanceOf(DisconnectException.class, e.getCause());
     }
 
     @Test
