@@ -79,4 +79,21 @@ final class Cli {
         }
         return p;
     }
+
+    /**
+     * The admin client's properties: the {@code --command-config} file (none for null) with
+     * {@code bootstrap.servers} set. Returns null, after printing {@code <errorPrefix>cannot read FILE: why}
+     * to {@code report}, when the file cannot be read.
+     */
+    static Properties adminProperties(Path commandConfig, String bootstrapServer, PrintStream report, String errorPrefix) {
+        Properties props;
+        try {
+            props = loadProperties(commandConfig);
+        } catch (IOException e) {
+            report.println(errorPrefix + "cannot read " + commandConfig + ": " + e.getMessage());
+            return null;
+        }
+        props.setProperty("bootstrap.servers", bootstrapServer);
+        return props;
+    }
 }
