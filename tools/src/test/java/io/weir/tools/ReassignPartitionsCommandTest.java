@@ -5,6 +5,7 @@ import io.weir.admin.Config;
 import io.weir.admin.ConfigResource;
 import io.weir.admin.NewTopic;
 import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.ThreeBrokerCluster;
 import io.weir.broker.zk.ZkMetadataStore;
 import io.weir.common.TopicPartition;
 import io.weir.common.testing.TempDirs;
@@ -19,7 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import static io.weir.tools.ThreeBrokerCluster.waitUntil;
+import static io.weir.broker.testing.ThreeBrokerCluster.waitUntil;
 import static io.weir.tools.ToolRun.assertUsageError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

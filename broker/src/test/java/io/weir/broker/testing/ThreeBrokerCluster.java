@@ -1,7 +1,6 @@
-package io.weir.tools;
+package io.weir.broker.testing;
 
 import io.weir.broker.Broker;
-import io.weir.broker.testing.EmbeddedBroker;
 import org.apache.curator.test.TestingServer;
 
 import java.util.ArrayList;
@@ -14,11 +13,11 @@ import java.util.function.BooleanSupplier;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Three in-JVM brokers (ids 0, 1, 2) on one real ZooKeeper under a chroot, for the tools that act on a
- * cluster (leader election, reassignment): started with a controller elected and every broker seeing all
- * three, and all closed by {@link #close}.
+ * Three in-JVM brokers (ids 0, 1, 2) on one real ZooKeeper under a chroot, for the tests of the tools that
+ * act on a cluster (leader election, reassignment; Weir's in tools, Kafka's in compat-tests): started with a
+ * controller elected and every broker seeing all three, and all closed by {@link #close}.
  */
-final class ThreeBrokerCluster implements AutoCloseable {
+public final class ThreeBrokerCluster implements AutoCloseable {
     private final TestingServer zookeeper;
     private final List<EmbeddedBroker> brokers = new ArrayList<>();
 
@@ -30,7 +29,7 @@ final class ThreeBrokerCluster implements AutoCloseable {
      * Starts the cluster under {@code chroot}, without controlled shutdown; {@code extra} adds broker
      * properties (the id, the ZooKeeper address and controlled shutdown win).
      */
-    static ThreeBrokerCluster start(String chroot, Map<String, String> extra) throws Exception {
+    public static ThreeBrokerCluster start(String chroot, Map<String, String> extra) throws Exception {
         ThreeBrokerCluster cluster = new ThreeBrokerCluster(new TestingServer(true));
         try {
             for (int id = 0; id < 3; id++) {
@@ -51,12 +50,12 @@ final class ThreeBrokerCluster implements AutoCloseable {
     }
 
     /** The brokers, by id. */
-    List<EmbeddedBroker> brokers() {
+    public List<EmbeddedBroker> brokers() {
         return brokers;
     }
 
     /** The broker whose controller is active, or null while there is none. */
-    Broker controller() {
+    public Broker controller() {
         for (EmbeddedBroker b : brokers) {
             if (b.broker() != null && b.broker().controller() != null && b.broker().controller().isActive()) {
                 return b.broker();
@@ -66,7 +65,7 @@ final class ThreeBrokerCluster implements AutoCloseable {
     }
 
     /** Polls {@code condition} until it holds; fails after a minute (a hung test, not a timing assertion). */
-    static void waitUntil(BooleanSupplier condition, String what) throws InterruptedException {
+    public static void waitUntil(BooleanSupplier condition, String what) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
