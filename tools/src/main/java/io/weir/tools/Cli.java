@@ -11,6 +11,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 
 /**
  * What the command-line tools share: parsing flags into a picocli command, Kafka's usage-error
@@ -95,5 +97,17 @@ final class Cli {
         }
         props.setProperty("bootstrap.servers", bootstrapServer);
         return props;
+    }
+
+    /**
+     * {@code e} without its {@link CompletionException}/{@link ExecutionException} wrappers: what the broker
+     * or the client threw, for the tools' error lines.
+     */
+    static Throwable unwrap(Throwable e) {
+        Throwable t = e;
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
     }
 }

@@ -137,10 +137,7 @@ public final class ConsumerGroupCommand {
 
     /** The root cause's message (futures wrap the broker's error in Completion/ExecutionException). */
     static String message(Throwable e) {
-        Throwable t = e;
-        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
+        Throwable t = Cli.unwrap(e);
         return t.getMessage() == null ? t.toString() : t.getMessage();
     }
 

@@ -20,8 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -94,10 +92,7 @@ public final class LogDirsCommand {
             out.println(Json.write(document(byBroker, cmd.topics())));
             return 0;
         } catch (Exception e) {
-            Throwable t = e;
-            while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-                t = t.getCause();
-            }
+            Throwable t = Cli.unwrap(e);
             err.println("Error while executing log dirs command : " + t.getMessage());
             return 1;
         }

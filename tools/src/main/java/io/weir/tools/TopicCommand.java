@@ -28,7 +28,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -106,10 +105,7 @@ public final class TopicCommand {
             cmd.execute(admin, topicConfigs, out);
             return 0;
         } catch (Exception e) {
-            Throwable t = e;
-            while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-                t = t.getCause();
-            }
+            Throwable t = Cli.unwrap(e);
             err.println("Error while executing topic command : " + t.getMessage());
             return 1;
         }
