@@ -32,4 +32,11 @@ final class ClientProps {
         }
         return props;
     }
+
+    /** The {@code k=v} pairs with {@code bootstrap.servers} set to {@code bootstrapServer} (the flag winning). */
+    static Properties withBootstrap(List<String> pairs, String bootstrapServer) {
+        Properties props = load(null, pairs);
+        props.setProperty("bootstrap.servers", bootstrapServer);
+        return props;
+    }
 }

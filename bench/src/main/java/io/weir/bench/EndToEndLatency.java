@@ -90,8 +90,7 @@ public final class EndToEndLatency implements Callable<Integer> {
         if (recordSize < Long.BYTES) {
             throw new IllegalArgumentException("--record-size must be at least 8 (the send timestamp)");
         }
-        Properties pp = ClientProps.load(null, producerProps);
-        pp.setProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServer);
+        Properties pp = ClientProps.withBootstrap(producerProps, bootstrapServer);
         if (transactionDurationMs != null) {
             if (transactionDurationMs <= 0) {
                 throw new IllegalArgumentException("--transaction-duration-ms must be positive");
@@ -99,15 +98,13 @@ public final class EndToEndLatency implements Callable<Integer> {
             pp.putIfAbsent(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "e2e-latency-" + topic);
         }
         boolean transactional = transactionDurationMs != null;
-        Properties cp = ClientProps.load(null, consumerProps);
-        cp.setProperty(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServer);
+        Properties cp = ClientProps.withBootstrap(consumerProps, bootstrapServer);
         cp.remove(ConsumerConfig.GROUP_ID_CONFIG);
         cp.setProperty(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
 
         Histogram histogram = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
         AtomicReference<Throwable> failure = new AtomicReference<>();
-        try (ProducerPerformance.PerfProducer producer = client == ClientKind.WEIR
-                 ? new ProducerPerformance.WeirPerfProducer(pp) : new ProducerPerformance.KafkaPerfProducer(pp);
+        try (ProducerPerformance.PerfProducer producer = ProducerPerformance.open(client, pp);
              ConsumerPerformance.PerfConsumer consumer = ConsumerPerformance.open(client, cp)) {
             consumer.assign(topic, consumer.partitionsFor(topic, timeoutMs));
             consumer.seekToEndNow(); // resolve the end offsets before the first send

@@ -1,6 +1,5 @@
 package io.weir.bench;
 
-import org.apache.kafka.clients.producer.ProducerConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -80,8 +79,7 @@ public final class FailoverProbe implements java.util.concurrent.Callable<Intege
         if (partitions < 1 || throughput <= 0 || recordSize < 0) {
             throw new IllegalArgumentException("--partitions and --throughput must be positive, --record-size at least 0");
         }
-        Properties props = ClientProps.load(null, producerProps);
-        props.setProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServer);
+        Properties props = ClientProps.withBootstrap(producerProps, bootstrapServer);
         byte[] value = new byte[recordSize];
         java.util.Arrays.fill(value, (byte) 'F');
         long baseEpochMicros = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
@@ -92,8 +90,7 @@ public final class FailoverProbe implements java.util.concurrent.Callable<Intege
         AtomicLong failed = new AtomicLong();
         long sent = 0;
         try (BufferedWriter events = Files.newBufferedWriter(eventsFile);
-             ProducerPerformance.PerfProducer producer = client == ClientKind.WEIR
-                 ? new ProducerPerformance.WeirPerfProducer(props) : new ProducerPerformance.KafkaPerfProducer(props)) {
+             ProducerPerformance.PerfProducer producer = ProducerPerformance.open(client, props)) {
             Throttler throttler = new Throttler(throughput, baseNs);
             long readyNs = -1;
             while (true) {

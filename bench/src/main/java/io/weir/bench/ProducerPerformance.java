@@ -118,7 +118,7 @@ public final class ProducerPerformance implements Callable<Integer> {
                 "--transaction-duration-ms should be greater than zero.");
         }
         long commits = 0;
-        try (PerfProducer producer = client == ClientKind.WEIR ? new WeirPerfProducer(props) : new KafkaPerfProducer(props)) {
+        try (PerfProducer producer = open(client, props)) {
             if (transactional) {
                 producer.initTransactions();
             }
@@ -164,6 +164,11 @@ public final class ProducerPerformance implements Callable<Integer> {
             }
             return stats.count() == numRecords ? 0 : 1;
         }
+    }
+
+    /** The producer of {@code kind} (Weir's or Kafka's) with {@code props}. */
+    static PerfProducer open(ClientKind kind, Properties props) {
+        return kind == ClientKind.WEIR ? new WeirPerfProducer(props) : new KafkaPerfProducer(props);
     }
 
     /** The producer calls the tool makes, over either client library. */

@@ -3,27 +3,24 @@ package io.weir.compat;
 import io.weir.broker.Broker;
 import io.weir.broker.metadata.PartitionState;
 import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.ThreeBrokerCluster;
 import io.weir.broker.zk.ZkMetadataStore;
 import io.weir.common.TopicPartition;
-import org.apache.curator.test.TestingServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
+import static io.weir.broker.testing.ThreeBrokerCluster.waitUntil;
 import static io.weir.compat.KafkaTool.LEADER_ELECTION;
 import static io.weir.compat.KafkaTool.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Apache Kafka's {@code kafka-leader-election.sh} (kafka-tools, in a JVM of its own) against three Weir brokers on
@@ -31,52 +28,20 @@ import static org.junit.jupiter.api.Assertions.fail;
  * when the tool asks for a preferred election.
  */
 class KafkaLeaderElectionClusterTest {
-    private TestingServer zookeeper;
-    private final List<EmbeddedBroker> brokers = new ArrayList<>();
+    private ThreeBrokerCluster cluster;
 
     @AfterEach
     void stop() throws Exception {
-        for (EmbeddedBroker b : brokers) {
-            b.close();
-        }
-        if (zookeeper != null) {
-            zookeeper.close();
-        }
-    }
-
-    private Broker controller() {
-        for (EmbeddedBroker b : brokers) {
-            if (b.broker() != null && b.broker().controller() != null && b.broker().controller().isActive()) {
-                return b.broker();
-            }
-        }
-        return null;
-    }
-
-    private static void waitUntil(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("timed out waiting until " + what);
-            }
-            Thread.sleep(20);
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
     @Test
     void kafkaLeaderElectionShouldGiveTheReturningPreferredReplicaItsLeadershipBack() throws Exception {
-        zookeeper = new TestingServer(true);
-        for (int id = 0; id < 3; id++) {
-            Map<String, String> props = new HashMap<>();
-            props.put("broker.id", Integer.toString(id));
-            props.put("zookeeper.connect", zookeeper.getConnectString() + "/weir-compat");
-            props.put("controlled.shutdown.enable", "false");
-            props.put("auto.leader.rebalance.enable", "false");
-            brokers.add(new EmbeddedBroker(props).start());
-        }
-        waitUntil(() -> controller() != null
-            && brokers.stream().allMatch(b -> b.broker().metadataStore().liveBrokers().size() == 3), "three brokers");
-        Broker c = controller();
+        cluster = ThreeBrokerCluster.start("/weir-compat", Map.of("auto.leader.rebalance.enable", "false"));
+        List<EmbeddedBroker> brokers = cluster.brokers();
+        Broker c = cluster.controller();
         String bootstrap = "127.0.0.1:" + c.boundPort();
         try (Admin admin = Admin.create(Map.<String, Object>of("bootstrap.servers", bootstrap))) {
             admin.createTopics(List.of(new NewTopic("kle", 3, (short) 3))).all().get();

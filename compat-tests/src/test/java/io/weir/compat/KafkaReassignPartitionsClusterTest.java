@@ -2,9 +2,9 @@ package io.weir.compat;
 
 import io.weir.broker.Broker;
 import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.ThreeBrokerCluster;
 import io.weir.broker.zk.ZkMetadataStore;
 import io.weir.common.TopicPartition;
-import org.apache.curator.test.TestingServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.junit.jupiter.api.AfterEach;
@@ -12,13 +12,10 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
+import static io.weir.broker.testing.ThreeBrokerCluster.waitUntil;
 import static io.weir.compat.KafkaTool.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -34,42 +31,21 @@ import static org.junit.jupiter.api.Assertions.fail;
 class KafkaReassignPartitionsClusterTest {
     private static final String REASSIGN = "org.apache.kafka.tools.reassign.ReassignPartitionsCommand";
 
-    private TestingServer zookeeper;
-    private final List<EmbeddedBroker> brokers = new ArrayList<>();
+    private ThreeBrokerCluster cluster;
+    private List<EmbeddedBroker> brokers;
     private Path dir;
 
     @AfterEach
     void stop() throws Exception {
-        for (EmbeddedBroker b : brokers) {
-            b.close();
-        }
-        if (zookeeper != null) {
-            zookeeper.close();
-        }
-    }
-
-    private static void waitUntil(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("timed out waiting until " + what);
-            }
-            Thread.sleep(20);
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
     private String startCluster() throws Exception {
-        zookeeper = new TestingServer(true);
         dir = Files.createTempDirectory("kafka-reassign");
-        for (int id = 0; id < 3; id++) {
-            Map<String, String> props = new HashMap<>();
-            props.put("broker.id", Integer.toString(id));
-            props.put("zookeeper.connect", zookeeper.getConnectString() + "/weir-compat-reassign");
-            props.put("controlled.shutdown.enable", "false");
-            brokers.add(new EmbeddedBroker(props).start());
-        }
-        waitUntil(() -> brokers.stream().anyMatch(b -> b.broker().controller().isActive())
-            && brokers.stream().allMatch(b -> b.broker().metadataStore().liveBrokers().size() == 3), "three brokers");
+        cluster = ThreeBrokerCluster.start("/weir-compat-reassign", Map.of());
+        brokers = cluster.brokers();
         return brokers.get(0).bootstrapServers();
     }
 

@@ -11,6 +11,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 
 /**
  * What the command-line tools share: parsing flags into a picocli command, Kafka's usage-error
@@ -78,5 +80,34 @@ final class Cli {
             }
         }
         return p;
+    }
+
+    /**
+     * The admin client's properties: the {@code --command-config} file (none for null) with
+     * {@code bootstrap.servers} set. Returns null, after printing {@code <errorPrefix>cannot read FILE: why}
+     * to {@code report}, when the file cannot be read.
+     */
+    static Properties adminProperties(Path commandConfig, String bootstrapServer, PrintStream report, String errorPrefix) {
+        Properties props;
+        try {
+            props = loadProperties(commandConfig);
+        } catch (IOException e) {
+            report.println(errorPrefix + "cannot read " + commandConfig + ": " + e.getMessage());
+            return null;
+        }
+        props.setProperty("bootstrap.servers", bootstrapServer);
+        return props;
+    }
+
+    /**
+     * {@code e} without its {@link CompletionException}/{@link ExecutionException} wrappers: what the broker
+     * or the client threw, for the tools' error lines.
+     */
+    static Throwable unwrap(Throwable e) {
+        Throwable t = e;
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
     }
 }

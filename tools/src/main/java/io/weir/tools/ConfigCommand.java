@@ -11,7 +11,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,8 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -85,14 +82,10 @@ public final class ConfigCommand {
         if (exit != null) {
             return exit;
         }
-        Properties props;
-        try {
-            props = Cli.loadProperties(cmd.commandConfig);
-        } catch (IOException e) {
-            err.println("Error while executing config command : cannot read " + cmd.commandConfig + ": " + e.getMessage());
+        Properties props = Cli.adminProperties(cmd.commandConfig, cmd.bootstrapServer, err, "Error while executing config command : ");
+        if (props == null) {
             return 1;
         }
-        props.setProperty("bootstrap.servers", cmd.bootstrapServer);
         try (Admin admin = adminFactory.apply(props)) {
             if (cmd.describe) {
                 cmd.describe(admin, out);
@@ -101,10 +94,7 @@ public final class ConfigCommand {
             }
             return 0;
         } catch (Exception e) {
-            Throwable t = e;
-            while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-                t = t.getCause();
-            }
+            Throwable t = Cli.unwrap(e);
             err.println("Error while executing config command with args '" + String.join(" ", args) + "'");
             err.println(t.getClass().getName() + ": " + t.getMessage());
             return 1;

@@ -17,7 +17,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -124,14 +123,10 @@ public final class ConsumerGroupCommand {
             return exit;
         }
         Map<String, List<Integer>> topicPartitions = parsed.get(0);
-        Properties props;
-        try {
-            props = Cli.loadProperties(cmd.commandConfig);
-        } catch (IOException e) {
-            err.println("Error: cannot read " + cmd.commandConfig + ": " + e.getMessage());
+        Properties props = Cli.adminProperties(cmd.commandConfig, cmd.bootstrapServer, err, "Error: ");
+        if (props == null) {
             return 1;
         }
-        props.setProperty("bootstrap.servers", cmd.bootstrapServer);
         try (Admin admin = adminFactory.apply(props)) {
             return cmd.execute(admin, topicPartitions, out, err);
         } catch (Exception e) {
@@ -142,10 +137,7 @@ public final class ConsumerGroupCommand {
 
     /** The root cause's message (futures wrap the broker's error in Completion/ExecutionException). */
     static String message(Throwable e) {
-        Throwable t = e;
-        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
+        Throwable t = Cli.unwrap(e);
         return t.getMessage() == null ? t.toString() : t.getMessage();
     }
 

@@ -11,7 +11,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,8 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -76,14 +73,10 @@ public final class LogDirsCommand {
         if (exit != null) {
             return exit;
         }
-        Properties props;
-        try {
-            props = Cli.loadProperties(cmd.commandConfig);
-        } catch (IOException e) {
-            err.println("Error while executing log dirs command : cannot read " + cmd.commandConfig + ": " + e.getMessage());
+        Properties props = Cli.adminProperties(cmd.commandConfig, cmd.bootstrapServer, err, "Error while executing log dirs command : ");
+        if (props == null) {
             return 1;
         }
-        props.setProperty("bootstrap.servers", cmd.bootstrapServer);
         try (Admin admin = adminFactory.apply(props)) {
             List<Integer> existing = admin.describeCluster().get().nodes().stream().map(Node::id).sorted().toList();
             List<Integer> ids = brokers.get(0) == null ? existing : brokers.get(0);
@@ -99,10 +92,7 @@ public final class LogDirsCommand {
             out.println(Json.write(document(byBroker, cmd.topics())));
             return 0;
         } catch (Exception e) {
-            Throwable t = e;
-            while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-                t = t.getCause();
-            }
+            Throwable t = Cli.unwrap(e);
             err.println("Error while executing log dirs command : " + t.getMessage());
             return 1;
         }

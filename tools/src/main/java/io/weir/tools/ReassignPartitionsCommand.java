@@ -122,14 +122,10 @@ public final class ReassignPartitionsCommand {
         if (exit != null) {
             return exit;
         }
-        Properties props;
-        try {
-            props = Cli.loadProperties(cmd.commandConfig);
-        } catch (IOException e) {
-            out.println("Error: cannot read " + cmd.commandConfig + ": " + e.getMessage());
+        Properties props = Cli.adminProperties(cmd.commandConfig, cmd.bootstrapServer, out, "Error: ");
+        if (props == null) {
             return 1;
         }
-        props.setProperty("bootstrap.servers", cmd.bootstrapServer);
         props.putIfAbsent("client.id", "reassign-partitions-tool");
         try (Admin admin = adminFactory.apply(props)) {
             if (cmd.generate) {

@@ -17,7 +17,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -29,7 +28,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -99,22 +97,15 @@ public final class TopicCommand {
             return exit;
         }
         Map<String, String> topicConfigs = parsed.get(0);
-        Properties props;
-        try {
-            props = Cli.loadProperties(cmd.commandConfig);
-        } catch (IOException e) {
-            err.println("Error while executing topic command : cannot read " + cmd.commandConfig + ": " + e.getMessage());
+        Properties props = Cli.adminProperties(cmd.commandConfig, cmd.bootstrapServer, err, "Error while executing topic command : ");
+        if (props == null) {
             return 1;
         }
-        props.setProperty("bootstrap.servers", cmd.bootstrapServer);
         try (Admin admin = adminFactory.apply(props)) {
             cmd.execute(admin, topicConfigs, out);
             return 0;
         } catch (Exception e) {
-            Throwable t = e;
-            while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-                t = t.getCause();
-            }
+            Throwable t = Cli.unwrap(e);
             err.println("Error while executing topic command : " + t.getMessage());
             return 1;
         }

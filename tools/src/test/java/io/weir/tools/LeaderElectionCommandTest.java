@@ -5,11 +5,11 @@ import io.weir.admin.NewTopic;
 import io.weir.broker.Broker;
 import io.weir.broker.metadata.PartitionState;
 import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.ThreeBrokerCluster;
 import io.weir.broker.zk.ZkMetadataStore;
 import io.weir.common.TopicPartition;
 import io.weir.common.testing.TempDirs;
 import io.weir.tools.ToolRun.Result;
-import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -17,13 +17,11 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
+import static io.weir.broker.testing.ThreeBrokerCluster.waitUntil;
 import static io.weir.tools.ToolRun.assertUsageError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -36,54 +34,23 @@ import static org.junit.jupiter.api.Assertions.fail;
  * gets the leadership of its preferred partition back.
  */
 class LeaderElectionCommandTest {
-    private static TestingServer zookeeper;
-    private static final List<EmbeddedBroker> brokers = new ArrayList<>();
+    private static ThreeBrokerCluster cluster;
+    private static List<EmbeddedBroker> brokers;
     private static Path dir;
 
     @BeforeAll
     static void start() throws Exception {
         dir = TempDirs.create("leader-election");
-        zookeeper = new TestingServer(true);
-        for (int id = 0; id < 3; id++) {
-            Map<String, String> props = new HashMap<>();
-            props.put("broker.id", Integer.toString(id));
-            props.put("zookeeper.connect", zookeeper.getConnectString() + "/weir-tools");
-            props.put("controlled.shutdown.enable", "false");
-            props.put("auto.leader.rebalance.enable", "false");
-            brokers.add(new EmbeddedBroker(props).start());
-        }
-        waitUntil(() -> controller() != null && brokers.stream().allMatch(b -> b.broker().metadataStore().liveBrokers().size() == 3),
-            "three brokers and a controller");
+        cluster = ThreeBrokerCluster.start("/weir-tools", Map.of("auto.leader.rebalance.enable", "false"));
+        brokers = cluster.brokers();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        for (EmbeddedBroker b : brokers) {
-            b.close();
-        }
-        if (zookeeper != null) {
-            zookeeper.close();
+        if (cluster != null) {
+            cluster.close();
         }
         TempDirs.delete(dir);
-    }
-
-    private static Broker controller() {
-        for (EmbeddedBroker b : brokers) {
-            if (b.broker() != null && b.broker().controller() != null && b.broker().controller().isActive()) {
-                return b.broker();
-            }
-        }
-        return null;
-    }
-
-    private static void waitUntil(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("timed out waiting until " + what);
-            }
-            Thread.sleep(20);
-        }
     }
 
     private static Result elect(String... args) {
@@ -122,7 +89,7 @@ class LeaderElectionCommandTest {
 
     @Test
     void shouldElectTheReturningPreferredReplicaAndReportNoOpsAndFailuresAsKafkasTool() throws Exception {
-        Broker c = controller();
+        Broker c = cluster.controller();
         String bootstrap = "127.0.0.1:" + c.boundPort();
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
             admin.createTopics(List.of(new NewTopic("le", 3, (short) 3))).all().join();

@@ -5,24 +5,22 @@ import io.weir.admin.Config;
 import io.weir.admin.ConfigResource;
 import io.weir.admin.NewTopic;
 import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.ThreeBrokerCluster;
 import io.weir.broker.zk.ZkMetadataStore;
 import io.weir.common.TopicPartition;
 import io.weir.common.testing.TempDirs;
 import io.weir.tools.ToolRun.Result;
-import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
+import static io.weir.broker.testing.ThreeBrokerCluster.waitUntil;
 import static io.weir.tools.ToolRun.assertUsageError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -34,45 +32,23 @@ import static org.junit.jupiter.api.Assertions.fail;
  * on one real ZooKeeper; --verify clears the throttles once the move is done.
  */
 class ReassignPartitionsCommandTest {
-    private static TestingServer zookeeper;
-    private static final List<EmbeddedBroker> brokers = new ArrayList<>();
+    private static ThreeBrokerCluster cluster;
+    private static List<EmbeddedBroker> brokers;
     private static Path dir;
 
     @BeforeAll
     static void start() throws Exception {
         dir = TempDirs.create("reassign");
-        zookeeper = new TestingServer(true);
-        for (int id = 0; id < 3; id++) {
-            Map<String, String> props = new HashMap<>();
-            props.put("broker.id", Integer.toString(id));
-            props.put("zookeeper.connect", zookeeper.getConnectString() + "/weir-reassign-tool");
-            props.put("controlled.shutdown.enable", "false");
-            brokers.add(new EmbeddedBroker(props).start());
-        }
-        waitUntil(() -> brokers.stream().anyMatch(b -> b.broker().controller().isActive())
-            && brokers.stream().allMatch(b -> b.broker().metadataStore().liveBrokers().size() == 3),
-            "three brokers and a controller");
+        cluster = ThreeBrokerCluster.start("/weir-reassign-tool", Map.of());
+        brokers = cluster.brokers();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        for (EmbeddedBroker b : brokers) {
-            b.close();
-        }
-        if (zookeeper != null) {
-            zookeeper.close();
+        if (cluster != null) {
+            cluster.close();
         }
         TempDirs.delete(dir);
-    }
-
-    private static void waitUntil(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("timed out waiting until " + what);
-            }
-            Thread.sleep(20);
-        }
     }
 
     private static Result reassign(String... args) {

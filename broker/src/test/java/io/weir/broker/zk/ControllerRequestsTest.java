@@ -31,6 +31,8 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
+import static io.weir.broker.zk.ZkTestCluster.id;
+import static io.weir.broker.zk.ZkTestCluster.store;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -75,21 +77,7 @@ class ControllerRequestsTest {
     }
 
     private EmbeddedBroker controller() {
-        for (EmbeddedBroker b : brokers) {
-            Broker broker = b.broker();
-            if (broker != null && broker.controller() != null && broker.controller().isActive()) {
-                return b;
-            }
-        }
-        return null;
-    }
-
-    private static ZkMetadataStore store(EmbeddedBroker b) {
-        return (ZkMetadataStore) b.broker().metadataStore();
-    }
-
-    private static int id(EmbeddedBroker b) {
-        return b.broker().config().brokerId();
+        return cluster.controller();
     }
 
     private EmbeddedBroker broker(int id) {
@@ -98,7 +86,7 @@ class ControllerRequestsTest {
 
     private List<Integer> nonControllerIds() {
         int c = id(controller());
-        return brokers.stream().map(ControllerRequestsTest::id).filter(i -> i != c).sorted().toList();
+        return brokers.stream().map(ZkTestCluster::id).filter(i -> i != c).sorted().toList();
     }
 
     /** Creates the topic with {@code assignment} and waits until its replicas apply a state. */

@@ -7,10 +7,7 @@ import io.weir.broker.server.LeadershipListener;
 import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.common.TopicPartition;
 import io.weir.protocol.ApiKeys;
-import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;
-import io.weir.protocol.MessageCodec;
-import io.weir.protocol.RequestHeader;
 import io.weir.protocol.message.FindCoordinatorRequest;
 import io.weir.protocol.message.FindCoordinatorResponse;
 import io.weir.protocol.message.OffsetFetchRequest;
@@ -34,10 +31,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.net.Socket;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -48,6 +42,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
+import static io.weir.broker.zk.ZkTestCluster.call;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -377,18 +372,6 @@ class CoordinatorClusterTest {
             return new Fetched(Errors.forCode(out.errorCode()), offsets);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    private static ApiMessage call(int port, ApiKeys api, short version, ApiMessage body) throws IOException {
-        try (Socket socket = new Socket("127.0.0.1", port)) {
-            socket.setSoTimeout(60_000);
-            ByteBuffer frame = MessageCodec.serializeRequest(RequestHeader.of(api, version, 1, "coord-test"), body);
-            socket.getOutputStream().write(frame.array(), 0, frame.limit());
-            DataInputStream in = new DataInputStream(socket.getInputStream());
-            byte[] resp = new byte[in.readInt()];
-            in.readFully(resp);
-            return MessageCodec.parseResponse(api, version, ByteBuffer.wrap(resp)).body();
         }
     }
 }

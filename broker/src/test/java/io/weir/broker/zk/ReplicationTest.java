@@ -9,11 +9,8 @@ import io.weir.common.record.CompressionType;
 import io.weir.common.record.RecordBatchBuilder;
 import io.weir.log.Log;
 import io.weir.protocol.ApiKeys;
-import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;
-import io.weir.protocol.MessageCodec;
 import io.weir.protocol.Records;
-import io.weir.protocol.RequestHeader;
 import io.weir.protocol.message.FetchRequest;
 import io.weir.protocol.message.FetchResponse;
 import io.weir.protocol.message.ProduceRequest;
@@ -31,9 +28,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -45,6 +40,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
+import static io.weir.broker.zk.ZkTestCluster.call;
 import static io.weir.broker.zk.ZkTestCluster.waitUntil;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -204,18 +200,6 @@ class ReplicationTest {
             }
         }
         return values;
-    }
-
-    private static ApiMessage call(int port, ApiKeys api, short version, ApiMessage body) throws IOException {
-        try (Socket socket = new Socket("127.0.0.1", port)) {
-            socket.setSoTimeout(30_000);
-            ByteBuffer frame = MessageCodec.serializeRequest(RequestHeader.of(api, version, 1, "repl-test"), body);
-            socket.getOutputStream().write(frame.array(), 0, frame.limit());
-            DataInputStream in = new DataInputStream(socket.getInputStream());
-            byte[] resp = new byte[in.readInt()];
-            in.readFully(resp);
-            return MessageCodec.parseResponse(api, version, ByteBuffer.wrap(resp)).body();
-        }
     }
 
     private static short fetchError(int port, TopicPartition tp, int replicaId, int currentLeaderEpoch) throws IOException {

@@ -6,10 +6,7 @@ import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.common.TopicPartition;
 import io.weir.common.utils.Json;
 import io.weir.protocol.ApiKeys;
-import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;
-import io.weir.protocol.MessageCodec;
-import io.weir.protocol.RequestHeader;
 import io.weir.protocol.message.CreateTopicsRequest;
 import io.weir.protocol.message.CreateTopicsResponse;
 import io.weir.protocol.message.InitProducerIdRequest;
@@ -27,10 +24,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.net.Socket;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,6 +39,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
+import static io.weir.broker.zk.ZkTestCluster.call;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -396,17 +391,5 @@ class ZkClusterTest {
             new InitProducerIdRequest().setTransactionalId(null).setTransactionTimeoutMs(60_000).setProducerId(-1).setProducerEpoch((short) -1));
         assertEquals(Errors.NONE.code(), r.errorCode());
         return r.producerId();
-    }
-
-    private static ApiMessage call(int port, ApiKeys api, short version, ApiMessage body) throws IOException {
-        try (Socket socket = new Socket("127.0.0.1", port)) {
-            socket.setSoTimeout(30_000);
-            ByteBuffer frame = MessageCodec.serializeRequest(RequestHeader.of(api, version, 1, "zk-test"), body);
-            socket.getOutputStream().write(frame.array(), 0, frame.limit());
-            DataInputStream in = new DataInputStream(socket.getInputStream());
-            byte[] resp = new byte[in.readInt()];
-            in.readFully(resp);
-            return MessageCodec.parseResponse(api, version, ByteBuffer.wrap(resp)).body();
-        }
     }
 }

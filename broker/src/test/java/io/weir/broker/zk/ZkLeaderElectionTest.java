@@ -1,6 +1,5 @@
 package io.weir.broker.zk;
 
-import io.weir.broker.Broker;
 import io.weir.broker.metadata.PartitionState;
 import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.common.TopicPartition;
@@ -30,6 +29,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
+import static io.weir.broker.zk.ZkTestCluster.id;
+import static io.weir.broker.zk.ZkTestCluster.store;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -78,21 +79,7 @@ class ZkLeaderElectionTest {
     }
 
     private EmbeddedBroker controller() {
-        for (EmbeddedBroker b : brokers) {
-            Broker broker = b.broker();
-            if (broker != null && broker.controller() != null && broker.controller().isActive()) {
-                return b;
-            }
-        }
-        return null;
-    }
-
-    private static ZkMetadataStore store(EmbeddedBroker b) {
-        return (ZkMetadataStore) b.broker().metadataStore();
-    }
-
-    private static int id(EmbeddedBroker b) {
-        return b.broker().config().brokerId();
+        return cluster.controller();
     }
 
     private EmbeddedBroker nonController(int skip) {

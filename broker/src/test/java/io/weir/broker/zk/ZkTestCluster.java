@@ -1,5 +1,6 @@
 package io.weir.broker.zk;
 
+import io.weir.broker.Broker;
 import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
@@ -73,6 +74,27 @@ final class ZkTestCluster implements AutoCloseable {
         EmbeddedBroker b = new EmbeddedBroker(props);
         brokers.add(b);
         return b;
+    }
+
+    /** The broker whose controller is active, or null while there is none. */
+    EmbeddedBroker controller() {
+        for (EmbeddedBroker b : brokers) {
+            Broker broker = b.broker();
+            if (broker != null && broker.controller() != null && broker.controller().isActive()) {
+                return b;
+            }
+        }
+        return null;
+    }
+
+    /** A running broker's metadata store (ZooKeeper mode). */
+    static ZkMetadataStore store(EmbeddedBroker b) {
+        return (ZkMetadataStore) b.broker().metadataStore();
+    }
+
+    /** A running broker's id. */
+    static int id(EmbeddedBroker b) {
+        return b.broker().config().brokerId();
     }
 
     /** Polls {@code condition} until it holds; fails after a minute (a hung test, not a timing assertion). */

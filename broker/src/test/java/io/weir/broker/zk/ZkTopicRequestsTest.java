@@ -6,10 +6,7 @@ import io.weir.broker.metadata.TopicMetadata;
 import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.common.TopicPartition;
 import io.weir.protocol.ApiKeys;
-import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;
-import io.weir.protocol.MessageCodec;
-import io.weir.protocol.RequestHeader;
 import io.weir.protocol.message.CreatePartitionsRequest;
 import io.weir.protocol.message.CreatePartitionsResponse;
 import io.weir.protocol.message.CreateTopicsRequest;
@@ -29,10 +26,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.net.Socket;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,6 +42,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
+import static io.weir.broker.zk.ZkTestCluster.call;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -315,17 +310,5 @@ class ZkTopicRequestsTest {
         return (CreateTopicsResponse) call(port, ApiKeys.CREATE_TOPICS, (short) 7,
             new CreateTopicsRequest().setTimeoutMs(timeoutMs).setTopics(List.of(new CreateTopicsRequest.CreatableTopic()
                 .setName(name).setNumPartitions(partitions).setReplicationFactor((short) 1))));
-    }
-
-    private static ApiMessage call(int port, ApiKeys api, short version, ApiMessage body) throws IOException {
-        try (Socket socket = new Socket("127.0.0.1", port)) {
-            socket.setSoTimeout(60_000);
-            ByteBuffer frame = MessageCodec.serializeRequest(RequestHeader.of(api, version, 1, "zk-topics-test"), body);
-            socket.getOutputStream().write(frame.array(), 0, frame.limit());
-            DataInputStream in = new DataInputStream(socket.getInputStream());
-            byte[] resp = new byte[in.readInt()];
-            in.readFully(resp);
-            return MessageCodec.parseResponse(api, version, ByteBuffer.wrap(resp)).body();
-        }
     }
 }
