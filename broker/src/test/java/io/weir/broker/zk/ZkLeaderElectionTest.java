@@ -246,7 +246,8 @@ class ZkLeaderElectionTest {
 
         x.start(); // the ISR member returns and leads again
         ZkTestCluster.waitUntil(() -> state(c, clean).leader() == xId, "x leads its partition again");
-        assertEquals(List.of(xId), state(c, clean).isr());
+        // elected with ISR [x]; y, live again, may already have caught up and joined it (replication runs)
+        assertTrue(state(c, clean).isr().contains(xId), () -> "ISR " + state(c, clean).isr());
         assertEquals(offline.leaderEpoch() + 1, state(c, clean).leaderEpoch());
         assertEquals(yId, state(c, dirty).leader(), "a returning broker takes no leadership from a live leader");
     }
