@@ -63,6 +63,8 @@ class ClusterKill9Test {
     private static final int KILLS = Integer.getInteger("weir.faults.rounds", 2);
     private static final int RECORDS = 4_000 * (KILLS + 1);
     private static final String TOPIC = "replicated";
+    /** Records per second librdkafka's producer sends (the Java producers send as fast as 500 in flight allow). */
+    private static final int LIBRDKAFKA_RATE = Integer.getInteger("weir.faults.librdkafka.rate", 500);
 
     @TempDir
     Path dir;
@@ -205,7 +207,7 @@ class ClusterKill9Test {
     private static void produceWithLibrdkafka(String bootstrap, Map<String, Ack> acked, AtomicInteger failed,
                                               AtomicReference<Process> node) throws Exception {
         Process p = new ProcessBuilder("node", "cluster-produce.js", bootstrap, TOPIC, String.valueOf(RECORDS),
-            String.valueOf(PARTITIONS)).directory(librdkafkaDir().toFile()).start();
+            String.valueOf(PARTITIONS), String.valueOf(LIBRDKAFKA_RATE)).directory(librdkafkaDir().toFile()).start();
         node.set(p);
         StringBuilder stderr = new StringBuilder();
         Thread drain = new Thread(() -> {
