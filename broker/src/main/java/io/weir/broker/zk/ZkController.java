@@ -576,6 +576,12 @@ public final class ZkController implements TopicController, LeaderElector, Parti
         } catch (Exception ex) {
             throw ZkMetadataStore.zkFailure("read " + ZkPaths.CONTROLLED_SHUTDOWN, ex);
         }
+        Set<Integer> bounced = bouncedBrokers();
+        if (!bounced.isEmpty()) {
+            log.info("controller {}: brokers {} registered again (a restart or a new session) since this term"
+                + " informed them: failing them over before they start again", brokerId, bounced);
+            commitPlan("bounced broker", image -> bouncedBrokersPlan(image, bounced));
+        }
         informNewBrokers();
         createMissingPartitionStates();
         commitPlan("failover", this::liveBrokersPlan);
@@ -1034,6 +1040,51 @@ public final class ZkController implements TopicController, LeaderElector, Parti
             }
             LeaderElection.Decision d = LeaderElection.onLiveBrokersChanged(e.getValue(), replicas, registered, eligible,
                 uncleanEnabled(image, e.getKey().topic()));
+            if (d != null) {
+                writes.put(e.getKey(), d);
+            }
+        }
+        return new Plan(writes, Map.of());
+    }
+
+    /**
+     * The brokers registered now under another broker epoch than the one this term last informed: they
+     * restarted (or lost their session) and registered again, maybe before the controller read them gone
+     * (a restart inside the session timeout closes its old session and registers at once). Their logs may
+     * be behind what the ISR counted them for, so each is failed over like a broker that left (Kafka's
+     * "bounced brokers": onBrokerFailure, then onBrokerStartup). Holds this.
+     */
+    private Set<Integer> bouncedBrokers() {
+        Set<Integer> bounced = new TreeSet<>();
+        for (BrokerRegistration b : store.image().brokers()) {
+            Long before = informedBrokers.get(b.id());
+            if (before != null && before != b.epoch()) {
+                bounced.add(b.id());
+            }
+        }
+        return bounced;
+    }
+
+    /**
+     * Failover of {@code bounced} brokers as if they had left: they lose their ISR places and their
+     * leaderships move to another live ISR member, with a leader-epoch bump (so the leaders forget what
+     * they knew of the earlier incarnations' logs). A partition no other ISR member can take is left
+     * without a leader, its ISR kept, and the failover pass that follows elects the returned broker again
+     * (never an unclean election here: the broker is back). They rejoin an ISR by catching up.
+     */
+    private Plan bouncedBrokersPlan(ZkMetadataStore.Image image, Set<Integer> bounced) {
+        Set<Integer> registered = registered(image);
+        registered.removeAll(bounced);
+        Set<Integer> eligible = eligible(image);
+        eligible.removeAll(bounced);
+        Map<TopicPartition, LeaderElection.Decision> writes = new HashMap<>();
+        for (Map.Entry<TopicPartition, PartitionState> e : image.states().entrySet()) {
+            List<Integer> replicas = replicasOf(image, e.getKey());
+            if (replicas.isEmpty()) {
+                continue;
+            }
+            LeaderElection.Decision d = LeaderElection.onLiveBrokersChanged(e.getValue(), replicas, registered, eligible,
+                false);
             if (d != null) {
                 writes.put(e.getKey(), d);
             }
