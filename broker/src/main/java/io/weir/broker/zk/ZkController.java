@@ -576,13 +576,13 @@ public final class ZkController implements TopicController, LeaderElector, Parti
         } catch (Exception ex) {
             throw ZkMetadataStore.zkFailure("read " + ZkPaths.CONTROLLED_SHUTDOWN, ex);
         }
-        Set<Integer> bounced = bouncedBrokers();
+        Map<Integer, Long> bounced = bouncedBrokers();
         if (!bounced.isEmpty()) {
             log.info("controller {}: brokers {} registered again (a restart or a new session) since this term"
-                + " informed them: failing them over before they start again", brokerId, bounced);
-            commitPlan("bounced broker", image -> bouncedBrokersPlan(image, bounced));
+                + " informed them: failing them over before they start again", brokerId, bounced.keySet());
+            commitPlan("bounced broker", image -> bouncedBrokersPlan(image, bounced.keySet()));
         }
-        informNewBrokers();
+        informNewBrokers(bounced);
         createMissingPartitionStates();
         commitPlan("failover", this::liveBrokersPlan);
         if (!shuttingDown.isEmpty()) {
@@ -735,8 +735,10 @@ public final class ZkController implements TopicController, LeaderElector, Parti
     /**
      * A broker that registered (again) since the full state went out gets LeaderAndIsr for all of its
      * replicas, and every broker an UpdateMetadata with all partitions (Kafka's {@code onBrokerStartup}).
+     * One that registered again under an epoch {@code failedOver} does not name (it bounced after the
+     * bounced-broker pass read the image) keeps its earlier epoch here, so the next pass fails it over first.
      */
-    private void informNewBrokers() {
+    private void informNewBrokers(Map<Integer, Long> failedOver) {
         ControllerChannelManager ch = channel;
         ControllerContext term = context;
         if (ch == null || term == null) {
@@ -746,15 +748,24 @@ public final class ZkController implements TopicController, LeaderElector, Parti
         ch.setLiveBrokers(image.brokers());
         Map<Integer, Long> informed = new HashMap<>();
         List<BrokerRegistration> fresh = new ArrayList<>();
+        boolean bouncedSince = false;
         for (BrokerRegistration b : image.brokers()) {
-            informed.put(b.id(), b.epoch());
             Long before = informedBrokers.get(b.id());
+            if (before != null && before != b.epoch() && !Long.valueOf(b.epoch()).equals(failedOver.get(b.id()))) {
+                informed.put(b.id(), before);
+                bouncedSince = true;
+                continue;
+            }
+            informed.put(b.id(), b.epoch());
             if (before == null || before != b.epoch()) {
                 fresh.add(b);
             }
         }
         boolean gone = !informed.keySet().containsAll(informedBrokers.keySet());
         informedBrokers = informed;
+        if (bouncedSince) {
+            scheduleReconcile();
+        }
         for (BrokerRegistration b : fresh) {
             sendLeaderAndIsr(term, image, b, image.states().keySet(), true);
         }
@@ -1054,12 +1065,12 @@ public final class ZkController implements TopicController, LeaderElector, Parti
      * be behind what the ISR counted them for, so each is failed over like a broker that left (Kafka's
      * "bounced brokers": onBrokerFailure, then onBrokerStartup). Holds this.
      */
-    private Set<Integer> bouncedBrokers() {
-        Set<Integer> bounced = new TreeSet<>();
+    private Map<Integer, Long> bouncedBrokers() {
+        Map<Integer, Long> bounced = new java.util.TreeMap<>();
         for (BrokerRegistration b : store.image().brokers()) {
             Long before = informedBrokers.get(b.id());
             if (before != null && before != b.epoch()) {
-                bounced.add(b.id());
+                bounced.put(b.id(), b.epoch());
             }
         }
         return bounced;
