@@ -149,8 +149,13 @@ class ClusterKill9Test {
                 int target = acked.size() + RECORDS / (KILLS + 2);
                 waitUntil(() -> acked.size() >= target || !producer.isAlive(), "the producer gets acknowledgements");
                 int partition = random.nextInt(PARTITIONS);
-                int leader = leaderOf(admin, partition);
-                assertTrue(leader >= 0, "partition " + partition + " has a leader before kill " + kill);
+                // a broker's metadata may still be settling the previous restart: wait for it to name a leader
+                AtomicInteger named = new AtomicInteger(-1);
+                waitUntil(() -> {
+                    named.set(leaderOrNone(admin, partition));
+                    return named.get() >= 0;
+                }, "partition " + partition + " has a leader before kill " + kill);
+                int leader = named.get();
                 brokers.get(leader).kill();
                 int afterKill = acked.size();
                 // the partitions it led move to another replica: acknowledgements go on without it
@@ -373,6 +378,15 @@ class ClusterKill9Test {
     private static int leaderOf(Admin admin, int partition) throws Exception {
         Node leader = describe(admin).partitions().get(partition).leader();
         return leader == null ? -1 : leader.id();
+    }
+
+    /** The partition's leader, or -1 when it has none or the metadata cannot be read now. */
+    private static int leaderOrNone(Admin admin, int partition) {
+        try {
+            return leaderOf(admin, partition);
+        } catch (Exception e) {
+            return -1;
+        }
     }
 
     private static boolean fullIsr(Admin admin) {
