@@ -43,11 +43,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * No acknowledged record lost when a partition leader dies: three broker processes on one ZooKeeper, a
  * topic with replication factor 3 and {@code min.insync.replicas=2}, and an idempotent {@code acks=all}
- * producer (Apache kafka-clients or Weir's own) writing while the leader of a partition is killed with
+ * producer (Apache kafka-clients, Weir's own, or librdkafka 2.15 through compat-tests' node harness
+ * {@code librdkafka/cluster-produce.js}, skipped where that harness is not installed) writing while the leader of a partition is killed with
  * SIGKILL and restarted, {@code weir.faults.rounds} times (2 by default, more with {@code -Pfaults}).
  * Afterwards every acknowledged record is read back at the offset it was acknowledged with, no record
  * appears twice in a partition, and each partition holds the producer's records in the order they were
@@ -61,6 +63,8 @@ class ClusterKill9Test {
     private static final int KILLS = Integer.getInteger("weir.faults.rounds", 2);
     private static final int RECORDS = 4_000 * (KILLS + 1);
     private static final String TOPIC = "replicated";
+    /** Records per second librdkafka's producer sends (the Java producers send as fast as 500 in flight allow). */
+    private static final int LIBRDKAFKA_RATE = Integer.getInteger("weir.faults.librdkafka.rate", 500);
 
     @TempDir
     Path dir;
@@ -80,8 +84,15 @@ class ClusterKill9Test {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"kafka-clients", "weir"})
+    @ValueSource(strings = {"kafka-clients", "weir", "librdkafka"})
     void shouldKeepEveryAcknowledgedRecordWhenLeadersAreKilled(String client) throws Exception {
+        if (client.equals("librdkafka")) {
+            assumeTrue(java.nio.file.Files.isDirectory(
+                    librdkafkaDir().resolve("node_modules/@confluentinc/kafka-javascript/build/Release")),
+                "librdkafka harness not installed: run `CKJS_LINKING=dynamic npm ci` in "
+                    + librdkafkaDir().toAbsolutePath() + " (.ci/run does; see its log /tmp/weir-ci-npm.log)");
+            assumeTrue(nodeOnPath(), "node is not on the PATH");
+        }
         try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(dir.resolve("zk"))) {
             List<BrokerProcess> brokers = new ArrayList<>();
             List<String[]> overrides = new ArrayList<>();
@@ -119,26 +130,14 @@ class ClusterKill9Test {
         AtomicInteger failed = new AtomicInteger();
         AtomicReference<Throwable> producerFailure = new AtomicReference<>();
         AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<Process> node = new AtomicReference<>();
         Thread producer = new Thread(() -> {
-            Semaphore inFlight = new Semaphore(500);
-            try (Sender sender = sender(client, bootstrap)) {
-                for (int i = 0; i < RECORDS && !stop.get(); i++) {
-                    inFlight.acquire();
-                    int partition = i % PARTITIONS;
-                    String value = client + "-" + i;
-                    sender.send(partition, value, (offset, e) -> {
-                        if (e == null) {
-                            acked.put(value, new Ack(partition, offset, value));
-                        } else {
-                            failed.incrementAndGet();
-                        }
-                        inFlight.release();
-                    });
-                    if (i % 50 == 0) {
-                        Thread.sleep(5); // a steady stream across the kills, not one burst before them
-                    }
+            try {
+                if (client.equals("librdkafka")) {
+                    produceWithLibrdkafka(bootstrap, acked, failed, node);
+                } else {
+                    produce(client, bootstrap, acked, failed, stop);
                 }
-                sender.flush();
             } catch (Throwable t) {
                 producerFailure.set(t);
             }
@@ -150,8 +149,13 @@ class ClusterKill9Test {
                 int target = acked.size() + RECORDS / (KILLS + 2);
                 waitUntil(() -> acked.size() >= target || !producer.isAlive(), "the producer gets acknowledgements");
                 int partition = random.nextInt(PARTITIONS);
-                int leader = leaderOf(admin, partition);
-                assertTrue(leader >= 0, "partition " + partition + " has a leader before kill " + kill);
+                // a broker's metadata may still be settling the previous restart: wait for it to name a leader
+                AtomicInteger named = new AtomicInteger(-1);
+                waitUntil(() -> {
+                    named.set(leaderOrNone(admin, partition));
+                    return named.get() >= 0;
+                }, "partition " + partition + " has a leader before kill " + kill);
+                int leader = named.get();
                 brokers.get(leader).kill();
                 int afterKill = acked.size();
                 // the partitions it led move to another replica: acknowledgements go on without it
@@ -165,11 +169,104 @@ class ClusterKill9Test {
             assertTrue(!producer.isAlive(), "the producer finished");
         } finally {
             stop.set(true);
+            if (node.get() != null) {
+                node.get().destroyForcibly(); // a campaign that failed early does not leave node producing
+            }
             producer.join(60_000);
         }
         verify(bootstrap, acked);
         assertTrue(acked.size() > RECORDS / 2, "most records acknowledged: " + acked.size() + " of " + RECORDS
             + " (" + failed.get() + " failed)");
+    }
+
+    private static void produce(String client, String bootstrap, Map<String, Ack> acked, AtomicInteger failed,
+                                AtomicBoolean stop) throws InterruptedException {
+        Semaphore inFlight = new Semaphore(500);
+        try (Sender sender = sender(client, bootstrap)) {
+            for (int i = 0; i < RECORDS && !stop.get(); i++) {
+                inFlight.acquire();
+                int partition = i % PARTITIONS;
+                String value = client + "-" + i;
+                sender.send(partition, value, (offset, e) -> {
+                    if (e == null) {
+                        acked.put(value, new Ack(partition, offset, value));
+                    } else {
+                        failed.incrementAndGet();
+                    }
+                    inFlight.release();
+                });
+                if (i % 50 == 0) {
+                    Thread.sleep(5); // a steady stream across the kills, not one burst before them
+                }
+            }
+            sender.flush();
+        }
+    }
+
+    /**
+     * Runs {@code cluster-produce.js} (librdkafka's idempotent {@code acks=all} producer, paced by the script)
+     * and records its delivery reports as they come: {@code ACK <partition> <offset> <value>} or
+     * {@code FAIL <value> <error>}, then {@code SUMMARY {json}}. Fails when the script fails (a fatal producer
+     * error, records not delivered) or is killed for running too long.
+     */
+    private static void produceWithLibrdkafka(String bootstrap, Map<String, Ack> acked, AtomicInteger failed,
+                                              AtomicReference<Process> node) throws Exception {
+        Process p = new ProcessBuilder("node", "cluster-produce.js", bootstrap, TOPIC, String.valueOf(RECORDS),
+            String.valueOf(PARTITIONS), String.valueOf(LIBRDKAFKA_RATE)).directory(librdkafkaDir().toFile()).start();
+        node.set(p);
+        StringBuilder stderr = new StringBuilder();
+        Thread drain = new Thread(() -> {
+            try (java.io.BufferedReader r = p.errorReader()) {
+                for (String l = r.readLine(); l != null; l = r.readLine()) {
+                    synchronized (stderr) {
+                        if (stderr.length() < 20_000) {
+                            stderr.append(l).append('\n');
+                        }
+                    }
+                }
+            } catch (java.io.IOException e) {
+                // the process is gone; what it wrote so far is in stderr
+            }
+        }, "kill9-librdkafka-stderr");
+        drain.setDaemon(true);
+        drain.start();
+        String summary = null;
+        try (java.io.BufferedReader r = p.inputReader()) {
+            for (String l = r.readLine(); l != null; l = r.readLine()) {
+                String[] f = l.split(" ", 4);
+                if (f[0].equals("ACK") && f.length == 4) {
+                    acked.put(f[3], new Ack(Integer.parseInt(f[1]), Long.parseLong(f[2]), f[3]));
+                } else if (f[0].equals("FAIL")) {
+                    failed.incrementAndGet();
+                } else if (f[0].equals("SUMMARY")) {
+                    summary = l;
+                }
+            }
+        } finally {
+            if (!p.waitFor(240, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+            drain.join(10_000);
+        }
+        String context;
+        synchronized (stderr) {
+            context = summary + "\nstderr:\n" + stderr;
+        }
+        assertEquals(0, p.exitValue(), "cluster-produce.js failed: " + context);
+    }
+
+    /** The librdkafka harness directory (compat-tests/librdkafka), as the pom passes it. */
+    private static Path librdkafkaDir() {
+        return Path.of(System.getProperty("weir.compat.librdkafkaDir", "../compat-tests/librdkafka"));
+    }
+
+    private static boolean nodeOnPath() {
+        for (String d : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+            if (!d.isEmpty() && java.nio.file.Files.isExecutable(Path.of(d, "node"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void verify(String bootstrap, Map<String, Ack> acked) {
@@ -281,6 +378,15 @@ class ClusterKill9Test {
     private static int leaderOf(Admin admin, int partition) throws Exception {
         Node leader = describe(admin).partitions().get(partition).leader();
         return leader == null ? -1 : leader.id();
+    }
+
+    /** The partition's leader, or -1 when it has none or the metadata cannot be read now. */
+    private static int leaderOrNone(Admin admin, int partition) {
+        try {
+            return leaderOf(admin, partition);
+        } catch (Exception e) {
+            return -1;
+        }
     }
 
     private static boolean fullIsr(Admin admin) {

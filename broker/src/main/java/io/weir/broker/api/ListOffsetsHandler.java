@@ -22,11 +22,14 @@ import java.util.Map;
  * timestamps} (latest, earliest, max timestamp, earliest local, latest tiered), bounded by what
  * consumers may read (the high watermark, or the last stable offset under read_committed). Only the
  * leader answers (NOT_LEADER_OR_FOLLOWER elsewhere), and a {@code currentLeaderEpoch} other than its
- * own is FENCED_LEADER_EPOCH (older) or UNKNOWN_LEADER_EPOCH (newer).
+ * own is FENCED_LEADER_EPOCH (older) or UNKNOWN_LEADER_EPOCH (newer). A consumer asking a leader whose
+ * high watermark has not reached its epoch's start offset yet gets OFFSET_NOT_AVAILABLE (retriable).
  *
  * <p>Thread-safe.
  */
 public final class ListOffsetsHandler implements ApiHandler {
+    /** The replica id a consumer's ListOffsets names (brokers and debugging tools name others). */
+    private static final int CONSUMER_REPLICA_ID = -1;
     private final ReplicaManager replicaManager;
 
     public ListOffsetsHandler(ReplicaManager replicaManager) {
@@ -54,6 +57,8 @@ public final class ListOffsetsHandler implements ApiHandler {
                     : replicaManager.validateLeader(tp, p.currentLeaderEpoch());
                 if (invalid != Errors.NONE) {
                     pr.setErrorCode(invalid.code()).setTimestamp(-1).setOffset(-1);
+                } else if (req.replicaId() == CONSUMER_REPLICA_ID && highWatermarkBehindEpochStart(partition)) {
+                    pr.setErrorCode(Errors.OFFSET_NOT_AVAILABLE.code()).setTimestamp(-1).setOffset(-1);
                 } else {
                     lookup(partition, p.timestamp(), readCommitted, pr);
                     pr.setLeaderEpoch(partition.leaderEpoch());
@@ -63,6 +68,17 @@ public final class ListOffsetsHandler implements ApiHandler {
             out.add(new ListOffsetsResponse.ListOffsetsTopicResponse().setName(t.name()).setPartitions(parts));
         }
         ctx.respond(new ListOffsetsResponse().setTopics(out));
+    }
+
+    /**
+     * Whether this leader's high watermark is still below where its leader epoch began: a new leader
+     * (a restarted one especially, whose high watermark came from its checkpoint) only learns the committed
+     * end when its followers fetch. Its answer would then go back below offsets the previous leader
+     * reported and acknowledged, so a consumer is told OFFSET_NOT_AVAILABLE (retriable) until it catches
+     * up, as Kafka's brokers answer (KIP-207).
+     */
+    private static boolean highWatermarkBehindEpochStart(Partition partition) {
+        return partition.isLeader() && partition.highWatermark() < partition.leaderEpochStartOffset();
     }
 
     private static void lookup(Partition partition, long ts, boolean readCommitted,

@@ -576,7 +576,13 @@ public final class ZkController implements TopicController, LeaderElector, Parti
         } catch (Exception ex) {
             throw ZkMetadataStore.zkFailure("read " + ZkPaths.CONTROLLED_SHUTDOWN, ex);
         }
-        informNewBrokers();
+        Map<Integer, Long> bounced = bouncedBrokers();
+        if (!bounced.isEmpty()) {
+            log.info("controller {}: brokers {} registered again (a restart or a new session) since this term"
+                + " informed them: failing them over before they start again", brokerId, bounced.keySet());
+            commitPlan("bounced broker", image -> bouncedBrokersPlan(image, bounced.keySet()));
+        }
+        informNewBrokers(bounced);
         createMissingPartitionStates();
         commitPlan("failover", this::liveBrokersPlan);
         if (!shuttingDown.isEmpty()) {
@@ -729,8 +735,10 @@ public final class ZkController implements TopicController, LeaderElector, Parti
     /**
      * A broker that registered (again) since the full state went out gets LeaderAndIsr for all of its
      * replicas, and every broker an UpdateMetadata with all partitions (Kafka's {@code onBrokerStartup}).
+     * One that registered again under an epoch {@code failedOver} does not name (it bounced after the
+     * bounced-broker pass read the image) keeps its earlier epoch here, so the next pass fails it over first.
      */
-    private void informNewBrokers() {
+    private void informNewBrokers(Map<Integer, Long> failedOver) {
         ControllerChannelManager ch = channel;
         ControllerContext term = context;
         if (ch == null || term == null) {
@@ -740,15 +748,24 @@ public final class ZkController implements TopicController, LeaderElector, Parti
         ch.setLiveBrokers(image.brokers());
         Map<Integer, Long> informed = new HashMap<>();
         List<BrokerRegistration> fresh = new ArrayList<>();
+        boolean bouncedSince = false;
         for (BrokerRegistration b : image.brokers()) {
-            informed.put(b.id(), b.epoch());
             Long before = informedBrokers.get(b.id());
+            if (before != null && before != b.epoch() && !Long.valueOf(b.epoch()).equals(failedOver.get(b.id()))) {
+                informed.put(b.id(), before);
+                bouncedSince = true;
+                continue;
+            }
+            informed.put(b.id(), b.epoch());
             if (before == null || before != b.epoch()) {
                 fresh.add(b);
             }
         }
         boolean gone = !informed.keySet().containsAll(informedBrokers.keySet());
         informedBrokers = informed;
+        if (bouncedSince) {
+            scheduleReconcile();
+        }
         for (BrokerRegistration b : fresh) {
             sendLeaderAndIsr(term, image, b, image.states().keySet(), true);
         }
@@ -1034,6 +1051,51 @@ public final class ZkController implements TopicController, LeaderElector, Parti
             }
             LeaderElection.Decision d = LeaderElection.onLiveBrokersChanged(e.getValue(), replicas, registered, eligible,
                 uncleanEnabled(image, e.getKey().topic()));
+            if (d != null) {
+                writes.put(e.getKey(), d);
+            }
+        }
+        return new Plan(writes, Map.of());
+    }
+
+    /**
+     * The brokers registered now under another broker epoch than the one this term last informed: they
+     * restarted (or lost their session) and registered again, maybe before the controller read them gone
+     * (a restart inside the session timeout closes its old session and registers at once). Their logs may
+     * be behind what the ISR counted them for, so each is failed over like a broker that left (Kafka's
+     * "bounced brokers": onBrokerFailure, then onBrokerStartup). Holds this.
+     */
+    private Map<Integer, Long> bouncedBrokers() {
+        Map<Integer, Long> bounced = new java.util.TreeMap<>();
+        for (BrokerRegistration b : store.image().brokers()) {
+            Long before = informedBrokers.get(b.id());
+            if (before != null && before != b.epoch()) {
+                bounced.put(b.id(), b.epoch());
+            }
+        }
+        return bounced;
+    }
+
+    /**
+     * Failover of {@code bounced} brokers as if they had left: they lose their ISR places and their
+     * leaderships move to another live ISR member, with a leader-epoch bump (so the leaders forget what
+     * they knew of the earlier incarnations' logs). A partition no other ISR member can take is left
+     * without a leader, its ISR kept, and the failover pass that follows elects the returned broker again
+     * (never an unclean election here: the broker is back). They rejoin an ISR by catching up.
+     */
+    private Plan bouncedBrokersPlan(ZkMetadataStore.Image image, Set<Integer> bounced) {
+        Set<Integer> registered = registered(image);
+        registered.removeAll(bounced);
+        Set<Integer> eligible = eligible(image);
+        eligible.removeAll(bounced);
+        Map<TopicPartition, LeaderElection.Decision> writes = new HashMap<>();
+        for (Map.Entry<TopicPartition, PartitionState> e : image.states().entrySet()) {
+            List<Integer> replicas = replicasOf(image, e.getKey());
+            if (replicas.isEmpty()) {
+                continue;
+            }
+            LeaderElection.Decision d = LeaderElection.onLiveBrokersChanged(e.getValue(), replicas, registered, eligible,
+                false);
             if (d != null) {
                 writes.put(e.getKey(), d);
             }

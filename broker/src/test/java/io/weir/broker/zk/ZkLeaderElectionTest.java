@@ -252,6 +252,46 @@ class ZkLeaderElectionTest {
         assertEquals(yId, state(c, dirty).leader(), "a returning broker takes no leadership from a live leader");
     }
 
+    /**
+     * Issue 12: a broker SIGKILLed and restarted inside its ZooKeeper session timeout closes its old
+     * session and registers again at once, so the controller may never read it gone, only its new broker
+     * epoch. It must still be failed over as a broker that left (its log may be behind what the ISR
+     * counted): out of every ISR, its leaderships moved with a leader-epoch bump, a partition no other ISR
+     * member can take elected back to it. The test replaces the registration in one ZooKeeper
+     * transaction, so no read can see it missing.
+     */
+    @Test
+    void shouldFailOverABrokerThatRegisteredAgainWithoutTheControllerSeeingItGone() throws Exception {
+        startBrokers(3, NO_CONTROLLED_SHUTDOWN);
+        EmbeddedBroker c = controller();
+        EmbeddedBroker x = nonController(-1);
+        EmbeddedBroker o = nonController(id(x));
+        int cId = id(c);
+        int xId = id(x);
+        int oId = id(o);
+        create(new NewTopic("bounce", Map.of(0, List.of(xId, cId, oId), 1, List.of(cId, xId, oId), 2, List.of(xId))), 3);
+        TopicPartition led = new TopicPartition("bounce", 0);
+        TopicPartition followed = new TopicPartition("bounce", 1);
+        TopicPartition alone = new TopicPartition("bounce", 2);
+        assertEquals(xId, state(c, led).leader());
+        assertEquals(List.of(cId, xId, oId), state(c, followed).isr());
+        long epochBefore = store(c).liveBrokers().stream().filter(b -> b.id() == xId).findFirst().orElseThrow().epoch();
+
+        String path = CHROOT + ZkPaths.broker(xId);
+        byte[] registration = zk.getData().forPath(path);
+        zk.transaction().forOperations(zk.transactionOp().delete().forPath(path),
+            zk.transactionOp().create().withMode(org.apache.zookeeper.CreateMode.EPHEMERAL).forPath(path, registration));
+        ZkTestCluster.waitUntil(() -> store(c).liveBrokers().stream().anyMatch(b -> b.id() == xId && b.epoch() != epochBefore),
+            "the controller reads x's new registration");
+
+        ZkTestCluster.waitUntil(() -> state(c, led).leaderEpoch() == 1 && state(c, followed).leaderEpoch() == 1
+            && state(c, alone).leaderEpoch() == 2, "x's partitions are failed over and started again");
+        assertEquals(cId, state(c, led).leader(), "x's leadership moves to the next ISR member");
+        assertEquals(cId, state(c, followed).leader());
+        assertEquals(xId, state(c, alone).leader(), "x, the only ISR member, leads again (no unclean election)");
+        assertEquals(List.of(xId), state(c, alone).isr());
+    }
+
     @Test
     void shouldElectUncleanlyByTheBrokersDefaultUnlessTheTopicForbidsIt() throws Exception {
         Map<String, String> props = new HashMap<>(NO_CONTROLLED_SHUTDOWN);
