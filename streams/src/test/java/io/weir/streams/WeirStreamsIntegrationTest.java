@@ -441,9 +441,13 @@ class WeirStreamsIntegrationTest {
         Path log = root.resolve(job.appId + "-forked.log");
         Process child = forkRunner(props, log);
         try {
-            while (readOutput(job).values().stream().mapToLong(List::size).sum() < 80) {
-                assertTrue(child.isAlive(), "the forked job ended early; see " + log);
-                Thread.sleep(50);   // a few commits' output
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            // the first commit's output, then the kill: with the cache on, a commit forwards at most one update
+            // per word (40), and a fast job may take all 6000 lines in one or two commits, so wait for no more
+            while (readOutput(job).isEmpty()) {
+                assertTrue(child.isAlive(), "the forked job ended early: " + Files.readString(log));
+                assertTrue(System.nanoTime() < deadline, "the forked job committed nothing in 120 s: " + Files.readString(log));
+                Thread.sleep(20);
             }
         } finally {
             child.destroyForcibly();
@@ -456,6 +460,7 @@ class WeirStreamsIntegrationTest {
                 assertNotEquals(RestoreProgress.Origin.WIPED_CORRUPT, p.origin(), p.toString());
             }
             Map<String, List<Long>> out;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
             while (true) {
                 out = readOutput(job);
                 Map<String, List<Long>> seen = out;
@@ -463,6 +468,8 @@ class WeirStreamsIntegrationTest {
                     && seen.get(e.getKey()).get(seen.get(e.getKey()).size() - 1) >= e.getValue())) {
                     break;
                 }
+                assertTrue(System.nanoTime() < deadline, "the restarted job did not reach the counts " + expected
+                    + " in 180 s: " + out);
                 Thread.sleep(200);
             }
             assertEquals(expected.keySet(), out.keySet(), "words in the output");
