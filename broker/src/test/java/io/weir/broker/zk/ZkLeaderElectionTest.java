@@ -185,7 +185,11 @@ class ZkLeaderElectionTest {
         EmbeddedBroker other = brokers.stream().filter(b -> b != victim && b != survivor).findFirst().orElseThrow();
         ZkTestCluster.waitUntil(() -> states(other, "failover", 6).equals(after), "the other survivor sees it");
         try (Admin admin = admin(other)) {
-            TopicDescription d = admin.describeTopics(List.of("failover")).allTopicNames().get().get("failover");
+            // a broker's Metadata image follows the controller's state shortly after the state is written:
+            // wait until the answer shows the failover, then check every partition of it
+            ZkTestCluster.waitUntil(() -> describe(admin, "failover").partitions().stream().allMatch(
+                p -> !p.isr().stream().map(n -> n.id()).toList().contains(victimId)), "Metadata shows the new ISRs");
+            TopicDescription d = describe(admin, "failover");
             for (var p : d.partitions()) {
                 PartitionState s = after.get(new TopicPartition("failover", p.partition()));
                 assertEquals(s.leader(), p.leader().id(), p.toString());
@@ -469,5 +473,13 @@ class ZkLeaderElectionTest {
         brokers.get(0).broker().shutdown();
         Stat requests = zk.checkExists().forPath(CHROOT + ZkPaths.CONTROLLED_SHUTDOWN);
         assertEquals(0, requests.getCversion(), "no controlled-shutdown request was written");
+    }
+
+    private static TopicDescription describe(Admin admin, String topic) {
+        try {
+            return admin.describeTopics(List.of(topic)).allTopicNames().get(30, java.util.concurrent.TimeUnit.SECONDS).get(topic);
+        } catch (Exception e) {
+            throw new AssertionError("describeTopics " + topic, e);
+        }
     }
 }
