@@ -5,15 +5,12 @@ import io.weir.admin.errors.GroupNotEmptyException;
 import io.weir.admin.errors.GroupSubscribedToTopicException;
 import io.weir.admin.errors.UnknownTopicOrPartitionException;
 import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.TestRecords;
 import io.weir.common.TopicPartition;
 import io.weir.consumer.ConsumerConfig;
 import io.weir.consumer.Deserializers;
 import io.weir.consumer.OffsetAndMetadata;
 import io.weir.consumer.WeirConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -64,17 +61,7 @@ class AdminConsumerGroupsTest {
 
     private static void createTopic(String topic, int partitions, int recordsPerPartition) {
         admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().join();
-        Map<String, Object> p = new HashMap<>();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
-            for (int part = 0; part < partitions; part++) {
-                for (int i = 0; i < recordsPerPartition; i++) {
-                    producer.send(new ProducerRecord<>(topic, part, null, "v" + i));
-                }
-            }
-            producer.flush();
-        }
+        TestRecords.produceToEachPartition(broker.bootstrapServers(), topic, partitions, 0, recordsPerPartition);
     }
 
     private static WeirConsumer<byte[], byte[]> consumer(String group, String clientId) {

@@ -4,6 +4,7 @@ import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
@@ -20,7 +21,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * End-to-end latency: one producer sends at a fixed rate, one consumer in the same JVM (so both read
  * the same {@code System.nanoTime} clock) reads the topic from its end, and the time from
  * {@code send()} to the record coming out of {@code poll()} goes into an HdrHistogram. Each value
- * starts with the send time (8 bytes, big-endian nanoTime). The first {@code --warmup-records} are
+ * starts with the send time (8 bytes, big-endian nanoTime), so {@code --record-size} is at least 8. The first {@code --warmup-records} are
  * not counted. {@code --client} picks the library of both ends: kafka-clients or Weir's producer and consumer.
  *
  * <p>Output: {@code E2E latency: N records at R records/sec, avg A ms, p50 .. ms, p90, p99, p99.9, max M ms.}
@@ -28,26 +29,14 @@ import java.util.concurrent.atomic.AtomicReference;
 @Command(name = "weir-e2e-latency", sortOptions = false, mixinStandardHelpOptions = true,
     description = "Produces at a fixed rate, consumes, and reports end-to-end latency percentiles.")
 public final class EndToEndLatency implements Callable<Integer> {
-    @Option(names = "--bootstrap-server", required = true)
-    String bootstrapServer;
-
-    @Option(names = "--topic", required = true)
-    String topic;
+    @Mixin
+    SteadyProducerOptions load;
 
     @Option(names = "--num-records", required = true, description = "Records to send, warm-up included.")
     long numRecords;
 
-    @Option(names = "--throughput", required = true, description = "Fixed send rate, records/sec.")
-    double throughput;
-
-    @Option(names = "--record-size", defaultValue = "100", description = "Value size in bytes (min 8).")
-    int recordSize;
-
     @Option(names = "--warmup-records", defaultValue = "1000", description = "Records at the start not counted.")
     long warmupRecords;
-
-    @Option(names = "--producer-props", arity = "1..*", paramLabel = "PROP=VALUE")
-    List<String> producerProps = new ArrayList<>();
 
     @Option(names = "--consumer-props", arity = "1..*", paramLabel = "PROP=VALUE")
     List<String> consumerProps = new ArrayList<>();
@@ -68,9 +57,6 @@ public final class EndToEndLatency implements Callable<Integer> {
         + "read_committed the latency is the time until a record is visible to such a consumer.")
     Long transactionDurationMs;
 
-    @Option(names = "--client", defaultValue = "kafka", converter = ClientKindConverter.class)
-    ClientKind client;
-
     private PrintStream out = System.out;
 
     public static void main(String[] args) {
@@ -85,12 +71,12 @@ public final class EndToEndLatency implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        client.requireAvailable("producer");
-        client.requireAvailable("consumer");
-        if (recordSize < Long.BYTES) {
+        load.client.requireAvailable("consumer");
+        if (load.recordSize < Long.BYTES) {
             throw new IllegalArgumentException("--record-size must be at least 8 (the send timestamp)");
         }
-        Properties pp = ClientProps.withBootstrap(producerProps, bootstrapServer);
+        String topic = load.topic;
+        Properties pp = load.producerProperties();
         if (transactionDurationMs != null) {
             if (transactionDurationMs <= 0) {
                 throw new IllegalArgumentException("--transaction-duration-ms must be positive");
@@ -98,36 +84,36 @@ public final class EndToEndLatency implements Callable<Integer> {
             pp.putIfAbsent(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "e2e-latency-" + topic);
         }
         boolean transactional = transactionDurationMs != null;
-        Properties cp = ClientProps.withBootstrap(consumerProps, bootstrapServer);
+        Properties cp = ClientProps.withBootstrap(consumerProps, load.bootstrapServer);
         cp.remove(ConsumerConfig.GROUP_ID_CONFIG);
         cp.setProperty(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
 
         Histogram histogram = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
         AtomicReference<Throwable> failure = new AtomicReference<>();
-        try (ProducerPerformance.PerfProducer producer = ProducerPerformance.open(client, pp);
-             ConsumerPerformance.PerfConsumer consumer = ConsumerPerformance.open(client, cp)) {
+        try (ProducerPerformance.PerfProducer sender = load.openProducer(pp);
+             ConsumerPerformance.PerfConsumer consumer = ConsumerPerformance.open(load.client, cp)) {
             consumer.assign(topic, consumer.partitionsFor(topic, timeoutMs));
             consumer.seekToEndNow(); // resolve the end offsets before the first send
             if (transactional) {
-                producer.initTransactions();
+                sender.initTransactions();
             }
-            Thread sender = new Thread(() -> {
+            Thread senderThread = new Thread(() -> {
                 try {
-                    Throttler throttler = new Throttler(throughput, System.nanoTime());
+                    Throttler throttler = load.throttler(System.nanoTime());
                     long txnStartNs = System.nanoTime();
                     if (transactional) {
-                        producer.beginTransaction();
+                        sender.beginTransaction();
                     }
                     for (long i = 0; i < numRecords; i++) {
                         if (transactional && System.nanoTime() - txnStartNs >= transactionDurationMs * 1_000_000L) {
-                            producer.commitTransaction();
-                            producer.beginTransaction();
+                            sender.commitTransaction();
+                            sender.beginTransaction();
                             txnStartNs = System.nanoTime();
                         }
-                        byte[] value = new byte[recordSize];
+                        byte[] value = new byte[load.recordSize];
                         long sentNs = System.nanoTime();
                         ByteBuffer.wrap(value).putLong(0, sentNs);
-                        producer.send(topic, value, e -> {
+                        sender.send(topic, value, e -> {
                             if (e != null) {
                                 failure.compareAndSet(null, e);
                             }
@@ -145,15 +131,15 @@ public final class EndToEndLatency implements Callable<Integer> {
                         throttler.awaitTurn(i + 1);
                     }
                     if (transactional) {
-                        producer.commitTransaction();
+                        sender.commitTransaction();
                     }
-                    producer.flush();
+                    sender.flush();
                 } catch (Throwable t) {
                     failure.compareAndSet(null, t);
                 }
             }, "e2e-sender");
             long startNs = System.nanoTime();
-            sender.start();
+            senderThread.start();
             long[] received = {0};
             long lastNs = System.nanoTime();
             while (received[0] < numRecords && failure.get() == null) {
@@ -182,7 +168,7 @@ public final class EndToEndLatency implements Callable<Integer> {
                 }
             }
             long elapsedNs = System.nanoTime() - startNs;
-            sender.join();
+            senderThread.join();
             if (failure.get() != null) {
                 throw new IllegalStateException("send failed: " + failure.get(), failure.get());
             }

@@ -2,6 +2,7 @@ package io.weir.bench;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.BufferedWriter;
@@ -11,9 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -30,20 +28,11 @@ import java.util.concurrent.atomic.AtomicLongArray;
 @Command(name = "weir-failover-probe", sortOptions = false, mixinStandardHelpOptions = true,
     description = "Produces at a steady rate to every partition and logs each acknowledgement's time.")
 public final class FailoverProbe implements java.util.concurrent.Callable<Integer> {
-    @Option(names = "--bootstrap-server", required = true)
-    String bootstrapServer;
-
-    @Option(names = "--topic", required = true)
-    String topic;
+    @Mixin
+    SteadyProducerOptions load;
 
     @Option(names = "--partitions", required = true, description = "Partitions of the topic (records go round-robin).")
     int partitions;
-
-    @Option(names = "--throughput", required = true, description = "Records/s, over all partitions.")
-    double throughput;
-
-    @Option(names = "--record-size", defaultValue = "100")
-    int recordSize;
 
     @Option(names = "--duration-ms", required = true, description = "How long to keep sending after READY.")
     long durationMs;
@@ -53,12 +42,6 @@ public final class FailoverProbe implements java.util.concurrent.Callable<Intege
 
     @Option(names = "--events-file", required = true)
     Path eventsFile;
-
-    @Option(names = "--producer-props", arity = "1..*", paramLabel = "PROP=VALUE")
-    List<String> producerProps = new ArrayList<>();
-
-    @Option(names = "--client", defaultValue = "kafka", converter = ClientKindConverter.class)
-    ClientKind client;
 
     private PrintStream out = System.out;
 
@@ -75,12 +58,10 @@ public final class FailoverProbe implements java.util.concurrent.Callable<Intege
 
     @Override
     public Integer call() throws Exception {
-        client.requireAvailable("producer");
-        if (partitions < 1 || throughput <= 0 || recordSize < 0) {
+        if (partitions < 1 || load.throughput <= 0 || load.recordSize < 0) {
             throw new IllegalArgumentException("--partitions and --throughput must be positive, --record-size at least 0");
         }
-        Properties props = ClientProps.withBootstrap(producerProps, bootstrapServer);
-        byte[] value = new byte[recordSize];
+        byte[] value = new byte[load.recordSize];
         java.util.Arrays.fill(value, (byte) 'F');
         long baseEpochMicros = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
         long baseNs = System.nanoTime();
@@ -90,8 +71,8 @@ public final class FailoverProbe implements java.util.concurrent.Callable<Intege
         AtomicLong failed = new AtomicLong();
         long sent = 0;
         try (BufferedWriter events = Files.newBufferedWriter(eventsFile);
-             ProducerPerformance.PerfProducer producer = ProducerPerformance.open(client, props)) {
-            Throttler throttler = new Throttler(throughput, baseNs);
+             ProducerPerformance.PerfProducer sender = load.openProducer(load.producerProperties())) {
+            Throttler throttler = load.throttler(baseNs);
             long readyNs = -1;
             while (true) {
                 long now = System.nanoTime();
@@ -108,7 +89,7 @@ public final class FailoverProbe implements java.util.concurrent.Callable<Intege
                 }
                 int partition = (int) (sent % partitions);
                 long sendMicros = baseEpochMicros + (now - baseNs) / 1000;
-                producer.send(topic, partition, value, e -> {
+                sender.send(load.topic, partition, value, e -> {
                     long ackMicros = baseEpochMicros + (System.nanoTime() - baseNs) / 1000;
                     if (e == null) {
                         acked.incrementAndGet();
@@ -132,8 +113,8 @@ public final class FailoverProbe implements java.util.concurrent.Callable<Intege
                 sent++;
                 throttler.awaitTurn(sent);
             }
-            producer.flush();
-            producer.close();
+            sender.flush();
+            sender.close();
             synchronized (events) {
                 events.flush();
             }

@@ -2,6 +2,7 @@ package io.weir.broker;
 
 import io.weir.broker.server.Partition;
 import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.RawConnection;
 import io.weir.common.TopicPartition;
 import io.weir.common.record.CompressionType;
 import io.weir.common.record.RecordBatchBuilder;
@@ -9,9 +10,7 @@ import io.weir.log.internals.LogSegment;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;
-import io.weir.protocol.MessageCodec;
 import io.weir.protocol.Records;
-import io.weir.protocol.RequestHeader;
 import io.weir.protocol.message.AlterConfigsRequest;
 import io.weir.protocol.message.AlterConfigsResponse;
 import io.weir.protocol.message.AlterReplicaLogDirsRequest;
@@ -55,9 +54,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.util.EnumSet;
 import java.util.List;
@@ -82,7 +79,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class AdminApisTest {
     private static EmbeddedBroker broker;
     private static Admin admin;
-    private int correlation;
 
     @BeforeAll
     static void start() {
@@ -103,17 +99,7 @@ class AdminApisTest {
     }
 
     private ApiMessage call(ApiKeys api, short version, ApiMessage body) throws IOException {
-        try (Socket socket = new Socket("127.0.0.1", broker.port())) {
-            socket.setSoTimeout(10_000);
-            ByteBuffer frame = MessageCodec.serializeRequest(RequestHeader.of(api, version, ++correlation, "raw"), body);
-            socket.getOutputStream().write(frame.array(), 0, frame.limit());
-            DataInputStream in = new DataInputStream(socket.getInputStream());
-            byte[] resp = new byte[in.readInt()];
-            in.readFully(resp);
-            MessageCodec.ParsedResponse parsed = MessageCodec.parseResponse(api, version, ByteBuffer.wrap(resp));
-            assertEquals(correlation, parsed.correlationId());
-            return parsed.body();
-        }
+        return RawConnection.callOnce(broker.port(), api, version, body);
     }
 
     private void createTopic(String name, int partitions, Map<String, String> configs) throws IOException {

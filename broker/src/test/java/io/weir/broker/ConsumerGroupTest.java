@@ -1,6 +1,7 @@
 package io.weir.broker;
 
 import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.TestRecords;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
@@ -11,14 +12,10 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.GroupNotEmptyException;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,7 +23,6 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -81,19 +77,8 @@ class ConsumerGroupTest {
     }
 
     /** Produces {@code perPartition} records to each partition, values "p-i". */
-    private static void produce(String topic, int partitions, int perPartition) throws Exception {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
-            for (int part = 0; part < partitions; part++) {
-                for (int i = 0; i < perPartition; i++) {
-                    producer.send(new ProducerRecord<>(topic, part, null, part + "-" + i));
-                }
-            }
-            producer.flush();
-        }
+    private static void produce(String topic, int partitions, int perPartition) {
+        TestRecords.produceToEachPartition(broker.bootstrapServers(), topic, partitions, 0, perPartition);
     }
 
     /** Polls every consumer in turn until the condition holds (a group only rebalances while its members poll). */

@@ -1,13 +1,13 @@
 package io.weir.broker;
 
 import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.RawConnection;
 import io.weir.common.record.CompressionType;
 import io.weir.common.record.RecordBatchBuilder;
 import io.weir.protocol.ApiKeys;
+import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;
-import io.weir.protocol.MessageCodec;
 import io.weir.protocol.Records;
-import io.weir.protocol.RequestHeader;
 import io.weir.protocol.message.CreateTopicsRequest;
 import io.weir.protocol.message.CreateTopicsResponse;
 import io.weir.protocol.message.FetchRequest;
@@ -18,9 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,14 +31,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class FetchSessionTest {
     private static final short FETCH_V = 12;
     private EmbeddedBroker broker;
-    private Socket socket;
-    private int correlation;
+    private RawConnection connection;
 
     @BeforeEach
     void start() throws IOException {
         broker = new EmbeddedBroker().start();
-        socket = new Socket("127.0.0.1", broker.port());
-        socket.setSoTimeout(10_000);
+        connection = new RawConnection(broker.port());
         CreateTopicsResponse created = (CreateTopicsResponse) call(ApiKeys.CREATE_TOPICS, (short) 7,
             new CreateTopicsRequest().setTimeoutMs(5_000).setTopics(List.of(new CreateTopicsRequest.CreatableTopic()
                 .setName("s").setNumPartitions(2).setReplicationFactor((short) 1))));
@@ -49,20 +45,12 @@ class FetchSessionTest {
 
     @AfterEach
     void stop() throws IOException {
-        socket.close();
+        connection.close();
         broker.close();
     }
 
-    private io.weir.protocol.ApiMessage call(ApiKeys api, short version, io.weir.protocol.ApiMessage body)
-        throws IOException {
-        ByteBuffer frame = MessageCodec.serializeRequest(RequestHeader.of(api, version, ++correlation, "t"), body);
-        socket.getOutputStream().write(frame.array(), 0, frame.limit());
-        DataInputStream in = new DataInputStream(socket.getInputStream());
-        byte[] resp = new byte[in.readInt()];
-        in.readFully(resp);
-        MessageCodec.ParsedResponse parsed = MessageCodec.parseResponse(api, version, ByteBuffer.wrap(resp));
-        assertEquals(correlation, parsed.correlationId());
-        return parsed.body();
+    private ApiMessage call(ApiKeys api, short version, ApiMessage body) throws IOException {
+        return connection.call(api, version, body);
     }
 
     private void produce(int partition) throws IOException {

@@ -1,11 +1,10 @@
 package io.weir.broker;
 
 import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.RawConnection;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;
-import io.weir.protocol.MessageCodec;
-import io.weir.protocol.RequestHeader;
 import io.weir.protocol.message.CreateTopicsRequest;
 import io.weir.protocol.message.FindCoordinatorRequest;
 import io.weir.protocol.message.FindCoordinatorResponse;
@@ -21,10 +20,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.net.Socket;
-import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
 
@@ -33,34 +29,25 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /** Bad group input on the wire gets Kafka's error codes, and the connection keeps serving. */
 class GroupProtocolErrorsTest {
     private EmbeddedBroker broker;
-    private Socket socket;
-    private int correlation;
+    private RawConnection connection;
 
     @BeforeEach
     void start() throws IOException {
         broker = new EmbeddedBroker(Map.of("group.initial.rebalance.delay.ms", "0", "offsets.topic.num.partitions", "2"))
             .start();
-        socket = new Socket("127.0.0.1", broker.port());
-        socket.setSoTimeout(10_000);
+        connection = new RawConnection(broker.port());
         call(ApiKeys.CREATE_TOPICS, (short) 7, new CreateTopicsRequest().setTimeoutMs(5_000).setTopics(List.of(
             new CreateTopicsRequest.CreatableTopic().setName("e").setNumPartitions(1).setReplicationFactor((short) 1))));
     }
 
     @AfterEach
     void stop() throws IOException {
-        socket.close();
+        connection.close();
         broker.close();
     }
 
     private ApiMessage call(ApiKeys api, short version, ApiMessage body) throws IOException {
-        ByteBuffer frame = MessageCodec.serializeRequest(RequestHeader.of(api, version, ++correlation, "raw"), body);
-        socket.getOutputStream().write(frame.array(), 0, frame.limit());
-        DataInputStream in = new DataInputStream(socket.getInputStream());
-        byte[] resp = new byte[in.readInt()];
-        in.readFully(resp);
-        MessageCodec.ParsedResponse parsed = MessageCodec.parseResponse(api, version, ByteBuffer.wrap(resp));
-        assertEquals(correlation, parsed.correlationId());
-        return parsed.body();
+        return connection.call(api, version, body);
     }
 
     private JoinGroupResponse join(String memberId) throws IOException {

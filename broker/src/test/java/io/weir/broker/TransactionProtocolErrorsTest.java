@@ -1,15 +1,14 @@
 package io.weir.broker;
 
 import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.RawConnection;
 import io.weir.common.TopicPartition;
 import io.weir.common.record.CompressionType;
 import io.weir.common.record.RecordBatchBuilder;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;
-import io.weir.protocol.MessageCodec;
 import io.weir.protocol.Records;
-import io.weir.protocol.RequestHeader;
 import io.weir.protocol.message.AddPartitionsToTxnRequest;
 import io.weir.protocol.message.AddPartitionsToTxnResponse;
 import io.weir.protocol.message.CreateTopicsRequest;
@@ -31,9 +30,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -48,15 +45,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class TransactionProtocolErrorsTest {
     private EmbeddedBroker broker;
-    private Socket socket;
-    private int correlation;
+    private RawConnection connection;
 
     @BeforeEach
     void start() throws IOException {
         broker = new EmbeddedBroker(Map.of("transaction.state.log.num.partitions", "2",
             "transaction.max.timeout.ms", "60000", "group.initial.rebalance.delay.ms", "0")).start();
-        socket = new Socket("127.0.0.1", broker.port());
-        socket.setSoTimeout(10_000);
+        connection = new RawConnection(broker.port());
         call(ApiKeys.CREATE_TOPICS, (short) 7, new CreateTopicsRequest().setTimeoutMs(5_000).setTopics(List.of(
             new CreateTopicsRequest.CreatableTopic().setName("e").setNumPartitions(1).setReplicationFactor((short) 1))));
         FindCoordinatorResponse fc = (FindCoordinatorResponse) call(ApiKeys.FIND_COORDINATOR, (short) 4,
@@ -67,19 +62,12 @@ class TransactionProtocolErrorsTest {
 
     @AfterEach
     void stop() throws IOException {
-        socket.close();
+        connection.close();
         broker.close();
     }
 
     private ApiMessage call(ApiKeys api, short version, ApiMessage body) throws IOException {
-        ByteBuffer frame = MessageCodec.serializeRequest(RequestHeader.of(api, version, ++correlation, "raw"), body);
-        socket.getOutputStream().write(frame.array(), 0, frame.limit());
-        DataInputStream in = new DataInputStream(socket.getInputStream());
-        byte[] resp = new byte[in.readInt()];
-        in.readFully(resp);
-        MessageCodec.ParsedResponse parsed = MessageCodec.parseResponse(api, version, ByteBuffer.wrap(resp));
-        assertEquals(correlation, parsed.correlationId());
-        return parsed.body();
+        return connection.call(api, version, body);
     }
 
     private InitProducerIdResponse init(String id, int timeoutMs) throws IOException {

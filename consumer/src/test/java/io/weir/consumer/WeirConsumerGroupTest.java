@@ -1,6 +1,7 @@
 package io.weir.consumer;
 
 import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.TestRecords;
 import io.weir.common.TopicPartition;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -9,11 +10,7 @@ import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.RangeAssignor;
 import org.apache.kafka.clients.consumer.RoundRobinAssignor;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -177,19 +174,8 @@ class WeirConsumerGroupTest {
     }
 
     /** Produces {@code perPartition} records to each partition, values "p-i" (i counts from {@code from}). */
-    static void produce(EmbeddedBroker b, String topic, int partitions, int from, int perPartition) throws Exception {
-        Map<String, Object> p = new HashMap<>();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers());
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
-            for (int part = 0; part < partitions; part++) {
-                for (int i = from; i < from + perPartition; i++) {
-                    producer.send(new ProducerRecord<>(topic, part, null, part + "-" + i));
-                }
-            }
-            producer.flush();
-        }
+    static void produce(EmbeddedBroker b, String topic, int partitions, int from, int perPartition) {
+        TestRecords.produceToEachPartition(b.bootstrapServers(), topic, partitions, from, perPartition);
     }
 
     /** Polls every member in turn until {@code done} holds; each member's records go to its own sink. */

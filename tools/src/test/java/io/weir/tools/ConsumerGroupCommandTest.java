@@ -4,17 +4,14 @@ import io.weir.admin.Admin;
 import io.weir.admin.ConsumerGroupDescription;
 import io.weir.admin.MemberDescription;
 import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.TestRecords;
 import io.weir.common.TopicPartition;
 import io.weir.consumer.OffsetAndMetadata;
 import io.weir.protocol.client.Node;
 import io.weir.tools.ToolRun.Result;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,7 +22,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -147,17 +143,7 @@ class ConsumerGroupCommandTest {
         assertEquals(0, TopicCommand.run(new String[] {"--bootstrap-server", broker.bootstrapServers(), "--create",
             "--topic", topic, "--partitions", String.valueOf(partitions)}, new PrintStream(new ByteArrayOutputStream()),
             System.err, Admin::create));
-        Map<String, Object> p = new HashMap<>();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
-            for (int part = 0; part < partitions; part++) {
-                for (int i = 0; i < recordsPerPartition; i++) {
-                    producer.send(new ProducerRecord<>(topic, part, null, "v" + i));
-                }
-            }
-            producer.flush();
-        }
+        TestRecords.produceToEachPartition(broker.bootstrapServers(), topic, partitions, 0, recordsPerPartition);
     }
 
     private static KafkaConsumer<String, String> kafkaConsumer(String group, String clientId) {

@@ -2,6 +2,7 @@ package io.weir.bench.streams;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Properties;
 
 /**
  * The arguments both streams benchmark jobs take ({@code --key value} pairs), so the harness starts Weir streams
@@ -43,6 +44,30 @@ public final class JobArgs {
 
     public String get(String key, String defaultValue) {
         return values.getOrDefault(key, defaultValue);
+    }
+
+    /**
+     * The streams properties both jobs set alike (Kafka Streams and Weir streams name these keys the same):
+     * application id, bootstrap, state dir, threads, commit interval, and the same group timing for both systems,
+     * so a restart after SIGKILL waits out the dead member's session the same time. Each job adds its own
+     * processing guarantee and system-only settings.
+     */
+    public Properties commonStreamsProperties() {
+        Properties p = new Properties();
+        p.put("application.id", get("application-id"));
+        p.put("bootstrap.servers", get("bootstrap-server"));
+        p.put("state.dir", get("state-dir"));
+        p.put("num.stream.threads", get("threads", "1"));
+        p.put("commit.interval.ms", get("commit-interval-ms", "100"));
+        p.put("consumer.session.timeout.ms", get("session-timeout-ms", "6000"));
+        p.put("consumer.heartbeat.interval.ms", "1500");
+        return p;
+    }
+
+    /** Prints the lines the harness waits for once the job reaches RUNNING: the wall-clock ms, then the records restored. */
+    public static void printRunning(long restoredRecords) {
+        System.out.println(RUNNING_LINE + System.currentTimeMillis());
+        System.out.println(RESTORED_LINE + restoredRecords);
     }
 
     /** The words of a word-count input line (split on spaces). */

@@ -28,16 +28,8 @@ public final class KafkaStreamsJob {
 
     public static void main(String[] argv) throws Exception {
         JobArgs args = JobArgs.parse(argv);
-        Properties p = new Properties();
-        p.put(StreamsConfig.APPLICATION_ID_CONFIG, args.get("application-id"));
-        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, args.get("bootstrap-server"));
-        p.put(StreamsConfig.STATE_DIR_CONFIG, args.get("state-dir"));
-        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, args.get("threads", "1"));
+        Properties p = args.commonStreamsProperties();
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, args.get("commit-interval-ms", "100"));
-        // the same group timing for both systems: a restart after SIGKILL waits out the dead member's session
-        p.put("consumer.session.timeout.ms", args.get("session-timeout-ms", "6000"));
-        p.put("consumer.heartbeat.interval.ms", "1500");
         p.put("enable.transactional.statestores", args.get("transactional-statestores", "false"));
         String input = args.get("input");
         String output = args.get("output");
@@ -84,8 +76,7 @@ public final class KafkaStreamsJob {
         });
         streams.setStateListener((now, old) -> {
             if (now == KafkaStreams.State.RUNNING && old != KafkaStreams.State.RUNNING) {
-                System.out.println(JobArgs.RUNNING_LINE + System.currentTimeMillis());
-                System.out.println(JobArgs.RESTORED_LINE + restored.get());
+                JobArgs.printRunning(restored.get());
             } else if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
                 stopped.countDown();
             }

@@ -28,16 +28,8 @@ public final class WeirStreamsJob {
 
     public static void main(String[] argv) throws Exception {
         JobArgs args = JobArgs.parse(argv);
-        Properties p = new Properties();
-        p.put(StreamsConfig.APPLICATION_ID_CONFIG, args.get("application-id"));
-        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, args.get("bootstrap-server"));
-        p.put(StreamsConfig.STATE_DIR_CONFIG, args.get("state-dir"));
-        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, args.get("threads", "1"));
+        Properties p = args.commonStreamsProperties();
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE);
-        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, args.get("commit-interval-ms", "100"));
-        // the same group timing for both systems: a restart after SIGKILL waits out the dead member's session
-        p.put("consumer.session.timeout.ms", args.get("session-timeout-ms", "6000"));
-        p.put("consumer.heartbeat.interval.ms", "1500");
         if (!args.get("snapshot-dir", "").isEmpty()) {
             // Weir's store snapshots: a new instance starts from the newest one plus the changelog tail
             p.put(StreamsConfig.STATE_SNAPSHOT_DIR_CONFIG, args.get("snapshot-dir"));
@@ -74,8 +66,7 @@ public final class WeirStreamsJob {
         CountDownLatch stopped = new CountDownLatch(1);
         streams.setStateListener((now, old) -> {
             if (now == WeirStreams.State.RUNNING) {
-                System.out.println(JobArgs.RUNNING_LINE + System.currentTimeMillis());
-                System.out.println(JobArgs.RESTORED_LINE + streams.restoredRecords());
+                JobArgs.printRunning(streams.restoredRecords());
             } else if (now == WeirStreams.State.ERROR || now == WeirStreams.State.NOT_RUNNING) {
                 stopped.countDown();
             }
