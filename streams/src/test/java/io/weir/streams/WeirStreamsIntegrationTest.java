@@ -378,7 +378,7 @@ class WeirStreamsIntegrationTest {
         try {
             awaitExactCounts(job, expected, () -> forkedLog(child, log));
             child.destroy();
-            assertTrue(child.waitFor(120, TimeUnit.SECONDS), "the job did not stop on SIGTERM" + forkedLog(child, log));
+            assertTrue(child.waitFor(120, TimeUnit.SECONDS), () -> "the job did not stop on SIGTERM" + forkedLog(child, log));
         } finally {
             child.destroyForcibly();
         }
@@ -413,12 +413,13 @@ class WeirStreamsIntegrationTest {
             // 2000 of the 8000 updates: every run reaches it (caches are off, so every update is output)
             long deadline = System.nanoTime() + CONVERGE.toNanos();
             while (true) {
-                assertTrue(child.isAlive(), "the forked job ended early" + forkedLog(child, log));
+                assertTrue(child.isAlive(), () -> "the forked job ended early" + forkedLog(child, log));
                 committedBeforeKill = readOutput(job).values().stream().mapToLong(List::size).sum();
                 if (committedBeforeKill >= 2000) {
                     break;
                 }
-                assertTrue(System.nanoTime() - deadline < 0, "the forked job committed " + committedBeforeKill
+                long soFar = committedBeforeKill;
+                assertTrue(System.nanoTime() - deadline < 0, () -> "the forked job committed " + soFar
                     + " of 2000 updates in " + CONVERGE + forkedLog(child, log));
                 Thread.sleep(100);
             }
@@ -628,7 +629,7 @@ class WeirStreamsIntegrationTest {
                 b.start();
                 awaitExactCounts(job, expected, () -> forkedLog(child, log));
                 Wait.until(() -> {
-                    assertTrue(child.isAlive(), "the forked instance ended early" + forkedLog(child, log));
+                    assertTrue(child.isAlive(), () -> "the forked instance ended early" + forkedLog(child, log));
                     return b.state() == WeirStreams.State.RUNNING && !heldBy(b, "a").isEmpty() && !heldBy(b, "b").isEmpty();
                 }, CONVERGE, () -> "both instances to hold tasks, saw " + b.state() + " " + b.metadataForAllStreamsClients()
                     + forkedLog(child, log));
