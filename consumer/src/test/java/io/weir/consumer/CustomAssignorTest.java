@@ -19,6 +19,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * An assignor instance given to the consumer (the seam Weir streams plugs its assignor into): the leader sees
@@ -106,7 +107,10 @@ class CustomAssignorTest {
                  new Deserializers.StringDeserializer(), new Deserializers.StringDeserializer(), List.of(second))) {
             c1.subscribe(List.of("tagged"));
             c2.subscribe(List.of("tagged"));
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (!"first,second".equals(first.told) || !"first,second".equals(second.told)) {
+                assertTrue(System.nanoTime() - deadline < 0, "both assignors to be told \"first,second\" in 60 s, first was told "
+                    + first.told + ", second " + second.told);
                 c1.poll(Duration.ofMillis(50));
                 c2.poll(Duration.ofMillis(50));
             }

@@ -465,7 +465,10 @@ class WeirConsumerGroupTest {
         String topic = "coop-slow";
         createTopic(broker, topic, 4);
         produce(broker, topic, 4, 0, 20);
-        Map<String, Object> coop = Map.of(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, "cooperative-sticky");
+        // the rebalance timeout (max.poll.interval.ms) at 60 s: a poll() that blocked on the pending rebalance would
+        // take that long, one that does not takes well under the 30 s allowed below, even on a loaded machine
+        Map<String, Object> coop = Map.of(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, "cooperative-sticky",
+            ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 60_000);
         Recorder r1 = new Recorder();
         Map<Member, List<Rec>> sinks = new HashMap<>();
         try (WeirMember c1 = weirMember("coop-slow-g", coop); WeirMember c2 = weirMember("coop-slow-g", coop)) {
@@ -480,12 +483,12 @@ class WeirConsumerGroupTest {
             Set<Integer> kept = c1.assignment();
             produce(broker, topic, 4, 20, 10);
             // a long poll returns the new records as soon as they are fetched, not when the rebalance ends
-            long deadline = System.currentTimeMillis() + 10_000;
+            long deadline = System.currentTimeMillis() + 60_000;
             while (sinks.get(c1).stream().filter(r -> r.offset() >= 20).count() < 20) {
                 assertTrue(System.currentTimeMillis() < deadline, "the first member did not read the partitions it kept");
                 long startMs = System.currentTimeMillis();
-                List<Rec> got = c1.poll(30_000);
-                assertTrue(System.currentTimeMillis() - startMs < 10_000, "poll() blocked on the pending rebalance");
+                List<Rec> got = c1.poll(60_000);
+                assertTrue(System.currentTimeMillis() - startMs < 30_000, "poll() blocked on the pending rebalance");
                 sinks.get(c1).addAll(got);
             }
             assertTrue(sinks.get(c1).stream().filter(r -> r.offset() >= 20).allMatch(r -> kept.contains(r.partition())));

@@ -220,13 +220,39 @@ class DistributionIT {
 
     private static String finish(Process p, int timeoutSeconds) throws Exception {
         p.getOutputStream().close();
-        byte[] bytes = p.getInputStream().readAllBytes();
+        java.util.concurrent.CompletableFuture<String> output = drain(p.getInputStream());
         if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);   // a script's java child holds the pipe too
             p.destroyForcibly();
-            fail("timed out: " + new String(bytes, StandardCharsets.UTF_8));
+            p.waitFor(10, TimeUnit.SECONDS);
+            fail("timed out after " + timeoutSeconds + " s: " + drained(output));
         }
-        String out = new String(bytes, StandardCharsets.UTF_8);
+        String out = drained(output);
         assertEquals(0, p.exitValue(), out);
         return out;
+    }
+
+    /** Reads {@code in} to its end on a daemon thread: a hung child then cannot block the test in a pipe read. */
+    private static java.util.concurrent.CompletableFuture<String> drain(java.io.InputStream in) {
+        java.util.concurrent.CompletableFuture<String> out = new java.util.concurrent.CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                out.complete(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                out.completeExceptionally(e);
+            }
+        }, "child-output");
+        t.setDaemon(true);
+        t.start();
+        return out;
+    }
+
+    /** What {@code drain} read, or what went wrong reading it (the child is gone, so its pipe has ended). */
+    private static String drained(java.util.concurrent.CompletableFuture<String> out) {
+        try {
+            return out.get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            return "(output unreadable: " + e + ")";
+        }
     }
 }

@@ -158,14 +158,17 @@ class WordCountEndToEndTest {
         return consumer;
     }
 
-    /** Reads committed counts into {@code seen} until every word reached its expected count (bounded by the test's timeout). */
+    /** Reads committed counts into {@code seen} until every word reached its expected count; fails after 90 s with the job's log. */
     private void awaitCounts(WeirConsumer<String, Long> output, Map<String, List<Long>> seen, Map<String, Long> expected,
                              Path log) throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         while (!expected.entrySet().stream().allMatch(e -> {
             List<Long> counts = seen.get(e.getKey());
             return counts != null && counts.get(counts.size() - 1) >= e.getValue();
         })) {
             assertTrue(job.isAlive(), () -> "the job ended early: " + readQuietly(log));
+            assertTrue(System.nanoTime() - deadline < 0, () -> "the job did not reach the counts " + expected + " in 90 s, saw "
+                + seen + "; its log:\n" + readQuietly(log));
             for (ConsumerRecord<String, Long> r : output.poll(Duration.ofMillis(200))) {
                 seen.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r.value());
             }

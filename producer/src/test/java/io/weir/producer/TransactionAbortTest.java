@@ -126,7 +126,10 @@ class TransactionAbortTest {
                 Future<RecordMetadata> sent = producer.send(new ProducerRecord<>(TOPIC, 0, "k", "v"));
                 assertTrue(produceArrived.await(10, TimeUnit.SECONDS), "the batch went out");
                 CompletableFuture<Void> abort = CompletableFuture.runAsync(producer::abortTransaction);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
                 while (producer.transactionState() != TransactionManager.State.ABORTING_TRANSACTION) {
+                    assertTrue(System.nanoTime() - deadline < 0, "the abort to begin in 30 s, the transaction is "
+                        + producer.transactionState() + (abort.isDone() ? ", the abort call ended" : ""));
                     Thread.onSpinWait(); // the abort begins while the batch is in flight
                 }
                 answerProduce.countDown();

@@ -5,6 +5,7 @@ import io.weir.admin.NewTopic;
 import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.common.TopicPartition;
 import io.weir.common.testing.TempDirs;
+import io.weir.common.testing.Wait;
 import io.weir.consumer.ConsumerRecord;
 import io.weir.consumer.Deserializers;
 import io.weir.consumer.WeirConsumer;
@@ -101,7 +102,11 @@ class GlobalKTableIntegrationTest {
             consumer.assign(tps);
             consumer.seekToBeginning(tps);
             int seen = 0;
+            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
             while (seen < count) {
+                if (System.nanoTime() - deadline > 0) {
+                    assertEquals(count, seen, "committed output records in 120 s: " + out);
+                }
                 for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(100))) {
                     out.put(r.key(), r.value());
                     seen++;
@@ -133,9 +138,9 @@ class GlobalKTableIntegrationTest {
             streams.start();
             assertEquals(0, streams.globalRecordsRestored(), "the restart finds the global store up to date");
             send("users", 1, "u100", "late");   // applied by the running global thread
-            while (streams.globalCommittedOffsets().getOrDefault(new TopicPartition("users", 1), 0L) < USERS / 2 + 1) {
-                Thread.sleep(20);   // bounded by the test's timeout
-            }
+            Wait.until(() -> streams.globalCommittedOffsets().getOrDefault(new TopicPartition("users", 1), 0L) >= USERS / 2 + 1,
+                Duration.ofSeconds(120), () -> "the global thread to commit users-1 past " + USERS / 2 + ", it committed "
+                    + streams.globalCommittedOffsets());
             for (int o = USERS; o < 2 * USERS; o++) {
                 send("orders", o % 2, "o" + o, "u" + (o - USERS));
                 expected.put("o" + o, "u" + (o - USERS) + ":name" + (o - USERS));
@@ -183,9 +188,8 @@ class GlobalKTableIntegrationTest {
     }
 
     private static void awaitState(WeirStreams streams, WeirStreams.State state) throws InterruptedException {
-        while (streams.state() != state) {
-            Thread.sleep(20);   // bounded by the test's timeout
-        }
+        Wait.until(() -> streams.state() == state, Duration.ofSeconds(120),
+            () -> "the job to be " + state + ", it is " + streams.state());
     }
 
     private static void sendBytes(String topic, String key, byte[] value) {

@@ -5,6 +5,7 @@ import io.weir.admin.NewTopic;
 import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.common.TopicPartition;
 import io.weir.common.testing.TempDirs;
+import io.weir.common.testing.Wait;
 import io.weir.consumer.ConsumerRecord;
 import io.weir.consumer.Deserializers;
 import io.weir.consumer.WeirConsumer;
@@ -104,10 +105,11 @@ class RecordCacheIntegrationTest {
         p.put("consumer.heartbeat.interval.ms", "500");
         try (WeirStreams streams = new WeirStreams(builder.build(), p)) {
             streams.start();
-            while (processed.get() < RECORDS) {
+            Wait.until(() -> {
                 assertTrue(streams.state() != WeirStreams.State.ERROR, "the job failed");
-                Thread.sleep(50);
-            }
+                return processed.get() >= RECORDS;
+            }, Duration.ofSeconds(120), () -> "the job to process " + RECORDS + " records, it processed " + processed.get()
+                + " (" + streams.state() + ")");
             streams.close(Duration.ofSeconds(60));   // a clean close flushes the caches and commits
         }
         return List.of(readAll(app + "-counts-changelog"), readAll(output));
@@ -125,7 +127,10 @@ class RecordCacheIntegrationTest {
             consumer.seekToBeginning(tps);
             long end = consumer.endOffsets(tps).get(tps.get(0));
             List<ConsumerRecord<String, Long>> out = new ArrayList<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
             while (consumer.position(tps.get(0)) < end) {
+                assertTrue(System.nanoTime() - deadline < 0, "reading " + topic + " stopped at "
+                    + consumer.position(tps.get(0)) + " of " + end);
                 consumer.poll(Duration.ofMillis(100)).forEach(out::add);
             }
             return out;

@@ -5,6 +5,7 @@ import io.weir.admin.NewTopic;
 import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.common.TopicPartition;
 import io.weir.common.testing.TempDirs;
+import io.weir.common.testing.Wait;
 import io.weir.consumer.ConsumerRecord;
 import io.weir.consumer.Deserializers;
 import io.weir.consumer.WeirConsumer;
@@ -54,6 +55,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 class StoreSnapshotIntegrationTest {
     private static final int PARTITIONS = 2;
     private static final AtomicInteger NAMES = new AtomicInteger();
+    /** How long a job may take to converge before the test fails saying what it saw (a hang guard, not a timing check). */
+    private static final Duration CONVERGE = Duration.ofSeconds(120);
     private static EmbeddedBroker broker;
     private static Path root;
 
@@ -141,7 +144,11 @@ class StoreSnapshotIntegrationTest {
             consumer.seekToBeginning(tps);
             Map<TopicPartition, Long> end = consumer.endOffsets(tps);
             Map<String, List<Long>> out = new TreeMap<>();
+            long deadline = System.nanoTime() + CONVERGE.toNanos();
             while (tps.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                if (System.nanoTime() - deadline > 0) {
+                    fail("reading " + job.output + " did not reach its end offsets " + end + " in " + CONVERGE);
+                }
                 for (ConsumerRecord<String, Long> r : consumer.poll(Duration.ofMillis(100))) {
                     out.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r.value());
                 }
@@ -152,6 +159,7 @@ class StoreSnapshotIntegrationTest {
 
     /** Waits until every word reached its expected count, then checks every running count is exactly 1..n. */
     private static void awaitExactCounts(Job job, Map<String, Long> expected) throws InterruptedException {
+        long deadline = System.nanoTime() + CONVERGE.toNanos();
         while (true) {
             Map<String, List<Long>> out = readOutput(job);
             boolean reached = expected.entrySet().stream().allMatch(e -> {
@@ -169,17 +177,20 @@ class StoreSnapshotIntegrationTest {
                 }
                 return;
             }
+            if (System.nanoTime() - deadline > 0) {
+                fail("the job did not reach the counts " + expected + " in " + CONVERGE + ", saw " + out);
+            }
             Thread.sleep(200);
         }
     }
 
     private static void awaitRunning(WeirStreams streams) throws InterruptedException {
-        while (streams.state() != WeirStreams.State.RUNNING) {
+        Wait.until(() -> {
             if (streams.state() == WeirStreams.State.ERROR || streams.state() == WeirStreams.State.NOT_RUNNING) {
                 fail("the job stopped: " + streams.state());
             }
-            Thread.sleep(50);
-        }
+            return streams.state() == WeirStreams.State.RUNNING;
+        }, CONVERGE, () -> "the job to be RUNNING, it is " + streams.state());
     }
 
     private static RestoreProgress countsRestore(WeirStreams streams, int partition) {

@@ -5,6 +5,7 @@ import io.weir.admin.NewTopic;
 import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.common.TopicPartition;
 import io.weir.common.testing.TempDirs;
+import io.weir.common.testing.Wait;
 import io.weir.consumer.ConsumerRecord;
 import io.weir.consumer.Deserializers;
 import io.weir.consumer.WeirConsumer;
@@ -55,6 +56,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 @Timeout(300)
 class StreamsTasksIntegrationTest {
     private static final AtomicInteger NAMES = new AtomicInteger();
+    /** How long a job may take to converge before the test fails saying what it saw (a hang guard, not a timing check). */
+    private static final Duration CONVERGE = Duration.ofSeconds(120);
     private static EmbeddedBroker broker;
     private static Path root;
 
@@ -122,7 +125,11 @@ class StreamsTasksIntegrationTest {
             consumer.seekToBeginning(tps);
             Map<TopicPartition, Long> end = consumer.endOffsets(tps);
             Map<String, Long> out = new TreeMap<>();
+            long deadline = System.nanoTime() + CONVERGE.toNanos();
             while (tps.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                if (System.nanoTime() - deadline > 0) {
+                    fail("reading " + topic + " did not reach its end offsets " + end + " in " + CONVERGE);
+                }
                 for (ConsumerRecord<String, Long> r : consumer.poll(Duration.ofMillis(100))) {
                     out.put(r.key(), r.value());
                 }
@@ -132,12 +139,12 @@ class StreamsTasksIntegrationTest {
     }
 
     private static void awaitRunning(WeirStreams streams) throws InterruptedException {
-        while (streams.state() != WeirStreams.State.RUNNING) {
+        Wait.until(() -> {
             if (streams.state() == WeirStreams.State.ERROR || streams.state() == WeirStreams.State.NOT_RUNNING) {
                 fail("the job stopped: " + streams.state());
             }
-            Thread.sleep(50);
-        }
+            return streams.state() == WeirStreams.State.RUNNING;
+        }, CONVERGE, () -> "the job to be RUNNING, it is " + streams.state());
     }
 
     /** Counts records into the store "tally" (one total per task) and records what init() read from it. */
@@ -182,9 +189,8 @@ class StreamsTasksIntegrationTest {
         Properties a = props(app, root.resolve(app + "-a"));
         try (WeirStreams streams = new WeirStreams(tallyTopology(input, output, firstRun), a)) {
             streams.start();
-            while (readLatest(output, 1).getOrDefault("total", 0L) < 300) {
-                Thread.sleep(100);
-            }
+            Wait.until(() -> readLatest(output, 1).getOrDefault("total", 0L) >= 300, CONVERGE,
+                () -> "a total of 300 in " + output + ", saw " + readLatest(output, 1) + " (job " + streams.state() + ")");
         }
         assertEquals(List.of(0L), firstRun, "a new store is empty at init");
         List<Long> secondRun = new CopyOnWriteArrayList<>();
@@ -227,23 +233,23 @@ class StreamsTasksIntegrationTest {
     }
 
     private static void awaitCounts(String output, int partitions, Map<String, Long> expected) throws InterruptedException {
-        while (!readLatest(output, partitions).equals(expected)) {
-            Thread.sleep(200);
-        }
+        Wait.until(() -> readLatest(output, partitions).equals(expected), CONVERGE,
+            () -> "the counts in " + output + " to be " + expected + ", saw " + readLatest(output, partitions));
     }
 
     /** Both instances RUNNING and the group's assignment names both hosts. */
     private static void awaitBothAssigned(WeirStreams a, WeirStreams b) throws InterruptedException {
-        while (a.state() != WeirStreams.State.RUNNING || b.state() != WeirStreams.State.RUNNING
-            || a.metadataForAllStreamsClients().size() < 2 || b.metadataForAllStreamsClients().size() < 2
-            || a.metadataForAllStreamsClients().stream().anyMatch(m -> m.topicPartitions().isEmpty())) {
+        Wait.until(() -> {
             for (WeirStreams s : List.of(a, b)) {
                 if (s.state() == WeirStreams.State.ERROR || s.state() == WeirStreams.State.NOT_RUNNING) {
                     fail("an instance stopped: " + s.state());
                 }
             }
-            Thread.sleep(100);
-        }
+            return a.state() == WeirStreams.State.RUNNING && b.state() == WeirStreams.State.RUNNING
+                && a.metadataForAllStreamsClients().size() >= 2 && b.metadataForAllStreamsClients().size() >= 2
+                && a.metadataForAllStreamsClients().stream().noneMatch(m -> m.topicPartitions().isEmpty());
+        }, CONVERGE, () -> "both instances RUNNING with partitions each, saw " + a.state() + " " + b.state()
+            + ", metadata " + a.metadataForAllStreamsClients());
     }
 
     /**
@@ -273,7 +279,12 @@ class StreamsTasksIntegrationTest {
                 StoreQueryParameters<io.weir.streams.state.ReadOnlyKeyValueStore<String, Long>> params =
                     StoreQueryParameters.fromNameAndType("counts", QueryableStoreTypes.keyValueStore());
                 // retried while a rebalance or a commit in flight makes the answer not yet final
+                long deadline = System.nanoTime() + CONVERGE.toNanos();
                 while (true) {
+                    if (System.nanoTime() - deadline > 0) {
+                        fail("the two instances' stores did not settle on " + expected + " in " + CONVERGE
+                            + "; metadata " + a.metadataForAllStreamsClients());
+                    }
                     try {
                         boolean allRight = true;
                         for (Map.Entry<String, Long> e : expected.entrySet()) {
@@ -352,7 +363,11 @@ class StreamsTasksIntegrationTest {
             consumer.seekToBeginning(tps);
             Map<TopicPartition, Long> end = consumer.endOffsets(tps);
             long count = 0;
+            long deadline = System.nanoTime() + CONVERGE.toNanos();
             while (tps.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                if (System.nanoTime() - deadline > 0) {
+                    fail("reading " + tps + " did not reach its end offsets " + end + " in " + CONVERGE);
+                }
                 count += consumer.poll(Duration.ofMillis(100)).count();
             }
             return count;
@@ -405,15 +420,14 @@ class StreamsTasksIntegrationTest {
                 int p = takenOver.iterator().next();
                 long end = committedEnd(changelog, p);
                 String metric = "standby-changelog-position." + changelog + "-" + p;
-                while (b.metrics().getOrDefault(metric, -1L) < end) {
-                    Thread.sleep(100);   // the standby reads the changelog as a commits
-                }
+                // the standby reads the changelog as a commits
+                Wait.until(() -> b.metrics().getOrDefault(metric, -1L) >= end, CONVERGE,
+                    () -> metric + " to reach " + end + ", saw " + b.metrics().get(metric));
                 before = b.restoreProgress().size();
             }   // a closes: b takes its tasks over
-            while (b.state() != WeirStreams.State.RUNNING || b.metadataForAllStreamsClients().size() != 1
-                || b.metadataForAllStreamsClients().iterator().next().topicPartitions().size() != 4) {
-                Thread.sleep(100);
-            }
+            Wait.until(() -> b.state() == WeirStreams.State.RUNNING && b.metadataForAllStreamsClients().size() == 1
+                && b.metadataForAllStreamsClients().iterator().next().topicPartitions().size() == 4, CONVERGE,
+                () -> "b RUNNING alone with all 4 partitions, saw " + b.state() + " " + b.metadataForAllStreamsClients());
             List<RestoreProgress> takeover = new ArrayList<>();
             for (RestoreProgress p : b.restoreProgress().subList(before, b.restoreProgress().size())) {
                 if (p.storeName().equals("counts") && takenOver.contains(p.changelog().partition())) {
@@ -433,17 +447,14 @@ class StreamsTasksIntegrationTest {
             awaitCounts(output, 2, expected);
             StoreQueryParameters<io.weir.streams.state.ReadOnlyKeyValueStore<String, Long>> params =
                 StoreQueryParameters.fromNameAndType("counts", QueryableStoreTypes.keyValueStore());
-            while (true) {
+            Wait.until(() -> {
                 try {
-                    if (b.store(params).approximateNumEntries() == expected.size()
-                        && expected.entrySet().stream().allMatch(e -> e.getValue().equals(b.store(params).get(e.getKey())))) {
-                        break;
-                    }
+                    return b.store(params).approximateNumEntries() == expected.size()
+                        && expected.entrySet().stream().allMatch(e -> e.getValue().equals(b.store(params).get(e.getKey())));
                 } catch (InvalidStateStoreException retry) {
-                    // still rebalancing
+                    return false;   // still rebalancing
                 }
-                Thread.sleep(100);
-            }
+            }, CONVERGE, () -> "b's store to hold " + expected + " (" + b.state() + ")");
         }
     }
 
@@ -491,9 +502,9 @@ class StreamsTasksIntegrationTest {
                 }
                 producer.flush();
             }
-            while (a.state() != WeirStreams.State.ERROR || b.state() != WeirStreams.State.ERROR) {
-                Thread.sleep(100);
-            }
+            Wait.until(() -> a.state() == WeirStreams.State.ERROR && b.state() == WeirStreams.State.ERROR, CONVERGE,
+                () -> "both instances in ERROR, saw a " + a.state() + " b " + b.state() + ", b went through " + statesOfB
+                    + ", a handled " + handledByA);
             assertEquals(1, handledByA.size(), handledByA.toString());
             assertTrue(statesOfB.contains(WeirStreams.State.PENDING_ERROR), statesOfB.toString());
         }
@@ -527,14 +538,15 @@ class StreamsTasksIntegrationTest {
             try (WeirStreams b = new WeirStreams(new WordCountJob().topology(pb), pb)) {
                 b.start();
                 // b ends up holding one counts task (after its warm-up caught up)
-                while (b.state() != WeirStreams.State.RUNNING || b.metadataForAllStreamsClients().stream()
-                    .filter(m -> m.port() == 7302).noneMatch(m -> m.topicPartitions().stream()
-                        .anyMatch(tp -> tp.topic().equals(repartition)))) {
+                Wait.until(() -> {
                     if (b.state() == WeirStreams.State.ERROR || a.state() == WeirStreams.State.ERROR) {
                         fail("an instance failed");
                     }
-                    Thread.sleep(100);
-                }
+                    return b.state() == WeirStreams.State.RUNNING && b.metadataForAllStreamsClients().stream()
+                        .filter(m -> m.port() == 7302).anyMatch(m -> m.topicPartitions().stream()
+                            .anyMatch(tp -> tp.topic().equals(repartition)));
+                }, CONVERGE, () -> "b RUNNING with a counts task, saw " + b.state() + " " + b.metadataForAllStreamsClients()
+                    + ", restores " + b.restoreProgress());
                 List<RestoreProgress> counts = new ArrayList<>();
                 for (RestoreProgress p : b.restoreProgress()) {
                     if (p.storeName().equals("counts")) {

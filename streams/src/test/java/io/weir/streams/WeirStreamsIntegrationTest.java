@@ -5,6 +5,7 @@ import io.weir.admin.NewTopic;
 import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.common.TopicPartition;
 import io.weir.common.testing.TempDirs;
+import io.weir.common.testing.Wait;
 import io.weir.consumer.ConsumerRecord;
 import io.weir.consumer.Deserializers;
 import io.weir.consumer.WeirConsumer;
@@ -33,6 +34,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -52,6 +54,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 class WeirStreamsIntegrationTest {
     private static final int PARTITIONS = 2;
     private static final AtomicInteger NAMES = new AtomicInteger();
+    /** How long a job may take to converge before the test fails saying what it saw (a hang guard, not a timing check). */
+    private static final Duration CONVERGE = Duration.ofSeconds(150);
     private static EmbeddedBroker broker;
     private static Path root;
 
@@ -137,7 +141,11 @@ class WeirStreamsIntegrationTest {
             consumer.seekToBeginning(tps);
             Map<TopicPartition, Long> end = consumer.endOffsets(tps);
             Map<String, List<Long>> out = new TreeMap<>();
+            long deadline = System.nanoTime() + CONVERGE.toNanos();
             while (tps.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                if (System.nanoTime() - deadline > 0) {
+                    fail("reading " + job.output + " did not reach its end offsets " + end + " in " + CONVERGE);
+                }
                 for (ConsumerRecord<String, Long> r : consumer.poll(Duration.ofMillis(100))) {
                     out.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r.value());
                 }
@@ -146,20 +154,16 @@ class WeirStreamsIntegrationTest {
         }
     }
 
-    /** Waits (bounded by the test's timeout) until every expected word reached its count, then checks exactness. */
+    /** Waits (for {@link #CONVERGE} at most) until every expected word reached its count, then checks exactness. */
     private static Map<String, List<Long>> awaitExactCounts(Job job, Map<String, Long> expected) throws InterruptedException {
-        while (true) {
-            Map<String, List<Long>> out = readOutput(job);
-            boolean reached = expected.entrySet().stream().allMatch(e -> {
-                List<Long> seq = out.get(e.getKey());
-                return seq != null && seq.get(seq.size() - 1) >= e.getValue();
-            });
-            if (reached) {
-                assertExact(out, expected);
-                return out;
-            }
-            Thread.sleep(200);
-        }
+        return awaitExactCounts(job, expected, () -> "");
+    }
+
+    /** {@link #awaitExactCounts(Job, Map)}; on timeout the failure adds {@code context} (a forked job's log, say). */
+    private static Map<String, List<Long>> awaitExactCounts(Job job, Map<String, Long> expected, Supplier<String> context)
+        throws InterruptedException {
+        return awaitExactCountsBefore(job, expected, System.nanoTime() + CONVERGE.toNanos(),
+            () -> "the job did not reach the expected counts in " + CONVERGE + context.get());
     }
 
     private static void assertExact(Map<String, List<Long>> out, Map<String, Long> expected) {
@@ -175,12 +179,12 @@ class WeirStreamsIntegrationTest {
     }
 
     private static void awaitRunning(WeirStreams streams) throws InterruptedException {
-        while (streams.state() != WeirStreams.State.RUNNING) {
+        Wait.until(() -> {
             if (streams.state() == WeirStreams.State.ERROR || streams.state() == WeirStreams.State.NOT_RUNNING) {
                 fail("the job stopped: " + streams.state());
             }
-            Thread.sleep(50);
-        }
+            return streams.state() == WeirStreams.State.RUNNING;
+        }, CONVERGE, () -> "the job to be RUNNING, it is " + streams.state());
     }
 
     private static List<RestoreProgress> countStoreRestores(WeirStreams streams) {
@@ -345,6 +349,19 @@ class WeirStreamsIntegrationTest {
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
+    /** For a failure message: whether the forked job still runs, and its log's last lines. */
+    private static String forkedLog(Process child, Path log) {
+        String text;
+        try {
+            text = Files.readString(log);
+        } catch (java.io.IOException e) {
+            text = "(unreadable: " + e + ")";
+        }
+        int from = Math.max(0, text.length() - 20_000);
+        return "; the forked job is " + (child.isAlive() ? "running" : "gone (exit " + child.exitValue() + ")")
+            + ", its log " + log + (from > 0 ? " ends" : "") + ":\n" + text.substring(from);
+    }
+
     /**
      * The runner's job, forked, stops cleanly on SIGTERM (its shutdown hook closes the job: the last
      * transaction commits and the stores apply it), so a restart on its state directory restores nothing.
@@ -359,9 +376,9 @@ class WeirStreamsIntegrationTest {
         Path log = root.resolve(job.appId + "-forked.log");
         Process child = forkRunner(props, log);
         try {
-            awaitExactCounts(job, expected);
+            awaitExactCounts(job, expected, () -> forkedLog(child, log));
             child.destroy();
-            assertTrue(child.waitFor(120, TimeUnit.SECONDS), "the job did not stop on SIGTERM; see " + log);
+            assertTrue(child.waitFor(120, TimeUnit.SECONDS), () -> "the job did not stop on SIGTERM" + forkedLog(child, log));
         } finally {
             child.destroyForcibly();
         }
@@ -393,12 +410,17 @@ class WeirStreamsIntegrationTest {
         Process child = forkRunner(props, log);
         long committedBeforeKill;
         try {
+            // 2000 of the 8000 updates: every run reaches it (caches are off, so every update is output)
+            long deadline = System.nanoTime() + CONVERGE.toNanos();
             while (true) {
-                assertTrue(child.isAlive(), "the forked job ended early; see " + log);
+                assertTrue(child.isAlive(), () -> "the forked job ended early" + forkedLog(child, log));
                 committedBeforeKill = readOutput(job).values().stream().mapToLong(List::size).sum();
                 if (committedBeforeKill >= 2000) {
                     break;
                 }
+                long soFar = committedBeforeKill;
+                assertTrue(System.nanoTime() - deadline < 0, () -> "the forked job committed " + soFar
+                    + " of 2000 updates in " + CONVERGE + forkedLog(child, log));
                 Thread.sleep(100);
             }
         } finally {
@@ -530,9 +552,8 @@ class WeirStreamsIntegrationTest {
         }), props)) {
             streams.setStateListener((now, old) -> states.add(now));
             streams.start();
-            while (streams.state() != WeirStreams.State.ERROR) {
-                Thread.sleep(50);
-            }
+            Wait.until(() -> streams.state() == WeirStreams.State.ERROR, CONVERGE,
+                () -> "the client to end in ERROR, it is " + streams.state() + " after " + states);
             assertTrue(states.containsAll(List.of(WeirStreams.State.PENDING_ERROR, WeirStreams.State.ERROR)), states.toString());
         }
         assertEquals(Map.of(), readOutput(job), "nothing of the failed transaction is visible");
@@ -549,27 +570,35 @@ class WeirStreamsIntegrationTest {
     }
 
     /** {@link #awaitExactCounts}, failing once {@code deadlineNs} ({@link System#nanoTime}) has passed. */
-    private static void awaitExactCountsBefore(Job job, Map<String, Long> expected, long deadlineNs, String why)
-        throws InterruptedException {
+    private static Map<String, List<Long>> awaitExactCountsBefore(Job job, Map<String, Long> expected, long deadlineNs,
+        Supplier<String> why) throws InterruptedException {
         while (true) {
             Map<String, List<Long>> out = readOutput(job);
             if (expected.entrySet().stream().allMatch(e -> out.containsKey(e.getKey())
                 && out.get(e.getKey()).get(out.get(e.getKey()).size() - 1) >= e.getValue())) {
                 assertExact(out, expected);
-                return;
+                return out;
             }
-            if (System.nanoTime() > deadlineNs) {
+            if (System.nanoTime() - deadlineNs > 0) {
                 long behind = expected.entrySet().stream().filter(e -> !out.containsKey(e.getKey())
                     || out.get(e.getKey()).get(out.get(e.getKey()).size() - 1) < e.getValue()).count();
-                fail(why + "; " + behind + " of " + expected.size() + " words still behind their counts");
+                fail(why.get() + "; " + behind + " of " + expected.size() + " words still behind their counts");
             }
             Thread.sleep(200);
         }
     }
 
+    /**
+     * The static-membership tests' session timeout: a take-over that waited for a dead or closed member's session
+     * would wait this long. {@link #TAKE_OVER_MS} is what they allow instead: far below it, and far above what a
+     * take-over that does not wait needs even on a loaded machine (a few seconds), so neither side is a close call.
+     */
+    private static final long STATIC_SESSION_TIMEOUT_MS = 120_000;
+    private static final long TAKE_OVER_MS = 75_000;
+
     private static Properties instanceProps(Job job, String host) {
         Properties p = job.props(root.resolve(job.appId + "-" + host));
-        p.put("consumer.session.timeout.ms", "45000");   // a restart that waited for the dead members' sessions would wait this long
+        p.put("consumer.session.timeout.ms", String.valueOf(STATIC_SESSION_TIMEOUT_MS));
         p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, host + ":1");
         return p;
     }
@@ -598,11 +627,12 @@ class WeirStreamsIntegrationTest {
             long killedNs;
             try {
                 b.start();
-                awaitExactCounts(job, expected);
-                while (b.state() != WeirStreams.State.RUNNING || heldBy(b, "a").isEmpty() || heldBy(b, "b").isEmpty()) {
-                    assertTrue(child.isAlive(), "the forked instance ended early; see " + log);
-                    Thread.sleep(50);
-                }
+                awaitExactCounts(job, expected, () -> forkedLog(child, log));
+                Wait.until(() -> {
+                    assertTrue(child.isAlive(), () -> "the forked instance ended early" + forkedLog(child, log));
+                    return b.state() == WeirStreams.State.RUNNING && !heldBy(b, "a").isEmpty() && !heldBy(b, "b").isEmpty();
+                }, CONVERGE, () -> "both instances to hold tasks, saw " + b.state() + " " + b.metadataForAllStreamsClients()
+                    + forkedLog(child, log));
                 heldByA = heldBy(b, "a");
                 heldByB = heldBy(b, "b");
             } finally {
@@ -613,8 +643,9 @@ class WeirStreamsIntegrationTest {
             try (WeirStreams a = new WeirStreams(new WordCountJob().topology(propsA), propsA)) {
                 a.start();
                 produceLines(job, 1000, 1400, expected);
-                awaitExactCountsBefore(job, expected, killedNs + TimeUnit.SECONDS.toNanos(30),
-                    "the restarted instance did not count new input within 30 s of the kill (the session timeout is 45 s)");
+                awaitExactCountsBefore(job, expected, killedNs + TimeUnit.MILLISECONDS.toNanos(TAKE_OVER_MS),
+                    () -> "the restarted instance did not count new input within " + TAKE_OVER_MS + " ms of the kill"
+                        + " (the session timeout is " + STATIC_SESSION_TIMEOUT_MS + " ms)");
                 assertEquals(heldByA, heldBy(a, "a"), "the restarted instance got its tasks back");
                 assertEquals(heldByB, heldBy(a, "b"), "the other instance kept its tasks");
                 assertEquals(heldByB, heldBy(b, "b"), "the other instance kept its tasks (its own view)");
@@ -640,14 +671,14 @@ class WeirStreamsIntegrationTest {
                 a.start();
                 b.start();
                 awaitExactCounts(job, expected);
-                while (b.state() != WeirStreams.State.RUNNING || heldBy(b, "a").isEmpty() || heldBy(b, "b").isEmpty()) {
-                    Thread.sleep(50);
-                }
+                Wait.until(() -> b.state() == WeirStreams.State.RUNNING && !heldBy(b, "a").isEmpty() && !heldBy(b, "b").isEmpty(),
+                    CONVERGE, () -> "both instances to hold tasks, saw " + b.state() + " " + b.metadataForAllStreamsClients());
             }
             closedNs = System.nanoTime();
             produceLines(job, 600, 900, expected);
-            awaitExactCountsBefore(job, expected, closedNs + TimeUnit.SECONDS.toNanos(30),
-                "the remaining instance did not take the closed one's tasks over within 30 s (the session timeout is 45 s)");
+            awaitExactCountsBefore(job, expected, closedNs + TimeUnit.MILLISECONDS.toNanos(TAKE_OVER_MS),
+                () -> "the remaining instance did not take the closed one's tasks over within " + TAKE_OVER_MS
+                    + " ms (the session timeout is " + STATIC_SESSION_TIMEOUT_MS + " ms)");
             assertEquals(Set.of(), heldBy(b, "a"), "the closed instance left the group");
         }
     }

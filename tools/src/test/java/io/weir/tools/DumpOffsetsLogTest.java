@@ -57,7 +57,9 @@ class DumpOffsetsLogTest {
                 new Deserializers.StringDeserializer())) {
                 consumer.subscribe(List.of("orders"));
                 int read = 0;
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
                 while (read == 0) {
+                    assertTrue(System.nanoTime() - deadline < 0, "the group's consumer read nothing of orders in 60 s");
                     read = consumer.poll(Duration.ofMillis(200)).count();
                 }
                 consumer.commitSync();

@@ -173,7 +173,10 @@ class TransactionsCommandTest {
             c.seekToBeginning(List.of(tp));
             long end = c.endOffsets(List.of(tp)).get(tp);
             List<String> values = new ArrayList<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (c.position(tp) < end) {
+                assertTrue(System.nanoTime() - deadline < 0, "reading " + tp + " stopped at " + c.position(tp) + " of "
+                    + end + " after 60 s; read " + values);
                 c.poll(Duration.ofMillis(200)).forEach(r -> values.add(r.value()));
             }
             return values;

@@ -60,7 +60,8 @@ public final class BrokerProcess implements AutoCloseable {
         }
         process = new ProcessBuilder(cmd).redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("broker.out").toFile())).start();
-        long deadline = System.currentTimeMillis() + 30_000;
+        // generous: a JVM's start on a loaded, shared 2-core machine is slow; this only bounds a broken start
+        long deadline = System.currentTimeMillis() + 90_000;
         while (System.currentTimeMillis() < deadline) {
             if (!process.isAlive()) {
                 throw new IllegalStateException("broker exited with " + process.exitValue() + ": " + output());
@@ -71,7 +72,10 @@ public final class BrokerProcess implements AutoCloseable {
                 Thread.sleep(50);
             }
         }
-        throw new IllegalStateException("broker did not listen within 30 s: " + output());
+        String state = process.isAlive() ? "running" : "gone";
+        process.destroyForcibly();   // never leave a half-started broker behind
+        throw new IllegalStateException("broker did not listen on " + port + " within 90 s (it was " + state + "): "
+            + output());
     }
 
     public String output() {

@@ -32,7 +32,11 @@ class BufferPoolTest {
         }, "blocked-allocation");
         t.setDaemon(true);
         t.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!pool.hasWaiters() && !result.isDone()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("the allocation neither waited nor returned in 30 s; its thread is " + t.getState());
+            }
             Thread.onSpinWait();
         }
         return result;

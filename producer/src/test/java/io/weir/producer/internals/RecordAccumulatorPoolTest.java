@@ -138,7 +138,10 @@ class RecordAccumulatorPoolTest {
         }, "blocked-append");
         t.setDaemon(true);
         t.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!pool.hasWaiters() && !blocked.isDone()) {
+            assertTrue(System.nanoTime() - deadline < 0, "the append neither waited nor returned in 30 s; its thread is "
+                + t.getState());
             Thread.onSpinWait();
         }
         assertFalse(blocked.isDone(), "buffer.memory holds one batch: the next one waits for it");

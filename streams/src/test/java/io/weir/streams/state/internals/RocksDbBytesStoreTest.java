@@ -2,6 +2,7 @@ package io.weir.streams.state.internals;
 
 import io.weir.common.TopicPartition;
 import io.weir.common.testing.TempDirs;
+import io.weir.common.testing.Wait;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -9,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -220,7 +222,7 @@ class RocksDbBytesStoreTest {
             seen.addAll(entries(store.rangeCommitted(null, null)));
         });
         reader.start();
-        reader.join();
+        Wait.join(reader, Duration.ofSeconds(60), () -> "the committed read on another thread");
         assertEquals(List.of("1", "a=1"), seen);
     }
 
@@ -316,7 +318,7 @@ class RocksDbBytesStoreTest {
             store.commit(Map.of(IN, (long) c));
         }
         store.close();
-        reader.join();
+        Wait.join(reader, Duration.ofSeconds(60), () -> "the reader to end once the store closed (failure: " + failure.get() + ")");
         assertNull(failure.get());
     }
 }

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
@@ -82,8 +83,14 @@ class RocksDbCrashTest {
             .redirectErrorStream(true)
             .redirectOutput(root.resolve("child-" + haltAfter + ".out").toFile())
             .start();
-        assertTrue(child.waitFor(120, TimeUnit.SECONDS), "child did not halt");
-        assertEquals(0, child.exitValue(), "child failed; see " + root.resolve("child-" + haltAfter + ".out"));
+        Path out = root.resolve("child-" + haltAfter + ".out");
+        try {
+            assertTrue(child.waitFor(120, TimeUnit.SECONDS), "child did not halt in 120 s; its output: "
+                + Files.readString(out));
+        } finally {
+            child.destroyForcibly();   // a child that did not halt writes forever: never leave it running
+        }
+        assertEquals(0, child.exitValue(), "child failed; its output: " + Files.readString(out));
     }
 
     private static long assertAtOneCommit(RocksDbBytesStore store) {
