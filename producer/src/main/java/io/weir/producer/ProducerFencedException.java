@@ -8,7 +8,7 @@ import io.weir.protocol.Errors;
  * has not committed will become visible, and it must be closed; the newer instance carries on.
  * Raised for PRODUCER_FENCED and INVALID_PRODUCER_EPOCH (the older versions' name for the same thing).
  */
-public final class ProducerFencedException extends ProducerFatalException {
+public final class ProducerFencedException extends ApplicationRecoverableException {
     private static final long serialVersionUID = 1L;
 
     public ProducerFencedException(Errors error, String message) {

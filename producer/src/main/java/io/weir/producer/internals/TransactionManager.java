@@ -4,6 +4,8 @@ import io.weir.consumer.ConsumerGroupMetadata;
 import io.weir.consumer.OffsetAndMetadata;
 import io.weir.common.Time;
 import io.weir.common.TopicPartition;
+import io.weir.producer.ApplicationRecoverableException;
+import io.weir.producer.InvalidConfigurationException;
 import io.weir.producer.ProducerFatalException;
 import io.weir.producer.ProducerFencedException;
 import io.weir.producer.TransactionAbortableException;
@@ -68,9 +70,14 @@ import java.util.function.IntFunction;
  * COORDINATOR_LOAD_IN_PROGRESS, CONCURRENT_TRANSACTIONS, disconnects...) are retried here until the
  * call's deadline, then surface as {@link TimeoutException} (the call may be repeated; it resumes);
  * abortable ones move to {@link State#ABORTABLE_ERROR} and surface as
- * {@link TransactionAbortableException}; fatal ones (fenced, authorization, invalid mapping) move to
- * {@link State#FATAL_ERROR} and surface as {@link ProducerFatalException} (fenced:
- * {@link ProducerFencedException}) from every later call.
+ * {@link TransactionAbortableException}; fatal ones move to {@link State#FATAL_ERROR} and surface
+ * from every later call as a {@link ProducerFatalException} that says what the application can do:
+ * {@link ApplicationRecoverableException} (fenced: {@link ProducerFencedException}; the coordinator does not
+ * map the id to this producer outside a transaction) means a new producer with the same id works,
+ * {@link InvalidConfigurationException} (authorization, transaction timeout, unsupported version) means it
+ * would not. INVALID_PRODUCER_ID_MAPPING inside a transaction (the coordinator expired the idle id, see
+ * {@code transactional.id.expiration.ms}) is abortable, as Kafka's KIP-360 made it: the abort skips EndTxn,
+ * which the coordinator could not accept, and gets a new producer id with InitProducerId.
  *
  * <p>Threads: the blocking operations run on the caller's thread, one at a time ({@code operationLock});
  * the sender thread calls {@link #isSendable}, {@link #maybeSendAddPartitions} and
@@ -146,6 +153,9 @@ public final class TransactionManager {
     private boolean transactionStarted; // a send or an offset commit happened in this transaction
     private final Set<String> groupsAdded = new HashSet<>(); // V1: groups whose AddOffsetsToTxn succeeded
     private boolean epochBumpRequired; // V1: a batch failed, its sequence may be a gap
+    // the coordinator answered INVALID_PRODUCER_ID_MAPPING in this transaction: the abort re-initializes instead
+    // of sending an EndTxn the coordinator cannot accept
+    private boolean producerIdMappingLost;
 
     public TransactionManager(String transactionalId, int transactionTimeoutMs, NetworkClient client, Time time,
                               long retryBackoffMs) {
@@ -245,14 +255,47 @@ public final class TransactionManager {
         String message = "TransactionalId " + transactionalId + ": " + what + " failed: " + error + " ("
             + error.message() + ")";
         return switch (error) {
-            case PRODUCER_FENCED, INVALID_PRODUCER_EPOCH -> fatal(new ProducerFencedException(error, message
-                + "; another producer with the same transactional.id took over, close this one"));
-            case TRANSACTIONAL_ID_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED, INVALID_TRANSACTION_TIMEOUT,
-                 UNSUPPORTED_VERSION, UNSUPPORTED_FOR_MESSAGE_FORMAT, INVALID_PRODUCER_ID_MAPPING,
-                 TRANSACTION_COORDINATOR_FENCED, TRANSACTIONAL_ID_NOT_FOUND, UNKNOWN_PRODUCER_ID ->
-                fatal(new ProducerFatalException(error, message, null));
+            case INVALID_PRODUCER_ID_MAPPING -> producerIdMappingLost(error, message);
+            case PRODUCER_FENCED, INVALID_PRODUCER_EPOCH, UNKNOWN_PRODUCER_ID, TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+                 CLUSTER_AUTHORIZATION_FAILED, INVALID_TRANSACTION_TIMEOUT, UNSUPPORTED_VERSION,
+                 UNSUPPORTED_FOR_MESSAGE_FORMAT, TRANSACTION_COORDINATOR_FENCED, TRANSACTIONAL_ID_NOT_FOUND ->
+                fatal(fatalKind(error, message, null));
             default -> abortable(new TransactionAbortableException(error, message, null));
         };
+    }
+
+    /** The fatal exception for a broker error: which kind tells the application whether a new producer helps. */
+    private static ProducerFatalException fatalKind(Errors error, String message, Throwable cause) {
+        return switch (error) {
+            case PRODUCER_FENCED, INVALID_PRODUCER_EPOCH -> new ProducerFencedException(error, message
+                + "; another producer with the same transactional.id took over, close this one");
+            case INVALID_PRODUCER_ID_MAPPING, UNKNOWN_PRODUCER_ID -> new ApplicationRecoverableException(error,
+                message + "; the coordinator does not know this producer: close it and create a new one", cause);
+            case TRANSACTIONAL_ID_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED, INVALID_TRANSACTION_TIMEOUT,
+                 UNSUPPORTED_VERSION, UNSUPPORTED_FOR_MESSAGE_FORMAT -> new InvalidConfigurationException(error,
+                message + "; a new producer with this configuration would fail the same way", cause);
+            default -> new ProducerFatalException(error, message, cause);
+        };
+    }
+
+    /**
+     * The coordinator does not map the transactional id to this producer: it expired the idle id
+     * ({@code transactional.id.expiration.ms}) or lost it. Inside a transaction this is abortable: nothing of the
+     * transaction can have been written under a mapping the coordinator does not have, and the abort gets a new
+     * producer id from InitProducerId. Anywhere else the producer cannot go on.
+     */
+    private synchronized RuntimeException producerIdMappingLost(Errors error, String message) {
+        TransactionAbortableException e = new TransactionAbortableException(error, message + "; abort the "
+            + "transaction: the abort gets a new producer id", null);
+        if (state == State.ABORTING_TRANSACTION) {
+            producerIdMappingLost = true; // the abort under way re-initializes
+            return e;
+        }
+        if (state == State.IN_TRANSACTION || state == State.COMMITTING_TRANSACTION || state == State.ABORTABLE_ERROR) {
+            producerIdMappingLost = true;
+            return abortable(e);
+        }
+        return fatal(fatalKind(error, message, null));
     }
 
     // ------------------------------------------------------------------ user operations
@@ -548,32 +591,39 @@ public final class TransactionManager {
     private void endTransaction(boolean commit, long deadlineMs) {
         boolean needed;
         boolean useV2;
+        boolean reinitialize;
         synchronized (this) {
             useV2 = v2;
             needed = v2 ? transactionStarted : (!partitionsInTransaction.isEmpty() || !groupsAdded.isEmpty());
+            reinitialize = !commit && producerIdMappingLost;
         }
         String what = commit ? "EndTxn (commit)" : "EndTxn (abort)";
-        if (needed) {
+        if (needed && !reinitialize) {
             long id = producerId();
             short ep = epoch();
             Answer a = callTransactionCoordinator(what, builder(ApiKeys.END_TXN, useV2 ? 5 : 0, useV2 ? 5 : 4,
                     v -> new EndTxnRequest().setTransactionalId(transactionalId).setProducerId(id).setProducerEpoch(ep)
                         .setCommitted(commit)),
                 r -> Errors.forCode(((EndTxnResponse) r).errorCode()), deadlineMs);
-            if (a.error() != Errors.NONE) {
+            if (!commit && a.error() == Errors.INVALID_PRODUCER_ID_MAPPING) {
+                // the coordinator has no transaction of this producer to abort: get a new mapping instead
+                reinitialize = true;
+            } else if (a.error() != Errors.NONE) {
                 throw fail(a.error(), what);
-            }
-            EndTxnResponse r = (EndTxnResponse) a.response();
-            if (useV2 && r.producerId() >= 0 && r.producerEpoch() >= 0) {
-                install(r.producerId(), r.producerEpoch(), deadlineMs);
+            } else {
+                EndTxnResponse r = (EndTxnResponse) a.response();
+                if (useV2 && r.producerId() >= 0 && r.producerEpoch() >= 0) {
+                    install(r.producerId(), r.producerEpoch(), deadlineMs);
+                }
             }
         }
         boolean bump;
         synchronized (this) {
-            bump = !commit && !useV2 && epochBumpRequired;
+            bump = !commit && (reinitialize || (!useV2 && epochBumpRequired));
         }
         if (bump) {
-            // a failed batch may have left a sequence gap: start the next transaction at a new epoch
+            // a failed batch may have left a sequence gap, or the coordinator lost the mapping: start the next
+            // transaction at a new epoch (a new producer id for a mapping the coordinator no longer has)
             transitionTo(State.INITIALIZING);
             initProducerId(producerId(), epoch(), deadlineMs);
         }
@@ -583,6 +633,7 @@ public final class TransactionManager {
             transactionStarted = false;
             groupsAdded.clear();
             epochBumpRequired = false;
+            producerIdMappingLost = false;
             lastError = null;
             transitionTo(State.READY);
         }
@@ -623,6 +674,9 @@ public final class TransactionManager {
         }
         synchronized (this) {
             epochBumpRequired = true;
+            if (errorOf(error) == Errors.INVALID_PRODUCER_ID_MAPPING) {
+                producerIdMappingLost = true; // the leader's coordinator check found no mapping (V2 Produce)
+            }
             if (state == State.ABORTING_TRANSACTION || state == State.FATAL_ERROR) {
                 return; // aborting anyway
             }
@@ -694,8 +748,6 @@ public final class TransactionManager {
         Errors fatalOrAbortable = Errors.NONE;
         String failedPartition = null;
         synchronized (this) {
-            addInFlight = false;
-            notifyAll();
             if (err != null) {
                 log.debug("AddPartitionsToTxn failed: {}", err.toString());
                 if (err instanceof DisconnectException || err instanceof TimeoutException) {
@@ -732,9 +784,12 @@ public final class TransactionManager {
                         retryBackoffMs) : retryBackoffMs);
                 }
             }
-        }
-        if (fatalOrAbortable != Errors.NONE) {
-            fail(fatalOrAbortable, "AddPartitionsToTxn for " + failedPartition);
+            if (fatalOrAbortable != Errors.NONE) {
+                // in the error state before the next request may go: the sender must not send the same add again
+                fail(fatalOrAbortable, "AddPartitionsToTxn for " + failedPartition);
+            }
+            addInFlight = false;
+            notifyAll();
         }
         sender.wakeup();
     }
@@ -854,8 +909,8 @@ public final class TransactionManager {
                 return await(findCoordinator(keyType, key, deadlineMs), deadlineMs, what);
             } catch (ApiException e) {
                 if (!e.isRetriable()) {
-                    throw keyType == 1 ? fatal(new ProducerFatalException(e.error(), what + " failed: " + e.getMessage(),
-                        e)) : fail(e.error(), what);
+                    throw keyType == 1 ? fatal(fatalKind(e.error(), what + " failed: " + e.getMessage(), e))
+                        : fail(e.error(), what);
                 }
                 backoff(deadlineMs, what, e.toString());
             }
