@@ -73,7 +73,9 @@ import java.util.function.Function;
  * Whenever the live brokers change — and when a controller takes office, as brokers may have died while
  * there was none — every partition whose leader is gone gets the first live ISR member of its
  * assignment (or none, its ISR kept, unless {@code unclean.leader.election.enable}), and dead followers
- * leave the ISRs. Preferred-replica and unclean elections run on request ({@link #electLeaders}: on a
+ * leave the ISRs. A broker leaves either when its ZooKeeper session expires or, sooner, when this controller's
+ * {@link BrokerLivenessProbe} finds its listener refusing connections and {@link #fenceBroker fences} it by
+ * deleting its registration: one failover path for both. Preferred-replica and unclean elections run on request ({@link #electLeaders}: on a
  * broker that is not the controller, the request is a sequential znode under
  * {@link ZkPaths#LEADER_ELECTIONS} that the controller answers in place) and, with
  * {@code auto.leader.rebalance.enable}, every {@code leader.imbalance.check.interval.seconds} for the
@@ -154,6 +156,8 @@ public final class ZkController implements TopicController, LeaderElector, Parti
     private volatile ControllerChannelManager channel;
     /** The registrations (id to broker epoch) the current term has sent the full state to (guarded by this). */
     private Map<Integer, Long> informedBrokers = Map.of();
+    /** Watches the other brokers' listeners while this broker is the controller; null: session expiry only. */
+    private volatile BrokerLivenessProbe livenessProbe;
 
     public ZkController(ZkMetadataStore store, int brokerId) {
         this(store, brokerId, ElectionSettings.defaults());
@@ -189,6 +193,10 @@ public final class ZkController implements TopicController, LeaderElector, Parti
                 ControllerChannelManager ch = channel;
                 if (ch != null) {
                     ch.endTerm();
+                }
+                BrokerLivenessProbe probe = livenessProbe;
+                if (probe != null) {
+                    probe.watch(List.of());
                 }
             }
         });
@@ -701,6 +709,74 @@ public final class ZkController implements TopicController, LeaderElector, Parti
         this.channel = ch;
     }
 
+    /**
+     * Watches the other brokers' listeners with {@code probe} while this broker is the controller, so a
+     * broker whose process died is fenced ({@link #fenceBroker}) without waiting for its ZooKeeper session
+     * to expire; null (the default) leaves dead brokers to session expiry. Set before {@link #start()}.
+     */
+    public void setLivenessProbe(BrokerLivenessProbe probe) {
+        this.livenessProbe = probe;
+    }
+
+    /** Hands the registered brokers of {@code image} to the liveness probe (this term's view). */
+    private void watchLiveness(ZkMetadataStore.Image image) {
+        BrokerLivenessProbe probe = livenessProbe;
+        if (probe != null && context != null) {
+            probe.watch(image.brokers());
+        }
+    }
+
+    /**
+     * Fences broker {@code id}, found dead under registration {@code brokerEpoch} (its listener refuses
+     * connections: {@link BrokerLivenessProbe}), as the expiry of its ZooKeeper session would: its
+     * registration znode is deleted — only if it is still that registration (same creating zxid) and under
+     * this term's epoch fence — and from there the usual failover runs (the brokers' watches see it gone,
+     * {@link #reconcile} moves its leaderships to live ISR members, drops it from the ISRs, and every broker
+     * gets the new states with it among the offline replicas). Nothing else is needed to make it safe: a
+     * broker fenced by mistake that is in fact alive registers again on its own (its registrar watches its
+     * znode) under a new broker epoch, so requests of its earlier registration are refused
+     * (STALE_BROKER_EPOCH both ways) and the controller treats it as a bounced broker — failed over first,
+     * then sent the full state as a new broker, rejoining the ISRs by catching up. Runs on the controller's
+     * worker; does nothing when this broker is not the controller.
+     */
+    public void fenceBroker(int id, long brokerEpoch, String reason) {
+        try {
+            worker.execute(() -> fenceNow(id, brokerEpoch, reason));
+        } catch (RejectedExecutionException e) {
+            // closing
+        }
+    }
+
+    /** Deletes the registration {@code (id, brokerEpoch)} under the epoch fence; returns whether it did. */
+    synchronized boolean fenceNow(int id, long brokerEpoch, String reason) {
+        ControllerContext term = context;
+        if (term == null || !latch.hasLeadership() || id == brokerId) {
+            return false;
+        }
+        String path = ZkPaths.broker(id);
+        try {
+            Stat stat = client.checkExists().forPath(path);
+            if (stat == null || stat.getCzxid() != brokerEpoch) {
+                log.info("controller {}: not fencing broker {} (epoch {}): its registration is {}", brokerId, id,
+                    brokerEpoch, stat == null ? "already gone" : "a newer one (epoch " + stat.getCzxid() + ")");
+                return false;
+            }
+            fencedCommit(store, term, List.of(client.transactionOp().delete().withVersion(stat.getVersion())
+                .forPath(path)));
+        } catch (ControllerMovedException e) {
+            log.info("controller {}: not fencing broker {}: {}", brokerId, id, e.getMessage());
+            return false;
+        } catch (Exception e) {
+            log.warn("controller {}: cannot fence broker {} (epoch {}); its ZooKeeper session's expiry will", brokerId,
+                id, brokerEpoch, e);
+            return false;
+        }
+        log.warn("controller {} fenced broker {} (epoch {}) without waiting for its ZooKeeper session to expire: {}."
+            + " Its registration is deleted; its partitions fail over now", brokerId, id, brokerEpoch, reason);
+        store.refreshSoon(Set.of());
+        return true;
+    }
+
     private static Set<TopicPartition> partitionsOf(String topic, int from, int to) {
         Set<TopicPartition> out = new HashSet<>();
         for (int p = from; p < to; p++) {
@@ -721,6 +797,7 @@ public final class ZkController implements TopicController, LeaderElector, Parti
         ch.beginTerm(term.controllerEpoch());
         ZkMetadataStore.Image image = store.image();
         ch.setLiveBrokers(image.brokers());
+        watchLiveness(image);
         Map<Integer, Long> informed = new HashMap<>();
         for (BrokerRegistration b : image.brokers()) {
             informed.put(b.id(), b.epoch());
@@ -746,6 +823,7 @@ public final class ZkController implements TopicController, LeaderElector, Parti
         }
         ZkMetadataStore.Image image = store.image();
         ch.setLiveBrokers(image.brokers());
+        watchLiveness(image);
         Map<Integer, Long> informed = new HashMap<>();
         List<BrokerRegistration> fresh = new ArrayList<>();
         boolean bouncedSince = false;
