@@ -17,6 +17,8 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The controller's fast detection of a dead broker (the config {@code controller.broker.liveness.timeout.ms}).
@@ -64,6 +66,8 @@ public final class BrokerLivenessProbe implements AutoCloseable {
     /** The probe thread's state: one entry per registration being probed. */
     private final Map<Integer, Watch> watches = new HashMap<>();
     private final ByteBuffer discard = ByteBuffer.allocate(64);
+    /** The brokers whose current registration this probe has been connected to (read by tests). */
+    private final Set<Integer> seenAlive = ConcurrentHashMap.newKeySet();
 
     /** One registration's probe state (the probe thread's only). */
     private static final class Watch {
@@ -215,6 +219,7 @@ public final class BrokerLivenessProbe implements AutoCloseable {
             if (b == null || !w.sameRegistration(b)) {
                 closeChannel(w);
                 it.remove();
+                seenAlive.remove(w.id);
             }
         }
         for (BrokerRegistration b : now.values()) {
@@ -257,6 +262,7 @@ public final class BrokerLivenessProbe implements AutoCloseable {
         }
         w.connected = true;
         w.seenAlive = true;
+        seenAlive.add(w.id);
         w.refusedSinceMs = -1;
         w.refusals = 0;
     }
@@ -314,6 +320,11 @@ public final class BrokerLivenessProbe implements AutoCloseable {
                 // closing anyway
             }
         }
+    }
+
+    /** Whether this probe has been connected to broker {@code brokerId}'s current registration (tests wait for it). */
+    boolean hasSeenAlive(int brokerId) {
+        return seenAlive.contains(brokerId);
     }
 
     @Override

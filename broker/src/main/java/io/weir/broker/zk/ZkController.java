@@ -718,6 +718,11 @@ public final class ZkController implements TopicController, LeaderElector, Parti
         this.livenessProbe = probe;
     }
 
+    /** The liveness probe, or null (tests). */
+    BrokerLivenessProbe livenessProbe() {
+        return livenessProbe;
+    }
+
     /** Hands the registered brokers of {@code image} to the liveness probe (this term's view). */
     private void watchLiveness(ZkMetadataStore.Image image) {
         BrokerLivenessProbe probe = livenessProbe;
