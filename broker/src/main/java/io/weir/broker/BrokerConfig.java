@@ -194,7 +194,8 @@ public final class BrokerConfig extends AbstractConfig {
         .define(CONTROLLER_BROKER_LIVENESS_TIMEOUT_MS, LONG, 2_000L, atLeast(0), "How long a broker's listener must"
             + " refuse the controller's connections (after the controller was connected to it) before the controller"
             + " fences it as dead, moving its leaderships and shrinking the ISRs, without waiting for"
-            + " zookeeper.session.timeout.ms. Only a refused connection counts (nothing listens: the process is gone);"
+            + " zookeeper.session.timeout.ms (the other brokers watch the controller's broker the same way, and"
+            + " the first to find it dead hands the controllership on). Only a refused connection counts (nothing listens: the process is gone);"
             + " a broker that does not answer at all is left to its session timeout. 0 turns the probe off.")
         .define(CONTROLLED_SHUTDOWN_ENABLE, BOOLEAN, true, "Whether a stopping broker first asks the controller to"
             + " move the leadership of its partitions to other in-sync replicas.")

@@ -23,7 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The controller's fast detection of a dead broker (the config {@code controller.broker.liveness.timeout.ms}).
  * While this broker is the controller it keeps one idle TCP connection to the listener of every other
- * registered broker. When that connection closes it connects again at once; a broker whose listener then
+ * registered broker (on any other broker, to the controller's broker alone: a dead controller is fenced by
+ * the first broker to find it dead, {@code ZkController#fenceDeadController}). When that connection closes it connects again at once; a broker whose listener then
  * <em>refuses</em> every connection ({@code ECONNREFUSED}: nothing listens on the port, which is what a
  * {@code kill -9}ed process leaves behind) for {@code timeoutMs} — after this probe had once been
  * connected to that same registration — is reported dead through {@link Fencer}: the controller fences it

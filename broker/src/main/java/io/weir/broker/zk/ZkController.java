@@ -75,7 +75,9 @@ import java.util.function.Function;
  * assignment (or none, its ISR kept, unless {@code unclean.leader.election.enable}), and dead followers
  * leave the ISRs. A broker leaves either when its ZooKeeper session expires or, sooner, when this controller's
  * {@link BrokerLivenessProbe} finds its listener refusing connections and {@link #fenceBroker fences} it by
- * deleting its registration: one failover path for both. Preferred-replica and unclean elections run on request ({@link #electLeaders}: on a
+ * deleting its registration: one failover path for both. The other brokers probe the controller's broker
+ * the same way; a dead controller's ephemeral znodes are deleted by the first to find it dead, so the next
+ * broker in the election takes office without waiting for the session either. Preferred-replica and unclean elections run on request ({@link #electLeaders}: on a
  * broker that is not the controller, the request is a sequential znode under
  * {@link ZkPaths#LEADER_ELECTIONS} that the controller answers in place) and, with
  * {@code auto.leader.rebalance.enable}, every {@code leader.imbalance.check.interval.seconds} for the
@@ -176,7 +178,10 @@ public final class ZkController implements TopicController, LeaderElector, Parti
         });
         executor.setRemoveOnCancelPolicy(true);
         this.worker = executor;
-        store.setObserver(this::scheduleReconcile);
+        store.setObserver(() -> {
+            watchLiveness(store.image());
+            scheduleReconcile();
+        });
         this.latch = new LeaderLatch(client, ZkPaths.CONTROLLER_ELECTION, Integer.toString(brokerId));
         latch.addListener(new LeaderLatchListener() {
             @Override
@@ -194,10 +199,7 @@ public final class ZkController implements TopicController, LeaderElector, Parti
                 if (ch != null) {
                     ch.endTerm();
                 }
-                BrokerLivenessProbe probe = livenessProbe;
-                if (probe != null) {
-                    probe.watch(List.of());
-                }
+                watchLiveness(store.image()); // the new controller's broker alone
             }
         });
     }
@@ -710,12 +712,14 @@ public final class ZkController implements TopicController, LeaderElector, Parti
     }
 
     /**
-     * Watches the other brokers' listeners with {@code probe} while this broker is the controller, so a
-     * broker whose process died is fenced ({@link #fenceBroker}) without waiting for its ZooKeeper session
-     * to expire; null (the default) leaves dead brokers to session expiry. Set before {@link #start()}.
+     * Watches the other brokers' listeners with {@code probe} while this broker is the controller (and the
+     * controller's broker while it is not), so a broker whose process died is fenced ({@link #fenceBroker})
+     * without waiting for its ZooKeeper session to expire; null (the default) leaves dead brokers to session
+     * expiry. Set before {@link #start()}.
      */
     public void setLivenessProbe(BrokerLivenessProbe probe) {
         this.livenessProbe = probe;
+        watchLiveness(store.image());
     }
 
     /** The liveness probe, or null (tests). */
@@ -723,12 +727,27 @@ public final class ZkController implements TopicController, LeaderElector, Parti
         return livenessProbe;
     }
 
-    /** Hands the registered brokers of {@code image} to the liveness probe (this term's view). */
+    /**
+     * Hands the liveness probe what to watch: on the controller every registered broker; on any other broker
+     * the controller's broker alone (a dead controller is fenced by the first broker to find it dead).
+     */
     private void watchLiveness(ZkMetadataStore.Image image) {
         BrokerLivenessProbe probe = livenessProbe;
-        if (probe != null && context != null) {
-            probe.watch(image.brokers());
+        if (probe == null) {
+            return;
         }
+        if (context != null) {
+            probe.watch(image.brokers());
+            return;
+        }
+        int controllerId = image.controllerId();
+        List<BrokerRegistration> watched = new ArrayList<>(1);
+        for (BrokerRegistration b : image.brokers()) {
+            if (b.id() == controllerId && controllerId != brokerId) {
+                watched.add(b);
+            }
+        }
+        probe.watch(watched);
     }
 
     /**
@@ -742,7 +761,8 @@ public final class ZkController implements TopicController, LeaderElector, Parti
      * znode) under a new broker epoch, so requests of its earlier registration are refused
      * (STALE_BROKER_EPOCH both ways) and the controller treats it as a bounced broker — failed over first,
      * then sent the full state as a new broker, rejoining the ISRs by catching up. Runs on the controller's
-     * worker; does nothing when this broker is not the controller.
+     * worker. On a broker that is not the controller it acts only when {@code id} is the controller's broker
+     * ({@link #fenceDeadController}).
      */
     public void fenceBroker(int id, long brokerEpoch, String reason) {
         try {
@@ -752,11 +772,18 @@ public final class ZkController implements TopicController, LeaderElector, Parti
         }
     }
 
-    /** Deletes the registration {@code (id, brokerEpoch)} under the epoch fence; returns whether it did. */
+    /**
+     * Deletes the registration {@code (id, brokerEpoch)} under the epoch fence; on a broker that is not the
+     * controller, when {@code id} is the controller's broker, {@link #fenceDeadController}. Returns whether
+     * it deleted anything.
+     */
     synchronized boolean fenceNow(int id, long brokerEpoch, String reason) {
         ControllerContext term = context;
-        if (term == null || !latch.hasLeadership() || id == brokerId) {
+        if (id == brokerId) {
             return false;
+        }
+        if (term == null || !latch.hasLeadership()) {
+            return term == null && id == store.image().controllerId() && fenceDeadController(id, brokerEpoch, reason);
         }
         String path = ZkPaths.broker(id);
         try {
@@ -778,6 +805,51 @@ public final class ZkController implements TopicController, LeaderElector, Parti
         }
         log.warn("controller {} fenced broker {} (epoch {}) without waiting for its ZooKeeper session to expire: {}."
             + " Its registration is deleted; its partitions fail over now", brokerId, id, brokerEpoch, reason);
+        store.refreshSoon(Set.of());
+        return true;
+    }
+
+    /**
+     * The controller's broker {@code id} is dead (its listener refuses connections): deletes, in one ZooKeeper
+     * transaction, every ephemeral znode its session holds that matters — its registration (only if still
+     * {@code brokerEpoch}), {@code /controller} and its controller-election latch node — as the expiry of that
+     * session would. The next broker in the election then takes office at once, bumping the controller epoch
+     * (so the dead one's term, should it in fact be alive, can write nothing), and fails the dead broker over
+     * like any other. No controller epoch guards this write, as there is no live controller to hold one; the
+     * version checks make it delete only what the dead session owns, and of several brokers finding it dead
+     * the first one's transaction wins and the others' fail harmlessly.
+     */
+    private boolean fenceDeadController(int id, long brokerEpoch, String reason) {
+        try {
+            String path = ZkPaths.broker(id);
+            Stat registration = client.checkExists().forPath(path);
+            if (registration == null || registration.getCzxid() != brokerEpoch) {
+                return false;
+            }
+            long session = registration.getEphemeralOwner();
+            List<CuratorOp> ops = new ArrayList<>();
+            ops.add(client.transactionOp().delete().withVersion(registration.getVersion()).forPath(path));
+            Stat controllerZnode = client.checkExists().forPath(ZkPaths.CONTROLLER);
+            if (controllerZnode != null && controllerZnode.getEphemeralOwner() == session) {
+                ops.add(client.transactionOp().delete().withVersion(controllerZnode.getVersion())
+                    .forPath(ZkPaths.CONTROLLER));
+            }
+            for (String child : client.getChildren().forPath(ZkPaths.CONTROLLER_ELECTION)) {
+                String latchNode = ZkPaths.CONTROLLER_ELECTION + "/" + child;
+                Stat stat = client.checkExists().forPath(latchNode);
+                if (stat != null && stat.getEphemeralOwner() == session) {
+                    ops.add(client.transactionOp().delete().withVersion(stat.getVersion()).forPath(latchNode));
+                }
+            }
+            client.transaction().forOperations(ops);
+        } catch (Exception e) {
+            log.info("broker {}: not fencing the controller's broker {} (epoch {}): {}", brokerId, id, brokerEpoch,
+                e.toString());
+            return false;
+        }
+        log.warn("broker {} fenced the controller's broker {} (epoch {}) without waiting for its ZooKeeper session to"
+            + " expire: {}. Its registration, /controller and its election node are deleted; the next broker in the"
+            + " election takes over", brokerId, id, brokerEpoch, reason);
         store.refreshSoon(Set.of());
         return true;
     }

@@ -177,6 +177,47 @@ class BrokerFencingTest {
     }
 
     @Test
+    void shouldHandTheControllershipOnWhenTheControllersProcessDiedBeforeItsZooKeeperSessionExpires() throws Exception {
+        int zkPort = Integer.parseInt(cluster.connectString().substring(cluster.connectString().lastIndexOf(':') + 1));
+        FaultProxy zkPath = new FaultProxy(zkPort, 2L);
+        closeables.add(zkPath);
+        Map<String, String> props = thirdBrokerProps("127.0.0.1:" + zkPath.port() + CHROOT);
+        props.put("zookeeper.session.timeout.ms", "60000");
+        EmbeddedBroker victim = new EmbeddedBroker(props);
+        cluster.brokers().add(victim);
+        victim.start();
+        waitUntil(() -> cluster.controller() == victim, "broker 2 is the controller");
+        EmbeddedBroker b0 = cluster.broker(0, Map.of("auto.leader.rebalance.enable", "false")).start();
+        EmbeddedBroker b1 = cluster.broker(1, Map.of("auto.leader.rebalance.enable", "false")).start();
+        List<EmbeddedBroker> brokers = List.of(b0, b1, victim);
+        for (EmbeddedBroker b : brokers) {
+            waitUntil(() -> store(b).liveBrokers().size() == 3, "every broker sees all three");
+        }
+        TopicPartition tp = createLedByBroker2(brokers, "controller-died");
+        for (EmbeddedBroker b : List.of(b0, b1)) {
+            waitUntil(() -> b.broker().controller().livenessProbe().hasSeenAlive(2),
+                "broker " + ZkTestCluster.id(b) + " has reached the controller's broker");
+        }
+        int epochBefore = victim.broker().controller().controllerEpoch();
+        ZooKeeper victimZk = store(victim).client().getZookeeperClient().getZooKeeper();
+        long session = victimZk.getSessionId();
+        byte[] password = victimZk.getSessionPasswd();
+
+        zkPath.close();
+        victim.broker().shutdown();
+
+        waitUntil(() -> cluster.controller() != null && cluster.controller() != victim, "another broker is the controller");
+        EmbeddedBroker controller = cluster.controller();
+        waitUntil(() -> {
+            PartitionState s = state(controller, tp);
+            return s.leader() != 2 && !s.isr().contains(2) && registration(controller, 2) == null;
+        }, "the new controller failed broker 2 over");
+        assertTrue(sessionAlive(session, password), "the dead controller's ZooKeeper session had not expired");
+        assertTrue(controller.broker().controller().controllerEpoch() > epochBefore, "a new controller epoch");
+        produce(b0.bootstrapServers() + "," + b1.bootstrapServers(), tp, 0, 20);
+    }
+
+    @Test
     void shouldLetAFencedBrokerThatIsAliveRegisterAgainUnderANewEpochAndRejoinTheIsr() throws Exception {
         EmbeddedBroker third = new EmbeddedBroker(thirdBrokerProps(cluster.connectString() + CHROOT));
         cluster.brokers().add(third);
