@@ -54,6 +54,9 @@ public final class BrokerLivenessProbe implements AutoCloseable {
         void fence(int brokerId, long brokerEpoch, String reason);
     }
 
+    /** The longest a pass waits for I/O. */
+    private static final long IDLE_WAIT_MS = 1_000;
+
     private final int selfId;
     private final long timeoutMs;
     private final long retryBackoffMs;
@@ -152,7 +155,7 @@ public final class BrokerLivenessProbe implements AutoCloseable {
      */
     int doWork(long nowMs) throws IOException {
         reconcile();
-        long nextMs = nowMs + retryBackoffMs;
+        long nextMs = nowMs + IDLE_WAIT_MS; // watch() wakes it sooner; connected watches need no timer
         for (Watch w : watches.values()) {
             if (w.fenced) {
                 continue;
@@ -170,6 +173,8 @@ public final class BrokerLivenessProbe implements AutoCloseable {
             }
             if (w.channel == null) {
                 nextMs = Math.min(nextMs, Math.max(w.nextAttemptMs, nowMs + 1));
+            } else if (!w.connected) {
+                nextMs = Math.min(nextMs, w.connectStartedMs + timeoutMs);
             }
         }
         long waitMs = Math.max(1, nextMs - nowMs);
