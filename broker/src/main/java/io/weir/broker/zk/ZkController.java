@@ -793,8 +793,7 @@ public final class ZkController implements TopicController, LeaderElector, Parti
                     brokerEpoch, stat == null ? "already gone" : "a newer one (epoch " + stat.getCzxid() + ")");
                 return false;
             }
-            fencedCommit(store, term, List.of(client.transactionOp().delete().withVersion(stat.getVersion())
-                .forPath(path)));
+            fencedCommit(store, term, deadSessionOps(id, stat));
         } catch (ControllerMovedException e) {
             log.info("controller {}: not fencing broker {}: {}", brokerId, id, e.getMessage());
             return false;
@@ -804,7 +803,8 @@ public final class ZkController implements TopicController, LeaderElector, Parti
             return false;
         }
         log.warn("controller {} fenced broker {} (epoch {}) without waiting for its ZooKeeper session to expire: {}."
-            + " Its registration is deleted; its partitions fail over now", brokerId, id, brokerEpoch, reason);
+            + " Its registration (and controller-election node) are deleted; its partitions fail over now", brokerId,
+            id, brokerEpoch, reason);
         store.refreshSoon(Set.of());
         return true;
     }
@@ -826,22 +826,7 @@ public final class ZkController implements TopicController, LeaderElector, Parti
             if (registration == null || registration.getCzxid() != brokerEpoch) {
                 return false;
             }
-            long session = registration.getEphemeralOwner();
-            List<CuratorOp> ops = new ArrayList<>();
-            ops.add(client.transactionOp().delete().withVersion(registration.getVersion()).forPath(path));
-            Stat controllerZnode = client.checkExists().forPath(ZkPaths.CONTROLLER);
-            if (controllerZnode != null && controllerZnode.getEphemeralOwner() == session) {
-                ops.add(client.transactionOp().delete().withVersion(controllerZnode.getVersion())
-                    .forPath(ZkPaths.CONTROLLER));
-            }
-            for (String child : client.getChildren().forPath(ZkPaths.CONTROLLER_ELECTION)) {
-                String latchNode = ZkPaths.CONTROLLER_ELECTION + "/" + child;
-                Stat stat = client.checkExists().forPath(latchNode);
-                if (stat != null && stat.getEphemeralOwner() == session) {
-                    ops.add(client.transactionOp().delete().withVersion(stat.getVersion()).forPath(latchNode));
-                }
-            }
-            client.transaction().forOperations(ops);
+            client.transaction().forOperations(deadSessionOps(id, registration));
         } catch (Exception e) {
             log.info("broker {}: not fencing the controller's broker {} (epoch {}): {}", brokerId, id, brokerEpoch,
                 e.toString());
@@ -852,6 +837,30 @@ public final class ZkController implements TopicController, LeaderElector, Parti
             + " election takes over", brokerId, id, brokerEpoch, reason);
         store.refreshSoon(Set.of());
         return true;
+    }
+
+    /**
+     * The deletions of what a dead broker's session holds, as its expiry would delete them: its registration
+     * {@code registration} (at that version), and whichever of {@code /controller}, its controller-election
+     * latch node and its controlled-shutdown request that same session owns. The latch node matters even
+     * for a broker that is not the controller: left there, it could be next in line when the controller goes,
+     * and the election would wait for this session to expire after all.
+     */
+    private List<CuratorOp> deadSessionOps(int id, Stat registration) throws Exception {
+        long session = registration.getEphemeralOwner();
+        List<CuratorOp> ops = new ArrayList<>();
+        ops.add(client.transactionOp().delete().withVersion(registration.getVersion()).forPath(ZkPaths.broker(id)));
+        List<String> owned = new ArrayList<>(List.of(ZkPaths.CONTROLLER, ZkPaths.controlledShutdown(id)));
+        for (String child : client.getChildren().forPath(ZkPaths.CONTROLLER_ELECTION)) {
+            owned.add(ZkPaths.CONTROLLER_ELECTION + "/" + child);
+        }
+        for (String path : owned) {
+            Stat stat = client.checkExists().forPath(path);
+            if (stat != null && stat.getEphemeralOwner() == session) {
+                ops.add(client.transactionOp().delete().withVersion(stat.getVersion()).forPath(path));
+            }
+        }
+        return ops;
     }
 
     private static Set<TopicPartition> partitionsOf(String topic, int from, int to) {

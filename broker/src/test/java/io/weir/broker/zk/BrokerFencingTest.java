@@ -167,6 +167,12 @@ class BrokerFencingTest {
             PartitionState s = state(controller, tp);
             return s.leader() != 2 && !s.isr().contains(2) && registration(controller, 2) == null;
         }, "broker 2 is fenced: another broker leads " + tp + " and broker 2 left its ISR");
+        for (String child : cluster.zk().getChildren().forPath(CHROOT + ZkPaths.CONTROLLER_ELECTION)) {
+            org.apache.zookeeper.data.Stat stat = cluster.zk().checkExists()
+                .forPath(CHROOT + ZkPaths.CONTROLLER_ELECTION + "/" + child);
+            assertTrue(stat == null || stat.getEphemeralOwner() != session,
+                "broker 2's controller-election node went with its registration: it cannot be next in line");
+        }
         assertTrue(sessionAlive(session, password), "broker 2's ZooKeeper session had not expired: the controller's"
             + " probe fenced it, not the session timeout");
         PartitionState after = state(controller, tp);
