@@ -49,6 +49,7 @@ import io.weir.broker.transaction.TransactionMarkerChannel;
 import io.weir.broker.transaction.TransactionMarkerWriter;
 import io.weir.broker.zk.AlterPartitionControl;
 import io.weir.broker.zk.BrokerRegistrar;
+import io.weir.broker.zk.BrokerLivenessProbe;
 import io.weir.broker.zk.ControllerChannelManager;
 import io.weir.broker.zk.ControllerRequestApplier;
 import io.weir.broker.zk.ZkController;
@@ -111,6 +112,8 @@ public final class Broker {
     /** The controller's connections to the brokers (LeaderAndIsr, UpdateMetadata, StopReplica). */
     private NetworkClient controllerClient;
     private ControllerChannelManager controllerChannel;
+    /** The controller's watch on the other brokers' listeners (fast dead-broker detection); null when off. */
+    private BrokerLivenessProbe livenessProbe;
     /** This broker's side of the controller's requests. */
     private ControllerRequestApplier controllerRequests;
     /**
@@ -274,6 +277,12 @@ public final class Broker {
             List.of(new Node(-1, advertised.host(), advertised.port())), "controller-" + config.brokerId()), time);
         controllerChannel = new ControllerChannelManager(controllerClient, time, INTER_BROKER_REQUEST_TIMEOUT_MS);
         controller.setChannel(controllerChannel);
+        long livenessTimeoutMs = config.getLong(BrokerConfig.CONTROLLER_BROKER_LIVENESS_TIMEOUT_MS);
+        if (livenessTimeoutMs > 0) {
+            livenessProbe = new BrokerLivenessProbe(config.brokerId(), livenessTimeoutMs, time, controller::fenceBroker);
+            livenessProbe.start();
+            controller.setLivenessProbe(livenessProbe);
+        }
         BrokerRegistrar registered = registrar;
         controllerRequests = new ControllerRequestApplier(config.brokerId(), store, replicaManager,
             registered::brokerEpoch);
@@ -542,6 +551,8 @@ public final class Broker {
             store.setListener(null);
         }
         boolean ok = true;
+        // first: a controller that fences this broker once its listener closes must not see it register again
+        ok &= stage("registration", () -> registrar.close(), registrar);
         ok &= stage("network", () -> socketServer.shutdown(), socketServer);
         ok &= stage("request handlers", () -> handlerPool.shutdown(10_000), handlerPool);
         ok &= stage("background duties", this::stopScheduler, scheduler);
@@ -555,9 +566,9 @@ public final class Broker {
         ok &= stage("logs", () -> logManager.close(), logManager);
         ok &= stage("alter partition manager", () -> alterPartitionManager.close(), alterPartitionManager);
         ok &= stage("controller", () -> controller.close(), controller);
+        ok &= stage("controller liveness probe", () -> livenessProbe.close(), livenessProbe);
         ok &= stage("controller channel", () -> controllerChannel.close(), controllerChannel);
         ok &= stage("controller client", () -> controllerClient.close(), controllerClient);
-        ok &= stage("registration", () -> registrar.close(), registrar);
         // closing the store ends the ZooKeeper session (the registration and /controller go at once),
         // then stops the embedded ZooKeeper if there is one
         ok &= stage("metadata store", () -> store.close(), store);
@@ -573,6 +584,7 @@ public final class Broker {
         alterPartitionManager = null;
         controller = null;
         controllerChannel = null;
+        livenessProbe = null;
         controllerClient = null;
         registrar = null;
         store = null;

@@ -82,6 +82,7 @@ public final class BrokerConfig extends AbstractConfig {
     public static final String LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS = "leader.imbalance.check.interval.seconds";
     public static final String LEADER_IMBALANCE_PER_BROKER_PERCENTAGE = "leader.imbalance.per.broker.percentage";
     public static final String CONTROLLED_SHUTDOWN_ENABLE = "controlled.shutdown.enable";
+    public static final String CONTROLLER_BROKER_LIVENESS_TIMEOUT_MS = "controller.broker.liveness.timeout.ms";
     public static final String CONTROLLED_SHUTDOWN_MAX_RETRIES = "controlled.shutdown.max.retries";
     public static final String CONTROLLED_SHUTDOWN_RETRY_BACKOFF_MS = "controlled.shutdown.retry.backoff.ms";
     public static final String CLUSTER_ID = "cluster.id";
@@ -190,6 +191,12 @@ public final class BrokerConfig extends AbstractConfig {
             "How often the controller checks the leader imbalance.")
         .define(LEADER_IMBALANCE_PER_BROKER_PERCENTAGE, INT, 10, between(0, 100), "The share of a broker's"
             + " preferred partitions that may be led elsewhere before the controller elects the preferred leaders.")
+        .define(CONTROLLER_BROKER_LIVENESS_TIMEOUT_MS, LONG, 2_000L, atLeast(0), "How long a broker's listener must"
+            + " refuse the controller's connections (after the controller was connected to it) before the controller"
+            + " fences it as dead, moving its leaderships and shrinking the ISRs, without waiting for"
+            + " zookeeper.session.timeout.ms (the other brokers watch the controller's broker the same way, and"
+            + " the first to find it dead hands the controllership on). Only a refused connection counts (nothing listens: the process is gone);"
+            + " a broker that does not answer at all is left to its session timeout. 0 turns the probe off.")
         .define(CONTROLLED_SHUTDOWN_ENABLE, BOOLEAN, true, "Whether a stopping broker first asks the controller to"
             + " move the leadership of its partitions to other in-sync replicas.")
         .define(CONTROLLED_SHUTDOWN_MAX_RETRIES, INT, 3, atLeast(1), "Attempts of a controlled shutdown before the"

@@ -3,6 +3,7 @@ package io.weir.broker.zk;
 import io.weir.common.utils.FileUtils;
 import io.weir.common.utils.Json;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.CuratorWatcher;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.zookeeper.CreateMode;
@@ -39,6 +40,11 @@ import java.util.concurrent.TimeUnit;
  * bounded by the session timeout plus a margin; a znode still held after that belongs to another live
  * broker with the same id, and startup fails saying so.
  *
+ * <p>A registration deleted while this broker's session lives — the controller fenced the broker
+ * ({@link ZkController#fenceBroker}: it found the listener refusing connections) — is made again at once,
+ * under a new broker epoch, as Kafka's fenced brokers must register anew before they are unfenced: the
+ * controller fails the earlier registration over and treats this one as a broker that just started.
+ *
  * <p>Thread-safe.
  */
 public final class BrokerRegistrar implements AutoCloseable {
@@ -58,6 +64,18 @@ public final class BrokerRegistrar implements AutoCloseable {
     private volatile boolean closed;
     /** The czxid of this broker's current registration znode; -1 before the first registration. */
     private volatile long brokerEpoch = -1;
+    /** The ZooKeeper session of the current registration. */
+    private volatile long sessionRegistered;
+    /** Watches this broker's own znode: deleted while the session lives means fenced. */
+    private final CuratorWatcher ownZnodeWatcher = event -> {
+        if (!closed && event.getType() != Watcher.Event.EventType.None) {
+            try {
+                reregistration.execute(this::reregister);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // closing
+            }
+        }
+    };
 
     public BrokerRegistrar(ZkMetadataStore store, int brokerId, String host, int port, String rack,
                            List<String> endpoints) {
@@ -100,6 +118,7 @@ public final class BrokerRegistrar implements AutoCloseable {
                     Stat created = new Stat();
                     client.create().storingStatIn(created).withMode(CreateMode.EPHEMERAL).forPath(path, registration);
                     brokerEpoch = created.getCzxid();
+                    sessionRegistered = mySession;
                     break;
                 } catch (KeeperException.NodeExistsException e) {
                     Stat stat = client.checkExists().forPath(path);
@@ -110,6 +129,7 @@ public final class BrokerRegistrar implements AutoCloseable {
                     if (owner == mySession) {
                         client.setData().forPath(path, registration);
                         brokerEpoch = stat.getCzxid();
+                        sessionRegistered = mySession;
                         break;
                     }
                     if (!triedTakeover) {
@@ -140,7 +160,25 @@ public final class BrokerRegistrar implements AutoCloseable {
             throw ZkMetadataStore.zkFailure("register broker " + brokerId, e);
         }
         client.getConnectionStateListenable().addListener(listener);
-        log.info("registered broker {} at {}", brokerId, path);
+        log.info("registered broker {} at {} (broker epoch {})", brokerId, path, brokerEpoch);
+        watchOwnZnode();
+    }
+
+    /** Sets the watch on this broker's znode again (a ZooKeeper watch fires once). */
+    private void watchOwnZnode() {
+        if (closed) {
+            return;
+        }
+        try {
+            if (client.checkExists().usingWatcher(ownZnodeWatcher).forPath(ZkPaths.broker(brokerId)) == null) {
+                reregistration.execute(this::reregister); // deleted before the watch was set
+            }
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
+        } catch (Exception e) {
+            log.warn("cannot watch broker {}'s registration; a deletion of it is noticed at the next reconnection",
+                brokerId, e);
+        }
     }
 
     /**
@@ -226,9 +264,15 @@ public final class BrokerRegistrar implements AutoCloseable {
             String path = ZkPaths.broker(brokerId);
             Stat stat = client.checkExists().forPath(path);
             long mySession = client.getZookeeperClient().getZooKeeper().getSessionId();
-            if (stat == null || stat.getEphemeralOwner() != mySession) {
+            if (stat == null && sessionRegistered == mySession) {
+                log.warn("broker {}'s registration (broker epoch {}) was deleted while its ZooKeeper session lives:"
+                    + " the controller fenced it; registering again under a new broker epoch", brokerId, brokerEpoch);
+                register();
+            } else if (stat == null || stat.getEphemeralOwner() != mySession) {
                 log.info("re-registering broker {} on a new ZooKeeper session", brokerId);
                 register();
+            } else {
+                watchOwnZnode();
             }
         } catch (Exception e) {
             log.error("cannot re-register broker {} after a ZooKeeper reconnection", brokerId, e);

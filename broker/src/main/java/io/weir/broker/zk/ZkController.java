@@ -73,7 +73,11 @@ import java.util.function.Function;
  * Whenever the live brokers change — and when a controller takes office, as brokers may have died while
  * there was none — every partition whose leader is gone gets the first live ISR member of its
  * assignment (or none, its ISR kept, unless {@code unclean.leader.election.enable}), and dead followers
- * leave the ISRs. Preferred-replica and unclean elections run on request ({@link #electLeaders}: on a
+ * leave the ISRs. A broker leaves either when its ZooKeeper session expires or, sooner, when this controller's
+ * {@link BrokerLivenessProbe} finds its listener refusing connections and {@link #fenceBroker fences} it by
+ * deleting its registration: one failover path for both. The other brokers probe the controller's broker
+ * the same way; a dead controller's ephemeral znodes are deleted by the first to find it dead, so the next
+ * broker in the election takes office without waiting for the session either. Preferred-replica and unclean elections run on request ({@link #electLeaders}: on a
  * broker that is not the controller, the request is a sequential znode under
  * {@link ZkPaths#LEADER_ELECTIONS} that the controller answers in place) and, with
  * {@code auto.leader.rebalance.enable}, every {@code leader.imbalance.check.interval.seconds} for the
@@ -154,6 +158,8 @@ public final class ZkController implements TopicController, LeaderElector, Parti
     private volatile ControllerChannelManager channel;
     /** The registrations (id to broker epoch) the current term has sent the full state to (guarded by this). */
     private Map<Integer, Long> informedBrokers = Map.of();
+    /** Watches the other brokers' listeners while this broker is the controller; null: session expiry only. */
+    private volatile BrokerLivenessProbe livenessProbe;
 
     public ZkController(ZkMetadataStore store, int brokerId) {
         this(store, brokerId, ElectionSettings.defaults());
@@ -172,7 +178,10 @@ public final class ZkController implements TopicController, LeaderElector, Parti
         });
         executor.setRemoveOnCancelPolicy(true);
         this.worker = executor;
-        store.setObserver(this::scheduleReconcile);
+        store.setObserver(() -> {
+            watchLiveness(store.image());
+            scheduleReconcile();
+        });
         this.latch = new LeaderLatch(client, ZkPaths.CONTROLLER_ELECTION, Integer.toString(brokerId));
         latch.addListener(new LeaderLatchListener() {
             @Override
@@ -190,6 +199,7 @@ public final class ZkController implements TopicController, LeaderElector, Parti
                 if (ch != null) {
                     ch.endTerm();
                 }
+                watchLiveness(store.image()); // the new controller's broker alone
             }
         });
     }
@@ -701,6 +711,158 @@ public final class ZkController implements TopicController, LeaderElector, Parti
         this.channel = ch;
     }
 
+    /**
+     * Watches the other brokers' listeners with {@code probe} while this broker is the controller (and the
+     * controller's broker while it is not), so a broker whose process died is fenced ({@link #fenceBroker})
+     * without waiting for its ZooKeeper session to expire; null (the default) leaves dead brokers to session
+     * expiry. Set before {@link #start()}.
+     */
+    public void setLivenessProbe(BrokerLivenessProbe probe) {
+        this.livenessProbe = probe;
+        watchLiveness(store.image());
+    }
+
+    /** The liveness probe, or null (tests). */
+    BrokerLivenessProbe livenessProbe() {
+        return livenessProbe;
+    }
+
+    /**
+     * Hands the liveness probe what to watch: on the controller every registered broker; on any other broker
+     * the controller's broker alone (a dead controller is fenced by the first broker to find it dead).
+     */
+    private void watchLiveness(ZkMetadataStore.Image image) {
+        BrokerLivenessProbe probe = livenessProbe;
+        if (probe == null) {
+            return;
+        }
+        if (context != null) {
+            probe.watch(image.brokers());
+            return;
+        }
+        int controllerId = image.controllerId();
+        List<BrokerRegistration> watched = new ArrayList<>(1);
+        for (BrokerRegistration b : image.brokers()) {
+            if (b.id() == controllerId && controllerId != brokerId) {
+                watched.add(b);
+            }
+        }
+        probe.watch(watched);
+    }
+
+    /**
+     * Fences broker {@code id}, found dead under registration {@code brokerEpoch} (its listener refuses
+     * connections: {@link BrokerLivenessProbe}), as the expiry of its ZooKeeper session would: its
+     * registration znode is deleted — only if it is still that registration (same creating zxid) and under
+     * this term's epoch fence — and from there the usual failover runs (the brokers' watches see it gone,
+     * {@link #reconcile} moves its leaderships to live ISR members, drops it from the ISRs, and every broker
+     * gets the new states with it among the offline replicas). Nothing else is needed to make it safe: a
+     * broker fenced by mistake that is in fact alive registers again on its own (its registrar watches its
+     * znode) under a new broker epoch, so requests of its earlier registration are refused
+     * (STALE_BROKER_EPOCH both ways) and the controller treats it as a bounced broker — failed over first,
+     * then sent the full state as a new broker, rejoining the ISRs by catching up. Runs on the controller's
+     * worker. On a broker that is not the controller it acts only when {@code id} is the controller's broker
+     * ({@link #fenceDeadController}).
+     */
+    public void fenceBroker(int id, long brokerEpoch, String reason) {
+        try {
+            worker.execute(() -> fenceNow(id, brokerEpoch, reason));
+        } catch (RejectedExecutionException e) {
+            // closing
+        }
+    }
+
+    /**
+     * Deletes the registration {@code (id, brokerEpoch)} under the epoch fence; on a broker that is not the
+     * controller, when {@code id} is the controller's broker, {@link #fenceDeadController}. Returns whether
+     * it deleted anything.
+     */
+    synchronized boolean fenceNow(int id, long brokerEpoch, String reason) {
+        ControllerContext term = context;
+        if (id == brokerId) {
+            return false;
+        }
+        if (term == null || !latch.hasLeadership()) {
+            return term == null && id == store.image().controllerId() && fenceDeadController(id, brokerEpoch, reason);
+        }
+        String path = ZkPaths.broker(id);
+        try {
+            Stat stat = client.checkExists().forPath(path);
+            if (stat == null || stat.getCzxid() != brokerEpoch) {
+                log.info("controller {}: not fencing broker {} (epoch {}): its registration is {}", brokerId, id,
+                    brokerEpoch, stat == null ? "already gone" : "a newer one (epoch " + stat.getCzxid() + ")");
+                return false;
+            }
+            fencedCommit(store, term, deadSessionOps(id, stat));
+        } catch (ControllerMovedException e) {
+            log.info("controller {}: not fencing broker {}: {}", brokerId, id, e.getMessage());
+            return false;
+        } catch (Exception e) {
+            log.warn("controller {}: cannot fence broker {} (epoch {}); its ZooKeeper session's expiry will", brokerId,
+                id, brokerEpoch, e);
+            return false;
+        }
+        log.warn("controller {} fenced broker {} (epoch {}) without waiting for its ZooKeeper session to expire: {}."
+            + " Its registration (and controller-election node) are deleted; its partitions fail over now", brokerId,
+            id, brokerEpoch, reason);
+        store.refreshSoon(Set.of());
+        return true;
+    }
+
+    /**
+     * The controller's broker {@code id} is dead (its listener refuses connections): deletes, in one ZooKeeper
+     * transaction, every ephemeral znode its session holds that matters — its registration (only if still
+     * {@code brokerEpoch}), {@code /controller} and its controller-election latch node — as the expiry of that
+     * session would. The next broker in the election then takes office at once, bumping the controller epoch
+     * (so the dead one's term, should it in fact be alive, can write nothing), and fails the dead broker over
+     * like any other. No controller epoch guards this write, as there is no live controller to hold one; the
+     * version checks make it delete only what the dead session owns, and of several brokers finding it dead
+     * the first one's transaction wins and the others' fail harmlessly.
+     */
+    private boolean fenceDeadController(int id, long brokerEpoch, String reason) {
+        try {
+            String path = ZkPaths.broker(id);
+            Stat registration = client.checkExists().forPath(path);
+            if (registration == null || registration.getCzxid() != brokerEpoch) {
+                return false;
+            }
+            client.transaction().forOperations(deadSessionOps(id, registration));
+        } catch (Exception e) {
+            log.info("broker {}: not fencing the controller's broker {} (epoch {}): {}", brokerId, id, brokerEpoch,
+                e.toString());
+            return false;
+        }
+        log.warn("broker {} fenced the controller's broker {} (epoch {}) without waiting for its ZooKeeper session to"
+            + " expire: {}. Its registration, /controller and its election node are deleted; the next broker in the"
+            + " election takes over", brokerId, id, brokerEpoch, reason);
+        store.refreshSoon(Set.of());
+        return true;
+    }
+
+    /**
+     * The deletions of what a dead broker's session holds, as its expiry would delete them: its registration
+     * {@code registration} (at that version), and whichever of {@code /controller}, its controller-election
+     * latch node and its controlled-shutdown request that same session owns. The latch node matters even
+     * for a broker that is not the controller: left there, it could be next in line when the controller goes,
+     * and the election would wait for this session to expire after all.
+     */
+    private List<CuratorOp> deadSessionOps(int id, Stat registration) throws Exception {
+        long session = registration.getEphemeralOwner();
+        List<CuratorOp> ops = new ArrayList<>();
+        ops.add(client.transactionOp().delete().withVersion(registration.getVersion()).forPath(ZkPaths.broker(id)));
+        List<String> owned = new ArrayList<>(List.of(ZkPaths.CONTROLLER, ZkPaths.controlledShutdown(id)));
+        for (String child : client.getChildren().forPath(ZkPaths.CONTROLLER_ELECTION)) {
+            owned.add(ZkPaths.CONTROLLER_ELECTION + "/" + child);
+        }
+        for (String path : owned) {
+            Stat stat = client.checkExists().forPath(path);
+            if (stat != null && stat.getEphemeralOwner() == session) {
+                ops.add(client.transactionOp().delete().withVersion(stat.getVersion()).forPath(path));
+            }
+        }
+        return ops;
+    }
+
     private static Set<TopicPartition> partitionsOf(String topic, int from, int to) {
         Set<TopicPartition> out = new HashSet<>();
         for (int p = from; p < to; p++) {
@@ -721,6 +883,7 @@ public final class ZkController implements TopicController, LeaderElector, Parti
         ch.beginTerm(term.controllerEpoch());
         ZkMetadataStore.Image image = store.image();
         ch.setLiveBrokers(image.brokers());
+        watchLiveness(image);
         Map<Integer, Long> informed = new HashMap<>();
         for (BrokerRegistration b : image.brokers()) {
             informed.put(b.id(), b.epoch());
@@ -746,6 +909,7 @@ public final class ZkController implements TopicController, LeaderElector, Parti
         }
         ZkMetadataStore.Image image = store.image();
         ch.setLiveBrokers(image.brokers());
+        watchLiveness(image);
         Map<Integer, Long> informed = new HashMap<>();
         List<BrokerRegistration> fresh = new ArrayList<>();
         boolean bouncedSince = false;
