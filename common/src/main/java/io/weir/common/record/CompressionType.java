@@ -5,7 +5,6 @@ import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import com.github.luben.zstd.ZstdOutputStreamNoFinalizer;
 import io.weir.common.utils.ByteBufferOutputStream;
 import net.jpountz.lz4.LZ4Factory;
-import net.jpountz.lz4.LZ4FrameInputStream;
 import net.jpountz.lz4.LZ4FrameOutputStream;
 import org.xerial.snappy.SnappyError;
 import org.xerial.snappy.SnappyInputStream;
@@ -25,7 +24,8 @@ import java.util.zip.GZIPOutputStream;
  * <ul>
  *   <li>gzip: the JDK's gzip stream;</li>
  *   <li>snappy: snappy-java's xerial stream framing ({@code SnappyOutputStream});</li>
- *   <li>lz4: the standard LZ4 frame format, 64 KB independent blocks, no checksums;</li>
+ *   <li>lz4: the standard LZ4 frame format, 64 KB independent blocks, no checksums (read by
+ *       {@link Lz4FrameReader}, which reuses its block buffer per thread);</li>
  *   <li>zstd: a zstd frame (zstd-jni).</li>
  * </ul>
  * Levels follow Kafka's {@code compression.<codec>.level} keys and ranges.
@@ -138,6 +138,16 @@ public enum CompressionType {
         if (this == NONE) {
             return src.duplicate();
         }
+        if (this == LZ4) {
+            try {
+                return Lz4FrameReader.decompress(src, maxBytes);
+            } catch (IOException | RuntimeException e) {
+                if (e instanceof CorruptRecordException c) {
+                    throw c;
+                }
+                throw new CorruptRecordException("cannot decompress " + displayName + " data: " + e, e);
+            }
+        }
         ByteBufferOutputStream out = new ByteBufferOutputStream(Math.min(maxBytes, Math.max(1024, src.remaining() * 4)));
         try (InputStream in = wrapForInput(src)) {
             byte[] chunk = new byte[16 * 1024];
@@ -194,14 +204,15 @@ public enum CompressionType {
     }
 
     private InputStream wrapForInput(ByteBuffer src) throws IOException {
+        if (this == LZ4) {
+            return new Lz4FrameReader(src);
+        }
         InputStream raw = new ByteBufferInputStream(src.duplicate());
         switch (this) {
             case GZIP:
                 return new GZIPInputStream(raw, 8 * 1024);
             case SNAPPY:
                 return new SnappyInputStream(raw);
-            case LZ4:
-                return new LZ4FrameInputStream(raw);
             case ZSTD:
                 return new ZstdInputStreamNoFinalizer(raw);
             default:
