@@ -60,6 +60,10 @@ public final class BatchValidator {
     /** Bit set in {@link #walkRecord}'s result when the record has no key. */
     private static final long NO_KEY = Long.MIN_VALUE;
 
+    /** The view {@link #validate} walks a request with (validation never nests on a thread). */
+    private static final ThreadLocal<RecordBatch> VIEW = ThreadLocal.withInitial(RecordBatch::new);
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+
     private BatchValidator() {
     }
 
@@ -76,11 +80,19 @@ public final class BatchValidator {
     /**
      * Validates every batch of {@code records}, throwing on the first that breaks a rule. The batches
      * must fill the buffer exactly (as {@link MemoryRecords#strictBatches()} checks); they are walked
-     * with one {@link RecordBatch} view, rewrapped per batch, so a request allocates no object per batch.
+     * with one {@link RecordBatch} view per thread, rewrapped per batch, so validation allocates no
+     * object per request or batch.
      */
     public static void validate(MemoryRecords records, Rules rules, Object where) {
-        ByteBuffer buf = records.buffer();
-        RecordBatch batch = new RecordBatch();
+        RecordBatch batch = VIEW.get();
+        try {
+            validate(records.buffer(), batch, rules, where);
+        } finally {
+            batch.wrap(EMPTY, 0); // hold no request's bytes between calls
+        }
+    }
+
+    private static void validate(ByteBuffer buf, RecordBatch batch, Rules rules, Object where) {
         int limit = buf.limit();
         for (int position = 0; position < limit; ) {
             int remaining = limit - position;
