@@ -170,6 +170,36 @@ class Lz4FrameReaderTest {
     }
 
     @Test
+    void theWriterWritesWhatLz4JavasFrameStreamWrites() throws IOException {
+        byte[][] contents = {content(0, false), content(100, false), content(64 * 1024, false),
+            content(200_000, false), content(150_000, true)};
+        for (byte[] c : contents) {
+            for (int level : new int[] {CompressionType.LZ4.defaultLevel, 3}) {
+                ByteArrayOutputStream expected = new ByteArrayOutputStream();
+                LZ4Factory f = LZ4Factory.fastestInstance();
+                try (LZ4FrameOutputStream lz4 = new LZ4FrameOutputStream(expected, LZ4FrameOutputStream.BLOCKSIZE.SIZE_64KB,
+                        -1L, level == CompressionType.LZ4.defaultLevel ? f.fastCompressor() : f.highCompressor(level),
+                        XXHashFactory.fastestInstance().hash32(), LZ4FrameOutputStream.FLG.Bits.BLOCK_INDEPENDENCE)) {
+                    lz4.write(c);
+                }
+                ByteBuffer direct = ByteBuffer.allocateDirect(c.length + 2).position(2);
+                direct.put(c).position(2);
+                for (ByteBuffer src : new ByteBuffer[] {ByteBuffer.wrap(c), direct}) {
+                    io.weir.common.utils.ByteBufferOutputStream out = new io.weir.common.utils.ByteBufferOutputStream(16);
+                    out.write(3); // the writer appends after what the stream holds
+                    CompressionType.LZ4.compress(src, out, level);
+                    ByteBuffer written = out.buffer().flip();
+                    assertEquals(3, written.get());
+                    byte[] frame = new byte[written.remaining()];
+                    written.get(frame);
+                    assertArrayEquals(expected.toByteArray(), frame, c.length + " bytes, level " + level);
+                    assertReads(c, frame);
+                }
+            }
+        }
+    }
+
+    @Test
     void boundsWhatItInflates() throws IOException {
         byte[] frames = frame(content(100_000, false), LZ4FrameOutputStream.BLOCKSIZE.SIZE_64KB, -1,
             LZ4FrameOutputStream.FLG.Bits.BLOCK_INDEPENDENCE);
