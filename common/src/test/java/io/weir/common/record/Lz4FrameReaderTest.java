@@ -200,6 +200,38 @@ class Lz4FrameReaderTest {
     }
 
     @Test
+    void damagedFramesFailOnlyAsCorruptData() throws IOException {
+        byte[] c = content(150_000, false);
+        byte[][] frames = {
+            frame(c, LZ4FrameOutputStream.BLOCKSIZE.SIZE_64KB, -1, LZ4FrameOutputStream.FLG.Bits.BLOCK_INDEPENDENCE),
+            frame(c, LZ4FrameOutputStream.BLOCKSIZE.SIZE_256KB, c.length, LZ4FrameOutputStream.FLG.Bits.BLOCK_INDEPENDENCE,
+                LZ4FrameOutputStream.FLG.Bits.CONTENT_SIZE, LZ4FrameOutputStream.FLG.Bits.CONTENT_CHECKSUM)};
+        Random random = new Random(11);
+        for (int i = 0; i < 2000; i++) {
+            byte[] damaged = frames[i % 2].clone();
+            int flips = 1 + random.nextInt(3);
+            for (int f = 0; f < flips; f++) {
+                // mostly the header and block sizes, where a flip changes how the rest is read
+                int at = random.nextInt(4) == 0 ? random.nextInt(damaged.length) : random.nextInt(Math.min(40, damaged.length));
+                damaged[at] ^= (byte) (1 << random.nextInt(8));
+            }
+            if (random.nextBoolean()) {
+                damaged = Arrays.copyOf(damaged, random.nextInt(damaged.length + 1));
+            }
+            try {
+                assertTrue(oneShot(ByteBuffer.wrap(damaged)).length <= 4 * c.length);
+            } catch (CorruptRecordException expected) {
+                // damage detected: the only way decompress may fail
+            }
+            try {
+                streamed(ByteBuffer.wrap(damaged));
+            } catch (IOException | net.jpountz.lz4.LZ4Exception expected) {
+                // the stream's contract: malformed input is an IOException or the codec's own exception
+            }
+        }
+    }
+
+    @Test
     void boundsWhatItInflates() throws IOException {
         byte[] frames = frame(content(100_000, false), LZ4FrameOutputStream.BLOCKSIZE.SIZE_64KB, -1,
             LZ4FrameOutputStream.FLG.Bits.BLOCK_INDEPENDENCE);
