@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 
 /**
@@ -61,6 +60,10 @@ public final class BatchValidator {
     /** Bit set in {@link #walkRecord}'s result when the record has no key. */
     private static final long NO_KEY = Long.MIN_VALUE;
 
+    /** The view {@link #validate} walks a request with (validation never nests on a thread). */
+    private static final ThreadLocal<RecordBatch> VIEW = ThreadLocal.withInitial(RecordBatch::new);
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+
     private BatchValidator() {
     }
 
@@ -74,18 +77,40 @@ public final class BatchValidator {
     public record Rules(AppendOrigin origin, boolean compacted, int maxMessageBytes) {
     }
 
-    /** Validates every batch of {@code records}, throwing on the first that breaks a rule. */
+    /**
+     * Validates every batch of {@code records}, throwing on the first that breaks a rule. The batches
+     * must fill the buffer exactly (as {@link MemoryRecords#strictBatches()} checks); they are walked
+     * with one {@link RecordBatch} view per thread, rewrapped per batch, so validation allocates no
+     * object per request or batch.
+     */
     public static void validate(MemoryRecords records, Rules rules, Object where) {
-        Iterator<RecordBatch> batches = records.strictBatches().iterator();
-        while (true) {
-            try {
-                if (!batches.hasNext()) {
-                    return;
-                }
-            } catch (CorruptRecordException e) {
-                throw new CorruptRecordException(where + ": " + e.getMessage(), e);
+        RecordBatch batch = VIEW.get();
+        try {
+            validate(records.buffer(), batch, rules, where);
+        } finally {
+            batch.wrap(EMPTY, 0); // hold no request's bytes between calls
+        }
+    }
+
+    private static void validate(ByteBuffer buf, RecordBatch batch, Rules rules, Object where) {
+        int limit = buf.limit();
+        for (int position = 0; position < limit; ) {
+            int remaining = limit - position;
+            if (remaining < RecordBatch.LOG_OVERHEAD) {
+                throw new CorruptRecordException(where + ": only " + remaining + " bytes remain at byte " + position
+                    + ", fewer than a batch header");
             }
-            validateBatch(batches.next(), rules, where);
+            int length = buf.getInt(position + RecordBatch.LENGTH_OFFSET);
+            if (length < RecordBatch.HEADER_SIZE - RecordBatch.LOG_OVERHEAD) {
+                throw new CorruptRecordException(where + ": batch at byte " + position + " has length " + length
+                    + ", less than the header's " + (RecordBatch.HEADER_SIZE - RecordBatch.LOG_OVERHEAD));
+            }
+            if (length > remaining - RecordBatch.LOG_OVERHEAD) {
+                throw new CorruptRecordException(where + ": batch at byte " + position + " has length " + length
+                    + " but only " + (remaining - RecordBatch.LOG_OVERHEAD) + " bytes follow");
+            }
+            validateBatch(batch.wrap(buf, position), rules, where);
+            position += RecordBatch.LOG_OVERHEAD + length;
         }
     }
 
@@ -124,11 +149,13 @@ public final class BatchValidator {
         } catch (IOException | RuntimeException | SnappyError e) {
             throw cannotDecompress(batch, e, where);
         }
+        Inflated inflated = new Inflated(in, max);
         try {
-            walkRecords(batch, null, 0, 0, new Inflated(in, max), rules, where);
+            walkRecords(batch, null, 0, 0, inflated, rules, where);
         } catch (CodecFailure e) {
             throw cannotDecompress(batch, e.getCause(), where);
         } finally {
+            inflated.release();
             try {
                 in.close();
             } catch (IOException | RuntimeException | SnappyError ignored) {
@@ -384,9 +411,12 @@ public final class BatchValidator {
     private static final class Inflated {
         private static final int CHUNK_BYTES = 8192;
 
+        /** One chunk per thread, taken while a batch is walked (a nested walk gets its own). */
+        private static final ThreadLocal<byte[]> CHUNKS = new ThreadLocal<>();
+
         private final InputStream in;
         private final long maxBytes;
-        private final byte[] chunk = new byte[CHUNK_BYTES];
+        private byte[] chunk;
         private int pos;
         private int filled;
         private long decompressed;
@@ -396,6 +426,18 @@ public final class BatchValidator {
         Inflated(InputStream in, long maxBytes) {
             this.in = in;
             this.maxBytes = maxBytes;
+            byte[] cached = CHUNKS.get();
+            if (cached != null) {
+                CHUNKS.set(null);
+                chunk = cached;
+            } else {
+                chunk = new byte[CHUNK_BYTES];
+            }
+        }
+
+        /** Gives the chunk back to this thread's cache; the walk is over. */
+        void release() {
+            CHUNKS.set(chunk);
         }
 
         /** Same contract as {@link #walkRecord(ByteBuffer, int, int)}, the position bits left 0. */

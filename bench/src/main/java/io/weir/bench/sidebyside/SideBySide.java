@@ -74,6 +74,10 @@ public final class SideBySide implements Callable<Integer> {
     @Option(names = "--heap", defaultValue = "-Xmx1G -Xms1G", description = "Heap options for both brokers.")
     String heapOpts;
 
+    @Option(names = "--weir-heap", description = "Heap options for the Weir brokers only (default: --heap), e.g. "
+        + "the start script's default heap against Kafka's 1 GiB.")
+    String weirHeapOpts;
+
     @Option(names = "--client-heap", defaultValue = "-Xmx1G", description = "Heap options for the load tools.")
     String clientHeapOpts;
 
@@ -187,7 +191,7 @@ public final class SideBySide implements Callable<Integer> {
                     peakRss.put(broker.name(), broker.peakRssBytes());
                 }
                 Path report = new Report(scenario, results, started.stream().map(Target::name).toList(),
-                    commandLine(), scenarioNotes, peakRss, heapOpts, curves).write(resultsDir, stamp);
+                    commandLine(), scenarioNotes, peakRss, heapNote(), curves).write(resultsDir, stamp);
                 System.err.println("Wrote " + report);
             }
             succeeded = true;
@@ -212,8 +216,8 @@ public final class SideBySide implements Callable<Integer> {
             String dir = size == 1 ? kind : kind + "-cluster";
             Target broker = switch (kind) {
                 case "weir" -> size == 1
-                    ? new BrokerProcess.Weir(weirHome, workDir.resolve(dir), weirPort, heapOpts)
-                    : BrokerCluster.weir(weirHome, workDir.resolve(dir), weirPort, zookeeperPort, size, heapOpts,
+                    ? new BrokerProcess.Weir(weirHome, workDir.resolve(dir), weirPort, weirHeap())
+                    : BrokerCluster.weir(weirHome, workDir.resolve(dir), weirPort, zookeeperPort, size, weirHeap(),
                         zookeeperHeapOpts);
                 case "kafka" -> size == 1
                     ? new BrokerProcess.Kafka(kafkaClasspath(), workDir.resolve(dir), kafkaPort, kafkaControllerPort, heapOpts)
@@ -228,13 +232,22 @@ public final class SideBySide implements Callable<Integer> {
         }
     }
 
+    private String weirHeap() {
+        return weirHeapOpts == null ? heapOpts : weirHeapOpts;
+    }
+
+    /** The brokers' heap options as the report names them. */
+    private String heapNote() {
+        return weirHeapOpts == null ? heapOpts : "Weir " + weirHeapOpts + ", Kafka " + heapOpts;
+    }
+
     private String clusterNote(int size) {
         return String.format(java.util.Locale.ROOT, "Clusters: %d Weir brokers (broker.id 1..%d, ports %d..) on one standalone "
                 + "ZooKeeper the bench starts (bin/weir-zookeeper-start.sh, `%s`, default zookeeper.session.timeout.ms=18000) "
                 + "vs %d Apache Kafka KRaft nodes, each broker and controller (a %d-voter static quorum; default "
                 + "broker.session.timeout.ms=9000); every broker's heap `%s`. Broker CPU s and RSS MB are sums over the "
                 + "cluster's processes, Weir's ZooKeeper included; Kafka's internal topics keep its defaults (rf 3).",
-            size, size, weirPort, zookeeperHeapOpts, size, size, heapOpts);
+            size, size, weirPort, zookeeperHeapOpts, size, size, heapNote());
     }
 
     /**

@@ -4,9 +4,6 @@ import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import com.github.luben.zstd.ZstdOutputStreamNoFinalizer;
 import io.weir.common.utils.ByteBufferOutputStream;
-import net.jpountz.lz4.LZ4Factory;
-import net.jpountz.lz4.LZ4FrameInputStream;
-import net.jpountz.lz4.LZ4FrameOutputStream;
 import org.xerial.snappy.SnappyError;
 import org.xerial.snappy.SnappyInputStream;
 import org.xerial.snappy.SnappyOutputStream;
@@ -25,7 +22,8 @@ import java.util.zip.GZIPOutputStream;
  * <ul>
  *   <li>gzip: the JDK's gzip stream;</li>
  *   <li>snappy: snappy-java's xerial stream framing ({@code SnappyOutputStream});</li>
- *   <li>lz4: the standard LZ4 frame format, 64 KB independent blocks, no checksums;</li>
+ *   <li>lz4: the standard LZ4 frame format, 64 KB independent blocks, no checksums (written by
+ *       {@link Lz4FrameWriter}, read by {@link Lz4FrameReader}: no buffer per batch);</li>
  *   <li>zstd: a zstd frame (zstd-jni).</li>
  * </ul>
  * Levels follow Kafka's {@code compression.<codec>.level} keys and ranges.
@@ -113,6 +111,10 @@ public enum CompressionType {
             dst.position(dst.position() + (int) n);
             return;
         }
+        if (this == LZ4) {
+            Lz4FrameWriter.compress(src, out, level, level == defaultLevel);
+            return;
+        }
         try (OutputStream os = wrapForOutput(out, level)) {
             ByteBuffer in = src.duplicate();
             if (in.hasArray()) {
@@ -137,6 +139,16 @@ public enum CompressionType {
     public ByteBuffer decompress(ByteBuffer src, int maxBytes) {
         if (this == NONE) {
             return src.duplicate();
+        }
+        if (this == LZ4) {
+            try {
+                return Lz4FrameReader.decompress(src, maxBytes);
+            } catch (IOException | RuntimeException e) {
+                if (e instanceof CorruptRecordException c) {
+                    throw c;
+                }
+                throw new CorruptRecordException("cannot decompress " + displayName + " data: " + e, e);
+            }
         }
         ByteBufferOutputStream out = new ByteBufferOutputStream(Math.min(maxBytes, Math.max(1024, src.remaining() * 4)));
         try (InputStream in = wrapForInput(src)) {
@@ -180,10 +192,6 @@ public enum CompressionType {
                 return new LevelGzipOutputStream(out, level);
             case SNAPPY:
                 return new SnappyOutputStream(out);
-            case LZ4:
-                return new LZ4FrameOutputStream(out, LZ4FrameOutputStream.BLOCKSIZE.SIZE_64KB, -1L,
-                    level == defaultLevel ? Lz4Holder.FACTORY.fastCompressor() : Lz4Holder.FACTORY.highCompressor(level),
-                    Lz4Holder.FACTORY_XX.hash32(), LZ4FrameOutputStream.FLG.Bits.BLOCK_INDEPENDENCE);
             case ZSTD:
                 ZstdOutputStreamNoFinalizer z = new ZstdOutputStreamNoFinalizer(out);
                 z.setLevel(level);
@@ -194,14 +202,15 @@ public enum CompressionType {
     }
 
     private InputStream wrapForInput(ByteBuffer src) throws IOException {
+        if (this == LZ4) {
+            return new Lz4FrameReader(src);
+        }
         InputStream raw = new ByteBufferInputStream(src.duplicate());
         switch (this) {
             case GZIP:
                 return new GZIPInputStream(raw, 8 * 1024);
             case SNAPPY:
                 return new SnappyInputStream(raw);
-            case LZ4:
-                return new LZ4FrameInputStream(raw);
             case ZSTD:
                 return new ZstdInputStreamNoFinalizer(raw);
             default:
@@ -212,11 +221,6 @@ public enum CompressionType {
     @Override
     public String toString() {
         return displayName;
-    }
-
-    private static final class Lz4Holder {
-        static final LZ4Factory FACTORY = LZ4Factory.fastestInstance();
-        static final net.jpountz.xxhash.XXHashFactory FACTORY_XX = net.jpountz.xxhash.XXHashFactory.fastestInstance();
     }
 
     private static final class LevelGzipOutputStream extends GZIPOutputStream {
