@@ -731,7 +731,7 @@ public final class ReplicaManager {
             LogOffsetMetadata at = info.fetchOffsetMetadata().messageOffset() == fetchOffset ? info.fetchOffsetMetadata()
                 : new LogOffsetMetadata(fetchOffset);
             Partition.FollowerUpdate u = partition.updateFollowerFetchState(replicaId, at, fetch.logStartOffset(), nowMs,
-                end.messageOffset());
+                end.messageOffset(), fetch.replicaEpoch());
             if (u.highWatermarkMoved()) {
                 highWatermarkMoved(tp, partition);
             }
