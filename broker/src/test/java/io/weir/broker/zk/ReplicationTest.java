@@ -284,6 +284,7 @@ class ReplicationTest {
         assertEquals(first.leaderEpoch() + 1, partition(oldLeader, tp).log().latestLeaderEpoch());
 
         // the old leader stops; its controlled shutdown moves leadership to a follower, at a bumped epoch
+        var firstRun = oldLeader.broker().replicaManager().fetcherManager();
         oldLeader.broker().shutdown();
         waitUntil(() -> followers.stream().anyMatch(f -> partition(f, tp).isLeader()), "a follower leads");
         EmbeddedBroker newLeader = leaderOf(followers, tp);
@@ -308,6 +309,39 @@ class ReplicationTest {
         assertEquals(80, read.size());
         assertTrue(read.stream().noneMatch(v -> v.matches("value-10[0-9][0-9]")), "no divergent record survived: " + read);
         assertEquals("value-2029", read.get(79));
+        // KIP-595: the new leader's fetch answer named where the logs diverge, no OffsetForLeaderEpoch round trip
+        // (the old leader may already follow, and truncate, while its controlled shutdown completes)
+        var returned = oldLeader.broker().replicaManager().fetcherManager();
+        assertTrue(firstRun.truncationsOnFetch() + returned.truncationsOnFetch() >= 1,
+            "the old leader truncated on a diverging epoch");
+        assertEquals(0, firstRun.offsetForLeaderEpochRequests() + returned.offsetForLeaderEpochRequests());
+    }
+
+    @Test
+    void shouldSendTheFollowersBrokerEpochAndRefuseAFetchNamingAStaleOne() throws Exception {
+        List<EmbeddedBroker> brokers = startBrokers(3, Map.of());
+        TopicPartition tp = createTopic(brokers, "broker-epochs");
+        EmbeddedBroker leader = leaderOf(brokers, tp);
+        EmbeddedBroker follower = brokers.stream().filter(b -> b != leader).findFirst().orElseThrow();
+        int followerId = follower.broker().config().brokerId();
+        long registered = leader.broker().metadataStore().liveBrokers().stream().filter(b -> b.id() == followerId)
+            .findFirst().orElseThrow().epoch();
+        assertTrue(registered > 0);
+        produce(bootstrap(brokers), "all", tp.topic(), 0, 5);
+        Partition p = partition(leader, tp);
+        waitUntil(() -> p.followerBrokerEpoch(followerId) == registered, "the follower's fetches name its broker epoch");
+
+        // a fetch naming the follower's id at an older broker epoch (a previous incarnation of it): refused
+        long before = p.followerLogEndOffset(followerId);
+        FetchRequest stale = new FetchRequest().setReplicaState(new FetchRequest.ReplicaState().setReplicaId(followerId)
+                .setReplicaEpoch(registered - 1)).setMaxWaitMs(0).setMinBytes(1).setMaxBytes(1 << 20)
+            .setTopics(List.of(new FetchRequest.FetchTopic().setTopicId(p.topicId()).setPartitions(List.of(
+                new FetchRequest.FetchPartition().setPartition(tp.partition()).setCurrentLeaderEpoch(p.leaderEpoch())
+                    .setFetchOffset(0).setLastFetchedEpoch(-1).setLogStartOffset(0).setPartitionMaxBytes(1 << 20)))));
+        FetchResponse resp = (FetchResponse) call(leader.port(), ApiKeys.FETCH, (short) 15, stale);
+        assertEquals(Errors.NOT_LEADER_OR_FOLLOWER.code(), resp.responses().get(0).partitions().get(0).errorCode());
+        assertTrue(p.followerLogEndOffset(followerId) >= before, "the stale fetch did not move the follower back to 0");
+        assertEquals(registered, p.followerBrokerEpoch(followerId));
     }
 
     @Test
