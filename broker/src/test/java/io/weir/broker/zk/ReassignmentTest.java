@@ -319,6 +319,39 @@ class ReassignmentTest {
     }
 
     @Test
+    void shouldRefuseCreatePartitionsForATopicUnderReassignment() throws Exception {
+        List<EmbeddedBroker> brokers = startBrokers(3);
+        TopicPartition tp = new TopicPartition("moving", 0);
+        createTopic(brokers, "moving", List.of(0), Map.of());
+        // the leader's ISR changes never reach the controller: the new replica cannot join, the move stays open
+        brokers.get(0).broker().setAlterPartitionSender((p, leaderEpoch, partitionEpoch, isr) -> new CompletableFuture<>());
+        try (Admin admin = admin(bootstrap(brokers))) {
+            admin.alterPartitionReassignments(move("moving", List.of(0, 1))).all().get(60, TimeUnit.SECONDS);
+            for (EmbeddedBroker b : brokers) {
+                waitUntil(() -> image(b).reassignments().containsKey(tp), "every broker sees the reassignment");
+            }
+            for (boolean validateOnly : List.of(true, false)) {
+                ExecutionException e = assertThrows(ExecutionException.class, () -> admin.createPartitions(
+                    Map.of("moving", org.apache.kafka.clients.admin.NewPartitions.increaseTo(3)),
+                    new org.apache.kafka.clients.admin.CreatePartitionsOptions().validateOnly(validateOnly))
+                    .all().get(60, TimeUnit.SECONDS));
+                assertInstanceOf(org.apache.kafka.common.errors.ReassignmentInProgressException.class, e.getCause(),
+                    "validateOnly " + validateOnly);
+            }
+            for (EmbeddedBroker b : brokers) {
+                assertEquals(1, image(b).assignments().get("moving").size(), "no partition was added");
+            }
+
+            // once the reassignment is cancelled the topic grows
+            admin.alterPartitionReassignments(move("moving", null)).all().get(60, TimeUnit.SECONDS);
+            awaitReplicas(brokers, tp, List.of(0));
+            admin.createPartitions(Map.of("moving", org.apache.kafka.clients.admin.NewPartitions.increaseTo(3)))
+                .all().get(60, TimeUnit.SECONDS);
+            waitUntil(() -> image(brokers.get(0)).assignments().get("moving").size() == 3, "the topic has 3 partitions");
+        }
+    }
+
+    @Test
     void shouldCompleteAReassignmentUnderTheNextControllerAfterAFailover() throws Exception {
         List<EmbeddedBroker> brokers = startBrokers(3);
         EmbeddedBroker controller = brokers.stream().filter(b -> b.broker().controller().isActive()).findFirst().orElseThrow();
