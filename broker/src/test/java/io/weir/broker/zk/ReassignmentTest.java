@@ -285,6 +285,37 @@ class ReassignmentTest {
     }
 
     @Test
+    void shouldPassTheBytesTheLeaderSendsTheNewReplicaThroughTheLeaderThrottle() throws Exception {
+        List<EmbeddedBroker> brokers = startBrokers(3);
+        TopicPartition tp = new TopicPartition("leader-throttled", 0);
+        createTopic(brokers, "leader-throttled", List.of(0), Map.of("leader.replication.throttled.replicas", "0:0"));
+        Map<String, Object> props = Map.of("bootstrap.servers", bootstrap(brokers), "acks", "all",
+            "key.serializer", ByteArraySerializer.class.getName(), "value.serializer", ByteArraySerializer.class.getName());
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
+            for (int i = 0; i < 100; i++) {
+                producer.send(new ProducerRecord<>("leader-throttled", 0, null, new byte[1000]));
+            }
+            producer.flush();
+        }
+        long logBytes = brokers.get(0).broker().replicaManager().partition(tp).log().sizeInBytes();
+        try (Admin admin = admin(bootstrap(brokers))) {
+            org.apache.kafka.common.config.ConfigResource broker0 =
+                new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.BROKER, "0");
+            admin.incrementalAlterConfigs(Map.of(broker0, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
+                new org.apache.kafka.clients.admin.ConfigEntry("leader.replication.throttled.rate", "40000"),
+                org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)))).all().get(60, TimeUnit.SECONDS);
+            waitUntil(() -> brokers.get(0).broker().replicaManager().leaderReplicationThrottle().rate() == 40000,
+                "the leader applies the rate");
+            admin.alterPartitionReassignments(move("leader-throttled", List.of(0, 1))).all().get(60, TimeUnit.SECONDS);
+        }
+        awaitReplicas(brokers, tp, List.of(0, 1));
+        long throttledBytes = brokers.get(0).broker().replicaManager().leaderReplicationThrottle().throttledBytes();
+        assertTrue(throttledBytes >= logBytes, "the " + throttledBytes + " bytes the leader sent of " + logBytes
+            + " went through its throttle");
+        assertEquals(0, brokers.get(1).broker().replicaManager().leaderReplicationThrottle().throttledBytes());
+    }
+
+    @Test
     void shouldListAndCancelAReassignmentInProgress() throws Exception {
         List<EmbeddedBroker> brokers = startBrokers(3);
         TopicPartition tp = new TopicPartition("held", 0);
