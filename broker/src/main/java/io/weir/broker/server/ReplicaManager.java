@@ -716,7 +716,7 @@ public final class ReplicaManager {
         }
         long nowMs = time.milliseconds();
         LogOffsetMetadata end = l.logEndOffsetMetadata();
-        boolean heldBack = isLeaderThrottled(partition, replicaId) && leaderReplicationThrottle.delayMs(nowMs) > 0;
+        boolean heldBack = shouldLeaderThrottle(partition, replicaId, nowMs);
         FetchDataInfo info;
         try {
             info = l.read(fetchOffset, heldBack ? 0 : maxBytes, end, minOneBatch && !heldBack);
@@ -754,6 +754,19 @@ public final class ReplicaManager {
      */
     private boolean isLeaderThrottled(Partition partition, int replicaId) {
         return leaderReplicationThrottle.isThrottled(partition.topicPartition()) && !partition.isr().contains(replicaId);
+    }
+
+    /**
+     * Whether the leader-side throttle holds back {@code partition}'s records from follower {@code replicaId}
+     * now: it counts against the throttle and the bucket is empty. A delayed fetch does not wait for such
+     * bytes.
+     */
+    public boolean shouldLeaderThrottle(Partition partition, int replicaId) {
+        return shouldLeaderThrottle(partition, replicaId, time.milliseconds());
+    }
+
+    private boolean shouldLeaderThrottle(Partition partition, int replicaId, long nowMs) {
+        return isLeaderThrottled(partition, replicaId) && leaderReplicationThrottle.delayMs(nowMs) > 0;
     }
 
     /**
