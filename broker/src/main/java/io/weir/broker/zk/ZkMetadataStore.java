@@ -558,6 +558,13 @@ public final class ZkMetadataStore implements MetadataStore {
         }
     }
 
+    /** Whether a refresh is queued (a watch or a controller request reported a change not read yet); tests. */
+    boolean refreshPending() {
+        synchronized (lock) {
+            return refreshQueued;
+        }
+    }
+
     /** How many partition state znodes this store has read (tests and diagnostics). */
     public long partitionStateReads() {
         return partitionStateReads.get();

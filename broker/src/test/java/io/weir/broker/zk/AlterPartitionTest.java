@@ -141,6 +141,9 @@ class AlterPartitionTest {
             waitUntil(() -> b.broker().metadataStore().partitionState(new TopicPartition("wide", partitions - 1))
                 .isPresent() && b.broker().metadataStore().partitionState(tp).isPresent(), "every broker sees the topic");
         }
+        // the creation's requests answered and their re-reads done: what is counted next is the ISR change's
+        waitUntil(() -> broker(controller).controllerChannel().isIdle() && brokers.stream()
+            .noneMatch(b -> ((ZkMetadataStore) b.broker().metadataStore()).refreshPending()), "the creation settled");
         PartitionState before = zkState(tp);
         Map<Integer, Long> readsBefore = new java.util.HashMap<>();
         for (EmbeddedBroker b : brokers) {
