@@ -97,11 +97,6 @@ final class ReplicaFetcherThread extends Thread {
     private final Object wakeup = new Object();
     private volatile boolean running = true;
 
-    ReplicaFetcherThread(String name, int brokerId, Node leader, ReplicaManager replicaManager,
-                         ReplicaFetcherManager.Settings settings, Time time) {
-        this(name, brokerId, () -> -1, leader, replicaManager, settings, time, new ReplicaFetcherManager.Stats());
-    }
-
     /**
      * @param brokerEpoch this broker's registered epoch (-1 while not known), sent with every fetch
      * @param stats       the counters this fetcher adds to
