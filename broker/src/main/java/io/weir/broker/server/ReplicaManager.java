@@ -967,18 +967,23 @@ public final class ReplicaManager {
         return end;
     }
 
-    /** Truncates a follower's log to {@code offset} if it still follows at {@code leaderEpoch}; false otherwise. */
+    /**
+     * Truncates a follower's log to {@code offset} (its log end when beyond it, dropping epochs that start
+     * there) if it still follows at {@code leaderEpoch}; false otherwise.
+     */
     boolean truncateFollower(Partition partition, int leaderEpoch, long offset) {
         return partition.underRoleReadLock(() -> {
             if (partition.role() != Partition.Role.FOLLOWER || partition.leaderEpoch() != leaderEpoch) {
                 return false;
             }
-            if (offset < partition.log().logEndOffset()) {
-                log.info("{}: truncating the follower's log from {} to {}", partition.topicPartition(),
-                    partition.log().logEndOffset(), offset);
-                partition.log().truncateTo(offset);
-                partition.capHighWatermarkAtLogEnd();
+            long end = partition.log().logEndOffset();
+            if (offset < end) {
+                log.info("{}: truncating the follower's log from {} to {}", partition.topicPartition(), end, offset);
             }
+            // even with no data to cut, an epoch this replica opened at its log end as leader (writing nothing)
+            // goes (Kafka's rule): the leader never had it, and a follower naming it would diverge forever
+            partition.log().truncateTo(Math.min(offset, end));
+            partition.capHighWatermarkAtLogEnd();
             return true;
         });
     }

@@ -318,6 +318,39 @@ class ReplicationTest {
     }
 
     @Test
+    void shouldDropAnEpochItOpenedAsLeaderWithoutWritingWhenItFollowsAgain() throws Exception {
+        List<EmbeddedBroker> brokers = startBrokers(3, Map.of("replica.lag.time.max.ms", "600000"));
+        TopicPartition tp = createTopic(brokers, "empty-epoch");
+        EmbeddedBroker first = leaderOf(brokers, tp);
+        produce(bootstrap(brokers), "all", tp.topic(), 0, 10);
+
+        // the leader opens a new epoch and writes nothing in it: no other replica ever has that epoch
+        Broker controller = activeController().orElseThrow();
+        ZkMetadataStore store = (ZkMetadataStore) controller.metadataStore();
+        PartitionState s0 = store.readPartitionState(tp).orElseThrow();
+        controller.controller().updatePartitionState(tp, s0, s0.leader(), s0.leaderEpoch() + 1, s0.isr());
+        for (EmbeddedBroker b : brokers) {
+            waitUntil(() -> partition(b, tp).leaderEpoch() == s0.leaderEpoch() + 1, "every replica at the new epoch");
+        }
+        assertEquals(s0.leaderEpoch() + 1, partition(first, tp).log().latestLeaderEpoch());
+
+        // another replica leads; the old leader's last epoch (empty) is unknown to it: the old leader drops it
+        EmbeddedBroker next = brokers.stream().filter(b -> b != first).findFirst().orElseThrow();
+        PartitionState s1 = store.readPartitionState(tp).orElseThrow();
+        controller.controller().updatePartitionState(tp, s1, next.broker().config().brokerId(), s1.leaderEpoch() + 1,
+            s1.isr());
+        waitUntil(() -> partition(next, tp).isLeader() && partition(first, tp).role() == Partition.Role.FOLLOWER
+            && partition(first, tp).leaderEpoch() == s1.leaderEpoch() + 1, "leadership moved");
+        produce(bootstrap(brokers), "all", tp.topic(), 10, 10);
+        for (EmbeddedBroker b : brokers) {
+            waitUntil(() -> partition(b, tp).log().logEndOffset() == 20, "broker " + b.broker().config().brokerId()
+                + " has every record");
+        }
+        assertArrayEquals(logBytes(next, tp), logBytes(first, tp));
+        assertEquals(partition(next, tp).log().leaderEpochEntries(), partition(first, tp).log().leaderEpochEntries());
+    }
+
+    @Test
     void shouldSendTheFollowersBrokerEpochAndRefuseAFetchNamingAStaleOne() throws Exception {
         List<EmbeddedBroker> brokers = startBrokers(3, Map.of());
         TopicPartition tp = createTopic(brokers, "broker-epochs");
