@@ -232,13 +232,18 @@ public final class Broker {
         replicaManager = new ReplicaManager(config.brokerId(), logManager, topicConfigs, time);
         replicaManager.setAlterPartitionSender(alterPartitionSender != null ? alterPartitionSender : alterPartitionManager);
         ZkMetadataStore metadata = store;
-        replicaManager.setFetcherManager(new ReplicaFetcherManager(config.brokerId(), replicaManager,
+        replicaManager.setFetcherManager(new ReplicaFetcherManager(config.brokerId(),
+            () -> registrar == null ? -1 : registrar.brokerEpoch(), replicaManager,
             new ReplicaFetcherManager.Settings(config.getInt(BrokerConfig.REPLICA_FETCH_MAX_BYTES),
                 config.getInt(BrokerConfig.REPLICA_FETCH_RESPONSE_MAX_BYTES),
                 config.getInt(BrokerConfig.REPLICA_FETCH_WAIT_MAX_MS), config.getInt(BrokerConfig.REPLICA_FETCH_MIN_BYTES),
                 config.getInt(BrokerConfig.REPLICA_FETCH_BACKOFF_MS), config.getInt(BrokerConfig.REPLICA_SOCKET_TIMEOUT_MS),
                 config.getInt(BrokerConfig.NUM_REPLICA_FETCHERS)),
             time, id -> liveBroker(metadata.image(), id)));
+        replicaManager.setBrokerEpochs(id -> {
+            BrokerRegistration b = liveBroker(metadata.image(), id);
+            return b == null ? -1 : b.epoch();
+        });
         fetchPurgatory = DelayedOperationPurgatory.create("fetch", time);
         producePurgatory = DelayedOperationPurgatory.create("produce", time);
         replicaManager.setAppendListener(tp -> {
@@ -314,7 +319,11 @@ public final class Broker {
             .register(new MetadataHandler(config, store, replicaManager, topics, advertised))
             .register(new TopicAdminHandler(config, store, topics))
             .register(new ConfigsHandler(config, store, topics, new ZkDynamicBrokerConfigs(store, config.brokerId(),
-                dynamic -> replicaManager.replicationThrottle().setRate(followerThrottleRate(dynamic)))))
+                dynamic -> {
+                    replicaManager.replicationThrottle().setRate(throttleRate(dynamic, "follower.replication.throttled.rate"));
+                    replicaManager.leaderReplicationThrottle().setRate(throttleRate(dynamic,
+                        "leader.replication.throttled.rate"));
+                })))
             .register(new ClusterHandler(config, store, advertised))
             .register(new DeleteRecordsHandler(replicaManager))
             .register(new LogDirsHandler(replicaManager))
@@ -512,25 +521,31 @@ public final class Broker {
                 rm.updateTopicConfig(t);
             }
         }
-        Map<String, String> throttledReplicas = new HashMap<>();
-        for (TopicMetadata t : image.topics().values()) {
-            String v = t.configs().get("follower.replication.throttled.replicas");
-            if (v != null && !v.isBlank()) {
-                throttledReplicas.put(t.name(), v);
-            }
-        }
-        rm.replicationThrottle().setThrottledReplicas(throttledReplicas);
+        rm.replicationThrottle().setThrottledReplicas(throttledReplicas(image, "follower.replication.throttled.replicas"));
+        rm.leaderReplicationThrottle().setThrottledReplicas(throttledReplicas(image,
+            "leader.replication.throttled.replicas"));
         rm.refreshFetchers(); // a leader's broker may have registered, or come back on another port
         appliedTopics = image.topics();
     }
 
-    /** {@code follower.replication.throttled.rate} of the dynamic broker configs, or none. */
-    private static long followerThrottleRate(Map<String, String> dynamic) {
+    /** Every topic's value of the throttled-replicas config {@code key} (topics without one left out). */
+    private static Map<String, String> throttledReplicas(ZkMetadataStore.Image image, String key) {
+        Map<String, String> out = new HashMap<>();
+        for (TopicMetadata t : image.topics().values()) {
+            String v = t.configs().get(key);
+            if (v != null && !v.isBlank()) {
+                out.put(t.name(), v);
+            }
+        }
+        return out;
+    }
+
+    /** A replication throttle rate ({@code key}) of the dynamic broker configs, or none. */
+    private static long throttleRate(Map<String, String> dynamic, String key) {
         try {
-            return Long.parseLong(dynamic.getOrDefault("follower.replication.throttled.rate", "-1").trim());
+            return Long.parseLong(dynamic.getOrDefault(key, "-1").trim());
         } catch (NumberFormatException e) {
-            log.warn("ignoring the unreadable follower.replication.throttled.rate {}", dynamic.get(
-                "follower.replication.throttled.rate"));
+            log.warn("ignoring the unreadable {} {}", key, dynamic.get(key));
             return ReplicationThrottle.UNLIMITED;
         }
     }

@@ -16,6 +16,8 @@ import java.util.List;
  * last stable offset under read_committed) and adds up the bytes in between, capped per partition.
  * The read and the serialization happen once, in {@link #onComplete()}.
  *
+ * <p>A follower's partition held back by the leader-side replication throttle adds no bytes.
+ *
  * <p>It completes early, for the read to report it, when a partition is gone, when its end moved
  * below the fetch offset (truncation) or onto another segment, or when a position cannot be compared
  * (the end lags the log end, where only its offset is known; see issue 9 §5.6).
@@ -50,6 +52,9 @@ public final class DelayedFetch extends DelayedOperation {
             Partition partition = replicaManager.partition(p.topicPartition());
             if (partition == null || !partition.isLeader()) {
                 return forceComplete(); // the read answers UNKNOWN_TOPIC_OR_PARTITION or NOT_LEADER_OR_FOLLOWER
+            }
+            if (fetch.replicaId >= 0 && replicaManager.shouldLeaderThrottle(partition, fetch.replicaId)) {
+                continue; // its bytes would be held back: they do not count (Kafka's rule), the fetch waits
             }
             LogOffsetMetadata start = p.fetchOffset();
             LogOffsetMetadata end = fetchableEnd(partition);

@@ -30,10 +30,13 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Fetch (consumers; followers later), with incremental fetch sessions (KIP-227). A fetch reads once;
+ * Fetch (consumers and follower replicas), with incremental fetch sessions (KIP-227). A fetch reads once;
  * if that is enough ({@code fetch.min.bytes}, an error, or no wait allowed) it answers at once,
  * otherwise it parks as a {@link DelayedFetch} that only compares log positions on each append and
  * reads and serializes once, when it completes. Records go out zero-copy, spliced into the frame.
+ * A follower's fetch (v12+) names the epoch of its last fetched batch; where its log diverges from the
+ * leader's the partition answers a {@code divergingEpoch} instead of records, at once (KIP-595), and the
+ * bytes sent to throttled followers are taken from the leader-side replication throttle.
  *
  * <p>Thread-safe.
  */
@@ -92,13 +95,16 @@ public final class FetchHandler implements ApiHandler {
         final boolean readCommitted;
         /** The follower broker fetching (-1: a consumer). */
         final int replicaId;
+        /** The follower's broker epoch (Fetch v15+; -1: not given). */
+        final long replicaEpoch;
         /** Whether the follower's fetch offsets were recorded (by the first read; a delayed completion reads again). */
         boolean followerStateRecorded;
 
         private Fetch(RequestContext ctx, FetchRequest req, FetchSessionCache.Session session, boolean full,
                       List<FetchSessionCache.CachedPartition> toRead, List<Unresolved> unresolved, boolean readCommitted,
-                      int replicaId) {
+                      int replicaId, long replicaEpoch) {
             this.replicaId = replicaId;
+            this.replicaEpoch = replicaEpoch;
             this.ctx = ctx;
             this.req = req;
             this.session = session;
@@ -110,7 +116,8 @@ public final class FetchHandler implements ApiHandler {
     }
 
     /** The reads of one fetch, in request order. */
-    private record Reads(Map<TopicPartition, ReplicaManager.ReadResult> results, long totalBytes, boolean anyError) {
+    private record Reads(Map<TopicPartition, ReplicaManager.ReadResult> results, long totalBytes, boolean anyError,
+                         boolean anyDiverging) {
     }
 
     @Override
@@ -118,6 +125,7 @@ public final class FetchHandler implements ApiHandler {
         FetchRequest req = (FetchRequest) body;
         short version = ctx.apiVersion();
         int replicaId = version >= 15 ? (req.replicaState() == null ? -1 : req.replicaState().replicaId()) : req.replicaId();
+        long replicaEpoch = version >= 15 && req.replicaState() != null ? req.replicaState().replicaEpoch() : -1;
         boolean readCommitted = req.isolationLevel() == READ_COMMITTED && replicaId < 0;
         List<Unresolved> unresolved = new ArrayList<>();
         List<FetchSessionCache.CachedPartition> requested = new ArrayList<>();
@@ -138,7 +146,8 @@ public final class FetchHandler implements ApiHandler {
                     continue;
                 }
                 requested.add(new FetchSessionCache.CachedPartition(new TopicPartition(name, fp.partition()),
-                    t.topicId(), fp.fetchOffset(), fp.partitionMaxBytes(), fp.currentLeaderEpoch(), fp.logStartOffset()));
+                    t.topicId(), fp.fetchOffset(), fp.partitionMaxBytes(), fp.currentLeaderEpoch(), fp.logStartOffset(),
+                    version >= 12 && replicaId >= 0 ? fp.lastFetchedEpoch() : -1));
             }
         }
 
@@ -189,9 +198,9 @@ public final class FetchHandler implements ApiHandler {
             full = false;
         }
 
-        Fetch fetch = new Fetch(ctx, req, session, full, toRead, unresolved, readCommitted, replicaId);
+        Fetch fetch = new Fetch(ctx, req, session, full, toRead, unresolved, readCommitted, replicaId, replicaEpoch);
         Reads first = read(fetch);
-        if (first.anyError() || first.totalBytes() >= Math.max(1, req.minBytes()) || req.maxWaitMs() <= 0) {
+        if (first.anyError() || first.anyDiverging() || first.totalBytes() >= Math.max(1, req.minBytes()) || req.maxWaitMs() <= 0) {
             answer(fetch, first);
             return;
         }
@@ -218,6 +227,7 @@ public final class FetchHandler implements ApiHandler {
         Map<TopicPartition, ReplicaManager.ReadResult> reads = new LinkedHashMap<>();
         long total = 0;
         boolean anyError = !fetch.unresolved.isEmpty();
+        boolean anyDiverging = false;
         int maxBytes = fetch.req.maxBytes();
         for (FetchSessionCache.CachedPartition c : fetch.toRead) {
             int budget = (int) Math.max(0, Math.min(c.maxBytes(), (long) maxBytes - total));
@@ -225,9 +235,10 @@ public final class FetchHandler implements ApiHandler {
             reads.put(c.topicPartition(), r);
             total += r.sizeInBytes();
             anyError |= r.error() != Errors.NONE;
+            anyDiverging |= r.divergingEpoch() != null;
         }
         fetch.followerStateRecorded = true;
-        return new Reads(reads, total, anyError);
+        return new Reads(reads, total, anyError, anyDiverging);
     }
 
     /**
@@ -237,8 +248,9 @@ public final class FetchHandler implements ApiHandler {
     private ReplicaManager.ReadResult readPartition(Fetch fetch, FetchSessionCache.CachedPartition c, int budget,
                                                    boolean minOneBatch) {
         if (fetch.replicaId >= 0) {
-            return replicaManager.readForFollower(c.topicPartition(), fetch.replicaId, c.fetchOffset(), budget,
-                minOneBatch, c.currentLeaderEpoch, c.fetcherLogStartOffset, !fetch.followerStateRecorded);
+            return replicaManager.readForFollower(c.topicPartition(), new ReplicaManager.FollowerFetch(fetch.replicaId,
+                fetch.replicaEpoch, c.currentLeaderEpoch, c.lastFetchedEpoch, c.fetcherLogStartOffset), c.fetchOffset(),
+                budget, minOneBatch, !fetch.followerStateRecorded);
         }
         if (c.currentLeaderEpoch >= 0) {
             Errors e = replicaManager.validateLeader(c.topicPartition(), c.currentLeaderEpoch);
@@ -268,6 +280,9 @@ public final class FetchHandler implements ApiHandler {
         FetchResponse resp = new FetchResponse().setErrorCode(Errors.NONE.code())
             .setSessionId(fetch.session == null ? 0 : fetch.session.id())
             .setResponses(new ArrayList<>(byTopic.values()));
+        if (fetch.replicaId >= 0) {
+            reads.results().forEach((tp, r) -> replicaManager.recordLeaderThrottled(tp, fetch.replicaId, r.sizeInBytes()));
+        }
         MessageCodec.SplicedFrame frame = MessageCodec.serializeResponseSpliced(fetch.ctx.header(), resp, sendable);
         fetch.ctx.respond(toSend(frame));
     }
@@ -284,7 +299,7 @@ public final class FetchHandler implements ApiHandler {
         for (FetchSessionCache.CachedPartition c : fetch.toRead) {
             ReplicaManager.ReadResult r = reads.get(c.topicPartition());
             boolean hasData = r.sizeInBytes() > 0;
-            boolean include = c.markSent(hasData, r.error() != Errors.NONE, r.highWatermark(),
+            boolean include = c.markSent(hasData || r.divergingEpoch() != null, r.error() != Errors.NONE, r.highWatermark(),
                 r.lastStableOffset(), r.logStartOffset(), fetch.full);
             if (!include) {
                 continue;
@@ -296,6 +311,10 @@ public final class FetchHandler implements ApiHandler {
                 .setLastStableOffset(r.lastStableOffset())
                 .setLogStartOffset(r.logStartOffset())
                 .setRecords(r.records() == null ? Records.empty() : r.records());
+            if (r.divergingEpoch() != null && version >= 12) {
+                pd.setDivergingEpoch(new FetchResponse.EpochEndOffset().setEpoch(r.divergingEpoch().leaderEpoch())
+                    .setEndOffset(r.divergingEpoch().endOffset()));
+            }
             if (fetch.readCommitted && version >= 4) {
                 List<FetchResponse.AbortedTransaction> aborted = new ArrayList<>();
                 if (r.abortedTransactions() != null) {

@@ -35,6 +35,8 @@ public final class FetchSessionCache {
         int currentLeaderEpoch = -1;
         /** A follower's log start offset (-1 for consumers). */
         long fetcherLogStartOffset = -1;
+        /** The epoch of the last batch a follower fetched (Fetch v12+, KIP-595's divergence check; -1: none). */
+        int lastFetchedEpoch = -1;
 
         CachedPartition(TopicPartition tp, UUID topicId, long fetchOffset, int maxBytes) {
             this.tp = tp;
@@ -48,6 +50,12 @@ public final class FetchSessionCache {
             this(tp, topicId, fetchOffset, maxBytes);
             this.currentLeaderEpoch = currentLeaderEpoch;
             this.fetcherLogStartOffset = fetcherLogStartOffset;
+        }
+
+        CachedPartition(TopicPartition tp, UUID topicId, long fetchOffset, int maxBytes, int currentLeaderEpoch,
+                        long fetcherLogStartOffset, int lastFetchedEpoch) {
+            this(tp, topicId, fetchOffset, maxBytes, currentLeaderEpoch, fetcherLogStartOffset);
+            this.lastFetchedEpoch = lastFetchedEpoch;
         }
 
         public TopicPartition topicPartition() {
@@ -148,6 +156,7 @@ public final class FetchSessionCache {
                 existing.maxBytes = p.maxBytes;
                 existing.currentLeaderEpoch = p.currentLeaderEpoch;
                 existing.fetcherLogStartOffset = p.fetcherLogStartOffset;
+                existing.lastFetchedEpoch = p.lastFetchedEpoch;
             }
         }
         for (TopicPartition tp : forgotten) {

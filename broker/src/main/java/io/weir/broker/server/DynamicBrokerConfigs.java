@@ -9,8 +9,9 @@ import java.util.Map;
  * Every other broker config is static (server.properties). Stored per broker, as Kafka's ZooKeeper mode
  * stored them in {@code /config/brokers/<id>}.
  *
- * <p>{@code follower.replication.throttled.rate} is applied by the replica fetchers
- * ({@link ReplicationThrottle}); the leader-side rate and the log-dir rate are stored and shown only.
+ * <p>{@code follower.replication.throttled.rate} is applied by the replica fetchers and
+ * {@code leader.replication.throttled.rate} by the leader's answers to follower fetches (a
+ * {@link ReplicationThrottle} each); the log-dir rate is stored and shown only.
  */
 public interface DynamicBrokerConfigs {
     /** The keys that may be set dynamically; each takes a long of at least 0 (bytes per second). */

@@ -43,6 +43,8 @@ public final class Partition {
         long lastCaughtUpTimeMs;
         long lastFetchLeaderLogEndOffset = -1;
         long lastFetchTimeMs;
+        /** The broker epoch the follower's last fetch named (-1: none, a fetch before v15). */
+        long brokerEpoch = -1;
     }
 
     /**
@@ -389,13 +391,14 @@ public final class Partition {
     }
 
     /**
-     * Records a follower's fetch (Kafka's updateFollowerFetchState): its fetch offset is its log end;
+     * Records a follower's fetch (Kafka's updateFollowerFetchState): its fetch offset is its log end, and the
+     * broker epoch it named is kept;
      * it was caught up at this fetch if it asked for the leader's log end, or at its previous fetch if it
      * now asks for at least what was the log end then. Then the high watermark may move, and a follower
      * outside the ISR that reached the high watermark and the current epoch's start is proposed for it.
      */
     FollowerUpdate updateFollowerFetchState(int replicaId, LogOffsetMetadata fetchOffset, long followerStartOffset,
-                                            long fetchTimeMs, long leaderEndOffset) {
+                                            long fetchTimeMs, long leaderEndOffset, long brokerEpoch) {
         IsrChange expansion = null;
         synchronized (this) {
             FollowerState f = followers.get(replicaId);
@@ -412,6 +415,7 @@ public final class Partition {
             f.logStartOffset = followerStartOffset;
             f.lastFetchLeaderLogEndOffset = leaderEndOffset;
             f.lastFetchTimeMs = fetchTimeMs;
+            f.brokerEpoch = brokerEpoch;
             if (pendingIsrChange == null && fetchTimeMs >= isrChangeRetryAtMs && !maximalIsr.contains(replicaId)
                 && offset >= highWatermark.messageOffset() && offset >= leaderEpochStartOffset) {
                 List<Integer> proposed = new ArrayList<>(isr);
@@ -543,6 +547,12 @@ public final class Partition {
         synchronized (this) {
             highWatermark = at;
         }
+    }
+
+    /** The broker epoch the follower's last recorded fetch named (tests and diagnostics); -1 none or unknown. */
+    public synchronized long followerBrokerEpoch(int replicaId) {
+        FollowerState f = followers.get(replicaId);
+        return f == null ? -1 : f.brokerEpoch;
     }
 
     /** The follower's log end as the leader last saw it (tests and diagnostics); -1 unknown. */

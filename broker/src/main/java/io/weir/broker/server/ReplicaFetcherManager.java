@@ -28,17 +28,39 @@ public final class ReplicaFetcherManager {
     private record FetcherKey(int leaderId, String host, int port, int index) {
     }
 
+    /** Counters of this broker's fetchers, kept across fetcher threads (tests and diagnostics). */
+    static final class Stats {
+        /** Truncations done on a leader's {@code DivergingEpoch} answer (KIP-595). */
+        final java.util.concurrent.atomic.AtomicLong truncationsOnFetch = new java.util.concurrent.atomic.AtomicLong();
+        /** OffsetForLeaderEpoch requests sent (KIP-101/279 truncation). */
+        final java.util.concurrent.atomic.AtomicLong offsetForLeaderEpochRequests =
+            new java.util.concurrent.atomic.AtomicLong();
+    }
+
     private final int brokerId;
     private final ReplicaManager replicaManager;
     private final Settings settings;
     private final Time time;
     /** The live broker with this id from the current metadata, or null. */
     private final IntFunction<BrokerRegistration> liveBroker;
+    private final java.util.function.LongSupplier brokerEpoch;
+    private final Stats stats = new Stats();
     private final Map<FetcherKey, ReplicaFetcherThread> fetchers = new HashMap<>();
     private boolean shutdown;
 
     public ReplicaFetcherManager(int brokerId, ReplicaManager replicaManager, Settings settings, Time time,
                                  IntFunction<BrokerRegistration> liveBroker) {
+        this(brokerId, () -> -1, replicaManager, settings, time, liveBroker);
+    }
+
+    /**
+     * @param brokerEpoch this broker's registered epoch (-1 while not registered): the fetchers send it
+     *                    ({@code ReplicaState.ReplicaEpoch}, Fetch v15+), so a leader can refuse a stale one
+     */
+    public ReplicaFetcherManager(int brokerId, java.util.function.LongSupplier brokerEpoch,
+                                 ReplicaManager replicaManager, Settings settings, Time time,
+                                 IntFunction<BrokerRegistration> liveBroker) {
+        this.brokerEpoch = brokerEpoch;
         this.brokerId = brokerId;
         this.replicaManager = replicaManager;
         this.settings = settings;
@@ -48,7 +70,8 @@ public final class ReplicaFetcherManager {
 
     /**
      * Makes {@code partition} (a follower) fetch from its current leader at its current leader epoch:
-     * unchanged if it already does; otherwise it starts over with truncation (OffsetForLeaderEpoch). Stops
+     * unchanged if it already does; otherwise it starts over from its log end, the leader checking it for
+     * divergence (or with OffsetForLeaderEpoch first, see {@link ReplicaFetcherThread}). Stops
      * fetching it while the leader's broker is not registered.
      */
     public synchronized void follow(Partition partition) {
@@ -71,8 +94,9 @@ public final class ReplicaFetcherManager {
         ReplicaFetcherThread fetcher = fetchers.get(key);
         if (fetcher == null) {
             fetcher = new ReplicaFetcherThread("weir-replica-fetcher-" + brokerId + "-from-" + leader.id() + "-"
-                + key.index(), brokerId, new io.weir.protocol.client.Node(leader.id(), leader.host(), leader.port()),
-                replicaManager, settings, time);
+                + key.index(), brokerId, brokerEpoch,
+                new io.weir.protocol.client.Node(leader.id(), leader.host(), leader.port()), replicaManager, settings,
+                time, stats);
             fetchers.put(key, fetcher);
             fetcher.start();
         }
@@ -103,6 +127,16 @@ public final class ReplicaFetcherManager {
         Map<TopicPartition, Integer> out = new HashMap<>();
         fetchers.forEach((k, f) -> f.partitions().forEach(tp -> out.put(tp, k.leaderId())));
         return out;
+    }
+
+    /** How many times a follower truncated on a leader's {@code DivergingEpoch} answer (KIP-595). */
+    public long truncationsOnFetch() {
+        return stats.truncationsOnFetch.get();
+    }
+
+    /** How many OffsetForLeaderEpoch requests the fetchers sent (KIP-101/279 truncation). */
+    public long offsetForLeaderEpochRequests() {
+        return stats.offsetForLeaderEpochRequests.get();
     }
 
     /** Stops every fetcher and waits for their threads (a clean stop). */

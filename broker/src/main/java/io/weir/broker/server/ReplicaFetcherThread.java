@@ -6,11 +6,14 @@ import io.weir.common.record.MemoryRecords;
 import io.weir.common.record.RecordBatch;
 import io.weir.log.EpochEndOffset;
 import io.weir.log.Log;
+import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
 import io.weir.protocol.Errors;
 import io.weir.protocol.Records;
 import io.weir.protocol.client.NetworkClient;
 import io.weir.protocol.client.Node;
+import io.weir.protocol.client.NodeSelector;
+import io.weir.protocol.client.RequestBuilder;
 import io.weir.protocol.message.FetchRequest;
 import io.weir.protocol.message.FetchResponse;
 import io.weir.protocol.message.OffsetForLeaderEpochRequest;
@@ -33,13 +36,20 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Fetches the follower partitions led by one broker (Kafka's ReplicaFetcherThread), in a duty cycle
- * ({@link #doWork}): a partition that just started following first truncates its log where it diverges
- * from the leader's (KIP-101/279: OffsetForLeaderEpoch for its latest epoch; truncate to the smaller of
- * the leader's end offset for that epoch and its own; when the leader answers an older epoch the
- * follower does not have, truncate to its own end of that epoch and ask again), then it fetches from its
- * log end with its broker id as replica id, appending what comes back as the leader wrote it. A fetch
- * offset below the leader's log start restarts the log there; errors pause the partition for
- * {@code replica.fetch.backoff.ms}.
+ * ({@link #doWork}): it fetches from each partition's log end with its broker id and broker epoch
+ * ({@code ReplicaState}, Fetch v15+), appending what comes back as the leader wrote it.
+ *
+ * <p><b>Truncation.</b> Each fetch (v12+) names the epoch of the follower's last batch
+ * ({@code LastFetchedEpoch}); where the follower's log diverges from the leader's, the leader answers a
+ * {@code DivergingEpoch} (the largest epoch it has at or below that one, and where it ends) instead of
+ * records, and the follower truncates by KIP-279's rule ({@link #truncation}) and fetches again: KIP-595's
+ * truncation on fetch, with no separate round trip, so a partition that starts following fetches at once.
+ * When the leader answers a fetch below v12 (it cannot check), a partition without a log, or one whose
+ * epoch the leader cannot place (OFFSET_OUT_OF_RANGE above its log start), truncates the KIP-101/279 way
+ * first: OffsetForLeaderEpoch for its latest epoch; truncate to the smaller of the leader's end offset for
+ * that epoch and its own; when the leader answers an older epoch the follower does not have, truncate to
+ * its own end of that epoch and ask again. A fetch offset below the leader's log start restarts the log
+ * there; errors pause the partition for {@code replica.fetch.backoff.ms}.
  *
  * <p>Thread-safe: partitions are added and removed from other threads (a concurrent map of immutable
  * states, replaced by compare-and-set); only this thread touches the logs, and each log change rechecks
@@ -49,21 +59,29 @@ import java.util.concurrent.TimeoutException;
 final class ReplicaFetcherThread extends Thread {
     private static final Logger log = LoggerFactory.getLogger(ReplicaFetcherThread.class);
 
-    /** One partition's fetch position; immutable, replaced as it moves. */
+    /**
+     * One partition's fetch position; immutable, replaced as it moves. {@code truncating}: it asks
+     * OffsetForLeaderEpoch before it fetches. {@code unchecked}: it fetches without that step, relying on the
+     * leader's divergence check, which no fetch answered yet (a leader below Fetch v12 sends it back to
+     * truncating).
+     */
     private record FetchState(Partition partition, int leaderEpoch, long fetchOffset, boolean truncating,
-                              long delayedUntilMs) {
+                              boolean unchecked, long delayedUntilMs) {
         FetchState fetchingAt(long offset) {
-            return new FetchState(partition, leaderEpoch, offset, false, 0);
+            return new FetchState(partition, leaderEpoch, offset, false, false, 0);
         }
 
         FetchState delayed(long untilMs) {
-            return new FetchState(partition, leaderEpoch, fetchOffset, truncating, untilMs);
+            return new FetchState(partition, leaderEpoch, fetchOffset, truncating, unchecked, untilMs);
         }
 
         FetchState truncatingAgain() {
-            return new FetchState(partition, leaderEpoch, fetchOffset, true, 0);
+            return new FetchState(partition, leaderEpoch, fetchOffset, true, false, 0);
         }
     }
+
+    /** The first Fetch version that carries {@code LastFetchedEpoch} and answers {@code DivergingEpoch}. */
+    static final short TRUNCATION_ON_FETCH_VERSION = 12;
 
     private final int brokerId;
     private final Node leader;
@@ -71,15 +89,26 @@ final class ReplicaFetcherThread extends Thread {
     private final ReplicaFetcherManager.Settings settings;
     private final Time time;
     private final NetworkClient client;
+    private final java.util.function.LongSupplier brokerEpoch;
+    private final ReplicaFetcherManager.Stats stats;
+    /** The Fetch version the last answered fetch went out at (-1: none yet, assumed to support truncation on fetch). */
+    private volatile short leaderFetchVersion = -1;
     private final Map<TopicPartition, FetchState> partitions = new ConcurrentHashMap<>();
     private final Object wakeup = new Object();
     private volatile boolean running = true;
 
-    ReplicaFetcherThread(String name, int brokerId, Node leader, ReplicaManager replicaManager,
-                         ReplicaFetcherManager.Settings settings, Time time) {
+    /**
+     * @param brokerEpoch this broker's registered epoch (-1 while not known), sent with every fetch
+     * @param stats       the counters this fetcher adds to
+     */
+    ReplicaFetcherThread(String name, int brokerId, java.util.function.LongSupplier brokerEpoch, Node leader,
+                         ReplicaManager replicaManager, ReplicaFetcherManager.Settings settings, Time time,
+                         ReplicaFetcherManager.Stats stats) {
         super(name);
         setDaemon(true);
         this.brokerId = brokerId;
+        this.brokerEpoch = brokerEpoch;
+        this.stats = stats;
         this.leader = leader;
         this.replicaManager = replicaManager;
         this.settings = settings;
@@ -93,7 +122,11 @@ final class ReplicaFetcherThread extends Thread {
             defaults.maxQueuedCalls()), time);
     }
 
-    /** Starts fetching {@code partition} at its current leader epoch (truncating first), unless it already does. */
+    /**
+     * Starts fetching {@code partition} at its current leader epoch, unless it already does: at once from its
+     * log end when the leader can check its last epoch (Fetch v12+, or not known yet) and its log has one,
+     * else truncating first through OffsetForLeaderEpoch.
+     */
     void addPartition(Partition partition) {
         TopicPartition tp = partition.topicPartition();
         int epoch = partition.leaderEpoch();
@@ -101,7 +134,10 @@ final class ReplicaFetcherThread extends Thread {
         if (existing != null && existing.partition() == partition && existing.leaderEpoch() == epoch) {
             return;
         }
-        partitions.put(tp, new FetchState(partition, epoch, partition.log().logEndOffset(), true, 0));
+        short version = leaderFetchVersion;
+        boolean onFetch = (version < 0 || version >= TRUNCATION_ON_FETCH_VERSION)
+            && partition.log().latestLeaderEpoch() >= 0;
+        partitions.put(tp, new FetchState(partition, epoch, partition.log().logEndOffset(), !onFetch, onFetch, 0));
         wake();
     }
 
@@ -261,6 +297,7 @@ final class ReplicaFetcherThread extends Thread {
         byTopic.forEach((t, ps) -> topics.add(new OffsetForLeaderEpochRequest.OffsetForLeaderTopic().setTopic(t)
             .setPartitions(ps)));
         OffsetForLeaderEpochRequest req = new OffsetForLeaderEpochRequest().setReplicaId(brokerId).setTopics(topics);
+        stats.offsetForLeaderEpochRequests.incrementAndGet();
         OffsetForLeaderEpochResponse resp;
         try {
             resp = (OffsetForLeaderEpochResponse) await(client.send(leader, req, nowMs + settings.requestTimeoutMs()));
@@ -370,17 +407,18 @@ final class ReplicaFetcherThread extends Thread {
             topics.computeIfAbsent(tp.topic(), t -> new FetchRequest.FetchTopic().setTopic(t).setTopicId(p.topicId())
                 .setPartitions(new ArrayList<>())).partitions().add(new FetchRequest.FetchPartition()
                     .setPartition(tp.partition()).setCurrentLeaderEpoch(s.leaderEpoch()).setFetchOffset(s.fetchOffset())
-                    .setLastFetchedEpoch(-1).setLogStartOffset(p.log().logStartOffset())
-                    .setPartitionMaxBytes(settings.fetchMaxBytes()));
+                    .setLastFetchedEpoch(Math.max(-1, p.log().latestLeaderEpoch()))
+                    .setLogStartOffset(p.log().logStartOffset()).setPartitionMaxBytes(settings.fetchMaxBytes()));
         }
         FetchRequest req = new FetchRequest().setReplicaId(brokerId)
-            .setReplicaState(new FetchRequest.ReplicaState().setReplicaId(brokerId).setReplicaEpoch(-1))
+            .setReplicaState(new FetchRequest.ReplicaState().setReplicaId(brokerId).setReplicaEpoch(brokerEpoch.getAsLong()))
             .setMaxWaitMs(settings.fetchWaitMaxMs()).setMinBytes(settings.fetchMinBytes())
             .setMaxBytes(settings.fetchResponseMaxBytes()).setIsolationLevel((byte) 0).setSessionId(0)
             .setSessionEpoch(-1).setTopics(new ArrayList<>(topics.values()));
+        VersionCapture sent = new VersionCapture(req);
         FetchResponse resp;
         try {
-            resp = (FetchResponse) await(client.send(leader, req, nowMs + settings.requestTimeoutMs()));
+            resp = (FetchResponse) await(client.send(NodeSelector.fixed(leader), sent, nowMs + settings.requestTimeoutMs()));
             if (resp == null) {
                 return; // stopping
             }
@@ -390,6 +428,11 @@ final class ReplicaFetcherThread extends Thread {
             return;
         }
         long afterMs = time.milliseconds();
+        short version = sent.version;
+        if (version >= 0) {
+            leaderFetchVersion = version;
+        }
+        boolean checked = version < 0 || version >= TRUNCATION_ON_FETCH_VERSION;
         if (resp.errorCode() != Errors.NONE.code()) {
             log.debug("{}: fetch from broker {} answered {}", getName(), leader.id(), Errors.forCode(resp.errorCode()));
             delay(states, afterMs);
@@ -409,6 +452,11 @@ final class ReplicaFetcherThread extends Thread {
                 if (s == null || s.truncating() || !states.contains(s)) {
                     continue; // removed, or restarted at another epoch, while the fetch was out
                 }
+                if (s.unchecked() && !checked) {
+                    // the leader could not check this log for divergence: truncate the KIP-279 way first
+                    partitions.replace(tp, s, s.truncatingAgain());
+                    continue;
+                }
                 onPartitionData(s, pd, afterMs);
             }
         }
@@ -420,6 +468,11 @@ final class ReplicaFetcherThread extends Thread {
         Errors error = Errors.forCode(pd.errorCode());
         switch (error) {
             case NONE -> {
+                FetchResponse.EpochEndOffset diverging = pd.divergingEpoch();
+                if (diverging != null && (diverging.epoch() >= 0 || diverging.endOffset() >= 0)) {
+                    onDivergingEpoch(s, diverging.epoch(), diverging.endOffset());
+                    return;
+                }
                 MemoryRecords records = wholeBatches(pd.records());
                 long end;
                 try {
@@ -454,6 +507,54 @@ final class ReplicaFetcherThread extends Thread {
                 log.debug("{}: fetch from broker {} answered {}", tp, leader.id(), error);
                 delay(List.of(s), nowMs);
             }
+        }
+    }
+
+    /**
+     * The leader found this log diverging from its own (KIP-595): it truncates where KIP-279's rule says,
+     * given the leader's epoch and end offset, and fetches from its new log end. When that did not settle
+     * it (the follower lacks the leader's epoch), the next fetch names the follower's new last epoch and
+     * the leader checks again.
+     */
+    private void onDivergingEpoch(FetchState s, int leaderEpoch, long leaderEndOffset) {
+        Partition p = s.partition();
+        Log l = p.log();
+        Truncation t = truncation(leaderEpoch, leaderEndOffset,
+            leaderEpoch < 0 ? new EpochEndOffset(-1, -1) : l.endOffsetForEpoch(leaderEpoch), l.logEndOffset(),
+            p.highWatermark());
+        log.info("{}: the leader (broker {}) answered diverging epoch {} ending at {}: truncating to {}",
+            p.topicPartition(), leader.id(), leaderEpoch, leaderEndOffset, t.offset());
+        if (!replicaManager.truncateFollower(p, s.leaderEpoch(), t.offset())) {
+            partitions.remove(p.topicPartition(), s);
+            return;
+        }
+        stats.truncationsOnFetch.incrementAndGet();
+        partitions.replace(p.topicPartition(), s, s.fetchingAt(l.logEndOffset()));
+    }
+
+    /** Sends a fetch unchanged at the best version both sides support, remembering which (-1 until built). */
+    private static final class VersionCapture implements RequestBuilder {
+        private final FetchRequest request;
+        volatile short version = -1;
+
+        VersionCapture(FetchRequest request) {
+            this.request = request;
+        }
+
+        @Override
+        public ApiKeys api() {
+            return ApiKeys.FETCH;
+        }
+
+        @Override
+        public short oldestAllowedVersion() {
+            return (short) Math.max(ApiKeys.FETCH.lowestVersion(), request.lowestVersion());
+        }
+
+        @Override
+        public ApiMessage build(short v) {
+            version = v;
+            return request;
         }
     }
 

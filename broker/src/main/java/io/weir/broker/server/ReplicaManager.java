@@ -13,6 +13,7 @@ import io.weir.log.AbortedTxn;
 import io.weir.log.AppendOrigin;
 import io.weir.log.BatchRecompressor;
 import io.weir.log.BatchValidator;
+import io.weir.log.EpochEndOffset;
 import io.weir.log.FetchDataInfo;
 import io.weir.log.Log;
 import io.weir.log.LogAppendInfo;
@@ -97,6 +98,9 @@ public final class ReplicaManager {
     private volatile AlterPartitionSender alterPartitionSender = NO_CONTROLLER;
     private volatile ReplicaFetcherManager fetcherManager;
     private final ReplicationThrottle replicationThrottle;
+    private final ReplicationThrottle leaderReplicationThrottle;
+    /** A live broker's registered epoch, by id (-1: not known); a follower fetch naming an older one is refused. */
+    private volatile java.util.function.IntToLongFunction brokerEpochs = id -> -1;
     private final CheckpointFile highWatermarkCheckpoint;
     /** The checkpointed high watermarks read at start: each partition's initial one. */
     private final Map<TopicPartition, Long> checkpointedHighWatermarks;
@@ -122,6 +126,7 @@ public final class ReplicaManager {
         this.topicConfigs = topicConfigs;
         this.time = time;
         this.replicationThrottle = new ReplicationThrottle(brokerId);
+        this.leaderReplicationThrottle = new ReplicationThrottle(brokerId);
         this.highWatermarkCheckpoint = new CheckpointFile(logManager.logDir().resolve(HIGH_WATERMARK_CHECKPOINT));
         Map<TopicPartition, Long> read;
         try {
@@ -162,6 +167,22 @@ public final class ReplicaManager {
     /** The follower-side replication throttle the replica fetchers apply. */
     public ReplicationThrottle replicationThrottle() {
         return replicationThrottle;
+    }
+
+    /**
+     * The leader-side replication throttle ({@code leader.replication.throttled.rate} and the topics'
+     * {@code leader.replication.throttled.replicas}): applied to the fetches of followers outside the ISR.
+     */
+    public ReplicationThrottle leaderReplicationThrottle() {
+        return leaderReplicationThrottle;
+    }
+
+    /**
+     * Sets where live brokers' registered epochs are read (id to epoch, -1 when not known): a follower's fetch
+     * naming an older broker epoch than its registration is refused (Kafka's stale broker epoch fence).
+     */
+    public void setBrokerEpochs(java.util.function.IntToLongFunction epochs) {
+        this.brokerEpochs = epochs == null ? id -> -1 : epochs;
     }
 
     /** The fetchers of this broker's follower partitions (null: none, e.g. in unit tests). */
@@ -524,11 +545,19 @@ public final class ReplicaManager {
     /**
      * What a fetch read from one partition. {@code fetchOffsetMetadata} is where the fetch offset sits
      * in the log (its position unknown when the read did not locate it); a delayed fetch measures the
-     * bytes that arrive after it from there, without reading again.
+     * bytes that arrive after it from there, without reading again. {@code divergingEpoch} (null: none) is
+     * set instead of records when a follower's log diverges from the leader's: the largest epoch the leader
+     * has at or below the follower's last fetched one, and where it ends (KIP-595).
      */
     public record ReadResult(Errors error, long highWatermark, long lastStableOffset, long logStartOffset,
                              Records records, List<AbortedTxn> abortedTransactions,
-                             LogOffsetMetadata fetchOffsetMetadata) {
+                             LogOffsetMetadata fetchOffsetMetadata, EpochEndOffset divergingEpoch) {
+        public ReadResult(Errors error, long highWatermark, long lastStableOffset, long logStartOffset, Records records,
+                          List<AbortedTxn> abortedTransactions, LogOffsetMetadata fetchOffsetMetadata) {
+            this(error, highWatermark, lastStableOffset, logStartOffset, records, abortedTransactions,
+                fetchOffsetMetadata, null);
+        }
+
         public int sizeInBytes() {
             return records == null ? 0 : records.sizeInBytes();
         }
@@ -609,35 +638,88 @@ public final class ReplicaManager {
     }
 
     /**
-     * Reads from a partition for follower {@code replicaId}: up to the log end (uncommitted records
-     * included), after checking that this broker leads at {@code currentLeaderEpoch} and that the
-     * follower is an assigned replica (else UNKNOWN_LEADER_EPOCH when the request names an epoch,
-     * NOT_LEADER_OR_FOLLOWER when not — Kafka's answers). With {@code updateFetchState} the fetch offset is
-     * recorded as the follower's log end, which may move the high watermark (the listener is told here, so
-     * call it on a thread that holds no delayed operation's lock) and propose an ISR expansion.
+     * What a follower's fetch says about one partition: the follower, its broker epoch (Fetch v15+, -1 not
+     * given), its idea of the leader epoch (-1 not given), the epoch of the last batch it fetched (Fetch
+     * v12+, -1 none: no divergence check) and its log start offset.
+     */
+    public record FollowerFetch(int replicaId, long replicaEpoch, int currentLeaderEpoch, int lastFetchedEpoch,
+                                long logStartOffset) {
+    }
+
+    /**
+     * {@link #readForFollower(TopicPartition, FollowerFetch, long, int, boolean, boolean)} without a broker
+     * epoch or a last fetched epoch (a fetch before v12).
      */
     public ReadResult readForFollower(TopicPartition tp, int replicaId, long fetchOffset, int maxBytes,
                                       boolean minOneBatch, int currentLeaderEpoch, long followerLogStartOffset,
                                       boolean updateFetchState) {
+        return readForFollower(tp, new FollowerFetch(replicaId, -1, currentLeaderEpoch, -1, followerLogStartOffset),
+            fetchOffset, maxBytes, minOneBatch, updateFetchState);
+    }
+
+    /**
+     * Reads from a partition for a follower: up to the log end (uncommitted records included), after
+     * checking that this broker leads at the fetch's {@code currentLeaderEpoch} and that the follower is an
+     * assigned replica (else UNKNOWN_LEADER_EPOCH when the request names an epoch, NOT_LEADER_OR_FOLLOWER
+     * when not — Kafka's answers), and that its broker epoch, when given, is not older than its registration
+     * known here (else NOT_LEADER_OR_FOLLOWER: a fetch of a previous incarnation of that broker).
+     *
+     * <p>With a last fetched epoch (Fetch v12+, KIP-595) the leader first checks it against its epoch cache:
+     * if it does not have that epoch, or has it ending below the fetch offset, the follower's log diverges
+     * and the answer is no records but the {@code divergingEpoch} (the largest epoch at or below it and its
+     * end offset), where the follower truncates before it fetches again; the fetch offset is then not
+     * recorded. An epoch the leader cannot place (below its earliest) or a fetch offset below the log start
+     * is OFFSET_OUT_OF_RANGE.
+     *
+     * <p>A follower outside the ISR whose partition is throttled on this leader
+     * ({@code leader.replication.throttled.*}) gets no records while the leader's bucket is empty.
+     *
+     * <p>With {@code updateFetchState} the fetch offset is recorded as the follower's log end, which may move
+     * the high watermark (the listener is told here, so call it on a thread that holds no delayed operation's
+     * lock) and propose an ISR expansion.
+     */
+    public ReadResult readForFollower(TopicPartition tp, FollowerFetch fetch, long fetchOffset, int maxBytes,
+                                      boolean minOneBatch, boolean updateFetchState) {
         Partition partition = partition(tp);
         if (partition == null) {
             return errorRead(Errors.UNKNOWN_TOPIC_OR_PARTITION, fetchOffset);
         }
-        Errors invalid = validateLeader(partition, currentLeaderEpoch);
+        int replicaId = fetch.replicaId();
+        Errors invalid = validateLeader(partition, fetch.currentLeaderEpoch());
         if (invalid == Errors.NONE && !partition.isAssignedFollower(replicaId)) {
             log.debug("{}: refusing a fetch from broker {}, not an assigned replica ({})", tp, replicaId,
                 partition.replicas());
-            invalid = currentLeaderEpoch >= 0 ? Errors.UNKNOWN_LEADER_EPOCH : Errors.NOT_LEADER_OR_FOLLOWER;
+            invalid = fetch.currentLeaderEpoch() >= 0 ? Errors.UNKNOWN_LEADER_EPOCH : Errors.NOT_LEADER_OR_FOLLOWER;
+        }
+        if (invalid == Errors.NONE && fetch.replicaEpoch() >= 0) {
+            long registered = brokerEpochs.applyAsLong(replicaId);
+            if (registered > fetch.replicaEpoch()) {
+                log.debug("{}: refusing a fetch from broker {} at broker epoch {}: it is registered at {}", tp,
+                    replicaId, fetch.replicaEpoch(), registered);
+                invalid = Errors.NOT_LEADER_OR_FOLLOWER;
+            }
         }
         if (invalid != Errors.NONE) {
             return errorRead(invalid, fetchOffset);
         }
         Log l = partition.log();
+        if (fetch.lastFetchedEpoch() >= 0) {
+            EpochEndOffset known = l.endOffsetForEpoch(fetch.lastFetchedEpoch());
+            if (known.leaderEpoch() < 0 || known.endOffset() < 0 || fetchOffset < l.logStartOffset()) {
+                return new ReadResult(Errors.OFFSET_OUT_OF_RANGE, partition.highWatermark(),
+                    partition.lastStableOffset(), l.logStartOffset(), null, null, new LogOffsetMetadata(fetchOffset));
+            }
+            if (known.leaderEpoch() < fetch.lastFetchedEpoch() || known.endOffset() < fetchOffset) {
+                return new ReadResult(Errors.NONE, partition.highWatermark(), partition.lastStableOffset(),
+                    l.logStartOffset(), Records.empty(), null, new LogOffsetMetadata(fetchOffset), known);
+            }
+        }
         long nowMs = time.milliseconds();
         LogOffsetMetadata end = l.logEndOffsetMetadata();
+        boolean heldBack = shouldLeaderThrottle(partition, replicaId, nowMs);
         FetchDataInfo info;
         try {
-            info = l.read(fetchOffset, maxBytes, end, minOneBatch);
+            info = l.read(fetchOffset, heldBack ? 0 : maxBytes, end, minOneBatch && !heldBack);
         } catch (OffsetOutOfRangeException e) {
             return new ReadResult(Errors.OFFSET_OUT_OF_RANGE, partition.highWatermark(), partition.lastStableOffset(),
                 l.logStartOffset(), null, null, new LogOffsetMetadata(fetchOffset));
@@ -648,8 +730,8 @@ public final class ReplicaManager {
         if (updateFetchState) {
             LogOffsetMetadata at = info.fetchOffsetMetadata().messageOffset() == fetchOffset ? info.fetchOffsetMetadata()
                 : new LogOffsetMetadata(fetchOffset);
-            Partition.FollowerUpdate u = partition.updateFollowerFetchState(replicaId, at, followerLogStartOffset, nowMs,
-                end.messageOffset());
+            Partition.FollowerUpdate u = partition.updateFollowerFetchState(replicaId, at, fetch.logStartOffset(), nowMs,
+                end.messageOffset(), fetch.replicaEpoch());
             if (u.highWatermarkMoved()) {
                 highWatermarkMoved(tp, partition);
             }
@@ -659,9 +741,43 @@ public final class ReplicaManager {
                 sendIsrChange(partition, u.expansion());
             }
         }
-        Records records = info.records().sizeInBytes() == 0 ? Records.empty() : new FileRegionRecords(info.records());
+        Records records = heldBack || info.records().sizeInBytes() == 0 ? Records.empty()
+            : new FileRegionRecords(info.records());
         return new ReadResult(Errors.NONE, partition.highWatermark(), partition.lastStableOffset(), l.logStartOffset(),
             records, null, info.fetchOffsetMetadata());
+    }
+
+    /**
+     * Whether fetches of {@code partition} by follower {@code replicaId} count against the leader-side
+     * throttle: the partition is throttled on this broker and the follower is not in the ISR (Kafka's rule:
+     * an in-sync follower is never held back).
+     */
+    private boolean isLeaderThrottled(Partition partition, int replicaId) {
+        return leaderReplicationThrottle.isThrottled(partition.topicPartition()) && !partition.isr().contains(replicaId);
+    }
+
+    /**
+     * Whether the leader-side throttle holds back {@code partition}'s records from follower {@code replicaId}
+     * now: it counts against the throttle and the bucket is empty. A delayed fetch does not wait for such
+     * bytes.
+     */
+    public boolean shouldLeaderThrottle(Partition partition, int replicaId) {
+        return shouldLeaderThrottle(partition, replicaId, time.milliseconds());
+    }
+
+    private boolean shouldLeaderThrottle(Partition partition, int replicaId, long nowMs) {
+        return isLeaderThrottled(partition, replicaId) && leaderReplicationThrottle.delayMs(nowMs) > 0;
+    }
+
+    /**
+     * Takes the {@code bytes} sent to follower {@code replicaId} for {@code tp} out of the leader-side
+     * throttle's bucket, when they count against it (called once per answered fetch).
+     */
+    public void recordLeaderThrottled(TopicPartition tp, int replicaId, long bytes) {
+        Partition partition = partition(tp);
+        if (partition != null && bytes > 0 && isLeaderThrottled(partition, replicaId)) {
+            leaderReplicationThrottle.record(bytes, time.milliseconds());
+        }
     }
 
     // ------------------------------------------------------------------------------------ high watermark
@@ -851,18 +967,23 @@ public final class ReplicaManager {
         return end;
     }
 
-    /** Truncates a follower's log to {@code offset} if it still follows at {@code leaderEpoch}; false otherwise. */
+    /**
+     * Truncates a follower's log to {@code offset} (its log end when beyond it, dropping epochs that start
+     * there) if it still follows at {@code leaderEpoch}; false otherwise.
+     */
     boolean truncateFollower(Partition partition, int leaderEpoch, long offset) {
         return partition.underRoleReadLock(() -> {
             if (partition.role() != Partition.Role.FOLLOWER || partition.leaderEpoch() != leaderEpoch) {
                 return false;
             }
-            if (offset < partition.log().logEndOffset()) {
-                log.info("{}: truncating the follower's log from {} to {}", partition.topicPartition(),
-                    partition.log().logEndOffset(), offset);
-                partition.log().truncateTo(offset);
-                partition.capHighWatermarkAtLogEnd();
+            long end = partition.log().logEndOffset();
+            if (offset < end) {
+                log.info("{}: truncating the follower's log from {} to {}", partition.topicPartition(), end, offset);
             }
+            // even with no data to cut, an epoch this replica opened at its log end as leader (writing nothing)
+            // goes (Kafka's rule): the leader never had it, and a follower naming it would diverge forever
+            partition.log().truncateTo(Math.min(offset, end));
+            partition.capHighWatermarkAtLogEnd();
             return true;
         });
     }

@@ -8,12 +8,15 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The follower side of Kafka's replication throttle ({@code kafka-reassign-partitions.sh --throttle}): the
- * partitions whose replica on this broker a topic's {@code follower.replication.throttled.replicas} names
- * ({@code partition:broker} pairs, or {@code *} for all) share one token bucket of
- * {@code follower.replication.throttled.rate} bytes per second (a dynamic broker config). The replica
- * fetchers leave a throttled partition out of their fetches while the bucket is empty, and take the bytes
- * each fetch brought for throttled partitions out of it; the bucket holds at most one second's worth.
+ * One side of Kafka's replication throttle ({@code kafka-reassign-partitions.sh --throttle}): the
+ * partitions whose replica on this broker a topic's {@code follower.replication.throttled.replicas} (or,
+ * on the leader side, {@code leader.replication.throttled.replicas}) names ({@code partition:broker}
+ * pairs, or {@code *} for all) share one token bucket of {@code follower.replication.throttled.rate} (or
+ * {@code leader.replication.throttled.rate}) bytes per second (a dynamic broker config). The replica
+ * fetchers leave a throttled partition out of their fetches while the follower bucket is empty; a leader
+ * answers a throttled partition without records to a follower outside the ISR while the leader bucket is
+ * empty. Each side takes the bytes that went through it for throttled partitions out of its bucket; a
+ * bucket holds at most one second's worth.
  *
  * <p>Thread-safe: the rate and the topic configs change from the metadata and config threads; the fetchers
  * of this broker share the bucket.

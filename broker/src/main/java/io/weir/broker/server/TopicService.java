@@ -247,6 +247,11 @@ public final class TopicService {
         return new Result(Errors.NONE, null, topic);
     }
 
+    /**
+     * Grows a topic to {@code newCount} partitions through the controller: UNKNOWN_TOPIC_OR_PARTITION,
+     * REASSIGNMENT_IN_PROGRESS while any of its partitions is being reassigned (Kafka's rule), INVALID_PARTITIONS
+     * for a count that does not grow it, or the partition limit's error.
+     */
     public Result createPartitions(String name, int newCount, boolean validateOnly) {
         return createPartitions(name, newCount, validateOnly, null);
     }
@@ -263,6 +268,11 @@ public final class TopicService {
         TopicMetadata topic = store.topic(name).orElse(null);
         if (topic == null) {
             return Result.error(Errors.UNKNOWN_TOPIC_OR_PARTITION, "The topic '" + name + "' does not exist.");
+        }
+        if (isBeingReassigned(topic)) {
+            // Kafka's rule: the new partitions' assignment would be computed from replicas that are moving
+            return Result.error(Errors.REASSIGNMENT_IN_PROGRESS, "A partition reassignment is in progress for the topic '"
+                + name + "'.");
         }
         if (newCount < topic.partitionCount()) {
             return Result.error(Errors.INVALID_PARTITIONS, "Topic currently has " + topic.partitionCount()
@@ -292,6 +302,18 @@ public final class TopicService {
             log.info("topic {} now has {} partitions", name, newCount);
         }
         return new Result(Errors.NONE, null, grown);
+    }
+
+    /** Whether a partition of {@code topic} is being reassigned, as this broker's metadata shows. */
+    private boolean isBeingReassigned(TopicMetadata topic) {
+        if (!(controller instanceof PartitionReassigner reassigner)) {
+            return false;
+        }
+        java.util.Set<io.weir.common.TopicPartition> partitions = new java.util.HashSet<>();
+        for (int p = 0; p < topic.partitionCount(); p++) {
+            partitions.add(new io.weir.common.TopicPartition(topic.name(), p));
+        }
+        return !reassigner.listPartitionReassignments(partitions).isEmpty();
     }
 
     /** Applies set/delete/append/subtract operations (Kafka's IncrementalAlterConfigs op codes 0-3). */

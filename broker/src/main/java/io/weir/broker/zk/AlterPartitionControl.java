@@ -116,7 +116,7 @@ public final class AlterPartitionControl {
                     } catch (RuntimeException e) {
                         if (hasCause(e, KeeperException.BadVersionException.class)) {
                             // changed since the image this was validated against: the request is stale
-                            store.changed(tp.topic(), false);
+                            store.changed(tp);
                             r.setErrorCode(Errors.INVALID_UPDATE_VERSION.code());
                         } else if (hasCause(e, KeeperException.NoNodeException.class)) {
                             store.changed(tp.topic(), true);

@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.function.LongSupplier;
 
@@ -203,11 +204,30 @@ public final class ControllerRequestApplier {
                 return new UpdateMetadataResponse().setErrorCode(Errors.STALE_CONTROLLER_EPOCH.code());
             }
         }
+        // a partition whose assignment this broker already has needs only its state re-read; any other
+        // change (a new topic or partition, a reassignment step, a deletion) re-reads its whole topic
+        ZkMetadataStore.Image image = store.image();
         List<String> topics = new ArrayList<>();
+        List<TopicPartition> partitions = new ArrayList<>();
         for (UpdateMetadataRequest.UpdateMetadataTopicState t : request.topicStates()) {
-            topics.add(t.topicName());
+            Map<Integer, List<Integer>> known = image.assignments().get(t.topicName());
+            boolean stateOnly = known != null && !t.partitionStates().isEmpty() && !image.reassignments().keySet()
+                .stream().anyMatch(tp -> tp.topic().equals(t.topicName()));
+            for (UpdateMetadataRequest.UpdateMetadataPartitionState ps : t.partitionStates()) {
+                stateOnly = stateOnly && ps.replicas().equals(known.get(ps.partitionIndex()));
+            }
+            if (!stateOnly) {
+                topics.add(t.topicName());
+                continue;
+            }
+            for (UpdateMetadataRequest.UpdateMetadataPartitionState ps : t.partitionStates()) {
+                partitions.add(new TopicPartition(t.topicName(), ps.partitionIndex()));
+            }
         }
-        store.refreshSoon(topics);
+        store.refreshPartitionsSoon(partitions);
+        if (!topics.isEmpty()) {
+            store.refreshSoon(topics);
+        }
         return new UpdateMetadataResponse().setErrorCode(Errors.NONE.code());
     }
 

@@ -691,7 +691,7 @@ public final class ZkController implements TopicController, LeaderElector, Parti
         } catch (Exception e) {
             throw ZkMetadataStore.zkFailure("update the state of " + tp, e);
         }
-        store.changed(tp.topic(), false);
+        store.changed(tp); // only this partition's state znode changed
         if (leader == expected.leader() && leaderEpoch == expected.leaderEpoch()) {
             sendUpdateMetadata(term, store.image(), Set.of(tp)); // an ISR change: its leader has the answer
         } else {

@@ -53,8 +53,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Readers see an immutable {@link Image} that is swapped atomically. It is kept current by ZooKeeper
  * watches (another broker's change) and re-read under {@link #lock} after each of this broker's own
- * writes, so a write is visible to this broker as soon as the call that made it returns. Every write
- * is acknowledged by ZooKeeper (durable on a quorum) before the call returns.
+ * writes, so a write is visible to this broker as soon as the call that made it returns. A change of one
+ * partition's state znode (an ISR or leader change) re-reads that znode alone, not its whole topic. Every
+ * write is acknowledged by ZooKeeper (durable on a quorum) before the call returns.
  *
  * <p>Topic creation, deletion and partition growth are controller writes ({@link ZkController}):
  * {@link #createTopic} and {@link #deleteTopic} refuse, so there is one path for them. Thread-safe.
@@ -106,6 +107,8 @@ public final class ZkMetadataStore implements MetadataStore {
     private final CuratorWatcher watcher = this::onWatch;
     // guarded by lock: what changed since the image was built
     private final Set<String> dirtyTopics = new HashSet<>();
+    /** Partitions whose state znode alone changed: re-read without the rest of their topic. */
+    private final Set<TopicPartition> dirtyPartitions = new HashSet<>();
     private boolean topicListDirty = true;
     private boolean brokersDirty = true;
     private boolean controllerDirty = true;
@@ -115,6 +118,8 @@ public final class ZkMetadataStore implements MetadataStore {
     // guarded by lock
     private java.util.function.Consumer<Image> listener;
     private volatile Runnable observer;
+    /** Partition state znodes read so far (tests and diagnostics). */
+    private final java.util.concurrent.atomic.AtomicLong partitionStateReads = new java.util.concurrent.atomic.AtomicLong();
 
     private ZkMetadataStore(CuratorFramework client, EmbeddedZooKeeper embedded, String hosts, int sessionTimeoutMs,
                             int connectionTimeoutMs, Path logDir, int brokerId, String configuredClusterId) {
@@ -542,6 +547,29 @@ public final class ZkMetadataStore implements MetadataStore {
         }
     }
 
+    /**
+     * Re-reads one partition's state after this broker changed it (an ISR or leader change), without the rest
+     * of its topic, so the change is visible when the call returns.
+     */
+    void changed(TopicPartition tp) {
+        synchronized (lock) {
+            dirtyPartitions.add(tp);
+            refreshLocked();
+        }
+    }
+
+    /** Whether a refresh is queued (a watch or a controller request reported a change not read yet); tests. */
+    boolean refreshPending() {
+        synchronized (lock) {
+            return refreshQueued;
+        }
+    }
+
+    /** How many partition state znodes this store has read (tests and diagnostics). */
+    public long partitionStateReads() {
+        return partitionStateReads.get();
+    }
+
     /** Re-reads the topic after this broker changed it, so the change is visible when the call returns. */
     void changed(String topic, boolean listChanged) {
         synchronized (lock) {
@@ -615,7 +643,13 @@ public final class ZkMetadataStore implements MetadataStore {
             if (path.equals(ZkPaths.BROKER_TOPICS)) {
                 topicListDirty = true;
             } else if (path.startsWith(ZkPaths.BROKER_TOPICS + "/")) {
-                dirtyTopics.add(path.substring(ZkPaths.BROKER_TOPICS.length() + 1).split("/")[0]);
+                String[] parts = path.substring(ZkPaths.BROKER_TOPICS.length() + 1).split("/");
+                TopicPartition tp = stateZnodePartition(parts);
+                if (tp != null) {
+                    dirtyPartitions.add(tp); // only its state changed: the topic znode has its own watch
+                } else {
+                    dirtyTopics.add(parts[0]);
+                }
             } else if (path.startsWith(ZkPaths.CONFIG_TOPICS + "/")) {
                 dirtyTopics.add(path.substring(ZkPaths.CONFIG_TOPICS.length() + 1));
             } else if (path.startsWith(ZkPaths.BROKER_IDS)) {
@@ -625,6 +659,33 @@ public final class ZkMetadataStore implements MetadataStore {
             } else {
                 return;
             }
+            scheduleRefreshLocked();
+        }
+    }
+
+    /** The partition of a {@code <topic>/partitions/<p>/state} path under the topics znode, else null. */
+    private static TopicPartition stateZnodePartition(String[] parts) {
+        if (parts.length != 4 || !parts[1].equals("partitions") || !parts[3].equals("state")) {
+            return null;
+        }
+        try {
+            return new TopicPartition(parts[0], Integer.parseInt(parts[2]));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Schedules a re-read of the states of {@code partitions} (their whole topics when this image does not
+     * know them yet), the live brokers and the controller on the refresher thread, without waiting: the
+     * controller's UpdateMetadata names the partitions whose state it changed, often before the watches fire.
+     */
+    public void refreshPartitionsSoon(java.util.Collection<TopicPartition> partitions) {
+        synchronized (lock) {
+            dirtyPartitions.addAll(partitions);
+            topicListDirty = true;
+            brokersDirty = true;
+            controllerDirty = true;
             scheduleRefreshLocked();
         }
     }
@@ -692,7 +753,7 @@ public final class ZkMetadataStore implements MetadataStore {
         List<BrokerRegistration> brokers = old.brokers();
         int controllerId = old.controllerId();
         try {
-            if (topicListDirty || !dirtyTopics.isEmpty()) {
+            if (topicListDirty || !dirtyTopics.isEmpty() || !dirtyPartitions.isEmpty()) {
                 topics = new TreeMap<>(topics);
                 assignments = new HashMap<>(assignments);
                 versions = new HashMap<>(versions);
@@ -718,6 +779,19 @@ public final class ZkMetadataStore implements MetadataStore {
                 dirtyTopics.clear();
                 for (String name : toRead) {
                     readTopic(name, topics, assignments, versions, states, reassignments);
+                }
+                List<TopicPartition> partitionsToRead = new ArrayList<>(dirtyPartitions);
+                dirtyPartitions.clear();
+                Set<String> whole = new HashSet<>(toRead);
+                for (TopicPartition tp : partitionsToRead) {
+                    if (whole.contains(tp.topic())) {
+                        continue; // read with its topic
+                    }
+                    if (!readPartitionState(tp, topics, states)) {
+                        // a partition this image does not know, or a state gone: the topic changed, read it all
+                        whole.add(tp.topic());
+                        readTopic(tp.topic(), topics, assignments, versions, states, reassignments);
+                    }
                 }
                 topics = Collections.unmodifiableMap(topics);
                 assignments = Map.copyOf(assignments);
@@ -839,6 +913,7 @@ public final class ZkMetadataStore implements MetadataStore {
             assignment.size(), rf, configs);
         for (int p = 0; p < assignment.size(); p++) {
             Stat s = new Stat();
+            partitionStateReads.incrementAndGet();
             byte[] st = getDataOrNull(ZkPaths.partitionState(name, p), s, watcher);
             if (st != null) {
                 states.put(new TopicPartition(name, p), parseState(st, s.getVersion()));
@@ -847,6 +922,26 @@ public final class ZkMetadataStore implements MetadataStore {
         topics.put(name, t);
         assignments.put(name, Collections.unmodifiableMap(assignment));
         versions.put(name, stat.getVersion());
+    }
+
+    /**
+     * Re-reads one partition's state znode (watching it again) into {@code states}; false, reading nothing,
+     * when its topic is not in {@code topics} or has fewer partitions, and false when the znode is gone.
+     */
+    private boolean readPartitionState(TopicPartition tp, Map<String, TopicMetadata> topics,
+                                       Map<TopicPartition, PartitionState> states) {
+        TopicMetadata t = topics.get(tp.topic());
+        if (t == null || tp.partition() < 0 || tp.partition() >= t.partitionCount()) {
+            return false;
+        }
+        Stat s = new Stat();
+        partitionStateReads.incrementAndGet();
+        byte[] st = getDataOrNull(ZkPaths.partitionState(tp.topic(), tp.partition()), s, watcher);
+        if (st == null) {
+            return false;
+        }
+        states.put(tp, parseState(st, s.getVersion()));
+        return true;
     }
 
     private static Map<Integer, List<Integer>> partitionLists(Object o) {

@@ -138,6 +138,65 @@ class DelayedFetchTest {
         return n;
     }
 
+    /** Makes partition 0 replicated on brokers 0 (this leader) and 1 at leader epoch {@code epoch}, ISR {@code isr}. */
+    private void replicate(int epoch, List<Integer> isr, int partitionEpoch) {
+        replicaManager.applyPartitionState(new TopicPartition(TOPIC, 0), List.of(0, 1),
+            new io.weir.broker.metadata.PartitionState(0, epoch, isr, 1, partitionEpoch));
+    }
+
+    /** Sends a follower's fetch (broker 1, Fetch v12) of partition 0. */
+    private int followerFetch(int leaderEpoch, int lastFetchedEpoch, long offset, int minBytes, int maxWaitMs) {
+        int id = ++correlation;
+        FetchRequest req = new FetchRequest().setReplicaId(1).setMaxWaitMs(maxWaitMs).setMinBytes(minBytes)
+            .setMaxBytes(1 << 20).setIsolationLevel((byte) 0).setSessionId(0).setSessionEpoch(-1)
+            .setTopics(List.of(new FetchRequest.FetchTopic().setTopic(TOPIC).setPartitions(List.of(
+                new FetchRequest.FetchPartition().setPartition(0).setCurrentLeaderEpoch(leaderEpoch).setFetchOffset(offset)
+                    .setLastFetchedEpoch(lastFetchedEpoch).setLogStartOffset(0).setPartitionMaxBytes(1 << 20)))));
+        dispatcher.handle(frameOnly(MessageCodec.serializeRequest(RequestHeader.of(ApiKeys.FETCH, FETCH_V, id, "c"),
+            req)), connection, "c1");
+        return id;
+    }
+
+    @Test
+    void shouldAnswerAFollowerWhoseLogDivergesAtOnceWithTheDivergingEpochAndNoRecords() {
+        append(0, batch(3)); // epoch 0: [0, 3)
+        replicate(2, List.of(0, 1), 0);
+        append(0, batch(2)); // epoch 2: [3, 5)
+
+        // the follower's last batch is of epoch 1, which this leader never wrote: it must truncate to 3 first
+        int id = followerFetch(2, 1, 4, 1 << 20, 500);
+        assertEquals(1, connection.size(), "answered at once, not parked for min bytes");
+        FetchResponse.PartitionData pd = response(id).responses().get(0).partitions().get(0);
+        assertEquals(Errors.NONE.code(), pd.errorCode());
+        assertEquals(0, pd.divergingEpoch().epoch());
+        assertEquals(3, pd.divergingEpoch().endOffset());
+        assertEquals(0, pd.records() == null ? 0 : pd.records().sizeInBytes());
+
+        // after truncating to 3 (its last epoch now 0) it fetches the leader's epoch-2 batch
+        id = followerFetch(2, 0, 3, 1, 500);
+        pd = response(id).responses().get(0).partitions().get(0);
+        assertEquals(-1, pd.divergingEpoch().endOffset(), "no diverging epoch");
+        assertTrue(pd.records().sizeInBytes() > 0);
+    }
+
+    @Test
+    void shouldParkAThrottledFollowersFetchInsteadOfAnsweringItEmptyAtOnce() {
+        append(0, batch(3));
+        replicate(1, List.of(0), 0); // broker 1 is a new replica, outside the ISR
+        replicaManager.leaderReplicationThrottle().setRate(10);
+        replicaManager.leaderReplicationThrottle().setThrottledReplicas(Map.of(TOPIC, "0:0"));
+        replicaManager.recordLeaderThrottled(new TopicPartition(TOPIC, 0), 1, 1_000_000); // the bucket is empty
+
+        int id = followerFetch(1, -1, 0, 1, 500);
+        assertEquals(0, connection.size(), "held-back bytes do not complete the fetch: it waits");
+        time.advance(500);
+        purgatory.advanceClock(0);
+        assertEquals(1, connection.size());
+        FetchResponse.PartitionData pd = response(id).responses().get(0).partitions().get(0);
+        assertEquals(Errors.NONE.code(), pd.errorCode());
+        assertEquals(0, pd.records() == null ? 0 : pd.records().sizeInBytes(), "still held back");
+    }
+
     @Test
     void shouldWakeWhenEnoughBytesArriveAndNotBeforeWithoutReadingOnWakeUps() {
         int one = batch(1).remaining();

@@ -132,6 +132,46 @@ class DelayedProduceTest {
     }
 
     @Test
+    void shouldAnswerNotEnoughReplicasAfterAppendWhenTheIsrShrinksBelowMinIsrBeforeTheRecordsCommit() throws Exception {
+        // a replica manager on the mock clock leading an rf-3 partition with min.insync.replicas 2; the
+        // controller commits whatever ISR change the leader asks for
+        BrokerConfig config = new BrokerConfig(Map.of(BrokerConfig.LOG_DIRS, dir.toString()));
+        ReplicaManager rm = new ReplicaManager(0, logManager, new TopicConfigs(config), time);
+        rm.setAlterPartitionSender((tp, leaderEpoch, partitionEpoch, isr) -> java.util.concurrent.CompletableFuture
+            .completedFuture(new io.weir.broker.metadata.PartitionState(0, leaderEpoch, isr, 1, partitionEpoch + 1)));
+        rm.setHighWatermarkListener(purgatory::checkAndComplete);
+        rm.setAppendListener(purgatory::checkAndComplete);
+        io.weir.broker.metadata.TopicMetadata topic = new io.weir.broker.metadata.TopicMetadata("r",
+            java.util.UUID.randomUUID(), 1, (short) 3, Map.of("min.insync.replicas", "2"));
+        TopicPartition tp = new TopicPartition("r", 0);
+        rm.hostPartition(topic, 0, List.of(0, 1, 2), new io.weir.broker.metadata.PartitionState(0, 0, List.of(0, 1, 2),
+            1, 0));
+        ProduceHandler produce = new ProduceHandler(rm, purgatory);
+        ProduceRequest req = new ProduceRequest().setAcks((short) -1).setTimeoutMs(30_000).setTopicData(List.of(
+            new ProduceRequest.TopicProduceData().setName("r").setPartitionData(List.of(
+                new ProduceRequest.PartitionProduceData().setIndex(0).setRecords(Records.wrap(batch(3)))))));
+
+        // appended while the ISR (3) is big enough; the followers have not fetched it: the produce waits
+        produce.handle(context(1), req);
+        assertEquals(3, rm.partition(tp).log().logEndOffset());
+        assertEquals(0, connection.size());
+
+        // the followers fall behind: the ISR shrinks to the leader alone, which commits the batch, short of min ISR
+        time.sleep(10_001);
+        assertEquals(1, rm.doIsrCheck(time.milliseconds(), 10_000));
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (connection.size() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5); // the controller's answer is applied on the replica manager's state thread
+        }
+        assertEquals(List.of(0), rm.partition(tp).isr());
+        assertEquals(3, rm.partition(tp).highWatermark());
+        assertEquals(1, connection.size());
+        assertEquals(Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND.code(), answer(1).errorCode());
+        assertEquals(0, answer(1).baseOffset(), "the records were appended (and are committed now)");
+        rm.shutdown();
+    }
+
+    @Test
     void shouldAnswerRequestTimedOutWhenTheIsrDoesNotCatchUpInTime() {
         purgatory.tryCompleteElseWatch(parkedProduce(1, 5), List.of(TP));
         time.advance(999);

@@ -138,6 +138,97 @@ class ReplicaManagerReplicationTest {
         assertTrue(proposed.isEmpty());
     }
 
+    /** A follower fetch of partition 0 (Fetch v15 style) naming a broker epoch and the epoch of its last batch. */
+    private static ReplicaManager.ReadResult fetch(ReplicaManager rm, int replicaId, long brokerEpoch, int leaderEpoch,
+                                                   int lastFetchedEpoch, long fetchOffset) {
+        return rm.readForFollower(TP, new ReplicaManager.FollowerFetch(replicaId, brokerEpoch, leaderEpoch,
+            lastFetchedEpoch, 0), fetchOffset, 1 << 20, true, true);
+    }
+
+    @Test
+    void shouldAnswerTheDivergingEpochInsteadOfRecordsWhereTheFollowersLogDiverges() {
+        ReplicaManager rm = replicaManager();
+        rm.hostPartition(TOPIC, 0, List.of(0, 1, 2), state(0, 0, List.of(0, 1, 2), 0));
+        rm.appendAsLeader(TP, batch(5), (short) 1); // epoch 0: [0, 5)
+        rm.applyPartitionState(TP, List.of(0, 1, 2), state(0, 2, List.of(0, 1, 2), 1));
+        rm.appendAsLeader(TP, batch(3), (short) 1); // epoch 2: [5, 8)
+        Partition p = rm.partition(TP);
+
+        // the follower's last batch is of epoch 1, which this leader never had: its log diverges after epoch 0
+        ReplicaManager.ReadResult r = fetch(rm, 1, -1, 2, 1, 7);
+        assertEquals(Errors.NONE, r.error());
+        assertEquals(new io.weir.log.EpochEndOffset(0, 5), r.divergingEpoch());
+        assertEquals(0, r.sizeInBytes(), "no records with a diverging epoch");
+        assertEquals(-1, p.followerLogEndOffset(1), "a diverging fetch offset is not the follower's log end");
+
+        // epoch 0 is common, but the follower has more of it than the leader: it diverges at 5
+        assertEquals(new io.weir.log.EpochEndOffset(0, 5), fetch(rm, 1, -1, 2, 0, 6).divergingEpoch());
+        assertEquals(-1, p.followerLogEndOffset(1));
+
+        // no divergence: records as usual, and the fetch offset is recorded
+        ReplicaManager.ReadResult ok = fetch(rm, 1, -1, 2, 0, 5);
+        assertNull(ok.divergingEpoch());
+        assertTrue(ok.sizeInBytes() > 0);
+        assertEquals(5, p.followerLogEndOffset(1));
+        assertNull(fetch(rm, 2, -1, 2, 2, 8).divergingEpoch());
+        assertEquals(8, p.followerLogEndOffset(2));
+        // without a last fetched epoch (a fetch before v12) nothing is checked
+        assertNull(fetch(rm, 2, -1, 2, -1, 7).divergingEpoch());
+    }
+
+    @Test
+    void shouldRefuseAFollowerFetchNamingAStaleBrokerEpoch() {
+        ReplicaManager rm = replicaManager();
+        rm.setBrokerEpochs(id -> id == 1 ? 100 : -1);
+        rm.hostPartition(TOPIC, 0, List.of(0, 1), state(0, 0, List.of(0, 1), 0));
+        rm.appendAsLeader(TP, batch(2), (short) 1);
+        Partition p = rm.partition(TP);
+
+        assertEquals(Errors.NOT_LEADER_OR_FOLLOWER, fetch(rm, 1, 99, 0, -1, 1).error(),
+            "a fetch of the broker's previous registration");
+        assertEquals(-1, p.followerLogEndOffset(1));
+        assertEquals(0, p.highWatermark());
+
+        assertEquals(Errors.NONE, fetch(rm, 1, 100, 0, -1, 1).error());
+        assertEquals(1, p.followerLogEndOffset(1));
+        assertEquals(100, p.followerBrokerEpoch(1));
+        assertEquals(Errors.NONE, fetch(rm, 1, 101, 0, -1, 2).error(), "newer than this leader knows: not stale");
+        assertEquals(Errors.NONE, fetch(rm, 1, -1, 0, -1, 2).error(), "no broker epoch given (before v15)");
+    }
+
+    @Test
+    void shouldHoldBackRecordsFromAThrottledFollowerOutsideTheIsrWhileTheLeaderBucketIsEmpty() {
+        ReplicaManager rm = replicaManager();
+        rm.hostPartition(TOPIC, 0, List.of(0, 1, 2), state(0, 0, List.of(0, 2), 0));
+        rm.appendAsLeader(TP, batch(5), (short) 1);
+        ReplicationThrottle throttle = rm.leaderReplicationThrottle();
+        throttle.setRate(10); // bytes per second
+        throttle.setThrottledReplicas(Map.of("t", "0:0")); // partition 0's replica on this broker (the leader)
+
+        // the bucket starts with one second's worth: the first fetch of the new replica gets its records
+        ReplicaManager.ReadResult first = fetch(rm, 1, -1, 0, -1, 0);
+        assertTrue(first.sizeInBytes() > 10);
+        rm.recordLeaderThrottled(TP, 1, first.sizeInBytes());
+        assertTrue(throttle.delayMs(time.milliseconds()) > 0, "the bucket is overdrawn");
+
+        ReplicaManager.ReadResult held = fetch(rm, 1, -1, 0, -1, 0);
+        assertEquals(Errors.NONE, held.error());
+        assertEquals(0, held.sizeInBytes(), "held back while the bucket is empty");
+        assertEquals(0, rm.partition(TP).followerLogEndOffset(1), "the fetch itself still counts");
+        // an in-sync follower is never held back, and its bytes are not counted
+        ReplicaManager.ReadResult inSync = fetch(rm, 2, -1, 0, -1, 0);
+        assertTrue(inSync.sizeInBytes() > 0);
+        long throttledBefore = throttle.throttledBytes();
+        rm.recordLeaderThrottled(TP, 2, inSync.sizeInBytes());
+        assertEquals(throttledBefore, throttle.throttledBytes());
+
+        time.sleep(throttle.delayMs(time.milliseconds()));
+        assertTrue(fetch(rm, 1, -1, 0, -1, 0).sizeInBytes() > 0, "the bucket refilled");
+        throttle.setRate(ReplicationThrottle.UNLIMITED);
+        rm.recordLeaderThrottled(TP, 1, 1_000_000);
+        assertTrue(fetch(rm, 1, -1, 0, -1, 0).sizeInBytes() > 0, "no rate: nothing is throttled");
+    }
+
     @Test
     void shouldShrinkTheIsrOnlyOnceTheControllerCommittedItAndExpandWhenTheFollowerCatchesUp() throws Exception {
         ReplicaManager rm = replicaManager();

@@ -124,6 +124,54 @@ class AlterPartitionTest {
     }
 
     @Test
+    void shouldReadOnlyTheChangedPartitionsStateAfterAnIsrChange() throws Exception {
+        int controller = controllerId();
+        int leader = other(controller);
+        int follower = other(controller, leader);
+        int partitions = 16;
+        Map<Integer, List<Integer>> assignment = new java.util.HashMap<>();
+        for (int p = 0; p < partitions; p++) {
+            assignment.put(p, List.of(leader, follower, controller));
+        }
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", brokers.get(0).bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic("wide", assignment))).all().get(60, TimeUnit.SECONDS);
+        }
+        TopicPartition tp = new TopicPartition("wide", 3);
+        for (EmbeddedBroker b : brokers) {
+            waitUntil(() -> b.broker().metadataStore().partitionState(new TopicPartition("wide", partitions - 1))
+                .isPresent() && b.broker().metadataStore().partitionState(tp).isPresent(), "every broker sees the topic");
+        }
+        // the creation's requests answered and their re-reads done: what is counted next is the ISR change's
+        waitUntil(() -> broker(controller).controllerChannel().isIdle() && brokers.stream()
+            .noneMatch(b -> ((ZkMetadataStore) b.broker().metadataStore()).refreshPending()), "the creation settled");
+        PartitionState before = zkState(tp);
+        Map<Integer, Long> readsBefore = new java.util.HashMap<>();
+        for (EmbeddedBroker b : brokers) {
+            readsBefore.put(b.broker().config().brokerId(),
+                ((ZkMetadataStore) b.broker().metadataStore()).partitionStateReads());
+        }
+
+        broker(leader).alterPartitionSender()
+            .submit(tp, before.leaderEpoch(), before.zkVersion(), List.of(leader, follower)).get(60, TimeUnit.SECONDS);
+        PartitionState written = zkState(tp);
+        assertEquals(List.of(leader, follower), written.isr());
+        for (EmbeddedBroker b : brokers) {
+            waitUntil(() -> written.equals(b.broker().metadataStore().partitionState(tp).orElse(null)),
+                "broker " + b.broker().config().brokerId() + "'s image shows the new ISR");
+        }
+        for (EmbeddedBroker b : brokers) {
+            int id = b.broker().config().brokerId();
+            long reads = ((ZkMetadataStore) b.broker().metadataStore()).partitionStateReads() - readsBefore.get(id);
+            assertTrue(reads >= 1 && reads < partitions, "broker " + id + " read " + reads
+                + " partition states for one partition's ISR change, not the topic's " + partitions);
+        }
+        TopicPartition other = new TopicPartition("wide", 4);
+        for (EmbeddedBroker b : brokers) {
+            assertEquals(zkState(other), b.broker().metadataStore().partitionState(other).orElseThrow());
+        }
+    }
+
+    @Test
     void shouldRefuseStaleOrWrongChangesWithKafkasErrorsAndLeaveTheStateUnchanged() throws Exception {
         int controller = controllerId();
         int leader = other(controller);

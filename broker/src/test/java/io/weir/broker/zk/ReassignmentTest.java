@@ -285,6 +285,37 @@ class ReassignmentTest {
     }
 
     @Test
+    void shouldPassTheBytesTheLeaderSendsTheNewReplicaThroughTheLeaderThrottle() throws Exception {
+        List<EmbeddedBroker> brokers = startBrokers(3);
+        TopicPartition tp = new TopicPartition("leader-throttled", 0);
+        createTopic(brokers, "leader-throttled", List.of(0), Map.of("leader.replication.throttled.replicas", "0:0"));
+        Map<String, Object> props = Map.of("bootstrap.servers", bootstrap(brokers), "acks", "all",
+            "key.serializer", ByteArraySerializer.class.getName(), "value.serializer", ByteArraySerializer.class.getName());
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
+            for (int i = 0; i < 100; i++) {
+                producer.send(new ProducerRecord<>("leader-throttled", 0, null, new byte[1000]));
+            }
+            producer.flush();
+        }
+        long logBytes = brokers.get(0).broker().replicaManager().partition(tp).log().sizeInBytes();
+        try (Admin admin = admin(bootstrap(brokers))) {
+            org.apache.kafka.common.config.ConfigResource broker0 =
+                new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.BROKER, "0");
+            admin.incrementalAlterConfigs(Map.of(broker0, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
+                new org.apache.kafka.clients.admin.ConfigEntry("leader.replication.throttled.rate", "40000"),
+                org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)))).all().get(60, TimeUnit.SECONDS);
+            waitUntil(() -> brokers.get(0).broker().replicaManager().leaderReplicationThrottle().rate() == 40000,
+                "the leader applies the rate");
+            admin.alterPartitionReassignments(move("leader-throttled", List.of(0, 1))).all().get(60, TimeUnit.SECONDS);
+        }
+        awaitReplicas(brokers, tp, List.of(0, 1));
+        long throttledBytes = brokers.get(0).broker().replicaManager().leaderReplicationThrottle().throttledBytes();
+        assertTrue(throttledBytes >= logBytes, "the " + throttledBytes + " bytes the leader sent of " + logBytes
+            + " went through its throttle");
+        assertEquals(0, brokers.get(1).broker().replicaManager().leaderReplicationThrottle().throttledBytes());
+    }
+
+    @Test
     void shouldListAndCancelAReassignmentInProgress() throws Exception {
         List<EmbeddedBroker> brokers = startBrokers(3);
         TopicPartition tp = new TopicPartition("held", 0);
@@ -315,6 +346,39 @@ class ReassignmentTest {
             ExecutionException none = assertThrows(ExecutionException.class,
                 () -> admin.alterPartitionReassignments(move("held", null)).all().get(60, TimeUnit.SECONDS));
             assertInstanceOf(NoReassignmentInProgressException.class, none.getCause());
+        }
+    }
+
+    @Test
+    void shouldRefuseCreatePartitionsForATopicUnderReassignment() throws Exception {
+        List<EmbeddedBroker> brokers = startBrokers(3);
+        TopicPartition tp = new TopicPartition("moving", 0);
+        createTopic(brokers, "moving", List.of(0), Map.of());
+        // the leader's ISR changes never reach the controller: the new replica cannot join, the move stays open
+        brokers.get(0).broker().setAlterPartitionSender((p, leaderEpoch, partitionEpoch, isr) -> new CompletableFuture<>());
+        try (Admin admin = admin(bootstrap(brokers))) {
+            admin.alterPartitionReassignments(move("moving", List.of(0, 1))).all().get(60, TimeUnit.SECONDS);
+            for (EmbeddedBroker b : brokers) {
+                waitUntil(() -> image(b).reassignments().containsKey(tp), "every broker sees the reassignment");
+            }
+            for (boolean validateOnly : List.of(true, false)) {
+                ExecutionException e = assertThrows(ExecutionException.class, () -> admin.createPartitions(
+                    Map.of("moving", org.apache.kafka.clients.admin.NewPartitions.increaseTo(3)),
+                    new org.apache.kafka.clients.admin.CreatePartitionsOptions().validateOnly(validateOnly))
+                    .all().get(60, TimeUnit.SECONDS));
+                assertInstanceOf(org.apache.kafka.common.errors.ReassignmentInProgressException.class, e.getCause(),
+                    "validateOnly " + validateOnly);
+            }
+            for (EmbeddedBroker b : brokers) {
+                assertEquals(1, image(b).assignments().get("moving").size(), "no partition was added");
+            }
+
+            // once the reassignment is cancelled the topic grows
+            admin.alterPartitionReassignments(move("moving", null)).all().get(60, TimeUnit.SECONDS);
+            awaitReplicas(brokers, tp, List.of(0));
+            admin.createPartitions(Map.of("moving", org.apache.kafka.clients.admin.NewPartitions.increaseTo(3)))
+                .all().get(60, TimeUnit.SECONDS);
+            waitUntil(() -> image(brokers.get(0)).assignments().get("moving").size() == 3, "the topic has 3 partitions");
         }
     }
 

@@ -288,6 +288,7 @@ class ReplicationTest {
 
         // the old leader stops (its registration goes with it): the controller moves leadership to a follower
         // of the ISR, at a bumped epoch
+        var firstRun = oldLeader.broker().replicaManager().fetcherManager();
         oldLeader.broker().shutdown();
         waitUntil(() -> followers.stream().anyMatch(f -> partition(f, tp).isLeader()), "a follower leads");
         EmbeddedBroker newLeader = leaderOf(followers, tp);
@@ -312,6 +313,72 @@ class ReplicationTest {
         assertEquals(80, read.size());
         assertTrue(read.stream().noneMatch(v -> v.matches("value-10[0-9][0-9]")), "no divergent record survived: " + read);
         assertEquals("value-2029", read.get(79));
+        // KIP-595: the new leader's fetch answer named where the logs diverge, no OffsetForLeaderEpoch round trip
+        // (the old leader may already follow, and truncate, while its controlled shutdown completes)
+        var returned = oldLeader.broker().replicaManager().fetcherManager();
+        assertTrue(firstRun.truncationsOnFetch() + returned.truncationsOnFetch() >= 1,
+            "the old leader truncated on a diverging epoch");
+        assertEquals(0, firstRun.offsetForLeaderEpochRequests() + returned.offsetForLeaderEpochRequests());
+    }
+
+    @Test
+    void shouldDropAnEpochItOpenedAsLeaderWithoutWritingWhenItFollowsAgain() throws Exception {
+        List<EmbeddedBroker> brokers = startBrokers(3, Map.of("replica.lag.time.max.ms", "600000"));
+        TopicPartition tp = createTopic(brokers, "empty-epoch");
+        EmbeddedBroker first = leaderOf(brokers, tp);
+        produce(bootstrap(brokers), "all", tp.topic(), 0, 10);
+
+        // the leader opens a new epoch and writes nothing in it: no other replica ever has that epoch
+        Broker controller = activeController().orElseThrow();
+        ZkMetadataStore store = (ZkMetadataStore) controller.metadataStore();
+        PartitionState s0 = store.readPartitionState(tp).orElseThrow();
+        controller.controller().updatePartitionState(tp, s0, s0.leader(), s0.leaderEpoch() + 1, s0.isr());
+        for (EmbeddedBroker b : brokers) {
+            waitUntil(() -> partition(b, tp).leaderEpoch() == s0.leaderEpoch() + 1, "every replica at the new epoch");
+        }
+        assertEquals(s0.leaderEpoch() + 1, partition(first, tp).log().latestLeaderEpoch());
+
+        // another replica leads; the old leader's last epoch (empty) is unknown to it: the old leader drops it
+        EmbeddedBroker next = brokers.stream().filter(b -> b != first).findFirst().orElseThrow();
+        PartitionState s1 = store.readPartitionState(tp).orElseThrow();
+        controller.controller().updatePartitionState(tp, s1, next.broker().config().brokerId(), s1.leaderEpoch() + 1,
+            s1.isr());
+        waitUntil(() -> partition(next, tp).isLeader() && partition(first, tp).role() == Partition.Role.FOLLOWER
+            && partition(first, tp).leaderEpoch() == s1.leaderEpoch() + 1, "leadership moved");
+        produce(bootstrap(brokers), "all", tp.topic(), 10, 10);
+        for (EmbeddedBroker b : brokers) {
+            waitUntil(() -> partition(b, tp).log().logEndOffset() == 20, "broker " + b.broker().config().brokerId()
+                + " has every record");
+        }
+        assertArrayEquals(logBytes(next, tp), logBytes(first, tp));
+        assertEquals(partition(next, tp).log().leaderEpochEntries(), partition(first, tp).log().leaderEpochEntries());
+    }
+
+    @Test
+    void shouldSendTheFollowersBrokerEpochAndRefuseAFetchNamingAStaleOne() throws Exception {
+        List<EmbeddedBroker> brokers = startBrokers(3, Map.of());
+        TopicPartition tp = createTopic(brokers, "broker-epochs");
+        EmbeddedBroker leader = leaderOf(brokers, tp);
+        EmbeddedBroker follower = brokers.stream().filter(b -> b != leader).findFirst().orElseThrow();
+        int followerId = follower.broker().config().brokerId();
+        long registered = leader.broker().metadataStore().liveBrokers().stream().filter(b -> b.id() == followerId)
+            .findFirst().orElseThrow().epoch();
+        assertTrue(registered > 0);
+        produce(bootstrap(brokers), "all", tp.topic(), 0, 5);
+        Partition p = partition(leader, tp);
+        waitUntil(() -> p.followerBrokerEpoch(followerId) == registered, "the follower's fetches name its broker epoch");
+
+        // a fetch naming the follower's id at an older broker epoch (a previous incarnation of it): refused
+        long before = p.followerLogEndOffset(followerId);
+        FetchRequest stale = new FetchRequest().setReplicaState(new FetchRequest.ReplicaState().setReplicaId(followerId)
+                .setReplicaEpoch(registered - 1)).setMaxWaitMs(0).setMinBytes(1).setMaxBytes(1 << 20)
+            .setTopics(List.of(new FetchRequest.FetchTopic().setTopicId(p.topicId()).setPartitions(List.of(
+                new FetchRequest.FetchPartition().setPartition(tp.partition()).setCurrentLeaderEpoch(p.leaderEpoch())
+                    .setFetchOffset(0).setLastFetchedEpoch(-1).setLogStartOffset(0).setPartitionMaxBytes(1 << 20)))));
+        FetchResponse resp = (FetchResponse) call(leader.port(), ApiKeys.FETCH, (short) 15, stale);
+        assertEquals(Errors.NOT_LEADER_OR_FOLLOWER.code(), resp.responses().get(0).partitions().get(0).errorCode());
+        assertTrue(p.followerLogEndOffset(followerId) >= before, "the stale fetch did not move the follower back to 0");
+        assertEquals(registered, p.followerBrokerEpoch(followerId));
     }
 
     @Test
