@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -645,6 +646,43 @@ class WeirConsumerGroupTest {
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
             lost.addAll(partitions);
+        }
+    }
+
+    /**
+     * The group leader assigned while a subscribed topic did not exist yet, so none of its partitions went
+     * to anyone. When the topic appears in the leader's metadata the group must rebalance; before, nothing
+     * noticed (the member kept an empty assignment until some other rebalance). The member that joins
+     * first stays the leader: once the member subscribed to the missing topic, once the other one (which
+     * watches the topic only for the group). Auto-creation is off so the topic exists only once the test
+     * creates it; a short metadata.max.age.ms lets the leader see it.
+     */
+    @ParameterizedTest(name = "leader subscribes to the missing topic: {0}")
+    @ValueSource(booleans = {true, false})
+    void theLeaderShouldRebalanceWhenASubscribedTopicMissingFromItsAssignmentAppears(boolean leaderSubscribes)
+        throws Exception {
+        String present = "present-" + leaderSubscribes;
+        String later = "appears-later-" + leaderSubscribes;
+        String group = "appears-g-" + leaderSubscribes;
+        createTopic(broker, present, 2);
+        Map<String, Object> extra = Map.of(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false,
+            "metadata.max.age.ms", 500L);
+        try (WeirMember c1 = weirMember(group, extra); WeirMember c2 = weirMember(group, extra)) {
+            WeirMember leader = leaderSubscribes ? c2 : c1;
+            WeirMember follower = leaderSubscribes ? c1 : c2;
+            c1.consumer.subscribe(List.of(present));
+            c2.consumer.subscribe(List.of(later));
+            pollUntil(() -> leader.consumer.groupGeneration() >= 0, "the first member joined alone", null, leader);
+            pollUntil(() -> c1.assignment().size() == 2 && stable(c1, c2), "both members joined one generation",
+                null, c1, c2);
+            assertEquals(Set.of(), c2.assignment(), "the topic does not exist yet");
+            int generation = c1.consumer.groupGeneration();
+
+            createTopic(broker, later, 3);
+            pollUntil(() -> c2.assignment().size() == 3 && c1.assignment().size() == 2 && stable(c1, c2),
+                "the new topic's partitions were assigned", null, leader, follower);
+            assertEquals(Set.of(0, 1, 2), c2.assignment());
+            assertTrue(c2.consumer.groupGeneration() > generation, "assigned in a later generation");
         }
     }
 

@@ -74,12 +74,21 @@ public final class ConsumerCoordinator implements AutoCloseable {
                            boolean requireStable, String rackId, List<PartitionAssignor> assignors) {
     }
 
-    /** The outcome of one join round, produced by the network-thread chain. */
+    /**
+     * The outcome of one join round, produced by the network-thread chain. {@code leaderPartitionCounts}
+     * is set when this member assigned as the leader: the partition count of every topic the group
+     * subscribes to, as the assignment saw it (0 for a topic its metadata did not have).
+     */
     private record JoinOutcome(Errors error, String errorDetail, int generation, String memberId, String protocol,
-                               ByteBuffer assignment) {
+                               ByteBuffer assignment, Map<String, Integer> leaderPartitionCounts) {
         static JoinOutcome failed(Errors error, String detail) {
-            return new JoinOutcome(error, detail, -1, null, null, null);
+            return new JoinOutcome(error, detail, -1, null, null, null, null);
         }
+    }
+
+    /** What the leader sends in SyncGroup, and the partition counts it assigned from (null for a follower). */
+    private record LeaderAssignment(List<SyncGroupRequest.SyncGroupRequestAssignment> assignments,
+                                    Map<String, Integer> partitionCounts) {
     }
 
     private enum State { UNJOINED, REBALANCING, STABLE }
@@ -114,6 +123,9 @@ public final class ConsumerCoordinator implements AutoCloseable {
     private CompletableFuture<JoinOutcome> joinFuture;
     private boolean joinPrepared;
     private long nextAutoCommitMs;
+    // partition count per topic the last assignment was made from (0 = the topic was missing): for the
+    // leader every topic the group subscribes to, as its assignment saw them; for a follower its own
+    // topics as its metadata showed them when it joined. A difference in later metadata means rejoin.
     private Map<String, Integer> joinedPartitionCounts = Map.of();
     private final List<Runnable> completedCallbacks = new ArrayList<>();
 
@@ -300,7 +312,11 @@ public final class ConsumerCoordinator implements AutoCloseable {
         return rejoinNeeded || state != State.STABLE;
     }
 
-    /** Pattern subscriptions follow the cluster's topics; partition count changes trigger a rebalance. */
+    /**
+     * Pattern subscriptions follow the cluster's topics; a rebalance is requested when the metadata of a
+     * topic the last assignment was made from shows another partition count, or shows a topic that was
+     * missing then (the leader assigned none of its partitions; nothing else would ever assign them).
+     */
     private void checkSubscriptionMetadata() {
         Cluster cluster = dataClient.metadata().cluster();
         if (cluster.isBootstrap()) {
@@ -318,17 +334,26 @@ public final class ConsumerCoordinator implements AutoCloseable {
                 requestRejoin();
             }
         }
+        Set<String> watched = null;
         synchronized (this) {
             if (state == State.STABLE && !joinedPartitionCounts.isEmpty()) {
+                if (!rejoinNeeded) {
+                    watched = joinedPartitionCounts.keySet();
+                }
                 for (Map.Entry<String, Integer> e : joinedPartitionCounts.entrySet()) {
                     Cluster.TopicInfo info = cluster.topic(e.getKey());
                     if (info != null && info.partitions().size() != e.getValue()) {
-                        log.info("group {}: topic {} now has {} partitions; rebalancing", settings.groupId(),
-                            e.getKey(), info.partitions().size());
+                        log.info("group {}: topic {} now has {} partitions, the assignment used {}; rebalancing",
+                            settings.groupId(), e.getKey(), info.partitions().size(), e.getValue());
                         rejoinNeeded = true;
                     }
                 }
             }
+        }
+        if (watched != null) {
+            // a leader watches topics only other members subscribe to; a new subscribe() may have
+            // dropped them from the topics metadata asks for (a no-op when they are all there)
+            dataClient.metadata().addTopics(watched);
         }
     }
 
@@ -482,15 +507,19 @@ public final class ConsumerCoordinator implements AutoCloseable {
             state = State.STABLE;
             synced = false;
             lastHeartbeatMs = time.milliseconds();
-            Map<String, Integer> counts = new HashMap<>();
-            Cluster cluster = dataClient.metadata().cluster();
-            for (String t : subscriptions.subscription()) {
-                Cluster.TopicInfo info = cluster.topic(t);
-                if (info != null) {
-                    counts.put(t, info.partitions().size());
+            if (o.leaderPartitionCounts() != null) {
+                joinedPartitionCounts = o.leaderPartitionCounts();
+            } else {
+                Map<String, Integer> counts = new HashMap<>();
+                Cluster cluster = dataClient.metadata().cluster();
+                for (String t : subscriptions.subscription()) {
+                    Cluster.TopicInfo info = cluster.topic(t);
+                    if (info != null) {
+                        counts.put(t, info.partitions().size());
+                    }
                 }
+                joinedPartitionCounts = counts;
             }
-            joinedPartitionCounts = counts;
         }
         log.info("group {}: joined generation {} as {} with {} ({}); assigned {}", settings.groupId(), o.generation(),
             o.memberId(), o.protocol(), protocol, assigned);
@@ -573,17 +602,17 @@ public final class ConsumerCoordinator implements AutoCloseable {
             synchronized (this) {
                 memberId = r.memberId();
             }
-            CompletableFuture<List<SyncGroupRequest.SyncGroupRequestAssignment>> assignments;
+            CompletableFuture<LeaderAssignment> assignments;
             if (r.leader().equals(r.memberId()) && !r.skipAssignment()) {
                 assignments = leaderAssign(r);
             } else {
-                assignments = CompletableFuture.completedFuture(new ArrayList<>());
+                assignments = CompletableFuture.completedFuture(new LeaderAssignment(new ArrayList<>(), null));
             }
-            return assignments.thenCompose(list -> sendSync(c, r, list));
+            return assignments.thenCompose(a -> sendSync(c, r, a));
         }).exceptionally(ex -> JoinOutcome.failed(Errors.NETWORK_EXCEPTION, String.valueOf(Awaits.unwrap(ex))));
     }
 
-    private CompletableFuture<List<SyncGroupRequest.SyncGroupRequestAssignment>> leaderAssign(JoinGroupResponse r) {
+    private CompletableFuture<LeaderAssignment> leaderAssign(JoinGroupResponse r) {
         PartitionAssignor assignor = null;
         for (PartitionAssignor a : settings.assignors()) {
             if (a.name().equals(r.protocolName())) {
@@ -608,11 +637,18 @@ public final class ConsumerCoordinator implements AutoCloseable {
         PartitionAssignor chosen = assignor;
         return metadata.thenApply(cl -> {
             Map<String, Integer> counts = new HashMap<>();
+            Map<String, Integer> used = new HashMap<>();
             for (String t : topics) {
                 Cluster.TopicInfo info = cl.topic(t);
                 if (info != null) {
                     counts.put(t, info.partitions().size());
                 }
+                used.put(t, info == null ? 0 : info.partitions().size());
+            }
+            if (used.containsValue(0)) {
+                log.info("group {}: assigning without metadata for {}; will rebalance when it appears",
+                    settings.groupId(), used.entrySet().stream().filter(e -> e.getValue() == 0)
+                        .map(Map.Entry::getKey).sorted().toList());
             }
             Map<String, ConsumerProtocol.Assignment> result = chosen.assignWithUserData(counts, subs);
             if (log.isInfoEnabled()) {
@@ -628,12 +664,11 @@ public final class ConsumerCoordinator implements AutoCloseable {
                 b.get(arr);
                 out.add(new SyncGroupRequest.SyncGroupRequestAssignment().setMemberId(m).setAssignment(arr));
             }
-            return out;
+            return new LeaderAssignment(out, Map.copyOf(used));
         });
     }
 
-    private CompletableFuture<JoinOutcome> sendSync(Node c, JoinGroupResponse join,
-                                                    List<SyncGroupRequest.SyncGroupRequestAssignment> assignments) {
+    private CompletableFuture<JoinOutcome> sendSync(Node c, JoinGroupResponse join, LeaderAssignment leader) {
         SyncGroupRequest req = new SyncGroupRequest()
             .setGroupId(settings.groupId())
             .setGenerationId(join.generationId())
@@ -641,7 +676,7 @@ public final class ConsumerCoordinator implements AutoCloseable {
             .setGroupInstanceId(settings.groupInstanceId())
             .setProtocolType(ConsumerProtocol.PROTOCOL_TYPE)
             .setProtocolName(join.protocolName())
-            .setAssignments(assignments);
+            .setAssignments(leader.assignments());
         return client.send(NodeSelector.fixed(c), nonRetrying(req), joinDeadline()).thenApply(resp -> {
             SyncGroupResponse r = (SyncGroupResponse) resp;
             Errors err = Errors.forCode(r.errorCode());
@@ -660,7 +695,7 @@ public final class ConsumerCoordinator implements AutoCloseable {
                 }
             }
             return new JoinOutcome(Errors.NONE, null, join.generationId(), join.memberId(), join.protocolName(),
-                r.assignment() == null ? null : ByteBuffer.wrap(r.assignment()));
+                r.assignment() == null ? null : ByteBuffer.wrap(r.assignment()), leader.partitionCounts());
         });
     }
 

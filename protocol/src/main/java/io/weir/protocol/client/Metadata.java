@@ -32,6 +32,16 @@ import java.util.concurrent.CompletableFuture;
  * topics when {@link #setAllTopics(boolean)} is on (the consumer's pattern subscription).
  * An admin client has no topics of interest and uses refreshes only for brokers and controller.
  *
+ * <h2>Request versions</h2>
+ * Every demand for fresh metadata (the topic set grows, {@link #requestUpdate()}, {@link #awaitUpdate})
+ * bumps a request version; a refresh carries the version current when it was built
+ * ({@link #refreshStarted}) and its response names that version back ({@link #update(MetadataResponse, long, long)}).
+ * A response to an older version is still applied (it is newer than what we had), but it does not
+ * satisfy the demands made after its request left: a waiter registered at version v completes only with
+ * a response to a request of version v or later, and another refresh is due at once (after the retry
+ * backoff, never after {@code metadata.max.age.ms}). Without this, a waiter that added a topic while a
+ * refresh was in flight got a cluster without that topic, and nothing asked again until the max age.
+ *
  * <p>Thread-safe: all state changes hold this object's lock; {@link #cluster()} reads a volatile
  * immutable snapshot without locking. The {@link NetworkClient} I/O thread sends the refreshes;
  * waiters' futures complete on that thread, outside the lock.
@@ -43,14 +53,28 @@ public final class Metadata {
     private volatile Cluster cluster;
     private final Set<String> topics = new HashSet<>();
     private boolean allTopics;
-    private boolean updateRequested = true;
+    // the version the next refresh will carry; a demand for fresh metadata moves it past the last
+    // refresh sent, so it grows by at most one per refresh
+    private long requestVersion;
+    private long sentVersion = -1;
+    // the highest version a successful response answered; requestVersion > answeredVersion = refresh due
+    private long answeredVersion = -1;
+    // the last update was incomplete (leaderless partitions, topics being created) or the last attempt failed
+    private boolean retryWanted;
     private long lastRefreshAttemptMs = -1;
     private long lastSuccessfulRefreshMs = -1;
     private int failedAttempts;
     private int updateVersion;
     private final List<Waiter> waiters = new ArrayList<>();
 
-    private record Waiter(CompletableFuture<Cluster> future, long deadlineMs) {
+    private record Waiter(CompletableFuture<Cluster> future, long deadlineMs, long requestVersion) {
+    }
+
+    /**
+     * What one refresh asks for: {@code topics} (null = all topics) and the request version that
+     * {@link #update(MetadataResponse, long, long)} must be given with its response.
+     */
+    public record RefreshRequest(Set<String> topics, long version) {
     }
 
     public Metadata(List<Node> bootstrapNodes, ExponentialBackoff refreshBackoff, long metadataMaxAgeMs) {
@@ -69,9 +93,15 @@ public final class Metadata {
         return updateVersion;
     }
 
-    /** Asks for a refresh as soon as the backoff allows. */
+    /**
+     * Asks for a refresh as soon as the backoff allows; a refresh already in flight does not count,
+     * since it may have been built before whatever made the caller ask.
+     */
     public synchronized void requestUpdate() {
-        updateRequested = true;
+        long floor = Math.max(sentVersion, answeredVersion);
+        if (requestVersion <= floor) {
+            requestVersion = floor + 1;
+        }
     }
 
     /**
@@ -110,7 +140,7 @@ public final class Metadata {
     /** Adds topics of interest; a refresh is requested if any is new. */
     public synchronized void addTopics(Collection<String> names) {
         if (topics.addAll(names)) {
-            updateRequested = true;
+            requestUpdate();
         }
     }
 
@@ -118,7 +148,7 @@ public final class Metadata {
     public synchronized void setTopics(Collection<String> names) {
         Set<String> next = new HashSet<>(names);
         if (!topics.containsAll(next)) {
-            updateRequested = true;
+            requestUpdate();
         }
         topics.clear();
         topics.addAll(next);
@@ -127,7 +157,7 @@ public final class Metadata {
     /** Whether refreshes ask for every topic in the cluster. */
     public synchronized void setAllTopics(boolean all) {
         if (all && !allTopics) {
-            updateRequested = true;
+            requestUpdate();
         }
         allTopics = all;
     }
@@ -140,7 +170,7 @@ public final class Metadata {
     /** Milliseconds until a refresh should be sent (0 = now). */
     public synchronized long timeToNextUpdate(long nowMs) {
         long due;
-        if (updateRequested || lastSuccessfulRefreshMs < 0) {
+        if (requestVersion > answeredVersion || retryWanted || lastSuccessfulRefreshMs < 0) {
             due = 0;
         } else {
             due = Math.max(0, lastSuccessfulRefreshMs + metadataMaxAgeMs - nowMs);
@@ -153,23 +183,43 @@ public final class Metadata {
         return Math.max(due, backoff);
     }
 
-    /** Records that a refresh request was sent at {@code nowMs}. */
-    public synchronized void refreshStarted(long nowMs) {
+    /**
+     * Records that a refresh is being sent at {@code nowMs} and returns what it asks for, with the
+     * version its response must be applied with. Topics and version are read together, so the
+     * response to this request satisfies exactly the demands made before this call.
+     */
+    public synchronized RefreshRequest refreshStarted(long nowMs) {
         lastRefreshAttemptMs = nowMs;
+        sentVersion = requestVersion;
+        return new RefreshRequest(allTopics ? null : Set.copyOf(topics), requestVersion);
     }
 
     /** Records a refresh that got no usable answer; the next one backs off further. */
     public synchronized void refreshFailed(long nowMs) {
         lastRefreshAttemptMs = nowMs;
         failedAttempts++;
-        updateRequested = true;
+        retryWanted = true;
     }
 
     /**
-     * Applies a Metadata response. Topics outside the interest set are dropped (unless all topics are
-     * of interest); topics missing from the response keep no stale entry.
+     * Applies a Metadata response to a request that covered the current topics of interest (as if it
+     * carried the current request version); see {@link #update(MetadataResponse, long, long)}.
      */
     public void update(MetadataResponse response, long nowMs) {
+        long version;
+        synchronized (this) {
+            version = requestVersion;
+        }
+        update(response, version, nowMs);
+    }
+
+    /**
+     * Applies the response to the refresh of version {@code requestVersion} (from {@link #refreshStarted}).
+     * Topics outside the interest set are dropped (unless all topics are of interest); topics missing
+     * from the response keep no stale entry. Completes the waiters registered at that version or
+     * before; if demands were made after the request was built, another refresh is due at once.
+     */
+    public void update(MetadataResponse response, long requestVersion, long nowMs) {
         List<Waiter> done;
         Cluster next;
         synchronized (this) {
@@ -209,10 +259,17 @@ public final class Metadata {
             lastSuccessfulRefreshMs = nowMs;
             lastRefreshAttemptMs = nowMs;
             failedAttempts = 0;
-            updateRequested = incomplete;
+            retryWanted = incomplete;
+            answeredVersion = Math.max(answeredVersion, requestVersion);
             updateVersion++;
-            done = new ArrayList<>(waiters);
-            waiters.clear();
+            done = new ArrayList<>();
+            for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+                Waiter w = it.next();
+                if (w.requestVersion() <= requestVersion) {
+                    it.remove();
+                    done.add(w);
+                }
+            }
         }
         for (Waiter w : done) {
             w.future().complete(next);
@@ -220,14 +277,15 @@ public final class Metadata {
     }
 
     /**
-     * A future completed with the snapshot of the next successful update, or failed with a
+     * A future completed with the snapshot of the first successful update whose request was built
+     * after this call (so it covers every topic of interest added before it), or failed with a
      * {@link TimeoutException} once {@code deadlineMs} passes (checked by {@link #expireWaiters}).
      * Also requests an update.
      */
     public synchronized CompletableFuture<Cluster> awaitUpdate(long deadlineMs) {
-        updateRequested = true;
+        requestUpdate();
         CompletableFuture<Cluster> f = new CompletableFuture<>();
-        waiters.add(new Waiter(f, deadlineMs));
+        waiters.add(new Waiter(f, deadlineMs, requestVersion));
         return f;
     }
 

@@ -450,8 +450,8 @@ public final class NetworkClient implements AutoCloseable {
             return wait;
         }
         metadataCallOutstanding = true;
-        metadata.refreshStarted(nowMs);
-        Set<String> topics = metadata.topicsToRequest();
+        Metadata.RefreshRequest refresh = metadata.refreshStarted(nowMs);
+        Set<String> topics = refresh.topics();
         RequestBuilder builder = new RequestBuilder() {
             @Override
             public ApiKeys api() {
@@ -489,7 +489,7 @@ public final class NetworkClient implements AutoCloseable {
                 log.debug("Metadata refresh failed: {}", err.toString());
                 metadata.refreshFailed(now);
             } else {
-                metadata.update((MetadataResponse) resp, now);
+                metadata.update((MetadataResponse) resp, refresh.version(), now);
             }
         });
         pending.add(call);

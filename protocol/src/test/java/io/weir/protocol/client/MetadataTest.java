@@ -115,6 +115,50 @@ class MetadataTest {
     }
 
     @Test
+    void shouldCompleteAWaiterOnlyWithTheAnswerToARefreshThatCoveredItsTopics() {
+        metadata.addTopics(List.of("gone"));
+        Metadata.RefreshRequest before = metadata.refreshStarted(NOW);
+        assertEquals(Set.of("gone"), before.topics());
+        // "t" becomes of interest while that refresh is in flight, and someone waits for it
+        metadata.addTopics(List.of("t"));
+        CompletableFuture<Cluster> waiter = metadata.awaitUpdate(NOW + 10_000);
+        metadata.update(response(2), before.version(), NOW + 5);
+        assertFalse(waiter.isDone(), "the answer to a refresh sent before \"t\" was added completed its waiter");
+        assertEquals(1, metadata.updateVersion(), "the older answer is still applied");
+        // asked again after the retry backoff, not after metadata.max.age.ms
+        assertEquals(100, metadata.timeToNextUpdate(NOW + 5));
+        Metadata.RefreshRequest after = metadata.refreshStarted(NOW + 105);
+        assertEquals(Set.of("gone", "t"), after.topics());
+        assertTrue(after.version() > before.version());
+        metadata.update(response(2), after.version(), NOW + 110);
+        assertEquals(Set.of("t"), waiter.join().topicNames());
+        assertEquals(60_000, metadata.timeToNextUpdate(NOW + 110));
+    }
+
+    @Test
+    void shouldNotCountARefreshInFlightAsTheAnswerToALaterRequestForAnUpdate() {
+        Metadata.RefreshRequest inFlight = metadata.refreshStarted(NOW);
+        metadata.requestUpdate(); // e.g. NOT_LEADER_OR_FOLLOWER seen while that refresh was out
+        metadata.update(response(2), inFlight.version(), NOW + 5);
+        assertEquals(100, metadata.timeToNextUpdate(NOW + 5));
+        metadata.update(response(2), metadata.refreshStarted(NOW + 105).version(), NOW + 110);
+        assertEquals(60_000, metadata.timeToNextUpdate(NOW + 110));
+    }
+
+    @Test
+    void shouldCompleteEveryWaiterRegisteredBeforeARefreshWasBuilt() {
+        CompletableFuture<Cluster> a = metadata.awaitUpdate(NOW + 10_000);
+        metadata.addTopics(List.of("t"));
+        CompletableFuture<Cluster> b = metadata.awaitUpdate(NOW + 10_000);
+        Metadata.RefreshRequest r = metadata.refreshStarted(NOW);
+        CompletableFuture<Cluster> late = metadata.awaitUpdate(NOW + 10_000);
+        metadata.update(response(2), r.version(), NOW + 5);
+        assertTrue(a.isDone());
+        assertTrue(b.isDone());
+        assertFalse(late.isDone(), "a waiter registered after the refresh was built needs the next one");
+    }
+
+    @Test
     void shouldCompleteAndExpireWaiters() {
         CompletableFuture<Cluster> a = metadata.awaitUpdate(NOW + 10);
         CompletableFuture<Cluster> b = metadata.awaitUpdate(NOW + 1_000);

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -140,6 +141,51 @@ class NetworkClientTest {
         DescribeClusterResponse viaController = (DescribeClusterResponse) c.send(NodeSelector.controller(),
             RequestBuilder.of(new DescribeClusterRequest()), deadline(10_000)).join();
         assertEquals("dc", viaController.clusterId());
+    }
+
+    @Test
+    void shouldNotCompleteAMetadataWaiterWithTheAnswerToARefreshSentBeforeItsTopicWasAdded() throws Exception {
+        CountDownLatch firstArrived = new CountDownLatch(1);
+        CountDownLatch releaseFirst = new CountDownLatch(1);
+        AtomicInteger metadataRequests = new AtomicInteger();
+        FakeBroker[] ref = new FakeBroker[1];
+        FakeBroker b = broker((h, req, conn) -> {
+            if (!(req instanceof MetadataRequest m)) {
+                return null;
+            }
+            if (metadataRequests.getAndIncrement() == 0) {
+                // hold the client's first refresh (asked before any topic was of interest)
+                firstArrived.countDown();
+                try {
+                    releaseFirst.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return FakeBroker.CLOSE;
+                }
+            }
+            // every topic asked for exists, with one partition led by this broker
+            List<MetadataResponse.MetadataResponseTopic> topics = new ArrayList<>();
+            for (MetadataRequest.MetadataRequestTopic t : m.topics() == null ? List.<MetadataRequest.MetadataRequestTopic>of() : m.topics()) {
+                topics.add(new MetadataResponse.MetadataResponseTopic().setName(t.name()).setPartitions(List.of(
+                    new MetadataResponse.MetadataResponsePartition().setPartitionIndex(0).setLeaderId(7)
+                        .setReplicaNodes(List.of(7)).setIsrNodes(List.of(7)))));
+            }
+            return selfMetadata(ref[0]).setTopics(topics);
+        });
+        ref[0] = b;
+        // metadata.max.age.ms is 300 s here: only a refresh asked for at once can bring the topic in time
+        NetworkClient c = client(settings(b.node(-1), 60_000, 5));
+        CompletableFuture<Cluster> waiter;
+        try {
+            assertTrue(firstArrived.await(30, TimeUnit.SECONDS), "the client's first metadata refresh");
+            c.metadata().addTopics(List.of("added"));
+            waiter = c.refreshMetadata(deadline(60_000));
+        } finally {
+            releaseFirst.countDown();
+        }
+        Cluster cluster = waiter.get(60, TimeUnit.SECONDS);
+        assertNotNull(cluster.topic("added"),
+            "the waiter for \"added\" was completed by the answer to a refresh sent before \"added\" was of interest");
     }
 
     @Test
