@@ -10,6 +10,7 @@ import io.weir.broker.transaction.TransactionState;
 import io.weir.common.TopicPartition;
 import io.weir.common.record.CompressionType;
 import io.weir.common.record.RecordBatchBuilder;
+import io.weir.common.testing.Wait;
 import io.weir.producer.ProducerConfig;
 import io.weir.producer.ProducerRecord;
 import io.weir.producer.Serializers;
@@ -23,6 +24,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -135,6 +137,18 @@ class DumpTransactionLogTest {
                 producer.beginTransaction();
                 producer.send(new ProducerRecord<>("dumped", 0, "k", "v")).get();
                 producer.commitTransaction();
+            }
+            // commitTransaction returns once PrepareCommit is in the log; the markers and CompleteCommit follow
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+                String[] seen = {""};
+                Wait.until(() -> {
+                    try {
+                        seen[0] = admin.describeTransactions(List.of("dump-txn")).all().get().get("dump-txn").state();
+                    } catch (Exception e) {
+                        seen[0] = e.toString();
+                    }
+                    return seen[0].equals("CompleteCommit");
+                }, Duration.ofSeconds(60), () -> "the transaction to complete; its state: " + seen[0]);
             }
             Result data = run("--files", segment(broker.logDir().resolve("dumped-0")).toString(), "--print-data-log");
             assertEquals(0, data.status(), data.err());
