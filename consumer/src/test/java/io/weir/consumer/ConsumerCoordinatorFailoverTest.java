@@ -57,38 +57,9 @@ class ConsumerCoordinatorFailoverTest {
 
     @Test
     void shouldKeepConsumingWithCommittedOffsetsIntactWhenTheCoordinatorsBrokerDies() throws Exception {
-        cluster = ThreeBrokerCluster.start("/weir-consumer-coordinator", Map.of("group.initial.rebalance.delay.ms", "0",
-            "offsets.topic.num.partitions", "3", "offsets.topic.replication.factor", "3"));
-        List<EmbeddedBroker> brokers = cluster.brokers();
-        String bootstrap = brokers.stream().map(EmbeddedBroker::bootstrapServers).collect(Collectors.joining(","));
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-            admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 3))).all().get(60, TimeUnit.SECONDS);
-        }
-        Map<String, Object> pp = new HashMap<>();
-        pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        pp.put(ProducerConfig.ACKS_CONFIG, "all");
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(pp, new StringSerializer(), new StringSerializer())) {
-            for (int i = 0; i < RECORDS; i++) {
-                producer.send(new ProducerRecord<>(TOPIC, i % PARTITIONS, null, Integer.toString(i)));
-            }
-            producer.flush();
-        }
-
-        Map<String, Object> c = new HashMap<>();
-        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        c.put(ConsumerConfig.GROUP_ID_CONFIG, GROUP);
-        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        String bootstrap = startClusterWithRecords();
+        Map<String, Object> c = consumerProps(bootstrap);
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 50);
-        c.put(ConsumerConfig.RETRY_BACKOFF_MS_CONFIG, 50);
-        c.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 500);
-        // far above each functional bound below: waiting one of them out fails the test
-        c.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, 300_000);
-        c.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 300_000);
-        c.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 300_000);
-        c.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 300_000);
-        c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, Deserializers.StringDeserializer.class.getName());
-        c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, Deserializers.StringDeserializer.class.getName());
 
         Set<TopicPartition> partitions = new HashSet<>();
         for (int p = 0; p < PARTITIONS; p++) {
@@ -101,10 +72,8 @@ class ConsumerCoordinatorFailoverTest {
             consumeAndCommit(consumer, consumed, lastCommit, RECORDS / 3, "a third of the records before the kill");
 
             int coordinator = coordinatorOf(bootstrap);
-            EmbeddedBroker victim = brokers.stream().filter(b -> b.broker().config().brokerId() == coordinator)
-                .findFirst().orElseThrow();
             Map<TopicPartition, Long> beforeKill = new HashMap<>(lastCommit);
-            victim.broker().shutdown(); // controlled shutdown is off: no leadership is handed over first
+            stopBroker(coordinator);
 
             // the committed offsets, read through the new coordinator, are the last successful commit
             Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(partitions, Duration.ofSeconds(60));
@@ -126,6 +95,101 @@ class ConsumerCoordinatorFailoverTest {
                 assertEquals((long) RECORDS / PARTITIONS, end.get(tp).offset(), tp + ": the final commit is served");
             }
         }
+    }
+
+    /**
+     * The same failover with auto-commit and nothing but poll(): the consumer must look the coordinator up
+     * again by itself (no commitSync or committed() call does it for the application), so its heartbeats
+     * and auto-commits go on, and the group's committed offsets, read by kafka-clients' Admin, reach the
+     * end of every partition.
+     */
+    @Test
+    void shouldFindTheNewCoordinatorFromPollAloneAndGoOnAutoCommitting() throws Exception {
+        String bootstrap = startClusterWithRecords();
+        Map<String, Object> c = consumerProps(bootstrap);
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, true);
+        c.put(ConsumerConfig.AUTO_COMMIT_INTERVAL_MS_CONFIG, 100);
+        Set<String> consumed = new HashSet<>();
+        try (WeirConsumer<String, String> consumer = new WeirConsumer<>(c)) {
+            consumer.subscribe(List.of(TOPIC));
+            pollUntil(consumer, consumed, () -> consumed.size() >= RECORDS / 3, "a third of the records before the kill");
+            int coordinator = coordinatorOf(bootstrap);
+            stopBroker(coordinator);
+            pollUntil(consumer, consumed, () -> consumed.size() >= RECORDS, "every record, after the coordinator died");
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+                pollUntil(consumer, consumed, () -> committedTotal(admin) == RECORDS,
+                    "auto-commits at the end of every partition through the new coordinator");
+            }
+            assertTrue(coordinatorOf(bootstrap) != coordinator, "another broker coordinates the group");
+        }
+    }
+
+    private static long committedTotal(Admin admin) {
+        try {
+            return admin.listConsumerGroupOffsets(GROUP).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS)
+                .values().stream().mapToLong(o -> o == null ? 0 : o.offset()).sum();
+        } catch (Exception e) {
+            return -1; // the coordinator is moving: ask again
+        }
+    }
+
+    /** Polls until {@code done} holds, for at most 90 s (a functional bound, far below the client timeouts). */
+    private static void pollUntil(WeirConsumer<String, String> consumer, Set<String> consumed,
+                                  java.util.function.BooleanSupplier done, String what) {
+        long giveUpNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() > giveUpNs) {
+                fail("waiting for " + what + ": consumed " + consumed.size() + " of " + RECORDS);
+            }
+            for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(100))) {
+                consumed.add(r.value());
+            }
+        }
+    }
+
+    /** Starts three brokers, an rf-3 topic and the records in it; returns the bootstrap list of all three. */
+    private String startClusterWithRecords() throws Exception {
+        cluster = ThreeBrokerCluster.start("/weir-consumer-coordinator", Map.of("group.initial.rebalance.delay.ms", "0",
+            "offsets.topic.num.partitions", "3", "offsets.topic.replication.factor", "3"));
+        String bootstrap = cluster.brokers().stream().map(EmbeddedBroker::bootstrapServers)
+            .collect(Collectors.joining(","));
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 3))).all().get(60, TimeUnit.SECONDS);
+        }
+        Map<String, Object> pp = new HashMap<>();
+        pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        pp.put(ProducerConfig.ACKS_CONFIG, "all");
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(pp, new StringSerializer(), new StringSerializer())) {
+            for (int i = 0; i < RECORDS; i++) {
+                producer.send(new ProducerRecord<>(TOPIC, i % PARTITIONS, null, Integer.toString(i)));
+            }
+            producer.flush();
+        }
+        return bootstrap;
+    }
+
+    private static Map<String, Object> consumerProps(String bootstrap) {
+        Map<String, Object> c = new HashMap<>();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        c.put(ConsumerConfig.GROUP_ID_CONFIG, GROUP);
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 50);
+        c.put(ConsumerConfig.RETRY_BACKOFF_MS_CONFIG, 50);
+        c.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 500);
+        // far above each functional bound below: waiting one of them out fails the test
+        c.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, 300_000);
+        c.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 300_000);
+        c.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 300_000);
+        c.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 300_000);
+        c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, Deserializers.StringDeserializer.class.getName());
+        c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, Deserializers.StringDeserializer.class.getName());
+        return c;
+    }
+
+    /** Stops broker {@code id} without controlled shutdown: no leadership is handed over first. */
+    private void stopBroker(int id) {
+        cluster.brokers().stream().filter(b -> b.broker().config().brokerId() == id).findFirst().orElseThrow()
+            .broker().shutdown();
     }
 
     /**

@@ -277,6 +277,14 @@ public final class ConsumerCoordinator implements AutoCloseable {
             }
         }
         runCompletedCallbacks();
+        if (coordinator() == null && (subscriptions.hasAutoAssignment() || settings.autoCommit())) {
+            // a coordinator forgotten after its broker died (a heartbeat or commit failed) is looked up
+            // again here even when no join is due: heartbeats and auto-commits wait for it, and a member
+            // that only polls would otherwise never find the new one (and be evicted at session timeout)
+            if (ensureCoordinatorReady(deadlineMs, woken) == null) {
+                return false;
+            }
+        }
         if (subscriptions.hasAutoAssignment()) {
             checkSubscriptionMetadata();
             if (needsJoin()) {
