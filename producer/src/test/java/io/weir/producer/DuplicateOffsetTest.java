@@ -113,6 +113,7 @@ class DuplicateOffsetTest {
             }
             producer.flush();
         }
+        assertTrue(proxy.faultsInjected() >= 5, "faults injected: " + proxy.faultsInjected());
         proxy.setFaults(0, 0, 0);
         assertTrue(errors.isEmpty(), "with unlimited retries nothing fails: " + errors.peek());
         List<ConsumerRecord<byte[], byte[]>> read = KafkaInterop.readAll(broker.bootstrapServers(), topic, partitions,
