@@ -1,8 +1,16 @@
 package io.weir.tools;
 
+import io.weir.admin.Admin;
+import io.weir.admin.NewTopic;
+import io.weir.broker.testing.ThreeBrokerCluster;
 import io.weir.common.TopicPartition;
+import io.weir.common.testing.TempDirs;
 import io.weir.tools.ReassignPartitionsCommand.CommandFailedException;
+import io.weir.tools.ToolRun.Result;
 import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -12,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -21,7 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * weir-reassign-partitions.sh --generate's proposal: with {@code broker.rack} on every broker a partition's
  * replicas sit on as many racks as there are and leaders spread evenly; without racks (or with
  * --disable-rack-aware, which hands the proposal no racks) it is the plain round robin; a broker list where
- * only some brokers have a rack is refused with Kafka's message.
+ * only some brokers have a rack is refused with Kafka's message. One test runs the tool against three brokers
+ * with {@code broker.rack} set, so the racks come from the cluster as Kafka's tool reads them.
  */
 class ReassignGenerateRackAwareTest {
 
@@ -102,5 +112,41 @@ class ReassignGenerateRackAwareTest {
         CommandFailedException e = assertThrows(CommandFailedException.class,
             () -> ReassignPartitionsCommand.proposeAssignment(topic("t", 1, 3), racks(0, "a", 1, "b")));
         assertEquals("Replication factor: 3 larger than available brokers: 2.", e.getMessage());
+    }
+
+    @Test
+    void shouldGenerateARackAwarePlanFromTheBrokersRacksUnlessDisabled() throws Exception {
+        Path dir = TempDirs.create("reassign-racks");
+        try (ThreeBrokerCluster cluster = ThreeBrokerCluster.start("/weir-reassign-racks", Map.of(),
+            List.of(Map.of("broker.rack", "a"), Map.of("broker.rack", "a"), Map.of("broker.rack", "b")))) {
+            String bootstrap = cluster.brokers().get(0).bootstrapServers();
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+                admin.createTopics(List.of(new NewTopic("r", 3, (short) 2))).all().get(60, TimeUnit.SECONDS);
+            }
+            Path topics = dir.resolve("topics.json");
+            Files.writeString(topics, "{\"version\":1,\"topics\":[{\"topic\":\"r\"}]}");
+            // racks a: 0, 1 and b: 2 alternate as 0, 2, 1; every partition gets one replica on each rack
+            Result aware = ToolRun.capture((out, err) -> ReassignPartitionsCommand.run(new String[] {"--bootstrap-server",
+                bootstrap, "--generate", "--topics-to-move-json-file", topics.toString(), "--broker-list", "0,1,2"},
+                out, err, Admin::create));
+            assertEquals(0, aware.status(), aware.toString());
+            assertEquals("{\"version\":1,\"partitions\":["
+                + "{\"topic\":\"r\",\"partition\":0,\"replicas\":[0,2],\"log_dirs\":[\"any\",\"any\"]},"
+                + "{\"topic\":\"r\",\"partition\":1,\"replicas\":[2,1],\"log_dirs\":[\"any\",\"any\"]},"
+                + "{\"topic\":\"r\",\"partition\":2,\"replicas\":[1,2],\"log_dirs\":[\"any\",\"any\"]}]}",
+                aware.lines().get(4));
+            // --disable-rack-aware: the plain round robin, which puts partition 0 on rack a twice
+            Result plain = ToolRun.capture((out, err) -> ReassignPartitionsCommand.run(new String[] {"--bootstrap-server",
+                bootstrap, "--generate", "--topics-to-move-json-file", topics.toString(), "--broker-list", "0,1,2",
+                "--disable-rack-aware"}, out, err, Admin::create));
+            assertEquals(0, plain.status(), plain.toString());
+            assertEquals("{\"version\":1,\"partitions\":["
+                + "{\"topic\":\"r\",\"partition\":0,\"replicas\":[0,1],\"log_dirs\":[\"any\",\"any\"]},"
+                + "{\"topic\":\"r\",\"partition\":1,\"replicas\":[1,2],\"log_dirs\":[\"any\",\"any\"]},"
+                + "{\"topic\":\"r\",\"partition\":2,\"replicas\":[2,0],\"log_dirs\":[\"any\",\"any\"]}]}",
+                plain.lines().get(4));
+        } finally {
+            TempDirs.delete(dir);
+        }
     }
 }
