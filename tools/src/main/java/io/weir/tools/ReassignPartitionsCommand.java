@@ -39,8 +39,10 @@ import java.util.stream.Collectors;
  * output of Kafka's {@code kafka-reassign-partitions.sh} (KIP-455). One action:
  * <ul>
  *   <li>{@code --generate --topics-to-move-json-file F --broker-list 0,1,2}: prints the current assignment
- *   and a proposed one spreading the topics' partitions over those brokers (round robin over the sorted
- *   list, each partition keeping its replica count). {@code F} is
+ *   and a proposed one spreading the topics' partitions over those brokers, each partition keeping its
+ *   replica count: round robin over the sorted list, or, when the brokers have a {@code broker.rack} (and
+ *   no {@code --disable-rack-aware}), over a list alternating racks with each partition's replicas on as
+ *   many racks as there are (Kafka's rule; a list where only some brokers have a rack is refused). {@code F} is
  *   <pre>{"version":1,"topics":[{"topic":"foo"}]}</pre></li>
  *   <li>{@code --execute --reassignment-json-file F}: prints the current assignment (to roll back with),
  *   then starts the moves; {@code --throttle B} first sets {@code leader/follower.replication.throttled.rate}
@@ -84,7 +86,7 @@ public final class ReassignPartitionsCommand {
     Path topicsToMoveJsonFile;
     @Option(names = "--broker-list", paramLabel = "0,1,2", description = "The brokers to move the topics to (--generate).")
     String brokerList;
-    @Option(names = "--disable-rack-aware", description = "Accepted for Kafka's compatibility (--generate ignores racks).")
+    @Option(names = "--disable-rack-aware", description = "Ignore the brokers' broker.rack when proposing an assignment (--generate).")
     boolean disableRackAware;
     @Option(names = "--throttle", paramLabel = "BYTES_PER_SEC", defaultValue = "-1",
         description = "Throttle replication between brokers to this rate while the partitions move (--execute).")
@@ -204,30 +206,21 @@ public final class ReassignPartitionsCommand {
         if (!dupTopics.isEmpty()) {
             throw new CommandFailedException("List of topics to reassign contains duplicate entries: " + dupTopics);
         }
-        Set<Integer> known = new TreeSet<>();
+        Map<Integer, String> racks = new TreeMap<>();
         for (Node n : admin.describeCluster().get().nodes()) {
-            known.add(n.id());
+            racks.put(n.id(), n.rack());
         }
         for (int b : brokers) {
-            if (!known.contains(b)) {
+            if (!racks.containsKey(b)) {
                 throw new CommandFailedException("Unknown broker id " + b);
             }
         }
         Map<TopicPartition, List<Integer>> current = currentAssignment(admin, topics);
-        List<Integer> order = new ArrayList<>(new TreeSet<>(brokers));
-        Map<TopicPartition, List<Integer>> proposed = new TreeMap<>(BY_PARTITION);
-        for (Map.Entry<TopicPartition, List<Integer>> e : current.entrySet()) {
-            int rf = e.getValue().size();
-            if (rf > order.size()) {
-                throw new CommandFailedException("Replication factor: " + rf + " larger than available brokers: "
-                    + order.size() + ".");
-            }
-            List<Integer> replicas = new ArrayList<>(rf);
-            for (int j = 0; j < rf; j++) {
-                replicas.add(order.get((e.getKey().partition() + j) % order.size()));
-            }
-            proposed.put(e.getKey(), replicas);
+        Map<Integer, String> brokerRacks = new TreeMap<>();
+        for (int b : brokers) {
+            brokerRacks.put(b, disableRackAware ? null : racks.get(b));
         }
+        Map<TopicPartition, List<Integer>> proposed = proposeAssignment(current, brokerRacks);
         out.printf("Current partition replica assignment%n%s%n%n", reassignmentJson(current));
         out.printf("Proposed partition reassignment configuration%n%s%n", reassignmentJson(proposed));
     }
@@ -439,6 +432,80 @@ public final class ReassignPartitionsCommand {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /**
+     * The proposed replicas of each partition of {@code current} (keeping its replica count) on the
+     * brokers of {@code racks} (broker id to rack, null for none). Without racks: round robin over the
+     * sorted ids, partition {@code p} taking {@code rf} consecutive brokers from index {@code p}. With
+     * racks on every broker: the ids are ordered so consecutive ones alternate racks (rack a's first, rack
+     * b's first, ..., rack a's second, ...); partition {@code p}'s leader is the {@code p}-th of that
+     * order (leaders spread evenly over brokers and racks), and its followers are taken walking on from a
+     * shift that grows with each round of partitions, skipping a broker whose rack already holds a
+     * replica while some rack holds none, so replicas sit on {@code min(rf, racks)} racks. Deterministic,
+     * so the same input proposes the same plan.
+     *
+     * @throws CommandFailedException if some brokers have a rack and others not, or {@code rf} is larger
+     *     than the broker count
+     */
+    static Map<TopicPartition, List<Integer>> proposeAssignment(Map<TopicPartition, List<Integer>> current,
+                                                               Map<Integer, String> racks) throws CommandFailedException {
+        long withRack = racks.values().stream().filter(java.util.Objects::nonNull).count();
+        if (withRack != 0 && withRack != racks.size()) {
+            throw new CommandFailedException("Not all brokers have rack information. Add --disable-rack-aware in"
+                + " command line to make replica assignment without rack information.");
+        }
+        List<Integer> order = new ArrayList<>();
+        if (withRack == 0) {
+            order.addAll(new TreeSet<>(racks.keySet()));
+        } else {
+            Map<String, List<Integer>> byRack = new TreeMap<>();
+            for (Map.Entry<Integer, String> e : new TreeMap<>(racks).entrySet()) {
+                byRack.computeIfAbsent(e.getValue(), r -> new ArrayList<>()).add(e.getKey());
+            }
+            for (int i = 0; order.size() < racks.size(); i++) {
+                for (List<Integer> inRack : byRack.values()) {
+                    if (i < inRack.size()) {
+                        order.add(inRack.get(i));
+                    }
+                }
+            }
+        }
+        int n = order.size();
+        int rackCount = (int) racks.values().stream().filter(java.util.Objects::nonNull).distinct().count();
+        Map<TopicPartition, List<Integer>> proposed = new TreeMap<>(BY_PARTITION);
+        for (Map.Entry<TopicPartition, List<Integer>> e : current.entrySet()) {
+            int rf = e.getValue().size();
+            if (rf > n) {
+                throw new CommandFailedException("Replication factor: " + rf + " larger than available brokers: " + n + ".");
+            }
+            int p = e.getKey().partition();
+            List<Integer> replicas = new ArrayList<>(rf);
+            if (withRack == 0) {
+                for (int j = 0; j < rf; j++) {
+                    replicas.add(order.get((p + j) % n));
+                }
+            } else {
+                int leader = p % n;
+                replicas.add(order.get(leader));
+                Set<String> usedRacks = new java.util.HashSet<>();
+                usedRacks.add(racks.get(order.get(leader)));
+                int shift = n > 1 ? (p / n) % (n - 1) : 0;
+                // two passes at most: the first skips a broker whose rack holds a replica while another
+                // rack holds none (once every rack holds one, any broker will do); the second takes any
+                for (int step = 0; replicas.size() < rf && step < 2 * n; step++) {
+                    int b = order.get((leader + 1 + shift + step) % n);
+                    String rack = racks.get(b);
+                    boolean rackFree = !usedRacks.contains(rack) || usedRacks.size() == rackCount;
+                    if (!replicas.contains(b) && (rackFree || step >= n)) {
+                        replicas.add(b);
+                        usedRacks.add(rack);
+                    }
+                }
+            }
+            proposed.put(e.getKey(), replicas);
+        }
+        return proposed;
+    }
 
     static final Comparator<TopicPartition> BY_PARTITION =
         Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition);

@@ -30,10 +30,20 @@ public final class ThreeBrokerCluster implements AutoCloseable {
      * properties (the id, the ZooKeeper address and controlled shutdown win).
      */
     public static ThreeBrokerCluster start(String chroot, Map<String, String> extra) throws Exception {
+        return start(chroot, extra, List.of(Map.of(), Map.of(), Map.of()));
+    }
+
+    /**
+     * {@link #start(String, Map)} with {@code perBroker.get(id)} added to broker {@code id}'s properties
+     * (its {@code broker.rack}, say) after {@code extra}.
+     */
+    public static ThreeBrokerCluster start(String chroot, Map<String, String> extra, List<Map<String, String>> perBroker)
+        throws Exception {
         ThreeBrokerCluster cluster = new ThreeBrokerCluster(new TestingServer(true));
         try {
             for (int id = 0; id < 3; id++) {
                 Map<String, String> props = new HashMap<>(extra);
+                props.putAll(perBroker.get(id));
                 props.put("broker.id", Integer.toString(id));
                 props.put("zookeeper.connect", cluster.zookeeper.getConnectString() + chroot);
                 props.put("controlled.shutdown.enable", "false");

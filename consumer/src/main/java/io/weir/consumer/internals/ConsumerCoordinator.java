@@ -289,6 +289,14 @@ public final class ConsumerCoordinator implements AutoCloseable {
             }
         }
         runCompletedCallbacks();
+        if (coordinator() == null && (subscriptions.hasAutoAssignment() || settings.autoCommit())) {
+            // a coordinator forgotten after its broker died (a heartbeat or commit failed) is looked up
+            // again here even when no join is due: heartbeats and auto-commits wait for it, and a member
+            // that only polls would otherwise never find the new one (and be evicted at session timeout)
+            if (ensureCoordinatorReady(deadlineMs, woken) == null) {
+                return false;
+            }
+        }
         if (subscriptions.hasAutoAssignment()) {
             checkSubscriptionMetadata();
             if (needsJoin()) {
@@ -699,8 +707,23 @@ public final class ConsumerCoordinator implements AutoCloseable {
         });
     }
 
+    /** A coordinator request that is not sent again after a lost connection (join, sync, heartbeat, leave). */
     private static RequestBuilder nonRetrying(ApiMessage message) {
-        RequestBuilder base = RequestBuilder.of(message);
+        return toCoordinator(RequestBuilder.of(message), false);
+    }
+
+    /**
+     * {@code base} as a request to the group coordinator: it never waits for a connection. A coordinator
+     * whose broker died refuses the connect (or is in reconnect backoff after its connection dropped); the
+     * call then fails at once with a retriable {@link io.weir.protocol.client.DisconnectException}, so its
+     * owner marks the coordinator unknown and finds the new one (the new leader of the group's
+     * {@code __consumer_offsets} partition) after {@code retry.backoff.ms}, instead of sitting out the
+     * call's deadline ({@code request.timeout.ms}, the API timeout, or the rebalance timeout) on a dead node.
+     *
+     * @param retryOnDisconnect whether a request cut off in flight may be resent (to the same node,
+     *     which then fails fast as above if it is gone)
+     */
+    private static RequestBuilder toCoordinator(RequestBuilder base, boolean retryOnDisconnect) {
         return new RequestBuilder() {
             @Override
             public ApiKeys api() {
@@ -723,7 +746,17 @@ public final class ConsumerCoordinator implements AutoCloseable {
             }
 
             @Override
+            public Errors retriableError(ApiMessage response) {
+                return base.retriableError(response);
+            }
+
+            @Override
             public boolean retryOnDisconnect() {
+                return retryOnDisconnect && base.retryOnDisconnect();
+            }
+
+            @Override
+            public boolean waitForConnection() {
                 return false;
             }
         };
@@ -987,7 +1020,7 @@ public final class ConsumerCoordinator implements AutoCloseable {
         OffsetCommitRequest req = new OffsetCommitRequest().setGroupId(settings.groupId())
             .setGenerationIdOrMemberEpoch(gen).setMemberId(member).setGroupInstanceId(settings.groupInstanceId())
             .setTopics(new ArrayList<>(topics.values()));
-        return client.send(NodeSelector.fixed(c), RequestBuilder.of(req), deadlineMs).thenAccept(resp -> {
+        return client.send(NodeSelector.fixed(c), toCoordinator(RequestBuilder.of(req), true), deadlineMs).thenAccept(resp -> {
             Errors first = Errors.NONE;
             TopicPartition firstTp = null;
             for (OffsetCommitResponse.OffsetCommitResponseTopic t : ((OffsetCommitResponse) resp).topics()) {
@@ -1086,7 +1119,7 @@ public final class ConsumerCoordinator implements AutoCloseable {
                 return r;
             }
         };
-        return client.send(NodeSelector.fixed(c), b, deadlineMs).thenApply(resp -> {
+        return client.send(NodeSelector.fixed(c), toCoordinator(b, true), deadlineMs).thenApply(resp -> {
             OffsetFetchResponse r = (OffsetFetchResponse) resp;
             Map<TopicPartition, OffsetAndMetadata> out = new HashMap<>();
             Errors top;

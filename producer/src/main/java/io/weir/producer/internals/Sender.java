@@ -492,11 +492,13 @@ public final class Sender implements Runnable {
                     }
                     completeBatch(b, pr.baseOffset(), pr.logAppendTimeMs(), null);
                 } else if (error == Errors.DUPLICATE_SEQUENCE_NUMBER) {
-                    // written before; the broker no longer knows the offset
+                    // written before: reported with the offsets the answer carries (-1 from a broker that no
+                    // longer knows them; Weir's broker answers a duplicate it knows with NONE and its offset)
                     if (idempotence != null) {
+                        completeProvenWritten(b);
                         idempotence.onAcknowledged(b);
                     }
-                    completeBatch(b, -1, pr.logAppendTimeMs(), null);
+                    completeBatch(b, pr.baseOffset(), pr.logAppendTimeMs(), null);
                 } else {
                     settleFailure(b, error, error.isRetriable(), pr.errorMessage(), nowMs);
                 }
