@@ -5,6 +5,9 @@ import io.weir.bench.ConsumerPerformance;
 import io.weir.bench.EndToEndLatency;
 import io.weir.bench.ProducerPerformance;
 import io.weir.bench.Summaries;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.errors.TransactionalIdNotFoundException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,7 +22,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -325,9 +330,42 @@ public final class SideBySide implements Callable<Integer> {
         return java.time.temporal.ChronoUnit.MICROS.between(java.time.Instant.EPOCH, java.time.Instant.now());
     }
 
+    /**
+     * Makes the broker create and load its transaction state topic before a transactional case is measured.
+     * Both brokers create {@code __transaction_state} (50 partitions) at the first FindCoordinator for a
+     * transactional id; that one-time cost (about 0.2 s of Weir's CPU, more with the JIT compiling the
+     * new paths) belongs to a broker's first transaction ever, not to "transactions every N ms", and it
+     * landed in whichever transactional run came first. DescribeTransactions of an unknown id finds the
+     * coordinator (which creates the topic) and answers TRANSACTIONAL_ID_NOT_FOUND once it is loaded.
+     */
+    private static void awaitTransactionCoordinator(Target broker) throws Exception {
+        Properties props = new Properties();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        long deadline = System.currentTimeMillis() + 120_000;
+        try (Admin admin = Admin.create(props)) {
+            while (true) {
+                try {
+                    admin.describeTransactions(List.of("weir-bench-coordinator-probe")).all().get(30, TimeUnit.SECONDS);
+                    return;
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof TransactionalIdNotFoundException) {
+                        return;
+                    }
+                    if (System.currentTimeMillis() > deadline) {
+                        throw new IOException(broker.name() + ": no transaction coordinator after 120 s", e.getCause());
+                    }
+                    Thread.sleep(200);
+                }
+            }
+        }
+    }
+
     private Measurement runCase(Scenario.Case c, Target broker, String client, int round) throws Exception {
         String topic = c.slug() + "-r" + round + "-" + client;
         broker.createTopic(topic, c.partitions(), c.replicationFactor(), c.topicConfigs());
+        if (c.transactional()) {
+            awaitTransactionCoordinator(broker);
+        }
         Map<String, Double> figures = new LinkedHashMap<>();
         double cpuBefore = broker.cpuSeconds();
         System.err.printf("[round %d] %s on %s (client %s) ...%n", round + 1, c.label(), broker.name(), client);
