@@ -16,12 +16,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * An instance that comes back gets its share of tasks back: two static-member instances of the word count job
- * (the default membership), one closes (and leaves the group, the default), the other takes every task and runs on
- * far past {@code acceptable.recovery.lag}; when the closed one restarts on its state directory its stateful tasks
- * stay put while its warm-up replicas catch up, and the probing rebalances its threads ask for must then move them
- * back — even though a static follower that rejoins with the subscription it had gets no rebalance from the
- * coordinator.
+ * An instance that comes back gets its share of tasks back at once: two static-member instances of the word count
+ * job (the defaults: static members that leave the group on close), one closes, the other takes every task over and
+ * runs on a little (less than {@code acceptable.recovery.lag}); the closed one restarts on its state directory and
+ * must hold its share again long before a probing rebalance ({@code probing.rebalance.interval.ms}, 10 minutes) could
+ * move anything. That needs the restarted instance to report what its own stores committed (a fresh process knew
+ * nothing of them and reported them as unknown, so every stateful task it was due waited for a warm-up), and the
+ * owner to give back the tasks the returning instance holds state for rather than others.
  */
 @Timeout(300)
 class StaticMemberReturnIntegrationTest {

@@ -579,27 +579,64 @@ public final class RocksDbBytesStore implements TransactionalBytesStore {
                 throw new StateStoreException("state store '" + name + "' in " + dir + " has format version "
                     + ByteBuffer.wrap(version).getInt() + ", newer than this Weir's " + FORMAT_VERSION);
             }
-            Map<TopicPartition, Long> loaded = new HashMap<>();
-            try (ReadOptions options = new ReadOptions(); RocksIterator it = db.newIterator(metaCf, options)) {
-                for (it.seek(OFFSET_KEY_PREFIX); it.isValid(); it.next()) {
-                    byte[] key = it.key();
-                    if (!startsWith(key, OFFSET_KEY_PREFIX)) {
-                        break;
-                    }
-                    byte[] value = it.value();
-                    if (key.length < OFFSET_KEY_PREFIX.length + 4 || value.length != 8) {
-                        throw new StoreCorruptedException(name, dir, "malformed committed-offset entry", null);
-                    }
-                    ByteBuffer k = ByteBuffer.wrap(key, OFFSET_KEY_PREFIX.length, key.length - OFFSET_KEY_PREFIX.length);
-                    int partition = k.getInt();
-                    String topic = new String(key, k.position(), k.remaining(), StandardCharsets.UTF_8);
-                    loaded.put(new TopicPartition(topic, partition), ByteBuffer.wrap(value).getLong());
-                }
-                it.status();
-            }
+            Map<TopicPartition, Long> loaded = readOffsets(db, metaCf, name, dir);
             offsets = Map.copyOf(loaded);
         } catch (RocksDBException e) {
             throw translate(name, dir, "read metadata", e);
+        }
+    }
+
+    /** The committed offsets in the metadata family of an open DB. */
+    private static Map<TopicPartition, Long> readOffsets(RocksDB db, ColumnFamilyHandle metaCf, String name, Path dir)
+        throws RocksDBException {
+        Map<TopicPartition, Long> loaded = new HashMap<>();
+        try (ReadOptions options = new ReadOptions(); RocksIterator it = db.newIterator(metaCf, options)) {
+            for (it.seek(OFFSET_KEY_PREFIX); it.isValid(); it.next()) {
+                byte[] key = it.key();
+                if (!startsWith(key, OFFSET_KEY_PREFIX)) {
+                    break;
+                }
+                byte[] value = it.value();
+                if (key.length < OFFSET_KEY_PREFIX.length + 4 || value.length != 8) {
+                    throw new StoreCorruptedException(name, dir, "malformed committed-offset entry", null);
+                }
+                ByteBuffer k = ByteBuffer.wrap(key, OFFSET_KEY_PREFIX.length, key.length - OFFSET_KEY_PREFIX.length);
+                int partition = k.getInt();
+                String topic = new String(key, k.position(), k.remaining(), StandardCharsets.UTF_8);
+                loaded.put(new TopicPartition(topic, partition), ByteBuffer.wrap(value).getLong());
+            }
+            it.status();
+        }
+        return loaded;
+    }
+
+    /**
+     * The committed offsets of the store in {@code dir}, read without opening it for writing (RocksDB's read-only
+     * mode takes no lock, so this works while a stream thread has the store open): what an instance reports to the
+     * assignor about a task directory it has not opened since it started. Empty if {@code dir} holds no store.
+     *
+     * @throws StateStoreException if the store cannot be read
+     */
+    public static Map<TopicPartition, Long> readCommittedOffsets(Path dir) {
+        if (!Files.exists(dir.resolve("CURRENT"))) {
+            return Map.of();
+        }
+        RocksDB.loadLibrary();
+        List<ColumnFamilyDescriptor> descriptors = List.of(
+            new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY),
+            new ColumnFamilyDescriptor(DATA_CF_NAME.getBytes(StandardCharsets.UTF_8)),
+            new ColumnFamilyDescriptor(METADATA_CF_NAME.getBytes(StandardCharsets.UTF_8)));
+        List<ColumnFamilyHandle> handles = new ArrayList<>();
+        try (DBOptions dbOptions = new DBOptions();
+             RocksDB db = RocksDB.openReadOnly(dbOptions, dir.toString(), descriptors, handles)) {
+            try {
+                return Map.copyOf(readOffsets(db, handles.get(2), dir.getFileName().toString(), dir));
+            } finally {
+                handles.forEach(ColumnFamilyHandle::close);
+            }
+        } catch (RocksDBException e) {
+            handles.forEach(ColumnFamilyHandle::close);
+            throw new StateStoreException("cannot read the committed offsets of the store in " + dir, e);
         }
     }
 
