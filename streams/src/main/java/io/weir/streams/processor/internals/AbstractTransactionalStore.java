@@ -245,6 +245,16 @@ abstract class AbstractTransactionalStore<K, V> implements TransactionalStateSto
     }
 
     @Override
+    public void beginBulkLoad() {
+        open().beginBulkLoad();
+    }
+
+    @Override
+    public void endBulkLoad() {
+        open().endBulkLoad();
+    }
+
+    @Override
     public Map<TopicPartition, Long> committedOffsets() {
         return open().committedOffsets();
     }

@@ -102,6 +102,12 @@ public final class RocksDbBytesStore implements TransactionalBytesStore {
     private final long emptyBatchBytes = batchView.getDataSize();
     private final ReadOptions readOptions = new ReadOptions();
     private final WriteOptions syncWrites = new WriteOptions().setSync(true);
+    /** A bulk load's commits: no WAL (the changelog can replay them), made durable by a flush at its end. */
+    private final WriteOptions unloggedWrites = new WriteOptions().setDisableWAL(true);
+    /** The writes of a bulk load (owning thread only); null when not loading. */
+    private WriteBatch bulk;
+    /** Whether commits since the last flush went unlogged (they are in memtables only). */
+    private boolean unflushedUnloggedCommits;
 
     /** Guards native handles against {@link #close} for readers on other threads. */
     private final ReentrantReadWriteLock closeLock = new ReentrantReadWriteLock();
@@ -169,6 +175,11 @@ public final class RocksDbBytesStore implements TransactionalBytesStore {
             .setParanoidChecks(true)
             // every commit is a synced write, so a torn WAL tail is only a write that never returned
             .setWalRecoveryMode(WALRecoveryMode.PointInTimeRecovery)
+            // every flush covers all families at one point: a WAL file is released once the data family's memtable
+            // is flushed (the metadata family's few bytes would otherwise keep every WAL file alive up to
+            // max_total_wal_size, about the store's size again), and a bulk load's unlogged commits (see
+            // beginBulkLoad) reach the disk with their offsets or not at all
+            .setAtomicFlush(true)
             .setKeepLogFileNum(3);
         // the data family serves point reads per record (bloom filter) and compacts well (LZ4); the
         // metadata family holds a few dozen bytes, so a small memtable
@@ -280,7 +291,13 @@ public final class RocksDbBytesStore implements TransactionalBytesStore {
     public void put(byte[] key, byte[] value) {
         ensureOpen();
         try {
-            if (value == null) {
+            if (bulk != null) {
+                if (value == null) {
+                    bulk.delete(dataCf, key);
+                } else {
+                    bulk.put(dataCf, key, value);
+                }
+            } else if (value == null) {
                 batch.delete(dataCf, key);
             } else {
                 batch.put(dataCf, key, value);
@@ -342,6 +359,9 @@ public final class RocksDbBytesStore implements TransactionalBytesStore {
     @Override
     public long uncommittedBytes() {
         ensureOpen();
+        if (bulk != null) {
+            return bulk.getDataSize();
+        }
         return Math.max(0, batchView.getDataSize() - emptyBatchBytes);
     }
 
@@ -354,12 +374,23 @@ public final class RocksDbBytesStore implements TransactionalBytesStore {
         ensureOpen();
         invalidateBatchIterators();
         try {
-            for (Map.Entry<TopicPartition, Long> e : newOffsets.entrySet()) {
-                batch.put(metaCf, offsetKey(e.getKey()), longBytes(e.getValue()));
+            if (bulk != null) {
+                for (Map.Entry<TopicPartition, Long> e : newOffsets.entrySet()) {
+                    bulk.put(metaCf, offsetKey(e.getKey()), longBytes(e.getValue()));
+                }
+                db.write(unloggedWrites, bulk);
+                unflushedUnloggedCommits = true;
+            } else {
+                for (Map.Entry<TopicPartition, Long> e : newOffsets.entrySet()) {
+                    batch.put(metaCf, offsetKey(e.getKey()), longBytes(e.getValue()));
+                }
+                db.write(syncWrites, batch);
             }
-            db.write(syncWrites, batch);
         } catch (RocksDBException e) {
             throw translate(name, dir, "commit", e);
+        }
+        if (bulk != null) {
+            bulk.clear();
         }
         batch.clear();
         if (!newOffsets.isEmpty()) {
@@ -373,7 +404,54 @@ public final class RocksDbBytesStore implements TransactionalBytesStore {
     public void abort() {
         ensureOpen();
         invalidateBatchIterators();
+        if (bulk != null) {
+            bulk.clear();
+        }
         batch.clear();
+    }
+
+    /**
+     * Starts a bulk load (restoring the store from its changelog; nothing reads it meanwhile): writes go to a plain
+     * {@link WriteBatch} (no index: {@link #get} and {@link #range} see only committed data until the load ends),
+     * and {@link #commit} writes them with their offsets in one write without the WAL, as Kafka Streams restores.
+     * A crash loses only what no flush has reached yet, data and offsets together (atomic flush), and the next
+     * open replays that part of the changelog again. {@link #endBulkLoad} flushes, so logged commits never follow
+     * unlogged ones that are still in memory only.
+     */
+    @Override
+    public void beginBulkLoad() {
+        ensureOpen();
+        if (bulk != null) {
+            return;
+        }
+        if (uncommittedBytes() > 0) {
+            return;   // not from a clean commit point: restore through the indexed batch, as without a bulk load
+        }
+        bulk = new WriteBatch();
+    }
+
+    /** Ends a bulk load: its unflushed commits are flushed (waited for); uncommitted bulk writes are discarded. */
+    @Override
+    public void endBulkLoad() {
+        ensureOpen();
+        if (bulk == null) {
+            return;
+        }
+        bulk.close();
+        bulk = null;
+        flushUnloggedCommits();
+    }
+
+    private void flushUnloggedCommits() {
+        if (!unflushedUnloggedCommits) {
+            return;
+        }
+        try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+            db.flush(flush, handles);
+        } catch (RocksDBException e) {
+            throw translate(name, dir, "flush", e);
+        }
+        unflushedUnloggedCommits = false;
     }
 
     @Override
@@ -543,9 +621,20 @@ public final class RocksDbBytesStore implements TransactionalBytesStore {
             lock.unlock();
         }
         invalidateBatchIterators();
+        if (bulk != null) {
+            bulk.close();   // uncommitted: discarded, as the batch is
+            bulk = null;
+        }
+        try {
+            flushUnloggedCommits();   // RocksDB would flush unlogged data at close too; not left to chance
+        } catch (RuntimeException e) {
+            log.warn("Flushing state store '{}' in {} at close failed (the changelog replays what is lost): {}", name,
+                dir, e.toString());
+        }
         batch.close();
         readOptions.close();
         syncWrites.close();
+        unloggedWrites.close();
         // column family handles before the DB, options after it
         for (ColumnFamilyHandle h : handles) {
             h.close();

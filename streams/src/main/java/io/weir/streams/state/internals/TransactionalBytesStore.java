@@ -68,6 +68,18 @@ public interface TransactionalBytesStore extends AutoCloseable {
     /** Discards every uncommitted write (the broker transaction aborted, or the producer was fenced). */
     void abort();
 
+    /**
+     * Starts restoring the store from its changelog in bulk: until {@link #endBulkLoad}, an engine may make
+     * uncommitted writes invisible to reads and commit them more cheaply, as long as each {@link #commit} stays
+     * atomic (its writes and offsets survive a crash together or not at all). Only with no uncommitted writes.
+     */
+    default void beginBulkLoad() {
+    }
+
+    /** Ends a bulk load: from here on, commits are as durable as ever. */
+    default void endBulkLoad() {
+    }
+
     /** The offsets stored by the last {@link #commit} (empty for a new store). */
     Map<TopicPartition, Long> committedOffsets();
 
