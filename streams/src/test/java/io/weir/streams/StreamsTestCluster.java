@@ -145,6 +145,11 @@ final class StreamsTestCluster implements AutoCloseable {
     }
 
     /** Waits until the output's latest values are {@code expected}. */
+    void awaitCounts(String output, int partitions, Map<String, Long> expected) throws InterruptedException {
+        awaitCounts(output, partitions, expected, "the counts in " + output);
+    }
+
+    /** Waits until the output's latest values are {@code expected}; {@code what} names the wait in its failure. */
     void awaitCounts(String output, int partitions, Map<String, Long> expected, String what) throws InterruptedException {
         Map<String, Long>[] last = new Map[1];
         await(() -> expected.equals(last[0] = readLatest(output, partitions)),

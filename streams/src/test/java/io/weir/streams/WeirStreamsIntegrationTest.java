@@ -2,9 +2,7 @@ package io.weir.streams;
 
 import io.weir.admin.Admin;
 import io.weir.admin.NewTopic;
-import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.common.TopicPartition;
-import io.weir.common.testing.TempDirs;
 import io.weir.consumer.ConsumerRecord;
 import io.weir.consumer.Deserializers;
 import io.weir.consumer.WeirConsumer;
@@ -52,22 +50,18 @@ import static org.junit.jupiter.api.Assertions.fail;
 class WeirStreamsIntegrationTest {
     private static final int PARTITIONS = 2;
     private static final AtomicInteger NAMES = new AtomicInteger();
-    private static EmbeddedBroker broker;
-    private static Path root;
+    private static StreamsTestCluster cluster;
 
     @BeforeAll
     static void start() {
-        broker = new EmbeddedBroker(Map.of("transaction.state.log.num.partitions", "3", "offsets.topic.num.partitions", "3",
-            "group.initial.rebalance.delay.ms", "0", "group.min.session.timeout.ms", "1000")).start();
-        root = TempDirs.create("weir-streams-it");
+        cluster = StreamsTestCluster.start("weir-streams-it");
     }
 
     @AfterAll
     static void stop() {
-        if (broker != null) {
-            broker.close();
+        if (cluster != null) {
+            cluster.close();
         }
-        TempDirs.delete(root);
     }
 
     /** One job's names: application id, input and output topics. */
@@ -75,7 +69,7 @@ class WeirStreamsIntegrationTest {
         static Job create() throws Exception {
             int n = NAMES.incrementAndGet();
             Job job = new Job("wc" + n, "lines-" + n, "counts-" + n);
-            try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()))) {
                 admin.createTopics(List.of(new NewTopic(job.input, PARTITIONS, (short) 1),
                     new NewTopic(job.output, PARTITIONS, (short) 1))).all().get(60, TimeUnit.SECONDS);
             }
@@ -85,7 +79,7 @@ class WeirStreamsIntegrationTest {
         Properties props(Path stateDir) {
             Properties p = new Properties();
             p.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
-            p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+            p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
             p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
             p.put("wordcount.input", input);
             p.put("wordcount.output", output);
@@ -106,7 +100,7 @@ class WeirStreamsIntegrationTest {
     /** Sends lines {@code from..to-1}; each holds two words of a 40-word vocabulary; adds them to {@code expected}. */
     private static void produceLines(Job job, int from, int to, Map<String, Long> expected) {
         Map<String, Object> p = new HashMap<>();
-        p.put("bootstrap.servers", broker.bootstrapServers());
+        p.put("bootstrap.servers", cluster.bootstrapServers());
         p.put("linger.ms", 5);
         try (WeirProducer<String, String> producer = new WeirProducer<>(p, new Serializers.StringSerializer(),
             new Serializers.StringSerializer())) {
@@ -124,7 +118,7 @@ class WeirStreamsIntegrationTest {
     /** Every word's running counts in the read_committed output, in order. */
     private static Map<String, List<Long>> readOutput(Job job) {
         Map<String, Object> c = new HashMap<>();
-        c.put("bootstrap.servers", broker.bootstrapServers());
+        c.put("bootstrap.servers", cluster.bootstrapServers());
         c.put("isolation.level", "read_committed");
         c.put("enable.auto.commit", false);
         try (WeirConsumer<String, Long> consumer = new WeirConsumer<>(c, new Deserializers.StringDeserializer(),
@@ -202,7 +196,7 @@ class WeirStreamsIntegrationTest {
         Job job = Job.create();
         Map<String, Long> expected = new TreeMap<>();
         produceLines(job, 0, 1000, expected);
-        try (WeirStreams streams = job.streams(root.resolve(job.appId))) {
+        try (WeirStreams streams = job.streams(cluster.root().resolve(job.appId))) {
             streams.start();
             awaitExactCounts(job, expected);
             produceLines(job, 1000, 1500, expected);
@@ -210,7 +204,7 @@ class WeirStreamsIntegrationTest {
             assertEquals(0, streams.restoredRecords(), "a new job has nothing to restore");
             assertEquals(PARTITIONS, countStoreRestores(streams).size(), "one counts store per partition");
         }
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()))) {
             Map<String, ?> topics = admin.listTopics().get(60, TimeUnit.SECONDS);
             assertTrue(topics.containsKey(job.appId + "-by-word-repartition"), topics.keySet().toString());
             assertTrue(topics.containsKey(job.appId + "-counts-changelog"), topics.keySet().toString());
@@ -223,7 +217,7 @@ class WeirStreamsIntegrationTest {
         Job job = Job.create();
         Map<String, Long> expected = new TreeMap<>();
         produceLines(job, 0, 500, expected);
-        Path stateDir = root.resolve(job.appId);
+        Path stateDir = cluster.root().resolve(job.appId);
         Properties props = job.props(stateDir);
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "200");
@@ -246,7 +240,7 @@ class WeirStreamsIntegrationTest {
         Job job = Job.create();
         Map<String, Long> expected = new TreeMap<>();
         produceLines(job, 0, 1000, expected);
-        Properties props = job.props(root.resolve(job.appId));
+        Properties props = job.props(cluster.root().resolve(job.appId));
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "2");
         try (WeirStreams streams = new WeirStreams(new WordCountJob().topology(props), props)) {
             streams.start();
@@ -260,7 +254,7 @@ class WeirStreamsIntegrationTest {
     @Test
     void shouldRestoreNothingAfterACleanRestartOnTheSameStateDir() throws Exception {
         Job job = Job.create();
-        Path stateDir = root.resolve(job.appId);
+        Path stateDir = cluster.root().resolve(job.appId);
         Map<String, Long> expected = new TreeMap<>();
         produceLines(job, 0, 800, expected);
         try (WeirStreams streams = job.streams(stateDir)) {
@@ -286,11 +280,11 @@ class WeirStreamsIntegrationTest {
         Map<String, Long> expected = new TreeMap<>();
         produceLines(job, 0, 600, expected);
         long written;
-        try (WeirStreams streams = job.streams(root.resolve(job.appId + "-a"))) {
+        try (WeirStreams streams = job.streams(cluster.root().resolve(job.appId + "-a"))) {
             streams.start();
             written = awaitExactCounts(job, expected).values().stream().mapToLong(List::size).sum();
         }
-        try (WeirStreams streams = job.streams(root.resolve(job.appId + "-b"))) {
+        try (WeirStreams streams = job.streams(cluster.root().resolve(job.appId + "-b"))) {
             streams.start();
             awaitRunning(streams);
             long restored = streams.restoredRecords();
@@ -307,7 +301,7 @@ class WeirStreamsIntegrationTest {
     @Test
     void shouldWipeACorruptStoreAndRestoreItFromTheChangelog() throws Exception {
         Job job = Job.create();
-        Path stateDir = root.resolve(job.appId);
+        Path stateDir = cluster.root().resolve(job.appId);
         Map<String, Long> expected = new TreeMap<>();
         produceLines(job, 0, 600, expected);
         try (WeirStreams streams = job.streams(stateDir)) {
@@ -352,11 +346,11 @@ class WeirStreamsIntegrationTest {
     @Test
     void shouldStopAForkedJobCleanlyOnSigterm() throws Exception {
         Job job = Job.create();
-        Path stateDir = root.resolve(job.appId);
+        Path stateDir = cluster.root().resolve(job.appId);
         Map<String, Long> expected = new TreeMap<>();
         produceLines(job, 0, 600, expected);
         Properties props = job.props(stateDir);
-        Path log = root.resolve(job.appId + "-forked.log");
+        Path log = cluster.root().resolve(job.appId + "-forked.log");
         Process child = forkRunner(props, log);
         try {
             awaitExactCounts(job, expected);
@@ -383,13 +377,13 @@ class WeirStreamsIntegrationTest {
     @Test
     void shouldReplayOnlyTheChangelogTailAfterSigkill() throws Exception {
         Job job = Job.create();
-        Path stateDir = root.resolve(job.appId);
+        Path stateDir = cluster.root().resolve(job.appId);
         Map<String, Long> expected = new TreeMap<>();
         produceLines(job, 0, 4000, expected);
         Properties props = job.props(stateDir);
         // small transactions: each commits after a few hundred store writes at most, so the tail is short
         props.put(StreamsConfig.STATESTORE_UNCOMMITTED_MAX_BYTES_CONFIG, "4096");
-        Path log = root.resolve(job.appId + "-forked.log");
+        Path log = cluster.root().resolve(job.appId + "-forked.log");
         Process child = forkRunner(props, log);
         long committedBeforeKill;
         try {
@@ -433,12 +427,12 @@ class WeirStreamsIntegrationTest {
     @Test
     void shouldKeepCachedCountsExactAcrossSigkill() throws Exception {
         Job job = Job.create();
-        Path stateDir = root.resolve(job.appId);
+        Path stateDir = cluster.root().resolve(job.appId);
         Map<String, Long> expected = new TreeMap<>();
         produceLines(job, 0, 6000, expected);
         Properties props = job.props(stateDir);
         props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, Long.toString(StreamsConfig.DEFAULT_STATESTORE_CACHE_MAX_BYTES));
-        Path log = root.resolve(job.appId + "-forked.log");
+        Path log = cluster.root().resolve(job.appId + "-forked.log");
         Process child = forkRunner(props, log);
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
@@ -498,7 +492,7 @@ class WeirStreamsIntegrationTest {
         produceLines(job, 300, 600, expected);
         AtomicBoolean failNext = new AtomicBoolean(true);
         List<Throwable> handled = new CopyOnWriteArrayList<>();
-        Properties props = job.props(root.resolve(job.appId));
+        Properties props = job.props(cluster.root().resolve(job.appId));
         try (WeirStreams streams = new WeirStreams(WordCountJob.topology(props, (k, word) -> {
             if (word.equals("boom") && failNext.compareAndSet(true, false)) {
                 throw new IllegalStateException("boom");
@@ -523,7 +517,7 @@ class WeirStreamsIntegrationTest {
         Job job = Job.create();
         Map<String, Long> expected = new TreeMap<>();
         sendLine(job, "boom", expected);
-        Properties props = job.props(root.resolve(job.appId));
+        Properties props = job.props(cluster.root().resolve(job.appId));
         List<WeirStreams.State> states = new CopyOnWriteArrayList<>();
         try (WeirStreams streams = new WeirStreams(WordCountJob.topology(props, (k, word) -> {
             throw new IllegalStateException("always");
@@ -568,7 +562,7 @@ class WeirStreamsIntegrationTest {
     }
 
     private static Properties instanceProps(Job job, String host) {
-        Properties p = job.props(root.resolve(job.appId + "-" + host));
+        Properties p = job.props(cluster.root().resolve(job.appId + "-" + host));
         p.put("consumer.session.timeout.ms", "45000");   // a restart that waited for the dead members' sessions would wait this long
         p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, host + ":1");
         return p;
@@ -590,7 +584,7 @@ class WeirStreamsIntegrationTest {
         produceLines(job, 0, 1000, expected);
         Properties propsA = instanceProps(job, "a");
         Properties propsB = instanceProps(job, "b");
-        Path log = root.resolve(job.appId + "-forked.log");
+        Path log = cluster.root().resolve(job.appId + "-forked.log");
         Process child = forkRunner(propsA, log);
         try (WeirStreams b = new WeirStreams(new WordCountJob().topology(propsB), propsB)) {
             Set<TopicPartition> heldByA;
@@ -654,7 +648,7 @@ class WeirStreamsIntegrationTest {
 
     private static void sendLine(Job job, String line, Map<String, Long> expected) {
         Map<String, Object> p = new HashMap<>();
-        p.put("bootstrap.servers", broker.bootstrapServers());
+        p.put("bootstrap.servers", cluster.bootstrapServers());
         try (WeirProducer<String, String> producer = new WeirProducer<>(p, new Serializers.StringSerializer(),
             new Serializers.StringSerializer())) {
             producer.send(new ProducerRecord<>(job.input, "line", line));
