@@ -46,7 +46,8 @@ class RocksDbCrashTest {
     /**
      * The child: commit i writes value i into every key, offset i; halts after {@code haltAfter} commits. With a
      * fourth argument {@code bulk} it commits as a bulk load (unlogged) with 8 KB values, so memtables fill and
-     * flush on their own; {@code bulk-end} ends the bulk load after commit {@code haltAfter}, then halts.
+     * flush on their own; {@code bulk-end} ends the bulk load after commit {@code haltAfter}, then halts;
+     * {@code replayable} commits with {@link RocksDbBytesStore#commitReplayable} (no fsync).
      */
     public static void main(String[] args) {
         Path dir = Paths.get(args[0]);
@@ -66,18 +67,23 @@ class RocksDbCrashTest {
             halter.start();
         }
         RocksDbBytesStore store = RocksDbBytesStore.open("s", dir);
-        if (!bulk.isEmpty()) {
+        boolean replayable = bulk.equals("replayable");
+        if (bulk.startsWith("bulk")) {
             store.beginBulkLoad();
         }
         for (long i = 1; ; i++) {
-            byte[] value = ((bulk.isEmpty() ? "" : "x".repeat(8 * 1024)) + "=" + i).getBytes(StandardCharsets.UTF_8);
+            byte[] value = ((bulk.startsWith("bulk") ? "x".repeat(8 * 1024) : "") + "=" + i).getBytes(StandardCharsets.UTF_8);
             for (int k = 0; k < KEYS; k++) {
                 store.put(("key-" + k).getBytes(StandardCharsets.UTF_8), value);
             }
             if (!haltFromAnotherThread && i == haltAfter + 1) {
                 Runtime.getRuntime().halt(0); // mid-batch: the uncommitted writes of commit i die with the JVM
             }
-            store.commit(Map.of(IN, i, CHANGELOG, i * 10));
+            if (replayable) {
+                store.commitReplayable(Map.of(IN, i, CHANGELOG, i * 10));
+            } else {
+                store.commit(Map.of(IN, i, CHANGELOG, i * 10));
+            }
             committed.set(i);
             if (bulk.equals("bulk-end") && i == haltAfter) {
                 store.endBulkLoad();
@@ -172,6 +178,20 @@ class RocksDbCrashTest {
         runChild(dir, 7, false, "bulk-end");
         try (RocksDbBytesStore store = RocksDbBytesStore.open("s", dir)) {
             assertEquals(7, assertAtOneCommit(store));
+        }
+    }
+
+    /** A commit without the fsync is still there after the process dies: the OS had the WAL write. */
+    @Test
+    void shouldReopenExactlyAtTheLastReplayableCommitAfterAHalt() throws Exception {
+        Path dir = root.resolve("replayable");
+        runChild(dir, 25, false, "replayable");
+        try (RocksDbBytesStore store = RocksDbBytesStore.open("s", dir)) {
+            assertEquals(25, assertAtOneCommit(store));
+        }
+        runChild(dir, 15, true, "replayable");
+        try (RocksDbBytesStore store = RocksDbBytesStore.open("s", dir)) {
+            assertTrue(assertAtOneCommit(store) >= 15, "a commit that returned before the halt was lost");
         }
     }
 }
