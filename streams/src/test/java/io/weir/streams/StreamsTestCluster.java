@@ -117,6 +117,13 @@ final class StreamsTestCluster implements AutoCloseable {
 
     /** The last value per key in the read_committed topic. */
     Map<String, Long> readLatest(String topic, int partitions) {
+        Map<String, Long> out = new TreeMap<>();
+        readAll(topic, partitions).forEach((k, values) -> out.put(k, values.get(values.size() - 1)));
+        return out;
+    }
+
+    /** Every value per key in the read_committed topic (String keys, Long values), in offset order per key. */
+    Map<String, List<Long>> readAll(String topic, int partitions) {
         Map<String, Object> c = new HashMap<>();
         c.put("bootstrap.servers", broker.bootstrapServers());
         c.put("isolation.level", "read_committed");
@@ -130,14 +137,14 @@ final class StreamsTestCluster implements AutoCloseable {
             consumer.assign(tps);
             consumer.seekToBeginning(tps);
             Map<TopicPartition, Long> end = consumer.endOffsets(tps);
-            Map<String, Long> out = new TreeMap<>();
+            Map<String, List<Long>> out = new TreeMap<>();
             long deadline = System.nanoTime() + WAIT.toNanos();
             while (tps.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
                 if (System.nanoTime() > deadline) {
                     fail("reading " + topic + " did not reach its end offsets " + end + " within " + WAIT);
                 }
                 for (ConsumerRecord<String, Long> r : consumer.poll(Duration.ofMillis(100))) {
-                    out.put(r.key(), r.value());
+                    out.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r.value());
                 }
             }
             return out;

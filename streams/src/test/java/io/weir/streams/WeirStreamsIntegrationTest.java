@@ -3,9 +3,6 @@ package io.weir.streams;
 import io.weir.admin.Admin;
 import io.weir.admin.NewTopic;
 import io.weir.common.TopicPartition;
-import io.weir.consumer.ConsumerRecord;
-import io.weir.consumer.Deserializers;
-import io.weir.consumer.WeirConsumer;
 import io.weir.producer.ProducerRecord;
 import io.weir.producer.Serializers;
 import io.weir.producer.WeirProducer;
@@ -19,7 +16,6 @@ import org.junit.jupiter.api.Timeout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -99,45 +95,12 @@ class WeirStreamsIntegrationTest {
 
     /** Sends lines {@code from..to-1}; each holds two words of a 40-word vocabulary; adds them to {@code expected}. */
     private static void produceLines(Job job, int from, int to, Map<String, Long> expected) {
-        Map<String, Object> p = new HashMap<>();
-        p.put("bootstrap.servers", cluster.bootstrapServers());
-        p.put("linger.ms", 5);
-        try (WeirProducer<String, String> producer = new WeirProducer<>(p, new Serializers.StringSerializer(),
-            new Serializers.StringSerializer())) {
-            for (int i = from; i < to; i++) {
-                String a = "w" + (i % 40);
-                String b = "w" + ((i * 7 + 3) % 40);
-                producer.send(new ProducerRecord<>(job.input, "line-" + i, a + " " + b));
-                expected.merge(a, 1L, Long::sum);
-                expected.merge(b, 1L, Long::sum);
-            }
-            producer.flush();
-        }
+        cluster.produceLines(job.input, from, to, expected);
     }
 
     /** Every word's running counts in the read_committed output, in order. */
     private static Map<String, List<Long>> readOutput(Job job) {
-        Map<String, Object> c = new HashMap<>();
-        c.put("bootstrap.servers", cluster.bootstrapServers());
-        c.put("isolation.level", "read_committed");
-        c.put("enable.auto.commit", false);
-        try (WeirConsumer<String, Long> consumer = new WeirConsumer<>(c, new Deserializers.StringDeserializer(),
-            new Deserializers.LongDeserializer())) {
-            List<TopicPartition> tps = new ArrayList<>();
-            for (int i = 0; i < PARTITIONS; i++) {
-                tps.add(new TopicPartition(job.output, i));
-            }
-            consumer.assign(tps);
-            consumer.seekToBeginning(tps);
-            Map<TopicPartition, Long> end = consumer.endOffsets(tps);
-            Map<String, List<Long>> out = new TreeMap<>();
-            while (tps.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-                for (ConsumerRecord<String, Long> r : consumer.poll(Duration.ofMillis(100))) {
-                    out.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r.value());
-                }
-            }
-            return out;
-        }
+        return cluster.readAll(job.output, PARTITIONS);
     }
 
     /** Waits (bounded by the test's timeout) until every expected word reached its count, then checks exactness. */
