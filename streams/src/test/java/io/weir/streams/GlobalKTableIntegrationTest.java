@@ -2,9 +2,7 @@ package io.weir.streams;
 
 import io.weir.admin.Admin;
 import io.weir.admin.NewTopic;
-import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.common.TopicPartition;
-import io.weir.common.testing.TempDirs;
 import io.weir.common.testing.Wait;
 import io.weir.consumer.ConsumerRecord;
 import io.weir.consumer.Deserializers;
@@ -41,15 +39,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(300)
 class GlobalKTableIntegrationTest {
     private static final int USERS = 20;
-    private static EmbeddedBroker broker;
-    private static Path root;
+    private static StreamsTestCluster cluster;
 
     @BeforeAll
     static void start() throws Exception {
-        broker = new EmbeddedBroker(Map.of("transaction.state.log.num.partitions", "3", "offsets.topic.num.partitions", "3",
-            "group.initial.rebalance.delay.ms", "0", "group.min.session.timeout.ms", "1000")).start();
-        root = TempDirs.create("weir-global-it");
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+        cluster = StreamsTestCluster.start("weir-global-it");
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic("users", 2, (short) 1), new NewTopic("orders", 2, (short) 1),
                 new NewTopic("enriched", 2, (short) 1))).all().get(60, TimeUnit.SECONDS);
         }
@@ -57,10 +52,9 @@ class GlobalKTableIntegrationTest {
 
     @AfterAll
     static void stop() {
-        if (broker != null) {
-            broker.close();
+        if (cluster != null) {
+            cluster.close();
         }
-        TempDirs.delete(root);
     }
 
     private static WeirStreams streams(Path stateDir) {
@@ -71,7 +65,7 @@ class GlobalKTableIntegrationTest {
             .to("enriched", Produced.with(Serdes.String(), Serdes.String()));
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, "global-join");
-        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         p.put("consumer.session.timeout.ms", "3000");
         p.put("consumer.heartbeat.interval.ms", "500");
@@ -81,7 +75,7 @@ class GlobalKTableIntegrationTest {
     /** Sends to an explicit partition so users and their orders sit in different partitions. */
     private static void send(String topic, int partition, String key, String value) {
         Map<String, Object> c = new HashMap<>();
-        c.put("bootstrap.servers", broker.bootstrapServers());
+        c.put("bootstrap.servers", cluster.bootstrapServers());
         try (WeirProducer<String, String> producer = new WeirProducer<>(c, new Serializers.StringSerializer(),
             new Serializers.StringSerializer())) {
             producer.send(new ProducerRecord<>(topic, partition, key, value));
@@ -92,7 +86,7 @@ class GlobalKTableIntegrationTest {
     /** Waits (bounded by the test's timeout) for {@code count} committed output records, keyed by order id. */
     private static Map<String, String> awaitOutput(int count) {
         Map<String, Object> c = new HashMap<>();
-        c.put("bootstrap.servers", broker.bootstrapServers());
+        c.put("bootstrap.servers", cluster.bootstrapServers());
         c.put("isolation.level", "read_committed");
         c.put("enable.auto.commit", false);
         Map<String, String> out = new TreeMap<>();
@@ -122,7 +116,7 @@ class GlobalKTableIntegrationTest {
         for (int u = 0; u < USERS; u++) {
             send("users", u % 2, "u" + u, "name" + u);
         }
-        Path stateDir = root.resolve("state");
+        Path stateDir = cluster.root().resolve("state");
         Map<String, String> expected = new TreeMap<>();
         try (WeirStreams streams = streams(stateDir)) {
             streams.start();
@@ -164,8 +158,8 @@ class GlobalKTableIntegrationTest {
             .to("priced-" + n, Produced.with(Serdes.String(), Serdes.String()));
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, "global-fail-" + n);
-        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        p.put(StreamsConfig.STATE_DIR_CONFIG, root.resolve("global-fail-" + n).toString());
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
+        p.put(StreamsConfig.STATE_DIR_CONFIG, cluster.root().resolve("global-fail-" + n).toString());
         p.put("consumer.session.timeout.ms", "3000");
         p.put("consumer.heartbeat.interval.ms", "500");
         WeirStreams streams = new WeirStreams(builder.build(), p);
@@ -178,7 +172,7 @@ class GlobalKTableIntegrationTest {
     }
 
     private static void createTopics(String... names) throws Exception {
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()))) {
             List<NewTopic> topics = new java.util.ArrayList<>();
             for (String name : names) {
                 topics.add(new NewTopic(name, 1, (short) 1));
@@ -194,7 +188,7 @@ class GlobalKTableIntegrationTest {
 
     private static void sendBytes(String topic, String key, byte[] value) {
         Map<String, Object> c = new HashMap<>();
-        c.put("bootstrap.servers", broker.bootstrapServers());
+        c.put("bootstrap.servers", cluster.bootstrapServers());
         try (WeirProducer<String, byte[]> producer = new WeirProducer<>(c, new Serializers.StringSerializer(),
             new Serializers.ByteArraySerializer())) {
             producer.send(new ProducerRecord<>(topic, 0, key, value));
@@ -238,7 +232,7 @@ class GlobalKTableIntegrationTest {
         try (WeirStreams streams = pricedJob(2, handled, WeirStreams.StreamThreadExceptionResponse.SHUTDOWN_CLIENT, states)) {
             streams.start();
             awaitState(streams, WeirStreams.State.RUNNING);
-            try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()))) {
                 admin.deleteTopics(List.of("prices-2")).all().get(60, TimeUnit.SECONDS);
             }
             awaitState(streams, WeirStreams.State.ERROR);

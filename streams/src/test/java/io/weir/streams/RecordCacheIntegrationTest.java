@@ -2,9 +2,7 @@ package io.weir.streams;
 
 import io.weir.admin.Admin;
 import io.weir.admin.NewTopic;
-import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.common.TopicPartition;
-import io.weir.common.testing.TempDirs;
 import io.weir.common.testing.Wait;
 import io.weir.consumer.ConsumerRecord;
 import io.weir.consumer.Deserializers;
@@ -22,7 +20,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -47,22 +44,18 @@ class RecordCacheIntegrationTest {
     private static final int KEYS = 10;
     private static final int RECORDS = 2000;
     private static final AtomicInteger NAMES = new AtomicInteger();
-    private static EmbeddedBroker broker;
-    private static Path root;
+    private static StreamsTestCluster cluster;
 
     @BeforeAll
     static void start() {
-        broker = new EmbeddedBroker(Map.of("transaction.state.log.num.partitions", "3", "offsets.topic.num.partitions", "3",
-            "group.initial.rebalance.delay.ms", "0", "group.min.session.timeout.ms", "1000")).start();
-        root = TempDirs.create("weir-cache-it");
+        cluster = StreamsTestCluster.start("weir-cache-it");
     }
 
     @AfterAll
     static void stop() {
-        if (broker != null) {
-            broker.close();
+        if (cluster != null) {
+            cluster.close();
         }
-        TempDirs.delete(root);
     }
 
     /** Runs the count job over {@link #RECORDS} records until all are processed, closes it, returns {changelog, output}. */
@@ -71,12 +64,12 @@ class RecordCacheIntegrationTest {
         String app = "cache" + n;
         String input = "cache-in-" + n;
         String output = "cache-out-" + n;
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic(input, 1, (short) 1), new NewTopic(output, 1, (short) 1)))
                 .all().get(60, TimeUnit.SECONDS);
         }
         Map<String, Object> pc = new HashMap<>();
-        pc.put("bootstrap.servers", broker.bootstrapServers());
+        pc.put("bootstrap.servers", cluster.bootstrapServers());
         pc.put("linger.ms", 5);
         try (WeirProducer<String, String> producer = new WeirProducer<>(pc, new Serializers.StringSerializer(),
             new Serializers.StringSerializer())) {
@@ -97,8 +90,8 @@ class RecordCacheIntegrationTest {
             .to(output, Produced.with(Serdes.String(), Serdes.Long()));
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, app);
-        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        p.put(StreamsConfig.STATE_DIR_CONFIG, root.resolve(app).toString());
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
+        p.put(StreamsConfig.STATE_DIR_CONFIG, cluster.root().resolve(app).toString());
         // commits come from the thread's first loop, rebalances and the clean close only
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "3600000");
         p.put("consumer.session.timeout.ms", "3000");
@@ -117,7 +110,7 @@ class RecordCacheIntegrationTest {
 
     private static List<ConsumerRecord<String, Long>> readAll(String topic) {
         Map<String, Object> c = new HashMap<>();
-        c.put("bootstrap.servers", broker.bootstrapServers());
+        c.put("bootstrap.servers", cluster.bootstrapServers());
         c.put("isolation.level", "read_committed");
         c.put("enable.auto.commit", false);
         try (WeirConsumer<String, Long> consumer = new WeirConsumer<>(c, new Deserializers.StringDeserializer(),

@@ -2,16 +2,8 @@ package io.weir.streams;
 
 import io.weir.admin.Admin;
 import io.weir.admin.NewTopic;
-import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.common.TopicPartition;
-import io.weir.common.testing.TempDirs;
 import io.weir.common.testing.Wait;
-import io.weir.consumer.ConsumerRecord;
-import io.weir.consumer.Deserializers;
-import io.weir.consumer.WeirConsumer;
-import io.weir.producer.ProducerRecord;
-import io.weir.producer.Serializers;
-import io.weir.producer.WeirProducer;
 import io.weir.streams.processor.TaskId;
 import io.weir.streams.processor.internals.StoreSnapshots;
 import io.weir.streams.state.internals.RestoreProgress;
@@ -53,33 +45,29 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 @Timeout(300)
 class StoreSnapshotIntegrationTest {
-    private static final int PARTITIONS = 2;
-    private static final AtomicInteger NAMES = new AtomicInteger();
     /** How long a job may take to converge before the test fails saying what it saw (a hang guard, not a timing check). */
     private static final Duration CONVERGE = Duration.ofSeconds(120);
-    private static EmbeddedBroker broker;
-    private static Path root;
+    private static final int PARTITIONS = 2;
+    private static final AtomicInteger NAMES = new AtomicInteger();
+    private static StreamsTestCluster cluster;
 
     @BeforeAll
     static void start() {
-        broker = new EmbeddedBroker(Map.of("transaction.state.log.num.partitions", "3", "offsets.topic.num.partitions", "3",
-            "group.initial.rebalance.delay.ms", "0", "group.min.session.timeout.ms", "1000")).start();
-        root = TempDirs.create("weir-streams-snapshots-it");
+        cluster = StreamsTestCluster.start("weir-streams-snapshots-it");
     }
 
     @AfterAll
     static void stop() {
-        if (broker != null) {
-            broker.close();
+        if (cluster != null) {
+            cluster.close();
         }
-        TempDirs.delete(root);
     }
 
     private record Job(String appId, String input, String output, Path snapshotDir) {
         static Job create() throws Exception {
             int n = NAMES.incrementAndGet();
-            Job job = new Job("snap" + n, "snap-lines-" + n, "snap-counts-" + n, root.resolve("snapshots-" + n));
-            try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+            Job job = new Job("snap" + n, "snap-lines-" + n, "snap-counts-" + n, cluster.root().resolve("snapshots-" + n));
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()))) {
                 admin.createTopics(List.of(new NewTopic(job.input, PARTITIONS, (short) 1),
                     new NewTopic(job.output, PARTITIONS, (short) 1))).all().get(60, TimeUnit.SECONDS);
             }
@@ -90,7 +78,7 @@ class StoreSnapshotIntegrationTest {
         WeirStreams streams(Path stateDir, boolean snapshots) {
             Properties p = new Properties();
             p.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
-            p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+            p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
             p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
             p.put("wordcount.input", input);
             p.put("wordcount.output", output);
@@ -112,49 +100,12 @@ class StoreSnapshotIntegrationTest {
 
     /** Sends lines {@code from..to-1} of two words each; returns the count updates they make (2 per line). */
     private static long produceLines(Job job, int from, int to, Map<String, Long> expected) {
-        Map<String, Object> p = new HashMap<>();
-        p.put("bootstrap.servers", broker.bootstrapServers());
-        p.put("linger.ms", 5);
-        try (WeirProducer<String, String> producer = new WeirProducer<>(p, new Serializers.StringSerializer(),
-            new Serializers.StringSerializer())) {
-            for (int i = from; i < to; i++) {
-                String a = "w" + (i % 40);
-                String b = "w" + ((i * 7 + 3) % 40);
-                producer.send(new ProducerRecord<>(job.input, "line-" + i, a + " " + b));
-                expected.merge(a, 1L, Long::sum);
-                expected.merge(b, 1L, Long::sum);
-            }
-            producer.flush();
-        }
+        cluster.produceLines(job.input, from, to, expected);
         return 2L * (to - from);
     }
 
     private static Map<String, List<Long>> readOutput(Job job) {
-        Map<String, Object> c = new HashMap<>();
-        c.put("bootstrap.servers", broker.bootstrapServers());
-        c.put("isolation.level", "read_committed");
-        c.put("enable.auto.commit", false);
-        try (WeirConsumer<String, Long> consumer = new WeirConsumer<>(c, new Deserializers.StringDeserializer(),
-            new Deserializers.LongDeserializer())) {
-            List<TopicPartition> tps = new ArrayList<>();
-            for (int i = 0; i < PARTITIONS; i++) {
-                tps.add(new TopicPartition(job.output, i));
-            }
-            consumer.assign(tps);
-            consumer.seekToBeginning(tps);
-            Map<TopicPartition, Long> end = consumer.endOffsets(tps);
-            Map<String, List<Long>> out = new TreeMap<>();
-            long deadline = System.nanoTime() + CONVERGE.toNanos();
-            while (tps.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-                if (System.nanoTime() - deadline > 0) {
-                    fail("reading " + job.output + " did not reach its end offsets " + end + " in " + CONVERGE);
-                }
-                for (ConsumerRecord<String, Long> r : consumer.poll(Duration.ofMillis(100))) {
-                    out.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r.value());
-                }
-            }
-            return out;
-        }
+        return cluster.readAll(job.output, PARTITIONS);
     }
 
     /** Waits until every word reached its expected count, then checks every running count is exactly 1..n. */
@@ -212,7 +163,7 @@ class StoreSnapshotIntegrationTest {
     @Test
     void shouldBootstrapAnEmptyStateDirFromTheSnapshotsAndReplayOnlyTheTail() throws Exception {
         Job job = Job.create();
-        Path stateA = root.resolve(job.appId + "-a");
+        Path stateA = cluster.root().resolve(job.appId + "-a");
         Map<String, Long> expected = new TreeMap<>();
         long changelogRecords = produceLines(job, 0, 3000, expected);
         try (WeirStreams streams = job.streams(stateA, true)) {
@@ -239,7 +190,7 @@ class StoreSnapshotIntegrationTest {
             awaitExactCounts(job, expected);
         }
 
-        Path stateB = root.resolve(job.appId + "-b");
+        Path stateB = cluster.root().resolve(job.appId + "-b");
         try (WeirStreams streams = job.streams(stateB, true)) {
             streams.start();
             awaitRunning(streams);
@@ -269,7 +220,7 @@ class StoreSnapshotIntegrationTest {
         Job job = Job.create();
         Map<String, Long> expected = new TreeMap<>();
         produceLines(job, 0, 1000, expected);
-        try (WeirStreams streams = job.streams(root.resolve(job.appId + "-a"), true)) {
+        try (WeirStreams streams = job.streams(cluster.root().resolve(job.appId + "-a"), true)) {
             streams.start();
             awaitExactCounts(job, expected);
             produceLines(job, 1000, 1500, expected);   // more commits: two snapshots per store
@@ -285,7 +236,7 @@ class StoreSnapshotIntegrationTest {
         String log;
         PrintStream originalErr = System.err;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        try (WeirStreams streams = job.streams(root.resolve(job.appId + "-b"), true)) {
+        try (WeirStreams streams = job.streams(cluster.root().resolve(job.appId + "-b"), true)) {
             System.setErr(new PrintStream(new Tee(originalErr, captured), true, StandardCharsets.UTF_8));
             try {
                 streams.start();

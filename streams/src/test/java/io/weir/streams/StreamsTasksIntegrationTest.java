@@ -1,12 +1,7 @@
 package io.weir.streams;
 
-import io.weir.admin.Admin;
-import io.weir.admin.NewTopic;
-import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.common.TopicPartition;
-import io.weir.common.testing.TempDirs;
 import io.weir.common.testing.Wait;
-import io.weir.consumer.ConsumerRecord;
 import io.weir.consumer.Deserializers;
 import io.weir.consumer.WeirConsumer;
 import io.weir.producer.ProducerRecord;
@@ -27,7 +22,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -38,7 +32,6 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -55,50 +48,26 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 @Timeout(300)
 class StreamsTasksIntegrationTest {
-    private static final AtomicInteger NAMES = new AtomicInteger();
     /** How long a job may take to converge before the test fails saying what it saw (a hang guard, not a timing check). */
     private static final Duration CONVERGE = Duration.ofSeconds(120);
-    private static EmbeddedBroker broker;
-    private static Path root;
+    private static final AtomicInteger NAMES = new AtomicInteger();
+    private static StreamsTestCluster cluster;
 
     @BeforeAll
     static void start() {
-        broker = new EmbeddedBroker(Map.of("transaction.state.log.num.partitions", "3", "offsets.topic.num.partitions", "3",
-            "group.initial.rebalance.delay.ms", "0", "group.min.session.timeout.ms", "1000")).start();
-        root = TempDirs.create("weir-streams-tasks");
+        cluster = StreamsTestCluster.start("weir-streams-tasks");
     }
 
     @AfterAll
     static void stop() {
-        if (broker != null) {
-            broker.close();
+        if (cluster != null) {
+            cluster.close();
         }
-        TempDirs.delete(root);
-    }
-
-    private static void createTopics(int partitions, String... names) throws Exception {
-        List<NewTopic> topics = new ArrayList<>();
-        for (String n : names) {
-            topics.add(new NewTopic(n, partitions, (short) 1));
-        }
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
-            admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
-        }
-    }
-
-    private static Properties props(String appId, Path stateDir) {
-        Properties p = new Properties();
-        p.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
-        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        p.put("consumer.session.timeout.ms", "3000");
-        p.put("consumer.heartbeat.interval.ms", "500");
-        return p;
     }
 
     private static void produce(String topic, int from, int to) {
         Map<String, Object> p = new HashMap<>();
-        p.put("bootstrap.servers", broker.bootstrapServers());
+        p.put("bootstrap.servers", cluster.bootstrapServers());
         p.put("linger.ms", 5);
         try (WeirProducer<String, String> producer = new WeirProducer<>(p, new Serializers.StringSerializer(),
             new Serializers.StringSerializer())) {
@@ -107,44 +76,6 @@ class StreamsTasksIntegrationTest {
             }
             producer.flush();
         }
-    }
-
-    /** The last value per key in the read_committed topic. */
-    private static Map<String, Long> readLatest(String topic, int partitions) {
-        Map<String, Object> c = new HashMap<>();
-        c.put("bootstrap.servers", broker.bootstrapServers());
-        c.put("isolation.level", "read_committed");
-        c.put("enable.auto.commit", false);
-        try (WeirConsumer<String, Long> consumer = new WeirConsumer<>(c, new Deserializers.StringDeserializer(),
-            new Deserializers.LongDeserializer())) {
-            List<TopicPartition> tps = new ArrayList<>();
-            for (int i = 0; i < partitions; i++) {
-                tps.add(new TopicPartition(topic, i));
-            }
-            consumer.assign(tps);
-            consumer.seekToBeginning(tps);
-            Map<TopicPartition, Long> end = consumer.endOffsets(tps);
-            Map<String, Long> out = new TreeMap<>();
-            long deadline = System.nanoTime() + CONVERGE.toNanos();
-            while (tps.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-                if (System.nanoTime() - deadline > 0) {
-                    fail("reading " + topic + " did not reach its end offsets " + end + " in " + CONVERGE);
-                }
-                for (ConsumerRecord<String, Long> r : consumer.poll(Duration.ofMillis(100))) {
-                    out.put(r.key(), r.value());
-                }
-            }
-            return out;
-        }
-    }
-
-    private static void awaitRunning(WeirStreams streams) throws InterruptedException {
-        Wait.until(() -> {
-            if (streams.state() == WeirStreams.State.ERROR || streams.state() == WeirStreams.State.NOT_RUNNING) {
-                fail("the job stopped: " + streams.state());
-            }
-            return streams.state() == WeirStreams.State.RUNNING;
-        }, CONVERGE, () -> "the job to be RUNNING, it is " + streams.state());
     }
 
     /** Counts records into the store "tally" (one total per task) and records what init() read from it. */
@@ -183,59 +114,28 @@ class StreamsTasksIntegrationTest {
         String app = "init-after-restore-" + n;
         String input = "tally-in-" + n;
         String output = "tally-out-" + n;
-        createTopics(1, input, output);
+        cluster.createTopics(1, input, output);
         produce(input, 0, 300);
         List<Long> firstRun = new CopyOnWriteArrayList<>();
-        Properties a = props(app, root.resolve(app + "-a"));
+        Properties a = cluster.props(app, cluster.root().resolve(app + "-a"));
         try (WeirStreams streams = new WeirStreams(tallyTopology(input, output, firstRun), a)) {
             streams.start();
-            Wait.until(() -> readLatest(output, 1).getOrDefault("total", 0L) >= 300, CONVERGE,
-                () -> "a total of 300 in " + output + ", saw " + readLatest(output, 1) + " (job " + streams.state() + ")");
+            while (cluster.readLatest(output, 1).getOrDefault("total", 0L) < 300) {
+                Thread.sleep(100);
+            }
         }
         assertEquals(List.of(0L), firstRun, "a new store is empty at init");
         List<Long> secondRun = new CopyOnWriteArrayList<>();
-        Properties b = props(app, root.resolve(app + "-b"));   // a new state dir: a full restore from the changelog
+        Properties b = cluster.props(app, cluster.root().resolve(app + "-b"));   // a new state dir: a full restore from the changelog
         try (WeirStreams streams = new WeirStreams(tallyTopology(input, output, secondRun), b)) {
             streams.start();
-            awaitRunning(streams);
+            StreamsTestCluster.awaitRunning(streams);
             assertTrue(streams.restoredRecords() > 0, "the new state directory was restored from the changelog");
             assertEquals(List.of(300L), secondRun, "init() ran after the restore and saw the restored total");
         }
     }
 
     // ---- two instances of the word count job
-
-    private static Properties wordCountProps(String app, String input, String output, Path stateDir, int port) {
-        Properties p = props(app, stateDir);
-        p.put("wordcount.input", input);
-        p.put("wordcount.output", output);
-        p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, "localhost:" + port);
-        // the standby and warm-up tests need a changelog of one record per count: record caches are off
-        p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, "0");
-        return p;
-    }
-
-    private static void produceLines(String topic, int from, int to, Map<String, Long> expected) {
-        Map<String, Object> p = new HashMap<>();
-        p.put("bootstrap.servers", broker.bootstrapServers());
-        p.put("linger.ms", 5);
-        try (WeirProducer<String, String> producer = new WeirProducer<>(p, new Serializers.StringSerializer(),
-            new Serializers.StringSerializer())) {
-            for (int i = from; i < to; i++) {
-                String a = "w" + (i % 40);
-                String b = "w" + ((i * 7 + 3) % 40);
-                producer.send(new ProducerRecord<>(topic, "line-" + i, a + " " + b));
-                expected.merge(a, 1L, Long::sum);
-                expected.merge(b, 1L, Long::sum);
-            }
-            producer.flush();
-        }
-    }
-
-    private static void awaitCounts(String output, int partitions, Map<String, Long> expected) throws InterruptedException {
-        Wait.until(() -> readLatest(output, partitions).equals(expected), CONVERGE,
-            () -> "the counts in " + output + " to be " + expected + ", saw " + readLatest(output, partitions));
-    }
 
     /** Both instances RUNNING and the group's assignment names both hosts. */
     private static void awaitBothAssigned(WeirStreams a, WeirStreams b) throws InterruptedException {
@@ -262,11 +162,11 @@ class StreamsTasksIntegrationTest {
         String app = "iq-" + n;
         String input = "iq-lines-" + n;
         String output = "iq-counts-" + n;
-        createTopics(4, input, output);
+        cluster.createTopics(4, input, output);
         Map<String, Long> expected = new TreeMap<>();
-        produceLines(input, 0, 1000, expected);
-        Properties pa = wordCountProps(app, input, output, root.resolve(app + "-a"), 7001);
-        Properties pb = wordCountProps(app, input, output, root.resolve(app + "-b"), 7002);
+        cluster.produceLines(input, 0, 1000, expected);
+        Properties pa = cluster.wordCountProps(app, input, output, cluster.root().resolve(app + "-a"), 7001);
+        Properties pb = cluster.wordCountProps(app, input, output, cluster.root().resolve(app + "-b"), 7002);
         WeirStreams b;
         try (WeirStreams a = new WeirStreams(new WordCountJob().topology(pa), pa)) {
             a.start();
@@ -274,7 +174,7 @@ class StreamsTasksIntegrationTest {
             try (WeirStreams bb = b) {
                 bb.start();
                 awaitBothAssigned(a, bb);
-                awaitCounts(output, 4, expected);
+                cluster.awaitCounts(output, 4, expected);
                 Map<String, WeirStreams> byPort = Map.of("7001", a, "7002", bb);
                 StoreQueryParameters<io.weir.streams.state.ReadOnlyKeyValueStore<String, Long>> params =
                     StoreQueryParameters.fromNameAndType("counts", QueryableStoreTypes.keyValueStore());
@@ -340,7 +240,7 @@ class StreamsTasksIntegrationTest {
     /** The read_committed end (last stable offset) of a partition. */
     private static long committedEnd(String topic, int partition) {
         Map<String, Object> c = new HashMap<>();
-        c.put("bootstrap.servers", broker.bootstrapServers());
+        c.put("bootstrap.servers", cluster.bootstrapServers());
         c.put("isolation.level", "read_committed");
         try (WeirConsumer<byte[], byte[]> consumer = new WeirConsumer<>(c, new Deserializers.ByteArrayDeserializer(),
             new Deserializers.ByteArrayDeserializer())) {
@@ -352,7 +252,7 @@ class StreamsTasksIntegrationTest {
     /** Records in the read_committed changelog partitions (markers and aborted records are not records). */
     private static long changelogRecords(String topic, Set<Integer> partitions) {
         Map<String, Object> c = new HashMap<>();
-        c.put("bootstrap.servers", broker.bootstrapServers());
+        c.put("bootstrap.servers", cluster.bootstrapServers());
         c.put("isolation.level", "read_committed");
         c.put("enable.auto.commit", false);
         try (WeirConsumer<byte[], byte[]> consumer = new WeirConsumer<>(c, new Deserializers.ByteArrayDeserializer(),
@@ -385,11 +285,11 @@ class StreamsTasksIntegrationTest {
         String app = "standby-" + n;
         String input = "sb-lines-" + n;
         String output = "sb-counts-" + n;
-        createTopics(2, input, output);
+        cluster.createTopics(2, input, output);
         Map<String, Long> expected = new TreeMap<>();
-        produceLines(input, 0, 2000, expected);
-        Properties pa = wordCountProps(app, input, output, root.resolve(app + "-a"), 7101);
-        Properties pb = wordCountProps(app, input, output, root.resolve(app + "-b"), 7102);
+        cluster.produceLines(input, 0, 2000, expected);
+        Properties pa = cluster.wordCountProps(app, input, output, cluster.root().resolve(app + "-a"), 7101);
+        Properties pb = cluster.wordCountProps(app, input, output, cluster.root().resolve(app + "-b"), 7102);
         pa.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, "1");
         pb.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, "1");
         String changelog = app + "-counts-changelog";
@@ -402,7 +302,7 @@ class StreamsTasksIntegrationTest {
             try (WeirStreams a = new WeirStreams(new WordCountJob().topology(pa), pa)) {
                 a.start();
                 awaitBothAssigned(a, b);
-                awaitCounts(output, 2, expected);
+                cluster.awaitCounts(output, 2, expected);
                 // the counts partitions a holds actively and b keeps as standby
                 StreamsMetadata bMeta = b.metadataForAllStreamsClients().stream()
                     .filter(m -> m.port() == 7102).findFirst().orElseThrow();
@@ -443,8 +343,8 @@ class StreamsTasksIntegrationTest {
             }
             // the standby had read everything a committed: what is left is a's last (empty) commit at most
             assertTrue(restored <= 10, "restored " + restored + " of " + standbyFollowed + ": " + takeover);
-            produceLines(input, 2000, 2600, expected);
-            awaitCounts(output, 2, expected);
+            cluster.produceLines(input, 2000, 2600, expected);
+            cluster.awaitCounts(output, 2, expected);
             StoreQueryParameters<io.weir.streams.state.ReadOnlyKeyValueStore<String, Long>> params =
                 StoreQueryParameters.fromNameAndType("counts", QueryableStoreTypes.keyValueStore());
             Wait.until(() -> {
@@ -468,11 +368,11 @@ class StreamsTasksIntegrationTest {
         String app = "shutdown-app-" + n;
         String input = "sd-lines-" + n;
         String output = "sd-counts-" + n;
-        createTopics(2, input, output);
+        cluster.createTopics(2, input, output);
         Map<String, Long> expected = new TreeMap<>();
-        produceLines(input, 0, 200, expected);
-        Properties pa = wordCountProps(app, input, output, root.resolve(app + "-a"), 7201);
-        Properties pb = wordCountProps(app, input, output, root.resolve(app + "-b"), 7202);
+        cluster.produceLines(input, 0, 200, expected);
+        Properties pa = cluster.wordCountProps(app, input, output, cluster.root().resolve(app + "-a"), 7201);
+        Properties pb = cluster.wordCountProps(app, input, output, cluster.root().resolve(app + "-b"), 7202);
         java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean(false);
         List<Throwable> handledByA = new CopyOnWriteArrayList<>();
         try (WeirStreams a = new WeirStreams(WordCountJob.topology(pa, (k, word) -> {
@@ -490,11 +390,11 @@ class StreamsTasksIntegrationTest {
             a.start();
             b.start();
             awaitBothAssigned(a, b);
-            awaitCounts(output, 2, expected);
+            cluster.awaitCounts(output, 2, expected);
             // "boom" goes to the instance that holds the word's counts task: key the line so each instance gets one
             armed.set(true);
             Map<String, Object> p = new HashMap<>();
-            p.put("bootstrap.servers", broker.bootstrapServers());
+            p.put("bootstrap.servers", cluster.bootstrapServers());
             try (WeirProducer<String, String> producer = new WeirProducer<>(p, new Serializers.StringSerializer(),
                 new Serializers.StringSerializer())) {
                 for (int partition = 0; partition < 2; partition++) {
@@ -522,11 +422,11 @@ class StreamsTasksIntegrationTest {
         String app = "warmup-" + n;
         String input = "wu-lines-" + n;
         String output = "wu-counts-" + n;
-        createTopics(2, input, output);
+        cluster.createTopics(2, input, output);
         Map<String, Long> expected = new TreeMap<>();
-        produceLines(input, 0, 2000, expected);
-        Properties pa = wordCountProps(app, input, output, root.resolve(app + "-a"), 7301);
-        Properties pb = wordCountProps(app, input, output, root.resolve(app + "-b"), 7302);
+        cluster.produceLines(input, 0, 2000, expected);
+        Properties pa = cluster.wordCountProps(app, input, output, cluster.root().resolve(app + "-a"), 7301);
+        Properties pb = cluster.wordCountProps(app, input, output, cluster.root().resolve(app + "-b"), 7302);
         for (Properties p : List.of(pa, pb)) {
             p.put("acceptable.recovery.lag", "10");
             p.put("probing.rebalance.interval.ms", "300");
@@ -534,7 +434,7 @@ class StreamsTasksIntegrationTest {
         String repartition = app + "-by-word-repartition";
         try (WeirStreams a = new WeirStreams(new WordCountJob().topology(pa), pa)) {
             a.start();
-            awaitCounts(output, 2, expected);
+            cluster.awaitCounts(output, 2, expected);
             try (WeirStreams b = new WeirStreams(new WordCountJob().topology(pb), pb)) {
                 b.start();
                 // b ends up holding one counts task (after its warm-up caught up)
@@ -560,8 +460,8 @@ class StreamsTasksIntegrationTest {
                 }
                 long warmedUp = b.metrics().get("standby-records-total");
                 assertTrue(warmedUp > 300, "the warm-up replica read the changelog: " + warmedUp);
-                produceLines(input, 2000, 2400, expected);
-                awaitCounts(output, 2, expected);
+                cluster.produceLines(input, 2000, 2400, expected);
+                cluster.awaitCounts(output, 2, expected);
             }
         }
     }

@@ -2,13 +2,8 @@ package io.weir.streams;
 
 import io.weir.admin.Admin;
 import io.weir.admin.NewTopic;
-import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.common.TopicPartition;
-import io.weir.common.testing.TempDirs;
 import io.weir.common.testing.Wait;
-import io.weir.consumer.ConsumerRecord;
-import io.weir.consumer.Deserializers;
-import io.weir.consumer.WeirConsumer;
 import io.weir.producer.ProducerRecord;
 import io.weir.producer.Serializers;
 import io.weir.producer.WeirProducer;
@@ -21,8 +16,8 @@ import org.junit.jupiter.api.Timeout;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
+import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -52,26 +47,22 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 @Timeout(300)
 class WeirStreamsIntegrationTest {
+    /** How long a job may take to converge before the test fails saying what it saw (a hang guard, not a timing check). */
+    private static final Duration CONVERGE = Duration.ofSeconds(120);
     private static final int PARTITIONS = 2;
     private static final AtomicInteger NAMES = new AtomicInteger();
-    /** How long a job may take to converge before the test fails saying what it saw (a hang guard, not a timing check). */
-    private static final Duration CONVERGE = Duration.ofSeconds(150);
-    private static EmbeddedBroker broker;
-    private static Path root;
+    private static StreamsTestCluster cluster;
 
     @BeforeAll
     static void start() {
-        broker = new EmbeddedBroker(Map.of("transaction.state.log.num.partitions", "3", "offsets.topic.num.partitions", "3",
-            "group.initial.rebalance.delay.ms", "0", "group.min.session.timeout.ms", "1000")).start();
-        root = TempDirs.create("weir-streams-it");
+        cluster = StreamsTestCluster.start("weir-streams-it");
     }
 
     @AfterAll
     static void stop() {
-        if (broker != null) {
-            broker.close();
+        if (cluster != null) {
+            cluster.close();
         }
-        TempDirs.delete(root);
     }
 
     /** One job's names: application id, input and output topics. */
@@ -79,7 +70,7 @@ class WeirStreamsIntegrationTest {
         static Job create() throws Exception {
             int n = NAMES.incrementAndGet();
             Job job = new Job("wc" + n, "lines-" + n, "counts-" + n);
-            try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()))) {
                 admin.createTopics(List.of(new NewTopic(job.input, PARTITIONS, (short) 1),
                     new NewTopic(job.output, PARTITIONS, (short) 1))).all().get(60, TimeUnit.SECONDS);
             }
@@ -89,7 +80,7 @@ class WeirStreamsIntegrationTest {
         Properties props(Path stateDir) {
             Properties p = new Properties();
             p.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
-            p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+            p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
             p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
             p.put("wordcount.input", input);
             p.put("wordcount.output", output);
@@ -109,49 +100,12 @@ class WeirStreamsIntegrationTest {
 
     /** Sends lines {@code from..to-1}; each holds two words of a 40-word vocabulary; adds them to {@code expected}. */
     private static void produceLines(Job job, int from, int to, Map<String, Long> expected) {
-        Map<String, Object> p = new HashMap<>();
-        p.put("bootstrap.servers", broker.bootstrapServers());
-        p.put("linger.ms", 5);
-        try (WeirProducer<String, String> producer = new WeirProducer<>(p, new Serializers.StringSerializer(),
-            new Serializers.StringSerializer())) {
-            for (int i = from; i < to; i++) {
-                String a = "w" + (i % 40);
-                String b = "w" + ((i * 7 + 3) % 40);
-                producer.send(new ProducerRecord<>(job.input, "line-" + i, a + " " + b));
-                expected.merge(a, 1L, Long::sum);
-                expected.merge(b, 1L, Long::sum);
-            }
-            producer.flush();
-        }
+        cluster.produceLines(job.input, from, to, expected);
     }
 
     /** Every word's running counts in the read_committed output, in order. */
     private static Map<String, List<Long>> readOutput(Job job) {
-        Map<String, Object> c = new HashMap<>();
-        c.put("bootstrap.servers", broker.bootstrapServers());
-        c.put("isolation.level", "read_committed");
-        c.put("enable.auto.commit", false);
-        try (WeirConsumer<String, Long> consumer = new WeirConsumer<>(c, new Deserializers.StringDeserializer(),
-            new Deserializers.LongDeserializer())) {
-            List<TopicPartition> tps = new ArrayList<>();
-            for (int i = 0; i < PARTITIONS; i++) {
-                tps.add(new TopicPartition(job.output, i));
-            }
-            consumer.assign(tps);
-            consumer.seekToBeginning(tps);
-            Map<TopicPartition, Long> end = consumer.endOffsets(tps);
-            Map<String, List<Long>> out = new TreeMap<>();
-            long deadline = System.nanoTime() + CONVERGE.toNanos();
-            while (tps.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-                if (System.nanoTime() - deadline > 0) {
-                    fail("reading " + job.output + " did not reach its end offsets " + end + " in " + CONVERGE);
-                }
-                for (ConsumerRecord<String, Long> r : consumer.poll(Duration.ofMillis(100))) {
-                    out.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r.value());
-                }
-            }
-            return out;
-        }
+        return cluster.readAll(job.output, PARTITIONS);
     }
 
     /** Waits (for {@link #CONVERGE} at most) until every expected word reached its count, then checks exactness. */
@@ -206,7 +160,7 @@ class WeirStreamsIntegrationTest {
         Job job = Job.create();
         Map<String, Long> expected = new TreeMap<>();
         produceLines(job, 0, 1000, expected);
-        try (WeirStreams streams = job.streams(root.resolve(job.appId))) {
+        try (WeirStreams streams = job.streams(cluster.root().resolve(job.appId))) {
             streams.start();
             awaitExactCounts(job, expected);
             produceLines(job, 1000, 1500, expected);
@@ -214,7 +168,7 @@ class WeirStreamsIntegrationTest {
             assertEquals(0, streams.restoredRecords(), "a new job has nothing to restore");
             assertEquals(PARTITIONS, countStoreRestores(streams).size(), "one counts store per partition");
         }
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()))) {
             Map<String, ?> topics = admin.listTopics().get(60, TimeUnit.SECONDS);
             assertTrue(topics.containsKey(job.appId + "-by-word-repartition"), topics.keySet().toString());
             assertTrue(topics.containsKey(job.appId + "-counts-changelog"), topics.keySet().toString());
@@ -227,7 +181,7 @@ class WeirStreamsIntegrationTest {
         Job job = Job.create();
         Map<String, Long> expected = new TreeMap<>();
         produceLines(job, 0, 500, expected);
-        Path stateDir = root.resolve(job.appId);
+        Path stateDir = cluster.root().resolve(job.appId);
         Properties props = job.props(stateDir);
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "200");
@@ -250,7 +204,7 @@ class WeirStreamsIntegrationTest {
         Job job = Job.create();
         Map<String, Long> expected = new TreeMap<>();
         produceLines(job, 0, 1000, expected);
-        Properties props = job.props(root.resolve(job.appId));
+        Properties props = job.props(cluster.root().resolve(job.appId));
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "2");
         try (WeirStreams streams = new WeirStreams(new WordCountJob().topology(props), props)) {
             streams.start();
@@ -264,7 +218,7 @@ class WeirStreamsIntegrationTest {
     @Test
     void shouldRestoreNothingAfterACleanRestartOnTheSameStateDir() throws Exception {
         Job job = Job.create();
-        Path stateDir = root.resolve(job.appId);
+        Path stateDir = cluster.root().resolve(job.appId);
         Map<String, Long> expected = new TreeMap<>();
         produceLines(job, 0, 800, expected);
         try (WeirStreams streams = job.streams(stateDir)) {
@@ -290,11 +244,11 @@ class WeirStreamsIntegrationTest {
         Map<String, Long> expected = new TreeMap<>();
         produceLines(job, 0, 600, expected);
         long written;
-        try (WeirStreams streams = job.streams(root.resolve(job.appId + "-a"))) {
+        try (WeirStreams streams = job.streams(cluster.root().resolve(job.appId + "-a"))) {
             streams.start();
             written = awaitExactCounts(job, expected).values().stream().mapToLong(List::size).sum();
         }
-        try (WeirStreams streams = job.streams(root.resolve(job.appId + "-b"))) {
+        try (WeirStreams streams = job.streams(cluster.root().resolve(job.appId + "-b"))) {
             streams.start();
             awaitRunning(streams);
             long restored = streams.restoredRecords();
@@ -311,7 +265,7 @@ class WeirStreamsIntegrationTest {
     @Test
     void shouldWipeACorruptStoreAndRestoreItFromTheChangelog() throws Exception {
         Job job = Job.create();
-        Path stateDir = root.resolve(job.appId);
+        Path stateDir = cluster.root().resolve(job.appId);
         Map<String, Long> expected = new TreeMap<>();
         produceLines(job, 0, 600, expected);
         try (WeirStreams streams = job.streams(stateDir)) {
@@ -369,11 +323,11 @@ class WeirStreamsIntegrationTest {
     @Test
     void shouldStopAForkedJobCleanlyOnSigterm() throws Exception {
         Job job = Job.create();
-        Path stateDir = root.resolve(job.appId);
+        Path stateDir = cluster.root().resolve(job.appId);
         Map<String, Long> expected = new TreeMap<>();
         produceLines(job, 0, 600, expected);
         Properties props = job.props(stateDir);
-        Path log = root.resolve(job.appId + "-forked.log");
+        Path log = cluster.root().resolve(job.appId + "-forked.log");
         Process child = forkRunner(props, log);
         try {
             awaitExactCounts(job, expected, () -> forkedLog(child, log));
@@ -400,13 +354,13 @@ class WeirStreamsIntegrationTest {
     @Test
     void shouldReplayOnlyTheChangelogTailAfterSigkill() throws Exception {
         Job job = Job.create();
-        Path stateDir = root.resolve(job.appId);
+        Path stateDir = cluster.root().resolve(job.appId);
         Map<String, Long> expected = new TreeMap<>();
         produceLines(job, 0, 4000, expected);
         Properties props = job.props(stateDir);
         // small transactions: each commits after a few hundred store writes at most, so the tail is short
         props.put(StreamsConfig.STATESTORE_UNCOMMITTED_MAX_BYTES_CONFIG, "4096");
-        Path log = root.resolve(job.appId + "-forked.log");
+        Path log = cluster.root().resolve(job.appId + "-forked.log");
         Process child = forkRunner(props, log);
         long committedBeforeKill;
         try {
@@ -455,12 +409,12 @@ class WeirStreamsIntegrationTest {
     @Test
     void shouldKeepCachedCountsExactAcrossSigkill() throws Exception {
         Job job = Job.create();
-        Path stateDir = root.resolve(job.appId);
+        Path stateDir = cluster.root().resolve(job.appId);
         Map<String, Long> expected = new TreeMap<>();
         produceLines(job, 0, 6000, expected);
         Properties props = job.props(stateDir);
         props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, Long.toString(StreamsConfig.DEFAULT_STATESTORE_CACHE_MAX_BYTES));
-        Path log = root.resolve(job.appId + "-forked.log");
+        Path log = cluster.root().resolve(job.appId + "-forked.log");
         Process child = forkRunner(props, log);
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
@@ -520,7 +474,7 @@ class WeirStreamsIntegrationTest {
         produceLines(job, 300, 600, expected);
         AtomicBoolean failNext = new AtomicBoolean(true);
         List<Throwable> handled = new CopyOnWriteArrayList<>();
-        Properties props = job.props(root.resolve(job.appId));
+        Properties props = job.props(cluster.root().resolve(job.appId));
         try (WeirStreams streams = new WeirStreams(WordCountJob.topology(props, (k, word) -> {
             if (word.equals("boom") && failNext.compareAndSet(true, false)) {
                 throw new IllegalStateException("boom");
@@ -545,7 +499,7 @@ class WeirStreamsIntegrationTest {
         Job job = Job.create();
         Map<String, Long> expected = new TreeMap<>();
         sendLine(job, "boom", expected);
-        Properties props = job.props(root.resolve(job.appId));
+        Properties props = job.props(cluster.root().resolve(job.appId));
         List<WeirStreams.State> states = new CopyOnWriteArrayList<>();
         try (WeirStreams streams = new WeirStreams(WordCountJob.topology(props, (k, word) -> {
             throw new IllegalStateException("always");
@@ -597,8 +551,8 @@ class WeirStreamsIntegrationTest {
     private static final long TAKE_OVER_MS = 75_000;
 
     private static Properties instanceProps(Job job, String host) {
-        Properties p = job.props(root.resolve(job.appId + "-" + host));
-        p.put("consumer.session.timeout.ms", String.valueOf(STATIC_SESSION_TIMEOUT_MS));
+        Properties p = job.props(cluster.root().resolve(job.appId + "-" + host));
+        p.put("consumer.session.timeout.ms", "45000");   // a restart that waited for the dead members' sessions would wait this long
         p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, host + ":1");
         return p;
     }
@@ -619,7 +573,7 @@ class WeirStreamsIntegrationTest {
         produceLines(job, 0, 1000, expected);
         Properties propsA = instanceProps(job, "a");
         Properties propsB = instanceProps(job, "b");
-        Path log = root.resolve(job.appId + "-forked.log");
+        Path log = cluster.root().resolve(job.appId + "-forked.log");
         Process child = forkRunner(propsA, log);
         try (WeirStreams b = new WeirStreams(new WordCountJob().topology(propsB), propsB)) {
             Set<TopicPartition> heldByA;
@@ -685,7 +639,7 @@ class WeirStreamsIntegrationTest {
 
     private static void sendLine(Job job, String line, Map<String, Long> expected) {
         Map<String, Object> p = new HashMap<>();
-        p.put("bootstrap.servers", broker.bootstrapServers());
+        p.put("bootstrap.servers", cluster.bootstrapServers());
         try (WeirProducer<String, String> producer = new WeirProducer<>(p, new Serializers.StringSerializer(),
             new Serializers.StringSerializer())) {
             producer.send(new ProducerRecord<>(job.input, "line", line));

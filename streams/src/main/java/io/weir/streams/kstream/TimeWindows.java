@@ -48,15 +48,23 @@ public final class TimeWindows extends Windows<TimeWindow> {
         return new TimeWindows(sizeMs, advance.toMillis(), graceMs);
     }
 
-    @Override
-    public Map<Long, TimeWindow> windowsFor(long timestampMs) {
+    /**
+     * The start of the earliest window holding the timestamp; the others start every {@code advanceMs} up to the
+     * timestamp. What {@link #windowsFor} iterates, for callers that would rather not build its map per record.
+     */
+    public long firstWindowStartMs(long timestampMs) {
         long start = Math.max(0, timestampMs - sizeMs + advanceMs);
         start = start - start % advanceMs;
         if (start + sizeMs <= timestampMs) {
             start += advanceMs;
         }
+        return start;
+    }
+
+    @Override
+    public Map<Long, TimeWindow> windowsFor(long timestampMs) {
         Map<Long, TimeWindow> windows = new LinkedHashMap<>();
-        for (long s = start; s <= timestampMs; s += advanceMs) {
+        for (long s = firstWindowStartMs(timestampMs); s <= timestampMs; s += advanceMs) {
             windows.put(s, new TimeWindow(s, s + sizeMs));
         }
         return windows;

@@ -8,6 +8,8 @@ import java.util.Arrays;
  */
 public final class Bytes implements Comparable<Bytes> {
     private final byte[] bytes;
+    /** The cached hash (0: not computed yet, or 0 itself); a benign race, like String's. */
+    private int hash;
 
     private Bytes(byte[] bytes) {
         this.bytes = bytes;
@@ -34,7 +36,12 @@ public final class Bytes implements Comparable<Bytes> {
 
     @Override
     public int hashCode() {
-        return Arrays.hashCode(bytes);
+        int h = hash;
+        if (h == 0) {
+            h = Arrays.hashCode(bytes);   // the record cache hashes every key it looks up: computed once
+            hash = h;
+        }
+        return h;
     }
 
     @Override

@@ -132,8 +132,10 @@ final class TimeWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> {
                     return;
                 }
                 long closeTimeMs = context().currentStreamTimeMs() - graceMs;
-                for (Map.Entry<Long, TimeWindow> e : windows.windowsFor(record.timestamp()).entrySet()) {
-                    TimeWindow window = e.getValue();
+                long ts = record.timestamp();
+                // the windows' starts computed in place: windowsFor's map per record showed in profiles
+                for (long start = windows.firstWindowStartMs(ts); start <= ts; start += windows.advanceMs) {
+                    TimeWindow window = new TimeWindow(start, start + sizeMs);
                     if (window.end() <= closeTimeMs) {
                         log.debug("Skipping a record of key {} at {} ms for window [{}, {}): closed at stream time {} ms (grace {} ms)",
                             record.key(), record.timestamp(), window.start(), window.end(), closeTimeMs + graceMs, graceMs);

@@ -110,7 +110,11 @@ abstract class AbstractTransactionalStore<K, V> implements TransactionalStateSto
             throw new IllegalStateException("store " + name() + ": committing with " + cache.size()
                 + " cached writes not flushed (the task must flush its caches before the transaction commits)");
         }
-        open().commit(offsets);
+        if (logging) {
+            open().commitReplayable(offsets);   // the changelog holds every write: no fsync per commit needed
+        } else {
+            open().commit(offsets);
+        }
     }
 
     @Override
@@ -242,6 +246,16 @@ abstract class AbstractTransactionalStore<K, V> implements TransactionalStateSto
         public void close() {
             engine.close();
         }
+    }
+
+    @Override
+    public void beginBulkLoad() {
+        open().beginBulkLoad();
+    }
+
+    @Override
+    public void endBulkLoad() {
+        open().endBulkLoad();
     }
 
     @Override

@@ -129,6 +129,8 @@ public final class StreamThread extends Thread {
     private final Map<TopicPartition, StandbyStore> standbyChangelogs = new LinkedHashMap<>();
     /** Summed committed changelog offsets of the tasks this thread held (reported to the assignor). */
     private final Map<TaskId, Long> knownOffsetSums = new ConcurrentHashMap<>();
+    /** What the stores of task directories this thread has not held committed, read from disk once per directory. */
+    private final Map<TaskId, Long> storedOffsetSums = new ConcurrentHashMap<>();
     private final AtomicLong standbyRecords = new AtomicLong();
     private final Map<TopicPartition, Long> standbyPositions = new ConcurrentHashMap<>();
     /** The stores of the restored active tasks by name, published for interactive queries. */
@@ -275,14 +277,21 @@ public final class StreamThread extends Thread {
         return Map.copyOf(standbyPositions);
     }
 
-    /** The task directories of this instance, with the changelog offset sums this thread knows (-1 unknown). */
+    /**
+     * The task directories of this instance, with their changelog offset sums (-1 unknown): what this thread knows
+     * from the tasks it ran, else (once per directory) what the stores on disk committed. Without the latter, an
+     * instance restarted on its state directory would report nothing for its own stores, and the assignor would keep
+     * its tasks elsewhere as if it had to warm up from scratch, until a probing rebalance
+     * ({@code probing.rebalance.interval.ms}, 10 minutes by default).
+     */
     private Map<TaskId, Long> localTaskOffsets() {
         Map<TaskId, Long> out = new HashMap<>();
         try (java.util.stream.Stream<Path> dirs = Files.list(settings.appStateDir())) {
             dirs.filter(Files::isDirectory).forEach(d -> {
                 try {
                     TaskId id = TaskId.parse(d.getFileName().toString());
-                    out.put(id, knownOffsetSums.getOrDefault(id, -1L));
+                    Long known = knownOffsetSums.get(id);
+                    out.put(id, known != null ? known : storedOffsetSums.computeIfAbsent(id, k -> storedOffsetSum(d)));
                 } catch (IllegalArgumentException notATaskDir) {
                     // another file in the state directory
                 }
@@ -291,6 +300,32 @@ public final class StreamThread extends Thread {
             log.debug("cannot list the state directory {}: {}", settings.appStateDir(), e.toString());
         }
         return out;
+    }
+
+    /** The summed committed changelog offsets of the RocksDB stores in a task directory; -1 if none can be read. */
+    private long storedOffsetSum(Path taskDir) {
+        Path rocks = taskDir.resolve(RocksDbBytesStore.ROCKSDB_DIR);
+        if (!Files.isDirectory(rocks)) {
+            return -1;
+        }
+        long sum = 0;
+        boolean found = false;
+        try (java.util.stream.Stream<Path> stores = Files.list(rocks)) {
+            for (Path store : stores.filter(p -> Files.isDirectory(p) && !p.getFileName().toString().endsWith(".corrupted"))
+                .toList()) {
+                for (Map.Entry<TopicPartition, Long> e : RocksDbBytesStore.readCommittedOffsets(store).entrySet()) {
+                    if (e.getKey().topic().endsWith("-changelog")) {
+                        sum += e.getValue();
+                        found = true;
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            log.info("Stream thread {}: cannot read the committed offsets in {} ({}); reporting them as unknown",
+                getName(), taskDir, e.toString());
+            return -1;
+        }
+        return found ? sum : -1;
     }
 
     private static long changelogOffsetSum(StreamTask task) {
@@ -412,8 +447,10 @@ public final class StreamThread extends Thread {
         c.put("enable.auto.commit", false);
         c.put("isolation.level", "read_committed");
         c.put("client.id", getName() + "-restore-consumer");
-        // restoring reads whole changelogs: bigger polls than the main consumer's (Kafka Streams' default is 1000)
+        // restoring reads whole changelogs: bigger polls than the main consumer's (Kafka Streams' default is 1000),
+        // and bigger fetches per partition (a changelog of 1 KB values fills the 1 MiB default with 1,000 records)
         c.putIfAbsent("max.poll.records", 2000);
+        c.putIfAbsent("max.partition.fetch.bytes", 8 << 20);
         return c;
     }
 
@@ -462,11 +499,13 @@ public final class StreamThread extends Thread {
             lastAssignedMs = now;
             log.info("Stream thread {}: rebalancing again, the last assignment lacked source topics {}", getName(),
                 sourceTopics.stream().filter(t -> !assignor.lastAssignment().partitionCounts().containsKey(t)).toList());
+            assignor.requestFollowUpRebalance();
             consumer.enforceRebalance();
         } else if (assignor.lastAssignment().probingRebalanceNeeded() && now - lastAssignedMs >= probingIntervalMs) {
             // warm-up replicas were placed: let the group look again whether they caught up
             lastAssignedMs = now;
             log.info("Stream thread {}: probing rebalance (warm-up replicas may have caught up)", getName());
+            assignor.requestFollowUpRebalance();
             consumer.enforceRebalance();
         }
     }
@@ -725,6 +764,7 @@ public final class StreamThread extends Thread {
                 log.info("Task {}: {}", task.id(), progress.describe(now));
             } else {
                 log.info("Task {}: restoring {}", task.id(), progress.describe(now));
+                store.beginBulkLoad();
                 started.add(new Restoring(task, store, progress, cl, start, now));
             }
         }
@@ -804,6 +844,7 @@ public final class StreamThread extends Thread {
                 rs.lastCommitMs = now;
             }
             if (rs.progress.done()) {
+                rs.store.endBulkLoad();   // flushed: the processing commits that follow are logged ones
                 log.info("Task {}: {}", rs.task.id(), rs.progress.describe(now));
                 restoring.remove(rs.changelog);
                 finishedAny = true;

@@ -30,7 +30,8 @@ import java.util.function.Supplier;
  *
  * <p>Each member's subscription userData carries its process id (members with the same id are the threads of
  * one instance, a "client"), its {@code application.server}, the active and standby tasks of its last
- * assignment, and the task directories in its state directory (with the summed changelog offsets it knows of).
+ * assignment, the task directories in its state directory (with the summed changelog offsets it knows of), and
+ * how many follow-up rebalances it asked for (see {@link #requestFollowUpRebalance}).
  * The leader:
  * <ol>
  * <li>spreads active tasks over clients in proportion to their threads, keeping each task on the client that
@@ -61,7 +62,11 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
 
     /** What a member reports: who it is and what state it holds. */
     public record MemberInfo(String processId, String host, Set<TaskId> prevActive, Set<TaskId> prevStandby,
-                             Map<TaskId, Long> localTasks, int errorCode) {
+                             Map<TaskId, Long> localTasks, int errorCode, int followUpRequests) {
+        public MemberInfo(String processId, String host, Set<TaskId> prevActive, Set<TaskId> prevStandby,
+                          Map<TaskId, Long> localTasks, int errorCode) {
+            this(processId, host, prevActive, prevStandby, localTasks, errorCode, 0);
+        }
     }
 
     /** What a member learns from a rebalance (its own tasks and the group's hosts). */
@@ -88,6 +93,8 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
     private final Supplier<Map<TaskId, Long>> localTasks;
     private volatile AssignmentInfo last = AssignmentInfo.NONE;
     private volatile int requestedError = ERROR_NONE;
+    /** How many follow-up rebalances this member asked for; in its subscription, so each request changes it. */
+    private final java.util.concurrent.atomic.AtomicInteger followUpRequests = new java.util.concurrent.atomic.AtomicInteger();
 
     /**
      * @param sourceTopicsBySubtopology the (resolved) source topics of every sub-topology
@@ -141,11 +148,22 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
         requestedError = ERROR_SHUTDOWN_APPLICATION;
     }
 
+    /**
+     * Marks this member's next join as a request for a rebalance (a probing rebalance, or another look once topics
+     * exist); call it before {@code enforceRebalance()}. The coordinator answers a static follower that rejoins a
+     * stable group with the subscription it already has by handing back the current assignment (KIP-345's rule:
+     * nothing the assignment depends on changed), so without this a follower's probing join could never move the
+     * warm-up tasks it caught up; the count carried in the subscription makes every such join a changed one.
+     */
+    public void requestFollowUpRebalance() {
+        followUpRequests.incrementAndGet();
+    }
+
     @Override
     public ByteBuffer subscriptionUserData(int generation) {
         AssignmentInfo a = last;
         return encodeSubscription(new MemberInfo(processId, host, a.activeTasks(), a.standbyTasks(), localTasks.get(),
-            requestedError));
+            requestedError, followUpRequests.get()));
     }
 
     @Override
@@ -282,8 +300,22 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
                 members.get(m).prevActive().forEach(t -> previous.putIfAbsent(t, c.getKey()));
             }
         }
-        List<TaskId> unassigned = new ArrayList<>();
+        // a previous owner over its share keeps first the tasks no other client holds state for, and gives up
+        // those another client does hold (a returning instance's own stores), so they need no warm-up there
+        List<TaskId> stickyOrder = new ArrayList<>(tasks);
+        Map<TaskId, Long> stateElsewhere = new HashMap<>();
         for (TaskId t : tasks) {
+            long best = 0;
+            for (Map.Entry<String, List<String>> c : membersByClient.entrySet()) {
+                if (!c.getKey().equals(previous.get(t))) {
+                    best = Math.max(best, stateScore(t, c.getValue(), members));
+                }
+            }
+            stateElsewhere.put(t, best);
+        }
+        stickyOrder.sort(Comparator.comparingLong((TaskId t) -> stateElsewhere.get(t)).thenComparing(t -> t));
+        List<TaskId> unassigned = new ArrayList<>();
+        for (TaskId t : stickyOrder) {
             String c = previous.get(t);
             if (c != null && out.get(c).size() < floor.get(c)) {
                 take.accept(c, t);
@@ -496,6 +528,7 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
             w.int64(e.getValue());
         }
         w.int32(info.errorCode());
+        w.int32(info.followUpRequests());
         return w.done();
     }
 
@@ -516,7 +549,8 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
             local.put(readTask(b), b.getLong());
         }
         int error = b.getInt();
-        return new MemberInfo(pid, host, active, standby, local, error);
+        int followUps = b.remaining() >= 4 ? b.getInt() : 0;   // absent from an older member's subscription
+        return new MemberInfo(pid, host, active, standby, local, error, followUps);
     }
 
     static ByteBuffer encodeAssignment(AssignmentInfo info) {

@@ -3,7 +3,6 @@ package io.weir.streams.processor.internals;
 import io.weir.streams.KeyValue;
 import io.weir.streams.kstream.Windowed;
 import io.weir.streams.kstream.internals.SessionWindow;
-import io.weir.streams.processor.api.Record;
 import io.weir.streams.serialization.Serde;
 import io.weir.streams.state.KeyValueIterator;
 import io.weir.streams.state.SessionBytesStoreSupplier;
@@ -36,12 +35,11 @@ import java.util.NoSuchElementException;
  * each session's latest value goes to the changelog and the {@link CacheFlushListener} once per flush, and
  * a session made and merged away between two flushes never leaves the cache. Used by the task's thread.
  */
-public final class TransactionalSessionStore<K, V> extends AbstractTransactionalStore<K, V>
-    implements SessionStore<K, V>, CachedStateStore<Windowed<K>, V> {
+public final class TransactionalSessionStore<K, V> extends AbstractWindowedStore<K, V>
+    implements SessionStore<K, V> {
     private final SessionBytesStoreSupplier supplier;
     private long observedMaxEndMs = -1;
     private long lastExpiryCutoffMs = Long.MIN_VALUE;
-    private CacheFlushListener<Windowed<K>, V> flushListener;
 
     TransactionalSessionStore(SessionBytesStoreSupplier supplier, Serde<K> keySerde, Serde<V> valueSerde, boolean logging) {
         this(supplier, keySerde, valueSerde, logging, false);
@@ -54,36 +52,8 @@ public final class TransactionalSessionStore<K, V> extends AbstractTransactional
     }
 
     @Override
-    public boolean setFlushListener(CacheFlushListener<Windowed<K>, V> listener) {
-        if (cache == null) {
-            return false;
-        }
-        flushListener = listener;
-        return true;
-    }
-
-    @Override
-    public boolean flushCache() {
-        boolean flushed = super.flushCache();
-        if (cache != null) {
-            maybeExpire();
-        }
-        return flushed;
-    }
-
-    @Override
     protected boolean expiredKey(byte[] storeKey) {
         return end(storeKey) < retainedFromMs();
-    }
-
-    @Override
-    protected void handOn(ThreadCache.Entry entry, byte[] oldBytes) {
-        CacheFlushListener<Windowed<K>, V> listener = flushListener;
-        if (listener != null) {
-            ProcessorRecordContext c = entry.context();
-            listener.apply(new Record<>(windowed(entry.key().get()), value(entry.value()), c.timestamp(), c.headers()),
-                value(oldBytes));
-        }
     }
 
     @Override
@@ -101,7 +71,7 @@ public final class TransactionalSessionStore<K, V> extends AbstractTransactional
         }
         open().put(k, v);
         changelog.logChange(k, v);
-        maybeExpire();
+        expire();
     }
 
     @Override
@@ -148,7 +118,8 @@ public final class TransactionalSessionStore<K, V> extends AbstractTransactional
     }
 
     /** A full scan, but at most once per retention period of stream time. */
-    private void maybeExpire() {
+    @Override
+    protected void expire() {
         long cutoff = retainedFromMs();
         boolean due = lastExpiryCutoffMs == Long.MIN_VALUE || cutoff - lastExpiryCutoffMs >= supplier.retentionPeriodMs();
         if (cutoff <= 0 || !due) {
@@ -220,7 +191,8 @@ public final class TransactionalSessionStore<K, V> extends AbstractTransactional
         }
     }
 
-    private Windowed<K> windowed(byte[] storeKey) {
+    @Override
+    protected Windowed<K> windowed(byte[] storeKey) {
         int n = ByteBuffer.wrap(storeKey).getInt();
         K key = keySerde.deserializer().deserialize(changelogTopic, Arrays.copyOfRange(storeKey, 4, 4 + n));
         return new Windowed<>(key, new SessionWindow(start(storeKey), end(storeKey)));

@@ -55,4 +55,12 @@ public interface TransactionalStateStore extends StateStore {
     default void restore(byte[] key, byte[] value) {
         throw new UnsupportedOperationException("state store " + name() + " cannot be restored from a changelog");
     }
+
+    /** Before an active task's restore: see {@link io.weir.streams.state.internals.TransactionalBytesStore#beginBulkLoad}. */
+    default void beginBulkLoad() {
+    }
+
+    /** After it (its last commit): see {@link io.weir.streams.state.internals.TransactionalBytesStore#endBulkLoad}. */
+    default void endBulkLoad() {
+    }
 }

@@ -3,7 +3,6 @@ package io.weir.streams.processor.internals;
 import io.weir.streams.KeyValue;
 import io.weir.streams.kstream.Windowed;
 import io.weir.streams.kstream.internals.TimeWindow;
-import io.weir.streams.processor.api.Record;
 import io.weir.streams.serialization.Serde;
 import io.weir.streams.state.KeyValueIterator;
 import io.weir.streams.state.ReadOnlyWindowStore;
@@ -39,14 +38,13 @@ import java.util.function.Predicate;
  * handed downstream (a suppression waiting for it to close needs its final value) but not written. Used by
  * the task's thread.
  */
-public final class TransactionalWindowStore<K, V> extends AbstractTransactionalStore<K, V>
-    implements WindowStore<K, V>, CachedStateStore<Windowed<K>, V> {
+public final class TransactionalWindowStore<K, V> extends AbstractWindowedStore<K, V>
+    implements WindowStore<K, V> {
     private static final int START_BYTES = 8;
 
     private final WindowBytesStoreSupplier supplier;
     private volatile long observedMaxStartMs = -1;   // volatile: committed views read it from query threads
     private long expiredBeforeMs;
-    private CacheFlushListener<Windowed<K>, V> flushListener;
 
     TransactionalWindowStore(WindowBytesStoreSupplier supplier, Serde<K> keySerde, Serde<V> valueSerde, boolean logging) {
         this(supplier, keySerde, valueSerde, logging, false);
@@ -59,36 +57,8 @@ public final class TransactionalWindowStore<K, V> extends AbstractTransactionalS
     }
 
     @Override
-    public boolean setFlushListener(CacheFlushListener<Windowed<K>, V> listener) {
-        if (cache == null) {
-            return false;
-        }
-        flushListener = listener;
-        return true;
-    }
-
-    @Override
-    public boolean flushCache() {
-        boolean flushed = super.flushCache();
-        if (cache != null) {
-            expire();
-        }
-        return flushed;
-    }
-
-    @Override
     protected boolean expiredKey(byte[] storeKey) {
         return start(storeKey) < retainedFromMs();
-    }
-
-    @Override
-    protected void handOn(ThreadCache.Entry entry, byte[] oldBytes) {
-        CacheFlushListener<Windowed<K>, V> listener = flushListener;
-        if (listener != null) {
-            ProcessorRecordContext c = entry.context();
-            listener.apply(new Record<>(windowed(entry.key().get()), value(entry.value()), c.timestamp(), c.headers()),
-                value(oldBytes));
-        }
     }
 
     @Override
@@ -190,7 +160,8 @@ public final class TransactionalWindowStore<K, V> extends AbstractTransactionalS
         return observedMaxStartMs - supplier.retentionPeriodMs() + 1;
     }
 
-    private void expire() {
+    @Override
+    protected void expire() {
         long cutoff = retainedFromMs();
         if (cutoff <= expiredBeforeMs) {
             return;
@@ -312,7 +283,8 @@ public final class TransactionalWindowStore<K, V> extends AbstractTransactionalS
         }
     }
 
-    private Windowed<K> windowed(byte[] storeKey) {
+    @Override
+    protected Windowed<K> windowed(byte[] storeKey) {
         long start = start(storeKey);
         K key = keySerde.deserializer().deserialize(changelogTopic, Arrays.copyOfRange(storeKey, START_BYTES, storeKey.length));
         return new Windowed<>(key, new TimeWindow(start, start + supplier.windowSizeMs()));

@@ -65,8 +65,31 @@ public interface TransactionalBytesStore extends AutoCloseable {
      */
     void commit(Map<TopicPartition, Long> offsets);
 
+    /**
+     * {@link #commit}, for a store whose every write is also in its changelog (whose offset {@code offsets} carries):
+     * just as atomic, but an engine need not force it to stable storage before returning. A process that dies (even
+     * by SIGKILL) loses nothing the operating system was handed; a machine that loses power may reopen the store at
+     * an earlier whole commit, which the changelog replay from its stored offset brings forward. The store is never
+     * ahead of the broker's commit, and input resumes from the group's committed offsets, so exactly-once holds.
+     */
+    default void commitReplayable(Map<TopicPartition, Long> offsets) {
+        commit(offsets);
+    }
+
     /** Discards every uncommitted write (the broker transaction aborted, or the producer was fenced). */
     void abort();
+
+    /**
+     * Starts restoring the store from its changelog in bulk: until {@link #endBulkLoad}, an engine may make
+     * uncommitted writes invisible to reads and commit them more cheaply, as long as each {@link #commit} stays
+     * atomic (its writes and offsets survive a crash together or not at all). Only with no uncommitted writes.
+     */
+    default void beginBulkLoad() {
+    }
+
+    /** Ends a bulk load: from here on, commits are as durable as ever. */
+    default void endBulkLoad() {
+    }
 
     /** The offsets stored by the last {@link #commit} (empty for a new store). */
     Map<TopicPartition, Long> committedOffsets();

@@ -199,4 +199,52 @@ class StreamsPartitionAssignorTest {
         assertEquals(first.get("m2").standbyTasks(), moved, second.toString());
         assertFalse(second.get("m1").probingRebalanceNeeded(), second.toString());
     }
+
+    /**
+     * An instance returns with its own stores of 1_0 and 1_2 (close to the owner's offsets) while the instance that
+     * took every task over while it was away holds them all: the owner gives up exactly those two, so nothing is
+     * held back for a warm-up and no probing rebalance is needed.
+     */
+    @Test
+    void shouldGiveAReturningInstanceBackTheTasksItHoldsStateFor() {
+        Set<TaskId> all = new HashSet<>();
+        Map<TaskId, Long> ownerOffsets = new HashMap<>();
+        for (int p = 0; p < 4; p++) {
+            all.add(new TaskId(0, p));
+            all.add(new TaskId(1, p));
+            ownerOffsets.put(new TaskId(1, p), 50_000L);
+        }
+        Map<String, ConsumerProtocol.Subscription> subs = new TreeMap<>();
+        subs.put("m1", member("p1", "h1:1", all, Set.of(), ownerOffsets));
+        subs.put("m2", member("p2", "h2:1", Set.of(), Set.of(),
+            Map.of(new TaskId(1, 0), 49_990L, new TaskId(1, 2), 49_995L)));
+        Map<String, StreamsPartitionAssignor.AssignmentInfo> result = run(assignor(0), subs, new HashMap<>());
+        Set<TaskId> returned = new HashSet<>(result.get("m2").activeTasks());
+        returned.removeIf(t -> t.subtopology() != 1);
+        assertEquals(Set.of(new TaskId(1, 0), new TaskId(1, 2)), returned, result.toString());
+        assertFalse(result.get("m1").probingRebalanceNeeded(), "nothing was held back: " + result);
+    }
+
+    /**
+     * A static follower's rejoin with an unchanged subscription gets no rebalance from the coordinator, so a member
+     * asking for a follow-up rebalance must send a subscription that differs from the one it joined with.
+     */
+    @Test
+    void shouldChangeTheSubscriptionWhenAFollowUpRebalanceIsRequested() {
+        StreamsPartitionAssignor a = assignor(0);
+        byte[] joined = bytes(a.subscriptionUserData(1));
+        assertTrue(java.util.Arrays.equals(joined, bytes(a.subscriptionUserData(1))), "nothing changed, nor does the subscription");
+        a.requestFollowUpRebalance();
+        byte[] probing = bytes(a.subscriptionUserData(1));
+        assertFalse(java.util.Arrays.equals(joined, probing), "a follow-up request changes the subscription");
+        assertEquals(1, StreamsPartitionAssignor.decodeSubscription(java.nio.ByteBuffer.wrap(probing), "m").followUpRequests());
+        a.requestFollowUpRebalance();
+        assertFalse(java.util.Arrays.equals(probing, bytes(a.subscriptionUserData(1))), "and so does every later one");
+    }
+
+    private static byte[] bytes(java.nio.ByteBuffer b) {
+        byte[] out = new byte[b.remaining()];
+        b.duplicate().get(out);
+        return out;
+    }
 }

@@ -44,11 +44,17 @@ class RocksDbCrashTest {
         TempDirs.delete(root);
     }
 
-    /** The child: commit i writes value i into every key, offset i; halts after {@code haltAfter} commits. */
+    /**
+     * The child: commit i writes value i into every key, offset i; halts after {@code haltAfter} commits. With a
+     * fourth argument {@code bulk} it commits as a bulk load (unlogged) with 8 KB values, so memtables fill and
+     * flush on their own; {@code bulk-end} ends the bulk load after commit {@code haltAfter}, then halts;
+     * {@code replayable} commits with {@link RocksDbBytesStore#commitReplayable} (no fsync).
+     */
     public static void main(String[] args) {
         Path dir = Paths.get(args[0]);
         long haltAfter = Long.parseLong(args[1]);
         boolean haltFromAnotherThread = Boolean.parseBoolean(args[2]);
+        String bulk = args.length > 3 ? args[3] : "";
         AtomicLong committed = new AtomicLong();
         if (haltFromAnotherThread) {
             // halts at whatever point the committing thread is: often inside db.write of the next commit
@@ -62,24 +68,41 @@ class RocksDbCrashTest {
             halter.start();
         }
         RocksDbBytesStore store = RocksDbBytesStore.open("s", dir);
+        boolean replayable = bulk.equals("replayable");
+        if (bulk.startsWith("bulk")) {
+            store.beginBulkLoad();
+        }
         for (long i = 1; ; i++) {
-            byte[] value = Long.toString(i).getBytes(StandardCharsets.UTF_8);
+            byte[] value = ((bulk.startsWith("bulk") ? "x".repeat(8 * 1024) : "") + "=" + i).getBytes(StandardCharsets.UTF_8);
             for (int k = 0; k < KEYS; k++) {
                 store.put(("key-" + k).getBytes(StandardCharsets.UTF_8), value);
             }
             if (!haltFromAnotherThread && i == haltAfter + 1) {
                 Runtime.getRuntime().halt(0); // mid-batch: the uncommitted writes of commit i die with the JVM
             }
-            store.commit(Map.of(IN, i, CHANGELOG, i * 10));
+            if (replayable) {
+                store.commitReplayable(Map.of(IN, i, CHANGELOG, i * 10));
+            } else {
+                store.commit(Map.of(IN, i, CHANGELOG, i * 10));
+            }
             committed.set(i);
+            if (bulk.equals("bulk-end") && i == haltAfter) {
+                store.endBulkLoad();
+                Runtime.getRuntime().halt(0);
+            }
         }
     }
 
     private void runChild(Path dir, long haltAfter, boolean fromAnotherThread) throws IOException, InterruptedException {
+        runChild(dir, haltAfter, fromAnotherThread, "");
+    }
+
+    private void runChild(Path dir, long haltAfter, boolean fromAnotherThread, String bulk)
+        throws IOException, InterruptedException {
         String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         Process child = new ProcessBuilder(java, "-cp", classpath, RocksDbCrashTest.class.getName(),
-            dir.toString(), Long.toString(haltAfter), Boolean.toString(fromAnotherThread))
+            dir.toString(), Long.toString(haltAfter), Boolean.toString(fromAnotherThread), bulk)
             .redirectErrorStream(true)
             .redirectOutput(root.resolve("child-" + haltAfter + ".out").toFile())
             .start();
@@ -133,6 +156,49 @@ class RocksDbCrashTest {
                 assertTrue(at >= 15, "commit " + at + " was acknowledged before the halt of round " + round
                     + " (previous " + before + ")");
             }
+        }
+    }
+
+    /**
+     * A bulk load (a restore) commits without the WAL: a halt loses what no flush reached, but what survives is
+     * still one whole commit, its data with its offsets (atomic flush), or nothing at all.
+     */
+    @Test
+    void shouldReopenAtOneWholeCommitOrEmptyAfterAHaltDuringABulkLoad() throws Exception {
+        for (int round = 1; round <= 3; round++) {
+            Path dir = root.resolve("bulk-" + round);
+            runChild(dir, 10L * round, true, "bulk");
+            try (RocksDbBytesStore store = RocksDbBytesStore.open("s", dir)) {
+                if (store.committedOffsets().isEmpty()) {
+                    assertEquals(List.of(), RocksDbBytesStoreTest.entries(store.all()), "data without its offsets");
+                } else {
+                    assertAtOneCommit(store);
+                }
+            }
+        }
+    }
+
+    /** Ending a bulk load flushes: a halt right after it loses none of its commits. */
+    @Test
+    void shouldKeepEveryBulkCommitOnceTheBulkLoadEnded() throws Exception {
+        Path dir = root.resolve("bulk-end");
+        runChild(dir, 7, false, "bulk-end");
+        try (RocksDbBytesStore store = RocksDbBytesStore.open("s", dir)) {
+            assertEquals(7, assertAtOneCommit(store));
+        }
+    }
+
+    /** A commit without the fsync is still there after the process dies: the OS had the WAL write. */
+    @Test
+    void shouldReopenExactlyAtTheLastReplayableCommitAfterAHalt() throws Exception {
+        Path dir = root.resolve("replayable");
+        runChild(dir, 25, false, "replayable");
+        try (RocksDbBytesStore store = RocksDbBytesStore.open("s", dir)) {
+            assertEquals(25, assertAtOneCommit(store));
+        }
+        runChild(dir, 15, true, "replayable");
+        try (RocksDbBytesStore store = RocksDbBytesStore.open("s", dir)) {
+            assertTrue(assertAtOneCommit(store) >= 15, "a commit that returned before the halt was lost");
         }
     }
 }
