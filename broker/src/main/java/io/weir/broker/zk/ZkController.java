@@ -77,8 +77,10 @@ import java.util.function.Function;
  * {@link BrokerLivenessProbe} finds its listener refusing connections and {@link #fenceBroker fences} it by
  * deleting its registration: one failover path for both. The other brokers probe the controller's broker
  * the same way; a dead controller's ephemeral znodes are deleted by the first to find it dead, so the next
- * broker in the election takes office without waiting for the session either. Preferred-replica and unclean elections run on request ({@link #electLeaders}: on a
- * broker that is not the controller, the request is a sequential znode under
+ * broker in the election takes office without waiting for the session either. A controller fenced that way
+ * while it was in fact alive notices its term taken ({@code /controller} gone or another session's, or a newer
+ * controller epoch: watches on both) and steps down, joining the election again as a candidate ({@link #resign}).
+ * Preferred-replica and unclean elections run on request ({@link #electLeaders}: on a broker that is not the controller, the request is a sequential znode under
  * {@link ZkPaths#LEADER_ELECTIONS} that the controller answers in place) and, with
  * {@code auto.leader.rebalance.enable}, every {@code leader.imbalance.check.interval.seconds} for the
  * brokers that lead more than {@code leader.imbalance.per.broker.percentage} of their preferred
@@ -116,6 +118,8 @@ public final class ZkController implements TopicController, LeaderElector, Parti
 
     /** How many times one election pass is computed again after it met a concurrent change. */
     private static final int MAX_PASS_ATTEMPTS = 3;
+    /** How soon a term whose znodes could not be read is checked again. */
+    private static final long TERM_RECHECK_MS = 1_000;
 
     /**
      * The broker configs of the controller's elections: the cluster default of
@@ -356,8 +360,13 @@ public final class ZkController implements TopicController, LeaderElector, Parti
         } catch (KeeperException.NoNodeException e) {
             lost = ZkPaths.CONTROLLER_EPOCH + " is gone";
         } catch (Exception e) {
-            // not readable now (a lost connection): the session's own expiry, or the next change, decides
+            // not readable now (a lost connection), so the watches may not be armed: look again in a second
             log.debug("controller {}: cannot check its term", brokerId, e);
+            try {
+                worker.schedule(() -> checkTerm(term), TERM_RECHECK_MS, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException closing) {
+                // closing
+            }
             return;
         }
         resign(term, lost);
@@ -889,6 +898,7 @@ public final class ZkController implements TopicController, LeaderElector, Parti
             fencedCommit(store, term, deadSessionOps(id, stat));
         } catch (ControllerMovedException e) {
             log.info("controller {}: not fencing broker {}: {}", brokerId, id, e.getMessage());
+            scheduleTermCheck(term); // this term was taken away: step down
             return false;
         } catch (Exception e) {
             log.warn("controller {}: cannot fence broker {} (epoch {}); its ZooKeeper session's expiry will", brokerId,
