@@ -103,6 +103,8 @@ public final class Broker {
     private Map<String, TopicMetadata> appliedTopics = Map.of();
     private ReplicaManager replicaManager;
     private DelayedOperationPurgatory<TopicPartition, DelayedFetch> fetchPurgatory;
+    /** Consumers' and followers' incremental fetch sessions (KIP-227). */
+    private volatile FetchSessionCache fetchSessions;
     private DelayedOperationPurgatory<TopicPartition, DelayedProduce> producePurgatory;
     private SocketServer socketServer;
     private GroupCoordinatorService groupCoordinator;
@@ -313,7 +315,7 @@ public final class Broker {
         RequestDispatcher handler = new RequestDispatcher(ApiHandlerRegistry.builder()
             .register(new ProduceHandler(replicaManager, producePurgatory, transactionCoordinator,
                 config.getShort(BrokerConfig.TRANSACTION_VERSION)))
-            .register(new FetchHandler(store, replicaManager, new FetchSessionCache(1000), fetchPurgatory))
+            .register(new FetchHandler(store, replicaManager, fetchSessions = new FetchSessionCache(1000), fetchPurgatory))
             .register(new ListOffsetsHandler(replicaManager))
             .register(new DescribeProducersHandler(replicaManager))
             .register(new MetadataHandler(config, store, replicaManager, topics, advertised))
@@ -404,6 +406,11 @@ public final class Broker {
 
     public ReplicaManager replicaManager() {
         return replicaManager;
+    }
+
+    /** The fetch sessions this broker keeps for consumers and followers (null before startup; tests and diagnostics). */
+    public FetchSessionCache fetchSessions() {
+        return fetchSessions;
     }
 
     public TransactionCoordinatorService transactionCoordinator() {

@@ -166,7 +166,7 @@ public final class FetchHandler implements ApiHandler {
             if (sessionId != 0) {
                 sessions.remove(sessionId);
             }
-            session = sessions.create(requested);
+            session = sessions.create(requested, replicaId >= 0); // null: no room, a full fetch without one
             full = true;
             toRead = requested;
         } else {

@@ -17,8 +17,11 @@ import java.util.concurrent.ThreadLocalRandom;
  * partitions with news (data, an error, or a moved high watermark / log start). Epoch -1 means a
  * full fetch without a session.
  *
- * <p>Bounded: at most {@code maxSessions}; the least recently used is evicted (its client gets
- * FETCH_SESSION_ID_NOT_FOUND and starts a new one). Thread-safe: the cache is synchronized, and each
+ * <p>Bounded: at most {@code maxSessions}. Follower replicas' sessions outrank consumers' (as in Kafka,
+ * where they are "privileged"): a full cache evicts its least recently used consumer session; a follower
+ * evicts the least recently used follower session only when no consumer session is left; a consumer finding
+ * only follower sessions gets none (it fetches in full without a session). An evicted session's client gets
+ * FETCH_SESSION_ID_NOT_FOUND and starts a new one. Thread-safe: the cache is synchronized, and each
  * session is used by one fetch at a time (a client has at most one fetch in flight per broker).
  */
 public final class FetchSessionCache {
@@ -90,11 +93,14 @@ public final class FetchSessionCache {
 
     public static final class Session {
         final int id;
+        /** A follower replica's session, evicted only after every consumer session. */
+        final boolean follower;
         int epoch;
         final LinkedHashMap<TopicPartition, CachedPartition> partitions = new LinkedHashMap<>();
 
-        Session(int id) {
+        Session(int id, boolean follower) {
             this.id = id;
+            this.follower = follower;
             this.epoch = 1;
         }
 
@@ -114,18 +120,24 @@ public final class FetchSessionCache {
         this.maxSessions = maxSessions;
     }
 
-    /** A new session holding these partitions (in request order). */
-    public synchronized Session create(List<CachedPartition> partitions) {
-        if (sessions.size() >= maxSessions) {
-            Iterator<Integer> eldest = sessions.keySet().iterator();
-            eldest.next();
-            eldest.remove();
+    /** A new consumer session holding these partitions (in request order), or null when the cache has no room. */
+    public Session create(List<CachedPartition> partitions) {
+        return create(partitions, false);
+    }
+
+    /**
+     * A new session holding these partitions (in request order), evicting one if the cache is full; null
+     * when only sessions that outrank it are left (see the class comment).
+     */
+    public synchronized Session create(List<CachedPartition> partitions, boolean follower) {
+        if (sessions.size() >= maxSessions && !evictOne(follower)) {
+            return null;
         }
         int id;
         do {
             id = ThreadLocalRandom.current().nextInt(1, Integer.MAX_VALUE);
         } while (sessions.containsKey(id));
-        Session s = new Session(id);
+        Session s = new Session(id, follower);
         for (CachedPartition p : partitions) {
             s.partitions.put(p.tp, p);
         }
@@ -133,8 +145,34 @@ public final class FetchSessionCache {
         return s;
     }
 
+    /** Evicts the least recently used consumer session, else (for a follower) the least recently used follower's. */
+    private boolean evictOne(boolean forFollower) {
+        for (int pass = 0; pass < (forFollower ? 2 : 1); pass++) {
+            boolean followers = pass == 1;
+            Iterator<Session> it = sessions.values().iterator(); // access order: least recently used first
+            while (it.hasNext()) {
+                if (it.next().follower == followers) {
+                    it.remove();
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     public synchronized Session get(int id) {
         return sessions.get(id);
+    }
+
+    /** The ids of the follower replicas' sessions, least recently used first (tests and diagnostics). */
+    public synchronized List<Integer> followerSessionIds() {
+        List<Integer> out = new ArrayList<>();
+        sessions.values().forEach(s -> {
+            if (s.follower) {
+                out.add(s.id);
+            }
+        });
+        return out;
     }
 
     public synchronized void remove(int id) {

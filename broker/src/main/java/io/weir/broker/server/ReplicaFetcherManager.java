@@ -35,6 +35,14 @@ public final class ReplicaFetcherManager {
         /** OffsetForLeaderEpoch requests sent (KIP-101/279 truncation). */
         final java.util.concurrent.atomic.AtomicLong offsetForLeaderEpochRequests =
             new java.util.concurrent.atomic.AtomicLong();
+        /** Fetches sent in full (opening a fetch session, KIP-227). */
+        final java.util.concurrent.atomic.AtomicLong fullFetches = new java.util.concurrent.atomic.AtomicLong();
+        /** Fetches sent incrementally in an open session (only changed partitions). */
+        final java.util.concurrent.atomic.AtomicLong incrementalFetches = new java.util.concurrent.atomic.AtomicLong();
+        /** Sessions a leader refused (FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH), each followed by a full fetch. */
+        final java.util.concurrent.atomic.AtomicLong sessionResets = new java.util.concurrent.atomic.AtomicLong();
+        /** Sees every fetch as it is sent (tests); must not block or change it. */
+        volatile java.util.function.Consumer<io.weir.protocol.message.FetchRequest> fetchListener = r -> { };
     }
 
     private final int brokerId;
@@ -137,6 +145,29 @@ public final class ReplicaFetcherManager {
     /** How many OffsetForLeaderEpoch requests the fetchers sent (KIP-101/279 truncation). */
     public long offsetForLeaderEpochRequests() {
         return stats.offsetForLeaderEpochRequests.get();
+    }
+
+    /** How many fetches went out in full (each opens a fetch session with its leader). */
+    public long fullFetches() {
+        return stats.fullFetches.get();
+    }
+
+    /** How many fetches went out incrementally, in an open fetch session. */
+    public long incrementalFetches() {
+        return stats.incrementalFetches.get();
+    }
+
+    /** How many times a leader refused a fetch session (lost or out of step), so the next fetch was full. */
+    public long sessionResets() {
+        return stats.sessionResets.get();
+    }
+
+    /**
+     * Shows every fetch these fetchers send to {@code listener}, on the fetcher's thread (tests and
+     * diagnostics; it must not block, nor change the request).
+     */
+    public void onFetchSent(java.util.function.Consumer<io.weir.protocol.message.FetchRequest> listener) {
+        stats.fetchListener = listener == null ? r -> { } : listener;
     }
 
     /** Stops every fetcher and waits for their threads (a clean stop). */

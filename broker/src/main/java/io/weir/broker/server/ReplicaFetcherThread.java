@@ -51,6 +51,11 @@ import java.util.concurrent.TimeoutException;
  * its own end of that epoch and ask again. A fetch offset below the leader's log start restarts the log
  * there; errors pause the partition for {@code replica.fetch.backoff.ms}.
  *
+ * <p><b>Fetch sessions.</b> Fetches go out in a fetch session with the leader (KIP-227, {@link FollowerFetchSession}):
+ * the first in full, later ones naming only partitions whose position changed and forgetting those not
+ * fetched this round (truncating, backing off, or held by the replication throttle), so the leader sends
+ * nothing for them. A session the leader lost or a failed fetch makes the next fetch full again, at once.
+ *
  * <p>Thread-safe: partitions are added and removed from other threads (a concurrent map of immutable
  * states, replaced by compare-and-set); only this thread touches the logs, and each log change rechecks
  * under the partition's role lock that the partition still follows at the epoch it was fetched for. The
@@ -93,6 +98,8 @@ final class ReplicaFetcherThread extends Thread {
     private final ReplicaFetcherManager.Stats stats;
     /** The Fetch version the last answered fetch went out at (-1: none yet, assumed to support truncation on fetch). */
     private volatile short leaderFetchVersion = -1;
+    /** This fetcher's fetch session with its leader (KIP-227); only this thread uses it. */
+    private final FollowerFetchSession session = new FollowerFetchSession();
     private final Map<TopicPartition, FetchState> partitions = new ConcurrentHashMap<>();
     private final Object wakeup = new Object();
     private volatile boolean running = true;
@@ -399,22 +406,37 @@ final class ReplicaFetcherThread extends Thread {
 
     private void fetch(List<FetchState> states, long nowMs) {
         Map<UUID, String> names = new HashMap<>();
-        Map<String, FetchRequest.FetchTopic> topics = new LinkedHashMap<>();
+        Map<TopicPartition, FollowerFetchSession.Position> wanted = new LinkedHashMap<>();
         for (FetchState s : states) {
             Partition p = s.partition();
             TopicPartition tp = p.topicPartition();
             names.put(p.topicId(), tp.topic());
-            topics.computeIfAbsent(tp.topic(), t -> new FetchRequest.FetchTopic().setTopic(t).setTopicId(p.topicId())
-                .setPartitions(new ArrayList<>())).partitions().add(new FetchRequest.FetchPartition()
-                    .setPartition(tp.partition()).setCurrentLeaderEpoch(s.leaderEpoch()).setFetchOffset(s.fetchOffset())
-                    .setLastFetchedEpoch(Math.max(-1, p.log().latestLeaderEpoch()))
-                    .setLogStartOffset(p.log().logStartOffset()).setPartitionMaxBytes(settings.fetchMaxBytes()));
+            wanted.put(tp, new FollowerFetchSession.Position(p.topicId(), s.leaderEpoch(), s.fetchOffset(),
+                Math.max(-1, p.log().latestLeaderEpoch()), p.log().logStartOffset(), settings.fetchMaxBytes()));
         }
+        // partitions left out of this round (truncating, backing off, throttled) are forgotten by the session,
+        // so the leader sends nothing for them until they are named again
+        FollowerFetchSession.Request plan = session.build(wanted);
+        Map<String, FetchRequest.FetchTopic> topics = new LinkedHashMap<>();
+        plan.toSend().forEach((tp, pos) -> topics.computeIfAbsent(tp.topic(), t -> new FetchRequest.FetchTopic()
+            .setTopic(t).setTopicId(pos.topicId()).setPartitions(new ArrayList<>())).partitions()
+            .add(new FetchRequest.FetchPartition().setPartition(tp.partition())
+                .setCurrentLeaderEpoch(pos.currentLeaderEpoch()).setFetchOffset(pos.fetchOffset())
+                .setLastFetchedEpoch(pos.lastFetchedEpoch()).setLogStartOffset(pos.logStartOffset())
+                .setPartitionMaxBytes(pos.maxBytes())));
+        Map<String, FetchRequest.ForgottenTopic> forgotten = new LinkedHashMap<>();
+        plan.forgotten().forEach((tp, pos) -> {
+            forgotten.computeIfAbsent(tp.topic(), t -> new FetchRequest.ForgottenTopic().setTopic(t)
+                .setTopicId(pos.topicId()).setPartitions(new ArrayList<>())).partitions().add(tp.partition());
+        });
         FetchRequest req = new FetchRequest().setReplicaId(brokerId)
             .setReplicaState(new FetchRequest.ReplicaState().setReplicaId(brokerId).setReplicaEpoch(brokerEpoch.getAsLong()))
             .setMaxWaitMs(settings.fetchWaitMaxMs()).setMinBytes(settings.fetchMinBytes())
-            .setMaxBytes(settings.fetchResponseMaxBytes()).setIsolationLevel((byte) 0).setSessionId(0)
-            .setSessionEpoch(-1).setTopics(new ArrayList<>(topics.values()));
+            .setMaxBytes(settings.fetchResponseMaxBytes()).setIsolationLevel((byte) 0).setSessionId(plan.sessionId())
+            .setSessionEpoch(plan.epoch()).setTopics(new ArrayList<>(topics.values()))
+            .setForgottenTopicsData(new ArrayList<>(forgotten.values()));
+        (plan.full() ? stats.fullFetches : stats.incrementalFetches).incrementAndGet();
+        stats.fetchListener.accept(req);
         VersionCapture sent = new VersionCapture(req);
         FetchResponse resp;
         try {
@@ -424,6 +446,7 @@ final class ReplicaFetcherThread extends Thread {
             }
         } catch (Exception e) {
             log.debug("{}: fetch from broker {} failed: {}", getName(), leader.id(), e.toString());
+            session.onFailed(false); // the leader may or may not have applied it: start over with a full fetch
             delay(states, time.milliseconds());
             return;
         }
@@ -433,11 +456,21 @@ final class ReplicaFetcherThread extends Thread {
             leaderFetchVersion = version;
         }
         boolean checked = version < 0 || version >= TRUNCATION_ON_FETCH_VERSION;
-        if (resp.errorCode() != Errors.NONE.code()) {
-            log.debug("{}: fetch from broker {} answered {}", getName(), leader.id(), Errors.forCode(resp.errorCode()));
+        Errors topError = Errors.forCode(resp.errorCode());
+        if (topError == Errors.FETCH_SESSION_ID_NOT_FOUND || topError == Errors.INVALID_FETCH_SESSION_EPOCH) {
+            // the leader lost or moved past the session (a restart, an eviction): a full fetch opens a new one, at once
+            log.debug("{}: broker {} answered {}; the next fetch is full", getName(), leader.id(), topError);
+            session.onFailed(topError == Errors.FETCH_SESSION_ID_NOT_FOUND);
+            stats.sessionResets.incrementAndGet();
+            return;
+        }
+        if (topError != Errors.NONE) {
+            log.debug("{}: fetch from broker {} answered {}", getName(), leader.id(), topError);
+            session.onFailed(false);
             delay(states, afterMs);
             return;
         }
+        session.onAnswered(plan, resp.sessionId());
         for (FetchResponse.FetchableTopicResponse t : resp.responses()) {
             String topic = t.topic() != null && !t.topic().isEmpty() ? t.topic() : names.get(t.topicId());
             if (topic == null) {

@@ -77,8 +77,10 @@ import java.util.function.Function;
  * {@link BrokerLivenessProbe} finds its listener refusing connections and {@link #fenceBroker fences} it by
  * deleting its registration: one failover path for both. The other brokers probe the controller's broker
  * the same way; a dead controller's ephemeral znodes are deleted by the first to find it dead, so the next
- * broker in the election takes office without waiting for the session either. Preferred-replica and unclean elections run on request ({@link #electLeaders}: on a
- * broker that is not the controller, the request is a sequential znode under
+ * broker in the election takes office without waiting for the session either. A controller fenced that way
+ * while it was in fact alive notices its term taken ({@code /controller} gone or another session's, or a newer
+ * controller epoch: watches on both) and steps down, joining the election again as a candidate ({@link #resign}).
+ * Preferred-replica and unclean elections run on request ({@link #electLeaders}: on a broker that is not the controller, the request is a sequential znode under
  * {@link ZkPaths#LEADER_ELECTIONS} that the controller answers in place) and, with
  * {@code auto.leader.rebalance.enable}, every {@code leader.imbalance.check.interval.seconds} for the
  * brokers that lead more than {@code leader.imbalance.per.broker.percentage} of their preferred
@@ -116,6 +118,8 @@ public final class ZkController implements TopicController, LeaderElector, Parti
 
     /** How many times one election pass is computed again after it met a concurrent change. */
     private static final int MAX_PASS_ATTEMPTS = 3;
+    /** How soon a term whose znodes could not be read is checked again. */
+    private static final long TERM_RECHECK_MS = 1_000;
 
     /**
      * The broker configs of the controller's elections: the cluster default of
@@ -145,7 +149,9 @@ public final class ZkController implements TopicController, LeaderElector, Parti
     private final CuratorFramework client;
     private final int brokerId;
     private final ElectionSettings settings;
-    private final LeaderLatch latch;
+    /** This broker's place in the election; replaced by a new one when a deposed term resigns ({@link #resign}). */
+    private volatile LeaderLatch latch;
+    private final LeaderLatchListener latchListener;
     private volatile ControllerContext context;
     /** The brokers in a controlled shutdown, as the controller last read them (guarded by this). */
     private Set<Integer> shuttingDown = Set.of();
@@ -182,8 +188,7 @@ public final class ZkController implements TopicController, LeaderElector, Parti
             watchLiveness(store.image());
             scheduleReconcile();
         });
-        this.latch = new LeaderLatch(client, ZkPaths.CONTROLLER_ELECTION, Integer.toString(brokerId));
-        latch.addListener(new LeaderLatchListener() {
+        this.latchListener = new LeaderLatchListener() {
             @Override
             public void isLeader() {
                 onElected();
@@ -201,7 +206,14 @@ public final class ZkController implements TopicController, LeaderElector, Parti
                 }
                 watchLiveness(store.image()); // the new controller's broker alone
             }
-        });
+        };
+        this.latch = newLatch();
+    }
+
+    private LeaderLatch newLatch() {
+        LeaderLatch l = new LeaderLatch(client, ZkPaths.CONTROLLER_ELECTION, Integer.toString(brokerId));
+        l.addListener(latchListener);
+        return l;
     }
 
     /**
@@ -290,6 +302,7 @@ public final class ZkController implements TopicController, LeaderElector, Parti
                 ControllerContext term = new ControllerContext(brokerId, epoch, version);
                 context = term;
                 log.info("broker {} is the controller, epoch {}", brokerId, epoch);
+                checkTerm(term); // arms the watches that notice this term being taken away
                 try {
                     worker.execute(() -> sendFullState(term)); // off Curator's thread; before the reconcile below
                 } catch (RejectedExecutionException e) {
@@ -313,6 +326,95 @@ public final class ZkController implements TopicController, LeaderElector, Parti
         if (latch.hasLeadership()) {
             log.error("broker {} won the controller election but {} stayed held by another session; the"
                 + " cluster has no controller until this broker restarts", brokerId, ZkPaths.CONTROLLER);
+        }
+    }
+
+    /**
+     * Whether {@code term} is still this broker's: {@code /controller} is this session's and
+     * {@code /controller_epoch} is still at the term's version. Another broker may have fenced this one as
+     * dead (its listener refused connections while the process lived: {@link #fenceDeadController} deleted
+     * {@code /controller} and this broker's election node) and a new controller bumped the epoch; the epoch
+     * fence already keeps this term from writing, but Curator's latch still believes it leads. Watches on
+     * both znodes call this again on any change; a term found taken away resigns ({@link #resign}).
+     */
+    private void checkTerm(ControllerContext term) {
+        if (context != term) {
+            return;
+        }
+        CuratorWatcher again = e -> scheduleTermCheck(term);
+        String lost;
+        try {
+            Stat controller = client.checkExists().usingWatcher(again).forPath(ZkPaths.CONTROLLER);
+            Stat epoch = new Stat();
+            client.getData().storingStatIn(epoch).usingWatcher(again).forPath(ZkPaths.CONTROLLER_EPOCH);
+            long session = client.getZookeeperClient().getZooKeeper().getSessionId();
+            if (controller == null) {
+                lost = ZkPaths.CONTROLLER + " was deleted";
+            } else if (controller.getEphemeralOwner() != session) {
+                lost = ZkPaths.CONTROLLER + " belongs to another session";
+            } else if (epoch.getVersion() != term.epochZkVersion()) {
+                lost = ZkPaths.CONTROLLER_EPOCH + " moved past this term";
+            } else {
+                return; // still ours; the watches are armed
+            }
+        } catch (KeeperException.NoNodeException e) {
+            lost = ZkPaths.CONTROLLER_EPOCH + " is gone";
+        } catch (Exception e) {
+            // not readable now (a lost connection), so the watches may not be armed: look again in a second
+            log.debug("controller {}: cannot check its term", brokerId, e);
+            try {
+                worker.schedule(() -> checkTerm(term), TERM_RECHECK_MS, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException closing) {
+                // closing
+            }
+            return;
+        }
+        resign(term, lost);
+    }
+
+    private void scheduleTermCheck(ControllerContext term) {
+        try {
+            worker.execute(() -> checkTerm(term));
+        } catch (RejectedExecutionException e) {
+            // closing
+        }
+    }
+
+    /**
+     * Ends {@code term}, taken away while this broker lived (see {@link #checkTerm}): it stops acting as the
+     * controller (its term, the channel's, the liveness probe's controller role) and joins the election again
+     * as a candidate with a new latch node, at the end of the queue, as Kafka's controller resigns when it
+     * finds {@code /controller} changed. Runs on the worker.
+     */
+    private void resign(ControllerContext term, String why) {
+        synchronized (this) {
+            if (context != term) {
+                return;
+            }
+            context = null;
+        }
+        log.warn("broker {} is no longer the controller (epoch {}): {}; it steps down and joins the election again",
+            brokerId, term.controllerEpoch(), why);
+        ControllerChannelManager ch = channel;
+        if (ch != null) {
+            ch.endTerm();
+        }
+        watchLiveness(store.image());
+        if (worker.isShutdown()) {
+            return; // closing: close() leaves the election
+        }
+        LeaderLatch old = latch;
+        LeaderLatch next = newLatch();
+        latch = next;
+        try {
+            old.close(LeaderLatch.CloseMode.SILENT); // deletes its election node if the fencer left it
+        } catch (IOException | IllegalStateException e) {
+            log.debug("closing the old election latch failed", e);
+        }
+        try {
+            next.start();
+        } catch (Exception e) {
+            log.error("broker {} cannot join the controller election again", brokerId, e);
         }
     }
 
@@ -796,6 +898,7 @@ public final class ZkController implements TopicController, LeaderElector, Parti
             fencedCommit(store, term, deadSessionOps(id, stat));
         } catch (ControllerMovedException e) {
             log.info("controller {}: not fencing broker {}: {}", brokerId, id, e.getMessage());
+            scheduleTermCheck(term); // this term was taken away: step down
             return false;
         } catch (Exception e) {
             log.warn("controller {}: cannot fence broker {} (epoch {}); its ZooKeeper session's expiry will", brokerId,
