@@ -505,7 +505,8 @@ public final class WeirStreams implements AutoCloseable {
      * records), {@code restore-remaining-records.<store>} and {@code restore-from-snapshot.<store>} (restores that
      * started from a snapshot); {@code snapshots-published-total} (store snapshots this instance wrote);
      * {@code standby-records-total} (changelog records applied to standby stores) and, per changelog partition a
-     * standby follows, {@code standby-changelog-position.<topic>-<partition>} (the committed position).
+     * standby follows, {@code standby-changelog-position.<topic>-<partition>} (the committed position);
+     * {@code dropped-records-total} (records the exception handlers chose to skip, and invalid timestamps skipped).
      */
     public Map<String, Long> metrics() {
         Map<String, Long> m = new LinkedHashMap<>();
@@ -527,6 +528,11 @@ public final class WeirStreams implements AutoCloseable {
             t.standbyPositions().forEach((tp, pos) -> m.put("standby-changelog-position." + tp.topic() + "-" + tp.partition(), pos));
         }
         m.put("standby-records-total", standbyRecords);
+        long dropped = 0;
+        for (StreamThread t : threads()) {
+            dropped += t.droppedRecords();
+        }
+        m.put("dropped-records-total", dropped);
         synchronized (lock) {
             m.put("alive-stream-threads", threads.stream().filter(Thread::isAlive).count());
         }

@@ -1,6 +1,12 @@
 package io.weir.streams.processor.internals;
 
+import io.weir.consumer.errors.WakeupException;
+import io.weir.producer.ProducerFatalException;
+import io.weir.producer.ProducerRecord;
 import io.weir.producer.Serializer;
+import io.weir.producer.TransactionAbortableException;
+import io.weir.protocol.ApiException;
+import io.weir.streams.errors.ProductionExceptionHandler;
 import io.weir.streams.errors.StreamsException;
 import io.weir.streams.processor.StreamPartitioner;
 import io.weir.streams.processor.TopicNameExtractor;
@@ -47,16 +53,33 @@ final class SinkNode extends ProcessorNode {
         }
         byte[] key;
         byte[] value;
+        ProductionExceptionHandler.SerializationExceptionOrigin origin = ProductionExceptionHandler.SerializationExceptionOrigin.KEY;
         try {
             key = keySerializer.serialize(target, record.key());
+            origin = ProductionExceptionHandler.SerializationExceptionOrigin.VALUE;
             value = valueSerializer.serialize(target, record.value());
         } catch (RuntimeException e) {
+            if (task.continueAfterProductionError(this, new ProducerRecord<>(target, null, record.timestamp(), record.key(),
+                record.value(), record.headers()), e, origin)) {
+                return;
+            }
             throw new StreamsException("sink " + name() + " could not serialize the record for topic " + target
                 + " (key " + record.key() + "); check the sink's serdes or default.key.serde / default.value.serde", e);
         }
         Integer partition = partitioner == null ? null
             : partitioner.partition(target, record.key(), record.value(), task.collector().partitionCount(target));
-        task.collector().send(target, partition, record.timestamp(), key, value, record.headers());
+        try {
+            task.collector().send(target, partition, record.timestamp(), key, value, record.headers());
+        } catch (StreamsException | ProducerFatalException | TransactionAbortableException | WakeupException e) {
+            throw e;
+        } catch (ApiException e) {
+            // refused before it left the client (e.g. larger than max.request.size): the transaction is still good
+            if (e.isRetriable() || !task.continueAfterProductionError(this,
+                new ProducerRecord<>(target, partition, record.timestamp(), key, value, record.headers()), e, null)) {
+                throw new StreamsException("sink " + name() + " could not send a record to topic " + target
+                    + " and the production exception handler chose to fail", e);
+            }
+        }
     }
 
     @Override

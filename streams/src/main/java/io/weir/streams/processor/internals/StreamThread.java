@@ -12,9 +12,11 @@ import io.weir.consumer.WeirConsumer;
 import io.weir.consumer.errors.WakeupException;
 import io.weir.producer.ProducerFatalException;
 import io.weir.producer.ProducerRecord;
+import io.weir.producer.TransactionAbortableException;
 import io.weir.producer.Serializers;
 import io.weir.producer.WeirProducer;
 import io.weir.streams.StreamsConfig;
+import io.weir.streams.errors.ProductionExceptionHandler;
 import io.weir.streams.errors.StreamsException;
 import io.weir.streams.processor.StateStore;
 import io.weir.streams.processor.TaskId;
@@ -140,6 +142,7 @@ public final class StreamThread extends Thread {
     private WeirConsumer<byte[], byte[]> restoreConsumer;
     private boolean transactionOpen;
     private long lastCommitMs;
+    private final java.util.concurrent.atomic.LongAdder droppedRecords = new java.util.concurrent.atomic.LongAdder();
     private final long probingIntervalMs;
     private long lastAssignedMs;
     /** The record cache of this thread's tasks: its share of {@code statestore.cache.max.bytes}. */
@@ -513,6 +516,14 @@ public final class StreamThread extends Thread {
                 return false;
             } catch (WakeupException e) {
                 throw e;
+            } catch (ProductionFailedException e) {
+                try {
+                    producer.abortTransaction();
+                    transactionOpen = false;
+                } catch (RuntimeException abortError) {
+                    e.addSuppressed(abortError);
+                }
+                throw e;   // the handler chose to fail: the thread dies, the uncaught-exception handler decides
             } catch (RuntimeException e) {
                 abortAndRestart(e);
                 return false;
@@ -649,6 +660,7 @@ public final class StreamThread extends Thread {
             fromSnapshot.addAll(bootstrapFromSnapshots(id, dir));
             StreamTask task = new StreamTask(id, settings.applicationId(), settings.builder().build(Set.of(id.subtopology())),
                 settings.configs(), collector, dir, settings.time(), settings.globalStores(), cache);
+            task.countDroppedRecordsIn(droppedRecords);
             try {
                 task.initializeStores();
                 if (standby) {
@@ -1091,17 +1103,56 @@ public final class StreamThread extends Thread {
         }
     }
 
+    /** A send failed and the production exception handler chose FAIL: the thread fails rather than retrying. */
+    private static final class ProductionFailedException extends StreamsException {
+        ProductionFailedException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** Records dropped by this thread's tasks and sends (handlers that chose CONTINUE, skipped timestamps). */
+    public long droppedRecords() {
+        return droppedRecords.sum();
+    }
+
     /** The thread's collector: every task's records go to the thread's producer (its open transaction). */
     private final class Collector implements RecordCollector {
         private final Map<String, Integer> partitionCounts = new HashMap<>();
         private final Map<TopicPartition, Long> changelogEnds = new HashMap<>();
+        private final ProductionExceptionHandler productionHandler = StreamsConfig.productionExceptionHandler(settings.configs());
         private Exception failure;
+        /** The failure was given to the production exception handler, which chose to fail the thread. */
+        private boolean handlerFailed;
+
+        private static boolean isRetriable(Exception e) {
+            return e instanceof io.weir.protocol.ApiException api ? api.isRetriable()
+                : e instanceof TransactionAbortableException;
+        }
 
         @Override
         public void send(String topic, Integer partition, long timestamp, byte[] key, byte[] value, List<Header> headers) {
             ensureTransaction();
             boolean changelog = topic.endsWith("-changelog");
             producer.send(new ProducerRecord<>(topic, partition, timestamp, key, value, headers), (md, e) -> {
+                if (e != null && !changelog && !isRetriable(e)) {
+                    // the production handler decides; under exactly-once the producer's transaction is abortable
+                    // anyway, so a CONTINUE still aborts (and the records are processed again), never commits a loss
+                    ProductionExceptionHandler.ProductionExceptionHandlerResponse r;
+                    try {
+                        r = productionHandler.handle(null, new ProducerRecord<>(topic, partition, timestamp, key, value, headers), e);
+                    } catch (RuntimeException handlerError) {
+                        r = ProductionExceptionHandler.ProductionExceptionHandlerResponse.FAIL;
+                    }
+                    if (r == ProductionExceptionHandler.ProductionExceptionHandlerResponse.CONTINUE) {
+                        droppedRecords.increment();
+                        return;
+                    }
+                    synchronized (this) {
+                        handlerFailed = true;
+                        failure = failure == null ? e : failure;
+                    }
+                    return;
+                }
                 synchronized (this) {
                     if (e != null) {
                         failure = failure == null ? e : failure;
@@ -1127,12 +1178,18 @@ public final class StreamThread extends Thread {
             if (failure != null) {
                 Exception e = failure;
                 failure = null;
+                if (handlerFailed) {
+                    handlerFailed = false;
+                    throw new ProductionFailedException("stream thread " + getName() + ": sending a record failed and the"
+                        + " production exception handler chose to fail", e);
+                }
                 throw new StreamsException("stream thread " + getName() + ": sending a record failed", e);
             }
         }
 
         synchronized void reset() {
             failure = null;
+            handlerFailed = false;
             changelogEnds.clear();
         }
     }
