@@ -1119,7 +1119,8 @@ public final class StreamThread extends Thread {
     private final class Collector implements RecordCollector {
         private final Map<String, Integer> partitionCounts = new HashMap<>();
         private final Map<TopicPartition, Long> changelogEnds = new HashMap<>();
-        private final ProductionExceptionHandler productionHandler = StreamsConfig.productionExceptionHandler(settings.configs());
+        /** Made at the first send (the thread's settings are not set when the collector is built); read by callbacks. */
+        private volatile ProductionExceptionHandler productionHandler;
         private Exception failure;
         /** The failure was given to the production exception handler, which chose to fail the thread. */
         private boolean handlerFailed;
@@ -1132,6 +1133,10 @@ public final class StreamThread extends Thread {
         @Override
         public void send(String topic, Integer partition, long timestamp, byte[] key, byte[] value, List<Header> headers) {
             ensureTransaction();
+            if (productionHandler == null) {
+                productionHandler = StreamsConfig.productionExceptionHandler(settings.configs());
+            }
+            ProductionExceptionHandler productionHandler = this.productionHandler;
             boolean changelog = topic.endsWith("-changelog");
             producer.send(new ProducerRecord<>(topic, partition, timestamp, key, value, headers), (md, e) -> {
                 if (e != null && !changelog && !isRetriable(e)) {
