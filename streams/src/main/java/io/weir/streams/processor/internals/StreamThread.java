@@ -142,6 +142,7 @@ public final class StreamThread extends Thread {
     private WeirConsumer<byte[], byte[]> restoreConsumer;
     private boolean transactionOpen;
     private long lastCommitMs;
+    private final RepartitionPurger purger;
     private final java.util.concurrent.atomic.LongAdder droppedRecords = new java.util.concurrent.atomic.LongAdder();
     private final long probingIntervalMs;
     private long lastAssignedMs;
@@ -180,6 +181,21 @@ public final class StreamThread extends Thread {
         this.probingIntervalMs = longConfig(settings.configs(), PROBING_REBALANCE_INTERVAL_MS_CONFIG, 600_000L);
         long threads = Math.max(1, longConfig(settings.configs(), StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1));
         this.cache = new ThreadCache(StreamsConfig.cacheMaxBytes(settings.configs()) / threads);
+        this.purger = new RepartitionPurger(RepartitionPurger.repartitionTopics(settings.builder()),
+            RepartitionPurger.intervalMs(settings.configs()), () -> io.weir.admin.Admin.create(adminConfigs(settings.configs())),
+            settings.time().milliseconds());
+    }
+
+    /** {@code bootstrap.servers} plus the {@code admin.}-prefixed keys, for the purger's admin client. */
+    private static Map<String, Object> adminConfigs(Map<String, Object> configs) {
+        Map<String, Object> c = new HashMap<>();
+        c.put("bootstrap.servers", configs.get(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG));
+        configs.forEach((k, v) -> {
+            if (k.startsWith("admin.")) {
+                c.put(k.substring("admin.".length()), v);
+            }
+        });
+        return c;
     }
 
     /**
@@ -377,6 +393,11 @@ public final class StreamThread extends Thread {
         } finally {
             closeConsumer();
             closeQuietly(restoreConsumer);
+            try {
+                purger.close();
+            } catch (RuntimeException ignored) {
+                // closing anyway
+            }
             if (producer != null) {
                 try {
                     producer.close(Duration.ofSeconds(5));
@@ -536,6 +557,11 @@ public final class StreamThread extends Thread {
             if (!offsets.isEmpty()) {
                 consumer.commitSync(offsets);
             }
+        }
+        if (!offsets.isEmpty()) {
+            Map<TopicPartition, Long> committed = new HashMap<>();
+            offsets.forEach((tp, o) -> committed.put(tp, o.offset()));
+            purger.onCommit(committed, settings.time().milliseconds());
         }
         return true;
     }
