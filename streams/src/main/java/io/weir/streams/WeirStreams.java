@@ -560,7 +560,29 @@ public final class WeirStreams implements AutoCloseable {
                 throw new InvalidStateStoreException("the job is " + state + ": the store " + name + " cannot be queried");
             }
         }
+        if (builder.isGlobalStore(name)) {
+            return parameters.queryableStoreType().create(() -> List.of(globalStore(name)), name);
+        }
         return parameters.queryableStoreType().create(() -> localStores(name), name);
+    }
+
+    /**
+     * The global store of the name: every instance holds the whole of it, so it is queried locally and read-only,
+     * while the job is RUNNING or REBALANCING (the global thread keeps applying its topic through rebalances).
+     */
+    private io.weir.streams.processor.StateStore globalStore(String name) {
+        GlobalStreamThread g;
+        synchronized (lock) {
+            if (!state.isRunningOrRebalancing()) {
+                throw new InvalidStateStoreException("the job is " + state + ": the global store " + name + " cannot be queried");
+            }
+            g = globalThread;
+        }
+        io.weir.streams.processor.StateStore store = g == null ? null : g.queryableStore(name);
+        if (store == null) {
+            throw new InvalidStateStoreException("the global store " + name + " is not open yet; retry");
+        }
+        return store;
     }
 
     /** The stores of the name of every restored active task, or InvalidStateStoreException when not RUNNING. */
