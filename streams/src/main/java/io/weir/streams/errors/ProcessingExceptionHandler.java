@@ -10,8 +10,10 @@ import java.util.Map;
  * {@link LogAndFailProcessingExceptionHandler}) or drop the record and go on with the next one
  * ({@link LogAndContinueProcessingExceptionHandler}); dropped records are counted in
  * {@code dropped-records-total}. What the record's processing wrote before the exception (stores, forwards)
- * stays. Configured by class with {@code processing.exception.handler}. Not consulted for punctuations,
- * for stores failing, or for the production and deserialization errors that have their own handlers.
+ * stays. Configured by class with {@code processing.exception.handler}. A processor failing on a record a
+ * punctuation forwarded is handled too (the context then has no topic, partition -1 and offset -1); a
+ * punctuator's own exception, a store failing, the producer being fenced and the errors the production and
+ * deserialization handlers decide are not, and fail the thread as before.
  */
 public interface ProcessingExceptionHandler {
 

@@ -74,12 +74,32 @@ final class SinkNode extends ProcessorNode {
             throw e;
         } catch (ApiException e) {
             // refused before it left the client (e.g. larger than max.request.size): the transaction is still good
-            if (e.isRetriable() || !task.continueAfterProductionError(this,
+            if (!isAboutTheRecord(e)) {
+                throw new StreamsException("sink " + name() + " could not send a record to topic " + target, e);
+            }
+            if (!task.continueAfterProductionError(this,
                 new ProducerRecord<>(target, partition, record.timestamp(), key, value, record.headers()), e, null)) {
                 throw new StreamsException("sink " + name() + " could not send a record to topic " + target
                     + " and the production exception handler chose to fail", e);
             }
         }
+    }
+
+    /**
+     * Whether a send error goes to the production exception handler: a refusal of the record itself (too large,
+     * invalid, not authorized for its topic), not a retriable error (the transaction aborts and the tasks retry)
+     * nor one about the producer's own state (fenced, its transaction), which keep the thread's own paths.
+     */
+    static boolean isAboutTheRecord(Exception error) {
+        if (!(error instanceof ApiException e) || e.isRetriable()) {
+            return false;
+        }
+        return switch (e.error()) {
+            case OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE, INVALID_PRODUCER_ID_MAPPING,
+                 TRANSACTIONAL_ID_AUTHORIZATION_FAILED, UNKNOWN_PRODUCER_ID, PRODUCER_FENCED, TRANSACTION_ABORTABLE,
+                 CLUSTER_AUTHORIZATION_FAILED -> false;
+            default -> true;
+        };
     }
 
     @Override

@@ -268,6 +268,7 @@ public final class StreamTask {
      */
     void onProcessingException(ProcessorNode node, Record<?, ?> record, RuntimeException error) {
         if (error instanceof StreamsException || error instanceof io.weir.producer.ProducerFatalException
+            || error instanceof io.weir.producer.TransactionAbortableException
             || error instanceof io.weir.streams.state.internals.StateStoreException
             || error instanceof io.weir.consumer.errors.WakeupException) {
             throw error;

@@ -1151,10 +1151,6 @@ public final class StreamThread extends Thread {
         /** The failure was given to the production exception handler, which chose to fail the thread. */
         private boolean handlerFailed;
 
-        private static boolean isRetriable(Exception e) {
-            return e instanceof io.weir.protocol.ApiException api ? api.isRetriable()
-                : e instanceof TransactionAbortableException;
-        }
 
         @Override
         public void send(String topic, Integer partition, long timestamp, byte[] key, byte[] value, List<Header> headers) {
@@ -1165,7 +1161,7 @@ public final class StreamThread extends Thread {
             ProductionExceptionHandler productionHandler = this.productionHandler;
             boolean changelog = topic.endsWith("-changelog");
             producer.send(new ProducerRecord<>(topic, partition, timestamp, key, value, headers), (md, e) -> {
-                if (e != null && !changelog && !isRetriable(e)) {
+                if (e != null && !changelog && SinkNode.isAboutTheRecord(e)) {
                     // the production handler decides; under exactly-once the producer's transaction is abortable
                     // anyway, so a CONTINUE still aborts (and the records are processed again), never commits a loss
                     ProductionExceptionHandler.ProductionExceptionHandlerResponse r;
