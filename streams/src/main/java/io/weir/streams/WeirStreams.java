@@ -161,6 +161,9 @@ public final class WeirStreams implements AutoCloseable {
         this.maxUncommittedBytes = longConfig(StreamsConfig.STATESTORE_UNCOMMITTED_MAX_BYTES_CONFIG, DEFAULT_UNCOMMITTED_MAX_BYTES, 0);
         this.numThreads = (int) longConfig(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1, 1);
         StreamsConfig.cacheMaxBytes(this.configs);   // refused here, not when the threads start
+        StreamsConfig.repartitionPurgeIntervalMs(this.configs);
+        StreamsConfig.productionExceptionHandler(this.configs);
+        StreamsConfig.processingExceptionHandler(this.configs);
         longConfig(StreamsConfig.STATE_SNAPSHOT_INTERVAL_MS_CONFIG, StreamsConfig.DEFAULT_STATE_SNAPSHOT_INTERVAL_MS, 0);
         Object dir = this.configs.get(StreamsConfig.STATE_DIR_CONFIG);
         Path root = dir != null ? Path.of(dir.toString()) : Path.of(System.getProperty("java.io.tmpdir"), "weir-streams");

@@ -12,7 +12,6 @@ import io.weir.consumer.WeirConsumer;
 import io.weir.consumer.errors.WakeupException;
 import io.weir.producer.ProducerFatalException;
 import io.weir.producer.ProducerRecord;
-import io.weir.producer.TransactionAbortableException;
 import io.weir.producer.Serializers;
 import io.weir.producer.WeirProducer;
 import io.weir.streams.StreamsConfig;
@@ -1150,7 +1149,6 @@ public final class StreamThread extends Thread {
         private Exception failure;
         /** The failure was given to the production exception handler, which chose to fail the thread. */
         private boolean handlerFailed;
-
 
         @Override
         public void send(String topic, Integer partition, long timestamp, byte[] key, byte[] value, List<Header> headers) {
