@@ -3,6 +3,10 @@ package io.weir.streams;
 import io.weir.common.config.ConfigException;
 import io.weir.streams.errors.DeserializationExceptionHandler;
 import io.weir.streams.errors.LogAndFailExceptionHandler;
+import io.weir.streams.errors.LogAndFailProcessingExceptionHandler;
+import io.weir.streams.errors.LogAndFailProductionExceptionHandler;
+import io.weir.streams.errors.ProcessingExceptionHandler;
+import io.weir.streams.errors.ProductionExceptionHandler;
 import io.weir.streams.processor.FailOnInvalidTimestamp;
 import io.weir.streams.processor.TimestampExtractor;
 import io.weir.streams.serialization.Serde;
@@ -31,6 +35,13 @@ public final class StreamsConfig {
     /** Kafka's name before 4.0 for {@link #DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG}; read when the new one is absent. */
     public static final String DEFAULT_DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG = "default.deserialization.exception.handler";
     /** A {@link io.weir.streams.processor.TimestampExtractor} class for sources that name none; default: fail on invalid. */
+    /** Class of the {@link ProductionExceptionHandler}; {@link LogAndFailProductionExceptionHandler} by default. */
+    public static final String DEFAULT_PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG = "default.production.exception.handler";
+    /** Class of the {@link ProcessingExceptionHandler} (KIP-1033); {@link LogAndFailProcessingExceptionHandler} by default. */
+    public static final String PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG = "processing.exception.handler";
+    /** How often, at most, committed records of repartition topics are deleted (DeleteRecords); 30000 ms. */
+    public static final String REPARTITION_PURGE_INTERVAL_MS_CONFIG = "repartition.purge.interval.ms";
+    public static final long DEFAULT_REPARTITION_PURGE_INTERVAL_MS = 30_000L;
     public static final String DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG = "default.timestamp.extractor";
     public static final String ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG = "errors.dead.letter.queue.topic.name";
     /**
@@ -133,6 +144,44 @@ public final class StreamsConfig {
         }
         handler.configure(configs);
         return handler;
+    }
+
+    /** The configured production exception handler, configured; {@link LogAndFailProductionExceptionHandler} by default. */
+    public static ProductionExceptionHandler productionExceptionHandler(Map<String, Object> configs) {
+        Object v = configs.get(DEFAULT_PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG);
+        ProductionExceptionHandler handler = v == null ? new LogAndFailProductionExceptionHandler()
+            : v instanceof ProductionExceptionHandler h ? h
+            : instantiate(DEFAULT_PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, v, ProductionExceptionHandler.class);
+        handler.configure(configs);
+        return handler;
+    }
+
+    /** The configured processing exception handler, configured; {@link LogAndFailProcessingExceptionHandler} by default. */
+    public static ProcessingExceptionHandler processingExceptionHandler(Map<String, Object> configs) {
+        Object v = configs.get(PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG);
+        ProcessingExceptionHandler handler = v == null ? new LogAndFailProcessingExceptionHandler()
+            : v instanceof ProcessingExceptionHandler h ? h
+            : instantiate(PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, v, ProcessingExceptionHandler.class);
+        handler.configure(configs);
+        return handler;
+    }
+
+    /** {@code repartition.purge.interval.ms}: 30000 by default; negative or non-numeric values are refused. */
+    public static long repartitionPurgeIntervalMs(Map<String, Object> configs) {
+        Object v = configs.get(REPARTITION_PURGE_INTERVAL_MS_CONFIG);
+        if (v == null) {
+            return DEFAULT_REPARTITION_PURGE_INTERVAL_MS;
+        }
+        long ms;
+        try {
+            ms = v instanceof Number n ? n.longValue() : Long.parseLong(v.toString().trim());
+        } catch (NumberFormatException e) {
+            throw new ConfigException(REPARTITION_PURGE_INTERVAL_MS_CONFIG, v, "is not a number of milliseconds");
+        }
+        if (ms < 0) {
+            throw new ConfigException(REPARTITION_PURGE_INTERVAL_MS_CONFIG, v, "must be >= 0");
+        }
+        return ms;
     }
 
     /**

@@ -161,6 +161,9 @@ public final class WeirStreams implements AutoCloseable {
         this.maxUncommittedBytes = longConfig(StreamsConfig.STATESTORE_UNCOMMITTED_MAX_BYTES_CONFIG, DEFAULT_UNCOMMITTED_MAX_BYTES, 0);
         this.numThreads = (int) longConfig(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1, 1);
         StreamsConfig.cacheMaxBytes(this.configs);   // refused here, not when the threads start
+        StreamsConfig.repartitionPurgeIntervalMs(this.configs);
+        StreamsConfig.productionExceptionHandler(this.configs);
+        StreamsConfig.processingExceptionHandler(this.configs);
         longConfig(StreamsConfig.STATE_SNAPSHOT_INTERVAL_MS_CONFIG, StreamsConfig.DEFAULT_STATE_SNAPSHOT_INTERVAL_MS, 0);
         Object dir = this.configs.get(StreamsConfig.STATE_DIR_CONFIG);
         Path root = dir != null ? Path.of(dir.toString()) : Path.of(System.getProperty("java.io.tmpdir"), "weir-streams");
@@ -505,7 +508,8 @@ public final class WeirStreams implements AutoCloseable {
      * records), {@code restore-remaining-records.<store>} and {@code restore-from-snapshot.<store>} (restores that
      * started from a snapshot); {@code snapshots-published-total} (store snapshots this instance wrote);
      * {@code standby-records-total} (changelog records applied to standby stores) and, per changelog partition a
-     * standby follows, {@code standby-changelog-position.<topic>-<partition>} (the committed position).
+     * standby follows, {@code standby-changelog-position.<topic>-<partition>} (the committed position);
+     * {@code dropped-records-total} (records the exception handlers chose to skip, and invalid timestamps skipped).
      */
     public Map<String, Long> metrics() {
         Map<String, Long> m = new LinkedHashMap<>();
@@ -527,6 +531,11 @@ public final class WeirStreams implements AutoCloseable {
             t.standbyPositions().forEach((tp, pos) -> m.put("standby-changelog-position." + tp.topic() + "-" + tp.partition(), pos));
         }
         m.put("standby-records-total", standbyRecords);
+        long dropped = 0;
+        for (StreamThread t : threads()) {
+            dropped += t.droppedRecords();
+        }
+        m.put("dropped-records-total", dropped);
         synchronized (lock) {
             m.put("alive-stream-threads", threads.stream().filter(Thread::isAlive).count());
         }
@@ -554,7 +563,29 @@ public final class WeirStreams implements AutoCloseable {
                 throw new InvalidStateStoreException("the job is " + state + ": the store " + name + " cannot be queried");
             }
         }
+        if (builder.isGlobalStore(name)) {
+            return parameters.queryableStoreType().create(() -> List.of(globalStore(name)), name);
+        }
         return parameters.queryableStoreType().create(() -> localStores(name), name);
+    }
+
+    /**
+     * The global store of the name: every instance holds the whole of it, so it is queried locally and read-only,
+     * while the job is RUNNING or REBALANCING (the global thread keeps applying its topic through rebalances).
+     */
+    private io.weir.streams.processor.StateStore globalStore(String name) {
+        GlobalStreamThread g;
+        synchronized (lock) {
+            if (!state.isRunningOrRebalancing()) {
+                throw new InvalidStateStoreException("the job is " + state + ": the global store " + name + " cannot be queried");
+            }
+            g = globalThread;
+        }
+        io.weir.streams.processor.StateStore store = g == null ? null : g.queryableStore(name);
+        if (store == null) {
+            throw new InvalidStateStoreException("the global store " + name + " is not open yet; retry");
+        }
+        return store;
     }
 
     /** The stores of the name of every restored active task, or InvalidStateStoreException when not RUNNING. */

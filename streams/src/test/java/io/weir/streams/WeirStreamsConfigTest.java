@@ -45,6 +45,23 @@ class WeirStreamsConfigTest {
     }
 
     @Test
+    void refusesABadPurgeIntervalOrHandlerClassNamingTheKey() {
+        assertEquals(StreamsConfig.DEFAULT_REPARTITION_PURGE_INTERVAL_MS, StreamsConfig.repartitionPurgeIntervalMs(Map.of()));
+        assertEquals(0L, StreamsConfig.repartitionPurgeIntervalMs(Map.of(StreamsConfig.REPARTITION_PURGE_INTERVAL_MS_CONFIG, "0")));
+        Map<String, String> bad = Map.of(StreamsConfig.REPARTITION_PURGE_INTERVAL_MS_CONFIG, "-1",
+            StreamsConfig.DEFAULT_PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, "java.lang.String",
+            StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, "com.example.NoSuchHandler");
+        for (Map.Entry<String, String> entry : bad.entrySet()) {
+            StreamsBuilder builder = new StreamsBuilder();
+            builder.stream("in", Consumed.with(Serdes.String(), Serdes.String())).to("out");
+            io.weir.common.config.ConfigException e = assertThrows(io.weir.common.config.ConfigException.class,
+                () -> new WeirStreams(builder.build(), Map.of(StreamsConfig.APPLICATION_ID_CONFIG, "app",
+                    StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:1", entry.getKey(), entry.getValue())));
+            assertTrue(e.getMessage().contains(entry.getKey()), e.getMessage());
+        }
+    }
+
+    @Test
     void readsTheMembershipSwitchesAndRefusesABadOne() {
         assertTrue(StreamsConfig.booleanConfig(Map.of(), StreamsConfig.STATIC_MEMBERSHIP_ENABLE_CONFIG, true));
         assertEquals(false, StreamsConfig.booleanConfig(Map.of(StreamsConfig.STATIC_MEMBERSHIP_ENABLE_CONFIG, "FALSE"),

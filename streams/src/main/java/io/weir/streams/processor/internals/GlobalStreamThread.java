@@ -162,6 +162,14 @@ public final class GlobalStreamThread extends Thread {
     }
 
     /** Records read by {@link #restore()} (0 when the stores were already up to date). */
+    /**
+     * The global store {@code name} itself (not the stream tasks' view), for interactive queries, which read
+     * only its committed state; null if there is none of that name.
+     */
+    public StateStore queryableStore(String name) {
+        return task.stores().get(name);
+    }
+
     public long restoredRecords() {
         return restoredRecords;
     }

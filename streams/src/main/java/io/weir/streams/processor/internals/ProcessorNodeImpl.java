@@ -22,6 +22,7 @@ import java.util.Set;
 final class ProcessorNodeImpl extends ProcessorNode {
     private final Processor<Object, Object, Object, Object> processor;
     private final Set<String> storeNames;
+    private StreamTask task;
 
     @SuppressWarnings("unchecked")
     ProcessorNodeImpl(String name, Processor<?, ?, ?, ?> processor, Set<String> storeNames) {
@@ -32,12 +33,18 @@ final class ProcessorNodeImpl extends ProcessorNode {
 
     @Override
     void init(StreamTask task) {
+        this.task = task;
         processor.init(new NodeContext(task));
     }
 
     @Override
     void process(Record<Object, Object> record) {
-        processor.process(record);
+        try {
+            processor.process(record);
+        } catch (RuntimeException e) {
+            // the innermost failing node answers; a CONTINUE returns to the parent's forward, which goes on
+            task.onProcessingException(this, record, e);
+        }
     }
 
     @Override

@@ -1,6 +1,12 @@
 package io.weir.streams.processor.internals;
 
+import io.weir.consumer.errors.WakeupException;
+import io.weir.producer.ProducerFatalException;
+import io.weir.producer.ProducerRecord;
 import io.weir.producer.Serializer;
+import io.weir.producer.TransactionAbortableException;
+import io.weir.protocol.ApiException;
+import io.weir.streams.errors.ProductionExceptionHandler;
 import io.weir.streams.errors.StreamsException;
 import io.weir.streams.processor.StreamPartitioner;
 import io.weir.streams.processor.TopicNameExtractor;
@@ -47,16 +53,53 @@ final class SinkNode extends ProcessorNode {
         }
         byte[] key;
         byte[] value;
+        ProductionExceptionHandler.SerializationExceptionOrigin origin = ProductionExceptionHandler.SerializationExceptionOrigin.KEY;
         try {
             key = keySerializer.serialize(target, record.key());
+            origin = ProductionExceptionHandler.SerializationExceptionOrigin.VALUE;
             value = valueSerializer.serialize(target, record.value());
         } catch (RuntimeException e) {
+            if (task.continueAfterProductionError(this, new ProducerRecord<>(target, null, record.timestamp(), record.key(),
+                record.value(), record.headers()), e, origin)) {
+                return;
+            }
             throw new StreamsException("sink " + name() + " could not serialize the record for topic " + target
                 + " (key " + record.key() + "); check the sink's serdes or default.key.serde / default.value.serde", e);
         }
         Integer partition = partitioner == null ? null
             : partitioner.partition(target, record.key(), record.value(), task.collector().partitionCount(target));
-        task.collector().send(target, partition, record.timestamp(), key, value, record.headers());
+        try {
+            task.collector().send(target, partition, record.timestamp(), key, value, record.headers());
+        } catch (StreamsException | ProducerFatalException | TransactionAbortableException | WakeupException e) {
+            throw e;
+        } catch (ApiException e) {
+            // refused before it left the client (e.g. larger than max.request.size): the transaction is still good
+            if (!isAboutTheRecord(e)) {
+                throw new StreamsException("sink " + name() + " could not send a record to topic " + target, e);
+            }
+            if (!task.continueAfterProductionError(this,
+                new ProducerRecord<>(target, partition, record.timestamp(), key, value, record.headers()), e, null)) {
+                throw new StreamsException("sink " + name() + " could not send a record to topic " + target
+                    + " and the production exception handler chose to fail", e);
+            }
+        }
+    }
+
+    /**
+     * Whether a send error goes to the production exception handler: a refusal of the record itself (too large,
+     * invalid, not authorized for its topic), not a retriable error (the transaction aborts and the tasks retry)
+     * nor one about the producer's own state (fenced, its transaction), which keep the thread's own paths.
+     */
+    static boolean isAboutTheRecord(Exception error) {
+        if (!(error instanceof ApiException e) || e.isRetriable()) {
+            return false;
+        }
+        return switch (e.error()) {
+            case OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE, INVALID_PRODUCER_ID_MAPPING,
+                 TRANSACTIONAL_ID_AUTHORIZATION_FAILED, UNKNOWN_PRODUCER_ID, PRODUCER_FENCED, TRANSACTION_ABORTABLE,
+                 CLUSTER_AUTHORIZATION_FAILED -> false;
+            default -> true;
+        };
     }
 
     @Override

@@ -10,6 +10,8 @@ import io.weir.consumer.errors.RecordDeserializationException;
 import io.weir.streams.StreamsConfig;
 import io.weir.streams.errors.DeserializationExceptionHandler;
 import io.weir.streams.errors.ErrorHandlerContext;
+import io.weir.streams.errors.ProcessingExceptionHandler;
+import io.weir.streams.errors.ProductionExceptionHandler;
 import io.weir.streams.errors.StreamsException;
 import io.weir.streams.processor.Cancellable;
 import io.weir.streams.processor.PunctuationType;
@@ -70,6 +72,10 @@ public final class StreamTask {
     private final DeserializationExceptionHandler deserializationHandler;
     private final String deadLetterTopic;
     private long droppedRecords;
+    private final ProcessingExceptionHandler processingHandler;
+    private final ProductionExceptionHandler productionHandler;
+    /** Where the thread sums its tasks' dropped records (they outlive the task), or null. */
+    private java.util.concurrent.atomic.LongAdder droppedRecordsSink;
     /** The thread's record cache for this task's caching stores; null: every store writes through. */
     private final ThreadCache cache;
 
@@ -101,6 +107,8 @@ public final class StreamTask {
         this.stateDir = stateDir;
         this.time = time;
         this.deserializationHandler = StreamsConfig.deserializationExceptionHandler(configs);
+        this.processingHandler = StreamsConfig.processingExceptionHandler(configs);
+        this.productionHandler = StreamsConfig.productionExceptionHandler(configs);
         Object dlq = configs.get(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG);
         this.deadLetterTopic = dlq == null || dlq.toString().isEmpty() ? null : dlq.toString();
     }
@@ -171,7 +179,7 @@ public final class StreamTask {
         } catch (RuntimeException e) {
             if (handleDeserializationFailure(source, tp, offset, timestamp, key, value, headers, e)) {
                 consumedOffsets.put(tp, offset + 1);
-                droppedRecords++;
+                recordDropped();
                 return;
             }
             String where = "topic " + topic + ", partition " + partition + ", offset " + offset;
@@ -190,7 +198,7 @@ public final class StreamTask {
         if (eventTime < 0) {
             // the extractor chose to skip it (LogAndSkipOnInvalidTimestamp)
             consumedOffsets.put(tp, offset + 1);
-            droppedRecords++;
+            recordDropped();
             return;
         }
         partitionTimes.put(tp, Math.max(partitionTime, eventTime));
@@ -237,6 +245,80 @@ public final class StreamTask {
                 + tp.topic() + ", partition " + tp.partition() + ", offset " + offset, e);
         }
         return response == DeserializationExceptionHandler.DeserializationHandlerResponse.CONTINUE;
+    }
+
+    /** Counts one dropped record here and in the thread's total. */
+    void recordDropped() {
+        droppedRecords++;
+        if (droppedRecordsSink != null) {
+            droppedRecordsSink.increment();
+        }
+    }
+
+    /** Also counts this task's dropped records in {@code sink} (the stream thread's total, which outlives tasks). */
+    public void countDroppedRecordsIn(java.util.concurrent.atomic.LongAdder sink) {
+        this.droppedRecordsSink = sink;
+    }
+
+    /**
+     * A processor node threw {@code error} on {@code record}: asks the processing exception handler. Returns
+     * normally when the handler drops the record (counted); throws a {@link StreamsException} naming the node and
+     * the input record's position when it fails. Errors of the runtime itself (fenced producer, stores, errors
+     * already decided by a handler) are rethrown untouched.
+     */
+    void onProcessingException(ProcessorNode node, Record<?, ?> record, RuntimeException error) {
+        if (error instanceof StreamsException || error instanceof io.weir.producer.ProducerFatalException
+            || error instanceof io.weir.producer.TransactionAbortableException
+            || error instanceof io.weir.streams.state.internals.StateStoreException
+            || error instanceof io.weir.consumer.errors.WakeupException) {
+            throw error;
+        }
+        ProcessorRecordContext c = recordContext;
+        ErrorHandlerContext context = new ErrorHandlerContext(id, c == null ? null : c.topic(), c == null ? -1 : c.partition(),
+            c == null ? -1 : c.offset(), node.name());
+        ProcessingExceptionHandler.ProcessingHandlerResponse response;
+        try {
+            response = processingHandler.handle(context, record, error);
+        } catch (RuntimeException e) {
+            throw new StreamsException("task " + id + ": the processing exception handler failed on an error of processor "
+                + node.name(), e);
+        }
+        if (response == ProcessingExceptionHandler.ProcessingHandlerResponse.CONTINUE) {
+            recordDropped();
+            return;
+        }
+        throw new StreamsException("task " + id + ": processor " + node.name() + " failed on the record at topic "
+            + context.topic() + ", partition " + context.partition() + ", offset " + context.offset()
+            + " and the processing exception handler chose to fail", error);
+    }
+
+    /**
+     * A sink could not serialize or send a record: asks the production exception handler. True: drop the record
+     * (counted) and go on; false: the caller fails.
+     */
+    boolean continueAfterProductionError(ProcessorNode sink, io.weir.producer.ProducerRecord<?, ?> record, Exception error,
+                                         ProductionExceptionHandler.SerializationExceptionOrigin serializationOrigin) {
+        ProcessorRecordContext c = recordContext;
+        ErrorHandlerContext context = new ErrorHandlerContext(id, c == null ? null : c.topic(), c == null ? -1 : c.partition(),
+            c == null ? -1 : c.offset(), sink.name());
+        ProductionExceptionHandler.ProductionExceptionHandlerResponse response;
+        try {
+            if (serializationOrigin != null) {
+                response = productionHandler.handleSerializationException(context, record, error, serializationOrigin);
+            } else {
+                @SuppressWarnings("unchecked")
+                io.weir.producer.ProducerRecord<byte[], byte[]> raw = (io.weir.producer.ProducerRecord<byte[], byte[]>) record;
+                response = productionHandler.handle(context, raw, error);
+            }
+        } catch (RuntimeException e) {
+            throw new StreamsException("task " + id + ": the production exception handler failed on a record for topic "
+                + record.topic(), e);
+        }
+        if (response == ProductionExceptionHandler.ProductionExceptionHandlerResponse.CONTINUE) {
+            recordDropped();
+            return true;
+        }
+        return false;
     }
 
     /** Input records skipped so far (undeserializable ones a handler continued past, invalid timestamps skipped). */

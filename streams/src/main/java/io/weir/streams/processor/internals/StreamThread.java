@@ -15,6 +15,7 @@ import io.weir.producer.ProducerRecord;
 import io.weir.producer.Serializers;
 import io.weir.producer.WeirProducer;
 import io.weir.streams.StreamsConfig;
+import io.weir.streams.errors.ProductionExceptionHandler;
 import io.weir.streams.errors.StreamsException;
 import io.weir.streams.processor.StateStore;
 import io.weir.streams.processor.TaskId;
@@ -142,6 +143,8 @@ public final class StreamThread extends Thread {
     private WeirConsumer<byte[], byte[]> restoreConsumer;
     private boolean transactionOpen;
     private long lastCommitMs;
+    private final RepartitionPurger purger;
+    private final java.util.concurrent.atomic.LongAdder droppedRecords = new java.util.concurrent.atomic.LongAdder();
     private final long probingIntervalMs;
     private long lastAssignedMs;
     /** The record cache of this thread's tasks: its share of {@code statestore.cache.max.bytes}. */
@@ -179,6 +182,21 @@ public final class StreamThread extends Thread {
         this.probingIntervalMs = longConfig(settings.configs(), PROBING_REBALANCE_INTERVAL_MS_CONFIG, 600_000L);
         long threads = Math.max(1, longConfig(settings.configs(), StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1));
         this.cache = new ThreadCache(StreamsConfig.cacheMaxBytes(settings.configs()) / threads);
+        this.purger = new RepartitionPurger(RepartitionPurger.repartitionTopics(settings.builder()),
+            RepartitionPurger.intervalMs(settings.configs()), () -> io.weir.admin.Admin.create(adminConfigs(settings.configs())),
+            settings.time().milliseconds());
+    }
+
+    /** {@code bootstrap.servers} plus the {@code admin.}-prefixed keys, for the purger's admin client. */
+    private static Map<String, Object> adminConfigs(Map<String, Object> configs) {
+        Map<String, Object> c = new HashMap<>();
+        c.put("bootstrap.servers", configs.get(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG));
+        configs.forEach((k, v) -> {
+            if (k.startsWith("admin.")) {
+                c.put(k.substring("admin.".length()), v);
+            }
+        });
+        return c;
     }
 
     /**
@@ -409,6 +427,11 @@ public final class StreamThread extends Thread {
         } finally {
             closeConsumer();
             closeQuietly(restoreConsumer);
+            try {
+                purger.close();
+            } catch (RuntimeException ignored) {
+                // closing anyway
+            }
             if (producer != null) {
                 try {
                     producer.close(Duration.ofSeconds(5));
@@ -552,6 +575,14 @@ public final class StreamThread extends Thread {
                 return false;
             } catch (WakeupException e) {
                 throw e;
+            } catch (ProductionFailedException e) {
+                try {
+                    producer.abortTransaction();
+                    transactionOpen = false;
+                } catch (RuntimeException abortError) {
+                    e.addSuppressed(abortError);
+                }
+                throw e;   // the handler chose to fail: the thread dies, the uncaught-exception handler decides
             } catch (RuntimeException e) {
                 abortAndRestart(e);
                 return false;
@@ -564,6 +595,11 @@ public final class StreamThread extends Thread {
             if (!offsets.isEmpty()) {
                 consumer.commitSync(offsets);
             }
+        }
+        if (!offsets.isEmpty()) {
+            Map<TopicPartition, Long> committed = new HashMap<>();
+            offsets.forEach((tp, o) -> committed.put(tp, o.offset()));
+            purger.onCommit(committed, settings.time().milliseconds());
         }
         return true;
     }
@@ -688,6 +724,7 @@ public final class StreamThread extends Thread {
             fromSnapshot.addAll(bootstrapFromSnapshots(id, dir));
             StreamTask task = new StreamTask(id, settings.applicationId(), settings.builder().build(Set.of(id.subtopology())),
                 settings.configs(), collector, dir, settings.time(), settings.globalStores(), cache);
+            task.countDroppedRecordsIn(droppedRecords);
             try {
                 task.initializeStores();
                 if (standby) {
@@ -1132,17 +1169,56 @@ public final class StreamThread extends Thread {
         }
     }
 
+    /** A send failed and the production exception handler chose FAIL: the thread fails rather than retrying. */
+    private static final class ProductionFailedException extends StreamsException {
+        ProductionFailedException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** Records dropped by this thread's tasks and sends (handlers that chose CONTINUE, skipped timestamps). */
+    public long droppedRecords() {
+        return droppedRecords.sum();
+    }
+
     /** The thread's collector: every task's records go to the thread's producer (its open transaction). */
     private final class Collector implements RecordCollector {
         private final Map<String, Integer> partitionCounts = new HashMap<>();
         private final Map<TopicPartition, Long> changelogEnds = new HashMap<>();
+        /** Made at the first send (the thread's settings are not set when the collector is built); read by callbacks. */
+        private volatile ProductionExceptionHandler productionHandler;
         private Exception failure;
+        /** The failure was given to the production exception handler, which chose to fail the thread. */
+        private boolean handlerFailed;
 
         @Override
         public void send(String topic, Integer partition, long timestamp, byte[] key, byte[] value, List<Header> headers) {
             ensureTransaction();
+            if (productionHandler == null) {
+                productionHandler = StreamsConfig.productionExceptionHandler(settings.configs());
+            }
+            ProductionExceptionHandler productionHandler = this.productionHandler;
             boolean changelog = topic.endsWith("-changelog");
             producer.send(new ProducerRecord<>(topic, partition, timestamp, key, value, headers), (md, e) -> {
+                if (e != null && !changelog && SinkNode.isAboutTheRecord(e)) {
+                    // the production handler decides; under exactly-once the producer's transaction is abortable
+                    // anyway, so a CONTINUE still aborts (and the records are processed again), never commits a loss
+                    ProductionExceptionHandler.ProductionExceptionHandlerResponse r;
+                    try {
+                        r = productionHandler.handle(null, new ProducerRecord<>(topic, partition, timestamp, key, value, headers), e);
+                    } catch (RuntimeException handlerError) {
+                        r = ProductionExceptionHandler.ProductionExceptionHandlerResponse.FAIL;
+                    }
+                    if (r == ProductionExceptionHandler.ProductionExceptionHandlerResponse.CONTINUE) {
+                        droppedRecords.increment();
+                        return;
+                    }
+                    synchronized (this) {
+                        handlerFailed = true;
+                        failure = failure == null ? e : failure;
+                    }
+                    return;
+                }
                 synchronized (this) {
                     if (e != null) {
                         failure = failure == null ? e : failure;
@@ -1168,12 +1244,18 @@ public final class StreamThread extends Thread {
             if (failure != null) {
                 Exception e = failure;
                 failure = null;
+                if (handlerFailed) {
+                    handlerFailed = false;
+                    throw new ProductionFailedException("stream thread " + getName() + ": sending a record failed and the"
+                        + " production exception handler chose to fail", e);
+                }
                 throw new StreamsException("stream thread " + getName() + ": sending a record failed", e);
             }
         }
 
         synchronized void reset() {
             failure = null;
+            handlerFailed = false;
             changelogEnds.clear();
         }
     }
