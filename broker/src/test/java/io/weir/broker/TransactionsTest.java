@@ -1,7 +1,7 @@
 package io.weir.broker;
 
 import io.weir.broker.testing.EmbeddedBroker;
-import io.weir.common.testing.Wait;
+import io.weir.broker.testing.TransactionWaits;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -53,7 +53,7 @@ class TransactionsTest {
      * Offsets as a read_committed consumer asks for them. While a transactional commit of a partition is
      * pending the broker answers UNSTABLE_OFFSET_COMMIT for it, and the admin client (unlike a consumer)
      * does not retry: it leaves the partition out of its answer. Tests therefore wait for the transaction
-     * to complete ({@link #awaitEnded}) before they list its offsets.
+     * to complete ({@link TransactionWaits#awaitEnded}) before they list its offsets.
      */
     private static final org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions STABLE =
         new org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions().requireStable(true);
@@ -79,29 +79,6 @@ class TransactionsTest {
 
     static void createTopic(Admin admin, String name, int partitions) throws Exception {
         admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get();
-    }
-
-    /**
-     * Waits until the producer's last transaction is complete: commitTransaction and abortTransaction
-     * return once PrepareCommit/PrepareAbort is written; the markers (the one in {@code __consumer_offsets}
-     * included) are written after, and only then is the transaction CompleteCommit/CompleteAbort.
-     */
-    static void awaitEnded(Admin admin, String transactionalId) throws InterruptedException {
-        Set<org.apache.kafka.clients.admin.TransactionState> ended = Set.of(
-            org.apache.kafka.clients.admin.TransactionState.COMPLETE_COMMIT,
-            org.apache.kafka.clients.admin.TransactionState.COMPLETE_ABORT);
-        String[] seen = {""};
-        Wait.until(() -> {
-            try {
-                var state = admin.describeTransactions(List.of(transactionalId)).all().get().get(transactionalId)
-                    .state();
-                seen[0] = state.toString();
-                return ended.contains(state);
-            } catch (Exception e) {
-                seen[0] = e.toString();
-                return false;
-            }
-        }, Duration.ofSeconds(60), () -> "the transaction of " + transactionalId + " to complete; its state: " + seen[0]);
     }
 
     static KafkaProducer<String, String> producer(EmbeddedBroker b, String transactionalId) {
@@ -232,7 +209,7 @@ class TransactionsTest {
             p.send(new ProducerRecord<>(topic, "r"));
             p.sendOffsetsToTransaction(Map.of(tp, new OffsetAndMetadata(5)), new ConsumerGroupMetadata(group));
             p.abortTransaction();
-            awaitEnded(admin, "offsets-" + version); // else the pending offset is merely left out of the answer
+            TransactionWaits.awaitEnded(admin, "offsets-" + version); // else a pending offset is just left out
             assertNull(admin.listConsumerGroupOffsets(group, STABLE).partitionsToOffsetAndMetadata().get().get(tp),
                 "an aborted transaction's offsets are never committed");
 
@@ -241,7 +218,7 @@ class TransactionsTest {
             p.sendOffsetsToTransaction(Map.of(tp, new OffsetAndMetadata(7, "m")), new ConsumerGroupMetadata(group));
             p.commitTransaction();
         }
-        awaitEnded(admin, "offsets-" + version);
+        TransactionWaits.awaitEnded(admin, "offsets-" + version);
         OffsetAndMetadata committed = admin.listConsumerGroupOffsets(group, STABLE).partitionsToOffsetAndMetadata().get()
             .get(tp);
         assertEquals(7, committed.offset());
@@ -357,7 +334,7 @@ class TransactionsTest {
         assertEquals(total, distinct.size(), "every input record is in the output");
         assertEquals(total, copied.size(), "and only once");
         assertTrue(readAll(b, out, 4, false).size() > total, "the aborted copies are in the log, hidden");
-        awaitEnded(admin, "copier-" + version);
+        TransactionWaits.awaitEnded(admin, "copier-" + version);
         Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(group, STABLE)
             .partitionsToOffsetAndMetadata().get();
         inputs.forEach(tp -> assertEquals(total / 4, offsets.get(tp).offset(), "committed offset of " + tp));
@@ -462,7 +439,7 @@ class TransactionsTest {
             b.restart();
             ap.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers());
             try (Admin admin = Admin.create(ap)) {
-                awaitEnded(admin, "reload-txn"); // a restarted coordinator writes the markers of what is prepared
+                TransactionWaits.awaitEnded(admin, "reload-txn"); // the restarted coordinator writes pending markers
                 assertEquals(7, admin.listConsumerGroupOffsets("reload-g", STABLE).partitionsToOffsetAndMetadata().get()
                     .get(tp).offset());
             }
