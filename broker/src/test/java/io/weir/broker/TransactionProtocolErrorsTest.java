@@ -206,6 +206,45 @@ class TransactionProtocolErrorsTest {
         return r.topics().get(0).partitions().get(0).errorCode();
     }
 
+    private short txnOffsetCommitV5(long pid, short epoch, long offset) throws IOException {
+        io.weir.protocol.message.TxnOffsetCommitResponse r = (io.weir.protocol.message.TxnOffsetCommitResponse) call(
+            ApiKeys.TXN_OFFSET_COMMIT, (short) 5, new io.weir.protocol.message.TxnOffsetCommitRequest()
+                .setTransactionalId("raw-txn").setGroupId("raw-g").setProducerId(pid).setProducerEpoch(epoch)
+                .setMemberId("").setGenerationId(-1)
+                .setTopics(List.of(new io.weir.protocol.message.TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic()
+                    .setName("e").setPartitions(List.of(new io.weir.protocol.message.TxnOffsetCommitRequest
+                        .TxnOffsetCommitRequestPartition().setPartitionIndex(0).setCommittedOffset(offset))))));
+        return r.topics().get(0).partitions().get(0).errorCode();
+    }
+
+    /**
+     * Transactions V2 keeps the producer id from one transaction to the next, and the group coordinator
+     * keeps a transaction's pending offsets by producer id until its marker: so the TxnOffsetCommit (v5,
+     * which adds the offsets partition itself) of transaction N+1 must not reach the offsets partition
+     * before N's marker does, or that marker would settle N+1's offsets too. The transaction coordinator
+     * answers CONCURRENT_TRANSACTIONS (retriable) while N's markers are being written, and nothing is
+     * appended. Here N's markers are withheld (the coordinator "dies" after PrepareAbort).
+     */
+    @Test
+    void shouldHoldBackTheNextTransactionsOffsetCommitUntilThePreviousMarkersAreWritten() throws IOException {
+        call(ApiKeys.FIND_COORDINATOR, (short) 4, new FindCoordinatorRequest().setKeyType((byte) 0)
+            .setCoordinatorKeys(List.of("raw-g")));
+        InitProducerIdResponse p = init("raw-txn", 10_000);
+        long pid = p.producerId();
+        assertEquals(Errors.NONE.code(), txnOffsetCommitV5(pid, p.producerEpoch(), 5));
+        broker.broker().transactionCoordinator().dropMarkersForTesting(true);
+        EndTxnResponse aborted = (EndTxnResponse) call(ApiKeys.END_TXN, (short) 5, new EndTxnRequest()
+            .setTransactionalId("raw-txn").setProducerId(pid).setProducerEpoch(p.producerEpoch()).setCommitted(false));
+        assertEquals(Errors.NONE.code(), aborted.errorCode());
+        TopicPartition offsetsPartition = broker.broker().groupCoordinator().offsetsPartitionFor("raw-g");
+        long offsetsEnd = broker.broker().replicaManager().partition(offsetsPartition).log().logEndOffset();
+
+        assertEquals(Errors.CONCURRENT_TRANSACTIONS.code(), txnOffsetCommitV5(pid, aborted.producerEpoch(), 7),
+            "transaction N+1's offsets wait for transaction N's markers");
+        assertEquals(offsetsEnd, broker.broker().replicaManager().partition(offsetsPartition).log().logEndOffset(),
+            "nothing appended to " + offsetsPartition);
+    }
+
     /** KIP-447: a transactional offset commit is fenced by the group's generation and member id. */
     @Test
     void shouldRefuseATransactionalOffsetCommitFromAStaleGenerationOrUnknownMember() throws IOException {

@@ -1,6 +1,7 @@
 package io.weir.broker;
 
 import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.TransactionWaits;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -48,7 +49,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TransactionsTest {
     private static final Map<Integer, EmbeddedBroker> BROKERS = new HashMap<>();
     private static final Map<Integer, Admin> ADMINS = new HashMap<>();
-    /** Offsets as a read_committed consumer gets them: UNSTABLE_OFFSET_COMMIT (retried) while a commit is pending. */
+    /**
+     * Offsets as a read_committed consumer asks for them. While a transactional commit of a partition is
+     * pending the broker answers UNSTABLE_OFFSET_COMMIT for it, and the admin client (unlike a consumer)
+     * does not retry: it leaves the partition out of its answer. Tests therefore wait for the transaction
+     * to complete ({@link TransactionWaits#awaitEnded}) before they list its offsets.
+     */
     private static final org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions STABLE =
         new org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions().requireStable(true);
 
@@ -203,6 +209,7 @@ class TransactionsTest {
             p.send(new ProducerRecord<>(topic, "r"));
             p.sendOffsetsToTransaction(Map.of(tp, new OffsetAndMetadata(5)), new ConsumerGroupMetadata(group));
             p.abortTransaction();
+            TransactionWaits.awaitEnded(admin, "offsets-" + version); // else a pending offset is just left out
             assertNull(admin.listConsumerGroupOffsets(group, STABLE).partitionsToOffsetAndMetadata().get().get(tp),
                 "an aborted transaction's offsets are never committed");
 
@@ -211,6 +218,7 @@ class TransactionsTest {
             p.sendOffsetsToTransaction(Map.of(tp, new OffsetAndMetadata(7, "m")), new ConsumerGroupMetadata(group));
             p.commitTransaction();
         }
+        TransactionWaits.awaitEnded(admin, "offsets-" + version);
         OffsetAndMetadata committed = admin.listConsumerGroupOffsets(group, STABLE).partitionsToOffsetAndMetadata().get()
             .get(tp);
         assertEquals(7, committed.offset());
@@ -326,6 +334,7 @@ class TransactionsTest {
         assertEquals(total, distinct.size(), "every input record is in the output");
         assertEquals(total, copied.size(), "and only once");
         assertTrue(readAll(b, out, 4, false).size() > total, "the aborted copies are in the log, hidden");
+        TransactionWaits.awaitEnded(admin, "copier-" + version);
         Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(group, STABLE)
             .partitionsToOffsetAndMetadata().get();
         inputs.forEach(tp -> assertEquals(total / 4, offsets.get(tp).offset(), "committed offset of " + tp));
@@ -430,6 +439,7 @@ class TransactionsTest {
             b.restart();
             ap.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers());
             try (Admin admin = Admin.create(ap)) {
+                TransactionWaits.awaitEnded(admin, "reload-txn"); // the restarted coordinator writes pending markers
                 assertEquals(7, admin.listConsumerGroupOffsets("reload-g", STABLE).partitionsToOffsetAndMetadata().get()
                     .get(tp).offset());
             }

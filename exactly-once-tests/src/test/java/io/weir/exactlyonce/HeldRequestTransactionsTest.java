@@ -2,6 +2,7 @@ package io.weir.exactlyonce;
 
 import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.broker.testing.HoldingProxy;
+import io.weir.broker.testing.TransactionWaits;
 import io.weir.producer.Serializers;
 import io.weir.producer.WeirProducer;
 import org.apache.kafka.clients.admin.Admin;
@@ -186,6 +187,7 @@ class HeldRequestTransactionsTest {
                     p.sendOffsets(group, topic, 0, latest);
                     assertTrue(hold.release(), "round " + round + ": the broker did not answer the released request");
                     p.commitTransaction();
+                    TransactionWaits.awaitEnded(admin, topic); // the admin leaves out a pending (unstable) offset
                     Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> committed =
                         admin.listConsumerGroupOffsets(group, new ListConsumerGroupOffsetsOptions().requireStable(true))
                             .partitionsToOffsetAndMetadata().get();

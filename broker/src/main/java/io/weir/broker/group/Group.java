@@ -35,6 +35,11 @@ final class Group {
     /** Members of the current generation that have not sent SyncGroup yet. */
     final Set<String> pendingSync = new HashSet<>();
     final Map<TopicPartition, CommittedOffset> offsets = new HashMap<>();
+    /**
+     * The log offset in {@code __consumer_offsets} of the record each entry of {@link #offsets} came from:
+     * a transaction's offset, committed by its marker, replaces only an offset whose record is older.
+     */
+    final Map<TopicPartition, Long> offsetRecordOffsets = new HashMap<>();
     long joinDeadlineMs = Long.MAX_VALUE;
     /** While the initial rebalance delay runs, the join phase is not completed early. */
     boolean initialDelayActive;

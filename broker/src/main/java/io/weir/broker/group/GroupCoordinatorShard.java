@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -127,11 +128,20 @@ final class GroupCoordinatorShard implements CoordinatorShard<GroupRecord> {
     /**
      * Transactional offset commits not yet decided, by producer id, then group: replayed from records the
      * producer appended in its transaction; its COMMIT marker makes them committed offsets, ABORT drops them.
+     * Keyed by producer id alone, as Kafka does: a producer has at most one transaction open on a partition,
+     * because the transaction coordinator lets its next transaction's TxnOffsetCommit through only once
+     * the previous one's markers are written (CONCURRENT_TRANSACTIONS until then). That ordering is what
+     * keeps a marker from settling the offsets of a later transaction of the same producer id (which
+     * transactions V2 keeps from one transaction to the next).
      */
-    private final Map<Long, Map<String, Map<TopicPartition, CommittedOffset>>> pendingTxnOffsets = new HashMap<>();
+    private final Map<Long, Map<String, Map<TopicPartition, PendingOffset>>> pendingTxnOffsets = new HashMap<>();
     /** Records and append callbacks collected by the operation that runs now (one at a time). */
     private final List<GroupRecord> opRecords = new ArrayList<>();
     private final List<Consumer<CoordinatorException>> opCallbacks = new ArrayList<>();
+
+    /** A transactional offset commit awaiting its marker, with the log offset of its record. */
+    private record PendingOffset(CommittedOffset offset, long recordOffset) {
+    }
 
     GroupCoordinatorShard(TopicPartition tp, CoordinatorTimer<GroupRecord> timer, Time time, Settings settings,
                           Predicate<TopicPartition> partitionExists) {
@@ -219,7 +229,8 @@ final class GroupCoordinatorShard implements CoordinatorShard<GroupRecord> {
             // a transactional offset commit: pending until its transaction's marker
             if (record instanceof OffsetRecord o && o.offset() != null) {
                 pendingTxnOffsets.computeIfAbsent(producerId, k -> new HashMap<>())
-                    .computeIfAbsent(o.groupId(), k -> new LinkedHashMap<>()).put(o.partition(), o.offset());
+                    .computeIfAbsent(o.groupId(), k -> new LinkedHashMap<>())
+                    .put(o.partition(), new PendingOffset(o.offset(), offset));
             }
             return;
         }
@@ -229,7 +240,10 @@ final class GroupCoordinatorShard implements CoordinatorShard<GroupRecord> {
             if (o.offset() == null) {
                 if (g != null) {
                     g.offsets.remove(o.partition());
+                    g.offsetRecordOffsets.remove(o.partition());
                 }
+                // a deleted offset stays deleted: the pending commits of the partition go with it (Kafka too)
+                dropPendingOffsets(o.groupId(), o.partition());
                 return;
             }
             if (g == null) {
@@ -237,6 +251,7 @@ final class GroupCoordinatorShard implements CoordinatorShard<GroupRecord> {
                 groups.put(g.groupId, g);
             }
             g.offsets.put(o.partition(), o.offset());
+            g.offsetRecordOffsets.put(o.partition(), offset);
         } else {
             replayMetadata((MetadataRecord) record, now);
         }
@@ -244,7 +259,7 @@ final class GroupCoordinatorShard implements CoordinatorShard<GroupRecord> {
 
     @Override
     public void replayEndTransactionMarker(long offset, long producerId, short producerEpoch, boolean commit) {
-        Map<String, Map<TopicPartition, CommittedOffset>> pending = pendingTxnOffsets.remove(producerId);
+        Map<String, Map<TopicPartition, PendingOffset>> pending = pendingTxnOffsets.remove(producerId);
         if (pending == null || !commit) {
             return;
         }
@@ -255,14 +270,33 @@ final class GroupCoordinatorShard implements CoordinatorShard<GroupRecord> {
                 g = new Group(groupId, GroupState.EMPTY, now);
                 groups.put(groupId, g);
             }
-            g.offsets.putAll(offsets);
+            for (Map.Entry<TopicPartition, PendingOffset> e : offsets.entrySet()) {
+                // the most recent record wins: a plain commit appended after the transaction's stays
+                // (and so a reload of a compacted log, which may have only that one, agrees)
+                Long current = g.offsetRecordOffsets.get(e.getKey());
+                if (current == null || e.getValue().recordOffset() > current) {
+                    g.offsets.put(e.getKey(), e.getValue().offset());
+                    g.offsetRecordOffsets.put(e.getKey(), e.getValue().recordOffset());
+                }
+            }
+        });
+    }
+
+    /** Forgets every transaction's pending commit of the group's offset for {@code partition}. */
+    private void dropPendingOffsets(String groupId, TopicPartition partition) {
+        pendingTxnOffsets.values().removeIf(byGroup -> {
+            Map<TopicPartition, PendingOffset> offsets = byGroup.get(groupId);
+            if (offsets != null && offsets.remove(partition) != null && offsets.isEmpty()) {
+                byGroup.remove(groupId);
+            }
+            return byGroup.isEmpty();
         });
     }
 
     /** Whether a transaction holds an undecided offset commit of the group for the partition. */
     boolean hasPendingTransactionalOffset(String groupId, TopicPartition partition) {
-        for (Map<String, Map<TopicPartition, CommittedOffset>> byGroup : pendingTxnOffsets.values()) {
-            Map<TopicPartition, CommittedOffset> offsets = byGroup.get(groupId);
+        for (Map<String, Map<TopicPartition, PendingOffset>> byGroup : pendingTxnOffsets.values()) {
+            Map<TopicPartition, PendingOffset> offsets = byGroup.get(groupId);
             if (offsets != null && (partition == null || offsets.containsKey(partition))) {
                 return true;
             }
@@ -289,6 +323,7 @@ final class GroupCoordinatorShard implements CoordinatorShard<GroupRecord> {
             if (!g.offsets.isEmpty()) {
                 Group kept = new Group(id, GroupState.EMPTY, now);
                 kept.offsets.putAll(g.offsets);
+                kept.offsetRecordOffsets.putAll(g.offsetRecordOffsets);
                 groups.put(id, kept);
             }
             return;
@@ -1072,8 +1107,8 @@ final class GroupCoordinatorShard implements CoordinatorShard<GroupRecord> {
             return r;
         }
         Set<TopicPartition> unstable = new HashSet<>();
-        for (Map<String, Map<TopicPartition, CommittedOffset>> byGroup : pendingTxnOffsets.values()) {
-            Map<TopicPartition, CommittedOffset> pending = byGroup.get(groupId);
+        for (Map<String, Map<TopicPartition, PendingOffset>> byGroup : pendingTxnOffsets.values()) {
+            Map<TopicPartition, PendingOffset> pending = byGroup.get(groupId);
             if (pending != null) {
                 for (TopicPartition p : pending.keySet()) {
                     if (partitions == null || partitions.contains(p)) {
@@ -1158,9 +1193,19 @@ final class GroupCoordinatorShard implements CoordinatorShard<GroupRecord> {
         });
     }
 
-    /** Tombstones for the group and all its offsets; replaying them forgets the group. */
+    /**
+     * Tombstones for the group and all its offsets, the ones transactions have pending included (as Kafka
+     * does on DeleteGroups); replaying them forgets the group, and a later COMMIT marker brings nothing back.
+     */
     private void appendGroupTombstones(Group g) {
-        for (TopicPartition p : g.offsets.keySet()) {
+        Set<TopicPartition> partitions = new LinkedHashSet<>(g.offsets.keySet());
+        for (Map<String, Map<TopicPartition, PendingOffset>> byGroup : pendingTxnOffsets.values()) {
+            Map<TopicPartition, PendingOffset> pending = byGroup.get(g.groupId);
+            if (pending != null) {
+                partitions.addAll(pending.keySet());
+            }
+        }
+        for (TopicPartition p : partitions) {
             append(new OffsetRecord(g.groupId, p, null), null);
         }
         append(new MetadataRecord(g.groupId, null), null);
@@ -1220,11 +1265,13 @@ final class GroupCoordinatorShard implements CoordinatorShard<GroupRecord> {
                 // a group that had members counts from when it became empty; a simple one from each commit
                 long since = g.protocolType != null ? Math.max(g.stateSinceMs, o.getValue().commitTimestampMs())
                     : o.getValue().commitTimestampMs();
-                if (nowMs - since >= settings.offsetsRetentionMs()) {
+                // an offset a transaction is about to commit is not expired: its tombstone would drop that commit
+                if (nowMs - since >= settings.offsetsRetentionMs()
+                    && !hasPendingTransactionalOffset(g.groupId, o.getKey())) {
                     expired.add(o.getKey());
                 }
             }
-            if (expired.size() == g.offsets.size()) {
+            if (expired.size() == g.offsets.size() && !hasPendingTransactionalOffset(g.groupId, null)) {
                 appendGroupTombstones(g);
                 if (!expired.isEmpty()) {
                     log.info("group {} expired with its {} offsets", g.groupId, expired.size());

@@ -142,4 +142,73 @@ class TransactionalOffsetsTest {
         marker(10, true);
         assertEquals(5, committed("g").offset());
     }
+    private void plainCommit(String group, TopicPartition partition, long offset) {
+        assertEquals(Map.of(partition, Errors.NONE), runtime.scheduleWriteOperation("commit", TP,
+            s -> s.commitOffsets(group, "", null, -1, Map.of(partition, new CommittedOffset(offset, -1, "", 0))))
+            .join());
+    }
+
+    private CommittedOffset committed(String group, TopicPartition partition) {
+        return runtime.scheduleReadOperation("fetch", TP, s -> s.fetchOffsets(group, null)).join().offsets()
+            .get(partition);
+    }
+
+    private void reload() {
+        runtime.scheduleUnload(TP).join();
+        runtime = newRuntime();
+    }
+
+    /** Kafka's rule: of a transactional and a plain commit of the same offset, the later record wins. */
+    @Test
+    void shouldKeepAPlainCommitAppendedAfterAPendingTransactionalOne() {
+        txnCommit(10, "g", -1, 5);
+        plainCommit("g", IN, 8);
+        marker(10, true);
+        assertEquals(8, committed("g").offset(), "the transaction's older record does not replace it");
+        reload();
+        assertEquals(8, committed("g").offset(), "and a reload agrees");
+
+        plainCommit("g", IN, 9);
+        txnCommit(11, "g", -1, 12);
+        marker(11, true);
+        assertEquals(12, committed("g").offset(), "a transactional commit appended later does");
+    }
+
+    /** A deleted offset stays deleted: the tombstone drops what transactions have pending for it. */
+    @Test
+    void shouldNotBringBackADeletedOffsetWithALaterCommitMarker() {
+        plainCommit("g", IN, 3);
+        txnCommit(10, "g", -1, 5);
+        var deleted = runtime.scheduleWriteOperation("delete", TP, s -> s.deleteOffsets("g", java.util.List.of(IN)))
+            .join();
+        assertEquals(Map.of(IN, Errors.NONE), deleted.partitions());
+        assertFalse(pending("g"));
+        marker(10, true);
+        assertNull(committed("g"));
+    }
+
+    /** DeleteGroups tombstones the offsets transactions have pending too, not only the committed ones. */
+    @Test
+    void shouldDeleteAGroupsPendingTransactionalOffsetsWithIt() {
+        TopicPartition other = new TopicPartition("in", 1);
+        plainCommit("g", IN, 3);
+        runtime.scheduleTransactionalWriteOperation("txn-commit", TP, 10, (short) 0, s -> s.commitTransactionalOffsets(
+            "g", "", null, -1, Map.of(other, new CommittedOffset(4, -1, "", 0)))).join();
+        assertEquals(Errors.NONE, runtime.scheduleWriteOperation("delete-group", TP, s -> s.deleteGroup("g")).join());
+        marker(10, true);
+        assertNull(committed("g", IN));
+        assertNull(committed("g", other), "the transaction's commit does not bring the deleted group back");
+    }
+
+    /** An offset a transaction is about to commit does not expire (its tombstone would drop that commit). */
+    @Test
+    void shouldNotExpireAnOffsetWithAPendingTransactionalCommit() {
+        plainCommit("g", IN, 3);
+        txnCommit(10, "g", -1, 5);
+        time.sleep(SETTINGS.offsetsRetentionMs() + 1); // the retention check runs on its timer too
+        assertEquals(0, runtime.scheduleWriteOperation("expire", TP, GroupCoordinatorShard::expireOffsets).join());
+        assertEquals(3, committed("g").offset());
+        marker(10, true);
+        assertEquals(5, committed("g").offset());
+    }
 }
