@@ -122,8 +122,17 @@ class LibrdkafkaTransactionsTest {
         assertEquals(RECORDS, output.size());
         assertTrue(readAll(out, false).size() > RECORDS, "the aborted copies are in the log, hidden");
         try (Admin admin = Admin.create(ap)) {
-            Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(group.group(1),
-                new ListConsumerGroupOffsetsOptions().requireStable(true)).partitionsToOffsetAndMetadata().get();
+            // until the last commit's markers are written the fetch answers UNSTABLE_OFFSET_COMMIT for a partition,
+            // which the admin client does not retry (it leaves the partition out): list again until all are there
+            Map<TopicPartition, OffsetAndMetadata> offsets = Map.of();
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            while (offsets.size() < PARTITIONS && System.nanoTime() < deadline) {
+                offsets = admin.listConsumerGroupOffsets(group.group(1),
+                    new ListConsumerGroupOffsetsOptions().requireStable(true)).partitionsToOffsetAndMetadata().get();
+                if (offsets.size() < PARTITIONS) {
+                    Thread.sleep(50);
+                }
+            }
             for (int p = 0; p < PARTITIONS; p++) {
                 assertEquals(RECORDS / PARTITIONS, offsets.get(new TopicPartition(in, p)).offset(),
                     "the group's committed offset of partition " + p);

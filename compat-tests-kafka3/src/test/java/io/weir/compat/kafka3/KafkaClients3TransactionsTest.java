@@ -235,9 +235,20 @@ class KafkaClients3TransactionsTest {
         assertTrue(readAll(out, false).size() > RECORDS, "the aborted copies are in the log, hidden");
 
         try (Admin admin = admin()) {
-            Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(group,
-                new ListConsumerGroupOffsetsOptions().requireStable(true)).partitionsToOffsetAndMetadata().get();
-            inputs.forEach(tp -> assertEquals(RECORDS / PARTITIONS, offsets.get(tp).offset(), "committed offset of " + tp));
+            // until the last commit's markers are written the fetch answers UNSTABLE_OFFSET_COMMIT for a partition,
+            // which the admin client does not retry (it leaves the partition out): list again until all are there
+            Map<TopicPartition, OffsetAndMetadata> offsets = Map.of();
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            while (!offsets.keySet().containsAll(inputs) && System.nanoTime() < deadline) {
+                offsets = admin.listConsumerGroupOffsets(group, new ListConsumerGroupOffsetsOptions().requireStable(true))
+                    .partitionsToOffsetAndMetadata().get();
+                if (!offsets.keySet().containsAll(inputs)) {
+                    Thread.sleep(50);
+                }
+            }
+            assertTrue(offsets.keySet().containsAll(inputs), "stable committed offsets of every input: " + offsets);
+            Map<TopicPartition, OffsetAndMetadata> committed = offsets;
+            inputs.forEach(tp -> assertEquals(RECORDS / PARTITIONS, committed.get(tp).offset(), "committed offset of " + tp));
             // V1: the 3.9 producer's epoch never moved (V2 bumps it at every transaction end)
             List<ProducerState> producers = admin.describeProducers(List.of(new TopicPartition(out, 0)))
                 .partitionResult(new TopicPartition(out, 0)).get().activeProducers();
