@@ -1,11 +1,11 @@
 package io.weir.broker;
 
+import io.weir.common.testing.ChildOutput;
 import io.weir.broker.testing.EmbeddedBroker;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,39 +46,15 @@ class KcatGroupTest {
             p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
         }
         p.getOutputStream().close();
-        java.util.concurrent.CompletableFuture<String> output = drain(p.getInputStream());
+        java.util.concurrent.CompletableFuture<String> output = ChildOutput.drain(p.getInputStream());
         if (!p.waitFor(60, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             p.waitFor(10, TimeUnit.SECONDS);
-            throw new AssertionError("kcat " + String.join(" ", args) + " hung for 60 s; its output: " + drained(output));
+            throw new AssertionError("kcat " + String.join(" ", args) + " hung for 60 s; its output: " + ChildOutput.drained(output));
         }
-        String out = drained(output);
+        String out = ChildOutput.drained(output);
         assertEquals(0, p.exitValue(), out);
         return out;
-    }
-
-    /** Reads {@code in} to its end on a daemon thread: a hung child then cannot block the test in a pipe read. */
-    private static java.util.concurrent.CompletableFuture<String> drain(java.io.InputStream in) {
-        java.util.concurrent.CompletableFuture<String> out = new java.util.concurrent.CompletableFuture<>();
-        Thread t = new Thread(() -> {
-            try {
-                out.complete(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-            } catch (IOException e) {
-                out.completeExceptionally(e);
-            }
-        }, "child-output");
-        t.setDaemon(true);
-        t.start();
-        return out;
-    }
-
-    /** What {@code drain} read, or what went wrong reading it (the child is gone, so its pipe has ended). */
-    private static String drained(java.util.concurrent.CompletableFuture<String> out) {
-        try {
-            return out.get(10, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            return "(output unreadable: " + e + ")";
-        }
     }
 
     @Test

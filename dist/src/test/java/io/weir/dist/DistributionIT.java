@@ -1,5 +1,6 @@
 package io.weir.dist;
 
+import io.weir.common.testing.ChildOutput;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -220,39 +221,15 @@ class DistributionIT {
 
     private static String finish(Process p, int timeoutSeconds) throws Exception {
         p.getOutputStream().close();
-        java.util.concurrent.CompletableFuture<String> output = drain(p.getInputStream());
+        java.util.concurrent.CompletableFuture<String> output = ChildOutput.drain(p.getInputStream());
         if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
             p.descendants().forEach(ProcessHandle::destroyForcibly);   // a script's java child holds the pipe too
             p.destroyForcibly();
             p.waitFor(10, TimeUnit.SECONDS);
-            fail("timed out after " + timeoutSeconds + " s: " + drained(output));
+            fail("timed out after " + timeoutSeconds + " s: " + ChildOutput.drained(output));
         }
-        String out = drained(output);
+        String out = ChildOutput.drained(output);
         assertEquals(0, p.exitValue(), out);
         return out;
-    }
-
-    /** Reads {@code in} to its end on a daemon thread: a hung child then cannot block the test in a pipe read. */
-    private static java.util.concurrent.CompletableFuture<String> drain(java.io.InputStream in) {
-        java.util.concurrent.CompletableFuture<String> out = new java.util.concurrent.CompletableFuture<>();
-        Thread t = new Thread(() -> {
-            try {
-                out.complete(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-            } catch (IOException e) {
-                out.completeExceptionally(e);
-            }
-        }, "child-output");
-        t.setDaemon(true);
-        t.start();
-        return out;
-    }
-
-    /** What {@code drain} read, or what went wrong reading it (the child is gone, so its pipe has ended). */
-    private static String drained(java.util.concurrent.CompletableFuture<String> out) {
-        try {
-            return out.get(10, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            return "(output unreadable: " + e + ")";
-        }
     }
 }
