@@ -20,7 +20,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -45,8 +44,6 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 @Timeout(300)
 class StoreSnapshotIntegrationTest {
-    /** How long a job may take to converge before the test fails saying what it saw (a hang guard, not a timing check). */
-    private static final Duration CONVERGE = Duration.ofSeconds(120);
     private static final int PARTITIONS = 2;
     private static final AtomicInteger NAMES = new AtomicInteger();
     private static StreamsTestCluster cluster;
@@ -110,7 +107,7 @@ class StoreSnapshotIntegrationTest {
 
     /** Waits until every word reached its expected count, then checks every running count is exactly 1..n. */
     private static void awaitExactCounts(Job job, Map<String, Long> expected) throws InterruptedException {
-        long deadline = System.nanoTime() + CONVERGE.toNanos();
+        long deadline = System.nanoTime() + StreamsTestCluster.WAIT.toNanos();
         while (true) {
             Map<String, List<Long>> out = readOutput(job);
             boolean reached = expected.entrySet().stream().allMatch(e -> {
@@ -129,7 +126,7 @@ class StoreSnapshotIntegrationTest {
                 return;
             }
             if (System.nanoTime() - deadline > 0) {
-                fail("the job did not reach the counts " + expected + " in " + CONVERGE + ", saw " + out);
+                fail("the job did not reach the counts " + expected + " in " + StreamsTestCluster.WAIT + ", saw " + out);
             }
             Thread.sleep(200);
         }
@@ -141,7 +138,7 @@ class StoreSnapshotIntegrationTest {
                 fail("the job stopped: " + streams.state());
             }
             return streams.state() == WeirStreams.State.RUNNING;
-        }, CONVERGE, () -> "the job to be RUNNING, it is " + streams.state());
+        }, StreamsTestCluster.WAIT, () -> "the job to be RUNNING, it is " + streams.state());
     }
 
     private static RestoreProgress countsRestore(WeirStreams streams, int partition) {

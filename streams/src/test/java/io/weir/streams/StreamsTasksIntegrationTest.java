@@ -48,8 +48,6 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 @Timeout(300)
 class StreamsTasksIntegrationTest {
-    /** How long a job may take to converge before the test fails saying what it saw (a hang guard, not a timing check). */
-    private static final Duration CONVERGE = Duration.ofSeconds(120);
     private static final AtomicInteger NAMES = new AtomicInteger();
     private static StreamsTestCluster cluster;
 
@@ -148,7 +146,7 @@ class StreamsTasksIntegrationTest {
             return a.state() == WeirStreams.State.RUNNING && b.state() == WeirStreams.State.RUNNING
                 && a.metadataForAllStreamsClients().size() >= 2 && b.metadataForAllStreamsClients().size() >= 2
                 && a.metadataForAllStreamsClients().stream().noneMatch(m -> m.topicPartitions().isEmpty());
-        }, CONVERGE, () -> "both instances RUNNING with partitions each, saw " + a.state() + " " + b.state()
+        }, StreamsTestCluster.WAIT, () -> "both instances RUNNING with partitions each, saw " + a.state() + " " + b.state()
             + ", metadata " + a.metadataForAllStreamsClients());
     }
 
@@ -179,10 +177,10 @@ class StreamsTasksIntegrationTest {
                 StoreQueryParameters<io.weir.streams.state.ReadOnlyKeyValueStore<String, Long>> params =
                     StoreQueryParameters.fromNameAndType("counts", QueryableStoreTypes.keyValueStore());
                 // retried while a rebalance or a commit in flight makes the answer not yet final
-                long deadline = System.nanoTime() + CONVERGE.toNanos();
+                long deadline = System.nanoTime() + StreamsTestCluster.WAIT.toNanos();
                 while (true) {
                     if (System.nanoTime() - deadline > 0) {
-                        fail("the two instances' stores did not settle on " + expected + " in " + CONVERGE
+                        fail("the two instances' stores did not settle on " + expected + " in " + StreamsTestCluster.WAIT
                             + "; metadata " + a.metadataForAllStreamsClients());
                     }
                     try {
@@ -263,10 +261,10 @@ class StreamsTasksIntegrationTest {
             consumer.seekToBeginning(tps);
             Map<TopicPartition, Long> end = consumer.endOffsets(tps);
             long count = 0;
-            long deadline = System.nanoTime() + CONVERGE.toNanos();
+            long deadline = System.nanoTime() + StreamsTestCluster.WAIT.toNanos();
             while (tps.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
                 if (System.nanoTime() - deadline > 0) {
-                    fail("reading " + tps + " did not reach its end offsets " + end + " in " + CONVERGE);
+                    fail("reading " + tps + " did not reach its end offsets " + end + " in " + StreamsTestCluster.WAIT);
                 }
                 count += consumer.poll(Duration.ofMillis(100)).count();
             }
@@ -321,12 +319,12 @@ class StreamsTasksIntegrationTest {
                 long end = committedEnd(changelog, p);
                 String metric = "standby-changelog-position." + changelog + "-" + p;
                 // the standby reads the changelog as a commits
-                Wait.until(() -> b.metrics().getOrDefault(metric, -1L) >= end, CONVERGE,
+                Wait.until(() -> b.metrics().getOrDefault(metric, -1L) >= end, StreamsTestCluster.WAIT,
                     () -> metric + " to reach " + end + ", saw " + b.metrics().get(metric));
                 before = b.restoreProgress().size();
             }   // a closes: b takes its tasks over
             Wait.until(() -> b.state() == WeirStreams.State.RUNNING && b.metadataForAllStreamsClients().size() == 1
-                && b.metadataForAllStreamsClients().iterator().next().topicPartitions().size() == 4, CONVERGE,
+                && b.metadataForAllStreamsClients().iterator().next().topicPartitions().size() == 4, StreamsTestCluster.WAIT,
                 () -> "b RUNNING alone with all 4 partitions, saw " + b.state() + " " + b.metadataForAllStreamsClients());
             List<RestoreProgress> takeover = new ArrayList<>();
             for (RestoreProgress p : b.restoreProgress().subList(before, b.restoreProgress().size())) {
@@ -354,7 +352,7 @@ class StreamsTasksIntegrationTest {
                 } catch (InvalidStateStoreException retry) {
                     return false;   // still rebalancing
                 }
-            }, CONVERGE, () -> "b's store to hold " + expected + " (" + b.state() + ")");
+            }, StreamsTestCluster.WAIT, () -> "b's store to hold " + expected + " (" + b.state() + ")");
         }
     }
 
@@ -402,7 +400,7 @@ class StreamsTasksIntegrationTest {
                 }
                 producer.flush();
             }
-            Wait.until(() -> a.state() == WeirStreams.State.ERROR && b.state() == WeirStreams.State.ERROR, CONVERGE,
+            Wait.until(() -> a.state() == WeirStreams.State.ERROR && b.state() == WeirStreams.State.ERROR, StreamsTestCluster.WAIT,
                 () -> "both instances in ERROR, saw a " + a.state() + " b " + b.state() + ", b went through " + statesOfB
                     + ", a handled " + handledByA);
             assertEquals(1, handledByA.size(), handledByA.toString());
@@ -445,7 +443,7 @@ class StreamsTasksIntegrationTest {
                     return b.state() == WeirStreams.State.RUNNING && b.metadataForAllStreamsClients().stream()
                         .filter(m -> m.port() == 7302).anyMatch(m -> m.topicPartitions().stream()
                             .anyMatch(tp -> tp.topic().equals(repartition)));
-                }, CONVERGE, () -> "b RUNNING with a counts task, saw " + b.state() + " " + b.metadataForAllStreamsClients()
+                }, StreamsTestCluster.WAIT, () -> "b RUNNING with a counts task, saw " + b.state() + " " + b.metadataForAllStreamsClients()
                     + ", restores " + b.restoreProgress());
                 List<RestoreProgress> counts = new ArrayList<>();
                 for (RestoreProgress p : b.restoreProgress()) {

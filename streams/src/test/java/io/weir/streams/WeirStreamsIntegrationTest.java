@@ -16,7 +16,6 @@ import org.junit.jupiter.api.Timeout;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -47,8 +46,6 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 @Timeout(300)
 class WeirStreamsIntegrationTest {
-    /** How long a job may take to converge before the test fails saying what it saw (a hang guard, not a timing check). */
-    private static final Duration CONVERGE = Duration.ofSeconds(120);
     private static final int PARTITIONS = 2;
     private static final AtomicInteger NAMES = new AtomicInteger();
     private static StreamsTestCluster cluster;
@@ -108,7 +105,7 @@ class WeirStreamsIntegrationTest {
         return cluster.readAll(job.output, PARTITIONS);
     }
 
-    /** Waits (for {@link #CONVERGE} at most) until every expected word reached its count, then checks exactness. */
+    /** Waits (for {@link #StreamsTestCluster.WAIT} at most) until every expected word reached its count, then checks exactness. */
     private static Map<String, List<Long>> awaitExactCounts(Job job, Map<String, Long> expected) throws InterruptedException {
         return awaitExactCounts(job, expected, () -> "");
     }
@@ -116,8 +113,8 @@ class WeirStreamsIntegrationTest {
     /** {@link #awaitExactCounts(Job, Map)}; on timeout the failure adds {@code context} (a forked job's log, say). */
     private static Map<String, List<Long>> awaitExactCounts(Job job, Map<String, Long> expected, Supplier<String> context)
         throws InterruptedException {
-        return awaitExactCountsBefore(job, expected, System.nanoTime() + CONVERGE.toNanos(),
-            () -> "the job did not reach the expected counts in " + CONVERGE + context.get());
+        return awaitExactCountsBefore(job, expected, System.nanoTime() + StreamsTestCluster.WAIT.toNanos(),
+            () -> "the job did not reach the expected counts in " + StreamsTestCluster.WAIT + context.get());
     }
 
     private static void assertExact(Map<String, List<Long>> out, Map<String, Long> expected) {
@@ -138,7 +135,7 @@ class WeirStreamsIntegrationTest {
                 fail("the job stopped: " + streams.state());
             }
             return streams.state() == WeirStreams.State.RUNNING;
-        }, CONVERGE, () -> "the job to be RUNNING, it is " + streams.state());
+        }, StreamsTestCluster.WAIT, () -> "the job to be RUNNING, it is " + streams.state());
     }
 
     private static List<RestoreProgress> countStoreRestores(WeirStreams streams) {
@@ -365,7 +362,7 @@ class WeirStreamsIntegrationTest {
         long committedBeforeKill;
         try {
             // 2000 of the 8000 updates: every run reaches it (caches are off, so every update is output)
-            long deadline = System.nanoTime() + CONVERGE.toNanos();
+            long deadline = System.nanoTime() + StreamsTestCluster.WAIT.toNanos();
             while (true) {
                 assertTrue(child.isAlive(), () -> "the forked job ended early" + forkedLog(child, log));
                 committedBeforeKill = readOutput(job).values().stream().mapToLong(List::size).sum();
@@ -374,7 +371,7 @@ class WeirStreamsIntegrationTest {
                 }
                 long soFar = committedBeforeKill;
                 assertTrue(System.nanoTime() - deadline < 0, () -> "the forked job committed " + soFar
-                    + " of 2000 updates in " + CONVERGE + forkedLog(child, log));
+                    + " of 2000 updates in " + StreamsTestCluster.WAIT + forkedLog(child, log));
                 Thread.sleep(100);
             }
         } finally {
@@ -506,7 +503,7 @@ class WeirStreamsIntegrationTest {
         }), props)) {
             streams.setStateListener((now, old) -> states.add(now));
             streams.start();
-            Wait.until(() -> streams.state() == WeirStreams.State.ERROR, CONVERGE,
+            Wait.until(() -> streams.state() == WeirStreams.State.ERROR, StreamsTestCluster.WAIT,
                 () -> "the client to end in ERROR, it is " + streams.state() + " after " + states);
             assertTrue(states.containsAll(List.of(WeirStreams.State.PENDING_ERROR, WeirStreams.State.ERROR)), states.toString());
         }
@@ -585,7 +582,7 @@ class WeirStreamsIntegrationTest {
                 Wait.until(() -> {
                     assertTrue(child.isAlive(), () -> "the forked instance ended early" + forkedLog(child, log));
                     return b.state() == WeirStreams.State.RUNNING && !heldBy(b, "a").isEmpty() && !heldBy(b, "b").isEmpty();
-                }, CONVERGE, () -> "both instances to hold tasks, saw " + b.state() + " " + b.metadataForAllStreamsClients()
+                }, StreamsTestCluster.WAIT, () -> "both instances to hold tasks, saw " + b.state() + " " + b.metadataForAllStreamsClients()
                     + forkedLog(child, log));
                 heldByA = heldBy(b, "a");
                 heldByB = heldBy(b, "b");
@@ -626,7 +623,7 @@ class WeirStreamsIntegrationTest {
                 b.start();
                 awaitExactCounts(job, expected);
                 Wait.until(() -> b.state() == WeirStreams.State.RUNNING && !heldBy(b, "a").isEmpty() && !heldBy(b, "b").isEmpty(),
-                    CONVERGE, () -> "both instances to hold tasks, saw " + b.state() + " " + b.metadataForAllStreamsClients());
+                    StreamsTestCluster.WAIT, () -> "both instances to hold tasks, saw " + b.state() + " " + b.metadataForAllStreamsClients());
             }
             closedNs = System.nanoTime();
             produceLines(job, 600, 900, expected);
