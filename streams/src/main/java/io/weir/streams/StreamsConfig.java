@@ -82,6 +82,19 @@ public final class StreamsConfig {
      * rebalance at all, but one that never comes back holds its tasks idle until the session times out.
      */
     public static final String LEAVE_GROUP_ON_CLOSE_CONFIG = "streams.leave.group.on.close";
+    /**
+     * Kafka's: the version an application is upgraded from in a rolling bounce. Rebalances are cooperative (KIP-429:
+     * a rebalance revokes only the tasks that move; the others keep running) unless this names a version before 2.4
+     * ({@code 0.10.0} .. {@code 2.3}), which makes them eager, as those versions were. Unset (the default): cooperative.
+     */
+    public static final String UPGRADE_FROM_CONFIG = "upgrade.from";
+    /**
+     * Kafka's (KIP-708): a comma-separated list of client tag keys; standby replicas go to instances whose values of
+     * these tags differ from the active task's (and from the task's other standbys') where the instances allow.
+     */
+    public static final String RACK_AWARE_ASSIGNMENT_TAGS_CONFIG = "rack.aware.assignment.tags";
+    /** Kafka's (KIP-708): {@code client.tag.<key>=<value>} tags this instance, e.g. {@code client.tag.zone=eu-1a}. */
+    public static final String CLIENT_TAG_PREFIX = "client.tag.";
     /** The default (and Weir's recommended) guarantee. */
     public static final String EXACTLY_ONCE = "exactly_once";
     public static final String AT_LEAST_ONCE = "at_least_once";

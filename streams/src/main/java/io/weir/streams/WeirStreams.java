@@ -509,7 +509,9 @@ public final class WeirStreams implements AutoCloseable {
      * started from a snapshot); {@code snapshots-published-total} (store snapshots this instance wrote);
      * {@code standby-records-total} (changelog records applied to standby stores) and, per changelog partition a
      * standby follows, {@code standby-changelog-position.<topic>-<partition>} (the committed position);
-     * {@code dropped-records-total} (records the exception handlers chose to skip, and invalid timestamps skipped).
+     * {@code dropped-records-total} (records the exception handlers chose to skip, and invalid timestamps skipped);
+     * per active task, {@code active-task-created-total.<task>} and {@code active-task-closed-total.<task>} (how often
+     * this instance's threads created and closed it: a cooperative rebalance closes only the tasks that move).
      */
     public Map<String, Long> metrics() {
         Map<String, Long> m = new LinkedHashMap<>();
@@ -536,6 +538,10 @@ public final class WeirStreams implements AutoCloseable {
             dropped += t.droppedRecords();
         }
         m.put("dropped-records-total", dropped);
+        for (StreamThread t : threads()) {
+            t.activeTaskCreations().forEach((id, n) -> m.merge("active-task-created-total." + id, n, Long::sum));
+            t.activeTaskClosures().forEach((id, n) -> m.merge("active-task-closed-total." + id, n, Long::sum));
+        }
         synchronized (lock) {
             m.put("alive-stream-threads", threads.stream().filter(Thread::isAlive).count());
         }

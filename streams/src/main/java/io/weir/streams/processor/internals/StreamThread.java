@@ -72,6 +72,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * with the restore consumer (read_committed), committing each chunk it applies with the changelog position;
  * when it is promoted, the active task restores only the tail after that position. While the assignment
  * holds warm-up replicas back, the thread asks for a probing rebalance every {@code probing.rebalance.interval.ms}.
+ *
+ * <p>Rebalances are cooperative (KIP-429) unless {@code upgrade.from} names a version before 2.4: the thread keeps
+ * processing its tasks while the group rebalances (it only skips commits until the new generation's assignment
+ * arrives), and the rebalance listener commits and closes only the tasks revoked from it. Those reach their new owner
+ * in a follow-up rebalance that the revoking member starts once its commit is done, so under exactly-once the new
+ * owner reads the revoked task's input from that commit.
  */
 public final class StreamThread extends Thread {
     private static final Logger log = LoggerFactory.getLogger(StreamThread.class);
@@ -132,6 +138,9 @@ public final class StreamThread extends Thread {
     private final Map<TaskId, Long> knownOffsetSums = new ConcurrentHashMap<>();
     /** What the stores of task directories this thread has not held committed, read from disk once per directory. */
     private final Map<TaskId, Long> storedOffsetSums = new ConcurrentHashMap<>();
+    /** How often each active task was created and closed (clean or dirty) on this thread: the task lifecycle. */
+    private final Map<TaskId, Long> activeOpens = new ConcurrentHashMap<>();
+    private final Map<TaskId, Long> activeCloses = new ConcurrentHashMap<>();
     private final AtomicLong standbyRecords = new AtomicLong();
     private final Map<TopicPartition, Long> standbyPositions = new ConcurrentHashMap<>();
     /** The stores of the restored active tasks by name, published for interactive queries. */
@@ -178,7 +187,7 @@ public final class StreamThread extends Thread {
             stateful, settings.numStandbyReplicas(),
             longConfig(settings.configs(), ACCEPTABLE_RECOVERY_LAG_CONFIG, StreamsPartitionAssignor.DEFAULT_ACCEPTABLE_RECOVERY_LAG),
             (int) longConfig(settings.configs(), MAX_WARMUP_REPLICAS_CONFIG, StreamsPartitionAssignor.DEFAULT_MAX_WARMUP_REPLICAS),
-            this::localTaskOffsets);
+            this::localTaskOffsets, assignorOptions(settings.configs()));
         this.probingIntervalMs = longConfig(settings.configs(), PROBING_REBALANCE_INTERVAL_MS_CONFIG, 600_000L);
         long threads = Math.max(1, longConfig(settings.configs(), StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1));
         this.cache = new ThreadCache(StreamsConfig.cacheMaxBytes(settings.configs()) / threads);
@@ -240,6 +249,52 @@ public final class StreamThread extends Thread {
     /** How soon a thread asks again after an assignment made without some source topic's metadata. */
     private static final long MISSING_TOPICS_REJOIN_MS = 1_000;
 
+    /**
+     * The assignor's rebalance protocol and rack awareness from the job's configs: cooperative unless
+     * {@code upgrade.from} names a version before 2.4; {@code rack.aware.assignment.tags} and {@code client.tag.*}.
+     */
+    public static StreamsPartitionAssignor.Options assignorOptions(Map<String, Object> configs) {
+        Object upgradeFrom = configs.get(StreamsConfig.UPGRADE_FROM_CONFIG);
+        boolean cooperative = upgradeFrom == null || upgradeFrom.toString().isBlank()
+            || !beforeCooperative(upgradeFrom.toString().trim());
+        List<String> tagKeys = new ArrayList<>();
+        Object tags = configs.get(StreamsConfig.RACK_AWARE_ASSIGNMENT_TAGS_CONFIG);
+        if (tags != null) {
+            for (String k : (tags instanceof Collection<?> c ? c.stream().map(String::valueOf).toList()
+                : Arrays.asList(tags.toString().split(",")))) {
+                if (!k.trim().isEmpty()) {
+                    tagKeys.add(k.trim());
+                }
+            }
+        }
+        Map<String, String> clientTags = new TreeMap<>();
+        configs.forEach((k, v) -> {
+            if (k.startsWith(StreamsConfig.CLIENT_TAG_PREFIX) && v != null) {
+                clientTags.put(k.substring(StreamsConfig.CLIENT_TAG_PREFIX.length()), v.toString());
+            }
+        });
+        for (String k : tagKeys) {
+            if (!clientTags.containsKey(k)) {
+                log.warn("{} names the tag {} but this instance has no {}{}: its standbys cannot be spread by it",
+                    StreamsConfig.RACK_AWARE_ASSIGNMENT_TAGS_CONFIG, k, StreamsConfig.CLIENT_TAG_PREFIX, k);
+            }
+        }
+        return new StreamsPartitionAssignor.Options(cooperative, tagKeys, clientTags);
+    }
+
+    /** Whether an {@code upgrade.from} version is one before cooperative rebalancing (Kafka 2.4). */
+    private static boolean beforeCooperative(String version) {
+        String[] parts = version.split("\\.");
+        try {
+            int major = Integer.parseInt(parts[0]);
+            int minor = parts.length > 1 ? Integer.parseInt(parts[1]) : 0;
+            return major < 2 || major == 2 && minor < 4;
+        } catch (NumberFormatException e) {
+            throw new io.weir.common.config.ConfigException(StreamsConfig.UPGRADE_FROM_CONFIG, version,
+                "is not a Kafka version such as 2.3 or 3.9");
+        }
+    }
+
     private static long longConfig(Map<String, Object> configs, String key, long defaultValue) {
         Object v = configs.get(key);
         if (v == null) {
@@ -286,6 +341,16 @@ public final class StreamThread extends Thread {
     }
 
     /** Changelog records applied to standby stores since the thread started. */
+    /** How often each active task was created on this thread (a revoked task that comes back counts again). */
+    public Map<TaskId, Long> activeTaskCreations() {
+        return Map.copyOf(activeOpens);
+    }
+
+    /** How often each active task was closed on this thread: revoked, lost, restarted after an abort, shut down. */
+    public Map<TaskId, Long> activeTaskClosures() {
+        return Map.copyOf(activeCloses);
+    }
+
     public long standbyRecordsRestored() {
         return standbyRecords.get();
     }
@@ -545,6 +610,10 @@ public final class StreamThread extends Thread {
      * them and returns false (records polled before are then read again).
      */
     private boolean commit() {
+        if (assignor.rebalanceInProgress()) {
+            // the kept tasks go on processing; their commit waits for the new generation (see the assignor)
+            return true;
+        }
         lastCommitMs = settings.time().milliseconds();
         for (StreamTask task : tasks.values()) {
             if (!restoringTasks.contains(task.id())) {
@@ -692,6 +761,7 @@ public final class StreamThread extends Thread {
             if (task == null) {
                 task = openTask(id, false);
                 tasks.put(id, task);
+                activeOpens.merge(id, 1L, Long::sum);
             }
             partitionsByTask.computeIfAbsent(id, i -> new HashSet<>()).addAll(e.getValue());
             for (TopicPartition tp : e.getValue()) {
@@ -918,6 +988,7 @@ public final class StreamThread extends Thread {
             if (snapshots != null) {
                 snapshots.forget(id);
             }
+            activeCloses.merge(id, 1L, Long::sum);
             try {
                 if (!clean) {
                     task.abortStores();
@@ -937,6 +1008,12 @@ public final class StreamThread extends Thread {
 
     /** Commits (if clean and possible) and closes every task. */
     private void closeAllTasks(boolean clean) {
+        if (clean && !tasks.isEmpty() && assignor.rebalanceInProgress()) {
+            // no commit goes through while the group changes generation: the open transaction is aborted instead, and
+            // the tasks' next owners read its records again from the last commit
+            log.info("Stream thread {}: closing during a rebalance; the uncommitted work is aborted", getName());
+            clean = false;
+        }
         if (clean && !tasks.isEmpty()) {
             commit();
         }

@@ -31,16 +31,20 @@ import java.util.function.Supplier;
  * <p>Each member's subscription userData carries its process id (members with the same id are the threads of
  * one instance, a "client"), its {@code application.server}, the active and standby tasks of its last
  * assignment, the task directories in its state directory (with the summed changelog offsets it knows of), and
- * how many follow-up rebalances it asked for (see {@link #requestFollowUpRebalance}).
+ * how many follow-up rebalances it asked for (see {@link #requestFollowUpRebalance}) and its client tags.
  * The leader:
  * <ol>
  * <li>spreads active tasks over clients in proportion to their threads, keeping each task on the client that
  * had it (sticky) while that client is under its quota, else preferring a client holding the task's state
  * (a standby, then a local task directory with the highest offsets), else the least loaded client;</li>
  * <li>places {@code num.standby.replicas} standby copies of each task that has state on other clients (a
- * client never holds a task twice), preferring clients that already hold its state;</li>
+ * client never holds a task twice), preferring clients whose {@code client.tag.*} values differ from the task's
+ * other copies in the {@code rack.aware.assignment.tags} (KIP-708), then clients that already hold its state;</li>
  * <li>splits each client's tasks over its threads, keeping a task on the thread that ran it or kept its
- * standby (so a promoted standby opens its store in the thread that had it open).</li>
+ * standby (so a promoted standby opens its store in the thread that had it open);</li>
+ * <li>cooperative (KIP-429, the default): holds back each task whose partitions another member still owns (the
+ * subscription's {@code ownedPartitions}): its owner revokes it and rejoins, and the follow-up round hands it over
+ * (see {@code holdBackOwnedMoves}).</li>
  * </ol>
  * Every member's assignment userData carries its active and standby tasks, which host (by
  * {@code application.server}) holds which partitions actively and as standby, the source topics' partition
@@ -62,10 +66,32 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
 
     /** What a member reports: who it is and what state it holds. */
     public record MemberInfo(String processId, String host, Set<TaskId> prevActive, Set<TaskId> prevStandby,
-                             Map<TaskId, Long> localTasks, int errorCode, int followUpRequests) {
+                             Map<TaskId, Long> localTasks, int errorCode, int followUpRequests,
+                             Map<String, String> clientTags) {
         public MemberInfo(String processId, String host, Set<TaskId> prevActive, Set<TaskId> prevStandby,
                           Map<TaskId, Long> localTasks, int errorCode) {
-            this(processId, host, prevActive, prevStandby, localTasks, errorCode, 0);
+            this(processId, host, prevActive, prevStandby, localTasks, errorCode, 0, Map.of());
+        }
+
+        public MemberInfo(String processId, String host, Set<TaskId> prevActive, Set<TaskId> prevStandby,
+                          Map<TaskId, Long> localTasks, int errorCode, int followUpRequests) {
+            this(processId, host, prevActive, prevStandby, localTasks, errorCode, followUpRequests, Map.of());
+        }
+    }
+
+    /**
+     * How this member rebalances and where standbys go: {@code cooperative} (Kafka Streams' default since 2.4; false
+     * only for {@code upgrade.from} an older version) makes the assignor offer the COOPERATIVE protocol of KIP-429, and
+     * {@code rackAwareTags} ({@code rack.aware.assignment.tags}, KIP-708) names the keys of the {@code clientTags}
+     * ({@code client.tag.<key>}) by which standbys are spread away from their active task.
+     */
+    public record Options(boolean cooperative, List<String> rackAwareTags, Map<String, String> clientTags) {
+        /** Kafka's defaults: cooperative, no rack awareness. */
+        public static final Options DEFAULT = new Options(true, List.of(), Map.of());
+
+        public Options {
+            rackAwareTags = List.copyOf(rackAwareTags);
+            clientTags = Map.copyOf(clientTags);
         }
     }
 
@@ -91,8 +117,10 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
     private final long acceptableRecoveryLag;
     private final int maxWarmupReplicas;
     private final Supplier<Map<TaskId, Long>> localTasks;
+    private final Options options;
     private volatile AssignmentInfo last = AssignmentInfo.NONE;
     private volatile int requestedError = ERROR_NONE;
+    private volatile boolean rebalancing;
     /** How many follow-up rebalances this member asked for; in its subscription, so each request changes it. */
     private final java.util.concurrent.atomic.AtomicInteger followUpRequests = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -118,6 +146,15 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
     public StreamsPartitionAssignor(String processId, String host, Map<Integer, List<String>> sourceTopicsBySubtopology,
                                     Set<Integer> statefulSubtopologies, int numStandbyReplicas, long acceptableRecoveryLag,
                                     int maxWarmupReplicas, Supplier<Map<TaskId, Long>> localTasks) {
+        this(processId, host, sourceTopicsBySubtopology, statefulSubtopologies, numStandbyReplicas, acceptableRecoveryLag,
+            maxWarmupReplicas, localTasks, Options.DEFAULT);
+    }
+
+    /** @param options the rebalance protocol and rack-aware standby placement (see {@link Options}) */
+    public StreamsPartitionAssignor(String processId, String host, Map<Integer, List<String>> sourceTopicsBySubtopology,
+                                    Set<Integer> statefulSubtopologies, int numStandbyReplicas, long acceptableRecoveryLag,
+                                    int maxWarmupReplicas, Supplier<Map<TaskId, Long>> localTasks, Options options) {
+        this.options = options;
         this.acceptableRecoveryLag = acceptableRecoveryLag;
         this.maxWarmupReplicas = maxWarmupReplicas;
         this.processId = processId;
@@ -135,7 +172,8 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
 
     @Override
     public List<RebalanceProtocol> supportedProtocols() {
-        return List.of(RebalanceProtocol.EAGER);
+        return options.cooperative() ? List.of(RebalanceProtocol.COOPERATIVE, RebalanceProtocol.EAGER)
+            : List.of(RebalanceProtocol.EAGER);
     }
 
     /** The last assignment this member received. */
@@ -162,14 +200,26 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
     @Override
     public ByteBuffer subscriptionUserData(int generation) {
         AssignmentInfo a = last;
+        rebalancing = true;   // the consumer is joining: until the assignment arrives, its generation is on the way out
         return encodeSubscription(new MemberInfo(processId, host, a.activeTasks(), a.standbyTasks(), localTasks.get(),
-            requestedError, followUpRequests.get()));
+            requestedError, followUpRequests.get(), options.clientTags()));
     }
 
     @Override
     public void onAssignment(ConsumerProtocol.Assignment assignment, int generation) {
         AssignmentInfo info = assignment.userData() == null ? AssignmentInfo.NONE : decodeAssignment(assignment.userData(), generation);
         last = info;
+        rebalancing = false;
+    }
+
+    /**
+     * Whether this member is in a rebalance: from building its JoinGroup subscription until its assignment arrives.
+     * A cooperative member goes on processing its tasks meanwhile, but does not commit: the group is about to move to
+     * a new generation, and the coordinator refuses offsets of the old one once every member has joined
+     * (Kafka Streams skips its commits during a rebalance for the same reason).
+     */
+    public boolean rebalanceInProgress() {
+        return rebalancing;
     }
 
     @Override
@@ -235,6 +285,7 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
             splitOverThreads(c.getValue(), members, activeByClient.get(c.getKey()), standbyByClient.get(c.getKey()),
                 activeByMember, standbyByMember);
         }
+        Set<TaskId> pending = holdBackOwnedMoves(tasks, subscriptions, members, activeByMember, standbyByMember);
         Map<String, Set<TopicPartition>> activeHosts = new TreeMap<>();
         Map<String, Set<TopicPartition>> standbyHosts = new TreeMap<>();
         for (Map.Entry<String, List<String>> c : membersByClient.entrySet()) {
@@ -243,9 +294,11 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
                 continue;
             }
             Set<TopicPartition> act = activeHosts.computeIfAbsent(h, k -> new TreeSet<>(PARTITION_ORDER));
-            activeByClient.get(c.getKey()).forEach(t -> act.addAll(tasks.get(t)));
             Set<TopicPartition> stb = standbyHosts.computeIfAbsent(h, k -> new TreeSet<>(PARTITION_ORDER));
-            standbyByClient.get(c.getKey()).forEach(t -> stb.addAll(tasks.get(t)));
+            for (String m : c.getValue()) {
+                activeByMember.get(m).forEach(t -> act.addAll(tasks.get(t)));
+                standbyByMember.get(m).forEach(t -> stb.addAll(tasks.get(t)));
+            }
         }
         Map<String, ConsumerProtocol.Assignment> out = new LinkedHashMap<>();
         for (String m : members.keySet()) {
@@ -257,9 +310,75 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
                 probing);
             out.put(m, new ConsumerProtocol.Assignment(parts, encodeAssignment(info)));
         }
-        log.info("Streams assignment: clients {}, active {}, standby {}{}", membersByClient.keySet(), activeByMember,
-            standbyByMember, error == ERROR_NONE ? "" : " (error code " + error + ": the application shuts down)");
+        log.info("Streams assignment: clients {}, active {}, standby {}{}{}", membersByClient.keySet(), activeByMember,
+            standbyByMember, pending.isEmpty() ? "" : "; moving after their owners revoke them: " + pending,
+            error == ERROR_NONE ? "" : " (error code " + error + ": the application shuts down)");
         return out;
+    }
+
+    /**
+     * The cooperative half of the assignment (KIP-429): a task that another member of this round still owns (its
+     * partitions are among that member's {@code ownedPartitions}) is not given to its new member yet. Its owner,
+     * not assigned it either, revokes it (commits, closes the task) and rejoins at once; the follow-up round then gives
+     * it to the new member. So the new owner never fetches before the old one's last commit, and every other task
+     * stays where it runs. A stateful task's new member gets it as a standby meanwhile (its store starts catching up,
+     * and the follow-up round prefers that member) unless the owner is a thread of the same instance, whose store
+     * directory it is. Members of an eager rebalance own nothing here (they revoked everything before joining), so
+     * nothing is held back. Returns the tasks held back.
+     */
+    private Set<TaskId> holdBackOwnedMoves(Map<TaskId, List<TopicPartition>> tasks,
+                                           Map<String, ConsumerProtocol.Subscription> subscriptions,
+                                           Map<String, MemberInfo> members, Map<String, Set<TaskId>> activeByMember,
+                                           Map<String, Set<TaskId>> standbyByMember) {
+        Map<TopicPartition, TaskId> taskOf = new HashMap<>();
+        tasks.forEach((t, parts) -> parts.forEach(tp -> taskOf.put(tp, t)));
+        // the owner of each task: the claim of the newest generation; two claims at one generation cancel out
+        Map<TaskId, String> owner = new HashMap<>();
+        Map<TaskId, Integer> ownerGeneration = new HashMap<>();
+        Set<TaskId> disputed = new HashSet<>();
+        for (Map.Entry<String, ConsumerProtocol.Subscription> e : new TreeMap<>(subscriptions).entrySet()) {
+            int gen = e.getValue().generationId();
+            Set<TaskId> claimed = new TreeSet<>();
+            for (TopicPartition tp : e.getValue().ownedPartitions()) {
+                TaskId t = taskOf.get(tp);
+                if (t != null) {
+                    claimed.add(t);
+                }
+            }
+            for (TaskId t : claimed) {
+                Integer g = ownerGeneration.get(t);
+                if (g == null || gen > g) {
+                    owner.put(t, e.getKey());
+                    ownerGeneration.put(t, gen);
+                    disputed.remove(t);
+                } else if (g == gen) {
+                    disputed.add(t);
+                }
+            }
+        }
+        disputed.forEach(owner::remove);
+        Set<TaskId> pending = new TreeSet<>();
+        for (Map.Entry<String, Set<TaskId>> e : activeByMember.entrySet()) {
+            String m = e.getKey();
+            for (TaskId t : List.copyOf(e.getValue())) {
+                String o = owner.get(t);
+                if (o == null || o.equals(m)) {
+                    continue;
+                }
+                e.getValue().remove(t);
+                pending.add(t);
+                boolean sameInstance = members.get(o).processId().equals(members.get(m).processId());
+                if (!sameInstance && statefulSubtopologies.contains(t.subtopology())) {
+                    boolean standbyElsewhereOnInstance = members.entrySet().stream()
+                        .anyMatch(x -> !x.getKey().equals(m) && x.getValue().processId().equals(members.get(m).processId())
+                            && standbyByMember.getOrDefault(x.getKey(), Set.of()).contains(t));
+                    if (!standbyElsewhereOnInstance) {
+                        standbyByMember.get(m).add(t);
+                    }
+                }
+            }
+        }
+        return pending;
     }
 
     private static Map<String, Set<TaskId>> emptyByClient(Map<String, List<String>> membersByClient) {
@@ -427,6 +546,12 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
         return best;
     }
 
+    /**
+     * Standby replicas of each stateful task on clients other than its active's, at most one per client: preferring,
+     * with {@code rack.aware.assignment.tags}, the client whose tags differ from those of the task's other copies in the
+     * most dimensions (so a rack or zone lost takes no task's every copy, where the clients allow), then the client
+     * holding most of the task's state, then the least loaded.
+     */
     private Map<String, Set<TaskId>> assignStandby(Set<TaskId> tasks, Map<String, MemberInfo> members,
                                                   Map<String, List<String>> membersByClient,
                                                   Map<String, Set<TaskId>> activeByClient) {
@@ -438,18 +563,29 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
             if (!statefulSubtopologies.contains(t.subtopology())) {
                 continue;
             }
+            // the tag values (rack.aware.assignment.tags) the task's copies already use: the active's, then each standby's
+            Map<String, Set<String>> usedTags = new HashMap<>();
+            for (Map.Entry<String, Set<TaskId>> c : activeByClient.entrySet()) {
+                if (c.getValue().contains(t)) {
+                    addTags(usedTags, tagsOf(c.getKey(), membersByClient, members));
+                }
+            }
             for (int r = 0; r < numStandbyReplicas; r++) {
                 String best = null;
                 long bestScore = 0;
+                int bestSpread = 0;
                 for (Map.Entry<String, List<String>> c : membersByClient.entrySet()) {
                     if (activeByClient.get(c.getKey()).contains(t) || out.get(c.getKey()).contains(t)) {
                         continue;
                     }
+                    // first the client differing from the copies in the most tag dimensions (KIP-708), then state, load
+                    int spread = tagSpread(usedTags, tagsOf(c.getKey(), membersByClient, members));
                     long score = stateScore(t, c.getValue(), members);
-                    if (best == null || score > bestScore || score == bestScore
-                        && load(out, c.getKey(), membersByClient) < load(out, best, membersByClient)) {
+                    if (best == null || spread > bestSpread || spread == bestSpread && (score > bestScore
+                        || score == bestScore && load(out, c.getKey(), membersByClient) < load(out, best, membersByClient))) {
                         best = c.getKey();
                         bestScore = score;
+                        bestSpread = spread;
                     }
                 }
                 if (best == null) {
@@ -457,9 +593,42 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
                     break;
                 }
                 out.get(best).add(t);
+                addTags(usedTags, tagsOf(best, membersByClient, members));
             }
         }
         return out;
+    }
+
+    /** The client's values of the rack-aware tags (its members agree: they are one instance's threads). */
+    private Map<String, String> tagsOf(String client, Map<String, List<String>> membersByClient,
+                                       Map<String, MemberInfo> members) {
+        if (options.rackAwareTags().isEmpty()) {
+            return Map.of();
+        }
+        Map<String, String> tags = members.get(membersByClient.get(client).get(0)).clientTags();
+        Map<String, String> out = new HashMap<>();
+        for (String key : options.rackAwareTags()) {
+            String v = tags.get(key);
+            if (v != null) {
+                out.put(key, v);
+            }
+        }
+        return out;
+    }
+
+    private static void addTags(Map<String, Set<String>> used, Map<String, String> tags) {
+        tags.forEach((k, v) -> used.computeIfAbsent(k, x -> new HashSet<>()).add(v));
+    }
+
+    /** In how many tag dimensions the client's value is one no copy of the task uses yet (a missing tag never counts). */
+    private static int tagSpread(Map<String, Set<String>> used, Map<String, String> tags) {
+        int n = 0;
+        for (Map.Entry<String, String> e : tags.entrySet()) {
+            if (!used.getOrDefault(e.getKey(), Set.of()).contains(e.getValue())) {
+                n++;
+            }
+        }
+        return n;
     }
 
     /** A client's tasks over its threads: sticky to the thread that had the task (active or standby), balanced. */
@@ -529,6 +698,11 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
         }
         w.int32(info.errorCode());
         w.int32(info.followUpRequests());
+        w.int32(info.clientTags().size());
+        new TreeMap<>(info.clientTags()).forEach((k, v) -> {
+            w.string(k);
+            w.string(v);
+        });
         return w.done();
     }
 
@@ -550,7 +724,12 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
         }
         int error = b.getInt();
         int followUps = b.remaining() >= 4 ? b.getInt() : 0;   // absent from an older member's subscription
-        return new MemberInfo(pid, host, active, standby, local, error, followUps);
+        Map<String, String> tags = new HashMap<>();
+        int nTags = b.remaining() >= 4 ? b.getInt() : 0;   // so are the client tags
+        for (int i = 0; i < nTags; i++) {
+            tags.put(readString(b), readString(b));
+        }
+        return new MemberInfo(pid, host, active, standby, local, error, followUps, Map.copyOf(tags));
     }
 
     static ByteBuffer encodeAssignment(AssignmentInfo info) {
