@@ -151,10 +151,12 @@ public final class StreamThread extends Thread {
     private WeirConsumer<byte[], byte[]> consumer;
     private WeirConsumer<byte[], byte[]> restoreConsumer;
     private boolean transactionOpen;
+    private long transactionStartMs;
     private long lastCommitMs;
     private final RepartitionPurger purger;
     private final java.util.concurrent.atomic.LongAdder droppedRecords = new java.util.concurrent.atomic.LongAdder();
     private final long probingIntervalMs;
+    private final long transactionTimeoutMs;
     private long lastAssignedMs;
     /** The record cache of this thread's tasks: its share of {@code statestore.cache.max.bytes}. */
     private final ThreadCache cache;
@@ -188,6 +190,12 @@ public final class StreamThread extends Thread {
             longConfig(settings.configs(), ACCEPTABLE_RECOVERY_LAG_CONFIG, StreamsPartitionAssignor.DEFAULT_ACCEPTABLE_RECOVERY_LAG),
             (int) longConfig(settings.configs(), MAX_WARMUP_REPLICAS_CONFIG, StreamsPartitionAssignor.DEFAULT_MAX_WARMUP_REPLICAS),
             this::localTaskOffsets, assignorOptions(settings.configs()));
+        this.assignor.onRebalanceStart(() -> {
+            if (state == State.RUNNING) {
+                setState(State.PARTITIONS_ASSIGNED);   // back to RUNNING once the assignment's tasks are in place
+            }
+        });
+        this.transactionTimeoutMs = longConfig(settings.producerConfigs(), "transaction.timeout.ms", DEFAULT_TRANSACTION_TIMEOUT_MS);
         this.probingIntervalMs = longConfig(settings.configs(), PROBING_REBALANCE_INTERVAL_MS_CONFIG, 600_000L);
         long threads = Math.max(1, longConfig(settings.configs(), StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1));
         this.cache = new ThreadCache(StreamsConfig.cacheMaxBytes(settings.configs()) / threads);
@@ -246,6 +254,8 @@ public final class StreamThread extends Thread {
     public static final String ACCEPTABLE_RECOVERY_LAG_CONFIG = "acceptable.recovery.lag";
     public static final String MAX_WARMUP_REPLICAS_CONFIG = "max.warmup.replicas";
     public static final String PROBING_REBALANCE_INTERVAL_MS_CONFIG = "probing.rebalance.interval.ms";
+    /** The stream threads' producers' {@code transaction.timeout.ms} unless the job sets one (Kafka Streams' too). */
+    private static final long DEFAULT_TRANSACTION_TIMEOUT_MS = 10_000;
     /** How soon a thread asks again after an assignment made without some source topic's metadata. */
     private static final long MISSING_TOPICS_REJOIN_MS = 1_000;
 
@@ -513,7 +523,7 @@ public final class StreamThread extends Thread {
         Map<String, Object> p = new HashMap<>(settings.producerConfigs());
         if (settings.exactlyOnce()) {
             p.put("transactional.id", settings.transactionalIdPrefix() + "-" + index);
-            p.putIfAbsent("transaction.timeout.ms", 10_000);
+            p.putIfAbsent("transaction.timeout.ms", (int) DEFAULT_TRANSACTION_TIMEOUT_MS);
         }
         WeirProducer<byte[], byte[]> created = new WeirProducer<>(p, new Serializers.ByteArraySerializer(),
             new Serializers.ByteArraySerializer());
@@ -554,8 +564,9 @@ public final class StreamThread extends Thread {
             if (task == null || rewound.contains(tp)) {
                 continue;
             }
-            if (restoringTasks.contains(task.id())) {
-                // fetched before the partition was paused: read it again once the task is restored
+            if (restoringTasks.contains(task.id()) || transactionTooOldToExtend()) {
+                // fetched before the partition was paused: read it again once the task is restored; or a rebalance
+                // holds the commit back while the transaction nears its timeout: read it again after the commit
                 consumer.seek(tp, r.offset());
                 rewound.add(tp);
                 continue;
@@ -598,10 +609,22 @@ public final class StreamThread extends Thread {
         }
     }
 
+    /**
+     * Whether a rebalance that holds the commits back (see {@link StreamsPartitionAssignor#rebalanceInProgress}) has
+     * kept the transaction open for half of {@code transaction.timeout.ms}: processing then waits for the rebalance to
+     * end, so that a slow rebalance (a member that died without leaving is waited for) never lets the coordinator abort
+     * the transaction and fence the producer.
+     */
+    private boolean transactionTooOldToExtend() {
+        return transactionOpen && assignor.rebalanceInProgress()
+            && settings.time().milliseconds() - transactionStartMs >= transactionTimeoutMs / 2;
+    }
+
     private void ensureTransaction() {
         if (settings.exactlyOnce() && !transactionOpen) {
             producer.beginTransaction();
             transactionOpen = true;
+            transactionStartMs = settings.time().milliseconds();
         }
     }
 

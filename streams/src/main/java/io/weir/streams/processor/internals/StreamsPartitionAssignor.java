@@ -121,6 +121,7 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
     private volatile AssignmentInfo last = AssignmentInfo.NONE;
     private volatile int requestedError = ERROR_NONE;
     private volatile boolean rebalancing;
+    private volatile Runnable onRebalanceStart;
     /** How many follow-up rebalances this member asked for; in its subscription, so each request changes it. */
     private final java.util.concurrent.atomic.AtomicInteger followUpRequests = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -201,6 +202,10 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
     public ByteBuffer subscriptionUserData(int generation) {
         AssignmentInfo a = last;
         rebalancing = true;   // the consumer is joining: until the assignment arrives, its generation is on the way out
+        Runnable hook = onRebalanceStart;
+        if (hook != null) {
+            hook.run();
+        }
         return encodeSubscription(new MemberInfo(processId, host, a.activeTasks(), a.standbyTasks(), localTasks.get(),
             requestedError, followUpRequests.get(), options.clientTags()));
     }
@@ -220,6 +225,15 @@ public final class StreamsPartitionAssignor implements PartitionAssignor {
      */
     public boolean rebalanceInProgress() {
         return rebalancing;
+    }
+
+    /**
+     * Runs {@code hook} on the polling thread each time this member starts to join (before its JoinGroup goes out):
+     * the stream thread leaves RUNNING then, so that its instance reads RUNNING again only once the new assignment's
+     * tasks are in place (as under an eager rebalance, which revokes everything first).
+     */
+    public void onRebalanceStart(Runnable hook) {
+        this.onRebalanceStart = hook;
     }
 
     @Override
