@@ -152,6 +152,8 @@ public final class StreamThread extends Thread {
     private WeirConsumer<byte[], byte[]> restoreConsumer;
     private boolean transactionOpen;
     private long transactionStartMs;
+    /** Partitions paused because a rebalance kept the transaction open too long (see transactionTooOldToExtend). */
+    private final Set<TopicPartition> pausedForRebalance = new HashSet<>();
     private long lastCommitMs;
     private final RepartitionPurger purger;
     private final java.util.concurrent.atomic.LongAdder droppedRecords = new java.util.concurrent.atomic.LongAdder();
@@ -350,7 +352,6 @@ public final class StreamThread extends Thread {
         return s == null ? 0 : s.publishedCount();
     }
 
-    /** Changelog records applied to standby stores since the thread started. */
     /** How often each active task was created on this thread (a revoked task that comes back counts again). */
     public Map<TaskId, Long> activeTaskCreations() {
         return Map.copyOf(activeOpens);
@@ -361,6 +362,7 @@ public final class StreamThread extends Thread {
         return Map.copyOf(activeCloses);
     }
 
+    /** Changelog records applied to standby stores since the thread started. */
     public long standbyRecordsRestored() {
         return standbyRecords.get();
     }
@@ -564,10 +566,18 @@ public final class StreamThread extends Thread {
             if (task == null || rewound.contains(tp)) {
                 continue;
             }
-            if (restoringTasks.contains(task.id()) || transactionTooOldToExtend()) {
-                // fetched before the partition was paused: read it again once the task is restored; or a rebalance
-                // holds the commit back while the transaction nears its timeout: read it again after the commit
+            if (restoringTasks.contains(task.id())) {
+                // fetched before the partition was paused: read it again once the task is restored
                 consumer.seek(tp, r.offset());
+                rewound.add(tp);
+                continue;
+            }
+            if (transactionTooOldToExtend()) {
+                // a rebalance holds the commit back while the transaction nears its timeout: read it again after
+                // the rebalance (the listener resumes the partition)
+                consumer.seek(tp, r.offset());
+                consumer.pause(List.of(tp));
+                pausedForRebalance.add(tp);
                 rewound.add(tp);
                 continue;
             }
@@ -1204,6 +1214,12 @@ public final class StreamThread extends Thread {
                 return;
             }
             lastAssignedMs = settings.time().milliseconds();
+            if (!pausedForRebalance.isEmpty()) {
+                Set<TopicPartition> still = new HashSet<>(pausedForRebalance);
+                still.retainAll(consumer.assignment());
+                consumer.resume(still);
+                pausedForRebalance.clear();
+            }
             Set<TaskId> wanted = assignor.lastAssignment().standbyTasks();
             // first close the standbys that are no longer wanted (or became active here): frees their stores
             Set<TaskId> keep = new HashSet<>(wanted);
