@@ -170,6 +170,7 @@ public final class WeirStreams implements AutoCloseable {
         this.appStateDir = root.resolve(applicationId);
         this.staticMembership = StreamsConfig.booleanConfig(this.configs, StreamsConfig.STATIC_MEMBERSHIP_ENABLE_CONFIG, true);
         StreamsConfig.booleanConfig(this.configs, StreamsConfig.LEAVE_GROUP_ON_CLOSE_CONFIG, true);   // refused here
+        io.weir.streams.processor.internals.StreamThread.assignorOptions(this.configs);   // so is a bad upgrade.from
         this.numStandbyReplicas = (int) longConfig(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, 0, 0);
         Object server = this.configs.get(StreamsConfig.APPLICATION_SERVER_CONFIG);
         this.applicationServer = server == null || server.toString().isBlank() ? null : server.toString().trim();

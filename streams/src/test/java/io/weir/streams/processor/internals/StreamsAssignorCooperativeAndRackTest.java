@@ -1,6 +1,7 @@
 package io.weir.streams.processor.internals;
 
 import io.weir.common.TopicPartition;
+import io.weir.common.config.ConfigException;
 import io.weir.consumer.ConsumerProtocol;
 import io.weir.consumer.internals.PartitionAssignor;
 import io.weir.streams.processor.TaskId;
@@ -16,6 +17,7 @@ import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -85,6 +87,7 @@ class StreamsAssignorCooperativeAndRackTest {
             "client.tag.zone", "z1", "client.tag.rack", "r7", "client.id", "x"));
         assertEquals(List.of("zone", "rack"), o.rackAwareTags());
         assertEquals(Map.of("zone", "z1", "rack", "r7"), o.clientTags());
+        assertThrows(ConfigException.class, () -> StreamThread.assignorOptions(Map.of("upgrade.from", "two")));
     }
 
     /**
