@@ -29,8 +29,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -57,7 +59,8 @@ import java.util.function.Consumer;
  * fetches ({@link #readForFollower}); each move is reported to the high-watermark listener (which
  * completes parked acks=all produces and wakes consumer fetches) and completes the futures of
  * {@link #awaitHighWatermark}. Every partition's high watermark is checkpointed to
- * {@value #HIGH_WATERMARK_CHECKPOINT} ({@link #checkpointHighWatermarks}), and read back at start.
+ * {@value #HIGH_WATERMARK_CHECKPOINT} ({@link #checkpointHighWatermarks}) in the log directory holding its
+ * log (each of {@code log.dirs} has its own file), and read back at start.
  *
  * <p><b>ISR.</b> {@link #doIsrCheck} proposes to drop followers that have not caught up within
  * {@code replica.lag.time.max.ms}; a follower fetch that reaches the high watermark proposes to add
@@ -101,7 +104,8 @@ public final class ReplicaManager {
     private final ReplicationThrottle leaderReplicationThrottle;
     /** A live broker's registered epoch, by id (-1: not known); a follower fetch naming an older one is refused. */
     private volatile java.util.function.IntToLongFunction brokerEpochs = id -> -1;
-    private final CheckpointFile highWatermarkCheckpoint;
+    /** Each log directory's high-watermark checkpoint, by directory (the log manager's paths). */
+    private final Map<Path, CheckpointFile> highWatermarkCheckpoints = new LinkedHashMap<>();
     /** The checkpointed high watermarks read at start: each partition's initial one. */
     private final Map<TopicPartition, Long> checkpointedHighWatermarks;
     private final Map<TopicPartition, List<HighWatermarkWaiter>> highWatermarkWaiters = new ConcurrentHashMap<>();
@@ -127,14 +131,22 @@ public final class ReplicaManager {
         this.time = time;
         this.replicationThrottle = new ReplicationThrottle(brokerId);
         this.leaderReplicationThrottle = new ReplicationThrottle(brokerId);
-        this.highWatermarkCheckpoint = new CheckpointFile(logManager.logDir().resolve(HIGH_WATERMARK_CHECKPOINT));
-        Map<TopicPartition, Long> read;
-        try {
-            read = highWatermarkCheckpoint.read();
-        } catch (IOException e) {
-            log.warn("ignoring an unreadable high-watermark checkpoint (high watermarks start at the log start): {}",
-                e.getMessage());
-            read = Map.of();
+        Map<TopicPartition, Long> read = new HashMap<>();
+        for (Path dir : logManager.logDirs()) {
+            CheckpointFile file = new CheckpointFile(dir.resolve(HIGH_WATERMARK_CHECKPOINT));
+            highWatermarkCheckpoints.put(dir, file);
+            try {
+                for (Map.Entry<TopicPartition, Long> e : file.read().entrySet()) {
+                    // an entry counts in the directory holding the log; elsewhere it is left from an old placement
+                    Path holder = logManager.logDirOf(e.getKey());
+                    if (holder == null ? !read.containsKey(e.getKey()) : holder.equals(dir)) {
+                        read.put(e.getKey(), e.getValue());
+                    }
+                }
+            } catch (IOException e) {
+                log.warn("ignoring an unreadable high-watermark checkpoint (high watermarks of {} start at the log"
+                    + " start): {}", dir, e.getMessage());
+            }
         }
         this.checkpointedHighWatermarks = new ConcurrentHashMap<>(read);
     }
@@ -862,12 +874,20 @@ public final class ReplicaManager {
      * stop. Returns the entries written.
      */
     public int checkpointHighWatermarks() {
-        Map<TopicPartition, Long> out = new HashMap<>();
+        Map<Path, Map<TopicPartition, Long>> byDir = new HashMap<>();
+        Path first = logManager.logDir();
         for (Partition p : partitions.values()) {
-            out.put(p.topicPartition(), p.highWatermark());
+            Path dir = logManager.logDirOf(p.topicPartition());
+            byDir.computeIfAbsent(dir == null ? first : dir, k -> new HashMap<>()).put(p.topicPartition(),
+                p.highWatermark());
         }
-        highWatermarkCheckpoint.write(out);
-        return out.size();
+        int n = 0;
+        for (Map.Entry<Path, CheckpointFile> e : highWatermarkCheckpoints.entrySet()) {
+            Map<TopicPartition, Long> out = byDir.getOrDefault(e.getKey(), Map.of());
+            e.getValue().write(out);
+            n += out.size();
+        }
+        return n;
     }
 
     // ------------------------------------------------------------------------------------ ISR
