@@ -15,13 +15,16 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
@@ -35,9 +38,14 @@ import java.util.stream.Stream;
  * <p>Several directories: each holds whole partitions and its own {@value #RECOVERY_POINT_CHECKPOINT},
  * {@value #LOG_START_OFFSET_CHECKPOINT}, {@code .clean_shutdown} marker and {@code .lock}. A new log goes
  * to the directory holding the fewest logs, the first listed on a tie (Kafka's rule). A partition found
- * in two directories at start is refused: which copy is current cannot be told. A directory named
- * {@code <topic>-<partition>.<id>-future} (Kafka's copy of a replica being moved between directories)
- * is not a log of its own and is left alone.
+ * in two directories at start is refused: which copy is current cannot be told.
+ *
+ * <p>Moving a log to another directory ({@link #moveLog}, AlterReplicaLogDirs) copies it into
+ * {@code <target>/<topic>-<partition>.<id>-future} (Kafka's name for the copy), renames the original to
+ * {@code <topic>-<partition>.<id>-delete}, renames the copy to its final name and deletes the original.
+ * A crash at any point leaves what {@link #open} finishes: a {@code -future} copy beside a current log
+ * was not complete and is deleted, one without a current log (its original already renamed) becomes the
+ * log, and {@code -delete} directories are deleted.
  *
  * <p>Crash handling: {@link #close()} writes the checkpoints and then a {@code .clean_shutdown}
  * marker in each directory. {@link #open} deletes the markers before anything else; the logs of a
@@ -61,6 +69,8 @@ public final class LogManager implements AutoCloseable {
     public static final String LOCK_FILE = ".lock";
     /** The suffix of Kafka's copy of a replica being moved to another directory. */
     public static final String FUTURE_DIR_SUFFIX = "-future";
+    /** The suffix of a moved log's original, renamed before it is deleted. */
+    public static final String DELETE_DIR_SUFFIX = "-delete";
 
     /** One directory of {@code log.dirs}: its lock, checkpoint files and what opening it found. */
     private static final class LogDir {
@@ -195,6 +205,10 @@ public final class LogManager implements AutoCloseable {
                 throw new UncheckedIOException("cannot open log directory " + dir.path, e);
             }
             dir.hadCheckpoint = Files.exists(dir.path.resolve(RECOVERY_POINT_CHECKPOINT));
+            for (Path d : movedDirs(dir.path, DELETE_DIR_SUFFIX)) {
+                LOG.info("Deleting {}: the original of a log moved to another directory", d);
+                deleteTree(d);
+            }
             for (Path d : partitionDirs(dir.path)) {
                 TopicPartition tp = TopicPartition.fromDirName(d.getFileName().toString());
                 Path other = found.putIfAbsent(tp, d);
@@ -202,6 +216,27 @@ public final class LogManager implements AutoCloseable {
                     throw new IllegalStateException("partition " + tp + " has a log in two log directories, "
                         + other.toAbsolutePath() + " and " + d.toAbsolutePath() + ": which copy is current cannot be"
                         + " told, so the broker does not start; keep one (move the other away) and start again");
+                }
+            }
+        }
+        // a copy beside a current log was cut short; one without is complete (its original was renamed)
+        for (LogDir dir : dirs) {
+            for (Path d : movedDirs(dir.path, FUTURE_DIR_SUFFIX)) {
+                TopicPartition tp = movedPartition(d.getFileName().toString(), FUTURE_DIR_SUFFIX);
+                if (found.containsKey(tp)) {
+                    LOG.warn("Deleting {}: an unfinished copy of {} for a move between log directories; the log stays"
+                        + " in {}", d, tp, found.get(tp).getParent());
+                    deleteTree(d);
+                } else {
+                    Path to = dir.path.resolve(tp.dirName());
+                    LOG.info("Finishing the move of {} to {}", tp, dir.path);
+                    try {
+                        Files.move(d, to, StandardCopyOption.ATOMIC_MOVE);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("cannot rename " + d + " to " + to, e);
+                    }
+                    FileUtils.fsyncDirectory(dir.path);
+                    found.put(tp, to);
                 }
             }
         }
@@ -248,9 +283,8 @@ public final class LogManager implements AutoCloseable {
                 String name = d.getFileName().toString();
                 if (TopicPartition.fromDirName(name) != null) {
                     out.add(d);
-                } else if (name.endsWith(FUTURE_DIR_SUFFIX)) {
-                    LOG.warn("Ignoring {}: the copy of a replica moving between log directories that did not finish;"
-                        + " the replica stays where it was", d);
+                } else if (movedPartition(name, FUTURE_DIR_SUFFIX) != null || movedPartition(name, DELETE_DIR_SUFFIX) != null) {
+                    continue; // handled by loadLogs
                 } else if (!name.startsWith("__weir_") && !name.equals("__zookeeper")) {
                     // the broker keeps its own metadata beside the logs, in directories named __weir_*, and
                     // a standalone broker's embedded ZooKeeper keeps its data in __zookeeper
@@ -261,6 +295,37 @@ public final class LogManager implements AutoCloseable {
             throw new UncheckedIOException("cannot list " + logDir, e);
         }
         return out;
+    }
+
+    /** The partition of a {@code <topic>-<partition>.<id><suffix>} directory name, or null for another name. */
+    private static TopicPartition movedPartition(String name, String suffix) {
+        if (!name.endsWith(suffix)) {
+            return null;
+        }
+        String base = name.substring(0, name.length() - suffix.length());
+        int dot = base.lastIndexOf('.');
+        return dot <= 0 ? null : TopicPartition.fromDirName(base.substring(0, dot));
+    }
+
+    /** The {@code <topic>-<partition>.<id><suffix>} directories in {@code logDir}. */
+    private static List<Path> movedDirs(Path logDir, String suffix) {
+        try (Stream<Path> entries = Files.list(logDir)) {
+            return entries.filter(Files::isDirectory)
+                .filter(d -> movedPartition(d.getFileName().toString(), suffix) != null).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + logDir, e);
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + root, e);
+        }
+        FileUtils.fsyncDirectory(root.getParent());
     }
 
     /**
@@ -410,6 +475,103 @@ public final class LogManager implements AutoCloseable {
             }
         }
         return best.path;
+    }
+
+    /**
+     * Moves the partition's log to {@code targetDir}, another of {@link #logDirs()} (AlterReplicaLogDirs),
+     * and returns the log that replaces it; the log itself when it is there already. The caller keeps
+     * the log quiet for the whole call: nothing appends to or reads the old {@link Log}, which is closed
+     * (flushed, producer state snapshotted), copied file by file with each file fsynced, and swapped in by
+     * renames (see the class comment for what a crash leaves). Meanwhile {@link #getOrCreateLog} of the
+     * partition waits for the move. If the copy fails the original is reopened where it was and the
+     * failure rethrown.
+     *
+     * @throws IllegalArgumentException if {@code targetDir} is none of this manager's directories or there
+     *     is no log of {@code tp}
+     */
+    public Log moveLog(TopicPartition tp, Path targetDir) {
+        LogDir target = null;
+        for (LogDir d : dirs) {
+            if (d.path.equals(targetDir)) {
+                target = d;
+            }
+        }
+        if (target == null) {
+            throw new IllegalArgumentException(targetDir + " is not one of the log directories " + logDirs());
+        }
+        synchronized (createLock) {
+            Log old = logs.get(tp);
+            if (old == null) {
+                throw new IllegalArgumentException("no log of " + tp + " to move");
+            }
+            Path source = old.dir();
+            if (source.getParent().equals(target.path)) {
+                return old;
+            }
+            String id = UUID.randomUUID().toString().replace("-", "");
+            Path future = target.path.resolve(tp.dirName() + "." + id + FUTURE_DIR_SUFFIX);
+            Path renamed = source.resolveSibling(tp.dirName() + "." + id + DELETE_DIR_SUFFIX);
+            Path moved = target.path.resolve(tp.dirName());
+            LogConfig config = old.config();
+            logs.remove(tp);
+            old.close();
+            long recoveryPoint = old.recoveryPoint();
+            long logStartOffset = old.logStartOffset();
+            try {
+                copyTree(source, future);
+            } catch (IOException | RuntimeException e) {
+                try {
+                    if (Files.exists(future)) {
+                        deleteTree(future);
+                    }
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+                logs.put(tp, Log.open(source, config, recoveryPoint, logStartOffset, true, time));
+                throw e instanceof IOException io ? new UncheckedIOException("cannot copy " + source + " to " + future, io)
+                    : (RuntimeException) e;
+            }
+            try {
+                Files.move(source, renamed, StandardCopyOption.ATOMIC_MOVE);
+                FileUtils.fsyncDirectory(source.getParent());
+                Files.move(future, moved, StandardCopyOption.ATOMIC_MOVE);
+                FileUtils.fsyncDirectory(target.path);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot swap the copy of " + tp + " in " + target.path + " for the log in "
+                    + source.getParent() + "; the next start finishes the move", e);
+            }
+            deleteTree(renamed);
+            Log log = Log.open(moved, config, recoveryPoint, logStartOffset, true, time);
+            logs.put(tp, log);
+            LOG.info("Moved the log of {} from {} to {}", tp, source.getParent(), target.path);
+            doCheckpoint();
+            return log;
+        }
+    }
+
+    /** Copies every file under {@code from} to the same place under {@code to}, fsyncing files and directories. */
+    private static void copyTree(Path from, Path to) throws IOException {
+        List<Path> all;
+        try (Stream<Path> walk = Files.walk(from)) {
+            all = walk.sorted().toList();
+        }
+        List<Path> createdDirs = new ArrayList<>();
+        for (Path src : all) {
+            Path dst = to.resolve(from.relativize(src).toString());
+            if (Files.isDirectory(src)) {
+                Files.createDirectories(dst);
+                createdDirs.add(dst);
+            } else {
+                Files.copy(src, dst, StandardCopyOption.COPY_ATTRIBUTES);
+                try (FileChannel ch = FileChannel.open(dst, StandardOpenOption.WRITE)) {
+                    ch.force(true);
+                }
+            }
+        }
+        for (int i = createdDirs.size() - 1; i >= 0; i--) {
+            FileUtils.fsyncDirectory(createdDirs.get(i));
+        }
+        FileUtils.fsyncDirectory(to.getParent());
     }
 
     /** Closes and deletes the partition's log; returns whether there was one. */

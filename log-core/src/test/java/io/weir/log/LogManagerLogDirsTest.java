@@ -130,14 +130,70 @@ class LogManagerLogDirsTest {
     }
 
     @Test
-    void shouldLeaveAFutureCopyAloneBesideTheCurrentLog() throws Exception {
+    void shouldDropAnUnfinishedFutureCopyBesideTheCurrentLog() throws Exception {
         try (LogManager lm = open(List.of(a, b))) {
             lm.getOrCreateLog(tp(0), LogConfig.defaults()).appendAsLeader(records(1, "x"), 0);
         }
-        Files.createDirectories(b.resolve("orders-0.6c2f0b8a4d1e4b7f9a3c5d2e1f0a9b8c-future"));
+        Path future = b.resolve("orders-0.6c2f0b8a4d1e4b7f9a3c5d2e1f0a9b8c-future");
+        Files.createDirectories(future);
+        Files.writeString(future.resolve("00000000000000000000.log"), "torn");
         try (LogManager again = open(List.of(a, b))) {
             assertEquals(a, again.logDirOf(tp(0)));
+            assertEquals(1, again.getLog(tp(0)).logEndOffset());
             assertEquals(1, again.allLogs().size());
+            assertFalse(Files.exists(future));
+        }
+    }
+
+    @Test
+    void shouldMoveALogToAnotherDirectoryKeepingItsDataAndState() throws Exception {
+        try (LogManager lm = open(List.of(a, b))) {
+            Log log = lm.getOrCreateLog(tp(0), LogConfig.defaults());
+            log.assignLeaderEpoch(3);
+            log.appendAsLeader(records(1, "x", "y"), 3);
+            log.appendAsLeader(io.weir.common.testing.Batches.idempotent(9, (short) 0, 0, 1, "z"), 3);
+            assertEquals(a, lm.logDirOf(tp(0)));
+            Log moved = lm.moveLog(tp(0), b);
+            assertEquals(b, lm.logDirOf(tp(0)));
+            assertEquals(moved, lm.getLog(tp(0)));
+            assertFalse(Files.exists(a.resolve("orders-0")));
+            assertEquals(3, moved.logEndOffset());
+            assertEquals(3, moved.latestLeaderEpoch());
+            assertEquals(9, moved.activeProducers().get(0).producerId());
+            assertEquals(3, moved.appendAsLeader(records(1, "w"), 3).firstOffset());
+            assertEquals(moved, lm.moveLog(tp(0), b), "already there");
+            assertEquals("0\n1\norders 0 3\n", Files.readString(b.resolve(LogManager.RECOVERY_POINT_CHECKPOINT)));
+            assertEquals("0\n0\n", Files.readString(a.resolve(LogManager.RECOVERY_POINT_CHECKPOINT)));
+            assertThrows(IllegalArgumentException.class, () -> lm.moveLog(tp(0), c));
+            assertThrows(IllegalArgumentException.class, () -> lm.moveLog(tp(5), a));
+        }
+        try (LogManager again = open(List.of(a, b))) {
+            assertEquals(b, again.logDirOf(tp(0)));
+            assertEquals(4, again.getLog(tp(0)).logEndOffset());
+            assertFalse(again.getLog(tp(0)).recoveryReport().recovered());
+        }
+    }
+
+    @Test
+    void shouldFinishAMoveCutShortAfterTheOriginalWasRenamed() throws Exception {
+        try (LogManager lm = open(List.of(a, b))) {
+            lm.getOrCreateLog(tp(0), LogConfig.defaults()).appendAsLeader(records(1, "x", "y"), 0);
+        }
+        // the state a crash leaves between the two renames: a complete copy and the renamed original
+        String id = "0123456789abcdef0123456789abcdef";
+        Path future = b.resolve("orders-0." + id + "-future");
+        Files.createDirectories(future);
+        try (var files = Files.list(a.resolve("orders-0"))) {
+            for (Path f : files.toList()) {
+                Files.copy(f, future.resolve(f.getFileName()));
+            }
+        }
+        Files.move(a.resolve("orders-0"), a.resolve("orders-0." + id + "-delete"));
+        try (LogManager again = open(List.of(a, b))) {
+            assertEquals(b, again.logDirOf(tp(0)));
+            assertEquals(2, again.getLog(tp(0)).logEndOffset());
+            assertFalse(Files.exists(future));
+            assertFalse(Files.exists(a.resolve("orders-0." + id + "-delete")));
         }
     }
 
