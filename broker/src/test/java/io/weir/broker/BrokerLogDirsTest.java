@@ -14,7 +14,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionReplica;
-import org.apache.kafka.common.errors.KafkaStorageException;
+import org.apache.kafka.common.errors.LogDirNotFoundException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
@@ -33,6 +33,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -151,17 +152,41 @@ class BrokerLogDirsTest {
                 });
                 assertTrue(desc.totalBytes().orElse(-1) > 0 && desc.usableBytes().orElse(-1) >= 0);
             }
+        }
+    }
 
-            // a partition answers the directory it is in; a move to the other one is refused, it stays
-            TopicPartitionReplica replica = new TopicPartitionReplica(TOPIC, 0, 0);
-            String current = admin.describeReplicaLogDirs(List.of(replica)).all().get().get(replica)
-                .getCurrentReplicaLogDir();
-            String other = current.equals(a) ? b : a;
-            admin.alterReplicaLogDirs(Map.of(replica, current)).all().get();
+    @Test
+    void shouldMoveAReplicaToTheOtherDirectoryAndKeepServingIt() throws Exception {
+        broker = start();
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 1))).all().get();
+        }
+        produce("first", 3);
+        String a = dirA.toAbsolutePath().normalize().toString();
+        String b = dirB.toAbsolutePath().normalize().toString();
+        TopicPartitionReplica replica = new TopicPartitionReplica(TOPIC, 0, 0);
+        try (Admin admin = admin()) {
+            assertEquals(a, admin.describeReplicaLogDirs(List.of(replica)).all().get().get(replica)
+                .getCurrentReplicaLogDir());
+            admin.alterReplicaLogDirs(Map.of(replica, a)).all().get(); // already there
+            admin.alterReplicaLogDirs(Map.of(replica, b)).all().get();
+            assertEquals(b, admin.describeReplicaLogDirs(List.of(replica)).all().get().get(replica)
+                .getCurrentReplicaLogDir());
+            assertEquals(3, admin.describeLogDirs(List.of(0)).allDescriptions().get().get(0).get(b).replicaInfos().size());
             ExecutionException e = assertThrows(ExecutionException.class,
-                () -> admin.alterReplicaLogDirs(Map.of(replica, other)).all().get());
-            assertInstanceOf(KafkaStorageException.class, e.getCause());
-            assertEquals(current, admin.describeReplicaLogDirs(List.of(replica)).all().get().get(replica)
+                () -> admin.alterReplicaLogDirs(Map.of(replica, root.resolve("elsewhere").toString())).all().get());
+            assertInstanceOf(LogDirNotFoundException.class, e.getCause());
+        }
+        assertTrue(Files.isDirectory(dirB.resolve(TOPIC + "-0")));
+        assertFalse(Files.exists(dirA.resolve(TOPIC + "-0")));
+        produce("second", 1); // the moved partition leads again and takes writes
+        assertEquals(PARTITIONS * 4, readAll(PARTITIONS * 4).size());
+
+        broker.shutdown();
+        broker = start();
+        assertEquals(PARTITIONS * 4, readAll(PARTITIONS * 4).size());
+        try (Admin admin = admin()) {
+            assertEquals(b, admin.describeReplicaLogDirs(List.of(replica)).all().get().get(replica)
                 .getCurrentReplicaLogDir());
         }
     }

@@ -35,8 +35,10 @@ import java.util.Set;
  * minus high watermark) and its volume's total and usable bytes. AlterReplicaLogDirs answers per
  * partition: NONE when the target is the directory already holding the replica, LOG_DIR_NOT_FOUND for
  * a path that is none of this broker's directories, REPLICA_NOT_AVAILABLE for a partition this broker
- * does not host, and KAFKA_STORAGE_ERROR for a move to another of its directories, which Weir does not
- * do (a warning in the broker log says so).
+ * does not host. A target that is another of this broker's directories moves the replica there before
+ * the answer ({@link ReplicaManager#moveReplicaLog}: the replica stops, its quiet log is copied and swapped
+ * in, the replica starts again), rather than Kafka's background copy that catches up while the replica
+ * keeps serving; a move that fails answers KAFKA_STORAGE_ERROR and the replica stays where it was.
  *
  * <p>Thread-safe.
  */
@@ -151,9 +153,12 @@ public final class LogDirsHandler implements ApiHandler {
         if (current == null || current.equals(target)) {
             return Errors.NONE;
         }
-        log.warn("AlterReplicaLogDirs asked to move {} from {} to {}: Weir does not move replicas between log"
-            + " directories; it stays where it is", tp, logDirs.get(current), requested);
-        return Errors.KAFKA_STORAGE_ERROR;
+        try {
+            return replicaManager.moveReplicaLog(tp, target) ? Errors.NONE : Errors.REPLICA_NOT_AVAILABLE;
+        } catch (RuntimeException e) {
+            log.error("cannot move the log of {} from {} to {}", tp, logDirs.get(current), requested, e);
+            return Errors.KAFKA_STORAGE_ERROR;
+        }
     }
 
     /** The log manager's directory that {@code path} names, or null if it names none of them. */

@@ -370,6 +370,56 @@ public final class ReplicaManager {
     }
 
     /**
+     * Moves a hosted replica's log to {@code targetDir}, another of the log manager's directories
+     * (AlterReplicaLogDirs), and returns whether the partition is hosted. Everything happens under the
+     * state-change lock, so no state change interleaves: the replica stops as {@link #stopReplica} stops
+     * it (its fetcher stops; a leader resigns and its parked requests answer NOT_LEADER_OR_FOLLOWER, which
+     * clients retry), {@link LogManager#moveLog} copies the quiet log and swaps it in, and the replica is
+     * hosted again over the moved log with the state it had (a leader leads again at the same leader
+     * epoch, its high watermark kept). If the copy fails the replica is hosted again over its original log
+     * and the failure rethrown.
+     */
+    public boolean moveReplicaLog(TopicPartition tp, Path targetDir) {
+        synchronized (stateChangeLock) {
+            Partition old = partitions.get(tp);
+            if (old == null) {
+                return false;
+            }
+            if (targetDir.equals(logManager.logDirOf(tp))) {
+                return true;
+            }
+            boolean leadsAlone = !old.hasAppliedState() && old.isLeader();
+            PartitionState state = old.hasAppliedState() ? new PartitionState(old.leaderId(), old.leaderEpoch(),
+                old.isr(), old.controllerEpoch(), old.partitionEpoch()) : null;
+            List<Integer> replicas = old.replicas();
+            long highWatermark = old.highWatermark();
+            stopReplica(tp, false);
+            RuntimeException failure = null;
+            try {
+                logManager.moveLog(tp, targetDir);
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+            Log l = logManager.getLog(tp);
+            if (l != null) {
+                Partition moved = new Partition(tp, old.topicId(), l, brokerId, old.minInsyncReplicas(), highWatermark);
+                moved.setCompression(old.compression());
+                partitions.put(tp, moved);
+                if (state != null) {
+                    applyPartitionStateLocked(tp, replicas, state);
+                } else if (leadsAlone) {
+                    moved.leadAlone();
+                    leadershipListeners.forEach(listener -> listener.onBecomeLeader(tp, 0));
+                }
+            }
+            if (failure != null) {
+                throw failure;
+            }
+            return true;
+        }
+    }
+
+    /**
      * Stops hosting one replica (the controller's StopReplica): its fetcher stops, a leader resigns, parked
      * requests answer NOT_LEADER_OR_FOLLOWER; with {@code deleteLog} its log is deleted too. Returns whether
      * the partition was hosted.
