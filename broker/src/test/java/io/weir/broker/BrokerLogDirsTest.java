@@ -1,6 +1,8 @@
 package io.weir.broker;
 
 import io.weir.broker.server.MetaProperties;
+import io.weir.broker.server.ReplicaManager;
+import io.weir.log.LogManager;
 import io.weir.common.testing.TempDirs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -130,6 +132,19 @@ class BrokerLogDirsTest {
         }
 
         broker.shutdown();
+        // each directory checkpoints its own partitions (and only those)
+        for (Path d : List.of(dirA, dirB)) {
+            for (String file : List.of(ReplicaManager.HIGH_WATERMARK_CHECKPOINT, LogManager.RECOVERY_POINT_CHECKPOINT,
+                    LogManager.LOG_START_OFFSET_CHECKPOINT)) {
+                List<String> lines = Files.readAllLines(d.resolve(file));
+                assertEquals("2", lines.get(1), d + "/" + file + ": " + lines);
+                for (String entry : lines.subList(2, lines.size())) {
+                    String[] cells = entry.split(" ");
+                    assertTrue(Files.isDirectory(d.resolve(cells[0] + "-" + cells[1])), d + "/" + file + ": " + entry);
+                }
+            }
+            assertTrue(Files.readAllLines(d.resolve(ReplicaManager.HIGH_WATERMARK_CHECKPOINT)).get(2).endsWith(" 3"));
+        }
         broker = start();
         Set<String> values = readAll(PARTITIONS * 3);
         assertEquals(PARTITIONS * 3, values.size(), "every record of both directories after the restart: " + values);
