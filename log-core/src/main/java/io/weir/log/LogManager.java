@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.Stream;
 
 /**
@@ -94,6 +95,11 @@ public final class LogManager implements AutoCloseable {
     private final Time time;
     private final Map<TopicPartition, Log> logs = new ConcurrentHashMap<>();
     private final Object createLock = new Object();
+    /**
+     * Read-held by each duty pass ({@code do*}), write-held by {@link #moveLog}: a log being copied is
+     * touched by no retention, flush, cleaning, scrub, expiration or checkpoint pass.
+     */
+    private final ReentrantReadWriteLock moveLock = new ReentrantReadWriteLock();
     private final LogCleaner cleaner;
     private final boolean hadCleanShutdown;
     private long lastScrubMs = -1;
@@ -372,20 +378,25 @@ public final class LogManager implements AutoCloseable {
      * bytes verified.
      */
     public long doScrub(long nowMs, long bytesPerSecond) {
-        if (bytesPerSecond <= 0) {
-            return 0;
+        moveLock.readLock().lock();
+        try {
+            if (bytesPerSecond <= 0) {
+                return 0;
+            }
+            long elapsedMs = lastScrubMs < 0 ? 1000 : Math.max(0, nowMs - lastScrubMs);
+            lastScrubMs = nowMs;
+            long budget = Math.max(1, bytesPerSecond * elapsedMs / 1000);
+            long done = 0;
+            List<Log> all = new java.util.ArrayList<>(logs.values());
+            for (int i = 0; i < all.size() && done < budget; i++) {
+                Log log = all.get((scrubTurn + i) % all.size());
+                done += log.scrub(budget - done);
+            }
+            scrubTurn = all.isEmpty() ? 0 : (scrubTurn + 1) % all.size();
+            return done;
+        } finally {
+            moveLock.readLock().unlock();
         }
-        long elapsedMs = lastScrubMs < 0 ? 1000 : Math.max(0, nowMs - lastScrubMs);
-        lastScrubMs = nowMs;
-        long budget = Math.max(1, bytesPerSecond * elapsedMs / 1000);
-        long done = 0;
-        List<Log> all = new java.util.ArrayList<>(logs.values());
-        for (int i = 0; i < all.size() && done < budget; i++) {
-            Log log = all.get((scrubTurn + i) % all.size());
-            done += log.scrub(budget - done);
-        }
-        scrubTurn = all.isEmpty() ? 0 : (scrubTurn + 1) % all.size();
-        return done;
     }
 
     private static Map<TopicPartition, Long> readCheckpoint(CheckpointFile file) {
@@ -483,7 +494,7 @@ public final class LogManager implements AutoCloseable {
      * the log quiet for the whole call: nothing appends to or reads the old {@link Log}, which is closed
      * (flushed, producer state snapshotted), copied file by file with each file fsynced, and swapped in by
      * renames (see the class comment for what a crash leaves). Meanwhile {@link #getOrCreateLog} of the
-     * partition waits for the move. If the copy fails the original is reopened where it was and the
+     * partition and every duty pass wait for the move, and a duty pass already running is waited for. If the copy fails the original is reopened where it was and the
      * failure rethrown.
      *
      * @throws IllegalArgumentException if {@code targetDir} is none of this manager's directories or there
@@ -499,6 +510,15 @@ public final class LogManager implements AutoCloseable {
         if (target == null) {
             throw new IllegalArgumentException(targetDir + " is not one of the log directories " + logDirs());
         }
+        moveLock.writeLock().lock();
+        try {
+            return moveLogLocked(tp, target);
+        } finally {
+            moveLock.writeLock().unlock();
+        }
+    }
+
+    private Log moveLogLocked(TopicPartition tp, LogDir target) {
         synchronized (createLock) {
             Log old = logs.get(tp);
             if (old == null) {
@@ -587,22 +607,32 @@ public final class LogManager implements AutoCloseable {
 
     /** Retention on every log; returns segments deleted. */
     public int doRetention(long nowMs) {
-        int n = 0;
-        for (Log log : logs.values()) {
-            n += log.deleteOldSegments(nowMs);
+        moveLock.readLock().lock();
+        try {
+            int n = 0;
+            for (Log log : logs.values()) {
+                n += log.deleteOldSegments(nowMs);
+            }
+            return n;
+        } finally {
+            moveLock.readLock().unlock();
         }
-        return n;
     }
 
     /** flush.ms on every log; returns logs flushed. */
     public int doFlush(long nowMs) {
-        int n = 0;
-        for (Log log : logs.values()) {
-            if (log.maybeFlushByTime(nowMs)) {
-                n++;
+        moveLock.readLock().lock();
+        try {
+            int n = 0;
+            for (Log log : logs.values()) {
+                if (log.maybeFlushByTime(nowMs)) {
+                    n++;
+                }
             }
+            return n;
+        } finally {
+            moveLock.readLock().unlock();
         }
-        return n;
     }
 
     /**
@@ -610,11 +640,16 @@ public final class LogManager implements AutoCloseable {
      * {@code producerIdExpirationMs} that have no open transaction; returns how many were removed.
      */
     public int doProducerIdExpiration(long nowMs, long producerIdExpirationMs) {
-        int n = 0;
-        for (Log log : logs.values()) {
-            n += log.removeExpiredProducers(nowMs, producerIdExpirationMs);
+        moveLock.readLock().lock();
+        try {
+            int n = 0;
+            for (Log log : logs.values()) {
+                n += log.removeExpiredProducers(nowMs, producerIdExpirationMs);
+            }
+            return n;
+        } finally {
+            moveLock.readLock().unlock();
         }
-        return n;
     }
 
     /**
@@ -622,32 +657,42 @@ public final class LogManager implements AutoCloseable {
      * logs; returns entries written.
      */
     public int doCheckpoint() {
-        Map<Path, Map<TopicPartition, Long>> points = new HashMap<>();
-        Map<Path, Map<TopicPartition, Long>> starts = new HashMap<>();
-        for (Log log : logs.values()) {
-            Path parent = log.dir().getParent();
-            points.computeIfAbsent(parent, k -> new LinkedHashMap<>()).put(log.topicPartition(), log.recoveryPoint());
-            starts.computeIfAbsent(parent, k -> new LinkedHashMap<>()).put(log.topicPartition(), log.logStartOffset());
+        moveLock.readLock().lock();
+        try {
+            Map<Path, Map<TopicPartition, Long>> points = new HashMap<>();
+            Map<Path, Map<TopicPartition, Long>> starts = new HashMap<>();
+            for (Log log : logs.values()) {
+                Path parent = log.dir().getParent();
+                points.computeIfAbsent(parent, k -> new LinkedHashMap<>()).put(log.topicPartition(), log.recoveryPoint());
+                starts.computeIfAbsent(parent, k -> new LinkedHashMap<>()).put(log.topicPartition(), log.logStartOffset());
+            }
+            int n = 0;
+            for (LogDir d : dirs) {
+                Map<TopicPartition, Long> p = points.getOrDefault(d.path, Map.of());
+                d.recoveryPoints.write(p);
+                d.logStartOffsets.write(starts.getOrDefault(d.path, Map.of()));
+                n += p.size();
+            }
+            return n;
+        } finally {
+            moveLock.readLock().unlock();
         }
-        int n = 0;
-        for (LogDir d : dirs) {
-            Map<TopicPartition, Long> p = points.getOrDefault(d.path, Map.of());
-            d.recoveryPoints.write(p);
-            d.logStartOffsets.write(starts.getOrDefault(d.path, Map.of()));
-            n += p.size();
-        }
-        return n;
     }
 
     /** Compacts each log with cleanup.policy=compact once (its dirty, inactive part); returns bytes of segments rewritten. */
     public long doCleaning(long nowMs) {
-        long n = 0;
-        for (Log log : logs.values()) {
-            if (log.config().compact) {
-                n += cleaner.clean(log, nowMs);
+        moveLock.readLock().lock();
+        try {
+            long n = 0;
+            for (Log log : logs.values()) {
+                if (log.config().compact) {
+                    n += cleaner.clean(log, nowMs);
+                }
             }
+            return n;
+        } finally {
+            moveLock.readLock().unlock();
         }
-        return n;
     }
 
     /**
