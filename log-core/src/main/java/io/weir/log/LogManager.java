@@ -95,6 +95,8 @@ public final class LogManager implements AutoCloseable {
     private final Time time;
     private final Map<TopicPartition, Log> logs = new ConcurrentHashMap<>();
     private final Object createLock = new Object();
+    /** Partitions whose move failed half-way: no log may be created for them until a restart; guarded by createLock. */
+    private final java.util.Set<TopicPartition> unavailable = new java.util.HashSet<>();
     /**
      * Read-held by each duty pass ({@code do*}), write-held by {@link #moveLog}: a log being copied is
      * touched by no retention, flush, cleaning, scrub, expiration or checkpoint pass.
@@ -463,6 +465,10 @@ public final class LogManager implements AutoCloseable {
         }
         // serialized so each placement counts every log created before it
         synchronized (createLock) {
+            if (unavailable.contains(tp)) {
+                throw new IllegalStateException("the log of " + tp + " is unavailable until the broker restarts: moving it"
+                    + " to another log directory failed half-way");
+            }
             return logs.computeIfAbsent(tp, t -> Log.open(nextLogDir().resolve(t.dirName()), config, 0L, 0L, true, time));
         }
     }
@@ -556,9 +562,13 @@ public final class LogManager implements AutoCloseable {
                 FileUtils.fsyncDirectory(source.getParent());
                 Files.move(future, moved, StandardCopyOption.ATOMIC_MOVE);
                 FileUtils.fsyncDirectory(target.path);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot swap the copy of " + tp + " in " + target.path + " for the log in "
-                    + source.getParent() + "; the next start finishes the move", e);
+            } catch (IOException | RuntimeException e) {
+                // the log is in no usable place now: it stays out of the map and getOrCreateLog refuses it, so
+                // no empty log is created in its place; the next start finishes or undoes the move
+                unavailable.add(tp);
+                throw new IllegalStateException("cannot swap the copy of " + tp + " in " + target.path + " for the log in "
+                    + source.getParent() + ": the partition is unavailable until the broker restarts, which finishes"
+                    + " the move", e);
             }
             deleteTree(renamed);
             Log log = Log.open(moved, config, recoveryPoint, logStartOffset, true, time);
