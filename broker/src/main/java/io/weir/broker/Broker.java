@@ -35,6 +35,7 @@ import io.weir.broker.server.AlterPartitionManager;
 import io.weir.broker.metadata.BrokerRegistration;
 import io.weir.broker.metadata.PartitionState;
 import io.weir.broker.server.AlterPartitionSender;
+import io.weir.broker.server.MetaProperties;
 import io.weir.broker.server.ProducerIdManager;
 import io.weir.broker.server.ReplicaFetcherManager;
 import io.weir.broker.server.ReplicaManager;
@@ -70,6 +71,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -195,16 +197,18 @@ public final class Broker {
     }
 
     private void doStartup() {
-        List<String> dirs = config.logDirs();
-        if (dirs.size() > 1) {
-            log.warn("log.dirs lists {} directories; this broker uses only the first, {}", dirs.size(), dirs.get(0));
+        List<Path> logDirs = new ArrayList<>();
+        for (String d : config.logDirs()) {
+            Path dir = Paths.get(d);
+            try {
+                Files.createDirectories(dir);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot create log directory " + dir, e);
+            }
+            logDirs.add(dir);
         }
-        Path logDir = Paths.get(dirs.get(0));
-        try {
-            Files.createDirectories(logDir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create log directory " + logDir, e);
-        }
+        // the broker's own files (embedded ZooKeeper, __weir_metadata) live in the first directory
+        Path logDir = logDirs.get(0);
         for (String unknown : config.unknownKeys()) {
             log.warn("ignoring unknown broker config {}", unknown);
         }
@@ -223,9 +227,10 @@ public final class Broker {
                 perPartition.put(new TopicPartition(t.name(), p), lc);
             }
         }
-        logManager = LogManager.open(logDir, topicConfigs.defaultLogConfig(), perPartition, time,
+        MetaProperties.checkOrWrite(logDirs, config.brokerId(), store.clusterId());
+        logManager = LogManager.open(logDirs, topicConfigs.defaultLogConfig(), perPartition, time,
             config.getBoolean(BrokerConfig.LOG_VERIFY_ON_START));
-        log.info("opened {} logs in {} ({})", logManager.allLogs().size(), logDir,
+        log.info("opened {} logs in {} ({})", logManager.allLogs().size(), logDirs.size() == 1 ? logDir : logDirs,
             logManager.wasFreshDirectory() ? "a new, empty log directory"
                 : logManager.hadCleanShutdown() ? "clean shutdown: recovery skipped" : "recovered after an unclean stop");
         // a crash may have left snapshots older than the last expiration: producers idle past it are

@@ -116,7 +116,8 @@ public final class BrokerConfig extends AbstractConfig {
         .define(BROKER_ID, INT, 0, atLeast(0), "This broker's id in the cluster.")
         .define(LISTENERS, LIST, "PLAINTEXT://127.0.0.1:9092", "Listener URIs to bind, e.g. PLAINTEXT://127.0.0.1:9092.")
         .define(ADVERTISED_LISTENERS, LIST, null, "Listener URIs given to clients in metadata (default: listeners).")
-        .define(LOG_DIRS, LIST, null, "Directories holding partition logs (default: log.dir).")
+        .define(LOG_DIRS, LIST, null, "Comma-separated directories holding partition logs; a new partition goes to the one holding the"
+            + " fewest, the first listed on a tie (default: log.dir).")
         .define(LOG_DIR, STRING, "/tmp/weir-logs", "Directory holding partition logs when log.dirs is not set.")
         .define(NUM_PARTITIONS, INT, 1, atLeast(1), "Partitions of an auto-created topic.")
         .define(DEFAULT_REPLICATION_FACTOR, SHORT, (short) 1, atLeast(1), "Replication factor of an auto-created topic.")

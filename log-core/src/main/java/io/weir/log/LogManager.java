@@ -15,31 +15,51 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.Stream;
 
 /**
- * Owns one {@code log.dirs} directory: opens every {@code <topic>-<partition>} log in it at start,
- * creates and deletes logs, checkpoints recovery points and log start offsets, and offers the
- * background duties as bounded, single-call methods ({@link #doRetention}, {@link #doFlush},
+ * Owns the {@code log.dirs} directories (one or more, JBOD): opens every {@code <topic>-<partition>}
+ * log in each at start, creates and deletes logs, checkpoints recovery points and log start offsets,
+ * and offers the background duties as bounded, single-call methods ({@link #doRetention}, {@link #doFlush},
  * {@link #doCheckpoint}, {@link #doCleaning}, {@link #doProducerIdExpiration}) that return how much they did; the broker decides the
  * threads and the idle strategy, tests call them on one thread.
  *
- * <p>Crash handling: {@link #close()} writes the checkpoints and then a {@code .clean_shutdown}
- * marker. {@link #open} deletes the marker before anything else; with it present the recovery scan is
- * skipped, without it every log re-validates the data after its checkpointed recovery point.
+ * <p>Several directories: each holds whole partitions and its own {@value #RECOVERY_POINT_CHECKPOINT},
+ * {@value #LOG_START_OFFSET_CHECKPOINT}, {@code .clean_shutdown} marker and {@code .lock}. A new log goes
+ * to the directory holding the fewest logs, the first listed on a tie (Kafka's rule). A partition found
+ * in two directories at start is refused: which copy is current cannot be told.
  *
- * <p>Ownership: {@link #open} takes an exclusive lock on {@code <dir>/.lock} before it touches
- * anything else and holds it until {@link #close()} (or {@link #halt()}), so a second broker, or a
+ * <p>Moving a log to another directory ({@link #moveLog}, AlterReplicaLogDirs) copies it into
+ * {@code <target>/<topic>-<partition>.<id>-future} (Kafka's name for the copy), renames the original to
+ * {@code <topic>-<partition>.<id>-delete}, renames the copy to its final name and deletes the original.
+ * A crash at any point leaves what {@link #open} finishes: a {@code -future} copy beside a current log
+ * was not complete and is deleted, one without a current log (its original already renamed) becomes the
+ * log, and {@code -delete} directories are deleted.
+ *
+ * <p>Crash handling: {@link #close()} writes the checkpoints and then a {@code .clean_shutdown}
+ * marker in each directory. {@link #open} deletes the markers before anything else; the logs of a
+ * directory that had its marker skip the recovery scan, those of one without it re-validate the data
+ * after their checkpointed recovery point.
+ *
+ * <p>Ownership: {@link #open} takes an exclusive lock on {@code <dir>/.lock} in every directory before
+ * it touches anything else and holds them until {@link #close()} (or {@link #halt()}), so a second broker, or a
  * second manager in this process, pointed at the same directory fails at start instead of both
  * writing the same segments. The OS drops the lock when the process dies.
  *
- * <p>Thread-safe: the log map is concurrent; each {@link Log} documents its own locking.
+ * <p>Thread-safe: the log map is concurrent; creations are serialized so that placement sees every
+ * earlier one; each {@link Log} documents its own locking.
  */
 public final class LogManager implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LogManager.class);
@@ -48,35 +68,87 @@ public final class LogManager implements AutoCloseable {
     public static final String RECOVERY_POINT_CHECKPOINT = "recovery-point-offset-checkpoint";
     public static final String LOG_START_OFFSET_CHECKPOINT = "log-start-offset-checkpoint";
     public static final String LOCK_FILE = ".lock";
+    /** The suffix of Kafka's copy of a replica being moved to another directory. */
+    public static final String FUTURE_DIR_SUFFIX = "-future";
+    /** The suffix of a moved log's original, renamed before it is deleted. */
+    public static final String DELETE_DIR_SUFFIX = "-delete";
 
-    private final Path logDir;
+    /** One directory of {@code log.dirs}: its lock, checkpoint files and what opening it found. */
+    private static final class LogDir {
+        final Path path;
+        final FileChannel lockChannel;
+        final CheckpointFile recoveryPoints;
+        final CheckpointFile logStartOffsets;
+        boolean hadMarker;
+        boolean hadCheckpoint;
+
+        LogDir(Path path, FileChannel lockChannel) {
+            this.path = path;
+            this.lockChannel = lockChannel;
+            this.recoveryPoints = new CheckpointFile(path.resolve(RECOVERY_POINT_CHECKPOINT));
+            this.logStartOffsets = new CheckpointFile(path.resolve(LOG_START_OFFSET_CHECKPOINT));
+        }
+    }
+
+    private final List<LogDir> dirs;
     private final LogConfig defaultConfig;
     private final Time time;
     private final Map<TopicPartition, Log> logs = new ConcurrentHashMap<>();
-    private final CheckpointFile recoveryPoints;
-    private final CheckpointFile logStartOffsets;
+    private final Object createLock = new Object();
+    /** Partitions whose move failed half-way: no log may be created for them until a restart; guarded by createLock. */
+    private final java.util.Set<TopicPartition> unavailable = new java.util.HashSet<>();
+    /**
+     * Read-held by each duty pass ({@code do*}), write-held by {@link #moveLog}: a log being copied is
+     * touched by no retention, flush, cleaning, scrub, expiration or checkpoint pass.
+     */
+    private final ReentrantReadWriteLock moveLock = new ReentrantReadWriteLock();
     private final LogCleaner cleaner;
     private final boolean hadCleanShutdown;
     private long lastScrubMs = -1;
     private int scrubTurn;
     private boolean freshDirectory;
-    private final FileChannel lockChannel;
 
-    private LogManager(Path logDir, LogConfig defaultConfig, Map<TopicPartition, LogConfig> topicConfigs, Time time) {
-        this.logDir = logDir;
+    private LogManager(List<Path> logDirs, LogConfig defaultConfig, Map<TopicPartition, LogConfig> topicConfigs,
+                       Time time) {
         this.defaultConfig = defaultConfig;
         this.time = time;
-        this.recoveryPoints = new CheckpointFile(logDir.resolve(RECOVERY_POINT_CHECKPOINT));
-        this.logStartOffsets = new CheckpointFile(logDir.resolve(LOG_START_OFFSET_CHECKPOINT));
         this.cleaner = new LogCleaner(time);
-        this.lockChannel = lockDirectory(logDir);
+        this.dirs = lockDirectories(logDirs);
         try {
             this.hadCleanShutdown = loadLogs(topicConfigs);
         } catch (RuntimeException e) {
             logs.values().forEach(Log::close);
-            releaseLock();
+            logs.clear();
+            releaseLocks();
             throw e;
         }
+    }
+
+    /** Locks every directory, in order; if one cannot be locked, releases those already locked. */
+    private static List<LogDir> lockDirectories(List<Path> logDirs) {
+        if (logDirs.isEmpty()) {
+            throw new IllegalArgumentException("no log directory given");
+        }
+        Map<Path, Path> seen = new HashMap<>();
+        for (Path p : logDirs) {
+            Path earlier = seen.put(p.toAbsolutePath().normalize(), p);
+            if (earlier != null) {
+                throw new IllegalArgumentException("log.dirs lists the directory " + p.toAbsolutePath().normalize()
+                    + " twice (" + earlier + ", " + p + "): each directory may appear once");
+            }
+        }
+        List<LogDir> out = new ArrayList<>();
+        try {
+            for (Path p : logDirs) {
+                out.add(new LogDir(p, lockDirectory(p)));
+            }
+        } catch (RuntimeException e) {
+            for (LogDir d : out) {
+                releaseLock(d);
+            }
+            throw e;
+        }
+        return List.copyOf(out);
     }
 
     /** Creates the directory and takes {@code .lock} in it, or fails naming the directory. */
@@ -112,48 +184,84 @@ public final class LogManager implements AutoCloseable {
         }
     }
 
-    private void releaseLock() {
+    private static void releaseLock(LogDir dir) {
         try {
-            lockChannel.close(); // releases the lock
+            dir.lockChannel.close(); // releases the lock
         } catch (IOException e) {
-            LOG.warn("Cannot release the lock on {}", logDir, e);
+            LOG.warn("Cannot release the lock on {}", dir.path, e);
         }
     }
 
-    /** Deletes the clean-shutdown marker and opens every log; returns whether the marker was there. */
+    private void releaseLocks() {
+        for (LogDir d : dirs) {
+            releaseLock(d);
+        }
+    }
+
+    /**
+     * Deletes every directory's clean-shutdown marker, checks that no partition is in two directories,
+     * and opens every log; returns whether every directory had its marker.
+     */
     private boolean loadLogs(Map<TopicPartition, LogConfig> topicConfigs) {
-        boolean hadMarker;
-        try {
-            Path marker = logDir.resolve(CLEAN_SHUTDOWN_FILE);
-            hadMarker = Files.deleteIfExists(marker);
-            // the marker must be gone before anything is written: a crash from here on is unclean
-            FileUtils.fsyncDirectory(logDir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot open log directory " + logDir, e);
-        }
-        boolean clean = hadMarker;
-        boolean hadCheckpoint = Files.exists(logDir.resolve(RECOVERY_POINT_CHECKPOINT));
-        Map<TopicPartition, Long> points = readCheckpoint(recoveryPoints);
-        Map<TopicPartition, Long> starts = readCheckpoint(logStartOffsets);
-        if (points == null) {
-            clean = false;
-            points = Map.of();
-        }
-        if (starts == null) {
-            starts = Map.of();
-        }
-        try (Stream<Path> dirs = Files.list(logDir)) {
-            for (Path d : dirs.filter(Files::isDirectory).sorted().toList()) {
+        Map<TopicPartition, Path> found = new LinkedHashMap<>();
+        for (LogDir dir : dirs) {
+            try {
+                dir.hadMarker = Files.deleteIfExists(dir.path.resolve(CLEAN_SHUTDOWN_FILE));
+                // the marker must be gone before anything is written: a crash from here on is unclean
+                FileUtils.fsyncDirectory(dir.path);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot open log directory " + dir.path, e);
+            }
+            dir.hadCheckpoint = Files.exists(dir.path.resolve(RECOVERY_POINT_CHECKPOINT));
+            for (Path d : movedDirs(dir.path, DELETE_DIR_SUFFIX)) {
+                LOG.info("Deleting {}: the original of a log moved to another directory", d);
+                deleteTree(d);
+            }
+            for (Path d : partitionDirs(dir.path)) {
                 TopicPartition tp = TopicPartition.fromDirName(d.getFileName().toString());
-                if (tp == null) {
-                    // the broker keeps its own metadata beside the logs, in directories named __weir_*, and
-                    // a standalone broker's embedded ZooKeeper keeps its data in __zookeeper
-                    String name = d.getFileName().toString();
-                    if (!name.startsWith("__weir_") && !name.equals("__zookeeper")) {
-                        LOG.warn("Ignoring {}: not a <topic>-<partition> directory", d);
-                    }
-                    continue;
+                Path other = found.putIfAbsent(tp, d);
+                if (other != null) {
+                    throw new IllegalStateException("partition " + tp + " has a log in two log directories, "
+                        + other.toAbsolutePath() + " and " + d.toAbsolutePath() + ": which copy is current cannot be"
+                        + " told, so the broker does not start; keep one (move the other away) and start again");
                 }
+            }
+        }
+        // a copy beside a current log was cut short; one without is complete (its original was renamed)
+        for (LogDir dir : dirs) {
+            for (Path d : movedDirs(dir.path, FUTURE_DIR_SUFFIX)) {
+                TopicPartition tp = movedPartition(d.getFileName().toString(), FUTURE_DIR_SUFFIX);
+                if (found.containsKey(tp)) {
+                    LOG.warn("Deleting {}: an unfinished copy of {} for a move between log directories; the log stays"
+                        + " in {}", d, tp, found.get(tp).getParent());
+                    deleteTree(d);
+                } else {
+                    Path to = dir.path.resolve(tp.dirName());
+                    LOG.info("Finishing the move of {} to {}", tp, dir.path);
+                    try {
+                        Files.move(d, to, StandardCopyOption.ATOMIC_MOVE);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("cannot rename " + d + " to " + to, e);
+                    }
+                    FileUtils.fsyncDirectory(dir.path);
+                    found.put(tp, to);
+                }
+            }
+        }
+        boolean allClean = true;
+        for (LogDir dir : dirs) {
+            boolean clean = dir.hadMarker;
+            Map<TopicPartition, Long> points = readCheckpoint(dir.recoveryPoints);
+            Map<TopicPartition, Long> starts = readCheckpoint(dir.logStartOffsets);
+            if (points == null) {
+                clean = false;
+                points = Map.of();
+            }
+            if (starts == null) {
+                starts = Map.of();
+            }
+            for (Path d : partitionDirs(dir.path)) {
+                TopicPartition tp = TopicPartition.fromDirName(d.getFileName().toString());
                 LogConfig cfg = topicConfigs.getOrDefault(tp, defaultConfig);
                 Log log = Log.open(d, cfg, points.getOrDefault(tp, 0L), starts.getOrDefault(tp, 0L), clean, time);
                 Log.RecoveryReport r = log.recoveryReport();
@@ -165,11 +273,67 @@ public final class LogManager implements AutoCloseable {
                 }
                 logs.put(tp, log);
             }
+            allClean &= dir.hadMarker;
+        }
+        boolean fresh = logs.isEmpty();
+        for (LogDir dir : dirs) {
+            fresh &= !dir.hadMarker && !dir.hadCheckpoint;
+        }
+        freshDirectory = fresh;
+        return allClean;
+    }
+
+    /** The {@code <topic>-<partition>} directories in {@code logDir}, sorted by name. */
+    private static List<Path> partitionDirs(Path logDir) {
+        List<Path> out = new ArrayList<>();
+        try (Stream<Path> entries = Files.list(logDir)) {
+            for (Path d : entries.filter(Files::isDirectory).sorted().toList()) {
+                String name = d.getFileName().toString();
+                if (TopicPartition.fromDirName(name) != null) {
+                    out.add(d);
+                } else if (movedPartition(name, FUTURE_DIR_SUFFIX) != null || movedPartition(name, DELETE_DIR_SUFFIX) != null) {
+                    continue; // handled by loadLogs
+                } else if (!name.startsWith("__weir_") && !name.equals("__zookeeper")) {
+                    // the broker keeps its own metadata beside the logs, in directories named __weir_*, and
+                    // a standalone broker's embedded ZooKeeper keeps its data in __zookeeper
+                    LOG.warn("Ignoring {}: not a <topic>-<partition> directory", d);
+                }
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + logDir, e);
         }
-        freshDirectory = !hadMarker && !hadCheckpoint && logs.isEmpty();
-        return hadMarker;
+        return out;
+    }
+
+    /** The partition of a {@code <topic>-<partition>.<id><suffix>} directory name, or null for another name. */
+    private static TopicPartition movedPartition(String name, String suffix) {
+        if (!name.endsWith(suffix)) {
+            return null;
+        }
+        String base = name.substring(0, name.length() - suffix.length());
+        int dot = base.lastIndexOf('.');
+        return dot <= 0 ? null : TopicPartition.fromDirName(base.substring(0, dot));
+    }
+
+    /** The {@code <topic>-<partition>.<id><suffix>} directories in {@code logDir}. */
+    private static List<Path> movedDirs(Path logDir, String suffix) {
+        try (Stream<Path> entries = Files.list(logDir)) {
+            return entries.filter(Files::isDirectory)
+                .filter(d -> movedPartition(d.getFileName().toString(), suffix) != null).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + logDir, e);
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + root, e);
+        }
+        FileUtils.fsyncDirectory(root.getParent());
     }
 
     /**
@@ -178,23 +342,33 @@ public final class LogManager implements AutoCloseable {
      */
     public static LogManager open(Path logDir, LogConfig defaultConfig, Map<TopicPartition, LogConfig> topicConfigs,
                                   Time time) {
-        return new LogManager(logDir, defaultConfig, topicConfigs, time);
+        return open(List.of(logDir), defaultConfig, topicConfigs, time, false);
     }
 
     /**
-     * As {@link #open}; with {@code verifyOnStart} (broker config {@code log.verify.on.start}) every
-     * inactive segment is also re-validated before the manager is returned, not only the tail after
-     * the recovery point, and damage found is quarantined (see {@link Log#scrub}).
+     * As {@link #open(List, LogConfig, Map, Time, boolean)} with one directory.
      */
     public static LogManager open(Path logDir, LogConfig defaultConfig, Map<TopicPartition, LogConfig> topicConfigs,
                                   Time time, boolean verifyOnStart) {
-        LogManager m = new LogManager(logDir, defaultConfig, topicConfigs, time);
+        return open(List.of(logDir), defaultConfig, topicConfigs, time, verifyOnStart);
+    }
+
+    /**
+     * Opens the directories ({@code log.dirs}, in their configured order) and every log in them.
+     * {@code topicConfigs} overrides {@code defaultConfig} per partition (the broker knows the topic
+     * configs). With {@code verifyOnStart} (broker config {@code log.verify.on.start}) every inactive
+     * segment is also re-validated before the manager is returned, not only the tail after the recovery
+     * point, and damage found is quarantined (see {@link Log#scrub}).
+     */
+    public static LogManager open(List<Path> logDirs, LogConfig defaultConfig, Map<TopicPartition, LogConfig> topicConfigs,
+                                  Time time, boolean verifyOnStart) {
+        LogManager m = new LogManager(logDirs, defaultConfig, topicConfigs, time);
         if (verifyOnStart) {
             long bytes = 0;
             for (Log log : m.logs.values()) {
                 bytes += log.scrub(Long.MAX_VALUE);
             }
-            LOG.info("log.verify.on.start: re-validated {} bytes of {} logs in {}", bytes, m.logs.size(), logDir);
+            LOG.info("log.verify.on.start: re-validated {} bytes of {} logs in {}", bytes, m.logs.size(), logDirs);
         }
         return m;
     }
@@ -206,20 +380,25 @@ public final class LogManager implements AutoCloseable {
      * bytes verified.
      */
     public long doScrub(long nowMs, long bytesPerSecond) {
-        if (bytesPerSecond <= 0) {
-            return 0;
+        moveLock.readLock().lock();
+        try {
+            if (bytesPerSecond <= 0) {
+                return 0;
+            }
+            long elapsedMs = lastScrubMs < 0 ? 1000 : Math.max(0, nowMs - lastScrubMs);
+            lastScrubMs = nowMs;
+            long budget = Math.max(1, bytesPerSecond * elapsedMs / 1000);
+            long done = 0;
+            List<Log> all = new java.util.ArrayList<>(logs.values());
+            for (int i = 0; i < all.size() && done < budget; i++) {
+                Log log = all.get((scrubTurn + i) % all.size());
+                done += log.scrub(budget - done);
+            }
+            scrubTurn = all.isEmpty() ? 0 : (scrubTurn + 1) % all.size();
+            return done;
+        } finally {
+            moveLock.readLock().unlock();
         }
-        long elapsedMs = lastScrubMs < 0 ? 1000 : Math.max(0, nowMs - lastScrubMs);
-        lastScrubMs = nowMs;
-        long budget = Math.max(1, bytesPerSecond * elapsedMs / 1000);
-        long done = 0;
-        List<Log> all = new java.util.ArrayList<>(logs.values());
-        for (int i = 0; i < all.size() && done < budget; i++) {
-            Log log = all.get((scrubTurn + i) % all.size());
-            done += log.scrub(budget - done);
-        }
-        scrubTurn = all.isEmpty() ? 0 : (scrubTurn + 1) % all.size();
-        return done;
     }
 
     private static Map<TopicPartition, Long> readCheckpoint(CheckpointFile file) {
@@ -232,20 +411,36 @@ public final class LogManager implements AutoCloseable {
     }
 
     /**
-     * Whether the directory held no logs, no checkpoint and no clean-shutdown marker when opened: a
+     * Whether every directory held no logs, no checkpoint and no clean-shutdown marker when opened: a
      * first start, not a recovery.
      */
     public boolean wasFreshDirectory() {
         return freshDirectory;
     }
 
-    /** Whether the previous run ended with {@link #close()}. */
+    /** Whether the previous run ended with {@link #close()} (in every directory). */
     public boolean hadCleanShutdown() {
         return hadCleanShutdown;
     }
 
+    /** The first directory of {@code log.dirs}: where the broker keeps its own files beside logs. */
     public Path logDir() {
-        return logDir;
+        return dirs.get(0).path;
+    }
+
+    /** Every directory, in the configured order. */
+    public List<Path> logDirs() {
+        List<Path> out = new ArrayList<>(dirs.size());
+        for (LogDir d : dirs) {
+            out.add(d.path);
+        }
+        return out;
+    }
+
+    /** The directory (one of {@link #logDirs()}) holding the partition's log, or null if there is none. */
+    public Path logDirOf(TopicPartition tp) {
+        Log log = logs.get(tp);
+        return log == null ? null : log.dir().getParent();
     }
 
     public Log getLog(TopicPartition tp) {
@@ -256,12 +451,157 @@ public final class LogManager implements AutoCloseable {
         return List.copyOf(logs.values());
     }
 
-    /** The partition's log, created empty with {@code config} if absent. */
+    /**
+     * The partition's log, created empty with {@code config} if absent, in the directory holding the
+     * fewest logs (the first listed on a tie).
+     */
     public Log getOrCreateLog(TopicPartition tp, LogConfig config) {
         if (!tp.isValid()) {
             throw new IllegalArgumentException("no log can exist for partition " + tp);
         }
-        return logs.computeIfAbsent(tp, t -> Log.open(logDir.resolve(t.dirName()), config, 0L, 0L, true, time));
+        Log existing = logs.get(tp);
+        if (existing != null) {
+            return existing;
+        }
+        // serialized so each placement counts every log created before it
+        synchronized (createLock) {
+            if (unavailable.contains(tp)) {
+                throw new IllegalStateException("the log of " + tp + " is unavailable until the broker restarts: moving it"
+                    + " to another log directory failed half-way");
+            }
+            return logs.computeIfAbsent(tp, t -> Log.open(nextLogDir().resolve(t.dirName()), config, 0L, 0L, true, time));
+        }
+    }
+
+    /** The directory with the fewest logs; the first listed among equals. */
+    private Path nextLogDir() {
+        if (dirs.size() == 1) {
+            return dirs.get(0).path;
+        }
+        Map<Path, Integer> counts = new HashMap<>();
+        for (Log log : logs.values()) {
+            counts.merge(log.dir().getParent(), 1, Integer::sum);
+        }
+        LogDir best = dirs.get(0);
+        int bestCount = counts.getOrDefault(best.path, 0);
+        for (LogDir d : dirs) {
+            int n = counts.getOrDefault(d.path, 0);
+            if (n < bestCount) {
+                best = d;
+                bestCount = n;
+            }
+        }
+        return best.path;
+    }
+
+    /**
+     * Moves the partition's log to {@code targetDir}, another of {@link #logDirs()} (AlterReplicaLogDirs),
+     * and returns the log that replaces it; the log itself when it is there already. The caller keeps
+     * the log quiet for the whole call: nothing appends to or reads the old {@link Log}, which is closed
+     * (flushed, producer state snapshotted), copied file by file with each file fsynced, and swapped in by
+     * renames (see the class comment for what a crash leaves). Meanwhile {@link #getOrCreateLog} of the
+     * partition and every duty pass wait for the move, and a duty pass already running is waited for. If the copy fails the original is reopened where it was and the
+     * failure rethrown.
+     *
+     * @throws IllegalArgumentException if {@code targetDir} is none of this manager's directories or there
+     *     is no log of {@code tp}
+     */
+    public Log moveLog(TopicPartition tp, Path targetDir) {
+        LogDir target = null;
+        for (LogDir d : dirs) {
+            if (d.path.equals(targetDir)) {
+                target = d;
+            }
+        }
+        if (target == null) {
+            throw new IllegalArgumentException(targetDir + " is not one of the log directories " + logDirs());
+        }
+        moveLock.writeLock().lock();
+        try {
+            return moveLogLocked(tp, target);
+        } finally {
+            moveLock.writeLock().unlock();
+        }
+    }
+
+    private Log moveLogLocked(TopicPartition tp, LogDir target) {
+        synchronized (createLock) {
+            Log old = logs.get(tp);
+            if (old == null) {
+                throw new IllegalArgumentException("no log of " + tp + " to move");
+            }
+            Path source = old.dir();
+            if (source.getParent().equals(target.path)) {
+                return old;
+            }
+            String id = UUID.randomUUID().toString().replace("-", "");
+            Path future = target.path.resolve(tp.dirName() + "." + id + FUTURE_DIR_SUFFIX);
+            Path renamed = source.resolveSibling(tp.dirName() + "." + id + DELETE_DIR_SUFFIX);
+            Path moved = target.path.resolve(tp.dirName());
+            LogConfig config = old.config();
+            logs.remove(tp);
+            old.close();
+            long recoveryPoint = old.recoveryPoint();
+            long logStartOffset = old.logStartOffset();
+            try {
+                copyTree(source, future);
+            } catch (IOException | RuntimeException e) {
+                try {
+                    if (Files.exists(future)) {
+                        deleteTree(future);
+                    }
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+                logs.put(tp, Log.open(source, config, recoveryPoint, logStartOffset, true, time));
+                throw e instanceof IOException io ? new UncheckedIOException("cannot copy " + source + " to " + future, io)
+                    : (RuntimeException) e;
+            }
+            try {
+                Files.move(source, renamed, StandardCopyOption.ATOMIC_MOVE);
+                FileUtils.fsyncDirectory(source.getParent());
+                Files.move(future, moved, StandardCopyOption.ATOMIC_MOVE);
+                FileUtils.fsyncDirectory(target.path);
+            } catch (IOException | RuntimeException e) {
+                // the log is in no usable place now: it stays out of the map and getOrCreateLog refuses it, so
+                // no empty log is created in its place; the next start finishes or undoes the move
+                unavailable.add(tp);
+                throw new IllegalStateException("cannot swap the copy of " + tp + " in " + target.path + " for the log in "
+                    + source.getParent() + ": the partition is unavailable until the broker restarts, which finishes"
+                    + " the move", e);
+            }
+            deleteTree(renamed);
+            Log log = Log.open(moved, config, recoveryPoint, logStartOffset, true, time);
+            logs.put(tp, log);
+            LOG.info("Moved the log of {} from {} to {}", tp, source.getParent(), target.path);
+            doCheckpoint();
+            return log;
+        }
+    }
+
+    /** Copies every file under {@code from} to the same place under {@code to}, fsyncing files and directories. */
+    private static void copyTree(Path from, Path to) throws IOException {
+        List<Path> all;
+        try (Stream<Path> walk = Files.walk(from)) {
+            all = walk.sorted().toList();
+        }
+        List<Path> createdDirs = new ArrayList<>();
+        for (Path src : all) {
+            Path dst = to.resolve(from.relativize(src).toString());
+            if (Files.isDirectory(src)) {
+                Files.createDirectories(dst);
+                createdDirs.add(dst);
+            } else {
+                Files.copy(src, dst, StandardCopyOption.COPY_ATTRIBUTES);
+                try (FileChannel ch = FileChannel.open(dst, StandardOpenOption.WRITE)) {
+                    ch.force(true);
+                }
+            }
+        }
+        for (int i = createdDirs.size() - 1; i >= 0; i--) {
+            FileUtils.fsyncDirectory(createdDirs.get(i));
+        }
+        FileUtils.fsyncDirectory(to.getParent());
     }
 
     /** Closes and deletes the partition's log; returns whether there was one. */
@@ -271,28 +611,38 @@ public final class LogManager implements AutoCloseable {
             return false;
         }
         log.delete();
-        FileUtils.fsyncDirectory(logDir);
+        FileUtils.fsyncDirectory(log.dir().getParent());
         return true;
     }
 
     /** Retention on every log; returns segments deleted. */
     public int doRetention(long nowMs) {
-        int n = 0;
-        for (Log log : logs.values()) {
-            n += log.deleteOldSegments(nowMs);
+        moveLock.readLock().lock();
+        try {
+            int n = 0;
+            for (Log log : logs.values()) {
+                n += log.deleteOldSegments(nowMs);
+            }
+            return n;
+        } finally {
+            moveLock.readLock().unlock();
         }
-        return n;
     }
 
     /** flush.ms on every log; returns logs flushed. */
     public int doFlush(long nowMs) {
-        int n = 0;
-        for (Log log : logs.values()) {
-            if (log.maybeFlushByTime(nowMs)) {
-                n++;
+        moveLock.readLock().lock();
+        try {
+            int n = 0;
+            for (Log log : logs.values()) {
+                if (log.maybeFlushByTime(nowMs)) {
+                    n++;
+                }
             }
+            return n;
+        } finally {
+            moveLock.readLock().unlock();
         }
-        return n;
     }
 
     /**
@@ -300,40 +650,64 @@ public final class LogManager implements AutoCloseable {
      * {@code producerIdExpirationMs} that have no open transaction; returns how many were removed.
      */
     public int doProducerIdExpiration(long nowMs, long producerIdExpirationMs) {
-        int n = 0;
-        for (Log log : logs.values()) {
-            n += log.removeExpiredProducers(nowMs, producerIdExpirationMs);
+        moveLock.readLock().lock();
+        try {
+            int n = 0;
+            for (Log log : logs.values()) {
+                n += log.removeExpiredProducers(nowMs, producerIdExpirationMs);
+            }
+            return n;
+        } finally {
+            moveLock.readLock().unlock();
         }
-        return n;
     }
 
-    /** Writes the recovery point and log start offset checkpoints; returns entries written. */
+    /**
+     * Writes the recovery point and log start offset checkpoints, in each directory those of its own
+     * logs; returns entries written.
+     */
     public int doCheckpoint() {
-        Map<TopicPartition, Long> points = new LinkedHashMap<>();
-        Map<TopicPartition, Long> starts = new LinkedHashMap<>();
-        for (Log log : logs.values()) {
-            points.put(log.topicPartition(), log.recoveryPoint());
-            starts.put(log.topicPartition(), log.logStartOffset());
+        moveLock.readLock().lock();
+        try {
+            Map<Path, Map<TopicPartition, Long>> points = new HashMap<>();
+            Map<Path, Map<TopicPartition, Long>> starts = new HashMap<>();
+            for (Log log : logs.values()) {
+                Path parent = log.dir().getParent();
+                points.computeIfAbsent(parent, k -> new LinkedHashMap<>()).put(log.topicPartition(), log.recoveryPoint());
+                starts.computeIfAbsent(parent, k -> new LinkedHashMap<>()).put(log.topicPartition(), log.logStartOffset());
+            }
+            int n = 0;
+            for (LogDir d : dirs) {
+                Map<TopicPartition, Long> p = points.getOrDefault(d.path, Map.of());
+                d.recoveryPoints.write(p);
+                d.logStartOffsets.write(starts.getOrDefault(d.path, Map.of()));
+                n += p.size();
+            }
+            return n;
+        } finally {
+            moveLock.readLock().unlock();
         }
-        recoveryPoints.write(points);
-        logStartOffsets.write(starts);
-        return points.size();
     }
 
     /** Compacts each log with cleanup.policy=compact once (its dirty, inactive part); returns bytes of segments rewritten. */
     public long doCleaning(long nowMs) {
-        long n = 0;
-        for (Log log : logs.values()) {
-            if (log.config().compact) {
-                n += cleaner.clean(log, nowMs);
+        moveLock.readLock().lock();
+        try {
+            long n = 0;
+            for (Log log : logs.values()) {
+                if (log.config().compact) {
+                    n += cleaner.clean(log, nowMs);
+                }
             }
+            return n;
+        } finally {
+            moveLock.readLock().unlock();
         }
-        return n;
     }
 
     /**
-     * Closes every log (flush + producer snapshot), writes checkpoints, then the clean shutdown marker,
-     * and releases the directory lock. If a log cannot be closed the others still are, no marker is
+     * Closes every log (flush + producer snapshot), writes checkpoints, then the clean shutdown marker in
+     * each directory, and releases the directory locks. If a log cannot be closed the others still are, no marker is
      * written (the next start recovers), and the lock is released before the failure is rethrown.
      */
     @Override
@@ -351,15 +725,17 @@ public final class LogManager implements AutoCloseable {
             }
             if (failure == null) {
                 doCheckpoint();
-                try {
-                    Files.write(logDir.resolve(CLEAN_SHUTDOWN_FILE), new byte[0]);
-                    FileUtils.fsyncDirectory(logDir);
-                } catch (IOException e) {
-                    throw new UncheckedIOException("cannot write " + CLEAN_SHUTDOWN_FILE + " in " + logDir, e);
+                for (LogDir d : dirs) {
+                    try {
+                        Files.write(d.path.resolve(CLEAN_SHUTDOWN_FILE), new byte[0]);
+                        FileUtils.fsyncDirectory(d.path);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("cannot write " + CLEAN_SHUTDOWN_FILE + " in " + d.path, e);
+                    }
                 }
             }
         } finally {
-            releaseLock();
+            releaseLocks();
             logs.clear();
         }
         if (failure != null) {
@@ -369,11 +745,11 @@ public final class LogManager implements AutoCloseable {
 
     /**
      * Stops as kill -9 would, for tests and tools that simulate a crash in one process: releases the
-     * directory lock and nothing else. No flush, checkpoint or clean-shutdown marker; the logs' files
+     * directory locks and nothing else. No flush, checkpoint or clean-shutdown marker; the logs' files
      * stay open until the garbage collector closes them, so the next {@link #open} recovers.
      */
     public void halt() {
-        releaseLock();
+        releaseLocks();
         logs.clear();
     }
 }

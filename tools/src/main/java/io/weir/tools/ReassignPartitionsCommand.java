@@ -613,8 +613,9 @@ public final class ReassignPartitionsCommand {
                 }
                 for (Object d : dirs) {
                     if (!"any".equals(d)) {
-                        throw new CommandFailedException("Moving replicas between log directories is not supported: "
-                            + "Weir has one log dir per broker (use \"any\")");
+                        throw new CommandFailedException("Choosing log directories in a reassignment is not supported:"
+                            + " use \"any\", then move a replica between its broker's log directories with"
+                            + " Admin.alterReplicaLogDirs");
                     }
                 }
             }

@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,11 +30,15 @@ import java.util.Set;
 
 /**
  * DescribeLogDirs ({@code kafka-log-dirs.sh --describe}, {@code Admin.describeLogDirs}) and
- * AlterReplicaLogDirs ({@code Admin.alterReplicaLogDirs}). A Weir broker keeps every log in one
- * directory, the first of {@code log.dirs}: DescribeLogDirs lists it with each partition's size and
- * offset lag (log end minus high watermark) and the volume's total and usable bytes; AlterReplicaLogDirs
- * answers per partition: NONE when the target is that directory (the replica is already there),
- * LOG_DIR_NOT_FOUND for any other path, REPLICA_NOT_AVAILABLE for a partition this broker does not host.
+ * AlterReplicaLogDirs ({@code Admin.alterReplicaLogDirs}). DescribeLogDirs lists every directory of
+ * {@code log.dirs}, in the configured order, with each partition it holds (size, offset lag: log end
+ * minus high watermark) and its volume's total and usable bytes. AlterReplicaLogDirs answers per
+ * partition: NONE when the target is the directory already holding the replica, LOG_DIR_NOT_FOUND for
+ * a path that is none of this broker's directories, REPLICA_NOT_AVAILABLE for a partition this broker
+ * does not host. A target that is another of this broker's directories moves the replica there before
+ * the answer ({@link ReplicaManager#moveReplicaLog}: the replica stops, its quiet log is copied and swapped
+ * in, the replica starts again), rather than Kafka's background copy that catches up while the replica
+ * keeps serving; a move that fails answers KAFKA_STORAGE_ERROR and the replica stays where it was.
  *
  * <p>Thread-safe.
  */
@@ -41,11 +46,14 @@ public final class LogDirsHandler implements ApiHandler {
     private static final Logger log = LoggerFactory.getLogger(LogDirsHandler.class);
 
     private final ReplicaManager replicaManager;
-    private final Path logDir;
+    /** The log manager's directories, in order, and each one's absolute name as clients see it. */
+    private final Map<Path, String> logDirs = new LinkedHashMap<>();
 
     public LogDirsHandler(ReplicaManager replicaManager) {
         this.replicaManager = replicaManager;
-        this.logDir = replicaManager.logManager().logDir().toAbsolutePath().normalize();
+        for (Path dir : replicaManager.logManager().logDirs()) {
+            logDirs.put(dir, dir.toAbsolutePath().normalize().toString());
+        }
     }
 
     @Override
@@ -73,7 +81,8 @@ public final class LogDirsHandler implements ApiHandler {
                 }
             }
         }
-        Map<String, List<DescribeLogDirsResponse.DescribeLogDirsPartition>> byTopic = new LinkedHashMap<>();
+        Path first = replicaManager.logManager().logDir();
+        Map<Path, Map<String, List<DescribeLogDirsResponse.DescribeLogDirsPartition>>> byDir = new HashMap<>();
         List<Partition> hosted = new ArrayList<>(replicaManager.partitions());
         hosted.sort(Comparator.comparing((Partition p) -> p.topicPartition().topic())
             .thenComparingInt(p -> p.topicPartition().partition()));
@@ -82,42 +91,46 @@ public final class LogDirsHandler implements ApiHandler {
             if (wanted != null && !wanted.contains(tp)) {
                 continue;
             }
+            Path dir = replicaManager.logManager().logDirOf(tp);
             long lag = Math.max(0, p.log().logEndOffset() - p.highWatermark());
-            byTopic.computeIfAbsent(tp.topic(), k -> new ArrayList<>()).add(
+            byDir.computeIfAbsent(dir == null ? first : dir, k -> new LinkedHashMap<>())
+                .computeIfAbsent(tp.topic(), k -> new ArrayList<>()).add(
                 new DescribeLogDirsResponse.DescribeLogDirsPartition().setPartitionIndex(tp.partition())
                     .setPartitionSize(p.log().sizeInBytes()).setOffsetLag(lag).setIsFutureKey(false));
         }
-        List<DescribeLogDirsResponse.DescribeLogDirsTopic> topics = new ArrayList<>();
-        for (Map.Entry<String, List<DescribeLogDirsResponse.DescribeLogDirsPartition>> e : byTopic.entrySet()) {
-            topics.add(new DescribeLogDirsResponse.DescribeLogDirsTopic().setName(e.getKey()).setPartitions(e.getValue()));
+        List<DescribeLogDirsResponse.DescribeLogDirsResult> results = new ArrayList<>();
+        for (Map.Entry<Path, String> d : logDirs.entrySet()) {
+            List<DescribeLogDirsResponse.DescribeLogDirsTopic> topics = new ArrayList<>();
+            for (Map.Entry<String, List<DescribeLogDirsResponse.DescribeLogDirsPartition>> e
+                    : byDir.getOrDefault(d.getKey(), Map.of()).entrySet()) {
+                topics.add(new DescribeLogDirsResponse.DescribeLogDirsTopic().setName(e.getKey())
+                    .setPartitions(e.getValue()));
+            }
+            long total = -1;
+            long usable = -1;
+            try {
+                FileStore fs = Files.getFileStore(d.getKey());
+                total = fs.getTotalSpace();
+                usable = fs.getUsableSpace();
+            } catch (IOException e) {
+                log.warn("cannot read the size of the volume holding {}: {}", d.getValue(), e.getMessage());
+            }
+            results.add(new DescribeLogDirsResponse.DescribeLogDirsResult()
+                .setErrorCode(Errors.NONE.code()).setLogDir(d.getValue()).setTopics(topics)
+                .setTotalBytes(total).setUsableBytes(usable).setIsCordoned(false));
         }
-        long total = -1;
-        long usable = -1;
-        try {
-            FileStore fs = Files.getFileStore(logDir);
-            total = fs.getTotalSpace();
-            usable = fs.getUsableSpace();
-        } catch (IOException e) {
-            log.warn("cannot read the size of the volume holding {}: {}", logDir, e.getMessage());
-        }
-        DescribeLogDirsResponse.DescribeLogDirsResult dir = new DescribeLogDirsResponse.DescribeLogDirsResult()
-            .setErrorCode(Errors.NONE.code()).setLogDir(logDir.toString()).setTopics(topics)
-            .setTotalBytes(total).setUsableBytes(usable).setIsCordoned(false);
-        return new DescribeLogDirsResponse().setErrorCode(Errors.NONE.code()).setResults(List.of(dir));
+        return new DescribeLogDirsResponse().setErrorCode(Errors.NONE.code()).setResults(results);
     }
 
     private AlterReplicaLogDirsResponse alter(AlterReplicaLogDirsRequest req) {
         Map<String, List<AlterReplicaLogDirsResponse.AlterReplicaLogDirPartitionResult>> byTopic = new LinkedHashMap<>();
         for (AlterReplicaLogDirsRequest.AlterReplicaLogDir d : req.dirs()) {
-            boolean ours = isLogDir(d.path());
+            Path target = logDirNamed(d.path());
             for (AlterReplicaLogDirsRequest.AlterReplicaLogDirTopic t : d.topics()) {
                 for (int p : t.partitions()) {
-                    Errors error = !ours ? Errors.LOG_DIR_NOT_FOUND
-                        : replicaManager.partition(new TopicPartition(t.name(), p)) == null ? Errors.REPLICA_NOT_AVAILABLE
-                        : Errors.NONE;
                     byTopic.computeIfAbsent(t.name(), k -> new ArrayList<>()).add(
                         new AlterReplicaLogDirsResponse.AlterReplicaLogDirPartitionResult().setPartitionIndex(p)
-                            .setErrorCode(error.code()));
+                            .setErrorCode(alterOne(new TopicPartition(t.name(), p), target, d.path()).code()));
                 }
             }
         }
@@ -129,12 +142,39 @@ public final class LogDirsHandler implements ApiHandler {
         return new AlterReplicaLogDirsResponse().setResults(out);
     }
 
-    private boolean isLogDir(String path) {
-        try {
-            return Paths.get(path).toAbsolutePath().normalize().equals(logDir);
-        } catch (RuntimeException e) {
-            return false;
+    private Errors alterOne(TopicPartition tp, Path target, String requested) {
+        if (target == null) {
+            return Errors.LOG_DIR_NOT_FOUND;
         }
+        if (replicaManager.partition(tp) == null) {
+            return Errors.REPLICA_NOT_AVAILABLE;
+        }
+        Path current = replicaManager.logManager().logDirOf(tp);
+        if (current == null || current.equals(target)) {
+            return Errors.NONE;
+        }
+        try {
+            return replicaManager.moveReplicaLog(tp, target) ? Errors.NONE : Errors.REPLICA_NOT_AVAILABLE;
+        } catch (RuntimeException e) {
+            log.error("cannot move the log of {} from {} to {}", tp, logDirs.get(current), requested, e);
+            return Errors.KAFKA_STORAGE_ERROR;
+        }
+    }
+
+    /** The log manager's directory that {@code path} names, or null if it names none of them. */
+    private Path logDirNamed(String path) {
+        String wanted;
+        try {
+            wanted = Paths.get(path).toAbsolutePath().normalize().toString();
+        } catch (RuntimeException e) {
+            return null;
+        }
+        for (Map.Entry<Path, String> d : logDirs.entrySet()) {
+            if (d.getValue().equals(wanted)) {
+                return d.getKey();
+            }
+        }
+        return null;
     }
 
     @Override

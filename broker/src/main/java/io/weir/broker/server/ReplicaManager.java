@@ -29,8 +29,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -57,7 +59,8 @@ import java.util.function.Consumer;
  * fetches ({@link #readForFollower}); each move is reported to the high-watermark listener (which
  * completes parked acks=all produces and wakes consumer fetches) and completes the futures of
  * {@link #awaitHighWatermark}. Every partition's high watermark is checkpointed to
- * {@value #HIGH_WATERMARK_CHECKPOINT} ({@link #checkpointHighWatermarks}), and read back at start.
+ * {@value #HIGH_WATERMARK_CHECKPOINT} ({@link #checkpointHighWatermarks}) in the log directory holding its
+ * log (each of {@code log.dirs} has its own file), and read back at start.
  *
  * <p><b>ISR.</b> {@link #doIsrCheck} proposes to drop followers that have not caught up within
  * {@code replica.lag.time.max.ms}; a follower fetch that reaches the high watermark proposes to add
@@ -101,7 +104,8 @@ public final class ReplicaManager {
     private final ReplicationThrottle leaderReplicationThrottle;
     /** A live broker's registered epoch, by id (-1: not known); a follower fetch naming an older one is refused. */
     private volatile java.util.function.IntToLongFunction brokerEpochs = id -> -1;
-    private final CheckpointFile highWatermarkCheckpoint;
+    /** Each log directory's high-watermark checkpoint, by directory (the log manager's paths). */
+    private final Map<Path, CheckpointFile> highWatermarkCheckpoints = new LinkedHashMap<>();
     /** The checkpointed high watermarks read at start: each partition's initial one. */
     private final Map<TopicPartition, Long> checkpointedHighWatermarks;
     private final Map<TopicPartition, List<HighWatermarkWaiter>> highWatermarkWaiters = new ConcurrentHashMap<>();
@@ -127,14 +131,22 @@ public final class ReplicaManager {
         this.time = time;
         this.replicationThrottle = new ReplicationThrottle(brokerId);
         this.leaderReplicationThrottle = new ReplicationThrottle(brokerId);
-        this.highWatermarkCheckpoint = new CheckpointFile(logManager.logDir().resolve(HIGH_WATERMARK_CHECKPOINT));
-        Map<TopicPartition, Long> read;
-        try {
-            read = highWatermarkCheckpoint.read();
-        } catch (IOException e) {
-            log.warn("ignoring an unreadable high-watermark checkpoint (high watermarks start at the log start): {}",
-                e.getMessage());
-            read = Map.of();
+        Map<TopicPartition, Long> read = new HashMap<>();
+        for (Path dir : logManager.logDirs()) {
+            CheckpointFile file = new CheckpointFile(dir.resolve(HIGH_WATERMARK_CHECKPOINT));
+            highWatermarkCheckpoints.put(dir, file);
+            try {
+                for (Map.Entry<TopicPartition, Long> e : file.read().entrySet()) {
+                    // an entry counts in the directory holding the log; elsewhere it is left from an old placement
+                    Path holder = logManager.logDirOf(e.getKey());
+                    if (holder == null ? !read.containsKey(e.getKey()) : holder.equals(dir)) {
+                        read.put(e.getKey(), e.getValue());
+                    }
+                }
+            } catch (IOException e) {
+                log.warn("ignoring an unreadable high-watermark checkpoint (high watermarks of {} start at the log"
+                    + " start): {}", dir, e.getMessage());
+            }
         }
         this.checkpointedHighWatermarks = new ConcurrentHashMap<>(read);
     }
@@ -354,6 +366,56 @@ public final class ReplicaManager {
     public void deleteTopic(TopicMetadata topic) {
         for (int p = 0; p < topic.partitionCount(); p++) {
             removeReplica(new TopicPartition(topic.name(), p));
+        }
+    }
+
+    /**
+     * Moves a hosted replica's log to {@code targetDir}, another of the log manager's directories
+     * (AlterReplicaLogDirs), and returns whether the partition is hosted. Everything happens under the
+     * state-change lock, so no state change interleaves: the replica stops as {@link #stopReplica} stops
+     * it (its fetcher stops; a leader resigns and its parked requests answer NOT_LEADER_OR_FOLLOWER, which
+     * clients retry), {@link LogManager#moveLog} copies the quiet log and swaps it in, and the replica is
+     * hosted again over the moved log with the state it had (a leader leads again at the same leader
+     * epoch, its high watermark kept). If the copy fails the replica is hosted again over its original log
+     * and the failure rethrown.
+     */
+    public boolean moveReplicaLog(TopicPartition tp, Path targetDir) {
+        synchronized (stateChangeLock) {
+            Partition old = partitions.get(tp);
+            if (old == null) {
+                return false;
+            }
+            if (targetDir.equals(logManager.logDirOf(tp))) {
+                return true;
+            }
+            boolean leadsAlone = !old.hasAppliedState() && old.isLeader();
+            PartitionState state = old.hasAppliedState() ? new PartitionState(old.leaderId(), old.leaderEpoch(),
+                old.isr(), old.controllerEpoch(), old.partitionEpoch()) : null;
+            List<Integer> replicas = old.replicas();
+            long highWatermark = old.highWatermark();
+            stopReplica(tp, false);
+            RuntimeException failure = null;
+            try {
+                logManager.moveLog(tp, targetDir);
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+            Log l = logManager.getLog(tp);
+            if (l != null) {
+                Partition moved = new Partition(tp, old.topicId(), l, brokerId, old.minInsyncReplicas(), highWatermark);
+                moved.setCompression(old.compression());
+                partitions.put(tp, moved);
+                if (state != null) {
+                    applyPartitionStateLocked(tp, replicas, state);
+                } else if (leadsAlone) {
+                    moved.leadAlone();
+                    leadershipListeners.forEach(listener -> listener.onBecomeLeader(tp, 0));
+                }
+            }
+            if (failure != null) {
+                throw failure;
+            }
+            return true;
         }
     }
 
@@ -862,12 +924,20 @@ public final class ReplicaManager {
      * stop. Returns the entries written.
      */
     public int checkpointHighWatermarks() {
-        Map<TopicPartition, Long> out = new HashMap<>();
+        Map<Path, Map<TopicPartition, Long>> byDir = new HashMap<>();
+        Path first = logManager.logDir();
         for (Partition p : partitions.values()) {
-            out.put(p.topicPartition(), p.highWatermark());
+            Path dir = logManager.logDirOf(p.topicPartition());
+            byDir.computeIfAbsent(dir == null ? first : dir, k -> new HashMap<>()).put(p.topicPartition(),
+                p.highWatermark());
         }
-        highWatermarkCheckpoint.write(out);
-        return out.size();
+        int n = 0;
+        for (Map.Entry<Path, CheckpointFile> e : highWatermarkCheckpoints.entrySet()) {
+            Map<TopicPartition, Long> out = byDir.getOrDefault(e.getKey(), Map.of());
+            e.getValue().write(out);
+            n += out.size();
+        }
+        return n;
     }
 
     // ------------------------------------------------------------------------------------ ISR
