@@ -45,6 +45,7 @@ import java.util.Optional;
  * <p>Not thread-safe: one stream thread owns a task.
  */
 public final class StreamTask {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(StreamTask.class);
     private final TaskId id;
     private final String applicationId;
     private final ProcessorTopology topology;
@@ -257,7 +258,7 @@ public final class StreamTask {
                                  long defaultTimestamp) {
         for (io.weir.producer.ProducerRecord<byte[], byte[]> r : records) {
             if (r.topic().equals(failedTopic)) {
-                org.slf4j.LoggerFactory.getLogger(StreamTask.class).warn("Task {}: not sending a dead-letter record to {}: sending"
+                log.warn("Task {}: not sending a dead-letter record to {}: sending"
                     + " to that topic is what failed", id, failedTopic);
                 continue;
             }
