@@ -1,6 +1,8 @@
 package io.weir.streams;
 
 import io.weir.admin.Admin;
+import io.weir.admin.AlterConfigOp;
+import io.weir.admin.ConfigResource;
 import io.weir.admin.NewTopic;
 import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.common.TopicPartition;
@@ -48,9 +50,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * not created on the fly: a missing output topic stays missing until the test creates it). Under exactly-once a
  * dead-letter record is written by the thread's transactional producer in the task's transaction: it becomes
  * visible to read_committed with the output, followed by the transaction's marker, and a FAIL answer still fails
- * the thread, leaving nothing committed in the dead-letter topic. A send that fails with a retriable error (the
- * output topic not in metadata within {@code max.block.ms}) is retried by the default handler until it succeeds:
- * every record reaches the output once, and the thread never fails.
+ * the thread, leaving nothing committed in the dead-letter topic. A send that fails with a retriable error (thrown
+ * by {@code send}: the output topic not in metadata within {@code max.block.ms}; or reported by the producer's
+ * callback: the broker refusing with NOT_ENOUGH_REPLICAS until the delivery timeout) is retried by the default
+ * handler until it succeeds: every record reaches the output (once, under exactly-once), and the thread never fails.
  */
 @Timeout(300)
 class DeadLetterQueueIntegrationTest {
@@ -90,6 +93,22 @@ class DeadLetterQueueIntegrationTest {
                 topics.add(new NewTopic(name, 1, (short) 1));
             }
             admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Creates a topic of one partition whose appends with acks=all the single broker refuses (NOT_ENOUGH_REPLICAS). */
+    private static void createUnderReplicatedTopic(String name) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(name, 1, (short) 1).configs(Map.of("min.insync.replicas", "2"))))
+                .all().get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    private static void setMinInsyncReplicas(String topic, int value) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+            admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.TOPIC, topic),
+                List.of(new AlterConfigOp("min.insync.replicas", Integer.toString(value), AlterConfigOp.OpType.SET))))
+                .all().get(60, TimeUnit.SECONDS);
         }
     }
 
@@ -280,6 +299,42 @@ class DeadLetterQueueIntegrationTest {
             assertTrue(handled.isEmpty(), "no thread failed while the topic was missing: " + handled);
             createTopics("out-" + n);
             assertEquals(expectedOutput(), awaitOutput("out-" + n, SMALL));
+            assertEquals(WeirStreams.State.RUNNING, streams.state(), "handled: " + handled);
+            assertTrue(handled.isEmpty(), "no thread failed: " + handled);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {StreamsConfig.EXACTLY_ONCE, StreamsConfig.AT_LEAST_ONCE})
+    void shouldRetryASendTheBrokerKeepsRefusingWithARetriableErrorUntilItIsAccepted(String guarantee) throws Exception {
+        int n = guarantee.equals(StreamsConfig.EXACTLY_ONCE) ? 5 : 6;
+        createTopics("in-" + n);
+        createUnderReplicatedTopic("out-" + n);   // the producer's callback reports NOT_ENOUGH_REPLICAS at its delivery timeout
+        sendInput("in-" + n);
+        CountingDefaultHandler.RETRIES.set(0);
+        List<Throwable> handled = Collections.synchronizedList(new ArrayList<>());
+        try (WeirStreams streams = job(n, Map.of(
+            StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee,
+            StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueProcessingExceptionHandler.class.getName(),
+            StreamsConfig.DEFAULT_PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, CountingDefaultHandler.class.getName(),
+            "producer.request.timeout.ms", "1000", "producer.delivery.timeout.ms", "2000"), handled)) {
+            streams.start();
+            Wait.until(() -> CountingDefaultHandler.RETRIES.get() >= 2 || !handled.isEmpty(), Duration.ofSeconds(120),
+                () -> "the handler to answer RETRY twice to the refused sends, handled " + handled);
+            assertTrue(handled.isEmpty(), "no thread failed while the broker refused the sends: " + handled);
+            setMinInsyncReplicas("out-" + n, 1);
+            if (guarantee.equals(StreamsConfig.EXACTLY_ONCE)) {
+                assertEquals(expectedOutput(), awaitOutput("out-" + n, SMALL));
+            } else {
+                // at-least-once: a batch accepted just as the config changed may be produced again by the retry
+                Map<String, String> out = new TreeMap<>();
+                Wait.until(() -> {
+                    out.clear();
+                    readAll("out-" + n, "read_committed").forEach(r -> out.put(r.key(), r.value()));
+                    return out.size() == SMALL;
+                }, Duration.ofSeconds(120), () -> "every key in out-" + n + ", read " + out);
+                assertEquals(expectedOutput(), out);
+            }
             assertEquals(WeirStreams.State.RUNNING, streams.state(), "handled: " + handled);
             assertTrue(handled.isEmpty(), "no thread failed: " + handled);
         }
