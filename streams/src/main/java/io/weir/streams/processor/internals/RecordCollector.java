@@ -1,6 +1,7 @@
 package io.weir.streams.processor.internals;
 
 import io.weir.common.record.Header;
+import io.weir.streams.errors.ErrorHandlerContext;
 
 import java.util.List;
 
@@ -13,6 +14,15 @@ public interface RecordCollector {
 
     /** Sends one record; a null partition lets the producer's partitioner pick by key. */
     void send(String topic, Integer partition, long timestamp, byte[] key, byte[] value, List<Header> headers);
+
+    /**
+     * Sends one record of a sink; {@code errorContext} names the task and input record for the production exception
+     * handler should the send fail after this call returned (the producer's callback).
+     */
+    default void send(String topic, Integer partition, long timestamp, byte[] key, byte[] value, List<Header> headers,
+                      ErrorHandlerContext errorContext) {
+        send(topic, partition, timestamp, key, value, headers);
+    }
 
     /** The partition count of the topic, for {@code StreamPartitioner}s. */
     int partitionCount(String topic);

@@ -59,8 +59,8 @@ final class SinkNode extends ProcessorNode {
             origin = ProductionExceptionHandler.SerializationExceptionOrigin.VALUE;
             value = valueSerializer.serialize(target, record.value());
         } catch (RuntimeException e) {
-            if (task.continueAfterProductionError(this, new ProducerRecord<>(target, null, record.timestamp(), record.key(),
-                record.value(), record.headers()), e, origin)) {
+            if (task.onProductionError(this, new ProducerRecord<>(target, null, record.timestamp(), record.key(),
+                record.value(), record.headers()), e, origin) == ProductionExceptionHandler.Result.RESUME) {
                 return;
             }
             throw new StreamsException("sink " + name() + " could not serialize the record for topic " + target
@@ -69,37 +69,26 @@ final class SinkNode extends ProcessorNode {
         Integer partition = partitioner == null ? null
             : partitioner.partition(target, record.key(), record.value(), task.collector().partitionCount(target));
         try {
-            task.collector().send(target, partition, record.timestamp(), key, value, record.headers());
+            task.collector().send(target, partition, record.timestamp(), key, value, record.headers(), task.errorContext(name()));
         } catch (StreamsException | ProducerFatalException | TransactionAbortableException | WakeupException e) {
             throw e;
         } catch (ApiException e) {
-            // refused before it left the client (e.g. larger than max.request.size): the transaction is still good
-            if (!isAboutTheRecord(e)) {
+            // refused before it left the client (too large for max.request.size, its topic not in metadata within
+            // max.block.ms): the transaction is still good
+            if (!ProductionErrors.goesToHandler(e)) {
                 throw new StreamsException("sink " + name() + " could not send a record to topic " + target, e);
             }
-            if (!task.continueAfterProductionError(this,
-                new ProducerRecord<>(target, partition, record.timestamp(), key, value, record.headers()), e, null)) {
+            ProductionExceptionHandler.Result result = task.onProductionError(this,
+                new ProducerRecord<>(target, partition, record.timestamp(), key, value, record.headers()), e, null);
+            if (result == ProductionExceptionHandler.Result.RETRY) {
+                throw new TaskRetryException("sink " + name() + " could not send a record to topic " + target
+                    + " (a retriable error) and the production exception handler chose to retry", e);
+            }
+            if (result == ProductionExceptionHandler.Result.FAIL) {
                 throw new StreamsException("sink " + name() + " could not send a record to topic " + target
                     + " and the production exception handler chose to fail", e);
             }
         }
-    }
-
-    /**
-     * Whether a send error goes to the production exception handler: a refusal of the record itself (too large,
-     * invalid, not authorized for its topic), not a retriable error (the transaction aborts and the tasks retry)
-     * nor one about the producer's own state (fenced, its transaction), which keep the thread's own paths.
-     */
-    static boolean isAboutTheRecord(Exception error) {
-        if (!(error instanceof ApiException e) || e.isRetriable()) {
-            return false;
-        }
-        return switch (e.error()) {
-            case OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE, INVALID_PRODUCER_ID_MAPPING,
-                 TRANSACTIONAL_ID_AUTHORIZATION_FAILED, UNKNOWN_PRODUCER_ID, PRODUCER_FENCED, TRANSACTION_ABORTABLE,
-                 CLUSTER_AUTHORIZATION_FAILED -> false;
-            default -> true;
-        };
     }
 
     @Override

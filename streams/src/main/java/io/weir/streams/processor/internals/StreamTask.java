@@ -24,7 +24,6 @@ import io.weir.streams.processor.api.Record;
 import io.weir.streams.serialization.Serde;
 import io.weir.streams.state.ChangelogSink;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -46,6 +45,7 @@ import java.util.Optional;
  * <p>Not thread-safe: one stream thread owns a task.
  */
 public final class StreamTask {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(StreamTask.class);
     private final TaskId id;
     private final String applicationId;
     private final ProcessorTopology topology;
@@ -70,8 +70,11 @@ public final class StreamTask {
     private boolean commitRequested;
     private boolean initialized;
     private final DeserializationExceptionHandler deserializationHandler;
-    private final String deadLetterTopic;
     private long droppedRecords;
+    /** The input record being processed, with its raw bytes: what an error handler's dead-letter record carries. */
+    private ProcessorRecordContext sourceContext;
+    private byte[] sourceRawKey;
+    private byte[] sourceRawValue;
     private final ProcessingExceptionHandler processingHandler;
     private final ProductionExceptionHandler productionHandler;
     /** Where the thread sums its tasks' dropped records (they outlive the task), or null. */
@@ -109,8 +112,6 @@ public final class StreamTask {
         this.deserializationHandler = StreamsConfig.deserializationExceptionHandler(configs);
         this.processingHandler = StreamsConfig.processingExceptionHandler(configs);
         this.productionHandler = StreamsConfig.productionExceptionHandler(configs);
-        Object dlq = configs.get(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG);
-        this.deadLetterTopic = dlq == null || dlq.toString().isEmpty() ? null : dlq.toString();
     }
 
     /**
@@ -156,8 +157,8 @@ public final class StreamTask {
 
     /**
      * Processes one input record: deserializes it in its source node and runs it through the graph.
-     * A record that cannot be deserialized goes to the deserialization exception handler (and the
-     * dead-letter topic, if configured); if the handler fails, so does the task, naming the record's
+     * A record that cannot be deserialized goes to the deserialization exception handler (whose answer may
+     * carry dead-letter records, sent first); if the handler fails, so does the task, naming the record's
      * topic, partition and offset.
      */
     public void process(String topic, int partition, long offset, long timestamp, byte[] key, byte[] value,
@@ -204,6 +205,9 @@ public final class StreamTask {
         partitionTimes.put(tp, Math.max(partitionTime, eventTime));
         streamTimeMs = Math.max(streamTimeMs, eventTime);
         recordContext = new ProcessorRecordContext(topic, partition, offset, eventTime, headers);
+        sourceContext = recordContext;
+        sourceRawKey = key;
+        sourceRawValue = value;
         try {
             source.process(new Record<>(k, v, eventTime, headers));
         } catch (StreamsException e) {
@@ -213,38 +217,75 @@ public final class StreamTask {
                 + partition + ", offset " + offset + " failed", e);
         } finally {
             recordContext = null;
+            sourceContext = null;
+            sourceRawKey = null;
+            sourceRawValue = null;
         }
         consumedOffsets.put(tp, offset + 1);
     }
 
     /**
-     * Sends the raw record to the dead-letter topic if one is configured, then asks the handler; true
-     * if processing goes on without the record.
+     * Asks the deserialization handler, then sends the dead-letter records its answer carries; true if processing
+     * goes on without the record.
      */
     private boolean handleDeserializationFailure(SourceNode source, TopicPartition tp, long offset, long timestamp, byte[] key,
                                                  byte[] value, List<Header> headers, RuntimeException error) {
-        if (deadLetterTopic != null) {
-            List<Header> dlqHeaders = new ArrayList<>(headers);
-            dlqHeaders.add(new Header("__streams.errors.exception", error.getClass().getName().getBytes(StandardCharsets.UTF_8)));
-            dlqHeaders.add(new Header("__streams.errors.message",
-                String.valueOf(error.getMessage()).getBytes(StandardCharsets.UTF_8)));
-            dlqHeaders.add(new Header("__streams.errors.topic", tp.topic().getBytes(StandardCharsets.UTF_8)));
-            dlqHeaders.add(new Header("__streams.errors.partition", String.valueOf(tp.partition()).getBytes(StandardCharsets.UTF_8)));
-            dlqHeaders.add(new Header("__streams.errors.offset", String.valueOf(offset).getBytes(StandardCharsets.UTF_8)));
-            collector.send(deadLetterTopic, null, timestamp, key, value, dlqHeaders);
-        }
         ConsumerRecord<byte[], byte[]> raw = new ConsumerRecord<>(tp.topic(), tp.partition(), offset, timestamp,
             TimestampType.CREATE_TIME, key == null ? -1 : key.length, value == null ? -1 : value.length, key, value,
             headers.toArray(new Header[0]), Optional.empty());
-        DeserializationExceptionHandler.DeserializationHandlerResponse response;
+        ErrorHandlerContext context = new ErrorHandlerContext(id, tp.topic(), tp.partition(), offset, source.name(), timestamp,
+            headers, key, value);
+        DeserializationExceptionHandler.Response response;
         try {
-            response = deserializationHandler.handle(
-                new ErrorHandlerContext(id, tp.topic(), tp.partition(), offset, source.name()), raw, error);
+            response = deserializationHandler.handleError(context, raw, error);
         } catch (RuntimeException e) {
             throw new StreamsException("task " + id + ": the deserialization exception handler failed on the record at topic "
                 + tp.topic() + ", partition " + tp.partition() + ", offset " + offset, e);
         }
-        return response == DeserializationExceptionHandler.DeserializationHandlerResponse.CONTINUE;
+        if (response == null) {
+            return false;
+        }
+        sendDeadLetters(response.deadLetterQueueRecords(), tp.topic(), timestamp);
+        return response.result() == DeserializationExceptionHandler.Result.RESUME;
+    }
+
+    /**
+     * Sends the dead-letter records a handler's answer carries through the task's collector (under exactly-once:
+     * into the open transaction, with the task's output). A record for the topic whose send failed is left out, so a
+     * failing dead-letter topic never feeds itself.
+     */
+    private void sendDeadLetters(List<io.weir.producer.ProducerRecord<byte[], byte[]>> records, String failedTopic,
+                                 long defaultTimestamp) {
+        for (io.weir.producer.ProducerRecord<byte[], byte[]> r : records) {
+            if (r.topic().equals(failedTopic)) {
+                log.warn("Task {}: not sending a dead-letter record to {}: sending"
+                    + " to that topic is what failed", id, failedTopic);
+                continue;
+            }
+            long ts = r.timestamp() != null ? r.timestamp() : Math.max(defaultTimestamp, 0);
+            try {
+                collector.send(r.topic(), r.partition(), ts, r.key(), r.value(), r.headers());
+            } catch (StreamsException | io.weir.producer.ProducerFatalException | io.weir.producer.TransactionAbortableException
+                     | io.weir.consumer.errors.WakeupException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new StreamsException("task " + id + ": sending a dead-letter record to topic " + r.topic() + " failed", e);
+            }
+        }
+    }
+
+    /**
+     * The error handlers' view of the record being processed: its position, timestamp and headers, and (only while
+     * the task's own input record is the one in context, not a punctuation's or a cache flush's) its raw bytes.
+     */
+    ErrorHandlerContext errorContext(String nodeName) {
+        ProcessorRecordContext c = recordContext;
+        if (c == null) {
+            return new ErrorHandlerContext(id, null, -1, -1, nodeName);
+        }
+        boolean input = c == sourceContext;
+        return new ErrorHandlerContext(id, c.topic(), c.partition(), c.offset(), nodeName, c.timestamp(), c.headers(),
+            input ? sourceRawKey : null, input ? sourceRawValue : null);
     }
 
     /** Counts one dropped record here and in the thread's total. */
@@ -273,19 +314,20 @@ public final class StreamTask {
             || error instanceof io.weir.consumer.errors.WakeupException) {
             throw error;
         }
-        ProcessorRecordContext c = recordContext;
-        ErrorHandlerContext context = new ErrorHandlerContext(id, c == null ? null : c.topic(), c == null ? -1 : c.partition(),
-            c == null ? -1 : c.offset(), node.name());
-        ProcessingExceptionHandler.ProcessingHandlerResponse response;
+        ErrorHandlerContext context = errorContext(node.name());
+        ProcessingExceptionHandler.Response response;
         try {
-            response = processingHandler.handle(context, record, error);
+            response = processingHandler.handleError(context, record, error);
         } catch (RuntimeException e) {
             throw new StreamsException("task " + id + ": the processing exception handler failed on an error of processor "
                 + node.name(), e);
         }
-        if (response == ProcessingExceptionHandler.ProcessingHandlerResponse.CONTINUE) {
-            recordDropped();
-            return;
+        if (response != null) {
+            sendDeadLetters(response.deadLetterQueueRecords(), null, context.timestamp());
+            if (response.result() == ProcessingExceptionHandler.Result.RESUME) {
+                recordDropped();
+                return;
+            }
         }
         throw new StreamsException("task " + id + ": processor " + node.name() + " failed on the record at topic "
             + context.topic() + ", partition " + context.partition() + ", offset " + context.offset()
@@ -293,32 +335,37 @@ public final class StreamTask {
     }
 
     /**
-     * A sink could not serialize or send a record: asks the production exception handler. True: drop the record
-     * (counted) and go on; false: the caller fails.
+     * A sink could not serialize ({@code serializationOrigin} set) or send a record: asks the production exception
+     * handler and sends the dead-letter records its answer carries. Returns what the sink does: RESUME (the record
+     * is dropped, counted here), FAIL, or RETRY (only for a retriable send error: the thread restarts the tasks from
+     * their last commit).
      */
-    boolean continueAfterProductionError(ProcessorNode sink, io.weir.producer.ProducerRecord<?, ?> record, Exception error,
-                                         ProductionExceptionHandler.SerializationExceptionOrigin serializationOrigin) {
-        ProcessorRecordContext c = recordContext;
-        ErrorHandlerContext context = new ErrorHandlerContext(id, c == null ? null : c.topic(), c == null ? -1 : c.partition(),
-            c == null ? -1 : c.offset(), sink.name());
-        ProductionExceptionHandler.ProductionExceptionHandlerResponse response;
+    ProductionExceptionHandler.Result onProductionError(ProcessorNode sink, io.weir.producer.ProducerRecord<?, ?> record,
+                                                       Exception error,
+                                                       ProductionExceptionHandler.SerializationExceptionOrigin serializationOrigin) {
+        ErrorHandlerContext context = errorContext(sink.name());
+        ProductionExceptionHandler.Response response;
         try {
             if (serializationOrigin != null) {
-                response = productionHandler.handleSerializationException(context, record, error, serializationOrigin);
+                response = productionHandler.handleSerializationError(context, record, error, serializationOrigin);
             } else {
                 @SuppressWarnings("unchecked")
                 io.weir.producer.ProducerRecord<byte[], byte[]> raw = (io.weir.producer.ProducerRecord<byte[], byte[]>) record;
-                response = productionHandler.handle(context, raw, error);
+                response = productionHandler.handleError(context, raw, error);
             }
         } catch (RuntimeException e) {
             throw new StreamsException("task " + id + ": the production exception handler failed on a record for topic "
                 + record.topic(), e);
         }
-        if (response == ProductionExceptionHandler.ProductionExceptionHandlerResponse.CONTINUE) {
-            recordDropped();
-            return true;
+        // RETRY holds only for a retriable send error: a serializer fails the same way every time
+        ProductionExceptionHandler.Result result = ProductionErrors.effective(response, error);
+        if (response != null) {
+            sendDeadLetters(response.deadLetterQueueRecords(), record.topic(), context.timestamp());
         }
-        return false;
+        if (result == ProductionExceptionHandler.Result.RESUME) {
+            recordDropped();
+        }
+        return result;
     }
 
     /** Input records skipped so far (undeserializable ones a handler continued past, invalid timestamps skipped). */

@@ -15,6 +15,7 @@ import io.weir.producer.ProducerRecord;
 import io.weir.producer.Serializers;
 import io.weir.producer.WeirProducer;
 import io.weir.streams.StreamsConfig;
+import io.weir.streams.errors.ErrorHandlerContext;
 import io.weir.streams.errors.ProductionExceptionHandler;
 import io.weir.streams.errors.StreamsException;
 import io.weir.streams.processor.StateStore;
@@ -488,6 +489,8 @@ public final class StreamThread extends Thread {
                     if (running) {
                         throw e;
                     }
+                } catch (TaskRetryException e) {
+                    abortAndRestart(e);   // KIP-1065: the record is produced again when the tasks redo it
                 }
             }
             setState(State.PENDING_SHUTDOWN);
@@ -732,16 +735,20 @@ public final class StreamThread extends Thread {
     }
 
     private void abortAndRestart(RuntimeException cause) {
-        log.warn("Stream thread {}: the transaction failed and is aborted; the tasks restart from the last commit", getName(), cause);
-        try {
-            producer.abortTransaction();
-        } catch (ProducerFatalException e) {
-            onFenced(e);
-            return;
+        log.warn("Stream thread {}: the transaction failed and is aborted (or a send is retried); the tasks restart from the"
+            + " last commit", getName(), cause);
+        if (transactionOpen) {
+            try {
+                producer.abortTransaction();
+            } catch (ProducerFatalException e) {
+                onFenced(e);
+                return;
+            }
         }
         transactionOpen = false;
         collector.reset();
         Set<TopicPartition> assigned = new HashSet<>(taskByPartition.keySet());
+        assigned.retainAll(consumer.assignment());
         closeAllTasks(false);
         rewindToCommitted(assigned);
         createTasks(assigned);
@@ -1306,9 +1313,19 @@ public final class StreamThread extends Thread {
         private Exception failure;
         /** The failure was given to the production exception handler, which chose to fail the thread. */
         private boolean handlerFailed;
+        /** The failure was retriable and the production exception handler chose RETRY (KIP-1065). */
+        private boolean retryRequested;
+        /** Dead-letter records the production handler answered with on the producer's thread, sent by the stream thread. */
+        private final List<ProducerRecord<byte[], byte[]>> deadLetters = new ArrayList<>();
 
         @Override
         public void send(String topic, Integer partition, long timestamp, byte[] key, byte[] value, List<Header> headers) {
+            send(topic, partition, timestamp, key, value, headers, null);
+        }
+
+        @Override
+        public void send(String topic, Integer partition, long timestamp, byte[] key, byte[] value, List<Header> headers,
+                         ErrorHandlerContext errorContext) {
             ensureTransaction();
             if (productionHandler == null) {
                 productionHandler = StreamsConfig.productionExceptionHandler(settings.configs());
@@ -1316,23 +1333,11 @@ public final class StreamThread extends Thread {
             ProductionExceptionHandler productionHandler = this.productionHandler;
             boolean changelog = topic.endsWith("-changelog");
             producer.send(new ProducerRecord<>(topic, partition, timestamp, key, value, headers), (md, e) -> {
-                if (e != null && !changelog && SinkNode.isAboutTheRecord(e)) {
+                if (e != null && !changelog && ProductionErrors.goesToHandler(e)) {
                     // the production handler decides; under exactly-once the producer's transaction is abortable
-                    // anyway, so a CONTINUE still aborts (and the records are processed again), never commits a loss
-                    ProductionExceptionHandler.ProductionExceptionHandlerResponse r;
-                    try {
-                        r = productionHandler.handle(null, new ProducerRecord<>(topic, partition, timestamp, key, value, headers), e);
-                    } catch (RuntimeException handlerError) {
-                        r = ProductionExceptionHandler.ProductionExceptionHandlerResponse.FAIL;
-                    }
-                    if (r == ProductionExceptionHandler.ProductionExceptionHandlerResponse.CONTINUE) {
-                        droppedRecords.increment();
-                        return;
-                    }
-                    synchronized (this) {
-                        handlerFailed = true;
-                        failure = failure == null ? e : failure;
-                    }
+                    // anyway, so a RESUME still aborts (and the records are processed again), never commits a loss
+                    onSendError(productionHandler, new ProducerRecord<>(topic, partition, timestamp, key, value, headers),
+                        errorContext, e);
                     return;
                 }
                 synchronized (this) {
@@ -1343,6 +1348,65 @@ public final class StreamThread extends Thread {
                     }
                 }
             });
+        }
+
+        /** On the producer's thread: asks the handler; its dead-letter records wait for the stream thread. */
+        private void onSendError(ProductionExceptionHandler handler, ProducerRecord<byte[], byte[]> record,
+                                 ErrorHandlerContext errorContext, Exception e) {
+            ProductionExceptionHandler.Response response;
+            try {
+                response = handler.handleError(errorContext, record, e);
+            } catch (RuntimeException handlerError) {
+                log.error("Stream thread {}: the production exception handler failed", getName(), handlerError);
+                response = ProductionExceptionHandler.Response.fail();
+            }
+            ProductionExceptionHandler.Result result = ProductionErrors.effective(response, e);
+            synchronized (this) {
+                if (response != null) {
+                    for (ProducerRecord<byte[], byte[]> dead : response.deadLetterQueueRecords()) {
+                        if (!dead.topic().equals(record.topic())) {   // a failing dead-letter topic never feeds itself
+                            deadLetters.add(dead);
+                        }
+                    }
+                }
+                if (result == ProductionExceptionHandler.Result.RESUME) {
+                    droppedRecords.increment();
+                    return;
+                }
+                if (result == ProductionExceptionHandler.Result.RETRY) {
+                    retryRequested = true;
+                } else {
+                    handlerFailed = true;
+                }
+                failure = failure == null ? e : failure;
+            }
+        }
+
+        /**
+         * On the stream thread, after a flush: sends the dead-letter records the handler answered with. Under
+         * exactly-once after a failed send the transaction can only abort, so they are not sent (they would abort).
+         */
+        private void sendDeadLetters() {
+            List<ProducerRecord<byte[], byte[]>> pending;
+            synchronized (this) {
+                if (deadLetters.isEmpty() || (failure != null && settings.exactlyOnce())) {
+                    deadLetters.clear();
+                    return;
+                }
+                pending = List.copyOf(deadLetters);
+                deadLetters.clear();
+            }
+            try {
+                for (ProducerRecord<byte[], byte[]> r : pending) {
+                    long ts = r.timestamp() != null ? r.timestamp() : settings.time().milliseconds();
+                    send(r.topic(), r.partition(), ts, r.key(), r.value(), r.headers());
+                }
+                producer.flush();
+            } catch (RuntimeException e) {
+                synchronized (this) {
+                    failure = failure == null ? e : failure;
+                }
+            }
         }
 
         @Override
@@ -1356,10 +1420,21 @@ public final class StreamThread extends Thread {
             return copy;
         }
 
-        synchronized void throwIfFailed() {
+        void throwIfFailed() {
+            sendDeadLetters();
+            throwFailure();
+        }
+
+        private synchronized void throwFailure() {
             if (failure != null) {
                 Exception e = failure;
                 failure = null;
+                if (retryRequested && !handlerFailed) {
+                    retryRequested = false;
+                    throw new TaskRetryException("stream thread " + getName() + ": sending a record failed with a retriable"
+                        + " error and the production exception handler chose to retry", e);
+                }
+                retryRequested = false;
                 if (handlerFailed) {
                     handlerFailed = false;
                     throw new ProductionFailedException("stream thread " + getName() + ": sending a record failed and the"
@@ -1372,6 +1447,8 @@ public final class StreamThread extends Thread {
         synchronized void reset() {
             failure = null;
             handlerFailed = false;
+            retryRequested = false;
+            deadLetters.clear();
             changelogEnds.clear();
         }
     }
