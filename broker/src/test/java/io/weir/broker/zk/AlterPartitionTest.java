@@ -158,6 +158,10 @@ class AlterPartitionTest {
         for (EmbeddedBroker b : brokers) {
             waitUntil(() -> written.equals(b.broker().metadataStore().partitionState(tp).orElse(null)),
                 "broker " + b.broker().config().brokerId() + "'s image shows the new ISR");
+            // UpdateMetadata may bring it first; the state znode's watch still fires and re-reads that one znode
+            int id = b.broker().config().brokerId();
+            waitUntil(() -> ((ZkMetadataStore) b.broker().metadataStore()).partitionStateReads() > readsBefore.get(id),
+                "broker " + id + "'s watch on the changed state znode fired");
         }
         for (EmbeddedBroker b : brokers) {
             int id = b.broker().config().brokerId();
