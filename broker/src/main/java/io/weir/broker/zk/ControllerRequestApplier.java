@@ -42,7 +42,11 @@ import java.util.function.LongSupplier;
  * <p>UpdateMetadata builds the broker's next metadata image from the request itself and swaps it in atomically
  * ({@link ZkMetadataStore#applyUpdateMetadata}): live brokers, the controller, partition leaders, ISRs and epochs,
  * topic deletions. Only what the request lacks is read from ZooKeeper: a topic new to this broker or whose
- * assignment changed (configs, reassignment state) and a new broker's epoch.
+ * assignment changed (configs, reassignment state) and a new broker's epoch. The controller's own broker keeps
+ * the image it reads from ZooKeeper after its writes. A request carries a snapshot of the controller's image, so
+ * one queued before a change this broker's watches have already shown (a broker gone or back) may hide that
+ * change for a moment; the controller's next request, sent once it sees the change, brings it back (requests
+ * to one broker are answered in order).
  *
  * <p>Thread-safe: requests are applied one at a time.
  */
@@ -204,6 +208,12 @@ public final class ControllerRequestApplier {
         synchronized (lock) {
             if (!acceptControllerEpochLocked("UpdateMetadata", request.controllerId(), request.controllerEpoch())) {
                 return new UpdateMetadataResponse().setErrorCode(Errors.STALE_CONTROLLER_EPOCH.code());
+            }
+            if (request.controllerId() == brokerId) {
+                // this broker's own controller: its image is ZooKeeper's, re-read after each of its writes, and
+                // the controller decides from it. A request queued before a change it has read since (a broker
+                // that registered again) would take that image back and hide the change from the controller
+                return new UpdateMetadataResponse().setErrorCode(Errors.NONE.code());
             }
             // under this lock, so an image built from an older controller's request never follows a newer one's
             Set<String> reread = store.applyUpdateMetadata(request);

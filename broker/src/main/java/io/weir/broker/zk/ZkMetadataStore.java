@@ -52,9 +52,12 @@ import java.util.concurrent.TimeUnit;
  * {@link EmbeddedZooKeeper} under the log dir and connects to that, so a standalone broker runs the
  * same code as a cluster member. A chroot in {@code zookeeper.connect} becomes Curator's namespace.
  *
- * <p>Readers see an immutable {@link Image} that is swapped atomically. It is kept current by ZooKeeper
- * watches (another broker's change) and re-read under {@link #lock} after each of this broker's own
- * writes, so a write is visible to this broker as soon as the call that made it returns. A change of one
+ * <p>Readers see an immutable {@link Image} that is swapped atomically. It is built from the controller's
+ * UpdateMetadata requests ({@link #applyUpdateMetadata}: leaders, ISRs, live brokers, deletions, with no
+ * ZooKeeper read), kept current by ZooKeeper watches as well (another broker's change, and what a request
+ * lacks), and re-read under {@link #lock} after each of this broker's own writes, so a write is visible to
+ * this broker as soon as the call that made it returns. Neither path takes a partition back to an older
+ * partition epoch. A change of one
  * partition's state znode (an ISR or leader change) re-reads that znode alone, not its whole topic. Every
  * write is acknowledged by ZooKeeper (durable on a quorum) before the call returns.
  *
@@ -1012,7 +1015,8 @@ public final class ZkMetadataStore implements MetadataStore {
             partitionStateReads.incrementAndGet();
             byte[] st = getDataOrNull(ZkPaths.partitionState(name, p), s, watcher);
             if (st != null) {
-                states.put(new TopicPartition(name, p), parseState(st, s.getVersion()));
+                TopicPartition tp = new TopicPartition(name, p);
+                states.put(tp, newest(tp, t.topicId(), parseState(st, s.getVersion())));
             }
         }
         topics.put(name, t);
@@ -1036,8 +1040,21 @@ public final class ZkMetadataStore implements MetadataStore {
         if (st == null) {
             return false;
         }
-        states.put(tp, parseState(st, s.getVersion()));
+        states.put(tp, newest(tp, t.topicId(), parseState(st, s.getVersion())));
         return true;
+    }
+
+    /**
+     * The state read from ZooKeeper, unless the published image holds a newer one (a higher partition epoch) of
+     * the same topic: an UpdateMetadata may bring a state before a lagging ZooKeeper server has it, and a read
+     * must not take the image back.
+     */
+    private PartitionState newest(TopicPartition tp, UUID topicId, PartitionState read) {
+        Image current = image;
+        TopicMetadata known = current.topics().get(tp.topic());
+        PartitionState held = current.states().get(tp);
+        return known != null && known.topicId().equals(topicId) && held != null && held.zkVersion() > read.zkVersion()
+            ? held : read;
     }
 
     private static Map<Integer, List<Integer>> partitionLists(Object o) {

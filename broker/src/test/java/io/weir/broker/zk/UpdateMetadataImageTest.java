@@ -194,4 +194,27 @@ class UpdateMetadataImageTest {
         assertEquals(Map.of("retention.ms", "1000"), store.topics().get("payments").configs());
         assertEquals(other, store.topics().get("payments").topicId());
     }
+
+    @Test
+    void shouldReadTheBrokerEpochOfABrokerNewToTheImageAndLeaveTheControllersOwnImageToZooKeeper() throws Exception {
+        long epoch2 = zk.checkExists().forPath(ZkPaths.broker(2)).getCzxid();
+        // a request written before broker 2 was seen (a snapshot of the controller's image) drops it for a moment
+        assertEquals(Errors.NONE.code(), applier.updateMetadata(request(3, List.of(), List.of(broker(0), broker(1))))
+            .errorCode());
+        assertEquals(List.of(0, 1), store.liveBrokers().stream().map(BrokerRegistration::id).toList());
+        // the controller's next request has it again: it is live at once, its broker epoch (which the request
+        // lacks) is read from its registration
+        assertEquals(Errors.NONE.code(), applier.updateMetadata(request(3, List.of(),
+            List.of(broker(0), broker(1), broker(2)))).errorCode());
+        assertEquals(List.of(0, 1, 2), store.liveBrokers().stream().map(BrokerRegistration::id).toList());
+        assertTrue(store.awaitImage(i -> i.brokers().get(2).epoch() == epoch2, 30_000), "broker 2's epoch is read");
+
+        // on the controller's own broker (id 1 here) its requests leave the image as ZooKeeper has it
+        ZkMetadataStore.Image image = store.image();
+        ControllerRequestApplier onController = new ControllerRequestApplier(1, store, null, () -> -1L);
+        assertEquals(Errors.NONE.code(), onController.updateMetadata(request(3,
+            List.of(topic(state(0, 2, 5, List.of(2), 4, List.of(0, 1, 2), List.of()))), List.of(broker(1))))
+            .errorCode());
+        assertSame(image, store.image());
+    }
 }
