@@ -1046,8 +1046,8 @@ public final class ZkController implements TopicController, LeaderElector, Parti
     /**
      * Sends the current state of {@code changed} as this controller wrote it: LeaderAndIsr to their live
      * replicas, and UpdateMetadata (with the live brokers) to every live broker — also when {@code changed}
-     * is empty, so the brokers read the topic list again (a deletion). Reassignment uses it for the states
-     * it writes.
+     * is empty (the live brokers alone). Reassignment uses it for the states it writes; a deletion goes out
+     * through {@link #sendTopicDeletion}.
      */
     public synchronized void sendPartitionStates(Set<TopicPartition> changed) {
         ControllerChannelManager ch = channel;
@@ -1162,6 +1162,7 @@ public final class ZkController implements TopicController, LeaderElector, Parti
                 .setReplicas(replicasOf(before, new TopicPartition(topic, p))).setOfflineReplicas(List.of()));
         }
         ZkMetadataStore.Image image = store.image();
+        ch.setLiveBrokers(image.brokers());
         sendUpdateMetadataToAll(ch, term, image, List.of(new io.weir.protocol.message.UpdateMetadataRequest
             .UpdateMetadataTopicState().setTopicName(topic).setTopicId(t.topicId()).setPartitionStates(states)),
             liveBrokerStates(image));
