@@ -320,7 +320,9 @@ public final class Broker {
         RequestDispatcher handler = new RequestDispatcher(ApiHandlerRegistry.builder()
             .register(new ProduceHandler(replicaManager, producePurgatory, transactionCoordinator,
                 config.getShort(BrokerConfig.TRANSACTION_VERSION)))
-            .register(new FetchHandler(store, replicaManager, fetchSessions = new FetchSessionCache(1000), fetchPurgatory))
+            .register(new FetchHandler(store, replicaManager, fetchSessions = new FetchSessionCache(
+                config.getInt(BrokerConfig.MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS),
+                FetchSessionCache.DEFAULT_EVICTION_IDLE_MS, time), fetchPurgatory))
             .register(new ListOffsetsHandler(replicaManager))
             .register(new DescribeProducersHandler(replicaManager))
             .register(new MetadataHandler(config, store, replicaManager, topics, advertised))

@@ -1,5 +1,6 @@
 package io.weir.broker.api;
 
+import io.weir.common.Time;
 import io.weir.common.TopicPartition;
 
 import java.util.ArrayList;
@@ -17,12 +18,17 @@ import java.util.concurrent.ThreadLocalRandom;
  * partitions with news (data, an error, or a moved high watermark / log start). Epoch -1 means a
  * full fetch without a session.
  *
- * <p>Bounded: at most {@code maxSessions}. Follower replicas' sessions outrank consumers' (as in Kafka,
+ * <p>Bounded: at most {@code maxSessions} ({@code max.incremental.fetch.session.cache.slots}, 1000 by default
+ * as in Kafka; 0 turns sessions off). When a new session finds the cache full, the least recently used session
+ * goes if it has been idle longer than {@code evictionIdleMs} (Kafka's 2 minutes), whoever owns it: a client
+ * that stopped fetching (a consumer that left without closing its session, a follower whose broker died)
+ * frees its slot for one that fetches. Otherwise follower replicas' sessions outrank consumers' (as in Kafka,
  * where they are "privileged"): a full cache evicts its least recently used consumer session; a follower
  * evicts the least recently used follower session only when no consumer session is left; a consumer finding
- * only follower sessions gets none (it fetches in full without a session). An evicted session's client gets
- * FETCH_SESSION_ID_NOT_FOUND and starts a new one. Thread-safe: the cache is synchronized, and each
- * session is used by one fetch at a time (a client has at most one fetch in flight per broker).
+ * only busy follower sessions gets none (it fetches in full without a session). An evicted session's client
+ * gets FETCH_SESSION_ID_NOT_FOUND at its next incremental fetch and falls back to a full fetch, which starts a
+ * new session. Time comes from the injected clock. Thread-safe: the cache is synchronized, and each session is
+ * used by one fetch at a time (a client has at most one fetch in flight per broker).
  */
 public final class FetchSessionCache {
     /** One partition of a session, with what the client last learned about it. */
@@ -97,11 +103,14 @@ public final class FetchSessionCache {
         final boolean follower;
         int epoch;
         final LinkedHashMap<TopicPartition, CachedPartition> partitions = new LinkedHashMap<>();
+        /** When a fetch last used it (guarded by the cache). */
+        long lastUsedMs;
 
-        Session(int id, boolean follower) {
+        Session(int id, boolean follower, long nowMs) {
             this.id = id;
             this.follower = follower;
             this.epoch = 1;
+            this.lastUsedMs = nowMs;
         }
 
         public int id() {
@@ -113,11 +122,31 @@ public final class FetchSessionCache {
         }
     }
 
-    private final int maxSessions;
-    private final LinkedHashMap<Integer, Session> sessions = new LinkedHashMap<>(16, 0.75f, true);
+    /** Kafka's default for {@code max.incremental.fetch.session.cache.slots}. */
+    public static final int DEFAULT_MAX_SESSIONS = 1000;
+    /** How long a session must go unused before any new session may take its slot (Kafka's 2 minutes). */
+    public static final long DEFAULT_EVICTION_IDLE_MS = 120_000L;
 
+    private final int maxSessions;
+    private final long evictionIdleMs;
+    private final Time time;
+    /** Access order: least recently used first. */
+    private final LinkedHashMap<Integer, Session> sessions = new LinkedHashMap<>(16, 0.75f, true);
+    private long evictions;
+
+    /** A cache of at most {@code maxSessions} on the system clock, idle sessions evictable after 2 minutes. */
     public FetchSessionCache(int maxSessions) {
+        this(maxSessions, DEFAULT_EVICTION_IDLE_MS, Time.SYSTEM);
+    }
+
+    public FetchSessionCache(int maxSessions, long evictionIdleMs, Time time) {
+        if (maxSessions < 0 || evictionIdleMs < 0) {
+            throw new IllegalArgumentException("maxSessions and evictionIdleMs must be at least 0, got " + maxSessions
+                + " and " + evictionIdleMs);
+        }
         this.maxSessions = maxSessions;
+        this.evictionIdleMs = evictionIdleMs;
+        this.time = time;
     }
 
     /** A new consumer session holding these partitions (in request order), or null when the cache has no room. */
@@ -129,20 +158,41 @@ public final class FetchSessionCache {
      * A new session holding these partitions (in request order), evicting one if the cache is full; null
      * when only sessions that outrank it are left (see the class comment).
      */
-    public synchronized Session create(List<CachedPartition> partitions, boolean follower) {
-        if (sessions.size() >= maxSessions && !evictOne(follower)) {
+    public Session create(List<CachedPartition> partitions, boolean follower) {
+        long nowMs = time.milliseconds(); // read outside the lock
+        synchronized (this) {
+            return createLocked(partitions, follower, nowMs);
+        }
+    }
+
+    private Session createLocked(List<CachedPartition> partitions, boolean follower, long nowMs) {
+        if (maxSessions == 0) {
+            return null;
+        }
+        if (sessions.size() >= maxSessions && !evictIdle(nowMs) && !evictOne(follower)) {
             return null;
         }
         int id;
         do {
             id = ThreadLocalRandom.current().nextInt(1, Integer.MAX_VALUE);
         } while (sessions.containsKey(id));
-        Session s = new Session(id, follower);
+        Session s = new Session(id, follower, nowMs);
         for (CachedPartition p : partitions) {
             s.partitions.put(p.tp, p);
         }
         sessions.put(id, s);
         return s;
+    }
+
+    /** Evicts the least recently used session if it has been idle longer than {@code evictionIdleMs}. */
+    private boolean evictIdle(long nowMs) {
+        Iterator<Session> it = sessions.values().iterator();
+        if (it.hasNext() && nowMs - it.next().lastUsedMs > evictionIdleMs) {
+            it.remove();
+            evictions++;
+            return true;
+        }
+        return false;
     }
 
     /** Evicts the least recently used consumer session, else (for a follower) the least recently used follower's. */
@@ -153,6 +203,7 @@ public final class FetchSessionCache {
             while (it.hasNext()) {
                 if (it.next().follower == followers) {
                     it.remove();
+                    evictions++;
                     return true;
                 }
             }
@@ -160,8 +211,21 @@ public final class FetchSessionCache {
         return false;
     }
 
-    public synchronized Session get(int id) {
-        return sessions.get(id);
+    /** The session (now its most recently used), or null when there is none of that id (never was, or evicted). */
+    public Session get(int id) {
+        long nowMs = time.milliseconds();
+        synchronized (this) {
+            Session s = sessions.get(id);
+            if (s != null) {
+                s.lastUsedMs = Math.max(s.lastUsedMs, nowMs);
+            }
+            return s;
+        }
+    }
+
+    /** How many sessions were evicted to make room for new ones (tests and diagnostics). */
+    public synchronized long evictions() {
+        return evictions;
     }
 
     /** The ids of the follower replicas' sessions, least recently used first (tests and diagnostics). */

@@ -73,8 +73,9 @@ public final class AlterPartitionManager implements AlterPartitionSender, AutoCl
     static final int MAX_NOT_CONTROLLER_ROUNDS = 10;
 
     /** One submitted change. Immutable. */
+    /** {@code memberEpochs}: the broker epochs the leader saw ISR members fetch with (KIP-903), where known. */
     private record Item(TopicPartition tp, UUID topicId, int leaderEpoch, int partitionEpoch, List<Integer> newIsr,
-                        CompletableFuture<PartitionState> future) {
+                        Map<Integer, Long> memberEpochs, CompletableFuture<PartitionState> future) {
     }
 
     /** The outcome of one item in a round, decided under the lock and applied to the future outside it. */
@@ -156,6 +157,12 @@ public final class AlterPartitionManager implements AlterPartitionSender, AutoCl
     @Override
     public CompletableFuture<PartitionState> submit(TopicPartition tp, int leaderEpoch, int partitionEpoch,
                                                     List<Integer> newIsr) {
+        return submit(tp, leaderEpoch, partitionEpoch, newIsr, Map.of());
+    }
+
+    @Override
+    public CompletableFuture<PartitionState> submit(TopicPartition tp, int leaderEpoch, int partitionEpoch,
+                                                    List<Integer> newIsr, Map<Integer, Long> memberEpochs) {
         CompletableFuture<PartitionState> future = new CompletableFuture<>();
         TopicMetadata topic = metadata.topics().get(tp.topic());
         if (topic == null) {
@@ -163,7 +170,8 @@ public final class AlterPartitionManager implements AlterPartitionSender, AutoCl
                 + " is not in this broker's metadata"));
             return future;
         }
-        Item item = new Item(tp, topic.topicId(), leaderEpoch, partitionEpoch, List.copyOf(newIsr), future);
+        Item item = new Item(tp, topic.topicId(), leaderEpoch, partitionEpoch, List.copyOf(newIsr),
+            Map.copyOf(memberEpochs), future);
         synchronized (lock) {
             if (closed) {
                 future.completeExceptionally(new IllegalStateException("the AlterPartition manager is closed"));
@@ -248,8 +256,11 @@ public final class AlterPartitionManager implements AlterPartitionSender, AutoCl
             if (version >= 3) {
                 List<AlterPartitionRequest.BrokerState> isr = new ArrayList<>();
                 for (int id : item.newIsr()) {
+                    // the epoch the member fetched with outranks its registration's: a replica that restarted
+                    // since that fetch (and may have lost what it fetched) must not be taken back on it
+                    long fetched = item.memberEpochs().getOrDefault(id, -1L);
                     isr.add(new AlterPartitionRequest.BrokerState().setBrokerId(id)
-                        .setBrokerEpoch(epochs.getOrDefault(id, -1L)));
+                        .setBrokerEpoch(fetched >= 0 ? fetched : epochs.getOrDefault(id, -1L)));
                 }
                 p.setNewIsrWithEpochs(isr);
             } else {

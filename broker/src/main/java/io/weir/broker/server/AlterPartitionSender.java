@@ -4,6 +4,7 @@ import io.weir.broker.metadata.PartitionState;
 import io.weir.common.TopicPartition;
 
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -20,4 +21,15 @@ public interface AlterPartitionSender {
      */
     CompletableFuture<PartitionState> submit(TopicPartition tp, int leaderEpoch, int partitionEpoch,
                                              List<Integer> newIsr);
+
+    /**
+     * As {@link #submit(TopicPartition, int, int, List)}, naming the broker epoch each ISR member fetched with
+     * (KIP-903: the leader's own view of the replica, not the metadata's), so the controller refuses to take
+     * back a replica whose broker restarted since that fetch (INELIGIBLE_REPLICA). A member missing from
+     * {@code memberEpochs} (or at -1) is named with the epoch of its registration in this broker's metadata.
+     */
+    default CompletableFuture<PartitionState> submit(TopicPartition tp, int leaderEpoch, int partitionEpoch,
+                                                     List<Integer> newIsr, Map<Integer, Long> memberEpochs) {
+        return submit(tp, leaderEpoch, partitionEpoch, newIsr);
+    }
 }

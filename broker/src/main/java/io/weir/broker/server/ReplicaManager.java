@@ -963,8 +963,16 @@ public final class ReplicaManager {
     private void sendIsrChange(Partition partition, Partition.IsrChange change) {
         CompletableFuture<PartitionState> f;
         try {
+            // KIP-903: each follower named with the broker epoch of its last fetch here
+            Map<Integer, Long> fetchedEpochs = new HashMap<>();
+            for (int id : change.newIsr()) {
+                long epoch = partition.followerBrokerEpoch(id);
+                if (epoch >= 0) {
+                    fetchedEpochs.put(id, epoch);
+                }
+            }
             f = alterPartitionSender.submit(change.topicPartition(), change.leaderEpoch(), change.partitionEpoch(),
-                change.newIsr());
+                change.newIsr(), fetchedEpochs);
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
         }

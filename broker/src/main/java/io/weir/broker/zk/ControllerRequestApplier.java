@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.LongSupplier;
 
@@ -39,8 +39,14 @@ import java.util.function.LongSupplier;
  * Per partition of a StopReplica: an older leader epoch → FENCED_LEADER_EPOCH (-1 skips the check, -2 marks
  * a deletion).
  *
- * <p>UpdateMetadata records the controller epoch and schedules a re-read of the named topics and the live
- * brokers ({@link ZkMetadataStore#refreshSoon}); the image stays ZooKeeper's, the request is the trigger.
+ * <p>UpdateMetadata builds the broker's next metadata image from the request itself and swaps it in atomically
+ * ({@link ZkMetadataStore#applyUpdateMetadata}): live brokers, the controller, partition leaders, ISRs and epochs,
+ * topic deletions. Only what the request lacks is read from ZooKeeper: a topic new to this broker or whose
+ * assignment changed (configs, reassignment state) and a new broker's epoch. The controller's own broker keeps
+ * the image it reads from ZooKeeper after its writes. A request carries a snapshot of the controller's image, so
+ * one queued before a change this broker's watches have already shown (a broker gone or back) may hide that
+ * change for a moment; the controller's next request, sent once it sees the change, brings it back (requests
+ * to one broker are answered in order).
  *
  * <p>Thread-safe: requests are applied one at a time.
  */
@@ -203,30 +209,18 @@ public final class ControllerRequestApplier {
             if (!acceptControllerEpochLocked("UpdateMetadata", request.controllerId(), request.controllerEpoch())) {
                 return new UpdateMetadataResponse().setErrorCode(Errors.STALE_CONTROLLER_EPOCH.code());
             }
-        }
-        // a partition whose assignment this broker already has needs only its state re-read; any other
-        // change (a new topic or partition, a reassignment step, a deletion) re-reads its whole topic
-        ZkMetadataStore.Image image = store.image();
-        List<String> topics = new ArrayList<>();
-        List<TopicPartition> partitions = new ArrayList<>();
-        for (UpdateMetadataRequest.UpdateMetadataTopicState t : request.topicStates()) {
-            Map<Integer, List<Integer>> known = image.assignments().get(t.topicName());
-            boolean stateOnly = known != null && !t.partitionStates().isEmpty() && !image.reassignments().keySet()
-                .stream().anyMatch(tp -> tp.topic().equals(t.topicName()));
-            for (UpdateMetadataRequest.UpdateMetadataPartitionState ps : t.partitionStates()) {
-                stateOnly = stateOnly && ps.replicas().equals(known.get(ps.partitionIndex()));
+            if (request.controllerId() == brokerId) {
+                // this broker's own controller: its image is ZooKeeper's, re-read after each of its writes, and
+                // the controller decides from it. A request queued before a change it has read since (a broker
+                // that registered again) would take that image back and hide the change from the controller
+                return new UpdateMetadataResponse().setErrorCode(Errors.NONE.code());
             }
-            if (!stateOnly) {
-                topics.add(t.topicName());
-                continue;
+            // under this lock, so an image built from an older controller's request never follows a newer one's
+            Set<String> reread = store.applyUpdateMetadata(request);
+            if (!reread.isEmpty()) {
+                log.debug("UpdateMetadata from controller {}: topics {} are re-read from ZooKeeper for what the request"
+                    + " lacks (configs, reassignment state)", request.controllerId(), reread);
             }
-            for (UpdateMetadataRequest.UpdateMetadataPartitionState ps : t.partitionStates()) {
-                partitions.add(new TopicPartition(t.topicName(), ps.partitionIndex()));
-            }
-        }
-        store.refreshPartitionsSoon(partitions);
-        if (!topics.isEmpty()) {
-            store.refreshSoon(topics);
         }
         return new UpdateMetadataResponse().setErrorCode(Errors.NONE.code());
     }

@@ -561,9 +561,10 @@ public final class ZkController implements TopicController, LeaderElector, Parti
                     throw ZkMetadataStore.zkFailure("prepare the deletion of topic " + topic.name(), e);
                 }
                 // children before parents, and the topic's own znode last: chunks never leave a topic without its root
+                ZkMetadataStore.Image before = store.image();
                 fencedCommit(store, term, ops);
                 store.changed(topic.name(), true);
-                sendPartitionStates(Set.of()); // UpdateMetadata: the brokers read the topic list again
+                sendTopicDeletion(term, before, topic.name());
                 return;
             }
         }
@@ -772,10 +773,11 @@ public final class ZkController implements TopicController, LeaderElector, Parti
             } catch (Exception ex) {
                 throw ZkMetadataStore.zkFailure("prepare the deletion of topic " + name, ex);
             }
+            ZkMetadataStore.Image before = store.image();
             fencedCommit(store, term, ops);
             log.info("controller {} deleted topic {}, which another broker asked for", brokerId, name);
             store.changed(name, true);
-            sendPartitionStates(Set.of());
+            sendTopicDeletion(term, before, name);
         }
     }
 
@@ -1044,8 +1046,8 @@ public final class ZkController implements TopicController, LeaderElector, Parti
     /**
      * Sends the current state of {@code changed} as this controller wrote it: LeaderAndIsr to their live
      * replicas, and UpdateMetadata (with the live brokers) to every live broker — also when {@code changed}
-     * is empty, so the brokers read the topic list again (a deletion). Reassignment uses it for the states
-     * it writes.
+     * is empty (the live brokers alone). Reassignment uses it for the states it writes; a deletion goes out
+     * through {@link #sendTopicDeletion}.
      */
     public synchronized void sendPartitionStates(Set<TopicPartition> changed) {
         ControllerChannelManager ch = channel;
@@ -1139,6 +1141,33 @@ public final class ZkController implements TopicController, LeaderElector, Parti
             .setType((byte) (full ? 2 : 1)).setTopicStates(topics).setLiveLeaders(live));
     }
 
+    /**
+     * UpdateMetadata for a topic just deleted: each of its partitions (as {@code before}, the image before the
+     * deletion, had them) led by {@link ZkMetadataStore#LEADER_DURING_DELETE} (Kafka's marker), so the brokers
+     * drop it from their images without reading ZooKeeper; with the live brokers, to every live broker.
+     */
+    private synchronized void sendTopicDeletion(ControllerContext term, ZkMetadataStore.Image before, String topic) {
+        ControllerChannelManager ch = channel;
+        TopicMetadata t = before.topics().get(topic);
+        if (ch == null || context != term || t == null) {
+            return;
+        }
+        List<io.weir.protocol.message.UpdateMetadataRequest.UpdateMetadataPartitionState> states = new ArrayList<>();
+        for (int p = 0; p < t.partitionCount(); p++) {
+            PartitionState s = before.states().get(new TopicPartition(topic, p));
+            states.add(new io.weir.protocol.message.UpdateMetadataRequest.UpdateMetadataPartitionState()
+                .setPartitionIndex(p).setControllerEpoch(term.controllerEpoch())
+                .setLeader(ZkMetadataStore.LEADER_DURING_DELETE).setLeaderEpoch(s == null ? 0 : s.leaderEpoch())
+                .setIsr(List.of()).setZkVersion(s == null ? 0 : s.zkVersion())
+                .setReplicas(replicasOf(before, new TopicPartition(topic, p))).setOfflineReplicas(List.of()));
+        }
+        ZkMetadataStore.Image image = store.image();
+        ch.setLiveBrokers(image.brokers());
+        sendUpdateMetadataToAll(ch, term, image, List.of(new io.weir.protocol.message.UpdateMetadataRequest
+            .UpdateMetadataTopicState().setTopicName(topic).setTopicId(t.topicId()).setPartitionStates(states)),
+            liveBrokerStates(image));
+    }
+
     /** UpdateMetadata with the states of {@code partitions} and every live broker, to every live broker. */
     private void sendUpdateMetadata(ControllerContext term, ZkMetadataStore.Image image, Collection<TopicPartition> partitions) {
         ControllerChannelManager ch = channel;
@@ -1146,19 +1175,10 @@ public final class ZkController implements TopicController, LeaderElector, Parti
             return;
         }
         Set<Integer> liveIds = new HashSet<>();
-        List<io.weir.protocol.message.UpdateMetadataRequest.UpdateMetadataBroker> brokers = new ArrayList<>();
         for (BrokerRegistration b : image.brokers()) {
             liveIds.add(b.id());
-            List<io.weir.protocol.message.UpdateMetadataRequest.UpdateMetadataEndpoint> endpoints = new ArrayList<>();
-            for (String e : b.endpoints()) {
-                int sep = e.indexOf("://");
-                endpoints.add(new io.weir.protocol.message.UpdateMetadataRequest.UpdateMetadataEndpoint()
-                    .setHost(b.host()).setPort(b.port()).setListener(sep < 0 ? "PLAINTEXT" : e.substring(0, sep))
-                    .setSecurityProtocol((short) 0));
-            }
-            brokers.add(new io.weir.protocol.message.UpdateMetadataRequest.UpdateMetadataBroker().setId(b.id())
-                .setEndpoints(endpoints).setRack(b.rack()));
         }
+        List<io.weir.protocol.message.UpdateMetadataRequest.UpdateMetadataBroker> brokers = liveBrokerStates(image);
         Map<String, List<io.weir.protocol.message.UpdateMetadataRequest.UpdateMetadataPartitionState>> byTopic = new TreeMap<>();
         for (TopicPartition tp : partitions) {
             PartitionState s = image.states().get(tp);
@@ -1181,11 +1201,35 @@ public final class ZkController implements TopicController, LeaderElector, Parti
         List<io.weir.protocol.message.UpdateMetadataRequest.UpdateMetadataTopicState> topics = new ArrayList<>();
         byTopic.forEach((t, ps) -> topics.add(new io.weir.protocol.message.UpdateMetadataRequest.UpdateMetadataTopicState()
             .setTopicName(t).setTopicId(image.topics().get(t).topicId()).setPartitionStates(ps)));
+        sendUpdateMetadataToAll(ch, term, image, topics, brokers);
+    }
+
+    private void sendUpdateMetadataToAll(ControllerChannelManager ch, ControllerContext term, ZkMetadataStore.Image image,
+                                         List<io.weir.protocol.message.UpdateMetadataRequest.UpdateMetadataTopicState> topics,
+                                         List<io.weir.protocol.message.UpdateMetadataRequest.UpdateMetadataBroker> brokers) {
         for (BrokerRegistration b : image.brokers()) {
             ch.send(term.controllerEpoch(), b.id(), new io.weir.protocol.message.UpdateMetadataRequest()
                 .setControllerId(brokerId).setControllerEpoch(term.controllerEpoch()).setBrokerEpoch(b.epoch())
                 .setTopicStates(topics).setLiveBrokers(brokers));
         }
+    }
+
+    /** Every live broker with its endpoints and rack, as UpdateMetadata lists them. */
+    private static List<io.weir.protocol.message.UpdateMetadataRequest.UpdateMetadataBroker> liveBrokerStates(
+            ZkMetadataStore.Image image) {
+        List<io.weir.protocol.message.UpdateMetadataRequest.UpdateMetadataBroker> brokers = new ArrayList<>();
+        for (BrokerRegistration b : image.brokers()) {
+            List<io.weir.protocol.message.UpdateMetadataRequest.UpdateMetadataEndpoint> endpoints = new ArrayList<>();
+            for (String e : b.endpoints().isEmpty() ? List.of("PLAINTEXT://") : b.endpoints()) {
+                int sep = e.indexOf("://");
+                endpoints.add(new io.weir.protocol.message.UpdateMetadataRequest.UpdateMetadataEndpoint()
+                    .setHost(b.host()).setPort(b.port()).setListener(sep < 0 ? "PLAINTEXT" : e.substring(0, sep))
+                    .setSecurityProtocol((short) 0));
+            }
+            brokers.add(new io.weir.protocol.message.UpdateMetadataRequest.UpdateMetadataBroker().setId(b.id())
+                .setEndpoints(endpoints).setRack(b.rack()));
+        }
+        return brokers;
     }
 
     // ---------------------------------------------------------------- leader elections

@@ -9,6 +9,7 @@ import io.weir.broker.metadata.TopicMetadata;
 import io.weir.common.TopicPartition;
 import io.weir.common.utils.FileUtils;
 import io.weir.common.utils.Json;
+import io.weir.protocol.message.UpdateMetadataRequest;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.api.CuratorWatcher;
@@ -51,9 +52,12 @@ import java.util.concurrent.TimeUnit;
  * {@link EmbeddedZooKeeper} under the log dir and connects to that, so a standalone broker runs the
  * same code as a cluster member. A chroot in {@code zookeeper.connect} becomes Curator's namespace.
  *
- * <p>Readers see an immutable {@link Image} that is swapped atomically. It is kept current by ZooKeeper
- * watches (another broker's change) and re-read under {@link #lock} after each of this broker's own
- * writes, so a write is visible to this broker as soon as the call that made it returns. A change of one
+ * <p>Readers see an immutable {@link Image} that is swapped atomically. It is built from the controller's
+ * UpdateMetadata requests ({@link #applyUpdateMetadata}: leaders, ISRs, live brokers, deletions, with no
+ * ZooKeeper read), kept current by ZooKeeper watches as well (another broker's change, and what a request
+ * lacks), and re-read under {@link #lock} after each of this broker's own writes, so a write is visible to
+ * this broker as soon as the call that made it returns. Neither path takes a partition back to an older
+ * partition epoch. A change of one
  * partition's state znode (an ISR or leader change) re-reads that znode alone, not its whole topic. Every
  * write is acknowledged by ZooKeeper (durable on a quorum) before the call returns.
  *
@@ -120,6 +124,8 @@ public final class ZkMetadataStore implements MetadataStore {
     private volatile Runnable observer;
     /** Partition state znodes read so far (tests and diagnostics). */
     private final java.util.concurrent.atomic.AtomicLong partitionStateReads = new java.util.concurrent.atomic.AtomicLong();
+    /** Re-reads of ZooKeeper into the image so far (tests and diagnostics). */
+    private final java.util.concurrent.atomic.AtomicLong refreshes = new java.util.concurrent.atomic.AtomicLong();
 
     private ZkMetadataStore(CuratorFramework client, EmbeddedZooKeeper embedded, String hosts, int sessionTimeoutMs,
                             int connectionTimeoutMs, Path logDir, int brokerId, String configuredClusterId) {
@@ -570,6 +576,11 @@ public final class ZkMetadataStore implements MetadataStore {
         return partitionStateReads.get();
     }
 
+    /** How many times this store has re-read ZooKeeper into its image (tests and diagnostics). */
+    public long refreshCount() {
+        return refreshes.get();
+    }
+
     /** Re-reads the topic after this broker changed it, so the change is visible when the call returns. */
     void changed(String topic, boolean listChanged) {
         synchronized (lock) {
@@ -676,24 +687,8 @@ public final class ZkMetadataStore implements MetadataStore {
     }
 
     /**
-     * Schedules a re-read of the states of {@code partitions} (their whole topics when this image does not
-     * know them yet), the live brokers and the controller on the refresher thread, without waiting: the
-     * controller's UpdateMetadata names the partitions whose state it changed, often before the watches fire.
-     */
-    public void refreshPartitionsSoon(java.util.Collection<TopicPartition> partitions) {
-        synchronized (lock) {
-            dirtyPartitions.addAll(partitions);
-            topicListDirty = true;
-            brokersDirty = true;
-            controllerDirty = true;
-            scheduleRefreshLocked();
-        }
-    }
-
-    /**
      * Schedules a re-read of {@code topics}, the live brokers and the controller on the refresher thread,
-     * without waiting: the controller's UpdateMetadata tells this broker they changed, often before the
-     * watches do.
+     * without waiting (the controller, when it may have missed a change).
      */
     public void refreshSoon(java.util.Collection<String> topics) {
         synchronized (lock) {
@@ -810,7 +805,12 @@ public final class ZkMetadataStore implements MetadataStore {
         } catch (Exception e) {
             throw zkFailure("read the cluster metadata", e);
         }
-        Image next = new Image(topics, assignments, versions, states, brokers, controllerId, reassignments);
+        refreshes.incrementAndGet();
+        publishLocked(old, new Image(topics, assignments, versions, states, brokers, controllerId, reassignments));
+    }
+
+    /** Publishes {@code next} and tells the listener and observer when it differs from {@code old}. Holds {@link #lock}. */
+    private void publishLocked(Image old, Image next) {
         image = next;
         lock.notifyAll(); // awaitImage
         if (!next.equals(old)) {
@@ -825,6 +825,105 @@ public final class ZkMetadataStore implements MetadataStore {
             if (o != null) {
                 o.run();
             }
+        }
+    }
+
+    /** UpdateMetadata's leader for a partition of a topic being deleted (Kafka's {@code LeaderDuringDelete}). */
+    public static final int LEADER_DURING_DELETE = -2;
+
+    /**
+     * Builds the next image from a controller's UpdateMetadata (its controller epoch already accepted) and
+     * swaps it in at once, reading nothing from ZooKeeper for what the request carries: the live brokers with
+     * their endpoints and racks, the controller, and each named partition's leader, leader epoch, ISR,
+     * controller epoch and partition epoch (the state znode's version), plus topic deletions (every partition
+     * led by {@link #LEADER_DURING_DELETE}). A partition state older than the image's (a lower partition
+     * epoch, as a watch may have read a newer one first) is skipped, so the two paths never undo each other.
+     *
+     * <p>What the request lacks is read from ZooKeeper afterwards, on the refresher thread: a topic this image
+     * does not know (or knows under another topic id), or whose replica assignment the request changes (new
+     * partitions, a reassignment step), is re-read whole, because UpdateMetadata carries neither the topic's
+     * configs nor its reassignment state (adding/removing replicas) nor its znode version; a broker that is
+     * new to the image (or moved to another address or rack) enters it at once with epoch -1 and the
+     * registrations are re-read for its broker epoch (the registration znode's czxid), which the request
+     * lacks too. Returns the topics left to that re-read.
+     */
+    Set<String> applyUpdateMetadata(UpdateMetadataRequest request) {
+        synchronized (lock) {
+            Image old = image;
+            Map<String, TopicMetadata> topics = new TreeMap<>(old.topics());
+            Map<String, Map<Integer, List<Integer>>> assignments = new HashMap<>(old.assignments());
+            Map<String, Integer> versions = new HashMap<>(old.topicZkVersions());
+            Map<TopicPartition, PartitionState> states = new HashMap<>(old.states());
+            Map<TopicPartition, PartitionReassignment> reassignments = new HashMap<>(old.reassignments());
+            Set<String> reread = new java.util.TreeSet<>();
+            for (UpdateMetadataRequest.UpdateMetadataTopicState t : request.topicStates()) {
+                String name = t.topicName();
+                TopicMetadata known = topics.get(name);
+                boolean deleting = !t.partitionStates().isEmpty() && t.partitionStates().stream()
+                    .allMatch(ps -> ps.leader() == LEADER_DURING_DELETE);
+                if (known == null || !known.topicId().equals(t.topicId())) {
+                    if (!deleting) {
+                        reread.add(name);
+                    }
+                    continue;
+                }
+                if (deleting) {
+                    topics.remove(name);
+                    assignments.remove(name);
+                    versions.remove(name);
+                    reassignments.keySet().removeIf(tp -> tp.topic().equals(name));
+                    states.keySet().removeIf(tp -> tp.topic().equals(name));
+                    continue;
+                }
+                Map<Integer, List<Integer>> assignment = assignments.getOrDefault(name, Map.of());
+                boolean sameAssignment = true;
+                for (UpdateMetadataRequest.UpdateMetadataPartitionState ps : t.partitionStates()) {
+                    sameAssignment &= ps.leader() != LEADER_DURING_DELETE
+                        && ps.replicas().equals(assignment.get(ps.partitionIndex()));
+                }
+                if (!sameAssignment) {
+                    reread.add(name);
+                    continue;
+                }
+                for (UpdateMetadataRequest.UpdateMetadataPartitionState ps : t.partitionStates()) {
+                    TopicPartition tp = new TopicPartition(name, ps.partitionIndex());
+                    PartitionState current = states.get(tp);
+                    if (current != null && ps.zkVersion() <= current.zkVersion()) {
+                        continue; // the image has this state or a newer one
+                    }
+                    states.put(tp, new PartitionState(ps.leader(), ps.leaderEpoch(), ps.isr(), ps.controllerEpoch(),
+                        ps.zkVersion()));
+                }
+            }
+            Map<Integer, BrokerRegistration> knownBrokers = new HashMap<>();
+            old.brokers().forEach(b -> knownBrokers.put(b.id(), b));
+            List<BrokerRegistration> brokers = new ArrayList<>();
+            boolean epochsMissing = false;
+            for (UpdateMetadataRequest.UpdateMetadataBroker b : request.liveBrokers()) {
+                String host = b.endpoints().isEmpty() ? "" : b.endpoints().get(0).host();
+                int port = b.endpoints().isEmpty() ? -1 : b.endpoints().get(0).port();
+                BrokerRegistration k = knownBrokers.get(b.id());
+                if (k != null && k.host().equals(host) && k.port() == port && java.util.Objects.equals(k.rack(), b.rack())) {
+                    brokers.add(k); // the same registration, as far as the request tells: keep its epoch
+                    continue;
+                }
+                List<String> endpoints = new ArrayList<>();
+                for (UpdateMetadataRequest.UpdateMetadataEndpoint e : b.endpoints()) {
+                    endpoints.add(e.listener() + "://" + e.host() + ":" + e.port());
+                }
+                brokers.add(new BrokerRegistration(b.id(), host, port, b.rack(), endpoints));
+                epochsMissing = true;
+            }
+            brokers.sort(java.util.Comparator.comparingInt(BrokerRegistration::id));
+            publishLocked(old, new Image(Collections.unmodifiableMap(topics), Map.copyOf(assignments),
+                Map.copyOf(versions), Map.copyOf(states), List.copyOf(brokers), request.controllerId(),
+                Map.copyOf(reassignments)));
+            if (!reread.isEmpty() || epochsMissing) {
+                dirtyTopics.addAll(reread);
+                brokersDirty |= epochsMissing;
+                scheduleRefreshLocked();
+            }
+            return reread;
         }
     }
 
@@ -916,7 +1015,8 @@ public final class ZkMetadataStore implements MetadataStore {
             partitionStateReads.incrementAndGet();
             byte[] st = getDataOrNull(ZkPaths.partitionState(name, p), s, watcher);
             if (st != null) {
-                states.put(new TopicPartition(name, p), parseState(st, s.getVersion()));
+                TopicPartition tp = new TopicPartition(name, p);
+                states.put(tp, newest(tp, t.topicId(), parseState(st, s.getVersion())));
             }
         }
         topics.put(name, t);
@@ -940,8 +1040,21 @@ public final class ZkMetadataStore implements MetadataStore {
         if (st == null) {
             return false;
         }
-        states.put(tp, parseState(st, s.getVersion()));
+        states.put(tp, newest(tp, t.topicId(), parseState(st, s.getVersion())));
         return true;
+    }
+
+    /**
+     * The state read from ZooKeeper, unless the published image holds a newer one (a higher partition epoch) of
+     * the same topic: an UpdateMetadata may bring a state before a lagging ZooKeeper server has it, and a read
+     * must not take the image back.
+     */
+    private PartitionState newest(TopicPartition tp, UUID topicId, PartitionState read) {
+        Image current = image;
+        TopicMetadata known = current.topics().get(tp.topic());
+        PartitionState held = current.states().get(tp);
+        return known != null && known.topicId().equals(topicId) && held != null && held.zkVersion() > read.zkVersion()
+            ? held : read;
     }
 
     private static Map<Integer, List<Integer>> partitionLists(Object o) {

@@ -158,6 +158,10 @@ class AlterPartitionTest {
         for (EmbeddedBroker b : brokers) {
             waitUntil(() -> written.equals(b.broker().metadataStore().partitionState(tp).orElse(null)),
                 "broker " + b.broker().config().brokerId() + "'s image shows the new ISR");
+            // UpdateMetadata may bring it first; the state znode's watch still fires and re-reads that one znode
+            int id = b.broker().config().brokerId();
+            waitUntil(() -> ((ZkMetadataStore) b.broker().metadataStore()).partitionStateReads() > readsBefore.get(id),
+                "broker " + id + "'s watch on the changed state znode fired");
         }
         for (EmbeddedBroker b : brokers) {
             int id = b.broker().config().brokerId();
@@ -294,6 +298,34 @@ class AlterPartitionTest {
                 drained.leaderEpoch(), drained.zkVersion(), List.of(leader, follower)));
             assertEquals(List.of(leader, follower), zkState(tp).isr());
         }
+    }
+
+    @Test
+    void shouldRefuseAnExpansionNamingTheBrokerEpochAReplicaFetchedWithBeforeItsBrokerRestarted() throws Exception {
+        int controller = controllerId();
+        int leader = other(controller);
+        int follower = other(controller, leader);
+        TopicPartition tp = createTopic("kip903", List.of(leader, follower, controller));
+        PartitionState full = zkState(tp);
+        PartitionState shrunk = broker(leader).alterPartitionSender()
+            .submit(tp, full.leaderEpoch(), full.zkVersion(), List.of(leader, controller)).get(60, TimeUnit.SECONDS);
+        String statePath = CHROOT + ZkPaths.partitionState(tp.topic(), tp.partition());
+        byte[] stateBytes = zk.getData().forPath(statePath);
+
+        // the leader last saw the follower fetch under an earlier registration of its broker (KIP-903): the
+        // metadata image has the follower's current epoch, but the fetch's is what the expansion names
+        long current = brokerEpoch(follower);
+        ExecutionException refused = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+            () -> broker(leader).alterPartitionSender().submit(tp, shrunk.leaderEpoch(), shrunk.zkVersion(),
+                List.of(leader, controller, follower), Map.of(follower, current - 1)).get(60, TimeUnit.SECONDS));
+        assertEquals(Errors.INELIGIBLE_REPLICA, assertInstanceOf(ApiException.class, refused.getCause()).error());
+        assertArrayEquals(stateBytes, zk.getData().forPath(statePath), "the refused expansion touched nothing");
+
+        // fetched under its current registration: taken back
+        PartitionState expanded = broker(leader).alterPartitionSender().submit(tp, shrunk.leaderEpoch(),
+            shrunk.zkVersion(), List.of(leader, controller, follower), Map.of(follower, current)).get(60, TimeUnit.SECONDS);
+        assertEquals(List.of(leader, controller, follower), expanded.isr());
+        assertEquals(List.of(leader, controller, follower), zkState(tp).isr());
     }
 
     @Test

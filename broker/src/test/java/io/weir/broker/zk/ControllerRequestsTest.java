@@ -10,6 +10,8 @@ import io.weir.protocol.ApiKeys;
 import io.weir.protocol.Errors;
 import io.weir.protocol.message.LeaderAndIsrRequest;
 import io.weir.protocol.message.LeaderAndIsrResponse;
+import io.weir.protocol.message.MetadataRequest;
+import io.weir.protocol.message.MetadataResponse;
 import io.weir.protocol.message.StopReplicaRequest;
 import io.weir.protocol.message.StopReplicaResponse;
 import io.weir.protocol.message.UpdateMetadataRequest;
@@ -207,6 +209,48 @@ class ControllerRequestsTest {
         assertEquals(Errors.NONE.code(), r8.errorCode());
         assertEquals(Errors.FENCED_LEADER_EPOCH.code(), r8.partitionErrors().get(0).errorCode());
         assertEquals(before, Snapshot.of(target.broker().replicaManager().partition(tp)));
+    }
+
+    @Test
+    void shouldAnswerMetadataWithWhatAnUpdateMetadataCarried() throws Exception {
+        List<Integer> others = nonControllerIds();
+        int leader = others.get(0);
+        List<Integer> replicas = List.of(leader, id(controller()));
+        UUID topicId = create("told", replicas);
+        TopicPartition tp = new TopicPartition("told", 0);
+        EmbeddedBroker target = broker(others.get(1)); // not a replica: the request changes its image alone
+        ZkTestCluster.waitUntil(() -> store(target).partitionState(tp).isPresent(), "the target sees " + tp);
+        PartitionState known = store(target).partitionState(tp).orElseThrow();
+        int epoch = controller().broker().controller().controllerEpoch();
+
+        // an ISR of the leader alone at a partition epoch ZooKeeper never had: only the request can be its source
+        UpdateMetadataRequest request = new UpdateMetadataRequest().setControllerId(id(controller()))
+            .setControllerEpoch(epoch).setBrokerEpoch(brokerEpoch(target))
+            .setTopicStates(List.of(new UpdateMetadataRequest.UpdateMetadataTopicState().setTopicName("told")
+                .setTopicId(topicId).setPartitionStates(List.of(new UpdateMetadataRequest.UpdateMetadataPartitionState()
+                    .setPartitionIndex(0).setControllerEpoch(epoch).setLeader(leader).setLeaderEpoch(known.leaderEpoch())
+                    .setIsr(List.of(leader)).setZkVersion(known.zkVersion() + 5).setReplicas(replicas)
+                    .setOfflineReplicas(List.of())))))
+            .setLiveBrokers(liveBrokers(target));
+        UpdateMetadataResponse r = (UpdateMetadataResponse) ZkTestCluster.call(target.port(), ApiKeys.UPDATE_METADATA,
+            ApiKeys.UPDATE_METADATA.highestVersion(), request);
+        assertEquals(Errors.NONE.code(), r.errorCode());
+
+        MetadataResponse m = (MetadataResponse) ZkTestCluster.call(target.port(), ApiKeys.METADATA, (short) 12,
+            new MetadataRequest().setTopics(List.of(new MetadataRequest.MetadataRequestTopic().setName("told"))));
+        MetadataResponse.MetadataResponsePartition p = m.topics().get(0).partitions().get(0);
+        assertEquals(leader, p.leaderId());
+        assertEquals(List.of(leader), p.isrNodes(), "the Metadata answer follows the request at once");
+        assertEquals(replicas, p.replicaNodes());
+        assertEquals(3, m.brokers().size());
+    }
+
+    /** The live brokers as the target's image has them, in UpdateMetadata's form. */
+    private static List<UpdateMetadataRequest.UpdateMetadataBroker> liveBrokers(EmbeddedBroker target) {
+        return store(target).liveBrokers().stream().map(b -> new UpdateMetadataRequest.UpdateMetadataBroker()
+            .setId(b.id()).setRack(b.rack()).setEndpoints(List.of(new UpdateMetadataRequest.UpdateMetadataEndpoint()
+                .setHost(b.host()).setPort(b.port()).setListener("PLAINTEXT").setSecurityProtocol((short) 0))))
+            .toList();
     }
 
     @Test
