@@ -120,6 +120,14 @@ class LogTest {
         assertEquals(0, log.read(3, 1 << 20, 3, false).records().sizeInBytes());
         FetchDataInfo tiny = log.read(0, 1, Long.MAX_VALUE, true);
         assertEquals(List.of("0:k-v0=v0"), describe(tiny.records().readRecords()));
+        // without minOneBatch a first batch that does not fit gives nothing (never a cut batch), but still
+        // says where that batch starts
+        FetchDataInfo cut = log.read(1, 1, Long.MAX_VALUE, false);
+        assertEquals(0, cut.records().sizeInBytes());
+        assertEquals(log.read(1, 1 << 20, Long.MAX_VALUE, false).fetchOffsetMetadata(), cut.fetchOffsetMetadata());
+        int firstBatch = log.read(1, 1, Long.MAX_VALUE, true).records().sizeInBytes();
+        assertEquals(0, log.read(1, firstBatch - 1, Long.MAX_VALUE, false).records().sizeInBytes());
+        assertEquals(List.of("1:k-v1=v1"), describe(log.read(1, firstBatch, Long.MAX_VALUE, false).records().readRecords()));
         assertEquals(0, log.read(5, 100, Long.MAX_VALUE, true).records().sizeInBytes());
         assertThrows(OffsetOutOfRangeException.class, () -> log.read(6, 100, Long.MAX_VALUE, true));
     }

@@ -357,7 +357,8 @@ public final class LogSegment implements AutoCloseable {
 
     /**
      * Reads from the batch holding {@code startOffset}: at most {@code maxBytes} (but a whole first batch
-     * if {@code minOneBatch}), never past {@code maxPosition}. Null when no batch at or after the offset
+     * if {@code minOneBatch}; nothing if the first batch does not fit otherwise), never past
+     * {@code maxPosition}. Null when no batch at or after the offset
      * lies below {@code maxPosition}.
      */
     public FetchDataInfo read(long startOffset, int maxBytes, int maxPosition, boolean minOneBatch) {
@@ -370,7 +371,9 @@ public final class LogSegment implements AutoCloseable {
         }
         LogOffsetMetadata at = new LogOffsetMetadata(startOffset, baseOffset, start.position());
         int adjustedMax = minOneBatch ? Math.max(maxBytes, start.size()) : maxBytes;
-        if (adjustedMax == 0) {
+        if (adjustedMax < start.size()) {
+            // not even the first batch fits: answer nothing rather than a cut batch (Fetch v3+, as Kafka
+            // does), since a client given only part of a batch cannot make progress and fails the poll
             return FetchDataInfo.empty(at);
         }
         int bytes = Math.min(Math.min(maxPosition, size) - start.position(), adjustedMax);
