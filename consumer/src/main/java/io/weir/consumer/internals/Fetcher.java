@@ -334,6 +334,11 @@ public final class Fetcher<K, V> {
         }
     }
 
+    /** Queues one partition's raw fetched data as a response without errors would (for benchmarks of collect). */
+    void queueRawFetch(TopicPartition tp, long fetchOffset, ByteBuffer records) {
+        completed.add(new CompletedFetch(tp, fetchOffset, Errors.NONE, -1, -1, -1, null, records));
+    }
+
     /**
      * Up to {@code maxRecords} buffered records, partition by partition, advancing positions. An
      * out-of-range position is reset by the partition's strategy (or throws with strategy none).
@@ -375,6 +380,9 @@ public final class Fetcher<K, V> {
             if (taken > 0) {
                 out.putIfAbsent(pr.tp, records);
                 remaining -= taken;
+            }
+            if (pr.failed || pr.pendingError != null) {
+                break; // hand out the records before the failure now; the next poll throws it
             }
         }
         return out;
