@@ -27,11 +27,15 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>Accessors describe the record of the last {@link #next} that returned true, until the next call
  * to {@code next} or {@code reset}. Slices from {@link #key()} / {@link #value()} stay valid after that
- * (they view the batch's bytes, which are never reused). Not thread-safe.
+ * (they view the batch's bytes, which are never reused), unless the cursor was made to reuse its
+ * decompression buffer. Not thread-safe.
  */
 public final class RecordCursor {
     private static final Header[] NO_HEADERS = new Header[0];
 
+    /** Whether compressed batches are decompressed into {@link #scratch}, kept from batch to batch. */
+    private final boolean reuseDecompressed;
+    private byte[] scratch;
     /** The batch's (decompressed) record bytes; this cursor alone moves its position. */
     private ByteBuffer records;
     /** A read-only twin of {@link #records}, sliced for {@link #key()} and {@link #value()}. */
@@ -57,6 +61,21 @@ public final class RecordCursor {
     private int headersPosition;
     private int headerCount;
 
+    /** A cursor whose key and value views stay valid after it moves on. */
+    public RecordCursor() {
+        this(false);
+    }
+
+    /**
+     * With {@code reuseDecompressed}, compressed batches are decompressed into one array the cursor
+     * keeps from batch to batch (no allocation per batch): for readers that copy keys, values and
+     * headers out, since the views from {@link #key()} and {@link #value()} of a compressed batch are
+     * then valid only until the next {@link #reset}.
+     */
+    public RecordCursor(boolean reuseDecompressed) {
+        this.reuseDecompressed = reuseDecompressed;
+    }
+
     /**
      * Points the cursor at {@code batch}'s records: checks the batch header (not its CRC) and
      * decompresses a compressed batch, up to {@code maxDecompressedBytes}.
@@ -65,7 +84,15 @@ public final class RecordCursor {
         batch.ensureValidStructure();
         CompressionType type = batch.compressionType();
         ByteBuffer region = batch.recordsRegion();
-        this.records = type == CompressionType.NONE ? region : type.decompress(region, maxDecompressedBytes).slice();
+        if (type == CompressionType.NONE) {
+            this.records = region;
+        } else if (reuseDecompressed) {
+            ByteBuffer decompressed = type.decompress(region, maxDecompressedBytes, scratch);
+            scratch = decompressed.array();
+            this.records = decompressed.slice();
+        } else {
+            this.records = type.decompress(region, maxDecompressedBytes).slice();
+        }
         this.readOnly = records.asReadOnlyBuffer();
         this.end = records.limit();
         this.baseOffset = batch.baseOffset();

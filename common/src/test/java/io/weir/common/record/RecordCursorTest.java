@@ -110,6 +110,48 @@ class RecordCursorTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(CompressionType.class)
+    void shouldReuseOneDecompressionBufferAcrossBatchesOfEverySize(CompressionType type) {
+        RecordCursor cursor = new RecordCursor(true);
+        for (int n : new int[] {40, 3, 200, 1, 0, 90}) {
+            RecordBatchBuilder b = new RecordBatchBuilder(type).baseOffset(n * 1000L);
+            for (int i = 0; i < n; i++) {
+                b.append(i, utf8("k" + n), utf8("value " + n + "/" + i + " " + "z".repeat(i % 97)));
+            }
+            if (n == 0) {
+                continue; // a batch needs a record
+            }
+            cursor.reset(new RecordBatch(b.build()), RecordBatch.DEFAULT_MAX_DECOMPRESSED_BYTES);
+            for (int i = 0; i < n; i++) {
+                assertTrue(cursor.next());
+                assertEquals(n * 1000L + i, cursor.offset());
+                assertArrayEquals(utf8("k" + n), cursor.keyBytes());
+                assertEquals("value " + n + "/" + i + " " + "z".repeat(i % 97), cursor.valueString(StandardCharsets.UTF_8));
+            }
+            assertFalse(cursor.next());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = CompressionType.class, names = "NONE", mode = EnumSource.Mode.EXCLUDE)
+    void shouldRefuseToDecompressPastTheBoundWithOrWithoutScratch(CompressionType type) {
+        RecordBatchBuilder b = new RecordBatchBuilder(type);
+        for (int i = 0; i < 100; i++) {
+            b.append(i, null, new byte[1000]);
+        }
+        RecordBatch batch = new RecordBatch(b.build());
+        assertThrows(CorruptRecordException.class, () -> new RecordCursor().reset(batch, 50_000));
+        assertThrows(CorruptRecordException.class, () -> new RecordCursor(true).reset(batch, 50_000));
+        ByteBuffer region = batch.recordsRegion();
+        assertThrows(CorruptRecordException.class, () -> type.decompress(region, 50_000, new byte[10]));
+        assertThrows(CorruptRecordException.class, () -> type.decompress(region, 50_000, new byte[60_000]));
+        int size = type.decompress(region, 1 << 20).remaining();
+        byte[] scratch = new byte[size];
+        assertSame(scratch, type.decompress(region, size, scratch).array()); // exactly the bound fits
+        assertEquals(size, type.decompress(region, size, new byte[7]).remaining());
+    }
+
     @Test
     void shouldRejectARecordWhoseValueRunsPastItsEnd() {
         ByteBuffer buf = new RecordBatchBuilder(CompressionType.NONE).append(1L, utf8("key"), utf8("value")).build();

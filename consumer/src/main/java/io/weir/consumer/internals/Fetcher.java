@@ -87,6 +87,8 @@ public final class Fetcher<K, V> {
     private final Settings settings;
     private final FieldReader<K> keyReader;
     private final FieldReader<V> valueReader;
+    /** Whether records keep no view of the fetched bytes, so decompression buffers can be reused. */
+    private final boolean reuseDecompressed;
     private final Map<Integer, FetchSession> sessions = new ConcurrentHashMap<>();
     private final Set<Integer> inFlight = ConcurrentHashMap.newKeySet();
     private final ConcurrentLinkedQueue<CompletedFetch> completed = new ConcurrentLinkedQueue<>();
@@ -103,6 +105,7 @@ public final class Fetcher<K, V> {
         this.settings = settings;
         this.keyReader = readerFor(keyDeserializer);
         this.valueReader = readerFor(valueDeserializer);
+        this.reuseDecompressed = copiesOut(keyDeserializer) && copiesOut(valueDeserializer);
     }
 
     /** Whether data is buffered that a poll could return now. */
@@ -495,13 +498,20 @@ public final class Fetcher<K, V> {
         return (c, key, topic, headers) -> deserializer.deserialize(topic, headers, key ? c.key() : c.value());
     }
 
+    /** Whether the deserializer copies the bytes it reads (the built-in byte[] and String ones), keeping no view. */
+    private static boolean copiesOut(Deserializer<?> deserializer) {
+        return deserializer instanceof Deserializers.ByteArrayDeserializer
+            || deserializer instanceof Deserializers.StringDeserializer;
+    }
+
     /** The iteration state of one partition's fetched data (polling thread only). */
     private final class PartitionRecords {
         final TopicPartition tp;
         final Iterator<RecordBatch> batches;
         final PriorityQueue<FetchResponse.AbortedTransaction> aborted;
         final Set<Long> abortedProducerIds = new HashSet<>();
-        final RecordCursor cursor = new RecordCursor();
+        /** Decompresses into one buffer per fetch when nothing handed out views the batch bytes. */
+        final RecordCursor cursor = new RecordCursor(reuseDecompressed);
         long nextFetchOffset;
         Integer lastEpoch;
         /** The batch the cursor walks, or null between batches. */
