@@ -538,9 +538,7 @@ public final class Fetcher<K, V> {
         /** Appends up to {@code max} records to {@code out}; returns how many. */
         int take(int max, List<ConsumerRecord<K, V>> out) {
             if (pendingError != null) {
-                RuntimeException e = pendingError;
-                pendingError = null;
-                throw e;
+                throw pendingError; // every poll, until the application seeks past the bad data
             }
             int taken = 0;
             if (failed) {
@@ -550,13 +548,23 @@ public final class Fetcher<K, V> {
                 taken++;
             }
             while (taken < max) {
-                if (batch == null || !cursor.next()) {
+                boolean more;
+                try {
+                    more = batch != null && cursor.next();
+                } catch (RuntimeException e) {
+                    pendingError = invalid(e);
+                    if (taken == 0) {
+                        throw pendingError;
+                    }
+                    return taken;
+                }
+                if (!more) {
                     if (batch != null) {
                         nextFetchOffset = Math.max(nextFetchOffset, batch.nextOffset());
                         batch = null;
                     }
                     if (!nextBatch(taken)) {
-                        exhausted = true;
+                        exhausted = pendingError == null; // corrupt data stays to be thrown by the next take
                         break;
                     }
                     continue;
@@ -591,12 +599,10 @@ public final class Fetcher<K, V> {
                         b.ensureValid();
                     }
                 } catch (RuntimeException e) {
-                    RuntimeException err = new io.weir.common.record.CorruptRecordException("fetched data for " + tp
-                        + " at offset " + nextFetchOffset + " is invalid: " + e.getMessage(), e);
+                    pendingError = invalid(e);
                     if (taken == 0) {
-                        throw err;
+                        throw pendingError;
                     }
-                    pendingError = err;
                     return false;
                 }
                 if (b.nextOffset() <= nextFetchOffset) {
@@ -621,7 +627,15 @@ public final class Fetcher<K, V> {
                         continue;
                     }
                 }
-                cursor.reset(b, RecordBatch.DEFAULT_MAX_DECOMPRESSED_BYTES);
+                try {
+                    cursor.reset(b, RecordBatch.DEFAULT_MAX_DECOMPRESSED_BYTES);
+                } catch (RuntimeException e) {
+                    pendingError = invalid(e);
+                    if (taken == 0) {
+                        throw pendingError;
+                    }
+                    return false;
+                }
                 batch = b;
                 batchTimestampType = b.timestampType();
                 int epoch = b.partitionLeaderEpoch();
@@ -633,6 +647,12 @@ public final class Fetcher<K, V> {
                 return true;
             }
             return false;
+        }
+
+        /** Corrupt data at the position: thrown by this poll or the next, and again until the application seeks. */
+        private RuntimeException invalid(RuntimeException e) {
+            return new io.weir.common.record.CorruptRecordException("fetched data for " + tp + " at offset "
+                + nextFetchOffset + " is invalid: " + e.getMessage(), e);
         }
 
         private ConsumerRecord<K, V> parse() {
