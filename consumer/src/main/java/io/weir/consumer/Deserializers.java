@@ -37,6 +37,11 @@ public final class Deserializers {
             return data == null ? null : new String(data, charset);
         }
 
+        /** The charset the text is decoded with (UTF-8 unless configured). */
+        public Charset charset() {
+            return charset;
+        }
+
         @Override
         public String deserialize(String topic, Header[] headers, ByteBuffer data) {
             if (data == null) {

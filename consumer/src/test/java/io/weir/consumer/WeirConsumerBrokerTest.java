@@ -288,6 +288,104 @@ class WeirConsumerBrokerTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"none", "lz4"})
+    void shouldDecodeTextAndViewedValuesWithAndWithoutHeaders(String codec) throws Exception {
+        String topic = "views-" + codec;
+        createTopic(topic, 1);
+        Map<String, Object> pp = new HashMap<>();
+        pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        pp.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
+        pp.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, codec);
+        pp.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        int n = 300;
+        try (KafkaProducer<String, String> p = new KafkaProducer<>(pp, new org.apache.kafka.common.serialization.StringSerializer(),
+            new org.apache.kafka.common.serialization.StringSerializer())) {
+            for (int i = 0; i < n; i++) {
+                List<org.apache.kafka.common.header.Header> headers = i % 2 == 0 ? List.of()
+                    : List.of(new RecordHeader("a", ("x" + i).getBytes(StandardCharsets.UTF_8)), new RecordHeader("b", null));
+                p.send(new ProducerRecord<>(topic, 0, 1_700_000_000_000L + i, i % 3 == 0 ? null : "kä-" + i,
+                    i % 5 == 0 ? null : "vö-" + i, headers));
+            }
+            p.flush();
+        }
+        Map<String, Object> props = consumerProps();
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 37);
+        try (WeirConsumer<String, java.nio.ByteBuffer> c = new WeirConsumer<>(props, new Deserializers.StringDeserializer(),
+            new Deserializers.ByteBufferDeserializer())) {
+            c.assign(List.of(new TopicPartition(topic, 0)));
+            List<ConsumerRecord<String, java.nio.ByteBuffer>> got = pollUntil(c, n, Duration.ofSeconds(30));
+            assertEquals(n, got.size());
+            for (int i = 0; i < n; i++) {
+                ConsumerRecord<String, java.nio.ByteBuffer> r = got.get(i);
+                assertEquals(i, r.offset());
+                assertEquals(i % 3 == 0 ? null : "kä-" + i, r.key());
+                if (i % 5 == 0) {
+                    assertNull(r.value());
+                    assertEquals(-1, r.serializedValueSize());
+                } else {
+                    assertTrue(r.value().isReadOnly());
+                    assertEquals(java.nio.ByteBuffer.wrap(("vö-" + i).getBytes(StandardCharsets.UTF_8)), r.value());
+                    assertEquals(("vö-" + i).getBytes(StandardCharsets.UTF_8).length, r.serializedValueSize());
+                }
+                if (i % 2 == 0) {
+                    assertEquals(0, r.headers().length);
+                } else {
+                    assertEquals(2, r.headers().length);
+                    assertArrayEquals(("x" + i).getBytes(StandardCharsets.UTF_8), r.lastHeader("a").value());
+                    assertNull(r.lastHeader("b").value());
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldFailOnTheSameUndeserializableRecordUntilTheApplicationSeeksPastIt() throws Exception {
+        String topic = "bad-record";
+        createTopic(topic, 1);
+        Map<String, Object> pp = new HashMap<>();
+        pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        pp.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
+        try (KafkaProducer<String, String> p = new KafkaProducer<>(pp, new org.apache.kafka.common.serialization.StringSerializer(),
+            new org.apache.kafka.common.serialization.StringSerializer())) {
+            for (String v : List.of("1", "2", "three", "4", "5")) {
+                p.send(new ProducerRecord<>(topic, 0, null, v));
+            }
+            p.flush();
+        }
+        Deserializer<Integer> strict = (t, data) -> Integer.parseInt(new String(data, StandardCharsets.UTF_8));
+        Map<String, Object> props = consumerProps();
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        TopicPartition tp = new TopicPartition(topic, 0);
+        try (WeirConsumer<byte[], Integer> c = new WeirConsumer<>(props, new Deserializers.ByteArrayDeserializer(), strict)) {
+            c.assign(List.of(tp));
+            List<Integer> values = new ArrayList<>();
+            io.weir.consumer.errors.RecordDeserializationException first = null;
+            long end = System.currentTimeMillis() + 20_000;
+            while (first == null && System.currentTimeMillis() < end) {
+                try {
+                    c.poll(Duration.ofMillis(200)).forEach(r -> values.add(r.value()));
+                } catch (io.weir.consumer.errors.RecordDeserializationException e) {
+                    first = e;
+                }
+            }
+            assertEquals(List.of(1, 2), values);
+            assertEquals(2, first.offset());
+            assertEquals(2, c.position(tp));
+            // polling again without a seek fails on the same record: it is never skipped silently
+            for (int i = 0; i < 2; i++) {
+                io.weir.consumer.errors.RecordDeserializationException again = assertThrows(
+                    io.weir.consumer.errors.RecordDeserializationException.class, () -> c.poll(Duration.ofMillis(200)));
+                assertEquals(2, again.offset());
+                assertEquals(2, c.position(tp));
+            }
+            c.seek(tp, 3);
+            pollUntil(c, 2, Duration.ofSeconds(20)).forEach(r -> values.add(r.value()));
+            assertEquals(List.of(1, 2, 4, 5), values);
+        }
+    }
+
     @Test
     void shouldWakeUpABlockedPoll() throws Exception {
         String topic = "wakeups";

@@ -137,12 +137,23 @@ public enum CompressionType {
      * than {@code maxBytes} (a defence against decompression bombs).
      */
     public ByteBuffer decompress(ByteBuffer src, int maxBytes) {
+        return decompress(src, maxBytes, null);
+    }
+
+    /**
+     * {@link #decompress(ByteBuffer, int)} into {@code scratch} when it is big enough (else into a
+     * new array): the result (position 0, limit the decompressed size) is backed by {@code scratch}
+     * or by the new array, which a reader that copies everything out of the batch may keep as its
+     * next scratch. A reader walking batch after batch then allocates nothing per batch for the
+     * decompressed bytes.
+     */
+    public ByteBuffer decompress(ByteBuffer src, int maxBytes, byte[] scratch) {
         if (this == NONE) {
             return src.duplicate();
         }
         if (this == LZ4) {
             try {
-                return Lz4FrameReader.decompress(src, maxBytes);
+                return Lz4FrameReader.decompress(src, maxBytes, scratch);
             } catch (IOException | RuntimeException e) {
                 if (e instanceof CorruptRecordException c) {
                     throw c;
@@ -150,15 +161,24 @@ public enum CompressionType {
                 throw new CorruptRecordException("cannot decompress " + displayName + " data: " + e, e);
             }
         }
-        ByteBufferOutputStream out = new ByteBufferOutputStream(Math.min(maxBytes, Math.max(1024, src.remaining() * 4)));
+        byte[] out = scratch != null ? scratch : new byte[Math.min(maxBytes, Math.max(1024, src.remaining() * 4))];
+        int size = 0;
         try (InputStream in = wrapForInput(src)) {
-            byte[] chunk = new byte[16 * 1024];
-            int n;
-            while ((n = in.read(chunk)) > 0) {
-                if ((long) out.position() + n > maxBytes) {
-                    throw new CorruptRecordException(displayName + " data decompresses to more than " + maxBytes + " bytes");
+            while (true) {
+                if (size == out.length) {
+                    if (size >= maxBytes) {
+                        if (in.read() < 0) {
+                            break;
+                        }
+                        throw new CorruptRecordException(displayName + " data decompresses to more than " + maxBytes + " bytes");
+                    }
+                    out = java.util.Arrays.copyOf(out, (int) Math.min(maxBytes, Math.max(1024L, (long) out.length * 2)));
                 }
-                out.write(chunk, 0, n);
+                int n = in.read(out, size, out.length - size);
+                if (n < 0) {
+                    break;
+                }
+                size += n;
             }
         } catch (IOException | RuntimeException | SnappyError e) {
             // snappy-java reports malformed input with SnappyError, an Error: corrupt data must not
@@ -168,9 +188,7 @@ public enum CompressionType {
             }
             throw new CorruptRecordException("cannot decompress " + displayName + " data: " + e, e);
         }
-        ByteBuffer result = out.buffer();
-        result.flip();
-        return result;
+        return ByteBuffer.wrap(out, 0, size);
     }
 
     /**

@@ -85,9 +85,14 @@ final class Lz4FrameReader extends InputStream {
      * of exactly the decompressed size (flipped), refusing more than {@code maxBytes}.
      */
     static ByteBuffer decompress(ByteBuffer src, int maxBytes) throws IOException {
+        return decompress(src, maxBytes, null);
+    }
+
+    /** {@link #decompress(ByteBuffer, int)} into {@code scratch} when the first block fits it. */
+    static ByteBuffer decompress(ByteBuffer src, int maxBytes, byte[] scratch) throws IOException {
         try (Lz4FrameReader reader = new Lz4FrameReader(src)) {
             if (!reader.nextBlock()) {
-                return ByteBuffer.allocate(0);
+                return scratch != null ? ByteBuffer.wrap(scratch, 0, 0) : ByteBuffer.allocate(0);
             }
             byte[] out = null;
             int size = 0;
@@ -97,7 +102,8 @@ final class Lz4FrameReader extends InputStream {
                     throw new CorruptRecordException("lz4 data decompresses to more than " + maxBytes + " bytes");
                 }
                 if (out == null) {
-                    out = new byte[n]; // most batches are one block: exactly its size
+                    // most batches are one block: exactly its size, or the caller's scratch when it fits
+                    out = scratch != null && scratch.length >= n ? scratch : new byte[n];
                 } else if (size + n > out.length) {
                     out = java.util.Arrays.copyOf(out, (int) Math.min(maxBytes, Math.max((long) out.length * 2, (long) size + n)));
                 }
@@ -105,7 +111,7 @@ final class Lz4FrameReader extends InputStream {
                 size += n;
                 reader.dataPos = reader.dataEnd;
             } while (reader.nextBlock());
-            return ByteBuffer.wrap(out, 0, size).slice();
+            return ByteBuffer.wrap(out, 0, size);
         }
     }
 

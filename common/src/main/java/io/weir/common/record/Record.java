@@ -1,7 +1,6 @@
 package io.weir.common.record;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 
 /**
  * One record read from a batch. Key and value are read-only slices of the batch's (possibly
@@ -16,8 +15,6 @@ import java.nio.charset.StandardCharsets;
  * Immutable.
  */
 public final class Record {
-    private static final Header[] NO_HEADERS = new Header[0];
-
     private final long offset;
     private final long timestamp;
     private final int sequence;
@@ -37,76 +34,16 @@ public final class Record {
         this.sizeInBytes = sizeInBytes;
     }
 
-    /** Reads one record at the buffer's position, advancing it past the record. */
-    static Record readFrom(ByteBuffer buf, long baseOffset, long baseTimestamp, int baseSequence, boolean control) {
-        int startPos = buf.position();
-        int length = Varints.readVarint(buf);
-        if (length < 0 || length > buf.remaining()) {
-            throw new CorruptRecordException("record at byte " + startPos + " has length " + length + " but "
-                + buf.remaining() + " bytes remain");
-        }
-        int bodyStart = buf.position();
-        int end = bodyStart + length;
-        ByteBuffer body = buf.duplicate().limit(end);
-        try {
-            body.get(); // attributes: unused in v2
-            long timestampDelta = Varints.readVarlong(body);
-            int offsetDelta = Varints.readVarint(body);
-            ByteBuffer key = readBytes(body, "key", startPos);
-            ByteBuffer value = readBytes(body, "value", startPos);
-            int headerCount = Varints.readVarint(body);
-            if (headerCount < 0 || headerCount > body.remaining() / 2) {
-                throw new CorruptRecordException("record at byte " + startPos + " has header count " + headerCount
-                    + " with " + body.remaining() + " bytes left");
-            }
-            Header[] headers = headerCount == 0 ? NO_HEADERS : new Header[headerCount];
-            for (int i = 0; i < headerCount; i++) {
-                ByteBuffer hk = readBytes(body, "header key", startPos);
-                if (hk == null) {
-                    throw new CorruptRecordException("record at byte " + startPos + " has a null header key");
-                }
-                ByteBuffer hv = readBytes(body, "header value", startPos);
-                headers[i] = new Header(StandardCharsets.UTF_8.decode(hk).toString(), hv == null ? null : toArray(hv));
-            }
-            if (body.hasRemaining()) {
-                throw new CorruptRecordException("record at byte " + startPos + " has " + body.remaining()
-                    + " bytes beyond its fields");
-            }
-            buf.position(end);
-            int sequence = baseSequence < 0 ? RecordBatch.NO_SEQUENCE
-                : (int) (((long) baseSequence + offsetDelta) % (1L + Integer.MAX_VALUE));
-            return new Record(baseOffset + offsetDelta, baseTimestamp + timestampDelta, sequence, key, value, headers,
-                end - startPos);
-        } catch (java.nio.BufferUnderflowException e) {
-            throw new CorruptRecordException("record at byte " + startPos + " is truncated", e);
-        }
-    }
-
-    private static ByteBuffer readBytes(ByteBuffer body, String what, int recordStart) {
-        int len = Varints.readVarint(body);
-        if (len < 0) {
-            if (len != -1) {
-                throw new CorruptRecordException("record at byte " + recordStart + " has " + what + " length " + len);
-            }
-            return null;
-        }
-        if (len > body.remaining()) {
-            throw new CorruptRecordException("record at byte " + recordStart + " has " + what + " length " + len
-                + " but " + body.remaining() + " bytes remain");
-        }
-        ByteBuffer slice = body.slice().limit(len).asReadOnlyBuffer();
-        body.position(body.position() + len);
-        return slice;
+    /** The record the cursor is on, as an object of its own (key and value still view the batch). */
+    static Record of(RecordCursor cursor) {
+        return new Record(cursor.offset(), cursor.timestamp(), cursor.sequence(), cursor.key(), cursor.value(),
+            cursor.headers(), cursor.sizeInBytes());
     }
 
     private static byte[] toArray(ByteBuffer b) {
         byte[] a = new byte[b.remaining()];
         b.duplicate().get(a);
         return a;
-    }
-
-    Record withTimestamp(long ts) {
-        return new Record(offset, ts, sequence, key, value, headers, sizeInBytes);
     }
 
     public long offset() {

@@ -142,6 +142,18 @@ public final class RecordBatch {
      * log-core's BatchValidator before an append.
      */
     public void ensureValid() {
+        check(true);
+    }
+
+    /**
+     * {@link #ensureValid()} without the CRC: what a reader must know before it walks the records of
+     * a batch whose CRC was checked already (or, as a consumer with {@code check.crcs=false}, is not).
+     */
+    public void ensureValidStructure() {
+        check(false);
+    }
+
+    private void check(boolean crc) {
         int length = batchLength();
         if (length < HEADER_SIZE - LOG_OVERHEAD) {
             throw new CorruptRecordException("batch at offset " + baseOffset() + " (byte " + start
@@ -155,11 +167,13 @@ public final class RecordBatch {
             throw new CorruptRecordException("batch at offset " + baseOffset() + " (byte " + start
                 + ") has magic " + magic() + "; only magic 2 is supported");
         }
-        long stored = checksum();
-        long computed = computeChecksum();
-        if (stored != computed) {
-            throw new CorruptRecordException("batch at offset " + baseOffset() + " (byte " + start
-                + ") is corrupt: stored CRC " + stored + " != computed " + computed);
+        if (crc) {
+            long stored = checksum();
+            long computed = computeChecksum();
+            if (stored != computed) {
+                throw new CorruptRecordException("batch at offset " + baseOffset() + " (byte " + start
+                    + ") is corrupt: stored CRC " + stored + " != computed " + computed);
+            }
         }
         int attributes = attributes();
         if ((attributes & COMPRESSION_MASK) > 4) {
@@ -304,58 +318,33 @@ public final class RecordBatch {
             + ", transactional=" + isTransactional() + ", control=" + isControlBatch() + ")";
     }
 
+    /** Walks the records through a {@link RecordCursor}, one {@link Record} object each. */
     private static final class RecordIterator implements Iterator<Record> {
-        private final ByteBuffer records;
-        private final long baseOffset;
-        private final long baseTimestamp;
-        private final int baseSequence;
-        private final int count;
-        private final boolean logAppendTime;
-        private final long maxTimestamp;
-        private final boolean control;
-        private int read;
+        private final RecordCursor cursor = new RecordCursor();
+        private boolean ready;
+        private boolean done;
 
         RecordIterator(RecordBatch batch, int maxDecompressedBytes) {
             batch.ensureValid();
-            CompressionType type = batch.compressionType();
-            ByteBuffer region = batch.recordsRegion();
-            this.records = type == CompressionType.NONE ? region : type.decompress(region, maxDecompressedBytes);
-            this.baseOffset = batch.baseOffset();
-            this.baseTimestamp = batch.baseTimestamp();
-            this.baseSequence = batch.baseSequence();
-            this.count = batch.recordCount();
-            this.logAppendTime = batch.timestampType() == TimestampType.LOG_APPEND_TIME;
-            this.maxTimestamp = batch.maxTimestamp();
-            this.control = batch.isControlBatch();
+            cursor.reset(batch, maxDecompressedBytes);
         }
 
         @Override
         public boolean hasNext() {
-            if (read < count) {
-                return true;
+            if (!ready && !done) {
+                ready = cursor.next();
+                done = !ready;
             }
-            if (records.hasRemaining()) {
-                throw new CorruptRecordException("batch at offset " + baseOffset + " has " + records.remaining()
-                    + " bytes left after its " + count + " records");
-            }
-            return false;
+            return ready;
         }
 
         @Override
         public Record next() {
-            if (read >= count) {
+            if (!hasNext()) {
                 throw new java.util.NoSuchElementException();
             }
-            if (!records.hasRemaining()) {
-                throw new CorruptRecordException("batch at offset " + baseOffset + " claims " + count
-                    + " records but holds only " + read);
-            }
-            Record r = Record.readFrom(records, baseOffset, baseTimestamp, baseSequence, control);
-            if (logAppendTime) {
-                r = r.withTimestamp(maxTimestamp);
-            }
-            read++;
-            return r;
+            ready = false;
+            return Record.of(cursor);
         }
     }
 }

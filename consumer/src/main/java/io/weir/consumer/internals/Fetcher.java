@@ -5,10 +5,12 @@ import io.weir.common.TopicPartition;
 import io.weir.common.record.ControlRecordType;
 import io.weir.common.record.Header;
 import io.weir.common.record.MemoryRecords;
-import io.weir.common.record.Record;
+import io.weir.common.record.RecordCursor;
 import io.weir.common.record.RecordBatch;
+import io.weir.common.record.TimestampType;
 import io.weir.consumer.ConsumerRecord;
 import io.weir.consumer.Deserializer;
+import io.weir.consumer.Deserializers;
 import io.weir.consumer.errors.OffsetOutOfRangeException;
 import io.weir.consumer.errors.RecordDeserializationException;
 import io.weir.protocol.ApiKeys;
@@ -83,8 +85,10 @@ public final class Fetcher<K, V> {
     private final SubscriptionState subscriptions;
     private final Waker waker;
     private final Settings settings;
-    private final Deserializer<K> keyDeserializer;
-    private final Deserializer<V> valueDeserializer;
+    private final FieldReader<K> keyReader;
+    private final FieldReader<V> valueReader;
+    /** Whether records keep no view of the fetched bytes, so decompression buffers can be reused. */
+    private final boolean reuseDecompressed;
     private final Map<Integer, FetchSession> sessions = new ConcurrentHashMap<>();
     private final Set<Integer> inFlight = ConcurrentHashMap.newKeySet();
     private final ConcurrentLinkedQueue<CompletedFetch> completed = new ConcurrentLinkedQueue<>();
@@ -99,8 +103,9 @@ public final class Fetcher<K, V> {
         this.subscriptions = subscriptions;
         this.waker = waker;
         this.settings = settings;
-        this.keyDeserializer = keyDeserializer;
-        this.valueDeserializer = valueDeserializer;
+        this.keyReader = readerFor(keyDeserializer);
+        this.valueReader = readerFor(valueDeserializer);
+        this.reuseDecompressed = copiesOut(keyDeserializer) && copiesOut(valueDeserializer);
     }
 
     /** Whether data is buffered that a poll could return now. */
@@ -332,6 +337,11 @@ public final class Fetcher<K, V> {
         }
     }
 
+    /** Queues one partition's raw fetched data as a response without errors would (for benchmarks of collect). */
+    void queueRawFetch(TopicPartition tp, long fetchOffset, ByteBuffer records) {
+        completed.add(new CompletedFetch(tp, fetchOffset, Errors.NONE, -1, -1, -1, null, records));
+    }
+
     /**
      * Up to {@code maxRecords} buffered records, partition by partition, advancing positions. An
      * out-of-range position is reset by the partition's strategy (or throws with strategy none).
@@ -360,15 +370,22 @@ public final class Fetcher<K, V> {
                 nextInLine = null;
                 continue;
             }
-            List<ConsumerRecord<K, V>> records;
+            List<ConsumerRecord<K, V>> records = out.get(pr.tp);
+            if (records == null) {
+                records = new ArrayList<>(Math.min(remaining, 512));
+            }
+            int taken;
             try {
-                records = pr.take(remaining);
+                taken = pr.take(remaining, records);
             } finally {
                 subscriptions.advance(pr.tp, pr.nextFetchOffset, pr.lastEpoch);
             }
-            if (!records.isEmpty()) {
-                out.computeIfAbsent(pr.tp, k -> new ArrayList<>()).addAll(records);
-                remaining -= records.size();
+            if (taken > 0) {
+                out.putIfAbsent(pr.tp, records);
+                remaining -= taken;
+            }
+            if (pr.failed || pr.pendingError != null) {
+                break; // hand out the records before the failure now; the next poll throws it
             }
         }
         return out;
@@ -461,17 +478,48 @@ public final class Fetcher<K, V> {
         }
     }
 
+    /**
+     * Reads a record's key or value into an object. The built-in byte[] and String deserializers read
+     * the batch bytes directly (one copy, or none before the String); any other deserializer gets a
+     * read-only view of the bytes.
+     */
+    private interface FieldReader<T> {
+        T read(RecordCursor cursor, boolean key, String topic, Header[] headers);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> FieldReader<T> readerFor(Deserializer<T> deserializer) {
+        if (deserializer instanceof Deserializers.ByteArrayDeserializer) {
+            return (c, key, topic, headers) -> (T) (key ? c.keyBytes() : c.valueBytes());
+        }
+        if (deserializer instanceof Deserializers.StringDeserializer s) {
+            return (c, key, topic, headers) -> (T) (key ? c.keyString(s.charset()) : c.valueString(s.charset()));
+        }
+        return (c, key, topic, headers) -> deserializer.deserialize(topic, headers, key ? c.key() : c.value());
+    }
+
+    /** Whether the deserializer copies the bytes it reads (the built-in byte[] and String ones), keeping no view. */
+    private static boolean copiesOut(Deserializer<?> deserializer) {
+        return deserializer instanceof Deserializers.ByteArrayDeserializer
+            || deserializer instanceof Deserializers.StringDeserializer;
+    }
+
     /** The iteration state of one partition's fetched data (polling thread only). */
     private final class PartitionRecords {
         final TopicPartition tp;
         final Iterator<RecordBatch> batches;
         final PriorityQueue<FetchResponse.AbortedTransaction> aborted;
         final Set<Long> abortedProducerIds = new HashSet<>();
+        /** Decompresses into one buffer per fetch when nothing handed out views the batch bytes. */
+        final RecordCursor cursor = new RecordCursor(reuseDecompressed);
         long nextFetchOffset;
         Integer lastEpoch;
+        /** The batch the cursor walks, or null between batches. */
         RecordBatch batch;
-        Iterator<Record> records;
-        Record failed; // a record whose deserialization failed; retried (and failing again) on the next take
+        TimestampType batchTimestampType;
+        Optional<Integer> batchEpoch = Optional.empty();
+        /** The cursor's current record failed to deserialize: it is tried again (and fails again) on the next take. */
+        boolean failed;
         RuntimeException pendingError;
         boolean exhausted;
 
@@ -487,51 +535,62 @@ public final class Fetcher<K, V> {
             }
         }
 
-        List<ConsumerRecord<K, V>> take(int max) {
-            List<ConsumerRecord<K, V>> out = new ArrayList<>(Math.min(max, 512));
+        /** Appends up to {@code max} records to {@code out}; returns how many. */
+        int take(int max, List<ConsumerRecord<K, V>> out) {
             if (pendingError != null) {
-                RuntimeException e = pendingError;
-                pendingError = null;
-                throw e;
+                throw pendingError; // every poll, until the application seeks past the bad data
             }
-            if (failed != null) {
-                out.add(parse(failed)); // throws again unless the deserializer changed its mind
-                nextFetchOffset = failed.offset() + 1;
-                failed = null;
+            int taken = 0;
+            if (failed) {
+                out.add(parse()); // throws again unless the deserializer changed its mind
+                failed = false;
+                nextFetchOffset = cursor.offset() + 1;
+                taken++;
             }
-            while (out.size() < max) {
-                if (records == null || !records.hasNext()) {
+            while (taken < max) {
+                boolean more;
+                try {
+                    more = batch != null && cursor.next();
+                } catch (RuntimeException e) {
+                    pendingError = invalid(e);
+                    if (taken == 0) {
+                        throw pendingError;
+                    }
+                    return taken;
+                }
+                if (!more) {
                     if (batch != null) {
                         nextFetchOffset = Math.max(nextFetchOffset, batch.nextOffset());
                         batch = null;
-                        records = null;
                     }
-                    if (!nextBatch(out)) {
-                        exhausted = true;
+                    if (!nextBatch(taken)) {
+                        exhausted = pendingError == null; // corrupt data stays to be thrown by the next take
                         break;
                     }
                     continue;
                 }
-                Record r = records.next();
-                if (r.offset() < nextFetchOffset) {
+                if (cursor.offset() < nextFetchOffset) {
                     continue;
                 }
+                ConsumerRecord<K, V> record;
                 try {
-                    out.add(parse(r));
+                    record = parse();
                 } catch (RecordDeserializationException e) {
-                    if (out.isEmpty()) {
+                    failed = true; // the position stays on this record: the next take tries it again
+                    if (taken == 0) {
                         throw e;
                     }
-                    failed = r;
-                    return out;
+                    return taken;
                 }
-                nextFetchOffset = r.offset() + 1;
+                out.add(record);
+                taken++;
+                nextFetchOffset = cursor.offset() + 1;
             }
-            return out;
+            return taken;
         }
 
         /** Moves to the next batch with records to return; false when the data is used up. */
-        private boolean nextBatch(List<ConsumerRecord<K, V>> out) {
+        private boolean nextBatch(int taken) {
             while (batches.hasNext()) {
                 RecordBatch b;
                 try {
@@ -540,12 +599,10 @@ public final class Fetcher<K, V> {
                         b.ensureValid();
                     }
                 } catch (RuntimeException e) {
-                    RuntimeException err = new io.weir.common.record.CorruptRecordException("fetched data for " + tp
-                        + " at offset " + nextFetchOffset + " is invalid: " + e.getMessage(), e);
-                    if (out.isEmpty()) {
-                        throw err;
+                    pendingError = invalid(e);
+                    if (taken == 0) {
+                        throw pendingError;
                     }
-                    pendingError = err;
                     return false;
                 }
                 if (b.nextOffset() <= nextFetchOffset) {
@@ -570,31 +627,49 @@ public final class Fetcher<K, V> {
                         continue;
                     }
                 }
+                try {
+                    cursor.reset(b, RecordBatch.DEFAULT_MAX_DECOMPRESSED_BYTES);
+                } catch (RuntimeException e) {
+                    pendingError = invalid(e);
+                    if (taken == 0) {
+                        throw pendingError;
+                    }
+                    return false;
+                }
                 batch = b;
-                records = b.records();
+                batchTimestampType = b.timestampType();
+                int epoch = b.partitionLeaderEpoch();
+                if (epoch < 0) {
+                    batchEpoch = Optional.empty();
+                } else if (batchEpoch.isEmpty() || batchEpoch.get() != epoch) {
+                    batchEpoch = Optional.of(epoch); // one object per epoch, not per record
+                }
                 return true;
             }
             return false;
         }
 
-        private ConsumerRecord<K, V> parse(Record r) {
-            Header[] headers = r.headers();
-            ByteBuffer key = r.hasKey() ? r.key() : null;
-            ByteBuffer value = r.hasValue() ? r.value() : null;
+        /** Corrupt data at the position: thrown by this poll or the next, and again until the application seeks. */
+        private RuntimeException invalid(RuntimeException e) {
+            return new io.weir.common.record.CorruptRecordException("fetched data for " + tp + " at offset "
+                + nextFetchOffset + " is invalid: " + e.getMessage(), e);
+        }
+
+        private ConsumerRecord<K, V> parse() {
+            RecordCursor c = cursor;
+            Header[] headers = c.headers(); // nothing decoded (a shared empty array) when there are none
             K k;
             V v;
             try {
-                k = keyDeserializer.deserialize(tp.topic(), headers, key);
-                v = valueDeserializer.deserialize(tp.topic(), headers, value);
+                k = keyReader.read(c, true, tp.topic(), headers);
+                v = valueReader.read(c, false, tp.topic(), headers);
             } catch (RuntimeException e) {
-                throw new RecordDeserializationException(tp, r.offset(), "Error deserializing key/value for partition "
-                    + tp + " at offset " + r.offset() + ". If needed, please seek past the record to continue consumption.",
+                throw new RecordDeserializationException(tp, c.offset(), "Error deserializing key/value for partition "
+                    + tp + " at offset " + c.offset() + ". If needed, please seek past the record to continue consumption.",
                     e);
             }
-            return new ConsumerRecord<>(tp.topic(), tp.partition(), r.offset(), r.timestamp(), batch.timestampType(),
-                key == null ? ConsumerRecord.NULL_SIZE : key.remaining(),
-                value == null ? ConsumerRecord.NULL_SIZE : value.remaining(), k, v, headers,
-                batch.partitionLeaderEpoch() < 0 ? Optional.empty() : Optional.of(batch.partitionLeaderEpoch()));
+            return new ConsumerRecord<>(tp.topic(), tp.partition(), c.offset(), c.timestamp(), batchTimestampType,
+                c.keyLength(), c.valueLength(), k, v, headers, batchEpoch);
         }
     }
 }

@@ -946,17 +946,26 @@ public final class StreamThread extends Thread {
         // standbys alone never hold up processing: their changelogs are read with what each poll has fetched
         ConsumerRecords<byte[], byte[]> records = restoreConsumer.poll(Duration.ofMillis(restoring.isEmpty() ? 0 : 10));
         Map<TopicPartition, Long> applied = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : records) {
-            TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+        for (TopicPartition tp : records.partitions()) {
+            // one lookup per changelog partition and poll, not per record
             Restoring rs = restoring.get(tp);
-            if (rs != null) {
-                rs.store.restore(r.key(), r.value());
-                applied.merge(tp, 1L, Long::sum);
-            }
             StandbyStore sb = standbyChangelogs.get(tp);
+            List<ConsumerRecord<byte[], byte[]>> list = records.records(tp);
+            long n = 0;
+            if (rs != null) {
+                for (ConsumerRecord<byte[], byte[]> r : list) {
+                    rs.store.restore(r.key(), r.value());
+                }
+                n += list.size();
+            }
             if (sb != null) {
-                sb.store.restore(r.key(), r.value());
-                applied.merge(tp, 1L, Long::sum);
+                for (ConsumerRecord<byte[], byte[]> r : list) {
+                    sb.store.restore(r.key(), r.value());
+                }
+                n += list.size();
+            }
+            if (n > 0) {
+                applied.put(tp, n);
             }
         }
         for (StandbyStore sb : standbyChangelogs.values()) {
