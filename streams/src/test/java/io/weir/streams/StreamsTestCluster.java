@@ -198,9 +198,14 @@ final class StreamsTestCluster implements AutoCloseable {
 
     /** Polls {@code done} until it holds; after {@link #WAIT} fails with {@code diagnostic}. */
     static void await(BooleanSupplier done, Supplier<String> diagnostic) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
+        await(done, WAIT, diagnostic);
+    }
+
+    /** {@link #await(BooleanSupplier, Supplier)} for a wait known to need more than {@link #WAIT}: {@code bound}. */
+    static void await(BooleanSupplier done, Duration bound, Supplier<String> diagnostic) throws InterruptedException {
+        long deadline = System.nanoTime() + bound.toNanos();
         while (!done.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
+            if (System.nanoTime() - deadline > 0) {
                 fail(diagnostic.get());
             }
             Thread.sleep(100);
