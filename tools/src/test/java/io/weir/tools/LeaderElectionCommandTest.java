@@ -8,7 +8,6 @@ import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.broker.testing.ThreeBrokerCluster;
 import io.weir.broker.zk.ZkMetadataStore;
 import io.weir.common.TopicPartition;
-import io.weir.common.testing.TempDirs;
 import io.weir.tools.ToolRun.Result;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,7 +25,6 @@ import static io.weir.tools.ToolRun.assertUsageError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * weir-leader-election.sh: Kafka's flags (a bad one prints usage and exits 1), its partition file, and
@@ -34,31 +32,33 @@ import static org.junit.jupiter.api.Assertions.fail;
  * gets the leadership of its preferred partition back.
  */
 class LeaderElectionCommandTest {
+    private static AdminToolCluster tools;
     private static ThreeBrokerCluster cluster;
     private static List<EmbeddedBroker> brokers;
     private static Path dir;
 
     @BeforeAll
     static void start() throws Exception {
-        dir = TempDirs.create("leader-election");
-        cluster = ThreeBrokerCluster.start("/weir-tools", Map.of("auto.leader.rebalance.enable", "false"));
-        brokers = cluster.brokers();
+        tools = AdminToolCluster.start(LeaderElectionCommand::run, "leader-election", "/weir-tools",
+            Map.of("auto.leader.rebalance.enable", "false"));
+        cluster = tools.cluster();
+        brokers = tools.brokers();
+        dir = tools.dir();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (cluster != null) {
-            cluster.close();
+        if (tools != null) {
+            tools.close();
         }
-        TempDirs.delete(dir);
     }
 
     private static Result elect(String... args) {
-        return ToolRun.capture((out, err) -> LeaderElectionCommand.run(args, out, err, Admin::create));
+        return tools.run(args);
     }
 
     private static Result noServer(String... args) {
-        return ToolRun.capture((out, err) -> LeaderElectionCommand.run(args, out, err, p -> fail("no admin expected")));
+        return tools.runWithoutServer(args);
     }
 
     @Test

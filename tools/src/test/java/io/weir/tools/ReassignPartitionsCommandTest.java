@@ -8,7 +8,6 @@ import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.broker.testing.ThreeBrokerCluster;
 import io.weir.broker.zk.ZkMetadataStore;
 import io.weir.common.TopicPartition;
-import io.weir.common.testing.TempDirs;
 import io.weir.tools.ToolRun.Result;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,7 +23,6 @@ import static io.weir.broker.testing.ThreeBrokerCluster.waitUntil;
 import static io.weir.tools.ToolRun.assertUsageError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * weir-reassign-partitions.sh: Kafka's flags (a bad one prints usage and exits 1), and a --generate,
@@ -32,31 +30,32 @@ import static org.junit.jupiter.api.Assertions.fail;
  * on one real ZooKeeper; --verify clears the throttles once the move is done.
  */
 class ReassignPartitionsCommandTest {
+    private static AdminToolCluster tools;
     private static ThreeBrokerCluster cluster;
     private static List<EmbeddedBroker> brokers;
     private static Path dir;
 
     @BeforeAll
     static void start() throws Exception {
-        dir = TempDirs.create("reassign");
-        cluster = ThreeBrokerCluster.start("/weir-reassign-tool", Map.of());
-        brokers = cluster.brokers();
+        tools = AdminToolCluster.start(ReassignPartitionsCommand::run, "reassign", "/weir-reassign-tool", Map.of());
+        cluster = tools.cluster();
+        brokers = tools.brokers();
+        dir = tools.dir();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (cluster != null) {
-            cluster.close();
+        if (tools != null) {
+            tools.close();
         }
-        TempDirs.delete(dir);
     }
 
     private static Result reassign(String... args) {
-        return ToolRun.capture((out, err) -> ReassignPartitionsCommand.run(args, out, err, Admin::create));
+        return tools.run(args);
     }
 
     private static Result noServer(String... args) {
-        return ToolRun.capture((out, err) -> ReassignPartitionsCommand.run(args, out, err, p -> fail("no admin expected")));
+        return tools.runWithoutServer(args);
     }
 
     @Test
