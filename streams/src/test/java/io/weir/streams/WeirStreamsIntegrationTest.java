@@ -32,10 +32,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
+import static io.weir.streams.StreamsTestCluster.awaitRunning;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Word count under exactly-once against a real in-JVM broker: exact counts end to end in the
@@ -117,27 +117,6 @@ class WeirStreamsIntegrationTest {
         throws InterruptedException {
         return awaitExactCountsBefore(job, expected, System.nanoTime() + StreamsTestCluster.WAIT.toNanos(),
             () -> "the job did not reach the expected counts in " + StreamsTestCluster.WAIT + context.get());
-    }
-
-    private static void assertExact(Map<String, List<Long>> out, Map<String, Long> expected) {
-        assertEquals(expected.keySet(), out.keySet(), "words in the output");
-        for (Map.Entry<String, Long> e : expected.entrySet()) {
-            List<Long> seq = out.get(e.getKey());
-            List<Long> exact = new ArrayList<>();
-            for (long i = 1; i <= e.getValue(); i++) {
-                exact.add(i);
-            }
-            assertEquals(exact, seq, "running counts of " + e.getKey() + " (a repeat = counted twice, a gap = lost)");
-        }
-    }
-
-    private static void awaitRunning(WeirStreams streams) throws InterruptedException {
-        Wait.until(() -> {
-            if (streams.state() == WeirStreams.State.ERROR || streams.state() == WeirStreams.State.NOT_RUNNING) {
-                fail("the job stopped: " + streams.state());
-            }
-            return streams.state() == WeirStreams.State.RUNNING;
-        }, StreamsTestCluster.WAIT, () -> "the job to be RUNNING, it is " + streams.state());
     }
 
     private static List<RestoreProgress> countStoreRestores(WeirStreams streams) {
@@ -432,7 +411,7 @@ class WeirStreamsIntegrationTest {
             Duration restartBound = Duration.ofSeconds(180);   // a restore on top of the WAIT a job may take
             StreamsTestCluster.await(() -> {
                 last.set(readOutput(job));
-                return reached(last.get(), expected);
+                return StreamsTestCluster.reached(last.get(), expected);
             }, restartBound, () -> "the restarted job did not reach the counts " + expected + " in " + restartBound
                 + ": " + last.get());
             Map<String, List<Long>> out = last.get();
@@ -511,28 +490,10 @@ class WeirStreamsIntegrationTest {
         return Set.of();
     }
 
-    /** Whether every expected word's last output count reached (or passed) its expected count. */
-    private static boolean reached(Map<String, List<Long>> out, Map<String, Long> expected) {
-        return expected.entrySet().stream().allMatch(e -> out.containsKey(e.getKey())
-            && out.get(e.getKey()).get(out.get(e.getKey()).size() - 1) >= e.getValue());
-    }
-
     /** {@link #awaitExactCounts}, failing once {@code deadlineNs} ({@link System#nanoTime}) has passed. */
     private static Map<String, List<Long>> awaitExactCountsBefore(Job job, Map<String, Long> expected, long deadlineNs,
         Supplier<String> why) throws InterruptedException {
-        while (true) {
-            Map<String, List<Long>> out = readOutput(job);
-            if (reached(out, expected)) {
-                assertExact(out, expected);
-                return out;
-            }
-            if (System.nanoTime() - deadlineNs > 0) {
-                long behind = expected.entrySet().stream().filter(e -> !out.containsKey(e.getKey())
-                    || out.get(e.getKey()).get(out.get(e.getKey()).size() - 1) < e.getValue()).count();
-                fail(why.get() + "; " + behind + " of " + expected.size() + " words still behind their counts");
-            }
-            Thread.sleep(200);
-        }
+        return cluster.awaitExactCounts(job.output, PARTITIONS, expected, deadlineNs, why);
     }
 
     /**
