@@ -22,12 +22,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
+import static io.weir.exactlyonce.Clusters.waitUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * A paused controller cannot change anything when it resumes (epoch fencing): three broker processes on
@@ -196,16 +195,5 @@ class ClusterControllerPauseTest {
         byte[] data = client.getData().storingStatIn(stat)
             .forPath(CHROOT + "/brokers/topics/" + topic + "/partitions/" + partition + "/state");
         return Json.intField(Json.parseObject(data), "controller_epoch", -1);
-    }
-
-    /** Polls until {@code condition} holds; fails after two minutes (a hung test, not a timing assertion). */
-    private static void waitUntil(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 120_000;
-        while (!condition.getAsBoolean()) {
-            if (System.currentTimeMillis() > deadline) {
-                fail("timed out waiting until " + what);
-            }
-            Thread.sleep(100);
-        }
     }
 }
