@@ -80,7 +80,9 @@ class ClusterControllerPauseTest {
                 signal("STOP", paused.pid());
                 try {
                     // its session expires; another broker takes office at a newer epoch
-                    waitUntil(() -> controllerIdUnchecked(client) >= 0 && controllerIdUnchecked(client) != oldController,
+                    // one read per check: two could see the old controller's node, then none (its session just
+                    // expired, no one elected yet), and take that -1 for "another broker"
+                    waitUntil(() -> isAnother(controllerIdUnchecked(client), oldController),
                         "another broker is the controller");
                     int newEpoch = controllerEpoch(client);
                     assertTrue(newEpoch > oldEpoch, "the new controller's epoch " + newEpoch + " follows " + oldEpoch);
@@ -97,7 +99,7 @@ class ClusterControllerPauseTest {
 
                     signal("CONT", paused.pid());
                     try (Admin old = admin(paused.bootstrapServers())) {
-                        waitUntil(() -> controllerSeenBy(old) >= 0 && controllerSeenBy(old) != oldController,
+                        waitUntil(() -> isAnother(controllerSeenBy(old), oldController),
                             "the resumed broker's metadata names the new controller");
                     }
                     try (Admin admin = admin(others)) {
@@ -176,6 +178,11 @@ class ClusterControllerPauseTest {
             return -1;
         }
         return Json.intField(Json.parseObject(client.getData().forPath(CHROOT + "/controller")), "brokerid", -1);
+    }
+
+    /** Whether {@code controller} names a broker, and not {@code old}. */
+    private static boolean isAnother(int controller, int old) {
+        return controller >= 0 && controller != old;
     }
 
     private static int controllerIdUnchecked(CuratorFramework client) {
