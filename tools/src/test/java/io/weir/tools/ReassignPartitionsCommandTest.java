@@ -8,6 +8,7 @@ import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.broker.testing.ThreeBrokerCluster;
 import io.weir.broker.zk.ZkMetadataStore;
 import io.weir.common.TopicPartition;
+import io.weir.common.testing.Wait;
 import io.weir.tools.ToolRun.Result;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -15,8 +16,10 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 import static io.weir.broker.testing.ThreeBrokerCluster.waitUntil;
@@ -164,13 +167,10 @@ class ReassignPartitionsCommandTest {
         assertTrue(exec.out().contains("Successfully started partition reassignments for mv-0,mv-1"), exec.out());
 
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-            ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, Integer.toString(to1));
-            Config bc = admin.describeConfigs(List.of(broker)).all().get(60, TimeUnit.SECONDS).get(broker);
-            assertEquals("50000000", bc.get("follower.replication.throttled.rate").value(), "the throttle is set");
-            ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, "mv");
-            Config c = admin.describeConfigs(List.of(topic)).all().get(60, TimeUnit.SECONDS).get(topic);
-            assertEquals("0:" + to0 + ",1:" + to1, c.get("follower.replication.throttled.replicas").value(),
-                "the new replicas are follower-throttled");
+            awaitConfig(admin, new ConfigResource(ConfigResource.Type.BROKER, Integer.toString(to1)),
+                "follower.replication.throttled.rate", "50000000", "the throttle is set");
+            awaitConfig(admin, new ConfigResource(ConfigResource.Type.TOPIC, "mv"), "follower.replication.throttled.replicas",
+                "0:" + to0 + ",1:" + to1, "the new replicas are follower-throttled");
         }
         waitUntil(() -> List.of(to0).equals(store.replicas(new TopicPartition("mv", 0)))
             && List.of(to1).equals(store.replicas(new TopicPartition("mv", 1))) && store.image().reassignments().isEmpty(),
@@ -181,16 +181,35 @@ class ReassignPartitionsCommandTest {
             "Reassignment of partition mv-1 is completed.", "Clearing broker-level throttles on brokers 0,1,2",
             "Clearing topic-level throttles on topic mv"), verify.lines());
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-            ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, "mv");
-            Config c = admin.describeConfigs(List.of(topic)).all().get(60, TimeUnit.SECONDS).get(topic);
-            assertEquals("", c.get("leader.replication.throttled.replicas").value(), "the topic throttle is cleared");
+            awaitConfig(admin, new ConfigResource(ConfigResource.Type.TOPIC, "mv"), "leader.replication.throttled.replicas",
+                "", "the topic throttle is cleared");
             for (int id : List.of(1, 2)) {
-                ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, Integer.toString(id));
-                Config bc = admin.describeConfigs(List.of(broker)).all().get(60, TimeUnit.SECONDS).get(broker);
-                assertEquals(null, bc.get("leader.replication.throttled.rate"), "broker " + id + "'s throttle is cleared");
+                awaitConfig(admin, new ConfigResource(ConfigResource.Type.BROKER, Integer.toString(id)),
+                    "leader.replication.throttled.rate", null, "broker " + id + "'s throttle is cleared");
             }
         }
         Result list = reassign("--bootstrap-server", bootstrap, "--list");
         assertEquals("No partition reassignments found.", list.out().trim());
+    }
+
+    /**
+     * Waits until {@code key} of {@code resource} reads {@code expected} ({@code null}: not set). A config change is
+     * written to ZooKeeper and reaches each broker's view through a watch, so the broker a describe goes to may
+     * still show the old value for a moment after the tool returned.
+     */
+    private static void awaitConfig(Admin admin, ConfigResource resource, String key, String expected, String what)
+        throws InterruptedException {
+        String[] seen = {"(not read)"};
+        Wait.until(() -> {
+            try {
+                Config c = admin.describeConfigs(List.of(resource)).all().get(60, TimeUnit.SECONDS).get(resource);
+                seen[0] = c.get(key) == null ? null : c.get(key).value();
+                return Objects.equals(expected, seen[0]);
+            } catch (Exception e) {
+                seen[0] = e.toString();
+                return false;
+            }
+        }, Duration.ofSeconds(60), () -> what + ": " + key + " of " + resource + " is " + expected + " (last read: " + seen[0]
+            + ")");
     }
 }
