@@ -5,6 +5,9 @@ import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.broker.testing.ThreeBrokerCluster;
 import io.weir.common.testing.TempDirs;
 import io.weir.tools.ToolRun.Result;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -18,9 +21,11 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * The shared setup of the tools' tests that run one admin tool against three brokers on one real ZooKeeper:
  * the cluster, a temporary folder for the tool's JSON files, and runs of the tool with its output captured,
- * either against the cluster or (to check its flags) with an admin factory that must not be called.
+ * either against the cluster or (to check its flags) with an admin factory that must not be called. A test class
+ * registers one as a static {@code @RegisterExtension} field: the cluster starts before its first test and stops
+ * after its last.
  */
-final class AdminToolCluster implements AutoCloseable {
+final class AdminToolCluster implements BeforeAllCallback, AfterAllCallback {
     /** An admin tool's entry point, as the tools declare it: {@code run(args, out, err, adminFactory)}. */
     @FunctionalInterface
     interface AdminTool {
@@ -28,24 +33,39 @@ final class AdminToolCluster implements AutoCloseable {
     }
 
     private final AdminTool tool;
-    private final ThreeBrokerCluster cluster;
-    private final Path dir;
+    private final String name;
+    private final String chroot;
+    private final Map<String, String> configs;
+    private ThreeBrokerCluster cluster;
+    private Path dir;
 
-    private AdminToolCluster(AdminTool tool, ThreeBrokerCluster cluster, Path dir) {
+    /**
+     * A cluster for {@code tool}: brokers under ZooKeeper path {@code chroot} with {@code configs}; {@code name}
+     * prefixes the temporary folder.
+     */
+    AdminToolCluster(AdminTool tool, String name, String chroot, Map<String, String> configs) {
         this.tool = tool;
-        this.cluster = cluster;
-        this.dir = dir;
+        this.name = name;
+        this.chroot = chroot;
+        this.configs = configs;
     }
 
-    /** Starts the brokers under ZooKeeper path {@code chroot} with {@code configs}; {@code name} prefixes the folder. */
-    static AdminToolCluster start(AdminTool tool, String name, String chroot, Map<String, String> configs)
-        throws Exception {
-        Path dir = TempDirs.create(name);
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+        dir = TempDirs.create(name);
+        cluster = ThreeBrokerCluster.start(chroot, configs);
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws Exception {
         try {
-            return new AdminToolCluster(tool, ThreeBrokerCluster.start(chroot, configs), dir);
-        } catch (Exception | Error e) {
-            TempDirs.delete(dir);
-            throw e;
+            if (cluster != null) {
+                cluster.close();
+            }
+        } finally {
+            if (dir != null) {
+                TempDirs.delete(dir);
+            }
         }
     }
 
@@ -57,7 +77,7 @@ final class AdminToolCluster implements AutoCloseable {
         return cluster.brokers();
     }
 
-    /** A temporary folder for the tool's files, deleted on {@link #close}. */
+    /** A temporary folder for the tool's files, deleted after the class's last test. */
     Path dir() {
         return dir;
     }
@@ -70,14 +90,5 @@ final class AdminToolCluster implements AutoCloseable {
     /** Runs the tool where it must fail before it asks for an admin client (a usage error). */
     Result runWithoutServer(String... args) {
         return ToolRun.capture((out, err) -> tool.run(args, out, err, p -> fail("no admin expected")));
-    }
-
-    @Override
-    public void close() throws Exception {
-        try {
-            cluster.close();
-        } finally {
-            TempDirs.delete(dir);
-        }
     }
 }

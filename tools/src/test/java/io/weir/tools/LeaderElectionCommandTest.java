@@ -9,9 +9,8 @@ import io.weir.broker.testing.ThreeBrokerCluster;
 import io.weir.broker.zk.ZkMetadataStore;
 import io.weir.common.TopicPartition;
 import io.weir.tools.ToolRun.Result;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,33 +31,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * gets the leadership of its preferred partition back.
  */
 class LeaderElectionCommandTest {
-    private static AdminToolCluster tools;
-    private static ThreeBrokerCluster cluster;
-    private static List<EmbeddedBroker> brokers;
-    private static Path dir;
-
-    @BeforeAll
-    static void start() throws Exception {
-        tools = AdminToolCluster.start(LeaderElectionCommand::run, "leader-election", "/weir-tools",
-            Map.of("auto.leader.rebalance.enable", "false"));
-        cluster = tools.cluster();
-        brokers = tools.brokers();
-        dir = tools.dir();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (tools != null) {
-            tools.close();
-        }
-    }
+    @RegisterExtension
+    static final AdminToolCluster TOOLS = new AdminToolCluster(LeaderElectionCommand::run, "leader-election",
+        "/weir-tools", Map.of("auto.leader.rebalance.enable", "false"));
 
     private static Result elect(String... args) {
-        return tools.run(args);
+        return TOOLS.run(args);
     }
 
     private static Result noServer(String... args) {
-        return tools.runWithoutServer(args);
+        return TOOLS.runWithoutServer(args);
     }
 
     @Test
@@ -89,14 +71,14 @@ class LeaderElectionCommandTest {
 
     @Test
     void shouldElectTheReturningPreferredReplicaAndReportNoOpsAndFailuresAsKafkasTool() throws Exception {
-        Broker c = cluster.controller();
+        Broker c = TOOLS.cluster().controller();
         String bootstrap = "127.0.0.1:" + c.boundPort();
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
             admin.createTopics(List.of(new NewTopic("le", 3, (short) 3))).all().join();
         }
         ZkMetadataStore store = (ZkMetadataStore) c.metadataStore();
         waitUntil(() -> store.image().states().size() >= 3, "the partitions have states");
-        EmbeddedBroker victim = brokers.stream().filter(b -> b.broker() != c).findFirst().orElseThrow();
+        EmbeddedBroker victim = TOOLS.brokers().stream().filter(b -> b.broker() != c).findFirst().orElseThrow();
         int victimId = victim.broker().config().brokerId();
         TopicPartition tp = null;
         for (int p = 0; p < 3; p++) {
@@ -130,7 +112,7 @@ class LeaderElectionCommandTest {
         assertEquals("Successfully completed leader election (PREFERRED) for partitions " + target, r.out().trim());
         assertEquals(victimId, store.partitionState(target).orElseThrow().leader());
 
-        Path file = dir.resolve("partitions.json");
+        Path file = TOOLS.dir().resolve("partitions.json");
         Files.writeString(file, "{\"partitions\": [{\"topic\": \"le\", \"partition\": " + target.partition()
             + "}, {\"topic\": \"le\", \"partition\": 9}]}");
         Result again = elect("--bootstrap-server", bootstrap, "--election-type", "PREFERRED", "--path-to-json-file",

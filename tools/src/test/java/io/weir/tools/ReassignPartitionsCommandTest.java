@@ -10,9 +10,8 @@ import io.weir.broker.zk.ZkMetadataStore;
 import io.weir.common.TopicPartition;
 import io.weir.common.testing.Wait;
 import io.weir.tools.ToolRun.Result;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,32 +32,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * on one real ZooKeeper; --verify clears the throttles once the move is done.
  */
 class ReassignPartitionsCommandTest {
-    private static AdminToolCluster tools;
-    private static ThreeBrokerCluster cluster;
-    private static List<EmbeddedBroker> brokers;
-    private static Path dir;
-
-    @BeforeAll
-    static void start() throws Exception {
-        tools = AdminToolCluster.start(ReassignPartitionsCommand::run, "reassign", "/weir-reassign-tool", Map.of());
-        cluster = tools.cluster();
-        brokers = tools.brokers();
-        dir = tools.dir();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (tools != null) {
-            tools.close();
-        }
-    }
+    @RegisterExtension
+    static final AdminToolCluster TOOLS =
+        new AdminToolCluster(ReassignPartitionsCommand::run, "reassign", "/weir-reassign-tool", Map.of());
 
     private static Result reassign(String... args) {
-        return tools.run(args);
+        return TOOLS.run(args);
     }
 
     private static Result noServer(String... args) {
-        return tools.runWithoutServer(args);
+        return TOOLS.runWithoutServer(args);
     }
 
     @Test
@@ -77,9 +60,9 @@ class ReassignPartitionsCommandTest {
 
     @Test
     void shouldRefuseDuplicateReplicasInTheFileAsKafkasTool() throws Exception {
-        Path file = dir.resolve("dup.json");
+        Path file = TOOLS.dir().resolve("dup.json");
         Files.writeString(file, "{\"version\":1,\"partitions\":[{\"topic\":\"x\",\"partition\":0,\"replicas\":[1,1]}]}");
-        String bootstrap = brokers.get(0).bootstrapServers();
+        String bootstrap = TOOLS.brokers().get(0).bootstrapServers();
         Result r = reassign("--bootstrap-server", bootstrap, "--execute", "--reassignment-json-file", file.toString());
         assertEquals(1, r.status());
         assertEquals("Partition replica lists may not contain duplicate entries: x-0 contains multiple entries for 1",
@@ -88,22 +71,22 @@ class ReassignPartitionsCommandTest {
 
     @Test
     void shouldListAndCancelAMoveInProgress() throws Exception {
-        String bootstrap = brokers.get(0).bootstrapServers();
+        String bootstrap = TOOLS.brokers().get(0).bootstrapServers();
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
             admin.createTopics(List.of(new NewTopic("held", 1, (short) 1))).all().get(60, TimeUnit.SECONDS);
         }
         TopicPartition tp = new TopicPartition("held", 0);
-        ZkMetadataStore store = (ZkMetadataStore) brokers.get(0).broker().metadataStore();
+        ZkMetadataStore store = (ZkMetadataStore) TOOLS.brokers().get(0).broker().metadataStore();
         waitUntil(() -> store.image().states().containsKey(tp), "the partition has a state");
         int leader = store.replicas(tp).get(0);
         int added = (leader + 1) % 3;
         // the leader's ISR changes fail until the test ends: the new replica never joins, the move stays open
-        EmbeddedBroker leaderBroker = brokers.get(leader);
+        EmbeddedBroker leaderBroker = TOOLS.brokers().get(leader);
         leaderBroker.broker().setAlterPartitionSender((p, leaderEpoch, partitionEpoch, isr) ->
             java.util.concurrent.CompletableFuture.failedFuture(
                 new io.weir.protocol.ApiException(io.weir.protocol.Errors.NOT_CONTROLLER, "held by the test")));
         try {
-            Path plan = dir.resolve("held.json");
+            Path plan = TOOLS.dir().resolve("held.json");
             Files.writeString(plan, "{\"version\":1,\"partitions\":[{\"topic\":\"held\",\"partition\":0,\"replicas\":["
                 + leader + "," + added + "]}]}");
             Result exec = reassign("--bootstrap-server", bootstrap, "--execute", "--reassignment-json-file", plan.toString());
@@ -133,14 +116,14 @@ class ReassignPartitionsCommandTest {
 
     @Test
     void shouldGenerateExecuteAndVerifyAMoveWithAThrottle() throws Exception {
-        String bootstrap = brokers.get(0).bootstrapServers();
+        String bootstrap = TOOLS.brokers().get(0).bootstrapServers();
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
             admin.createTopics(List.of(new NewTopic("mv", 2, (short) 1))).all().get(60, TimeUnit.SECONDS);
         }
-        ZkMetadataStore store = (ZkMetadataStore) brokers.get(0).broker().metadataStore();
+        ZkMetadataStore store = (ZkMetadataStore) TOOLS.brokers().get(0).broker().metadataStore();
         waitUntil(() -> store.image().states().containsKey(new TopicPartition("mv", 1)), "the partitions have states");
 
-        Path topics = dir.resolve("topics.json");
+        Path topics = TOOLS.dir().resolve("topics.json");
         Files.writeString(topics, "{\"version\":1,\"topics\":[{\"topic\":\"mv\"}]}");
         Result gen = reassign("--bootstrap-server", bootstrap, "--generate", "--topics-to-move-json-file", topics.toString(),
             "--broker-list", "1,2");
@@ -155,7 +138,7 @@ class ReassignPartitionsCommandTest {
         // the topic's first placement is random: move each partition one broker on, so both really move
         int to0 = (store.replicas(new TopicPartition("mv", 0)).get(0) + 1) % 3;
         int to1 = (store.replicas(new TopicPartition("mv", 1)).get(0) + 1) % 3;
-        Path plan = dir.resolve("plan.json");
+        Path plan = TOOLS.dir().resolve("plan.json");
         Files.writeString(plan, "{\"version\":1,\"partitions\":[{\"topic\":\"mv\",\"partition\":0,\"replicas\":[" + to0
             + "]},{\"topic\":\"mv\",\"partition\":1,\"replicas\":[" + to1 + "]}]}");
         Result exec = reassign("--bootstrap-server", bootstrap, "--execute", "--reassignment-json-file", plan.toString(),
