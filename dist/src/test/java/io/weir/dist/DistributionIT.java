@@ -203,7 +203,7 @@ class DistributionIT {
      * could be taken before the broker binds it) logs that it started, and returns the port that line names.
      */
     private static int awaitStarted(Process broker, Path out) throws Exception {
-        Pattern started = Pattern.compile("Weir broker \\d+ started, listening on [^\\s:]+:(\\d+) ");
+        Pattern started = Pattern.compile("Weir broker \\d+ started, listening on [^\\s:]+:(\\d+)(?=\\D)");
         int[] port = {-1};
         Wait.until(() -> {
             Matcher m = started.matcher(readQuietly(out));

@@ -34,7 +34,7 @@ public final class BrokerProcess implements AutoCloseable {
     /** Restarts on a taken port that are tried before giving up (each costs a JVM start). */
     private static final int BIND_ATTEMPTS = 20;
     /** Broker's last startup line; its INFO level is forced on in the child whatever the module's log config says. */
-    private static final Pattern STARTED = Pattern.compile("Weir broker \\d+ started, listening on [^\\s:]+:(\\d+) ");
+    private static final Pattern STARTED = Pattern.compile("Weir broker \\d+ started, listening on [^\\s:]+:(\\d+)(?=\\D)");
     private static final String CANNOT_LISTEN = "cannot listen on";
 
     private final Path dir;
