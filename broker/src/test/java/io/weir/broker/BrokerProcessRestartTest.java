@@ -1,6 +1,7 @@
 package io.weir.broker;
 
 import io.weir.broker.testing.BrokerProcess;
+import io.weir.common.testing.Wait;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -12,6 +13,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,13 +22,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A broker process stopped by SIGTERM or killed by SIGKILL serves every acknowledged record after restart. */
 class BrokerProcessRestartTest {
+    /** Bounds the reads of a restarted broker: a hung test's guard, generous for a loaded machine. */
+    private static final long WAIT_MS = 120_000;
+
     @TempDir
     Path dir;
 
@@ -58,7 +66,7 @@ class BrokerProcessRestartTest {
             TopicPartition tp = new TopicPartition(topic, 0);
             c.assign(List.of(tp));
             c.seek(tp, 0);
-            long deadline = System.currentTimeMillis() + 30_000;
+            long deadline = System.currentTimeMillis() + WAIT_MS;
             while (out.size() < expected && System.currentTimeMillis() < deadline) {
                 for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
                     assertEquals(out.size(), r.offset());
@@ -111,7 +119,7 @@ class BrokerProcessRestartTest {
             try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
                 c.subscribe(List.of("commits"));
                 int seen = 0;
-                long deadline = System.currentTimeMillis() + 30_000;
+                long deadline = System.currentTimeMillis() + WAIT_MS;
                 while (seen < 60 && System.currentTimeMillis() < deadline) {
                     seen += c.poll(Duration.ofMillis(200)).count();
                 }
@@ -122,12 +130,12 @@ class BrokerProcessRestartTest {
             broker.start("group.initial.rebalance.delay.ms=0");
             try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
                 org.apache.kafka.clients.consumer.OffsetAndMetadata committed =
-                    c.committed(java.util.Set.of(tp), Duration.ofSeconds(30)).get(tp);
+                    c.committed(java.util.Set.of(tp), Duration.ofMillis(WAIT_MS)).get(tp);
                 assertEquals(60, committed.offset());
                 assertEquals("sixty", committed.metadata());
                 c.subscribe(List.of("commits"));
                 ConsumerRecord<String, String> first = null;
-                long deadline = System.currentTimeMillis() + 30_000;
+                long deadline = System.currentTimeMillis() + WAIT_MS;
                 while (first == null && System.currentTimeMillis() < deadline) {
                     for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
                         first = first == null ? r : first;
@@ -135,6 +143,40 @@ class BrokerProcessRestartTest {
                 }
                 assertEquals("value-60", first == null ? null : first.value(), "resumes at the committed offset");
             }
+        }
+    }
+
+    /**
+     * The fixture's restart: something took the broker's port while it was down (here a plain listening socket),
+     * so the restart's bind fails; the fixture starts it again until the port is free, on that same port, which
+     * its clients were given.
+     */
+    @Test
+    void shouldRestartOnItsOwnPortOnceWhatTookItLetsGo() throws Exception {
+        try (BrokerProcess broker = new BrokerProcess(dir)) {
+            broker.start();
+            int port = broker.port();
+            List<String> acked = new ArrayList<>(produce(broker.bootstrapServers(), "taken", 0, 100));
+            broker.kill();
+            AtomicReference<Throwable> failed = new AtomicReference<>();
+            Thread restart;
+            try (ServerSocket taker = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                restart = new Thread(() -> {
+                    try {
+                        broker.start();
+                    } catch (Throwable t) {
+                        failed.set(t);
+                    }
+                }, "restart");
+                restart.start();
+                Wait.until(() -> broker.output().contains("cannot listen on 127.0.0.1:" + port) || !restart.isAlive(),
+                    Duration.ofMillis(WAIT_MS), () -> "a restart that could not bind: " + broker.output());
+            }
+            Wait.join(restart, Duration.ofMillis(2 * WAIT_MS), broker::output);
+            assertNull(failed.get(), () -> "the restart failed: " + failed.get());
+            assertEquals(port, broker.port(), "the same port");
+            acked.addAll(produce(broker.bootstrapServers(), "taken", 100, 100));
+            assertEquals(acked, readAll(broker.bootstrapServers(), "taken", acked.size()));
         }
     }
 }

@@ -162,7 +162,7 @@ class TransactionProtocolErrorsTest {
         assertEquals(Errors.NONE.code(), produce((short) 10, "raw-txn", p.producerId(), p.producerEpoch()));
         assertEquals(1, logEnd());
         assertEquals(Errors.NONE.code(), endTxn((short) 4, "raw-txn", p.producerId(), p.producerEpoch(), false));
-        long deadline = System.currentTimeMillis() + 10_000;
+        long deadline = System.currentTimeMillis() + 60_000; // markers are written asynchronously: generous under load
         while (!"CompleteAbort".equals(((DescribeTransactionsResponse) call(ApiKeys.DESCRIBE_TRANSACTIONS, (short) 0,
             new DescribeTransactionsRequest().setTransactionalIds(List.of("raw-txn")))).transactionStates().get(0)
             .transactionState())) {
@@ -185,7 +185,7 @@ class TransactionProtocolErrorsTest {
             .errorCode();
         assertEquals(Errors.NONE.code(), added);
         assertEquals(Errors.NONE.code(), endTxn((short) 4, "raw-txn", p.producerId(), p.producerEpoch(), false));
-        long deadline = System.currentTimeMillis() + 10_000;
+        long deadline = System.currentTimeMillis() + 60_000; // markers are written asynchronously: generous under load
         InitProducerIdResponse next;
         do {
             next = init("raw-txn", 10_000); // CONCURRENT_TRANSACTIONS until the abort completed
@@ -304,7 +304,7 @@ class TransactionProtocolErrorsTest {
         assertEquals(p.producerEpoch() + 1, ended.producerEpoch(), "EndTxn v5 bumps the epoch");
         short next = ended.producerEpoch();
         short status;
-        long deadline = System.currentTimeMillis() + 10_000;
+        long deadline = System.currentTimeMillis() + 60_000; // markers are written asynchronously: generous under load
         do {
             status = produce((short) 12, "raw-txn", pid, next, 0, "t2"); // retriable while the markers are written
             assertTrue(System.currentTimeMillis() < deadline, "transaction 1 never completed");

@@ -1,6 +1,7 @@
 package io.weir.dist;
 
 import io.weir.common.testing.ChildOutput;
+import io.weir.common.testing.Wait;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -12,10 +13,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -89,19 +93,18 @@ class DistributionIT {
         List<Integer> ports = new ArrayList<>();
         List<Path> outs = new ArrayList<>();
         for (int id = 1; id <= 2; id++) {
-            int port = freePort();
             Path out = tmp.resolve("broker-" + id + ".out");
             ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/weir-server-start.sh").toString(),
                 home.resolve("config/server.properties").toString(),
                 "--override", "broker.id=" + id,
                 "--override", "zookeeper.connect=127.0.0.1:" + zkPort + "/weir",
                 "--override", "log.dirs=" + tmp.resolve("logs-" + id),
-                "--override", "listeners=PLAINTEXT://127.0.0.1:" + port)
+                "--override", "listeners=PLAINTEXT://127.0.0.1:0")
                 .redirectErrorStream(true).redirectOutput(out.toFile());
             pb.environment().putAll(env);
-            others.add(pb.start());
-            awaitListening(port, out);
-            ports.add(port);
+            Process broker = pb.start();
+            others.add(broker);
+            ports.add(awaitStarted(broker, out));
             outs.add(out);
         }
         String bootstrap = "127.0.0.1:" + ports.get(1);
@@ -156,22 +159,17 @@ class DistributionIT {
         Map<String, String> env = Map.of("PATH", fakeBin + ":" + System.getenv("PATH"),
             "JAVA_HOME", System.getProperty("java.home"), "WEIR_HEAP_OPTS", "-Xmx256m");
 
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        String bootstrap = "127.0.0.1:" + port;
         Path workDir = tmp.resolve("elsewhere");
         Files.createDirectories(workDir);
         Path brokerOut = tmp.resolve("broker.out");
         ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/weir-server-start.sh").toString(),
             home.resolve("config/server.properties").toString(),
             "--override", "log.dirs=" + tmp.resolve("logs"),
-            "--override", "listeners=PLAINTEXT://" + bootstrap)
+            "--override", "listeners=PLAINTEXT://127.0.0.1:0")
             .directory(workDir.toFile()).redirectErrorStream(true).redirectOutput(brokerOut.toFile());
         pb.environment().putAll(env);
         broker = pb.start();
-        awaitListening(port, brokerOut);
+        String bootstrap = "127.0.0.1:" + awaitStarted(broker, brokerOut);
 
         String topics = home.resolve("bin/weir-topics.sh").toString();
         String out = run(workDir, List.of(topics, "--bootstrap-server", bootstrap, "--create", "--topic", "dist-t",
@@ -198,6 +196,33 @@ class DistributionIT {
         assertTrue(Files.exists(tmp.resolve("logs").resolve(".clean_shutdown")),
             "clean-shutdown marker written: " + Files.readString(brokerOut));
         assertFalse(Files.exists(marker), "a script of the distribution called mvn");
+    }
+
+    /**
+     * Waits until a broker started on port 0 (its own bind picks a free port: one picked here and released first
+     * could be taken before the broker binds it) logs that it started, and returns the port that line names.
+     */
+    private static int awaitStarted(Process broker, Path out) throws Exception {
+        Pattern started = Pattern.compile("Weir broker \\d+ started, listening on [^\\s:]+:(\\d+)(?=\\D)");
+        int[] port = {-1};
+        Wait.until(() -> {
+            Matcher m = started.matcher(readQuietly(out));
+            if (m.find()) {
+                port[0] = Integer.parseInt(m.group(1));
+                return true;
+            }
+            return !broker.isAlive();
+        }, Duration.ofSeconds(120), () -> "the broker to log that it started:\n" + readQuietly(out));
+        assertTrue(port[0] > 0, "the broker exited:\n" + readQuietly(out));
+        return port[0];
+    }
+
+    private static String readQuietly(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return "(unreadable: " + e + ")";
+        }
     }
 
     private static void awaitListening(int port, Path brokerOut) throws Exception {

@@ -22,12 +22,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
+import static io.weir.exactlyonce.Clusters.waitUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * A paused controller cannot change anything when it resumes (epoch fencing): three broker processes on
@@ -81,7 +80,9 @@ class ClusterControllerPauseTest {
                 signal("STOP", paused.pid());
                 try {
                     // its session expires; another broker takes office at a newer epoch
-                    waitUntil(() -> controllerIdUnchecked(client) >= 0 && controllerIdUnchecked(client) != oldController,
+                    // one read per check: two could see the old controller's node, then none (its session just
+                    // expired, no one elected yet), and take that -1 for "another broker"
+                    waitUntil(() -> isAnother(controllerIdUnchecked(client), oldController),
                         "another broker is the controller");
                     int newEpoch = controllerEpoch(client);
                     assertTrue(newEpoch > oldEpoch, "the new controller's epoch " + newEpoch + " follows " + oldEpoch);
@@ -98,7 +99,7 @@ class ClusterControllerPauseTest {
 
                     signal("CONT", paused.pid());
                     try (Admin old = admin(paused.bootstrapServers())) {
-                        waitUntil(() -> controllerSeenBy(old) >= 0 && controllerSeenBy(old) != oldController,
+                        waitUntil(() -> isAnother(controllerSeenBy(old), oldController),
                             "the resumed broker's metadata names the new controller");
                     }
                     try (Admin admin = admin(others)) {
@@ -179,6 +180,11 @@ class ClusterControllerPauseTest {
         return Json.intField(Json.parseObject(client.getData().forPath(CHROOT + "/controller")), "brokerid", -1);
     }
 
+    /** Whether {@code controller} names a broker, and not {@code old}. */
+    private static boolean isAnother(int controller, int old) {
+        return controller >= 0 && controller != old;
+    }
+
     private static int controllerIdUnchecked(CuratorFramework client) {
         try {
             return controllerId(client);
@@ -196,16 +202,5 @@ class ClusterControllerPauseTest {
         byte[] data = client.getData().storingStatIn(stat)
             .forPath(CHROOT + "/brokers/topics/" + topic + "/partitions/" + partition + "/state");
         return Json.intField(Json.parseObject(data), "controller_epoch", -1);
-    }
-
-    /** Polls until {@code condition} holds; fails after two minutes (a hung test, not a timing assertion). */
-    private static void waitUntil(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 120_000;
-        while (!condition.getAsBoolean()) {
-            if (System.currentTimeMillis() > deadline) {
-                fail("timed out waiting until " + what);
-            }
-            Thread.sleep(100);
-        }
     }
 }

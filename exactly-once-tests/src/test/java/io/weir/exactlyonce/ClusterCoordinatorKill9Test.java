@@ -31,11 +31,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
+import static io.weir.exactlyonce.Clusters.waitUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * A consumer group keeps its committed offsets when the broker coordinating it dies: three broker
@@ -211,16 +210,5 @@ class ClusterCoordinatorKill9Test {
 
     private static int coordinatorOf(Admin admin) throws Exception {
         return admin.describeConsumerGroups(List.of(GROUP)).all().get(60, TimeUnit.SECONDS).get(GROUP).coordinator().id();
-    }
-
-    /** Polls until {@code condition} holds; fails after two minutes (a hung test, not a timing assertion). */
-    private static void waitUntil(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 120_000;
-        while (!condition.getAsBoolean()) {
-            if (System.currentTimeMillis() > deadline) {
-                fail("timed out waiting until " + what);
-            }
-            Thread.sleep(100);
-        }
     }
 }

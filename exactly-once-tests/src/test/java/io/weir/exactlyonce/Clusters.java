@@ -1,19 +1,21 @@
 package io.weir.exactlyonce;
 
 import io.weir.broker.testing.BrokerProcess;
+import io.weir.common.testing.Wait;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.fail;
+import java.util.function.BooleanSupplier;
 
 /**
  * Helpers shared by the multi-broker process tests. A broker process listens before the others have
  * seen its registration, so a test creating a topic right after the starts could find fewer brokers
- * than it asked replicas of: {@link #awaitRegistered} waits until each broker's metadata lists them all.
+ * than it asked replicas of: {@link #awaitRegistered} waits until each broker's metadata lists them all. Also the
+ * bounded wait these tests poll with.
  */
 final class Clusters {
     private Clusters() {
@@ -27,15 +29,15 @@ final class Clusters {
             p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000);
             p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
             try (Admin admin = Admin.create(p)) {
-                long deadline = System.currentTimeMillis() + 120_000;
-                while (nodes(admin) < brokers.size()) {
-                    if (System.currentTimeMillis() > deadline) {
-                        fail("broker " + b.bootstrapServers() + " never listed all " + brokers.size() + " brokers");
-                    }
-                    Thread.sleep(100);
-                }
+                waitUntil(() -> nodes(admin) >= brokers.size(),
+                    "broker " + b.bootstrapServers() + " lists all " + brokers.size() + " brokers");
             }
         }
+    }
+
+    /** Polls until {@code condition} holds; fails after two minutes (a hung test, not a timing assertion). */
+    static void waitUntil(BooleanSupplier condition, String what) throws InterruptedException {
+        Wait.until(condition, Duration.ofMinutes(2), "until " + what);
     }
 
     private static int nodes(Admin admin) {

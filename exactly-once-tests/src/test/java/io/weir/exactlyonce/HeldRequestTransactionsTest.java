@@ -338,7 +338,7 @@ class HeldRequestTransactionsTest {
         try (KafkaConsumer<String, String> c = consumer(broker, true); KafkaConsumer<String, String> u = consumer(broker, false)) {
             c.assign(tps);
             c.seekToBeginning(tps);
-            long deadline = System.currentTimeMillis() + 30_000;
+            long deadline = System.currentTimeMillis() + 120_000;
             Map<TopicPartition, Long> end = c.endOffsets(tps);
             while (!end.equals(u.endOffsets(tps))) {
                 assertTrue(System.currentTimeMillis() < deadline, "the LSO of " + topic + " stays at " + end);

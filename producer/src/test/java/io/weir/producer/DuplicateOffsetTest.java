@@ -107,7 +107,10 @@ class DuplicateOffsetTest {
         p.put("linger.ms", "2");
         Map<Integer, Long> reported = new ConcurrentHashMap<>();
         ConcurrentLinkedQueue<Exception> errors = new ConcurrentLinkedQueue<>();
-        proxy.setFaults(0.03, 0.02, 60);
+        // faults at fixed chunk counts, so the count below is certain: one batch per partition per request makes
+        // 20,000 records (~540 batches of 512 bytes) >= 270 requests and responses, >= 54 chunks each way even when
+        // five in flight share a read: >= 5 dropped responses
+        proxy.setPeriodicFaults(10, 15, 60);
         try (WeirProducer<Integer, Integer> producer = new WeirProducer<>(p)) {
             for (int i = 0; i < records; i++) {
                 int value = i;

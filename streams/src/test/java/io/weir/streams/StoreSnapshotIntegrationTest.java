@@ -3,7 +3,6 @@ package io.weir.streams;
 import io.weir.admin.Admin;
 import io.weir.admin.NewTopic;
 import io.weir.common.TopicPartition;
-import io.weir.common.testing.Wait;
 import io.weir.streams.processor.TaskId;
 import io.weir.streams.processor.internals.StoreSnapshots;
 import io.weir.streams.state.internals.RestoreProgress;
@@ -20,7 +19,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,10 +28,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
+import static io.weir.streams.StreamsTestCluster.awaitRunning;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * A new host or a lost disk ({@code state.snapshot.dir}): word count against a real in-JVM broker publishes
@@ -101,44 +99,10 @@ class StoreSnapshotIntegrationTest {
         return 2L * (to - from);
     }
 
-    private static Map<String, List<Long>> readOutput(Job job) {
-        return cluster.readAll(job.output, PARTITIONS);
-    }
-
     /** Waits until every word reached its expected count, then checks every running count is exactly 1..n. */
     private static void awaitExactCounts(Job job, Map<String, Long> expected) throws InterruptedException {
-        long deadline = System.nanoTime() + StreamsTestCluster.WAIT.toNanos();
-        while (true) {
-            Map<String, List<Long>> out = readOutput(job);
-            boolean reached = expected.entrySet().stream().allMatch(e -> {
-                List<Long> seq = out.get(e.getKey());
-                return seq != null && seq.get(seq.size() - 1) >= e.getValue();
-            });
-            if (reached) {
-                assertEquals(expected.keySet(), out.keySet(), "words in the output");
-                for (Map.Entry<String, Long> e : expected.entrySet()) {
-                    List<Long> exact = new ArrayList<>();
-                    for (long i = 1; i <= e.getValue(); i++) {
-                        exact.add(i);
-                    }
-                    assertEquals(exact, out.get(e.getKey()), "running counts of " + e.getKey());
-                }
-                return;
-            }
-            if (System.nanoTime() - deadline > 0) {
-                fail("the job did not reach the counts " + expected + " in " + StreamsTestCluster.WAIT + ", saw " + out);
-            }
-            Thread.sleep(200);
-        }
-    }
-
-    private static void awaitRunning(WeirStreams streams) throws InterruptedException {
-        Wait.until(() -> {
-            if (streams.state() == WeirStreams.State.ERROR || streams.state() == WeirStreams.State.NOT_RUNNING) {
-                fail("the job stopped: " + streams.state());
-            }
-            return streams.state() == WeirStreams.State.RUNNING;
-        }, StreamsTestCluster.WAIT, () -> "the job to be RUNNING, it is " + streams.state());
+        cluster.awaitExactCounts(job.output, PARTITIONS, expected, System.nanoTime() + StreamsTestCluster.WAIT.toNanos(),
+            () -> "the job did not reach the counts " + expected + " in " + StreamsTestCluster.WAIT);
     }
 
     private static RestoreProgress countsRestore(WeirStreams streams, int partition) {

@@ -118,9 +118,9 @@ class StreamsTasksIntegrationTest {
         Properties a = cluster.props(app, cluster.root().resolve(app + "-a"));
         try (WeirStreams streams = new WeirStreams(tallyTopology(input, output, firstRun), a)) {
             streams.start();
-            while (cluster.readLatest(output, 1).getOrDefault("total", 0L) < 300) {
-                Thread.sleep(100);
-            }
+            long[] total = {0};
+            StreamsTestCluster.await(() -> (total[0] = cluster.readLatest(output, 1).getOrDefault("total", 0L)) >= 300,
+                () -> "the first run's total to reach 300, it is " + total[0] + " (" + streams.state() + ")");
         }
         assertEquals(List.of(0L), firstRun, "a new store is empty at init");
         List<Long> secondRun = new CopyOnWriteArrayList<>();

@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -163,6 +164,47 @@ final class StreamsTestCluster implements AutoCloseable {
             () -> what + ": expected " + expected + ", last read " + last[0]);
     }
 
+    /**
+     * Waits until every expected word's running count in the read_committed {@code output} reached its expected
+     * count, then checks each word's counts are exactly 1, 2, ..., n (a repeat = counted twice, a gap = lost);
+     * once {@code deadlineNs} ({@link System#nanoTime}) has passed it fails with {@code why}. Returns the output.
+     */
+    Map<String, List<Long>> awaitExactCounts(String output, int partitions, Map<String, Long> expected, long deadlineNs,
+                                             Supplier<String> why) throws InterruptedException {
+        while (true) {
+            Map<String, List<Long>> out = readAll(output, partitions);
+            if (reached(out, expected)) {
+                assertExactRunningCounts(out, expected);
+                return out;
+            }
+            if (System.nanoTime() - deadlineNs > 0) {
+                long behind = expected.entrySet().stream().filter(e -> !out.containsKey(e.getKey())
+                    || out.get(e.getKey()).get(out.get(e.getKey()).size() - 1) < e.getValue()).count();
+                fail(why.get() + "; " + behind + " of " + expected.size() + " words still behind their counts");
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    /** Whether every expected word's last count in {@code out} reached (or passed) its expected count. */
+    static boolean reached(Map<String, List<Long>> out, Map<String, Long> expected) {
+        return expected.entrySet().stream().allMatch(e -> out.containsKey(e.getKey())
+            && out.get(e.getKey()).get(out.get(e.getKey()).size() - 1) >= e.getValue());
+    }
+
+    /** Every expected word, and only those, with running counts exactly 1, 2, ..., its expected count. */
+    static void assertExactRunningCounts(Map<String, List<Long>> out, Map<String, Long> expected) {
+        assertEquals(expected.keySet(), out.keySet(), "words in the output");
+        for (Map.Entry<String, Long> e : expected.entrySet()) {
+            List<Long> exact = new ArrayList<>();
+            for (long i = 1; i <= e.getValue(); i++) {
+                exact.add(i);
+            }
+            assertEquals(exact, out.get(e.getKey()), "running counts of " + e.getKey()
+                + " (a repeat = counted twice, a gap = lost)");
+        }
+    }
+
     /** Waits until the job is RUNNING; fails at once if it stopped. */
     static void awaitRunning(WeirStreams streams) throws InterruptedException {
         await(() -> {
@@ -198,9 +240,14 @@ final class StreamsTestCluster implements AutoCloseable {
 
     /** Polls {@code done} until it holds; after {@link #WAIT} fails with {@code diagnostic}. */
     static void await(BooleanSupplier done, Supplier<String> diagnostic) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
+        await(done, WAIT, diagnostic);
+    }
+
+    /** {@link #await(BooleanSupplier, Supplier)} for a wait known to need more than {@link #WAIT}: {@code bound}. */
+    static void await(BooleanSupplier done, Duration bound, Supplier<String> diagnostic) throws InterruptedException {
+        long deadline = System.nanoTime() + bound.toNanos();
         while (!done.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
+            if (System.nanoTime() - deadline > 0) {
                 fail(diagnostic.get());
             }
             Thread.sleep(100);

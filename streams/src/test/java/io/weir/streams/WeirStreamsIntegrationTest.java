@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Timeout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -28,12 +29,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
+import static io.weir.streams.StreamsTestCluster.awaitRunning;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Word count under exactly-once against a real in-JVM broker: exact counts end to end in the
@@ -115,27 +117,6 @@ class WeirStreamsIntegrationTest {
         throws InterruptedException {
         return awaitExactCountsBefore(job, expected, System.nanoTime() + StreamsTestCluster.WAIT.toNanos(),
             () -> "the job did not reach the expected counts in " + StreamsTestCluster.WAIT + context.get());
-    }
-
-    private static void assertExact(Map<String, List<Long>> out, Map<String, Long> expected) {
-        assertEquals(expected.keySet(), out.keySet(), "words in the output");
-        for (Map.Entry<String, Long> e : expected.entrySet()) {
-            List<Long> seq = out.get(e.getKey());
-            List<Long> exact = new ArrayList<>();
-            for (long i = 1; i <= e.getValue(); i++) {
-                exact.add(i);
-            }
-            assertEquals(exact, seq, "running counts of " + e.getKey() + " (a repeat = counted twice, a gap = lost)");
-        }
-    }
-
-    private static void awaitRunning(WeirStreams streams) throws InterruptedException {
-        Wait.until(() -> {
-            if (streams.state() == WeirStreams.State.ERROR || streams.state() == WeirStreams.State.NOT_RUNNING) {
-                fail("the job stopped: " + streams.state());
-            }
-            return streams.state() == WeirStreams.State.RUNNING;
-        }, StreamsTestCluster.WAIT, () -> "the job to be RUNNING, it is " + streams.state());
     }
 
     private static List<RestoreProgress> countStoreRestores(WeirStreams streams) {
@@ -362,18 +343,14 @@ class WeirStreamsIntegrationTest {
         long committedBeforeKill;
         try {
             // 2000 of the 8000 updates: every run reaches it (caches are off, so every update is output)
-            long deadline = System.nanoTime() + StreamsTestCluster.WAIT.toNanos();
-            while (true) {
+            long[] committed = {0};
+            StreamsTestCluster.await(() -> {
                 assertTrue(child.isAlive(), () -> "the forked job ended early" + forkedLog(child, log));
-                committedBeforeKill = readOutput(job).values().stream().mapToLong(List::size).sum();
-                if (committedBeforeKill >= 2000) {
-                    break;
-                }
-                long soFar = committedBeforeKill;
-                assertTrue(System.nanoTime() - deadline < 0, () -> "the forked job committed " + soFar
-                    + " of 2000 updates in " + StreamsTestCluster.WAIT + forkedLog(child, log));
-                Thread.sleep(100);
-            }
+                committed[0] = readOutput(job).values().stream().mapToLong(List::size).sum();
+                return committed[0] >= 2000;
+            }, () -> "the forked job committed " + committed[0] + " of 2000 updates in " + StreamsTestCluster.WAIT
+                + forkedLog(child, log));
+            committedBeforeKill = committed[0];
         } finally {
             child.destroyForcibly();
             child.waitFor(30, TimeUnit.SECONDS);
@@ -414,14 +391,12 @@ class WeirStreamsIntegrationTest {
         Path log = cluster.root().resolve(job.appId + "-forked.log");
         Process child = forkRunner(props, log);
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
             // the first commit's output, then the kill: with the cache on, a commit forwards at most one update
             // per word (40), and a fast job may take all 6000 lines in one or two commits, so wait for no more
-            while (readOutput(job).isEmpty()) {
-                assertTrue(child.isAlive(), "the forked job ended early: " + Files.readString(log));
-                assertTrue(System.nanoTime() < deadline, "the forked job committed nothing in 120 s: " + Files.readString(log));
-                Thread.sleep(20);
-            }
+            StreamsTestCluster.await(() -> {
+                assertTrue(child.isAlive(), () -> "the forked job ended early" + forkedLog(child, log));
+                return !readOutput(job).isEmpty();
+            }, () -> "the forked job committed nothing in " + StreamsTestCluster.WAIT + forkedLog(child, log));
         } finally {
             child.destroyForcibly();
             child.waitFor(30, TimeUnit.SECONDS);
@@ -432,19 +407,14 @@ class WeirStreamsIntegrationTest {
             for (RestoreProgress p : countStoreRestores(streams)) {
                 assertNotEquals(RestoreProgress.Origin.WIPED_CORRUPT, p.origin(), p.toString());
             }
-            Map<String, List<Long>> out;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-            while (true) {
-                out = readOutput(job);
-                Map<String, List<Long>> seen = out;
-                if (expected.entrySet().stream().allMatch(e -> seen.containsKey(e.getKey())
-                    && seen.get(e.getKey()).get(seen.get(e.getKey()).size() - 1) >= e.getValue())) {
-                    break;
-                }
-                assertTrue(System.nanoTime() < deadline, "the restarted job did not reach the counts " + expected
-                    + " in 180 s: " + out);
-                Thread.sleep(200);
-            }
+            AtomicReference<Map<String, List<Long>>> last = new AtomicReference<>(Map.of());
+            Duration restartBound = Duration.ofSeconds(180);   // a restore on top of the WAIT a job may take
+            StreamsTestCluster.await(() -> {
+                last.set(readOutput(job));
+                return StreamsTestCluster.reached(last.get(), expected);
+            }, restartBound, () -> "the restarted job did not reach the counts " + expected + " in " + restartBound
+                + ": " + last.get());
+            Map<String, List<Long>> out = last.get();
             assertEquals(expected.keySet(), out.keySet(), "words in the output");
             long total = expected.values().stream().mapToLong(Long::longValue).sum();
             long outputRecords = 0;
@@ -523,20 +493,7 @@ class WeirStreamsIntegrationTest {
     /** {@link #awaitExactCounts}, failing once {@code deadlineNs} ({@link System#nanoTime}) has passed. */
     private static Map<String, List<Long>> awaitExactCountsBefore(Job job, Map<String, Long> expected, long deadlineNs,
         Supplier<String> why) throws InterruptedException {
-        while (true) {
-            Map<String, List<Long>> out = readOutput(job);
-            if (expected.entrySet().stream().allMatch(e -> out.containsKey(e.getKey())
-                && out.get(e.getKey()).get(out.get(e.getKey()).size() - 1) >= e.getValue())) {
-                assertExact(out, expected);
-                return out;
-            }
-            if (System.nanoTime() - deadlineNs > 0) {
-                long behind = expected.entrySet().stream().filter(e -> !out.containsKey(e.getKey())
-                    || out.get(e.getKey()).get(out.get(e.getKey()).size() - 1) < e.getValue()).count();
-                fail(why.get() + "; " + behind + " of " + expected.size() + " words still behind their counts");
-            }
-            Thread.sleep(200);
-        }
+        return cluster.awaitExactCounts(job.output, PARTITIONS, expected, deadlineNs, why);
     }
 
     /**

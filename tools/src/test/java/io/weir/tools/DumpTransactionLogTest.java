@@ -4,13 +4,13 @@ import io.weir.admin.Admin;
 import io.weir.admin.NewTopic;
 import io.weir.broker.coordinator.runtime.SerializedRecord;
 import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.TransactionWaits;
 import io.weir.broker.transaction.TransactionMetadata;
 import io.weir.broker.transaction.TransactionRecords;
 import io.weir.broker.transaction.TransactionState;
 import io.weir.common.TopicPartition;
 import io.weir.common.record.CompressionType;
 import io.weir.common.record.RecordBatchBuilder;
-import io.weir.common.testing.Wait;
 import io.weir.producer.ProducerConfig;
 import io.weir.producer.ProducerRecord;
 import io.weir.producer.Serializers;
@@ -24,7 +24,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -140,15 +139,8 @@ class DumpTransactionLogTest {
             }
             // commitTransaction returns once PrepareCommit is in the log; the markers and CompleteCommit follow
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
-                String[] seen = {""};
-                Wait.until(() -> {
-                    try {
-                        seen[0] = admin.describeTransactions(List.of("dump-txn")).all().get().get("dump-txn").state();
-                    } catch (Exception e) {
-                        seen[0] = e.toString();
-                    }
-                    return seen[0].equals("CompleteCommit");
-                }, Duration.ofSeconds(60), () -> "the transaction to complete; its state: " + seen[0]);
+                TransactionWaits.awaitEnded("dump-txn",
+                    () -> admin.describeTransactions(List.of("dump-txn")).all().get().get("dump-txn").state());
             }
             Result data = run("--files", segment(broker.logDir().resolve("dumped-0")).toString(), "--print-data-log");
             assertEquals(0, data.status(), data.err());

@@ -8,11 +8,9 @@ import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.broker.testing.ThreeBrokerCluster;
 import io.weir.broker.zk.ZkMetadataStore;
 import io.weir.common.TopicPartition;
-import io.weir.common.testing.TempDirs;
 import io.weir.tools.ToolRun.Result;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +24,6 @@ import static io.weir.tools.ToolRun.assertUsageError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * weir-leader-election.sh: Kafka's flags (a bad one prints usage and exits 1), its partition file, and
@@ -34,31 +31,16 @@ import static org.junit.jupiter.api.Assertions.fail;
  * gets the leadership of its preferred partition back.
  */
 class LeaderElectionCommandTest {
-    private static ThreeBrokerCluster cluster;
-    private static List<EmbeddedBroker> brokers;
-    private static Path dir;
-
-    @BeforeAll
-    static void start() throws Exception {
-        dir = TempDirs.create("leader-election");
-        cluster = ThreeBrokerCluster.start("/weir-tools", Map.of("auto.leader.rebalance.enable", "false"));
-        brokers = cluster.brokers();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (cluster != null) {
-            cluster.close();
-        }
-        TempDirs.delete(dir);
-    }
+    @RegisterExtension
+    static final AdminToolCluster TOOLS = new AdminToolCluster(LeaderElectionCommand::run, "leader-election",
+        "/weir-tools", Map.of("auto.leader.rebalance.enable", "false"));
 
     private static Result elect(String... args) {
-        return ToolRun.capture((out, err) -> LeaderElectionCommand.run(args, out, err, Admin::create));
+        return TOOLS.run(args);
     }
 
     private static Result noServer(String... args) {
-        return ToolRun.capture((out, err) -> LeaderElectionCommand.run(args, out, err, p -> fail("no admin expected")));
+        return TOOLS.runWithoutServer(args);
     }
 
     @Test
@@ -89,14 +71,14 @@ class LeaderElectionCommandTest {
 
     @Test
     void shouldElectTheReturningPreferredReplicaAndReportNoOpsAndFailuresAsKafkasTool() throws Exception {
-        Broker c = cluster.controller();
+        Broker c = TOOLS.cluster().controller();
         String bootstrap = "127.0.0.1:" + c.boundPort();
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
             admin.createTopics(List.of(new NewTopic("le", 3, (short) 3))).all().join();
         }
         ZkMetadataStore store = (ZkMetadataStore) c.metadataStore();
         waitUntil(() -> store.image().states().size() >= 3, "the partitions have states");
-        EmbeddedBroker victim = brokers.stream().filter(b -> b.broker() != c).findFirst().orElseThrow();
+        EmbeddedBroker victim = TOOLS.brokers().stream().filter(b -> b.broker() != c).findFirst().orElseThrow();
         int victimId = victim.broker().config().brokerId();
         TopicPartition tp = null;
         for (int p = 0; p < 3; p++) {
@@ -130,7 +112,7 @@ class LeaderElectionCommandTest {
         assertEquals("Successfully completed leader election (PREFERRED) for partitions " + target, r.out().trim());
         assertEquals(victimId, store.partitionState(target).orElseThrow().leader());
 
-        Path file = dir.resolve("partitions.json");
+        Path file = TOOLS.dir().resolve("partitions.json");
         Files.writeString(file, "{\"partitions\": [{\"topic\": \"le\", \"partition\": " + target.partition()
             + "}, {\"topic\": \"le\", \"partition\": 9}]}");
         Result again = elect("--bootstrap-server", bootstrap, "--election-type", "PREFERRED", "--path-to-json-file",

@@ -8,23 +8,23 @@ import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.broker.testing.ThreeBrokerCluster;
 import io.weir.broker.zk.ZkMetadataStore;
 import io.weir.common.TopicPartition;
-import io.weir.common.testing.TempDirs;
+import io.weir.common.testing.Wait;
 import io.weir.tools.ToolRun.Result;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 import static io.weir.broker.testing.ThreeBrokerCluster.waitUntil;
 import static io.weir.tools.ToolRun.assertUsageError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * weir-reassign-partitions.sh: Kafka's flags (a bad one prints usage and exits 1), and a --generate,
@@ -32,31 +32,16 @@ import static org.junit.jupiter.api.Assertions.fail;
  * on one real ZooKeeper; --verify clears the throttles once the move is done.
  */
 class ReassignPartitionsCommandTest {
-    private static ThreeBrokerCluster cluster;
-    private static List<EmbeddedBroker> brokers;
-    private static Path dir;
-
-    @BeforeAll
-    static void start() throws Exception {
-        dir = TempDirs.create("reassign");
-        cluster = ThreeBrokerCluster.start("/weir-reassign-tool", Map.of());
-        brokers = cluster.brokers();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (cluster != null) {
-            cluster.close();
-        }
-        TempDirs.delete(dir);
-    }
+    @RegisterExtension
+    static final AdminToolCluster TOOLS =
+        new AdminToolCluster(ReassignPartitionsCommand::run, "reassign", "/weir-reassign-tool", Map.of());
 
     private static Result reassign(String... args) {
-        return ToolRun.capture((out, err) -> ReassignPartitionsCommand.run(args, out, err, Admin::create));
+        return TOOLS.run(args);
     }
 
     private static Result noServer(String... args) {
-        return ToolRun.capture((out, err) -> ReassignPartitionsCommand.run(args, out, err, p -> fail("no admin expected")));
+        return TOOLS.runWithoutServer(args);
     }
 
     @Test
@@ -75,9 +60,9 @@ class ReassignPartitionsCommandTest {
 
     @Test
     void shouldRefuseDuplicateReplicasInTheFileAsKafkasTool() throws Exception {
-        Path file = dir.resolve("dup.json");
+        Path file = TOOLS.dir().resolve("dup.json");
         Files.writeString(file, "{\"version\":1,\"partitions\":[{\"topic\":\"x\",\"partition\":0,\"replicas\":[1,1]}]}");
-        String bootstrap = brokers.get(0).bootstrapServers();
+        String bootstrap = TOOLS.brokers().get(0).bootstrapServers();
         Result r = reassign("--bootstrap-server", bootstrap, "--execute", "--reassignment-json-file", file.toString());
         assertEquals(1, r.status());
         assertEquals("Partition replica lists may not contain duplicate entries: x-0 contains multiple entries for 1",
@@ -86,22 +71,22 @@ class ReassignPartitionsCommandTest {
 
     @Test
     void shouldListAndCancelAMoveInProgress() throws Exception {
-        String bootstrap = brokers.get(0).bootstrapServers();
+        String bootstrap = TOOLS.brokers().get(0).bootstrapServers();
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
             admin.createTopics(List.of(new NewTopic("held", 1, (short) 1))).all().get(60, TimeUnit.SECONDS);
         }
         TopicPartition tp = new TopicPartition("held", 0);
-        ZkMetadataStore store = (ZkMetadataStore) brokers.get(0).broker().metadataStore();
+        ZkMetadataStore store = (ZkMetadataStore) TOOLS.brokers().get(0).broker().metadataStore();
         waitUntil(() -> store.image().states().containsKey(tp), "the partition has a state");
         int leader = store.replicas(tp).get(0);
         int added = (leader + 1) % 3;
         // the leader's ISR changes fail until the test ends: the new replica never joins, the move stays open
-        EmbeddedBroker leaderBroker = brokers.get(leader);
+        EmbeddedBroker leaderBroker = TOOLS.brokers().get(leader);
         leaderBroker.broker().setAlterPartitionSender((p, leaderEpoch, partitionEpoch, isr) ->
             java.util.concurrent.CompletableFuture.failedFuture(
                 new io.weir.protocol.ApiException(io.weir.protocol.Errors.NOT_CONTROLLER, "held by the test")));
         try {
-            Path plan = dir.resolve("held.json");
+            Path plan = TOOLS.dir().resolve("held.json");
             Files.writeString(plan, "{\"version\":1,\"partitions\":[{\"topic\":\"held\",\"partition\":0,\"replicas\":["
                 + leader + "," + added + "]}]}");
             Result exec = reassign("--bootstrap-server", bootstrap, "--execute", "--reassignment-json-file", plan.toString());
@@ -131,14 +116,14 @@ class ReassignPartitionsCommandTest {
 
     @Test
     void shouldGenerateExecuteAndVerifyAMoveWithAThrottle() throws Exception {
-        String bootstrap = brokers.get(0).bootstrapServers();
+        String bootstrap = TOOLS.brokers().get(0).bootstrapServers();
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
             admin.createTopics(List.of(new NewTopic("mv", 2, (short) 1))).all().get(60, TimeUnit.SECONDS);
         }
-        ZkMetadataStore store = (ZkMetadataStore) brokers.get(0).broker().metadataStore();
+        ZkMetadataStore store = (ZkMetadataStore) TOOLS.brokers().get(0).broker().metadataStore();
         waitUntil(() -> store.image().states().containsKey(new TopicPartition("mv", 1)), "the partitions have states");
 
-        Path topics = dir.resolve("topics.json");
+        Path topics = TOOLS.dir().resolve("topics.json");
         Files.writeString(topics, "{\"version\":1,\"topics\":[{\"topic\":\"mv\"}]}");
         Result gen = reassign("--bootstrap-server", bootstrap, "--generate", "--topics-to-move-json-file", topics.toString(),
             "--broker-list", "1,2");
@@ -153,7 +138,7 @@ class ReassignPartitionsCommandTest {
         // the topic's first placement is random: move each partition one broker on, so both really move
         int to0 = (store.replicas(new TopicPartition("mv", 0)).get(0) + 1) % 3;
         int to1 = (store.replicas(new TopicPartition("mv", 1)).get(0) + 1) % 3;
-        Path plan = dir.resolve("plan.json");
+        Path plan = TOOLS.dir().resolve("plan.json");
         Files.writeString(plan, "{\"version\":1,\"partitions\":[{\"topic\":\"mv\",\"partition\":0,\"replicas\":[" + to0
             + "]},{\"topic\":\"mv\",\"partition\":1,\"replicas\":[" + to1 + "]}]}");
         Result exec = reassign("--bootstrap-server", bootstrap, "--execute", "--reassignment-json-file", plan.toString(),
@@ -165,13 +150,10 @@ class ReassignPartitionsCommandTest {
         assertTrue(exec.out().contains("Successfully started partition reassignments for mv-0,mv-1"), exec.out());
 
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-            ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, Integer.toString(to1));
-            Config bc = admin.describeConfigs(List.of(broker)).all().get(60, TimeUnit.SECONDS).get(broker);
-            assertEquals("50000000", bc.get("follower.replication.throttled.rate").value(), "the throttle is set");
-            ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, "mv");
-            Config c = admin.describeConfigs(List.of(topic)).all().get(60, TimeUnit.SECONDS).get(topic);
-            assertEquals("0:" + to0 + ",1:" + to1, c.get("follower.replication.throttled.replicas").value(),
-                "the new replicas are follower-throttled");
+            awaitConfig(admin, new ConfigResource(ConfigResource.Type.BROKER, Integer.toString(to1)),
+                "follower.replication.throttled.rate", "50000000", "the throttle is set");
+            awaitConfig(admin, new ConfigResource(ConfigResource.Type.TOPIC, "mv"), "follower.replication.throttled.replicas",
+                "0:" + to0 + ",1:" + to1, "the new replicas are follower-throttled");
         }
         waitUntil(() -> List.of(to0).equals(store.replicas(new TopicPartition("mv", 0)))
             && List.of(to1).equals(store.replicas(new TopicPartition("mv", 1))) && store.image().reassignments().isEmpty(),
@@ -182,16 +164,35 @@ class ReassignPartitionsCommandTest {
             "Reassignment of partition mv-1 is completed.", "Clearing broker-level throttles on brokers 0,1,2",
             "Clearing topic-level throttles on topic mv"), verify.lines());
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-            ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, "mv");
-            Config c = admin.describeConfigs(List.of(topic)).all().get(60, TimeUnit.SECONDS).get(topic);
-            assertEquals("", c.get("leader.replication.throttled.replicas").value(), "the topic throttle is cleared");
+            awaitConfig(admin, new ConfigResource(ConfigResource.Type.TOPIC, "mv"), "leader.replication.throttled.replicas",
+                "", "the topic throttle is cleared");
             for (int id : List.of(1, 2)) {
-                ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, Integer.toString(id));
-                Config bc = admin.describeConfigs(List.of(broker)).all().get(60, TimeUnit.SECONDS).get(broker);
-                assertEquals(null, bc.get("leader.replication.throttled.rate"), "broker " + id + "'s throttle is cleared");
+                awaitConfig(admin, new ConfigResource(ConfigResource.Type.BROKER, Integer.toString(id)),
+                    "leader.replication.throttled.rate", null, "broker " + id + "'s throttle is cleared");
             }
         }
         Result list = reassign("--bootstrap-server", bootstrap, "--list");
         assertEquals("No partition reassignments found.", list.out().trim());
+    }
+
+    /**
+     * Waits until {@code key} of {@code resource} reads {@code expected} ({@code null}: not set). A config change is
+     * written to ZooKeeper and reaches each broker's view through a watch, so the broker a describe goes to may
+     * still show the old value for a moment after the tool returned.
+     */
+    private static void awaitConfig(Admin admin, ConfigResource resource, String key, String expected, String what)
+        throws InterruptedException {
+        String[] seen = {"(not read)"};
+        Wait.until(() -> {
+            try {
+                Config c = admin.describeConfigs(List.of(resource)).all().get(60, TimeUnit.SECONDS).get(resource);
+                seen[0] = c.get(key) == null ? null : c.get(key).value();
+                return Objects.equals(expected, seen[0]);
+            } catch (Exception e) {
+                seen[0] = e.toString();
+                return false;
+            }
+        }, Duration.ofSeconds(60), () -> what + ": " + key + " of " + resource + " is " + expected + " (last read: " + seen[0]
+            + ")");
     }
 }

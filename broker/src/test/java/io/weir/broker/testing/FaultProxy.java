@@ -10,6 +10,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A TCP proxy for fault tests: listens on 127.0.0.1 (port 0), forwards every connection to a target
@@ -20,6 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>cut a request: the client's bytes are forwarded only in part and the connection is cut;</li>
  *   <li>{@link #cutAll()} cuts every open connection now.</li>
  * </ul>
+ * Faults come either by chance ({@link #setFaults}) or every Nth chunk ({@link #setPeriodicFaults}), where a test
+ * that needs at least some faults gets them for certain once enough chunks passed (chance alone can fall short).
  * Faults are bounded by {@code maxFaults}, so a test always ends. The target can change
  * ({@link #setTarget}) for a broker restarted on a new port. Two threads per connection, blocking
  * I/O: simple, and fine for tests. Thread-safe.
@@ -33,6 +36,10 @@ public final class FaultProxy implements AutoCloseable {
     private volatile int targetPort;
     private volatile double dropResponseProbability;
     private volatile double cutRequestProbability;
+    private volatile int dropEveryNthResponse;
+    private volatile int cutEveryNthRequest;
+    private final AtomicLong responseChunks = new AtomicLong();
+    private final AtomicLong requestChunks = new AtomicLong();
     private volatile int maxFaults;
     private volatile boolean closed;
 
@@ -64,10 +71,30 @@ public final class FaultProxy implements AutoCloseable {
      * {@code cutRequest} probability, until {@code maxFaults} faults happened.
      */
     public void setFaults(double dropResponse, double cutRequest, int maxFaults) {
+        set(dropResponse, cutRequest, 0, 0, maxFaults);
+    }
+
+    /**
+     * Turns on faults at fixed places: every {@code dropEveryNthResponse}th chunk read from the broker is dropped
+     * (and its connection cut), every {@code cutEveryNthRequest}th chunk from the client is cut short (at a random
+     * point from the seed), until {@code maxFaults} faults happened; 0 turns one kind off. Which chunk a request or
+     * response ends up in still varies from run to run, but the count does not: {@code k} chunks bring
+     * {@code k / N} faults.
+     */
+    public void setPeriodicFaults(int dropEveryNthResponse, int cutEveryNthRequest, int maxFaults) {
+        set(0, 0, dropEveryNthResponse, cutEveryNthRequest, maxFaults);
+    }
+
+    private void set(double dropResponse, double cutRequest, int dropEvery, int cutEvery, int maxFaults) {
+        this.maxFaults = 0;   // no fault from a mix of the old and new settings while they change
         this.dropResponseProbability = dropResponse;
         this.cutRequestProbability = cutRequest;
-        this.maxFaults = maxFaults;
+        this.dropEveryNthResponse = dropEvery;
+        this.cutEveryNthRequest = cutEvery;
+        this.responseChunks.set(0);
+        this.requestChunks.set(0);
         this.faults.set(0);
+        this.maxFaults = maxFaults;
     }
 
     /** Number of faults injected since {@link #setFaults}. */
@@ -82,13 +109,17 @@ public final class FaultProxy implements AutoCloseable {
         }
     }
 
-    private boolean roll(double p) {
-        if (p <= 0) {
-            return false;
-        }
+    /** Whether the chunk just read gets a fault: every Nth chunk when {@code every} is set, else by chance. */
+    private boolean roll(double p, int every, AtomicLong chunks) {
         boolean hit;
-        synchronized (random) {
-            hit = random.nextDouble() < p;
+        if (every > 0) {
+            hit = chunks.incrementAndGet() % every == 0;
+        } else if (p <= 0) {
+            return false;
+        } else {
+            synchronized (random) {
+                hit = random.nextDouble() < p;
+            }
         }
         if (!hit) {
             return false;
@@ -126,10 +157,10 @@ public final class FaultProxy implements AutoCloseable {
         try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
             int n;
             while ((n = in.read(buf)) >= 0) {
-                if (fromBroker && roll(dropResponseProbability)) {
+                if (fromBroker && roll(dropResponseProbability, dropEveryNthResponse, responseChunks)) {
                     break; // swallow the response, then cut
                 }
-                if (!fromBroker && roll(cutRequestProbability)) {
+                if (!fromBroker && roll(cutRequestProbability, cutEveryNthRequest, requestChunks)) {
                     out.write(buf, 0, randomInt(n + 1));
                     out.flush();
                     break;

@@ -7,6 +7,7 @@ import org.apache.kafka.clients.admin.TransactionState;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Callable;
 
 /**
  * Waits for a transaction's markers, as tests that read what a transaction wrote need to: the producer's
@@ -17,21 +18,28 @@ import java.util.Set;
  * All methods static.
  */
 public final class TransactionWaits {
-    private static final Set<TransactionState> ENDED = Set.of(TransactionState.COMPLETE_COMMIT,
-        TransactionState.COMPLETE_ABORT);
+    private static final Set<String> ENDED = Set.of(TransactionState.COMPLETE_COMMIT.toString(),
+        TransactionState.COMPLETE_ABORT.toString());
 
     private TransactionWaits() {
     }
 
     /** Waits (up to 60 s) until the id's last transaction is CompleteCommit or CompleteAbort. */
     public static void awaitEnded(Admin admin, String transactionalId) throws InterruptedException {
+        awaitEnded(transactionalId, () -> admin.describeTransactions(List.of(transactionalId)).all().get()
+            .get(transactionalId).state().toString());
+    }
+
+    /**
+     * {@link #awaitEnded(Admin, String)} for any client: {@code state} reads the id's transaction state by Kafka's
+     * name for it ({@code CompleteCommit}, as DescribeTransactions answers); a read that throws is read again.
+     */
+    public static void awaitEnded(String transactionalId, Callable<String> state) throws InterruptedException {
         String[] seen = {""};
         Wait.until(() -> {
             try {
-                TransactionState state = admin.describeTransactions(List.of(transactionalId)).all().get()
-                    .get(transactionalId).state();
-                seen[0] = state.toString();
-                return ENDED.contains(state);
+                seen[0] = state.call();
+                return ENDED.contains(seen[0]);
             } catch (Exception e) {
                 seen[0] = e.toString();
                 return false;

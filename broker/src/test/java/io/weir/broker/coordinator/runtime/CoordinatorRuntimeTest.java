@@ -124,8 +124,8 @@ class CoordinatorRuntimeTest {
     void shouldNeverRunOperationsOfOneShardConcurrently() throws Exception {
         pool = Executors.newFixedThreadPool(4);
         CoordinatorRuntime<KvShard, Put> rt = runtime(pool);
-        rt.scheduleLoad(TP, 0).get(10, TimeUnit.SECONDS);
-        rt.scheduleLoad(TP1, 0).get(10, TimeUnit.SECONDS);
+        rt.scheduleLoad(TP, 0).get(60, TimeUnit.SECONDS);
+        rt.scheduleLoad(TP1, 0).get(60, TimeUnit.SECONDS);
         int ops = 2_000;
         List<CompletableFuture<Void>> all = new ArrayList<>();
         ExecutorService callers = Executors.newFixedThreadPool(4);
