@@ -538,6 +538,7 @@ final class ReplicaFetcherThread extends Thread {
                     long nowMs = time.milliseconds();
                     Due due = due(nowMs);
                     if (due.truncating().isEmpty() && !due.fetching().isEmpty()) {
+                        stats.chainedFetches.incrementAndGet();
                         sendFetch(due.fetching(), nowMs, chain);
                         return;
                     }
