@@ -31,8 +31,10 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Fetches the follower partitions led by one broker (Kafka's ReplicaFetcherThread), in a duty cycle
@@ -110,7 +112,7 @@ final class ReplicaFetcherThread extends Thread {
     private final Map<TopicPartition, FetchState> partitions = new ConcurrentHashMap<>();
     private final Object wakeup = new Object();
     /** Held while a fetch chain's callback, or this thread ending that chain, works on the fetch state. */
-    private final java.util.concurrent.locks.ReentrantLock chainLock = new java.util.concurrent.locks.ReentrantLock();
+    private final ReentrantLock chainLock = new ReentrantLock();
     /** When the current chain's latest fetch was sent (System.nanoTime). */
     private volatile long chainSentNs;
     private volatile boolean running = true;
@@ -469,7 +471,7 @@ final class ReplicaFetcherThread extends Thread {
                         chainLock.unlock();
                     }
                 }
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 return; // never: a chain only completes normally
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
