@@ -41,6 +41,8 @@ public final class ReplicaFetcherManager {
         final java.util.concurrent.atomic.AtomicLong incrementalFetches = new java.util.concurrent.atomic.AtomicLong();
         /** Sessions a leader refused (FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH), each followed by a full fetch. */
         final java.util.concurrent.atomic.AtomicLong sessionResets = new java.util.concurrent.atomic.AtomicLong();
+        /** Fetches sent by a fetch chain's callback, on the fetcher's client I/O thread (the fetcher thread sent the others). */
+        final java.util.concurrent.atomic.AtomicLong chainedFetches = new java.util.concurrent.atomic.AtomicLong();
         /** Sees every fetch as it is sent (tests); must not block or change it. */
         volatile java.util.function.Consumer<io.weir.protocol.message.FetchRequest> fetchListener = r -> { };
     }
@@ -163,8 +165,16 @@ public final class ReplicaFetcherManager {
     }
 
     /**
-     * Shows every fetch these fetchers send to {@code listener}, on the fetcher's thread (tests and
-     * diagnostics; it must not block, nor change the request).
+     * How many fetches went out straight from the answer to the previous one, on the fetcher's client I/O
+     * thread (a fetch chain; see {@link ReplicaFetcherThread}).
+     */
+    public long chainedFetches() {
+        return stats.chainedFetches.get();
+    }
+
+    /**
+     * Shows every fetch these fetchers send to {@code listener}, on the fetcher's thread or, in a fetch
+     * chain, its client's I/O thread (tests and diagnostics; it must not block, nor change the request).
      */
     public void onFetchSent(java.util.function.Consumer<io.weir.protocol.message.FetchRequest> listener) {
         stats.fetchListener = listener == null ? r -> { } : listener;

@@ -31,8 +31,10 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Fetches the follower partitions led by one broker (Kafka's ReplicaFetcherThread), in a duty cycle
@@ -56,10 +58,17 @@ import java.util.concurrent.TimeoutException;
  * fetched this round (truncating, backing off, or held by the replication throttle), so the leader sends
  * nothing for them. A session the leader lost or a failed fetch makes the next fetch full again, at once.
  *
+ * <p><b>Fetch chains.</b> A fetch's answer is applied, and the next fetch sent, on the fetcher's own
+ * client I/O thread as soon as the answer arrives, while this thread waits ({@link #fetch}): the
+ * follower's side of an acks=all round trip then has no thread hand-off. This thread takes over for
+ * truncation, backoff and idling.
+ *
  * <p>Thread-safe: partitions are added and removed from other threads (a concurrent map of immutable
- * states, replaced by compare-and-set); only this thread touches the logs, and each log change rechecks
- * under the partition's role lock that the partition still follows at the epoch it was fetched for. The
- * thread is never interrupted (an interrupt would close a log's file channel); it waits on a monitor.
+ * states, replaced by compare-and-set); only this thread, or while a fetch chain runs its client's I/O
+ * thread (one of them at a time), touches the logs and the fetch session, and each log change rechecks
+ * under the partition's role lock that the partition still follows at the epoch it was fetched for.
+ * Neither thread is ever interrupted (an interrupt would close a log's file channel); this one waits on
+ * a monitor.
  */
 final class ReplicaFetcherThread extends Thread {
     private static final Logger log = LoggerFactory.getLogger(ReplicaFetcherThread.class);
@@ -102,6 +111,10 @@ final class ReplicaFetcherThread extends Thread {
     private final FollowerFetchSession session = new FollowerFetchSession();
     private final Map<TopicPartition, FetchState> partitions = new ConcurrentHashMap<>();
     private final Object wakeup = new Object();
+    /** Held while a fetch chain's callback, or this thread ending that chain, works on the fetch state. */
+    private final ReentrantLock chainLock = new ReentrantLock();
+    /** When the current chain's latest fetch was sent (System.nanoTime). */
+    private volatile long chainSentNs;
     private volatile boolean running = true;
 
     /**
@@ -228,10 +241,27 @@ final class ReplicaFetcherThread extends Thread {
     }
 
     /**
-     * One step: truncates the partitions that need it, else fetches the others once. Returns how many
-     * partitions it worked on (0: nothing was due; the caller idles).
+     * One step: truncates the partitions that need it, else fetches the others (and keeps fetching, see
+     * {@link #fetch}). Returns how many partitions it worked on (0: nothing was due; the caller idles).
      */
     int doWork(long nowMs) {
+        Due due = due(nowMs);
+        if (!due.truncating().isEmpty()) {
+            truncate(due.truncating(), nowMs);
+            return due.truncating().size();
+        }
+        if (!due.fetching().isEmpty()) {
+            fetch(due.fetching(), nowMs);
+            return due.fetching().size();
+        }
+        return 0;
+    }
+
+    /** The partitions due now: those to truncate first, and those to fetch (the throttle's held ones left out). */
+    private record Due(List<FetchState> truncating, List<FetchState> fetching) {
+    }
+
+    private Due due(long nowMs) {
         List<FetchState> truncating = new ArrayList<>();
         List<FetchState> fetching = new ArrayList<>();
         for (FetchState s : partitions.values()) {
@@ -241,8 +271,7 @@ final class ReplicaFetcherThread extends Thread {
             (s.truncating() ? truncating : fetching).add(s);
         }
         if (!truncating.isEmpty()) {
-            truncate(truncating, nowMs);
-            return truncating.size();
+            return new Due(truncating, List.of());
         }
         ReplicationThrottle throttle = replicaManager.replicationThrottle();
         long throttleDelayMs = fetching.isEmpty() ? 0 : throttle.delayMs(nowMs);
@@ -254,11 +283,7 @@ final class ReplicaFetcherThread extends Thread {
                 partitions.replace(s.partition().topicPartition(), s, s.delayed(nowMs + throttleDelayMs));
             }
         }
-        if (!fetching.isEmpty()) {
-            fetch(fetching, nowMs);
-            return fetching.size();
-        }
-        return 0;
+        return new Due(List.of(), fetching);
     }
 
     /**
@@ -404,7 +429,59 @@ final class ReplicaFetcherThread extends Thread {
 
     // ------------------------------------------------------------------------------------ fetching
 
+    /**
+     * Fetches {@code states} and keeps fetching while every answer leaves a plain fetch as the next step
+     * (Kafka's fetcher thread polls its own connection; this client has an I/O thread of its own): each
+     * answer is applied, and the next fetch sent, by the completion callback on the client's I/O thread,
+     * so a round trip costs no hand-off between that thread and this one, which only waits. The chain
+     * ends, and this thread takes over again, when the next step is something else (a truncation, an
+     * error's backoff, nothing due) or the fetcher stops. The log appends on that I/O thread are what
+     * Kafka's fetcher thread does between its polls; the client serves this fetcher only.
+     *
+     * <p>One owner at a time: a callback applies its answer only while its chain is live, under
+     * {@link #chainLock}; this thread ends a chain (a lost answer, past the request timeout plus a margin)
+     * under the same lock before it works on the partitions itself.
+     */
     private void fetch(List<FetchState> states, long nowMs) {
+        CompletableFuture<Void> chain = new CompletableFuture<>();
+        chainLock.lock();
+        try {
+            sendFetch(states, nowMs, chain);
+        } finally {
+            chainLock.unlock();
+        }
+        awaitChain(chain);
+    }
+
+    /** Waits until {@code chain} ends, the fetcher stops, or its last fetch went unanswered too long (then ends it). */
+    private void awaitChain(CompletableFuture<Void> chain) {
+        while (running && !chain.isDone()) {
+            try {
+                chain.get(100, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                if (System.nanoTime() - chainSentNs > TimeUnit.MILLISECONDS.toNanos(settings.requestTimeoutMs() + 5_000L)) {
+                    chainLock.lock();
+                    try {
+                        if (chain.complete(null)) {
+                            log.warn("{}: no answer to a fetch from broker {}; fetching again", getName(), leader.id());
+                            session.onFailed(false);
+                            delayAll(time.milliseconds() + settings.fetchBackoffMs());
+                        }
+                    } finally {
+                        chainLock.unlock();
+                    }
+                }
+            } catch (ExecutionException e) {
+                return; // never: a chain only completes normally
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                running = false;
+            }
+        }
+    }
+
+    /** Sends one fetch of {@code states} in {@code chain}, its answer applied by {@link #onFetchAnswered}. Holds {@link #chainLock}. */
+    private void sendFetch(List<FetchState> states, long nowMs, CompletableFuture<Void> chain) {
         Map<UUID, String> names = new HashMap<>();
         Map<TopicPartition, FollowerFetchSession.Position> wanted = new LinkedHashMap<>();
         for (FetchState s : states) {
@@ -438,17 +515,58 @@ final class ReplicaFetcherThread extends Thread {
         (plan.full() ? stats.fullFetches : stats.incrementalFetches).incrementAndGet();
         stats.fetchListener.accept(req);
         VersionCapture sent = new VersionCapture(req);
-        FetchResponse resp;
+        chainSentNs = System.nanoTime();
+        client.send(NodeSelector.fixed(leader), sent, nowMs + settings.requestTimeoutMs())
+            .whenComplete((resp, failure) -> onFetchAnswered(states, plan, names, sent, (FetchResponse) resp, failure,
+                chain));
+    }
+
+    /**
+     * Applies a fetch's answer (on the client's I/O thread, or inline when the send failed at once), then
+     * sends the next fetch in the same chain when that is the next step, else ends the chain.
+     */
+    private void onFetchAnswered(List<FetchState> states, FollowerFetchSession.Request plan, Map<UUID, String> names,
+                                 VersionCapture sent, FetchResponse resp, Throwable failure,
+                                 CompletableFuture<Void> chain) {
+        chainLock.lock();
         try {
-            resp = (FetchResponse) await(client.send(NodeSelector.fixed(leader), sent, nowMs + settings.requestTimeoutMs()));
-            if (resp == null) {
-                return; // stopping
+            if (chain.isDone()) {
+                return; // the fetcher thread gave up on this chain
             }
-        } catch (Exception e) {
-            log.debug("{}: fetch from broker {} failed: {}", getName(), leader.id(), e.toString());
+            boolean more;
+            try {
+                more = applyFetch(states, plan, names, sent, resp, failure);
+                if (more && running) {
+                    long nowMs = time.milliseconds();
+                    Due due = due(nowMs);
+                    if (due.truncating().isEmpty() && !due.fetching().isEmpty()) {
+                        stats.chainedFetches.incrementAndGet();
+                        sendFetch(due.fetching(), nowMs, chain);
+                        return;
+                    }
+                }
+            } catch (RuntimeException e) {
+                log.warn("{}: fetching from broker {} failed; backing off", getName(), leader.id(), e);
+                delayAll(time.milliseconds() + settings.fetchBackoffMs());
+            }
+            chain.complete(null);
+        } finally {
+            chainLock.unlock();
+        }
+    }
+
+    /**
+     * Applies one fetch's answer (or its failure) to the session and the partitions; returns whether the
+     * next step may be another fetch at once (false after a failure, which backs off).
+     */
+    private boolean applyFetch(List<FetchState> states, FollowerFetchSession.Request plan, Map<UUID, String> names,
+                               VersionCapture sent, FetchResponse resp, Throwable failure) {
+        if (failure != null || resp == null) {
+            log.debug("{}: fetch from broker {} failed: {}", getName(), leader.id(),
+                failure == null ? "no answer" : failure.toString());
             session.onFailed(false); // the leader may or may not have applied it: start over with a full fetch
             delay(states, time.milliseconds());
-            return;
+            return false;
         }
         long afterMs = time.milliseconds();
         short version = sent.version;
@@ -462,13 +580,13 @@ final class ReplicaFetcherThread extends Thread {
             log.debug("{}: broker {} answered {}; the next fetch is full", getName(), leader.id(), topError);
             session.onFailed(topError == Errors.FETCH_SESSION_ID_NOT_FOUND);
             stats.sessionResets.incrementAndGet();
-            return;
+            return true;
         }
         if (topError != Errors.NONE) {
             log.debug("{}: fetch from broker {} answered {}", getName(), leader.id(), topError);
             session.onFailed(false);
             delay(states, afterMs);
-            return;
+            return false;
         }
         session.onAnswered(plan, resp.sessionId());
         for (FetchResponse.FetchableTopicResponse t : resp.responses()) {
@@ -493,6 +611,7 @@ final class ReplicaFetcherThread extends Thread {
                 onPartitionData(s, pd, afterMs);
             }
         }
+        return true;
     }
 
     private void onPartitionData(FetchState s, FetchResponse.PartitionData pd, long nowMs) {
