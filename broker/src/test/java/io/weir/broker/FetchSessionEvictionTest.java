@@ -84,13 +84,16 @@ class FetchSessionEvictionTest {
 
     @Test
     void shouldLetConsumersWhoseSessionsAreEvictedReadEveryRecord() throws Exception {
-        int records = 200;
+        // ~100 KB a partition read 1 KB a fetch: neither consumer can read it all in one poll, so the two
+        // take turns many times over whatever the machine's speed
+        int records = 2000;
+        String pad = "x".repeat(100);
         Map<String, Object> producerConfig = Map.of("bootstrap.servers", broker.bootstrapServers(), "linger.ms", 0,
             "batch.size", 512);
         try (KafkaProducer<String, String> p = new KafkaProducer<>(producerConfig, new StringSerializer(),
             new StringSerializer())) {
             for (int i = 0; i < records; i++) {
-                p.send(new ProducerRecord<>(TOPIC, i % 2, null, "r" + i));
+                p.send(new ProducerRecord<>(TOPIC, i % 2, null, "r" + i + pad));
             }
         }
         List<TopicPartition> partitions = List.of(new TopicPartition(TOPIC, 0), new TopicPartition(TOPIC, 1));
