@@ -3,7 +3,6 @@ package io.weir.bench.sidebyside;
 import io.weir.bench.streams.JobArgs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -99,9 +98,11 @@ public final class StreamsCase {
         int partitions = settings.partitions();
         String input = runName + "-in";
         String output = runName + "-out";
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
-            admin.createTopics(List.of(new NewTopic(input, partitions, (short) 1), new NewTopic(output, partitions, (short) 1)))
-                .all().get(60, TimeUnit.SECONDS);
+        // each topic only once every partition has a leader: a kafka-clients idempotent producer that sent into a
+        // just-created Kafka topic got NOT_LEADER_OR_FOLLOWER, then looped on OUT_OF_ORDER_SEQUENCE_NUMBER (the load hung)
+        for (String topic : List.of(input, output)) {
+            BrokerProcess.createTopic(Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers)),
+                topic, partitions, (short) 1, Map.of());
         }
         Path stateDir = workDir.resolve(runName + "-state");
         Files.createDirectories(stateDir);
