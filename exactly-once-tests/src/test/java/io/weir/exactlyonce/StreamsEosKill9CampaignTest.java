@@ -189,6 +189,12 @@ class StreamsEosKill9CampaignTest {
                 in.start();
                 in.awaitRunning();
                 awaitStableGroup(broker);
+                if (staticMembers) {
+                    // the coordinator reads Stable once the leader's SyncGroup is in; the instance opens its tasks
+                    // (under cooperative rebalancing possibly in a second, follow-up round) a moment later
+                    awaitRestoreLines(in);
+                    awaitStableGroup(broker);
+                }
                 List<Restore> restores = in.restores();
                 events.add((kill ? "SIGKILL" : "clean stop") + " of instance " + target + " after " + sent.get()
                     + " records: restored " + restores.stream().mapToLong(Restore::records).sum()
@@ -304,6 +310,14 @@ class StreamsEosKill9CampaignTest {
      * Waits until the group is stable with every instance holding its share of the tasks, so that an event never
      * lands in the middle of a rebalance (where the range assignor could move a restarted instance's tasks).
      */
+    /** Waits (bounded) until the instance has opened at least one store; checkRestores names it if it never does. */
+    private static void awaitRestoreLines(Instance in) throws Exception {
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (in.restores().isEmpty() && System.currentTimeMillis() < deadline) {
+            Thread.sleep(200);
+        }
+    }
+
     private static void awaitStableGroup(BrokerProcess broker) throws Exception {
         long deadline = System.currentTimeMillis() + 120_000;
         String last = "";
