@@ -657,6 +657,8 @@ final class ReplicaFetcherThread extends Thread {
             }
             default -> {
                 log.debug("{}: fetch from broker {} answered {}", tp, leader.id(), error);
+                // the leader's session may not hold it (a topic id it could not resolve yet): name it again
+                session.onPartitionError(tp);
                 delay(List.of(s), nowMs);
             }
         }
