@@ -3,9 +3,11 @@ package io.weir.broker.server;
 import io.weir.common.TopicPartition;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -17,8 +19,12 @@ import java.util.UUID;
  * fetch that failed or a session the leader refused (FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH:
  * the leader restarted or evicted it) makes the next fetch a full one, which opens a new session.
  *
- * <p>Invariant: {@link #inSession} is exactly what the leader's session holds after the last answered fetch,
- * so comparing a wanted position with it tells whether the leader must hear about it.
+ * <p>Invariant: {@link #inSession} is what the leader's session may hold after the last answered fetch, and
+ * a partition outside {@link #unconfirmed} is held there at that position, so comparing a wanted position
+ * with it tells whether the leader must hear about it. A partition the leader answered with an error
+ * ({@link #onPartitionError}) is unconfirmed: a leader keeps no session entry for a topic id it cannot
+ * resolve yet (a follower of a new topic can fetch before its leader has the topic), so the follower names
+ * it again, unchanged, in its next fetch that wants it, rather than waiting for news the leader will never send.
  *
  * <p>Not thread-safe: only its fetcher thread uses it.
  */
@@ -45,6 +51,8 @@ final class FollowerFetchSession {
     private int sessionId = NO_SESSION;
     private int nextEpoch = INITIAL_EPOCH;
     private final Map<TopicPartition, Position> inSession = new LinkedHashMap<>();
+    /** Partitions of {@link #inSession} the leader's session may lack: named in the next fetch that wants them. */
+    private final Set<TopicPartition> unconfirmed = new HashSet<>();
 
     /** The next fetch for {@code wanted} (in the order given): full when no session is open, else incremental. */
     Request build(Map<TopicPartition, Position> wanted) {
@@ -54,7 +62,7 @@ final class FollowerFetchSession {
         }
         Map<TopicPartition, Position> toSend = new LinkedHashMap<>();
         want.forEach((tp, p) -> {
-            if (!p.equals(inSession.get(tp))) {
+            if (!p.equals(inSession.get(tp)) || unconfirmed.contains(tp)) {
                 toSend.put(tp, p);
             }
         });
@@ -79,12 +87,26 @@ final class FollowerFetchSession {
         if (request.full()) {
             inSession.clear();
             inSession.putAll(request.wanted());
+            unconfirmed.clear();
             sessionId = responseSessionId;
         } else {
             inSession.putAll(request.toSend());
             request.forgotten().keySet().forEach(inSession::remove);
+            unconfirmed.removeAll(request.toSend().keySet());
+            unconfirmed.removeAll(request.forgotten().keySet());
         }
         nextEpoch = nextEpoch == Integer.MAX_VALUE ? 1 : nextEpoch + 1;
+    }
+
+    /**
+     * The leader answered {@code tp} with an error in the last answered fetch (call after {@link #onAnswered}):
+     * its session may not hold it (an unknown topic id is left out), so the next fetch that wants it names it
+     * again even at an unchanged position.
+     */
+    void onPartitionError(TopicPartition tp) {
+        if (inSession.containsKey(tp)) {
+            unconfirmed.add(tp);
+        }
     }
 
     /**
@@ -99,6 +121,7 @@ final class FollowerFetchSession {
         sessionId = keepId;
         nextEpoch = INITIAL_EPOCH;
         inSession.clear();
+        unconfirmed.clear();
     }
 
     int sessionId() {

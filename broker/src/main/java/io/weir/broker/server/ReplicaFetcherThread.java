@@ -57,6 +57,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * the first in full, later ones naming only partitions whose position changed and forgetting those not
  * fetched this round (truncating, backing off, or held by the replication throttle), so the leader sends
  * nothing for them. A session the leader lost or a failed fetch makes the next fetch full again, at once.
+ * A partition the leader answered with an error is named again in its next fetch even if unchanged: the
+ * leader's session may lack it (a topic id the leader could not resolve yet, as when the follower learnt of a
+ * new topic first), and would otherwise never answer for it.
  *
  * <p><b>Fetch chains.</b> A fetch's answer is applied, and the next fetch sent, on the fetcher's own
  * client I/O thread as soon as the answer arrives, while this thread waits ({@link #fetch}): the
@@ -657,6 +660,8 @@ final class ReplicaFetcherThread extends Thread {
             }
             default -> {
                 log.debug("{}: fetch from broker {} answered {}", tp, leader.id(), error);
+                // the leader's session may not hold it (a topic id it could not resolve yet): name it again
+                session.onPartitionError(tp);
                 delay(List.of(s), nowMs);
             }
         }

@@ -116,4 +116,38 @@ class FollowerFetchSessionTest {
         session.onAnswered(session.build(wanted(10, 20, 30)), 0);
         assertTrue(session.build(wanted(10, 20, 30)).full());
     }
+
+    /**
+     * A follower of a new topic may fetch before its leader knows the topic: the leader answers UNKNOWN_TOPIC_ID
+     * and its session does not take the partition. After its backoff the follower must name the partition again
+     * at the same position; an incremental fetch leaving it out would never be answered for it.
+     */
+    @Test
+    void shouldNameAPartitionAgainAfterTheLeaderAnsweredItWithAnError() {
+        FollowerFetchSession session = new FollowerFetchSession();
+        session.onAnswered(session.build(wanted(0, 20, 30)), 9);
+        session.onPartitionError(P0);
+
+        Map<TopicPartition, FollowerFetchSession.Position> backingOff = wanted(0, 20, 30);
+        backingOff.remove(P0);
+        FollowerFetchSession.Request meanwhile = session.build(backingOff);
+        assertFalse(meanwhile.full());
+        assertTrue(meanwhile.toSend().isEmpty());
+        session.onAnswered(meanwhile, 9);
+
+        FollowerFetchSession.Request again = session.build(wanted(0, 20, 30));
+        assertFalse(again.full());
+        assertEquals(Map.of(P0, at(0)), again.toSend(), "unchanged, but the leader may not hold it");
+        session.onAnswered(again, 9);
+
+        assertTrue(session.build(wanted(0, 20, 30)).toSend().isEmpty(), "named once, the leader holds it again");
+    }
+
+    @Test
+    void shouldNameAnErroredPartitionAgainEvenWhenItWasNeverLeftOut() {
+        FollowerFetchSession session = new FollowerFetchSession();
+        session.onAnswered(session.build(wanted(0, 20, 30)), 9);
+        session.onPartitionError(P2);
+        assertEquals(Map.of(P2, at(30)), session.build(wanted(0, 20, 30)).toSend());
+    }
 }
