@@ -14,9 +14,6 @@ import io.weir.producer.Serializers;
 import io.weir.producer.WeirProducer;
 import io.weir.streams.errors.LogAndContinueProcessingExceptionHandler;
 import io.weir.streams.errors.LogAndContinueProductionExceptionHandler;
-import io.weir.streams.kstream.Consumed;
-import io.weir.streams.kstream.Produced;
-import io.weir.streams.serialization.Serdes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,7 +26,6 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
@@ -124,29 +120,9 @@ class ExceptionHandlersIntegrationTest {
 
     /** in-n -> mapValues (throws on "bad") -> out-n, the streams producer refusing records over 4000 bytes. */
     private static WeirStreams job(int n, Map<String, String> extra, List<Throwable> handled) {
-        StreamsBuilder builder = new StreamsBuilder();
-        builder.stream("in-" + n, Consumed.with(Serdes.String(), Serdes.String()))
-            .mapValues(v -> {
-                if (v.equals("bad")) {
-                    throw new IllegalStateException("cannot process bad");
-                }
-                return v;
-            })
-            .to("out-" + n, Produced.with(Serdes.String(), Serdes.String()));
-        Properties p = new Properties();
-        p.put(StreamsConfig.APPLICATION_ID_CONFIG, "handlers-" + n);
-        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        p.put(StreamsConfig.STATE_DIR_CONFIG, root.resolve("state-" + n).toString());
-        p.put("consumer.session.timeout.ms", "3000");
-        p.put("consumer.heartbeat.interval.ms", "500");
-        p.put("producer.max.request.size", "4000");
-        p.putAll(extra);
-        WeirStreams streams = new WeirStreams(builder.build(), p);
-        streams.setUncaughtExceptionHandler(e -> {
-            handled.add(e);
-            return WeirStreams.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-        });
-        return streams;
+        Map<String, String> config = new HashMap<>(extra);
+        config.putIfAbsent("producer.max.request.size", "4000");
+        return ThrowingMapJob.build("handlers-" + n, n, broker.bootstrapServers(), root.resolve("state-" + n), config, handled);
     }
 
     @Test
