@@ -303,6 +303,10 @@ public final class ZkController implements TopicController, LeaderElector, Parti
                 context = term;
                 log.info("broker {} is the controller, epoch {}", brokerId, epoch);
                 checkTerm(term); // arms the watches that notice this term being taken away
+                // a new term re-reads the cluster from ZooKeeper (as Kafka's controller does on failover): this
+                // broker's image may hold an UpdateMetadata of the previous controller that predates a broker's
+                // registration; from now on this term's epoch refuses such requests
+                store.refreshSoon(store.image().topics().keySet());
                 try {
                     worker.execute(() -> sendFullState(term)); // off Curator's thread; before the reconcile below
                 } catch (RejectedExecutionException e) {
