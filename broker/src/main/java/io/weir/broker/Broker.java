@@ -61,6 +61,8 @@ import io.weir.common.Time;
 import io.weir.common.TopicPartition;
 import io.weir.log.LogConfig;
 import io.weir.log.LogManager;
+import io.weir.broker.server.LogDirFailureHandler;
+import io.weir.broker.zk.ZkOfflineReplicas;
 import io.weir.protocol.client.NetworkClient;
 import io.weir.protocol.client.Node;
 import org.slf4j.Logger;
@@ -126,6 +128,12 @@ public final class Broker {
      */
     private volatile boolean applyZkPartitionStates = true;
     private RequestHandlerPool handlerPool;
+    /** Takes failed log directories offline and tells the controller (Kafka's LogDirFailureHandler). */
+    private LogDirFailureHandler logDirFailureHandler;
+    /** Every broker's replicas offline with a failed log directory, for Metadata's offline replicas. */
+    private ZkOfflineReplicas.Cache offlineReplicas;
+    /** Whether this broker stopped because every log directory failed. */
+    private volatile boolean stoppedByLogDirFailure;
     private ScheduledExecutorService scheduler;
     private volatile boolean running;
     /** A test's replacement for how leaders send ISR changes to the controller; null: the AlterPartition manager. */
@@ -300,6 +308,12 @@ public final class Broker {
             registered::brokerEpoch);
         controller.start();
         alterPartitionManager.start();
+        ZkOfflineReplicas offlineZk = new ZkOfflineReplicas(store.client());
+        logDirFailureHandler = new LogDirFailureHandler(replicaManager, registered::brokerEpoch,
+            (epoch, dirs, partitions) -> offlineZk.report(config.brokerId(), epoch, dirs, partitions),
+            this::stopAfterAllLogDirsFailed).start(config.brokerId());
+        offlineReplicas = new ZkOfflineReplicas.Cache(offlineZk, config.brokerId()).start();
+        ZkOfflineReplicas.Cache offlineCache = offlineReplicas;
         log.debug("ZooKeeper: metadata opened in {} ms, registered and controller known in {} ms",
             (zkOpenedNs - zkStartNs) / 1_000_000, (System.nanoTime() - registerNs) / 1_000_000);
         groupCoordinator = new GroupCoordinatorService(config, replicaManager, topics, store, time);
@@ -325,7 +339,8 @@ public final class Broker {
                 FetchSessionCache.DEFAULT_EVICTION_IDLE_MS, time), fetchPurgatory))
             .register(new ListOffsetsHandler(replicaManager))
             .register(new DescribeProducersHandler(replicaManager))
-            .register(new MetadataHandler(config, store, replicaManager, topics, advertised))
+            .register(new MetadataHandler(config, store, replicaManager, topics, advertised)
+                .withDirOfflineReplicas(tp -> offlineCache.offlineReplicas(tp, metadata.image().brokers())))
             .register(new TopicAdminHandler(config, store, topics))
             .register(new ConfigsHandler(config, store, topics, new ZkDynamicBrokerConfigs(store, config.brokerId(),
                 dynamic -> {
@@ -469,6 +484,41 @@ public final class Broker {
     }
 
     /**
+     * Every log directory failed: nothing can be served, so the broker stops (Kafka halts the process:
+     * "Shutdown broker because all log dirs ... have failed") — no controlled shutdown (no replica here can
+     * lead), no clean-shutdown marker (the next start, with the directories fixed, recovers them). Runs on its
+     * own thread, as it is called from the failure handler's, which the stop closes.
+     */
+    private void stopAfterAllLogDirsFailed() {
+        Thread t = new Thread(() -> {
+            synchronized (this) {
+                if (!running) {
+                    return;
+                }
+                stoppedByLogDirFailure = true;
+                running = false;
+                try {
+                    stopComponents();
+                } finally {
+                    stopped.countDown();
+                }
+                log.error("Weir broker {} stopped: every log directory failed", config.brokerId());
+            }
+        }, "weir-log-dir-failure-shutdown");
+        t.start();
+    }
+
+    /** Whether the broker stopped because every log directory failed ({@link #awaitShutdown} then returns). */
+    public boolean stoppedByLogDirFailure() {
+        return stoppedByLogDirFailure;
+    }
+
+    /** Whether the broker is running (started and not stopped). */
+    public boolean isRunning() {
+        return running;
+    }
+
+    /**
      * With {@code controlled.shutdown.enable} and other brokers live, asks the controller to move this
      * broker's leaderships away while it still serves requests (at most
      * {@code controlled.shutdown.max.retries} attempts of {@code controlled.shutdown.retry.backoff.ms});
@@ -585,6 +635,8 @@ public final class Broker {
         ok &= stage("network", () -> socketServer.shutdown(), socketServer);
         ok &= stage("request handlers", () -> handlerPool.shutdown(10_000), handlerPool);
         ok &= stage("background duties", this::stopScheduler, scheduler);
+        ok &= stage("log dir failure handler", () -> logDirFailureHandler.close(), logDirFailureHandler);
+        ok &= stage("offline replicas cache", () -> offlineReplicas.close(), offlineReplicas);
         // fetchers stop before the logs close; the high watermarks are checkpointed for the next start
         ok &= stage("replication", () -> replicaManager.shutdown(), replicaManager);
         ok &= stage("transaction coordinator", () -> transactionCoordinator.shutdown(), transactionCoordinator);
@@ -603,6 +655,8 @@ public final class Broker {
         ok &= stage("metadata store", () -> store.close(), store);
         socketServer = null;
         handlerPool = null;
+        logDirFailureHandler = null;
+        offlineReplicas = null;
         scheduler = null;
         transactionCoordinator = null;
         interBrokerClient = null;

@@ -93,6 +93,10 @@ public final class WeirServer {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (broker.stoppedByLogDirFailure()) {
+            err.println("Error: the broker stopped because every log directory failed (see its log)");
+            return 1;
+        }
         return 0;
     }
 }

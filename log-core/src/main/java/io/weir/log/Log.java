@@ -1305,6 +1305,27 @@ public final class Log implements AutoCloseable {
         deleteExpiredFiles(Long.MAX_VALUE);
     }
 
+    /**
+     * Closes every segment's files without flushing or snapshotting anything (Kafka's {@code closeHandlers}):
+     * for a log whose directory failed, where a flush would only fail again. Errors are logged, not thrown;
+     * whatever was not fsynced is left to the recovery of the next start.
+     */
+    public void closeHandlers() {
+        lock.lock();
+        try {
+            for (LogSegment s : segments.values()) {
+                try {
+                    s.close();
+                } catch (RuntimeException e) {
+                    LOG.debug("{}: closing segment {} of a failed log directory: {}", topicPartition, s.baseOffset(),
+                        e.toString());
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Closes the log and deletes its directory. */
     public void delete() {
         lock.lock();

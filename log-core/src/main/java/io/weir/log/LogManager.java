@@ -103,6 +103,8 @@ public final class LogManager implements AutoCloseable {
      */
     private final ReentrantReadWriteLock moveLock = new ReentrantReadWriteLock();
     private final LogCleaner cleaner;
+    /** Where an I/O error in a directory is reported; its logs then leave this manager ({@link #takeOffline}). */
+    private final LogDirFailureChannel failureChannel = new LogDirFailureChannel();
     private final boolean hadCleanShutdown;
     private long lastScrubMs = -1;
     private int scrubTurn;
@@ -475,16 +477,22 @@ public final class LogManager implements AutoCloseable {
 
     /** The directory with the fewest logs; the first listed among equals. */
     private Path nextLogDir() {
-        if (dirs.size() == 1) {
-            return dirs.get(0).path;
+        List<LogDir> online = new ArrayList<>(dirs);
+        online.removeIf(d -> failureChannel.isOffline(d.path));
+        if (online.isEmpty()) {
+            throw new io.weir.common.errors.StorageException("no log can be created: every log directory " + logDirs()
+                + " is offline");
+        }
+        if (online.size() == 1) {
+            return online.get(0).path;
         }
         Map<Path, Integer> counts = new HashMap<>();
         for (Log log : logs.values()) {
             counts.merge(log.dir().getParent(), 1, Integer::sum);
         }
-        LogDir best = dirs.get(0);
+        LogDir best = online.get(0);
         int bestCount = counts.getOrDefault(best.path, 0);
-        for (LogDir d : dirs) {
+        for (LogDir d : online) {
             int n = counts.getOrDefault(d.path, 0);
             if (n < bestCount) {
                 best = d;
@@ -604,6 +612,72 @@ public final class LogManager implements AutoCloseable {
         FileUtils.fsyncDirectory(to.getParent());
     }
 
+    /**
+     * Runs {@code work} on each log; an I/O error on one (an {@link UncheckedIOException}) reports its
+     * directory to the {@link #failureChannel()} and the pass goes on with the others.
+     */
+    private long eachLog(java.util.function.ToLongFunction<Log> work) {
+        long n = 0;
+        for (Log log : logs.values()) {
+            try {
+                n += work.applyAsLong(log);
+            } catch (UncheckedIOException e) {
+                reportFailure(log.dir().getParent(), "an I/O error on the log of " + log.topicPartition(), e);
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Where an I/O error in one of the directories is reported (see {@link LogDirFailureChannel}): the duties
+     * here report their own; the broker reports those of appends and reads, and takes each reported directory
+     * offline with {@link #takeOffline}.
+     */
+    public LogDirFailureChannel failureChannel() {
+        return failureChannel;
+    }
+
+    /** Reports an I/O error in {@code logDir} (one of {@link #logDirs()}) to the {@link #failureChannel()}. */
+    public void reportFailure(Path logDir, String what, Throwable cause) {
+        failureChannel.maybeAddOfflineLogDir(logDir, what, cause);
+    }
+
+    /** Whether {@code logDir} was reported failed: it holds no served log and gets no new one. */
+    public boolean isOffline(Path logDir) {
+        return failureChannel.isOffline(logDir);
+    }
+
+    /** The directories not reported failed, in the configured order. */
+    public List<Path> onlineLogDirs() {
+        List<Path> out = new ArrayList<>(dirs.size());
+        for (LogDir d : dirs) {
+            if (!failureChannel.isOffline(d.path)) {
+                out.add(d.path);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Takes a failed directory's logs out of this manager (Kafka's {@code handleLogDirFailure}): each is
+     * removed from the served set and its files closed without a flush ({@link Log#closeHandlers}); no
+     * checkpoint or clean-shutdown marker is written there again, so the next start recovers the directory.
+     * Returns the partitions whose logs it held.
+     */
+    public List<TopicPartition> takeOffline(Path logDir) {
+        failureChannel.maybeAddOfflineLogDir(logDir, "taken offline", null);
+        List<TopicPartition> out = new ArrayList<>();
+        synchronized (createLock) {
+            for (Log log : List.copyOf(logs.values())) {
+                if (log.dir().getParent().equals(logDir) && logs.remove(log.topicPartition(), log)) {
+                    out.add(log.topicPartition());
+                    log.closeHandlers();
+                }
+            }
+        }
+        return out;
+    }
+
     /** Closes and deletes the partition's log; returns whether there was one. */
     public boolean deleteLog(TopicPartition tp) {
         Log log = logs.remove(tp);
@@ -619,11 +693,7 @@ public final class LogManager implements AutoCloseable {
     public int doRetention(long nowMs) {
         moveLock.readLock().lock();
         try {
-            int n = 0;
-            for (Log log : logs.values()) {
-                n += log.deleteOldSegments(nowMs);
-            }
-            return n;
+            return (int) eachLog(log -> log.deleteOldSegments(nowMs));
         } finally {
             moveLock.readLock().unlock();
         }
@@ -633,13 +703,7 @@ public final class LogManager implements AutoCloseable {
     public int doFlush(long nowMs) {
         moveLock.readLock().lock();
         try {
-            int n = 0;
-            for (Log log : logs.values()) {
-                if (log.maybeFlushByTime(nowMs)) {
-                    n++;
-                }
-            }
-            return n;
+            return (int) eachLog(log -> log.maybeFlushByTime(nowMs) ? 1 : 0);
         } finally {
             moveLock.readLock().unlock();
         }
@@ -652,11 +716,7 @@ public final class LogManager implements AutoCloseable {
     public int doProducerIdExpiration(long nowMs, long producerIdExpirationMs) {
         moveLock.readLock().lock();
         try {
-            int n = 0;
-            for (Log log : logs.values()) {
-                n += log.removeExpiredProducers(nowMs, producerIdExpirationMs);
-            }
-            return n;
+            return (int) eachLog(log -> log.removeExpiredProducers(nowMs, producerIdExpirationMs));
         } finally {
             moveLock.readLock().unlock();
         }
@@ -678,9 +738,17 @@ public final class LogManager implements AutoCloseable {
             }
             int n = 0;
             for (LogDir d : dirs) {
+                if (failureChannel.isOffline(d.path)) {
+                    continue;
+                }
                 Map<TopicPartition, Long> p = points.getOrDefault(d.path, Map.of());
-                d.recoveryPoints.write(p);
-                d.logStartOffsets.write(starts.getOrDefault(d.path, Map.of()));
+                try {
+                    d.recoveryPoints.write(p);
+                    d.logStartOffsets.write(starts.getOrDefault(d.path, Map.of()));
+                } catch (UncheckedIOException e) {
+                    reportFailure(d.path, "cannot write the checkpoints of " + d.path, e);
+                    continue;
+                }
                 n += p.size();
             }
             return n;
@@ -693,13 +761,7 @@ public final class LogManager implements AutoCloseable {
     public long doCleaning(long nowMs) {
         moveLock.readLock().lock();
         try {
-            long n = 0;
-            for (Log log : logs.values()) {
-                if (log.config().compact) {
-                    n += cleaner.clean(log, nowMs);
-                }
-            }
-            return n;
+            return eachLog(log -> log.config().compact ? cleaner.clean(log, nowMs) : 0);
         } finally {
             moveLock.readLock().unlock();
         }
@@ -726,6 +788,9 @@ public final class LogManager implements AutoCloseable {
             if (failure == null) {
                 doCheckpoint();
                 for (LogDir d : dirs) {
+                    if (failureChannel.isOffline(d.path)) {
+                        continue; // never marked clean: the next start recovers what it holds
+                    }
                     try {
                         Files.write(d.path.resolve(CLEAN_SHUTDOWN_FILE), new byte[0]);
                         FileUtils.fsyncDirectory(d.path);

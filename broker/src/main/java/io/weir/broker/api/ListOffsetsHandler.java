@@ -53,7 +53,7 @@ public final class ListOffsetsHandler implements ApiHandler {
                     .setPartitionIndex(p.partitionIndex());
                 TopicPartition tp = new TopicPartition(t.name(), p.partitionIndex());
                 Partition partition = replicaManager.partition(tp);
-                Errors invalid = partition == null ? Errors.UNKNOWN_TOPIC_OR_PARTITION
+                Errors invalid = partition == null ? replicaManager.notHostedError(tp)
                     : replicaManager.validateLeader(tp, p.currentLeaderEpoch());
                 if (invalid != Errors.NONE) {
                     pr.setErrorCode(invalid.code()).setTimestamp(-1).setOffset(-1);

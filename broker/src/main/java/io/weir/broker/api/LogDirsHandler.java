@@ -39,6 +39,7 @@ import java.util.Set;
  * the answer ({@link ReplicaManager#moveReplicaLog}: the replica stops, its quiet log is copied and swapped
  * in, the replica starts again), rather than Kafka's background copy that catches up while the replica
  * keeps serving; a move that fails answers KAFKA_STORAGE_ERROR and the replica stays where it was.
+ * A directory that failed (an I/O error took it offline) is described with KAFKA_STORAGE_ERROR and nothing in it.
  *
  * <p>Thread-safe.
  */
@@ -100,6 +101,13 @@ public final class LogDirsHandler implements ApiHandler {
         }
         List<DescribeLogDirsResponse.DescribeLogDirsResult> results = new ArrayList<>();
         for (Map.Entry<Path, String> d : logDirs.entrySet()) {
+            if (replicaManager.logManager().isOffline(d.getKey())) {
+                // a failed directory (Kafka's answer): its error, no partitions, no sizes
+                results.add(new DescribeLogDirsResponse.DescribeLogDirsResult()
+                    .setErrorCode(Errors.KAFKA_STORAGE_ERROR.code()).setLogDir(d.getValue()).setTopics(List.of())
+                    .setTotalBytes(-1).setUsableBytes(-1).setIsCordoned(false));
+                continue;
+            }
             List<DescribeLogDirsResponse.DescribeLogDirsTopic> topics = new ArrayList<>();
             for (Map.Entry<String, List<DescribeLogDirsResponse.DescribeLogDirsPartition>> e
                     : byDir.getOrDefault(d.getKey(), Map.of()).entrySet()) {
@@ -145,6 +153,9 @@ public final class LogDirsHandler implements ApiHandler {
     private Errors alterOne(TopicPartition tp, Path target, String requested) {
         if (target == null) {
             return Errors.LOG_DIR_NOT_FOUND;
+        }
+        if (replicaManager.logManager().isOffline(target) || replicaManager.isOffline(tp)) {
+            return Errors.KAFKA_STORAGE_ERROR;
         }
         if (replicaManager.partition(tp) == null) {
             return Errors.REPLICA_NOT_AVAILABLE;

@@ -33,6 +33,9 @@ public final class MetadataHandler implements ApiHandler {
     private final ReplicaManager replicaManager;
     private final TopicService topics;
     private final BrokerConfig.Endpoint advertised;
+    /** The brokers holding a partition offline with a failed log directory (none by default). */
+    private volatile java.util.function.Function<TopicPartition, java.util.Set<Integer>> dirOfflineReplicas =
+        tp -> java.util.Set.of();
 
     public MetadataHandler(BrokerConfig config, MetadataStore store, ReplicaManager replicaManager, TopicService topics,
                            BrokerConfig.Endpoint advertised) {
@@ -41,6 +44,15 @@ public final class MetadataHandler implements ApiHandler {
         this.replicaManager = replicaManager;
         this.topics = topics;
         this.advertised = advertised;
+    }
+
+    /**
+     * Sets where the replicas taken offline by a failed log directory are read (listed among a partition's
+     * offline replicas, as Kafka lists them); by default there are none.
+     */
+    public MetadataHandler withDirOfflineReplicas(java.util.function.Function<TopicPartition, java.util.Set<Integer>> f) {
+        this.dirOfflineReplicas = f;
+        return this;
     }
 
     @Override
@@ -166,7 +178,8 @@ public final class MetadataHandler implements ApiHandler {
                 replicas = self;
             }
             int leader = state != null ? state.leader() : replicas.get(0);
-            List<Integer> offline = replicas.stream().filter(r -> !live.contains(r)).toList();
+            java.util.Set<Integer> dirFailed = dirOfflineReplicas.apply(tp);
+            List<Integer> offline = replicas.stream().filter(r -> !live.contains(r) || dirFailed.contains(r)).toList();
             MetadataResponse.MetadataResponsePartition out = new MetadataResponse.MetadataResponsePartition()
                 .setPartitionIndex(p).setReplicaNodes(replicas).setOfflineReplicas(offline);
             if (leader == config.brokerId()) {

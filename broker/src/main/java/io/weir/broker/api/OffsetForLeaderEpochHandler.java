@@ -56,7 +56,7 @@ public final class OffsetForLeaderEpochHandler implements ApiHandler {
             .setPartition(tp.partition()).setLeaderEpoch(-1).setEndOffset(-1);
         Partition partition = replicaManager.partition(tp);
         if (partition == null) {
-            return r.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+            return r.setErrorCode(replicaManager.notHostedError(tp).code());
         }
         Errors invalid = replicaManager.validateLeader(tp, currentLeaderEpoch);
         if (invalid != Errors.NONE) {

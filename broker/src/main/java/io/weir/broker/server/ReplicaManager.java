@@ -29,6 +29,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -88,6 +89,11 @@ public final class ReplicaManager {
     private final TopicConfigs topicConfigs;
     private final Time time;
     private final Map<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
+    /**
+     * Partitions whose log was in a failed directory ({@link #handleLogDirFailure}): not served, answered
+     * KAFKA_STORAGE_ERROR, and never hosted again (no new empty log elsewhere) until the broker restarts.
+     */
+    private final java.util.Set<TopicPartition> offlinePartitions = ConcurrentHashMap.newKeySet();
     /**
      * Serializes partition-state changes (hosting, applying a controller state, stopping a replica): the
      * ZooKeeper watch path and the controller's LeaderAndIsr requests both apply states, and the staleness
@@ -258,6 +264,9 @@ public final class ReplicaManager {
 
     private void hostPartitionLocked(TopicMetadata topic, int p, List<Integer> replicas, PartitionState state) {
         TopicPartition tp = new TopicPartition(topic.name(), p);
+        if (offlinePartitions.contains(tp)) {
+            return; // its log is in a failed directory: not served here until a restart
+        }
         int minIsr = topicConfigs.minInsyncReplicas(topic.configs());
         TopicConfigs.Compression compression = topicConfigs.compression(topic.configs());
         Partition partition = partitions.get(tp);
@@ -515,7 +524,7 @@ public final class ReplicaManager {
                                        boolean notify) {
         Partition partition = partition(tp);
         if (partition == null) {
-            return AppendResult.error(Errors.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host " + tp);
+            return AppendResult.error(notHostedError(tp), notHostedMessage(tp));
         }
         if (records == null || records.sizeInBytes() == 0) {
             return AppendResult.error(Errors.CORRUPT_MESSAGE, "Produce request for " + tp + " holds no record batches");
@@ -562,6 +571,10 @@ public final class ReplicaManager {
         } catch (InvalidRecordException e) {
             log.debug("rejected invalid produce to {}: {}", tp, e.getMessage());
             return new AppendResult(Errors.INVALID_RECORD, e.getMessage(), -1, -1, -1, e.recordErrors());
+        } catch (UncheckedIOException e) {
+            reportIoError(partition, "an append", e);
+            return AppendResult.error(Errors.KAFKA_STORAGE_ERROR, "The log directory of " + tp + " on broker " + brokerId
+                + " failed: " + e.getMessage());
         }
         ProducerAppendCheck check = info.producerCheck();
         switch (check.result()) {
@@ -634,7 +647,7 @@ public final class ReplicaManager {
                            boolean readCommitted) {
         Partition partition = partition(tp);
         if (partition == null) {
-            return errorRead(Errors.UNKNOWN_TOPIC_OR_PARTITION, fetchOffset);
+            return errorRead(notHostedError(tp), fetchOffset);
         }
         if (!partition.isLeader()) {
             return errorRead(Errors.NOT_LEADER_OR_FOLLOWER, fetchOffset);
@@ -668,6 +681,9 @@ public final class ReplicaManager {
             // a quarantined (damaged) stretch: a clear error for this partition, not a stalled consumer
             return new ReadResult(Errors.CORRUPT_MESSAGE, hw, lso, l.logStartOffset(), null, null,
                 new LogOffsetMetadata(fetchOffset));
+        } catch (UncheckedIOException e) {
+            reportIoError(partition, "a read", e);
+            return errorRead(Errors.KAFKA_STORAGE_ERROR, fetchOffset);
         }
     }
 
@@ -683,7 +699,7 @@ public final class ReplicaManager {
     public Errors validateLeader(TopicPartition tp, int currentLeaderEpoch) {
         Partition partition = partition(tp);
         if (partition == null) {
-            return Errors.UNKNOWN_TOPIC_OR_PARTITION;
+            return notHostedError(tp);
         }
         return validateLeader(partition, currentLeaderEpoch);
     }
@@ -744,7 +760,7 @@ public final class ReplicaManager {
                                       boolean minOneBatch, boolean updateFetchState) {
         Partition partition = partition(tp);
         if (partition == null) {
-            return errorRead(Errors.UNKNOWN_TOPIC_OR_PARTITION, fetchOffset);
+            return errorRead(notHostedError(tp), fetchOffset);
         }
         int replicaId = fetch.replicaId();
         Errors invalid = validateLeader(partition, fetch.currentLeaderEpoch());
@@ -788,6 +804,9 @@ public final class ReplicaManager {
         } catch (io.weir.common.record.CorruptRecordException e) {
             return new ReadResult(Errors.CORRUPT_MESSAGE, partition.highWatermark(), partition.lastStableOffset(),
                 l.logStartOffset(), null, null, new LogOffsetMetadata(fetchOffset));
+        } catch (UncheckedIOException e) {
+            reportIoError(partition, "a follower's read", e);
+            return errorRead(Errors.KAFKA_STORAGE_ERROR, fetchOffset);
         }
         if (updateFetchState) {
             LogOffsetMetadata at = info.fetchOffsetMetadata().messageOffset() == fetchOffset ? info.fetchOffsetMetadata()
@@ -933,8 +952,16 @@ public final class ReplicaManager {
         }
         int n = 0;
         for (Map.Entry<Path, CheckpointFile> e : highWatermarkCheckpoints.entrySet()) {
+            if (logManager.isOffline(e.getKey())) {
+                continue;
+            }
             Map<TopicPartition, Long> out = byDir.getOrDefault(e.getKey(), Map.of());
-            e.getValue().write(out);
+            try {
+                e.getValue().write(out);
+            } catch (UncheckedIOException ex) {
+                logManager.reportFailure(e.getKey(), "cannot write the high-watermark checkpoint of " + e.getKey(), ex);
+                continue;
+            }
             n += out.size();
         }
         return n;
@@ -1031,11 +1058,15 @@ public final class ReplicaManager {
                 return -1L;
             }
             Log l = partition.log();
-            if (records.sizeInBytes() > 0) {
-                l.appendAsFollower(records);
-            }
-            if (leaderLogStartOffset > l.logStartOffset() && leaderLogStartOffset <= l.logEndOffset()) {
-                l.deleteRecordsBefore(leaderLogStartOffset);
+            try {
+                if (records.sizeInBytes() > 0) {
+                    l.appendAsFollower(records);
+                }
+                if (leaderLogStartOffset > l.logStartOffset() && leaderLogStartOffset <= l.logEndOffset()) {
+                    l.deleteRecordsBefore(leaderLogStartOffset);
+                }
+            } catch (UncheckedIOException e) {
+                throw reportIoError(partition, "a follower's append", e);
             }
             return l.logEndOffset();
         });
@@ -1060,7 +1091,11 @@ public final class ReplicaManager {
             }
             // even with no data to cut, an epoch this replica opened at its log end as leader (writing nothing)
             // goes (Kafka's rule): the leader never had it, and a follower naming it would diverge forever
-            partition.log().truncateTo(Math.min(offset, end));
+            try {
+                partition.log().truncateTo(Math.min(offset, end));
+            } catch (UncheckedIOException e) {
+                throw reportIoError(partition, "a follower's truncation", e);
+            }
             partition.capHighWatermarkAtLogEnd();
             return true;
         });
@@ -1074,7 +1109,11 @@ public final class ReplicaManager {
             }
             log.info("{}: the follower's log end {} is below the leader's log start {}: restarting the log there",
                 partition.topicPartition(), partition.log().logEndOffset(), offset);
-            partition.log().truncateFullyAndStartAt(offset);
+            try {
+                partition.log().truncateFullyAndStartAt(offset);
+            } catch (UncheckedIOException e) {
+                throw reportIoError(partition, "a follower's truncation", e);
+            }
             partition.resetHighWatermark(offset);
             return true;
         });
@@ -1117,6 +1156,79 @@ public final class ReplicaManager {
             log.info("{}: log start offset moved from {} to {} by DeleteRecords", tp, before, start);
         }
         return new DeleteRecordsResult(Errors.NONE, null, start);
+    }
+
+    // ------------------------------------------------------------------------------------ failed log dirs
+
+    /** Whether {@code tp}'s log was in a failed directory (KAFKA_STORAGE_ERROR here until a restart). */
+    public boolean isOffline(TopicPartition tp) {
+        return offlinePartitions.contains(tp);
+    }
+
+    /** The partitions taken offline with their failed directories (a snapshot). */
+    public java.util.Set<TopicPartition> offlinePartitions() {
+        return java.util.Set.copyOf(offlinePartitions);
+    }
+
+    /** What a request for a partition that is not served here is told. */
+    public Errors notHostedError(TopicPartition tp) {
+        return offlinePartitions.contains(tp) ? Errors.KAFKA_STORAGE_ERROR : Errors.UNKNOWN_TOPIC_OR_PARTITION;
+    }
+
+    private String notHostedMessage(TopicPartition tp) {
+        return offlinePartitions.contains(tp) ? "The log directory of " + tp + " on broker " + brokerId + " failed"
+            : "This server does not host " + tp;
+    }
+
+    /** Reports the I/O error of {@code what} on the partition's log to the log manager; returns what to throw. */
+    private io.weir.common.errors.StorageException reportIoError(Partition partition, String what,
+                                                                 UncheckedIOException e) {
+        Path dir = partition.log().dir().getParent();
+        logManager.reportFailure(dir, "an I/O error in " + what + " of " + partition.topicPartition(), e);
+        return new io.weir.common.errors.StorageException("the log directory " + dir + " of "
+            + partition.topicPartition() + " failed", e);
+    }
+
+    /**
+     * Takes the partitions of a failed log directory offline (Kafka's {@code handleLogDirFailure}): each stops
+     * being served (its fetcher stops; a leader resigns, its parked requests answer), is remembered as offline
+     * (KAFKA_STORAGE_ERROR to Produce, Fetch, ListOffsets, OffsetForLeaderEpoch; never hosted again until a
+     * restart), and then the log manager closes their logs. Returns the partitions taken offline.
+     */
+    public java.util.Set<TopicPartition> handleLogDirFailure(Path logDir) {
+        java.util.Set<TopicPartition> out = new java.util.TreeSet<>(
+            java.util.Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition));
+        synchronized (stateChangeLock) {
+            ReplicaFetcherManager fm = fetcherManager;
+            for (Partition p : List.copyOf(partitions.values())) {
+                if (!p.log().dir().getParent().equals(logDir)) {
+                    continue;
+                }
+                TopicPartition tp = p.topicPartition();
+                offlinePartitions.add(tp);
+                out.add(tp);
+                if (fm != null) {
+                    fm.removePartition(tp);
+                }
+                partitions.remove(tp, p);
+                boolean led = p.isLeader();
+                p.resign();
+                failHighWatermarkWaiters(tp, p);
+                if (led) {
+                    leadershipListeners.forEach(listener -> listener.onResign(tp, -1));
+                }
+            }
+            for (TopicPartition tp : logManager.takeOffline(logDir)) {
+                offlinePartitions.add(tp); // a log no partition was hosted over yet
+                out.add(tp);
+            }
+        }
+        for (TopicPartition tp : out) {
+            highWatermarkListener.accept(tp);
+        }
+        log.error("broker {}: the log directory {} failed; its {} partitions are offline here: {}", brokerId, logDir,
+            out.size(), out);
+        return out;
     }
 
     /** Every hosted partition (a snapshot). */

@@ -157,6 +157,9 @@ public final class ControllerRequestApplier {
                 controllerId, tp, brokerId, p.replicas());
             return Errors.UNKNOWN_TOPIC_OR_PARTITION;
         }
+        if (replicaManager.isOffline(tp)) {
+            return Errors.KAFKA_STORAGE_ERROR; // its log directory failed: not hosted again until a restart
+        }
         Partition hosted = replicaManager.partition(tp);
         if (hosted != null && !hosted.topicId().equals(t.topicId())
             || topic != null && !topic.topicId().equals(t.topicId())) {

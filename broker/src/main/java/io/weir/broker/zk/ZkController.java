@@ -155,6 +155,12 @@ public final class ZkController implements TopicController, LeaderElector, Parti
     private volatile ControllerContext context;
     /** The brokers in a controlled shutdown, as the controller last read them (guarded by this). */
     private Set<Integer> shuttingDown = Set.of();
+    /**
+     * The replicas brokers took offline with a failed log directory ({@link ZkOfflineReplicas}), by partition, as
+     * the controller last read them (guarded by this): dead for their partition alone.
+     */
+    private volatile Map<TopicPartition, Set<Integer>> offlineReplicas = Map.of();
+    private final ZkOfflineReplicas offlineReplicasZk;
     /** Runs {@link #reconcile} (the requests other brokers wrote, the elections) and the rebalance check. */
     private final ScheduledExecutorService worker;
     private final AtomicBoolean reconcileQueued = new AtomicBoolean();
@@ -177,6 +183,7 @@ public final class ZkController implements TopicController, LeaderElector, Parti
         this.brokerId = brokerId;
         this.settings = settings;
         this.requestWaitMs = store.sessionTimeoutMs();
+        this.offlineReplicasZk = new ZkOfflineReplicas(store.client());
         ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "weir-controller-" + brokerId);
             t.setDaemon(true);
@@ -693,6 +700,11 @@ public final class ZkController implements TopicController, LeaderElector, Parti
         } catch (Exception ex) {
             throw ZkMetadataStore.zkFailure("read " + ZkPaths.CONTROLLED_SHUTDOWN, ex);
         }
+        Map<TopicPartition, Set<Integer>> offline = offlineReplicasZk.read(store.image().brokers(), markerWatcher);
+        if (!offline.equals(offlineReplicas)) {
+            log.info("controller {}: replicas offline with a failed log directory: {}", brokerId, offline);
+        }
+        offlineReplicas = offline;
         Map<Integer, Long> bounced = bouncedBrokers();
         if (!bounced.isEmpty()) {
             log.info("controller {}: brokers {} registered again (a restart or a new session) since this term"
@@ -1191,8 +1203,9 @@ public final class ZkController implements TopicController, LeaderElector, Parti
             }
             List<Integer> replicas = replicasOf(image, tp);
             List<Integer> offline = new ArrayList<>();
+            Set<Integer> dirFailed = offlineReplicas.getOrDefault(tp, Set.of());
             for (int r : replicas) {
-                if (!liveIds.contains(r)) {
+                if (!liveIds.contains(r) || dirFailed.contains(r)) {
                     offline.add(r);
                 }
             }
@@ -1347,6 +1360,14 @@ public final class ZkController implements TopicController, LeaderElector, Parti
     }
 
     /**
+     * The replicas brokers took offline with a failed log directory, by partition, as this controller last read
+     * them ({@link ZkOfflineReplicas}).
+     */
+    public synchronized Map<TopicPartition, Set<Integer>> offlineReplicas() {
+        return offlineReplicas;
+    }
+
+    /**
      * The brokers in a controlled shutdown, as this controller last read them: they must not be elected,
      * nor (Kafka's rule for AlterPartition) added back to an ISR.
      */
@@ -1354,7 +1375,10 @@ public final class ZkController implements TopicController, LeaderElector, Parti
         return shuttingDown;
     }
 
-    /** Failover: partitions whose leader or ISR members are no longer registered. */
+    /**
+     * Failover: partitions whose leader or ISR members are no longer registered, or hold the partition offline
+     * (a failed log directory: such a replica counts as dead for that partition alone).
+     */
     private Plan liveBrokersPlan(ZkMetadataStore.Image image) {
         Set<Integer> registered = registered(image);
         Set<Integer> eligible = eligible(image);
@@ -1364,7 +1388,9 @@ public final class ZkController implements TopicController, LeaderElector, Parti
             if (replicas.isEmpty()) {
                 continue;
             }
-            LeaderElection.Decision d = LeaderElection.onLiveBrokersChanged(e.getValue(), replicas, registered, eligible,
+            Set<Integer> offline = offlineReplicas.get(e.getKey());
+            LeaderElection.Decision d = LeaderElection.onLiveBrokersChanged(e.getValue(), replicas,
+                ZkOfflineReplicas.without(registered, offline), ZkOfflineReplicas.without(eligible, offline),
                 uncleanEnabled(image, e.getKey().topic()));
             if (d != null) {
                 writes.put(e.getKey(), d);
