@@ -58,6 +58,12 @@ import java.util.stream.Stream;
  * second manager in this process, pointed at the same directory fails at start instead of both
  * writing the same segments. The OS drops the lock when the process dies.
  *
+ * <p>A failed directory (Kafka's JBOD failure handling): an I/O error in a duty here ({@link #doRetention},
+ * {@link #doFlush}, {@link #doCheckpoint}, ...), or one the broker meets on an append or read, is reported to the
+ * {@link #failureChannel()}; the directory is offline from then on — no new log is placed there, no checkpoint or
+ * clean-shutdown marker is written there — and {@link #takeOffline} removes its logs from the served set. The
+ * next start, with the directory fixed, recovers it like any unclean stop.
+ *
  * <p>Thread-safe: the log map is concurrent; creations are serialized so that placement sees every
  * earlier one; each {@link Log} documents its own locking.
  */
@@ -769,7 +775,8 @@ public final class LogManager implements AutoCloseable {
 
     /**
      * Closes every log (flush + producer snapshot), writes checkpoints, then the clean shutdown marker in
-     * each directory, and releases the directory locks. If a log cannot be closed the others still are, no marker is
+     * each directory, and releases the directory locks; the logs and the directory of a failed (offline) directory get
+     * neither a flush nor a marker. If a log cannot be closed the others still are, no marker is
      * written (the next start recovers), and the lock is released before the failure is rethrown.
      */
     @Override
@@ -777,6 +784,10 @@ public final class LogManager implements AutoCloseable {
         RuntimeException failure = null;
         try {
             for (Log log : logs.values()) {
+                if (failureChannel.isOffline(log.dir().getParent())) {
+                    log.closeHandlers(); // a failed directory not taken offline yet: nothing more is written there
+                    continue;
+                }
                 try {
                     log.close();
                 } catch (RuntimeException e) {

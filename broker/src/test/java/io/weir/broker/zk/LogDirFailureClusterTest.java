@@ -169,6 +169,12 @@ class LogDirFailureClusterTest {
             assertEquals(Set.of(victim), offline.get(new TopicPartition(TOPIC, p)), "offline replicas of " + p);
         }
         assertTrue(victimBroker.broker().isRunning(), "the broker keeps its other directory");
+        Map<TopicPartition, Integer> fetched = victimBroker.broker().replicaManager().fetcherManager().fetchedPartitions();
+        for (int p = 0; p < PARTITIONS; p++) {
+            TopicPartition tp = new TopicPartition(TOPIC, p);
+            boolean follows = state(p).leader() != victim && !inFailedDir.contains(p);
+            assertEquals(follows, fetched.containsKey(tp), "broker " + victim + " fetches " + tp + ": " + fetched);
+        }
         // kafka-clients sees the failover: the new leaders, and the failed replicas among the offline ones
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()))) {
             TopicDescription d = admin.describeTopics(List.of(TOPIC)).allTopicNames().get().get(TOPIC);
