@@ -400,7 +400,11 @@ public final class LogManager implements AutoCloseable {
             List<Log> all = new java.util.ArrayList<>(logs.values());
             for (int i = 0; i < all.size() && done < budget; i++) {
                 Log log = all.get((scrubTurn + i) % all.size());
-                done += log.scrub(budget - done);
+                try {
+                    done += log.scrub(budget - done);
+                } catch (UncheckedIOException e) {
+                    reportFailure(log.dir().getParent(), "an I/O error scrubbing the log of " + log.topicPartition(), e);
+                }
             }
             scrubTurn = all.isEmpty() ? 0 : (scrubTurn + 1) % all.size();
             return done;

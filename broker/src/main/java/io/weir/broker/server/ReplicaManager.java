@@ -1132,7 +1132,7 @@ public final class ReplicaManager {
     public DeleteRecordsResult deleteRecords(TopicPartition tp, long offset) {
         Partition partition = partitions.get(tp);
         if (partition == null) {
-            return new DeleteRecordsResult(Errors.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host " + tp, -1);
+            return new DeleteRecordsResult(notHostedError(tp), notHostedMessage(tp), -1);
         }
         if (!partition.isLeader()) {
             return new DeleteRecordsResult(Errors.NOT_LEADER_OR_FOLLOWER, "Broker " + brokerId + " is not the leader of "

@@ -44,7 +44,7 @@ public final class ZkOfflineReplicas {
     private static final Logger log = LoggerFactory.getLogger(ZkOfflineReplicas.class);
 
     /** Weir's: one ephemeral child per broker with failed log directories, named by its id. */
-    public static final String PATH = "/weir/offline_replicas";
+    public static final String PATH = ZkPaths.OFFLINE_REPLICAS;
 
     private final CuratorFramework client;
 

@@ -43,6 +43,11 @@ public final class ZkPaths {
      * {@code removing_replicas}), as in Kafka's ZooKeeper mode, so they survive a controller failover.
      */
     public static final String PARTITION_REASSIGNMENTS = "/weir/partition_reassignments";
+    /**
+     * Weir's: one ephemeral child per broker with a failed log directory, named by its id, listing the replicas
+     * it took offline ({@link ZkOfflineReplicas}; Kafka's ZooKeeper mode used {@code /log_dir_event_notification}).
+     */
+    public static final String OFFLINE_REPLICAS = "/weir/offline_replicas";
     /** Weir's: one ephemeral child per broker in a controlled shutdown, named by its id. */
     public static final String CONTROLLED_SHUTDOWN = "/weir/controlled_shutdown";
 
