@@ -191,6 +191,8 @@ public final class ZkOfflineReplicas {
         private final java.util.concurrent.ExecutorService reader;
         private volatile List<Entry> entries = List.of();
         private volatile boolean closed;
+        /** One watcher object for every znode, so ZooKeeper keeps one registration per znode, not one per read. */
+        private final CuratorWatcher watcher = e -> scheduleRefresh();
 
         public Cache(ZkOfflineReplicas zk, int brokerId) {
             this.zk = zk;
@@ -212,7 +214,7 @@ public final class ZkOfflineReplicas {
                 return;
             }
             try {
-                entries = zk.readEntries(e -> scheduleRefresh());
+                entries = zk.readEntries(watcher);
             } catch (RuntimeException e) {
                 log.debug("cannot read {} now; retrying", PATH, e);
                 try {
