@@ -164,6 +164,14 @@ public final class BrokerProcess implements AutoCloseable {
         return logDir;
     }
 
+    /** Waits for the broker JVM to exit on its own (at most {@code timeout}); returns its exit code. */
+    public int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("the broker in " + dir + " did not exit within " + timeout + ": " + output());
+        }
+        return process.exitValue();
+    }
+
     /** SIGKILL: no shutdown hook, no flush. */
     public void kill() throws InterruptedException {
         process.destroyForcibly();
