@@ -82,12 +82,20 @@ public final class ZkOfflineReplicas {
         byte[] data = Json.writeBytes(body);
         String path = path(brokerId);
         try {
-            try {
-                client.delete().forPath(path); // another session's (an earlier registration's) would stay otherwise
-            } catch (KeeperException.NoNodeException e) {
-                // none yet
+            org.apache.zookeeper.data.Stat stat = client.checkExists().forPath(path);
+            long session = client.getZookeeperClient().getZooKeeper().getSessionId();
+            if (stat != null && stat.getEphemeralOwner() == session) {
+                client.setData().withVersion(stat.getVersion()).forPath(path, data); // replaced in place: never absent
+            } else {
+                if (stat != null) {
+                    try {
+                        client.delete().forPath(path); // an earlier session's, which would otherwise stay until it expires
+                    } catch (KeeperException.NoNodeException e) {
+                        // gone meanwhile
+                    }
+                }
+                client.create().creatingParentsIfNeeded().withMode(CreateMode.EPHEMERAL).forPath(path, data);
             }
-            client.create().creatingParentsIfNeeded().withMode(CreateMode.EPHEMERAL).forPath(path, data);
         } catch (Exception e) {
             throw ZkMetadataStore.zkFailure("write " + path, e);
         }
