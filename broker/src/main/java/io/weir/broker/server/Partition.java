@@ -57,7 +57,8 @@ public final class Partition {
 
     private final TopicPartition topicPartition;
     private final java.util.UUID topicId;
-    private final Log log;
+    /** Replaced only by {@link #replaceLog}, under the write side of {@link #leaderIsrLock}. */
+    private volatile Log log;
     private final int localBrokerId;
     private final ReentrantReadWriteLock leaderIsrLock = new ReentrantReadWriteLock();
     private volatile int minInsyncReplicas;
@@ -222,6 +223,48 @@ public final class Partition {
             return action.get();
         } finally {
             leaderIsrLock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Runs {@code action} under the write side of the leadership lock: no append, truncation or role change
+     * overlaps it (the swap of a moved replica's log).
+     */
+    <T> T underRoleWriteLock(Supplier<T> action) {
+        leaderIsrLock.writeLock().lock();
+        try {
+            return action.get();
+        } finally {
+            leaderIsrLock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Serves this partition from {@code newLog} from now on: the complete copy of the log in another log
+     * directory (AlterReplicaLogDirs), holding the same offsets, epochs and producer state. The caller holds
+     * the write side of the leadership lock ({@link #underRoleWriteLock}), so no append or truncation spans
+     * the swap. Positions kept for the old log's files (the high watermark's, followers' log ends) are
+     * located again in the new one.
+     */
+    void replaceLog(Log newLog) {
+        if (!leaderIsrLock.isWriteLockedByCurrentThread()) {
+            throw new IllegalStateException("replaceLog runs under the role write lock");
+        }
+        if (newLog.logEndOffset() != log.logEndOffset()) {
+            throw new IllegalStateException(topicPartition + ": the new log ends at " + newLog.logEndOffset()
+                + ", the current one at " + log.logEndOffset());
+        }
+        log = newLog;
+        LogOffsetMetadata hw = offsetMetadata(highWatermark.messageOffset()); // reads the log: not under the monitor
+        synchronized (this) {
+            if (highWatermark.messageOffset() == hw.messageOffset()) {
+                highWatermark = hw;
+            }
+            for (FollowerState f : followers.values()) {
+                if (f.logEndOffset.messageOffset() >= 0) {
+                    f.logEndOffset = new LogOffsetMetadata(f.logEndOffset.messageOffset());
+                }
+            }
         }
     }
 
