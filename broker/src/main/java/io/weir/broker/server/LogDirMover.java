@@ -394,10 +394,14 @@ public final class LogDirMover implements AutoCloseable {
                             future.leaderEpochEntries(), current.leaderEpochEntries());
                     }
                     m.state = State.DONE;
-                    moves.remove(m.tp, m);
-                    LogManager.ReplacedLog replaced = logManager.replaceCurrentWithFuture(m.tp, future);
-                    p.replaceLog(replaced.log());
-                    return new RetiredLog(current, replaced.oldDir(), nowMs + current.config().fileDeleteDelayMs);
+                    try {
+                        LogManager.ReplacedLog replaced = logManager.replaceCurrentWithFuture(m.tp, future);
+                        p.replaceLog(replaced.log());
+                        return new RetiredLog(current, replaced.oldDir(), nowMs + current.config().fileDeleteDelayMs);
+                    } finally {
+                        // no longer a move once the log serves from its new directory, or the swap failed
+                        moves.remove(m.tp, m);
+                    }
                 }
             }));
         } catch (RuntimeException e) {
