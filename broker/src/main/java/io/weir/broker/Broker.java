@@ -237,6 +237,7 @@ public final class Broker {
         // dropped before the first request can see them, not one check interval later
         logManager.doProducerIdExpiration(time.milliseconds(), config.getLong(BrokerConfig.PRODUCER_ID_EXPIRATION_MS));
         replicaManager = new ReplicaManager(config.brokerId(), logManager, topicConfigs, time);
+        replicaManager.logDirMover().setThrottle(config.getLong(BrokerConfig.REPLICA_ALTER_LOG_DIRS_IO_MAX_BYTES_PER_SECOND));
         replicaManager.setAlterPartitionSender(alterPartitionSender != null ? alterPartitionSender : alterPartitionManager);
         ZkMetadataStore metadata = store;
         replicaManager.setFetcherManager(new ReplicaFetcherManager(config.brokerId(),

@@ -94,6 +94,11 @@ public final class LogDirMover implements AutoCloseable {
     /** Guarded by itself. */
     private final Deque<RetiredLog> retired = new ArrayDeque<>();
     private volatile boolean pausedForTest;
+    /** {@code replica.alter.log.dirs.io.max.bytes.per.second}; Long.MAX_VALUE: unthrottled. */
+    private volatile long bytesPerSecond = Long.MAX_VALUE;
+    /** Bytes the throttle lets the next pass copy (negative: a batch larger than the allowance was copied); doWork's. */
+    private long allowanceBytes = -1;
+    private long lastPassMs = -1;
     /** Guards {@link #thread}, {@link #closed} and {@link #wakeRequested}. */
     private final Object signal = new Object();
     private Thread thread;
@@ -226,7 +231,19 @@ public final class LogDirMover implements AutoCloseable {
         }
     }
 
-    /** Test seam: a paused mover copies and swaps nothing in {@link #doWork} (moves stay observable). */
+    /**
+     * Caps the copying at about {@code bytesPerSecond} ({@code replica.alter.log.dirs.io.max.bytes.per.second},
+     * over every move; the tail copied during a swap is not counted against it, since appends wait for it).
+     */
+    public void setThrottle(long bytesPerSecond) {
+        if (bytesPerSecond <= 0) {
+            throw new IllegalArgumentException("replica.alter.log.dirs.io.max.bytes.per.second must be positive, not "
+                + bytesPerSecond);
+        }
+        this.bytesPerSecond = bytesPerSecond;
+    }
+
+    /** Test seam: a paused mover's thread runs no pass (moves stay observable); {@link #doWork} still works. */
     void setPausedForTest(boolean paused) {
         this.pausedForTest = paused;
         wake();
@@ -239,12 +256,10 @@ public final class LogDirMover implements AutoCloseable {
      */
     public long doWork(long nowMs) {
         long done = releaseRetired(nowMs);
-        if (pausedForTest) {
-            return done;
-        }
+        long allowed = allowance(nowMs);
         long copied = 0;
         for (Move m : List.copyOf(moves.values())) {
-            if (copied >= MAX_BYTES_PER_PASS) {
+            if (copied >= allowed) {
                 break;
             }
             Partition p = hosted.apply(m.tp);
@@ -253,7 +268,7 @@ public final class LogDirMover implements AutoCloseable {
             }
             long step;
             try {
-                step = copyStep(m, p.log(), COPY_CHUNK_BYTES);
+                step = copyStep(m, p.log(), (int) Math.min(COPY_CHUNK_BYTES, allowed - copied));
             } catch (CorruptRecordException e) {
                 LOG.error("Cannot move {}: its log has a damaged stretch ({}); the move is cancelled", m.tp, e.getMessage());
                 cancel(m.tp);
@@ -268,7 +283,28 @@ public final class LogDirMover implements AutoCloseable {
                 done += swap(m, p, nowMs) ? 1 : 0;
             }
         }
+        if (allowanceBytes != Long.MAX_VALUE) {
+            allowanceBytes -= copied;
+        }
         return done + copied;
+    }
+
+    /** The bytes this pass may copy: the throttle's allowance, refilled for the time since the last pass. */
+    private long allowance(long nowMs) {
+        long rate = bytesPerSecond;
+        if (rate == Long.MAX_VALUE) {
+            allowanceBytes = Long.MAX_VALUE;
+            lastPassMs = nowMs;
+            return MAX_BYTES_PER_PASS;
+        }
+        if (lastPassMs < 0 || allowanceBytes == Long.MAX_VALUE) {
+            allowanceBytes = rate; // a first pass, or the throttle was just set: one second's worth
+        } else if (nowMs > lastPassMs) {
+            long refill = rate > Long.MAX_VALUE / 1000 ? Long.MAX_VALUE : rate * (nowMs - lastPassMs) / 1000;
+            allowanceBytes = Math.min(rate, allowanceBytes + Math.min(refill, rate)); // never above one second's worth
+        }
+        lastPassMs = nowMs;
+        return Math.max(0, Math.min(MAX_BYTES_PER_PASS, allowanceBytes));
     }
 
     /**
@@ -465,7 +501,7 @@ public final class LogDirMover implements AutoCloseable {
             }
             long done;
             try {
-                done = doWork(time.milliseconds());
+                done = pausedForTest ? 0 : doWork(time.milliseconds());
             } catch (RuntimeException e) {
                 LOG.error("The log dir mover failed a pass", e);
                 done = 0;
