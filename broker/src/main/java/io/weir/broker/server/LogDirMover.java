@@ -395,6 +395,13 @@ public final class LogDirMover implements AutoCloseable {
     private boolean swap(Move m, Partition p, long nowMs) {
         RetiredLog old;
         try {
+            synchronized (m) {
+                if (m.state != State.COPYING) {
+                    return false;
+                }
+                // fsync what is copied before appends are held: the swap then fsyncs only the tail
+                m.future.flush();
+            }
             old = logManager.withDutiesPaused(() -> p.underRoleWriteLock(() -> {
                 synchronized (m) {
                     if (m.state != State.COPYING || hosted.apply(m.tp) != p || logManager.getLog(m.tp) != p.log()) {
@@ -428,6 +435,10 @@ public final class LogDirMover implements AutoCloseable {
                     if (!current.leaderEpochEntries().equals(future.leaderEpochEntries())) {
                         LOG.warn("{}: the copy's leader epochs {} differ from the log's {}", m.tp,
                             future.leaderEpochEntries(), current.leaderEpochEntries());
+                    }
+                    if (future.logEndOffset() != current.logEndOffset()) {
+                        throw new IllegalStateException(m.tp + ": the copy ends at " + future.logEndOffset()
+                            + ", the log at " + current.logEndOffset());
                     }
                     m.state = State.DONE;
                     try {
