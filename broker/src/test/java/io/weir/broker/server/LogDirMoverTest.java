@@ -177,6 +177,57 @@ class LogDirMoverTest {
     }
 
     @Test
+    void shouldResumeAfterACrashFromTheCopyCutAtItsLastWholeBatch() throws Exception {
+        append("v-", 30);
+        assertTrue(mover.move(TP, b));
+        for (int i = 0; i < 2; i++) {
+            assertTrue(mover.copyStep(TP, 300) > 0);
+        }
+        Path copy = mover.futureLog(TP).dir();
+        long copied = mover.futureLog(TP).logEndOffset();
+        assertTrue(copied > 0 && copied < 30, "copied " + copied);
+        mover.close();
+        // a crash that tore the copy's last write, then a start: the copy is kept beside the log
+        Path lastSegment;
+        try (var files = Files.list(copy)) {
+            lastSegment = files.filter(f -> f.getFileName().toString().endsWith(".log")).sorted().reduce((x, y) -> y)
+                .orElseThrow();
+        }
+        Files.write(lastSegment, new byte[] {0, 0, 0, 0, 0, 0, 0, 99, 0, 0, 1}, java.nio.file.StandardOpenOption.APPEND);
+        logManager.halt();
+        logManager = LogManager.open(List.of(a, b), LogConfig.defaults(), Map.of(), time, false);
+        assertEquals(Map.of(TP, copy), logManager.futureLogDirsFound());
+        assertEquals(a, logManager.logDirOf(TP));
+        partition = new Partition(TP, UUID.randomUUID(), logManager.getLog(TP), 0, 1, -1);
+        partition.leadAlone();
+        mover = new LogDirMover(logManager, tp -> tp.equals(TP) ? partition : null, time, tp -> swapped.incrementAndGet(),
+            tp -> { });
+        mover.setPausedForTest(true);
+        mover.resume(TP, copy);
+        assertEquals(copied, mover.futureLog(TP).logEndOffset(), "the torn bytes are cut, the whole batches kept");
+        append("w-", 5);
+        finish();
+        assertEquals(b, logManager.logDirOf(TP));
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            expected.add("v-" + i);
+        }
+        for (int i = 0; i < 5; i++) {
+            expected.add("w-" + i);
+        }
+        assertEquals(expected, values(partition.log()));
+    }
+
+    @Test
+    void shouldDeleteACopyFoundWithoutItsLog() throws Exception {
+        Path stray = b.resolve("gone-0.0123456789abcdef0123456789abcdef" + LogManager.FUTURE_DIR_SUFFIX);
+        Files.createDirectories(stray);
+        mover.resume(new TopicPartition("gone", 0), stray);
+        assertFalse(Files.exists(stray));
+        assertEquals(0, mover.movesInProgress());
+    }
+
+    @Test
     void shouldCancelAMoveAndDeleteItsCopy() throws Exception {
         append("x-", 5);
         assertTrue(mover.move(TP, b));
