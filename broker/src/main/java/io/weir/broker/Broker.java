@@ -237,7 +237,6 @@ public final class Broker {
         // dropped before the first request can see them, not one check interval later
         logManager.doProducerIdExpiration(time.milliseconds(), config.getLong(BrokerConfig.PRODUCER_ID_EXPIRATION_MS));
         replicaManager = new ReplicaManager(config.brokerId(), logManager, topicConfigs, time);
-        replicaManager.logDirMover().setThrottle(config.getLong(BrokerConfig.REPLICA_ALTER_LOG_DIRS_IO_MAX_BYTES_PER_SECOND));
         replicaManager.setAlterPartitionSender(alterPartitionSender != null ? alterPartitionSender : alterPartitionManager);
         ZkMetadataStore metadata = store;
         replicaManager.setFetcherManager(new ReplicaFetcherManager(config.brokerId(),
@@ -333,6 +332,8 @@ public final class Broker {
                     replicaManager.replicationThrottle().setRate(throttleRate(dynamic, "follower.replication.throttled.rate"));
                     replicaManager.leaderReplicationThrottle().setRate(throttleRate(dynamic,
                         "leader.replication.throttled.rate"));
+                    long logDirRate = throttleRate(dynamic, "replica.alter.log.dirs.io.max.bytes.per.second");
+                    replicaManager.logDirMover().setThrottle(logDirRate > 0 ? logDirRate : Long.MAX_VALUE);
                 })))
             .register(new ClusterHandler(config, store, advertised))
             .register(new DeleteRecordsHandler(replicaManager))

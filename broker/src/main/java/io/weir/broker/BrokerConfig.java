@@ -73,8 +73,6 @@ public final class BrokerConfig extends AbstractConfig {
     public static final String REPLICA_SOCKET_TIMEOUT_MS = "replica.socket.timeout.ms";
     public static final String REPLICA_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS = "replica.high.watermark.checkpoint.interval.ms";
     public static final String NUM_REPLICA_FETCHERS = "num.replica.fetchers";
-    public static final String REPLICA_ALTER_LOG_DIRS_IO_MAX_BYTES_PER_SECOND =
-        "replica.alter.log.dirs.io.max.bytes.per.second";
     public static final String MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS = "max.incremental.fetch.session.cache.slots";
     public static final String ZOOKEEPER_CONNECT = "zookeeper.connect";
     public static final String ZOOKEEPER_SESSION_TIMEOUT_MS = "zookeeper.session.timeout.ms";
@@ -179,9 +177,6 @@ public final class BrokerConfig extends AbstractConfig {
         .define(REPLICA_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS, LONG, 5_000L, atLeast(1),
             "How often the high watermarks are written to replication-offset-checkpoint.")
         .define(NUM_REPLICA_FETCHERS, INT, 1, between(1, 64), "Fetcher threads per source broker.")
-        .define(REPLICA_ALTER_LOG_DIRS_IO_MAX_BYTES_PER_SECOND, LONG, Long.MAX_VALUE, atLeast(1),
-            "Bytes per second a replica being moved to another log directory (AlterReplicaLogDirs) is copied at,"
-                + " over every move (default: unthrottled).")
         .define(MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS, INT, 1000, atLeast(0), "Most incremental fetch sessions"
             + " (KIP-227) this broker keeps, consumers' and followers' together; 0 turns them off.")
         .define(ZOOKEEPER_CONNECT, STRING, null, "ZooKeeper ensemble of the cluster, host:port[,host:port...][/chroot];"

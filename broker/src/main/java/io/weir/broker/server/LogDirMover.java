@@ -243,6 +243,11 @@ public final class LogDirMover implements AutoCloseable {
         this.bytesPerSecond = bytesPerSecond;
     }
 
+    /** The throttle in bytes per second (Long.MAX_VALUE: none). */
+    long throttleBytesPerSecond() {
+        return bytesPerSecond;
+    }
+
     /** Test seam: a paused mover's thread runs no pass (moves stay observable); {@link #doWork} still works. */
     void setPausedForTest(boolean paused) {
         this.pausedForTest = paused;

@@ -7,6 +7,8 @@ import io.weir.log.Log;
 import io.weir.log.LogManager;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.DescribeReplicaLogDirsResult.ReplicaLogDirInfo;
 import org.apache.kafka.clients.admin.LogDirDescription;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -19,6 +21,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionReplica;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
@@ -255,6 +258,23 @@ class LogDirMoveWhileServingTest {
             acked.addAll(produceAcked(producer, "after-", 10));
         }
         assertEquals(acked, readAll(acked.size()));
+    }
+
+    @Test
+    void shouldApplyTheDynamicLogDirThrottle() throws Exception {
+        broker = start();
+        LogDirMover mover = broker.replicaManager().logDirMover();
+        assertEquals(Long.MAX_VALUE, mover.throttleBytesPerSecond());
+        ConfigResource me = new ConfigResource(ConfigResource.Type.BROKER, "0");
+        String key = "replica.alter.log.dirs.io.max.bytes.per.second";
+        try (Admin admin = admin()) {
+            admin.incrementalAlterConfigs(Map.of(me, List.of(new AlterConfigOp(new ConfigEntry(key, "4096"),
+                AlterConfigOp.OpType.SET)))).all().get();
+            assertEquals(4096, mover.throttleBytesPerSecond());
+            admin.incrementalAlterConfigs(Map.of(me, List.of(new AlterConfigOp(new ConfigEntry(key, ""),
+                AlterConfigOp.OpType.DELETE)))).all().get();
+            assertEquals(Long.MAX_VALUE, mover.throttleBytesPerSecond());
+        }
     }
 
     @Test
