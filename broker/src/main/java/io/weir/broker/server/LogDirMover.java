@@ -51,6 +51,10 @@ import java.util.function.Function;
  * keeps and the broker resumes ({@link #resume}, recovering the copy's tail first); after, the copy is the
  * log. A future log whose current log is gone is deleted with it.
  *
+ * <p>One thread serves every move (Kafka's {@code num.replica.alter.log.dirs.threads}; a step is bounded, so
+ * one is enough here): it runs {@link #doWork}, a duty pass, and idles when a pass did nothing. The copying
+ * is throttled to {@code replica.alter.log.dirs.io.max.bytes.per.second} ({@link #setThrottle}).
+ *
  * <p>Thread-safe. Lock order: log manager duties, partition role lock, a move's monitor; the monitor of
  * this class (starting and cancelling moves) is never held while taking the others except a move's monitor.
  */
@@ -305,8 +309,9 @@ public final class LogDirMover implements AutoCloseable {
         if (lastPassMs < 0 || allowanceBytes == Long.MAX_VALUE) {
             allowanceBytes = rate; // a first pass, or the throttle was just set: one second's worth
         } else if (nowMs > lastPassMs) {
-            long refill = rate > Long.MAX_VALUE / 1000 ? Long.MAX_VALUE : rate * (nowMs - lastPassMs) / 1000;
-            allowanceBytes = Math.min(rate, allowanceBytes + Math.min(refill, rate)); // never above one second's worth
+            long elapsedMs = Math.min(1000, nowMs - lastPassMs); // the allowance never exceeds one second's worth
+            long refill = rate > Long.MAX_VALUE / 1000 ? rate : rate * elapsedMs / 1000;
+            allowanceBytes = Math.min(rate, allowanceBytes + refill);
         }
         lastPassMs = nowMs;
         return Math.max(0, Math.min(MAX_BYTES_PER_PASS, allowanceBytes));
