@@ -116,14 +116,20 @@ class LogDirMoveWhileServingTest {
         return acked;
     }
 
-    /** Every value of the partition from its start, in offset order. */
-    private List<String> readAll(int expected) {
+    /** A consumer of the partition from its start, without a group. */
+    private KafkaConsumer<String, String> consumer() {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        KafkaConsumer<String, String> c = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
+        c.assign(List.of(new TopicPartition(TOPIC, 0)));
+        return c;
+    }
+
+    /** Every value of the partition from its start, in offset order. */
+    private List<String> readAll(int expected) {
         List<String> out = new ArrayList<>();
-        try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
-            c.assign(List.of(new TopicPartition(TOPIC, 0)));
+        try (KafkaConsumer<String, String> c = consumer()) {
             for (int round = 0; round < 300 && out.size() < expected; round++) {
                 for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
                     out.add(r.value());
@@ -183,11 +189,19 @@ class LogDirMoveWhileServingTest {
             assertEquals(400 - copied, future.offsetLag());
             assertTrue(future.size() > 0);
 
-            // the mover runs while a producer keeps sending: every acknowledged record lands once, in order
+            // the mover runs while a producer keeps sending and a consumer keeps fetching: every acknowledged
+            // record lands once, in order, and the consumer reads across the swap
             List<Exception> failures = Collections.synchronizedList(new ArrayList<>());
+            List<String> fetched = new ArrayList<>();
+            KafkaConsumer<String, String> consumer = consumer();
             mover.setPausedForTest(false);
             int sentAfterMove = 0;
             for (int i = 0; sentAfterMove < 200; i++) {
+                if (i % 20 == 0) {
+                    for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(1))) {
+                        fetched.add(r.value());
+                    }
+                }
                 String v = "continuous-" + i;
                 producer.send(new ProducerRecord<>(TOPIC, 0, null, v), (md, e) -> {
                     if (e != null) {
@@ -206,6 +220,13 @@ class LogDirMoveWhileServingTest {
             }
             producer.flush();
             assertEquals(List.of(), failures);
+            for (int round = 0; round < 300 && fetched.size() < acked.size(); round++) {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                    fetched.add(r.value());
+                }
+            }
+            consumer.close();
+            assertEquals(acked, fetched, "the consumer that fetched during the move read each record once, in order");
 
             info = admin.describeReplicaLogDirs(List.of(REPLICA)).all().get().get(REPLICA);
             assertEquals(dirB.toString(), info.getCurrentReplicaLogDir());
