@@ -132,23 +132,20 @@ public final class LogDirMover implements AutoCloseable {
      * @throws UncheckedIOException if the future log cannot be created
      */
     public synchronized boolean move(TopicPartition tp, Path targetDir) {
+        Path dir = logManager.newFutureLogDir(tp, targetDir); // refuses a path that is no log directory
+        Move m = moves.get(tp);
+        if (m != null && m.targetDir().equals(targetDir)) {
+            return true;
+        }
+        if (m != null) {
+            cancel(tp); // waits for a swap under way: the log is then where that left it
+        }
         Log current = logManager.getLog(tp);
         if (current == null) {
             return false;
         }
-        Move m = moves.get(tp);
         if (current.dir().getParent().equals(targetDir)) {
-            if (m != null) {
-                cancel(tp);
-            }
             return true;
-        }
-        if (m != null && m.targetDir().equals(targetDir)) {
-            return true;
-        }
-        Path dir = logManager.newFutureLogDir(tp, targetDir);
-        if (m != null) {
-            cancel(tp);
         }
         Log future = Log.open(dir, tp, current.config(), 0L, 0L, true, time);
         FileUtils.fsyncDirectory(targetDir);
