@@ -28,7 +28,9 @@ import java.util.function.Supplier;
  * already holds the high watermark back for the replica being added.
  *
  * <p>Thread-safe. Leadership changes hold the write side of {@link #leaderIsrLock}; appends and
- * follower truncation hold the read side (so no append of an old role overlaps a role change). The
+ * follower truncation hold the read side (so no append of an old role overlaps a role change). The swap of
+ * the log for its copy in another log directory ({@link #replaceLog}) holds the write side too, so callers
+ * that append or truncate read {@link #log()} again under the read side. The
  * follower states, the pending ISR change and the high watermark are guarded by {@code this}; the
  * monitor is never held while doing I/O or calling out. Role fields are volatile for lock-free reads.
  */
