@@ -347,6 +347,8 @@ public final class Broker {
                     replicaManager.replicationThrottle().setRate(throttleRate(dynamic, "follower.replication.throttled.rate"));
                     replicaManager.leaderReplicationThrottle().setRate(throttleRate(dynamic,
                         "leader.replication.throttled.rate"));
+                    long logDirRate = throttleRate(dynamic, "replica.alter.log.dirs.io.max.bytes.per.second");
+                    replicaManager.logDirMover().setThrottle(logDirRate > 0 ? logDirRate : Long.MAX_VALUE);
                 })))
             .register(new ClusterHandler(config, store, advertised))
             .register(new DeleteRecordsHandler(replicaManager))

@@ -262,7 +262,11 @@ class BrokerLogDirFailureTest {
             waitUntil(() -> broker.replicaManager().isOffline(new TopicPartition(TOPIC, inB)), dirB + " offline");
             assertTrue(broker.isRunning());
             movedA = moveAway(dirA);
-            assertEquals(Errors.KAFKA_STORAGE_ERROR, produce(c, inA, "lost"));
+            try {
+                assertEquals(Errors.KAFKA_STORAGE_ERROR, produce(c, inA, "lost"));
+            } catch (java.io.IOException e) {
+                // the last directory failed on this very produce: the broker may stop before its answer is written
+            }
         }
         waitUntil(() -> !broker.isRunning(), "the broker stopped");
         broker.awaitShutdown(); // already stopped: returns at once

@@ -185,6 +185,9 @@ class BrokerLogDirsTest {
                 .getCurrentReplicaLogDir());
             admin.alterReplicaLogDirs(Map.of(replica, a)).all().get(); // already there
             admin.alterReplicaLogDirs(Map.of(replica, b)).all().get();
+            // the request answers once the copy exists; the replica moves in the background
+            io.weir.broker.testing.ThreeBrokerCluster.waitUntil(
+                () -> broker.replicaManager().logDirMover().movesInProgress() == 0, "the move is done");
             assertEquals(b, admin.describeReplicaLogDirs(List.of(replica)).all().get().get(replica)
                 .getCurrentReplicaLogDir());
             assertEquals(3, admin.describeLogDirs(List.of(0)).allDescriptions().get().get(0).get(b).replicaInfos().size());

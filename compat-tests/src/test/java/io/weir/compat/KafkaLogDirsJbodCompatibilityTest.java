@@ -1,6 +1,7 @@
 package io.weir.compat;
 
 import io.weir.broker.BrokerConfig;
+import io.weir.broker.server.LogDirMoverTesting;
 import io.weir.broker.testing.EmbeddedBroker;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -26,7 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Apache Kafka's {@code kafka-log-dirs.sh} and {@code kafka-reassign-partitions.sh} (kafka-tools, in a JVM
  * of their own) against a Weir broker with two {@code log.dirs}: describe lists both directories with their
- * partitions, and a reassignment JSON naming a log directory moves the replica there.
+ * partitions, and a reassignment JSON naming a log directory moves the replica there: {@code --verify} says
+ * "still in progress" while the copy runs in the background (held by pausing the mover) and "completed" after.
  */
 class KafkaLogDirsJbodCompatibilityTest {
     private static final String REASSIGN = "org.apache.kafka.tools.reassign.ReassignPartitionsCommand";
@@ -74,6 +76,8 @@ class KafkaLogDirsJbodCompatibilityTest {
         Path plan = root.resolve("plan.json");
         Files.writeString(plan, "{\"version\":1,\"partitions\":[{\"topic\":\"jbod\",\"partition\":0,\"replicas\":[0],"
             + "\"log_dirs\":[\"" + dirB + "\"]}]}");
+        // the move runs in the background: paused, it stays in progress until let go
+        LogDirMoverTesting.setPaused(broker.broker(), true);
         String exec = ok(REASSIGN, null, "--bootstrap-server", bootstrap, "--execute", "--reassignment-json-file",
             plan.toString()).stdout();
         assertTrue(exec.contains("\"log_dirs\":[\"" + dirA + "\"]"), "the current assignment names the directory: " + exec);
@@ -81,6 +85,13 @@ class KafkaLogDirsJbodCompatibilityTest {
             exec);
         String verify = ok(REASSIGN, null, "--bootstrap-server", bootstrap, "--verify", "--reassignment-json-file",
             plan.toString()).stdout();
+        assertTrue(verify.contains("Reassignment of replica jbod-0-0 is still in progress."), verify);
+        assertTrue(Files.isDirectory(dirA.resolve("jbod-0")));
+        LogDirMoverTesting.setPaused(broker.broker(), false);
+        for (int attempt = 0; attempt < 100 && !verify.contains("completed successfully"); attempt++) {
+            verify = ok(REASSIGN, null, "--bootstrap-server", bootstrap, "--verify", "--reassignment-json-file",
+                plan.toString()).stdout();
+        }
         assertTrue(verify.contains("Reassignment of replica jbod-0-0 completed successfully."), verify);
         assertTrue(Files.isDirectory(dirB.resolve("jbod-0")));
         assertFalse(Files.exists(dirA.resolve("jbod-0")));

@@ -125,6 +125,16 @@ public final class Log implements AutoCloseable {
         if (tp == null) {
             throw new IllegalArgumentException("log directory " + dir + " is not named <topic>-<partition>");
         }
+        return open(dir, tp, config, recoveryPoint, logStartOffset, hadCleanShutdown, time);
+    }
+
+    /**
+     * As {@link #open(Path, LogConfig, long, long, boolean, Time)} for a directory whose name does not
+     * say the partition: the copy of a replica being moved to another log directory
+     * ({@code <topic>-<partition>.<id>-future}).
+     */
+    public static Log open(Path dir, TopicPartition tp, LogConfig config, long recoveryPoint, long logStartOffset,
+                           boolean hadCleanShutdown, Time time) {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
@@ -1346,6 +1356,30 @@ public final class Log implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot delete " + dir, e);
         }
+    }
+
+    /**
+     * Releases every file of a log whose directory was renamed away (the original of a replica moved to
+     * another log directory, renamed {@code -delete}): no flush, no snapshot, nothing written; the
+     * renamed directory is deleted by path by its owner. Call it once no read can still need the files.
+     *
+     * @throws IllegalStateException if the directory is still where this log opened it (use {@link #close})
+     */
+    public void releaseRenamedAway() {
+        if (Files.exists(dir)) {
+            throw new IllegalStateException(dir + " is still there: releaseRenamedAway is for a log renamed away");
+        }
+        lock.lock();
+        try {
+            // the old names no longer exist, so deleteIfExists only closes channels and unmaps indexes
+            for (LogSegment s : segments.values()) {
+                s.deleteIfExists();
+            }
+            segments.clear();
+        } finally {
+            lock.unlock();
+        }
+        deleteExpiredFiles(Long.MAX_VALUE);
     }
 
     /** Whether any thread holds the append lock right now; for tests of what runs outside it. */

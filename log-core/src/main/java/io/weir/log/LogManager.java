@@ -41,12 +41,16 @@ import java.util.stream.Stream;
  * to the directory holding the fewest logs, the first listed on a tie (Kafka's rule). A partition found
  * in two directories at start is refused: which copy is current cannot be told.
  *
- * <p>Moving a log to another directory ({@link #moveLog}, AlterReplicaLogDirs) copies it into
+ * <p>A replica moved while it serves (AlterReplicaLogDirs; the copying is the broker's) is copied into a
+ * {@link #newFutureLogDir} and swapped in by {@link #replaceCurrentWithFuture}; a {@code -future} found at
+ * start beside the current log is kept for the broker to resume ({@link #futureLogDirsFound}).
+ *
+ * <p>Moving a quiet log to another directory in one call ({@link #moveLog}) copies it into
  * {@code <target>/<topic>-<partition>.<id>-future} (Kafka's name for the copy), renames the original to
  * {@code <topic>-<partition>.<id>-delete}, renames the copy to its final name and deletes the original.
  * A crash at any point leaves what {@link #open} finishes: a {@code -future} copy beside a current log
- * was not complete and is deleted, one without a current log (its original already renamed) becomes the
- * log, and {@code -delete} directories are deleted.
+ * is kept (see above), one without a current log (its original already renamed) becomes the log, and
+ * {@code -delete} directories are deleted.
  *
  * <p>Crash handling: {@link #close()} writes the checkpoints and then a {@code .clean_shutdown}
  * marker in each directory. {@link #open} deletes the markers before anything else; the logs of a
@@ -111,6 +115,8 @@ public final class LogManager implements AutoCloseable {
     private final LogCleaner cleaner;
     /** Where an I/O error in a directory is reported; its logs then leave this manager ({@link #takeOffline}). */
     private final LogDirFailureChannel failureChannel = new LogDirFailureChannel();
+    /** The {@code -future} copies found at start beside a current log: moves the broker resumes. */
+    private final Map<TopicPartition, Path> futureDirsFound = new LinkedHashMap<>();
     private final boolean hadCleanShutdown;
     private long lastScrubMs = -1;
     private int scrubTurn;
@@ -235,14 +241,20 @@ public final class LogManager implements AutoCloseable {
                 }
             }
         }
-        // a copy beside a current log was cut short; one without is complete (its original was renamed)
+        // a copy beside a current log is a move under way, resumed by the broker (futureLogDirsFound); one
+        // without is complete (its original was renamed before the copy's rename)
         for (LogDir dir : dirs) {
             for (Path d : movedDirs(dir.path, FUTURE_DIR_SUFFIX)) {
                 TopicPartition tp = movedPartition(d.getFileName().toString(), FUTURE_DIR_SUFFIX);
                 if (found.containsKey(tp)) {
-                    LOG.warn("Deleting {}: an unfinished copy of {} for a move between log directories; the log stays"
-                        + " in {}", d, tp, found.get(tp).getParent());
-                    deleteTree(d);
+                    if (found.get(tp).getParent().equals(dir.path) || futureDirsFound.containsKey(tp)) {
+                        LOG.warn("Deleting {}: a copy of {} for a move between log directories that cannot be resumed"
+                            + " (another copy, or the log itself, is in that directory)", d, tp);
+                        deleteTree(d);
+                    } else {
+                        LOG.info("Found {}: the move of {} from {} is resumed", d, tp, found.get(tp).getParent());
+                        futureDirsFound.put(tp, d);
+                    }
                 } else {
                     Path to = dir.path.resolve(tp.dirName());
                     LOG.info("Finishing the move of {} to {}", tp, dir.path);
@@ -686,6 +698,114 @@ public final class LogManager implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    // ------------------------------------------------------------------ moves while serving (LogDirMover)
+
+    /**
+     * The {@code <topic>-<partition>.<id>-future} directories {@link #open} found beside a current log of
+     * the partition in another directory: moves under way when the broker stopped, to be resumed (or
+     * deleted) by their owner; this manager does not open them.
+     */
+    public Map<TopicPartition, Path> futureLogDirsFound() {
+        return Map.copyOf(futureDirsFound);
+    }
+
+    /**
+     * A new, not yet existing {@code <targetDir>/<topic>-<partition>.<id>-future} path for a copy of the
+     * partition's log that is brought up to date while the log keeps serving (AlterReplicaLogDirs).
+     *
+     * @throws IllegalArgumentException if {@code targetDir} is none of this manager's directories
+     */
+    public Path newFutureLogDir(TopicPartition tp, Path targetDir) {
+        if (dirOf(targetDir) == null) {
+            throw new IllegalArgumentException(targetDir + " is not one of the log directories " + logDirs());
+        }
+        return targetDir.resolve(tp.dirName() + "." + UUID.randomUUID().toString().replace("-", "") + FUTURE_DIR_SUFFIX);
+    }
+
+    private LogDir dirOf(Path path) {
+        for (LogDir d : dirs) {
+            if (d.path.equals(path)) {
+                return d;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Runs {@code action} while no duty pass ({@code do*}) runs, waiting for one under way: a log being
+     * swapped for its copy is touched by no retention, flush, cleaning, scrub, expiration or checkpoint.
+     */
+    public <T> T withDutiesPaused(java.util.function.Supplier<T> action) {
+        moveLock.writeLock().lock();
+        try {
+            return action.get();
+        } finally {
+            moveLock.writeLock().unlock();
+        }
+    }
+
+    /** The current log replaced by its complete copy: the new log, and where the old one's files now are. */
+    public record ReplacedLog(Log log, Path oldDir) {
+    }
+
+    /**
+     * Swaps the partition's current log for {@code future}, its complete copy in another directory
+     * (opened from a {@link #newFutureLogDir} path). Called inside {@link #withDutiesPaused} by an owner
+     * that holds every append and truncation of the partition back: {@code future} is closed (flushed,
+     * producer state snapshotted), the current log's directory is renamed {@code <tp>.<id>-delete}, the
+     * copy's renamed to {@code <tp>}, each rename followed by an fsync of its directory, and the copy is
+     * opened there and becomes the partition's log. The old {@link Log} stays open for reads in flight:
+     * its owner releases it ({@link Log#releaseRenamedAway}) and deletes {@code oldDir} later. A crash between
+     * the renames leaves a {@code -future} without a current log, which {@link #open} finishes.
+     *
+     * @throws IllegalStateException if a rename fails; the partition then has no log until a restart
+     */
+    public ReplacedLog replaceCurrentWithFuture(TopicPartition tp, Log future) {
+        if (!moveLock.isWriteLockedByCurrentThread()) {
+            throw new IllegalStateException("replaceCurrentWithFuture runs inside withDutiesPaused");
+        }
+        synchronized (createLock) {
+            Log old = logs.get(tp);
+            if (old == null) {
+                throw new IllegalArgumentException("no log of " + tp + " to replace");
+            }
+            Path source = old.dir();
+            Path futureDir = future.dir();
+            String name = futureDir.getFileName().toString();
+            String id = name.substring(tp.dirName().length() + 1, name.length() - FUTURE_DIR_SUFFIX.length());
+            Path renamed = source.resolveSibling(tp.dirName() + "." + id + DELETE_DIR_SUFFIX);
+            Path moved = futureDir.resolveSibling(tp.dirName());
+            LogConfig config = old.config();
+            long logStartOffset = future.logStartOffset();
+            future.close();
+            long recoveryPoint = future.logEndOffset();
+            try {
+                Files.move(source, renamed, StandardCopyOption.ATOMIC_MOVE);
+                FileUtils.fsyncDirectory(source.getParent());
+                Files.move(futureDir, moved, StandardCopyOption.ATOMIC_MOVE);
+                FileUtils.fsyncDirectory(moved.getParent());
+            } catch (IOException | RuntimeException e) {
+                logs.remove(tp);
+                unavailable.add(tp);
+                throw new IllegalStateException("cannot swap the copy of " + tp + " in " + futureDir.getParent()
+                    + " for the log in " + source.getParent() + ": the partition is unavailable until the broker"
+                    + " restarts, which finishes the move or keeps the original", e);
+            }
+            Log log = Log.open(moved, config, recoveryPoint, logStartOffset, true, time);
+            logs.put(tp, log);
+            LOG.info("Moved the log of {} from {} to {}", tp, source.getParent(), moved.getParent());
+            doCheckpoint();
+            return new ReplacedLog(log, renamed);
+        }
+    }
+
+    /** Deletes a directory tree (the original of a moved log, a cancelled copy) and fsyncs its parent. */
+    public static void deleteDirectory(Path root) {
+        if (Files.exists(root)) {
+            deleteTree(root);
+        }
     }
 
     /** Closes and deletes the partition's log; returns whether there was one. */

@@ -130,18 +130,60 @@ class LogManagerLogDirsTest {
     }
 
     @Test
-    void shouldDropAnUnfinishedFutureCopyBesideTheCurrentLog() throws Exception {
+    void shouldKeepAnUnfinishedFutureCopyBesideTheCurrentLogForTheBrokerToResume() throws Exception {
         try (LogManager lm = open(List.of(a, b))) {
             lm.getOrCreateLog(tp(0), LogConfig.defaults()).appendAsLeader(records(1, "x"), 0);
         }
         Path future = b.resolve("orders-0.6c2f0b8a4d1e4b7f9a3c5d2e1f0a9b8c-future");
         Files.createDirectories(future);
         Files.writeString(future.resolve("00000000000000000000.log"), "torn");
+        Path sameDir = a.resolve("orders-0.00000000000000000000000000000000-future");
+        Files.createDirectories(sameDir);
         try (LogManager again = open(List.of(a, b))) {
             assertEquals(a, again.logDirOf(tp(0)));
             assertEquals(1, again.getLog(tp(0)).logEndOffset());
-            assertEquals(1, again.allLogs().size());
+            assertEquals(1, again.allLogs().size(), "the copy is no log of the manager's");
+            assertEquals(Map.of(tp(0), future), again.futureLogDirsFound());
+            assertTrue(Files.exists(future));
+            assertFalse(Files.exists(sameDir), "a copy in the log's own directory is no move");
+        }
+    }
+
+    @Test
+    void shouldSwapInACompleteFutureCopyAndKeepTheOriginalForReadsInFlight() throws Exception {
+        Path future;
+        try (LogManager lm = open(List.of(a, b))) {
+            Log log = lm.getOrCreateLog(tp(0), LogConfig.defaults());
+            log.assignLeaderEpoch(2);
+            log.appendAsLeader(records(1, "x", "y"), 2);
+            log.appendAsLeader(io.weir.common.testing.Batches.idempotent(9, (short) 0, 0, 1, "z"), 2);
+            future = lm.newFutureLogDir(tp(0), b);
+            assertTrue(future.getFileName().toString().startsWith("orders-0.")
+                && future.getFileName().toString().endsWith(LogManager.FUTURE_DIR_SUFFIX), future.toString());
+            assertThrows(IllegalArgumentException.class, () -> lm.newFutureLogDir(tp(0), c));
+            Log copy = Log.open(future, tp(0), LogConfig.defaults(), 0, 0, true, time);
+            copy.appendAsFollower(log.read(0, Integer.MAX_VALUE, Long.MAX_VALUE, true).records().readRecords());
+            assertThrows(IllegalStateException.class, () -> lm.replaceCurrentWithFuture(tp(0), copy),
+                "only with the duties paused");
+            LogManager.ReplacedLog replaced = lm.withDutiesPaused(() -> lm.replaceCurrentWithFuture(tp(0), copy));
+            assertEquals(b, lm.logDirOf(tp(0)));
+            assertEquals(replaced.log(), lm.getLog(tp(0)));
             assertFalse(Files.exists(future));
+            assertTrue(Files.isDirectory(replaced.oldDir()), "the original stays until its reads are done");
+            assertTrue(replaced.oldDir().getFileName().toString().endsWith(LogManager.DELETE_DIR_SUFFIX));
+            assertEquals(3, replaced.log().logEndOffset());
+            assertEquals(2, replaced.log().latestLeaderEpoch());
+            assertEquals(9, replaced.log().activeProducers().get(0).producerId());
+            assertEquals(2, log.read(0, Integer.MAX_VALUE, Long.MAX_VALUE, true).records().readRecords()
+                .iterator().next().recordCount(), "the old log still reads its first batch");
+            log.releaseRenamedAway();
+            LogManager.deleteDirectory(replaced.oldDir());
+            assertFalse(Files.exists(a.resolve("orders-0")));
+        }
+        try (LogManager again = open(List.of(a, b))) {
+            assertEquals(b, again.logDirOf(tp(0)));
+            assertEquals(3, again.getLog(tp(0)).logEndOffset());
+            assertFalse(again.getLog(tp(0)).recoveryReport().recovered());
         }
     }
 

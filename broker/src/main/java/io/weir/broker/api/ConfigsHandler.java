@@ -95,7 +95,8 @@ public final class ConfigsHandler implements ApiHandler {
                     dynamic.get().forEach((k, v) -> entries.add(new ConfigEntries.Entry(k, v, ConfigSource.DYNAMIC_BROKER_CONFIG,
                         ConfigType.LONG, List.of(new ConfigEntries.Synonym(k, v, ConfigSource.DYNAMIC_BROKER_CONFIG)),
                         "Replication throttle in bytes per second (follower.replication.throttled.rate is applied by the replica"
-                            + " fetchers; the others are stored only).")));
+                            + " fetchers, leader.replication.throttled.rate by the leader,"
+                            + " replica.alter.log.dirs.io.max.bytes.per.second by the copy of a replica to another log dir).")));
                 }
             } else {
                 out.add(res.setErrorCode(Errors.INVALID_REQUEST.code())

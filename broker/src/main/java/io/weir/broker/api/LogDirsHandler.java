@@ -32,14 +32,17 @@ import java.util.Set;
  * DescribeLogDirs ({@code kafka-log-dirs.sh --describe}, {@code Admin.describeLogDirs}) and
  * AlterReplicaLogDirs ({@code Admin.alterReplicaLogDirs}). DescribeLogDirs lists every directory of
  * {@code log.dirs}, in the configured order, with each partition it holds (size, offset lag: log end
- * minus high watermark) and its volume's total and usable bytes. AlterReplicaLogDirs answers per
- * partition: NONE when the target is the directory already holding the replica, LOG_DIR_NOT_FOUND for
- * a path that is none of this broker's directories, REPLICA_NOT_AVAILABLE for a partition this broker
- * does not host. A target that is another of this broker's directories moves the replica there before
- * the answer ({@link ReplicaManager#moveReplicaLog}: the replica stops, its quiet log is copied and swapped
- * in, the replica starts again), rather than Kafka's background copy that catches up while the replica
- * keeps serving; a move that fails answers KAFKA_STORAGE_ERROR and the replica stays where it was.
- * A directory that failed (an I/O error took it offline) is described with KAFKA_STORAGE_ERROR and nothing in it.
+ * minus high watermark) and its volume's total and usable bytes, and the future replica of a move under
+ * way in its target directory ({@code isFuture=true}, offset lag: current log end minus the copy's end), as
+ * Kafka does; {@code Admin.describeReplicaLogDirs} and {@code kafka-reassign-partitions.sh --verify} read
+ * the move's progress from it. AlterReplicaLogDirs answers per partition: NONE when the target is the
+ * directory already holding the replica (a move under way elsewhere is cancelled) or another of this
+ * broker's directories, LOG_DIR_NOT_FOUND for a path that is none of them, REPLICA_NOT_AVAILABLE for a
+ * partition this broker does not host. A move answers at once, once its future replica exists
+ * ({@link ReplicaManager#moveReplicaLog}); the replica keeps serving while {@code LogDirMover} copies it
+ * and swaps the copy in. A future replica that cannot be created, a failed target directory or an offline
+ * partition answers KAFKA_STORAGE_ERROR. A directory that failed (an I/O error took it offline) is
+ * described with KAFKA_STORAGE_ERROR and nothing in it.
  *
  * <p>Thread-safe.
  */
@@ -93,11 +96,21 @@ public final class LogDirsHandler implements ApiHandler {
                 continue;
             }
             Path dir = replicaManager.logManager().logDirOf(tp);
-            long lag = Math.max(0, p.log().logEndOffset() - p.highWatermark());
+            io.weir.log.Log current = p.log();
+            long lag = Math.max(0, current.logEndOffset() - p.highWatermark());
             byDir.computeIfAbsent(dir == null ? first : dir, k -> new LinkedHashMap<>())
                 .computeIfAbsent(tp.topic(), k -> new ArrayList<>()).add(
                 new DescribeLogDirsResponse.DescribeLogDirsPartition().setPartitionIndex(tp.partition())
-                    .setPartitionSize(p.log().sizeInBytes()).setOffsetLag(lag).setIsFutureKey(false));
+                    .setPartitionSize(current.sizeInBytes()).setOffsetLag(lag).setIsFutureKey(false));
+            io.weir.log.Log future = replicaManager.logDirMover().futureLog(tp);
+            if (future != null) {
+                byDir.computeIfAbsent(future.dir().getParent(), k -> new LinkedHashMap<>())
+                    .computeIfAbsent(tp.topic(), k -> new ArrayList<>()).add(
+                    new DescribeLogDirsResponse.DescribeLogDirsPartition().setPartitionIndex(tp.partition())
+                        .setPartitionSize(future.sizeInBytes())
+                        .setOffsetLag(Math.max(0, current.logEndOffset() - future.logEndOffset()))
+                        .setIsFutureKey(true));
+            }
         }
         List<DescribeLogDirsResponse.DescribeLogDirsResult> results = new ArrayList<>();
         for (Map.Entry<Path, String> d : logDirs.entrySet()) {
@@ -161,13 +174,13 @@ public final class LogDirsHandler implements ApiHandler {
             return Errors.REPLICA_NOT_AVAILABLE;
         }
         Path current = replicaManager.logManager().logDirOf(tp);
-        if (current == null || current.equals(target)) {
+        if (current == null) {
             return Errors.NONE;
         }
         try {
             return replicaManager.moveReplicaLog(tp, target) ? Errors.NONE : Errors.REPLICA_NOT_AVAILABLE;
         } catch (RuntimeException e) {
-            log.error("cannot move the log of {} from {} to {}", tp, logDirs.get(current), requested, e);
+            log.error("cannot start moving the log of {} from {} to {}", tp, logDirs.get(current), requested, e);
             return Errors.KAFKA_STORAGE_ERROR;
         }
     }

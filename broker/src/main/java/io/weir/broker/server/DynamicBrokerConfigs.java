@@ -11,7 +11,8 @@ import java.util.Map;
  *
  * <p>{@code follower.replication.throttled.rate} is applied by the replica fetchers and
  * {@code leader.replication.throttled.rate} by the leader's answers to follower fetches (a
- * {@link ReplicationThrottle} each); the log-dir rate is stored and shown only.
+ * {@link ReplicationThrottle} each); {@code replica.alter.log.dirs.io.max.bytes.per.second} by the
+ * {@link LogDirMover} copying replicas between log directories.
  */
 public interface DynamicBrokerConfigs {
     /** The keys that may be set dynamically; each takes a long of at least 0 (bytes per second). */

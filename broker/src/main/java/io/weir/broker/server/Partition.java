@@ -28,7 +28,9 @@ import java.util.function.Supplier;
  * already holds the high watermark back for the replica being added.
  *
  * <p>Thread-safe. Leadership changes hold the write side of {@link #leaderIsrLock}; appends and
- * follower truncation hold the read side (so no append of an old role overlaps a role change). The
+ * follower truncation hold the read side (so no append of an old role overlaps a role change). The swap of
+ * the log for its copy in another log directory ({@link #replaceLog}) holds the write side too, so callers
+ * that append or truncate read {@link #log()} again under the read side. The
  * follower states, the pending ISR change and the high watermark are guarded by {@code this}; the
  * monitor is never held while doing I/O or calling out. Role fields are volatile for lock-free reads.
  */
@@ -57,7 +59,8 @@ public final class Partition {
 
     private final TopicPartition topicPartition;
     private final java.util.UUID topicId;
-    private final Log log;
+    /** Replaced only by {@link #replaceLog}, under the write side of {@link #leaderIsrLock}. */
+    private volatile Log log;
     private final int localBrokerId;
     private final ReentrantReadWriteLock leaderIsrLock = new ReentrantReadWriteLock();
     private volatile int minInsyncReplicas;
@@ -222,6 +225,48 @@ public final class Partition {
             return action.get();
         } finally {
             leaderIsrLock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Runs {@code action} under the write side of the leadership lock: no append, truncation or role change
+     * overlaps it (the swap of a moved replica's log).
+     */
+    <T> T underRoleWriteLock(Supplier<T> action) {
+        leaderIsrLock.writeLock().lock();
+        try {
+            return action.get();
+        } finally {
+            leaderIsrLock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Serves this partition from {@code newLog} from now on: the complete copy of the log in another log
+     * directory (AlterReplicaLogDirs), holding the same offsets, epochs and producer state. The caller holds
+     * the write side of the leadership lock ({@link #underRoleWriteLock}), so no append or truncation spans
+     * the swap. Positions kept for the old log's files (the high watermark's, followers' log ends) are
+     * located again in the new one.
+     */
+    void replaceLog(Log newLog) {
+        if (!leaderIsrLock.isWriteLockedByCurrentThread()) {
+            throw new IllegalStateException("replaceLog runs under the role write lock");
+        }
+        if (newLog.logEndOffset() != log.logEndOffset()) {
+            throw new IllegalStateException(topicPartition + ": the new log ends at " + newLog.logEndOffset()
+                + ", the current one at " + log.logEndOffset());
+        }
+        log = newLog;
+        LogOffsetMetadata hw = offsetMetadata(highWatermark.messageOffset()); // reads the log: not under the monitor
+        synchronized (this) {
+            if (highWatermark.messageOffset() == hw.messageOffset()) {
+                highWatermark = hw;
+            }
+            for (FollowerState f : followers.values()) {
+                if (f.logEndOffset.messageOffset() >= 0) {
+                    f.logEndOffset = new LogOffsetMetadata(f.logEndOffset.messageOffset());
+                }
+            }
         }
     }
 

@@ -115,6 +115,8 @@ public final class ReplicaManager {
     /** The checkpointed high watermarks read at start: each partition's initial one. */
     private final Map<TopicPartition, Long> checkpointedHighWatermarks;
     private final Map<TopicPartition, List<HighWatermarkWaiter>> highWatermarkWaiters = new ConcurrentHashMap<>();
+    /** Moves replicas between log directories while they serve (AlterReplicaLogDirs). */
+    private final LogDirMover logDirMover;
     /** Runs ISR-change completions off the sender's thread (a network I/O thread must not block). */
     private final ExecutorService stateExecutor = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "weir-replica-state");
@@ -155,6 +157,11 @@ public final class ReplicaManager {
             }
         }
         this.checkpointedHighWatermarks = new ConcurrentHashMap<>(read);
+        this.logDirMover = new LogDirMover(logManager, partitions::get, time, tp -> checkpointHighWatermarks(),
+            tp -> stopReplica(tp, false));
+        for (Map.Entry<TopicPartition, Path> e : logManager.futureLogDirsFound().entrySet()) {
+            logDirMover.resume(e.getKey(), e.getValue());
+        }
     }
 
     public int brokerId() {
@@ -379,53 +386,23 @@ public final class ReplicaManager {
     }
 
     /**
-     * Moves a hosted replica's log to {@code targetDir}, another of the log manager's directories
-     * (AlterReplicaLogDirs), and returns whether the partition is hosted. Everything happens under the
-     * state-change lock, so no state change interleaves: the replica stops as {@link #stopReplica} stops
-     * it (its fetcher stops; a leader resigns and its parked requests answer NOT_LEADER_OR_FOLLOWER, which
-     * clients retry), {@link LogManager#moveLog} copies the quiet log and swaps it in, and the replica is
-     * hosted again over the moved log with the state it had (a leader leads again at the same leader
-     * epoch, its high watermark kept). If the copy fails the replica is hosted again over its original log
-     * and the failure rethrown.
+     * Starts moving a hosted replica's log to {@code targetDir}, another of the log manager's directories
+     * (AlterReplicaLogDirs), and returns whether the partition is hosted. The replica keeps serving: a
+     * future log is created there at once and {@link LogDirMover} copies into it in the background and
+     * swaps it in when it has caught up. Naming the directory the log is in cancels a move under way.
+     *
+     * @throws java.io.UncheckedIOException if the future log cannot be created
      */
     public boolean moveReplicaLog(TopicPartition tp, Path targetDir) {
-        synchronized (stateChangeLock) {
-            Partition old = partitions.get(tp);
-            if (old == null) {
-                return false;
-            }
-            if (targetDir.equals(logManager.logDirOf(tp))) {
-                return true;
-            }
-            boolean leadsAlone = !old.hasAppliedState() && old.isLeader();
-            PartitionState state = old.hasAppliedState() ? new PartitionState(old.leaderId(), old.leaderEpoch(),
-                old.isr(), old.controllerEpoch(), old.partitionEpoch()) : null;
-            List<Integer> replicas = old.replicas();
-            long highWatermark = old.highWatermark();
-            stopReplica(tp, false);
-            RuntimeException failure = null;
-            try {
-                logManager.moveLog(tp, targetDir);
-            } catch (RuntimeException e) {
-                failure = e;
-            }
-            Log l = logManager.getLog(tp);
-            if (l != null) {
-                Partition moved = new Partition(tp, old.topicId(), l, brokerId, old.minInsyncReplicas(), highWatermark);
-                moved.setCompression(old.compression());
-                partitions.put(tp, moved);
-                if (state != null) {
-                    applyPartitionStateLocked(tp, replicas, state);
-                } else if (leadsAlone) {
-                    moved.leadAlone();
-                    leadershipListeners.forEach(listener -> listener.onBecomeLeader(tp, 0));
-                }
-            }
-            if (failure != null) {
-                throw failure;
-            }
-            return true;
+        if (partitions.get(tp) == null) {
+            return false;
         }
+        return logDirMover.move(tp, targetDir);
+    }
+
+    /** The background mover of replicas between log directories. */
+    public LogDirMover logDirMover() {
+        return logDirMover;
     }
 
     /**
@@ -455,6 +432,7 @@ public final class ReplicaManager {
         }
         if (deleteLog) {
             checkpointedHighWatermarks.remove(tp);
+            logDirMover.cancel(tp); // the copy goes first: a crash between leaves no copy without its log
             logManager.deleteLog(tp);
         }
         return removed != null;
@@ -1036,6 +1014,7 @@ public final class ReplicaManager {
 
     /** Stops the fetchers and the ISR-change thread, then checkpoints the high watermarks (a clean stop). */
     public void shutdown() {
+        logDirMover.close();
         ReplicaFetcherManager fm = fetcherManager;
         if (fm != null) {
             fm.shutdown();
@@ -1093,6 +1072,7 @@ public final class ReplicaManager {
             // goes (Kafka's rule): the leader never had it, and a follower naming it would diverge forever
             try {
                 partition.log().truncateTo(Math.min(offset, end));
+                logDirMover.truncated(partition.topicPartition(), Math.min(offset, end));
             } catch (UncheckedIOException e) {
                 throw reportIoError(partition, "a follower's truncation", e);
             }
@@ -1111,6 +1091,7 @@ public final class ReplicaManager {
                 partition.topicPartition(), partition.log().logEndOffset(), offset);
             try {
                 partition.log().truncateFullyAndStartAt(offset);
+                logDirMover.truncatedFully(partition.topicPartition(), offset);
             } catch (UncheckedIOException e) {
                 throw reportIoError(partition, "a follower's truncation", e);
             }
@@ -1150,7 +1131,8 @@ public final class ReplicaManager {
                 + " to " + offset + ": it is outside [0, high watermark " + hw + "]", -1);
         }
         long before = l.logStartOffset();
-        long start = l.deleteRecordsBefore(target);
+        // under the role lock: a replica moved to another log directory swaps its log under the write side
+        long start = partition.underRoleReadLock(() -> partition.log().deleteRecordsBefore(target));
         if (start != before) {
             logManager.doCheckpoint();
             log.info("{}: log start offset moved from {} to {} by DeleteRecords", tp, before, start);

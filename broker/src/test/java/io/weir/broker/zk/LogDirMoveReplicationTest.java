@@ -102,6 +102,9 @@ class LogDirMoveReplicationTest {
 
             admin.alterReplicaLogDirs(Map.of(new TopicPartitionReplica(TOPIC, 0, 0),
                 dir(0, "b").toAbsolutePath().toString())).all().get(60, TimeUnit.SECONDS);
+            // the request answers once the copy exists; the replica moves in the background
+            waitUntil(() -> brokers.get(0).broker().replicaManager().logDirMover().movesInProgress() == 0,
+                "broker 0's move is done");
             assertTrue(Files.isDirectory(dir(0, "b").resolve(TP.dirName())));
             assertFalse(Files.exists(dir(0, "a").resolve(TP.dirName())));
             assertTrue(partition(0).isLeader(), "broker 0 leads again over the moved log");
@@ -110,6 +113,9 @@ class LogDirMoveReplicationTest {
 
             admin.alterReplicaLogDirs(Map.of(new TopicPartitionReplica(TOPIC, 0, 1),
                 dir(1, "b").toAbsolutePath().toString())).all().get(60, TimeUnit.SECONDS);
+            // the request answers once the copy exists; the replica moves in the background
+            waitUntil(() -> brokers.get(1).broker().replicaManager().logDirMover().movesInProgress() == 0,
+                "broker 1's move is done");
             assertTrue(Files.isDirectory(dir(1, "b").resolve(TP.dirName())));
             assertFalse(Files.exists(dir(1, "a").resolve(TP.dirName())));
             produce(producer, "after-", 5); // acks=all with min.insync.replicas=2: the moved follower acknowledges

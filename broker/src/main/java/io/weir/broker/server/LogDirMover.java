@@ -1,0 +1,578 @@
+package io.weir.broker.server;
+
+import io.weir.common.Time;
+import io.weir.common.TopicPartition;
+import io.weir.common.errors.OffsetOutOfRangeException;
+import io.weir.common.record.CorruptRecordException;
+import io.weir.common.record.MemoryRecords;
+import io.weir.common.record.RecordBatch;
+import io.weir.common.utils.FileUtils;
+import io.weir.log.FetchDataInfo;
+import io.weir.log.Log;
+import io.weir.log.LogManager;
+import io.weir.log.LogOffsetMetadata;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * Moves replicas between this broker's log directories while they keep serving (AlterReplicaLogDirs),
+ * as Kafka's future replica and {@code ReplicaAlterLogDirsThread} do. A move creates a <em>future log</em>,
+ * {@code <target>/<topic>-<partition>.<id>-future}, and answers at once; a background thread then copies
+ * the current log's batches into it with their offsets, leader epochs and producer state (the follower
+ * append path, {@link Log#appendAsFollower}), a bounded chunk per step, while the current log takes
+ * produce and fetch as before. Once the copy has reached the log end it last saw, the swap runs with the
+ * log manager's duty passes paused and the partition's role write lock held (appends and truncations wait,
+ * fetches go on): the remaining tail is copied, the log start and leader epochs opened at the log end are
+ * carried over, the future log is flushed and renamed in place of the current one
+ * ({@link LogManager#replaceCurrentWithFuture}) and the partition serves from it. The old log's files stay
+ * (renamed {@code -delete}) for {@code file.delete.delay.ms} so that fetches holding them finish.
+ *
+ * <p>While a move runs, a truncation of the current log ({@link #truncated}, {@link #truncatedFully}) is
+ * applied to the future log too; each copy step holds the move's monitor across its read of the current
+ * log and its append to the future one, and a truncation of the future log takes the same monitor after
+ * the current log was truncated, so data cut from the current log never survives in the copy. A move is
+ * cancelled ({@link #cancel}) when the replica is deleted or moved back; its future log is deleted. A move
+ * of a partition this broker does not host (yet) waits.
+ *
+ * <p>Crashes: until the current log is renamed, the future log is a prefix of it that {@link LogManager#open}
+ * keeps and the broker resumes ({@link #resume}, recovering the copy's tail first); after, the copy is the
+ * log. A future log whose current log is gone is deleted with it.
+ *
+ * <p>One thread serves every move (Kafka's {@code num.replica.alter.log.dirs.threads}; a step is bounded, so
+ * one is enough here): it runs {@link #doWork}, a duty pass, and idles when a pass did nothing. The copying
+ * is throttled to {@code replica.alter.log.dirs.io.max.bytes.per.second} ({@link #setThrottle}).
+ *
+ * <p>Thread-safe. Lock order: log manager duties, partition role lock, a move's monitor; the monitor of
+ * this class (starting and cancelling moves) is never held while taking the others except a move's monitor.
+ */
+public final class LogDirMover implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LogDirMover.class);
+
+    /** The bytes one copy step reads from a current log: bounds how long a step holds the move's monitor. */
+    static final int COPY_CHUNK_BYTES = 1024 * 1024;
+    /** The bytes one {@link #doWork} call copies at most, over every move. */
+    static final int MAX_BYTES_PER_PASS = 8 * COPY_CHUNK_BYTES;
+    private static final long IDLE_WAIT_MS = 100;
+
+    private enum State { COPYING, DONE, CANCELLED }
+
+    /** One move under way. {@link #state} and every change of {@link #future} are guarded by the monitor. */
+    private static final class Move {
+        final TopicPartition tp;
+        final Log future;
+        State state = State.COPYING;
+
+        Move(TopicPartition tp, Log future) {
+            this.tp = tp;
+            this.future = future;
+        }
+
+        Path targetDir() {
+            return future.dir().getParent();
+        }
+    }
+
+    /** A replaced log kept for reads in flight until {@code releaseAtMs}. */
+    private record RetiredLog(Log log, Path dir, long releaseAtMs) {
+    }
+
+    private final LogManager logManager;
+    private final Function<TopicPartition, Partition> hosted;
+    private final Time time;
+    private final Consumer<TopicPartition> onSwapped;
+    private final Consumer<TopicPartition> onSwapFailed;
+    private final Map<TopicPartition, Move> moves = new ConcurrentHashMap<>();
+    /** Guarded by itself. */
+    private final Deque<RetiredLog> retired = new ArrayDeque<>();
+    private volatile boolean pausedForTest;
+    /** {@code replica.alter.log.dirs.io.max.bytes.per.second}; Long.MAX_VALUE: unthrottled. */
+    private volatile long bytesPerSecond = Long.MAX_VALUE;
+    /** Bytes the throttle lets the next pass copy (negative: a batch larger than the allowance was copied); doWork's. */
+    private long allowanceBytes = -1;
+    private long lastPassMs = -1;
+    /** Guards {@link #thread}, {@link #closed} and {@link #wakeRequested}. */
+    private final Object signal = new Object();
+    private Thread thread;
+    private boolean closed;
+    private boolean wakeRequested;
+
+    /**
+     * @param hosted the partition this broker hosts, or null
+     * @param onSwapped told (on the mover's thread, no lock held) after a replica serves from its new directory
+     * @param onSwapFailed told when a swap failed half-way and the partition has no usable log until a restart
+     */
+    LogDirMover(LogManager logManager, Function<TopicPartition, Partition> hosted, Time time,
+                Consumer<TopicPartition> onSwapped, Consumer<TopicPartition> onSwapFailed) {
+        this.logManager = logManager;
+        this.hosted = hosted;
+        this.time = time;
+        this.onSwapped = onSwapped;
+        this.onSwapFailed = onSwapFailed;
+    }
+
+    /**
+     * Starts moving the partition's log to {@code targetDir} (one of the log manager's directories), or
+     * does nothing when it is moving there already; moving it to the directory it is in cancels a move
+     * under way elsewhere. Returns false when there is no log of the partition.
+     *
+     * @throws IllegalArgumentException if {@code targetDir} is none of the log directories
+     * @throws UncheckedIOException if the future log cannot be created
+     */
+    public synchronized boolean move(TopicPartition tp, Path targetDir) {
+        Path dir = logManager.newFutureLogDir(tp, targetDir); // refuses a path that is no log directory
+        Move m = moves.get(tp);
+        if (m != null && m.targetDir().equals(targetDir)) {
+            return true;
+        }
+        if (m != null) {
+            cancel(tp); // waits for a swap under way: the log is then where that left it
+        }
+        Log current = logManager.getLog(tp);
+        if (current == null) {
+            return false;
+        }
+        if (current.dir().getParent().equals(targetDir)) {
+            return true;
+        }
+        Log future = Log.open(dir, tp, current.config(), 0L, 0L, true, time);
+        FileUtils.fsyncDirectory(targetDir);
+        moves.put(tp, new Move(tp, future));
+        LOG.info("Moving the log of {} from {} to {}: copying while it serves", tp, current.dir().getParent(), targetDir);
+        wake();
+        return true;
+    }
+
+    /**
+     * Resumes a move found at start ({@link LogManager#futureLogDirsFound}): the copy is opened, its tail
+     * after the last flush re-validated, and the copying goes on from its end. Without a current log of
+     * the partition the copy is deleted.
+     */
+    public synchronized void resume(TopicPartition tp, Path futureDir) {
+        Log current = logManager.getLog(tp);
+        if (current == null || moves.containsKey(tp)) {
+            LOG.info("Deleting {}: no move of {} to resume", futureDir, tp);
+            LogManager.deleteDirectory(futureDir);
+            return;
+        }
+        Log future = Log.open(futureDir, tp, current.config(), 0L, 0L, false, time);
+        moves.put(tp, new Move(tp, future));
+        LOG.info("Resuming the move of {} from {} to {} at offset {}", tp, current.dir().getParent(),
+            futureDir.getParent(), future.logEndOffset());
+        wake();
+    }
+
+    /** Cancels the partition's move, if any, and deletes its future log; returns whether there was one. */
+    public synchronized boolean cancel(TopicPartition tp) {
+        Move m = moves.remove(tp);
+        if (m == null) {
+            return false;
+        }
+        synchronized (m) {
+            if (m.state != State.COPYING) {
+                return false; // swapped in meanwhile: it is the log now
+            }
+            m.state = State.CANCELLED;
+            m.future.delete();
+            FileUtils.fsyncDirectory(m.targetDir());
+        }
+        LOG.info("Cancelled the move of {} to {}", tp, m.targetDir());
+        return true;
+    }
+
+    /** The partition's future log while a move is under way, else null (DescribeLogDirs lists it). */
+    public Log futureLog(TopicPartition tp) {
+        Move m = moves.get(tp);
+        return m == null ? null : m.future;
+    }
+
+    /** How many moves are under way. */
+    public int movesInProgress() {
+        return moves.size();
+    }
+
+    /**
+     * The current log of a moving partition was truncated to {@code offset}: so is its copy. Called after
+     * the truncation, under the partition's role read lock.
+     */
+    void truncated(TopicPartition tp, long offset) {
+        Move m = moves.get(tp);
+        if (m == null) {
+            return;
+        }
+        synchronized (m) {
+            if (m.state == State.COPYING && offset < m.future.logEndOffset()) {
+                m.future.truncateTo(offset);
+            }
+        }
+    }
+
+    /** The current log of a moving partition restarted empty at {@code offset}: so does its copy. */
+    void truncatedFully(TopicPartition tp, long offset) {
+        Move m = moves.get(tp);
+        if (m == null) {
+            return;
+        }
+        synchronized (m) {
+            if (m.state == State.COPYING) {
+                m.future.truncateFullyAndStartAt(offset);
+            }
+        }
+    }
+
+    /**
+     * Caps the copying at about {@code bytesPerSecond} ({@code replica.alter.log.dirs.io.max.bytes.per.second},
+     * over every move; the tail copied during a swap is not counted against it, since appends wait for it).
+     */
+    public void setThrottle(long bytesPerSecond) {
+        if (bytesPerSecond <= 0) {
+            throw new IllegalArgumentException("replica.alter.log.dirs.io.max.bytes.per.second must be positive, not "
+                + bytesPerSecond);
+        }
+        this.bytesPerSecond = bytesPerSecond;
+    }
+
+    /** The throttle in bytes per second (Long.MAX_VALUE: none). */
+    long throttleBytesPerSecond() {
+        return bytesPerSecond;
+    }
+
+    /** Test seam: a paused mover's thread runs no pass (moves stay observable); {@link #doWork} still works. */
+    void setPausedForTest(boolean paused) {
+        this.pausedForTest = paused;
+        wake();
+    }
+
+    /**
+     * One bounded pass: releases replaced logs whose delay is over, then copies up to
+     * {@link #MAX_BYTES_PER_PASS} bytes over the moves of hosted partitions, and swaps in each copy that
+     * reached its log end. Returns the work done (bytes copied, plus one per swap and per released log).
+     */
+    public long doWork(long nowMs) {
+        long done = releaseRetired(nowMs);
+        long allowed = allowance(nowMs);
+        long copied = 0;
+        for (Move m : List.copyOf(moves.values())) {
+            if (copied >= allowed) {
+                break;
+            }
+            Partition p = hosted.apply(m.tp);
+            if (p == null) {
+                continue; // resumed before the partition is hosted, or stopped without deletion: waits
+            }
+            long step;
+            try {
+                step = copyStep(m, p.log(), (int) Math.min(COPY_CHUNK_BYTES, allowed - copied));
+            } catch (CorruptRecordException e) {
+                LOG.error("Cannot move {}: its log has a damaged stretch ({}); the move is cancelled", m.tp, e.getMessage());
+                cancel(m.tp);
+                continue;
+            } catch (RuntimeException e) {
+                LOG.error("Cannot copy {} to {}; the move is cancelled", m.tp, m.targetDir(), e);
+                cancel(m.tp);
+                continue;
+            }
+            copied += Math.max(0, step);
+            if (step < 0) {
+                done += swap(m, p, nowMs) ? 1 : 0;
+            }
+        }
+        if (allowanceBytes != Long.MAX_VALUE) {
+            allowanceBytes -= copied;
+        }
+        return done + copied;
+    }
+
+    /** The bytes this pass may copy: the throttle's allowance, refilled for the time since the last pass. */
+    private long allowance(long nowMs) {
+        long rate = bytesPerSecond;
+        if (rate == Long.MAX_VALUE) {
+            allowanceBytes = Long.MAX_VALUE;
+            lastPassMs = nowMs;
+            return MAX_BYTES_PER_PASS;
+        }
+        if (lastPassMs < 0 || allowanceBytes == Long.MAX_VALUE) {
+            allowanceBytes = rate; // a first pass, or the throttle was just set: one second's worth
+        } else if (nowMs > lastPassMs) {
+            long elapsedMs = Math.min(1000, nowMs - lastPassMs); // the allowance never exceeds one second's worth
+            long refill = rate > Long.MAX_VALUE / 1000 ? rate : rate * elapsedMs / 1000;
+            allowanceBytes = Math.min(rate, allowanceBytes + refill);
+        }
+        lastPassMs = nowMs;
+        return Math.max(0, Math.min(MAX_BYTES_PER_PASS, allowanceBytes));
+    }
+
+    /**
+     * Copies the next chunk of the partition's current log into its future log, without swapping
+     * (the mover's step; tests call it while the mover is paused to stop a copy half-way). Returns the
+     * bytes appended, or -1 when the copy has reached the current log's end.
+     */
+    long copyStep(TopicPartition tp, int maxBytes) {
+        Move m = moves.get(tp);
+        Partition p = hosted.apply(tp);
+        return m == null || p == null ? 0 : copyStep(m, p.log(), maxBytes);
+    }
+
+    private long copyStep(Move m, Log current, int maxBytes) {
+        synchronized (m) {
+            return m.state == State.COPYING ? copyLocked(m.future, current, maxBytes) : 0;
+        }
+    }
+
+    /** One chunk from {@code current} to {@code future}; the move's monitor is held. -1: caught up. */
+    private static long copyLocked(Log future, Log current, int maxBytes) {
+        long from = future.logEndOffset();
+        LogOffsetMetadata end = current.logEndOffsetMetadata();
+        if (from > end.messageOffset()) {
+            future.truncateTo(end.messageOffset()); // defensive: every truncation is passed on (truncated())
+            return 0;
+        }
+        long start = current.logStartOffset();
+        if (from < start) {
+            future.truncateFullyAndStartAt(start); // retention or DeleteRecords went past the copy
+            from = start;
+        }
+        if (from == end.messageOffset()) {
+            return -1;
+        }
+        FetchDataInfo info;
+        try {
+            info = current.read(from, maxBytes, end, true);
+        } catch (OffsetOutOfRangeException e) {
+            return 0; // the log start moved meanwhile: the next step starts there
+        }
+        int size = info.records().sizeInBytes();
+        if (size == 0) {
+            return 0;
+        }
+        ByteBuffer buf = ByteBuffer.allocate(size);
+        try {
+            while (buf.hasRemaining()) {
+                if (info.records().readInto(buf, buf.position()) <= 0) {
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + info.records(), e);
+        }
+        buf.flip();
+        RecordBatch batch = new RecordBatch();
+        int first = -1;
+        int limit = 0;
+        for (int at = 0; at + RecordBatch.LOG_OVERHEAD <= buf.limit(); ) {
+            int batchSize = RecordBatch.LOG_OVERHEAD + buf.getInt(at + RecordBatch.LENGTH_OFFSET);
+            if (at + batchSize > buf.limit()) {
+                break; // a partial batch at the end of the region
+            }
+            batch.wrap(buf, at);
+            if (batch.nextOffset() > from) {
+                if (first < 0) {
+                    if (batch.baseOffset() < from) {
+                        // a batch straddles the copy's end (rewritten by the cleaner): copy it whole next time
+                        future.truncateTo(batch.baseOffset());
+                        return 0;
+                    }
+                    first = at;
+                }
+                limit = at + batchSize;
+            }
+            at += batchSize;
+        }
+        if (first < 0) {
+            return 0;
+        }
+        ByteBuffer batches = buf.duplicate().position(first).limit(limit).slice();
+        future.appendAsFollower(MemoryRecords.readableRecords(batches));
+        return limit - first;
+    }
+
+    /** Swaps a caught-up copy in for the current log; returns whether it did. */
+    private boolean swap(Move m, Partition p, long nowMs) {
+        RetiredLog old;
+        try {
+            synchronized (m) {
+                if (m.state != State.COPYING) {
+                    return false;
+                }
+                // fsync what is copied before appends are held: the swap then fsyncs only the tail
+                m.future.flush();
+            }
+            old = logManager.withDutiesPaused(() -> p.underRoleWriteLock(() -> {
+                synchronized (m) {
+                    if (m.state != State.COPYING || hosted.apply(m.tp) != p || logManager.getLog(m.tp) != p.log()) {
+                        return null;
+                    }
+                    Log current = p.log();
+                    Log future = m.future;
+                    // appends wait now: what arrived since the last step is all that is left
+                    int idle = 0;
+                    while (true) {
+                        long before = future.logEndOffset();
+                        long n = copyLocked(future, current, COPY_CHUNK_BYTES);
+                        if (n < 0) {
+                            break;
+                        }
+                        // a step that copies nothing realigns the copy (log start, a straddling batch) once
+                        idle = n == 0 && future.logEndOffset() == before ? idle + 1 : 0;
+                        if (idle > 2) {
+                            throw new IllegalStateException(m.tp + ": the copy makes no progress at offset " + before
+                                + " (log end " + current.logEndOffset() + ")");
+                        }
+                    }
+                    if (current.logStartOffset() > future.logStartOffset()) {
+                        future.deleteRecordsBefore(current.logStartOffset());
+                    }
+                    for (Map.Entry<Integer, Long> e : current.leaderEpochEntries().entrySet()) {
+                        if (e.getKey() > future.latestLeaderEpoch() && e.getValue() == future.logEndOffset()) {
+                            future.assignLeaderEpoch(e.getKey()); // opened at the log end, nothing written yet
+                        }
+                    }
+                    if (!current.leaderEpochEntries().equals(future.leaderEpochEntries())) {
+                        LOG.warn("{}: the copy's leader epochs {} differ from the log's {}", m.tp,
+                            future.leaderEpochEntries(), current.leaderEpochEntries());
+                    }
+                    if (future.logEndOffset() != current.logEndOffset()) {
+                        throw new IllegalStateException(m.tp + ": the copy ends at " + future.logEndOffset()
+                            + ", the log at " + current.logEndOffset());
+                    }
+                    m.state = State.DONE;
+                    try {
+                        LogManager.ReplacedLog replaced = logManager.replaceCurrentWithFuture(m.tp, future);
+                        p.replaceLog(replaced.log());
+                        return new RetiredLog(current, replaced.oldDir(), nowMs + current.config().fileDeleteDelayMs);
+                    } finally {
+                        // no longer a move once the log serves from its new directory, or the swap failed
+                        moves.remove(m.tp, m);
+                    }
+                }
+            }));
+        } catch (RuntimeException e) {
+            LOG.error("Cannot swap the copy of {} in {} for its log", m.tp, m.targetDir(), e);
+            if (logManager.getLog(m.tp) == null) {
+                onSwapFailed.accept(m.tp);
+            }
+            return false;
+        }
+        if (old == null) {
+            return false;
+        }
+        synchronized (retired) {
+            retired.add(old);
+        }
+        onSwapped.accept(m.tp);
+        return true;
+    }
+
+    /** Releases the files of replaced logs whose delay is over and deletes their directories. */
+    private int releaseRetired(long nowMs) {
+        List<RetiredLog> due = new ArrayList<>();
+        synchronized (retired) {
+            while (!retired.isEmpty() && retired.peek().releaseAtMs() <= nowMs) {
+                due.add(retired.poll());
+            }
+        }
+        for (RetiredLog r : due) {
+            try {
+                r.log().releaseRenamedAway();
+                LogManager.deleteDirectory(r.dir());
+            } catch (RuntimeException e) {
+                LOG.warn("Cannot delete {}, the original of a moved log (the next start deletes it)", r.dir(), e);
+            }
+        }
+        return due.size();
+    }
+
+    private void wake() {
+        synchronized (signal) {
+            if (closed) {
+                return;
+            }
+            wakeRequested = true;
+            if (thread == null) {
+                thread = new Thread(this::run, "weir-log-dir-mover");
+                thread.setDaemon(true);
+                thread.start();
+            }
+            signal.notifyAll();
+        }
+    }
+
+    private void run() {
+        while (true) {
+            synchronized (signal) {
+                if (closed) {
+                    return;
+                }
+                wakeRequested = false;
+            }
+            long done;
+            try {
+                done = pausedForTest ? 0 : doWork(time.milliseconds());
+            } catch (RuntimeException e) {
+                LOG.error("The log dir mover failed a pass", e);
+                done = 0;
+            }
+            if (done == 0) {
+                synchronized (signal) {
+                    if (!closed && !wakeRequested) {
+                        try {
+                            signal.wait(IDLE_WAIT_MS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Stops the thread (waiting for its pass), closes every future log (flushed: the next start resumes
+     * the moves) and releases every replaced log.
+     */
+    @Override
+    public void close() {
+        Thread t;
+        synchronized (signal) {
+            closed = true;
+            t = thread;
+            signal.notifyAll();
+        }
+        if (t != null) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        synchronized (this) {
+            for (Move m : List.copyOf(moves.values())) {
+                synchronized (m) {
+                    if (m.state == State.COPYING) {
+                        m.state = State.CANCELLED;
+                        try {
+                            m.future.close();
+                        } catch (RuntimeException e) {
+                            LOG.warn("Cannot close the copy of {} cleanly (the next start recovers it)", m.tp, e);
+                        }
+                    }
+                }
+            }
+            moves.clear();
+        }
+        releaseRetired(Long.MAX_VALUE);
+    }
+}

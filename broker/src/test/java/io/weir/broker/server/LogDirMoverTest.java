@@ -1,0 +1,246 @@
+package io.weir.broker.server;
+
+import io.weir.common.TopicPartition;
+import io.weir.common.testing.Batches;
+import io.weir.common.testing.MockTime;
+import io.weir.common.testing.TempDirs;
+import io.weir.log.Log;
+import io.weir.log.LogConfig;
+import io.weir.log.LogManager;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@link LogDirMover} driven on the test's thread with a mock clock: the throttle spreads the copy over
+ * passes, appends and truncations of the current log during the copy end up in the moved log, and the
+ * replaced log's files go after {@code file.delete.delay.ms}.
+ */
+class LogDirMoverTest {
+    private static final TopicPartition TP = new TopicPartition("orders", 0);
+
+    private final Path root = TempDirs.create("mover");
+    private final Path a = root.resolve("a");
+    private final Path b = root.resolve("b");
+    private final MockTime time = new MockTime();
+    private final AtomicInteger swapped = new AtomicInteger();
+    private LogManager logManager;
+    private Partition partition;
+    private LogDirMover mover;
+
+    @BeforeEach
+    void setUp() {
+        logManager = LogManager.open(List.of(a, b), LogConfig.defaults(), Map.of(), time, false);
+        Log log = logManager.getOrCreateLog(TP, LogConfig.defaults().with(Map.of(LogConfig.SEGMENT_BYTES, "1024")));
+        partition = new Partition(TP, UUID.randomUUID(), log, 0, 1, -1);
+        partition.leadAlone();
+        mover = new LogDirMover(logManager, tp -> tp.equals(TP) ? partition : null, time, tp -> swapped.incrementAndGet(),
+            tp -> { });
+        mover.setPausedForTest(true); // its thread runs no pass: the test calls doWork
+    }
+
+    @AfterEach
+    void tearDown() {
+        mover.close();
+        logManager.close();
+        TempDirs.delete(root);
+    }
+
+    private void append(String prefix, int count) {
+        for (int i = 0; i < count; i++) {
+            String v = prefix + i;
+            partition.underRoleReadLock(() -> partition.log().appendAsLeader(Batches.records(time.milliseconds(), v), 0));
+            partition.maybeIncrementHighWatermark();
+        }
+    }
+
+    private List<String> values(Log log) throws Exception {
+        List<String> out = new ArrayList<>();
+        long next = log.logStartOffset();
+        while (next < log.logEndOffset()) { // a read returns at most one segment
+            for (String d : Batches.describe(log.read(next, Integer.MAX_VALUE, Long.MAX_VALUE, true)
+                    .records().readRecords())) {
+                out.add(d.substring(d.indexOf('=') + 1));
+                next = Long.parseLong(d.substring(0, d.indexOf(':'))) + 1;
+            }
+        }
+        return out;
+    }
+
+    /** Passes one second apart until no move is left; returns how many it took. */
+    private int finish() {
+        int passes = 0;
+        while (mover.movesInProgress() > 0) {
+            time.sleep(1000);
+            mover.doWork(time.milliseconds());
+            assertTrue(++passes < 1000, "the move never finished");
+        }
+        return passes;
+    }
+
+    @Test
+    void shouldCopyAtTheThrottledRateWhileTheLogTakesAppendsAndSwapOnceCaughtUp() throws Exception {
+        append("before-", 40);
+        long size = partition.log().sizeInBytes();
+        mover.setThrottle(size / 4);
+        assertTrue(mover.move(TP, b));
+        assertTrue(mover.move(TP, b), "moving there already");
+        Log future = mover.futureLog(TP);
+        assertNotNull(future);
+        assertEquals(b, future.dir().getParent());
+        long first = 0;
+        for (long n = mover.doWork(time.milliseconds()); n > 0; n = mover.doWork(time.milliseconds())) {
+            first += n; // passes at the same instant share one second's allowance
+        }
+        // one second's worth, and at most one batch more (a step copies at least one whole batch)
+        assertTrue(first > 0 && first < size / 2, "one second's worth of " + size + " bytes: " + first);
+        assertEquals(0, mover.doWork(time.milliseconds()), "the allowance is spent until time passes");
+        assertSame(future, mover.futureLog(TP));
+        long copied = future.logEndOffset();
+        assertTrue(copied > 0 && copied < 40, "copied " + copied);
+
+        append("during-", 20); // the log keeps taking writes while its copy is behind
+        int passes = finish();
+        assertTrue(passes >= 3, "the throttle spread the copy over passes: " + passes);
+        assertEquals(1, swapped.get());
+        Log moved = partition.log();
+        assertSame(moved, logManager.getLog(TP));
+        assertEquals(b.resolve(TP.dirName()), moved.dir());
+        assertEquals(60, moved.logEndOffset());
+        assertEquals(60, partition.highWatermark());
+        assertEquals(moved.logEndOffsetMetadata(), partition.highWatermarkMetadata(), "located in the moved log");
+        assertEquals(0, moved.latestLeaderEpoch());
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            expected.add("before-" + i);
+        }
+        for (int i = 0; i < 20; i++) {
+            expected.add("during-" + i);
+        }
+        assertEquals(expected, values(moved));
+        assertTrue(moved.numberOfSegments() > 1);
+        append("after-", 1);
+        assertEquals(61, moved.logEndOffset(), "appends go to the moved log");
+
+        // the original stays, renamed, for reads in flight until file.delete.delay.ms has passed
+        List<Path> deleted;
+        try (var s = Files.list(a)) {
+            deleted = s.filter(p -> p.getFileName().toString().endsWith(LogManager.DELETE_DIR_SUFFIX)).toList();
+        }
+        assertEquals(1, deleted.size());
+        assertFalse(Files.exists(a.resolve(TP.dirName())));
+        time.sleep(LogConfig.defaults().fileDeleteDelayMs);
+        mover.doWork(time.milliseconds());
+        assertFalse(Files.exists(deleted.get(0)));
+    }
+
+    @Test
+    void shouldCutTheCopyWhereTheCurrentLogWasTruncated() throws Exception {
+        append("kept-", 10);
+        append("cut-", 10);
+        mover.setThrottle(Long.MAX_VALUE);
+        assertTrue(mover.move(TP, b));
+        while (mover.copyStep(TP, Integer.MAX_VALUE) > 0) {
+            // a step reads at most one segment
+        }
+        assertEquals(20, mover.futureLog(TP).logEndOffset());
+        // a follower's truncation: the current log first, then (as ReplicaManager does) the copy
+        partition.log().truncateTo(10);
+        mover.truncated(TP, 10);
+        assertEquals(10, mover.futureLog(TP).logEndOffset());
+        append("new-", 5);
+        finish();
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            expected.add("kept-" + i);
+        }
+        for (int i = 0; i < 5; i++) {
+            expected.add("new-" + i);
+        }
+        assertEquals(expected, values(partition.log()));
+        assertEquals(b, logManager.logDirOf(TP));
+    }
+
+    @Test
+    void shouldResumeAfterACrashFromTheCopyCutAtItsLastWholeBatch() throws Exception {
+        append("v-", 30);
+        assertTrue(mover.move(TP, b));
+        for (int i = 0; i < 2; i++) {
+            assertTrue(mover.copyStep(TP, 300) > 0);
+        }
+        Path copy = mover.futureLog(TP).dir();
+        long copied = mover.futureLog(TP).logEndOffset();
+        assertTrue(copied > 0 && copied < 30, "copied " + copied);
+        mover.close();
+        // a crash that tore the copy's last write, then a start: the copy is kept beside the log
+        Path lastSegment;
+        try (var files = Files.list(copy)) {
+            lastSegment = files.filter(f -> f.getFileName().toString().endsWith(".log")).sorted().reduce((x, y) -> y)
+                .orElseThrow();
+        }
+        Files.write(lastSegment, new byte[] {0, 0, 0, 0, 0, 0, 0, 99, 0, 0, 1}, java.nio.file.StandardOpenOption.APPEND);
+        logManager.halt();
+        logManager = LogManager.open(List.of(a, b), LogConfig.defaults(), Map.of(), time, false);
+        assertEquals(Map.of(TP, copy), logManager.futureLogDirsFound());
+        assertEquals(a, logManager.logDirOf(TP));
+        partition = new Partition(TP, UUID.randomUUID(), logManager.getLog(TP), 0, 1, -1);
+        partition.leadAlone();
+        mover = new LogDirMover(logManager, tp -> tp.equals(TP) ? partition : null, time, tp -> swapped.incrementAndGet(),
+            tp -> { });
+        mover.setPausedForTest(true);
+        mover.resume(TP, copy);
+        assertEquals(copied, mover.futureLog(TP).logEndOffset(), "the torn bytes are cut, the whole batches kept");
+        append("w-", 5);
+        finish();
+        assertEquals(b, logManager.logDirOf(TP));
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            expected.add("v-" + i);
+        }
+        for (int i = 0; i < 5; i++) {
+            expected.add("w-" + i);
+        }
+        assertEquals(expected, values(partition.log()));
+    }
+
+    @Test
+    void shouldDeleteACopyFoundWithoutItsLog() throws Exception {
+        Path stray = b.resolve("gone-0.0123456789abcdef0123456789abcdef" + LogManager.FUTURE_DIR_SUFFIX);
+        Files.createDirectories(stray);
+        mover.resume(new TopicPartition("gone", 0), stray);
+        assertFalse(Files.exists(stray));
+        assertEquals(0, mover.movesInProgress());
+    }
+
+    @Test
+    void shouldCancelAMoveAndDeleteItsCopy() throws Exception {
+        append("x-", 5);
+        assertTrue(mover.move(TP, b));
+        Path copy = mover.futureLog(TP).dir();
+        assertTrue(Files.isDirectory(copy));
+        assertTrue(mover.cancel(TP));
+        assertFalse(Files.exists(copy));
+        assertEquals(0, mover.movesInProgress());
+        assertFalse(mover.cancel(TP));
+        assertTrue(mover.move(TP, a), "where it is: nothing to do");
+        assertEquals(0, mover.movesInProgress());
+        assertFalse(mover.move(new TopicPartition("none", 0), b));
+        assertThrows(IllegalArgumentException.class, () -> mover.move(TP, root.resolve("c")));
+        assertThrows(IllegalArgumentException.class, () -> mover.setThrottle(0));
+    }
+}
