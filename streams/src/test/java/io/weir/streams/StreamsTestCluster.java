@@ -94,14 +94,22 @@ final class StreamsTestCluster implements AutoCloseable {
         return p;
     }
 
-    /** {@link WordCountJob}'s properties, with {@code application.server} on {@code port} and record caches off. */
-    Properties wordCountProps(String app, String input, String output, Path stateDir, int port) {
+    /**
+     * {@link WordCountJob}'s properties with record caches off: every count update is forwarded and is one changelog
+     * record (the tests that check every running count, and the standby, warm-up and snapshot tests, need that).
+     */
+    Properties wordCountProps(String app, String input, String output, Path stateDir) {
         Properties p = props(app, stateDir);
         p.put("wordcount.input", input);
         p.put("wordcount.output", output);
-        p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, "localhost:" + port);
-        // the standby and warm-up tests need a changelog of one record per count: record caches are off
         p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, "0");
+        return p;
+    }
+
+    /** {@link #wordCountProps(String, String, String, Path)} with {@code application.server} on {@code port}. */
+    Properties wordCountProps(String app, String input, String output, Path stateDir, int port) {
+        Properties p = wordCountProps(app, input, output, stateDir);
+        p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, "localhost:" + port);
         return p;
     }
 
