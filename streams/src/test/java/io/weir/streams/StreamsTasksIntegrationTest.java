@@ -463,4 +463,74 @@ class StreamsTasksIntegrationTest {
             }
         }
     }
+
+    /** Counts each task's records twice, into the stores "tally" (one total) and "seen" (per key): two stores, two changelogs. */
+    private static Topology twoStoreTallyTopology(String input, String output) {
+        Topology t = new Topology();
+        t.addSource("in", new Deserializers.StringDeserializer(), new Deserializers.StringDeserializer(), input);
+        t.addProcessor("tally", () -> new ContextualProcessor<String, String, String, Long>() {
+            private KeyValueStore<String, Long> tally;
+            private KeyValueStore<String, Long> seen;
+
+            @Override
+            public void init(ProcessorContext<String, Long> context) {
+                super.init(context);
+                tally = context.getStateStore("tally");
+                seen = context.getStateStore("seen");
+            }
+
+            @Override
+            public void process(Record<String, String> record) {
+                Long total = tally.get("total");
+                long next = (total == null ? 0 : total) + 1;
+                tally.put("total", next);
+                Long count = seen.get(record.key());
+                seen.put(record.key(), (count == null ? 0 : count) + 1);
+                context().forward(record.withKey("total").withValue(next));
+            }
+        }, "in");
+        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore("tally"), Serdes.String(), Serdes.Long()),
+            "tally");
+        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore("seen"), Serdes.String(), Serdes.Long()),
+            "tally");
+        t.addSink("out", output, new Serializers.StringSerializer(), new Serializers.LongSerializer(), "tally");
+        return t;
+    }
+
+    /**
+     * Warm-up of a task with two stores: once the new instance's warm-up copy has read both changelogs, a probing
+     * rebalance moves the task to it. Every store of an active task records the end offsets of all the task's
+     * changelogs at each commit, a standby store only its own; the offset sums the assignor compares counted a
+     * changelog once per store, so an owner of a two-store task looked twice as far ahead as any warm-up copy, the
+     * task never moved and the group stayed unbalanced, asking for a probing rebalance at every interval.
+     */
+    @Test
+    void shouldMoveATaskOfSeveralStoresOnceItsWarmUpCaughtUp() throws Exception {
+        int n = NAMES.incrementAndGet();
+        String app = "warmup-stores-" + n;
+        String input = "wus-in-" + n;
+        String output = "wus-out-" + n;
+        cluster.createTopics(2, input, output);
+        produce(input, 0, 2000);
+        Properties pa = cluster.props(app, cluster.root().resolve(app + "-a"));
+        Properties pb = cluster.props(app, cluster.root().resolve(app + "-b"));
+        pa.put(StreamsConfig.APPLICATION_SERVER_CONFIG, "localhost:7311");
+        pb.put(StreamsConfig.APPLICATION_SERVER_CONFIG, "localhost:7312");
+        for (Properties p : List.of(pa, pb)) {
+            p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, "0");
+            p.put("acceptable.recovery.lag", "10");
+            p.put("probing.rebalance.interval.ms", "300");
+        }
+        try (WeirStreams a = new WeirStreams(twoStoreTallyTopology(input, output), pa)) {
+            a.start();
+            int[] totals = {0};
+            StreamsTestCluster.await(() -> (totals[0] = cluster.readAll(output, 2).values().stream().mapToInt(List::size).sum()) >= 2000,
+                () -> "the first instance to count 2000 records, it counted " + totals[0]);
+            try (WeirStreams b = new WeirStreams(twoStoreTallyTopology(input, output), pb)) {
+                b.start();
+                StreamsTestCluster.awaitShare(List.of(a, b), 7312, input, 1, "the second instance, after its warm-up");
+                assertTrue(b.metrics().get("standby-records-total") > 0, "the task moved after a warm-up: " + b.metrics());
+            }
+        }
+    }
 }
