@@ -78,15 +78,22 @@ class StreamsTasksIntegrationTest {
 
     /** Counts records into the store "tally" (one total per task) and records what init() read from it. */
     private static Topology tallyTopology(String input, String output, List<Long> seenAtInit) {
+        return tallyTopology(input, output, seenAtInit, false);
+    }
+
+    /** {@link #tallyTopology(String, String, List)}; with {@code perKey}, also counts per key in a second store "per-key". */
+    private static Topology tallyTopology(String input, String output, List<Long> seenAtInit, boolean perKey) {
         Topology t = new Topology();
         t.addSource("in", new Deserializers.StringDeserializer(), new Deserializers.StringDeserializer(), input);
         t.addProcessor("tally", () -> new ContextualProcessor<String, String, String, Long>() {
             private KeyValueStore<String, Long> store;
+            private KeyValueStore<String, Long> perKeyCounts;
 
             @Override
             public void init(ProcessorContext<String, Long> context) {
                 super.init(context);
                 store = context.getStateStore("tally");
+                perKeyCounts = perKey ? context.getStateStore("per-key") : null;
                 Long total = store.get("total");
                 seenAtInit.add(total == null ? 0L : total);
             }
@@ -96,11 +103,19 @@ class StreamsTasksIntegrationTest {
                 Long total = store.get("total");
                 long next = (total == null ? 0 : total) + 1;
                 store.put("total", next);
+                if (perKeyCounts != null) {
+                    Long count = perKeyCounts.get(record.key());
+                    perKeyCounts.put(record.key(), (count == null ? 0 : count) + 1);
+                }
                 context().forward(record.withKey("total").withValue(next));
             }
         }, "in");
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore("tally"), Serdes.String(), Serdes.Long()),
             "tally");
+        if (perKey) {
+            t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore("per-key"), Serdes.String(), Serdes.Long()),
+                "tally");
+        }
         t.addSink("out", output, new Serializers.StringSerializer(), new Serializers.LongSerializer(), "tally");
         return t;
     }
@@ -464,39 +479,6 @@ class StreamsTasksIntegrationTest {
         }
     }
 
-    /** Counts each task's records twice, into the stores "tally" (one total) and "seen" (per key): two stores, two changelogs. */
-    private static Topology twoStoreTallyTopology(String input, String output) {
-        Topology t = new Topology();
-        t.addSource("in", new Deserializers.StringDeserializer(), new Deserializers.StringDeserializer(), input);
-        t.addProcessor("tally", () -> new ContextualProcessor<String, String, String, Long>() {
-            private KeyValueStore<String, Long> tally;
-            private KeyValueStore<String, Long> seen;
-
-            @Override
-            public void init(ProcessorContext<String, Long> context) {
-                super.init(context);
-                tally = context.getStateStore("tally");
-                seen = context.getStateStore("seen");
-            }
-
-            @Override
-            public void process(Record<String, String> record) {
-                Long total = tally.get("total");
-                long next = (total == null ? 0 : total) + 1;
-                tally.put("total", next);
-                Long count = seen.get(record.key());
-                seen.put(record.key(), (count == null ? 0 : count) + 1);
-                context().forward(record.withKey("total").withValue(next));
-            }
-        }, "in");
-        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore("tally"), Serdes.String(), Serdes.Long()),
-            "tally");
-        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore("seen"), Serdes.String(), Serdes.Long()),
-            "tally");
-        t.addSink("out", output, new Serializers.StringSerializer(), new Serializers.LongSerializer(), "tally");
-        return t;
-    }
-
     /**
      * Warm-up of a task with two stores: once the new instance's warm-up copy has read both changelogs, a probing
      * rebalance moves the task to it. Every store of an active task records the end offsets of all the task's
@@ -521,12 +503,12 @@ class StreamsTasksIntegrationTest {
             p.put("acceptable.recovery.lag", "10");
             p.put("probing.rebalance.interval.ms", "300");
         }
-        try (WeirStreams a = new WeirStreams(twoStoreTallyTopology(input, output), pa)) {
+        try (WeirStreams a = new WeirStreams(tallyTopology(input, output, new CopyOnWriteArrayList<>(), true), pa)) {
             a.start();
             int[] totals = {0};
             StreamsTestCluster.await(() -> (totals[0] = cluster.readAll(output, 2).values().stream().mapToInt(List::size).sum()) >= 2000,
                 () -> "the first instance to count 2000 records, it counted " + totals[0]);
-            try (WeirStreams b = new WeirStreams(twoStoreTallyTopology(input, output), pb)) {
+            try (WeirStreams b = new WeirStreams(tallyTopology(input, output, new CopyOnWriteArrayList<>(), true), pb)) {
                 b.start();
                 StreamsTestCluster.awaitShare(List.of(a, b), 7312, input, 1, "the second instance, after its warm-up");
                 assertTrue(b.metrics().get("standby-records-total") > 0, "the task moved after a warm-up: " + b.metrics());
