@@ -77,8 +77,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  *
  * <p>The default build runs {@code weir.faults.streams.keys}=2,000 keys with 1 SIGKILL and 1 clean stop;
  * {@code -Pfaults} 20,000 keys with 3 of each, and the same campaign again with dynamic members
- * ({@code weir.faults.streams.dynamic}): there tasks move between instances at every stop and restart, and only the
- * outputs' exactness and "never wiped" are checked.
+ * ({@code weir.faults.streams.dynamic}): there tasks move between instances at every stop and restart (a returning
+ * instance whose copy of a task lags by more than {@code acceptable.recovery.lag} warms it up first, and a probing
+ * rebalance moves it), and only the outputs' exactness and "never wiped" are checked.
  */
 @Timeout(900)
 class StreamsEosKill9CampaignTest {
@@ -169,7 +170,7 @@ class StreamsEosKill9CampaignTest {
             }
             feed.start();
             awaitProgress(broker, 1);
-            awaitStableGroup(broker);
+            awaitStableGroup(broker, instances, events);
             int previous = -1;
             for (int e = 0; e < 2 * KILLS; e++) {
                 assertNull(feedFailure.get(), () -> "the feed failed: " + feedFailure.get());
@@ -188,12 +189,12 @@ class StreamsEosKill9CampaignTest {
                 }
                 in.start();
                 in.awaitRunning();
-                awaitStableGroup(broker);
+                awaitStableGroup(broker, instances, events);
                 if (staticMembers) {
                     // the coordinator reads Stable once the leader's SyncGroup is in; the instance opens its tasks
                     // (under cooperative rebalancing possibly in a second, follow-up round) a moment later
                     awaitRestoreLines(in);
-                    awaitStableGroup(broker);
+                    awaitStableGroup(broker, instances, events);
                 }
                 List<Restore> restores = in.restores();
                 events.add((kill ? "SIGKILL" : "clean stop") + " of instance " + target + " after " + sent.get()
@@ -216,9 +217,14 @@ class StreamsEosKill9CampaignTest {
         awaitProgress(broker, total);
         Map<String, Map<String, List<Long>>> outputs = readOutputs(broker);
         verify(inputs, outputs);
+        long probing = 0;
+        for (Instance in : instances) {
+            probing += in.probingRebalances();
+        }
         System.out.printf("streams EOS campaign (seed %d, static members %b): %d keys, %d records, %d instances,"
-            + " %d SIGKILLs + %d clean stops, %d s%n  %s%n", SEED, staticMembers, KEYS, total, INSTANCES, KILLS, KILLS,
-            TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started), String.join("\n  ", events));
+            + " %d SIGKILLs + %d clean stops, %d probing rebalances, %d s%n  %s%n", SEED, staticMembers, KEYS, total,
+            INSTANCES, KILLS, KILLS, probing, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started),
+            String.join("\n  ", events));
         for (Instance in : instances) {
             assertFalse(in.everWiped(), "instance " + in.index + " wiped a store");
         }
@@ -306,10 +312,6 @@ class StreamsEosKill9CampaignTest {
         }
     }
 
-    /**
-     * Waits until the group is stable with every instance holding its share of the tasks, so that an event never
-     * lands in the middle of a rebalance (where the range assignor could move a restarted instance's tasks).
-     */
     /** Waits (bounded) until the instance has opened at least one store; checkRestores names it if it never does. */
     private static void awaitRestoreLines(Instance in) throws Exception {
         long deadline = System.currentTimeMillis() + 120_000;
@@ -318,7 +320,14 @@ class StreamsEosKill9CampaignTest {
         }
     }
 
-    private static void awaitStableGroup(BrokerProcess broker) throws Exception {
+    /**
+     * Waits until the group is stable with every instance holding its share of the tasks, so that an event never
+     * lands in the middle of a rebalance (where the assignor could move a restarted instance's tasks). On failure
+     * it names the events so far and each instance's last log lines (the instances' logs go with the temporary
+     * directory).
+     */
+    private static void awaitStableGroup(BrokerProcess broker, List<Instance> instances, List<String> events)
+        throws Exception {
         long deadline = System.currentTimeMillis() + 120_000;
         String last = "";
         try (Admin admin = admin(broker)) {
@@ -333,7 +342,12 @@ class StreamsEosKill9CampaignTest {
                 Thread.sleep(200);
             }
         }
-        fail("the group did not settle with " + INSTANCES + " instances of " + PARTITIONS / INSTANCES + " tasks each: " + last);
+        StringBuilder logs = new StringBuilder();
+        for (Instance in : instances) {
+            logs.append("\n--- instance ").append(in.index).append(", last lines:\n").append(in.outputTail(40));
+        }
+        fail("the group did not settle with " + INSTANCES + " instances of " + PARTITIONS / INSTANCES + " tasks each: "
+            + last + "\nevents so far: " + events + logs);
     }
 
     /** Waits until the group's committed input offsets sum to at least {@code records}; fails after 5 minutes. */
@@ -478,6 +492,11 @@ class StreamsEosKill9CampaignTest {
                 props.put("acceptable.recovery.lag", Long.toString(Long.MAX_VALUE / 2));
             } else {
                 props.put("consumer.session.timeout.ms", "6000");    // a SIGKILLed member leaves the group soon
+                // a returning instance whose copy of a task's stores lags its current owner's by more than
+                // acceptable.recovery.lag (Kafka's default, 10,000 changelog offsets: about 12 s of this feed) gets
+                // it as a warm-up replica first, and the task moves at the next probing rebalance; at the default
+                // interval (10 minutes) the group would sit unbalanced far beyond the campaign's waits
+                props.put("probing.rebalance.interval.ms", "5000");
             }
             props.put("consumer.heartbeat.interval.ms", "1000");
             for (Map.Entry<String, String> e : props.entrySet()) {
@@ -518,6 +537,24 @@ class StreamsEosKill9CampaignTest {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+        }
+
+        /** The last {@code lines} lines of this incarnation's log. */
+        String outputTail(int lines) {
+            if (logs.isEmpty()) {
+                return "";
+            }
+            List<String> all = output().lines().toList();
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        }
+
+        /** How many probing rebalances (warm-up replicas placed) this instance's incarnations asked for. */
+        long probingRebalances() throws IOException {
+            long n = 0;
+            for (Path log : logs) {
+                n += Files.readString(log).lines().filter(l -> l.contains("probing rebalance")).count();
+            }
+            return n;
         }
 
         /** This incarnation's restores, one per store it opened. */

@@ -1,7 +1,5 @@
 package io.weir.streams;
 
-import io.weir.admin.Admin;
-import io.weir.admin.NewTopic;
 import io.weir.common.TopicPartition;
 import io.weir.streams.processor.TaskId;
 import io.weir.streams.processor.internals.StoreSnapshots;
@@ -24,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
@@ -62,25 +59,16 @@ class StoreSnapshotIntegrationTest {
         static Job create() throws Exception {
             int n = NAMES.incrementAndGet();
             Job job = new Job("snap" + n, "snap-lines-" + n, "snap-counts-" + n, cluster.root().resolve("snapshots-" + n));
-            try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()))) {
-                admin.createTopics(List.of(new NewTopic(job.input, PARTITIONS, (short) 1),
-                    new NewTopic(job.output, PARTITIONS, (short) 1))).all().get(60, TimeUnit.SECONDS);
-            }
+            cluster.createTopics(PARTITIONS, job.input, job.output);
             return job;
         }
 
-        /** A job on {@code stateDir}; with snapshots, one is published at every commit (interval 0). */
+        /**
+         * A job on {@code stateDir} (record caches off: every count update is one changelog record, so the tail is
+         * exactly the updates made after the snapshot); with snapshots, one is published at every commit (interval 0).
+         */
         WeirStreams streams(Path stateDir, boolean snapshots) {
-            Properties p = new Properties();
-            p.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
-            p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
-            p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-            p.put("wordcount.input", input);
-            p.put("wordcount.output", output);
-            // every count update is one changelog record: the tail is exactly the updates made after the snapshot
-            p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, "0");
-            p.put("consumer.session.timeout.ms", "3000");
-            p.put("consumer.heartbeat.interval.ms", "500");
+            Properties p = cluster.wordCountProps(appId, input, output, stateDir);
             if (snapshots) {
                 p.put(StreamsConfig.STATE_SNAPSHOT_DIR_CONFIG, snapshotDir.toString());
                 p.put(StreamsConfig.STATE_SNAPSHOT_INTERVAL_MS_CONFIG, "0");

@@ -78,15 +78,22 @@ class StreamsTasksIntegrationTest {
 
     /** Counts records into the store "tally" (one total per task) and records what init() read from it. */
     private static Topology tallyTopology(String input, String output, List<Long> seenAtInit) {
+        return tallyTopology(input, output, seenAtInit, false);
+    }
+
+    /** {@link #tallyTopology(String, String, List)}; with {@code perKey}, also counts per key in a second store "per-key". */
+    private static Topology tallyTopology(String input, String output, List<Long> seenAtInit, boolean perKey) {
         Topology t = new Topology();
         t.addSource("in", new Deserializers.StringDeserializer(), new Deserializers.StringDeserializer(), input);
         t.addProcessor("tally", () -> new ContextualProcessor<String, String, String, Long>() {
             private KeyValueStore<String, Long> store;
+            private KeyValueStore<String, Long> perKeyCounts;
 
             @Override
             public void init(ProcessorContext<String, Long> context) {
                 super.init(context);
                 store = context.getStateStore("tally");
+                perKeyCounts = perKey ? context.getStateStore("per-key") : null;
                 Long total = store.get("total");
                 seenAtInit.add(total == null ? 0L : total);
             }
@@ -96,11 +103,19 @@ class StreamsTasksIntegrationTest {
                 Long total = store.get("total");
                 long next = (total == null ? 0 : total) + 1;
                 store.put("total", next);
+                if (perKeyCounts != null) {
+                    Long count = perKeyCounts.get(record.key());
+                    perKeyCounts.put(record.key(), (count == null ? 0 : count) + 1);
+                }
                 context().forward(record.withKey("total").withValue(next));
             }
         }, "in");
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore("tally"), Serdes.String(), Serdes.Long()),
             "tally");
+        if (perKey) {
+            t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore("per-key"), Serdes.String(), Serdes.Long()),
+                "tally");
+        }
         t.addSink("out", output, new Serializers.StringSerializer(), new Serializers.LongSerializer(), "tally");
         return t;
     }
@@ -460,6 +475,43 @@ class StreamsTasksIntegrationTest {
                 assertTrue(warmedUp > 300, "the warm-up replica read the changelog: " + warmedUp);
                 cluster.produceLines(input, 2000, 2400, expected);
                 cluster.awaitCounts(output, 2, expected);
+            }
+        }
+    }
+
+    /**
+     * Warm-up of a task with two stores: once the new instance's warm-up copy has read both changelogs, a probing
+     * rebalance moves the task to it. Every store of an active task records the end offsets of all the task's
+     * changelogs at each commit, a standby store only its own; the offset sums the assignor compares counted a
+     * changelog once per store, so an owner of a two-store task looked twice as far ahead as any warm-up copy, the
+     * task never moved and the group stayed unbalanced, asking for a probing rebalance at every interval.
+     */
+    @Test
+    void shouldMoveATaskOfSeveralStoresOnceItsWarmUpCaughtUp() throws Exception {
+        int n = NAMES.incrementAndGet();
+        String app = "warmup-stores-" + n;
+        String input = "wus-in-" + n;
+        String output = "wus-out-" + n;
+        cluster.createTopics(2, input, output);
+        produce(input, 0, 2000);
+        Properties pa = cluster.props(app, cluster.root().resolve(app + "-a"));
+        Properties pb = cluster.props(app, cluster.root().resolve(app + "-b"));
+        pa.put(StreamsConfig.APPLICATION_SERVER_CONFIG, "localhost:7311");
+        pb.put(StreamsConfig.APPLICATION_SERVER_CONFIG, "localhost:7312");
+        for (Properties p : List.of(pa, pb)) {
+            p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, "0");
+            p.put("acceptable.recovery.lag", "10");
+            p.put("probing.rebalance.interval.ms", "300");
+        }
+        try (WeirStreams a = new WeirStreams(tallyTopology(input, output, new CopyOnWriteArrayList<>(), true), pa)) {
+            a.start();
+            int[] totals = {0};
+            StreamsTestCluster.await(() -> (totals[0] = cluster.readAll(output, 2).values().stream().mapToInt(List::size).sum()) >= 2000,
+                () -> "the first instance to count 2000 records, it counted " + totals[0]);
+            try (WeirStreams b = new WeirStreams(tallyTopology(input, output, new CopyOnWriteArrayList<>(), true), pb)) {
+                b.start();
+                StreamsTestCluster.awaitShare(List.of(a, b), 7312, input, 1, "the second instance, after its warm-up");
+                assertTrue(b.metrics().get("standby-records-total") > 0, "the task moved after a warm-up: " + b.metrics());
             }
         }
     }

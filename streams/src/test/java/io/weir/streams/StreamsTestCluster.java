@@ -47,9 +47,16 @@ final class StreamsTestCluster implements AutoCloseable {
 
     /** Starts the broker; {@code name} prefixes the temporary state root. */
     static StreamsTestCluster start(String name) {
-        EmbeddedBroker broker = new EmbeddedBroker(Map.of("transaction.state.log.num.partitions", "3",
+        return start(name, Map.of());
+    }
+
+    /** {@link #start(String)} with {@code brokerConfig} added to (or overriding) the broker's test settings. */
+    static StreamsTestCluster start(String name, Map<String, String> brokerConfig) {
+        Map<String, String> config = new HashMap<>(Map.of("transaction.state.log.num.partitions", "3",
             "offsets.topic.num.partitions", "3", "group.initial.rebalance.delay.ms", "0",
-            "group.min.session.timeout.ms", "1000")).start();
+            "group.min.session.timeout.ms", "1000"));
+        config.putAll(brokerConfig);
+        EmbeddedBroker broker = new EmbeddedBroker(config).start();
         return new StreamsTestCluster(broker, TempDirs.create(name));
     }
 
@@ -87,14 +94,22 @@ final class StreamsTestCluster implements AutoCloseable {
         return p;
     }
 
-    /** {@link WordCountJob}'s properties, with {@code application.server} on {@code port} and record caches off. */
-    Properties wordCountProps(String app, String input, String output, Path stateDir, int port) {
+    /**
+     * {@link WordCountJob}'s properties with record caches off: every count update is forwarded and is one changelog
+     * record (the tests that check every running count, and the standby, warm-up and snapshot tests, need that).
+     */
+    Properties wordCountProps(String app, String input, String output, Path stateDir) {
         Properties p = props(app, stateDir);
         p.put("wordcount.input", input);
         p.put("wordcount.output", output);
-        p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, "localhost:" + port);
-        // the standby and warm-up tests need a changelog of one record per count: record caches are off
         p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, "0");
+        return p;
+    }
+
+    /** {@link #wordCountProps(String, String, String, Path)} with {@code application.server} on {@code port}. */
+    Properties wordCountProps(String app, String input, String output, Path stateDir, int port) {
+        Properties p = wordCountProps(app, input, output, stateDir);
+        p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, "localhost:" + port);
         return p;
     }
 
@@ -150,6 +165,56 @@ final class StreamsTestCluster implements AutoCloseable {
             }
             return out;
         }
+    }
+
+    /** A consumer of String keys and values, {@code isolation} (read_committed or read_uncommitted), no commits. */
+    WeirConsumer<String, String> stringConsumer(String isolation) {
+        Map<String, Object> c = new HashMap<>();
+        c.put("bootstrap.servers", broker.bootstrapServers());
+        c.put("isolation.level", isolation);
+        c.put("enable.auto.commit", false);
+        return new WeirConsumer<>(c, new Deserializers.StringDeserializer(), new Deserializers.StringDeserializer());
+    }
+
+    /** The end offset of partition 0 of {@code topic} as a consumer of {@code isolation} sees it. */
+    long endOffset(String topic, String isolation) {
+        TopicPartition tp = new TopicPartition(topic, 0);
+        try (WeirConsumer<String, String> consumer = stringConsumer(isolation)) {
+            return consumer.endOffsets(List.of(tp)).get(tp);
+        }
+    }
+
+    /** Every record of partition 0 of {@code topic} (String keys and values) up to the end offset {@code isolation} sees. */
+    List<ConsumerRecord<String, String>> readStrings(String topic, String isolation) {
+        TopicPartition tp = new TopicPartition(topic, 0);
+        try (WeirConsumer<String, String> consumer = stringConsumer(isolation)) {
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            long end = consumer.endOffsets(List.of(tp)).get(tp);
+            List<ConsumerRecord<String, String>> out = new ArrayList<>();
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (consumer.position(tp) < end) {
+                if (System.nanoTime() - deadline > 0) {
+                    fail("reading " + topic + " to its end " + end + " within " + WAIT + ": " + out);
+                }
+                consumer.poll(Duration.ofMillis(100)).forEach(out::add);
+            }
+            return out;
+        }
+    }
+
+    /**
+     * Waits until partition 0 of the read_committed {@code topic} holds {@code count} records, checks it holds no
+     * more, and returns them by key.
+     */
+    Map<String, String> awaitCommittedStrings(String topic, int count) throws InterruptedException {
+        List<ConsumerRecord<String, String>>[] last = new List[1];
+        await(() -> (last[0] = readStrings(topic, "read_committed")).size() >= count,
+            () -> count + " committed records in " + topic + ", read " + last[0]);
+        assertEquals(count, last[0].size(), "records of " + topic + ": " + last[0]);
+        Map<String, String> out = new TreeMap<>();
+        last[0].forEach(r -> out.put(r.key(), r.value()));
+        return out;
     }
 
     /** Waits until the output's latest values are {@code expected}. */

@@ -1,7 +1,6 @@
 package io.weir.streams;
 
 import io.weir.admin.Admin;
-import io.weir.admin.NewTopic;
 import io.weir.common.TopicPartition;
 import io.weir.common.testing.Wait;
 import io.weir.producer.ProducerRecord;
@@ -69,26 +68,16 @@ class WeirStreamsIntegrationTest {
         static Job create() throws Exception {
             int n = NAMES.incrementAndGet();
             Job job = new Job("wc" + n, "lines-" + n, "counts-" + n);
-            try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()))) {
-                admin.createTopics(List.of(new NewTopic(job.input, PARTITIONS, (short) 1),
-                    new NewTopic(job.output, PARTITIONS, (short) 1))).all().get(60, TimeUnit.SECONDS);
-            }
+            cluster.createTopics(PARTITIONS, job.input, job.output);
             return job;
         }
 
+        /**
+         * The job's properties: these tests check every running count of every word, so record caches (which
+         * forward a word once per commit, as its latest count) are off; RecordCacheIntegrationTest runs them on.
+         */
         Properties props(Path stateDir) {
-            Properties p = new Properties();
-            p.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
-            p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
-            p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-            p.put("wordcount.input", input);
-            p.put("wordcount.output", output);
-            // these tests check every running count of every word: record caches (which forward a word once
-            // per commit, as its latest count) are off; RecordCacheIntegrationTest runs them on
-            p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, "0");
-            p.put("consumer.session.timeout.ms", "3000");
-            p.put("consumer.heartbeat.interval.ms", "500");
-            return p;
+            return cluster.wordCountProps(appId, input, output, stateDir);
         }
 
         WeirStreams streams(Path stateDir) {

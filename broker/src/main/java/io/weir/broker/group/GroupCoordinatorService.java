@@ -1,6 +1,7 @@
 package io.weir.broker.group;
 
 import io.weir.broker.BrokerConfig;
+import io.weir.broker.coordinator.CoordinatorThreads;
 import io.weir.broker.coordinator.CoordinatorTopic;
 import io.weir.broker.coordinator.ReplicaManagerPartitionWriter;
 import io.weir.broker.coordinator.runtime.CoordinatorException;
@@ -38,9 +39,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 /**
@@ -85,12 +83,7 @@ public final class GroupCoordinatorService {
         this.settings = GroupCoordinatorShard.Settings.from(config);
         this.timers = timers;
         if (executor == null) {
-            AtomicInteger n = new AtomicInteger();
-            ownedPool = Executors.newFixedThreadPool(THREADS, r -> {
-                Thread t = new Thread(r, "weir-group-coordinator-" + n.getAndIncrement());
-                t.setDaemon(true);
-                return t;
-            });
+            ownedPool = CoordinatorThreads.newPool("weir-group-coordinator", THREADS);
             executor = ownedPool;
         } else {
             ownedPool = null;
@@ -130,15 +123,7 @@ public final class GroupCoordinatorService {
         runtime.close();
         timers.close();
         if (ownedPool != null) {
-            ownedPool.shutdown();
-            try {
-                if (!ownedPool.awaitTermination(10, TimeUnit.SECONDS)) {
-                    ownedPool.shutdownNow();
-                }
-            } catch (InterruptedException e) {
-                ownedPool.shutdownNow();
-                Thread.currentThread().interrupt();
-            }
+            CoordinatorThreads.shutdown(ownedPool);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.weir.broker.transaction;
 
 import io.weir.broker.BrokerConfig;
+import io.weir.broker.coordinator.CoordinatorThreads;
 import io.weir.broker.coordinator.CoordinatorTopic;
 import io.weir.broker.coordinator.ReplicaManagerPartitionWriter;
 import io.weir.broker.coordinator.runtime.CoordinatorException;
@@ -38,7 +39,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 
@@ -113,12 +113,7 @@ public final class TransactionCoordinatorService {
         this.settings = settingsFrom(config);
         this.markerWriter = markerWriter;
         this.timers = new SystemTimerService(time, "weir-txn-timer");
-        AtomicInteger n = new AtomicInteger();
-        this.ownedPool = Executors.newFixedThreadPool(THREADS, r -> {
-            Thread t = new Thread(r, "weir-txn-coordinator-" + n.getAndIncrement());
-            t.setDaemon(true);
-            return t;
-        });
+        this.ownedPool = CoordinatorThreads.newPool("weir-txn-coordinator", THREADS);
         this.retries = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "weir-txn-markers");
             t.setDaemon(true);
@@ -197,15 +192,7 @@ public final class TransactionCoordinatorService {
         runtime.close();
         timers.close();
         retries.shutdownNow();
-        ownedPool.shutdown();
-        try {
-            if (!ownedPool.awaitTermination(10, TimeUnit.SECONDS)) {
-                ownedPool.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            ownedPool.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
+        CoordinatorThreads.shutdown(ownedPool);
     }
 
     // ------------------------------------------------------------------------------ routing

@@ -76,16 +76,9 @@ class CoordinatorClusterTest {
     }
 
     private void startCluster() throws InterruptedException {
-        for (int id = 0; id < 3; id++) {
-            // min ISR 1: these tests are about where coordinators and markers go, not about replication
-            cluster.broker(id, Map.of("offsets.topic.num.partitions", Integer.toString(OFFSETS_PARTITIONS),
-                "transaction.state.log.num.partitions", "3", "transaction.state.log.min.isr", "1")).start();
-        }
-        for (EmbeddedBroker b : brokers) {
-            waitUntil(() -> b.broker().metadataStore().liveBrokers().size() == 3, "every broker sees all three");
-        }
-        waitUntil(() -> brokers.stream().filter(b -> b.broker().controller().isActive()).count() == 1,
-            "a controller is elected");
+        // min ISR 1: these tests are about where coordinators and markers go, not about replication
+        cluster.startBrokers(3, Map.of("offsets.topic.num.partitions", Integer.toString(OFFSETS_PARTITIONS),
+            "transaction.state.log.num.partitions", "3", "transaction.state.log.min.isr", "1"));
     }
 
     private static void waitUntil(BooleanSupplier condition, String what) throws InterruptedException {

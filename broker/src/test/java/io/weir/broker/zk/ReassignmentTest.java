@@ -30,7 +30,6 @@ import org.junit.jupiter.api.Test;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -68,18 +67,6 @@ class ReassignmentTest {
     @AfterEach
     void stop() throws Exception {
         cluster.close();
-    }
-
-    private List<EmbeddedBroker> startBrokers(int n) throws InterruptedException {
-        List<EmbeddedBroker> out = new ArrayList<>();
-        for (int id = 0; id < n; id++) {
-            out.add(cluster.broker(id, Map.of()).start());
-        }
-        for (EmbeddedBroker b : out) {
-            waitUntil(() -> b.broker().metadataStore().liveBrokers().size() == n, "every broker registered");
-        }
-        waitUntil(() -> out.stream().anyMatch(b -> b.broker().controller().isActive()), "a controller is elected");
-        return out;
     }
 
     private static String bootstrap(List<EmbeddedBroker> brokers) {
@@ -140,7 +127,7 @@ class ReassignmentTest {
 
     @Test
     void shouldMoveAPartitionUnderAcksAllLoadWithoutLosingAnAcknowledgedRecord() throws Exception {
-        List<EmbeddedBroker> brokers = startBrokers(3);
+        List<EmbeddedBroker> brokers = cluster.startBrokers(3, Map.of());
         String topic = "moving";
         TopicPartition tp = new TopicPartition(topic, 0);
         createTopic(brokers, topic, List.of(0, 1), Map.of("min.insync.replicas", "1"));
@@ -218,7 +205,7 @@ class ReassignmentTest {
 
     @Test
     void shouldDeleteTheLogOfAReplicaMovedAwayWhileItsBrokerWasDown() throws Exception {
-        List<EmbeddedBroker> brokers = startBrokers(3);
+        List<EmbeddedBroker> brokers = cluster.startBrokers(3, Map.of());
         TopicPartition tp = new TopicPartition("away", 0);
         createTopic(brokers, "away", List.of(0, 1), Map.of());
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap(brokers),
@@ -239,7 +226,7 @@ class ReassignmentTest {
 
     @Test
     void shouldIncreaseTheReplicationFactorByReassignment() throws Exception {
-        List<EmbeddedBroker> brokers = startBrokers(3);
+        List<EmbeddedBroker> brokers = cluster.startBrokers(3, Map.of());
         TopicPartition tp = new TopicPartition("growing", 0);
         createTopic(brokers, "growing", List.of(0), Map.of());
         try (Admin admin = admin(bootstrap(brokers))) {
@@ -255,7 +242,7 @@ class ReassignmentTest {
 
     @Test
     void shouldPassTheNewReplicasFetchesThroughTheFollowerThrottle() throws Exception {
-        List<EmbeddedBroker> brokers = startBrokers(3);
+        List<EmbeddedBroker> brokers = cluster.startBrokers(3, Map.of());
         TopicPartition tp = new TopicPartition("throttled", 0);
         createTopic(brokers, "throttled", List.of(0), Map.of("follower.replication.throttled.replicas", "0:1"));
         Map<String, Object> props = Map.of("bootstrap.servers", bootstrap(brokers), "acks", "all",
@@ -286,7 +273,7 @@ class ReassignmentTest {
 
     @Test
     void shouldPassTheBytesTheLeaderSendsTheNewReplicaThroughTheLeaderThrottle() throws Exception {
-        List<EmbeddedBroker> brokers = startBrokers(3);
+        List<EmbeddedBroker> brokers = cluster.startBrokers(3, Map.of());
         TopicPartition tp = new TopicPartition("leader-throttled", 0);
         createTopic(brokers, "leader-throttled", List.of(0), Map.of("leader.replication.throttled.replicas", "0:0"));
         Map<String, Object> props = Map.of("bootstrap.servers", bootstrap(brokers), "acks", "all",
@@ -317,7 +304,7 @@ class ReassignmentTest {
 
     @Test
     void shouldListAndCancelAReassignmentInProgress() throws Exception {
-        List<EmbeddedBroker> brokers = startBrokers(3);
+        List<EmbeddedBroker> brokers = cluster.startBrokers(3, Map.of());
         TopicPartition tp = new TopicPartition("held", 0);
         createTopic(brokers, "held", List.of(0), Map.of());
         // the leader's ISR changes never reach the controller: the new replicas cannot join, the move stays open
@@ -351,7 +338,7 @@ class ReassignmentTest {
 
     @Test
     void shouldRefuseCreatePartitionsForATopicUnderReassignment() throws Exception {
-        List<EmbeddedBroker> brokers = startBrokers(3);
+        List<EmbeddedBroker> brokers = cluster.startBrokers(3, Map.of());
         TopicPartition tp = new TopicPartition("moving", 0);
         createTopic(brokers, "moving", List.of(0), Map.of());
         // the leader's ISR changes never reach the controller: the new replica cannot join, the move stays open
@@ -384,7 +371,7 @@ class ReassignmentTest {
 
     @Test
     void shouldCompleteAReassignmentUnderTheNextControllerAfterAFailover() throws Exception {
-        List<EmbeddedBroker> brokers = startBrokers(3);
+        List<EmbeddedBroker> brokers = cluster.startBrokers(3, Map.of());
         EmbeddedBroker controller = brokers.stream().filter(b -> b.broker().controller().isActive()).findFirst().orElseThrow();
         List<EmbeddedBroker> others = brokers.stream().filter(b -> b != controller).toList();
         int leader = others.get(0).broker().config().brokerId();
@@ -409,7 +396,7 @@ class ReassignmentTest {
 
     @Test
     void shouldRefuseInvalidTargetsAndLeaveTheStateUnchanged() throws Exception {
-        List<EmbeddedBroker> brokers = startBrokers(3);
+        List<EmbeddedBroker> brokers = cluster.startBrokers(3, Map.of());
         TopicPartition tp = new TopicPartition("fixed", 0);
         createTopic(brokers, "fixed", List.of(0, 1), Map.of());
         PartitionState before = image(brokers.get(0)).states().get(tp);

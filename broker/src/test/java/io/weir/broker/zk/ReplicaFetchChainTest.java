@@ -2,7 +2,6 @@ package io.weir.broker.zk;
 
 import io.weir.broker.metadata.PartitionState;
 import io.weir.broker.metadata.TopicMetadata;
-import io.weir.broker.server.Partition;
 import io.weir.broker.server.ReplicaFetcherManager;
 import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.common.TopicPartition;
@@ -24,6 +23,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
+import static io.weir.broker.zk.ZkTestCluster.partition;
 import static io.weir.broker.zk.ZkTestCluster.waitUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -46,19 +46,11 @@ class ReplicaFetchChainTest {
         cluster.close();
     }
 
-    private static Partition partition(EmbeddedBroker b, TopicPartition tp) {
-        return b.broker().replicaManager().partition(tp);
-    }
-
     @Test
     void shouldSendTheNextFetchFromTheAnswerOnTheClientIoThread() throws Exception {
-        EmbeddedBroker leader = cluster.broker(0, Map.of("replica.lag.time.max.ms", "600000"));
-        leader.start();
-        EmbeddedBroker follower = cluster.broker(1, Map.of("replica.lag.time.max.ms", "600000"));
-        follower.start();
-        for (EmbeddedBroker b : List.of(leader, follower)) {
-            waitUntil(() -> b.broker().metadataStore().liveBrokers().size() == 2, "both brokers registered");
-        }
+        List<EmbeddedBroker> brokers = cluster.startBrokers(2, Map.of("replica.lag.time.max.ms", "600000"));
+        EmbeddedBroker leader = brokers.get(0);
+        EmbeddedBroker follower = brokers.get(1);
         String topic = "chain";
         TopicPartition tp = new TopicPartition(topic, 0);
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", leader.bootstrapServers()))) {

@@ -1,6 +1,5 @@
 package io.weir.broker.zk;
 
-import io.weir.broker.server.Partition;
 import io.weir.broker.server.ReplicaFetcherManager;
 import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.common.TopicPartition;
@@ -25,6 +24,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import static io.weir.broker.zk.ZkTestCluster.partition;
 import static io.weir.broker.zk.ZkTestCluster.waitUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -80,19 +80,11 @@ class ReplicaFetchSessionTest {
         }
     }
 
-    private static Partition partition(EmbeddedBroker b, TopicPartition tp) {
-        return b.broker().replicaManager().partition(tp);
-    }
-
     @Test
     void shouldFetchOnlyChangedPartitionsAndFallBackToAFullFetchWhenTheSessionIsLost() throws Exception {
-        EmbeddedBroker leader = cluster.broker(0, Map.of("replica.lag.time.max.ms", "600000"));
-        leader.start();
-        EmbeddedBroker follower = cluster.broker(1, Map.of("replica.lag.time.max.ms", "600000"));
-        follower.start();
-        for (EmbeddedBroker b : List.of(leader, follower)) {
-            waitUntil(() -> b.broker().metadataStore().liveBrokers().size() == 2, "both brokers registered");
-        }
+        List<EmbeddedBroker> brokers = cluster.startBrokers(2, Map.of("replica.lag.time.max.ms", "600000"));
+        EmbeddedBroker leader = brokers.get(0);
+        EmbeddedBroker follower = brokers.get(1);
         String topic = "sessions";
         Map<Integer, List<Integer>> assignment = new HashMap<>();
         for (int p = 0; p < PARTITIONS; p++) {

@@ -36,11 +36,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import static io.weir.broker.zk.ZkTestCluster.call;
+import static io.weir.broker.zk.ZkTestCluster.partition;
 import static io.weir.broker.zk.ZkTestCluster.waitUntil;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -73,34 +73,6 @@ class ReplicationTest {
     }
 
     // ------------------------------------------------------------------------------------ harness
-
-    /** The active controller among the running brokers, if any. */
-    private Optional<Broker> activeController() {
-        for (EmbeddedBroker b : cluster.brokers()) {
-            Broker broker = b.broker();
-            if (broker != null && broker.controller() != null && broker.controller().isActive()) {
-                return Optional.of(broker);
-            }
-        }
-        return Optional.empty();
-    }
-
-    private EmbeddedBroker start(EmbeddedBroker b) {
-        b.start(); // ISR changes go to the controller by AlterPartition, the broker's own manager
-        return b;
-    }
-
-    private List<EmbeddedBroker> startBrokers(int n, Map<String, String> extra) throws InterruptedException {
-        List<EmbeddedBroker> out = new ArrayList<>();
-        for (int id = 0; id < n; id++) {
-            out.add(start(cluster.broker(id, extra)));
-        }
-        for (EmbeddedBroker b : out) {
-            waitUntil(() -> b.broker().metadataStore().liveBrokers().size() == n, "every broker registered");
-        }
-        waitUntil(() -> activeController().isPresent(), "a controller is elected");
-        return out;
-    }
 
     private static Admin admin(EmbeddedBroker b) {
         return Admin.create(Map.of("bootstrap.servers", b.bootstrapServers()));
@@ -137,10 +109,6 @@ class ReplicationTest {
                 && b.broker().replicaManager().partition(tp).hasAppliedState(), "every replica has the partition's state");
         }
         return tp;
-    }
-
-    private static Partition partition(EmbeddedBroker b, TopicPartition tp) {
-        return b.broker().replicaManager().partition(tp);
     }
 
     private static EmbeddedBroker leaderOf(List<EmbeddedBroker> brokers, TopicPartition tp) {
@@ -215,7 +183,7 @@ class ReplicationTest {
 
     @Test
     void shouldReplicateAcksAllRecordsToEveryReplicaByteForByte() throws Exception {
-        List<EmbeddedBroker> brokers = startBrokers(3, Map.of());
+        List<EmbeddedBroker> brokers = cluster.startBrokers(3, Map.of());
         TopicPartition tp = createTopic(brokers, "replicated");
         EmbeddedBroker leader = leaderOf(brokers, tp);
         assertEquals(List.of(0, 1, 2), partition(leader, tp).isr().stream().sorted().toList());
@@ -255,7 +223,7 @@ class ReplicationTest {
         // no ISR shrink for lag while the test runs: the followers below stay in the ISR without fetching; no
         // controlled shutdown: it would change the ISR while the old leader still leads, and a follower told of
         // that change fetches from the old leader again (and takes the tail this test wants never committed)
-        List<EmbeddedBroker> brokers = startBrokers(3, Map.of("replica.lag.time.max.ms", "600000",
+        List<EmbeddedBroker> brokers = cluster.startBrokers(3, Map.of("replica.lag.time.max.ms", "600000",
             "controlled.shutdown.enable", "false"));
         TopicPartition tp = createTopic(brokers, "diverge");
         EmbeddedBroker oldLeader = leaderOf(brokers, tp);
@@ -267,7 +235,7 @@ class ReplicationTest {
 
         // the leader stays, at a new epoch: the tail below is written in an epoch the next leader never knew,
         // so its OffsetForLeaderEpoch answers an older epoch than the returning replica asks about (KIP-279)
-        Broker firstController = activeController().orElseThrow();
+        Broker firstController = cluster.controller().broker();
         PartitionState first = ((ZkMetadataStore) firstController.metadataStore()).readPartitionState(tp).orElseThrow();
         firstController.controller().updatePartitionState(tp, first, first.leader(), first.leaderEpoch() + 1, first.isr());
         for (EmbeddedBroker b : brokers) {
@@ -299,7 +267,7 @@ class ReplicationTest {
         assertEquals(80, partition(newLeader, tp).log().logEndOffset());
 
         // the old leader returns as a follower: it cuts its divergent tail and converges
-        start(oldLeader);
+        oldLeader.start();
         waitUntil(() -> partition(oldLeader, tp).role() == Partition.Role.FOLLOWER, "the old leader follows");
         for (EmbeddedBroker b : brokers) {
             waitUntil(() -> partition(b, tp).log().logEndOffset() == 80 && partition(b, tp).highWatermark() == 80,
@@ -323,13 +291,13 @@ class ReplicationTest {
 
     @Test
     void shouldDropAnEpochItOpenedAsLeaderWithoutWritingWhenItFollowsAgain() throws Exception {
-        List<EmbeddedBroker> brokers = startBrokers(3, Map.of("replica.lag.time.max.ms", "600000"));
+        List<EmbeddedBroker> brokers = cluster.startBrokers(3, Map.of("replica.lag.time.max.ms", "600000"));
         TopicPartition tp = createTopic(brokers, "empty-epoch");
         EmbeddedBroker first = leaderOf(brokers, tp);
         produce(bootstrap(brokers), "all", tp.topic(), 0, 10);
 
         // the leader opens a new epoch and writes nothing in it: no other replica ever has that epoch
-        Broker controller = activeController().orElseThrow();
+        Broker controller = cluster.controller().broker();
         ZkMetadataStore store = (ZkMetadataStore) controller.metadataStore();
         PartitionState s0 = store.readPartitionState(tp).orElseThrow();
         controller.controller().updatePartitionState(tp, s0, s0.leader(), s0.leaderEpoch() + 1, s0.isr());
@@ -356,7 +324,7 @@ class ReplicationTest {
 
     @Test
     void shouldSendTheFollowersBrokerEpochAndRefuseAFetchNamingAStaleOne() throws Exception {
-        List<EmbeddedBroker> brokers = startBrokers(3, Map.of());
+        List<EmbeddedBroker> brokers = cluster.startBrokers(3, Map.of());
         TopicPartition tp = createTopic(brokers, "broker-epochs");
         EmbeddedBroker leader = leaderOf(brokers, tp);
         EmbeddedBroker follower = brokers.stream().filter(b -> b != leader).findFirst().orElseThrow();
@@ -383,7 +351,7 @@ class ReplicationTest {
 
     @Test
     void shouldRefuseClientsOnAFollowerFenceOldEpochsAndRefuseUnknownReplicas() throws Exception {
-        List<EmbeddedBroker> brokers = startBrokers(3, Map.of());
+        List<EmbeddedBroker> brokers = cluster.startBrokers(3, Map.of());
         TopicPartition tp = createTopic(brokers, "refusals");
         EmbeddedBroker leader = leaderOf(brokers, tp);
         EmbeddedBroker follower = brokers.stream().filter(b -> b != leader).findFirst().orElseThrow();
@@ -398,7 +366,7 @@ class ReplicationTest {
         assertEquals(Errors.NOT_LEADER_OR_FOLLOWER.code(), fetchError(follower.port(), tp, -1, -1));
 
         // leadership stays, at a bumped epoch: an older epoch is fenced, a newer one unknown
-        Broker controller = activeController().orElseThrow();
+        Broker controller = cluster.controller().broker();
         PartitionState current = ((ZkMetadataStore) controller.metadataStore()).readPartitionState(tp).orElseThrow();
         int epoch = current.leaderEpoch() + 1;
         controller.controller().updatePartitionState(tp, current, current.leader(), epoch, current.isr());
@@ -421,7 +389,7 @@ class ReplicationTest {
 
     @Test
     void shouldShrinkTheIsrWhenFollowersStopRefuseAcksAllBelowMinIsrAndExpandWhenOneReturns() throws Exception {
-        List<EmbeddedBroker> brokers = startBrokers(3, Map.of("replica.lag.time.max.ms", "1500"));
+        List<EmbeddedBroker> brokers = cluster.startBrokers(3, Map.of("replica.lag.time.max.ms", "1500"));
         TopicPartition tp = createTopic(brokers, "shrink");
         EmbeddedBroker leader = leaderOf(brokers, tp);
         int leaderId = leader.broker().config().brokerId();
@@ -444,7 +412,7 @@ class ReplicationTest {
         }
         assertEquals(15, partition(leader, tp).log().logEndOffset(), "nothing was appended");
 
-        start(followers.get(0));
+        followers.get(0).start();
         waitUntil(() -> partition(leader, tp).isr().contains(stillIn), "the returned follower rejoins the ISR");
         produce(leader.bootstrapServers(), "all", tp.topic(), 15, 5);
         waitUntil(() -> partition(followers.get(0), tp).log().logEndOffset() == 20, "the returned follower has it all");

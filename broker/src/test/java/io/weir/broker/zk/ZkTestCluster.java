@@ -1,7 +1,9 @@
 package io.weir.broker.zk;
 
 import io.weir.broker.Broker;
+import io.weir.broker.server.Partition;
 import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.common.TopicPartition;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.ApiMessage;
 import io.weir.protocol.MessageCodec;
@@ -76,6 +78,23 @@ final class ZkTestCluster implements AutoCloseable {
         return b;
     }
 
+    /**
+     * Starts brokers 0 to {@code n - 1} (see {@link #broker}) and waits until exactly one of them is the active
+     * controller and every one sees all {@code n} registered.
+     */
+    List<EmbeddedBroker> startBrokers(int n, Map<String, String> extra) throws InterruptedException {
+        List<EmbeddedBroker> out = new ArrayList<>();
+        for (int id = 0; id < n; id++) {
+            out.add(broker(id, extra).start());
+        }
+        for (EmbeddedBroker b : out) {
+            waitUntil(() -> b.broker().metadataStore().liveBrokers().size() == n, "every broker sees all " + n);
+        }
+        waitUntil(() -> out.stream().filter(b -> b.broker().controller().isActive()).count() == 1,
+            "one controller is elected");
+        return out;
+    }
+
     /** The broker whose controller is active, or null while there is none. */
     EmbeddedBroker controller() {
         for (EmbeddedBroker b : brokers) {
@@ -90,6 +109,11 @@ final class ZkTestCluster implements AutoCloseable {
     /** A running broker's metadata store (ZooKeeper mode). */
     static ZkMetadataStore store(EmbeddedBroker b) {
         return (ZkMetadataStore) b.broker().metadataStore();
+    }
+
+    /** A running broker's replica of {@code tp}, or null while it hosts none. */
+    static Partition partition(EmbeddedBroker b, TopicPartition tp) {
+        return b.broker().replicaManager().partition(tp);
     }
 
     /** A running broker's id. */

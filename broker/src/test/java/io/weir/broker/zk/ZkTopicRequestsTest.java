@@ -73,18 +73,6 @@ class ZkTopicRequestsTest {
         cluster.close();
     }
 
-    /** Starts {@code n} brokers and waits until one is the controller and every broker sees all of them. */
-    private void startCluster(int n) throws InterruptedException {
-        for (int id = 0; id < n; id++) {
-            cluster.broker(id, Map.of()).start();
-        }
-        waitUntil(() -> brokers.stream().filter(b -> b.broker().controller().isActive()).count() == 1,
-            "one controller is elected");
-        for (EmbeddedBroker b : brokers) {
-            waitUntil(() -> b.broker().metadataStore().liveBrokers().size() == n, "every broker registered");
-        }
-    }
-
     private EmbeddedBroker controller() {
         return brokers.stream().filter(b -> b.broker().controller().isActive()).findFirst().orElseThrow();
     }
@@ -117,7 +105,7 @@ class ZkTopicRequestsTest {
 
     @Test
     void shouldCreateATopicThroughABrokerThatIsNotTheController() throws Exception {
-        startCluster(3);
+        cluster.startBrokers(3, Map.of());
         EmbeddedBroker other = nonControllers().get(0);
         CreateTopicsResponse r = createTopic(other.port(), "via-follower", 6);
         assertEquals(Errors.NONE.code(), r.topics().get(0).errorCode(), r.topics().get(0).errorMessage());
@@ -136,7 +124,7 @@ class ZkTopicRequestsTest {
 
     @Test
     void shouldAutoCreateATopicForAProducerThatOnlyKnowsABrokerThatIsNotTheController() throws Exception {
-        startCluster(2);
+        cluster.startBrokers(2, Map.of());
         EmbeddedBroker other = nonControllers().get(0);
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
             "bootstrap.servers", other.bootstrapServers(), "acks", "all",
@@ -152,7 +140,7 @@ class ZkTopicRequestsTest {
 
     @Test
     void shouldCreateTheOffsetsTopicWhenAGroupCoordinatedByABrokerThatIsNotTheControllerCommits() throws Exception {
-        startCluster(2);
+        cluster.startBrokers(2, Map.of());
         EmbeddedBroker other = nonControllers().get(0);
         int otherId = other.broker().config().brokerId();
         // the first FindCoordinator, on the broker that is not the controller, creates __consumer_offsets there
@@ -198,7 +186,7 @@ class ZkTopicRequestsTest {
 
     @Test
     void shouldAddPartitionsAndDeleteATopicThroughABrokerThatIsNotTheController() throws Exception {
-        startCluster(2);
+        cluster.startBrokers(2, Map.of());
         EmbeddedBroker other = nonControllers().get(0);
         assertEquals(Errors.NONE.code(), createTopic(other.port(), "grows", 1).topics().get(0).errorCode());
 
@@ -224,7 +212,7 @@ class ZkTopicRequestsTest {
 
     @Test
     void shouldAnswerAtOnceWhenTheTimeoutIsZeroAndTimeOutPastAShortOneWhileTheControllerCompletesLater() throws Exception {
-        startCluster(2);
+        cluster.startBrokers(2, Map.of());
         EmbeddedBroker other = nonControllers().get(0);
         MetadataStore asked = other.broker().metadataStore();
         assertEquals(Errors.NONE.code(), createTopic(other.port(), "stays", 1).topics().get(0).errorCode());
@@ -259,7 +247,7 @@ class ZkTopicRequestsTest {
 
     @Test
     void shouldLetExactlyOneOfTwoBrokersCreatingTheSameTopicConcurrentlySucceed() throws Exception {
-        startCluster(3);
+        cluster.startBrokers(3, Map.of());
         List<EmbeddedBroker> others = nonControllers();
         // the conditional create decides: both brokers pass their own checks (neither sees the topic yet)
         Broker first = others.get(0).broker();

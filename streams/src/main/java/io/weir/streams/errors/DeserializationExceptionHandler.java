@@ -27,7 +27,12 @@ public interface DeserializationExceptionHandler {
         /** Skip the record (counted) and go on. */
         RESUME,
         /** Fail the stream thread. */
-        FAIL
+        FAIL;
+
+        /** The pre-KIP-1034 answer for this result: what the built-in handlers' {@code handle} returns. */
+        DeserializationHandlerResponse legacy() {
+            return this == RESUME ? DeserializationHandlerResponse.CONTINUE : DeserializationHandlerResponse.FAIL;
+        }
     }
 
     /** Called once with the job's configuration. */
@@ -49,13 +54,9 @@ public interface DeserializationExceptionHandler {
     }
 
     /** A {@link Result} with the dead-letter records to send first (none by default). Immutable. */
-    final class Response {
-        private final Result result;
-        private final List<ProducerRecord<byte[], byte[]>> deadLetterQueueRecords;
-
+    final class Response extends HandlerResponse<Result> {
         private Response(Result result, List<ProducerRecord<byte[], byte[]>> deadLetterQueueRecords) {
-            this.result = result;
-            this.deadLetterQueueRecords = deadLetterQueueRecords == null ? List.of() : List.copyOf(deadLetterQueueRecords);
+            super(result, deadLetterQueueRecords);
         }
 
         /** Skip the record and go on. */
@@ -76,20 +77,6 @@ public interface DeserializationExceptionHandler {
         /** Send {@code deadLetterQueueRecords} (may be null or empty), then fail the stream thread. */
         public static Response fail(List<ProducerRecord<byte[], byte[]>> deadLetterQueueRecords) {
             return new Response(Result.FAIL, deadLetterQueueRecords);
-        }
-
-        public Result result() {
-            return result;
-        }
-
-        /** The records for the dead-letter topic; never null. */
-        public List<ProducerRecord<byte[], byte[]>> deadLetterQueueRecords() {
-            return deadLetterQueueRecords;
-        }
-
-        @Override
-        public String toString() {
-            return result + (deadLetterQueueRecords.isEmpty() ? "" : " with " + deadLetterQueueRecords.size() + " dead-letter record(s)");
         }
     }
 }

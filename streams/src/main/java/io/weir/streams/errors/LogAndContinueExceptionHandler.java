@@ -28,7 +28,6 @@ public final class LogAndContinueExceptionHandler implements DeserializationExce
 
     @Override
     public DeserializationHandlerResponse handle(ErrorHandlerContext context, ConsumerRecord<byte[], byte[]> record, Exception exception) {
-        return handleError(context, record, exception).result() == Result.RESUME ? DeserializationHandlerResponse.CONTINUE
-            : DeserializationHandlerResponse.FAIL;
+        return handleError(context, record, exception).result().legacy();
     }
 }

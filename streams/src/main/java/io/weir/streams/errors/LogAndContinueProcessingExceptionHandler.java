@@ -30,7 +30,6 @@ public final class LogAndContinueProcessingExceptionHandler implements Processin
 
     @Override
     public ProcessingHandlerResponse handle(ErrorHandlerContext context, Record<?, ?> record, Exception exception) {
-        return handleError(context, record, exception).result() == Result.RESUME ? ProcessingHandlerResponse.CONTINUE
-            : ProcessingHandlerResponse.FAIL;
+        return handleError(context, record, exception).result().legacy();
     }
 }

@@ -46,20 +46,12 @@ public final class LogAndContinueProductionExceptionHandler implements Productio
     @Override
     public ProductionExceptionHandlerResponse handle(ErrorHandlerContext context, ProducerRecord<byte[], byte[]> record,
                                                      Exception exception) {
-        return legacy(handleError(context, record, exception));
+        return handleError(context, record, exception).result().legacy();
     }
 
     @Override
     public ProductionExceptionHandlerResponse handleSerializationException(ErrorHandlerContext context, ProducerRecord<?, ?> record,
                                                                          Exception exception, SerializationExceptionOrigin origin) {
-        return legacy(handleSerializationError(context, record, exception, origin));
-    }
-
-    static ProductionExceptionHandlerResponse legacy(Response response) {
-        return switch (response.result()) {
-            case RESUME -> ProductionExceptionHandlerResponse.CONTINUE;
-            case FAIL -> ProductionExceptionHandlerResponse.FAIL;
-            case RETRY -> ProductionExceptionHandlerResponse.RETRY;
-        };
+        return handleSerializationError(context, record, exception, origin).result().legacy();
     }
 }

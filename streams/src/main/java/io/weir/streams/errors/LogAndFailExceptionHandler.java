@@ -29,7 +29,6 @@ public final class LogAndFailExceptionHandler implements DeserializationExceptio
 
     @Override
     public DeserializationHandlerResponse handle(ErrorHandlerContext context, ConsumerRecord<byte[], byte[]> record, Exception exception) {
-        return handleError(context, record, exception).result() == Result.RESUME ? DeserializationHandlerResponse.CONTINUE
-            : DeserializationHandlerResponse.FAIL;
+        return handleError(context, record, exception).result().legacy();
     }
 }

@@ -46,12 +46,12 @@ public final class LogAndFailProductionExceptionHandler implements ProductionExc
     @Override
     public ProductionExceptionHandlerResponse handle(ErrorHandlerContext context, ProducerRecord<byte[], byte[]> record,
                                                      Exception exception) {
-        return LogAndContinueProductionExceptionHandler.legacy(handleError(context, record, exception));
+        return handleError(context, record, exception).result().legacy();
     }
 
     @Override
     public ProductionExceptionHandlerResponse handleSerializationException(ErrorHandlerContext context, ProducerRecord<?, ?> record,
                                                                          Exception exception, SerializationExceptionOrigin origin) {
-        return LogAndContinueProductionExceptionHandler.legacy(handleSerializationError(context, record, exception, origin));
+        return handleSerializationError(context, record, exception, origin).result().legacy();
     }
 }

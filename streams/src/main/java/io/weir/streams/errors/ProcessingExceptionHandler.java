@@ -34,7 +34,12 @@ public interface ProcessingExceptionHandler {
         /** Drop the record (counted) and go on with the next one. */
         RESUME,
         /** Fail the stream thread; under exactly-once its open transaction aborts. */
-        FAIL
+        FAIL;
+
+        /** The pre-KIP-1034 answer for this result: what the built-in handlers' {@code handle} returns. */
+        ProcessingHandlerResponse legacy() {
+            return this == RESUME ? ProcessingHandlerResponse.CONTINUE : ProcessingHandlerResponse.FAIL;
+        }
     }
 
     /** Called once with the job's configuration. */
@@ -60,13 +65,9 @@ public interface ProcessingExceptionHandler {
     }
 
     /** A {@link Result} with the dead-letter records to send first (none by default). Immutable. */
-    final class Response {
-        private final Result result;
-        private final List<ProducerRecord<byte[], byte[]>> deadLetterQueueRecords;
-
+    final class Response extends HandlerResponse<Result> {
         private Response(Result result, List<ProducerRecord<byte[], byte[]>> deadLetterQueueRecords) {
-            this.result = result;
-            this.deadLetterQueueRecords = deadLetterQueueRecords == null ? List.of() : List.copyOf(deadLetterQueueRecords);
+            super(result, deadLetterQueueRecords);
         }
 
         /** Drop the record and go on. */
@@ -87,20 +88,6 @@ public interface ProcessingExceptionHandler {
         /** Send {@code deadLetterQueueRecords} (may be null or empty), then fail the stream thread. */
         public static Response fail(List<ProducerRecord<byte[], byte[]>> deadLetterQueueRecords) {
             return new Response(Result.FAIL, deadLetterQueueRecords);
-        }
-
-        public Result result() {
-            return result;
-        }
-
-        /** The records for the dead-letter topic; never null. */
-        public List<ProducerRecord<byte[], byte[]>> deadLetterQueueRecords() {
-            return deadLetterQueueRecords;
-        }
-
-        @Override
-        public String toString() {
-            return result + (deadLetterQueueRecords.isEmpty() ? "" : " with " + deadLetterQueueRecords.size() + " dead-letter record(s)");
         }
     }
 }

@@ -52,6 +52,15 @@ public interface ProductionExceptionHandler {
                 case RETRY -> RETRY;
             };
         }
+
+        /** The pre-KIP-1034 answer for this result: what the built-in handlers' {@code handle} returns. */
+        ProductionExceptionHandlerResponse legacy() {
+            return switch (this) {
+                case RESUME -> ProductionExceptionHandlerResponse.CONTINUE;
+                case FAIL -> ProductionExceptionHandlerResponse.FAIL;
+                case RETRY -> ProductionExceptionHandlerResponse.RETRY;
+            };
+        }
     }
 
     /** Where a serialization error came from. */
@@ -89,17 +98,13 @@ public interface ProductionExceptionHandler {
     }
 
     /** A {@link Result} with the dead-letter records to send first (none by default). Immutable. */
-    final class Response {
+    final class Response extends HandlerResponse<Result> {
         private static final Response RESUME = new Response(Result.RESUME, List.of());
         private static final Response FAIL = new Response(Result.FAIL, List.of());
         private static final Response RETRY = new Response(Result.RETRY, List.of());
 
-        private final Result result;
-        private final List<ProducerRecord<byte[], byte[]>> deadLetterQueueRecords;
-
         private Response(Result result, List<ProducerRecord<byte[], byte[]>> deadLetterQueueRecords) {
-            this.result = result;
-            this.deadLetterQueueRecords = deadLetterQueueRecords == null ? List.of() : List.copyOf(deadLetterQueueRecords);
+            super(result, deadLetterQueueRecords);
         }
 
         static Response of(Result result) {
@@ -133,20 +138,6 @@ public interface ProductionExceptionHandler {
         /** Restart the tasks from their last commit so the record is produced again (retriable errors only). */
         public static Response retry() {
             return RETRY;
-        }
-
-        public Result result() {
-            return result;
-        }
-
-        /** The records for the dead-letter topic; never null. */
-        public List<ProducerRecord<byte[], byte[]>> deadLetterQueueRecords() {
-            return deadLetterQueueRecords;
-        }
-
-        @Override
-        public String toString() {
-            return result + (deadLetterQueueRecords.isEmpty() ? "" : " with " + deadLetterQueueRecords.size() + " dead-letter record(s)");
         }
     }
 }

@@ -148,4 +148,42 @@ class ExceptionHandlersTest {
             assertEquals(List.of(ProductionExceptionHandler.SerializationExceptionOrigin.VALUE), ContinueOnSerialization.ORIGINS);
         }
     }
+
+    /**
+     * The built-in handlers still answer the pre-KIP-1034 {@code handle} (a user's handler may delegate to it), with
+     * the answer their {@code handleError} gives.
+     */
+    @Test
+    void shouldAnswerTheLegacyHandleAsHandleErrorDecides() {
+        ErrorHandlerContext c = new ErrorHandlerContext(null, "in", 0, 7, "upper");
+        Exception e = new IllegalStateException("boom");
+        io.weir.consumer.ConsumerRecord<byte[], byte[]> in = new io.weir.consumer.ConsumerRecord<>("in", 0, 7, null, null);
+        assertEquals(DeserializationExceptionHandler.DeserializationHandlerResponse.CONTINUE,
+            new LogAndContinueExceptionHandler().handle(c, in, e));
+        assertEquals(DeserializationExceptionHandler.DeserializationHandlerResponse.FAIL,
+            new LogAndFailExceptionHandler().handle(c, in, e));
+
+        Record<String, String> r = new Record<>("k", "v", 0L);
+        assertEquals(ProcessingExceptionHandler.ProcessingHandlerResponse.CONTINUE,
+            new LogAndContinueProcessingExceptionHandler().handle(c, r, e));
+        assertEquals(ProcessingExceptionHandler.ProcessingHandlerResponse.FAIL,
+            new LogAndFailProcessingExceptionHandler().handle(c, r, e));
+
+        ProducerRecord<byte[], byte[]> out = new ProducerRecord<>("out", 0, null, null);
+        Exception retriable = new io.weir.protocol.ApiException(io.weir.protocol.Errors.NOT_LEADER_OR_FOLLOWER, "moved");
+        for (ProductionExceptionHandler h : List.of(new LogAndContinueProductionExceptionHandler(),
+            new LogAndFailProductionExceptionHandler())) {
+            assertEquals(ProductionExceptionHandler.ProductionExceptionHandlerResponse.RETRY, h.handle(c, out, retriable), h.toString());
+        }
+        assertEquals(ProductionExceptionHandler.ProductionExceptionHandlerResponse.CONTINUE,
+            new LogAndContinueProductionExceptionHandler().handle(c, out, e));
+        assertEquals(ProductionExceptionHandler.ProductionExceptionHandlerResponse.FAIL,
+            new LogAndFailProductionExceptionHandler().handle(c, out, e));
+        assertEquals(ProductionExceptionHandler.ProductionExceptionHandlerResponse.CONTINUE,
+            new LogAndContinueProductionExceptionHandler().handleSerializationException(c, out, e,
+                ProductionExceptionHandler.SerializationExceptionOrigin.KEY));
+        assertEquals(ProductionExceptionHandler.ProductionExceptionHandlerResponse.FAIL,
+            new LogAndFailProductionExceptionHandler().handleSerializationException(c, out, e,
+                ProductionExceptionHandler.SerializationExceptionOrigin.VALUE));
+    }
 }

@@ -404,36 +404,54 @@ public final class StreamThread extends Thread {
         if (!Files.isDirectory(rocks)) {
             return -1;
         }
-        long sum = 0;
-        boolean found = false;
+        List<Map<TopicPartition, Long>> committed = new ArrayList<>();
         try (java.util.stream.Stream<Path> stores = Files.list(rocks)) {
             for (Path store : stores.filter(p -> Files.isDirectory(p) && !p.getFileName().toString().endsWith(".corrupted"))
                 .toList()) {
-                for (Map.Entry<TopicPartition, Long> e : RocksDbBytesStore.readCommittedOffsets(store).entrySet()) {
-                    if (e.getKey().topic().endsWith("-changelog")) {
-                        sum += e.getValue();
-                        found = true;
-                    }
-                }
+                committed.add(RocksDbBytesStore.readCommittedOffsets(store));
             }
         } catch (IOException | RuntimeException e) {
             log.info("Stream thread {}: cannot read the committed offsets in {} ({}); reporting them as unknown",
                 getName(), taskDir, e.toString());
             return -1;
         }
-        return found ? sum : -1;
+        return offsetSum(committed);
     }
 
     private static long changelogOffsetSum(StreamTask task) {
-        long sum = 0;
+        List<Map<TopicPartition, Long>> committed = new ArrayList<>();
         for (StateStore st : task.stores().values()) {
             if (st instanceof TransactionalStateStore t) {
-                for (Map.Entry<TopicPartition, Long> e : t.committedOffsets().entrySet()) {
-                    if (e.getKey().topic().endsWith("-changelog")) {
-                        sum += e.getValue();
-                    }
+                committed.add(t.committedOffsets());
+            }
+        }
+        long sum = offsetSum(committed);
+        return sum < 0 ? 0 : sum;
+    }
+
+    /**
+     * A task's changelog offset sum, what the assignor compares for the warm-up lag: each changelog partition
+     * counted once, at the highest offset any of the task's stores committed for it; -1 if the stores name none.
+     * Every store of an active task records the end offsets of all the task's changelogs at each commit, a standby
+     * store only its own changelog's: summing every store's records would count a changelog once per store on an
+     * active copy but once on a standby, so the owner of a task of N stores would look N times as far along as any
+     * warm-up copy, which then never caught up and the task never moved.
+     */
+    static long offsetSum(Collection<Map<TopicPartition, Long>> committedByStore) {
+        Map<TopicPartition, Long> byChangelog = new HashMap<>();
+        for (Map<TopicPartition, Long> committed : committedByStore) {
+            for (Map.Entry<TopicPartition, Long> e : committed.entrySet()) {
+                if (e.getKey().topic().endsWith("-changelog")) {
+                    byChangelog.merge(e.getKey(), e.getValue(), Math::max);
                 }
             }
+        }
+        if (byChangelog.isEmpty()) {
+            return -1;
+        }
+        long sum = 0;
+        for (long offset : byChangelog.values()) {
+            sum += offset;
         }
         return sum;
     }
