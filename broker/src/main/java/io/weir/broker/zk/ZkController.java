@@ -95,9 +95,13 @@ import java.util.function.Function;
  * {@link ControllerChannelManager} (Kafka's ZooKeeper mode): LeaderAndIsr to the partitions' live replicas and
  * UpdateMetadata to every live broker, each carrying this term's controller epoch and the receiver's broker
  * epoch; an ISR change a leader asked for (AlterPartition) only UpdateMetadata, as its leader has the answer.
- * A new term, and a broker that registers (again), get the full state. Brokers refuse an older controller
- * epoch, so a deposed controller's requests change nothing; ZooKeeper's watches stay as the slower path,
- * and both end in one method that ignores older states. {@link #sendStopReplicas} stops replicas a
+ * A new term first re-reads the whole cluster from ZooKeeper (its image was built from the previous
+ * controller's requests too), then sends the full state; a broker that registers (again) gets it as well.
+ * Brokers refuse a controller epoch older than the newest they know — from a request, from
+ * {@code /controller_epoch} as their watches read it, or their own term — so a deposed controller's requests
+ * still in flight change nothing, the new controller's view of the live brokers least of all (which it decides
+ * from: a registration such a request dropped would never be seen again). ZooKeeper's watches stay as the
+ * slower path, and both end in one method that ignores older states. {@link #sendStopReplicas} stops replicas a
  * reassignment removed.
  *
  * <p>Partition reassignments (KIP-455, {@link #alterPartitionReassignments}; forwarded by other brokers

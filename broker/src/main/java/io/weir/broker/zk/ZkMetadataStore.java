@@ -56,7 +56,9 @@ import java.util.concurrent.TimeUnit;
  * ZooKeeper read), kept current by ZooKeeper watches as well (another broker's change, and what a request
  * lacks), and re-read under {@link #lock} after each of this broker's own writes, so a write is visible to
  * this broker as soon as the call that made it returns. Neither path takes a partition back to an older
- * partition epoch. A change of one
+ * partition epoch, and no UpdateMetadata of a controller epoch older than the image reflects (a deposed
+ * controller's, still in flight) changes it. A refresh that fails is tried again, so a change whose watch
+ * fired is never left unread. A change of one
  * partition's state znode (an ISR or leader change) re-reads that znode alone, not its whole topic. Every
  * write is acknowledged by ZooKeeper (durable on a quorum) before the call returns.
  *

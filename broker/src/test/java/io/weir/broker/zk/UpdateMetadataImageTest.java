@@ -287,6 +287,30 @@ class UpdateMetadataImageTest {
     }
 
     /**
+     * The same request reaching broker 1 before it takes office (it is the current controller's then) drops
+     * broker 0, registered again, from its image, and no watch fires for broker 0 again: the new term starts
+     * by reading the cluster from ZooKeeper, so the new controller sees broker 0 live.
+     */
+    @Test
+    void shouldReadTheClusterFromZooKeeperWhenItTakesOffice() throws Exception {
+        zk.create().forPath(ZkPaths.CONTROLLER_EPOCH, "3".getBytes(StandardCharsets.UTF_8));
+        ControllerRequestApplier onBroker1 = new ControllerRequestApplier(1, store, null, () -> -1L);
+        assertEquals(Errors.NONE.code(), onBroker1.updateMetadata(deposedControllersRequest()).errorCode());
+        assertEquals(List.of(1, 2), liveIds());
+
+        ZkController controller = new ZkController(store, 1);
+        try {
+            controller.start();
+            ZkTestCluster.waitUntil(controller::isActive, "broker 1 takes office");
+            ZkTestCluster.waitUntil(() -> liveIds().equals(List.of(0, 1, 2)), "the new controller sees broker 0");
+            assertEquals(zk.checkExists().forPath(ZkPaths.broker(0)).getCzxid(), store.liveBrokers().get(0).epoch(),
+                "with its broker epoch");
+        } finally {
+            controller.close();
+        }
+    }
+
+    /**
      * A broker fenced while alive registers again; the controller's watch can report the new registration
      * (epoch 105) and its full state reach the broker before the broker's registrar has recorded that epoch
      * (still 100). The request is for this registration, not a broken invariant: it is applied, as Kafka's
