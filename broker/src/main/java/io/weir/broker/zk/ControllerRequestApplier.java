@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.LongSupplier;
@@ -29,9 +30,10 @@ import java.util.function.LongSupplier;
  * never undo each other.
  *
  * <p>Fencing, in Kafka's order: a request naming an older broker epoch than this broker's registration
- * (meant for an earlier run of it) → STALE_BROKER_EPOCH, a newer one is a broken invariant
- * ({@link IllegalStateException}, UNKNOWN_SERVER_ERROR); a controller epoch older than the newest this
- * broker has accepted → STALE_CONTROLLER_EPOCH (a deposed controller). Nothing changes for a refused
+ * (meant for an earlier run of it) → STALE_BROKER_EPOCH, a newer one is accepted (the controller saw this
+ * broker's new registration before its registrar recorded the epoch, as Kafka allows); a controller epoch
+ * older than the newest this broker knows — accepted in a request, read from ZooKeeper into its metadata, or
+ * its own term's — → STALE_CONTROLLER_EPOCH (a deposed controller). Nothing changes for a refused
  * request. Per partition of a LeaderAndIsr: this broker not among the replicas → UNKNOWN_TOPIC_OR_PARTITION;
  * another topic id than the hosted replica's → INCONSISTENT_TOPIC_ID; an older leader epoch than the
  * applied one → STALE_CONTROLLER_EPOCH; the same leader epoch → STALE_CONTROLLER_EPOCH as well, unless it
@@ -46,7 +48,8 @@ import java.util.function.LongSupplier;
  * the image it reads from ZooKeeper after its writes. A request carries a snapshot of the controller's image, so
  * one queued before a change this broker's watches have already shown (a broker gone or back) may hide that
  * change for a moment; the controller's next request, sent once it sees the change, brings it back (requests
- * to one broker are answered in order).
+ * to one broker are answered in order). That holds for the current controller only: a deposed one sends no
+ * next request, so its requests still in flight once this broker knows a newer controller epoch are refused.
  *
  * <p>Thread-safe: requests are applied one at a time.
  */
@@ -92,17 +95,26 @@ public final class ControllerRequestApplier {
             return Errors.STALE_BROKER_EPOCH;
         }
         if (requested > current) {
-            throw new IllegalStateException(api + " names broker epoch " + requested + ", newer than this broker's "
-                + current);
+            // this broker registered again (fenced while alive, or a new session) and the controller saw the new
+            // registration before the registrar recorded its epoch: the request is for this very registration
+            // (two live processes cannot hold one broker id's ephemeral znode), and refusing it would lose the
+            // full state the controller sends a returning broker, as Kafka's brokers accept it too
+            log.debug("{} from controller {} names broker epoch {}, newer than the {} this broker has recorded so far",
+                api, controllerId, requested, current);
         }
         return Errors.NONE;
     }
 
-    /** Accepts {@code epoch} if it is not older than the newest seen (then it becomes the newest). Holds lock. */
+    /**
+     * Accepts {@code epoch} if it is not older than the newest seen — in a request, or in ZooKeeper by this
+     * broker's metadata (a new controller read there, or this broker's own term) — then it becomes the newest.
+     * Holds lock.
+     */
     private boolean acceptControllerEpochLocked(String api, int controllerId, int epoch) {
-        if (epoch < controllerEpoch) {
+        int newest = Math.max(controllerEpoch, store.controllerEpoch());
+        if (epoch < newest) {
             log.warn("refusing {} from controller {}: its controller epoch {} is older than {}", api, controllerId,
-                epoch, controllerEpoch);
+                epoch, newest);
             return false;
         }
         controllerEpoch = epoch;
@@ -219,7 +231,14 @@ public final class ControllerRequestApplier {
                 return new UpdateMetadataResponse().setErrorCode(Errors.NONE.code());
             }
             // under this lock, so an image built from an older controller's request never follows a newer one's
-            Set<String> reread = store.applyUpdateMetadata(request);
+            Optional<Set<String>> applied = store.applyUpdateMetadata(request);
+            if (applied.isEmpty()) {
+                log.info("refusing UpdateMetadata from controller {}: its controller epoch {} is older than the {}"
+                    + " this broker's metadata already reflects", request.controllerId(), request.controllerEpoch(),
+                    store.controllerEpoch());
+                return new UpdateMetadataResponse().setErrorCode(Errors.STALE_CONTROLLER_EPOCH.code());
+            }
+            Set<String> reread = applied.get();
             if (!reread.isEmpty()) {
                 log.debug("UpdateMetadata from controller {}: topics {} are re-read from ZooKeeper for what the request"
                     + " lacks (configs, reassignment state)", request.controllerId(), reread);

@@ -95,9 +95,13 @@ import java.util.function.Function;
  * {@link ControllerChannelManager} (Kafka's ZooKeeper mode): LeaderAndIsr to the partitions' live replicas and
  * UpdateMetadata to every live broker, each carrying this term's controller epoch and the receiver's broker
  * epoch; an ISR change a leader asked for (AlterPartition) only UpdateMetadata, as its leader has the answer.
- * A new term, and a broker that registers (again), get the full state. Brokers refuse an older controller
- * epoch, so a deposed controller's requests change nothing; ZooKeeper's watches stay as the slower path,
- * and both end in one method that ignores older states. {@link #sendStopReplicas} stops replicas a
+ * A new term first re-reads the whole cluster from ZooKeeper (its image was built from the previous
+ * controller's requests too), then sends the full state; a broker that registers (again) gets it as well.
+ * Brokers refuse a controller epoch older than the newest they know — from a request, from
+ * {@code /controller_epoch} as their watches read it, or their own term — so a deposed controller's requests
+ * still in flight change nothing, the new controller's view of the live brokers least of all (which it decides
+ * from: a registration such a request dropped would never be seen again). ZooKeeper's watches stay as the
+ * slower path, and both end in one method that ignores older states. {@link #sendStopReplicas} stops replicas a
  * reassignment removed.
  *
  * <p>Partition reassignments (KIP-455, {@link #alterPartitionReassignments}; forwarded by other brokers
@@ -307,15 +311,18 @@ public final class ZkController implements TopicController, LeaderElector, Parti
                 client.transaction().forOperations(ops);
                 int version = data == null ? 0 : stat.getVersion() + 1;
                 ControllerContext term = new ControllerContext(brokerId, epoch, version);
+                // before this term acts: the image is the controller's view of the cluster, and an UpdateMetadata
+                // the deposed controller sent before it knew (still in flight) must not change it from now on
+                store.beginControllerTerm(epoch);
                 context = term;
                 log.info("broker {} is the controller, epoch {}", brokerId, epoch);
                 checkTerm(term); // arms the watches that notice this term being taken away
-                // a new term re-reads the cluster from ZooKeeper (as Kafka's controller does on failover): this
-                // broker's image may hold an UpdateMetadata of the previous controller that predates a broker's
-                // registration; from now on this term's epoch refuses such requests
-                store.refreshSoon(store.image().topics().keySet());
                 try {
-                    worker.execute(() -> sendFullState(term)); // off Curator's thread; before the reconcile below
+                    // off Curator's thread; before the reconcile below
+                    worker.execute(() -> {
+                        reloadForTerm(term);
+                        sendFullState(term);
+                    });
                 } catch (RejectedExecutionException e) {
                     // closing
                 }
@@ -990,6 +997,25 @@ public final class ZkController implements TopicController, LeaderElector, Parti
             out.add(new TopicPartition(topic, p));
         }
         return out;
+    }
+
+    /**
+     * A new term re-reads the whole cluster from ZooKeeper before it decides or sends anything (as Kafka's
+     * controller does on failover): until this broker took office its image was built from the previous
+     * controller's UpdateMetadata too, which may predate what ZooKeeper holds now — a broker that registered
+     * again after the previous controller last wrote to it, with a new broker epoch. Runs on the worker.
+     */
+    private void reloadForTerm(ControllerContext term) {
+        if (context != term) {
+            return;
+        }
+        try {
+            store.reload();
+        } catch (RuntimeException e) {
+            log.warn("controller {}: cannot re-read the cluster from ZooKeeper at the start of its term; reading it"
+                + " in the background", brokerId, e);
+            store.refreshSoon(store.image().topics().keySet());
+        }
     }
 
     /**

@@ -40,9 +40,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -57,7 +56,9 @@ import java.util.concurrent.TimeUnit;
  * ZooKeeper read), kept current by ZooKeeper watches as well (another broker's change, and what a request
  * lacks), and re-read under {@link #lock} after each of this broker's own writes, so a write is visible to
  * this broker as soon as the call that made it returns. Neither path takes a partition back to an older
- * partition epoch. A change of one
+ * partition epoch, and no UpdateMetadata of a controller epoch older than the image reflects (a deposed
+ * controller's, still in flight) changes it. A refresh that fails is tried again, so a change whose watch
+ * fired is never left unread. A change of one
  * partition's state znode (an ISR or leader change) re-reads that znode alone, not its whole topic. Every
  * write is acknowledged by ZooKeeper (durable on a quorum) before the call returns.
  *
@@ -68,6 +69,8 @@ public final class ZkMetadataStore implements MetadataStore {
     private static final Logger log = LoggerFactory.getLogger(ZkMetadataStore.class);
     /** Largest number of operations put in one ZooKeeper transaction (its request must stay under jute.maxbuffer). */
     static final int MAX_OPS_PER_TRANSACTION = 1000;
+    /** How long after a failed refresh (ZooKeeper unreadable) it is tried again. */
+    static final long REFRESH_RETRY_MS = 1000;
 
     /**
      * What this broker knows of the cluster at one instant; {@code reassignments} are the partition
@@ -106,7 +109,7 @@ public final class ZkMetadataStore implements MetadataStore {
     private final Path logDir;
     private final int brokerId;
     private final String clusterId;
-    private final ExecutorService refresher;
+    private final ScheduledExecutorService refresher;
     private final Object lock = new Object();
     private final CuratorWatcher watcher = this::onWatch;
     // guarded by lock: what changed since the image was built
@@ -117,6 +120,13 @@ public final class ZkMetadataStore implements MetadataStore {
     private boolean brokersDirty = true;
     private boolean controllerDirty = true;
     private boolean refreshQueued;
+    /**
+     * The newest controller epoch this image reflects (guarded by lock): of an UpdateMetadata applied, of
+     * {@code /controller_epoch} as the last read of the controller found it, or of this broker's own term
+     * ({@link #beginControllerTerm}). An UpdateMetadata of an older epoch comes from a deposed controller and
+     * describes the cluster as it was before what the image already shows, so it is refused.
+     */
+    private int controllerEpoch;
     private volatile Image image = Image.EMPTY;
     private volatile boolean closed;
     // guarded by lock
@@ -136,11 +146,14 @@ public final class ZkMetadataStore implements MetadataStore {
         this.connectionTimeoutMs = connectionTimeoutMs;
         this.logDir = logDir;
         this.brokerId = brokerId;
-        this.refresher = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "weir-zk-metadata");
             t.setDaemon(true);
             return t;
         });
+        executor.setRemoveOnCancelPolicy(true);
+        executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false); // a pending retry does not hold close up
+        this.refresher = executor;
         try {
             this.clusterId = initCluster(configuredClusterId);
             client.getConnectionStateListenable().addListener((c, state) -> {
@@ -242,6 +255,39 @@ public final class ZkMetadataStore implements MetadataStore {
 
     public Image image() {
         return image;
+    }
+
+    /** The newest controller epoch this broker's image reflects (0 before any is known). */
+    public int controllerEpoch() {
+        synchronized (lock) {
+            return controllerEpoch;
+        }
+    }
+
+    /**
+     * This broker took office as controller under {@code epoch}: from now on no UpdateMetadata of an older
+     * controller epoch (one the deposed controller sent before it knew, still in flight) may change the image,
+     * which is the controller's view of the cluster and must stay ZooKeeper's.
+     */
+    void beginControllerTerm(int epoch) {
+        synchronized (lock) {
+            controllerEpoch = Math.max(controllerEpoch, epoch);
+        }
+    }
+
+    /**
+     * Re-reads everything from ZooKeeper now — the topic list and every topic, the live brokers with their
+     * broker epochs, the controller — and publishes the image before returning (setting every watch again): a
+     * new controller term starts from ZooKeeper's state, as Kafka's controller reads the cluster on failover.
+     */
+    void reload() {
+        synchronized (lock) {
+            topicListDirty = true;
+            brokersDirty = true;
+            controllerDirty = true;
+            dirtyTopics.addAll(image.topics().keySet());
+            refreshLocked();
+        }
     }
 
     // ---------------------------------------------------------------- cluster id and import
@@ -725,15 +771,35 @@ public final class ZkMetadataStore implements MetadataStore {
                     try {
                         refreshLocked();
                     } catch (RuntimeException e) {
-                        log.warn("cannot refresh metadata from ZooKeeper; retrying at the next change", e);
-                        topicListDirty = true;
-                        brokersDirty = true;
-                        controllerDirty = true;
+                        // the watches this refresh was to set again may not be set: nothing would report the
+                        // next change (a broker registering again), so read everything again until it works
+                        log.warn("cannot refresh metadata from ZooKeeper; retrying in {} ms", REFRESH_RETRY_MS, e);
+                        retryRefreshLocked();
                     }
                 }
             });
         } catch (java.util.concurrent.RejectedExecutionException e) {
             refreshQueued = false; // closing
+        }
+    }
+
+    /** After a refresh that failed: everything is read again in {@link #REFRESH_RETRY_MS}. Holds {@link #lock}. */
+    private void retryRefreshLocked() {
+        topicListDirty = true;
+        brokersDirty = true;
+        controllerDirty = true;
+        dirtyTopics.addAll(image.topics().keySet());
+        if (closed) {
+            return;
+        }
+        try {
+            refresher.schedule(() -> {
+                synchronized (lock) {
+                    scheduleRefreshLocked();
+                }
+            }, REFRESH_RETRY_MS, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
         }
     }
 
@@ -801,6 +867,9 @@ public final class ZkMetadataStore implements MetadataStore {
             if (controllerDirty) {
                 controllerDirty = false;
                 controllerId = readControllerId();
+                // read after /controller: an epoch at least that controller's, never a newer controller's id
+                // with an older epoch
+                controllerEpoch = Math.max(controllerEpoch, readControllerEpoch());
             }
         } catch (Exception e) {
             throw zkFailure("read the cluster metadata", e);
@@ -846,9 +915,18 @@ public final class ZkMetadataStore implements MetadataStore {
      * new to the image (or moved to another address or rack) enters it at once with epoch -1 and the
      * registrations are re-read for its broker epoch (the registration znode's czxid), which the request
      * lacks too. Returns the topics left to that re-read.
+     *
+     * <p>A request of an older controller epoch than the image reflects ({@link #controllerEpoch}) changes
+     * nothing and returns empty: a deposed controller's request, still in flight when this broker read the new
+     * controller from ZooKeeper (or took office itself), describes the cluster from before — a broker that has
+     * registered again since would vanish from the image, and nothing would bring it back.
      */
-    Set<String> applyUpdateMetadata(UpdateMetadataRequest request) {
+    Optional<Set<String>> applyUpdateMetadata(UpdateMetadataRequest request) {
         synchronized (lock) {
+            if (request.controllerEpoch() < controllerEpoch) {
+                return Optional.empty();
+            }
+            controllerEpoch = request.controllerEpoch();
             Image old = image;
             Map<String, TopicMetadata> topics = new TreeMap<>(old.topics());
             Map<String, Map<Integer, List<Integer>>> assignments = new HashMap<>(old.assignments());
@@ -923,7 +1001,7 @@ public final class ZkMetadataStore implements MetadataStore {
                 brokersDirty |= epochsMissing;
                 scheduleRefreshLocked();
             }
-            return reread;
+            return Optional.of(reread);
         }
     }
 
@@ -1087,6 +1165,20 @@ public final class ZkMetadataStore implements MetadataStore {
         }
         out.sort(java.util.Comparator.comparingInt(BrokerRegistration::id));
         return List.copyOf(out);
+    }
+
+    /** The epoch in {@code /controller_epoch} (no watch: a new term changes {@code /controller} too), 0 if none. */
+    private int readControllerEpoch() {
+        byte[] data = getDataOrNull(ZkPaths.CONTROLLER_EPOCH, null, null);
+        if (data == null) {
+            return 0;
+        }
+        try {
+            return Integer.parseInt(new String(data, StandardCharsets.UTF_8).trim());
+        } catch (NumberFormatException e) {
+            log.warn("ignoring an unreadable {}", ZkPaths.CONTROLLER_EPOCH);
+            return 0;
+        }
     }
 
     private int readControllerId() throws Exception {

@@ -11,15 +11,18 @@ import io.weir.protocol.message.UpdateMetadataRequest;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
+import org.apache.zookeeper.CreateMode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -216,5 +219,116 @@ class UpdateMetadataImageTest {
             List.of(topic(state(0, 2, 5, List.of(2), 4, List.of(0, 1, 2), List.of()))), List.of(broker(1))))
             .errorCode());
         assertSame(image, store.image());
+    }
+
+    /** The live brokers' ids in the image. */
+    private List<Integer> liveIds() {
+        return store.liveBrokers().stream().map(BrokerRegistration::id).toList();
+    }
+
+    /**
+     * An UpdateMetadata of controller 0 under epoch 3 that names brokers 1 and 2 alone: written after broker 0's
+     * registration was deleted (it was fenced while alive) and before controller 0 knew it was deposed.
+     */
+    private static UpdateMetadataRequest deposedControllersRequest() {
+        return new UpdateMetadataRequest().setControllerId(0).setControllerEpoch(3).setBrokerEpoch(-1)
+            .setTopicStates(List.of()).setLiveBrokers(List.of(broker(1), broker(2)));
+    }
+
+    /**
+     * Controller 0 is fenced while alive, broker 1 takes office and broker 0 registers again; an UpdateMetadata
+     * controller 0 sent before it knew reaches this broker after it has read the new controller from ZooKeeper.
+     * Applied, it would drop broker 0 (and make broker 0 the controller again) with no watch left to fire, and
+     * the new controller, whose requests this broker may not have had yet, would not correct it: it is refused.
+     */
+    @Test
+    void shouldRefuseARequestOfADeposedControllerOnceTheNextControllerIsReadFromZooKeeper() throws Exception {
+        // broker 1's election, as ZkController writes it: the epoch and /controller
+        zk.create().forPath(ZkPaths.CONTROLLER_EPOCH, "4".getBytes(StandardCharsets.UTF_8));
+        zk.create().withMode(CreateMode.EPHEMERAL).forPath(ZkPaths.CONTROLLER,
+            Json.writeBytes(Map.of("version", 2, "brokerid", 1, "timestamp", "0")));
+        assertTrue(store.awaitImage(i -> i.controllerId() == 1, 30_000), "the new controller is read");
+        ZkMetadataStore.Image image = store.image();
+
+        assertEquals(Errors.STALE_CONTROLLER_EPOCH.code(), applier.updateMetadata(deposedControllersRequest()).errorCode());
+        assertSame(image, store.image());
+        assertEquals(List.of(0, 1, 2), liveIds());
+        assertEquals(1, store.controllerId());
+
+        // the new controller's requests are applied
+        assertEquals(Errors.NONE.code(), applier.updateMetadata(request(4, List.of(),
+            List.of(broker(0), broker(1), broker(2)))).errorCode());
+        assertEquals(4, applier.controllerEpoch());
+    }
+
+    /**
+     * The same request reaching the broker that took office: the controller decides from its image (the live
+     * brokers it fails over, informs and sends requests to), so once its term began no request of an older
+     * epoch may change it — here it would drop broker 0 for good, and the new controller would never see it live.
+     */
+    @Test
+    void shouldKeepTheNewControllersViewFromARequestOfTheControllerItDeposed() throws Exception {
+        // controller 0's term was epoch 3; its fence deleted /controller, the epoch stays
+        zk.create().forPath(ZkPaths.CONTROLLER_EPOCH, "3".getBytes(StandardCharsets.UTF_8));
+        ZkController controller = new ZkController(store, 1);
+        ControllerRequestApplier onController = new ControllerRequestApplier(1, store, null, () -> -1L);
+        try {
+            controller.start();
+            ZkTestCluster.waitUntil(controller::isActive, "broker 1 takes office");
+            assertEquals(4, controller.controllerEpoch());
+
+            assertEquals(Errors.STALE_CONTROLLER_EPOCH.code(),
+                onController.updateMetadata(deposedControllersRequest()).errorCode());
+            assertEquals(List.of(0, 1, 2), liveIds());
+            assertEquals(List.of(0, 1, 2), controller.liveBrokerIds().stream().sorted().toList());
+        } finally {
+            controller.close();
+        }
+    }
+
+    /**
+     * The same request reaching broker 1 before it takes office (it is the current controller's then) drops
+     * broker 0, registered again, from its image, and no watch fires for broker 0 again: the new term starts
+     * by reading the cluster from ZooKeeper, so the new controller sees broker 0 live.
+     */
+    @Test
+    void shouldReadTheClusterFromZooKeeperWhenItTakesOffice() throws Exception {
+        zk.create().forPath(ZkPaths.CONTROLLER_EPOCH, "3".getBytes(StandardCharsets.UTF_8));
+        ControllerRequestApplier onBroker1 = new ControllerRequestApplier(1, store, null, () -> -1L);
+        assertEquals(Errors.NONE.code(), onBroker1.updateMetadata(deposedControllersRequest()).errorCode());
+        assertEquals(List.of(1, 2), liveIds());
+
+        ZkController controller = new ZkController(store, 1);
+        try {
+            controller.start();
+            ZkTestCluster.waitUntil(controller::isActive, "broker 1 takes office");
+            ZkTestCluster.waitUntil(() -> liveIds().equals(List.of(0, 1, 2)), "the new controller sees broker 0");
+            assertEquals(zk.checkExists().forPath(ZkPaths.broker(0)).getCzxid(), store.liveBrokers().get(0).epoch(),
+                "with its broker epoch");
+        } finally {
+            controller.close();
+        }
+    }
+
+    /**
+     * A broker fenced while alive registers again; the controller's watch can report the new registration
+     * (epoch 105) and its full state reach the broker before the broker's registrar has recorded that epoch
+     * (still 100). The request is for this registration, not a broken invariant: it is applied, as Kafka's
+     * brokers do; one for an earlier registration is still refused.
+     */
+    @Test
+    void shouldApplyARequestForThisBrokersNewRegistrationBeforeItsEpochIsRecorded() {
+        AtomicLong recorded = new AtomicLong(100);
+        ControllerRequestApplier registering = new ControllerRequestApplier(0, store, null, recorded::get);
+
+        assertEquals(Errors.NONE.code(), registering.updateMetadata(new UpdateMetadataRequest().setControllerId(1)
+            .setControllerEpoch(3).setBrokerEpoch(105).setTopicStates(List.of())
+            .setLiveBrokers(List.of(broker(1), broker(2)))).errorCode());
+        assertEquals(List.of(1, 2), liveIds());
+
+        assertEquals(Errors.STALE_BROKER_EPOCH.code(), registering.updateMetadata(new UpdateMetadataRequest()
+            .setControllerId(1).setControllerEpoch(3).setBrokerEpoch(99).setTopicStates(List.of())
+            .setLiveBrokers(List.of(broker(0), broker(1), broker(2)))).errorCode());
+        assertEquals(List.of(1, 2), liveIds());
     }
 }
