@@ -52,6 +52,15 @@ public final class EndToEndLatency implements Callable<Integer> {
         + "that returned a record older than this (nanoTime stamps, comparable with the broker's request stages).")
     long traceSlowMs;
 
+    @Option(names = "--stages-file", description = "Debugging: stamp every record (sent, send() returned, "
+        + "acknowledged, handed out by poll()), print where the slowest 1 %% spent their time and write them to this "
+        + "CSV (each value then also carries its sequence number, so --record-size is at least 16).")
+    java.nio.file.Path stagesFile;
+
+    @Option(names = "--broker-stages-log", description = "With --stages-file: the log of a Weir broker run with "
+        + "-Dweir.debug.request.stages.sample=1, read at the end to match each record to its Produce and Fetch.")
+    java.nio.file.Path brokerStagesLog;
+
     @Option(names = "--transaction-duration-ms", description = "Produce in transactions, committing one every this "
         + "many ms (transactional.id from --producer-props, else e2e-latency-TOPIC); with consumer isolation.level="
         + "read_committed the latency is the time until a record is visible to such a consumer.")
@@ -75,6 +84,10 @@ public final class EndToEndLatency implements Callable<Integer> {
         if (load.recordSize < Long.BYTES) {
             throw new IllegalArgumentException("--record-size must be at least 8 (the send timestamp)");
         }
+        if (stagesFile != null && load.recordSize < 2 * Long.BYTES) {
+            throw new IllegalArgumentException("--record-size must be at least 16 with --stages-file");
+        }
+        E2eStages stages = stagesFile == null ? null : new E2eStages(numRecords);
         String topic = load.topic;
         Properties pp = load.producerProperties();
         if (transactionDurationMs != null) {
@@ -113,17 +126,27 @@ public final class EndToEndLatency implements Callable<Integer> {
                         byte[] value = new byte[load.recordSize];
                         long sentNs = System.nanoTime();
                         ByteBuffer.wrap(value).putLong(0, sentNs);
+                        long seq = i;
+                        if (stages != null) {
+                            ByteBuffer.wrap(value).putLong(Long.BYTES, seq);
+                        }
                         sender.send(topic, value, e -> {
                             if (e != null) {
                                 failure.compareAndSet(null, e);
                             }
                             long ackNs = System.nanoTime();
+                            if (stages != null) {
+                                stages.acked(seq, ackNs);
+                            }
                             if (traceSlowMs > 0 && ackNs - sentNs > traceSlowMs * 1_000_000) {
                                 System.err.printf(Locale.ROOT, "slow ack: sent=%d acked=%d age=%.1f ms%n", sentNs, ackNs,
                                     (ackNs - sentNs) / 1e6);
                             }
                         });
                         long returnedNs = System.nanoTime();
+                        if (stages != null) {
+                            stages.sent(seq, sentNs, returnedNs);
+                        }
                         if (traceSlowMs > 0 && returnedNs - sentNs > traceSlowMs * 1_000_000) {
                             System.err.printf(Locale.ROOT, "slow send(): sent=%d returned=%d took=%.1f ms%n", sentNs,
                                 returnedNs, (returnedNs - sentNs) / 1e6);
@@ -151,6 +174,9 @@ public final class EndToEndLatency implements Callable<Integer> {
                         nowNs[0] = System.nanoTime(); // the time the batch came out of poll()
                     }
                     long sentNs = ByteBuffer.wrap(value).getLong(0);
+                    if (stages != null) {
+                        stages.polled(ByteBuffer.wrap(value).getLong(Long.BYTES), nowNs[0]);
+                    }
                     oldestNs[0] = Math.min(oldestNs[0], sentNs);
                     if (received[0]++ >= warmupRecords) {
                         histogram.recordValue(Math.min(histogram.getHighestTrackableValue(), Math.max(0, (nowNs[0] - sentNs) / 1000)));
@@ -177,6 +203,9 @@ public final class EndToEndLatency implements Callable<Integer> {
                 histogram.getTotalCount(), received[0] / (elapsedNs / 1e9), histogram.getMean() / 1000.0,
                 ms(histogram, 50), ms(histogram, 90), ms(histogram, 99), ms(histogram, 99.9),
                 histogram.getMaxValue() / 1000.0);
+            if (stages != null) {
+                stages.report(out, warmupRecords, received[0], brokerStagesLog, stagesFile);
+            }
             if (histogramFile != null) {
                 try (PrintStream ps = new PrintStream(java.nio.file.Files.newOutputStream(histogramFile), false,
                     java.nio.charset.StandardCharsets.UTF_8)) {
