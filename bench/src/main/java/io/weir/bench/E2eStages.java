@@ -224,6 +224,12 @@ final class E2eStages {
                 slow.add(k);
             }
         }
+        long lastWarmupPollNs = Long.MIN_VALUE;
+        for (int i = 0; i < from; i++) {
+            lastWarmupPollNs = Math.max(lastWarmupPollNs, pollNs[i]);
+        }
+        out.printf(Locale.ROOT, "stages: warm-up drained before the first measured send: %b%n",
+            from == 0 || sentNs[from] >= lastWarmupPollNs);
         out.printf(Locale.ROOT, "stages: %d records (after %d warm-up), %d batches by acknowledgement (%.1f records "
             + "each), slowest 1 %%: %d records with e2e >= %.3f ms%n", n - from, from, batches, n / (double) batches,
             slow.size(), p99 / 1e6);
