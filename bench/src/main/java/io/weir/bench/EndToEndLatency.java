@@ -106,6 +106,7 @@ public final class EndToEndLatency implements Callable<Integer> {
         Histogram histogram = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         java.util.concurrent.atomic.AtomicLong receivedCount = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong measuredStartNs = new java.util.concurrent.atomic.AtomicLong();
         try (ProducerPerformance.PerfProducer sender = load.openProducer(pp);
              ConsumerPerformance.PerfConsumer consumer = ConsumerPerformance.open(load.client, cp)) {
             consumer.assign(topic, consumer.partitionsFor(topic, timeoutMs));
@@ -168,6 +169,7 @@ public final class EndToEndLatency implements Callable<Integer> {
                                 java.util.concurrent.locks.LockSupport.parkNanos(200_000);
                             }
                             throttler = load.throttler(System.nanoTime());
+                            measuredStartNs.set(System.nanoTime());
                             scheduleBase = i + 1;
                             continue;
                         }
@@ -214,14 +216,20 @@ public final class EndToEndLatency implements Callable<Integer> {
                     break;
                 }
             }
-            long elapsedNs = System.nanoTime() - startNs;
+            long endNs = System.nanoTime();
+            long elapsedNs = endNs - startNs;
+            long rateRecords = received[0];
+            if (measuredStartNs.get() != 0) { // the rate of the measured records, without the wait after the warm-up
+                elapsedNs = endNs - measuredStartNs.get();
+                rateRecords = Math.max(0, received[0] - warmupRecords);
+            }
             senderThread.join();
             if (failure.get() != null) {
                 throw new IllegalStateException("send failed: " + failure.get(), failure.get());
             }
             out.printf(Locale.ROOT, "E2E latency: %d records at %.1f records/sec, avg %.3f ms, p50 %.3f ms, p90 %.3f ms, "
                     + "p99 %.3f ms, p99.9 %.3f ms, max %.3f ms.%n",
-                histogram.getTotalCount(), received[0] / (elapsedNs / 1e9), histogram.getMean() / 1000.0,
+                histogram.getTotalCount(), rateRecords / (elapsedNs / 1e9), histogram.getMean() / 1000.0,
                 ms(histogram, 50), ms(histogram, 90), ms(histogram, 99), ms(histogram, 99.9),
                 histogram.getMaxValue() / 1000.0);
             if (stages != null) {
