@@ -24,9 +24,12 @@ import java.util.stream.Stream;
  * {@link #BATCH_GAP_NS} between two acknowledgements starts a new batch), so a record's wait for its batch to
  * fill is the time until the batch's last record was sent. With the broker's request-stage log
  * ({@code -Dweir.debug.request.stages.sample=1}, see {@code io.weir.broker.network.RequestStages}) each record
- * is also matched to the Produce request that carried it (the last one whose response was written before the
- * record's acknowledgement) and the Fetch response that delivered it (the last one written before the record
- * came out of {@code poll()}), giving a chain whose parts add up to the record's end-to-end latency:
+ * is also matched to the Produce request that carried it and the Fetch response that delivered it. The log's
+ * lines carry offsets, and in a fresh one-partition topic record i is at offset i: its Produce is the one with the
+ * greatest base offset at or below i (which also gives exact batches), its Fetch the last one that read from an
+ * offset at or below i. (A log without offsets falls back to time: the last Produce whose response was written
+ * before the acknowledgement, the last Fetch written before {@code poll()} returned the record.) The parts of
+ * this chain add up to the record's end-to-end latency:
  *
  * <pre>
  * fill       sent            -> last record of its batch sent   (linger.ms / batch.size, by design)
