@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * the same {@code System.nanoTime} clock) reads the topic from its end, and the time from
  * {@code send()} to the record coming out of {@code poll()} goes into an HdrHistogram. Each value
  * starts with the send time (8 bytes, big-endian nanoTime), so {@code --record-size} is at least 8. The first {@code --warmup-records} are
- * not counted. {@code --client} picks the library of both ends: kafka-clients or Weir's producer and consumer.
+ * not counted, and the measured records start from an empty pipeline: after the warm-up the sender waits until the
+ * consumer has every warm-up record, then starts the fixed-rate schedule afresh (without that, a start-up backlog
+ * drained into the measured records; non-transactional runs). {@code --client} picks the library of both ends: kafka-clients or Weir's producer and consumer.
  *
  * <p>Output: {@code E2E latency: N records at R records/sec, avg A ms, p50 .. ms, p90, p99, p99.9, max M ms.}
  */
@@ -52,6 +54,15 @@ public final class EndToEndLatency implements Callable<Integer> {
         + "that returned a record older than this (nanoTime stamps, comparable with the broker's request stages).")
     long traceSlowMs;
 
+    @Option(names = "--stages-file", description = "Debugging: stamp every record (sent, send() returned, "
+        + "acknowledged, handed out by poll()), print where the slowest 1 %% spent their time and write them to this "
+        + "CSV (each value then also carries its sequence number, so --record-size is at least 16).")
+    java.nio.file.Path stagesFile;
+
+    @Option(names = "--broker-stages-log", description = "With --stages-file: the log of a Weir broker run with "
+        + "-Dweir.debug.request.stages.sample=1, read at the end to match each record to its Produce and Fetch.")
+    java.nio.file.Path brokerStagesLog;
+
     @Option(names = "--transaction-duration-ms", description = "Produce in transactions, committing one every this "
         + "many ms (transactional.id from --producer-props, else e2e-latency-TOPIC); with consumer isolation.level="
         + "read_committed the latency is the time until a record is visible to such a consumer.")
@@ -75,6 +86,10 @@ public final class EndToEndLatency implements Callable<Integer> {
         if (load.recordSize < Long.BYTES) {
             throw new IllegalArgumentException("--record-size must be at least 8 (the send timestamp)");
         }
+        if (stagesFile != null && load.recordSize < 2 * Long.BYTES) {
+            throw new IllegalArgumentException("--record-size must be at least 16 with --stages-file");
+        }
+        E2eStages stages = stagesFile == null ? null : new E2eStages(numRecords);
         String topic = load.topic;
         Properties pp = load.producerProperties();
         if (transactionDurationMs != null) {
@@ -90,6 +105,8 @@ public final class EndToEndLatency implements Callable<Integer> {
 
         Histogram histogram = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
         AtomicReference<Throwable> failure = new AtomicReference<>();
+        java.util.concurrent.atomic.AtomicLong receivedCount = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong measuredStartNs = new java.util.concurrent.atomic.AtomicLong();
         try (ProducerPerformance.PerfProducer sender = load.openProducer(pp);
              ConsumerPerformance.PerfConsumer consumer = ConsumerPerformance.open(load.client, cp)) {
             consumer.assign(topic, consumer.partitionsFor(topic, timeoutMs));
@@ -100,6 +117,10 @@ public final class EndToEndLatency implements Callable<Integer> {
             Thread senderThread = new Thread(() -> {
                 try {
                     Throttler throttler = load.throttler(System.nanoTime());
+                    long scheduleBase = 0; // records sent before the throttler's current schedule started
+                    // one value buffer: both producers copy the value into their batch inside send(), and the
+                    // measuring tool should not add 1 KiB of garbage per record to the GC pauses it measures
+                    byte[] value = new byte[load.recordSize];
                     long txnStartNs = System.nanoTime();
                     if (transactional) {
                         sender.beginTransaction();
@@ -110,25 +131,49 @@ public final class EndToEndLatency implements Callable<Integer> {
                             sender.beginTransaction();
                             txnStartNs = System.nanoTime();
                         }
-                        byte[] value = new byte[load.recordSize];
                         long sentNs = System.nanoTime();
                         ByteBuffer.wrap(value).putLong(0, sentNs);
+                        long seq = i;
+                        if (stages != null) {
+                            ByteBuffer.wrap(value).putLong(Long.BYTES, seq);
+                        }
                         sender.send(topic, value, e -> {
                             if (e != null) {
                                 failure.compareAndSet(null, e);
                             }
                             long ackNs = System.nanoTime();
+                            if (stages != null) {
+                                stages.acked(seq, ackNs);
+                            }
                             if (traceSlowMs > 0 && ackNs - sentNs > traceSlowMs * 1_000_000) {
                                 System.err.printf(Locale.ROOT, "slow ack: sent=%d acked=%d age=%.1f ms%n", sentNs, ackNs,
                                     (ackNs - sentNs) / 1e6);
                             }
                         });
                         long returnedNs = System.nanoTime();
+                        if (stages != null) {
+                            stages.sent(seq, sentNs, returnedNs);
+                        }
                         if (traceSlowMs > 0 && returnedNs - sentNs > traceSlowMs * 1_000_000) {
                             System.err.printf(Locale.ROOT, "slow send(): sent=%d returned=%d took=%.1f ms%n", sentNs,
                                 returnedNs, (returnedNs - sentNs) / 1e6);
                         }
-                        throttler.awaitTurn(i + 1);
+                        if (i + 1 == warmupRecords && !transactional && i + 1 < numRecords) {
+                            // start measuring from an empty pipeline: a backlog left by start-up (JIT, connects,
+                            // the throttler catching up on the first blocked send()) would otherwise drain into
+                            // the measured records and be reported as their latency
+                            sender.flush();
+                            long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+                            while (receivedCount.get() < warmupRecords && System.nanoTime() < deadlineNs
+                                && failure.get() == null) {
+                                java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+                            }
+                            throttler = load.throttler(System.nanoTime());
+                            measuredStartNs.set(System.nanoTime());
+                            scheduleBase = i + 1;
+                            continue;
+                        }
+                        throttler.awaitTurn(i + 1 - scheduleBase);
                     }
                     if (transactional) {
                         sender.commitTransaction();
@@ -151,6 +196,9 @@ public final class EndToEndLatency implements Callable<Integer> {
                         nowNs[0] = System.nanoTime(); // the time the batch came out of poll()
                     }
                     long sentNs = ByteBuffer.wrap(value).getLong(0);
+                    if (stages != null) {
+                        stages.polled(ByteBuffer.wrap(value).getLong(Long.BYTES), nowNs[0]);
+                    }
                     oldestNs[0] = Math.min(oldestNs[0], sentNs);
                     if (received[0]++ >= warmupRecords) {
                         histogram.recordValue(Math.min(histogram.getHighestTrackableValue(), Math.max(0, (nowNs[0] - sentNs) / 1000)));
@@ -162,21 +210,31 @@ public final class EndToEndLatency implements Callable<Integer> {
                         (pollStartNs - lastNs) / 1e6);
                 }
                 if (n > 0) {
+                    receivedCount.set(received[0]);
                     lastNs = nowNs[0];
                 } else if (System.nanoTime() - lastNs > TimeUnit.MILLISECONDS.toNanos(timeoutMs)) {
                     break;
                 }
             }
-            long elapsedNs = System.nanoTime() - startNs;
+            long endNs = System.nanoTime();
+            long elapsedNs = endNs - startNs;
+            long rateRecords = received[0];
+            if (measuredStartNs.get() != 0) { // the rate of the measured records, without the wait after the warm-up
+                elapsedNs = endNs - measuredStartNs.get();
+                rateRecords = Math.max(0, received[0] - warmupRecords);
+            }
             senderThread.join();
             if (failure.get() != null) {
                 throw new IllegalStateException("send failed: " + failure.get(), failure.get());
             }
             out.printf(Locale.ROOT, "E2E latency: %d records at %.1f records/sec, avg %.3f ms, p50 %.3f ms, p90 %.3f ms, "
                     + "p99 %.3f ms, p99.9 %.3f ms, max %.3f ms.%n",
-                histogram.getTotalCount(), received[0] / (elapsedNs / 1e9), histogram.getMean() / 1000.0,
+                histogram.getTotalCount(), rateRecords / (elapsedNs / 1e9), histogram.getMean() / 1000.0,
                 ms(histogram, 50), ms(histogram, 90), ms(histogram, 99), ms(histogram, 99.9),
                 histogram.getMaxValue() / 1000.0);
+            if (stages != null) {
+                stages.report(out, warmupRecords, received[0], brokerStagesLog, stagesFile);
+            }
             if (histogramFile != null) {
                 try (PrintStream ps = new PrintStream(java.nio.file.Files.newOutputStream(histogramFile), false,
                     java.nio.charset.StandardCharsets.UTF_8)) {

@@ -112,6 +112,27 @@ class ToolsSmokeTest {
         }
     }
 
+    /**
+     * The measured records start from an empty pipeline: the first one is sent only after the consumer had every
+     * warm-up record (a start-up backlog drained into the measured records before), and --stages-file breaks the
+     * latency down. Unthrottled, so without that wait record 100 would go out right behind record 99.
+     */
+    @Test
+    void shouldStartMeasuringAfterTheWarmUpRecordsWereConsumed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        for (String client : List.of("kafka", "weir")) {
+            java.nio.file.Path csv = dir.resolve(client + "-slow.csv");
+            Output out = run(EndToEndLatency::run, "--bootstrap-server", broker.bootstrapServers(), "--topic",
+                "smoke-e2e-stages-" + client, "--num-records", "600", "--throughput", "-1", "--warmup-records", "100",
+                "--record-size", "64", "--client", client, "--stages-file", csv.toString(),
+                "--producer-props", "acks=1", "enable.idempotence=false", "linger.ms=0");
+            assertEquals(0, out.code, out.toString());
+            assertEquals(500.0, Summaries.e2e(out.lines()).get("records"), out.toString());
+            assertTrue(out.out.contains("stages: warm-up drained before the first measured send: true"), out.toString());
+            assertTrue(out.out.contains("| fill (sent -> last of batch sent) |"), out.toString());
+            assertTrue(java.nio.file.Files.exists(csv), out.toString());
+        }
+    }
+
     /** Transactions every 50 ms and a read_committed consumer: every record is seen, once committed. */
     @Test
     void shouldMeasureVisibilityLatencyWithTransactionsAndAReadCommittedConsumer() {

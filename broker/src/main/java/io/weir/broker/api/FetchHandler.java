@@ -258,6 +258,7 @@ public final class FetchHandler implements ApiHandler {
                 return new ReplicaManager.ReadResult(e, -1, -1, -1, null, null, new LogOffsetMetadata(c.fetchOffset()));
             }
         }
+        fetch.ctx.noteOffset(c.fetchOffset()); // debug request stages only
         return reader.read(c.topicPartition(), c.fetchOffset(), budget, minOneBatch, fetch.readCommitted);
     }
 

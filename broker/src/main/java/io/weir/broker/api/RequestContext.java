@@ -78,6 +78,13 @@ public final class RequestContext {
         }
     }
 
+    /** Notes the offset this debug-sampled request produced at or fetched from ({@link RequestStages}); else nothing. */
+    void noteOffset(long offset) {
+        if (request != null) {
+            request.noteOffset(offset);
+        }
+    }
+
     /** True once the request was answered (responded, no response, or closed). */
     public boolean isAnswered() {
         return answered.get();
@@ -85,6 +92,10 @@ public final class RequestContext {
 
     /** Serializes {@code response} for this request's version and sends it. */
     public void respond(ApiMessage response) {
+        if (request != null && request.stamped() && response instanceof io.weir.protocol.message.ProduceResponse pr
+            && !pr.responses().isEmpty() && !pr.responses().get(0).partitionResponses().isEmpty()) {
+            request.noteOffset(pr.responses().get(0).partitionResponses().get(0).baseOffset()); // debug stages only
+        }
         // serialize before claiming: a response that cannot be written leaves the request answerable
         Send send = new ByteBufferSend(MessageCodec.serializeResponse(header, response));
         if (claim("respond")) {

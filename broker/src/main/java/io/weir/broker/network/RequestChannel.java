@@ -98,6 +98,18 @@ public final class RequestChannel {
             }
         }
 
+        /** Whether this request is in the debug sample of {@link RequestStages}. */
+        public boolean stamped() {
+            return stages != null;
+        }
+
+        /** Notes the offset a debug-sampled request produced at or fetched from ({@link RequestStages}); else nothing. */
+        public void noteOffset(long offset) {
+            if (stages != null) {
+                stages.noteOffset(offset);
+            }
+        }
+
         /** True once the request was answered, left without answer, or its connection closed. */
         public boolean completed() {
             return completed.get();

@@ -13,11 +13,13 @@ import java.util.Arrays;
  * the {@code io.weir.broker.network.RequestStages} logger when its response has been written:
  *
  * <pre>
- * stages FETCH corr=17 conn=1-3 t0=123456789 us: dequeued=12 parked=40 woken=4210 responded=4290 picked=4301 written=4320
+ * stages FETCH corr=17 conn=1-3 t0=123456789 us: dequeued=12 parked=40 woken=4210 responded=4290 picked=4301 written=4320 offset=5120
  * </pre>
  *
  * where {@code t0} is the nanoTime at which the request's last byte arrived and every figure is the
- * microseconds from then to that stage ({@code -} when the request did not pass it).
+ * microseconds from then to that stage ({@code -} when the request did not pass it). {@code offset} (only when
+ * known) is the first partition's offset: the base offset a produce was appended at, the offset a fetch read
+ * from; it lets a tool match records to the requests that carried them ({@code EndToEndLatency --stages-file}).
  *
  * <p>Not thread-safe by itself, but each stage is stamped by the one thread that owns the request at
  * that point, and the hand-offs between them (the request queue, the processor's outcome queue) publish
@@ -53,6 +55,7 @@ public final class RequestStages {
     private final String api;
     private final int correlationId;
     private final long[] stampsNs = new long[STAGES.length];
+    private long offset = -1;
 
     RequestStages(io.weir.common.Time time, short apiKey, int correlationId, long receivedNs) {
         this.time = time;
@@ -68,6 +71,18 @@ public final class RequestStages {
         if (stampsNs[stage.ordinal()] < 0) {
             stampsNs[stage.ordinal()] = time.nanoseconds();
         }
+    }
+
+    /** Notes the first partition's offset (the first call wins; negative offsets are ignored). */
+    void noteOffset(long offset) {
+        if (this.offset < 0 && offset >= 0) {
+            this.offset = offset;
+        }
+    }
+
+    /** The noted offset, or -1. */
+    long offset() {
+        return offset;
     }
 
     /** The stamp of {@code stage}, or -1 when the request did not pass it. */
@@ -87,6 +102,9 @@ public final class RequestStages {
             } else {
                 sb.append((stampsNs[i] - t0) / 1000);
             }
+        }
+        if (offset >= 0) {
+            sb.append(" offset=").append(offset);
         }
         return sb.toString();
     }

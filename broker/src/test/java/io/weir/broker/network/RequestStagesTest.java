@@ -37,4 +37,21 @@ class RequestStagesTest {
 
         assertEquals(first, stages.stampNs(RequestStages.Stage.RESPONDED));
     }
+
+    /** The offset a produce was appended at / a fetch read from ends the line, the first one noted. */
+    @Test
+    void shouldEndTheLineWithTheFirstNotedOffset() {
+        MockTime time = new MockTime();
+        long t0 = time.nanoseconds();
+        RequestStages stages = new RequestStages(time, ApiKeys.PRODUCE.id(), 2, t0);
+        stages.noteOffset(-1);
+        stages.noteOffset(5120);
+        stages.noteOffset(6000);
+        time.sleep(1);
+        stages.mark(RequestStages.Stage.WRITTEN);
+
+        assertEquals("stages PRODUCE corr=2 conn=1-3 t0=" + t0
+                + " us: dequeued=- parked=- woken=- responded=- picked=- written=1000 offset=5120",
+            stages.describe("1-3"));
+    }
 }
