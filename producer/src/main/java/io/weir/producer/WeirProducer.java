@@ -77,6 +77,8 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
     private final TransactionManager transactionManager; // null without transactional.id
     private final Thread ioThread;
     private final Set<String> knownTopics = ConcurrentHashMap.newKeySet();
+    /** Each topic's partitions as {@link TopicPartition}s, made once per partition count instead of once per send. */
+    private final ConcurrentHashMap<String, TopicPartition[]> partitionKeys = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     public WeirProducer(Map<String, ?> configs) {
@@ -191,7 +193,12 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
         }
         long nowMs = time.milliseconds();
         long deadlineMs = nowMs + maxBlockMs;
-        Cluster cluster = waitOnMetadata(record.topic(), record.partition(), deadlineMs);
+        Cluster cluster = clusterIfKnown(record.topic(), record.partition());
+        long remainingBlockMs = maxBlockMs;
+        if (cluster == null) {
+            cluster = waitOnMetadata(record.topic(), record.partition(), deadlineMs);
+            remainingBlockMs = Math.max(0, deadlineMs - time.milliseconds());
+        }
         byte[] keyBytes;
         byte[] valueBytes;
         try {
@@ -234,15 +241,16 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
             throw Errors.MESSAGE_TOO_LARGE.exception("The record is " + size + " bytes when serialized, which is larger"
                 + " than buffer.memory (" + totalMemory + ")");
         }
-        TopicPartition tp = new TopicPartition(record.topic(), partition);
+        TopicPartition tp = topicPartition(record.topic(), partition, numPartitions);
         if (transactionManager != null) {
             transactionManager.maybeAddPartition(tp);
         }
         long timestamp = record.timestamp() != null ? record.timestamp() : nowMs;
         RecordAccumulator.AppendResult r;
         try {
+            // the clock is read again only if send() waited for metadata
             r = accumulator.append(tp, timestamp, keyBytes, valueBytes,
-                headers, callback, Math.max(0, deadlineMs - time.milliseconds()), nowMs);
+                headers, callback, remainingBlockMs, nowMs);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while waiting for buffer memory", e);
@@ -256,12 +264,38 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
         return r.future();
     }
 
+    /** The (shared, immutable) {@link TopicPartition} of {@code partition}, which may lie past {@code numPartitions}. */
+    private TopicPartition topicPartition(String topic, int partition, int numPartitions) {
+        TopicPartition[] keys = partitionKeys.get(topic);
+        if (keys == null || keys.length < numPartitions) {
+            keys = new TopicPartition[numPartitions];
+            for (int i = 0; i < numPartitions; i++) {
+                keys[i] = new TopicPartition(topic, i);
+            }
+            partitionKeys.put(topic, keys);
+        }
+        return partition >= 0 && partition < keys.length ? keys[partition] : new TopicPartition(topic, partition);
+    }
+
     private static int estimateSize(byte[] key, byte[] value, Header[] headers) {
         int size = 61 + 21 + (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
         for (Header h : headers) {
             size += 10 + h.key().length() + (h.value() == null ? 0 : h.value().length);
         }
         return size;
+    }
+
+    /**
+     * The current cluster if it already has the topic (and the partition asked for), else null: a send's
+     * fast path, without reading the clock.
+     */
+    private Cluster clusterIfKnown(String topic, Integer partition) {
+        if (!knownTopics.contains(topic)) {
+            return null;
+        }
+        Cluster cluster = metadata.cluster();
+        int count = cluster.partitionsFor(topic).size();
+        return count > 0 && (partition == null || partition < count) ? cluster : null;
     }
 
     /** Waits until the topic (and the partition asked for) is in the metadata, up to {@code deadlineMs}. */
