@@ -6,6 +6,7 @@ import io.weir.common.config.ConfigException;
 import io.weir.common.record.Header;
 import io.weir.producer.internals.BufferPool;
 import io.weir.producer.internals.BuiltInPartitioner;
+import io.weir.producer.internals.FutureRecordMetadata;
 import io.weir.producer.internals.IdempotenceManager;
 import io.weir.producer.internals.Murmur2;
 import io.weir.producer.internals.RecordAccumulator;
@@ -79,6 +80,12 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
     private final Set<String> knownTopics = ConcurrentHashMap.newKeySet();
     /** Each topic's partitions as {@link TopicPartition}s, made once per partition count instead of once per send. */
     private final ConcurrentHashMap<String, TopicPartition[]> partitionKeys = new ConcurrentHashMap<>();
+    /** Wakes the sender when an append filled a batch or opened one (one instance: nothing allocated per send). */
+    private final RecordAccumulator.AppendListener wakeSenderOnSendable = (batchIsFull, newBatchCreated) -> {
+        if (batchIsFull || newBatchCreated) {
+            wakeSender();
+        }
+    };
     private volatile boolean closed;
 
     public WeirProducer(Map<String, ?> configs) {
@@ -246,11 +253,11 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
             transactionManager.maybeAddPartition(tp);
         }
         long timestamp = record.timestamp() != null ? record.timestamp() : nowMs;
-        RecordAccumulator.AppendResult r;
+        FutureRecordMetadata future;
         try {
             // the clock is read again only if send() waited for metadata
-            r = accumulator.append(tp, timestamp, keyBytes, valueBytes,
-                headers, callback, remainingBlockMs, nowMs);
+            future = accumulator.append(tp, timestamp, keyBytes, valueBytes, headers, callback, remainingBlockMs, nowMs,
+                wakeSenderOnSendable);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while waiting for buffer memory", e);
@@ -258,10 +265,7 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
         if (sticky) {
             stickyPartitioner.onAppend(record.topic(), partition, size, cluster);
         }
-        if (r.batchIsFull() || r.newBatchCreated()) {
-            sender.wakeup();
-        }
-        return r.future();
+        return future;
     }
 
     /** The (shared, immutable) {@link TopicPartition} of {@code partition}, which may lie past {@code numPartitions}. */
@@ -275,6 +279,10 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
             partitionKeys.put(topic, keys);
         }
         return partition >= 0 && partition < keys.length ? keys[partition] : new TopicPartition(topic, partition);
+    }
+
+    private void wakeSender() {
+        sender.wakeup();
     }
 
     private static int estimateSize(byte[] key, byte[] value, Header[] headers) {

@@ -55,7 +55,8 @@ public class AccumulatorBenchmark {
     }
 
     /**
-     * A record's whole life in the producer short of the network: appended with a callback, its batch
+     * A record's whole life in the producer short of the network: appended with a callback (through the
+     * send path's append, which allocates no result object), its batch
      * closed, completed (the callback runs with the record's metadata) and its buffer returned, as the
      * sender does on a produce response. With {@code -prof gc}, {@code gc.alloc.rate.norm} is what the
      * producer allocates per record sent (the caller's {@code ProducerRecord} and serialization aside).
@@ -64,7 +65,7 @@ public class AccumulatorBenchmark {
     public long appendCloseComplete() throws InterruptedException {
         long now = System.currentTimeMillis();
         for (int i = 0; i < RECORDS; i++) {
-            accumulator.append(tp, now, null, values[i & 255], NO_HEADERS, callback, 1_000, now);
+            accumulator.append(tp, now, null, values[i & 255], NO_HEADERS, callback, 1_000, now, listener);
         }
         for (ProducerBatch b : accumulator.drainAll()) {
             b.close();
@@ -72,11 +73,18 @@ public class AccumulatorBenchmark {
             offset += b.recordCount();
             accumulator.deallocate(b);
         }
-        return acknowledged;
+        return acknowledged + sendable;
     }
 
     private long offset;
     private long acknowledged;
+    private int sendable;
+    /** What the producer's send passes: told whether to wake the sender, without a result object per append. */
+    private final RecordAccumulator.AppendListener listener = (full, created) -> {
+        if (full || created) {
+            sendable++;
+        }
+    };
     private final io.weir.producer.Callback callback = (metadata, exception) -> acknowledged += metadata.offset();
 
     @Benchmark
