@@ -37,6 +37,19 @@ public record TopicPartition(String topic, int partition) {
         }
     }
 
+    // equals and hashCode written out: a record's generated ones link through an invokedynamic bootstrap
+    // on first use (tens of ms in a short-lived client), and this is the hottest map key of clients and broker
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof TopicPartition tp && partition == tp.partition && topic.equals(tp.topic);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * topic.hashCode() + partition;
+    }
+
     @Override
     public String toString() {
         return dirName();

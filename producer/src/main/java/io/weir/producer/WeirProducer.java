@@ -6,6 +6,7 @@ import io.weir.common.config.ConfigException;
 import io.weir.common.record.Header;
 import io.weir.producer.internals.BufferPool;
 import io.weir.producer.internals.BuiltInPartitioner;
+import io.weir.producer.internals.FutureRecordMetadata;
 import io.weir.producer.internals.IdempotenceManager;
 import io.weir.producer.internals.Murmur2;
 import io.weir.producer.internals.RecordAccumulator;
@@ -77,6 +78,14 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
     private final TransactionManager transactionManager; // null without transactional.id
     private final Thread ioThread;
     private final Set<String> knownTopics = ConcurrentHashMap.newKeySet();
+    /** Each topic's partitions as {@link TopicPartition}s, made once per partition count instead of once per send. */
+    private final ConcurrentHashMap<String, TopicPartition[]> partitionKeys = new ConcurrentHashMap<>();
+    /** Wakes the sender when an append filled a batch or opened one (one instance: nothing allocated per send). */
+    private final RecordAccumulator.AppendListener wakeSenderOnSendable = (batchIsFull, newBatchCreated) -> {
+        if (batchIsFull || newBatchCreated) {
+            wakeSender();
+        }
+    };
     private volatile boolean closed;
 
     public WeirProducer(Map<String, ?> configs) {
@@ -191,7 +200,12 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
         }
         long nowMs = time.milliseconds();
         long deadlineMs = nowMs + maxBlockMs;
-        Cluster cluster = waitOnMetadata(record.topic(), record.partition(), deadlineMs);
+        Cluster cluster = clusterIfKnown(record.topic(), record.partition());
+        long remainingBlockMs = maxBlockMs;
+        if (cluster == null) {
+            cluster = waitOnMetadata(record.topic(), record.partition(), deadlineMs);
+            remainingBlockMs = Math.max(0, deadlineMs - time.milliseconds());
+        }
         byte[] keyBytes;
         byte[] valueBytes;
         try {
@@ -234,15 +248,16 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
             throw Errors.MESSAGE_TOO_LARGE.exception("The record is " + size + " bytes when serialized, which is larger"
                 + " than buffer.memory (" + totalMemory + ")");
         }
-        TopicPartition tp = new TopicPartition(record.topic(), partition);
+        TopicPartition tp = topicPartition(record.topic(), partition, numPartitions);
         if (transactionManager != null) {
             transactionManager.maybeAddPartition(tp);
         }
         long timestamp = record.timestamp() != null ? record.timestamp() : nowMs;
-        RecordAccumulator.AppendResult r;
+        FutureRecordMetadata future;
         try {
-            r = accumulator.append(tp, timestamp, keyBytes, valueBytes,
-                headers, callback, Math.max(0, deadlineMs - time.milliseconds()), nowMs);
+            // the clock is read again only if send() waited for metadata
+            future = accumulator.append(tp, timestamp, keyBytes, valueBytes, headers, callback, remainingBlockMs, nowMs,
+                wakeSenderOnSendable);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while waiting for buffer memory", e);
@@ -250,10 +265,24 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
         if (sticky) {
             stickyPartitioner.onAppend(record.topic(), partition, size, cluster);
         }
-        if (r.batchIsFull() || r.newBatchCreated()) {
-            sender.wakeup();
+        return future;
+    }
+
+    /** The (shared, immutable) {@link TopicPartition} of {@code partition}, which may lie past {@code numPartitions}. */
+    private TopicPartition topicPartition(String topic, int partition, int numPartitions) {
+        TopicPartition[] keys = partitionKeys.get(topic);
+        if (keys == null || keys.length < numPartitions) {
+            keys = new TopicPartition[numPartitions];
+            for (int i = 0; i < numPartitions; i++) {
+                keys[i] = new TopicPartition(topic, i);
+            }
+            partitionKeys.put(topic, keys);
         }
-        return r.future();
+        return partition >= 0 && partition < keys.length ? keys[partition] : new TopicPartition(topic, partition);
+    }
+
+    private void wakeSender() {
+        sender.wakeup();
     }
 
     private static int estimateSize(byte[] key, byte[] value, Header[] headers) {
@@ -262,6 +291,19 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
             size += 10 + h.key().length() + (h.value() == null ? 0 : h.value().length);
         }
         return size;
+    }
+
+    /**
+     * The current cluster if it already has the topic (and the partition asked for), else null: a send's
+     * fast path, without reading the clock.
+     */
+    private Cluster clusterIfKnown(String topic, Integer partition) {
+        if (!knownTopics.contains(topic)) {
+            return null;
+        }
+        Cluster cluster = metadata.cluster();
+        int count = cluster.partitionsFor(topic).size();
+        return count > 0 && (partition == null || partition < count) ? cluster : null;
     }
 
     /** Waits until the topic (and the partition asked for) is in the metadata, up to {@code deadlineMs}. */

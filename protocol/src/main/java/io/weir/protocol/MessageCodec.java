@@ -172,16 +172,34 @@ public final class MessageCodec {
 
     /** A new buffer holding the whole request frame (size prefix, header, body), ready to send. */
     public static ByteBuffer serializeRequest(RequestHeader header, ApiMessage request) {
+        int size = requestSize(header, request);
+        ByteBuffer buf = ByteBuffer.allocate(4 + size);
+        writeRequest(header, request, size, buf);
+        return buf.flip();
+    }
+
+    /** Bytes a request takes on the wire after the size prefix (header + body). */
+    public static int requestSize(RequestHeader header, ApiMessage request) {
         if (header.apiKey() != request.apiKey()) {
             throw new IllegalArgumentException("header api key " + header.apiKey() + " but body api key " + request.apiKey());
         }
-        int size = header.size() + request.size(header.apiVersion());
-        ByteBuffer buf = ByteBuffer.allocate(4 + size);
-        buf.putInt(size);
-        ProtocolWriter w = new ProtocolWriter(buf);
+        return header.size() + request.size(header.apiVersion());
+    }
+
+    /**
+     * Writes the whole request frame (size prefix {@code size}, from {@link #requestSize}; header; body) into
+     * {@code dst} at its position, such as a reused direct buffer of the caller's.
+     */
+    public static void writeRequest(RequestHeader header, ApiMessage request, int size, ByteBuffer dst) {
+        int start = dst.position();
+        dst.putInt(size);
+        ProtocolWriter w = new ProtocolWriter(dst);
         header.write(w);
         request.write(w, header.apiVersion());
-        return buf.flip();
+        if (dst.position() - start != 4 + size) {
+            throw new IllegalStateException("request size " + size + " disagrees with bytes written "
+                + (dst.position() - start - 4));
+        }
     }
 
     /** A parsed response: the correlation id (to match the request) and the body. */

@@ -54,6 +54,11 @@ public final class SideBySide implements Callable<Integer> {
     @Option(names = "--brokers", split = ",", defaultValue = "weir,kafka", description = "Brokers: weir, kafka. Default both.")
     List<String> brokers;
 
+    @Option(names = "--warmup-records", defaultValue = "300000", description = "Before a scenario's first round, every "
+        + "producer case runs unmeasured with this many records against each broker with each client, so neither "
+        + "broker's JIT warm-up lands in whichever client is measured first. 0: none. Default 300000.")
+    long warmupRecords;
+
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Overrides a scenario setting in every scenario, e.g. num.records=500000.")
     Map<String, String> overrides = new LinkedHashMap<>();
 
@@ -171,6 +176,7 @@ public final class SideBySide implements Callable<Integer> {
                     scenarioNotes.add(clusterNote(runningSize));
                 }
                 List<Measurement> results = new ArrayList<>();
+                warmUp(scenario, started, usableClients);
                 for (int round = 0; round < rounds; round++) {
                     for (Scenario.Case c : scenario.cases()) {
                         List<Target> order = new ArrayList<>(started);
@@ -360,15 +366,41 @@ public final class SideBySide implements Callable<Integer> {
         }
     }
 
+    /**
+     * Runs each producer case of {@code scenario} once, unmeasured, with {@code --warmup-records} records against
+     * every broker with every client (its own topic, consumed back when the case consumes). The clients' order is
+     * the same in every round, so without this the first client measured on a fresh broker pays that broker's JIT
+     * compilation of the produce and fetch paths and the others do not.
+     */
+    private void warmUp(Scenario scenario, List<Target> targets, List<String> clientsToRun) throws Exception {
+        if (warmupRecords <= 0) {
+            return;
+        }
+        for (Scenario.Case c : scenario.cases()) {
+            if (!c.type().equals("producer") || c.failover()) {
+                continue;
+            }
+            Map<String, String> settings = new LinkedHashMap<>(c.settings());
+            settings.put("num.records", Long.toString(warmupRecords));
+            Scenario.Case warm = new Scenario.Case(c.label(), settings);
+            for (Target broker : targets) {
+                for (String client : clientsToRun) {
+                    runCase(warm, broker, client, -1);
+                }
+            }
+        }
+    }
+
     private Measurement runCase(Scenario.Case c, Target broker, String client, int round) throws Exception {
-        String topic = c.slug() + "-r" + round + "-" + client;
+        String topic = c.slug() + (round < 0 ? "-warmup" : "-r" + round) + "-" + client;
         broker.createTopic(topic, c.partitions(), c.replicationFactor(), c.topicConfigs());
         if (c.transactional()) {
             awaitTransactionCoordinator(broker);
         }
         Map<String, Double> figures = new LinkedHashMap<>();
         double cpuBefore = broker.cpuSeconds();
-        System.err.printf("[round %d] %s on %s (client %s) ...%n", round + 1, c.label(), broker.name(), client);
+        System.err.printf("[%s] %s on %s (client %s) ...%n", round < 0 ? "warm-up, not measured" : "round " + (round + 1),
+            c.label(), broker.name(), client);
         List<double[]> curve = null;
         if (c.type().equals("e2e")) {
             Path hgrm = workDir.resolve("run-" + (runCounter + 1) + "-e2e.hgrm");

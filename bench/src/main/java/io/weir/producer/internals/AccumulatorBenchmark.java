@@ -54,6 +54,39 @@ public class AccumulatorBenchmark {
         values = Payloads.values(256, 100, new Random(42));
     }
 
+    /**
+     * A record's whole life in the producer short of the network: appended with a callback (through the
+     * send path's append, which allocates no result object), its batch
+     * closed, completed (the callback runs with the record's metadata) and its buffer returned, as the
+     * sender does on a produce response. With {@code -prof gc}, {@code gc.alloc.rate.norm} is what the
+     * producer allocates per record sent (the caller's {@code ProducerRecord} and serialization aside).
+     */
+    @Benchmark
+    public long appendCloseComplete() throws InterruptedException {
+        long now = System.currentTimeMillis();
+        for (int i = 0; i < RECORDS; i++) {
+            accumulator.append(tp, now, null, values[i & 255], NO_HEADERS, callback, 1_000, now, listener);
+        }
+        for (ProducerBatch b : accumulator.drainAll()) {
+            b.close();
+            b.complete(offset, -1, null);
+            offset += b.recordCount();
+            accumulator.deallocate(b);
+        }
+        return acknowledged + sendable;
+    }
+
+    private long offset;
+    private long acknowledged;
+    private int sendable;
+    /** What the producer's send passes: told whether to wake the sender, without a result object per append. */
+    private final RecordAccumulator.AppendListener listener = (full, created) -> {
+        if (full || created) {
+            sendable++;
+        }
+    };
+    private final io.weir.producer.Callback callback = (metadata, exception) -> acknowledged += metadata.offset();
+
     @Benchmark
     public int appendAndClose() throws InterruptedException {
         long now = System.currentTimeMillis();

@@ -13,9 +13,13 @@ public final class FutureRecordMetadata implements Future<RecordMetadata> {
     private final long timestamp;
     private final int keySize;
     private final int valueSize;
+    /** The send's callback (null: none), run by the batch when it completes. */
+    private final io.weir.producer.Callback callback;
 
-    FutureRecordMetadata(ProducerBatch batch, int relativeOffset, long timestamp, int keySize, int valueSize) {
+    FutureRecordMetadata(ProducerBatch batch, int relativeOffset, long timestamp, int keySize, int valueSize,
+                         io.weir.producer.Callback callback) {
         this.batch = batch;
+        this.callback = callback;
         this.relativeOffset = relativeOffset;
         this.timestamp = timestamp;
         this.keySize = keySize;
@@ -73,6 +77,10 @@ public final class FutureRecordMetadata implements Future<RecordMetadata> {
         long offset = base < 0 ? -1 : base + relativeOffset;
         long ts = batch.logAppendTimeMs() >= 0 ? batch.logAppendTimeMs() : timestamp;
         return new RecordMetadata(batch.tp.topic(), batch.tp.partition(), offset, ts, keySize, valueSize);
+    }
+
+    io.weir.producer.Callback callback() {
+        return callback;
     }
 
     long timestamp() {

@@ -12,8 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -31,13 +30,21 @@ public final class ProducerBatch {
     private static final Logger log = LoggerFactory.getLogger(ProducerBatch.class);
     /** Worst-case framing of one record beyond its key, value and headers (varint lengths, deltas, attributes). */
     private static final int RECORD_OVERHEAD_UPPER_BOUND = 5 + 1 + 10 + 5 + 5 + 5 + 5;
+    /** Cap of the first futures array (tiny records in a large batch grow it instead). */
+    private static final int MAX_INITIAL_RECORDS = 1024;
 
     final TopicPartition tp;
     final long createdMs;
     final int reservedBytes;
     private final RecordBatchBuilder builder;
     private final int maxBatchBytes;
-    private final List<Thunk> thunks = new ArrayList<>();
+    /**
+     * The records' futures in append order, each holding its record's callback: one object per record
+     * (no separate callback holder), in an array sized for a full batch of records like the first, so a
+     * batch rarely grows it.
+     */
+    private FutureRecordMetadata[] futures;
+    private int recordCount;
     private final CountDownLatch doneLatch = new CountDownLatch(1);
 
     private ByteBuffer built;
@@ -66,10 +73,6 @@ public final class ProducerBatch {
     private volatile long baseOffset = -1;
     private volatile long logAppendTimeMs = -1;
     private volatile RuntimeException error;
-
-    /** One appended record's future and callback. */
-    private record Thunk(FutureRecordMetadata future, Callback callback) {
-    }
 
     /**
      * A batch built in {@code buffer}, which came from the {@link BufferPool} ({@code reservedBytes} of
@@ -109,9 +112,15 @@ public final class ProducerBatch {
             return null;
         }
         builder.append(timestamp, key, value, headers);
-        FutureRecordMetadata f = new FutureRecordMetadata(this, thunks.size(), timestamp,
-            key == null ? -1 : key.length, value == null ? -1 : value.length);
-        thunks.add(new Thunk(f, callback));
+        FutureRecordMetadata f = new FutureRecordMetadata(this, recordCount, timestamp,
+            key == null ? -1 : key.length, value == null ? -1 : value.length, callback);
+        if (futures == null) {
+            futures = new FutureRecordMetadata[Math.max(1, Math.min(MAX_INITIAL_RECORDS,
+                maxBatchBytes / Math.max(1, recordSizeEstimate) + 1))];
+        } else if (recordCount == futures.length) {
+            futures = Arrays.copyOf(futures, futures.length * 2);
+        }
+        futures[recordCount++] = f;
         return f;
     }
 
@@ -121,7 +130,7 @@ public final class ProducerBatch {
     }
 
     int recordCount() {
-        return thunks.size();
+        return recordCount;
     }
 
     /** Compresses the records (first drain only) and returns the batch bytes. */
@@ -165,7 +174,7 @@ public final class ProducerBatch {
     }
 
     int lastSequence() {
-        return baseSequence + thunks.size() - 1;
+        return baseSequence + recordCount - 1;
     }
 
     /** The bytes to send: a read-only view, so a serializer cannot move our position. */
@@ -209,16 +218,18 @@ public final class ProducerBatch {
         this.logAppendTimeMs = logAppendTimeMs;
         this.error = exception;
         this.done = true;
-        for (Thunk t : thunks) {
-            if (t.callback() == null) {
+        for (int i = 0; i < recordCount; i++) {
+            FutureRecordMetadata f = futures[i];
+            Callback callback = f.callback();
+            if (callback == null) {
                 continue;
             }
             try {
                 if (exception == null) {
-                    t.callback().onCompletion(t.future().value(), null);
+                    callback.onCompletion(f.value(), null);
                 } else {
-                    t.callback().onCompletion(new RecordMetadata(tp.topic(), tp.partition(), -1,
-                        t.future().timestamp(), t.future().keySize(), t.future().valueSize()), exception);
+                    callback.onCompletion(new RecordMetadata(tp.topic(), tp.partition(), -1,
+                        f.timestamp(), f.keySize(), f.valueSize()), exception);
                 }
             } catch (RuntimeException e) {
                 log.error("A producer callback for {} threw", tp, e);
@@ -251,7 +262,7 @@ public final class ProducerBatch {
 
     @Override
     public String toString() {
-        return "ProducerBatch(" + tp + ", records=" + thunks.size() + ", seq=" + baseSequence + ", attempts=" + attempts
+        return "ProducerBatch(" + tp + ", records=" + recordCount + ", seq=" + baseSequence + ", attempts=" + attempts
             + ")";
     }
 }

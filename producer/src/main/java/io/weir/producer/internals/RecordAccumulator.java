@@ -69,65 +69,86 @@ public final class RecordAccumulator {
         this.pool = pool;
     }
 
+    /** Told, after the deque lock is released, what an append did: the producer wakes its sender on either. */
+    @FunctionalInterface
+    public interface AppendListener {
+        void appended(boolean batchIsFull, boolean newBatchCreated);
+    }
+
     /**
      * Appends a record to its partition's open batch or a new one; may block up to
      * {@code maxBlockMs} for memory. {@code nowMs} is read once by the caller, outside any lock.
      */
     public AppendResult append(TopicPartition tp, long timestamp, byte[] key, byte[] value, Header[] headers,
                                Callback callback, long maxBlockMs, long nowMs) throws InterruptedException {
+        boolean[] flags = new boolean[2];
+        FutureRecordMetadata f = append(tp, timestamp, key, value, headers, callback, maxBlockMs, nowMs,
+            (full, created) -> {
+                flags[0] = full;
+                flags[1] = created;
+            });
+        return new AppendResult(f, flags[0], flags[1]);
+    }
+
+    /**
+     * {@link #append(TopicPartition, long, byte[], byte[], Header[], Callback, long, long)} for the send path:
+     * returns the record's future and tells {@code listener} (outside the lock) what the append did, so a
+     * send allocates no result object.
+     */
+    public FutureRecordMetadata append(TopicPartition tp, long timestamp, byte[] key, byte[] value, Header[] headers,
+                                       Callback callback, long maxBlockMs, long nowMs, AppendListener listener)
+        throws InterruptedException {
         appendsInProgress.incrementAndGet();
         try {
             int estimate = ProducerBatch.estimateRecordSize(key, value, headers);
             Deque<ProducerBatch> dq = deque(tp);
+            FutureRecordMetadata f;
+            boolean full;
             synchronized (dq) {
                 checkOpen();
-                AppendResult r = tryAppend(dq, timestamp, key, value, headers, callback, estimate);
-                if (r != null) {
-                    return r;
-                }
+                ProducerBatch last = dq.peekLast();
+                f = last == null ? null : last.tryAppend(timestamp, key, value, headers, callback, estimate);
+                full = f != null && (dq.size() > 1 || last.isFull());
+            }
+            if (f != null) {
+                listener.appended(full, false);
+                return f;
             }
             // batch.size, from the pool's reusable buffers; an oversized record gets a dedicated buffer
             int size = Math.max(batchSize, estimate + io.weir.common.record.RecordBatch.HEADER_SIZE);
             ByteBuffer buffer = pool.allocate(size, maxBlockMs);
             boolean handedOver = false;
+            boolean created = false;
             try {
                 synchronized (dq) {
                     checkOpen();
                     // another thread may have opened a batch while we waited for memory
-                    AppendResult r = tryAppend(dq, timestamp, key, value, headers, callback, estimate);
-                    if (r != null) {
-                        return r;
+                    ProducerBatch last = dq.peekLast();
+                    f = last == null ? null : last.tryAppend(timestamp, key, value, headers, callback, estimate);
+                    if (f != null) {
+                        full = dq.size() > 1 || last.isFull();
+                    } else {
+                        // no allocation of record memory here: the builder writes into the pool's buffer
+                        ProducerBatch b = new ProducerBatch(tp, compression, compressionLevel, batchSize, buffer, size,
+                            nowMs);
+                        f = b.tryAppend(timestamp, key, value, headers, callback, estimate);
+                        dq.addLast(b);
+                        incomplete.add(b);
+                        handedOver = true;
+                        created = true;
+                        full = dq.size() > 1 || b.isFull();
                     }
-                    // no allocation of record memory here: the builder writes into the pool's buffer
-                    ProducerBatch b = new ProducerBatch(tp, compression, compressionLevel, batchSize, buffer, size,
-                        nowMs);
-                    FutureRecordMetadata f = b.tryAppend(timestamp, key, value, headers, callback, estimate);
-                    dq.addLast(b);
-                    incomplete.add(b);
-                    handedOver = true;
-                    return new AppendResult(f, dq.size() > 1 || b.isFull(), true);
                 }
             } finally {
                 if (!handedOver) {
                     pool.deallocate(buffer, size);
                 }
             }
+            listener.appended(full, created);
+            return f;
         } finally {
             appendsInProgress.decrementAndGet();
         }
-    }
-
-    private static AppendResult tryAppend(Deque<ProducerBatch> dq, long timestamp, byte[] key, byte[] value,
-                                          Header[] headers, Callback callback, int estimate) {
-        ProducerBatch last = dq.peekLast();
-        if (last == null) {
-            return null;
-        }
-        FutureRecordMetadata f = last.tryAppend(timestamp, key, value, headers, callback, estimate);
-        if (f == null) {
-            return null;
-        }
-        return new AppendResult(f, dq.size() > 1 || last.isFull(), false);
     }
 
     private void checkOpen() {

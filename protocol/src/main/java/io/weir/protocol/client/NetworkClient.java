@@ -183,6 +183,11 @@ public final class NetworkClient implements AutoCloseable {
     private final AtomicInteger queuedCalls = new AtomicInteger();
     private final Map<Integer, Conn> conns = new ConcurrentHashMap<>();
     private final List<Call> pending = new ArrayList<>();
+    /** Direct buffer requests are serialized into when they can be written at once (I/O thread only). */
+    private ByteBuffer scratch;
+    private static final int MIN_SCRATCH_BYTES = 64 * 1024;
+    /** Frames above this are serialized into their own heap buffer (the scratch buffer never grows past it). */
+    private static final int MAX_SCRATCH_BYTES = 2 * 1024 * 1024;
     private int nextCorrelationId;
     private boolean metadataCallOutstanding;
     private volatile boolean closing;
@@ -677,19 +682,55 @@ public final class NetworkClient implements AutoCloseable {
         if (nextCorrelationId < 0) {
             nextCorrelationId = 0;
         }
-        ByteBuffer frame = MessageCodec.serializeRequest(
-            RequestHeader.of(api, version, correlationId, settings.clientId()), body);
+        RequestHeader header = RequestHeader.of(api, version, correlationId, settings.clientId());
+        int size = MessageCodec.requestSize(header, body);
         boolean oneWay = call != null && !call.builder.expectsResponse();
         if (!oneWay) {
             c.inFlight.put(correlationId, new InFlight(call, api, version, nowMs));
             c.inFlightCount = c.inFlight.size();
         }
-        c.writes.add(frame);
         c.lastActivityMs = nowMs;
-        flushWrites(c, nowMs);
+        if (c.writes.isEmpty() && c.channel != null && c.state != State.CONNECTING && 4L + size <= MAX_SCRATCH_BYTES) {
+            writeThroughScratch(c, header, body, size, nowMs);
+        } else {
+            ByteBuffer frame = ByteBuffer.allocate(4 + size);
+            MessageCodec.writeRequest(header, body, size, frame);
+            c.writes.add(frame.flip());
+            flushWrites(c, nowMs);
+        }
         if (oneWay) {
             complete(call, null, null);
         }
+    }
+
+    /**
+     * Sends a request when nothing is queued before it on the connection: serialized into the one reused
+     * direct {@link #scratch} buffer and written at once, so a request (a produce request's batches above
+     * all) costs neither a new heap buffer nor the JDK's copy of a heap buffer into a direct one. Whatever
+     * the socket does not take now is copied into a heap buffer and queued, so the scratch buffer is free
+     * again when this returns: nothing (a producer's batch buffer included) is read after the call.
+     */
+    private void writeThroughScratch(Conn c, RequestHeader header, ApiMessage body, int size, long nowMs) {
+        int frameBytes = 4 + size;
+        if (scratch == null || scratch.capacity() < frameBytes) {
+            scratch = ByteBuffer.allocateDirect(Math.max(MIN_SCRATCH_BYTES, Integer.highestOneBit(frameBytes - 1) << 1));
+        }
+        ByteBuffer buf = scratch.clear();
+        MessageCodec.writeRequest(header, body, size, buf);
+        buf.flip();
+        try {
+            c.channel.write(buf);
+        } catch (IOException e) {
+            disconnect(c, nowMs, new DisconnectException("Write to " + c.node.address() + " failed: " + e, e),
+                c.state != State.READY);
+            return;
+        }
+        if (buf.hasRemaining()) {
+            ByteBuffer rest = ByteBuffer.allocate(buf.remaining());
+            rest.put(buf).flip();
+            c.writes.add(rest);
+        }
+        flushWrites(c, nowMs); // sets OP_WRITE while something is left
     }
 
     private void connect(Conn c, long nowMs) {

@@ -33,6 +33,19 @@ public record Node(int id, String host, int port, String rack) {
         return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }
 
+    // equals and hashCode written out: a record's generated ones link through an invokedynamic bootstrap
+    // on first use, tens of ms of a client's first request spent spinning method handles
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Node n && id == n.id && port == n.port && host.equals(n.host) && Objects.equals(rack, n.rack);
+    }
+
+    @Override
+    public int hashCode() {
+        return ((31 * id + host.hashCode()) * 31 + port) * 31 + Objects.hashCode(rack);
+    }
+
     @Override
     public String toString() {
         return address() + " (id: " + id + (rack == null ? "" : " rack: " + rack) + ")";

@@ -189,6 +189,53 @@ class NetworkClientTest {
     }
 
     @Test
+    void shouldDeliverLargeRequestsWholeWhenTheSocketTakesThemInParts() throws Exception {
+        // a 4 KB send buffer and a broker that reads slowly: a request is first written from the client's
+        // reused buffer, the part the socket refused is queued, and later requests queue behind it
+        CountDownLatch release = new CountDownLatch(1);
+        FakeBroker b = broker((h, req, conn) -> {
+            if (req instanceof io.weir.protocol.message.ProduceRequest) {
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return new io.weir.protocol.message.ProduceResponse();
+            }
+            return null;
+        });
+        NetworkClient c = client(new NetworkClient.Settings(List.of(b.node(-1)), "test", 10_000, 10, 50, 10, 50,
+            300_000, 300_000, 5_000, 4096, -1, 3, 1024 * 1024, 100));
+        java.util.Random random = new java.util.Random(7);
+        List<byte[]> sent = new ArrayList<>();
+        List<CompletableFuture<ApiMessage>> fs = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            byte[] records = new byte[300_000 + i];
+            random.nextBytes(records);
+            sent.add(records.clone());
+            io.weir.protocol.message.ProduceRequest req = new io.weir.protocol.message.ProduceRequest().setAcks((short) 1)
+                .setTimeoutMs(1000).setTopicData(List.of(new io.weir.protocol.message.ProduceRequest.TopicProduceData()
+                    .setName("t").setPartitionData(List.of(new io.weir.protocol.message.ProduceRequest.PartitionProduceData()
+                        .setIndex(i).setRecords(io.weir.protocol.Records.wrap(java.nio.ByteBuffer.wrap(records)))))));
+            fs.add(c.send(b.node(-1), req, deadline(20_000)));
+        }
+        release.countDown();
+        for (CompletableFuture<ApiMessage> f : fs) {
+            assertInstanceOf(io.weir.protocol.message.ProduceResponse.class, f.get(20, TimeUnit.SECONDS));
+        }
+        List<FakeBroker.Received> got = b.received(ApiKeys.PRODUCE);
+        assertEquals(3, got.size());
+        for (FakeBroker.Received r : got) {
+            io.weir.protocol.message.ProduceRequest.PartitionProduceData pd =
+                ((io.weir.protocol.message.ProduceRequest) r.body()).topicData().get(0).partitionData().get(0);
+            java.nio.ByteBuffer bytes = pd.records().buffer();
+            byte[] arrived = new byte[bytes.remaining()];
+            bytes.get(arrived);
+            assertTrue(java.util.Arrays.equals(sent.get(pd.index()), arrived), "records of partition " + pd.index());
+        }
+    }
+
+    @Test
     void shouldCorrelateManyConcurrentRequests() throws Exception {
         AtomicInteger n = new AtomicInteger();
         FakeBroker b = broker((h, req, conn) -> req instanceof DescribeClusterRequest
