@@ -43,14 +43,9 @@ import java.util.stream.Stream;
  *
  * <p>A replica moved while it serves (AlterReplicaLogDirs; the copying is the broker's) is copied into a
  * {@link #newFutureLogDir} and swapped in by {@link #replaceCurrentWithFuture}; a {@code -future} found at
- * start beside the current log is kept for the broker to resume ({@link #futureLogDirsFound}).
- *
- * <p>Moving a quiet log to another directory in one call ({@link #moveLog}) copies it into
- * {@code <target>/<topic>-<partition>.<id>-future} (Kafka's name for the copy), renames the original to
- * {@code <topic>-<partition>.<id>-delete}, renames the copy to its final name and deletes the original.
- * A crash at any point leaves what {@link #open} finishes: a {@code -future} copy beside a current log
- * is kept (see above), one without a current log (its original already renamed) becomes the log, and
- * {@code -delete} directories are deleted.
+ * start beside the current log is kept for the broker to resume ({@link #futureLogDirsFound}); one without a
+ * current log (a crash between the swap's two renames) becomes the log, and {@code -delete} directories (moved
+ * logs' originals) are deleted.
  *
  * <p>Crash handling: {@link #close()} writes the checkpoints and then a {@code .clean_shutdown}
  * marker in each directory. {@link #open} deletes the markers before anything else; the logs of a
@@ -108,7 +103,7 @@ public final class LogManager implements AutoCloseable {
     /** Partitions whose move failed half-way: no log may be created for them until a restart; guarded by createLock. */
     private final java.util.Set<TopicPartition> unavailable = new java.util.HashSet<>();
     /**
-     * Read-held by each duty pass ({@code do*}), write-held by {@link #moveLog}: a log being copied is
+     * Read-held by each duty pass ({@code do*}), write-held by {@link #withDutiesPaused}: a log being swapped is
      * touched by no retention, flush, cleaning, scrub, expiration or checkpoint pass.
      */
     private final ReentrantReadWriteLock moveLock = new ReentrantReadWriteLock();
@@ -522,116 +517,6 @@ public final class LogManager implements AutoCloseable {
             }
         }
         return best.path;
-    }
-
-    /**
-     * Moves the partition's log to {@code targetDir}, another of {@link #logDirs()} (AlterReplicaLogDirs),
-     * and returns the log that replaces it; the log itself when it is there already. The caller keeps
-     * the log quiet for the whole call: nothing appends to or reads the old {@link Log}, which is closed
-     * (flushed, producer state snapshotted), copied file by file with each file fsynced, and swapped in by
-     * renames (see the class comment for what a crash leaves). Meanwhile {@link #getOrCreateLog} of the
-     * partition and every duty pass wait for the move, and a duty pass already running is waited for. If the copy fails the original is reopened where it was and the
-     * failure rethrown.
-     *
-     * @throws IllegalArgumentException if {@code targetDir} is none of this manager's directories or there
-     *     is no log of {@code tp}
-     */
-    public Log moveLog(TopicPartition tp, Path targetDir) {
-        LogDir target = null;
-        for (LogDir d : dirs) {
-            if (d.path.equals(targetDir)) {
-                target = d;
-            }
-        }
-        if (target == null) {
-            throw new IllegalArgumentException(targetDir + " is not one of the log directories " + logDirs());
-        }
-        moveLock.writeLock().lock();
-        try {
-            return moveLogLocked(tp, target);
-        } finally {
-            moveLock.writeLock().unlock();
-        }
-    }
-
-    private Log moveLogLocked(TopicPartition tp, LogDir target) {
-        synchronized (createLock) {
-            Log old = logs.get(tp);
-            if (old == null) {
-                throw new IllegalArgumentException("no log of " + tp + " to move");
-            }
-            Path source = old.dir();
-            if (source.getParent().equals(target.path)) {
-                return old;
-            }
-            String id = UUID.randomUUID().toString().replace("-", "");
-            Path future = target.path.resolve(tp.dirName() + "." + id + FUTURE_DIR_SUFFIX);
-            Path renamed = source.resolveSibling(tp.dirName() + "." + id + DELETE_DIR_SUFFIX);
-            Path moved = target.path.resolve(tp.dirName());
-            LogConfig config = old.config();
-            logs.remove(tp);
-            old.close();
-            long recoveryPoint = old.recoveryPoint();
-            long logStartOffset = old.logStartOffset();
-            try {
-                copyTree(source, future);
-            } catch (IOException | RuntimeException e) {
-                try {
-                    if (Files.exists(future)) {
-                        deleteTree(future);
-                    }
-                } catch (RuntimeException suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-                logs.put(tp, Log.open(source, config, recoveryPoint, logStartOffset, true, time));
-                throw e instanceof IOException io ? new UncheckedIOException("cannot copy " + source + " to " + future, io)
-                    : (RuntimeException) e;
-            }
-            try {
-                Files.move(source, renamed, StandardCopyOption.ATOMIC_MOVE);
-                FileUtils.fsyncDirectory(source.getParent());
-                Files.move(future, moved, StandardCopyOption.ATOMIC_MOVE);
-                FileUtils.fsyncDirectory(target.path);
-            } catch (IOException | RuntimeException e) {
-                // the log is in no usable place now: it stays out of the map and getOrCreateLog refuses it, so
-                // no empty log is created in its place; the next start finishes or undoes the move
-                unavailable.add(tp);
-                throw new IllegalStateException("cannot swap the copy of " + tp + " in " + target.path + " for the log in "
-                    + source.getParent() + ": the partition is unavailable until the broker restarts, which finishes"
-                    + " the move", e);
-            }
-            deleteTree(renamed);
-            Log log = Log.open(moved, config, recoveryPoint, logStartOffset, true, time);
-            logs.put(tp, log);
-            LOG.info("Moved the log of {} from {} to {}", tp, source.getParent(), target.path);
-            doCheckpoint();
-            return log;
-        }
-    }
-
-    /** Copies every file under {@code from} to the same place under {@code to}, fsyncing files and directories. */
-    private static void copyTree(Path from, Path to) throws IOException {
-        List<Path> all;
-        try (Stream<Path> walk = Files.walk(from)) {
-            all = walk.sorted().toList();
-        }
-        List<Path> createdDirs = new ArrayList<>();
-        for (Path src : all) {
-            Path dst = to.resolve(from.relativize(src).toString());
-            if (Files.isDirectory(src)) {
-                Files.createDirectories(dst);
-                createdDirs.add(dst);
-            } else {
-                Files.copy(src, dst, StandardCopyOption.COPY_ATTRIBUTES);
-                try (FileChannel ch = FileChannel.open(dst, StandardOpenOption.WRITE)) {
-                    ch.force(true);
-                }
-            }
-        }
-        for (int i = createdDirs.size() - 1; i >= 0; i--) {
-            FileUtils.fsyncDirectory(createdDirs.get(i));
-        }
-        FileUtils.fsyncDirectory(to.getParent());
     }
 
     /**
