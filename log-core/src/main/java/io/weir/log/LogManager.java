@@ -2,6 +2,7 @@ package io.weir.log;
 
 import io.weir.common.Time;
 import io.weir.common.TopicPartition;
+import io.weir.common.errors.StorageException;
 import io.weir.common.utils.FileUtils;
 import io.weir.log.internals.CheckpointFile;
 import io.weir.log.internals.LogCleaner;
@@ -100,8 +101,6 @@ public final class LogManager implements AutoCloseable {
     private final Time time;
     private final Map<TopicPartition, Log> logs = new ConcurrentHashMap<>();
     private final Object createLock = new Object();
-    /** Partitions whose move failed half-way: no log may be created for them until a restart; guarded by createLock. */
-    private final java.util.Set<TopicPartition> unavailable = new java.util.HashSet<>();
     /**
      * Read-held by each duty pass ({@code do*}), write-held by {@link #withDutiesPaused}: a log being swapped is
      * touched by no retention, flush, cleaning, scrub, expiration or checkpoint pass.
@@ -484,10 +483,6 @@ public final class LogManager implements AutoCloseable {
         }
         // serialized so each placement counts every log created before it
         synchronized (createLock) {
-            if (unavailable.contains(tp)) {
-                throw new IllegalStateException("the log of " + tp + " is unavailable until the broker restarts: moving it"
-                    + " to another log directory failed half-way");
-            }
             return logs.computeIfAbsent(tp, t -> Log.open(nextLogDir().resolve(t.dirName()), config, 0L, 0L, true, time));
         }
     }
@@ -645,7 +640,12 @@ public final class LogManager implements AutoCloseable {
      * its owner releases it ({@link Log#releaseRenamedAway}) and deletes {@code oldDir} later. A crash between
      * the renames leaves a {@code -future} without a current log, which {@link #open} finishes.
      *
-     * @throws IllegalStateException if a rename fails; the partition then has no log until a restart
+     * <p>An I/O error fails a directory, as Kafka's swap does: reported to the {@link #failureChannel()}, thrown as
+     * a {@link StorageException}. The copy's directory (closing the copy, renaming it in place): the original is
+     * renamed back and stays the partition's log. The log's directory (renaming it away, or back): the log
+     * stays in the map and goes offline with its directory.
+     *
+     * @throws StorageException if a directory failed
      */
     public ReplacedLog replaceCurrentWithFuture(TopicPartition tp, Log future) {
         if (!moveLock.isWriteLockedByCurrentThread()) {
@@ -664,19 +664,38 @@ public final class LogManager implements AutoCloseable {
             Path moved = futureDir.resolveSibling(tp.dirName());
             LogConfig config = old.config();
             long logStartOffset = future.logStartOffset();
-            future.close();
+            Path targetDir = futureDir.getParent();
+            Path sourceDir = source.getParent();
+            try {
+                future.close();
+            } catch (UncheckedIOException e) {
+                future.closeHandlers();
+                throw failed(targetDir, "cannot close the copy of " + tp + " before its swap", e);
+            }
             long recoveryPoint = future.logEndOffset();
             try {
                 Files.move(source, renamed, StandardCopyOption.ATOMIC_MOVE);
-                FileUtils.fsyncDirectory(source.getParent());
+                FileUtils.fsyncDirectory(sourceDir);
+            } catch (IOException | UncheckedIOException e) {
+                // the source directory failed; the log is still in place (the rename is atomic) and goes offline
+                // with its directory; the copy stays for the next start
+                throw failed(sourceDir, "cannot rename the log of " + tp + " away for its copy", e);
+            }
+            try {
                 Files.move(futureDir, moved, StandardCopyOption.ATOMIC_MOVE);
-                FileUtils.fsyncDirectory(moved.getParent());
-            } catch (IOException | RuntimeException e) {
-                logs.remove(tp);
-                unavailable.add(tp);
-                throw new IllegalStateException("cannot swap the copy of " + tp + " in " + futureDir.getParent()
-                    + " for the log in " + source.getParent() + ": the partition is unavailable until the broker"
-                    + " restarts, which finishes the move or keeps the original", e);
+                FileUtils.fsyncDirectory(targetDir);
+            } catch (IOException | UncheckedIOException e) {
+                // the target directory failed: the original goes back, and the log keeps serving from it
+                reportFailure(targetDir, "cannot rename the copy of " + tp + " in place", e);
+                try {
+                    Files.move(renamed, source, StandardCopyOption.ATOMIC_MOVE);
+                    FileUtils.fsyncDirectory(sourceDir);
+                } catch (IOException | UncheckedIOException back) {
+                    e.addSuppressed(back);
+                    throw failed(sourceDir, "cannot rename the log of " + tp + " back after its copy failed", back);
+                }
+                throw new StorageException("the log directory " + targetDir + " failed while the copy of " + tp
+                    + " was swapped in; the log stays in " + sourceDir, e);
             }
             Log log = Log.open(moved, config, recoveryPoint, logStartOffset, true, time);
             logs.put(tp, log);
@@ -684,6 +703,11 @@ public final class LogManager implements AutoCloseable {
             doCheckpoint();
             return new ReplacedLog(log, renamed);
         }
+    }
+
+    private StorageException failed(Path logDir, String what, Exception e) {
+        reportFailure(logDir, what, e);
+        return new StorageException("the log directory " + logDir + " failed: " + what, e);
     }
 
     /** Deletes a directory tree (the original of a moved log, a cancelled copy) and fsyncs its parent. */
