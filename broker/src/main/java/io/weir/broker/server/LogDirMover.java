@@ -48,6 +48,13 @@ import java.util.function.Function;
  * cancelled ({@link #cancel}) when the replica is deleted or moved back; its future log is deleted. A move
  * of a partition this broker does not host (yet) waits.
  *
+ * <p>Failed directories (Kafka's JBOD handling of a future replica): an I/O error writing the copy (or closing or
+ * renaming it in the swap) is reported to the log manager's failure channel as a failure of the target directory,
+ * and the move is abandoned while the replica keeps serving from its own directory (a swap that renamed the log
+ * away renames it back first); an I/O error reading the log is a failure of the source directory, whose handler
+ * takes the replica offline. A move into an offline directory is refused, and the failure handler ends every move
+ * into or out of a failed one ({@link #logDirFailed}); nothing is written or deleted in a failed directory.
+ *
  * <p>Crashes: until the current log is renamed, the future log is a prefix of it that {@link LogManager#open}
  * keeps and the broker resumes ({@link #resume}, recovering the copy's tail first); after, the copy is the
  * log. A future log whose current log is gone is deleted with it.
