@@ -100,4 +100,42 @@ class ReassignLogDirsTest {
         String refused = run(1, "--bootstrap-server", bootstrap, "--reassignment-json-file", plan.toString(), "--execute");
         assertTrue(refused.contains("Error moving replica(s) between log directories"), refused);
     }
+
+    @Test
+    void shouldStartTheLogDirectoryMoveOfANewReplicaOnceTheReassignmentCreatedIt() throws Exception {
+        List<Map<String, String>> perBroker = new ArrayList<>();
+        for (int id = 0; id < 3; id++) {
+            perBroker.add(Map.of("log.dirs", root.resolve("b" + id + "-x") + "," + root.resolve("b" + id + "-y")));
+        }
+        cluster = ThreeBrokerCluster.start("/weir-reassign-new-log-dirs", Map.of(), perBroker);
+        String bootstrap = cluster.brokers().get(0).bootstrapServers();
+        Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrap);
+        TopicPartition tp = new TopicPartition("jn", 0);
+        try (Admin admin = Admin.create(props)) {
+            admin.createTopics(List.of(new NewTopic("jn", 1, (short) 1))).all().get(60, TimeUnit.SECONDS);
+            waitUntil(() -> cluster.brokers().stream().anyMatch(b -> b.broker().replicaManager().partition(tp) != null),
+                "the partition hosted");
+        }
+        int hosting = 0;
+        while (cluster.brokers().get(hosting).broker().replicaManager().partition(tp) == null) {
+            hosting++;
+        }
+        int from = hosting;
+        int to = (from + 1) % 3;
+        var replicaManager = cluster.brokers().get(to).broker().replicaManager();
+        // a new replica goes to the first directory (both are empty): the plan names the second
+        Path target = root.resolve("b" + to + "-y");
+        Path plan = root.resolve("plan.json");
+        Files.writeString(plan, "{\"version\":1,\"partitions\":[{\"topic\":\"jn\",\"partition\":0,\"replicas\":[" + to
+            + "],\"log_dirs\":[\"" + target.toAbsolutePath().normalize() + "\"]}]}");
+
+        String executed = run(0, "--bootstrap-server", bootstrap, "--reassignment-json-file", plan.toString(),
+            "--execute", "--timeout", "60000");
+        assertTrue(executed.contains("Successfully started log directory move for: " + to + "-jn-0"), executed);
+        waitUntil(() -> target.equals(replicaManager.logManager().logDirOf(tp))
+            && cluster.brokers().get(from).broker().replicaManager().partition(tp) == null, "jn-0 moved to " + target);
+        String verified = run(0, "--bootstrap-server", bootstrap, "--reassignment-json-file", plan.toString(), "--verify");
+        assertTrue(verified.contains("Reassignment of replica " + to + "-jn-0 completed successfully."), verified);
+    }
 }
