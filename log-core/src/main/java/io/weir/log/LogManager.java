@@ -677,8 +677,8 @@ public final class LogManager implements AutoCloseable {
                 Files.move(source, renamed, StandardCopyOption.ATOMIC_MOVE);
                 FileUtils.fsyncDirectory(sourceDir);
             } catch (IOException | UncheckedIOException e) {
-                // the source directory failed; the log is still in place (the rename is atomic) and goes offline
-                // with its directory; the copy stays for the next start
+                // the source directory failed: the log goes offline with it; the copy stays for the next start,
+                // which resumes the move (the rename, atomic, did not happen) or finishes it (only the fsync failed)
                 throw failed(sourceDir, "cannot rename the log of " + tp + " away for its copy", e);
             }
             try {
