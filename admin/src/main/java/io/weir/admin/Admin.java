@@ -160,6 +160,20 @@ public interface Admin extends AutoCloseable {
         return describeLogDirs(brokers, AdminOptions.defaults());
     }
 
+    /**
+     * Moves replicas of {@code broker} to the named log directories of that broker (AlterReplicaLogDirs): each
+     * future completes once the broker started the move (it copies in the background; {@link #describeLogDirs}
+     * shows the copy as a future replica until it is swapped in), or fails with the partition's error
+     * (REPLICA_NOT_AVAILABLE: the broker does not host the partition yet; LOG_DIR_NOT_FOUND; KAFKA_STORAGE_ERROR:
+     * an offline directory).
+     */
+    AdminResult<TopicPartition, Void> alterReplicaLogDirs(int broker, Map<TopicPartition, String> logDirs,
+                                                          AdminOptions options);
+
+    default AdminResult<TopicPartition, Void> alterReplicaLogDirs(int broker, Map<TopicPartition, String> logDirs) {
+        return alterReplicaLogDirs(broker, logDirs, AdminOptions.defaults());
+    }
+
     /** The cluster id, controller and brokers. */
     CompletableFuture<ClusterDescription> describeCluster(AdminOptions options);
 

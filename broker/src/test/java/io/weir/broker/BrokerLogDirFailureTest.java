@@ -290,4 +290,38 @@ class BrokerLogDirFailureTest {
             assertEquals(Errors.NONE, produce(c, inB, "b2"));
         }
     }
+
+    @Test
+    void shouldAbandonAMoveIntoTheFailedDirectoryAndKeepServingTheMovingReplica() throws Exception {
+        broker = start();
+        createTopic();
+        int inA = partitionsIn(dirA).get(0);
+        int inB = partitionsIn(dirB).get(0);
+        TopicPartition moving = new TopicPartition(TOPIC, inA);
+        io.weir.broker.server.LogDirMoverTesting.setPaused(broker, true); // the move stays under way
+        try (RawConnection c = new RawConnection(broker.boundPort());
+             Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                 "127.0.0.1:" + broker.boundPort()))) {
+            assertEquals(Errors.NONE, produce(c, inA, "a"));
+            assertEquals(Errors.NONE, produce(c, inB, "b"));
+            String b = dirB.toAbsolutePath().normalize().toString();
+            admin.alterReplicaLogDirs(Map.of(new org.apache.kafka.common.TopicPartitionReplica(TOPIC, inA, 0), b))
+                .all().get();
+            assertEquals(1, broker.replicaManager().logDirMover().movesInProgress());
+
+            moveAway(dirB);
+            assertEquals(Errors.KAFKA_STORAGE_ERROR, produce(c, inB, "lost"));
+            waitUntil(() -> broker.replicaManager().logDirMover().movesInProgress() == 0,
+                "the move into the failed " + dirB + " abandoned");
+            assertTrue(broker.replicaManager().logManager().isOffline(dirB));
+            assertEquals(dirA, broker.replicaManager().logManager().logDirOf(moving));
+            assertEquals(Errors.NONE, produce(c, inA, "a2"), "the moving replica keeps serving from its directory");
+            assertEquals(2, fetch(c, inA).highWatermark());
+            var refused = admin.alterReplicaLogDirs(Map.of(new org.apache.kafka.common.TopicPartitionReplica(TOPIC, inA, 0),
+                b)).all();
+            java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+                java.util.concurrent.ExecutionException.class, refused::get);
+            assertInstanceOf(KafkaStorageException.class, e.getCause(), "no move into an offline directory");
+        }
+    }
 }

@@ -948,10 +948,14 @@ public final class Log implements AutoCloseable {
      * retention.ms (by their largest timestamp) or the log is over retention.bytes; the log start
      * moves to the next segment. Also deletes the files of segments removed more than
      * file.delete.delay.ms ago. Returns the number of segments removed from the log.
+     *
+     * @throws UncheckedIOException if a segment's files could not be renamed or deleted (an I/O error of the
+     *     log's directory, which the caller reports); the segments are out of the log all the same
      */
     public int deleteOldSegments(long nowMs) {
         LogConfig cfg = config;
         int removed = 0;
+        IOException renameFailure = null;
         if (cfg.delete) {
             lock.lock();
             try {
@@ -964,7 +968,10 @@ public final class Log implements AutoCloseable {
                         break;
                     }
                     excess -= oldest.sizeInBytes();
-                    removeSegmentLocked(oldest, nowMs, cfg);
+                    IOException e = removeSegmentLocked(oldest, nowMs, cfg);
+                    if (e != null && renameFailure == null) {
+                        renameFailure = e;
+                    }
                     logStartOffset = Math.max(logStartOffset, segments.firstKey());
                     removed++;
                 }
@@ -978,6 +985,11 @@ public final class Log implements AutoCloseable {
             }
         }
         deleteExpiredFiles(nowMs);
+        if (renameFailure != null) {
+            // the log is consistent (the segments are out of it), but its directory failed: its owner reports it
+            throw new UncheckedIOException(topicPartition + ": retention cannot rename a segment for deletion",
+                renameFailure);
+        }
         return removed;
     }
 
@@ -1018,16 +1030,24 @@ public final class Log implements AutoCloseable {
         }
     }
 
-    private void removeSegmentLocked(LogSegment segment, long nowMs, LogConfig cfg) {
+    /**
+     * Takes the segment out of the log and renames its files {@code .deleted}, to be deleted after
+     * file.delete.delay.ms. Returns the I/O error of a failed rename (the segment is out of the log all the
+     * same; its files go under their old names), or null.
+     */
+    private IOException removeSegmentLocked(LogSegment segment, long nowMs, LogConfig cfg) {
         segments.remove(segment.baseOffset(), segment);
+        IOException failed = null;
         try {
             segment.changeFileSuffixes("", DELETED_SUFFIX);
         } catch (IOException e) {
             LOG.warn("{}: cannot rename segment {} for deletion", topicPartition, segment.baseOffset(), e);
+            failed = e;
         }
         synchronized (pendingDeletes) {
             pendingDeletes.add(new PendingDelete(segment, nowMs + cfg.fileDeleteDelayMs));
         }
+        return failed;
     }
 
     private void deleteExpiredFiles(long nowMs) {

@@ -2,6 +2,7 @@ package io.weir.log;
 
 import io.weir.common.Time;
 import io.weir.common.TopicPartition;
+import io.weir.common.errors.StorageException;
 import io.weir.common.utils.FileUtils;
 import io.weir.log.internals.CheckpointFile;
 import io.weir.log.internals.LogCleaner;
@@ -43,14 +44,9 @@ import java.util.stream.Stream;
  *
  * <p>A replica moved while it serves (AlterReplicaLogDirs; the copying is the broker's) is copied into a
  * {@link #newFutureLogDir} and swapped in by {@link #replaceCurrentWithFuture}; a {@code -future} found at
- * start beside the current log is kept for the broker to resume ({@link #futureLogDirsFound}).
- *
- * <p>Moving a quiet log to another directory in one call ({@link #moveLog}) copies it into
- * {@code <target>/<topic>-<partition>.<id>-future} (Kafka's name for the copy), renames the original to
- * {@code <topic>-<partition>.<id>-delete}, renames the copy to its final name and deletes the original.
- * A crash at any point leaves what {@link #open} finishes: a {@code -future} copy beside a current log
- * is kept (see above), one without a current log (its original already renamed) becomes the log, and
- * {@code -delete} directories are deleted.
+ * start beside the current log is kept for the broker to resume ({@link #futureLogDirsFound}); one without a
+ * current log (a crash between the swap's two renames) becomes the log, and {@code -delete} directories (moved
+ * logs' originals) are deleted.
  *
  * <p>Crash handling: {@link #close()} writes the checkpoints and then a {@code .clean_shutdown}
  * marker in each directory. {@link #open} deletes the markers before anything else; the logs of a
@@ -105,10 +101,8 @@ public final class LogManager implements AutoCloseable {
     private final Time time;
     private final Map<TopicPartition, Log> logs = new ConcurrentHashMap<>();
     private final Object createLock = new Object();
-    /** Partitions whose move failed half-way: no log may be created for them until a restart; guarded by createLock. */
-    private final java.util.Set<TopicPartition> unavailable = new java.util.HashSet<>();
     /**
-     * Read-held by each duty pass ({@code do*}), write-held by {@link #moveLog}: a log being copied is
+     * Read-held by each duty pass ({@code do*}), write-held by {@link #withDutiesPaused}: a log being swapped is
      * touched by no retention, flush, cleaning, scrub, expiration or checkpoint pass.
      */
     private final ReentrantReadWriteLock moveLock = new ReentrantReadWriteLock();
@@ -489,10 +483,6 @@ public final class LogManager implements AutoCloseable {
         }
         // serialized so each placement counts every log created before it
         synchronized (createLock) {
-            if (unavailable.contains(tp)) {
-                throw new IllegalStateException("the log of " + tp + " is unavailable until the broker restarts: moving it"
-                    + " to another log directory failed half-way");
-            }
             return logs.computeIfAbsent(tp, t -> Log.open(nextLogDir().resolve(t.dirName()), config, 0L, 0L, true, time));
         }
     }
@@ -522,116 +512,6 @@ public final class LogManager implements AutoCloseable {
             }
         }
         return best.path;
-    }
-
-    /**
-     * Moves the partition's log to {@code targetDir}, another of {@link #logDirs()} (AlterReplicaLogDirs),
-     * and returns the log that replaces it; the log itself when it is there already. The caller keeps
-     * the log quiet for the whole call: nothing appends to or reads the old {@link Log}, which is closed
-     * (flushed, producer state snapshotted), copied file by file with each file fsynced, and swapped in by
-     * renames (see the class comment for what a crash leaves). Meanwhile {@link #getOrCreateLog} of the
-     * partition and every duty pass wait for the move, and a duty pass already running is waited for. If the copy fails the original is reopened where it was and the
-     * failure rethrown.
-     *
-     * @throws IllegalArgumentException if {@code targetDir} is none of this manager's directories or there
-     *     is no log of {@code tp}
-     */
-    public Log moveLog(TopicPartition tp, Path targetDir) {
-        LogDir target = null;
-        for (LogDir d : dirs) {
-            if (d.path.equals(targetDir)) {
-                target = d;
-            }
-        }
-        if (target == null) {
-            throw new IllegalArgumentException(targetDir + " is not one of the log directories " + logDirs());
-        }
-        moveLock.writeLock().lock();
-        try {
-            return moveLogLocked(tp, target);
-        } finally {
-            moveLock.writeLock().unlock();
-        }
-    }
-
-    private Log moveLogLocked(TopicPartition tp, LogDir target) {
-        synchronized (createLock) {
-            Log old = logs.get(tp);
-            if (old == null) {
-                throw new IllegalArgumentException("no log of " + tp + " to move");
-            }
-            Path source = old.dir();
-            if (source.getParent().equals(target.path)) {
-                return old;
-            }
-            String id = UUID.randomUUID().toString().replace("-", "");
-            Path future = target.path.resolve(tp.dirName() + "." + id + FUTURE_DIR_SUFFIX);
-            Path renamed = source.resolveSibling(tp.dirName() + "." + id + DELETE_DIR_SUFFIX);
-            Path moved = target.path.resolve(tp.dirName());
-            LogConfig config = old.config();
-            logs.remove(tp);
-            old.close();
-            long recoveryPoint = old.recoveryPoint();
-            long logStartOffset = old.logStartOffset();
-            try {
-                copyTree(source, future);
-            } catch (IOException | RuntimeException e) {
-                try {
-                    if (Files.exists(future)) {
-                        deleteTree(future);
-                    }
-                } catch (RuntimeException suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-                logs.put(tp, Log.open(source, config, recoveryPoint, logStartOffset, true, time));
-                throw e instanceof IOException io ? new UncheckedIOException("cannot copy " + source + " to " + future, io)
-                    : (RuntimeException) e;
-            }
-            try {
-                Files.move(source, renamed, StandardCopyOption.ATOMIC_MOVE);
-                FileUtils.fsyncDirectory(source.getParent());
-                Files.move(future, moved, StandardCopyOption.ATOMIC_MOVE);
-                FileUtils.fsyncDirectory(target.path);
-            } catch (IOException | RuntimeException e) {
-                // the log is in no usable place now: it stays out of the map and getOrCreateLog refuses it, so
-                // no empty log is created in its place; the next start finishes or undoes the move
-                unavailable.add(tp);
-                throw new IllegalStateException("cannot swap the copy of " + tp + " in " + target.path + " for the log in "
-                    + source.getParent() + ": the partition is unavailable until the broker restarts, which finishes"
-                    + " the move", e);
-            }
-            deleteTree(renamed);
-            Log log = Log.open(moved, config, recoveryPoint, logStartOffset, true, time);
-            logs.put(tp, log);
-            LOG.info("Moved the log of {} from {} to {}", tp, source.getParent(), target.path);
-            doCheckpoint();
-            return log;
-        }
-    }
-
-    /** Copies every file under {@code from} to the same place under {@code to}, fsyncing files and directories. */
-    private static void copyTree(Path from, Path to) throws IOException {
-        List<Path> all;
-        try (Stream<Path> walk = Files.walk(from)) {
-            all = walk.sorted().toList();
-        }
-        List<Path> createdDirs = new ArrayList<>();
-        for (Path src : all) {
-            Path dst = to.resolve(from.relativize(src).toString());
-            if (Files.isDirectory(src)) {
-                Files.createDirectories(dst);
-                createdDirs.add(dst);
-            } else {
-                Files.copy(src, dst, StandardCopyOption.COPY_ATTRIBUTES);
-                try (FileChannel ch = FileChannel.open(dst, StandardOpenOption.WRITE)) {
-                    ch.force(true);
-                }
-            }
-        }
-        for (int i = createdDirs.size() - 1; i >= 0; i--) {
-            FileUtils.fsyncDirectory(createdDirs.get(i));
-        }
-        FileUtils.fsyncDirectory(to.getParent());
     }
 
     /**
@@ -760,7 +640,12 @@ public final class LogManager implements AutoCloseable {
      * its owner releases it ({@link Log#releaseRenamedAway}) and deletes {@code oldDir} later. A crash between
      * the renames leaves a {@code -future} without a current log, which {@link #open} finishes.
      *
-     * @throws IllegalStateException if a rename fails; the partition then has no log until a restart
+     * <p>An I/O error fails a directory, as Kafka's swap does: reported to the {@link #failureChannel()}, thrown as
+     * a {@link StorageException}. The copy's directory (closing the copy, renaming it in place): the original is
+     * renamed back and stays the partition's log. The log's directory (renaming it away, or back): the log
+     * stays in the map and goes offline with its directory.
+     *
+     * @throws StorageException if a directory failed
      */
     public ReplacedLog replaceCurrentWithFuture(TopicPartition tp, Log future) {
         if (!moveLock.isWriteLockedByCurrentThread()) {
@@ -779,19 +664,38 @@ public final class LogManager implements AutoCloseable {
             Path moved = futureDir.resolveSibling(tp.dirName());
             LogConfig config = old.config();
             long logStartOffset = future.logStartOffset();
-            future.close();
+            Path targetDir = futureDir.getParent();
+            Path sourceDir = source.getParent();
+            try {
+                future.close();
+            } catch (UncheckedIOException e) {
+                future.closeHandlers();
+                throw failed(targetDir, "cannot close the copy of " + tp + " before its swap", e);
+            }
             long recoveryPoint = future.logEndOffset();
             try {
                 Files.move(source, renamed, StandardCopyOption.ATOMIC_MOVE);
-                FileUtils.fsyncDirectory(source.getParent());
+                FileUtils.fsyncDirectory(sourceDir);
+            } catch (IOException | UncheckedIOException e) {
+                // the source directory failed: the log goes offline with it; the copy stays for the next start,
+                // which resumes the move (the rename, atomic, did not happen) or finishes it (only the fsync failed)
+                throw failed(sourceDir, "cannot rename the log of " + tp + " away for its copy", e);
+            }
+            try {
                 Files.move(futureDir, moved, StandardCopyOption.ATOMIC_MOVE);
-                FileUtils.fsyncDirectory(moved.getParent());
-            } catch (IOException | RuntimeException e) {
-                logs.remove(tp);
-                unavailable.add(tp);
-                throw new IllegalStateException("cannot swap the copy of " + tp + " in " + futureDir.getParent()
-                    + " for the log in " + source.getParent() + ": the partition is unavailable until the broker"
-                    + " restarts, which finishes the move or keeps the original", e);
+                FileUtils.fsyncDirectory(targetDir);
+            } catch (IOException | UncheckedIOException e) {
+                // the target directory failed: the original goes back, and the log keeps serving from it
+                reportFailure(targetDir, "cannot rename the copy of " + tp + " in place", e);
+                try {
+                    Files.move(renamed, source, StandardCopyOption.ATOMIC_MOVE);
+                    FileUtils.fsyncDirectory(sourceDir);
+                } catch (IOException | UncheckedIOException back) {
+                    e.addSuppressed(back);
+                    throw failed(sourceDir, "cannot rename the log of " + tp + " back after its copy failed", back);
+                }
+                throw new StorageException("the log directory " + targetDir + " failed while the copy of " + tp
+                    + " was swapped in; the log stays in " + sourceDir, e);
             }
             Log log = Log.open(moved, config, recoveryPoint, logStartOffset, true, time);
             logs.put(tp, log);
@@ -799,6 +703,11 @@ public final class LogManager implements AutoCloseable {
             doCheckpoint();
             return new ReplacedLog(log, renamed);
         }
+    }
+
+    private StorageException failed(Path logDir, String what, Exception e) {
+        reportFailure(logDir, what, e);
+        return new StorageException("the log directory " + logDir + " failed: " + what, e);
     }
 
     /** Deletes a directory tree (the original of a moved log, a cancelled copy) and fsyncs its parent. */

@@ -108,4 +108,30 @@ class LogManagerDirFailureTest {
                 () -> lm.getOrCreateLog(tp(0), LogConfig.defaults()));
         }
     }
+
+    @Test
+    void shouldReportADirectoryWhereRetentionCannotRenameASegment() throws Exception {
+        try (LogManager lm = open()) {
+            lm.getOrCreateLog(tp(0), LogConfig.defaults());
+            Log log = lm.getOrCreateLog(tp(1), LogConfig.defaults().with(Map.of(LogConfig.SEGMENT_BYTES, "200",
+                LogConfig.RETENTION_MS, "1000")));
+            assertEquals(b, lm.logDirOf(tp(1)));
+            for (int i = 0; i < 10; i++) {
+                log.appendAsLeader(records(time.milliseconds(), "value-" + i), 0);
+            }
+            assertTrue(log.numberOfSegments() > 2, "segments: " + log.numberOfSegments());
+            // the oldest segment's file cannot be renamed for deletion: its new name is taken by a directory
+            Path oldest;
+            try (var files = Files.list(log.dir())) {
+                oldest = files.filter(f -> f.getFileName().toString().endsWith(".log")).sorted().findFirst().orElseThrow();
+            }
+            Files.createDirectories(oldest.resolveSibling(oldest.getFileName() + Log.DELETED_SUFFIX).resolve("taken"));
+            time.sleep(10_000);
+
+            lm.doRetention(time.milliseconds());
+            assertTrue(lm.isOffline(b), "a failed rename is an I/O error of its directory");
+            assertFalse(lm.isOffline(a));
+            assertEquals(b, lm.failureChannel().pollNextOfflineLogDir(0, TimeUnit.MILLISECONDS));
+        }
+    }
 }

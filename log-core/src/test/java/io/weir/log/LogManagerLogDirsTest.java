@@ -188,35 +188,6 @@ class LogManagerLogDirsTest {
     }
 
     @Test
-    void shouldMoveALogToAnotherDirectoryKeepingItsDataAndState() throws Exception {
-        try (LogManager lm = open(List.of(a, b))) {
-            Log log = lm.getOrCreateLog(tp(0), LogConfig.defaults());
-            log.assignLeaderEpoch(3);
-            log.appendAsLeader(records(1, "x", "y"), 3);
-            log.appendAsLeader(io.weir.common.testing.Batches.idempotent(9, (short) 0, 0, 1, "z"), 3);
-            assertEquals(a, lm.logDirOf(tp(0)));
-            Log moved = lm.moveLog(tp(0), b);
-            assertEquals(b, lm.logDirOf(tp(0)));
-            assertEquals(moved, lm.getLog(tp(0)));
-            assertFalse(Files.exists(a.resolve("orders-0")));
-            assertEquals(3, moved.logEndOffset());
-            assertEquals(3, moved.latestLeaderEpoch());
-            assertEquals(9, moved.activeProducers().get(0).producerId());
-            assertEquals(3, moved.appendAsLeader(records(1, "w"), 3).firstOffset());
-            assertEquals(moved, lm.moveLog(tp(0), b), "already there");
-            assertEquals("0\n1\norders 0 3\n", Files.readString(b.resolve(LogManager.RECOVERY_POINT_CHECKPOINT)));
-            assertEquals("0\n0\n", Files.readString(a.resolve(LogManager.RECOVERY_POINT_CHECKPOINT)));
-            assertThrows(IllegalArgumentException.class, () -> lm.moveLog(tp(0), c));
-            assertThrows(IllegalArgumentException.class, () -> lm.moveLog(tp(5), a));
-        }
-        try (LogManager again = open(List.of(a, b))) {
-            assertEquals(b, again.logDirOf(tp(0)));
-            assertEquals(4, again.getLog(tp(0)).logEndOffset());
-            assertFalse(again.getLog(tp(0)).recoveryReport().recovered());
-        }
-    }
-
-    @Test
     void shouldFinishAMoveCutShortAfterTheOriginalWasRenamed() throws Exception {
         try (LogManager lm = open(List.of(a, b))) {
             lm.getOrCreateLog(tp(0), LogConfig.defaults()).appendAsLeader(records(1, "x", "y"), 0);

@@ -48,8 +48,13 @@ import java.util.stream.Collectors;
  *   then starts the moves; {@code --throttle B} first sets {@code leader/follower.replication.throttled.rate}
  *   on the brokers involved and {@code leader/follower.replication.throttled.replicas} on the topics.
  *   Refused while another reassignment runs unless {@code --additional}. {@code F} is
- *   <pre>{"version":1,"partitions":[{"topic":"foo","partition":0,"replicas":[1,2],"log_dirs":["any","any"]}]}</pre></li>
- *   <li>{@code --verify --reassignment-json-file F}: prints each partition's status; once no reassignment
+ *   <pre>{"version":1,"partitions":[{"topic":"foo","partition":0,"replicas":[1,2],"log_dirs":["any","any"]}]}</pre>
+ *   A {@code log_dirs} entry other than {@code "any"} names a log directory of that replica's broker: as Kafka's
+ *   tool does, AlterReplicaLogDirs goes to each broker first for the replicas it has, and again after the
+ *   reassignment started for those it creates (until {@code --timeout}); {@code --replica-alter-log-dirs-throttle}
+ *   sets {@code replica.alter.log.dirs.io.max.bytes.per.second} on those brokers.</li>
+ *   <li>{@code --verify --reassignment-json-file F}: prints each partition's status, and each named log
+ *   directory move's (DescribeLogDirs: done, a future replica still copying, or no move); once no reassignment
  *   runs, clears the throttles (unless {@code --preserve-throttles}).</li>
  *   <li>{@code --cancel --reassignment-json-file F}: cancels those partitions' reassignments in progress.</li>
  *   <li>{@code --list}: the reassignments in progress.</li>
@@ -92,9 +97,10 @@ public final class ReassignPartitionsCommand {
         description = "Throttle replication between brokers to this rate while the partitions move (--execute).")
     long throttle;
     @Option(names = "--replica-alter-log-dirs-throttle", paramLabel = "BYTES_PER_SEC", defaultValue = "-1",
-        description = "Accepted for Kafka's compatibility: Weir has one log dir per broker.")
+        description = "Throttle the moves between log directories of a broker (log_dirs) to this rate (--execute).")
     long logDirThrottle;
-    @Option(names = "--timeout", paramLabel = "MS", defaultValue = "10000", description = "Accepted for Kafka's compatibility.")
+    @Option(names = "--timeout", paramLabel = "MS", defaultValue = "10000",
+        description = "How long to wait for new replicas to exist before their log directory moves start (--execute).")
     long timeoutMs;
     @Option(names = "--additional", description = "Execute even though other reassignments are in progress.")
     boolean additional;
@@ -227,7 +233,9 @@ public final class ReassignPartitionsCommand {
 
     private void execute(Admin admin, PrintStream out)
         throws IOException, CommandFailedException, ExecutionException, InterruptedException {
-        Map<TopicPartition, List<Integer>> proposed = parseExecuteJson(Files.readString(reassignmentJsonFile));
+        String plan = Files.readString(reassignmentJsonFile);
+        Map<TopicPartition, List<Integer>> proposed = parseExecuteJson(plan);
+        List<ReplicaDir> logDirMoves = parseLogDirs(plan);
         Map<TopicPartition, PartitionReassignment> ongoing = admin.listPartitionReassignments(null).get();
         if (!additional && !ongoing.isEmpty()) {
             throw new CommandFailedException("Cannot execute because there is an existing partition assignment.  Use "
@@ -268,8 +276,17 @@ public final class ReassignPartitionsCommand {
             out.println("The inter-broker throttle limit was set to " + throttle + " B/s");
         }
         if (logDirThrottle >= 0) {
+            Map<ConfigResource, Collection<AlterConfigOp>> configs = new LinkedHashMap<>();
+            for (int b : new TreeSet<>(logDirMoves.stream().map(ReplicaDir::broker).toList())) {
+                configs.put(new ConfigResource(ConfigResource.Type.BROKER, Integer.toString(b)), List.of(new AlterConfigOp(
+                    BROKER_THROTTLES.get(2), Long.toString(logDirThrottle), AlterConfigOp.OpType.SET)));
+            }
+            admin.incrementalAlterConfigs(configs).all().get();
             out.println("The replica-alter-dir throttle limit was set to " + logDirThrottle + " B/s");
         }
+        // as Kafka's tool: the replicas already on their broker start moving now, new ones once the reassignment
+        // has created them (retried until --timeout)
+        List<ReplicaDir> notYetHosted = alterLogDirs(admin, logDirMoves);
         Map<TopicPartition, Optional<List<Integer>>> targets = new LinkedHashMap<>();
         proposed.forEach((tp, r) -> targets.put(tp, Optional.of(r)));
         Map<TopicPartition, Throwable> errors = failures(admin.alterPartitionReassignments(targets).values());
@@ -279,6 +296,52 @@ public final class ReassignPartitionsCommand {
         }
         out.printf("Successfully started partition reassignment%s for %s%n", proposed.size() == 1 ? "" : "s",
             proposed.keySet().stream().map(TopicPartition::toString).collect(Collectors.joining(",")));
+        long deadlineMs = System.currentTimeMillis() + timeoutMs;
+        while (!notYetHosted.isEmpty()) {
+            if (System.currentTimeMillis() >= deadlineMs) {
+                throw new CommandFailedException("Timed out before log directory replica assignment could be started for "
+                    + notYetHosted.stream().map(ReplicaDir::replica).collect(Collectors.joining(", ")));
+            }
+            Thread.sleep(100);
+            notYetHosted = alterLogDirs(admin, notYetHosted);
+        }
+        if (!logDirMoves.isEmpty()) {
+            out.printf("Successfully started log directory move%s for: %s%n", logDirMoves.size() == 1 ? "" : "s",
+                logDirMoves.stream().map(ReplicaDir::replica).collect(Collectors.joining(",")));
+        }
+    }
+
+    /**
+     * Sends AlterReplicaLogDirs to each broker for its replicas; returns those the broker does not host yet
+     * (REPLICA_NOT_AVAILABLE).
+     *
+     * @throws CommandFailedException if a broker refused a move for another reason
+     */
+    private static List<ReplicaDir> alterLogDirs(Admin admin, List<ReplicaDir> moves)
+        throws CommandFailedException, InterruptedException {
+        Map<Integer, Map<TopicPartition, String>> byBroker = new TreeMap<>();
+        for (ReplicaDir m : moves) {
+            byBroker.computeIfAbsent(m.broker(), b -> new LinkedHashMap<>()).put(m.tp(), m.logDir());
+        }
+        List<ReplicaDir> notHosted = new ArrayList<>();
+        List<String> errors = new ArrayList<>();
+        for (Map.Entry<Integer, Map<TopicPartition, String>> e : byBroker.entrySet()) {
+            Map<TopicPartition, Throwable> failed = failures(admin.alterReplicaLogDirs(e.getKey(), e.getValue()).values());
+            for (Map.Entry<TopicPartition, Throwable> f : failed.entrySet()) {
+                ReplicaDir m = new ReplicaDir(f.getKey(), e.getKey(), e.getValue().get(f.getKey()));
+                if (f.getValue() instanceof io.weir.protocol.ApiException api
+                    && api.error() == io.weir.protocol.Errors.REPLICA_NOT_AVAILABLE) {
+                    notHosted.add(m);
+                } else {
+                    errors.add(m.replica() + " to " + m.logDir() + ": " + f.getValue().getMessage());
+                }
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw new CommandFailedException(String.format("Error moving replica(s) between log directories:%n%s",
+                String.join(System.lineSeparator(), errors)));
+        }
+        return notHosted;
     }
 
     /**
@@ -337,7 +400,9 @@ public final class ReassignPartitionsCommand {
 
     private void verify(Admin admin, PrintStream out)
         throws IOException, CommandFailedException, ExecutionException, InterruptedException {
-        Map<TopicPartition, List<Integer>> targets = parseReassignmentJson(Files.readString(reassignmentJsonFile));
+        String plan = Files.readString(reassignmentJsonFile);
+        Map<TopicPartition, List<Integer>> targets = parseReassignmentJson(plan);
+        List<ReplicaDir> logDirMoves = parseLogDirs(plan);
         Map<TopicPartition, PartitionReassignment> ongoing = admin.listPartitionReassignments(null).get();
         Set<String> topics = new LinkedHashSet<>();
         targets.keySet().forEach(tp -> topics.add(tp.topic()));
@@ -361,9 +426,61 @@ public final class ReassignPartitionsCommand {
             }
         }
         out.println(String.join(System.lineSeparator(), lines));
+        if (!logDirMoves.isEmpty()) {
+            out.println();
+            out.println(String.join(System.lineSeparator(), logDirMoveStatus(admin, logDirMoves)));
+        }
         if (ongoing.isEmpty() && !preserveThrottles) {
             clearThrottles(admin, targets, out);
         }
+    }
+
+    /**
+     * Where each replica of a plan's {@code log_dirs} is (DescribeLogDirs of its broker): in its target directory
+     * (done), with a future replica there (the copy is under way), or elsewhere with no move.
+     */
+    private static List<String> logDirMoveStatus(Admin admin, List<ReplicaDir> moves)
+        throws ExecutionException, InterruptedException {
+        Set<Integer> brokers = new TreeSet<>(moves.stream().map(ReplicaDir::broker).toList());
+        Map<Integer, Map<String, io.weir.admin.LogDirDescription>> described = new TreeMap<>();
+        Map<Integer, java.util.concurrent.CompletableFuture<Map<String, io.weir.admin.LogDirDescription>>> fs =
+            admin.describeLogDirs(brokers).values();
+        for (Map.Entry<Integer, java.util.concurrent.CompletableFuture<Map<String, io.weir.admin.LogDirDescription>>> e
+            : fs.entrySet()) {
+            try {
+                described.put(e.getKey(), e.getValue().get());
+            } catch (ExecutionException ex) {
+                described.put(e.getKey(), Map.of()); // a broker that cannot answer: its replicas are not found
+            }
+        }
+        List<String> lines = new ArrayList<>();
+        for (ReplicaDir m : moves) {
+            String current = null;
+            String future = null;
+            for (Map.Entry<String, io.weir.admin.LogDirDescription> d : described.get(m.broker()).entrySet()) {
+                io.weir.admin.ReplicaInfo r = d.getValue().replicaInfos().get(m.tp());
+                if (r != null && r.isFuture()) {
+                    future = d.getKey();
+                } else if (r != null) {
+                    current = d.getKey();
+                }
+            }
+            if (current == null) {
+                lines.add("Partition " + m.tp() + " cannot be found in any live log directory on broker " + m.broker() + ".");
+            } else if (sameDir(current, m.logDir())) {
+                lines.add("Reassignment of replica " + m.replica() + " completed successfully.");
+            } else if (future != null && sameDir(future, m.logDir())) {
+                lines.add("Reassignment of replica " + m.replica() + " is still in progress.");
+            } else {
+                lines.add("Partition " + m.tp().topic() + "-" + m.tp().partition() + " on broker " + m.broker()
+                    + " is not being moved from log dir " + current + " to " + m.logDir() + ".");
+            }
+        }
+        return lines;
+    }
+
+    private static boolean sameDir(String a, String b) {
+        return java.nio.file.Paths.get(a).normalize().equals(java.nio.file.Paths.get(b).normalize());
     }
 
     private void cancel(Admin admin, PrintStream out)
@@ -612,14 +729,40 @@ public final class ReassignPartitionsCommand {
                         + "log dirs list " + dirs + " for partition " + topic + "-" + partition.intValue());
                 }
                 for (Object d : dirs) {
-                    if (!"any".equals(d)) {
-                        throw new CommandFailedException("Choosing log directories in a reassignment is not supported:"
-                            + " use \"any\", then move a replica between its broker's log directories with"
-                            + " Admin.alterReplicaLogDirs");
+                    if (!(d instanceof String)) {
+                        throw new CommandFailedException("Invalid reassignment JSON: log_dirs must be paths or \"any\"");
                     }
                 }
             }
             out.add(Map.entry(new TopicPartition(topic, partition.intValue()), ids));
+        }
+        return out;
+    }
+
+    /** A replica moved to a log directory of its broker by a plan's {@code log_dirs} (Kafka's {@code TopicPartitionReplica}). */
+    record ReplicaDir(TopicPartition tp, int broker, String logDir) {
+        /** Kafka's {@code TopicPartitionReplica} string: broker-topic-partition. */
+        String replica() {
+            return broker + "-" + tp.topic() + "-" + tp.partition();
+        }
+    }
+
+    /** The replicas a reassignment file places in a named log directory (its {@code log_dirs} other than "any"). */
+    static List<ReplicaDir> parseLogDirs(String text) throws CommandFailedException {
+        parsePartitions(text); // validates
+        List<ReplicaDir> out = new ArrayList<>();
+        for (Object o : (List<?>) ((Map<?, ?>) Json.parse(text)).get("partitions")) {
+            Map<?, ?> p = (Map<?, ?>) o;
+            if (!(p.get("log_dirs") instanceof List<?> dirs)) {
+                continue;
+            }
+            List<?> replicas = (List<?>) p.get("replicas");
+            TopicPartition tp = new TopicPartition((String) p.get("topic"), ((Number) p.get("partition")).intValue());
+            for (int i = 0; i < dirs.size(); i++) {
+                if (!"any".equals(dirs.get(i))) {
+                    out.add(new ReplicaDir(tp, ((Number) replicas.get(i)).intValue(), (String) dirs.get(i)));
+                }
+            }
         }
         return out;
     }

@@ -38,6 +38,8 @@ import io.weir.protocol.client.NodeSelector;
 import io.weir.protocol.client.RequestBuilder;
 import io.weir.protocol.client.UnsupportedVersionException;
 import io.weir.protocol.message.AlterConfigsRequest;
+import io.weir.protocol.message.AlterReplicaLogDirsRequest;
+import io.weir.protocol.message.AlterReplicaLogDirsResponse;
 import io.weir.protocol.message.AlterPartitionReassignmentsRequest;
 import io.weir.protocol.message.AlterPartitionReassignmentsResponse;
 import io.weir.protocol.message.ListPartitionReassignmentsRequest;
@@ -719,6 +721,48 @@ public final class WeirAdminClient implements Admin {
             out.complete(result);
         });
         return out;
+    }
+
+    @Override
+    public AdminResult<TopicPartition, Void> alterReplicaLogDirs(int broker, Map<TopicPartition, String> logDirs,
+                                                                 AdminOptions options) {
+        Map<TopicPartition, CompletableFuture<Void>> fs = futures(logDirs.keySet());
+        if (fs.isEmpty()) {
+            return new AdminResult<>(fs);
+        }
+        Map<String, Map<String, List<Integer>>> byDir = new LinkedHashMap<>();
+        logDirs.forEach((tp, dir) -> byDir.computeIfAbsent(dir, d -> new LinkedHashMap<>())
+            .computeIfAbsent(tp.topic(), t -> new ArrayList<>()).add(tp.partition()));
+        List<AlterReplicaLogDirsRequest.AlterReplicaLogDir> dirs = new ArrayList<>();
+        byDir.forEach((dir, topics) -> {
+            List<AlterReplicaLogDirsRequest.AlterReplicaLogDirTopic> ts = new ArrayList<>();
+            topics.forEach((t, ps) -> ts.add(new AlterReplicaLogDirsRequest.AlterReplicaLogDirTopic().setName(t)
+                .setPartitions(ps)));
+            dirs.add(new AlterReplicaLogDirsRequest.AlterReplicaLogDir().setPath(dir).setTopics(ts));
+        });
+        RequestBuilder b = builder(ApiKeys.ALTER_REPLICA_LOG_DIRS, v -> new AlterReplicaLogDirsRequest().setDirs(dirs), null);
+        client.send(NodeSelector.node(broker), b, deadline(options)).whenComplete((resp, err) -> {
+            if (err != null) {
+                fs.values().forEach(f -> f.completeExceptionally(cause(err)));
+                return;
+            }
+            for (AlterReplicaLogDirsResponse.AlterReplicaLogDirTopicResult t : ((AlterReplicaLogDirsResponse) resp).results()) {
+                for (AlterReplicaLogDirsResponse.AlterReplicaLogDirPartitionResult p : t.partitions()) {
+                    CompletableFuture<Void> f = fs.get(new TopicPartition(t.topicName(), p.partitionIndex()));
+                    if (f == null) {
+                        continue;
+                    }
+                    if (p.errorCode() == Errors.NONE.code()) {
+                        f.complete(null);
+                    } else {
+                        f.completeExceptionally(AdminErrors.exception(p.errorCode(), null));
+                    }
+                }
+            }
+            fs.values().forEach(f -> f.completeExceptionally(new IllegalStateException("broker " + broker
+                + " did not answer for this partition")));
+        });
+        return new AdminResult<>(fs);
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.weir.broker.server;
 import io.weir.common.Time;
 import io.weir.common.TopicPartition;
 import io.weir.common.errors.OffsetOutOfRangeException;
+import io.weir.common.errors.StorageException;
 import io.weir.common.record.CorruptRecordException;
 import io.weir.common.record.MemoryRecords;
 import io.weir.common.record.RecordBatch;
@@ -47,6 +48,13 @@ import java.util.function.Function;
  * cancelled ({@link #cancel}) when the replica is deleted or moved back; its future log is deleted. A move
  * of a partition this broker does not host (yet) waits.
  *
+ * <p>Failed directories (Kafka's JBOD handling of a future replica): an I/O error writing the copy (or closing or
+ * renaming it in the swap) is reported to the log manager's failure channel as a failure of the target directory,
+ * and the move is abandoned while the replica keeps serving from its own directory (a swap that renamed the log
+ * away renames it back first); an I/O error reading the log is a failure of the source directory, whose handler
+ * takes the replica offline. A move into an offline directory is refused, and the failure handler ends every move
+ * into or out of a failed one ({@link #logDirFailed}); nothing is written or deleted in a failed directory.
+ *
  * <p>Crashes: until the current log is renamed, the future log is a prefix of it that {@link LogManager#open}
  * keeps and the broker resumes ({@link #resume}, recovering the copy's tail first); after, the copy is the
  * log. A future log whose current log is gone is deleted with it.
@@ -73,11 +81,14 @@ public final class LogDirMover implements AutoCloseable {
     private static final class Move {
         final TopicPartition tp;
         final Log future;
+        /** The directory of the log being copied (a move ends with its swap, so it does not change). */
+        final Path sourceDir;
         State state = State.COPYING;
 
-        Move(TopicPartition tp, Log future) {
+        Move(TopicPartition tp, Log future, Path sourceDir) {
             this.tp = tp;
             this.future = future;
+            this.sourceDir = sourceDir;
         }
 
         Path targetDir() {
@@ -93,7 +104,6 @@ public final class LogDirMover implements AutoCloseable {
     private final Function<TopicPartition, Partition> hosted;
     private final Time time;
     private final Consumer<TopicPartition> onSwapped;
-    private final Consumer<TopicPartition> onSwapFailed;
     private final Map<TopicPartition, Move> moves = new ConcurrentHashMap<>();
     /** Guarded by itself. */
     private final Deque<RetiredLog> retired = new ArrayDeque<>();
@@ -112,15 +122,13 @@ public final class LogDirMover implements AutoCloseable {
     /**
      * @param hosted the partition this broker hosts, or null
      * @param onSwapped told (on the mover's thread, no lock held) after a replica serves from its new directory
-     * @param onSwapFailed told when a swap failed half-way and the partition has no usable log until a restart
      */
     LogDirMover(LogManager logManager, Function<TopicPartition, Partition> hosted, Time time,
-                Consumer<TopicPartition> onSwapped, Consumer<TopicPartition> onSwapFailed) {
+                Consumer<TopicPartition> onSwapped) {
         this.logManager = logManager;
         this.hosted = hosted;
         this.time = time;
         this.onSwapped = onSwapped;
-        this.onSwapFailed = onSwapFailed;
     }
 
     /**
@@ -129,10 +137,14 @@ public final class LogDirMover implements AutoCloseable {
      * under way elsewhere. Returns false when there is no log of the partition.
      *
      * @throws IllegalArgumentException if {@code targetDir} is none of the log directories
-     * @throws UncheckedIOException if the future log cannot be created
+     * @throws StorageException if {@code targetDir} is offline, or the future log cannot be created there (an I/O
+     *     error, which fails the directory)
      */
     public synchronized boolean move(TopicPartition tp, Path targetDir) {
         Path dir = logManager.newFutureLogDir(tp, targetDir); // refuses a path that is no log directory
+        if (logManager.isOffline(targetDir)) {
+            throw new StorageException("cannot move " + tp + " to " + targetDir + ": the log directory is offline");
+        }
         Move m = moves.get(tp);
         if (m != null && m.targetDir().equals(targetDir)) {
             return true;
@@ -147,9 +159,19 @@ public final class LogDirMover implements AutoCloseable {
         if (current.dir().getParent().equals(targetDir)) {
             return true;
         }
-        Log future = Log.open(dir, tp, current.config(), 0L, 0L, true, time);
-        FileUtils.fsyncDirectory(targetDir);
-        moves.put(tp, new Move(tp, future));
+        Log future;
+        try {
+            future = Log.open(dir, tp, current.config(), 0L, 0L, true, time);
+        } catch (UncheckedIOException e) {
+            throw dirFailed(targetDir, "creating the copy of " + tp, e);
+        }
+        try {
+            FileUtils.fsyncDirectory(targetDir);
+        } catch (UncheckedIOException e) {
+            future.closeHandlers();
+            throw dirFailed(targetDir, "creating the copy of " + tp, e);
+        }
+        moves.put(tp, new Move(tp, future, current.dir().getParent()));
         LOG.info("Moving the log of {} from {} to {}: copying while it serves", tp, current.dir().getParent(), targetDir);
         wake();
         return true;
@@ -168,7 +190,7 @@ public final class LogDirMover implements AutoCloseable {
             return;
         }
         Log future = Log.open(futureDir, tp, current.config(), 0L, 0L, false, time);
-        moves.put(tp, new Move(tp, future));
+        moves.put(tp, new Move(tp, future, current.dir().getParent()));
         LOG.info("Resuming the move of {} from {} to {} at offset {}", tp, current.dir().getParent(),
             futureDir.getParent(), future.logEndOffset());
         wake();
@@ -190,6 +212,64 @@ public final class LogDirMover implements AutoCloseable {
         }
         LOG.info("Cancelled the move of {} to {}", tp, m.targetDir());
         return true;
+    }
+
+    /**
+     * A log directory failed (Kafka's {@code handleLogDirFailure} for future replicas): each move into it or out of
+     * it is abandoned ({@link #abandon}). Returns how many.
+     */
+    public synchronized int logDirFailed(Path logDir) {
+        int n = 0;
+        for (Move m : List.copyOf(moves.values())) {
+            if (m.targetDir().equals(logDir) || m.sourceDir.equals(logDir)) {
+                n += abandon(m) ? 1 : 0;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Ends a move whose directory failed, without writing to a failed directory: a copy in a failed target is
+     * only let go of ({@link Log#closeHandlers}); its files are left for the next start, as is a copy whose
+     * source failed (closed: the next start resumes it beside the recovered log). Returns whether it ended the move.
+     */
+    private synchronized boolean abandon(Move m) {
+        if (!moves.remove(m.tp, m)) {
+            return false;
+        }
+        synchronized (m) {
+            if (m.state != State.COPYING) {
+                return false;
+            }
+            m.state = State.CANCELLED;
+            if (logManager.isOffline(m.targetDir())) {
+                m.future.closeHandlers();
+            } else {
+                try {
+                    m.future.close();
+                } catch (UncheckedIOException e) {
+                    m.future.closeHandlers();
+                    logManager.reportFailure(m.targetDir(), "an I/O error closing the copy of " + m.tp, e);
+                }
+            }
+        }
+        LOG.warn("Abandoned the move of {} from {} to {}: a log directory failed", m.tp, m.sourceDir, m.targetDir());
+        return true;
+    }
+
+    /** Reports an I/O error of a move in {@code logDir} to the failure channel; returns what to throw. */
+    private StorageException dirFailed(Path logDir, String what, UncheckedIOException e) {
+        logManager.reportFailure(logDir, "an I/O error " + what, e);
+        return new StorageException("the log directory " + logDir + " failed " + what, e);
+    }
+
+    /** Runs an operation on a move's copy: its I/O error fails the target directory. */
+    private void onCopy(Move m, String what, Runnable op) {
+        try {
+            op.run();
+        } catch (UncheckedIOException e) {
+            throw dirFailed(m.targetDir(), what + " the copy of " + m.tp, e);
+        }
     }
 
     /** The partition's future log while a move is under way, else null (DescribeLogDirs lists it). */
@@ -279,6 +359,9 @@ public final class LogDirMover implements AutoCloseable {
                 LOG.error("Cannot move {}: its log has a damaged stretch ({}); the move is cancelled", m.tp, e.getMessage());
                 cancel(m.tp);
                 continue;
+            } catch (StorageException e) {
+                abandon(m); // the failed directory is reported: its handler takes it offline
+                continue;
             } catch (RuntimeException e) {
                 LOG.error("Cannot copy {} to {}; the move is cancelled", m.tp, m.targetDir(), e);
                 cancel(m.tp);
@@ -327,21 +410,29 @@ public final class LogDirMover implements AutoCloseable {
 
     private long copyStep(Move m, Log current, int maxBytes) {
         synchronized (m) {
-            return m.state == State.COPYING ? copyLocked(m.future, current, maxBytes) : 0;
+            return m.state == State.COPYING ? copyLocked(m, current, maxBytes) : 0;
         }
     }
 
-    /** One chunk from {@code current} to {@code future}; the move's monitor is held. -1: caught up. */
-    private static long copyLocked(Log future, Log current, int maxBytes) {
+    /**
+     * One chunk from {@code current} to the move's copy; the move's monitor is held. -1: caught up.
+     *
+     * @throws StorageException on an I/O error, reported as a failure of the copy's directory (writing the copy)
+     *     or of the current log's (reading it)
+     */
+    private long copyLocked(Move m, Log current, int maxBytes) {
+        Log future = m.future;
         long from = future.logEndOffset();
         LogOffsetMetadata end = current.logEndOffsetMetadata();
         if (from > end.messageOffset()) {
-            future.truncateTo(end.messageOffset()); // defensive: every truncation is passed on (truncated())
+            // defensive: every truncation is passed on (truncated())
+            onCopy(m, "truncating", () -> future.truncateTo(end.messageOffset()));
             return 0;
         }
         long start = current.logStartOffset();
         if (from < start) {
-            future.truncateFullyAndStartAt(start); // retention or DeleteRecords went past the copy
+            // retention or DeleteRecords went past the copy
+            onCopy(m, "truncating", () -> future.truncateFullyAndStartAt(start));
             from = start;
         }
         if (from == end.messageOffset()) {
@@ -352,6 +443,8 @@ public final class LogDirMover implements AutoCloseable {
             info = current.read(from, maxBytes, end, true);
         } catch (OffsetOutOfRangeException e) {
             return 0; // the log start moved meanwhile: the next step starts there
+        } catch (UncheckedIOException e) {
+            throw dirFailed(m.sourceDir, "reading the log of " + m.tp + " to copy it", e);
         }
         int size = info.records().sizeInBytes();
         if (size == 0) {
@@ -365,7 +458,8 @@ public final class LogDirMover implements AutoCloseable {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + info.records(), e);
+            throw dirFailed(m.sourceDir, "reading the log of " + m.tp + " to copy it",
+                new UncheckedIOException("cannot read " + info.records(), e));
         }
         buf.flip();
         RecordBatch batch = new RecordBatch();
@@ -381,7 +475,8 @@ public final class LogDirMover implements AutoCloseable {
                 if (first < 0) {
                     if (batch.baseOffset() < from) {
                         // a batch straddles the copy's end (rewritten by the cleaner): copy it whole next time
-                        future.truncateTo(batch.baseOffset());
+                        long cut = batch.baseOffset();
+                        onCopy(m, "truncating", () -> future.truncateTo(cut));
                         return 0;
                     }
                     first = at;
@@ -394,7 +489,7 @@ public final class LogDirMover implements AutoCloseable {
             return 0;
         }
         ByteBuffer batches = buf.duplicate().position(first).limit(limit).slice();
-        future.appendAsFollower(MemoryRecords.readableRecords(batches));
+        onCopy(m, "appending to", () -> future.appendAsFollower(MemoryRecords.readableRecords(batches)));
         return limit - first;
     }
 
@@ -407,7 +502,7 @@ public final class LogDirMover implements AutoCloseable {
                     return false;
                 }
                 // fsync what is copied before appends are held: the swap then fsyncs only the tail
-                m.future.flush();
+                onCopy(m, "flushing", m.future::flush);
             }
             old = logManager.withDutiesPaused(() -> p.underRoleWriteLock(() -> {
                 synchronized (m) {
@@ -420,7 +515,7 @@ public final class LogDirMover implements AutoCloseable {
                     int idle = 0;
                     while (true) {
                         long before = future.logEndOffset();
-                        long n = copyLocked(future, current, COPY_CHUNK_BYTES);
+                        long n = copyLocked(m, current, COPY_CHUNK_BYTES);
                         if (n < 0) {
                             break;
                         }
@@ -432,11 +527,12 @@ public final class LogDirMover implements AutoCloseable {
                         }
                     }
                     if (current.logStartOffset() > future.logStartOffset()) {
-                        future.deleteRecordsBefore(current.logStartOffset());
+                        onCopy(m, "moving the log start of", () -> future.deleteRecordsBefore(current.logStartOffset()));
                     }
                     for (Map.Entry<Integer, Long> e : current.leaderEpochEntries().entrySet()) {
                         if (e.getKey() > future.latestLeaderEpoch() && e.getValue() == future.logEndOffset()) {
-                            future.assignLeaderEpoch(e.getKey()); // opened at the log end, nothing written yet
+                            // opened at the log end, nothing written yet
+                            onCopy(m, "opening a leader epoch in", () -> future.assignLeaderEpoch(e.getKey()));
                         }
                     }
                     if (!current.leaderEpochEntries().equals(future.leaderEpochEntries())) {
@@ -447,22 +543,28 @@ public final class LogDirMover implements AutoCloseable {
                         throw new IllegalStateException(m.tp + ": the copy ends at " + future.logEndOffset()
                             + ", the log at " + current.logEndOffset());
                     }
-                    m.state = State.DONE;
+                    LogManager.ReplacedLog replaced;
                     try {
-                        LogManager.ReplacedLog replaced = logManager.replaceCurrentWithFuture(m.tp, future);
-                        p.replaceLog(replaced.log());
-                        return new RetiredLog(current, replaced.oldDir(), nowMs + current.config().fileDeleteDelayMs);
-                    } finally {
-                        // no longer a move once the log serves from its new directory, or the swap failed
+                        replaced = logManager.replaceCurrentWithFuture(m.tp, future);
+                    } catch (StorageException e) {
+                        // a directory failed (reported); the copy is closed and the log where it was: no move now
+                        m.state = State.CANCELLED;
                         moves.remove(m.tp, m);
+                        throw e;
                     }
+                    m.state = State.DONE;
+                    moves.remove(m.tp, m); // no longer a move once the log serves from its new directory
+                    p.replaceLog(replaced.log());
+                    return new RetiredLog(current, replaced.oldDir(), nowMs + current.config().fileDeleteDelayMs);
                 }
             }));
+        } catch (StorageException e) {
+            // a directory failed and is reported: the failure handler takes it offline; a copy's is abandoned
+            LOG.warn("Cannot swap the copy of {} in {} for its log: {}", m.tp, m.targetDir(), e.getMessage());
+            abandon(m);
+            return false;
         } catch (RuntimeException e) {
             LOG.error("Cannot swap the copy of {} in {} for its log", m.tp, m.targetDir(), e);
-            if (logManager.getLog(m.tp) == null) {
-                onSwapFailed.accept(m.tp);
-            }
             return false;
         }
         if (old == null) {

@@ -157,8 +157,7 @@ public final class ReplicaManager {
             }
         }
         this.checkpointedHighWatermarks = new ConcurrentHashMap<>(read);
-        this.logDirMover = new LogDirMover(logManager, partitions::get, time, tp -> checkpointHighWatermarks(),
-            tp -> stopReplica(tp, false));
+        this.logDirMover = new LogDirMover(logManager, partitions::get, time, tp -> checkpointHighWatermarks());
         for (Map.Entry<TopicPartition, Path> e : logManager.futureLogDirsFound().entrySet()) {
             logDirMover.resume(e.getKey(), e.getValue());
         }
@@ -1175,7 +1174,8 @@ public final class ReplicaManager {
      * Takes the partitions of a failed log directory offline (Kafka's {@code handleLogDirFailure}): each stops
      * being served (its fetcher stops; a leader resigns, its parked requests answer), is remembered as offline
      * (KAFKA_STORAGE_ERROR to Produce, Fetch, ListOffsets, OffsetForLeaderEpoch; never hosted again until a
-     * restart), and then the log manager closes their logs. Returns the partitions taken offline.
+     * restart), and then the log manager closes their logs; a move of a replica into or out of the directory is
+     * abandoned ({@link LogDirMover#logDirFailed}). Returns the partitions taken offline.
      */
     public java.util.Set<TopicPartition> handleLogDirFailure(Path logDir) {
         java.util.Set<TopicPartition> out = new java.util.TreeSet<>(
@@ -1205,6 +1205,8 @@ public final class ReplicaManager {
                 out.add(tp);
             }
         }
+        // moves into or out of the directory end; a replica whose copy was in it keeps serving here
+        logDirMover.logDirFailed(logDir);
         for (TopicPartition tp : out) {
             highWatermarkListener.accept(tp);
         }

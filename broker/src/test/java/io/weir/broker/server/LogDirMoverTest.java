@@ -1,6 +1,7 @@
 package io.weir.broker.server;
 
 import io.weir.common.TopicPartition;
+import io.weir.common.errors.StorageException;
 import io.weir.common.testing.Batches;
 import io.weir.common.testing.MockTime;
 import io.weir.common.testing.TempDirs;
@@ -13,15 +14,18 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -49,8 +53,7 @@ class LogDirMoverTest {
         Log log = logManager.getOrCreateLog(TP, LogConfig.defaults().with(Map.of(LogConfig.SEGMENT_BYTES, "1024")));
         partition = new Partition(TP, UUID.randomUUID(), log, 0, 1, -1);
         partition.leadAlone();
-        mover = new LogDirMover(logManager, tp -> tp.equals(TP) ? partition : null, time, tp -> swapped.incrementAndGet(),
-            tp -> { });
+        mover = new LogDirMover(logManager, tp -> tp.equals(TP) ? partition : null, time, tp -> swapped.incrementAndGet());
         mover.setPausedForTest(true); // its thread runs no pass: the test calls doWork
     }
 
@@ -200,8 +203,7 @@ class LogDirMoverTest {
         assertEquals(a, logManager.logDirOf(TP));
         partition = new Partition(TP, UUID.randomUUID(), logManager.getLog(TP), 0, 1, -1);
         partition.leadAlone();
-        mover = new LogDirMover(logManager, tp -> tp.equals(TP) ? partition : null, time, tp -> swapped.incrementAndGet(),
-            tp -> { });
+        mover = new LogDirMover(logManager, tp -> tp.equals(TP) ? partition : null, time, tp -> swapped.incrementAndGet());
         mover.setPausedForTest(true);
         mover.resume(TP, copy);
         assertEquals(copied, mover.futureLog(TP).logEndOffset(), "the torn bytes are cut, the whole batches kept");
@@ -242,5 +244,79 @@ class LogDirMoverTest {
         assertFalse(mover.move(new TopicPartition("none", 0), b));
         assertThrows(IllegalArgumentException.class, () -> mover.move(TP, root.resolve("c")));
         assertThrows(IllegalArgumentException.class, () -> mover.setThrottle(0));
+    }
+
+    private List<String> expected(String prefix, int count) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            out.add(prefix + i);
+        }
+        return out;
+    }
+
+    @Test
+    void shouldFailTheTargetDirectoryOnAnIoErrorWritingTheCopyWhileTheLogKeepsServing() throws Exception {
+        append("v-", 40);
+        Log log = partition.log();
+        assertTrue(mover.move(TP, b));
+        assertTrue(mover.copyStep(TP, 300) > 0);
+        Files.move(b, root.resolve("b.gone"), StandardCopyOption.ATOMIC_MOVE); // the target disk is gone
+        for (int i = 0; i < 100 && mover.movesInProgress() > 0; i++) {
+            mover.doWork(time.milliseconds());
+        }
+        assertEquals(0, mover.movesInProgress(), "the move is abandoned");
+        assertTrue(logManager.isOffline(b), "an I/O error on the copy fails its directory");
+        assertFalse(logManager.isOffline(a));
+        assertEquals(b, logManager.failureChannel().pollNextOfflineLogDir(0, TimeUnit.MILLISECONDS));
+        assertSame(log, partition.log());
+        assertSame(log, logManager.getLog(TP));
+        append("w-", 1);
+        List<String> all = expected("v-", 40);
+        all.add("w-0");
+        assertEquals(all, values(log), "the log keeps serving from its directory");
+        assertEquals(0, swapped.get());
+    }
+
+    @Test
+    void shouldPutTheLogBackAndFailTheTargetDirectoryWhenTheCopyCannotBeRenamedInPlace() throws Exception {
+        append("v-", 20);
+        Log log = partition.log();
+        assertTrue(mover.move(TP, b));
+        for (int i = 0; i < 100 && mover.copyStep(TP, Integer.MAX_VALUE) != -1; i++) {
+            // a step reads at most one segment
+        }
+        // the copy's final name is taken: the swap renames the log away, then cannot put the copy in its place
+        Files.createDirectories(b.resolve(TP.dirName()).resolve("taken"));
+        mover.doWork(time.milliseconds());
+
+        assertEquals(0, mover.movesInProgress());
+        assertEquals(0, swapped.get());
+        assertTrue(logManager.isOffline(b), "the failed rename fails the copy's directory");
+        assertFalse(logManager.isOffline(a), "the log's directory is fine: the log went back");
+        assertTrue(Files.isDirectory(a.resolve(TP.dirName())));
+        try (var s = Files.list(a)) {
+            assertEquals(List.of(), s.filter(f -> f.getFileName().toString().endsWith(LogManager.DELETE_DIR_SUFFIX))
+                .toList());
+        }
+        assertSame(log, partition.log());
+        assertSame(log, logManager.getLog(TP));
+        append("w-", 30); // rolls new segments in the log's directory
+        List<String> all = expected("v-", 20);
+        all.addAll(expected("w-", 30));
+        assertEquals(all, values(log));
+    }
+
+    @Test
+    void shouldRefuseAMoveToAnOfflineDirectoryAndAbandonMovesOfAFailedOne() throws Exception {
+        append("v-", 5);
+        assertTrue(mover.move(TP, b));
+        Path copy = mover.futureLog(TP).dir();
+        logManager.reportFailure(b, "a test's failed disk", new java.io.IOException("Input/output error"));
+        assertEquals(1, mover.logDirFailed(b));
+        assertEquals(0, mover.movesInProgress());
+        assertTrue(Files.isDirectory(copy), "nothing is deleted in a failed directory");
+        assertThrows(StorageException.class, () -> mover.move(TP, b));
+        assertNull(mover.futureLog(TP));
+        assertEquals(0, mover.logDirFailed(a));
     }
 }
