@@ -486,18 +486,16 @@ class StreamsEosKill9CampaignTest {
             if (staticMembers) {
                 props.put("consumer.group.instance.id", APP + "-" + index);
                 props.put("consumer.session.timeout.ms", "30000");   // a restart comes back long before it
-                // a clean stop leaves the group (the default), so the others run the instance's tasks meanwhile; on its
-                // return it takes its own tasks back at once, replaying their changelog tails from its own stores,
-                // instead of warming them up first (the campaign waits for an even assignment after every restart)
-                props.put("acceptable.recovery.lag", Long.toString(Long.MAX_VALUE / 2));
             } else {
                 props.put("consumer.session.timeout.ms", "6000");    // a SIGKILLed member leaves the group soon
-                // a returning instance whose copy of a task's stores lags its current owner's by more than
-                // acceptable.recovery.lag (Kafka's default, 10,000 changelog offsets: about 12 s of this feed) gets
-                // it as a warm-up replica first, and the task moves at the next probing rebalance; at the default
-                // interval (10 minutes) the group would sit unbalanced far beyond the campaign's waits
-                props.put("probing.rebalance.interval.ms", "5000");
             }
+            // a returning instance whose copy of a task's stores lags its current owner's by more than
+            // acceptable.recovery.lag (Kafka's default, 10,000 changelog offsets: about 12 s of this feed) gets it as
+            // a warm-up replica first, and the task moves at the next probing rebalance; at the default interval
+            // (10 minutes) the group would sit unbalanced far beyond the campaign's waits. Static members need it
+            // too: an instance back from a clean stop (it left the group) lags by what the others processed while
+            // it was away, which a slow restart can push past the default lag
+            props.put("probing.rebalance.interval.ms", "5000");
             props.put("consumer.heartbeat.interval.ms", "1000");
             for (Map.Entry<String, String> e : props.entrySet()) {
                 cmd.add("--property");

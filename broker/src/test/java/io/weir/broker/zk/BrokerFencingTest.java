@@ -2,7 +2,6 @@ package io.weir.broker.zk;
 
 import io.weir.broker.metadata.BrokerRegistration;
 import io.weir.broker.metadata.PartitionState;
-import io.weir.broker.server.Partition;
 import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.broker.testing.FaultProxy;
 import io.weir.common.TopicPartition;
@@ -26,6 +25,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import static io.weir.broker.zk.ZkTestCluster.partition;
+import static io.weir.broker.zk.ZkTestCluster.registration;
+import static io.weir.broker.zk.ZkTestCluster.state;
 import static io.weir.broker.zk.ZkTestCluster.store;
 import static io.weir.broker.zk.ZkTestCluster.waitUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -41,6 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class BrokerFencingTest {
     private static final String CHROOT = "/weir-fencing";
+    private static final Map<String, String> NO_REBALANCE = Map.of("auto.leader.rebalance.enable", "false");
 
     private ZkTestCluster cluster;
     private final List<AutoCloseable> closeables = new ArrayList<>();
@@ -60,26 +63,14 @@ class BrokerFencingTest {
 
     /** Broker 0 (started first: the controller), 1, and broker 2 built by {@code third}. */
     private List<EmbeddedBroker> startThree(EmbeddedBroker third) throws InterruptedException {
-        EmbeddedBroker b0 = cluster.broker(0, Map.of("auto.leader.rebalance.enable", "false")).start();
-        waitUntil(() -> cluster.controller() == b0, "broker 0 is the controller");
-        EmbeddedBroker b1 = cluster.broker(1, Map.of("auto.leader.rebalance.enable", "false")).start();
-        third.start();
-        List<EmbeddedBroker> all = List.of(b0, b1, third);
-        for (EmbeddedBroker b : all) {
-            waitUntil(() -> store(b).liveBrokers().size() == 3, "every broker sees all three");
-        }
-        return all;
+        return cluster.startUnderController(cluster.broker(0, NO_REBALANCE), cluster.broker(1, NO_REBALANCE), third);
     }
 
-    private static Map<String, String> thirdBrokerProps(String zookeeperConnect) {
-        Map<String, String> props = new HashMap<>();
-        props.put("broker.id", "2");
-        props.put("zookeeper.connect", zookeeperConnect);
-        props.put("group.initial.rebalance.delay.ms", "0");
-        props.put("offsets.topic.num.partitions", "2");
-        props.put("transaction.state.log.num.partitions", "2");
-        props.put("auto.leader.rebalance.enable", "false");
-        props.put("controlled.shutdown.enable", "false"); // a crash: no leadership moves before it stops
+    /** Broker 2's properties, and {@code extra}: its stop is a crash, no leadership moves before it stops. */
+    private static Map<String, String> thirdBrokerProps(Map<String, String> extra) {
+        Map<String, String> props = new HashMap<>(extra);
+        props.putAll(NO_REBALANCE);
+        props.put("controlled.shutdown.enable", "false");
         return props;
     }
 
@@ -95,18 +86,6 @@ class BrokerFencingTest {
         }
         waitUntil(() -> partition(brokers.get(2), tp).isLeader(), "broker 2 leads " + tp);
         return tp;
-    }
-
-    private static Partition partition(EmbeddedBroker b, TopicPartition tp) {
-        return b.broker().replicaManager().partition(tp);
-    }
-
-    private static PartitionState state(EmbeddedBroker b, TopicPartition tp) {
-        return store(b).image().states().get(tp);
-    }
-
-    private static BrokerRegistration registration(EmbeddedBroker b, int id) {
-        return store(b).liveBrokers().stream().filter(r -> r.id() == id).findFirst().orElse(null);
     }
 
     private static void produce(String bootstrap, TopicPartition tp, int from, int count) throws Exception {
@@ -141,13 +120,11 @@ class BrokerFencingTest {
 
     @Test
     void shouldMoveTheLeadershipOfABrokerWhoseProcessDiedBeforeItsZooKeeperSessionExpires() throws Exception {
-        int zkPort = Integer.parseInt(cluster.connectString().substring(cluster.connectString().lastIndexOf(':') + 1));
-        FaultProxy zkPath = new FaultProxy(zkPort, 1L); // broker 2's way to ZooKeeper, cut when it "dies"
+        FaultProxy zkPath = new FaultProxy(cluster.port(), 1L); // broker 2's way to ZooKeeper, cut when it "dies"
         closeables.add(zkPath);
-        Map<String, String> props = thirdBrokerProps("127.0.0.1:" + zkPath.port() + CHROOT);
-        props.put("zookeeper.session.timeout.ms", "60000"); // the test's longest wait: expiry cannot be what moves it
-        EmbeddedBroker victim = new EmbeddedBroker(props);
-        cluster.brokers().add(victim);
+        // the test's longest wait: expiry cannot be what moves it
+        EmbeddedBroker victim = cluster.broker(2, "127.0.0.1:" + zkPath.port(),
+            thirdBrokerProps(Map.of("zookeeper.session.timeout.ms", "60000")));
         List<EmbeddedBroker> brokers = startThree(victim);
         EmbeddedBroker controller = brokers.get(0);
         TopicPartition tp = createLedByBroker2(brokers, "fast-failover");
@@ -184,21 +161,14 @@ class BrokerFencingTest {
 
     @Test
     void shouldHandTheControllershipOnWhenTheControllersProcessDiedBeforeItsZooKeeperSessionExpires() throws Exception {
-        int zkPort = Integer.parseInt(cluster.connectString().substring(cluster.connectString().lastIndexOf(':') + 1));
-        FaultProxy zkPath = new FaultProxy(zkPort, 2L);
+        FaultProxy zkPath = new FaultProxy(cluster.port(), 2L);
         closeables.add(zkPath);
-        Map<String, String> props = thirdBrokerProps("127.0.0.1:" + zkPath.port() + CHROOT);
-        props.put("zookeeper.session.timeout.ms", "60000");
-        EmbeddedBroker victim = new EmbeddedBroker(props);
-        cluster.brokers().add(victim);
-        victim.start();
-        waitUntil(() -> cluster.controller() == victim, "broker 2 is the controller");
-        EmbeddedBroker b0 = cluster.broker(0, Map.of("auto.leader.rebalance.enable", "false")).start();
-        EmbeddedBroker b1 = cluster.broker(1, Map.of("auto.leader.rebalance.enable", "false")).start();
+        EmbeddedBroker victim = cluster.broker(2, "127.0.0.1:" + zkPath.port(),
+            thirdBrokerProps(Map.of("zookeeper.session.timeout.ms", "60000")));
+        EmbeddedBroker b0 = cluster.broker(0, NO_REBALANCE);
+        EmbeddedBroker b1 = cluster.broker(1, NO_REBALANCE);
+        cluster.startUnderController(victim, b0, b1); // broker 2 is the controller
         List<EmbeddedBroker> brokers = List.of(b0, b1, victim);
-        for (EmbeddedBroker b : brokers) {
-            waitUntil(() -> store(b).liveBrokers().size() == 3, "every broker sees all three");
-        }
         TopicPartition tp = createLedByBroker2(brokers, "controller-died");
         for (EmbeddedBroker b : List.of(b0, b1)) {
             waitUntil(() -> b.broker().controller().livenessProbe().hasSeenAlive(2),
@@ -225,8 +195,7 @@ class BrokerFencingTest {
 
     @Test
     void shouldLetAFencedBrokerThatIsAliveRegisterAgainUnderANewEpochAndRejoinTheIsr() throws Exception {
-        EmbeddedBroker third = new EmbeddedBroker(thirdBrokerProps(cluster.connectString() + CHROOT));
-        cluster.brokers().add(third);
+        EmbeddedBroker third = cluster.broker(2, thirdBrokerProps(Map.of()));
         List<EmbeddedBroker> brokers = startThree(third);
         EmbeddedBroker controller = brokers.get(0);
         TopicPartition tp = createLedByBroker2(brokers, "suspected");

@@ -1,6 +1,5 @@
 package io.weir.broker.zk;
 
-import io.weir.broker.metadata.BrokerRegistration;
 import io.weir.broker.testing.EmbeddedBroker;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -9,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 import java.util.Map;
 
+import static io.weir.broker.zk.ZkTestCluster.registration;
 import static io.weir.broker.zk.ZkTestCluster.store;
 import static io.weir.broker.zk.ZkTestCluster.waitUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -35,10 +35,6 @@ class ControllerResignationTest {
         cluster.close();
     }
 
-    private static BrokerRegistration registration(EmbeddedBroker b, int id) {
-        return store(b).liveBrokers().stream().filter(r -> r.id() == id).findFirst().orElse(null);
-    }
-
     /** The brokers whose controller believes it is active. */
     private static List<Integer> activeControllers(List<EmbeddedBroker> brokers) {
         return brokers.stream().filter(b -> b.broker() != null && b.broker().controller().isActive())
@@ -48,15 +44,11 @@ class ControllerResignationTest {
     @Test
     void shouldStepDownAndRejoinTheElectionWhenFencedWhileAlive() throws Exception {
         Map<String, String> props = Map.of("auto.leader.rebalance.enable", "false");
-        EmbeddedBroker b0 = cluster.broker(0, props).start();
-        waitUntil(() -> cluster.controller() == b0, "broker 0 is the controller");
-        EmbeddedBroker b1 = cluster.broker(1, props).start();
-        EmbeddedBroker b2 = cluster.broker(2, props).start();
-        List<EmbeddedBroker> brokers = List.of(b0, b1, b2);
-        for (EmbeddedBroker b : brokers) {
-            waitUntil(() -> store(b).liveBrokers().size() == 3 && store(b).image().controllerId() == 0,
-                "broker " + ZkTestCluster.id(b) + " sees all three and controller 0");
-        }
+        List<EmbeddedBroker> brokers = cluster.startUnderController(cluster.broker(0, props), cluster.broker(1, props),
+            cluster.broker(2, props));
+        EmbeddedBroker b0 = brokers.get(0);
+        EmbeddedBroker b1 = brokers.get(1);
+        EmbeddedBroker b2 = brokers.get(2);
         int oldEpoch = b0.broker().controller().controllerEpoch();
         long registration = registration(b1, 0).epoch();
 

@@ -30,6 +30,7 @@ import java.util.Optional;
 import java.util.Set;
 
 import static io.weir.broker.zk.ZkTestCluster.id;
+import static io.weir.broker.zk.ZkTestCluster.state;
 import static io.weir.broker.zk.ZkTestCluster.store;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -68,16 +69,6 @@ class ZkLeaderElectionTest {
         cluster.close();
     }
 
-    private void startBrokers(int n, Map<String, String> extra) throws InterruptedException {
-        for (int id = 0; id < n; id++) {
-            cluster.broker(id, extra).start();
-        }
-        ZkTestCluster.waitUntil(() -> controller() != null, "a controller is elected");
-        for (EmbeddedBroker b : brokers) {
-            ZkTestCluster.waitUntil(() -> store(b).liveBrokers().size() == n, "every broker sees all " + n);
-        }
-    }
-
     private EmbeddedBroker controller() {
         return cluster.controller();
     }
@@ -108,16 +99,12 @@ class ZkLeaderElectionTest {
         Map<TopicPartition, PartitionState> out = new HashMap<>();
         for (int p = 0; p < partitions; p++) {
             TopicPartition tp = new TopicPartition(topic, p);
-            PartitionState s = store(b).image().states().get(tp);
+            PartitionState s = state(b, tp);
             if (s != null) {
                 out.put(tp, s);
             }
         }
         return out;
-    }
-
-    private static PartitionState state(EmbeddedBroker b, TopicPartition tp) {
-        return store(b).image().states().get(tp);
     }
 
     private static List<Integer> without(List<Integer> list, int member) {
@@ -152,7 +139,7 @@ class ZkLeaderElectionTest {
     @ValueSource(booleans = {false, true})
     void shouldFailOverTheStoppedBrokersPartitionsToInSyncReplicasWithTheLeaderEpochBumped(boolean stopController)
         throws Exception {
-        startBrokers(3, NO_CONTROLLED_SHUTDOWN);
+        cluster.startBrokers(3, NO_CONTROLLED_SHUTDOWN);
         create(new NewTopic("failover", 6, (short) 3), 6);
         EmbeddedBroker oldController = controller();
         Map<TopicPartition, PartitionState> before = states(oldController, "failover", 6);
@@ -198,7 +185,7 @@ class ZkLeaderElectionTest {
     @Test
     void shouldKeepAPartitionWithoutLiveIsrMemberOfflineUntilOneReturnsUnlessTheTopicAllowsUncleanElection()
         throws Exception {
-        startBrokers(3, NO_CONTROLLED_SHUTDOWN);
+        cluster.startBrokers(3, NO_CONTROLLED_SHUTDOWN);
         EmbeddedBroker x = nonController(-1);
         EmbeddedBroker y = nonController(id(x));
         int xId = id(x);
@@ -263,7 +250,7 @@ class ZkLeaderElectionTest {
      */
     @Test
     void shouldFailOverABrokerThatRegisteredAgainWithoutTheControllerSeeingItGone() throws Exception {
-        startBrokers(3, NO_CONTROLLED_SHUTDOWN);
+        cluster.startBrokers(3, NO_CONTROLLED_SHUTDOWN);
         EmbeddedBroker c = controller();
         EmbeddedBroker x = nonController(-1);
         EmbeddedBroker o = nonController(id(x));
@@ -297,7 +284,7 @@ class ZkLeaderElectionTest {
     void shouldElectUncleanlyByTheBrokersDefaultUnlessTheTopicForbidsIt() throws Exception {
         Map<String, String> props = new HashMap<>(NO_CONTROLLED_SHUTDOWN);
         props.put("unclean.leader.election.enable", "true");
-        startBrokers(3, props);
+        cluster.startBrokers(3, props);
         EmbeddedBroker x = nonController(-1);
         EmbeddedBroker y = nonController(id(x));
         int xId = id(x);
@@ -320,7 +307,7 @@ class ZkLeaderElectionTest {
 
     @Test
     void shouldGiveLeadershipBackToTheReturningPreferredReplicaOnlyThroughAPreferredElection() throws Exception {
-        startBrokers(3, NO_CONTROLLED_SHUTDOWN);
+        cluster.startBrokers(3, NO_CONTROLLED_SHUTDOWN);
         create(new NewTopic("pref", 3, (short) 3), 3);
         EmbeddedBroker c = controller();
         EmbeddedBroker victim = nonController(-1);
@@ -375,7 +362,7 @@ class ZkLeaderElectionTest {
 
     @Test
     void shouldForwardAnElectionFromABrokerThatIsNotTheControllerAndAnswerWithTheControllersResult() throws Exception {
-        startBrokers(3, NO_CONTROLLED_SHUTDOWN);
+        cluster.startBrokers(3, NO_CONTROLLED_SHUTDOWN);
         create(new NewTopic("fwd", 3, (short) 3), 3);
         EmbeddedBroker c = controller();
         EmbeddedBroker victim = nonController(-1);
@@ -412,7 +399,7 @@ class ZkLeaderElectionTest {
 
     @Test
     void shouldRebalanceLeadershipToPreferredReplicasAutomatically() throws Exception {
-        startBrokers(3, Map.of("controlled.shutdown.enable", "false", "leader.imbalance.check.interval.seconds", "1"));
+        cluster.startBrokers(3, Map.of("controlled.shutdown.enable", "false", "leader.imbalance.check.interval.seconds", "1"));
         create(new NewTopic("auto", 3, (short) 3), 3);
         EmbeddedBroker c = controller();
         EmbeddedBroker victim = nonController(-1);
@@ -437,7 +424,7 @@ class ZkLeaderElectionTest {
     @ParameterizedTest(name = "the stopping broker is the controller: {0}")
     @ValueSource(booleans = {false, true})
     void shouldMoveTheLeadershipsOfABrokerInControlledShutdownBeforeItStops(boolean stopController) throws Exception {
-        startBrokers(3, Map.of("auto.leader.rebalance.enable", "false"));
+        cluster.startBrokers(3, Map.of("auto.leader.rebalance.enable", "false"));
         create(new NewTopic("cs", 6, (short) 3), 6);
         EmbeddedBroker victim = stopController ? controller() : nonController(-1);
         int victimId = id(victim);
@@ -465,7 +452,7 @@ class ZkLeaderElectionTest {
 
     @Test
     void shouldStopALoneBrokerWithoutAControlledShutdown() throws Exception {
-        startBrokers(1, Map.of());
+        cluster.startBrokers(1, Map.of());
         create(new NewTopic("alone", 2, (short) 1), 2);
         brokers.get(0).broker().shutdown();
         Stat requests = zk.checkExists().forPath(CHROOT + ZkPaths.CONTROLLED_SHUTDOWN);

@@ -1,6 +1,8 @@
 package io.weir.broker.zk;
 
 import io.weir.broker.Broker;
+import io.weir.broker.metadata.BrokerRegistration;
+import io.weir.broker.metadata.PartitionState;
 import io.weir.broker.server.Partition;
 import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.common.TopicPartition;
@@ -51,6 +53,11 @@ final class ZkTestCluster implements AutoCloseable {
         return zookeeper.getConnectString();
     }
 
+    /** The server's port (on loopback). */
+    int port() {
+        return zookeeper.getPort();
+    }
+
     /** A client of the whole tree, without the chroot. */
     CuratorFramework zk() {
         return zk;
@@ -67,9 +74,17 @@ final class ZkTestCluster implements AutoCloseable {
      * id, the ZooKeeper address and the rebalance delay win).
      */
     EmbeddedBroker broker(int id, Map<String, String> extra) {
+        return broker(id, zookeeper.getConnectString(), extra);
+    }
+
+    /**
+     * A broker (not started) as {@link #broker(int, Map)} makes it, that reaches ZooKeeper at {@code zookeeperAddress}
+     * (host:port, a proxy in front of the server, say) under the chroot.
+     */
+    EmbeddedBroker broker(int id, String zookeeperAddress, Map<String, String> extra) {
         Map<String, String> props = new HashMap<>(extra);
         props.put("broker.id", Integer.toString(id));
-        props.put("zookeeper.connect", zookeeper.getConnectString() + chroot);
+        props.put("zookeeper.connect", zookeeperAddress + chroot);
         props.put("group.initial.rebalance.delay.ms", "0");
         props.putIfAbsent("offsets.topic.num.partitions", "2");
         props.putIfAbsent("transaction.state.log.num.partitions", "2");
@@ -87,12 +102,39 @@ final class ZkTestCluster implements AutoCloseable {
         for (int id = 0; id < n; id++) {
             out.add(broker(id, extra).start());
         }
-        for (EmbeddedBroker b : out) {
-            waitUntil(() -> b.broker().metadataStore().liveBrokers().size() == n, "every broker sees all " + n);
-        }
+        awaitMembership(out);
         waitUntil(() -> out.stream().filter(b -> b.broker().controller().isActive()).count() == 1,
             "one controller is elected");
         return out;
+    }
+
+    /**
+     * Starts {@code controller} and waits until it is the active controller, then starts {@code others} (made by
+     * {@link #broker}) and waits until every one of them sees them all registered and {@code controller} in office.
+     * Returns the brokers, {@code controller} first.
+     */
+    List<EmbeddedBroker> startUnderController(EmbeddedBroker controller, EmbeddedBroker... others)
+        throws InterruptedException {
+        controller.start();
+        waitUntil(() -> controller() == controller, "broker " + id(controller) + " is the controller");
+        List<EmbeddedBroker> out = new ArrayList<>(List.of(controller));
+        for (EmbeddedBroker b : others) {
+            out.add(b.start());
+        }
+        awaitMembership(out);
+        int controllerId = id(controller);
+        for (EmbeddedBroker b : out) {
+            waitUntil(() -> store(b).image().controllerId() == controllerId,
+                "broker " + id(b) + " sees controller " + controllerId);
+        }
+        return out;
+    }
+
+    private static void awaitMembership(List<EmbeddedBroker> brokers) throws InterruptedException {
+        int n = brokers.size();
+        for (EmbeddedBroker b : brokers) {
+            waitUntil(() -> b.broker().metadataStore().liveBrokers().size() == n, "every broker sees all " + n);
+        }
     }
 
     /** The broker whose controller is active, or null while there is none. */
@@ -109,6 +151,16 @@ final class ZkTestCluster implements AutoCloseable {
     /** A running broker's metadata store (ZooKeeper mode). */
     static ZkMetadataStore store(EmbeddedBroker b) {
         return (ZkMetadataStore) b.broker().metadataStore();
+    }
+
+    /** The partition state of {@code tp} in a running broker's metadata image, or null while it has none. */
+    static PartitionState state(EmbeddedBroker b, TopicPartition tp) {
+        return store(b).image().states().get(tp);
+    }
+
+    /** Broker {@code id}'s registration as a running broker's metadata store sees it, or null while it sees none. */
+    static BrokerRegistration registration(EmbeddedBroker b, int id) {
+        return store(b).liveBrokers().stream().filter(r -> r.id() == id).findFirst().orElse(null);
     }
 
     /** A running broker's replica of {@code tp}, or null while it hosts none. */
