@@ -641,11 +641,14 @@ public final class LogManager implements AutoCloseable {
      * the renames leaves a {@code -future} without a current log, which {@link #open} finishes.
      *
      * <p>An I/O error fails a directory, as Kafka's swap does: reported to the {@link #failureChannel()}, thrown as
-     * a {@link StorageException}. The copy's directory (closing the copy, renaming it in place): the original is
-     * renamed back and stays the partition's log. The log's directory (renaming it away, or back): the log
+     * a {@link StorageException}. The copy's directory (closing the copy, renaming it in place, opening it there):
+     * the copy is renamed back to its {@code -future} name, the original is renamed back and stays the partition's
+     * log, so no failure leaves the partition serving from a log renamed away (which the next start deletes).
+     * A copy whose end differs from the log's is refused before anything is renamed. The log's directory (renaming it away, or back): the log
      * stays in the map and goes offline with its directory.
      *
      * @throws StorageException if a directory failed
+     * @throws IllegalStateException if the copy does not end where the log does (nothing renamed)
      */
     public ReplacedLog replaceCurrentWithFuture(TopicPartition tp, Log future) {
         if (!moveLock.isWriteLockedByCurrentThread()) {
@@ -666,6 +669,11 @@ public final class LogManager implements AutoCloseable {
             long logStartOffset = future.logStartOffset();
             Path targetDir = futureDir.getParent();
             Path sourceDir = source.getParent();
+            if (future.logEndOffset() != old.logEndOffset()) {
+                // checked before anything is renamed: the owner could not take the copy once the log is renamed away
+                throw new IllegalStateException(tp + ": the copy ends at " + future.logEndOffset() + ", the log at "
+                    + old.logEndOffset());
+            }
             try {
                 future.close();
             } catch (UncheckedIOException e) {
@@ -697,12 +705,47 @@ public final class LogManager implements AutoCloseable {
                 throw new StorageException("the log directory " + targetDir + " failed while the copy of " + tp
                     + " was swapped in; the log stays in " + sourceDir, e);
             }
-            Log log = Log.open(moved, config, recoveryPoint, logStartOffset, true, time);
+            Log log;
+            try {
+                log = Log.open(moved, config, recoveryPoint, logStartOffset, true, time);
+            } catch (RuntimeException e) {
+                // the copy cannot be opened in place: both go back, and the log keeps serving from its directory
+                // (renamed away, it would be deleted at the next start with every record acknowledged since)
+                throw putBack(tp, source, renamed, futureDir, moved, e);
+            }
             logs.put(tp, log);
             LOG.info("Moved the log of {} from {} to {}", tp, source.getParent(), moved.getParent());
             doCheckpoint();
             return new ReplacedLog(log, renamed);
         }
+    }
+
+    /**
+     * Undoes both renames of a swap whose copy could not be opened in place: the copy goes back to its
+     * {@code -future} name (kept for the next start, which resumes the move) and the log to its own name.
+     * The copy's directory is reported failed; a failed rename back of the log fails its directory too.
+     */
+    private StorageException putBack(TopicPartition tp, Path source, Path renamed, Path futureDir, Path moved,
+                                     RuntimeException e) {
+        Path targetDir = futureDir.getParent();
+        Path sourceDir = source.getParent();
+        reportFailure(targetDir, "cannot open the copy of " + tp + " in place", e);
+        try {
+            Files.move(moved, futureDir, StandardCopyOption.ATOMIC_MOVE);
+            FileUtils.fsyncDirectory(targetDir);
+        } catch (IOException | UncheckedIOException back) {
+            // the copy stays under the log's name in a failed directory; the log going back below is what counts
+            e.addSuppressed(back);
+        }
+        try {
+            Files.move(renamed, source, StandardCopyOption.ATOMIC_MOVE);
+            FileUtils.fsyncDirectory(sourceDir);
+        } catch (IOException | UncheckedIOException back) {
+            e.addSuppressed(back);
+            return failed(sourceDir, "cannot rename the log of " + tp + " back after its copy failed to open", back);
+        }
+        return new StorageException("the log directory " + targetDir + " failed while the copy of " + tp
+            + " was opened in place; the log stays in " + sourceDir, e);
     }
 
     private StorageException failed(Path logDir, String what, Exception e) {

@@ -319,4 +319,41 @@ class LogDirMoverTest {
         assertNull(mover.futureLog(TP));
         assertEquals(0, mover.logDirFailed(a));
     }
+
+    @Test
+    void shouldPutBothBackAndKeepServingFromTheLogWhenTheCopyCannotBeOpenedInPlace() throws Exception {
+        append("v-", 20);
+        Log log = partition.log();
+        assertTrue(mover.move(TP, b));
+        Path copy = mover.futureLog(TP).dir();
+        for (int i = 0; i < 100 && mover.copyStep(TP, Integer.MAX_VALUE) != -1; i++) {
+            // a step reads at most one segment
+        }
+        // a leftover the copy's opening must delete and cannot: both renames succeed, the open after them fails
+        Files.createDirectories(copy.resolve("stuck.tmp").resolve("inside"));
+        mover.doWork(time.milliseconds());
+
+        assertEquals(0, mover.movesInProgress());
+        assertEquals(0, swapped.get());
+        assertTrue(logManager.isOffline(b), "the copy's directory is failed");
+        assertFalse(logManager.isOffline(a));
+        assertTrue(Files.isDirectory(a.resolve(TP.dirName())), "the log is back under its name");
+        assertTrue(Files.isDirectory(copy), "the copy is back under its -future name");
+        assertFalse(Files.exists(b.resolve(TP.dirName())));
+        try (var s = Files.list(a)) {
+            assertEquals(List.of(), s.filter(f -> f.getFileName().toString().endsWith(LogManager.DELETE_DIR_SUFFIX))
+                .toList());
+        }
+        assertSame(log, partition.log());
+        assertSame(log, logManager.getLog(TP));
+        append("w-", 5);
+        mover.close();
+        logManager.close();
+        // the acknowledged records survive a restart: nothing of the log is left renamed -delete
+        logManager = LogManager.open(List.of(a, b), LogConfig.defaults(), Map.of(), time, false);
+        List<String> all = expected("v-", 20);
+        all.addAll(expected("w-", 5));
+        assertEquals(all, values(logManager.getLog(TP)));
+        mover = new LogDirMover(logManager, tp -> null, time, tp -> { });
+    }
 }
