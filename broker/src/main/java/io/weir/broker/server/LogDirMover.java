@@ -288,27 +288,46 @@ public final class LogDirMover implements AutoCloseable {
      * the truncation, under the partition's role read lock.
      */
     void truncated(TopicPartition tp, long offset) {
-        Move m = moves.get(tp);
-        if (m == null) {
-            return;
-        }
-        synchronized (m) {
-            if (m.state == State.COPYING && offset < m.future.logEndOffset()) {
-                m.future.truncateTo(offset);
+        truncateCopy(tp, "truncating", future -> {
+            if (offset < future.logEndOffset()) {
+                future.truncateTo(offset);
             }
-        }
+        });
     }
 
     /** The current log of a moving partition restarted empty at {@code offset}: so does its copy. */
     void truncatedFully(TopicPartition tp, long offset) {
+        truncateCopy(tp, "restarting", future -> future.truncateFullyAndStartAt(offset));
+    }
+
+    /**
+     * Applies a truncation of the current log to the move's copy. Never throws: the caller's truncation of the
+     * log succeeded, and a failure here is the copy's, not the log's. An I/O error fails the copy's directory
+     * (reported to the failure channel) and abandons the move; any other error abandons it too.
+     */
+    private void truncateCopy(TopicPartition tp, String what, Consumer<Log> op) {
         Move m = moves.get(tp);
         if (m == null) {
             return;
         }
+        RuntimeException failure = null;
         synchronized (m) {
-            if (m.state == State.COPYING) {
-                m.future.truncateFullyAndStartAt(offset);
+            if (m.state != State.COPYING) {
+                return;
             }
+            try {
+                op.accept(m.future);
+            } catch (UncheckedIOException e) {
+                logManager.reportFailure(m.targetDir(), "an I/O error " + what + " the copy of " + tp, e);
+                failure = e;
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+        }
+        if (failure != null) {
+            // outside the move's monitor: the mover's monitor is taken before a move's
+            LOG.warn("Cannot apply a truncation of {} to its copy in {}; the move is abandoned", tp, m.targetDir(), failure);
+            abandon(m);
         }
     }
 

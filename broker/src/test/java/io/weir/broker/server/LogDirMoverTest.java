@@ -356,4 +356,25 @@ class LogDirMoverTest {
         assertEquals(all, values(logManager.getLog(TP)));
         mover = new LogDirMover(logManager, tp -> null, time, tp -> { });
     }
+
+    @Test
+    void shouldFailTheTargetNotTheLogOnAnIoErrorTruncatingTheCopy() throws Exception {
+        append("v-", 20);
+        Log log = partition.log();
+        assertTrue(mover.move(TP, b));
+        while (mover.copyStep(TP, Integer.MAX_VALUE) > 0) {
+            // a step reads at most one segment
+        }
+        Files.move(b, root.resolve("b.gone"), StandardCopyOption.ATOMIC_MOVE); // the target disk is gone
+        // a follower restarting its log at the leader's log start: the log's truncation succeeds, the copy's cannot
+        partition.log().truncateFullyAndStartAt(30);
+        mover.truncatedFully(TP, 30); // ReplicaManager reports what this throws as a failure of the log's directory
+        assertEquals(0, mover.movesInProgress(), "the move is abandoned");
+        assertTrue(logManager.isOffline(b), "the copy's directory failed");
+        assertFalse(logManager.isOffline(a), "the log's directory is healthy");
+        assertEquals(b, logManager.failureChannel().pollNextOfflineLogDir(0, TimeUnit.MILLISECONDS));
+        assertSame(log, partition.log());
+        append("w-", 3);
+        assertEquals(expected("w-", 3), values(log));
+    }
 }
