@@ -22,9 +22,11 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -45,8 +47,9 @@ import java.util.stream.Stream;
  * <p>A replica moved while it serves (AlterReplicaLogDirs; the copying is the broker's) is copied into a
  * {@link #newFutureLogDir} and swapped in by {@link #replaceCurrentWithFuture}; a {@code -future} found at
  * start beside the current log is kept for the broker to resume ({@link #futureLogDirsFound}); one without a
- * current log (a crash between the swap's two renames) becomes the log, and {@code -delete} directories (moved
- * logs' originals) are deleted.
+ * current log becomes the log only when its swap had begun (a crash between the swap's two renames: the original,
+ * {@code <tp>.<id>-delete} with the copy's id, is there) and is deleted otherwise (the copy of a log deleted
+ * while it moved); {@code -delete} directories (moved logs' originals) are deleted after that.
  *
  * <p>Crash handling: {@link #close()} writes the checkpoints and then a {@code .clean_shutdown}
  * marker in each directory. {@link #open} deletes the markers before anything else; the logs of a
@@ -212,6 +215,9 @@ public final class LogManager implements AutoCloseable {
      */
     private boolean loadLogs(Map<TopicPartition, LogConfig> topicConfigs) {
         Map<TopicPartition, Path> found = new LinkedHashMap<>();
+        // the originals of moved logs, <tp>.<id>-delete: deleted once the copies of swaps they began are in place
+        List<Path> originals = new ArrayList<>();
+        Set<String> swapsBegun = new HashSet<>();
         for (LogDir dir : dirs) {
             try {
                 dir.hadMarker = Files.deleteIfExists(dir.path.resolve(CLEAN_SHUTDOWN_FILE));
@@ -222,8 +228,9 @@ public final class LogManager implements AutoCloseable {
             }
             dir.hadCheckpoint = Files.exists(dir.path.resolve(RECOVERY_POINT_CHECKPOINT));
             for (Path d : movedDirs(dir.path, DELETE_DIR_SUFFIX)) {
-                LOG.info("Deleting {}: the original of a log moved to another directory", d);
-                deleteTree(d);
+                String n = d.getFileName().toString();
+                swapsBegun.add(n.substring(0, n.length() - DELETE_DIR_SUFFIX.length()));
+                originals.add(d);
             }
             for (Path d : partitionDirs(dir.path)) {
                 TopicPartition tp = TopicPartition.fromDirName(d.getFileName().toString());
@@ -249,6 +256,11 @@ public final class LogManager implements AutoCloseable {
                         LOG.info("Found {}: the move of {} from {} is resumed", d, tp, found.get(tp).getParent());
                         futureDirsFound.put(tp, d);
                     }
+                } else if (!swapsBegun.contains(name(d).substring(0, name(d).length() - FUTURE_DIR_SUFFIX.length()))) {
+                    // no original renamed away by this move's swap: the copy of a log deleted meanwhile (a topic
+                    // deleted while it moved), never the partition's log
+                    LOG.warn("Deleting {}: a copy of {} for a move whose log is gone", d, tp);
+                    deleteTree(d);
                 } else {
                     Path to = dir.path.resolve(tp.dirName());
                     LOG.info("Finishing the move of {} to {}", tp, dir.path);
@@ -261,6 +273,10 @@ public final class LogManager implements AutoCloseable {
                     found.put(tp, to);
                 }
             }
+        }
+        for (Path d : originals) {
+            LOG.info("Deleting {}: the original of a log moved to another directory", d);
+            deleteTree(d);
         }
         boolean allClean = true;
         for (LogDir dir : dirs) {
@@ -320,6 +336,10 @@ public final class LogManager implements AutoCloseable {
     }
 
     /** The partition of a {@code <topic>-<partition>.<id><suffix>} directory name, or null for another name. */
+    private static String name(Path p) {
+        return p.getFileName().toString();
+    }
+
     private static TopicPartition movedPartition(String name, String suffix) {
         if (!name.endsWith(suffix)) {
             return null;

@@ -211,6 +211,27 @@ class LogManagerLogDirsTest {
     }
 
     @Test
+    void shouldDeleteACopyWithoutItsLogWhoseSwapHadNotBegun() throws Exception {
+        try (LogManager lm = open(List.of(a, b))) {
+            lm.getOrCreateLog(tp(0), LogConfig.defaults()).appendAsLeader(records(1, "x", "y"), 0);
+            // a move's copy, then the topic deleted: the copy outlives the log (no -delete original: no swap began)
+            Path future = lm.newFutureLogDir(tp(0), b);
+            Log copy = Log.open(future, tp(0), LogConfig.defaults(), 0, 0, true, time);
+            copy.appendAsFollower(lm.getLog(tp(0)).read(0, Integer.MAX_VALUE, Long.MAX_VALUE, true).records()
+                .readRecords());
+            copy.close();
+            assertTrue(lm.deleteLog(tp(0)));
+        }
+        try (LogManager again = open(List.of(a, b))) {
+            assertEquals(null, again.getLog(tp(0)), "the deleted topic's data does not come back");
+            assertEquals(Map.of(), again.futureLogDirsFound());
+            try (var s = Files.list(b)) {
+                assertEquals(List.of(), s.filter(f -> f.getFileName().toString().startsWith("orders-0")).toList());
+            }
+        }
+    }
+
+    @Test
     void shouldRefuseADirectoryListedTwice() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
             () -> open(List.of(a, b, root.resolve("x").resolve("..").resolve("a"))));

@@ -369,6 +369,10 @@ public final class LogDirMover implements AutoCloseable {
             }
             Partition p = hosted.apply(m.tp);
             if (p == null) {
+                if (logManager.getLog(m.tp) == null) {
+                    LOG.info("Cancelling the move of {} to {}: its log is gone", m.tp, m.targetDir());
+                    cancel(m.tp);
+                }
                 continue; // resumed before the partition is hosted, or stopped without deletion: waits
             }
             long step;

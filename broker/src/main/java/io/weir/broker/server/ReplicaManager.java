@@ -393,10 +393,14 @@ public final class ReplicaManager {
      * @throws java.io.UncheckedIOException if the future log cannot be created
      */
     public boolean moveReplicaLog(TopicPartition tp, Path targetDir) {
-        if (partitions.get(tp) == null) {
-            return false;
+        // under the state change lock: a stopReplica either removed the partition first (no move), or comes after
+        // the move is created and cancels it before deleting the log (no copy outlives a deleted log)
+        synchronized (stateChangeLock) {
+            if (partitions.get(tp) == null) {
+                return false;
+            }
+            return logDirMover.move(tp, targetDir);
         }
-        return logDirMover.move(tp, targetDir);
     }
 
     /** The background mover of replicas between log directories. */

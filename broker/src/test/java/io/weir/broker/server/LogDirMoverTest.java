@@ -377,4 +377,16 @@ class LogDirMoverTest {
         append("w-", 3);
         assertEquals(expected("w-", 3), values(log));
     }
+
+    @Test
+    void shouldCancelAMoveWhoseLogIsGone() throws Exception {
+        append("v-", 5);
+        assertTrue(mover.move(TP, b));
+        Path copy = mover.futureLog(TP).dir();
+        partition = null; // no longer hosted: a topic deletion, its log deleted after the copy was created
+        assertTrue(logManager.deleteLog(TP));
+        mover.doWork(time.milliseconds());
+        assertEquals(0, mover.movesInProgress());
+        assertFalse(Files.exists(copy), "a copy whose log is gone is deleted, not kept for a swap that never comes");
+    }
 }
