@@ -196,7 +196,12 @@ public final class LogDirMover implements AutoCloseable {
         wake();
     }
 
-    /** Cancels the partition's move, if any, and deletes its future log; returns whether there was one. */
+    /**
+     * Cancels the partition's move, if any, and deletes its future log; returns whether there was one. Never
+     * throws (a topic deletion goes on after it): a copy in an offline directory is only let go of, and an I/O
+     * error deleting the copy fails its directory (reported to the failure channel), the files left for the
+     * next start, which deletes a copy without its log.
+     */
     public synchronized boolean cancel(TopicPartition tp) {
         Move m = moves.remove(tp);
         if (m == null) {
@@ -207,8 +212,20 @@ public final class LogDirMover implements AutoCloseable {
                 return false; // swapped in meanwhile: it is the log now
             }
             m.state = State.CANCELLED;
-            m.future.delete();
-            FileUtils.fsyncDirectory(m.targetDir());
+            if (logManager.isOffline(m.targetDir())) {
+                m.future.closeHandlers(); // nothing is written or deleted in a failed directory
+            } else {
+                try {
+                    m.future.delete();
+                    FileUtils.fsyncDirectory(m.targetDir());
+                } catch (UncheckedIOException e) {
+                    m.future.closeHandlers();
+                    logManager.reportFailure(m.targetDir(), "an I/O error deleting the copy of " + tp, e);
+                } catch (RuntimeException e) {
+                    m.future.closeHandlers();
+                    LOG.warn("Cannot delete the copy of {} in {}", tp, m.targetDir(), e);
+                }
+            }
         }
         LOG.info("Cancelled the move of {} to {}", tp, m.targetDir());
         return true;

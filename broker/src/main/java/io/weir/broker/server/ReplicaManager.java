@@ -435,8 +435,11 @@ public final class ReplicaManager {
         }
         if (deleteLog) {
             checkpointedHighWatermarks.remove(tp);
-            logDirMover.cancel(tp); // the copy goes first: a crash between leaves no copy without its log
-            logManager.deleteLog(tp);
+            try {
+                logDirMover.cancel(tp); // the copy goes first: a crash between leaves no copy without its log
+            } finally {
+                logManager.deleteLog(tp); // whatever became of the copy, the replica's log goes
+            }
         }
         return removed != null;
     }

@@ -321,4 +321,25 @@ class LogDirMoveWhileServingTest {
             assertEquals(List.of(), named(dirB, LogManager.FUTURE_DIR_SUFFIX), "the copy went with the replica");
         }
     }
+
+    @Test
+    void shouldDeleteTheTopicsLogWhenItsCopyCannotBeDeleted() throws Exception {
+        broker = start();
+        createTopic();
+        LogDirMover mover = broker.replicaManager().logDirMover();
+        mover.setPausedForTest(true);
+        try (KafkaProducer<String, String> producer = producer(); Admin admin = admin()) {
+            produceAcked(producer, "v-", 20);
+            admin.alterReplicaLogDirs(Map.of(REPLICA, dirB.toString())).all().get();
+            Path copy = mover.futureLog(TP).dir();
+            // something in the copy that its deletion cannot remove: deleting the copy fails with an I/O error
+            Files.createDirectories(copy.resolve("stuck").resolve("inside"));
+            admin.deleteTopics(List.of(TOPIC)).all().get();
+            waitUntil(() -> broker.replicaManager().logManager().getLog(TP) == null, "the topic's log deleted");
+            assertFalse(Files.exists(dirA.resolve(TOPIC + "-0")), "the log is deleted although its copy was not");
+            assertNull(mover.futureLog(TP));
+            assertTrue(broker.replicaManager().logManager().isOffline(dirB), "the copy's directory failed");
+            assertFalse(broker.replicaManager().logManager().isOffline(dirA));
+        }
+    }
 }
