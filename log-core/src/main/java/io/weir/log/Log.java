@@ -67,6 +67,8 @@ public final class Log implements AutoCloseable {
     private static final int SNAPSHOTS_RETAINED = 3;
 
     private final Path dir;
+    /** Where {@link #dir} was renamed away to (a moved replica's original), or null. */
+    private volatile Path renamedAwayTo;
     private final TopicPartition topicPartition;
     private final Time time;
     private volatile LogConfig config;
@@ -1379,27 +1381,51 @@ public final class Log implements AutoCloseable {
     }
 
     /**
+     * Records that this log's directory was renamed to {@code to} (the swap of a moved replica,
+     * {@link LogManager#replaceCurrentWithFuture}): its files are no longer under {@link #dir()}, which may
+     * hold another log of the partition later (the replica moved back).
+     */
+    void renamedAway(Path to) {
+        this.renamedAwayTo = to;
+    }
+
+    /** Where this log's directory was renamed away to, or null while it is at {@link #dir()}. */
+    public Path renamedAwayTo() {
+        return renamedAwayTo;
+    }
+
+    /**
      * Releases every file of a log whose directory was renamed away (the original of a replica moved to
-     * another log directory, renamed {@code -delete}): no flush, no snapshot, nothing written; the
-     * renamed directory is deleted by path by its owner. Call it once no read can still need the files.
+     * another log directory, renamed {@code -delete}): channels closed, indexes unmapped, nothing written,
+     * trimmed or deleted by name, since {@link #dir()} may now hold the partition's log again (moved back);
+     * the renamed directory ({@link #renamedAwayTo}) is deleted by path by its owner. Call it once no read can
+     * still need the files.
      *
-     * @throws IllegalStateException if the directory is still where this log opened it (use {@link #close})
+     * @throws IllegalStateException if this log was not renamed away (use {@link #close})
      */
     public void releaseRenamedAway() {
-        if (Files.exists(dir)) {
-            throw new IllegalStateException(dir + " is still there: releaseRenamedAway is for a log renamed away");
+        if (renamedAwayTo == null) {
+            throw new IllegalStateException(dir + " was not renamed away: releaseRenamedAway is for a log renamed away");
         }
         lock.lock();
         try {
-            // the old names no longer exist, so deleteIfExists only closes channels and unmaps indexes
             for (LogSegment s : segments.values()) {
-                s.deleteIfExists();
+                s.releaseHandles();
             }
             segments.clear();
         } finally {
             lock.unlock();
         }
-        deleteExpiredFiles(Long.MAX_VALUE);
+        while (true) {
+            PendingDelete p;
+            synchronized (pendingDeletes) {
+                p = pendingDeletes.poll();
+            }
+            if (p == null) {
+                break;
+            }
+            p.segment().releaseHandles();
+        }
     }
 
     /** Whether any thread holds the append lock right now; for tests of what runs outside it. */

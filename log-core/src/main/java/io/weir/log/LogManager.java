@@ -733,6 +733,7 @@ public final class LogManager implements AutoCloseable {
                 // (renamed away, it would be deleted at the next start with every record acknowledged since)
                 throw putBack(tp, source, renamed, futureDir, moved, e);
             }
+            old.renamedAway(renamed);
             logs.put(tp, log);
             LOG.info("Moved the log of {} from {} to {}", tp, source.getParent(), moved.getParent());
             doCheckpoint();

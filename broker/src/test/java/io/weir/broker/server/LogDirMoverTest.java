@@ -389,4 +389,32 @@ class LogDirMoverTest {
         assertEquals(0, mover.movesInProgress());
         assertFalse(Files.exists(copy), "a copy whose log is gone is deleted, not kept for a swap that never comes");
     }
+
+    @Test
+    void shouldReleaseTheOriginalOfALogMovedBackWithinTheDeleteDelay() throws Exception {
+        append("v-", 30); // several segments
+        assertTrue(mover.move(TP, b));
+        finish();
+        assertEquals(b, logManager.logDirOf(TP));
+        assertTrue(mover.move(TP, a), "back before file.delete.delay.ms is over: <a>/<tp> exists again");
+        finish();
+        assertEquals(a, logManager.logDirOf(TP));
+        append("w-", 3);
+        time.sleep(LogConfig.defaults().fileDeleteDelayMs);
+        mover.doWork(time.milliseconds());
+        for (Path dir : List.of(a, b)) {
+            try (var s = Files.list(dir)) {
+                assertEquals(List.of(), s.filter(f -> f.getFileName().toString().endsWith(LogManager.DELETE_DIR_SUFFIX))
+                    .toList(), "both originals are deleted once the delay is over");
+            }
+        }
+        List<String> all = expected("v-", 30);
+        all.addAll(expected("w-", 3));
+        assertEquals(all, values(partition.log()), "the log moved back keeps every file");
+        mover.close();
+        logManager.close();
+        logManager = LogManager.open(List.of(a, b), LogConfig.defaults(), Map.of(), time, false);
+        assertEquals(all, values(logManager.getLog(TP)));
+        mover = new LogDirMover(logManager, tp -> null, time, tp -> { });
+    }
 }

@@ -260,6 +260,22 @@ public abstract class AbstractIndex implements AutoCloseable {
         }
     }
 
+    /**
+     * Releases the mapping without touching the file by its name (no trim): for an index whose directory was
+     * renamed away, where the name may now be another log's file.
+     */
+    public final void release() {
+        lock.lock();
+        try {
+            if (mmap != null) {
+                MappedBuffers.unmap(mmap);
+                mmap = null;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Releases the mapping and deletes the file. */
     public final void deleteIfExists() throws IOException {
         lock.lock();

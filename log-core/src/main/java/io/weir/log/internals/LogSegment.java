@@ -696,6 +696,21 @@ public final class LogSegment implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes the channel and unmaps the indexes without writing, trimming or deleting anything by name: for a
+     * segment whose directory was renamed away (its names may now be another log's files).
+     */
+    public void releaseHandles() {
+        offsetIndex.release();
+        timeIndex.release();
+        txnIndex.close();
+        try {
+            channel.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot close " + logFile, e);
+        }
+    }
+
     /** Closes and deletes every file of this segment. */
     public void deleteIfExists() {
         try {
