@@ -48,8 +48,8 @@ import java.util.function.Function;
  * cancelled ({@link #cancel}) when the replica is deleted or moved back; its future log is deleted. A move
  * of a partition this broker does not host (yet) waits.
  *
- * <p>Failed directories (Kafka's JBOD handling of a future replica): an I/O error writing the copy (or closing or
- * renaming it in the swap) is reported to the log manager's failure channel as a failure of the target directory,
+ * <p>Failed directories (Kafka's JBOD handling of a future replica): an I/O error writing the copy (truncating it
+ * with the log, closing, renaming or opening it in the swap, deleting it on cancel) is reported to the log manager's failure channel as a failure of the target directory,
  * and the move is abandoned while the replica keeps serving from its own directory (a swap that renamed the log
  * away renames it back first); an I/O error reading the log is a failure of the source directory, whose handler
  * takes the replica offline. A move into an offline directory is refused, and the failure handler ends every move
@@ -57,7 +57,8 @@ import java.util.function.Function;
  *
  * <p>Crashes: until the current log is renamed, the future log is a prefix of it that {@link LogManager#open}
  * keeps and the broker resumes ({@link #resume}, recovering the copy's tail first); after, the copy is the
- * log. A future log whose current log is gone is deleted with it.
+ * log. A future log whose current log is gone (deleted while it moved) is deleted: at start by the log manager,
+ * while running by {@link #doWork}.
  *
  * <p>One thread serves every move (Kafka's {@code num.replica.alter.log.dirs.threads}; a step is bounded, so
  * one is enough here): it runs {@link #doWork}, a duty pass, and idles when a pass did nothing. The copying
