@@ -331,4 +331,28 @@ class ReplicaManagerReplicationTest {
         third.hostPartition(TOPIC, 0, List.of(0, 1), state(1, 1, List.of(0, 1), 1));
         assertEquals(5, third.partition(TP).highWatermark());
     }
+
+    @Test
+    void shouldFailTheCopysDirectoryNotTheLogsOnAnIoErrorTruncatingAMovingFollowersCopy() throws Exception {
+        Path a = dir.resolve("a");
+        Path b = dir.resolve("b");
+        BrokerConfig config = new BrokerConfig(Map.of(BrokerConfig.LOG_DIRS, a + "," + b));
+        TopicConfigs topicConfigs = new TopicConfigs(config);
+        LogManager logs = LogManager.open(List.of(a, b), topicConfigs.defaultLogConfig(), Map.of(), time, false);
+        opened.add(logs);
+        ReplicaManager rm = new ReplicaManager(0, logs, topicConfigs, time);
+        rm.logDirMover().setPausedForTest(true);
+        rm.hostPartition(TOPIC, 0, List.of(0, 1), state(1, 0, List.of(0, 1), 0)); // a follower of broker 1
+        Partition p = rm.partition(TP);
+        assertEquals(a, logs.logDirOf(TP));
+        assertTrue(rm.moveReplicaLog(TP, b));
+        java.nio.file.Files.move(b, dir.resolve("b.gone"), java.nio.file.StandardCopyOption.ATOMIC_MOVE); // b's disk is gone
+        // the follower fell behind the leader's log start: its log restarts there, and so does the copy, which cannot
+        assertTrue(rm.truncateFollowerFullyAndStartAt(p, 0, 30));
+        assertEquals(30, p.log().logEndOffset());
+        assertTrue(logs.isOffline(b), "the copy's directory failed");
+        assertFalse(logs.isOffline(a), "the log's directory is healthy");
+        assertEquals(0, rm.logDirMover().movesInProgress());
+        rm.logDirMover().close();
+    }
 }
