@@ -33,7 +33,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -78,16 +77,8 @@ class BrokerLogDirFailureTest {
         if (zookeeper == null) {
             zookeeper = new TestingServer(true);
         }
-        Map<String, String> props = new HashMap<>();
-        props.put(BrokerConfig.LISTENERS, "PLAINTEXT://127.0.0.1:0");
-        props.put(BrokerConfig.LOG_DIRS, dirA + "," + dirB);
-        props.put(BrokerConfig.ZOOKEEPER_CONNECT, zookeeper.getConnectString() + "/jbod");
-        props.put(BrokerConfig.NUM_NETWORK_THREADS, "2");
-        props.put(BrokerConfig.NUM_IO_THREADS, "2");
-        props.put("controlled.shutdown.enable", "false");
-        Broker b = new Broker(new BrokerConfig(props));
-        b.startup();
-        return b;
+        return LogDirsBroker.start(Map.of(BrokerConfig.ZOOKEEPER_CONNECT, zookeeper.getConnectString() + "/jbod",
+            "controlled.shutdown.enable", "false"), dirA, dirB);
     }
 
     private void createTopic() throws Exception {

@@ -26,7 +26,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -59,14 +58,7 @@ class BrokerLogDirsTest {
     }
 
     private Broker start() {
-        Map<String, String> props = new HashMap<>();
-        props.put(BrokerConfig.LISTENERS, "PLAINTEXT://127.0.0.1:0");
-        props.put(BrokerConfig.LOG_DIRS, dirA + "," + dirB);
-        props.put(BrokerConfig.NUM_NETWORK_THREADS, "2");
-        props.put(BrokerConfig.NUM_IO_THREADS, "2");
-        Broker b = new Broker(new BrokerConfig(props));
-        b.startup();
-        return b;
+        return LogDirsBroker.start(Map.of(), dirA, dirB);
     }
 
     private String bootstrap() {

@@ -1,7 +1,7 @@
 package io.weir.broker.server;
 
 import io.weir.broker.Broker;
-import io.weir.broker.BrokerConfig;
+import io.weir.broker.LogDirsBroker;
 import io.weir.common.testing.TempDirs;
 import io.weir.log.Log;
 import io.weir.log.LogManager;
@@ -32,7 +32,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -69,14 +68,7 @@ class LogDirMoveWhileServingTest {
     }
 
     private Broker start() {
-        Map<String, String> props = new HashMap<>();
-        props.put(BrokerConfig.LISTENERS, "PLAINTEXT://127.0.0.1:0");
-        props.put(BrokerConfig.LOG_DIRS, dirA + "," + dirB);
-        props.put(BrokerConfig.NUM_NETWORK_THREADS, "2");
-        props.put(BrokerConfig.NUM_IO_THREADS, "2");
-        Broker b = new Broker(new BrokerConfig(props));
-        b.startup();
-        return b;
+        return LogDirsBroker.start(Map.of(), dirA, dirB);
     }
 
     private String bootstrap() {
