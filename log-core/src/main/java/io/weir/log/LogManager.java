@@ -715,12 +715,9 @@ public final class LogManager implements AutoCloseable {
             } catch (IOException | UncheckedIOException e) {
                 // the target directory failed: the original goes back, and the log keeps serving from it
                 reportFailure(targetDir, "cannot rename the copy of " + tp + " in place", e);
-                try {
-                    Files.move(renamed, source, StandardCopyOption.ATOMIC_MOVE);
-                    FileUtils.fsyncDirectory(sourceDir);
-                } catch (IOException | UncheckedIOException back) {
-                    e.addSuppressed(back);
-                    throw failed(sourceDir, "cannot rename the log of " + tp + " back after its copy failed", back);
+                StorageException back = renameLogBack(tp, source, renamed, e, "after its copy failed");
+                if (back != null) {
+                    throw back;
                 }
                 throw new StorageException("the log directory " + targetDir + " failed while the copy of " + tp
                     + " was swapped in; the log stays in " + sourceDir, e);
@@ -758,15 +755,28 @@ public final class LogManager implements AutoCloseable {
             // the copy stays under the log's name in a failed directory; the log going back below is what counts
             e.addSuppressed(back);
         }
-        try {
-            Files.move(renamed, source, StandardCopyOption.ATOMIC_MOVE);
-            FileUtils.fsyncDirectory(sourceDir);
-        } catch (IOException | UncheckedIOException back) {
-            e.addSuppressed(back);
-            return failed(sourceDir, "cannot rename the log of " + tp + " back after its copy failed to open", back);
+        StorageException back = renameLogBack(tp, source, renamed, e, "after its copy failed to open");
+        if (back != null) {
+            return back;
         }
         return new StorageException("the log directory " + targetDir + " failed while the copy of " + tp
             + " was opened in place; the log stays in " + sourceDir, e);
+    }
+
+    /**
+     * Renames a log renamed away for a swap ({@code renamed}) back to {@code source} and fsyncs its directory;
+     * null when done, else the source directory is reported failed and its exception returned ({@code cause}
+     * gets the rename's error as suppressed).
+     */
+    private StorageException renameLogBack(TopicPartition tp, Path source, Path renamed, Exception cause, String when) {
+        try {
+            Files.move(renamed, source, StandardCopyOption.ATOMIC_MOVE);
+            FileUtils.fsyncDirectory(source.getParent());
+            return null;
+        } catch (IOException | UncheckedIOException back) {
+            cause.addSuppressed(back);
+            return failed(source.getParent(), "cannot rename the log of " + tp + " back " + when, back);
+        }
     }
 
     private StorageException failed(Path logDir, String what, Exception e) {
