@@ -143,9 +143,35 @@ public final class Log implements AutoCloseable {
             throw new UncheckedIOException("cannot create " + dir, e);
         }
         Log log = new Log(dir, tp, config, time);
-        log.load(recoveryPoint, logStartOffset, hadCleanShutdown);
-        log.loadQuarantine();
+        try {
+            log.load(recoveryPoint, logStartOffset, hadCleanShutdown);
+            log.loadQuarantine();
+        } catch (RuntimeException | Error e) {
+            // no one else holds this log: release what loading opened before it failed
+            log.closeSegmentsAfterFailedOpen(e);
+            throw e;
+        }
         return log;
+    }
+
+    /**
+     * Closes every segment that a failed {@link #open} had opened, adding what closing throws to
+     * {@code cause} as suppressed. A segment whose orderly close fails still has its handles released.
+     */
+    private void closeSegmentsAfterFailedOpen(Throwable cause) {
+        for (LogSegment s : segments.values()) {
+            try {
+                s.close();
+            } catch (RuntimeException e) {
+                cause.addSuppressed(e);
+                try {
+                    s.releaseHandles();
+                } catch (RuntimeException again) {
+                    cause.addSuppressed(again);
+                }
+            }
+        }
+        segments.clear();
     }
 
     // ------------------------------------------------------------------------------------ loading
@@ -183,9 +209,10 @@ public final class Log implements AutoCloseable {
             boolean indexMissing = !Files.exists(LogSegment.file(dir, base, LogSegment.INDEX_SUFFIX))
                 || !Files.exists(LogSegment.file(dir, base, LogSegment.TIME_INDEX_SUFFIX));
             LogSegment s = LogSegment.open(dir, base, config.segmentIndexBytes, config.indexIntervalBytes, "", last, nowMs);
+            // in the map at once, so a failed open closes it with the others
+            segments.put(base, s);
             boolean rebuild = indexMissing || swapped.contains(base);
             if (base >= recoverFromBase) {
-                segments.put(base, s);
                 continue;
             }
             if (!rebuild) {
@@ -207,7 +234,6 @@ public final class Log implements AutoCloseable {
                 }
                 rebuilt++;
             }
-            segments.put(base, s);
         }
 
         int deleted = 0;

@@ -72,20 +72,26 @@ public final class LogSegment implements AutoCloseable {
         this.createdMs = createdMs;
         this.logFile = file(dir, baseOffset, LOG_SUFFIX + suffix);
         this.channel = FileChannel.open(logFile, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        OffsetIndex offsets = null;
         boolean ok = false;
         try {
             long fileSize = channel.size();
             // positions are int32 in the index: anything beyond that is garbage for recovery to cut
             this.size = (int) Math.min(fileSize, Integer.MAX_VALUE);
-            this.offsetIndex = new OffsetIndex(file(dir, baseOffset, INDEX_SUFFIX + suffix), baseOffset, maxIndexSize, active);
+            offsets = new OffsetIndex(file(dir, baseOffset, INDEX_SUFFIX + suffix), baseOffset, maxIndexSize, active);
             this.timeIndex = new TimeIndex(file(dir, baseOffset, TIME_INDEX_SUFFIX + suffix), baseOffset, maxIndexSize, active);
             this.txnIndex = new TransactionIndex(file(dir, baseOffset, TXN_INDEX_SUFFIX + suffix), baseOffset);
             ok = true;
         } finally {
             if (!ok) {
+                // the time index is the last thing that can fail, so only the offset index may be mapped
+                if (offsets != null) {
+                    offsets.release();
+                }
                 channel.close();
             }
         }
+        this.offsetIndex = offsets;
     }
 
     /**
@@ -98,7 +104,12 @@ public final class LogSegment implements AutoCloseable {
                                   boolean active, long nowMs) {
         try {
             LogSegment s = new LogSegment(dir, baseOffset, maxIndexSize, indexIntervalBytes, suffix, active, nowMs);
-            s.loadStateFromIndexes();
+            try {
+                s.loadStateFromIndexes();
+            } catch (RuntimeException e) {
+                s.releaseHandles();
+                throw e;
+            }
             return s;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open segment " + baseOffset + " in " + dir, e);
