@@ -1,10 +1,8 @@
 package io.weir.broker.zk;
 
-import io.weir.broker.BrokerConfig;
 import io.weir.broker.metadata.PartitionState;
 import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.common.TopicPartition;
-import io.weir.common.testing.TempDirs;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.message.MetadataRequest;
 import io.weir.protocol.message.MetadataResponse;
@@ -58,39 +56,27 @@ class LogDirFailureClusterTest {
     private static final int PARTITIONS = 6;
     private static final int RECORDS = 1_200;
 
-    private final Path root = TempDirs.create("logdir-failure-cluster");
+    private LogDirsTestCluster jbod;
     private ZkTestCluster cluster;
-    private final List<EmbeddedBroker> brokers = new ArrayList<>();
+    private List<EmbeddedBroker> brokers;
 
     @BeforeEach
     void start() throws Exception {
-        cluster = new ZkTestCluster("/weir-logdir-failure");
-        for (int id = 0; id < 3; id++) {
-            brokers.add(cluster.broker(id, Map.of(BrokerConfig.LOG_DIRS, dir(id, "a") + "," + dir(id, "b"),
-                "controlled.shutdown.enable", "false")).start());
-        }
-        for (EmbeddedBroker b : brokers) {
-            waitUntil(() -> b.broker().metadataStore().liveBrokers().size() == 3, "every broker registered");
-        }
+        jbod = LogDirsTestCluster.start("logdir-failure", 3, Map.of("controlled.shutdown.enable", "false"));
+        cluster = jbod.cluster();
+        brokers = jbod.brokers();
         waitUntil(() -> cluster.controller() != null, "a controller");
     }
 
     @AfterEach
     void stop() throws Exception {
-        cluster.close();
-        TempDirs.delete(root);
-    }
-
-    private Path dir(int broker, String name) {
-        return root.resolve("broker-" + broker).resolve(name);
+        if (jbod != null) {
+            jbod.close();
+        }
     }
 
     private String bootstrap() {
-        StringBuilder sb = new StringBuilder();
-        for (EmbeddedBroker b : brokers) {
-            sb.append(sb.length() == 0 ? "" : ",").append(b.bootstrapServers());
-        }
-        return sb.toString();
+        return jbod.bootstrap();
     }
 
     private PartitionState state(int p) {

@@ -1,11 +1,9 @@
 package io.weir.broker.zk;
 
 import io.weir.broker.Broker;
-import io.weir.broker.BrokerConfig;
 import io.weir.broker.server.Partition;
 import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.common.TopicPartition;
-import io.weir.common.testing.TempDirs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -19,7 +17,6 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -39,33 +36,28 @@ class LogDirMoveReplicationTest {
     private static final String TOPIC = "moving";
     private static final TopicPartition TP = new TopicPartition(TOPIC, 0);
 
-    private final Path root = TempDirs.create("logdir-move");
-    private ZkTestCluster cluster;
-    private final List<EmbeddedBroker> brokers = new ArrayList<>();
+    private LogDirsTestCluster jbod;
+    private List<EmbeddedBroker> brokers;
 
     @BeforeEach
     void start() throws Exception {
-        cluster = new ZkTestCluster("/weir-logdir-move");
-        for (int id = 0; id < 2; id++) {
-            brokers.add(cluster.broker(id, Map.of(BrokerConfig.LOG_DIRS, dir(id, "a") + "," + dir(id, "b"))).start());
-        }
-        for (EmbeddedBroker b : brokers) {
-            waitUntil(() -> b.broker().metadataStore().liveBrokers().size() == 2, "every broker registered");
-        }
+        jbod = LogDirsTestCluster.start("logdir-move", 2, Map.of());
+        brokers = jbod.brokers();
     }
 
     @AfterEach
     void stop() throws Exception {
-        cluster.close();
-        TempDirs.delete(root);
+        if (jbod != null) {
+            jbod.close();
+        }
     }
 
     private Path dir(int broker, String name) {
-        return root.resolve("broker-" + broker).resolve(name);
+        return jbod.dir(broker, name);
     }
 
     private String bootstrap() {
-        return brokers.get(0).bootstrapServers() + "," + brokers.get(1).bootstrapServers();
+        return jbod.bootstrap();
     }
 
     private void produce(KafkaProducer<String, String> producer, String prefix, int n) throws Exception {

@@ -130,7 +130,8 @@ final class ZkTestCluster implements AutoCloseable {
         return out;
     }
 
-    private static void awaitMembership(List<EmbeddedBroker> brokers) throws InterruptedException {
+    /** Waits until every one of {@code brokers} sees them all registered. */
+    static void awaitMembership(List<EmbeddedBroker> brokers) throws InterruptedException {
         int n = brokers.size();
         for (EmbeddedBroker b : brokers) {
             waitUntil(() -> b.broker().metadataStore().liveBrokers().size() == n, "every broker sees all " + n);
