@@ -3,7 +3,7 @@ package io.weir.broker;
 import io.weir.common.TopicPartition;
 import io.weir.common.record.CompressionType;
 import io.weir.common.record.RecordBatchBuilder;
-import io.weir.common.testing.TempDirs;
+import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.broker.testing.RawConnection;
 import io.weir.protocol.ApiKeys;
 import io.weir.protocol.Errors;
@@ -25,6 +25,7 @@ import org.apache.kafka.clients.admin.LogDirDescription;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.KafkaStorageException;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
@@ -56,29 +57,33 @@ class BrokerLogDirFailureTest {
     private static final short PRODUCE_V = 9;
     private static final short FETCH_V = 12;
 
-    private final Path root = TempDirs.create("broker-logdir-failure");
-    private final Path dirA = root.resolve("a");
-    private final Path dirB = root.resolve("b");
     private TestingServer zookeeper;
+    private EmbeddedBroker embedded;
+    private Path dirA;
+    private Path dirB;
     private Broker broker;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        zookeeper = new TestingServer(true);
+        embedded = EmbeddedBroker.withLogDirs(Map.of(BrokerConfig.ZOOKEEPER_CONNECT,
+            zookeeper.getConnectString() + "/jbod", "controlled.shutdown.enable", "false"), "a", "b");
+        dirA = embedded.logDir("a");
+        dirB = embedded.logDir("b");
+    }
 
     @AfterEach
     void cleanUp() throws Exception {
-        if (broker != null) {
-            broker.shutdown();
+        if (embedded != null) {
+            embedded.close();
         }
         if (zookeeper != null) {
             zookeeper.close();
         }
-        TempDirs.delete(root);
     }
 
-    private Broker start() throws Exception {
-        if (zookeeper == null) {
-            zookeeper = new TestingServer(true);
-        }
-        return LogDirsBroker.start(Map.of(BrokerConfig.ZOOKEEPER_CONNECT, zookeeper.getConnectString() + "/jbod",
-            "controlled.shutdown.enable", "false"), dirA, dirB);
+    private Broker start() {
+        return embedded.start().broker();
     }
 
     private void createTopic() throws Exception {

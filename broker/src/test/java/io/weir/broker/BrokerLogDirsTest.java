@@ -2,8 +2,8 @@ package io.weir.broker;
 
 import io.weir.broker.server.MetaProperties;
 import io.weir.broker.server.ReplicaManager;
+import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.log.LogManager;
-import io.weir.common.testing.TempDirs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.LogDirDescription;
@@ -44,21 +44,18 @@ class BrokerLogDirsTest {
     private static final String TOPIC = "spread";
     private static final int PARTITIONS = 4;
 
-    private final Path root = TempDirs.create("broker-logdirs");
-    private final Path dirA = root.resolve("a");
-    private final Path dirB = root.resolve("b");
+    private final EmbeddedBroker embedded = EmbeddedBroker.withLogDirs(Map.of(), "a", "b");
+    private final Path dirA = embedded.logDir("a");
+    private final Path dirB = embedded.logDir("b");
     private Broker broker;
 
     @AfterEach
     void cleanUp() {
-        if (broker != null) {
-            broker.shutdown();
-        }
-        TempDirs.delete(root);
+        embedded.close();
     }
 
     private Broker start() {
-        return LogDirsBroker.start(Map.of(), dirA, dirB);
+        return embedded.start().broker();
     }
 
     private String bootstrap() {
@@ -184,7 +181,7 @@ class BrokerLogDirsTest {
                 .getCurrentReplicaLogDir());
             assertEquals(3, admin.describeLogDirs(List.of(0)).allDescriptions().get().get(0).get(b).replicaInfos().size());
             ExecutionException e = assertThrows(ExecutionException.class,
-                () -> admin.alterReplicaLogDirs(Map.of(replica, root.resolve("elsewhere").toString())).all().get());
+                () -> admin.alterReplicaLogDirs(Map.of(replica, dirA.resolveSibling("elsewhere").toString())).all().get());
             assertInstanceOf(LogDirNotFoundException.class, e.getCause());
         }
         assertTrue(Files.isDirectory(dirB.resolve(TOPIC + "-0")));

@@ -1,8 +1,7 @@
 package io.weir.broker.server;
 
 import io.weir.broker.Broker;
-import io.weir.broker.LogDirsBroker;
-import io.weir.common.testing.TempDirs;
+import io.weir.broker.testing.EmbeddedBroker;
 import io.weir.log.Log;
 import io.weir.log.LogManager;
 import org.apache.kafka.clients.admin.Admin;
@@ -54,21 +53,18 @@ class LogDirMoveWhileServingTest {
     private static final io.weir.common.TopicPartition TP = new io.weir.common.TopicPartition(TOPIC, 0);
     private static final TopicPartitionReplica REPLICA = new TopicPartitionReplica(TOPIC, 0, 0);
 
-    private final Path root = TempDirs.create("logdir-move");
-    private final Path dirA = root.resolve("a").toAbsolutePath().normalize();
-    private final Path dirB = root.resolve("b").toAbsolutePath().normalize();
+    private final EmbeddedBroker embedded = EmbeddedBroker.withLogDirs(Map.of(), "a", "b");
+    private final Path dirA = embedded.logDir("a").toAbsolutePath().normalize();
+    private final Path dirB = embedded.logDir("b").toAbsolutePath().normalize();
     private Broker broker;
 
     @AfterEach
     void cleanUp() {
-        if (broker != null) {
-            broker.shutdown();
-        }
-        TempDirs.delete(root);
+        embedded.close();
     }
 
     private Broker start() {
-        return LogDirsBroker.start(Map.of(), dirA, dirB);
+        return embedded.start().broker();
     }
 
     private String bootstrap() {

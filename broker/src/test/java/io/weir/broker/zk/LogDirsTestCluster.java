@@ -1,46 +1,34 @@
 package io.weir.broker.zk;
 
-import io.weir.broker.BrokerConfig;
 import io.weir.broker.testing.EmbeddedBroker;
-import io.weir.common.testing.TempDirs;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The JBOD cluster tests' setup: brokers 0 to n - 1 on a {@link ZkTestCluster}, each with two log directories,
- * {@link #dir dir(id, "a")} then {@link #dir dir(id, "b")}, under one temp directory. Started with every broker
- * seeing all n registered; {@link #close} stops the brokers and ZooKeeper and deletes the directories.
+ * {@link #dir dir(id, "a")} then {@link #dir dir(id, "b")}, inside the broker's temp dir. Started with every
+ * broker seeing all n registered; {@link #close} stops the brokers and ZooKeeper and deletes the directories.
  */
 final class LogDirsTestCluster implements AutoCloseable {
-    private final Path root;
     private final ZkTestCluster cluster;
     private final List<EmbeddedBroker> brokers = new ArrayList<>();
 
-    private LogDirsTestCluster(String name) throws Exception {
-        this.root = TempDirs.create(name);
-        try {
-            this.cluster = new ZkTestCluster("/weir-" + name);
-        } catch (Exception | Error e) {
-            TempDirs.delete(root);
-            throw e;
-        }
+    private LogDirsTestCluster(ZkTestCluster cluster) {
+        this.cluster = cluster;
     }
 
     /**
-     * Starts {@code n} brokers under the chroot {@code /weir-<name>}; {@code extra} adds broker properties (the
-     * log directories and what {@link ZkTestCluster#broker} sets win).
+     * Starts {@code n} brokers under the chroot {@code /weir-<name>}; {@code extra} adds broker properties (what
+     * {@link ZkTestCluster#broker} sets wins).
      */
     static LogDirsTestCluster start(String name, int n, Map<String, String> extra) throws Exception {
-        LogDirsTestCluster c = new LogDirsTestCluster(name);
+        LogDirsTestCluster c = new LogDirsTestCluster(new ZkTestCluster("/weir-" + name));
         try {
             for (int id = 0; id < n; id++) {
-                Map<String, String> props = new HashMap<>(extra);
-                props.put(BrokerConfig.LOG_DIRS, c.dir(id, "a") + "," + c.dir(id, "b"));
-                c.brokers.add(c.cluster.broker(id, props).start());
+                c.brokers.add(c.cluster.brokerWithLogDirs(id, extra, "a", "b").start());
             }
             ZkTestCluster.awaitMembership(c.brokers);
             return c;
@@ -61,7 +49,7 @@ final class LogDirsTestCluster implements AutoCloseable {
 
     /** Log directory {@code name} ("a" or "b") of broker {@code broker}. */
     Path dir(int broker, String name) {
-        return root.resolve("broker-" + broker).resolve(name);
+        return brokers.get(broker).logDir(name);
     }
 
     /** Every broker's address, for a client's {@code bootstrap.servers}. */
@@ -75,10 +63,6 @@ final class LogDirsTestCluster implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        try {
-            cluster.close();
-        } finally {
-            TempDirs.delete(root);
-        }
+        cluster.close();
     }
 }

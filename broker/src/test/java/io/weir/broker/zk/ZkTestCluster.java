@@ -82,13 +82,28 @@ final class ZkTestCluster implements AutoCloseable {
      * (host:port, a proxy in front of the server, say) under the chroot.
      */
     EmbeddedBroker broker(int id, String zookeeperAddress, Map<String, String> extra) {
+        return add(new EmbeddedBroker(props(id, zookeeperAddress, extra)));
+    }
+
+    /**
+     * A broker (not started) as {@link #broker(int, Map)} makes it, whose {@code log.dirs} are the directories
+     * {@code logDirNames} inside its temp dir (see {@link EmbeddedBroker#withLogDirs}).
+     */
+    EmbeddedBroker brokerWithLogDirs(int id, Map<String, String> extra, String... logDirNames) {
+        return add(EmbeddedBroker.withLogDirs(props(id, zookeeper.getConnectString(), extra), logDirNames));
+    }
+
+    private Map<String, String> props(int id, String zookeeperAddress, Map<String, String> extra) {
         Map<String, String> props = new HashMap<>(extra);
         props.put("broker.id", Integer.toString(id));
         props.put("zookeeper.connect", zookeeperAddress + chroot);
         props.put("group.initial.rebalance.delay.ms", "0");
         props.putIfAbsent("offsets.topic.num.partitions", "2");
         props.putIfAbsent("transaction.state.log.num.partitions", "2");
-        EmbeddedBroker b = new EmbeddedBroker(props);
+        return props;
+    }
+
+    private EmbeddedBroker add(EmbeddedBroker b) {
         brokers.add(b);
         return b;
     }
