@@ -55,39 +55,23 @@ class LogOpenFailureTest {
         // segments 0 and 2 open, then a "segment 5" whose log file is a directory fails to open
         Files.createDirectory(LogSegment.file(dir, 5, LogSegment.LOG_SUFFIX));
 
-        UncheckedIOException e = assertThrows(UncheckedIOException.class,
-            () -> Log.open(dir, LogConfig.fromMap(Map.of()), 0, 0, true, time));
-
-        assertTrue(e.getMessage().contains("segment 5"), e.getMessage());
-        assertEquals(List.of(), handlesInto(dir), "handles left open by the failed open");
+        assertOpenFailsAndLeavesNothingOpen(true, "segment 5");
     }
 
     @Test
     void shouldReleaseASegmentsOffsetIndexWhenItsTimeIndexCannotBeOpened() throws IOException {
-        Path timeIndex = LogSegment.file(dir, 2, LogSegment.TIME_INDEX_SUFFIX);
-        Files.delete(timeIndex);
-        Files.createDirectory(timeIndex);
+        Path timeIndex = replaceWithDirectory(LogSegment.file(dir, 2, LogSegment.TIME_INDEX_SUFFIX));
 
-        UncheckedIOException e = assertThrows(UncheckedIOException.class,
-            () -> Log.open(dir, LogConfig.fromMap(Map.of()), 0, 0, true, time));
-
-        assertTrue(e.getMessage().contains(timeIndex.getFileName().toString()), e.getMessage());
-        assertEquals(List.of(), handlesInto(dir), "handles left open by the failed open");
+        assertOpenFailsAndLeavesNothingOpen(true, timeIndex.getFileName().toString());
     }
 
     @Test
     void shouldCloseEverySegmentWhenRecoveryFailsAfterTheSegmentsAreOpen() throws IOException {
         // after an unclean stop both segments are open before recovery resets their transaction indexes;
         // the last one's cannot be opened
-        Path txnIndex = LogSegment.file(dir, 2, LogSegment.TXN_INDEX_SUFFIX);
-        Files.deleteIfExists(txnIndex);
-        Files.createDirectory(txnIndex);
+        Path txnIndex = replaceWithDirectory(LogSegment.file(dir, 2, LogSegment.TXN_INDEX_SUFFIX));
 
-        UncheckedIOException e = assertThrows(UncheckedIOException.class,
-            () -> Log.open(dir, LogConfig.fromMap(Map.of()), 0, 0, false, time));
-
-        assertTrue(e.getMessage().contains(txnIndex.getFileName().toString()), e.getMessage());
-        assertEquals(List.of(), handlesInto(dir), "handles left open by the failed open");
+        assertOpenFailsAndLeavesNothingOpen(false, txnIndex.getFileName().toString());
     }
 
     @Test
@@ -97,14 +81,23 @@ class LogOpenFailureTest {
         Files.delete(LogSegment.file(dir, 2, LogSegment.INDEX_SUFFIX));
         Files.write(LogSegment.file(dir, 2, LogSegment.LOG_SUFFIX), new byte[] {0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 40},
             StandardOpenOption.APPEND);
-        Path txnIndex = LogSegment.file(dir, 2, LogSegment.TXN_INDEX_SUFFIX);
-        Files.deleteIfExists(txnIndex);
-        Files.createDirectory(txnIndex);
+        Path txnIndex = replaceWithDirectory(LogSegment.file(dir, 2, LogSegment.TXN_INDEX_SUFFIX));
 
+        assertOpenFailsAndLeavesNothingOpen(true, txnIndex.getFileName().toString());
+    }
+
+    /** A directory where {@code file} was (or would be): no user, root included, opens it as a file. */
+    private static Path replaceWithDirectory(Path file) throws IOException {
+        Files.deleteIfExists(file);
+        return Files.createDirectory(file);
+    }
+
+    /** Opening the log fails with its own error, naming {@code expectedInMessage}, and leaves no handle open. */
+    private void assertOpenFailsAndLeavesNothingOpen(boolean cleanShutdown, String expectedInMessage) {
         UncheckedIOException e = assertThrows(UncheckedIOException.class,
-            () -> Log.open(dir, LogConfig.fromMap(Map.of()), 0, 0, true, time));
+            () -> Log.open(dir, LogConfig.fromMap(Map.of()), 0, 0, cleanShutdown, time));
 
-        assertTrue(e.getMessage().contains(txnIndex.getFileName().toString()), e.getMessage());
+        assertTrue(e.getMessage().contains(expectedInMessage), e.getMessage());
         assertEquals(List.of(), handlesInto(dir), "handles left open by the failed open");
     }
 
