@@ -47,7 +47,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <h2>Threads</h2>
  * One dedicated I/O thread ({@code weir-network-<client.id>}) owns the NIO {@link Selector} and every
  * connection; nothing else touches a socket. {@link #send} may be called from any thread: it puts the
- * call on a bounded queue and wakes the selector. Futures complete <em>on the I/O thread</em>, so
+ * call on a bounded queue and wakes the selector (see {@link #wakeup()}). Futures complete <em>on the I/O thread</em>, so
  * callbacks attached with {@code thenApply}/{@code whenComplete} must be short and must not block
  * (calling {@link #send} from a callback is fine: it only enqueues). Blocking work belongs in the
  * {@code *Async} variants or on the caller's thread after {@code join()}. The class is thread-safe.
