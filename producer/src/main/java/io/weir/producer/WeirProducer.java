@@ -45,9 +45,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * callbacks. Callbacks should be quick: the producer's connections wait while one runs. A callback may
  * call {@link #send} (to a topic whose metadata is known) and {@link #close}, which then closes without
  * waiting (as kafka-clients' {@code close(0)}); {@link #flush()} and the transactional calls, which wait
- * for that same thread, throw there instead of deadlocking. With idempotence (the default) every batch carries a
- * per-partition sequence, so retries after lost responses or cut connections are written once and
- * in order.
+ * for that same thread, throw there instead of deadlocking. With idempotence (the default) every
+ * batch carries a per-partition sequence, so retries after lost responses or cut connections are
+ * written once and in order.
  *
  * <p>With a {@code transactional.id} the producer is transactional (Kafka's API): {@link #initTransactions()}
  * once, then {@link #beginTransaction()}, sends and {@link #sendOffsetsToTransaction}, and

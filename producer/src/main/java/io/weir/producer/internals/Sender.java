@@ -86,7 +86,7 @@ public final class Sender implements NetworkClient.IoTask {
     private final ConcurrentLinkedQueue<Runnable> events = new ConcurrentLinkedQueue<>();
     /** Counted down once the loop has ended (after a close) and failed what was left. */
     private final CountDownLatch terminated = new CountDownLatch(1);
-    /** I/O thread only: inside {@link #runOnce}, where a response that completes at once must wait for the next iteration. */
+    /** I/O thread only: inside {@link #runOnce}, where a response completed at once waits for the next iteration. */
     private boolean inIteration;
     private boolean finished;
     private final Map<Integer, Integer> inFlightPerNode = new HashMap<>();

@@ -47,10 +47,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * <h2>Threads</h2>
  * One dedicated I/O thread ({@code weir-network-<client.id>}) owns the NIO {@link Selector} and every
  * connection; nothing else touches a socket. {@link #send} may be called from any thread: it puts the
- * call on a bounded queue and wakes the selector (see {@link #wakeup()}). Futures complete <em>on the I/O thread</em>, so
- * callbacks attached with {@code thenApply}/{@code whenComplete} must be short and must not block
- * (calling {@link #send} from a callback is fine: it only enqueues). Blocking work belongs in the
- * {@code *Async} variants or on the caller's thread after {@code join()}. The class is thread-safe.
+ * call on a bounded queue and wakes the selector (see {@link #wakeup()}). Futures complete <em>on the
+ * I/O thread</em>, so callbacks attached with {@code thenApply}/{@code whenComplete} must be short and
+ * must not block (calling {@link #send} from a callback is fine: it only enqueues). Blocking work belongs
+ * in the {@code *Async} variants or on the caller's thread after {@code join()}. The class is thread-safe.
  *
  * <p>An owner may run its own loop on the I/O thread instead of a thread of its own: {@link #attach} an
  * {@link IoTask}, whose {@link IoTask#poll} runs once per loop iteration, before the calls queued by
@@ -206,7 +206,10 @@ public final class NetworkClient implements AutoCloseable {
     private final Thread ioThread;
     /** The owner's loop, run on the I/O thread each iteration; null for clients without one. */
     private volatile IoTask task;
-    /** Set by the first {@link #wakeup()} off the I/O thread since the loop last looked: later ones skip the syscall. */
+    /**
+     * Set by the first {@link #wakeup()} off the I/O thread since the loop last looked: later ones skip the
+     * syscall.
+     */
     private final AtomicBoolean wakeupPending = new AtomicBoolean();
     /** Counts real {@link Selector#wakeup()} calls (for tests: coalescing is otherwise invisible). */
     private final AtomicLong selectorWakeups = new AtomicLong();
