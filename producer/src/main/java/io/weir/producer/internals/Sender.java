@@ -89,6 +89,7 @@ public final class Sender implements NetworkClient.IoTask {
     /** I/O thread only: inside {@link #runOnce}, where a response completed at once waits for the next iteration. */
     private boolean inIteration;
     private boolean finished;
+    private int failedIterations;
     private final Map<Integer, Integer> inFlightPerNode = new HashMap<>();
     private int inFlightRequests;
     private boolean initPidOutstanding;
@@ -255,10 +256,16 @@ public final class Sender implements NetworkClient.IoTask {
         if (running || (!forceClose && (accumulator.hasUndrained() || inFlightRequests > 0
             || accumulator.appendsInProgress()))) {
             try {
-                return runOnce(nowMs);
+                long waitMs = runOnce(nowMs);
+                failedIterations = 0;
+                return waitMs;
             } catch (RuntimeException e) {
-                // a bug here must not strand every pending record: log it and keep going
-                log.error("Uncaught error in the producer's sending loop", e);
+                // a bug here must not strand every pending record: log it (less often while it repeats) and go on;
+                // a close with forceClose still settles every batch, since that path does not run this iteration
+                failedIterations++;
+                if (Integer.bitCount(failedIterations) == 1) {
+                    log.error("Uncaught error in the producer's sending loop (failure {} in a row)", failedIterations, e);
+                }
                 return FAILED_ITERATION_RETRY_MS;
             } finally {
                 inIteration = false;
