@@ -39,11 +39,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>{@link #send} serializes the record, picks its partition (explicit partition, else
  * {@code partitioner.class}, else murmur2 of the key, else the uniform sticky partitioner) and
- * appends it to that partition's open batch in the accumulator. A background I/O thread sends ready
- * batches — full, or older than {@code linger.ms} — to each partition's leader, one Produce request
- * per broker, compressing each batch once. With idempotence (the default) every batch carries a
- * per-partition sequence, so retries after lost responses or cut connections are written once and
- * in order.
+ * appends it to that partition's open batch in the accumulator. One background I/O thread
+ * ({@code weir-network-<client.id>}) sends ready batches — full, or older than {@code linger.ms} — to
+ * each partition's leader, one Produce request per broker, compressing each batch once, and runs the
+ * callbacks. Callbacks should be quick: the producer's connections wait while one runs. A callback may
+ * call {@link #send} (to a topic whose metadata is known) and {@link #close}, which then closes without
+ * waiting (as kafka-clients' {@code close(0)}); {@link #flush()} and the transactional calls, which wait
+ * for that same thread, throw there instead of deadlocking. With idempotence (the default) every
+ * batch carries a per-partition sequence, so retries after lost responses or cut connections are
+ * written once and in order.
  *
  * <p>With a {@code transactional.id} the producer is transactional (Kafka's API): {@link #initTransactions()}
  * once, then {@link #beginTransaction()}, sends and {@link #sendOffsetsToTransaction}, and
@@ -76,7 +80,6 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
     private final Metadata metadata;
     private final Sender sender;
     private final TransactionManager transactionManager; // null without transactional.id
-    private final Thread ioThread;
     private final Set<String> knownTopics = ConcurrentHashMap.newKeySet();
     /** Each topic's partitions as {@link TopicPartition}s, made once per partition count instead of once per send. */
     private final ConcurrentHashMap<String, TopicPartition[]> partitionKeys = new ConcurrentHashMap<>();
@@ -158,9 +161,7 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
         if (transactionManager != null) {
             transactionManager.attach(sender.transactionHooks());
         }
-        this.ioThread = new Thread(sender, "weir-producer-network-thread | " + clientId);
-        this.ioThread.setDaemon(true);
-        this.ioThread.start();
+        sender.start(); // on the network client's I/O thread: the producer has no thread of its own
     }
 
     @SuppressWarnings("unchecked")
@@ -321,6 +322,12 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
             if (topicError == Errors.INVALID_TOPIC_EXCEPTION || topicError == Errors.TOPIC_AUTHORIZATION_FAILED) {
                 throw topicError.exception("Topic " + topic + ": " + topicError.message());
             }
+            if (client.inIoThread()) {
+                // a callback: the metadata could only come from this very thread, which would wait for itself
+                throw new TimeoutException("Topic " + topic + (partition == null ? "" : " partition " + partition)
+                    + " is not in the producer's metadata, which a call from a producer callback (the producer's"
+                    + " I/O thread) cannot wait for");
+            }
             long nowMs = time.milliseconds();
             long remainingMs = deadlineMs - nowMs;
             if (remainingMs <= 0) {
@@ -356,9 +363,19 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
         return transactionManager;
     }
 
+    /** The transaction manager for a call that waits for the broker, which a callback (on the I/O thread) cannot. */
+    private TransactionManager blockingTransactions(String operation) {
+        TransactionManager tm = transactions();
+        if (client.inIoThread()) {
+            throw new IllegalStateException(operation + "() cannot be called from a producer callback (the producer's"
+                + " I/O thread): it waits for answers that only this thread can receive");
+        }
+        return tm;
+    }
+
     @Override
     public void initTransactions() {
-        transactions().initTransactions(maxBlockMs);
+        blockingTransactions("initTransactions").initTransactions(maxBlockMs);
     }
 
     @Override
@@ -372,17 +389,17 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
         if (groupMetadata == null) {
             throw new IllegalArgumentException("Consumer group metadata could not be null");
         }
-        transactions().sendOffsetsToTransaction(offsets, groupMetadata, maxBlockMs);
+        blockingTransactions("sendOffsetsToTransaction").sendOffsetsToTransaction(offsets, groupMetadata, maxBlockMs);
     }
 
     @Override
     public void commitTransaction() {
-        transactions().commitTransaction(maxBlockMs);
+        blockingTransactions("commitTransaction").commitTransaction(maxBlockMs);
     }
 
     @Override
     public void abortTransaction() {
-        transactions().abortTransaction(maxBlockMs);
+        blockingTransactions("abortTransaction").abortTransaction(maxBlockMs);
     }
 
     /** The transaction manager's state, for tests; null for a producer without transactional.id. */
@@ -397,6 +414,9 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
 
     @Override
     public void flush() {
+        if (client.inIoThread()) {
+            throw Sender.flushFromCallback();
+        }
         accumulator.beginFlush();
         sender.wakeup();
         try {
@@ -449,13 +469,19 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
             closed = true;
         }
         accumulator.close();
-        if (timeoutMs > 0) {
-            sender.initiateClose();
-            join(timeoutMs);
-        }
-        if (ioThread.isAlive()) {
+        if (client.inIoThread()) {
+            // close() from a callback: the loop cannot be waited for on its own thread; as kafka-clients, close
+            // without waiting: the loop fails what is left once this callback returns, then the client closes
             sender.forceClose();
-            join(Long.MAX_VALUE);
+        } else {
+            if (timeoutMs > 0) {
+                sender.initiateClose();
+                awaitSender(timeoutMs);
+            }
+            if (!sender.isTerminated()) {
+                sender.forceClose();
+                awaitSender(Long.MAX_VALUE);
+            }
         }
         accumulator.pool().close();
         client.close(0);
@@ -464,12 +490,9 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
         closeQuietly(partitioner);
     }
 
-    private void join(long ms) {
-        if (Thread.currentThread() == ioThread) {
-            return; // close() from a callback: the thread ends after this callback returns
-        }
+    private void awaitSender(long ms) {
         try {
-            ioThread.join(ms);
+            sender.awaitTermination(ms);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

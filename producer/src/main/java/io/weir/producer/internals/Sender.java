@@ -31,25 +31,30 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The producer's I/O thread: turns ready batches into Produce requests, one per leader, and settles
+ * The producer's sending loop: turns ready batches into Produce requests, one per leader, and settles
  * every batch from the responses — acknowledge, retry (oldest first, after {@code retry.backoff.ms}),
  * or fail — then runs the callbacks.
  *
- * <p>Threads: {@link #run} is the only thread that drains the accumulator, touches the
- * {@link IdempotenceManager} or completes batches. Responses arrive on the network client's thread
- * and are handed over through {@link #events}, so every decision about a partition's order is made
- * on one thread. {@link #wakeup()} and the close methods are safe from any thread.
+ * <p>Threads: the loop runs on the {@link NetworkClient}'s I/O thread as its {@link NetworkClient.IoTask}
+ * ({@link #start()} attaches it), so a producer has one I/O thread, as kafka-clients' producer has: a
+ * request and its response cost no hand-off between threads. That thread is the only one that drains
+ * the accumulator, touches the {@link IdempotenceManager} or completes batches; responses complete on it
+ * and are settled at once, so every decision about a partition's order is made on one thread. Work from
+ * other threads (the {@link TransactionManager}'s hooks) goes through {@link #events}. {@link #wakeup()},
+ * the close methods and {@link #awaitTermination} are safe from any thread. Nothing here blocks: every
+ * connection of the producer waits while the loop runs (and while user callbacks run).
  */
-public final class Sender implements Runnable {
+public final class Sender implements NetworkClient.IoTask {
     private static final Logger log = LoggerFactory.getLogger(Sender.class);
     private static final long MAX_POLL_MS = 1_000;
-    private static final Runnable WAKE = () -> { };
+    /** How soon a loop iteration that threw is retried (the network client backs off further if the throw escapes). */
+    private static final long FAILED_ITERATION_RETRY_MS = 10;
 
     /** Counters behind {@code Producer.metrics()}. */
     public static final class Metrics {
@@ -77,8 +82,14 @@ public final class Sender implements Runnable {
     private final int transactionTimeoutMs;
     private final Metrics metrics = new Metrics();
 
-    private final LinkedBlockingQueue<Runnable> events = new LinkedBlockingQueue<>();
-    private final AtomicBoolean wakeupPending = new AtomicBoolean();
+    /** Work handed over by other threads, run on the I/O thread at the start of the next iteration. */
+    private final ConcurrentLinkedQueue<Runnable> events = new ConcurrentLinkedQueue<>();
+    /** Counted down once the loop has ended (after a close) and failed what was left. */
+    private final CountDownLatch terminated = new CountDownLatch(1);
+    /** I/O thread only: inside {@link #runOnce}, where a response completed at once waits for the next iteration. */
+    private boolean inIteration;
+    private boolean finished;
+    private int failedIterations;
     private final Map<Integer, Integer> inFlightPerNode = new HashMap<>();
     private int inFlightRequests;
     private boolean initPidOutstanding;
@@ -157,6 +168,9 @@ public final class Sender implements Runnable {
 
             @Override
             public boolean flush(long timeoutMs) throws InterruptedException {
+                if (client.inIoThread()) {
+                    throw flushFromCallback();
+                }
                 accumulator.beginFlush();
                 wakeup();
                 return accumulator.awaitFlushCompletion(timeoutMs, time);
@@ -187,11 +201,23 @@ public final class Sender implements Runnable {
             "The transaction was aborted before this record was sent", null);
     }
 
+    /**
+     * The error for a flush on the I/O thread (from a callback): it would wait for batches only that thread
+     * can complete. kafka-clients refuses it the same way.
+     */
+    public static IllegalStateException flushFromCallback() {
+        return new IllegalStateException("flush() cannot be called from a producer callback (the producer's I/O"
+            + " thread): it would wait for records that only this thread can complete");
+    }
+
+    /** Starts the loop: from now on it runs on the network client's I/O thread. */
+    public void start() {
+        client.attach(this);
+    }
+
     /** Makes the loop look at the accumulator now (a batch filled up or was created). */
     public void wakeup() {
-        if (wakeupPending.compareAndSet(false, true)) {
-            events.offer(WAKE);
-        }
+        client.wakeup();
     }
 
     /** Sends what is buffered and in flight, then stops. */
@@ -207,15 +233,55 @@ public final class Sender implements Runnable {
         wakeup();
     }
 
+    /**
+     * Waits up to {@code timeoutMs} until the loop has ended after a close (and failed what was left);
+     * true if it has. Never call it on the I/O thread, whose loop it waits for.
+     */
+    public boolean awaitTermination(long timeoutMs) throws InterruptedException {
+        return terminated.await(timeoutMs, TimeUnit.MILLISECONDS);
+    }
+
+    /** Whether the loop has ended after a close. */
+    public boolean isTerminated() {
+        return terminated.getCount() == 0;
+    }
+
+    /** One iteration of the loop, on the I/O thread; returns the most the network client may wait before the next. */
     @Override
-    public void run() {
-        while (running) {
-            runOnceSafely();
+    public long poll(long nowMs) {
+        if (finished) {
+            return MAX_POLL_MS;
         }
-        // a producer id is only awaited if there is still something to send with it
-        while (!forceClose && (accumulator.hasUndrained() || inFlightRequests > 0 || accumulator.appendsInProgress())) {
-            runOnceSafely();
+        // while closing gracefully, a producer id is only awaited if there is still something to send with it
+        if (running || (!forceClose && (accumulator.hasUndrained() || inFlightRequests > 0
+            || accumulator.appendsInProgress()))) {
+            try {
+                long waitMs = runOnce(nowMs);
+                failedIterations = 0;
+                return waitMs;
+            } catch (RuntimeException e) {
+                // a bug here must not strand every pending record: log it (less often while it repeats) and go on;
+                // a close with forceClose still settles every batch, since that path does not run this iteration
+                failedIterations++;
+                if (Integer.bitCount(failedIterations) == 1) {
+                    log.error("Uncaught error in the producer's sending loop (failure {} in a row)", failedIterations, e);
+                }
+                return FAILED_ITERATION_RETRY_MS;
+            } finally {
+                inIteration = false;
+            }
         }
+        finished = true;
+        try {
+            failRemaining();
+        } finally {
+            terminated.countDown();
+        }
+        return MAX_POLL_MS;
+    }
+
+    private void failRemaining() {
+        runEvents(); // a transaction manager's hooks waiting on this loop still get their answer
         RuntimeException closed = forceClose
             ? new IllegalStateException("Producer is closed forcefully.")
             : new IllegalStateException("Producer is closed.");
@@ -227,25 +293,35 @@ public final class Sender implements Runnable {
         }
     }
 
-    private void runOnceSafely() {
-        try {
-            runOnce();
-        } catch (RuntimeException e) {
-            // a bug here must not strand every pending record: log it and keep going
-            log.error("Uncaught error in the producer I/O thread", e);
+    private void runEvents() {
+        Runnable ev;
+        while ((ev = events.poll()) != null) {
+            ev.run();
         }
     }
 
-    void runOnce() {
-        Runnable ev;
-        while ((ev = events.poll()) != null) {
-            if (ev == WAKE) {
-                wakeupPending.set(false);
-            } else {
-                ev.run();
+    /**
+     * Runs {@code handler} for a response now if it completed on the I/O thread outside an iteration (the
+     * usual case: from the network client's read), else at the start of the next iteration.
+     */
+    private void onResponse(Runnable handler) {
+        if (!inIteration && client.inIoThread()) {
+            try {
+                handler.run();
+            } catch (RuntimeException e) {
+                // thrown inside whenComplete it would vanish into the dependent future: say so at least
+                log.error("Uncaught error while handling a response in the producer's sending loop", e);
             }
+        } else {
+            events.add(handler);
         }
-        long nowMs = time.milliseconds();
+        // the loop looks again before waiting for I/O: the answer may have made batches sendable (a retry)
+        wakeup();
+    }
+
+    private long runOnce(long nowMs) {
+        inIteration = true;
+        runEvents();
         if (fatalError != null) {
             for (ProducerBatch b : accumulator.drainAll()) {
                 completeBatch(b, -1, -1, fatalError);
@@ -317,19 +393,7 @@ public final class Sender implements Runnable {
         if (!running) {
             pollMs = Math.min(pollMs, 10);
         }
-        try {
-            Runnable first = events.poll(Math.max(1, pollMs), TimeUnit.MILLISECONDS);
-            if (first != null) {
-                if (first == WAKE) {
-                    wakeupPending.set(false);
-                } else {
-                    first.run();
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            forceClose();
-        }
+        return Math.max(1, pollMs);
     }
 
     // ------------------------------------------------------------------ InitProducerId
@@ -354,7 +418,7 @@ public final class Sender implements Runnable {
             }
         };
         client.send(NodeSelector.leastLoaded(), builder, nowMs + requestTimeoutMs).whenComplete((resp, err) ->
-            events.add(() -> handleInitProducerId((InitProducerIdResponse) resp, err)));
+            onResponse(() -> handleInitProducerId((InitProducerIdResponse) resp, err)));
     }
 
     private void handleInitProducerId(InitProducerIdResponse resp, Throwable err) {
@@ -446,9 +510,8 @@ public final class Sender implements Runnable {
         inFlightRequests++;
         metrics.requests.increment();
         metrics.batchesSent.add(batches.size());
-        client.send(NodeSelector.node(nodeId), builder, nowMs + requestTimeoutMs).whenComplete((resp, err) -> {
-            events.add(() -> handleProduceResponse(nodeId, byPartition, (ProduceResponse) resp, err));
-        });
+        client.send(NodeSelector.node(nodeId), builder, nowMs + requestTimeoutMs).whenComplete((resp, err) ->
+            onResponse(() -> handleProduceResponse(nodeId, byPartition, (ProduceResponse) resp, err)));
     }
 
     private void handleProduceResponse(int nodeId, Map<TopicPartition, ProducerBatch> batches, ProduceResponse resp,

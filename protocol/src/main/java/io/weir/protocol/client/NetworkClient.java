@@ -35,7 +35,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The client side of the Kafka protocol: connections to brokers, the ApiVersions handshake, request
@@ -45,10 +47,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <h2>Threads</h2>
  * One dedicated I/O thread ({@code weir-network-<client.id>}) owns the NIO {@link Selector} and every
  * connection; nothing else touches a socket. {@link #send} may be called from any thread: it puts the
- * call on a bounded queue and wakes the selector. Futures complete <em>on the I/O thread</em>, so
- * callbacks attached with {@code thenApply}/{@code whenComplete} must be short and must not block
- * (calling {@link #send} from a callback is fine: it only enqueues). Blocking work belongs in the
- * {@code *Async} variants or on the caller's thread after {@code join()}. The class is thread-safe.
+ * call on a bounded queue and wakes the selector (see {@link #wakeup()}). Futures complete <em>on the
+ * I/O thread</em>, so callbacks attached with {@code thenApply}/{@code whenComplete} must be short and
+ * must not block (calling {@link #send} from a callback is fine: it only enqueues). Blocking work belongs
+ * in the {@code *Async} variants or on the caller's thread after {@code join()}. The class is thread-safe.
+ *
+ * <p>An owner may run its own loop on the I/O thread instead of a thread of its own: {@link #attach} an
+ * {@link IoTask}, whose {@link IoTask#poll} runs once per loop iteration, before the calls queued by
+ * {@link #send} are taken, so a call the task sends goes out in the same iteration. The producer's sender
+ * does so (one I/O thread per producer, as kafka-clients has): each hand-off between two threads costs a
+ * wakeup and a context switch per request. Other threads make the task look again with {@link #wakeup()},
+ * which costs at most one {@link Selector#wakeup()} per loop iteration however often it is called.
+ * Clients without a task (consumer, admin) behave as before.
  *
  * <h2>Connections</h2>
  * One connection per node id: bootstrap addresses use ids -1, -2, ... until the first metadata
@@ -166,6 +176,21 @@ public final class NetworkClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Work an owner runs on this client's I/O thread instead of on a thread of its own (see
+     * {@link #attach}). It must never block: every connection of the client waits while it runs.
+     */
+    @FunctionalInterface
+    public interface IoTask {
+        /**
+         * Runs once per I/O loop iteration, before the calls queued by {@link #send} are taken (so the
+         * calls it sends leave in this iteration). Returns the most milliseconds the loop may then wait
+         * for I/O before calling it again ({@link #wakeup()} cuts the wait short). A thrown exception is
+         * logged and the task is called again after a short backoff; it never stops the loop.
+         */
+        long poll(long nowMs);
+    }
+
     /** The wait after an I/O-loop iteration failed unexpectedly: 10 ms doubling to 1 s while failures repeat. */
     private static final ExponentialBackoff LOOP_FAILURE_BACKOFF =
         new ExponentialBackoff(10, 1_000, ExponentialBackoff.DEFAULT_JITTER);
@@ -179,6 +204,18 @@ public final class NetworkClient implements AutoCloseable {
     private final ExponentialBackoff retryBackoff;
     private final Selector selector;
     private final Thread ioThread;
+    /** The owner's loop, run on the I/O thread each iteration; null for clients without one. */
+    private volatile IoTask task;
+    /**
+     * Set by the first {@link #wakeup()} off the I/O thread since the loop last looked: later ones skip the
+     * syscall.
+     */
+    private final AtomicBoolean wakeupPending = new AtomicBoolean();
+    /** Counts real {@link Selector#wakeup()} calls (for tests: coalescing is otherwise invisible). */
+    private final AtomicLong selectorWakeups = new AtomicLong();
+    /** I/O thread only: a wakeup was asked for on the I/O thread itself, so the next select must not block. */
+    private boolean wakeupOnIoThread;
+    private int taskFailures;
     private final ConcurrentLinkedQueue<Call> submissions = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queuedCalls = new AtomicInteger();
     private final Map<Integer, Conn> conns = new ConcurrentHashMap<>();
@@ -266,7 +303,7 @@ public final class NetworkClient implements AutoCloseable {
             return f;
         }
         submissions.add(new Call(target, request, deadlineMs, f));
-        selector.wakeup();
+        wakeup();
         return f;
     }
 
@@ -286,8 +323,49 @@ public final class NetworkClient implements AutoCloseable {
      */
     public CompletableFuture<Cluster> refreshMetadata(long deadlineMs) {
         CompletableFuture<Cluster> f = metadata.awaitUpdate(deadlineMs);
-        selector.wakeup();
+        wakeup();
         return f;
+    }
+
+    /**
+     * Runs {@code task} on the I/O thread once per loop iteration from now on (see {@link IoTask}); at most
+     * one task per client, attached once. The task keeps being called until the client is closed, so an
+     * owner that is done makes its task return at once.
+     */
+    public void attach(IoTask task) {
+        Objects.requireNonNull(task, "task");
+        synchronized (this) {
+            if (this.task != null) {
+                throw new IllegalStateException("a task is attached already");
+            }
+            this.task = task;
+        }
+        wakeup();
+    }
+
+    /**
+     * Makes the I/O thread run a loop iteration (the attached task, the queued calls) soon. From another
+     * thread, the first call since the loop last woke costs one {@link Selector#wakeup()} and later ones
+     * nothing; on the I/O thread (from the task or a callback) it only keeps the next wait for I/O from
+     * blocking. Thread-safe.
+     */
+    public void wakeup() {
+        if (Thread.currentThread() == ioThread) {
+            wakeupOnIoThread = true;
+        } else if (!wakeupPending.get() && wakeupPending.compareAndSet(false, true)) {
+            selectorWakeups.incrementAndGet();
+            selector.wakeup();
+        }
+    }
+
+    /** Whether the caller runs on this client's I/O thread (in an {@link IoTask} or a callback of a call). */
+    public boolean inIoThread() {
+        return Thread.currentThread() == ioThread;
+    }
+
+    /** How many times {@link #wakeup()} really woke the selector; for tests. */
+    long selectorWakeups() {
+        return selectorWakeups.get();
     }
 
     /**
@@ -361,7 +439,7 @@ public final class NetworkClient implements AutoCloseable {
             closeDeadlineMs = time.milliseconds() + Math.max(0, timeoutMs);
             closing = true;
         }
-        selector.wakeup();
+        wakeup();
         if (Thread.currentThread() != ioThread) {
             try {
                 ioThread.join(Math.max(1, timeoutMs) + 5_000);
@@ -384,12 +462,24 @@ public final class NetworkClient implements AutoCloseable {
             while (true) {
                 try {
                     long nowMs = time.milliseconds();
+                    // before the task looks at its state: a wakeup() from now on must wake the select below
+                    if (wakeupPending.get()) {
+                        wakeupPending.set(false);
+                    }
+                    long taskPollMs = pollTask(nowMs);
                     drainSubmissions();
+                    wakeupOnIoThread = false; // what the task (or an earlier callback) queued is taken now
                     if (closing && (nowMs >= closeDeadlineMs || noUserCallsOutstanding())) {
                         break;
                     }
-                    long pollMs = runOnce(nowMs);
-                    selector.select(Math.max(1, Math.min(pollMs, MAX_POLL_MS)));
+                    long pollMs = Math.min(runOnce(nowMs), taskPollMs);
+                    if (wakeupOnIoThread) {
+                        // a callback run by this iteration queued a call or asked the task to look again
+                        wakeupOnIoThread = false;
+                        selector.selectNow();
+                    } else {
+                        selector.select(Math.max(1, Math.min(pollMs, MAX_POLL_MS)));
+                    }
                     handleSelected(time.milliseconds());
                     loopFailures = 0;
                 } catch (RuntimeException | IOException e) {
@@ -409,6 +499,29 @@ public final class NetworkClient implements AutoCloseable {
             }
         } finally {
             shutdown();
+        }
+    }
+
+    /** Runs the attached task, if any; returns the most it lets the loop wait. */
+    private long pollTask(long nowMs) {
+        IoTask t = task;
+        if (t == null) {
+            return MAX_POLL_MS;
+        }
+        try {
+            long waitMs = t.poll(nowMs);
+            taskFailures = 0;
+            return Math.max(0, waitMs);
+        } catch (RuntimeException e) {
+            // the task's bug must not stop the calls of everyone else; but a task that keeps failing must not
+            // spin the loop either: it is called again after a growing wait (I/O still wakes the loop)
+            taskFailures++;
+            long waitMs = LOOP_FAILURE_BACKOFF.backoffMs(taskFailures - 1);
+            if (Integer.bitCount(taskFailures) == 1) {
+                log.error("The task on the network client I/O thread failed (failure {} in a row; next call in at"
+                    + " most {} ms)", taskFailures, waitMs, e);
+            }
+            return waitMs;
         }
     }
 

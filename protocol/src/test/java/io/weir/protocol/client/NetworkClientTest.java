@@ -523,4 +523,112 @@ class NetworkClientTest {
             RequestBuilder.of(new DescribeClusterRequest()), deadline(10_000)).join();
         assertEquals("after", dc.clusterId());
     }
+
+    /**
+     * A client whose metadata is fresh and whose connection to node 7 is ready, so that nothing but the
+     * test's own calls (and the attached task) makes its I/O loop go round.
+     */
+    private NetworkClient readyClient(FakeBroker b) {
+        NetworkClient c = client(settings(b.node(-1), 30_000, 5));
+        c.refreshMetadata(deadline(20_000)).join();
+        c.send(7, new DescribeClusterRequest(), deadline(20_000)).join();
+        return c;
+    }
+
+    private FakeBroker describingBroker() throws IOException {
+        FakeBroker[] ref = new FakeBroker[1];
+        FakeBroker b = broker((h, req, conn) -> req instanceof MetadataRequest ? selfMetadata(ref[0])
+            : req instanceof DescribeClusterRequest ? new DescribeClusterResponse().setClusterId("dc") : null);
+        ref[0] = b;
+        return b;
+    }
+
+    @Test
+    void shouldSendATasksCallInTheIterationThatQueuedItWithoutASelectorWakeup() throws Exception {
+        FakeBroker b = describingBroker();
+        NetworkClient c = readyClient(b);
+        AtomicInteger polls = new AtomicInteger();
+        CompletableFuture<Integer> pollsWhenAnswered = new CompletableFuture<>();
+        CompletableFuture<long[]> wakeupsAroundSend = new CompletableFuture<>();
+        c.attach(nowMs -> {
+            if (polls.incrementAndGet() == 1) {
+                long before = c.selectorWakeups();
+                c.send(NodeSelector.node(7), RequestBuilder.of(new DescribeClusterRequest()), nowMs + 20_000)
+                    .whenComplete((r, e) -> pollsWhenAnswered.complete(e == null ? polls.get() : -1));
+                c.wakeup(); // on the I/O thread: nothing to wake
+                wakeupsAroundSend.complete(new long[] {before, c.selectorWakeups()});
+            }
+            return 10_000; // the loop may wait for I/O as long as it likes: only the answer should wake it
+        });
+        // answered before the task was polled again: the call left in the iteration that queued it, not in a
+        // later one that a selector wakeup would have started
+        assertEquals(1, pollsWhenAnswered.get(20, TimeUnit.SECONDS));
+        long[] wakeups = wakeupsAroundSend.get(20, TimeUnit.SECONDS);
+        assertEquals(wakeups[0], wakeups[1], "send() and wakeup() on the I/O thread cost no selector wakeup");
+    }
+
+    @Test
+    void shouldCoalesceWakeupsFromOtherThreadsIntoOneSelectorWakeupPerIteration() throws Exception {
+        FakeBroker b = describingBroker();
+        NetworkClient c = readyClient(b);
+        AtomicInteger polls = new AtomicInteger();
+        CountDownLatch inSecondPoll = new CountDownLatch(1);
+        CountDownLatch releaseSecondPoll = new CountDownLatch(1);
+        CountDownLatch thirdPoll = new CountDownLatch(1);
+        CountDownLatch fourthPoll = new CountDownLatch(1);
+        c.attach(nowMs -> {
+            int n = polls.incrementAndGet();
+            if (n == 2) {
+                inSecondPoll.countDown();
+                try {
+                    releaseSecondPoll.await(20, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            } else if (n == 3) {
+                thirdPoll.countDown();
+            } else if (n == 4) {
+                fourthPoll.countDown();
+            }
+            return 10_000;
+        });
+        c.wakeup(); // a second iteration
+        assertTrue(inSecondPoll.await(20, TimeUnit.SECONDS));
+        long before = c.selectorWakeups();
+        for (int i = 0; i < 1_000; i++) {
+            c.wakeup();
+        }
+        assertEquals(before + 1, c.selectorWakeups(), "a burst of wakeups while the loop runs wakes the selector once");
+        releaseSecondPoll.countDown();
+        assertTrue(thirdPoll.await(20, TimeUnit.SECONDS), "the burst made the loop go round again");
+        long afterThird = c.selectorWakeups();
+        c.wakeup();
+        assertTrue(fourthPoll.await(20, TimeUnit.SECONDS), "a wakeup after the loop went round wakes it again");
+        assertEquals(afterThird + 1, c.selectorWakeups());
+    }
+
+    @Test
+    void shouldKeepServingCallsAndCallingTheTaskWhenTheTaskThrows() throws Exception {
+        FakeBroker b = describingBroker();
+        NetworkClient c = readyClient(b);
+        AtomicInteger polls = new AtomicInteger();
+        CountDownLatch calledAgain = new CountDownLatch(3);
+        CompletableFuture<CompletableFuture<ApiMessage>> sentBeforeThrowing = new CompletableFuture<>();
+        c.attach(nowMs -> {
+            if (polls.incrementAndGet() == 1) {
+                sentBeforeThrowing.complete(c.send(7, new DescribeClusterRequest(), nowMs + 20_000));
+            } else {
+                calledAgain.countDown();
+            }
+            throw new IllegalStateException("injected task failure");
+        });
+        DescribeClusterResponse fromTask = (DescribeClusterResponse) sentBeforeThrowing.get(20, TimeUnit.SECONDS)
+            .get(20, TimeUnit.SECONDS);
+        assertEquals("dc", fromTask.clusterId(), "the call the task queued before it threw still went out");
+        DescribeClusterResponse fromCaller = (DescribeClusterResponse) c.send(7, new DescribeClusterRequest(),
+            deadline(20_000)).get(20, TimeUnit.SECONDS);
+        assertEquals("dc", fromCaller.clusterId(), "other threads' calls are served while the task keeps failing");
+        assertTrue(calledAgain.await(20, TimeUnit.SECONDS), "the failing task is called again (after a backoff)");
+        assertThrows(IllegalStateException.class, () -> c.attach(nowMs -> 0), "one task per client");
+    }
 }
