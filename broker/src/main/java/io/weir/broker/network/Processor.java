@@ -43,8 +43,29 @@ import java.util.concurrent.atomic.AtomicLong;
  * one allocation included) closes that connection only. If the selector itself fails the thread
  * ends, closing its connections, and the {@link SocketServer}'s watchdog starts a fresh processor.
  *
- * <p>Only its own thread touches the selector and connections; other threads talk to it through
- * the {@link #accept} and {@link #enqueue} queues, which wake the selector.
+ * <p>Responses ({@link SocketServer.Settings#directWrites}, on by default; off with
+ * {@code -Dweir.network.direct.response.writes=false}): the thread that answers a request (a request
+ * handler, or the thread that completes a delayed fetch or produce) writes the response to the socket
+ * itself, non-blocking, in {@link #respond}. That is safe because the connection is muted while its
+ * request is in flight: this thread neither reads nor writes it until the request's outcome comes back
+ * through the {@link #enqueue} queue, and the previous response was written whole before the request
+ * was read. If the socket takes the whole response, the answering thread hands over only a note
+ * ("written: read again"); otherwise it hands over the rest of the {@link Send}, which this thread
+ * finishes on OP_WRITE as it does with the switch off. Either way the hand-off (a queue and a selector
+ * wake-up) stays: OP_READ interest set by another thread would only take effect at the next select,
+ * but the response no longer waits for it. A write that fails (the peer is gone, or this thread closed
+ * the connection meanwhile: an error, shutdown, a dead processor) drops the response and hands over
+ * a close, which this thread ignores for a connection it has closed already. Responses keep request
+ * order because one request per connection is in flight.
+ *
+ * <p>Eager reads ({@link SocketServer.Settings#eagerReads}, on by default; off with
+ * {@code -Dweir.network.eager.reads=false}): when a response has left (or a request needs none), this
+ * thread tries to read the connection's next request at once, as the next request is often already in
+ * the socket buffer, instead of waiting for the next select round to report it.
+ *
+ * <p>Only its own thread touches the selector and the connections' state; other threads talk to it
+ * through the {@link #accept} and {@link #enqueue} queues, which wake the selector, and write to a
+ * muted connection's channel only in {@link #respond}.
  */
 final class Processor implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Processor.class);
@@ -122,6 +143,38 @@ final class Processor implements Runnable {
     void enqueue(Outcome outcome) {
         outcomes.add(outcome);
         selector.wakeup();
+    }
+
+    /**
+     * Answers a request of connection {@code connectionId}, called once per request by the thread that
+     * completed it. With {@link SocketServer.Settings#directWrites} it writes what the socket takes now
+     * (the connection is muted with this request in flight, so no other thread touches the channel) and
+     * hands this thread only what is left (see the class comment). Never throws for a failed write: the
+     * response is dropped and the connection closed.
+     */
+    void respond(String connectionId, SocketChannel channel, Send send, RequestStages stages) {
+        if (settings.directWrites() && channel != null) {
+            if (stages != null) {
+                stages.mark(RequestStages.Stage.PICKED); // the writer starts: here, the answering thread
+            }
+            try {
+                send.writeTo(channel);
+            } catch (IOException | RuntimeException e) {
+                // the peer is gone, or the network thread closed the channel under us: drop the response
+                log.debug("closing connection {}: writing its response failed: {}", connectionId, e.toString());
+                enqueue(new Outcome(connectionId, null, true, null));
+                return;
+            }
+            if (send.completed()) {
+                if (stages != null) {
+                    stages.mark(RequestStages.Stage.WRITTEN);
+                    stages.report(connectionId);
+                }
+                enqueue(new Outcome(connectionId, null, false, null)); // written: unmute and read
+                return;
+            }
+        }
+        enqueue(new Outcome(connectionId, send, false, stages));
     }
 
     int connectionCount() {
@@ -263,7 +316,7 @@ final class Processor implements Runnable {
                 if (o.close()) {
                     close(c);
                 } else if (o.send() == null) {
-                    unmute(c);
+                    resume(c, nowMs);
                 } else {
                     c.send = o.send();
                     c.sendStages = o.stages();
@@ -277,6 +330,10 @@ final class Processor implements Runnable {
                         c.key.interestOps(SelectionKey.OP_WRITE);
                     }
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                running = false;
+                return;
             } catch (IOException | RuntimeException e) {
                 closeAfterError(c, e);
             }
@@ -407,8 +464,8 @@ final class Processor implements Runnable {
         if (RequestStages.SAMPLE_EVERY > 0 && framedRequests++ % RequestStages.SAMPLE_EVERY == 0 && frame.limit() >= 8) {
             stages = new RequestStages(time, frame.getShort(0), frame.getInt(4), receivedNs);
         }
-        RequestChannel.Request request = new RequestChannel.Request(this, c.id, frame, receivedNs, c.address,
-            pool, reserved, stages);
+        RequestChannel.Request request = new RequestChannel.Request(this, c.id, c.channel, frame, receivedNs,
+            c.address, pool, reserved, stages);
         try {
             requestChannel.put(request);
         } catch (InterruptedException e) {
@@ -459,7 +516,7 @@ final class Processor implements Runnable {
         }
     }
 
-    private void write(Connection c, long nowMs) throws IOException {
+    private void write(Connection c, long nowMs) throws IOException, InterruptedException {
         Send s = c.send;
         if (s == null) {
             c.key.interestOps(SelectionKey.OP_READ);
@@ -475,13 +532,18 @@ final class Processor implements Runnable {
                 c.sendStages.report(c.id);
                 c.sendStages = null;
             }
-            unmute(c);
+            resume(c, nowMs);
         }
     }
 
-    private void unmute(Connection c) {
-        if (c.key.isValid()) {
-            c.key.interestOps(SelectionKey.OP_READ);
+    /** The connection's response has left (or it needs none): read its next request, at once when eager. */
+    private void resume(Connection c, long nowMs) throws IOException, InterruptedException {
+        if (!c.key.isValid()) {
+            return;
+        }
+        c.key.interestOps(SelectionKey.OP_READ);
+        if (settings.eagerReads()) {
+            read(c, nowMs);
         }
     }
 

@@ -43,10 +43,33 @@ public final class SocketServer {
      * @param connectionsMaxIdleMs    {@code connections.max.idle.ms}
      * @param maxConnections          {@code max.connections}
      * @param maxConnectionsPerIp     {@code max.connections.per.ip}
+     * @param directWrites            the thread that answers a request writes the response to the socket itself
+     *                                when the socket takes it (see {@link Processor}); default from the system
+     *                                property {@value #DIRECT_WRITES_PROPERTY} (true unless set to false)
+     * @param eagerReads              after a response has left, the network thread reads the connection's next
+     *                                request at once instead of after another select round; default from the
+     *                                system property {@value #EAGER_READS_PROPERTY} (true unless set to false)
      */
     public record Settings(int numNetworkThreads, int maxRequestBytes, long queuedMaxRequestBytes,
                            long requestReadTimeoutMs, long connectionsMaxIdleMs, int maxConnections,
-                           int maxConnectionsPerIp) {
+                           int maxConnectionsPerIp, boolean directWrites, boolean eagerReads) {
+        /** Internal switch (for benchmarks comparing both paths in one build) of {@link #directWrites}. */
+        public static final String DIRECT_WRITES_PROPERTY = "weir.network.direct.response.writes";
+        /** Internal switch of {@link #eagerReads}. */
+        public static final String EAGER_READS_PROPERTY = "weir.network.eager.reads";
+
+        /** The response path from the system properties {@value #DIRECT_WRITES_PROPERTY} and {@value #EAGER_READS_PROPERTY}. */
+        public Settings(int numNetworkThreads, int maxRequestBytes, long queuedMaxRequestBytes,
+                        long requestReadTimeoutMs, long connectionsMaxIdleMs, int maxConnections,
+                        int maxConnectionsPerIp) {
+            this(numNetworkThreads, maxRequestBytes, queuedMaxRequestBytes, requestReadTimeoutMs, connectionsMaxIdleMs,
+                maxConnections, maxConnectionsPerIp, switchOn(DIRECT_WRITES_PROPERTY), switchOn(EAGER_READS_PROPERTY));
+        }
+
+        private static boolean switchOn(String property) {
+            return !"false".equalsIgnoreCase(System.getProperty(property, "true").trim());
+        }
+
         public Settings {
             if (numNetworkThreads < 1 || maxRequestBytes < 1 || requestReadTimeoutMs < 1 || connectionsMaxIdleMs < 1
                 || maxConnections < 1 || maxConnectionsPerIp < 1) {
@@ -70,17 +93,23 @@ public final class SocketServer {
 
         public Settings withQueuedMaxRequestBytes(long bytes) {
             return new Settings(numNetworkThreads, maxRequestBytes, bytes, requestReadTimeoutMs, connectionsMaxIdleMs,
-                maxConnections, maxConnectionsPerIp);
+                maxConnections, maxConnectionsPerIp, directWrites, eagerReads);
         }
 
         public Settings withTimeouts(long readTimeoutMs, long maxIdleMs) {
             return new Settings(numNetworkThreads, maxRequestBytes, queuedMaxRequestBytes, readTimeoutMs, maxIdleMs,
-                maxConnections, maxConnectionsPerIp);
+                maxConnections, maxConnectionsPerIp, directWrites, eagerReads);
         }
 
         public Settings withConnectionLimits(int total, int perIp) {
             return new Settings(numNetworkThreads, maxRequestBytes, queuedMaxRequestBytes, requestReadTimeoutMs,
-                connectionsMaxIdleMs, total, perIp);
+                connectionsMaxIdleMs, total, perIp, directWrites, eagerReads);
+        }
+
+        /** These settings with the response path switches set (see {@link #directWrites}, {@link #eagerReads}). */
+        public Settings withResponsePath(boolean directWrites, boolean eagerReads) {
+            return new Settings(numNetworkThreads, maxRequestBytes, queuedMaxRequestBytes, requestReadTimeoutMs,
+                connectionsMaxIdleMs, maxConnections, maxConnectionsPerIp, directWrites, eagerReads);
         }
     }
 
