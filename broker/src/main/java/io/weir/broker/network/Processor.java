@@ -101,6 +101,10 @@ final class Processor implements Runnable {
     /** Requests framed by this thread, for the 1-in-N debug sample of {@link RequestStages}. */
     private long framedRequests;
     private volatile int waitingForMemoryCount;
+    /** Requests framed by an eager read (written by this thread only). */
+    private volatile long eagerlyReadRequests;
+    /** This thread is in an eager read ({@link #resume}). */
+    private boolean readingEagerly;
     private volatile int connectionCount;
     private volatile boolean running = true;
     private boolean closed; // guarded by newConnections
@@ -179,6 +183,11 @@ final class Processor implements Runnable {
 
     int connectionCount() {
         return connectionCount;
+    }
+
+    /** Requests read right after the previous response left, without waiting for a select round. */
+    long eagerlyReadRequests() {
+        return eagerlyReadRequests;
     }
 
     /** Connections muted because the request memory pool could not give them the bytes they need. */
@@ -459,6 +468,9 @@ final class Processor implements Runnable {
         c.sizeBuffer.clear();
         c.inFlight = true;
         c.key.interestOps(0); // muted until the handler answers
+        if (readingEagerly) {
+            eagerlyReadRequests++; // only this thread writes it; before the request is handed over (tests read it)
+        }
         long receivedNs = time.nanoseconds();
         RequestStages stages = null;
         if (RequestStages.SAMPLE_EVERY > 0 && framedRequests++ % RequestStages.SAMPLE_EVERY == 0 && frame.limit() >= 8) {
@@ -543,7 +555,12 @@ final class Processor implements Runnable {
         }
         c.key.interestOps(SelectionKey.OP_READ);
         if (settings.eagerReads()) {
-            read(c, nowMs);
+            readingEagerly = true;
+            try {
+                read(c, nowMs);
+            } finally {
+                readingEagerly = false;
+            }
         }
     }
 

@@ -196,6 +196,19 @@ public final class SocketServer {
         return processorWatchdog.replacements();
     }
 
+    /**
+     * Requests the network threads read right after the connection's previous response left, without
+     * waiting for another select round ({@link Settings#eagerReads}); counts since each thread started.
+     */
+    public long eagerlyReadRequests() {
+        long n = 0;
+        for (int i = 0; i < processors.length(); i++) {
+            Processor p = processors.get(i);
+            n += p == null ? 0 : p.eagerlyReadRequests();
+        }
+        return n;
+    }
+
     /** Connections muted until the request memory pool has room for their next bytes. */
     public int connectionsWaitingForMemory() {
         int n = 0;
