@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -22,7 +23,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A network thread: owns a {@link Selector} and the connections the acceptor gave it. Reads one
  * request frame at a time per connection, hands it to the {@link RequestChannel} and mutes the
- * connection until the handler answers, so responses leave in request order.
+ * connection until the handler answers, so responses leave in request order (read-ahead, below, reads
+ * a few more but still hands them over one at a time).
  *
  * <p>Memory: a frame's size is checked as soon as its 4 size bytes arrive (negative or above
  * {@code socket.request.max.bytes} closes the connection), but nothing is allocated from that size.
@@ -62,6 +64,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code -Dweir.network.eager.reads=false}): when a response has left (or a request needs none), this
  * thread tries to read the connection's next request at once, as the next request is often already in
  * the socket buffer, instead of waiting for the next select round to report it.
+ *
+ * <p>Read-ahead ({@link SocketServer.Settings#readAheadFrames}, off by default; on with
+ * {@code -Dweir.network.read.ahead.frames=N}): while a connection's request is with a handler (or its
+ * response is being written), up to N more complete requests are read and held, their bytes reserved in
+ * the {@link RequestMemoryPool} as any other; the next one is handed to the handlers as soon as the
+ * response before it has left, so requests still reach the handlers one at a time per connection, in
+ * order, and responses keep request order (a producer with {@code max.in.flight} 5 does not wait for a
+ * read per request). A client that closes its end while requests of it are in the broker gets their
+ * responses before the connection closes; a connection closed by the broker drops the read-ahead requests.
  *
  * <p>Only its own thread touches the selector and the connections' state; other threads talk to it
  * through the {@link #accept} and {@link #enqueue} queues, which wake the selector, and write to a
@@ -336,7 +347,7 @@ final class Processor implements Runnable {
                     // select round for OP_WRITE; only what it does not take waits for writability
                     write(c, nowMs);
                     if (c.send != null) {
-                        c.key.interestOps(SelectionKey.OP_WRITE);
+                        updateInterest(c);
                     }
                 }
             } catch (InterruptedException e) {
@@ -353,7 +364,7 @@ final class Processor implements Runnable {
         if (c.frameSize < 0) {
             int n = c.channel.read(c.sizeBuffer);
             if (n < 0) {
-                close(c);
+                endOfStream(c);
                 return;
             }
             if (n == 0) {
@@ -409,7 +420,7 @@ final class Processor implements Runnable {
             if (n <= 0) {
                 pool.release(granted);
                 if (n < 0) {
-                    close(c);
+                    endOfStream(c);
                 }
                 return;
             }
@@ -466,8 +477,6 @@ final class Processor implements Runnable {
         c.frameSize = -1;
         c.frameStartMs = -1;
         c.sizeBuffer.clear();
-        c.inFlight = true;
-        c.key.interestOps(0); // muted until the handler answers
         if (readingEagerly) {
             eagerlyReadRequests++; // only this thread writes it; before the request is handed over (tests read it)
         }
@@ -478,6 +487,18 @@ final class Processor implements Runnable {
         }
         RequestChannel.Request request = new RequestChannel.Request(this, c.id, c.channel, frame, receivedNs,
             c.address, pool, reserved, stages);
+        if (c.inFlight || c.send != null) {
+            c.readAhead.add(request); // read ahead: handed over when the responses before it have left
+            updateInterest(c);
+            return;
+        }
+        dispatch(c, request);
+    }
+
+    /** Hands the connection's next request to the handlers; the connection is muted to all but read-ahead. */
+    private void dispatch(Connection c, RequestChannel.Request request) throws InterruptedException {
+        c.inFlight = true;
+        updateInterest(c);
         try {
             requestChannel.put(request);
         } catch (InterruptedException e) {
@@ -486,10 +507,47 @@ final class Processor implements Runnable {
         }
     }
 
+    /**
+     * Sets the connection's interest from its state: write while a response is left to write; read while
+     * no request is in flight and no response is being written, or, with read-ahead, while fewer than
+     * {@link SocketServer.Settings#readAheadFrames} requests wait behind the one in flight; never while
+     * it waits for pool memory or after the client's end of stream.
+     */
+    private void updateInterest(Connection c) {
+        if (!c.key.isValid()) {
+            return;
+        }
+        int ops = c.send != null ? SelectionKey.OP_WRITE : 0;
+        if (mayRead(c)) {
+            ops |= SelectionKey.OP_READ;
+        }
+        c.key.interestOps(ops);
+    }
+
+    private boolean mayRead(Connection c) {
+        if (c.waitingForMemory || c.endOfStream) {
+            return false;
+        }
+        return !c.inFlight && c.send == null || c.readAhead.size() < settings.readAheadFrames();
+    }
+
+    /**
+     * The client closed its end. Without requests of its own in the broker the connection closes now; else
+     * (possible only with read-ahead) it reads nothing more and closes once their responses have left.
+     */
+    private void endOfStream(Connection c) {
+        if (c.inFlight || c.send != null) {
+            c.endOfStream = true;
+            updateInterest(c);
+        } else {
+            close(c);
+        }
+    }
+
     private void muteForMemory(Connection c) {
         if (!c.waitingForMemory) {
             c.waitingForMemory = true;
-            c.key.interestOps(0);
+            updateInterest(c);
             waitingForMemory.add(c);
             waitingForMemoryCount = waitingForMemory.size();
         }
@@ -501,9 +559,7 @@ final class Processor implements Runnable {
         }
         for (Connection c : waitingForMemory) {
             c.waitingForMemory = false;
-            if (c.key.isValid()) {
-                c.key.interestOps(SelectionKey.OP_READ); // those that still find no memory mute again
-            }
+            updateInterest(c); // those that still find no memory mute again
         }
         waitingForMemory.clear();
         waitingForMemoryCount = 0;
@@ -531,7 +587,7 @@ final class Processor implements Runnable {
     private void write(Connection c, long nowMs) throws IOException, InterruptedException {
         Send s = c.send;
         if (s == null) {
-            c.key.interestOps(SelectionKey.OP_READ);
+            updateInterest(c);
             return;
         }
         if (s.writeTo(c.channel) > 0) {
@@ -548,13 +604,24 @@ final class Processor implements Runnable {
         }
     }
 
-    /** The connection's response has left (or it needs none): read its next request, at once when eager. */
+    /**
+     * The connection's response has left (or it needs none): hand over its next read-ahead request, or
+     * close it after the client's end of stream; then read on, at once when eager.
+     */
     private void resume(Connection c, long nowMs) throws IOException, InterruptedException {
         if (!c.key.isValid()) {
             return;
         }
-        c.key.interestOps(SelectionKey.OP_READ);
-        if (settings.eagerReads()) {
+        RequestChannel.Request next = c.readAhead.poll();
+        if (next != null) {
+            dispatch(c, next);
+        } else if (c.endOfStream) {
+            close(c);
+            return;
+        } else {
+            updateInterest(c);
+        }
+        if (settings.eagerReads() && mayRead(c)) {
             readingEagerly = true;
             try {
                 read(c, nowMs);
@@ -580,6 +647,10 @@ final class Processor implements Runnable {
         pool.release(c.reservedBytes);
         c.reservedBytes = 0;
         c.frame = null;
+        RequestChannel.Request r;
+        while ((r = c.readAhead.poll()) != null) {
+            r.discard();
+        }
         quotas.release(c.inetAddress);
     }
 
@@ -608,7 +679,11 @@ final class Processor implements Runnable {
         /** A request of this connection is with a handler. */
         boolean inFlight;
         boolean waitingForMemory;
+        /** The client closed its end while requests of it were in the broker (read-ahead only). */
+        boolean endOfStream;
         boolean closed;
+        /** Complete requests read behind the one in flight, oldest first (read-ahead; empty without it). */
+        final ArrayDeque<RequestChannel.Request> readAhead = new ArrayDeque<>(2);
         Send send;
         /** The debug stamps of the request {@link #send} answers, or null. */
         RequestStages sendStages;

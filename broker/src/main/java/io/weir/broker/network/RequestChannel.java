@@ -145,6 +145,11 @@ public final class RequestChannel {
             }
         }
 
+        /** Gives the memory back without an answer: the connection closed before this read-ahead request was handed over. */
+        void discard() {
+            complete();
+        }
+
         private boolean complete() {
             if (!completed.compareAndSet(false, true)) {
                 return false;

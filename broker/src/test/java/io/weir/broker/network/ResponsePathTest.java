@@ -383,11 +383,20 @@ class ResponsePathTest {
 
     @Test
     void shouldKeepResponsesInRequestOrderPerConnectionUnderManyPipelinedRequests() throws Exception {
+        answerPipelinedRequestsInOrder(0);
+    }
+
+    @Test
+    void shouldKeepResponsesInRequestOrderPerConnectionWithReadAhead() throws Exception {
+        answerPipelinedRequestsInOrder(4);
+    }
+
+    private void answerPipelinedRequestsInOrder(int readAheadFrames) throws Exception {
         int connections = 4;
         int requestsPerConnection = 1_500;
         // answers of 1 B to 300 KB from four handler threads with random pauses: some are written whole by the
         // handler, some in part by it and in part by the network thread; every 7th request gets no answer
-        start(settings(2, true, true), 4, r -> {
+        start(settings(2, true, true).withReadAheadFrames(readAheadFrames), 4, r -> {
             ByteBuffer frame = r.frame();
             int seq = frame.getInt(0);
             if (seq % 7 == 3) {
