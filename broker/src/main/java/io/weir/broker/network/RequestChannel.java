@@ -42,7 +42,8 @@ public final class RequestChannel {
     /**
      * One complete request frame (without its 4-byte size) from one connection. Exactly one of
      * {@link #respond}, {@link #noResponse} or {@link #closeConnection} completes it, from any
-     * thread; until then the connection reads nothing more, so responses keep request order. The
+     * thread; until then no other request of the connection reaches a handler (it reads nothing more,
+     * or, with read-ahead, holds the few it read), so responses keep request order. The
      * first completion wins and later ones are ignored (a request parked in a purgatory may be
      * completed by a timer after its handler failed and closed the connection).
      *
