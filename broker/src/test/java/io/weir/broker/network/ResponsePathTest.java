@@ -247,7 +247,8 @@ class ResponsePathTest {
         throws Exception {
         Random random = new Random(42);
         byte[] head = new byte[1 << 20];
-        byte[] fileBytes = new byte[8 << 20]; // with the head, above the largest send buffer (tcp_wmem max 4 MiB)
+        // with the head, above what a socket buffers on common hosts (tcp_wmem's ceiling is 4 to 16 MiB)
+        byte[] fileBytes = new byte[24 << 20];
         byte[] tail = new byte[1000];
         random.nextBytes(head);
         random.nextBytes(fileBytes);
