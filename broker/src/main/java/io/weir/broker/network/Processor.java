@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -22,7 +23,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A network thread: owns a {@link Selector} and the connections the acceptor gave it. Reads one
  * request frame at a time per connection, hands it to the {@link RequestChannel} and mutes the
- * connection until the handler answers, so responses leave in request order.
+ * connection until the handler answers, so responses leave in request order (read-ahead, below, reads
+ * a few more but still hands them over one at a time).
  *
  * <p>Memory: a frame's size is checked as soon as its 4 size bytes arrive (negative or above
  * {@code socket.request.max.bytes} closes the connection), but nothing is allocated from that size.
@@ -43,8 +45,38 @@ import java.util.concurrent.atomic.AtomicLong;
  * one allocation included) closes that connection only. If the selector itself fails the thread
  * ends, closing its connections, and the {@link SocketServer}'s watchdog starts a fresh processor.
  *
- * <p>Only its own thread touches the selector and connections; other threads talk to it through
- * the {@link #accept} and {@link #enqueue} queues, which wake the selector.
+ * <p>Responses ({@link SocketServer.Settings#directWrites}, on by default; off with
+ * {@code -Dweir.network.direct.response.writes=false}): the thread that answers a request (a request
+ * handler, or the thread that completes a delayed fetch or produce) writes the response to the socket
+ * itself, non-blocking, in {@link #respond}. That is safe because the connection is muted while its
+ * request is in flight: this thread neither reads nor writes it until the request's outcome comes back
+ * through the {@link #enqueue} queue, and the previous response was written whole before the request
+ * was read. If the socket takes the whole response, the answering thread hands over only a note
+ * ("written: read again"); otherwise it hands over the rest of the {@link Send}, which this thread
+ * finishes on OP_WRITE as it does with the switch off. Either way the hand-off (a queue and a selector
+ * wake-up) stays: OP_READ interest set by another thread would only take effect at the next select,
+ * but the response no longer waits for it. A write that fails (the peer is gone, or this thread closed
+ * the connection meanwhile: an error, shutdown, a dead processor) drops the response and hands over
+ * a close, which this thread ignores for a connection it has closed already. Responses keep request
+ * order because one request per connection is in flight.
+ *
+ * <p>Eager reads ({@link SocketServer.Settings#eagerReads}, on by default; off with
+ * {@code -Dweir.network.eager.reads=false}): when a response has left (or a request needs none), this
+ * thread tries to read the connection's next request at once, as the next request is often already in
+ * the socket buffer, instead of waiting for the next select round to report it.
+ *
+ * <p>Read-ahead ({@link SocketServer.Settings#readAheadFrames}, off by default; on with
+ * {@code -Dweir.network.read.ahead.frames=N}): while a connection's request is with a handler (or its
+ * response is being written), up to N more complete requests are read and held, their bytes reserved in
+ * the {@link RequestMemoryPool} as any other; the next one is handed to the handlers as soon as the
+ * response before it has left, so requests still reach the handlers one at a time per connection, in
+ * order, and responses keep request order (a producer with {@code max.in.flight} 5 does not wait for a
+ * read per request). A client that closes its end while requests of it are in the broker gets their
+ * responses before the connection closes; a connection closed by the broker drops the read-ahead requests.
+ *
+ * <p>Only its own thread touches the selector and the connections' state; other threads talk to it
+ * through the {@link #accept} and {@link #enqueue} queues, which wake the selector, and write to a
+ * muted connection's channel only in {@link #respond}.
  */
 final class Processor implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Processor.class);
@@ -80,6 +112,10 @@ final class Processor implements Runnable {
     /** Requests framed by this thread, for the 1-in-N debug sample of {@link RequestStages}. */
     private long framedRequests;
     private volatile int waitingForMemoryCount;
+    /** Requests framed by an eager read (written by this thread only). */
+    private volatile long eagerlyReadRequests;
+    /** This thread is in an eager read ({@link #resume}). */
+    private boolean readingEagerly;
     private volatile int connectionCount;
     private volatile boolean running = true;
     private boolean closed; // guarded by newConnections
@@ -124,8 +160,45 @@ final class Processor implements Runnable {
         selector.wakeup();
     }
 
+    /**
+     * Answers a request of connection {@code connectionId}, called once per request by the thread that
+     * completed it. With {@link SocketServer.Settings#directWrites} it writes what the socket takes now
+     * (the connection is muted with this request in flight, so no other thread touches the channel) and
+     * hands this thread only what is left (see the class comment). Never throws for a failed write: the
+     * response is dropped and the connection closed.
+     */
+    void respond(String connectionId, SocketChannel channel, Send send, RequestStages stages) {
+        if (settings.directWrites() && channel != null) {
+            if (stages != null) {
+                stages.mark(RequestStages.Stage.PICKED); // the writer starts: here, the answering thread
+            }
+            try {
+                send.writeTo(channel);
+            } catch (IOException | RuntimeException e) {
+                // the peer is gone, or the network thread closed the channel under us: drop the response
+                log.debug("closing connection {}: writing its response failed: {}", connectionId, e.toString());
+                enqueue(new Outcome(connectionId, null, true, null));
+                return;
+            }
+            if (send.completed()) {
+                if (stages != null) {
+                    stages.mark(RequestStages.Stage.WRITTEN);
+                    stages.report(connectionId);
+                }
+                enqueue(new Outcome(connectionId, null, false, null)); // written: unmute and read
+                return;
+            }
+        }
+        enqueue(new Outcome(connectionId, send, false, stages));
+    }
+
     int connectionCount() {
         return connectionCount;
+    }
+
+    /** Requests read right after the previous response left, without waiting for a select round. */
+    long eagerlyReadRequests() {
+        return eagerlyReadRequests;
     }
 
     /** Connections muted because the request memory pool could not give them the bytes they need. */
@@ -263,7 +336,7 @@ final class Processor implements Runnable {
                 if (o.close()) {
                     close(c);
                 } else if (o.send() == null) {
-                    unmute(c);
+                    resume(c, nowMs);
                 } else {
                     c.send = o.send();
                     c.sendStages = o.stages();
@@ -274,9 +347,13 @@ final class Processor implements Runnable {
                     // select round for OP_WRITE; only what it does not take waits for writability
                     write(c, nowMs);
                     if (c.send != null) {
-                        c.key.interestOps(SelectionKey.OP_WRITE);
+                        updateInterest(c);
                     }
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                running = false;
+                return;
             } catch (IOException | RuntimeException e) {
                 closeAfterError(c, e);
             }
@@ -287,7 +364,7 @@ final class Processor implements Runnable {
         if (c.frameSize < 0) {
             int n = c.channel.read(c.sizeBuffer);
             if (n < 0) {
-                close(c);
+                endOfStream(c);
                 return;
             }
             if (n == 0) {
@@ -343,7 +420,7 @@ final class Processor implements Runnable {
             if (n <= 0) {
                 pool.release(granted);
                 if (n < 0) {
-                    close(c);
+                    endOfStream(c);
                 }
                 return;
             }
@@ -400,15 +477,28 @@ final class Processor implements Runnable {
         c.frameSize = -1;
         c.frameStartMs = -1;
         c.sizeBuffer.clear();
-        c.inFlight = true;
-        c.key.interestOps(0); // muted until the handler answers
+        if (readingEagerly) {
+            eagerlyReadRequests++; // only this thread writes it; before the request is handed over (tests read it)
+        }
         long receivedNs = time.nanoseconds();
         RequestStages stages = null;
         if (RequestStages.SAMPLE_EVERY > 0 && framedRequests++ % RequestStages.SAMPLE_EVERY == 0 && frame.limit() >= 8) {
             stages = new RequestStages(time, frame.getShort(0), frame.getInt(4), receivedNs);
         }
-        RequestChannel.Request request = new RequestChannel.Request(this, c.id, frame, receivedNs, c.address,
-            pool, reserved, stages);
+        RequestChannel.Request request = new RequestChannel.Request(this, c.id, c.channel, frame, receivedNs,
+            c.address, pool, reserved, stages);
+        if (c.inFlight || c.send != null) {
+            c.readAhead.add(request); // read ahead: handed over when the responses before it have left
+            updateInterest(c);
+            return;
+        }
+        dispatch(c, request);
+    }
+
+    /** Hands the connection's next request to the handlers; the connection is muted to all but read-ahead. */
+    private void dispatch(Connection c, RequestChannel.Request request) throws InterruptedException {
+        c.inFlight = true;
+        updateInterest(c);
         try {
             requestChannel.put(request);
         } catch (InterruptedException e) {
@@ -417,10 +507,47 @@ final class Processor implements Runnable {
         }
     }
 
+    /**
+     * Sets the connection's interest from its state: write while a response is left to write; read while
+     * no request is in flight and no response is being written, or, with read-ahead, while fewer than
+     * {@link SocketServer.Settings#readAheadFrames} requests wait behind the one in flight; never while
+     * it waits for pool memory or after the client's end of stream.
+     */
+    private void updateInterest(Connection c) {
+        if (!c.key.isValid()) {
+            return;
+        }
+        int ops = c.send != null ? SelectionKey.OP_WRITE : 0;
+        if (mayRead(c)) {
+            ops |= SelectionKey.OP_READ;
+        }
+        c.key.interestOps(ops);
+    }
+
+    private boolean mayRead(Connection c) {
+        if (c.waitingForMemory || c.endOfStream) {
+            return false;
+        }
+        return !c.inFlight && c.send == null || c.readAhead.size() < settings.readAheadFrames();
+    }
+
+    /**
+     * The client closed its end. Without requests of its own in the broker the connection closes now; else
+     * (possible only with read-ahead) it reads nothing more and closes once their responses have left.
+     */
+    private void endOfStream(Connection c) {
+        if (c.inFlight || c.send != null) {
+            c.endOfStream = true;
+            updateInterest(c);
+        } else {
+            close(c);
+        }
+    }
+
     private void muteForMemory(Connection c) {
         if (!c.waitingForMemory) {
             c.waitingForMemory = true;
-            c.key.interestOps(0);
+            updateInterest(c);
             waitingForMemory.add(c);
             waitingForMemoryCount = waitingForMemory.size();
         }
@@ -432,9 +559,7 @@ final class Processor implements Runnable {
         }
         for (Connection c : waitingForMemory) {
             c.waitingForMemory = false;
-            if (c.key.isValid()) {
-                c.key.interestOps(SelectionKey.OP_READ); // those that still find no memory mute again
-            }
+            updateInterest(c); // those that still find no memory mute again
         }
         waitingForMemory.clear();
         waitingForMemoryCount = 0;
@@ -459,10 +584,10 @@ final class Processor implements Runnable {
         }
     }
 
-    private void write(Connection c, long nowMs) throws IOException {
+    private void write(Connection c, long nowMs) throws IOException, InterruptedException {
         Send s = c.send;
         if (s == null) {
-            c.key.interestOps(SelectionKey.OP_READ);
+            updateInterest(c);
             return;
         }
         if (s.writeTo(c.channel) > 0) {
@@ -475,13 +600,34 @@ final class Processor implements Runnable {
                 c.sendStages.report(c.id);
                 c.sendStages = null;
             }
-            unmute(c);
+            resume(c, nowMs);
         }
     }
 
-    private void unmute(Connection c) {
-        if (c.key.isValid()) {
-            c.key.interestOps(SelectionKey.OP_READ);
+    /**
+     * The connection's response has left (or it needs none): hand over its next read-ahead request, or
+     * close it after the client's end of stream; then read on, at once when eager.
+     */
+    private void resume(Connection c, long nowMs) throws IOException, InterruptedException {
+        if (!c.key.isValid()) {
+            return;
+        }
+        RequestChannel.Request next = c.readAhead.poll();
+        if (next != null) {
+            dispatch(c, next);
+        } else if (c.endOfStream) {
+            close(c);
+            return;
+        } else {
+            updateInterest(c);
+        }
+        if (settings.eagerReads() && mayRead(c)) {
+            readingEagerly = true;
+            try {
+                read(c, nowMs);
+            } finally {
+                readingEagerly = false;
+            }
         }
     }
 
@@ -501,6 +647,10 @@ final class Processor implements Runnable {
         pool.release(c.reservedBytes);
         c.reservedBytes = 0;
         c.frame = null;
+        RequestChannel.Request r;
+        while ((r = c.readAhead.poll()) != null) {
+            r.discard();
+        }
         quotas.release(c.inetAddress);
     }
 
@@ -529,7 +679,11 @@ final class Processor implements Runnable {
         /** A request of this connection is with a handler. */
         boolean inFlight;
         boolean waitingForMemory;
+        /** The client closed its end while requests of it were in the broker (read-ahead only). */
+        boolean endOfStream;
         boolean closed;
+        /** Complete requests read behind the one in flight, oldest first (read-ahead; empty without it). */
+        final ArrayDeque<RequestChannel.Request> readAhead = new ArrayDeque<>(2);
         Send send;
         /** The debug stamps of the request {@link #send} answers, or null. */
         RequestStages sendStages;

@@ -3,6 +3,7 @@ package io.weir.broker.network;
 import io.weir.protocol.ApiKeys;
 
 import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -12,7 +13,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * The bounded queue between network threads and request-handler threads. Network threads put
  * complete request frames in (blocking when the queue is full, which pushes back on clients through
- * TCP); handlers take them and answer through {@link Request#respond}. Thread-safe.
+ * TCP); handlers take them and answer through {@link Request#respond}, which by default writes the
+ * response from the answering thread when the socket takes it (the connection is muted while its request
+ * is in flight, so that is the only thread using the channel) and leaves only the rest to the network
+ * thread; {@code -Dweir.network.direct.response.writes=false} hands every response to the network
+ * thread instead. See {@link Processor}. Thread-safe.
  */
 public final class RequestChannel {
     private final BlockingQueue<Request> requests;
@@ -37,7 +42,8 @@ public final class RequestChannel {
     /**
      * One complete request frame (without its 4-byte size) from one connection. Exactly one of
      * {@link #respond}, {@link #noResponse} or {@link #closeConnection} completes it, from any
-     * thread; until then the connection reads nothing more, so responses keep request order. The
+     * thread; until then no other request of the connection reaches a handler (it reads nothing more,
+     * or, with read-ahead, holds the few it read), so responses keep request order. The
      * first completion wins and later ones are ignored (a request parked in a purgatory may be
      * completed by a timer after its handler failed and closed the connection).
      *
@@ -48,6 +54,8 @@ public final class RequestChannel {
     public static final class Request {
         private final Processor processor;
         private final String connectionId;
+        /** The connection's channel, which {@link #respond} may write to (see {@link Processor}). */
+        private final SocketChannel channel;
         private final ByteBuffer frame;
         private final long receivedNs;
         private final String clientAddress;
@@ -57,16 +65,12 @@ public final class RequestChannel {
         /** Stage timestamps when this request is in the debug sample, else null. */
         private final RequestStages stages;
 
-        Request(Processor processor, String connectionId, ByteBuffer frame, long receivedNs, String clientAddress,
-                RequestMemoryPool pool, int reservedBytes) {
-            this(processor, connectionId, frame, receivedNs, clientAddress, pool, reservedBytes, null);
-        }
-
-        Request(Processor processor, String connectionId, ByteBuffer frame, long receivedNs, String clientAddress,
-                RequestMemoryPool pool, int reservedBytes, RequestStages stages) {
+        Request(Processor processor, String connectionId, SocketChannel channel, ByteBuffer frame, long receivedNs,
+                String clientAddress, RequestMemoryPool pool, int reservedBytes, RequestStages stages) {
             this.stages = stages;
             this.processor = processor;
             this.connectionId = connectionId;
+            this.channel = channel;
             this.frame = frame;
             this.receivedNs = receivedNs;
             this.clientAddress = clientAddress;
@@ -115,11 +119,16 @@ public final class RequestChannel {
             return completed.get();
         }
 
-        /** Sends the response (which must start with its own 4-byte size) and reads the next request. */
+        /**
+         * Sends the response (which must start with its own 4-byte size) and reads the next request. By
+         * default the calling thread writes what the socket takes at once, non-blocking, and the network
+         * thread writes the rest ({@link Processor}); the response then belongs to those threads. Never
+         * throws for a failed write: the response is dropped and the connection closed.
+         */
         public void respond(Send response) {
             if (complete()) {
                 mark(RequestStages.Stage.RESPONDED);
-                processor.enqueue(new Processor.Outcome(connectionId, response, false, stages));
+                processor.respond(connectionId, channel, response, stages);
             }
         }
 
@@ -135,6 +144,11 @@ public final class RequestChannel {
             if (complete()) {
                 processor.enqueue(new Processor.Outcome(connectionId, null, true, null));
             }
+        }
+
+        /** Gives the memory back without an answer: the connection closed before this read-ahead request was handed over. */
+        void discard() {
+            complete();
         }
 
         private boolean complete() {

@@ -43,7 +43,11 @@ public final class RequestStages {
         WOKEN,
         /** The handler (or the completing thread) handed the response to the network thread. */
         RESPONDED,
-        /** The network thread picked the response up from its queue. */
+        /**
+         * The response's writer started: the network thread picked the response up from its queue, or,
+         * with direct writes (the default, see {@link Processor}), the answering thread started writing it
+         * (then PICKED follows RESPONDED at once and the hand-off to the network thread is off the path).
+         */
         PICKED,
         /** The response's last byte was written to the socket. */
         WRITTEN

@@ -43,10 +43,43 @@ public final class SocketServer {
      * @param connectionsMaxIdleMs    {@code connections.max.idle.ms}
      * @param maxConnections          {@code max.connections}
      * @param maxConnectionsPerIp     {@code max.connections.per.ip}
+     * @param directWrites            the thread that answers a request writes the response to the socket itself
+     *                                when the socket takes it (see {@link Processor}); default from the system
+     *                                property {@value #DIRECT_WRITES_PROPERTY} (true unless set to false)
+     * @param eagerReads              after a response has left, the network thread reads the connection's next
+     *                                request at once instead of after another select round; default from the
+     *                                system property {@value #EAGER_READS_PROPERTY} (true unless set to false)
+     * @param readAheadFrames         complete requests a connection may have read beyond the one with a handler
+     *                                (pipelined reads; they are handed to the handlers one at a time, in order);
+     *                                0, the default, reads nothing while a request is in flight; default from the
+     *                                system property {@value #READ_AHEAD_PROPERTY}, at most {@value #MAX_READ_AHEAD}
      */
     public record Settings(int numNetworkThreads, int maxRequestBytes, long queuedMaxRequestBytes,
                            long requestReadTimeoutMs, long connectionsMaxIdleMs, int maxConnections,
-                           int maxConnectionsPerIp) {
+                           int maxConnectionsPerIp, boolean directWrites, boolean eagerReads,
+                           int readAheadFrames) {
+        /** Internal switch (for benchmarks comparing both paths in one build) of {@link #directWrites}. */
+        public static final String DIRECT_WRITES_PROPERTY = "weir.network.direct.response.writes";
+        /** Internal switch of {@link #eagerReads}. */
+        public static final String EAGER_READS_PROPERTY = "weir.network.eager.reads";
+        /** Internal switch of {@link #readAheadFrames}. */
+        public static final String READ_AHEAD_PROPERTY = "weir.network.read.ahead.frames";
+        /** The most {@link #readAheadFrames} may be. */
+        public static final int MAX_READ_AHEAD = 16;
+
+        /** The response path from the system properties {@value #DIRECT_WRITES_PROPERTY} and {@value #EAGER_READS_PROPERTY}. */
+        public Settings(int numNetworkThreads, int maxRequestBytes, long queuedMaxRequestBytes,
+                        long requestReadTimeoutMs, long connectionsMaxIdleMs, int maxConnections,
+                        int maxConnectionsPerIp) {
+            this(numNetworkThreads, maxRequestBytes, queuedMaxRequestBytes, requestReadTimeoutMs, connectionsMaxIdleMs,
+                maxConnections, maxConnectionsPerIp, switchOn(DIRECT_WRITES_PROPERTY), switchOn(EAGER_READS_PROPERTY),
+                Integer.getInteger(READ_AHEAD_PROPERTY, 0));
+        }
+
+        private static boolean switchOn(String property) {
+            return !"false".equalsIgnoreCase(System.getProperty(property, "true").trim());
+        }
+
         public Settings {
             if (numNetworkThreads < 1 || maxRequestBytes < 1 || requestReadTimeoutMs < 1 || connectionsMaxIdleMs < 1
                 || maxConnections < 1 || maxConnectionsPerIp < 1) {
@@ -55,6 +88,10 @@ public final class SocketServer {
                     + ", socket.request.read.timeout.ms=" + requestReadTimeoutMs + ", connections.max.idle.ms="
                     + connectionsMaxIdleMs + ", max.connections=" + maxConnections + ", max.connections.per.ip="
                     + maxConnectionsPerIp);
+            }
+            if (readAheadFrames < 0 || readAheadFrames > MAX_READ_AHEAD) {
+                throw new IllegalArgumentException(READ_AHEAD_PROPERTY + " must be in [0, " + MAX_READ_AHEAD + "]: "
+                    + readAheadFrames);
             }
             if (queuedMaxRequestBytes < maxRequestBytes) {
                 throw new IllegalArgumentException("queued.max.request.bytes (" + queuedMaxRequestBytes
@@ -70,17 +107,29 @@ public final class SocketServer {
 
         public Settings withQueuedMaxRequestBytes(long bytes) {
             return new Settings(numNetworkThreads, maxRequestBytes, bytes, requestReadTimeoutMs, connectionsMaxIdleMs,
-                maxConnections, maxConnectionsPerIp);
+                maxConnections, maxConnectionsPerIp, directWrites, eagerReads, readAheadFrames);
         }
 
         public Settings withTimeouts(long readTimeoutMs, long maxIdleMs) {
             return new Settings(numNetworkThreads, maxRequestBytes, queuedMaxRequestBytes, readTimeoutMs, maxIdleMs,
-                maxConnections, maxConnectionsPerIp);
+                maxConnections, maxConnectionsPerIp, directWrites, eagerReads, readAheadFrames);
         }
 
         public Settings withConnectionLimits(int total, int perIp) {
             return new Settings(numNetworkThreads, maxRequestBytes, queuedMaxRequestBytes, requestReadTimeoutMs,
-                connectionsMaxIdleMs, total, perIp);
+                connectionsMaxIdleMs, total, perIp, directWrites, eagerReads, readAheadFrames);
+        }
+
+        /** These settings with the response path switches set (see {@link #directWrites}, {@link #eagerReads}). */
+        public Settings withResponsePath(boolean directWrites, boolean eagerReads) {
+            return new Settings(numNetworkThreads, maxRequestBytes, queuedMaxRequestBytes, requestReadTimeoutMs,
+                connectionsMaxIdleMs, maxConnections, maxConnectionsPerIp, directWrites, eagerReads, readAheadFrames);
+        }
+
+        /** These settings with {@link #readAheadFrames} set. */
+        public Settings withReadAheadFrames(int frames) {
+            return new Settings(numNetworkThreads, maxRequestBytes, queuedMaxRequestBytes, requestReadTimeoutMs,
+                connectionsMaxIdleMs, maxConnections, maxConnectionsPerIp, directWrites, eagerReads, frames);
         }
     }
 
@@ -165,6 +214,19 @@ public final class SocketServer {
     /** Network threads replaced by the watchdog since start. */
     public long threadReplacements() {
         return processorWatchdog.replacements();
+    }
+
+    /**
+     * Requests the network threads read right after the connection's previous response left, without
+     * waiting for another select round ({@link Settings#eagerReads}); counts since each thread started.
+     */
+    public long eagerlyReadRequests() {
+        long n = 0;
+        for (int i = 0; i < processors.length(); i++) {
+            Processor p = processors.get(i);
+            n += p == null ? 0 : p.eagerlyReadRequests();
+        }
+        return n;
     }
 
     /** Connections muted until the request memory pool has room for their next bytes. */
