@@ -81,8 +81,9 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
     /** Each topic's partitions as {@link TopicPartition}s, made once per partition count instead of once per send. */
     private final ConcurrentHashMap<String, TopicPartition[]> partitionKeys = new ConcurrentHashMap<>();
     /** Wakes the sender when an append filled a batch or opened one (one instance: nothing allocated per send). */
-    private final RecordAccumulator.AppendListener wakeSenderOnSendable = (batchIsFull, newBatchCreated) -> {
-        if (batchIsFull || newBatchCreated) {
+    private final RecordAccumulator.AppendListener wakeSenderOnSendable = (batchBecameFull, newBatchCreated) -> {
+        // only when something became sendable: a partition that already had a full batch woke the sender then
+        if (batchBecameFull || newBatchCreated) {
             wakeSender();
         }
     };

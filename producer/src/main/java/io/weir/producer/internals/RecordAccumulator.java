@@ -72,7 +72,13 @@ public final class RecordAccumulator {
     /** Told, after the deque lock is released, what an append did: the producer wakes its sender on either. */
     @FunctionalInterface
     public interface AppendListener {
-        void appended(boolean batchIsFull, boolean newBatchCreated);
+        /**
+         * {@code batchBecameFull}: this append filled its partition's open batch, so the partition now has a
+         * batch sendable by size and had none before (an append to a partition that already had one says
+         * false: the sender was told when it became so). {@code newBatchCreated}: the record opened a new batch
+         * (the one before it, if any, is now sendable).
+         */
+        void appended(boolean batchBecameFull, boolean newBatchCreated);
     }
 
     /**
@@ -81,52 +87,77 @@ public final class RecordAccumulator {
      */
     public AppendResult append(TopicPartition tp, long timestamp, byte[] key, byte[] value, Header[] headers,
                                Callback callback, long maxBlockMs, long nowMs) throws InterruptedException {
-        boolean[] flags = new boolean[2];
+        boolean[] created = new boolean[1];
         FutureRecordMetadata f = append(tp, timestamp, key, value, headers, callback, maxBlockMs, nowMs,
-            (full, created) -> {
-                flags[0] = full;
-                flags[1] = created;
-            });
-        return new AppendResult(f, flags[0], flags[1]);
+            (becameFull, newBatch) -> created[0] = newBatch);
+        boolean full;
+        Deque<ProducerBatch> dq = deque(tp);
+        synchronized (dq) {
+            ProducerBatch last = dq.peekLast();
+            full = dq.size() > 1 || last != null && last.isFull();
+        }
+        return new AppendResult(f, full, created[0]);
     }
 
     /**
      * {@link #append(TopicPartition, long, byte[], byte[], Header[], Callback, long, long)} for the send path:
      * returns the record's future and tells {@code listener} (outside the lock) what the append did, so a
      * send allocates no result object.
+     *
+     * <p>Kept small for the JIT: an append into the open batch is this method alone; opening a new batch
+     * (pool memory, possibly blocking) is {@link #appendToNewBatch}, which the hot path rarely calls.
      */
     public FutureRecordMetadata append(TopicPartition tp, long timestamp, byte[] key, byte[] value, Header[] headers,
                                        Callback callback, long maxBlockMs, long nowMs, AppendListener listener)
         throws InterruptedException {
+        int estimate = ProducerBatch.estimateRecordSize(key, value, headers);
+        Deque<ProducerBatch> dq = deque(tp);
+        FutureRecordMetadata f = null;
+        boolean becameFull = false;
+        synchronized (dq) {
+            // closed is checked under the lock that adds the record: once close() returned, a record either
+            // is in a deque (the closing sender sees it) or its send threw
+            checkOpen();
+            ProducerBatch last = dq.peekLast();
+            if (last != null) {
+                // a partition that already had a batch sendable by size woke the sender when it became so
+                boolean wasFull = dq.size() > 1 || last.isFull();
+                f = last.tryAppend(timestamp, key, value, headers, callback, estimate);
+                becameFull = f != null && !wasFull && last.isFull();
+            }
+        }
+        if (f == null) {
+            return appendToNewBatch(tp, dq, timestamp, key, value, headers, callback, estimate, maxBlockMs, nowMs,
+                listener);
+        }
+        listener.appended(becameFull, false);
+        return f;
+    }
+
+    /** The cold part of an append: the open batch is full (or there is none), so a new one is built. */
+    private FutureRecordMetadata appendToNewBatch(TopicPartition tp, Deque<ProducerBatch> dq, long timestamp,
+                                                  byte[] key, byte[] value, Header[] headers, Callback callback,
+                                                  int estimate, long maxBlockMs, long nowMs, AppendListener listener)
+        throws InterruptedException {
+        // counted while this append holds no deque lock yet may still add a batch (a closing sender waits)
         appendsInProgress.incrementAndGet();
         try {
-            int estimate = ProducerBatch.estimateRecordSize(key, value, headers);
-            Deque<ProducerBatch> dq = deque(tp);
-            FutureRecordMetadata f;
-            boolean full;
-            synchronized (dq) {
-                checkOpen();
-                ProducerBatch last = dq.peekLast();
-                f = last == null ? null : last.tryAppend(timestamp, key, value, headers, callback, estimate);
-                full = f != null && (dq.size() > 1 || last.isFull());
-            }
-            if (f != null) {
-                listener.appended(full, false);
-                return f;
-            }
             // batch.size, from the pool's reusable buffers; an oversized record gets a dedicated buffer
             int size = Math.max(batchSize, estimate + io.weir.common.record.RecordBatch.HEADER_SIZE);
             ByteBuffer buffer = pool.allocate(size, maxBlockMs);
             boolean handedOver = false;
             boolean created = false;
+            boolean becameFull = false;
+            FutureRecordMetadata f;
             try {
                 synchronized (dq) {
                     checkOpen();
                     // another thread may have opened a batch while we waited for memory
                     ProducerBatch last = dq.peekLast();
+                    boolean wasFull = last == null || dq.size() > 1 || last.isFull();
                     f = last == null ? null : last.tryAppend(timestamp, key, value, headers, callback, estimate);
                     if (f != null) {
-                        full = dq.size() > 1 || last.isFull();
+                        becameFull = !wasFull && last.isFull();
                     } else {
                         // no allocation of record memory here: the builder writes into the pool's buffer
                         ProducerBatch b = new ProducerBatch(tp, compression, compressionLevel, batchSize, buffer, size,
@@ -136,7 +167,6 @@ public final class RecordAccumulator {
                         incomplete.add(b);
                         handedOver = true;
                         created = true;
-                        full = dq.size() > 1 || b.isFull();
                     }
                 }
             } finally {
@@ -144,7 +174,7 @@ public final class RecordAccumulator {
                     pool.deallocate(buffer, size);
                 }
             }
-            listener.appended(full, created);
+            listener.appended(becameFull, created);
             return f;
         } finally {
             appendsInProgress.decrementAndGet();
