@@ -22,9 +22,12 @@ public final class BuiltInPartitioner {
     private final ToIntFunction<TopicPartition> queueSize;
     private final ConcurrentMap<String, Sticky> topics = new ConcurrentHashMap<>();
 
-    /** A topic's current partition and the bytes sent to it since it was chosen; guarded by itself. */
+    /**
+     * A topic's current partition and the bytes sent to it since it was chosen; written under its own
+     * lock, the partition also read without it (volatile) on a send's fast path.
+     */
     private static final class Sticky {
-        int partition = -1;
+        volatile int partition = -1;
         long bytes;
     }
 
@@ -36,8 +39,20 @@ public final class BuiltInPartitioner {
 
     /** The partition a keyless record of {@code topic} goes to now. */
     public int partition(String topic, Cluster cluster) {
-        Sticky s = topics.computeIfAbsent(topic, t -> new Sticky());
-        int count = cluster.partitionsFor(topic).size();
+        return partition(topic, cluster, cluster.partitionsFor(topic).size());
+    }
+
+    /** {@link #partition(String, Cluster)} when the caller already knows the topic's {@code count} partitions in {@code cluster}. */
+    public int partition(String topic, Cluster cluster, int count) {
+        Sticky s = topics.get(topic);
+        if (s == null) {
+            s = topics.computeIfAbsent(topic, t -> new Sticky());
+        }
+        // the fast path takes no lock: a partition chosen by another thread just now is as good an answer
+        int current = s.partition;
+        if (current >= 0 && current < count) {
+            return current;
+        }
         synchronized (s) {
             if (s.partition < 0 || s.partition >= count) {
                 s.partition = next(topic, cluster, -1);
