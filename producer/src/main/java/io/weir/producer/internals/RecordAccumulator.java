@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 
 /**
@@ -48,6 +49,15 @@ public final class RecordAccumulator {
     private final Set<ProducerBatch> incomplete = ConcurrentHashMap.newKeySet();
     private final AtomicInteger flushesInProgress = new AtomicInteger();
     private final AtomicInteger appendsInProgress = new AtomicInteger();
+    /**
+     * A lower bound of the creation time of every deque's head ({@link Long#MAX_VALUE}: none queued), so
+     * the sender's {@link #expire} and {@link #nextExpiryMs} need not look at every deque on every loop.
+     * Lowered (atomically) whenever a batch enters a deque; set to the exact minimum by each scan in
+     * {@link #expire}, which happens only once the bound's deadline has come. Taking batches out only leaves
+     * it low (a deque's batches are in creation order, so the next head is no older): at worst one scan
+     * that expires nothing.
+     */
+    private final AtomicLong earliestHeadCreatedMs = new AtomicLong(Long.MAX_VALUE);
     private volatile boolean closed;
 
     /** What {@link #append} did. */
@@ -164,6 +174,7 @@ public final class RecordAccumulator {
                             nowMs);
                         f = b.tryAppend(timestamp, key, value, headers, callback, estimate);
                         dq.addLast(b);
+                        queued(b);
                         incomplete.add(b);
                         handedOver = true;
                         created = true;
@@ -311,6 +322,7 @@ public final class RecordAccumulator {
     public void reenqueue(ProducerBatch b, long nowMs) {
         b.lastAttemptMs = nowMs;
         Deque<ProducerBatch> dq = deque(b.tp);
+        queued(b); // before it is visible in the deque: a scan under way then sees one or the other
         synchronized (dq) {
             if (!b.hasSequence()) {
                 dq.addFirst(b);
@@ -332,31 +344,51 @@ public final class RecordAccumulator {
         }
     }
 
-    /** Removes and returns queued batches whose delivery timeout passed (from each deque's head). */
+    /** Lowers {@link #earliestHeadCreatedMs} to cover {@code b}, which is entering a deque. */
+    private void queued(ProducerBatch b) {
+        long bound = earliestHeadCreatedMs.get();
+        while (b.createdMs < bound && !earliestHeadCreatedMs.compareAndSet(bound, b.createdMs)) {
+            bound = earliestHeadCreatedMs.get();
+        }
+    }
+
+    /**
+     * Removes and returns queued batches whose delivery timeout passed (from each deque's head). Looks at
+     * the deques only once the earliest head may have expired (sender thread).
+     */
     public List<ProducerBatch> expire(long nowMs) {
+        long bound = earliestHeadCreatedMs.get();
+        if (bound == Long.MAX_VALUE || nowMs - bound < deliveryTimeoutMs) {
+            return List.of();
+        }
+        // reset first: a batch queued during the scan lowers the bound again, or is seen by the scan
+        earliestHeadCreatedMs.set(Long.MAX_VALUE);
+        long earliest = Long.MAX_VALUE;
         List<ProducerBatch> out = new ArrayList<>();
         for (Deque<ProducerBatch> dq : batches.values()) {
             synchronized (dq) {
                 while (!dq.isEmpty() && nowMs - dq.peekFirst().createdMs >= deliveryTimeoutMs) {
                     out.add(dq.pollFirst());
                 }
-            }
-        }
-        return out;
-    }
-
-    /** The earliest delivery deadline of any queued batch, or Long.MAX_VALUE. */
-    public long nextExpiryMs() {
-        long next = Long.MAX_VALUE;
-        for (Deque<ProducerBatch> dq : batches.values()) {
-            synchronized (dq) {
-                ProducerBatch h = dq.peekFirst();
-                if (h != null) {
-                    next = Math.min(next, h.createdMs + deliveryTimeoutMs);
+                ProducerBatch head = dq.peekFirst();
+                if (head != null) {
+                    earliest = Math.min(earliest, head.createdMs);
                 }
             }
         }
-        return next;
+        long scanned = earliest;
+        earliestHeadCreatedMs.accumulateAndGet(scanned, Math::min);
+        return out;
+    }
+
+    /**
+     * No queued batch's delivery deadline comes before this (Long.MAX_VALUE: nothing queued). Exact after
+     * {@link #expire} scanned; batches drained since may leave it earlier than the real next deadline,
+     * which costs the sender one early wake-up.
+     */
+    public long nextExpiryMs() {
+        long bound = earliestHeadCreatedMs.get();
+        return bound == Long.MAX_VALUE ? Long.MAX_VALUE : bound + deliveryTimeoutMs;
     }
 
     /** Whether {@code b} is past its delivery timeout. */
