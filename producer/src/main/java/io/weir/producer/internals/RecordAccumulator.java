@@ -217,7 +217,7 @@ public final class RecordAccumulator {
     /** Which leaders have a sendable batch, and how long until the next one may become sendable. */
     public ReadyCheckResult ready(Cluster cluster, long nowMs) {
         Set<Integer> ready = new HashSet<>();
-        Set<String> unknown = new HashSet<>();
+        Set<String> unknown = null; // made only when a leader is missing (rare): one allocation less per loop
         long next = Long.MAX_VALUE;
         boolean exhausted = pool.hasWaiters();
         boolean flushing = flushesInProgress.get() > 0 || closed;
@@ -235,6 +235,9 @@ public final class RecordAccumulator {
             TopicPartition tp = e.getKey();
             Optional<Node> leader = cluster.leaderFor(tp.topic(), tp.partition());
             if (leader.isEmpty()) {
+                if (unknown == null) {
+                    unknown = new HashSet<>();
+                }
                 unknown.add(tp.topic());
                 continue;
             }
@@ -252,7 +255,7 @@ public final class RecordAccumulator {
                 next = Math.min(next, timeToWaitMs - waitedMs);
             }
         }
-        return new ReadyCheckResult(ready, next, unknown);
+        return new ReadyCheckResult(ready, next, unknown == null ? Set.of() : unknown);
     }
 
     /**
