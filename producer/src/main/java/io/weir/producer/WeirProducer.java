@@ -83,9 +83,12 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
     private final Set<String> knownTopics = ConcurrentHashMap.newKeySet();
     /** Each topic's partitions as {@link TopicPartition}s, made once per partition count instead of once per send. */
     private final ConcurrentHashMap<String, TopicPartition[]> partitionKeys = new ConcurrentHashMap<>();
+    /** Each topic's {@link TopicRoute} under the cluster it was made from; remade when the metadata changes. */
+    private final ConcurrentHashMap<String, TopicRoute> routes = new ConcurrentHashMap<>();
     /** Wakes the sender when an append filled a batch or opened one (one instance: nothing allocated per send). */
-    private final RecordAccumulator.AppendListener wakeSenderOnSendable = (batchIsFull, newBatchCreated) -> {
-        if (batchIsFull || newBatchCreated) {
+    private final RecordAccumulator.AppendListener wakeSenderOnSendable = (batchBecameFull, newBatchCreated) -> {
+        // only when something became sendable: a partition that already had a full batch woke the sender then
+        if (batchBecameFull || newBatchCreated) {
             wakeSender();
         }
     };
@@ -200,13 +203,20 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
             transactionManager.failIfNotReadyForSend();
         }
         long nowMs = time.milliseconds();
-        long deadlineMs = nowMs + maxBlockMs;
-        Cluster cluster = clusterIfKnown(record.topic(), record.partition());
         long remainingBlockMs = maxBlockMs;
-        if (cluster == null) {
-            cluster = waitOnMetadata(record.topic(), record.partition(), deadlineMs);
-            remainingBlockMs = Math.max(0, deadlineMs - time.milliseconds());
+        // one map read per send while the metadata stays the same: the cluster, partition count and keys
+        TopicRoute route = routes.get(record.topic());
+        if (route == null || route.cluster != metadata.cluster()
+            || record.partition() != null && record.partition() >= route.partitionCount) {
+            long deadlineMs = nowMs + maxBlockMs;
+            Cluster known = clusterIfKnown(record.topic(), record.partition());
+            if (known == null) {
+                known = waitOnMetadata(record.topic(), record.partition(), deadlineMs);
+                remainingBlockMs = Math.max(0, deadlineMs - time.milliseconds());
+            }
+            route = route(record.topic(), known);
         }
+        Cluster cluster = route.cluster;
         byte[] keyBytes;
         byte[] valueBytes;
         try {
@@ -221,7 +231,7 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
             throw new IllegalArgumentException("Can't convert value of class " + record.value().getClass().getName()
                 + " with the configured value.serializer", e);
         }
-        int numPartitions = cluster.partitionsFor(record.topic()).size();
+        int numPartitions = route.partitionCount;
         boolean sticky = false;
         int partition;
         if (record.partition() != null) {
@@ -236,7 +246,7 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
         } else if (keyBytes != null && !ignoreKeys) {
             partition = Murmur2.partitionForKey(keyBytes, numPartitions);
         } else {
-            partition = stickyPartitioner.partition(record.topic(), cluster);
+            partition = stickyPartitioner.partition(record.topic(), cluster, numPartitions);
             sticky = true;
         }
         Header[] headers = record.headerArray();
@@ -249,7 +259,8 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
             throw Errors.MESSAGE_TOO_LARGE.exception("The record is " + size + " bytes when serialized, which is larger"
                 + " than buffer.memory (" + totalMemory + ")");
         }
-        TopicPartition tp = topicPartition(record.topic(), partition, numPartitions);
+        TopicPartition tp = partition >= 0 && partition < numPartitions ? route.partitions[partition]
+            : topicPartition(record.topic(), partition, numPartitions);
         if (transactionManager != null) {
             transactionManager.maybeAddPartition(tp);
         }
@@ -267,6 +278,32 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
             stickyPartitioner.onAppend(record.topic(), partition, size, cluster);
         }
         return future;
+    }
+
+    /**
+     * What a send needs of one topic under one {@link Cluster}: made when the metadata changes (or the
+     * topic is first sent to), so a send does one map read instead of a lookup per question. Immutable.
+     */
+    private static final class TopicRoute {
+        final Cluster cluster;
+        final int partitionCount;
+        /** The shared {@link TopicPartition}s, indexed by partition, at least {@link #partitionCount} long. */
+        final TopicPartition[] partitions;
+
+        TopicRoute(Cluster cluster, int partitionCount, TopicPartition[] partitions) {
+            this.cluster = cluster;
+            this.partitionCount = partitionCount;
+            this.partitions = partitions;
+        }
+    }
+
+    /** The route of {@code topic} in {@code cluster} (which has the topic), remembered for the next sends. */
+    private TopicRoute route(String topic, Cluster cluster) {
+        int count = cluster.partitionsFor(topic).size();
+        topicPartition(topic, 0, count); // makes the keys if needed
+        TopicRoute route = new TopicRoute(cluster, count, partitionKeys.get(topic));
+        routes.put(topic, route);
+        return route;
     }
 
     /** The (shared, immutable) {@link TopicPartition} of {@code partition}, which may lie past {@code numPartitions}. */

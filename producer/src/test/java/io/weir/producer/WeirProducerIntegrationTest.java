@@ -246,4 +246,41 @@ class WeirProducerIntegrationTest {
             lonely.close();
         }
     }
+
+    /**
+     * A send reads its topic's partition count from a route cached per metadata version: once the metadata
+     * names more partitions (here learnt while waiting for another topic), keyed records hash over the new
+     * count, as kafka-clients' would.
+     */
+    @Test
+    void shouldHashKeysOverPartitionsAddedOnceTheMetadataNamesThem() throws Exception {
+        String grown = newTopic(2);
+        try (WeirProducer<String, String> producer = new WeirProducer<>(props(broker.bootstrapServers()))) {
+            producer.send(new ProducerRecord<>(grown, "first", "v")).get(10, TimeUnit.SECONDS);
+            try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+                admin.createPartitions(Map.of(grown, org.apache.kafka.clients.admin.NewPartitions.increaseTo(4)))
+                    .all().get(10, TimeUnit.SECONDS);
+                long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (admin.describeTopics(List.of(grown)).allTopicNames().get(10, TimeUnit.SECONDS).get(grown)
+                    .partitions().size() < 4) {
+                    assertTrue(System.nanoTime() < deadlineNs, "the broker never named 4 partitions");
+                    Thread.onSpinWait();
+                }
+            }
+            // a send to a topic the producer does not know yet refreshes the metadata of every known topic
+            producer.send(new ProducerRecord<>(newTopic(1), "k", "v")).get(10, TimeUnit.SECONDS);
+            int checked = 0;
+            for (int i = 0; checked < 5; i++) {
+                String key = "key-" + i;
+                int expected = Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % 4;
+                if (expected < 2) {
+                    continue;
+                }
+                assertEquals(expected, producer.send(new ProducerRecord<>(grown, key, "v")).get(10, TimeUnit.SECONDS)
+                    .partition(), key);
+                checked++;
+            }
+        }
+    }
 }

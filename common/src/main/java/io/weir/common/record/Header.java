@@ -8,6 +8,7 @@ import java.util.Objects;
 public final class Header {
     private final String key;
     private final byte[] value;
+    private volatile byte[] keyBytes;
 
     public Header(String key, byte[] value) {
         this.key = Objects.requireNonNull(key, "header key");
@@ -16,6 +17,19 @@ public final class Header {
 
     public String key() {
         return key;
+    }
+
+    /**
+     * The key in UTF-8, encoded on first use and kept (a record's header is written twice per append: its
+     * size, then its bytes). The array is shared: do not modify it.
+     */
+    public byte[] keyBytes() {
+        byte[] bytes = keyBytes;
+        if (bytes == null) {
+            bytes = key.getBytes(StandardCharsets.UTF_8);
+            keyBytes = bytes; // volatile: another thread sees the array's contents, or encodes its own
+        }
+        return bytes;
     }
 
     /** The value, or null. The array is shared: do not modify it. */

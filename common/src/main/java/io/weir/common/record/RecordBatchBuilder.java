@@ -4,7 +4,6 @@ import io.weir.common.utils.ByteBufferOutputStream;
 import io.weir.common.utils.Crc32c;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Builds one RecordBatch v2: records are appended uncompressed into a growing buffer after room for
@@ -161,7 +160,7 @@ public final class RecordBatchBuilder {
         writeBytes(valueArray, valueBuffer, valueLength, out);
         Varints.writeVarint(headers.length, out);
         for (Header h : headers) {
-            byte[] hk = h.key().getBytes(StandardCharsets.UTF_8);
+            byte[] hk = h.keyBytes();
             Varints.writeVarint(hk.length, out);
             out.put(hk);
             writeBytes(h.value(), null, h.value() == null ? -1 : h.value().length, out);
@@ -183,7 +182,7 @@ public final class RecordBatchBuilder {
         int size = 1 + Varints.sizeOfVarlong(timestampDelta) + Varints.sizeOfVarint(offsetDelta);
         size += bytesSize(keyLength) + bytesSize(valueLength) + Varints.sizeOfVarint(headers.length);
         for (Header h : headers) {
-            int kl = h.key().getBytes(StandardCharsets.UTF_8).length;
+            int kl = h.keyBytes().length;
             size += Varints.sizeOfVarint(kl) + kl;
             size += h.value() == null ? 1 : Varints.sizeOfVarint(h.value().length) + h.value().length;
         }

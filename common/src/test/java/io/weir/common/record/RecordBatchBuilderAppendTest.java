@@ -44,4 +44,21 @@ class RecordBatchBuilderAppendTest {
         new RecordBatch(built).ensureValid();
         assertEquals(0, built.position());
     }
+
+    /** A header's key is encoded once and kept ({@link Header#keyBytes}); records sharing the header read it back whole. */
+    @Test
+    void shouldWriteANonAsciiHeaderKeyTheSameEachTimeItIsAppended() {
+        Header shared = new Header("schlüssel-ключ-鍵", new byte[] {9});
+        RecordBatchBuilder builder = new RecordBatchBuilder(CompressionType.NONE);
+        for (int i = 0; i < 3; i++) {
+            builder.append(i, (byte[]) null, new byte[] {(byte) i}, shared);
+        }
+        assertSame(shared.keyBytes(), shared.keyBytes());
+        RecordBatch batch = new RecordBatch(builder.build());
+        batch.ensureValid();
+        java.util.Iterator<Record> it = batch.records();
+        for (int i = 0; i < 3; i++) {
+            assertEquals(shared, it.next().headers()[0]);
+        }
+    }
 }

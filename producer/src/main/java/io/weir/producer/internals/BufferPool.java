@@ -31,7 +31,12 @@ public final class BufferPool {
     private final long totalBytes;
     private final int poolableSize;
     private final Time time;
-    private final ReentrantLock lock = new ReentrantLock(true);
+    /**
+     * Not a fair lock: first come first served is the {@link #waiters} queue's job (a newcomer takes memory
+     * only when nobody waits), so the lock itself need not hand over in order — a fair one parks the
+     * appending thread whenever the sender is giving a buffer back, once per batch.
+     */
+    private final ReentrantLock lock = new ReentrantLock();
     private final ArrayDeque<Condition> waiters = new ArrayDeque<>();
     /** Free buffers of {@link #poolableSize}, cleared, ready to be written. */
     private final ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
@@ -68,11 +73,10 @@ public final class BufferPool {
             throw new IllegalArgumentException("Attempt to allocate " + size + " bytes, but there is a hard limit of "
                 + totalBytes + " bytes on memory allocations (buffer.memory)");
         }
-        long startNs = time.nanoseconds();
         ByteBuffer pooled;
         lock.lock();
         try {
-            pooled = reserve(size, deadlineNs(startNs, maxWaitMs), maxWaitMs);
+            pooled = reserve(size, maxWaitMs);
         } finally {
             lock.unlock();
         }
@@ -95,13 +99,15 @@ public final class BufferPool {
      * then takes a free pooled buffer (returned) or reserves {@code size} unpooled bytes (returns null;
      * the caller allocates the buffer once unlocked).
      */
-    private ByteBuffer reserve(int size, long deadlineNs, long maxWaitMs) throws InterruptedException {
+    private ByteBuffer reserve(int size, long maxWaitMs) throws InterruptedException {
         if (closed) {
             throw new IllegalStateException("Producer closed while allocating memory");
         }
         if (waiters.isEmpty() && canTake(size)) {
             return take(size);
         }
+        // the clock is read only by a caller that has to wait: its max.block.ms starts now
+        long deadlineNs = deadlineNs(time.nanoseconds(), maxWaitMs);
         Condition turn = lock.newCondition();
         waiters.addLast(turn);
         try {

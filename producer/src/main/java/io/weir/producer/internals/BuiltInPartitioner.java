@@ -22,10 +22,15 @@ public final class BuiltInPartitioner {
     private final ToIntFunction<TopicPartition> queueSize;
     private final ConcurrentMap<String, Sticky> topics = new ConcurrentHashMap<>();
 
-    /** A topic's current partition and the bytes sent to it since it was chosen; guarded by itself. */
+    /**
+     * A topic's current partition and the bytes sent to it since it was chosen; written under its own
+     * lock, the partition also read without it (volatile) on a send's fast path.
+     */
     private static final class Sticky {
-        int partition = -1;
+        volatile int partition = -1;
         long bytes;
+        /** The topic's partitions as keys for the queue-size lookups, made once per partition count (under the lock). */
+        TopicPartition[] keys = new TopicPartition[0];
     }
 
     public BuiltInPartitioner(int stickyBatchSize, boolean adaptive, ToIntFunction<TopicPartition> queueSize) {
@@ -36,11 +41,23 @@ public final class BuiltInPartitioner {
 
     /** The partition a keyless record of {@code topic} goes to now. */
     public int partition(String topic, Cluster cluster) {
-        Sticky s = topics.computeIfAbsent(topic, t -> new Sticky());
-        int count = cluster.partitionsFor(topic).size();
+        return partition(topic, cluster, cluster.partitionsFor(topic).size());
+    }
+
+    /** {@link #partition(String, Cluster)} when the caller already knows the topic's {@code count} partitions in {@code cluster}. */
+    public int partition(String topic, Cluster cluster, int count) {
+        Sticky s = topics.get(topic);
+        if (s == null) {
+            s = topics.computeIfAbsent(topic, t -> new Sticky());
+        }
+        // the fast path takes no lock: a partition chosen by another thread just now is as good an answer
+        int current = s.partition;
+        if (current >= 0 && current < count) {
+            return current;
+        }
         synchronized (s) {
             if (s.partition < 0 || s.partition >= count) {
-                s.partition = next(topic, cluster, -1);
+                s.partition = next(s, topic, cluster, -1);
                 s.bytes = 0;
             }
             return s.partition;
@@ -59,13 +76,25 @@ public final class BuiltInPartitioner {
             }
             s.bytes += bytes;
             if (s.bytes >= stickyBatchSize) {
-                s.partition = next(topic, cluster, partition);
+                s.partition = next(s, topic, cluster, partition);
                 s.bytes = 0;
             }
         }
     }
 
-    private int next(String topic, Cluster cluster, int current) {
+    /** The shared key of {@code partition} (called under {@code s}'s lock). */
+    private static TopicPartition key(Sticky s, String topic, int partition) {
+        if (partition >= s.keys.length) {
+            TopicPartition[] keys = java.util.Arrays.copyOf(s.keys, partition + 1);
+            for (int i = s.keys.length; i < keys.length; i++) {
+                keys[i] = new TopicPartition(topic, i);
+            }
+            s.keys = keys;
+        }
+        return s.keys[partition];
+    }
+
+    private int next(Sticky s, String topic, Cluster cluster, int current) {
         List<Cluster.PartitionInfo> all = cluster.partitionsFor(topic);
         int n = all.size();
         int[] candidates = new int[n];
@@ -88,7 +117,7 @@ public final class BuiltInPartitioner {
         int[] sizes = new int[c];
         int max = 0;
         for (int i = 0; i < c; i++) {
-            sizes[i] = queueSize.applyAsInt(new TopicPartition(topic, candidates[i]));
+            sizes[i] = queueSize.applyAsInt(key(s, topic, candidates[i]));
             max = Math.max(max, sizes[i]);
         }
         long total = 0;

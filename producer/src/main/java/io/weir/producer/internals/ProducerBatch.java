@@ -40,8 +40,8 @@ public final class ProducerBatch {
     private final int maxBatchBytes;
     /**
      * The records' futures in append order, each holding its record's callback: one object per record
-     * (no separate callback holder), in an array sized for a full batch of records like the first, so a
-     * batch rarely grows it.
+     * (no separate callback holder), in an array sized for a full batch of records the size of the first, so
+     * a batch of like-sized records never grows it.
      */
     private FutureRecordMetadata[] futures;
     private int recordCount;
@@ -115,8 +115,10 @@ public final class ProducerBatch {
         FutureRecordMetadata f = new FutureRecordMetadata(this, recordCount, timestamp,
             key == null ? -1 : key.length, value == null ? -1 : value.length, callback);
         if (futures == null) {
+            // sized by the first record's written size (the estimate is an upper bound, which undersized it)
+            int firstRecordBytes = Math.max(1, builder.uncompressedSizeInBytes() - RecordBatch.HEADER_SIZE);
             futures = new FutureRecordMetadata[Math.max(1, Math.min(MAX_INITIAL_RECORDS,
-                maxBatchBytes / Math.max(1, recordSizeEstimate) + 1))];
+                (maxBatchBytes - RecordBatch.HEADER_SIZE) / firstRecordBytes + 1))];
         } else if (recordCount == futures.length) {
             futures = Arrays.copyOf(futures, futures.length * 2);
         }
@@ -131,6 +133,11 @@ public final class ProducerBatch {
 
     int recordCount() {
         return recordCount;
+    }
+
+    /** Slots of the futures array (0 before the first record): for tests of its sizing. */
+    int futuresCapacity() {
+        return futures == null ? 0 : futures.length;
     }
 
     /** Compresses the records (first drain only) and returns the batch bytes. */

@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 
 /**
@@ -48,6 +49,15 @@ public final class RecordAccumulator {
     private final Set<ProducerBatch> incomplete = ConcurrentHashMap.newKeySet();
     private final AtomicInteger flushesInProgress = new AtomicInteger();
     private final AtomicInteger appendsInProgress = new AtomicInteger();
+    /**
+     * A lower bound of the creation time of every deque's head ({@link Long#MAX_VALUE}: none queued), so
+     * the sender's {@link #expire} and {@link #nextExpiryMs} need not look at every deque on every loop.
+     * Lowered (atomically) whenever a batch enters a deque; set to the exact minimum by each scan in
+     * {@link #expire}, which happens only once the bound's deadline has come. Taking batches out only leaves
+     * it low (a deque's batches are in creation order, so the next head is no older): at worst one scan
+     * that expires nothing.
+     */
+    private final AtomicLong earliestHeadCreatedMs = new AtomicLong(Long.MAX_VALUE);
     private volatile boolean closed;
 
     /** What {@link #append} did. */
@@ -72,7 +82,13 @@ public final class RecordAccumulator {
     /** Told, after the deque lock is released, what an append did: the producer wakes its sender on either. */
     @FunctionalInterface
     public interface AppendListener {
-        void appended(boolean batchIsFull, boolean newBatchCreated);
+        /**
+         * {@code batchBecameFull}: this append filled its partition's open batch, so the partition now has a
+         * batch sendable by size and had none before (an append to a partition that already had one says
+         * false: the sender was told when it became so). {@code newBatchCreated}: the record opened a new batch
+         * (the one before it, if any, is now sendable).
+         */
+        void appended(boolean batchBecameFull, boolean newBatchCreated);
     }
 
     /**
@@ -81,62 +97,87 @@ public final class RecordAccumulator {
      */
     public AppendResult append(TopicPartition tp, long timestamp, byte[] key, byte[] value, Header[] headers,
                                Callback callback, long maxBlockMs, long nowMs) throws InterruptedException {
-        boolean[] flags = new boolean[2];
+        boolean[] created = new boolean[1];
         FutureRecordMetadata f = append(tp, timestamp, key, value, headers, callback, maxBlockMs, nowMs,
-            (full, created) -> {
-                flags[0] = full;
-                flags[1] = created;
-            });
-        return new AppendResult(f, flags[0], flags[1]);
+            (becameFull, newBatch) -> created[0] = newBatch);
+        boolean full;
+        Deque<ProducerBatch> dq = deque(tp);
+        synchronized (dq) {
+            ProducerBatch last = dq.peekLast();
+            full = dq.size() > 1 || last != null && last.isFull();
+        }
+        return new AppendResult(f, full, created[0]);
     }
 
     /**
      * {@link #append(TopicPartition, long, byte[], byte[], Header[], Callback, long, long)} for the send path:
      * returns the record's future and tells {@code listener} (outside the lock) what the append did, so a
      * send allocates no result object.
+     *
+     * <p>Kept small for the JIT: an append into the open batch is this method alone; opening a new batch
+     * (pool memory, possibly blocking) is {@link #appendToNewBatch}, which the hot path rarely calls.
      */
     public FutureRecordMetadata append(TopicPartition tp, long timestamp, byte[] key, byte[] value, Header[] headers,
                                        Callback callback, long maxBlockMs, long nowMs, AppendListener listener)
         throws InterruptedException {
+        int estimate = ProducerBatch.estimateRecordSize(key, value, headers);
+        Deque<ProducerBatch> dq = deque(tp);
+        FutureRecordMetadata f = null;
+        boolean becameFull = false;
+        synchronized (dq) {
+            // closed is checked under the lock that adds the record: once close() returned, a record either
+            // is in a deque (the closing sender sees it) or its send threw
+            checkOpen();
+            ProducerBatch last = dq.peekLast();
+            if (last != null) {
+                // a partition that already had a batch sendable by size woke the sender when it became so
+                boolean wasFull = dq.size() > 1 || last.isFull();
+                f = last.tryAppend(timestamp, key, value, headers, callback, estimate);
+                becameFull = f != null && !wasFull && last.isFull();
+            }
+        }
+        if (f == null) {
+            return appendToNewBatch(tp, dq, timestamp, key, value, headers, callback, estimate, maxBlockMs, nowMs,
+                listener);
+        }
+        listener.appended(becameFull, false);
+        return f;
+    }
+
+    /** The cold part of an append: the open batch is full (or there is none), so a new one is built. */
+    private FutureRecordMetadata appendToNewBatch(TopicPartition tp, Deque<ProducerBatch> dq, long timestamp,
+                                                  byte[] key, byte[] value, Header[] headers, Callback callback,
+                                                  int estimate, long maxBlockMs, long nowMs, AppendListener listener)
+        throws InterruptedException {
+        // counted while this append holds no deque lock yet may still add a batch (a closing sender waits)
         appendsInProgress.incrementAndGet();
         try {
-            int estimate = ProducerBatch.estimateRecordSize(key, value, headers);
-            Deque<ProducerBatch> dq = deque(tp);
-            FutureRecordMetadata f;
-            boolean full;
-            synchronized (dq) {
-                checkOpen();
-                ProducerBatch last = dq.peekLast();
-                f = last == null ? null : last.tryAppend(timestamp, key, value, headers, callback, estimate);
-                full = f != null && (dq.size() > 1 || last.isFull());
-            }
-            if (f != null) {
-                listener.appended(full, false);
-                return f;
-            }
             // batch.size, from the pool's reusable buffers; an oversized record gets a dedicated buffer
             int size = Math.max(batchSize, estimate + io.weir.common.record.RecordBatch.HEADER_SIZE);
             ByteBuffer buffer = pool.allocate(size, maxBlockMs);
             boolean handedOver = false;
             boolean created = false;
+            boolean becameFull = false;
+            FutureRecordMetadata f;
             try {
                 synchronized (dq) {
                     checkOpen();
                     // another thread may have opened a batch while we waited for memory
                     ProducerBatch last = dq.peekLast();
+                    boolean wasFull = last == null || dq.size() > 1 || last.isFull();
                     f = last == null ? null : last.tryAppend(timestamp, key, value, headers, callback, estimate);
                     if (f != null) {
-                        full = dq.size() > 1 || last.isFull();
+                        becameFull = !wasFull && last.isFull();
                     } else {
                         // no allocation of record memory here: the builder writes into the pool's buffer
                         ProducerBatch b = new ProducerBatch(tp, compression, compressionLevel, batchSize, buffer, size,
                             nowMs);
                         f = b.tryAppend(timestamp, key, value, headers, callback, estimate);
                         dq.addLast(b);
+                        queued(b);
                         incomplete.add(b);
                         handedOver = true;
                         created = true;
-                        full = dq.size() > 1 || b.isFull();
                     }
                 }
             } finally {
@@ -144,7 +185,7 @@ public final class RecordAccumulator {
                     pool.deallocate(buffer, size);
                 }
             }
-            listener.appended(full, created);
+            listener.appended(becameFull, created);
             return f;
         } finally {
             appendsInProgress.decrementAndGet();
@@ -176,7 +217,7 @@ public final class RecordAccumulator {
     /** Which leaders have a sendable batch, and how long until the next one may become sendable. */
     public ReadyCheckResult ready(Cluster cluster, long nowMs) {
         Set<Integer> ready = new HashSet<>();
-        Set<String> unknown = new HashSet<>();
+        Set<String> unknown = null; // made only when a leader is missing (rare): one allocation less per loop
         long next = Long.MAX_VALUE;
         boolean exhausted = pool.hasWaiters();
         boolean flushing = flushesInProgress.get() > 0 || closed;
@@ -194,6 +235,9 @@ public final class RecordAccumulator {
             TopicPartition tp = e.getKey();
             Optional<Node> leader = cluster.leaderFor(tp.topic(), tp.partition());
             if (leader.isEmpty()) {
+                if (unknown == null) {
+                    unknown = new HashSet<>();
+                }
                 unknown.add(tp.topic());
                 continue;
             }
@@ -211,7 +255,7 @@ public final class RecordAccumulator {
                 next = Math.min(next, timeToWaitMs - waitedMs);
             }
         }
-        return new ReadyCheckResult(ready, next, unknown);
+        return new ReadyCheckResult(ready, next, unknown == null ? Set.of() : unknown);
     }
 
     /**
@@ -281,6 +325,7 @@ public final class RecordAccumulator {
     public void reenqueue(ProducerBatch b, long nowMs) {
         b.lastAttemptMs = nowMs;
         Deque<ProducerBatch> dq = deque(b.tp);
+        queued(b); // before it is visible in the deque: a scan under way then sees one or the other
         synchronized (dq) {
             if (!b.hasSequence()) {
                 dq.addFirst(b);
@@ -302,31 +347,51 @@ public final class RecordAccumulator {
         }
     }
 
-    /** Removes and returns queued batches whose delivery timeout passed (from each deque's head). */
+    /** Lowers {@link #earliestHeadCreatedMs} to cover {@code b}, which is entering a deque. */
+    private void queued(ProducerBatch b) {
+        long bound = earliestHeadCreatedMs.get();
+        while (b.createdMs < bound && !earliestHeadCreatedMs.compareAndSet(bound, b.createdMs)) {
+            bound = earliestHeadCreatedMs.get();
+        }
+    }
+
+    /**
+     * Removes and returns queued batches whose delivery timeout passed (from each deque's head). Looks at
+     * the deques only once the earliest head may have expired (sender thread).
+     */
     public List<ProducerBatch> expire(long nowMs) {
+        long bound = earliestHeadCreatedMs.get();
+        if (bound == Long.MAX_VALUE || nowMs - bound < deliveryTimeoutMs) {
+            return List.of();
+        }
+        // reset first: a batch queued during the scan lowers the bound again, or is seen by the scan
+        earliestHeadCreatedMs.set(Long.MAX_VALUE);
+        long earliest = Long.MAX_VALUE;
         List<ProducerBatch> out = new ArrayList<>();
         for (Deque<ProducerBatch> dq : batches.values()) {
             synchronized (dq) {
                 while (!dq.isEmpty() && nowMs - dq.peekFirst().createdMs >= deliveryTimeoutMs) {
                     out.add(dq.pollFirst());
                 }
-            }
-        }
-        return out;
-    }
-
-    /** The earliest delivery deadline of any queued batch, or Long.MAX_VALUE. */
-    public long nextExpiryMs() {
-        long next = Long.MAX_VALUE;
-        for (Deque<ProducerBatch> dq : batches.values()) {
-            synchronized (dq) {
-                ProducerBatch h = dq.peekFirst();
-                if (h != null) {
-                    next = Math.min(next, h.createdMs + deliveryTimeoutMs);
+                ProducerBatch head = dq.peekFirst();
+                if (head != null) {
+                    earliest = Math.min(earliest, head.createdMs);
                 }
             }
         }
-        return next;
+        long scanned = earliest;
+        earliestHeadCreatedMs.accumulateAndGet(scanned, Math::min);
+        return out;
+    }
+
+    /**
+     * No queued batch's delivery deadline comes before this (Long.MAX_VALUE: nothing queued). Exact after
+     * {@link #expire} scanned; batches drained since may leave it earlier than the real next deadline,
+     * which costs the sender one early wake-up.
+     */
+    public long nextExpiryMs() {
+        long bound = earliestHeadCreatedMs.get();
+        return bound == Long.MAX_VALUE ? Long.MAX_VALUE : bound + deliveryTimeoutMs;
     }
 
     /** Whether {@code b} is past its delivery timeout. */

@@ -1,0 +1,37 @@
+package io.weir.producer.internals;
+
+import io.weir.common.TopicPartition;
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.Header;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A batch keeps one future per record, in an array sized once for a full batch of like-sized records. */
+class ProducerBatchTest {
+    private static final Header[] NO_HEADERS = new Header[0];
+
+    @Test
+    void shouldSizeTheFuturesForAFullBatchOfRecordsLikeTheFirst() {
+        int batchSize = 16_384;
+        ProducerBatch batch = new ProducerBatch(new TopicPartition("t", 0), CompressionType.NONE,
+            CompressionType.NONE.defaultLevel, batchSize, ByteBuffer.allocate(batchSize), batchSize, 0);
+        byte[] value = new byte[100];
+        int estimate = ProducerBatch.estimateRecordSize(null, value, NO_HEADERS);
+        int capacity = -1;
+        while (batch.tryAppend(0, null, value, NO_HEADERS, null, estimate) != null) {
+            if (capacity < 0) {
+                capacity = batch.futuresCapacity();
+            }
+            assertEquals(capacity, batch.futuresCapacity(), "the futures array grew at record " + batch.recordCount());
+        }
+        assertTrue(batch.recordCount() > 100, "a 16 KB batch holds well over 100 such records");
+        // and not grossly oversized either (later records take a byte or two more: larger offset deltas)
+        assertTrue(capacity <= batch.recordCount() * 21 / 20, capacity + " slots for " + batch.recordCount() + " records");
+        assertNull(batch.tryAppend(0, null, value, NO_HEADERS, null, estimate));
+    }
+}
