@@ -57,7 +57,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * wake-up) stays: OP_READ interest set by another thread would only take effect at the next select,
  * but the response no longer waits for it. A write that fails (the peer is gone, or this thread closed
  * the connection meanwhile: an error, shutdown, a dead processor) drops the response and hands over
- * a close, which this thread ignores for a connection it has closed already. Responses keep request
+ * a close, which this thread ignores for a connection it has closed already. An answering thread whose
+ * interrupt flag is set (a handler or reaper being stopped) writes nothing and hands over the whole
+ * response: an interruptible channel written by an interrupted thread is closed, and a fetch's
+ * {@code transferTo} would close the segment's shared {@code FileChannel}. Responses keep request
  * order because one request per connection is in flight.
  *
  * <p>Eager reads ({@link SocketServer.Settings#eagerReads}, on by default; off with
@@ -168,7 +171,11 @@ final class Processor implements Runnable {
      * response is dropped and the connection closed.
      */
     void respond(String connectionId, SocketChannel channel, Send send, RequestStages stages) {
-        if (settings.directWrites() && channel != null) {
+        // An interrupted thread must not write: FileChannel.transferTo (a fetch's segment region) and
+        // SocketChannel.write close their channel when called with the interrupt flag set, which would
+        // close the segment's shared FileChannel for every later read and append. Hand the whole
+        // response to this network thread instead, the only writer then.
+        if (settings.directWrites() && channel != null && !Thread.currentThread().isInterrupted()) {
             if (stages != null) {
                 stages.mark(RequestStages.Stage.PICKED); // the writer starts: here, the answering thread
             }
