@@ -71,7 +71,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Read-ahead ({@link SocketServer.Settings#readAheadFrames}, off by default; on with
  * {@code -Dweir.network.read.ahead.frames=N}): while a connection's request is with a handler (or its
  * response is being written), up to N more complete requests are read and held, their bytes reserved in
- * the {@link RequestMemoryPool} as any other; the next one is handed to the handlers as soon as the
+ * the {@link RequestMemoryPool} as any other but never below a reserve ({@link #readAheadReserveBytes}) that
+ * stays for other connections' next requests; the next one is handed to the handlers as soon as the
  * response before it has left, so requests still reach the handlers one at a time per connection, in
  * order, and responses keep request order (a producer with {@code max.in.flight} 5 does not wait for a
  * read per request). A client that closes its end while requests of it are in the broker gets their
@@ -105,6 +106,14 @@ final class Processor implements Runnable {
     private final Time time;
     private final SocketServer.Settings settings;
     private final long sweepIntervalMs;
+    /**
+     * Pool bytes a read-ahead read leaves available: {@code socket.request.max.bytes}, or half the pool if
+     * that is less. Memory of requests read ahead comes back only when they are answered, and a connection
+     * whose request waits (a produce with acks=all) may hold several; without a reserve, many such
+     * connections could fill the pool and keep out the requests that would let theirs complete (the
+     * followers' fetches that advance the high watermark).
+     */
+    private final long readAheadReserveBytes;
     private final ByteBuffer scratch = ByteBuffer.allocateDirect(READ_CHUNK_BYTES);
     private final ConcurrentLinkedQueue<NewConnection> newConnections = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Outcome> outcomes = new ConcurrentLinkedQueue<>();
@@ -134,6 +143,7 @@ final class Processor implements Runnable {
         this.time = time;
         this.sweepIntervalMs = Math.max(1, Math.min(1_000,
             Math.min(settings.requestReadTimeoutMs(), settings.connectionsMaxIdleMs()) / 4));
+        this.readAheadReserveBytes = Math.min(settings.maxRequestBytes(), pool.capacityBytes() / 2);
         this.wakeup = selector::wakeup;
     }
 
@@ -406,11 +416,12 @@ final class Processor implements Runnable {
      * Invariant: {@code c.reservedBytes == c.frame.capacity()} (0 without a frame).
      */
     private void readFrameBytes(Connection c, long nowMs) throws IOException, InterruptedException {
+        long keep = keepAvailable(c);
         for (int reads = 0; reads < MAX_READS_PER_SELECT; reads++) {
             int received = c.frame == null ? 0 : c.frame.position();
             int spare = c.reservedBytes - received;
             int want = Math.min(scratch.capacity(), c.frameSize - received);
-            int granted = want > spare ? pool.reserveUpTo(want - spare) : 0;
+            int granted = want > spare ? pool.reserveUpTo(want - spare, keep) : 0;
             int limit = Math.min(want, spare + granted);
             if (limit == 0) {
                 muteForMemory(c);
@@ -435,7 +446,7 @@ final class Processor implements Runnable {
             int beyond = Math.max(0, n - spare); // bytes that need capacity the frame does not have yet
             pool.release(granted - beyond);
             if (beyond > 0) {
-                grow(c, received + n, beyond);
+                grow(c, received + n, beyond, keep);
             }
             scratch.flip();
             c.frame.put(scratch);
@@ -454,12 +465,13 @@ final class Processor implements Runnable {
      * Replaces the frame buffer by one of at least {@code neededBytes}, doubling when the pool
      * allows so a large frame is copied O(log n) times. {@code newlyReservedBytes} were reserved by
      * the caller; on failure they are given back. The old buffer is garbage once copied (briefly
-     * both exist: at most half a frame per network thread beyond the pool).
+     * both exist: at most half a frame per network thread beyond the pool). The slack leaves
+     * {@code keepBytes} in the pool, as the read did.
      */
-    private void grow(Connection c, int neededBytes, int newlyReservedBytes) {
+    private void grow(Connection c, int neededBytes, int newlyReservedBytes, long keepBytes) {
         int capacity = c.frame == null ? 0 : c.frame.capacity();
         int target = (int) Math.min(c.frameSize, Math.max(neededBytes, 2L * capacity));
-        int slack = pool.reserveUpTo(target - neededBytes);
+        int slack = pool.reserveUpTo(target - neededBytes, keepBytes);
         ByteBuffer bigger;
         try {
             bigger = ByteBuffer.allocate(neededBytes + slack);
@@ -531,6 +543,14 @@ final class Processor implements Runnable {
         c.key.interestOps(ops);
     }
 
+    /**
+     * Pool bytes a read of this connection must leave: none for its next request, {@link #readAheadReserveBytes}
+     * for one read ahead (a request of it is in flight or its response is being written).
+     */
+    private long keepAvailable(Connection c) {
+        return c.inFlight || c.send != null ? readAheadReserveBytes : 0;
+    }
+
     private boolean mayRead(Connection c) {
         if (c.waitingForMemory || c.endOfStream) {
             return false;
@@ -560,16 +580,23 @@ final class Processor implements Runnable {
         }
     }
 
+    /**
+     * Lets the connections waiting for memory read again once the pool has some for them (above the
+     * read-ahead reserve for one reading ahead); those that still find none mute again.
+     */
     private void unmuteIfMemoryFreed() {
-        if (waitingForMemory.isEmpty() || pool.availableBytes() == 0) {
+        if (waitingForMemory.isEmpty()) {
             return;
         }
-        for (Connection c : waitingForMemory) {
-            c.waitingForMemory = false;
-            updateInterest(c); // those that still find no memory mute again
+        for (Iterator<Connection> it = waitingForMemory.iterator(); it.hasNext(); ) {
+            Connection c = it.next();
+            if (pool.availableAbove(keepAvailable(c))) { // if not, the next release wakes this thread
+                it.remove();
+                c.waitingForMemory = false;
+                updateInterest(c);
+            }
         }
-        waitingForMemory.clear();
-        waitingForMemoryCount = 0;
+        waitingForMemoryCount = waitingForMemory.size();
     }
 
     private void closeExpired(long nowMs) {
@@ -626,6 +653,10 @@ final class Processor implements Runnable {
             close(c);
             return;
         } else {
+            if (c.waitingForMemory && pool.availableAbove(0) && waitingForMemory.remove(c)) {
+                c.waitingForMemory = false; // its partial frame, read ahead until now, is its next request
+                waitingForMemoryCount = waitingForMemory.size();
+            }
             updateInterest(c);
         }
         if (settings.eagerReads() && mayRead(c)) {

@@ -39,12 +39,21 @@ public final class RequestMemoryPool {
      * memory comes back.
      */
     public int reserveUpTo(int wantedBytes) {
+        return reserveUpTo(wantedBytes, 0);
+    }
+
+    /**
+     * As {@link #reserveUpTo(int)}, but leaves at least {@code keepBytes} available: reserves at most
+     * {@code availableBytes() - keepBytes}, possibly none. For memory that is optional (requests read ahead),
+     * so it never takes what a connection's next request needs.
+     */
+    public int reserveUpTo(int wantedBytes, long keepBytes) {
         if (wantedBytes <= 0) {
             return 0;
         }
         while (true) {
             long available = availableBytes.get();
-            int granted = (int) Math.min(available, wantedBytes);
+            int granted = (int) Math.max(0, Math.min(available - keepBytes, wantedBytes));
             if (granted == 0) {
                 starved.set(true);
                 return 0;
@@ -70,6 +79,18 @@ public final class RequestMemoryPool {
                 r.run();
             }
         }
+    }
+
+    /**
+     * Whether more than {@code keepBytes} are available. If not, the next {@link #release} runs the
+     * {@link #onMemoryFreed} listeners, as after a reservation that fell short.
+     */
+    public boolean availableAbove(long keepBytes) {
+        if (availableBytes.get() > keepBytes) {
+            return true;
+        }
+        starved.set(true);
+        return availableBytes.get() > keepBytes; // a release between the two reads may have missed the flag
     }
 
     /** Registers a callback run (on the releasing thread) when memory frees after a shortage. */

@@ -30,8 +30,11 @@ class ReadAheadTest {
     private SocketServer server;
 
     private void start(int readAheadFrames) throws IOException {
-        server = new SocketServer("127.0.0.1", 0,
-            SocketServer.Settings.defaults(1, 1024).withReadAheadFrames(readAheadFrames), channel, time);
+        start(SocketServer.Settings.defaults(1, 1024).withReadAheadFrames(readAheadFrames));
+    }
+
+    private void start(SocketServer.Settings settings) throws IOException {
+        server = new SocketServer("127.0.0.1", 0, settings, channel, time);
         server.start();
     }
 
@@ -57,6 +60,16 @@ class ReadAheadTest {
         ByteBuffer b = ByteBuffer.allocate(count * 14);
         for (int i = 0; i < count; i++) {
             b.putInt(10).put(String.format("request-%02d", i).substring(0, 10).getBytes(StandardCharsets.UTF_8));
+        }
+        s.getOutputStream().write(b.array());
+        s.getOutputStream().flush();
+    }
+
+    /** Frames of 10 bytes each ("a-reqst-00" ... for name "a"), all in one write. */
+    private static void sendFrames(Socket s, String name, int count) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(count * 14);
+        for (int i = 0; i < count; i++) {
+            b.putInt(10).put(String.format("%s-reqst-%02d", name, i).getBytes(StandardCharsets.UTF_8));
         }
         s.getOutputStream().write(b.array());
         s.getOutputStream().flush();
@@ -165,5 +178,51 @@ class ReadAheadTest {
         echo(nextRequest());
         assertEquals("request-01", readFrame(s));
         assertEquals("request-02", readFrame(s));
+    }
+
+    @Test
+    void shouldLeaveMemoryForAnotherConnectionsRequestWhileConnectionsHoldRequestsReadAhead() throws Exception {
+        // a pool of 4 requests; read-ahead leaves socket.request.max.bytes (2 requests) for next requests
+        start(SocketServer.Settings.defaults(1, 20).withQueuedMaxRequestBytes(40).withReadAheadFrames(16));
+        Socket a = connect();
+        sendFrames(a, "a", 8);
+        RequestChannel.Request firstOfA = nextRequest(); // held: a produce waiting for acks=all, say
+        assertEquals("a-reqst-00", text(firstOfA.frame()));
+        await(() -> server.connectionsWaitingForMemory() == 1, "a reads ahead until the pool stops it");
+        Socket b = connect();
+        sendFrames(b, "b", 8);
+        await(() -> server.connectionsWaitingForMemory() == 2, "b reads until the pool stops it");
+
+        // a third connection's request (a follower's fetch, say) is read and answered meanwhile
+        Socket c = connect();
+        sendFrames(c, "c", 1);
+        List<RequestChannel.Request> held = new ArrayList<>();
+        held.add(firstOfA);
+        RequestChannel.Request fromC;
+        while (true) {
+            RequestChannel.Request r = nextRequest();
+            if (text(r.frame()).startsWith("c-")) {
+                fromC = r;
+                break;
+            }
+            held.add(r);
+        }
+        assertEquals("c-reqst-00", text(fromC.frame()));
+        echo(fromC);
+        assertEquals("c-reqst-00", readFrame(c));
+
+        // then a's and b's requests are all read and answered, in order
+        for (RequestChannel.Request r : held) {
+            echo(r);
+        }
+        for (int answered = held.size(); answered < 16; answered++) {
+            echo(nextRequest());
+        }
+        for (int i = 0; i < 8; i++) {
+            assertEquals(String.format("a-reqst-%02d", i), readFrame(a));
+            assertEquals(String.format("b-reqst-%02d", i), readFrame(b));
+        }
+        await(() -> server.memoryPool().usedBytes() == 0, "every reservation returned");
+        assertEquals(0, server.connectionsWaitingForMemory());
     }
 }

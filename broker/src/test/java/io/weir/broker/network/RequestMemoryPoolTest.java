@@ -28,6 +28,24 @@ class RequestMemoryPoolTest {
     }
 
     @Test
+    void shouldLeaveWhatACallerAsksToKeepAndWakeListenersWhenBelowIt() {
+        RequestMemoryPool pool = new RequestMemoryPool(100);
+        AtomicInteger wakeups = new AtomicInteger();
+        pool.onMemoryFreed(wakeups::incrementAndGet);
+        assertEquals(30, pool.reserveUpTo(30, 40));
+        assertEquals(30, pool.reserveUpTo(50, 40), "only down to the 40 kept");
+        assertEquals(0, pool.reserveUpTo(10, 40));
+        assertEquals(40, pool.availableBytes());
+        pool.release(5);
+        assertEquals(1, wakeups.get(), "a caller kept short of memory is woken");
+        assertEquals(false, pool.availableAbove(45));
+        assertEquals(true, pool.availableAbove(44));
+        pool.release(5);
+        assertEquals(2, wakeups.get(), "availableAbove that found too little asks for the next wakeup");
+        assertEquals(50, pool.reserveUpTo(50), "a caller keeping nothing takes the rest");
+    }
+
+    @Test
     void shouldNeverGrantMoreThanItsCapacityUnderConcurrency() throws InterruptedException {
         RequestMemoryPool pool = new RequestMemoryPool(1000);
         AtomicInteger maxUsed = new AtomicInteger();
