@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -92,6 +93,48 @@ class ProducerCallbackFailureTest {
                 assertInstanceOf(IllegalStateException.class, e);
                 assertTrue(e.getMessage().contains("closed"), e.getMessage());
             } finally {
+                closeWithin30s(producer);
+            }
+        } finally {
+            lonely.close();
+        }
+    }
+
+    @Test
+    void shouldFailQueuedRecordsWhenClosedFromAnInterruptedThreadWhileTheLoopRunsACallback() throws Exception {
+        EmbeddedBroker lonely = new EmbeddedBroker().start();
+        try {
+            KafkaInterop.createTopic(lonely.bootstrapServers(), "gone-interrupted", 2);
+            WeirProducer<String, String> producer = new WeirProducer<>(propsForGoneBroker(lonely.bootstrapServers()));
+            CountDownLatch inCallback = new CountDownLatch(1);
+            CountDownLatch releaseCallback = new CountDownLatch(1);
+            try {
+                producer.send(new ProducerRecord<>("gone-interrupted", 0, null, "warm-up")).get(10, TimeUnit.SECONDS);
+                producer.send(new ProducerRecord<>("gone-interrupted", 1, null, "warm-up")).get(10, TimeUnit.SECONDS);
+                lonely.broker().shutdown();
+                // the callback of an expired batch holds the loop's iteration while close() runs
+                producer.send(new ProducerRecord<>("gone-interrupted", 0, null, "expires"), (md, e) -> {
+                    inCallback.countDown();
+                    try {
+                        releaseCallback.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+                assertTrue(inCallback.await(30, TimeUnit.SECONDS), "the batch did not expire");
+                Future<RecordMetadata> queued = producer.send(new ProducerRecord<>("gone-interrupted", 1, null, "q"));
+                Thread.currentThread().interrupt(); // close() cannot wait: it returns at once
+                try {
+                    producer.close();
+                } finally {
+                    Thread.interrupted();
+                }
+                releaseCallback.countDown();
+                RuntimeException e = failedWith(queued, "a record queued when an interrupted thread closed the producer");
+                assertInstanceOf(IllegalStateException.class, e);
+                assertTrue(e.getMessage().contains("closed"), e.getMessage());
+            } finally {
+                releaseCallback.countDown();
                 closeWithin30s(producer);
             }
         } finally {
