@@ -508,7 +508,8 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
         accumulator.close();
         if (client.inIoThread()) {
             // close() from a callback: the loop cannot be waited for on its own thread; as kafka-clients, close
-            // without waiting: the loop fails what is left once this callback returns, then the client closes
+            // without waiting. The client's loop stops once this callback returns and tells the sender
+            // (Sender.onClientClosed), which then fails what is left, even inside its own iteration
             sender.forceClose();
         } else {
             if (timeoutMs > 0) {

@@ -320,8 +320,11 @@ public final class Sender implements NetworkClient.IoTask {
         RuntimeException closed = forceClose
             ? new IllegalStateException("Producer is closed forcefully.")
             : new IllegalStateException("Producer is closed.");
-        failAll(accumulator.drainAll(), closed);
-        failAll(accumulator.incompleteBatches(), closed);
+        try {
+            failAll(accumulator.drainAll(), closed);
+        } finally {
+            failAll(accumulator.incompleteBatches(), closed); // includes the queued ones if the drain threw
+        }
     }
 
     private void failAll(Iterable<ProducerBatch> batches, RuntimeException error) {
