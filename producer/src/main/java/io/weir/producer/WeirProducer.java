@@ -508,7 +508,8 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
         accumulator.close();
         if (client.inIoThread()) {
             // close() from a callback: the loop cannot be waited for on its own thread; as kafka-clients, close
-            // without waiting: the loop fails what is left once this callback returns, then the client closes
+            // without waiting. The client's loop stops once this callback returns and tells the sender
+            // (Sender.onClientClosed), which then fails what is left, even inside its own iteration
             sender.forceClose();
         } else {
             if (timeoutMs > 0) {
@@ -527,9 +528,22 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
         closeQuietly(partitioner);
     }
 
+    /**
+     * Waits up to {@code ms} for the sending loop to end; gives up early if the I/O thread it runs on is gone
+     * (the client then failed what was left through {@link Sender#onClientClosed}) or the caller is
+     * interrupted (the interrupt stays set; the client's close below still makes the loop fail what is left).
+     */
     private void awaitSender(long ms) {
+        long deadlineNs = ms == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
         try {
-            sender.awaitTermination(ms);
+            while (!sender.isTerminated() && client.isAlive()) {
+                long leftMs = deadlineNs == Long.MAX_VALUE ? Long.MAX_VALUE
+                    : TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime());
+                if (leftMs <= 0) {
+                    return;
+                }
+                sender.awaitTermination(Math.min(leftMs, 100)); // a bounded slice: the thread may die meanwhile
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

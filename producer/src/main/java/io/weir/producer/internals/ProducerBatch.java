@@ -225,25 +225,30 @@ public final class ProducerBatch {
         this.logAppendTimeMs = logAppendTimeMs;
         this.error = exception;
         this.done = true;
-        for (int i = 0; i < recordCount; i++) {
-            FutureRecordMetadata f = futures[i];
-            Callback callback = f.callback();
-            if (callback == null) {
-                continue;
-            }
-            try {
-                if (exception == null) {
-                    callback.onCompletion(f.value(), null);
-                } else {
-                    callback.onCompletion(new RecordMetadata(tp.topic(), tp.partition(), -1,
-                        f.timestamp(), f.keySize(), f.valueSize()), exception);
+        try {
+            for (int i = 0; i < recordCount; i++) {
+                FutureRecordMetadata f = futures[i];
+                Callback callback = f.callback();
+                if (callback == null) {
+                    continue;
                 }
-            } catch (RuntimeException e) {
-                log.error("A producer callback for {} threw", tp, e);
+                try {
+                    if (exception == null) {
+                        callback.onCompletion(f.value(), null);
+                    } else {
+                        callback.onCompletion(new RecordMetadata(tp.topic(), tp.partition(), -1,
+                            f.timestamp(), f.keySize(), f.valueSize()), exception);
+                    }
+                } catch (Throwable e) {
+                    // an Error too (a failed assertion, a stack overflow): the user's bug must neither leave the
+                    // batch's other records unsettled nor kill the I/O thread every record depends on
+                    log.error("A producer callback for {} threw", tp, e);
+                }
             }
+        } finally {
+            // after the callbacks, as in Kafka: flush() and get() return once the callbacks have run
+            doneLatch.countDown();
         }
-        // after the callbacks, as in Kafka: flush() and get() return once the callbacks have run
-        doneLatch.countDown();
         return true;
     }
 

@@ -258,7 +258,9 @@ public final class Sender implements NetworkClient.IoTask {
             try {
                 long waitMs = runOnce(nowMs);
                 failedIterations = 0;
-                return waitMs;
+                // a response handler queued during this iteration (see onResponse) runs in the next one at once:
+                // the network client ignores the wakeup() the iteration made for itself
+                return events.isEmpty() ? waitMs : 0;
             } catch (RuntimeException e) {
                 // a bug here must not strand every pending record: log it (less often while it repeats) and go on;
                 // a close with forceClose still settles every batch, since that path does not run this iteration
@@ -271,25 +273,67 @@ public final class Sender implements NetworkClient.IoTask {
                 inIteration = false;
             }
         }
+        finish();
+        return MAX_POLL_MS;
+    }
+
+    /**
+     * The network client stopped and will not poll again: a close asked for inside an iteration (a callback
+     * of an expired batch, say) ends its loop before the next poll, and a dead I/O thread polls no more.
+     * Whatever is left fails now.
+     */
+    @Override
+    public void onClientClosed(long nowMs) {
+        if (finished) {
+            return;
+        }
+        if (running) {
+            // not closed by the producer: its I/O thread died, so nothing it buffers can be sent any more
+            fatalError = new ProducerFatalException("The producer's I/O thread stopped", null);
+        }
+        forceClose = true;
+        running = false;
+        inIteration = false;
+        finish();
+    }
+
+    /** Ends the loop: fails what is left, then releases {@link #awaitTermination}, even if a step throws. */
+    private void finish() {
         finished = true;
         try {
             failRemaining();
         } finally {
             terminated.countDown();
         }
-        return MAX_POLL_MS;
     }
 
+    /** Each step and each batch on its own: one that throws must not leave the rest unsettled. */
     private void failRemaining() {
-        runEvents(); // a transaction manager's hooks waiting on this loop still get their answer
+        Runnable ev;
+        while ((ev = events.poll()) != null) { // a transaction manager's hooks waiting on this loop get their answer
+            try {
+                ev.run();
+            } catch (RuntimeException e) {
+                log.error("A queued task of the producer's sending loop failed while the producer closed", e);
+            }
+        }
         RuntimeException closed = forceClose
             ? new IllegalStateException("Producer is closed forcefully.")
             : new IllegalStateException("Producer is closed.");
-        for (ProducerBatch b : accumulator.drainAll()) {
-            completeBatch(b, -1, -1, closed);
+        try {
+            failAll(accumulator.drainAll(), closed);
+        } finally {
+            failAll(accumulator.incompleteBatches(), closed); // includes the queued ones if the drain threw
         }
-        for (ProducerBatch b : accumulator.incompleteBatches()) {
-            completeBatch(b, -1, -1, closed);
+    }
+
+    private void failAll(Iterable<ProducerBatch> batches, RuntimeException error) {
+        for (ProducerBatch b : batches) {
+            try {
+                completeBatch(b, -1, -1, error);
+            } catch (RuntimeException e) {
+                log.error("Failing {} while the producer closed threw", b, e);
+            }
         }
     }
 
@@ -308,7 +352,7 @@ public final class Sender implements NetworkClient.IoTask {
         if (!inIteration && client.inIoThread()) {
             try {
                 handler.run();
-            } catch (RuntimeException e) {
+            } catch (Throwable e) {
                 // thrown inside whenComplete it would vanish into the dependent future: say so at least
                 log.error("Uncaught error while handling a response in the producer's sending loop", e);
             }

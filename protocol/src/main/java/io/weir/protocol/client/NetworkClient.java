@@ -189,6 +189,15 @@ public final class NetworkClient implements AutoCloseable {
          * logged and the task is called again after a short backoff; it never stops the loop.
          */
         long poll(long nowMs);
+
+        /**
+         * Called once on the I/O thread when the loop stops (the client was closed, or the loop died), after
+         * the last {@link #poll}: the task is never polled again, so it settles whatever it still holds now
+         * (a close asked for from inside {@link #poll} or a callback stops the loop before the next poll).
+         * Runs before outstanding calls are failed. A thrown exception is logged.
+         */
+        default void onClientClosed(long nowMs) {
+        }
     }
 
     /** The wait after an I/O-loop iteration failed unexpectedly: 10 ms doubling to 1 s while failures repeat. */
@@ -363,6 +372,14 @@ public final class NetworkClient implements AutoCloseable {
         return Thread.currentThread() == ioThread;
     }
 
+    /**
+     * Whether the I/O thread still runs: false once the client has closed, or once its loop died (only an
+     * {@link Error} can end it early). Lets an owner stop waiting for work only that thread could do.
+     */
+    public boolean isAlive() {
+        return ioThread.isAlive();
+    }
+
     /** How many times {@link #wakeup()} really woke the selector; for tests. */
     long selectorWakeups() {
         return selectorWakeups.get();
@@ -498,7 +515,24 @@ public final class NetworkClient implements AutoCloseable {
                 }
             }
         } finally {
-            shutdown();
+            try {
+                closeTask();
+            } finally {
+                shutdown();
+            }
+        }
+    }
+
+    /** Tells the attached task, if any, that it will not be polled again. */
+    private void closeTask() {
+        IoTask t = task;
+        if (t == null) {
+            return;
+        }
+        try {
+            t.onClientClosed(time.milliseconds());
+        } catch (Throwable e) {
+            log.error("The task on the network client I/O thread failed while the client closed", e);
         }
     }
 

@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -630,5 +631,60 @@ class NetworkClientTest {
         assertEquals("dc", fromCaller.clusterId(), "other threads' calls are served while the task keeps failing");
         assertTrue(calledAgain.await(20, TimeUnit.SECONDS), "the failing task is called again (after a backoff)");
         assertThrows(IllegalStateException.class, () -> c.attach(nowMs -> 0), "one task per client");
+    }
+
+    @Test
+    void shouldTellTheTaskOnceWhenTheClientIsClosedFromInsideItsPoll() throws Exception {
+        FakeBroker b = describingBroker();
+        NetworkClient c = readyClient(b);
+        AtomicInteger pollsAfterClose = new AtomicInteger();
+        AtomicInteger told = new AtomicInteger();
+        CompletableFuture<Boolean> toldOnIoThread = new CompletableFuture<>();
+        c.attach(new NetworkClient.IoTask() {
+            private boolean closed;
+
+            @Override
+            public long poll(long nowMs) {
+                if (closed) {
+                    pollsAfterClose.incrementAndGet();
+                } else {
+                    closed = true;
+                    c.close(0); // on the I/O thread: returns at once, and the loop stops before the next poll
+                }
+                return 10_000;
+            }
+
+            @Override
+            public void onClientClosed(long nowMs) {
+                told.incrementAndGet();
+                toldOnIoThread.complete(c.inIoThread());
+            }
+        });
+        assertTrue(toldOnIoThread.get(20, TimeUnit.SECONDS), "the task is told on the I/O thread");
+        c.close(); // joins the I/O thread
+        assertFalse(c.isAlive());
+        assertEquals(1, told.get(), "told once");
+        assertEquals(0, pollsAfterClose.get(), "never polled after the close");
+    }
+
+    @Test
+    void shouldTellTheTaskWhenTheLoopDiesOfAnError() throws Exception {
+        FakeBroker b = describingBroker();
+        NetworkClient c = readyClient(b);
+        CompletableFuture<Void> told = new CompletableFuture<>();
+        c.attach(new NetworkClient.IoTask() {
+            @Override
+            public long poll(long nowMs) {
+                throw new AssertionError("injected: an Error ends the I/O thread");
+            }
+
+            @Override
+            public void onClientClosed(long nowMs) {
+                told.complete(null);
+            }
+        });
+        told.get(20, TimeUnit.SECONDS); // the task still gets to settle what it holds
+        c.close(); // joins the I/O thread
+        assertFalse(c.isAlive(), "an owner waiting for the I/O thread can see it is gone");
     }
 }
