@@ -385,6 +385,12 @@ public final class NetworkClient implements AutoCloseable {
         return selectorWakeups.get();
     }
 
+    /** Requests written (or queued for writing) to {@code nodeId} and not yet answered; for tests. */
+    int inFlightCount(int nodeId) {
+        Conn c = conns.get(nodeId);
+        return c == null ? 0 : c.inFlightCount;
+    }
+
     /**
      * The usable node with the fewest in-flight requests: a ready connection with nothing in flight
      * wins at once; then the least loaded ready one; then one already connecting; then any node not
