@@ -22,26 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ProcessorReplacementTest {
     private final MockTime mock = new MockTime();
     private final AtomicBoolean failNetworkThreadOnce = new AtomicBoolean();
-    private final Time time = new Time() {
-        @Override
-        public long milliseconds() {
-            return mock.milliseconds();
-        }
-
-        @Override
-        public long nanoseconds() {
-            if (Thread.currentThread().getName().startsWith("weir-network-")
-                && failNetworkThreadOnce.compareAndSet(true, false)) {
-                throw new InternalError("the network thread's clock broke (thrown by the test)");
-            }
-            return mock.nanoseconds();
-        }
-
-        @Override
-        public void sleep(long ms) {
-            mock.sleep(ms);
-        }
-    };
+    private final Time time = new BreakingClock(mock,
+        thread -> thread.startsWith("weir-network-") && failNetworkThreadOnce.compareAndSet(true, false));
     private final RawSocketFixture net = new RawSocketFixture(16);
 
     @AfterEach

@@ -57,25 +57,7 @@ class ResponsePathTest {
     private final MockTime mock = new MockTime();
     /** A network thread whose name is in here dies at its next clock reading (as in ProcessorReplacementTest). */
     private final Set<String> failNetworkThreads = ConcurrentHashMap.newKeySet();
-    private final Time time = new Time() {
-        @Override
-        public long milliseconds() {
-            return mock.milliseconds();
-        }
-
-        @Override
-        public long nanoseconds() {
-            if (failNetworkThreads.remove(Thread.currentThread().getName())) {
-                throw new InternalError("the network thread's clock broke (thrown by the test)");
-            }
-            return mock.nanoseconds();
-        }
-
-        @Override
-        public void sleep(long ms) {
-            mock.sleep(ms);
-        }
-    };
+    private final Time time = new BreakingClock(mock, failNetworkThreads::remove);
     private final RawSocketFixture net = new RawSocketFixture(64);
     private SocketServer server;
 
