@@ -10,7 +10,6 @@ import io.weir.protocol.Records;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.ByteBuffer;
@@ -19,9 +18,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
+import static io.weir.broker.network.RawSocketFixture.readFrame;
+import static io.weir.broker.network.RawSocketFixture.sendFrame;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -32,17 +32,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class InterruptedResponderTest {
     private final MockTime time = new MockTime();
-    private final RequestChannel channel = new RequestChannel(16);
+    private final RawSocketFixture net = new RawSocketFixture(16);
     private final Path root = TempDirs.create("interrupted-responder");
     private Log log;
-    private SocketServer server;
 
     @AfterEach
-    void stop() {
+    void stop() throws IOException {
         Thread.interrupted();
-        if (server != null) {
-            server.shutdown();
-        }
+        net.close();
         if (log != null) {
             try {
                 log.close();
@@ -82,15 +79,10 @@ class InterruptedResponderTest {
         ByteBuffer expected = ByteBuffer.allocate(region.sizeInBytes());
         region.readInto(expected, 0);
 
-        server = new SocketServer("127.0.0.1", 0, SocketServer.Settings.defaults(1, 1024)
-            .withResponsePath(true, true), channel, time);
-        server.start();
-        try (Socket s = new Socket("127.0.0.1", server.boundPort())) {
-            s.setSoTimeout(15_000);
-            s.getOutputStream().write(new byte[] {0, 0, 0, 5, 'f', 'e', 't', 'c', 'h'});
-            s.getOutputStream().flush();
-            RequestChannel.Request fetch = channel.poll(15_000);
-            assertNotNull(fetch, "no request reached the handler queue");
+        net.start(SocketServer.Settings.defaults(1, 1024).withResponsePath(true, true), time);
+        try (Socket s = net.connect()) {
+            sendFrame(s, "fetch");
+            RequestChannel.Request fetch = net.nextRequest();
 
             ByteBuffer size = ByteBuffer.allocate(4).putInt(0, region.sizeInBytes());
             Thread.currentThread().interrupt(); // as a handler being stopped while it answers
@@ -102,10 +94,7 @@ class InterruptedResponderTest {
                 Thread.interrupted();
             }
 
-            DataInputStream in = new DataInputStream(s.getInputStream());
-            byte[] answer = new byte[in.readInt()];
-            in.readFully(answer);
-            assertArrayEquals(expected.array(), answer, "the whole region, sent by the network thread");
+            assertArrayEquals(expected.array(), readFrame(s), "the whole region, sent by the network thread");
         }
         // the segment's channel is still open: the region reads, the log appends and reads on
         ByteBuffer again = ByteBuffer.allocate(region.sizeInBytes());

@@ -4,23 +4,21 @@ import io.weir.common.testing.MockTime;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;
-import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.function.BooleanSupplier;
 
+import static io.weir.broker.network.RawSocketFixture.await;
+import static io.weir.broker.network.RawSocketFixture.closedByBroker;
+import static io.weir.broker.network.RawSocketFixture.echo;
+import static io.weir.broker.network.RawSocketFixture.readFrame;
+import static io.weir.broker.network.RawSocketFixture.sendFrame;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The network front's limits on a real socket, with a mock clock and the test thread as the
@@ -32,14 +30,11 @@ class NetworkLimitsTest {
     private static final long IDLE_MS = 600_000;
 
     private final MockTime time = new MockTime();
-    private final RequestChannel channel = new RequestChannel(64);
-    private final List<Socket> sockets = new ArrayList<>();
+    private final RawSocketFixture net = new RawSocketFixture(64);
     private SocketServer server;
 
-    private SocketServer start(SocketServer.Settings settings) throws IOException {
-        server = new SocketServer("127.0.0.1", 0, settings, channel, time);
-        server.start();
-        return server;
+    private void start(SocketServer.Settings settings) throws IOException {
+        server = net.start(settings, time);
     }
 
     private static SocketServer.Settings settings(int maxRequestBytes, long poolBytes) {
@@ -49,39 +44,7 @@ class NetworkLimitsTest {
 
     @AfterEach
     void stop() throws IOException {
-        for (Socket s : sockets) {
-            s.close();
-        }
-        if (server != null) {
-            server.shutdown();
-        }
-    }
-
-    private Socket connect() throws IOException {
-        Socket s = new Socket("127.0.0.1", server.boundPort());
-        s.setSoTimeout(15_000);
-        sockets.add(s);
-        return s;
-    }
-
-    private static void send(Socket s, byte[] payload) throws IOException {
-        DataOutputStream out = new DataOutputStream(s.getOutputStream());
-        out.writeInt(payload.length);
-        out.write(payload);
-        out.flush();
-    }
-
-    private static byte[] readFrame(Socket s) throws IOException {
-        DataInputStream in = new DataInputStream(s.getInputStream());
-        byte[] b = new byte[in.readInt()];
-        in.readFully(b);
-        return b;
-    }
-
-    private RequestChannel.Request nextRequest() throws InterruptedException {
-        RequestChannel.Request r = channel.poll(15_000);
-        assertNotNull(r, "no request reached the handler queue");
-        return r;
+        net.close();
     }
 
     private static byte[] bytes(ByteBuffer b) {
@@ -90,37 +53,11 @@ class NetworkLimitsTest {
         return out;
     }
 
-    private static void echo(RequestChannel.Request r) {
-        ByteBuffer frame = r.frame();
-        ByteBuffer out = ByteBuffer.allocate(4 + frame.remaining());
-        out.putInt(frame.remaining()).put(frame.duplicate()).flip();
-        r.respond(new ByteBufferSend(out));
-    }
-
     /** One request/response on {@code s}, handled by the test thread. */
     private void roundTrip(Socket s, String text) throws IOException, InterruptedException {
-        send(s, text.getBytes(StandardCharsets.UTF_8));
-        echo(nextRequest());
+        sendFrame(s, text);
+        echo(net.nextRequest());
         assertArrayEquals(text.getBytes(StandardCharsets.UTF_8), readFrame(s));
-    }
-
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("never happened: " + what);
-            }
-            Thread.sleep(5);
-        }
-    }
-
-    /** True once the broker has closed {@code s}: a read sees end of stream or a reset. */
-    private static boolean closedByBroker(Socket s) throws IOException {
-        try {
-            return s.getInputStream().read() < 0;
-        } catch (SocketException reset) {
-            return true;
-        }
     }
 
     @Test
@@ -128,13 +65,13 @@ class NetworkLimitsTest {
         int declared = 100 << 20;
         start(settings(declared, declared));
         for (int i = 0; i < 20; i++) {
-            DataOutputStream out = new DataOutputStream(connect().getOutputStream());
+            DataOutputStream out = new DataOutputStream(net.connect().getOutputStream());
             out.writeInt(declared);
             out.write(new byte[10]);
             out.flush();
         }
         await(() -> server.memoryPool().usedBytes() == 200, "20 stalled frames holding 10 bytes each");
-        Socket healthy = connect();
+        Socket healthy = net.connect();
         roundTrip(healthy, "still answering");
         assertEquals(200, server.memoryPool().usedBytes(), "the answered request gave its bytes back");
     }
@@ -142,7 +79,7 @@ class NetworkLimitsTest {
     @Test
     void shouldReassembleFramesThatArriveInPiecesOfAnySize() throws Exception {
         start(settings(2 << 20, 2 << 20));
-        Socket s = connect();
+        Socket s = net.connect();
         s.setTcpNoDelay(true);
         java.util.Random random = new java.util.Random(42);
         int[] sizes = {1, Processor.READ_CHUNK_BYTES - 1, Processor.READ_CHUNK_BYTES, Processor.READ_CHUNK_BYTES + 1,
@@ -166,7 +103,7 @@ class NetworkLimitsTest {
                 }
             });
             writer.start();
-            RequestChannel.Request r = nextRequest();
+            RequestChannel.Request r = net.nextRequest();
             writer.join();
             assertArrayEquals(payload, bytes(r.frame()), "a " + size + "-byte frame");
             assertEquals(size, r.frame().capacity(), "the frame buffer holds exactly the frame");
@@ -180,19 +117,19 @@ class NetworkLimitsTest {
     @Test
     void shouldMuteReadsWhenThePoolIsExhaustedAndResumeWhenARequestIsDone() throws Exception {
         start(settings(1000, 1000));
-        Socket big = connect();
-        send(big, new byte[1000]);
-        RequestChannel.Request held = nextRequest(); // the handler keeps it: its 1000 bytes stay reserved
+        Socket big = net.connect();
+        sendFrame(big, new byte[1000]);
+        RequestChannel.Request held = net.nextRequest(); // the handler keeps it: its 1000 bytes stay reserved
         assertEquals(1000, server.memoryPool().usedBytes());
 
-        Socket small = connect();
-        send(small, "small".getBytes(StandardCharsets.UTF_8));
+        Socket small = net.connect();
+        sendFrame(small, "small");
         await(() -> server.connectionsWaitingForMemory() == 1, "the small request waits for memory");
-        assertEquals(0, channel.size(), "nothing is read while the pool is empty");
+        assertEquals(0, net.channel().size(), "nothing is read while the pool is empty");
 
         echo(held); // done with the big one: its memory goes back and the small one is read
         assertEquals(1000, readFrame(big).length);
-        RequestChannel.Request next = nextRequest();
+        RequestChannel.Request next = net.nextRequest();
         assertArrayEquals("small".getBytes(StandardCharsets.UTF_8), bytes(next.frame()));
         echo(next);
         assertArrayEquals("small".getBytes(StandardCharsets.UTF_8), readFrame(small));
@@ -203,7 +140,7 @@ class NetworkLimitsTest {
     @Test
     void shouldGiveBackTheMemoryOfAFrameWhoseConnectionCloses() throws Exception {
         start(settings(1 << 20, 1 << 20));
-        Socket s = connect();
+        Socket s = net.connect();
         DataOutputStream out = new DataOutputStream(s.getOutputStream());
         out.writeInt(1 << 20);
         out.write(new byte[300_000]);
@@ -216,9 +153,9 @@ class NetworkLimitsTest {
     @Test
     void shouldCloseAConnectionHoldingAPartialFrameLongerThanTheReadTimeout() throws Exception {
         start(settings(1 << 20, 1 << 20));
-        Socket idleButComplete = connect();
+        Socket idleButComplete = net.connect();
         roundTrip(idleButComplete, "done");
-        Socket stalled = connect();
+        Socket stalled = net.connect();
         DataOutputStream out = new DataOutputStream(stalled.getOutputStream());
         out.writeInt(100);
         out.write(new byte[1]);
@@ -234,11 +171,11 @@ class NetworkLimitsTest {
     @Test
     void shouldCloseAnIdleConnectionButNotOneWhoseRequestIsBeingHandled() throws Exception {
         start(settings(1 << 20, 1 << 20));
-        Socket idle = connect();
+        Socket idle = net.connect();
         roundTrip(idle, "then nothing");
-        Socket longPoll = connect();
-        send(longPoll, "parked".getBytes(StandardCharsets.UTF_8));
-        RequestChannel.Request parked = nextRequest(); // like a fetch waiting in the purgatory
+        Socket longPoll = net.connect();
+        sendFrame(longPoll, "parked");
+        RequestChannel.Request parked = net.nextRequest(); // like a fetch waiting in the purgatory
 
         time.advance(IDLE_MS + 1);
         assertTrue(closedByBroker(idle), "a connection idle past connections.max.idle.ms is closed");
@@ -250,27 +187,27 @@ class NetworkLimitsTest {
     @Test
     void shouldRefuseConnectionsOverThePerIpLimitAndAcceptAgainWhenOneCloses() throws Exception {
         start(settings(1024, 1024).withConnectionLimits(Integer.MAX_VALUE, 2));
-        Socket first = connect();
-        Socket second = connect();
+        Socket first = net.connect();
+        Socket second = net.connect();
         roundTrip(first, "1");
         roundTrip(second, "2");
-        Socket third = connect();
+        Socket third = net.connect();
         assertTrue(closedByBroker(third), "a third connection from the same IP is closed at accept");
         assertEquals(1, server.connectionQuotas().refusedConnections());
 
         first.close();
         InetAddress loopback = InetAddress.getByName("127.0.0.1");
         await(() -> server.connectionQuotas().connections(loopback) == 1, "the closed connection frees its slot");
-        roundTrip(connect(), "accepted again");
+        roundTrip(net.connect(), "accepted again");
         roundTrip(second, "the others were never disturbed");
     }
 
     @Test
     void shouldRefuseConnectionsOverTheTotalLimit() throws Exception {
         start(settings(1024, 1024).withConnectionLimits(1, Integer.MAX_VALUE));
-        Socket only = connect();
+        Socket only = net.connect();
         roundTrip(only, "1");
-        assertTrue(closedByBroker(connect()), "a second connection is over max.connections");
+        assertTrue(closedByBroker(net.connect()), "a second connection is over max.connections");
         roundTrip(only, "still served");
     }
 }

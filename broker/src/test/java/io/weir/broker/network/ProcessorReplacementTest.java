@@ -5,15 +5,12 @@ import io.weir.common.testing.MockTime;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.SocketException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import static io.weir.broker.network.RawSocketFixture.exchange;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -25,68 +22,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ProcessorReplacementTest {
     private final MockTime mock = new MockTime();
     private final AtomicBoolean failNetworkThreadOnce = new AtomicBoolean();
-    private final Time time = new Time() {
-        @Override
-        public long milliseconds() {
-            return mock.milliseconds();
-        }
-
-        @Override
-        public long nanoseconds() {
-            if (Thread.currentThread().getName().startsWith("weir-network-")
-                && failNetworkThreadOnce.compareAndSet(true, false)) {
-                throw new InternalError("the network thread's clock broke (thrown by the test)");
-            }
-            return mock.nanoseconds();
-        }
-
-        @Override
-        public void sleep(long ms) {
-            mock.sleep(ms);
-        }
-    };
-    private final RequestChannel channel = new RequestChannel(16);
-    private SocketServer server;
-    private RequestHandlerPool handlers;
+    private final Time time = new BreakingClock(mock,
+        thread -> thread.startsWith("weir-network-") && failNetworkThreadOnce.compareAndSet(true, false));
+    private final RawSocketFixture net = new RawSocketFixture(16);
 
     @AfterEach
-    void stop() {
-        handlers.shutdown(5_000);
-        server.shutdown();
-    }
-
-    private static void echo(RequestChannel.Request r) {
-        ByteBuffer frame = r.frame();
-        ByteBuffer out = ByteBuffer.allocate(4 + frame.remaining());
-        out.putInt(frame.remaining()).put(frame.duplicate()).flip();
-        r.respond(new ByteBufferSend(out));
-    }
-
-    private String roundTrip(Socket s, String text) throws IOException {
-        byte[] b = text.getBytes(StandardCharsets.UTF_8);
-        DataOutputStream out = new DataOutputStream(s.getOutputStream());
-        out.writeInt(b.length);
-        out.write(b);
-        out.flush();
-        DataInputStream in = new DataInputStream(s.getInputStream());
-        byte[] answer = new byte[in.readInt()];
-        in.readFully(answer);
-        return new String(answer, StandardCharsets.UTF_8);
-    }
-
-    private Socket connect() throws IOException {
-        Socket s = new Socket("127.0.0.1", server.boundPort());
-        s.setSoTimeout(15_000);
-        return s;
+    void stop() throws IOException {
+        net.close();
     }
 
     @Test
     void shouldReplaceANetworkThreadThatDied() throws Exception {
-        server = new SocketServer("127.0.0.1", 0, SocketServer.Settings.defaults(1, 1024), channel, time);
-        server.start();
-        handlers = new RequestHandlerPool(channel, ProcessorReplacementTest::echo, 1, "test-handler-");
-        try (Socket before = connect()) {
-            assertEquals("before", roundTrip(before, "before"));
+        SocketServer server = net.start(SocketServer.Settings.defaults(1, 1024), time);
+        net.startHandlers(RawSocketFixture::echo, 1);
+        try (Socket before = net.connect()) {
+            assertEquals("before", exchange(before, "before"));
             failNetworkThreadOnce.set(true);
             try {
                 assertTrue(before.getInputStream().read() < 0, "the dying thread closes its connections");
@@ -94,8 +44,8 @@ class ProcessorReplacementTest {
                 // closed as well
             }
         }
-        try (Socket after = connect()) {
-            assertEquals("after", roundTrip(after, "after"), "a replacement network thread serves new connections");
+        try (Socket after = net.connect()) {
+            assertEquals("after", exchange(after, "after"), "a replacement network thread serves new connections");
         }
         assertEquals(1, server.threadReplacements());
     }

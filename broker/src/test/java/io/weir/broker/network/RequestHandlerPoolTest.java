@@ -3,15 +3,15 @@ package io.weir.broker.network;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.net.Socket;
-import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static io.weir.broker.network.RawSocketFixture.closedByBroker;
+import static io.weir.broker.network.RawSocketFixture.echo;
+import static io.weir.broker.network.RawSocketFixture.readText;
+import static io.weir.broker.network.RawSocketFixture.sendFrame;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,18 +21,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * request; nothing needs replacing.
  */
 class RequestHandlerPoolTest {
-    private final RequestChannel channel = new RequestChannel(16);
-    private SocketServer server;
-    private RequestHandlerPool handlers;
+    private final RawSocketFixture net = new RawSocketFixture(16);
 
     @AfterEach
-    void stop() {
-        if (handlers != null) {
-            handlers.shutdown(5_000);
-        }
-        if (server != null) {
-            server.shutdown();
-        }
+    void stop() throws IOException {
+        net.close();
     }
 
     private static int depth(int n) {
@@ -53,60 +46,23 @@ class RequestHandlerPoolTest {
         }
     }
 
-    private static void echo(RequestChannel.Request r) {
-        ByteBuffer frame = r.frame();
-        ByteBuffer out = ByteBuffer.allocate(4 + frame.remaining());
-        out.putInt(frame.remaining()).put(frame.duplicate()).flip();
-        r.respond(new ByteBufferSend(out));
-    }
-
-    private Socket connect() throws IOException {
-        Socket s = new Socket("127.0.0.1", server.boundPort());
-        s.setSoTimeout(15_000);
-        return s;
-    }
-
-    private static void send(Socket s, String text) throws IOException {
-        byte[] b = text.getBytes(StandardCharsets.UTF_8);
-        DataOutputStream out = new DataOutputStream(s.getOutputStream());
-        out.writeInt(b.length);
-        out.write(b);
-        out.flush();
-    }
-
-    private static String read(Socket s) throws IOException {
-        DataInputStream in = new DataInputStream(s.getInputStream());
-        byte[] b = new byte[in.readInt()];
-        in.readFully(b);
-        return new String(b, StandardCharsets.UTF_8);
-    }
-
-    private static boolean closedByBroker(Socket s) throws IOException {
-        try {
-            return s.getInputStream().read() < 0;
-        } catch (SocketException reset) {
-            return true;
-        }
-    }
-
     @Test
     void shouldKeepServingAfterAHandlerThrowsAnyThrowable() throws Exception {
-        server = new SocketServer("127.0.0.1", 0, 1, 1024, channel);
-        server.start();
-        handlers = new RequestHandlerPool(channel, RequestHandlerPoolTest::handle, 1, "test-handler-");
+        SocketServer server = net.start(SocketServer.Settings.defaults(1, 1024));
+        RequestHandlerPool handlers = net.startHandlers(RequestHandlerPoolTest::handle, 1);
         for (String failing : new String[] {"oom", "stack", "npe"}) {
-            try (Socket bad = connect(); Socket good = connect()) {
-                send(bad, failing);
+            try (Socket bad = net.connect(); Socket good = net.connect()) {
+                sendFrame(bad, failing);
                 assertTrue(closedByBroker(bad), failing + ": the failed request's connection is closed");
-                send(good, "after " + failing);
-                assertEquals("after " + failing, read(good), "the one handler thread still serves");
+                sendFrame(good, "after " + failing);
+                assertEquals("after " + failing, readText(good), "the one handler thread still serves");
             }
         }
-        try (Socket s = connect()) {
-            send(s, "answered-then-error");
-            assertEquals("answered-then-error", read(s));
-            send(s, "and the connection stays usable");
-            assertEquals("and the connection stays usable", read(s),
+        try (Socket s = net.connect()) {
+            sendFrame(s, "answered-then-error");
+            assertEquals("answered-then-error", readText(s));
+            sendFrame(s, "and the connection stays usable");
+            assertEquals("and the connection stays usable", readText(s),
                 "an error after the response does not close the connection");
         }
         assertEquals(0, handlers.threadReplacements());
@@ -115,19 +71,19 @@ class RequestHandlerPoolTest {
 
     @Test
     void shouldAnswerAFailedRequestWithTheErrorResponseWhenOneCanBeBuilt() throws Exception {
-        server = new SocketServer("127.0.0.1", 0, 1, 1024, channel);
-        server.start();
-        handlers = new RequestHandlerPool(channel, RequestHandlerPoolTest::handle, (request, error) -> {
-            byte[] text = ("error: " + error.getClass().getSimpleName()).getBytes(StandardCharsets.UTF_8);
-            return new ByteBufferSend(ByteBuffer.allocate(4 + text.length).putInt(text.length).put(text).flip());
-        }, 1, "test-handler-");
-        try (Socket s = connect()) {
-            send(s, "stack");
-            assertEquals("error: StackOverflowError", read(s));
-            send(s, "oom");
-            assertEquals("error: OutOfMemoryError", read(s));
-            send(s, "then a good one");
-            assertEquals("then a good one", read(s), "the connection stays open after an error response");
+        net.start(SocketServer.Settings.defaults(1, 1024));
+        RequestHandlerPool handlers = net.handlers(new RequestHandlerPool(net.channel(), RequestHandlerPoolTest::handle,
+            (request, error) -> {
+                byte[] text = ("error: " + error.getClass().getSimpleName()).getBytes(StandardCharsets.UTF_8);
+                return new ByteBufferSend(ByteBuffer.allocate(4 + text.length).putInt(text.length).put(text).flip());
+            }, 1, RawSocketFixture.HANDLER_PREFIX));
+        try (Socket s = net.connect()) {
+            sendFrame(s, "stack");
+            assertEquals("error: StackOverflowError", readText(s));
+            sendFrame(s, "oom");
+            assertEquals("error: OutOfMemoryError", readText(s));
+            sendFrame(s, "then a good one");
+            assertEquals("then a good one", readText(s), "the connection stays open after an error response");
         }
         assertEquals(0, handlers.threadReplacements());
     }

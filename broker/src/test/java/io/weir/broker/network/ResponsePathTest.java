@@ -35,6 +35,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
+import static io.weir.broker.network.RawSocketFixture.echo;
+import static io.weir.broker.network.RawSocketFixture.exchange;
+import static io.weir.broker.network.RawSocketFixture.readFrame;
+import static io.weir.broker.network.RawSocketFixture.readText;
+import static io.weir.broker.network.RawSocketFixture.sendFrame;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -47,49 +52,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * response, or survives a connection that was closed under the writer.
  */
 class ResponsePathTest {
-    private static final String HANDLER_PREFIX = "test-handler-";
+    private static final String HANDLER_PREFIX = RawSocketFixture.HANDLER_PREFIX;
 
     private final MockTime mock = new MockTime();
     /** A network thread whose name is in here dies at its next clock reading (as in ProcessorReplacementTest). */
     private final Set<String> failNetworkThreads = ConcurrentHashMap.newKeySet();
-    private final Time time = new Time() {
-        @Override
-        public long milliseconds() {
-            return mock.milliseconds();
-        }
-
-        @Override
-        public long nanoseconds() {
-            if (failNetworkThreads.remove(Thread.currentThread().getName())) {
-                throw new InternalError("the network thread's clock broke (thrown by the test)");
-            }
-            return mock.nanoseconds();
-        }
-
-        @Override
-        public void sleep(long ms) {
-            mock.sleep(ms);
-        }
-    };
-    private final RequestChannel channel = new RequestChannel(64);
+    private final Time time = new BreakingClock(mock, failNetworkThreads::remove);
+    private final RawSocketFixture net = new RawSocketFixture(64);
     private SocketServer server;
-    private RequestHandlerPool handlers;
 
     @AfterEach
-    void stop() {
-        if (handlers != null) {
-            handlers.shutdown(5_000);
-        }
-        if (server != null) {
-            server.shutdown();
-        }
+    void stop() throws IOException {
+        net.close();
     }
 
     private void start(SocketServer.Settings settings, int handlerThreads, Consumer<RequestChannel.Request> handler)
         throws IOException {
-        server = new SocketServer("127.0.0.1", 0, settings, channel, time);
-        server.start();
-        handlers = new RequestHandlerPool(channel, handler, handlerThreads, HANDLER_PREFIX);
+        server = net.start(settings, time);
+        net.startHandlers(handler, handlerThreads);
     }
 
     private static SocketServer.Settings settings(int networkThreads, boolean directWrites, boolean eagerReads) {
@@ -106,35 +86,6 @@ class ResponsePathTest {
         byte[] b = new byte[frame.remaining()];
         frame.duplicate().get(b);
         return b;
-    }
-
-    private static void echo(RequestChannel.Request r) {
-        r.respond(new ByteBufferSend(framed(bytes(r.frame()))));
-    }
-
-    private Socket connect() throws IOException {
-        Socket s = new Socket("127.0.0.1", server.boundPort());
-        s.setSoTimeout(15_000);
-        return s;
-    }
-
-    private static void sendFrame(Socket s, byte[] payload) throws IOException {
-        DataOutputStream out = new DataOutputStream(s.getOutputStream());
-        out.writeInt(payload.length);
-        out.write(payload);
-        out.flush();
-    }
-
-    private static byte[] readFrame(Socket s) throws IOException {
-        DataInputStream in = new DataInputStream(s.getInputStream());
-        byte[] b = new byte[in.readInt()];
-        in.readFully(b);
-        return b;
-    }
-
-    private static String roundTrip(Socket s, String text) throws IOException {
-        sendFrame(s, text.getBytes(StandardCharsets.UTF_8));
-        return new String(readFrame(s), StandardCharsets.UTF_8);
     }
 
     /** A send that notes which threads wrote it and what its last write threw. */
@@ -209,18 +160,24 @@ class ResponsePathTest {
         return send.writers.stream().anyMatch(n -> n.startsWith(prefix));
     }
 
-    @Test
-    void shouldWriteAResponseTheSocketTakesFromTheAnsweringThread() throws Exception {
+    /** Starts one handler that echoes each request through a {@link RecordingSend}, listed in what it returns. */
+    private List<RecordingSend> startRecordingEchoes(boolean directWrites) throws IOException {
         List<RecordingSend> sends = new ArrayList<>();
-        start(settings(1, true, true), 1, r -> {
+        start(settings(1, directWrites, true), 1, r -> {
             RecordingSend s = new RecordingSend(new ByteBufferSend(framed(bytes(r.frame()))), new CountDownLatch(0));
             synchronized (sends) {
                 sends.add(s);
             }
             r.respond(s);
         });
-        try (Socket s = connect()) {
-            assertEquals("small", roundTrip(s, "small"));
+        return sends;
+    }
+
+    @Test
+    void shouldWriteAResponseTheSocketTakesFromTheAnsweringThread() throws Exception {
+        List<RecordingSend> sends = startRecordingEchoes(true);
+        try (Socket s = net.connect()) {
+            assertEquals("small", exchange(s, "small"));
         }
         assertEquals(Set.of(HANDLER_PREFIX + 0), sends.get(0).writers,
             "the handler wrote the whole response; the network thread did not touch it");
@@ -228,16 +185,9 @@ class ResponsePathTest {
 
     @Test
     void shouldWriteEveryResponseFromTheNetworkThreadWithTheSwitchOff() throws Exception {
-        List<RecordingSend> sends = new ArrayList<>();
-        start(settings(1, false, true), 1, r -> {
-            RecordingSend s = new RecordingSend(new ByteBufferSend(framed(bytes(r.frame()))), new CountDownLatch(0));
-            synchronized (sends) {
-                sends.add(s);
-            }
-            r.respond(s);
-        });
-        try (Socket s = connect()) {
-            assertEquals("small", roundTrip(s, "small"));
+        List<RecordingSend> sends = startRecordingEchoes(false);
+        try (Socket s = net.connect()) {
+            assertEquals("small", exchange(s, "small"));
         }
         assertEquals(Set.of("weir-network-0"), sends.get(0).writers);
     }
@@ -280,7 +230,7 @@ class ResponsePathTest {
                 s.setSoTimeout(15_000);
                 s.connect(new InetSocketAddress("127.0.0.1", server.boundPort()));
                 try (s) {
-                    sendFrame(s, "big please".getBytes(StandardCharsets.UTF_8));
+                    sendFrame(s, "big please");
                     assertTrue(responded.await(15, TimeUnit.SECONDS));
                     // the handler has returned from respond() before the client read a byte
                     byte[] answer = readFrame(s);
@@ -290,7 +240,7 @@ class ResponsePathTest {
                         head.length + fileBytes.length), "the file region");
                     assertTrue(Arrays.equals(tail, 0, tail.length, answer, head.length + fileBytes.length, total),
                         "the last part");
-                    assertEquals("next", roundTrip(s, "next"), "the connection reads on after the large response");
+                    assertEquals("next", exchange(s, "next"), "the connection reads on after the large response");
                 }
                 assertTrue(writtenBy(sent.get(), HANDLER_PREFIX), "the handler wrote what the socket took at once");
                 assertTrue(writtenBy(sent.get(), "weir-network-"), "the network thread wrote the rest");
@@ -321,15 +271,15 @@ class ResponsePathTest {
                 echo(r);
             }
         });
-        try (Socket doomed = connect(); Socket other = connect()) {
-            assertEquals("hello", roundTrip(other, "hello"));
-            sendFrame(doomed, "Gated".getBytes(StandardCharsets.UTF_8));
+        try (Socket doomed = net.connect(); Socket other = net.connect()) {
+            assertEquals("hello", exchange(other, "hello"));
+            sendFrame(doomed, "Gated");
             while (gated.get() == null) {
                 Thread.onSpinWait();
             }
             assertTrue(gated.get().entered.await(15, TimeUnit.SECONDS), "the handler is writing the response");
             // the only handler is held in the write: this request waits for it
-            sendFrame(other, "queued behind".getBytes(StandardCharsets.UTF_8));
+            sendFrame(other, "queued behind");
             // the network thread that owns the doomed connection dies and closes it under the writing handler
             failNetworkThreads.add("weir-network-0");
             assertConnectionClosed(doomed.getInputStream());
@@ -339,12 +289,12 @@ class ResponsePathTest {
             assertEquals(Set.of(HANDLER_PREFIX + 0), gated.get().writers);
             assertTrue(!respondThrew.get(), "respond() dropped the response quietly");
             // the other connection lost nothing, and the same handler goes on serving
-            assertEquals("queued behind", new String(readFrame(other), StandardCharsets.UTF_8));
-            assertEquals("again", roundTrip(other, "again"));
+            assertEquals("queued behind", readText(other));
+            assertEquals("again", exchange(other, "again"));
         }
-        try (Socket fresh = connect(); Socket fresh2 = connect()) {
-            assertEquals("fresh", roundTrip(fresh, "fresh"));
-            assertEquals("fresh2", roundTrip(fresh2, "fresh2"));
+        try (Socket fresh = net.connect(); Socket fresh2 = net.connect()) {
+            assertEquals("fresh", exchange(fresh, "fresh"));
+            assertEquals("fresh2", exchange(fresh2, "fresh2"));
         }
     }
 
@@ -358,26 +308,26 @@ class ResponsePathTest {
 
     @Test
     void shouldReadTheNextRequestAtOnceWhenTheResponseHasLeft() throws Exception {
-        start(settings(1, true, true), 1, ResponsePathTest::echo);
+        start(settings(1, true, true), 1, RawSocketFixture::echo);
         assertEquals(2, pipelinedPair());
     }
 
     @Test
     void shouldWaitForASelectRoundToReadTheNextRequestWithEagerReadsOff() throws Exception {
-        start(settings(1, true, false), 1, ResponsePathTest::echo);
+        start(settings(1, true, false), 1, RawSocketFixture::echo);
         assertEquals(0, pipelinedPair());
     }
 
     /** Sends three requests in one write and reads their answers; returns how many were read eagerly. */
     private long pipelinedPair() throws IOException {
-        try (Socket s = connect()) {
+        try (Socket s = net.connect()) {
             ByteBuffer three = ByteBuffer.allocate(3 * 5);
             three.putInt(1).put((byte) 'a').putInt(1).put((byte) 'b').putInt(1).put((byte) 'c');
             s.getOutputStream().write(three.array());
             s.getOutputStream().flush();
-            assertEquals("a", new String(readFrame(s), StandardCharsets.UTF_8));
-            assertEquals("b", new String(readFrame(s), StandardCharsets.UTF_8));
-            assertEquals("c", new String(readFrame(s), StandardCharsets.UTF_8));
+            assertEquals("a", readText(s));
+            assertEquals("b", readText(s));
+            assertEquals("c", readText(s));
         }
         return server.eagerlyReadRequests();
     }
@@ -421,7 +371,7 @@ class ResponsePathTest {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         try {
             for (int c = 0; c < connections; c++) {
-                Socket s = connect();
+                Socket s = net.connect();
                 sockets.add(s);
                 Random random = new Random(c);
                 int[] sizes = new int[requestsPerConnection];
