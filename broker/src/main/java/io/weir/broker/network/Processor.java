@@ -506,7 +506,7 @@ final class Processor implements Runnable {
         }
         RequestChannel.Request request = new RequestChannel.Request(this, c.id, c.channel, frame, receivedNs,
             c.address, pool, reserved, stages);
-        if (c.inFlight || c.send != null) {
+        if (c.busy()) {
             c.readAhead.add(request); // read ahead: handed over when the responses before it have left
             updateInterest(c);
             return;
@@ -548,14 +548,14 @@ final class Processor implements Runnable {
      * for one read ahead (a request of it is in flight or its response is being written).
      */
     private long keepAvailable(Connection c) {
-        return c.inFlight || c.send != null ? readAheadReserveBytes : 0;
+        return c.busy() ? readAheadReserveBytes : 0;
     }
 
     private boolean mayRead(Connection c) {
         if (c.waitingForMemory || c.endOfStream) {
             return false;
         }
-        return !c.inFlight && c.send == null || c.readAhead.size() < settings.readAheadFrames();
+        return !c.busy() || c.readAhead.size() < settings.readAheadFrames();
     }
 
     /**
@@ -563,7 +563,7 @@ final class Processor implements Runnable {
      * (possible only with read-ahead) it reads nothing more and closes once their responses have left.
      */
     private void endOfStream(Connection c) {
-        if (c.inFlight || c.send != null) {
+        if (c.busy()) {
             c.endOfStream = true;
             updateInterest(c);
         } else {
@@ -733,6 +733,11 @@ final class Processor implements Runnable {
             this.address = address;
             this.inetAddress = inetAddress;
             this.lastActivityMs = nowMs;
+        }
+
+        /** A request of this connection is with a handler or its response is still being written. */
+        boolean busy() {
+            return inFlight || send != null;
         }
     }
 }

@@ -379,8 +379,7 @@ public final class RecordAccumulator {
                 }
             }
         }
-        long scanned = earliest;
-        earliestHeadCreatedMs.accumulateAndGet(scanned, Math::min);
+        earliestHeadCreatedMs.accumulateAndGet(earliest, Math::min);
         return out;
     }
 
