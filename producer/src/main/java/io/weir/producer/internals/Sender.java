@@ -259,7 +259,7 @@ public final class Sender implements NetworkClient.IoTask {
                 long waitMs = runOnce(nowMs);
                 failedIterations = 0;
                 // a response handler queued during this iteration (see onResponse) runs in the next one at once:
-                // the network client ignores the wakeup() the iteration made for itself
+                // the network client ignores the wakeup() the iteration made for itself, and reads a 0 as selectNow
                 return events.isEmpty() ? waitMs : 0;
             } catch (RuntimeException e) {
                 // a bug here must not strand every pending record: log it (less often while it repeats) and go on;

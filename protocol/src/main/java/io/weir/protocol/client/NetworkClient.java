@@ -222,6 +222,8 @@ public final class NetworkClient implements AutoCloseable {
     private final AtomicBoolean wakeupPending = new AtomicBoolean();
     /** Counts real {@link Selector#wakeup()} calls (for tests: coalescing is otherwise invisible). */
     private final AtomicLong selectorWakeups = new AtomicLong();
+    /** Counts selects that could block (for tests: a task's "look again at once" must not wait). */
+    private final AtomicLong blockingSelects = new AtomicLong();
     /** I/O thread only: a wakeup was asked for on the I/O thread itself, so the next select must not block. */
     private boolean wakeupOnIoThread;
     private int taskFailures;
@@ -380,6 +382,11 @@ public final class NetworkClient implements AutoCloseable {
         return ioThread.isAlive();
     }
 
+    /** How many selects of the I/O loop could block (every one but a {@code selectNow}); for tests. */
+    long blockingSelects() {
+        return blockingSelects.get();
+    }
+
     /** How many times {@link #wakeup()} really woke the selector; for tests. */
     long selectorWakeups() {
         return selectorWakeups.get();
@@ -484,26 +491,9 @@ public final class NetworkClient implements AutoCloseable {
         try {
             while (true) {
                 try {
-                    long nowMs = time.milliseconds();
-                    // before the task looks at its state: a wakeup() from now on must wake the select below
-                    if (wakeupPending.get()) {
-                        wakeupPending.set(false);
-                    }
-                    long taskPollMs = pollTask(nowMs);
-                    drainSubmissions();
-                    wakeupOnIoThread = false; // what the task (or an earlier callback) queued is taken now
-                    if (closing && (nowMs >= closeDeadlineMs || noUserCallsOutstanding())) {
+                    if (!iterate()) {
                         break;
                     }
-                    long pollMs = Math.min(runOnce(nowMs), taskPollMs);
-                    if (wakeupOnIoThread) {
-                        // a callback run by this iteration queued a call or asked the task to look again
-                        wakeupOnIoThread = false;
-                        selector.selectNow();
-                    } else {
-                        selector.select(Math.max(1, Math.min(pollMs, MAX_POLL_MS)));
-                    }
-                    handleSelected(time.milliseconds());
                     loopFailures = 0;
                 } catch (RuntimeException | IOException e) {
                     // A bug in one call must not kill the thread every other call depends on; but an
@@ -527,6 +517,40 @@ public final class NetworkClient implements AutoCloseable {
                 shutdown();
             }
         }
+    }
+
+    /**
+     * One I/O-loop iteration; false once the loop should stop. A method of its own, not the body of
+     * {@link #run}'s loop, so the JIT compiles it after a few thousand iterations like any hot method: a loop
+     * body inside a method that never returns waits for on-stack replacement, which a loop blocking in
+     * {@code select} a few thousand times a second reaches only after tens of seconds (measured: the loop ran
+     * interpreted for ~20 s, and its late optimising compile and the deoptimisations it set off stalled
+     * requests for tens of milliseconds half a minute into a run).
+     */
+    private boolean iterate() throws IOException {
+        long nowMs = time.milliseconds();
+        // before the task looks at its state: a wakeup() from now on must wake the select below
+        if (wakeupPending.get()) {
+            wakeupPending.set(false);
+        }
+        long taskPollMs = pollTask(nowMs);
+        drainSubmissions();
+        wakeupOnIoThread = false; // what the task (or an earlier callback) queued is taken now
+        if (closing && (nowMs >= closeDeadlineMs || noUserCallsOutstanding())) {
+            return false;
+        }
+        long pollMs = Math.min(runOnce(nowMs), taskPollMs);
+        if (wakeupOnIoThread || taskPollMs == 0) {
+            // a callback run by this iteration queued a call or asked the task to look again, or the task
+            // itself has more to do at once
+            wakeupOnIoThread = false;
+            selector.selectNow();
+        } else {
+            blockingSelects.incrementAndGet();
+            selector.select(Math.max(1, Math.min(pollMs, MAX_POLL_MS)));
+        }
+        handleSelected(time.milliseconds());
+        return true;
     }
 
     /** Tells the attached task, if any, that it will not be polled again. */

@@ -575,6 +575,29 @@ class NetworkClientTest {
     }
 
     @Test
+    void shouldPollATaskThatReturnedZeroAgainWithoutWaitingInSelect() throws Exception {
+        FakeBroker b = describingBroker();
+        NetworkClient c = readyClient(b);
+        AtomicInteger polls = new AtomicInteger();
+        CompletableFuture<Long> blockingAtFirst = new CompletableFuture<>();
+        CompletableFuture<Long> blockingAtSecond = new CompletableFuture<>();
+        c.attach(nowMs -> {
+            int n = polls.incrementAndGet();
+            if (n == 1) {
+                blockingAtFirst.complete(c.blockingSelects());
+                return 0; // more to do at once (the producer's sender: a response handler it queued for itself)
+            }
+            if (n == 2) {
+                blockingAtSecond.complete(c.blockingSelects());
+            }
+            return 10_000;
+        });
+        long first = blockingAtFirst.get(20, TimeUnit.SECONDS);
+        assertEquals(first, blockingAtSecond.get(20, TimeUnit.SECONDS),
+            "no select that could block (before: select(1), up to 1 ms) between the 0 and the next poll");
+    }
+
+    @Test
     void shouldCoalesceWakeupsFromOtherThreadsIntoOneSelectorWakeupPerIteration() throws Exception {
         FakeBroker b = describingBroker();
         NetworkClient c = readyClient(b);
