@@ -59,6 +59,11 @@ public final class SideBySide implements Callable<Integer> {
         + "broker's JIT warm-up lands in whichever client is measured first. 0: none. Default 300000.")
     long warmupRecords;
 
+    @Option(names = "--e2e-warmup-seconds", defaultValue = "5", description = "Before a scenario's first round, every "
+        + "end-to-end case runs unmeasured this long at its own rate against each broker with each client (a fresh "
+        + "broker's JIT would otherwise land in whichever client is measured first). 0: none. Default 5.")
+    long e2eWarmupSeconds;
+
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Overrides a scenario setting in every scenario, e.g. num.records=500000.")
     Map<String, String> overrides = new LinkedHashMap<>();
 
@@ -368,20 +373,26 @@ public final class SideBySide implements Callable<Integer> {
 
     /**
      * Runs each producer case of {@code scenario} once, unmeasured, with {@code --warmup-records} records against
-     * every broker with every client (its own topic, consumed back when the case consumes). The clients' order is
+     * every broker with every client (its own topic, consumed back when the case consumes), and each end-to-end case
+     * for {@code --e2e-warmup-seconds} at its own rate. The clients' order is
      * the same in every round, so without this the first client measured on a fresh broker pays that broker's JIT
      * compilation of the produce and fetch paths and the others do not.
      */
     private void warmUp(Scenario scenario, List<Target> targets, List<String> clientsToRun) throws Exception {
-        if (warmupRecords <= 0) {
-            return;
-        }
         for (Scenario.Case c : scenario.cases()) {
-            if (!c.type().equals("producer") || c.failover()) {
+            Map<String, String> settings = new LinkedHashMap<>(c.settings());
+            if (c.type().equals("e2e") && !c.failover()) {
+                long rate = (long) Double.parseDouble(c.throughput());
+                if (rate <= 0 || e2eWarmupSeconds <= 0) {
+                    continue;
+                }
+                settings.put("num.records", Long.toString(rate * e2eWarmupSeconds));
+                settings.put("warmup.records", Long.toString(rate)); // the tool's own first second
+            } else if (c.type().equals("producer") && !c.failover() && warmupRecords > 0) {
+                settings.put("num.records", Long.toString(warmupRecords));
+            } else {
                 continue;
             }
-            Map<String, String> settings = new LinkedHashMap<>(c.settings());
-            settings.put("num.records", Long.toString(warmupRecords));
             Scenario.Case warm = new Scenario.Case(c.label(), settings);
             for (Target broker : targets) {
                 for (String client : clientsToRun) {
