@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.ByteBuffer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,5 +34,38 @@ class ProducerBatchTest {
         // and not grossly oversized either (later records take a byte or two more: larger offset deltas)
         assertTrue(capacity <= batch.recordCount() * 21 / 20, capacity + " slots for " + batch.recordCount() + " records");
         assertNull(batch.tryAppend(0, null, value, NO_HEADERS, null, estimate));
+    }
+
+    @Test
+    void shouldBeFullAsSoonAsAnotherLikeSizedRecordWouldNotFit() {
+        int batchSize = 16_384;
+        ProducerBatch batch = new ProducerBatch(new TopicPartition("t", 0), CompressionType.NONE,
+            CompressionType.NONE.defaultLevel, batchSize, ByteBuffer.allocate(batchSize), batchSize, 0);
+        byte[] value = new byte[1024];
+        int estimate = ProducerBatch.estimateRecordSize(null, value, NO_HEADERS);
+        assertFalse(batch.isFull(), "empty");
+        int fullAt = -1;
+        while (batch.tryAppend(0, null, value, NO_HEADERS, null, estimate) != null) {
+            if (batch.isFull() && fullAt < 0) {
+                fullAt = batch.recordCount();
+            }
+        }
+        assertEquals(15, batch.recordCount(), "15 records of 1 KiB fit in 16 KiB");
+        // sendable once the 15th is in, not only once a 16th was refused (that record may be 0.1 ms away)
+        assertEquals(15, fullAt);
+    }
+
+    @Test
+    void shouldNotBeFullWhileALikeSizedRecordStillFits() {
+        int batchSize = 16_384;
+        ProducerBatch batch = new ProducerBatch(new TopicPartition("t", 0), CompressionType.NONE,
+            CompressionType.NONE.defaultLevel, batchSize, ByteBuffer.allocate(batchSize), batchSize, 0);
+        byte[] big = new byte[8_000];
+        byte[] small = new byte[100];
+        batch.tryAppend(0, null, big, NO_HEADERS, null, ProducerBatch.estimateRecordSize(null, big, NO_HEADERS));
+        assertFalse(batch.isFull(), "another 8 KB record fits beside the first");
+        batch.tryAppend(0, null, small, NO_HEADERS, null, ProducerBatch.estimateRecordSize(null, small, NO_HEADERS));
+        // ~8.2 KB in, average ~4 KB: another average record still fits
+        assertFalse(batch.isFull());
     }
 }
