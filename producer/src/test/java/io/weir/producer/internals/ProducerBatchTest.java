@@ -18,9 +18,7 @@ class ProducerBatchTest {
 
     @Test
     void shouldSizeTheFuturesForAFullBatchOfRecordsLikeTheFirst() {
-        int batchSize = 16_384;
-        ProducerBatch batch = new ProducerBatch(new TopicPartition("t", 0), CompressionType.NONE,
-            CompressionType.NONE.defaultLevel, batchSize, ByteBuffer.allocate(batchSize), batchSize, 0);
+        ProducerBatch batch = batch(16_384);
         byte[] value = new byte[100];
         int estimate = ProducerBatch.estimateRecordSize(null, value, NO_HEADERS);
         int capacity = -1;
@@ -38,9 +36,7 @@ class ProducerBatchTest {
 
     @Test
     void shouldBeFullAsSoonAsAnotherLikeSizedRecordWouldNotFit() {
-        int batchSize = 16_384;
-        ProducerBatch batch = new ProducerBatch(new TopicPartition("t", 0), CompressionType.NONE,
-            CompressionType.NONE.defaultLevel, batchSize, ByteBuffer.allocate(batchSize), batchSize, 0);
+        ProducerBatch batch = batch(16_384);
         byte[] value = new byte[1024];
         int estimate = ProducerBatch.estimateRecordSize(null, value, NO_HEADERS);
         assertFalse(batch.isFull(), "empty");
@@ -57,9 +53,7 @@ class ProducerBatchTest {
 
     @Test
     void shouldNotBeFullWhileALikeSizedRecordStillFits() {
-        int batchSize = 16_384;
-        ProducerBatch batch = new ProducerBatch(new TopicPartition("t", 0), CompressionType.NONE,
-            CompressionType.NONE.defaultLevel, batchSize, ByteBuffer.allocate(batchSize), batchSize, 0);
+        ProducerBatch batch = batch(16_384);
         byte[] big = new byte[8_000];
         byte[] small = new byte[100];
         batch.tryAppend(0, null, big, NO_HEADERS, null, ProducerBatch.estimateRecordSize(null, big, NO_HEADERS));
@@ -67,5 +61,10 @@ class ProducerBatchTest {
         batch.tryAppend(0, null, small, NO_HEADERS, null, ProducerBatch.estimateRecordSize(null, small, NO_HEADERS));
         // ~8.2 KB in, average ~4 KB: another average record still fits
         assertFalse(batch.isFull());
+    }
+
+    private static ProducerBatch batch(int batchSize) {
+        return new ProducerBatch(new TopicPartition("t", 0), CompressionType.NONE, CompressionType.NONE.defaultLevel,
+            batchSize, ByteBuffer.allocate(batchSize), batchSize, 0);
     }
 }
