@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -78,16 +79,32 @@ class TopicRoutesTest {
         for (int n = 1; n <= maxPartitions; n++) {
             clusters.add(cluster(n));
         }
-        TopicRoutes routes = new TopicRoutes();
-        AtomicBoolean writing = new AtomicBoolean(true);
         ExecutorService threads = Executors.newFixedThreadPool(4);
         try {
-            List<Future<TopicPartition[]>> readers = new ArrayList<>();
-            for (int r = 0; r < 2; r++) {
-                readers.add(threads.submit(() -> {
+            for (int round = 0; round < 100; round++) {
+                TopicRoutes routes = new TopicRoutes();
+                CountDownLatch start = new CountDownLatch(1);
+                AtomicBoolean writing = new AtomicBoolean(true);
+                // two writers grow the topic one partition at a time, racing each other; a third routes random
+                // (mostly older) clusters; each returns the keys of every route it was handed
+                List<Future<List<TopicPartition[]>>> writers = new ArrayList<>();
+                for (int w = 0; w < 3; w++) {
+                    boolean growing = w < 2;
+                    writers.add(threads.submit(() -> {
+                        start.await();
+                        List<TopicPartition[]> handed = new ArrayList<>();
+                        for (int i = 0; i < maxPartitions; i++) {
+                            Cluster c = clusters.get(growing ? i : ThreadLocalRandom.current().nextInt(maxPartitions));
+                            handed.add(routes.route(TOPIC, c).partitions());
+                        }
+                        return handed;
+                    }));
+                }
+                Future<TopicPartition[]> reader = threads.submit(() -> {
+                    start.await();
                     TopicPartition[] seen = new TopicPartition[maxPartitions];
                     boolean last = false;
-                    while (!last) {
+                    while (!last && !Thread.currentThread().isInterrupted()) { // interrupted: a writer failed
                         last = !writing.get(); // one more full read after the writers are done
                         TopicRoutes.Route route = routes.get(TOPIC);
                         if (route == null) {
@@ -105,28 +122,23 @@ class TopicRoutesTest {
                         }
                     }
                     return seen;
-                }));
-            }
-            // one writer grows the topic one partition at a time; the other routes random (mostly older) clusters
-            Future<?> growing = threads.submit(() -> clusters.forEach(c -> routes.route(TOPIC, c)));
-            Future<?> older = threads.submit(() -> {
-                for (int i = 0; i < 2_000; i++) {
-                    routes.route(TOPIC, clusters.get(ThreadLocalRandom.current().nextInt(maxPartitions)));
+                });
+                start.countDown();
+                List<TopicPartition[]> observed = new ArrayList<>();
+                for (Future<List<TopicPartition[]>> writer : writers) {
+                    observed.addAll(writer.get());
                 }
-            });
-            growing.get();
-            older.get();
-            writing.set(false);
-            TopicPartition[] finalKeys = routes.get(TOPIC).partitions();
-            assertEquals(maxPartitions, finalKeys.length, "no key lost to a concurrent route");
-            for (Future<TopicPartition[]> reader : readers) {
-                TopicPartition[] seen = reader.get();
-                for (int p = 0; p < maxPartitions; p++) {
-                    assertSame(finalKeys[p], seen[p], "the key a reader saw for partition " + p + " is the final one");
+                writing.set(false);
+                observed.add(reader.get());
+                TopicPartition[] finalKeys = routes.get(TOPIC).partitions();
+                assertEquals(maxPartitions, finalKeys.length, "round " + round + ": no key lost to a concurrent route");
+                for (TopicPartition[] keys : observed) {
+                    for (int p = 0; p < keys.length; p++) {
+                        assertSame(finalKeys[p], keys[p], "round " + round + ": partition " + p + " has one key");
+                    }
                 }
             }
         } finally {
-            writing.set(false);
             threads.shutdownNow();
         }
     }
