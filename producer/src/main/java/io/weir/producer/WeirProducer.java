@@ -11,6 +11,7 @@ import io.weir.producer.internals.IdempotenceManager;
 import io.weir.producer.internals.Murmur2;
 import io.weir.producer.internals.RecordAccumulator;
 import io.weir.producer.internals.Sender;
+import io.weir.producer.internals.TopicRoutes;
 import io.weir.producer.internals.TransactionManager;
 import io.weir.consumer.ConsumerGroupMetadata;
 import io.weir.consumer.OffsetAndMetadata;
@@ -81,10 +82,8 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
     private final Sender sender;
     private final TransactionManager transactionManager; // null without transactional.id
     private final Set<String> knownTopics = ConcurrentHashMap.newKeySet();
-    /** Each topic's partitions as {@link TopicPartition}s, made once per partition count instead of once per send. */
-    private final ConcurrentHashMap<String, TopicPartition[]> partitionKeys = new ConcurrentHashMap<>();
-    /** Each topic's {@link TopicRoute} under the cluster it was made from; remade when the metadata changes. */
-    private final ConcurrentHashMap<String, TopicRoute> routes = new ConcurrentHashMap<>();
+    /** Each topic's route and {@link TopicPartition}s (the sticky partitioner's too), remade on metadata changes. */
+    private final TopicRoutes routes = new TopicRoutes();
     /** Wakes the sender when an append filled a batch or opened one (one instance: nothing allocated per send). */
     private final RecordAccumulator.AppendListener wakeSenderOnSendable = (batchBecameFull, newBatchCreated) -> {
         // only when something became sendable: a partition that already had a full batch woke the sender then
@@ -143,7 +142,8 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
             config.getLong(ProducerConfig.LINGER_MS_CONFIG), retryBackoffMs, config.deliveryTimeoutMs(),
             new BufferPool(totalMemory, Math.max(1, batchSize), time));
         this.stickyPartitioner = new BuiltInPartitioner(batchSize,
-            config.getBoolean(ProducerConfig.PARTITIONER_ADAPTIVE_PARTITIONING_ENABLE_CONFIG), accumulator::queueSize);
+            config.getBoolean(ProducerConfig.PARTITIONER_ADAPTIVE_PARTITIONING_ENABLE_CONFIG), accumulator::queueSize,
+            routes);
         NetworkClient.Settings base = CommonClientConfigs.networkSettings(config, maxInFlight);
         NetworkClient.Settings settings = new NetworkClient.Settings(base.bootstrapNodes(), clientId,
             base.requestTimeoutMs(), base.reconnectBackoffMs(), base.reconnectBackoffMaxMs(), base.retryBackoffMs(),
@@ -205,18 +205,18 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
         long nowMs = time.milliseconds();
         long remainingBlockMs = maxBlockMs;
         // one map read per send while the metadata stays the same: the cluster, partition count and keys
-        TopicRoute route = routes.get(record.topic());
-        if (route == null || route.cluster != metadata.cluster()
-            || record.partition() != null && record.partition() >= route.partitionCount) {
+        TopicRoutes.Route route = routes.get(record.topic());
+        if (route == null || route.cluster() != metadata.cluster()
+            || record.partition() != null && record.partition() >= route.partitionCount()) {
             long deadlineMs = nowMs + maxBlockMs;
             Cluster known = clusterIfKnown(record.topic(), record.partition());
             if (known == null) {
                 known = waitOnMetadata(record.topic(), record.partition(), deadlineMs);
                 remainingBlockMs = Math.max(0, deadlineMs - time.milliseconds());
             }
-            route = route(record.topic(), known);
+            route = routes.route(record.topic(), known);
         }
-        Cluster cluster = route.cluster;
+        Cluster cluster = route.cluster();
         byte[] keyBytes;
         byte[] valueBytes;
         try {
@@ -231,7 +231,7 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
             throw new IllegalArgumentException("Can't convert value of class " + record.value().getClass().getName()
                 + " with the configured value.serializer", e);
         }
-        int numPartitions = route.partitionCount;
+        int numPartitions = route.partitionCount();
         boolean sticky = false;
         int partition;
         if (record.partition() != null) {
@@ -259,8 +259,7 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
             throw Errors.MESSAGE_TOO_LARGE.exception("The record is " + size + " bytes when serialized, which is larger"
                 + " than buffer.memory (" + totalMemory + ")");
         }
-        TopicPartition tp = partition >= 0 && partition < numPartitions ? route.partitions[partition]
-            : topicPartition(record.topic(), partition, numPartitions);
+        TopicPartition tp = route.key(partition);
         if (transactionManager != null) {
             transactionManager.maybeAddPartition(tp);
         }
@@ -278,45 +277,6 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
             stickyPartitioner.onAppend(record.topic(), partition, size, cluster);
         }
         return future;
-    }
-
-    /**
-     * What a send needs of one topic under one {@link Cluster}: made when the metadata changes (or the
-     * topic is first sent to), so a send does one map read instead of a lookup per question. Immutable.
-     */
-    private static final class TopicRoute {
-        final Cluster cluster;
-        final int partitionCount;
-        /** The shared {@link TopicPartition}s, indexed by partition, at least {@link #partitionCount} long. */
-        final TopicPartition[] partitions;
-
-        TopicRoute(Cluster cluster, int partitionCount, TopicPartition[] partitions) {
-            this.cluster = cluster;
-            this.partitionCount = partitionCount;
-            this.partitions = partitions;
-        }
-    }
-
-    /** The route of {@code topic} in {@code cluster} (which has the topic), remembered for the next sends. */
-    private TopicRoute route(String topic, Cluster cluster) {
-        int count = cluster.partitionsFor(topic).size();
-        topicPartition(topic, 0, count); // makes the keys if needed
-        TopicRoute route = new TopicRoute(cluster, count, partitionKeys.get(topic));
-        routes.put(topic, route);
-        return route;
-    }
-
-    /** The (shared, immutable) {@link TopicPartition} of {@code partition}, which may lie past {@code numPartitions}. */
-    private TopicPartition topicPartition(String topic, int partition, int numPartitions) {
-        TopicPartition[] keys = partitionKeys.get(topic);
-        if (keys == null || keys.length < numPartitions) {
-            keys = new TopicPartition[numPartitions];
-            for (int i = 0; i < numPartitions; i++) {
-                keys[i] = new TopicPartition(topic, i);
-            }
-            partitionKeys.put(topic, keys);
-        }
-        return partition >= 0 && partition < keys.length ? keys[partition] : new TopicPartition(topic, partition);
     }
 
     private void wakeSender() {

@@ -20,6 +20,7 @@ public final class BuiltInPartitioner {
     private final int stickyBatchSize;
     private final boolean adaptive;
     private final ToIntFunction<TopicPartition> queueSize;
+    private final TopicRoutes routes;
     private final ConcurrentMap<String, Sticky> topics = new ConcurrentHashMap<>();
 
     /**
@@ -29,14 +30,19 @@ public final class BuiltInPartitioner {
     private static final class Sticky {
         volatile int partition = -1;
         long bytes;
-        /** The topic's partitions as keys for the queue-size lookups, made once per partition count (under the lock). */
-        TopicPartition[] keys = new TopicPartition[0];
     }
 
     public BuiltInPartitioner(int stickyBatchSize, boolean adaptive, ToIntFunction<TopicPartition> queueSize) {
+        this(stickyBatchSize, adaptive, queueSize, new TopicRoutes());
+    }
+
+    /** {@code routes}: the producer's, whose keys the queue-size lookups use. */
+    public BuiltInPartitioner(int stickyBatchSize, boolean adaptive, ToIntFunction<TopicPartition> queueSize,
+                              TopicRoutes routes) {
         this.stickyBatchSize = Math.max(1, stickyBatchSize);
         this.adaptive = adaptive;
         this.queueSize = queueSize;
+        this.routes = routes;
     }
 
     /** The partition a keyless record of {@code topic} goes to now. */
@@ -57,7 +63,7 @@ public final class BuiltInPartitioner {
         }
         synchronized (s) {
             if (s.partition < 0 || s.partition >= count) {
-                s.partition = next(s, topic, cluster, -1);
+                s.partition = next(topic, cluster, -1);
                 s.bytes = 0;
             }
             return s.partition;
@@ -76,25 +82,13 @@ public final class BuiltInPartitioner {
             }
             s.bytes += bytes;
             if (s.bytes >= stickyBatchSize) {
-                s.partition = next(s, topic, cluster, partition);
+                s.partition = next(topic, cluster, partition);
                 s.bytes = 0;
             }
         }
     }
 
-    /** The shared key of {@code partition} (called under {@code s}'s lock). */
-    private static TopicPartition key(Sticky s, String topic, int partition) {
-        if (partition >= s.keys.length) {
-            TopicPartition[] keys = java.util.Arrays.copyOf(s.keys, partition + 1);
-            for (int i = s.keys.length; i < keys.length; i++) {
-                keys[i] = new TopicPartition(topic, i);
-            }
-            s.keys = keys;
-        }
-        return s.keys[partition];
-    }
-
-    private int next(Sticky s, String topic, Cluster cluster, int current) {
+    private int next(String topic, Cluster cluster, int current) {
         List<Cluster.PartitionInfo> all = cluster.partitionsFor(topic);
         int n = all.size();
         int[] candidates = new int[n];
@@ -116,8 +110,10 @@ public final class BuiltInPartitioner {
         // weight = (longest queue + 1 - own queue): an idle partition is most likely, a backed-up one least
         int[] sizes = new int[c];
         int max = 0;
+        TopicRoutes.Route route = routes.get(topic); // in a producer, send() made it (for this cluster or a newer one)
+        route = route != null && route.partitions().length >= n ? route : routes.route(topic, cluster); // used alone
         for (int i = 0; i < c; i++) {
-            sizes[i] = queueSize.applyAsInt(key(s, topic, candidates[i]));
+            sizes[i] = queueSize.applyAsInt(route.key(candidates[i]));
             max = Math.max(max, sizes[i]);
         }
         long total = 0;
