@@ -31,7 +31,6 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
  * The sample classes are nested, so surefire does not run them on their own.
  */
 class EmbeddedBrokerExtensionTest {
-
     private static TestExecutionSummary run(Class<?> testClass) {
         SummaryGeneratingListener listener = new SummaryGeneratingListener();
         LauncherFactory.create().execute(LauncherDiscoveryRequestBuilder.request().selectors(selectClass(testClass))
