@@ -4,7 +4,7 @@ import io.weir.admin.errors.GroupIdNotFoundException;
 import io.weir.admin.errors.GroupNotEmptyException;
 import io.weir.admin.errors.GroupSubscribedToTopicException;
 import io.weir.admin.errors.UnknownTopicOrPartitionException;
-import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.EmbeddedBrokerExtension;
 import io.weir.broker.testing.TestRecords;
 import io.weir.common.TopicPartition;
 import io.weir.consumer.ConsumerConfig;
@@ -15,6 +15,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.HashMap;
@@ -35,23 +36,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The admin client's consumer-group calls against a real broker, with a Weir consumer as the group member. */
 @Timeout(120)
 class AdminConsumerGroupsTest {
-    private static EmbeddedBroker broker;
+    @RegisterExtension
+    static final EmbeddedBrokerExtension BROKER = EmbeddedBrokerExtension.withConfig(
+        Map.of("group.initial.rebalance.delay.ms", "0", "offsets.topic.num.partitions", "3",
+            "auto.create.topics.enable", "false"));
     private static Admin admin;
 
     @BeforeAll
     static void start() {
-        broker = new EmbeddedBroker(Map.of("group.initial.rebalance.delay.ms", "0", "offsets.topic.num.partitions", "3",
-            "auto.create.topics.enable", "false")).start();
-        admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers(), "default.api.timeout.ms", "20000"));
+        admin = Admin.create(Map.of("bootstrap.servers", BROKER.bootstrapServers(), "default.api.timeout.ms", "20000"));
     }
 
     @AfterAll
     static void stop() {
         if (admin != null) {
             admin.close(Duration.ofSeconds(5));
-        }
-        if (broker != null) {
-            broker.close();
         }
     }
 
@@ -61,12 +60,12 @@ class AdminConsumerGroupsTest {
 
     private static void createTopic(String topic, int partitions, int recordsPerPartition) {
         admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().join();
-        TestRecords.produceToEachPartition(broker.bootstrapServers(), topic, partitions, 0, recordsPerPartition);
+        TestRecords.produceToEachPartition(BROKER.bootstrapServers(), topic, partitions, 0, recordsPerPartition);
     }
 
     private static WeirConsumer<byte[], byte[]> consumer(String group, String clientId) {
         Map<String, Object> p = new HashMap<>();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);

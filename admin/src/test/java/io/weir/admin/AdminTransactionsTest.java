@@ -1,6 +1,6 @@
 package io.weir.admin;
 
-import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.EmbeddedBrokerExtension;
 import io.weir.common.TopicPartition;
 import io.weir.protocol.ApiException;
 import io.weir.protocol.Errors;
@@ -15,6 +15,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.List;
@@ -35,24 +36,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * transaction at the partition, fence a producer.
  */
 class AdminTransactionsTest {
-    private static EmbeddedBroker broker;
+    @RegisterExtension
+    static final EmbeddedBrokerExtension BROKER = EmbeddedBrokerExtension.withConfig(
+        Map.of("transaction.state.log.num.partitions", "3"));
     private static Admin admin;
 
     @BeforeAll
     static void start() {
-        broker = new EmbeddedBroker(Map.of("transaction.state.log.num.partitions", "3")).start();
-        admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers(), "default.api.timeout.ms", "20000"));
+        admin = Admin.create(Map.of("bootstrap.servers", BROKER.bootstrapServers(), "default.api.timeout.ms", "20000"));
     }
 
     @AfterAll
     static void stop() {
         admin.close(Duration.ofSeconds(5));
-        broker.close();
     }
 
     private static KafkaProducer<String, String> producer(String transactionalId) {
         Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers());
         p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 20_000);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
@@ -62,7 +63,7 @@ class AdminTransactionsTest {
 
     private static long readCommittedEnd(String topic) {
         Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers());
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
@@ -74,7 +75,7 @@ class AdminTransactionsTest {
 
     private static List<String> readCommittedValues(String topic) {
         Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers());
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);

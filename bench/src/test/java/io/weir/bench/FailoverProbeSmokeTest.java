@@ -1,12 +1,12 @@
 package io.weir.bench;
 
 import io.weir.bench.ToolsSmokeTest.Output;
-import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.EmbeddedBrokerExtension;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -27,24 +27,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The failover probe against an in-JVM Weir broker (no kill): READY, then one event line per answer. */
 class FailoverProbeSmokeTest {
     private static final Pattern SUMMARY = Pattern.compile("(\\d+) records sent, (\\d+) acknowledged, (\\d+) failed\\.");
-    private static EmbeddedBroker broker;
+    @RegisterExtension
+    static final EmbeddedBrokerExtension BROKER = EmbeddedBrokerExtension.withDefaults();
 
     @TempDir
     Path dir;
 
     @BeforeAll
     static void startBroker() throws Exception {
-        broker = new EmbeddedBroker().start();
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic("probe-kafka", 3, (short) 1), new NewTopic("probe-weir", 3, (short) 1)))
                 .all().get(30, TimeUnit.SECONDS);
-        }
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) {
-            broker.close();
         }
     }
 
@@ -52,7 +45,7 @@ class FailoverProbeSmokeTest {
     @ValueSource(strings = {"kafka", "weir"})
     void shouldLogEveryAcknowledgementOfEveryPartitionAfterSayingReady(String client) throws Exception {
         Path events = dir.resolve("events.txt");
-        Output out = ToolsSmokeTest.run(FailoverProbe::run, "--bootstrap-server", broker.bootstrapServers(),
+        Output out = ToolsSmokeTest.run(FailoverProbe::run, "--bootstrap-server", BROKER.bootstrapServers(),
             "--topic", "probe-" + client, "--partitions", "3", "--throughput", "600", "--record-size", "50",
             "--duration-ms", "300", "--events-file", events.toString(), "--client", client,
             "--producer-props", "acks=all", "enable.idempotence=true", "linger.ms=0");

@@ -1,12 +1,12 @@
 package io.weir.bench;
 
-import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.EmbeddedBrokerExtension;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -21,12 +21,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Runs the load tools against an in-JVM Weir broker with a few thousand records. */
 class ToolsSmokeTest {
-    private static EmbeddedBroker broker;
+    @RegisterExtension
+    static final EmbeddedBrokerExtension BROKER = EmbeddedBrokerExtension.withDefaults();
 
     @BeforeAll
     static void startBroker() throws Exception {
-        broker = new EmbeddedBroker().start();
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic("smoke", 3, (short) 1), new NewTopic("smoke-e2e", 2, (short) 1),
                 new NewTopic("smoke-txn", 2, (short) 1),
                 new NewTopic("smoke-txn-e2e", 2, (short) 1)))
@@ -34,17 +34,10 @@ class ToolsSmokeTest {
         }
     }
 
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
-
     @Test
     void shouldProduceAndConsumeAndPrintKafkasSummaryLines() {
         Output produced = run(ProducerPerformance::run, "--topic", "smoke", "--num-records", "4000", "--record-size", "100",
-            "--throughput", "-1", "--producer-props", "bootstrap.servers=" + broker.bootstrapServers(), "acks=1",
+            "--throughput", "-1", "--producer-props", "bootstrap.servers=" + BROKER.bootstrapServers(), "acks=1",
             "enable.idempotence=false", "linger.ms=1");
         assertEquals(0, produced.code, produced.toString());
         String last = produced.lastLine();
@@ -56,7 +49,7 @@ class ToolsSmokeTest {
 
         for (String client : List.of("kafka", "weir")) {
             // assign() every partition, no group
-            Output consumed = run(ConsumerPerformance::run, "--bootstrap-server", broker.bootstrapServers(), "--topic", "smoke",
+            Output consumed = run(ConsumerPerformance::run, "--bootstrap-server", BROKER.bootstrapServers(), "--topic", "smoke",
                 "--messages", "4000", "--timeout", "20000", "--client", client);
             assertEquals(0, consumed.code, consumed.toString());
             List<String> lines = consumed.lines();
@@ -67,7 +60,7 @@ class ToolsSmokeTest {
             assertEquals(0.0, figures.get("rebalance ms"));
 
             // subscribe() as a member of a group: the time to the first assignment is the rebalance time
-            Output grouped = run(ConsumerPerformance::run, "--bootstrap-server", broker.bootstrapServers(), "--topic", "smoke",
+            Output grouped = run(ConsumerPerformance::run, "--bootstrap-server", BROKER.bootstrapServers(), "--topic", "smoke",
                 "--messages", "4000", "--group", "perf-" + client, "--timeout", "20000", "--client", client,
                 "--consumer-props", "session.timeout.ms=10000");
             assertEquals(0, grouped.code, grouped.toString());
@@ -82,7 +75,7 @@ class ToolsSmokeTest {
     void shouldProduceInTransactionsWithTheWeirProducer() {
         Output produced = run(ProducerPerformance::run, "--topic", "smoke-txn", "--num-records", "3000", "--record-size", "100",
             "--throughput", "3000", "--client", "weir", "--transactional-id", "perf-txn", "--transaction-duration-ms", "100",
-            "--producer-props", "bootstrap.servers=" + broker.bootstrapServers());
+            "--producer-props", "bootstrap.servers=" + BROKER.bootstrapServers());
         assertEquals(0, produced.code, produced.toString());
         assertEquals(3000.0, Summaries.producer(produced.lines()).get("records"), produced.toString());
         Matcher m = java.util.regex.Pattern.compile("(\\d+) transactions committed, ([0-9.]+) transactions/sec\\.")
@@ -92,7 +85,7 @@ class ToolsSmokeTest {
             + produced);
         assertEquals(Double.parseDouble(m.group(1)), Summaries.producerTransactions(produced.lines()).get("transactions"));
 
-        Output consumed = run(ConsumerPerformance::run, "--bootstrap-server", broker.bootstrapServers(), "--topic",
+        Output consumed = run(ConsumerPerformance::run, "--bootstrap-server", BROKER.bootstrapServers(), "--topic",
             "smoke-txn", "--messages", "3000", "--timeout", "20000", "--client", "weir", "--consumer-props",
             "isolation.level=read_committed");
         assertEquals(0, consumed.code, consumed.toString());
@@ -102,7 +95,7 @@ class ToolsSmokeTest {
     @Test
     void shouldProduceAtAFixedRateAndReportEndToEndLatency() {
         for (String client : List.of("kafka", "weir")) {
-            Output out = run(EndToEndLatency::run, "--bootstrap-server", broker.bootstrapServers(), "--topic", "smoke-e2e",
+            Output out = run(EndToEndLatency::run, "--bootstrap-server", BROKER.bootstrapServers(), "--topic", "smoke-e2e",
                 "--num-records", "600", "--throughput", "2000", "--warmup-records", "100", "--client", client,
                 "--producer-props", "acks=1", "enable.idempotence=false", "linger.ms=0");
             assertEquals(0, out.code, out.toString());
@@ -121,7 +114,7 @@ class ToolsSmokeTest {
     void shouldStartMeasuringAfterTheWarmUpRecordsWereConsumed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
         for (String client : List.of("kafka", "weir")) {
             java.nio.file.Path csv = dir.resolve(client + "-slow.csv");
-            Output out = run(EndToEndLatency::run, "--bootstrap-server", broker.bootstrapServers(), "--topic",
+            Output out = run(EndToEndLatency::run, "--bootstrap-server", BROKER.bootstrapServers(), "--topic",
                 "smoke-e2e-stages-" + client, "--num-records", "600", "--throughput", "-1", "--warmup-records", "100",
                 "--record-size", "64", "--client", client, "--stages-file", csv.toString(),
                 "--producer-props", "acks=1", "enable.idempotence=false", "linger.ms=0");
@@ -136,7 +129,7 @@ class ToolsSmokeTest {
     /** Transactions every 50 ms and a read_committed consumer: every record is seen, once committed. */
     @Test
     void shouldMeasureVisibilityLatencyWithTransactionsAndAReadCommittedConsumer() {
-        Output out = run(EndToEndLatency::run, "--bootstrap-server", broker.bootstrapServers(), "--topic", "smoke-txn-e2e",
+        Output out = run(EndToEndLatency::run, "--bootstrap-server", BROKER.bootstrapServers(), "--topic", "smoke-txn-e2e",
             "--num-records", "600", "--throughput", "2000", "--warmup-records", "100", "--transaction-duration-ms", "50",
             "--producer-props", "acks=all", "linger.ms=0", "--consumer-props", "isolation.level=read_committed");
         assertEquals(0, out.code, out.toString());

@@ -1,9 +1,9 @@
 package io.weir.broker;
 
-import io.weir.broker.testing.EmbeddedBroker;
-import org.junit.jupiter.api.AfterAll;
+import io.weir.broker.testing.EmbeddedBrokerExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.util.List;
@@ -13,23 +13,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** kcat (librdkafka, an outside client) lists metadata, produces and consumes. .ci/run installs kcat. */
 class KcatCompatibilityTest {
-    private static EmbeddedBroker broker;
+    @RegisterExtension
+    static final EmbeddedBrokerExtension BROKER = EmbeddedBrokerExtension.withDefaults();
 
     @BeforeAll
     static void start() {
         Kcat.assumeInstalled();
-        broker = new EmbeddedBroker().start();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (broker != null) {
-            broker.close();
-        }
     }
 
     private static String kcat(String stdin, String... args) throws IOException, InterruptedException {
-        return Kcat.run(broker.bootstrapServers(), true, stdin, args);
+        return Kcat.run(BROKER.bootstrapServers(), true, stdin, args);
     }
 
     @Test

@@ -1,9 +1,9 @@
 package io.weir.broker;
 
-import io.weir.broker.testing.EmbeddedBroker;
-import org.junit.jupiter.api.AfterAll;
+import io.weir.broker.testing.EmbeddedBrokerExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.Arrays;
 import java.util.HashSet;
@@ -16,24 +16,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** kcat's balanced consumer (librdkafka's group client) joins a Weir group, consumes and commits. */
 class KcatGroupTest {
-    private static EmbeddedBroker broker;
+    @RegisterExtension
+    static final EmbeddedBrokerExtension BROKER = EmbeddedBrokerExtension.withConfig(
+        Map.of("group.initial.rebalance.delay.ms", "0", "offsets.topic.num.partitions", "2"));
 
     @BeforeAll
     static void start() {
         Kcat.assumeInstalled();
-        broker = new EmbeddedBroker(Map.of("group.initial.rebalance.delay.ms", "0", "offsets.topic.num.partitions", "2"))
-            .start();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (broker != null) {
-            broker.close();
-        }
     }
 
     private static String kcat(String stdin, String... args) throws Exception {
-        return Kcat.run(broker.bootstrapServers(), false, stdin, args);
+        return Kcat.run(BROKER.bootstrapServers(), false, stdin, args);
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.weir.broker;
 
 import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.EmbeddedBrokerExtension;
 import io.weir.common.TopicPartition;
 import io.weir.common.record.CompressionType;
 import io.weir.common.record.MemoryRecords;
@@ -25,6 +26,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -52,13 +54,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * broker-level DescribeConfigs with real types and sources. Checked with kafka-clients 4.4.
  */
 class TopicConfigCompatibilityTest {
-    private static EmbeddedBroker broker;
+    @RegisterExtension
+    static final EmbeddedBrokerExtension BROKER = EmbeddedBrokerExtension.withConfig(
+        Map.of(BrokerConfig.NUM_PARTITIONS, "1"));
     private static Admin admin;
 
     @BeforeAll
     static void start() {
-        broker = new EmbeddedBroker(Map.of(BrokerConfig.NUM_PARTITIONS, "1")).start();
-        admin = admin(broker);
+        admin = admin(BROKER.embedded());
     }
 
     private static Admin admin(EmbeddedBroker b) {
@@ -70,7 +73,6 @@ class TopicConfigCompatibilityTest {
     @AfterAll
     static void stop() {
         admin.close();
-        broker.close();
     }
 
     /** Every topic config name kafka-clients' TopicConfig defines, plus the replication throttles kafka-configs sets. */
@@ -203,8 +205,8 @@ class TopicConfigCompatibilityTest {
         // the regression: CreateTopics answered INVALID_CONFIG "Unknown topic config name: compression.type"
         admin.createTopics(List.of(new NewTopic("to-lz4", 1, (short) 1).configs(Map.of(
             "compression.type", "lz4", "compression.lz4.level", "12")))).all().get();
-        produce(broker, "to-lz4", "gzip", 40);
-        List<RecordBatch> stored = batches(broker, "to-lz4");
+        produce(BROKER.embedded(), "to-lz4", "gzip", 40);
+        List<RecordBatch> stored = batches(BROKER.embedded(), "to-lz4");
         assertTrue(!stored.isEmpty());
         for (RecordBatch b : stored) {
             b.ensureValid();
@@ -213,26 +215,26 @@ class TopicConfigCompatibilityTest {
             assertEquals(0, b.partitionLeaderEpoch());
         }
         assertEquals(0, stored.get(0).baseSequence());
-        assertRecordsIntact(consume(broker, "to-lz4", 40), 40);
+        assertRecordsIntact(consume(BROKER.embedded(), "to-lz4", 40), 40);
 
         // uncompressed: gzip batches are stored plain
         admin.createTopics(List.of(new NewTopic("to-none", 1, (short) 1).configs(Map.of(
             "compression.type", "uncompressed")))).all().get();
-        produce(broker, "to-none", "zstd", 10);
-        batches(broker, "to-none").forEach(b -> assertEquals(CompressionType.NONE, b.compressionType()));
-        assertRecordsIntact(consume(broker, "to-none", 10), 10);
+        produce(BROKER.embedded(), "to-none", "zstd", 10);
+        batches(BROKER.embedded(), "to-none").forEach(b -> assertEquals(CompressionType.NONE, b.compressionType()));
+        assertRecordsIntact(consume(BROKER.embedded(), "to-none", 10), 10);
 
         // producer (the default): the producer's codec is kept, byte for byte
         admin.createTopics(List.of(new NewTopic("keep", 1, (short) 1))).all().get();
-        produce(broker, "keep", "snappy", 10);
-        batches(broker, "keep").forEach(b -> assertEquals(CompressionType.SNAPPY, b.compressionType()));
+        produce(BROKER.embedded(), "keep", "snappy", 10);
+        batches(BROKER.embedded(), "keep").forEach(b -> assertEquals(CompressionType.SNAPPY, b.compressionType()));
 
         // IncrementalAlterConfigs switches a live topic; later batches follow
         ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, "keep");
         admin.incrementalAlterConfigs(Map.of(r, List.of(new AlterConfigOp(new ConfigEntry("compression.type", "zstd"),
             AlterConfigOp.OpType.SET)))).all().get();
-        produce(broker, "keep", "snappy", 10);
-        List<RecordBatch> after = batches(broker, "keep");
+        produce(BROKER.embedded(), "keep", "snappy", 10);
+        List<RecordBatch> after = batches(BROKER.embedded(), "keep");
         assertEquals(CompressionType.SNAPPY, after.get(0).compressionType());
         assertEquals(CompressionType.ZSTD, after.get(after.size() - 1).compressionType());
         assertEquals("zstd", describe(admin, r).get("compression.type").value());
@@ -308,7 +310,7 @@ class TopicConfigCompatibilityTest {
         java.nio.ByteBuffer frame = io.weir.protocol.MessageCodec.serializeRequest(io.weir.protocol.RequestHeader.of(
             io.weir.protocol.ApiKeys.PRODUCE, (short) 9, 1, "raw"), req);
         io.weir.protocol.message.ProduceResponse.PartitionProduceResponse r;
-        try (java.net.Socket s = new java.net.Socket("127.0.0.1", broker.port())) {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", BROKER.port())) {
             s.setSoTimeout(10_000);
             s.getOutputStream().write(frame.array(), 0, frame.limit());
             java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
@@ -321,6 +323,6 @@ class TopicConfigCompatibilityTest {
         assertEquals(io.weir.protocol.Errors.INVALID_RECORD.code(), r.errorCode());
         assertEquals(1, r.recordErrors().size());
         assertEquals(1, r.recordErrors().get(0).batchIndex());
-        assertEquals(0, broker.broker().replicaManager().partition(new TopicPartition("compact-lz4", 0)).log().logEndOffset());
+        assertEquals(0, BROKER.broker().replicaManager().partition(new TopicPartition("compact-lz4", 0)).log().logEndOffset());
     }
 }

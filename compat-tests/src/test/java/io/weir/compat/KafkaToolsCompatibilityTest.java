@@ -1,11 +1,11 @@
 package io.weir.compat;
 
 import io.weir.broker.BrokerConfig;
-import io.weir.broker.testing.EmbeddedBroker;
-import org.junit.jupiter.api.AfterAll;
+import io.weir.broker.testing.EmbeddedBrokerExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,20 +36,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * exits 0 and prints what it prints against Kafka; the assertions pin the lines a user or a script reads.
  */
 class KafkaToolsCompatibilityTest {
-    private static EmbeddedBroker broker;
+    @RegisterExtension
+    static final EmbeddedBrokerExtension BROKER = EmbeddedBrokerExtension.withConfig(
+        Map.of(BrokerConfig.GROUP_INITIAL_REBALANCE_DELAY_MS, "0"));
     private static String bootstrap;
 
     @BeforeAll
     static void start() {
-        broker = new EmbeddedBroker(Map.of(BrokerConfig.GROUP_INITIAL_REBALANCE_DELAY_MS, "0")).start();
-        bootstrap = broker.bootstrapServers();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (broker != null) {
-            broker.close();
-        }
+        bootstrap = BROKER.bootstrapServers();
     }
 
     /** Guards a kafka-tools upgrade: the disabled tests too must find their tool where this class says it is. */
@@ -247,7 +241,7 @@ class KafkaToolsCompatibilityTest {
                 "--entity-name", "0", "--describe", "--all").stdoutLines();
         assertEquals("All configs for broker 0 are:", all.get(0), all.toString());
         for (String line : List.of("  broker.id=0 sensitive=false synonyms={",
-                "  log.dirs=" + broker.logDir() + " sensitive=false synonyms={",
+                "  log.dirs=" + BROKER.logDir() + " sensitive=false synonyms={",
                 "  group.initial.rebalance.delay.ms=0 sensitive=false synonyms={")) {
             assertTrue(all.stream().anyMatch(l -> l.startsWith(line)), line + " not in " + all);
         }
@@ -320,7 +314,7 @@ class KafkaToolsCompatibilityTest {
         assertEquals("Querying brokers for log directories information", out.get(0), out.toString());
         assertEquals("Received log directory information from brokers 0", out.get(1), out.toString());
         String json = out.get(2); // Jackson's rendering of a map: the key order is not part of the contract
-        for (String part : List.of("\"version\":1", "\"broker\":0", "\"logDir\":\"" + broker.logDir() + "\"",
+        for (String part : List.of("\"version\":1", "\"broker\":0", "\"logDir\":\"" + BROKER.logDir() + "\"",
                 "\"error\":null", "\"partition\":\"kt-log-dirs-0\"", "\"offsetLag\":0", "\"isFuture\":false")) {
             assertTrue(json.contains(part), part + " not in " + json);
         }

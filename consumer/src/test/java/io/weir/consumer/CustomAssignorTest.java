@@ -1,12 +1,11 @@
 package io.weir.consumer;
 
-import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.EmbeddedBrokerExtension;
 import io.weir.common.TopicPartition;
 import io.weir.consumer.internals.PartitionAssignor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -28,19 +27,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(120)
 class CustomAssignorTest {
-    private static EmbeddedBroker broker;
-
-    @BeforeAll
-    static void start() {
-        broker = new EmbeddedBroker(WeirConsumerGroupTest.groupBrokerOverrides()).start();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
+    @RegisterExtension
+    static final EmbeddedBrokerExtension BROKER = EmbeddedBrokerExtension.withConfig(
+        WeirConsumerGroupTest.groupBrokerOverrides());
 
     /** Gives every partition to the member tagged "first", and tells every member all tags in member order. */
     private static final class Tagging implements PartitionAssignor {
@@ -98,12 +87,12 @@ class CustomAssignorTest {
 
     @Test
     void shouldCarryUserDataBothWays() throws Exception {
-        WeirConsumerGroupTest.createTopic(broker, "tagged", 3);
+        WeirConsumerGroupTest.createTopic(BROKER.embedded(), "tagged", 3);
         Tagging first = new Tagging("first");
         Tagging second = new Tagging("second");
-        try (WeirConsumer<String, String> c1 = new WeirConsumer<>(WeirConsumerGroupTest.weirProps(broker, "tags", Map.of()),
+        try (WeirConsumer<String, String> c1 = new WeirConsumer<>(WeirConsumerGroupTest.weirProps(BROKER.embedded(), "tags", Map.of()),
                  new Deserializers.StringDeserializer(), new Deserializers.StringDeserializer(), List.of(first));
-             WeirConsumer<String, String> c2 = new WeirConsumer<>(WeirConsumerGroupTest.weirProps(broker, "tags", Map.of()),
+             WeirConsumer<String, String> c2 = new WeirConsumer<>(WeirConsumerGroupTest.weirProps(BROKER.embedded(), "tags", Map.of()),
                  new Deserializers.StringDeserializer(), new Deserializers.StringDeserializer(), List.of(second))) {
             c1.subscribe(List.of("tagged"));
             c2.subscribe(List.of("tagged"));

@@ -1,6 +1,6 @@
 package io.weir.consumer;
 
-import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.EmbeddedBrokerExtension;
 import io.weir.common.TopicPartition;
 import io.weir.consumer.errors.NoOffsetForPartitionException;
 import io.weir.consumer.errors.WakeupException;
@@ -12,10 +12,9 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -39,22 +38,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Weir's consumer against a real broker in the JVM, reading what kafka-clients' producer wrote. */
 @Timeout(120)
 class WeirConsumerBrokerTest {
-    static EmbeddedBroker broker;
-
-    @BeforeAll
-    static void start() {
-        broker = new EmbeddedBroker().start();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
+    @RegisterExtension
+    static final EmbeddedBrokerExtension BROKER = EmbeddedBrokerExtension.withDefaults();
 
     static void createTopic(String topic, int partitions) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
         }
     }
@@ -63,7 +51,7 @@ class WeirConsumerBrokerTest {
     static List<ProducerRecord<byte[], byte[]>> produce(String topic, int partition, int n, String codec,
                                                        Map<String, Object> extra) throws Exception {
         Map<String, Object> props = new HashMap<>();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers());
         props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, codec);
         props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         props.put(ProducerConfig.BATCH_SIZE_CONFIG, 16384);
@@ -86,7 +74,7 @@ class WeirConsumerBrokerTest {
 
     static Map<String, Object> consumerProps() {
         Map<String, Object> props = new HashMap<>();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers());
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, "org.apache.kafka.common.serialization.ByteArrayDeserializer");
         props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, Deserializers.ByteArrayDeserializer.class.getName());
         return props;
@@ -262,7 +250,7 @@ class WeirConsumerBrokerTest {
         String topic = "typed";
         createTopic(topic, 1);
         Map<String, Object> pp = new HashMap<>();
-        pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers());
         pp.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
         java.util.UUID uuid = java.util.UUID.randomUUID();
         try (KafkaProducer<Long, String> p = new KafkaProducer<>(pp, new org.apache.kafka.common.serialization.LongSerializer(),
@@ -294,7 +282,7 @@ class WeirConsumerBrokerTest {
         String topic = "views-" + codec;
         createTopic(topic, 1);
         Map<String, Object> pp = new HashMap<>();
-        pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers());
         pp.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
         pp.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, codec);
         pp.put(ProducerConfig.LINGER_MS_CONFIG, 5);
@@ -345,7 +333,7 @@ class WeirConsumerBrokerTest {
         String topic = "bad-record";
         createTopic(topic, 1);
         Map<String, Object> pp = new HashMap<>();
-        pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers());
         pp.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
         try (KafkaProducer<String, String> p = new KafkaProducer<>(pp, new org.apache.kafka.common.serialization.StringSerializer(),
             new org.apache.kafka.common.serialization.StringSerializer())) {

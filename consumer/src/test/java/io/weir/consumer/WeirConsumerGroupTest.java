@@ -1,6 +1,7 @@
 package io.weir.consumer;
 
 import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.EmbeddedBrokerExtension;
 import io.weir.broker.testing.TestRecords;
 import io.weir.common.TopicPartition;
 import org.apache.kafka.clients.admin.Admin;
@@ -11,10 +12,9 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.RangeAssignor;
 import org.apache.kafka.clients.consumer.RoundRobinAssignor;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -45,19 +45,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(180)
 class WeirConsumerGroupTest {
     private static final Duration DEADLINE = Duration.ofSeconds(60);
-    private static EmbeddedBroker broker;
-
-    @BeforeAll
-    static void start() {
-        broker = new EmbeddedBroker(groupBrokerOverrides()).start();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
+    @RegisterExtension
+    static final EmbeddedBrokerExtension BROKER = EmbeddedBrokerExtension.withConfig(groupBrokerOverrides());
 
     static Map<String, String> groupBrokerOverrides() {
         return Map.of("group.initial.rebalance.delay.ms", "0", "offsets.topic.num.partitions", "5",
@@ -152,12 +141,12 @@ class WeirConsumerGroupTest {
     }
 
     static WeirMember weirMember(String group, Map<String, Object> extra) {
-        return new WeirMember(weir(broker, group, extra));
+        return new WeirMember(weir(BROKER.embedded(), group, extra));
     }
 
     static KafkaMember kafkaMember(String group, Map<String, Object> extra) {
         Map<String, Object> p = new HashMap<>();
-        p.put(org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers());
         p.put(org.apache.kafka.clients.consumer.ConsumerConfig.GROUP_ID_CONFIG, group);
         p.put(org.apache.kafka.clients.consumer.ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(org.apache.kafka.clients.consumer.ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -236,14 +225,14 @@ class WeirConsumerGroupTest {
 
     @Test
     void twoMembersShouldGetOnePartitionEachAndTogetherReadEveryRecordOnce() throws Exception {
-        createTopic(broker, "share", 2);
+        createTopic(BROKER.embedded(), "share", 2);
         Map<Member, List<Rec>> sinks = new HashMap<>();
         try (WeirMember c1 = weirMember("share-g", Map.of()); WeirMember c2 = weirMember("share-g", Map.of())) {
             c1.consumer.subscribe(List.of("share"));
             c2.consumer.subscribe(List.of("share"));
             pollUntil(() -> c1.assignment().size() == 1 && c2.assignment().size() == 1, "one partition each", sinks, c1, c2);
             assertDisjointCover(2, c1, c2);
-            produce(broker, "share", 2, 0, 100);
+            produce(BROKER.embedded(), "share", 2, 0, 100);
             pollUntil(() -> total(sinks) >= 200, "everything was read", sinks, c1, c2);
             for (Member m : List.of(c1, c2)) {
                 int owned = m.assignment().iterator().next();
@@ -255,8 +244,8 @@ class WeirConsumerGroupTest {
 
     @Test
     void aThirdMemberShouldGetNothingAndTakeOverWhenAMemberCloses() throws Exception {
-        createTopic(broker, "takeover", 2);
-        produce(broker, "takeover", 2, 0, 10);
+        createTopic(BROKER.embedded(), "takeover", 2);
+        produce(BROKER.embedded(), "takeover", 2, 0, 10);
         Map<Member, List<Rec>> sinks = new HashMap<>();
         try (WeirMember c1 = weirMember("takeover-g", Map.of()); WeirMember c2 = weirMember("takeover-g", Map.of());
              WeirMember c3 = weirMember("takeover-g", Map.of())) {
@@ -291,7 +280,7 @@ class WeirConsumerGroupTest {
      */
     @Test
     void aStaticMemberShouldLeaveAtOnceWhenClosedWithLeaveGroup() throws Exception {
-        createTopic(broker, "static-leave", 2);
+        createTopic(BROKER.embedded(), "static-leave", 2);
         Map<String, Object> slow = Map.of(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 120_000);
         Map<String, Object> first = new HashMap<>(slow);
         first.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "static-leave-1");
@@ -310,7 +299,7 @@ class WeirConsumerGroupTest {
 
     @Test
     void aThirdMemberShouldTakeOverWhenAMemberDiesAfterTheSessionTimeout() throws Exception {
-        createTopic(broker, "dies", 2);
+        createTopic(BROKER.embedded(), "dies", 2);
         Map<String, Object> fast = Map.of(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 1000,
             ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 100);
         try (WeirMember c1 = weirMember("dies-g", fast); WeirMember c2 = weirMember("dies-g", fast);
@@ -345,7 +334,7 @@ class WeirConsumerGroupTest {
      */
     @Test
     void aMemberWhoseJoinCompletesBetweenPollsShouldHeartbeatAndStayInTheGroup() throws Exception {
-        createTopic(broker, "busy", 2);
+        createTopic(BROKER.embedded(), "busy", 2);
         Map<String, Object> fast = Map.of(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 1000,
             ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 100);
         try (WeirMember c1 = weirMember("busy-g", fast); WeirMember c2 = weirMember("busy-g", fast)) {
@@ -369,7 +358,7 @@ class WeirConsumerGroupTest {
 
     @Test
     void aMemberThatStopsPollingShouldLeaveAfterMaxPollIntervalAndItsPartitionMove() throws Exception {
-        createTopic(broker, "stuck", 2);
+        createTopic(BROKER.embedded(), "stuck", 2);
         Map<String, Object> shortPoll = Map.of(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 1500);
         try (WeirMember c1 = weirMember("stuck-g", shortPoll); WeirMember c2 = weirMember("stuck-g", shortPoll)) {
             c1.consumer.subscribe(List.of("stuck"));
@@ -386,8 +375,8 @@ class WeirConsumerGroupTest {
 
     @Test
     void aSecondGroupShouldReceiveEveryRecordIndependently() throws Exception {
-        createTopic(broker, "twice", 2);
-        produce(broker, "twice", 2, 0, 50);
+        createTopic(BROKER.embedded(), "twice", 2);
+        produce(BROKER.embedded(), "twice", 2, 0, 50);
         Map<Member, List<Rec>> a = new HashMap<>();
         Map<Member, List<Rec>> b = new HashMap<>();
         try (WeirMember b1 = weirMember("twice-b", Map.of())) {
@@ -416,7 +405,7 @@ class WeirConsumerGroupTest {
         "cooperative-sticky,kafka"})
     void weirAndKafkaConsumersShouldShareOneGroupWithoutOverlap(String assignor, String leader) throws Exception {
         String topic = "mixed-" + assignor + "-" + leader;
-        createTopic(broker, topic, 4);
+        createTopic(BROKER.embedded(), topic, 4);
         String kafkaAssignor = switch (assignor) {
             case "range" -> RangeAssignor.class.getName();
             case "roundrobin" -> RoundRobinAssignor.class.getName();
@@ -434,7 +423,7 @@ class WeirConsumerGroupTest {
             subscribe(second, topic);
             pollUntil(() -> w.assignment().size() == 2 && k.assignment().size() == 2 && stable(w), "two each", null, w, k);
             assertDisjointCover(4, w, k);
-            produce(broker, topic, 4, 0, 50);
+            produce(BROKER.embedded(), topic, 4, 0, 50);
             pollUntil(() -> total(sinks) >= 200, "everything was read", sinks, w, k);
             for (Member m : List.of(w, k)) {
                 Set<Integer> owned = m.assignment();
@@ -464,8 +453,8 @@ class WeirConsumerGroupTest {
     @Test
     void cooperativeMemberShouldKeepConsumingRetainedPartitionsWhileTheGroupWaitsForASlowMember() throws Exception {
         String topic = "coop-slow";
-        createTopic(broker, topic, 4);
-        produce(broker, topic, 4, 0, 20);
+        createTopic(BROKER.embedded(), topic, 4);
+        produce(BROKER.embedded(), topic, 4, 0, 20);
         // the rebalance timeout (max.poll.interval.ms) at 60 s: a poll() that blocked on the pending rebalance would
         // take that long, one that does not takes well under the 30 s allowed below, even on a loaded machine
         Map<String, Object> coop = Map.of(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, "cooperative-sticky",
@@ -482,7 +471,7 @@ class WeirConsumerGroupTest {
             // run on its network thread), c1 revokes two partitions and rejoins, and that round waits for c2
             pollUntil(() -> c1.assignment().size() == 2, "the first round revoked two partitions", sinks, c1);
             Set<Integer> kept = c1.assignment();
-            produce(broker, topic, 4, 20, 10);
+            produce(BROKER.embedded(), topic, 4, 20, 10);
             // a long poll returns the new records as soon as they are fetched, not when the rebalance ends
             long deadline = System.currentTimeMillis() + 60_000;
             while (sinks.get(c1).stream().filter(r -> r.offset() >= 20).count() < 20) {
@@ -505,7 +494,7 @@ class WeirConsumerGroupTest {
     @Test
     void cooperativeMixedGroupOfThreeShouldMoveOnlyWhatTheNewcomerTakes() throws Exception {
         String topic = "coop3";
-        createTopic(broker, topic, 6);
+        createTopic(BROKER.embedded(), topic, 6);
         Recorder r1 = new Recorder();
         try (WeirMember w1 = weirMember("coop3-g", Map.of(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
                  "cooperative-sticky"));
@@ -580,8 +569,8 @@ class WeirConsumerGroupTest {
 
     @Test
     void recordsAfterTheLastCommitShouldBeRedeliveredToTheNextMember() throws Exception {
-        createTopic(broker, "alo", 1);
-        produce(broker, "alo", 1, 0, 20);
+        createTopic(BROKER.embedded(), "alo", 1);
+        produce(BROKER.embedded(), "alo", 1, 0, 20);
         TopicPartition tp = new TopicPartition("alo", 0);
         try (WeirMember c = weirMember("alo-g", Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5))) {
             c.consumer.subscribe(List.of("alo"));
@@ -601,15 +590,15 @@ class WeirConsumerGroupTest {
 
     @Test
     void autoCommitShouldCommitThePositionOnClose() throws Exception {
-        createTopic(broker, "auto", 2);
-        produce(broker, "auto", 2, 0, 10);
+        createTopic(BROKER.embedded(), "auto", 2);
+        produce(BROKER.embedded(), "auto", 2, 0, 10);
         try (WeirMember c = weirMember("auto-g", Map.of(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, true,
             ConsumerConfig.AUTO_COMMIT_INTERVAL_MS_CONFIG, 600_000))) {
             c.consumer.subscribe(List.of("auto"));
             Map<Member, List<Rec>> got = new HashMap<>();
             pollUntil(() -> total(got) >= 20, "everything", got, c);
         }
-        try (WeirConsumer<String, String> c = weir(broker, "auto-g", Map.of())) {
+        try (WeirConsumer<String, String> c = weir(BROKER.embedded(), "auto-g", Map.of())) {
             Map<TopicPartition, OffsetAndMetadata> committed = c.committed(
                 Set.of(new TopicPartition("auto", 0), new TopicPartition("auto", 1)), Duration.ofSeconds(30));
             assertEquals(10, committed.get(new TopicPartition("auto", 0)).offset());
@@ -664,7 +653,7 @@ class WeirConsumerGroupTest {
         String present = "present-" + leaderSubscribes;
         String later = "appears-later-" + leaderSubscribes;
         String group = "appears-g-" + leaderSubscribes;
-        createTopic(broker, present, 2);
+        createTopic(BROKER.embedded(), present, 2);
         Map<String, Object> extra = Map.of(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false,
             "metadata.max.age.ms", 500L);
         try (WeirMember c1 = weirMember(group, extra); WeirMember c2 = weirMember(group, extra)) {
@@ -678,7 +667,7 @@ class WeirConsumerGroupTest {
             assertEquals(Set.of(), c2.assignment(), "the topic does not exist yet");
             int generation = c1.consumer.groupGeneration();
 
-            createTopic(broker, later, 3);
+            createTopic(BROKER.embedded(), later, 3);
             pollUntil(() -> c2.assignment().size() == 3 && c1.assignment().size() == 2 && stable(c1, c2),
                 "the new topic's partitions were assigned", null, leader, follower);
             assertEquals(Set.of(0, 1, 2), c2.assignment());
@@ -689,8 +678,8 @@ class WeirConsumerGroupTest {
     @Test
     void cooperativeRebalanceShouldRevokeOnlyThePartitionsTheNewMemberTakes() throws Exception {
         String topic = "coop";
-        createTopic(broker, topic, 4);
-        produce(broker, topic, 4, 0, 20);
+        createTopic(BROKER.embedded(), topic, 4);
+        produce(BROKER.embedded(), topic, 4, 0, 20);
         Map<String, Object> coop = Map.of(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, "cooperative-sticky");
         Recorder r1 = new Recorder();
         Map<Member, List<Rec>> sinks = new HashMap<>();
@@ -720,7 +709,7 @@ class WeirConsumerGroupTest {
             assertTrue(r1.assigned.stream().allMatch(Set::isEmpty), "nothing new was assigned to the first member");
             assertTrue(r1.lost.isEmpty());
 
-            produce(broker, topic, 4, 20, 10);
+            produce(BROKER.embedded(), topic, 4, 20, 10);
             pollUntil(() -> total(sinks) >= 120, "the new records", sinks, c1, c2);
             Set<Integer> c2Parts = c2.assignment();
             assertTrue(sinks.get(c2).stream().allMatch(r -> c2Parts.contains(r.partition()) && r.offset() >= 20),

@@ -1,10 +1,10 @@
 package io.weir.producer;
 
 import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.EmbeddedBrokerExtension;
 import io.weir.protocol.client.TimeoutException;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -24,17 +24,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * throw an {@link Error}: every other record still completes, and close() returns.
  */
 class ProducerCallbackFailureTest {
-    private static EmbeddedBroker broker;
-
-    @BeforeAll
-    static void start() {
-        broker = new EmbeddedBroker().start();
-    }
-
-    @AfterAll
-    static void stop() {
-        broker.close();
-    }
+    @RegisterExtension
+    static final EmbeddedBrokerExtension BROKER = EmbeddedBrokerExtension.withDefaults();
 
     /**
      * A producer whose broker is then shut down: its connection is lost and reconnects back off far longer
@@ -144,8 +135,8 @@ class ProducerCallbackFailureTest {
 
     @Test
     void shouldCompleteTheRecordAndLaterOnesWhenACallbackThrowsAnError() throws Exception {
-        KafkaInterop.createTopic(broker.bootstrapServers(), "callback-error", 2);
-        Map<String, Object> p = WeirProducerIntegrationTest.props(broker.bootstrapServers());
+        KafkaInterop.createTopic(BROKER.bootstrapServers(), "callback-error", 2);
+        Map<String, Object> p = WeirProducerIntegrationTest.props(BROKER.bootstrapServers());
         p.put("linger.ms", "0");
         WeirProducer<String, String> producer = new WeirProducer<>(p);
         try {

@@ -1,9 +1,8 @@
 package io.weir.producer;
 
-import io.weir.broker.testing.EmbeddedBroker;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.weir.broker.testing.EmbeddedBrokerExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -23,20 +22,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * on which callbacks run, and from which a callback may send again, but not wait for that same thread.
  */
 class ProducerIoThreadTest {
-    private static EmbeddedBroker broker;
-
-    @BeforeAll
-    static void start() {
-        broker = new EmbeddedBroker().start();
-    }
-
-    @AfterAll
-    static void stop() {
-        broker.close();
-    }
+    @RegisterExtension
+    static final EmbeddedBrokerExtension BROKER = EmbeddedBrokerExtension.withDefaults();
 
     private static Map<String, Object> props(String clientId) {
-        Map<String, Object> p = WeirProducerIntegrationTest.props(broker.bootstrapServers());
+        Map<String, Object> p = WeirProducerIntegrationTest.props(BROKER.bootstrapServers());
         p.put("client.id", clientId);
         p.put("linger.ms", "0");
         return p;
@@ -55,7 +45,7 @@ class ProducerIoThreadTest {
 
     @Test
     void shouldRunSendsAndCallbacksOnItsOneIoThread() throws Exception {
-        KafkaInterop.createTopic(broker.bootstrapServers(), "one-thread", 2);
+        KafkaInterop.createTopic(BROKER.bootstrapServers(), "one-thread", 2);
         String id = "one-io-thread";
         try (WeirProducer<String, String> producer = new WeirProducer<>(props(id))) {
             CompletableFuture<String> callbackThread = new CompletableFuture<>();
@@ -69,7 +59,7 @@ class ProducerIoThreadTest {
 
     @Test
     void shouldSendFromACallbackOnTheIoThread() throws Exception {
-        KafkaInterop.createTopic(broker.bootstrapServers(), "chained", 2);
+        KafkaInterop.createTopic(BROKER.bootstrapServers(), "chained", 2);
         String id = "chained-sends";
         int chainLength = 20;
         List<Long> offsets = new ArrayList<>();
@@ -104,7 +94,7 @@ class ProducerIoThreadTest {
 
     @Test
     void shouldRefuseFlushAndCloseWithoutWaitingWhenCalledFromACallback() throws Exception {
-        KafkaInterop.createTopic(broker.bootstrapServers(), "from-callback", 1);
+        KafkaInterop.createTopic(BROKER.bootstrapServers(), "from-callback", 1);
         String id = "flush-close-in-callback";
         WeirProducer<String, String> producer = new WeirProducer<>(props(id));
         try {

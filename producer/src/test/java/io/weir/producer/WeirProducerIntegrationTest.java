@@ -1,13 +1,13 @@
 package io.weir.producer;
 
 import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.EmbeddedBrokerExtension;
 import io.weir.common.record.Header;
 import io.weir.protocol.client.TimeoutException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.utils.Utils;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -31,18 +31,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Weir's producer against a real in-JVM broker, read back with Apache kafka-clients' consumer. */
 class WeirProducerIntegrationTest {
-    private static EmbeddedBroker broker;
+    @RegisterExtension
+    static final EmbeddedBrokerExtension BROKER = EmbeddedBrokerExtension.withDefaults();
     private static final AtomicInteger TOPICS = new AtomicInteger();
-
-    @BeforeAll
-    static void start() {
-        broker = new EmbeddedBroker().start();
-    }
-
-    @AfterAll
-    static void stop() {
-        broker.close();
-    }
 
     static Map<String, Object> props(String bootstrap) {
         Map<String, Object> p = new HashMap<>();
@@ -54,7 +45,7 @@ class WeirProducerIntegrationTest {
 
     private static String newTopic(int partitions) throws Exception {
         String t = "t" + TOPICS.incrementAndGet();
-        KafkaInterop.createTopic(broker.bootstrapServers(), t, partitions);
+        KafkaInterop.createTopic(BROKER.bootstrapServers(), t, partitions);
         return t;
     }
 
@@ -62,7 +53,7 @@ class WeirProducerIntegrationTest {
     void shouldWriteWhatKafkaConsumerReadsBackForEveryCodec() throws Exception {
         for (String codec : new String[] {"none", "gzip", "snappy", "lz4", "zstd"}) {
             String topic = newTopic(3);
-            Map<String, Object> p = props(broker.bootstrapServers());
+            Map<String, Object> p = props(BROKER.bootstrapServers());
             p.put("compression.type", codec);
             p.put("linger.ms", "20");
             int n = 2_000;
@@ -80,7 +71,7 @@ class WeirProducerIntegrationTest {
                     assertEquals(Utils.toPositive(Utils.murmur2(key)) % 3, md.partition(), "same partition as Kafka's");
                 }
             }
-            List<ConsumerRecord<byte[], byte[]>> read = KafkaInterop.readAll(broker.bootstrapServers(), topic, 3, n,
+            List<ConsumerRecord<byte[], byte[]>> read = KafkaInterop.readAll(BROKER.bootstrapServers(), topic, 3, n,
                 Duration.ofSeconds(30));
             assertEquals(n, read.size(), codec);
             Map<String, ConsumerRecord<byte[], byte[]>> byKey = new HashMap<>();
@@ -99,7 +90,7 @@ class WeirProducerIntegrationTest {
     void shouldAcknowledgeWithAcksZeroAndOne() throws Exception {
         for (String acks : new String[] {"0", "1"}) {
             String topic = newTopic(1);
-            Map<String, Object> p = props(broker.bootstrapServers());
+            Map<String, Object> p = props(BROKER.bootstrapServers());
             p.put("acks", acks);
             try (WeirProducer<String, String> producer = new WeirProducer<>(p)) {
                 RecordMetadata md = null;
@@ -108,7 +99,7 @@ class WeirProducerIntegrationTest {
                 }
                 assertEquals(acks.equals("0") ? -1 : 99, md.offset());
             }
-            assertEquals(100, KafkaInterop.readAll(broker.bootstrapServers(), topic, 1, 100, Duration.ofSeconds(20)).size());
+            assertEquals(100, KafkaInterop.readAll(BROKER.bootstrapServers(), topic, 1, 100, Duration.ofSeconds(20)).size());
         }
     }
 
@@ -131,7 +122,7 @@ class WeirProducerIntegrationTest {
     @Test
     void shouldLoadAndUseCustomPartitioner() throws Exception {
         String topic = newTopic(4);
-        Map<String, Object> p = props(broker.bootstrapServers());
+        Map<String, Object> p = props(BROKER.bootstrapServers());
         p.put("partitioner.class", LastPartitioner.class.getName());
         try (WeirProducer<String, String> producer = new WeirProducer<>(p)) {
             assertEquals(1, LastPartitioner.CONFIGURED.get());
@@ -145,7 +136,7 @@ class WeirProducerIntegrationTest {
     @Test
     void shouldKeepCallbacksInSendOrderPerPartition() throws Exception {
         String topic = newTopic(2);
-        Map<String, Object> p = props(broker.bootstrapServers());
+        Map<String, Object> p = props(BROKER.bootstrapServers());
         p.put("batch.size", "200"); // many small batches, several in flight
         List<Long>[] offsets = new List[] {new ArrayList<Long>(), new ArrayList<Long>()};
         try (WeirProducer<String, String> producer = new WeirProducer<>(p)) {
@@ -168,7 +159,7 @@ class WeirProducerIntegrationTest {
     @Test
     void shouldAutoCreateAMissingTopicAsKafkasProducerDoes() throws Exception {
         String topic = "auto-created-" + TOPICS.incrementAndGet();
-        Map<String, Object> p = props(broker.bootstrapServers());
+        Map<String, Object> p = props(BROKER.bootstrapServers());
         p.put("max.block.ms", "10000");
         try (WeirProducer<String, String> producer = new WeirProducer<>(p)) {
             RecordMetadata md = producer.send(new ProducerRecord<>(topic, "k", "v")).get(10, TimeUnit.SECONDS);
@@ -255,10 +246,10 @@ class WeirProducerIntegrationTest {
     @Test
     void shouldHashKeysOverPartitionsAddedOnceTheMetadataNamesThem() throws Exception {
         String grown = newTopic(2);
-        try (WeirProducer<String, String> producer = new WeirProducer<>(props(broker.bootstrapServers()))) {
+        try (WeirProducer<String, String> producer = new WeirProducer<>(props(BROKER.bootstrapServers()))) {
             producer.send(new ProducerRecord<>(grown, "first", "v")).get(10, TimeUnit.SECONDS);
             try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
-                Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+                Map.of("bootstrap.servers", BROKER.bootstrapServers()))) {
                 admin.createPartitions(Map.of(grown, org.apache.kafka.clients.admin.NewPartitions.increaseTo(4)))
                     .all().get(10, TimeUnit.SECONDS);
                 long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

@@ -2,7 +2,7 @@ package io.weir.streams;
 
 import io.weir.admin.Admin;
 import io.weir.admin.NewTopic;
-import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.EmbeddedBrokerExtension;
 import io.weir.common.testing.TempDirs;
 import io.weir.common.testing.Wait;
 import io.weir.producer.ProducerRecord;
@@ -20,6 +20,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,15 +43,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
  */
 @Timeout(300)
 class GlobalStoreQueryIntegrationTest {
-    private static EmbeddedBroker broker;
+    @RegisterExtension
+    static final EmbeddedBrokerExtension BROKER = EmbeddedBrokerExtension.withConfig(
+        Map.of("transaction.state.log.num.partitions", "3", "offsets.topic.num.partitions", "3",
+            "group.initial.rebalance.delay.ms", "0", "group.min.session.timeout.ms", "1000"));
     private static Path root;
 
     @BeforeAll
     static void start() throws Exception {
-        broker = new EmbeddedBroker(Map.of("transaction.state.log.num.partitions", "3", "offsets.topic.num.partitions", "3",
-            "group.initial.rebalance.delay.ms", "0", "group.min.session.timeout.ms", "1000")).start();
         root = TempDirs.create("weir-global-iq-it");
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", BROKER.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic("users", 2, (short) 1), new NewTopic("orders", 2, (short) 1),
                 new NewTopic("enriched", 2, (short) 1))).all().get(60, TimeUnit.SECONDS);
         }
@@ -58,15 +60,12 @@ class GlobalStoreQueryIntegrationTest {
 
     @AfterAll
     static void stop() {
-        if (broker != null) {
-            broker.close();
-        }
         TempDirs.delete(root);
     }
 
     private static void send(String topic, int partition, String key, String value) {
         Map<String, Object> c = new HashMap<>();
-        c.put("bootstrap.servers", broker.bootstrapServers());
+        c.put("bootstrap.servers", BROKER.bootstrapServers());
         try (WeirProducer<String, String> producer = new WeirProducer<>(c, new Serializers.StringSerializer(),
             new Serializers.StringSerializer())) {
             producer.send(new ProducerRecord<>(topic, partition, key, value));
@@ -85,7 +84,7 @@ class GlobalStoreQueryIntegrationTest {
             .to("enriched", Produced.with(Serdes.String(), Serdes.String()));
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, "global-iq");
-        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers());
         p.put(StreamsConfig.STATE_DIR_CONFIG, root.resolve("state").toString());
         p.put("consumer.session.timeout.ms", "3000");
         p.put("consumer.heartbeat.interval.ms", "500");

@@ -3,7 +3,7 @@ package io.weir.streams;
 import io.weir.admin.Admin;
 import io.weir.admin.NewTopic;
 import io.weir.admin.OffsetSpec;
-import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.EmbeddedBrokerExtension;
 import io.weir.common.TopicPartition;
 import io.weir.common.testing.TempDirs;
 import io.weir.common.testing.Wait;
@@ -22,6 +22,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,15 +43,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 @Timeout(300)
 class RepartitionPurgeIntegrationTest {
     private static final String REPARTITION = "purge-by-word-repartition";
-    private static EmbeddedBroker broker;
+    @RegisterExtension
+    static final EmbeddedBrokerExtension BROKER = EmbeddedBrokerExtension.withConfig(
+        Map.of("transaction.state.log.num.partitions", "3", "offsets.topic.num.partitions", "3",
+            "group.initial.rebalance.delay.ms", "0", "group.min.session.timeout.ms", "1000"));
     private static Path root;
 
     @BeforeAll
     static void start() throws Exception {
-        broker = new EmbeddedBroker(Map.of("transaction.state.log.num.partitions", "3", "offsets.topic.num.partitions", "3",
-            "group.initial.rebalance.delay.ms", "0", "group.min.session.timeout.ms", "1000")).start();
         root = TempDirs.create("weir-purge-it");
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", BROKER.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic("words", 1, (short) 1), new NewTopic("word-counts", 1, (short) 1)))
                 .all().get(60, TimeUnit.SECONDS);
         }
@@ -58,9 +60,6 @@ class RepartitionPurgeIntegrationTest {
 
     @AfterAll
     static void stop() {
-        if (broker != null) {
-            broker.close();
-        }
         TempDirs.delete(root);
     }
 
@@ -73,7 +72,7 @@ class RepartitionPurgeIntegrationTest {
             .to("word-counts", Produced.with(Serdes.String(), Serdes.Long()));
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, "purge");
-        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers());
         p.put(StreamsConfig.STATE_DIR_CONFIG, root.resolve("state").toString());
         p.put(StreamsConfig.REPARTITION_PURGE_INTERVAL_MS_CONFIG, String.valueOf(purgeIntervalMs));
         p.put("consumer.session.timeout.ms", "3000");
@@ -83,7 +82,7 @@ class RepartitionPurgeIntegrationTest {
 
     private static void sendWords(int from, int to) {
         Map<String, Object> c = new HashMap<>();
-        c.put("bootstrap.servers", broker.bootstrapServers());
+        c.put("bootstrap.servers", BROKER.bootstrapServers());
         try (WeirProducer<String, String> producer = new WeirProducer<>(c, new Serializers.StringSerializer(),
             new Serializers.StringSerializer())) {
             for (int i = from; i < to; i++) {
@@ -96,7 +95,7 @@ class RepartitionPurgeIntegrationTest {
     /** The latest committed count per word, once every word reached its expected count (bounded wait). */
     private static Map<String, Long> awaitCounts(Map<String, Long> expected) throws InterruptedException {
         Map<String, Object> c = new HashMap<>();
-        c.put("bootstrap.servers", broker.bootstrapServers());
+        c.put("bootstrap.servers", BROKER.bootstrapServers());
         c.put("isolation.level", "read_committed");
         c.put("enable.auto.commit", false);
         Map<String, Long> latest = new TreeMap<>();
@@ -135,7 +134,7 @@ class RepartitionPurgeIntegrationTest {
     @Test
     void shouldDeleteCommittedRepartitionRecordsAndKeepCountsExact() throws Exception {
         Map<String, Long> expected = new TreeMap<>();
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", BROKER.bootstrapServers()))) {
             try (WeirStreams streams = job(0)) {
                 streams.start();
                 sendWords(0, 100);

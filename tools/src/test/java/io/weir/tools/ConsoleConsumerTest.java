@@ -1,6 +1,6 @@
 package io.weir.tools;
 
-import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.EmbeddedBrokerExtension;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -8,11 +8,11 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import io.weir.tools.ToolRun.Result;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.List;
 import java.util.Map;
@@ -24,28 +24,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Flag errors without a server, then the console consumer end to end against a real broker. */
 @Timeout(120)
 class ConsoleConsumerTest {
-    static EmbeddedBroker broker;
+    @RegisterExtension
+    static final EmbeddedBrokerExtension BROKER = EmbeddedBrokerExtension.withDefaults();
 
     @BeforeAll
     static void start() throws Exception {
-        broker = new EmbeddedBroker().start();
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic("console", 2, (short) 1))).all().get();
         }
-        Map<String, Object> pp = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+        Map<String, Object> pp = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers(),
             ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false, ProducerConfig.COMPRESSION_TYPE_CONFIG, "zstd");
         try (KafkaProducer<String, String> p = new KafkaProducer<>(pp, new StringSerializer(), new StringSerializer())) {
             for (int i = 0; i < 10; i++) {
                 p.send(new ProducerRecord<>("console", 0, "k" + i, "v" + i));
             }
             p.flush();
-        }
-    }
-
-    @AfterAll
-    static void stop() {
-        if (broker != null) {
-            broker.close();
         }
     }
 
@@ -73,7 +66,7 @@ class ConsoleConsumerTest {
 
     @Test
     void shouldPrintRecordsOfAPartitionFromAnOffset() {
-        Result r = run("--bootstrap-server", broker.bootstrapServers(), "--topic", "console", "--partition", "0",
+        Result r = run("--bootstrap-server", BROKER.bootstrapServers(), "--topic", "console", "--partition", "0",
             "--offset", "7", "--property", "print.key=true", "--property", "key.separator=:", "--timeout-ms", "3000");
         assertEquals(0, r.status(), r.err());
         assertEquals("k7:v7\nk8:v8\nk9:v9\n", r.out());
@@ -82,7 +75,7 @@ class ConsoleConsumerTest {
 
     @Test
     void shouldReadFromBeginningWithAGroupAndStopAtMaxMessages() {
-        Result r = run("--bootstrap-server", broker.bootstrapServers(), "--topic", "console", "--partition", "0",
+        Result r = run("--bootstrap-server", BROKER.bootstrapServers(), "--topic", "console", "--partition", "0",
             "--offset", "earliest", "--max-messages", "4", "--isolation-level", "read_committed");
         assertEquals(0, r.status(), r.err());
         assertEquals("v0\nv1\nv2\nv3\n", r.out());
@@ -91,7 +84,7 @@ class ConsoleConsumerTest {
     @Test
     void shouldConsumeFromBeginningInAGroupWhenTheCoordinatorExists() {
         // needs the broker's group coordinator; without it the consumer times out quietly
-        Result r = run("--bootstrap-server", broker.bootstrapServers(), "--topic", "console", "--from-beginning",
+        Result r = run("--bootstrap-server", BROKER.bootstrapServers(), "--topic", "console", "--from-beginning",
             "--group", "console-g", "--max-messages", "10", "--timeout-ms", "8000",
             "--consumer-property", "session.timeout.ms=6000", "--consumer-property", "heartbeat.interval.ms=500");
         assertEquals(0, r.status(), r.err());

@@ -1,6 +1,6 @@
 package io.weir.tools;
 
-import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.EmbeddedBrokerExtension;
 import io.weir.producer.WeirProducer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -10,10 +10,10 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import io.weir.tools.ToolRun.Result;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
@@ -29,19 +29,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ConsoleProducerTest {
-    private static EmbeddedBroker broker;
+    @RegisterExtension
+    static final EmbeddedBrokerExtension BROKER = EmbeddedBrokerExtension.withDefaults();
 
     @BeforeAll
     static void start() throws Exception {
-        broker = new EmbeddedBroker().start();
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic("lines", 1, (short) 1), new NewTopic("keyed", 1, (short) 1))).all().get();
         }
-    }
-
-    @AfterAll
-    static void stop() {
-        broker.close();
     }
 
     private static Result run(String stdin, String... args) {
@@ -51,7 +46,7 @@ class ConsoleProducerTest {
 
     private static List<ConsumerRecord<String, String>> read(String topic, int expected) {
         Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers());
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         List<ConsumerRecord<String, String>> out = new ArrayList<>();
@@ -69,7 +64,7 @@ class ConsoleProducerTest {
 
     @Test
     void shouldSendEachLineAsARecord() {
-        Result r = run("one\ntwo\nthree\n", "--bootstrap-server", broker.bootstrapServers(), "--topic", "lines",
+        Result r = run("one\ntwo\nthree\n", "--bootstrap-server", BROKER.bootstrapServers(), "--topic", "lines",
             "--compression-codec", "--timeout", "10");
         assertEquals(0, r.status(), r.err());
         List<ConsumerRecord<String, String>> recs = read("lines", 3);
@@ -80,7 +75,7 @@ class ConsoleProducerTest {
     void shouldParseKeysWithSeparatorAndTakeProducerConfigFromFileAndFlags() throws Exception {
         Path cfg = Files.createTempFile("producer", ".properties");
         Files.writeString(cfg, "linger.ms=10\ncompression.type=lz4\n");
-        Result r = run("a:1\nb:2:x\n", "--broker-list", broker.bootstrapServers(), "--topic", "keyed",
+        Result r = run("a:1\nb:2:x\n", "--broker-list", BROKER.bootstrapServers(), "--topic", "keyed",
             "--property", "parse.key=true", "--property", "key.separator=:", "--producer.config", cfg.toString(),
             "--producer-property", "acks=1");
         Files.delete(cfg);

@@ -3,7 +3,7 @@ package io.weir.tools;
 import io.weir.admin.Admin;
 import io.weir.admin.ConsumerGroupDescription;
 import io.weir.admin.MemberDescription;
-import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.EmbeddedBrokerExtension;
 import io.weir.broker.testing.TestRecords;
 import io.weir.common.TopicPartition;
 import io.weir.consumer.OffsetAndMetadata;
@@ -16,6 +16,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -35,14 +36,15 @@ import static org.junit.jupiter.api.Assertions.fail;
 /** Flag handling and output format without a server, then every action end to end against a real broker. */
 @Timeout(120)
 class ConsumerGroupCommandTest {
-    private static EmbeddedBroker broker;
+    @RegisterExtension
+    static final EmbeddedBrokerExtension BROKER = EmbeddedBrokerExtension.withConfig(
+        Map.of("group.initial.rebalance.delay.ms", "0", "offsets.topic.num.partitions", "3",
+            "auto.create.topics.enable", "false"));
     private static Admin admin;
 
     @BeforeAll
     static void start() {
-        broker = new EmbeddedBroker(Map.of("group.initial.rebalance.delay.ms", "0", "offsets.topic.num.partitions", "3",
-            "auto.create.topics.enable", "false")).start();
-        admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()));
+        admin = Admin.create(Map.of("bootstrap.servers", BROKER.bootstrapServers()));
     }
 
     @AfterAll
@@ -50,15 +52,12 @@ class ConsumerGroupCommandTest {
         if (admin != null) {
             admin.close(Duration.ofSeconds(5));
         }
-        if (broker != null) {
-            broker.close();
-        }
     }
 
     private static Result run(String... args) {
         String[] full = new String[args.length + 2];
         full[0] = "--bootstrap-server";
-        full[1] = broker.bootstrapServers();
+        full[1] = BROKER.bootstrapServers();
         System.arraycopy(args, 0, full, 2, args.length);
         return ToolRun.capture((out, err) -> ConsumerGroupCommand.run(full, out, err, Admin::create));
     }
@@ -140,15 +139,15 @@ class ConsumerGroupCommandTest {
     }
 
     private static void createTopic(String topic, int partitions, int recordsPerPartition) {
-        assertEquals(0, TopicCommand.run(new String[] {"--bootstrap-server", broker.bootstrapServers(), "--create",
+        assertEquals(0, TopicCommand.run(new String[] {"--bootstrap-server", BROKER.bootstrapServers(), "--create",
             "--topic", topic, "--partitions", String.valueOf(partitions)}, new PrintStream(new ByteArrayOutputStream()),
             System.err, Admin::create));
-        TestRecords.produceToEachPartition(broker.bootstrapServers(), topic, partitions, 0, recordsPerPartition);
+        TestRecords.produceToEachPartition(BROKER.bootstrapServers(), topic, partitions, 0, recordsPerPartition);
     }
 
     private static KafkaConsumer<String, String> kafkaConsumer(String group, String clientId) {
         Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
@@ -210,7 +209,7 @@ class ConsumerGroupCommandTest {
             assertEquals("2", member.get(4));
 
             List<String> st = run("--describe", "--group", "cg", "--state").row("cg");
-            assertEquals(List.of("cg", "127.0.0.1:" + broker.port(), "(0)", "range", "Stable", "1"), st);
+            assertEquals(List.of("cg", "127.0.0.1:" + BROKER.port(), "(0)", "range", "Stable", "1"), st);
 
             Result refused = run("--reset-offsets", "--group", "cg", "--topic", "cg-t", "--to-earliest", "--execute");
             assertEquals(1, refused.status());
@@ -228,7 +227,7 @@ class ConsumerGroupCommandTest {
         assertEquals(0, empty.status(), empty.err());
         assertTrue(empty.err().contains("Consumer group 'cg' has no active members."), empty.err());
         assertEquals(List.of("4", "10", "6", "-", "-", "-"), empty.row("cg", "cg-t", "0").subList(3, 9));
-        assertEquals(List.of("cg", "127.0.0.1:" + broker.port(), "(0)", "Empty", "0"),
+        assertEquals(List.of("cg", "127.0.0.1:" + BROKER.port(), "(0)", "Empty", "0"),
             run("--describe", "--group", "cg", "--state").row("cg"));
 
         // dry run (explicit, or by default with a warning) changes nothing

@@ -3,6 +3,7 @@ package io.weir.tools;
 import io.weir.admin.Admin;
 import io.weir.admin.NewTopic;
 import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.EmbeddedBrokerExtension;
 import io.weir.common.Time;
 import io.weir.common.TopicPartition;
 import io.weir.common.testing.MockTime;
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -47,22 +49,20 @@ import static org.junit.jupiter.api.Assertions.fail;
 @Timeout(180)
 class TransactionsCommandTest {
     private static final long HOUR_MS = 3_600_000L;
-    private static EmbeddedBroker broker;
+    @RegisterExtension
+    static final EmbeddedBrokerExtension BROKER = EmbeddedBrokerExtension.withConfig(
+        Map.of("transaction.state.log.num.partitions", "3"));
     private static Admin admin;
 
     @BeforeAll
     static void start() {
-        broker = new EmbeddedBroker(Map.of("transaction.state.log.num.partitions", "3")).start();
-        admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()));
+        admin = Admin.create(Map.of("bootstrap.servers", BROKER.bootstrapServers()));
     }
 
     @AfterAll
     static void stop() {
         if (admin != null) {
             admin.close(Duration.ofSeconds(5));
-        }
-        if (broker != null) {
-            broker.close();
         }
     }
 
@@ -137,19 +137,19 @@ class TransactionsCommandTest {
     /** The tool's execute-time checks (Kafka's printErrorAndExit): exit 1, the message, no usage. */
     @Test
     void shouldRefuseIncompleteAbortAndFindHangingScopes() {
-        Result r = run(broker, Time.SYSTEM, "abort", "--topic", "t", "--partition", "0");
+        Result r = run(BROKER.embedded(), Time.SYSTEM, "abort", "--topic", "t", "--partition", "0");
         assertEquals(1, r.status());
         assertTrue(r.err().contains("must be identified either with --start-offset"), r.err());
-        r = run(broker, Time.SYSTEM, "abort", "--topic", "t", "--partition", "0", "--producer-id", "5");
+        r = run(BROKER.embedded(), Time.SYSTEM, "abort", "--topic", "t", "--partition", "0", "--producer-id", "5");
         assertEquals(1, r.status());
         assertTrue(r.err().contains("Missing required argument --producer-epoch"), r.err());
-        r = run(broker, Time.SYSTEM, "find-hanging");
+        r = run(BROKER.embedded(), Time.SYSTEM, "find-hanging");
         assertEquals(1, r.status());
         assertTrue(r.err().contains("requires either --topic or --broker-id"), r.err());
-        r = run(broker, Time.SYSTEM, "find-hanging", "--partition", "0", "--broker-id", "0");
+        r = run(BROKER.embedded(), Time.SYSTEM, "find-hanging", "--partition", "0", "--broker-id", "0");
         assertEquals(1, r.status());
         assertTrue(r.err().contains("The --partition argument requires --topic"), r.err());
-        r = run(broker, Time.SYSTEM, "describe", "--transactional-id", "no-such-id");
+        r = run(BROKER.embedded(), Time.SYSTEM, "describe", "--transactional-id", "no-such-id");
         assertEquals(1, r.status());
         assertTrue(r.err().startsWith("Failed to describe transaction state of transactional-id `no-such-id`: "), r.err());
     }
@@ -202,12 +202,12 @@ class TransactionsCommandTest {
         String topic = "tracked";
         admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
         TopicPartition tp = new TopicPartition(topic, 0);
-        try (WeirProducer<String, String> p = producer(broker, "tools-tracked")) {
+        try (WeirProducer<String, String> p = producer(BROKER.embedded(), "tools-tracked")) {
             p.initTransactions();
             p.beginTransaction();
             p.send(new ProducerRecord<>(topic, 0, "k", "open")).get();
 
-            Result list = run(broker, Time.SYSTEM, "list");
+            Result list = run(BROKER.embedded(), Time.SYSTEM, "list");
             assertEquals(0, list.status(), list.err());
             assertEquals(List.of("TransactionalId", "Coordinator", "ProducerId", "TransactionState"), list.row("TransactionalId"));
             List<String> row = list.row("tools-tracked");
@@ -215,16 +215,16 @@ class TransactionsCommandTest {
             assertEquals("Ongoing", row.get(3));
             String producerId = row.get(2);
 
-            Result filtered = run(broker, Time.SYSTEM, "list", "--transactional-id-pattern", "tools-t.*");
+            Result filtered = run(BROKER.embedded(), Time.SYSTEM, "list", "--transactional-id-pattern", "tools-t.*");
             assertEquals(0, filtered.status(), filtered.err());
             filtered.row("tools-tracked");
-            Result none = run(broker, Time.SYSTEM, "list", "--transactional-id-pattern", "other.*");
+            Result none = run(BROKER.embedded(), Time.SYSTEM, "list", "--transactional-id-pattern", "other.*");
             assertEquals(List.of("TransactionalId\tCoordinator\tProducerId\tTransactionState\t"), none.lines());
-            Result longRunning = run(broker, Time.SYSTEM, "list", "--duration-filter", String.valueOf(HOUR_MS));
+            Result longRunning = run(BROKER.embedded(), Time.SYSTEM, "list", "--duration-filter", String.valueOf(HOUR_MS));
             assertEquals(0, longRunning.status(), longRunning.err());
             assertFalse(longRunning.out().contains("tools-tracked"), "not running for an hour yet: " + longRunning.out());
 
-            Result describe = run(broker, Time.SYSTEM, "describe", "--transactional-id", "tools-tracked");
+            Result describe = run(BROKER.embedded(), Time.SYSTEM, "describe", "--transactional-id", "tools-tracked");
             assertEquals(0, describe.status(), describe.err());
             assertEquals(List.of("CoordinatorId", "TransactionalId", "ProducerId", "ProducerEpoch", "TransactionState",
                 "TransactionTimeoutMs", "CurrentTransactionStartTimeMs", "TransactionDurationMs", "TopicPartitions"),
@@ -236,31 +236,31 @@ class TransactionsCommandTest {
             assertTrue(Long.parseLong(d.get(6)) > 0, "start time: " + d);
             assertEquals("tracked-0", d.get(8));
 
-            Result producers = run(broker, Time.SYSTEM, "describe-producers", "--topic", topic, "--partition", "0");
+            Result producers = run(BROKER.embedded(), Time.SYSTEM, "describe-producers", "--topic", topic, "--partition", "0");
             assertEquals(0, producers.status(), producers.err());
             List<String> ps = producers.row(producerId);
             assertEquals("0", ps.get(3), "last sequence");
             assertEquals("0", ps.get(5), "the open transaction starts at offset 0");
-            Result onLeader = run(broker, Time.SYSTEM, "describe-producers", "--topic", topic, "--partition", "0",
+            Result onLeader = run(BROKER.embedded(), Time.SYSTEM, "describe-producers", "--topic", topic, "--partition", "0",
                 "--broker-id", "0");
             assertEquals(0, onLeader.status(), onLeader.err());
             onLeader.row(producerId);
 
-            Result hanging = run(broker, anHourLater(), "find-hanging", "--topic", topic);
+            Result hanging = run(BROKER.embedded(), anHourLater(), "find-hanging", "--topic", topic);
             assertEquals(0, hanging.status(), hanging.err());
             assertEquals(1, hanging.lines().size(), "the coordinator still holds the partition: " + hanging.out());
 
-            Result terminate = run(broker, Time.SYSTEM, "forceTerminateTransaction", "--transactionalId", "tools-tracked");
+            Result terminate = run(BROKER.embedded(), Time.SYSTEM, "forceTerminateTransaction", "--transactionalId", "tools-tracked");
             assertEquals(0, terminate.status(), terminate.err());
             assertEquals("", terminate.out());
-            assertEquals(List.of(), readCommitted(broker, tp), "the open record was aborted, the LSO moved to the end");
-            Result after = run(broker, Time.SYSTEM, "describe", "--transactional-id", "tools-tracked");
+            assertEquals(List.of(), readCommitted(BROKER.embedded(), tp), "the open record was aborted, the LSO moved to the end");
+            Result after = run(BROKER.embedded(), Time.SYSTEM, "describe", "--transactional-id", "tools-tracked");
             List<String> a = after.row("0", "tools-tracked");
             // as with Kafka, fencing aborts the open transaction and leaves the id Empty at the bumped epoch
             assertEquals("Empty", a.get(4), "no open transaction: " + a);
             assertEquals("None", a.get(6), "no open transaction: " + a);
             assertTrue(Integer.parseInt(a.get(3)) > Integer.parseInt(d.get(3)), "epoch bumped: " + a + " after " + d);
-            assertEquals("0", run(broker, Time.SYSTEM, "force-terminate", "--transactionalId", "tools-tracked").status()
+            assertEquals("0", run(BROKER.embedded(), Time.SYSTEM, "force-terminate", "--transactionalId", "tools-tracked").status()
                 + "", "force-terminate is the same subcommand");
         }
     }

@@ -1,12 +1,13 @@
 package io.weir.bench.sidebyside;
 
 import io.weir.bench.streams.WeirStreamsJob;
-import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.EmbeddedBrokerExtension;
 import io.weir.common.testing.TempDirs;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -23,21 +24,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(300)
 class StreamsCaseSmokeTest {
-    private static EmbeddedBroker broker;
+    @RegisterExtension
+    static final EmbeddedBrokerExtension BROKER = EmbeddedBrokerExtension.withConfig(
+        Map.of("transaction.state.log.num.partitions", "3", "offsets.topic.num.partitions", "3",
+            "group.initial.rebalance.delay.ms", "0"));
     private static Path workDir;
 
     @BeforeAll
     static void start() {
-        broker = new EmbeddedBroker(Map.of("transaction.state.log.num.partitions", "3", "offsets.topic.num.partitions", "3",
-            "group.initial.rebalance.delay.ms", "0")).start();
         workDir = TempDirs.create("weir-bench-streams-smoke");
     }
 
     @AfterAll
     static void stop() {
-        if (broker != null) {
-            broker.close();
-        }
         TempDirs.delete(workDir);
     }
 
@@ -45,7 +44,7 @@ class StreamsCaseSmokeTest {
         List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-cp",
             System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")), WeirStreamsJob.class.getName());
         Scenario.Case c = new Scenario.Case(name, new TreeMap<>(settings));
-        return new StreamsCase(c, broker.bootstrapServers(), workDir, cmd, false).run(name);
+        return new StreamsCase(c, BROKER.bootstrapServers(), workDir, cmd, false).run(name);
     }
 
     @Test

@@ -1,7 +1,7 @@
 package io.weir.compat.flink;
 
 import io.weir.broker.BrokerConfig;
-import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.EmbeddedBrokerExtension;
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.MapFunction;
@@ -32,6 +32,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -64,14 +65,15 @@ class FlinkKafkaSinkExactlyOnceTest {
     private static final long RECORDS = 3_000;
     /** The source emits this many records (over all its subtasks) per checkpoint, so the job spans many transactions. */
     private static final int RECORDS_PER_CHECKPOINT = 300;
-    private static EmbeddedBroker broker;
+    @RegisterExtension
+    static final EmbeddedBrokerExtension BROKER = EmbeddedBrokerExtension.withConfig(
+        Map.of(BrokerConfig.GROUP_INITIAL_REBALANCE_DELAY_MS, "0",
+            "transaction.state.log.num.partitions", "3", "offsets.topic.num.partitions", "3"));
     /** One mini cluster for all the jobs here: starting one takes several seconds. */
     private static MiniCluster flink;
 
     @BeforeAll
     static void start() throws Exception {
-        broker = new EmbeddedBroker(Map.of(BrokerConfig.GROUP_INITIAL_REBALANCE_DELAY_MS, "0",
-            "transaction.state.log.num.partitions", "3", "offsets.topic.num.partitions", "3")).start();
         flink = new MiniCluster(new MiniClusterConfiguration.Builder()
             .setNumTaskManagers(1)
             .setNumSlotsPerTaskManager(PARALLELISM)
@@ -84,9 +86,6 @@ class FlinkKafkaSinkExactlyOnceTest {
     static void stop() throws Exception {
         if (flink != null) {
             flink.close();
-        }
-        if (broker != null) {
-            broker.close();
         }
     }
 
@@ -153,7 +152,7 @@ class FlinkKafkaSinkExactlyOnceTest {
     private static KafkaSink<String> sink(String topic, String transactionalIdPrefix,
                                           TransactionNamingStrategy naming) {
         return KafkaSink.<String>builder()
-            .setBootstrapServers(broker.bootstrapServers())
+            .setBootstrapServers(BROKER.bootstrapServers())
             .setRecordSerializer(KafkaRecordSerializationSchema.builder()
                 .setTopic(topic)
                 .setValueSerializationSchema(new SimpleStringSchema())
@@ -167,7 +166,7 @@ class FlinkKafkaSinkExactlyOnceTest {
 
     private static void createTopic(String topic) throws Exception {
         Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers());
         try (Admin admin = Admin.create(p)) {
             admin.createTopics(List.of(new NewTopic(topic, PARTITIONS, (short) 1))).all().get();
         }
@@ -224,7 +223,7 @@ class FlinkKafkaSinkExactlyOnceTest {
 
     private static KafkaConsumer<String, String> consumer(boolean readCommitted) {
         Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers());
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, readCommitted ? "read_committed" : "read_uncommitted");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");

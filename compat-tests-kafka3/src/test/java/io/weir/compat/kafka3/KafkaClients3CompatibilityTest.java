@@ -1,7 +1,7 @@
 package io.weir.compat.kafka3;
 
 import io.weir.broker.BrokerConfig;
-import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.EmbeddedBrokerExtension;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.AlterConfigOp;
@@ -35,9 +35,8 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.AppInfoParser;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -64,36 +63,26 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * calls for topics, the cluster and consumer groups. The 4.x clients are tested in the broker module.
  */
 class KafkaClients3CompatibilityTest {
-    private static EmbeddedBroker broker;
-
-    @BeforeAll
-    static void start() {
-        broker = new EmbeddedBroker(Map.of(BrokerConfig.GROUP_INITIAL_REBALANCE_DELAY_MS, "0")).start();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
+    @RegisterExtension
+    static final EmbeddedBrokerExtension BROKER = EmbeddedBrokerExtension.withConfig(
+        Map.of(BrokerConfig.GROUP_INITIAL_REBALANCE_DELAY_MS, "0"));
 
     private static Admin admin() {
         Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers());
         return Admin.create(p);
     }
 
     /** Nothing but the bootstrap address: 3.x defaults to enable.idempotence=true and acks=all. */
     private static KafkaProducer<String, String> defaultProducer() {
         Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers());
         return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
     }
 
     private static KafkaConsumer<String, String> groupConsumer(String group) {
         Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -295,7 +284,7 @@ class KafkaClients3CompatibilityTest {
         }
         try (Admin admin = admin()) {
             Map<String, LogDirDescription> dirs = admin.describeLogDirs(List.of(0)).allDescriptions().get().get(0);
-            LogDirDescription dir = dirs.get(broker.logDir().toString());
+            LogDirDescription dir = dirs.get(BROKER.logDir().toString());
             assertTrue(dir != null && dir.error() == null, dirs.toString());
             ReplicaInfo replica = dir.replicaInfos().get(tp);
             assertTrue(replica.size() > 0, replica.toString());

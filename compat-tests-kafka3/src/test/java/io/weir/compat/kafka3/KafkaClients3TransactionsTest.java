@@ -1,7 +1,7 @@
 package io.weir.compat.kafka3;
 
 import io.weir.broker.BrokerConfig;
-import io.weir.broker.testing.EmbeddedBroker;
+import io.weir.broker.testing.EmbeddedBrokerExtension;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
@@ -18,9 +18,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -52,30 +51,20 @@ class KafkaClients3TransactionsTest {
     private static final int RECORDS = Integer.getInteger("weir.copier.records", 20_000);
     private static final int PARTITIONS = 4;
     private static final int TRANSACTION_RECORDS = 750;
-    private static EmbeddedBroker broker;
-
-    @BeforeAll
-    static void start() {
-        broker = new EmbeddedBroker(Map.of(BrokerConfig.GROUP_INITIAL_REBALANCE_DELAY_MS, "0",
-            "transaction.state.log.num.partitions", "3", "offsets.topic.num.partitions", "3")).start();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
+    @RegisterExtension
+    static final EmbeddedBrokerExtension BROKER = EmbeddedBrokerExtension.withConfig(
+        Map.of(BrokerConfig.GROUP_INITIAL_REBALANCE_DELAY_MS, "0",
+            "transaction.state.log.num.partitions", "3", "offsets.topic.num.partitions", "3"));
 
     private static Admin admin() {
         Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers());
         return Admin.create(p);
     }
 
     private static KafkaConsumer<String, String> consumer(boolean readCommitted, String group) {
         Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers());
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, readCommitted ? "read_committed" : "read_uncommitted");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -142,7 +131,7 @@ class KafkaClients3TransactionsTest {
                 new NewTopic(out, PARTITIONS, (short) 1))).all().get();
         }
         Properties seedProps = new Properties();
-        seedProps.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        seedProps.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers());
         seedProps.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         try (KafkaProducer<String, String> seed = new KafkaProducer<>(seedProps, new StringSerializer(),
             new StringSerializer())) {
@@ -175,7 +164,7 @@ class KafkaClients3TransactionsTest {
         int transactions = 0;
         long copied = 0;
         Properties pp = new Properties();
-        pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, BROKER.bootstrapServers());
         pp.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "k3-copier-txn");
         pp.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         try (KafkaConsumer<String, String> c = consumer(true, group);
