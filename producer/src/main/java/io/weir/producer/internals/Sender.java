@@ -88,7 +88,11 @@ public final class Sender implements NetworkClient.IoTask {
     private final CountDownLatch terminated = new CountDownLatch(1);
     /** I/O thread only: inside {@link #runOnce}, where a response completed at once waits for the next iteration. */
     private boolean inIteration;
-    private boolean finished;
+    /**
+     * Set on the I/O thread when the loop has ended; read by other threads so that work they hand over after
+     * that is not left waiting in {@link #events} forever (see {@link #handOver}).
+     */
+    private volatile boolean finished;
     private int failedIterations;
     private final Map<Integer, Integer> inFlightPerNode = new HashMap<>();
     private int inFlightRequests;
@@ -141,28 +145,39 @@ public final class Sender implements NetworkClient.IoTask {
         return idempotence == null ? -1 : idempotence.producerId();
     }
 
+    /**
+     * Queues {@code event} for the I/O thread. If the loop has already ended, the event is taken back and
+     * {@code done} fails instead: nothing would ever run it (the loop's last step runs what was queued before
+     * it ended, so each event either runs there or fails here, never both, never neither).
+     */
+    private void handOver(Runnable event, CompletableFuture<?> done) {
+        events.add(event);
+        wakeup();
+        if (finished && events.remove(event)) {
+            done.completeExceptionally(new IllegalStateException("Producer is closed."));
+        }
+    }
+
     /** The hooks a {@link TransactionManager} uses: identity installs and batch failures run on this thread. */
     public TransactionManager.SenderHooks transactionHooks() {
         return new TransactionManager.SenderHooks() {
             @Override
             public CompletableFuture<Void> installProducerId(long producerId, short epoch) {
                 CompletableFuture<Void> done = new CompletableFuture<>();
-                events.add(() -> {
+                handOver(() -> {
                     if (idempotence.producerId() >= 0 && idempotence.producerId() != producerId) {
                         metrics.producerIdResets.increment();
                     }
                     idempotence.setProducerId(producerId, epoch);
                     done.complete(null);
-                });
-                wakeup();
+                }, done);
                 return done;
             }
 
             @Override
             public CompletableFuture<Boolean> failQueuedBatches(RuntimeException error) {
                 CompletableFuture<Boolean> done = new CompletableFuture<>();
-                events.add(() -> done.complete(failQueued(error)));
-                wakeup();
+                handOver(() -> done.complete(failQueued(error)), done);
                 return done;
             }
 
