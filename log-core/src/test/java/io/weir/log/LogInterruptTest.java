@@ -213,4 +213,29 @@ class LogInterruptTest {
         }
         assertEquals(BATCHES + 1, readAllAndCheck(), "a read on the same thread, no longer interrupted");
     }
+
+    @Test
+    void shouldRollASegmentOnAnInterruptedThread() throws Exception {
+        log.close();
+        // every append rolls: the new segment's indexes are mapped and the old ones trimmed (remapped)
+        log = Log.open(root.resolve("interrupt-1"), LogConfig.fromMap(Map.of(LogConfig.SEGMENT_BYTES, "1024")), 0, 0,
+            true, new MockTime());
+        append(0);
+        append(1);
+        Thread.currentThread().interrupt();
+        try {
+            append(2);
+            assertTrue(Thread.currentThread().isInterrupted(), "the interrupt is kept for the thread to act on");
+        } finally {
+            Thread.interrupted();
+        }
+        assertEquals(3, log.numberOfSegments());
+        append(3); // reads and appends go on after the interrupted roll, one segment per batch
+        for (long offset = 0; offset < 4; offset++) {
+            RecordBatch batch = log.read(offset, Integer.MAX_VALUE, Long.MAX_VALUE, true).records().readRecords()
+                .iterator().next();
+            assertEquals(offset, batch.baseOffset(), "the read of offset " + offset);
+            assertArrayEquals(valueFor(offset), batch.records().next().valueBytes(), "value at offset " + offset);
+        }
+    }
 }
