@@ -34,6 +34,7 @@ import java.util.function.Consumer;
  * {@link #recover}, {@link #onBecomeInactiveSegment}); any number of concurrent readers. Publication
  * rule: the appender writes the bytes and then stores {@link #sizeInBytes()} (volatile), so a reader
  * that bounds itself by a size it has read sees complete batches only. Index lookups lock the index.
+ * The one file channel all of them share survives the interrupt of any of them ({@link InterruptSafeFileChannel}).
  */
 public final class LogSegment implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LogSegment.class);

@@ -36,7 +36,7 @@ public final class TransactionIndex implements AutoCloseable {
 
     private final long baseOffset;
     private Path file;
-    /** Opened on first use; read by fetches, so an interrupted reader must not close it ({@link InterruptSafeFileChannel}). */
+    /** Opened on first use; read by fetches, so an interrupted reader must not close it for the others. */
     private InterruptSafeFileChannel channel;
     private long lastOffset = -1;
 
