@@ -15,14 +15,18 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -212,6 +216,56 @@ class LogInterruptTest {
             Thread.interrupted();
         }
         assertEquals(BATCHES + 1, readAllAndCheck(), "a read on the same thread, no longer interrupted");
+    }
+
+    @Test
+    void shouldServeEveryReadWhileReadersAreInterruptedAtRandom() throws Exception {
+        int readers = 3;
+        int readsEach = 300;
+        AtomicIntegerArray reads = new AtomicIntegerArray(readers);
+        List<CompletableFuture<Integer>> done = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < readers; t++) {
+            int me = t;
+            CompletableFuture<Integer> f = new CompletableFuture<>();
+            done.add(f);
+            threads.add(new Thread(() -> {
+                try {
+                    for (int i = 0; i < readsEach; i++) {
+                        Thread.interrupted(); // each read starts clean: an interrupt lands during or just before it
+                        readAllAndCheck();
+                        reads.incrementAndGet(me);
+                    }
+                    f.complete(readsEach);
+                } catch (Throwable e) {
+                    f.completeExceptionally(e);
+                }
+            }, "reader-" + t));
+        }
+        threads.forEach(Thread::start);
+        // at most one interrupt per read of each reader: a steady stream, not a storm that starves every read
+        int[] interruptedAt = new int[readers];
+        Arrays.fill(interruptedAt, -1);
+        SplittableRandom random = new SplittableRandom(7);
+        CompletableFuture<Void> all = CompletableFuture.allOf(done.toArray(new CompletableFuture[0]));
+        int interrupts = 0;
+        while (!all.isDone()) {
+            int r = random.nextInt(readers);
+            int at = reads.get(r);
+            if (at > interruptedAt[r]) {
+                threads.get(r).interrupt();
+                interruptedAt[r] = at;
+                interrupts++;
+            } else {
+                Thread.onSpinWait();
+            }
+        }
+        for (CompletableFuture<Integer> f : done) {
+            assertEquals(readsEach, f.get(), "every read of an interrupted reader succeeded");
+        }
+        assertTrue(interrupts > 0);
+        assertEquals(BATCHES, readAllAndCheck());
+        append(BATCHES);
     }
 
     @Test
