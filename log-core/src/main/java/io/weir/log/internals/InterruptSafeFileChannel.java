@@ -62,8 +62,9 @@ import java.util.Set;
  * channel keeps (not carried by the delegate, so it survives a reopen). {@link #map} and the locks go to the
  * delegate of the moment: a lock does not survive a reopen (segments take none).
  *
- * <p>Thread-safe. No allocation on the normal path; a reopen takes a lock and opens a file descriptor, and the
- * one closed by the interrupt is already released, so nothing leaks.
+ * <p>Thread-safe. Positional reads and writes and transfers allocate nothing unless an interrupt is pending or
+ * has closed the delegate; a reopen takes a lock and opens a file descriptor, and the one closed by the
+ * interrupt is already released, so nothing leaks.
  */
 public final class InterruptSafeFileChannel extends FileChannel {
     private static final Logger LOG = LoggerFactory.getLogger(InterruptSafeFileChannel.class);
@@ -207,16 +208,15 @@ public final class InterruptSafeFileChannel extends FileChannel {
     @Override
     public int read(ByteBuffer dst, long position) throws IOException {
         FileChannel ch = delegate;
+        int start = dst.position();
         if (!Thread.currentThread().isInterrupted()) {
-            // the fetch path's header reads: no lambda unless the delegate is closed
-            int start = dst.position();
+            // the fetch path's header reads: no lambda unless the delegate is closed or the flag is set
             try {
                 return ch.read(dst, position);
             } catch (ClosedChannelException e) {
                 dst.position(start);
             }
         }
-        int start = dst.position();
         return repeating(c -> {
             dst.position(start);
             return c.read(dst, position);
@@ -225,7 +225,15 @@ public final class InterruptSafeFileChannel extends FileChannel {
 
     @Override
     public int write(ByteBuffer src, long position) throws IOException {
+        FileChannel ch = delegate;
         int start = src.position();
+        if (!Thread.currentThread().isInterrupted()) {
+            try {
+                return ch.write(src, position);
+            } catch (ClosedChannelException e) {
+                src.position(start);
+            }
+        }
         return repeating(c -> {
             src.position(start);
             return c.write(src, position);
