@@ -19,6 +19,9 @@ import java.nio.file.Path;
  * in-flight fetch, a write fails with {@link java.nio.channels.ClosedChannelException}; if it was
  * truncated below the region, with {@link EOFException}. Either way the send fails and the broker
  * closes the connection; the client fetches again. The log delays file deletion to make that rare.
+ * An interrupt of a thread using the region does not close the segment's channel for others (segments
+ * use {@link io.weir.log.internals.InterruptSafeFileChannel}); a transfer the interrupt cuts fails for
+ * its own caller only.
  */
 public final class FileRegion {
     private static final FileRegion EMPTY = new FileRegion(null, null, 0, 0);

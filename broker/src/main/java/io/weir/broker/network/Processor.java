@@ -59,8 +59,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * the connection meanwhile: an error, shutdown, a dead processor) drops the response and hands over
  * a close, which this thread ignores for a connection it has closed already. An answering thread whose
  * interrupt flag is set (a handler or reaper being stopped) writes nothing and hands over the whole
- * response: an interruptible channel written by an interrupted thread is closed, and a fetch's
- * {@code transferTo} would close the segment's shared {@code FileChannel}. Responses keep request
+ * response: an interruptible channel written by an interrupted thread is closed (the socket here; a
+ * segment's file survives it, see {@code InterruptSafeFileChannel}). Responses keep request
  * order because one request per connection is in flight.
  *
  * <p>Eager reads ({@link SocketServer.Settings#eagerReads}, on by default; off with
@@ -181,10 +181,9 @@ final class Processor implements Runnable {
      * response is dropped and the connection closed.
      */
     void respond(String connectionId, SocketChannel channel, Send send, RequestStages stages) {
-        // An interrupted thread must not write: FileChannel.transferTo (a fetch's segment region) and
-        // SocketChannel.write close their channel when called with the interrupt flag set, which would
-        // close the segment's shared FileChannel for every later read and append. Hand the whole
-        // response to this network thread instead, the only writer then.
+        // An interrupted thread must not write: SocketChannel.write closes the socket when called with
+        // the interrupt flag set (a segment's file is not closed: InterruptSafeFileChannel holds the flag
+        // back and reopens). Hand the whole response to this network thread instead, the only writer then.
         if (settings.directWrites() && channel != null && !Thread.currentThread().isInterrupted()) {
             if (stages != null) {
                 stages.mark(RequestStages.Stage.PICKED); // the writer starts: here, the answering thread

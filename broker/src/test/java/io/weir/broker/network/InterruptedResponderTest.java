@@ -26,9 +26,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A response answered by a thread whose interrupt flag is set (a request handler or purgatory reaper being
- * stopped): {@code FileChannel.transferTo} called by an interrupted thread closes the segment's shared
- * {@code FileChannel}, so that thread must not write; the network thread sends the whole response and the
- * segment stays readable and appendable. The test thread is the handler.
+ * stopped): a {@code SocketChannel} written by an interrupted thread closes itself (and, before segments used
+ * {@code InterruptSafeFileChannel}, a {@code transferTo} closed the segment's shared {@code FileChannel}), so
+ * that thread must not write; the network thread sends the whole response and the segment stays readable and
+ * appendable. The test thread is the handler.
  */
 class InterruptedResponderTest {
     private final MockTime time = new MockTime();

@@ -43,11 +43,28 @@ public abstract class AbstractIndex implements AutoCloseable {
             this.entries = (int) Math.min(existing / entrySize, Integer.MAX_VALUE / entrySize);
             int length = writable ? roundDown(Math.max(maxIndexSize, entries * entrySize)) : entries * entrySize;
             raf.setLength(length);
-            this.mmap = raf.getChannel().map(FileChannel.MapMode.READ_WRITE, 0, length);
+            this.mmap = map(raf, length);
             this.maxEntries = length / entrySize;
             this.mmap.position(entries * entrySize);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open index " + file, e);
+        }
+    }
+
+    /**
+     * Maps the whole file, with the caller's interrupt flag held back (and set again after): {@code map} is an
+     * interruptible operation, and an interrupted appender rolling a segment (a handler being stopped) would
+     * fail the roll, leaving a resized index unmapped. An interrupt that arrives during the {@code map} call
+     * itself still fails it (a window of one system call).
+     */
+    private static MappedByteBuffer map(RandomAccessFile raf, int length) throws IOException {
+        boolean interrupted = Thread.interrupted();
+        try {
+            return raf.getChannel().map(FileChannel.MapMode.READ_WRITE, 0, length);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -204,7 +221,7 @@ public abstract class AbstractIndex implements AutoCloseable {
                 MappedBuffers.unmap(old);
                 mmap = null;
                 raf.setLength(length);
-                mmap = raf.getChannel().map(FileChannel.MapMode.READ_WRITE, 0, length);
+                mmap = map(raf, length);
                 mmap.position(entries * entrySize);
                 maxEntries = length / entrySize;
                 maxIndexSize = Math.max(maxIndexSize, length);

@@ -18,10 +18,8 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -36,6 +34,7 @@ import java.util.function.Consumer;
  * {@link #recover}, {@link #onBecomeInactiveSegment}); any number of concurrent readers. Publication
  * rule: the appender writes the bytes and then stores {@link #sizeInBytes()} (volatile), so a reader
  * that bounds itself by a size it has read sees complete batches only. Index lookups lock the index.
+ * The one file channel all of them share survives the interrupt of any of them ({@link InterruptSafeFileChannel}).
  */
 public final class LogSegment implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LogSegment.class);
@@ -50,7 +49,8 @@ public final class LogSegment implements AutoCloseable {
     private final int maxIndexSize;
     private final long createdMs;
     private volatile Path logFile;
-    private final FileChannel channel;
+    /** Shared by every read, transfer and append of the segment; an interrupted user cannot close it. */
+    private final InterruptSafeFileChannel channel;
     private final OffsetIndex offsetIndex;
     private final TimeIndex timeIndex;
     private final TransactionIndex txnIndex;
@@ -71,7 +71,8 @@ public final class LogSegment implements AutoCloseable {
         this.maxIndexSize = maxIndexSize;
         this.createdMs = createdMs;
         this.logFile = file(dir, baseOffset, LOG_SUFFIX + suffix);
-        this.channel = FileChannel.open(logFile, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        this.channel = InterruptSafeFileChannel.open(logFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
+            StandardOpenOption.WRITE);
         OffsetIndex offsets = null;
         boolean ok = false;
         try {
@@ -675,8 +676,9 @@ public final class LogSegment implements AutoCloseable {
     /** Changes the suffix of every file of this segment (e.g. to ".deleted"), each by an atomic rename. */
     public void changeFileSuffixes(String oldSuffix, String newSuffix) throws IOException {
         Path dir = logFile.getParent();
-        Files.move(logFile, renamed(logFile, oldSuffix, newSuffix), StandardCopyOption.ATOMIC_MOVE);
-        logFile = renamed(logFile, oldSuffix, newSuffix);
+        Path target = renamed(logFile, oldSuffix, newSuffix);
+        channel.moveTo(target); // the channel reopens from the new name if an interrupt closes it
+        logFile = target;
         offsetIndex.renameTo(renamed(offsetIndex.file(), oldSuffix, newSuffix));
         timeIndex.renameTo(renamed(timeIndex.file(), oldSuffix, newSuffix));
         txnIndex.renameTo(renamed(txnIndex.file(), oldSuffix, newSuffix));

@@ -36,7 +36,8 @@ public final class TransactionIndex implements AutoCloseable {
 
     private final long baseOffset;
     private Path file;
-    private FileChannel channel;
+    /** Opened on first use; read by fetches, so an interrupted reader must not close it for the others. */
+    private InterruptSafeFileChannel channel;
     private long lastOffset = -1;
 
     public TransactionIndex(Path file, long baseOffset) {
@@ -54,7 +55,8 @@ public final class TransactionIndex implements AutoCloseable {
 
     private FileChannel channel() throws IOException {
         if (channel == null) {
-            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            channel = InterruptSafeFileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
             // drop a torn trailing entry
             long size = channel.size();
             channel.truncate(size - size % ENTRY_SIZE);
@@ -155,7 +157,9 @@ public final class TransactionIndex implements AutoCloseable {
     }
 
     public synchronized void renameTo(Path target) throws IOException {
-        if (Files.exists(file)) {
+        if (channel != null) {
+            channel.moveTo(target); // it reopens from the new name if an interrupt closes it
+        } else if (Files.exists(file)) {
             Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
         }
         file = target;
