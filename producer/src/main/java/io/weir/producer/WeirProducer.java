@@ -85,12 +85,14 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
     /** Each topic's route and {@link TopicPartition}s (the sticky partitioner's too), remade on metadata changes. */
     private final TopicRoutes routes = new TopicRoutes();
     /** Wakes the sender when an append filled a batch or opened one (one instance: nothing allocated per send). */
-    private final RecordAccumulator.AppendListener wakeSenderOnSendable = (batchBecameFull, newBatchCreated) -> {
+    private final RecordAccumulator.AppendListener wakeSenderOnSendable = (tp, bytes, batchBecameFull, newBatchCreated) -> {
         // only when something became sendable: a partition that already had a full batch woke the sender then
         if (batchBecameFull || newBatchCreated) {
             wakeSender();
         }
     };
+    /** The same for a keyless record, whose append also tells the sticky partitioner where batches end. */
+    private final RecordAccumulator.AppendListener wakeSenderAndMoveOn = this::keylessAppended;
     private volatile boolean closed;
 
     public WeirProducer(Map<String, ?> configs) {
@@ -268,15 +270,19 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
         try {
             // the clock is read again only if send() waited for metadata
             future = accumulator.append(tp, timestamp, keyBytes, valueBytes, headers, callback, remainingBlockMs, nowMs,
-                wakeSenderOnSendable);
+                sticky ? wakeSenderAndMoveOn : wakeSenderOnSendable);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while waiting for buffer memory", e);
         }
-        if (sticky) {
-            stickyPartitioner.onAppend(record.topic(), partition, size, cluster);
-        }
         return future;
+    }
+
+    private void keylessAppended(TopicPartition tp, int bytes, boolean batchBecameFull, boolean newBatchCreated) {
+        if (batchBecameFull || newBatchCreated) {
+            wakeSender();
+        }
+        stickyPartitioner.onAppend(tp, bytes, batchBecameFull, newBatchCreated);
     }
 
     private void wakeSender() {

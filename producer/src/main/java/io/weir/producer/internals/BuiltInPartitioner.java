@@ -10,8 +10,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.ToIntFunction;
 
 /**
- * The uniform sticky partitioner for keyless records: a topic's records go to one partition until
- * {@code batch.size} bytes went there, then to another, so batches fill up instead of trickling out
+ * The uniform sticky partitioner for keyless records: a topic's records go to one partition until its
+ * batch is full (or {@code batch.size} bytes went there), then to another, so batches fill up instead of trickling out
  * one record per partition. The next partition is drawn among those with a leader; with adaptive
  * partitioning a partition's chance shrinks with its queue of unsent batches, so partitions whose
  * leaders keep up get more records. Thread-safe.
@@ -70,8 +70,31 @@ public final class BuiltInPartitioner {
         }
     }
 
-    /** Counts {@code bytes} appended to {@code partition}; moves on once {@code batch.size} is reached. */
+    /**
+     * Counts {@code bytes} appended to {@code partition}; moves on once {@code batch.size} bytes went there. For a
+     * caller that does not know where its batches end; a producer uses {@link #onAppend(TopicPartition, int,
+     * boolean, boolean)}.
+     */
     public void onAppend(String topic, int partition, int bytes, Cluster cluster) {
+        onAppend(topic, partition, bytes, false, true, cluster);
+    }
+
+    /**
+     * What an append of a keyless record did to its partition's batch (the accumulator's {@link
+     * RecordAccumulator.AppendListener}): moves on when the batch it filled can take no more, so the next record
+     * opens no batch there to wait {@code linger.ms} alone; else once {@code batch.size} bytes went there and a new
+     * batch was opened (Kafka's rule, for records too different in size for "full" to be foreseen), or at twice
+     * that in any case. The topic's route in {@link TopicRoutes} (made by the producer's send) gives the cluster.
+     */
+    public void onAppend(TopicPartition tp, int bytes, boolean batchBecameFull, boolean newBatchCreated) {
+        TopicRoutes.Route route = routes.get(tp.topic());
+        if (route != null) {
+            onAppend(tp.topic(), tp.partition(), bytes, batchBecameFull, newBatchCreated, route.cluster());
+        }
+    }
+
+    private void onAppend(String topic, int partition, int bytes, boolean batchBecameFull, boolean newBatchCreated,
+                          Cluster cluster) {
         Sticky s = topics.get(topic);
         if (s == null) {
             return;
@@ -81,7 +104,7 @@ public final class BuiltInPartitioner {
                 return;
             }
             s.bytes += bytes;
-            if (s.bytes >= stickyBatchSize) {
+            if (batchBecameFull || newBatchCreated && s.bytes >= stickyBatchSize || s.bytes >= 2L * stickyBatchSize) {
                 s.partition = next(topic, cluster, partition);
                 s.bytes = 0;
             }

@@ -45,6 +45,11 @@ public final class ProducerBatch {
      */
     private FutureRecordMetadata[] futures;
     private int recordCount;
+    /** Bytes the last appended record added to the batch, and the fewest any record added (uncompressed). */
+    private int lastRecordBytes;
+    private int minRecordBytes = Integer.MAX_VALUE;
+    /** Sendable by size: once so, it stays so (a smaller record appended after must not make it wait again). */
+    private boolean full;
     private final CountDownLatch doneLatch = new CountDownLatch(1);
 
     private ByteBuffer built;
@@ -111,7 +116,10 @@ public final class ProducerBatch {
         if (!builder.isEmpty() && builder.uncompressedSizeInBytes() + recordSizeEstimate > maxBatchBytes) {
             return null;
         }
+        int before = builder.uncompressedSizeInBytes();
         builder.append(timestamp, key, value, headers);
+        lastRecordBytes = builder.uncompressedSizeInBytes() - before;
+        minRecordBytes = Math.min(minRecordBytes, lastRecordBytes);
         FutureRecordMetadata f = new FutureRecordMetadata(this, recordCount, timestamp,
             key == null ? -1 : key.length, value == null ? -1 : value.length, callback);
         if (futures == null) {
@@ -127,17 +135,24 @@ public final class ProducerBatch {
     }
 
     /**
-     * Whether another record of this batch's average size would overflow it: such a batch is sendable at once
-     * (a record that still fits may yet be appended before the sender takes it). Waiting for the record that does
-     * not fit, as a plain "size reached" test does, kept every batch of like-sized records one record's
-     * interval longer than it could take nothing more (0.1 ms per batch at 10,000 records/s).
+     * Whether the batch is sendable by size: it reached {@code batch.size}, or it holds two or more records and
+     * another as small as its smallest would not fit. A batch of like-sized records is then sendable as soon as it
+     * can take no more, not only once a record was refused (which kept it one record interval longer: 0.1 ms per
+     * batch at 10,000 records/s); one record alone says nothing about the next, so a lone large record still
+     * waits {@code linger.ms} for small ones. Once full, a batch stays full. Called under the deque lock.
      */
     boolean isFull() {
-        if (built != null) {
+        if (full || built != null) {
             return true;
         }
         int size = builder.uncompressedSizeInBytes();
-        return recordCount > 0 && size + (size - RecordBatch.HEADER_SIZE) / recordCount > maxBatchBytes;
+        full = size >= maxBatchBytes || recordCount >= 2 && size + minRecordBytes > maxBatchBytes;
+        return full;
+    }
+
+    /** Bytes the last {@link #tryAppend} added to the batch (uncompressed, record framing included). */
+    int lastRecordBytes() {
+        return lastRecordBytes;
     }
 
     int recordCount() {

@@ -79,16 +79,20 @@ public final class RecordAccumulator {
         this.pool = pool;
     }
 
-    /** Told, after the deque lock is released, what an append did: the producer wakes its sender on either. */
+    /**
+     * Told, after the deque lock is released, what an append did: the producer wakes its sender on either flag,
+     * and its sticky partitioner moves on when the batch it filled can take no more.
+     */
     @FunctionalInterface
     public interface AppendListener {
         /**
-         * {@code batchBecameFull}: this append filled its partition's open batch, so the partition now has a
-         * batch sendable by size and had none before (an append to a partition that already had one says
-         * false: the sender was told when it became so). {@code newBatchCreated}: the record opened a new batch
-         * (the one before it, if any, is now sendable).
+         * {@code appendedBytes}: what the record added to its batch (uncompressed). {@code batchBecameFull}: this
+         * append filled its partition's open batch, so the partition now has a batch sendable by size and had
+         * none before (an append to a partition that already had one says false: the sender was told when it
+         * became so). {@code newBatchCreated}: the record opened a new batch (the one before it, if any, is now
+         * sendable).
          */
-        void appended(boolean batchBecameFull, boolean newBatchCreated);
+        void appended(TopicPartition tp, int appendedBytes, boolean batchBecameFull, boolean newBatchCreated);
     }
 
     /**
@@ -99,7 +103,7 @@ public final class RecordAccumulator {
                                Callback callback, long maxBlockMs, long nowMs) throws InterruptedException {
         boolean[] created = new boolean[1];
         FutureRecordMetadata f = append(tp, timestamp, key, value, headers, callback, maxBlockMs, nowMs,
-            (becameFull, newBatch) -> created[0] = newBatch);
+            (p, bytes, becameFull, newBatch) -> created[0] = newBatch);
         boolean full;
         Deque<ProducerBatch> dq = deque(tp);
         synchronized (dq) {
@@ -124,6 +128,7 @@ public final class RecordAccumulator {
         Deque<ProducerBatch> dq = deque(tp);
         FutureRecordMetadata f = null;
         boolean becameFull = false;
+        int appendedBytes = 0;
         synchronized (dq) {
             // closed is checked under the lock that adds the record: once close() returned, a record either
             // is in a deque (the closing sender sees it) or its send threw
@@ -133,14 +138,17 @@ public final class RecordAccumulator {
                 // a partition that already had a batch sendable by size woke the sender when it became so
                 boolean wasFull = dq.size() > 1 || last.isFull();
                 f = last.tryAppend(timestamp, key, value, headers, callback, estimate);
-                becameFull = f != null && !wasFull && last.isFull();
+                if (f != null) {
+                    becameFull = !wasFull && last.isFull();
+                    appendedBytes = last.lastRecordBytes();
+                }
             }
         }
         if (f == null) {
             return appendToNewBatch(tp, dq, timestamp, key, value, headers, callback, estimate, maxBlockMs, nowMs,
                 listener);
         }
-        listener.appended(becameFull, false);
+        listener.appended(tp, appendedBytes, becameFull, false);
         return f;
     }
 
@@ -158,6 +166,7 @@ public final class RecordAccumulator {
             boolean handedOver = false;
             boolean created = false;
             boolean becameFull = false;
+            int appendedBytes;
             FutureRecordMetadata f;
             try {
                 synchronized (dq) {
@@ -168,11 +177,13 @@ public final class RecordAccumulator {
                     f = last == null ? null : last.tryAppend(timestamp, key, value, headers, callback, estimate);
                     if (f != null) {
                         becameFull = !wasFull && last.isFull();
+                        appendedBytes = last.lastRecordBytes();
                     } else {
                         // no allocation of record memory here: the builder writes into the pool's buffer
                         ProducerBatch b = new ProducerBatch(tp, compression, compressionLevel, batchSize, buffer, size,
                             nowMs);
                         f = b.tryAppend(timestamp, key, value, headers, callback, estimate);
+                        appendedBytes = b.lastRecordBytes();
                         dq.addLast(b);
                         queued(b);
                         incomplete.add(b);
@@ -185,7 +196,7 @@ public final class RecordAccumulator {
                     pool.deallocate(buffer, size);
                 }
             }
-            listener.appended(becameFull, created);
+            listener.appended(tp, appendedBytes, becameFull, created);
             return f;
         } finally {
             appendsInProgress.decrementAndGet();

@@ -63,6 +63,34 @@ class ProducerBatchTest {
         assertFalse(batch.isFull());
     }
 
+    @Test
+    void shouldLetALoneLargeRecordWaitForSmallerOnes() {
+        ProducerBatch batch = batch(16_384);
+        byte[] large = new byte[9_000];
+        byte[] small = new byte[100];
+        batch.tryAppend(0, null, large, NO_HEADERS, null, ProducerBatch.estimateRecordSize(null, large, NO_HEADERS));
+        // another 9 KB record would not fit, but one record says nothing about the next: ~70 small ones still fit
+        assertFalse(batch.isFull());
+        batch.tryAppend(0, null, small, NO_HEADERS, null, ProducerBatch.estimateRecordSize(null, small, NO_HEADERS));
+        assertFalse(batch.isFull());
+    }
+
+    @Test
+    void shouldStayFullOnceFull() {
+        ProducerBatch batch = batch(16_384);
+        byte[] value = new byte[5_000];
+        byte[] tiny = new byte[10];
+        int estimate = ProducerBatch.estimateRecordSize(null, value, NO_HEADERS);
+        batch.tryAppend(0, null, value, NO_HEADERS, null, estimate);
+        batch.tryAppend(0, null, value, NO_HEADERS, null, estimate);
+        batch.tryAppend(0, null, value, NO_HEADERS, null, estimate);
+        assertTrue(batch.isFull(), "three 5 KB records: a fourth would not fit");
+        // a tiny record still fits; the batch the sender was told about must not go back to waiting for linger.ms
+        assertTrue(batch.tryAppend(0, null, tiny, NO_HEADERS, null,
+            ProducerBatch.estimateRecordSize(null, tiny, NO_HEADERS)) != null);
+        assertTrue(batch.isFull());
+    }
+
     private static ProducerBatch batch(int batchSize) {
         return new ProducerBatch(new TopicPartition("t", 0), CompressionType.NONE, CompressionType.NONE.defaultLevel,
             batchSize, ByteBuffer.allocate(batchSize), batchSize, 0);

@@ -129,7 +129,7 @@ class RecordAccumulatorExpiryTest {
     void shouldWakeTheSenderOnlyWhenAnAppendMadeSomethingSendable() throws Exception {
         RecordAccumulator acc = accumulator();
         List<String> told = new ArrayList<>();
-        RecordAccumulator.AppendListener listener = (becameFull, created) -> told.add(becameFull + "/" + created);
+        RecordAccumulator.AppendListener listener = (tp, bytes, becameFull, created) -> told.add(becameFull + "/" + created);
         byte[] value = new byte[400];
         // 400-byte records, 1 KiB batches: two fit in one (and the second fills it: a third would not fit), the
         // third opens a second batch, the fourth fills that one while the first is still queued (nothing new)

@@ -1,0 +1,71 @@
+package io.weir.producer.internals;
+
+import io.weir.common.record.CompressionType;
+import io.weir.common.record.Header;
+import io.weir.common.testing.MockTime;
+import io.weir.protocol.Errors;
+import io.weir.protocol.client.Cluster;
+import io.weir.protocol.client.Node;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Keyless records: the sticky partitioner, told by the accumulator what each append did, moves on exactly when
+ * the batch it was filling can take no more, so no partition is left with a half-filled batch that waits out
+ * {@code linger.ms} alone (it used to move on after {@code batch.size} bytes of estimates, ~90 records of 100 B
+ * where a batch holds ~148).
+ */
+class StickyBatchFillTest {
+    private static final String TOPIC = "t";
+    private static final int PARTITIONS = 6;
+    private static final int BATCH_SIZE = 16_384;
+
+    /** Partition p is led by node p, so the accumulator's ready nodes name the partitions holding a full batch. */
+    private static Cluster cluster() {
+        List<Node> nodes = new ArrayList<>();
+        List<Cluster.PartitionInfo> parts = new ArrayList<>();
+        for (int p = 0; p < PARTITIONS; p++) {
+            nodes.add(new Node(p, "127.0.0.1", 9000 + p));
+            parts.add(new Cluster.PartitionInfo(TOPIC, p, p, 0, List.of(p), List.of(p), List.of(), Errors.NONE));
+        }
+        return new Cluster("c", nodes, 0, Map.of(TOPIC, new Cluster.TopicInfo(TOPIC, null, false, parts)), Map.of());
+    }
+
+    @Test
+    void shouldMoveOnExactlyWhenTheBatchItFilledCanTakeNoMore() throws Exception {
+        MockTime time = new MockTime();
+        // linger far away: a batch is ready only by size
+        RecordAccumulator acc = new RecordAccumulator(BATCH_SIZE, CompressionType.NONE,
+            CompressionType.NONE.defaultLevel, 60_000, 100, 120_000, new BufferPool(1 << 22, BATCH_SIZE, time));
+        Cluster cluster = cluster();
+        TopicRoutes routes = new TopicRoutes();
+        TopicRoutes.Route route = routes.route(TOPIC, cluster);
+        BuiltInPartitioner sticky = new BuiltInPartitioner(BATCH_SIZE, false, acc::queueSize, routes);
+        RecordAccumulator.AppendListener tellPartitioner = sticky::onAppend;
+        byte[] value = new byte[100];
+        List<Integer> leftNotFull = new ArrayList<>();
+        int switches = 0;
+        for (int i = 0; i < 3_000; i++) {
+            int p = sticky.partition(TOPIC, cluster, PARTITIONS);
+            acc.append(route.key(p), 0L, null, value, new Header[0], null, 0, time.milliseconds(), tellPartitioner);
+            if (sticky.partition(TOPIC, cluster, PARTITIONS) != p) {
+                switches++;
+                // left behind: one batch, full (not a part-filled one, nor a full one plus a new one-record batch)
+                if (!acc.ready(cluster, time.milliseconds()).readyNodes().contains(p) || acc.queueSize(route.key(p)) != 1) {
+                    leftNotFull.add(p);
+                }
+                // send what it left, so the partition starts empty when the partitioner comes back
+                acc.drain(cluster, Set.of(p), 1 << 20, time.milliseconds(), b -> true);
+            }
+        }
+        assertTrue(switches >= 15, "3,000 records of 100 B make ~20 full batches: " + switches + " switches");
+        assertEquals(List.of(), leftNotFull, "partitions left with a batch not yet full or a new one opened, of " + switches + " switches");
+    }
+}
