@@ -80,7 +80,7 @@ public class AccumulatorBenchmark {
     private long acknowledged;
     private int sendable;
     /** What the producer's send passes: told whether to wake the sender, without a result object per append. */
-    private final RecordAccumulator.AppendListener listener = (full, created) -> {
+    private final RecordAccumulator.AppendListener listener = (tp, bytes, full, created) -> {
         if (full || created) {
             sendable++;
         }

@@ -7,7 +7,12 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * One {@link EmbeddedBroker} shared by all tests of a class: it starts before the class's {@code @BeforeAll}
@@ -24,6 +29,11 @@ import java.util.Map;
  * Not thread-safe: JUnit calls it from the thread that runs the class.
  */
 public final class EmbeddedBrokerExtension implements BeforeAllCallback, AfterAllCallback {
+    /**
+     * The most a start or a close may take: extension callbacks are outside JUnit's per-method timeout, so a hung
+     * broker would otherwise hold the module's test JVM until surefire's fork timeout kills it (and its reports).
+     */
+    private static final Duration STEP_LIMIT = Duration.ofMinutes(2);
     private final Map<String, String> overrides;
     private EmbeddedBroker broker;
     /** The class whose {@code beforeAll} started the broker; {@code @Nested} classes see the same extension. */
@@ -50,11 +60,11 @@ public final class EmbeddedBrokerExtension implements BeforeAllCallback, AfterAl
         }
         EmbeddedBroker b = new EmbeddedBroker(overrides);
         try {
-            b.start();
+            within("start", b::start);
         } catch (RuntimeException | Error e) {
             try {
-                b.close(); // its temp dir, and whatever part of the broker started
-            } catch (RuntimeException closing) {
+                within("close", b::close); // its temp dir, and whatever part of the broker started
+            } catch (RuntimeException | Error closing) {
                 e.addSuppressed(closing);
             }
             throw e;
@@ -69,10 +79,35 @@ public final class EmbeddedBrokerExtension implements BeforeAllCallback, AfterAl
             return;
         }
         try {
-            broker.close();
+            within("close", broker::close);
         } finally {
             broker = null;
             owner = null;
+        }
+    }
+
+    /** Runs {@code step} on a daemon thread of its own and waits at most {@link #STEP_LIMIT} for it. */
+    private static void within(String what, Runnable step) {
+        FutureTask<Void> task = new FutureTask<>(step, null);
+        Thread t = new Thread(task, "embedded-broker-" + what);
+        t.setDaemon(true);
+        t.start();
+        try {
+            task.get(STEP_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError("the embedded broker's " + what + " did not finish within " + STEP_LIMIT, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while waiting for the embedded broker's " + what, e);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof RuntimeException re) {
+                throw re;
+            }
+            if (c instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(c);
         }
     }
 

@@ -185,8 +185,10 @@ public final class NetworkClient implements AutoCloseable {
         /**
          * Runs once per I/O loop iteration, before the calls queued by {@link #send} are taken (so the
          * calls it sends leave in this iteration). Returns the most milliseconds the loop may then wait
-         * for I/O before calling it again ({@link #wakeup()} cuts the wait short). A thrown exception is
-         * logged and the task is called again after a short backoff; it never stops the loop.
+         * for I/O before calling it again ({@link #wakeup()} cuts the wait short); 0 means "call me again
+         * at once" (the loop only polls the selector without waiting), so a task must return 0 only while it
+         * has work left, or the loop spins. A thrown exception is logged and the task is called again after a
+         * short backoff; it never stops the loop.
          */
         long poll(long nowMs);
 
