@@ -158,6 +158,14 @@ public final class EndToEndLatency implements Callable<Integer> {
                             System.err.printf(Locale.ROOT, "slow send(): sent=%d returned=%d took=%.1f ms%n", sentNs,
                                 returnedNs, (returnedNs - sentNs) / 1e6);
                         }
+                        if (i + 1 == warmupRecords / 10 && !transactional && warmupRecords >= 10) {
+                            // the flush that ends the warm-up (below) is, in either client, the JVM's first wait on a
+                            // CountDownLatch: that loads AbstractQueuedSynchronizer$SharedNode, which deoptimises the
+                            // hot compiled code inlining AQS (socket reads, the accumulator, the consumer's poll) and
+                            // put seconds of recompiling into the first measured records. One flush early in the
+                            // warm-up pays that here.
+                            sender.flush();
+                        }
                         if (i + 1 == warmupRecords && !transactional && i + 1 < numRecords) {
                             // start measuring from an empty pipeline: a backlog left by start-up (JIT, connects,
                             // the throttler catching up on the first blocked send()) would otherwise drain into
