@@ -207,36 +207,31 @@ public final class InterruptSafeFileChannel extends FileChannel {
 
     @Override
     public int read(ByteBuffer dst, long position) throws IOException {
-        FileChannel ch = delegate;
-        int start = dst.position();
-        if (!Thread.currentThread().isInterrupted()) {
-            // the fetch path's header reads: no lambda unless the delegate is closed or the flag is set
-            try {
-                return ch.read(dst, position);
-            } catch (ClosedChannelException e) {
-                dst.position(start);
-            }
-        }
-        return repeating(c -> {
-            dst.position(start);
-            return c.read(dst, position);
-        });
+        return positional(dst, position, false);
     }
 
     @Override
     public int write(ByteBuffer src, long position) throws IOException {
+        return positional(src, position, true);
+    }
+
+    /**
+     * A positional read or write: the fetch path's header reads and the appends, so no lambda unless the delegate is
+     * closed or the interrupt flag is set.
+     */
+    private int positional(ByteBuffer buf, long position, boolean write) throws IOException {
         FileChannel ch = delegate;
-        int start = src.position();
+        int start = buf.position();
         if (!Thread.currentThread().isInterrupted()) {
             try {
-                return ch.write(src, position);
+                return write ? ch.write(buf, position) : ch.read(buf, position);
             } catch (ClosedChannelException e) {
-                src.position(start);
+                buf.position(start);
             }
         }
         return repeating(c -> {
-            src.position(start);
-            return c.write(src, position);
+            buf.position(start);
+            return write ? c.write(buf, position) : c.read(buf, position);
         });
     }
 
