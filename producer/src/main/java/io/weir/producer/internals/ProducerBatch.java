@@ -45,9 +45,10 @@ public final class ProducerBatch {
      */
     private FutureRecordMetadata[] futures;
     private int recordCount;
-    /** Bytes the last appended record added to the batch, and the fewest any record added (uncompressed). */
+    /** Bytes the last appended record added to the batch (uncompressed). */
     private int lastRecordBytes;
-    private int minRecordBytes = Integer.MAX_VALUE;
+    /** The smallest size estimate {@link #tryAppend} was given: the test a like record would have to pass. */
+    private int minRecordEstimate = Integer.MAX_VALUE;
     /** Sendable by size: once so, it stays so (a smaller record appended after must not make it wait again). */
     private boolean full;
     private final CountDownLatch doneLatch = new CountDownLatch(1);
@@ -114,12 +115,13 @@ public final class ProducerBatch {
             return null;
         }
         if (!builder.isEmpty() && builder.uncompressedSizeInBytes() + recordSizeEstimate > maxBatchBytes) {
+            full = true; // it refused a record for size: sendable now, whatever isFull foresaw
             return null;
         }
         int before = builder.uncompressedSizeInBytes();
         builder.append(timestamp, key, value, headers);
         lastRecordBytes = builder.uncompressedSizeInBytes() - before;
-        minRecordBytes = Math.min(minRecordBytes, lastRecordBytes);
+        minRecordEstimate = Math.min(minRecordEstimate, recordSizeEstimate);
         FutureRecordMetadata f = new FutureRecordMetadata(this, recordCount, timestamp,
             key == null ? -1 : key.length, value == null ? -1 : value.length, callback);
         if (futures == null) {
@@ -135,8 +137,10 @@ public final class ProducerBatch {
     }
 
     /**
-     * Whether the batch is sendable by size: it reached {@code batch.size}, or it holds two or more records and
-     * another as small as its smallest would not fit. A batch of like-sized records is then sendable as soon as it
+     * Whether the batch is sendable by size: it reached {@code batch.size}, refused a record for size, or holds two
+     * or more records and another as small as its smallest would not fit (by the same upper-bound estimate
+     * {@link #tryAppend} tests, so "full" and "refuses a like record" agree). A batch of like-sized records is then
+     * sendable as soon as it
      * can take no more, not only once a record was refused (which kept it one record interval longer: 0.1 ms per
      * batch at 10,000 records/s); one record alone says nothing about the next, so a lone large record still
      * waits {@code linger.ms} for small ones. Once full, a batch stays full. Called under the deque lock.
@@ -146,7 +150,7 @@ public final class ProducerBatch {
             return true;
         }
         int size = builder.uncompressedSizeInBytes();
-        full = size >= maxBatchBytes || recordCount >= 2 && size + minRecordBytes > maxBatchBytes;
+        full = size >= maxBatchBytes || recordCount >= 2 && size + minRecordEstimate > maxBatchBytes;
         return full;
     }
 

@@ -87,10 +87,9 @@ public final class RecordAccumulator {
     public interface AppendListener {
         /**
          * {@code appendedBytes}: what the record added to its batch (uncompressed). {@code batchBecameFull}: this
-         * append filled its partition's open batch, so the partition now has a batch sendable by size and had
-         * none before (an append to a partition that already had one says false: the sender was told when it
-         * became so). {@code newBatchCreated}: the record opened a new batch (the one before it, if any, is now
-         * sendable).
+         * append filled its partition's open batch, which is now sendable by size (also when older batches of the
+         * partition wait before it: a sticky partitioner must move on either way). {@code newBatchCreated}: the
+         * record opened a new batch (the one before it, if any, is now sendable).
          */
         void appended(TopicPartition tp, int appendedBytes, boolean batchBecameFull, boolean newBatchCreated);
     }
@@ -135,8 +134,7 @@ public final class RecordAccumulator {
             checkOpen();
             ProducerBatch last = dq.peekLast();
             if (last != null) {
-                // a partition that already had a batch sendable by size woke the sender when it became so
-                boolean wasFull = dq.size() > 1 || last.isFull();
+                boolean wasFull = last.isFull();
                 f = last.tryAppend(timestamp, key, value, headers, callback, estimate);
                 if (f != null) {
                     becameFull = !wasFull && last.isFull();
@@ -173,7 +171,7 @@ public final class RecordAccumulator {
                     checkOpen();
                     // another thread may have opened a batch while we waited for memory
                     ProducerBatch last = dq.peekLast();
-                    boolean wasFull = last == null || dq.size() > 1 || last.isFull();
+                    boolean wasFull = last == null || last.isFull();
                     f = last == null ? null : last.tryAppend(timestamp, key, value, headers, callback, estimate);
                     if (f != null) {
                         becameFull = !wasFull && last.isFull();

@@ -91,6 +91,24 @@ class ProducerBatchTest {
         assertTrue(batch.isFull());
     }
 
+    @Test
+    void shouldBeFullExactlyWhenItWouldRefuseALikeRecordWhateverTheSize() {
+        for (int size = 8; size <= 2_000; size++) {
+            ProducerBatch batch = batch(16_384);
+            byte[] value = new byte[size];
+            int estimate = ProducerBatch.estimateRecordSize(null, value, NO_HEADERS);
+            int fullAt = -1;
+            while (batch.tryAppend(0, null, value, NO_HEADERS, null, estimate) != null) {
+                if (batch.isFull() && fullAt < 0) {
+                    fullAt = batch.recordCount();
+                }
+            }
+            // "full" by the upper-bound estimate tryAppend uses: a batch within ~26 bytes of the limit must not
+            // refuse the next record and yet say it is not full (it then waited for a new batch to open)
+            assertEquals(batch.recordCount(), fullAt, size + "-byte records");
+        }
+    }
+
     private static ProducerBatch batch(int batchSize) {
         return new ProducerBatch(new TopicPartition("t", 0), CompressionType.NONE, CompressionType.NONE.defaultLevel,
             batchSize, ByteBuffer.allocate(batchSize), batchSize, 0);

@@ -68,4 +68,40 @@ class StickyBatchFillTest {
         assertTrue(switches >= 15, "3,000 records of 100 B make ~20 full batches: " + switches + " switches");
         assertEquals(List.of(), leftNotFull, "partitions left with a batch not yet full or a new one opened, of " + switches + " switches");
     }
+
+    @Test
+    void shouldMoveOnWhenTheBatchFillsAlsoBehindABacklogAndForAnyRecordSize() throws Exception {
+        for (int valueSize : new int[] {100, 103, 200, 224, 1_000}) {
+            MockTime time = new MockTime();
+            // nothing is drained: every partition keeps a queue of full batches before the one being filled
+            RecordAccumulator acc = new RecordAccumulator(BATCH_SIZE, CompressionType.NONE,
+                CompressionType.NONE.defaultLevel, 60_000, 100, 120_000, new BufferPool(1 << 24, BATCH_SIZE, time));
+            Cluster cluster = cluster();
+            TopicRoutes routes = new TopicRoutes();
+            TopicRoutes.Route route = routes.route(TOPIC, cluster);
+            BuiltInPartitioner sticky = new BuiltInPartitioner(BATCH_SIZE, false, acc::queueSize, routes);
+            boolean[] opened = new boolean[1];
+            RecordAccumulator.AppendListener listener = (tp, bytes, full, created) -> {
+                opened[0] = created;
+                sticky.onAppend(tp, bytes, full, created);
+            };
+            byte[] value = new byte[valueSize];
+            int switches = 0;
+            List<Integer> switchedAfterOpening = new ArrayList<>();
+            for (int i = 0; i < 400_000 / valueSize; i++) {
+                int p = sticky.partition(TOPIC, cluster, PARTITIONS);
+                acc.append(route.key(p), 0L, null, value, new Header[0], null, 0, time.milliseconds(), listener);
+                if (sticky.partition(TOPIC, cluster, PARTITIONS) != p) {
+                    switches++;
+                    // like-sized records: the move comes with the append that filled the batch, never with one that
+                    // had to open a new batch (which would be left behind holding that one record)
+                    if (opened[0]) {
+                        switchedAfterOpening.add(i);
+                    }
+                }
+            }
+            assertTrue(switches >= 10, valueSize + " B: " + switches + " switches");
+            assertEquals(List.of(), switchedAfterOpening, valueSize + " B records: moves made by an append that opened a batch");
+        }
+    }
 }
