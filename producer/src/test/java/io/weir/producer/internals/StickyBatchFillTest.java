@@ -38,16 +38,28 @@ class StickyBatchFillTest {
         return new Cluster("c", nodes, 0, Map.of(TOPIC, new Cluster.TopicInfo(TOPIC, null, false, parts)), Map.of());
     }
 
+    /**
+     * An accumulator (16 KiB batches, linger far away: a batch is ready only by size, 16 MiB of memory) and a sticky
+     * partitioner over the six-partition topic, sharing one route cache as in a producer.
+     */
+    private static final class Producing {
+        final MockTime time = new MockTime();
+        final RecordAccumulator acc = new RecordAccumulator(BATCH_SIZE, CompressionType.NONE,
+            CompressionType.NONE.defaultLevel, 60_000, 100, 120_000, new BufferPool(1 << 24, BATCH_SIZE, time));
+        final Cluster cluster = cluster();
+        final TopicRoutes routes = new TopicRoutes();
+        final TopicRoutes.Route route = routes.route(TOPIC, cluster);
+        final BuiltInPartitioner sticky = new BuiltInPartitioner(BATCH_SIZE, false, acc::queueSize, routes);
+    }
+
     @Test
     void shouldMoveOnExactlyWhenTheBatchItFilledCanTakeNoMore() throws Exception {
-        MockTime time = new MockTime();
-        // linger far away: a batch is ready only by size
-        RecordAccumulator acc = new RecordAccumulator(BATCH_SIZE, CompressionType.NONE,
-            CompressionType.NONE.defaultLevel, 60_000, 100, 120_000, new BufferPool(1 << 22, BATCH_SIZE, time));
-        Cluster cluster = cluster();
-        TopicRoutes routes = new TopicRoutes();
-        TopicRoutes.Route route = routes.route(TOPIC, cluster);
-        BuiltInPartitioner sticky = new BuiltInPartitioner(BATCH_SIZE, false, acc::queueSize, routes);
+        Producing t = new Producing();
+        RecordAccumulator acc = t.acc;
+        Cluster cluster = t.cluster;
+        TopicRoutes.Route route = t.route;
+        BuiltInPartitioner sticky = t.sticky;
+        MockTime time = t.time;
         RecordAccumulator.AppendListener tellPartitioner = sticky::onAppend;
         byte[] value = new byte[100];
         List<Integer> leftNotFull = new ArrayList<>();
@@ -72,14 +84,13 @@ class StickyBatchFillTest {
     @Test
     void shouldMoveOnWhenTheBatchFillsAlsoBehindABacklogAndForAnyRecordSize() throws Exception {
         for (int valueSize : new int[] {100, 103, 200, 224, 1_000}) {
-            MockTime time = new MockTime();
             // nothing is drained: every partition keeps a queue of full batches before the one being filled
-            RecordAccumulator acc = new RecordAccumulator(BATCH_SIZE, CompressionType.NONE,
-                CompressionType.NONE.defaultLevel, 60_000, 100, 120_000, new BufferPool(1 << 24, BATCH_SIZE, time));
-            Cluster cluster = cluster();
-            TopicRoutes routes = new TopicRoutes();
-            TopicRoutes.Route route = routes.route(TOPIC, cluster);
-            BuiltInPartitioner sticky = new BuiltInPartitioner(BATCH_SIZE, false, acc::queueSize, routes);
+            Producing t = new Producing();
+            RecordAccumulator acc = t.acc;
+            Cluster cluster = t.cluster;
+            TopicRoutes.Route route = t.route;
+            BuiltInPartitioner sticky = t.sticky;
+            MockTime time = t.time;
             boolean[] opened = new boolean[1];
             RecordAccumulator.AppendListener listener = (tp, bytes, full, created) -> {
                 opened[0] = created;
