@@ -85,12 +85,8 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
     /** Each topic's route and {@link TopicPartition}s (the sticky partitioner's too), remade on metadata changes. */
     private final TopicRoutes routes = new TopicRoutes();
     /** Wakes the sender when an append filled a batch or opened one (one instance: nothing allocated per send). */
-    private final RecordAccumulator.AppendListener wakeSenderOnSendable = (tp, bytes, batchBecameFull, newBatchCreated) -> {
-        // only when something became sendable: a partition that already had a full batch woke the sender then
-        if (batchBecameFull || newBatchCreated) {
-            wakeSender();
-        }
-    };
+    private final RecordAccumulator.AppendListener wakeSenderOnSendable =
+        (tp, bytes, batchBecameFull, newBatchCreated) -> wakeSenderIfSendable(batchBecameFull, newBatchCreated);
     /** The same for a keyless record, whose append also tells the sticky partitioner where batches end. */
     private final RecordAccumulator.AppendListener wakeSenderAndMoveOn = this::keylessAppended;
     private volatile boolean closed;
@@ -279,10 +275,15 @@ public final class WeirProducer<K, V> implements Producer<K, V> {
     }
 
     private void keylessAppended(TopicPartition tp, int bytes, boolean batchBecameFull, boolean newBatchCreated) {
+        wakeSenderIfSendable(batchBecameFull, newBatchCreated);
+        stickyPartitioner.onAppend(tp, bytes, batchBecameFull, newBatchCreated);
+    }
+
+    /** Only when the append made something sendable: an append into a batch not yet full wakes nobody. */
+    private void wakeSenderIfSendable(boolean batchBecameFull, boolean newBatchCreated) {
         if (batchBecameFull || newBatchCreated) {
             wakeSender();
         }
-        stickyPartitioner.onAppend(tp, bytes, batchBecameFull, newBatchCreated);
     }
 
     private void wakeSender() {

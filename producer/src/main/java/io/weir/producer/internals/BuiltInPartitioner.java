@@ -87,12 +87,10 @@ public final class BuiltInPartitioner {
      * that in any case. The topic's route in {@link TopicRoutes} (made by the producer's send) gives the cluster.
      */
     public void onAppend(TopicPartition tp, int bytes, boolean batchBecameFull, boolean newBatchCreated) {
-        TopicRoutes.Route route = routes.get(tp.topic());
-        if (route != null) {
-            onAppend(tp.topic(), tp.partition(), bytes, batchBecameFull, newBatchCreated, route.cluster());
-        }
+        onAppend(tp.topic(), tp.partition(), bytes, batchBecameFull, newBatchCreated, null);
     }
 
+    /** {@code cluster}: null to take the topic's route's, looked up only when the partitioner moves on. */
     private void onAppend(String topic, int partition, int bytes, boolean batchBecameFull, boolean newBatchCreated,
                           Cluster cluster) {
         Sticky s = topics.get(topic);
@@ -105,7 +103,15 @@ public final class BuiltInPartitioner {
             }
             s.bytes += bytes;
             if (batchBecameFull || newBatchCreated && s.bytes >= stickyBatchSize || s.bytes >= 2L * stickyBatchSize) {
-                s.partition = next(topic, cluster, partition);
+                Cluster c = cluster;
+                if (c == null) {
+                    TopicRoutes.Route route = routes.get(topic);
+                    if (route == null) {
+                        return; // no send made a route for the topic: nothing to draw the next partition from
+                    }
+                    c = route.cluster();
+                }
+                s.partition = next(topic, c, partition);
                 s.bytes = 0;
             }
         }

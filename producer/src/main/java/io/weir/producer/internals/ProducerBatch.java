@@ -140,10 +140,9 @@ public final class ProducerBatch {
      * Whether the batch is sendable by size: it reached {@code batch.size}, refused a record for size, or holds two
      * or more records and another as small as its smallest would not fit (by the same upper-bound estimate
      * {@link #tryAppend} tests, so "full" and "refuses a like record" agree). A batch of like-sized records is then
-     * sendable as soon as it
-     * can take no more, not only once a record was refused (which kept it one record interval longer: 0.1 ms per
-     * batch at 10,000 records/s); one record alone says nothing about the next, so a lone large record still
-     * waits {@code linger.ms} for small ones. Once full, a batch stays full. Called under the deque lock.
+     * sendable as soon as it can take no more, not only once a record was refused (which kept it one record interval
+     * longer: 0.1 ms per batch at 10,000 records/s); one record alone says nothing about the next, so a lone large
+     * record still waits {@code linger.ms} for small ones. Once full, a batch stays full. Called under the deque lock.
      */
     boolean isFull() {
         if (full || built != null) {
