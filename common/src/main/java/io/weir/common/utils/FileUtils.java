@@ -24,11 +24,15 @@ public final class FileUtils {
 
     /** File I/O to run with the interrupt flag held back. */
     @FunctionalInterface
-    private interface FileAction<T> {
+    public interface FileAction<T> {
         T run() throws IOException;
     }
 
-    private static <T> T withInterruptHeldBack(FileAction<T> action) throws IOException {
+    /**
+     * Runs {@code action} with the caller's interrupt flag cleared, so an interruptible file channel it uses is not
+     * closed on entry, and sets the flag again after (an interrupt arriving during the action still closes it).
+     */
+    public static <T> T withInterruptHeldBack(FileAction<T> action) throws IOException {
         boolean interrupted = Thread.interrupted();
         try {
             return action.run();

@@ -1,5 +1,7 @@
 package io.weir.log.internals;
 
+import io.weir.common.utils.FileUtils;
+
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
@@ -58,14 +60,7 @@ public abstract class AbstractIndex implements AutoCloseable {
      * itself still fails it (a window of one system call).
      */
     private static MappedByteBuffer map(RandomAccessFile raf, int length) throws IOException {
-        boolean interrupted = Thread.interrupted();
-        try {
-            return raf.getChannel().map(FileChannel.MapMode.READ_WRITE, 0, length);
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        return FileUtils.withInterruptHeldBack(() -> raf.getChannel().map(FileChannel.MapMode.READ_WRITE, 0, length));
     }
 
     private int roundDown(int size) {

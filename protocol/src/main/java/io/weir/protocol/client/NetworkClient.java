@@ -224,8 +224,8 @@ public final class NetworkClient implements AutoCloseable {
     private final AtomicBoolean wakeupPending = new AtomicBoolean();
     /** Counts real {@link Selector#wakeup()} calls (for tests: coalescing is otherwise invisible). */
     private final AtomicLong selectorWakeups = new AtomicLong();
-    /** Counts selects that could block (for tests: a task's "look again at once" must not wait). */
-    private final AtomicLong blockingSelects = new AtomicLong();
+    /** Counts {@code selectNow}s, the loop's rare non-waiting selects (for tests: a task's "look again at once"). */
+    private final AtomicLong immediateSelects = new AtomicLong();
     /** I/O thread only: a wakeup was asked for on the I/O thread itself, so the next select must not block. */
     private boolean wakeupOnIoThread;
     private int taskFailures;
@@ -384,9 +384,9 @@ public final class NetworkClient implements AutoCloseable {
         return ioThread.isAlive();
     }
 
-    /** How many selects of the I/O loop could block (every one but a {@code selectNow}); for tests. */
-    long blockingSelects() {
-        return blockingSelects.get();
+    /** How many of the I/O loop's selects were a {@code selectNow} (each iteration makes one select); for tests. */
+    long immediateSelects() {
+        return immediateSelects.get();
     }
 
     /** How many times {@link #wakeup()} really woke the selector; for tests. */
@@ -546,9 +546,9 @@ public final class NetworkClient implements AutoCloseable {
             // a callback run by this iteration queued a call or asked the task to look again, or the task
             // itself has more to do at once
             wakeupOnIoThread = false;
+            immediateSelects.incrementAndGet();
             selector.selectNow();
         } else {
-            blockingSelects.incrementAndGet();
             selector.select(Math.max(1, Math.min(pollMs, MAX_POLL_MS)));
         }
         handleSelected(time.milliseconds());

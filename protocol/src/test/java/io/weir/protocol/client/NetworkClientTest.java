@@ -579,22 +579,24 @@ class NetworkClientTest {
         FakeBroker b = describingBroker();
         NetworkClient c = readyClient(b);
         AtomicInteger polls = new AtomicInteger();
-        CompletableFuture<Long> blockingAtFirst = new CompletableFuture<>();
-        CompletableFuture<Long> blockingAtSecond = new CompletableFuture<>();
+        CompletableFuture<Long> selectNowsAtFirst = new CompletableFuture<>();
+        CompletableFuture<Long> selectNowsAtSecond = new CompletableFuture<>();
         c.attach(nowMs -> {
             int n = polls.incrementAndGet();
             if (n == 1) {
-                blockingAtFirst.complete(c.blockingSelects());
+                selectNowsAtFirst.complete(c.immediateSelects());
                 return 0; // more to do at once (the producer's sender: a response handler it queued for itself)
             }
             if (n == 2) {
-                blockingAtSecond.complete(c.blockingSelects());
+                selectNowsAtSecond.complete(c.immediateSelects());
             }
             return 10_000;
         });
-        long first = blockingAtFirst.get(20, TimeUnit.SECONDS);
-        assertEquals(first, blockingAtSecond.get(20, TimeUnit.SECONDS),
-            "no select that could block (before: select(1), up to 1 ms) between the 0 and the next poll");
+        long first = selectNowsAtFirst.get(20, TimeUnit.SECONDS);
+        // one select per iteration: the one between the 0 and the next poll was a selectNow (before: select(1),
+        // up to 1 ms)
+        assertEquals(first + 1, selectNowsAtSecond.get(20, TimeUnit.SECONDS),
+            "the select between the 0 and the next poll did not wait");
     }
 
     @Test
