@@ -50,31 +50,33 @@ class StickyBatchFillTest {
         final TopicRoutes routes = new TopicRoutes();
         final TopicRoutes.Route route = routes.route(TOPIC, cluster);
         final BuiltInPartitioner sticky = new BuiltInPartitioner(BATCH_SIZE, false, acc::queueSize, routes);
+
+        /** Sends one keyless record as a producer does; returns the partition the partitioner moved on from, or -1. */
+        int send(byte[] value, RecordAccumulator.AppendListener listener) throws InterruptedException {
+            int p = sticky.partition(TOPIC, cluster, PARTITIONS);
+            acc.append(route.key(p), 0L, null, value, new Header[0], null, 0, time.milliseconds(), listener);
+            return sticky.partition(TOPIC, cluster, PARTITIONS) != p ? p : -1;
+        }
     }
 
     @Test
     void shouldMoveOnExactlyWhenTheBatchItFilledCanTakeNoMore() throws Exception {
         Producing t = new Producing();
-        RecordAccumulator acc = t.acc;
-        Cluster cluster = t.cluster;
-        TopicRoutes.Route route = t.route;
-        BuiltInPartitioner sticky = t.sticky;
-        MockTime time = t.time;
-        RecordAccumulator.AppendListener tellPartitioner = sticky::onAppend;
+        RecordAccumulator.AppendListener tellPartitioner = t.sticky::onAppend;
         byte[] value = new byte[100];
         List<Integer> leftNotFull = new ArrayList<>();
         int switches = 0;
         for (int i = 0; i < 3_000; i++) {
-            int p = sticky.partition(TOPIC, cluster, PARTITIONS);
-            acc.append(route.key(p), 0L, null, value, new Header[0], null, 0, time.milliseconds(), tellPartitioner);
-            if (sticky.partition(TOPIC, cluster, PARTITIONS) != p) {
+            int p = t.send(value, tellPartitioner);
+            if (p >= 0) {
                 switches++;
                 // left behind: one batch, full (not a part-filled one, nor a full one plus a new one-record batch)
-                if (!acc.ready(cluster, time.milliseconds()).readyNodes().contains(p) || acc.queueSize(route.key(p)) != 1) {
+                if (!t.acc.ready(t.cluster, t.time.milliseconds()).readyNodes().contains(p)
+                    || t.acc.queueSize(t.route.key(p)) != 1) {
                     leftNotFull.add(p);
                 }
                 // send what it left, so the partition starts empty when the partitioner comes back
-                acc.drain(cluster, Set.of(p), 1 << 20, time.milliseconds(), b -> true);
+                t.acc.drain(t.cluster, Set.of(p), 1 << 20, t.time.milliseconds(), b -> true);
             }
         }
         assertTrue(switches >= 15, "3,000 records of 100 B make ~20 full batches: " + switches + " switches");
@@ -86,23 +88,16 @@ class StickyBatchFillTest {
         for (int valueSize : new int[] {100, 103, 200, 224, 1_000}) {
             // nothing is drained: every partition keeps a queue of full batches before the one being filled
             Producing t = new Producing();
-            RecordAccumulator acc = t.acc;
-            Cluster cluster = t.cluster;
-            TopicRoutes.Route route = t.route;
-            BuiltInPartitioner sticky = t.sticky;
-            MockTime time = t.time;
             boolean[] opened = new boolean[1];
             RecordAccumulator.AppendListener listener = (tp, bytes, full, created) -> {
                 opened[0] = created;
-                sticky.onAppend(tp, bytes, full, created);
+                t.sticky.onAppend(tp, bytes, full, created);
             };
             byte[] value = new byte[valueSize];
             int switches = 0;
             List<Integer> switchedAfterOpening = new ArrayList<>();
             for (int i = 0; i < 400_000 / valueSize; i++) {
-                int p = sticky.partition(TOPIC, cluster, PARTITIONS);
-                acc.append(route.key(p), 0L, null, value, new Header[0], null, 0, time.milliseconds(), listener);
-                if (sticky.partition(TOPIC, cluster, PARTITIONS) != p) {
+                if (t.send(value, listener) >= 0) {
                     switches++;
                     // like-sized records: the move comes with the append that filled the batch, never with one that
                     // had to open a new batch (which would be left behind holding that one record)
