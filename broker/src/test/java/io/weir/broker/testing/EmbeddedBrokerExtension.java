@@ -1,7 +1,6 @@
 package io.weir.broker.testing;
 
 import io.weir.broker.Broker;
-import io.weir.common.testing.Wait;
 
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -10,7 +9,10 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * One {@link EmbeddedBroker} shared by all tests of a class: it starts before the class's {@code @BeforeAll}
@@ -52,17 +54,17 @@ public final class EmbeddedBrokerExtension implements BeforeAllCallback, AfterAl
     }
 
     @Override
-    public void beforeAll(ExtensionContext context) throws Exception {
+    public void beforeAll(ExtensionContext context) {
         if (broker != null) {
             return; // a @Nested class: the outer class's broker serves it
         }
         EmbeddedBroker b = new EmbeddedBroker(overrides);
         try {
             within("start", b::start);
-        } catch (Exception | Error e) {
+        } catch (RuntimeException | Error e) {
             try {
                 within("close", b::close); // its temp dir, and whatever part of the broker started
-            } catch (Exception | Error closing) {
+            } catch (RuntimeException | Error closing) {
                 e.addSuppressed(closing);
             }
             throw e;
@@ -72,7 +74,7 @@ public final class EmbeddedBrokerExtension implements BeforeAllCallback, AfterAl
     }
 
     @Override
-    public void afterAll(ExtensionContext context) throws Exception {
+    public void afterAll(ExtensionContext context) {
         if (broker == null || context.getRequiredTestClass() != owner) {
             return;
         }
@@ -85,12 +87,28 @@ public final class EmbeddedBrokerExtension implements BeforeAllCallback, AfterAl
     }
 
     /** Runs {@code step} on a daemon thread of its own and waits at most {@link #STEP_LIMIT} for it. */
-    private static void within(String what, Runnable step) throws Exception {
+    private static void within(String what, Runnable step) {
         FutureTask<Void> task = new FutureTask<>(step, null);
         Thread t = new Thread(task, "embedded-broker-" + what);
         t.setDaemon(true);
         t.start();
-        Wait.get(task, STEP_LIMIT, () -> "the embedded broker's " + what + " did not finish");
+        try {
+            task.get(STEP_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError("the embedded broker's " + what + " did not finish within " + STEP_LIMIT, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while waiting for the embedded broker's " + what, e);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof RuntimeException re) {
+                throw re;
+            }
+            if (c instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(c);
+        }
     }
 
     /** The running embedded broker, for helpers that take an {@link EmbeddedBroker}. */
