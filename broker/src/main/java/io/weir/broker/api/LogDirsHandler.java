@@ -1,5 +1,6 @@
 package io.weir.broker.api;
 
+import io.weir.broker.server.LogDirMover;
 import io.weir.broker.server.Partition;
 import io.weir.broker.server.ReplicaManager;
 import io.weir.common.TopicPartition;
@@ -95,20 +96,18 @@ public final class LogDirsHandler implements ApiHandler {
             if (wanted != null && !wanted.contains(tp)) {
                 continue;
             }
-            Path dir = replicaManager.logManager().logDirOf(tp);
-            io.weir.log.Log current = p.log();
-            long lag = Math.max(0, current.logEndOffset() - p.highWatermark());
-            byDir.computeIfAbsent(dir == null ? first : dir, k -> new LinkedHashMap<>())
+            LogDirMover.Placement at = replicaManager.logDirMover().placement(p);
+            long lag = Math.max(0, at.logEndOffset() - p.highWatermark());
+            byDir.computeIfAbsent(at.dir() == null ? first : at.dir(), k -> new LinkedHashMap<>())
                 .computeIfAbsent(tp.topic(), k -> new ArrayList<>()).add(
                 new DescribeLogDirsResponse.DescribeLogDirsPartition().setPartitionIndex(tp.partition())
-                    .setPartitionSize(current.sizeInBytes()).setOffsetLag(lag).setIsFutureKey(false));
-            io.weir.log.Log future = replicaManager.logDirMover().futureLog(tp);
-            if (future != null) {
-                byDir.computeIfAbsent(future.dir().getParent(), k -> new LinkedHashMap<>())
+                    .setPartitionSize(at.size()).setOffsetLag(lag).setIsFutureKey(false));
+            if (at.futureDir() != null) {
+                byDir.computeIfAbsent(at.futureDir(), k -> new LinkedHashMap<>())
                     .computeIfAbsent(tp.topic(), k -> new ArrayList<>()).add(
                     new DescribeLogDirsResponse.DescribeLogDirsPartition().setPartitionIndex(tp.partition())
-                        .setPartitionSize(future.sizeInBytes())
-                        .setOffsetLag(Math.max(0, current.logEndOffset() - future.logEndOffset()))
+                        .setPartitionSize(at.futureSize())
+                        .setOffsetLag(Math.max(0, at.logEndOffset() - at.futureLogEndOffset()))
                         .setIsFutureKey(true));
             }
         }

@@ -101,6 +101,14 @@ public final class LogDirMover implements AutoCloseable {
     private record RetiredLog(Log log, Path dir, long releaseAtMs) {
     }
 
+    /**
+     * Where a hosted replica is, read at one instant ({@link #placement}): its log's directory (null if it has
+     * no log), size and end, and the copy of a move under way (directory null when there is none).
+     */
+    public record Placement(Path dir, long size, long logEndOffset, Path futureDir, long futureSize,
+                            long futureLogEndOffset) {
+    }
+
     private final LogManager logManager;
     private final Function<TopicPartition, Partition> hosted;
     private final Time time;
@@ -109,6 +117,8 @@ public final class LogDirMover implements AutoCloseable {
     /** Guarded by itself. */
     private final Deque<RetiredLog> retired = new ArrayDeque<>();
     private volatile boolean pausedForTest;
+    /** Run inside a swap, after the log manager serves the copy and before the move ends (tests hold it there). */
+    private volatile Runnable inSwapForTest = () -> { };
     /** {@code replica.alter.log.dirs.io.max.bytes.per.second}; Long.MAX_VALUE: unthrottled. */
     private volatile long bytesPerSecond = Long.MAX_VALUE;
     /** Bytes the throttle lets the next pass copy (negative: a batch larger than the allowance was copied); doWork's. */
@@ -296,6 +306,23 @@ public final class LogDirMover implements AutoCloseable {
         return m == null ? null : m.future;
     }
 
+    /**
+     * The replica's directory, log and copy under way, read under the partition's role lock, which a swap holds
+     * from its first rename until the partition serves from the copy and the move is over: never half-swapped
+     * (the log manager already naming the new directory while the move still lists its copy there, which
+     * DescribeLogDirs would answer as two replicas of the partition in one directory and none in the other).
+     */
+    public Placement placement(Partition p) {
+        TopicPartition tp = p.topicPartition();
+        return p.underRoleReadLock(() -> {
+            Log log = p.log();
+            Log future = futureLog(tp);
+            return new Placement(logManager.logDirOf(tp), log.sizeInBytes(), log.logEndOffset(),
+                future == null ? null : future.dir().getParent(), future == null ? 0 : future.sizeInBytes(),
+                future == null ? 0 : future.logEndOffset());
+        });
+    }
+
     /** How many moves are under way. */
     public int movesInProgress() {
         return moves.size();
@@ -367,6 +394,10 @@ public final class LogDirMover implements AutoCloseable {
     }
 
     /** Test seam: a paused mover's thread runs no pass (moves stay observable); {@link #doWork} still works. */
+    void setInSwapForTest(Runnable hook) {
+        this.inSwapForTest = hook;
+    }
+
     void setPausedForTest(boolean paused) {
         this.pausedForTest = paused;
         wake();
@@ -593,6 +624,7 @@ public final class LogDirMover implements AutoCloseable {
                         moves.remove(m.tp, m);
                         throw e;
                     }
+                    inSwapForTest.run();
                     m.state = State.DONE;
                     moves.remove(m.tp, m); // no longer a move once the log serves from its new directory
                     p.replaceLog(replaced.log());

@@ -18,6 +18,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionReplica;
 import org.apache.kafka.common.config.ConfigResource;
@@ -34,6 +35,9 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import static io.weir.broker.testing.ThreeBrokerCluster.waitUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -284,6 +288,64 @@ class LogDirMoveWhileServingTest {
                 AlterConfigOp.OpType.DELETE)))).all().get();
             assertEquals(Long.MAX_VALUE, mover.throttleBytesPerSecond());
         }
+    }
+
+    /**
+     * DescribeLogDirs during a swap, held where the log manager already serves the copy from the new directory
+     * while the move still lists it (the window a slow checkpoint fsync opens): the answer is the replica before
+     * or after the swap, never both in the new directory and none in the old (what made
+     * {@code kafka-reassign-partitions.sh --verify} say the partition could be found in no directory).
+     */
+    @Test
+    void shouldNeverDescribeAReplicaHalfSwapped() throws Exception {
+        broker = start();
+        createTopic();
+        LogDirMover mover = broker.replicaManager().logDirMover();
+        mover.setPausedForTest(true);
+        CountDownLatch inSwap = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        mover.setInSwapForTest(() -> {
+            inSwap.countDown();
+            try {
+                release.await(2, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Thread swapper = new Thread(() -> {
+            for (int pass = 0; pass < 1000 && mover.movesInProgress() > 0; pass++) {
+                mover.doWork(System.currentTimeMillis());
+            }
+        }, "swapper");
+        try (KafkaProducer<String, String> producer = producer(); Admin admin = admin()) {
+            produceAcked(producer, "h-", 50);
+            admin.alterReplicaLogDirs(Map.of(REPLICA, dirB.toString())).all().get();
+            swapper.start();
+            assertTrue(inSwap.await(1, TimeUnit.MINUTES), "the swap began");
+            assertEquals(dirB, broker.replicaManager().logManager().logDirOf(TP), "the log manager serves the copy");
+            assertEquals(1, mover.movesInProgress(), "the move is not over");
+
+            KafkaFuture<Map<Integer, Map<String, LogDirDescription>>> described =
+                admin.describeLogDirs(List.of(0)).allDescriptions();
+            try {
+                // an answer now would be half-swapped: it waits for the swap (or shows it is not half-swapped)
+                described.get(2, TimeUnit.SECONDS);
+            } catch (TimeoutException expected) {
+                // waiting for the swap
+            }
+            release.countDown();
+            Map<String, LogDirDescription> dirs = described.get(1, TimeUnit.MINUTES).get(0);
+            ReplicaInfo inA = replicaIn(dirs, dirA);
+            ReplicaInfo inB = replicaIn(dirs, dirB);
+            assertTrue(inA == null ? inB != null && !inB.isFuture() : !inA.isFuture() && inB != null && inB.isFuture(),
+                "before the swap (current in " + dirA + ", future in " + dirB + ") or after it (current in " + dirB
+                    + "): " + dirs);
+        } finally {
+            release.countDown();
+            swapper.join(60_000);
+        }
+        assertEquals(0, mover.movesInProgress());
+        assertEquals(dirB, broker.replicaManager().logManager().logDirOf(TP));
     }
 
     @Test
