@@ -105,9 +105,16 @@ class TransactionKill9CampaignTest {
             System.out.println("transaction.version=" + transactionVersion + ", " + KILLS + " kills: " + counts);
             check(broker, outcomes);
             try (Admin admin = admin(broker)) {
+                // check() saw the markers; the coordinator writes CompleteCommit/CompleteAbort after them
+                EnumSet<TransactionState> over = EnumSet.of(TransactionState.EMPTY, TransactionState.COMPLETE_COMMIT,
+                    TransactionState.COMPLETE_ABORT);
+                long deadline = System.currentTimeMillis() + 60_000;
                 TransactionState state = admin.describeTransactions(List.of(ID)).description(ID).get().state();
-                assertTrue(EnumSet.of(TransactionState.EMPTY, TransactionState.COMPLETE_COMMIT,
-                    TransactionState.COMPLETE_ABORT).contains(state), "left " + state + "\n" + broker.output());
+                while (!over.contains(state) && System.currentTimeMillis() < deadline) {
+                    Thread.sleep(50);
+                    state = admin.describeTransactions(List.of(ID)).description(ID).get().state();
+                }
+                assertTrue(over.contains(state), "left " + state + "\n" + broker.output());
             }
         }
     }

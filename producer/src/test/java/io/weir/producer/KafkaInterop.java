@@ -14,10 +14,34 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.Supplier;
 
 /** Apache kafka-clients as the outside check: create topics with its Admin, read back with its consumer. */
 final class KafkaInterop {
     private KafkaInterop() {
+    }
+
+    /**
+     * The read_committed end offsets once they reach the read_uncommitted ones (the high watermarks): for a test
+     * whose transactions have all ended. {@code commitTransaction()} returns once the commit is decided; the
+     * markers that move the LSO past its records are written after, so an end offset read at once may stop short.
+     */
+    static <P> Map<P, Long> stableEndOffsets(Supplier<Map<P, Long>> committedEnds, Supplier<Map<P, Long>> highWatermarks) {
+        long deadline = System.currentTimeMillis() + 60_000;
+        Map<P, Long> end = committedEnds.get();
+        while (!end.equals(highWatermarks.get())) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError("the LSO never reached the high watermark: " + end);
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted", e);
+            }
+            end = committedEnds.get();
+        }
+        return end;
     }
 
     static void createTopic(String bootstrap, String topic, int partitions) throws Exception {
@@ -58,7 +82,10 @@ final class KafkaInterop {
         return out;
     }
 
-    /** Every value of {@code topic} an Apache read_committed consumer sees, reading to the end offsets it was told. */
+    /**
+     * Every value of {@code topic} an Apache read_committed consumer sees, reading to its end offsets once every
+     * transaction's markers are written (all transactions must have ended).
+     */
     static List<String> readCommittedValues(String bootstrap, String topic, int partitions, Duration timeout) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -73,7 +100,11 @@ final class KafkaInterop {
             }
             c.assign(tps);
             c.seekToBeginning(tps);
-            Map<TopicPartition, Long> end = c.endOffsets(tps);
+            Map<TopicPartition, Long> end;
+            p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
+            try (KafkaConsumer<byte[], byte[]> u = new KafkaConsumer<>(p)) {
+                end = stableEndOffsets(() -> c.endOffsets(tps), () -> u.endOffsets(tps));
+            }
             long deadline = System.currentTimeMillis() + timeout.toMillis();
             while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
                 if (System.currentTimeMillis() > deadline) {

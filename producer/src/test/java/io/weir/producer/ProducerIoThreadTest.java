@@ -53,6 +53,12 @@ class ProducerIoThreadTest {
                 (md, e) -> callbackThread.complete(Thread.currentThread().getName())).get(30, TimeUnit.SECONDS);
             assertEquals(Set.of("weir-network-" + id), threadsOf(id), "one I/O thread per producer");
             assertEquals("weir-network-" + id, callbackThread.get(30, TimeUnit.SECONDS));
+            // counted right after the batch completes (and its callbacks ran)
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (!Double.valueOf(1.0).equals(producer.metrics().get("record-send-total"))
+                && System.currentTimeMillis() < deadline) {
+                Thread.sleep(5);
+            }
             assertEquals(1.0, producer.metrics().get("record-send-total"));
         }
     }

@@ -137,7 +137,8 @@ class TransactionErrorKindsTest {
     }
 
     /**
-     * The topic's partition 0 as a read_committed consumer sees it, up to its end offset. Fetches do not wait on
+     * The topic's partition 0 as a read_committed consumer sees it, up to its end offset once the ended
+     * transactions' markers are written. Fetches do not wait on
      * the broker: a long poll would wait on its mock clock, which does not move on its own.
      */
     private static List<String> readCommitted(String bootstrap, String topic) {
@@ -147,11 +148,17 @@ class TransactionErrorKindsTest {
         p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 0);
         TopicPartition tp = new TopicPartition(topic, 0);
         List<String> out = new ArrayList<>();
+        Properties uncommitted = new Properties();
+        uncommitted.putAll(p);
+        uncommitted.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
         try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p, new StringDeserializer(),
-            new StringDeserializer())) {
+            new StringDeserializer());
+             KafkaConsumer<String, String> u = new KafkaConsumer<>(uncommitted, new StringDeserializer(),
+                 new StringDeserializer())) {
             c.assign(List.of(tp));
             c.seekToBeginning(List.of(tp));
-            long end = c.endOffsets(List.of(tp)).get(tp);
+            long end = KafkaInterop.stableEndOffsets(() -> c.endOffsets(List.of(tp)), () -> u.endOffsets(List.of(tp)))
+                .get(tp);
             long deadline = System.currentTimeMillis() + 30_000;
             while (c.position(tp) < end) {
                 assertTrue(System.currentTimeMillis() < deadline, "did not reach the end of " + topic);

@@ -103,13 +103,18 @@ class TransactionsIntegrationTest {
         return tps;
     }
 
-    /** Every value a consumer of that isolation level sees, reading to the end it was told at the start. */
+    /**
+     * Every value a consumer of that isolation level sees, reading to the end it was told at the start; read_committed
+     * reads once the markers of every ended transaction are written (no transaction may be open).
+     */
     static List<String> readAll(EmbeddedBroker b, String topic, int partitions, boolean readCommitted) {
-        try (WeirConsumer<String, String> c = consumer(b, readCommitted, null)) {
+        try (WeirConsumer<String, String> c = consumer(b, readCommitted, null);
+             WeirConsumer<String, String> u = consumer(b, false, null)) {
             List<TopicPartition> tps = partitions(topic, partitions);
             c.assign(tps);
             c.seekToBeginning(tps);
-            Map<TopicPartition, Long> end = c.endOffsets(tps);
+            Map<TopicPartition, Long> end = readCommitted
+                ? KafkaInterop.stableEndOffsets(() -> c.endOffsets(tps), () -> u.endOffsets(tps)) : c.endOffsets(tps);
             List<String> out = new ArrayList<>();
             long deadline = System.currentTimeMillis() + 60_000;
             while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
@@ -416,8 +421,11 @@ class TransactionsIntegrationTest {
             }
             txn.commitTransaction();
         }
-        try (WeirConsumer<String, String> c = consumer(b, true, null)) {
-            assertEquals(5L, c.endOffsets(List.of(tp)).get(tp), "past the commit marker");
+        try (WeirConsumer<String, String> c = consumer(b, true, null);
+             WeirConsumer<String, String> u = consumer(b, false, null)) {
+            // the marker is written after the commit returns: the LSO reaches the high watermark, past it
+            assertEquals(5L, KafkaInterop.stableEndOffsets(() -> c.endOffsets(List.of(tp)),
+                () -> u.endOffsets(List.of(tp))).get(tp), "past the commit marker");
         }
         assertEquals(List.of("before", "open-1", "open-2", "after"), readAll(b, t, 1, true));
     }

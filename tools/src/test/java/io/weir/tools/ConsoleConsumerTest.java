@@ -67,7 +67,8 @@ class ConsoleConsumerTest {
     @Test
     void shouldPrintRecordsOfAPartitionFromAnOffset() {
         Result r = run("--bootstrap-server", BROKER.bootstrapServers(), "--topic", "console", "--partition", "0",
-            "--offset", "7", "--property", "print.key=true", "--property", "key.separator=:", "--timeout-ms", "3000");
+            "--offset", "7", "--property", "print.key=true", "--property", "key.separator=:", "--max-messages", "3",
+            "--timeout-ms", "60000");
         assertEquals(0, r.status(), r.err());
         assertEquals("k7:v7\nk8:v8\nk9:v9\n", r.out());
         assertTrue(r.err().contains("Processed a total of 3 messages"), r.err());

@@ -172,8 +172,9 @@ class ReassignmentTest {
         if (leaderBefore == 0) {
             assertTrue(state.leader() != 0, "the leader moved off broker 0");
         }
-        waitUntil(() -> brokers.get(0).broker().replicaManager().partition(tp) == null, "broker 0 dropped its replica");
-        assertFalse(Files.exists(brokers.get(0).logDir().resolve(topic + "-0")), "broker 0's log of " + tp + " is deleted");
+        // the replica goes first, its files after (stopReplica deletes the log once the partition is dropped)
+        waitUntil(() -> brokers.get(0).broker().replicaManager().partition(tp) == null
+            && !Files.exists(brokers.get(0).logDir().resolve(topic + "-0")), "broker 0 dropped its replica and its log");
         assertNotNull(brokers.get(2).broker().replicaManager().partition(tp), "broker 2 hosts the partition");
 
         try (Admin admin = admin(bootstrap(brokers))) {
