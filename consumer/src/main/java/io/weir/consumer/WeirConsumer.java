@@ -366,6 +366,11 @@ public final class WeirConsumer<K, V> implements Consumer<K, V> {
 
     // ------------------------------------------------------------------ poll
 
+    /** How many fetch responses were read into the array of an earlier one (tests). */
+    long reusedFetchFrames() {
+        return fetcher.reusedFrames();
+    }
+
     @Override
     public ConsumerRecords<K, V> poll(Duration timeout) {
         acquire();

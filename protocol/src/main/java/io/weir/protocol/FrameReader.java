@@ -4,6 +4,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
+import java.util.function.IntFunction;
 
 /**
  * Reads size-prefixed frames ({@code size int32 | payload}) from a non-blocking channel, one at a
@@ -15,14 +16,24 @@ import java.nio.channels.ReadableByteChannel;
  */
 public final class FrameReader {
     private final int maxFrameBytes;
+    private final IntFunction<ByteBuffer> allocator;
     private final ByteBuffer sizeBuf = ByteBuffer.allocate(4);
     private ByteBuffer payload;
 
     public FrameReader(int maxFrameBytes) {
+        this(maxFrameBytes, ByteBuffer::allocate);
+    }
+
+    /**
+     * @param allocator gives the buffer for a payload of the size asked (position 0, limit that size), called
+     *                  once the size is checked
+     */
+    public FrameReader(int maxFrameBytes, IntFunction<ByteBuffer> allocator) {
         if (maxFrameBytes <= 0) {
             throw new IllegalArgumentException("maxFrameBytes must be positive, was " + maxFrameBytes);
         }
         this.maxFrameBytes = maxFrameBytes;
+        this.allocator = allocator;
     }
 
     /** Checks a frame size read from the wire against the bound. */
@@ -53,7 +64,7 @@ public final class FrameReader {
                 return null;
             }
             int size = checkFrameSize(sizeBuf.getInt(0), maxFrameBytes);
-            payload = ByteBuffer.allocate(size);
+            payload = allocator.apply(size);
         }
         if (payload.hasRemaining() && channel.read(payload) < 0) {
             throw new EOFException("connection closed mid-frame");

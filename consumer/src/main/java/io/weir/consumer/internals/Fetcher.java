@@ -21,6 +21,7 @@ import io.weir.protocol.client.Metadata;
 import io.weir.protocol.client.NetworkClient;
 import io.weir.protocol.client.Node;
 import io.weir.protocol.client.NodeSelector;
+import io.weir.protocol.client.ReceiveBufferPool;
 import io.weir.protocol.client.RequestBuilder;
 import io.weir.protocol.message.FetchRequest;
 import io.weir.protocol.message.FetchResponse;
@@ -42,6 +43,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Fetches records for the assigned partitions: one Fetch request at a time per leader, each in that
@@ -72,7 +74,34 @@ public final class Fetcher<K, V> {
     /** Raw data for one partition from one response. */
     record CompletedFetch(TopicPartition tp, long fetchOffset, Errors error, long highWatermark,
                           long lastStableOffset, long logStartOffset, List<FetchResponse.AbortedTransaction> aborted,
-                          ByteBuffer records) {
+                          ByteBuffer records, FrameHold frame) {
+    }
+
+    /**
+     * The array of one fetch response's frame, shared by the partitions of the response that carry records, and
+     * how many of them still read it (plus the response handler while it runs): handed back to the pool when the
+     * last one is read out. A partition's data dropped before that (a seek, a revocation, an error) never hands
+     * its share back, and the array is then left to the garbage collector.
+     */
+    static final class FrameHold {
+        private final ReceiveBufferPool pool;
+        private final byte[] array;
+        private final AtomicInteger holders = new AtomicInteger(1);
+
+        FrameHold(ReceiveBufferPool pool, byte[] array) {
+            this.pool = pool;
+            this.array = array;
+        }
+
+        void hold() {
+            holders.incrementAndGet();
+        }
+
+        void release() {
+            if (holders.decrementAndGet() == 0) {
+                pool.release(array);
+            }
+        }
     }
 
     /** Settings the fetcher needs, from the consumer config. */
@@ -89,6 +118,11 @@ public final class Fetcher<K, V> {
     private final FieldReader<V> valueReader;
     /** Whether records keep no view of the fetched bytes, so decompression buffers can be reused. */
     private final boolean reuseDecompressed;
+    /**
+     * Arrays for the fetch responses' frames, handed back once every partition of a response is read out;
+     * null unless records keep no view of the fetched bytes ({@link #reuseDecompressed}).
+     */
+    private final ReceiveBufferPool frames;
     private final Map<Integer, FetchSession> sessions = new ConcurrentHashMap<>();
     private final Set<Integer> inFlight = ConcurrentHashMap.newKeySet();
     private final ConcurrentLinkedQueue<CompletedFetch> completed = new ConcurrentLinkedQueue<>();
@@ -106,6 +140,18 @@ public final class Fetcher<K, V> {
         this.keyReader = readerFor(keyDeserializer);
         this.valueReader = readerFor(valueDeserializer);
         this.reuseDecompressed = copiesOut(keyDeserializer) && copiesOut(valueDeserializer);
+        if (reuseDecompressed && client != null) {
+            // two: one read out by the application while the next response is read in
+            this.frames = new ReceiveBufferPool(2);
+            client.useReceiveBuffers(frames);
+        } else {
+            this.frames = null;
+        }
+    }
+
+    /** How many fetch responses were read into the array of an earlier one (for tests). */
+    public long reusedFrames() {
+        return frames == null ? 0 : frames.reused();
     }
 
     /** Whether data is buffered that a poll could return now. */
@@ -311,6 +357,16 @@ public final class Fetcher<K, V> {
             return;
         }
         boolean byId = builder.version >= 13;
+        FrameHold frame = buffer(resp, session, request, builder, byId);
+        if (frame != null) {
+            frame.release(); // the handler's own share: the partitions queued hold the rest
+        }
+    }
+
+    /** Queues the response's partitions; returns the hold on its frame's array (null if it is not pooled). */
+    private FrameHold buffer(FetchResponse resp, FetchSession session, FetchSession.Request request,
+                             FetchBuilder builder, boolean byId) {
+        FrameHold frame = null;
         for (FetchResponse.FetchableTopicResponse t : resp.responses()) {
             String topic = byId ? builder.names.get(t.topicId()) : t.topic();
             if (topic == null) {
@@ -327,19 +383,30 @@ public final class Fetcher<K, V> {
                 if (err == Errors.NONE && (records == null || records.remaining() == 0)) {
                     continue; // only watermarks changed; nothing to buffer
                 }
+                FrameHold share = null;
+                if (frames != null && records != null && records.remaining() > 0 && records.hasArray()) {
+                    if (frame == null) {
+                        frame = new FrameHold(frames, records.array()); // every partition's bytes: one frame
+                    }
+                    if (frame.array == records.array()) {
+                        frame.hold();
+                        share = frame;
+                    }
+                }
                 completed.add(new CompletedFetch(tp, sent.fetchOffset(), err, p.highWatermark(), p.lastStableOffset(),
-                    p.logStartOffset(), p.abortedTransactions(), records));
+                    p.logStartOffset(), p.abortedTransactions(), records, share));
                 if (err != Errors.NONE) {
                     // the partition's entry in the session is now stale; start a fresh session
                     session.reset();
                 }
             }
         }
+        return frame;
     }
 
     /** Queues one partition's raw fetched data as a response without errors would (for benchmarks of collect). */
     void queueRawFetch(TopicPartition tp, long fetchOffset, ByteBuffer records) {
-        completed.add(new CompletedFetch(tp, fetchOffset, Errors.NONE, -1, -1, -1, null, records));
+        completed.add(new CompletedFetch(tp, fetchOffset, Errors.NONE, -1, -1, -1, null, records, null));
     }
 
     /**
@@ -522,9 +589,12 @@ public final class Fetcher<K, V> {
         boolean failed;
         RuntimeException pendingError;
         boolean exhausted;
+        /** This partition's share of its response's frame, handed back once read out; null if none. */
+        private FrameHold frame;
 
         PartitionRecords(TopicPartition tp, CompletedFetch cf) {
             this.tp = tp;
+            this.frame = cf.frame();
             this.nextFetchOffset = cf.fetchOffset();
             this.batches = MemoryRecords.readableRecords(cf.records()).iterator();
             if (settings.readCommitted() && cf.aborted() != null && !cf.aborted().isEmpty()) {
@@ -565,6 +635,11 @@ public final class Fetcher<K, V> {
                     }
                     if (!nextBatch(taken)) {
                         exhausted = pendingError == null; // corrupt data stays to be thrown by the next take
+                        if (exhausted && frame != null) {
+                            // read out: its records are copies (no view of the frame), and it is not read again
+                            frame.release();
+                            frame = null;
+                        }
                         break;
                     }
                     continue;

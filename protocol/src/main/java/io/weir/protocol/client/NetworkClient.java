@@ -217,6 +217,8 @@ public final class NetworkClient implements AutoCloseable {
     private final Thread ioThread;
     /** The owner's loop, run on the I/O thread each iteration; null for clients without one. */
     private volatile IoTask task;
+    /** Where large response frames are read into, or null (a new array each). */
+    private volatile ReceiveBufferPool receiveBuffers;
     /**
      * Set by the first {@link #wakeup()} off the I/O thread since the loop last looked: later ones skip the
      * syscall.
@@ -338,6 +340,19 @@ public final class NetworkClient implements AutoCloseable {
         CompletableFuture<Cluster> f = metadata.awaitUpdate(deadlineMs);
         wakeup();
         return f;
+    }
+
+    /**
+     * Reads large response frames into arrays of {@code pool} from now on: for an owner that hands a frame's
+     * array back ({@link ReceiveBufferPool#release}) once nothing refers to the frame (the consumer's fetcher).
+     */
+    public void useReceiveBuffers(ReceiveBufferPool pool) {
+        this.receiveBuffers = pool;
+    }
+
+    private ByteBuffer allocateFrame(int size) {
+        ReceiveBufferPool pool = receiveBuffers;
+        return pool == null ? ByteBuffer.allocate(size) : pool.allocate(size);
     }
 
     /**
@@ -926,7 +941,7 @@ public final class NetworkClient implements AutoCloseable {
                 ch.setOption(StandardSocketOptions.SO_RCVBUF, settings.receiveBufferBytes());
             }
             c.channel = ch;
-            c.reader = new FrameReader(settings.maxResponseBytes());
+            c.reader = new FrameReader(settings.maxResponseBytes(), this::allocateFrame);
             c.state = State.CONNECTING;
             c.stateChangeMs = nowMs;
             c.lastActivityMs = nowMs;
