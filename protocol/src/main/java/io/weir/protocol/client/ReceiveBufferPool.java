@@ -10,8 +10,9 @@ import java.nio.ByteBuffer;
  * it reading 2 M records). A pooled array is neither zeroed nor faulted in again.
  *
  * <p>Frames under {@link #MIN_POOLED_BYTES} (cheap, from the thread's allocation buffer) and over
- * {@link #MAX_POOLED_BYTES} are allocated as usual. At most {@code maxArrays} arrays are kept; an array nobody hands back is simply garbage, so a frame
- * that never comes back (a metadata response, a fetch dropped after a seek) costs nothing but the reuse.
+ * {@link #MAX_POOLED_BYTES} are allocated as usual. At most {@code maxArrays} arrays are kept; an array nobody
+ * hands back is simply garbage, so a frame that never comes back (a metadata response, a fetch dropped after a
+ * seek) costs nothing but the reuse.
  *
  * <p>Thread-safe: the network thread takes, the application's polling thread releases.
  */
