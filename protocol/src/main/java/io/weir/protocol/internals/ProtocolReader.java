@@ -204,7 +204,10 @@ public final class ProtocolReader {
         return bytes;
     }
 
-    /** A records field: a read-only slice of the source buffer, never copied or parsed here. */
+    /**
+     * A records field: a slice of the source buffer sharing its array, never copied or parsed here (the broker
+     * assigns offsets in place in a produce request; the consumer hands a fetch frame's array back to its pool).
+     */
     public Records readRecords(String field, boolean compact, boolean nullable) {
         int fieldStart = pos;
         int n = readLength(field, compact, false, nullable);
