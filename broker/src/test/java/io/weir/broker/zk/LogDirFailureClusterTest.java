@@ -100,6 +100,16 @@ class LogDirFailureClusterTest {
         }, "every partition led with a full ISR");
         int victim = state(0).leader();
         EmbeddedBroker victimBroker = brokers.get(victim);
+        // a new topic's ISR is every replica before the followers made their logs: wait for the victim's, so that
+        // every partition it holds in the directory about to fail is counted below
+        waitUntil(() -> {
+            for (int p = 0; p < PARTITIONS; p++) {
+                if (victimBroker.broker().replicaManager().logManager().logDirOf(new TopicPartition(TOPIC, p)) == null) {
+                    return false;
+                }
+            }
+            return true;
+        }, "broker " + victim + " holds a log of every partition");
         Path failedDir = victimBroker.broker().replicaManager().logManager().logDirOf(new TopicPartition(TOPIC, 0));
         Set<Integer> inFailedDir = new HashSet<>();
         Set<Integer> ledInFailedDir = new HashSet<>();
