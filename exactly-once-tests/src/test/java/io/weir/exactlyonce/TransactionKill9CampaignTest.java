@@ -1,6 +1,7 @@
 package io.weir.exactlyonce;
 
 import io.weir.broker.testing.BrokerProcess;
+import io.weir.common.testing.Wait;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -108,13 +109,15 @@ class TransactionKill9CampaignTest {
                 // check() saw the markers; the coordinator writes CompleteCommit/CompleteAbort after them
                 EnumSet<TransactionState> over = EnumSet.of(TransactionState.EMPTY, TransactionState.COMPLETE_COMMIT,
                     TransactionState.COMPLETE_ABORT);
-                long deadline = System.currentTimeMillis() + 60_000;
-                TransactionState state = admin.describeTransactions(List.of(ID)).description(ID).get().state();
-                while (!over.contains(state) && System.currentTimeMillis() < deadline) {
-                    Thread.sleep(50);
-                    state = admin.describeTransactions(List.of(ID)).description(ID).get().state();
-                }
-                assertTrue(over.contains(state), "left " + state + "\n" + broker.output());
+                AtomicReference<TransactionState> state = new AtomicReference<>();
+                Wait.until(() -> {
+                    try {
+                        state.set(admin.describeTransactions(List.of(ID)).description(ID).get().state());
+                    } catch (Exception e) {
+                        throw new AssertionError("describing " + ID, e);
+                    }
+                    return over.contains(state.get());
+                }, Duration.ofSeconds(60), () -> "left " + state.get() + "\n" + broker.output());
             }
         }
     }

@@ -1,5 +1,6 @@
 package io.weir.producer;
 
+import io.weir.common.testing.Wait;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 /** Apache kafka-clients as the outside check: create topics with its Admin, read back with its consumer. */
@@ -27,21 +29,17 @@ final class KafkaInterop {
      * markers that move the LSO past its records are written after, so an end offset read at once may stop short.
      */
     static <P> Map<P, Long> stableEndOffsets(Supplier<Map<P, Long>> committedEnds, Supplier<Map<P, Long>> highWatermarks) {
-        long deadline = System.currentTimeMillis() + 60_000;
-        Map<P, Long> end = committedEnds.get();
-        while (!end.equals(highWatermarks.get())) {
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("the LSO never reached the high watermark: " + end);
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted", e);
-            }
-            end = committedEnds.get();
+        AtomicReference<Map<P, Long>> end = new AtomicReference<>();
+        try {
+            Wait.until(() -> {
+                end.set(committedEnds.get());
+                return end.get().equals(highWatermarks.get());
+            }, Duration.ofSeconds(60), () -> "the LSO to reach the high watermark: " + end.get());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
         }
-        return end;
+        return end.get();
     }
 
     static void createTopic(String bootstrap, String topic, int partitions) throws Exception {

@@ -1,9 +1,11 @@
 package io.weir.producer;
 
 import io.weir.broker.testing.EmbeddedBrokerExtension;
+import io.weir.common.testing.Wait;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -54,11 +56,8 @@ class ProducerIoThreadTest {
             assertEquals(Set.of("weir-network-" + id), threadsOf(id), "one I/O thread per producer");
             assertEquals("weir-network-" + id, callbackThread.get(30, TimeUnit.SECONDS));
             // counted right after the batch completes (and its callbacks ran)
-            long deadline = System.currentTimeMillis() + 30_000;
-            while (!Double.valueOf(1.0).equals(producer.metrics().get("record-send-total"))
-                && System.currentTimeMillis() < deadline) {
-                Thread.sleep(5);
-            }
+            Wait.until(() -> Double.valueOf(1.0).equals(producer.metrics().get("record-send-total")),
+                Duration.ofSeconds(30), () -> "record-send-total 1.0: " + producer.metrics().get("record-send-total"));
             assertEquals(1.0, producer.metrics().get("record-send-total"));
         }
     }
