@@ -133,25 +133,13 @@ class FetchFrameReuseTest {
         }
     }
 
-    /** A value deserializer that keeps the view it is given: the fetched bytes must then stay as they were. */
-    private static final class KeepsView implements Deserializer<ByteBuffer> {
-        @Override
-        public ByteBuffer deserialize(String topic, byte[] data) {
-            return data == null ? null : ByteBuffer.wrap(data);
-        }
-
-        @Override
-        public ByteBuffer deserialize(String topic, Header[] headers, ByteBuffer data) {
-            return data;
-        }
-    }
-
     @Test
     void shouldNotReuseAnythingWhenADeserializerKeepsAViewOfTheFetchedBytes() throws Exception {
         String topic = "views";
         produce(topic, "none");
         try (WeirConsumer<String, ByteBuffer> consumer = new WeirConsumer<>(consumerProps(),
-                new Deserializers.StringDeserializer(), new KeepsView())) {
+                // its values are read-only views of the fetched bytes: they must stay as they were
+                new Deserializers.StringDeserializer(), new Deserializers.ByteBufferDeserializer())) {
             List<ConsumerRecord<String, ByteBuffer>> records = readAll(consumer, topic);
             assertIntact(records, v -> StandardCharsets.UTF_8.decode(((ByteBuffer) v).duplicate()).toString());
             assertEquals(0, consumer.reusedFetchFrames());
